@@ -1,0 +1,26 @@
+"""POST /telegram/webhook: Telegram's updates for the brand's bot."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from loyalty.flows.webhook import Webhook
+from loyalty.observability import logger, metrics, tracer
+from loyalty.settings import WebhookSettings, environment
+
+app = APIGatewayHttpResolver()
+webhook = Webhook(environment(WebhookSettings))
+
+
+@app.post("/telegram/webhook")
+def receive_update() -> Response:
+    status = webhook.receive(app.current_event.headers.get("x-telegram-bot-api-secret-token"),
+                             app.current_event.body)
+    return Response(status_code=status, content_type="application/json", body="{}")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    webhook.idempotency.register_lambda_context(context)
+    return app.resolve(event, context)

@@ -1,0 +1,20 @@
+"""AccrualQueue consumer: credit points for each accepted receipt."""
+
+from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from loyalty.adapters.queues import QueueConsumer
+from loyalty.flows.accrual import PointAccrual
+from loyalty.observability import logger, metrics, tracer
+from loyalty.settings import PointAccrualSettings, environment
+
+settings = environment(PointAccrualSettings)
+accrual = PointAccrual(settings)
+consumer = QueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SECONDS)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=accrual.handle_record, processor=consumer,
+                                    context=context)

@@ -1,0 +1,20 @@
+"""ReceiptQueue consumer: fetch, normalise and claim each submitted receipt."""
+
+from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from loyalty.adapters.queues import QueueConsumer
+from loyalty.flows.receipt_check import ReceiptCheck
+from loyalty.observability import logger, metrics, tracer
+from loyalty.settings import ReceiptParserSettings, environment
+
+settings = environment(ReceiptParserSettings)
+receipts = ReceiptCheck(settings)
+consumer = QueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SECONDS)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=receipts.handle_record, processor=consumer,
+                                    context=context)

@@ -1,0 +1,47 @@
+"""`loyalty`: the operator's command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="loyalty", description="Loyalty Everywhere operator tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+    local = commands.add_parser("local", help="the embedded local stack").add_subparsers(dest="action",
+                                                                                        required=True)
+    serve = local.add_parser("serve", help="run the local stack until Ctrl-C")
+    serve.add_argument("--port", type=int, default=3000, help="port of the HTTP API (default 3000)")
+    serve.add_argument("--receipts", type=Path, help="directory of receipt JSON files the receipt service serves")
+    serve.add_argument("--program", type=Path, help="program file (default: program/program.yaml)")
+    local.add_parser("demo", help="play a shopper's journey and print the conversation")
+    args = parser.parse_args(argv)
+
+    if args.action == "demo":
+        from loyalty_tools.local.demo import run_demo
+
+        return run_demo()
+    return _serve(args.port, args.receipts, args.program)
+
+
+def _serve(port: int, receipts: Path | None, program: Path | None) -> int:
+    from loyalty_tools.local.stack import LocalStack
+
+    with LocalStack(receipts_dir=receipts, program_file=program, api_port=port) as stack:
+        print(f"webhook:          {stack.webhook_url}")
+        print(f"telegram emulator: {stack.telegram.url}  (transcripts: /emulator/chats/<chat_id>)")
+        print(f"receipt service:   {stack.receipts.url}")
+        print(f"moto server:       {stack.moto.url}")
+        print("Ctrl-C to stop.", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

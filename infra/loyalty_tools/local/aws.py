@@ -1,0 +1,109 @@
+"""AWS on one machine: moto server in-process, every request counted, resources made from template.yaml."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections import Counter
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from werkzeug.serving import make_server
+
+from loyalty_tools.local.template import REGION, Template
+
+# Credentials of our own plumbing (pollers, provisioning), told apart from the functions' requests.
+PLUMBING_ACCESS_KEY = "LOCALSTACKPLUMBING"
+FUNCTION_ACCESS_KEY = "testing"
+
+_CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+class RequestCounter:
+    """WSGI middleware counting AWS requests by (caller, service, operation)."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.counts: Counter[tuple[str, str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if match:
+            caller = "plumbing" if match.group(1) == PLUMBING_ACCESS_KEY else "functions"
+            target = environ.get("HTTP_X_AMZ_TARGET", "")
+            operation = target.rsplit(".", 1)[-1] if target else environ.get("QUERY_STRING", "") or "?"
+            with self._lock:
+                self.counts[(caller, match.group(2), operation)] += 1
+        return self.app(environ, start_response)
+
+    def snapshot(self) -> Counter[tuple[str, str, str]]:
+        with self._lock:
+            return Counter(self.counts)
+
+
+class MotoServer:
+    """moto's server on a free local port, in a thread of this process."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        from moto.server import DomainDispatcherApplication, create_backend_app
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request otherwise
+        self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(host, port, self.counter, threaded=True)
+        self.url = f"http://{host}:{self._server.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+
+    def start(self) -> MotoServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reset(self) -> None:
+        """Forget every resource (between tests)."""
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"))
+
+
+def plumbing_client(service: str, endpoint_url: str) -> Any:
+    return boto3.session.Session().client(
+        service, endpoint_url=endpoint_url, region_name=REGION,
+        aws_access_key_id=PLUMBING_ACCESS_KEY, aws_secret_access_key="local",  # noqa: S106 - moto's fake key
+        config=Config(retries={"max_attempts": 2}),
+    )
+
+
+def provision(template: Template, endpoint_url: str, secrets: dict[str, str]) -> None:
+    """Create every table and queue the template declares, and the secrets its parameters name."""
+    dynamodb = plumbing_client("dynamodb", endpoint_url)
+    for name, resource in template.of_type("AWS::DynamoDB::Table").items():
+        props = template.resolve(resource["Properties"])
+        request = {key: props[key] for key in (
+            "AttributeDefinitions", "KeySchema", "BillingMode", "LocalSecondaryIndexes", "GlobalSecondaryIndexes",
+        ) if key in props}
+        dynamodb.create_table(TableName=name, **request)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+    sqs = plumbing_client("sqs", endpoint_url)
+    queues = template.of_type("AWS::SQS::Queue")
+    # Dead-letter queues first: a redrive policy names its target's ARN.
+    for name in sorted(queues, key=lambda n: "RedrivePolicy" in queues[n].get("Properties", {})):
+        props = template.resolve(queues[name].get("Properties", {}))
+        attributes = {key: str(props[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod",
+                                                       "DelaySeconds") if key in props}
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        sqs.create_queue(QueueName=name, Attributes=attributes)
+
+    secretsmanager = plumbing_client("secretsmanager", endpoint_url)
+    for name, value in secrets.items():
+        secretsmanager.create_secret(Name=name, SecretString=value)

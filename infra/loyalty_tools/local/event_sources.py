@@ -1,0 +1,162 @@
+"""The event sources of template.yaml, emulated: HTTP API routes and SQS event source mappings.
+
+- HTTP: each request to a declared route becomes an API Gateway HTTP API (payload 2.0) event; the
+  handler's response becomes the HTTP response.
+- SQS: each queue is long-polled and its consumer invoked with real SQS event records, as Lambda's poller
+  does. Records named in `batchItemFailures` stay in the queue (their visibility decides when they come
+  back, and SQS's redrive policy moves them to the dead-letter queue after maxReceiveCount); the others
+  are deleted. A handler that raises leaves the whole batch in the queue.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from loyalty_tools.local.aws import plumbing_client
+from loyalty_tools.local.http import JsonHandler, Server
+from loyalty_tools.local.runtime import FunctionHost
+from loyalty_tools.local.template import ACCOUNT, REGION, QueueSource, Template
+
+log = logging.getLogger("loyalty_tools.local")
+
+
+class HttpApi(Server):
+    def __init__(self, host: FunctionHost, host_ip: str = "127.0.0.1", port: int = 0):
+        self.routes = {(route.method, route.path): spec.logical_id
+                       for spec in host.specs.values() for route in spec.routes}
+        super().__init__(type("Handler", (_ApiHandler,), {"api": self, "functions": host}), "http-api",
+                         host_ip, port)
+
+
+class _ApiHandler(JsonHandler):
+    api: HttpApi
+    functions: FunctionHost
+
+    def do_GET(self) -> None:
+        self._invoke()
+
+    def do_POST(self) -> None:
+        self._invoke()
+
+    def _invoke(self) -> None:
+        url = urlsplit(self.path)
+        function = self.api.routes.get((self.command, url.path))
+        if function is None:
+            self.reply_json(404, {"message": "Not Found"})
+            return
+        body = self.read_body()
+        try:
+            response = self.functions.invoke(function, self._event(url.path, url.query, body))
+        except Exception:
+            log.exception("function %s failed", function)
+            self.reply_json(500, {"message": "Internal Server Error"})
+            return
+        data = response.get("body") or ""
+        payload = base64.b64decode(data) if response.get("isBase64Encoded") else data.encode()
+        headers = {k: v for k, v in (response.get("headers") or {}).items() if k.lower() != "content-type"}
+        content_type = (response.get("headers") or {}).get("Content-Type", "application/json")
+        self.reply(int(response.get("statusCode", 200)), payload, content_type, headers)
+
+    def _event(self, path: str, query: str, body: bytes) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        try:
+            text, encoded = body.decode(), False
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode(), True
+        return {
+            "version": "2.0",
+            "routeKey": f"{self.command} {path}",
+            "rawPath": path,
+            "rawQueryString": query,
+            "headers": {name.lower(): value for name, value in self.headers.items()},
+            "queryStringParameters": dict(parse_qsl(query)) or None,
+            "requestContext": {
+                "accountId": ACCOUNT, "apiId": "local", "domainName": self.headers.get("Host", "localhost"),
+                "domainPrefix": "local", "requestId": str(uuid.uuid4()), "routeKey": f"{self.command} {path}",
+                "stage": "$default", "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "timeEpoch": int(now.timestamp() * 1000),
+                "http": {"method": self.command, "path": path, "protocol": "HTTP/1.1",
+                         "sourceIp": self.client_address[0], "userAgent": self.headers.get("User-Agent", "")},
+            },
+            "body": text or None,
+            "isBase64Encoded": encoded,
+        }
+
+
+class QueuePoller:
+    """Lambda's SQS poller for one event source mapping."""
+
+    def __init__(self, template: Template, host: FunctionHost, function: str, source: QueueSource,
+                 endpoint_url: str):
+        self.function = function
+        self.source = source
+        self.host = host
+        self.queue_url = template.queue_url(source.queue)
+        self.queue_arn = template.resolve({"Fn::GetAtt": [source.queue, "Arn"]})
+        self.sqs = plumbing_client("sqs", endpoint_url)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"poll-{source.queue}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once(wait_seconds=1)
+            except Exception:  # keep polling, as Lambda does, whatever one batch did
+                log.exception("poller for %s failed", self.source.queue)
+                time.sleep(0.5)
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        response = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=min(self.source.batch_size, 10),
+            WaitTimeSeconds=wait_seconds, MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
+        )
+        messages = response.get("Messages", [])
+        if not messages:
+            return 0
+        records = [self._record(message) for message in messages]
+        try:
+            result = self.host.invoke(self.function, {"Records": records})
+        except Exception:
+            log.exception("%s failed on a batch of %d; the batch stays in the queue", self.function, len(records))
+            return len(records)
+        failed = set()
+        if self.source.reports_item_failures and isinstance(result, dict):
+            failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
+                {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]} for index, m in enumerate(done)
+            ])
+        return len(records)
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {
+                name: {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
+                       "stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+                for name, value in message.get("MessageAttributes", {}).items()
+            },
+            "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),  # noqa: S324
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": REGION,
+        }

@@ -1,0 +1,44 @@
+"""Receipt documents made to order (demo, tests, bench), shaped like proverkacheka's `data.json`."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from loyalty.domain.qr import FiscalKey, ReceiptQuery
+from loyalty.domain.receipt import MOSCOW, fiscal_key_of
+
+WILDBERRIES_INN = "9714053621"
+DEMO_FN = "7380440800000017"
+
+
+def marketplace_receipt(supplier_inn: str, lines: list[tuple[str, int, int]], fd: int,
+                        seller_inn: str = WILDBERRIES_INN, seller: str = "ООО «РВБ»",
+                        retail_place: str = "www.wildberries.ru", issued_at: datetime | None = None,
+                        fn: str = DEMO_FN, operation: int = 1) -> dict[str, Any]:
+    """An agent receipt: the marketplace sells, `supplier_inn` supplies every line (name, price, qty)."""
+    moment = (issued_at or datetime.now(MOSCOW) - timedelta(hours=1)).astimezone(MOSCOW)
+    items = [{
+        "name": name, "price": price, "quantity": quantity, "sum": price * quantity, "nds": 1,
+        "paymentType": 4, "productType": 1, "paymentAgentByProductType": 64,
+        "providerInn": supplier_inn.ljust(12),
+    } for name, price, quantity in lines]
+    total = sum(item["sum"] for item in items)
+    return {
+        "code": 3, "user": seller, "userInn": seller_inn.ljust(12), "retailPlace": retail_place,
+        "dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "operationType": operation,
+        "fiscalDriveNumber": fn, "fiscalDocumentNumber": fd,
+        "fiscalSign": int.from_bytes(hashlib.sha256(f"{fn}:{fd}".encode()).digest()[:4], "big"),
+        "fiscalDocumentFormatVer": 4, "totalSum": total, "ecashTotalSum": 0, "cashTotalSum": 0,
+        "prepaidSum": total, "items": items,
+    }
+
+
+def qr_of(raw: dict[str, Any]) -> str:
+    """The QR text printed on the receipt."""
+    issued = datetime.fromisoformat(raw["dateTime"]) if isinstance(raw["dateTime"], str) \
+        else datetime.fromtimestamp(raw["dateTime"], MOSCOW).replace(tzinfo=None)
+    key: FiscalKey = fiscal_key_of(raw)
+    return ReceiptQuery(key=key, issued_at=issued.replace(tzinfo=None), total_kopecks=raw["totalSum"],
+                        operation=raw.get("operationType", 1)).to_qr()

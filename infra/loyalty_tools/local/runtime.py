@@ -1,0 +1,130 @@
+"""Run the template's functions in this process, the way Lambda runs them.
+
+Each function's module is loaded from its CodeUri and invoked with exactly its own environment (Globals
+merged with the function's variables, intrinsics resolved) and a Lambda context. Invocations run one at
+a time: they share one process, and moto is not safe under concurrent use. Layer paths under /opt are
+mapped onto the layers' directories, as Lambda mounts them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import sys
+import threading
+import time
+import uuid
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+
+from loyalty_tools.local.aws import FUNCTION_ACCESS_KEY
+from loyalty_tools.local.template import ACCOUNT, REGION, FunctionSpec, Template
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools and our handlers read."""
+
+    def __init__(self, spec: FunctionSpec):
+        self.function_name = spec.logical_id
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = spec.memory
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{spec.logical_id}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec.logical_id}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + spec.timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class FunctionHost:
+    def __init__(self, template: Template, endpoint_url: str, env_overrides: dict[str, str] | None = None,
+                 log_stream: TextIO | None = None):
+        self.specs = {spec.logical_id: spec for spec in template.functions()}
+        self.layer_dirs = template.layer_dirs()
+        self.env_overrides = env_overrides or {}
+        self.log_stream = log_stream
+        self.base_env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_ACCESS_KEY_ID": FUNCTION_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": FUNCTION_ACCESS_KEY,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            # No X-Ray daemon and no CloudWatch agent here: Powertools would print EMF and trace noise.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+        # Metrics are off locally (see above); Powertools still warns on every invocation that none were sent.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        self.invocations: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self._lock = threading.Lock()
+        self.busy = False
+
+    def environment(self, logical_id: str) -> dict[str, str]:
+        spec = self.specs[logical_id]
+        env = {name: self._mount(value) for name, value in spec.environment.items()}
+        return {**self.base_env, **env, **self.env_overrides, "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory)}
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        spec = self.specs[logical_id]
+        with self._lock:
+            self.busy = True
+            saved = dict(os.environ)
+            os.environ.clear()
+            os.environ.update(self.environment(logical_id))
+            try:
+                self.invocations[logical_id] += 1
+                return self._handler(spec)(event, LambdaContext(spec))
+            except Exception:
+                self.errors[logical_id] += 1
+                raise
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+                self.busy = False
+
+    def _handler(self, spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
+        if spec.logical_id not in self._handlers:
+            module_name, _, attribute = spec.handler.rpartition(".")
+            module = _load(f"lambda_{spec.logical_id}", spec.code_dir / f"{module_name}.py")
+            self._handlers[spec.logical_id] = getattr(module, attribute)
+            if self.log_stream is not None:
+                _redirect_stdout_logging(self.log_stream)
+        return self._handlers[spec.logical_id]
+
+    def _mount(self, value: str) -> str:
+        if not value.startswith("/opt/"):
+            return value
+        relative = value[len("/opt/"):]
+        for layer in self.layer_dirs:
+            if (layer / relative).exists():
+                return str(layer / relative)
+        return value
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _redirect_stdout_logging(stream: TextIO) -> None:
+    """Lambda sends a function's stdout to CloudWatch; locally it goes to `stream`, not the terminal."""
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        for handler in getattr(logger, "handlers", []):
+            if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.stdout, sys.__stdout__):
+                handler.setStream(stream)

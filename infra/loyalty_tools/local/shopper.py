@@ -1,0 +1,52 @@
+"""A shopper talking to the bot through the Telegram emulator, over real HTTP (demo, tests, bench)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from typing import Any
+
+
+class Shopper:
+    def __init__(self, telegram_url: str, user_id: int, first_name: str = "Анна", language_code: str = "ru"):
+        self.telegram_url = telegram_url
+        self.user = {"id": user_id, "first_name": first_name, "language_code": language_code}
+
+    @property
+    def chat_id(self) -> int:
+        return int(self.user["id"])
+
+    def say(self, text: str) -> dict[str, Any]:
+        return self._post("/emulator/send", {"user": self.user, "text": text})
+
+    def share_phone(self, phone: str, owner_id: int | None = None) -> dict[str, Any]:
+        contact = {"phone_number": phone, "user_id": self.chat_id if owner_id is None else owner_id}
+        return self._post("/emulator/send", {"user": self.user, "contact": contact})
+
+    def redeliver(self, update_id: int) -> dict[str, Any]:
+        return self._post("/emulator/redeliver", {"update_id": update_id})
+
+    def transcript(self) -> list[dict[str, Any]]:
+        with urllib.request.urlopen(f"{self.telegram_url}/emulator/chats/{self.chat_id}", timeout=10) as r:
+            return json.load(r)
+
+    def bot_messages(self) -> list[str]:
+        return [entry["text"] for entry in self.transcript() if entry["from"] == "bot"]
+
+    def wait_for_bot_messages(self, count: int, timeout: float = 30.0) -> list[str]:
+        """The bot's messages once there are at least `count` of them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            messages = self.bot_messages()
+            if len(messages) >= count:
+                return messages
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"expected {count} bot messages, got {len(messages)}: {messages}")
+            time.sleep(0.05)
+
+    def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(self.telegram_url + path, data=json.dumps(payload).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)

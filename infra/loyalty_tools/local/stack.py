@@ -1,0 +1,120 @@
+"""The embedded local stack: moto server, the Telegram and receipt-service emulators, and the template's
+functions wired to them by the template's own event sources."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, TextIO
+
+from loyalty_tools.local.aws import MotoServer, plumbing_client, provision
+from loyalty_tools.local.event_sources import HttpApi, QueuePoller
+from loyalty_tools.local.receipt_emulator import ReceiptEmulator
+from loyalty_tools.local.runtime import FunctionHost
+from loyalty_tools.local.telegram_emulator import BOT_USER, TelegramEmulator
+from loyalty_tools.local.template import Template
+
+ROOT = Path(__file__).resolve().parents[3]
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+class LocalStack:
+    def __init__(self, template_path: Path = ROOT / "template.yaml", receipts_dir: Path | None = None,
+                 program_file: Path | None = None, retry_base_seconds: int = 1, api_port: int = 0,
+                 log_stream: TextIO | None = None, parameter_overrides: dict[str, str] | None = None):
+        self.moto = MotoServer()
+        # Secret values are made up per run: nothing secret is ever written down.
+        self.bot_token = f"{BOT_USER['id']}:{secrets.token_urlsafe(26)}"
+        self.webhook_secret = secrets.token_urlsafe(32)
+        self.receipt_token = secrets.token_hex(16)
+        self.telegram = TelegramEmulator(self.bot_token)
+        self.receipts = ReceiptEmulator(self.receipt_token, receipts_dir)
+        self.template = Template(template_path, {
+            "TelegramApiUrl": self.telegram.url,
+            "ReceiptServiceUrl": self.receipts.url,
+            "RetryBaseSeconds": str(retry_base_seconds),
+            **(parameter_overrides or {}),
+        }, endpoint_url=self.moto.url)
+        env_overrides = {"PROGRAM_FILE": str(program_file)} if program_file else {}
+        self.functions = FunctionHost(self.template, self.moto.url, env_overrides, log_stream)
+        self.api = HttpApi(self.functions, port=api_port)
+        self.pollers = [QueuePoller(self.template, self.functions, spec.logical_id, source, self.moto.url)
+                        for spec in self.functions.specs.values() for source in spec.queues]
+
+    @property
+    def webhook_url(self) -> str:
+        return self.api.url + WEBHOOK_PATH
+
+    def start(self) -> LocalStack:
+        self.moto.start()
+        parameters = self.template.parameters
+        provision(self.template, self.moto.url, {
+            parameters["BotTokenSecretName"]: self.bot_token,
+            parameters["WebhookSecretName"]: self.webhook_secret,
+            parameters["ReceiptServiceTokenSecretName"]: self.receipt_token,
+        })
+        for server in (self.telegram, self.receipts, self.api):
+            server.start()
+        for poller in self.pollers:
+            poller.start()
+        # What an operator does after `sam deploy`: point the bot at the webhook, with the secret token.
+        self.bot_api("setWebhook", url=self.webhook_url, secret_token=self.webhook_secret)
+        return self
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        for server in (self.api, self.receipts, self.telegram, self.moto):
+            server.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def bot_api(self, method: str, **params: Any) -> Any:
+        request = urllib.request.Request(
+            f"{self.telegram.url}/bot{self.bot_token}/{method}", data=json.dumps(params).encode(),
+            headers={"Content-Type": "application/json"}, method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)["result"]
+
+    def aws(self, service: str) -> Any:
+        """A boto3 client on the local stack's moto server (for tests and operators)."""
+        return plumbing_client(service, self.moto.url)
+
+    def queue_depth(self, logical_id: str) -> int:
+        attributes = self.aws("sqs").get_queue_attributes(
+            QueueUrl=self.template.queue_url(logical_id),
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(value) for value in attributes.values())
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Return once every consumed queue is empty and no function is running."""
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while time.monotonic() < deadline:
+            busy = self.functions.busy or any(self.queue_depth(p.source.queue) for p in self.pollers)
+            quiet = 0 if busy else quiet + 1
+            if quiet >= 3:
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"local stack still busy after {timeout} s")
+
+    def dead_letters(self, logical_id: str) -> list[dict[str, Any]]:
+        """Messages in a dead-letter queue, with their attributes (reason, source)."""
+        sqs = self.aws("sqs")
+        response = sqs.receive_message(
+            QueueUrl=self.template.queue_url(logical_id), MaxNumberOfMessages=10, VisibilityTimeout=0,
+            MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"],
+        )
+        return [{"body": m["Body"], "attributes": {k: v.get("StringValue") for k, v in
+                                                   m.get("MessageAttributes", {}).items()},
+                 "receive_count": int(m["Attributes"]["ApproximateReceiveCount"])}
+                for m in response.get("Messages", [])]

@@ -1,0 +1,257 @@
+"""A Telegram Bot API emulator: the bot's side speaks the real Bot API, the shopper's side is driven by
+demos and tests.
+
+Bot side (what python-telegram-bot reaches through `base_url`): getMe, sendMessage, getFile, file
+downloads, setWebhook, getWebhookInfo, deleteWebhook, with Telegram's error shapes (401 bad token,
+400 chat not found, 403 blocked, 429 with retry_after).
+
+Shopper side, under /emulator/: send a text, a contact, a photo or a document as a user (the emulator
+builds the Update and POSTs it to the webhook with the secret header, as Telegram does), redeliver an
+update, post a raw body, block the bot, rate-limit a chat, and read any chat's transcript as JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import itertools
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from loyalty_tools.local.http import JsonHandler, Server
+
+BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Loyalty", "username": "loyalty_local_bot"}
+
+
+@dataclass
+class _State:
+    token: str
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    transcripts: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    blocked: set[int] = field(default_factory=set)
+    rate_limited: dict[int, int] = field(default_factory=dict)  # chat -> retry_after for the next call
+    bot_calls: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+
+class TelegramEmulator(Server):
+    def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0):
+        self.state = _State(token=token)
+        super().__init__(type("Handler", (_Handler,), {"state": self.state}), "telegram", host, port)
+
+
+class _Handler(JsonHandler):
+    state: _State
+
+    def do_GET(self) -> None:
+        self._route()
+
+    def do_POST(self) -> None:
+        self._route()
+
+    # ------------------------------------------------------------------ routing
+    def _route(self) -> None:
+        path = urlsplit(self.path).path
+        body = self.read_body()
+        try:
+            if path.startswith("/emulator/"):
+                self.reply_json(*_Shopper(self.state).handle(self.command, path, body))
+            elif path.startswith("/file/bot"):
+                self._file(path)
+            elif path.startswith("/bot"):
+                token, _, method = path[len("/bot"):].partition("/")
+                self.reply_json(*_BotApi(self.state).call(token, method, self._params(body)))
+            else:
+                self.reply_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+        except Exception as error:  # an emulator bug must show up as a 500, not a hang
+            self.reply_json(500, {"ok": False, "error_code": 500, "description": repr(error)})
+
+    def _params(self, body: bytes) -> dict[str, Any]:
+        kind = self.headers.get("Content-Type", "")
+        params: dict[str, Any] = dict(parse_qsl(urlsplit(self.path).query))
+        if kind.startswith("application/json") and body:
+            params.update(json.loads(body))
+        elif body:
+            params.update(parse_qsl(body.decode(), keep_blank_values=True))
+        for name, value in params.items():  # PTB sends nested objects as JSON strings in a form
+            if isinstance(value, str) and value[:1] in "{[":
+                with contextlib.suppress(ValueError):
+                    params[name] = json.loads(value)
+        return params
+
+    def _file(self, path: str) -> None:
+        token, _, file_path = path[len("/file/bot"):].partition("/")
+        found = next((data for stored_path, data in self.state.files.values() if stored_path == file_path), None)
+        if token != self.state.token or found is None:
+            self.reply_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        self.reply(200, found, "application/octet-stream")
+
+
+def _error(code: int, description: str, **parameters: Any) -> tuple[int, dict[str, Any]]:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return code, body
+
+
+def _ok(result: Any) -> tuple[int, dict[str, Any]]:
+    return 200, {"ok": True, "result": result}
+
+
+class _BotApi:
+    """The bot's side of the Bot API."""
+
+    def __init__(self, state: _State):
+        self.state = state
+
+    def call(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if token != self.state.token:
+            return _error(401, "Unauthorized")
+        with self.state.lock:
+            self.state.bot_calls.append({"method": method, "params": params})
+        handler = getattr(self, f"_{method.lower()}", None)
+        return handler(params) if handler else _error(404, "Not Found")
+
+    def _getme(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return _ok({**BOT_USER, "can_join_groups": False, "can_read_all_group_messages": False,
+                    "supports_inline_queries": False})
+
+    def _setwebhook(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.state.webhook_url = str(params.get("url", ""))
+        self.state.webhook_secret = str(params.get("secret_token", ""))
+        return _ok(True)
+
+    def _deletewebhook(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.state.webhook_url = ""
+        return _ok(True)
+
+    def _getwebhookinfo(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return _ok({"url": self.state.webhook_url, "has_custom_certificate": False, "pending_update_count": 0})
+
+    def _sendmessage(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        try:
+            chat_id = int(params.get("chat_id", ""))
+        except ValueError:
+            return _error(400, "Bad Request: chat not found")
+        text = str(params.get("text") or "")
+        with self.state.lock:
+            if chat_id not in self.state.transcripts:
+                return _error(400, "Bad Request: chat not found")
+            if chat_id in self.state.blocked:
+                return _error(403, "Forbidden: bot was blocked by the user")
+            if chat_id in self.state.rate_limited:
+                retry_after = self.state.rate_limited.pop(chat_id)
+                return _error(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
+            if not text.strip():
+                return _error(400, "Bad Request: message text is empty")
+            message = {"message_id": next(self.state.ids), "date": int(time.time()), "from": BOT_USER,
+                       "chat": {"id": chat_id, "type": "private"}, "text": text}
+            self.state.transcripts[chat_id].append({
+                "from": "bot", "text": text, "reply_markup": params.get("reply_markup"),
+                "message_id": message["message_id"],
+            })
+        return _ok(message)
+
+    def _getfile(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.state.files:
+            return _error(400, "Bad Request: invalid file_id")
+        path, data = self.state.files[file_id]
+        return _ok({"file_id": file_id, "file_unique_id": file_id[-12:], "file_size": len(data), "file_path": path})
+
+
+class _Shopper:
+    """The shopper's side, and the controls demos and tests use."""
+
+    def __init__(self, state: _State):
+        self.state = state
+
+    def handle(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+        parts = path.strip("/").split("/")[1:]
+        request = json.loads(body) if body else {}
+        if parts == ["send"] and method == "POST":
+            return self._send(request)
+        if parts == ["redeliver"] and method == "POST":
+            update = self.state.updates.get(int(request["update_id"]))
+            if update is None:
+                return 404, {"error": "unknown update_id"}
+            return 200, {"update": update, "status": self._deliver(json.dumps(update).encode())}
+        if parts == ["raw"] and method == "POST":
+            raw = request.get("body", "").encode()
+            return 200, {"status": self._deliver(raw, request.get("secret"))}
+        if len(parts) == 2 and parts[0] == "chats" and method == "GET":
+            with self.state.lock:
+                return 200, list(self.state.transcripts.get(int(parts[1]), []))
+        if len(parts) == 3 and parts[0] == "chats" and method == "POST":
+            chat_id = int(parts[1])
+            with self.state.lock:
+                if parts[2] == "block":
+                    self.state.blocked.add(chat_id)
+                elif parts[2] == "rate-limit":
+                    self.state.rate_limited[chat_id] = int(request.get("retry_after", 1))
+                else:
+                    return 404, {"error": "unknown control"}
+            return 200, {"ok": True}
+        if parts == ["calls"] and method == "GET":
+            with self.state.lock:
+                return 200, list(self.state.bot_calls)
+        return 404, {"error": "unknown emulator route"}
+
+    def _send(self, request: dict[str, Any]) -> tuple[int, Any]:
+        user = {"is_bot": False, "first_name": "Shopper", "language_code": "ru", **request["user"]}
+        chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        with self.state.lock:
+            update_id = next(self.state.ids) + 100_000
+            message: dict[str, Any] = {"message_id": next(self.state.ids), "date": int(time.time()),
+                                       "chat": chat, "from": user}
+            entry: dict[str, Any] = {"from": "shopper"}
+            if "text" in request:
+                message["text"] = entry["text"] = request["text"]
+                if request["text"].startswith("/"):
+                    command = request["text"].split()[0]
+                    message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+            if "contact" in request:
+                message["contact"] = {"first_name": user["first_name"], **request["contact"]}
+                entry["contact"] = message["contact"]
+            for kind in ("photo", "document"):
+                if kind in request:
+                    data = base64.b64decode(request[kind]["base64"])
+                    file_id = f"{kind}-{update_id}"
+                    path = f"{kind}s/{file_id}.{request[kind].get('extension', 'jpg')}"
+                    self.state.files[file_id] = (path, data)
+                    described = {"file_id": file_id, "file_unique_id": file_id, "file_size": len(data)}
+                    if kind == "photo":
+                        message["photo"] = [{**described, "width": request[kind].get("width", 1280),
+                                             "height": request[kind].get("height", 1280)}]
+                    else:
+                        message["document"] = {**described, "file_name": request[kind].get("file_name", path)}
+                    entry[kind] = file_id
+            update = {"update_id": update_id, "message": message}
+            self.state.updates[update_id] = update
+            self.state.transcripts.setdefault(chat["id"], []).append(entry)
+        return 200, {"update": update, "status": self._deliver(json.dumps(update).encode())}
+
+    def _deliver(self, body: bytes, secret: str | None = None) -> int:
+        """POST to the webhook as Telegram does; returns the webhook's HTTP status."""
+        if not self.state.webhook_url:
+            return 0
+        request = urllib.request.Request(self.state.webhook_url, data=body, method="POST", headers={
+            "Content-Type": "application/json",
+            "X-Telegram-Bot-Api-Secret-Token": self.state.webhook_secret if secret is None else secret,
+        })
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code

@@ -1,0 +1,106 @@
+"""SQS publishing and the consumer side shared by every queue-driven function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import BaseModel
+
+from loyalty.adapters.aws import client
+
+logger = Logger(child=True)
+
+_MAX_VISIBILITY_SECONDS = 12 * 60 * 60  # SQS's own ceiling
+
+
+def publish(queue_url: str, message: BaseModel) -> None:
+    client("sqs").send_message(QueueUrl=queue_url, MessageBody=message.model_dump_json())
+
+
+class PermanentFailure(Exception):
+    """This message can never be processed: it goes to the dead-letter queue at once, with `reason`."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RetryLater(Exception):
+    """Try this message again later; `delay_seconds` overrides the exponential backoff."""
+
+    def __init__(self, reason: str, delay_seconds: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.delay_seconds = delay_seconds
+
+
+class QueueConsumer(BatchProcessor):
+    """Powertools' BatchProcessor, plus what a failed record needs.
+
+    - A transient failure comes back after an exponential backoff (base × 2^(attempt-1)), set through the
+      message's visibility timeout rather than a sleep, and after the queue's maxReceiveCount SQS moves it
+      to the dead-letter queue.
+    - A permanent failure (PermanentFailure) is sent to the dead-letter queue at once, with its reason as
+      a message attribute, and removed from the source queue.
+    """
+
+    def __init__(self, dead_letter_queue_url: str, retry_base_seconds: int):
+        super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        self.dead_letter_queue_url = dead_letter_queue_url
+        self.retry_base_seconds = retry_base_seconds
+
+    def failure_handler(self, record: SQSRecord, exception: Any) -> Any:
+        error = exception[1]
+        attempt = int(record.attributes.approximate_receive_count)
+        if isinstance(error, PermanentFailure):
+            self._dead_letter(record, error.reason)
+            return self.success_handler(record=record, result=None)
+        reason = getattr(error, "reason", None) or f"{type(error).__name__}: {error}"
+        delay = getattr(error, "delay_seconds", None)
+        if delay is None:
+            delay = self.retry_base_seconds * 2 ** (attempt - 1)
+        delay = max(0, min(int(delay), _MAX_VISIBILITY_SECONDS))
+        logger.warning("message failed, will retry", extra={
+            "reason": reason, "message_id": record.message_id, "attempt": attempt, "retry_in_seconds": delay,
+        }, exc_info=not isinstance(error, RetryLater))
+        try:
+            client("sqs").change_message_visibility(
+                QueueUrl=queue_url(record.event_source_arn), ReceiptHandle=record.receipt_handle,
+                VisibilityTimeout=delay,
+            )
+        except Exception:  # the queue's own visibility timeout still brings the message back
+            logger.exception("could not set retry backoff", extra={"message_id": record.message_id})
+        return super().failure_handler(record, exception)
+
+    def _dead_letter(self, record: SQSRecord, reason: str) -> None:
+        logger.error("message dead-lettered", extra={"reason": reason, "message_id": record.message_id})
+        dead_letter(self.dead_letter_queue_url, record.body, reason,
+                    source=record.event_source_arn, source_message_id=record.message_id)
+
+
+def dead_letter(queue_url: str, body: str, reason: str, **context: str) -> None:
+    """Park a message that cannot be processed, with the reason as a message attribute beside it."""
+    attributes = {"reason": reason[:1000], **context}
+    client("sqs").send_message(
+        QueueUrl=queue_url, MessageBody=body or "(empty)",
+        MessageAttributes={name: {"DataType": "String", "StringValue": value or "-"}
+                           for name, value in attributes.items()},
+    )
+
+
+def parse_body(record: SQSRecord, model: type[BaseModel]) -> Any:
+    """The record's body as `model`; a body that does not fit can never succeed, so it is permanent."""
+    try:
+        return model.model_validate_json(record.body)
+    except ValueError as error:
+        raise PermanentFailure(f"malformed {model.__name__}: {error}") from error
+
+
+def queue_url(queue_arn: str) -> str:
+    """arn:aws:sqs:REGION:ACCOUNT:NAME -> the queue URL, without a GetQueueUrl round trip."""
+    _, partition, _, region, account, name = queue_arn.split(":", 5)
+    domain = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    return f"https://sqs.{region}.{domain}/{account}/{name}"

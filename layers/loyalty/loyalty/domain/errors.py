@@ -1,0 +1,49 @@
+"""Domain errors: each one names a situation a shopper or an operator must be told about."""
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose. `reason` is a stable machine-readable code."""
+
+    reason = "domain_error"
+
+
+class InvalidQr(DomainError):
+    """The text is not a fiscal receipt QR code."""
+
+    reason = "invalid_qr"
+
+
+class InvalidReceipt(DomainError):
+    """A receipt document could not be read into the normalised model."""
+
+    reason = "invalid_receipt"
+
+
+class ReceiptAlreadyClaimed(DomainError):
+    """Another submission already claimed this fiscal key."""
+
+    reason = "receipt_already_claimed"
+
+    def __init__(self, fiscal_key: str):
+        super().__init__(f"receipt {fiscal_key} is already claimed")
+        self.fiscal_key = fiscal_key
+
+
+class MemberNotFound(DomainError):
+    reason = "member_not_found"
+
+
+class ReceiptNotFound(DomainError):
+    """The receipt service says the receipt is not valid (proverkacheka code 0)."""
+
+    reason = "receipt_not_found"
+
+
+class ReceiptServiceUnavailable(DomainError):
+    """The receipt service cannot answer now; ask again later (codes 2-5, timeouts, 5xx)."""
+
+    reason = "receipt_service_unavailable"
+
+    def __init__(self, detail: str, retry_after_seconds: int | None = None):
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds

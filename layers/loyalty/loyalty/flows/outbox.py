@@ -1,0 +1,64 @@
+"""Send queued messages to Telegram, each exactly once, honouring Telegram's answers.
+
+429 comes back after the `retry_after` Telegram asks for; a shopper who blocked the bot (403) is logged
+and dropped; a request Telegram rejects as malformed (400) is dead-lettered with Telegram's reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from loyalty.adapters.aws import client
+from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
+from loyalty.adapters.telegram import TelegramBot
+from loyalty.contracts import OutboundMessage
+from loyalty.observability import logger, metrics
+from loyalty.settings import TelegramSenderSettings
+
+_DEDUPE_WINDOW_SECONDS = 7 * 24 * 3600  # longer than any message can sit in the queue and its DLQ
+
+
+class TelegramSender:
+    def __init__(self, settings: TelegramSenderSettings):
+        self.bot = TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME)
+        self.idempotency = IdempotencyConfig(
+            event_key_jmespath="dedupe_key", expires_after_seconds=_DEDUPE_WINDOW_SECONDS
+        )
+        persistence = DynamoDBPersistenceLayer(
+            table_name=settings.IDEMPOTENCY_TABLE, boto3_client=client("dynamodb")
+        )
+        self.send_once = idempotent_function(
+            data_keyword_argument="message", config=self.idempotency, persistence_store=persistence,
+        )(self._send)
+
+    def handle_record(self, record: SQSRecord) -> None:
+        self.send_once(message=parse_body(record, OutboundMessage))
+
+    def _send(self, message: OutboundMessage) -> dict[str, Any]:
+        log = {"dedupe_key": message.dedupe_key, "chat_id": message.chat_id}
+        try:
+            message_id = self.bot.send_message(message.chat_id, message.text, message.reply_markup)
+        except RetryAfter as error:
+            raise RetryLater("telegram rate limit", _seconds(error.retry_after)) from error
+        except Forbidden as error:
+            logger.info("shopper blocked the bot; message dropped", extra={**log, "reason": error.message})
+            metrics.add_metric(name="MessagesToBlockedChats", unit="Count", value=1)
+            return {"delivered": False}
+        except BadRequest as error:
+            raise PermanentFailure(f"telegram rejected the message: {error.message}") from error
+        except NetworkError as error:
+            raise RetryLater(f"telegram unreachable: {error.message}") from error
+        metrics.add_metric(name="MessagesSent", unit="Count", value=1)
+        return {"delivered": True, "message_id": message_id}
+
+
+def _seconds(retry_after: Any) -> int:
+    return int(getattr(retry_after, "total_seconds", lambda: retry_after)())

@@ -1,0 +1,170 @@
+"""What the bot does with one Telegram update: join, share the phone, submit a receipt.
+
+Nothing slow happens here: the receipt goes to ReceiptQueue and every reply to the outbox, so the webhook
+answers Telegram in milliseconds.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from botocore.exceptions import BotoCoreError, ClientError
+from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+
+from loyalty.adapters.aws import client
+from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.queues import dead_letter, publish
+from loyalty.adapters.secrets import secret
+from loyalty.config import cached_program
+from loyalty.contracts import ReceiptSubmitted, Shopper
+from loyalty.domain.errors import InvalidQr
+from loyalty.domain.messages import language_of, render
+from loyalty.domain.qr import parse_qr
+from loyalty.flows.replies import Replies
+from loyalty.observability import logger
+from loyalty.settings import WebhookSettings
+
+# Telegram redelivers a failed update for up to a day; remember update ids a little longer than that.
+_UPDATE_DEDUPE_SECONDS = 26 * 3600
+
+
+class Webhook:
+    """The HTTP edge: check the secret, drop redelivered updates, never answer 500 for a bad update.
+
+    A malformed update, or one that makes our code fail, is parked in the dead-letter queue with the
+    reason and answered 200: a non-2xx would make Telegram redeliver it for hours. Only when AWS itself
+    fails (nothing could be stored) do we answer 500, so that Telegram keeps the update and retries.
+    """
+
+    def __init__(self, settings: WebhookSettings):
+        self.settings = settings
+        self.bot = Bot(settings)
+        self.idempotency = IdempotencyConfig(
+            event_key_jmespath="update_id", expires_after_seconds=_UPDATE_DEDUPE_SECONDS
+        )
+        persistence = DynamoDBPersistenceLayer(
+            table_name=settings.IDEMPOTENCY_TABLE, boto3_client=client("dynamodb")
+        )
+        self._handle_once = idempotent_function(
+            data_keyword_argument="update", config=self.idempotency, persistence_store=persistence
+        )(self.bot.handle)
+
+    def receive(self, secret_token: str | None, body: str | None) -> int:
+        """Handle one webhook call; returns the HTTP status to answer."""
+        if not secret_matches(secret_token, secret(self.settings.WEBHOOK_SECRET_NAME)):
+            logger.warning("webhook call without the right secret token")
+            return 403
+        try:
+            update = json.loads(body or "")
+            if not isinstance(update, dict) or type(update.get("update_id")) is not int:
+                raise ValueError("no integer update_id")
+        except ValueError as error:
+            return self._park(body, f"malformed update: {error}")
+        try:
+            outcome = self._handle_once(update=update)
+        except IdempotencyAlreadyInProgressError:
+            logger.info("update already being handled", extra={"update_id": update["update_id"]})
+            return 200
+        except (BotoCoreError, ClientError):
+            logger.exception("AWS failed; Telegram will redeliver", extra={"update_id": update["update_id"]})
+            return 500
+        except Exception as error:
+            logger.exception("update failed", extra={"update_id": update["update_id"]})
+            return self._park(body, f"{type(error).__name__}: {error}", str(update["update_id"]))
+        logger.info("update handled", extra={"update_id": update["update_id"], **outcome})
+        return 200
+
+    def _park(self, body: str | None, reason: str, update_id: str = "") -> int:
+        logger.error("update dead-lettered", extra={"reason": reason, "update_id": update_id})
+        dead_letter(self.settings.DEAD_LETTER_QUEUE_URL, body or "", reason, update_id=update_id)
+        return 200
+
+
+def secret_matches(received: str | None, expected: str) -> bool:
+    """Constant-time comparison, so the secret cannot be guessed byte by byte from response times."""
+    return received is not None and hmac.compare_digest(received.encode(), expected.encode())
+
+
+class Bot:
+    def __init__(self, settings: WebhookSettings):
+        self.settings = settings
+        self.members = MembersRepository(settings.MEMBERS_TABLE)
+        self.replies = Replies(settings.OUTBOX_QUEUE_URL)
+
+    def handle(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Act on one update. Returns a short summary of what was done (kept by the idempotency store)."""
+        return self._act(Update.de_json(update, None))
+
+    def _act(self, update: Update) -> dict[str, Any]:
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None or chat.type != "private" or user.is_bot:
+            return {"action": "ignored"}
+        shopper = Shopper(member_id=str(user.id), chat_id=chat.id, language=language_of(user.language_code))
+        reply_key = f"tg-update:{update.update_id}"
+        if message.text and message.text.split(maxsplit=1)[0].split("@")[0] == "/start":
+            return self._start(shopper, reply_key)
+        if message.contact:
+            return self._contact(shopper, message, reply_key)
+        if message.text:
+            return self._text(shopper, message.text, reply_key)
+        self.replies.send(shopper, reply_key, "unsupported_message")
+        return {"action": "unsupported"}
+
+    def _start(self, shopper: Shopper, reply_key: str) -> dict[str, Any]:
+        self.members.join(shopper.member_id, shopper.chat_id, shopper.language)
+        brand = cached_program(self.settings.PROGRAM_FILE).brand.name
+        self.replies.send(shopper, reply_key, "welcome", self._phone_keyboard(shopper), brand=brand)
+        return {"action": "welcomed"}
+
+    def _contact(self, shopper: Shopper, message: Message, reply_key: str) -> dict[str, Any]:
+        contact = message.contact
+        if contact is None or contact.user_id != int(shopper.member_id):
+            self.replies.send(shopper, reply_key, "phone_not_yours", self._phone_keyboard(shopper))
+            return {"action": "foreign_contact"}
+        self.members.join(shopper.member_id, shopper.chat_id, shopper.language)
+        member = self.members.save_phone(shopper.member_id, _e164(contact.phone_number))
+        self.replies.send(shopper, reply_key, "phone_saved", ReplyKeyboardRemove().to_dict())
+        if member.pending_qr:
+            self._submit(shopper, member.pending_qr, reply_key)
+        logger.info("member shared phone", extra={"member_id": shopper.member_id})
+        return {"action": "phone_saved", "pending_receipt": bool(member.pending_qr)}
+
+    def _text(self, shopper: Shopper, text: str, reply_key: str) -> dict[str, Any]:
+        try:
+            parse_qr(text)
+        except InvalidQr as error:
+            logger.info("text is not a receipt QR", extra={"reason": str(error), "member_id": shopper.member_id})
+            self.replies.send(shopper, reply_key, "not_a_receipt")
+            return {"action": "not_a_receipt"}
+        member = self.members.get(shopper.member_id)
+        if member is None or not member.phone:
+            if member is None:
+                self.members.join(shopper.member_id, shopper.chat_id, shopper.language)
+            self.members.keep_pending_qr(shopper.member_id, text)
+            self.replies.send(shopper, reply_key, "phone_needed", self._phone_keyboard(shopper))
+            return {"action": "phone_needed"}
+        self._submit(shopper, text, reply_key)
+        return {"action": "receipt_submitted"}
+
+    def _submit(self, shopper: Shopper, qr: str, reply_key: str) -> None:
+        publish(self.settings.RECEIPT_QUEUE_URL, ReceiptSubmitted(submission_id=reply_key, shopper=shopper, qr=qr))
+        self.replies.send(shopper, f"{reply_key}:accepted", "receipt_accepted")
+        logger.info("receipt submitted", extra={"member_id": shopper.member_id, "submission_id": reply_key})
+
+    @staticmethod
+    def _phone_keyboard(shopper: Shopper) -> dict[str, Any]:
+        button = KeyboardButton(render("share_phone_button", shopper.language), request_contact=True)
+        return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True).to_dict()
+
+
+def _e164(phone: str) -> str:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return f"+{digits}"

@@ -1,0 +1,62 @@
+"""Each function's environment variables, as pydantic models (names exactly as in template.yaml).
+
+A missing or malformed variable fails at cold start with the variable's name, not mid-request.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TypeVar
+
+from aws_lambda_powertools.utilities.parser import parse
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class _Env(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class WebhookSettings(_Env):
+    MEMBERS_TABLE: str
+    IDEMPOTENCY_TABLE: str
+    RECEIPT_QUEUE_URL: str
+    OUTBOX_QUEUE_URL: str
+    DEAD_LETTER_QUEUE_URL: str
+    WEBHOOK_SECRET_NAME: str
+    PROGRAM_FILE: str
+
+
+class _Consumer(_Env):
+    DEAD_LETTER_QUEUE_URL: str
+    RETRY_BASE_SECONDS: int = Field(ge=0)
+
+
+class ReceiptParserSettings(_Consumer):
+    CLAIMS_TABLE: str
+    ACCRUAL_QUEUE_URL: str
+    OUTBOX_QUEUE_URL: str
+    RECEIPT_SERVICE_URL: str
+    RECEIPT_SERVICE_TOKEN_NAME: str
+    RECEIPT_FETCH_ATTEMPTS: int = Field(ge=1)
+    PROGRAM_FILE: str
+
+
+class PointAccrualSettings(_Consumer):
+    MEMBERS_TABLE: str
+    LEDGER_TABLE: str
+    OUTBOX_QUEUE_URL: str
+    PROGRAM_FILE: str
+
+
+class TelegramSenderSettings(_Consumer):
+    IDEMPOTENCY_TABLE: str
+    TELEGRAM_API_URL: str
+    BOT_TOKEN_NAME: str
+
+
+@cache
+def environment(model: type[T]) -> T:
+    return parse(event=dict(os.environ), model=model)
