@@ -37,6 +37,12 @@ class ReceiptEmulator(Server):
         self.rescan()
         super().__init__(type("Handler", (_Handler,), {"emulator": self}), "receipts", host, port)
 
+    def reset(self) -> None:
+        with self.lock:
+            self.failures.clear()
+            self.delay_seconds = 0.0
+            self.requests_served = 0
+
     def add(self, document: Any) -> list[FiscalKey]:
         keys = []
         for raw in find_raw_receipts(document):

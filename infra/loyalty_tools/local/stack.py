@@ -24,7 +24,8 @@ WEBHOOK_PATH = "/telegram/webhook"
 class LocalStack:
     def __init__(self, template_path: Path = ROOT / "template.yaml", receipts_dir: Path | None = None,
                  program_file: Path | None = None, retry_base_seconds: int = 1, api_port: int = 0,
-                 log_stream: TextIO | None = None, parameter_overrides: dict[str, str] | None = None):
+                 log_stream: TextIO | None = None, parameter_overrides: dict[str, str] | None = None,
+                 event_sources: bool = True):
         self.moto = MotoServer()
         # Secret values are made up per run: nothing secret is ever written down.
         self.bot_token = f"{BOT_USER['id']}:{secrets.token_urlsafe(26)}"
@@ -43,6 +44,7 @@ class LocalStack:
         self.api = HttpApi(self.functions, port=api_port)
         self.pollers = [QueuePoller(self.template, self.functions, spec.logical_id, source, self.moto.url)
                         for spec in self.functions.specs.values() for source in spec.queues]
+        self.event_sources = event_sources
 
     @property
     def webhook_url(self) -> str:
@@ -50,22 +52,36 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         self.moto.start()
+        for server in (self.telegram, self.receipts, self.api):
+            server.start()
+        self._provision()
+        if self.event_sources:
+            for poller in self.pollers:
+                poller.start()
+        return self
+
+    def reset(self) -> None:
+        """Back to a freshly started stack: empty tables and queues, emulators without history."""
+        self.moto.reset()
+        self.telegram.reset()
+        self.receipts.reset()
+        self._provision()
+
+    def _provision(self) -> None:
         parameters = self.template.parameters
         provision(self.template, self.moto.url, {
             parameters["BotTokenSecretName"]: self.bot_token,
             parameters["WebhookSecretName"]: self.webhook_secret,
             parameters["ReceiptServiceTokenSecretName"]: self.receipt_token,
         })
-        for server in (self.telegram, self.receipts, self.api):
-            server.start()
-        for poller in self.pollers:
-            poller.start()
         # What an operator does after `sam deploy`: point the bot at the webhook, with the secret token.
         self.bot_api("setWebhook", url=self.webhook_url, secret_token=self.webhook_secret)
-        return self
+
+    def poller(self, queue: str) -> QueuePoller:
+        return next(poller for poller in self.pollers if poller.source.queue == queue)
 
     def stop(self) -> None:
-        for poller in self.pollers:
+        for poller in self.pollers if self.event_sources else ():
             poller.stop()
         for server in (self.api, self.receipts, self.telegram, self.moto):
             server.stop()

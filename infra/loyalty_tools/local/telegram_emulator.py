@@ -7,7 +7,8 @@ downloads, setWebhook, getWebhookInfo, deleteWebhook, with Telegram's error shap
 
 Shopper side, under /emulator/: send a text, a contact, a photo or a document as a user (the emulator
 builds the Update and POSTs it to the webhook with the secret header, as Telegram does), redeliver an
-update, post a raw body, block the bot, rate-limit a chat, and read any chat's transcript as JSON.
+update, post a raw body, block the bot, make the next calls for a chat fail (429 with retry_after, or any
+status), and read any chat's transcript as JSON.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class _State:
     updates: dict[int, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
-    rate_limited: dict[int, int] = field(default_factory=dict)  # chat -> retry_after for the next call
+    failures: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # chat -> scripted errors
     bot_calls: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -48,6 +49,13 @@ class TelegramEmulator(Server):
     def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0):
         self.state = _State(token=token)
         super().__init__(type("Handler", (_Handler,), {"state": self.state}), "telegram", host, port)
+
+    def reset(self) -> None:
+        with self.state.lock:
+            fresh = _State(token=self.state.token)
+            for name in ("webhook_url", "webhook_secret", "transcripts", "updates", "files", "blocked",
+                         "failures", "bot_calls"):
+                setattr(self.state, name, getattr(fresh, name))
 
 
 class _Handler(JsonHandler):
@@ -150,9 +158,13 @@ class _BotApi:
                 return _error(400, "Bad Request: chat not found")
             if chat_id in self.state.blocked:
                 return _error(403, "Forbidden: bot was blocked by the user")
-            if chat_id in self.state.rate_limited:
-                retry_after = self.state.rate_limited.pop(chat_id)
-                return _error(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
+            if self.state.failures.get(chat_id):
+                failure = self.state.failures[chat_id].pop(0)
+                status = int(failure.get("status", 429))
+                if status == 429:
+                    retry_after = int(failure.get("retry_after", 1))
+                    return _error(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
+                return _error(status, str(failure.get("description", "Internal Server Error")))
             if not text.strip():
                 return _error(400, "Bad Request: message text is empty")
             message = {"message_id": next(self.state.ids), "date": int(time.time()), "from": BOT_USER,
@@ -198,8 +210,9 @@ class _Shopper:
             with self.state.lock:
                 if parts[2] == "block":
                     self.state.blocked.add(chat_id)
-                elif parts[2] == "rate-limit":
-                    self.state.rate_limited[chat_id] = int(request.get("retry_after", 1))
+                elif parts[2] == "fail":
+                    times = int(request.pop("times", 1))
+                    self.state.failures.setdefault(chat_id, []).extend([request] * times)
                 else:
                     return 404, {"error": "unknown control"}
             return 200, {"ok": True}

@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict
 from loyalty.domain.errors import InvalidQr
 
 _MAX_QR_LENGTH = 2048
-_TIME_FORMATS = ("%Y%m%dT%H%M%S", "%Y%m%dT%H%M")
+# strptime would read "1230" as 12:03:00 under the longer format, so the format is chosen by length.
+_TIME_FORMATS = {15: "%Y%m%dT%H%M%S", 13: "%Y%m%dT%H%M"}
 # The first QR key: everything before it is a link or noise the shopper pasted along.
-_QUERY_START = re.compile(r"(?:^|[?&\s#])(t|s|fn|i|fp|n)=", re.IGNORECASE)
+_QUERY_START = re.compile(r"(?<![0-9A-Za-z_])(t|s|fn|i|fp|n)=", re.IGNORECASE)
 
 
 class FiscalKey(BaseModel):
@@ -92,12 +93,12 @@ def _fiscal_sign(value: str) -> int:
 
 
 def _time(value: str) -> datetime:
-    normalised = value.upper()
-    for fmt in _TIME_FORMATS:
+    fmt = _TIME_FORMATS.get(len(value))
+    if fmt is not None and value.isascii():
         try:
-            return datetime.strptime(normalised, fmt)
+            return datetime.strptime(value.upper(), fmt)
         except ValueError:
-            continue
+            pass
     raise InvalidQr("t is not a date-time like 20240301T1230")
 
 

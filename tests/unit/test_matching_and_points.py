@@ -1,0 +1,58 @@
+import json
+from decimal import Decimal
+
+import pytest
+
+from loyalty.config import load_program
+from loyalty.domain.matching import match_brand_goods, store_name
+from loyalty.domain.points import accrual_points
+from loyalty.domain.receipt import normalise_one
+from loyalty_tools.local.receipts import marketplace_receipt
+from tests.conftest import SAMPLES, TEST_PROGRAM
+
+PROGRAM = load_program(TEST_PROGRAM)
+
+
+def test_marketplace_receipt_earns_on_the_brands_supplier_inn():
+    receipt = normalise_one(json.loads((SAMPLES / "01_ozon_irkkt_ticket_agent_2023.json").read_text()))
+    match = match_brand_goods(receipt, PROGRAM)
+    assert match.channel == "ozon" and match.brand_sum_kopecks == 270100
+    assert store_name(receipt, match.channel, PROGRAM) == "Ozon"
+
+
+def test_other_suppliers_on_a_marketplace_earn_nothing():
+    raw = marketplace_receipt("7700000099", [("Чужой товар", 10000, 1)], fd=1)
+    match = match_brand_goods(normalise_one(raw), PROGRAM)
+    assert match.channel == "wildberries" and match.lines == ()
+
+
+def test_own_receipts_earn_on_goods_but_not_on_delivery():
+    raw = marketplace_receipt("7700000017", [("Крем", 50000, 1), ("Доставка", 30000, 1)], fd=2,
+                              seller_inn="7700000017", retail_place="brand.ru")
+    raw["items"][1]["productType"] = 4
+    for item in raw["items"]:
+        item.pop("paymentAgentByProductType")
+    match = match_brand_goods(normalise_one(raw), PROGRAM)
+    assert match.channel == "d2c" and [line.name for line in match.lines] == ["Крем"]
+
+
+def test_retail_chain_receipt_earns_on_catalog_gtin_with_its_category():
+    raw = marketplace_receipt("7700000099", [("Крем для рук", 45000, 1), ("Шампунь", 30000, 1)], fd=3,
+                              seller_inn="6671156423", retail_place="Золотое Яблоко")
+    raw["items"][0]["productCodeNew"] = {"gs1m": {"gtin": "04601234567893"}}
+    receipt = normalise_one(raw)
+    match = match_brand_goods(receipt, PROGRAM)
+    assert match.channel == "other" and match.brand_sum_kopecks == 45000
+    assert match.lines[0].category == "care"
+    assert store_name(receipt, match.channel, PROGRAM) == "Золотое Яблоко"
+
+
+@pytest.mark.parametrize(("kopecks", "percent", "points"), [
+    (270100, Decimal(10), 270),  # 270.10 -> 270: fractions are dropped per receipt
+    (999, Decimal(10), 0),
+    (100000, Decimal("12.5"), 125),
+    (0, Decimal(10), 0),
+    (-500, Decimal(10), 0),
+])
+def test_points_are_whole_roubles_rounded_down(kopecks, percent, points):
+    assert accrual_points(kopecks, percent) == points

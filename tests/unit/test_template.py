@@ -1,0 +1,63 @@
+"""template.yaml is wired as the code expects: a wiring mistake fails here, before any deploy."""
+
+import re
+import tomllib
+
+import pytest
+
+from loyalty import settings as settings_module
+from loyalty_tools.local.template import Template
+from tests.conftest import ROOT
+
+TEMPLATE = Template(ROOT / "template.yaml")
+FUNCTIONS = TEMPLATE.functions()
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.logical_id)
+def test_each_function_gets_every_variable_its_settings_model_needs(spec):
+    source = (spec.code_dir / "app.py").read_text()
+    (model_name,) = re.findall(r"environment\((\w+)\)", source)
+    model = getattr(settings_module, model_name)
+    required = {name for name, field in model.model_fields.items() if field.is_required()}
+    assert required <= set(spec.environment), required - set(spec.environment)
+    model.model_validate(spec.environment)  # and the template's values fit the model's types
+
+
+@pytest.mark.parametrize("spec", [s for s in FUNCTIONS if s.queues], ids=lambda spec: spec.logical_id)
+def test_each_queue_consumer_reports_partial_failures_and_has_time_to_retry(spec):
+    for source in spec.queues:
+        assert source.reports_item_failures
+        queue = TEMPLATE.resources[source.queue]["Properties"]
+        assert int(queue["VisibilityTimeout"]) >= 6 * spec.timeout
+        assert "deadLetterTargetArn" in queue["RedrivePolicy"]
+
+
+def test_every_queue_has_a_dead_letter_queue_and_every_dead_letter_queue_pages_someone():
+    queues = TEMPLATE.of_type("AWS::SQS::Queue")
+    dead_letter_queues = {name for name in queues if name.endswith("DeadLetterQueue")}
+    for name, queue in queues.items():
+        assert name in dead_letter_queues or "RedrivePolicy" in queue["Properties"], name
+    alarmed = {alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+               for alarm in TEMPLATE.of_type("AWS::CloudWatch::Alarm").values()}
+    assert alarmed == dead_letter_queues
+
+
+def test_tables_are_on_demand_with_point_in_time_recovery():
+    for name, table in TEMPLATE.of_type("AWS::DynamoDB::Table").items():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST", name
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+
+
+def test_secrets_are_named_never_given():
+    for name, spec in TEMPLATE.document["Parameters"].items():
+        if "Secret" in name or "Token" in name:
+            assert name.endswith("SecretName"), f"{name}: pass the secret's name, not its value"
+
+
+def test_layer_requirements_mirror_pyproject_dependencies():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    lines = (ROOT / "layers" / "loyalty" / "requirements.txt").read_text().splitlines()
+    pinned = [line for line in lines if line and not line.startswith("#")]
+    assert sorted(pinned) == sorted(pyproject["project"]["dependencies"])
+    assert all("==" in requirement for requirement in pinned)
