@@ -2,6 +2,7 @@
 
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from loyalty.adapters.queues import QueueConsumer
 from loyalty.flows.outbox import TelegramSender
 from loyalty.observability import logger, metrics, tracer

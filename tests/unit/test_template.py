@@ -50,7 +50,7 @@ def test_tables_are_on_demand_with_point_in_time_recovery():
 
 
 def test_secrets_are_named_never_given():
-    for name, spec in TEMPLATE.document["Parameters"].items():
+    for name in TEMPLATE.document["Parameters"]:
         if "Secret" in name or "Token" in name:
             assert name.endswith("SecretName"), f"{name}: pass the secret's name, not its value"
 

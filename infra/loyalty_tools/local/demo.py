@@ -18,7 +18,6 @@ from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.config import load_program
 from loyalty.domain.messages import points_word
 from loyalty.domain.points import accrual_points
-
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.stack import ROOT, LocalStack

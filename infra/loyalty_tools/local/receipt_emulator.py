@@ -21,7 +21,6 @@ from urllib.parse import parse_qsl, urlsplit
 from loyalty.domain.errors import DomainError
 from loyalty.domain.qr import FiscalKey, parse_qr
 from loyalty.domain.receipt import find_raw_receipts, fiscal_key_of
-
 from loyalty_tools.local.http import JsonHandler, Server
 
 
@@ -38,10 +37,13 @@ class ReceiptEmulator(Server):
         super().__init__(type("Handler", (_Handler,), {"emulator": self}), "receipts", host, port)
 
     def reset(self) -> None:
+        """Forget scripted failures and receipts added at run time; serve the directory's receipts."""
         with self.lock:
             self.failures.clear()
+            self.receipts.clear()
             self.delay_seconds = 0.0
             self.requests_served = 0
+        self.rescan()
 
     def add(self, document: Any) -> list[FiscalKey]:
         keys = []

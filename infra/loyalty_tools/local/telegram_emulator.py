@@ -208,7 +208,9 @@ class _Shopper:
         if len(parts) == 3 and parts[0] == "chats" and method == "POST":
             chat_id = int(parts[1])
             with self.state.lock:
-                if parts[2] == "block":
+                if parts[2] == "open":  # as if the shopper had written to the bot
+                    self.state.transcripts.setdefault(chat_id, [])
+                elif parts[2] == "block":
                     self.state.blocked.add(chat_id)
                 elif parts[2] == "fail":
                     times = int(request.pop("times", 1))

@@ -78,7 +78,7 @@ class QueueConsumer(BatchProcessor):
     def _dead_letter(self, record: SQSRecord, reason: str) -> None:
         logger.error("message dead-lettered", extra={"reason": reason, "message_id": record.message_id})
         dead_letter(self.dead_letter_queue_url, record.body, reason,
-                    source=record.event_source_arn, source_message_id=record.message_id)
+                    source_queue=record.event_source_arn, source_message_id=record.message_id)
 
 
 def dead_letter(queue_url: str, body: str, reason: str, **context: str) -> None:

@@ -6,6 +6,7 @@ and dropped; a request Telegram rejects as malformed (400) is dead-lettered with
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -61,4 +62,5 @@ class TelegramSender:
 
 
 def _seconds(retry_after: Any) -> int:
-    return int(getattr(retry_after, "total_seconds", lambda: retry_after)())
+    """Telegram's retry_after: a timedelta with PTB_TIMEDELTA set (as the template does), else seconds."""
+    return int(retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after)

@@ -1,0 +1,109 @@
+"""bot_webhook through the emulated HTTP API: real HTTP, real Telegram updates, moto behind."""
+
+import json
+import urllib.error
+import urllib.request
+
+from loyalty.adapters.dynamo import from_item, to_item
+from tests.integration.conftest import bodies, contact_of, drain, telegram_update
+
+QR = "t=20240301T1230&s=1499.00&fn=7380440800000001&i=12345&fp=1234567890&n=1"
+
+
+def post(stack, body, secret=None, headers=None):
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(stack.webhook_url, data=data, method="POST", headers={
+        "Content-Type": "application/json", **({} if secret is False else {
+            "X-Telegram-Bot-Api-Secret-Token": stack.webhook_secret if secret is None else secret}),
+        **(headers or {}),
+    })
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def member(stack, user_id):
+    item = stack.aws("dynamodb").get_item(TableName="MembersTable", Key=to_item({"member_id": str(user_id)}))
+    return from_item(item["Item"]) if "Item" in item else None
+
+
+def test_start_creates_the_member_and_asks_for_the_phone_with_the_contact_button(stack):
+    assert post(stack, telegram_update(1, 501, "/start", language="en")) == 200
+    assert member(stack, 501)["language"] == "en" and member(stack, 501)["balance"] == 0
+    (reply,) = bodies(stack, "OutboxQueue")
+    assert reply["chat_id"] == 501 and reply["text"].startswith("Hello!")
+    assert reply["reply_markup"]["keyboard"][0][0]["request_contact"] is True
+
+
+def test_own_contact_saves_the_phone_and_a_foreign_one_does_not(stack):
+    post(stack, telegram_update(1, 502, "/start"))
+    post(stack, telegram_update(2, 502, contact=contact_of(999)))
+    assert "phone" not in member(stack, 502)
+    post(stack, telegram_update(3, 502, contact=contact_of(502)))
+    assert member(stack, 502)["phone"] == "+79161234567"
+    texts = [reply["text"] for reply in bodies(stack, "OutboxQueue")]
+    assert texts[1].startswith("Это не ваш номер") and texts[2].startswith("Спасибо, вы в программе")
+
+
+def test_a_receipt_qr_is_accepted_at_once_and_queued(stack):
+    post(stack, telegram_update(1, 503, "/start"))
+    post(stack, telegram_update(2, 503, contact=contact_of(503)))
+    drain(stack, "OutboxQueue")
+    assert post(stack, telegram_update(3, 503, f"вот мой чек\n{QR}")) == 200
+    (submitted,) = bodies(stack, "ReceiptQueue")
+    assert submitted["submission_id"] == "tg-update:3" and submitted["shopper"]["member_id"] == "503"
+    (reply,) = bodies(stack, "OutboxQueue")
+    assert reply["text"].startswith("Чек принят")
+
+
+def test_a_receipt_before_the_phone_is_kept_and_sent_once_the_phone_arrives(stack):
+    post(stack, telegram_update(1, 504, QR))
+    assert bodies(stack, "ReceiptQueue") == []
+    assert "поделитесь номером" in bodies(stack, "OutboxQueue")[0]["text"]
+    post(stack, telegram_update(2, 504, contact=contact_of(504)))
+    (submitted,) = bodies(stack, "ReceiptQueue")
+    assert submitted["qr"] == QR
+    assert "pending_qr" not in member(stack, 504)
+
+
+def test_text_that_is_not_a_receipt_gets_a_hint(stack):
+    post(stack, telegram_update(1, 505, "как получить баллы?"))
+    (reply,) = bodies(stack, "OutboxQueue")
+    assert "QR-кода чека" in reply["text"] and bodies(stack, "ReceiptQueue") == []
+
+
+def test_group_chats_are_ignored(stack):
+    assert post(stack, telegram_update(1, 506, QR, chat_type="group")) == 200
+    assert bodies(stack, "OutboxQueue") == [] and member(stack, 506) is None
+
+
+def test_a_request_without_the_right_secret_is_refused_and_does_nothing(stack):
+    assert post(stack, telegram_update(1, 507, "/start"), secret="wrong") == 403
+    assert post(stack, telegram_update(2, 507, "/start"), secret=False) == 403
+    assert member(stack, 507) is None and bodies(stack, "OutboxQueue") == []
+
+
+def test_a_redelivered_update_is_ignored(stack):
+    post(stack, telegram_update(1, 508, "/start"))
+    post(stack, telegram_update(2, 508, contact=contact_of(508)))
+    update = telegram_update(3, 508, QR)
+    assert [post(stack, update) for _ in range(3)] == [200, 200, 200]
+    assert len(bodies(stack, "ReceiptQueue")) == 1
+
+
+def test_a_malformed_update_is_answered_200_and_parked_with_its_reason(stack):
+    assert post(stack, b"{not json") == 200
+    assert post(stack, {"message": {"text": "no update_id"}}) == 200
+    parked = drain(stack, "WebhookDeadLetterQueue")
+    assert [body for body, _ in parked] == ["{not json", {"message": {"text": "no update_id"}}]
+    assert all(attributes["reason"].startswith("malformed update") for _, attributes in parked)
+
+
+def test_an_update_that_breaks_the_code_is_answered_200_and_parked(stack):
+    broken = telegram_update(1, 509, "/start")
+    broken["message"]["chat"] = "not a chat"  # python-telegram-bot cannot build a Message from this
+    assert post(stack, broken) == 200
+    ((body, attributes),) = drain(stack, "WebhookDeadLetterQueue")
+    assert body["update_id"] == 1 and attributes["update_id"] == "1" and attributes["reason"]

@@ -1,0 +1,115 @@
+"""receipt_parser: real SQS records from ReceiptQueue, the receipt-service emulator over HTTP, moto."""
+
+import json
+import urllib.request
+
+from loyalty.contracts import ReceiptSubmitted, Shopper
+from loyalty_tools.local.receipts import marketplace_receipt, qr_of
+from tests.integration.conftest import bodies, drain, send
+
+BRAND_SUPPLIER = "7700000024"  # in tests/data/program.yaml
+
+
+def submit(stack, raw, submission="tg-update:1", member="601"):
+    stack.receipts.add(raw)
+    message = ReceiptSubmitted(submission_id=submission, qr=qr_of(raw),
+                               shopper=Shopper(member_id=member, chat_id=int(member), language="ru"))
+    send(stack, "ReceiptQueue", message.model_dump_json())
+
+
+def poll(stack):
+    return stack.poller("ReceiptQueue").poll_once()
+
+
+def control(stack, path, payload):
+    request = urllib.request.Request(stack.receipts.url + path, data=json.dumps(payload).encode(), method="POST")
+    urllib.request.urlopen(request, timeout=5).close()
+
+
+def brand_receipt(fd=1, **kwargs):
+    return marketplace_receipt(BRAND_SUPPLIER, [("Крем", 45000, 2), ("Сыворотка", 129000, 1)], fd=fd, **kwargs)
+
+
+def test_a_receipt_with_brand_goods_is_claimed_and_passed_on(stack):
+    submit(stack, brand_receipt())
+    poll(stack)
+    (accepted,) = bodies(stack, "AccrualQueue")
+    assert accepted["brand_sum_kopecks"] == 219000 and accepted["channel"] == "wildberries"
+    assert accepted["store"] == "Wildberries" and accepted["submission_id"] == "tg-update:1"
+    assert stack.queue_depth("ReceiptQueue") == 0 and bodies(stack, "OutboxQueue") == []
+
+
+def test_the_same_receipt_from_another_submission_is_refused_as_already_registered(stack):
+    submit(stack, brand_receipt(), submission="tg-update:1", member="601")
+    submit(stack, brand_receipt(), submission="tg-update:2", member="602")
+    poll(stack)
+    assert len(bodies(stack, "AccrualQueue")) == 1
+    (reply,) = bodies(stack, "OutboxQueue")
+    assert reply["chat_id"] == 602 and reply["text"].startswith("Этот чек уже зарегистрирован")
+
+
+def test_a_redelivered_submission_is_passed_on_again_not_refused(stack):
+    submit(stack, brand_receipt())
+    submit(stack, brand_receipt())  # the same message delivered twice
+    poll(stack)
+    assert len(bodies(stack, "AccrualQueue")) == 2  # the ledger's entry key makes the second a no-op
+    assert bodies(stack, "OutboxQueue") == []
+
+
+def test_a_receipt_the_service_does_not_know_is_reported_to_the_shopper(stack):
+    raw = brand_receipt()
+    message = ReceiptSubmitted(submission_id="tg-update:9", qr=qr_of(raw),
+                               shopper=Shopper(member_id="601", chat_id=601, language="ru"))
+    send(stack, "ReceiptQueue", message.model_dump_json())  # never added to the emulator
+    poll(stack)
+    (reply,) = bodies(stack, "OutboxQueue")
+    assert reply["text"].startswith("Налоговая не нашла такой чек")
+    assert stack.queue_depth("ReceiptQueue") == 0 and bodies(stack, "AccrualQueue") == []
+
+
+def test_a_receipt_without_brand_goods_names_the_store(stack):
+    submit(stack, marketplace_receipt("7700000099", [("Чайник", 250000, 1)], fd=2))
+    poll(stack)
+    (reply,) = bodies(stack, "OutboxQueue")
+    assert "Wildberries" in reply["text"] and "нет товаров Тест-Бренд" in reply["text"]
+
+
+def test_a_refund_receipt_earns_nothing(stack):
+    submit(stack, brand_receipt(operation=2))
+    poll(stack)
+    (reply,) = bodies(stack, "OutboxQueue")
+    assert "возврата" in reply["text"] and bodies(stack, "AccrualQueue") == []
+
+
+def test_a_busy_service_is_retried_with_backoff_and_then_succeeds(stack):
+    control(stack, "/emulator/fail", {"code": 2, "times": 1})
+    control(stack, "/emulator/fail", {"http_status": 503, "times": 1})
+    submit(stack, brand_receipt())
+    poll(stack)  # code 2: not ready yet
+    assert bodies(stack, "AccrualQueue") == [] and stack.queue_depth("ReceiptQueue") == 1
+    poll(stack)  # HTTP 503
+    assert bodies(stack, "AccrualQueue") == []
+    poll(stack)
+    assert len(bodies(stack, "AccrualQueue")) == 1 and stack.queue_depth("ReceiptQueue") == 0
+
+
+def test_after_the_last_attempt_the_shopper_is_told_and_the_message_is_dead_lettered(stack):
+    attempts = int(stack.template.parameters["ReceiptFetchAttempts"])
+    control(stack, "/emulator/fail", {"code": 5, "times": attempts})
+    submit(stack, brand_receipt())
+    for _ in range(attempts):
+        poll(stack)
+    (reply,) = bodies(stack, "OutboxQueue")
+    assert reply["text"].startswith("Не удалось получить чек")
+    ((body, attributes),) = drain(stack, "ReceiptDeadLetterQueue")
+    assert body["submission_id"] == "tg-update:1"
+    assert attributes["reason"].startswith(f"receipt service unavailable after {attempts} attempts")
+
+
+def test_a_poison_message_goes_to_the_dead_letter_queue_at_once_with_its_reason(stack):
+    send(stack, "ReceiptQueue", "this is not json")
+    poll(stack)
+    assert stack.queue_depth("ReceiptQueue") == 0
+    ((body, attributes),) = drain(stack, "ReceiptDeadLetterQueue")
+    assert body == "this is not json" and attributes["reason"].startswith("malformed ReceiptSubmitted")
+    assert attributes["source_queue"].endswith(":ReceiptQueue")
