@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from loyalty.adapters.aws import client
 
@@ -95,8 +95,9 @@ def parse_body(record: SQSRecord, model: type[BaseModel]) -> Any:
     """The record's body as `model`; a body that does not fit can never succeed, so it is permanent."""
     try:
         return model.model_validate_json(record.body)
-    except ValueError as error:
-        raise PermanentFailure(f"malformed {model.__name__}: {error}") from error
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors())
+        raise PermanentFailure(f"malformed {model.__name__}: {problems}") from error
 
 
 def queue_url(queue_arn: str) -> str:

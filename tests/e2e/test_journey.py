@@ -1,0 +1,134 @@
+"""End to end through the embedded local stack: the shopper talks to the Telegram emulator, which calls
+the webhook over HTTP; every queue is polled and every function runs, as in the cloud."""
+
+import io
+import itertools
+import json
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from loyalty.adapters.dynamo import from_item, to_item
+from loyalty_tools.local.receipts import marketplace_receipt, qr_of
+from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.stack import LocalStack
+from tests.conftest import TEST_PROGRAM
+
+pytestmark = pytest.mark.e2e
+BRAND_SUPPLIER = "7700000024"
+_ids = itertools.count(1)
+
+
+class Logs(io.StringIO):
+    def lines(self):
+        return [json.loads(line) for line in self.getvalue().splitlines() if line.startswith("{")]
+
+
+@pytest.fixture(scope="module")
+def stack():
+    logs = Logs()
+    with tempfile.TemporaryDirectory() as receipts, LocalStack(
+        receipts_dir=Path(receipts), program_file=TEST_PROGRAM, retry_base_seconds=0, log_stream=logs,
+    ) as stack:
+        stack.logs = logs
+        yield stack
+
+
+def new_shopper(stack, language="ru"):
+    shopper = Shopper(stack.telegram.url, user_id=900_000 + next(_ids), language_code=language)
+    shopper.say("/start")
+    shopper.wait_for_bot_messages(1)
+    shopper.share_phone("+79161234567")
+    shopper.wait_for_bot_messages(2)
+    return shopper
+
+
+def new_receipt(stack, lines=(("Крем", 45000, 2),)):
+    raw = marketplace_receipt(BRAND_SUPPLIER, list(lines), fd=next(_ids))
+    stack.receipts.add(raw)
+    return qr_of(raw)
+
+
+def balance(stack, shopper):
+    item = stack.aws("dynamodb").get_item(TableName="MembersTable", Key=to_item({"member_id": str(shopper.chat_id)}))
+    return from_item(item["Item"])["balance"]
+
+
+def emulator(url, path, payload):
+    request = urllib.request.Request(url + path, data=json.dumps(payload).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def test_a_receipt_becomes_points_and_a_second_sending_earns_nothing(stack):
+    anna, boris = new_shopper(stack), new_shopper(stack, language="en")
+    qr = new_receipt(stack, [("Крем", 45000, 2), ("Сыворотка", 129000, 1)])
+    anna.say(qr)
+    assert anna.wait_for_bot_messages(4)[2:] == [
+        "Чек принят, проверяю. Это займёт до минуты.",
+        "+219 баллов за покупку в Wildberries. На счёте 219 баллов.",
+    ]
+    anna.say(qr)
+    assert anna.wait_for_bot_messages(6)[-1] == "Этот чек уже зарегистрирован, повторно баллы не начисляются."
+    boris.say(qr)
+    assert boris.wait_for_bot_messages(4)[-1] == "This receipt is already registered; points are not credited twice."
+    stack.wait_idle()
+    assert (balance(stack, anna), balance(stack, boris)) == (219, 0)
+
+
+def test_a_second_receipt_adds_to_the_balance(stack):
+    anna = new_shopper(stack)
+    for expected_count, qr in ((4, new_receipt(stack)), (6, new_receipt(stack))):
+        anna.say(qr)
+        anna.wait_for_bot_messages(expected_count)
+    assert anna.bot_messages()[-1] == "+90 баллов за покупку в Wildberries. На счёте 180 баллов."
+
+
+def test_a_webhook_call_without_the_secret_is_refused(stack):
+    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"},
+                                          "from": {"id": 1, "is_bot": False, "first_name": "X"}, "text": "/start"}}
+    refused = emulator(stack.telegram.url, "/emulator/raw", {"body": json.dumps(update), "secret": "guess"})
+    assert refused["status"] == 403
+
+
+def test_a_redelivered_update_gets_one_answer(stack):
+    anna = new_shopper(stack)
+    sent = anna.say(new_receipt(stack))
+    anna.wait_for_bot_messages(4)
+    assert anna.redeliver(sent["update"]["update_id"])["status"] == 200
+    stack.wait_idle()
+    assert len(anna.bot_messages()) == 4 and balance(stack, anna) == 90
+
+
+def test_a_receipt_service_failure_is_retried_and_then_succeeds(stack):
+    anna = new_shopper(stack)
+    qr = new_receipt(stack)
+    emulator(stack.receipts.url, "/emulator/fail", {"code": 2, "times": 2})
+    anna.say(qr)
+    assert anna.wait_for_bot_messages(4)[-1] == "+90 баллов за покупку в Wildberries. На счёте 90 баллов."
+    retries = [line for line in stack.logs.lines() if line["message"] == "message failed, will retry"]
+    assert [line["attempt"] for line in retries[-2:]] == [1, 2]
+
+
+def test_a_poison_message_ends_in_the_dead_letter_queue_with_its_reason_logged(stack):
+    stack.aws("sqs").send_message(QueueUrl=stack.template.queue_url("AccrualQueue"), MessageBody='{"bad": 1}')
+    stack.wait_idle()
+    (parked,) = stack.dead_letters("AccrualDeadLetterQueue")
+    assert parked["body"] == '{"bad": 1}' and parked["attributes"]["reason"].startswith("malformed ReceiptAccepted")
+    logged = [line for line in stack.logs.lines() if line["message"] == "message dead-lettered"]
+    assert logged[-1]["reason"] == parked["attributes"]["reason"]
+
+
+def test_a_message_that_keeps_failing_reaches_the_dead_letter_queue_after_max_receive_count(stack):
+    anna = new_shopper(stack)
+    emulator(stack.telegram.url, f"/emulator/chats/{anna.chat_id}/fail", {"status": 500, "times": 100})
+    anna.say("привет")
+    stack.wait_idle(timeout=60)
+    (parked,) = stack.dead_letters("OutboxDeadLetterQueue")
+    max_receive = json.loads(stack.aws("sqs").get_queue_attributes(
+        QueueUrl=stack.template.queue_url("OutboxQueue"), AttributeNames=["RedrivePolicy"],
+    )["Attributes"]["RedrivePolicy"])["maxReceiveCount"]
+    assert json.loads(parked["body"])["chat_id"] == anna.chat_id
+    assert parked["receive_count"] >= int(max_receive)
