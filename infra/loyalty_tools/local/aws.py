@@ -46,7 +46,21 @@ class RequestCounter:
 
 
 class MotoServer:
-    """moto's server on a free local port, in a thread of this process."""
+    """moto's server on a free local port, in a thread of this process.
+
+    moto keeps its state in module globals, so a second server in the same process would share it: there
+    is one per process (`shared()`), and each local stack resets it when it starts.
+    """
+
+    _shared: MotoServer | None = None
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> MotoServer:
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls().start()
+            return cls._shared
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         from moto.server import DomainDispatcherApplication, create_backend_app

@@ -63,6 +63,7 @@ class FunctionHost:
         }
         # Metrics are off locally (see above); Powertools still warns on every invocation that none were sent.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
+        _new_container()
         self.invocations: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
@@ -110,6 +111,16 @@ class FunctionHost:
             if (layer / relative).exists():
                 return str(layer / relative)
         return value
+
+
+def _new_container() -> None:
+    """Forget what a Lambda container keeps between invocations (the loyalty package's module-level clients,
+    settings and program, Powertools' secret cache), so a new local stack starts cold, like a new deploy."""
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()
+    for name in [name for name in sys.modules if name == "loyalty" or name.startswith("loyalty.")]:
+        del sys.modules[name]
 
 
 def _load(name: str, path: Path) -> ModuleType:

@@ -1,5 +1,8 @@
 """The embedded local stack: moto server, the Telegram and receipt-service emulators, and the template's
-functions wired to them by the template's own event sources."""
+functions wired to them by the template's own event sources.
+
+One stack per process at a time: they would share moto's state (see MotoServer).
+"""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ class LocalStack:
                  program_file: Path | None = None, retry_base_seconds: int = 1, api_port: int = 0,
                  log_stream: TextIO | None = None, parameter_overrides: dict[str, str] | None = None,
                  event_sources: bool = True):
-        self.moto = MotoServer()
+        self.moto = MotoServer.shared()
         # Secret values are made up per run: nothing secret is ever written down.
         self.bot_token = f"{BOT_USER['id']}:{secrets.token_urlsafe(26)}"
         self.webhook_secret = secrets.token_urlsafe(32)
@@ -51,7 +54,7 @@ class LocalStack:
         return self.api.url + WEBHOOK_PATH
 
     def start(self) -> LocalStack:
-        self.moto.start()
+        self.moto.reset()
         for server in (self.telegram, self.receipts, self.api):
             server.start()
         self._provision()
@@ -83,7 +86,7 @@ class LocalStack:
     def stop(self) -> None:
         for poller in self.pollers if self.event_sources else ():
             poller.stop()
-        for server in (self.api, self.receipts, self.telegram, self.moto):
+        for server in (self.api, self.receipts, self.telegram):
             server.stop()
 
     def __enter__(self) -> LocalStack:
