@@ -4,7 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test unit integration e2e bench lint check-template serve clean
+# SAM CLI pins its own boto3 and friends, so it lives in a venv of its own.
+SAM_CLI_VERSION := 1.170.0
+SAM_VENV := .venv-sam
+LAMBDA_PLATFORM := --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 --python-version 3.12
+
+.PHONY: install demo test unit integration e2e bench lint check-template serve clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -13,6 +18,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+install: $(STAMP)
 
 demo: $(STAMP)  ## a shopper's journey on the embedded local stack
 	$(BIN)/loyalty local demo
@@ -31,7 +38,17 @@ bench: $(STAMP)  ## figures in bench/results.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# What `sam build` and `sam deploy` would reject, checked offline: the template, and a Lambda (arm64,
+# Python 3.12) wheel for every runtime dependency.
+check-template: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
+	test -x $(SAM_VENV)/bin/sam || ($(PYTHON) -m venv $(SAM_VENV) && \
+		$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION))
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --region eu-central-1
+	rm -rf .local/wheels && $(BIN)/python -m pip download --quiet --only-binary=:all: $(LAMBDA_PLATFORM) \
+		--implementation cp -r layers/loyalty/requirements.txt -d .local/wheels
+	@echo "every runtime dependency has a Lambda arm64 wheel"
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache bench/results.json
+	rm -rf $(VENV) $(SAM_VENV) .local .pytest_cache bench/results.json
