@@ -8,6 +8,7 @@ mapped onto the layers' directories, as Lambda mounts them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import os
@@ -16,6 +17,7 @@ import threading
 import time
 import uuid
 import warnings
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -63,7 +65,6 @@ class FunctionHost:
         }
         # Metrics are off locally (see above); Powertools still warns on every invocation that none were sent.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-        _new_container()
         self.invocations: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
@@ -99,8 +100,7 @@ class FunctionHost:
             module_name, _, attribute = spec.handler.rpartition(".")
             module = _load(f"lambda_{spec.logical_id}", spec.code_dir / f"{module_name}.py")
             self._handlers[spec.logical_id] = getattr(module, attribute)
-            if self.log_stream is not None:
-                _redirect_stdout_logging(self.log_stream)
+            _redirect_stdout_logging(self.log_stream or sys.stdout)
         return self._handlers[spec.logical_id]
 
     def _mount(self, value: str) -> str:
@@ -113,7 +113,7 @@ class FunctionHost:
         return value
 
 
-def _new_container() -> None:
+def new_container() -> None:
     """Forget what a Lambda container keeps between invocations (the loyalty package's module-level clients,
     settings and program, Powertools' secret cache), so a new local stack starts cold, like a new deploy."""
     from aws_lambda_powertools.utilities import parameters
@@ -133,9 +133,20 @@ def _load(name: str, path: Path) -> ModuleType:
     return module
 
 
+_redirected: weakref.WeakSet[logging.Handler] = weakref.WeakSet()
+
+
 def _redirect_stdout_logging(stream: TextIO) -> None:
-    """Lambda sends a function's stdout to CloudWatch; locally it goes to `stream`, not the terminal."""
+    """Lambda sends a function's stdout to CloudWatch; locally it goes to `stream` (the terminal by default).
+
+    Python's loggers outlive a local stack (Powertools reuses a service's logger and its handler), so the
+    handlers an earlier stack redirected are redirected again."""
     for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
         for handler in getattr(logger, "handlers", []):
-            if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.stdout, sys.__stdout__):
-                handler.setStream(stream)
+            if isinstance(handler, logging.StreamHandler) and (
+                handler in _redirected or handler.stream in (sys.stdout, sys.__stdout__)
+            ):
+                # Not setStream(): it flushes the old stream, which an earlier stack may have closed.
+                with handler.lock or contextlib.nullcontext():
+                    handler.stream = stream
+                _redirected.add(handler)

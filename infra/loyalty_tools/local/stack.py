@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from loyalty_tools.local.aws import MotoServer, plumbing_client, provision
 from loyalty_tools.local.event_sources import HttpApi, QueuePoller
 from loyalty_tools.local.receipt_emulator import ReceiptEmulator
-from loyalty_tools.local.runtime import FunctionHost
+from loyalty_tools.local.runtime import FunctionHost, new_container
 from loyalty_tools.local.telegram_emulator import BOT_USER, TelegramEmulator
 from loyalty_tools.local.template import Template
 
@@ -54,6 +54,7 @@ class LocalStack:
         return self.api.url + WEBHOOK_PATH
 
     def start(self) -> LocalStack:
+        new_container()  # a new stack is a new deploy: no client, setting or secret cached from the last
         self.moto.reset()
         for server in (self.telegram, self.receipts, self.api):
             server.start()

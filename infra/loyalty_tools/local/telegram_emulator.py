@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from loyalty_tools.local.http import JsonHandler, Server
 
@@ -69,7 +69,7 @@ class _Handler(JsonHandler):
 
     # ------------------------------------------------------------------ routing
     def _route(self) -> None:
-        path = urlsplit(self.path).path
+        path = unquote(urlsplit(self.path).path)  # clients may percent-encode the token's colon
         body = self.read_body()
         try:
             if path.startswith("/emulator/"):

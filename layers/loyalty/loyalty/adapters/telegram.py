@@ -8,6 +8,7 @@ initialised once on it (one getMe per container), and every call runs to complet
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
@@ -15,6 +16,8 @@ from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboa
 from loyalty.adapters.secrets import secret
 
 _loop = asyncio.new_event_loop()
+# httpx logs every request URL at INFO, and a Bot API URL holds the bot token: never let it reach the logs.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class TelegramBot:

@@ -1,0 +1,62 @@
+"""The Bot API emulator as python-telegram-bot sees it: files a shopper sent can be fetched and downloaded."""
+
+import asyncio
+import base64
+
+import pytest
+from telegram import Bot
+from telegram.error import BadRequest, InvalidToken
+
+from loyalty_tools.local.telegram_emulator import TelegramEmulator
+
+TOKEN = "7000000001:test-token"
+PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    server = TelegramEmulator(TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+def bot(emulator, token=TOKEN):
+    return Bot(token, base_url=f"{emulator.url}/bot", base_file_url=f"{emulator.url}/file/bot")
+
+
+def test_a_photo_the_shopper_sent_can_be_fetched_with_get_file_and_downloaded(emulator):
+    from loyalty_tools.local.shopper import Shopper
+
+    shopper = Shopper(emulator.url, user_id=42)
+    photo = {"base64": base64.b64encode(PHOTO).decode()}
+    sent = shopper._post("/emulator/send", {"user": shopper.user, "photo": photo})
+    file_id = sent["update"]["message"]["photo"][-1]["file_id"]
+
+    async def fetch():
+        async with bot(emulator) as telegram:
+            file = await telegram.get_file(file_id)
+            return file.file_size, bytes(await file.download_as_bytearray())
+
+    size, data = asyncio.run(fetch())
+    assert size == len(PHOTO) and data == PHOTO
+
+
+def test_bot_api_errors_have_telegrams_shape(emulator):
+    async def calls():
+        async with bot(emulator) as telegram:
+            with pytest.raises(BadRequest, match="Chat not found"):
+                await telegram.send_message(chat_id=123456, text="hi")
+            with pytest.raises(BadRequest, match="Invalid file_id"):
+                await telegram.get_file("nope")
+
+    asyncio.run(calls())
+
+
+def test_a_wrong_token_is_refused(emulator):
+    async def call():
+        async with bot(emulator, token="1:wrong"):
+            pass
+
+    with pytest.raises(InvalidToken):
+        asyncio.run(call())
