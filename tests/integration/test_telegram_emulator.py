@@ -2,6 +2,8 @@
 
 import asyncio
 import base64
+import json
+import urllib.request
 
 import pytest
 from telegram import Bot
@@ -40,6 +42,10 @@ def test_a_photo_the_shopper_sent_can_be_fetched_with_get_file_and_downloaded(em
 
     size, data = asyncio.run(fetch())
     assert size == len(PHOTO) and data == PHOTO
+    with urllib.request.urlopen(f"{emulator.url}/emulator/calls", timeout=5) as response:
+        calls = json.load(response)
+    assert [call["method"] for call in calls[-2:]] == ["getMe", "getFile"]
+    assert calls[-1]["params"]["file_id"] == file_id
 
 
 def test_bot_api_errors_have_telegrams_shape(emulator):

@@ -18,7 +18,6 @@ import time
 import uuid
 import warnings
 import weakref
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -65,8 +64,6 @@ class FunctionHost:
         }
         # Metrics are off locally (see above); Powertools still warns on every invocation that none were sent.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-        self.invocations: Counter[str] = Counter()
-        self.errors: Counter[str] = Counter()
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
         self.busy = False
@@ -85,11 +82,7 @@ class FunctionHost:
             os.environ.clear()
             os.environ.update(self.environment(logical_id))
             try:
-                self.invocations[logical_id] += 1
                 return self._handler(spec)(event, LambdaContext(spec))
-            except Exception:
-                self.errors[logical_id] += 1
-                raise
             finally:
                 os.environ.clear()
                 os.environ.update(saved)

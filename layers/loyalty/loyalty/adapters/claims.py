@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from loyalty.adapters.aws import client, error_code
-from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.adapters.dynamo import to_item
 from loyalty.domain.errors import ReceiptAlreadyClaimed
 
 
@@ -33,9 +33,3 @@ class ReceiptClaims:
             if error_code(error) == "ConditionalCheckFailedException":
                 raise ReceiptAlreadyClaimed(fiscal_key) from error
             raise
-
-    def get(self, fiscal_key: str) -> dict[str, Any] | None:
-        response = client("dynamodb").get_item(
-            TableName=self.table_name, Key=to_item({"fiscal_key": fiscal_key}), ConsistentRead=True
-        )
-        return from_item(response["Item"]) if "Item" in response else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -67,17 +66,6 @@ class MembersRepository:
             UpdateExpression="SET pending_qr = :qr",
             ExpressionAttributeValues=to_item({":qr": qr}),
         )
-
-    def all_balances(self) -> dict[str, int]:
-        """Every member's cached balance (operator tools and tests; a full scan)."""
-        balances: dict[str, int] = {}
-        for page in client("dynamodb").get_paginator("scan").paginate(
-            TableName=self.table_name, ProjectionExpression="member_id, balance"
-        ):
-            for item in page["Items"]:
-                values: dict[str, Any] = from_item(item)
-                balances[values["member_id"]] = values.get("balance", 0)
-        return balances
 
 
 def _now() -> str:
