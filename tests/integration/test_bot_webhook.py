@@ -107,3 +107,9 @@ def test_an_update_that_breaks_the_code_is_answered_200_and_parked(stack):
     assert post(stack, broken) == 200
     ((body, attributes),) = drain(stack, "WebhookDeadLetterQueue")
     assert body["update_id"] == 1 and attributes["update_id"] == "1" and attributes["reason"]
+
+
+def test_when_aws_fails_the_webhook_answers_500_so_telegram_keeps_the_update(stack):
+    stack.aws("dynamodb").delete_table(TableName="MembersTable")
+    assert post(stack, telegram_update(1, 510, "/start")) == 500
+    assert drain(stack, "WebhookDeadLetterQueue") == []  # not parked: Telegram will deliver it again

@@ -10,14 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from loyalty.adapters.aws import client
+from loyalty.adapters.idempotency import once_per_key
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
 from loyalty.adapters.telegram import TelegramBot
 from loyalty.contracts import OutboundMessage
@@ -30,15 +25,9 @@ _DEDUPE_WINDOW_SECONDS = 7 * 24 * 3600  # longer than any message can sit in the
 class TelegramSender:
     def __init__(self, settings: TelegramSenderSettings):
         self.bot = TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME)
-        self.idempotency = IdempotencyConfig(
-            event_key_jmespath="dedupe_key", expires_after_seconds=_DEDUPE_WINDOW_SECONDS
+        self.send_once, self.idempotency = once_per_key(
+            self._send, "message", "dedupe_key", settings.IDEMPOTENCY_TABLE, _DEDUPE_WINDOW_SECONDS
         )
-        persistence = DynamoDBPersistenceLayer(
-            table_name=settings.IDEMPOTENCY_TABLE, boto3_client=client("dynamodb")
-        )
-        self.send_once = idempotent_function(
-            data_keyword_argument="message", config=self.idempotency, persistence_store=persistence,
-        )(self._send)
 
     def handle_record(self, record: SQSRecord) -> None:
         self.send_once(message=parse_body(record, OutboundMessage))

@@ -10,16 +10,11 @@ import hmac
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from botocore.exceptions import BotoCoreError, ClientError
 from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
-from loyalty.adapters.aws import client
+from loyalty.adapters.idempotency import once_per_key
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.queues import dead_letter, publish
 from loyalty.adapters.secrets import secret
@@ -47,15 +42,9 @@ class Webhook:
     def __init__(self, settings: WebhookSettings):
         self.settings = settings
         self.bot = Bot(settings)
-        self.idempotency = IdempotencyConfig(
-            event_key_jmespath="update_id", expires_after_seconds=_UPDATE_DEDUPE_SECONDS
+        self._handle_once, self.idempotency = once_per_key(
+            self.bot.handle, "update", "update_id", settings.IDEMPOTENCY_TABLE, _UPDATE_DEDUPE_SECONDS
         )
-        persistence = DynamoDBPersistenceLayer(
-            table_name=settings.IDEMPOTENCY_TABLE, boto3_client=client("dynamodb")
-        )
-        self._handle_once = idempotent_function(
-            data_keyword_argument="update", config=self.idempotency, persistence_store=persistence
-        )(self.bot.handle)
 
     def receive(self, secret_token: str | None, body: str | None) -> int:
         """Handle one webhook call; returns the HTTP status to answer."""
