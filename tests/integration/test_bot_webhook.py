@@ -65,7 +65,7 @@ def test_a_receipt_before_the_phone_is_kept_and_sent_once_the_phone_arrives(stac
     post(stack, telegram_update(2, 504, contact=contact_of(504)))
     (submitted,) = bodies(stack, "ReceiptQueue")
     assert submitted["qr"] == QR
-    assert "pending_qr" not in member(stack, 504)
+    assert "pending_receipt" not in member(stack, 504)
 
 
 def test_text_that_is_not_a_receipt_gets_a_hint(stack):

@@ -3,6 +3,7 @@
 import json
 import urllib.request
 
+from loyalty.adapters.members import MembersRepository
 from loyalty.contracts import ReceiptSubmitted, Shopper
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from tests.integration.conftest import bodies, drain, send
@@ -11,6 +12,7 @@ BRAND_SUPPLIER = "7700000024"  # in tests/data/program.yaml
 
 
 def submit(stack, raw, submission="tg-update:1", member="601"):
+    MembersRepository("MembersTable").join(member, int(member), "ru")
     stack.receipts.add(raw)
     message = ReceiptSubmitted(submission_id=submission, qr=qr_of(raw),
                                shopper=Shopper(member_id=member, chat_id=int(member), language="ru"))

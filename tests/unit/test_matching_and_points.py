@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.config import load_program
-from loyalty.domain.matching import match_brand_goods, store_name
+from loyalty.config import Channel, load_program
+from loyalty.domain.matching import match_brand_goods
 from loyalty.domain.points import accrual_points
 from loyalty.domain.receipt import normalise_one
 from loyalty_tools.local.receipts import marketplace_receipt
@@ -16,8 +16,8 @@ PROGRAM = load_program(TEST_PROGRAM)
 def test_marketplace_receipt_earns_on_the_brands_supplier_inn():
     receipt = normalise_one(json.loads((SAMPLES / "01_ozon_irkkt_ticket_agent_2023.json").read_text()))
     match = match_brand_goods(receipt, PROGRAM)
-    assert match.channel == "ozon" and match.brand_sum_kopecks == 270100
-    assert store_name(receipt, match.channel, PROGRAM) == "Ozon"
+    assert match.channel == "ozon" and match.brand_sum_kopecks == 270100 and match.store == "Ozon"
+    assert match.lines[0].matched_by == "supplier_inn"
 
 
 def test_other_suppliers_on_a_marketplace_earn_nothing():
@@ -36,15 +36,15 @@ def test_own_receipts_earn_on_goods_but_not_on_delivery():
     assert match.channel == "d2c" and [line.name for line in match.lines] == ["Крем"]
 
 
-def test_retail_chain_receipt_earns_on_catalog_gtin_with_its_category():
+def test_retail_chain_receipt_earns_on_catalog_gtin_with_its_category():  # also: a registered retail chain
     raw = marketplace_receipt("7700000099", [("Крем для рук", 45000, 1), ("Шампунь", 30000, 1)], fd=3,
                               seller_inn="6671156423", retail_place="Золотое Яблоко")
     raw["items"][0]["productCodeNew"] = {"gs1m": {"gtin": "04601234567893"}}
     receipt = normalise_one(raw)
     match = match_brand_goods(receipt, PROGRAM)
-    assert match.channel == "other" and match.brand_sum_kopecks == 45000
-    assert match.lines[0].category == "care"
-    assert store_name(receipt, match.channel, PROGRAM) == "Золотое Яблоко"
+    assert match.channel == "golden_apple" and match.brand_sum_kopecks == 45000
+    assert match.lines[0].category == "care" and match.lines[0].matched_by == "gtin"
+    assert match.store == "Золотое Яблоко"
 
 
 @pytest.mark.parametrize(("kopecks", "percent", "points"), [
@@ -56,3 +56,33 @@ def test_retail_chain_receipt_earns_on_catalog_gtin_with_its_category():
 ])
 def test_points_are_whole_roubles_rounded_down(kopecks, percent, points):
     assert accrual_points(kopecks, percent) == points
+
+
+def test_in_an_unknown_store_a_name_pattern_finds_the_goods_whatever_the_spelling():
+    raw = marketplace_receipt("7700000099", [("ТЕСТ-БРЕНД крем д/рук", 45000, 1), ("Хлеб", 5000, 1),
+                                              ("Кpeм TEСT-бренд  ночной", 60000, 1)],  # Latin look-alikes
+                              fd=4, seller_inn="7800000001", retail_place="Магазин у дома")
+    for item in raw["items"]:
+        item.pop("paymentAgentByProductType")
+    match = match_brand_goods(normalise_one(raw), PROGRAM)
+    assert match.channel == "other" and match.store == "Магазин у дома"
+    assert [line.sum_kopecks for line in match.lines] == [45000, 60000]
+    assert {line.matched_by for line in match.lines} == {"name"}
+
+
+def test_a_retail_place_hint_tells_apart_two_stores_of_one_company(tmp_path):
+    program = PROGRAM.model_copy(update={"channels": [
+        *PROGRAM.channels,
+        Channel(name="shop_a", title="Магазин А", kind="retail", inns=["7800000002"], retail_places=["Store A"]),
+        Channel(name="shop_b", title="Магазин Б", kind="retail", inns=["7800000002"]),
+    ]})
+    raw = marketplace_receipt("7700000099", [("Хлеб", 5000, 1)], fd=5, seller_inn="7800000002",
+                              retail_place="STORE A, Тверская 1")
+    assert match_brand_goods(normalise_one(raw), program).channel == "shop_a"
+    raw["retailPlace"] = "Другая вывеска"
+    assert match_brand_goods(normalise_one(raw), program).channel == "shop_b"
+
+
+def test_marketplace_lines_of_other_suppliers_do_not_earn_even_with_the_brand_name():
+    raw = marketplace_receipt("7700000099", [("Тест-Бренд крем (подделка)", 45000, 1)], fd=6)
+    assert match_brand_goods(normalise_one(raw), PROGRAM).lines == ()

@@ -6,8 +6,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from loyalty.domain.qr import FiscalKey, ReceiptQuery
-from loyalty.domain.receipt import MOSCOW, fiscal_key_of
+from loyalty.domain.receipt import MOSCOW, normalise_one
 
 WILDBERRIES_INN = "9714053621"
 DEMO_FN = "7380440800000017"
@@ -37,8 +36,4 @@ def marketplace_receipt(supplier_inn: str, lines: list[tuple[str, int, int]], fd
 
 def qr_of(raw: dict[str, Any]) -> str:
     """The QR text printed on the receipt."""
-    issued = datetime.fromisoformat(raw["dateTime"]) if isinstance(raw["dateTime"], str) \
-        else datetime.fromtimestamp(raw["dateTime"], MOSCOW).replace(tzinfo=None)
-    key: FiscalKey = fiscal_key_of(raw)
-    return ReceiptQuery(key=key, issued_at=issued.replace(tzinfo=None), total_kopecks=raw["totalSum"],
-                        operation=raw.get("operationType", 1)).to_qr()
+    return normalise_one(raw).query().to_qr()

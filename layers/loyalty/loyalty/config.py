@@ -52,6 +52,9 @@ class Brand(_Strict):
         default_factory=list, description="INNs that appear as providerInn on marketplace receipts"
     )
     catalog: list[CatalogEntry] = Field(default_factory=list)
+    name_patterns: list[str] = Field(
+        default_factory=list, description="words that mark the brand's goods by name in other stores"
+    )
 
     @field_validator("inns", "supplier_inns")
     @classmethod
@@ -60,10 +63,14 @@ class Brand(_Strict):
 
 
 class Channel(_Strict):
+    """A place of purchase, recognised by the seller's INN (and, where one legal entity runs several
+    stores, by a hint found in the receipt's `retailPlace`)."""
+
     name: str
     title: str = Field(description="how the store is named to shoppers")
-    inns: list[str]
     kind: str = Field(pattern="^(marketplace|retail)$")
+    inns: list[str] = Field(min_length=1)
+    retail_places: list[str] = Field(default_factory=list)
 
     @field_validator("inns")
     @classmethod
@@ -77,25 +84,18 @@ class Earning(_Strict):
 
 class Receipts(_Strict):
     max_age_days: int = Field(default=30, ge=1)
-
-
-DEFAULT_CHANNELS = (
-    Channel(name="wildberries", title="Wildberries", inns=["7721546864", "9714053621"], kind="marketplace"),
-    Channel(name="ozon", title="Ozon", inns=["7704217370"], kind="marketplace"),
-    Channel(name="yandex_market", title="Яндекс Маркет", inns=["9704254424"], kind="marketplace"),
-    Channel(name="megamarket", title="Мегамаркет", inns=["9701048328"], kind="marketplace"),
-    Channel(name="lamoda", title="Lamoda", inns=["7705935687"], kind="marketplace"),
-)
+    max_per_day: int | None = Field(default=None, ge=1, description="receipts a member may register a day")
+    order_pair_days: int = Field(default=90, ge=1, description="how far apart an order's prepayment and "
+                                 "settlement receipts may be")
+    accept_unverified_files: bool = Field(default=False, description="offline use only: trust uploaded "
+                                          "receipt files the receipt service cannot confirm")
 
 
 class Program(_Strict):
     brand: Brand
     earning: Earning
     receipts: Receipts = Receipts()
-    channels: list[Channel] = Field(default_factory=list, description="added to the built-in marketplaces")
-
-    def all_channels(self) -> tuple[Channel, ...]:
-        return (*DEFAULT_CHANNELS, *self.channels)
+    channels: list[Channel] = Field(default_factory=list)
 
 
 def load_program(path: str | Path) -> Program:

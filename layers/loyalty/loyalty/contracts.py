@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Message(BaseModel):
@@ -17,12 +17,25 @@ class Shopper(_Message):
     language: str
 
 
+class TelegramFile(_Message):
+    file_id: str
+    kind: Literal["photo", "document"]
+    file_name: str | None = None
+
+
 class ReceiptSubmitted(_Message):
-    """ReceiptQueue: a shopper sent something that should be a receipt."""
+    """ReceiptQueue: a shopper sent something that should be a receipt: QR text, a photo or a file."""
 
     submission_id: str = Field(description="stable across redeliveries, e.g. tg-update:<update_id>")
     shopper: Shopper
-    qr: str
+    qr: str | None = None
+    file: TelegramFile | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ReceiptSubmitted:
+        if (self.qr is None) == (self.file is None):
+            raise ValueError("exactly one of qr and file")
+        return self
 
 
 class ReceiptAccepted(_Message):
@@ -34,6 +47,8 @@ class ReceiptAccepted(_Message):
     channel: str
     store: str
     brand_sum_kopecks: int
+    reverses: str | None = Field(default=None, description="a refund: the fiscal key of the purchase")
+    purchase_kopecks: int | None = Field(default=None, description="a refund: the purchase's brand goods")
 
 
 class OutboundMessage(_Message):

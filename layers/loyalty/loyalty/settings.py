@@ -36,6 +36,9 @@ class _Consumer(_Env):
 
 class ReceiptParserSettings(_Consumer):
     CLAIMS_TABLE: str
+    MEMBERS_TABLE: str
+    TELEGRAM_API_URL: str
+    BOT_TOKEN_NAME: str
     ACCRUAL_QUEUE_URL: str
     OUTBOX_QUEUE_URL: str
     RECEIPT_SERVICE_URL: str

@@ -1,35 +1,207 @@
-"""Receipt claims: a receipt's fiscal key is claimed once, by a conditional write, before any point."""
+"""Receipt claims: a receipt's fiscal key is claimed once, by a conditional write, before any point.
+
+The claim, the member's receipts-per-day counter, the pairing of an order's prepayment and settlement
+receipts and a refund's share of its purchase are written in one DynamoDB transaction, so concurrent
+submissions can neither both claim a receipt nor both pass the daily limit.
+
+Items in the claims table:
+- `<fn>:<fd>:<fp>`: one receipt's claim (member, submission, outcome, brand lines, amounts);
+- `order#<fingerprint>`: an order's receipts still waiting for their other half.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
 from loyalty.adapters.aws import client, error_code
-from loyalty.adapters.dynamo import to_item
-from loyalty.domain.errors import ReceiptAlreadyClaimed
+from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.domain.errors import MemberNotFound
+
+Outcome = Literal["earns", "same_order", "reverses"]
+_MAX_ATTEMPTS = 8
+
+
+class AlreadyClaimed(Exception):
+    def __init__(self, claim: dict[str, Any]):
+        super().__init__(claim["fiscal_key"])
+        self.claim = claim
+
+
+class DailyLimitReached(Exception):
+    pass
+
+
+class RefundExceeded(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class OrderHalf:
+    fingerprint: str
+    role: str  # prepayment | settlement
+    issued_at: datetime
+    pair_window: timedelta
+
+
+@dataclass(frozen=True)
+class Refund:
+    purchase_key: str
+    kopecks: int  # of the purchase's brand goods
+
+
+@dataclass(frozen=True)
+class Claimed:
+    outcome: Outcome
+    replayed: bool  # the same submission claimed it before (a redelivered message)
+    paired_with: str | None = None
 
 
 class ReceiptClaims:
-    def __init__(self, table_name: str):
+    def __init__(self, table_name: str, members_table: str):
         self.table_name = table_name
+        self.members_table = members_table
 
-    def claim(self, fiscal_key: str, member_id: str, submission_id: str, summary: dict[str, Any]) -> None:
-        """Claim the key for this submission. Claiming again from the same submission (a redelivered
-        message) succeeds; a claim by any other submission raises ReceiptAlreadyClaimed."""
+    def claim(self, key: str, member_id: str, submission_id: str, summary: dict[str, Any], *, day: str,
+              max_per_day: int | None, order: OrderHalf | None = None, refund: Refund | None = None) -> Claimed:
+        """Claim `key` for this submission. Raises AlreadyClaimed (another submission has it),
+        DailyLimitReached (the member has registered `max_per_day` earning receipts on `day`) or
+        RefundExceeded (the purchase is already refunded in full)."""
+        for _ in range(_MAX_ATTEMPTS):
+            pairing = self._pairing(key, order) if order else None
+            partner = pairing[1] if pairing else None
+            outcome: Outcome = "reverses" if refund else ("same_order" if partner else "earns")
+            items = [self._put_claim(key, member_id, submission_id, summary, outcome, partner)]
+            refund_at = len(items) if refund else None
+            if refund:
+                items.append(self._take_refund(refund))
+            if pairing:
+                items.append(pairing[0])
+            # Only a receipt that earns counts towards the daily limit. The counter is either today's
+            # (increment below the limit) or an older day's (start today at one): try both.
+            counters = (True, False) if outcome == "earns" and max_per_day is not None else (None,)
+            for same_day in counters:
+                attempt = items if same_day is None else [*items, self._count(member_id, day, max_per_day or 0,
+                                                                              same_day)]
+                failed = self._transact(attempt)
+                if not failed:
+                    return Claimed(outcome=outcome, replayed=False, paired_with=partner)
+                if 0 in failed:
+                    existing = self._get(key)
+                    if existing is not None and existing.get("submission_id") == submission_id:
+                        return Claimed(outcome=existing["outcome"], replayed=True,
+                                       paired_with=existing.get("paired_with"))
+                    if existing is not None:
+                        raise AlreadyClaimed(existing)
+                    break  # it vanished between the two calls: start again
+                if refund_at is not None and refund_at in failed:
+                    raise RefundExceeded(f"{refund.purchase_key} has less than {refund.kopecks} kopecks left")
+                if same_day is None or failed != {len(attempt) - 1}:
+                    break  # the order item moved under us: read it again
+            else:
+                if counters != (None,):
+                    if not self._member_exists(member_id):
+                        raise MemberNotFound(member_id)
+                    raise DailyLimitReached(f"member {member_id} reached {max_per_day} receipts on {day}")
+        raise RuntimeError(f"claim of {key} kept conflicting; gave up after {_MAX_ATTEMPTS} attempts")
+
+    def purchases(self, member_id: str, seller_inn: str) -> list[dict[str, Any]]:
+        """The member's earning claims at one seller, newest first (for matching a refund)."""
+        response = client("dynamodb").query(
+            TableName=self.table_name, IndexName="by_member", ScanIndexForward=False,
+            KeyConditionExpression="member_id = :m",
+            FilterExpression="seller_inn = :s AND outcome = :earns",
+            ExpressionAttributeValues=to_item({":m": member_id, ":s": seller_inn, ":earns": "earns"}),
+        )
+        return [from_item(item) for item in response["Items"]]
+
+    # ------------------------------------------------------------------ transaction parts
+    def _put_claim(self, key: str, member_id: str, submission_id: str, summary: dict[str, Any],
+                   outcome: Outcome, partner: str | None) -> dict[str, Any]:
+        return {"Put": {
+            "TableName": self.table_name,
+            "Item": to_item({
+                "fiscal_key": key, "member_id": member_id, "submission_id": submission_id, "outcome": outcome,
+                "claimed_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "paired_with": partner, **summary,
+            }),
+            "ConditionExpression": "attribute_not_exists(fiscal_key)",
+        }}
+
+    def _pairing(self, key: str, order: OrderHalf) -> tuple[dict[str, Any], str | None]:
+        """The order item's update, and the other half this receipt pairs with (None: it waits instead)."""
+        item_key = f"order#{order.fingerprint}"
+        current = self._get(item_key) or {}
+        version = int(current.get("version", 0))
+        waiting = {"prepayment": list(current.get("prepayments", [])),
+                   "settlement": list(current.get("settlements", []))}
+        other = "settlement" if order.role == "prepayment" else "prepayment"
+        partner = next((half for half in waiting[other]
+                        if abs(datetime.fromisoformat(half["issued_at"]) - order.issued_at) <= order.pair_window),
+                       None)
+        if partner:
+            waiting[other].remove(partner)
+        else:
+            waiting[order.role].append({"key": key, "issued_at": order.issued_at.isoformat()})
+        update = {"Put": {
+            "TableName": self.table_name,
+            "Item": to_item({"fiscal_key": item_key, "version": version + 1,
+                             "prepayments": waiting["prepayment"], "settlements": waiting["settlement"]}),
+            "ConditionExpression": "attribute_not_exists(fiscal_key)" if not current else "version = :v",
+            **({"ExpressionAttributeValues": to_item({":v": version})} if current else {}),
+        }}
+        return update, partner["key"] if partner else None
+
+    def _take_refund(self, refund: Refund) -> dict[str, Any]:
+        """Take the refunded share off the purchase's claim, never more than is left of it."""
+        return {"Update": {
+            "TableName": self.table_name,
+            "Key": to_item({"fiscal_key": refund.purchase_key}),
+            "UpdateExpression": "SET refundable_kopecks = refundable_kopecks - :r",
+            "ConditionExpression": "refundable_kopecks >= :r",
+            "ExpressionAttributeValues": to_item({":r": refund.kopecks}),
+        }}
+
+    def _count(self, member_id: str, day: str, limit: int, same_day: bool) -> dict[str, Any]:
+        if same_day:
+            expression, condition = ("SET receipts_on_day = receipts_on_day + :one",
+                                     "receipts_day = :day AND receipts_on_day < :limit")
+        else:
+            expression, condition = ("SET receipts_day = :day, receipts_on_day = :one",
+                                     "attribute_exists(member_id) AND "
+                                     "(attribute_not_exists(receipts_day) OR receipts_day <> :day)")
+        values = {":day": day, ":one": 1, **({":limit": limit} if same_day else {})}
+        return {"Update": {
+            "TableName": self.members_table, "Key": to_item({"member_id": member_id}),
+            "UpdateExpression": expression, "ConditionExpression": condition,
+            "ExpressionAttributeValues": to_item(values),
+        }}
+
+    # ------------------------------------------------------------------ plumbing
+    def _transact(self, items: list[dict[str, Any]]) -> set[int]:
+        """Write all or nothing; the positions of the items whose condition failed (empty: written)."""
         try:
-            client("dynamodb").put_item(
-                TableName=self.table_name,
-                Item=to_item({
-                    "fiscal_key": fiscal_key, "member_id": member_id, "submission_id": submission_id,
-                    "claimed_at": datetime.now(UTC).isoformat(timespec="seconds"), **summary,
-                }),
-                ConditionExpression="attribute_not_exists(fiscal_key) OR submission_id = :mine",
-                ExpressionAttributeValues=to_item({":mine": submission_id}),
-            )
+            client("dynamodb").transact_write_items(TransactItems=items)
         except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise ReceiptAlreadyClaimed(fiscal_key) from error
-            raise
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            failed = {index for index, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
+            if not failed:
+                raise
+            return failed
+        return set()
+
+    def _member_exists(self, member_id: str) -> bool:
+        response = client("dynamodb").get_item(TableName=self.members_table, Key=to_item({"member_id": member_id}),
+                                               ProjectionExpression="member_id", ConsistentRead=True)
+        return "Item" in response
+
+    def _get(self, key: str) -> dict[str, Any] | None:
+        response = client("dynamodb").get_item(
+            TableName=self.table_name, Key=to_item({"fiscal_key": key}), ConsistentRead=True
+        )
+        return from_item(response["Item"]) if "Item" in response else None

@@ -36,20 +36,27 @@ class LedgerRepository:
         self.members_table = members_table
 
     def post(self, member_id: str, entry_id: str, kind: str, points: int, details: dict[str, Any]) -> Posting:
+        """Write the entry once. A debit larger than the balance takes only the balance (never below zero)
+        and records the rest as `shortfall`."""
         for _ in range(_MAX_ATTEMPTS):
             existing = self._entry(member_id, entry_id)
             if existing is not None:
                 return Posting(entry_id=entry_id, points=existing["points"],
                                balance_after=existing["balance_after"], applied=False)
             balance, version = self._balance(member_id)
+            applied = max(points, -balance)
+            extra = {"shortfall": applied - points} if applied != points else {}
             try:
-                self._write(member_id, entry_id, kind, points, details, balance, version)
+                self._write(member_id, entry_id, kind, applied, {**details, **extra}, balance, version)
             except ClientError as error:
                 if error_code(error) != "TransactionCanceledException":
                     raise
                 continue  # our entry appeared, or another writer moved the balance: look again
-            return Posting(entry_id=entry_id, points=points, balance_after=balance + points, applied=True)
+            return Posting(entry_id=entry_id, points=applied, balance_after=balance + applied, applied=True)
         raise RuntimeError(f"ledger contention on member {member_id}: gave up after {_MAX_ATTEMPTS} attempts")
+
+    def entry(self, member_id: str, entry_id: str) -> dict[str, Any] | None:
+        return self._entry(member_id, entry_id)
 
     def entries(self, member_id: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -17,7 +17,7 @@ class Member(BaseModel):
     phone: str | None = None
     balance: int = 0
     version: int = 0
-    pending_qr: str | None = None
+    pending_receipt: str | None = None  # a ReceiptSubmitted sent before the phone, as JSON
     joined_at: str
 
 
@@ -51,7 +51,7 @@ class MembersRepository:
         response = client("dynamodb").update_item(
             TableName=self.table_name,
             Key=to_item({"member_id": member_id}),
-            UpdateExpression="SET phone = :phone REMOVE pending_qr",
+            UpdateExpression="SET phone = :phone REMOVE pending_receipt",
             ConditionExpression="attribute_exists(member_id)",
             ExpressionAttributeValues=to_item({":phone": phone}),
             ReturnValues="ALL_OLD",
@@ -59,12 +59,12 @@ class MembersRepository:
         old = from_item(response["Attributes"])
         return Member.model_validate({**old, "phone": phone})
 
-    def keep_pending_qr(self, member_id: str, qr: str) -> None:
+    def keep_pending(self, member_id: str, submission: str) -> None:
         client("dynamodb").update_item(
             TableName=self.table_name,
             Key=to_item({"member_id": member_id}),
-            UpdateExpression="SET pending_qr = :qr",
-            ExpressionAttributeValues=to_item({":qr": qr}),
+            UpdateExpression="SET pending_receipt = :submission",
+            ExpressionAttributeValues=to_item({":submission": submission}),
         )
 
 

@@ -34,6 +34,15 @@ class TelegramBot:
 
         return _loop.run_until_complete(send())
 
+    def download(self, file_id: str) -> bytes:
+        """A file a shopper sent (getFile, then the download; the Bot API serves up to 20 MB)."""
+        async def fetch() -> bytes:
+            bot = await self._ready()
+            file = await bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+
+        return _loop.run_until_complete(fetch())
+
     async def _ready(self) -> Bot:
         if self._bot is None:
             bot = Bot(

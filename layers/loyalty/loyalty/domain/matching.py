@@ -1,20 +1,23 @@
 """Where a receipt was bought (channel) and which of its lines are the brand's goods.
 
 - The brand's own INN as seller: channel `d2c`, every goods line is the brand's.
-- A marketplace (agent receipt): lines whose supplier INN (`providerInn`) is one of the brand's.
-- Anywhere else: lines whose GTIN is in the brand's catalog.
-Service lines (delivery, assembly) never earn.
+- A marketplace (the seller acts as an agent): the lines whose supplier INN (`providerInn`) is the brand's.
+- Anywhere else (a retail chain, or a seller the registry does not know): a line whose GTIN is in the
+  catalog, else whose name matches a catalog name or one of the brand's name patterns.
+Service lines (delivery, assembly) never earn. Each brand line carries the catalog's category when known.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from loyalty.config import Program
+from loyalty.config import CatalogEntry, Channel, Program
+from loyalty.domain.names import name_matches, normalise_name
 from loyalty.domain.receipt import PRODUCT_TYPE_SERVICE, Receipt, ReceiptItem
 
 CHANNEL_D2C = "d2c"
 CHANNEL_OTHER = "other"
+_SERVICE_WORDS = ("доставка", "доставки", "сборка заказа", "упаковка заказа")
 
 
 class BrandLine(BaseModel):
@@ -22,14 +25,19 @@ class BrandLine(BaseModel):
 
     name: str
     sum_kopecks: int
+    price_kopecks: int = 0
+    quantity: str = "1"
+    supplier_inn: str | None = None
     gtin: str | None = None
     category: str | None = None
+    matched_by: str  # seller_inn | supplier_inn | gtin | name
 
 
 class Match(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     channel: str
+    store: str
     lines: tuple[BrandLine, ...]
 
     @property
@@ -37,44 +45,66 @@ class Match(BaseModel):
         return sum(line.sum_kopecks for line in self.lines)
 
 
-def channel_of(receipt: Receipt, program: Program) -> str:
-    if receipt.seller_inn in program.brand.inns:
-        return CHANNEL_D2C
-    for channel in program.all_channels():
-        if receipt.seller_inn in channel.inns:
-            return channel.name
-    return CHANNEL_OTHER
-
-
-def store_name(receipt: Receipt, channel: str, program: Program) -> str:
-    """How a shopper would name the place of purchase."""
-    if channel == CHANNEL_D2C:
-        return program.brand.name
-    for known in program.all_channels():
-        if known.name == channel:
-            return known.title
-    return receipt.retail_place or receipt.seller_name or f"ИНН {receipt.seller_inn}"
+def channel_of(receipt: Receipt, program: Program) -> Channel | None:
+    """The registered channel of the receipt's seller; a retail-place hint wins over a bare INN."""
+    candidates = [channel for channel in program.channels if receipt.seller_inn in channel.inns]
+    place = normalise_name(receipt.retail_place)
+    for channel in candidates:
+        if any(normalise_name(hint) in place for hint in channel.retail_places):
+            return channel
+    return next((channel for channel in candidates if not channel.retail_places), None)
 
 
 def match_brand_goods(receipt: Receipt, program: Program) -> Match:
-    channel = channel_of(receipt, program)
-    catalog = {entry.gtin: entry for entry in program.brand.catalog if entry.gtin}
+    if receipt.seller_inn in program.brand.inns:
+        channel_name, store, kind = CHANNEL_D2C, program.brand.name, CHANNEL_D2C
+    else:
+        channel = channel_of(receipt, program)
+        channel_name = channel.name if channel else CHANNEL_OTHER
+        store = channel.title if channel else (receipt.retail_place or receipt.seller_name
+                                               or f"ИНН {receipt.seller_inn}")
+        kind = channel.kind if channel else CHANNEL_OTHER
     lines = []
     for item in receipt.items:
-        if item.product_type == PRODUCT_TYPE_SERVICE:
+        if is_service(item):
             continue
-        entry = catalog.get(item.gtin) if item.gtin else None
-        if channel == CHANNEL_D2C or _supplied_by_brand(item, program) or entry is not None:
-            lines.append(
-                BrandLine(
-                    name=item.name,
-                    sum_kopecks=item.sum_kopecks,
-                    gtin=item.gtin,
-                    category=entry.category if entry else None,
-                )
-            )
-    return Match(channel=channel, lines=tuple(lines))
+        how, entry = _brand_evidence(item, kind, program)
+        if how:
+            lines.append(BrandLine(
+                name=item.name, sum_kopecks=item.sum_kopecks, price_kopecks=item.price_kopecks,
+                quantity=str(item.quantity), supplier_inn=item.supplier_inn, gtin=item.gtin,
+                category=entry.category if entry else None, matched_by=how,
+            ))
+    return Match(channel=channel_name, store=store, lines=tuple(lines))
 
 
-def _supplied_by_brand(item: ReceiptItem, program: Program) -> bool:
-    return bool(item.agent_flags) and item.supplier_inn in program.brand.supplier_inns
+def is_service(item: ReceiptItem) -> bool:
+    if item.product_type == PRODUCT_TYPE_SERVICE:
+        return True
+    name = normalise_name(item.name)
+    return any(name.startswith(normalise_name(word)) for word in _SERVICE_WORDS)
+
+
+def _brand_evidence(item: ReceiptItem, kind: str, program: Program) -> tuple[str | None, CatalogEntry | None]:
+    entry = _catalog_entry(item, program)
+    if kind == CHANNEL_D2C:
+        return "seller_inn", entry
+    if kind == "marketplace":
+        supplied = bool(item.agent_flags) and item.supplier_inn in program.brand.supplier_inns
+        return ("supplier_inn" if supplied else None), entry
+    if entry is not None:
+        return ("gtin" if item.gtin and item.gtin == entry.gtin else "name"), entry
+    if any(name_matches(item.name, pattern) for pattern in program.brand.name_patterns):
+        return "name", None
+    return None, None
+
+
+def _catalog_entry(item: ReceiptItem, program: Program) -> CatalogEntry | None:
+    if item.gtin:
+        for entry in program.brand.catalog:
+            if entry.gtin == item.gtin:
+                return entry
+    for entry in program.brand.catalog:
+        if name_matches(item.name, entry.name):
+            return entry
+    return None

@@ -70,6 +70,48 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "В чеке из «{store}» нет товаров {brand}, поэтому баллов за него нет.",
         EN: "The receipt from “{store}” has no {brand} goods, so it earns no points.",
     },
+    "receipt_too_old": {
+        RU: "Этот чек старше {days} дней, за такие чеки баллы не начисляются.",
+        EN: "This receipt is older than {days} days; such receipts do not earn points.",
+    },
+    "receipt_in_future": {
+        RU: "Дата в чеке ещё не наступила. Проверьте QR-код и пришлите его снова.",
+        EN: "The receipt's date is in the future. Check the QR code and send it again.",
+    },
+    "receipt_daily_limit": {
+        RU: "Сегодня вы уже зарегистрировали {limit} {limit_word}, это максимум на день. Пришлите этот чек завтра.",
+        EN: "You have registered {limit} receipts today, the daily maximum. Please send this one tomorrow.",
+    },
+    "receipt_same_order": {
+        RU: "Этот чек относится к заказу, за который баллы уже начислены: предоплата и получение одного "
+        "заказа считаются один раз.",
+        EN: "This receipt belongs to an order that has already earned points: an order's prepayment and "
+        "delivery receipts count once.",
+    },
+    "refund_unmatched": {
+        RU: "Это чек возврата, но покупки, к которой он относится, нет среди ваших чеков. Баллы не изменились.",
+        EN: "This is a refund receipt, but the purchase it refunds is not among your receipts. Points unchanged.",
+    },
+    "points_reversed": {
+        RU: "Возврат в {store}: списано {points} {points_word}. На счёте {balance} {balance_word}.",
+        EN: "Refund at {store}: {points} points taken back. Balance: {balance} points.",
+    },
+    "photo_no_qr": {
+        RU: "Не нашёл QR-код на фото. Сфотографируйте чек ближе, чтобы код был целиком в кадре и резким, "
+        "и пришлите снова.",
+        EN: "I could not find a QR code in the photo. Take it closer, with the whole code in frame and sharp, "
+        "and send it again.",
+    },
+    "file_unreadable": {
+        RU: "Не получилось прочитать файл. Пришлите JSON-файл чека из приложения «Проверка чеков», "
+        "фото QR-кода или текст из него.",
+        EN: "I could not read the file. Send the receipt's JSON file from the «Проверка чеков» app, a photo "
+        "of the QR code or its text.",
+    },
+    "file_received": {
+        RU: "Файл принят, чеков в нём: {count}. Проверяю каждый.",
+        EN: "File received, receipts in it: {count}. Checking each one.",
+    },
     "receipt_zero_points": {
         RU: "Чек зарегистрирован, но сумма товаров {brand} слишком мала для баллов.",
         EN: "Receipt registered, but the {brand} goods total is too small to earn points.",
@@ -88,13 +130,23 @@ def render(key: str, language: str, **params: Any) -> str:
     if language == RU:
         params = {**params, **{f"{name}_word": points_word(value) for name, value in params.items()
                                if name in ("points", "balance") and isinstance(value, int)}}
+        if isinstance(params.get("limit"), int):
+            params["limit_word"] = receipts_word(params["limit"])
     return text.format(**params)
 
 
 def points_word(count: int) -> str:
     """Russian plural of «балл»: 1 балл, 2 балла, 5 баллов, 11 баллов, 21 балл."""
+    return _plural(count, "балл", "балла", "баллов")
+
+
+def receipts_word(count: int) -> str:
+    return _plural(count, "чек", "чека", "чеков")
+
+
+def _plural(count: int, one: str, few: str, many: str) -> str:
     last_two = abs(count) % 100
     last = last_two % 10
     if 11 <= last_two <= 14 or last == 0 or last >= 5:
-        return "баллов"
-    return "балл" if last == 1 else "балла"
+        return many
+    return one if last == 1 else few

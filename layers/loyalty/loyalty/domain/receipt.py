@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from loyalty.domain.errors import InvalidReceipt
-from loyalty.domain.qr import FiscalKey
+from loyalty.domain.qr import FiscalKey, ReceiptQuery
 
 MOSCOW = timezone(timedelta(hours=3), "MSK")
 
@@ -56,6 +56,11 @@ class Receipt(BaseModel):
     ecash_kopecks: int = 0
     prepaid_kopecks: int = 0
     items: tuple[ReceiptItem, ...] = ()
+
+    def query(self) -> ReceiptQuery:
+        """What the receipt's QR code says: how to ask a receipt service for this receipt."""
+        return ReceiptQuery(key=self.key, issued_at=self.issued_at.astimezone(MOSCOW).replace(tzinfo=None),
+                            total_kopecks=self.total_kopecks, operation=self.operation)
 
     @field_validator("issued_at")
     @classmethod
@@ -141,7 +146,7 @@ def _from_raw(raw: dict[str, Any]) -> Receipt:
         )
     except InvalidReceipt:
         raise
-    except (KeyError, TypeError, ValueError, ArithmeticError, ValidationError) as error:
+    except (KeyError, TypeError, ValueError, ArithmeticError, OSError, ValidationError) as error:
         raise InvalidReceipt(f"receipt unreadable: {error}") from error
 
 

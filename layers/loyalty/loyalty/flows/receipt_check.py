@@ -1,41 +1,52 @@
-"""From a submitted QR code to a verified, claimed receipt with the brand's goods in it.
+"""From what a shopper sent (QR text, a photo of the receipt, the FNS app's file) to verified, claimed
+receipts with the brand's goods in them, passed to AccrualQueue.
 
-Fetch the full receipt from the receipt service, normalise it, refuse what cannot earn, claim the fiscal
-key once, and pass it to AccrualQueue. Each refusal tells the shopper why, in a message keyed on the
-submission, so a redelivered message never sends it twice.
+Nothing a shopper uploads is trusted: a file only names receipts, which are fetched from the receipt
+service like any QR code (unless the program is set up for offline use, and then the claim says so).
+Each refusal tells the shopper why, in a message keyed on the submission, so a redelivered message never
+sends it twice, and logs the reason.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from loyalty.adapters.claims import ReceiptClaims
+from loyalty.adapters.claims import AlreadyClaimed, DailyLimitReached, OrderHalf, ReceiptClaims, Refund, RefundExceeded
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body, publish
 from loyalty.adapters.receipt_service import Proverkacheka, ReceiptService
 from loyalty.adapters.secrets import secret
 from loyalty.config import Program, cached_program
-from loyalty.contracts import ReceiptAccepted, ReceiptSubmitted
+from loyalty.contracts import ReceiptAccepted, ReceiptSubmitted, Shopper
+from loyalty.domain.decision import REFUSALS, Assessment, assess, refunded_share
 from loyalty.domain.errors import (
+    DomainError,
     InvalidQr,
     InvalidReceipt,
-    ReceiptAlreadyClaimed,
+    MemberNotFound,
     ReceiptNotFound,
     ReceiptServiceUnavailable,
 )
-from loyalty.domain.matching import match_brand_goods, store_name
-from loyalty.domain.qr import parse_qr
-from loyalty.domain.receipt import OPERATION_SALE, normalise_one
+from loyalty.domain.matching import BrandLine
+from loyalty.domain.qr import ReceiptQuery, parse_qr
+from loyalty.domain.receipt import MOSCOW, Receipt, find_raw_receipts, normalise, normalise_one
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
 from loyalty.settings import ReceiptParserSettings
+
+_MAX_FILE_RECEIPTS = 20  # an FNS export can hold a year of receipts; more than this is not a purchase
 
 
 class ReceiptCheck:
     def __init__(self, settings: ReceiptParserSettings, service: ReceiptService | None = None):
         self.settings = settings
-        self.claims = ReceiptClaims(settings.CLAIMS_TABLE)
+        self.claims = ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE)
         self.replies = Replies(settings.OUTBOX_QUEUE_URL)
         self._service = service
+        self._telegram: Any = None
 
     @property
     def program(self) -> Program:
@@ -51,63 +62,176 @@ class ReceiptCheck:
 
     def handle_record(self, record: SQSRecord) -> None:
         submitted: ReceiptSubmitted = parse_body(record, ReceiptSubmitted)
-        attempt = int(record.attributes.approximate_receive_count)
-        self.check(submitted, attempt)
+        self.check(submitted, int(record.attributes.approximate_receive_count))
 
-    def check(self, submitted: ReceiptSubmitted, attempt: int = 1) -> None:
-        shopper, key = submitted.shopper, submitted.submission_id
-        log = {"submission_id": key, "member_id": shopper.member_id}
+    def check(self, submitted: ReceiptSubmitted, attempt: int = 1, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        if submitted.qr is not None:
+            try:
+                query = parse_qr(submitted.qr)
+            except InvalidQr as error:  # the webhook checked it: only a hand-made message gets here
+                raise PermanentFailure(f"invalid QR in submission: {error}") from error
+            self._fetch_and_settle(submitted, query, submitted.submission_id, attempt, now)
+        elif submitted.file and submitted.file.kind == "photo":
+            self._photo(submitted, attempt, now)
+        else:
+            self._document(submitted, attempt, now)
+
+    # ------------------------------------------------------------------ sources
+    def _photo(self, submitted: ReceiptSubmitted, attempt: int, now: datetime) -> None:
+        from loyalty.adapters.qr_image import UnreadableImage, decode_qr  # only photos pay for zxing
+
+        key = submitted.submission_id
         try:
-            query = parse_qr(submitted.qr)
-        except InvalidQr as error:  # the webhook checked it: only a hand-made message gets here
-            raise PermanentFailure(f"invalid QR in submission: {error}") from error
-        try:
-            document = self.service.fetch(query)
-        except ReceiptNotFound as error:
-            logger.info("receipt refused", extra={**log, "reason": error.reason, "detail": str(error)})
-            self.replies.send(shopper, f"{key}:not-found", "receipt_not_found")
+            texts = decode_qr(self._download(submitted))
+        except UnreadableImage as error:
+            texts = []
+            logger.info("photo unreadable", extra={"submission_id": key, "reason": str(error)})
+        queries = []
+        for text in texts:
+            try:
+                queries.append(parse_qr(text))
+            except InvalidQr:
+                continue
+        if not queries:
+            logger.info("receipt refused", extra={"submission_id": key, "reason": "no_qr_in_photo",
+                                                  "codes_found": len(texts)})
+            self.replies.send(submitted.shopper, f"{key}:no-qr", "photo_no_qr")
             return
+        self._fetch_and_settle(submitted, queries[0], key, attempt, now)
+
+    def _document(self, submitted: ReceiptSubmitted, attempt: int, now: datetime) -> None:
+        key = submitted.submission_id
+        try:
+            raws = find_raw_receipts(json.loads(self._download(submitted)))[:_MAX_FILE_RECEIPTS]
+            receipts = normalise(raws)
+        except (ValueError, DomainError) as error:  # not JSON, or no receipt in it
+            logger.info("receipt refused", extra={"submission_id": key, "reason": "unreadable_file",
+                                                  "detail": str(error)[:200]})
+            self.replies.send(submitted.shopper, f"{key}:unreadable", "file_unreadable")
+            return
+        self.replies.send(submitted.shopper, f"{key}:received", "file_received", count=len(receipts))
+        for uploaded in receipts:
+            self._fetch_and_settle(submitted, uploaded.query(), f"{key}#{uploaded.key}", attempt, now,
+                                   uploaded=uploaded)
+
+    def _download(self, submitted: ReceiptSubmitted) -> bytes:
+        if self._telegram is None:
+            from loyalty.adapters.telegram import TelegramBot  # only files pay for python-telegram-bot
+
+            self._telegram = TelegramBot(self.settings.TELEGRAM_API_URL, self.settings.BOT_TOKEN_NAME)
+        assert submitted.file is not None
+        try:
+            return self._telegram.download(submitted.file.file_id)
+        except Exception as error:  # python-telegram-bot's errors: network, or the file is gone
+            raise RetryLater(f"could not download the shopper's file: {error}") from error
+
+    # ------------------------------------------------------------------ fetch, decide, claim
+    def _fetch_and_settle(self, submitted: ReceiptSubmitted, query: ReceiptQuery, key: str, attempt: int,
+                          now: datetime, uploaded: Receipt | None = None) -> None:
+        shopper = submitted.shopper
+        verified = True
+        try:
+            receipt = normalise_one(self.service.fetch(query))
+        except ReceiptNotFound as error:
+            if uploaded is not None and self.program.receipts.accept_unverified_files:
+                receipt, verified = uploaded, False
+            else:
+                logger.info("receipt refused", extra={"submission_id": key, "reason": error.reason,
+                                                      "detail": str(error)})
+                self.replies.send(shopper, f"{key}:not-found", "receipt_not_found")
+                return
         except ReceiptServiceUnavailable as error:
             if attempt >= self.settings.RECEIPT_FETCH_ATTEMPTS:
                 self.replies.send(shopper, f"{key}:unavailable", "receipt_unavailable")
                 raise PermanentFailure(f"receipt service unavailable after {attempt} attempts: {error}") from error
             raise RetryLater(str(error), error.retry_after_seconds) from error
-        try:
-            receipt = normalise_one(document)
         except InvalidReceipt as error:
             self.replies.send(shopper, f"{key}:unavailable", "receipt_unavailable")
             raise PermanentFailure(f"receipt service returned an unreadable receipt: {error}") from error
         if receipt.key != query.key:
             self.replies.send(shopper, f"{key}:unavailable", "receipt_unavailable")
             raise PermanentFailure(f"receipt service returned {receipt.key} for {query.key}")
+        self.settle(shopper, receipt, key, now, verified)
 
+    def settle(self, shopper: Shopper, receipt: Receipt, key: str, now: datetime, verified: bool = True) -> None:
         program = self.program
-        match = match_brand_goods(receipt, program)
-        store = store_name(receipt, match.channel, program)
-        log |= {"fiscal_key": str(receipt.key), "channel": match.channel, "seller_inn": receipt.seller_inn}
-        if receipt.operation != OPERATION_SALE:
-            logger.info("receipt refused", extra={**log, "reason": "not_a_sale", "operation": receipt.operation})
-            self.replies.send(shopper, f"{key}:not-sale", "receipt_not_a_sale")
-            return
-        if not match.lines:
-            logger.info("receipt refused", extra={**log, "reason": "no_brand_goods"})
-            self.replies.send(shopper, f"{key}:no-goods", "receipt_no_brand_goods",
-                              store=store, brand=program.brand.name)
-            return
-        try:
-            self.claims.claim(str(receipt.key), shopper.member_id, key, {
-                "channel": match.channel, "seller_inn": receipt.seller_inn,
-                "total_kopecks": receipt.total_kopecks, "brand_sum_kopecks": match.brand_sum_kopecks,
-                "issued_at": receipt.issued_at.isoformat(),
-            })
-        except ReceiptAlreadyClaimed:
-            logger.info("receipt refused", extra={**log, "reason": "already_claimed"})
-            metrics.add_metric(name="DuplicateReceipts", unit="Count", value=1)
-            self.replies.send(shopper, f"{key}:duplicate", "receipt_duplicate")
+        assessment = assess(receipt, program, now)
+        log = {"submission_id": key, "member_id": shopper.member_id, "fiscal_key": str(receipt.key),
+               "channel": assessment.match.channel, "seller_inn": receipt.seller_inn, "verified": verified}
+        reverses: tuple[str, int] | None = None
+        if assessment.decision == "reverse":
+            assessment, reverses = self._claim_refund(shopper, assessment, key)
+        elif assessment.decision == "accrue":
+            assessment = self._claim(shopper, assessment, key, now, verified)
+        if assessment.decision == "reject":
+            refusal = assessment.first_refusal
+            assert refusal is not None
+            logger.info("receipt refused", extra={**log, "reason": refusal.code, "detail": refusal.detail})
+            metrics.add_metric(name=f"Refused_{refusal.code}", unit="Count", value=1)
+            self.replies.send(shopper, f"{key}:{refusal.code}", REFUSALS[refusal.code], store=assessment.match.store,
+                              brand=program.brand.name, days=program.receipts.max_age_days,
+                              limit=program.receipts.max_per_day or 0)
             return
         publish(self.settings.ACCRUAL_QUEUE_URL, ReceiptAccepted(
-            submission_id=key, shopper=shopper, fiscal_key=str(receipt.key), channel=match.channel,
-            store=store, brand_sum_kopecks=match.brand_sum_kopecks,
+            submission_id=key, shopper=shopper, fiscal_key=str(receipt.key), channel=assessment.match.channel,
+            store=assessment.match.store, brand_sum_kopecks=assessment.match.brand_sum_kopecks,
+            reverses=reverses[0] if reverses else None, purchase_kopecks=reverses[1] if reverses else None,
         ))
         metrics.add_metric(name="ReceiptsAccepted", unit="Count", value=1)
-        logger.info("receipt accepted", extra={**log, "brand_sum_kopecks": match.brand_sum_kopecks})
+        logger.info("receipt accepted", extra={**log, "decision": assessment.decision,
+                                               "brand_sum_kopecks": assessment.match.brand_sum_kopecks})
+
+    def _claim(self, shopper: Shopper, assessment: Assessment, key: str, now: datetime,
+               verified: bool) -> Assessment:
+        receipt, program = assessment.receipt, self.program
+        order = None
+        if assessment.order_role and assessment.order_fingerprint:
+            order = OrderHalf(assessment.order_fingerprint, assessment.order_role, receipt.issued_at,
+                              timedelta(days=program.receipts.order_pair_days))
+        try:
+            claimed = self.claims.claim(
+                str(receipt.key), shopper.member_id, key, self._summary(assessment, verified),
+                day=now.astimezone(MOSCOW).date().isoformat(), max_per_day=program.receipts.max_per_day,
+                order=order,
+            )
+        except AlreadyClaimed:
+            metrics.add_metric(name="DuplicateReceipts", unit="Count", value=1)
+            return assessment.rejected("already_claimed", "the fiscal key is claimed by another submission")
+        except DailyLimitReached as error:
+            return assessment.rejected("daily_limit", str(error))
+        except MemberNotFound as error:
+            raise PermanentFailure(f"member {shopper.member_id} not found") from error
+        if claimed.outcome == "same_order":
+            return assessment.rejected("same_order", f"the other half of order {assessment.order_fingerprint} "
+                                                     f"({claimed.paired_with}) already earned")
+        return assessment
+
+    def _claim_refund(self, shopper: Shopper, assessment: Assessment,
+                      key: str) -> tuple[Assessment, tuple[str, int] | None]:
+        """Match a refund to the member's purchase it returns: (assessment, (purchase key, its brand sum))."""
+        receipt = assessment.receipt
+        for purchase in self.claims.purchases(shopper.member_id, receipt.seller_inn):
+            lines = tuple(BrandLine.model_validate(line) for line in purchase.get("lines", []))
+            share = refunded_share(assessment.match.lines, lines)
+            if share is None or purchase.get("issued_at", "") > receipt.issued_at.isoformat():
+                continue
+            try:
+                self.claims.claim(str(receipt.key), shopper.member_id, key, self._summary(assessment, True),
+                                  day="", max_per_day=None, refund=Refund(purchase["fiscal_key"], share[0]))
+            except AlreadyClaimed:
+                return assessment.rejected("already_claimed", "this refund receipt is already registered"), None
+            except RefundExceeded:
+                continue  # that purchase is refunded already: look at an older one
+            return assessment, (purchase["fiscal_key"], share[1])
+        return assessment.rejected("refund_unmatched", "no registered purchase holds the refunded goods"), None
+
+    @staticmethod
+    def _summary(assessment: Assessment, verified: bool) -> dict[str, Any]:
+        receipt, match = assessment.receipt, assessment.match
+        return {
+            "channel": match.channel, "seller_inn": receipt.seller_inn, "operation": receipt.operation,
+            "total_kopecks": receipt.total_kopecks, "brand_sum_kopecks": match.brand_sum_kopecks,
+            "refundable_kopecks": match.brand_sum_kopecks, "issued_at": receipt.issued_at.isoformat(),
+            "verified": verified, "lines": [line.model_dump() for line in match.lines],
+        }

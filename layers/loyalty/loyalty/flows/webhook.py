@@ -19,7 +19,7 @@ from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.queues import dead_letter, publish
 from loyalty.adapters.secrets import secret
 from loyalty.config import cached_program
-from loyalty.contracts import ReceiptSubmitted, Shopper
+from loyalty.contracts import ReceiptSubmitted, Shopper, TelegramFile
 from loyalty.domain.errors import InvalidQr
 from loyalty.domain.messages import language_of, render
 from loyalty.domain.qr import parse_qr
@@ -104,6 +104,9 @@ class Bot:
             return self._contact(shopper, message, reply_key)
         if message.text:
             return self._text(shopper, message.text, reply_key)
+        file = _receipt_file(message)
+        if file is not None:
+            return self._receipt(shopper, reply_key, file=file)
         self.replies.send(shopper, reply_key, "unsupported_message")
         return {"action": "unsupported"}
 
@@ -121,10 +124,10 @@ class Bot:
         self.members.join(shopper.member_id, shopper.chat_id, shopper.language)
         member = self.members.save_phone(shopper.member_id, _e164(contact.phone_number))
         self.replies.send(shopper, reply_key, "phone_saved", ReplyKeyboardRemove().to_dict())
-        if member.pending_qr:
-            self._submit(shopper, member.pending_qr, reply_key)
+        if member.pending_receipt:
+            self._submit(ReceiptSubmitted.model_validate_json(member.pending_receipt))
         logger.info("member shared phone", extra={"member_id": shopper.member_id})
-        return {"action": "phone_saved", "pending_receipt": bool(member.pending_qr)}
+        return {"action": "phone_saved", "pending_receipt": bool(member.pending_receipt)}
 
     def _text(self, shopper: Shopper, text: str, reply_key: str) -> dict[str, Any]:
         try:
@@ -133,25 +136,49 @@ class Bot:
             logger.info("text is not a receipt QR", extra={"reason": str(error), "member_id": shopper.member_id})
             self.replies.send(shopper, reply_key, "not_a_receipt")
             return {"action": "not_a_receipt"}
+        return self._receipt(shopper, reply_key, qr=text)
+
+    def _receipt(self, shopper: Shopper, reply_key: str, qr: str | None = None,
+                 file: TelegramFile | None = None) -> dict[str, Any]:
+        submitted = ReceiptSubmitted(submission_id=reply_key, shopper=shopper, qr=qr, file=file)
         member = self.members.get(shopper.member_id)
         if member is None or not member.phone:
             if member is None:
                 self.members.join(shopper.member_id, shopper.chat_id, shopper.language)
-            self.members.keep_pending_qr(shopper.member_id, text)
+            self.members.keep_pending(shopper.member_id, submitted.model_dump_json())
             self.replies.send(shopper, reply_key, "phone_needed", self._phone_keyboard(shopper))
             return {"action": "phone_needed"}
-        self._submit(shopper, text, reply_key)
+        self._submit(submitted)
         return {"action": "receipt_submitted"}
 
-    def _submit(self, shopper: Shopper, qr: str, reply_key: str) -> None:
-        publish(self.settings.RECEIPT_QUEUE_URL, ReceiptSubmitted(submission_id=reply_key, shopper=shopper, qr=qr))
-        self.replies.send(shopper, f"{reply_key}:accepted", "receipt_accepted")
-        logger.info("receipt submitted", extra={"member_id": shopper.member_id, "submission_id": reply_key})
+    def _submit(self, submitted: ReceiptSubmitted) -> None:
+        publish(self.settings.RECEIPT_QUEUE_URL, submitted)
+        self.replies.send(submitted.shopper, f"{submitted.submission_id}:accepted", "receipt_accepted")
+        logger.info("receipt submitted", extra={"member_id": submitted.shopper.member_id,
+                                                "submission_id": submitted.submission_id})
 
     @staticmethod
     def _phone_keyboard(shopper: Shopper) -> dict[str, Any]:
         button = KeyboardButton(render("share_phone_button", shopper.language), request_contact=True)
         return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True).to_dict()
+
+
+_MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
+
+
+def _receipt_file(message: Message) -> TelegramFile | None:
+    """A photo, an image sent as a file (uncompressed), or a JSON file from the FNS app."""
+    if message.photo:
+        return TelegramFile(file_id=message.photo[-1].file_id, kind="photo")  # the largest size is last
+    document = message.document
+    if document is None or (document.file_size or 0) > _MAX_DOWNLOAD_BYTES:
+        return None
+    name, mime = (document.file_name or "").lower(), (document.mime_type or "").lower()
+    if mime.startswith("image/") or name.endswith((".jpg", ".jpeg", ".png", ".webp", ".heic")):
+        return TelegramFile(file_id=document.file_id, kind="photo", file_name=document.file_name)
+    if mime in ("application/json", "text/plain") or name.endswith((".json", ".txt")):
+        return TelegramFile(file_id=document.file_id, kind="document", file_name=document.file_name)
+    return None
 
 
 def _e164(phone: str) -> str:
