@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -18,13 +19,33 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--receipts", type=Path, help="directory of receipt JSON files the receipt service serves")
     serve.add_argument("--program", type=Path, help="program file (default: program/program.yaml)")
     local.add_parser("demo", help="play a shopper's journey and print the conversation")
+
+    receipt = commands.add_parser("receipt", help="explain and decode receipts").add_subparsers(dest="action",
+                                                                                              required=True)
+    explain = receipt.add_parser("explain", help="why a receipt earns what it earns (JSON)")
+    explain.add_argument("source", help="a receipt file (any shape), a photo, or a QR string")
+    explain.add_argument("--program", type=Path, required=True, help="the program file")
+    explain.add_argument("--now", type=_aware_time, help="judge as of this moment (ISO 8601; default: now)")
+    decode = receipt.add_parser("decode", help="print the QR string found in each image")
+    decode.add_argument("images", nargs="+")
     args = parser.parse_args(argv)
 
+    if args.command == "receipt":
+        from loyalty_tools import receipt_cli
+
+        if args.action == "explain":
+            return receipt_cli.explain(args.source, args.program, args.now)
+        return receipt_cli.decode(args.images)
     if args.action == "demo":
         from loyalty_tools.local.demo import run_demo
 
         return run_demo()
     return _serve(args.port, args.receipts, args.program)
+
+
+def _aware_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _serve(port: int, receipts: Path | None, program: Path | None) -> int:

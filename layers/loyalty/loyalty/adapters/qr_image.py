@@ -2,8 +2,8 @@
 
 Phone photos of receipts are large, tilted, rotated, blurred or pale. zxing-cpp already searches every
 rotation and scale; what it cannot fix we prepare for it: the EXIF orientation, a size it reads quickly,
-stretched contrast, a sharpened copy and a global threshold. Passes run cheapest first and stop at the
-first code found.
+denoised and stretched contrast, a sharpened copy, an enlarged copy of a small photo and a threshold.
+Passes run cheapest first and stop at the first code found.
 """
 
 from __future__ import annotations
@@ -45,13 +45,14 @@ def _open(data: bytes) -> Image.Image:
 
 
 def _passes(gray: Image.Image) -> Iterator[Image.Image]:
+    """Cheapest first; on generated bad photos each later pass rescues a few per cent more."""
     scale = _WORKING_SIDE / max(gray.size)
     if scale < 1:
         gray = gray.resize((round(gray.width * scale), round(gray.height * scale)), Image.Resampling.LANCZOS)
     yield gray
-    stretched = ImageOps.autocontrast(gray, cutoff=2)
-    yield stretched
-    yield stretched.filter(ImageFilter.UnsharpMask(radius=3, percent=200, threshold=2))
-    yield stretched.point(lambda value: 255 if value > 128 else 0)
-    if max(gray.size) < _WORKING_SIDE // 2:  # a small photo: modules may be under two pixels wide
-        yield stretched.resize((gray.width * 2, gray.height * 2), Image.Resampling.BICUBIC)
+    cleaned = ImageOps.autocontrast(gray.filter(ImageFilter.MedianFilter(3)), cutoff=2)  # noise, pale print
+    yield cleaned
+    yield cleaned.filter(ImageFilter.UnsharpMask(radius=3, percent=200, threshold=2))  # blur
+    if max(gray.size) < _WORKING_SIDE * 7 // 8:  # a small photo: modules may be under two pixels wide
+        yield gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.BICUBIC)
+    yield cleaned.point(lambda value: 255 if value > 128 else 0)

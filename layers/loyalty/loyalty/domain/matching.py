@@ -23,6 +23,7 @@ _SERVICE_WORDS = ("доставка", "доставки", "сборка зака
 class BrandLine(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    item_index: int  # position of the line in the receipt's items
     name: str
     sum_kopecks: int
     price_kopecks: int = 0
@@ -65,13 +66,13 @@ def match_brand_goods(receipt: Receipt, program: Program) -> Match:
                                                or f"ИНН {receipt.seller_inn}")
         kind = channel.kind if channel else CHANNEL_OTHER
     lines = []
-    for item in receipt.items:
+    for index, item in enumerate(receipt.items):
         if is_service(item):
             continue
         how, entry = _brand_evidence(item, kind, program)
         if how:
             lines.append(BrandLine(
-                name=item.name, sum_kopecks=item.sum_kopecks, price_kopecks=item.price_kopecks,
+                item_index=index, name=item.name, sum_kopecks=item.sum_kopecks, price_kopecks=item.price_kopecks,
                 quantity=str(item.quantity), supplier_inn=item.supplier_inn, gtin=item.gtin,
                 category=entry.category if entry else None, matched_by=how,
             ))

@@ -1,0 +1,147 @@
+"""The fraud and edge-case rules that need the database, through receipt_parser and point_accrual on moto."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from loyalty.adapters.claims import AlreadyClaimed, ReceiptClaims
+from loyalty.adapters.ledger import LedgerRepository
+from loyalty.adapters.members import MembersRepository
+from loyalty.contracts import ReceiptSubmitted, Shopper
+from loyalty_tools.local.receipts import marketplace_receipt, qr_of
+from tests.integration.conftest import bodies, send
+
+BRAND = "7700000024"
+
+
+def shopper(member="611"):
+    MembersRepository("MembersTable").join(member, int(member), "ru")
+    return Shopper(member_id=member, chat_id=int(member), language="ru")
+
+
+def submit(stack, raw, who, submission):
+    stack.receipts.add(raw)
+    message = ReceiptSubmitted(submission_id=submission, qr=qr_of(raw), shopper=who)
+    send(stack, "ReceiptQueue", message.model_dump_json())
+
+
+def run(stack):
+    """Drain ReceiptQueue, then AccrualQueue, as the pollers would."""
+    while stack.poller("ReceiptQueue").poll_once():
+        pass
+    while stack.poller("AccrualQueue").poll_once():
+        pass
+
+
+def texts(stack):
+    return [reply["text"] for reply in bodies(stack, "OutboxQueue")]
+
+
+def test_the_daily_limit_refuses_the_receipt_after_the_last_allowed(stack):
+    anna = shopper()
+    for fd in range(1, 5):  # the test program allows 3 a day
+        submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=fd), anna, f"tg-update:{fd}")
+        run(stack)
+    assert MembersRepository("MembersTable").get("611").balance == 3 * 45
+    assert texts(stack)[-1].startswith("Сегодня вы уже зарегистрировали 3 чека")
+
+
+def test_prepayment_and_settlement_of_one_order_earn_once_and_a_second_order_earns_again(stack):
+    anna = shopper()
+    now = datetime.now(UTC)
+
+    def half(fd, prepayment, hours_ago):
+        raw = marketplace_receipt(BRAND, [("Крем", 45000, 2)], fd=fd, issued_at=now - timedelta(hours=hours_ago))
+        if prepayment:
+            for item in raw["items"]:
+                item.update(paymentType=1, productType=10)
+            raw.update(prepaidSum=0, ecashTotalSum=raw["totalSum"])
+        return raw
+
+    submit(stack, half(1, True, 48), anna, "tg-update:1")   # order A paid
+    submit(stack, half(2, True, 30), anna, "tg-update:2")   # order B, the same basket, paid
+    run(stack)
+    submit(stack, half(3, False, 5), anna, "tg-update:3")   # one of them delivered
+    run(stack)
+    assert MembersRepository("MembersTable").get("611").balance == 2 * 90
+    assert texts(stack)[-1].startswith("Этот чек относится к заказу, за который баллы уже начислены")
+    submit(stack, half(4, False, 1), anna, "tg-update:4")  # the other delivered
+    run(stack)
+    assert MembersRepository("MembersTable").get("611").balance == 2 * 90
+
+
+def test_a_settlement_first_then_its_prepayment_also_earns_once(stack):
+    anna = shopper()
+    settle = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=7)
+    prepay = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=8,
+                                 issued_at=datetime.now(UTC) - timedelta(days=3))
+    for item in prepay["items"]:
+        item["paymentType"] = 1
+    prepay["prepaidSum"] = 0
+    submit(stack, settle, anna, "tg-update:7")
+    submit(stack, prepay, anna, "tg-update:8")
+    run(stack)
+    assert MembersRepository("MembersTable").get("611").balance == 45
+
+
+def test_a_refund_reverses_the_points_of_the_matching_purchase_once(stack):
+    anna = shopper()
+    purchase = marketplace_receipt(BRAND, [("Крем", 45000, 2), ("Сыворотка", 129000, 1)], fd=10,
+                                   issued_at=datetime.now(UTC) - timedelta(days=2))
+    submit(stack, purchase, anna, "tg-update:10")
+    run(stack)
+    refund = marketplace_receipt(BRAND, [("Сыворотка", 129000, 1)], fd=11, operation=2)
+    submit(stack, refund, anna, "tg-update:11")
+    submit(stack, refund, anna, "tg-update:12")  # the same refund again
+    run(stack)
+    assert MembersRepository("MembersTable").get("611").balance == 219 - 129
+    replies = texts(stack)
+    assert "Возврат в Wildberries: списано 129 баллов. На счёте 90 баллов." in replies
+    assert sum(reply.startswith("Этот чек уже зарегистрирован") for reply in replies) == 1
+    kinds = sorted(entry["kind"] for entry in LedgerRepository("LedgerTable", "MembersTable").entries("611"))
+    assert kinds == ["accrual", "refund_reversal"]
+
+
+def test_a_refund_without_a_registered_purchase_changes_nothing(stack):
+    anna = shopper()
+    submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=20, operation=2), anna, "tg-update:20")
+    run(stack)
+    assert texts(stack) == ["Это чек возврата, но покупки, к которой он относится, нет среди ваших чеков. "
+                            "Баллы не изменились."]
+
+
+def test_a_refund_of_spent_points_stops_at_zero_and_records_the_shortfall(stack):
+    anna = shopper()
+    submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=30,
+                                      issued_at=datetime.now(UTC) - timedelta(days=1)), anna, "tg-update:30")
+    run(stack)
+    ledger = LedgerRepository("LedgerTable", "MembersTable")
+    ledger.post("611", "manual#spent", "manual_adjustment", -40, {"reason": "test: points spent"})
+    submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=31, operation=2), anna, "tg-update:31")
+    run(stack)
+    reversal = next(e for e in ledger.entries("611") if e["kind"] == "refund_reversal")
+    assert (reversal["points"], reversal["shortfall"], reversal["balance_after"]) == (-5, 40, 0)
+
+
+def test_concurrent_claims_of_one_receipt_let_exactly_one_win(stack):
+    claims = ReceiptClaims("ReceiptClaimsTable", "MembersTable")
+    for member in range(20):
+        MembersRepository("MembersTable").join(str(700 + member), 700 + member, "ru")
+    start, outcomes, lock = threading.Barrier(20), [], threading.Lock()
+
+    def claim(member):
+        start.wait()
+        try:
+            claims.claim("7380440800000017:99:1", str(700 + member), f"tg-update:{member}", {"brand_sum_kopecks": 1},
+                         day="2026-11-23", max_per_day=3)
+            result = "won"
+        except AlreadyClaimed:
+            result = "lost"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=claim, args=(member,)) for member in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["lost"] * 19 + ["won"]
