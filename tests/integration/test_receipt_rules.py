@@ -6,8 +6,12 @@ from datetime import UTC, datetime, timedelta
 from loyalty.adapters.claims import AlreadyClaimed, ReceiptClaims
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
-from loyalty.contracts import ReceiptSubmitted, Shopper
+from loyalty.contracts import ReceiptSubmitted, Shopper, TelegramFile
+from loyalty.domain.receipt import normalise_one
+from loyalty.flows.receipt_check import ReceiptCheck
+from loyalty.settings import ReceiptParserSettings
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
+from tests.conftest import TEST_PROGRAM
 from tests.integration.conftest import bodies, send
 
 BRAND = "7700000024"
@@ -145,3 +149,33 @@ def test_concurrent_claims_of_one_receipt_let_exactly_one_win(stack):
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["lost"] * 19 + ["won"]
+
+
+def test_offline_programs_may_accept_an_uploaded_receipt_the_service_cannot_confirm_and_mark_it(stack, tmp_path):
+    program = tmp_path / "offline.yaml"
+    offline = TEST_PROGRAM.read_text().replace("max_per_day: 3", "max_per_day: 3\n  accept_unverified_files: true")
+    program.write_text(offline)
+    settings = ReceiptParserSettings.model_validate({**stack.functions.environment("ReceiptParserFunction"),
+                                                     "PROGRAM_FILE": str(program)})
+    anna = shopper()
+    uploaded = normalise_one(marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=40))  # unknown to the service
+    submitted = ReceiptSubmitted(submission_id="tg-update:40", shopper=anna,
+                                 file=TelegramFile(file_id="f", kind="document"))
+    ReceiptCheck(settings)._fetch_and_settle(submitted, uploaded.query(), "tg-update:40#k", 1, datetime.now(UTC),
+                                             uploaded=uploaded)
+    claim = stack.aws("dynamodb").get_item(TableName="ReceiptClaimsTable",
+                                           Key={"fiscal_key": {"S": str(uploaded.key)}})["Item"]
+    assert claim["verified"] == {"BOOL": False}
+    assert len(bodies(stack, "AccrualQueue")) == 1
+
+
+def test_without_the_offline_setting_an_unconfirmed_upload_earns_nothing(stack):
+    settings = ReceiptParserSettings.model_validate(stack.functions.environment("ReceiptParserFunction"))
+    anna = shopper()
+    uploaded = normalise_one(marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=41))
+    submitted = ReceiptSubmitted(submission_id="tg-update:41", shopper=anna,
+                                 file=TelegramFile(file_id="f", kind="document"))
+    ReceiptCheck(settings)._fetch_and_settle(submitted, uploaded.query(), "tg-update:41#k", 1, datetime.now(UTC),
+                                             uploaded=uploaded)
+    assert bodies(stack, "AccrualQueue") == []
+    assert texts(stack)[-1].startswith("Налоговая не нашла такой чек")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.request
@@ -23,6 +24,14 @@ class Shopper:
     def share_phone(self, phone: str, owner_id: int | None = None) -> dict[str, Any]:
         contact = {"phone_number": phone, "user_id": self.chat_id if owner_id is None else owner_id}
         return self._post("/emulator/send", {"user": self.user, "contact": contact})
+
+    def send_photo(self, data: bytes) -> dict[str, Any]:
+        return self._post("/emulator/send", {"user": self.user, "photo": {"base64": base64.b64encode(data).decode()}})
+
+    def send_file(self, data: bytes, file_name: str, mime_type: str = "application/json") -> dict[str, Any]:
+        document = {"base64": base64.b64encode(data).decode(), "file_name": file_name, "mime_type": mime_type,
+                    "extension": file_name.rsplit(".", 1)[-1]}
+        return self._post("/emulator/send", {"user": self.user, "document": document})
 
     def redeliver(self, update_id: int) -> dict[str, Any]:
         return self._post("/emulator/redeliver", {"update_id": update_id})

@@ -250,7 +250,8 @@ class _Shopper:
                         message["photo"] = [{**described, "width": request[kind].get("width", 1280),
                                              "height": request[kind].get("height", 1280)}]
                     else:
-                        message["document"] = {**described, "file_name": request[kind].get("file_name", path)}
+                        message["document"] = {**described, "file_name": request[kind].get("file_name", path),
+                                               "mime_type": request[kind].get("mime_type", "application/json")}
                     entry[kind] = file_id
             update = {"update_id": update_id, "message": message}
             self.state.updates[update_id] = update

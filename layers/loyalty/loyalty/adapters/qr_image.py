@@ -41,7 +41,7 @@ def _open(data: bytes) -> Image.Image:
         image = ImageOps.exif_transpose(image)
         return image.convert("L")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
-        raise UnreadableImage(f"not an image: {error}") from error
+        raise UnreadableImage(f"not an image file ({type(error).__name__})") from error
 
 
 def _passes(gray: Image.Image) -> Iterator[Image.Image]:

@@ -1,0 +1,51 @@
+"""Reading the QR code from photos, each kind of bad photo on its own."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from loyalty.adapters.qr_image import UnreadableImage, decode_qr
+from loyalty_tools.receipt_photos import Defects, receipt_photo
+
+QR = "t=20241229T1739&s=586.00&fn=7380440801033258&i=215785&fp=2905316734&n=1"
+
+
+@pytest.mark.parametrize("defects", [
+    Defects(),
+    Defects(rotate=90), Defects(rotate=180), Defects(rotate=-37),
+    Defects(tilt=0.25),
+    Defects(blur=1.5),
+    Defects(contrast=0.35),
+    Defects(noise=0.2),
+    Defects(width=640),  # a phone's small preview
+    Defects(width=1600, rotate=12, tilt=0.1, blur=0.7, noise=0.05, contrast=0.7),
+], ids=repr)
+def test_the_code_is_read_from_a_bad_photo(defects):
+    assert decode_qr(receipt_photo(QR, defects, seed=1)) == [QR]
+
+
+def test_a_huge_photo_is_read_at_a_working_size():
+    photo = Image.open(io.BytesIO(receipt_photo(QR, Defects(width=1600)))).resize((4000, 4000))
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=85)
+    assert decode_qr(out.getvalue()) == [QR]
+
+
+def test_exif_orientation_is_honoured():
+    photo = Image.open(io.BytesIO(receipt_photo(QR, Defects(width=1080)))).rotate(90, expand=True)
+    exif = photo.getexif()
+    exif[0x0112] = 8  # "rotate 270 to view": what a phone writes instead of turning the pixels
+    out = io.BytesIO()
+    photo.save(out, "JPEG", exif=exif)
+    assert decode_qr(out.getvalue()) == [QR]
+
+
+def test_a_photo_without_a_code_yields_nothing():
+    assert decode_qr(receipt_photo("", Defects(blur=15), seed=2)) == []
+
+
+@pytest.mark.parametrize("data", [b"", b"GIF89a broken", b"\x89PNG\r\n\x1a\n" + b"\0" * 50])
+def test_what_is_not_an_image_is_a_clear_error(data):
+    with pytest.raises(UnreadableImage):
+        decode_qr(data)
