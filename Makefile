@@ -34,6 +34,9 @@ unit integration e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/$@
 
 bench: $(STAMP)  ## figures in bench/results.json
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@ldconfig -p | grep -q libzbar || (apt-get update -qq && apt-get install -y -qq libzbar0) \
+		|| (echo "pyzbar needs libzbar0: apt-get install libzbar0" && false)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)

@@ -2,7 +2,8 @@
 
 - cold import of each function's module, as a ratio to `import boto3` (fresh interpreters, median of N);
 - AWS requests per receipt end to end, counted at the moto server, by service and operation;
-- receipts per second through the local stack, next to moto's own PutItem rate (the floor under it).
+- receipts per second through the local stack, next to moto's own PutItem rate (the floor under it);
+- QR decoders on the same generated receipt photos (bench/photos.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ PROGRAM = ROOT / "tests" / "data" / "program.yaml"
 SUPPLIER = "7700000024"
 IMPORT_RUNS = 7
 RECEIPTS = 30
-SHOPPERS = 5
+SHOPPERS = 10  # 3 receipts each: within the test program's daily limit
 
 _TIMED_IMPORT = """
 import importlib.util, sys, time
@@ -126,7 +127,10 @@ def local_stack_figures() -> dict[str, object]:
 
 
 def main() -> int:
-    results = {"python": sys.version.split()[0], "cold_import": cold_imports(), "local_stack": local_stack_figures()}
+    from bench.photos import compare
+
+    results = {"python": sys.version.split()[0], "cold_import": cold_imports(), "local_stack": local_stack_figures(),
+               "photo_decoders": compare()}
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2, ensure_ascii=False))
     return 0

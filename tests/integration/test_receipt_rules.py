@@ -3,7 +3,7 @@
 import threading
 from datetime import UTC, datetime, timedelta
 
-from loyalty.adapters.claims import AlreadyClaimed, ReceiptClaims
+from loyalty.adapters.claims import AlreadyClaimed, OrderHalf, ReceiptClaims
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.contracts import ReceiptSubmitted, Shopper, TelegramFile
@@ -179,3 +179,21 @@ def test_without_the_offline_setting_an_unconfirmed_upload_earns_nothing(stack):
                                              uploaded=uploaded)
     assert bodies(stack, "AccrualQueue") == []
     assert texts(stack)[-1].startswith("Налоговая не нашла такой чек")
+
+
+def test_the_order_record_forgets_halves_too_old_to_pair(stack):
+    anna = shopper()
+    now = datetime.now(UTC)
+    for fd, days_ago in ((50, 25), (51, 1)):  # settlements of the same basket, far apart, no prepayment
+        raw = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=fd, issued_at=now - timedelta(days=days_ago))
+        submit(stack, raw, anna, f"tg-update:{fd}")
+        run(stack)
+    pairs = ReceiptClaims("ReceiptClaimsTable", "MembersTable")
+    orders = [item for item in stack.aws("dynamodb").scan(TableName="ReceiptClaimsTable")["Items"]
+              if item["fiscal_key"]["S"].startswith("order#")]
+    (order,) = orders
+    assert len(order["settlements"]["L"]) == 2  # both wait within 2 × the 90-day window
+    update, partner = pairs._pairing("k", OrderHalf(order["fiscal_key"]["S"][len("order#"):], "settlement",
+                                                     now, timedelta(days=10)))
+    kept = update["Put"]["Item"]["settlements"]["L"]
+    assert partner is None and len(kept) == 2  # the 25-day-old one is dropped, the new one added

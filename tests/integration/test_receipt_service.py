@@ -39,6 +39,12 @@ def test_a_known_receipt_comes_back_whole(service):
     assert str(receipt.key) == "7281440500751551:30526:1168453787" and receipt.total_kopecks == 128521
 
 
+def test_the_fields_form_finds_the_same_receipt(service):
+    by_qr = Proverkacheka(service.url, "token-1").fetch(parse_qr(SAMPLE_QR))
+    by_fields = Proverkacheka(service.url, "token-1", by_fields=True).fetch(parse_qr(SAMPLE_QR))
+    assert normalise_one(by_fields) == normalise_one(by_qr)
+
+
 def test_every_sample_shape_is_served_by_fiscal_key(service):
     assert len(service.receipts) == len(list(SAMPLES.glob("*.json")))
 

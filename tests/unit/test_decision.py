@@ -100,3 +100,15 @@ def test_name_matching_folds_case_yo_lookalikes_and_spaces(item, pattern, matche
 
 def test_normalised_names_are_stable():
     assert normalise_name("  Крем   д/рук, 50 МЛ ") == "крем д рук 50 мл"
+
+
+def test_fingerprint_is_scoped_by_the_buyer_contact_or_else_by_the_member():
+    raw = receipt()
+    plain = normalise_one(raw)
+    with_buyer = normalise_one({**raw, "buyerPhoneOrAddress": "Buyer@Example.com "})
+    other_buyer = normalise_one({**raw, "buyerPhoneOrAddress": "someone@example.com"})
+    match = match_brand_goods(plain, PROGRAM)
+    assert order_fingerprint(with_buyer, match, "1") == order_fingerprint(with_buyer, match, "2")
+    assert order_fingerprint(with_buyer, match) != order_fingerprint(other_buyer, match)
+    assert order_fingerprint(plain, match, "1") != order_fingerprint(plain, match, "2")
+    assert "example" not in order_fingerprint(with_buyer, match)  # hashed: personal data stays out

@@ -136,8 +136,11 @@ class ReceiptClaims:
         item_key = f"order#{order.fingerprint}"
         current = self._get(item_key) or {}
         version = int(current.get("version", 0))
-        waiting = {"prepayment": list(current.get("prepayments", [])),
-                   "settlement": list(current.get("settlements", []))}
+        # Halves too old to pair with anything still to come are dropped, so the item stays small.
+        horizon = order.issued_at - 2 * order.pair_window
+        waiting = {role: [half for half in current.get(f"{role}s", [])
+                          if datetime.fromisoformat(half["issued_at"]) >= horizon]
+                   for role in ("prepayment", "settlement")}
         other = "settlement" if order.role == "prepayment" else "prepayment"
         partner = next((half for half in waiting[other]
                         if abs(datetime.fromisoformat(half["issued_at"]) - order.issued_at) <= order.pair_window),

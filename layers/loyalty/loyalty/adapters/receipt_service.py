@@ -32,18 +32,19 @@ class ReceiptService(Protocol):
 
 
 class Proverkacheka:
-    def __init__(self, base_url: str, token: str, timeout_seconds: float = 10.0):
+    """`by_fields=True` sends fn, fd, fp, t, n, s separately (with qr=0) instead of the QR text in `qrraw`."""
+
+    def __init__(self, base_url: str, token: str, timeout_seconds: float = 10.0, by_fields: bool = False):
         self.url = base_url.rstrip("/") + "/api/v1/check/get"
         self.token = token
+        self.by_fields = by_fields
         self.http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=3.0, read=timeout_seconds), retries=False
         )
 
     def fetch(self, query: ReceiptQuery) -> Any:
         try:
-            response = self.http.request(
-                "POST", self.url, fields={"token": self.token, "qrraw": query.to_qr()}, encode_multipart=False
-            )
+            response = self.http.request("POST", self.url, fields=self._form(query), encode_multipart=False)
         except urllib3.exceptions.HTTPError as error:
             raise ReceiptServiceUnavailable(f"receipt service unreachable: {type(error).__name__}") from error
         if response.status >= 300:
@@ -60,6 +61,15 @@ class Proverkacheka:
         if code == CODE_RATE_LIMITED:
             raise ReceiptServiceUnavailable("receipt service: request limit exceeded", _RATE_LIMIT_BACKOFF_SECONDS)
         raise ReceiptServiceUnavailable(f"receipt service code {code} ({_detail(body)})")
+
+
+    def _form(self, query: ReceiptQuery) -> dict[str, str]:
+        if not self.by_fields:
+            return {"token": self.token, "qrraw": query.to_qr()}
+        roubles, kopecks = divmod(query.total_kopecks, 100)
+        return {"token": self.token, "fn": query.key.fn, "fd": str(query.key.fd), "fp": str(query.key.fp),
+                "t": f"{query.issued_at:%Y%m%dT%H%M%S}", "n": str(query.operation), "s": f"{roubles}.{kopecks:02d}",
+                "qr": "0"}
 
 
 def _detail(body: dict[str, Any]) -> str:

@@ -10,6 +10,10 @@ both get the same *order fingerprint*: the seller's INN and the brand lines' nor
 quantities and suppliers. Whichever arrives first earns the order's points; the other, arriving within
 `receipts.order_pair_days` of it, is matched to it one to one and earns nothing. Two genuine orders of
 the same basket each have their own pair, so each pair still earns once.
+
+Both receipts of an order carry the buyer's contact (`buyerPhoneOrAddress`), so the fingerprint includes
+it (hashed: it is personal data). That also keeps a popular product's fingerprint from becoming one hot
+record shared by every buyer. A receipt without a contact is scoped to the member who sent it instead.
 """
 
 from __future__ import annotations
@@ -77,7 +81,7 @@ REFUSALS = {
 }
 
 
-def assess(receipt: Receipt, program: Program, now: datetime) -> Assessment:
+def assess(receipt: Receipt, program: Program, now: datetime, member_id: str = "") -> Assessment:
     match = match_brand_goods(receipt, program)
     role = order_role(receipt, match)
     reasons = [Reason(code="channel", detail=f"seller {receipt.seller_inn} is channel {match.channel}")]
@@ -86,7 +90,8 @@ def assess(receipt: Receipt, program: Program, now: datetime) -> Assessment:
     if role:
         reasons.append(Reason(code="order_role", detail=f"{role} receipt of an order"))
     base = Assessment(receipt=receipt, match=match, decision="accrue", points=0, reasons=tuple(reasons),
-                      order_role=role, order_fingerprint=order_fingerprint(receipt, match) if role else None)
+                      order_role=role,
+                      order_fingerprint=order_fingerprint(receipt, match, member_id) if role else None)
     if receipt.operation not in (OPERATION_SALE, OPERATION_SALE_REFUND):
         return base.rejected("not_a_sale", f"operation type {receipt.operation} earns nothing")
     age = now - receipt.issued_at
@@ -117,10 +122,12 @@ def order_role(receipt: Receipt, match: Match) -> OrderRole | None:
     return None
 
 
-def order_fingerprint(receipt: Receipt, match: Match) -> str:
+def order_fingerprint(receipt: Receipt, match: Match, member_id: str = "") -> str:
+    buyer = str((receipt.model_extra or {}).get("buyerPhoneOrAddress") or "").strip().lower()
+    scope = f"buyer:{buyer}" if buyer else f"member:{member_id}"
     lines = sorted(f"{normalise_name(line.name)}|{line.price_kopecks}|{line.quantity}|{line.supplier_inn or ''}"
                    for line in match.lines)
-    return hashlib.sha256("\n".join([receipt.seller_inn, *lines]).encode()).hexdigest()[:32]
+    return hashlib.sha256("\n".join([scope, receipt.seller_inn, *lines]).encode()).hexdigest()[:32]
 
 
 def refunded_share(refund: tuple[BrandLine, ...], purchase: tuple[BrandLine, ...]) -> tuple[int, int] | None:

@@ -156,7 +156,7 @@ class ReceiptCheck:
 
     def settle(self, shopper: Shopper, receipt: Receipt, key: str, now: datetime, verified: bool = True) -> None:
         program = self.program
-        assessment = assess(receipt, program, now)
+        assessment = assess(receipt, program, now, shopper.member_id)
         log = {"submission_id": key, "member_id": shopper.member_id, "fiscal_key": str(receipt.key),
                "channel": assessment.match.channel, "seller_inn": receipt.seller_inn, "verified": verified}
         reverses: tuple[str, int] | None = None
