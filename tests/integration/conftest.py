@@ -63,12 +63,12 @@ def send(stack, queue, body):
                                   MessageBody=body if isinstance(body, str) else json.dumps(body))
 
 
-def telegram_update(update_id, user_id, text=None, contact=None, language="ru", chat_type="private"):
+def telegram_update(update_id, user_id, text=None, contact=None, language="ru", chat_type="private", **media):
     """A real python-telegram-bot Update, as Telegram would send it (JSON-ready)."""
     user = User(id=user_id, first_name="Анна", is_bot=False, language_code=language)
     chat = Chat(id=user_id if chat_type == "private" else -100 - user_id, type=chat_type)
     message = Message(message_id=update_id, date=datetime.now(UTC), chat=chat, from_user=user, text=text,
-                      contact=contact)
+                      contact=contact, **media)
     return Update(update_id=update_id, message=message).to_dict()
 
 

@@ -113,3 +113,26 @@ def test_when_aws_fails_the_webhook_answers_500_so_telegram_keeps_the_update(sta
     stack.aws("dynamodb").delete_table(TableName="MembersTable")
     assert post(stack, telegram_update(1, 510, "/start")) == 500
     assert drain(stack, "WebhookDeadLetterQueue") == []  # not parked: Telegram will deliver it again
+
+
+def test_photos_and_receipt_files_are_queued_as_files_and_other_files_get_a_hint(stack):
+    from telegram import Document, PhotoSize
+
+    post(stack, telegram_update(1, 511, "/start"))
+    post(stack, telegram_update(2, 511, contact=contact_of(511)))
+    drain(stack, "OutboxQueue")
+    sizes = [PhotoSize("small", "s1", 90, 160), PhotoSize("large", "s2", 1080, 1920)]
+    sent = {
+        3: telegram_update(3, 511, photo=sizes),
+        4: telegram_update(4, 511, document=Document("img", "u4", file_name="IMG_1.JPG", mime_type="image/jpeg")),
+        5: telegram_update(5, 511, document=Document("fns", "u5", file_name="checks.json",
+                                                     mime_type="application/json")),
+        6: telegram_update(6, 511, document=Document("pdf", "u6", file_name="scan.pdf", mime_type="application/pdf")),
+    }
+    for update in sent.values():
+        assert post(stack, update) == 200
+    files = [body["file"] for body in bodies(stack, "ReceiptQueue")]
+    assert files == [{"file_id": "large", "kind": "photo", "file_name": None},
+                     {"file_id": "img", "kind": "photo", "file_name": "IMG_1.JPG"},
+                     {"file_id": "fns", "kind": "document", "file_name": "checks.json"}]
+    assert bodies(stack, "OutboxQueue")[-1]["text"].startswith("Пока я понимаю только")

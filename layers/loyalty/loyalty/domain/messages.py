@@ -38,13 +38,16 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "Receipt received, checking it. This takes up to a minute.",
     },
     "not_a_receipt": {
-        RU: "Не вижу здесь QR-кода чека. Пришлите текст из QR-кода: он начинается с t=… и содержит fn=, i=, fp=.",
-        EN: "This does not look like a receipt QR code. Send the QR text: it starts with t=… and holds "
-        "fn=, i=, fp=.",
+        RU: "Не вижу здесь QR-кода чека. Пришлите фото QR-кода или текст из него: он начинается с t=… "
+        "и содержит fn=, i=, fp=.",
+        EN: "This does not look like a receipt QR code. Send a photo of the QR code or its text: it starts "
+        "with t=… and holds fn=, i=, fp=.",
     },
     "unsupported_message": {
-        RU: "Пока я понимаю только QR-коды чеков. Пришлите текст из QR-кода чека.",
-        EN: "For now I only understand receipt QR codes. Send the text of a receipt QR code.",
+        RU: "Пока я понимаю только чеки: пришлите фото QR-кода, текст из него или JSON-файл из приложения "
+        "«Проверка чеков».",
+        EN: "I only understand receipts: send a photo of the QR code, its text, or the JSON file from the "
+        "«Проверка чеков» app.",
     },
     "points_credited": {
         RU: "+{points} {points_word} за покупку в {store}. На счёте {balance} {balance_word}.",
