@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from loyalty.adapters.claims import AlreadyClaimed, OrderHalf, ReceiptClaims
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
-from loyalty.contracts import ReceiptSubmitted, Shopper, TelegramFile
+from loyalty.contracts import ReceiptSubmitted, Shopper
 from loyalty.domain.receipt import normalise_one
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.settings import ReceiptParserSettings
@@ -158,11 +158,10 @@ def test_offline_programs_may_accept_an_uploaded_receipt_the_service_cannot_conf
     settings = ReceiptParserSettings.model_validate({**stack.functions.environment("ReceiptParserFunction"),
                                                      "PROGRAM_FILE": str(program)})
     anna = shopper()
-    uploaded = normalise_one(marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=40))  # unknown to the service
-    submitted = ReceiptSubmitted(submission_id="tg-update:40", shopper=anna,
-                                 file=TelegramFile(file_id="f", kind="document"))
-    ReceiptCheck(settings)._fetch_and_settle(submitted, uploaded.query(), "tg-update:40#k", 1, datetime.now(UTC),
-                                             uploaded=uploaded)
+    raw = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=40)  # unknown to the receipt service
+    uploaded = normalise_one(raw)
+    ReceiptCheck(settings).check(ReceiptSubmitted(submission_id="tg-update:40#k", shopper=anna,
+                                                  qr=uploaded.query().to_qr(), uploaded=raw))
     claim = stack.aws("dynamodb").get_item(TableName="ReceiptClaimsTable",
                                            Key={"fiscal_key": {"S": str(uploaded.key)}})["Item"]
     assert claim["verified"] == {"BOOL": False}
@@ -172,11 +171,9 @@ def test_offline_programs_may_accept_an_uploaded_receipt_the_service_cannot_conf
 def test_without_the_offline_setting_an_unconfirmed_upload_earns_nothing(stack):
     settings = ReceiptParserSettings.model_validate(stack.functions.environment("ReceiptParserFunction"))
     anna = shopper()
-    uploaded = normalise_one(marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=41))
-    submitted = ReceiptSubmitted(submission_id="tg-update:41", shopper=anna,
-                                 file=TelegramFile(file_id="f", kind="document"))
-    ReceiptCheck(settings)._fetch_and_settle(submitted, uploaded.query(), "tg-update:41#k", 1, datetime.now(UTC),
-                                             uploaded=uploaded)
+    raw = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=41)
+    ReceiptCheck(settings).check(ReceiptSubmitted(submission_id="tg-update:41#k", shopper=anna,
+                                                  qr=normalise_one(raw).query().to_qr(), uploaded=raw))
     assert bodies(stack, "AccrualQueue") == []
     assert texts(stack)[-1].startswith("Налоговая не нашла такой чек")
 

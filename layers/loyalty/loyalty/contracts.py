@@ -30,6 +30,9 @@ class ReceiptSubmitted(_Message):
     shopper: Shopper
     qr: str | None = None
     file: TelegramFile | None = None
+    uploaded: dict[str, Any] | None = Field(
+        default=None, description="with qr: the receipt as the shopper's file gave it (trusted only offline)"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ReceiptSubmitted:

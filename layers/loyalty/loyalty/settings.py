@@ -35,6 +35,7 @@ class _Consumer(_Env):
 
 
 class ReceiptParserSettings(_Consumer):
+    RECEIPT_QUEUE_URL: str
     CLAIMS_TABLE: str
     MEMBERS_TABLE: str
     TELEGRAM_API_URL: str

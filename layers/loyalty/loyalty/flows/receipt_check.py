@@ -71,7 +71,8 @@ class ReceiptCheck:
                 query = parse_qr(submitted.qr)
             except InvalidQr as error:  # the webhook checked it: only a hand-made message gets here
                 raise PermanentFailure(f"invalid QR in submission: {error}") from error
-            self._fetch_and_settle(submitted, query, submitted.submission_id, attempt, now)
+            uploaded = normalise_one(submitted.uploaded) if submitted.uploaded else None
+            self._fetch_and_settle(submitted, query, submitted.submission_id, attempt, now, uploaded)
         elif submitted.file and submitted.file.kind == "photo":
             self._photo(submitted, attempt, now)
         else:
@@ -111,9 +112,12 @@ class ReceiptCheck:
             self.replies.send(submitted.shopper, f"{key}:unreadable", "file_unreadable")
             return
         self.replies.send(submitted.shopper, f"{key}:received", "file_received", count=len(receipts))
-        for uploaded in receipts:
-            self._fetch_and_settle(submitted, uploaded.query(), f"{key}#{uploaded.key}", attempt, now,
-                                   uploaded=uploaded)
+        # One message per receipt: each is fetched, retried and judged on its own, within its own timeout.
+        for raw, uploaded in zip(raws, receipts, strict=True):
+            publish(self.settings.RECEIPT_QUEUE_URL, ReceiptSubmitted(
+                submission_id=f"{key}#{uploaded.key}", shopper=submitted.shopper, qr=uploaded.query().to_qr(),
+                uploaded=raw,
+            ))
 
     def _download(self, submitted: ReceiptSubmitted) -> bytes:
         if self._telegram is None:
