@@ -3,10 +3,11 @@
 import threading
 from datetime import UTC, datetime, timedelta
 
-from loyalty.adapters.claims import AlreadyClaimed, OrderHalf, ReceiptClaims
+from loyalty.adapters.claims import OrderHalf, ReceiptClaims
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.contracts import ReceiptSubmitted, Shopper
+from loyalty.domain.errors import ReceiptAlreadyClaimed
 from loyalty.domain.receipt import normalise_one
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.settings import ReceiptParserSettings
@@ -138,7 +139,7 @@ def test_concurrent_claims_of_one_receipt_let_exactly_one_win(stack):
             claims.claim("7380440800000017:99:1", str(700 + member), f"tg-update:{member}", {"brand_sum_kopecks": 1},
                          day="2026-11-23", max_per_day=3)
             result = "won"
-        except AlreadyClaimed:
+        except ReceiptAlreadyClaimed:
             result = "lost"
         with lock:
             outcomes.append(result)
@@ -194,3 +195,20 @@ def test_the_order_record_forgets_halves_too_old_to_pair(stack):
                                                      now, timedelta(days=10)))
     kept = update["Put"]["Item"]["settlements"]["L"]
     assert partner is None and len(kept) == 2  # the 25-day-old one is dropped, the new one added
+
+
+def test_a_redelivered_refund_reverses_the_same_purchase_once(stack):
+    anna = shopper()
+    for fd, days_ago in ((60, 3), (61, 2)):  # two purchases the refund could belong to
+        submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=fd,
+                                          issued_at=datetime.now(UTC) - timedelta(days=days_ago)),
+               anna, f"tg-update:{fd}")
+        run(stack)
+    refund = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=62, operation=2)
+    submit(stack, refund, anna, "tg-update:62")
+    submit(stack, refund, anna, "tg-update:62")  # SQS delivers the same message twice
+    run(stack)
+    entries = LedgerRepository("LedgerTable", "MembersTable").entries("611")
+    reversals = [entry for entry in entries if entry["kind"] == "refund_reversal"]
+    assert len(reversals) == 1 and reversals[0]["points"] == -45
+    assert MembersRepository("MembersTable").get("611").balance == 45

@@ -19,24 +19,10 @@ from botocore.exceptions import ClientError
 
 from loyalty.adapters.aws import client, error_code
 from loyalty.adapters.dynamo import from_item, to_item
-from loyalty.domain.errors import MemberNotFound
+from loyalty.domain.errors import DailyLimitReached, MemberNotFound, ReceiptAlreadyClaimed, RefundExceeded
 
 Outcome = Literal["earns", "same_order", "reverses"]
 _MAX_ATTEMPTS = 8
-
-
-class AlreadyClaimed(Exception):
-    def __init__(self, claim: dict[str, Any]):
-        super().__init__(claim["fiscal_key"])
-        self.claim = claim
-
-
-class DailyLimitReached(Exception):
-    pass
-
-
-class RefundExceeded(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -58,6 +44,7 @@ class Claimed:
     outcome: Outcome
     replayed: bool  # the same submission claimed it before (a redelivered message)
     paired_with: str | None = None
+    record: dict[str, Any] | None = None  # on a replay: the claim as first written
 
 
 class ReceiptClaims:
@@ -67,7 +54,7 @@ class ReceiptClaims:
 
     def claim(self, key: str, member_id: str, submission_id: str, summary: dict[str, Any], *, day: str,
               max_per_day: int | None, order: OrderHalf | None = None, refund: Refund | None = None) -> Claimed:
-        """Claim `key` for this submission. Raises AlreadyClaimed (another submission has it),
+        """Claim `key` for this submission. Raises ReceiptAlreadyClaimed (another submission has it),
         DailyLimitReached (the member has registered `max_per_day` earning receipts on `day`) or
         RefundExceeded (the purchase is already refunded in full)."""
         for _ in range(_MAX_ATTEMPTS):
@@ -93,9 +80,9 @@ class ReceiptClaims:
                     existing = self._get(key)
                     if existing is not None and existing.get("submission_id") == submission_id:
                         return Claimed(outcome=existing["outcome"], replayed=True,
-                                       paired_with=existing.get("paired_with"))
+                                       paired_with=existing.get("paired_with"), record=existing)
                     if existing is not None:
-                        raise AlreadyClaimed(existing)
+                        raise ReceiptAlreadyClaimed(key)
                     break  # it vanished between the two calls: start again
                 if refund_at is not None and refund_at in failed:
                     raise RefundExceeded(f"{refund.purchase_key} has less than {refund.kopecks} kopecks left")

@@ -22,11 +22,23 @@ class InvalidReceipt(DomainError):
 class ReceiptAlreadyClaimed(DomainError):
     """Another submission already claimed this fiscal key."""
 
-    reason = "receipt_already_claimed"
+    reason = "already_claimed"
 
     def __init__(self, fiscal_key: str):
         super().__init__(f"receipt {fiscal_key} is already claimed")
         self.fiscal_key = fiscal_key
+
+
+class DailyLimitReached(DomainError):
+    """The member has registered the program's maximum of earning receipts today."""
+
+    reason = "daily_limit"
+
+
+class RefundExceeded(DomainError):
+    """The purchase has less left to refund than the refund receipt returns."""
+
+    reason = "refund_exceeded"
 
 
 class MemberNotFound(DomainError):

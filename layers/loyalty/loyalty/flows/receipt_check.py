@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from loyalty.adapters.claims import AlreadyClaimed, DailyLimitReached, OrderHalf, ReceiptClaims, Refund, RefundExceeded
+from loyalty.adapters.claims import OrderHalf, ReceiptClaims, Refund
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body, publish
 from loyalty.adapters.receipt_service import Proverkacheka, ReceiptService
 from loyalty.adapters.secrets import secret
@@ -23,12 +23,15 @@ from loyalty.config import Program, cached_program
 from loyalty.contracts import ReceiptAccepted, ReceiptSubmitted, Shopper
 from loyalty.domain.decision import REFUSALS, Assessment, assess, refunded_share
 from loyalty.domain.errors import (
+    DailyLimitReached,
     DomainError,
     InvalidQr,
     InvalidReceipt,
     MemberNotFound,
+    ReceiptAlreadyClaimed,
     ReceiptNotFound,
     ReceiptServiceUnavailable,
+    RefundExceeded,
 )
 from loyalty.domain.matching import BrandLine
 from loyalty.domain.qr import ReceiptQuery, parse_qr
@@ -199,7 +202,7 @@ class ReceiptCheck:
                 day=now.astimezone(MOSCOW).date().isoformat(), max_per_day=program.receipts.max_per_day,
                 order=order,
             )
-        except AlreadyClaimed:
+        except ReceiptAlreadyClaimed:
             metrics.add_metric(name="DuplicateReceipts", unit="Count", value=1)
             return assessment.rejected("already_claimed", "the fiscal key is claimed by another submission")
         except DailyLimitReached as error:
@@ -218,16 +221,20 @@ class ReceiptCheck:
         for purchase in self.claims.purchases(shopper.member_id, receipt.seller_inn):
             lines = tuple(BrandLine.model_validate(line) for line in purchase.get("lines", []))
             share = refunded_share(assessment.match.lines, lines)
-            if share is None or purchase.get("issued_at", "") > receipt.issued_at.isoformat():
+            if share is None or datetime.fromisoformat(purchase["issued_at"]) > receipt.issued_at:
                 continue
+            target = (purchase["fiscal_key"], share[1])
+            summary = {**self._summary(assessment, True), "reverses": target[0], "purchase_kopecks": target[1]}
             try:
-                self.claims.claim(str(receipt.key), shopper.member_id, key, self._summary(assessment, True),
-                                  day="", max_per_day=None, refund=Refund(purchase["fiscal_key"], share[0]))
-            except AlreadyClaimed:
+                claimed = self.claims.claim(str(receipt.key), shopper.member_id, key, summary, day="",
+                                            max_per_day=None, refund=Refund(target[0], share[0]))
+            except ReceiptAlreadyClaimed:
                 return assessment.rejected("already_claimed", "this refund receipt is already registered"), None
             except RefundExceeded:
                 continue  # that purchase is refunded already: look at an older one
-            return assessment, (purchase["fiscal_key"], share[1])
+            if claimed.record:  # a redelivery: the purchase matched the first time, not whichever matches now
+                target = (claimed.record["reverses"], claimed.record["purchase_kopecks"])
+            return assessment, target
         return assessment.rejected("refund_unmatched", "no registered purchase holds the refunded goods"), None
 
     @staticmethod
