@@ -54,5 +54,7 @@ def _passes(gray: Image.Image) -> Iterator[Image.Image]:
     yield cleaned
     yield cleaned.filter(ImageFilter.UnsharpMask(radius=3, percent=200, threshold=2))  # blur
     if max(gray.size) < _WORKING_SIDE * 7 // 8:  # a small photo: modules may be under two pixels wide
-        yield gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.BICUBIC)
+        enlarged = gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.BICUBIC)
+        yield enlarged
+        yield enlarged.filter(ImageFilter.UnsharpMask(radius=2, percent=250, threshold=1))
     yield cleaned.point(lambda value: 255 if value > 128 else 0)

@@ -21,8 +21,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "share_phone_button": {RU: "📱 Поделиться номером", EN: "📱 Share phone number"},
     "phone_saved": {
-        RU: "Спасибо, вы в программе! Пришлите QR-код чека: текст из него или ссылку.",
-        EN: "Thank you, you are in! Send a receipt QR code: its text or link.",
+        RU: "Спасибо, вы в программе! Пришлите фото QR-кода с чека, текст из него или файл чека из приложения "
+        "«Проверка чеков».",
+        EN: "Thank you, you are in! Send a photo of the receipt's QR code, its text, or the receipt file from "
+        "the «Проверка чеков» app.",
     },
     "phone_not_yours": {
         RU: "Это не ваш номер. Нажмите кнопку «Поделиться номером», чтобы отправить свой.",
