@@ -174,7 +174,7 @@ def _receipt_file(message: Message) -> TelegramFile | None:
     if document is None or (document.file_size or 0) > _MAX_DOWNLOAD_BYTES:
         return None
     name, mime = (document.file_name or "").lower(), (document.mime_type or "").lower()
-    if mime.startswith("image/") or name.endswith((".jpg", ".jpeg", ".png", ".webp", ".heic")):
+    if mime in ("image/jpeg", "image/png", "image/webp") or name.endswith((".jpg", ".jpeg", ".png", ".webp")):
         return TelegramFile(file_id=document.file_id, kind="photo", file_name=document.file_name)
     if mime in ("application/json", "text/plain") or name.endswith((".json", ".txt")):
         return TelegramFile(file_id=document.file_id, kind="document", file_name=document.file_name)
