@@ -55,3 +55,25 @@ def test_an_accrual_for_an_unknown_member_is_dead_lettered_with_the_reason(stack
     poll(stack)
     ((body, attributes),) = drain(stack, "AccrualDeadLetterQueue")
     assert body["shopper"]["member_id"] == "799" and attributes["reason"] == "member 799 not found"
+
+
+def test_concurrent_credits_to_one_member_lose_nothing(stack):
+    import threading
+
+    MembersRepository("MembersTable").join("702", 702, "ru")
+    ledger, start = LedgerRepository("LedgerTable", "MembersTable"), threading.Barrier(10)
+
+    def credit(n):
+        start.wait()
+        ledger.post("702", f"receipt#k{n}", "accrual", n + 1, {})
+
+    threads = [threading.Thread(target=credit, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    entries = ledger.entries("702")
+    balance = MembersRepository("MembersTable").get("702").balance
+    assert balance == sum(range(1, 11)) == sum(entry["points"] for entry in entries)
+    # Each writer saw the balance the previous one left: the running balances are all different.
+    assert len({entry["balance_after"] for entry in entries}) == 10 and max(e["balance_after"] for e in entries) == 55

@@ -39,10 +39,6 @@ class LedgerRepository:
         """Write the entry once. A debit larger than the balance takes only the balance (never below zero)
         and records the rest as `shortfall`."""
         for _ in range(_MAX_ATTEMPTS):
-            existing = self._entry(member_id, entry_id)
-            if existing is not None:
-                return Posting(entry_id=entry_id, points=existing["points"],
-                               balance_after=existing["balance_after"], applied=False)
             balance, version = self._balance(member_id)
             applied = max(points, -balance)
             extra = {"shortfall": applied - points} if applied != points else {}
@@ -51,7 +47,13 @@ class LedgerRepository:
             except ClientError as error:
                 if error_code(error) != "TransactionCanceledException":
                     raise
-                continue  # our entry appeared, or another writer moved the balance: look again
+                reasons = error.response.get("CancellationReasons", [{}])
+                if reasons[0].get("Code") == "ConditionalCheckFailed":  # the entry exists: a redelivery
+                    existing = self._entry(member_id, entry_id)
+                    if existing is not None:
+                        return Posting(entry_id=entry_id, points=existing["points"],
+                                       balance_after=existing["balance_after"], applied=False)
+                continue  # another writer moved the balance: read it again
             return Posting(entry_id=entry_id, points=applied, balance_after=balance + applied, applied=True)
         raise RuntimeError(f"ledger contention on member {member_id}: gave up after {_MAX_ATTEMPTS} attempts")
 
