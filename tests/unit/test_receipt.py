@@ -44,7 +44,8 @@ def test_proverkacheka_full_response_with_weight_goods():
     assert receipt.items[0].quantity == Decimal("2.474")
     assert receipt.items[0].name == "*Тыква 1кг"  # runs of spaces collapsed
     assert sum(item.sum_kopecks for item in receipt.items) == receipt.total_kopecks
-    assert receipt.model_extra["region"] == "27"  # unknown fields are kept
+    assert receipt.model_extra["region"] == "27"  # unknown fields are kept, on the receipt and its items
+    assert receipt.items[0].model_extra["itemsQuantityMeasure"] == 11
 
 
 def test_proverkacheka_data_json_ffd_105_with_an_unpadded_12_digit_inn():

@@ -142,7 +142,8 @@ def _from_raw(raw: dict[str, Any]) -> Receipt:
             ecash_kopecks=int(raw.get("ecashTotalSum") or 0),
             prepaid_kopecks=int(raw.get("prepaidSum") or 0),
             items=tuple(_item(item) for item in items),
-            **{name: value for name, value in raw.items() if name not in known and name.isidentifier()},
+            **{name: value for name, value in raw.items()
+               if name not in known and name.isidentifier() and name not in Receipt.model_fields},
         )
     except InvalidReceipt:
         raise
@@ -150,10 +151,17 @@ def _from_raw(raw: dict[str, Any]) -> Receipt:
         raise InvalidReceipt(f"receipt unreadable: {error}") from error
 
 
+_ITEM_FIELDS = {"name", "price", "quantity", "sum", "paymentType", "productType", "paymentAgentByProductType",
+                "providerInn"}
+
+
 def _item(raw: Any) -> ReceiptItem:
     if not isinstance(raw, dict):
         raise InvalidReceipt("an item is not an object")
+    extras = {name: value for name, value in raw.items()
+              if name not in _ITEM_FIELDS and name.isidentifier() and name not in ReceiptItem.model_fields}
     return ReceiptItem(
+        **extras,
         name=" ".join(str(raw.get("name") or "").split()),
         price_kopecks=int(raw.get("price") or 0),
         quantity=Decimal(str(raw.get("quantity", 1))),
