@@ -114,7 +114,7 @@ def assess(receipt: Receipt, program: Program, now: datetime, member_id: str = "
 
 def order_role(receipt: Receipt, match: Match) -> OrderRole | None:
     """Prepayment or settlement half of a paid-in-advance order, or None for an ordinary purchase."""
-    types = {item.payment_type for item in receipt.items if item.name in {line.name for line in match.lines}}
+    types = {receipt.items[line.item_index].payment_type for line in match.lines}
     if types and types <= PREPAYMENT_TYPES:
         return "prepayment"
     if types and types <= SETTLEMENT_TYPES and receipt.prepaid_kopecks > 0:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from loyalty.config import CatalogEntry, Channel, Program
-from loyalty.domain.names import name_matches, normalise_name
+from loyalty.domain.names import contains_words, normalise_name
 from loyalty.domain.receipt import PRODUCT_TYPE_SERVICE, Receipt, ReceiptItem
 
 CHANNEL_D2C = "d2c"
 CHANNEL_OTHER = "other"
-_SERVICE_WORDS = ("доставка", "доставки", "сборка заказа", "упаковка заказа")
+_SERVICE_WORDS = tuple(normalise_name(words) for words in ("доставка", "доставки", "сборка заказа",
+                                                             "упаковка заказа"))
 
 
 class BrandLine(BaseModel):
@@ -65,11 +66,12 @@ def match_brand_goods(receipt: Receipt, program: Program) -> Match:
         store = channel.title if channel else (receipt.retail_place or receipt.seller_name
                                                or f"ИНН {receipt.seller_inn}")
         kind = channel.kind if channel else CHANNEL_OTHER
+    brand = _BrandIndex(program)
     lines = []
     for index, item in enumerate(receipt.items):
         if is_service(item):
             continue
-        how, entry = _brand_evidence(item, kind, program)
+        how, entry = brand.evidence(item, kind)
         if how:
             lines.append(BrandLine(
                 item_index=index, name=item.name, sum_kopecks=item.sum_kopecks, price_kopecks=item.price_kopecks,
@@ -82,30 +84,30 @@ def match_brand_goods(receipt: Receipt, program: Program) -> Match:
 def is_service(item: ReceiptItem) -> bool:
     if item.product_type == PRODUCT_TYPE_SERVICE:
         return True
-    name = normalise_name(item.name)
-    return any(name.startswith(normalise_name(word)) for word in _SERVICE_WORDS)
+    return normalise_name(item.name).startswith(_SERVICE_WORDS)
 
 
-def _brand_evidence(item: ReceiptItem, kind: str, program: Program) -> tuple[str | None, CatalogEntry | None]:
-    entry = _catalog_entry(item, program)
-    if kind == CHANNEL_D2C:
-        return "seller_inn", entry
-    if kind == "marketplace":
-        supplied = bool(item.agent_flags) and item.supplier_inn in program.brand.supplier_inns
-        return ("supplier_inn" if supplied else None), entry
-    if entry is not None:
-        return ("gtin" if item.gtin and item.gtin == entry.gtin else "name"), entry
-    if any(name_matches(item.name, pattern) for pattern in program.brand.name_patterns):
-        return "name", None
-    return None, None
+class _BrandIndex:
+    """The brand's catalog and name patterns, normalised once per receipt rather than once per line."""
 
+    def __init__(self, program: Program):
+        self.supplier_inns = set(program.brand.supplier_inns)
+        self.by_gtin = {entry.gtin: entry for entry in program.brand.catalog if entry.gtin}
+        self.by_name = [(normalise_name(entry.name), entry) for entry in program.brand.catalog]
+        self.patterns = [normalise_name(pattern) for pattern in program.brand.name_patterns]
 
-def _catalog_entry(item: ReceiptItem, program: Program) -> CatalogEntry | None:
-    if item.gtin:
-        for entry in program.brand.catalog:
-            if entry.gtin == item.gtin:
-                return entry
-    for entry in program.brand.catalog:
-        if name_matches(item.name, entry.name):
-            return entry
-    return None
+    def evidence(self, item: ReceiptItem, kind: str) -> tuple[str | None, CatalogEntry | None]:
+        """How the line is known to be the brand's (None: it is not), and its catalog entry if any."""
+        name = normalise_name(item.name)
+        entry = self.by_gtin.get(item.gtin) if item.gtin else None
+        entry = entry or next((entry for words, entry in self.by_name if contains_words(name, words)), None)
+        if kind == CHANNEL_D2C:
+            return "seller_inn", entry
+        if kind == "marketplace":
+            supplied = bool(item.agent_flags) and item.supplier_inn in self.supplier_inns
+            return ("supplier_inn" if supplied else None), entry
+        if entry is not None:
+            return ("gtin" if item.gtin and item.gtin == entry.gtin else "name"), entry
+        if any(contains_words(name, words) for words in self.patterns):
+            return "name", None
+        return None, None

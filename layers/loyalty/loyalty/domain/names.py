@@ -25,5 +25,9 @@ def normalise_name(name: str) -> str:
 
 def name_matches(item_name: str, pattern: str) -> bool:
     """True when the normalised pattern occurs in the normalised item name as whole words."""
-    needle = normalise_name(pattern)
-    return bool(needle) and f" {needle} " in f" {normalise_name(item_name)} "
+    return contains_words(normalise_name(item_name), normalise_name(pattern))
+
+
+def contains_words(name: str, words: str) -> bool:
+    """`name_matches` for names both already normalised (to normalise each only once)."""
+    return bool(words) and f" {words} " in f" {name} "

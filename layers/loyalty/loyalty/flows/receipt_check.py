@@ -150,16 +150,19 @@ class ReceiptCheck:
                 return
         except ReceiptServiceUnavailable as error:
             if attempt >= self.settings.RECEIPT_FETCH_ATTEMPTS:
-                self.replies.send(shopper, f"{key}:unavailable", "receipt_unavailable")
-                raise PermanentFailure(f"receipt service unavailable after {attempt} attempts: {error}") from error
+                reason = f"receipt service unavailable after {attempt} attempts: {error}"
+                raise self._give_up(shopper, key, reason) from error
             raise RetryLater(str(error), error.retry_after_seconds) from error
         except InvalidReceipt as error:
-            self.replies.send(shopper, f"{key}:unavailable", "receipt_unavailable")
-            raise PermanentFailure(f"receipt service returned an unreadable receipt: {error}") from error
+            raise self._give_up(shopper, key, f"receipt service returned an unreadable receipt: {error}") from error
         if receipt.key != query.key:
-            self.replies.send(shopper, f"{key}:unavailable", "receipt_unavailable")
-            raise PermanentFailure(f"receipt service returned {receipt.key} for {query.key}")
+            raise self._give_up(shopper, key, f"receipt service returned {receipt.key} for {query.key}")
         self.settle(shopper, receipt, key, now, verified)
+
+    def _give_up(self, shopper: Shopper, key: str, reason: str) -> PermanentFailure:
+        """Tell the shopper to try later; the returned error dead-letters the message with `reason`."""
+        self.replies.send(shopper, f"{key}:unavailable", "receipt_unavailable")
+        return PermanentFailure(reason)
 
     def settle(self, shopper: Shopper, receipt: Receipt, key: str, now: datetime, verified: bool = True) -> None:
         program = self.program
