@@ -21,8 +21,10 @@ def test_the_demo_plays_the_journey_and_exits_0():
     assert run_demo(out) == 0
     text = out.getvalue()
     assert "shopper › /start" in text and "[shares contact +7 916…67]" in text
-    assert "баллов за покупку в Wildberries" in text and "Этот чек уже зарегистрирован" in text
-    assert "Final balance: 219 баллов (expected 219" in text
+    assert "балла за покупку в Wildberries. Они станут доступны" in text and "Этот чек уже зарегистрирован" in text
+    assert "ваш новый уровень — «Подруга»" in text and "стали доступны. На счёте 383 балла" in text
+    assert "Ваш промокод:" in text and "Последние операции:" in text
+    assert "Available: 183 балла, held for the promo code: 200 (expected 183" in text
 
 
 def test_serve_answers_on_its_port_and_stops_cleanly_on_ctrl_c():

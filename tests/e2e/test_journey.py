@@ -53,7 +53,7 @@ def new_receipt(stack, lines=(("Крем", 45000, 2),)):
 
 def balance(stack, shopper):
     item = stack.aws("dynamodb").get_item(TableName="MembersTable", Key=to_item({"member_id": str(shopper.chat_id)}))
-    return from_item(item["Item"])["balance"]
+    return from_item(item["Item"]).get("available", 0)
 
 
 def emulator(url, path, payload):
@@ -116,7 +116,7 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_with_its_reason_logged(s
     stack.aws("sqs").send_message(QueueUrl=stack.template.queue_url("AccrualQueue"), MessageBody='{"bad": 1}')
     stack.wait_idle()
     (parked,) = stack.dead_letters("AccrualDeadLetterQueue")
-    assert parked["body"] == '{"bad": 1}' and parked["attributes"]["reason"].startswith("malformed ReceiptAccepted")
+    assert parked["body"] == '{"bad": 1}' and parked["attributes"]["reason"].startswith("malformed LedgerCommand")
     logged = [line for line in stack.logs.lines() if line["message"] == "message dead-lettered"]
     assert logged[-1]["reason"] == parked["attributes"]["reason"]
 

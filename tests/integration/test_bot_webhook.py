@@ -31,7 +31,7 @@ def member(stack, user_id):
 
 def test_start_creates_the_member_and_asks_for_the_phone_with_the_contact_button(stack):
     assert post(stack, telegram_update(1, 501, "/start", language="en")) == 200
-    assert member(stack, 501)["language"] == "en" and member(stack, 501)["balance"] == 0
+    assert member(stack, 501)["language"] == "en" and member(stack, 501).get("available", 0) == 0
     (reply,) = bodies(stack, "OutboxQueue")
     assert reply["chat_id"] == 501 and reply["text"].startswith("Hello!")
     assert reply["reply_markup"]["keyboard"][0][0]["request_contact"] is True

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 from loyalty.adapters.claims import OrderHalf, ReceiptClaims
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
+from loyalty.config import load_program
 from loyalty.contracts import ReceiptSubmitted, Shopper
 from loyalty.domain.errors import ReceiptAlreadyClaimed
+from loyalty.domain.postings import adjustment
 from loyalty.domain.receipt import normalise_one
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.settings import ReceiptParserSettings
@@ -46,7 +48,7 @@ def test_the_daily_limit_refuses_the_receipt_after_the_last_allowed(stack):
     for fd in range(1, 5):  # the test program allows 3 a day
         submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=fd), anna, f"tg-update:{fd}")
         run(stack)
-    assert MembersRepository("MembersTable").get("611").balance == 3 * 45
+    assert MembersRepository("MembersTable").get("611").available == 3 * 45
     assert texts(stack)[-1].startswith("Сегодня вы уже зарегистрировали 3 чека")
 
 
@@ -67,11 +69,11 @@ def test_prepayment_and_settlement_of_one_order_earn_once_and_a_second_order_ear
     run(stack)
     submit(stack, half(3, False, 5), anna, "tg-update:3")   # one of them delivered
     run(stack)
-    assert MembersRepository("MembersTable").get("611").balance == 2 * 90
+    assert MembersRepository("MembersTable").get("611").available == 2 * 90
     assert texts(stack)[-1].startswith("Этот чек относится к заказу, за который баллы уже начислены")
     submit(stack, half(4, False, 1), anna, "tg-update:4")  # the other delivered
     run(stack)
-    assert MembersRepository("MembersTable").get("611").balance == 2 * 90
+    assert MembersRepository("MembersTable").get("611").available == 2 * 90
 
 
 def test_a_settlement_first_then_its_prepayment_also_earns_once(stack):
@@ -85,7 +87,7 @@ def test_a_settlement_first_then_its_prepayment_also_earns_once(stack):
     submit(stack, settle, anna, "tg-update:7")
     submit(stack, prepay, anna, "tg-update:8")
     run(stack)
-    assert MembersRepository("MembersTable").get("611").balance == 45
+    assert MembersRepository("MembersTable").get("611").available == 45
 
 
 def test_a_refund_reverses_the_points_of_the_matching_purchase_once(stack):
@@ -98,7 +100,7 @@ def test_a_refund_reverses_the_points_of_the_matching_purchase_once(stack):
     submit(stack, refund, anna, "tg-update:11")
     submit(stack, refund, anna, "tg-update:12")  # the same refund again
     run(stack)
-    assert MembersRepository("MembersTable").get("611").balance == 219 - 129
+    assert MembersRepository("MembersTable").get("611").available == 219 - 129
     replies = texts(stack)
     assert "Возврат в Wildberries: списано 129 баллов. На счёте 90 баллов." in replies
     assert sum(reply.startswith("Этот чек уже зарегистрирован") for reply in replies) == 1
@@ -120,11 +122,14 @@ def test_a_refund_of_spent_points_stops_at_zero_and_records_the_shortfall(stack)
                                       issued_at=datetime.now(UTC) - timedelta(days=1)), anna, "tg-update:30")
     run(stack)
     ledger = LedgerRepository("LedgerTable", "MembersTable")
-    ledger.post("611", "manual#spent", "manual_adjustment", -40, {"reason": "test: points spent"})
+    program = load_program(TEST_PROGRAM)
+    ledger.apply("611", "adjustment#spent", "adjustment",
+                 lambda wal: adjustment(program, wal, "x", -40, datetime.now(UTC)), {"reason": "test: points spent"})
     submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=31, operation=2), anna, "tg-update:31")
     run(stack)
     reversal = next(e for e in ledger.entries("611") if e["kind"] == "refund_reversal")
-    assert (reversal["points"], reversal["shortfall"], reversal["balance_after"]) == (-5, 40, 0)
+    assert (reversal["points"], reversal["details"]["shortfall"], reversal["balance_after"]["available"]) == (-5, 40, 0)
+    assert reversal["balance_after"]["debt"] == 40
 
 
 def test_concurrent_claims_of_one_receipt_let_exactly_one_win(stack):
@@ -211,4 +216,4 @@ def test_a_redelivered_refund_reverses_the_same_purchase_once(stack):
     entries = LedgerRepository("LedgerTable", "MembersTable").entries("611")
     reversals = [entry for entry in entries if entry["kind"] == "refund_reversal"]
     assert len(reversals) == 1 and reversals[0]["points"] == -45
-    assert MembersRepository("MembersTable").get("611").balance == 45
+    assert MembersRepository("MembersTable").get("611").available == 45

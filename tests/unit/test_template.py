@@ -38,8 +38,26 @@ def test_every_queue_has_a_dead_letter_queue_and_every_dead_letter_queue_pages_s
     for name, queue in queues.items():
         assert name in dead_letter_queues or "RedrivePolicy" in queue["Properties"], name
     alarmed = {alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
-               for alarm in TEMPLATE.of_type("AWS::CloudWatch::Alarm").values()}
+               for alarm in TEMPLATE.of_type("AWS::CloudWatch::Alarm").values()
+               if alarm["Properties"]["Namespace"] == "AWS/SQS"}
     assert alarmed == dead_letter_queues
+
+
+def test_every_scheduled_function_pages_someone_when_it_fails_and_has_a_dead_letter_queue():
+    scheduled = {spec.logical_id: spec for spec in TEMPLATE.functions() if spec.schedules}
+    assert scheduled, "the points schedule is declared"
+    alarmed = {alarm["Properties"]["Dimensions"][0]["Value"]["Ref"]
+               for alarm in TEMPLATE.of_type("AWS::CloudWatch::Alarm").values()
+               if alarm["Properties"]["Namespace"] == "AWS/Lambda"}
+    assert set(scheduled) <= alarmed
+    for name in scheduled:
+        for event in TEMPLATE.resources[name]["Properties"]["Events"].values():
+            assert event["Properties"]["DeadLetterConfig"]["Type"] == "SQS"
+
+
+def test_the_redemption_api_requires_an_api_key_on_every_route():
+    routes = [route for spec in TEMPLATE.functions() for route in spec.routes if route.kind == "rest"]
+    assert len(routes) >= 6 and all(route.api_key_required for route in routes)
 
 
 def test_tables_are_on_demand_with_point_in_time_recovery():

@@ -1,8 +1,10 @@
 """`loyalty local demo`: a shopper's journey against the local stack, printed as a chat.
 
-Join with /start, share the phone, register a receipt from Wildberries with the brand's goods, then send
-the same receipt again. Exits 0 only if the balance is what the program promises and the duplicate earned
-nothing.
+Join with /start and share the phone (a welcome bonus), register a receipt from Wildberries with the
+brand's goods (its points wait out the return window, and the first receipt raises the level), send the same
+receipt again (it earns nothing), then 15 days later the points become available; ask for the balance,
+a promo code for the brand's site and the history. Exits 0 only if the balances are what the program
+promises.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ import json
 import random
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.config import load_program
+from loyalty.contracts import PurchaseLine
+from loyalty.domain.matching import match_brand_goods
 from loyalty.domain.messages import points_word
-from loyalty.domain.points import accrual_points
+from loyalty.domain.points import purchase_points
+from loyalty.domain.receipt import normalise_one
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.stack import ROOT, LocalStack
@@ -36,7 +42,11 @@ def run_demo(out: TextIO = sys.stdout) -> int:
         ], fd=random.randint(1000, 999_999))  # noqa: S311 - a fresh receipt each run, not a secret
         (Path(receipts_dir) / "wildberries.json").write_text(json.dumps(raw, ensure_ascii=False), "utf-8")
         qr = qr_of(raw)
-        expected = accrual_points(raw["totalSum"], program.earning.base_percent)
+        lines = [PurchaseLine(name=line.name, sum_kopecks=line.sum_kopecks, quantity=line.quantity, gtin=line.gtin,
+                              category=line.category) for line in match_brand_goods(normalise_one(raw), program).lines]
+        earned = purchase_points(lines, program, program.levels[0].percent)
+        promo = 200
+        expected = program.bonuses.welcome + earned - promo
 
         print("Starting the local stack (moto server, Telegram and receipt-service emulators)…", file=out)
         with LocalStack(receipts_dir=Path(receipts_dir), log_stream=log) as stack:
@@ -47,21 +57,32 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             anna.wait_for_bot_messages(2)
             anna.say(qr)
             anna.wait_for_bot_messages(4)
-            anna.say(qr)
             anna.wait_for_bot_messages(6)
+            anna.say(qr)
+            anna.wait_for_bot_messages(8)
+            stack.wait_idle()
+            later = datetime.now(UTC) + timedelta(days=15)
+            mark = len(anna.transcript())
+            stack.run_schedules(at=later)
+            anna.wait_for_bot_messages(9)
+            for command, count in (("/balance", 10), (f"/promo {promo}", 11), ("/history", 12)):
+                anna.say(command)
+                anna.wait_for_bot_messages(count)
             stack.wait_idle()
             member = from_item(stack.aws("dynamodb").get_item(
                 TableName="MembersTable", Key=to_item({"member_id": str(anna.chat_id)}))["Item"])
             print(f"\nWebhook: {stack.webhook_url}\n", file=out)
-            for entry in anna.transcript():
+            for index, entry in enumerate(anna.transcript()):
+                if index == mark:
+                    print(f"\n  … {later:%d.%m}, the return window is over; the points schedule runs …\n", file=out)
                 print(_line(entry), file=out)
 
-    balance = member["balance"]
-    print(f"\nFinal balance: {balance} {points_word(balance)} "
-          f"(expected {expected}: {program.earning.base_percent}% of {raw['totalSum'] // 100} ₽, "
-          "and nothing for the duplicate).", file=out)
+    balance, held = member.get("available", 0), member.get("held", 0)
+    print(f"\nAvailable: {balance} {points_word(balance)}, held for the promo code: {held} (expected {expected} = "
+          f"welcome {program.bonuses.welcome} + {earned} for the receipt − {promo} for the promo code; nothing for "
+          "the duplicate).", file=out)
     print(f"Function logs: {LOG_FILE.relative_to(ROOT)}", file=out)
-    return 0 if balance == expected else 1
+    return 0 if (balance, held, member.get("pending", 0)) == (expected, promo, 0) else 1
 
 
 def _line(entry: dict[str, Any]) -> str:

@@ -1,7 +1,10 @@
-"""The event sources of template.yaml, emulated: HTTP API routes and SQS event source mappings.
+"""The event sources of template.yaml, emulated: API routes, SQS event source mappings and schedules.
 
-- HTTP: each request to a declared route becomes an API Gateway HTTP API (payload 2.0) event; the
+- HTTP: each request to a declared route becomes an API Gateway event, HTTP API (payload 2.0) or REST API
+  (payload 1.0, with path parameters, and a 403 without the API key where the API requires one); the
   handler's response becomes the HTTP response.
+- Schedules never fire by themselves (nor do they in moto): `scheduled_event` makes the event a rule
+  delivers, for any moment, and a test or operator invokes the function with it.
 - SQS: each queue is long-polled and its consumer invoked with real SQS event records, as Lambda's poller
   does. Records named in `batchItemFailures` stay in the queue (their visibility decides when they come
   back, and SQS's redrive policy moves them to the dead-letter queue after maxReceiveCount); the others
@@ -12,28 +15,53 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import logging
+import re
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from loyalty_tools.local.aws import plumbing_client
 from loyalty_tools.local.http import JsonHandler, Server
 from loyalty_tools.local.runtime import FunctionHost
-from loyalty_tools.local.template import ACCOUNT, REGION, QueueSource, Template
+from loyalty_tools.local.template import ACCOUNT, REGION, ApiRoute, QueueSource, Template
 
 log = logging.getLogger("loyalty_tools.local")
 
 
 class HttpApi(Server):
-    def __init__(self, host: FunctionHost, host_ip: str = "127.0.0.1", port: int = 0):
-        self.routes = {(route.method, route.path): spec.logical_id
-                       for spec in host.specs.values() for route in spec.routes}
+    """Every API of the template on one local server (in the cloud each has its own base URL)."""
+
+    def __init__(self, host: FunctionHost, host_ip: str = "127.0.0.1", port: int = 0, api_key: str = ""):
+        self.routes = [(route, _path_pattern(route.path), spec.logical_id)
+                       for spec in host.specs.values() for route in spec.routes]
+        self.api_key = api_key
         super().__init__(type("Handler", (_ApiHandler,), {"api": self, "functions": host}), "http-api",
                          host_ip, port)
+
+    def match(self, method: str, path: str) -> tuple[ApiRoute, dict[str, str], str] | None:
+        for route, pattern, function in self.routes:
+            found = pattern.fullmatch(path)
+            if route.method == method and found:
+                return route, {k: unquote(v) for k, v in found.groupdict().items()}, function
+        return None
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)))
+
+
+def scheduled_event(rule: str, moment: datetime) -> dict[str, Any]:
+    """The event an EventBridge schedule rule delivers to its target."""
+    return {
+        "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": ACCOUNT, "time": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"], "detail": {},
+    }
 
 
 class _ApiHandler(JsonHandler):
@@ -48,13 +76,20 @@ class _ApiHandler(JsonHandler):
 
     def _invoke(self) -> None:
         url = urlsplit(self.path)
-        function = self.api.routes.get((self.command, url.path))
-        if function is None:
-            self.reply_json(404, {"message": "Not Found"})
+        found = self.api.match(self.command, url.path)
+        if found is None:
+            self.reply_json(404 if not any(p.fullmatch(url.path) for _, p, _ in self.api.routes) else 405,
+                            {"message": "Not Found"})
             return
+        route, parameters, function = found
         body = self.read_body()
+        if route.api_key_required and not hmac.compare_digest(self.headers.get("x-api-key", ""), self.api.api_key):
+            self.reply_json(403, {"message": "Forbidden"})  # API Gateway's answer; the function is not invoked
+            return
+        event = self._event(url.path, url.query, body) if route.kind == "http" \
+            else self._rest_event(route, parameters, url.query, body)
         try:
-            response = self.functions.invoke(function, self._event(url.path, url.query, body))
+            response = self.functions.invoke(function, event)
         except Exception:
             log.exception("function %s failed", function)
             self.reply_json(500, {"message": "Internal Server Error"})
@@ -65,12 +100,31 @@ class _ApiHandler(JsonHandler):
         content_type = (response.get("headers") or {}).get("Content-Type", "application/json")
         self.reply(int(response.get("statusCode", 200)), payload, content_type, headers)
 
+    def _rest_event(self, route: ApiRoute, parameters: dict[str, str], query: str, body: bytes) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        text, encoded = _body(body)
+        pairs = parse_qsl(query)
+        return {
+            "resource": route.path, "path": urlsplit(self.path).path, "httpMethod": self.command,
+            "headers": dict(self.headers.items()),
+            "multiValueHeaders": {name: self.headers.get_all(name) or [] for name in self.headers},
+            "queryStringParameters": dict(pairs) or None,
+            "multiValueQueryStringParameters": {k: [v for n, v in pairs if n == k] for k, _ in pairs} or None,
+            "pathParameters": parameters or None, "stageVariables": None,
+            "requestContext": {
+                "accountId": ACCOUNT, "apiId": "local", "resourcePath": route.path, "httpMethod": self.command,
+                "path": f"/v1{urlsplit(self.path).path}", "stage": "v1", "requestId": str(uuid.uuid4()),
+                "requestTimeEpoch": int(now.timestamp() * 1000), "protocol": "HTTP/1.1",
+                "identity": {"sourceIp": self.client_address[0], "userAgent": self.headers.get("User-Agent", ""),
+                             "apiKey": self.headers.get("x-api-key")},
+            },
+            "body": text or None,
+            "isBase64Encoded": encoded,
+        }
+
     def _event(self, path: str, query: str, body: bytes) -> dict[str, Any]:
         now = datetime.now(UTC)
-        try:
-            text, encoded = body.decode(), False
-        except UnicodeDecodeError:
-            text, encoded = base64.b64encode(body).decode(), True
+        text, encoded = _body(body)
         return {
             "version": "2.0",
             "routeKey": f"{self.command} {path}",
@@ -89,6 +143,13 @@ class _ApiHandler(JsonHandler):
             "body": text or None,
             "isBase64Encoded": encoded,
         }
+
+
+def _body(body: bytes) -> tuple[str, bool]:
+    try:
+        return body.decode(), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode(), True
 
 
 class QueuePoller:

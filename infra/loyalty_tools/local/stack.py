@@ -10,11 +10,12 @@ import json
 import secrets
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from loyalty_tools.local.aws import MotoServer, plumbing_client, provision
-from loyalty_tools.local.event_sources import HttpApi, QueuePoller
+from loyalty_tools.local.event_sources import HttpApi, QueuePoller, scheduled_event
 from loyalty_tools.local.receipt_emulator import ReceiptEmulator
 from loyalty_tools.local.runtime import FunctionHost, new_container
 from loyalty_tools.local.telegram_emulator import BOT_USER, TelegramEmulator
@@ -34,6 +35,7 @@ class LocalStack:
         self.bot_token = f"{BOT_USER['id']}:{secrets.token_urlsafe(26)}"
         self.webhook_secret = secrets.token_urlsafe(32)
         self.receipt_token = secrets.token_hex(16)
+        self.api_key = secrets.token_urlsafe(24)  # the redemption API's usage-plan key
         self.telegram = TelegramEmulator(self.bot_token)
         self.receipts = ReceiptEmulator(self.receipt_token, receipts_dir)
         self.template = Template(template_path, {
@@ -44,7 +46,7 @@ class LocalStack:
         }, endpoint_url=self.moto.url)
         env_overrides = {"PROGRAM_FILE": str(program_file)} if program_file else {}
         self.functions = FunctionHost(self.template, self.moto.url, env_overrides, log_stream)
-        self.api = HttpApi(self.functions, port=api_port)
+        self.api = HttpApi(self.functions, port=api_port, api_key=self.api_key)
         self.pollers = [QueuePoller(self.template, self.functions, spec.logical_id, source, self.moto.url)
                         for spec in self.functions.specs.values() for source in spec.queues]
         self.event_sources = event_sources
@@ -80,6 +82,14 @@ class LocalStack:
         })
         # What an operator does after `sam deploy`: point the bot at the webhook, with the secret token.
         self.bot_api("setWebhook", url=self.webhook_url, secret_token=self.webhook_secret)
+
+    def run_schedules(self, at: datetime | None = None) -> dict[str, Any]:
+        """What every schedule of the template delivers at `at` (now by default), invoked once; schedules
+        never fire by themselves here. Returns each function's result."""
+        moment = at or datetime.now(UTC)
+        return {spec.logical_id: self.functions.invoke(spec.logical_id,
+                                                       scheduled_event(f"{spec.logical_id}-{source.name}", moment))
+                for spec in self.functions.specs.values() for source in spec.schedules}
 
     def poller(self, queue: str) -> QueuePoller:
         return next(poller for poller in self.pollers if poller.source.queue == queue)

@@ -40,7 +40,15 @@ _CfnLoader.add_multi_constructor("!", _construct_tag)
 @dataclass(frozen=True)
 class ApiRoute:
     method: str
-    path: str
+    path: str  # with {parameters}
+    kind: str = "http"  # http: an HTTP API (payload 2.0); rest: a REST API (payload 1.0)
+    api_key_required: bool = False
+
+
+@dataclass(frozen=True)
+class ScheduleSource:
+    name: str
+    expression: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,7 @@ class FunctionSpec:
     environment: dict[str, str]
     routes: list[ApiRoute] = field(default_factory=list)
     queues: list[QueueSource] = field(default_factory=list)
+    schedules: list[ScheduleSource] = field(default_factory=list)
 
 
 class Template:
@@ -101,10 +110,16 @@ class Template:
                 memory=int(props.get("MemorySize", 128)),
                 environment={key: str(self.resolve(value)) for key, value in variables.items()},
             )
-            for event in props.get("Events", {}).values():
+            for event_name, event in props.get("Events", {}).items():
                 event_props = event.get("Properties", {})
                 if event["Type"] == "HttpApi":
                     spec.routes.append(ApiRoute(event_props["Method"].upper(), event_props["Path"]))
+                elif event["Type"] == "Api":
+                    api = self.resources[event_props["RestApiId"]["Ref"]]["Properties"]
+                    spec.routes.append(ApiRoute(event_props["Method"].upper(), event_props["Path"], "rest",
+                                                bool(api.get("Auth", {}).get("ApiKeyRequired"))))
+                elif event["Type"] == "Schedule":
+                    spec.schedules.append(ScheduleSource(event_name, event_props["Schedule"]))
                 elif event["Type"] == "SQS":
                     spec.queues.append(QueueSource(
                         queue=event_props["Queue"]["Fn::GetAtt"][0],

@@ -1,4 +1,5 @@
-"""The program file: the brand's INNs, catalog, channels and earning rules, validated at load.
+"""The program file: the brand's INNs, catalog, channels, earning rules, levels, bonuses and redemption,
+validated at load.
 
 A bad file fails loudly at load with the path of the bad key, never half-way through a receipt.
 """
@@ -8,9 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ProgramError(ValueError):
@@ -29,6 +31,15 @@ def _inns(values: list[str]) -> list[str]:
     return cleaned
 
 
+def _gtin14(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value.isdigit() or len(value) > 14:
+        raise ValueError("gtin must be up to 14 digits")
+    return value.zfill(14)
+
+
 class CatalogEntry(_Strict):
     gtin: str | None = None
     name: str
@@ -37,16 +48,12 @@ class CatalogEntry(_Strict):
     @field_validator("gtin")
     @classmethod
     def _gtin(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = str(value).strip()
-        if not value.isdigit() or len(value) > 14:
-            raise ValueError("gtin must be up to 14 digits")
-        return value.zfill(14)
+        return _gtin14(value)
 
 
 class Brand(_Strict):
     name: str
+    bot_username: str | None = Field(default=None, description="the bot's @username, for invitation links")
     inns: list[str] = Field(default_factory=list, description="INNs the brand sells under itself (d2c)")
     supplier_inns: list[str] = Field(
         default_factory=list, description="INNs that appear as providerInn on marketplace receipts"
@@ -78,8 +85,99 @@ class Channel(_Strict):
         return _inns(values)
 
 
+class GoodsRule(_Strict):
+    """How one category or one GTIN earns and how much of it points may pay. A GTIN rule beats a category's."""
+
+    category: str | None = None
+    gtin: str | None = None
+    accrual_multiplier: Decimal | None = Field(default=None, ge=0, description="times the level's rate")
+    accrual_points: int | None = Field(default=None, ge=0, description="fixed points per unit instead")
+    pay_share_percent: Decimal | None = Field(default=None, ge=0, le=100, description="max share paid in points")
+    pay_points: int | None = Field(default=None, ge=0, description="max points per unit instead")
+
+    @field_validator("gtin")
+    @classmethod
+    def _gtin(cls, value: str | None) -> str | None:
+        return _gtin14(value)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> GoodsRule:
+        if (self.category is None) == (self.gtin is None):
+            raise ValueError("a goods rule names exactly one of category and gtin")
+        if self.accrual_multiplier is not None and self.accrual_points is not None:
+            raise ValueError("accrual_multiplier and accrual_points exclude each other")
+        if self.pay_share_percent is not None and self.pay_points is not None:
+            raise ValueError("pay_share_percent and pay_points exclude each other")
+        return self
+
+
+class Expiry(_Strict):
+    """Points expire `after_days` after they become available, then (with `end_of`) at the end of that
+    month or year, Moscow time. Without `after_days` and `end_of` points never expire."""
+
+    after_days: int | None = Field(default=None, ge=1)
+    end_of: Literal["month", "year"] | None = None
+    reminder_days: int = Field(default=7, ge=0, description="days before expiry the shopper is reminded")
+
+
+class Caps(_Strict):
+    per_day: int | None = Field(default=None, ge=1, description="points a member may earn from receipts a day")
+    per_month: int | None = Field(default=None, ge=1, description="... and a calendar month (Moscow time)")
+
+
 class Earning(_Strict):
-    base_percent: Decimal = Field(ge=0, le=100)
+    base_percent: Decimal = Field(ge=0, le=100, description="the rate without levels")
+    pending_days: dict[str, int] = Field(
+        default_factory=dict,
+        description="days before points become available, by channel name or kind (marketplace, retail, d2c, "
+        "other) or `default`: a marketplace's return window",
+    )
+    expiry: Expiry = Expiry()
+    caps: Caps = Caps()
+    goods: list[GoodsRule] = Field(default_factory=list)
+
+    @field_validator("pending_days")
+    @classmethod
+    def _days(cls, values: dict[str, int]) -> dict[str, int]:
+        for name, days in values.items():
+            if days < 0:
+                raise ValueError(f"{name}: pending days cannot be negative")
+        return values
+
+
+class Condition(_Strict):
+    """All of these, counted over the last `within_days` (or ever)."""
+
+    receipts: int = Field(default=0, ge=0)
+    spend_roubles: int = Field(default=0, ge=0, description="the brand's goods bought, in roubles")
+    reviews: int = Field(default=0, ge=0)
+    within_days: int | None = Field(default=None, ge=1)
+
+
+class Level(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    percent: Decimal = Field(ge=0, le=100, description="accrual rate on this level")
+    perks: list[str] = Field(default_factory=list)
+    entry: list[Condition] = Field(default_factory=list, description="any one of these opens the level; "
+                                   "none: everyone starts here")
+    downgrade_every_days: int | None = Field(
+        default=None, ge=1, description="re-check every N days against the last N days; none: never downgrade"
+    )
+
+
+class Bonuses(_Strict):
+    welcome: int = Field(default=0, ge=0, description="when the shopper joins (shares the phone)")
+    referrer: int = Field(default=0, ge=0, description="to the inviter, on the invited member's first receipt")
+    referred: int = Field(default=0, ge=0, description="to the invited member, on their first receipt")
+    review: int = Field(default=0, ge=0, description="for each published review the brand confirms")
+
+
+class Redemption(_Strict):
+    max_share_percent: Decimal = Field(default=Decimal(100), ge=0, le=100, description="of any line, by default")
+    hold_minutes: int = Field(default=30, ge=1, description="an uncommitted hold is released after this")
+    promo_code_days: int = Field(default=30, ge=1, description="a bot-issued promo code is valid this long")
+    promo_min_points: int = Field(default=100, ge=1)
 
 
 class Receipts(_Strict):
@@ -96,6 +194,30 @@ class Program(_Strict):
     earning: Earning
     receipts: Receipts = Receipts()
     channels: list[Channel] = Field(default_factory=list)
+    levels: list[Level] = Field(default_factory=list, description="lowest first")
+    bonuses: Bonuses = Bonuses()
+    redemption: Redemption = Redemption()
+
+    @model_validator(mode="after")
+    def _levels(self) -> Program:
+        if self.levels and self.levels[0].entry:
+            raise ValueError("levels: the first level is where everyone starts; it has no entry conditions")
+        if any(not level.entry for level in self.levels[1:]):
+            raise ValueError("levels: every level after the first needs entry conditions")
+        if len({level.id for level in self.levels}) != len(self.levels):
+            raise ValueError("levels: ids must be unique")
+        return self
+
+    def channel_kind(self, name: str) -> str:
+        """marketplace or retail for a registered channel; `d2c` and `other` are their own kinds."""
+        return next((channel.kind for channel in self.channels if channel.name == name), name)
+
+    def level(self, level_id: str | None) -> Level | None:
+        return next((level for level in self.levels if level.id == level_id), None)
+
+    def goods_rule(self, gtin: str | None, category: str | None) -> GoodsRule | None:
+        by_gtin = next((rule for rule in self.earning.goods if gtin and rule.gtin == gtin), None)
+        return by_gtin or next((rule for rule in self.earning.goods if category and rule.category == category), None)
 
 
 def load_program(path: str | Path) -> Program:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 
 class _Message(BaseModel):
@@ -41,17 +41,60 @@ class ReceiptSubmitted(_Message):
         return self
 
 
+class PurchaseLine(_Message):
+    """One of the brand's lines on a receipt: what goods rules (multipliers, fixed points) look at."""
+
+    name: str
+    sum_kopecks: int
+    quantity: str = "1"
+    gtin: str | None = None
+    category: str | None = None
+
+
 class ReceiptAccepted(_Message):
     """AccrualQueue: a verified, claimed receipt with the brand's goods in it."""
 
+    kind: Literal["receipt"] = "receipt"
     submission_id: str
     shopper: Shopper
     fiscal_key: str
     channel: str
+    channel_kind: str = Field(default="other", description="marketplace | retail | d2c | other")
     store: str
     brand_sum_kopecks: int
+    lines: tuple[PurchaseLine, ...] = ()
     reverses: str | None = Field(default=None, description="a refund: the fiscal key of the purchase")
     purchase_kopecks: int | None = Field(default=None, description="a refund: the purchase's brand goods")
+
+
+class BonusGranted(_Message):
+    """AccrualQueue: a bonus the program pays once per `reference` (welcome: the member; review: its id)."""
+
+    kind: Literal["bonus"] = "bonus"
+    shopper: Shopper
+    bonus: Literal["welcome", "review"]
+    reference: str
+
+
+class PromoRequested(_Message):
+    """AccrualQueue: the shopper asked the bot for a one-time promo code worth `points`."""
+
+    kind: Literal["promo"] = "promo"
+    request_id: str = Field(description="stable across redeliveries: the Telegram update")
+    shopper: Shopper
+    points: int | None = Field(default=None, description="None: all available points")
+
+
+def _kind(value: Any) -> str:
+    return value.get("kind", "receipt") if isinstance(value, dict) else getattr(value, "kind", "receipt")
+
+
+# What AccrualQueue carries; a message without `kind` is a receipt (messages from before there were others).
+LedgerCommand = Annotated[
+    Annotated[ReceiptAccepted, Tag("receipt")] | Annotated[BonusGranted, Tag("bonus")]
+    | Annotated[PromoRequested, Tag("promo")],
+    Discriminator(_kind),
+]
 
 
 class OutboundMessage(_Message):

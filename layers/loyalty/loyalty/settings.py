@@ -21,6 +21,8 @@ class _Env(BaseModel):
 
 class WebhookSettings(_Env):
     MEMBERS_TABLE: str
+    LEDGER_TABLE: str
+    ACCRUAL_QUEUE_URL: str
     IDEMPOTENCY_TABLE: str
     RECEIPT_QUEUE_URL: str
     OUTBOX_QUEUE_URL: str
@@ -51,7 +53,23 @@ class ReceiptParserSettings(_Consumer):
 class PointAccrualSettings(_Consumer):
     MEMBERS_TABLE: str
     LEDGER_TABLE: str
+    PROMO_CODES_TABLE: str
     OUTBOX_QUEUE_URL: str
+    PROGRAM_FILE: str
+
+
+class PointsScheduleSettings(_Env):
+    MEMBERS_TABLE: str
+    LEDGER_TABLE: str
+    OUTBOX_QUEUE_URL: str
+    PROGRAM_FILE: str
+
+
+class RedemptionSettings(_Env):
+    MEMBERS_TABLE: str
+    LEDGER_TABLE: str
+    PROMO_CODES_TABLE: str
+    ACCRUAL_QUEUE_URL: str
     PROGRAM_FILE: str
 
 

@@ -20,7 +20,11 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; points and kopecks are always integers."""
+    """DynamoDB numbers come back as Decimal; points and kopecks are always integers (also inside maps)."""
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return int(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
     return value

@@ -1,13 +1,22 @@
-"""Points ledger: an append-only list of entries per member, and the member's cached balance.
+"""Points ledger: an append-only list of entries per member, and the member's wallet (balances, lots, holds).
 
-An entry and the balance change are written in one DynamoDB transaction. The entry's key is derived from
-what caused it (a receipt's fiscal key, say), so a redelivered message finds its entry already written and
-changes nothing. The balance update is conditional on the member's version, so two concurrent writers can
-never lose an update: the loser re-reads and tries again.
+An entry and the wallet it leads to are written in one DynamoDB transaction:
+- the entry's key is derived from what caused it (a receipt's fiscal key, a hold's idempotency key), and it
+  is put only if absent, so a redelivered message finds its entry written and changes nothing;
+- the member's item is updated only if its `version` is still the one the step was computed from, so two
+  concurrent writers never lose an update: the loser reads the wallet again and recomputes its step. The
+  step itself never takes a balance below zero, and it is computed from exactly the wallet it replaces.
+
+The member item also carries `next_due_at` in a sparse, sharded index, so the schedule finds the wallets
+with something due (activation, expiry, a reminder, a stale hold, a level review) without a scan.
 """
 
 from __future__ import annotations
 
+import hashlib
+import random
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,102 +25,177 @@ from pydantic import BaseModel
 
 from loyalty.adapters.aws import client, error_code
 from loyalty.adapters.dynamo import from_item, to_item
-from loyalty.domain.errors import MemberNotFound
+from loyalty.domain.errors import DomainError, MemberNotFound
+from loyalty.domain.wallet import Balance, Step, Wallet
 
-_MAX_ATTEMPTS = 10
+_MAX_ATTEMPTS = 60
+DUE_SHARDS = 8  # the due index's partitions: a hot partition would throttle the schedule's queries
+DUE_INDEX = "by_due"
+
+
+class Holder(BaseModel):
+    """Who owns a wallet, as the member item says: what a flow needs to answer them."""
+
+    member_id: str
+    chat_id: int | None = None
+    language: str = "ru"
+    referred_by: str | None = None
 
 
 class Posting(BaseModel):
-    """The outcome of writing one entry: `applied` is False when the entry was already there."""
+    """The outcome of writing one entry. `applied` is False when the entry was already there (a replay):
+    `entry` is then the one written the first time, so follow-up effects repeat exactly."""
 
-    entry_id: str
-    points: int
-    balance_after: int
+    entry: dict[str, Any]
     applied: bool
+    holder: Holder
+    wallet: Wallet | None = None  # after this entry (None on a replay)
+
+    @property
+    def points(self) -> int:
+        return int(self.entry["points"])
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return self.entry.get("details", {})
+
+    @property
+    def balance(self) -> Balance:
+        return Balance(**self.entry["balance_after"])
 
 
 class LedgerRepository:
-    def __init__(self, ledger_table: str, members_table: str):
+    def __init__(self, ledger_table: str, members_table: str,
+                 next_due: Callable[[Wallet], datetime | None] = lambda wallet: None):
         self.ledger_table = ledger_table
         self.members_table = members_table
+        self.next_due = next_due
 
-    def post(self, member_id: str, entry_id: str, kind: str, points: int, details: dict[str, Any]) -> Posting:
-        """Write the entry once. A debit larger than the balance takes only the balance (never below zero)
-        and records the rest as `shortfall`."""
-        for _ in range(_MAX_ATTEMPTS):
-            balance, version = self._balance(member_id)
-            applied = max(points, -balance)
-            extra = {"shortfall": applied - points} if applied != points else {}
+    def apply(self, member_id: str, entry_id: str, kind: str, step: Callable[[Wallet], Step],
+              details: dict[str, Any] | None = None, extra_items: list[dict[str, Any]] | None = None,
+              now: datetime | None = None) -> Posting:
+        """Write entry `entry_id` once, with the step computed from the member's current wallet."""
+        for attempt in range(_MAX_ATTEMPTS):
+            wallet, version, holder = self.read(member_id)
             try:
-                self._write(member_id, entry_id, kind, applied, {**details, **extra}, balance, version)
+                result = step(wallet)
+            except DomainError:
+                replay = self.entry(member_id, entry_id)  # a replay may no longer fit the wallet it changed
+                if replay is not None:
+                    return Posting(entry=replay, applied=False, holder=holder)
+                raise
+            entry = entry_of(member_id, entry_id, kind, result, details, now)
+            try:
+                self._write(member_id, entry, result.wallet, version, extra_items or [])
             except ClientError as error:
                 if error_code(error) != "TransactionCanceledException":
                     raise
-                reasons = error.response.get("CancellationReasons", [{}])
-                if reasons[0].get("Code") == "ConditionalCheckFailed":  # the entry exists: a redelivery
-                    existing = self._entry(member_id, entry_id)
-                    if existing is not None:
-                        return Posting(entry_id=entry_id, points=existing["points"],
-                                       balance_after=existing["balance_after"], applied=False)
-                continue  # another writer moved the balance: read it again
-            return Posting(entry_id=entry_id, points=applied, balance_after=balance + applied, applied=True)
+                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":  # the entry exists: a redelivery
+                    replay = self.entry(member_id, entry_id)
+                    if replay is not None:
+                        return Posting(entry=replay, applied=False, holder=holder)
+                if any(code not in (None, "None", "ConditionalCheckFailed", "TransactionConflict")
+                       for code in reasons):
+                    raise
+                time.sleep(random.uniform(0, min(0.2, 0.002 * 2 ** attempt)))  # noqa: S311 - jitter, not crypto
+                continue  # another writer changed the wallet: read it again
+            return Posting(entry=entry, applied=True, holder=holder, wallet=result.wallet)
         raise RuntimeError(f"ledger contention on member {member_id}: gave up after {_MAX_ATTEMPTS} attempts")
 
-    def entry(self, member_id: str, entry_id: str) -> dict[str, Any] | None:
-        return self._entry(member_id, entry_id)
-
-    def entries(self, member_id: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        for page in client("dynamodb").get_paginator("query").paginate(
-            TableName=self.ledger_table,
-            KeyConditionExpression="member_id = :m",
-            ExpressionAttributeValues=to_item({":m": member_id}),
-            ConsistentRead=True,
-        ):
-            items += [from_item(item) for item in page["Items"]]
-        return items
-
-    def _write(self, member_id: str, entry_id: str, kind: str, points: int, details: dict[str, Any],
-               balance: int, version: int) -> None:
-        client("dynamodb").transact_write_items(
-            TransactItems=[
-                {"Put": {
-                    "TableName": self.ledger_table,
-                    "Item": to_item({
-                        "member_id": member_id, "entry_id": entry_id, "kind": kind, "points": points,
-                        "balance_after": balance + points, "created_at": _now(), **details,
-                    }),
-                    "ConditionExpression": "attribute_not_exists(entry_id)",
-                }},
-                {"Update": {
-                    "TableName": self.members_table,
-                    "Key": to_item({"member_id": member_id}),
-                    "UpdateExpression": "SET balance = :new, version = :next",
-                    "ConditionExpression": "version = :seen",
-                    "ExpressionAttributeValues": to_item(
-                        {":new": balance + points, ":next": version + 1, ":seen": version}
-                    ),
-                }},
-            ]
+    def read(self, member_id: str) -> tuple[Wallet, int, Holder]:
+        response = client("dynamodb").get_item(
+            TableName=self.members_table, Key=to_item({"member_id": member_id}), ConsistentRead=True,
+            ProjectionExpression="member_id, wallet, version, chat_id, #lang, referred_by",
+            ExpressionAttributeNames={"#lang": "language"},
         )
+        if "Item" not in response:
+            raise MemberNotFound(member_id)
+        item = from_item(response["Item"])
+        wallet = Wallet.model_validate_json(item["wallet"]) if "wallet" in item else Wallet()
+        return wallet, item.get("version", 0), Holder.model_validate(item)
 
-    def _entry(self, member_id: str, entry_id: str) -> dict[str, Any] | None:
+    def entry(self, member_id: str, entry_id: str) -> dict[str, Any] | None:
         response = client("dynamodb").get_item(
             TableName=self.ledger_table, Key=to_item({"member_id": member_id, "entry_id": entry_id}),
             ConsistentRead=True,
         )
         return from_item(response["Item"]) if "Item" in response else None
 
-    def _balance(self, member_id: str) -> tuple[int, int]:
-        response = client("dynamodb").get_item(
-            TableName=self.members_table, Key=to_item({"member_id": member_id}),
-            ProjectionExpression="balance, version", ConsistentRead=True,
+    def entries(self, member_id: str) -> list[dict[str, Any]]:
+        """Every entry of a member, oldest first."""
+        return list(self._query(member_id, newest_first=False))
+
+    def history(self, member_id: str, limit: int) -> list[dict[str, Any]]:
+        """The member's last `limit` entries, newest first (the time index)."""
+        response = client("dynamodb").query(
+            TableName=self.ledger_table, IndexName="by_created_at", KeyConditionExpression="member_id = :m",
+            ExpressionAttributeValues=to_item({":m": member_id}), ScanIndexForward=False, Limit=limit,
         )
-        if "Item" not in response:
-            raise MemberNotFound(member_id)
-        values = from_item(response["Item"])
-        return values.get("balance", 0), values.get("version", 0)
+        return [from_item(item) for item in response["Items"]]
+
+    def due(self, now: datetime) -> Iterator[str]:
+        """Members with something due at `now`, shard by shard."""
+        for shard in range(DUE_SHARDS):
+            for page in client("dynamodb").get_paginator("query").paginate(
+                TableName=self.members_table, IndexName=DUE_INDEX,
+                KeyConditionExpression="due_shard = :s AND next_due_at <= :now",
+                ExpressionAttributeValues=to_item({":s": shard, ":now": _stamp(now)}),
+                ProjectionExpression="member_id",
+            ):
+                yield from (from_item(item)["member_id"] for item in page["Items"])
+
+    def _query(self, member_id: str, newest_first: bool) -> Iterator[dict[str, Any]]:
+        for page in client("dynamodb").get_paginator("query").paginate(
+            TableName=self.ledger_table, KeyConditionExpression="member_id = :m",
+            ExpressionAttributeValues=to_item({":m": member_id}), ConsistentRead=True,
+            ScanIndexForward=not newest_first,
+        ):
+            yield from (from_item(item) for item in page["Items"])
+
+    def _write(self, member_id: str, entry: dict[str, Any], wallet: Wallet, version: int,
+               extra_items: list[dict[str, Any]]) -> None:
+        due = self.next_due(wallet)
+        values: dict[str, Any] = {
+            ":wallet": wallet.model_dump_json(), ":next": version + 1, ":seen": version,
+            **{f":{name}": value for name, value in wallet.balance.model_dump().items()},
+        }
+        update = "SET wallet = :wallet, version = :next, available = :available, pending = :pending, " \
+                 "held = :held, debt = :debt"
+        if wallet.level is not None:
+            update += ", #level = :level"
+            values[":level"] = wallet.level
+        if due is not None:
+            update += ", next_due_at = :due, due_shard = :shard"
+            values |= {":due": _stamp(due), ":shard": due_shard(member_id)}
+        else:
+            update += " REMOVE next_due_at, due_shard"
+        client("dynamodb").transact_write_items(TransactItems=[
+            {"Put": {"TableName": self.ledger_table, "Item": to_item(entry),
+                     "ConditionExpression": "attribute_not_exists(entry_id)"}},
+            {"Update": {
+                "TableName": self.members_table, "Key": to_item({"member_id": member_id}),
+                "UpdateExpression": update, "ConditionExpression": "version = :seen",
+                "ExpressionAttributeValues": to_item(values),
+                **({"ExpressionAttributeNames": {"#level": "level"}} if wallet.level is not None else {}),
+            }},
+            *extra_items,
+        ])
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+def entry_of(member_id: str, entry_id: str, kind: str, step: Step, details: dict[str, Any] | None = None,
+             now: datetime | None = None) -> dict[str, Any]:
+    """The ledger entry a step makes: its change to each balance, the balances after it, and why."""
+    return {
+        "member_id": member_id, "entry_id": entry_id, "kind": kind, "points": step.change.points,
+        "change": step.change.model_dump(), "balance_after": step.wallet.balance.model_dump(),
+        "created_at": _stamp(now), "details": {**(details or {}), **step.details},
+    }
+
+
+def due_shard(member_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(member_id.encode()).digest()[:2], "big") % DUE_SHARDS
+
+
+def _stamp(moment: datetime | None) -> str:
+    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds")

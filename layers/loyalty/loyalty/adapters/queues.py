@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from loyalty.adapters.aws import client
 
@@ -91,13 +92,19 @@ def dead_letter(queue_url: str, body: str, reason: str, **context: str) -> None:
     )
 
 
-def parse_body(record: SQSRecord, model: type[BaseModel]) -> Any:
-    """The record's body as `model`; a body that does not fit can never succeed, so it is permanent."""
+def parse_body(record: SQSRecord, model: Any, name: str = "") -> Any:
+    """The record's body as `model` (a model or a union of them); a body that does not fit can never succeed,
+    so it is permanent."""
     try:
-        return model.model_validate_json(record.body)
+        return _adapter(model).validate_json(record.body)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors())
-        raise PermanentFailure(f"malformed {model.__name__}: {problems}") from error
+        raise PermanentFailure(f"malformed {name or model.__name__}: {problems}") from error
+
+
+@cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
 
 
 def queue_url(queue_arn: str) -> str:

@@ -59,3 +59,32 @@ class ReceiptServiceUnavailable(DomainError):
     def __init__(self, detail: str, retry_after_seconds: int | None = None):
         super().__init__(detail)
         self.retry_after_seconds = retry_after_seconds
+
+
+class InsufficientPoints(DomainError):
+    """Fewer points are available than a hold or a deduction wants."""
+
+    reason = "insufficient_points"
+
+    def __init__(self, wanted: int, available: int):
+        super().__init__(f"{wanted} points wanted, {available} available")
+        self.wanted = wanted
+        self.available = available
+
+
+class HoldNotFound(DomainError):
+    """No open hold by that id: never placed, already committed or released."""
+
+    reason = "hold_not_found"
+
+
+class HoldExpired(DomainError):
+    """The hold outlived its time to live; its points go back to the member."""
+
+    reason = "hold_expired"
+
+
+class AlreadyRecorded(DomainError):
+    """The lot or hold exists: the operation that makes it was done before (a redelivery)."""
+
+    reason = "already_recorded"

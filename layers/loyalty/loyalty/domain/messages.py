@@ -5,7 +5,10 @@ Short and polite, and each one that reports a problem says what to do next.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from loyalty.domain.receipt import MOSCOW
 
 RU = "ru"
 EN = "en"
@@ -34,6 +37,10 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "Сначала поделитесь номером телефона кнопкой ниже: чек я запомнил и проверю сразу после этого.",
         EN: "Please share your phone number with the button below first: I kept the receipt and will "
         "check it right after.",
+    },
+    "phone_needed_first": {
+        RU: "Сначала поделитесь номером телефона кнопкой ниже, чтобы стать участником программы.",
+        EN: "Please share your phone number with the button below first to join the program.",
     },
     "receipt_accepted": {
         RU: "Чек принят, проверяю. Это займёт до минуты.",
@@ -101,6 +108,114 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "Возврат в {store}: списано {points} {points_word}. На счёте {balance} {balance_word}.",
         EN: "Refund at {store}: {points} points taken back. Balance: {balance} points.",
     },
+    "points_reversed_debt": {
+        RU: "Возврат в {store}: за него нужно списать {points} {points_word}, но часть уже потрачена. "
+        "Списано {taken} {taken_word}, а оставшиеся {debt} {debt_word} спишутся с будущих начислений.",
+        EN: "Refund at {store}: it takes back {points} points, but some are already spent. {taken} were taken "
+        "back; the other {debt} will come off your next points.",
+    },
+    "points_pending": {
+        RU: "+{points} {points_word} за покупку в {store}. Они станут доступны {date}, когда закончится срок "
+        "возврата. Сейчас на счёте {balance} {balance_word}.",
+        EN: "+{points} points for your purchase at {store}. They become available on {date}, when the return "
+        "period ends. Balance now: {balance} points.",
+    },
+    "points_capped": {
+        RU: "По правилам программы за день и месяц можно получить не больше баллов, чем установлено, поэтому "
+        "за этот чек начислено {points} из {earned}.",
+        EN: "The program caps the points earned per day and month, so this receipt earned {points} of {earned}.",
+    },
+    "debt_paid": {
+        RU: "{paid} {paid_word} из них ушли в счёт прошлого возврата.",
+        EN: "{paid} of them went to cover an earlier refund.",
+    },
+    "points_available": {
+        RU: "{points} {points_word} за покупку в {store} стали доступны. На счёте {balance} {balance_word}.",
+        EN: "{points} points for your purchase at {store} are now available. Balance: {balance} points.",
+    },
+    "expiry_reminder": {
+        RU: "У вас сгорит {points} {points_word} через {days} {days_word} — {date}. Успейте потратить их: на "
+        "сайте {brand} баллами можно оплатить до {share}% заказа.",
+        EN: "{points} of your points expire in {days} days, on {date}. Spend them in time: on the {brand} "
+        "website points pay up to {share}% of an order.",
+    },
+    "points_expired": {
+        RU: "Срок действия {points} {points_word} закончился, они сгорели. На счёте {balance} {balance_word}.",
+        EN: "{points} points have expired. Balance: {balance} points.",
+    },
+    "level_up": {
+        RU: "Поздравляем, ваш новый уровень — «{title}»! Теперь баллами возвращается {percent}% от покупок. "
+        "Что вам доступно: {perks}.",
+        EN: "Congratulations, your new level is “{title}”! You now get {percent}% back in points. "
+        "Your perks: {perks}.",
+    },
+    "level_down": {
+        RU: "Ваш уровень теперь «{title}»: за последние {days} {days_word} покупок было меньше, чем нужно для "
+        "прежнего. Все баллы на месте, а вернуть уровень можно новыми покупками. Сейчас начисляем {percent}%.",
+        EN: "Your level is now “{title}”: there were fewer purchases in the last {days} days than the previous "
+        "level needs. All your points are kept, and new purchases bring the level back. You now get {percent}%.",
+    },
+    "bonus_welcome": {
+        RU: "Приветственный бонус: +{points} {points_word}. На счёте {balance} {balance_word}.",
+        EN: "Welcome bonus: +{points} points. Balance: {balance} points.",
+    },
+    "bonus_review": {
+        RU: "Спасибо за отзыв! +{points} {points_word}. На счёте {balance} {balance_word}.",
+        EN: "Thank you for your review! +{points} points. Balance: {balance} points.",
+    },
+    "bonus_referred": {
+        RU: "Вы пришли по приглашению, и это ваш первый чек: +{points} {points_word} в подарок. "
+        "На счёте {balance} {balance_word}.",
+        EN: "You joined by invitation and this is your first receipt: +{points} bonus points. "
+        "Balance: {balance} points.",
+    },
+    "bonus_referrer": {
+        RU: "Ваш друг зарегистрировал первый чек — вам +{points} {points_word}. На счёте {balance} {balance_word}.",
+        EN: "Your friend registered their first receipt: +{points} points for you. Balance: {balance} points.",
+    },
+    "invite": {
+        RU: "Пригласите друзей по этой ссылке: {link}\n\nКогда друг зарегистрирует первый чек, вы получите "
+        "{referrer} {referrer_word}, а он — {referred} {referred_word}.",
+        EN: "Invite friends with this link: {link}\n\nWhen a friend registers their first receipt, you get "
+        "{referrer} points and they get {referred}.",
+    },
+    "promo_issued": {
+        RU: "Ваш промокод: {code}\nОн на {points} {points_word} ({points} ₽) и действует до {date}. Введите его "
+        "при оформлении заказа на сайте {brand}. Пока код не использован, эти баллы зарезервированы.",
+        EN: "Your promo code: {code}\nIt is worth {points} points ({points} ₽) and valid until {date}. Enter it "
+        "at checkout on the {brand} website. The points are reserved until the code is used.",
+    },
+    "promo_too_few": {
+        RU: "Для промокода нужно не меньше {minimum} {minimum_word}, а доступно {balance} {balance_word}.",
+        EN: "A promo code needs at least {minimum} points; you have {balance} available.",
+    },
+    "promo_usage": {
+        RU: "Напишите /promo и число баллов, например: /promo 300. Просто /promo — на все доступные баллы.",
+        EN: "Send /promo and the number of points, e.g. /promo 300. Just /promo uses all available points.",
+    },
+    "promo_returned": {
+        RU: "Промокод {code} не был использован, {points} {points_word} вернулись на счёт. "
+        "На счёте {balance} {balance_word}.",
+        EN: "Promo code {code} was not used; {points} points are back. Balance: {balance} points.",
+    },
+    "balance": {
+        RU: "Уровень «{title}»: баллами возвращается {percent}%.\nДоступно: {balance} {balance_word}.{pending_line}"
+        "{held_line}",
+        EN: "Level “{title}”: {percent}% back in points.\nAvailable: {balance} points.{pending_line}{held_line}",
+    },
+    "balance_pending": {
+        RU: "\nОжидают окончания срока возврата: {pending} {pending_word}.",
+        EN: "\nWaiting for the return period to end: {pending} points.",
+    },
+    "balance_held": {
+        RU: "\nЗарезервировано под заказы и промокоды: {held} {held_word}.",
+        EN: "\nReserved for orders and promo codes: {held} points.",
+    },
+    "history_empty": {
+        RU: "Операций по баллам пока нет. Пришлите чек с товарами бренда — и здесь появятся начисления.",
+        EN: "No points activity yet. Send a receipt with the brand's goods and it will show here.",
+    },
+    "history_title": {RU: "Последние операции:", EN: "Recent activity:"},
     "photo_no_qr": {
         RU: "Не нашёл QR-код на фото. Сфотографируйте чек ближе, чтобы код был целиком в кадре и резким, "
         "и пришлите снова.",
@@ -132,11 +247,9 @@ def language_of(language_code: str | None) -> str:
 def render(key: str, language: str, **params: Any) -> str:
     texts = TEXTS[key]
     text = texts.get(language) or texts[RU]
-    if language == RU:
-        params = {**params, **{f"{name}_word": points_word(value) for name, value in params.items()
-                               if name in ("points", "balance") and isinstance(value, int)}}
-        if isinstance(params.get("limit"), int):
-            params["limit_word"] = receipts_word(params["limit"])
+    if language == RU:  # every count gets its Russian plural beside it: {points} {points_word}
+        params = {**params, **{f"{name}_word": _WORDS.get(name, points_word)(value) for name, value in params.items()
+                               if isinstance(value, int) and not isinstance(value, bool)}}
     return text.format(**params)
 
 
@@ -147,6 +260,21 @@ def points_word(count: int) -> str:
 
 def receipts_word(count: int) -> str:
     return _plural(count, "чек", "чека", "чеков")
+
+
+def days_word(count: int) -> str:
+    return _plural(count, "день", "дня", "дней")
+
+
+_WORDS = {"limit": receipts_word, "days": days_word}
+_MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
+           "ноября", "декабря")
+
+
+def day_month(moment: datetime, language: str) -> str:
+    """«7 декабря» / "7 December", Moscow time."""
+    local = moment.astimezone(MOSCOW)
+    return f"{local.day} {_MONTHS[local.month - 1]}" if language == RU else local.strftime("%-d %B")
 
 
 def _plural(count: int, one: str, few: str, many: str) -> str:

@@ -1,71 +1,202 @@
-"""Credit the points for an accepted receipt and tell the shopper."""
+"""AccrualQueue: credit accepted receipts, take back refunds, pay bonuses, issue promo codes; tell the shopper.
+
+Each command is one ledger entry with a key derived from its cause, so a redelivered command finds its
+entry written and only repeats the (deduplicated) messages. Follow-ups — the level message, the referral
+bonuses on a first purchase — are derived from the stored entry, so a replay repeats them exactly.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from loyalty.adapters.ledger import LedgerRepository
+from loyalty.adapters.ledger import LedgerRepository, Posting
+from loyalty.adapters.promo_codes import PromoCode, PromoCodes, new_code
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
-from loyalty.config import cached_program
-from loyalty.contracts import ReceiptAccepted
-from loyalty.domain.errors import MemberNotFound
-from loyalty.domain.points import accrual_points
+from loyalty.config import Program, cached_program
+from loyalty.contracts import BonusGranted, LedgerCommand, PromoRequested, PurchaseLine, ReceiptAccepted
+from loyalty.domain import postings, wallet
+from loyalty.domain.errors import InsufficientPoints, MemberNotFound
+from loyalty.flows.notices import Notices
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
 from loyalty.settings import PointAccrualSettings
 
 
+def ledger_for(program: Program, ledger_table: str, members_table: str) -> LedgerRepository:
+    """The ledger, indexing each wallet by when something next falls due under this program."""
+    return LedgerRepository(ledger_table, members_table, lambda wal: postings.next_due(program, wal))
+
+
 class PointAccrual:
     def __init__(self, settings: PointAccrualSettings):
         self.settings = settings
-        self.ledger = LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
+        self.program = cached_program(settings.PROGRAM_FILE)
+        self.ledger = ledger_for(self.program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
         self.replies = Replies(settings.OUTBOX_QUEUE_URL)
+        self.notices = Notices(self.replies, self.program)
+        self.promo_codes = PromoCodes(settings.PROMO_CODES_TABLE)
 
     def handle_record(self, record: SQSRecord) -> None:
-        self.accrue(parse_body(record, ReceiptAccepted))
-
-    def accrue(self, accepted: ReceiptAccepted) -> None:
-        if accepted.reverses:
-            self.reverse(accepted)
-            return
-        program = cached_program(self.settings.PROGRAM_FILE)
-        shopper = accepted.shopper
-        points = accrual_points(accepted.brand_sum_kopecks, program.earning.base_percent)
-        if points == 0:
-            self.replies.send(shopper, f"receipt:{accepted.fiscal_key}:zero", "receipt_zero_points",
-                              brand=program.brand.name)
-            return
+        command = parse_body(record, LedgerCommand, "LedgerCommand")
         try:
-            posting = self.ledger.post(
-                shopper.member_id, f"receipt#{accepted.fiscal_key}", "accrual", points,
-                {"fiscal_key": accepted.fiscal_key, "channel": accepted.channel,
-                 "brand_sum_kopecks": accepted.brand_sum_kopecks, "submission_id": accepted.submission_id},
-            )
+            if isinstance(command, ReceiptAccepted) and command.reverses:
+                self.reverse(command)
+            elif isinstance(command, ReceiptAccepted):
+                self.accrue(command)
+            elif isinstance(command, BonusGranted):
+                self.bonus(command)
+            else:
+                self.promo(command)
         except MemberNotFound as error:
-            raise PermanentFailure(f"member {shopper.member_id} not found") from error
-        if posting.applied:
-            metrics.add_metric(name="PointsAccrued", unit="Count", value=points)
-        logger.info("points credited", extra={
-            "member_id": shopper.member_id, "fiscal_key": accepted.fiscal_key, "points": posting.points,
-            "balance": posting.balance_after, "replayed": not posting.applied,
-        })
-        self.replies.send(shopper, f"receipt:{accepted.fiscal_key}:credited", "points_credited",
-                          points=posting.points, balance=posting.balance_after, store=accepted.store)
+            raise PermanentFailure(f"member {error} not found") from error
 
-    def reverse(self, refund: ReceiptAccepted) -> None:
+    # ------------------------------------------------------------------ purchases and refunds
+    def accrue(self, accepted: ReceiptAccepted, now: datetime | None = None) -> Posting:
+        now = now or datetime.now(UTC)
+        member_id, lot = accepted.shopper.member_id, f"receipt#{accepted.fiscal_key}"
+        lines = list(accepted.lines) or [PurchaseLine(name="", sum_kopecks=accepted.brand_sum_kopecks)]
+        posting = self.ledger.apply(
+            member_id, lot, "accrual",
+            lambda wal: postings.purchase(self.program, wal, lot, lines, accepted.brand_sum_kopecks, accepted.channel,
+                                          accepted.channel_kind, accepted.store, now),
+            details={"fiscal_key": accepted.fiscal_key, "channel": accepted.channel, "store": accepted.store,
+                     "brand_sum_kopecks": accepted.brand_sum_kopecks, "submission_id": accepted.submission_id},
+            now=now,
+        )
+        details = posting.details
+        if posting.applied:
+            metrics.add_metric(name="PointsAccrued", unit="Count", value=details["credited"])
+        logger.info("points credited", extra={
+            "member_id": member_id, "fiscal_key": accepted.fiscal_key, "points": details["credited"],
+            "pending": details["pending"], "level": details["level"], "replayed": not posting.applied,
+        })
+        self._tell_credit(posting, accepted.store)
+        self.notices.level(posting)
+        if details.get("first_purchase") and posting.holder.referred_by:
+            self._referral(posting, now)
+        return posting
+
+    def _tell_credit(self, posting: Posting, store: str) -> None:
+        details = posting.details
+        credited, earned = details["credited"], details["earned"]
+        if earned == 0:
+            self.notices.send(posting, "receipt_zero_points", brand=self.program.brand.name)
+            return
+        parts: list[tuple[str, dict[str, object]]] = []
+        if details["pending"]:
+            parts.append(("points_pending", {"points": credited, "store": store,
+                                             "date": self.notices.date(posting, details["available_at"])}))
+        else:
+            parts.append(("points_credited", {"points": credited, "store": store}))
+        if details["capped"]:
+            parts.append(("points_capped", {"points": credited, "earned": earned}))
+        if details["debt_paid"]:
+            parts.append(("debt_paid", {"paid": details["debt_paid"]}))
+        self.notices.parts(posting, *parts)
+
+    def _referral(self, purchase: Posting, now: datetime) -> None:
+        """Both sides of an invitation are paid once, on the invited member's first accepted receipt."""
+        bonuses, member_id = self.program.bonuses, purchase.holder.member_id
+        inviter = purchase.holder.referred_by
+        assert inviter is not None
+        for owner, entry_id, points, text in ((member_id, "bonus#referred", bonuses.referred, "bonus_referred"),
+                                              (inviter, f"bonus#referrer:{member_id}", bonuses.referrer,
+                                               "bonus_referrer")):
+            if points <= 0:
+                continue
+            try:
+                posting = self._credit_bonus(owner, entry_id, points, "бонус за приглашение", now,
+                                             details={"referral": member_id if owner == inviter else inviter})
+            except MemberNotFound:
+                logger.warning("inviter is not a member; referral bonus skipped",
+                               extra={"member_id": member_id, "inviter": inviter})
+                continue
+            self.notices.send(posting, text, points=posting.points)
+            self.notices.level(posting)
+
+    def reverse(self, refund: ReceiptAccepted, now: datetime | None = None) -> Posting:
         """Take back the points of the refunded share of a purchase (in proportion to its brand goods)."""
-        shopper = refund.shopper
-        original = self.ledger.entry(shopper.member_id, f"receipt#{refund.reverses}")
+        now = now or datetime.now(UTC)
+        member_id, lot = refund.shopper.member_id, f"receipt#{refund.reverses}"
+        original = self.ledger.entry(member_id, lot)
         if original is None or not refund.purchase_kopecks:
             raise RetryLater(f"the accrual for {refund.reverses} is not written yet")
-        points = original["points"] * min(refund.brand_sum_kopecks, refund.purchase_kopecks) // refund.purchase_kopecks
-        posting = self.ledger.post(
-            shopper.member_id, f"refund#{refund.fiscal_key}", "refund_reversal", -points,
-            {"fiscal_key": refund.fiscal_key, "reverses": refund.reverses, "submission_id": refund.submission_id},
+        refunded = min(refund.brand_sum_kopecks, refund.purchase_kopecks)
+        points = original["details"]["credited"] * refunded // refund.purchase_kopecks
+        posting = self.ledger.apply(
+            member_id, f"refund#{refund.fiscal_key}", "refund_reversal",
+            lambda wal: postings.refund(wal, lot, points, refunded, refunded == refund.purchase_kopecks, now),
+            details={"fiscal_key": refund.fiscal_key, "reverses": refund.reverses, "store": refund.store,
+                     "submission_id": refund.submission_id},
+            now=now,
         )
+        shortfall = posting.details["shortfall"]
         logger.info("points reversed", extra={
-            "member_id": shopper.member_id, "fiscal_key": refund.fiscal_key, "reverses": refund.reverses,
-            "points": posting.points, "balance": posting.balance_after, "replayed": not posting.applied,
+            "member_id": member_id, "fiscal_key": refund.fiscal_key, "reverses": refund.reverses,
+            "points": points, "shortfall": shortfall, "replayed": not posting.applied,
         })
-        self.replies.send(shopper, f"refund:{refund.fiscal_key}:reversed", "points_reversed",
-                          points=-posting.points, balance=posting.balance_after, store=refund.store)
+        if shortfall:
+            self.notices.send(posting, "points_reversed_debt", points=points, taken=points - shortfall,
+                              debt=shortfall, store=refund.store)
+        else:
+            self.notices.send(posting, "points_reversed", points=points, store=refund.store)
+        return posting
+
+    # ------------------------------------------------------------------ bonuses
+    def bonus(self, granted: BonusGranted, now: datetime | None = None) -> Posting | None:
+        now = now or datetime.now(UTC)
+        points = getattr(self.program.bonuses, granted.bonus)
+        if points <= 0:
+            return None
+        review = granted.bonus == "review"
+        entry_id = f"bonus#review:{granted.reference}" if review else "bonus#welcome"
+        posting = self._credit_bonus(granted.shopper.member_id, entry_id, points,
+                                     "бонус за отзыв" if review else "приветственный бонус", now, review=review)
+        self.notices.send(posting, f"bonus_{granted.bonus}", points=posting.points)
+        self.notices.level(posting)
+        return posting
+
+    def _credit_bonus(self, member_id: str, entry_id: str, points: int, label: str, now: datetime,
+                      review: bool = False, details: dict[str, object] | None = None) -> Posting:
+        posting = self.ledger.apply(
+            member_id, entry_id, "bonus",
+            lambda wal: postings.bonus(self.program, wal, entry_id, points, label, now, review=review),
+            details={"label": label, **(details or {})}, now=now,
+        )
+        logger.info("bonus credited", extra={"member_id": member_id, "entry_id": entry_id, "points": points,
+                                             "replayed": not posting.applied})
+        return posting
+
+    # ------------------------------------------------------------------ promo codes
+    def promo(self, request: PromoRequested, now: datetime | None = None) -> Posting | None:
+        """Reserve the points behind a one-time code; the brand's site redeems it through the API."""
+        now = now or datetime.now(UTC)
+        member_id, hold_id = request.shopper.member_id, f"promo:{request.request_id}"
+        entry_id, minimum = f"hold#{hold_id}", self.program.redemption.promo_min_points
+        replay = self.ledger.entry(member_id, entry_id)
+        current, _, _ = self.ledger.read(member_id)
+        available = sum(lot.points for _, lot in current.spendable(now))
+        points = request.points or available
+        if replay is None and (points < minimum or points > available):
+            self.replies.send(request.shopper, f"{hold_id}:too-few", "promo_too_few", minimum=max(minimum, points),
+                              balance=available)
+            return None
+        code, expires = new_code(), now + timedelta(days=self.program.redemption.promo_code_days)
+        item = self.promo_codes.put_item(PromoCode(code=code, member_id=member_id, hold_id=hold_id, points=points,
+                                                   expires_at=expires.isoformat()), expires)
+        try:
+            posting = self.ledger.apply(
+                member_id, entry_id, "hold",
+                lambda wal: wallet.hold(wal, hold_id, points, now, expires, code=code),
+                details={"code": code, "promo": True}, extra_items=[item], now=now,
+            )
+        except InsufficientPoints as error:
+            self.replies.send(request.shopper, f"{hold_id}:too-few", "promo_too_few", minimum=max(minimum, points),
+                              balance=error.available)
+            return None
+        details = posting.details
+        self.notices.send(posting, "promo_issued", code=details["code"], points=-posting.points,
+                          date=self.notices.date(posting, details["expires_at"]), brand=self.program.brand.name)
+        return posting

@@ -20,7 +20,7 @@ from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body, pu
 from loyalty.adapters.receipt_service import Proverkacheka, ReceiptService
 from loyalty.adapters.secrets import secret
 from loyalty.config import Program, cached_program
-from loyalty.contracts import ReceiptAccepted, ReceiptSubmitted, Shopper
+from loyalty.contracts import PurchaseLine, ReceiptAccepted, ReceiptSubmitted, Shopper
 from loyalty.domain.decision import REFUSALS, Assessment, assess, refunded_share
 from loyalty.domain.errors import (
     DailyLimitReached,
@@ -183,9 +183,13 @@ class ReceiptCheck:
                               brand=program.brand.name, days=program.receipts.max_age_days,
                               limit=program.receipts.max_per_day or 0)
             return
+        match = assessment.match
         publish(self.settings.ACCRUAL_QUEUE_URL, ReceiptAccepted(
-            submission_id=key, shopper=shopper, fiscal_key=str(receipt.key), channel=assessment.match.channel,
-            store=assessment.match.store, brand_sum_kopecks=assessment.match.brand_sum_kopecks,
+            submission_id=key, shopper=shopper, fiscal_key=str(receipt.key), channel=match.channel,
+            channel_kind=program.channel_kind(match.channel), store=match.store,
+            brand_sum_kopecks=match.brand_sum_kopecks,
+            lines=tuple(PurchaseLine(name=line.name, sum_kopecks=line.sum_kopecks, quantity=line.quantity,
+                                     gtin=line.gtin, category=line.category) for line in match.lines),
             reverses=reverses[0] if reverses else None, purchase_kopecks=reverses[1] if reverses else None,
         ))
         metrics.add_metric(name="ReceiptsAccepted", unit="Count", value=1)

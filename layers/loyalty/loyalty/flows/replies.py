@@ -15,7 +15,10 @@ class Replies:
 
     def send(self, shopper: Shopper, dedupe_key: str, text_key: str,
              reply_markup: dict[str, Any] | None = None, **params: Any) -> None:
+        self.send_text(shopper, dedupe_key, render(text_key, shopper.language, **params), reply_markup)
+
+    def send_text(self, shopper: Shopper, dedupe_key: str, text: str,
+                  reply_markup: dict[str, Any] | None = None) -> None:
         publish(self.outbox_queue_url, OutboundMessage(
-            dedupe_key=dedupe_key, chat_id=shopper.chat_id,
-            text=render(text_key, shopper.language, **params), reply_markup=reply_markup,
+            dedupe_key=dedupe_key, chat_id=shopper.chat_id, text=text, reply_markup=reply_markup,
         ))

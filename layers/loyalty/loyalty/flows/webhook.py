@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import hmac
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from botocore.exceptions import BotoCoreError, ClientError
 from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from loyalty.adapters.idempotency import once_per_key
+from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.queues import dead_letter, publish
 from loyalty.adapters.secrets import secret
-from loyalty.config import cached_program
-from loyalty.contracts import ReceiptSubmitted, Shopper, TelegramFile
+from loyalty.config import Program, cached_program
+from loyalty.contracts import BonusGranted, PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
 from loyalty.domain.errors import InvalidQr
+from loyalty.domain.history import history_lines
 from loyalty.domain.messages import language_of, render
 from loyalty.domain.qr import parse_qr
 from loyalty.flows.replies import Replies
@@ -86,6 +89,7 @@ class Bot:
     def __init__(self, settings: WebhookSettings):
         self.settings = settings
         self.members = MembersRepository(settings.MEMBERS_TABLE)
+        self.ledger = LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
         self.replies = Replies(settings.OUTBOX_QUEUE_URL)
 
     def handle(self, update: dict[str, Any]) -> dict[str, Any]:
@@ -98,8 +102,11 @@ class Bot:
             return {"action": "ignored"}
         shopper = Shopper(member_id=str(user.id), chat_id=chat.id, language=language_of(user.language_code))
         reply_key = f"tg-update:{update.update_id}"
-        if message.text and message.text.split(maxsplit=1)[0].split("@")[0] == "/start":
-            return self._start(shopper, reply_key)
+        command, argument = _command(message.text)
+        if command == "/start":
+            return self._start(shopper, reply_key, argument)
+        if command in self._commands:
+            return self._commands[command](self, shopper, reply_key, argument)
         if message.contact:
             return self._contact(shopper, message, reply_key)
         if message.text:
@@ -110,11 +117,68 @@ class Bot:
         self.replies.send(shopper, reply_key, "unsupported_message")
         return {"action": "unsupported"}
 
-    def _start(self, shopper: Shopper, reply_key: str) -> dict[str, Any]:
-        self.members.join(shopper.member_id, shopper.chat_id, shopper.language)
-        brand = cached_program(self.settings.PROGRAM_FILE).brand.name
+    def _start(self, shopper: Shopper, reply_key: str, argument: str) -> dict[str, Any]:
+        """/start, or /start ref_<member> from an invitation link (kept only for a shopper new to the bot)."""
+        inviter = argument[len(_INVITE_PREFIX):] if argument.startswith(_INVITE_PREFIX) else None
+        self.members.join(shopper.member_id, shopper.chat_id, shopper.language, referred_by=inviter)
+        brand = self.program.brand.name
         self.replies.send(shopper, reply_key, "welcome", self._phone_keyboard(shopper), brand=brand)
-        return {"action": "welcomed"}
+        return {"action": "welcomed", "invited": inviter is not None}
+
+    @property
+    def program(self) -> Program:
+        return cached_program(self.settings.PROGRAM_FILE)
+
+    def _history(self, shopper: Shopper, reply_key: str, argument: str) -> dict[str, Any]:
+        entries = self.ledger.history(shopper.member_id, _HISTORY_LENGTH)
+        titles = {level.id: level.title for level in self.program.levels}
+        lines = history_lines(entries, shopper.language, titles)
+        if not lines:
+            self.replies.send(shopper, reply_key, "history_empty")
+        else:
+            title = render("history_title", shopper.language)
+            self.replies.send_text(shopper, reply_key, "\n".join([title, *lines]))
+        return {"action": "history", "entries": len(lines)}
+
+    def _balance(self, shopper: Shopper, reply_key: str, argument: str) -> dict[str, Any]:
+        member = self.members.get(shopper.member_id) or self.members.join(
+            shopper.member_id, shopper.chat_id, shopper.language)
+        program, language = self.program, shopper.language
+        level = program.level(member.level) or (program.levels[0] if program.levels else None)
+        percent = level.percent if level else program.earning.base_percent
+        self.replies.send(
+            shopper, reply_key, "balance", title=level.title if level else program.brand.name,
+            percent=f"{percent.normalize():f}", balance=member.available,
+            pending_line=render("balance_pending", language, pending=member.pending) if member.pending else "",
+            held_line=render("balance_held", language, held=member.held) if member.held else "",
+        )
+        return {"action": "balance"}
+
+    def _promo(self, shopper: Shopper, reply_key: str, argument: str) -> dict[str, Any]:
+        points = None
+        if argument:
+            if not argument.isdigit() or int(argument) <= 0:
+                self.replies.send(shopper, reply_key, "promo_usage")
+                return {"action": "promo_usage"}
+            points = int(argument)
+        member = self.members.get(shopper.member_id)
+        if member is None or not member.phone:
+            self.replies.send(shopper, reply_key, "phone_needed_first", self._phone_keyboard(shopper))
+            return {"action": "phone_needed"}
+        publish(self.settings.ACCRUAL_QUEUE_URL, PromoRequested(request_id=reply_key, shopper=shopper, points=points))
+        return {"action": "promo_requested"}
+
+    def _invite(self, shopper: Shopper, reply_key: str, argument: str) -> dict[str, Any]:
+        program = self.program
+        username = program.brand.bot_username or "bot"
+        self.replies.send(shopper, reply_key, "invite",
+                          link=f"https://t.me/{username}?start={_INVITE_PREFIX}{shopper.member_id}",
+                          referrer=program.bonuses.referrer, referred=program.bonuses.referred)
+        return {"action": "invite"}
+
+    _commands: ClassVar[dict[str, Callable[[Bot, Shopper, str, str], dict[str, Any]]]] = {
+        "/history": _history, "/balance": _balance, "/promo": _promo, "/invite": _invite,
+    }
 
     def _contact(self, shopper: Shopper, message: Message, reply_key: str) -> dict[str, Any]:
         contact = message.contact
@@ -124,6 +188,9 @@ class Bot:
         self.members.join(shopper.member_id, shopper.chat_id, shopper.language)
         member = self.members.save_phone(shopper.member_id, _e164(contact.phone_number))
         self.replies.send(shopper, reply_key, "phone_saved", ReplyKeyboardRemove().to_dict())
+        if self.program.bonuses.welcome and not member.phone_before:
+            publish(self.settings.ACCRUAL_QUEUE_URL, BonusGranted(shopper=shopper, bonus="welcome",
+                                                                  reference=shopper.member_id))
         if member.pending_receipt:
             self._submit(ReceiptSubmitted.model_validate_json(member.pending_receipt))
         logger.info("member shared phone", extra={"member_id": shopper.member_id})
@@ -164,6 +231,16 @@ class Bot:
 
 
 _MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
+_HISTORY_LENGTH = 10
+_INVITE_PREFIX = "ref_"
+
+
+def _command(text: str | None) -> tuple[str, str]:
+    """("/promo", "300") for "/promo@brand_bot 300"; ("", "") for text that is not a command."""
+    if not text or not text.startswith("/"):
+        return "", ""
+    head, _, argument = text.strip().partition(" ")
+    return head.split("@")[0].lower(), argument.strip()
 
 
 def _receipt_file(message: Message) -> TelegramFile | None:

@@ -1,0 +1,20 @@
+"""EventBridge schedule: pending points become available, points expire after a reminder, stale holds go back,
+levels are re-checked."""
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from loyalty.flows.schedule import PointsSchedule
+from loyalty.observability import logger, metrics, tracer
+from loyalty.settings import PointsScheduleSettings, environment
+
+schedule = PointsSchedule(environment(PointsScheduleSettings))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@event_parser(model=EventBridgeModel)
+def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict:
+    return schedule.run(event.time)

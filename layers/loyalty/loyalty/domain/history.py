@@ -1,0 +1,77 @@
+"""A member's ledger entries in plain words, for /history: date, signed points, why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from loyalty.domain.messages import RU
+from loyalty.domain.receipt import MOSCOW
+
+# Entries a shopper does not need to read: a reminder was already a message; a review that kept the level
+# changed nothing.
+_SILENT = {"expiry_reminder"}
+
+_REASONS: dict[str, dict[str, str]] = {
+    "accrual": {RU: "покупка в {store}", "en": "purchase at {store}"},
+    "accrual_pending": {RU: "покупка в {store}, доступны с {date}", "en": "purchase at {store}, available from {date}"},
+    "bonus": {RU: "{label}", "en": "{label}"},
+    "refund_reversal": {RU: "возврат в {store}", "en": "refund at {store}"},
+    "refund_debt": {RU: "возврат в {store}, ещё {debt} спишутся с будущих баллов",
+                    "en": "refund at {store}, {debt} more will come off future points"},
+    "hold": {RU: "резерв для заказа {order}", "en": "reserved for order {order}"},
+    "hold_promo": {RU: "промокод {code}", "en": "promo code {code}"},
+    "commit": {RU: "заказ {order} оплачен баллами ({spent})", "en": "order {order} paid with points ({spent})"},
+    "release": {RU: "резерв снят", "en": "reservation cancelled"},
+    "release_promo": {RU: "промокод {code} не использован", "en": "promo code {code} not used"},
+    "activation": {RU: "{activated} стали доступны (покупка в {store})",
+                   "en": "{activated} became available ({store})"},
+    "expiry": {RU: "баллы сгорели", "en": "points expired"},
+    "adjustment": {RU: "корректировка: {reason}", "en": "adjustment: {reason}"},
+    "level": {RU: "новый уровень «{title}»", "en": "new level “{title}”"},
+}
+
+
+def history_lines(entries: list[dict[str, Any]], language: str, level_titles: dict[str, str]) -> list[str]:
+    """One line per entry, newest first as given: «23.11  +219  покупка в Wildberries»."""
+    lines = []
+    for entry in entries:
+        if entry["kind"] in _SILENT:
+            continue
+        reason = _reason(entry, language, level_titles)
+        if reason is None:
+            continue
+        day = datetime.fromisoformat(entry["created_at"]).astimezone(MOSCOW).strftime("%d.%m")
+        points = entry["points"]
+        amount = f"{points:+d}" if points else ""
+        lines.append("  ".join(part for part in (day, amount, reason) if part))
+    return lines
+
+
+def _reason(entry: dict[str, Any], language: str, level_titles: dict[str, str]) -> str | None:
+    kind, details = entry["kind"], entry.get("details", {})
+    key = kind
+    if kind == "accrual" and details.get("pending"):
+        key = "accrual_pending"
+    elif kind == "refund_reversal" and details.get("shortfall"):
+        key = "refund_debt"
+    elif kind in ("hold", "release") and details.get("code"):
+        key = f"{kind}_promo"
+    elif kind == "level_review":
+        if details.get("level_move") == "kept":
+            return None
+        key = "level"
+    elif kind == "expiry" and not details.get("expired"):
+        return None
+    texts = _REASONS.get(key)
+    if texts is None:
+        return kind
+    text = texts.get(language, texts[RU])
+    available_at = details.get("available_at")
+    return text.format(
+        store=details.get("store") or details.get("label") or "", label=details.get("label", ""),
+        date=datetime.fromisoformat(available_at).astimezone(MOSCOW).strftime("%d.%m") if available_at else "",
+        debt=details.get("shortfall", 0), order=details.get("order_id") or "", code=details.get("code") or "",
+        spent=details.get("spent", 0), reason=details.get("reason", ""), activated=details.get("activated", 0),
+        title=level_titles.get(details.get("level") or "", details.get("level") or ""),
+    )

@@ -1,0 +1,147 @@
+"""What each event does to a member's wallet under the program's rules: the step a ledger entry records.
+
+Purchases, bonuses and refunds come from the queue; holds, commits and releases from the brand's site;
+activations, reminders, expiries, stale holds and level reviews are *due* at a time and are found by
+`due_actions` when the schedule runs. Every step is computed from the wallet it is applied to, so a
+writer that lost a race recomputes it on the fresh wallet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from loyalty.config import Program
+from loyalty.domain import levels
+from loyalty.domain import wallet as w
+from loyalty.domain.points import Line, capped, expiry_of, moscow_day, pending_days, purchase_points
+from loyalty.domain.receipt import MOSCOW
+from loyalty.domain.wallet import Step, Wallet
+
+
+def rate(program: Program, wallet: Wallet) -> Decimal:
+    """The member's accrual percent: their level's, or the program's base rate without levels."""
+    if not program.levels:
+        return program.earning.base_percent
+    return program.levels[levels.current_index(program, wallet)].percent
+
+
+def purchase(program: Program, wallet: Wallet, lot_id: str, lines: list[Line], brand_sum_kopecks: int,
+             channel: str, channel_kind: str, store: str, now: datetime) -> Step:
+    percent = rate(program, wallet)
+    earned = purchase_points(lines, program, percent)
+    today, month = moscow_day(now), moscow_day(now)[:7]
+    points = capped(earned, program, wallet.counted(today).earned, wallet.counted(f"{month}-01").earned)
+    available_at = now + timedelta(days=pending_days(program, channel, channel_kind))
+    first = wallet.counted().receipts == 0
+    step = w.credit(wallet, lot_id, points, now, available_at, expiry_of(program, available_at), label=store)
+    after = w.record(step.wallet, today, receipts=1, spend_kopecks=brand_sum_kopecks, earned=points)
+    return _leveled(program, step, after, now, percent=str(percent), earned=earned, capped=earned - points,
+                    first_purchase=first, pending=available_at > now)
+
+
+def bonus(program: Program, wallet: Wallet, lot_id: str, points: int, label: str, now: datetime,
+          review: bool = False) -> Step:
+    """A bonus is available at once and expires like any points."""
+    step = w.credit(wallet, lot_id, points, now, now, expiry_of(program, now), label=label)
+    after = w.record(step.wallet, moscow_day(now), reviews=1) if review else step.wallet
+    return _leveled(program, step, after, now)
+
+
+def refund(wallet: Wallet, lot_id: str, points: int, refunded_kopecks: int, whole: bool, now: datetime) -> Step:
+    """A refund takes back its purchase's points and its spend (and the receipt, when all was returned)."""
+    step = w.reverse(wallet, lot_id, points, now)
+    after = w.record(step.wallet, moscow_day(now), receipts=-1 if whole else 0, spend_kopecks=-refunded_kopecks)
+    return step.model_copy(update={"wallet": after})
+
+
+def adjustment(program: Program, wallet: Wallet, lot_id: str, points: int, now: datetime) -> Step:
+    """An operator's correction: a credit is available at once and expires like any points; a debit takes
+    the points that expire first and never more than are available."""
+    if points >= 0:
+        return w.credit(wallet, lot_id, points, now, now, expiry_of(program, now), label="корректировка")
+    return w.deduct(wallet, -points, now)
+
+
+def _leveled(program: Program, step: Step, wallet: Wallet, now: datetime, **details: object) -> Step:
+    before = wallet.level
+    level, move = levels.evaluate(program, wallet, now)
+    wallet = levels.with_level(wallet, level, move, now, reviewed=False)
+    return step.model_copy(update={"wallet": wallet, "details": {
+        **step.details, **details, "level_before": before, "level": wallet.level, "level_move": move}})
+
+
+class Action(BaseModel):
+    """Something due on a wallet: the entry to write and the step it writes."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    entry_id: str
+    kind: str
+    apply: Callable[[Wallet], Step]
+
+
+def due_actions(program: Program, wallet: Wallet, now: datetime) -> list[Action]:
+    """What is due at `now`, in the order it must happen: stale holds go back before points expire."""
+    actions = [Action(entry_id=f"release#{hold_id}", kind="release",
+                      apply=lambda wal, h=hold_id: w.release(wal, h, now, reason="expired"))
+               for hold_id, placed in sorted(wallet.holds.items()) if placed.expires_at <= now]
+    for lot_id, lot in sorted(wallet.lots.items()):
+        if not lot.active and lot.available_at <= now and (lot.expires_at is None or lot.expires_at > now):
+            actions.append(Action(entry_id=f"activate#{lot_id}", kind="activation",
+                                  apply=lambda wal, x=lot_id: w.activate(wal, x)))
+    reminder = timedelta(days=program.earning.expiry.reminder_days)
+    soon: dict[datetime, list[str]] = {}
+    for lot_id, lot in sorted(wallet.lots.items()):
+        if lot.expires_at is None or lot.points == 0:
+            continue
+        if lot.expires_at <= now:
+            actions.append(Action(entry_id=f"expire#{lot_id}", kind="expiry",
+                                  apply=lambda wal, x=lot_id: w.expire(wal, x)))
+        elif reminder and not lot.reminded and reminder_at(lot.expires_at, reminder) <= now:
+            soon.setdefault(lot.expires_at, []).append(lot_id)
+    for expires_at, lot_ids in sorted(soon.items()):  # one reminder per expiry moment, named by its first lot
+        actions.append(Action(entry_id=f"remind#{lot_ids[0]}", kind="expiry_reminder",
+                              apply=lambda wal, x=lot_ids, e=expires_at: _remind(wal, x, e)))
+    review = levels.review_due(program, wallet)
+    if review is not None and review <= now:
+        actions.append(Action(entry_id=f"review#{moscow_day(review)}", kind="level_review",
+                              apply=lambda wal: _review(program, wal, now)))
+    return actions
+
+
+def next_due(program: Program, wallet: Wallet) -> datetime | None:
+    """The earliest moment something becomes due on this wallet (the schedule's index)."""
+    reminder = timedelta(days=program.earning.expiry.reminder_days)
+    moments = [placed.expires_at for placed in wallet.holds.values()]
+    for lot in wallet.lots.values():
+        if not lot.active:
+            moments.append(lot.available_at)
+        if lot.expires_at is not None and lot.points > 0:
+            moments.append(lot.expires_at if lot.reminded or not reminder else reminder_at(lot.expires_at, reminder))
+    review = levels.review_due(program, wallet)
+    if review is not None:
+        moments.append(review)
+    return min(moments, default=None)
+
+
+def reminder_at(expires_at: datetime, ahead: timedelta) -> datetime:
+    """Noon (Moscow) on the day `ahead` of expiry: nobody is woken by a reminder at midnight."""
+    day = (expires_at - ahead).astimezone(MOSCOW).date()
+    return datetime.combine(day, time(12), MOSCOW)
+
+
+def _remind(wallet: Wallet, lot_ids: list[str], expires_at: datetime) -> Step:
+    step = w.remind(wallet, [lot_id for lot_id in lot_ids if lot_id in wallet.lots])
+    return step.model_copy(update={"details": {**step.details, "expires_at": expires_at.isoformat()}})
+
+
+def _review(program: Program, wallet: Wallet, now: datetime) -> Step:
+    before = wallet.level
+    level, move = levels.evaluate(program, wallet, now)
+    after = levels.with_level(wallet, level, move, now, reviewed=True)
+    return Step(wallet=after, change=w.Balance(),
+                details={"level_before": before, "level": after.level, "level_move": move})

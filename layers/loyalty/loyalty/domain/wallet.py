@@ -1,0 +1,287 @@
+"""A member's points: lots, holds and balances, changed only through ledger entries. Pure: no I/O.
+
+- Every credit (a purchase, a bonus) is a *lot*: pending until its `available_at` (a marketplace's return
+  window), then available until its `expires_at`.
+- Spending (a hold) takes from the available lots that expire first, and remembers what it took, so a
+  release gives back exactly that (what expired meanwhile expires then).
+- A refund takes back the purchase's own lot first, then other points; what cannot be taken is *debt*,
+  paid off by the next credits. No balance ever goes below zero.
+
+Each operation returns a `Step`: the new wallet, the change to each balance (what the ledger entry
+records, so the balances always equal the sum of the entries) and details for the entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from loyalty.domain.errors import AlreadyRecorded, HoldExpired, HoldNotFound, InsufficientPoints
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Balance(_Model):
+    available: int = 0
+    pending: int = 0
+    held: int = 0
+    debt: int = 0
+
+    def __add__(self, other: Balance) -> Balance:
+        return Balance(**{name: getattr(self, name) + getattr(other, name) for name in Balance.model_fields})
+
+    @property
+    def points(self) -> int:
+        """What the member would call "my points" changing: available plus pending."""
+        return self.available + self.pending
+
+
+class Lot(_Model):
+    points: int  # what is left of it
+    earned_at: datetime
+    available_at: datetime
+    expires_at: datetime | None
+    active: bool  # available (True) or still pending
+    reminded: bool = False
+    label: str = ""  # where it came from, for messages: "Wildberries", "бонус за отзыв"
+
+
+class Allocation(_Model):
+    lot: str
+    points: int
+    expires_at: datetime | None
+
+
+class Hold(_Model):
+    points: int
+    allocations: tuple[Allocation, ...]
+    expires_at: datetime
+    order_id: str | None = None
+    code: str | None = None
+    request: str = ""  # fingerprint of the request that placed it: a replay must carry the same
+
+
+class Activity(_Model):
+    """What a member did on one day (Moscow): what levels and caps count."""
+
+    day: str
+    receipts: int = 0
+    spend_kopecks: int = 0
+    reviews: int = 0
+    earned: int = 0  # points from receipts (the caps)
+
+
+class Wallet(_Model):
+    balance: Balance = Balance()
+    lots: dict[str, Lot] = {}
+    holds: dict[str, Hold] = {}
+    activity: tuple[Activity, ...] = ()
+    level: str | None = None
+    level_since: datetime | None = None
+    level_checked_at: datetime | None = None
+
+    def spendable(self, now: datetime) -> list[tuple[str, Lot]]:
+        """Available lots, the ones that expire first first (never-expiring last)."""
+        lots = [(lot_id, lot) for lot_id, lot in self.lots.items()
+                if lot.active and lot.points > 0 and (lot.expires_at is None or lot.expires_at > now)]
+        return sorted(lots, key=lambda pair: (pair[1].expires_at is None, pair[1].expires_at or now,
+                                              pair[1].earned_at, pair[0]))
+
+    def counted(self, since_day: str = "") -> Activity:
+        """The activity since a day (inclusive), summed."""
+        days = [day for day in self.activity if day.day >= since_day]
+        return Activity(day=since_day, receipts=sum(d.receipts for d in days),
+                        spend_kopecks=sum(d.spend_kopecks for d in days), reviews=sum(d.reviews for d in days),
+                        earned=sum(d.earned for d in days))
+
+
+NOTHING = Balance()
+
+
+class Step(_Model):
+    wallet: Wallet
+    change: Balance
+    details: dict[str, Any] = {}
+
+
+def _with(wallet: Wallet, lots: dict[str, Lot] | None = None, holds: dict[str, Hold] | None = None,
+          change: Balance = NOTHING, **fields: Any) -> Wallet:
+    update: dict[str, Any] = {"balance": wallet.balance + change, **fields}
+    if lots is not None:
+        update["lots"] = {lot_id: lot for lot_id, lot in lots.items() if lot.points > 0}
+    if holds is not None:
+        update["holds"] = holds
+    return wallet.model_copy(update=update)
+
+
+def credit(wallet: Wallet, lot_id: str, points: int, now: datetime, available_at: datetime,
+           expires_at: datetime | None, label: str = "") -> Step:
+    """A new lot of `points`; debt left by refunds is paid off first."""
+    if points < 0:
+        raise ValueError("a credit cannot be negative")
+    if lot_id in wallet.lots:
+        raise AlreadyRecorded(f"lot {lot_id} exists")
+    offset = min(points, wallet.balance.debt)
+    kept = points - offset
+    active = available_at <= now
+    lot = Lot(points=kept, earned_at=now, available_at=available_at, expires_at=expires_at, active=active,
+              label=label)
+    change = Balance(available=kept if active else 0, pending=0 if active else kept, debt=-offset)
+    details = {"lot": lot_id, "credited": points, "debt_paid": offset,
+               "available_at": available_at.isoformat(), "expires_at": expires_at.isoformat() if expires_at else None}
+    return Step(wallet=_with(wallet, {**wallet.lots, lot_id: lot}, change=change), change=change, details=details)
+
+
+def activate(wallet: Wallet, lot_id: str) -> Step:
+    lot = wallet.lots[lot_id]
+    if lot.active:
+        raise ValueError(f"lot {lot_id} is already available")
+    change = Balance(available=lot.points, pending=-lot.points)
+    lots = {**wallet.lots, lot_id: lot.model_copy(update={"active": True})}
+    return Step(wallet=_with(wallet, lots, change=change), change=change,
+                details={"lot": lot_id, "label": lot.label, "activated": lot.points})
+
+
+def expire(wallet: Wallet, lot_id: str) -> Step:
+    lot = wallet.lots[lot_id]
+    change = Balance(available=-lot.points) if lot.active else Balance(pending=-lot.points)
+    lots = {**wallet.lots, lot_id: lot.model_copy(update={"points": 0})}
+    return Step(wallet=_with(wallet, lots, change=change), change=change,
+                details={"lot": lot_id, "expired": lot.points})
+
+
+def remind(wallet: Wallet, lot_ids: list[str]) -> Step:
+    lots = {**wallet.lots, **{lot_id: wallet.lots[lot_id].model_copy(update={"reminded": True})
+                              for lot_id in lot_ids}}
+    return Step(wallet=_with(wallet, lots), change=NOTHING,
+                details={"lots": lot_ids, "points": sum(wallet.lots[lot_id].points for lot_id in lot_ids)})
+
+
+def _take(lots: dict[str, Lot], order: list[str], points: int) -> tuple[dict[str, Lot], list[Allocation]]:
+    """Take `points` from the lots in `order`; returns the lots left and what was taken from each."""
+    lots, taken = dict(lots), []
+    for lot_id in order:
+        if points == 0:
+            break
+        lot = lots[lot_id]
+        part = min(lot.points, points)
+        if part:
+            lots[lot_id] = lot.model_copy(update={"points": lot.points - part})
+            taken.append(Allocation(lot=lot_id, points=part, expires_at=lot.expires_at))
+            points -= part
+    return lots, taken
+
+
+def hold(wallet: Wallet, hold_id: str, points: int, now: datetime, expires_at: datetime,
+         order_id: str | None = None, code: str | None = None, request: str = "") -> Step:
+    """Reserve `points` of the available balance for an order, from the lots that expire first."""
+    if points <= 0:
+        raise ValueError("a hold needs a positive number of points")
+    if hold_id in wallet.holds:
+        raise AlreadyRecorded(f"hold {hold_id} exists")
+    spendable = wallet.spendable(now)
+    available = sum(lot.points for _, lot in spendable)
+    if points > available:
+        raise InsufficientPoints(points, available)
+    lots, taken = _take(wallet.lots, [lot_id for lot_id, _ in spendable], points)
+    placed = Hold(points=points, allocations=tuple(taken), expires_at=expires_at, order_id=order_id, code=code,
+                  request=request)
+    change = Balance(available=-points, held=points)
+    return Step(wallet=_with(wallet, lots, {**wallet.holds, hold_id: placed}, change), change=change,
+                details={"hold": hold_id, "order_id": order_id, "expires_at": expires_at.isoformat(),
+                         "lots": {a.lot: a.points for a in taken}})
+
+
+def commit(wallet: Wallet, hold_id: str, now: datetime, order_id: str | None = None) -> Step:
+    """The order is paid: the held points are spent."""
+    placed = _open_hold(wallet, hold_id)
+    if placed.expires_at <= now:
+        raise HoldExpired(f"hold {hold_id} expired at {placed.expires_at.isoformat()}")
+    holds = {key: value for key, value in wallet.holds.items() if key != hold_id}
+    change = Balance(held=-placed.points)
+    return Step(wallet=_with(wallet, holds=holds, change=change), change=change,
+                details={"hold": hold_id, "spent": placed.points, "order_id": order_id or placed.order_id})
+
+
+def release(wallet: Wallet, hold_id: str, now: datetime, reason: str = "released") -> Step:
+    """Give the held points back to the lots they came from; what has expired meanwhile expires now."""
+    placed = _open_hold(wallet, hold_id)
+    lots, returned, expired = dict(wallet.lots), 0, 0
+    for part in placed.allocations:
+        if part.expires_at is not None and part.expires_at <= now:
+            expired += part.points
+            continue
+        lot = lots.get(part.lot)
+        if lot is None:  # spent to zero since: it comes back as it was when held
+            lot = Lot(points=0, earned_at=now, available_at=now, expires_at=part.expires_at, active=True)
+        lots[part.lot] = lot.model_copy(update={"points": lot.points + part.points})
+        returned += part.points
+    holds = {key: value for key, value in wallet.holds.items() if key != hold_id}
+    change = Balance(available=returned, held=-placed.points)
+    return Step(wallet=_with(wallet, lots, holds, change), change=change,
+                details={"hold": hold_id, "returned": returned, "expired": expired, "reason": reason,
+                         "code": placed.code})
+
+
+def reverse(wallet: Wallet, lot_id: str, points: int, now: datetime) -> Step:
+    """Take back `points` of a refunded purchase: from its own lot, then other available points, then
+    pending ones; what is left becomes debt."""
+    if points < 0:
+        raise ValueError("a reversal takes a non-negative number of points")
+    own = [lot_id] if lot_id in wallet.lots else []
+    others = [key for key, _ in wallet.spendable(now) if key != lot_id]
+    pending = sorted(key for key, lot in wallet.lots.items() if not lot.active and key != lot_id)
+    lots, taken = _take(wallet.lots, own + others + pending, points)
+    from_available = sum(part.points for part in taken if wallet.lots[part.lot].active)
+    from_pending = sum(part.points for part in taken) - from_available
+    shortfall = points - from_available - from_pending
+    change = Balance(available=-from_available, pending=-from_pending, debt=shortfall)
+    return Step(wallet=_with(wallet, lots, change=change), change=change,
+                details={"reversed": points, "shortfall": shortfall, "lots": {a.lot: a.points for a in taken}})
+
+
+def deduct(wallet: Wallet, points: int, now: datetime) -> Step:
+    """An operator takes points away: from the available lots that expire first; never below zero."""
+    spendable = wallet.spendable(now)
+    available = sum(lot.points for _, lot in spendable)
+    if points > available:
+        raise InsufficientPoints(points, available)
+    lots, taken = _take(wallet.lots, [lot_id for lot_id, _ in spendable], points)
+    change = Balance(available=-points)
+    return Step(wallet=_with(wallet, lots, change=change), change=change,
+                details={"lots": {a.lot: a.points for a in taken}})
+
+
+def record(wallet: Wallet, day: str, receipts: int = 0, spend_kopecks: int = 0, reviews: int = 0,
+           earned: int = 0) -> Wallet:
+    """Add to a day's activity (one record per day, so the history grows by days, not by receipts)."""
+    days = {activity.day: activity for activity in wallet.activity}
+    old = days.get(day, Activity(day=day))
+    days[day] = Activity(day=day, receipts=old.receipts + receipts, spend_kopecks=old.spend_kopecks + spend_kopecks,
+                         reviews=old.reviews + reviews, earned=old.earned + earned)
+    return wallet.model_copy(update={"activity": tuple(sorted(days.values(), key=lambda a: a.day))})
+
+
+def _open_hold(wallet: Wallet, hold_id: str) -> Hold:
+    if hold_id not in wallet.holds:
+        raise HoldNotFound(f"no open hold {hold_id}")
+    return wallet.holds[hold_id]
+
+
+def consistent(wallet: Wallet) -> list[str]:
+    """What is wrong inside a wallet (empty when nothing): balances equal their lots and holds, none negative."""
+    problems = []
+    active = sum(lot.points for lot in wallet.lots.values() if lot.active)
+    pending = sum(lot.points for lot in wallet.lots.values() if not lot.active)
+    held = sum(placed.points for placed in wallet.holds.values())
+    for name, expected in (("available", active), ("pending", pending), ("held", held)):
+        if getattr(wallet.balance, name) != expected:
+            problems.append(f"{name} {getattr(wallet.balance, name)} but its lots or holds sum to {expected}")
+    for name, value in wallet.balance:
+        if value < 0:
+            problems.append(f"{name} is negative: {value}")
+    return problems

@@ -1,0 +1,64 @@
+"""What a shopper is told after a ledger entry: one message per entry (plus a level message), keyed on the
+entry, so a replayed entry repeats exactly the same messages and the outbox sends each once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from loyalty.adapters.ledger import Posting
+from loyalty.config import Program
+from loyalty.contracts import Shopper
+from loyalty.domain.messages import day_month, render
+from loyalty.flows.replies import Replies
+
+
+class Notices:
+    def __init__(self, replies: Replies, program: Program):
+        self.replies = replies
+        self.program = program
+
+    def shopper(self, posting: Posting) -> Shopper | None:
+        holder = posting.holder
+        if holder.chat_id is None:
+            return None
+        return Shopper(member_id=holder.member_id, chat_id=holder.chat_id, language=holder.language)
+
+    def send(self, posting: Posting, text_key: str, suffix: str = "", **params: Any) -> None:
+        shopper = self.shopper(posting)
+        if shopper is None:
+            return
+        entry = posting.entry
+        params.setdefault("balance", posting.balance.available)
+        self.replies.send(shopper, f"ledger:{entry['member_id']}:{entry['entry_id']}{suffix}", text_key, **params)
+
+    def parts(self, posting: Posting, *keys_and_params: tuple[str, dict[str, Any]]) -> None:
+        """One message made of several texts (a credit, then the cap, then the debt paid)."""
+        shopper = self.shopper(posting)
+        if shopper is None:
+            return
+        balance = posting.balance.available
+        text = " ".join(render(key, shopper.language, **{"balance": balance, **params})
+                        for key, params in keys_and_params)
+        self.replies.send_text(shopper, f"ledger:{posting.entry['member_id']}:{posting.entry['entry_id']}", text)
+
+    def level(self, posting: Posting) -> None:
+        """A level-up names the new rate and perks; a downgrade is gentle."""
+        details = posting.details
+        level = self.program.level(details.get("level"))
+        if level is None or details.get("level_move") not in ("up", "down"):
+            return
+        shopper = self.shopper(posting)
+        percent = f"{level.percent.normalize():f}"
+        if details["level_move"] == "up":
+            self.send(posting, "level_up", ":level", title=level.title, percent=percent,
+                      perks=", ".join(level.perks) or "—")
+        elif shopper is not None:
+            previous = self.program.level(details.get("level_before"))
+            days = previous.downgrade_every_days if previous and previous.downgrade_every_days else 0
+            self.send(posting, "level_down", ":level", title=level.title, percent=percent, days=days)
+
+    def date(self, posting: Posting, moment: str | datetime) -> str:
+        shopper = self.shopper(posting)
+        value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+        return day_month(value, shopper.language if shopper else "ru")

@@ -1,0 +1,214 @@
+"""Paying with points on the brand's site: quote a basket, hold points for an order, commit or release the
+hold; redeem a promo code the bot issued; report a published review (its bonus is paid by the queue).
+
+A hold is keyed by the site's Idempotency-Key: the same key with the same request returns the same hold and
+charges nothing more; the same key with another request is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.promo_codes import PromoCodes, normalise_code
+from loyalty.adapters.queues import publish
+from loyalty.config import cached_program
+from loyalty.contracts import BonusGranted, Shopper
+from loyalty.domain import wallet
+from loyalty.domain.errors import DomainError, HoldNotFound, MemberNotFound
+from loyalty.domain.points import payable_points
+from loyalty.flows.accrual import ledger_for
+from loyalty.settings import RedemptionSettings
+
+
+class Conflict(DomainError):
+    """The request contradicts what was done before (a reused key, a used code)."""
+
+    reason = "conflict"
+
+
+class InvalidRequest(DomainError):
+    """The request is well-formed but asks for something impossible."""
+
+    reason = "invalid_request"
+
+
+class OverQuote(DomainError):
+    """More points asked than the basket allows."""
+
+    reason = "over_quote"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BasketLine(_Body):
+    name: str | None = Field(default=None, max_length=500)
+    gtin: str | None = Field(default=None, pattern=r"^\d{8,14}$")
+    category: str | None = Field(default=None, max_length=100)
+    price_kopecks: int = Field(ge=0, le=10**10)
+    quantity: int = Field(default=1, ge=1, le=10_000)
+
+    @property
+    def sum_kopecks(self) -> int:
+        return self.price_kopecks * self.quantity
+
+    @property
+    def units(self) -> str:
+        return str(self.quantity)
+
+
+class QuoteRequest(_Body):
+    member_id: str | None = Field(default=None, min_length=1, max_length=64)
+    phone: str | None = Field(default=None, pattern=r"^\+?\d{10,15}$", description="E.164, as the shopper shared it")
+    lines: list[BasketLine] = Field(min_length=1, max_length=200)
+
+
+class LineQuote(_Body):
+    index: int
+    max_points: int
+
+
+class Quote(_Body):
+    member_id: str
+    available: int = Field(description="points the member can spend now")
+    max_points: int = Field(description="the most points this basket can take: min(available, Σ lines)")
+    lines: list[LineQuote]
+
+
+class HoldRequest(_Body):
+    order_id: str = Field(min_length=1, max_length=100)
+    points: int = Field(gt=0, le=10**9)
+    lines: list[BasketLine] | None = Field(default=None, max_length=200,
+                                           description="the basket: when given, points may not exceed its quote")
+
+
+class HoldView(_Body):
+    hold_id: str
+    member_id: str
+    points: int
+    status: str = Field(description="held | committed | released")
+    expires_at: str | None = None
+    order_id: str | None = None
+
+
+class CommitRequest(_Body):
+    order_id: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class RedeemRequest(_Body):
+    order_id: str = Field(min_length=1, max_length=100)
+
+
+class ReviewRequest(_Body):
+    review_id: str = Field(min_length=1, max_length=200, description="the review's id where it is published")
+
+
+class Redemption:
+    def __init__(self, settings: RedemptionSettings):
+        self.settings = settings
+        self.program = cached_program(settings.PROGRAM_FILE)
+        self.ledger = ledger_for(self.program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
+        self.members = MembersRepository(settings.MEMBERS_TABLE)
+        self.promo_codes = PromoCodes(settings.PROMO_CODES_TABLE)
+
+    def quote(self, request: QuoteRequest, now: datetime | None = None) -> Quote:
+        member_id = self._member_id(request.member_id, request.phone)
+        return self._quote(member_id, request.lines, now or datetime.now(UTC))
+
+    def _quote(self, member_id: str, lines: list[BasketLine], now: datetime) -> Quote:
+        current, _, _ = self.ledger.read(member_id)
+        available = sum(lot.points for _, lot in current.spendable(now))
+        per_line = [payable_points(_Priced(line, self._category(line)), self.program) for line in lines]
+        return Quote(member_id=member_id, available=available, max_points=min(available, sum(per_line)),
+                     lines=[LineQuote(index=i, max_points=points) for i, points in enumerate(per_line)])
+
+    def hold(self, member_id: str, key: str, request: HoldRequest, now: datetime | None = None) -> HoldView:
+        now = now or datetime.now(UTC)
+        fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:16]
+        replay = self.ledger.entry(member_id, f"hold#{key}")
+        if replay is None and request.lines is not None:
+            allowed = self._quote(member_id, request.lines, now).max_points
+            if request.points > allowed:
+                raise OverQuote(f"{request.points} points asked; this basket takes at most {allowed}")
+        expires = now + timedelta(minutes=self.program.redemption.hold_minutes)
+        posting = self.ledger.apply(
+            member_id, f"hold#{key}", "hold",
+            lambda wal: wallet.hold(wal, key, request.points, now, expires, order_id=request.order_id,
+                                    request=fingerprint),
+            details={"request": fingerprint}, now=now,
+        )
+        if posting.details.get("request") != fingerprint:
+            raise Conflict(f"Idempotency-Key {key} was used for another request")
+        return HoldView(hold_id=key, member_id=member_id, points=-posting.points, status="held",
+                        expires_at=posting.details["expires_at"], order_id=posting.details.get("order_id"))
+
+    def commit(self, member_id: str, hold_id: str, request: CommitRequest, now: datetime | None = None) -> HoldView:
+        now = now or datetime.now(UTC)
+        self._not_settled_otherwise(member_id, hold_id, "release")
+        posting = self.ledger.apply(member_id, f"commit#{hold_id}", "commit",
+                                    lambda wal: wallet.commit(wal, hold_id, now, request.order_id), now=now)
+        return HoldView(hold_id=hold_id, member_id=member_id, points=posting.details["spent"], status="committed",
+                        order_id=posting.details.get("order_id"))
+
+    def release(self, member_id: str, hold_id: str, now: datetime | None = None) -> HoldView:
+        now = now or datetime.now(UTC)
+        self._not_settled_otherwise(member_id, hold_id, "commit")
+        posting = self.ledger.apply(member_id, f"release#{hold_id}", "release",
+                                    lambda wal: wallet.release(wal, hold_id, now), now=now)
+        return HoldView(hold_id=hold_id, member_id=member_id, points=posting.details["returned"], status="released")
+
+    def redeem(self, code: str, request: RedeemRequest, now: datetime | None = None) -> HoldView:
+        """A promo code pays once: the same order may ask again (a retry), another order is refused."""
+        found = self.promo_codes.find(code)
+        if found is None:
+            raise HoldNotFound(f"no promo code {normalise_code(code)}")
+        view = self.commit(found.member_id, found.hold_id, CommitRequest(order_id=request.order_id), now)
+        if view.order_id != request.order_id:
+            raise Conflict(f"promo code {found.code} was already used for another order")
+        return view
+
+    def review(self, member_id: str, request: ReviewRequest) -> None:
+        member = self.members.get(member_id)
+        if member is None:
+            raise MemberNotFound(member_id)
+        publish(self.settings.ACCRUAL_QUEUE_URL, BonusGranted(
+            shopper=Shopper(member_id=member_id, chat_id=member.chat_id, language=member.language),
+            bonus="review", reference=request.review_id,
+        ))
+
+    def _not_settled_otherwise(self, member_id: str, hold_id: str, other: str) -> None:
+        """A committed hold cannot be released, nor a released one committed (an expired one is released)."""
+        if self.ledger.entry(member_id, f"{other}#{hold_id}") is not None:
+            done = "committed" if other == "commit" else "released"
+            raise Conflict(f"hold {hold_id} is already {done}")
+
+    def _member_id(self, member_id: str | None, phone: str | None) -> str:
+        if (member_id is None) == (phone is None):
+            raise InvalidRequest("give exactly one of member_id and phone")
+        if member_id is not None:
+            return member_id
+        assert phone is not None
+        found = self.members.find_by_phone("+" + phone.lstrip("+"))
+        if found is None:
+            raise MemberNotFound("no member with this phone")
+        return found
+
+    def _category(self, line: BasketLine) -> str | None:
+        if line.category or not line.gtin:
+            return line.category
+        gtin = line.gtin.zfill(14)
+        return next((entry.category for entry in self.program.brand.catalog if entry.gtin == gtin), None)
+
+
+class _Priced:
+    """A basket line as the points rules see it."""
+
+    def __init__(self, line: BasketLine, category: str | None):
+        self.sum_kopecks, self.quantity = line.sum_kopecks, line.units
+        self.gtin = line.gtin.zfill(14) if line.gtin else None
+        self.category = category

@@ -1,0 +1,87 @@
+"""The points schedule: what falls due on wallets with time — pending points become available, points expire
+(after a reminder), stale holds and unused promo codes go back, levels are re-checked.
+
+Members with something due are found through the ledger's due index, not a scan. Each due thing is one
+ledger entry with a key derived from it, so a run that is retried, or overlaps another, changes nothing
+twice. Its message is queued *before* the entry is written, keyed on the entry: if the run dies between
+the two, the next run writes the entry and its message is dropped by the outbox as a duplicate.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from loyalty.adapters.ledger import Posting, entry_of
+from loyalty.config import cached_program
+from loyalty.domain import postings
+from loyalty.flows.accrual import ledger_for
+from loyalty.flows.notices import Notices
+from loyalty.flows.replies import Replies
+from loyalty.observability import logger, metrics
+from loyalty.settings import PointsScheduleSettings
+
+_MAX_ACTIONS_PER_MEMBER = 200  # a guard against a rule that keeps something due forever
+
+
+class ScheduleFailed(Exception):
+    """Some members could not be settled; the run fails so that it is retried (each entry is written once)."""
+
+
+class PointsSchedule:
+    def __init__(self, settings: PointsScheduleSettings):
+        self.program = cached_program(settings.PROGRAM_FILE)
+        self.ledger = ledger_for(self.program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
+        self.notices = Notices(Replies(settings.OUTBOX_QUEUE_URL), self.program)
+
+    def run(self, now: datetime) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        failed = []
+        for member_id in self.ledger.due(now):
+            try:
+                for kind in self.settle(member_id, now):
+                    counts[kind] = counts.get(kind, 0) + 1
+            except Exception:
+                logger.exception("could not settle a member", extra={"member_id": member_id})
+                failed.append(member_id)
+        for kind, count in counts.items():
+            metrics.add_metric(name=f"Scheduled_{kind}", unit="Count", value=count)
+        logger.info("schedule run", extra={"at": now.isoformat(), **counts, "failed": len(failed)})
+        if failed:
+            raise ScheduleFailed(f"{len(failed)} members not settled: {failed[:20]}")
+        return counts
+
+    def settle(self, member_id: str, now: datetime) -> list[str]:
+        """Write everything due on one member at `now`, in order. Returns the kinds written."""
+        done: list[str] = []
+        for _ in range(_MAX_ACTIONS_PER_MEMBER):
+            wallet, _, holder = self.ledger.read(member_id)
+            actions = postings.due_actions(self.program, wallet, now)
+            if not actions:
+                return done
+            action = actions[0]
+            preview = Posting(entry=entry_of(member_id, action.entry_id, action.kind, action.apply(wallet), now=now),
+                              applied=False, holder=holder)
+            self._tell(preview, now)
+            self.ledger.apply(member_id, action.entry_id, action.kind, action.apply, now=now)
+            done.append(action.kind)
+        raise RuntimeError(f"member {member_id}: still due after {_MAX_ACTIONS_PER_MEMBER} actions")
+
+    def _tell(self, posting: Posting, now: datetime) -> None:
+        kind, details = posting.entry["kind"], posting.details
+        if kind == "activation" and details.get("activated"):
+            self.notices.send(posting, "points_available", points=details["activated"],
+                              store=details.get("label") or "")
+        elif kind == "expiry" and details.get("expired"):
+            self.notices.send(posting, "points_expired", points=details["expired"])
+        elif kind == "expiry_reminder" and details.get("points"):
+            expires_at = datetime.fromisoformat(details["expires_at"])
+            days = max(1, math.ceil((expires_at - now).total_seconds() / 86400))
+            self.notices.send(posting, "expiry_reminder", points=details["points"], days=days,
+                              date=self.notices.date(posting, expires_at), brand=self.program.brand.name,
+                              share=f"{self.program.redemption.max_share_percent.normalize():f}")
+        elif kind == "release" and details.get("code") and details.get("returned"):
+            self.notices.send(posting, "promo_returned", code=details["code"], points=details["returned"])
+        elif kind == "level_review":
+            self.notices.level(posting)
