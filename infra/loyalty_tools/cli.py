@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -28,7 +29,27 @@ def main(argv: list[str] | None = None) -> int:
     explain.add_argument("--now", type=_aware_time, help="judge as of this moment (ISO 8601; default: now)")
     decode = receipt.add_parser("decode", help="print the QR string found in each image")
     decode.add_argument("images", nargs="+")
+    ledger = commands.add_parser("ledger", help="check and correct the points ledger").add_subparsers(
+        dest="action", required=True)
+    verify = ledger.add_parser("verify", help="prove every balance equals its ledger entries")
+    adjust = ledger.add_parser("adjust", help="credit (or, negative, take) points by hand, with a reason")
+    for sub in (verify, adjust):
+        sub.add_argument("--members-table", default=os.environ.get("MEMBERS_TABLE", "MembersTable"))
+        sub.add_argument("--ledger-table", default=os.environ.get("LEDGER_TABLE", "LedgerTable"))
+    adjust.add_argument("member_id")
+    adjust.add_argument("points", type=int)
+    adjust.add_argument("--reason", required=True, help="why: it is kept in the entry and shown to the member")
+    adjust.add_argument("--reference", required=True, help="a ticket number: the same reference adjusts once")
+    adjust.add_argument("--program", type=Path, default=Path("program/program.yaml"))
     args = parser.parse_args(argv)
+
+    if args.command == "ledger":
+        from loyalty_tools import ledger_cli
+
+        if args.action == "verify":
+            return ledger_cli.verify(args.members_table, args.ledger_table)
+        return ledger_cli.adjust(args.members_table, args.ledger_table, args.program, args.member_id, args.points,
+                                 args.reason, args.reference)
 
     if args.command == "receipt":
         from loyalty_tools import receipt_cli

@@ -23,12 +23,18 @@ _CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/[^/]+/([^/]+)/aws4_req
 
 
 class RequestCounter:
-    """WSGI middleware counting AWS requests by (caller, service, operation)."""
+    """WSGI middleware counting AWS requests by (caller, service, operation).
+
+    It also lets one DynamoDB request into moto at a time. DynamoDB applies each request (a transaction
+    above all) atomically; moto does not under concurrent threads: a transaction deep-copies the tables
+    while another request changes them. Concurrency tests must test our conditions, not moto's races.
+    """
 
     def __init__(self, app: Any):
         self.app = app
         self.counts: Counter[tuple[str, str, str]] = Counter()
         self._lock = threading.Lock()
+        self._dynamodb = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
@@ -38,6 +44,9 @@ class RequestCounter:
             operation = target.rsplit(".", 1)[-1] if target else environ.get("QUERY_STRING", "") or "?"
             with self._lock:
                 self.counts[(caller, match.group(2), operation)] += 1
+            if match.group(2) == "dynamodb":
+                with self._dynamodb:
+                    return list(self.app(environ, start_response))
         return self.app(environ, start_response)
 
     def snapshot(self) -> Counter[tuple[str, str, str]]:

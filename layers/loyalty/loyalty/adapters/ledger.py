@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from loyalty.adapters.aws import client, error_code
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.domain.errors import DomainError, MemberNotFound
-from loyalty.domain.wallet import Balance, Step, Wallet
+from loyalty.domain.wallet import Balance, Step, Wallet, audit
 
 _MAX_ATTEMPTS = 60
 DUE_SHARDS = 8  # the due index's partitions: a hot partition would throttle the schedule's queries
@@ -133,6 +133,18 @@ class LedgerRepository:
             ExpressionAttributeValues=to_item({":m": member_id}), ScanIndexForward=False, Limit=limit,
         )
         return [from_item(item) for item in response["Items"]]
+
+    def audit(self) -> Iterator[tuple[str, list[str]]]:
+        """Every member with what is wrong with their books (an empty list when nothing is)."""
+        for page in client("dynamodb").get_paginator("scan").paginate(
+            TableName=self.members_table, ConsistentRead=True,
+            ProjectionExpression="member_id, wallet, available, pending, held, debt",
+        ):
+            for item in (from_item(raw) for raw in page["Items"]):
+                wallet = Wallet.model_validate_json(item["wallet"]) if "wallet" in item else Wallet()
+                stored = Balance(**{name: item.get(name, 0) for name in Balance.model_fields})
+                changes = [Balance(**entry["change"]) for entry in self.entries(item["member_id"])]
+                yield item["member_id"], audit(stored, wallet, changes)
 
     def due(self, now: datetime) -> Iterator[str]:
         """Members with something due at `now`, shard by shard."""

@@ -285,3 +285,15 @@ def consistent(wallet: Wallet) -> list[str]:
         if value < 0:
             problems.append(f"{name} is negative: {value}")
     return problems
+
+
+def audit(stored: Balance, wallet: Wallet, changes: list[Balance]) -> list[str]:
+    """Why a member's books do not balance (empty when they do): the stored balances must equal the sum of
+    the member's ledger entries and the wallet's own, and the wallet must agree with its lots and holds."""
+    problems = consistent(wallet)
+    total = sum(changes, NOTHING)
+    for name in Balance.model_fields:
+        kept, ledger, own = getattr(stored, name), getattr(total, name), getattr(wallet.balance, name)
+        if not kept == ledger == own:
+            problems.append(f"{name}: stored {kept}, ledger entries sum to {ledger}, wallet says {own}")
+    return problems

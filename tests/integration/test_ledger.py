@@ -1,0 +1,108 @@
+"""The ledger on moto server: concurrent writers, replays, and `loyalty ledger verify`."""
+
+import io
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+
+from loyalty.adapters.dynamo import to_item
+from loyalty.adapters.members import MembersRepository
+from loyalty.config import load_program
+from loyalty.domain import postings, wallet
+from loyalty.domain.errors import InsufficientPoints
+from loyalty.flows.accrual import ledger_for
+from loyalty_tools import ledger_cli
+from tests.conftest import TEST_PROGRAM
+
+PROGRAM = load_program(TEST_PROGRAM)
+
+
+def ledger():
+    return ledger_for(PROGRAM, "LedgerTable", "MembersTable")
+
+
+def verify():
+    out = io.StringIO()
+    code = ledger_cli.verify("MembersTable", "LedgerTable", out)
+    return code, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_twenty_threads_crediting_and_holding_on_one_member_lose_and_double_nothing(stack):
+    MembersRepository("MembersTable").join("900", 900, "ru")
+    books, now, start = ledger(), datetime.now(UTC), threading.Barrier(20)
+    held, refused, errors = [], [], []
+
+    def work(n):
+        start.wait()
+        try:
+            for round_ in range(3):
+                lot = f"receipt#t{n}r{round_}"
+                books.apply("900", lot, "accrual",
+                            lambda wal, lot=lot: wallet.credit(wal, lot, 10, now, now, None))
+                hold_id = f"h{n}r{round_}"
+                try:
+                    books.apply("900", f"hold#{hold_id}", "hold",
+                                lambda wal, h=hold_id: wallet.hold(wal, h, 7, now, now + timedelta(minutes=30)))
+                    held.append(hold_id)
+                except InsufficientPoints:
+                    refused.append(hold_id)
+        except Exception as error:  # surfaced below: a thread must not die silently
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    member = MembersRepository("MembersTable").get("900")
+    entries = books.entries("900")
+    assert len(entries) == 60 + len(held)  # every credit and every successful hold, once
+    assert (member.available, member.held) == (600 - 7 * len(held), 7 * len(held))
+    assert len(held) == 60 - len(refused)
+    code, report = verify()
+    assert code == 0 and report[-1] == {"members": 1, "off": 0, "ok": True}
+
+
+def test_verify_names_the_member_whose_balance_was_changed_behind_the_ledger(stack):
+    books, now = ledger(), datetime.now(UTC)
+    for member in ("901", "902"):
+        MembersRepository("MembersTable").join(member, int(member), "ru")
+        books.apply(member, "bonus#welcome", "bonus",
+                    lambda wal: postings.bonus(PROGRAM, wal, "bonus#welcome", 100, "приветственный бонус", now))
+    assert verify()[0] == 0
+    stack.aws("dynamodb").update_item(TableName="MembersTable", Key=to_item({"member_id": "902"}),
+                                      UpdateExpression="SET available = :x",
+                                      ExpressionAttributeValues=to_item({":x": 150}))
+    code, report = verify()
+    assert code == 1
+    assert report[0]["member_id"] == "902"
+    assert report[0]["problems"] == ["available: stored 150, ledger entries sum to 100, wallet says 100"]
+    assert report[-1] == {"members": 2, "off": 1, "ok": False}
+
+
+def test_a_manual_adjustment_keeps_the_reason_applies_once_and_never_takes_more_than_is_there(stack):
+    MembersRepository("MembersTable").join("903", 903, "ru")
+    out = io.StringIO()
+    for _ in range(2):
+        assert ledger_cli.adjust("MembersTable", "LedgerTable", TEST_PROGRAM, "903", 50, "компенсация за задержку",
+                                 "TICKET-7", out) == 0
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert (first["applied"], second["applied"], second["balance"]["available"]) == (True, False, 50)
+    (entry,) = ledger().entries("903")
+    assert entry["details"]["reason"] == "компенсация за задержку" and entry["kind"] == "adjustment"
+    out = io.StringIO()
+    assert ledger_cli.adjust("MembersTable", "LedgerTable", TEST_PROGRAM, "903", -80, "ошибка", "TICKET-8", out) == 1
+    assert json.loads(out.getvalue())["reason"] == "insufficient_points"
+
+
+def test_a_replayed_hold_returns_the_first_hold_even_when_the_points_are_gone(stack):
+    MembersRepository("MembersTable").join("904", 904, "ru")
+    books, now = ledger(), datetime.now(UTC)
+    books.apply("904", "receipt#a", "accrual", lambda wal: wallet.credit(wal, "receipt#a", 100, now, now, None))
+    place = lambda wal: wallet.hold(wal, "k1", 100, now, now + timedelta(minutes=30))  # noqa: E731
+    first = books.apply("904", "hold#k1", "hold", place)
+    for _ in range(2):  # nothing is left to hold, yet the replay is recognised, not refused
+        again = books.apply("904", "hold#k1", "hold", place)
+        assert (again.applied, again.entry["entry_id"], again.points) == (False, "hold#k1", first.points)
+    assert MembersRepository("MembersTable").get("904").held == 100
