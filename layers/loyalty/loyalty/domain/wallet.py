@@ -137,9 +137,9 @@ def credit(wallet: Wallet, lot_id: str, points: int, now: datetime, available_at
 
 
 def activate(wallet: Wallet, lot_id: str) -> Step:
-    lot = wallet.lots[lot_id]
+    lot = _lot(wallet, lot_id)
     if lot.active:
-        raise ValueError(f"lot {lot_id} is already available")
+        raise AlreadyRecorded(f"lot {lot_id} is already available")
     change = Balance(available=lot.points, pending=-lot.points)
     lots = {**wallet.lots, lot_id: lot.model_copy(update={"active": True})}
     return Step(wallet=_with(wallet, lots, change=change), change=change,
@@ -147,7 +147,7 @@ def activate(wallet: Wallet, lot_id: str) -> Step:
 
 
 def expire(wallet: Wallet, lot_id: str) -> Step:
-    lot = wallet.lots[lot_id]
+    lot = _lot(wallet, lot_id)
     change = Balance(available=-lot.points) if lot.active else Balance(pending=-lot.points)
     lots = {**wallet.lots, lot_id: lot.model_copy(update={"points": 0})}
     return Step(wallet=_with(wallet, lots, change=change), change=change,
@@ -264,6 +264,13 @@ def record(wallet: Wallet, day: str, receipts: int = 0, spend_kopecks: int = 0, 
     days[day] = Activity(day=day, receipts=old.receipts + receipts, spend_kopecks=old.spend_kopecks + spend_kopecks,
                          reviews=old.reviews + reviews, earned=old.earned + earned)
     return wallet.model_copy(update={"activity": tuple(sorted(days.values(), key=lambda a: a.day))})
+
+
+def _lot(wallet: Wallet, lot_id: str) -> Lot:
+    """A lot still holding points; a spent or expired one is gone (so is a replay's)."""
+    if lot_id not in wallet.lots:
+        raise AlreadyRecorded(f"lot {lot_id} holds no points")
+    return wallet.lots[lot_id]
 
 
 def _open_hold(wallet: Wallet, hold_id: str) -> Hold:
