@@ -186,8 +186,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "at checkout on the {brand} website. The points are reserved until the code is used.",
     },
     "promo_too_few": {
-        RU: "Для промокода нужно не меньше {minimum} {minimum_word}, а доступно {balance} {balance_word}.",
-        EN: "A promo code needs at least {minimum} points; you have {balance} available.",
+        RU: "Для промокода на {points} {points_word} не хватает баллов: доступно {balance} {balance_word}.",
+        EN: "Not enough points for a {points}-point promo code: {balance} available.",
+    },
+    "promo_too_small": {
+        RU: "Промокод выпускается от {minimum} {minimum_word}, а доступно {balance} {balance_word}.",
+        EN: "A promo code is at least {minimum} points; you have {balance} available.",
     },
     "promo_usage": {
         RU: "Напишите /promo и число баллов, например: /promo 300. Просто /promo — на все доступные баллы.",

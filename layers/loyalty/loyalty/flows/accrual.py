@@ -8,6 +8,8 @@ bonuses on a first purchase — are derived from the stored entry, so a replay r
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -18,6 +20,7 @@ from loyalty.config import Program, cached_program
 from loyalty.contracts import BonusGranted, LedgerCommand, PromoRequested, PurchaseLine, ReceiptAccepted
 from loyalty.domain import postings, wallet
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
+from loyalty.domain.points import purchase_points
 from loyalty.flows.notices import Notices
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
@@ -124,7 +127,7 @@ class PointAccrual:
         if original is None or not refund.purchase_kopecks:
             raise RetryLater(f"the accrual for {refund.reverses} is not written yet")
         refunded = min(refund.brand_sum_kopecks, refund.purchase_kopecks)
-        points = original["details"]["credited"] * refunded // refund.purchase_kopecks
+        points = self._refund_points(original["details"], refund, refunded)
         posting = self.ledger.apply(
             member_id, f"refund#{refund.fiscal_key}", "refund_reversal",
             lambda wal: postings.refund(wal, lot, points, refunded, refunded == refund.purchase_kopecks, now),
@@ -143,6 +146,16 @@ class PointAccrual:
         else:
             self.notices.send(posting, "points_reversed", points=points, store=refund.store)
         return posting
+
+    def _refund_points(self, purchase: dict[str, Any], refund: ReceiptAccepted, refunded: int) -> int:
+        """What the refunded lines earned in the purchase: the same rules at the purchase's rate (a face cream's
+        multiplier comes back with it), scaled as the purchase was by a cap, never more than it credited."""
+        credited, earned = purchase["credited"], purchase.get("earned", purchase["credited"])
+        if not refund.lines or "percent" not in purchase or earned == 0:
+            assert refund.purchase_kopecks
+            return credited * refunded // refund.purchase_kopecks  # no lines: in proportion to the money
+        points = purchase_points(list(refund.lines), self.program, Decimal(purchase["percent"]))
+        return min(credited, points * credited // earned)
 
     # ------------------------------------------------------------------ bonuses
     def bonus(self, granted: BonusGranted, now: datetime | None = None) -> Posting | None:
@@ -180,7 +193,8 @@ class PointAccrual:
         available = sum(lot.points for _, lot in current.spendable(now))
         points = request.points or available
         if replay is None and (points < minimum or points > available):
-            self.replies.send(request.shopper, f"{hold_id}:too-few", "promo_too_few", minimum=max(minimum, points),
+            refusal = "promo_too_small" if points < minimum else "promo_too_few"
+            self.replies.send(request.shopper, f"{hold_id}:refused", refusal, minimum=minimum, points=points,
                               balance=available)
             return None
         code, expires = new_code(), now + timedelta(days=self.program.redemption.promo_code_days)
@@ -193,7 +207,7 @@ class PointAccrual:
                 details={"code": code, "promo": True}, extra_items=[item], now=now,
             )
         except InsufficientPoints as error:
-            self.replies.send(request.shopper, f"{hold_id}:too-few", "promo_too_few", minimum=max(minimum, points),
+            self.replies.send(request.shopper, f"{hold_id}:refused", "promo_too_few", points=points,
                               balance=error.available)
             return None
         details = posting.details
