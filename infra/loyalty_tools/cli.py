@@ -41,8 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     adjust.add_argument("--reason", required=True, help="why: it is kept in the entry and shown to the member")
     adjust.add_argument("--reference", required=True, help="a ticket number: the same reference adjusts once")
     adjust.add_argument("--program", type=Path, default=Path("program/program.yaml"))
+    commands.add_parser("openapi", help="write docs/redemption-api.json from the redemption API's code")
     args = parser.parse_args(argv)
 
+    if args.command == "openapi":
+        from loyalty_tools import openapi
+
+        return openapi.write()
     if args.command == "ledger":
         from loyalty_tools import ledger_cli
 

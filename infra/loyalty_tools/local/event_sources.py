@@ -74,12 +74,21 @@ class _ApiHandler(JsonHandler):
     def do_POST(self) -> None:
         self._invoke()
 
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (PUT, TRACE, QUERY…) gets API Gateway's answer, not the HTTP server's 501."""
+        if name.startswith("do_"):
+            return self._invoke
+        raise AttributeError(name)
+
     def _invoke(self) -> None:
         url = urlsplit(self.path)
         found = self.api.match(self.command, url.path)
         if found is None:
-            self.reply_json(404 if not any(p.fullmatch(url.path) for _, p, _ in self.api.routes) else 405,
-                            {"message": "Not Found"})
+            self.read_body()
+            if any(route.kind == "rest" and pattern.fullmatch(url.path) for route, pattern, _ in self.api.routes):
+                self.reply_json(403, {"message": "Missing Authentication Token"})  # what a REST API answers
+            else:
+                self.reply_json(404, {"message": "Not Found"})
             return
         route, parameters, function = found
         body = self.read_body()

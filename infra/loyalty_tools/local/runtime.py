@@ -91,7 +91,7 @@ class FunctionHost:
     def _handler(self, spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
         if spec.logical_id not in self._handlers:
             module_name, _, attribute = spec.handler.rpartition(".")
-            module = _load(f"lambda_{spec.logical_id}", spec.code_dir / f"{module_name}.py")
+            module = load_module(f"lambda_{spec.logical_id}", spec.code_dir / f"{module_name}.py")
             self._handlers[spec.logical_id] = getattr(module, attribute)
             _redirect_stdout_logging(self.log_stream or sys.stdout)
         return self._handlers[spec.logical_id]
@@ -116,7 +116,7 @@ def new_container() -> None:
         del sys.modules[name]
 
 
-def _load(name: str, path: Path) -> ModuleType:
+def load_module(name: str, path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
