@@ -134,6 +134,12 @@ def test_a_new_member_reaches_level_2_then_level_3_and_earns_at_the_new_rate(sta
     assert purchases[-1]["details"]["percent"] == "12"
     assert [key for key in books if key.startswith("bonus#review")] == ["bonus#review:wb-review-81723"]
 
+    # A year without purchases: the yearly review takes level 3 away, gently, down to level 2 (never lost).
+    schedule(stack, datetime.now(UTC) + timedelta(days=366))
+    assert member(stack, anna)["level"] == "friend"
+    assert ("Ваш уровень теперь «Подруга»: за последние 365 дней покупок было меньше, чем нужно для прежнего. "
+            "Все баллы на месте, а вернуть уровень можно новыми покупками. Сейчас начисляем 10%.") in texts(anna)
+
 
 def test_marketplace_points_wait_out_the_return_window_then_become_available(stack):
     boris = join(stack)

@@ -2,7 +2,8 @@
 
 A member moves up as soon as an entry condition of a higher level holds (checked on every ledger change).
 A level with `downgrade_every_days: N` is re-checked every N days on the last N days' activity, and the
-member keeps it only if it still holds; a level without it is never lost.
+member keeps it only if it still holds; a level without it is never lost, so it is also the floor a
+downgrade stops at.
 """
 
 from __future__ import annotations
@@ -59,7 +60,11 @@ def evaluate(program: Program, wallet: Wallet, now: datetime) -> tuple[Level | N
     due = review_due(program, wallet)
     if due is not None and due <= now:
         window = program.levels[index].downgrade_every_days
-        kept = earned(program, wallet, now, window)
+        ever = earned(program, wallet, now)
+        # A level without a downgrade policy, once earned, is a floor: the member never drops below it.
+        floor = max((i for i, level in enumerate(program.levels[:ever + 1]) if level.downgrade_every_days is None),
+                    default=0)
+        kept = max(earned(program, wallet, now, window), floor)
         if kept < index:
             return program.levels[kept], "down"
     return program.levels[index], "kept"

@@ -54,6 +54,7 @@ class Allocation(_Model):
     lot: str
     points: int
     expires_at: datetime | None
+    reminded: bool = False  # a lot spent to zero comes back from a release as it was, reminder included
 
 
 class Hold(_Model):
@@ -171,7 +172,7 @@ def _take(lots: dict[str, Lot], order: list[str], points: int) -> tuple[dict[str
         part = min(lot.points, points)
         if part:
             lots[lot_id] = lot.model_copy(update={"points": lot.points - part})
-            taken.append(Allocation(lot=lot_id, points=part, expires_at=lot.expires_at))
+            taken.append(Allocation(lot=lot_id, points=part, expires_at=lot.expires_at, reminded=lot.reminded))
             points -= part
     return lots, taken
 
@@ -217,7 +218,8 @@ def release(wallet: Wallet, hold_id: str, now: datetime, reason: str = "released
             continue
         lot = lots.get(part.lot)
         if lot is None:  # spent to zero since: it comes back as it was when held
-            lot = Lot(points=0, earned_at=now, available_at=now, expires_at=part.expires_at, active=True)
+            lot = Lot(points=0, earned_at=now, available_at=now, expires_at=part.expires_at, active=True,
+                      reminded=part.reminded)
         lots[part.lot] = lot.model_copy(update={"points": lot.points + part.points})
         returned += part.points
     holds = {key: value for key, value in wallet.holds.items() if key != hold_id}

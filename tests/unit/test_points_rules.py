@@ -1,0 +1,123 @@
+"""Program rules for points, as pure functions: rates, goods rules, caps, pending, expiry, levels, wallets."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from loyalty.config import ProgramError, load_program
+from loyalty.contracts import PurchaseLine
+from loyalty.domain import levels, postings, wallet
+from loyalty.domain.errors import HoldExpired, HoldNotFound, InsufficientPoints
+from loyalty.domain.history import history_lines
+from loyalty.domain.points import capped, expiry_of, payable_points, pending_days, purchase_points
+from loyalty.domain.receipt import MOSCOW
+from loyalty.domain.wallet import Wallet
+from tests.conftest import ROOT
+
+SEED = load_program(ROOT / "program" / "program.yaml")
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+
+
+def line(sum_kopecks, category=None, gtin=None, quantity="1"):
+    return PurchaseLine(name="x", sum_kopecks=sum_kopecks, category=category, gtin=gtin, quantity=quantity)
+
+
+def test_the_seed_ships_four_levels_with_growing_rates():
+    assert [(level.id, level.percent) for level in SEED.levels] == [
+        ("registered", 10), ("friend", 10), ("connoisseur", 12), ("insider", 15)]
+    assert "закрытое сообщество" in SEED.levels[3].perks
+
+
+def test_goods_rules_multiply_or_fix_accrual_and_cap_what_points_pay():
+    program = SEED.model_copy(update={"earning": SEED.earning.model_copy(update={"goods": [
+        *SEED.earning.goods, SEED.earning.goods[0].model_copy(update={
+            "category": None, "gtin": "04600000000099", "accrual_multiplier": None, "accrual_points": 30})]})})
+    # face ×1.5 on 1290 ₽ at 10% = 193.5; plain 450 ₽ = 45; fixed 30 a unit × 2; the fraction is dropped once
+    assert purchase_points([line(129_000, "face"), line(45_000), line(10_000, gtin="04600000000099", quantity="2")],
+                           program, Decimal(10)) == 193 + 45 + 60
+    assert payable_points(line(90_000, gtin="04600000000017"), SEED) == 450  # 50% of its price
+    assert payable_points(line(90_000, "face"), SEED) == 900  # the program's 100%
+
+
+def test_caps_pending_days_and_expiry():
+    assert capped(500, SEED, earned_today=2800, earned_this_month=0) == 200
+    assert capped(500, SEED, earned_today=0, earned_this_month=9900) == 100
+    assert pending_days(SEED, "wildberries", "marketplace") == 14 and pending_days(SEED, "d2c", "d2c") == 0
+    # 365 days after it became available, then to the end of that month (Moscow)
+    assert expiry_of(SEED, NOW) == datetime(2027, 12, 1, tzinfo=MOSCOW)
+
+
+def test_a_bad_program_names_the_bad_key(tmp_path: Path):
+    document = yaml.safe_load((ROOT / "program" / "program.yaml").read_text(encoding="utf-8"))
+    document["levels"][2]["percent"] = "twelve"
+    document["earning"]["goods"][0]["accrual_points"] = 5
+    bad = tmp_path / "program.yaml"
+    bad.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ProgramError) as error:
+        load_program(bad)
+    assert "levels.2.percent" in str(error.value) and "earning.goods.0" in str(error.value)
+
+
+def test_levels_go_up_at_once_and_down_only_at_a_review_on_the_last_n_days():
+    member = Wallet()
+    for day in range(5):
+        member = wallet.record(member, f"2026-11-{10 + day}", receipts=1, spend_kopecks=45_000)
+    assert levels.evaluate(SEED, member, NOW)[0].id == "friend"
+    member = wallet.record(member, "2026-11-20", reviews=1)
+    level, move = levels.evaluate(SEED, member, NOW)
+    assert (level.id, move) == ("connoisseur", "up")
+    member = levels.with_level(member, level, move, NOW, reviewed=False)
+    assert levels.review_due(SEED, member) == NOW + timedelta(days=365)
+    assert levels.evaluate(SEED, member, NOW + timedelta(days=300))[1] == "kept"  # not due yet
+    level, move = levels.evaluate(SEED, member, NOW + timedelta(days=366))  # nothing bought in the last year
+    assert (level.id, move) == ("friend", "down")
+
+
+def test_a_wallet_spends_the_points_that_expire_first_and_a_release_gives_back_exactly_those():
+    w = wallet.credit(Wallet(), "late", 100, NOW, NOW, NOW + timedelta(days=300)).wallet
+    w = wallet.credit(w, "soon", 100, NOW, NOW, NOW + timedelta(days=10)).wallet
+    held = wallet.hold(w, "h", 150, NOW, NOW + timedelta(minutes=30))
+    assert held.details["lots"] == {"soon": 100, "late": 50}
+    with pytest.raises(InsufficientPoints):
+        wallet.hold(held.wallet, "h2", 51, NOW, NOW + timedelta(minutes=30))
+    back = wallet.release(held.wallet, "h", NOW + timedelta(days=11))  # "soon" expired meanwhile
+    assert (back.details["returned"], back.details["expired"], back.wallet.balance.available) == (50, 100, 100)
+    with pytest.raises(HoldNotFound):
+        wallet.commit(back.wallet, "h", NOW)
+    with pytest.raises(HoldExpired):
+        wallet.commit(held.wallet, "h", NOW + timedelta(hours=1))
+
+
+def test_a_refund_of_spent_points_becomes_debt_paid_by_the_next_credit():
+    w = wallet.credit(Wallet(), "a", 100, NOW, NOW, None).wallet
+    w = wallet.deduct(w, 80, NOW).wallet
+    reversed_ = wallet.reverse(w, "a", 100, NOW)
+    assert reversed_.change.model_dump() == {"available": -20, "pending": 0, "held": 0, "debt": 80}
+    paid = wallet.credit(reversed_.wallet, "b", 50, NOW, NOW, None)
+    assert (paid.details["debt_paid"], paid.wallet.balance.available, paid.wallet.balance.debt) == (50, 0, 30)
+
+
+def test_due_actions_come_in_order_and_reminders_wait_for_noon():
+    w = wallet.credit(Wallet(), "p", 40, NOW, NOW + timedelta(days=14), NOW + timedelta(days=30)).wallet
+    w = wallet.credit(w, "x", 10, NOW, NOW, NOW + timedelta(days=8)).wallet
+    w = wallet.hold(w, "h", 5, NOW, NOW + timedelta(minutes=30)).wallet
+    early_morning = datetime(2026, 11, 24, 1, tzinfo=MOSCOW)  # the reminder day for "x", before noon
+    assert [a.kind for a in postings.due_actions(SEED, w, early_morning)] == ["release"]
+    assert [a.entry_id for a in postings.due_actions(SEED, w, early_morning + timedelta(hours=12))] == [
+        "release#h", "remind#x"]
+    assert postings.next_due(SEED, w) == NOW + timedelta(minutes=30)
+
+
+def test_history_is_plain_russian_and_skips_what_the_shopper_need_not_read():
+    entries = [
+        {"kind": "expiry_reminder", "points": 0, "created_at": "2026-11-23T10:00:00+00:00", "details": {}},
+        {"kind": "commit", "points": 0, "created_at": "2026-11-23T10:00:00+00:00",
+         "details": {"order_id": "A-1", "spent": 300}},
+        {"kind": "refund_reversal", "points": -20, "created_at": "2026-11-22T10:00:00+00:00",
+         "details": {"store": "Ozon", "shortfall": 80}},
+    ]
+    assert history_lines(entries, "ru", {}) == [
+        "23.11  заказ A-1 оплачен баллами (300)", "22.11  -20  возврат в Ozon, ещё 80 спишутся с будущих баллов"]
