@@ -3,6 +3,10 @@
 - cold import of each function's module, as a ratio to `import boto3` (fresh interpreters, median of N);
 - AWS requests per receipt end to end, counted at the moto server, by service and operation;
 - receipts per second through the local stack, next to moto's own PutItem rate (the floor under it);
+- the ledger on one hot member: entries per second with 20 concurrent writers against one writer, and the
+  transactions each entry took (the losers of a race retry);
+- the points schedule: DynamoDB requests per run against the members it had to settle (the due index
+  means the idle members cost nothing);
 - QR decoders on the same generated receipt photos (bench/photos.py).
 """
 
@@ -126,11 +130,73 @@ def local_stack_figures() -> dict[str, object]:
     }
 
 
+LEDGER_ENTRIES = 100
+
+
+def ledger_figures() -> dict[str, object]:
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    from loyalty.adapters.members import MembersRepository
+    from loyalty.config import load_program
+    from loyalty.domain import wallet
+    from loyalty.flows.accrual import ledger_for
+
+    program = load_program(ROOT / "program" / "program.yaml")
+    with open(os.devnull, "w") as quiet, LocalStack(log_stream=quiet) as stack:
+        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+            os.environ[name] = stack.functions.base_env[name]
+        books, now = ledger_for(program, "LedgerTable", "MembersTable"), datetime.now(UTC)
+
+        def write(member: str, writers: int) -> dict[str, float]:
+            MembersRepository("MembersTable").join(member, 1, "ru")
+            start, before = threading.Barrier(writers), stack.moto.counter.snapshot()
+
+            def work(n: int) -> None:
+                start.wait()
+                for k in range(LEDGER_ENTRIES // writers):
+                    lot = f"receipt#{n}-{k}"
+                    books.apply(member, lot, "accrual", lambda wal, lot=lot: wallet.credit(wal, lot, 1, now, now, None))
+
+            threads = [threading.Thread(target=work, args=(n,)) for n in range(writers)]
+            began = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - began
+            transactions = sum(n for (_, service, op), n in (stack.moto.counter.snapshot() - before).items()
+                               if op == "TransactWriteItems")
+            return {"entries_per_second": round(LEDGER_ENTRIES / elapsed, 1),
+                    "transactions_per_entry": round(transactions / LEDGER_ENTRIES, 2)}
+
+        one, twenty = write("bench-1", 1), write("bench-20", 20)
+
+        # The schedule: 200 members, 10 with points past their return window.
+        for n in range(200):
+            member = f"sched-{n}"
+            MembersRepository("MembersTable").join(member, 1, "ru")
+            days = 1 if n % 20 == 0 else 30
+            books.apply(member, "receipt#x", "accrual", lambda wal, d=days: wallet.credit(
+                wal, "receipt#x", 10, now, now + timedelta(days=d), None))
+        before = stack.moto.counter.snapshot()
+        stack.run_schedules(at=now + timedelta(days=2))
+        dynamodb = sum(n for (caller, service, _), n in (stack.moto.counter.snapshot() - before).items()
+                       if caller == "functions" and service == "dynamodb")
+    return {
+        "one_member": {"entries": LEDGER_ENTRIES, "one_writer": one, "twenty_writers": twenty,
+                       "throughput_ratio_twenty_to_one": round(twenty["entries_per_second"] /
+                                                               one["entries_per_second"], 2)},
+        "schedule": {"members": 200, "due": 10, "dynamodb_requests": dynamodb,
+                     "requests_per_due_member": round(dynamodb / 10, 1)},
+    }
+
+
 def main() -> int:
     from bench.photos import compare
 
     results = {"python": sys.version.split()[0], "cold_import": cold_imports(), "local_stack": local_stack_figures(),
-               "photo_decoders": compare()}
+               "ledger": ledger_figures(), "photo_decoders": compare()}
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2, ensure_ascii=False))
     return 0

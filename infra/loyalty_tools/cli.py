@@ -79,6 +79,7 @@ def _serve(port: int, receipts: Path | None, program: Path | None) -> int:
 
     with LocalStack(receipts_dir=receipts, program_file=program, api_port=port) as stack:
         print(f"webhook:          {stack.webhook_url}")
+        print(f"redemption API:    {stack.api.url}  (x-api-key: {stack.api_key})")
         print(f"telegram emulator: {stack.telegram.url}  (transcripts: /emulator/chats/<chat_id>)")
         print(f"receipt service:   {stack.receipts.url}")
         print(f"moto server:       {stack.moto.url}")

@@ -47,13 +47,17 @@ schema = schemathesis.openapi.from_dict(redemption_openapi())
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_answer_is_documented_and_no_request_breaks_the_api(case, api_stack):
-    # Half the requests name the member who has points, so holds, commits and releases really happen.
-    parameters = case.path_parameters or {}
-    if "member_id" in parameters and hash(str(case.body)) % 2 == 0:
-        parameters["member_id"] = MEMBER
-    if isinstance(case.body, dict) and "member_id" in case.body and hash(str(case.body)) % 2 == 0:
-        case.body["member_id"] = MEMBER
+    broken = {location.value for location, component in (case.meta.components if case.meta else {}).items()
+              if component.mode == "negative"}
+    # Half the valid requests name the member who has points, so holds, commits and releases really happen.
+    if not broken and hash(str(case.body)) % 2 == 0:
+        if "member_id" in (case.path_parameters or {}):
+            case.path_parameters["member_id"] = MEMBER
+        if isinstance(case.body, dict) and "member_id" in case.body:
+            case.body["member_id"] = MEMBER
+    # The API key goes with every request whose headers are not the broken part (that one tests the 403).
+    headers = {} if "header" in broken else {"x-api-key": api_stack.api_key}
     # Valid input may still be refused by the books (no such member or hold: 404; too few points: 409), and
     # API Gateway answers a method no route declares with 403 "Missing Authentication Token", not 405.
-    case.call_and_validate(base_url=api_stack.api.url, headers={"x-api-key": api_stack.api_key},
+    case.call_and_validate(base_url=api_stack.api.url, headers=headers,
                            excluded_checks=[positive_data_acceptance, unsupported_method])
