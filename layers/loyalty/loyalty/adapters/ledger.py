@@ -49,7 +49,6 @@ class Posting(BaseModel):
     entry: dict[str, Any]
     applied: bool
     holder: Holder
-    wallet: Wallet | None = None  # after this entry (None on a replay)
 
     @property
     def points(self) -> int:
@@ -100,7 +99,7 @@ class LedgerRepository:
                     raise
                 time.sleep(random.uniform(0, min(0.2, 0.002 * 2 ** attempt)))  # noqa: S311 - jitter, not crypto
                 continue  # another writer changed the wallet: read it again
-            return Posting(entry=entry, applied=True, holder=holder, wallet=result.wallet)
+            return Posting(entry=entry, applied=True, holder=holder)
         raise RuntimeError(f"ledger contention on member {member_id}: gave up after {_MAX_ATTEMPTS} attempts")
 
     def read(self, member_id: str) -> tuple[Wallet, int, Holder]:
@@ -124,7 +123,10 @@ class LedgerRepository:
 
     def entries(self, member_id: str) -> list[dict[str, Any]]:
         """Every entry of a member, oldest first."""
-        return list(self._query(member_id, newest_first=False))
+        return [from_item(item) for page in client("dynamodb").get_paginator("query").paginate(
+            TableName=self.ledger_table, KeyConditionExpression="member_id = :m",
+            ExpressionAttributeValues=to_item({":m": member_id}), ConsistentRead=True,
+        ) for item in page["Items"]]
 
     def history(self, member_id: str, limit: int) -> list[dict[str, Any]]:
         """The member's last `limit` entries, newest first (the time index)."""
@@ -156,14 +158,6 @@ class LedgerRepository:
                 ProjectionExpression="member_id",
             ):
                 yield from (from_item(item)["member_id"] for item in page["Items"])
-
-    def _query(self, member_id: str, newest_first: bool) -> Iterator[dict[str, Any]]:
-        for page in client("dynamodb").get_paginator("query").paginate(
-            TableName=self.ledger_table, KeyConditionExpression="member_id = :m",
-            ExpressionAttributeValues=to_item({":m": member_id}), ConsistentRead=True,
-            ScanIndexForward=not newest_first,
-        ):
-            yield from (from_item(item) for item in page["Items"])
 
     def _write(self, member_id: str, entry: dict[str, Any], wallet: Wallet, version: int,
                extra_items: list[dict[str, Any]]) -> None:

@@ -92,6 +92,9 @@ class Wallet(_Model):
         return sorted(lots, key=lambda pair: (pair[1].expires_at is None, pair[1].expires_at or now,
                                               pair[1].earned_at, pair[0]))
 
+    def spendable_points(self, now: datetime) -> int:
+        return sum(lot.points for _, lot in self.spendable(now))
+
     def counted(self, since_day: str = "") -> Activity:
         """The activity since a day (inclusive), summed."""
         days = [day for day in self.activity if day.day >= since_day]
@@ -184,11 +187,10 @@ def hold(wallet: Wallet, hold_id: str, points: int, now: datetime, expires_at: d
         raise ValueError("a hold needs a positive number of points")
     if hold_id in wallet.holds:
         raise AlreadyRecorded(f"hold {hold_id} exists")
-    spendable = wallet.spendable(now)
-    available = sum(lot.points for _, lot in spendable)
+    available = wallet.spendable_points(now)
     if points > available:
         raise InsufficientPoints(points, available)
-    lots, taken = _take(wallet.lots, [lot_id for lot_id, _ in spendable], points)
+    lots, taken = _take(wallet.lots, [lot_id for lot_id, _ in wallet.spendable(now)], points)
     placed = Hold(points=points, allocations=tuple(taken), expires_at=expires_at, order_id=order_id, code=code,
                   request=request)
     change = Balance(available=-points, held=points)
@@ -248,11 +250,10 @@ def reverse(wallet: Wallet, lot_id: str, points: int, now: datetime) -> Step:
 
 def deduct(wallet: Wallet, points: int, now: datetime) -> Step:
     """An operator takes points away: from the available lots that expire first; never below zero."""
-    spendable = wallet.spendable(now)
-    available = sum(lot.points for _, lot in spendable)
+    available = wallet.spendable_points(now)
     if points > available:
         raise InsufficientPoints(points, available)
-    lots, taken = _take(wallet.lots, [lot_id for lot_id, _ in spendable], points)
+    lots, taken = _take(wallet.lots, [lot_id for lot_id, _ in wallet.spendable(now)], points)
     change = Balance(available=-points)
     return Step(wallet=_with(wallet, lots, change=change), change=change,
                 details={"lots": {a.lot: a.points for a in taken}})

@@ -190,7 +190,7 @@ class PointAccrual:
         entry_id, minimum = f"hold#{hold_id}", self.program.redemption.promo_min_points
         replay = self.ledger.entry(member_id, entry_id)
         current, _, _ = self.ledger.read(member_id)
-        available = sum(lot.points for _, lot in current.spendable(now))
+        available = current.spendable_points(now)
         points = request.points or available
         if replay is None and (points < minimum or points > available):
             refusal = "promo_too_small" if points < minimum else "promo_too_few"

@@ -48,12 +48,11 @@ class Notices:
         level = self.program.level(details.get("level"))
         if level is None or details.get("level_move") not in ("up", "down"):
             return
-        shopper = self.shopper(posting)
         percent = f"{level.percent.normalize():f}"
         if details["level_move"] == "up":
             self.send(posting, "level_up", ":level", title=level.title, percent=percent,
                       perks=", ".join(level.perks) or "—")
-        elif shopper is not None:
+        else:
             previous = self.program.level(details.get("level_before"))
             days = previous.downgrade_every_days if previous and previous.downgrade_every_days else 0
             self.send(posting, "level_down", ":level", title=level.title, percent=percent, days=days)

@@ -122,7 +122,7 @@ class Redemption:
 
     def _quote(self, member_id: str, lines: list[BasketLine], now: datetime) -> Quote:
         current, _, _ = self.ledger.read(member_id)
-        available = sum(lot.points for _, lot in current.spendable(now))
+        available = current.spendable_points(now)
         per_line = [payable_points(_Priced(line, self._category(line)), self.program) for line in lines]
         return Quote(member_id=member_id, available=available, max_points=min(available, sum(per_line)),
                      lines=[LineQuote(index=i, max_points=points) for i, points in enumerate(per_line)])
