@@ -136,3 +136,30 @@ def test_photos_and_receipt_files_are_queued_as_files_and_other_files_get_a_hint
                      {"file_id": "img", "kind": "photo", "file_name": "IMG_1.JPG"},
                      {"file_id": "fns", "kind": "document", "file_name": "checks.json"}]
     assert bodies(stack, "OutboxQueue")[-1]["text"].startswith("Пока я понимаю только")
+
+
+def test_points_commands_answer_in_plain_russian_and_promo_goes_to_the_ledger_queue(stack):
+    assert post(stack, telegram_update(70, 531, "/start")) == 200
+    assert post(stack, telegram_update(71, 531, contact=contact_of(531))) == 200
+    saved = bodies(stack, "OutboxQueue")[-1]["text"]
+    assert "/balance — баллы и уровень" in saved and "/invite — пригласить друга" in saved
+    assert bodies(stack, "AccrualQueue") == []  # the test program pays no welcome bonus (the seed's does)
+    for update_id, text in ((72, "/balance"), (73, "/history"), (74, "/promo сто"), (75, "/help"),
+                            (76, "/promo@brand_bot 300")):
+        assert post(stack, telegram_update(update_id, 531, text)) == 200
+    replies = [reply["text"] for reply in bodies(stack, "OutboxQueue")]
+    assert replies[0] == "Уровень «Тест-Бренд»: баллами возвращается 10%.\nДоступно: 0 баллов."
+    assert replies[1].startswith("Операций по баллам пока нет.")
+    assert replies[2].startswith("Напишите /promo и число баллов")
+    assert replies[3].startswith("Пока я понимаю только чеки и команды") and "/history" in replies[3]
+    (promo,) = bodies(stack, "AccrualQueue")
+    assert (promo["kind"], promo["points"], promo["request_id"]) == ("promo", 300, "tg-update:76")
+
+
+def test_an_invitation_is_kept_only_for_a_shopper_new_to_the_bot(stack):
+    assert post(stack, telegram_update(80, 541, "/start ref_540")) == 200
+    assert member(stack, 541)["referred_by"] == "540"
+    assert post(stack, telegram_update(81, 542, "/start")) == 200
+    assert post(stack, telegram_update(82, 542, "/start ref_540")) == 200  # already a member: not invited
+    assert post(stack, telegram_update(83, 543, "/start ref_543")) == 200  # nobody invites themselves
+    assert "referred_by" not in member(stack, 542) and "referred_by" not in member(stack, 543)

@@ -25,9 +25,15 @@ TEXTS: dict[str, dict[str, str]] = {
     "share_phone_button": {RU: "📱 Поделиться номером", EN: "📱 Share phone number"},
     "phone_saved": {
         RU: "Спасибо, вы в программе! Пришлите фото QR-кода с чека, текст из него или файл чека из приложения "
-        "«Проверка чеков».",
+        "«Проверка чеков».\n\n{commands}",
         EN: "Thank you, you are in! Send a photo of the receipt's QR code, its text, or the receipt file from "
-        "the «Проверка чеков» app.",
+        "the «Проверка чеков» app.\n\n{commands}",
+    },
+    "commands": {
+        RU: "/balance — баллы и уровень\n/history — последние операции\n/promo — промокод для сайта\n"
+        "/invite — пригласить друга",
+        EN: "/balance — points and level\n/history — recent activity\n/promo — a promo code for the website\n"
+        "/invite — invite a friend",
     },
     "phone_not_yours": {
         RU: "Это не ваш номер. Нажмите кнопку «Поделиться номером», чтобы отправить свой.",
@@ -53,10 +59,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "with t=… and holds fn=, i=, fp=.",
     },
     "unsupported_message": {
-        RU: "Пока я понимаю только чеки: пришлите фото QR-кода, текст из него или JSON-файл из приложения "
-        "«Проверка чеков».",
-        EN: "I only understand receipts: send a photo of the QR code, its text, or the JSON file from the "
-        "«Проверка чеков» app.",
+        RU: "Пока я понимаю только чеки и команды: пришлите фото QR-кода, текст из него или JSON-файл из "
+        "приложения «Проверка чеков».\n\n{commands}",
+        EN: "I only understand receipts and commands: send a photo of the QR code, its text, or the JSON file "
+        "from the «Проверка чеков» app.\n\n{commands}",
     },
     "points_credited": {
         RU: "+{points} {points_word} за покупку в {store}. На счёте {balance} {balance_word}.",
@@ -241,6 +247,11 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "Receipt registered, but the {brand} goods total is too small to earn points.",
     },
 }
+
+
+def with_commands(key: str, language: str, **params: Any) -> str:
+    """A text that ends with the list of the bot's commands."""
+    return render(key, language, commands=render("commands", language), **params)
 
 
 def language_of(language_code: str | None) -> str:

@@ -24,7 +24,7 @@ from loyalty.config import Program, cached_program
 from loyalty.contracts import BonusGranted, PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
 from loyalty.domain.errors import InvalidQr
 from loyalty.domain.history import history_lines
-from loyalty.domain.messages import language_of, render
+from loyalty.domain.messages import language_of, render, with_commands
 from loyalty.domain.qr import parse_qr
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
@@ -114,7 +114,7 @@ class Bot:
         file = _receipt_file(message)
         if file is not None:
             return self._receipt(shopper, reply_key, file=file)
-        self.replies.send(shopper, reply_key, "unsupported_message")
+        self._help(shopper, reply_key, "")
         return {"action": "unsupported"}
 
     def _start(self, shopper: Shopper, reply_key: str, argument: str) -> dict[str, Any]:
@@ -176,8 +176,12 @@ class Bot:
                           referrer=program.bonuses.referrer, referred=program.bonuses.referred)
         return {"action": "invite"}
 
+    def _help(self, shopper: Shopper, reply_key: str, argument: str) -> dict[str, Any]:
+        self.replies.send_text(shopper, reply_key, with_commands("unsupported_message", shopper.language))
+        return {"action": "help"}
+
     _commands: ClassVar[dict[str, Callable[[Bot, Shopper, str, str], dict[str, Any]]]] = {
-        "/history": _history, "/balance": _balance, "/promo": _promo, "/invite": _invite,
+        "/history": _history, "/balance": _balance, "/promo": _promo, "/invite": _invite, "/help": _help,
     }
 
     def _contact(self, shopper: Shopper, message: Message, reply_key: str) -> dict[str, Any]:
@@ -187,7 +191,8 @@ class Bot:
             return {"action": "foreign_contact"}
         self.members.join(shopper.member_id, shopper.chat_id, shopper.language)
         member = self.members.save_phone(shopper.member_id, _e164(contact.phone_number))
-        self.replies.send(shopper, reply_key, "phone_saved", ReplyKeyboardRemove().to_dict())
+        self.replies.send_text(shopper, reply_key, with_commands("phone_saved", shopper.language),
+                               ReplyKeyboardRemove().to_dict())
         if self.program.bonuses.welcome and not member.phone_before:
             publish(self.settings.ACCRUAL_QUEUE_URL, BonusGranted(shopper=shopper, bonus="welcome",
                                                                   reference=shopper.member_id))
