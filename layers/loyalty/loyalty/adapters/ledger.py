@@ -97,7 +97,7 @@ class LedgerRepository:
                 if any(code not in (None, "None", "ConditionalCheckFailed", "TransactionConflict")
                        for code in reasons):
                     raise
-                time.sleep(random.uniform(0, min(0.2, 0.002 * 2 ** attempt)))  # noqa: S311 - jitter, not crypto
+                time.sleep(random.uniform(0, min(1.0, 0.02 * 2 ** attempt)))  # noqa: S311 - jitter, not crypto
                 continue  # another writer changed the wallet: read it again
             return Posting(entry=entry, applied=True, holder=holder)
         raise RuntimeError(f"ledger contention on member {member_id}: gave up after {_MAX_ATTEMPTS} attempts")
