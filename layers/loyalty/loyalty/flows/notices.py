@@ -25,22 +25,19 @@ class Notices:
         return Shopper(member_id=holder.member_id, chat_id=holder.chat_id, language=holder.language)
 
     def send(self, posting: Posting, text_key: str, suffix: str = "", **params: Any) -> None:
-        shopper = self.shopper(posting)
-        if shopper is None:
-            return
-        entry = posting.entry
-        params.setdefault("balance", posting.balance.available)
-        self.replies.send(shopper, f"ledger:{entry['member_id']}:{entry['entry_id']}{suffix}", text_key, **params)
+        self.parts(posting, (text_key, params), suffix=suffix)
 
-    def parts(self, posting: Posting, *keys_and_params: tuple[str, dict[str, Any]]) -> None:
-        """One message made of several texts (a credit, then the cap, then the debt paid)."""
+    def parts(self, posting: Posting, *keys_and_params: tuple[str, dict[str, Any]], suffix: str = "") -> None:
+        """One message made of one or several texts (a credit, then the cap, then the debt paid), keyed on
+        the entry (and `suffix`, for a second message about the same entry)."""
         shopper = self.shopper(posting)
         if shopper is None:
             return
         balance = posting.balance.available
         text = " ".join(render(key, shopper.language, **{"balance": balance, **params})
                         for key, params in keys_and_params)
-        self.replies.send_text(shopper, f"ledger:{posting.entry['member_id']}:{posting.entry['entry_id']}", text)
+        entry = posting.entry
+        self.replies.send_text(shopper, f"ledger:{entry['member_id']}:{entry['entry_id']}{suffix}", text)
 
     def level(self, posting: Posting) -> None:
         """A level-up names the new rate and perks; a downgrade is gentle."""
