@@ -33,8 +33,8 @@ def purchase(program: Program, wallet: Wallet, lot_id: str, lines: list[Line], b
              channel: str, channel_kind: str, store: str, now: datetime) -> Step:
     percent = rate(program, wallet)
     earned = purchase_points(lines, program, percent)
-    today, month = moscow_day(now), moscow_day(now)[:7]
-    points = capped(earned, program, wallet.counted(today).earned, wallet.counted(f"{month}-01").earned)
+    today = moscow_day(now)
+    points = capped(earned, program, wallet.counted(today).earned, wallet.counted(f"{today[:7]}-01").earned)
     available_at = now + timedelta(days=pending_days(program, channel, channel_kind))
     first = wallet.counted().receipts == 0
     step = w.credit(wallet, lot_id, points, now, available_at, expiry_of(program, available_at), label=store)
