@@ -26,8 +26,13 @@ START = datetime(2026, 1, 10, 9, tzinfo=UTC)
 
 
 class LedgerMachine(RuleBasedStateMachine):
+    stack = None  # set by the test
+
     def __init__(self):
         super().__init__()
+        # Empty tables for each run: moto copies every table on each transaction, so runs would slow down as
+        # the tables filled (that is moto's cost, not the ledger's).
+        self.stack.reset()
         self.member = f"sm-{uuid.uuid4().hex[:12]}"
         MembersRepository("MembersTable").join(self.member, 1, "ru")
         self.books = ledger_for(PROGRAM, "LedgerTable", "MembersTable")
@@ -119,6 +124,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 def test_the_ledger_balances_after_every_step(stack):
+    LedgerMachine.stack = stack
     run_state_machine_as_test(LedgerMachine, settings=settings(
         max_examples=settings().max_examples // 8 or 1, stateful_step_count=25, deadline=None,
         suppress_health_check=list(HealthCheck)))
