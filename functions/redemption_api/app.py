@@ -11,10 +11,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from loyalty.domain.errors import DomainError, HoldExpired, HoldNotFound, InsufficientPoints, MemberNotFound
+from loyalty.domain.errors import (
+    Conflict,
+    DomainError,
+    HoldExpired,
+    HoldNotFound,
+    InsufficientPoints,
+    MemberNotFound,
+)
 from loyalty.flows.redemption import (
     CommitRequest,
-    Conflict,
     HoldRequest,
     HoldView,
     Quote,

@@ -6,6 +6,8 @@ poller once, so the handler gets real SQS records and the poller honours its bat
 
 import json
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,6 +72,19 @@ def telegram_update(update_id, user_id, text=None, contact=None, language="ru", 
     message = Message(message_id=update_id, date=datetime.now(UTC), chat=chat, from_user=user, text=text,
                       contact=contact, **media)
     return Update(update_id=update_id, message=message).to_dict()
+
+
+def all_at_once(count, work):
+    """work(0) … work(count - 1) in threads released together; their results in order (a worker's error is
+    raised here, so no thread dies silently)."""
+    start = threading.Barrier(count)
+
+    def run(n):
+        start.wait()
+        return work(n)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
 
 
 def contact_of(user_id, phone="+7 916 123-45-67"):

@@ -2,7 +2,6 @@
 
 import io
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 
 from loyalty.adapters.dynamo import to_item
@@ -13,6 +12,7 @@ from loyalty.domain.errors import InsufficientPoints
 from loyalty.flows.accrual import ledger_for
 from loyalty_tools import ledger_cli
 from tests.conftest import TEST_PROGRAM
+from tests.integration.conftest import all_at_once
 
 PROGRAM = load_program(TEST_PROGRAM)
 
@@ -29,32 +29,22 @@ def verify():
 
 def test_twenty_threads_crediting_and_holding_on_one_member_lose_and_double_nothing(stack):
     MembersRepository("MembersTable").join("900", 900, "ru")
-    books, now, start = ledger(), datetime.now(UTC), threading.Barrier(20)
-    held, refused, errors = [], [], []
+    books, now = ledger(), datetime.now(UTC)
+    held, refused = [], []
 
     def work(n):
-        start.wait()
-        try:
-            for round_ in range(3):
-                lot = f"receipt#t{n}r{round_}"
-                books.apply("900", lot, "accrual",
-                            lambda wal, lot=lot: wallet.credit(wal, lot, 10, now, now, None))
-                hold_id = f"h{n}r{round_}"
-                try:
-                    books.apply("900", f"hold#{hold_id}", "hold",
-                                lambda wal, h=hold_id: wallet.hold(wal, h, 7, now, now + timedelta(minutes=30)))
-                    held.append(hold_id)
-                except InsufficientPoints:
-                    refused.append(hold_id)
-        except Exception as error:  # surfaced below: a thread must not die silently
-            errors.append(error)
+        for round_ in range(3):
+            lot = f"receipt#t{n}r{round_}"
+            books.apply("900", lot, "accrual", lambda wal, lot=lot: wallet.credit(wal, lot, 10, now, now, None))
+            hold_id = f"h{n}r{round_}"
+            try:
+                books.apply("900", f"hold#{hold_id}", "hold",
+                            lambda wal, h=hold_id: wallet.hold(wal, h, 7, now, now + timedelta(minutes=30)))
+                held.append(hold_id)
+            except InsufficientPoints:
+                refused.append(hold_id)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    all_at_once(20, work)
     member = MembersRepository("MembersTable").get("900")
     entries = books.entries("900")
     assert len(entries) == 60 + len(held)  # every credit and every successful hold, once

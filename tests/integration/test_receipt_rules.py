@@ -1,6 +1,5 @@
 """The fraud and edge-case rules that need the database, through receipt_parser and point_accrual on moto."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 from loyalty.adapters.claims import OrderHalf, ReceiptClaims
@@ -15,7 +14,7 @@ from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.settings import ReceiptParserSettings
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from tests.conftest import TEST_PROGRAM
-from tests.integration.conftest import bodies, send
+from tests.integration.conftest import all_at_once, bodies, send
 
 BRAND = "7700000024"
 
@@ -136,24 +135,16 @@ def test_concurrent_claims_of_one_receipt_let_exactly_one_win(stack):
     claims = ReceiptClaims("ReceiptClaimsTable", "MembersTable")
     for member in range(20):
         MembersRepository("MembersTable").join(str(700 + member), 700 + member, "ru")
-    start, outcomes, lock = threading.Barrier(20), [], threading.Lock()
 
     def claim(member):
-        start.wait()
         try:
             claims.claim("7380440800000017:99:1", str(700 + member), f"tg-update:{member}", {"brand_sum_kopecks": 1},
                          day="2026-11-23", max_per_day=3)
-            result = "won"
+            return "won"
         except ReceiptAlreadyClaimed:
-            result = "lost"
-        with lock:
-            outcomes.append(result)
+            return "lost"
 
-    threads = [threading.Thread(target=claim, args=(member,)) for member in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = all_at_once(20, claim)
     assert sorted(outcomes) == ["lost"] * 19 + ["won"]
 
 

@@ -88,3 +88,21 @@ class AlreadyRecorded(DomainError):
     """The lot or hold exists: the operation that makes it was done before (a redelivery)."""
 
     reason = "already_recorded"
+
+
+class Conflict(DomainError):
+    """The request contradicts what was done before (a reused key, a used code)."""
+
+    reason = "conflict"
+
+
+class InvalidRequest(DomainError):
+    """The request is well-formed but asks for something impossible."""
+
+    reason = "invalid_request"
+
+
+class OverQuote(DomainError):
+    """More points asked than the basket allows."""
+
+    reason = "over_quote"

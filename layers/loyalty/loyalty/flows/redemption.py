@@ -18,28 +18,10 @@ from loyalty.adapters.queues import publish
 from loyalty.config import cached_program
 from loyalty.contracts import BonusGranted, Shopper
 from loyalty.domain import wallet
-from loyalty.domain.errors import DomainError, HoldNotFound, MemberNotFound
+from loyalty.domain.errors import Conflict, HoldNotFound, InvalidRequest, MemberNotFound, OverQuote
 from loyalty.domain.points import payable_points
 from loyalty.flows.accrual import ledger_for
 from loyalty.settings import RedemptionSettings
-
-
-class Conflict(DomainError):
-    """The request contradicts what was done before (a reused key, a used code)."""
-
-    reason = "conflict"
-
-
-class InvalidRequest(DomainError):
-    """The request is well-formed but asks for something impossible."""
-
-    reason = "invalid_request"
-
-
-class OverQuote(DomainError):
-    """More points asked than the basket allows."""
-
-    reason = "over_quote"
 
 
 class _Body(BaseModel):
