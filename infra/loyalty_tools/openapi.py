@@ -7,10 +7,9 @@ The handler module is loaded the way the local stack loads it: with its environm
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
-from loyalty_tools.local.runtime import FunctionHost, load_module
+from loyalty_tools.local.runtime import FunctionHost
 from loyalty_tools.local.stack import ROOT
 from loyalty_tools.local.template import Template
 
@@ -21,16 +20,7 @@ DOCUMENT = ROOT / "docs" / "redemption-api.json"
 def redemption_openapi() -> dict[str, Any]:
     from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server, ServerVariable
 
-    template = Template(ROOT / "template.yaml")
-    host = FunctionHost(template, "http://localhost")
-    spec = host.specs[FUNCTION]
-    saved = dict(os.environ)
-    os.environ.update(host.environment(FUNCTION))
-    try:
-        module = load_module(f"openapi_{FUNCTION}", spec.code_dir / f"{spec.handler.rpartition('.')[0]}.py")
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    module = FunctionHost(Template(ROOT / "template.yaml"), "http://localhost").module(FUNCTION)
     schema = module.app.get_openapi_json_schema(
         title="Loyalty Everywhere: points on the brand's site", version="1",
         description="Quote a basket, hold points for an order, commit or release the hold; redeem a promo code "

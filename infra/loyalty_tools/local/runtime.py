@@ -18,7 +18,7 @@ import time
 import uuid
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -76,17 +76,29 @@ class FunctionHost:
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         spec = self.specs[logical_id]
-        with self._lock:
+        with self._lock, self._environment(logical_id):
             self.busy = True
-            saved = dict(os.environ)
-            os.environ.clear()
-            os.environ.update(self.environment(logical_id))
             try:
                 return self._handler(spec)(event, LambdaContext(spec))
             finally:
-                os.environ.clear()
-                os.environ.update(saved)
                 self.busy = False
+
+    def module(self, logical_id: str) -> ModuleType:
+        """The function's handler module, loaded (not invoked) with exactly its environment, as at cold start."""
+        spec = self.specs[logical_id]
+        with self._lock, self._environment(logical_id):
+            return load_module(f"module_{logical_id}", spec.code_dir / f"{spec.handler.rpartition('.')[0]}.py")
+
+    @contextlib.contextmanager
+    def _environment(self, logical_id: str) -> Iterator[None]:
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(self.environment(logical_id))
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
 
     def _handler(self, spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
         if spec.logical_id not in self._handlers:
