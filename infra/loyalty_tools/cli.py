@@ -27,13 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     explain.add_argument("source", help="a receipt file (any shape), a photo, or a QR string")
     explain.add_argument("--program", type=Path, required=True, help="the program file")
     explain.add_argument("--now", type=_aware_time, help="judge as of this moment (ISO 8601; default: now)")
+    explain.add_argument("--member", help="explain for this member, read (only) from the stack AWS_ENDPOINT_URL or "
+                         "the AWS configuration points to; default: a new member at the entry level")
     decode = receipt.add_parser("decode", help="print the QR string found in each image")
     decode.add_argument("images", nargs="+")
     ledger = commands.add_parser("ledger", help="check and correct the points ledger").add_subparsers(
         dest="action", required=True)
     verify = ledger.add_parser("verify", help="prove every balance equals its ledger entries")
     adjust = ledger.add_parser("adjust", help="credit (or, negative, take) points by hand, with a reason")
-    for sub in (verify, adjust):
+    for sub in (verify, adjust, explain):
         sub.add_argument("--members-table", default=os.environ.get("MEMBERS_TABLE", "MembersTable"))
         sub.add_argument("--ledger-table", default=os.environ.get("LEDGER_TABLE", "LedgerTable"))
     adjust.add_argument("member_id")
@@ -60,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         from loyalty_tools import receipt_cli
 
         if args.action == "explain":
-            return receipt_cli.explain(args.source, args.program, args.now)
+            member = receipt_cli.read_member(args.member, args.members_table, args.ledger_table) if args.member \
+                else None
+            return receipt_cli.explain(args.source, args.program, args.now, member=member)
         return receipt_cli.decode(args.images)
     if args.action == "demo":
         from loyalty_tools.local.demo import run_demo

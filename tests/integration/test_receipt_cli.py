@@ -9,6 +9,7 @@ import pytest
 
 from loyalty_tools import receipt_cli
 from loyalty_tools.local.receipt_emulator import ReceiptEmulator
+from loyalty_tools.local.receipts import marketplace_receipt
 from loyalty_tools.receipt_photos import Defects, receipt_photo
 from tests.conftest import SAMPLES, TEST_PROGRAM
 
@@ -84,3 +85,19 @@ def test_decode_prints_each_images_qr_or_an_error_line(tmp_path):
     assert receipt_cli.decode([str(good), str(bad)], out) == 1
     assert out.getvalue().splitlines() == [f"{good}\t{SAMPLE_08_QR}",
                                            f"{bad}\terror: not an image file (UnidentifiedImageError)"]
+
+
+def test_an_unlisted_sellers_agent_receipt_earns_on_the_supplier_inn_and_names_the_seller(tmp_path):
+    supplied, other = tmp_path / "supplied.json", tmp_path / "other.json"
+    for path, supplier, fd in ((supplied, "7700000024", 11), (other, "7700000099", 12)):
+        path.write_text(json.dumps(marketplace_receipt(
+            supplier, [("Сыворотка 30 мл", 120000, 1)], fd=fd, seller_inn="7800000003", seller="ООО «Агрегатор»",
+            retail_place="agregator.example.ru", issued_at=datetime.fromisoformat("2023-10-19T12:00:00+03:00"))))
+    code, result = explain(supplied)
+    assert code == 0 and (result["channel"], result["decision"], result["points"]) == ("other", "accrue", 120)
+    assert (result["seller_inn"], result["retail_place"], result["store"]) == (
+        "7800000003", "agregator.example.ru", "agregator.example.ru")
+    assert result["credit"]["pending_days"] == 0  # pending_days.default of the test program (none: 0)
+    code, result = explain(other)
+    assert code == 0 and (result["decision"], result["points"]) == ("reject", 0)
+    assert result["reasons"][-1]["code"] == "no_brand_goods"

@@ -22,9 +22,9 @@ def receipt(lines=(("Крем", 45000, 2),), fd=1, days_ago=1.0, **kwargs):
     return raw
 
 
-def test_a_fresh_receipt_with_brand_goods_accrues_the_base_rate():
+def test_a_fresh_receipt_with_brand_goods_accrues():
     result = assess(normalise_one(receipt()), PROGRAM, NOW)
-    assert (result.decision, result.points) == ("accrue", 90)
+    assert result.decision == "accrue"
     assert [reason.code for reason in result.reasons] == ["channel", "brand_line", "order_role", "accrue"]
 
 
@@ -36,7 +36,7 @@ def test_a_fresh_receipt_with_brand_goods_accrues_the_base_rate():
 ])
 def test_refusals_name_their_reason(change, code):
     result = assess(normalise_one(receipt(**change)), PROGRAM, NOW)
-    assert result.decision == "reject" and result.points == 0 and result.first_refusal.code == code
+    assert result.decision == "reject" and result.first_refusal.code == code
 
 
 def test_a_far_east_receipt_read_as_moscow_time_is_not_taken_for_the_future():
@@ -48,7 +48,7 @@ def test_a_far_east_receipt_read_as_moscow_time_is_not_taken_for_the_future():
 
 def test_a_refund_receipt_is_a_reversal():
     result = assess(normalise_one(receipt(operation=2)), PROGRAM, NOW)
-    assert (result.decision, result.points) == ("reverse", -90)
+    assert result.decision == "reverse" and result.reasons[-1].code == "refund"
 
 
 def test_prepayment_and_settlement_of_one_order_share_a_fingerprint():

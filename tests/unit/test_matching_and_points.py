@@ -4,8 +4,9 @@ from decimal import Decimal
 import pytest
 
 from loyalty.config import Channel, load_program
+from loyalty.contracts import PurchaseLine
 from loyalty.domain.matching import match_brand_goods
-from loyalty.domain.points import accrual_points
+from loyalty.domain.points import purchase_points
 from loyalty.domain.receipt import normalise_one
 from loyalty_tools.local.receipts import marketplace_receipt
 from tests.conftest import SAMPLES, TEST_PROGRAM
@@ -55,7 +56,7 @@ def test_retail_chain_receipt_earns_on_catalog_gtin_with_its_category():  # also
     (-500, Decimal(10), 0),
 ])
 def test_points_are_whole_roubles_rounded_down(kopecks, percent, points):
-    assert accrual_points(kopecks, percent) == points
+    assert purchase_points([PurchaseLine(name="Крем", sum_kopecks=kopecks)], PROGRAM, percent) == points
 
 
 def test_in_an_unknown_store_a_name_pattern_finds_the_goods_whatever_the_spelling():
@@ -86,3 +87,32 @@ def test_a_retail_place_hint_tells_apart_two_stores_of_one_company(tmp_path):
 def test_marketplace_lines_of_other_suppliers_do_not_earn_even_with_the_brand_name():
     raw = marketplace_receipt("7700000099", [("Тест-Бренд крем (подделка)", 45000, 1)], fd=6)
     assert match_brand_goods(normalise_one(raw), PROGRAM).lines == ()
+
+
+@pytest.mark.parametrize(("seller_inn", "retail_place", "channel"), [
+    ("7800000003", "market.example.ru", "other"),  # a marketplace the registry does not know yet
+    ("6671156423", "goldapple.ru/marketplace", "golden_apple"),  # a retail chain's own marketplace
+])
+def test_an_agent_line_supplied_by_the_brand_earns_at_any_seller(seller_inn, retail_place, channel):
+    raw = marketplace_receipt("7700000024", [("Сыворотка 30 мл", 120000, 1)], fd=6, seller_inn=seller_inn,
+                              retail_place=retail_place)
+    match = match_brand_goods(normalise_one(raw), PROGRAM)
+    assert match.channel == channel and [(line.matched_by, line.sum_kopecks) for line in match.lines] == [
+        ("supplier_inn", 120000)]
+
+
+def test_agent_data_on_the_line_makes_it_an_agent_line_too():
+    raw = marketplace_receipt("7700000024", [("Сыворотка 30 мл", 120000, 1)], fd=7, seller_inn="7800000003")
+    raw["items"][0].pop("paymentAgentByProductType")
+    assert match_brand_goods(normalise_one(raw), PROGRAM).lines == ()  # providerInn alone is not agency
+    raw["items"][0]["providerData"] = {"providerName": "ООО Тест-Бренд", "providerPhone": "+70000000000"}
+    assert [line.matched_by for line in match_brand_goods(normalise_one(raw), PROGRAM).lines] == ["supplier_inn"]
+
+
+def test_at_an_unlisted_seller_another_suppliers_goods_and_the_sellers_own_goods_earn_nothing():
+    raw = marketplace_receipt("7700000099", [("Сыворотка 30 мл", 120000, 1)], fd=8, seller_inn="7800000003")
+    assert match_brand_goods(normalise_one(raw), PROGRAM).lines == ()
+    own = marketplace_receipt("7700000024", [("Сыворотка 30 мл", 120000, 1)], fd=9, seller_inn="7800000003")
+    for item in own["items"]:
+        item.pop("paymentAgentByProductType")  # the seller's own goods: a supplier INN proves nothing there
+    assert match_brand_goods(normalise_one(own), PROGRAM).lines == ()

@@ -43,8 +43,10 @@ def test_goods_rules_multiply_or_fix_accrual_and_cap_what_points_pay():
 
 
 def test_caps_pending_days_and_expiry():
-    assert capped(500, SEED, earned_today=2800, earned_this_month=0) == 200
-    assert capped(500, SEED, earned_today=0, earned_this_month=9900) == 100
+    assert capped(500, SEED, earned_today=2800, earned_this_month=0) == (200, "3000 points a day")
+    assert capped(500, SEED, earned_today=0, earned_this_month=9900) == (100, "10000 points a month")
+    assert capped(500, SEED, earned_today=2800, earned_this_month=9900) == (100, "10000 points a month")
+    assert capped(500, SEED, earned_today=0, earned_this_month=0) == (500, None)
     assert pending_days(SEED, "wildberries", "marketplace") == 14 and pending_days(SEED, "d2c", "d2c") == 0
     # 365 days after it became available, then to the end of that month (Moscow)
     assert expiry_of(SEED, NOW) == datetime(2027, 12, 1, tzinfo=MOSCOW)

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from loyalty.config import Program
 from loyalty.domain.matching import BrandLine, Match, match_brand_goods
 from loyalty.domain.names import normalise_name
-from loyalty.domain.points import accrual_points
+from loyalty.domain.points import purchase_points
 from loyalty.domain.receipt import OPERATION_SALE, OPERATION_SALE_REFUND, Receipt
 
 # ISO receipt times carry no zone and are read as Moscow time (see receipt.py), so a receipt from the Far
@@ -53,13 +53,12 @@ class Assessment(BaseModel):
     receipt: Receipt
     match: Match
     decision: Decision
-    points: int
     reasons: tuple[Reason, ...]
     order_role: OrderRole | None = None
     order_fingerprint: str | None = None
 
     def rejected(self, code: str, detail: str) -> Assessment:
-        return self.model_copy(update={"decision": "reject", "points": 0,
+        return self.model_copy(update={"decision": "reject",
                                        "reasons": (*self.reasons, Reason(code=code, detail=detail))})
 
     @property
@@ -89,7 +88,7 @@ def assess(receipt: Receipt, program: Program, now: datetime, member_id: str = "
                 for line in match.lines]
     if role:
         reasons.append(Reason(code="order_role", detail=f"{role} receipt of an order"))
-    base = Assessment(receipt=receipt, match=match, decision="accrue", points=0, reasons=tuple(reasons),
+    base = Assessment(receipt=receipt, match=match, decision="accrue", reasons=tuple(reasons),
                       order_role=role,
                       order_fingerprint=order_fingerprint(receipt, match, member_id) if role else None)
     if receipt.operation not in (OPERATION_SALE, OPERATION_SALE_REFUND):
@@ -102,14 +101,18 @@ def assess(receipt: Receipt, program: Program, now: datetime, member_id: str = "
         return base.rejected("future", f"issued {receipt.issued_at.isoformat()}, after {now.isoformat()}")
     if not match.lines:
         return base.rejected("no_brand_goods", f"no brand goods among {len(receipt.items)} lines at {match.store}")
-    points = accrual_points(match.brand_sum_kopecks, program.earning.base_percent)
     if receipt.operation == OPERATION_SALE_REFUND:
-        return base.model_copy(update={"decision": "reverse", "points": -points, "reasons": (
-            *base.reasons, Reason(code="refund", detail="a refund reverses the points of the matching purchase"))})
-    if points == 0:
-        return base.rejected("too_small", f"{match.brand_sum_kopecks} kopecks earn less than one point")
-    return base.model_copy(update={"points": points, "reasons": (*base.reasons, Reason(
-        code="accrue", detail=f"{program.earning.base_percent}% of {match.brand_sum_kopecks} kopecks"))})
+        return base.model_copy(update={"decision": "reverse", "reasons": (
+            *base.reasons, Reason(code="refund", detail="a refund takes back what its lines earned in the purchase "
+                                                        "it returns"))})
+    # What a purchase earns depends on the member (their level's rate, caps): that is earning.purchase_credit's.
+    # Refused here is only a purchase too small to earn a point at the program's most generous rate.
+    best = max([level.percent for level in program.levels] or [program.earning.base_percent])
+    if purchase_points(list(match.lines), program, best) == 0:
+        return base.rejected("too_small", f"{match.brand_sum_kopecks} kopecks earn less than one point even "
+                                          f"at {best}%")
+    return base.model_copy(update={"reasons": (*base.reasons, Reason(
+        code="accrue", detail=f"{match.brand_sum_kopecks} kopecks of the brand's goods earn points"))})
 
 
 def order_role(receipt: Receipt, match: Match) -> OrderRole | None:

@@ -1,9 +1,12 @@
 """Where a receipt was bought (channel) and which of its lines are the brand's goods.
 
 - The brand's own INN as seller: channel `d2c`, every goods line is the brand's.
-- A marketplace (the seller acts as an agent): the lines whose supplier INN (`providerInn`) is the brand's.
-- Anywhere else (a retail chain, or a seller the registry does not know): a line whose GTIN is in the
-  catalog, else whose name matches a catalog name or one of the brand's name patterns.
+- At any other seller, an agent line (sold on a supplier's behalf) whose supplier INN (`providerInn`) is one
+  of the brand's: a marketplace in the registry or not yet, a retail chain's own marketplace, an aggregator.
+  A seller the registry does not know is channel `other`.
+- On a marketplace that is the only way: its other lines are other suppliers' goods.
+- Anywhere else (a retail chain selling on its own account, or an unknown seller's own goods): a line whose
+  GTIN is in the catalog, else whose name matches a catalog name or one of the brand's name patterns.
 Service lines (delivery, assembly) never earn. Each brand line carries the catalog's category when known.
 """
 
@@ -81,6 +84,12 @@ def match_brand_goods(receipt: Receipt, program: Program) -> Match:
     return Match(channel=channel_name, store=store, lines=tuple(lines))
 
 
+def is_agent_line(item: ReceiptItem) -> bool:
+    """Sold on a supplier's behalf: the agent flags (tag 1222) or the agent's data on the line (tags 1223/1224)."""
+    return bool(item.agent_flags) or any(isinstance((item.model_extra or {}).get(name), dict)
+                                         for name in ("agentData", "providerData"))
+
+
 def is_service(item: ReceiptItem) -> bool:
     if item.product_type == PRODUCT_TYPE_SERVICE:
         return True
@@ -103,9 +112,10 @@ class _BrandIndex:
         entry = entry or next((entry for words, entry in self.by_name if contains_words(name, words)), None)
         if kind == CHANNEL_D2C:
             return "seller_inn", entry
+        if is_agent_line(item) and item.supplier_inn in self.supplier_inns:
+            return "supplier_inn", entry  # the brand supplies it, whoever sells it
         if kind == "marketplace":
-            supplied = bool(item.agent_flags) and item.supplier_inn in self.supplier_inns
-            return ("supplier_inn" if supplied else None), entry
+            return None, entry  # a marketplace's lines are its suppliers': another supplier's goods are not ours
         if entry is not None:
             return ("gtin" if item.gtin and item.gtin == entry.gtin else "name"), entry
         if any(contains_words(name, words) for words in self.patterns):

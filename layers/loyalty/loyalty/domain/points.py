@@ -16,13 +16,6 @@ from loyalty.config import Program
 from loyalty.domain.receipt import MOSCOW
 
 
-def accrual_points(brand_sum_kopecks: int, percent: Decimal) -> int:
-    """Points for a purchase of `brand_sum_kopecks` at `percent` (10 means 10%)."""
-    if brand_sum_kopecks <= 0 or percent <= 0:
-        return 0
-    return _floor(Decimal(brand_sum_kopecks) * percent / Decimal(10_000))
-
-
 class Line(Protocol):
     """A basket or receipt line: what the rules look at."""
 
@@ -39,15 +32,24 @@ class Line(Protocol):
 def purchase_points(lines: list[Line], program: Program, percent: Decimal) -> int:
     """Each line at the rate, times its goods rule's multiplier, or its rule's fixed points per unit. The
     fraction is dropped once, for the whole purchase, not per line."""
-    roubles, fixed = Decimal(0), 0
+    return floor_points(sum((points for points, _ in line_points(lines, program, percent)), Decimal(0)))
+
+
+def line_points(lines: list[Line], program: Program, percent: Decimal) -> list[tuple[Decimal, str | None]]:
+    """What each line earns before the purchase's fraction is dropped, and the goods rule applied to it (as a
+    person reads it; None: the rate alone). Fixed points are whole per line."""
+    earned: list[tuple[Decimal, str | None]] = []
     for line in lines:
         rule = program.goods_rule(line.gtin, line.category)
+        target = f"GTIN {rule.gtin}" if rule is not None and rule.gtin else f"category {rule.category}" if rule else ""
         if rule is not None and rule.accrual_points is not None:
-            fixed += _floor(rule.accrual_points * _units(line.quantity))
+            earned.append((Decimal(floor_points(rule.accrual_points * _units(line.quantity))),
+                           f"{target}: {rule.accrual_points} points per unit"))
             continue
         multiplier = rule.accrual_multiplier if rule is not None and rule.accrual_multiplier is not None else 1
-        roubles += Decimal(max(line.sum_kopecks, 0)) * percent * multiplier / Decimal(10_000)
-    return fixed + _floor(roubles)
+        roubles = Decimal(max(line.sum_kopecks, 0)) * percent * multiplier / Decimal(10_000)
+        earned.append((roubles, f"{target}: ×{multiplier} the rate" if multiplier != 1 else None))
+    return earned
 
 
 def payable_points(line: Line, program: Program) -> int:
@@ -56,20 +58,20 @@ def payable_points(line: Line, program: Program) -> int:
     rule = program.goods_rule(line.gtin, line.category)
     cost = max(line.sum_kopecks, 0) // 100
     if rule is not None and rule.pay_points is not None:
-        return min(cost, _floor(rule.pay_points * _units(line.quantity)))
+        return min(cost, floor_points(rule.pay_points * _units(line.quantity)))
     share = rule.pay_share_percent if rule is not None and rule.pay_share_percent is not None \
         else program.redemption.max_share_percent
-    return min(cost, _floor(Decimal(max(line.sum_kopecks, 0)) * share / Decimal(10_000)))
+    return min(cost, floor_points(Decimal(max(line.sum_kopecks, 0)) * share / Decimal(10_000)))
 
 
-def capped(points: int, program: Program, earned_today: int, earned_this_month: int) -> int:
-    """What is left of `points` under the member's daily and monthly caps."""
-    caps = program.earning.caps
-    if caps.per_day is not None:
-        points = min(points, max(caps.per_day - earned_today, 0))
-    if caps.per_month is not None:
-        points = min(points, max(caps.per_month - earned_this_month, 0))
-    return points
+def capped(points: int, program: Program, earned_today: int, earned_this_month: int) -> tuple[int, str | None]:
+    """What is left of `points` under the member's daily and monthly caps, and the cap that cut it."""
+    caps, cut = program.earning.caps, None
+    if caps.per_day is not None and points > max(caps.per_day - earned_today, 0):
+        points, cut = max(caps.per_day - earned_today, 0), f"{caps.per_day} points a day"
+    if caps.per_month is not None and points > max(caps.per_month - earned_this_month, 0):
+        points, cut = max(caps.per_month - earned_this_month, 0), f"{caps.per_month} points a month"
+    return points, cut
 
 
 def pending_days(program: Program, channel: str, kind: str) -> int:
@@ -104,5 +106,5 @@ def _units(quantity: str) -> Decimal:
         return Decimal(1)
 
 
-def _floor(value: Decimal | int) -> int:
+def floor_points(value: Decimal | int) -> int:
     return int(Decimal(value).to_integral_value(rounding=ROUND_FLOOR))

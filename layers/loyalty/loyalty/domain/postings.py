@@ -10,37 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
 from loyalty.config import Program
 from loyalty.domain import levels
 from loyalty.domain import wallet as w
-from loyalty.domain.points import Line, capped, expiry_of, moscow_day, pending_days, purchase_points
+from loyalty.domain.earning import PurchaseCredit
+from loyalty.domain.points import expiry_of, moscow_day
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.wallet import Step, Wallet
 
 
-def rate(program: Program, wallet: Wallet) -> Decimal:
-    """The member's accrual percent: their level's, or the program's base rate without levels."""
-    if not program.levels:
-        return program.earning.base_percent
-    return program.levels[levels.current_index(program, wallet)].percent
-
-
-def purchase(program: Program, wallet: Wallet, lot_id: str, lines: list[Line], brand_sum_kopecks: int,
-             channel: str, channel_kind: str, store: str, now: datetime) -> Step:
-    percent = rate(program, wallet)
-    earned = purchase_points(lines, program, percent)
-    today = moscow_day(now)
-    points = capped(earned, program, wallet.counted(today).earned, wallet.counted(f"{today[:7]}-01").earned)
-    available_at = now + timedelta(days=pending_days(program, channel, channel_kind))
-    first = wallet.counted().receipts == 0
-    step = w.credit(wallet, lot_id, points, now, available_at, expiry_of(program, available_at), label=store)
-    after = w.record(step.wallet, today, receipts=1, spend_kopecks=brand_sum_kopecks, earned=points)
-    return _leveled(program, step, after, now, percent=str(percent), earned=earned, capped=earned - points,
-                    first_purchase=first, pending=available_at > now)
+def purchase(program: Program, wallet: Wallet, lot_id: str, credit: PurchaseCredit, brand_sum_kopecks: int,
+             store: str) -> Step:
+    """The ledger step of a purchase `earning.purchase_credit` computed on this wallet."""
+    now = credit.earned_at
+    step = w.credit(wallet, lot_id, credit.points, now, credit.available_at, credit.expires_at, label=store)
+    after = w.record(step.wallet, moscow_day(now), receipts=1, spend_kopecks=brand_sum_kopecks, earned=credit.points)
+    return _leveled(program, step, after, now, percent=str(credit.percent), earned=credit.earned,
+                    capped=credit.capped, first_purchase=credit.first_purchase, pending=credit.pending)
 
 
 def bonus(program: Program, wallet: Wallet, lot_id: str, points: int, label: str, now: datetime,

@@ -8,8 +8,6 @@ bonuses on a first purchase — are derived from the stored entry, so a replay r
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -19,8 +17,8 @@ from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
 from loyalty.config import Program, cached_program
 from loyalty.contracts import BonusGranted, LedgerCommand, PromoRequested, PurchaseLine, ReceiptAccepted
 from loyalty.domain import postings, wallet
+from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
-from loyalty.domain.points import purchase_points
 from loyalty.flows.notices import Notices
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
@@ -62,8 +60,9 @@ class PointAccrual:
         lines = list(accepted.lines) or [PurchaseLine(name="", sum_kopecks=accepted.brand_sum_kopecks)]
         posting = self.ledger.apply(
             member_id, lot, "accrual",
-            lambda wal: postings.purchase(self.program, wal, lot, lines, accepted.brand_sum_kopecks, accepted.channel,
-                                          accepted.channel_kind, accepted.store, now),
+            lambda wal: postings.purchase(self.program, wal, lot, purchase_credit(
+                self.program, wal, lines, accepted.channel, accepted.channel_kind, now), accepted.brand_sum_kopecks,
+                accepted.store),
             details={"fiscal_key": accepted.fiscal_key, "channel": accepted.channel, "store": accepted.store,
                      "brand_sum_kopecks": accepted.brand_sum_kopecks, "submission_id": accepted.submission_id},
             now=now,
@@ -77,8 +76,9 @@ class PointAccrual:
         })
         self._tell_credit(posting, accepted.store)
         self.notices.level(posting)
-        if details.get("first_purchase") and posting.holder.referred_by:
-            self._referral(posting, now)
+        bonuses = referral(self.program, posting.holder.referred_by) if details.get("first_purchase") else None
+        if bonuses is not None:
+            self._referral(posting, bonuses, now)
         return posting
 
     def _tell_credit(self, posting: Posting, store: str) -> None:
@@ -99,11 +99,9 @@ class PointAccrual:
             parts.append(("debt_paid", {"paid": details["debt_paid"]}))
         self.notices.parts(posting, *parts)
 
-    def _referral(self, purchase: Posting, now: datetime) -> None:
+    def _referral(self, purchase: Posting, bonuses: Referral, now: datetime) -> None:
         """Both sides of an invitation are paid once, on the invited member's first accepted receipt."""
-        bonuses, member_id = self.program.bonuses, purchase.holder.member_id
-        inviter = purchase.holder.referred_by
-        assert inviter is not None
+        member_id, inviter = purchase.holder.member_id, bonuses.inviter
         for owner, entry_id, points, text in ((member_id, "bonus#referred", bonuses.referred, "bonus_referred"),
                                               (inviter, f"bonus#referrer:{member_id}", bonuses.referrer,
                                                "bonus_referrer")):
@@ -127,7 +125,8 @@ class PointAccrual:
         if original is None or not refund.purchase_kopecks:
             raise RetryLater(f"the accrual for {refund.reverses} is not written yet")
         refunded = min(refund.brand_sum_kopecks, refund.purchase_kopecks)
-        points = self._refund_points(original["details"], refund, refunded)
+        points = refund_points(self.program, original["details"], list(refund.lines), refunded,
+                               refund.purchase_kopecks)
         posting = self.ledger.apply(
             member_id, f"refund#{refund.fiscal_key}", "refund_reversal",
             lambda wal: postings.refund(wal, lot, points, refunded, refunded == refund.purchase_kopecks, now),
@@ -146,16 +145,6 @@ class PointAccrual:
         else:
             self.notices.send(posting, "points_reversed", points=points, store=refund.store)
         return posting
-
-    def _refund_points(self, purchase: dict[str, Any], refund: ReceiptAccepted, refunded: int) -> int:
-        """What the refunded lines earned in the purchase: the same rules at the purchase's rate (a face cream's
-        multiplier comes back with it), scaled as the purchase was by a cap, never more than it credited."""
-        credited, earned = purchase["credited"], purchase.get("earned", purchase["credited"])
-        if not refund.lines or "percent" not in purchase or earned == 0:
-            assert refund.purchase_kopecks
-            return credited * refunded // refund.purchase_kopecks  # no lines: in proportion to the money
-        points = purchase_points(list(refund.lines), self.program, Decimal(purchase["percent"]))
-        return min(credited, points * credited // earned)
 
     # ------------------------------------------------------------------ bonuses
     def bonus(self, granted: BonusGranted, now: datetime | None = None) -> Posting | None:
