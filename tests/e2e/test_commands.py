@@ -8,23 +8,54 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
 import pytest
 
-from loyalty_tools.local.demo import run_demo
+from loyalty.adapters.dynamo import to_item
+from loyalty.config import load_program
+from loyalty.domain.receipt import MOSCOW
+from loyalty_tools.local.demo import PROGRAM, Demo
+from loyalty_tools.local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 
 
-def test_the_demo_plays_the_journey_and_exits_0():
+def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_books():
     out = io.StringIO()
-    assert run_demo(out) == 0
-    text = out.getvalue()
-    assert "shopper › /start" in text and "[shares contact +7 916…67]" in text
-    assert "балла за покупку в Wildberries. Они станут доступны" in text and "Этот чек уже зарегистрирован" in text
-    assert "ваш новый уровень — «Подруга»" in text and "стали доступны. На счёте 383 балла" in text
-    assert "Ваш промокод:" in text and "Последние операции:" in text
-    assert "Available: 183 балла, held for the promo code: 200 (expected 183" in text
+    with open(os.devnull, "w") as quiet, LocalStack(log_stream=quiet) as stack:
+        demo = Demo(stack, load_program(PROGRAM), out)
+        demo.play()
+        assert demo.check() == 0
+        text = out.getvalue()
+        story = ["Анна › /start", "[делится номером телефона]", "Приветственный бонус: +100 баллов",
+                 "+283 балла за покупку в Wildberries. Они станут доступны", "Этот чек уже зарегистрирован",
+                 "Анна › [фото чека]", "+47 баллов за покупку в Ozon", "Анна › [файл чека]",
+                 "за покупку в Золотое Яблоко", "+45 баллов за покупку в Лепесток", "283 балла за покупку в "
+                 "Wildberries стали доступны", "Ваш промокод:", "сайт › заказ lepestok-1042 оплачен промокодом",
+                 "Последние операции:", "Баллы Анны:"]
+        positions = [text.find(step) for step in story]
+        assert -1 not in positions and positions == sorted(positions), list(zip(story, positions, strict=True))
+        assert "ваш новый уровень — «Подруга»! Теперь вам доступно: подарок ко дню рождения" in text
+
+        # /history on the stack's clock: newest first, from the day she joined to the day she paid.
+        history = text[text.index("Последние операции:"):text.index("Баллы Анны:")].splitlines()[1:]
+        dates = [line.split()[0] for line in history if line.strip()[:2].isdigit()]
+        story_day = [f"{demo.start.astimezone(MOSCOW) + timedelta(days=day):%d.%m}" for day in (18, 17, 6, 5, 2, 0)]
+        assert dates == [story_day[0]] * 2 + [story_day[1]] * 2 + story_day[2:5] + [story_day[5]] * 2
+        table = dict(line.strip().rsplit(maxsplit=1) for line in text[text.index("Баллы Анны:"):].splitlines()[1:]
+                     if line.strip()[-1:].isdigit())
+        assert table == {"приветственный бонус": "100", "Wildberries": "283", "Ozon": "47", "Золотое Яблоко": "202",
+                         "сайт Лепесток": "45", "Доступно": "377", "Ожидают": "0", "В резерве": "0",
+                         "Потрачено на сайте": "300"}
+        assert "assert" not in text.lower() and "expected" not in text.lower()  # the chat is the shopper's
+
+        # Books changed behind the ledger's back: the run fails, and says why.
+        stack.aws("dynamodb").update_item(TableName="MembersTable", Key=to_item({"member_id": str(demo.anna.chat_id)}),
+                                          UpdateExpression="SET available = available + :one",
+                                          ExpressionAttributeValues=to_item({":one": 1}))
+        assert demo.check() == 1
+        assert "ОШИБКА: loyalty ledger verify" in out.getvalue()
 
 
 def test_serve_answers_on_its_port_and_stops_cleanly_on_ctrl_c():

@@ -112,7 +112,9 @@ def test_a_new_member_reaches_level_2_then_level_3_and_earns_at_the_new_rate(sta
     assert any("Приветственный бонус: +100 баллов" in text for text in texts(anna))
     buy(stack, anna)
     assert member(stack, anna)["level"] == "friend"
-    assert "ваш новый уровень — «Подруга»! Теперь баллами возвращается 10%" in texts(anna)[-1]
+    # the rate stays 10%: the news is the perks, not a "new" rate
+    assert texts(anna)[-1] == ("Поздравляем, ваш новый уровень — «Подруга»! Теперь вам доступно: подарок ко дню "
+                               "рождения, ранний доступ к новинкам.")
     for _ in range(4):
         buy(stack, anna)
     assert member(stack, anna)["level"] == "friend"  # five receipts, but level 3 also wants a review

@@ -1,97 +1,229 @@
-"""`loyalty local demo`: a shopper's journey against the local stack, printed as a chat.
+"""`loyalty local demo`: points everywhere, in under a minute, on the local stack and on one clock.
 
-Join with /start and share the phone (a welcome bonus), register a receipt from Wildberries with the
-brand's goods (its points wait out the return window, and the first receipt raises the level), send the same
-receipt again (it earns nothing), then 15 days later the points become available; ask for the balance,
-a promo code for the brand's site and the history. Exits 0 only if the balances are what the program
-promises.
+Anna joins the brand's bot and buys the brand's goods wherever she shops: on Wildberries (she sends the QR
+code's text), on Ozon (a photo of the receipt), at Золотое Яблоко (the receipt file from the FNS app) and
+on the brand's own site. The stack's clock moves between purchases, so every message, ledger entry and
+/history line is dated on it. The return window passes, the schedule makes her points available, she asks
+the bot for a promo code, and the brand's site spends it through the redemption API.
+
+The chat is printed as Anna sees it, then a table of her points in plain words. The run exits 1 if the
+books are wrong: a balance that is not the sum of its ledger entries, or a receipt credited other than
+`loyalty receipt explain` said it would be.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import subprocess
 import sys
-import tempfile
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from loyalty.adapters.dynamo import from_item, to_item
-from loyalty.config import load_program
-from loyalty.contracts import PurchaseLine
-from loyalty.domain.matching import match_brand_goods
-from loyalty.domain.messages import points_word
-from loyalty.domain.points import purchase_points
-from loyalty.domain.receipt import normalise_one
-from loyalty_tools.local.receipts import marketplace_receipt, qr_of
+from loyalty.adapters.ledger import LedgerRepository
+from loyalty.config import Program, load_program
+from loyalty.domain.receipt import MOSCOW, normalise_one
+from loyalty_tools.local.receipts import fns_app_export, marketplace_receipt, qr_of, shop_receipt
 from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.site import Site
 from loyalty_tools.local.stack import ROOT, LocalStack
+from loyalty_tools.receipt_cli import Member, explanation
+from loyalty_tools.receipt_photos import Defects, receipt_photo
 
 PROGRAM = ROOT / "program" / "program.yaml"
 LOG_FILE = ROOT / ".local" / "demo.log"
+OZON_INN, GOLDEN_APPLE_INN = "7704217370", "6671156423"
+PROMO_POINTS = 300
+MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
+          "ноября", "декабря")
 
 
 def run_demo(out: TextIO = sys.stdout) -> int:
     program = load_program(PROGRAM)
     LOG_FILE.parent.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as receipts_dir, LOG_FILE.open("w", encoding="utf-8") as log:
-        raw = marketplace_receipt(program.brand.supplier_inns[0], [
-            ("Лепесток крем для рук 50 мл", 45_000, 2),
-            ("Лепесток сыворотка для лица 30 мл", 129_000, 1),
-        ], fd=random.randint(1000, 999_999))  # noqa: S311 - a fresh receipt each run, not a secret
-        (Path(receipts_dir) / "wildberries.json").write_text(json.dumps(raw, ensure_ascii=False), "utf-8")
-        qr = qr_of(raw)
-        lines = [PurchaseLine(name=line.name, sum_kopecks=line.sum_kopecks, quantity=line.quantity, gtin=line.gtin,
-                              category=line.category) for line in match_brand_goods(normalise_one(raw), program).lines]
-        earned = purchase_points(lines, program, program.levels[0].percent)
-        promo = 200
-        expected = program.bonuses.welcome + earned - promo
+    print("Запускаю локальный стенд (moto, эмуляторы Telegram и сервиса чеков)…", file=out, flush=True)
+    with LOG_FILE.open("w", encoding="utf-8") as log, LocalStack(log_stream=log) as stack:
+        demo = Demo(stack, program, out)
+        demo.play()
+        return demo.check()
 
-        print("Starting the local stack (moto server, Telegram and receipt-service emulators)…", file=out)
-        with LocalStack(receipts_dir=Path(receipts_dir), log_stream=log) as stack:
-            anna = Shopper(stack.telegram.url, user_id=random.randint(10**8, 10**9))  # noqa: S311
-            anna.say("/start")
-            anna.wait_for_bot_messages(1)
-            anna.share_phone("+7 916 123-45-67")
-            anna.wait_for_bot_messages(2)
-            anna.say(qr)
-            anna.wait_for_bot_messages(4)
-            anna.wait_for_bot_messages(6)
-            anna.say(qr)
-            anna.wait_for_bot_messages(8)
-            stack.wait_idle()
-            later = datetime.now(UTC) + timedelta(days=15)
-            mark = len(anna.transcript())
-            stack.run_schedules(at=later)
-            anna.wait_for_bot_messages(9)
-            for command, count in (("/balance", 10), (f"/promo {promo}", 11), ("/history", 12)):
-                anna.say(command)
-                anna.wait_for_bot_messages(count)
-            stack.wait_idle()
-            member = from_item(stack.aws("dynamodb").get_item(
-                TableName="MembersTable", Key=to_item({"member_id": str(anna.chat_id)}))["Item"])
-            print(f"\nWebhook: {stack.webhook_url}\n", file=out)
-            for index, entry in enumerate(anna.transcript()):
-                if index == mark:
-                    print(f"\n  … {later:%d.%m}, the return window is over; the points schedule runs …\n", file=out)
-                print(_line(entry), file=out)
 
-    balance, held = member.get("available", 0), member.get("held", 0)
-    print(f"\nAvailable: {balance} {points_word(balance)}, held for the promo code: {held} (expected {expected} = "
-          f"welcome {program.bonuses.welcome} + {earned} for the receipt − {promo} for the promo code; nothing for "
-          "the duplicate).", file=out)
-    print(f"Function logs: {LOG_FILE.relative_to(ROOT)}", file=out)
-    return 0 if (balance, held, member.get("pending", 0)) == (expected, promo, 0) else 1
+class Demo:
+    def __init__(self, stack: LocalStack, program: Program, out: TextIO):
+        self.stack, self.program, self.out = stack, program, out
+        self.anna = Shopper(stack.telegram.url, user_id=random.randint(10**8, 10**9))  # noqa: S311 - not a secret
+        self.site = Site(stack.api.url, stack.api_key)
+        self.fd = random.randint(1000, 900_000)  # noqa: S311 - fresh fiscal numbers each run, not a secret
+        self.printed = 0
+        self.explained: dict[str, int] = {}  # fiscal key -> the points `receipt explain` promised
+        self.start = stack.now()
+
+    # ------------------------------------------------------------------ the story
+    def play(self) -> None:
+        anna, supplier, brand = self.anna, self.program.brand.supplier_inns[0], self.program.brand
+        self.day(0, "Анна находит бота бренда и вступает в программу")
+        anna.say("/start")
+        self.idle()
+        anna.share_phone("+7 916 123-45-67")
+        self.settle()
+
+        self.day(0, "покупка на Wildberries: Анна отправляет текст QR-кода с чека")
+        wildberries = self.receipt(marketplace_receipt(supplier, [
+            ("Лепесток крем для рук 50 мл", 45_000, 2), ("Лепесток сыворотка для лица 30 мл", 129_000, 1),
+        ], fd=self.next_fd(), issued_at=self.purchase_time()))
+        anna.say(qr_of(wildberries))
+        self.settle()
+        anna.say(qr_of(wildberries))  # the same receipt again
+        self.settle()
+
+        self.day(2, "покупка на Ozon: Анна фотографирует QR-код на чеке")
+        ozon = self.receipt(marketplace_receipt(supplier, [("Лепесток крем для рук 50 мл", 47_000, 1)],
+                                                fd=self.next_fd(), seller_inn=OZON_INN, seller="ООО «Интернет Решения»",
+                                                retail_place="ozon.ru", issued_at=self.purchase_time()))
+        anna.send_photo(receipt_photo(qr_of(ozon), Defects(rotate=-7, tilt=0.05, width=1080)))
+        self.settle()
+
+        self.day(5, "покупка в Золотом Яблоке: Анна пересылает чек из приложения ФНС «Мои чеки онлайн»")
+        golden_apple = self.receipt(shop_receipt(GOLDEN_APPLE_INN, "ООО «Голден Эппл»", "Золотое Яблоко, ТЦ Атриум", [
+            (brand.catalog[1].name, 135_000, 1, brand.catalog[1].gtin), ("Ватные диски 120 шт", 19_900, 1, None),
+        ], fd=self.next_fd(), fn="7380440800000031", issued_at=self.purchase_time()))
+        anna.send_file(json.dumps(fns_app_export(golden_apple), ensure_ascii=False).encode(), "check.json")
+        self.settle()
+
+        self.day(6, "покупка на сайте бренда: Анна отправляет QR-код электронного чека")
+        site = self.receipt(shop_receipt(brand.inns[0], f"ООО «{brand.name}»", "lepestok.ru", [
+            (brand.catalog[0].name, 45_000, 1, brand.catalog[0].gtin),
+        ], fd=self.next_fd(), fn="7380440800000048", issued_at=self.purchase_time()))
+        anna.say(qr_of(site))
+        self.settle()
+
+        self.day(17, "срок возврата на маркетплейсах прошёл: расписание баллов делает их доступными")
+        self.stack.run_schedules()
+        self.settle()
+        anna.say("/balance")
+        self.settle()
+
+        self.day(18, "Анна берёт промокод и оплачивает им заказ на сайте бренда")
+        anna.say(f"/promo {PROMO_POINTS}")
+        self.settle()
+        code = self.last_bot_text().splitlines()[0].rsplit(" ", 1)[-1]
+        status, paid = self.site.post(f"/promo-codes/{code}/redeem", {"order_id": "lepestok-1042"})
+        print(f"  {self.stack.now().astimezone(MOSCOW):%H:%M} сайт › заказ lepestok-1042 оплачен промокодом {code}: "
+              f"{paid.get('points')} баллов (HTTP {status}, {paid.get('status')})", file=self.out)
+        anna.say("/history")
+        self.settle()
+
+    # ------------------------------------------------------------------ the books
+    def check(self) -> int:
+        """The table in plain words; 0 only if the books are right."""
+        member_id = str(self.anna.chat_id)
+        item = self.member_item()
+        entries = self.ledger_entries(member_id)
+        by_source: dict[str, int] = {}
+        for entry in entries:
+            if entry["kind"] in ("accrual", "bonus"):
+                details = entry["details"]
+                source = f"сайт {self.program.brand.name}" if details.get("channel") == "d2c" \
+                    else details.get("store") or details.get("label") or entry["kind"]
+                by_source[source] = by_source.get(source, 0) + entry["points"]
+        spent = sum(entry["details"].get("spent", 0) for entry in entries if entry["kind"] == "commit")
+        balance = {name: int(item.get(name, 0)) for name in ("available", "pending", "held")}
+        rows = [*by_source.items(), ("", 0), ("Доступно", balance["available"]), ("Ожидают", balance["pending"]),
+                ("В резерве", balance["held"]), ("Потрачено на сайте", spent)]
+        print("\nБаллы Анны:", file=self.out)
+        for label, points in rows:
+            print(f"  {label:<28}{points:>6}" if label else "  " + "─" * 34, file=self.out)
+
+        problems = self.problems(member_id, item, entries, spent)
+        for problem in problems:
+            print(f"ОШИБКА: {problem}", file=self.out)
+        print(f"\nЛоги функций: {LOG_FILE.relative_to(ROOT)}", file=self.out)
+        return 1 if problems else 0
+
+    def problems(self, member_id: str, item: dict[str, Any], entries: list[dict[str, Any]], spent: int) -> list[str]:
+        found = []
+        credited = {entry["details"]["fiscal_key"]: entry["points"] for entry in entries if entry["kind"] == "accrual"}
+        if credited != self.explained:
+            found.append(f"начислено {credited}, а receipt explain обещал {self.explained}")
+        verify = subprocess.run([sys.executable, "-m", "loyalty_tools.cli", "ledger", "verify"], capture_output=True,
+                                text=True, env=self.stack.functions.base_env, check=False)  # the operator's check
+        if verify.returncode != 0:
+            found.append(f"loyalty ledger verify: {verify.stdout.strip()} {verify.stderr.strip()[-500:]}")
+        total = sum(entry["points"] for entry in entries if entry["kind"] in ("accrual", "bonus"))
+        expected = {"available": total - spent, "pending": 0, "held": 0}
+        actual = {name: int(item.get(name, 0)) for name in expected}
+        if actual != expected or spent != PROMO_POINTS:
+            found.append(f"баланс {actual}, потрачено {spent}; ожидалось {expected}, потрачено {PROMO_POINTS}")
+        return found
+
+    # ------------------------------------------------------------------ helpers
+    def receipt(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """A receipt the receipt service will confirm, and what `receipt explain` says it earns Anna now."""
+        self.stack.receipts.add(raw)
+        receipt = normalise_one(raw)
+        said = explanation(receipt, self.program, self.stack.now(), self.member())
+        self.explained[str(receipt.key)] = said["points"]
+        return raw
+
+    def member(self) -> Member:
+        item = self.member_item()
+        return Member(member_id=item["member_id"], wallet=LedgerRepository.wallet_of(item),
+                      referred_by=item.get("referred_by"))
+
+    def member_item(self) -> dict[str, Any]:
+        response = self.stack.aws("dynamodb").get_item(
+            TableName="MembersTable", Key=to_item({"member_id": str(self.anna.chat_id)}), ConsistentRead=True)
+        return from_item(response["Item"])
+
+    def ledger_entries(self, member_id: str) -> list[dict[str, Any]]:
+        response = self.stack.aws("dynamodb").query(
+            TableName="LedgerTable", KeyConditionExpression="member_id = :m", ConsistentRead=True,
+            ExpressionAttributeValues=to_item({":m": member_id}))
+        return [from_item(raw) for raw in response["Items"]]
+
+    def day(self, number: int, story: str) -> None:
+        """Move the clock to day `number` of the story (10:00 Moscow time) and say what happens."""
+        moment = (self.start.astimezone(MOSCOW) + timedelta(days=number)).replace(hour=10, minute=0, second=0)
+        if moment > self.stack.now():
+            self.stack.travel(moment)
+        now = self.stack.now().astimezone(MOSCOW)
+        print(f"\n── {now.day} {MONTHS[now.month - 1]}: {story} ──", file=self.out, flush=True)
+
+    def purchase_time(self) -> datetime:
+        return self.stack.now() - timedelta(hours=2)
+
+    def next_fd(self) -> int:
+        self.fd += 1
+        return self.fd
+
+    def idle(self) -> None:
+        self.stack.wait_idle()
+
+    def settle(self) -> None:
+        """Wait until the stack is idle, then print what was said since the last time."""
+        self.stack.wait_idle()
+        transcript = self.anna.transcript()
+        for entry in transcript[self.printed:]:
+            print(_line(entry), file=self.out, flush=True)
+        self.printed = len(transcript)
+
+    def last_bot_text(self) -> str:
+        return next(entry["text"] for entry in reversed(self.anna.transcript()) if entry["from"] == "bot")
 
 
 def _line(entry: dict[str, Any]) -> str:
+    time = datetime.fromtimestamp(entry["date"], MOSCOW).strftime("%H:%M")
     if entry["from"] == "shopper":
         if "contact" in entry:
-            phone = entry["contact"]["phone_number"]
-            return f"  shopper › [shares contact {phone[:6]}…{phone[-2:]}]"
-        return f"  shopper › {entry.get('text', '')}"
-    text = entry["text"].replace("\n", "\n            ")
+            return f"  {time} Анна › [делится номером телефона]"
+        if "photo" in entry:
+            return f"  {time} Анна › [фото чека]"
+        if "document" in entry:
+            return f"  {time} Анна › [файл чека]"
+        return f"  {time} Анна › {entry.get('text', '')}"
+    text = entry["text"].replace("\n", "\n" + " " * 15)
     markup = entry.get("reply_markup") or {}
     buttons = [button["text"] for row in markup.get("keyboard", []) for button in row]
-    return f"  bot     ‹ {text}" + (f"  [{' | '.join(buttons)}]" if buttons else "")
+    return f"  {time} бот  ‹ {text}" + (f"  [{' | '.join(buttons)}]" if buttons else "")
+

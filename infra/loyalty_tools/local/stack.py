@@ -36,7 +36,7 @@ class LocalStack:
         self.webhook_secret = secrets.token_urlsafe(32)
         self.receipt_token = secrets.token_hex(16)
         self.api_key = secrets.token_urlsafe(24)  # the redemption API's usage-plan key
-        self.telegram = TelegramEmulator(self.bot_token)
+        self.telegram = TelegramEmulator(self.bot_token, clock=self.now)
         self.receipts = ReceiptEmulator(self.receipt_token, receipts_dir)
         self.template = Template(template_path, {
             "TelegramApiUrl": self.telegram.url,
@@ -67,7 +67,8 @@ class LocalStack:
         return self
 
     def reset(self) -> None:
-        """Back to a freshly started stack: empty tables and queues, emulators without history."""
+        """Back to a freshly started stack: empty tables and queues, emulators without history, the real time."""
+        self.travel(datetime.now(UTC))
         self.moto.reset()
         self.telegram.reset()
         self.receipts.reset()
@@ -83,10 +84,23 @@ class LocalStack:
         # What an operator does after `sam deploy`: point the bot at the webhook, with the secret token.
         self.bot_api("setWebhook", url=self.webhook_url, secret_token=self.webhook_secret)
 
+    def now(self) -> datetime:
+        """The stack's clock: the one its functions and the Telegram emulator read."""
+        from loyalty import clock  # the package the functions import (a new stack imports it afresh)
+
+        return clock.now()
+
+    def travel(self, to: datetime) -> None:
+        """Move the stack's clock to `to` (from there it runs on): weeks pass in a moment, for the functions,
+        the schedules and the chat alike."""
+        from loyalty import clock
+
+        clock.travel(to)
+
     def run_schedules(self, at: datetime | None = None) -> dict[str, Any]:
-        """What every schedule of the template delivers at `at` (now by default), invoked once; schedules
-        never fire by themselves here. Returns each function's result."""
-        moment = at or datetime.now(UTC)
+        """What every schedule of the template delivers at `at` (the stack's now by default), invoked once;
+        schedules never fire by themselves here. Returns each function's result."""
+        moment = at or self.now()
         return {spec.logical_id: self.functions.invoke(spec.logical_id,
                                                        scheduled_event(f"{spec.logical_id}-{source.name}", moment))
                 for spec in self.functions.specs.values() for source in spec.schedules}

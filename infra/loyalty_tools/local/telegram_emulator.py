@@ -18,10 +18,11 @@ import contextlib
 import itertools
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -43,16 +44,21 @@ class _State:
     bot_calls: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # the stack's, which moves
+
+    def date(self) -> int:
+        return int(self.clock().timestamp())
 
 
 class TelegramEmulator(Server):
-    def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0):
-        self.state = _State(token=token)
+    def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0,
+                 clock: Callable[[], datetime] | None = None):
+        self.state = _State(token=token, **({"clock": clock} if clock else {}))
         super().__init__(type("Handler", (_Handler,), {"state": self.state}), "telegram", host, port)
 
     def reset(self) -> None:
         with self.state.lock:
-            fresh = _State(token=self.state.token)
+            fresh = _State(token=self.state.token, clock=self.state.clock)
             for name in ("webhook_url", "webhook_secret", "transcripts", "updates", "files", "blocked",
                          "failures", "bot_calls"):
                 setattr(self.state, name, getattr(fresh, name))
@@ -167,11 +173,11 @@ class _BotApi:
                 return _error(status, str(failure.get("description", "Internal Server Error")))
             if not text.strip():
                 return _error(400, "Bad Request: message text is empty")
-            message = {"message_id": next(self.state.ids), "date": int(time.time()), "from": BOT_USER,
+            message = {"message_id": next(self.state.ids), "date": self.state.date(), "from": BOT_USER,
                        "chat": {"id": chat_id, "type": "private"}, "text": text}
             self.state.transcripts[chat_id].append({
                 "from": "bot", "text": text, "reply_markup": params.get("reply_markup"),
-                "message_id": message["message_id"],
+                "message_id": message["message_id"], "date": message["date"],
             })
         return _ok(message)
 
@@ -228,9 +234,9 @@ class _Shopper:
         chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
         with self.state.lock:
             update_id = next(self.state.ids) + 100_000
-            message: dict[str, Any] = {"message_id": next(self.state.ids), "date": int(time.time()),
+            message: dict[str, Any] = {"message_id": next(self.state.ids), "date": self.state.date(),
                                        "chat": chat, "from": user}
-            entry: dict[str, Any] = {"from": "shopper"}
+            entry: dict[str, Any] = {"from": "shopper", "date": message["date"]}
             if "text" in request:
                 message["text"] = entry["text"] = request["text"]
                 if request["text"].startswith("/"):

@@ -12,11 +12,12 @@ Items in the claims table:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from loyalty import clock
 from loyalty.adapters.aws import client, error_code
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.domain.errors import DailyLimitReached, MemberNotFound, ReceiptAlreadyClaimed, RefundExceeded
@@ -112,7 +113,7 @@ class ReceiptClaims:
             "TableName": self.table_name,
             "Item": to_item({
                 "fiscal_key": key, "member_id": member_id, "submission_id": submission_id, "outcome": outcome,
-                "claimed_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "claimed_at": clock.now().isoformat(timespec="milliseconds"),
                 "paired_with": partner, **summary,
             }),
             "ConditionExpression": "attribute_not_exists(fiscal_key)",

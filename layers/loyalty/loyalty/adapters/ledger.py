@@ -23,6 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
+from loyalty import clock
 from loyalty.adapters.aws import client, error_code
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.domain.errors import DomainError, MemberNotFound
@@ -111,8 +112,12 @@ class LedgerRepository:
         if "Item" not in response:
             raise MemberNotFound(member_id)
         item = from_item(response["Item"])
-        wallet = Wallet.model_validate_json(item["wallet"]) if "wallet" in item else Wallet()
-        return wallet, item.get("version", 0), Holder.model_validate(item)
+        return self.wallet_of(item), item.get("version", 0), Holder.model_validate(item)
+
+    @staticmethod
+    def wallet_of(item: dict[str, Any]) -> Wallet:
+        """The wallet a member item holds (a member who never had a ledger entry has an empty one)."""
+        return Wallet.model_validate_json(item["wallet"]) if "wallet" in item else Wallet()
 
     def entry(self, member_id: str, entry_id: str) -> dict[str, Any] | None:
         response = client("dynamodb").get_item(
@@ -143,7 +148,7 @@ class LedgerRepository:
             ProjectionExpression="member_id, wallet, available, pending, held, debt",
         ):
             for item in (from_item(raw) for raw in page["Items"]):
-                wallet = Wallet.model_validate_json(item["wallet"]) if "wallet" in item else Wallet()
+                wallet = self.wallet_of(item)
                 stored = Balance(**{name: item.get(name, 0) for name in Balance.model_fields})
                 changes = [Balance(**entry["change"]) for entry in self.entries(item["member_id"])]
                 yield item["member_id"], audit(stored, wallet, changes)
@@ -204,4 +209,4 @@ def due_shard(member_id: str) -> int:
 
 
 def _stamp(moment: datetime | None) -> str:
-    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds")
+    return (moment or clock.now()).astimezone(UTC).isoformat(timespec="milliseconds")

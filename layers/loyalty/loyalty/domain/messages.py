@@ -155,6 +155,14 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "Congratulations, your new level is “{title}”! You now get {percent}% back in points. "
         "Your perks: {perks}.",
     },
+    "level_up_perks": {
+        RU: "Поздравляем, ваш новый уровень — «{title}»! Теперь вам доступно: {perks}.",
+        EN: "Congratulations, your new level is “{title}”! You now have: {perks}.",
+    },
+    "level_up_same_rate": {
+        RU: "Поздравляем, ваш новый уровень — «{title}»! Баллами по-прежнему возвращается {percent}% от покупок.",
+        EN: "Congratulations, your new level is “{title}”! You still get {percent}% back in points.",
+    },
     "level_down": {
         RU: "Ваш уровень теперь «{title}»: за последние {days} {days_word} покупок было меньше, чем нужно для "
         "прежнего. Все баллы на месте, а вернуть уровень можно новыми покупками. Сейчас начисляем {percent}%.",

@@ -7,10 +7,11 @@ bonuses on a first purchase — are derived from the stored entry, so a replay r
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from loyalty import clock
 from loyalty.adapters.ledger import LedgerRepository, Posting
 from loyalty.adapters.promo_codes import PromoCode, PromoCodes, new_code
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
@@ -55,7 +56,7 @@ class PointAccrual:
 
     # ------------------------------------------------------------------ purchases and refunds
     def accrue(self, accepted: ReceiptAccepted, now: datetime | None = None) -> Posting:
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         member_id, lot = accepted.shopper.member_id, f"receipt#{accepted.fiscal_key}"
         lines = list(accepted.lines) or [PurchaseLine(name="", sum_kopecks=accepted.brand_sum_kopecks)]
         posting = self.ledger.apply(
@@ -119,7 +120,7 @@ class PointAccrual:
 
     def reverse(self, refund: ReceiptAccepted, now: datetime | None = None) -> Posting:
         """Take back the points of the refunded share of a purchase (in proportion to its brand goods)."""
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         member_id, lot = refund.shopper.member_id, f"receipt#{refund.reverses}"
         original = self.ledger.entry(member_id, lot)
         if original is None or not refund.purchase_kopecks:
@@ -148,7 +149,7 @@ class PointAccrual:
 
     # ------------------------------------------------------------------ bonuses
     def bonus(self, granted: BonusGranted, now: datetime | None = None) -> Posting | None:
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         points = getattr(self.program.bonuses, granted.bonus)
         if points <= 0:
             return None
@@ -174,7 +175,7 @@ class PointAccrual:
     # ------------------------------------------------------------------ promo codes
     def promo(self, request: PromoRequested, now: datetime | None = None) -> Posting | None:
         """Reserve the points behind a one-time code; the brand's site redeems it through the API."""
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         member_id, hold_id = request.shopper.member_id, f"promo:{request.request_id}"
         entry_id, minimum = f"hold#{hold_id}", self.program.redemption.promo_min_points
         replay = self.ledger.entry(member_id, entry_id)

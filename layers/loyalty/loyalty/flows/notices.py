@@ -40,17 +40,21 @@ class Notices:
         self.replies.send_text(shopper, f"ledger:{entry['member_id']}:{entry['entry_id']}{suffix}", text)
 
     def level(self, posting: Posting) -> None:
-        """A level-up names the new rate and perks; a downgrade is gentle."""
+        """A level-up names what the shopper gained: the new rate if it rose, and the perks; a downgrade is gentle."""
         details = posting.details
         level = self.program.level(details.get("level"))
         if level is None or details.get("level_move") not in ("up", "down"):
             return
         percent = f"{level.percent.normalize():f}"
+        previous = self.program.level(details.get("level_before")) or self.program.levels[0]
         if details["level_move"] == "up":
-            self.send(posting, "level_up", ":level", title=level.title, percent=percent,
-                      perks=", ".join(level.perks) or "—")
+            if level.percent > previous.percent:
+                self.send(posting, "level_up", ":level", title=level.title, percent=percent,
+                          perks=", ".join(level.perks) or "—")
+            else:  # the same rate: the perks are the news
+                self.send(posting, "level_up_perks" if level.perks else "level_up_same_rate", ":level",
+                          title=level.title, perks=", ".join(level.perks), percent=percent)
         else:
-            previous = self.program.level(details.get("level_before"))
             days = previous.downgrade_every_days if previous and previous.downgrade_every_days else 0
             self.send(posting, "level_down", ":level", title=level.title, percent=percent, days=days)
 

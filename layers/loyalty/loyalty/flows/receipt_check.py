@@ -10,11 +10,12 @@ sends it twice, and logs the reason.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from loyalty import clock
 from loyalty.adapters.claims import OrderHalf, ReceiptClaims, Refund
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body, publish
 from loyalty.adapters.receipt_service import Proverkacheka, ReceiptService
@@ -68,7 +69,7 @@ class ReceiptCheck:
         self.check(submitted, int(record.attributes.approximate_receive_count))
 
     def check(self, submitted: ReceiptSubmitted, attempt: int = 1, now: datetime | None = None) -> None:
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         if submitted.qr is not None:
             try:
                 query = parse_qr(submitted.qr)

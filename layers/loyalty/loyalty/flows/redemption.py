@@ -8,10 +8,11 @@ charges nothing more; the same key with another request is refused.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loyalty import clock
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.promo_codes import PromoCodes, normalise_code
 from loyalty.adapters.queues import publish
@@ -100,7 +101,7 @@ class Redemption:
 
     def quote(self, request: QuoteRequest, now: datetime | None = None) -> Quote:
         member_id = self._member_id(request.member_id, request.phone)
-        return self._quote(member_id, request.lines, now or datetime.now(UTC))
+        return self._quote(member_id, request.lines, now or clock.now())
 
     def _quote(self, member_id: str, lines: list[BasketLine], now: datetime) -> Quote:
         current, _, _ = self.ledger.read(member_id)
@@ -110,7 +111,7 @@ class Redemption:
                      lines=[LineQuote(index=i, max_points=points) for i, points in enumerate(per_line)])
 
     def hold(self, member_id: str, key: str, request: HoldRequest, now: datetime | None = None) -> HoldView:
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:16]
         replay = self.ledger.entry(member_id, f"hold#{key}")
         if replay is None and request.lines is not None:
@@ -130,7 +131,7 @@ class Redemption:
                         expires_at=posting.details["expires_at"], order_id=posting.details.get("order_id"))
 
     def commit(self, member_id: str, hold_id: str, request: CommitRequest, now: datetime | None = None) -> HoldView:
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         self._not_settled_otherwise(member_id, hold_id, "release")
         posting = self.ledger.apply(member_id, f"commit#{hold_id}", "commit",
                                     lambda wal: wallet.commit(wal, hold_id, now, request.order_id), now=now)
@@ -138,7 +139,7 @@ class Redemption:
                         order_id=posting.details.get("order_id"))
 
     def release(self, member_id: str, hold_id: str, now: datetime | None = None) -> HoldView:
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         self._not_settled_otherwise(member_id, hold_id, "commit")
         posting = self.ledger.apply(member_id, f"release#{hold_id}", "release",
                                     lambda wal: wallet.release(wal, hold_id, now), now=now)
