@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# setuptools tells every editable install to beware of folders named like the package in the working directory;
+# there are none here (the packages live in layers/ and infra/), so that notice is noise on a first `make`.
+EDITABLE := PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -e
 
 # SAM CLI pins its own boto3 and friends, so it lives in a venv of its own.
 SAM_CLI_VERSION := 1.170.0
@@ -15,7 +18,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(EDITABLE) '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -34,7 +37,7 @@ unit integration e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/$@
 
 bench: $(STAMP)  ## figures in bench/results.json
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(EDITABLE) '.[dev,bench]'
 	@ldconfig -p | grep -q libzbar || (apt-get update -qq && apt-get install -y -qq libzbar0) \
 		|| (echo "pyzbar needs libzbar0: apt-get install libzbar0" && false)
 	$(BIN)/python -m bench

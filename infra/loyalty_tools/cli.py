@@ -62,9 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         from loyalty_tools import receipt_cli
 
         if args.action == "explain":
-            member = receipt_cli.read_member(args.member, args.members_table, args.ledger_table) if args.member \
-                else None
-            return receipt_cli.explain(args.source, args.program, args.now, member=member)
+            return receipt_cli.explain(args.source, args.program, args.now, member_id=args.member,
+                                       members_table=args.members_table, ledger_table=args.ledger_table)
         return receipt_cli.decode(args.images)
     if args.action == "demo":
         from loyalty_tools.local.demo import run_demo

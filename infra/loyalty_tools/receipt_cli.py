@@ -34,18 +34,20 @@ from loyalty.domain.wallet import Wallet
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 
-def explain(source: str, program_path: Path, now: datetime | None, out: TextIO = sys.stdout,
-            member: Member | None = None) -> int:
-    """Explain each receipt in `source` for `member` (a new member at the entry level by default)."""
-    program = load_program(program_path)
+def explain(source: str, program_path: Path, now: datetime | None, out: TextIO | None = None,
+            member_id: str | None = None, members_table: str = "MembersTable",
+            ledger_table: str = "LedgerTable") -> int:
+    """Explain each receipt in `source` for member `member_id` (a new member at the entry level by default)."""
+    program, out = load_program(program_path), out or sys.stdout  # sys.stdout as it is now, maybe redirected
     now = now or datetime.now(UTC)
     try:
+        member = read_member(member_id, members_table, ledger_table) if member_id else Member()
         receipts = _receipts(source)
     except (DomainError, OSError, ValueError) as error:
         print(json.dumps({"error": str(error), "reason": getattr(error, "reason", "unreadable_source")},
                          ensure_ascii=False), file=out)
         return 2
-    explained = [explanation(receipt, program, now, member or Member()) for receipt in receipts]
+    explained = [explanation(receipt, program, now, member) for receipt in receipts]
     print(json.dumps(explained[0] if len(explained) == 1 else explained, ensure_ascii=False, indent=2), file=out)
     return 0
 

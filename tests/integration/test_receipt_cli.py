@@ -1,17 +1,29 @@
 """`loyalty receipt explain` and `decode`: files explained as given; QR strings and photos looked up in
 the receipt service (here its emulator, over HTTP)."""
 
+import contextlib
 import io
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from loyalty.adapters.members import MembersRepository
+from loyalty.config import load_program
+from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
+from loyalty.domain import postings
+from loyalty.domain.earning import purchase_credit
+from loyalty.domain.receipt import normalise_one
+from loyalty.flows.accrual import PointAccrual, ledger_for
+from loyalty.flows.receipt_check import ReceiptCheck
+from loyalty.settings import PointAccrualSettings, ReceiptParserSettings
 from loyalty_tools import receipt_cli
+from loyalty_tools.cli import main
 from loyalty_tools.local.receipt_emulator import ReceiptEmulator
 from loyalty_tools.local.receipts import marketplace_receipt
 from loyalty_tools.receipt_photos import Defects, receipt_photo
-from tests.conftest import SAMPLES, TEST_PROGRAM
+from tests.conftest import ROOT, SAMPLES, TEST_PROGRAM
+from tests.integration.conftest import bodies
 
 SAMPLE_08_QR = "t=20240917t1801&s=1285.21&fn=7281440500751551&i=30526&fp=1168453787&n=1"
 KEYS = {"fiscal_key", "seller_inn", "channel", "operation", "total_kopecks", "items", "brand_sum_kopecks", "points",
@@ -101,3 +113,70 @@ def test_an_unlisted_sellers_agent_receipt_earns_on_the_supplier_inn_and_names_t
     code, result = explain(other)
     assert code == 0 and (result["decision"], result["points"]) == ("reject", 0)
     assert result["reasons"][-1]["code"] == "no_brand_goods"
+
+
+SHIPPED = ROOT / "program" / "program.yaml"
+DEMO_BASKET = [("Лепесток крем для рук 50 мл", 45_000, 2), ("Лепесток сыворотка для лица 30 мл", 129_000, 1)]
+
+
+def shipped_receipt(tmp_path, fd, lines=DEMO_BASKET):
+    raw = marketplace_receipt("7700000017", lines, fd=fd)
+    path = tmp_path / f"receipt-{fd}.json"
+    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    return raw, path
+
+
+def cli(*args):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["receipt", "explain", *map(str, args)])
+    return code, json.loads(out.getvalue())
+
+
+def test_the_demo_basket_is_explained_as_the_ledger_credits_it_283_points(stack, tmp_path):
+    raw, path = shipped_receipt(tmp_path, 61)
+    code, said = cli(path, "--program", SHIPPED)
+    assert code == 0 and (said["points"], said["credit"]["earned"]) == (283, 283)
+    rules = [reason["detail"] for reason in said["reasons"] if reason["code"] == "goods_rule"]
+    assert rules == ["Лепесток сыворотка для лица 30 мл (129000 kopecks): category face: ×1.5 the rate → 193.5 points"]
+
+    MembersRepository("MembersTable").join("612", 612, "ru")
+    settings = {**stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(SHIPPED)}
+    receipt = normalise_one(raw)
+    ReceiptCheck(ReceiptParserSettings.model_validate({**stack.functions.environment("ReceiptParserFunction"),
+                                                       "PROGRAM_FILE": str(SHIPPED)})).settle(
+        Shopper(member_id="612", chat_id=612, language="ru"), receipt, "tg-update:612", datetime.now(UTC))
+    (accepted,) = bodies(stack, "AccrualQueue")
+    posting = PointAccrual(PointAccrualSettings.model_validate(settings)).accrue(ReceiptAccepted(**accepted))
+    assert posting.details["credited"] == 283
+
+
+def test_explain_for_a_member_reads_their_level_from_the_stack_and_writes_nothing(stack, tmp_path):
+    program = load_program(SHIPPED)
+    MembersRepository("MembersTable").join("613", 613, "ru")
+    books, then = ledger_for(program, "LedgerTable", "MembersTable"), datetime.now(UTC) - timedelta(days=3)
+    for number in range(8):  # eight purchases, two reviews and 20 000 ₽: the top level, 15%
+        lot = f"receipt#earlier{number}"
+        books.apply("613", lot, "accrual", lambda wal, lo=lot: postings.purchase(program, wal, lo, purchase_credit(
+            program, wal, [PurchaseLine(name="Крем", sum_kopecks=300_000)], "ozon", "marketplace", then), 300_000,
+            "Ozon"), now=then)
+    for review in ("a", "b"):
+        entry = f"bonus#review:{review}"
+        books.apply("613", entry, "bonus", lambda wal, e=entry: postings.bonus(program, wal, e, 100, "отзыв", then,
+                                                                                review=True), now=then)
+    _, path = shipped_receipt(tmp_path, 62)
+    before = stack.aws("dynamodb").get_item(TableName="MembersTable", Key={"member_id": {"S": "613"}})["Item"]
+    requests = stack.moto.counter.snapshot()
+
+    code, member = cli(path, "--program", SHIPPED, "--member", "613")
+    _, newcomer = cli(path, "--program", SHIPPED)
+    assert code == 0 and (member["member"], member["credit"]["level"], member["credit"]["percent"]) == (
+        "613", "insider", "15")
+    assert (member["points"], newcomer["points"]) == (425, 283)  # (900 + 1290 × 1.5) × 15%, and × 10%
+    assert member["credit"]["cap"] is None and member["credit"]["first_purchase"] is False
+    made = {key[1:] for key in stack.moto.counter.snapshot() - requests if key[0] == "functions"}
+    assert made == {("dynamodb", "GetItem")}  # read only
+    after = stack.aws("dynamodb").get_item(TableName="MembersTable", Key={"member_id": {"S": "613"}})["Item"]
+    assert after == before
+    code, missing = cli(path, "--program", SHIPPED, "--member", "no-such-member")
+    assert code == 2 and missing["reason"] == "member_not_found"
