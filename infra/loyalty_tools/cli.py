@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         dest="action", required=True)
     verify = ledger.add_parser("verify", help="prove every balance equals its ledger entries")
     adjust = ledger.add_parser("adjust", help="credit (or, negative, take) points by hand, with a reason")
+    explain.add_argument("--claims-table", default=os.environ.get("CLAIMS_TABLE", "ReceiptClaimsTable"))
     for sub in (verify, adjust, explain):
         sub.add_argument("--members-table", default=os.environ.get("MEMBERS_TABLE", "MembersTable"))
         sub.add_argument("--ledger-table", default=os.environ.get("LEDGER_TABLE", "LedgerTable"))
@@ -62,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         from loyalty_tools import receipt_cli
 
         if args.action == "explain":
-            return receipt_cli.explain(args.source, args.program, args.now, member_id=args.member,
-                                       members_table=args.members_table, ledger_table=args.ledger_table)
+            tables = receipt_cli.Tables(args.members_table, args.ledger_table, args.claims_table)
+            return receipt_cli.explain(args.source, args.program, args.now, member_id=args.member, tables=tables)
         return receipt_cli.decode(args.images)
     if args.action == "demo":
         from loyalty_tools.local.demo import run_demo

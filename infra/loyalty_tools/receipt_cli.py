@@ -12,20 +12,20 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
-from pydantic import BaseModel
-
+from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.qr_image import UnreadableImage, decode_qr
 from loyalty.adapters.receipt_service import Proverkacheka
 from loyalty.config import Program, load_program
 from loyalty.domain import postings
-from loyalty.domain.decision import assess
-from loyalty.domain.earning import PurchaseCredit, purchase_credit
+from loyalty.domain.decision import Assessment, assess, refund_candidates
+from loyalty.domain.earning import PurchaseCredit, purchase_credit, refund_points
 from loyalty.domain.errors import DomainError
 from loyalty.domain.qr import parse_qr
 from loyalty.domain.receipt import Receipt, normalise, normalise_one
@@ -35,13 +35,12 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".ti
 
 
 def explain(source: str, program_path: Path, now: datetime | None, out: TextIO | None = None,
-            member_id: str | None = None, members_table: str = "MembersTable",
-            ledger_table: str = "LedgerTable") -> int:
+            member_id: str | None = None, tables: Tables | None = None) -> int:
     """Explain each receipt in `source` for member `member_id` (a new member at the entry level by default)."""
     program, out = load_program(program_path), out or sys.stdout  # sys.stdout as it is now, maybe redirected
     now = now or datetime.now(UTC)
     try:
-        member = read_member(member_id, members_table, ledger_table) if member_id else Member()
+        member = read_member(member_id, tables or Tables()) if member_id else Member()
         receipts = _receipts(source)
     except (DomainError, OSError, ValueError) as error:
         print(json.dumps({"error": str(error), "reason": getattr(error, "reason", "unreadable_source")},
@@ -52,18 +51,53 @@ def explain(source: str, program_path: Path, now: datetime | None, out: TextIO |
     return 0
 
 
-class Member(BaseModel):
-    """Whose purchase it is: their wallet (level, activity, debt) and who invited them."""
+@dataclass(frozen=True)
+class Tables:
+    members: str = "MembersTable"
+    ledger: str = "LedgerTable"
+    claims: str = "ReceiptClaimsTable"
 
-    member_id: str | None = None  # None: a new member
-    wallet: Wallet = Wallet()
+
+class Purchases(Protocol):
+    """A member's registered purchases, which a refund is matched against (read only)."""
+
+    def at(self, seller_inn: str) -> list[dict[str, Any]]:
+        """The member's earning claims at one seller, newest first."""
+
+    def accrual(self, fiscal_key: str) -> dict[str, Any] | None:
+        """The details of the ledger entry that credited that purchase."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """Whose receipt it is: their wallet (level, activity, debt), who invited them, and their purchases."""
+
+    member_id: str | None = None  # None: a new member (no purchase a refund could return)
+    wallet: Wallet = field(default_factory=Wallet)
     referred_by: str | None = None
+    purchases: Purchases | None = None
 
 
-def read_member(member_id: str, members_table: str, ledger_table: str) -> Member:
-    """A member as the stack AWS_ENDPOINT_URL or the AWS configuration points to has them (one read)."""
-    wallet, _, holder = LedgerRepository(ledger_table, members_table).read(member_id)
-    return Member(member_id=member_id, wallet=wallet, referred_by=holder.referred_by)
+@dataclass(frozen=True)
+class _StoredPurchases:
+    member_id: str
+    claims: ReceiptClaims
+    ledger: LedgerRepository
+
+    def at(self, seller_inn: str) -> list[dict[str, Any]]:
+        return self.claims.purchases(self.member_id, seller_inn)
+
+    def accrual(self, fiscal_key: str) -> dict[str, Any] | None:
+        entry = self.ledger.entry(self.member_id, f"receipt#{fiscal_key}")
+        return entry["details"] if entry else None
+
+
+def read_member(member_id: str, tables: Tables) -> Member:
+    """A member as the stack AWS_ENDPOINT_URL or the AWS configuration points to has them (reads only)."""
+    ledger = LedgerRepository(tables.ledger, tables.members)
+    wallet, _, holder = ledger.read(member_id)
+    return Member(member_id=member_id, wallet=wallet, referred_by=holder.referred_by,
+                  purchases=_StoredPurchases(member_id, ReceiptClaims(tables.claims, tables.members), ledger))
 
 
 def decode(images: list[str], out: TextIO = sys.stdout) -> int:
@@ -109,12 +143,13 @@ def explanation(receipt: Receipt, program: Program, now: datetime, member: Membe
     reasons = [reason.model_dump() for reason in assessment.reasons]
     credit: dict[str, Any] | None = None
     if assessment.decision == "accrue":
-        earned = purchase_credit(program, member.wallet, list(match.lines), match.channel,
-                                 program.channel_kind(match.channel), now, member.referred_by)
-        step = postings.purchase(program, member.wallet, "explain", earned, match.brand_sum_kopecks, match.store)
-        credit = {**earned.model_dump(mode="json", exclude={"lines", "earned_at"}),
-                  "level_after": step.details["level"], "pending_days": (earned.available_at - now).days}
-        reasons += _credit_reasons(program, earned, step.details)
+        credit, more = _accrual(program, assessment, member, now)
+        reasons += more
+    elif assessment.decision == "reverse":
+        credit, why = _reversal(program, assessment, member, now)
+        if credit is None:
+            assessment = assessment.rejected("refund_unmatched", why)
+        reasons.append({"code": "reversal" if credit else "refund_unmatched", "detail": why})
     return {
         "fiscal_key": {"fn": receipt.key.fn, "fd": receipt.key.fd, "fp": receipt.key.fp},
         "seller_inn": receipt.seller_inn,
@@ -134,11 +169,47 @@ def explanation(receipt: Receipt, program: Program, now: datetime, member: Membe
         "brand_sum_kopecks": match.brand_sum_kopecks,
         "order_role": assessment.order_role,
         "member": member.member_id,
-        "points": credit["points"] if credit else 0,
+        "points": 0 if credit is None else -credit["points"] if assessment.decision == "reverse" else credit["points"],
         "credit": credit,
         "decision": assessment.decision,
         "reasons": reasons,
     }
+
+
+def _accrual(program: Program, purchase: Assessment, member: Member, now: datetime
+             ) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """What the ledger credits this member for this purchase (`earning.purchase_credit`), and why."""
+    match = purchase.match
+    earned = purchase_credit(program, member.wallet, list(match.lines), match.channel,
+                             program.channel_kind(match.channel), now, member.referred_by)
+    step = postings.purchase(program, member.wallet, "explain", earned, match.brand_sum_kopecks, match.store)
+    credit = {**earned.model_dump(mode="json", exclude={"lines", "earned_at"}), "level_after": step.details["level"],
+              "pending_days": (earned.available_at - now).days}
+    return credit, _credit_reasons(program, earned, step.details)
+
+
+def _reversal(program: Program, refund: Assessment, member: Member, now: datetime
+              ) -> tuple[dict[str, Any] | None, str]:
+    """What the ledger takes back from this member for this refund (`earning.refund_points`, from the purchase
+    it is matched to as receipt_parser matches it), or why it would be refused."""
+    if member.purchases is None:
+        return None, "a new member has no purchase a refund could return (explain it with --member)"
+    receipt, lines = refund.receipt, list(refund.match.lines)
+    for purchase, (refunded, purchased) in refund_candidates(refund, member.purchases.at(receipt.seller_inn)):
+        if purchase.get("refundable_kopecks", purchased) < refunded:
+            continue  # refunded already: the claim would look at an older purchase
+        key, accrual = purchase["fiscal_key"], member.purchases.accrual(purchase["fiscal_key"])
+        if accrual is None:
+            return None, f"the points of purchase {key} are not credited yet"
+        points = refund_points(program, accrual, lines, refunded, purchased)
+        debt = postings.refund(member.wallet, f"receipt#{key}", points, refunded, refunded == purchased,
+                               now).details["shortfall"]
+        credit = {"reverses": key, "refunded_kopecks": refunded, "purchase_kopecks": purchased, "points": points,
+                  "shortfall": debt}
+        return credit, (f"takes back {points} points of purchase {key} ({refunded} of its {purchased} kopecks of "
+                        "the brand's goods)" + (f"; {debt} of them become debt, paid off by the next credits"
+                                                 if debt else ""))
+    return None, "no registered purchase of the member holds the refunded goods"
 
 
 def _credit_reasons(program: Program, credit: PurchaseCredit, step: dict[str, Any]) -> list[dict[str, str]]:

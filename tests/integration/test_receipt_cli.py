@@ -141,14 +141,41 @@ def test_the_demo_basket_is_explained_as_the_ledger_credits_it_283_points(stack,
     assert rules == ["Лепесток сыворотка для лица 30 мл (129000 kopecks): category face: ×1.5 the rate → 193.5 points"]
 
     MembersRepository("MembersTable").join("612", 612, "ru")
-    settings = {**stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(SHIPPED)}
-    receipt = normalise_one(raw)
-    ReceiptCheck(ReceiptParserSettings.model_validate({**stack.functions.environment("ReceiptParserFunction"),
-                                                       "PROGRAM_FILE": str(SHIPPED)})).settle(
-        Shopper(member_id="612", chat_id=612, language="ru"), receipt, "tg-update:612", datetime.now(UTC))
-    (accepted,) = bodies(stack, "AccrualQueue")
-    posting = PointAccrual(PointAccrualSettings.model_validate(settings)).accrue(ReceiptAccepted(**accepted))
+    (posting,) = register(stack, raw, "612")
     assert posting.details["credited"] == 283
+
+
+def register(stack, raw, member_id):
+    """The receipt through receipt_parser's rules and point_accrual, on moto, with the shipped program."""
+    def settings(model, function):
+        return model.model_validate({**stack.functions.environment(function), "PROGRAM_FILE": str(SHIPPED)})
+
+    parser, accrual = settings(ReceiptParserSettings, "ReceiptParserFunction"), PointAccrual(
+        settings(PointAccrualSettings, "PointAccrualFunction"))
+    ReceiptCheck(parser).settle(Shopper(member_id=member_id, chat_id=int(member_id), language="ru"),
+                                normalise_one(raw), f"tg-update:{raw['fiscalDocumentNumber']}", datetime.now(UTC))
+    commands = [ReceiptAccepted(**body) for body in bodies(stack, "AccrualQueue")]
+    return [accrual.reverse(command) if command.reverses else accrual.accrue(command) for command in commands]
+
+
+def test_a_refund_is_explained_as_the_ledger_takes_it_back_from_the_purchase_it_returns(stack, tmp_path):
+    MembersRepository("MembersTable").join("614", 614, "ru")
+    purchase, _ = shipped_receipt(tmp_path, 63)
+    register(stack, purchase, "614")
+    refund, path = shipped_receipt(tmp_path, 64, DEMO_BASKET[1:])
+    refund["operationType"] = 2
+    path.write_text(json.dumps(refund, ensure_ascii=False), encoding="utf-8")
+
+    code, said = cli(path, "--program", SHIPPED, "--member", "614")
+    assert code == 0 and (said["decision"], said["points"]) == ("reverse", -193)  # the serum's 193.5 of 283.5
+    assert said["credit"]["reverses"] == str(normalise_one(purchase).key) and said["credit"]["shortfall"] == 0
+    _, newcomer = cli(path, "--program", SHIPPED)
+    assert (newcomer["decision"], newcomer["points"], newcomer["reasons"][-1]["code"]) == (
+        "reject", 0, "refund_unmatched")
+    (reversal,) = register(stack, refund, "614")
+    assert (reversal.points, reversal.details["reverses"]) == (-193, said["credit"]["reverses"])
+    _, again = cli(path, "--program", SHIPPED, "--member", "614")  # that purchase has nothing left to refund
+    assert again["decision"] == "reject" and again["reasons"][-1]["code"] == "refund_unmatched"
 
 
 def test_explain_for_a_member_reads_their_level_from_the_stack_and_writes_nothing(stack, tmp_path):

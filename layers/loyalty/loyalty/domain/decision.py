@@ -19,8 +19,9 @@ record shared by every buyer. A receipt without a contact is scoped to the membe
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -131,6 +132,17 @@ def order_fingerprint(receipt: Receipt, match: Match, member_id: str = "") -> st
     lines = sorted(f"{normalise_name(line.name)}|{line.price_kopecks}|{line.quantity}|{line.supplier_inn or ''}"
                    for line in match.lines)
     return hashlib.sha256("\n".join([scope, receipt.seller_inn, *lines]).encode()).hexdigest()[:32]
+
+
+def refund_candidates(refund: Assessment, purchases: list[dict[str, Any]]
+                      ) -> Iterator[tuple[dict[str, Any], tuple[int, int]]]:
+    """The member's purchases (claims, newest first) a refund may return, in the order they are tried: bought
+    before the refund and holding every refunded line; each with (refunded kopecks, purchased kopecks)."""
+    for purchase in purchases:
+        lines = tuple(BrandLine.model_validate(line) for line in purchase.get("lines", []))
+        share = refunded_share(refund.match.lines, lines)
+        if share is not None and datetime.fromisoformat(purchase["issued_at"]) <= refund.receipt.issued_at:
+            yield purchase, share
 
 
 def refunded_share(refund: tuple[BrandLine, ...], purchase: tuple[BrandLine, ...]) -> tuple[int, int] | None:

@@ -22,7 +22,7 @@ from loyalty.adapters.receipt_service import Proverkacheka, ReceiptService
 from loyalty.adapters.secrets import secret
 from loyalty.config import Program, cached_program
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, ReceiptSubmitted, Shopper
-from loyalty.domain.decision import REFUSALS, Assessment, assess, refunded_share
+from loyalty.domain.decision import REFUSALS, Assessment, assess, refund_candidates
 from loyalty.domain.errors import (
     DailyLimitReached,
     DomainError,
@@ -34,7 +34,6 @@ from loyalty.domain.errors import (
     ReceiptServiceUnavailable,
     RefundExceeded,
 )
-from loyalty.domain.matching import BrandLine
 from loyalty.domain.qr import ReceiptQuery, parse_qr
 from loyalty.domain.receipt import MOSCOW, Receipt, find_raw_receipts, normalise, normalise_one
 from loyalty.flows.replies import Replies
@@ -226,11 +225,8 @@ class ReceiptCheck:
                       key: str) -> tuple[Assessment, tuple[str, int] | None]:
         """Match a refund to the member's purchase it returns: (assessment, (purchase key, its brand sum))."""
         receipt = assessment.receipt
-        for purchase in self.claims.purchases(shopper.member_id, receipt.seller_inn):
-            lines = tuple(BrandLine.model_validate(line) for line in purchase.get("lines", []))
-            share = refunded_share(assessment.match.lines, lines)
-            if share is None or datetime.fromisoformat(purchase["issued_at"]) > receipt.issued_at:
-                continue
+        for purchase, share in refund_candidates(assessment, self.claims.purchases(shopper.member_id,
+                                                                                   receipt.seller_inn)):
             target = (purchase["fiscal_key"], share[1])
             summary = {**self._summary(assessment, True), "reverses": target[0], "purchase_kopecks": target[1]}
             try:
