@@ -7,6 +7,9 @@
   transactions each entry took (the losers of a race retry);
 - the points schedule: DynamoDB requests per run against the members it had to settle (the due index
   means the idle members cost nothing);
+- what a purchase earns: `earning.purchase_credit` (rate, rules, caps, dates, referral: what the ledger and
+  `receipt explain` share) and a whole explanation, per receipt, against the bare points arithmetic;
+- `make demo` end to end, against starting and stopping the local stack alone;
 - QR decoders on the same generated receipt photos (bench/photos.py).
 """
 
@@ -20,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
@@ -192,11 +196,60 @@ def ledger_figures() -> dict[str, object]:
     }
 
 
+def earning_figures() -> dict[str, object]:
+    import timeit
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from loyalty.config import load_program
+    from loyalty.contracts import PurchaseLine
+    from loyalty.domain import wallet
+    from loyalty.domain.earning import purchase_credit
+    from loyalty.domain.points import purchase_points
+    from loyalty.domain.receipt import normalise_one
+    from loyalty_tools.receipt_cli import Member, explanation
+
+    program, now = load_program(ROOT / "program" / "program.yaml"), datetime.now(UTC)
+    basket = [("Лепесток крем для рук 50 мл", 45_000, 2), ("Лепесток сыворотка для лица 30 мл", 129_000, 1)]
+    receipt = normalise_one(marketplace_receipt("7700000017", basket, fd=1))
+    lines = [PurchaseLine(name=name, sum_kopecks=price * qty, quantity=str(qty), category=category)
+             for (name, price, qty), category in zip(basket, ("care", "face"), strict=True)]
+    member = wallet.record(wallet.Wallet(level="friend"), now.date().isoformat(), receipts=4, earned=900)
+    runs = 2000
+
+    def per_call(work: Callable[[], object]) -> float:
+        return min(timeit.repeat(work, number=runs, repeat=5)) / runs * 1e6
+
+    points = per_call(lambda: purchase_points(lines, program, Decimal(10)))
+    credit = per_call(lambda: purchase_credit(program, member, lines, "wildberries", "marketplace", now))
+    explained = per_call(lambda: explanation(receipt, program, now, Member(wallet=member)))
+    return {"purchase_points_microseconds": round(points, 1), "purchase_credit_microseconds": round(credit, 1),
+            "explanation_microseconds": round(explained, 1),
+            "credit_to_points_ratio": round(credit / points, 1),
+            "explanation_to_points_ratio": round(explained / points, 1)}
+
+
+def demo_figures() -> dict[str, object]:
+    from loyalty_tools.local.demo import run_demo
+
+    with open(os.devnull, "w") as quiet:
+        start = time.perf_counter()
+        with LocalStack(log_stream=quiet):
+            pass
+        stack_alone = time.perf_counter() - start
+        start = time.perf_counter()
+        code = run_demo(quiet)
+        demo = time.perf_counter() - start
+    return {"exit_code": code, "seconds": round(demo, 1), "baseline_stack_start_stop_seconds": round(stack_alone, 2),
+            "ratio_to_stack_start_stop": round(demo / stack_alone, 1)}
+
+
 def main() -> int:
     from bench.photos import compare
 
     results = {"python": sys.version.split()[0], "cold_import": cold_imports(), "local_stack": local_stack_figures(),
-               "ledger": ledger_figures(), "photo_decoders": compare()}
+               "ledger": ledger_figures(), "earning": earning_figures(), "demo": demo_figures(),
+               "photo_decoders": compare()}
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2, ensure_ascii=False))
     return 0

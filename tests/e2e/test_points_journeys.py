@@ -10,8 +10,6 @@ import itertools
 import json
 import re
 import tempfile
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.wallet import Wallet
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.site import Site
 from loyalty_tools.local.stack import ROOT, LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -90,16 +89,8 @@ def schedule(stack, at):
 
 
 def api(stack, path, body=None, key="", api_key=None):
-    headers = {"Content-Type": "application/json", "x-api-key": stack.api_key if api_key is None else api_key}
-    if key:
-        headers["Idempotency-Key"] = key
-    request = urllib.request.Request(stack.api.url + path, data=json.dumps(body or {}).encode(), headers=headers,
-                                     method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
+    """The brand's site calling the redemption API (with another key, or none, when `api_key` is given)."""
+    return Site(stack.api.url, stack.api_key if api_key is None else api_key).post(path, body, idempotency_key=key)
 
 
 def texts(shopper):
