@@ -231,7 +231,9 @@ def _credit_reasons(program: Program, credit: PurchaseCredit, step: dict[str, An
     if credit.expires_at:
         reasons.append(("expiry", f"expire at {credit.expires_at.isoformat()}"))
     if step["level_move"] == "up":
-        reasons.append(("level_up", f"this purchase raises the level to {step['level']}"))
+        after = program.level(step["level"])
+        reasons.append(("level_up", f"this purchase raises the level to {step['level']}"
+                                    + (f" «{after.title}» ({after.percent}% from the next purchase)" if after else "")))
     if credit.referral:
         reasons.append(("referral", f"the first purchase of an invited member: +{credit.referral.referred} to them, "
                                     f"+{credit.referral.referrer} to member {credit.referral.inviter}"))
