@@ -30,7 +30,7 @@ from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.observability import metrics
 from loyalty.settings import PointAccrualSettings, ReceiptParserSettings
 from loyalty_tools.local.receipts import marketplace_receipt, shop_receipt
-from loyalty_tools.receipt_cli import explanation, read_member
+from loyalty_tools.receipt_cli import Tables, explanation, read_member
 from tests.conftest import TEST_PROGRAM
 from tests.integration.conftest import bodies
 
@@ -128,7 +128,7 @@ def check_explain_equals_credit(stack, document, raw, state):
     member_id, inviter = prepare(program, state)
     receipt = normalise_one(raw)
 
-    said = explanation(receipt, program, NOW, read_member(member_id, "MembersTable", "LedgerTable"))
+    said = explanation(receipt, program, NOW, read_member(member_id, Tables()))
 
     environment = stack.functions.environment
     parser = ReceiptParserSettings.model_validate({**environment("ReceiptParserFunction"), "PROGRAM_FILE": file.name})

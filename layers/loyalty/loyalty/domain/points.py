@@ -40,15 +40,17 @@ def line_points(lines: list[Line], program: Program, percent: Decimal) -> list[t
     person reads it; None: the rate alone). Fixed points are whole per line."""
     earned: list[tuple[Decimal, str | None]] = []
     for line in lines:
+        at_rate = Decimal(max(line.sum_kopecks, 0)) * percent / Decimal(10_000)
         rule = program.goods_rule(line.gtin, line.category)
-        target = f"GTIN {rule.gtin}" if rule is not None and rule.gtin else f"category {rule.category}" if rule else ""
-        if rule is not None and rule.accrual_points is not None:
+        if rule is None or (rule.accrual_points is None and rule.accrual_multiplier in (None, 1)):
+            earned.append((at_rate, None))
+            continue
+        target = f"GTIN {rule.gtin}" if rule.gtin else f"category {rule.category}"
+        if rule.accrual_points is not None:
             earned.append((Decimal(floor_points(rule.accrual_points * _units(line.quantity))),
                            f"{target}: {rule.accrual_points} points per unit"))
-            continue
-        multiplier = rule.accrual_multiplier if rule is not None and rule.accrual_multiplier is not None else 1
-        roubles = Decimal(max(line.sum_kopecks, 0)) * percent * multiplier / Decimal(10_000)
-        earned.append((roubles, f"{target}: ×{multiplier} the rate" if multiplier != 1 else None))
+        else:
+            earned.append((at_rate * rule.accrual_multiplier, f"{target}: ×{rule.accrual_multiplier} the rate"))
     return earned
 
 
