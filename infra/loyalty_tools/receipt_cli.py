@@ -3,8 +3,9 @@
 explain SOURCE: a receipt file in any shape is explained as given; a QR string or a photo is looked up
 in the receipt service (RECEIPT_SERVICE_URL, token in RECEIPT_SERVICE_TOKEN: a token never goes on the
 command line, where shell history would keep it). It prints one JSON object, or a JSON array of them for
-a file holding several receipts. The points are computed by `earning.purchase_credit`, the function the
-ledger credits with, for the member `--member` names (their level, caps, debt, inviter) or for a new one.
+a file holding several receipts. The points are computed by the functions the ledger credits with
+(`earning.purchase_credit`, and `earning.refund_points` for a refund), for the member `--member` names
+(their level, caps, debt, inviter, purchases) or for a new one.
 """
 
 from __future__ import annotations
@@ -219,7 +220,8 @@ def _credit_reasons(program: Program, credit: PurchaseCredit, step: dict[str, An
     reasons += [("goods_rule", f"{line.name} ({line.sum_kopecks} kopecks): {line.rule} → {line.points} points")
                 for line in credit.lines if line.rule]
     total = sum((line.points for line in credit.lines), Decimal(0))
-    reasons.append(("earned", f"{credit.earned} points ({total} rounded down once per receipt)"))
+    reasons.append(("earned", f"{credit.earned} points" + (f" ({total} rounded down once per receipt)"
+                                                           if total != credit.earned else "")))
     if credit.cap:
         reasons.append(("cap", f"capped at {credit.cap}: {credit.points} of {credit.earned} credited"))
     if credit.debt_paid:
