@@ -2,10 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from loyalty.adapters.claims import OrderHalf, ReceiptClaims
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
-from loyalty.config import load_program
+from loyalty.config import ProgramError, load_program
 from loyalty.contracts import ReceiptSubmitted, Shopper
 from loyalty.domain.errors import ReceiptAlreadyClaimed
 from loyalty.domain.postings import adjustment
@@ -13,6 +15,7 @@ from loyalty.domain.receipt import normalise_one
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.settings import ReceiptParserSettings
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
+from loyalty_tools.local.runtime import FunctionHost, new_container
 from tests.conftest import TEST_PROGRAM
 from tests.integration.conftest import all_at_once, bodies, send
 
@@ -148,10 +151,15 @@ def test_concurrent_claims_of_one_receipt_let_exactly_one_win(stack):
     assert sorted(outcomes) == ["lost"] * 19 + ["won"]
 
 
-def test_offline_programs_may_accept_an_uploaded_receipt_the_service_cannot_confirm_and_mark_it(stack, tmp_path):
+def offline_program(tmp_path):
     program = tmp_path / "offline.yaml"
     offline = TEST_PROGRAM.read_text().replace("max_per_day: 3", "max_per_day: 3\n  accept_unverified_files: true")
     program.write_text(offline)
+    return program
+
+
+def test_offline_programs_may_accept_an_uploaded_receipt_the_service_cannot_confirm_and_mark_it(stack, tmp_path):
+    program = offline_program(tmp_path)
     settings = ReceiptParserSettings.model_validate({**stack.functions.environment("ReceiptParserFunction"),
                                                      "PROGRAM_FILE": str(program)})
     anna = shopper()
@@ -208,3 +216,16 @@ def test_a_redelivered_refund_reverses_the_same_purchase_once(stack):
     reversals = [entry for entry in entries if entry["kind"] == "refund_reversal"]
     assert len(reversals) == 1 and reversals[0]["points"] == -45
     assert MembersRepository("MembersTable").get("611").available == 45
+
+
+def test_in_lambda_a_function_does_not_start_with_unverified_files_accepted(stack, tmp_path):
+    program = offline_program(tmp_path)
+    lambda_runtime = {"PROGRAM_FILE": str(program), "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12"}
+    new_container()  # a cold start: no settings or program cached from another test
+    with pytest.raises(Exception, match=r"accept_unverified_files .* for offline use only") as refused:
+        FunctionHost(stack.template, stack.moto.url, lambda_runtime).module("ReceiptParserFunction")
+    assert type(refused.value).__name__ == ProgramError.__name__  # the function's own import of the package
+    # The same program runs where it is meant to: offline, on the local stack.
+    new_container()
+    assert FunctionHost(stack.template, stack.moto.url, {"PROGRAM_FILE": str(program)}).module(
+        "ReceiptParserFunction").receipts.program.receipts.accept_unverified_files

@@ -6,6 +6,7 @@ A bad file fails loudly at load with the path of the bad key, never half-way thr
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -237,5 +238,11 @@ def load_program(path: str | Path) -> Program:
 
 @cache
 def cached_program(path: str) -> Program:
-    """One parse per container: the file ships in a read-only layer and never changes under us."""
-    return load_program(path)
+    """The program a function runs with: one parse per container (the file ships in a read-only layer and
+    never changes under us). In Lambda it refuses what is only safe offline, so the function does not start."""
+    program = load_program(path)
+    if program.receipts.accept_unverified_files and os.environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_Lambda"):
+        raise ProgramError(f"program file {path}: receipts.accept_unverified_files lets uploaded receipt files earn "
+                           "without the receipt service's confirmation; it is for offline use only, and a function "
+                           "in Lambda does not start with it on")
+    return program

@@ -46,6 +46,7 @@ _MAX_FILE_RECEIPTS = 20  # an FNS export can hold a year of receipts; more than 
 class ReceiptCheck:
     def __init__(self, settings: ReceiptParserSettings, service: ReceiptService | None = None):
         self.settings = settings
+        cached_program(settings.PROGRAM_FILE)  # a bad or unsafe program stops the function at cold start
         self.claims = ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE)
         self.replies = Replies(settings.OUTBOX_QUEUE_URL)
         self._service = service

@@ -88,6 +88,7 @@ def secret_matches(received: str | None, expected: str) -> bool:
 class Bot:
     def __init__(self, settings: WebhookSettings):
         self.settings = settings
+        cached_program(settings.PROGRAM_FILE)  # a bad or unsafe program stops the function at cold start
         self.members = MembersRepository(settings.MEMBERS_TABLE)
         self.ledger = LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
         self.replies = Replies(settings.OUTBOX_QUEUE_URL)
