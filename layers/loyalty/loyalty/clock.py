@@ -15,6 +15,12 @@ def now() -> datetime:
     return datetime.now(UTC) + _offset
 
 
+def stamp(moment: datetime | None = None) -> str:
+    """How the tables keep a moment (now by default): ISO 8601 in UTC, to the millisecond, so stamps sort as
+    text in the order they happened."""
+    return (moment or now()).astimezone(UTC).isoformat(timespec="milliseconds")
+
+
 def travel(to: datetime) -> None:
     """Local stack only: from now on this process's clock reads `to`, and runs on from there."""
     global _offset

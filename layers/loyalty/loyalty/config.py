@@ -15,6 +15,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from loyalty.domain.receipt import gtin14
+from loyalty.validation import problems
+
 
 class ProgramError(ValueError):
     """The program file is missing or invalid; the message names the bad key."""
@@ -35,10 +38,10 @@ def _inns(values: list[str]) -> list[str]:
 def _gtin14(value: str | None) -> str | None:
     if value is None:
         return None
-    value = str(value).strip()
-    if not value.isdigit() or len(value) > 14:
+    gtin = gtin14(value)
+    if gtin is None:
         raise ValueError("gtin must be up to 14 digits")
-    return value.zfill(14)
+    return gtin
 
 
 class CatalogEntry(_Strict):
@@ -229,11 +232,7 @@ def load_program(path: str | Path) -> Program:
     try:
         return Program.model_validate(document)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']) or '(root)'}: {problem['msg']}"
-            for problem in error.errors()
-        )
-        raise ProgramError(f"program file {path} is invalid: {problems}") from error
+        raise ProgramError(f"program file {path} is invalid: {problems(error, '(root)')}") from error
 
 
 @cache

@@ -113,7 +113,7 @@ class ReceiptClaims:
             "TableName": self.table_name,
             "Item": to_item({
                 "fiscal_key": key, "member_id": member_id, "submission_id": submission_id, "outcome": outcome,
-                "claimed_at": clock.now().isoformat(timespec="milliseconds"),
+                "claimed_at": clock.stamp(),
                 "paired_with": partner, **summary,
             }),
             "ConditionExpression": "attribute_not_exists(fiscal_key)",

@@ -17,7 +17,7 @@ import hashlib
 import random
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -159,7 +159,7 @@ class LedgerRepository:
             for page in client("dynamodb").get_paginator("query").paginate(
                 TableName=self.members_table, IndexName=DUE_INDEX,
                 KeyConditionExpression="due_shard = :s AND next_due_at <= :now",
-                ExpressionAttributeValues=to_item({":s": shard, ":now": _stamp(now)}),
+                ExpressionAttributeValues=to_item({":s": shard, ":now": clock.stamp(now)}),
                 ProjectionExpression="member_id",
             ):
                 yield from (from_item(item)["member_id"] for item in page["Items"])
@@ -178,7 +178,7 @@ class LedgerRepository:
             values[":level"] = wallet.level
         if due is not None:
             update += ", next_due_at = :due, due_shard = :shard"
-            values |= {":due": _stamp(due), ":shard": due_shard(member_id)}
+            values |= {":due": clock.stamp(due), ":shard": due_shard(member_id)}
         else:
             update += " REMOVE next_due_at, due_shard"
         client("dynamodb").transact_write_items(TransactItems=[
@@ -200,13 +200,9 @@ def entry_of(member_id: str, entry_id: str, kind: str, step: Step, details: dict
     return {
         "member_id": member_id, "entry_id": entry_id, "kind": kind, "points": step.change.points,
         "change": step.change.model_dump(), "balance_after": step.wallet.balance.model_dump(),
-        "created_at": _stamp(now), "details": {**(details or {}), **step.details},
+        "created_at": clock.stamp(now), "details": {**(details or {}), **step.details},
     }
 
 
 def due_shard(member_id: str) -> int:
     return int.from_bytes(hashlib.sha256(member_id.encode()).digest()[:2], "big") % DUE_SHARDS
-
-
-def _stamp(moment: datetime | None) -> str:
-    return (moment or clock.now()).astimezone(UTC).isoformat(timespec="milliseconds")

@@ -51,7 +51,7 @@ class MembersRepository:
 
     def _update(self, member_id: str, chat_id: int, language: str, extra: dict[str, str] | None = None,
                 condition: str | None = None) -> Member:
-        values = {":chat": chat_id, ":lang": language, ":now": _now(), ":zero": 0,
+        values = {":chat": chat_id, ":lang": language, ":now": clock.stamp(), ":zero": 0,
                   **{f":{name}": value for name, value in (extra or {}).items()}}
         update = "SET chat_id = :chat, #lang = :lang, joined_at = if_not_exists(joined_at, :now), " \
                  "version = if_not_exists(version, :zero)" + "".join(f", {name} = :{name}" for name in extra or {})
@@ -95,7 +95,3 @@ class MembersRepository:
             UpdateExpression="SET pending_receipt = :submission",
             ExpressionAttributeValues=to_item({":submission": submission}),
         )
-
-
-def _now() -> str:
-    return clock.now().isoformat(timespec="seconds")

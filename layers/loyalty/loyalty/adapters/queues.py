@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from loyalty.adapters.aws import client
+from loyalty.validation import problems
 
 logger = Logger(child=True)
 
@@ -98,8 +99,7 @@ def parse_body(record: SQSRecord, model: Any, name: str = "") -> Any:
     try:
         return _adapter(model).validate_json(record.body)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors())
-        raise PermanentFailure(f"malformed {name or model.__name__}: {problems}") from error
+        raise PermanentFailure(f"malformed {name or model.__name__}: {problems(error, 'body')}") from error
 
 
 @cache

@@ -202,8 +202,11 @@ def _gtin(raw: dict[str, Any]) -> str | None:
     data = raw.get("productCodeData")
     if isinstance(data, dict):
         candidates.append(data.get("gtin"))
-    for candidate in candidates:
-        text = str(candidate).strip() if candidate is not None else ""
-        if text.isdigit() and len(text) <= 14:
-            return text.zfill(14)
-    return None
+    return next((gtin for gtin in map(gtin14, candidates) if gtin), None)
+
+
+def gtin14(value: Any) -> str | None:
+    """A GTIN as the catalog keeps it: 14 digits, zero-padded (GTIN-8, -12 and -13 are GTIN-14 with leading
+    zeros, which an integer loses); None if `value` is not up to 14 digits."""
+    text = str(value).strip() if value is not None and not isinstance(value, bool) else ""
+    return text.zfill(14) if text.isdigit() and len(text) <= 14 else None

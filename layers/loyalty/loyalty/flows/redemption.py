@@ -21,6 +21,7 @@ from loyalty.contracts import BonusGranted, Shopper
 from loyalty.domain import wallet
 from loyalty.domain.errors import Conflict, HoldNotFound, InvalidRequest, MemberNotFound, OverQuote
 from loyalty.domain.points import payable_points
+from loyalty.domain.receipt import gtin14
 from loyalty.flows.accrual import ledger_for
 from loyalty.settings import RedemptionSettings
 
@@ -184,7 +185,7 @@ class Redemption:
     def _category(self, line: BasketLine) -> str | None:
         if line.category or not line.gtin:
             return line.category
-        gtin = line.gtin.zfill(14)
+        gtin = gtin14(line.gtin)
         return next((entry.category for entry in self.program.brand.catalog if entry.gtin == gtin), None)
 
 
@@ -193,5 +194,5 @@ class _Priced:
 
     def __init__(self, line: BasketLine, category: str | None):
         self.sum_kopecks, self.quantity = line.sum_kopecks, line.units
-        self.gtin = line.gtin.zfill(14) if line.gtin else None
+        self.gtin = gtin14(line.gtin)
         self.category = category
