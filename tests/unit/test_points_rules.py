@@ -123,3 +123,12 @@ def test_history_is_plain_russian_and_skips_what_the_shopper_need_not_read():
     ]
     assert history_lines(entries, "ru", {}) == [
         "23.11  заказ A-1 оплачен баллами (300)", "22.11  -20  возврат в Ozon, ещё 80 спишутся с будущих баллов"]
+
+
+def test_history_names_bonuses_in_the_members_language():
+    entries = [{"kind": "bonus", "entry_id": entry_id, "points": 100, "created_at": "2026-11-23T10:00:00+00:00",
+                "details": {"label": "бонус"}}
+               for entry_id in ("bonus#welcome", "bonus#review:wb-1", "bonus#referrer:42", "bonus#birthday")]
+    assert history_lines(entries, "en", {}) == [
+        "23.11  +100  welcome bonus", "23.11  +100  review bonus", "23.11  +100  referral bonus", "23.11  +100  бонус"]
+    assert history_lines(entries[:1], "ru", {}) == ["23.11  +100  приветственный бонус"]

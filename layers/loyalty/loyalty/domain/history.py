@@ -16,6 +16,9 @@ _REASONS: dict[str, dict[str, str]] = {
     "accrual": {RU: "покупка в {store}", "en": "purchase at {store}"},
     "accrual_pending": {RU: "покупка в {store}, доступны с {date}", "en": "purchase at {store}, available from {date}"},
     "bonus": {RU: "{label}", "en": "{label}"},
+    "bonus_welcome": {RU: "приветственный бонус", "en": "welcome bonus"},
+    "bonus_review": {RU: "бонус за отзыв", "en": "review bonus"},
+    "bonus_referral": {RU: "бонус за приглашение", "en": "referral bonus"},
     "refund_reversal": {RU: "возврат в {store}", "en": "refund at {store}"},
     "refund_debt": {RU: "возврат в {store}, ещё {debt} спишутся с будущих баллов",
                     "en": "refund at {store}, {debt} more will come off future points"},
@@ -30,6 +33,10 @@ _REASONS: dict[str, dict[str, str]] = {
     "adjustment": {RU: "корректировка: {reason}", "en": "adjustment: {reason}"},
     "level": {RU: "новый уровень «{title}»", "en": "new level “{title}”"},
 }
+
+# A bonus entry's id says which bonus it is (see flows/accrual.py).
+_BONUSES = {"bonus#welcome": "bonus_welcome", "bonus#review": "bonus_review", "bonus#referred": "bonus_referral",
+            "bonus#referrer": "bonus_referral"}
 
 
 def history_lines(entries: list[dict[str, Any]], language: str, level_titles: dict[str, str]) -> list[str]:
@@ -55,6 +62,8 @@ def _reason(entry: dict[str, Any], language: str, level_titles: dict[str, str]) 
         key = "accrual_pending"
     elif kind == "refund_reversal" and details.get("shortfall"):
         key = "refund_debt"
+    elif kind == "bonus":  # named in the member's language, not by the Russian label the entry keeps
+        key = _BONUSES.get(entry.get("entry_id", "").split(":")[0], "bonus")
     elif kind in ("hold", "release") and details.get("code"):
         key = f"{kind}_promo"
     elif kind == "level_review":
