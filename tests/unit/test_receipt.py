@@ -1,7 +1,7 @@
 """Each sample shape parses into the one normalised model; fields are checked against the file."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -81,3 +81,13 @@ def test_gtin_from_marking_codes_is_zero_padded_to_14_digits():
 def test_what_is_not_a_receipt_is_a_clear_domain_error(document):
     with pytest.raises(InvalidReceipt):
         normalise(document)
+
+
+def test_a_zoneless_time_is_read_in_moscows_zone_of_its_day():
+    def issued(date_time):
+        raw = {"fiscalDriveNumber": "1", "fiscalDocumentNumber": 1, "fiscalSign": 1, "totalSum": 100, "items": [],
+               "dateTime": date_time}
+        return normalise_one(raw).issued_at.utcoffset()
+
+    assert issued("2026-11-23T12:00:00") == timedelta(hours=3)
+    assert issued("2013-11-23T12:00:00") == timedelta(hours=4)  # Moscow kept UTC+4 from 2011 to October 2014

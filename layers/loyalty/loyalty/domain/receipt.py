@@ -12,16 +12,19 @@ then off by its zone's difference from Moscow, which the program's day-sized win
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from loyalty.domain.errors import InvalidReceipt
 from loyalty.domain.qr import FiscalKey, ReceiptQuery
 
-MOSCOW = timezone(timedelta(hours=3), "MSK")
+# The zone, not a fixed +03:00: Moscow's offset has changed before (UTC+4 until October 2014), and an old
+# receipt or a future change must read right. The tzdata package carries the zone into Lambda.
+MOSCOW = ZoneInfo("Europe/Moscow")
 
 OPERATION_SALE = 1
 OPERATION_SALE_REFUND = 2
