@@ -5,6 +5,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from loyalty.deadline import invocation_deadline
 from loyalty.flows.schedule import PointsSchedule
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import PointsScheduleSettings, environment
@@ -15,6 +16,7 @@ schedule = PointsSchedule(environment(PointsScheduleSettings))
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
+@invocation_deadline  # retry loops give up (retryably) before the function's timeout
 @event_parser(model=EventBridgeModel)
 def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict:
     return schedule.run(event.time)

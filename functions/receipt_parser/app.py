@@ -4,6 +4,7 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from loyalty.adapters.queues import QueueConsumer
+from loyalty.deadline import invocation_deadline
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import ReceiptParserSettings, environment
@@ -16,6 +17,7 @@ consumer = QueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SEC
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
+@invocation_deadline  # retry loops give up (retryably) before the function's timeout
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return process_partial_response(event=event, record_handler=receipts.handle_record, processor=consumer,
                                     context=context)

@@ -11,8 +11,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
+from loyalty.deadline import invocation_deadline
 from loyalty.domain.errors import (
     Conflict,
+    Contended,
     DomainError,
     HoldExpired,
     HoldNotFound,
@@ -59,6 +61,8 @@ def answers(status: int, model: type, *errors: int) -> dict[int, OpenAPIResponse
         documented[code] = {"description": _ERRORS[code], "content": {"application/json": {"model": Refusal}}}
     documented[403] = {"description": "no or a wrong API key", "content": {"application/json": {"model": Forbidden}}}
     documented[415] = {"description": "the body is not JSON", "content": {"application/json": {"model": Refusal}}}
+    documented[503] = {"description": "the member's points kept changing under concurrent writes; nothing was "
+                       "written: retry after Retry-After seconds", "content": {"application/json": {"model": Refusal}}}
     return documented
 
 
@@ -107,7 +111,8 @@ def review(member_id: MemberId, request: ReviewRequest) -> Accepted:
     return Accepted(status="accepted")
 
 
-_STATUS = {MemberNotFound: 404, HoldNotFound: 404, InsufficientPoints: 409, HoldExpired: 409, Conflict: 409}
+_STATUS = {MemberNotFound: 404, HoldNotFound: 404, InsufficientPoints: 409, HoldExpired: 409, Conflict: 409,
+           Contended: 503}
 
 
 @app.exception_handler(DomainError)
@@ -115,7 +120,8 @@ def refused(error: DomainError) -> Response:
     status = next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 400)
     logger.info("request refused", extra={"reason": error.reason, "status": status, "detail": str(error)})
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=Refusal(error=error.reason, message=str(error)))
+                    body=Refusal(error=error.reason, message=str(error)),
+                    headers={"Retry-After": "1"} if status == 503 else None)
 
 
 @app.exception_handler(RequestValidationError)
@@ -149,5 +155,6 @@ def unreadable(error: ValueError) -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
+@invocation_deadline  # retry loops give up (retryably) before the function's timeout
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -2,13 +2,17 @@
 
 import io
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from loyalty import deadline
 from loyalty.adapters.dynamo import to_item
 from loyalty.adapters.members import MembersRepository
 from loyalty.config import load_program
 from loyalty.domain import postings, wallet
-from loyalty.domain.errors import InsufficientPoints
+from loyalty.domain.errors import Contended, InsufficientPoints
 from loyalty.flows.accrual import ledger_for
 from loyalty_tools import ledger_cli
 from tests.conftest import TEST_PROGRAM
@@ -96,3 +100,20 @@ def test_a_replayed_hold_returns_the_first_hold_even_when_the_points_are_gone(st
         again = books.apply("904", "hold#k1", "hold", place)
         assert (again.applied, again.entry["entry_id"], again.points) == (False, "hold#k1", first.points)
     assert MembersRepository("MembersTable").get("904").held == 100
+
+
+def test_a_writer_that_keeps_losing_gives_up_retryably_before_the_invocation_ends(stack):
+    MembersRepository("MembersTable").join("903", 903, "ru")
+    dynamodb, now = stack.aws("dynamodb"), datetime.now(UTC)
+
+    def meddled(wal):  # another writer changes the wallet every time this one has read it
+        dynamodb.update_item(TableName="MembersTable", Key=to_item({"member_id": "903"}),
+                             UpdateExpression="SET version = version + :one",
+                             ExpressionAttributeValues=to_item({":one": 1}))
+        return wallet.credit(wal, "receipt#x", 10, now, now, None)
+
+    began = time.monotonic()
+    with deadline.running_for(3.0), pytest.raises(Contended, match="kept changing"):
+        ledger().apply("903", "receipt#x", "accrual", meddled, now=now)
+    assert 1.0 < time.monotonic() - began < 2.5  # it stopped with the margin left to report the failure
+    assert ledger().entry("903", "receipt#x") is None and MembersRepository("MembersTable").get("903").available == 0

@@ -17,10 +17,16 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-from loyalty import clock
+from loyalty import clock, deadline
 from loyalty.adapters.aws import client, error_code
 from loyalty.adapters.dynamo import from_item, to_item
-from loyalty.domain.errors import DailyLimitReached, MemberNotFound, ReceiptAlreadyClaimed, RefundExceeded
+from loyalty.domain.errors import (
+    Contended,
+    DailyLimitReached,
+    MemberNotFound,
+    ReceiptAlreadyClaimed,
+    RefundExceeded,
+)
 
 Outcome = Literal["earns", "same_order", "reverses"]
 _MAX_ATTEMPTS = 8
@@ -59,6 +65,8 @@ class ReceiptClaims:
         DailyLimitReached (the member has registered `max_per_day` earning receipts on `day`) or
         RefundExceeded (the purchase is already refunded in full)."""
         for _ in range(_MAX_ATTEMPTS):
+            if not deadline.enough_for(0):
+                break
             pairing = self._pairing(key, order) if order else None
             partner = pairing[1] if pairing else None
             outcome: Outcome = "reverses" if refund else ("same_order" if partner else "earns")
@@ -94,7 +102,7 @@ class ReceiptClaims:
                     if not self._member_exists(member_id):
                         raise MemberNotFound(member_id)
                     raise DailyLimitReached(f"member {member_id} reached {max_per_day} receipts on {day}")
-        raise RuntimeError(f"claim of {key} kept conflicting; gave up after {_MAX_ATTEMPTS} attempts")
+        raise Contended(f"the claim of {key} kept conflicting; not written, try again")
 
     def purchases(self, member_id: str, seller_inn: str) -> list[dict[str, Any]]:
         """The member's earning claims at one seller, newest first (for matching a refund)."""

@@ -23,10 +23,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from loyalty import clock
+from loyalty import clock, deadline
 from loyalty.adapters.aws import client, error_code
 from loyalty.adapters.dynamo import from_item, to_item
-from loyalty.domain.errors import DomainError, MemberNotFound
+from loyalty.domain.errors import Contended, DomainError, MemberNotFound
 from loyalty.domain.wallet import Balance, Step, Wallet, audit
 
 _MAX_ATTEMPTS = 60
@@ -98,10 +98,13 @@ class LedgerRepository:
                 if any(code not in (None, "None", "ConditionalCheckFailed", "TransactionConflict")
                        for code in reasons):
                     raise
-                time.sleep(random.uniform(0, min(1.0, 0.02 * 2 ** attempt)))  # noqa: S311 - jitter, not crypto
+                pause = random.uniform(0, min(1.0, 0.02 * 2 ** attempt))  # noqa: S311 - jitter, not crypto
+                if not deadline.enough_for(pause):
+                    break
+                time.sleep(pause)
                 continue  # another writer changed the wallet: read it again
             return Posting(entry=entry, applied=True, holder=holder)
-        raise RuntimeError(f"ledger contention on member {member_id}: gave up after {_MAX_ATTEMPTS} attempts")
+        raise Contended(f"member {member_id}'s wallet kept changing; {entry_id} not written, try again")
 
     def read(self, member_id: str) -> tuple[Wallet, int, Holder]:
         response = client("dynamodb").get_item(

@@ -45,6 +45,13 @@ class MemberNotFound(DomainError):
     reason = "member_not_found"
 
 
+class Contended(DomainError):
+    """Other writers kept changing the record until there was no time left to try again. Nothing was
+    written: the same request or message, retried a little later, succeeds."""
+
+    reason = "contended"
+
+
 class ReceiptNotFound(DomainError):
     """The receipt service says the receipt is not valid (proverkacheka code 0)."""
 
