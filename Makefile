@@ -42,8 +42,9 @@ bench: $(STAMP)  ## figures in bench/results.json
 		|| (echo "pyzbar needs libzbar0: apt-get install libzbar0" && false)
 	$(BIN)/python -m bench
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, and mypy (strict on the domain)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # What `sam build` and `sam deploy` would reject, checked offline: the template, and a Lambda (arm64,
 # Python 3.12) wheel for every runtime dependency.

@@ -93,7 +93,7 @@ class ReceiptClaims:
                     if existing is not None:
                         raise ReceiptAlreadyClaimed(key)
                     break  # it vanished between the two calls: start again
-                if refund_at is not None and refund_at in failed:
+                if refund is not None and refund_at in failed:
                     raise RefundExceeded(f"{refund.purchase_key} has less than {refund.kopecks} kopecks left")
                 if same_day is None or failed != {len(attempt) - 1}:
                     break  # the order item moved under us: read it again

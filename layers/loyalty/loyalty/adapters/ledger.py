@@ -57,7 +57,8 @@ class Posting(BaseModel):
 
     @property
     def details(self) -> dict[str, Any]:
-        return self.entry.get("details", {})
+        details: dict[str, Any] = self.entry.get("details", {})
+        return details
 
     @property
     def balance(self) -> Balance:

@@ -26,8 +26,9 @@ class UnreadableImage(DomainError):
 
 def decode_qr(data: bytes) -> list[str]:
     """The texts of the QR codes found in an image file (JPEG, PNG, WebP...), first pass that finds any."""
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)  # not kept: nanobind reports it at exit
     for image in _passes(_open(data)):
-        found = [result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.QRCode) if result.text]
+        found = [result.text for result in zxingcpp.read_barcodes(image, formats=qr_only) if result.text]
         if found:
             return found
     return []
@@ -35,11 +36,10 @@ def decode_qr(data: bytes) -> list[str]:
 
 def _open(data: bytes) -> Image.Image:
     try:
-        image = Image.open(io.BytesIO(data))
-        if image.width * image.height > _MAX_PIXELS:
-            raise UnreadableImage(f"image too large: {image.width}x{image.height}")
-        image = ImageOps.exif_transpose(image)
-        return image.convert("L")
+        opened = Image.open(io.BytesIO(data))
+        if opened.width * opened.height > _MAX_PIXELS:
+            raise UnreadableImage(f"image too large: {opened.width}x{opened.height}")
+        return ImageOps.exif_transpose(opened).convert("L")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
         raise UnreadableImage(f"not an image file ({type(error).__name__})") from error
 

@@ -8,6 +8,7 @@ bonuses a first purchase pays. `postings.purchase` turns it into the ledger step
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -69,7 +70,7 @@ class PurchaseCredit(_Model):
         return self.available_at > self.earned_at
 
 
-def purchase_credit(program: Program, wallet: Wallet, lines: list[Line], channel: str, channel_kind: str,
+def purchase_credit(program: Program, wallet: Wallet, lines: Sequence[Line], channel: str, channel_kind: str,
                     now: datetime, referred_by: str | None = None) -> PurchaseCredit:
     """What a purchase of the brand's `lines` credits the member whose wallet this is, at `now`."""
     level = program.levels[levels.current_index(program, wallet)] if program.levels else None
@@ -98,12 +99,12 @@ def referral(program: Program, inviter: str | None) -> Referral | None:
     return Referral(inviter=inviter, referred=bonuses.referred, referrer=bonuses.referrer)
 
 
-def refund_points(program: Program, purchase: dict[str, Any], lines: list[Line], refunded_kopecks: int,
+def refund_points(program: Program, purchase: dict[str, Any], lines: Sequence[Line], refunded_kopecks: int,
                   purchase_kopecks: int) -> int:
     """What a refund takes back: what its lines earned in the purchase (`purchase`: that accrual entry's
     details), by the same rules at the purchase's rate (a face cream's multiplier comes back with it), scaled
     as the purchase was by a cap, never more than it credited. Without lines: in proportion to the money."""
-    credited, earned = purchase["credited"], purchase.get("earned", purchase["credited"])
+    credited, earned = int(purchase["credited"]), int(purchase.get("earned", purchase["credited"]))
     if not lines or "percent" not in purchase or earned == 0:
         return credited * refunded_kopecks // purchase_kopecks
     points = purchase_points(lines, program, Decimal(purchase["percent"]))

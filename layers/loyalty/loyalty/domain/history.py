@@ -74,7 +74,7 @@ def _reason(entry: dict[str, Any], language: str, level_titles: dict[str, str]) 
         return None
     texts = _REASONS.get(key)
     if texts is None:
-        return kind
+        return str(kind)
     text = texts.get(language, texts[RU])
     available_at = details.get("available_at")
     return text.format(

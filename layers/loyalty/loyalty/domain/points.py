@@ -8,6 +8,7 @@ basket points may pay.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Protocol
@@ -29,28 +30,27 @@ class Line(Protocol):
     def category(self) -> str | None: ...
 
 
-def purchase_points(lines: list[Line], program: Program, percent: Decimal) -> int:
+def purchase_points(lines: Sequence[Line], program: Program, percent: Decimal) -> int:
     """Each line at the rate, times its goods rule's multiplier, or its rule's fixed points per unit. The
     fraction is dropped once, for the whole purchase, not per line."""
     return floor_points(sum((points for points, _ in line_points(lines, program, percent)), Decimal(0)))
 
 
-def line_points(lines: list[Line], program: Program, percent: Decimal) -> list[tuple[Decimal, str | None]]:
+def line_points(lines: Sequence[Line], program: Program, percent: Decimal) -> list[tuple[Decimal, str | None]]:
     """What each line earns before the purchase's fraction is dropped, and the goods rule applied to it (as a
     person reads it; None: the rate alone). Fixed points are whole per line."""
     earned: list[tuple[Decimal, str | None]] = []
     for line in lines:
         at_rate = Decimal(max(line.sum_kopecks, 0)) * percent / Decimal(10_000)
         rule = program.goods_rule(line.gtin, line.category)
-        if rule is None or (rule.accrual_points is None and rule.accrual_multiplier in (None, 1)):
-            earned.append((at_rate, None))
-            continue
-        target = f"GTIN {rule.gtin}" if rule.gtin else f"category {rule.category}"
-        if rule.accrual_points is not None:
+        target = "" if rule is None else f"GTIN {rule.gtin}" if rule.gtin else f"category {rule.category}"
+        if rule is not None and rule.accrual_points is not None:
             earned.append((Decimal(floor_points(rule.accrual_points * _units(line.quantity))),
                            f"{target}: {rule.accrual_points} points per unit"))
-        else:
+        elif rule is not None and rule.accrual_multiplier is not None and rule.accrual_multiplier != 1:
             earned.append((at_rate * rule.accrual_multiplier, f"{target}: ×{rule.accrual_multiplier} the rate"))
+        else:
+            earned.append((at_rate, None))
     return earned
 
 

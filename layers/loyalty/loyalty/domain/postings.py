@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from functools import partial
 
 from pydantic import BaseModel, ConfigDict
 
@@ -76,12 +77,12 @@ class Action(BaseModel):
 def due_actions(program: Program, wallet: Wallet, now: datetime) -> list[Action]:
     """What is due at `now`, in the order it must happen: stale holds go back before points expire."""
     actions = [Action(entry_id=f"release#{hold_id}", kind="release",
-                      apply=lambda wal, h=hold_id: w.release(wal, h, now, reason="expired"))
+                      apply=partial(w.release, hold_id=hold_id, now=now, reason="expired"))
                for hold_id, placed in sorted(wallet.holds.items()) if placed.expires_at <= now]
     for lot_id, lot in sorted(wallet.lots.items()):
         if not lot.active and lot.available_at <= now and (lot.expires_at is None or lot.expires_at > now):
             actions.append(Action(entry_id=f"activate#{lot_id}", kind="activation",
-                                  apply=lambda wal, x=lot_id: w.activate(wal, x)))
+                                  apply=partial(w.activate, lot_id=lot_id)))
     reminder = timedelta(days=program.earning.expiry.reminder_days)
     soon: dict[datetime, list[str]] = {}
     for lot_id, lot in sorted(wallet.lots.items()):
@@ -89,12 +90,12 @@ def due_actions(program: Program, wallet: Wallet, now: datetime) -> list[Action]
             continue
         if lot.expires_at <= now:
             actions.append(Action(entry_id=f"expire#{lot_id}", kind="expiry",
-                                  apply=lambda wal, x=lot_id: w.expire(wal, x)))
+                                  apply=partial(w.expire, lot_id=lot_id)))
         elif reminder and not lot.reminded and reminder_at(lot.expires_at, reminder) <= now:
             soon.setdefault(lot.expires_at, []).append(lot_id)
     for expires_at, lot_ids in sorted(soon.items()):  # one reminder per expiry moment, named by its first lot
         actions.append(Action(entry_id=f"remind#{lot_ids[0]}", kind="expiry_reminder",
-                              apply=lambda wal, x=lot_ids, e=expires_at: _remind(wal, x, e)))
+                              apply=partial(_remind, lot_ids=lot_ids, expires_at=expires_at)))
     review = levels.review_due(program, wallet)
     if review is not None and review <= now:
         actions.append(Action(entry_id=f"review#{moscow_day(review)}", kind="level_review",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -40,6 +40,9 @@ from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
 from loyalty.settings import ReceiptParserSettings
 
+if TYPE_CHECKING:  # python-telegram-bot is imported only when a file must be downloaded
+    from loyalty.adapters.telegram import TelegramBot
+
 _MAX_FILE_RECEIPTS = 20  # an FNS export can hold a year of receipts; more than this is not a purchase
 
 
@@ -50,7 +53,7 @@ class ReceiptCheck:
         self.claims = ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE)
         self.replies = Replies(settings.OUTBOX_QUEUE_URL)
         self._service = service
-        self._telegram: Any = None
+        self._telegram: TelegramBot | None = None
 
     @property
     def program(self) -> Program:
