@@ -25,3 +25,12 @@ def error_code(error: Exception) -> str:
     """The AWS error code of a botocore ClientError, or '' for anything else."""
     response = getattr(error, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+def cancellation_reasons(error: Exception) -> list[str | None] | None:
+    """Why a DynamoDB transaction was cancelled: each item's reason code in the order of the items (None: that
+    item was fine), or None when `error` is not a cancelled transaction."""
+    if error_code(error) != "TransactionCanceledException":
+        return None
+    reasons = (getattr(error, "response", None) or {}).get("CancellationReasons", [])
+    return [None if reason.get("Code") in (None, "None") else str(reason["Code"]) for reason in reasons]

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from loyalty import clock, deadline
-from loyalty.adapters.aws import client, error_code
+from loyalty.adapters.aws import cancellation_reasons, client
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.domain.errors import (
     Contended,
@@ -185,10 +185,10 @@ class ReceiptClaims:
         try:
             client("dynamodb").transact_write_items(TransactItems=items)
         except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
+            reasons = cancellation_reasons(error)
+            if reasons is None:
                 raise
-            reasons = error.response.get("CancellationReasons", [])
-            failed = {index for index, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
+            failed = {index for index, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
             if not failed:
                 raise
             return failed

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from loyalty import clock, deadline
-from loyalty.adapters.aws import client, error_code
+from loyalty.adapters.aws import cancellation_reasons, client
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.domain.errors import Contended, DomainError, MemberNotFound
 from loyalty.domain.wallet import Balance, Step, Wallet, audit
@@ -89,14 +89,14 @@ class LedgerRepository:
             try:
                 self._write(member_id, entry, result.wallet, version, extra_items or [])
             except ClientError as error:
-                if error_code(error) != "TransactionCanceledException":
+                reasons = cancellation_reasons(error)
+                if reasons is None:
                     raise
-                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
                 if reasons and reasons[0] == "ConditionalCheckFailed":  # the entry exists: a redelivery
                     replay = self.entry(member_id, entry_id)
                     if replay is not None:
                         return Posting(entry=replay, applied=False, holder=holder)
-                if any(code not in (None, "None", "ConditionalCheckFailed", "TransactionConflict")
+                if any(code not in (None, "ConditionalCheckFailed", "TransactionConflict")
                        for code in reasons):
                     raise
                 pause = random.uniform(0, min(1.0, 0.02 * 2 ** attempt))  # noqa: S311 - jitter, not crypto
