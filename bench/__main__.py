@@ -141,10 +141,10 @@ def ledger_figures() -> dict[str, object]:
     import threading
     from datetime import UTC, datetime, timedelta
 
+    from loyalty.adapters.ledger import ledger_for
     from loyalty.adapters.members import MembersRepository
     from loyalty.config import load_program
     from loyalty.domain import wallet
-    from loyalty.flows.accrual import ledger_for
 
     program = load_program(ROOT / "program" / "program.yaml")
     with open(os.devnull, "w") as quiet, LocalStack(log_stream=quiet) as stack:

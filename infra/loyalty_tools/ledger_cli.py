@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from loyalty.adapters.ledger import LedgerRepository
+from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.config import load_program
 from loyalty.domain import postings
 from loyalty.domain.errors import DomainError
-from loyalty.flows.accrual import ledger_for
 
 
 def verify(members_table: str, ledger_table: str, out: TextIO = sys.stdout) -> int:

@@ -11,10 +11,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
+from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.config import load_program
 from loyalty.domain import postings
-from loyalty.flows.accrual import ledger_for
 from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.openapi import DOCUMENT, redemption_openapi
 

@@ -18,14 +18,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loyalty.adapters.ledger import LedgerRepository
+from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.config import load_program
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.domain import postings
 from loyalty.domain.earning import purchase_credit
 from loyalty.domain.receipt import normalise_one
-from loyalty.flows.accrual import PointAccrual, ledger_for
+from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.observability import metrics
 from loyalty.settings import PointAccrualSettings, ReceiptParserSettings

@@ -9,11 +9,11 @@ import pytest
 
 from loyalty import deadline
 from loyalty.adapters.dynamo import to_item
+from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.config import load_program
 from loyalty.domain import postings, wallet
 from loyalty.domain.errors import Contended, InsufficientPoints
-from loyalty.flows.accrual import ledger_for
 from loyalty_tools import ledger_cli
 from tests.conftest import TEST_PROGRAM
 from tests.integration.conftest import all_at_once

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.config import Expiry, load_program
 from loyalty.domain import postings, wallet
 from loyalty.domain.errors import DomainError
 from loyalty.domain.wallet import Balance
-from loyalty.flows.accrual import ledger_for
 from tests.conftest import TEST_PROGRAM
 
 BASE = load_program(TEST_PROGRAM)

@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.config import load_program
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.domain import postings
 from loyalty.domain.earning import purchase_credit
 from loyalty.domain.receipt import normalise_one
-from loyalty.flows.accrual import PointAccrual, ledger_for
+from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.settings import PointAccrualSettings, ReceiptParserSettings
 from loyalty_tools import receipt_cli

@@ -18,51 +18,30 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
 
 from loyalty import clock, deadline
 from loyalty.adapters.aws import cancellation_reasons, client
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.domain.errors import Contended, DomainError, MemberNotFound
+from loyalty.domain.ledger import Holder, Posting, entry_of
 from loyalty.domain.wallet import Balance, Step, Wallet, audit
+
+if TYPE_CHECKING:
+    from loyalty.config import Program
 
 _MAX_ATTEMPTS = 60
 DUE_SHARDS = 8  # the due index's partitions: a hot partition would throttle the schedule's queries
 DUE_INDEX = "by_due"
 
 
-class Holder(BaseModel):
-    """Who owns a wallet, as the member item says: what a flow needs to answer them."""
+def ledger_for(program: Program, ledger_table: str, members_table: str) -> LedgerRepository:
+    """The ledger, indexing each wallet by when something next falls due under this program."""
+    from loyalty.domain import postings  # the program's rules: not imported by a function that only reads
 
-    member_id: str
-    chat_id: int | None = None
-    language: str = "ru"
-    referred_by: str | None = None
-
-
-class Posting(BaseModel):
-    """The outcome of writing one entry. `applied` is False when the entry was already there (a replay):
-    `entry` is then the one written the first time, so follow-up effects repeat exactly."""
-
-    entry: dict[str, Any]
-    applied: bool
-    holder: Holder
-
-    @property
-    def points(self) -> int:
-        return int(self.entry["points"])
-
-    @property
-    def details(self) -> dict[str, Any]:
-        details: dict[str, Any] = self.entry.get("details", {})
-        return details
-
-    @property
-    def balance(self) -> Balance:
-        return Balance(**self.entry["balance_after"])
+    return LedgerRepository(ledger_table, members_table, lambda wal: postings.next_due(program, wal))
 
 
 class LedgerRepository:
@@ -85,7 +64,7 @@ class LedgerRepository:
                 if replay is not None:
                     return Posting(entry=replay, applied=False, holder=holder)
                 raise
-            entry = entry_of(member_id, entry_id, kind, result, details, now)
+            entry = entry_of(member_id, entry_id, kind, result, clock.stamp(now), details)
             try:
                 self._write(member_id, entry, result.wallet, version, extra_items or [])
             except ClientError as error:
@@ -196,16 +175,6 @@ class LedgerRepository:
             }},
             *extra_items,
         ])
-
-
-def entry_of(member_id: str, entry_id: str, kind: str, step: Step, details: dict[str, Any] | None = None,
-             now: datetime | None = None) -> dict[str, Any]:
-    """The ledger entry a step makes: its change to each balance, the balances after it, and why."""
-    return {
-        "member_id": member_id, "entry_id": entry_id, "kind": kind, "points": step.change.points,
-        "change": step.change.model_dump(), "balance_after": step.wallet.balance.model_dump(),
-        "created_at": clock.stamp(now), "details": {**(details or {}), **step.details},
-    }
 
 
 def due_shard(member_id: str) -> int:

@@ -12,23 +12,19 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
-from loyalty.adapters.ledger import LedgerRepository, Posting
+from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.promo_codes import PromoCode, PromoCodes, new_code
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
-from loyalty.config import Program, cached_program
+from loyalty.config import cached_program
 from loyalty.contracts import BonusGranted, LedgerCommand, PromoRequested, PurchaseLine, ReceiptAccepted
 from loyalty.domain import postings, wallet
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
+from loyalty.domain.ledger import Posting
 from loyalty.flows.notices import Notices
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
 from loyalty.settings import PointAccrualSettings
-
-
-def ledger_for(program: Program, ledger_table: str, members_table: str) -> LedgerRepository:
-    """The ledger, indexing each wallet by when something next falls due under this program."""
-    return LedgerRepository(ledger_table, members_table, lambda wal: postings.next_due(program, wal))
 
 
 class PointAccrual:

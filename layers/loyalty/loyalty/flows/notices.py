@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from loyalty.adapters.ledger import Posting
 from loyalty.config import Program
 from loyalty.contracts import Shopper
+from loyalty.domain.ledger import Posting
 from loyalty.domain.messages import day_month, render
 from loyalty.flows.replies import Replies
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty import clock
+from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.promo_codes import PromoCodes, normalise_code
 from loyalty.adapters.queues import publish
@@ -22,7 +23,6 @@ from loyalty.domain import wallet
 from loyalty.domain.errors import Conflict, HoldNotFound, InvalidRequest, MemberNotFound, OverQuote
 from loyalty.domain.points import payable_points
 from loyalty.domain.receipt import gtin14
-from loyalty.flows.accrual import ledger_for
 from loyalty.settings import RedemptionSettings
 
 

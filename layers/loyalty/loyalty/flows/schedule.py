@@ -13,10 +13,11 @@ import math
 from datetime import datetime
 from typing import Any
 
-from loyalty.adapters.ledger import Posting, entry_of
+from loyalty import clock
+from loyalty.adapters.ledger import ledger_for
 from loyalty.config import cached_program
 from loyalty.domain import postings
-from loyalty.flows.accrual import ledger_for
+from loyalty.domain.ledger import Posting, entry_of
 from loyalty.flows.notices import Notices
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
@@ -61,8 +62,8 @@ class PointsSchedule:
             if not actions:
                 return done
             action = actions[0]
-            preview = Posting(entry=entry_of(member_id, action.entry_id, action.kind, action.apply(wallet), now=now),
-                              applied=False, holder=holder)
+            entry = entry_of(member_id, action.entry_id, action.kind, action.apply(wallet), clock.stamp(now))
+            preview = Posting(entry=entry, applied=False, holder=holder)
             self._tell(preview, now)
             self.ledger.apply(member_id, action.entry_id, action.kind, action.apply, now=now)
             done.append(action.kind)
