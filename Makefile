@@ -2,23 +2,27 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.lock | cksum | cut -d' ' -f1)
+# The lock files pin the whole dependency tree; `make lock` regenerates them from pyproject.toml with uv.
+UV_VERSION := 0.13.9
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --custom-compile-command 'make lock'
 # setuptools tells every editable install to beware of folders named like the package in the working directory;
 # there are none here (the packages live in layers/ and infra/), so that notice is noise on a first `make`.
-EDITABLE := PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -e
+EDITABLE := PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet --no-deps -e
 
 # SAM CLI pins its own boto3 and friends, so it lives in a venv of its own.
 SAM_CLI_VERSION := 1.170.0
 SAM_VENV := .venv-sam
 LAMBDA_PLATFORM := --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 --python-version 3.12
 
-.PHONY: install demo test unit integration e2e bench lint check-template serve clean
+.PHONY: install demo test unit integration e2e bench lint lock check-template serve clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(EDITABLE) '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
+	$(EDITABLE) .
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -37,10 +41,17 @@ unit integration e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/$@
 
 bench: $(STAMP)  ## figures in bench/results.json
-	$(EDITABLE) '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -r requirements/bench.lock
 	@ldconfig -p | grep -q libzbar || (apt-get update -qq && apt-get install -y -qq libzbar0) \
 		|| (echo "pyzbar needs libzbar0: apt-get install libzbar0" && false)
 	$(BIN)/python -m bench
+
+# The Lambda layer's requirements (Python 3.12 on arm64, as template.yaml deploys it) and the tools' locks.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV_COMPILE) --python-version 3.12 --python-platform aarch64-manylinux_2_28 -o layers/loyalty/requirements.txt
+	$(UV_COMPILE) --universal --python-version 3.11 --extra dev -o requirements/dev.lock
+	$(UV_COMPILE) --universal --python-version 3.11 --extra dev --extra bench -o requirements/bench.lock
 
 lint: $(STAMP)  ## ruff, and mypy (strict on the domain)
 	$(BIN)/ruff check .

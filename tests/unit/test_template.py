@@ -73,9 +73,18 @@ def test_secrets_are_named_never_given():
             assert name.endswith("SecretName"), f"{name}: pass the secret's name, not its value"
 
 
-def test_layer_requirements_mirror_pyproject_dependencies():
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    lines = (ROOT / "layers" / "loyalty" / "requirements.txt").read_text().splitlines()
-    pinned = [line for line in lines if line and not line.startswith("#")]
-    assert sorted(pinned) == sorted(pyproject["project"]["dependencies"])
-    assert all("==" in requirement for requirement in pinned)
+def pins(path):
+    """The name==version lines of a lock file (names normalised, extras and markers dropped)."""
+    lines = [line.split(";")[0].strip() for line in path.read_text().splitlines()]
+    return {re.sub(r"\[.*\]", "", line).lower().replace("_", "-") for line in lines if line and line[0].isalnum()}
+
+
+def test_the_locks_pin_the_whole_tree_at_the_versions_pyproject_asks_for():
+    """`make lock` generates them; a dependency changed in pyproject.toml without it fails here."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime, dev = set(pins(ROOT / "layers" / "loyalty" / "requirements.txt")), pins(ROOT / "requirements" / "dev.lock")
+    asked = {re.sub(r"\[.*\]", "", requirement).lower().replace("_", "-") for requirement in project["dependencies"]}
+    tools = {re.sub(r"\[.*\]", "", requirement).lower() for requirement in project["optional-dependencies"]["dev"]}
+    assert asked <= runtime and asked <= dev and tools <= dev
+    assert len(runtime) > len(asked)  # and what they depend on, pinned too
+    assert all("==" in pin for pin in runtime | dev | pins(ROOT / "requirements" / "bench.lock"))
