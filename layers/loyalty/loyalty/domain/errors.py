@@ -113,3 +113,31 @@ class OverQuote(DomainError):
     """More points asked than the basket allows."""
 
     reason = "over_quote"
+
+
+class ChatBlocked(DomainError):
+    """The shopper blocked the bot (Telegram's 403): nothing can reach them until they unblock it."""
+
+    reason = "chat_blocked"
+
+
+class RateLimited(DomainError):
+    """Telegram asks to wait (its 429): try again after `retry_after_seconds`."""
+
+    reason = "rate_limited"
+
+    def __init__(self, message: str, retry_after_seconds: int):
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class MessageRejected(DomainError):
+    """Telegram refuses the request as it is (its 400): sending it again cannot help."""
+
+    reason = "message_rejected"
+
+
+class TelegramUnavailable(DomainError):
+    """Telegram could not be reached or failed (network, 5xx): try again later."""
+
+    reason = "telegram_unavailable"

@@ -6,16 +6,15 @@ and dropped; a request Telegram rejects as malformed (400) is dead-lettered with
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from loyalty.adapters.idempotency import once_per_key
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
 from loyalty.adapters.telegram import TelegramBot
 from loyalty.contracts import OutboundMessage
+from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
 from loyalty.observability import logger, metrics
 from loyalty.settings import TelegramSenderSettings
 
@@ -36,20 +35,16 @@ class TelegramSender:
         log = {"dedupe_key": message.dedupe_key, "chat_id": message.chat_id}
         try:
             message_id = self.bot.send_message(message.chat_id, message.text, message.reply_markup)
-        except RetryAfter as error:
-            raise RetryLater("telegram rate limit", _seconds(error.retry_after)) from error
-        except Forbidden as error:
-            logger.info("shopper blocked the bot; message dropped", extra={**log, "reason": error.message})
+        except RateLimited as error:
+            raise RetryLater("telegram rate limit", error.retry_after_seconds) from error
+        except ChatBlocked as error:
+            logger.info("shopper blocked the bot; message dropped", extra={**log, "reason": str(error)})
             metrics.add_metric(name="MessagesToBlockedChats", unit="Count", value=1)
             return {"delivered": False}
-        except BadRequest as error:
-            raise PermanentFailure(f"telegram rejected the message: {error.message}") from error
-        except NetworkError as error:
-            raise RetryLater(f"telegram unreachable: {error.message}") from error
+        except MessageRejected as error:
+            raise PermanentFailure(f"telegram rejected the message: {error}") from error
+        except TelegramUnavailable as error:
+            raise RetryLater(f"telegram unreachable: {error}") from error
         metrics.add_metric(name="MessagesSent", unit="Count", value=1)
         return {"delivered": True, "message_id": message_id}
 
-
-def _seconds(retry_after: Any) -> int:
-    """Telegram's retry_after: a timedelta with PTB_TIMEDELTA set (as the template does), else seconds."""
-    return int(retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after)

@@ -24,15 +24,19 @@ from loyalty.config import Program, cached_program
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, ReceiptSubmitted, Shopper
 from loyalty.domain.decision import REFUSALS, Assessment, assess, refund_candidates
 from loyalty.domain.errors import (
+    ChatBlocked,
     DailyLimitReached,
     DomainError,
     InvalidQr,
     InvalidReceipt,
     MemberNotFound,
+    MessageRejected,
+    RateLimited,
     ReceiptAlreadyClaimed,
     ReceiptNotFound,
     ReceiptServiceUnavailable,
     RefundExceeded,
+    TelegramUnavailable,
 )
 from loyalty.domain.qr import ReceiptQuery, parse_qr
 from loyalty.domain.receipt import MOSCOW, Receipt, find_raw_receipts, normalise, normalise_one
@@ -134,7 +138,7 @@ class ReceiptCheck:
         assert submitted.file is not None
         try:
             return self._telegram.download(submitted.file.file_id)
-        except Exception as error:  # python-telegram-bot's errors: network, or the file is gone
+        except (TelegramUnavailable, MessageRejected, ChatBlocked, RateLimited) as error:  # or the file is gone
             raise RetryLater(f"could not download the shopper's file: {error}") from error
 
     # ------------------------------------------------------------------ fetch, decide, claim
