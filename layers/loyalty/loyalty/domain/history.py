@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from loyalty.domain.ledger import bonus_of
 from loyalty.domain.messages import RU
 from loyalty.domain.receipt import MOSCOW
 
@@ -34,10 +35,6 @@ _REASONS: dict[str, dict[str, str]] = {
     "level": {RU: "новый уровень «{title}»", "en": "new level “{title}”"},
 }
 
-# A bonus entry's id says which bonus it is (see flows/accrual.py).
-_BONUSES = {"bonus#welcome": "bonus_welcome", "bonus#review": "bonus_review", "bonus#referred": "bonus_referral",
-            "bonus#referrer": "bonus_referral"}
-
 
 def history_lines(entries: list[dict[str, Any]], language: str, level_titles: dict[str, str]) -> list[str]:
     """One line per entry, newest first as given: «23.11  +219  покупка в Wildberries»."""
@@ -63,7 +60,8 @@ def _reason(entry: dict[str, Any], language: str, level_titles: dict[str, str]) 
     elif kind == "refund_reversal" and details.get("shortfall"):
         key = "refund_debt"
     elif kind == "bonus":  # named in the member's language, not by the Russian label the entry keeps
-        key = _BONUSES.get(entry.get("entry_id", "").split(":")[0], "bonus")
+        which = bonus_of(entry.get("entry_id", ""))
+        key = f"bonus_{which}" if which else "bonus"
     elif kind in ("hold", "release") and details.get("code"):
         key = f"{kind}_promo"
     elif kind == "level_review":

@@ -49,3 +49,69 @@ def entry_of(member_id: str, entry_id: str, kind: str, step: Step, created_at: s
         "change": step.change.model_dump(), "balance_after": step.wallet.balance.model_dump(),
         "created_at": created_at, "details": {**(details or {}), **step.details},
     }
+
+
+# Every entry's id comes from its cause, so the cause redelivered finds its entry written. They are built here
+# and nowhere else.
+def receipt_entry(fiscal_key: str) -> str:
+    """A purchase's accrual; also the id of the lot it credits."""
+    return f"receipt#{fiscal_key}"
+
+
+def refund_entry(fiscal_key: str) -> str:
+    return f"refund#{fiscal_key}"
+
+
+def hold_entry(hold_id: str) -> str:
+    return f"hold#{hold_id}"
+
+
+def commit_entry(hold_id: str) -> str:
+    return f"commit#{hold_id}"
+
+
+def release_entry(hold_id: str) -> str:
+    return f"release#{hold_id}"
+
+
+def activation_entry(lot_id: str) -> str:
+    return f"activate#{lot_id}"
+
+
+def expiry_entry(lot_id: str) -> str:
+    return f"expire#{lot_id}"
+
+
+def reminder_entry(lot_id: str) -> str:
+    return f"remind#{lot_id}"
+
+
+def level_review_entry(day: str) -> str:
+    return f"review#{day}"
+
+
+def adjustment_entry(reference: str) -> str:
+    return f"adjustment#{reference}"
+
+
+WELCOME_BONUS_ENTRY = "bonus#welcome"
+REFERRED_BONUS_ENTRY = "bonus#referred"
+
+
+def review_bonus_entry(review_id: str) -> str:
+    return f"bonus#review:{review_id}"
+
+
+def referrer_bonus_entry(invited_member_id: str) -> str:
+    return f"bonus#referrer:{invited_member_id}"
+
+
+def bonus_of(entry_id: str) -> str | None:
+    """Which bonus a bonus entry pays: welcome, review or referral (None: not one of those)."""
+    if entry_id == WELCOME_BONUS_ENTRY:
+        return "welcome"
+    if entry_id.startswith(review_bonus_entry("")):
+        return "review"
+    if entry_id == REFERRED_BONUS_ENTRY or entry_id.startswith(referrer_bonus_entry("")):
+        return "referral"
+    return None

@@ -20,7 +20,16 @@ from loyalty.contracts import BonusGranted, LedgerCommand, PromoRequested, Purch
 from loyalty.domain import postings, wallet
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
-from loyalty.domain.ledger import Posting
+from loyalty.domain.ledger import (
+    REFERRED_BONUS_ENTRY,
+    WELCOME_BONUS_ENTRY,
+    Posting,
+    hold_entry,
+    receipt_entry,
+    referrer_bonus_entry,
+    refund_entry,
+    review_bonus_entry,
+)
 from loyalty.flows.notices import Notices
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
@@ -53,7 +62,7 @@ class PointAccrual:
     # ------------------------------------------------------------------ purchases and refunds
     def accrue(self, accepted: ReceiptAccepted, now: datetime | None = None) -> Posting:
         now = now or clock.now()
-        member_id, lot = accepted.shopper.member_id, f"receipt#{accepted.fiscal_key}"
+        member_id, lot = accepted.shopper.member_id, receipt_entry(accepted.fiscal_key)
         lines = list(accepted.lines) or [PurchaseLine(name="", sum_kopecks=accepted.brand_sum_kopecks)]
         posting = self.ledger.apply(
             member_id, lot, "accrual",
@@ -99,8 +108,8 @@ class PointAccrual:
     def _referral(self, purchase: Posting, bonuses: Referral, now: datetime) -> None:
         """Both sides of an invitation are paid once, on the invited member's first accepted receipt."""
         member_id, inviter = purchase.holder.member_id, bonuses.inviter
-        for owner, entry_id, points, text in ((member_id, "bonus#referred", bonuses.referred, "bonus_referred"),
-                                              (inviter, f"bonus#referrer:{member_id}", bonuses.referrer,
+        for owner, entry_id, points, text in ((member_id, REFERRED_BONUS_ENTRY, bonuses.referred, "bonus_referred"),
+                                              (inviter, referrer_bonus_entry(member_id), bonuses.referrer,
                                                "bonus_referrer")):
             if points <= 0:
                 continue
@@ -117,7 +126,8 @@ class PointAccrual:
     def reverse(self, refund: ReceiptAccepted, now: datetime | None = None) -> Posting:
         """Take back the points of the refunded share of a purchase (in proportion to its brand goods)."""
         now = now or clock.now()
-        member_id, lot = refund.shopper.member_id, f"receipt#{refund.reverses}"
+        assert refund.reverses is not None  # handle_record sends only refunds here
+        member_id, lot = refund.shopper.member_id, receipt_entry(refund.reverses)
         original = self.ledger.entry(member_id, lot)
         if original is None or not refund.purchase_kopecks:
             raise RetryLater(f"the accrual for {refund.reverses} is not written yet")
@@ -125,7 +135,7 @@ class PointAccrual:
         points = refund_points(self.program, original["details"], list(refund.lines), refunded,
                                refund.purchase_kopecks)
         posting = self.ledger.apply(
-            member_id, f"refund#{refund.fiscal_key}", "refund_reversal",
+            member_id, refund_entry(refund.fiscal_key), "refund_reversal",
             lambda wal: postings.refund(wal, lot, points, refunded, refunded == refund.purchase_kopecks, now),
             details={"fiscal_key": refund.fiscal_key, "reverses": refund.reverses, "store": refund.store,
                      "submission_id": refund.submission_id},
@@ -150,7 +160,7 @@ class PointAccrual:
         if points <= 0:
             return None
         review = granted.bonus == "review"
-        entry_id = f"bonus#review:{granted.reference}" if review else "bonus#welcome"
+        entry_id = review_bonus_entry(granted.reference) if review else WELCOME_BONUS_ENTRY
         posting = self._credit_bonus(granted.shopper.member_id, entry_id, points,
                                      "бонус за отзыв" if review else "приветственный бонус", now, review=review)
         self.notices.send(posting, f"bonus_{granted.bonus}", points=posting.points)
@@ -173,7 +183,7 @@ class PointAccrual:
         """Reserve the points behind a one-time code; the brand's site redeems it through the API."""
         now = now or clock.now()
         member_id, hold_id = request.shopper.member_id, f"promo:{request.request_id}"
-        entry_id, minimum = f"hold#{hold_id}", self.program.redemption.promo_min_points
+        entry_id, minimum = hold_entry(hold_id), self.program.redemption.promo_min_points
         replay = self.ledger.entry(member_id, entry_id)
         current, _, _ = self.ledger.read(member_id)
         available = current.spendable_points(now)
