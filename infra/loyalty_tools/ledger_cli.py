@@ -16,7 +16,7 @@ from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.config import load_program
 from loyalty.domain import postings
 from loyalty.domain.errors import DomainError
-from loyalty.domain.ledger import adjustment_entry
+from loyalty.domain.ledger import Cause, entry_id_of
 
 
 def verify(members_table: str, ledger_table: str, out: TextIO = sys.stdout) -> int:
@@ -38,7 +38,7 @@ def adjust(members_table: str, ledger_table: str, program_path: Path, member_id:
     program = load_program(program_path)
     ledger = ledger_for(program, ledger_table, members_table)
     now = datetime.now(UTC)
-    entry_id = adjustment_entry(reference)
+    entry_id = entry_id_of(Cause.ADJUSTMENT, reference)
     try:
         posting = ledger.apply(member_id, entry_id, "adjustment",
                                lambda wal: postings.adjustment(program, wal, entry_id, points, now),

@@ -28,7 +28,7 @@ from loyalty.domain import postings
 from loyalty.domain.decision import Assessment, assess, refund_candidates
 from loyalty.domain.earning import PurchaseCredit, purchase_credit, refund_points
 from loyalty.domain.errors import DomainError
-from loyalty.domain.ledger import receipt_entry
+from loyalty.domain.ledger import Cause, entry_id_of
 from loyalty.domain.qr import parse_qr
 from loyalty.domain.receipt import Receipt, normalise, normalise_one
 from loyalty.domain.wallet import Wallet
@@ -90,7 +90,7 @@ class _StoredPurchases:
         return self.claims.purchases(self.member_id, seller_inn)
 
     def accrual(self, fiscal_key: str) -> dict[str, Any] | None:
-        entry = self.ledger.entry(self.member_id, receipt_entry(fiscal_key))
+        entry = self.ledger.entry(self.member_id, entry_id_of(Cause.RECEIPT, fiscal_key))
         return entry["details"] if entry else None
 
 
@@ -204,7 +204,7 @@ def _reversal(program: Program, refund: Assessment, member: Member, now: datetim
         if accrual is None:
             return None, f"the points of purchase {key} are not credited yet"
         points = refund_points(program, accrual, lines, refunded, purchased)
-        debt = postings.refund(member.wallet, receipt_entry(key), points, refunded, refunded == purchased,
+        debt = postings.refund(member.wallet, entry_id_of(Cause.RECEIPT, key), points, refunded, refunded == purchased,
                                now).details["shortfall"]
         credit = {"reverses": key, "refunded_kopecks": refunded, "purchase_kopecks": purchased, "points": points,
                   "shortfall": debt}

@@ -3,6 +3,7 @@ ledger repository (adapters/ledger.py) writes them."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
@@ -51,47 +52,24 @@ def entry_of(member_id: str, entry_id: str, kind: str, step: Step, created_at: s
     }
 
 
-# Every entry's id comes from its cause, so the cause redelivered finds its entry written. They are built here
-# and nowhere else.
-def receipt_entry(fiscal_key: str) -> str:
-    """A purchase's accrual; also the id of the lot it credits."""
-    return f"receipt#{fiscal_key}"
+class Cause(StrEnum):
+    """What an entry records. Its id is the cause and the cause's own key (`receipt#<fiscal key>`), so the cause
+    redelivered finds its entry written. Ids are built by `entry_id_of` and nowhere else."""
+
+    RECEIPT = "receipt"  # a purchase's accrual; also the id of the lot it credits
+    REFUND = "refund"
+    HOLD = "hold"
+    COMMIT = "commit"
+    RELEASE = "release"
+    ACTIVATION = "activate"
+    EXPIRY = "expire"
+    REMINDER = "remind"
+    LEVEL_REVIEW = "review"
+    ADJUSTMENT = "adjustment"
 
 
-def refund_entry(fiscal_key: str) -> str:
-    return f"refund#{fiscal_key}"
-
-
-def hold_entry(hold_id: str) -> str:
-    return f"hold#{hold_id}"
-
-
-def commit_entry(hold_id: str) -> str:
-    return f"commit#{hold_id}"
-
-
-def release_entry(hold_id: str) -> str:
-    return f"release#{hold_id}"
-
-
-def activation_entry(lot_id: str) -> str:
-    return f"activate#{lot_id}"
-
-
-def expiry_entry(lot_id: str) -> str:
-    return f"expire#{lot_id}"
-
-
-def reminder_entry(lot_id: str) -> str:
-    return f"remind#{lot_id}"
-
-
-def level_review_entry(day: str) -> str:
-    return f"review#{day}"
-
-
-def adjustment_entry(reference: str) -> str:
-    return f"adjustment#{reference}"
+def entry_id_of(cause: Cause, key: str) -> str:
+    return f"{cause}#{key}"
 
 
 WELCOME_BONUS_ENTRY = "bonus#welcome"

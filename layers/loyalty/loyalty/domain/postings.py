@@ -18,7 +18,7 @@ from loyalty.config import Program
 from loyalty.domain import levels
 from loyalty.domain import wallet as w
 from loyalty.domain.earning import PurchaseCredit
-from loyalty.domain.ledger import activation_entry, expiry_entry, level_review_entry, release_entry, reminder_entry
+from loyalty.domain.ledger import Cause, entry_id_of
 from loyalty.domain.points import expiry_of, moscow_day
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.wallet import Step, Wallet
@@ -77,12 +77,12 @@ class Action(BaseModel):
 
 def due_actions(program: Program, wallet: Wallet, now: datetime) -> list[Action]:
     """What is due at `now`, in the order it must happen: stale holds go back before points expire."""
-    actions = [Action(entry_id=release_entry(hold_id), kind="release",
+    actions = [Action(entry_id=entry_id_of(Cause.RELEASE, hold_id), kind="release",
                       apply=partial(w.release, hold_id=hold_id, now=now, reason="expired"))
                for hold_id, placed in sorted(wallet.holds.items()) if placed.expires_at <= now]
     for lot_id, lot in sorted(wallet.lots.items()):
         if not lot.active and lot.available_at <= now and (lot.expires_at is None or lot.expires_at > now):
-            actions.append(Action(entry_id=activation_entry(lot_id), kind="activation",
+            actions.append(Action(entry_id=entry_id_of(Cause.ACTIVATION, lot_id), kind="activation",
                                   apply=partial(w.activate, lot_id=lot_id)))
     reminder = timedelta(days=program.earning.expiry.reminder_days)
     soon: dict[datetime, list[str]] = {}
@@ -90,16 +90,16 @@ def due_actions(program: Program, wallet: Wallet, now: datetime) -> list[Action]
         if lot.expires_at is None or lot.points == 0:
             continue
         if lot.expires_at <= now:
-            actions.append(Action(entry_id=expiry_entry(lot_id), kind="expiry",
+            actions.append(Action(entry_id=entry_id_of(Cause.EXPIRY, lot_id), kind="expiry",
                                   apply=partial(w.expire, lot_id=lot_id)))
         elif reminder and not lot.reminded and reminder_at(lot.expires_at, reminder) <= now:
             soon.setdefault(lot.expires_at, []).append(lot_id)
     for expires_at, lot_ids in sorted(soon.items()):  # one reminder per expiry moment, named by its first lot
-        actions.append(Action(entry_id=reminder_entry(lot_ids[0]), kind="expiry_reminder",
+        actions.append(Action(entry_id=entry_id_of(Cause.REMINDER, lot_ids[0]), kind="expiry_reminder",
                               apply=partial(_remind, lot_ids=lot_ids, expires_at=expires_at)))
     review = levels.review_due(program, wallet)
     if review is not None and review <= now:
-        actions.append(Action(entry_id=level_review_entry(moscow_day(review)), kind="level_review",
+        actions.append(Action(entry_id=entry_id_of(Cause.LEVEL_REVIEW, moscow_day(review)), kind="level_review",
                               apply=lambda wal: _review(program, wal, now)))
     return actions
 

@@ -23,11 +23,10 @@ from loyalty.domain.errors import InsufficientPoints, MemberNotFound
 from loyalty.domain.ledger import (
     REFERRED_BONUS_ENTRY,
     WELCOME_BONUS_ENTRY,
+    Cause,
     Posting,
-    hold_entry,
-    receipt_entry,
+    entry_id_of,
     referrer_bonus_entry,
-    refund_entry,
     review_bonus_entry,
 )
 from loyalty.flows.notices import Notices
@@ -62,7 +61,7 @@ class PointAccrual:
     # ------------------------------------------------------------------ purchases and refunds
     def accrue(self, accepted: ReceiptAccepted, now: datetime | None = None) -> Posting:
         now = now or clock.now()
-        member_id, lot = accepted.shopper.member_id, receipt_entry(accepted.fiscal_key)
+        member_id, lot = accepted.shopper.member_id, entry_id_of(Cause.RECEIPT, accepted.fiscal_key)
         lines = list(accepted.lines) or [PurchaseLine(name="", sum_kopecks=accepted.brand_sum_kopecks)]
         posting = self.ledger.apply(
             member_id, lot, "accrual",
@@ -127,7 +126,7 @@ class PointAccrual:
         """Take back the points of the refunded share of a purchase (in proportion to its brand goods)."""
         now = now or clock.now()
         assert refund.reverses is not None  # handle_record sends only refunds here
-        member_id, lot = refund.shopper.member_id, receipt_entry(refund.reverses)
+        member_id, lot = refund.shopper.member_id, entry_id_of(Cause.RECEIPT, refund.reverses)
         original = self.ledger.entry(member_id, lot)
         if original is None or not refund.purchase_kopecks:
             raise RetryLater(f"the accrual for {refund.reverses} is not written yet")
@@ -135,7 +134,7 @@ class PointAccrual:
         points = refund_points(self.program, original["details"], list(refund.lines), refunded,
                                refund.purchase_kopecks)
         posting = self.ledger.apply(
-            member_id, refund_entry(refund.fiscal_key), "refund_reversal",
+            member_id, entry_id_of(Cause.REFUND, refund.fiscal_key), "refund_reversal",
             lambda wal: postings.refund(wal, lot, points, refunded, refunded == refund.purchase_kopecks, now),
             details={"fiscal_key": refund.fiscal_key, "reverses": refund.reverses, "store": refund.store,
                      "submission_id": refund.submission_id},
@@ -183,7 +182,7 @@ class PointAccrual:
         """Reserve the points behind a one-time code; the brand's site redeems it through the API."""
         now = now or clock.now()
         member_id, hold_id = request.shopper.member_id, f"promo:{request.request_id}"
-        entry_id, minimum = hold_entry(hold_id), self.program.redemption.promo_min_points
+        entry_id, minimum = entry_id_of(Cause.HOLD, hold_id), self.program.redemption.promo_min_points
         replay = self.ledger.entry(member_id, entry_id)
         current, _, _ = self.ledger.read(member_id)
         available = current.spendable_points(now)

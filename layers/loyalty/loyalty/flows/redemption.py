@@ -21,7 +21,7 @@ from loyalty.config import cached_program
 from loyalty.contracts import BonusGranted, Shopper
 from loyalty.domain import wallet
 from loyalty.domain.errors import Conflict, HoldNotFound, InvalidRequest, MemberNotFound, OverQuote
-from loyalty.domain.ledger import commit_entry, hold_entry, release_entry
+from loyalty.domain.ledger import Cause, entry_id_of
 from loyalty.domain.points import payable_points
 from loyalty.domain.receipt import gtin14
 from loyalty.settings import RedemptionSettings
@@ -115,14 +115,14 @@ class Redemption:
     def hold(self, member_id: str, key: str, request: HoldRequest, now: datetime | None = None) -> HoldView:
         now = now or clock.now()
         fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:16]
-        replay = self.ledger.entry(member_id, hold_entry(key))
+        replay = self.ledger.entry(member_id, entry_id_of(Cause.HOLD, key))
         if replay is None and request.lines is not None:
             allowed = self._quote(member_id, request.lines, now).max_points
             if request.points > allowed:
                 raise OverQuote(f"{request.points} points asked; this basket takes at most {allowed}")
         expires = now + timedelta(minutes=self.program.redemption.hold_minutes)
         posting = self.ledger.apply(
-            member_id, hold_entry(key), "hold",
+            member_id, entry_id_of(Cause.HOLD, key), "hold",
             lambda wal: wallet.hold(wal, key, request.points, now, expires, order_id=request.order_id,
                                     request=fingerprint),
             details={"request": fingerprint}, now=now,
@@ -135,7 +135,7 @@ class Redemption:
     def commit(self, member_id: str, hold_id: str, request: CommitRequest, now: datetime | None = None) -> HoldView:
         now = now or clock.now()
         self._not_settled_otherwise(member_id, hold_id, "release")
-        posting = self.ledger.apply(member_id, commit_entry(hold_id), "commit",
+        posting = self.ledger.apply(member_id, entry_id_of(Cause.COMMIT, hold_id), "commit",
                                     lambda wal: wallet.commit(wal, hold_id, now, request.order_id), now=now)
         return HoldView(hold_id=hold_id, member_id=member_id, points=posting.details["spent"], status="committed",
                         order_id=posting.details.get("order_id"))
@@ -143,7 +143,7 @@ class Redemption:
     def release(self, member_id: str, hold_id: str, now: datetime | None = None) -> HoldView:
         now = now or clock.now()
         self._not_settled_otherwise(member_id, hold_id, "commit")
-        posting = self.ledger.apply(member_id, release_entry(hold_id), "release",
+        posting = self.ledger.apply(member_id, entry_id_of(Cause.RELEASE, hold_id), "release",
                                     lambda wal: wallet.release(wal, hold_id, now), now=now)
         return HoldView(hold_id=hold_id, member_id=member_id, points=posting.details["returned"], status="released")
 
@@ -168,7 +168,7 @@ class Redemption:
 
     def _not_settled_otherwise(self, member_id: str, hold_id: str, other: str) -> None:
         """A committed hold cannot be released, nor a released one committed (an expired one is released)."""
-        settled = commit_entry(hold_id) if other == "commit" else release_entry(hold_id)
+        settled = entry_id_of(Cause.COMMIT, hold_id) if other == "commit" else entry_id_of(Cause.RELEASE, hold_id)
         if self.ledger.entry(member_id, settled) is not None:
             done = "committed" if other == "commit" else "released"
             raise Conflict(f"hold {hold_id} is already {done}")
