@@ -186,7 +186,7 @@ def _accrual(program: Program, purchase: Assessment, member: Member, now: dateti
                              program.channel_kind(match.channel), now, member.referred_by)
     step = postings.purchase(program, member.wallet, "explain", earned, match.brand_sum_kopecks, match.store)
     credit = {**earned.model_dump(mode="json", exclude={"lines", "earned_at"}), "level_after": step.details["level"],
-              "pending_days": (earned.available_at - now).days}
+              "debt_paid": step.details["debt_paid"], "pending_days": (earned.available_at - now).days}
     return credit, _credit_reasons(program, earned, step.details)
 
 
@@ -225,8 +225,8 @@ def _credit_reasons(program: Program, credit: PurchaseCredit, step: dict[str, An
                                                            if total != credit.earned else "")))
     if credit.cap:
         reasons.append(("cap", f"capped at {credit.cap}: {credit.points} of {credit.earned} credited"))
-    if credit.debt_paid:
-        reasons.append(("debt", f"{credit.debt_paid} of them pay off the debt a refund left"))
+    if step["debt_paid"]:  # the wallet pays debt off first, as it credits
+        reasons.append(("debt", f"{step['debt_paid']} of them pay off the debt a refund left"))
     if credit.pending:
         reasons.append(("pending", f"pending until {credit.available_at.isoformat()} (the channel's return window)"))
     else:

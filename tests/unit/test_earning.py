@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from loyalty.config import load_program
 from loyalty.contracts import PurchaseLine
+from loyalty.domain import postings
 from loyalty.domain import wallet as w
 from loyalty.domain.earning import purchase_credit
 from loyalty.domain.wallet import Wallet
@@ -30,7 +31,10 @@ def test_the_level_the_caps_and_debt_come_from_the_wallet():
     credit = purchase_credit(SEED, busy.model_copy(update={"balance": w.Balance(debt=40)}), [CREAM, SERUM], "d2c",
                              "d2c", NOW)
     assert (credit.percent, credit.earned) == (15, 425)
-    assert (credit.points, credit.cap, credit.debt_paid) == (100, "3000 points a day", 40)
+    assert (credit.points, credit.cap) == (100, "3000 points a day")
+    step = postings.purchase(SEED, busy.model_copy(update={"balance": w.Balance(debt=40)}), "receipt#1", credit,
+                             219_000, "Лепесток")
+    assert (step.details["credited"], step.details["debt_paid"], step.change.available) == (100, 40, 60)
     assert not credit.pending and not credit.first_purchase
 
 

@@ -54,7 +54,6 @@ class PurchaseCredit(_Model):
     earned: int  # by the rules, before the caps
     points: int  # what is credited
     cap: str | None  # the cap that cut `earned` to `points`
-    debt_paid: int  # of `points`, what pays off debt a refund left
     earned_at: datetime
     available_at: datetime  # after the channel's pending days
     expires_at: datetime | None
@@ -85,7 +84,7 @@ def purchase_credit(program: Program, wallet: Wallet, lines: Sequence[Line], cha
     first = wallet.counted().receipts == 0
     return PurchaseCredit(
         level=level.id if level else None, percent=percent, lines=earnings, earned=earned, points=points, cap=cap,
-        debt_paid=min(points, wallet.balance.debt), earned_at=now, available_at=available_at,
+        earned_at=now, available_at=available_at,
         expires_at=expiry_of(program, available_at), first_purchase=first,
         referral=referral(program, referred_by) if first else None,
     )
