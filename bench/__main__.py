@@ -143,7 +143,7 @@ def ledger_figures() -> dict[str, object]:
 
     from loyalty.adapters.ledger import ledger_for
     from loyalty.adapters.members import MembersRepository
-    from loyalty.config import load_program
+    from loyalty.adapters.program_file import load_program
     from loyalty.domain import wallet
 
     program = load_program(ROOT / "program" / "program.yaml")
@@ -201,7 +201,7 @@ def earning_figures() -> dict[str, object]:
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from loyalty.config import load_program
+    from loyalty.adapters.program_file import load_program
     from loyalty.contracts import PurchaseLine
     from loyalty.domain import wallet
     from loyalty.domain.earning import purchase_credit

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from loyalty.adapters.ledger import LedgerRepository, ledger_for
-from loyalty.config import load_program
+from loyalty.adapters.program_file import load_program
 from loyalty.domain import postings
 from loyalty.domain.errors import DomainError
 from loyalty.domain.ledger import Cause, entry_id_of

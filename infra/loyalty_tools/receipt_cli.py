@@ -21,14 +21,15 @@ from typing import Any, Protocol, TextIO
 
 from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.ledger import LedgerRepository
+from loyalty.adapters.program_file import load_program
 from loyalty.adapters.qr_image import UnreadableImage, decode_qr
 from loyalty.adapters.receipt_service import Proverkacheka
-from loyalty.config import Program, load_program
 from loyalty.domain import postings
 from loyalty.domain.decision import Assessment, assess, refund_candidates
 from loyalty.domain.earning import PurchaseCredit, purchase_credit, refund_points
 from loyalty.domain.errors import DomainError
 from loyalty.domain.ledger import Cause, entry_id_of
+from loyalty.domain.program import Program
 from loyalty.domain.qr import parse_qr
 from loyalty.domain.receipt import Receipt, normalise, normalise_one
 from loyalty.domain.wallet import Wallet

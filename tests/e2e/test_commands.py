@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from loyalty.adapters.dynamo import to_item
-from loyalty.config import load_program
+from loyalty.adapters.program_file import load_program
 from loyalty.domain.receipt import MOSCOW
 from loyalty_tools.local.demo import PROGRAM, Demo
 from loyalty_tools.local.stack import LocalStack

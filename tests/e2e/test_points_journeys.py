@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from loyalty.adapters.dynamo import from_item, to_item
-from loyalty.config import load_program
+from loyalty.adapters.program_file import load_program
 from loyalty.domain.messages import day_month
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.wallet import Wallet

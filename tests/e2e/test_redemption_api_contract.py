@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance, unsuppor
 
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
-from loyalty.config import load_program
+from loyalty.adapters.program_file import load_program
 from loyalty.domain import postings
 from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.openapi import DOCUMENT, redemption_openapi

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.adapters.members import MembersRepository
-from loyalty.config import load_program
+from loyalty.adapters.program_file import load_program
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.domain import postings
 from loyalty.domain.earning import purchase_credit

@@ -11,7 +11,7 @@ from loyalty import deadline
 from loyalty.adapters.dynamo import to_item
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
-from loyalty.config import load_program
+from loyalty.adapters.program_file import load_program
 from loyalty.domain import postings, wallet
 from loyalty.domain.errors import Contended, InsufficientPoints
 from loyalty_tools import ledger_cli

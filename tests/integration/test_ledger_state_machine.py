@@ -13,9 +13,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
-from loyalty.config import Expiry, load_program
+from loyalty.adapters.program_file import load_program
 from loyalty.domain import postings, wallet
 from loyalty.domain.errors import DomainError
+from loyalty.domain.program import Expiry
 from loyalty.domain.wallet import Balance
 from tests.conftest import TEST_PROGRAM
 

@@ -7,7 +7,7 @@ import pytest
 from loyalty.adapters.claims import OrderHalf, ReceiptClaims
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
-from loyalty.config import ProgramError, load_program
+from loyalty.adapters.program_file import ProgramError, load_program
 from loyalty.contracts import ReceiptSubmitted, Shopper
 from loyalty.domain.errors import ReceiptAlreadyClaimed
 from loyalty.domain.postings import adjustment

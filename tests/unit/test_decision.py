@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from loyalty.config import load_program
+from loyalty.adapters.program_file import load_program
 from loyalty.domain.decision import assess, order_fingerprint, refunded_share
 from loyalty.domain.matching import match_brand_goods
 from loyalty.domain.names import name_matches, normalise_name

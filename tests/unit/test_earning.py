@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from loyalty.config import load_program
+from loyalty.adapters.program_file import load_program
 from loyalty.contracts import PurchaseLine
 from loyalty.domain import postings
 from loyalty.domain import wallet as w

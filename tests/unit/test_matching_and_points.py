@@ -3,10 +3,11 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.config import Channel, load_program
+from loyalty.adapters.program_file import load_program
 from loyalty.contracts import PurchaseLine
 from loyalty.domain.matching import match_brand_goods
 from loyalty.domain.points import purchase_points
+from loyalty.domain.program import Channel
 from loyalty.domain.receipt import normalise_one
 from loyalty_tools.local.receipts import marketplace_receipt
 from tests.conftest import SAMPLES, TEST_PROGRAM

@@ -1,6 +1,6 @@
 import pytest
 
-from loyalty.config import ProgramError, load_program
+from loyalty.adapters.program_file import ProgramError, load_program
 from loyalty.domain.messages import EN, RU, TEXTS, language_of, points_word, render
 from tests.conftest import ROOT
 

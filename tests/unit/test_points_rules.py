@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from loyalty.config import ProgramError, load_program
+from loyalty.adapters.program_file import ProgramError, load_program
 from loyalty.contracts import PurchaseLine
 from loyalty.domain import levels, postings, wallet
 from loyalty.domain.errors import HoldExpired, HoldNotFound, InsufficientPoints

@@ -22,7 +22,8 @@ from typing import Any, TextIO
 
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.adapters.ledger import LedgerRepository
-from loyalty.config import Program, load_program
+from loyalty.adapters.program_file import load_program
+from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW, normalise_one
 from loyalty_tools.local.receipts import fns_app_export, marketplace_receipt, qr_of, shop_receipt
 from loyalty_tools.local.shopper import Shopper

@@ -30,7 +30,7 @@ from loyalty.domain.ledger import Holder, Posting, entry_of
 from loyalty.domain.wallet import Balance, Step, Wallet, audit
 
 if TYPE_CHECKING:
-    from loyalty.config import Program
+    from loyalty.domain.program import Program
 
 _MAX_ATTEMPTS = 60
 DUE_SHARDS = 8  # the due index's partitions: a hot partition would throttle the schedule's queries

@@ -25,10 +25,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from loyalty.config import Program
 from loyalty.domain.matching import BrandLine, Match, match_brand_goods
 from loyalty.domain.names import normalise_name
 from loyalty.domain.points import purchase_points
+from loyalty.domain.program import Program
 from loyalty.domain.receipt import OPERATION_SALE, OPERATION_SALE_REFUND, Receipt
 
 # ISO receipt times carry no zone and are read as Moscow time (see receipt.py), so a receipt from the Far

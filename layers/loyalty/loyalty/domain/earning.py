@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from loyalty.config import Program
 from loyalty.domain import levels
 from loyalty.domain.points import (
     Line,
@@ -27,6 +26,7 @@ from loyalty.domain.points import (
     pending_days,
     purchase_points,
 )
+from loyalty.domain.program import Program
 from loyalty.domain.wallet import Wallet
 
 

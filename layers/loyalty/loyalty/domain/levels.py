@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from loyalty.config import Condition, Level, Program
 from loyalty.domain.points import moscow_day
+from loyalty.domain.program import Condition, Level, Program
 from loyalty.domain.wallet import Wallet
 
 Move = Literal["up", "down", "kept"]

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from loyalty.config import CatalogEntry, Channel, Program
 from loyalty.domain.names import contains_words, normalise_name
+from loyalty.domain.program import CatalogEntry, Channel, Program
 from loyalty.domain.receipt import PRODUCT_TYPE_SERVICE, Receipt, ReceiptItem
 
 CHANNEL_D2C = "d2c"

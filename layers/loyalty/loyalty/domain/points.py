@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Protocol
 
-from loyalty.config import Program
+from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
 
 

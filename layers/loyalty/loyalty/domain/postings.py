@@ -14,12 +14,12 @@ from functools import partial
 
 from pydantic import BaseModel, ConfigDict
 
-from loyalty.config import Program
 from loyalty.domain import levels
 from loyalty.domain import wallet as w
 from loyalty.domain.earning import PurchaseCredit
 from loyalty.domain.ledger import Cause, entry_id_of
 from loyalty.domain.points import expiry_of, moscow_day
+from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.wallet import Step, Wallet
 

@@ -13,9 +13,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
 from loyalty.adapters.ledger import ledger_for
+from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.promo_codes import PromoCode, PromoCodes, new_code
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
-from loyalty.config import cached_program
 from loyalty.contracts import BonusGranted, LedgerCommand, PromoRequested, PurchaseLine, ReceiptAccepted
 from loyalty.domain import postings, wallet
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points

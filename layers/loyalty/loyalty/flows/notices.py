@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from loyalty.config import Program
 from loyalty.contracts import Shopper
 from loyalty.domain.ledger import Posting
 from loyalty.domain.messages import day_month, render
+from loyalty.domain.program import Program
 from loyalty.flows.replies import Replies
 
 

@@ -17,10 +17,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
 from loyalty.adapters.claims import OrderHalf, ReceiptClaims, Refund
+from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body, publish
 from loyalty.adapters.receipt_service import Proverkacheka, ReceiptService
 from loyalty.adapters.secrets import secret
-from loyalty.config import Program, cached_program
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, ReceiptSubmitted, Shopper
 from loyalty.domain.decision import REFUSALS, Assessment, assess, refund_candidates
 from loyalty.domain.errors import (
@@ -38,6 +38,7 @@ from loyalty.domain.errors import (
     RefundExceeded,
     TelegramUnavailable,
 )
+from loyalty.domain.program import Program
 from loyalty.domain.qr import ReceiptQuery, parse_qr
 from loyalty.domain.receipt import MOSCOW, Receipt, find_raw_receipts, normalise, normalise_one
 from loyalty.flows.replies import Replies

@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from loyalty import clock
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.promo_codes import PromoCodes, normalise_code
 from loyalty.adapters.queues import publish
-from loyalty.config import cached_program
 from loyalty.contracts import BonusGranted, Shopper
 from loyalty.domain import wallet
 from loyalty.domain.errors import Conflict, HoldNotFound, InvalidRequest, MemberNotFound, OverQuote

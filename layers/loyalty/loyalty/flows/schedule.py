@@ -15,7 +15,7 @@ from typing import Any
 
 from loyalty import clock
 from loyalty.adapters.ledger import ledger_for
-from loyalty.config import cached_program
+from loyalty.adapters.program_file import cached_program
 from loyalty.domain import postings
 from loyalty.domain.ledger import Posting, entry_of
 from loyalty.flows.notices import Notices

@@ -18,13 +18,14 @@ from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboard
 from loyalty.adapters.idempotency import once_per_key
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.queues import dead_letter, publish
 from loyalty.adapters.secrets import secret
-from loyalty.config import Program, cached_program
 from loyalty.contracts import BonusGranted, PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
 from loyalty.domain.errors import InvalidQr
 from loyalty.domain.history import history_lines
 from loyalty.domain.messages import language_of, render, with_commands
+from loyalty.domain.program import Program
 from loyalty.domain.qr import parse_qr
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger

@@ -1,26 +1,17 @@
-"""The program file: the brand's INNs, catalog, channels, earning rules, levels, bonuses and redemption,
-validated at load.
+"""The loyalty program a brand runs: its INNs, catalog, channels, earning rules, levels, bonuses and redemption.
 
-A bad file fails loudly at load with the path of the bad key, never half-way through a receipt.
+Pure types, validated on construction: a bad program names the path of its bad key, never fails half-way
+through a receipt. Reading the program file is an adapter's job (adapters/program_file.py).
 """
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from loyalty.domain.receipt import gtin14
-from loyalty.validation import problems
-
-
-class ProgramError(ValueError):
-    """The program file is missing or invalid; the message names the bad key."""
 
 
 class _Strict(BaseModel):
@@ -222,26 +213,3 @@ class Program(_Strict):
     def goods_rule(self, gtin: str | None, category: str | None) -> GoodsRule | None:
         by_gtin = next((rule for rule in self.earning.goods if gtin and rule.gtin == gtin), None)
         return by_gtin or next((rule for rule in self.earning.goods if category and rule.category == category), None)
-
-
-def load_program(path: str | Path) -> Program:
-    try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise ProgramError(f"cannot read program file {path}: {error}") from error
-    try:
-        return Program.model_validate(document)
-    except ValidationError as error:
-        raise ProgramError(f"program file {path} is invalid: {problems(error, '(root)')}") from error
-
-
-@cache
-def cached_program(path: str) -> Program:
-    """The program a function runs with: one parse per container (the file ships in a read-only layer and
-    never changes under us). In Lambda it refuses what is only safe offline, so the function does not start."""
-    program = load_program(path)
-    if program.receipts.accept_unverified_files and os.environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_Lambda"):
-        raise ProgramError(f"program file {path}: receipts.accept_unverified_files lets uploaded receipt files earn "
-                           "without the receipt service's confirmation; it is for offline use only, and a function "
-                           "in Lambda does not start with it on")
-    return program
