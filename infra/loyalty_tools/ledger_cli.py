@@ -15,8 +15,9 @@ from typing import TextIO
 from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.adapters.program_file import load_program
 from loyalty.domain import postings
+from loyalty.domain.details import Details
 from loyalty.domain.errors import DomainError
-from loyalty.domain.ledger import Cause, entry_id_of
+from loyalty.domain.ledger import Cause, Kind, entry_id_of
 
 
 def verify(members_table: str, ledger_table: str, out: TextIO = sys.stdout) -> int:
@@ -40,9 +41,9 @@ def adjust(members_table: str, ledger_table: str, program_path: Path, member_id:
     now = datetime.now(UTC)
     entry_id = entry_id_of(Cause.ADJUSTMENT, reference)
     try:
-        posting = ledger.apply(member_id, entry_id, "adjustment",
+        posting = ledger.apply(member_id, entry_id, Kind.ADJUSTMENT,
                                lambda wal: postings.adjustment(program, wal, entry_id, points, now),
-                               details={"reason": reason}, now=now)
+                               details=Details(reason=reason), now=now)
     except DomainError as error:
         print(json.dumps({"error": str(error), "reason": error.reason}, ensure_ascii=False), file=out)
         return 1

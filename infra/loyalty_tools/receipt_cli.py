@@ -26,6 +26,7 @@ from loyalty.adapters.qr_image import UnreadableImage, decode_qr
 from loyalty.adapters.receipt_service import Proverkacheka
 from loyalty.domain import postings
 from loyalty.domain.decision import Assessment, assess, refund_candidates
+from loyalty.domain.details import Details
 from loyalty.domain.earning import PurchaseCredit, purchase_credit, refund_points
 from loyalty.domain.errors import DomainError
 from loyalty.domain.ledger import Cause, entry_id_of
@@ -67,7 +68,7 @@ class Purchases(Protocol):
     def at(self, seller_inn: str) -> list[dict[str, Any]]:
         """The member's earning claims at one seller, newest first."""
 
-    def accrual(self, fiscal_key: str) -> dict[str, Any] | None:
+    def accrual(self, fiscal_key: str) -> Details | None:
         """The details of the ledger entry that credited that purchase."""
 
 
@@ -90,9 +91,9 @@ class _StoredPurchases:
     def at(self, seller_inn: str) -> list[dict[str, Any]]:
         return self.claims.purchases(self.member_id, seller_inn)
 
-    def accrual(self, fiscal_key: str) -> dict[str, Any] | None:
+    def accrual(self, fiscal_key: str) -> Details | None:
         entry = self.ledger.entry(self.member_id, entry_id_of(Cause.RECEIPT, fiscal_key))
-        return entry["details"] if entry else None
+        return entry.details if entry else None
 
 
 def read_member(member_id: str, tables: Tables) -> Member:
@@ -186,8 +187,8 @@ def _accrual(program: Program, purchase: Assessment, member: Member, now: dateti
     earned = purchase_credit(program, member.wallet, list(match.lines), match.channel,
                              program.channel_kind(match.channel), now, member.referred_by)
     step = postings.purchase(program, member.wallet, "explain", earned, match.brand_sum_kopecks, match.store)
-    credit = {**earned.model_dump(mode="json", exclude={"lines", "earned_at"}), "level_after": step.details["level"],
-              "debt_paid": step.details["debt_paid"], "pending_days": (earned.available_at - now).days}
+    credit = {**earned.model_dump(mode="json", exclude={"lines", "earned_at"}), "level_after": step.details.level,
+              "debt_paid": step.details.debt_paid, "pending_days": (earned.available_at - now).days}
     return credit, _credit_reasons(program, earned, step.details)
 
 
@@ -206,7 +207,7 @@ def _reversal(program: Program, refund: Assessment, member: Member, now: datetim
             return None, f"the points of purchase {key} are not credited yet"
         points = refund_points(program, accrual, lines, refunded, purchased)
         debt = postings.refund(member.wallet, entry_id_of(Cause.RECEIPT, key), points, refunded, refunded == purchased,
-                               now).details["shortfall"]
+                               now).details.shortfall
         credit = {"reverses": key, "refunded_kopecks": refunded, "purchase_kopecks": purchased, "points": points,
                   "shortfall": debt}
         return credit, (f"takes back {points} points of purchase {key} ({refunded} of its {purchased} kopecks of "
@@ -215,7 +216,7 @@ def _reversal(program: Program, refund: Assessment, member: Member, now: datetim
     return None, "no registered purchase of the member holds the refunded goods"
 
 
-def _credit_reasons(program: Program, credit: PurchaseCredit, step: dict[str, Any]) -> list[dict[str, str]]:
+def _credit_reasons(program: Program, credit: PurchaseCredit, step: Details) -> list[dict[str, str]]:
     level = program.level(credit.level)
     reasons = [("rate", f"{credit.percent}% of the brand's goods" +
                 (f" at level {level.id} «{level.title}»" if level else " (the program's base rate)"))]
@@ -226,17 +227,17 @@ def _credit_reasons(program: Program, credit: PurchaseCredit, step: dict[str, An
                                                            if total != credit.earned else "")))
     if credit.cap:
         reasons.append(("cap", f"capped at {credit.cap}: {credit.points} of {credit.earned} credited"))
-    if step["debt_paid"]:  # the wallet pays debt off first, as it credits
-        reasons.append(("debt", f"{step['debt_paid']} of them pay off the debt a refund left"))
+    if step.debt_paid:  # the wallet pays debt off first, as it credits
+        reasons.append(("debt", f"{step.debt_paid} of them pay off the debt a refund left"))
     if credit.pending:
         reasons.append(("pending", f"pending until {credit.available_at.isoformat()} (the channel's return window)"))
     else:
         reasons.append(("pending", "available at once"))
     if credit.expires_at:
         reasons.append(("expiry", f"expire at {credit.expires_at.isoformat()}"))
-    if step["level_move"] == "up":
-        after = program.level(step["level"])
-        reasons.append(("level_up", f"this purchase raises the level to {step['level']}"
+    if step.level_move == "up":
+        after = program.level(step.level)
+        reasons.append(("level_up", f"this purchase raises the level to {step.level}"
                                     + (f" «{after.title}» ({after.percent}% from the next purchase)" if after else "")))
     if credit.referral:
         reasons.append(("referral", f"the first purchase of an invited member: +{credit.referral.referred} to them, "

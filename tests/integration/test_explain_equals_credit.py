@@ -149,20 +149,20 @@ def check_explain_equals_credit(stack, document, raw, state):
         return
     (command,) = accepted
     entry = PointAccrual(accrual).accrue(command, NOW).entry
-    credit, details = said["credit"], entry["details"]
+    credit, details = said["credit"], entry.details
     assert said["points"] == credit["points"]
-    assert entry["points"] == credit["points"] - credit["debt_paid"]  # what pays off debt is not a new point
-    assert (details["credited"], details["earned"], details["capped"]) == (
+    assert entry.points == credit["points"] - credit["debt_paid"]  # what pays off debt is not a new point
+    assert (details.credited, details.earned, details.capped) == (
         credit["points"], credit["earned"], credit["earned"] - credit["points"])
-    assert (details["available_at"], details["expires_at"], details["debt_paid"]) == (
-        datetime.fromisoformat(credit["available_at"]).isoformat(),
-        credit["expires_at"] and datetime.fromisoformat(credit["expires_at"]).isoformat(), credit["debt_paid"])
-    assert (Decimal(details["percent"]), details["level"]) == (Decimal(credit["percent"]), credit["level_after"])
+    assert (details.available_at, details.expires_at, details.debt_paid) == (
+        datetime.fromisoformat(credit["available_at"]),
+        credit["expires_at"] and datetime.fromisoformat(credit["expires_at"]), credit["debt_paid"])
+    assert (Decimal(details.percent or "-1"), details.level) == (Decimal(credit["percent"]), credit["level_after"])
     books = LedgerRepository("LedgerTable", "MembersTable")
     referred, referrer = books.entry(member_id, "bonus#referred"), inviter and books.entry(
         inviter, f"bonus#referrer:{member_id}")
     if credit["referral"]:
-        assert (referred and referred["details"]["credited"], referrer and referrer["details"]["credited"]) == (
+        assert (referred and referred.details.credited, referrer and referrer.details.credited) == (
             credit["referral"]["referred"] or None, credit["referral"]["referrer"] or None)
     else:
         assert referred is None and not referrer

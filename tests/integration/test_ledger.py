@@ -84,7 +84,7 @@ def test_a_manual_adjustment_keeps_the_reason_applies_once_and_never_takes_more_
     first, second = (json.loads(line) for line in out.getvalue().splitlines())
     assert (first["applied"], second["applied"], second["balance"]["available"]) == (True, False, 50)
     (entry,) = ledger().entries("903")
-    assert entry["details"]["reason"] == "компенсация за задержку" and entry["kind"] == "adjustment"
+    assert entry.details.reason == "компенсация за задержку" and entry.kind == "adjustment"
     out = io.StringIO()
     assert ledger_cli.adjust("MembersTable", "LedgerTable", TEST_PROGRAM, "903", -80, "ошибка", "TICKET-8", out) == 1
     assert json.loads(out.getvalue())["reason"] == "insufficient_points"
@@ -98,7 +98,7 @@ def test_a_replayed_hold_returns_the_first_hold_even_when_the_points_are_gone(st
     first = books.apply("904", "hold#k1", "hold", place)
     for _ in range(2):  # nothing is left to hold, yet the replay is recognised, not refused
         again = books.apply("904", "hold#k1", "hold", place)
-        assert (again.applied, again.entry["entry_id"], again.points) == (False, "hold#k1", first.points)
+        assert (again.applied, again.entry.entry_id, again.points) == (False, "hold#k1", first.points)
     assert MembersRepository("MembersTable").get("904").held == 100
 
 

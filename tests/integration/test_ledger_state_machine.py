@@ -59,7 +59,7 @@ class LedgerMachine(RuleBasedStateMachine):
         posting = self._apply(lot, "accrual", lambda wal: wallet.credit(wal, lot, points, now, available_at,
                                                                          now + timedelta(days=30)))
         # applied=False only if botocore retried a write moto had made but answered too slowly: still once.
-        assert posting is not None and posting.entry["details"]["credited"] == points
+        assert posting is not None and posting.entry.details.credited == points
         self.lots.append(lot)
         self.credited += points
 
@@ -87,7 +87,7 @@ class LedgerMachine(RuleBasedStateMachine):
         entry_id = f"refund#{next(self.ids)}"
         posting = self._apply(entry_id, "refund_reversal", lambda wal: postings.refund(wal, lot, points, 0, False, now))
         assert posting is not None
-        assert posting.details["reversed"] == points  # taken, or recorded as debt: never lost
+        assert posting.details.reversed == points  # taken, or recorded as debt: never lost
 
     @rule(minutes=st.sampled_from([20, 60, 60 * 24, 60 * 24 * 8, 60 * 24 * 15, 60 * 24 * 31]))
     def time_passes(self, minutes):
@@ -119,7 +119,7 @@ class LedgerMachine(RuleBasedStateMachine):
         stored = Balance(available=member.available, pending=member.pending, held=member.held, debt=member.debt)
         assert min(stored.available, stored.pending, stored.held, stored.debt) >= 0
         current, _, _ = self.books.read(self.member)
-        changes = [Balance(**entry["change"]) for entry in self.books.entries(self.member)]
+        changes = [entry.change for entry in self.books.entries(self.member)]
         assert wallet.audit(stored, current, changes) == []
         assert stored.available + stored.pending + stored.held <= self.credited  # no point is ever made up
 

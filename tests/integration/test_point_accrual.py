@@ -28,8 +28,8 @@ def test_points_are_credited_with_a_ledger_entry_and_the_shopper_is_told(stack):
     poll(stack)
     assert MembersRepository("MembersTable").get("701").available == 219 + 50
     entries = LedgerRepository("LedgerTable", "MembersTable").entries("701")
-    assert sorted(entry["points"] for entry in entries) == [50, 219]
-    assert sorted(entry["balance_after"]["available"] for entry in entries) == [219, 269]
+    assert sorted(entry.points for entry in entries) == [50, 219]
+    assert sorted(entry.balance_after.available for entry in entries) == [219, 269]
     texts = sorted(reply["text"] for reply in bodies(stack, "OutboxQueue"))
     assert texts == ["+219 баллов за покупку в Wildberries. На счёте 219 баллов.",
                      "+50 баллов за покупку в Wildberries. На счёте 269 баллов."]

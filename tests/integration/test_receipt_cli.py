@@ -143,7 +143,7 @@ def test_the_demo_basket_is_explained_as_the_ledger_credits_it_283_points(stack,
 
     MembersRepository("MembersTable").join("612", 612, "ru")
     (posting,) = register(stack, raw, "612")
-    assert posting.details["credited"] == 283
+    assert posting.details.credited == 283
 
 
 def register(stack, raw, member_id):
@@ -174,7 +174,7 @@ def test_a_refund_is_explained_as_the_ledger_takes_it_back_from_the_purchase_it_
     assert (newcomer["decision"], newcomer["points"], newcomer["reasons"][-1]["code"]) == (
         "reject", 0, "refund_unmatched")
     (reversal,) = register(stack, refund, "614")
-    assert (reversal.points, reversal.details["reverses"]) == (-193, said["credit"]["reverses"])
+    assert (reversal.points, reversal.details.reverses) == (-193, said["credit"]["reverses"])
     _, again = cli(path, "--program", SHIPPED, "--member", "614")  # that purchase has nothing left to refund
     assert again["decision"] == "reject" and again["reasons"][-1]["code"] == "refund_unmatched"
 

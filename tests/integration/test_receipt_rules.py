@@ -9,6 +9,7 @@ from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import ProgramError, load_program
 from loyalty.contracts import ReceiptSubmitted, Shopper
+from loyalty.domain.details import Details
 from loyalty.domain.errors import ReceiptAlreadyClaimed
 from loyalty.domain.postings import adjustment
 from loyalty.domain.receipt import normalise_one
@@ -106,7 +107,7 @@ def test_a_refund_reverses_the_points_of_the_matching_purchase_once(stack):
     replies = texts(stack)
     assert "Возврат в Wildberries: списано 129 баллов. На счёте 90 баллов." in replies
     assert sum(reply.startswith("Этот чек уже зарегистрирован") for reply in replies) == 1
-    kinds = sorted(entry["kind"] for entry in LedgerRepository("LedgerTable", "MembersTable").entries("611"))
+    kinds = sorted(entry.kind for entry in LedgerRepository("LedgerTable", "MembersTable").entries("611"))
     assert kinds == ["accrual", "refund_reversal"]
 
 
@@ -126,12 +127,12 @@ def test_a_refund_of_spent_points_stops_at_zero_and_records_the_shortfall(stack)
     ledger = LedgerRepository("LedgerTable", "MembersTable")
     program = load_program(TEST_PROGRAM)
     ledger.apply("611", "adjustment#spent", "adjustment",
-                 lambda wal: adjustment(program, wal, "x", -40, datetime.now(UTC)), {"reason": "test: points spent"})
+                 lambda wal: adjustment(program, wal, "x", -40, datetime.now(UTC)), Details(reason="test: spent"))
     submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=31, operation=2), anna, "tg-update:31")
     run(stack)
-    reversal = next(e for e in ledger.entries("611") if e["kind"] == "refund_reversal")
-    assert (reversal["points"], reversal["details"]["shortfall"], reversal["balance_after"]["available"]) == (-5, 40, 0)
-    assert reversal["balance_after"]["debt"] == 40
+    reversal = next(e for e in ledger.entries("611") if e.kind == "refund_reversal")
+    assert (reversal.points, reversal.details.shortfall, reversal.balance_after.available) == (-5, 40, 0)
+    assert reversal.balance_after.debt == 40
 
 
 def test_concurrent_claims_of_one_receipt_let_exactly_one_win(stack):
@@ -213,8 +214,8 @@ def test_a_redelivered_refund_reverses_the_same_purchase_once(stack):
     submit(stack, refund, anna, "tg-update:62")  # SQS delivers the same message twice
     run(stack)
     entries = LedgerRepository("LedgerTable", "MembersTable").entries("611")
-    reversals = [entry for entry in entries if entry["kind"] == "refund_reversal"]
-    assert len(reversals) == 1 and reversals[0]["points"] == -45
+    reversals = [entry for entry in entries if entry.kind == "refund_reversal"]
+    assert len(reversals) == 1 and reversals[0].points == -45
     assert MembersRepository("MembersTable").get("611").available == 45
 
 

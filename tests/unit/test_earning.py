@@ -34,7 +34,7 @@ def test_the_level_the_caps_and_debt_come_from_the_wallet():
     assert (credit.points, credit.cap) == (100, "3000 points a day")
     step = postings.purchase(SEED, busy.model_copy(update={"balance": w.Balance(debt=40)}), "receipt#1", credit,
                              219_000, "Лепесток")
-    assert (step.details["credited"], step.details["debt_paid"], step.change.available) == (100, 40, 60)
+    assert (step.details.credited, step.details.debt_paid, step.change.available) == (100, 40, 60)
     assert not credit.pending and not credit.first_purchase
 
 

@@ -12,6 +12,7 @@ from loyalty.contracts import PurchaseLine
 from loyalty.domain import levels, postings, wallet
 from loyalty.domain.errors import HoldExpired, HoldNotFound, InsufficientPoints
 from loyalty.domain.history import history_lines
+from loyalty.domain.ledger import Entry
 from loyalty.domain.points import capped, expiry_of, payable_points, pending_days, purchase_points
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.wallet import Wallet
@@ -82,11 +83,11 @@ def test_a_wallet_spends_the_points_that_expire_first_and_a_release_gives_back_e
     w = wallet.credit(Wallet(), "late", 100, NOW, NOW, NOW + timedelta(days=300)).wallet
     w = wallet.credit(w, "soon", 100, NOW, NOW, NOW + timedelta(days=10)).wallet
     held = wallet.hold(w, "h", 150, NOW, NOW + timedelta(minutes=30))
-    assert held.details["lots"] == {"soon": 100, "late": 50}
+    assert held.details.lots == {"soon": 100, "late": 50}
     with pytest.raises(InsufficientPoints):
         wallet.hold(held.wallet, "h2", 51, NOW, NOW + timedelta(minutes=30))
     back = wallet.release(held.wallet, "h", NOW + timedelta(days=11))  # "soon" expired meanwhile
-    assert (back.details["returned"], back.details["expired"], back.wallet.balance.available) == (50, 100, 100)
+    assert (back.details.returned, back.details.expired, back.wallet.balance.available) == (50, 100, 100)
     with pytest.raises(HoldNotFound):
         wallet.commit(back.wallet, "h", NOW)
     with pytest.raises(HoldExpired):
@@ -99,7 +100,7 @@ def test_a_refund_of_spent_points_becomes_debt_paid_by_the_next_credit():
     reversed_ = wallet.reverse(w, "a", 100, NOW)
     assert reversed_.change.model_dump() == {"available": -20, "pending": 0, "held": 0, "debt": 80}
     paid = wallet.credit(reversed_.wallet, "b", 50, NOW, NOW, None)
-    assert (paid.details["debt_paid"], paid.wallet.balance.available, paid.wallet.balance.debt) == (50, 0, 30)
+    assert (paid.details.debt_paid, paid.wallet.balance.available, paid.wallet.balance.debt) == (50, 0, 30)
 
 
 def test_due_actions_come_in_order_and_reminders_wait_for_noon():
@@ -115,20 +116,24 @@ def test_due_actions_come_in_order_and_reminders_wait_for_noon():
 
 def test_history_is_plain_russian_and_skips_what_the_shopper_need_not_read():
     entries = [
-        {"kind": "expiry_reminder", "points": 0, "created_at": "2026-11-23T10:00:00+00:00", "details": {}},
-        {"kind": "commit", "points": 0, "created_at": "2026-11-23T10:00:00+00:00",
-         "details": {"order_id": "A-1", "spent": 300}},
-        {"kind": "refund_reversal", "points": -20, "created_at": "2026-11-22T10:00:00+00:00",
-         "details": {"store": "Ozon", "shortfall": 80}},
+        _entry("expiry_reminder", "remind#x", 0, "2026-11-23T10:00:00+00:00"),
+        _entry("commit", "commit#A-1", 0, "2026-11-23T10:00:00+00:00", order_id="A-1", spent=300),
+        _entry("refund_reversal", "refund#r", -20, "2026-11-22T10:00:00+00:00", store="Ozon", shortfall=80),
     ]
     assert history_lines(entries, "ru", {}) == [
         "23.11  заказ A-1 оплачен баллами (300)", "22.11  -20  возврат в Ozon, ещё 80 спишутся с будущих баллов"]
 
 
 def test_history_names_bonuses_in_the_members_language():
-    entries = [{"kind": "bonus", "entry_id": entry_id, "points": 100, "created_at": "2026-11-23T10:00:00+00:00",
-                "details": {"label": "бонус"}}
+    entries = [_entry("bonus", entry_id, 100, "2026-11-23T10:00:00+00:00", label="бонус")
                for entry_id in ("bonus#welcome", "bonus#review:wb-1", "bonus#referrer:42", "bonus#birthday")]
     assert history_lines(entries, "en", {}) == [
         "23.11  +100  welcome bonus", "23.11  +100  review bonus", "23.11  +100  referral bonus", "23.11  +100  бонус"]
     assert history_lines(entries[:1], "ru", {}) == ["23.11  +100  приветственный бонус"]
+
+
+def _entry(kind: str, entry_id: str, points: int, created_at: str, **details: object) -> Entry:
+    """An entry as the ledger table returns it (only what /history reads matters)."""
+    return Entry.model_validate({"member_id": "1", "entry_id": entry_id, "kind": kind, "points": points,
+                                 "change": {"available": points}, "balance_after": {}, "created_at": created_at,
+                                 "details": details})

@@ -25,8 +25,9 @@ from botocore.exceptions import ClientError
 from loyalty import clock, deadline
 from loyalty.adapters.aws import cancellation_reasons, client
 from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.domain.details import Details
 from loyalty.domain.errors import Contended, DomainError, MemberNotFound
-from loyalty.domain.ledger import Holder, Posting, entry_of
+from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
 from loyalty.domain.wallet import Balance, Step, Wallet, audit
 
 if TYPE_CHECKING:
@@ -51,8 +52,8 @@ class LedgerRepository:
         self.members_table = members_table
         self.next_due = next_due
 
-    def apply(self, member_id: str, entry_id: str, kind: str, step: Callable[[Wallet], Step],
-              details: dict[str, Any] | None = None, extra_items: list[dict[str, Any]] | None = None,
+    def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
+              details: Details | None = None, extra_items: list[dict[str, Any]] | None = None,
               now: datetime | None = None) -> Posting:
         """Write entry `entry_id` once, with the step computed from the member's current wallet."""
         for attempt in range(_MAX_ATTEMPTS):
@@ -64,7 +65,7 @@ class LedgerRepository:
                 if replay is not None:
                     return Posting(entry=replay, applied=False, holder=holder)
                 raise
-            entry = entry_of(member_id, entry_id, kind, result, clock.stamp(now), details)
+            entry = entry_of(member_id, entry_id, kind, result, now or clock.now(), details)
             try:
                 self._write(member_id, entry, result.wallet, version, extra_items or [])
             except ClientError as error:
@@ -102,27 +103,27 @@ class LedgerRepository:
         """The wallet a member item holds (a member who never had a ledger entry has an empty one)."""
         return Wallet.model_validate_json(item["wallet"]) if "wallet" in item else Wallet()
 
-    def entry(self, member_id: str, entry_id: str) -> dict[str, Any] | None:
+    def entry(self, member_id: str, entry_id: str) -> Entry | None:
         response = client("dynamodb").get_item(
             TableName=self.ledger_table, Key=to_item({"member_id": member_id, "entry_id": entry_id}),
             ConsistentRead=True,
         )
-        return from_item(response["Item"]) if "Item" in response else None
+        return _entry(response["Item"]) if "Item" in response else None
 
-    def entries(self, member_id: str) -> list[dict[str, Any]]:
+    def entries(self, member_id: str) -> list[Entry]:
         """Every entry of a member, oldest first."""
-        return [from_item(item) for page in client("dynamodb").get_paginator("query").paginate(
+        return [_entry(item) for page in client("dynamodb").get_paginator("query").paginate(
             TableName=self.ledger_table, KeyConditionExpression="member_id = :m",
             ExpressionAttributeValues=to_item({":m": member_id}), ConsistentRead=True,
         ) for item in page["Items"]]
 
-    def history(self, member_id: str, limit: int) -> list[dict[str, Any]]:
+    def history(self, member_id: str, limit: int) -> list[Entry]:
         """The member's last `limit` entries, newest first (the time index)."""
         response = client("dynamodb").query(
             TableName=self.ledger_table, IndexName="by_created_at", KeyConditionExpression="member_id = :m",
             ExpressionAttributeValues=to_item({":m": member_id}), ScanIndexForward=False, Limit=limit,
         )
-        return [from_item(item) for item in response["Items"]]
+        return [_entry(item) for item in response["Items"]]
 
     def audit(self) -> Iterator[tuple[str, list[str]]]:
         """Every member with what is wrong with their books (an empty list when nothing is)."""
@@ -133,7 +134,7 @@ class LedgerRepository:
             for item in (from_item(raw) for raw in page["Items"]):
                 wallet = self.wallet_of(item)
                 stored = Balance(**{name: item.get(name, 0) for name in Balance.model_fields})
-                changes = [Balance(**entry["change"]) for entry in self.entries(item["member_id"])]
+                changes = [entry.change for entry in self.entries(item["member_id"])]
                 yield item["member_id"], audit(stored, wallet, changes)
 
     def due(self, now: datetime) -> Iterator[str]:
@@ -147,7 +148,7 @@ class LedgerRepository:
             ):
                 yield from (from_item(item)["member_id"] for item in page["Items"])
 
-    def _write(self, member_id: str, entry: dict[str, Any], wallet: Wallet, version: int,
+    def _write(self, member_id: str, entry: Entry, wallet: Wallet, version: int,
                extra_items: list[dict[str, Any]]) -> None:
         due = self.next_due(wallet)
         values: dict[str, Any] = {
@@ -165,7 +166,7 @@ class LedgerRepository:
         else:
             update += " REMOVE next_due_at, due_shard"
         client("dynamodb").transact_write_items(TransactItems=[
-            {"Put": {"TableName": self.ledger_table, "Item": to_item(entry),
+            {"Put": {"TableName": self.ledger_table, "Item": to_item(_item(entry)),
                      "ConditionExpression": "attribute_not_exists(entry_id)"}},
             {"Update": {
                 "TableName": self.members_table, "Key": to_item({"member_id": member_id}),
@@ -179,3 +180,13 @@ class LedgerRepository:
 
 def due_shard(member_id: str) -> int:
     return int.from_bytes(hashlib.sha256(member_id.encode()).digest()[:2], "big") % DUE_SHARDS
+
+
+def _item(entry: Entry) -> dict[str, Any]:
+    """An entry as the ledger table keeps it: times as sortable stamps, details only as far as they are set."""
+    return {**entry.model_dump(mode="json", exclude={"created_at", "details"}),
+            "created_at": clock.stamp(entry.created_at), "details": entry.details.stored()}
+
+
+def _entry(item: dict[str, Any]) -> Entry:
+    return Entry.model_validate(from_item(item))

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import levels
+from loyalty.domain.details import Details
 from loyalty.domain.points import (
     Line,
     capped,
@@ -98,13 +98,13 @@ def referral(program: Program, inviter: str | None) -> Referral | None:
     return Referral(inviter=inviter, referred=bonuses.referred, referrer=bonuses.referrer)
 
 
-def refund_points(program: Program, purchase: dict[str, Any], lines: Sequence[Line], refunded_kopecks: int,
+def refund_points(program: Program, purchase: Details, lines: Sequence[Line], refunded_kopecks: int,
                   purchase_kopecks: int) -> int:
     """What a refund takes back: what its lines earned in the purchase (`purchase`: that accrual entry's
     details), by the same rules at the purchase's rate (a face cream's multiplier comes back with it), scaled
     as the purchase was by a cap, never more than it credited. Without lines: in proportion to the money."""
-    credited, earned = int(purchase["credited"]), int(purchase.get("earned", purchase["credited"]))
-    if not lines or "percent" not in purchase or earned == 0:
+    credited, earned = purchase.credited, purchase.earned
+    if not lines or purchase.percent is None or earned == 0:
         return credited * refunded_kopecks // purchase_kopecks
-    points = purchase_points(lines, program, Decimal(purchase["percent"]))
+    points = purchase_points(lines, program, Decimal(purchase.percent))
     return min(credited, points * credited // earned)

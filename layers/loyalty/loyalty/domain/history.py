@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from loyalty.domain.ledger import bonus_of
+from loyalty.domain.ledger import Entry, Kind, bonus_of
 from loyalty.domain.messages import RU
 from loyalty.domain.receipt import MOSCOW
 
 # Entries a shopper does not need to read: a reminder was already a message; a review that kept the level
 # changed nothing.
-_SILENT = {"expiry_reminder"}
+_SILENT = {Kind.REMINDER}
 
 _REASONS: dict[str, dict[str, str]] = {
     "accrual": {RU: "покупка в {store}", "en": "purchase at {store}"},
@@ -36,49 +33,49 @@ _REASONS: dict[str, dict[str, str]] = {
 }
 
 
-def history_lines(entries: list[dict[str, Any]], language: str, level_titles: dict[str, str]) -> list[str]:
+def history_lines(entries: list[Entry], language: str, level_titles: dict[str, str]) -> list[str]:
     """One line per entry, newest first as given: «23.11  +219  покупка в Wildberries»."""
     lines = []
     for entry in entries:
-        if entry["kind"] in _SILENT:
+        if entry.kind in _SILENT:
             continue
         reason = _reason(entry, language, level_titles)
         if reason is None:
             continue
-        day = datetime.fromisoformat(entry["created_at"]).astimezone(MOSCOW).strftime("%d.%m")
-        points = entry["points"]
+        day = entry.created_at.astimezone(MOSCOW).strftime("%d.%m")
+        points = entry.points
         amount = f"{points:+d}" if points else ""
         lines.append("  ".join(part for part in (day, amount, reason) if part))
     return lines
 
 
-def _reason(entry: dict[str, Any], language: str, level_titles: dict[str, str]) -> str | None:
-    kind, details = entry["kind"], entry.get("details", {})
-    key = kind
-    if kind == "accrual" and details.get("pending"):
+def _reason(entry: Entry, language: str, level_titles: dict[str, str]) -> str | None:
+    kind, details = entry.kind, entry.details
+    key = str(kind)
+    if kind == Kind.ACCRUAL and details.pending:
         key = "accrual_pending"
-    elif kind == "refund_reversal" and details.get("shortfall"):
+    elif kind == Kind.REFUND and details.shortfall:
         key = "refund_debt"
-    elif kind == "bonus":  # named in the member's language, not by the Russian label the entry keeps
-        which = bonus_of(entry.get("entry_id", ""))
+    elif kind == Kind.BONUS:  # named in the member's language, not by the Russian label the entry keeps
+        which = bonus_of(entry.entry_id)
         key = f"bonus_{which}" if which else "bonus"
-    elif kind in ("hold", "release") and details.get("code"):
+    elif kind in (Kind.HOLD, Kind.RELEASE) and details.code:
         key = f"{kind}_promo"
-    elif kind == "level_review":
-        if details.get("level_move") == "kept":
+    elif kind == Kind.LEVEL_REVIEW:
+        if details.level_move == "kept":
             return None
         key = "level"
-    elif kind == "expiry" and not details.get("expired"):
+    elif kind == Kind.EXPIRY and not details.expired:
         return None
     texts = _REASONS.get(key)
     if texts is None:
         return str(kind)
     text = texts.get(language, texts[RU])
-    available_at = details.get("available_at")
+    available_at = details.available_at
     return text.format(
-        store=details.get("store") or details.get("label") or "", label=details.get("label", ""),
-        date=datetime.fromisoformat(available_at).astimezone(MOSCOW).strftime("%d.%m") if available_at else "",
-        debt=details.get("shortfall", 0), order=details.get("order_id") or "", code=details.get("code") or "",
-        spent=details.get("spent", 0), reason=details.get("reason", ""), activated=details.get("activated", 0),
-        title=level_titles.get(details.get("level") or "", details.get("level") or ""),
+        store=details.store or details.label, label=details.label,
+        date=available_at.astimezone(MOSCOW).strftime("%d.%m") if available_at else "",
+        debt=details.shortfall, order=details.order_id or "", code=details.code or "",
+        spent=details.spent, reason=details.reason or "", activated=details.activated,
+        title=level_titles.get(details.level or "", details.level or ""),
     )

@@ -3,11 +3,12 @@ ledger repository (adapters/ledger.py) writes them."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
+from loyalty.domain.details import Details
 from loyalty.domain.wallet import Balance, Step
 
 
@@ -20,36 +21,64 @@ class Holder(BaseModel):
     referred_by: str | None = None
 
 
+class Kind(StrEnum):
+    """What sort of change an entry is (/history words it by this)."""
+
+    ACCRUAL = "accrual"
+    REFUND = "refund_reversal"
+    BONUS = "bonus"
+    HOLD = "hold"
+    COMMIT = "commit"
+    RELEASE = "release"
+    ACTIVATION = "activation"
+    EXPIRY = "expiry"
+    REMINDER = "expiry_reminder"
+    LEVEL_REVIEW = "level_review"
+    ADJUSTMENT = "adjustment"
+
+
+class Entry(BaseModel):
+    """One change to a member's wallet: what it did to each balance, the balances after it, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    member_id: str
+    entry_id: str
+    kind: Kind
+    points: int  # the change to available plus pending: what a member calls "my points"
+    change: Balance
+    balance_after: Balance
+    created_at: datetime
+    details: Details = Details()
+
+
 class Posting(BaseModel):
     """The outcome of writing one entry. `applied` is False when the entry was already there (a replay):
     `entry` is then the one written the first time, so follow-up effects repeat exactly."""
 
-    entry: dict[str, Any]
+    entry: Entry
     applied: bool
     holder: Holder
 
     @property
     def points(self) -> int:
-        return int(self.entry["points"])
+        return self.entry.points
 
     @property
-    def details(self) -> dict[str, Any]:
-        details: dict[str, Any] = self.entry.get("details", {})
-        return details
+    def details(self) -> Details:
+        return self.entry.details
 
     @property
     def balance(self) -> Balance:
-        return Balance(**self.entry["balance_after"])
+        return self.entry.balance_after
 
 
-def entry_of(member_id: str, entry_id: str, kind: str, step: Step, created_at: str,
-             details: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ledger entry a step makes: its change to each balance, the balances after it, and why."""
-    return {
-        "member_id": member_id, "entry_id": entry_id, "kind": kind, "points": step.change.points,
-        "change": step.change.model_dump(), "balance_after": step.wallet.balance.model_dump(),
-        "created_at": created_at, "details": {**(details or {}), **step.details},
-    }
+def entry_of(member_id: str, entry_id: str, kind: Kind, step: Step, created_at: datetime,
+             details: Details | None = None) -> Entry:
+    """The ledger entry a step makes: the flow's `details` (its cause) with the step's own on top."""
+    return Entry(member_id=member_id, entry_id=entry_id, kind=kind, points=step.change.points, change=step.change,
+                 balance_after=step.wallet.balance, created_at=created_at,
+                 details=(details or Details()) | step.details)
 
 
 class Cause(StrEnum):

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import levels
 from loyalty.domain import wallet as w
+from loyalty.domain.details import Details
 from loyalty.domain.earning import PurchaseCredit
-from loyalty.domain.ledger import Cause, entry_id_of
+from loyalty.domain.ledger import Cause, Kind, entry_id_of
 from loyalty.domain.points import expiry_of, moscow_day
 from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
@@ -30,8 +31,8 @@ def purchase(program: Program, wallet: Wallet, lot_id: str, credit: PurchaseCred
     now = credit.earned_at
     step = w.credit(wallet, lot_id, credit.points, now, credit.available_at, credit.expires_at, label=store)
     after = w.record(step.wallet, moscow_day(now), receipts=1, spend_kopecks=brand_sum_kopecks, earned=credit.points)
-    return _leveled(program, step, after, now, percent=str(credit.percent), earned=credit.earned,
-                    capped=credit.capped, first_purchase=credit.first_purchase, pending=credit.pending)
+    return _leveled(program, step, after, now, Details(percent=str(credit.percent), earned=credit.earned,
+                    capped=credit.capped, first_purchase=credit.first_purchase, pending=credit.pending))
 
 
 def bonus(program: Program, wallet: Wallet, lot_id: str, points: int, label: str, now: datetime,
@@ -57,12 +58,12 @@ def adjustment(program: Program, wallet: Wallet, lot_id: str, points: int, now: 
     return w.deduct(wallet, -points, now)
 
 
-def _leveled(program: Program, step: Step, wallet: Wallet, now: datetime, **details: object) -> Step:
+def _leveled(program: Program, step: Step, wallet: Wallet, now: datetime, details: Details | None = None) -> Step:
     before = wallet.level
     level, move = levels.evaluate(program, wallet, now)
     wallet = levels.with_level(wallet, level, move, now, reviewed=False)
-    return step.model_copy(update={"wallet": wallet, "details": {
-        **step.details, **details, "level_before": before, "level": wallet.level, "level_move": move}})
+    leveled = Details(level_before=before, level=wallet.level, level_move=move)
+    return step.model_copy(update={"wallet": wallet, "details": step.details | (details or Details()) | leveled})
 
 
 class Action(BaseModel):
@@ -71,18 +72,18 @@ class Action(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     entry_id: str
-    kind: str
+    kind: Kind
     apply: Callable[[Wallet], Step]
 
 
 def due_actions(program: Program, wallet: Wallet, now: datetime) -> list[Action]:
     """What is due at `now`, in the order it must happen: stale holds go back before points expire."""
-    actions = [Action(entry_id=entry_id_of(Cause.RELEASE, hold_id), kind="release",
+    actions = [Action(entry_id=entry_id_of(Cause.RELEASE, hold_id), kind=Kind.RELEASE,
                       apply=partial(w.release, hold_id=hold_id, now=now, reason="expired"))
                for hold_id, placed in sorted(wallet.holds.items()) if placed.expires_at <= now]
     for lot_id, lot in sorted(wallet.lots.items()):
         if not lot.active and lot.available_at <= now and (lot.expires_at is None or lot.expires_at > now):
-            actions.append(Action(entry_id=entry_id_of(Cause.ACTIVATION, lot_id), kind="activation",
+            actions.append(Action(entry_id=entry_id_of(Cause.ACTIVATION, lot_id), kind=Kind.ACTIVATION,
                                   apply=partial(w.activate, lot_id=lot_id)))
     reminder = timedelta(days=program.earning.expiry.reminder_days)
     soon: dict[datetime, list[str]] = {}
@@ -90,16 +91,16 @@ def due_actions(program: Program, wallet: Wallet, now: datetime) -> list[Action]
         if lot.expires_at is None or lot.points == 0:
             continue
         if lot.expires_at <= now:
-            actions.append(Action(entry_id=entry_id_of(Cause.EXPIRY, lot_id), kind="expiry",
+            actions.append(Action(entry_id=entry_id_of(Cause.EXPIRY, lot_id), kind=Kind.EXPIRY,
                                   apply=partial(w.expire, lot_id=lot_id)))
         elif reminder and not lot.reminded and reminder_at(lot.expires_at, reminder) <= now:
             soon.setdefault(lot.expires_at, []).append(lot_id)
     for expires_at, lot_ids in sorted(soon.items()):  # one reminder per expiry moment, named by its first lot
-        actions.append(Action(entry_id=entry_id_of(Cause.REMINDER, lot_ids[0]), kind="expiry_reminder",
+        actions.append(Action(entry_id=entry_id_of(Cause.REMINDER, lot_ids[0]), kind=Kind.REMINDER,
                               apply=partial(_remind, lot_ids=lot_ids, expires_at=expires_at)))
     review = levels.review_due(program, wallet)
     if review is not None and review <= now:
-        actions.append(Action(entry_id=entry_id_of(Cause.LEVEL_REVIEW, moscow_day(review)), kind="level_review",
+        actions.append(Action(entry_id=entry_id_of(Cause.LEVEL_REVIEW, moscow_day(review)), kind=Kind.LEVEL_REVIEW,
                               apply=lambda wal: _review(program, wal, now)))
     return actions
 
@@ -127,7 +128,7 @@ def reminder_at(expires_at: datetime, ahead: timedelta) -> datetime:
 
 def _remind(wallet: Wallet, lot_ids: list[str], expires_at: datetime) -> Step:
     step = w.remind(wallet, [lot_id for lot_id in lot_ids if lot_id in wallet.lots])
-    return step.model_copy(update={"details": {**step.details, "expires_at": expires_at.isoformat()}})
+    return step.model_copy(update={"details": step.details | Details(expires_at=expires_at)})
 
 
 def _review(program: Program, wallet: Wallet, now: datetime) -> Step:
@@ -135,4 +136,4 @@ def _review(program: Program, wallet: Wallet, now: datetime) -> Step:
     level, move = levels.evaluate(program, wallet, now)
     after = levels.with_level(wallet, level, move, now, reviewed=True)
     return Step(wallet=after, change=w.Balance(),
-                details={"level_before": before, "level": after.level, "level_move": move})
+                details=Details(level_before=before, level=after.level, level_move=move))

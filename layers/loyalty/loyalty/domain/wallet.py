@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from loyalty.domain.details import Details
 from loyalty.domain.errors import AlreadyRecorded, HoldExpired, HoldNotFound, InsufficientPoints
 
 
@@ -109,7 +110,7 @@ NOTHING = Balance()
 class Step(_Model):
     wallet: Wallet
     change: Balance
-    details: dict[str, Any] = {}
+    details: Details = Details()
 
 
 def _with(wallet: Wallet, lots: dict[str, Lot] | None = None, holds: dict[str, Hold] | None = None,
@@ -135,8 +136,7 @@ def credit(wallet: Wallet, lot_id: str, points: int, now: datetime, available_at
     lot = Lot(points=kept, earned_at=now, available_at=available_at, expires_at=expires_at, active=active,
               label=label)
     change = Balance(available=kept if active else 0, pending=0 if active else kept, debt=-offset)
-    details = {"lot": lot_id, "credited": points, "debt_paid": offset,
-               "available_at": available_at.isoformat(), "expires_at": expires_at.isoformat() if expires_at else None}
+    details = Details(lot=lot_id, credited=points, debt_paid=offset, available_at=available_at, expires_at=expires_at)
     return Step(wallet=_with(wallet, {**wallet.lots, lot_id: lot}, change=change), change=change, details=details)
 
 
@@ -147,7 +147,7 @@ def activate(wallet: Wallet, lot_id: str) -> Step:
     change = Balance(available=lot.points, pending=-lot.points)
     lots = {**wallet.lots, lot_id: lot.model_copy(update={"active": True})}
     return Step(wallet=_with(wallet, lots, change=change), change=change,
-                details={"lot": lot_id, "label": lot.label, "activated": lot.points})
+                details=Details(lot=lot_id, label=lot.label, activated=lot.points))
 
 
 def expire(wallet: Wallet, lot_id: str) -> Step:
@@ -155,14 +155,14 @@ def expire(wallet: Wallet, lot_id: str) -> Step:
     change = Balance(available=-lot.points) if lot.active else Balance(pending=-lot.points)
     lots = {**wallet.lots, lot_id: lot.model_copy(update={"points": 0})}
     return Step(wallet=_with(wallet, lots, change=change), change=change,
-                details={"lot": lot_id, "expired": lot.points})
+                details=Details(lot=lot_id, expired=lot.points))
 
 
 def remind(wallet: Wallet, lot_ids: list[str]) -> Step:
     lots = {**wallet.lots, **{lot_id: wallet.lots[lot_id].model_copy(update={"reminded": True})
                               for lot_id in lot_ids}}
     return Step(wallet=_with(wallet, lots), change=NOTHING,
-                details={"lots": lot_ids, "points": sum(wallet.lots[lot_id].points for lot_id in lot_ids)})
+                details=Details(reminded=lot_ids, points=sum(wallet.lots[lot_id].points for lot_id in lot_ids)))
 
 
 def _take(lots: dict[str, Lot], order: list[str], points: int) -> tuple[dict[str, Lot], list[Allocation]]:
@@ -195,8 +195,8 @@ def hold(wallet: Wallet, hold_id: str, points: int, now: datetime, expires_at: d
                   request=request)
     change = Balance(available=-points, held=points)
     return Step(wallet=_with(wallet, lots, {**wallet.holds, hold_id: placed}, change), change=change,
-                details={"hold": hold_id, "order_id": order_id, "expires_at": expires_at.isoformat(),
-                         "lots": {a.lot: a.points for a in taken}})
+                details=Details(hold=hold_id, order_id=order_id, expires_at=expires_at,
+                                 lots={a.lot: a.points for a in taken}))
 
 
 def commit(wallet: Wallet, hold_id: str, now: datetime, order_id: str | None = None) -> Step:
@@ -207,7 +207,7 @@ def commit(wallet: Wallet, hold_id: str, now: datetime, order_id: str | None = N
     holds = {key: value for key, value in wallet.holds.items() if key != hold_id}
     change = Balance(held=-placed.points)
     return Step(wallet=_with(wallet, holds=holds, change=change), change=change,
-                details={"hold": hold_id, "spent": placed.points, "order_id": order_id or placed.order_id})
+                details=Details(hold=hold_id, spent=placed.points, order_id=order_id or placed.order_id))
 
 
 def release(wallet: Wallet, hold_id: str, now: datetime, reason: str = "released") -> Step:
@@ -227,8 +227,7 @@ def release(wallet: Wallet, hold_id: str, now: datetime, reason: str = "released
     holds = {key: value for key, value in wallet.holds.items() if key != hold_id}
     change = Balance(available=returned, held=-placed.points)
     return Step(wallet=_with(wallet, lots, holds, change), change=change,
-                details={"hold": hold_id, "returned": returned, "expired": expired, "reason": reason,
-                         "code": placed.code})
+                details=Details(hold=hold_id, returned=returned, expired=expired, reason=reason, code=placed.code))
 
 
 def reverse(wallet: Wallet, lot_id: str, points: int, now: datetime) -> Step:
@@ -245,7 +244,7 @@ def reverse(wallet: Wallet, lot_id: str, points: int, now: datetime) -> Step:
     shortfall = points - from_available - from_pending
     change = Balance(available=-from_available, pending=-from_pending, debt=shortfall)
     return Step(wallet=_with(wallet, lots, change=change), change=change,
-                details={"reversed": points, "shortfall": shortfall, "lots": {a.lot: a.points for a in taken}})
+                details=Details(reversed=points, shortfall=shortfall, lots={a.lot: a.points for a in taken}))
 
 
 def deduct(wallet: Wallet, points: int, now: datetime) -> Step:
@@ -256,7 +255,7 @@ def deduct(wallet: Wallet, points: int, now: datetime) -> Step:
     lots, taken = _take(wallet.lots, [lot_id for lot_id, _ in wallet.spendable(now)], points)
     change = Balance(available=-points)
     return Step(wallet=_with(wallet, lots, change=change), change=change,
-                details={"lots": {a.lot: a.points for a in taken}})
+                details=Details(lots={a.lot: a.points for a in taken}))
 
 
 def record(wallet: Wallet, day: str, receipts: int = 0, spend_kopecks: int = 0, reviews: int = 0,

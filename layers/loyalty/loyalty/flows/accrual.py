@@ -18,12 +18,14 @@ from loyalty.adapters.promo_codes import PromoCode, PromoCodes, new_code
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import BonusGranted, LedgerCommand, PromoRequested, PurchaseLine, ReceiptAccepted
 from loyalty.domain import postings, wallet
+from loyalty.domain.details import Details
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
 from loyalty.domain.ledger import (
     REFERRED_BONUS_ENTRY,
     WELCOME_BONUS_ENTRY,
     Cause,
+    Kind,
     Posting,
     entry_id_of,
     referrer_bonus_entry,
@@ -64,44 +66,44 @@ class PointAccrual:
         member_id, lot = accepted.shopper.member_id, entry_id_of(Cause.RECEIPT, accepted.fiscal_key)
         lines = list(accepted.lines) or [PurchaseLine(name="", sum_kopecks=accepted.brand_sum_kopecks)]
         posting = self.ledger.apply(
-            member_id, lot, "accrual",
+            member_id, lot, Kind.ACCRUAL,
             lambda wal: postings.purchase(self.program, wal, lot, purchase_credit(
                 self.program, wal, lines, accepted.channel, accepted.channel_kind, now), accepted.brand_sum_kopecks,
                 accepted.store),
-            details={"fiscal_key": accepted.fiscal_key, "channel": accepted.channel, "store": accepted.store,
-                     "brand_sum_kopecks": accepted.brand_sum_kopecks, "submission_id": accepted.submission_id},
+            details=Details(fiscal_key=accepted.fiscal_key, channel=accepted.channel, store=accepted.store,
+                            brand_sum_kopecks=accepted.brand_sum_kopecks, submission_id=accepted.submission_id),
             now=now,
         )
         details = posting.details
         if posting.applied:
-            metrics.add_metric(name="PointsAccrued", unit="Count", value=details["credited"])
+            metrics.add_metric(name="PointsAccrued", unit="Count", value=details.credited)
         logger.info("points credited", extra={
-            "member_id": member_id, "fiscal_key": accepted.fiscal_key, "points": details["credited"],
-            "pending": details["pending"], "level": details["level"], "replayed": not posting.applied,
+            "member_id": member_id, "fiscal_key": accepted.fiscal_key, "points": details.credited,
+            "pending": details.pending, "level": details.level, "replayed": not posting.applied,
         })
         self._tell_credit(posting, accepted.store)
         self.notices.level(posting)
-        bonuses = referral(self.program, posting.holder.referred_by) if details.get("first_purchase") else None
+        bonuses = referral(self.program, posting.holder.referred_by) if details.first_purchase else None
         if bonuses is not None:
             self._referral(posting, bonuses, now)
         return posting
 
     def _tell_credit(self, posting: Posting, store: str) -> None:
         details = posting.details
-        credited, earned = details["credited"], details["earned"]
+        credited, earned = details.credited, details.earned
         if earned == 0:
             self.notices.send(posting, "receipt_zero_points", brand=self.program.brand.name)
             return
         parts: list[tuple[str, dict[str, object]]] = []
-        if details["pending"]:
+        if details.pending and details.available_at is not None:
             parts.append(("points_pending", {"points": credited, "store": store,
-                                             "date": self.notices.date(posting, details["available_at"])}))
+                                             "date": self.notices.date(posting, details.available_at)}))
         else:
             parts.append(("points_credited", {"points": credited, "store": store}))
-        if details["capped"]:
+        if details.capped:
             parts.append(("points_capped", {"points": credited, "earned": earned}))
-        if details["debt_paid"]:
-            parts.append(("debt_paid", {"paid": details["debt_paid"]}))
+        if details.debt_paid:
+            parts.append(("debt_paid", {"paid": details.debt_paid}))
         self.notices.parts(posting, *parts)
 
     def _referral(self, purchase: Posting, bonuses: Referral, now: datetime) -> None:
@@ -114,7 +116,7 @@ class PointAccrual:
                 continue
             try:
                 posting = self._credit_bonus(owner, entry_id, points, "бонус за приглашение", now,
-                                             details={"referral": member_id if owner == inviter else inviter})
+                                             details=Details(referral=member_id if owner == inviter else inviter))
             except MemberNotFound:
                 logger.warning("inviter is not a member; referral bonus skipped",
                                extra={"member_id": member_id, "inviter": inviter})
@@ -131,16 +133,16 @@ class PointAccrual:
         if original is None or not refund.purchase_kopecks:
             raise RetryLater(f"the accrual for {refund.reverses} is not written yet")
         refunded = min(refund.brand_sum_kopecks, refund.purchase_kopecks)
-        points = refund_points(self.program, original["details"], list(refund.lines), refunded,
+        points = refund_points(self.program, original.details, list(refund.lines), refunded,
                                refund.purchase_kopecks)
         posting = self.ledger.apply(
-            member_id, entry_id_of(Cause.REFUND, refund.fiscal_key), "refund_reversal",
+            member_id, entry_id_of(Cause.REFUND, refund.fiscal_key), Kind.REFUND,
             lambda wal: postings.refund(wal, lot, points, refunded, refunded == refund.purchase_kopecks, now),
-            details={"fiscal_key": refund.fiscal_key, "reverses": refund.reverses, "store": refund.store,
-                     "submission_id": refund.submission_id},
+            details=Details(fiscal_key=refund.fiscal_key, reverses=refund.reverses, store=refund.store,
+                            submission_id=refund.submission_id),
             now=now,
         )
-        shortfall = posting.details["shortfall"]
+        shortfall = posting.details.shortfall
         logger.info("points reversed", extra={
             "member_id": member_id, "fiscal_key": refund.fiscal_key, "reverses": refund.reverses,
             "points": points, "shortfall": shortfall, "replayed": not posting.applied,
@@ -167,11 +169,11 @@ class PointAccrual:
         return posting
 
     def _credit_bonus(self, member_id: str, entry_id: str, points: int, label: str, now: datetime,
-                      review: bool = False, details: dict[str, object] | None = None) -> Posting:
+                      review: bool = False, details: Details | None = None) -> Posting:
         posting = self.ledger.apply(
-            member_id, entry_id, "bonus",
+            member_id, entry_id, Kind.BONUS,
             lambda wal: postings.bonus(self.program, wal, entry_id, points, label, now, review=review),
-            details={"label": label, **(details or {})}, now=now,
+            details=Details(label=label) | (details or Details()), now=now,
         )
         logger.info("bonus credited", extra={"member_id": member_id, "entry_id": entry_id, "points": points,
                                              "replayed": not posting.applied})
@@ -197,15 +199,15 @@ class PointAccrual:
                                                    expires_at=expires.isoformat()), expires)
         try:
             posting = self.ledger.apply(
-                member_id, entry_id, "hold",
+                member_id, entry_id, Kind.HOLD,
                 lambda wal: wallet.hold(wal, hold_id, points, now, expires, code=code),
-                details={"code": code, "promo": True}, extra_items=[item], now=now,
+                details=Details(code=code, promo=True), extra_items=[item], now=now,
             )
         except InsufficientPoints as error:
             self.replies.send(request.shopper, f"{hold_id}:refused", "promo_too_few", points=points,
                               balance=error.available)
             return None
         details = posting.details
-        self.notices.send(posting, "promo_issued", code=details["code"], points=-posting.points,
-                          date=self.notices.date(posting, details["expires_at"]), brand=self.program.brand.name)
+        self.notices.send(posting, "promo_issued", code=details.code, points=-posting.points,
+                          date=self.notices.date(posting, details.expires_at or expires), brand=self.program.brand.name)
         return posting

@@ -37,17 +37,17 @@ class Notices:
         text = " ".join(render(key, shopper.language, **{"balance": balance, **params})
                         for key, params in keys_and_params)
         entry = posting.entry
-        self.replies.send_text(shopper, f"ledger:{entry['member_id']}:{entry['entry_id']}{suffix}", text)
+        self.replies.send_text(shopper, f"ledger:{entry.member_id}:{entry.entry_id}{suffix}", text)
 
     def level(self, posting: Posting) -> None:
         """A level-up names what the shopper gained: the new rate if it rose, and the perks; a downgrade is gentle."""
         details = posting.details
-        level = self.program.level(details.get("level"))
-        if level is None or details.get("level_move") not in ("up", "down"):
+        level = self.program.level(details.level)
+        if level is None or details.level_move not in ("up", "down"):
             return
         percent = f"{level.percent.normalize():f}"
-        previous = self.program.level(details.get("level_before")) or self.program.levels[0]
-        if details["level_move"] == "up":
+        previous = self.program.level(details.level_before) or self.program.levels[0]
+        if details.level_move == "up":
             if level.percent > previous.percent:
                 self.send(posting, "level_up", ":level", title=level.title, percent=percent,
                           perks=", ".join(level.perks) or "—")
@@ -58,7 +58,6 @@ class Notices:
             days = previous.downgrade_every_days if previous and previous.downgrade_every_days else 0
             self.send(posting, "level_down", ":level", title=level.title, percent=percent, days=days)
 
-    def date(self, posting: Posting, moment: str | datetime) -> str:
+    def date(self, posting: Posting, moment: datetime) -> str:
         shopper = self.shopper(posting)
-        value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-        return day_month(value, shopper.language if shopper else "ru")
+        return day_month(moment, shopper.language if shopper else "ru")

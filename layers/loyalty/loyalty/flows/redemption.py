@@ -20,8 +20,9 @@ from loyalty.adapters.promo_codes import PromoCodes, normalise_code
 from loyalty.adapters.queues import publish
 from loyalty.contracts import BonusGranted, Shopper
 from loyalty.domain import wallet
+from loyalty.domain.details import Details
 from loyalty.domain.errors import Conflict, HoldNotFound, InvalidRequest, MemberNotFound, OverQuote
-from loyalty.domain.ledger import Cause, entry_id_of
+from loyalty.domain.ledger import Cause, Kind, entry_id_of
 from loyalty.domain.points import payable_points
 from loyalty.domain.receipt import gtin14
 from loyalty.settings import RedemptionSettings
@@ -122,30 +123,30 @@ class Redemption:
                 raise OverQuote(f"{request.points} points asked; this basket takes at most {allowed}")
         expires = now + timedelta(minutes=self.program.redemption.hold_minutes)
         posting = self.ledger.apply(
-            member_id, entry_id_of(Cause.HOLD, key), "hold",
+            member_id, entry_id_of(Cause.HOLD, key), Kind.HOLD,
             lambda wal: wallet.hold(wal, key, request.points, now, expires, order_id=request.order_id,
                                     request=fingerprint),
-            details={"request": fingerprint}, now=now,
+            details=Details(request=fingerprint), now=now,
         )
-        if posting.details.get("request") != fingerprint:
+        if posting.details.request != fingerprint:
             raise Conflict(f"Idempotency-Key {key} was used for another request")
         return HoldView(hold_id=key, member_id=member_id, points=-posting.points, status="held",
-                        expires_at=posting.details["expires_at"], order_id=posting.details.get("order_id"))
+                        expires_at=_iso(posting.details.expires_at), order_id=posting.details.order_id)
 
     def commit(self, member_id: str, hold_id: str, request: CommitRequest, now: datetime | None = None) -> HoldView:
         now = now or clock.now()
         self._not_settled_otherwise(member_id, hold_id, "release")
-        posting = self.ledger.apply(member_id, entry_id_of(Cause.COMMIT, hold_id), "commit",
+        posting = self.ledger.apply(member_id, entry_id_of(Cause.COMMIT, hold_id), Kind.COMMIT,
                                     lambda wal: wallet.commit(wal, hold_id, now, request.order_id), now=now)
-        return HoldView(hold_id=hold_id, member_id=member_id, points=posting.details["spent"], status="committed",
-                        order_id=posting.details.get("order_id"))
+        return HoldView(hold_id=hold_id, member_id=member_id, points=posting.details.spent, status="committed",
+                        order_id=posting.details.order_id)
 
     def release(self, member_id: str, hold_id: str, now: datetime | None = None) -> HoldView:
         now = now or clock.now()
         self._not_settled_otherwise(member_id, hold_id, "commit")
-        posting = self.ledger.apply(member_id, entry_id_of(Cause.RELEASE, hold_id), "release",
+        posting = self.ledger.apply(member_id, entry_id_of(Cause.RELEASE, hold_id), Kind.RELEASE,
                                     lambda wal: wallet.release(wal, hold_id, now), now=now)
-        return HoldView(hold_id=hold_id, member_id=member_id, points=posting.details["returned"], status="released")
+        return HoldView(hold_id=hold_id, member_id=member_id, points=posting.details.returned, status="released")
 
     def redeem(self, code: str, request: RedeemRequest, now: datetime | None = None) -> HoldView:
         """A promo code pays once: the same order may ask again (a retry), another order is refused."""
@@ -198,3 +199,7 @@ class _Priced:
         self.sum_kopecks, self.quantity = line.sum_kopecks, line.units
         self.gtin = gtin14(line.gtin)
         self.category = category
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

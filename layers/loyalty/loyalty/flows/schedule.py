@@ -13,11 +13,10 @@ import math
 from datetime import datetime
 from typing import Any
 
-from loyalty import clock
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.program_file import cached_program
 from loyalty.domain import postings
-from loyalty.domain.ledger import Posting, entry_of
+from loyalty.domain.ledger import Kind, Posting, entry_of
 from loyalty.flows.notices import Notices
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
@@ -62,7 +61,7 @@ class PointsSchedule:
             if not actions:
                 return done
             action = actions[0]
-            entry = entry_of(member_id, action.entry_id, action.kind, action.apply(wallet), clock.stamp(now))
+            entry = entry_of(member_id, action.entry_id, action.kind, action.apply(wallet), now)
             preview = Posting(entry=entry, applied=False, holder=holder)
             self._tell(preview, now)
             self.ledger.apply(member_id, action.entry_id, action.kind, action.apply, now=now)
@@ -70,19 +69,17 @@ class PointsSchedule:
         raise RuntimeError(f"member {member_id}: still due after {_MAX_ACTIONS_PER_MEMBER} actions")
 
     def _tell(self, posting: Posting, now: datetime) -> None:
-        kind, details = posting.entry["kind"], posting.details
-        if kind == "activation" and details.get("activated"):
-            self.notices.send(posting, "points_available", points=details["activated"],
-                              store=details.get("label") or "")
-        elif kind == "expiry" and details.get("expired"):
-            self.notices.send(posting, "points_expired", points=details["expired"])
-        elif kind == "expiry_reminder" and details.get("points"):
-            expires_at = datetime.fromisoformat(details["expires_at"])
-            days = max(1, math.ceil((expires_at - now).total_seconds() / 86400))
-            self.notices.send(posting, "expiry_reminder", points=details["points"], days=days,
-                              date=self.notices.date(posting, expires_at), brand=self.program.brand.name,
+        kind, details = posting.entry.kind, posting.details
+        if kind == Kind.ACTIVATION and details.activated:
+            self.notices.send(posting, "points_available", points=details.activated, store=details.label)
+        elif kind == Kind.EXPIRY and details.expired:
+            self.notices.send(posting, "points_expired", points=details.expired)
+        elif kind == Kind.REMINDER and details.points and details.expires_at is not None:
+            days = max(1, math.ceil((details.expires_at - now).total_seconds() / 86400))
+            self.notices.send(posting, "expiry_reminder", points=details.points, days=days,
+                              date=self.notices.date(posting, details.expires_at), brand=self.program.brand.name,
                               share=f"{self.program.redemption.max_share_percent.normalize():f}")
-        elif kind == "release" and details.get("code") and details.get("returned"):
-            self.notices.send(posting, "promo_returned", code=details["code"], points=details["returned"])
-        elif kind == "level_review":
+        elif kind == Kind.RELEASE and details.code and details.returned:
+            self.notices.send(posting, "promo_returned", code=details.code, points=details.returned)
+        elif kind == Kind.LEVEL_REVIEW:
             self.notices.level(posting)
