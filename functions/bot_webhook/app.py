@@ -4,12 +4,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from loyalty.flows.webhook import Webhook
+from loyalty import wiring
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import WebhookSettings, environment
 
 app = APIGatewayHttpResolver()
-webhook = Webhook(environment(WebhookSettings))
+webhook = wiring.webhook(environment(WebhookSettings))
 
 
 @app.post("/telegram/webhook")

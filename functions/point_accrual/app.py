@@ -3,14 +3,14 @@
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from loyalty import wiring
 from loyalty.adapters.queues import QueueConsumer
 from loyalty.deadline import invocation_deadline
-from loyalty.flows.accrual import PointAccrual
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import PointAccrualSettings, environment
 
 settings = environment(PointAccrualSettings)
-accrual = PointAccrual(settings)
+accrual = wiring.point_accrual(settings)
 consumer = QueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SECONDS)
 
 

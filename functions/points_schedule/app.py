@@ -5,12 +5,12 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from loyalty import wiring
 from loyalty.deadline import invocation_deadline
-from loyalty.flows.schedule import PointsSchedule
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import PointsScheduleSettings, environment
 
-schedule = PointsSchedule(environment(PointsScheduleSettings))
+schedule = wiring.points_schedule(environment(PointsScheduleSettings))
 
 
 @logger.inject_lambda_context

@@ -3,14 +3,14 @@
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from loyalty import wiring
 from loyalty.adapters.queues import QueueConsumer
 from loyalty.deadline import invocation_deadline
-from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import ReceiptParserSettings, environment
 
 settings = environment(ReceiptParserSettings)
-receipts = ReceiptCheck(settings)
+receipts = wiring.receipt_check(settings)
 consumer = QueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SECONDS)
 
 

@@ -11,10 +11,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
+from loyalty import wiring
 from loyalty.deadline import invocation_deadline
 from loyalty.domain.errors import (
     Conflict,
-    Contended,
     DomainError,
     HoldExpired,
     HoldNotFound,
@@ -28,14 +28,13 @@ from loyalty.flows.redemption import (
     Quote,
     QuoteRequest,
     RedeemRequest,
-    Redemption,
     ReviewRequest,
 )
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import RedemptionSettings, environment
 
 app = APIGatewayRestResolver(enable_validation=True)
-redemption = Redemption(environment(RedemptionSettings))
+redemption = wiring.redemption(environment(RedemptionSettings))
 
 MemberId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 HoldId = Annotated[str, Path(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -61,8 +60,9 @@ def answers(status: int, model: type, *errors: int) -> dict[int, OpenAPIResponse
         documented[code] = {"description": _ERRORS[code], "content": {"application/json": {"model": Refusal}}}
     documented[403] = {"description": "no or a wrong API key", "content": {"application/json": {"model": Forbidden}}}
     documented[415] = {"description": "the body is not JSON", "content": {"application/json": {"model": Refusal}}}
-    documented[503] = {"description": "the member's points kept changing under concurrent writes; nothing was "
-                       "written: retry after Retry-After seconds", "content": {"application/json": {"model": Refusal}}}
+    documented[503] = {"description": "the member's points kept changing under concurrent writes, or the "
+                       "tables were unavailable; nothing was written: retry after Retry-After seconds",
+                       "content": {"application/json": {"model": Refusal}}}
     return documented
 
 
@@ -111,13 +111,12 @@ def review(member_id: MemberId, request: ReviewRequest) -> Accepted:
     return Accepted(status="accepted")
 
 
-_STATUS = {MemberNotFound: 404, HoldNotFound: 404, InsufficientPoints: 409, HoldExpired: 409, Conflict: 409,
-           Contended: 503}
+_STATUS = {MemberNotFound: 404, HoldNotFound: 404, InsufficientPoints: 409, HoldExpired: 409, Conflict: 409}
 
 
 @app.exception_handler(DomainError)
 def refused(error: DomainError) -> Response:
-    status = next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 400)
+    status = 503 if error.retryable else next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 400)
     logger.info("request refused", extra={"reason": error.reason, "status": status, "detail": str(error)})
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
                     body=Refusal(error=error.reason, message=str(error)),

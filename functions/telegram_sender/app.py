@@ -3,13 +3,13 @@
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from loyalty import wiring
 from loyalty.adapters.queues import QueueConsumer
-from loyalty.flows.outbox import TelegramSender
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import TelegramSenderSettings, environment
 
 settings = environment(TelegramSenderSettings)
-sender = TelegramSender(settings)
+sender = wiring.telegram_sender(settings)
 consumer = QueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SECONDS)
 
 

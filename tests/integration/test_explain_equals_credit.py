@@ -18,6 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loyalty import wiring
 from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import load_program
@@ -25,8 +26,6 @@ from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.domain import postings
 from loyalty.domain.earning import purchase_credit
 from loyalty.domain.receipt import normalise_one
-from loyalty.flows.accrual import PointAccrual
-from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.observability import metrics
 from loyalty.settings import PointAccrualSettings, ReceiptParserSettings
 from loyalty_tools.local.receipts import marketplace_receipt, shop_receipt
@@ -138,8 +137,8 @@ def check_explain_equals_credit(stack, document, raw, state):
     environment = stack.functions.environment
     parser = ReceiptParserSettings.model_validate({**environment("ReceiptParserFunction"), "PROGRAM_FILE": file.name})
     accrual = PointAccrualSettings.model_validate({**environment("PointAccrualFunction"), "PROGRAM_FILE": file.name})
-    ReceiptCheck(parser).settle(Shopper(member_id=member_id, chat_id=2, language="ru"), receipt, f"prop:{member_id}",
-                                NOW)
+    wiring.receipt_check(parser).settle(Shopper(member_id=member_id, chat_id=2, language="ru"), receipt,
+                                        f"prop:{member_id}", NOW)
     accepted = [ReceiptAccepted.model_validate(body) for body in bodies(stack, "AccrualQueue")]
     bodies(stack, "OutboxQueue")
     Path(file.name).unlink()
@@ -148,7 +147,7 @@ def check_explain_equals_credit(stack, document, raw, state):
         metrics.clear_metrics()
         return
     (command,) = accepted
-    entry = PointAccrual(accrual).accrue(command, NOW).entry
+    entry = wiring.point_accrual(accrual).accrue(command, NOW).entry
     credit, details = said["credit"], entry.details
     assert said["points"] == credit["points"]
     assert entry.points == credit["points"] - credit["debt_paid"]  # what pays off debt is not a new point

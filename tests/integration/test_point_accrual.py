@@ -1,13 +1,8 @@
 """point_accrual: ledger entry and balance in one transaction, once per receipt, on moto."""
 
-import yaml
-
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.contracts import ReceiptAccepted, Shopper
-from loyalty.flows.accrual import PointAccrual
-from loyalty.settings import PointAccrualSettings
-from tests.conftest import TEST_PROGRAM
 from tests.integration.conftest import bodies, drain, send
 
 
@@ -60,22 +55,3 @@ def test_an_accrual_for_an_unknown_member_is_dead_lettered_with_the_reason(stack
     poll(stack)
     ((body, attributes),) = drain(stack, "AccrualDeadLetterQueue")
     assert body["shopper"]["member_id"] == "799" and attributes["reason"] == "member 799 not found"
-
-
-def test_a_level_up_at_the_same_rate_names_what_was_gained_not_a_new_rate(stack, tmp_path):
-    document = yaml.safe_load(TEST_PROGRAM.read_text(encoding="utf-8"))
-    document["levels"] = [
-        {"id": "guest", "title": "Гость", "percent": 10},
-        {"id": "friend", "title": "Подруга", "percent": 10, "entry": [{"receipts": 1}]},
-        {"id": "vip", "title": "Вип", "percent": 10, "perks": ["закрытые распродажи"], "entry": [{"receipts": 2}]},
-    ]
-    program = tmp_path / "levels.yaml"
-    program.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-    accrual = PointAccrual(PointAccrualSettings.model_validate({
-        **stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(program)}))
-    MembersRepository("MembersTable").join("701", 701, "ru")
-    accrual.accrue(accepted())
-    accrual.accrue(accepted(fiscal_key="7380440800000017:2:43"))
-    levels = [reply["text"] for reply in bodies(stack, "OutboxQueue") if reply["dedupe_key"].endswith(":level")]
-    assert levels == ["Поздравляем, ваш новый уровень — «Подруга»! Баллами по-прежнему возвращается 10% от покупок.",
-                      "Поздравляем, ваш новый уровень — «Вип»! Теперь вам доступно: закрытые распродажи."]

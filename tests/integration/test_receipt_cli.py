@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from loyalty import wiring
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import load_program
@@ -15,8 +16,6 @@ from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.domain import postings
 from loyalty.domain.earning import purchase_credit
 from loyalty.domain.receipt import normalise_one
-from loyalty.flows.accrual import PointAccrual
-from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.settings import PointAccrualSettings, ReceiptParserSettings
 from loyalty_tools import receipt_cli
 from loyalty_tools.cli import main
@@ -151,9 +150,9 @@ def register(stack, raw, member_id):
     def settings(model, function):
         return model.model_validate({**stack.functions.environment(function), "PROGRAM_FILE": str(SHIPPED)})
 
-    parser, accrual = settings(ReceiptParserSettings, "ReceiptParserFunction"), PointAccrual(
+    parser, accrual = settings(ReceiptParserSettings, "ReceiptParserFunction"), wiring.point_accrual(
         settings(PointAccrualSettings, "PointAccrualFunction"))
-    ReceiptCheck(parser).settle(Shopper(member_id=member_id, chat_id=int(member_id), language="ru"),
+    wiring.receipt_check(parser).settle(Shopper(member_id=member_id, chat_id=int(member_id), language="ru"),
                                 normalise_one(raw), f"tg-update:{raw['fiscalDocumentNumber']}", datetime.now(UTC))
     commands = [ReceiptAccepted(**body) for body in bodies(stack, "AccrualQueue")]
     return [accrual.reverse(command) if command.reverses else accrual.accrue(command) for command in commands]

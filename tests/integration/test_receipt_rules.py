@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from loyalty import wiring
 from loyalty.adapters.claims import OrderHalf, ReceiptClaims
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
@@ -13,7 +14,6 @@ from loyalty.domain.details import Details
 from loyalty.domain.errors import ReceiptAlreadyClaimed
 from loyalty.domain.postings import adjustment
 from loyalty.domain.receipt import normalise_one
-from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.settings import ReceiptParserSettings
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.runtime import FunctionHost, new_container
@@ -166,7 +166,7 @@ def test_offline_programs_may_accept_an_uploaded_receipt_the_service_cannot_conf
     anna = shopper()
     raw = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=40)  # unknown to the receipt service
     uploaded = normalise_one(raw)
-    ReceiptCheck(settings).check(ReceiptSubmitted(submission_id="tg-update:40#k", shopper=anna,
+    wiring.receipt_check(settings).check(ReceiptSubmitted(submission_id="tg-update:40#k", shopper=anna,
                                                   qr=uploaded.query().to_qr(), uploaded=raw))
     claim = stack.aws("dynamodb").get_item(TableName="ReceiptClaimsTable",
                                            Key={"fiscal_key": {"S": str(uploaded.key)}})["Item"]
@@ -178,7 +178,7 @@ def test_without_the_offline_setting_an_unconfirmed_upload_earns_nothing(stack):
     settings = ReceiptParserSettings.model_validate(stack.functions.environment("ReceiptParserFunction"))
     anna = shopper()
     raw = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=41)
-    ReceiptCheck(settings).check(ReceiptSubmitted(submission_id="tg-update:41#k", shopper=anna,
+    wiring.receipt_check(settings).check(ReceiptSubmitted(submission_id="tg-update:41#k", shopper=anna,
                                                   qr=normalise_one(raw).query().to_qr(), uploaded=raw))
     assert bodies(stack, "AccrualQueue") == []
     assert texts(stack)[-1].startswith("Налоговая не нашла такой чек")

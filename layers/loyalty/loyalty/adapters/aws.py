@@ -2,23 +2,92 @@
 
 Lazy creation keeps cold starts short for functions that never touch a service, and lets tests point
 AWS_ENDPOINT_URL at a moto server before the first client exists.
+
+AWS failing is translated here, once for every adapter: a throttle, a 5xx, an unreachable endpoint (after
+botocore's own retries), a missing table or queue or a denied permission (a deploy under way or gone wrong)
+becomes `StorageUnavailable`, a retryable domain error. What is about the request itself stays botocore's:
+a failed condition or a cancelled transaction, for the adapter to name ("already claimed"), and a malformed
+request, which is our bug and must surface as one.
 """
 
 from __future__ import annotations
 
-from functools import cache
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as EndpointUnreachable
+
+from loyalty.domain.errors import StorageUnavailable
 
 # Lambda has seconds, not minutes: fail fast and let SQS redeliver rather than hang in retries.
 _CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
 
 
-@cache
+# Codes about the request itself: the same request can never succeed, so retrying it is pointless.
+_ABOUT_THE_REQUEST = {
+    "ConditionalCheckFailedException", "TransactionCanceledException", "ValidationException",
+    "SerializationException", "InvalidParameterValue", "InvalidParameterCombination", "MissingParameter",
+    "InvalidMessageContents", "ItemCollectionSizeLimitExceededException",
+}
+# A transaction cancelled by these is "not now", whatever its other items said.
+_UNAVAILABLE_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+
+
+@functools.cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)
+    return _Translated(boto3.session.Session().client(service, config=_CONFIG))
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """AWS being unavailable, in the domain's words; any other error as it is."""
+    try:
+        yield
+    except ClientError as error:
+        code = error_code(error)
+        reasons = cancellation_reasons(error) or []
+        if code not in _ABOUT_THE_REQUEST or any(reason in _UNAVAILABLE_REASONS for reason in reasons):
+            raise StorageUnavailable(f"AWS is unavailable: {code} {[r for r in reasons if r]}".strip()) from error
+        raise
+    except (EndpointUnreachable, HTTPClientError) as error:  # not reached, or no answer in time
+        raise StorageUnavailable(f"AWS is unreachable: {type(error).__name__}") from error
+
+
+class _Translated:
+    """A boto3 client whose calls (and paginators' pages) raise `StorageUnavailable` when AWS is unavailable."""
+
+    def __init__(self, wrapped: Any):
+        self._client = wrapped
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name == "get_paginator":
+            return lambda operation: _TranslatedPaginator(attribute(operation))
+        if name.startswith("_") or not callable(attribute):
+            return attribute  # meta, exceptions: as they are
+        return _call(attribute)
+
+
+class _TranslatedPaginator:
+    def __init__(self, paginator: Any):
+        self._paginator = paginator
+
+    def paginate(self, **kwargs: Any) -> Iterator[Any]:
+        with translated():
+            yield from self._paginator.paginate(**kwargs)
+
+
+def _call(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with translated():
+            return method(*args, **kwargs)
+    return call
 
 
 def error_code(error: Exception) -> str:

@@ -1,7 +1,12 @@
-"""Powertools Idempotency on our DynamoDB table: run a function once per key, whatever redelivers it."""
+"""Powertools Idempotency on our DynamoDB table: run a function once per key, whatever redelivers it.
+
+Its errors stop here: another invocation holding the key is `AlreadyInProgress`, and the store failing is
+`StorageUnavailable` (the caller retries; nothing was run).
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -10,15 +15,35 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+)
 
 from loyalty.adapters.aws import client
+from loyalty.domain.errors import AlreadyInProgress, StorageUnavailable
 
 
-def once_per_key(function: Callable[..., Any], argument: str, key_path: str, table: str,
-                 expires_after_seconds: int) -> tuple[Callable[..., Any], IdempotencyConfig]:
-    """`function`, called with keyword `argument`, runs once per value of `key_path` in that argument;
-    a repeat returns the first call's result. The config needs the handler's context registered."""
-    config = IdempotencyConfig(event_key_jmespath=key_path, expires_after_seconds=expires_after_seconds)
-    persistence = DynamoDBPersistenceLayer(table_name=table, boto3_client=client("dynamodb"))
-    wrapped = idempotent_function(data_keyword_argument=argument, config=config, persistence_store=persistence)
-    return wrapped(function), config
+class OncePerKey:
+    """Wraps a function so that, called with keyword `argument`, it runs once per value of `key_path` in that
+    argument; a repeat returns the first call's result. `config` needs the handler's context registered."""
+
+    def __init__(self, argument: str, key_path: str, table: str, expires_after_seconds: int):
+        self.argument = argument
+        self.config = IdempotencyConfig(event_key_jmespath=key_path, expires_after_seconds=expires_after_seconds)
+        self.persistence = DynamoDBPersistenceLayer(table_name=table, boto3_client=client("dynamodb"))
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        once = idempotent_function(data_keyword_argument=self.argument, config=self.config,
+                                   persistence_store=self.persistence)(function)
+
+        @functools.wraps(function)
+        def translated(**kwargs: Any) -> Any:
+            try:
+                return once(**kwargs)
+            except IdempotencyAlreadyInProgressError as error:
+                raise AlreadyInProgress(str(error)) from error
+            except IdempotencyPersistenceLayerError as error:
+                raise StorageUnavailable(f"idempotency store: {error}") from error
+
+        return translated

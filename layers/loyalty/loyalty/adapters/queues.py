@@ -22,6 +22,16 @@ def publish(queue_url: str, message: BaseModel) -> None:
     client("sqs").send_message(QueueUrl=queue_url, MessageBody=message.model_dump_json())
 
 
+class SqsQueue:
+    """One queue a flow hands its messages to (flows/ports.py: Queue)."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def put(self, message: BaseModel) -> None:
+        publish(self.url, message)
+
+
 class PermanentFailure(Exception):
     """This message can never be processed: it goes to the dead-letter queue at once, with `reason`."""
 
@@ -67,7 +77,7 @@ class QueueConsumer(BatchProcessor):
         delay = max(0, min(int(delay), _MAX_VISIBILITY_SECONDS))
         logger.warning("message failed, will retry", extra={
             "reason": reason, "message_id": record.message_id, "attempt": attempt, "retry_in_seconds": delay,
-        }, exc_info=not isinstance(error, RetryLater))
+        }, exc_info=not isinstance(error, RetryLater) and not getattr(error, "retryable", False))
         try:
             client("sqs").change_message_visibility(
                 QueueUrl=queue_url(record.event_source_arn), ReceiptHandle=record.receipt_handle,
@@ -81,6 +91,16 @@ class QueueConsumer(BatchProcessor):
         logger.error("message dead-lettered", extra={"reason": reason, "message_id": record.message_id})
         dead_letter(self.dead_letter_queue_url, record.body, reason,
                     source_queue=record.event_source_arn, source_message_id=record.message_id)
+
+
+class DeadLetterQueue:
+    """Where what cannot be processed is parked, with the reason beside it."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def park(self, body: str, reason: str, **context: str) -> None:
+        dead_letter(self.url, body, reason, **context)
 
 
 def dead_letter(queue_url: str, body: str, reason: str, **context: str) -> None:

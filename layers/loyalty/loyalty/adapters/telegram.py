@@ -1,4 +1,7 @@
-"""The Telegram Bot API, through python-telegram-bot, for functions that send messages.
+"""The Telegram Bot API, through python-telegram-bot: every Telegram object is read or built here.
+
+- An update becomes an `Incoming` message in our words (who, in which chat, what they sent); keyboards are
+  built here as the JSON the outbox carries.
 
 python-telegram-bot's errors stop here: a blocked chat (403), a rate limit (429, with Telegram's
 retry_after), a rejected request (400) and an unreachable or failing Telegram become domain errors.
@@ -16,13 +19,24 @@ from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from pydantic import BaseModel
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from loyalty.adapters.secrets import secret
+from loyalty.contracts import TelegramFile
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
 
 T = TypeVar("T")
+_MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 
 _loop = asyncio.new_event_loop()
 # httpx logs every request URL at INFO, and a Bot API URL holds the bot token: never let it reach the logs.
@@ -91,3 +105,54 @@ def _markup(markup: dict[str, Any] | None) -> Any:
     if "inline_keyboard" in markup:
         return InlineKeyboardMarkup.de_json(markup, None)
     return ReplyKeyboardMarkup.de_json(markup, None)
+
+
+class Incoming(BaseModel):
+    """A message a person sent the bot in a private chat, as the bot's flow reads it."""
+
+    update_id: int
+    user_id: int
+    chat_id: int
+    language_code: str | None = None
+    text: str | None = None
+    contact_phone: str | None = None  # a shared contact: its phone …
+    contact_user_id: int | None = None  # … and whose it is (None: somebody's address-book entry)
+    file: TelegramFile | None = None  # a receipt photo or file
+
+
+def incoming(update: dict[str, Any]) -> Incoming | None:
+    """The message in an update, or None for what the bot does not answer (a group, a channel, another bot,
+    an edit or a callback without a message)."""
+    parsed = Update.de_json(update, None)
+    message, user, chat = parsed.effective_message, parsed.effective_user, parsed.effective_chat
+    if message is None or user is None or chat is None or chat.type != "private" or user.is_bot:
+        return None
+    contact = message.contact
+    return Incoming(update_id=parsed.update_id, user_id=user.id, chat_id=chat.id, language_code=user.language_code,
+                    text=message.text, contact_phone=contact.phone_number if contact else None,
+                    contact_user_id=contact.user_id if contact else None, file=_receipt_file(message))
+
+
+def _receipt_file(message: Message) -> TelegramFile | None:
+    """A photo, an image sent as a file (uncompressed), or a JSON file from the FNS app."""
+    if message.photo:
+        return TelegramFile(file_id=message.photo[-1].file_id, kind="photo")  # the largest size is last
+    document = message.document
+    if document is None or (document.file_size or 0) > _MAX_DOWNLOAD_BYTES:
+        return None
+    name, mime = (document.file_name or "").lower(), (document.mime_type or "").lower()
+    if mime in ("image/jpeg", "image/png", "image/webp") or name.endswith((".jpg", ".jpeg", ".png", ".webp")):
+        return TelegramFile(file_id=document.file_id, kind="photo", file_name=document.file_name)
+    if mime in ("application/json", "text/plain") or name.endswith((".json", ".txt")):
+        return TelegramFile(file_id=document.file_id, kind="document", file_name=document.file_name)
+    return None
+
+
+def phone_keyboard(button_text: str) -> dict[str, Any]:
+    """One button that shares the shopper's own phone (Telegram asks them to confirm)."""
+    button = KeyboardButton(button_text, request_contact=True)
+    return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True).to_dict()
+
+
+def keyboard_removed() -> dict[str, Any]:
+    return ReplyKeyboardRemove().to_dict()

@@ -2,9 +2,12 @@
 
 
 class DomainError(Exception):
-    """Base of every error the domain raises on purpose. `reason` is a stable machine-readable code."""
+    """Base of every error the domain raises on purpose. `reason` is a stable machine-readable code;
+    `retryable` says the same request or message may succeed later as it is (a queue retries it, the API
+    answers 503 with Retry-After)."""
 
     reason = "domain_error"
+    retryable = False
 
 
 class InvalidQr(DomainError):
@@ -50,6 +53,22 @@ class Contended(DomainError):
     written: the same request or message, retried a little later, succeeds."""
 
     reason = "contended"
+    retryable = True
+
+
+class StorageUnavailable(DomainError):
+    """AWS (a table, a queue, a secret) could not take the request now — throttled, failing or unreachable,
+    after the SDK's own retries. Nothing was changed by the failed call: retry the whole message or request."""
+
+    reason = "storage_unavailable"
+    retryable = True
+
+
+class AlreadyInProgress(DomainError):
+    """The same update or message is being handled by another invocation right now."""
+
+    reason = "already_in_progress"
+    retryable = True
 
 
 class ReceiptNotFound(DomainError):
@@ -62,6 +81,7 @@ class ReceiptServiceUnavailable(DomainError):
     """The receipt service cannot answer now; ask again later (codes 2-5, timeouts, 5xx)."""
 
     reason = "receipt_service_unavailable"
+    retryable = True
 
     def __init__(self, detail: str, retry_after_seconds: int | None = None):
         super().__init__(detail)
@@ -125,6 +145,7 @@ class RateLimited(DomainError):
     """Telegram asks to wait (its 429): try again after `retry_after_seconds`."""
 
     reason = "rate_limited"
+    retryable = True
 
     def __init__(self, message: str, retry_after_seconds: int):
         super().__init__(message)
@@ -141,3 +162,4 @@ class TelegramUnavailable(DomainError):
     """Telegram could not be reached or failed (network, 5xx): try again later."""
 
     reason = "telegram_unavailable"
+    retryable = True

@@ -12,9 +12,7 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
-from loyalty.adapters.ledger import ledger_for
-from loyalty.adapters.program_file import cached_program
-from loyalty.adapters.promo_codes import PromoCode, PromoCodes, new_code
+from loyalty.adapters.promo_codes import PromoCode, new_code
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import BonusGranted, LedgerCommand, PromoRequested, PurchaseLine, ReceiptAccepted
 from loyalty.domain import postings, wallet
@@ -31,20 +29,20 @@ from loyalty.domain.ledger import (
     referrer_bonus_entry,
     review_bonus_entry,
 )
+from loyalty.domain.program import Program
 from loyalty.flows.notices import Notices
+from loyalty.flows.ports import Ledger, PromoCodeStore, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
-from loyalty.settings import PointAccrualSettings
 
 
 class PointAccrual:
-    def __init__(self, settings: PointAccrualSettings):
-        self.settings = settings
-        self.program = cached_program(settings.PROGRAM_FILE)
-        self.ledger = ledger_for(self.program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
-        self.replies = Replies(settings.OUTBOX_QUEUE_URL)
-        self.notices = Notices(self.replies, self.program)
-        self.promo_codes = PromoCodes(settings.PROMO_CODES_TABLE)
+    def __init__(self, program: Program, ledger: Ledger, outbox: Queue, promo_codes: PromoCodeStore):
+        self.program = program
+        self.ledger = ledger
+        self.replies = Replies(outbox)
+        self.notices = Notices(self.replies, program)
+        self.promo_codes = promo_codes
 
     def handle_record(self, record: SQSRecord) -> None:
         command = parse_body(record, LedgerCommand, "LedgerCommand")

@@ -10,23 +10,19 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from loyalty.adapters.idempotency import once_per_key
+from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
-from loyalty.adapters.telegram import TelegramBot
 from loyalty.contracts import OutboundMessage
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
+from loyalty.flows.ports import MessageSink
 from loyalty.observability import logger, metrics
-from loyalty.settings import TelegramSenderSettings
-
-_DEDUPE_WINDOW_SECONDS = 7 * 24 * 3600  # longer than any message can sit in the queue and its DLQ
 
 
 class TelegramSender:
-    def __init__(self, settings: TelegramSenderSettings):
-        self.bot = TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME)
-        self.send_once, self.idempotency = once_per_key(
-            self._send, "message", "dedupe_key", settings.IDEMPOTENCY_TABLE, _DEDUPE_WINDOW_SECONDS
-        )
+    def __init__(self, bot: MessageSink, once: OncePerKey):
+        self.bot = bot
+        self.send_once = once(self._send)  # once per dedupe_key (wiring.py keeps the key long enough)
+        self.idempotency = once.config
 
     def handle_record(self, record: SQSRecord) -> None:
         self.send_once(message=parse_body(record, OutboundMessage))

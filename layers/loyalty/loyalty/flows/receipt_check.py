@@ -10,17 +10,16 @@ sends it twice, and logs the reason.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
 from loyalty.adapters.claims import OrderHalf, ReceiptClaims, Refund
-from loyalty.adapters.program_file import cached_program
-from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body, publish
-from loyalty.adapters.receipt_service import Proverkacheka, ReceiptService
-from loyalty.adapters.secrets import secret
+from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
+from loyalty.adapters.receipt_service import ReceiptService
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, ReceiptSubmitted, Shopper
 from loyalty.domain.decision import REFUSALS, Assessment, assess, refund_candidates
 from loyalty.domain.errors import (
@@ -41,36 +40,32 @@ from loyalty.domain.errors import (
 from loyalty.domain.program import Program
 from loyalty.domain.qr import ReceiptQuery, parse_qr
 from loyalty.domain.receipt import MOSCOW, Receipt, find_raw_receipts, normalise, normalise_one
+from loyalty.flows.ports import FileSource, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
-from loyalty.settings import ReceiptParserSettings
-
-if TYPE_CHECKING:  # python-telegram-bot is imported only when a file must be downloaded
-    from loyalty.adapters.telegram import TelegramBot
 
 _MAX_FILE_RECEIPTS = 20  # an FNS export can hold a year of receipts; more than this is not a purchase
 
 
 class ReceiptCheck:
-    def __init__(self, settings: ReceiptParserSettings, service: ReceiptService | None = None):
-        self.settings = settings
-        cached_program(settings.PROGRAM_FILE)  # a bad or unsafe program stops the function at cold start
-        self.claims = ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE)
-        self.replies = Replies(settings.OUTBOX_QUEUE_URL)
-        self._service = service
-        self._telegram: TelegramBot | None = None
+    """`service` and `files` are factories: the receipt service's token is read, and python-telegram-bot
+    imported, only when a receipt is first fetched or a file first downloaded."""
 
-    @property
-    def program(self) -> Program:
-        return cached_program(self.settings.PROGRAM_FILE)
+    def __init__(self, program: Program, claims: ReceiptClaims, outbox: Queue, receipt_queue: Queue,
+                 accrual_queue: Queue, service: Callable[[], ReceiptService], files: Callable[[], FileSource],
+                 fetch_attempts: int):
+        self.program = program
+        self.claims = claims
+        self.replies = Replies(outbox)
+        self.receipt_queue = receipt_queue
+        self.accrual_queue = accrual_queue
+        self._service = service
+        self._files = files
+        self.fetch_attempts = fetch_attempts
 
     @property
     def service(self) -> ReceiptService:
-        if self._service is None:
-            self._service = Proverkacheka(
-                self.settings.RECEIPT_SERVICE_URL, secret(self.settings.RECEIPT_SERVICE_TOKEN_NAME)
-            )
-        return self._service
+        return self._service()
 
     def handle_record(self, record: SQSRecord) -> None:
         submitted: ReceiptSubmitted = parse_body(record, ReceiptSubmitted)
@@ -126,19 +121,15 @@ class ReceiptCheck:
         self.replies.send(submitted.shopper, f"{key}:received", "file_received", count=len(receipts))
         # One message per receipt: each is fetched, retried and judged on its own, within its own timeout.
         for raw, uploaded in zip(raws, receipts, strict=True):
-            publish(self.settings.RECEIPT_QUEUE_URL, ReceiptSubmitted(
+            self.receipt_queue.put(ReceiptSubmitted(
                 submission_id=f"{key}#{uploaded.key}", shopper=submitted.shopper, qr=uploaded.query().to_qr(),
                 uploaded=raw,
             ))
 
     def _download(self, submitted: ReceiptSubmitted) -> bytes:
-        if self._telegram is None:
-            from loyalty.adapters.telegram import TelegramBot  # only files pay for python-telegram-bot
-
-            self._telegram = TelegramBot(self.settings.TELEGRAM_API_URL, self.settings.BOT_TOKEN_NAME)
         assert submitted.file is not None
         try:
-            return self._telegram.download(submitted.file.file_id)
+            return self._files().download(submitted.file.file_id)
         except (TelegramUnavailable, MessageRejected, ChatBlocked, RateLimited) as error:  # or the file is gone
             raise RetryLater(f"could not download the shopper's file: {error}") from error
 
@@ -158,7 +149,7 @@ class ReceiptCheck:
                 self.replies.send(shopper, f"{key}:not-found", "receipt_not_found")
                 return
         except ReceiptServiceUnavailable as error:
-            if attempt >= self.settings.RECEIPT_FETCH_ATTEMPTS:
+            if attempt >= self.fetch_attempts:
                 reason = f"receipt service unavailable after {attempt} attempts: {error}"
                 raise self._give_up(shopper, key, reason) from error
             raise RetryLater(str(error), error.retry_after_seconds) from error
@@ -193,7 +184,7 @@ class ReceiptCheck:
                               limit=program.receipts.max_per_day or 0)
             return
         match = assessment.match
-        publish(self.settings.ACCRUAL_QUEUE_URL, ReceiptAccepted(
+        self.accrual_queue.put(ReceiptAccepted(
             submission_id=key, shopper=shopper, fiscal_key=str(receipt.key), channel=match.channel,
             channel_kind=program.channel_kind(match.channel), store=match.store,
             brand_sum_kopecks=match.brand_sum_kopecks,

@@ -13,19 +13,16 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty import clock
-from loyalty.adapters.ledger import ledger_for
-from loyalty.adapters.members import MembersRepository
-from loyalty.adapters.program_file import cached_program
-from loyalty.adapters.promo_codes import PromoCodes, normalise_code
-from loyalty.adapters.queues import publish
+from loyalty.adapters.promo_codes import normalise_code
 from loyalty.contracts import BonusGranted, Shopper
 from loyalty.domain import wallet
 from loyalty.domain.details import Details
 from loyalty.domain.errors import Conflict, HoldNotFound, InvalidRequest, MemberNotFound, OverQuote
 from loyalty.domain.ledger import Cause, Kind, entry_id_of
 from loyalty.domain.points import payable_points
+from loyalty.domain.program import Program
 from loyalty.domain.receipt import gtin14
-from loyalty.settings import RedemptionSettings
+from loyalty.flows.ports import Ledger, MemberDirectory, PromoCodeStore, Queue
 
 
 class _Body(BaseModel):
@@ -95,12 +92,13 @@ class ReviewRequest(_Body):
 
 
 class Redemption:
-    def __init__(self, settings: RedemptionSettings):
-        self.settings = settings
-        self.program = cached_program(settings.PROGRAM_FILE)
-        self.ledger = ledger_for(self.program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
-        self.members = MembersRepository(settings.MEMBERS_TABLE)
-        self.promo_codes = PromoCodes(settings.PROMO_CODES_TABLE)
+    def __init__(self, program: Program, ledger: Ledger, members: MemberDirectory, promo_codes: PromoCodeStore,
+                 accrual_queue: Queue):
+        self.program = program
+        self.ledger = ledger
+        self.members = members
+        self.promo_codes = promo_codes
+        self.accrual_queue = accrual_queue
 
     def quote(self, request: QuoteRequest, now: datetime | None = None) -> Quote:
         member_id = self._member_id(request.member_id, request.phone)
@@ -162,7 +160,7 @@ class Redemption:
         member = self.members.get(member_id)
         if member is None:
             raise MemberNotFound(member_id)
-        publish(self.settings.ACCRUAL_QUEUE_URL, BonusGranted(
+        self.accrual_queue.put(BonusGranted(
             shopper=Shopper(member_id=member_id, chat_id=member.chat_id, language=member.language),
             bonus="review", reference=request.review_id,
         ))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from loyalty.adapters.queues import publish
 from loyalty.contracts import OutboundMessage, Shopper
 from loyalty.domain.messages import render
+from loyalty.flows.ports import Queue
 
 
 class Replies:
-    def __init__(self, outbox_queue_url: str):
-        self.outbox_queue_url = outbox_queue_url
+    def __init__(self, outbox: Queue):
+        self.outbox = outbox
 
     def send(self, shopper: Shopper, dedupe_key: str, text_key: str,
              reply_markup: dict[str, Any] | None = None, **params: Any) -> None:
@@ -19,6 +19,6 @@ class Replies:
 
     def send_text(self, shopper: Shopper, dedupe_key: str, text: str,
                   reply_markup: dict[str, Any] | None = None) -> None:
-        publish(self.outbox_queue_url, OutboundMessage(
+        self.outbox.put(OutboundMessage(
             dedupe_key=dedupe_key, chat_id=shopper.chat_id, text=text, reply_markup=reply_markup,
         ))

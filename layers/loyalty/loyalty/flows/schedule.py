@@ -13,14 +13,13 @@ import math
 from datetime import datetime
 from typing import Any
 
-from loyalty.adapters.ledger import ledger_for
-from loyalty.adapters.program_file import cached_program
 from loyalty.domain import postings
 from loyalty.domain.ledger import Kind, Posting, entry_of
+from loyalty.domain.program import Program
 from loyalty.flows.notices import Notices
+from loyalty.flows.ports import Ledger, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
-from loyalty.settings import PointsScheduleSettings
 
 _MAX_ACTIONS_PER_MEMBER = 200  # a guard against a rule that keeps something due forever
 
@@ -30,10 +29,10 @@ class ScheduleFailed(Exception):
 
 
 class PointsSchedule:
-    def __init__(self, settings: PointsScheduleSettings):
-        self.program = cached_program(settings.PROGRAM_FILE)
-        self.ledger = ledger_for(self.program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
-        self.notices = Notices(Replies(settings.OUTBOX_QUEUE_URL), self.program)
+    def __init__(self, program: Program, ledger: Ledger, outbox: Queue):
+        self.program = program
+        self.ledger = ledger
+        self.notices = Notices(Replies(outbox), program)
 
     def run(self, now: datetime) -> dict[str, Any]:
         counts: dict[str, int] = {}

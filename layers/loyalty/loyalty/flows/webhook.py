@@ -11,28 +11,20 @@ import json
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
-from botocore.exceptions import BotoCoreError, ClientError
-from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-
-from loyalty.adapters.idempotency import once_per_key
-from loyalty.adapters.ledger import LedgerRepository
+from loyalty.adapters import telegram
+from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.members import MembersRepository
-from loyalty.adapters.program_file import cached_program
-from loyalty.adapters.queues import dead_letter, publish
-from loyalty.adapters.secrets import secret
+from loyalty.adapters.queues import DeadLetterQueue
+from loyalty.adapters.telegram import Incoming
 from loyalty.contracts import BonusGranted, PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
-from loyalty.domain.errors import InvalidQr
+from loyalty.domain.errors import AlreadyInProgress, InvalidQr, StorageUnavailable
 from loyalty.domain.history import history_lines
 from loyalty.domain.messages import language_of, render, with_commands
 from loyalty.domain.program import Program
 from loyalty.domain.qr import parse_qr
+from loyalty.flows.ports import Ledger, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
-from loyalty.settings import WebhookSettings
-
-# Telegram redelivers a failed update for up to a day; remember update ids a little longer than that.
-_UPDATE_DEDUPE_SECONDS = 26 * 3600
 
 
 class Webhook:
@@ -43,16 +35,16 @@ class Webhook:
     fails (nothing could be stored) do we answer 500, so that Telegram keeps the update and retries.
     """
 
-    def __init__(self, settings: WebhookSettings):
-        self.settings = settings
-        self.bot = Bot(settings)
-        self._handle_once, self.idempotency = once_per_key(
-            self.bot.handle, "update", "update_id", settings.IDEMPOTENCY_TABLE, _UPDATE_DEDUPE_SECONDS
-        )
+    def __init__(self, bot: Bot, once: OncePerKey, expected_secret: Callable[[], str], dead_letters: DeadLetterQueue):
+        self.bot = bot
+        self._handle_once = once(bot.handle)  # once per update_id
+        self.idempotency = once.config
+        self.expected_secret = expected_secret  # read per call: a rotated secret is picked up without a deploy
+        self.dead_letters = dead_letters
 
     def receive(self, secret_token: str | None, body: str | None) -> int:
         """Handle one webhook call; returns the HTTP status to answer."""
-        if not secret_matches(secret_token, secret(self.settings.WEBHOOK_SECRET_NAME)):
+        if not secret_matches(secret_token, self.expected_secret()):
             logger.warning("webhook call without the right secret token")
             return 403
         try:
@@ -63,10 +55,10 @@ class Webhook:
             return self._park(body, f"malformed update: {error}")
         try:
             outcome = self._handle_once(update=update)
-        except IdempotencyAlreadyInProgressError:
+        except AlreadyInProgress:
             logger.info("update already being handled", extra={"update_id": update["update_id"]})
             return 200
-        except (BotoCoreError, ClientError):
+        except StorageUnavailable:
             logger.exception("AWS failed; Telegram will redeliver", extra={"update_id": update["update_id"]})
             return 500
         except Exception as error:
@@ -77,7 +69,7 @@ class Webhook:
 
     def _park(self, body: str | None, reason: str, update_id: str = "") -> int:
         logger.error("update dead-lettered", extra={"reason": reason, "update_id": update_id})
-        dead_letter(self.settings.DEAD_LETTER_QUEUE_URL, body or "", reason, update_id=update_id)
+        self.dead_letters.park(body or "", reason, update_id=update_id)
         return 200
 
 
@@ -87,35 +79,36 @@ def secret_matches(received: str | None, expected: str) -> bool:
 
 
 class Bot:
-    def __init__(self, settings: WebhookSettings):
-        self.settings = settings
-        cached_program(settings.PROGRAM_FILE)  # a bad or unsafe program stops the function at cold start
-        self.members = MembersRepository(settings.MEMBERS_TABLE)
-        self.ledger = LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
-        self.replies = Replies(settings.OUTBOX_QUEUE_URL)
+    def __init__(self, program: Program, members: MembersRepository, ledger: Ledger, outbox: Queue,
+                 receipt_queue: Queue, accrual_queue: Queue):
+        self.program = program
+        self.members = members
+        self.ledger = ledger
+        self.replies = Replies(outbox)
+        self.receipt_queue = receipt_queue
+        self.accrual_queue = accrual_queue
 
     def handle(self, update: dict[str, Any]) -> dict[str, Any]:
         """Act on one update. Returns a short summary of what was done (kept by the idempotency store)."""
-        return self._act(Update.de_json(update, None))
+        return self._act(telegram.incoming(update))
 
-    def _act(self, update: Update) -> dict[str, Any]:
-        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None or chat.type != "private" or user.is_bot:
+    def _act(self, message: Incoming | None) -> dict[str, Any]:
+        if message is None:  # not a message from a person in a private chat
             return {"action": "ignored"}
-        shopper = Shopper(member_id=str(user.id), chat_id=chat.id, language=language_of(user.language_code))
-        reply_key = f"tg-update:{update.update_id}"
+        shopper = Shopper(member_id=str(message.user_id), chat_id=message.chat_id,
+                          language=language_of(message.language_code))
+        reply_key = f"tg-update:{message.update_id}"
         command, argument = _command(message.text)
         if command == "/start":
             return self._start(shopper, reply_key, argument)
         if command in self._commands:
             return self._commands[command](self, shopper, reply_key, argument)
-        if message.contact:
+        if message.contact_phone is not None:
             return self._contact(shopper, message, reply_key)
         if message.text:
             return self._text(shopper, message.text, reply_key)
-        file = _receipt_file(message)
-        if file is not None:
-            return self._receipt(shopper, reply_key, file=file)
+        if message.file is not None:
+            return self._receipt(shopper, reply_key, file=message.file)
         self._help(shopper, reply_key, "")
         return {"action": "unsupported"}
 
@@ -126,10 +119,6 @@ class Bot:
         brand = self.program.brand.name
         self.replies.send(shopper, reply_key, "welcome", self._phone_keyboard(shopper), brand=brand)
         return {"action": "welcomed", "invited": inviter is not None}
-
-    @property
-    def program(self) -> Program:
-        return cached_program(self.settings.PROGRAM_FILE)
 
     def _history(self, shopper: Shopper, reply_key: str, argument: str) -> dict[str, Any]:
         entries = self.ledger.history(shopper.member_id, _HISTORY_LENGTH)
@@ -167,7 +156,7 @@ class Bot:
         if member is None or not member.phone:
             self.replies.send(shopper, reply_key, "phone_needed_first", self._phone_keyboard(shopper))
             return {"action": "phone_needed"}
-        publish(self.settings.ACCRUAL_QUEUE_URL, PromoRequested(request_id=reply_key, shopper=shopper, points=points))
+        self.accrual_queue.put(PromoRequested(request_id=reply_key, shopper=shopper, points=points))
         return {"action": "promo_requested"}
 
     def _invite(self, shopper: Shopper, reply_key: str, argument: str) -> dict[str, Any]:
@@ -186,18 +175,16 @@ class Bot:
         "/history": _history, "/balance": _balance, "/promo": _promo, "/invite": _invite, "/help": _help,
     }
 
-    def _contact(self, shopper: Shopper, message: Message, reply_key: str) -> dict[str, Any]:
-        contact = message.contact
-        if contact is None or contact.user_id != int(shopper.member_id):
+    def _contact(self, shopper: Shopper, message: Incoming, reply_key: str) -> dict[str, Any]:
+        if message.contact_phone is None or message.contact_user_id != int(shopper.member_id):
             self.replies.send(shopper, reply_key, "phone_not_yours", self._phone_keyboard(shopper))
             return {"action": "foreign_contact"}
         self.members.join(shopper.member_id, shopper.chat_id, shopper.language)
-        member = self.members.save_phone(shopper.member_id, _e164(contact.phone_number))
+        member = self.members.save_phone(shopper.member_id, _e164(message.contact_phone))
         self.replies.send_text(shopper, reply_key, with_commands("phone_saved", shopper.language),
-                               ReplyKeyboardRemove().to_dict())
+                               telegram.keyboard_removed())
         if self.program.bonuses.welcome and not member.phone_before:
-            publish(self.settings.ACCRUAL_QUEUE_URL, BonusGranted(shopper=shopper, bonus="welcome",
-                                                                  reference=shopper.member_id))
+            self.accrual_queue.put(BonusGranted(shopper=shopper, bonus="welcome", reference=shopper.member_id))
         if member.pending_receipt:
             self._submit(ReceiptSubmitted.model_validate_json(member.pending_receipt))
         logger.info("member shared phone", extra={"member_id": shopper.member_id})
@@ -226,18 +213,16 @@ class Bot:
         return {"action": "receipt_submitted"}
 
     def _submit(self, submitted: ReceiptSubmitted) -> None:
-        publish(self.settings.RECEIPT_QUEUE_URL, submitted)
+        self.receipt_queue.put(submitted)
         self.replies.send(submitted.shopper, f"{submitted.submission_id}:accepted", "receipt_accepted")
         logger.info("receipt submitted", extra={"member_id": submitted.shopper.member_id,
                                                 "submission_id": submitted.submission_id})
 
     @staticmethod
     def _phone_keyboard(shopper: Shopper) -> dict[str, Any]:
-        button = KeyboardButton(render("share_phone_button", shopper.language), request_contact=True)
-        return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True).to_dict()
+        return telegram.phone_keyboard(render("share_phone_button", shopper.language))
 
 
-_MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 _HISTORY_LENGTH = 10
 _INVITE_PREFIX = "ref_"
 
@@ -248,21 +233,6 @@ def _command(text: str | None) -> tuple[str, str]:
         return "", ""
     head, _, argument = text.strip().partition(" ")
     return head.split("@")[0].lower(), argument.strip()
-
-
-def _receipt_file(message: Message) -> TelegramFile | None:
-    """A photo, an image sent as a file (uncompressed), or a JSON file from the FNS app."""
-    if message.photo:
-        return TelegramFile(file_id=message.photo[-1].file_id, kind="photo")  # the largest size is last
-    document = message.document
-    if document is None or (document.file_size or 0) > _MAX_DOWNLOAD_BYTES:
-        return None
-    name, mime = (document.file_name or "").lower(), (document.mime_type or "").lower()
-    if mime in ("image/jpeg", "image/png", "image/webp") or name.endswith((".jpg", ".jpeg", ".png", ".webp")):
-        return TelegramFile(file_id=document.file_id, kind="photo", file_name=document.file_name)
-    if mime in ("application/json", "text/plain") or name.endswith((".json", ".txt")):
-        return TelegramFile(file_id=document.file_id, kind="document", file_name=document.file_name)
-    return None
 
 
 def _e164(phone: str) -> str:

@@ -1,0 +1,96 @@
+"""Each function's flow with the real adapters it runs with, built from its settings.
+
+A handler module calls one of these once, at cold start; a flow never builds an adapter itself, so a flow
+test passes in-memory fakes instead (tests/fakes.py). Loading the program here means a bad or unsafe
+program file stops the function at cold start, not at its first message. The webhook's flow is imported
+only by its builder: a function that never speaks to Telegram never pays for python-telegram-bot.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+from loyalty.adapters.claims import ReceiptClaims
+from loyalty.adapters.idempotency import OncePerKey
+from loyalty.adapters.ledger import LedgerRepository, ledger_for
+from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.program_file import cached_program
+from loyalty.adapters.promo_codes import PromoCodes
+from loyalty.adapters.queues import DeadLetterQueue, SqsQueue
+from loyalty.adapters.receipt_service import Proverkacheka, ReceiptService
+from loyalty.adapters.secrets import secret
+from loyalty.flows.accrual import PointAccrual
+from loyalty.flows.outbox import TelegramSender
+from loyalty.flows.ports import FileSource
+from loyalty.flows.receipt_check import ReceiptCheck
+from loyalty.flows.redemption import Redemption
+from loyalty.flows.schedule import PointsSchedule
+from loyalty.settings import (
+    PointAccrualSettings,
+    PointsScheduleSettings,
+    ReceiptParserSettings,
+    RedemptionSettings,
+    TelegramSenderSettings,
+    WebhookSettings,
+)
+
+if TYPE_CHECKING:
+    from loyalty.flows.webhook import Webhook
+
+# Telegram redelivers a failed update for up to a day; remember update ids a little longer than that.
+_UPDATE_DEDUPE_SECONDS = 26 * 3600
+_MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any message can sit in the outbox and its DLQ
+
+
+def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
+    program = cached_program(settings.PROGRAM_FILE)
+    return PointAccrual(program, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
+                        SqsQueue(settings.OUTBOX_QUEUE_URL), PromoCodes(settings.PROMO_CODES_TABLE))
+
+
+def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:
+    program = cached_program(settings.PROGRAM_FILE)
+    return PointsSchedule(program, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
+                          SqsQueue(settings.OUTBOX_QUEUE_URL))
+
+
+def redemption(settings: RedemptionSettings) -> Redemption:
+    program = cached_program(settings.PROGRAM_FILE)
+    return Redemption(program, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
+                      MembersRepository(settings.MEMBERS_TABLE), PromoCodes(settings.PROMO_CODES_TABLE),
+                      SqsQueue(settings.ACCRUAL_QUEUE_URL))
+
+
+def receipt_check(settings: ReceiptParserSettings) -> ReceiptCheck:
+    @cache
+    def receipt_service() -> ReceiptService:
+        return Proverkacheka(settings.RECEIPT_SERVICE_URL, secret(settings.RECEIPT_SERVICE_TOKEN_NAME))
+
+    @cache
+    def telegram_files() -> FileSource:
+        from loyalty.adapters.telegram import TelegramBot  # only files pay for python-telegram-bot
+
+        return TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME)
+
+    return ReceiptCheck(
+        cached_program(settings.PROGRAM_FILE), ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
+        SqsQueue(settings.OUTBOX_QUEUE_URL), SqsQueue(settings.RECEIPT_QUEUE_URL), SqsQueue(settings.ACCRUAL_QUEUE_URL),
+        receipt_service, telegram_files, settings.RECEIPT_FETCH_ATTEMPTS,
+    )
+
+
+def webhook(settings: WebhookSettings) -> Webhook:
+    from loyalty.flows.webhook import Bot, Webhook
+
+    bot = Bot(cached_program(settings.PROGRAM_FILE), MembersRepository(settings.MEMBERS_TABLE),
+              LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), SqsQueue(settings.OUTBOX_QUEUE_URL),
+              SqsQueue(settings.RECEIPT_QUEUE_URL), SqsQueue(settings.ACCRUAL_QUEUE_URL))
+    return Webhook(bot, OncePerKey("update", "update_id", settings.IDEMPOTENCY_TABLE, _UPDATE_DEDUPE_SECONDS),
+                   lambda: secret(settings.WEBHOOK_SECRET_NAME), DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))
+
+
+def telegram_sender(settings: TelegramSenderSettings) -> TelegramSender:
+    from loyalty.adapters.telegram import TelegramBot
+    return TelegramSender(TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
+                          OncePerKey("message", "dedupe_key", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS))

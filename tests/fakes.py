@@ -1,0 +1,138 @@
+"""In-memory stand-ins for the adapters the flows take (loyalty/flows/ports.py), for flow tests that run in
+milliseconds. They behave like the real ones where a flow can tell — an entry is written once and a replay
+returns the first posting, a missing member is MemberNotFound, the due index follows the program's
+`next_due`, a promo code exists only if its hold was written — and tests/integration/test_fakes_behave.py
+runs the same script against these and the DynamoDB adapters on moto.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from loyalty import clock
+from loyalty.adapters.members import Member
+from loyalty.adapters.promo_codes import PromoCode, normalise_code
+from loyalty.contracts import OutboundMessage
+from loyalty.domain import postings
+from loyalty.domain.details import Details
+from loyalty.domain.errors import MemberNotFound
+from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
+from loyalty.domain.program import Program
+from loyalty.domain.wallet import Step, Wallet
+
+
+@dataclass
+class _Account:
+    member: Member
+    wallet: Wallet = field(default_factory=Wallet)
+    entries: dict[str, Entry] = field(default_factory=dict)  # in the order written
+    next_due: datetime | None = None
+
+
+class MemoryBooks:
+    """The members table and the ledger in one: what MembersRepository and LedgerRepository share in DynamoDB."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.accounts: dict[str, _Account] = {}
+
+    # ------------------------------------------------------------------ members (MemberDirectory)
+    def join(self, member_id: str, chat_id: int | None = None, language: str = "ru", referred_by: str | None = None,
+             phone: str | None = None) -> Member:
+        if member_id not in self.accounts:
+            inviter = referred_by if referred_by != member_id else None
+            self.accounts[member_id] = _Account(Member(member_id=member_id, chat_id=chat_id or int(member_id),
+                                                       language=language, referred_by=inviter, phone=phone,
+                                                       joined_at=clock.stamp()))
+        return self.accounts[member_id].member
+
+    def get(self, member_id: str) -> Member | None:
+        account = self.accounts.get(member_id)
+        if account is None:
+            return None
+        balance = account.wallet.balance
+        return account.member.model_copy(update={**balance.model_dump(), "level": account.wallet.level})
+
+    def find_by_phone(self, phone: str) -> str | None:
+        return next((key for key, account in self.accounts.items() if account.member.phone == phone), None)
+
+    # ------------------------------------------------------------------ the ledger (Ledger)
+    def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
+              details: Details | None = None, extra_items: list[Any] | None = None,
+              now: datetime | None = None) -> Posting:
+        wallet, _, holder = self.read(member_id)
+        account = self.accounts[member_id]
+        if entry_id in account.entries:  # a redelivery: the first posting, whatever the wallet is now
+            return Posting(entry=account.entries[entry_id], applied=False, holder=holder)
+        result = step(wallet)  # a DomainError (no points, no such hold) leaves everything as it was
+        entry = entry_of(member_id, entry_id, kind, result, now or clock.now(), details)
+        for write in extra_items or []:  # the same transaction: written with the entry, or not at all
+            write()
+        account.entries[entry_id] = entry
+        account.wallet = result.wallet
+        account.next_due = postings.next_due(self.program, result.wallet)
+        return Posting(entry=entry, applied=True, holder=holder)
+
+    def read(self, member_id: str) -> tuple[Wallet, int, Holder]:
+        account = self.accounts.get(member_id)
+        if account is None:
+            raise MemberNotFound(member_id)
+        member = account.member
+        holder = Holder(member_id=member_id, chat_id=member.chat_id, language=member.language,
+                        referred_by=member.referred_by)
+        return account.wallet, len(account.entries), holder
+
+    def entry(self, member_id: str, entry_id: str) -> Entry | None:
+        account = self.accounts.get(member_id)
+        return account.entries.get(entry_id) if account else None
+
+    def entries(self, member_id: str) -> list[Entry]:
+        return sorted(self.accounts[member_id].entries.values(), key=lambda entry: entry.entry_id)
+
+    def history(self, member_id: str, limit: int) -> list[Entry]:
+        written = list(self.accounts[member_id].entries.values())
+        return sorted(written, key=lambda entry: entry.created_at, reverse=True)[:limit]
+
+    def due(self, now: datetime) -> Iterator[str]:
+        due = [key for key, account in self.accounts.items() if account.next_due and account.next_due <= now]
+        yield from due
+
+
+class MemoryQueue:
+    """A queue: what was put in it, in order."""
+
+    def __init__(self) -> None:
+        self.messages: list[BaseModel] = []
+
+    def put(self, message: BaseModel) -> None:
+        self.messages.append(message)
+
+
+class MemoryOutbox(MemoryQueue):
+    """The outbox, read as the telegram_sender reads it: one message per dedupe key."""
+
+    def texts(self, chat_id: int | None = None) -> list[str]:
+        sent: dict[str, str] = {}
+        for message in self.messages:
+            assert isinstance(message, OutboundMessage)
+            if chat_id is None or message.chat_id == chat_id:
+                sent.setdefault(message.dedupe_key, message.text)
+        return list(sent.values())
+
+
+class MemoryPromoCodes:
+    def __init__(self) -> None:
+        self.codes: dict[str, PromoCode] = {}
+
+    def put_item(self, code: PromoCode, expires_at: datetime) -> Callable[[], None]:
+        def write() -> None:
+            self.codes[code.code] = code
+        return write
+
+    def find(self, code: str) -> PromoCode | None:
+        return self.codes.get(normalise_code(code))

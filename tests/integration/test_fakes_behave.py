@@ -1,0 +1,107 @@
+"""The in-memory fakes the flow tests use (tests/fakes.py) behave like the DynamoDB adapters they stand for:
+one script, run against both, must see the same answers. A fake that drifts from the real thing fails here,
+not silently in a flow test that trusted it."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from loyalty.adapters.ledger import ledger_for
+from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.promo_codes import PromoCode, PromoCodes
+from loyalty.domain import wallet
+from loyalty.domain.details import Details
+from loyalty.domain.errors import InsufficientPoints, MemberNotFound
+from loyalty.domain.ledger import Kind
+from tests.fakes import MemoryBooks, MemoryPromoCodes
+from tests.unit.flows.conftest import PROGRAM
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+class Real:
+    """The members table, the ledger and the promo codes table on moto, as the flows receive them."""
+
+    def __init__(self):
+        self.members = MembersRepository("MembersTable")
+        self.ledger = ledger_for(PROGRAM, "LedgerTable", "MembersTable")
+        self.codes = PromoCodes("PromoCodesTable")
+
+    def join(self, member_id, phone):
+        self.members.join(member_id, int(member_id), "ru")
+        self.members.save_phone(member_id, phone)
+
+
+class Fake:
+    def __init__(self):
+        self.members = self.ledger = MemoryBooks(PROGRAM)
+        self.codes = MemoryPromoCodes()
+
+    def join(self, member_id, phone):
+        self.members.join(member_id, int(member_id), "ru", phone=phone)
+
+
+@pytest.fixture(params=["real", "fake"])
+def store(request):
+    if request.param == "real":
+        request.getfixturevalue("stack")  # a clean moto server
+        return Real()
+    return Fake()
+
+
+def credit(lot, points, available_at=NOW):
+    return lambda wal: wallet.credit(wal, lot, points, NOW, available_at, None)
+
+
+def test_an_entry_is_written_once_and_a_replay_returns_the_first_posting(store):
+    with pytest.raises(MemberNotFound):
+        store.ledger.apply("801", "receipt#a", Kind.ACCRUAL, credit("receipt#a", 100), now=NOW)
+    store.join("801", "+79160000801")
+    first = store.ledger.apply("801", "receipt#a", Kind.ACCRUAL, credit("receipt#a", 100),
+                               Details(store="Ozon"), now=NOW)
+    again = store.ledger.apply("801", "receipt#a", Kind.ACCRUAL, credit("receipt#a", 100),
+                               Details(store="Ozon"), now=NOW)
+    assert (first.applied, again.applied, again.entry) == (True, False, first.entry)
+    assert (first.entry.details.store, first.entry.details.credited, first.balance.available) == ("Ozon", 100, 100)
+    assert store.ledger.entry("801", "receipt#a") == first.entry and store.ledger.entry("801", "receipt#b") is None
+    assert (store.members.get("801").available, store.members.find_by_phone("+79160000801")) == (100, "801")
+
+
+def test_a_replay_that_no_longer_fits_the_wallet_is_still_a_replay_and_a_refusal_writes_nothing(store):
+    store.join("802", "+79160000802")
+    store.ledger.apply("802", "receipt#a", Kind.ACCRUAL, credit("receipt#a", 100), now=NOW)
+    place = lambda wal: wallet.hold(wal, "h", 100, NOW, NOW + timedelta(minutes=30))  # noqa: E731
+    held = store.ledger.apply("802", "hold#h", Kind.HOLD, place, now=NOW)
+    assert store.ledger.apply("802", "hold#h", Kind.HOLD, place, now=NOW).entry == held.entry  # 0 left: replayed
+    with pytest.raises(InsufficientPoints):
+        store.ledger.apply("802", "hold#i", Kind.HOLD, lambda wal: wallet.hold(wal, "i", 1, NOW, NOW), now=NOW)
+    assert store.ledger.entry("802", "hold#i") is None and store.members.get("802").held == 100
+
+
+def test_history_is_newest_first_and_the_due_index_follows_the_program(store):
+    store.join("803", "+79160000803")
+    for day in range(3):
+        store.ledger.apply("803", f"bonus#{day}", Kind.BONUS, credit(f"bonus#{day}", day + 1),
+                           now=NOW + timedelta(days=day))
+    assert [entry.entry_id for entry in store.ledger.history("803", 2)] == ["bonus#2", "bonus#1"]
+    assert "803" not in set(store.ledger.due(NOW))
+    store.ledger.apply("803", "receipt#p", Kind.ACCRUAL, credit("receipt#p", 5, NOW + timedelta(days=14)), now=NOW)
+    assert "803" not in set(store.ledger.due(NOW + timedelta(days=13)))
+    assert "803" in set(store.ledger.due(NOW + timedelta(days=14)))
+
+
+def test_a_promo_code_exists_only_with_the_hold_written_in_its_transaction(store):
+    store.join("804", "+79160000804")
+    store.ledger.apply("804", "receipt#a", Kind.ACCRUAL, credit("receipt#a", 100), now=NOW)
+    expires = NOW + timedelta(days=30)
+    code = PromoCode(code="ABCD2345", member_id="804", hold_id="promo:1", points=100, expires_at=expires.isoformat())
+    place = lambda wal: wallet.hold(wal, "promo:1", 100, NOW, expires, code="ABCD2345")  # noqa: E731
+    store.ledger.apply("804", "hold#promo:1", Kind.HOLD, place, extra_items=[store.codes.put_item(code, expires)],
+                       now=NOW)
+    assert store.codes.find("abcd-2345") == code
+    other = code.model_copy(update={"code": "WXYZ6789", "hold_id": "promo:2"})
+    with pytest.raises(InsufficientPoints):
+        store.ledger.apply("804", "hold#promo:2", Kind.HOLD,
+                           lambda wal: wallet.hold(wal, "promo:2", 100, NOW, expires, code="WXYZ6789"),
+                           extra_items=[store.codes.put_item(other, expires)], now=NOW)
+    assert store.codes.find("WXYZ6789") is None

@@ -1,0 +1,69 @@
+"""Flows on in-memory adapters (tests/fakes.py): each test runs in milliseconds, on the shipped program
+(with up to ten receipts a day, so one test day holds the six purchases level 3 needs)."""
+
+import itertools
+from datetime import UTC, datetime
+
+import pytest
+
+from loyalty.adapters.program_file import load_program
+from loyalty.contracts import BonusGranted, PromoRequested, PurchaseLine, ReceiptAccepted, Shopper
+from loyalty.flows.accrual import PointAccrual
+from loyalty.flows.redemption import Redemption
+from loyalty.flows.schedule import PointsSchedule
+from tests.conftest import ROOT
+from tests.fakes import MemoryBooks, MemoryOutbox, MemoryPromoCodes, MemoryQueue
+
+SEED = load_program(ROOT / "program" / "program.yaml")
+PROGRAM = SEED.model_copy(update={"receipts": SEED.receipts.model_copy(update={"max_per_day": 10})})
+NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)  # noon in Moscow
+CREAM = PurchaseLine(name="Лепесток крем для рук 50 мл", sum_kopecks=45_000)  # 45 points at 10%, 54 at 12%
+SERUM = PurchaseLine(name="Лепесток сыворотка для лица 30 мл", sum_kopecks=129_000, category="face")  # ×1.5
+_fiscal = itertools.count(1)
+
+
+class World:
+    """One program's members, ledger, promo codes and queues, and the flows that share them."""
+
+    def __init__(self, program=PROGRAM):
+        self.books, self.outbox, self.codes = MemoryBooks(program), MemoryOutbox(), MemoryPromoCodes()
+        self.accrual_queue = MemoryQueue()
+        self.accrual = PointAccrual(program, self.books, self.outbox, self.codes)
+        self.schedule = PointsSchedule(program, self.books, self.outbox)
+        self.redemption = Redemption(program, self.books, self.books, self.codes, self.accrual_queue)
+
+    def join(self, member_id, referred_by=None, phone=None, now=NOW):
+        self.books.join(member_id, referred_by=referred_by, phone=phone)
+        self.accrual.bonus(BonusGranted(shopper=shopper(member_id), bonus="welcome", reference=member_id), now)
+        return member_id
+
+    def buy(self, member_id, *lines, channel="wildberries", now=NOW, fiscal_key=None):
+        """A purchase receipt_check accepted: Wildberries (a marketplace) or the brand's own site (d2c)."""
+        lines = lines or (CREAM,)
+        d2c = channel == "d2c"
+        return self.accrual.accrue(ReceiptAccepted(
+            submission_id=f"tg-update:{next(_fiscal)}", shopper=shopper(member_id),
+            fiscal_key=fiscal_key or f"7380440800000017:{next(_fiscal)}:1", channel=channel,
+            channel_kind="d2c" if d2c else "marketplace", store="lepestok.ru" if d2c else "Wildberries",
+            brand_sum_kopecks=sum(line.sum_kopecks for line in lines), lines=lines), now)
+
+    def review(self, member_id, review_id, now=NOW):
+        return self.accrual.bonus(BonusGranted(shopper=shopper(member_id), bonus="review", reference=review_id), now)
+
+    def promo(self, member_id, request_id, points=None, now=NOW):
+        return self.accrual.promo(PromoRequested(request_id=request_id, shopper=shopper(member_id), points=points), now)
+
+    def member(self, member_id):
+        return self.books.get(member_id)
+
+    def texts(self, member_id):
+        return self.outbox.texts(int(member_id))
+
+
+def shopper(member_id):
+    return Shopper(member_id=member_id, chat_id=int(member_id), language="ru")
+
+
+@pytest.fixture
+def world():
+    return World()

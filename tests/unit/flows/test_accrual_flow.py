@@ -1,0 +1,111 @@
+"""PointAccrual on in-memory adapters: what purchases, bonuses, referrals and promo codes do to a member,
+and what the member is told — the rules, without the plumbing (tests/e2e proves the plumbing)."""
+
+from datetime import timedelta
+
+import pytest
+
+from loyalty.contracts import ReceiptAccepted
+from loyalty.domain.errors import MemberNotFound
+from tests.unit.flows.conftest import CREAM, NOW, PROGRAM, SERUM, World, shopper
+
+
+def test_a_new_member_reaches_level_2_then_level_3_and_earns_at_the_new_rate(world):
+    anna = world.join("101")
+    assert world.member(anna).available == PROGRAM.bonuses.welcome
+    assert world.texts(anna) == ["Приветственный бонус: +100 баллов. На счёте 100 баллов."]
+    world.buy(anna)
+    assert world.member(anna).level == "friend"
+    # the rate stays 10%: the news is the perks, not a "new" rate
+    assert world.texts(anna)[-1] == ("Поздравляем, ваш новый уровень — «Подруга»! Теперь вам доступно: подарок ко "
+                                     "дню рождения, ранний доступ к новинкам.")
+    for _ in range(4):
+        world.buy(anna)
+    assert world.member(anna).level == "friend"  # five receipts, but level 3 also wants a review
+
+    world.review(anna, "wb-review-81723")
+    assert world.member(anna).level == "connoisseur"
+    assert world.texts(anna)[-2].startswith("Спасибо за отзыв! +100 баллов")
+    assert world.texts(anna)[-1] == ("Поздравляем, ваш новый уровень — «Ценитель»! Теперь баллами возвращается 12% "
+                                     "от покупок. Что вам доступно: 12% баллами, пробники в каждом заказе.")
+    again = world.review(anna, "wb-review-81723")  # the same review, reported twice
+    assert not again.applied and world.member(anna).available == 200
+
+    last = world.buy(anna)
+    assert (last.details.credited, last.details.percent) == (54, "12")
+    purchases = [entry for entry in world.books.entries(anna) if entry.kind == "accrual"]
+    assert sorted(entry.details.credited for entry in purchases) == [45] * 5 + [54]
+
+
+def test_a_level_up_at_the_same_rate_names_what_was_gained_not_a_new_rate():
+    levels = [PROGRAM.levels[0].model_copy(update={"perks": []}),
+              PROGRAM.levels[1].model_copy(update={"perks": []}),
+              PROGRAM.levels[1].model_copy(update={"id": "vip", "title": "Вип", "perks": ["закрытые распродажи"],
+                                                   "entry": [PROGRAM.levels[1].entry[0].model_copy(
+                                                       update={"receipts": 2})]})]
+    world = World(PROGRAM.model_copy(update={"levels": levels}))
+    world.books.join("102")
+    world.buy("102")
+    world.buy("102")
+    assert world.texts("102")[1::2] == [
+        "Поздравляем, ваш новый уровень — «Подруга»! Баллами по-прежнему возвращается 10% от покупок.",
+        "Поздравляем, ваш новый уровень — «Вип»! Теперь вам доступно: закрытые распродажи."]
+
+
+def test_marketplace_points_are_pending_and_the_shopper_is_told_when_they_come():
+    world = World()
+    boris = world.join("103")
+    posting = world.buy(boris, SERUM)  # 1290 ₽ of face care: 129 × 1.5
+    assert (posting.details.credited, posting.details.pending, posting.details.available_at) == (
+        193, True, NOW + timedelta(days=14))
+    assert (world.member(boris).pending, world.member(boris).available) == (193, 100)
+    assert world.texts(boris)[1].startswith("+193 балла за покупку в Wildberries. Они станут доступны 7 декабря")
+
+
+def test_a_referral_pays_both_sides_once_on_the_first_purchase_only(world):
+    dina = world.join("104")
+    egor = world.join("105", referred_by=dina)
+    first = world.buy(egor, channel="d2c")
+    world.accrual.accrue(_redelivered(egor, first), NOW)  # SQS delivers the first purchase again
+    world.buy(egor, channel="d2c")
+    assert [entry.entry_id for entry in world.books.entries(egor) if entry.kind == "bonus"] == [
+        "bonus#referred", "bonus#welcome"]
+    assert [entry.entry_id for entry in world.books.entries(dina) if entry.kind == "bonus"] == [
+        "bonus#referrer:105", "bonus#welcome"]
+    assert (world.member(egor).available, world.member(dina).available) == (100 + 200 + 45 + 45, 100 + 200)
+    assert sum("Ваш друг зарегистрировал первый чек — вам +200 баллов" in text for text in world.texts(dina)) == 1
+
+
+def test_an_inviter_who_is_not_a_member_costs_the_invited_member_nothing(world):
+    egor = world.join("106", referred_by="999")
+    world.buy(egor, channel="d2c")
+    assert world.member(egor).available == 100 + 200 + 45  # their own side is paid
+
+
+def test_a_purchase_for_somebody_who_never_joined_is_member_not_found(world):
+    with pytest.raises(MemberNotFound):
+        world.buy("107")
+
+
+def test_a_promo_code_holds_its_points_once_per_request(world):
+    yana = world.join("108")
+    assert world.promo(yana, "tg-update:1", points=50) is None
+    assert world.texts(yana)[-1] == "Промокод выпускается от 100 баллов, а доступно 100 баллов."
+    world.buy(yana, CREAM, channel="d2c")
+    issued = world.promo(yana, "tg-update:2", points=100)
+    replayed = world.promo(yana, "tg-update:2", points=100)  # the update, redelivered
+    assert replayed.entry == issued.entry and not replayed.applied
+    code = issued.details.code
+    assert world.codes.find(code.lower()).points == 100 and len(world.codes.codes) == 1
+    assert (world.member(yana).available, world.member(yana).held) == (45, 100)
+    assert world.texts(yana)[-1].startswith(f"Ваш промокод: {code}")
+    assert world.promo(yana, "tg-update:3", points=5000) is None
+    assert world.texts(yana)[-1] == "Для промокода на 5000 баллов не хватает баллов: доступно 45 баллов."
+
+
+def _redelivered(member_id, posting):
+    """The accrual command behind `posting`, as SQS would deliver it again."""
+    details = posting.details
+    return ReceiptAccepted(submission_id=details.submission_id, shopper=shopper(member_id),
+                           fiscal_key=details.fiscal_key, channel=details.channel, channel_kind="d2c",
+                           store=details.store, brand_sum_kopecks=details.brand_sum_kopecks, lines=(CREAM,))
