@@ -35,8 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         dest="action", required=True)
     verify = ledger.add_parser("verify", help="prove every balance equals its ledger entries")
     adjust = ledger.add_parser("adjust", help="credit (or, negative, take) points by hand, with a reason")
+    members = commands.add_parser("members", help="the members table").add_subparsers(dest="action", required=True)
+    backfill = members.add_parser("backfill-facts", help="rebuild the facts campaigns target from the ledger "
+                                  "(idempotent)")
+    backfill.add_argument("--program", type=Path, default=Path("program/program.yaml"))
     explain.add_argument("--claims-table", default=os.environ.get("CLAIMS_TABLE", "ReceiptClaimsTable"))
-    for sub in (verify, adjust, explain):
+    for sub in (verify, adjust, explain, backfill):
         sub.add_argument("--members-table", default=os.environ.get("MEMBERS_TABLE", "MembersTable"))
         sub.add_argument("--ledger-table", default=os.environ.get("LEDGER_TABLE", "LedgerTable"))
     adjust.add_argument("member_id")
@@ -59,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         return ledger_cli.adjust(args.members_table, args.ledger_table, args.program, args.member_id, args.points,
                                  args.reason, args.reference)
 
+    if args.command == "members":
+        from loyalty_tools import members_cli
+
+        return members_cli.backfill_facts(args.members_table, args.ledger_table, args.program)
     if args.command == "receipt":
         from loyalty_tools import receipt_cli
 

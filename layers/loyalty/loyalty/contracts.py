@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
@@ -65,6 +66,8 @@ class ReceiptAccepted(_Message):
     lines: tuple[PurchaseLine, ...] = ()
     reverses: str | None = Field(default=None, description="a refund: the fiscal key of the purchase")
     purchase_kopecks: int | None = Field(default=None, description="a refund: the purchase's brand goods")
+    issued_at: datetime | None = Field(default=None, description="when the receipt was issued (the purchase time "
+                                       "campaigns count from); None: when it was accepted")
 
 
 class BonusGranted(_Message):

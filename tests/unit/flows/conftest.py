@@ -37,7 +37,7 @@ class World:
         self.accrual.bonus(BonusGranted(shopper=shopper(member_id), bonus="welcome", reference=member_id), now)
         return member_id
 
-    def buy(self, member_id, *lines, channel="wildberries", now=NOW, fiscal_key=None):
+    def buy(self, member_id, *lines, channel="wildberries", now=NOW, fiscal_key=None, purchased_at=None):
         """A purchase receipt_check accepted: Wildberries (a marketplace) or the brand's own site (d2c)."""
         lines = lines or (CREAM,)
         d2c = channel == "d2c"
@@ -45,7 +45,7 @@ class World:
             submission_id=f"tg-update:{next(_fiscal)}", shopper=shopper(member_id),
             fiscal_key=fiscal_key or f"7380440800000017:{next(_fiscal)}:1", channel=channel,
             channel_kind="d2c" if d2c else "marketplace", store="lepestok.ru" if d2c else "Wildberries",
-            brand_sum_kopecks=sum(line.sum_kopecks for line in lines), lines=lines), now)
+            brand_sum_kopecks=sum(line.sum_kopecks for line in lines), lines=lines, issued_at=purchased_at), now)
 
     def review(self, member_id, review_id, now=NOW):
         return self.accrual.bonus(BonusGranted(shopper=shopper(member_id), bonus="review", reference=review_id), now)

@@ -109,3 +109,31 @@ def _redelivered(member_id, posting):
     return ReceiptAccepted(submission_id=details.submission_id, shopper=shopper(member_id),
                            fiscal_key=details.fiscal_key, channel=details.channel, channel_kind="d2c",
                            store=details.store, brand_sum_kopecks=details.brand_sum_kopecks, lines=(CREAM,))
+
+
+def test_purchases_and_refunds_keep_the_facts_campaigns_target(world):
+    lena = world.join("109")
+    bought_at = NOW - timedelta(days=2)
+    world.buy(lena, CREAM, SERUM, purchased_at=bought_at)
+    world.buy(lena, CREAM, channel="d2c", purchased_at=NOW - timedelta(days=5))  # sent late: not the last
+    facts = world.books.read(lena)[0].facts
+    assert (facts.first_purchase_at, facts.last_purchase_at, facts.last_channel) == (
+        NOW - timedelta(days=5), bought_at, "wildberries")
+    assert (facts.receipts, facts.spend_kopecks, facts.average_receipt_kopecks) == (2, 219_000, 109_500)
+    assert {name: (c.receipts, c.spend_kopecks) for name, c in facts.by_channel.items()} == {
+        "wildberries": (1, 174_000), "d2c": (1, 45_000)}
+    assert facts.categories == ("face",) and facts.days_since_last_purchase(NOW) == 2
+    world.review(lena, "r-1")  # a bonus is not a purchase
+    assert world.books.read(lena)[0].facts == facts
+
+
+def test_a_whole_refund_takes_its_receipt_and_spend_off_the_facts(world):
+    mila = world.join("110")
+    bought = world.buy(mila, CREAM, SERUM)
+    world.buy(mila, CREAM)
+    world.accrual.reverse(ReceiptAccepted(
+        submission_id="tg-update:r", shopper=shopper(mila), fiscal_key="7380440800000017:99:1", channel="wildberries",
+        store="Wildberries", brand_sum_kopecks=174_000, lines=(CREAM, SERUM), reverses=bought.details.fiscal_key,
+        purchase_kopecks=174_000), NOW)
+    facts = world.books.read(mila)[0].facts
+    assert (facts.receipts, facts.spend_kopecks, facts.by_channel["wildberries"].receipts) == (1, 45_000, 1)

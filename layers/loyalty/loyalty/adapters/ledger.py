@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from loyalty import clock, deadline
 from loyalty.adapters.aws import cancellation_reasons, client
 from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.domain import postings
 from loyalty.domain.details import Details
 from loyalty.domain.errors import Contended, DomainError, MemberNotFound
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
@@ -34,14 +35,13 @@ if TYPE_CHECKING:
     from loyalty.domain.program import Program
 
 _MAX_ATTEMPTS = 60
-DUE_SHARDS = 8  # the due index's partitions: a hot partition would throttle the schedule's queries
+DUE_SHARDS = 8  # the due and lapse indexes' partitions: a hot partition would throttle the queries
 DUE_INDEX = "by_due"
+LAPSE_INDEX = "by_last_purchase"
 
 
 def ledger_for(program: Program, ledger_table: str, members_table: str) -> LedgerRepository:
     """The ledger, indexing each wallet by when something next falls due under this program."""
-    from loyalty.domain import postings  # the program's rules: not imported by a function that only reads
-
     return LedgerRepository(ledger_table, members_table, lambda wal: postings.next_due(program, wal))
 
 
@@ -86,6 +86,29 @@ class LedgerRepository:
                 continue  # another writer changed the wallet: read it again
             return Posting(entry=entry, applied=True, holder=holder)
         raise Contended(f"member {member_id}'s wallet kept changing; {entry_id} not written, try again")
+
+    def rewrite_facts(self, member_id: str) -> bool:
+        """Rebuild a member's facts from their entries (`loyalty members backfill-facts`); True if they changed.
+        No entry is written: the wallet's balances are untouched, and a writer in between makes us start over."""
+        for _ in range(_MAX_ATTEMPTS):
+            wallet, version, _ = self.read(member_id)
+            facts = postings.facts_of(self.entries(member_id))
+            if facts == wallet.facts:
+                return False
+            try:
+                self._write(member_id, None, wallet.model_copy(update={"facts": facts}), version, [])
+            except ClientError as error:
+                if cancellation_reasons(error) is None:
+                    raise
+                continue
+            return True
+        raise Contended(f"member {member_id}'s wallet kept changing; facts not rebuilt, try again")
+
+    def members(self) -> Iterator[str]:
+        for page in client("dynamodb").get_paginator("scan").paginate(
+            TableName=self.members_table, ProjectionExpression="member_id",
+        ):
+            yield from (from_item(item)["member_id"] for item in page["Items"])
 
     def read(self, member_id: str) -> tuple[Wallet, int, Holder]:
         response = client("dynamodb").get_item(
@@ -148,7 +171,7 @@ class LedgerRepository:
             ):
                 yield from (from_item(item)["member_id"] for item in page["Items"])
 
-    def _write(self, member_id: str, entry: Entry, wallet: Wallet, version: int,
+    def _write(self, member_id: str, entry: Entry | None, wallet: Wallet, version: int,
                extra_items: list[dict[str, Any]]) -> None:
         due = self.next_due(wallet)
         values: dict[str, Any] = {
@@ -160,14 +183,20 @@ class LedgerRepository:
         if wallet.level is not None:
             update += ", #level = :level"
             values[":level"] = wallet.level
+        last_purchase = wallet.facts.last_purchase_at
+        if last_purchase is not None:  # the win-back index (by_last_purchase)
+            update += ", last_purchase_at = :last_purchase, lapse_shard = :shard"
+            values |= {":last_purchase": clock.stamp(last_purchase), ":shard": due_shard(member_id)}
         if due is not None:
             update += ", next_due_at = :due, due_shard = :shard"
             values |= {":due": clock.stamp(due), ":shard": due_shard(member_id)}
         else:
             update += " REMOVE next_due_at, due_shard"
-        client("dynamodb").transact_write_items(TransactItems=[
+        written = [] if entry is None else [
             {"Put": {"TableName": self.ledger_table, "Item": to_item(_item(entry)),
-                     "ConditionExpression": "attribute_not_exists(entry_id)"}},
+                     "ConditionExpression": "attribute_not_exists(entry_id)"}}]
+        client("dynamodb").transact_write_items(TransactItems=[
+            *written,
             {"Update": {
                 "TableName": self.members_table, "Key": to_item({"member_id": member_id}),
                 "UpdateExpression": update, "ConditionExpression": "version = :seen",

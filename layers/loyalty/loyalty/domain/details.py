@@ -49,7 +49,10 @@ class Details(BaseModel):
     reverses: str | None = None  # the purchase a refund takes back
     channel: str | None = None
     store: str | None = None
-    brand_sum_kopecks: int = 0
+    brand_sum_kopecks: int = 0  # a purchase's brand goods; a refund's refunded share of them
+    categories: list[str] = []  # of the brand's goods bought
+    purchased_at: datetime | None = None  # when the receipt was issued
+    whole: bool = False  # a refund that returned everything the purchase earned on
     submission_id: str | None = None
     label: str = ""  # where the points came from, in the program's words
     referral: str | None = None  # the other member of an invitation

@@ -38,6 +38,7 @@ class LineEarning(_Model):
     name: str
     sum_kopecks: int
     rule: str | None  # the goods rule applied, as a person reads it; None: the level's rate alone
+    category: str | None = None  # the program's category of the goods (what campaigns remember was bought)
     points: Decimal  # before the purchase's fraction is dropped (once, for the whole purchase)
 
 
@@ -75,7 +76,7 @@ def purchase_credit(program: Program, wallet: Wallet, lines: Sequence[Line], cha
     level = program.levels[levels.current_index(program, wallet)] if program.levels else None
     percent = level.percent if level is not None else program.earning.base_percent
     earnings = tuple(LineEarning(name=getattr(line, "name", ""), sum_kopecks=line.sum_kopecks, rule=rule,
-                                 points=points)
+                                 points=points, category=line.category)
                      for line, (points, rule) in zip(lines, line_points(lines, program, percent), strict=True))
     earned = floor_points(sum((line.points for line in earnings), Decimal(0)))
     today = moscow_day(now)

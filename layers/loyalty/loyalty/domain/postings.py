@@ -8,7 +8,7 @@ writer that lost a race recomputes it on the fresh wallet.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, time, timedelta
 from functools import partial
 
@@ -18,7 +18,8 @@ from loyalty.domain import levels
 from loyalty.domain import wallet as w
 from loyalty.domain.details import Details
 from loyalty.domain.earning import PurchaseCredit
-from loyalty.domain.ledger import Cause, Kind, entry_id_of
+from loyalty.domain.facts import Facts
+from loyalty.domain.ledger import Cause, Entry, Kind, entry_id_of
 from loyalty.domain.points import expiry_of, moscow_day
 from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
@@ -26,11 +27,15 @@ from loyalty.domain.wallet import Step, Wallet
 
 
 def purchase(program: Program, wallet: Wallet, lot_id: str, credit: PurchaseCredit, brand_sum_kopecks: int,
-             store: str) -> Step:
-    """The ledger step of a purchase `earning.purchase_credit` computed on this wallet."""
+             store: str, channel: str = "other", purchased_at: datetime | None = None) -> Step:
+    """The ledger step of a purchase `earning.purchase_credit` computed on this wallet (made at `purchased_at`,
+    when the receipt was issued: by default when it was credited)."""
     now = credit.earned_at
     step = w.credit(wallet, lot_id, credit.points, now, credit.available_at, credit.expires_at, label=store)
     after = w.record(step.wallet, moscow_day(now), receipts=1, spend_kopecks=brand_sum_kopecks, earned=credit.points)
+    facts = after.facts.purchased(purchased_at or now, channel, brand_sum_kopecks,
+                                  (line.category for line in credit.lines))
+    after = after.model_copy(update={"facts": facts})
     return _leveled(program, step, after, now, Details(percent=str(credit.percent), earned=credit.earned,
                     capped=credit.capped, first_purchase=credit.first_purchase, pending=credit.pending))
 
@@ -43,11 +48,26 @@ def bonus(program: Program, wallet: Wallet, lot_id: str, points: int, label: str
     return _leveled(program, step, after, now)
 
 
-def refund(wallet: Wallet, lot_id: str, points: int, refunded_kopecks: int, whole: bool, now: datetime) -> Step:
+def refund(wallet: Wallet, lot_id: str, points: int, refunded_kopecks: int, whole: bool, now: datetime,
+           channel: str = "other") -> Step:
     """A refund takes back its purchase's points and its spend (and the receipt, when all was returned)."""
     step = w.reverse(wallet, lot_id, points, now)
     after = w.record(step.wallet, moscow_day(now), receipts=-1 if whole else 0, spend_kopecks=-refunded_kopecks)
+    after = after.model_copy(update={"facts": after.facts.refunded(channel, refunded_kopecks, whole)})
     return step.model_copy(update={"wallet": after})
+
+
+def facts_of(entries: Iterable[Entry]) -> Facts:
+    """A member's facts rebuilt from their purchase and refund entries, oldest first (the backfill)."""
+    facts = Facts()
+    for entry in sorted(entries, key=lambda entry: entry.created_at):
+        details = entry.details
+        if entry.kind == Kind.ACCRUAL:
+            facts = facts.purchased(details.purchased_at or entry.created_at, details.channel or "other",
+                                    details.brand_sum_kopecks, details.categories)
+        elif entry.kind == Kind.REFUND:
+            facts = facts.refunded(details.channel or "other", details.brand_sum_kopecks, details.whole)
+    return facts
 
 
 def adjustment(program: Program, wallet: Wallet, lot_id: str, points: int, now: datetime) -> Step:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain.details import Details
 from loyalty.domain.errors import AlreadyRecorded, HoldExpired, HoldNotFound, InsufficientPoints
+from loyalty.domain.facts import Facts
 
 
 class _Model(BaseModel):
@@ -85,6 +86,7 @@ class Wallet(_Model):
     level: str | None = None
     level_since: datetime | None = None
     level_checked_at: datetime | None = None
+    facts: Facts = Facts()  # what campaigns target: purchases, spend, channels, categories
 
     def spendable(self, now: datetime) -> list[tuple[str, Lot]]:
         """Available lots, the ones that expire first first (never-expiring last)."""

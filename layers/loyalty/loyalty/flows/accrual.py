@@ -67,9 +67,11 @@ class PointAccrual:
             member_id, lot, Kind.ACCRUAL,
             lambda wal: postings.purchase(self.program, wal, lot, purchase_credit(
                 self.program, wal, lines, accepted.channel, accepted.channel_kind, now), accepted.brand_sum_kopecks,
-                accepted.store),
+                accepted.store, accepted.channel, accepted.issued_at),
             details=Details(fiscal_key=accepted.fiscal_key, channel=accepted.channel, store=accepted.store,
-                            brand_sum_kopecks=accepted.brand_sum_kopecks, submission_id=accepted.submission_id),
+                            brand_sum_kopecks=accepted.brand_sum_kopecks, submission_id=accepted.submission_id,
+                            categories=sorted({line.category for line in lines if line.category}),
+                            purchased_at=accepted.issued_at or now),
             now=now,
         )
         details = posting.details
@@ -135,9 +137,11 @@ class PointAccrual:
                                refund.purchase_kopecks)
         posting = self.ledger.apply(
             member_id, entry_id_of(Cause.REFUND, refund.fiscal_key), Kind.REFUND,
-            lambda wal: postings.refund(wal, lot, points, refunded, refunded == refund.purchase_kopecks, now),
+            lambda wal: postings.refund(wal, lot, points, refunded, refunded == refund.purchase_kopecks, now,
+                                        refund.channel),
             details=Details(fiscal_key=refund.fiscal_key, reverses=refund.reverses, store=refund.store,
-                            submission_id=refund.submission_id),
+                            submission_id=refund.submission_id, channel=refund.channel, brand_sum_kopecks=refunded,
+                            whole=refunded == refund.purchase_kopecks),
             now=now,
         )
         shortfall = posting.details.shortfall

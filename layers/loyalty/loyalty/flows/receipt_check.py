@@ -191,6 +191,7 @@ class ReceiptCheck:
             lines=tuple(PurchaseLine(name=line.name, sum_kopecks=line.sum_kopecks, quantity=line.quantity,
                                      gtin=line.gtin, category=line.category) for line in match.lines),
             reverses=reverses[0] if reverses else None, purchase_kopecks=reverses[1] if reverses else None,
+            issued_at=receipt.issued_at,
         ))
         metrics.add_metric(name="ReceiptsAccepted", unit="Count", value=1)
         logger.info("receipt accepted", extra={**log, "decision": assessment.decision,
