@@ -11,7 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from loyalty.domain.campaigns import Campaign
 from loyalty.domain.receipt import gtin14
+from loyalty.domain.segments import Segment
 
 
 class _Strict(BaseModel):
@@ -192,6 +194,24 @@ class Program(_Strict):
     levels: list[Level] = Field(default_factory=list, description="lowest first")
     bonuses: Bonuses = Bonuses()
     redemption: Redemption = Redemption()
+    segments: dict[str, Segment] = Field(default_factory=dict, description="named groups of members")
+    campaigns: list[Campaign] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _campaigns(self) -> Program:
+        names = [campaign.name for campaign in self.campaigns]
+        if len(set(names)) != len(names):
+            raise ValueError("campaigns: names must be unique")
+        channels = {channel.name for channel in self.channels} | {"d2c", "other"}
+        for index, campaign in enumerate(self.campaigns):
+            if campaign.segment is not None and campaign.segment not in self.segments:
+                raise ValueError(f"campaigns.{index}.segment: no segment {campaign.segment!r} in segments")
+            if campaign.goal.channel is not None and campaign.goal.channel not in channels:
+                raise ValueError(f"campaigns.{index}.goal.channel: no channel {campaign.goal.channel!r}")
+        return self
+
+    def campaign(self, name: str) -> Campaign | None:
+        return next((campaign for campaign in self.campaigns if campaign.name == name), None)
 
     @model_validator(mode="after")
     def _levels(self) -> Program:

@@ -1,0 +1,141 @@
+"""Campaigns, as a marketer writes them in the program file: who (a segment), what (a message per language,
+an optional bonus), when (a ladder of lapses, a moment, or entering a segment) and what counts as success
+(a receipt within N days). Which member a run reaches, and with what, is decided here. Pure: no I/O.
+
+Kinds:
+- `winback`: a ladder of `steps`, each `after_days` without a purchase. A member climbs it once per lapse (a
+  lapse is named by the purchase it follows), and a purchase ends the lapse: the ladder stops.
+- `broadcast`: once, at `at`, to everyone in the segment.
+- `triggered`: to a member when a purchase brings them into the segment (not while they stay in it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from loyalty.domain.facts import Facts
+from loyalty.domain.segments import Member, Segment
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Button(_Strict):
+    text: str = Field(min_length=1, max_length=64)
+    url: str = Field(pattern=r"^https://", description="where the button leads: the brand's site, say")
+
+
+class Message(_Strict):
+    """One language's message. `text` may use {balance}, {points}, {days}, {until} and {brand}."""
+
+    text: str = Field(min_length=1, max_length=4096)
+    image: str | None = Field(default=None, pattern=r"^https://", description="a picture sent above the text")
+    buttons: list[Button] = Field(default_factory=list, max_length=3)
+
+
+class Bonus(_Strict):
+    """Either points credited with the message, expiring sooner than any, or a higher accrual rate for a while."""
+
+    points: int | None = Field(default=None, ge=1)
+    expires_in_days: int | None = Field(default=None, ge=1, description="the bonus points' own short life")
+    multiplier: Decimal | None = Field(default=None, gt=1, description="times the member's rate on receipts ...")
+    days: int | None = Field(default=None, ge=1, description="... accepted within this many days ...")
+    min_receipt_roubles: int | None = Field(default=None, ge=1, description="... of at least this much")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Bonus:
+        if (self.points is None) == (self.multiplier is None):
+            raise ValueError("a bonus is either points (with expires_in_days) or a multiplier (with days)")
+        if self.points is not None and (self.expires_in_days is None or self.days or self.min_receipt_roubles):
+            raise ValueError("a points bonus takes expires_in_days, and nothing of a multiplier's")
+        if self.multiplier is not None and (self.days is None or self.expires_in_days):
+            raise ValueError("a multiplier takes days (and optionally min_receipt_roubles)")
+        return self
+
+
+class Goal(_Strict):
+    """A delivery converts when the member's next accepted receipt comes within `within_days` (in `channel`)."""
+
+    within_days: int = Field(default=7, ge=1)
+    channel: str | None = None
+
+
+class Step(_Strict):
+    after_days: int = Field(ge=1, description="days since the last purchase")
+    messages: dict[str, Message] = Field(description="by language; ru is required")
+    bonus: Bonus | None = None
+
+
+class Campaign(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["winback", "broadcast", "triggered"]
+    segment: str | None = Field(default=None, description="a name from `segments`; none: every member")
+    steps: list[Step] = Field(default_factory=list, description="winback: the ladder, shortest lapse first")
+    messages: dict[str, Message] = Field(default_factory=dict, description="broadcast, triggered: by language")
+    bonus: Bonus | None = None
+    at: datetime | None = Field(default=None, description="broadcast: when it goes out")
+    goal: Goal = Goal()
+
+    @model_validator(mode="after")
+    def _shape(self) -> Campaign:
+        if self.kind == "winback":
+            if not self.steps or self.messages or self.bonus or self.at:
+                raise ValueError("a winback campaign has steps (each with its messages and bonus), and no more")
+            days = [step.after_days for step in self.steps]
+            if days != sorted(set(days)):
+                raise ValueError("steps: after_days must grow from step to step")
+            if any("ru" not in step.messages for step in self.steps):
+                raise ValueError("steps: every step needs a message in ru")
+        else:
+            if self.steps or "ru" not in self.messages:
+                raise ValueError(f"a {self.kind} campaign has messages (with ru), not steps")
+            if (self.kind == "broadcast") != (self.at is not None):
+                raise ValueError("`at` is when a broadcast goes out, and only a broadcast has it")
+            if self.kind == "triggered" and self.segment is None:
+                raise ValueError("a triggered campaign fires on entering its segment: name one")
+        return self
+
+    def step(self, index: int) -> Step:
+        """The ladder's step, or the campaign itself as its only step."""
+        if self.steps:
+            return self.steps[index]
+        return Step(after_days=1, messages=self.messages, bonus=self.bonus)
+
+
+class Touch(_Strict):
+    """One member to reach in one run: which campaign step, and the key that makes it happen once."""
+
+    campaign: str
+    step: int
+    member_id: str
+    key: str  # campaign:step:occasion — the lapse (its purchase), the broadcast, the entry into the segment
+
+
+def winback_touch(campaign: Campaign, member_id: str, facts: Facts, now: datetime) -> Touch | None:
+    """The ladder step a member is on now: the highest one their lapse has reached (a member found late is
+    not sent the steps they passed), once per lapse."""
+    lapse = facts.days_since_last_purchase(now)
+    if lapse is None or facts.last_purchase_at is None:
+        return None
+    reached = [index for index, step in enumerate(campaign.steps) if lapse >= step.after_days]
+    if not reached:
+        return None
+    occasion = facts.last_purchase_at.isoformat()
+    return Touch(campaign=campaign.name, step=reached[-1], member_id=member_id,
+                 key=f"{campaign.name}:{reached[-1]}:{occasion}")
+
+
+def lapse_window(campaign: Campaign, step: int, since: datetime, now: datetime) -> tuple[datetime, datetime]:
+    """The last purchases whose lapse reached step `step` between two runs: (since - days, now - days]."""
+    days = timedelta(days=campaign.steps[step].after_days)
+    return since - days, now - days
+
+
+def entered(segment: Segment, before: Member, after: Member, now: datetime) -> bool:
+    """A member entered the segment with this change (a triggered campaign fires once per entry)."""
+    return segment.matches(after, now) and not segment.matches(before, now)
