@@ -136,3 +136,15 @@ class MemoryPromoCodes:
 
     def find(self, code: str) -> PromoCode | None:
         return self.codes.get(normalise_code(code))
+
+
+class MemoryFigures:
+    """Campaign counters, as CampaignStore.add keeps them."""
+
+    def __init__(self) -> None:
+        self.counters: dict[str, dict[str, int]] = {}
+
+    def add(self, campaign: str, **counters: int) -> None:
+        figures = self.counters.setdefault(campaign, {})
+        for name, value in counters.items():
+            figures[name] = figures.get(name, 0) + value

@@ -39,8 +39,22 @@ def main(argv: list[str] | None = None) -> int:
     backfill = members.add_parser("backfill-facts", help="rebuild the facts campaigns target from the ledger "
                                   "(idempotent)")
     backfill.add_argument("--program", type=Path, default=Path("program/program.yaml"))
+    campaign = commands.add_parser("campaign", help="campaigns: who they reach, running them, what they earned"
+                                   ).add_subparsers(dest="action", required=True)
+    dry = campaign.add_parser("dry-run", help="the audience a run would reach, sending nothing")
+    run_one = campaign.add_parser("run", help="run it now (or --at), with a progress bar")
+    stats = campaign.add_parser("stats", help="audience, delivered, blocked, converted, revenue, points")
+    for sub in (dry, run_one, stats):
+        sub.add_argument("name")
+        sub.add_argument("--program", type=Path, default=Path("program/program.yaml"))
+        sub.add_argument("--campaigns-table", default=os.environ.get("CAMPAIGNS_TABLE", "CampaignsTable"))
+        sub.add_argument("--campaign-queue-url", default=os.environ.get("CAMPAIGN_QUEUE_URL"))
+    for sub in (dry, run_one):
+        sub.add_argument("--at", type=_aware_time, help="as of this moment (ISO 8601; default: now)")
+    for sub in (dry, stats):
+        sub.add_argument("--json", action="store_true", help="one JSON object")
     explain.add_argument("--claims-table", default=os.environ.get("CLAIMS_TABLE", "ReceiptClaimsTable"))
-    for sub in (verify, adjust, explain, backfill):
+    for sub in (verify, adjust, explain, backfill, dry, run_one, stats):
         sub.add_argument("--members-table", default=os.environ.get("MEMBERS_TABLE", "MembersTable"))
         sub.add_argument("--ledger-table", default=os.environ.get("LEDGER_TABLE", "LedgerTable"))
     adjust.add_argument("member_id")
@@ -63,6 +77,16 @@ def main(argv: list[str] | None = None) -> int:
         return ledger_cli.adjust(args.members_table, args.ledger_table, args.program, args.member_id, args.points,
                                  args.reason, args.reference)
 
+    if args.command == "campaign":
+        from loyalty_tools import campaign_cli
+
+        stack = campaign_cli.Stack(args.program, args.members_table, args.ledger_table, args.campaigns_table,
+                                   args.campaign_queue_url)
+        if args.action == "dry-run":
+            return campaign_cli.dry_run(stack, args.name, args.at, args.json)
+        if args.action == "run":
+            return campaign_cli.run(stack, args.name, args.at)
+        return campaign_cli.stats(stack, args.name, args.json)
     if args.command == "members":
         from loyalty_tools import members_cli
 

@@ -10,7 +10,7 @@ from loyalty_tools.local.template import Template
 from tests.conftest import ROOT
 
 HOST = FunctionHost(Template(ROOT / "template.yaml"), "http://127.0.0.1:9")
-SPEAK_TELEGRAM = {"BotWebhookFunction", "TelegramSenderFunction"}
+SPEAK_TELEGRAM = {"BotWebhookFunction", "TelegramSenderFunction", "CampaignSenderFunction"}
 
 
 @pytest.mark.parametrize("name", sorted(HOST.specs))

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from loyalty import clock, wiring
 from loyalty.adapters.dynamo import from_item, to_item
-from loyalty.adapters.ledger import LAPSE_INDEX, ledger_for
-from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.ledger import ledger_for
+from loyalty.adapters.members import LAPSE_INDEX, MembersRepository
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.settings import PointAccrualSettings
 from loyalty_tools import ledger_cli, members_cli

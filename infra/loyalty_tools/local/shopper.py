@@ -33,6 +33,16 @@ class Shopper:
                     "extension": file_name.rsplit(".", 1)[-1]}
         return self._post("/emulator/send", {"user": self.user, "document": document})
 
+    def block_bot(self) -> dict[str, Any]:
+        return self._post(f"/emulator/chats/{self.chat_id}/block", {})
+
+    def unblock_bot(self) -> dict[str, Any]:
+        return self._post(f"/emulator/chats/{self.chat_id}/unblock", {})
+
+    def fail_next(self, status: int = 429, times: int = 1, **details: Any) -> dict[str, Any]:
+        """The bot's next `times` calls to this chat fail with `status` (429: with `retry_after`)."""
+        return self._post(f"/emulator/chats/{self.chat_id}/fail", {"status": status, "times": times, **details})
+
     def redeliver(self, update_id: int) -> dict[str, Any]:
         return self._post("/emulator/redeliver", {"update_id": update_id})
 

@@ -1,9 +1,10 @@
 """A Telegram Bot API emulator: the bot's side speaks the real Bot API, the shopper's side is driven by
 demos and tests.
 
-Bot side (what python-telegram-bot reaches through `base_url`): getMe, sendMessage, getFile, file
+Bot side (what python-telegram-bot reaches through `base_url`): getMe, sendMessage, sendPhoto, getFile, file
 downloads, setWebhook, getWebhookInfo, deleteWebhook, with Telegram's error shapes (401 bad token,
-400 chat not found, 403 blocked, 429 with retry_after).
+400 chat not found, 403 blocked, 429 with retry_after) and its sending limits: 30 messages a second per bot,
+one a second per chat after a burst of five — a sender that is too fast gets 429s, as it would from Telegram.
 
 Shopper side, under /emulator/: send a text, a contact, a photo or a document as a user (the emulator
 builds the Update and POSTs it to the webhook with the secret header, as Telegram does), redeliver an
@@ -14,10 +15,13 @@ status), and read any chat's transcript as JSON.
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import itertools
 import json
+import math
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -45,9 +49,39 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # the stack's, which moves
+    limits: _Limits = field(default_factory=lambda: _Limits())
 
     def date(self) -> int:
         return int(self.clock().timestamp())
+
+
+class _Limits:
+    """Telegram's sending limits, on the real (monotonic) clock: about 30 messages a second per bot, and one a
+    second per chat after a short burst. Past them a call gets 429 with the `retry_after` Telegram would give."""
+
+    def __init__(self, per_second: int = 30, chat_burst: int = 5, chat_per_second: float = 1.0):
+        self.per_second, self.chat_burst, self.chat_per_second = per_second, chat_burst, chat_per_second
+        self.sent: collections.deque[float] = collections.deque()
+        self.chats: dict[int, tuple[float, float]] = {}  # chat -> (tokens, when counted)
+        self.rejected = 0  # how many 429s were answered
+
+    def take(self, chat_id: int) -> int:
+        """0 if a message may go now (and it is counted), else the seconds to wait."""
+        now = time.monotonic()
+        while self.sent and self.sent[0] <= now - 1.0:
+            self.sent.popleft()
+        tokens, counted = self.chats.get(chat_id, (float(self.chat_burst), now))
+        tokens = min(float(self.chat_burst), tokens + (now - counted) * self.chat_per_second)
+        if len(self.sent) >= self.per_second:
+            wait = self.sent[0] + 1.0 - now
+        elif tokens < 1:
+            wait = (1 - tokens) / self.chat_per_second
+        else:
+            self.sent.append(now)
+            self.chats[chat_id] = (tokens - 1, now)
+            return 0
+        self.rejected += 1
+        return max(1, math.ceil(wait))
 
 
 class TelegramEmulator(Server):
@@ -60,7 +94,7 @@ class TelegramEmulator(Server):
         with self.state.lock:
             fresh = _State(token=self.state.token, clock=self.state.clock)
             for name in ("webhook_url", "webhook_secret", "transcripts", "updates", "files", "blocked",
-                         "failures", "bot_calls"):
+                         "failures", "bot_calls", "limits"):
                 setattr(self.state, name, getattr(fresh, name))
 
 
@@ -153,7 +187,13 @@ class _BotApi:
     def _getwebhookinfo(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return _ok({"url": self.state.webhook_url, "has_custom_certificate": False, "pending_update_count": 0})
 
-    def _sendmessage(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _sendphoto(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        photo = str(params.get("photo") or "")
+        if not photo.startswith("https://"):
+            return _error(400, "Bad Request: wrong remote file identifier specified")
+        return self._sendmessage({**params, "text": params.get("caption") or " "}, photo=photo)
+
+    def _sendmessage(self, params: dict[str, Any], photo: str | None = None) -> tuple[int, dict[str, Any]]:
         try:
             chat_id = int(params.get("chat_id", ""))
         except ValueError:
@@ -173,11 +213,14 @@ class _BotApi:
                 return _error(status, str(failure.get("description", "Internal Server Error")))
             if not text.strip():
                 return _error(400, "Bad Request: message text is empty")
+            wait = self.state.limits.take(chat_id)
+            if wait:
+                return _error(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
             message = {"message_id": next(self.state.ids), "date": self.state.date(), "from": BOT_USER,
                        "chat": {"id": chat_id, "type": "private"}, "text": text}
             self.state.transcripts[chat_id].append({
                 "from": "bot", "text": text, "reply_markup": params.get("reply_markup"),
-                "message_id": message["message_id"], "date": message["date"],
+                "message_id": message["message_id"], "date": message["date"], **({"photo": photo} if photo else {}),
             })
         return _ok(message)
 
@@ -218,6 +261,8 @@ class _Shopper:
                     self.state.transcripts.setdefault(chat_id, [])
                 elif parts[2] == "block":
                     self.state.blocked.add(chat_id)
+                elif parts[2] == "unblock":
+                    self.state.blocked.discard(chat_id)
                 elif parts[2] == "fail":
                     times = int(request.pop("times", 1))
                     self.state.failures.setdefault(chat_id, []).extend([request] * times)

@@ -100,6 +100,20 @@ LedgerCommand = Annotated[
 ]
 
 
+class CampaignMessage(_Message):
+    """CampaignQueue: one campaign touch to deliver. `touch` names it in the campaigns table (and dedupes it)."""
+
+    campaign: str
+    touch: str
+    member_id: str
+    chat_id: int
+    text: str
+    image: str | None = None
+    reply_markup: dict[str, Any] | None = None
+    goal_days: int
+    goal_channel: str | None = None
+
+
 class OutboundMessage(_Message):
     """OutboxQueue: one Telegram message to send. `dedupe_key` makes redelivery send it once."""
 

@@ -54,6 +54,8 @@ class PointAccrualSettings(_Consumer):
     MEMBERS_TABLE: str
     LEDGER_TABLE: str
     PROMO_CODES_TABLE: str
+    CAMPAIGNS_TABLE: str
+    CAMPAIGN_QUEUE_URL: str
     OUTBOX_QUEUE_URL: str
     PROGRAM_FILE: str
 
@@ -65,10 +67,28 @@ class PointsScheduleSettings(_Env):
     PROGRAM_FILE: str
 
 
+class CampaignsSettings(_Env):
+    MEMBERS_TABLE: str
+    LEDGER_TABLE: str
+    CAMPAIGNS_TABLE: str
+    CAMPAIGN_QUEUE_URL: str
+    PROGRAM_FILE: str
+
+
+class CampaignSenderSettings(_Consumer):
+    IDEMPOTENCY_TABLE: str
+    MEMBERS_TABLE: str
+    CAMPAIGNS_TABLE: str
+    TELEGRAM_API_URL: str
+    BOT_TOKEN_NAME: str
+    MESSAGES_PER_SECOND: float = Field(gt=0, le=30)
+
+
 class RedemptionSettings(_Env):
     MEMBERS_TABLE: str
     LEDGER_TABLE: str
     PROMO_CODES_TABLE: str
+    CAMPAIGNS_TABLE: str
     ACCRUAL_QUEUE_URL: str
     PROGRAM_FILE: str
 

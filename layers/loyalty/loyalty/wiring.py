@@ -11,22 +11,28 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
+from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.pacing import Pace
 from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.promo_codes import PromoCodes
 from loyalty.adapters.queues import DeadLetterQueue, SqsQueue
 from loyalty.adapters.receipt_service import Proverkacheka, ReceiptService
 from loyalty.adapters.secrets import secret
 from loyalty.flows.accrual import PointAccrual
+from loyalty.flows.campaign_sender import CampaignSender
+from loyalty.flows.campaigns import Campaigns, Touches
 from loyalty.flows.outbox import TelegramSender
 from loyalty.flows.ports import FileSource
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.flows.redemption import Redemption
 from loyalty.flows.schedule import PointsSchedule
 from loyalty.settings import (
+    CampaignSenderSettings,
+    CampaignsSettings,
     PointAccrualSettings,
     PointsScheduleSettings,
     ReceiptParserSettings,
@@ -45,8 +51,28 @@ _MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any message can sit in th
 
 def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
     program = cached_program(settings.PROGRAM_FILE)
-    return PointAccrual(program, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
-                        SqsQueue(settings.OUTBOX_QUEUE_URL), PromoCodes(settings.PROMO_CODES_TABLE))
+    ledger = ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
+    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
+    return PointAccrual(program, ledger, SqsQueue(settings.OUTBOX_QUEUE_URL), PromoCodes(settings.PROMO_CODES_TABLE),
+                        touches)
+
+
+def campaigns(settings: CampaignsSettings) -> Campaigns:
+    program = cached_program(settings.PROGRAM_FILE)
+    ledger = ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
+    store = CampaignStore(settings.CAMPAIGNS_TABLE)
+    return Campaigns(program, MembersRepository(settings.MEMBERS_TABLE), store,
+                     Touches(program, ledger, store, SqsQueue(settings.CAMPAIGN_QUEUE_URL)))
+
+
+def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
+    from loyalty.adapters.telegram import TelegramBot
+
+    return CampaignSender(
+        TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
+        OncePerKey("message", "touch", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
+        Pace(settings.CAMPAIGNS_TABLE, "telegram", settings.MESSAGES_PER_SECOND),
+        CampaignStore(settings.CAMPAIGNS_TABLE), MembersRepository(settings.MEMBERS_TABLE))
 
 
 def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:
@@ -59,7 +85,7 @@ def redemption(settings: RedemptionSettings) -> Redemption:
     program = cached_program(settings.PROGRAM_FILE)
     return Redemption(program, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
                       MembersRepository(settings.MEMBERS_TABLE), PromoCodes(settings.PROMO_CODES_TABLE),
-                      SqsQueue(settings.ACCRUAL_QUEUE_URL))
+                      SqsQueue(settings.ACCRUAL_QUEUE_URL), CampaignStore(settings.CAMPAIGNS_TABLE))
 
 
 def receipt_check(settings: ReceiptParserSettings) -> ReceiptCheck:

@@ -12,7 +12,7 @@ from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.redemption import Redemption
 from loyalty.flows.schedule import PointsSchedule
 from tests.conftest import ROOT
-from tests.fakes import MemoryBooks, MemoryOutbox, MemoryPromoCodes, MemoryQueue
+from tests.fakes import MemoryBooks, MemoryFigures, MemoryOutbox, MemoryPromoCodes, MemoryQueue
 
 SEED = load_program(ROOT / "program" / "program.yaml")
 PROGRAM = SEED.model_copy(update={"receipts": SEED.receipts.model_copy(update={"max_per_day": 10})})
@@ -27,10 +27,10 @@ class World:
 
     def __init__(self, program=PROGRAM):
         self.books, self.outbox, self.codes = MemoryBooks(program), MemoryOutbox(), MemoryPromoCodes()
-        self.accrual_queue = MemoryQueue()
+        self.accrual_queue, self.figures = MemoryQueue(), MemoryFigures()
         self.accrual = PointAccrual(program, self.books, self.outbox, self.codes)
         self.schedule = PointsSchedule(program, self.books, self.outbox)
-        self.redemption = Redemption(program, self.books, self.books, self.codes, self.accrual_queue)
+        self.redemption = Redemption(program, self.books, self.books, self.codes, self.accrual_queue, self.figures)
 
     def join(self, member_id, referred_by=None, phone=None, now=NOW):
         self.books.join(member_id, referred_by=referred_by, phone=phone)

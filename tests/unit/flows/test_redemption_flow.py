@@ -4,7 +4,10 @@ them, redeems a promo code once, and reports a review (the HTTP edge is tests/e2
 import pytest
 
 from loyalty.contracts import BonusGranted
+from loyalty.domain import postings
+from loyalty.domain.campaigns import Bonus
 from loyalty.domain.errors import Conflict, HoldNotFound, InsufficientPoints, MemberNotFound, OverQuote
+from loyalty.domain.ledger import Kind
 from loyalty.flows.redemption import (
     BasketLine,
     CommitRequest,
@@ -84,3 +87,13 @@ def test_a_review_is_handed_to_the_accrual_queue_for_its_bonus(world, zoya):
     assert (granted.bonus, granted.reference, granted.shopper.chat_id) == ("review", "wb-review-1", 301)
     with pytest.raises(MemberNotFound):
         world.redemption.review("999", ReviewRequest(review_id="wb-review-2"))
+
+
+def test_points_a_campaign_gave_are_counted_as_spent_when_an_order_commits_them(world, zoya):
+    bonus = Bonus(points=150, expires_in_days=7)
+    world.books.apply(zoya, "campaign#winback:1:x", Kind.BONUS,
+                      lambda wal: postings.campaign_bonus(wal, "campaign#winback:1:x", "winback", bonus, NOW), now=NOW)
+    world.redemption.hold(zoya, "c-9", HoldRequest(order_id="site-9", points=200), NOW)  # the soonest to expire first
+    world.redemption.commit(zoya, "c-9", CommitRequest(order_id="site-9"), NOW)
+    world.redemption.commit(zoya, "c-9", CommitRequest(order_id="site-9"), NOW)  # a retry counts nothing more
+    assert world.figures.counters == {"winback": {"points_spent": 150}}

@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 _MAX_ATTEMPTS = 60
 DUE_SHARDS = 8  # the due and lapse indexes' partitions: a hot partition would throttle the queries
 DUE_INDEX = "by_due"
-LAPSE_INDEX = "by_last_purchase"
 
 
 def ledger_for(program: Program, ledger_table: str, members_table: str) -> LedgerRepository:
@@ -113,7 +112,7 @@ class LedgerRepository:
     def read(self, member_id: str) -> tuple[Wallet, int, Holder]:
         response = client("dynamodb").get_item(
             TableName=self.members_table, Key=to_item({"member_id": member_id}), ConsistentRead=True,
-            ProjectionExpression="member_id, wallet, version, chat_id, #lang, referred_by",
+            ProjectionExpression="member_id, wallet, version, chat_id, #lang, referred_by, subscribed, last_touch",
             ExpressionAttributeNames={"#lang": "language"},
         )
         if "Item" not in response:

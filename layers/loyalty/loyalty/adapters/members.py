@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from loyalty import clock
 from loyalty.adapters.aws import client, error_code
 from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.adapters.ledger import DUE_SHARDS as LAPSE_SHARDS  # the same shards, the same hash
 
 
 class Member(BaseModel):
@@ -25,6 +29,14 @@ class Member(BaseModel):
     pending_receipt: str | None = None  # a ReceiptSubmitted sent before the phone, as JSON
     phone_before: str | None = None  # save_phone only: the phone the member had before this one
     joined_at: str
+    joined_via: str = "organic"  # organic, referral, campaign:<name> (a /start link's)
+    subscribed: bool = True  # False once they blocked the bot: no campaign reaches them
+    last_touch: dict[str, Any] | None = None  # the last campaign message delivered (attribution)
+
+
+# What a campaign run reads of a member (the lapse index projects exactly this).
+AUDIENCE_ATTRIBUTES = ("member_id", "wallet", "chat_id", "language", "subscribed", "joined_via", "referred_by")
+LAPSE_INDEX = "by_last_purchase"
 
 
 class MembersRepository:
@@ -37,17 +49,53 @@ class MembersRepository:
         )
         return Member.model_validate(from_item(response["Item"])) if "Item" in response else None
 
-    def join(self, member_id: str, chat_id: int, language: str, referred_by: str | None = None) -> Member:
-        """Create the member on first contact; later calls only refresh chat and language. An inviter is
-        kept only from the very first contact: nobody can be invited once they have joined."""
+    def join(self, member_id: str, chat_id: int, language: str, referred_by: str | None = None,
+             via: str | None = None) -> Member:
+        """Create the member on first contact; later calls only refresh chat and language. An inviter (and
+        how they came: `via` a campaign's link) is kept only from the very first contact."""
+        first: dict[str, str] = {}
         if referred_by and referred_by != member_id:
+            first = {"referred_by": referred_by, "joined_via": "referral"}
+        elif via:
+            first = {"joined_via": via}
+        if first:
             try:
-                return self._update(member_id, chat_id, language, {"referred_by": referred_by},
-                                    condition="attribute_not_exists(member_id)")
+                return self._update(member_id, chat_id, language, first, condition="attribute_not_exists(member_id)")
             except ClientError as error:
                 if error_code(error) != "ConditionalCheckFailedException":
                     raise
         return self._update(member_id, chat_id, language)
+
+    def unsubscribe(self, member_id: str) -> None:
+        """The member blocked the bot: campaigns stop reaching them (a message from them subscribes them again)."""
+        client("dynamodb").update_item(
+            TableName=self.table_name, Key=to_item({"member_id": member_id}), UpdateExpression="SET subscribed = :no",
+            ConditionExpression="attribute_exists(member_id)", ExpressionAttributeValues=to_item({":no": False}))
+
+    def touched(self, member_id: str, touch: dict[str, Any]) -> None:
+        """The last campaign message delivered to the member: the one a purchase is attributed to."""
+        client("dynamodb").update_item(
+            TableName=self.table_name, Key=to_item({"member_id": member_id}), UpdateExpression="SET last_touch = :t",
+            ConditionExpression="attribute_exists(member_id)", ExpressionAttributeValues=to_item({":t": touch}))
+
+    def lapsed(self, after: str, until: str) -> Iterator[dict[str, Any]]:
+        """Members whose last purchase was after `after` and at or before `until` (stamps), through the lapse
+        index: about as many items read as members found."""
+        for shard in range(LAPSE_SHARDS):
+            for page in client("dynamodb").get_paginator("query").paginate(
+                TableName=self.table_name, IndexName=LAPSE_INDEX,
+                KeyConditionExpression="lapse_shard = :s AND last_purchase_at BETWEEN :a AND :b",
+                ExpressionAttributeValues=to_item({":s": shard, ":a": after, ":b": until}),
+            ):
+                yield from (item for item in map(from_item, page["Items"]) if item["last_purchase_at"] > after)
+
+    def everyone(self) -> Iterator[dict[str, Any]]:
+        """Every member (a broadcast to a segment no index narrows)."""
+        for page in client("dynamodb").get_paginator("scan").paginate(
+            TableName=self.table_name, ProjectionExpression=", ".join(f"#{n}" for n in AUDIENCE_ATTRIBUTES),
+            ExpressionAttributeNames={f"#{n}": n for n in AUDIENCE_ATTRIBUTES},
+        ):
+            yield from map(from_item, page["Items"])
 
     def _update(self, member_id: str, chat_id: int, language: str, extra: dict[str, str] | None = None,
                 condition: str | None = None) -> Member:

@@ -57,6 +57,16 @@ class TelegramBot:
 
         return _run(send())
 
+    def send_photo(self, chat_id: int, photo_url: str, caption: str, reply_markup: dict[str, Any] | None = None) -> int:
+        """A picture by its URL (Telegram fetches it), the text as its caption."""
+        async def send() -> int:
+            bot = await self._ready()
+            message = await bot.send_photo(chat_id=chat_id, photo=photo_url, caption=caption,
+                                           reply_markup=_markup(reply_markup))
+            return message.message_id
+
+        return _run(send())
+
     def download(self, file_id: str) -> bytes:
         """A file a shopper sent (getFile, then the download; the Bot API serves up to 20 MB)."""
         async def fetch() -> bytes:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from string import Formatter
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from loyalty.domain.facts import Facts
 from loyalty.domain.segments import Member, Segment
+from loyalty.domain.wallet import Wallet
 
 
 class _Strict(BaseModel):
@@ -30,12 +32,26 @@ class Button(_Strict):
     url: str = Field(pattern=r"^https://", description="where the button leads: the brand's site, say")
 
 
+PLACEHOLDERS = {"balance", "points", "days", "until", "brand", "min_receipt"}
+
+
 class Message(_Strict):
-    """One language's message. `text` may use {balance}, {points}, {days}, {until} and {brand}."""
+    """One language's message. `text` may use {balance}, {points}, {days}, {until}, {brand} and {min_receipt}."""
 
     text: str = Field(min_length=1, max_length=4096)
     image: str | None = Field(default=None, pattern=r"^https://", description="a picture sent above the text")
     buttons: list[Button] = Field(default_factory=list, max_length=3)
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Message:
+        try:
+            used = {name for _, name, _, _ in Formatter().parse(self.text) if name is not None}
+        except ValueError as error:
+            raise ValueError(f"text: {error}") from error
+        unknown = used - PLACEHOLDERS
+        if unknown:
+            raise ValueError(f"text: unknown placeholder {{{sorted(unknown)[0]}}}; use {sorted(PLACEHOLDERS)}")
+        return self
 
 
 class Bonus(_Strict):
@@ -107,6 +123,20 @@ class Campaign(_Strict):
         return Step(after_days=1, messages=self.messages, bonus=self.bonus)
 
 
+class LastTouch(_Strict):
+    """The last campaign message delivered to a member: a purchase after it, within its goal, converts it
+    (the last touch wins)."""
+
+    campaign: str
+    key: str  # the touch's key in the campaigns table
+    delivered_at: datetime
+    until: datetime
+    channel: str | None = None
+
+    def converted_by(self, purchased_at: datetime, channel: str) -> bool:
+        return self.delivered_at < purchased_at <= self.until and self.channel in (None, channel)
+
+
 class Touch(_Strict):
     """One member to reach in one run: which campaign step, and the key that makes it happen once."""
 
@@ -134,6 +164,13 @@ def lapse_window(campaign: Campaign, step: int, since: datetime, now: datetime) 
     """The last purchases whose lapse reached step `step` between two runs: (since - days, now - days]."""
     days = timedelta(days=campaign.steps[step].after_days)
     return since - days, now - days
+
+
+def member_of(wallet: Wallet, now: datetime, source: str = "organic", subscribed: bool = True) -> Member:
+    """What a segment reads about the member whose wallet this is."""
+    expiring = tuple((lot.expires_at, lot.points) for _, lot in wallet.spendable(now) if lot.expires_at is not None)
+    return Member(facts=wallet.facts, level=wallet.level, balance=wallet.spendable_points(now), expiring=expiring,
+                  source=source, subscribed=subscribed)
 
 
 def entered(segment: Segment, before: Member, after: Member, now: datetime) -> bool:

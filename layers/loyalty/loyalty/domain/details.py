@@ -61,6 +61,9 @@ class Details(BaseModel):
     promo: bool = False
     request: str | None = None  # fingerprint of the request that placed a hold
     reason: str | None = None  # why a hold went back; an operator's adjustment
+    entered: list[str] = []  # triggered campaigns whose segment this purchase brought the member into
+    campaign: str | None = None  # the campaign that paid a bonus or boost, or whose boost a purchase earned at
+    multiplier: str | None = None  # a campaign's boost
 
     def __or__(self, other: Details) -> Details:
         """These details with what `other` sets on top (the flow's cause added to the step's outcome)."""

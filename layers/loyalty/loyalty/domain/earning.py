@@ -60,6 +60,7 @@ class PurchaseCredit(_Model):
     expires_at: datetime | None
     first_purchase: bool
     referral: Referral | None
+    boost: str | None = None  # the campaign whose multiplier this purchase earned at
 
     @property
     def capped(self) -> int:
@@ -75,6 +76,9 @@ def purchase_credit(program: Program, wallet: Wallet, lines: Sequence[Line], cha
     """What a purchase of the brand's `lines` credits the member whose wallet this is, at `now`."""
     level = program.levels[levels.current_index(program, wallet)] if program.levels else None
     percent = level.percent if level is not None else program.earning.base_percent
+    boost = wallet.boost_for(now, sum(line.sum_kopecks for line in lines))
+    if boost is not None:  # a campaign's offer: this receipt earns at a multiple of the rate
+        percent = percent * boost.multiplier
     earnings = tuple(LineEarning(name=getattr(line, "name", ""), sum_kopecks=line.sum_kopecks, rule=rule,
                                  points=points, category=line.category)
                      for line, (points, rule) in zip(lines, line_points(lines, program, percent), strict=True))
@@ -87,7 +91,7 @@ def purchase_credit(program: Program, wallet: Wallet, lines: Sequence[Line], cha
         level=level.id if level else None, percent=percent, lines=earnings, earned=earned, points=points, cap=cap,
         earned_at=now, available_at=available_at,
         expires_at=expiry_of(program, available_at), first_purchase=first,
-        referral=referral(program, referred_by) if first else None,
+        referral=referral(program, referred_by) if first else None, boost=boost.campaign if boost else None,
     )
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from loyalty.domain.campaigns import LastTouch
 from loyalty.domain.details import Details
 from loyalty.domain.wallet import Balance, Step
 
@@ -19,6 +20,8 @@ class Holder(BaseModel):
     chat_id: int | None = None
     language: str = "ru"
     referred_by: str | None = None
+    subscribed: bool = True
+    last_touch: LastTouch | None = None
 
 
 class Kind(StrEnum):
@@ -35,6 +38,7 @@ class Kind(StrEnum):
     REMINDER = "expiry_reminder"
     LEVEL_REVIEW = "level_review"
     ADJUSTMENT = "adjustment"
+    BOOST = "campaign_boost"
 
 
 class Entry(BaseModel):
@@ -95,6 +99,7 @@ class Cause(StrEnum):
     REMINDER = "remind"
     LEVEL_REVIEW = "review"
     ADJUSTMENT = "adjustment"
+    CAMPAIGN = "campaign"  # a campaign's bonus or boost, keyed by the touch (campaign, step, occasion)
 
 
 def entry_id_of(cause: Cause, key: str) -> str:
@@ -111,6 +116,12 @@ def review_bonus_entry(review_id: str) -> str:
 
 def referrer_bonus_entry(invited_member_id: str) -> str:
     return f"bonus#referrer:{invited_member_id}"
+
+
+def campaign_of(entry_id: str) -> str | None:
+    """The campaign a campaign entry (or the lot it credited) belongs to: `campaign#<name>:<step>:<occasion>`."""
+    prefix = entry_id_of(Cause.CAMPAIGN, "")
+    return entry_id[len(prefix):].split(":", 1)[0] if entry_id.startswith(prefix) else None
 
 
 def bonus_of(entry_id: str) -> str | None:

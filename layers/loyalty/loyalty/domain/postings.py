@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import levels
 from loyalty.domain import wallet as w
+from loyalty.domain.campaigns import Bonus, entered, member_of
 from loyalty.domain.details import Details
 from loyalty.domain.earning import PurchaseCredit
 from loyalty.domain.facts import Facts
@@ -35,9 +36,20 @@ def purchase(program: Program, wallet: Wallet, lot_id: str, credit: PurchaseCred
     after = w.record(step.wallet, moscow_day(now), receipts=1, spend_kopecks=brand_sum_kopecks, earned=credit.points)
     facts = after.facts.purchased(purchased_at or now, channel, brand_sum_kopecks,
                                   (line.category for line in credit.lines))
-    after = after.model_copy(update={"facts": facts})
-    return _leveled(program, step, after, now, Details(percent=str(credit.percent), earned=credit.earned,
-                    capped=credit.capped, first_purchase=credit.first_purchase, pending=credit.pending))
+    boosts = tuple(boost for boost in after.boosts if boost.until > now and boost.campaign != credit.boost)
+    after = after.model_copy(update={"facts": facts, "boosts": boosts})  # a boost pays once; stale ones go
+    leveled = _leveled(program, step, after, now, Details(
+        percent=str(credit.percent), earned=credit.earned, capped=credit.capped,
+        first_purchase=credit.first_purchase, pending=credit.pending, campaign=credit.boost))
+    entered = _entered(program, wallet, leveled.wallet, now)
+    return leveled.model_copy(update={"details": leveled.details | Details(entered=entered)}) if entered else leveled
+
+
+def _entered(program: Program, before: Wallet, after: Wallet, now: datetime) -> list[str]:
+    """The triggered campaigns whose segment this change brought the member into."""
+    return [campaign.name for campaign in program.campaigns
+            if campaign.kind == "triggered" and campaign.segment is not None
+            and entered(program.segments[campaign.segment], member_of(before, now), member_of(after, now), now)]
 
 
 def bonus(program: Program, wallet: Wallet, lot_id: str, points: int, label: str, now: datetime,
@@ -55,6 +67,21 @@ def refund(wallet: Wallet, lot_id: str, points: int, refunded_kopecks: int, whol
     after = w.record(step.wallet, moscow_day(now), receipts=-1 if whole else 0, spend_kopecks=-refunded_kopecks)
     after = after.model_copy(update={"facts": after.facts.refunded(channel, refunded_kopecks, whole)})
     return step.model_copy(update={"wallet": after})
+
+
+def campaign_bonus(wallet: Wallet, lot_id: str, campaign: str, bonus: Bonus, now: datetime) -> Step:
+    """A campaign's bonus: points available at once with their own short life, or a boost for a while."""
+    if bonus.points is not None:
+        expires = now + timedelta(days=bonus.expires_in_days or 1)
+        step = w.credit(wallet, lot_id, bonus.points, now, now, expires, label="бонус по акции")
+        return step.model_copy(update={"details": step.details | Details(campaign=campaign)})
+    assert bonus.multiplier is not None and bonus.days is not None  # the model allows nothing else
+    boost = w.Boost(campaign=campaign, multiplier=bonus.multiplier, until=now + timedelta(days=bonus.days),
+                    min_receipt_kopecks=(bonus.min_receipt_roubles or 0) * 100)
+    kept = tuple(old for old in wallet.boosts if old.campaign != campaign)
+    return Step(wallet=wallet.model_copy(update={"boosts": (*kept, boost)}), change=w.Balance(),
+                details=Details(campaign=campaign, multiplier=f"{bonus.multiplier.normalize():f}",
+                                expires_at=boost.until))
 
 
 def facts_of(entries: Iterable[Entry]) -> Facts:

@@ -14,6 +14,7 @@ records, so the balances always equal the sum of the entries) and details for th
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -78,6 +79,16 @@ class Activity(_Model):
     earned: int = 0  # points from receipts (the caps)
 
 
+class Boost(_Model):
+    """A campaign's higher rate: the member's next receipt of at least `min_receipt_kopecks` accepted before
+    `until` earns `multiplier` times their rate (once)."""
+
+    campaign: str
+    multiplier: Decimal
+    until: datetime
+    min_receipt_kopecks: int = 0
+
+
 class Wallet(_Model):
     balance: Balance = Balance()
     lots: dict[str, Lot] = {}
@@ -87,6 +98,7 @@ class Wallet(_Model):
     level_since: datetime | None = None
     level_checked_at: datetime | None = None
     facts: Facts = Facts()  # what campaigns target: purchases, spend, channels, categories
+    boosts: tuple[Boost, ...] = ()
 
     def spendable(self, now: datetime) -> list[tuple[str, Lot]]:
         """Available lots, the ones that expire first first (never-expiring last)."""
@@ -94,6 +106,12 @@ class Wallet(_Model):
                 if lot.active and lot.points > 0 and (lot.expires_at is None or lot.expires_at > now)]
         return sorted(lots, key=lambda pair: (pair[1].expires_at is None, pair[1].expires_at or now,
                                               pair[1].earned_at, pair[0]))
+
+    def boost_for(self, now: datetime, receipt_kopecks: int) -> Boost | None:
+        """The boost this receipt earns at (the highest, if several apply)."""
+        applying = [boost for boost in self.boosts
+                    if boost.until > now and receipt_kopecks >= boost.min_receipt_kopecks]
+        return max(applying, key=lambda boost: boost.multiplier, default=None)
 
     def spendable_points(self, now: datetime) -> int:
         return sum(lot.points for _, lot in self.spendable(now))

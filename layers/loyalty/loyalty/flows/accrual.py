@@ -16,6 +16,7 @@ from loyalty.adapters.promo_codes import PromoCode, new_code
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import BonusGranted, LedgerCommand, PromoRequested, PurchaseLine, ReceiptAccepted
 from loyalty.domain import postings, wallet
+from loyalty.domain.campaigns import Touch
 from loyalty.domain.details import Details
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
@@ -30,6 +31,7 @@ from loyalty.domain.ledger import (
     review_bonus_entry,
 )
 from loyalty.domain.program import Program
+from loyalty.flows.campaigns import Touches
 from loyalty.flows.notices import Notices
 from loyalty.flows.ports import Ledger, PromoCodeStore, Queue
 from loyalty.flows.replies import Replies
@@ -37,12 +39,14 @@ from loyalty.observability import logger, metrics
 
 
 class PointAccrual:
-    def __init__(self, program: Program, ledger: Ledger, outbox: Queue, promo_codes: PromoCodeStore):
+    def __init__(self, program: Program, ledger: Ledger, outbox: Queue, promo_codes: PromoCodeStore,
+                 touches: Touches | None = None):
         self.program = program
         self.ledger = ledger
         self.replies = Replies(outbox)
         self.notices = Notices(self.replies, program)
         self.promo_codes = promo_codes
+        self.touches = touches  # campaigns: none, and no purchase triggers or converts one
 
     def handle_record(self, record: SQSRecord) -> None:
         command = parse_body(record, LedgerCommand, "LedgerCommand")
@@ -86,7 +90,24 @@ class PointAccrual:
         bonuses = referral(self.program, posting.holder.referred_by) if details.first_purchase else None
         if bonuses is not None:
             self._referral(posting, bonuses, now)
+        self._campaigns(posting, accepted, now)
         return posting
+
+    def _campaigns(self, purchase: Posting, accepted: ReceiptAccepted, now: datetime) -> None:
+        """The purchase converts the member's last campaign touch (within its goal), and reaches the triggered
+        campaigns whose segment it brought the member into (once: keyed on the receipt)."""
+        if self.touches is None:
+            return
+        holder, details = purchase.holder, purchase.details
+        last = holder.last_touch
+        if last is not None and last.converted_by(details.purchased_at or now, accepted.channel) \
+                and self.touches.store.convert(last.campaign, last.key, accepted.brand_sum_kopecks, now):
+            logger.info("campaign converted", extra={"campaign": last.campaign, "member_id": holder.member_id})
+        for name in details.entered:
+            campaign = self.program.campaign(name)
+            if campaign is not None:
+                touch = Touch(campaign=name, step=0, member_id=holder.member_id, key=f"{name}:0:{accepted.fiscal_key}")
+                self.touches.reach(campaign, touch, holder, now)
 
     def _tell_credit(self, posting: Posting, store: str) -> None:
         details = posting.details

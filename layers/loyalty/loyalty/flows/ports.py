@@ -55,6 +55,10 @@ class PromoCodeStore(Protocol):
     def find(self, code: str) -> PromoCode | None: ...
 
 
+class CampaignFigures(Protocol):
+    def add(self, campaign: str, **counters: int) -> None: ...
+
+
 class MemberDirectory(Protocol):
     def get(self, member_id: str) -> Member | None: ...
 
@@ -71,3 +75,6 @@ class MessageSink(Protocol):
     """Where a shopper's messages are delivered (Telegram); returns the message's id there."""
 
     def send_message(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None) -> int: ...
+
+    def send_photo(self, chat_id: int, photo_url: str, caption: str,
+                   reply_markup: dict[str, Any] | None = None) -> int: ...

@@ -18,11 +18,11 @@ from loyalty.contracts import BonusGranted, Shopper
 from loyalty.domain import wallet
 from loyalty.domain.details import Details
 from loyalty.domain.errors import Conflict, HoldNotFound, InvalidRequest, MemberNotFound, OverQuote
-from loyalty.domain.ledger import Cause, Kind, entry_id_of
+from loyalty.domain.ledger import Cause, Kind, campaign_of, entry_id_of
 from loyalty.domain.points import payable_points
 from loyalty.domain.program import Program
 from loyalty.domain.receipt import gtin14
-from loyalty.flows.ports import Ledger, MemberDirectory, PromoCodeStore, Queue
+from loyalty.flows.ports import CampaignFigures, Ledger, MemberDirectory, PromoCodeStore, Queue
 
 
 class _Body(BaseModel):
@@ -93,12 +93,13 @@ class ReviewRequest(_Body):
 
 class Redemption:
     def __init__(self, program: Program, ledger: Ledger, members: MemberDirectory, promo_codes: PromoCodeStore,
-                 accrual_queue: Queue):
+                 accrual_queue: Queue, campaigns: CampaignFigures | None = None):
         self.program = program
         self.ledger = ledger
         self.members = members
         self.promo_codes = promo_codes
         self.accrual_queue = accrual_queue
+        self.campaigns = campaigns  # where points a campaign gave are counted as spent
 
     def quote(self, request: QuoteRequest, now: datetime | None = None) -> Quote:
         member_id = self._member_id(request.member_id, request.phone)
@@ -136,6 +137,8 @@ class Redemption:
         self._not_settled_otherwise(member_id, hold_id, "release")
         posting = self.ledger.apply(member_id, entry_id_of(Cause.COMMIT, hold_id), Kind.COMMIT,
                                     lambda wal: wallet.commit(wal, hold_id, now, request.order_id), now=now)
+        if posting.applied:
+            self._count_campaign_points(member_id, hold_id)
         return HoldView(hold_id=hold_id, member_id=member_id, points=posting.details.spent, status="committed",
                         order_id=posting.details.order_id)
 
@@ -164,6 +167,17 @@ class Redemption:
             shopper=Shopper(member_id=member_id, chat_id=member.chat_id, language=member.language),
             bonus="review", reference=request.review_id,
         ))
+
+    def _count_campaign_points(self, member_id: str, hold_id: str) -> None:
+        """Points a campaign gave, now spent on an order: counted in that campaign's figures (once, with the
+        commit that spent them; a crash in between loses the count, never a point)."""
+        held = self.ledger.entry(member_id, entry_id_of(Cause.HOLD, hold_id))
+        if self.campaigns is None or held is None:
+            return
+        for lot, points in held.details.lots.items():
+            campaign = campaign_of(lot)
+            if campaign is not None:
+                self.campaigns.add(campaign, points_spent=points)
 
     def _not_settled_otherwise(self, member_id: str, hold_id: str, other: str) -> None:
         """A committed hold cannot be released, nor a released one committed (an expired one is released)."""

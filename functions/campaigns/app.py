@@ -1,0 +1,21 @@
+"""EventBridge schedule: run the win-back ladder and the broadcasts that are due."""
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from loyalty import wiring
+from loyalty.deadline import invocation_deadline
+from loyalty.observability import logger, metrics, tracer
+from loyalty.settings import CampaignsSettings, environment
+
+campaigns = wiring.campaigns(environment(CampaignsSettings))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@invocation_deadline  # retry loops give up (retryably) before the function's timeout
+@event_parser(model=EventBridgeModel)
+def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict:
+    return campaigns.run(event.time)

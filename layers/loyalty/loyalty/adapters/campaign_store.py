@@ -1,0 +1,141 @@
+"""Campaigns table: what each campaign did, written once per touch.
+
+Items, by (campaign, key):
+- `state`: the run's cursor — the moment up to which lapses have been looked at;
+- `stats`: the campaign's counters, each changed with the touch that changes it, in one transaction;
+- `touch#<member>#<campaign:step:occasion>`: one member reached by one step, for one occasion (a lapse, a
+  broadcast, an entry into a segment). It is put only if absent: a run that is repeated, or overlaps another,
+  reaches nobody twice. Its status moves queued → delivered | blocked, and it may be converted once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from loyalty import clock
+from loyalty.adapters.aws import cancellation_reasons, client, error_code
+from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.domain.campaigns import Touch
+
+COUNTERS = ("audience", "delivered", "blocked", "converted", "revenue_kopecks", "points_given", "points_spent")
+
+
+class TouchRecord(BaseModel):
+    campaign: str
+    key: str
+    member_id: str
+    step: int
+    status: str  # queued | delivered | blocked
+    queued_at: str
+    delivered_at: str | None = None
+    converted_at: str | None = None
+    revenue_kopecks: int = 0
+    points_given: int = 0
+
+
+def touch_key(touch: Touch) -> str:
+    return f"touch#{touch.member_id}#{touch.key}"
+
+
+class CampaignStore:
+    def __init__(self, table_name: str):
+        self.table_name = table_name
+
+    # ------------------------------------------------------------------ runs
+    def cursor(self, campaign: str) -> datetime | None:
+        item = self._get(campaign, "state")
+        return datetime.fromisoformat(item["cursor"]) if item and "cursor" in item else None
+
+    def advance(self, campaign: str, to: datetime) -> None:
+        """The run looked at everything up to `to` (never moves back: an older run finishing late)."""
+        try:
+            client("dynamodb").update_item(
+                TableName=self.table_name, Key=to_item({"campaign": campaign, "key": "state"}),
+                UpdateExpression="SET #cursor = :to",
+                ConditionExpression="attribute_not_exists(#cursor) OR #cursor < :to",
+                ExpressionAttributeNames={"#cursor": "cursor"},
+                ExpressionAttributeValues=to_item({":to": clock.stamp(to)}))
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+
+    # ------------------------------------------------------------------ touches
+    def touched(self, touch: Touch) -> bool:
+        return self._get(touch.campaign, touch_key(touch)) is not None
+
+    def record(self, touch: Touch, points_given: int, now: datetime) -> bool:
+        """Write the touch once, counting it in the campaign's audience; False if it was already there."""
+        record = TouchRecord(campaign=touch.campaign, key=touch_key(touch), member_id=touch.member_id, step=touch.step,
+                             status="queued", queued_at=clock.stamp(now), points_given=points_given)
+        return self._transact(
+            {"Put": {"TableName": self.table_name, "Item": to_item(record.model_dump()),
+                     "ConditionExpression": "attribute_not_exists(#key)", "ExpressionAttributeNames": {"#key": "key"}}},
+            self._count(touch.campaign, audience=1, points_given=points_given))
+
+    def settle(self, campaign: str, key: str, status: str, now: datetime) -> bool:
+        """A queued touch was delivered (or the member had blocked the bot); counted once."""
+        return self._transact(
+            {"Update": {"TableName": self.table_name, "Key": to_item({"campaign": campaign, "key": key}),
+                        "UpdateExpression": "SET #status = :status, delivered_at = :at",
+                        "ConditionExpression": "#status = :queued",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": to_item({":status": status, ":at": clock.stamp(now),
+                                                              ":queued": "queued"})}},
+            self._count(campaign, **{status: 1}))
+
+    def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool:
+        """A delivered touch led to a purchase: counted once, with the purchase's brand goods as its revenue."""
+        return self._transact(
+            {"Update": {"TableName": self.table_name, "Key": to_item({"campaign": campaign, "key": key}),
+                        "UpdateExpression": "SET converted_at = :at, revenue_kopecks = :revenue",
+                        "ConditionExpression": "#status = :delivered AND attribute_not_exists(converted_at)",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": to_item({":at": clock.stamp(now), ":revenue": revenue_kopecks,
+                                                              ":delivered": "delivered"})}},
+            self._count(campaign, converted=1, revenue_kopecks=revenue_kopecks))
+
+    def touches(self, campaign: str) -> Iterator[TouchRecord]:
+        for page in client("dynamodb").get_paginator("query").paginate(
+            TableName=self.table_name, KeyConditionExpression="campaign = :c AND begins_with(#key, :touch)",
+            ExpressionAttributeNames={"#key": "key"}, ExpressionAttributeValues=to_item({":c": campaign,
+                                                                                         ":touch": "touch#"}),
+        ):
+            yield from (TouchRecord.model_validate(from_item(item)) for item in page["Items"])
+
+    # ------------------------------------------------------------------ figures
+    def stats(self, campaign: str) -> dict[str, int]:
+        item = self._get(campaign, "stats") or {}
+        return {name: int(item.get(name, 0)) for name in COUNTERS}
+
+    def add(self, campaign: str, **counters: int) -> None:
+        """Add to a campaign's counters outside a touch's transaction (points spent, counted at the commit)."""
+        client("dynamodb").update_item(**self._count(campaign, **counters)["Update"])
+
+    def _count(self, campaign: str, **counters: int) -> dict[str, Any]:
+        names = {f"#{name}": name for name in counters}
+        return {"Update": {
+            "TableName": self.table_name, "Key": to_item({"campaign": campaign, "key": "stats"}),
+            "UpdateExpression": "ADD " + ", ".join(f"#{name} :{name}" for name in counters),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item({f":{name}": value for name, value in counters.items()}),
+        }}
+
+    def _transact(self, *items: dict[str, Any]) -> bool:
+        try:
+            client("dynamodb").transact_write_items(TransactItems=list(items))
+        except ClientError as error:
+            reasons = cancellation_reasons(error)
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False  # done before: a repeated run, a redelivered message
+            raise
+        return True
+
+    def _get(self, campaign: str, key: str) -> dict[str, Any] | None:
+        response = client("dynamodb").get_item(TableName=self.table_name,
+                                               Key=to_item({"campaign": campaign, "key": key}), ConsistentRead=True)
+        return from_item(response["Item"]) if "Item" in response else None

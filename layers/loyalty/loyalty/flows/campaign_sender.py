@@ -1,0 +1,70 @@
+"""Deliver campaign messages, each once, at the campaigns' pace — below Telegram's limit, so that the
+transactional outbox always has room — honouring Telegram's answers.
+
+429 comes back after `retry_after`; a member who blocked the bot (403) is marked unsubscribed (no campaign
+reaches them again) and the touch counted as blocked; a message Telegram rejects (400) is dead-lettered.
+A delivered message becomes the member's last touch, which a purchase within its goal converts.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from loyalty import clock
+from loyalty.adapters.campaign_store import CampaignStore
+from loyalty.adapters.idempotency import OncePerKey
+from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.pacing import Pace
+from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
+from loyalty.contracts import CampaignMessage
+from loyalty.domain.campaigns import LastTouch
+from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
+from loyalty.flows.ports import MessageSink
+from loyalty.observability import logger, metrics
+
+_CAPTION_LIMIT = 1024  # Telegram's, for a photo's caption
+
+
+class CampaignSender:
+    def __init__(self, bot: MessageSink, once: OncePerKey, pace: Pace, store: CampaignStore,
+                 members: MembersRepository):
+        self.bot = bot
+        self.send_once = once(self._send)  # once per touch
+        self.idempotency = once.config
+        self.pace = pace
+        self.store = store
+        self.members = members
+
+    def handle_record(self, record: SQSRecord) -> None:
+        self.send_once(message=parse_body(record, CampaignMessage))
+
+    def _send(self, message: CampaignMessage) -> dict[str, Any]:
+        log = {"campaign": message.campaign, "member_id": message.member_id}
+        self.pace.wait()
+        try:
+            if message.image and len(message.text) <= _CAPTION_LIMIT:
+                self.bot.send_photo(message.chat_id, message.image, message.text, message.reply_markup)
+            else:
+                self.bot.send_message(message.chat_id, message.text, message.reply_markup)
+        except RateLimited as error:
+            metrics.add_metric(name="CampaignRateLimited", unit="Count", value=1)
+            raise RetryLater("telegram rate limit", error.retry_after_seconds) from error
+        except ChatBlocked:
+            self.members.unsubscribe(message.member_id)
+            self.store.settle(message.campaign, message.touch, "blocked", clock.now())
+            logger.info("member blocked the bot; unsubscribed from campaigns", extra=log)
+            return {"delivered": False}
+        except MessageRejected as error:
+            raise PermanentFailure(f"telegram rejected the campaign message: {error}") from error
+        except TelegramUnavailable as error:
+            raise RetryLater(f"telegram unreachable: {error}") from error
+        now = clock.now()
+        self.store.settle(message.campaign, message.touch, "delivered", now)
+        touch = LastTouch(campaign=message.campaign, key=message.touch, delivered_at=now,
+                          until=now + timedelta(days=message.goal_days), channel=message.goal_channel)
+        self.members.touched(message.member_id, touch.model_dump(mode="json"))
+        metrics.add_metric(name="CampaignMessagesSent", unit="Count", value=1)
+        return {"delivered": True}

@@ -1,0 +1,144 @@
+"""Campaign runs: find the members a campaign is for, pay the step's bonus, queue its message — once each.
+
+- A win-back ladder reads, for each step, the members whose last purchase crossed that step's lapse since
+  the previous run (the lapse index, `by_last_purchase`), so a run reads about as many members as it reaches.
+- A broadcast goes out once its moment has come, to everyone in its segment.
+- A triggered campaign is reached from the accrual flow, on the purchase that brings a member into its segment.
+
+Reaching a member (`Touches.reach`) writes the step's bonus as a ledger entry keyed on the touch, queues the
+message on CampaignQueue keyed on the touch, and only then records the touch: a run that dies in between is
+repeated by the next one with no second bonus, and the sender drops the second message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from loyalty import clock
+from loyalty.adapters.campaign_store import CampaignStore
+from loyalty.adapters.ledger import LedgerRepository
+from loyalty.contracts import CampaignMessage
+from loyalty.domain import postings
+from loyalty.domain.campaigns import Campaign, Touch, lapse_window, member_of, winback_touch
+from loyalty.domain.details import Details
+from loyalty.domain.ledger import Cause, Holder, Kind, entry_id_of
+from loyalty.domain.messages import day_month
+from loyalty.domain.program import Program
+from loyalty.domain.segments import Member
+from loyalty.flows.ports import Ledger, Queue
+from loyalty.observability import logger, metrics
+
+_FIRST_RUN_LOOKBACK = timedelta(days=1)  # a campaign's first run reaches the lapses of the last day only
+
+
+class Audience(Protocol):
+    def lapsed(self, after: str, until: str) -> Iterator[dict[str, Any]]: ...
+
+    def everyone(self) -> Iterator[dict[str, Any]]: ...
+
+
+class Touches:
+    """Reaching one member with one campaign step: its bonus and its message, once."""
+
+    def __init__(self, program: Program, ledger: Ledger, store: CampaignStore, queue: Queue):
+        self.program = program
+        self.ledger = ledger
+        self.store = store
+        self.queue = queue
+
+    def reach(self, campaign: Campaign, touch: Touch, holder: Holder, now: datetime) -> bool:
+        """False when the member was reached by this touch already, or cannot be (blocked the bot)."""
+        if not holder.subscribed or holder.chat_id is None or self.store.touched(touch):
+            return False
+        step = campaign.step(touch.step)
+        bonus, entry_id = step.bonus, entry_id_of(Cause.CAMPAIGN, touch.key)
+        points, balance, until = 0, None, None
+        if bonus is not None:
+            posting = self.ledger.apply(
+                touch.member_id, entry_id, Kind.BONUS if bonus.points else Kind.BOOST,
+                lambda wal: postings.campaign_bonus(wal, entry_id, campaign.name, bonus, now),
+                Details(campaign=campaign.name), now=now)
+            points, balance, until = max(posting.points, 0), posting.balance.available, posting.details.expires_at
+        if balance is None:
+            balance = self.ledger.read(touch.member_id)[0].spendable_points(now)
+        days = (bonus.expires_in_days or bonus.days or 0) if bonus else 0
+        message = step.messages.get(holder.language) or step.messages["ru"]
+        text = message.text.format(
+            balance=balance, points=points, days=days, brand=self.program.brand.name,
+            until=day_month(until, holder.language) if until else "",
+            min_receipt=bonus.min_receipt_roubles or 0 if bonus else 0)
+        buttons = [[{"text": button.text, "url": button.url}] for button in message.buttons]
+        self.queue.put(CampaignMessage(
+            campaign=campaign.name, touch=f"touch#{touch.member_id}#{touch.key}", member_id=touch.member_id,
+            chat_id=holder.chat_id, text=text, image=message.image,
+            reply_markup={"inline_keyboard": buttons} if buttons else None,
+            goal_days=campaign.goal.within_days, goal_channel=campaign.goal.channel))
+        recorded = self.store.record(touch, points, now)
+        if recorded:
+            metrics.add_metric(name="CampaignTouches", unit="Count", value=1)
+        return recorded
+
+
+class Campaigns:
+    def __init__(self, program: Program, audience: Audience, store: CampaignStore, touches: Touches):
+        self.program = program
+        self.audience = audience
+        self.store = store
+        self.touches = touches
+
+    def run(self, now: datetime, only: str | None = None) -> dict[str, int]:
+        """Run every win-back and due broadcast (or only `only`); returns how many members each reached."""
+        return {campaign.name: self.reach(campaign, self.select(campaign, now), now)
+                for campaign in self._due(now, only)}
+
+    def reach(self, campaign: Campaign, selected: Iterable[tuple[Touch, Holder]], now: datetime,
+              progress: Callable[[], None] = lambda: None) -> int:
+        """Reach the members `select` found, then move the campaign's cursor to `now`."""
+        count = 0
+        for touch, holder in selected:
+            count += self.touches.reach(campaign, touch, holder, now)
+            progress()
+        self.store.advance(campaign.name, now)
+        logger.info("campaign run", extra={"campaign": campaign.name, "reached": count, "at": now.isoformat()})
+        return count
+
+    def select(self, campaign: Campaign, now: datetime) -> Iterator[tuple[Touch, Holder]]:
+        """Who this run of `campaign` is for (sending nothing: the dry run's answer too)."""
+        since = self.store.cursor(campaign.name) or now - _FIRST_RUN_LOOKBACK
+        segment = self.program.segments.get(campaign.segment) if campaign.segment else None
+        if campaign.kind == "winback":
+            for index in range(len(campaign.steps)):
+                start, end = lapse_window(campaign, index, since, now)
+                for item in self.audience.lapsed(clock.stamp(start), clock.stamp(end)):
+                    holder, member = _read(item, now)
+                    touch = winback_touch(campaign, holder.member_id, member.facts, now)
+                    if touch is not None and touch.step == index and (segment is None or segment.matches(member, now)):
+                        yield touch, holder
+        elif campaign.kind == "broadcast" and campaign.at is not None:
+            occasion = campaign.at.isoformat()
+            for item in self.audience.everyone():
+                holder, member = _read(item, now)
+                if segment is None or segment.matches(member, now):
+                    yield Touch(campaign=campaign.name, step=0, member_id=holder.member_id,
+                                key=f"{campaign.name}:0:{occasion}"), holder
+
+    def _due(self, now: datetime, only: str | None) -> Iterator[Campaign]:
+        for campaign in self.program.campaigns:
+            if only is not None and campaign.name != only:
+                continue
+            if campaign.kind == "winback" or (campaign.kind == "broadcast" and campaign.at is not None
+                                               and campaign.at <= now):
+                yield campaign
+
+
+def _read(item: dict[str, Any], now: datetime) -> tuple[Holder, Member]:
+    """A member as the audience query returns them: who to write to, and what a segment reads."""
+    wallet = LedgerRepository.wallet_of(item)
+    source = item.get("joined_via") or ("referral" if item.get("referred_by") else "organic")
+    subscribed = item.get("subscribed", True)
+    holder = Holder(member_id=item["member_id"], chat_id=item.get("chat_id"), language=item.get("language", "ru"),
+                    referred_by=item.get("referred_by"), subscribed=subscribed)
+    return holder, member_of(wallet, now, source=source, subscribed=subscribed)
+

@@ -1,0 +1,86 @@
+"""What the end-to-end journeys share: the local stack on the shipped program, and a shopper's and the
+brand site's moves on it."""
+
+import contextlib
+import itertools
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import yaml
+
+from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.adapters.program_file import load_program
+from loyalty_tools.local.receipts import marketplace_receipt, qr_of
+from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.site import Site
+from loyalty_tools.local.stack import ROOT, LocalStack
+
+SEED = ROOT / "program" / "program.yaml"
+PROGRAM = load_program(SEED)
+SUPPLIER = PROGRAM.brand.supplier_inns[0]
+BRAND_INN = PROGRAM.brand.inns[0]
+CREAM = ("Лепесток крем для рук 50 мл", 45_000, 1)  # 450 ₽: 45 points at 10%, 54 at 12%
+SERUM = ("Лепесток сыворотка для лица 30 мл", 129_000, 1)  # face: the seed's 1.5 multiplier
+_ids = itertools.count(1)
+
+
+@contextlib.contextmanager
+def seed_stack(change=None):
+    """The local stack on the shipped program, with up to ten receipts a day (and `change` made to it)."""
+    document = yaml.safe_load(SEED.read_text(encoding="utf-8"))
+    document["receipts"]["max_per_day"] = 10
+    if change is not None:
+        change(document)
+    with tempfile.TemporaryDirectory() as tmp:
+        program = Path(tmp) / "program.yaml"
+        program.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+        with LocalStack(receipts_dir=Path(tmp), program_file=program, retry_base_seconds=0) as stack:
+            yield stack
+
+
+def join(stack, start="/start"):
+    shopper = Shopper(stack.telegram.url, user_id=7_000_000 + next(_ids))
+    shopper.say(start)
+    shopper.wait_for_bot_messages(1)
+    shopper.share_phone(f"+7916{shopper.chat_id:07d}")
+    stack.wait_idle()
+    return shopper
+
+
+def buy(stack, shopper, *lines, d2c=False, operation=1, fd=None):
+    """Send the QR of a receipt issued an hour ago on the stack's clock (Wildberries, or the brand's own site)
+    and let everything settle."""
+    seller = {"seller_inn": BRAND_INN, "seller": "ООО «Лепесток»", "retail_place": "lepestok.ru"} if d2c else {}
+    raw = marketplace_receipt(SUPPLIER, list(lines or [CREAM]), fd=fd or 10_000 + next(_ids), operation=operation,
+                              issued_at=stack.now() - timedelta(hours=1), **seller)
+    stack.receipts.add(raw)
+    shopper.say(qr_of(raw))
+    stack.wait_idle()
+    return raw
+
+
+def member(stack, shopper):
+    item = stack.aws("dynamodb").get_item(TableName="MembersTable", Key=to_item({"member_id": str(shopper.chat_id)}),
+                                          ConsistentRead=True)
+    return from_item(item["Item"])
+
+
+def entries(stack, shopper):
+    response = stack.aws("dynamodb").query(TableName="LedgerTable", KeyConditionExpression="member_id = :m",
+                                           ExpressionAttributeValues=to_item({":m": str(shopper.chat_id)}))
+    return {item["entry_id"]: item for item in map(from_item, response["Items"])}
+
+
+def schedule(stack, at):
+    stack.run_schedules(at=at)
+    stack.wait_idle()
+
+
+def api(stack, path, body=None, key="", api_key=None):
+    """The brand's site calling the redemption API (with another key, or none, when `api_key` is given)."""
+    return Site(stack.api.url, stack.api_key if api_key is None else api_key).post(path, body, idempotency_key=key)
+
+
+def texts(shopper):
+    return shopper.bot_messages()
