@@ -15,10 +15,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from loyalty import clock
+from loyalty.adapters.campaign_store import COUNTERS, touch_key
 from loyalty.adapters.members import Member
 from loyalty.adapters.promo_codes import PromoCode, normalise_code
 from loyalty.contracts import OutboundMessage
 from loyalty.domain import postings
+from loyalty.domain.campaigns import Touch
 from loyalty.domain.details import Details
 from loyalty.domain.errors import MemberNotFound
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
@@ -148,3 +150,51 @@ class MemoryFigures:
         figures = self.counters.setdefault(campaign, {})
         for name, value in counters.items():
             figures[name] = figures.get(name, 0) + value
+
+
+class MemoryCampaigns:
+    """CampaignStore in memory: a touch recorded once with its counters, settled once, converted once."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], dict[str, Any]] = {}
+        self.figures = MemoryFigures()
+        self.cursors: dict[str, datetime] = {}
+
+    def cursor(self, campaign: str) -> datetime | None:
+        return self.cursors.get(campaign)
+
+    def advance(self, campaign: str, to: datetime) -> None:
+        self.cursors[campaign] = max(to, self.cursors.get(campaign, to))
+
+    def touched(self, touch: Touch) -> bool:
+        return (touch.campaign, touch_key(touch)) in self.records
+
+    def record(self, touch: Touch, points_given: int, now: datetime) -> bool:
+        if self.touched(touch):
+            return False
+        self.records[touch.campaign, touch_key(touch)] = {"member_id": touch.member_id, "status": "queued",
+                                                          "points_given": points_given}
+        self.add(touch.campaign, audience=1, points_given=points_given)
+        return True
+
+    def settle(self, campaign: str, key: str, status: str, now: datetime) -> bool:
+        record = self.records.get((campaign, key))
+        if record is None or record["status"] != "queued":
+            return False
+        record["status"] = status
+        self.add(campaign, **{status: 1})
+        return True
+
+    def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool:
+        record = self.records.get((campaign, key))
+        if record is None or record["status"] != "delivered" or record.get("converted"):
+            return False
+        record["converted"] = True
+        self.add(campaign, converted=1, revenue_kopecks=revenue_kopecks)
+        return True
+
+    def add(self, campaign: str, **counters: int) -> None:
+        self.figures.add(campaign, **counters)
+
+    def stats(self, campaign: str) -> dict[str, int]:
+        return {name: self.figures.counters.get(campaign, {}).get(name, 0) for name in COUNTERS}

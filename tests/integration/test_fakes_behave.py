@@ -6,14 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from loyalty.adapters.campaign_store import CampaignStore, touch_key
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.promo_codes import PromoCode, PromoCodes
 from loyalty.domain import wallet
+from loyalty.domain.campaigns import Touch
 from loyalty.domain.details import Details
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
 from loyalty.domain.ledger import Kind
-from tests.fakes import MemoryBooks, MemoryPromoCodes
+from tests.fakes import MemoryBooks, MemoryCampaigns, MemoryPromoCodes
 from tests.unit.flows.conftest import PROGRAM
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -105,3 +107,29 @@ def test_a_promo_code_exists_only_with_the_hold_written_in_its_transaction(store
                            lambda wal: wallet.hold(wal, "promo:2", 100, NOW, expires, code="WXYZ6789"),
                            extra_items=[store.codes.put_item(other, expires)], now=NOW)
     assert store.codes.find("WXYZ6789") is None
+
+
+@pytest.fixture(params=["real", "fake"])
+def campaigns(request):
+    if request.param == "real":
+        request.getfixturevalue("stack")
+        return CampaignStore("CampaignsTable")
+    return MemoryCampaigns()
+
+
+def test_a_touch_is_recorded_settled_and_converted_once_each_with_its_counters(campaigns):
+    touch = Touch(campaign="winback", step=1, member_id="805", key="winback:1:2026-10-01T12:00:00+00:00")
+    assert not campaigns.touched(touch)
+    assert campaigns.record(touch, 150, NOW) and not campaigns.record(touch, 150, NOW)
+    assert campaigns.touched(touch)
+    key = touch_key(touch)
+    assert not campaigns.convert("winback", key, 45_000, NOW)  # not delivered yet
+    assert campaigns.settle("winback", key, "delivered", NOW) and not campaigns.settle("winback", key, "blocked", NOW)
+    assert campaigns.convert("winback", key, 45_000, NOW) and not campaigns.convert("winback", key, 99, NOW)
+    campaigns.add("winback", points_spent=100)
+    assert campaigns.stats("winback") == {"audience": 1, "delivered": 1, "blocked": 0, "converted": 1,
+                                          "revenue_kopecks": 45_000, "points_given": 150, "points_spent": 100}
+    assert campaigns.cursor("winback") is None
+    campaigns.advance("winback", NOW)
+    campaigns.advance("winback", NOW - timedelta(hours=1))  # an older run finishing late moves nothing back
+    assert campaigns.cursor("winback") == NOW

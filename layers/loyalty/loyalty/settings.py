@@ -64,6 +64,8 @@ class PointsScheduleSettings(_Env):
     MEMBERS_TABLE: str
     LEDGER_TABLE: str
     OUTBOX_QUEUE_URL: str
+    CAMPAIGNS_TABLE: str
+    CAMPAIGN_QUEUE_URL: str
     PROGRAM_FILE: str
 
 

@@ -77,8 +77,9 @@ def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
 
 def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:
     program = cached_program(settings.PROGRAM_FILE)
-    return PointsSchedule(program, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
-                          SqsQueue(settings.OUTBOX_QUEUE_URL))
+    ledger = ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
+    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
+    return PointsSchedule(program, ledger, SqsQueue(settings.OUTBOX_QUEUE_URL), touches)
 
 
 def redemption(settings: RedemptionSettings) -> Redemption:

@@ -9,10 +9,11 @@ import pytest
 from loyalty.adapters.program_file import load_program
 from loyalty.contracts import BonusGranted, PromoRequested, PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.flows.accrual import PointAccrual
+from loyalty.flows.campaigns import Touches
 from loyalty.flows.redemption import Redemption
 from loyalty.flows.schedule import PointsSchedule
 from tests.conftest import ROOT
-from tests.fakes import MemoryBooks, MemoryFigures, MemoryOutbox, MemoryPromoCodes, MemoryQueue
+from tests.fakes import MemoryBooks, MemoryCampaigns, MemoryOutbox, MemoryPromoCodes, MemoryQueue
 
 SEED = load_program(ROOT / "program" / "program.yaml")
 PROGRAM = SEED.model_copy(update={"receipts": SEED.receipts.model_copy(update={"max_per_day": 10})})
@@ -27,10 +28,12 @@ class World:
 
     def __init__(self, program=PROGRAM):
         self.books, self.outbox, self.codes = MemoryBooks(program), MemoryOutbox(), MemoryPromoCodes()
-        self.accrual_queue, self.figures = MemoryQueue(), MemoryFigures()
-        self.accrual = PointAccrual(program, self.books, self.outbox, self.codes)
-        self.schedule = PointsSchedule(program, self.books, self.outbox)
-        self.redemption = Redemption(program, self.books, self.books, self.codes, self.accrual_queue, self.figures)
+        self.accrual_queue, self.campaign_queue, self.campaigns = MemoryQueue(), MemoryOutbox(), MemoryCampaigns()
+        touches = Touches(program, self.books, self.campaigns, self.campaign_queue)
+        self.accrual = PointAccrual(program, self.books, self.outbox, self.codes, touches)
+        self.schedule = PointsSchedule(program, self.books, self.outbox, touches)
+        self.redemption = Redemption(program, self.books, self.books, self.codes, self.accrual_queue,
+                                     self.campaigns)
 
     def join(self, member_id, referred_by=None, phone=None, now=NOW):
         self.books.join(member_id, referred_by=referred_by, phone=phone)
@@ -57,7 +60,12 @@ class World:
         return self.books.get(member_id)
 
     def texts(self, member_id):
+        """What the member was told (the outbox: receipts, points, levels)."""
         return self.outbox.texts(int(member_id))
+
+    def campaign_texts(self, member_id):
+        """What campaigns queued for the member (CampaignQueue)."""
+        return [message.text for message in self.campaign_queue.messages if message.member_id == member_id]
 
 
 def shopper(member_id):

@@ -96,4 +96,4 @@ def test_points_a_campaign_gave_are_counted_as_spent_when_an_order_commits_them(
     world.redemption.hold(zoya, "c-9", HoldRequest(order_id="site-9", points=200), NOW)  # the soonest to expire first
     world.redemption.commit(zoya, "c-9", CommitRequest(order_id="site-9"), NOW)
     world.redemption.commit(zoya, "c-9", CommitRequest(order_id="site-9"), NOW)  # a retry counts nothing more
-    assert world.figures.counters == {"winback": {"points_spent": 150}}
+    assert world.campaigns.stats("winback")["points_spent"] == 150

@@ -28,10 +28,10 @@ def test_points_expire_after_one_reminder_at_noon_moscow(world):
     (expires,) = expires
     reminder_day = expires - timedelta(days=7)
     world.schedule.run(reminder_day - timedelta(days=1))
-    assert not any("сгорит" in text for text in world.texts(vera))
+    assert not any("сгорит" in text for text in world.campaign_texts(vera))
     world.schedule.run(reminder_day + timedelta(hours=13))  # past noon Moscow, seven days ahead
     world.schedule.run(reminder_day + timedelta(hours=14))
-    assert [text for text in world.texts(vera) if "сгорит" in text] == [
+    assert [text for text in world.campaign_texts(vera) if "сгорит" in text] == [  # the expiring_points campaign
         f"У вас сгорит 145 баллов через 7 дней — {day_month(expires, 'ru')}. Успейте потратить их: на сайте "
         "Лепесток баллами можно оплатить до 100% заказа."]
     assert world.schedule.run(expires) == {"expiry": 2}

@@ -7,6 +7,7 @@ Kinds:
   lapse is named by the purchase it follows), and a purchase ends the lapse: the ladder stops.
 - `broadcast`: once, at `at`, to everyone in the segment.
 - `triggered`: to a member when a purchase brings them into the segment (not while they stay in it).
+- `expiring`: the reminder before points expire (when `earning.expiry.reminder_days` says), once per lot.
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ class Button(_Strict):
     url: str = Field(pattern=r"^https://", description="where the button leads: the brand's site, say")
 
 
-PLACEHOLDERS = {"balance", "points", "days", "until", "brand", "min_receipt"}
+PLACEHOLDERS = {"balance", "points", "days", "until", "brand", "min_receipt", "balance_word", "points_word",
+                "days_word"}
 
 
 class Message(_Strict):
-    """One language's message. `text` may use {balance}, {points}, {days}, {until}, {brand} and {min_receipt}."""
+    """One language's message. `text` may use {balance}, {points}, {days}, {until}, {brand} and {min_receipt},
+    and {balance_word}, {points_word}, {days_word}: the word that agrees with the number (баллов, балла)."""
 
     text: str = Field(min_length=1, max_length=4096)
     image: str | None = Field(default=None, pattern=r"^https://", description="a picture sent above the text")
@@ -89,7 +92,7 @@ class Step(_Strict):
 
 class Campaign(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    kind: Literal["winback", "broadcast", "triggered"]
+    kind: Literal["winback", "broadcast", "triggered", "expiring"]
     segment: str | None = Field(default=None, description="a name from `segments`; none: every member")
     steps: list[Step] = Field(default_factory=list, description="winback: the ladder, shortest lapse first")
     messages: dict[str, Message] = Field(default_factory=dict, description="broadcast, triggered: by language")

@@ -269,11 +269,15 @@ def language_of(language_code: str | None) -> str:
 
 def render(key: str, language: str, **params: Any) -> str:
     texts = TEXTS[key]
-    text = texts.get(language) or texts[RU]
-    if language == RU:  # every count gets its Russian plural beside it: {points} {points_word}
-        params = {**params, **{f"{name}_word": _WORDS.get(name, points_word)(value) for name, value in params.items()
-                               if isinstance(value, int) and not isinstance(value, bool)}}
-    return text.format(**params)
+    return (texts.get(language) or texts[RU]).format(**with_words(language, **params))
+
+
+def with_words(language: str, **params: Any) -> dict[str, Any]:
+    """`params`, every count with its Russian plural beside it ({points} {points_word}); in English, "points"."""
+    counts = {name: value for name, value in params.items() if isinstance(value, int) and not isinstance(value, bool)}
+    if language == RU:
+        return {**params, **{f"{name}_word": _WORDS.get(name, points_word)(value) for name, value in counts.items()}}
+    return {**params, **{f"{name}_word": "days" if name == "days" else "points" for name in counts}}
 
 
 def points_word(count: int) -> str:

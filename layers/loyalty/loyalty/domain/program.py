@@ -202,6 +202,8 @@ class Program(_Strict):
         names = [campaign.name for campaign in self.campaigns]
         if len(set(names)) != len(names):
             raise ValueError("campaigns: names must be unique")
+        if sum(campaign.kind == "expiring" for campaign in self.campaigns) > 1:
+            raise ValueError("campaigns: one expiring-points reminder at most")
         channels = {channel.name for channel in self.channels} | {"d2c", "other"}
         for index, campaign in enumerate(self.campaigns):
             if campaign.segment is not None and campaign.segment not in self.segments:
@@ -212,6 +214,11 @@ class Program(_Strict):
 
     def campaign(self, name: str) -> Campaign | None:
         return next((campaign for campaign in self.campaigns if campaign.name == name), None)
+
+    @property
+    def expiry_reminder(self) -> Campaign | None:
+        """The campaign that reminds of expiring points (None: the built-in message, sent as a notice)."""
+        return next((campaign for campaign in self.campaigns if campaign.kind == "expiring"), None)
 
     @model_validator(mode="after")
     def _levels(self) -> Program:

@@ -24,7 +24,7 @@ from loyalty.domain import postings
 from loyalty.domain.campaigns import Campaign, Touch, lapse_window, member_of, winback_touch
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Cause, Holder, Kind, entry_id_of
-from loyalty.domain.messages import day_month
+from loyalty.domain.messages import day_month, with_words
 from loyalty.domain.program import Program
 from loyalty.domain.segments import Member
 from loyalty.flows.ports import Ledger, Queue
@@ -48,8 +48,10 @@ class Touches:
         self.store = store
         self.queue = queue
 
-    def reach(self, campaign: Campaign, touch: Touch, holder: Holder, now: datetime) -> bool:
-        """False when the member was reached by this touch already, or cannot be (blocked the bot)."""
+    def reach(self, campaign: Campaign, touch: Touch, holder: Holder, now: datetime,
+              values: dict[str, Any] | None = None) -> bool:
+        """False when the member was reached by this touch already, or cannot be (blocked the bot). `values`:
+        what the message's placeholders say, where the occasion knows better (the points about to expire)."""
         if not holder.subscribed or holder.chat_id is None or self.store.touched(touch):
             return False
         step = campaign.step(touch.step)
@@ -65,10 +67,12 @@ class Touches:
             balance = self.ledger.read(touch.member_id)[0].spendable_points(now)
         days = (bonus.expires_in_days or bonus.days or 0) if bonus else 0
         message = step.messages.get(holder.language) or step.messages["ru"]
-        text = message.text.format(
-            balance=balance, points=points, days=days, brand=self.program.brand.name,
+        values = {"balance": balance, "points": points, "days": days, **(values or {})}
+        until = values.pop("until", until)
+        text = message.text.format(**with_words(
+            holder.language, **values, brand=self.program.brand.name,
             until=day_month(until, holder.language) if until else "",
-            min_receipt=bonus.min_receipt_roubles or 0 if bonus else 0)
+            min_receipt=bonus.min_receipt_roubles or 0 if bonus else 0))
         buttons = [[{"text": button.text, "url": button.url}] for button in message.buttons]
         self.queue.put(CampaignMessage(
             campaign=campaign.name, touch=f"touch#{touch.member_id}#{touch.key}", member_id=touch.member_id,

@@ -14,8 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from loyalty.domain import postings
+from loyalty.domain.campaigns import Touch, member_of
 from loyalty.domain.ledger import Kind, Posting, entry_of
 from loyalty.domain.program import Program
+from loyalty.domain.wallet import Wallet
+from loyalty.flows.campaigns import Touches
 from loyalty.flows.notices import Notices
 from loyalty.flows.ports import Ledger, Queue
 from loyalty.flows.replies import Replies
@@ -29,10 +32,11 @@ class ScheduleFailed(Exception):
 
 
 class PointsSchedule:
-    def __init__(self, program: Program, ledger: Ledger, outbox: Queue):
+    def __init__(self, program: Program, ledger: Ledger, outbox: Queue, touches: Touches | None = None):
         self.program = program
         self.ledger = ledger
         self.notices = Notices(Replies(outbox), program)
+        self.touches = touches  # the expiring-points reminder goes through them when the program has one
 
     def run(self, now: datetime) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -62,10 +66,28 @@ class PointsSchedule:
             action = actions[0]
             entry = entry_of(member_id, action.entry_id, action.kind, action.apply(wallet), now)
             preview = Posting(entry=entry, applied=False, holder=holder)
-            self._tell(preview, now)
+            if not self._remind(preview, wallet, now):
+                self._tell(preview, now)
             self.ledger.apply(member_id, action.entry_id, action.kind, action.apply, now=now)
             done.append(action.kind)
         raise RuntimeError(f"member {member_id}: still due after {_MAX_ACTIONS_PER_MEMBER} actions")
+
+    def _remind(self, posting: Posting, wallet: Wallet, now: datetime) -> bool:
+        """Points about to expire, told through the program's expiring-points campaign (once per lot: the touch is
+        keyed on the reminder's entry). False when there is no such campaign, or this is not a reminder."""
+        campaign, details = self.program.expiry_reminder, posting.details
+        if posting.entry.kind != Kind.REMINDER or campaign is None or self.touches is None:
+            return False
+        segment = self.program.segments.get(campaign.segment) if campaign.segment else None
+        holder = posting.holder
+        if details.points and details.expires_at is not None and (segment is None or segment.matches(
+                member_of(wallet, now, subscribed=holder.subscribed), now)):
+            days = max(1, math.ceil((details.expires_at - now).total_seconds() / 86400))
+            touch = Touch(campaign=campaign.name, step=0, member_id=holder.member_id,
+                          key=f"{campaign.name}:0:{posting.entry.entry_id}")
+            self.touches.reach(campaign, touch, holder, now,
+                               values={"points": details.points, "days": days, "until": details.expires_at})
+        return True
 
     def _tell(self, posting: Posting, now: datetime) -> None:
         kind, details = posting.entry.kind, posting.details
