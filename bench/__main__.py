@@ -10,6 +10,12 @@
 - what a purchase earns: `earning.purchase_credit` (rate, rules, caps, dates, referral: what the ledger and
   `receipt explain` share) and a whole explanation, per receipt, against the bare points arithmetic;
 - `make demo` end to end, against starting and stopping the local stack alone;
+- campaign selection: DynamoDB items a win-back run reads per member it targets (5,000 targets among 10,000
+  and 100,000 members, measured; 1,000,000 extrapolated from the measured cost per item read), next to what a
+  scan would read;
+- campaign sending: messages a second through the paced sender to the Telegram emulator (which enforces
+  Telegram's 30/s), its 429s, and how long a transactional message takes during a broadcast against the same
+  message with nothing else sending;
 - QR decoders on the same generated receipt photos (bench/photos.py).
 """
 
@@ -244,11 +250,154 @@ def demo_figures() -> dict[str, object]:
             "ratio_to_stack_start_stop": round(demo / stack_alone, 1)}
 
 
+CAMPAIGN_TARGETS = 5_000
+BROADCAST = 600
+SENDERS = 4
+
+
+def campaign_figures() -> dict[str, object]:
+    from datetime import UTC, datetime, timedelta
+
+    from loyalty import clock
+    from loyalty.adapters.aws import client
+    from loyalty.adapters.campaign_store import CampaignStore
+    from loyalty.adapters.dynamo import to_item
+    from loyalty.adapters.ledger import due_shard
+    from loyalty.adapters.members import MembersRepository
+    from loyalty.adapters.program_file import load_program
+    from loyalty.domain.facts import Facts
+    from loyalty.domain.wallet import Wallet
+    from loyalty.flows.campaigns import Campaigns, Touches
+
+    program = load_program(ROOT / "program" / "program.yaml")
+    winback = program.campaign("winback")
+    assert winback is not None
+    now = datetime(2027, 6, 1, 9, tzinfo=UTC)
+    figures: dict[str, object] = {}
+    with open(os.devnull, "w") as quiet, LocalStack(log_stream=quiet) as stack:
+        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+            os.environ[name] = stack.functions.base_env[name]
+        dynamodb = client("dynamodb")
+        scanned: list[int] = []
+        dynamodb.meta.events.register("after-call.dynamodb.Query",
+                                      lambda parsed, **_: scanned.append(int(parsed.get("ScannedCount", 0))))
+
+        def add_members(start: int, count: int) -> None:
+            """Members who bought once: the first CAMPAIGN_TARGETS exactly 30 days ago (a day's window), the rest
+            spread over the two years before."""
+            for first in range(start, start + count, 25):
+                items = []
+                for n in range(first, min(first + 25, start + count)):
+                    bought = now - timedelta(days=30, hours=n % 20) if n < CAMPAIGN_TARGETS else \
+                        now - timedelta(days=32 + n % 700)
+                    wallet = Wallet(facts=Facts(first_purchase_at=bought, last_purchase_at=bought, receipts=1,
+                                                spend_kopecks=100_000))
+                    items.append({"PutRequest": {"Item": to_item({
+                        "member_id": f"m{n}", "chat_id": 9_000_000 + n, "language": "ru", "version": 1,
+                        "joined_at": clock.stamp(bought), "wallet": wallet.model_dump_json(),
+                        "last_purchase_at": clock.stamp(bought), "lapse_shard": due_shard(f"m{n}")})}})
+                dynamodb.batch_write_item(RequestItems={"MembersTable": items})
+
+        flow = Campaigns(program, MembersRepository("MembersTable"), CampaignStore("CampaignsTable"),
+                         Touches(program, None, CampaignStore("CampaignsTable"), None))  # type: ignore[arg-type]
+        store, selection, loaded = CampaignStore("CampaignsTable"), {}, 0
+        for members in (10_000, 100_000):
+            add_members(loaded, members - loaded)
+            loaded = members
+            store.advance("winback", now - timedelta(days=1))  # the previous run: a day ago
+            scanned.clear()
+            started = time.perf_counter()
+            targets = sum(1 for _ in flow.select(winback, now))
+            elapsed = time.perf_counter() - started
+            selection[str(members)] = {"targets": targets, "items_read": sum(scanned),
+                                       "items_read_per_target": round(sum(scanned) / targets, 3),
+                                       "scan_items_read": members, "seconds": round(elapsed, 2)}
+        # Per item read as measured among 10,000 members: moto's own query time grows with its table size, which
+        # DynamoDB's does not (a query costs per item it returns).
+        per_item = selection["10000"]["seconds"] / selection["10000"]["items_read"]
+        selection["1000000"] = {"targets": CAMPAIGN_TARGETS, "items_read": selection["100000"]["items_read"],
+                                "items_read_per_target": selection["100000"]["items_read_per_target"],
+                                "scan_items_read": 1_000_000, "extrapolated": True,
+                                "seconds": round(per_item * selection["100000"]["items_read"], 2),
+                                "scan_seconds": round(per_item * 1_000_000, 1)}
+        figures["selection"] = selection
+        figures["sending"] = _sending(stack)
+    return figures
+
+
+def _sending(stack: LocalStack) -> dict[str, object]:
+    """BROADCAST campaign messages sent by SENDERS campaign senders at once (as concurrent Lambdas would), through
+    the bot's one pace, to the emulator; and a transactional message sent in the middle of them, against the
+    same message sent alone."""
+    import queue
+    import threading
+
+    from loyalty import wiring
+    from loyalty.contracts import CampaignMessage, OutboundMessage
+    from loyalty.observability import metrics
+    from loyalty.settings import CampaignSenderSettings, TelegramSenderSettings
+
+    limits = stack.telegram.state.limits
+    campaign_settings = CampaignSenderSettings.model_validate(stack.functions.environment("CampaignSenderFunction"))
+    outbox_settings = TelegramSenderSettings.model_validate(stack.functions.environment("TelegramSenderFunction"))
+    for n in range(BROADCAST + 10):
+        stack.telegram.state.transcripts.setdefault(7_000_000 + n, [])
+    work: queue.Queue[CampaignMessage] = queue.Queue()
+    for n in range(BROADCAST):
+        work.put(CampaignMessage(campaign="bench", touch=f"touch#{n}#bench", member_id=str(n), chat_id=7_000_000 + n,
+                                 text="Новости", goal_days=7))
+    transactional = wiring.telegram_sender(outbox_settings)
+
+    def send_transactional(n: int) -> float:
+        started = time.perf_counter()
+        transactional.send_once(message=OutboundMessage(dedupe_key=f"bench:{n}", chat_id=7_000_000 + n,
+                                                        text="+45 баллов"))
+        return time.perf_counter() - started
+
+    send_transactional(BROADCAST + 2)  # a warm sender: its bot initialised, its first table calls made
+    alone = statistics.median(send_transactional(BROADCAST + 2 + n) for n in range(1, 4))
+    rejected, ready = limits.rejected, threading.Barrier(SENDERS + 1)
+
+    def campaign_sender() -> None:
+        sender = wiring.campaign_sender(campaign_settings)  # its own container: its own bot and event loop
+        ready.wait()
+        while True:
+            try:
+                message = work.get_nowait()
+            except queue.Empty:
+                return
+            sender.send_once(message=message)
+            metrics.clear_metrics()  # what each invocation's log_metrics does
+
+    threads = [threading.Thread(target=campaign_sender) for _ in range(SENDERS)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    started = time.perf_counter()
+    during_runs = []
+    for n in range(3):
+        time.sleep(2)  # the broadcast is in full flow
+        during_runs.append(send_transactional(BROADCAST + 6 + n))
+    during = statistics.median(during_runs)
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {"messages": BROADCAST, "concurrent_senders": SENDERS,
+            "messages_per_second": round(BROADCAST / elapsed, 1),
+            "telegram_limit_per_second": limits.per_second,
+            "share_of_limit": round(BROADCAST / elapsed / limits.per_second, 2),
+            "rate_limited_429": limits.rejected - rejected,
+            "transactional_alone_seconds": round(alone, 3),
+            "transactional_during_broadcast_seconds": round(during, 3),
+            "transactional_delay_ratio": round(during / alone, 2)}
+
+
 def main() -> int:
     from bench.photos import compare
 
     results = {"python": sys.version.split()[0], "cold_import": cold_imports(), "local_stack": local_stack_figures(),
                "ledger": ledger_figures(), "earning": earning_figures(), "demo": demo_figures(),
+               "campaigns": campaign_figures(),
                "photo_decoders": compare()}
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2, ensure_ascii=False))

@@ -177,7 +177,7 @@ class MemoryCampaigns:
         self.add(touch.campaign, audience=1, points_given=points_given)
         return True
 
-    def settle(self, campaign: str, key: str, status: str, now: datetime) -> bool:
+    def settle(self, campaign: str, key: str, status: str, now: datetime, also: Any = ()) -> bool:
         record = self.records.get((campaign, key))
         if record is None or record["status"] != "queued":
             return False

@@ -81,6 +81,7 @@ class CampaignSenderSettings(_Consumer):
     IDEMPOTENCY_TABLE: str
     MEMBERS_TABLE: str
     CAMPAIGNS_TABLE: str
+    PACE_TABLE: str
     TELEGRAM_API_URL: str
     BOT_TOKEN_NAME: str
     MESSAGES_PER_SECOND: float = Field(gt=0, le=30)
@@ -99,6 +100,8 @@ class TelegramSenderSettings(_Consumer):
     IDEMPOTENCY_TABLE: str
     TELEGRAM_API_URL: str
     BOT_TOKEN_NAME: str
+    PACE_TABLE: str
+    MESSAGES_PER_SECOND: float = Field(gt=0, le=30)
 
 
 @cache

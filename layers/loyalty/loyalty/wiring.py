@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 # Telegram redelivers a failed update for up to a day; remember update ids a little longer than that.
 _UPDATE_DEDUPE_SECONDS = 26 * 3600
 _MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any message can sit in the outbox and its DLQ
+_BOT_PACE = "telegram"  # one pace for everything the bot sends: transactional and campaign messages alike
 
 
 def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
@@ -71,7 +72,7 @@ def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
     return CampaignSender(
         TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
         OncePerKey("message", "touch", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
-        Pace(settings.CAMPAIGNS_TABLE, "telegram", settings.MESSAGES_PER_SECOND),
+        Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND),
         CampaignStore(settings.CAMPAIGNS_TABLE), MembersRepository(settings.MEMBERS_TABLE))
 
 
@@ -120,4 +121,5 @@ def webhook(settings: WebhookSettings) -> Webhook:
 def telegram_sender(settings: TelegramSenderSettings) -> TelegramSender:
     from loyalty.adapters.telegram import TelegramBot
     return TelegramSender(TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
-                          OncePerKey("message", "dedupe_key", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS))
+                          OncePerKey("message", "dedupe_key", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
+                          Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND))

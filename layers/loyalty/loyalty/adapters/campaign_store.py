@@ -10,7 +10,7 @@ Items, by (campaign, key):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -77,8 +77,9 @@ class CampaignStore:
                      "ConditionExpression": "attribute_not_exists(#key)", "ExpressionAttributeNames": {"#key": "key"}}},
             self._count(touch.campaign, audience=1, points_given=points_given))
 
-    def settle(self, campaign: str, key: str, status: str, now: datetime) -> bool:
-        """A queued touch was delivered (or the member had blocked the bot); counted once."""
+    def settle(self, campaign: str, key: str, status: str, now: datetime, also: Sequence[dict[str, Any]] = ()) -> bool:
+        """A queued touch was delivered (or the member had blocked the bot); counted once, with `also` (the
+        member's last touch) in the same transaction."""
         return self._transact(
             {"Update": {"TableName": self.table_name, "Key": to_item({"campaign": campaign, "key": key}),
                         "UpdateExpression": "SET #status = :status, delivered_at = :at",
@@ -86,7 +87,7 @@ class CampaignStore:
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": to_item({":status": status, ":at": clock.stamp(now),
                                                               ":queued": "queued"})}},
-            self._count(campaign, **{status: 1}))
+            self._count(campaign, **{status: 1}), *also)
 
     def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool:
         """A delivered touch led to a purchase: counted once, with the purchase's brand goods as its revenue."""

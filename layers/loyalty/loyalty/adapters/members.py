@@ -72,11 +72,13 @@ class MembersRepository:
             TableName=self.table_name, Key=to_item({"member_id": member_id}), UpdateExpression="SET subscribed = :no",
             ConditionExpression="attribute_exists(member_id)", ExpressionAttributeValues=to_item({":no": False}))
 
-    def touched(self, member_id: str, touch: dict[str, Any]) -> None:
-        """The last campaign message delivered to the member: the one a purchase is attributed to."""
-        client("dynamodb").update_item(
-            TableName=self.table_name, Key=to_item({"member_id": member_id}), UpdateExpression="SET last_touch = :t",
-            ConditionExpression="attribute_exists(member_id)", ExpressionAttributeValues=to_item({":t": touch}))
+    def touched_item(self, member_id: str, touch: dict[str, Any]) -> dict[str, Any]:
+        """The transaction item that makes `touch` the member's last campaign message: the one a purchase is
+        attributed to."""
+        return {"Update": {"TableName": self.table_name, "Key": to_item({"member_id": member_id}),
+                           "UpdateExpression": "SET last_touch = :t",
+                           "ConditionExpression": "attribute_exists(member_id)",
+                           "ExpressionAttributeValues": to_item({":t": touch})}}
 
     def lapsed(self, after: str, until: str) -> Iterator[dict[str, Any]]:
         """Members whose last purchase was after `after` and at or before `until` (stamps), through the lapse

@@ -1,7 +1,8 @@
 """A pace shared by every invocation: at most `per_second` calls a second, however many Lambdas run at once.
 
 Each call takes the next free slot from one DynamoDB item (the generic cell rate algorithm: the item holds the
-theoretical arrival time of the next call) and waits for it. A writer that loses the race reads again.
+theoretical arrival time of the next call) and waits for it: one conditional write per call while the senders
+keep the pace (`ADD` moves the item on by one interval), two when the bucket had fallen behind the clock.
 """
 
 from __future__ import annotations
@@ -30,25 +31,47 @@ class Pace:
         self.sleep = sleep
 
     def wait(self) -> None:
-        """Return when this call's slot has come."""
+        """Return when this call's slot has come: one write while senders are keeping up the pace."""
         for _ in range(_ATTEMPTS):
-            response = client("dynamodb").get_item(TableName=self.table_name, Key=self.key, ConsistentRead=True)
-            seen = from_item(response["Item"]).get("tat") if "Item" in response else None
             now = self.now()
-            slot = max(float(seen or 0), now)
-            try:
-                client("dynamodb").update_item(
-                    TableName=self.table_name, Key=self.key, UpdateExpression="SET tat = :next",
-                    ConditionExpression="attribute_not_exists(tat)" if seen is None else "tat = :seen",
-                    ExpressionAttributeValues=to_item({":next": Decimal(str(round(slot + self.interval, 6))),
-                                                       **({} if seen is None else {":seen": Decimal(str(seen))})}))
-            except ClientError as error:
-                if error_code(error) != "ConditionalCheckFailedException":
-                    raise
-                continue  # another sender took that slot: take the next
+            slot = self._next_in_line(now)
+            if slot is None:
+                slot = self._first_in_line(now)
+            if slot is None:
+                continue  # the bucket changed between the two: look again
             if slot > now:
                 if not deadline.enough_for(slot - now):
                     raise Contended("no slot to send in before the invocation ends")
                 self.sleep(slot - now)
             return
         raise Contended("the sending pace kept being taken by other senders")
+
+    def _next_in_line(self, now: float) -> float | None:
+        """While the bucket is ahead of now (senders are busy), the next slot is the bucket's: take it."""
+        try:
+            response = client("dynamodb").update_item(
+                TableName=self.table_name, Key=self.key, UpdateExpression="ADD tat :interval",
+                ConditionExpression="tat > :now", ReturnValues="UPDATED_NEW",
+                ExpressionAttributeValues=to_item({":interval": _decimal(self.interval), ":now": _decimal(now)}))
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return None
+        return float(from_item(response["Attributes"])["tat"]) - self.interval
+
+    def _first_in_line(self, now: float) -> float | None:
+        """The bucket has fallen behind now (nobody sent for a while): this call goes now."""
+        try:
+            client("dynamodb").update_item(
+                TableName=self.table_name, Key=self.key, UpdateExpression="SET tat = :next",
+                ConditionExpression="attribute_not_exists(tat) OR tat <= :now",
+                ExpressionAttributeValues=to_item({":next": _decimal(now + self.interval), ":now": _decimal(now)}))
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return None
+        return now
+
+
+def _decimal(seconds: float) -> Decimal:
+    return Decimal(str(round(seconds, 6)))

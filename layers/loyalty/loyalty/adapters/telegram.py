@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -38,7 +39,7 @@ from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, Tel
 T = TypeVar("T")
 _MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 
-_loop = asyncio.new_event_loop()
+_loops = threading.local()  # Lambda runs one thread: one loop; a benchmark's concurrent senders, one each
 # httpx logs every request URL at INFO, and a Bot API URL holds the bot token: never let it reach the logs.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -91,7 +92,7 @@ class TelegramBot:
 def _run(call: Coroutine[Any, Any, T]) -> T:
     """Run one Bot API call to completion on the container's loop, its errors in the domain's words."""
     try:
-        return _loop.run_until_complete(call)
+        return _loop().run_until_complete(call)
     except RetryAfter as error:
         raise RateLimited("telegram rate limit", _seconds(error.retry_after)) from error
     except Forbidden as error:
@@ -100,6 +101,13 @@ def _run(call: Coroutine[Any, Any, T]) -> T:
         raise MessageRejected(error.message) from error
     except TelegramError as error:
         raise TelegramUnavailable(error.message) from error
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    if not hasattr(_loops, "loop"):
+        _loops.loop = asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = _loops.loop
+    return loop
 
 
 def _seconds(retry_after: Any) -> int:

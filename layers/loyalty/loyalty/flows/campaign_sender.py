@@ -62,9 +62,9 @@ class CampaignSender:
         except TelegramUnavailable as error:
             raise RetryLater(f"telegram unreachable: {error}") from error
         now = clock.now()
-        self.store.settle(message.campaign, message.touch, "delivered", now)
         touch = LastTouch(campaign=message.campaign, key=message.touch, delivered_at=now,
                           until=now + timedelta(days=message.goal_days), channel=message.goal_channel)
-        self.members.touched(message.member_id, touch.model_dump(mode="json"))
+        self.store.settle(message.campaign, message.touch, "delivered", now,
+                          also=[self.members.touched_item(message.member_id, touch.model_dump(mode="json"))])
         metrics.add_metric(name="CampaignMessagesSent", unit="Count", value=1)
         return {"delivered": True}

@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty.adapters.idempotency import OncePerKey
+from loyalty.adapters.pacing import Pace
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import OutboundMessage
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
@@ -19,16 +20,19 @@ from loyalty.observability import logger, metrics
 
 
 class TelegramSender:
-    def __init__(self, bot: MessageSink, once: OncePerKey):
+    def __init__(self, bot: MessageSink, once: OncePerKey, pace: Pace | None = None):
         self.bot = bot
         self.send_once = once(self._send)  # once per dedupe_key (wiring.py keeps the key long enough)
         self.idempotency = once.config
+        self.pace = pace  # shared with the campaign sender: together they stay under Telegram's limit
 
     def handle_record(self, record: SQSRecord) -> None:
         self.send_once(message=parse_body(record, OutboundMessage))
 
     def _send(self, message: OutboundMessage) -> dict[str, Any]:
         log = {"dedupe_key": message.dedupe_key, "chat_id": message.chat_id}
+        if self.pace is not None:
+            self.pace.wait()
         try:
             message_id = self.bot.send_message(message.chat_id, message.text, message.reply_markup)
         except RateLimited as error:
