@@ -1,0 +1,65 @@
+"""`loyalty campaign dry-run | run | stats` against the stack on moto: the audience without a message sent,
+a run that reaches each member once however often it is repeated, and the figures as a table or JSON."""
+
+import io
+import json
+from datetime import timedelta
+
+from loyalty import clock, wiring
+from loyalty.contracts import ReceiptAccepted, Shopper
+from loyalty.settings import PointAccrualSettings
+from loyalty_tools import campaign_cli
+from loyalty_tools.local.stack import ROOT
+from tests.integration.conftest import bodies
+
+SHIPPED = ROOT / "program" / "program.yaml"
+
+
+def lapsed_member(stack, member_id, days):
+    """A member whose only purchase was `days` ago."""
+    from loyalty.adapters.members import MembersRepository
+
+    MembersRepository("MembersTable").join(member_id, int(member_id), "ru")
+    accrual = wiring.point_accrual(PointAccrualSettings.model_validate(
+        {**stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(SHIPPED)}))
+    accrual.accrue(ReceiptAccepted(
+        submission_id=f"tg-update:{member_id}", shopper=Shopper(member_id=member_id, chat_id=int(member_id),
+                                                                language="ru"),
+        fiscal_key=f"1:{member_id}:1", channel="d2c", channel_kind="d2c", store="lepestok.ru",
+        brand_sum_kopecks=45_000, issued_at=clock.now() - timedelta(days=days)))
+    bodies(stack, "OutboxQueue")
+
+
+def cli(action, *args):
+    out = io.StringIO()
+    stack = campaign_cli.Stack(SHIPPED, campaign_queue_url=None)
+    code = {"dry-run": lambda: campaign_cli.dry_run(stack, *args, out=out),
+            "run": lambda: campaign_cli.run(stack, *args, out=out),
+            "stats": lambda: campaign_cli.stats(stack, *args, out=out)}[action]()
+    return code, out.getvalue()
+
+
+def test_a_dry_run_names_the_audience_and_sends_nothing_and_a_run_reaches_each_member_once(stack):
+    lapsed_member(stack, "861", days=30)
+    lapsed_member(stack, "862", days=10)  # not lapsed yet
+    at = clock.now() + timedelta(hours=1)
+    code, out = cli("dry-run", "winback", at, True)
+    assert code == 0 and json.loads(out) | {"at": None} == {"campaign": "winback", "at": None, "audience": 1,
+                                                          "sample": ["861"]}
+    assert bodies(stack, "CampaignQueue") == []
+    code, out = cli("run", "winback", at)
+    assert (code, json.loads(out)) == (0, {"campaign": "winback", "selected": 1, "reached": 1})
+    (message,) = bodies(stack, "CampaignQueue")
+    assert message["member_id"] == "861" and message["text"].startswith("Давно не виделись! На вашем счёте 45 баллов")
+    code, out = cli("run", "winback", at)  # repeated: the cursor has moved on, and the touch is written
+    assert json.loads(out)["reached"] == 0 and bodies(stack, "CampaignQueue") == []
+    code, out = cli("stats", "winback", True)
+    assert json.loads(out) == {"campaign": "winback", "audience": 1, "delivered": 0, "blocked": 0, "converted": 0,
+                               "revenue_kopecks": 0, "points_given": 0, "points_spent": 0, "conversion_percent": 0}
+    code, table = cli("stats", "winback", False)
+    assert "reached (queued)" in table and table.splitlines()[1].split()[-1] == "1"
+
+
+def test_an_unknown_campaign_is_named_and_refused():
+    code, out = cli("stats", "nosuch", True)
+    assert code == 2 and "no campaign 'nosuch'" in json.loads(out)["error"]
