@@ -74,11 +74,12 @@ def stats(stack: Stack, name: str, as_json: bool, out: TextIO = sys.stdout) -> i
     figures = CampaignStore(stack.campaigns_table).stats(name)
     delivered = figures["delivered"]
     conversion = round(100 * figures["converted"] / delivered, 1) if delivered else 0
-    figures_out = {**figures, "conversion_percent": conversion}
+    figures_out = {**figures, "sent": delivered + figures["blocked"], "conversion_percent": conversion}
     if as_json:
         print(json.dumps({"campaign": name, **figures_out}), file=out)
         return 0
-    labels = {"audience": "reached (queued)", "delivered": "delivered", "blocked": "blocked the bot",
+    labels = {"audience": "reached (queued)", "sent": "sent to Telegram", "delivered": "delivered",
+              "blocked": "blocked the bot",
               "converted": "converted", "conversion_percent": "conversion, % of delivered",
               "revenue_kopecks": "revenue, RUB", "points_given": "points given", "points_spent": "points spent"}
     print(f"campaign {name}", file=out)

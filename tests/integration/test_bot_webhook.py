@@ -163,3 +163,18 @@ def test_an_invitation_is_kept_only_for_a_shopper_new_to_the_bot(stack):
     assert post(stack, telegram_update(82, 542, "/start ref_540")) == 200  # already a member: not invited
     assert post(stack, telegram_update(83, 543, "/start ref_543")) == 200  # nobody invites themselves
     assert "referred_by" not in member(stack, 542) and "referred_by" not in member(stack, 543)
+
+
+def test_how_a_member_joined_is_kept_for_campaigns_and_starting_again_resubscribes(stack):
+    assert post(stack, telegram_update(90, 551, "/start c_spring_sale")) == 200
+    assert post(stack, telegram_update(91, 552, "/start ref_551")) == 200
+    assert post(stack, telegram_update(92, 553, "/start")) == 200
+    assert [member(stack, n).get("joined_via", "organic") for n in (551, 552, 553)] == [
+        "campaign:spring_sale", "referral", "organic"]
+    assert post(stack, telegram_update(93, 551, "/start c_other")) == 200  # where they came from stays the first
+    assert member(stack, 551)["joined_via"] == "campaign:spring_sale"
+    stack.aws("dynamodb").update_item(TableName="MembersTable", Key=to_item({"member_id": "553"}),
+                                      UpdateExpression="SET subscribed = :no",
+                                      ExpressionAttributeValues=to_item({":no": False}))  # they had blocked the bot
+    assert post(stack, telegram_update(94, 553, "/start")) == 200
+    assert member(stack, 553)["subscribed"] is True

@@ -67,7 +67,7 @@ class MembersRepository:
         return self._update(member_id, chat_id, language)
 
     def unsubscribe(self, member_id: str) -> None:
-        """The member blocked the bot: campaigns stop reaching them (a message from them subscribes them again)."""
+        """The member blocked the bot: campaigns stop reaching them (until they /start the bot again)."""
         client("dynamodb").update_item(
             TableName=self.table_name, Key=to_item({"member_id": member_id}), UpdateExpression="SET subscribed = :no",
             ConditionExpression="attribute_exists(member_id)", ExpressionAttributeValues=to_item({":no": False}))
@@ -101,10 +101,12 @@ class MembersRepository:
 
     def _update(self, member_id: str, chat_id: int, language: str, extra: dict[str, str] | None = None,
                 condition: str | None = None) -> Member:
-        values = {":chat": chat_id, ":lang": language, ":now": clock.stamp(), ":zero": 0,
+        values = {":chat": chat_id, ":lang": language, ":now": clock.stamp(), ":zero": 0, ":yes": True,
                   **{f":{name}": value for name, value in (extra or {}).items()}}
+        # A member who talks to the bot again has unblocked it: campaigns may reach them again.
         update = "SET chat_id = :chat, #lang = :lang, joined_at = if_not_exists(joined_at, :now), " \
-                 "version = if_not_exists(version, :zero)" + "".join(f", {name} = :{name}" for name in extra or {})
+                 "version = if_not_exists(version, :zero), subscribed = :yes" + \
+                 "".join(f", {name} = :{name}" for name in extra or {})
         response = client("dynamodb").update_item(
             TableName=self.table_name,
             Key=to_item({"member_id": member_id}),

@@ -113,9 +113,12 @@ class Bot:
         return {"action": "unsupported"}
 
     def _start(self, shopper: Shopper, reply_key: str, argument: str) -> dict[str, Any]:
-        """/start, or /start ref_<member> from an invitation link (kept only for a shopper new to the bot)."""
+        """/start, /start ref_<member> from an invitation link, or /start c_<campaign> from a campaign's link
+        (where they came from is kept only for a shopper new to the bot)."""
         inviter = argument[len(_INVITE_PREFIX):] if argument.startswith(_INVITE_PREFIX) else None
-        self.members.join(shopper.member_id, shopper.chat_id, shopper.language, referred_by=inviter)
+        campaign = argument[len(_CAMPAIGN_PREFIX):] if argument.startswith(_CAMPAIGN_PREFIX) else None
+        self.members.join(shopper.member_id, shopper.chat_id, shopper.language, referred_by=inviter,
+                          via=f"campaign:{campaign[:64]}" if campaign else None)
         brand = self.program.brand.name
         self.replies.send(shopper, reply_key, "welcome", self._phone_keyboard(shopper), brand=brand)
         return {"action": "welcomed", "invited": inviter is not None}
@@ -225,6 +228,7 @@ class Bot:
 
 _HISTORY_LENGTH = 10
 _INVITE_PREFIX = "ref_"
+_CAMPAIGN_PREFIX = "c_"  # t.me/<bot>?start=c_<campaign>: a link in an ad, a post, a package insert
 
 
 def _command(text: str | None) -> tuple[str, str]:
