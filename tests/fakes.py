@@ -7,7 +7,7 @@ runs the same script against these and the DynamoDB adapters on moto.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -177,7 +177,7 @@ class MemoryCampaigns:
         self.add(touch.campaign, audience=1, points_given=points_given)
         return True
 
-    def settle(self, campaign: str, key: str, status: str, now: datetime, also: Any = ()) -> bool:
+    def settle(self, campaign: str, key: str, status: str, now: datetime, also: Sequence[dict[str, Any]] = ()) -> bool:
         record = self.records.get((campaign, key))
         if record is None or record["status"] != "queued":
             return False

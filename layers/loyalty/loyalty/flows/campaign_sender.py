@@ -14,7 +14,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
-from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.pacing import Pace
@@ -22,14 +21,14 @@ from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import CampaignMessage
 from loyalty.domain.campaigns import LastTouch
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
-from loyalty.flows.ports import MessageSink
+from loyalty.flows.ports import CampaignRecords, MessageSink
 from loyalty.observability import logger, metrics
 
 _CAPTION_LIMIT = 1024  # Telegram's, for a photo's caption
 
 
 class CampaignSender:
-    def __init__(self, bot: MessageSink, once: OncePerKey, pace: Pace, store: CampaignStore,
+    def __init__(self, bot: MessageSink, once: OncePerKey, pace: Pace, store: CampaignRecords,
                  members: MembersRepository):
         self.bot = bot
         self.send_once = once(self._send)  # once per touch

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from loyalty import clock
-from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.contracts import CampaignMessage
 from loyalty.domain import postings
@@ -27,7 +26,7 @@ from loyalty.domain.ledger import Cause, Holder, Kind, entry_id_of
 from loyalty.domain.messages import day_month, with_words
 from loyalty.domain.program import Program
 from loyalty.domain.segments import Member
-from loyalty.flows.ports import Ledger, Queue
+from loyalty.flows.ports import CampaignRecords, Ledger, Queue
 from loyalty.observability import logger, metrics
 
 _FIRST_RUN_LOOKBACK = timedelta(days=1)  # a campaign's first run reaches the lapses of the last day only
@@ -42,7 +41,7 @@ class Audience(Protocol):
 class Touches:
     """Reaching one member with one campaign step: its bonus and its message, once."""
 
-    def __init__(self, program: Program, ledger: Ledger, store: CampaignStore, queue: Queue):
+    def __init__(self, program: Program, ledger: Ledger, store: CampaignRecords, queue: Queue):
         self.program = program
         self.ledger = ledger
         self.store = store
@@ -86,7 +85,7 @@ class Touches:
 
 
 class Campaigns:
-    def __init__(self, program: Program, audience: Audience, store: CampaignStore, touches: Touches):
+    def __init__(self, program: Program, audience: Audience, store: CampaignRecords, touches: Touches):
         self.program = program
         self.audience = audience
         self.store = store

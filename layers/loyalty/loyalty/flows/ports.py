@@ -7,7 +7,7 @@ the real adapters on moto by tests/integration/test_fakes_behave.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from loyalty.adapters.members import Member
 from loyalty.adapters.promo_codes import PromoCode
+from loyalty.domain.campaigns import Touch
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting
 from loyalty.domain.wallet import Step, Wallet
@@ -57,6 +58,23 @@ class PromoCodeStore(Protocol):
 
 class CampaignFigures(Protocol):
     def add(self, campaign: str, **counters: int) -> None: ...
+
+
+class CampaignRecords(CampaignFigures, Protocol):
+    """What campaigns write once each: touches, their outcome, the runs' cursors (adapters/campaign_store.py)."""
+
+    def cursor(self, campaign: str) -> datetime | None: ...
+
+    def advance(self, campaign: str, to: datetime) -> None: ...
+
+    def touched(self, touch: Touch) -> bool: ...
+
+    def record(self, touch: Touch, points_given: int, now: datetime) -> bool: ...
+
+    def settle(self, campaign: str, key: str, status: str, now: datetime,
+               also: Sequence[dict[str, Any]] = ()) -> bool: ...
+
+    def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool: ...
 
 
 class MemberDirectory(Protocol):
