@@ -8,6 +8,7 @@ import pytest
 
 from loyalty.adapters.campaign_store import COUNTERS
 from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.domain.receipt import MOSCOW
 from tests.e2e.journeys import buy, join, member, schedule, seed_stack, texts
 
 pytestmark = pytest.mark.e2e
@@ -30,8 +31,12 @@ def stats(stack, campaign):
 
 
 def later(stack, delta):
-    """Move the stack's clock on, and run every schedule (points and campaigns) at the new moment."""
-    stack.travel(stack.now() + delta)
+    """Move the stack's clock on by `delta` (on to noon, Moscow, if that falls outside the ladder's sending hours),
+    and run every schedule (points and campaigns) then."""
+    moment = (stack.now() + delta).astimezone(MOSCOW)
+    if not 10 <= moment.hour < 21:
+        moment = moment.replace(hour=12, minute=0) + (DAY if moment.hour >= 21 else timedelta(0))
+    stack.travel(moment)
     schedule(stack, stack.now())
 
 

@@ -97,3 +97,10 @@ def test_a_bad_segment_or_campaign_is_refused_at_load_with_its_key_named(tmp_pat
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ProgramError, match=named.replace(".", r"\.")):
         load_program(path)
+
+
+def test_a_win_back_run_reaches_members_in_the_daytime_only():
+    assert WINBACK.send_hours == (10, 21)
+    assert WINBACK.sends_at(datetime(2026, 11, 23, 7, tzinfo=UTC))  # 10:00 Moscow
+    assert not WINBACK.sends_at(datetime(2026, 11, 23, 6, 59, tzinfo=UTC))
+    assert not WINBACK.sends_at(datetime(2026, 11, 23, 18, tzinfo=UTC))  # 21:00 Moscow

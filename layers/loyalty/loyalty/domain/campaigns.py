@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from loyalty.domain.facts import Facts
+from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.segments import Member, Segment
 from loyalty.domain.wallet import Wallet
 
@@ -98,6 +99,8 @@ class Campaign(_Strict):
     messages: dict[str, Message] = Field(default_factory=dict, description="broadcast, triggered: by language")
     bonus: Bonus | None = None
     at: datetime | None = Field(default=None, description="broadcast: when it goes out")
+    send_hours: tuple[int, int] = Field(default=(10, 21), description="winback: the Moscow hours its runs reach "
+                                        "members in (from, until); a lapse found at night waits for the morning")
     goal: Goal = Goal()
 
     @model_validator(mode="after")
@@ -106,6 +109,8 @@ class Campaign(_Strict):
             if not self.steps or self.messages or self.bonus or self.at:
                 raise ValueError("a winback campaign has steps (each with its messages and bonus), and no more")
             days = [step.after_days for step in self.steps]
+            if not 0 <= self.send_hours[0] < self.send_hours[1] <= 24:
+                raise ValueError("send_hours: from and until are hours of the day, from first")
             if days != sorted(set(days)):
                 raise ValueError("steps: after_days must grow from step to step")
             if any("ru" not in step.messages for step in self.steps):
@@ -118,6 +123,10 @@ class Campaign(_Strict):
             if self.kind == "triggered" and self.segment is None:
                 raise ValueError("a triggered campaign fires on entering its segment: name one")
         return self
+
+    def sends_at(self, now: datetime) -> bool:
+        start, end = self.send_hours
+        return start <= now.astimezone(MOSCOW).hour < end
 
     def step(self, index: int) -> Step:
         """The ladder's step, or the campaign itself as its only step."""

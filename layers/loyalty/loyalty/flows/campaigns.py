@@ -131,9 +131,9 @@ class Campaigns:
         for campaign in self.program.campaigns:
             if only is not None and campaign.name != only:
                 continue
-            if campaign.kind == "winback" or (campaign.kind == "broadcast" and campaign.at is not None
-                                               and campaign.at <= now):
-                yield campaign
+            if (campaign.kind == "winback" and campaign.sends_at(now)) or (
+                    campaign.kind == "broadcast" and campaign.at is not None and campaign.at <= now):
+                yield campaign  # a win-back's cursor stays put at night: the morning's run takes the night's lapses
 
 
 def _read(item: dict[str, Any], now: datetime) -> tuple[Holder, Member]:
