@@ -63,6 +63,29 @@ class MemoryBooks:
     def find_by_phone(self, phone: str) -> str | None:
         return next((key for key, account in self.accounts.items() if account.member.phone == phone), None)
 
+    # ------------------------------------------------------------------ campaign audiences (Audience)
+    def lapsed(self, after: str, until: str) -> Iterator[dict[str, Any]]:
+        """Members whose last purchase stamp is in (after, until], as the lapse index returns them."""
+        for account in self.accounts.values():
+            last = account.wallet.facts.last_purchase_at
+            if last is not None and after < clock.stamp(last) <= until:
+                yield self._audience_item(account)
+
+    def everyone(self) -> Iterator[dict[str, Any]]:
+        yield from (self._audience_item(account) for account in self.accounts.values())
+
+    def unsubscribe(self, member_id: str) -> None:
+        member = self.accounts[member_id].member
+        self.accounts[member_id].member = member.model_copy(update={"subscribed": False})
+
+    @staticmethod
+    def _audience_item(account: _Account) -> dict[str, Any]:
+        member = account.member
+        item = {"member_id": member.member_id, "wallet": account.wallet.model_dump_json(), "chat_id": member.chat_id,
+                "language": member.language, "subscribed": member.subscribed, "joined_via": member.joined_via,
+                "referred_by": member.referred_by}
+        return {name: value for name, value in item.items() if value is not None}
+
     # ------------------------------------------------------------------ the ledger (Ledger)
     def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
               details: Details | None = None, extra_items: list[Any] | None = None,
@@ -86,7 +109,7 @@ class MemoryBooks:
             raise MemberNotFound(member_id)
         member = account.member
         holder = Holder(member_id=member_id, chat_id=member.chat_id, language=member.language,
-                        referred_by=member.referred_by)
+                        referred_by=member.referred_by, subscribed=member.subscribed)
         return account.wallet, len(account.entries), holder
 
     def entry(self, member_id: str, entry_id: str) -> Entry | None:

@@ -6,13 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from loyalty import clock
 from loyalty.adapters.campaign_store import CampaignStore, touch_key
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.promo_codes import PromoCode, PromoCodes
-from loyalty.domain import wallet
+from loyalty.domain import postings, wallet
 from loyalty.domain.campaigns import Touch
 from loyalty.domain.details import Details
+from loyalty.domain.earning import purchase_credit
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
 from loyalty.domain.ledger import Kind
 from tests.fakes import MemoryBooks, MemoryCampaigns, MemoryPromoCodes
@@ -133,3 +135,20 @@ def test_a_touch_is_recorded_settled_and_converted_once_each_with_its_counters(c
     campaigns.advance("winback", NOW)
     campaigns.advance("winback", NOW - timedelta(hours=1))  # an older run finishing late moves nothing back
     assert campaigns.cursor("winback") == NOW
+
+
+def test_the_lapse_window_holds_last_purchases_after_its_start_up_to_its_end(store):
+    store.join("806", "+79160000806")
+    bought = NOW - timedelta(days=30)
+    store.ledger.apply("806", "receipt#a", Kind.ACCRUAL, lambda wal: postings.purchase(
+        PROGRAM, wal, "receipt#a", purchase_credit(PROGRAM, wal, [], "d2c", "d2c", NOW), 45_000, "lepestok.ru", "d2c",
+        bought), now=NOW)
+    audience = store.members
+
+    def found(start, end):
+        return [item["member_id"] for item in audience.lapsed(clock.stamp(start), clock.stamp(end))]
+
+    assert found(bought - timedelta(hours=1), bought) == ["806"]
+    assert found(bought, bought + timedelta(hours=1)) == []  # the start is excluded: the last run took it
+    (item,) = [item for item in audience.everyone() if item["member_id"] == "806"]
+    assert (item["chat_id"], item["language"]) == (806, "ru")

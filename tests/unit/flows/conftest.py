@@ -9,7 +9,7 @@ import pytest
 from loyalty.adapters.program_file import load_program
 from loyalty.contracts import BonusGranted, PromoRequested, PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.flows.accrual import PointAccrual
-from loyalty.flows.campaigns import Touches
+from loyalty.flows.campaigns import Campaigns, Touches
 from loyalty.flows.redemption import Redemption
 from loyalty.flows.schedule import PointsSchedule
 from tests.conftest import ROOT
@@ -34,6 +34,7 @@ class World:
         self.schedule = PointsSchedule(program, self.books, self.outbox, touches)
         self.redemption = Redemption(program, self.books, self.books, self.codes, self.accrual_queue,
                                      self.campaigns)
+        self.campaign_runs = Campaigns(program, self.books, self.campaigns, touches)
 
     def join(self, member_id, referred_by=None, phone=None, now=NOW):
         self.books.join(member_id, referred_by=referred_by, phone=phone)

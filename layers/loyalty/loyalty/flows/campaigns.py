@@ -131,9 +131,12 @@ class Campaigns:
         for campaign in self.program.campaigns:
             if only is not None and campaign.name != only:
                 continue
-            if (campaign.kind == "winback" and campaign.sends_at(now)) or (
-                    campaign.kind == "broadcast" and campaign.at is not None and campaign.at <= now):
+            if campaign.kind == "winback" and campaign.sends_at(now):
                 yield campaign  # a win-back's cursor stays put at night: the morning's run takes the night's lapses
+            elif campaign.kind == "broadcast" and campaign.at is not None and campaign.at <= now:
+                done = self.store.cursor(campaign.name)
+                if done is None or done < campaign.at:  # once: a run that died half-way is finished by the next
+                    yield campaign
 
 
 def _read(item: dict[str, Any], now: datetime) -> tuple[Holder, Member]:

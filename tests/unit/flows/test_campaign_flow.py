@@ -1,0 +1,107 @@
+"""Campaign runs on in-memory adapters, day by day: the shipped ladder, its bonuses, its daytime hours, the
+segment it keeps to, a broadcast, and the double-points offer — the rules, in milliseconds (tests/e2e proves
+the queues, the paced sender and Telegram's answers)."""
+
+from datetime import UTC, datetime, timedelta
+
+from loyalty.contracts import PurchaseLine
+from loyalty.domain.program import Program
+from tests.unit.flows.conftest import NOW, PROGRAM, SERUM, World
+
+NOON = datetime(2026, 11, 23, 9, tzinfo=UTC)  # 12:00 Moscow
+NICE_CREAM = PurchaseLine(name="Лепесток крем для рук 50 мл", sum_kopecks=110_000)
+
+
+def days_of_runs(world, member_id, days, start=NOON):
+    """Run the points schedule and the campaigns at noon every day; the campaign messages, by day."""
+    sent = {}
+    for day in range(1, days + 1):
+        moment = start + timedelta(days=day)
+        world.schedule.run(moment)
+        before = len(world.campaign_texts(member_id))
+        world.campaign_runs.run(moment)
+        for text in world.campaign_texts(member_id)[before:]:
+            sent[day] = text
+    return sent
+
+
+def test_the_ladder_sends_at_30_60_and_90_days_once_each_and_its_bonus_lives_7_days(world):
+    anna = world.join("401")
+    world.buy(anna, channel="d2c", now=NOON, purchased_at=NOON)  # 145 available
+    sent = days_of_runs(world, anna, 120)
+    assert list(sent) == [30, 60, 90]
+    assert sent[30].startswith("Давно не виделись! На вашем счёте 145 баллов")
+    assert sent[60].startswith("Дарим вам 150 баллов! Они сгорят через 7 дней")
+    assert sent[90].startswith("Мы очень скучаем: +300 баллов, только 7 дней")
+    bonuses = [entry for entry in world.books.entries(anna) if entry.entry_id.startswith("campaign#")]
+    assert [(entry.points, entry.details.campaign) for entry in bonuses] == [(150, "winback"), (300, "winback")]
+    expired = sorted(entry.details.expired for entry in world.books.entries(anna) if entry.kind == "expiry")
+    assert expired == [150, 300] and world.member(anna).available == 145  # each a week after it came
+    assert world.campaigns.stats("winback") | {"points_spent": 0} == {
+        "audience": 3, "delivered": 0, "blocked": 0, "converted": 0, "revenue_kopecks": 0, "points_given": 450,
+        "points_spent": 0}
+
+
+def test_a_purchase_stops_the_ladder_and_the_next_lapse_climbs_it_again(world):
+    boris = world.join("402")
+    world.buy(boris, channel="d2c", now=NOON, purchased_at=NOON)
+    assert list(days_of_runs(world, boris, 45)) == [30]
+    world.buy(boris, channel="d2c", now=NOON + timedelta(days=45, hours=2),
+              purchased_at=NOON + timedelta(days=45, hours=2))
+    assert list(days_of_runs(world, boris, 40, start=NOON + timedelta(days=45))) == [31]  # 30 days after it
+
+
+def test_a_win_back_run_at_night_reaches_nobody_and_the_mornings_run_reaches_them(world):
+    vera = world.join("403")
+    world.buy(vera, channel="d2c", now=NOON, purchased_at=NOON)
+    world.campaign_runs.run(NOON + timedelta(days=29))
+    night = NOON + timedelta(days=30, hours=13)  # 01:00 Moscow
+    assert world.campaign_runs.run(night) == {} and world.campaign_texts(vera) == []
+    assert world.campaign_runs.run(night + timedelta(hours=9)) == {"winback": 1}  # 10:00
+
+
+def test_a_member_who_blocked_the_bot_is_passed_by_and_a_dry_run_names_who_a_run_reaches(world):
+    gleb, dina = world.join("404"), world.join("405")
+    for member in (gleb, dina):
+        world.buy(member, channel="d2c", now=NOON, purchased_at=NOON)
+    world.books.unsubscribe(dina)
+    winback = PROGRAM.campaign("winback")
+    world.campaign_runs.run(NOON + timedelta(days=29))
+    moment = NOON + timedelta(days=30, hours=1)
+    assert [touch.member_id for touch, _ in world.campaign_runs.select(winback, moment)] == [gleb]
+    assert world.campaign_texts(gleb) == [] and world.campaign_runs.run(moment) == {"winback": 1}
+    assert world.campaign_runs.run(moment + timedelta(hours=1)) == {"winback": 0}  # a repeated run: nobody twice
+    assert world.campaign_texts(dina) == []
+
+
+def test_a_broadcast_goes_out_once_at_its_moment_to_its_segment():
+    at = NOON + timedelta(days=3)
+    document = PROGRAM.model_dump(mode="json", by_alias=True, exclude_none=True)
+    document["campaigns"].append({"name": "news", "kind": "broadcast", "segment": "reachable", "at": at.isoformat(),
+                                  "messages": {"ru": {"text": "Новинка: {brand} — сыворотка с витамином C."}}})
+    world = World(Program.model_validate(document))
+    members = [world.join(str(410 + n)) for n in range(3)]
+    world.books.unsubscribe(members[2])
+    assert "news" not in world.campaign_runs.run(at - timedelta(minutes=1))
+    assert world.campaign_runs.run(at)["news"] == 2
+    assert "news" not in world.campaign_runs.run(at + timedelta(days=1))  # once
+    assert [world.campaign_texts(member) for member in members] == [
+        ["Новинка: Лепесток — сыворотка с витамином C."]] * 2 + [[]]
+
+
+def test_regulars_entering_the_segment_are_offered_double_points_once_and_earn_them_on_one_receipt(world):
+    cora = world.join("420")
+    for n in range(6):
+        world.buy(cora, NICE_CREAM, channel="d2c", now=NOW + timedelta(minutes=n))
+    assert world.campaign_texts(cora) == [
+        "Вы наш постоянный покупатель! Купите на 1500 ₽ в ближайшие 5 дней — начислим двойные баллы."]
+    assert world.buy(cora, NICE_CREAM, channel="d2c").details.credited == 110  # under 1,500 RUB
+    doubled = world.buy(cora, SERUM, SERUM, channel="d2c")  # 2,580 RUB of face care: 1.5 x 10% x 2
+    assert (doubled.details.credited, doubled.details.campaign) == (774, "double_points")
+    assert world.buy(cora, SERUM, SERUM, channel="d2c").details.credited == 387  # the offer paid once
+    assert len(world.campaign_texts(cora)) == 1  # still in the segment: not offered again
+    late = World()
+    late.join("421")
+    for n in range(6):
+        late.buy("421", NICE_CREAM, channel="d2c", now=NOW + timedelta(minutes=n))
+    assert late.buy("421", SERUM, SERUM, channel="d2c", now=NOW + timedelta(days=6)).details.credited == 387  # expired
