@@ -336,6 +336,7 @@ def _sending(stack: LocalStack) -> dict[str, object]:
     import threading
 
     from loyalty import wiring
+    from loyalty.adapters.queues import RetryLater
     from loyalty.contracts import CampaignMessage, OutboundMessage
     from loyalty.observability import metrics
     from loyalty.settings import CampaignSenderSettings, TelegramSenderSettings
@@ -369,7 +370,11 @@ def _sending(stack: LocalStack) -> dict[str, object]:
                 message = work.get_nowait()
             except queue.Empty:
                 return
-            sender.send_once(message=message)
+            try:
+                sender.send_once(message=message)
+            except RetryLater as error:  # a 429 (counted below): SQS would bring the message back
+                time.sleep(error.delay_seconds or 1)
+                work.put(message)
             metrics.clear_metrics()  # what each invocation's log_metrics does
 
     threads = [threading.Thread(target=campaign_sender) for _ in range(SENDERS)]
