@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -31,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.runtime import FunctionHost
@@ -315,8 +317,9 @@ def campaign_figures() -> dict[str, object]:
         # Per item read as measured among 10,000 members: moto's own query time grows with its table size, which
         # DynamoDB's does not (a query costs per item it returns).
         per_item = selection["10000"]["seconds"] / selection["10000"]["items_read"]
-        selection["1000000"] = {"targets": CAMPAIGN_TARGETS, "items_read": selection["100000"]["items_read"],
-                                "items_read_per_target": selection["100000"]["items_read_per_target"],
+        measured = selection["100000"]
+        selection["1000000"] = {"targets": measured["targets"], "items_read": measured["items_read"],
+                                "items_read_per_target": measured["items_read_per_target"],
                                 "scan_items_read": 1_000_000, "extrapolated": True,
                                 "seconds": round(per_item * selection["100000"]["items_read"], 2),
                                 "scan_seconds": round(per_item * 1_000_000, 1)}
@@ -329,16 +332,11 @@ def campaign_figures() -> dict[str, object]:
 
 
 def _sending(stack: LocalStack) -> dict[str, object]:
-    """BROADCAST campaign messages sent by SENDERS campaign senders at once (as concurrent Lambdas would), through
-    the bot's one pace, to the emulator; and a transactional message sent in the middle of them, against the
-    same message sent alone."""
-    import queue
-    import threading
-
+    """BROADCAST campaign messages sent by SENDERS campaign senders at once — each in its own interpreter, as each
+    Lambda is — through the bot's one pace, to the emulator; and a transactional message sent in the middle of
+    them, against the same message sent alone."""
     from loyalty import wiring
-    from loyalty.adapters.queues import RetryLater
     from loyalty.contracts import CampaignMessage, OutboundMessage
-    from loyalty.observability import metrics
     from loyalty.settings import CampaignSenderSettings, TelegramSenderSettings
 
     limits = stack.telegram.state.limits
@@ -346,10 +344,11 @@ def _sending(stack: LocalStack) -> dict[str, object]:
     outbox_settings = TelegramSenderSettings.model_validate(stack.functions.environment("TelegramSenderFunction"))
     for n in range(BROADCAST + 10):
         stack.telegram.state.transcripts.setdefault(7_000_000 + n, [])
-    work: queue.Queue[CampaignMessage] = queue.Queue()
+    context = multiprocessing.get_context("spawn")
+    work = context.Queue()
     for n in range(BROADCAST):
         work.put(CampaignMessage(campaign="bench", touch=f"touch#{n}#bench", member_id=str(n), chat_id=7_000_000 + n,
-                                 text="Новости", goal_days=7))
+                                 text="Новости", goal_days=7).model_dump_json())
     transactional = wiring.telegram_sender(outbox_settings)
 
     def send_transactional(n: int) -> float:
@@ -360,26 +359,11 @@ def _sending(stack: LocalStack) -> dict[str, object]:
 
     send_transactional(BROADCAST + 2)  # a warm sender: its bot initialised, its first table calls made
     alone = statistics.median(send_transactional(BROADCAST + 2 + n) for n in range(1, 4))
-    rejected, ready = limits.rejected, threading.Barrier(SENDERS + 1)
-
-    def campaign_sender() -> None:
-        sender = wiring.campaign_sender(campaign_settings)  # its own container: its own bot and event loop
-        ready.wait()
-        while True:
-            try:
-                message = work.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                sender.send_once(message=message)
-            except RetryLater as error:  # a 429 (counted below): SQS would bring the message back
-                time.sleep(error.delay_seconds or 1)
-                work.put(message)
-            metrics.clear_metrics()  # what each invocation's log_metrics does
-
-    threads = [threading.Thread(target=campaign_sender) for _ in range(SENDERS)]
-    for thread in threads:
-        thread.start()
+    rejected, ready = limits.rejected, context.Barrier(SENDERS + 1)
+    senders = [context.Process(target=_campaign_sender, args=(campaign_settings.model_dump(), work, ready))
+               for _ in range(SENDERS)]
+    for sender in senders:
+        sender.start()
     ready.wait()
     started = time.perf_counter()
     during_runs = []
@@ -387,9 +371,11 @@ def _sending(stack: LocalStack) -> dict[str, object]:
         time.sleep(2)  # the broadcast is in full flow
         during_runs.append(send_transactional(BROADCAST + 6 + n))
     during = statistics.median(during_runs)
-    for thread in threads:
-        thread.join()
+    while not all(stack.telegram.state.transcripts[7_000_000 + n] for n in range(BROADCAST)):
+        time.sleep(0.01)
     elapsed = time.perf_counter() - started
+    for sender in senders:
+        sender.join()
     return {"messages": BROADCAST, "concurrent_senders": SENDERS,
             "messages_per_second": round(BROADCAST / elapsed, 1),
             "telegram_limit_per_second": limits.per_second,
@@ -398,6 +384,31 @@ def _sending(stack: LocalStack) -> dict[str, object]:
             "transactional_alone_seconds": round(alone, 3),
             "transactional_during_broadcast_seconds": round(during, 3),
             "transactional_delay_ratio": round(during / alone, 2)}
+
+
+def _campaign_sender(settings: dict[str, object], work: Any, ready: Any) -> None:
+    """One campaign sender, as one Lambda container runs it, taking messages until there are none."""
+    import queue
+
+    from loyalty import wiring
+    from loyalty.adapters.queues import RetryLater
+    from loyalty.contracts import CampaignMessage
+    from loyalty.observability import metrics
+    from loyalty.settings import CampaignSenderSettings
+
+    sender = wiring.campaign_sender(CampaignSenderSettings.model_validate(settings))
+    ready.wait()
+    while True:
+        try:
+            message = CampaignMessage.model_validate_json(work.get(timeout=1))
+        except queue.Empty:
+            return
+        try:
+            sender.send_once(message=message)
+        except RetryLater as error:  # a 429 (the emulator counts it): SQS would bring the message back
+            time.sleep(error.delay_seconds or 1)
+            work.put(message.model_dump_json())
+        metrics.clear_metrics()  # what each invocation's log_metrics does
 
 
 def main() -> int:

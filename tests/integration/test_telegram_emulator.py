@@ -3,6 +3,8 @@
 import asyncio
 import base64
 import json
+import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -66,3 +68,37 @@ def test_a_wrong_token_is_refused(emulator):
 
     with pytest.raises(InvalidToken):
         asyncio.run(call())
+
+
+def bot_api(emulator, method, **params):
+    """One raw Bot API call: (HTTP status, body)."""
+    request = urllib.request.Request(f"{emulator.url}/bot{TOKEN}/{method}", data=json.dumps(params).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def test_a_sender_faster_than_30_a_second_or_1_a_second_to_one_chat_gets_429_with_retry_after():
+    server = TelegramEmulator(TOKEN)  # its own: the limits count every message it ever took
+    server.start()
+    try:
+        chats = range(100, 250)
+        for chat in chats:
+            server.state.transcripts.setdefault(chat, [])
+        started = time.monotonic()
+        answers = [bot_api(server, "sendMessage", chat_id=chat, text="news") for chat in chats]
+        elapsed = time.monotonic() - started
+        refused = [body for status, body in answers if status == 429]
+        sent = len(answers) - len(refused)
+        assert elapsed < 4 and refused  # 150 calls well above 30 a second: some are refused ...
+        assert sent <= 30 + 30 * elapsed + 1  # ... and no more go than a full bucket and its refill
+        assert all(body["parameters"]["retry_after"] >= 1 for body in refused)
+        server.reset()
+        server.state.transcripts.setdefault(7, [])
+        statuses = [bot_api(server, "sendMessage", chat_id=7, text=f"{n}")[0] for n in range(6)]
+        assert statuses == [200] * 5 + [429]  # one chat: a burst of five, then one a second
+    finally:
+        server.stop()

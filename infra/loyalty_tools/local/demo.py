@@ -4,7 +4,8 @@ Anna joins the brand's bot and buys the brand's goods wherever she shops: on Wil
 code's text), on Ozon (a photo of the receipt), at Золотое Яблоко (the receipt file from the FNS app) and
 on the brand's own site. The stack's clock moves between purchases, so every message, ledger entry and
 /history line is dated on it. The return window passes, the schedule makes her points available, she asks
-the bot for a promo code, and the brand's site spends it through the redemption API.
+the bot for a promo code, and the brand's site spends it through the redemption API. A month without a
+purchase later, the program's win-back campaign reminds her of her points.
 
 The chat is printed as Anna sees it, then a table of her points in plain words. The run exits 1 if the
 books are wrong: a balance that is not the sum of its ledger entries, or a receipt credited other than
@@ -113,6 +114,10 @@ class Demo:
         print(f"  {self.stack.now().astimezone(MOSCOW):%H:%M} сайт › заказ lepestok-1042 оплачен промокодом {code}: "
               f"{paid.get('points')} баллов (HTTP {status}, {paid.get('status')})", file=self.out)
         anna.say("/history")
+        self.settle()
+
+        self.day(36, "месяц без покупок: кампания «winback» из программы напоминает Анне о баллах")
+        self.stack.run_schedules()
         self.settle()
 
     # ------------------------------------------------------------------ the books

@@ -3,8 +3,8 @@ demos and tests.
 
 Bot side (what python-telegram-bot reaches through `base_url`): getMe, sendMessage, sendPhoto, getFile, file
 downloads, setWebhook, getWebhookInfo, deleteWebhook, with Telegram's error shapes (401 bad token,
-400 chat not found, 403 blocked, 429 with retry_after) and its sending limits: 30 messages a second per bot,
-one a second per chat after a burst of five — a sender that is too fast gets 429s, as it would from Telegram.
+400 chat not found, 403 blocked, 429 with retry_after) and its sending limits: about 30 messages a second per
+bot, one a second per chat after a burst of five — a sender that is too fast gets 429s, as it would from Telegram.
 
 Shopper side, under /emulator/: send a text, a contact, a photo or a document as a user (the emulator
 builds the Update and POSTs it to the webhook with the secret header, as Telegram does), redeliver an
@@ -15,7 +15,6 @@ status), and read any chat's transcript as JSON.
 from __future__ import annotations
 
 import base64
-import collections
 import contextlib
 import itertools
 import json
@@ -56,32 +55,33 @@ class _State:
 
 
 class _Limits:
-    """Telegram's sending limits, on the real (monotonic) clock: about 30 messages a second per bot, and one a
-    second per chat after a short burst. Past them a call gets 429 with the `retry_after` Telegram would give."""
+    """Telegram's sending limits, on the real (monotonic) clock, as token buckets: "about 30 messages a second"
+    per bot (a bucket of 30, refilled at 30 a second: a sender that keeps above it runs dry within seconds), and
+    one a second per chat after a burst of five. Past them a call gets 429 with the `retry_after` to wait."""
 
     def __init__(self, per_second: int = 30, chat_burst: int = 5, chat_per_second: float = 1.0):
         self.per_second, self.chat_burst, self.chat_per_second = per_second, chat_burst, chat_per_second
-        self.sent: collections.deque[float] = collections.deque()
-        self.chats: dict[int, tuple[float, float]] = {}  # chat -> (tokens, when counted)
+        self.bot = (float(per_second), time.monotonic())  # (tokens, when counted)
+        self.chats: dict[int, tuple[float, float]] = {}
         self.rejected = 0  # how many 429s were answered
 
     def take(self, chat_id: int) -> int:
         """0 if a message may go now (and it is counted), else the seconds to wait."""
         now = time.monotonic()
-        while self.sent and self.sent[0] <= now - 1.0:
-            self.sent.popleft()
-        tokens, counted = self.chats.get(chat_id, (float(self.chat_burst), now))
-        tokens = min(float(self.chat_burst), tokens + (now - counted) * self.chat_per_second)
-        if len(self.sent) >= self.per_second:
-            wait = self.sent[0] + 1.0 - now
-        elif tokens < 1:
-            wait = (1 - tokens) / self.chat_per_second
-        else:
-            self.sent.append(now)
-            self.chats[chat_id] = (tokens - 1, now)
+        bot = _refill(self.bot, self.per_second, self.per_second, now)
+        chat = _refill(self.chats.get(chat_id, (float(self.chat_burst), now)), self.chat_burst,
+                       self.chat_per_second, now)
+        if bot >= 1 and chat >= 1:
+            self.bot, self.chats[chat_id] = (bot - 1, now), (chat - 1, now)
             return 0
         self.rejected += 1
+        wait = max((1 - bot) / self.per_second if bot < 1 else 0, (1 - chat) / self.chat_per_second if chat < 1 else 0)
         return max(1, math.ceil(wait))
+
+
+def _refill(bucket: tuple[float, float], capacity: float, rate: float, now: float) -> float:
+    tokens, counted = bucket
+    return min(float(capacity), tokens + (now - counted) * rate)
 
 
 class TelegramEmulator(Server):
