@@ -32,7 +32,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.runtime import FunctionHost
@@ -335,6 +334,7 @@ def _sending(stack: LocalStack) -> dict[str, object]:
     """BROADCAST campaign messages sent by SENDERS campaign senders at once — each in its own interpreter, as each
     Lambda is — through the bot's one pace, to the emulator; and a transactional message sent in the middle of
     them, against the same message sent alone."""
+    from bench.senders import campaign_sender
     from loyalty import wiring
     from loyalty.contracts import CampaignMessage, OutboundMessage
     from loyalty.settings import CampaignSenderSettings, TelegramSenderSettings
@@ -360,7 +360,7 @@ def _sending(stack: LocalStack) -> dict[str, object]:
     send_transactional(BROADCAST + 2)  # a warm sender: its bot initialised, its first table calls made
     alone = statistics.median(send_transactional(BROADCAST + 2 + n) for n in range(1, 4))
     rejected, ready = limits.rejected, context.Barrier(SENDERS + 1)
-    senders = [context.Process(target=_campaign_sender, args=(campaign_settings.model_dump(), work, ready))
+    senders = [context.Process(target=campaign_sender, args=(campaign_settings.model_dump(), work, ready))
                for _ in range(SENDERS)]
     for sender in senders:
         sender.start()
@@ -372,6 +372,8 @@ def _sending(stack: LocalStack) -> dict[str, object]:
         during_runs.append(send_transactional(BROADCAST + 6 + n))
     during = statistics.median(during_runs)
     while not all(stack.telegram.state.transcripts[7_000_000 + n] for n in range(BROADCAST)):
+        if not any(sender.is_alive() for sender in senders):
+            raise RuntimeError("the campaign senders stopped before the broadcast was out")
         time.sleep(0.01)
     elapsed = time.perf_counter() - started
     for sender in senders:
@@ -384,31 +386,6 @@ def _sending(stack: LocalStack) -> dict[str, object]:
             "transactional_alone_seconds": round(alone, 3),
             "transactional_during_broadcast_seconds": round(during, 3),
             "transactional_delay_ratio": round(during / alone, 2)}
-
-
-def _campaign_sender(settings: dict[str, object], work: Any, ready: Any) -> None:
-    """One campaign sender, as one Lambda container runs it, taking messages until there are none."""
-    import queue
-
-    from loyalty import wiring
-    from loyalty.adapters.queues import RetryLater
-    from loyalty.contracts import CampaignMessage
-    from loyalty.observability import metrics
-    from loyalty.settings import CampaignSenderSettings
-
-    sender = wiring.campaign_sender(CampaignSenderSettings.model_validate(settings))
-    ready.wait()
-    while True:
-        try:
-            message = CampaignMessage.model_validate_json(work.get(timeout=1))
-        except queue.Empty:
-            return
-        try:
-            sender.send_once(message=message)
-        except RetryLater as error:  # a 429 (the emulator counts it): SQS would bring the message back
-            time.sleep(error.delay_seconds or 1)
-            work.put(message.model_dump_json())
-        metrics.clear_metrics()  # what each invocation's log_metrics does
 
 
 def main() -> int:
