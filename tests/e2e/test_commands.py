@@ -33,7 +33,7 @@ def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_b
                  "Анна › [фото чека]", "+47 баллов за покупку в Ozon", "Анна › [файл чека]",
                  "за покупку в Золотое Яблоко", "+45 баллов за покупку в Лепесток", "283 балла за покупку в "
                  "Wildberries стали доступны", "Ваш промокод:", "сайт › заказ lepestok-1042 оплачен промокодом",
-                 "Последние операции:", "Давно не виделись! На вашем счёте 77 баллов", "Баллы Анны:"]
+                 "Последние операции:", "Давно не виделись! На вашем счёте 377 баллов", "Баллы Анны:"]
         positions = [text.find(step) for step in story]
         assert -1 not in positions and positions == sorted(positions), list(zip(story, positions, strict=True))
         assert "ваш новый уровень — «Подруга»! Теперь вам доступно: подарок ко дню рождения" in text
