@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     backfill = members.add_parser("backfill-facts", help="rebuild the facts campaigns target from the ledger "
                                   "(idempotent)")
     backfill.add_argument("--program", type=Path, default=Path("program/program.yaml"))
+    export = members.add_parser("export", help="members, levels and balances for a CRM's bulk import (streamed)")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     campaign = commands.add_parser("campaign", help="campaigns: who they reach, running them, what they earned"
                                    ).add_subparsers(dest="action", required=True)
     dry = campaign.add_parser("dry-run", help="the audience a run would reach, sending nothing")
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     for sub in (dry, stats):
         sub.add_argument("--json", action="store_true", help="one JSON object")
     explain.add_argument("--claims-table", default=os.environ.get("CLAIMS_TABLE", "ReceiptClaimsTable"))
-    for sub in (verify, adjust, explain, backfill, dry, run_one, stats):
+    for sub in (verify, adjust, explain, backfill, export, dry, run_one, stats):
         sub.add_argument("--members-table", default=os.environ.get("MEMBERS_TABLE", "MembersTable"))
         sub.add_argument("--ledger-table", default=os.environ.get("LEDGER_TABLE", "LedgerTable"))
     adjust.add_argument("member_id")
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "members":
         from loyalty_tools import members_cli
 
+        if args.action == "export":
+            return members_cli.export(args.members_table, output_format=args.format)
         return members_cli.backfill_facts(args.members_table, args.ledger_table, args.program)
     if args.command == "receipt":
         from loyalty_tools import receipt_cli

@@ -1,6 +1,7 @@
 """Campaign facts on moto: written with the accrual's own transaction, indexed by last purchase, and rebuilt
 from the ledger by `loyalty members backfill-facts` for members from before there were facts."""
 
+import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -77,3 +78,20 @@ def test_backfill_rebuilds_the_facts_of_members_from_before_and_a_second_run_cha
     assert books.read("852")[0].facts == expected and lapsed_between(stack, BOUGHT, BOUGHT) == ["852"]
     assert ledger_cli.verify("MembersTable", "LedgerTable", io.StringIO()) == 0  # balances untouched
 
+
+
+def test_export_streams_every_member_with_level_and_balances_as_csv_or_json_lines(stack):
+    members = MembersRepository("MembersTable")
+    members.join("881", 881, "ru")
+    members.save_phone("881", "+79160000881")
+    buy(stack, "881", "1:81:1", "care")  # 120 points at the entry level's 10%
+    members.join("882", 882, "en")  # no phone yet, no points
+    out = io.StringIO()
+    assert members_cli.export("MembersTable", out) == 0
+    rows = sorted(csv.DictReader(io.StringIO(out.getvalue())), key=lambda row: row["telegram_id"])
+    assert rows == [
+        {"phone": "+79160000881", "telegram_id": "881", "level": "", "available": "120", "pending": "0", "held": "0"},
+        {"phone": "", "telegram_id": "882", "level": "", "available": "0", "pending": "0", "held": "0"}]
+    out = io.StringIO()
+    members_cli.export("MembersTable", out, output_format="jsonl")
+    assert sorted(json.loads(line)["telegram_id"] for line in out.getvalue().splitlines()) == [881, 882]
