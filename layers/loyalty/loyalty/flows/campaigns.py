@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from loyalty import clock
+from loyalty.adapters.campaign_store import touch_key
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.contracts import CampaignMessage
 from loyalty.domain import postings
@@ -74,7 +75,7 @@ class Touches:
             min_receipt=bonus.min_receipt_roubles or 0 if bonus else 0))
         buttons = [[{"text": button.text, "url": button.url}] for button in message.buttons]
         self.queue.put(CampaignMessage(
-            campaign=campaign.name, touch=f"touch#{touch.member_id}#{touch.key}", member_id=touch.member_id,
+            campaign=campaign.name, touch=touch_key(touch), member_id=touch.member_id,
             chat_id=holder.chat_id, text=text, image=message.image,
             reply_markup={"inline_keyboard": buttons} if buttons else None,
             goal_days=campaign.goal.within_days, goal_channel=campaign.goal.channel))
