@@ -82,11 +82,11 @@ class PointsSchedule:
         holder = posting.holder
         if details.points and details.expires_at is not None and (segment is None or segment.matches(
                 member_of(wallet, now, subscribed=holder.subscribed), now)):
-            days = max(1, math.ceil((details.expires_at - now).total_seconds() / 86400))
             touch = Touch(campaign=campaign.name, step=0, member_id=holder.member_id,
                           key=f"{campaign.name}:0:{posting.entry.entry_id}")
             self.touches.reach(campaign, touch, holder, now,
-                               values={"points": details.points, "days": days, "until": details.expires_at})
+                               values={"points": details.points, "days": _days_until(details.expires_at, now),
+                                       "until": details.expires_at})
         return True
 
     def _tell(self, posting: Posting, now: datetime) -> None:
@@ -96,11 +96,16 @@ class PointsSchedule:
         elif kind == Kind.EXPIRY and details.expired:
             self.notices.send(posting, "points_expired", points=details.expired)
         elif kind == Kind.REMINDER and details.points and details.expires_at is not None:
-            days = max(1, math.ceil((details.expires_at - now).total_seconds() / 86400))
-            self.notices.send(posting, "expiry_reminder", points=details.points, days=days,
+            self.notices.send(posting, "expiry_reminder", points=details.points,
+                              days=_days_until(details.expires_at, now),
                               date=self.notices.date(posting, details.expires_at), brand=self.program.brand.name,
                               share=f"{self.program.redemption.max_share_percent.normalize():f}")
         elif kind == Kind.RELEASE and details.code and details.returned:
             self.notices.send(posting, "promo_returned", code=details.code, points=details.returned)
         elif kind == Kind.LEVEL_REVIEW:
             self.notices.level(posting)
+
+
+def _days_until(moment: datetime, now: datetime) -> int:
+    """Whole days left before `moment`, rounded up: a reminder never says "0 days"."""
+    return max(1, math.ceil((moment - now).total_seconds() / 86400))
