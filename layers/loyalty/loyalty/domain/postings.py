@@ -47,9 +47,12 @@ def purchase(program: Program, wallet: Wallet, lot_id: str, credit: PurchaseCred
 
 def _entered(program: Program, before: Wallet, after: Wallet, now: datetime) -> list[str]:
     """The triggered campaigns whose segment this change brought the member into."""
-    return [campaign.name for campaign in program.campaigns
-            if campaign.kind == "triggered" and campaign.segment is not None
-            and entered(program.segments[campaign.segment], member_of(before, now), member_of(after, now), now)]
+    triggered = [(campaign.name, program.segments[campaign.segment]) for campaign in program.campaigns
+                 if campaign.kind == "triggered" and campaign.segment is not None]
+    if not triggered:
+        return []
+    was, now_is = member_of(before, now), member_of(after, now)  # once per purchase, not once per campaign
+    return [name for name, segment in triggered if entered(segment, was, now_is, now)]
 
 
 def bonus(program: Program, wallet: Wallet, lot_id: str, points: int, label: str, now: datetime,
