@@ -227,7 +227,8 @@ def commit(wallet: Wallet, hold_id: str, now: datetime, order_id: str | None = N
     holds = {key: value for key, value in wallet.holds.items() if key != hold_id}
     change = Balance(held=-placed.points)
     return Step(wallet=_with(wallet, holds=holds, change=change), change=change,
-                details=Details(hold=hold_id, spent=placed.points, order_id=order_id or placed.order_id))
+                details=Details(hold=hold_id, spent=placed.points, order_id=order_id or placed.order_id,
+                                lots={part.lot: part.points for part in placed.allocations}))
 
 
 def release(wallet: Wallet, hold_id: str, now: datetime, reason: str = "released") -> Step:

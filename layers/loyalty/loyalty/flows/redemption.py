@@ -138,7 +138,7 @@ class Redemption:
         posting = self.ledger.apply(member_id, entry_id_of(Cause.COMMIT, hold_id), Kind.COMMIT,
                                     lambda wal: wallet.commit(wal, hold_id, now, request.order_id), now=now)
         if posting.applied:
-            self._count_campaign_points(member_id, hold_id)
+            self._count_campaign_points(posting.details.lots)
         return HoldView(hold_id=hold_id, member_id=member_id, points=posting.details.spent, status="committed",
                         order_id=posting.details.order_id)
 
@@ -168,13 +168,13 @@ class Redemption:
             bonus="review", reference=request.review_id,
         ))
 
-    def _count_campaign_points(self, member_id: str, hold_id: str) -> None:
-        """Points a campaign gave, now spent on an order: counted in that campaign's figures (once, with the
-        commit that spent them; a crash in between loses the count, never a point)."""
-        held = self.ledger.entry(member_id, entry_id_of(Cause.HOLD, hold_id))
-        if self.campaigns is None or held is None:
+    def _count_campaign_points(self, spent: dict[str, int]) -> None:
+        """Points a campaign gave, now spent on an order (`spent`: what the commit took from each lot): counted in
+        that campaign's figures (once, with the commit that spent them; a crash in between loses the count, never
+        a point)."""
+        if self.campaigns is None:
             return
-        for lot, points in held.details.lots.items():
+        for lot, points in spent.items():
             campaign = campaign_of(lot)
             if campaign is not None:
                 self.campaigns.add(campaign, points_spent=points)
