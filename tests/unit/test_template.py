@@ -88,3 +88,12 @@ def test_the_locks_pin_the_whole_tree_at_the_versions_pyproject_asks_for():
     assert asked <= runtime and asked <= dev and tools <= dev
     assert len(runtime) > len(asked)  # and what they depend on, pinned too
     assert all("==" in pin for pin in runtime | dev | pins(ROOT / "requirements" / "bench.lock"))
+
+
+def test_the_lapse_index_projects_what_a_campaign_run_reads_of_a_member():
+    from loyalty.adapters.members import AUDIENCE_ATTRIBUTES, LAPSE_INDEX
+
+    indexes = TEMPLATE.resources["MembersTable"]["Properties"]["GlobalSecondaryIndexes"]
+    (lapse,) = [index for index in indexes if index["IndexName"] == LAPSE_INDEX]
+    projected = {"member_id", *lapse["Projection"]["NonKeyAttributes"]}  # the table's key is always projected
+    assert projected == set(AUDIENCE_ATTRIBUTES)
