@@ -39,8 +39,27 @@ def test_every_queue_has_a_dead_letter_queue_and_every_dead_letter_queue_pages_s
         assert name in dead_letter_queues or "RedrivePolicy" in queue["Properties"], name
     alarmed = {alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
                for alarm in TEMPLATE.of_type("AWS::CloudWatch::Alarm").values()
-               if alarm["Properties"]["Namespace"] == "AWS/SQS"}
+               if alarm["Properties"]["Namespace"] == "AWS/SQS"
+               and alarm["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"}
     assert alarmed == dead_letter_queues
+
+
+def test_a_crm_backlog_pages_someone_long_before_the_queue_drops_it():
+    """The CRM being down is retried for days; an engineer hears of it within the hour, not at the DLQ."""
+    backlog = [alarm["Properties"] for alarm in TEMPLATE.of_type("AWS::CloudWatch::Alarm").values()
+               if alarm["Properties"]["MetricName"] == "ApproximateAgeOfOldestMessage"]
+    assert [alarm["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for alarm in backlog] == ["CrmQueue"]
+    crm_queue = TEMPLATE.resources["CrmQueue"]["Properties"]
+    assert backlog[0]["Threshold"] < int(crm_queue["MessageRetentionPeriod"])
+
+
+def test_a_fifo_queue_parks_in_a_fifo_dead_letter_queue():
+    queues = TEMPLATE.of_type("AWS::SQS::Queue")
+    for name, queue in queues.items():
+        redrive = queue["Properties"].get("RedrivePolicy")
+        if redrive:
+            target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            assert queues[target]["Properties"].get("FifoQueue") == queue["Properties"].get("FifoQueue"), name
 
 
 def test_every_scheduled_function_pages_someone_when_it_fails_and_has_a_dead_letter_queue():

@@ -121,11 +121,13 @@ def provision(template: Template, endpoint_url: str, secrets: dict[str, str]) ->
     # Dead-letter queues first: a redrive policy names its target's ARN.
     for name in sorted(queues, key=lambda n: "RedrivePolicy" in queues[n].get("Properties", {})):
         props = template.resolve(queues[name].get("Properties", {}))
-        attributes = {key: str(props[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod",
-                                                       "DelaySeconds") if key in props}
+        attributes = {key: str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+                      for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "FifoQueue",
+                                  "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit")
+                      if key in props}
         if "RedrivePolicy" in props:
             attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
-        sqs.create_queue(QueueName=name, Attributes=attributes)
+        sqs.create_queue(QueueName=template.queue_name(name), Attributes=attributes)
 
     secretsmanager = plumbing_client("secretsmanager", endpoint_url)
     for name, value in secrets.items():

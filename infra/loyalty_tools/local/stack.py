@@ -14,12 +14,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from loyalty.adapters.program_file import load_program
+from loyalty.domain.program import Mindbox
 from loyalty_tools.local.aws import MotoServer, plumbing_client, provision
 from loyalty_tools.local.event_sources import HttpApi, QueuePoller, scheduled_event
+from loyalty_tools.local.mindbox_emulator import MindboxEmulator
 from loyalty_tools.local.receipt_emulator import ReceiptEmulator
 from loyalty_tools.local.runtime import FunctionHost, new_container
 from loyalty_tools.local.telegram_emulator import BOT_USER, TelegramEmulator
 from loyalty_tools.local.template import Template
+from loyalty_tools.local.webhook_receiver import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[3]
 WEBHOOK_PATH = "/telegram/webhook"
@@ -36,11 +40,16 @@ class LocalStack:
         self.webhook_secret = secrets.token_urlsafe(32)
         self.receipt_token = secrets.token_hex(16)
         self.api_key = secrets.token_urlsafe(24)  # the redemption API's usage-plan key
+        self.crm_secret = secrets.token_urlsafe(32)  # Mindbox's secret key, or the webhook's signing secret
         self.telegram = TelegramEmulator(self.bot_token, clock=self.now)
         self.receipts = ReceiptEmulator(self.receipt_token, receipts_dir)
+        crm = load_program(program_file or ROOT / "program" / "program.yaml").crm
+        self.mindbox = MindboxEmulator(self.crm_secret, crm.mindbox or Mindbox(endpoint_id="local"))
+        self.crm_webhook = WebhookReceiver(self.crm_secret)
         self.template = Template(template_path, {
             "TelegramApiUrl": self.telegram.url,
             "ReceiptServiceUrl": self.receipts.url,
+            "CrmUrl": self.crm_webhook.url if crm.kind == "webhook" else self.mindbox.url,
             "RetryBaseSeconds": str(retry_base_seconds),
             **(parameter_overrides or {}),
         }, endpoint_url=self.moto.url)
@@ -58,7 +67,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         new_container()  # a new stack is a new deploy: no client, setting or secret cached from the last
         self.moto.reset()
-        for server in (self.telegram, self.receipts, self.api):
+        for server in (self.telegram, self.receipts, self.mindbox, self.crm_webhook, self.api):
             server.start()
         self._provision()
         if self.event_sources:
@@ -72,6 +81,8 @@ class LocalStack:
         self.moto.reset()
         self.telegram.reset()
         self.receipts.reset()
+        self.mindbox.reset()
+        self.crm_webhook.reset()
         self._provision()
 
     def _provision(self) -> None:
@@ -80,6 +91,7 @@ class LocalStack:
             parameters["BotTokenSecretName"]: self.bot_token,
             parameters["WebhookSecretName"]: self.webhook_secret,
             parameters["ReceiptServiceTokenSecretName"]: self.receipt_token,
+            parameters["CrmSecretName"]: self.crm_secret,
         })
         # What an operator does after `sam deploy`: point the bot at the webhook, with the secret token.
         self.bot_api("setWebhook", url=self.webhook_url, secret_token=self.webhook_secret)
@@ -111,7 +123,7 @@ class LocalStack:
     def stop(self) -> None:
         for poller in self.pollers if self.event_sources else ():
             poller.stop()
-        for server in (self.api, self.receipts, self.telegram):
+        for server in (self.api, self.crm_webhook, self.mindbox, self.receipts, self.telegram):
             server.stop()
 
     def __enter__(self) -> LocalStack:

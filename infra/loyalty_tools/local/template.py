@@ -90,8 +90,13 @@ class Template:
     def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         return {name: res for name, res in self.resources.items() if res["Type"] == kind}
 
+    def queue_name(self, logical_id: str) -> str:
+        """A queue's local physical name: its logical id (a FIFO queue's name must end in .fifo)."""
+        fifo = self.resources[logical_id].get("Properties", {}).get("FifoQueue") in (True, "true")
+        return f"{logical_id}.fifo" if fifo else logical_id
+
     def queue_url(self, logical_id: str) -> str:
-        return f"{self.endpoint_url}/{ACCOUNT}/{logical_id}"
+        return f"{self.endpoint_url}/{ACCOUNT}/{self.queue_name(logical_id)}"
 
     def functions(self) -> list[FunctionSpec]:
         globals_ = self.document.get("Globals", {}).get("Function", {})
@@ -173,8 +178,9 @@ class Template:
     def _get_att(self, name: str, attribute: str) -> Any:
         kind = self.resources[name]["Type"]
         if kind == "AWS::SQS::Queue":
-            return {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}", "QueueUrl": self.queue_url(name),
-                    "QueueName": name}[attribute]
+            physical = self.queue_name(name)
+            return {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{physical}", "QueueUrl": self.queue_url(name),
+                    "QueueName": physical}[attribute]
         if kind == "AWS::DynamoDB::Table" and attribute == "Arn":
             return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
         raise NotImplementedError(f"GetAtt {name}.{attribute} is not emulated")

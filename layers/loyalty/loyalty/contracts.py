@@ -121,3 +121,92 @@ class OutboundMessage(_Message):
     chat_id: int
     text: str
     reply_markup: dict[str, Any] | None = None
+
+
+# ---------------------------------------------------------------- CrmQueue (FIFO, grouped by member)
+class CrmLine(_Message):
+    name: str
+    sum_kopecks: int
+    quantity: str = "1"
+    gtin: str | None = None
+
+
+class CrmBalance(_Message):
+    available: int = 0
+    pending: int = 0
+    held: int = 0
+
+
+class _CrmEvent(_Message):
+    event_id: str = Field(description="stable across redeliveries: derived from the entry or update that caused it; "
+                          "the CRM's idempotency key (Mindbox transactionId)")
+    member_id: str
+    occurred_at: datetime
+
+
+class MemberRegistered(_CrmEvent):
+    type: Literal["member_registered"] = "member_registered"
+    phone: str = Field(description="E.164, +7…")
+    telegram_id: int | None
+    name: str | None = None
+    language: str = "ru"
+    source: str = Field(description="organic, referral, campaign:<name>, import")
+    consent: bool = Field(description="accepted the program rules by sharing the phone")
+    referred_by: str | None = None
+
+
+class MemberUpdated(_CrmEvent):
+    type: Literal["member_updated"] = "member_updated"
+    phone: str | None = None
+    telegram_id: int | None = None
+    subscribed: bool | None = None
+
+
+class ReceiptRecorded(_CrmEvent):
+    type: Literal["receipt_accepted"] = "receipt_accepted"
+    fiscal_key: str
+    channel: str
+    store: str
+    purchased_at: datetime
+    brand_sum_kopecks: int
+    lines: tuple[CrmLine, ...] = ()
+    points: int = Field(description="credited for it (pending or available)")
+    pending: bool = False
+
+
+class PointsChanged(_CrmEvent):
+    type: Literal["points_changed"] = "points_changed"
+    entry_id: str
+    kind: str
+    points: int = Field(description="the change to available plus pending")
+    change: CrmBalance
+    balance_after: CrmBalance
+    expires_at: datetime | None = None
+    label: str = ""
+
+
+class LevelChanged(_CrmEvent):
+    type: Literal["level_changed"] = "level_changed"
+    level_before: str | None
+    level: str | None
+
+
+class Unsubscribed(_CrmEvent):
+    type: Literal["unsubscribed"] = "unsubscribed"
+
+
+class Deleted(_CrmEvent):
+    type: Literal["deleted"] = "deleted"
+
+
+CrmEvent = Annotated[MemberRegistered | MemberUpdated | ReceiptRecorded | PointsChanged | LevelChanged
+                     | Unsubscribed | Deleted, Field(discriminator="type")]
+
+
+class CrmBatch(_Message):
+    """CrmQueue: the CRM events of one change, in order (a receipt's: the receipt, its points, a new level). One
+    message per change, grouped by member, so one member's events reach the CRM in the order they happened."""
+
+    member_id: str
+    key: str = Field(description="the change's key: the queue's deduplication id")
+    events: tuple[CrmEvent, ...] = Field(min_length=1)

@@ -29,6 +29,7 @@ class WebhookSettings(_Env):
     DEAD_LETTER_QUEUE_URL: str
     WEBHOOK_SECRET_NAME: str
     PROGRAM_FILE: str
+    CRM_QUEUE_URL: str
 
 
 class _Consumer(_Env):
@@ -58,6 +59,7 @@ class PointAccrualSettings(_Consumer):
     CAMPAIGN_QUEUE_URL: str
     OUTBOX_QUEUE_URL: str
     PROGRAM_FILE: str
+    CRM_QUEUE_URL: str
 
 
 class PointsScheduleSettings(_Env):
@@ -67,6 +69,7 @@ class PointsScheduleSettings(_Env):
     CAMPAIGNS_TABLE: str
     CAMPAIGN_QUEUE_URL: str
     PROGRAM_FILE: str
+    CRM_QUEUE_URL: str
 
 
 class CampaignsSettings(_Env):
@@ -75,6 +78,7 @@ class CampaignsSettings(_Env):
     CAMPAIGNS_TABLE: str
     CAMPAIGN_QUEUE_URL: str
     PROGRAM_FILE: str
+    CRM_QUEUE_URL: str
 
 
 class CampaignSenderSettings(_Consumer):
@@ -85,6 +89,16 @@ class CampaignSenderSettings(_Consumer):
     TELEGRAM_API_URL: str
     BOT_TOKEN_NAME: str
     MESSAGES_PER_SECOND: float = Field(gt=0, le=30)
+    CRM_QUEUE_URL: str
+    PROGRAM_FILE: str
+
+
+class CrmSyncSettings(_Consumer):
+    PROGRAM_FILE: str
+    PACE_TABLE: str
+    CRM_URL: str
+    CRM_SECRET_NAME: str
+    MAX_RETRY_SECONDS: int = Field(default=900, ge=1)
 
 
 class RedemptionSettings(_Env):
@@ -94,6 +108,7 @@ class RedemptionSettings(_Env):
     CAMPAIGNS_TABLE: str
     ACCRUAL_QUEUE_URL: str
     PROGRAM_FILE: str
+    CRM_QUEUE_URL: str
 
 
 class TelegramSenderSettings(_Consumer):

@@ -16,23 +16,29 @@ from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.mindbox import MindboxClient
 from loyalty.adapters.pacing import Pace
 from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.promo_codes import PromoCodes
-from loyalty.adapters.queues import DeadLetterQueue, SqsQueue
+from loyalty.adapters.queues import DeadLetterQueue, FifoQueue, SqsQueue
 from loyalty.adapters.receipt_service import Proverkacheka, ReceiptService
 from loyalty.adapters.secrets import secret
+from loyalty.adapters.signed_webhook import SignedWebhook
+from loyalty.domain.program import Program
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
+from loyalty.flows.crm_feed import CrmFeed, Reported
+from loyalty.flows.crm_sync import CrmSync, CrmTarget
 from loyalty.flows.outbox import TelegramSender
-from loyalty.flows.ports import FileSource
+from loyalty.flows.ports import FileSource, Ledger
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.flows.redemption import Redemption
 from loyalty.flows.schedule import PointsSchedule
 from loyalty.settings import (
     CampaignSenderSettings,
     CampaignsSettings,
+    CrmSyncSettings,
     PointAccrualSettings,
     PointsScheduleSettings,
     ReceiptParserSettings,
@@ -50,9 +56,21 @@ _MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any message can sit in th
 _BOT_PACE = "telegram"  # one pace for everything the bot sends: transactional and campaign messages alike
 
 
+def crm_feed(program: Program, queue_url: str) -> CrmFeed | None:
+    """Where changes are reported to the CRM; None when the program syncs none (nothing is queued)."""
+    return CrmFeed(FifoQueue(queue_url)) if program.crm.kind != "none" else None
+
+
+def reported_ledger(program: Program, ledger_table: str, members_table: str, crm_queue_url: str) -> Ledger:
+    """The ledger a flow writes through: every entry reported to the CRM in the same step, when there is one."""
+    ledger = ledger_for(program, ledger_table, members_table)
+    feed = crm_feed(program, crm_queue_url)
+    return Reported(ledger, feed) if feed is not None else ledger
+
+
 def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
     program = cached_program(settings.PROGRAM_FILE)
-    ledger = ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
+    ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
     return PointAccrual(program, ledger, SqsQueue(settings.OUTBOX_QUEUE_URL), PromoCodes(settings.PROMO_CODES_TABLE),
                         touches)
@@ -60,7 +78,7 @@ def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
 
 def campaigns(settings: CampaignsSettings) -> Campaigns:
     program = cached_program(settings.PROGRAM_FILE)
-    ledger = ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
+    ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     store = CampaignStore(settings.CAMPAIGNS_TABLE)
     return Campaigns(program, MembersRepository(settings.MEMBERS_TABLE), store,
                      Touches(program, ledger, store, SqsQueue(settings.CAMPAIGN_QUEUE_URL)))
@@ -73,19 +91,21 @@ def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
         TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
         OncePerKey("message", "touch", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
         Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND),
-        CampaignStore(settings.CAMPAIGNS_TABLE), MembersRepository(settings.MEMBERS_TABLE))
+        CampaignStore(settings.CAMPAIGNS_TABLE), MembersRepository(settings.MEMBERS_TABLE),
+        crm_feed(cached_program(settings.PROGRAM_FILE), settings.CRM_QUEUE_URL))
 
 
 def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:
     program = cached_program(settings.PROGRAM_FILE)
-    ledger = ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE)
+    ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
     return PointsSchedule(program, ledger, SqsQueue(settings.OUTBOX_QUEUE_URL), touches)
 
 
 def redemption(settings: RedemptionSettings) -> Redemption:
     program = cached_program(settings.PROGRAM_FILE)
-    return Redemption(program, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
+    return Redemption(program, reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE,
+                                               settings.CRM_QUEUE_URL),
                       MembersRepository(settings.MEMBERS_TABLE), PromoCodes(settings.PROMO_CODES_TABLE),
                       SqsQueue(settings.ACCRUAL_QUEUE_URL), CampaignStore(settings.CAMPAIGNS_TABLE))
 
@@ -111,9 +131,11 @@ def receipt_check(settings: ReceiptParserSettings) -> ReceiptCheck:
 def webhook(settings: WebhookSettings) -> Webhook:
     from loyalty.flows.webhook import Bot, Webhook
 
-    bot = Bot(cached_program(settings.PROGRAM_FILE), MembersRepository(settings.MEMBERS_TABLE),
+    program = cached_program(settings.PROGRAM_FILE)
+    bot = Bot(program, MembersRepository(settings.MEMBERS_TABLE),
               LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), SqsQueue(settings.OUTBOX_QUEUE_URL),
-              SqsQueue(settings.RECEIPT_QUEUE_URL), SqsQueue(settings.ACCRUAL_QUEUE_URL))
+              SqsQueue(settings.RECEIPT_QUEUE_URL), SqsQueue(settings.ACCRUAL_QUEUE_URL),
+              crm_feed(program, settings.CRM_QUEUE_URL))
     return Webhook(bot, OncePerKey("update", "update_id", settings.IDEMPOTENCY_TABLE, _UPDATE_DEDUPE_SECONDS),
                    lambda: secret(settings.WEBHOOK_SECRET_NAME), DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))
 
@@ -123,3 +145,19 @@ def telegram_sender(settings: TelegramSenderSettings) -> TelegramSender:
     return TelegramSender(TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
                           OncePerKey("message", "dedupe_key", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
                           Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND))
+
+
+def crm_sync(settings: CrmSyncSettings) -> CrmSync:
+    crm = cached_program(settings.PROGRAM_FILE).crm
+    pace = Pace(settings.PACE_TABLE, "crm", crm.requests_per_minute / 60).wait
+
+    @cache
+    def crm_secret() -> str:  # read at the first event, not at cold start: a function with no CRM needs none
+        return secret(settings.CRM_SECRET_NAME)
+
+    target: CrmTarget | None = None
+    if crm.kind == "mindbox" and crm.mindbox is not None:
+        target = MindboxClient(settings.CRM_URL, crm_secret, crm.mindbox, pace)
+    elif crm.kind == "webhook":
+        target = SignedWebhook(settings.CRM_URL, crm_secret, crm.webhook, pace)
+    return CrmSync(target, DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, SqsFifoPartialProcessor
+from aws_lambda_powertools.utilities.batch.exceptions import SQSFifoMessageGroupCircuitBreakerError
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -30,6 +32,17 @@ class SqsQueue:
 
     def put(self, message: BaseModel) -> None:
         publish(self.url, message)
+
+
+class FifoQueue:
+    """A FIFO queue (flows/ports.py: GroupedQueue): one group's messages in order, one dedupe id taken once."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def put(self, message: BaseModel, group: str, dedupe: str) -> None:
+        client("sqs").send_message(QueueUrl=self.url, MessageBody=message.model_dump_json(), MessageGroupId=group,
+                                   MessageDeduplicationId=dedupe)
 
 
 class PermanentFailure(Exception):
@@ -59,10 +72,12 @@ class QueueConsumer(BatchProcessor):
       a message attribute, and removed from the source queue.
     """
 
-    def __init__(self, dead_letter_queue_url: str, retry_base_seconds: int):
+    def __init__(self, dead_letter_queue_url: str, retry_base_seconds: int,
+                 max_retry_seconds: int = _MAX_VISIBILITY_SECONDS):
         super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         self.dead_letter_queue_url = dead_letter_queue_url
         self.retry_base_seconds = retry_base_seconds
+        self.max_retry_seconds = min(max_retry_seconds, _MAX_VISIBILITY_SECONDS)
 
     def failure_handler(self, record: SQSRecord, exception: Any) -> Any:
         error = exception[1]
@@ -74,7 +89,7 @@ class QueueConsumer(BatchProcessor):
         delay = getattr(error, "delay_seconds", None)
         if delay is None:
             delay = self.retry_base_seconds * 2 ** (attempt - 1)
-        delay = max(0, min(int(delay), _MAX_VISIBILITY_SECONDS))
+        delay = max(0, min(int(delay), self.max_retry_seconds))
         logger.warning("message failed, will retry", extra={
             "reason": reason, "message_id": record.message_id, "attempt": attempt, "retry_in_seconds": delay,
         }, exc_info=not isinstance(error, RetryLater) and not getattr(error, "retryable", False))
@@ -93,6 +108,25 @@ class QueueConsumer(BatchProcessor):
                     source_queue=record.event_source_arn, source_message_id=record.message_id)
 
 
+class FifoQueueConsumer(QueueConsumer, SqsFifoPartialProcessor):
+    """QueueConsumer for a FIFO queue (Powertools' SqsFifoPartialProcessor underneath): a failed record holds back
+    the records after it of its own group, which come back after it, in order; other groups go on. A record
+    dead-lettered as permanent does not hold its group back."""
+
+    def __init__(self, dead_letter_queue_url: str, retry_base_seconds: int,
+                 max_retry_seconds: int = _MAX_VISIBILITY_SECONDS):
+        SqsFifoPartialProcessor.__init__(self, skip_group_on_error=True)
+        self.raise_on_entire_batch_failure = False
+        self.dead_letter_queue_url = dead_letter_queue_url
+        self.retry_base_seconds = retry_base_seconds
+        self.max_retry_seconds = min(max_retry_seconds, _MAX_VISIBILITY_SECONDS)
+
+    def failure_handler(self, record: SQSRecord, exception: Any) -> Any:
+        if isinstance(exception[1], SQSFifoMessageGroupCircuitBreakerError):  # held back, not failed: no backoff
+            return SqsFifoPartialProcessor.failure_handler(self, record, exception)
+        return super().failure_handler(record, exception)
+
+
 class DeadLetterQueue:
     """Where what cannot be processed is parked, with the reason beside it."""
 
@@ -106,10 +140,13 @@ class DeadLetterQueue:
 def dead_letter(queue_url: str, body: str, reason: str, **context: str) -> None:
     """Park a message that cannot be processed, with the reason as a message attribute beside it."""
     attributes = {"reason": reason[:1000], **context}
+    fifo = {"MessageGroupId": "dead-letters", "MessageDeduplicationId": str(uuid.uuid4())} \
+        if queue_url.endswith(".fifo") else {}
     client("sqs").send_message(
         QueueUrl=queue_url, MessageBody=body or "(empty)",
         MessageAttributes={name: {"DataType": "String", "StringValue": value or "-"}
                            for name, value in attributes.items()},
+        **fifo,
     )
 
 

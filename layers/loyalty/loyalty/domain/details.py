@@ -14,6 +14,17 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 
+class BoughtLine(BaseModel):
+    """One of the brand's lines on a purchase, as the entry keeps it: what the CRM gets with the order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    sum_kopecks: int
+    quantity: str = "1"
+    gtin: str | None = None
+
+
 class Details(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -51,6 +62,7 @@ class Details(BaseModel):
     store: str | None = None
     brand_sum_kopecks: int = 0  # a purchase's brand goods; a refund's refunded share of them
     categories: list[str] = []  # of the brand's goods bought
+    lines: list[BoughtLine] = []  # the brand's goods bought (the CRM's order lines)
     purchased_at: datetime | None = None  # when the receipt was issued
     whole: bool = False  # a refund that returned everything the purchase earned on
     submission_id: str | None = None

@@ -163,3 +163,26 @@ class TelegramUnavailable(DomainError):
 
     reason = "telegram_unavailable"
     retryable = True
+
+
+class CrmUnavailable(DomainError):
+    """The CRM cannot take the event now (timeout, 5xx, its 429): try again later with the same idempotency key;
+    `retry_after_seconds` when the CRM said how long to wait."""
+
+    reason = "crm_unavailable"
+    retryable = True
+
+    def __init__(self, detail: str, retry_after_seconds: int | None = None):
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class CrmRejected(DomainError):
+    """The CRM refuses the event as it is (Mindbox's ValidationError or ProtocolError, a webhook's 4xx): sending it
+    again cannot help. `response` is what the CRM answered, for the dead-letter queue."""
+
+    reason = "crm_rejected"
+
+    def __init__(self, detail: str, response: str = ""):
+        super().__init__(detail)
+        self.response = response

@@ -186,6 +186,55 @@ class Receipts(_Strict):
                                           "receipt files the receipt service cannot confirm")
 
 
+class MindboxOperations(_Strict):
+    """The operation each event is sent as: every Mindbox project names its own (its manager sets them up)."""
+
+    member_registered: str = "Loyalty.RegisterCustomer"
+    member_updated: str = "Loyalty.EditCustomer"
+    receipt_accepted: str = "Loyalty.SaveOfflineOrder"
+    points_changed: str = "Loyalty.ChangeBalance"
+    level_changed: str = "Loyalty.EditCustomer"
+    unsubscribed: str = "Loyalty.UnsubscribeCustomer"
+    deleted: str = "Loyalty.DeleteCustomer"
+
+
+class Mindbox(_Strict):
+    endpoint_id: str = Field(min_length=1, description="the project's endpoint id (its secret is the CRM secret)")
+    operations: MindboxOperations = MindboxOperations()
+    telegram_id: str = Field(default="tgID", description="the external id the Telegram user id is kept under")
+    balance_type: str = Field(default="Points", description="the points balance's system name")
+    level_field: str = Field(default="loyaltyLevel", description="customer field that holds the level")
+    source_field: str = Field(default="loyaltySource", description="customer field for how the member came")
+    point_of_contact: str = Field(default="Telegram", description="the subscription channel consent is for")
+    requests_per_minute: int = Field(default=6000, ge=1, le=8000, description="Mindbox allows 8,000 an operation")
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+
+
+class CrmWebhook(_Strict):
+    requests_per_minute: int = Field(default=600, ge=1)
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+
+
+class Crm(_Strict):
+    """Where members, receipts and balance changes are synced (the URL and secret are deploy parameters)."""
+
+    kind: Literal["none", "mindbox", "webhook"] = "none"
+    mindbox: Mindbox | None = None
+    webhook: CrmWebhook = CrmWebhook()
+
+    @model_validator(mode="after")
+    def _configured(self) -> Crm:
+        if self.kind == "mindbox" and self.mindbox is None:
+            raise ValueError("kind mindbox needs a mindbox section (endpoint_id at least)")
+        return self
+
+    @property
+    def requests_per_minute(self) -> int:
+        if self.kind == "mindbox" and self.mindbox is not None:
+            return self.mindbox.requests_per_minute
+        return self.webhook.requests_per_minute
+
+
 class Program(_Strict):
     brand: Brand
     earning: Earning
@@ -196,6 +245,7 @@ class Program(_Strict):
     redemption: Redemption = Redemption()
     segments: dict[str, Segment] = Field(default_factory=dict, description="named groups of members")
     campaigns: list[Campaign] = Field(default_factory=list)
+    crm: Crm = Crm()
 
     @model_validator(mode="after")
     def _campaigns(self) -> Program:

@@ -17,7 +17,7 @@ from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import BonusGranted, LedgerCommand, PromoRequested, PurchaseLine, ReceiptAccepted
 from loyalty.domain import postings, wallet
 from loyalty.domain.campaigns import Touch
-from loyalty.domain.details import Details
+from loyalty.domain.details import BoughtLine, Details
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
 from loyalty.domain.ledger import (
@@ -75,6 +75,8 @@ class PointAccrual:
             details=Details(fiscal_key=accepted.fiscal_key, channel=accepted.channel, store=accepted.store,
                             brand_sum_kopecks=accepted.brand_sum_kopecks, submission_id=accepted.submission_id,
                             categories=sorted({line.category for line in lines if line.category}),
+                            lines=[BoughtLine(name=line.name, sum_kopecks=line.sum_kopecks, quantity=line.quantity,
+                                              gtin=line.gtin) for line in accepted.lines],
                             purchased_at=accepted.issued_at or now),
             now=now,
         )

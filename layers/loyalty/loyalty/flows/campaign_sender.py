@@ -21,6 +21,7 @@ from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import CampaignMessage
 from loyalty.domain.campaigns import LastTouch
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
+from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.ports import CampaignRecords, MessageSink
 from loyalty.observability import logger, metrics
 
@@ -29,8 +30,9 @@ _CAPTION_LIMIT = 1024  # Telegram's, for a photo's caption
 
 class CampaignSender:
     def __init__(self, bot: MessageSink, once: OncePerKey, pace: Pace, store: CampaignRecords,
-                 members: MembersRepository):
+                 members: MembersRepository, crm: CrmFeed | None = None):
         self.bot = bot
+        self.crm = crm
         self.send_once = once(self._send)  # once per touch
         self.idempotency = once.config
         self.pace = pace
@@ -53,6 +55,8 @@ class CampaignSender:
             raise RetryLater("telegram rate limit", error.retry_after_seconds) from error
         except ChatBlocked:
             self.members.unsubscribe(message.member_id)
+            if self.crm is not None:
+                self.crm.unsubscribed(message.member_id, message.touch, clock.now())
             self.store.settle(message.campaign, message.touch, "blocked", clock.now())
             logger.info("member blocked the bot; unsubscribed from campaigns", extra=log)
             return {"delivered": False}

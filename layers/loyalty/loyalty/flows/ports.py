@@ -48,6 +48,12 @@ class Queue(Protocol):
     def put(self, message: BaseModel) -> None: ...
 
 
+class GroupedQueue(Protocol):
+    """A FIFO queue: messages of one `group` are consumed in order; one `dedupe` id is taken once (5 minutes)."""
+
+    def put(self, message: BaseModel, group: str, dedupe: str) -> None: ...
+
+
 class PromoCodeStore(Protocol):
     def put_item(self, code: PromoCode, expires_at: datetime) -> Any:
         """The write that creates the code, for the ledger to make in the hold's own transaction."""

@@ -11,9 +11,10 @@ import json
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from loyalty import clock
 from loyalty.adapters import telegram
 from loyalty.adapters.idempotency import OncePerKey
-from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.members import Member, MembersRepository
 from loyalty.adapters.queues import DeadLetterQueue
 from loyalty.adapters.telegram import Incoming
 from loyalty.contracts import BonusGranted, PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
@@ -22,6 +23,7 @@ from loyalty.domain.history import history_lines
 from loyalty.domain.messages import language_of, render, with_commands
 from loyalty.domain.program import Program
 from loyalty.domain.qr import parse_qr
+from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.ports import Ledger, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
@@ -80,8 +82,9 @@ def secret_matches(received: str | None, expected: str) -> bool:
 
 class Bot:
     def __init__(self, program: Program, members: MembersRepository, ledger: Ledger, outbox: Queue,
-                 receipt_queue: Queue, accrual_queue: Queue):
+                 receipt_queue: Queue, accrual_queue: Queue, crm: CrmFeed | None = None):
         self.program = program
+        self.crm = crm  # None: the program syncs no CRM
         self.members = members
         self.ledger = ledger
         self.replies = Replies(outbox)
@@ -117,8 +120,11 @@ class Bot:
         (where they came from is kept only for a shopper new to the bot)."""
         inviter = argument[len(_INVITE_PREFIX):] if argument.startswith(_INVITE_PREFIX) else None
         campaign = argument[len(_CAMPAIGN_PREFIX):] if argument.startswith(_CAMPAIGN_PREFIX) else None
+        before = self.members.get(shopper.member_id) if self.crm is not None else None
         self.members.join(shopper.member_id, shopper.chat_id, shopper.language, referred_by=inviter,
                           via=f"campaign:{campaign[:64]}" if campaign else None)
+        if self.crm is not None and before is not None and not before.subscribed:  # back after blocking the bot
+            self.crm.updated(shopper.member_id, reply_key, clock.now(), subscribed=True)
         brand = self.program.brand.name
         self.replies.send(shopper, reply_key, "welcome", self._phone_keyboard(shopper), brand=brand)
         return {"action": "welcomed", "invited": inviter is not None}
@@ -186,12 +192,23 @@ class Bot:
         member = self.members.save_phone(shopper.member_id, _e164(message.contact_phone))
         self.replies.send_text(shopper, reply_key, with_commands("phone_saved", shopper.language),
                                telegram.keyboard_removed())
+        self._report_phone(member, reply_key)
         if self.program.bonuses.welcome and not member.phone_before:
             self.accrual_queue.put(BonusGranted(shopper=shopper, bonus="welcome", reference=shopper.member_id))
         if member.pending_receipt:
             self._submit(ReceiptSubmitted.model_validate_json(member.pending_receipt))
         logger.info("member shared phone", extra={"member_id": shopper.member_id})
         return {"action": "phone_saved", "pending_receipt": bool(member.pending_receipt)}
+
+    def _report_phone(self, member: Member, reply_key: str) -> None:
+        """A first phone (or the same one again) registers the member in the CRM; another phone updates them."""
+        if self.crm is None or member.phone is None:
+            return
+        if member.phone_before in (None, member.phone):
+            self.crm.registered(member.member_id, member.phone, clock.now(), telegram_id=member.chat_id,
+                                source=member.joined_via, language=member.language, referred_by=member.referred_by)
+        else:
+            self.crm.updated(member.member_id, reply_key, clock.now(), phone=member.phone)
 
     def _text(self, shopper: Shopper, text: str, reply_key: str) -> dict[str, Any]:
         try:

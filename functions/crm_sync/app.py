@@ -1,0 +1,23 @@
+"""CrmQueue consumer (FIFO, grouped by member): members, receipts and balance changes to the brand's CRM."""
+
+from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from loyalty import wiring
+from loyalty.adapters.queues import FifoQueueConsumer
+from loyalty.deadline import invocation_deadline
+from loyalty.observability import logger, metrics, tracer
+from loyalty.settings import CrmSyncSettings, environment
+
+settings = environment(CrmSyncSettings)
+sync = wiring.crm_sync(settings)
+consumer = FifoQueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SECONDS, settings.MAX_RETRY_SECONDS)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@invocation_deadline  # the rate limit's wait gives up (retryably) before the function's timeout
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=sync.handle_record, processor=consumer,
+                                    context=context)
