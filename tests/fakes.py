@@ -138,6 +138,23 @@ class MemoryQueue:
         self.messages.append(message)
 
 
+class MemoryFifoQueue:
+    """A FIFO queue as SQS keeps one: a deduplication id already taken is dropped (SQS: within five minutes)."""
+
+    def __init__(self) -> None:
+        self.messages: list[BaseModel] = []
+        self.groups: list[str] = []
+        self.puts = 0
+        self._taken: set[str] = set()
+
+    def put(self, message: BaseModel, group: str, dedupe: str) -> None:
+        self.puts += 1
+        if dedupe not in self._taken:
+            self._taken.add(dedupe)
+            self.messages.append(message)
+            self.groups.append(group)
+
+
 class MemoryOutbox(MemoryQueue):
     """The outbox, read as the telegram_sender reads it: one message per dedupe key."""
 

@@ -26,7 +26,7 @@ _ids = itertools.count(1)
 
 
 @contextlib.contextmanager
-def seed_stack(change=None):
+def seed_stack(change=None, retry_base_seconds=0, **options):
     """The local stack on the shipped program, with up to ten receipts a day (and `change` made to it)."""
     document = yaml.safe_load(SEED.read_text(encoding="utf-8"))
     document["receipts"]["max_per_day"] = 10
@@ -35,7 +35,8 @@ def seed_stack(change=None):
     with tempfile.TemporaryDirectory() as tmp:
         program = Path(tmp) / "program.yaml"
         program.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-        with LocalStack(receipts_dir=Path(tmp), program_file=program, retry_base_seconds=0) as stack:
+        with LocalStack(receipts_dir=Path(tmp), program_file=program, retry_base_seconds=retry_base_seconds,
+                        **options) as stack:
             yield stack
 
 

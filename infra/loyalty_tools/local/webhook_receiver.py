@@ -34,6 +34,7 @@ class WebhookReceiver(Server):
         self.signatures: dict[str, float] = {}  # accepted within the tolerance
         self.counts: Counter[str] = Counter()
         self.refuse_with: int | None = None  # answer this status to everything (a receiver that is down)
+        self.deliveries: list[tuple[dict[str, str], bytes]] = []  # every request as received (headers, body)
         super().__init__(type("Handler", (_Handler,), {"receiver": self}), "crm-webhook", host, port)
 
     def reset(self) -> None:
@@ -42,6 +43,7 @@ class WebhookReceiver(Server):
             self.signatures.clear()
             self.counts.clear()
             self.refuse_with = None
+            self.deliveries.clear()
 
     def receive(self, signature_header: str, idempotency_key: str, body: bytes) -> tuple[int, dict[str, Any]]:
         with self.lock:
@@ -87,6 +89,8 @@ class _Handler(JsonHandler):
 
     def do_POST(self) -> None:
         body = self.read_body()
+        with self.receiver.lock:
+            self.receiver.deliveries.append((dict(self.headers.items()), body))
         status, answer = self.receiver.receive(self.headers.get("X-Loyalty-Signature", ""),
                                                self.headers.get("Idempotency-Key", ""), body)
         self.reply_json(status, answer)

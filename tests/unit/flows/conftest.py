@@ -10,10 +10,11 @@ from loyalty.adapters.program_file import load_program
 from loyalty.contracts import BonusGranted, PromoRequested, PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaigns import Campaigns, Touches
+from loyalty.flows.crm_feed import CrmFeed, Reported
 from loyalty.flows.redemption import Redemption
 from loyalty.flows.schedule import PointsSchedule
 from tests.conftest import ROOT
-from tests.fakes import MemoryBooks, MemoryCampaigns, MemoryOutbox, MemoryPromoCodes, MemoryQueue
+from tests.fakes import MemoryBooks, MemoryCampaigns, MemoryFifoQueue, MemoryOutbox, MemoryPromoCodes, MemoryQueue
 
 SEED = load_program(ROOT / "program" / "program.yaml")
 PROGRAM = SEED.model_copy(update={"receipts": SEED.receipts.model_copy(update={"max_per_day": 10})})
@@ -29,11 +30,12 @@ class World:
     def __init__(self, program=PROGRAM):
         self.books, self.outbox, self.codes = MemoryBooks(program), MemoryOutbox(), MemoryPromoCodes()
         self.accrual_queue, self.campaign_queue, self.campaigns = MemoryQueue(), MemoryOutbox(), MemoryCampaigns()
-        touches = Touches(program, self.books, self.campaigns, self.campaign_queue)
-        self.accrual = PointAccrual(program, self.books, self.outbox, self.codes, touches)
-        self.schedule = PointsSchedule(program, self.books, self.outbox, touches)
-        self.redemption = Redemption(program, self.books, self.books, self.codes, self.accrual_queue,
-                                     self.campaigns)
+        self.crm_queue = MemoryFifoQueue()
+        ledger = Reported(self.books, CrmFeed(self.crm_queue))  # as wiring builds it for a program with a CRM
+        touches = Touches(program, ledger, self.campaigns, self.campaign_queue)
+        self.accrual = PointAccrual(program, ledger, self.outbox, self.codes, touches)
+        self.schedule = PointsSchedule(program, ledger, self.outbox, touches)
+        self.redemption = Redemption(program, ledger, self.books, self.codes, self.accrual_queue, self.campaigns)
         self.campaign_runs = Campaigns(program, self.books, self.campaigns, touches)
 
     def join(self, member_id, referred_by=None, phone=None, now=NOW):

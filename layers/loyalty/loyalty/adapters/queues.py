@@ -93,14 +93,18 @@ class QueueConsumer(BatchProcessor):
         logger.warning("message failed, will retry", extra={
             "reason": reason, "message_id": record.message_id, "attempt": attempt, "retry_in_seconds": delay,
         }, exc_info=not isinstance(error, RetryLater) and not getattr(error, "retryable", False))
+        self._set_visibility(record, delay)
+        return super().failure_handler(record, exception)
+
+    @staticmethod
+    def _set_visibility(record: SQSRecord, seconds: int) -> None:
         try:
             client("sqs").change_message_visibility(
                 QueueUrl=queue_url(record.event_source_arn), ReceiptHandle=record.receipt_handle,
-                VisibilityTimeout=delay,
+                VisibilityTimeout=seconds,
             )
         except Exception:  # the queue's own visibility timeout still brings the message back
             logger.exception("could not set retry backoff", extra={"message_id": record.message_id})
-        return super().failure_handler(record, exception)
 
     def _dead_letter(self, record: SQSRecord, reason: str) -> None:
         logger.error("message dead-lettered", extra={"reason": reason, "message_id": record.message_id})
@@ -122,7 +126,10 @@ class FifoQueueConsumer(QueueConsumer, SqsFifoPartialProcessor):
         self.max_retry_seconds = min(max_retry_seconds, _MAX_VISIBILITY_SECONDS)
 
     def failure_handler(self, record: SQSRecord, exception: Any) -> Any:
-        if isinstance(exception[1], SQSFifoMessageGroupCircuitBreakerError):  # held back, not failed: no backoff
+        if isinstance(exception[1], SQSFifoMessageGroupCircuitBreakerError):
+            # Held back behind a failed record of its group: visible again at once, it still waits behind that
+            # one (SQS delivers a group in order), instead of locking the group for a whole visibility timeout.
+            self._set_visibility(record, 0)
             return SqsFifoPartialProcessor.failure_handler(self, record, exception)
         return super().failure_handler(record, exception)
 

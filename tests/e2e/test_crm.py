@@ -1,0 +1,104 @@
+"""The CRM sync on the local stack, against the Mindbox emulator: members, receipts and balance changes arrive
+in the order they happened, each once, through an outage, 429s and the program's rate limit; what Mindbox
+refuses is parked with its answer."""
+
+import time
+
+import pytest
+
+from tests.e2e.journeys import CREAM, SERUM, buy, join, member, seed_stack
+
+pytestmark = pytest.mark.e2e
+REGISTER, EDIT, ORDER, BALANCE = ("Telegram.RegisterCustomer", "Telegram.EditCustomer", "Telegram.SaveOfflineOrder",
+                                  "Telegram.ChangeBalance")
+
+
+@pytest.fixture(scope="module")
+def stack():
+    # Retries 1, 2, 2, 2… seconds apart: the production backoff (30 s doubling, capped at 15 minutes) scaled down.
+    with seed_stack(retry_base_seconds=1, parameter_overrides={"CrmRetryCapSeconds": "2"}) as stack:
+        yield stack
+
+
+@pytest.fixture(autouse=True)
+def fresh(stack):
+    stack.reset()
+    yield
+    stack.mindbox.recover()
+    stack.backlogged.clear()
+
+
+def applied(stack, shopper):
+    """The operations Mindbox applied for this shopper, in the order it applied them."""
+    return [op for op in stack.mindbox.state()["operations"]
+            if op["status"] == "Success" and op["body"]["customer"]["ids"]["tgID"] == str(shopper.chat_id)]
+
+
+def points_of(stack, shopper):
+    wallet = member(stack, shopper)
+    return int(wallet["available"]) + int(wallet["pending"])
+
+
+def test_a_new_member_then_a_receipt_then_its_points_arrive_in_that_order(stack):
+    ann = join(stack)
+    buy(stack, ann, CREAM, SERUM)
+    operations = applied(stack, ann)
+    assert [op["operation"] for op in operations] == [REGISTER, BALANCE, ORDER, BALANCE, EDIT]
+    registered, welcome, order, _, level = (op["body"] for op in operations)
+    assert registered["customer"]["mobilePhone"] == f"7916{ann.chat_id:07d}"
+    assert welcome["balanceChanges"][0]["changeAmount"] == 100
+    assert order["order"]["totalPrice"] == 1740.0 and len(order["order"]["lines"]) == 2
+    assert level["customer"]["customFields"]["loyaltyLevel"] == member(stack, ann)["level"]
+    assert stack.mindbox.state()["balances"][str(ann.chat_id)] == points_of(stack, ann)
+
+
+def test_a_mindbox_outage_is_caught_up_in_full_with_nothing_lost_or_doubled(stack):
+    stack.mindbox.fail(503)  # down until it recovers
+    stack.backlogged.add("CrmQueue")  # the bot goes on while the CRM is down
+    shoppers = [join(stack) for _ in range(3)]
+    for shopper in shoppers:
+        buy(stack, shopper)
+        buy(stack, shopper, SERUM)
+    time.sleep(5)  # every member's first event is tried again and again meanwhile
+    assert stack.mindbox.state()["counts"]["http_503"] >= 2 * len(shoppers)
+    assert not stack.mindbox.state()["customers"]
+    stack.mindbox.recover()
+    stack.backlogged.clear()
+    stack.wait_idle(timeout=60)
+
+    state = stack.mindbox.state()
+    assert len(state["customers"]) == len(shoppers)
+    assert len(state["orders"]) == 2 * len(shoppers)  # every receipt, once
+    for shopper in shoppers:
+        assert state["balances"][str(shopper.chat_id)] == points_of(stack, shopper)
+        assert [op["operation"] for op in applied(stack, shopper)][:3] == [REGISTER, BALANCE, ORDER]  # in order
+    done = [op["transactionId"] for op in state["operations"] if op["status"] == "Success"]
+    assert len(done) == len(set(done))  # nothing applied twice
+    assert stack.dead_letters("CrmDeadLetterQueue") == []
+
+
+def test_a_429_is_retried_after_a_backoff_and_its_data_arrives(stack):
+    ann = join(stack)
+    stack.mindbox.fail(429, count=3)
+    buy(stack, ann)
+    state = stack.mindbox.state()
+    assert state["counts"]["http_429"] == 3
+    assert [op["operation"] for op in applied(stack, ann)] == [REGISTER, BALANCE, ORDER, BALANCE, EDIT]
+    assert state["balances"][str(ann.chat_id)] == points_of(stack, ann)
+
+
+def test_what_mindbox_refuses_is_parked_with_its_answer_and_the_rest_goes_on(stack):
+    ann = join(stack)
+    with stack.mindbox.lock:
+        stack.mindbox.customers.clear()  # a Mindbox manager deleted her: the CRM no longer knows her
+    buy(stack, ann)
+    parked = stack.dead_letters("CrmDeadLetterQueue")
+    assert {letter["attributes"]["event_type"] for letter in parked} == {"receipt_accepted", "points_changed",
+                                                                         "level_changed"}
+    order = next(letter for letter in parked if letter["attributes"]["event_type"] == "receipt_accepted")
+    assert "ValidationError" in order["attributes"]["reason"]
+    assert "/customer: Customer not found" in order["attributes"]["reason"]
+    assert order["attributes"]["member_id"] == str(ann.chat_id)
+    bob = join(stack)  # another member's events are not held back
+    assert [op["operation"] for op in applied(stack, bob)] == [REGISTER, BALANCE]
+    assert stack.queue_depth("CrmQueue") == 0
