@@ -28,12 +28,15 @@ class Stack:
     ledger_table: str = "LedgerTable"
     campaigns_table: str = "CampaignsTable"
     campaign_queue_url: str | None = None  # None: the queue named CampaignQueue (the local stack's)
+    crm_queue_url: str | None = None  # None: the queue named CrmQueue.fifo (the local stack's)
 
     def campaigns(self) -> Campaigns:
-        url = self.campaign_queue_url or client("sqs").get_queue_url(QueueName="CampaignQueue")["QueueUrl"]
+        sqs = client("sqs")
+        url = self.campaign_queue_url or sqs.get_queue_url(QueueName="CampaignQueue")["QueueUrl"]
+        crm = self.crm_queue_url or sqs.get_queue_url(QueueName="CrmQueue.fifo")["QueueUrl"]
         return wiring.campaigns(CampaignsSettings(
             MEMBERS_TABLE=self.members_table, LEDGER_TABLE=self.ledger_table, CAMPAIGNS_TABLE=self.campaigns_table,
-            CAMPAIGN_QUEUE_URL=url, PROGRAM_FILE=str(self.program)))
+            CAMPAIGN_QUEUE_URL=url, CRM_QUEUE_URL=crm, PROGRAM_FILE=str(self.program)))
 
 
 def dry_run(stack: Stack, name: str, at: datetime | None, as_json: bool, out: TextIO = sys.stdout) -> int:

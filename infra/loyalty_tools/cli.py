@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--program", type=Path, default=Path("program/program.yaml"))
         sub.add_argument("--campaigns-table", default=os.environ.get("CAMPAIGNS_TABLE", "CampaignsTable"))
         sub.add_argument("--campaign-queue-url", default=os.environ.get("CAMPAIGN_QUEUE_URL"))
+        sub.add_argument("--crm-queue-url", default=os.environ.get("CRM_QUEUE_URL"))
     for sub in (dry, run_one):
         sub.add_argument("--at", type=_aware_time, help="as of this moment (ISO 8601; default: now)")
     for sub in (dry, stats):
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         from loyalty_tools import campaign_cli
 
         stack = campaign_cli.Stack(args.program, args.members_table, args.ledger_table, args.campaigns_table,
-                                   args.campaign_queue_url)
+                                   args.campaign_queue_url, args.crm_queue_url)
         if args.action == "dry-run":
             return campaign_cli.dry_run(stack, args.name, args.at, args.json)
         if args.action == "run":

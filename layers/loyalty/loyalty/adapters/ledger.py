@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from loyalty import clock, deadline
-from loyalty.adapters.aws import cancellation_reasons, client
+from loyalty.adapters.aws import cancellation_reasons, client, error_code
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.domain import postings
 from loyalty.domain.details import Details
@@ -170,27 +170,56 @@ class LedgerRepository:
             ):
                 yield from (from_item(item)["member_id"] for item in page["Items"])
 
-    def _write(self, member_id: str, entry: Entry | None, wallet: Wallet, version: int,
-               extra_items: list[dict[str, Any]]) -> None:
-        due = self.next_due(wallet)
-        values: dict[str, Any] = {
-            ":wallet": wallet.model_dump_json(), ":next": version + 1, ":seen": version,
-            **{f":{name}": value for name, value in wallet.balance.model_dump().items()},
-        }
-        update = "SET wallet = :wallet, version = :next, available = :available, pending = :pending, " \
-                 "held = :held, debt = :debt"
+    def open(self, member_id: str, entry: Entry, wallet: Wallet, member: dict[str, Any]) -> bool:
+        """Create a member with their first entry (an import's opening balance) in two puts, each only if absent,
+        and no transaction: a bulk import stays one write per item. False if the member exists (then the entry
+        goes through `apply` like any other). A crash between the two leaves a wallet whose entry is missing:
+        the import's re-run writes it (`put_entry`)."""
+        fields = {name: value for name, value in self._wallet_fields(member_id, wallet).items() if value is not None}
+        try:
+            client("dynamodb").put_item(
+                TableName=self.members_table, Item=to_item({**member, **fields, "member_id": member_id, "version": 1}),
+                ConditionExpression="attribute_not_exists(member_id)")
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return False
+        self.put_entry(entry)
+        return True
+
+    def put_entry(self, entry: Entry) -> bool:
+        """Write an entry on its own, if absent (True if written): only for `open` and its repair."""
+        try:
+            client("dynamodb").put_item(TableName=self.ledger_table, Item=to_item(_item(entry)),
+                                        ConditionExpression="attribute_not_exists(entry_id)")
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def _wallet_fields(self, member_id: str, wallet: Wallet) -> dict[str, Any]:
+        """The member item's attributes a wallet decides (None: the attribute goes): the wallet, its balances
+        and level, and its places in the due and lapse indexes."""
+        fields: dict[str, Any] = {"wallet": wallet.model_dump_json(), **wallet.balance.model_dump()}
         if wallet.level is not None:
-            update += ", #level = :level"
-            values[":level"] = wallet.level
+            fields["level"] = wallet.level
         last_purchase = wallet.facts.last_purchase_at
         if last_purchase is not None:  # the win-back index (by_last_purchase)
-            update += ", last_purchase_at = :last_purchase, lapse_shard = :shard"
-            values |= {":last_purchase": clock.stamp(last_purchase), ":shard": due_shard(member_id)}
-        if due is not None:
-            update += ", next_due_at = :due, due_shard = :shard"
-            values |= {":due": clock.stamp(due), ":shard": due_shard(member_id)}
-        else:
-            update += " REMOVE next_due_at, due_shard"
+            fields |= {"last_purchase_at": clock.stamp(last_purchase), "lapse_shard": due_shard(member_id)}
+        due = self.next_due(wallet)
+        fields |= {"next_due_at": clock.stamp(due), "due_shard": due_shard(member_id)} if due is not None \
+            else {"next_due_at": None, "due_shard": None}
+        return fields
+
+    def _write(self, member_id: str, entry: Entry | None, wallet: Wallet, version: int,
+               extra_items: list[dict[str, Any]]) -> None:
+        fields = self._wallet_fields(member_id, wallet)
+        kept = {name: value for name, value in fields.items() if value is not None}
+        gone = [name for name, value in fields.items() if value is None]
+        update = "SET version = :next, " + ", ".join(f"#{name} = :{name}" for name in kept)
+        if gone:
+            update += " REMOVE " + ", ".join(f"#{name}" for name in gone)
         written = [] if entry is None else [
             {"Put": {"TableName": self.ledger_table, "Item": to_item(_item(entry)),
                      "ConditionExpression": "attribute_not_exists(entry_id)"}}]
@@ -199,8 +228,9 @@ class LedgerRepository:
             {"Update": {
                 "TableName": self.members_table, "Key": to_item({"member_id": member_id}),
                 "UpdateExpression": update, "ConditionExpression": "version = :seen",
-                "ExpressionAttributeValues": to_item(values),
-                **({"ExpressionAttributeNames": {"#level": "level"}} if wallet.level is not None else {}),
+                "ExpressionAttributeNames": {f"#{name}": name for name in fields},
+                "ExpressionAttributeValues": to_item({":next": version + 1, ":seen": version,
+                                                      **{f":{name}": value for name, value in kept.items()}}),
             }},
             *extra_items,
         ])

@@ -25,6 +25,18 @@ class BoughtLine(BaseModel):
     gtin: str | None = None
 
 
+class MovedLot(BaseModel):
+    """A lot moved from one member to another (an imported member's points to the one who proved the phone)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lot: str
+    points: int
+    available_at: datetime
+    expires_at: datetime | None = None
+    label: str = ""
+
+
 class Details(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -76,6 +88,8 @@ class Details(BaseModel):
     entered: list[str] = []  # triggered campaigns whose segment this purchase brought the member into
     campaign: str | None = None  # the campaign that paid a bonus or boost, or whose boost a purchase earned at
     multiplier: str | None = None  # a campaign's boost
+    moved: list[MovedLot] = []  # the lots a transfer took from one member and gave to another
+    transfer: str | None = None  # the other member of a transfer
 
     def __or__(self, other: Details) -> Details:
         """These details with what `other` sets on top (the flow's cause added to the step's outcome)."""

@@ -30,6 +30,8 @@ _REASONS: dict[str, dict[str, str]] = {
     "expiry": {RU: "баллы сгорели", "en": "points expired"},
     "adjustment": {RU: "корректировка: {reason}", "en": "adjustment: {reason}"},
     "level": {RU: "новый уровень «{title}»", "en": "new level “{title}”"},
+    "opening_balance": {RU: "баллы из прежней программы", "en": "points from the previous programme"},
+    "transfer": {RU: "баллы перенесены", "en": "points moved"},
 }
 
 

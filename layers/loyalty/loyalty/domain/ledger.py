@@ -39,6 +39,8 @@ class Kind(StrEnum):
     LEVEL_REVIEW = "level_review"
     ADJUSTMENT = "adjustment"
     BOOST = "campaign_boost"
+    OPENING = "opening_balance"  # points and level brought over from another loyalty system
+    TRANSFER = "transfer"  # an imported member's points moved to the Telegram member who proved the phone
 
 
 class Entry(BaseModel):
@@ -100,6 +102,8 @@ class Cause(StrEnum):
     LEVEL_REVIEW = "review"
     ADJUSTMENT = "adjustment"
     CAMPAIGN = "campaign"  # a campaign's bonus or boost, keyed by the touch (campaign, step, occasion)
+    IMPORT = "import"  # an import's opening balance (one per member)
+    TRANSFER = "transfer"  # keyed by the other member: `to:<member>` on the source, `from:<member>` on the target
 
 
 def entry_id_of(cause: Cause, key: str) -> str:
@@ -107,6 +111,7 @@ def entry_id_of(cause: Cause, key: str) -> str:
 
 
 WELCOME_BONUS_ENTRY = "bonus#welcome"
+OPENING_ENTRY = "import#opening"
 REFERRED_BONUS_ENTRY = "bonus#referred"
 
 

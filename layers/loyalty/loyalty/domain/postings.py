@@ -17,12 +17,12 @@ from pydantic import BaseModel, ConfigDict
 from loyalty.domain import levels
 from loyalty.domain import wallet as w
 from loyalty.domain.campaigns import Bonus, entered, member_of
-from loyalty.domain.details import Details
+from loyalty.domain.details import Details, MovedLot
 from loyalty.domain.earning import PurchaseCredit
 from loyalty.domain.facts import Facts
 from loyalty.domain.ledger import Cause, Entry, Kind, entry_id_of
 from loyalty.domain.points import expiry_of, moscow_day
-from loyalty.domain.program import Program
+from loyalty.domain.program import Level, Program
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.wallet import Step, Wallet
 
@@ -85,6 +85,50 @@ def campaign_bonus(wallet: Wallet, lot_id: str, campaign: str, bonus: Bonus, now
     return Step(wallet=wallet.model_copy(update={"boosts": (*kept, boost)}), change=w.Balance(),
                 details=Details(campaign=campaign, multiplier=f"{bonus.multiplier.normalize():f}",
                                 expires_at=boost.until))
+
+
+def opening(wallet: Wallet, lot_id: str, points: int, expires_at: datetime | None, level: Level | None,
+            now: datetime) -> Step:
+    """An imported member's opening balance (available at once, expiring when the old system said) and level
+    (held until the program's next review of it, like one earned here)."""
+    step = w.credit(wallet, lot_id, points, now, now, expires_at, label="прежняя программа")
+    if level is None:
+        return step
+    after = levels.with_level(step.wallet, level, "up", now, reviewed=False)
+    return step.model_copy(update={"wallet": after, "details": step.details | Details(
+        level_before=wallet.level, level=after.level, level_move="up" if after.level != wallet.level else "kept")})
+
+
+def transfer_out(wallet: Wallet, to_member: str) -> Step:
+    """Every lot with points left leaves this wallet (an imported member's, for the member who proved the phone);
+    the entry keeps them, so the receiving side is written from it."""
+    moved = [MovedLot(lot=lot_id, points=lot.points, available_at=lot.available_at, expires_at=lot.expires_at,
+                      label=lot.label) for lot_id, lot in wallet.lots.items() if lot.points > 0]
+    change = w.Balance(available=-sum(m.points for m in moved if wallet.lots[m.lot].active),
+                       pending=-sum(m.points for m in moved if not wallet.lots[m.lot].active))
+    lots = {lot_id: lot.model_copy(update={"points": 0}) for lot_id, lot in wallet.lots.items()}
+    after = wallet.model_copy(update={"lots": {k: v for k, v in lots.items() if v.points > 0},
+                                      "balance": wallet.balance + change})
+    return Step(wallet=after, change=change, details=Details(moved=moved, transfer=to_member))
+
+
+def transfer_in(program: Program, wallet: Wallet, from_member: str, moved: list[MovedLot], level: str | None,
+                now: datetime) -> Step:
+    """The lots another member's transfer_out took, as they were (same points, availability and expiry), and
+    their level if it is higher."""
+    lots, change = dict(wallet.lots), w.Balance()
+    for lot in moved:
+        active = lot.available_at <= now
+        lots[f"{from_member}/{lot.lot}"] = w.Lot(points=lot.points, earned_at=now, available_at=lot.available_at,
+                                                  expires_at=lot.expires_at, active=active, label=lot.label)
+        change = change + (w.Balance(available=lot.points) if active else w.Balance(pending=lot.points))
+    after = wallet.model_copy(update={"lots": lots, "balance": wallet.balance + change})
+    details = Details(moved=moved, transfer=from_member)
+    brought = program.level(level)
+    if brought is not None and program.levels.index(brought) > levels.current_index(program, wallet):
+        after = levels.with_level(after, brought, "up", now, reviewed=False)
+        details = details | Details(level_before=wallet.level, level=after.level, level_move="up")
+    return Step(wallet=after, change=change, details=details)
 
 
 def facts_of(entries: Iterable[Entry]) -> Facts:
