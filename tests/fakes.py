@@ -48,7 +48,8 @@ class MemoryBooks:
              phone: str | None = None) -> Member:
         if member_id not in self.accounts:
             inviter = referred_by if referred_by != member_id else None
-            self.accounts[member_id] = _Account(Member(member_id=member_id, chat_id=chat_id or int(member_id),
+            chat_id = chat_id or (int(member_id) if member_id.isdigit() else None)  # none: imported, not in the bot
+            self.accounts[member_id] = _Account(Member(member_id=member_id, chat_id=chat_id,
                                                        language=language, referred_by=inviter, phone=phone,
                                                        joined_at=clock.stamp()))
         return self.accounts[member_id].member

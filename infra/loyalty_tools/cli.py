@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("--program", type=Path, default=Path("program/program.yaml"))
     export = members.add_parser("export", help="members, levels and balances for a CRM's bulk import (streamed)")
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    load = members.add_parser("import", help="members and opening balances from another loyalty system, from a CSV "
+                              "(phone,telegram_id,name,points,points_expire_on,level; idempotent)")
+    load.add_argument("file", type=Path)
+    load.add_argument("--report", type=Path, help="where the rejected rows go (default: FILE.rejected.csv)")
+    load.add_argument("--workers", type=int, default=8, help="rows written at once")
+    load.add_argument("--program", type=Path, default=Path("program/program.yaml"))
     campaign = commands.add_parser("campaign", help="campaigns: who they reach, running them, what they earned"
                                    ).add_subparsers(dest="action", required=True)
     dry = campaign.add_parser("dry-run", help="the audience a run would reach, sending nothing")
@@ -57,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     for sub in (dry, stats):
         sub.add_argument("--json", action="store_true", help="one JSON object")
     explain.add_argument("--claims-table", default=os.environ.get("CLAIMS_TABLE", "ReceiptClaimsTable"))
-    for sub in (verify, adjust, explain, backfill, export, dry, run_one, stats):
+    for sub in (verify, adjust, explain, backfill, export, load, dry, run_one, stats):
         sub.add_argument("--members-table", default=os.environ.get("MEMBERS_TABLE", "MembersTable"))
         sub.add_argument("--ledger-table", default=os.environ.get("LEDGER_TABLE", "LedgerTable"))
     adjust.add_argument("member_id")
@@ -95,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.action == "export":
             return members_cli.export(args.members_table, output_format=args.format)
+        if args.action == "import":
+            return members_cli.import_members(args.file, args.members_table, args.ledger_table, args.program,
+                                              args.report, args.workers)
         return members_cli.backfill_facts(args.members_table, args.ledger_table, args.program)
     if args.command == "receipt":
         from loyalty_tools import receipt_cli

@@ -88,6 +88,15 @@ class PromoRequested(_Message):
     points: int | None = Field(default=None, description="None: all available points")
 
 
+class MembersMerged(_Message):
+    """AccrualQueue: the shopper proved the phone of a member imported without a Telegram id (`source`): that
+    member's points and level move to the shopper, once."""
+
+    kind: Literal["merge"] = "merge"
+    shopper: Shopper
+    source: str
+
+
 def _kind(value: Any) -> str:
     return value.get("kind", "receipt") if isinstance(value, dict) else getattr(value, "kind", "receipt")
 
@@ -95,7 +104,7 @@ def _kind(value: Any) -> str:
 # What AccrualQueue carries; a message without `kind` is a receipt (messages from before there were others).
 LedgerCommand = Annotated[
     Annotated[ReceiptAccepted, Tag("receipt")] | Annotated[BonusGranted, Tag("bonus")]
-    | Annotated[PromoRequested, Tag("promo")],
+    | Annotated[PromoRequested, Tag("promo")] | Annotated[MembersMerged, Tag("merge")],
     Discriminator(_kind),
 ]
 

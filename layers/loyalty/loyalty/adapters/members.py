@@ -14,10 +14,15 @@ from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.adapters.ledger import DUE_SHARDS as LAPSE_SHARDS  # the same shards, the same hash
 
 
+def imported_member_id(phone: str) -> str:
+    """The member an import makes of a phone without a Telegram id, until a shopper proves the phone in the bot."""
+    return f"phone:{phone}"
+
+
 class Member(BaseModel):
     member_id: str
-    chat_id: int
-    language: str
+    chat_id: int | None = None  # None: imported, never talked to the bot
+    language: str = "ru"
     phone: str | None = None
     available: int = 0  # the balances are written by the ledger (adapters/ledger.py), in its transactions
     pending: int = 0
@@ -32,6 +37,8 @@ class Member(BaseModel):
     joined_via: str = "organic"  # organic, referral, campaign:<name> (a /start link's)
     subscribed: bool = True  # False once they blocked the bot: no campaign reaches them
     last_touch: dict[str, Any] | None = None  # the last campaign message delivered (attribution)
+    name: str | None = None  # from an import
+    merged_into: str | None = None  # an imported member whose points moved to the shopper who proved the phone
 
 
 # What a campaign run reads of a member (the lapse index projects exactly this).
@@ -71,6 +78,14 @@ class MembersRepository:
         client("dynamodb").update_item(
             TableName=self.table_name, Key=to_item({"member_id": member_id}), UpdateExpression="SET subscribed = :no",
             ConditionExpression="attribute_exists(member_id)", ExpressionAttributeValues=to_item({":no": False}))
+
+    def retire(self, member_id: str, merged_into: str) -> None:
+        """An imported member whose phone a shopper proved: the phone is theirs now (the phone index finds them
+        only), and this member says where its points went."""
+        client("dynamodb").update_item(
+            TableName=self.table_name, Key=to_item({"member_id": member_id}),
+            UpdateExpression="SET merged_into = :into REMOVE phone", ConditionExpression="attribute_exists(member_id)",
+            ExpressionAttributeValues=to_item({":into": merged_into}))
 
     def touched_item(self, member_id: str, touch: dict[str, Any]) -> dict[str, Any]:
         """The transaction item that makes `touch` the member's last campaign message: the one a purchase is

@@ -169,6 +169,10 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "Your level is now “{title}”: there were fewer purchases in the last {days} days than the previous "
         "level needs. All your points are kept, and new purchases bring the level back. You now get {percent}%.",
     },
+    "points_transferred": {
+        RU: "Перенесли {points} {points_word} из прежней программы лояльности. На счёте {balance} {balance_word}.",
+        EN: "{points} points moved over from your previous loyalty programme. Balance: {balance} points.",
+    },
     "bonus_welcome": {
         RU: "Приветственный бонус: +{points} {points_word}. На счёте {balance} {balance_word}.",
         EN: "Welcome bonus: +{points} points. Balance: {balance} points.",

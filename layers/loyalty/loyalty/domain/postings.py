@@ -22,7 +22,7 @@ from loyalty.domain.earning import PurchaseCredit
 from loyalty.domain.facts import Facts
 from loyalty.domain.ledger import Cause, Entry, Kind, entry_id_of
 from loyalty.domain.points import expiry_of, moscow_day
-from loyalty.domain.program import Level, Program
+from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.wallet import Step, Wallet
 
@@ -87,16 +87,23 @@ def campaign_bonus(wallet: Wallet, lot_id: str, campaign: str, bonus: Bonus, now
                                 expires_at=boost.until))
 
 
-def opening(wallet: Wallet, lot_id: str, points: int, expires_at: datetime | None, level: Level | None,
-            now: datetime) -> Step:
+def opening(program: Program, wallet: Wallet, lot_id: str, points: int, expires_at: datetime | None,
+            level: str | None, now: datetime) -> Step:
     """An imported member's opening balance (available at once, expiring when the old system said) and level
-    (held until the program's next review of it, like one earned here)."""
+    (if higher than the member's; held until the program's next review of it, like one earned here)."""
     step = w.credit(wallet, lot_id, points, now, now, expires_at, label="прежняя программа")
-    if level is None:
+    return _raised(program, step, wallet, level, now)
+
+
+def _raised(program: Program, step: Step, before: Wallet, level: str | None, now: datetime) -> Step:
+    """`step` with the member's level raised to `level` (never lowered)."""
+    brought = program.level(level)
+    current = levels.current_index(program, before) if before.level is not None else -1
+    if brought is None or program.levels.index(brought) <= current:
         return step
-    after = levels.with_level(step.wallet, level, "up", now, reviewed=False)
+    after = levels.with_level(step.wallet, brought, "up", now, reviewed=False)
     return step.model_copy(update={"wallet": after, "details": step.details | Details(
-        level_before=wallet.level, level=after.level, level_move="up" if after.level != wallet.level else "kept")})
+        level_before=before.level, level=after.level, level_move="up")})
 
 
 def transfer_out(wallet: Wallet, to_member: str) -> Step:
@@ -123,12 +130,8 @@ def transfer_in(program: Program, wallet: Wallet, from_member: str, moved: list[
                                                   expires_at=lot.expires_at, active=active, label=lot.label)
         change = change + (w.Balance(available=lot.points) if active else w.Balance(pending=lot.points))
     after = wallet.model_copy(update={"lots": lots, "balance": wallet.balance + change})
-    details = Details(moved=moved, transfer=from_member)
-    brought = program.level(level)
-    if brought is not None and program.levels.index(brought) > levels.current_index(program, wallet):
-        after = levels.with_level(after, brought, "up", now, reviewed=False)
-        details = details | Details(level_before=wallet.level, level=after.level, level_move="up")
-    return Step(wallet=after, change=change, details=details)
+    step = Step(wallet=after, change=change, details=Details(moved=moved, transfer=from_member))
+    return _raised(program, step, wallet, level, now)
 
 
 def facts_of(entries: Iterable[Entry]) -> Facts:

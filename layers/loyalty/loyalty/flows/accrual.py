@@ -14,7 +14,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from loyalty import clock
 from loyalty.adapters.promo_codes import PromoCode, new_code
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
-from loyalty.contracts import BonusGranted, LedgerCommand, PromoRequested, PurchaseLine, ReceiptAccepted
+from loyalty.contracts import (
+    BonusGranted,
+    LedgerCommand,
+    MembersMerged,
+    PromoRequested,
+    PurchaseLine,
+    ReceiptAccepted,
+)
 from loyalty.domain import postings, wallet
 from loyalty.domain.campaigns import Touch
 from loyalty.domain.details import BoughtLine, Details
@@ -57,6 +64,8 @@ class PointAccrual:
                 self.accrue(command)
             elif isinstance(command, BonusGranted):
                 self.bonus(command)
+            elif isinstance(command, MembersMerged):
+                self.merge(command)
             else:
                 self.promo(command)
         except MemberNotFound as error:
@@ -203,6 +212,26 @@ class PointAccrual:
         logger.info("bonus credited", extra={"member_id": member_id, "entry_id": entry_id, "points": points,
                                              "replayed": not posting.applied})
         return posting
+
+    # ------------------------------------------------------------------ imported members
+    def merge(self, merged: MembersMerged, now: datetime | None = None) -> Posting:
+        """Move an imported member's points (and level, if higher) to the shopper who proved their phone: taken
+        from one wallet by an entry that keeps the lots, then given to the other from that entry, so a
+        redelivery after either step finishes the move exactly once."""
+        now = now or clock.now()
+        source, target = merged.source, merged.shopper.member_id
+        taken = self.ledger.apply(source, entry_id_of(Cause.TRANSFER, f"to:{target}"), Kind.TRANSFER,
+                                  lambda wal: postings.transfer_out(wal, target), now=now)
+        level = self.ledger.read(source)[0].level
+        given = self.ledger.apply(
+            target, entry_id_of(Cause.TRANSFER, f"from:{source}"), Kind.TRANSFER,
+            lambda wal: postings.transfer_in(self.program, wal, source, taken.details.moved, level, now), now=now)
+        logger.info("imported member merged", extra={"member_id": target, "source": source, "points": given.points,
+                                                     "replayed": not given.applied})
+        if given.points:
+            self.notices.send(given, "points_transferred", points=given.points)
+        self.notices.level(given)
+        return given
 
     # ------------------------------------------------------------------ promo codes
     def promo(self, request: PromoRequested, now: datetime | None = None) -> Posting | None:

@@ -31,9 +31,15 @@ from loyalty.domain.ledger import Entry, Holder, Kind, Posting
 from loyalty.domain.wallet import Balance, Step, Wallet
 from loyalty.flows.ports import GroupedQueue, Ledger
 
+# An imported balance, and its move to the Telegram member who proved the phone, are what the CRM already has
+# from its own bulk import of the same file (docs/crm.md): reporting them would count them twice there.
+_KNOWN_TO_THE_CRM = {Kind.OPENING, Kind.TRANSFER}
+
 
 def events_of(entry: Entry) -> list[CrmEvent]:
     """The CRM events one ledger entry makes: the receipt it credits, the points it moved, the level it changed."""
+    if entry.kind in _KNOWN_TO_THE_CRM:
+        return []
     details, cause = entry.details, f"{entry.member_id}/{entry.entry_id}"
     events: list[CrmEvent] = []
     if entry.kind == Kind.ACCRUAL and details.fiscal_key:

@@ -163,6 +163,8 @@ class Redemption:
         member = self.members.get(member_id)
         if member is None:
             raise MemberNotFound(member_id)
+        if member.chat_id is None:  # imported, never talked to the bot: no one to tell of the bonus
+            raise InvalidRequest(f"member {member_id} has not started the bot yet; the review bonus waits for that")
         self.accrual_queue.put(BonusGranted(
             shopper=Shopper(member_id=member_id, chat_id=member.chat_id, language=member.language),
             bonus="review", reference=request.review_id,

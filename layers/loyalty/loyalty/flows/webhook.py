@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 from loyalty import clock
 from loyalty.adapters import telegram
 from loyalty.adapters.idempotency import OncePerKey
-from loyalty.adapters.members import Member, MembersRepository
+from loyalty.adapters.members import Member, MembersRepository, imported_member_id
 from loyalty.adapters.queues import DeadLetterQueue
 from loyalty.adapters.telegram import Incoming
-from loyalty.contracts import BonusGranted, PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
+from loyalty.contracts import BonusGranted, MembersMerged, PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
 from loyalty.domain.errors import AlreadyInProgress, InvalidQr, StorageUnavailable
 from loyalty.domain.history import history_lines
 from loyalty.domain.messages import language_of, render, with_commands
@@ -193,12 +193,26 @@ class Bot:
         self.replies.send_text(shopper, reply_key, with_commands("phone_saved", shopper.language),
                                telegram.keyboard_removed())
         self._report_phone(member, reply_key)
-        if self.program.bonuses.welcome and not member.phone_before:
+        adopted = self._adopt_imported(shopper, member.phone)
+        # Welcome is for a new member: not for one the brand imported (by Telegram id or, adopted, by phone).
+        if self.program.bonuses.welcome and not member.phone_before and not adopted and member.joined_via != "import":
             self.accrual_queue.put(BonusGranted(shopper=shopper, bonus="welcome", reference=shopper.member_id))
         if member.pending_receipt:
             self._submit(ReceiptSubmitted.model_validate_json(member.pending_receipt))
         logger.info("member shared phone", extra={"member_id": shopper.member_id})
         return {"action": "phone_saved", "pending_receipt": bool(member.pending_receipt)}
+
+    def _adopt_imported(self, shopper: Shopper, phone: str | None) -> bool:
+        """A member imported with this phone and no Telegram id becomes this shopper: their points and level move
+        over (once, through the ledger), and the imported member gives the phone up. True if one did."""
+        source = imported_member_id(phone) if phone else None
+        imported = self.members.get(source) if source else None
+        if source is None or imported is None or imported.merged_into not in (None, shopper.member_id):
+            return False
+        self.accrual_queue.put(MembersMerged(shopper=shopper, source=source))
+        self.members.retire(source, shopper.member_id)
+        logger.info("imported member adopted", extra={"member_id": shopper.member_id, "source": source})
+        return True
 
     def _report_phone(self, member: Member, reply_key: str) -> None:
         """A first phone (or the same one again) registers the member in the CRM; another phone updates them."""
