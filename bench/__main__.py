@@ -16,6 +16,10 @@
 - campaign sending: messages a second through the paced sender to the Telegram emulator (which enforces
   Telegram's 30/s), its 429s, and how long a transactional message takes during a broadcast against the same
   message with nothing else sending;
+- CRM sync: SQS messages and CRM events per accepted receipt (the goal: one message carrying all of a
+  receipt's events), and Mindbox requests per receipt, on the shipped program's Mindbox settings;
+- member import: 100,000 rows of another loyalty system's file, rows per second and DynamoDB requests per
+  row (first run and re-run), next to moto's own PutItem rate in the same run (the floor under it);
 - QR decoders on the same generated receipt photos (bench/photos.py).
 """
 
@@ -388,12 +392,121 @@ def _sending(stack: LocalStack) -> dict[str, object]:
             "transactional_delay_ratio": round(during / alone, 2)}
 
 
+CRM_RECEIPTS = 20
+IMPORT_ROWS = 100_000
+REIMPORT_ROWS = 5_000
+
+
+def crm_figures() -> dict[str, object]:
+    """What one accepted receipt puts on CrmQueue, with the CRM consumer held back to count it, then delivered."""
+    import yaml
+
+    from loyalty_tools.local.event_sources import QueuePoller
+
+    document = yaml.safe_load(PROGRAM.read_text(encoding="utf-8"))
+    document["crm"] = yaml.safe_load((ROOT / "program" / "program.yaml").read_text(encoding="utf-8"))["crm"]
+    with tempfile.TemporaryDirectory() as tmp, open(os.devnull, "w") as quiet:
+        program = Path(tmp) / "program.yaml"
+        program.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+        with LocalStack(receipts_dir=Path(tmp), program_file=program, log_stream=quiet) as stack:
+            stack.poller("CrmQueue").stop()
+            stack.backlogged.add("CrmQueue")
+            shoppers = [Shopper(stack.telegram.url, user_id=810_000 + n) for n in range(CRM_RECEIPTS // 2)]
+            for shopper in shoppers:
+                shopper.say("/start")
+                shopper.share_phone(f"+7916{shopper.chat_id:07d}")
+            stack.wait_idle()
+            joined = stack.queue_depth("CrmQueue")
+            for n in range(CRM_RECEIPTS):
+                raw = marketplace_receipt(SUPPLIER, [("Крем", 45000, 1), ("Сыворотка", 99000, 1)], fd=20_000 + n)
+                stack.receipts.add(raw)
+                shoppers[n % len(shoppers)].say(qr_of(raw))
+            stack.wait_idle(timeout=120)
+            messages = stack.queue_depth("CrmQueue") - joined
+            spec = stack.functions.specs["CrmSyncFunction"]
+            poller = QueuePoller(stack.template, stack.functions, "CrmSyncFunction", spec.queues[0], stack.moto.url)
+            poller.start()
+            stack.backlogged.clear()
+            stack.wait_idle(timeout=120)
+            poller.stop()
+            state = stack.mindbox.state()
+    operations = Counter(op["operation"] for op in state["operations"])
+    register = document["crm"]["mindbox"]["operations"]["member_registered"]
+    receipt_requests = sum(operations.values()) - operations[register]  # the test program pays no welcome bonus
+    return {
+        "receipts": CRM_RECEIPTS,
+        "sqs_messages_per_receipt": round(messages / CRM_RECEIPTS, 2),
+        "goal_sqs_messages_per_receipt": 1,
+        "mindbox_requests_per_receipt": round(receipt_requests / CRM_RECEIPTS, 2),
+        "mindbox_operations": dict(sorted(operations.items())),
+        "note": "a receipt's order, its points and a level it opens travel as one message (grouped by member); "
+                "each is one Mindbox request. The members' registrations are not counted.",
+    }
+
+
+def import_figures() -> dict[str, object]:
+    """`loyalty members import` on 100,000 generated rows (half with a Telegram id, every third with a level)."""
+    import csv
+    import io
+
+    from loyalty_tools import members_cli
+
+    def write(path: Path, rows: int) -> None:
+        with path.open("w", encoding="utf-8", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(members_cli.COLUMNS)
+            for n in range(rows):
+                writer.writerow([f"+7916{n:07d}", str(20_000_000 + n) if n % 2 else "", "", n % 1000, "",
+                                 "friend" if n % 3 == 0 else ""])
+
+    def run(path: Path, stack: LocalStack) -> dict[str, object]:
+        before, out = stack.moto.counter.snapshot(), io.StringIO()
+        start = time.perf_counter()
+        members_cli.import_members(path, "MembersTable", "LedgerTable", ROOT / "program" / "program.yaml",
+                                   out=out)
+        seconds = time.perf_counter() - start
+        summary = json.loads(out.getvalue())
+        requests = stack.moto.counter.snapshot() - before
+        dynamodb = {op: n for (caller, service, op), n in requests.items() if service == "dynamodb"}
+        return {"rows": summary["rows"], "imported": summary["imported"], "unchanged": summary["unchanged"],
+                "rows_per_second": round(summary["rows"] / seconds, 1),
+                "dynamodb_requests_per_row": round(sum(dynamodb.values()) / summary["rows"], 3),
+                "dynamodb_requests": dict(sorted(dynamodb.items()))}
+
+    with tempfile.TemporaryDirectory() as tmp, open(os.devnull, "w") as quiet, \
+            LocalStack(log_stream=quiet, event_sources=False) as stack:
+        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+            os.environ[name] = stack.functions.base_env[name]
+        first, again = Path(tmp) / "members.csv", Path(tmp) / "again.csv"
+        write(first, IMPORT_ROWS)
+        write(again, REIMPORT_ROWS)
+        sys.stderr, stderr = io.StringIO(), sys.stderr  # the progress bar, 100,000 rows long
+        try:
+            imported = run(first, stack)
+            rerun = run(again, stack)
+        finally:
+            sys.stderr = stderr
+        dynamodb, puts = stack.aws("dynamodb"), 500
+        put_start = time.perf_counter()
+        for n in range(puts):
+            dynamodb.put_item(TableName="IdempotencyTable", Item={"id": {"S": f"bench-{n}"}})
+        puts_per_second = puts / (time.perf_counter() - put_start)
+    return {
+        "first_run": imported,
+        "re_run": rerun,
+        "baseline_moto_putitem_per_second": round(puts_per_second, 1),
+        "rows_per_second_vs_putitems_per_second": round(imported["rows_per_second"] / puts_per_second, 3),
+        "note": "moto serves DynamoDB one request at a time, so rows per second is moto's rate over the requests "
+                "per row; DynamoDB itself takes the import's 8 writers in parallel",
+    }
+
+
 def main() -> int:
     from bench.photos import compare
 
     results = {"python": sys.version.split()[0], "cold_import": cold_imports(), "local_stack": local_stack_figures(),
                "ledger": ledger_figures(), "earning": earning_figures(), "demo": demo_figures(),
-               "campaigns": campaign_figures(),
+               "campaigns": campaign_figures(), "crm": crm_figures(), "member_import": import_figures(),
                "photo_decoders": compare()}
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2, ensure_ascii=False))

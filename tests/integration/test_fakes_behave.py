@@ -152,3 +152,34 @@ def test_the_lapse_window_holds_last_purchases_after_its_start_up_to_its_end(sto
     assert found(bought, bought + timedelta(hours=1)) == []  # the start is excluded: the last run took it
     (item,) = [item for item in audience.everyone() if item["member_id"] == "806"]
     assert (item["chat_id"], item["language"]) == (806, "ru")
+
+
+def test_a_fifo_queue_takes_a_deduplication_id_once_and_keeps_each_group_in_order(stack):
+    """The CRM feed's queue: MemoryFifoQueue against a FIFO queue on moto."""
+    from pydantic import BaseModel
+
+    from loyalty.adapters.queues import FifoQueue
+    from tests.fakes import MemoryFifoQueue
+
+    class Note(BaseModel):
+        text: str
+
+    url = stack.template.queue_url("CrmQueue")
+    real, fake = FifoQueue(url), MemoryFifoQueue()
+    script = [("a", "1", "a1"), ("b", "2", "b1"), ("a", "3", "a2"), ("a", "1", "a1 again")]
+    for queue in (real, fake):
+        for group, dedupe, text in script:
+            queue.put(Note(text=text), group=group, dedupe=dedupe)
+    sqs, received = stack.aws("sqs"), []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       MessageSystemAttributeNames=["MessageGroupId"]).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            received.append((message["Attributes"]["MessageGroupId"], Note.model_validate_json(message["Body"]).text))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    faked = [(group, message.text) for group, message in zip(fake.groups, fake.messages, strict=True)]
+    for group in ("a", "b"):
+        assert [text for g, text in received if g == group] == [text for g, text in faked if g == group]
+    assert sorted(received) == sorted(faked) == [("a", "a1"), ("a", "a2"), ("b", "b1")]
