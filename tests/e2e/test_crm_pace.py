@@ -1,23 +1,53 @@
-"""The program's CRM rate limit on the local stack: requests to Mindbox are spaced by it, across messages and
-within one (a stack of its own: the limit is the program's)."""
+"""The program's CRM settings on the local stack (a stack of its own: they are the program's): requests to
+Mindbox spaced by its rate limit, and a Mindbox too slow to answer in time, whose calls are retried and applied
+once all the same."""
 
 import itertools
 
 import pytest
 
-from tests.e2e.journeys import CREAM, SERUM, buy, join, seed_stack
+from tests.e2e.journeys import CREAM, SERUM, buy, join, member, seed_stack
 
 pytestmark = pytest.mark.e2e
 
 
-def test_the_program_rate_limit_spaces_the_requests():
-    def slow_crm(document):
-        document["crm"]["mindbox"]["requests_per_minute"] = 120  # one request every half second
+def slow_crm(document):
+    document["crm"]["mindbox"]["requests_per_minute"] = 120  # one request every half second
+    document["crm"]["mindbox"]["timeout_seconds"] = 1
 
-    with seed_stack(slow_crm) as stack:
-        ann = join(stack)
-        buy(stack, ann, CREAM, SERUM)  # the receipt's three requests come from one message, back to back
-        arrivals = [op["at"] for op in stack.mindbox.state()["operations"]]
+
+@pytest.fixture(scope="module")
+def stack():
+    with seed_stack(slow_crm, retry_base_seconds=1, parameter_overrides={"CrmRetryCapSeconds": "2"}) as stack:
+        yield stack
+
+
+@pytest.fixture(autouse=True)
+def fresh(stack):
+    stack.reset()
+    yield
+    stack.mindbox.delay_seconds = 0
+
+
+def test_the_program_rate_limit_spaces_the_requests(stack):
+    ann = join(stack)
+    buy(stack, ann, CREAM, SERUM)  # the receipt's three requests come from one message, back to back
+    arrivals = [op["at"] for op in stack.mindbox.state()["operations"]]
     assert len(arrivals) == 5
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert min(gaps) >= 0.45, gaps
+
+
+def test_a_mindbox_slower_than_the_timeout_is_retried_and_applies_each_call_once(stack):
+    stack.mindbox.delay_seconds = 1.5  # it applies what it was sent, but answers after we gave up
+    stack.backlogged.add("CrmQueue")
+    ann = join(stack)
+    stack.wait_idle()
+    stack.mindbox.delay_seconds = 0
+    stack.backlogged.clear()
+    stack.wait_idle(timeout=60)
+    state = stack.mindbox.state()
+    assert state["counts"]["TransactionAlreadyProcessed"] >= 1  # the retry of a call that had been applied
+    assert [op["operation"] for op in state["operations"] if op["status"] == "Success"] == [
+        "Telegram.RegisterCustomer", "Telegram.ChangeBalance"]
+    assert state["balances"][str(ann.chat_id)] == int(member(stack, ann)["available"])

@@ -90,3 +90,11 @@ def test_a_429_with_retry_after_waits_that_long():
     with pytest.raises(CrmUnavailable) as raised:
         _raise_for(429, b"{}", "120", "Bot.Order")
     assert raised.value.retry_after_seconds == 120
+
+
+def test_a_crm_answer_is_logged_without_the_phone_it_may_echo():
+    from loyalty.observability import redacted
+
+    text = "ValidationError (/customer/mobilePhone: Invalid mobile phone '79161234567' or +7 (916) 123-45-67)"
+    assert redacted(text) == "ValidationError (/customer/mobilePhone: Invalid mobile phone '***' or ***)"
+    assert redacted("HTTP 503 after 2 tries") == "HTTP 503 after 2 tries"

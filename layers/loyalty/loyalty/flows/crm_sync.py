@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from loyalty.adapters.queues import DeadLetterQueue, RetryLater, parse_body
 from loyalty.contracts import CrmBatch, CrmEvent
 from loyalty.domain.errors import CrmRejected, CrmUnavailable
-from loyalty.observability import logger, metrics
+from loyalty.observability import logger, metrics, redacted
 
 
 class CrmTarget(Protocol):
@@ -48,7 +48,7 @@ class CrmSync:
         except CrmUnavailable as error:
             raise RetryLater(str(error), error.retry_after_seconds) from error
         except CrmRejected as error:
-            logger.error("CRM refused an event", extra={**context, "reason": str(error)})
+            logger.error("CRM refused an event", extra={**context, "reason": redacted(str(error))})
             metrics.add_metric(name="CrmEventsRejected", unit="Count", value=1)
             self.dead_letters.park(event.model_dump_json(), f"{error}: {error.response}", **context)
             return
