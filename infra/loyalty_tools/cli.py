@@ -132,6 +132,8 @@ def _serve(port: int, receipts: Path | None, program: Path | None) -> int:
         print(f"redemption API:    {stack.api.url}  (x-api-key: {stack.api_key})")
         print(f"telegram emulator: {stack.telegram.url}  (transcripts: /emulator/chats/<chat_id>)")
         print(f"receipt service:   {stack.receipts.url}")
+        print(f"Mindbox emulator:  {stack.mindbox.url}  (what it received: /emulator/state)")
+        print(f"CRM webhook:       {stack.crm_webhook.url}  (what it received: GET /)")
         print(f"moto server:       {stack.moto.url}")
         print("Ctrl-C to stop.", flush=True)
         try:

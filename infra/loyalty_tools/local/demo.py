@@ -141,7 +141,7 @@ class Demo:
         for label, points in rows:
             print(f"  {label:<28}{points:>6}" if label else "  " + "─" * 34, file=self.out)
 
-        problems = self.problems(member_id, item, entries, spent)
+        problems = self.problems(member_id, item, entries, spent) + self.crm_problems(member_id, balance, entries)
         for problem in problems:
             print(f"ОШИБКА: {problem}", file=self.out)
         print(f"\nЛоги функций: {LOG_FILE.relative_to(ROOT)}", file=self.out)
@@ -162,6 +162,21 @@ class Demo:
         if actual != expected or spent != PROMO_POINTS:
             found.append(f"баланс {actual}, потрачено {spent}; ожидалось {expected}, потрачено {PROMO_POINTS}")
         return found
+
+    def crm_problems(self, member_id: str, balance: dict[str, int], entries: list[dict[str, Any]]) -> list[str]:
+        """What the brand's CRM (the Mindbox emulator) was told: the same customer, receipts and points."""
+        self.stack.wait_idle()
+        crm = self.stack.mindbox.state()
+        customer = next((c for c in crm["customers"] if c["ids"].get("tgID") == member_id), None)
+        orders = [o for o in crm["orders"] if o["customer"] == member_id]
+        points = crm["balances"].get(member_id, 0)
+        print(f"\nВ CRM (эмулятор Mindbox): клиент {'есть' if customer else 'НЕТ'}, чеков {len(orders)}, "
+              f"баллов {points}, запросов {crm['counts'].get('requests', 0)}", file=self.out)
+        receipts = sum(1 for entry in entries if entry["kind"] == "accrual")
+        if customer is None or len(orders) != receipts or points != balance["available"] + balance["pending"]:
+            return [f"CRM: чеков {len(orders)} из {receipts}, баллов {points} из "
+                    f"{balance['available'] + balance['pending']}"]
+        return []
 
     # ------------------------------------------------------------------ helpers
     def receipt(self, raw: dict[str, Any]) -> dict[str, Any]:
