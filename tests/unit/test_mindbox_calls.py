@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import pytest
 
 from loyalty.adapters.mindbox import _raise_for, call_for, transaction_id
-from loyalty.contracts import CrmBalance, CrmLine, MemberRegistered, PointsChanged, ReceiptRecorded, Unsubscribed
+from loyalty.contracts import CrmBalance, MemberRegistered, PointsChanged, ReceiptRecorded, Unsubscribed
+from loyalty.domain.details import BoughtLine
 from loyalty.domain.errors import CrmRejected, CrmUnavailable
 from loyalty.domain.program import Mindbox, MindboxOperations
 
@@ -31,8 +32,8 @@ def test_an_order_has_its_lines_and_total_in_roubles_and_the_receipt_as_its_id()
     call = call_for(CONFIG, ReceiptRecorded(
         event_id="7/receipt#k:receipt", member_id="7", occurred_at=AT, fiscal_key="k", channel="ozon", store="Ozon",
         purchased_at=AT, brand_sum_kopecks=174_000, points=238,
-        lines=(CrmLine(name="Крем", sum_kopecks=90_000, quantity="2", gtin="04600000000017"),
-               CrmLine(name="Сыворотка", sum_kopecks=84_000))))
+        lines=(BoughtLine(name="Крем", sum_kopecks=90_000, quantity="2", gtin="04600000000017"),
+               BoughtLine(name="Сыворотка", sum_kopecks=84_000))))
     assert call is not None
     order = call.body["order"]
     assert order["ids"] == {"externalSystemId": "k"} and order["totalPrice"] == 1740.0

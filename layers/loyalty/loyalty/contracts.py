@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from loyalty.domain.details import BoughtLine
+
 
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -133,13 +135,6 @@ class OutboundMessage(_Message):
 
 
 # ---------------------------------------------------------------- CrmQueue (FIFO, grouped by member)
-class CrmLine(_Message):
-    name: str
-    sum_kopecks: int
-    quantity: str = "1"
-    gtin: str | None = None
-
-
 class CrmBalance(_Message):
     available: int = 0
     pending: int = 0
@@ -178,7 +173,7 @@ class ReceiptRecorded(_CrmEvent):
     store: str
     purchased_at: datetime
     brand_sum_kopecks: int
-    lines: tuple[CrmLine, ...] = ()
+    lines: tuple[BoughtLine, ...] = ()
     points: int = Field(description="credited for it (pending or available)")
     pending: bool = False
 

@@ -18,7 +18,6 @@ from loyalty.contracts import (
     CrmBalance,
     CrmBatch,
     CrmEvent,
-    CrmLine,
     LevelChanged,
     MemberRegistered,
     MemberUpdated,
@@ -47,7 +46,7 @@ def events_of(entry: Entry) -> list[CrmEvent]:
             event_id=f"{cause}:receipt", member_id=entry.member_id, occurred_at=entry.created_at,
             fiscal_key=details.fiscal_key, channel=details.channel or "other", store=details.store or "",
             purchased_at=details.purchased_at or entry.created_at, brand_sum_kopecks=details.brand_sum_kopecks,
-            lines=tuple(CrmLine(**line.model_dump()) for line in details.lines), points=details.credited,
+            lines=tuple(details.lines), points=details.credited,
             pending=details.pending))
     change = entry.change
     if change.available or change.pending or change.held:
