@@ -102,3 +102,20 @@ def test_what_mindbox_refuses_is_parked_with_its_answer_and_the_rest_goes_on(sta
     bob = join(stack)  # another member's events are not held back
     assert [op["operation"] for op in applied(stack, bob)] == [REGISTER, BALANCE]
     assert stack.queue_depth("CrmQueue") == 0
+
+
+def test_a_member_who_blocks_the_bot_is_unsubscribed_in_the_crm_and_subscribed_again_on_return(stack):
+    from loyalty.contracts import CampaignMessage
+
+    ann = join(stack)
+    ann.block_bot()
+    stack.aws("sqs").send_message(QueueUrl=stack.template.queue_url("CampaignQueue"), MessageBody=CampaignMessage(
+        campaign="winback", touch=f"touch#{ann.chat_id}#winback:1:x", member_id=str(ann.chat_id), chat_id=ann.chat_id,
+        text="Давно не виделись!", goal_days=7).model_dump_json())
+    stack.wait_idle()
+    ann.unblock_bot()
+    ann.say("/start")
+    stack.wait_idle()
+    operations = applied(stack, ann)
+    assert [op["operation"] for op in operations] == [REGISTER, BALANCE, "Telegram.UnsubscribeCustomer", EDIT]
+    assert [op["body"]["customer"]["subscriptions"][0]["isSubscribed"] for op in operations[2:]] == [False, True]
