@@ -40,11 +40,11 @@ test: $(STAMP)  ## unit, integration (moto) and end-to-end (local stack) tests
 unit integration e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/$@
 
-bench: $(STAMP)  ## figures in bench/results.json
+bench: $(STAMP)  ## figures in bench/results.json (SECTIONS="crm member_import" for only those)
 	$(BIN)/python -m pip install --quiet -r requirements/bench.lock
 	@ldconfig -p | grep -q libzbar || (apt-get update -qq && apt-get install -y -qq libzbar0) \
 		|| (echo "pyzbar needs libzbar0: apt-get install libzbar0" && false)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(SECTIONS)
 
 # The Lambda layer's requirements (Python 3.12 on arm64, as template.yaml deploys it) and the tools' locks.
 lock: $(STAMP)

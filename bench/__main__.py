@@ -501,17 +501,30 @@ def import_figures() -> dict[str, object]:
     }
 
 
-def main() -> int:
+SECTIONS: dict[str, Callable[[], object]] = {
+    "cold_import": cold_imports, "local_stack": local_stack_figures, "ledger": ledger_figures,
+    "earning": earning_figures, "demo": demo_figures, "campaigns": campaign_figures, "crm": crm_figures,
+    "member_import": import_figures,
+}
+
+
+def main(argv: list[str]) -> int:
+    """Every section, or only the ones named (`python -m bench crm member_import`), into results.json."""
     from bench.photos import compare
 
-    results = {"python": sys.version.split()[0], "cold_import": cold_imports(), "local_stack": local_stack_figures(),
-               "ledger": ledger_figures(), "earning": earning_figures(), "demo": demo_figures(),
-               "campaigns": campaign_figures(), "crm": crm_figures(), "member_import": import_figures(),
-               "photo_decoders": compare()}
+    sections = {**SECTIONS, "photo_decoders": compare}
+    unknown = set(argv) - set(sections)
+    if unknown:
+        print(f"no such section: {', '.join(sorted(unknown))}; sections: {', '.join(sections)}", file=sys.stderr)
+        return 2
+    results = json.loads(RESULTS.read_text(encoding="utf-8")) if argv and RESULTS.exists() else {}
+    results["python"] = sys.version.split()[0]
+    for name in argv or sections:
+        results[name] = sections[name]()
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(json.dumps(results, indent=2, ensure_ascii=False))
+    print(json.dumps({name: results[name] for name in argv} if argv else results, indent=2, ensure_ascii=False))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

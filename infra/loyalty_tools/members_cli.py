@@ -194,6 +194,8 @@ class Importer:
                 member["name"] = row.name
             if self.ledger.open(member_id, entry, opening.wallet, member):
                 return "imported"
+        if self.ledger.entry(member_id, OPENING_ENTRY) is not None:  # a re-run: one read, nothing written
+            return "unchanged"
         try:
             posting = self.ledger.apply(
                 member_id, OPENING_ENTRY, Kind.OPENING,
