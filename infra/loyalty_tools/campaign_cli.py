@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TextIO
 
 from loyalty import clock, wiring
-from loyalty.adapters.aws import client
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.program_file import load_program
 from loyalty.domain.campaigns import Campaign
 from loyalty.flows.campaigns import Campaigns
 from loyalty.settings import CampaignsSettings
+from loyalty_tools.queues import CRM_QUEUE, queue_url
 
 _SAMPLE = 10
 
@@ -28,15 +28,13 @@ class Stack:
     ledger_table: str = "LedgerTable"
     campaigns_table: str = "CampaignsTable"
     campaign_queue_url: str | None = None  # None: the queue named CampaignQueue (the local stack's)
-    crm_queue_url: str | None = None  # None: the queue named CrmQueue.fifo (the local stack's)
+    crm_queue_url: str | None = None  # None: the local stack's CrmQueue
 
     def campaigns(self) -> Campaigns:
-        sqs = client("sqs")
-        url = self.campaign_queue_url or sqs.get_queue_url(QueueName="CampaignQueue")["QueueUrl"]
-        crm = self.crm_queue_url or sqs.get_queue_url(QueueName="CrmQueue.fifo")["QueueUrl"]
         return wiring.campaigns(CampaignsSettings(
             MEMBERS_TABLE=self.members_table, LEDGER_TABLE=self.ledger_table, CAMPAIGNS_TABLE=self.campaigns_table,
-            CAMPAIGN_QUEUE_URL=url, CRM_QUEUE_URL=crm, PROGRAM_FILE=str(self.program)))
+            CAMPAIGN_QUEUE_URL=queue_url(self.campaign_queue_url, "CampaignQueue"),
+            CRM_QUEUE_URL=queue_url(self.crm_queue_url, CRM_QUEUE), PROGRAM_FILE=str(self.program)))
 
 
 def dry_run(stack: Stack, name: str, at: datetime | None, as_json: bool, out: TextIO = sys.stdout) -> int:

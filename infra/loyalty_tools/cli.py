@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     adjust.add_argument("--reason", required=True, help="why: it is kept in the entry and shown to the member")
     adjust.add_argument("--reference", required=True, help="a ticket number: the same reference adjusts once")
     adjust.add_argument("--program", type=Path, default=Path("program/program.yaml"))
+    adjust.add_argument("--crm-queue-url", default=os.environ.get("CRM_QUEUE_URL"),
+                        help="the stack's CrmQueueUrl output (default: the local stack's)")
     commands.add_parser("openapi", help="write docs/redemption-api.json from the redemption API's code")
     args = parser.parse_args(argv)
 
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "verify":
             return ledger_cli.verify(args.members_table, args.ledger_table)
         return ledger_cli.adjust(args.members_table, args.ledger_table, args.program, args.member_id, args.points,
-                                 args.reason, args.reference)
+                                 args.reason, args.reference, args.crm_queue_url)
 
     if args.command == "campaign":
         from loyalty_tools import campaign_cli

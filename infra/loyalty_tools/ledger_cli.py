@@ -12,12 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from loyalty.adapters.ledger import LedgerRepository, ledger_for
+from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.program_file import load_program
 from loyalty.domain import postings
 from loyalty.domain.details import Details
 from loyalty.domain.errors import DomainError
 from loyalty.domain.ledger import Cause, Kind, entry_id_of
+from loyalty.wiring import reported_ledger
+from loyalty_tools.queues import CRM_QUEUE, queue_url
 
 
 def verify(members_table: str, ledger_table: str, out: TextIO = sys.stdout) -> int:
@@ -34,10 +36,12 @@ def verify(members_table: str, ledger_table: str, out: TextIO = sys.stdout) -> i
 
 
 def adjust(members_table: str, ledger_table: str, program_path: Path, member_id: str, points: int, reason: str,
-           reference: str, out: TextIO = sys.stdout) -> int:
-    """Credit or take points by hand, once per `reference`, with the operator's reason in the entry."""
+           reference: str, crm_queue_url: str | None = None, out: TextIO = sys.stdout) -> int:
+    """Credit or take points by hand, once per `reference`, with the operator's reason in the entry (reported to
+    the brand's CRM like any balance change, when the program has one)."""
     program = load_program(program_path)
-    ledger = ledger_for(program, ledger_table, members_table)
+    crm = queue_url(crm_queue_url, CRM_QUEUE) if program.crm.kind != "none" else ""
+    ledger = reported_ledger(program, ledger_table, members_table, crm)
     now = datetime.now(UTC)
     entry_id = entry_id_of(Cause.ADJUSTMENT, reference)
     try:

@@ -80,13 +80,14 @@ def test_a_manual_adjustment_keeps_the_reason_applies_once_and_never_takes_more_
     out = io.StringIO()
     for _ in range(2):
         assert ledger_cli.adjust("MembersTable", "LedgerTable", TEST_PROGRAM, "903", 50, "компенсация за задержку",
-                                 "TICKET-7", out) == 0
+                                 "TICKET-7", out=out) == 0
     first, second = (json.loads(line) for line in out.getvalue().splitlines())
     assert (first["applied"], second["applied"], second["balance"]["available"]) == (True, False, 50)
     (entry,) = ledger().entries("903")
     assert entry.details.reason == "компенсация за задержку" and entry.kind == "adjustment"
     out = io.StringIO()
-    assert ledger_cli.adjust("MembersTable", "LedgerTable", TEST_PROGRAM, "903", -80, "ошибка", "TICKET-8", out) == 1
+    assert ledger_cli.adjust("MembersTable", "LedgerTable", TEST_PROGRAM, "903", -80, "ошибка", "TICKET-8",
+                             out=out) == 1
     assert json.loads(out.getvalue())["reason"] == "insufficient_points"
 
 
@@ -117,3 +118,17 @@ def test_a_writer_that_keeps_losing_gives_up_retryably_before_the_invocation_end
         ledger().apply("903", "receipt#x", "accrual", meddled, now=now)
     assert 1.0 < time.monotonic() - began < 2.5  # it stopped with the margin left to report the failure
     assert ledger().entry("903", "receipt#x") is None and MembersRepository("MembersTable").get("903").available == 0
+
+
+def test_a_manual_adjustment_reaches_the_crm_like_any_balance_change(stack):
+    """With the shipped program (Mindbox), the operator's correction is reported on the stack's CrmQueue."""
+    from loyalty.contracts import CrmBatch
+    from tests.conftest import ROOT
+    from tests.integration.conftest import drain
+
+    MembersRepository("MembersTable").join("904", 904, "ru")
+    assert ledger_cli.adjust("MembersTable", "LedgerTable", ROOT / "program" / "program.yaml", "904", 50,
+                             "компенсация", "TICKET-9", out=io.StringIO()) == 0
+    ((body, _),) = drain(stack, "CrmQueue")
+    (event,) = CrmBatch.model_validate(body).events
+    assert (event.type, event.kind, event.points, event.member_id) == ("points_changed", "adjustment", 50, "904")
