@@ -119,3 +119,20 @@ def test_a_member_who_blocks_the_bot_is_unsubscribed_in_the_crm_and_subscribed_a
     operations = applied(stack, ann)
     assert [op["operation"] for op in operations] == [REGISTER, BALANCE, "Telegram.UnsubscribeCustomer", EDIT]
     assert [op["body"]["customer"]["subscriptions"][0]["isSubscribed"] for op in operations[2:]] == [False, True]
+
+
+def test_stop_ends_offers_for_a_member_who_stays_and_start_brings_them_back(stack):
+    ann = join(stack)
+    ann.say("/stop")
+    stack.wait_idle()
+    assert member(stack, ann)["subscribed"] is False  # no campaign reaches her now
+    assert "Вернуть рассылки — /start." in ann.bot_messages()[-1]
+    buy(stack, ann)  # receipts and their messages go on
+    assert int(member(stack, ann)["pending"]) > 0
+    ann.say("/start")
+    stack.wait_idle()
+    assert member(stack, ann)["subscribed"] is True
+    operations = [op["operation"] for op in applied(stack, ann)]
+    assert operations[:3] == [REGISTER, BALANCE, "Telegram.UnsubscribeCustomer"]
+    assert operations[-1] == EDIT and applied(stack, ann)[-1]["body"]["customer"]["subscriptions"][0][
+        "isSubscribed"] is True

@@ -31,9 +31,15 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "commands": {
         RU: "/balance — баллы и уровень\n/history — последние операции\n/promo — промокод для сайта\n"
-        "/invite — пригласить друга",
+        "/invite — пригласить друга\n/stop — не присылать акции",
         EN: "/balance — points and level\n/history — recent activity\n/promo — a promo code for the website\n"
-        "/invite — invite a friend",
+        "/invite — invite a friend\n/stop — no more offers",
+    },
+    "marketing_stopped": {
+        RU: "Больше не буду присылать акции и напоминания. Баллы и уровень остаются с вами, чеки принимаю как "
+        "раньше. Вернуть рассылки — /start.",
+        EN: "No more offers or reminders from me. Your points and level stay with you, and I take receipts as "
+        "before. To get them back, send /start.",
     },
     "phone_not_yours": {
         RU: "Это не ваш номер. Нажмите кнопку «Поделиться номером», чтобы отправить свой.",

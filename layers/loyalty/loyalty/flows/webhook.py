@@ -176,12 +176,24 @@ class Bot:
                           referrer=program.bonuses.referrer, referred=program.bonuses.referred)
         return {"action": "invite"}
 
+    def _stop(self, shopper: Shopper, reply_key: str, argument: str) -> dict[str, Any]:
+        """/stop: no campaign, reminder or offer reaches the member (receipts and their messages go on); /start
+        turns them back on."""
+        if self.members.get(shopper.member_id) is None:
+            return self._help(shopper, reply_key, argument)
+        self.members.unsubscribe(shopper.member_id)
+        if self.crm is not None:
+            self.crm.unsubscribed(shopper.member_id, reply_key, clock.now())
+        self.replies.send(shopper, reply_key, "marketing_stopped")
+        return {"action": "stopped"}
+
     def _help(self, shopper: Shopper, reply_key: str, argument: str) -> dict[str, Any]:
         self.replies.send_text(shopper, reply_key, with_commands("unsupported_message", shopper.language))
         return {"action": "help"}
 
     _commands: ClassVar[dict[str, Callable[[Bot, Shopper, str, str], dict[str, Any]]]] = {
         "/history": _history, "/balance": _balance, "/promo": _promo, "/invite": _invite, "/help": _help,
+        "/stop": _stop,
     }
 
     def _contact(self, shopper: Shopper, message: Incoming, reply_key: str) -> dict[str, Any]:
