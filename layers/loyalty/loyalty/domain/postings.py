@@ -107,30 +107,28 @@ def _raised(program: Program, step: Step, before: Wallet, level: str | None, now
 
 
 def transfer_out(wallet: Wallet, to_member: str) -> Step:
-    """Every lot with points left leaves this wallet (an imported member's, for the member who proved the phone);
-    the entry keeps them, so the receiving side is written from it."""
+    """Every lot with points left leaves this wallet (an imported member's, for the member who proved the phone),
+    each taken whole as an expiry takes it; the entry keeps them, so the receiving side is written from it."""
     moved = [MovedLot(lot=lot_id, points=lot.points, available_at=lot.available_at, expires_at=lot.expires_at,
                       label=lot.label) for lot_id, lot in wallet.lots.items() if lot.points > 0]
-    change = w.Balance(available=-sum(m.points for m in moved if wallet.lots[m.lot].active),
-                       pending=-sum(m.points for m in moved if not wallet.lots[m.lot].active))
-    lots = {lot_id: lot.model_copy(update={"points": 0}) for lot_id, lot in wallet.lots.items()}
-    after = wallet.model_copy(update={"lots": {k: v for k, v in lots.items() if v.points > 0},
-                                      "balance": wallet.balance + change})
-    return Step(wallet=after, change=change, details=Details(moved=moved, transfer=to_member))
+    step = Step(wallet=wallet, change=w.Balance())
+    for lot in moved:
+        taken = w.expire(step.wallet, lot.lot)
+        step = Step(wallet=taken.wallet, change=step.change + taken.change)
+    return step.model_copy(update={"details": Details(moved=moved, transfer=to_member)})
 
 
 def transfer_in(program: Program, wallet: Wallet, from_member: str, moved: list[MovedLot], level: str | None,
                 now: datetime) -> Step:
-    """The lots another member's transfer_out took, as they were (same points, availability and expiry), and
-    their level if it is higher."""
-    lots, change = dict(wallet.lots), w.Balance()
+    """The lots another member's transfer_out took, credited as they were (same points, availability and
+    expiry; debt is paid first, as from any credit), and their level if it is higher."""
+    step = Step(wallet=wallet, change=w.Balance())
     for lot in moved:
-        active = lot.available_at <= now
-        lots[f"{from_member}/{lot.lot}"] = w.Lot(points=lot.points, earned_at=now, available_at=lot.available_at,
-                                                  expires_at=lot.expires_at, active=active, label=lot.label)
-        change = change + (w.Balance(available=lot.points) if active else w.Balance(pending=lot.points))
-    after = wallet.model_copy(update={"lots": lots, "balance": wallet.balance + change})
-    step = Step(wallet=after, change=change, details=Details(moved=moved, transfer=from_member))
+        credited = w.credit(step.wallet, f"{from_member}/{lot.lot}", lot.points, now, lot.available_at,
+                            lot.expires_at, label=lot.label)
+        step = Step(wallet=credited.wallet, change=step.change + credited.change)
+    step = step.model_copy(update={"details": Details(moved=moved, transfer=from_member,
+                                                      debt_paid=-step.change.debt)})
     return _raised(program, step, wallet, level, now)
 
 
