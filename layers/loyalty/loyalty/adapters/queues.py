@@ -75,6 +75,9 @@ class QueueConsumer(BatchProcessor):
     def __init__(self, dead_letter_queue_url: str, retry_base_seconds: int,
                  max_retry_seconds: int = _MAX_VISIBILITY_SECONDS):
         super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        self._retry(dead_letter_queue_url, retry_base_seconds, max_retry_seconds)
+
+    def _retry(self, dead_letter_queue_url: str, retry_base_seconds: int, max_retry_seconds: int) -> None:
         self.dead_letter_queue_url = dead_letter_queue_url
         self.retry_base_seconds = retry_base_seconds
         self.max_retry_seconds = min(max_retry_seconds, _MAX_VISIBILITY_SECONDS)
@@ -119,11 +122,9 @@ class FifoQueueConsumer(QueueConsumer, SqsFifoPartialProcessor):
 
     def __init__(self, dead_letter_queue_url: str, retry_base_seconds: int,
                  max_retry_seconds: int = _MAX_VISIBILITY_SECONDS):
-        SqsFifoPartialProcessor.__init__(self, skip_group_on_error=True)
+        SqsFifoPartialProcessor.__init__(self, skip_group_on_error=True)  # its own signature: not QueueConsumer's
         self.raise_on_entire_batch_failure = False
-        self.dead_letter_queue_url = dead_letter_queue_url
-        self.retry_base_seconds = retry_base_seconds
-        self.max_retry_seconds = min(max_retry_seconds, _MAX_VISIBILITY_SECONDS)
+        self._retry(dead_letter_queue_url, retry_base_seconds, max_retry_seconds)
 
     def failure_handler(self, record: SQSRecord, exception: Any) -> Any:
         if isinstance(exception[1], SQSFifoMessageGroupCircuitBreakerError):
