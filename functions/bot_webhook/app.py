@@ -1,5 +1,7 @@
 """POST /telegram/webhook: Telegram's updates for the brand's bot."""
 
+import json
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -14,9 +16,9 @@ webhook = wiring.webhook(environment(WebhookSettings))
 
 @app.post("/telegram/webhook")
 def receive_update() -> Response:
-    status = webhook.receive(app.current_event.headers.get("x-telegram-bot-api-secret-token"),
-                             app.current_event.body)
-    return Response(status_code=status, content_type="application/json", body="{}")
+    status, answer = webhook.answer(app.current_event.headers.get("x-telegram-bot-api-secret-token"),
+                                    app.current_event.body)
+    return Response(status_code=status, content_type="application/json", body=json.dumps(answer))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

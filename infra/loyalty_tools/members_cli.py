@@ -22,6 +22,7 @@ from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.adapters.members import imported_member_id
 from loyalty.adapters.program_file import load_program
 from loyalty.domain import postings
+from loyalty.domain.bot_program import words
 from loyalty.domain.errors import AlreadyRecorded
 from loyalty.domain.ledger import OPENING_ENTRY, Kind, entry_of
 from loyalty.domain.program import Program
@@ -114,7 +115,8 @@ def read_row(program: Program, number: int, raw: dict[str, str | None], now: dat
     level = None
     if cell("level"):
         wanted = cell("level").casefold()
-        found = next((lvl for lvl in program.levels if wanted in (lvl.id.casefold(), lvl.title.casefold())), None)
+        found = next((lvl for lvl in program.levels
+                      if wanted in (lvl.id.casefold(), words(lvl.title, "ru").casefold())), None)
         if found is None:
             raise Rejected(f"unknown level {cell('level')!r}: one of {', '.join(lvl.id for lvl in program.levels)}")
         level = found.id

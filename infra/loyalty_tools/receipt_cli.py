@@ -218,8 +218,9 @@ def _reversal(program: Program, refund: Assessment, member: Member, now: datetim
 
 def _credit_reasons(program: Program, credit: PurchaseCredit, step: Details) -> list[dict[str, str]]:
     level = program.level(credit.level)
+    title = program.level_title(credit.level, "ru")
     reasons = [("rate", f"{credit.percent}% of the brand's goods" +
-                (f" at level {level.id} «{level.title}»" if level else " (the program's base rate)"))]
+                (f" at level {level.id} «{title}»" if level else " (the program's base rate)"))]
     reasons += [("goods_rule", f"{line.name} ({line.sum_kopecks} kopecks): {line.rule} → {line.points} points")
                 for line in credit.lines if line.rule]
     total = sum((line.points for line in credit.lines), Decimal(0))
@@ -238,7 +239,8 @@ def _credit_reasons(program: Program, credit: PurchaseCredit, step: Details) -> 
     if step.level_move == "up":
         after = program.level(step.level)
         reasons.append(("level_up", f"this purchase raises the level to {step.level}"
-                                    + (f" «{after.title}» ({after.percent}% from the next purchase)" if after else "")))
+                                    + (f" «{program.level_title(after.id, 'ru')}» ({after.percent}% from the next "
+                                       "purchase)" if after else "")))
     if credit.referral:
         reasons.append(("referral", f"the first purchase of an invited member: +{credit.referral.referred} to them, "
                                     f"+{credit.referral.referrer} to member {credit.referral.inviter}"))

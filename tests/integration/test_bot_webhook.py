@@ -142,7 +142,7 @@ def test_points_commands_answer_in_plain_russian_and_promo_goes_to_the_ledger_qu
     assert post(stack, telegram_update(70, 531, "/start")) == 200
     assert post(stack, telegram_update(71, 531, contact=contact_of(531))) == 200
     saved = bodies(stack, "OutboxQueue")[-1]["text"]
-    assert "/balance — баллы и уровень" in saved and "/invite — пригласить друга" in saved
+    assert "/balance — баллы" in saved and "/level — уровень" in saved and "/invite — пригласить друга" in saved
     assert bodies(stack, "AccrualQueue") == []  # the test program pays no welcome bonus (the seed's does)
     for update_id, text in ((72, "/balance"), (73, "/history"), (74, "/promo сто"), (75, "/help"),
                             (76, "/promo@brand_bot 300")):
@@ -156,18 +156,33 @@ def test_points_commands_answer_in_plain_russian_and_promo_goes_to_the_ledger_qu
     assert (promo["kind"], promo["points"], promo["request_id"]) == ("promo", 300, "tg-update:76")
 
 
+def invitation_code(stack, update_id, user_id):
+    """The code in the member's /invite link (they join first)."""
+    assert post(stack, telegram_update(update_id, user_id, "/start")) == 200
+    assert post(stack, telegram_update(update_id + 1, user_id, contact=contact_of(user_id))) == 200
+    assert post(stack, telegram_update(update_id + 2, user_id, "/invite")) == 200
+    link = next(body["text"] for body in bodies(stack, "OutboxQueue") if "?start=ref_" in body["text"]
+                and body["chat_id"] == user_id)
+    code = link.split("?start=ref_")[1].split()[0]
+    assert str(user_id) not in code and len(code) == 8  # opaque: the Telegram id is not in the link
+    return code
+
+
 def test_an_invitation_is_kept_only_for_a_shopper_new_to_the_bot(stack):
-    assert post(stack, telegram_update(80, 541, "/start ref_540")) == 200
+    code = invitation_code(stack, 77, 540)
+    assert post(stack, telegram_update(80, 541, f"/start ref_{code}")) == 200
     assert member(stack, 541)["referred_by"] == "540"
     assert post(stack, telegram_update(81, 542, "/start")) == 200
-    assert post(stack, telegram_update(82, 542, "/start ref_540")) == 200  # already a member: not invited
-    assert post(stack, telegram_update(83, 543, "/start ref_543")) == 200  # nobody invites themselves
-    assert "referred_by" not in member(stack, 542) and "referred_by" not in member(stack, 543)
+    assert post(stack, telegram_update(82, 542, f"/start ref_{code}")) == 200  # already a member: not invited
+    assert post(stack, telegram_update(83, 540, f"/start ref_{code}")) == 200  # nobody invites themselves
+    assert post(stack, telegram_update(84, 543, "/start ref_540")) == 200  # a Telegram id is no invitation
+    assert all("referred_by" not in member(stack, n) for n in (540, 542, 543))
 
 
 def test_how_a_member_joined_is_kept_for_campaigns_and_starting_again_resubscribes(stack):
     assert post(stack, telegram_update(90, 551, "/start c_spring_sale")) == 200
-    assert post(stack, telegram_update(91, 552, "/start ref_551")) == 200
+    code = invitation_code(stack, 86, 550)
+    assert post(stack, telegram_update(91, 552, f"/start ref_{code}")) == 200
     assert post(stack, telegram_update(92, 553, "/start")) == 200
     assert [member(stack, n).get("joined_via", "organic") for n in (551, 552, 553)] == [
         "campaign:spring_sale", "referral", "organic"]

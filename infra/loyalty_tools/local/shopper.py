@@ -33,6 +33,11 @@ class Shopper:
                     "extension": file_name.rsplit(".", 1)[-1]}
         return self._post("/emulator/send", {"user": self.user, "document": document})
 
+    def tap(self, button: str) -> dict[str, Any]:
+        """Tap the inline button whose text starts with `button`, under the bot's latest message that has one."""
+        message_id, data = find_button(self.transcript(), button)
+        return self._post("/emulator/send", {"user": self.user, "callback": {"message_id": message_id, "data": data}})
+
     def block_bot(self) -> dict[str, Any]:
         return self._post(f"/emulator/chats/{self.chat_id}/block", {})
 
@@ -63,6 +68,55 @@ class Shopper:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"expected {count} bot messages, got {len(messages)}: {messages}")
             time.sleep(0.05)
+
+    def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(self.telegram_url + path, data=json.dumps(payload).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)
+
+
+def find_button(transcript: list[dict[str, Any]], button: str) -> tuple[int, str]:
+    """(message id, callback data) of the newest bot message's inline button whose text starts with `button`."""
+    for entry in reversed(transcript):
+        rows = ((entry.get("reply_markup") or {}).get("inline_keyboard") or []) if entry["from"] == "bot" else []
+        for row in rows:
+            for found in row:
+                if found["text"].startswith(button) and "callback_data" in found:
+                    return entry["message_id"], found["callback_data"]
+    raise LookupError(f"no button {button!r} in the chat")
+
+
+class StaffChat:
+    """The brand's staff group: a staff member replies to the bot's messages and taps their buttons."""
+
+    def __init__(self, telegram_url: str, chat_id: int, user_id: int = 5_000_001, name: str = "Мария"):
+        self.telegram_url = telegram_url
+        self.chat = {"id": chat_id, "type": "supergroup", "title": "Лепесток: команда"}
+        self.user = {"id": user_id, "first_name": name, "username": "maria_care", "language_code": "ru"}
+        self._post(f"/emulator/chats/{chat_id}/open", {})  # the bot was added to the group
+
+    def transcript(self) -> list[dict[str, Any]]:
+        with urllib.request.urlopen(f"{self.telegram_url}/emulator/chats/{self.chat['id']}", timeout=10) as r:
+            return json.load(r)
+
+    def bot_messages(self) -> list[str]:
+        return [entry["text"] for entry in self.transcript() if entry["from"] == "bot"]
+
+    def reply(self, to_containing: str, text: str) -> dict[str, Any]:
+        """Reply (Telegram's Reply) to the newest bot message containing `to_containing`."""
+        target = next(entry for entry in reversed(self.transcript())
+                      if entry["from"] == "bot" and to_containing in entry["text"])
+        return self._post("/emulator/send", {"user": self.user, "chat": self.chat, "text": text,
+                                             "reply_to": target["message_id"]})
+
+    def say(self, text: str) -> dict[str, Any]:
+        return self._post("/emulator/send", {"user": self.user, "chat": self.chat, "text": text})
+
+    def tap(self, button: str) -> dict[str, Any]:
+        message_id, data = find_button(self.transcript(), button)
+        return self._post("/emulator/send", {"user": self.user, "chat": self.chat,
+                                             "callback": {"message_id": message_id, "data": data}})
 
     def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         request = urllib.request.Request(self.telegram_url + path, data=json.dumps(payload).encode(),

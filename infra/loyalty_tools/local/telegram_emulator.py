@@ -189,7 +189,7 @@ class _BotApi:
 
     def _sendphoto(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         photo = str(params.get("photo") or "")
-        if not photo.startswith("https://"):
+        if not photo.startswith("https://") and photo not in self.state.files:  # a URL, or a file_id it knows
             return _error(400, "Bad Request: wrong remote file identifier specified")
         return self._sendmessage({**params, "text": params.get("caption") or " "}, photo=photo)
 
@@ -276,12 +276,20 @@ class _Shopper:
 
     def _send(self, request: dict[str, Any]) -> tuple[int, Any]:
         user = {"is_bot": False, "first_name": "Shopper", "language_code": "ru", **request["user"]}
-        chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        chat = request.get("chat") or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        if "callback" in request:
+            return self._tap(user, chat, request["callback"])
         with self.state.lock:
             update_id = next(self.state.ids) + 100_000
             message: dict[str, Any] = {"message_id": next(self.state.ids), "date": self.state.date(),
                                        "chat": chat, "from": user}
-            entry: dict[str, Any] = {"from": "shopper", "date": message["date"]}
+            entry: dict[str, Any] = {"from": "shopper", "date": message["date"], "user": user["id"]}
+            if "reply_to" in request:  # a reply to one of the bot's messages in this chat
+                replied = self._bot_message(chat, int(request["reply_to"]))
+                if replied is None:
+                    return 404, {"error": "no such bot message in this chat"}
+                message["reply_to_message"] = replied
+                entry["reply_to"] = replied["message_id"]
             if "text" in request:
                 message["text"] = entry["text"] = request["text"]
                 if request["text"].startswith("/"):
@@ -309,8 +317,44 @@ class _Shopper:
             self.state.transcripts.setdefault(chat["id"], []).append(entry)
         return 200, {"update": update, "status": self._deliver(json.dumps(update).encode())}
 
+    def _tap(self, user: dict[str, Any], chat: dict[str, Any], callback: dict[str, Any]) -> tuple[int, Any]:
+        """A person tapped an inline button under one of the bot's messages: a callback_query update, with the
+        button's data, sent only if the message really has that button (as Telegram does)."""
+        with self.state.lock:
+            message = self._bot_message(chat, int(callback["message_id"]))
+            markup = (message or {}).get("reply_markup") or {}
+            data = [button.get("callback_data") for row in markup.get("inline_keyboard", []) for button in row]
+            if message is None or callback["data"] not in data:
+                return 404, {"error": "no such button under that message"}
+            update_id = next(self.state.ids) + 100_000
+            query_id = str(next(self.state.ids))
+            update = {"update_id": update_id, "callback_query": {
+                "id": query_id, "from": user, "message": message, "chat_instance": str(chat["id"]),
+                "data": callback["data"]}}
+            self.state.updates[update_id] = update
+            self.state.transcripts.setdefault(chat["id"], []).append(
+                {"from": "shopper", "date": self.state.date(), "user": user["id"], "tapped": callback["data"]})
+        return 200, {"update": update, "status": self._deliver(json.dumps(update).encode())}
+
+    def _bot_message(self, chat: dict[str, Any], message_id: int) -> dict[str, Any] | None:
+        """One of the bot's messages in a chat, as the Bot API shows it inside an update."""
+        entry = next((entry for entry in self.state.transcripts.get(chat["id"], [])
+                      if entry["from"] == "bot" and entry.get("message_id") == message_id), None)
+        if entry is None:
+            return None
+        found = {"message_id": message_id, "date": entry["date"], "from": BOT_USER, "chat": chat}
+        if entry.get("photo"):
+            found |= {"photo": [{"file_id": entry["photo"], "file_unique_id": "p", "width": 1, "height": 1}],
+                      "caption": entry["text"]}
+        else:
+            found["text"] = entry["text"]
+        if entry.get("reply_markup"):
+            found["reply_markup"] = entry["reply_markup"]
+        return found
+
     def _deliver(self, body: bytes, secret: str | None = None) -> int:
-        """POST to the webhook as Telegram does; returns the webhook's HTTP status."""
+        """POST to the webhook as Telegram does; returns the webhook's HTTP status. A method in the webhook's answer
+        is run, as Telegram runs it (answerCallbackQuery, here)."""
         if not self.state.webhook_url:
             return 0
         request = urllib.request.Request(self.state.webhook_url, data=body, method="POST", headers={
@@ -319,6 +363,13 @@ class _Shopper:
         })
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status
+                answer = response.read()
+                status = response.status
         except urllib.error.HTTPError as error:
             return error.code
+        with contextlib.suppress(ValueError):
+            method = json.loads(answer or b"{}")
+            if isinstance(method, dict) and method.get("method"):
+                with self.state.lock:
+                    self.state.bot_calls.append({"method": method["method"], "params": method, "in_answer": True})
+        return status

@@ -99,6 +99,23 @@ class MembersMerged(_Message):
     source: str
 
 
+class RewardRequested(_Message):
+    """AccrualQueue: the shopper confirmed exchanging points for a reward from the catalog; `order_id` is the
+    confirmation's, so a second tap orders nothing more."""
+
+    kind: Literal["reward"] = "reward"
+    shopper: Shopper
+    reward_id: str
+    order_id: str = Field(min_length=1, max_length=40)
+
+
+class MemberErased(_Message):
+    """AccrualQueue: the member deleted their account; what is left of their points is written off, once."""
+
+    kind: Literal["erase"] = "erase"
+    member_id: str
+
+
 def _kind(value: Any) -> str:
     return value.get("kind", "receipt") if isinstance(value, dict) else getattr(value, "kind", "receipt")
 
@@ -106,7 +123,8 @@ def _kind(value: Any) -> str:
 # What AccrualQueue carries; a message without `kind` is a receipt (messages from before there were others).
 LedgerCommand = Annotated[
     Annotated[ReceiptAccepted, Tag("receipt")] | Annotated[BonusGranted, Tag("bonus")]
-    | Annotated[PromoRequested, Tag("promo")] | Annotated[MembersMerged, Tag("merge")],
+    | Annotated[PromoRequested, Tag("promo")] | Annotated[MembersMerged, Tag("merge")]
+    | Annotated[RewardRequested, Tag("reward")] | Annotated[MemberErased, Tag("erase")],
     Discriminator(_kind),
 ]
 
@@ -132,6 +150,9 @@ class OutboundMessage(_Message):
     chat_id: int
     text: str
     reply_markup: dict[str, Any] | None = None
+    html: bool = Field(default=False, description="the text is Telegram HTML (its values escaped)")
+    photo: str | None = Field(default=None, description="a file_id a shopper sent (a review's screenshot): "
+                              "sent as a photo with the text as its caption")
 
 
 # ---------------------------------------------------------------- CrmQueue (FIFO, grouped by member)

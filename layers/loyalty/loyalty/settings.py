@@ -30,6 +30,7 @@ class WebhookSettings(_Env):
     WEBHOOK_SECRET_NAME: str
     PROGRAM_FILE: str
     CRM_QUEUE_URL: str
+    BOT_TABLE: str
 
 
 class _Consumer(_Env):
@@ -60,6 +61,7 @@ class PointAccrualSettings(_Consumer):
     OUTBOX_QUEUE_URL: str
     PROGRAM_FILE: str
     CRM_QUEUE_URL: str
+    BOT_TABLE: str
 
 
 class PointsScheduleSettings(_Env):

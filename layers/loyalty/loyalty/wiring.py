@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
+from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.idempotency import OncePerKey
@@ -73,7 +74,7 @@ def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
     return PointAccrual(program, ledger, SqsQueue(settings.OUTBOX_QUEUE_URL), PromoCodes(settings.PROMO_CODES_TABLE),
-                        touches)
+                        touches, BotTable(settings.BOT_TABLE))
 
 
 def campaigns(settings: CampaignsSettings) -> Campaigns:
@@ -135,7 +136,7 @@ def webhook(settings: WebhookSettings) -> Webhook:
     bot = Bot(program, MembersRepository(settings.MEMBERS_TABLE),
               LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), SqsQueue(settings.OUTBOX_QUEUE_URL),
               SqsQueue(settings.RECEIPT_QUEUE_URL), SqsQueue(settings.ACCRUAL_QUEUE_URL),
-              crm_feed(program, settings.CRM_QUEUE_URL))
+              BotTable(settings.BOT_TABLE), crm_feed(program, settings.CRM_QUEUE_URL))
     return Webhook(bot, OncePerKey("update", "update_id", settings.IDEMPOTENCY_TABLE, _UPDATE_DEDUPE_SECONDS),
                    lambda: secret(settings.WEBHOOK_SECRET_NAME), DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))
 

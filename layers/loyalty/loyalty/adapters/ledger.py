@@ -27,7 +27,7 @@ from loyalty.adapters.aws import cancellation_reasons, client, error_code
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.domain import postings
 from loyalty.domain.details import Details
-from loyalty.domain.errors import Contended, DomainError, MemberNotFound
+from loyalty.domain.errors import Contended, DomainError, ItemRefused, MemberNotFound
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
 from loyalty.domain.wallet import Balance, Step, Wallet, audit
 
@@ -75,6 +75,9 @@ class LedgerRepository:
                     replay = self.entry(member_id, entry_id)
                     if replay is not None:
                         return Posting(entry=replay, applied=False, holder=holder)
+                refused = [i for i, code in enumerate(reasons) if i >= 2 and code == "ConditionalCheckFailed"]
+                if refused:  # an extra item's own condition: trying again cannot help
+                    raise ItemRefused(refused[0] - 2) from error
                 if any(code not in (None, "ConditionalCheckFailed", "TransactionConflict")
                        for code in reasons):
                     raise

@@ -39,6 +39,11 @@ class Member(BaseModel):
     last_touch: dict[str, Any] | None = None  # the last campaign message delivered (attribution)
     name: str | None = None  # from an import
     merged_into: str | None = None  # an imported member whose points moved to the shopper who proved the phone
+    language_choice: str | None = None  # set with /language: wins over the Telegram app's language
+    consented_at: str | None = None  # when they accepted the program rules (by sharing the phone) …
+    rules_url: str | None = None  # … and which rules
+    awaiting: dict[str, Any] | None = None  # what the bot asked and waits for: {kind, followup, until}
+    erased_at: str | None = None  # /delete: personal data erased, the anonymised ledger kept
 
 
 # What a campaign run reads of a member (the lapse index projects exactly this).
@@ -62,7 +67,7 @@ class MembersRepository:
         how they came: `via` a campaign's link) is kept only from the very first contact."""
         first: dict[str, str] = {}
         if referred_by and referred_by != member_id:
-            first = {"referred_by": referred_by, "joined_via": "referral"}
+            first = {"referred_by": referred_by, "joined_via": via or "referral"}
         elif via:
             first = {"joined_via": via}
         if first:
@@ -142,18 +147,50 @@ class MembersRepository:
         items = response["Items"]
         return from_item(items[0])["member_id"] if items else None
 
-    def save_phone(self, member_id: str, phone: str) -> Member:
-        """Store the phone and hand back (and clear) a receipt the shopper sent before sharing it."""
+    def save_phone(self, member_id: str, phone: str, rules_url: str | None = None) -> Member:
+        """Store the phone (sharing it is consent to the rules at `rules_url`) and hand back (and clear) a receipt
+        the shopper sent before sharing it."""
         response = client("dynamodb").update_item(
             TableName=self.table_name,
             Key=to_item({"member_id": member_id}),
-            UpdateExpression="SET phone = :phone REMOVE pending_receipt",
+            UpdateExpression="SET phone = :phone, consented_at = :now, rules_url = :rules REMOVE pending_receipt, "
+                             "erased_at",
             ConditionExpression="attribute_exists(member_id)",
-            ExpressionAttributeValues=to_item({":phone": phone}),
+            ExpressionAttributeValues=to_item({":phone": phone, ":now": clock.stamp(), ":rules": rules_url or ""}),
             ReturnValues="ALL_OLD",
         )
         old = from_item(response["Attributes"])
         return Member.model_validate({**old, "phone": phone, "phone_before": old.get("phone")})
+
+    def choose_language(self, member_id: str, language: str) -> None:
+        self._set(member_id, "SET language_choice = :l, #lang = :l", {":l": language}, {"#lang": "language"})
+
+    def await_answer(self, member_id: str, kind: str, followup_id: str, until: str) -> None:
+        """The bot asked something (what went wrong, a review's proof): the member's next message answers it."""
+        self._set(member_id, "SET awaiting = :a", {":a": {"kind": kind, "followup": followup_id, "until": until}})
+
+    def answered(self, member_id: str) -> None:
+        self._set(member_id, "REMOVE awaiting", {})
+
+    def erase(self, member_id: str) -> None:
+        """/delete: the personal data goes (phone, names, chat, language, invitation, consent, what the bot waited
+        for); the wallet and the anonymised ledger stay, so the books still add up, and the claimed receipts stay
+        claimed. No message can reach the member: there is no chat to send to."""
+        client("dynamodb").update_item(
+            TableName=self.table_name, Key=to_item({"member_id": member_id}),
+            UpdateExpression="SET erased_at = :now, subscribed = :no REMOVE phone, #name, chat_id, #lang, "
+                             "language_choice, pending_receipt, referred_by, consented_at, rules_url, awaiting, "
+                             "last_touch, joined_via",
+            ConditionExpression="attribute_exists(member_id)",
+            ExpressionAttributeNames={"#name": "name", "#lang": "language"},
+            ExpressionAttributeValues=to_item({":now": clock.stamp(), ":no": False}))
+
+    def _set(self, member_id: str, update: str, values: dict[str, Any], names: dict[str, str] | None = None) -> None:
+        client("dynamodb").update_item(
+            TableName=self.table_name, Key=to_item({"member_id": member_id}), UpdateExpression=update,
+            ConditionExpression="attribute_exists(member_id)",
+            **({"ExpressionAttributeValues": to_item(values)} if values else {}),
+            **({"ExpressionAttributeNames": names} if names else {}))
 
     def keep_pending(self, member_id: str, submission: str) -> None:
         client("dynamodb").update_item(

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from loyalty.domain.messages import use_brand_texts
 from loyalty.domain.program import Program
 from loyalty.validation import problems
 
@@ -36,6 +37,7 @@ def cached_program(path: str) -> Program:
     """The program a function runs with: one parse per container (the file ships in a read-only layer and
     never changes under us). In Lambda it refuses what is only safe offline, so the function does not start."""
     program = load_program(path)
+    use_brand_texts(program.bot.texts)
     if program.receipts.accept_unverified_files and os.environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_Lambda"):
         raise ProgramError(f"program file {path}: receipts.accept_unverified_files lets uploaded receipt files earn "
                            "without the receipt service's confirmation; it is for offline use only, and a function "

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from telegram import (
     Bot,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     Message,
@@ -50,16 +51,19 @@ class TelegramBot:
         self.token_secret_name = token_secret_name
         self._bot: Bot | None = None
 
-    def send_message(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None) -> int:
+    def send_message(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None,
+                     parse_mode: str | None = None) -> int:
         async def send() -> int:
             bot = await self._ready()
-            message = await bot.send_message(chat_id=chat_id, text=text, reply_markup=_markup(reply_markup))
+            message = await bot.send_message(chat_id=chat_id, text=text, reply_markup=_markup(reply_markup),
+                                             parse_mode=parse_mode)
             return message.message_id
 
         return _run(send())
 
     def send_photo(self, chat_id: int, photo_url: str, caption: str, reply_markup: dict[str, Any] | None = None) -> int:
-        """A picture by its URL (Telegram fetches it), the text as its caption."""
+        """A picture by its URL (Telegram fetches it) or by the file_id of one a shopper sent, the text as its
+        caption."""
         async def send() -> int:
             bot = await self._ready()
             message = await bot.send_photo(chat_id=chat_id, photo=photo_url, caption=caption,
@@ -126,29 +130,45 @@ def _markup(markup: dict[str, Any] | None) -> Any:
 
 
 class Incoming(BaseModel):
-    """A message a person sent the bot in a private chat, as the bot's flow reads it."""
+    """A message a person sent the bot in a private chat (or in the brand's staff chat), or a button they tapped,
+    as the bot's flow reads it."""
 
     update_id: int
     user_id: int
     chat_id: int
+    staff: bool = False  # in the brand's staff chat
+    user_name: str = ""  # staff only: who decided (a shopper's name is never read)
     language_code: str | None = None
     text: str | None = None
     contact_phone: str | None = None  # a shared contact: its phone …
     contact_user_id: int | None = None  # … and whose it is (None: somebody's address-book entry)
     file: TelegramFile | None = None  # a receipt photo or file
+    callback_id: str | None = None  # a tapped inline button: the query to answer …
+    callback_data: str | None = None  # … and what the button says (never the text of the message it is under)
+    reply_to_text: str | None = None  # the bot's message this one replies to (staff answers a ticket)
 
 
-def incoming(update: dict[str, Any]) -> Incoming | None:
-    """The message in an update, or None for what the bot does not answer (a group, a channel, another bot,
-    an edit or a callback without a message)."""
+def incoming(update: dict[str, Any], staff_chat_id: int | None = None) -> Incoming | None:
+    """The message or button tap in an update, or None for what the bot does not answer (a group other than the
+    staff chat, a channel, another bot, an edited message, a reaction)."""
     parsed = Update.de_json(update, None)
-    message, user, chat = parsed.effective_message, parsed.effective_user, parsed.effective_chat
-    if message is None or user is None or chat is None or chat.type != "private" or user.is_bot:
+    query, user, chat = parsed.callback_query, parsed.effective_user, parsed.effective_chat
+    message = query.message if query is not None else parsed.message
+    if message is None or user is None or chat is None or user.is_bot or not isinstance(message, Message):
         return None
-    contact = message.contact
-    return Incoming(update_id=parsed.update_id, user_id=user.id, chat_id=chat.id, language_code=user.language_code,
-                    text=message.text, contact_phone=contact.phone_number if contact else None,
-                    contact_user_id=contact.user_id if contact else None, file=_receipt_file(message))
+    staff = staff_chat_id is not None and chat.id == staff_chat_id
+    if chat.type != "private" and not staff:
+        return None
+    common: dict[str, Any] = {"update_id": parsed.update_id, "user_id": user.id, "chat_id": chat.id, "staff": staff,
+              "user_name": (user.username or user.first_name or "") if staff else "",
+              "language_code": user.language_code}
+    if query is not None:
+        return Incoming(**common, callback_id=query.id, callback_data=query.data or "")
+    contact, replied = message.contact, message.reply_to_message
+    return Incoming(**common, text=message.text or message.caption if message.photo else message.text,
+                    contact_phone=contact.phone_number if contact else None,
+                    contact_user_id=contact.user_id if contact else None, file=_receipt_file(message),
+                    reply_to_text=(replied.text or replied.caption) if replied else None)
 
 
 def _receipt_file(message: Message) -> TelegramFile | None:
@@ -164,6 +184,19 @@ def _receipt_file(message: Message) -> TelegramFile | None:
     if mime in ("application/json", "text/plain") or name.endswith((".json", ".txt")):
         return TelegramFile(file_id=document.file_id, kind="document", file_name=document.file_name)
     return None
+
+
+def menu_keyboard(rows: list[list[str]]) -> dict[str, Any]:
+    """The bot's menu under the text field: buttons that send their text."""
+    return ReplyKeyboardMarkup([[KeyboardButton(text) for text in row] for row in rows], resize_keyboard=True,
+                               is_persistent=True).to_dict()
+
+
+def inline_keyboard(rows: list[list[tuple[str, str]]]) -> dict[str, Any]:
+    """Buttons under a message: (text, "https://…") opens a link, (text, data) comes back as a callback."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(text, url=target) if target.startswith("https://") else
+        InlineKeyboardButton(text, callback_data=target) for text, target in row] for row in rows]).to_dict()
 
 
 def phone_keyboard(button_text: str) -> dict[str, Any]:

@@ -90,6 +90,7 @@ class Details(BaseModel):
     multiplier: str | None = None  # a campaign's boost
     moved: list[MovedLot] = []  # the lots a transfer took from one member and gave to another
     transfer: str | None = None  # the other member of a transfer
+    reward: str | None = None  # the catalog reward a hold or commit is for
 
     def __or__(self, other: Details) -> Details:
         """These details with what `other` sets on top (the flow's cause added to the step's outcome)."""

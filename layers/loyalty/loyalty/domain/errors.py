@@ -111,6 +111,17 @@ class HoldExpired(DomainError):
     reason = "hold_expired"
 
 
+class ItemRefused(DomainError):
+    """A write that had to go with a ledger entry, in its transaction, failed its condition (the last of a reward
+    was taken): the entry is not written either."""
+
+    reason = "item_refused"
+
+    def __init__(self, index: int):
+        super().__init__(f"extra item {index} failed its condition")
+        self.index = index
+
+
 class AlreadyRecorded(DomainError):
     """The lot or hold exists: the operation that makes it was done before (a redelivery)."""
 

@@ -32,16 +32,21 @@ _REASONS: dict[str, dict[str, str]] = {
     "level": {RU: "новый уровень «{title}»", "en": "new level “{title}”"},
     "opening_balance": {RU: "баллы из прежней программы", "en": "points from the previous programme"},
     "transfer": {RU: "баллы перенесены", "en": "points moved"},
+    "hold_reward": {RU: "резерв на награду «{reward}»", "en": "reserved for “{reward}”"},
+    "commit_reward": {RU: "обмен на награду «{reward}»", "en": "exchanged for “{reward}”"},
+    "release_reward": {RU: "награда «{reward}» закончилась, баллы вернулись", "en": "“{reward}” ran out, points back"},
+    "forfeit": {RU: "аккаунт удалён, баллы списаны", "en": "account deleted, points written off"},
 }
 
 
-def history_lines(entries: list[Entry], language: str, level_titles: dict[str, str]) -> list[str]:
+def history_lines(entries: list[Entry], language: str, level_titles: dict[str, str],
+                  reward_titles: dict[str, str] | None = None) -> list[str]:
     """One line per entry, newest first as given: «23.11  +219  покупка в Wildberries»."""
     lines = []
     for entry in entries:
         if entry.kind in _SILENT:
             continue
-        reason = _reason(entry, language, level_titles)
+        reason = _reason(entry, language, level_titles, reward_titles or {})
         if reason is None:
             continue
         day = entry.created_at.astimezone(MOSCOW).strftime("%d.%m")
@@ -51,7 +56,7 @@ def history_lines(entries: list[Entry], language: str, level_titles: dict[str, s
     return lines
 
 
-def _reason(entry: Entry, language: str, level_titles: dict[str, str]) -> str | None:
+def _reason(entry: Entry, language: str, level_titles: dict[str, str], reward_titles: dict[str, str]) -> str | None:
     kind, details = entry.kind, entry.details
     key = str(kind)
     if kind == Kind.ACCRUAL and details.pending:
@@ -61,6 +66,8 @@ def _reason(entry: Entry, language: str, level_titles: dict[str, str]) -> str | 
     elif kind == Kind.BONUS:  # named in the member's language, not by the Russian label the entry keeps
         which = bonus_of(entry.entry_id)
         key = f"bonus_{which}" if which else "bonus"
+    elif kind in (Kind.HOLD, Kind.COMMIT, Kind.RELEASE) and details.reward:
+        key = f"{kind}_reward"
     elif kind in (Kind.HOLD, Kind.RELEASE) and details.code:
         key = f"{kind}_promo"
     elif kind == Kind.LEVEL_REVIEW:
@@ -80,4 +87,5 @@ def _reason(entry: Entry, language: str, level_titles: dict[str, str]) -> str | 
         debt=details.shortfall, order=details.order_id or "", code=details.code or "",
         spent=details.spent, reason=details.reason or "", activated=details.activated,
         title=level_titles.get(details.level or "", details.level or ""),
+        reward=reward_titles.get(details.reward or "", details.label),
     )

@@ -41,6 +41,7 @@ class Kind(StrEnum):
     BOOST = "campaign_boost"
     OPENING = "opening_balance"  # points and level brought over from another loyalty system
     TRANSFER = "transfer"  # an imported member's points moved to the Telegram member who proved the phone
+    FORFEIT = "forfeit"  # the member deleted their account: the points left are written off
 
 
 class Entry(BaseModel):
@@ -104,6 +105,7 @@ class Cause(StrEnum):
     CAMPAIGN = "campaign"  # a campaign's bonus or boost, keyed by the touch (campaign, step, occasion)
     IMPORT = "import"  # an import's opening balance (one per member)
     TRANSFER = "transfer"  # keyed by the other member: `to:<member>` on the source, `from:<member>` on the target
+    ERASURE = "erase"  # /delete's write-off (one per member)
 
 
 def entry_id_of(cause: Cause, key: str) -> str:

@@ -78,3 +78,22 @@ def with_level(wallet: Wallet, level: Level | None, move: Move, now: datetime, r
     if reviewed:
         return wallet.model_copy(update={"level_checked_at": now})
     return wallet
+
+
+def next_level_gap(program: Program, wallet: Wallet, now: datetime) -> tuple[Level, dict[str, int]] | None:
+    """The level above the member's and what is still missing for it, by the entry condition closest to hold:
+    {"receipts": 2, "reviews": 1} (spend as "roubles"). None at the top level."""
+    index = current_index(program, wallet)
+    if index + 1 >= len(program.levels):
+        return None
+    level = program.levels[index + 1]
+    gaps = []
+    for condition in level.entry:
+        since = moscow_day(now - timedelta(days=condition.within_days - 1)) if condition.within_days else ""
+        done = wallet.counted(since)
+        gap = {"receipts": max(0, condition.receipts - done.receipts),
+               "reviews": max(0, condition.reviews - done.reviews),
+               "roubles": max(0, condition.spend_roubles - done.spend_kopecks // 100)}
+        gaps.append(gap)
+    closest = min(gaps, key=lambda gap: (gap["receipts"] + gap["reviews"], gap["roubles"]))
+    return level, {what: count for what, count in closest.items() if count}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from loyalty.domain.bot_program import words
 from loyalty.domain.names import contains_words, normalise_name
 from loyalty.domain.program import CatalogEntry, Channel, Program
 from loyalty.domain.receipt import PRODUCT_TYPE_SERVICE, Receipt, ReceiptItem
@@ -66,8 +67,8 @@ def match_brand_goods(receipt: Receipt, program: Program) -> Match:
     else:
         channel = channel_of(receipt, program)
         channel_name = channel.name if channel else CHANNEL_OTHER
-        store = channel.title if channel else (receipt.retail_place or receipt.seller_name
-                                               or f"ИНН {receipt.seller_inn}")
+        store = words(channel.title, "ru") if channel else (receipt.retail_place or receipt.seller_name
+                                                            or f"ИНН {receipt.seller_inn}")
         kind = channel.kind if channel else CHANNEL_OTHER
     brand = _BrandIndex(program)
     lines = []

@@ -6,6 +6,7 @@ Short and polite, and each one that reports a problem says what to do next.
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from loyalty.domain.receipt import MOSCOW
@@ -17,10 +18,168 @@ _RUSSIAN_READERS = {"ru", "uk", "be", "kk", "ky", "uz", "tg", "hy", "az"}
 
 TEXTS: dict[str, dict[str, str]] = {
     "welcome": {
-        RU: "Здравствуйте! Это программа лояльности {brand}: присылайте QR-коды чеков с нашими товарами "
-        "из любого магазина и копите баллы.\n\nЧтобы начать, поделитесь номером телефона кнопкой ниже.",
-        EN: "Hello! This is the {brand} loyalty program: send the QR codes of receipts with our goods "
-        "from any store and collect points.\n\nTo begin, share your phone number with the button below.",
+        RU: "Здравствуйте! Это программа лояльности {brand}: присылайте чеки с нашими товарами из любого магазина "
+        "и копите баллы — ими можно оплатить до 100% заказа на нашем сайте.{invited_line}\n\n"
+        "Чтобы начать, нажмите «Поделиться номером»: так вы принимаете правила программы{rules_line}.",
+        EN: "Hello! This is the {brand} loyalty program: send receipts with our goods from any store and collect "
+        "points — they pay up to 100% of an order on our website.{invited_line}\n\n"
+        "To begin, tap “Share phone number”: by doing so you accept the program rules{rules_line}.",
+    },
+    "welcome_invited": {
+        RU: "\n\nВас пригласили: после первого чека вы получите {referred} {referred_word} в подарок.",
+        EN: "\n\nYou were invited: your first receipt brings you {referred} bonus points.",
+    },
+    "welcome_back": {
+        RU: "С возвращением! На счёте {balance} {balance_word}. Пришлите чек или выберите, что посмотреть, в меню.",
+        EN: "Welcome back! You have {balance} points. Send a receipt or pick something in the menu.",
+    },
+    "button_receipt": {RU: "📷 Зарегистрировать чек", EN: "📷 Register a receipt"},
+    "button_balance": {RU: "💰 Баланс", EN: "💰 Balance"},
+    "button_level": {RU: "🏆 Мой уровень", EN: "🏆 My level"},
+    "button_history": {RU: "📜 История", EN: "📜 History"},
+    "button_rewards": {RU: "🎁 Награды", EN: "🎁 Rewards"},
+    "button_invite": {RU: "👥 Пригласить друга", EN: "👥 Invite a friend"},
+    "button_help": {RU: "❓ Помощь", EN: "❓ Help"},
+    "receipt_how": {
+        RU: "Пришлите фото QR-кода с чека, текст из него или файл чека из приложения «Проверка чеков». "
+        "Где найти QR-код — выберите магазин:",
+        EN: "Send a photo of the receipt's QR code, its text, or the receipt file from the «Проверка чеков» app. "
+        "Where to find the QR code — pick the store:",
+    },
+    "level_card": {
+        RU: "<b>Уровень «{title}»</b>: {percent}% баллами с покупок.{perks_line}\n\n{progress}",
+        EN: "<b>Level “{title}”</b>: {percent}% back in points.{perks_line}\n\n{progress}",
+    },
+    "level_perks": {RU: "\nВам доступно: {perks}.", EN: "\nYour perks: {perks}."},
+    "level_next": {
+        RU: "Ещё {missing} — и уровень «{title}»: {percent}% баллами.",
+        EN: "{missing} more to reach “{title}”: {percent}% back in points.",
+    },
+    "level_top": {
+        RU: "Это высший уровень программы — спасибо, что вы с нами!",
+        EN: "This is the program's top level — thank you for being with us!",
+    },
+    "rewards_title": {
+        RU: "<b>Награды за баллы</b>. На счёте {balance} {balance_word}. Нажмите на награду, чтобы обменять:",
+        EN: "<b>Rewards for points</b>. You have {balance} points. Tap a reward to exchange:",
+    },
+    "rewards_empty": {
+        RU: "Каталог наград пока пуст. Баллами можно оплатить до 100% заказа на сайте — команда /promo.",
+        EN: "The rewards catalog is empty for now. Points pay up to 100% of an order on the website — /promo.",
+    },
+    "reward_button": {RU: "{title} — {points} {points_word}", EN: "{title} — {points} points"},
+    "reward_button_locked": {RU: "🔒 {title} — с уровня «{level}»", EN: "🔒 {title} — from “{level}”"},
+    "reward_button_gone": {RU: "{title} — закончилось", EN: "{title} — out of stock"},
+    "reward_confirm": {
+        RU: "Обменять {points} {points_word} на «{title}»? Мы свяжемся с вами, чтобы передать награду.",
+        EN: "Exchange {points} points for “{title}”? We will contact you to hand it over.",
+    },
+    "button_yes_exchange": {RU: "✅ Обменять", EN: "✅ Exchange"},
+    "button_cancel": {RU: "Отмена", EN: "Cancel"},
+    "reward_ordered": {
+        RU: "Готово: «{title}» ваша! Списано {points} {points_word}, на счёте {balance} {balance_word}. Мы напишем "
+        "вам, как передать награду.",
+        EN: "Done: “{title}” is yours! {points} points spent, balance {balance} points. We will write to you about "
+        "handing it over.",
+    },
+    "reward_out_of_stock": {
+        RU: "Увы, «{title}» только что закончилась. Баллы остались на счёте — загляните в /rewards за другими "
+        "наградами.",
+        EN: "Sorry, “{title}” has just run out. Your points stay with you — see /rewards for other rewards.",
+    },
+    "reward_too_few": {
+        RU: "Для «{title}» нужно {points} {points_word}, а доступно {balance} {balance_word}. Присылайте чеки — "
+        "баллы копятся быстро.",
+        EN: "“{title}” takes {points} points and you have {balance}. Keep sending receipts — points add up fast.",
+    },
+    "reward_level_needed": {
+        RU: "«{title}» доступна с уровня «{level}». Ваш прогресс — в «🏆 Мой уровень».",
+        EN: "“{title}” is available from level “{level}”. See your progress in “🏆 My level”.",
+    },
+    "reward_cancelled": {RU: "Хорошо, баллы остаются на счёте.", EN: "All right, your points stay with you."},
+    "staff_reward_order": {
+        RU: "🎁 Заказ награды {order}: «{title}» за {points} баллов.\nУчастник: {member}, уровень «{level}».",
+        EN: "🎁 Reward order {order}: “{title}” for {points} points.\nMember: {member}, level “{level}”.",
+    },
+    "choose_language": {RU: "Выберите язык / Choose your language:", EN: "Choose your language / Выберите язык:"},
+    "language_set": {RU: "Готово, теперь я пишу по-русски.", EN: "Done, I will write in English from now on."},
+    "delete_confirm": {
+        RU: "Удалить ваш аккаунт? Мы сотрём номер телефона, имя и переписку, а баллы ({balance} {balance_word}) и "
+        "уровень сгорят. Чеки, которые вы регистрировали, повторно зарегистрировать будет нельзя. Это не отменить.",
+        EN: "Delete your account? We will erase your phone number, name and chat, and your points ({balance}) and "
+        "level will be gone. The receipts you registered cannot be registered again. This cannot be undone.",
+    },
+    "button_delete": {RU: "Удалить навсегда", EN: "Delete for good"},
+    "delete_done": {
+        RU: "Аккаунт удалён, ваши данные стёрты. Если захотите вернуться — просто нажмите /start.",
+        EN: "Your account is deleted and your data erased. If you want to come back, just send /start.",
+    },
+    "delete_cancelled": {RU: "Хорошо, всё остаётся как было.", EN: "All right, everything stays as it was."},
+    "survey_question": {
+        RU: "Как вам {goods} из {store}? Оцените, пожалуйста, от 1 до 5 — это займёт секунду.",
+        EN: "How do you like {goods} from {store}? Please rate it from 1 to 5 — it takes a second.",
+    },
+    "survey_what_wrong": {
+        RU: "Нам очень жаль. Напишите в ответ, что пошло не так, — ваше сообщение прочитает команда {brand} и "
+        "ответит здесь же.",
+        EN: "We are sorry to hear that. Reply with what went wrong — the {brand} team will read it and answer "
+        "right here.",
+    },
+    "survey_review_ask": {
+        RU: "Спасибо, мы рады! Оставьте, пожалуйста, отзыв там, где покупали, и пришлите сюда скриншот или ссылку "
+        "на него — после проверки начислим {points} {points_word}.",
+        EN: "Thank you, we are glad! Please leave a review where you bought it and send a screenshot or a link "
+        "here — once we check it, you get {points} points.",
+    },
+    "survey_thanks": {RU: "Спасибо за оценку!", EN: "Thank you for your rating!"},
+    "button_write_review": {RU: "✍️ Написать отзыв", EN: "✍️ Write a review"},
+    "complaint_forwarded": {
+        RU: "Спасибо, передали команде {brand}. Ответ придёт сюда же.",
+        EN: "Thank you, we passed it to the {brand} team. The answer will come here.",
+    },
+    "review_received": {
+        RU: "Спасибо! Отзыв на проверке, бонус начислим сразу после неё.",
+        EN: "Thank you! Your review is being checked; the bonus comes right after.",
+    },
+    "review_rejected": {
+        RU: "Мы не нашли ваш отзыв по присланному скриншоту или ссылке. Проверьте, что он опубликован, и "
+        "пришлите ещё раз.",
+        EN: "We could not find your review from the screenshot or link. Check it is published and send it again.",
+    },
+    "staff_reply": {RU: "💬 Ответ команды {brand}:\n{text}", EN: "💬 The {brand} team replies:\n{text}"},
+    "staff_complaint": {
+        RU: "⚠️ Обращение #{ticket}: оценка {rating} из 5.\nУчастник: {member}, уровень «{level}».\n"
+        "Покупка: {store}, {goods}.\n\n{text}\n\nОтветьте на это сообщение (Reply) — ответ уйдёт покупателю.",
+        EN: "⚠️ Ticket #{ticket}: rated {rating} of 5.\nMember: {member}, level “{level}”.\n"
+        "Purchase: {store}, {goods}.\n\n{text}\n\nReply to this message and the shopper gets your answer.",
+    },
+    "staff_review": {
+        RU: "⭐ Отзыв #{ticket} на проверку: участник {member}, уровень «{level}».\nПокупка: {store}, {goods}.\n"
+        "{proof}",
+        EN: "⭐ Review #{ticket} to check: member {member}, level “{level}”.\nPurchase: {store}, {goods}.\n{proof}",
+    },
+    "staff_review_screenshot": {RU: "Скриншот — следующим сообщением.", EN: "The screenshot follows."},
+    "button_approve": {RU: "✅ Засчитать", EN: "✅ Approve"},
+    "button_reject": {RU: "❌ Отклонить", EN: "❌ Reject"},
+    "staff_decided": {
+        RU: "#{ticket}: {decision} ({who}).",
+        EN: "#{ticket}: {decision} ({who}).",
+    },
+    "staff_approved": {RU: "засчитан", EN: "approved"},
+    "staff_rejected": {RU: "отклонён", EN: "rejected"},
+    "staff_reply_delivered": {RU: "Ответ на #{ticket} отправлен покупателю.", EN: "Answer to #{ticket} sent."},
+    "staff_unknown_reply": {
+        RU: "Не понял, к какому обращению этот ответ: нажмите Reply на сообщении с номером #…",
+        EN: "I cannot tell which ticket this answers: use Reply on the message with its #… number.",
+    },
+    "button_not_interested": {RU: "Не интересно", EN: "Not interested"},
+    "nudge_stopped": {
+        RU: "Поняли, больше не будем об этом писать.",
+        EN: "Got it, we will not write about this again.",
+    },
+    "button_expired": {
+        RU: "Эта кнопка уже не работает. Откройте меню или пришлите чек.",
+        EN: "This button no longer works. Open the menu or send a receipt.",
     },
     "share_phone_button": {RU: "📱 Поделиться номером", EN: "📱 Share phone number"},
     "phone_saved": {
@@ -30,10 +189,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "the «Проверка чеков» app.\n\n{commands}",
     },
     "commands": {
-        RU: "/balance — баллы и уровень\n/history — последние операции\n/promo — промокод для сайта\n"
-        "/invite — пригласить друга\n/stop — не присылать акции",
-        EN: "/balance — points and level\n/history — recent activity\n/promo — a promo code for the website\n"
-        "/invite — invite a friend\n/stop — no more offers",
+        RU: "/balance — баллы\n/level — уровень и что до следующего\n/history — последние операции\n"
+        "/rewards — награды за баллы\n/promo — промокод для сайта\n/invite — пригласить друга\n"
+        "/language — язык\n/stop — не присылать акции\n/delete — удалить аккаунт",
+        EN: "/balance — points\n/level — your level and what the next one takes\n/history — recent activity\n"
+        "/rewards — rewards for points\n/promo — a promo code for the website\n/invite — invite a friend\n"
+        "/language — language\n/stop — no more offers\n/delete — delete your account",
     },
     "marketing_stopped": {
         RU: "Больше не буду присылать акции и напоминания. Баллы и уровень остаются с вами, чеки принимаю как "
@@ -277,9 +438,23 @@ def language_of(language_code: str | None) -> str:
     return RU if code in _RUSSIAN_READERS else EN
 
 
-def render(key: str, language: str, **params: Any) -> str:
-    texts = TEXTS[key]
-    return (texts.get(language) or texts[RU]).format(**with_words(language, **params))
+_brand_texts: dict[str, dict[str, str]] = {}  # the program file's `bot.texts`: the brand's wording wins
+
+
+def use_brand_texts(texts: dict[str, dict[str, str]]) -> None:
+    """Make the program's rewordings the texts shoppers read (once, where a function loads its program)."""
+    _brand_texts.clear()
+    _brand_texts.update(texts)
+
+
+def render(key: str, language: str, html: bool = False, **params: Any) -> str:
+    """The catalog's text `key` in `language` (the brand's wording first), its placeholders filled. `html`: the
+    text is Telegram HTML, so every value put into it is escaped."""
+    texts = {**TEXTS[key], **_brand_texts.get(key, {})}
+    values = with_words(language, **params)
+    if html:
+        values = {name: escape(value) if isinstance(value, str) else value for name, value in values.items()}
+    return (texts.get(language) or texts[RU]).format(**values)
 
 
 def with_words(language: str, **params: Any) -> dict[str, Any]:
@@ -303,7 +478,28 @@ def days_word(count: int) -> str:
     return _plural(count, "день", "дня", "дней")
 
 
-_WORDS = {"limit": receipts_word, "days": days_word}
+def reviews_word(count: int) -> str:
+    return _plural(count, "отзыв", "отзыва", "отзывов")
+
+
+def how_many(count: int, what: str, language: str) -> str:
+    """«2 чека», "1 review": a count of receipts, reviews or roubles, in words that agree with it."""
+    if what == "roubles":
+        return f"{count} ₽"
+    if language == RU:
+        return f"{count} {_WORDS[what](count)}"
+    singular = {"receipts": "receipt", "reviews": "review"}[what]
+    return f"{count} {singular if count == 1 else singular + 's'}"
+
+
+def joined(parts: list[str], language: str) -> str:
+    """«2 чека, 1 отзыв и 3000 ₽» / "2 receipts, 1 review and 3000 ₽"."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + (" и " if language == RU else " and ") + parts[-1]
+
+
+_WORDS = {"limit": receipts_word, "days": days_word, "receipts": receipts_word, "reviews": reviews_word}
 _MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
            "ноября", "декабря")
 

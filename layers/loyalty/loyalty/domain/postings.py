@@ -118,6 +118,12 @@ def transfer_out(wallet: Wallet, to_member: str) -> Step:
     return step.model_copy(update={"details": Details(moved=moved, transfer=to_member)})
 
 
+def forfeit(wallet: Wallet) -> Step:
+    """/delete: every lot left (available or pending) is written off, taken as a transfer takes it but to nobody;
+    open holds stay until their own commit or release (a promo code already given out may still be used)."""
+    return transfer_out(wallet, "").model_copy(update={"details": Details(reason="account deleted")})
+
+
 def transfer_in(program: Program, wallet: Wallet, from_member: str, moved: list[MovedLot], level: str | None,
                 now: datetime) -> Step:
     """The lots another member's transfer_out took, credited as they were (same points, availability and

@@ -11,9 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from loyalty.domain.bot_program import BotProgram, Words, placeholders, words
 from loyalty.domain.campaigns import Campaign
 from loyalty.domain.receipt import gtin14
 from loyalty.domain.segments import Segment
+
+_CHANNEL_KINDS = {"marketplace", "retail", "d2c", "other"}
 
 
 class _Strict(BaseModel):
@@ -71,7 +74,7 @@ class Channel(_Strict):
     stores, by a hint found in the receipt's `retailPlace`)."""
 
     name: str
-    title: str = Field(description="how the store is named to shoppers")
+    title: Words = Field(description="how the store is named to shoppers")
     kind: str = Field(pattern="^(marketplace|retail)$")
     inns: list[str] = Field(min_length=1)
     retail_places: list[str] = Field(default_factory=list)
@@ -153,9 +156,9 @@ class Condition(_Strict):
 
 class Level(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title: str
+    title: Words
     percent: Decimal = Field(ge=0, le=100, description="accrual rate on this level")
-    perks: list[str] = Field(default_factory=list)
+    perks: list[Words] = Field(default_factory=list)
     entry: list[Condition] = Field(default_factory=list, description="any one of these opens the level; "
                                    "none: everyone starts here")
     downgrade_every_days: int | None = Field(
@@ -246,6 +249,37 @@ class Program(_Strict):
     segments: dict[str, Segment] = Field(default_factory=dict, description="named groups of members")
     campaigns: list[Campaign] = Field(default_factory=list)
     crm: Crm = Crm()
+    bot: BotProgram = BotProgram()
+
+    @model_validator(mode="after")
+    def _bot(self) -> Program:
+        """What the bot's section names exists: channels, levels, catalog texts and their placeholders."""
+        bot, places = self.bot, {channel.name for channel in self.channels} | _CHANNEL_KINDS
+        named = [(f"sources.{key}.channel", source.channel) for key, source in bot.sources.items()]
+        named += [(f"onboarding.{key}", key) for key in bot.onboarding]
+        named += [(f"nudges.{nudge.name}.after_purchase_in", where) for nudge in bot.nudges
+                  for where in nudge.after_purchase_in]
+        named += [(f"nudges.{nudge.name}.goal_channel", nudge.goal_channel) for nudge in bot.nudges]
+        named += [(f"survey.review_links.{key}", key) for key in (bot.survey.review_links if bot.survey else {})]
+        for path, channel in named:
+            if channel is not None and channel not in places:
+                raise ValueError(f"bot.{path}: no channel or channel kind {channel!r}")
+        for reward in bot.rewards:
+            if reward.min_level is not None and self.level(reward.min_level) is None:
+                raise ValueError(f"bot.rewards.{reward.id}.min_level: no level {reward.min_level!r}")
+        from loyalty.domain.messages import TEXTS  # the catalog the brand rewords
+
+        for key, languages in bot.texts.items():
+            if key not in TEXTS:
+                raise ValueError(f"bot.texts.{key}: no such text in the catalog (docs/bot.md lists them)")
+            for language, text in languages.items():
+                default = TEXTS[key].get(language)
+                if default is None:
+                    raise ValueError(f"bot.texts.{key}.{language}: the catalog has ru and en")
+                extra = placeholders(text) - placeholders(default) - {f"{name}_word" for name in placeholders(default)}
+                if extra:
+                    raise ValueError(f"bot.texts.{key}.{language}: unknown placeholder {{{sorted(extra)[0]}}}")
+        return self
 
     @model_validator(mode="after")
     def _campaigns(self) -> Program:
@@ -283,6 +317,14 @@ class Program(_Strict):
     def channel_kind(self, name: str) -> str:
         """marketplace or retail for a registered channel; `d2c` and `other` are their own kinds."""
         return next((channel.kind for channel in self.channels if channel.name == name), name)
+
+    def level_title(self, level_id: str | None, language: str) -> str:
+        level = self.level(level_id) or (self.levels[0] if self.levels else None)
+        return words(level.title, language) if level else self.brand.name
+
+    def channel_title(self, name: str, language: str) -> str | None:
+        channel = next((channel for channel in self.channels if channel.name == name), None)
+        return words(channel.title, language) if channel else None
 
     def level(self, level_id: str | None) -> Level | None:
         return next((level for level in self.levels if level.id == level_id), None)

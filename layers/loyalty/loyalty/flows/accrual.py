@@ -12,15 +12,18 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
+from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.promo_codes import PromoCode, new_code
 from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import (
     BonusGranted,
     LedgerCommand,
+    MemberErased,
     MembersMerged,
     PromoRequested,
     PurchaseLine,
     ReceiptAccepted,
+    RewardRequested,
 )
 from loyalty.domain import postings, wallet
 from loyalty.domain.campaigns import Touch
@@ -42,18 +45,21 @@ from loyalty.flows.campaigns import Touches
 from loyalty.flows.notices import Notices
 from loyalty.flows.ports import Ledger, PromoCodeStore, Queue
 from loyalty.flows.replies import Replies
+from loyalty.flows.rewards import RewardExchange
 from loyalty.observability import logger, metrics
 
 
 class PointAccrual:
     def __init__(self, program: Program, ledger: Ledger, outbox: Queue, promo_codes: PromoCodeStore,
-                 touches: Touches | None = None):
+                 touches: Touches | None = None, bot_table: BotTable | None = None):
         self.program = program
         self.ledger = ledger
         self.replies = Replies(outbox)
         self.notices = Notices(self.replies, program)
         self.promo_codes = promo_codes
         self.touches = touches  # campaigns: none, and no purchase triggers or converts one
+        # the bot's memory: rewards' stock, follow-ups after a receipt (None: a program test without the bot's)
+        self.rewards = RewardExchange(program, ledger, self.replies, bot_table) if bot_table is not None else None
 
     def handle_record(self, record: SQSRecord) -> None:
         command = parse_body(record, LedgerCommand, "LedgerCommand")
@@ -66,6 +72,10 @@ class PointAccrual:
                 self.bonus(command)
             elif isinstance(command, MembersMerged):
                 self.merge(command)
+            elif isinstance(command, RewardRequested):
+                self.reward(command)
+            elif isinstance(command, MemberErased):
+                self.erase(command)
             else:
                 self.promo(command)
         except MemberNotFound as error:
@@ -232,6 +242,21 @@ class PointAccrual:
             self.notices.send(given, "points_transferred", points=given.points)
         self.notices.level(given)
         return given
+
+    # ------------------------------------------------------------------ the bot's account actions
+    def reward(self, request: RewardRequested, now: datetime | None = None) -> str:
+        if self.rewards is None:
+            raise PermanentFailure("rewards need the bot table (BOT_TABLE)")
+        return self.rewards.exchange(request, now or clock.now())
+
+    def erase(self, erased: MemberErased, now: datetime | None = None) -> Posting:
+        """/delete: what is left of the member's points is written off, once, in an entry that keeps no personal
+        data, so the ledger still adds up and the brand's liability drops by exactly that."""
+        posting = self.ledger.apply(erased.member_id, entry_id_of(Cause.ERASURE, "account"), Kind.FORFEIT,
+                                    postings.forfeit, now=now or clock.now())
+        logger.info("deleted member's points written off", extra={"member_id": erased.member_id,
+                                                                   "points": -posting.points})
+        return posting
 
     # ------------------------------------------------------------------ promo codes
     def promo(self, request: PromoRequested, now: datetime | None = None) -> Posting | None:

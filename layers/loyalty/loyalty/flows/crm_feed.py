@@ -18,6 +18,7 @@ from loyalty.contracts import (
     CrmBalance,
     CrmBatch,
     CrmEvent,
+    Deleted,
     LevelChanged,
     MemberRegistered,
     MemberUpdated,
@@ -31,8 +32,9 @@ from loyalty.domain.wallet import Balance, Step, Wallet
 from loyalty.flows.ports import GroupedQueue, Ledger
 
 # An imported balance, and its move to the Telegram member who proved the phone, are what the CRM already has
-# from its own bulk import of the same file (docs/crm.md): reporting them would count them twice there.
-_KNOWN_TO_THE_CRM = {Kind.OPENING, Kind.TRANSFER}
+# from its own bulk import of the same file (docs/crm.md): reporting them would count them twice there. A deleted
+# member's write-off follows the CRM's own deletion of the customer: there is nobody left there to report it on.
+_KNOWN_TO_THE_CRM = {Kind.OPENING, Kind.TRANSFER, Kind.FORFEIT}
 
 
 def events_of(entry: Entry) -> list[CrmEvent]:
@@ -100,6 +102,11 @@ class CrmFeed:
     def unsubscribed(self, member_id: str, cause: str, now: datetime) -> None:
         key = f"{member_id}/unsubscribed:{cause}"
         self.put(member_id, key, [Unsubscribed(event_id=key, member_id=member_id, occurred_at=now)])
+
+    def deleted(self, member_id: str, cause: str, now: datetime) -> None:
+        """/delete: the CRM erases the customer too (Mindbox: the project's delete operation)."""
+        key = f"{member_id}/deleted:{cause}"
+        self.put(member_id, key, [Deleted(event_id=key, member_id=member_id, occurred_at=now)])
 
 
 class Reported:

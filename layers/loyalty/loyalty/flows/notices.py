@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from loyalty.contracts import Shopper
+from loyalty.domain.bot_program import words
 from loyalty.domain.ledger import Posting
 from loyalty.domain.messages import day_month, render
 from loyalty.domain.program import Program
@@ -46,17 +47,18 @@ class Notices:
         if level is None or details.level_move not in ("up", "down"):
             return
         percent = f"{level.percent.normalize():f}"
+        language = posting.holder.language
+        title, perks = words(level.title, language), ", ".join(words(perk, language) for perk in level.perks)
         previous = self.program.level(details.level_before) or self.program.levels[0]
         if details.level_move == "up":
             if level.percent > previous.percent:
-                self.send(posting, "level_up", ":level", title=level.title, percent=percent,
-                          perks=", ".join(level.perks) or "—")
+                self.send(posting, "level_up", ":level", title=title, percent=percent, perks=perks or "—")
             else:  # the same rate: the perks are the news
                 self.send(posting, "level_up_perks" if level.perks else "level_up_same_rate", ":level",
-                          title=level.title, perks=", ".join(level.perks), percent=percent)
+                          title=title, perks=perks, percent=percent)
         else:
             days = previous.downgrade_every_days if previous and previous.downgrade_every_days else 0
-            self.send(posting, "level_down", ":level", title=level.title, percent=percent, days=days)
+            self.send(posting, "level_down", ":level", title=title, percent=percent, days=days)
 
     def date(self, posting: Posting, moment: datetime) -> str:
         shopper = self.shopper(posting)

@@ -34,7 +34,11 @@ class TelegramSender:
         if self.pace is not None:
             self.pace.wait()
         try:
-            message_id = self.bot.send_message(message.chat_id, message.text, message.reply_markup)
+            if message.photo:
+                message_id = self.bot.send_photo(message.chat_id, message.photo, message.text, message.reply_markup)
+            else:
+                message_id = self.bot.send_message(message.chat_id, message.text, message.reply_markup,
+                                                   "HTML" if message.html else None)
         except RateLimited as error:
             raise RetryLater("telegram rate limit", error.retry_after_seconds) from error
         except ChatBlocked as error:

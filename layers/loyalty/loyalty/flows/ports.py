@@ -98,7 +98,8 @@ class FileSource(Protocol):
 class MessageSink(Protocol):
     """Where a shopper's messages are delivered (Telegram); returns the message's id there."""
 
-    def send_message(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None) -> int: ...
+    def send_message(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None,
+                     parse_mode: str | None = None) -> int: ...
 
     def send_photo(self, chat_id: int, photo_url: str, caption: str,
                    reply_markup: dict[str, Any] | None = None) -> int: ...

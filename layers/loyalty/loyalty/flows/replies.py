@@ -14,11 +14,16 @@ class Replies:
         self.outbox = outbox
 
     def send(self, shopper: Shopper, dedupe_key: str, text_key: str,
-             reply_markup: dict[str, Any] | None = None, **params: Any) -> None:
-        self.send_text(shopper, dedupe_key, render(text_key, shopper.language, **params), reply_markup)
+             reply_markup: dict[str, Any] | None = None, html: bool = False, **params: Any) -> None:
+        self.send_text(shopper, dedupe_key, render(text_key, shopper.language, html=html, **params), reply_markup,
+                       html=html)
 
     def send_text(self, shopper: Shopper, dedupe_key: str, text: str,
-                  reply_markup: dict[str, Any] | None = None) -> None:
-        self.outbox.put(OutboundMessage(
-            dedupe_key=dedupe_key, chat_id=shopper.chat_id, text=text, reply_markup=reply_markup,
-        ))
+                  reply_markup: dict[str, Any] | None = None, html: bool = False) -> None:
+        self.to_chat(shopper.chat_id, dedupe_key, text, reply_markup, html=html)
+
+    def to_chat(self, chat_id: int, dedupe_key: str, text: str, reply_markup: dict[str, Any] | None = None,
+                html: bool = False, photo: str | None = None) -> None:
+        """A message to any chat the bot is in: a shopper's, or the brand's staff chat."""
+        self.outbox.put(OutboundMessage(dedupe_key=dedupe_key, chat_id=chat_id, text=text,
+                                        reply_markup=reply_markup, html=html, photo=photo))

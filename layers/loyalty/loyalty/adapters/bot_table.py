@@ -1,0 +1,210 @@
+"""Bot table: what the bot remembers between messages, by (pk, sk).
+
+- `invite#<code>`: whose invitation link this opaque code is (the link never carries a Telegram id);
+- `followup#<id>`: a message scripted after a receipt (onboarding, nudge, survey), with `due_at` in the sparse
+  `by_due` index until it is sent, then kept as the context the shopper's answers refer to;
+- `nudge#<member>` / `<name>`: when a nudge last reached the member, and whether they said "не интересно";
+- `ticket#<id>`: a complaint or a review proof sent to the staff chat, and its outcome;
+- `reward#<id>` / `stock`: how many of a reward are left, taken by conditional writes, so none is sold twice.
+
+Every write is conditional or idempotent: a redelivered message finds its item written and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from loyalty import clock
+from loyalty.adapters.aws import client, error_code
+from loyalty.adapters.dynamo import from_item, to_item
+
+DUE_SHARDS = 4
+DUE_INDEX = "by_due"
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from a screenshot
+
+
+def short_id(*parts: str) -> str:
+    """A stable 10-character id for what `parts` name (a follow-up, a ticket): fits a button's callback data."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return "".join(_ALPHABET[byte % len(_ALPHABET)] for byte in digest[:10])
+
+
+class FollowUp(BaseModel):
+    """A scripted message after a receipt: what it is, to whom, when, and what it is about."""
+
+    id: str
+    member_id: str
+    kind: str  # onboarding | nudge | survey
+    name: str  # the onboarding branch, the nudge's name, "survey"
+    step: int = 0
+    due_at: datetime
+    fiscal_key: str = ""
+    channel: str = ""
+    store: str = ""
+    goods: list[str] = []
+    status: str = "scheduled"  # scheduled | sent | skipped
+    rating: int | None = None
+
+
+class Ticket(BaseModel):
+    """Something the staff chat decides on or answers: a complaint, a review proof."""
+
+    id: str
+    kind: str  # complaint | review
+    member_id: str
+    followup_id: str
+    status: str = "open"  # open | approved | rejected | answered
+
+
+class BotTable:
+    def __init__(self, table_name: str):
+        self.table_name = table_name
+
+    # ------------------------------------------------------------------ invitations
+    def invite_code(self, member_id: str) -> str:
+        """The member's invitation code: made once (a random code, claimed only if free), the same ever after."""
+        own = self._get(f"member#{member_id}", "invite")
+        if own is not None:
+            return str(own["code"])
+        while True:
+            code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+            if self._put({"pk": f"invite#{code}", "sk": "invite", "member_id": member_id}):
+                break
+        if self._put({"pk": f"member#{member_id}", "sk": "invite", "code": code}):
+            return code
+        raced = self._get(f"member#{member_id}", "invite")  # two /invite at once: the first code stands
+        assert raced is not None
+        return str(raced["code"])
+
+    def inviter(self, code: str) -> str | None:
+        item = self._get(f"invite#{code}", "invite") if code.isalnum() and len(code) <= 16 else None
+        return str(item["member_id"]) if item else None
+
+    def forget_invitations(self, member_id: str) -> None:
+        """An erased member's code leads nowhere any more."""
+        own = self._get(f"member#{member_id}", "invite")
+        if own is not None:
+            self._delete(f"invite#{own['code']}", "invite")
+            self._delete(f"member#{member_id}", "invite")
+
+    # ------------------------------------------------------------------ follow-ups
+    def schedule(self, followup: FollowUp) -> bool:
+        """Keep a follow-up until it is due (once: a replayed receipt schedules nothing twice)."""
+        item = {"pk": f"followup#{followup.id}", "sk": "followup", **followup.model_dump(mode="json"),
+                "due_at": clock.stamp(followup.due_at), "due_shard": _shard(followup.member_id)}
+        return self._put(item)
+
+    def due(self, now: datetime) -> Iterator[FollowUp]:
+        for shard in range(DUE_SHARDS):
+            for page in client("dynamodb").get_paginator("query").paginate(
+                TableName=self.table_name, IndexName=DUE_INDEX,
+                KeyConditionExpression="due_shard = :s AND due_at <= :now",
+                ExpressionAttributeValues=to_item({":s": shard, ":now": clock.stamp(now)}),
+            ):
+                yield from (_followup(item) for item in map(from_item, page["Items"]))
+
+    def followup(self, followup_id: str) -> FollowUp | None:
+        item = self._get(f"followup#{followup_id}", "followup")
+        return _followup(item) if item else None
+
+    def settle(self, followup_id: str, status: str) -> None:
+        """Sent or skipped: out of the due index for good."""
+        client("dynamodb").update_item(
+            TableName=self.table_name, Key=to_item({"pk": f"followup#{followup_id}", "sk": "followup"}),
+            UpdateExpression="SET #status = :status REMOVE due_shard", ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item({":status": status}))
+
+    def rate(self, followup_id: str, rating: int) -> bool:
+        """The shopper's 1–5 for a survey: the first tap counts (True), a second changes nothing."""
+        return self._condition_update(f"followup#{followup_id}", "followup", "SET rating = :r",
+                                      "attribute_exists(pk) AND attribute_not_exists(rating)", {":r": rating})
+
+    # ------------------------------------------------------------------ nudges
+    def nudge_state(self, member_id: str, name: str) -> dict[str, Any]:
+        return self._get(f"nudge#{member_id}", name) or {}
+
+    def nudged(self, member_id: str, name: str, now: datetime) -> None:
+        client("dynamodb").update_item(
+            TableName=self.table_name, Key=to_item({"pk": f"nudge#{member_id}", "sk": name}),
+            UpdateExpression="SET last_sent_at = :now ADD sent :one",
+            ExpressionAttributeValues=to_item({":now": clock.stamp(now), ":one": 1}))
+
+    def stop_nudge(self, member_id: str, name: str, now: datetime) -> bool:
+        """"Не интересно": this nudge never reaches the member again (True the first time)."""
+        return self._condition_update(f"nudge#{member_id}", name, "SET stopped_at = :now",
+                                      "attribute_not_exists(stopped_at)", {":now": clock.stamp(now)})
+
+    # ------------------------------------------------------------------ tickets
+    def open_ticket(self, ticket: Ticket) -> bool:
+        return self._put({"pk": f"ticket#{ticket.id}", "sk": "ticket", **ticket.model_dump()})
+
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        item = self._get(f"ticket#{ticket_id}", "ticket")
+        return Ticket.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")}) if item else None
+
+    def close_ticket(self, ticket_id: str, status: str) -> bool:
+        """An open ticket decided once: a second tap on approve (or reject after approve) changes nothing."""
+        return self._condition_update(f"ticket#{ticket_id}", "ticket", "SET #status = :s", "#status = :open",
+                                      {":s": status, ":open": "open"}, names={"#status": "status"})
+
+    # ------------------------------------------------------------------ rewards
+    def stock_left(self, reward_id: str, initial: int) -> int:
+        item = self._get(f"reward#{reward_id}", "stock")
+        return initial - int(item.get("taken", 0)) if item else initial
+
+    def take_item(self, reward_id: str, order_id: str, initial: int) -> dict[str, Any]:
+        """The transaction item that takes one of the reward's `initial` stock for the order: it fails when none
+        is left, so the ledger's transaction that spends the points fails with it."""
+        return {"Update": {
+            "TableName": self.table_name, "Key": to_item({"pk": f"reward#{reward_id}", "sk": "stock"}),
+            "UpdateExpression": "ADD taken :one SET last_order = :order",
+            "ConditionExpression": "attribute_not_exists(taken) OR taken < :initial",
+            "ExpressionAttributeValues": to_item({":one": 1, ":initial": initial, ":order": order_id})}}
+
+    # ------------------------------------------------------------------ plumbing
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        response = client("dynamodb").get_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}),
+                                               ConsistentRead=True)
+        return from_item(response["Item"]) if "Item" in response else None
+
+    def _put(self, item: dict[str, Any]) -> bool:
+        try:
+            client("dynamodb").put_item(TableName=self.table_name, Item=to_item(item),
+                                        ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def _delete(self, pk: str, sk: str) -> None:
+        client("dynamodb").delete_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}))
+
+    def _condition_update(self, pk: str, sk: str, update: str, condition: str, values: dict[str, Any],
+                          names: dict[str, str] | None = None) -> bool:
+        try:
+            client("dynamodb").update_item(
+                TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}), UpdateExpression=update,
+                ConditionExpression=condition, ExpressionAttributeValues=to_item(values),
+                **({"ExpressionAttributeNames": names} if names else {}))
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+
+def _shard(member_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(member_id.encode()).digest()[:2], "big") % DUE_SHARDS
+
+
+def _followup(item: dict[str, Any]) -> FollowUp:
+    return FollowUp.model_validate({name: value for name, value in item.items()
+                                    if name in FollowUp.model_fields})

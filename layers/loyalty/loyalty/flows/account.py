@@ -1,0 +1,80 @@
+"""What a member decides about their account: the language, /stop and /start for offers, exchanging points for a
+reward, and /delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loyalty import clock
+from loyalty.adapters import telegram
+from loyalty.adapters.bot_table import BotTable
+from loyalty.adapters.members import Member, MembersRepository
+from loyalty.contracts import MemberErased, RewardRequested, Shopper
+from loyalty.domain.messages import render
+from loyalty.domain.program import Program
+from loyalty.flows.crm_feed import CrmFeed
+from loyalty.flows.menu import menu_keyboard
+from loyalty.flows.ports import Ledger, Queue
+from loyalty.flows.replies import Replies
+from loyalty.observability import logger
+
+
+class Account:
+    def __init__(self, program: Program, members: MembersRepository, ledger: Ledger, replies: Replies,
+                 accrual_queue: Queue, table: BotTable, crm: CrmFeed | None):
+        self.program = program
+        self.members = members
+        self.ledger = ledger
+        self.replies = replies
+        self.accrual_queue = accrual_queue
+        self.table = table
+        self.crm = crm
+
+    def language(self, shopper: Shopper, member: Member | None, key: str, language: str) -> dict[str, Any]:
+        """/language: the member's choice wins over their Telegram app's language from now on."""
+        if member is None:
+            self.members.join(shopper.member_id, shopper.chat_id, language)
+        self.members.choose_language(shopper.member_id, language)
+        chosen = shopper.model_copy(update={"language": language})
+        joined = member is not None and bool(member.phone)
+        self.replies.send(chosen, key, "language_set", menu_keyboard(language) if joined else None)
+        return {"action": "language", "language": language}
+
+    def stop(self, shopper: Shopper, key: str) -> dict[str, Any]:
+        """/stop: no campaign, reminder, nudge or survey reaches the member (receipts and their messages go on);
+        /start turns them back on."""
+        self.members.unsubscribe(shopper.member_id)
+        if self.crm is not None:
+            self.crm.unsubscribed(shopper.member_id, key, clock.now())
+        self.replies.send(shopper, key, "marketing_stopped")
+        return {"action": "stopped"}
+
+    def exchange(self, shopper: Shopper, member: Member, key: str, reward_id: str, order: str) -> dict[str, Any]:
+        if self.program.bot.reward(reward_id) is None or not order.isalnum():
+            self.replies.send(shopper, key, "button_expired")
+            return {"action": "button_expired"}
+        self.accrual_queue.put(RewardRequested(shopper=shopper, reward_id=reward_id, order_id=order))
+        return {"action": "reward_requested", "reward": reward_id}
+
+    def confirm_delete(self, shopper: Shopper, member: Member, key: str) -> dict[str, Any]:
+        buttons = [[(render("button_delete", shopper.language), "delete:yes"),
+                    (render("button_cancel", shopper.language), "delete:no")]]
+        self.replies.send(shopper, key, "delete_confirm", telegram.inline_keyboard(buttons),
+                          balance=member.available + member.pending)
+        return {"action": "delete_asked"}
+
+    def delete(self, shopper: Shopper, key: str, confirmed: bool) -> dict[str, Any]:
+        """Erase the personal data at once (the CRM is told to erase it too); the points left are written off by the
+        ledger, in an anonymised entry, so the books still add up and the liability is right. The receipts stay
+        claimed: nobody can register them again."""
+        if not confirmed:
+            self.replies.send(shopper, key, "delete_cancelled")
+            return {"action": "delete_cancelled"}
+        self.replies.send(shopper, key, "delete_done", telegram.keyboard_removed())
+        self.members.erase(shopper.member_id)
+        self.table.forget_invitations(shopper.member_id)
+        if self.crm is not None:
+            self.crm.deleted(shopper.member_id, key, clock.now())
+        self.accrual_queue.put(MemberErased(member_id=shopper.member_id))
+        logger.info("member erased their account", extra={"member_id": shopper.member_id})
+        return {"action": "deleted"}

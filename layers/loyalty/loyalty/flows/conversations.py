@@ -1,0 +1,181 @@
+"""The bot's two-way talk after a purchase: the survey's rating, what went wrong (to the brand's staff chat, and the
+staff's reply back to the shopper), a review's proof (approved or rejected in the staff chat, its bonus paid once),
+and "не интересно" under a nudge.
+
+The staff chat is a Telegram group whose id is in the program file: only buttons and replies there decide tickets.
+A ticket is named by a short id (#K7Q2M9XAPB) in the staff's message, so a reply finds it with no lookup table.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from loyalty import clock
+from loyalty.adapters import telegram
+from loyalty.adapters.bot_table import BotTable, FollowUp, Ticket, short_id
+from loyalty.adapters.members import Member, MembersRepository
+from loyalty.adapters.telegram import Incoming
+from loyalty.contracts import BonusGranted, Shopper
+from loyalty.domain.errors import InvalidQr
+from loyalty.domain.messages import render
+from loyalty.domain.program import Program
+from loyalty.domain.qr import parse_qr
+from loyalty.flows.ports import Queue
+from loyalty.flows.replies import Replies
+from loyalty.observability import logger
+
+_ANSWER_HOURS = {"complaint": 48, "review": 24 * 7}  # how long the bot waits for what it asked
+_TICKET = re.compile(r"#([A-Z2-9]{10})\b")
+_STAFF_LANGUAGE = "ru"
+
+
+class Conversations:
+    def __init__(self, program: Program, members: MembersRepository, replies: Replies, accrual_queue: Queue,
+                 table: BotTable):
+        self.program = program
+        self.members = members
+        self.replies = replies
+        self.accrual_queue = accrual_queue
+        self.table = table
+
+    # ------------------------------------------------------------------ the shopper's side
+    def tapped(self, shopper: Shopper, member: Member, action: str, argument: str, key: str) -> dict[str, Any]:
+        if action == "rate":
+            followup_id, _, rating = argument.partition(":")
+            return self._rated(shopper, followup_id, rating, key)
+        if action == "nudge_off" and self.program.bot.nudge(argument) is not None:
+            self.table.stop_nudge(shopper.member_id, argument, clock.now())
+            self.replies.send(shopper, key, "nudge_stopped")
+            return {"action": "nudge_stopped", "nudge": argument}
+        self.replies.send(shopper, key, "button_expired")
+        return {"action": "button_expired"}
+
+    def _rated(self, shopper: Shopper, followup_id: str, rating: str, key: str) -> dict[str, Any]:
+        followup = self.table.followup(followup_id)
+        if followup is None or followup.member_id != shopper.member_id or rating not in "12345" or len(rating) != 1:
+            self.replies.send(shopper, key, "button_expired")
+            return {"action": "button_expired"}
+        if not self.table.rate(followup_id, int(rating)):  # the first tap counts
+            self.replies.send(shopper, key, "survey_thanks")
+            return {"action": "survey_rated_before"}
+        until = clock.stamp(clock.now() + timedelta(hours=_ANSWER_HOURS["complaint" if int(rating) <= 3 else "review"]))
+        if int(rating) <= 3:
+            self.members.await_answer(shopper.member_id, "complaint", followup_id, until)
+            self.replies.send(shopper, key, "survey_what_wrong", brand=self.program.brand.name)
+            return {"action": "survey_bad", "rating": int(rating)}
+        link = self._review_link(followup)
+        self.members.await_answer(shopper.member_id, "review", followup_id, until)
+        buttons = telegram.inline_keyboard([[(render("button_write_review", shopper.language), link)]]) \
+            if link else None
+        self.replies.send(shopper, key, "survey_review_ask", buttons, points=self.program.bonuses.review)
+        return {"action": "survey_good", "rating": int(rating)}
+
+    def _review_link(self, followup: FollowUp) -> str | None:
+        links = self.program.bot.survey.review_links if self.program.bot.survey else {}
+        return links.get(followup.channel) or links.get(self.program.channel_kind(followup.channel))
+
+    def is_answer(self, member: Member, message: Incoming) -> bool:
+        """Whether this message answers what the bot asked: a complaint's text; a review's screenshot or link. A
+        receipt's QR text is a receipt, whatever the bot waits for."""
+        awaiting = member.awaiting or {}
+        if str(awaiting.get("until", "")) < clock.stamp():
+            return False
+        if message.text and _is_qr(message.text):
+            return False
+        if awaiting.get("kind") == "complaint":
+            return bool(message.text)
+        return (message.file is not None and message.file.kind == "photo") or "http" in (message.text or "")
+
+    def answer(self, shopper: Shopper, member: Member, message: Incoming, key: str) -> dict[str, Any]:
+        awaiting = member.awaiting or {}
+        followup = self.table.followup(str(awaiting.get("followup", "")))
+        self.members.answered(shopper.member_id)
+        if followup is None or self.program.bot.staff_chat_id is None:
+            self.replies.send(shopper, key, "button_expired")
+            return {"action": "answer_lost"}
+        context: dict[str, Any] = {
+            "member": shopper.member_id, "level": self.program.level_title(member.level, _STAFF_LANGUAGE),
+            "store": followup.store or "—", "goods": ", ".join(followup.goods) or "—"}
+        if awaiting.get("kind") == "complaint":
+            ticket = Ticket(id=short_id(followup.id, "complaint"), kind="complaint", member_id=shopper.member_id,
+                            followup_id=followup.id)
+            self.table.open_ticket(ticket)
+            self._to_staff(key, "staff_complaint", ticket=ticket.id, rating=followup.rating or 0,
+                           text=message.text or "", **context)
+            self.replies.send(shopper, key, "complaint_forwarded", brand=self.program.brand.name)
+            return {"action": "complaint_forwarded", "ticket": ticket.id}
+        ticket = Ticket(id=short_id(followup.id, "review", key), kind="review", member_id=shopper.member_id,
+                        followup_id=followup.id)
+        self.table.open_ticket(ticket)
+        photo = message.file.file_id if message.file is not None else None
+        proof = render("staff_review_screenshot", _STAFF_LANGUAGE) if photo else (message.text or "")
+        buttons = telegram.inline_keyboard([[(render("button_approve", _STAFF_LANGUAGE), f"review:{ticket.id}:ok"),
+                                             (render("button_reject", _STAFF_LANGUAGE), f"review:{ticket.id}:no")]])
+        self._to_staff(key, "staff_review", buttons, photo=photo, ticket=ticket.id, proof=proof if not photo else "",
+                       **context)
+        self.replies.send(shopper, key, "review_received")
+        return {"action": "review_sent", "ticket": ticket.id}
+
+    # ------------------------------------------------------------------ the staff chat
+    def staff(self, message: Incoming, key: str) -> dict[str, Any]:
+        """A button or a reply in the staff chat. Anything else said there is the staff's own talk: no answer."""
+        if message.callback_data is not None:
+            action, _, argument = message.callback_data.partition(":")
+            ticket_id, _, verdict = argument.partition(":")
+            if action == "review" and verdict in ("ok", "no"):
+                return self._decide(ticket_id, verdict == "ok", message.user_name, key)
+            return {"action": "staff_unknown_button"}
+        found = _TICKET.search(message.reply_to_text or "")
+        if not message.text or message.reply_to_text is None:
+            return {"action": "staff_chatter"}
+        ticket = self.table.ticket(found.group(1)) if found else None
+        member = self.members.get(ticket.member_id) if ticket else None
+        if ticket is None or member is None or member.chat_id is None:
+            self._to_staff(key, "staff_unknown_reply")
+            return {"action": "staff_reply_unmatched"}
+        shopper = Shopper(member_id=member.member_id, chat_id=member.chat_id, language=member.language)
+        self.replies.send(shopper, f"{key}:to-shopper", "staff_reply", brand=self.program.brand.name,
+                          text=message.text)
+        self.table.close_ticket(ticket.id, "answered")
+        self._to_staff(key, "staff_reply_delivered", ticket=ticket.id)
+        logger.info("staff replied to a ticket", extra={"ticket": ticket.id, "member_id": member.member_id})
+        return {"action": "staff_replied", "ticket": ticket.id}
+
+    def _decide(self, ticket_id: str, approved: bool, who: str, key: str) -> dict[str, Any]:
+        """Approve or reject a review once: the first decision stands, and the bonus is paid at most once (its
+        ledger entry is keyed on the survey, whatever was sent as proof)."""
+        ticket = self.table.ticket(ticket_id)
+        if ticket is None or ticket.kind != "review":
+            return {"action": "staff_unknown_ticket"}
+        if not self.table.close_ticket(ticket_id, "approved" if approved else "rejected"):
+            return {"action": "staff_decided_before", "ticket": ticket_id}
+        member = self.members.get(ticket.member_id)
+        decision = render("staff_approved" if approved else "staff_rejected", _STAFF_LANGUAGE)
+        self._to_staff(key, "staff_decided", ticket=ticket_id, decision=decision, who=who or "—")
+        if member is None or member.chat_id is None:
+            return {"action": "staff_decided", "ticket": ticket_id, "member_gone": True}
+        shopper = Shopper(member_id=member.member_id, chat_id=member.chat_id, language=member.language)
+        if approved:
+            self.accrual_queue.put(BonusGranted(shopper=shopper, bonus="review", reference=f"bot:{ticket.followup_id}"))
+        else:
+            until = clock.stamp(clock.now() + timedelta(hours=_ANSWER_HOURS["review"]))
+            self.members.await_answer(member.member_id, "review", ticket.followup_id, until)
+            self.replies.send(shopper, f"{key}:to-shopper", "review_rejected")
+        return {"action": "review_approved" if approved else "review_rejected", "ticket": ticket_id}
+
+    def _to_staff(self, key: str, text_key: str, buttons: dict[str, Any] | None = None, photo: str | None = None,
+                  **params: Any) -> None:
+        chat = self.program.bot.staff_chat_id
+        if chat is not None:
+            self.replies.to_chat(chat, f"{key}:staff", render(text_key, _STAFF_LANGUAGE, **params), buttons,
+                                 photo=photo)
+
+
+def _is_qr(text: str) -> bool:
+    try:
+        parse_qr(text)
+    except InvalidQr:
+        return False
+    return True

@@ -1,0 +1,170 @@
+"""What the shopper reads from the menu: how to send a receipt (a guide per store), balance, level and the way to the
+next one, history, the rewards catalog, the invitation link, help and the language. Read-only: nothing here
+changes points (an exchange goes to AccrualQueue)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from loyalty import clock
+from loyalty.adapters import telegram
+from loyalty.adapters.bot_table import BotTable, short_id
+from loyalty.adapters.members import Member
+from loyalty.contracts import Shopper
+from loyalty.domain import levels
+from loyalty.domain.bot_program import words
+from loyalty.domain.history import history_lines
+from loyalty.domain.messages import EN, RU, how_many, joined, render, with_commands
+from loyalty.domain.program import Program
+from loyalty.flows.ports import Ledger
+from loyalty.flows.replies import Replies
+
+# The menu under the text field, by the catalog's button texts; a tap sends the text, read back as the command.
+MENU_ROWS = [["button_receipt", "button_balance"], ["button_level", "button_history"],
+             ["button_rewards", "button_invite"], ["button_help"]]
+MENU_COMMANDS = {"button_receipt": "/receipt", "button_balance": "/balance", "button_level": "/level",
+                 "button_history": "/history", "button_rewards": "/rewards", "button_invite": "/invite",
+                 "button_help": "/help"}
+HISTORY_LENGTH = 10
+
+
+def menu_keyboard(language: str) -> dict[str, Any]:
+    return telegram.menu_keyboard([[render(key, language) for key in row] for row in MENU_ROWS])
+
+
+def menu_command(text: str) -> str | None:
+    """The command a menu button's text stands for, in either language (and the brand's wording)."""
+    for key, command in MENU_COMMANDS.items():
+        if text.strip() in (render(key, RU), render(key, EN)):
+            return command
+    return None
+
+
+class Menu:
+    def __init__(self, program: Program, ledger: Ledger, replies: Replies, table: BotTable):
+        self.program = program
+        self.ledger = ledger
+        self.replies = replies
+        self.table = table
+
+    def receipt_guide(self, shopper: Shopper, key: str) -> dict[str, Any]:
+        guides = self.program.bot.store_guides
+        buttons = [[(words(guide.title, shopper.language), f"guide:{guide.key}")] for guide in guides]
+        self.replies.send(shopper, key, "receipt_how", telegram.inline_keyboard(buttons) if buttons else None)
+        return {"action": "receipt_guide"}
+
+    def store_guide(self, shopper: Shopper, key: str, guide_key: str) -> dict[str, Any]:
+        guide = next((guide for guide in self.program.bot.store_guides if guide.key == guide_key), None)
+        if guide is None:
+            return self.expired(shopper, key)
+        text = f"<b>{escape(words(guide.title, shopper.language))}</b>\n{escape(words(guide.text, shopper.language))}"
+        self.replies.send_text(shopper, key, text, html=True)
+        return {"action": "store_guide", "guide": guide_key}
+
+    def balance(self, shopper: Shopper, key: str, member: Member) -> dict[str, Any]:
+        program, language = self.program, shopper.language
+        level = program.level(member.level) or (program.levels[0] if program.levels else None)
+        percent = level.percent if level else program.earning.base_percent
+        self.replies.send(
+            shopper, key, "balance", title=program.level_title(member.level, language),
+            percent=f"{percent.normalize():f}", balance=member.available,
+            pending_line=render("balance_pending", language, pending=member.pending) if member.pending else "",
+            held_line=render("balance_held", language, held=member.held) if member.held else "",
+        )
+        return {"action": "balance"}
+
+    def level(self, shopper: Shopper, key: str) -> dict[str, Any]:
+        """The level, its perks, and exactly what the next one still takes: a progress to keep, not a number."""
+        program, language = self.program, shopper.language
+        wallet = self.ledger.read(shopper.member_id)[0]
+        level = program.level(wallet.level) or (program.levels[0] if program.levels else None)
+        if level is None:
+            return self.balance_of(shopper, key)
+        perks = ", ".join(words(perk, language) for perk in level.perks)
+        gap = levels.next_level_gap(program, wallet, clock.now())
+        if gap is None:
+            progress = render("level_top", language)
+        else:
+            upper, missing = gap
+            progress = render("level_next", language, html=True, title=words(upper.title, language),
+                              percent=f"{upper.percent.normalize():f}",
+                              missing=joined([how_many(count, what, language) for what, count in missing.items()],
+                                             language))
+        self.replies.send(shopper, key, "level_card", html=True, title=words(level.title, language),
+                          percent=f"{level.percent.normalize():f}", progress=progress,
+                          perks_line=render("level_perks", language, html=True, perks=perks) if perks else "")
+        return {"action": "level", "missing": gap[1] if gap else {}}
+
+    def balance_of(self, shopper: Shopper, key: str) -> dict[str, Any]:
+        wallet = self.ledger.read(shopper.member_id)[0]
+        self.replies.send(shopper, key, "balance", title=self.program.brand.name, balance=wallet.balance.available,
+                          percent=f"{self.program.earning.base_percent.normalize():f}", pending_line="", held_line="")
+        return {"action": "balance"}
+
+    def history(self, shopper: Shopper, key: str) -> dict[str, Any]:
+        entries = self.ledger.history(shopper.member_id, HISTORY_LENGTH)
+        titles = {level.id: words(level.title, shopper.language) for level in self.program.levels}
+        rewards = {reward.id: words(reward.title, shopper.language) for reward in self.program.bot.rewards}
+        lines = history_lines(entries, shopper.language, titles, rewards)
+        if not lines:
+            self.replies.send(shopper, key, "history_empty")
+        else:
+            self.replies.send_text(shopper, key, "\n".join([render("history_title", shopper.language), *lines]))
+        return {"action": "history", "entries": len(lines)}
+
+    def rewards(self, shopper: Shopper, key: str) -> dict[str, Any]:
+        """The catalog as buttons: what the member can take, what opens at a higher level, what is gone."""
+        program, language = self.program, shopper.language
+        if not program.bot.rewards:
+            self.replies.send(shopper, key, "rewards_empty")
+            return {"action": "rewards", "shown": 0}
+        wallet = self.ledger.read(shopper.member_id)[0]
+        rank = levels.current_index(program, wallet)
+        rows = []
+        for reward in program.bot.rewards:
+            title = words(reward.title, language)
+            gate = program.level(reward.min_level)
+            if gate is not None and program.levels.index(gate) > rank:
+                text = render("reward_button_locked", language, title=title, level=words(gate.title, language))
+            elif reward.stock is not None and self.table.stock_left(reward.id, reward.stock) <= 0:
+                text = render("reward_button_gone", language, title=title)
+            else:
+                text = render("reward_button", language, title=title, points=reward.points)
+            rows.append([(text, f"reward:{reward.id}")])
+        self.replies.send(shopper, key, "rewards_title", telegram.inline_keyboard(rows), html=True,
+                          balance=wallet.spendable_points(clock.now()))
+        return {"action": "rewards", "shown": len(rows)}
+
+    def reward_offer(self, shopper: Shopper, key: str, reward_id: str) -> dict[str, Any]:
+        """A tapped reward: confirm first. The confirmation's buttons carry one order id, so tapping "Exchange"
+        twice orders once."""
+        reward = self.program.bot.reward(reward_id)
+        if reward is None:
+            return self.expired(shopper, key)
+        order = short_id(shopper.member_id, key)
+        buttons = [[(render("button_yes_exchange", shopper.language), f"take:{reward.id}:{order}"),
+                    (render("button_cancel", shopper.language), "take_no")]]
+        self.replies.send(shopper, key, "reward_confirm", telegram.inline_keyboard(buttons),
+                          title=words(reward.title, shopper.language), points=reward.points)
+        return {"action": "reward_offer", "reward": reward_id}
+
+    def invite(self, shopper: Shopper, key: str) -> dict[str, Any]:
+        program = self.program
+        code = self.table.invite_code(shopper.member_id)
+        self.replies.send(shopper, key, "invite", link=f"https://t.me/{program.brand.bot_username or 'bot'}"
+                          f"?start=ref_{code}", referrer=program.bonuses.referrer, referred=program.bonuses.referred)
+        return {"action": "invite"}
+
+    def help(self, shopper: Shopper, key: str) -> dict[str, Any]:
+        self.replies.send_text(shopper, key, with_commands("unsupported_message", shopper.language))
+        return {"action": "help"}
+
+    def choose_language(self, shopper: Shopper, key: str) -> dict[str, Any]:
+        buttons = [[("Русский", "lang:ru"), ("English", "lang:en")]]
+        self.replies.send(shopper, key, "choose_language", telegram.inline_keyboard(buttons))
+        return {"action": "choose_language"}
+
+    def expired(self, shopper: Shopper, key: str) -> dict[str, Any]:
+        self.replies.send(shopper, key, "button_expired", menu_keyboard(shopper.language))
+        return {"action": "button_expired"}
