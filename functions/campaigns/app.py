@@ -1,4 +1,5 @@
-"""EventBridge schedule: run the win-back ladder and the broadcasts that are due."""
+"""EventBridge schedule: run the win-back ladder and the broadcasts that are due, and send the follow-ups after
+receipts (onboarding, nudges, surveys) whose time has come."""
 
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
@@ -9,7 +10,9 @@ from loyalty.deadline import invocation_deadline
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import CampaignsSettings, environment
 
-campaigns = wiring.campaigns(environment(CampaignsSettings))
+settings = environment(CampaignsSettings)
+campaigns = wiring.campaigns(settings)
+followups = wiring.followups(settings)
 
 
 @logger.inject_lambda_context
@@ -18,4 +21,4 @@ campaigns = wiring.campaigns(environment(CampaignsSettings))
 @invocation_deadline  # retry loops give up (retryably) before the function's timeout
 @event_parser(model=EventBridgeModel)
 def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict:
-    return campaigns.run(event.time)
+    return {"campaigns": campaigns.run(event.time), "followups": followups.run(event.time)}

@@ -3,6 +3,9 @@ brand site's moves on it."""
 
 import contextlib
 import itertools
+import os
+import subprocess
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -81,6 +84,16 @@ def schedule(stack, at):
 def api(stack, path, body=None, key="", api_key=None):
     """The brand's site calling the redemption API (with another key, or none, when `api_key` is given)."""
     return Site(stack.api.url, stack.api_key if api_key is None else api_key).post(path, body, idempotency_key=key)
+
+
+def loyalty(stack, *args):
+    """The operator's command (`loyalty …`), in its own process, against the local stack's tables."""
+    env = {**os.environ, **{name: stack.functions.base_env[name] for name in (
+        "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")},
+        "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("layers/loyalty", "infra", "."))}
+    done = subprocess.run([sys.executable, "-m", "loyalty_tools.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=120, check=False)
+    return done.returncode, done.stdout, done.stderr
 
 
 def texts(shopper):

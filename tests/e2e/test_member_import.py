@@ -4,15 +4,12 @@ same phone is the same member with the same balance and level."""
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
 
 from loyalty_tools.local.shopper import Shopper
-from tests.e2e.journeys import ROOT, seed_stack
+from tests.e2e.journeys import loyalty, seed_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -32,16 +29,6 @@ ROWS = [
 def stack():
     with seed_stack() as stack:
         yield stack
-
-
-def loyalty(stack, *args):
-    """The operator's command, against the local stack's tables."""
-    env = {**os.environ, **{name: stack.functions.base_env[name] for name in (
-        "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")},
-        "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("layers/loyalty", "infra", "."))}
-    done = subprocess.run([sys.executable, "-m", "loyalty_tools.cli", *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=120, check=False)
-    return done.returncode, done.stdout, done.stderr
 
 
 def member(stack, member_id):

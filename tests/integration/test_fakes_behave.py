@@ -129,7 +129,7 @@ def test_a_touch_is_recorded_settled_and_converted_once_each_with_its_counters(c
     assert campaigns.settle("winback", key, "delivered", NOW) and not campaigns.settle("winback", key, "blocked", NOW)
     assert campaigns.convert("winback", key, 45_000, NOW) and not campaigns.convert("winback", key, 99, NOW)
     campaigns.add("winback", points_spent=100)
-    assert campaigns.stats("winback") == {"audience": 1, "delivered": 1, "blocked": 0, "converted": 1,
+    assert campaigns.stats("winback") == {"audience": 1, "delivered": 1, "blocked": 0, "converted": 1, "clicks": 0,
                                           "revenue_kopecks": 45_000, "points_given": 150, "points_spent": 100}
     assert campaigns.cursor("winback") is None
     campaigns.advance("winback", NOW)

@@ -10,6 +10,7 @@ import yaml
 from loyalty.adapters.program_file import ProgramError, load_program
 from loyalty.contracts import PurchaseLine
 from loyalty.domain import levels, postings, wallet
+from loyalty.domain.bot_program import words
 from loyalty.domain.errors import HoldExpired, HoldNotFound, InsufficientPoints
 from loyalty.domain.history import history_lines
 from loyalty.domain.ledger import Entry
@@ -29,7 +30,8 @@ def line(sum_kopecks, category=None, gtin=None, quantity="1"):
 def test_the_seed_ships_four_levels_with_growing_rates():
     assert [(level.id, level.percent) for level in SEED.levels] == [
         ("registered", 10), ("friend", 10), ("connoisseur", 12), ("insider", 15)]
-    assert "закрытое сообщество" in SEED.levels[3].perks
+    assert "закрытое сообщество" in [words(perk, "ru") for perk in SEED.levels[3].perks]
+    assert "a private community" in [words(perk, "en") for perk in SEED.levels[3].perks]
 
 
 def test_goods_rules_multiply_or_fix_accrual_and_cap_what_points_pay():

@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 from loyalty.domain.program import Mindbox
 from loyalty_tools.local.http import JsonHandler, Server
 
-_PHONE = re.compile(r"^7\d{10}$")
+_PHONE = re.compile(r"^[1-9]\d{9,14}$")  # digits only (MINDBOX.md), an E.164 number without its +
 
 
 class MindboxEmulator(Server):

@@ -70,6 +70,7 @@ class LocalStack:
         self.moto.reset()
         for server in (self.telegram, self.receipts, self.mindbox, self.crm_webhook, self.api):
             server.start()
+        self.functions.env_overrides["LINK_BASE_URL"] = self.api.url  # tracked links lead to this stack's API
         self._provision()
         if self.event_sources:
             for poller in self.pollers:
@@ -140,6 +141,12 @@ class LocalStack:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)["result"]
+
+    def bot_api_calls(self) -> list[dict[str, Any]]:
+        """Every Bot API call the bot made (and the methods it ran in its webhook answers), oldest first."""
+        with urllib.request.urlopen(f"{self.telegram.url}/emulator/calls", timeout=10) as response:
+            calls: list[dict[str, Any]] = json.load(response)
+        return calls
 
     def aws(self, service: str) -> Any:
         """A boto3 client on the local stack's moto server (for tests and operators)."""

@@ -47,6 +47,7 @@ class _State:
     bot_calls: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    seq: itertools.count = field(default_factory=lambda: itertools.count(1))  # orders entries across chats
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # the stack's, which moves
     limits: _Limits = field(default_factory=lambda: _Limits())
 
@@ -94,7 +95,7 @@ class TelegramEmulator(Server):
         with self.state.lock:
             fresh = _State(token=self.state.token, clock=self.state.clock)
             for name in ("webhook_url", "webhook_secret", "transcripts", "updates", "files", "blocked",
-                         "failures", "bot_calls", "limits"):
+                         "failures", "bot_calls", "limits", "seq"):
                 setattr(self.state, name, getattr(fresh, name))
 
 
@@ -219,7 +220,7 @@ class _BotApi:
             message = {"message_id": next(self.state.ids), "date": self.state.date(), "from": BOT_USER,
                        "chat": {"id": chat_id, "type": "private"}, "text": text}
             self.state.transcripts[chat_id].append({
-                "from": "bot", "text": text, "reply_markup": params.get("reply_markup"),
+                "seq": next(self.state.seq), "from": "bot", "text": text, "reply_markup": params.get("reply_markup"),
                 "message_id": message["message_id"], "date": message["date"], **({"photo": photo} if photo else {}),
             })
         return _ok(message)
@@ -283,7 +284,8 @@ class _Shopper:
             update_id = next(self.state.ids) + 100_000
             message: dict[str, Any] = {"message_id": next(self.state.ids), "date": self.state.date(),
                                        "chat": chat, "from": user}
-            entry: dict[str, Any] = {"from": "shopper", "date": message["date"], "user": user["id"]}
+            entry: dict[str, Any] = {"seq": next(self.state.seq), "from": "shopper", "date": message["date"],
+                                     "user": user["id"], "name": user["first_name"]}
             if "reply_to" in request:  # a reply to one of the bot's messages in this chat
                 replied = self._bot_message(chat, int(request["reply_to"]))
                 if replied is None:
@@ -333,7 +335,8 @@ class _Shopper:
                 "data": callback["data"]}}
             self.state.updates[update_id] = update
             self.state.transcripts.setdefault(chat["id"], []).append(
-                {"from": "shopper", "date": self.state.date(), "user": user["id"], "tapped": callback["data"]})
+                {"seq": next(self.state.seq), "from": "shopper", "date": self.state.date(), "user": user["id"],
+                 "name": user["first_name"], "tapped": callback["data"], "message_id": message["message_id"]})
         return 200, {"update": update, "status": self._deliver(json.dumps(update).encode())}
 
     def _bot_message(self, chat: dict[str, Any], message_id: int) -> dict[str, Any] | None:

@@ -81,6 +81,14 @@ class CampaignsSettings(_Env):
     CAMPAIGN_QUEUE_URL: str
     PROGRAM_FILE: str
     CRM_QUEUE_URL: str
+    BOT_TABLE: str
+    LINK_BASE_URL: str = ""  # the HTTP API's address: nudges' links go through /go/<id>, which counts the clicks
+
+
+class LinkClicksSettings(_Env):
+    BOT_TABLE: str
+    CAMPAIGNS_TABLE: str
+    PROGRAM_FILE: str
 
 
 class CampaignSenderSettings(_Consumer):

@@ -31,6 +31,8 @@ from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
 from loyalty.flows.crm_feed import CrmFeed, Reported
 from loyalty.flows.crm_sync import CrmSync, CrmTarget
+from loyalty.flows.followups import FollowUps
+from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.outbox import TelegramSender
 from loyalty.flows.ports import FileSource, Ledger
 from loyalty.flows.receipt_check import ReceiptCheck
@@ -40,6 +42,7 @@ from loyalty.settings import (
     CampaignSenderSettings,
     CampaignsSettings,
     CrmSyncSettings,
+    LinkClicksSettings,
     PointAccrualSettings,
     PointsScheduleSettings,
     ReceiptParserSettings,
@@ -83,6 +86,20 @@ def campaigns(settings: CampaignsSettings) -> Campaigns:
     store = CampaignStore(settings.CAMPAIGNS_TABLE)
     return Campaigns(program, MembersRepository(settings.MEMBERS_TABLE), store,
                      Touches(program, ledger, store, SqsQueue(settings.CAMPAIGN_QUEUE_URL)))
+
+
+def followups(settings: CampaignsSettings) -> FollowUps:
+    """The campaigns run's second job: the follow-ups after receipts that are due."""
+    program = cached_program(settings.PROGRAM_FILE)
+    ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
+    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
+    return FollowUps(program, BotTable(settings.BOT_TABLE), ledger, touches, settings.LINK_BASE_URL)
+
+
+def link_clicks(settings: LinkClicksSettings) -> LinkClicks:
+    program = cached_program(settings.PROGRAM_FILE)
+    site = program.bot.site_url or f"https://t.me/{program.brand.bot_username or ''}"
+    return LinkClicks(program, BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE), site)
 
 
 def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:

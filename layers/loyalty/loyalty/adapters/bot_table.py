@@ -126,6 +126,12 @@ class BotTable:
         return self._condition_update(f"followup#{followup_id}", "followup", "SET rating = :r",
                                       "attribute_exists(pk) AND attribute_not_exists(rating)", {":r": rating})
 
+    def clicked(self, followup_id: str) -> bool:
+        """A follow-up's link was opened: True the first time (a click counted once per message)."""
+        return self._condition_update(f"followup#{followup_id}", "followup", "SET clicked_at = :now",
+                                      "attribute_exists(pk) AND attribute_not_exists(clicked_at)",
+                                      {":now": clock.stamp()})
+
     # ------------------------------------------------------------------ nudges
     def nudge_state(self, member_id: str, name: str) -> dict[str, Any]:
         return self._get(f"nudge#{member_id}", name) or {}

@@ -22,7 +22,8 @@ from loyalty.adapters.aws import cancellation_reasons, client, error_code
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.domain.campaigns import Touch
 
-COUNTERS = ("audience", "delivered", "blocked", "converted", "revenue_kopecks", "points_given", "points_spent")
+COUNTERS = ("audience", "delivered", "blocked", "converted", "revenue_kopecks", "points_given", "points_spent",
+            "clicks")
 
 
 class TouchRecord(BaseModel):

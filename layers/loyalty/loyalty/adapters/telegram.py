@@ -195,7 +195,7 @@ def menu_keyboard(rows: list[list[str]]) -> dict[str, Any]:
 def inline_keyboard(rows: list[list[tuple[str, str]]]) -> dict[str, Any]:
     """Buttons under a message: (text, "https://…") opens a link, (text, data) comes back as a callback."""
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton(text, url=target) if target.startswith("https://") else
+        InlineKeyboardButton(text, url=target) if target.startswith(("https://", "http://")) else
         InlineKeyboardButton(text, callback_data=target) for text, target in row] for row in rows]).to_dict()
 
 

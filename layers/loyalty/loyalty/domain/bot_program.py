@@ -115,6 +115,7 @@ class Reward(_Strict):
 
 class BotProgram(_Strict):
     rules_url: str | None = Field(default=None, pattern=r"^https://", description="the program rules shoppers accept")
+    site_url: str | None = Field(default=None, pattern=r"^https://", description="the brand's own shop")
     staff_chat_id: int | None = Field(default=None, description="the brand's Telegram chat for complaints, reviews, "
                                       "reward orders")
     sources: dict[str, Source] = Field(default_factory=dict, description="/start payload key -> where it is printed")

@@ -91,9 +91,12 @@ def next_level_gap(program: Program, wallet: Wallet, now: datetime) -> tuple[Lev
     for condition in level.entry:
         since = moscow_day(now - timedelta(days=condition.within_days - 1)) if condition.within_days else ""
         done = wallet.counted(since)
+        needed = {"receipts": condition.receipts, "reviews": condition.reviews, "roubles": condition.spend_roubles}
         gap = {"receipts": max(0, condition.receipts - done.receipts),
                "reviews": max(0, condition.reviews - done.reviews),
                "roubles": max(0, condition.spend_roubles - done.spend_kopecks // 100)}
-        gaps.append(gap)
-    closest = min(gaps, key=lambda gap: (gap["receipts"] + gap["reviews"], gap["roubles"]))
+        # The share of the way still to go; on a tie, the way that asks for receipts (what the bot can take).
+        share = sum(gap[what] / needed[what] for what in gap if needed[what])
+        gaps.append((share, gap["roubles"] > 0, gap))
+    closest = min(gaps, key=lambda found: (found[0], found[1]))[2]
     return level, {what: count for what, count in closest.items() if count}

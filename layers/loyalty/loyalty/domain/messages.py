@@ -53,7 +53,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "level_perks": {RU: "\nВам доступно: {perks}.", EN: "\nYour perks: {perks}."},
     "level_next": {
         RU: "Ещё {missing} — и уровень «{title}»: {percent}% баллами.",
-        EN: "{missing} more to reach “{title}”: {percent}% back in points.",
+        EN: "{missing} to go until “{title}”: {percent}% back in points.",
     },
     "level_top": {
         RU: "Это высший уровень программы — спасибо, что вы с нами!",
@@ -119,6 +119,7 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "Как вам {goods} из {store}? Оцените, пожалуйста, от 1 до 5 — это займёт секунду.",
         EN: "How do you like {goods} from {store}? Please rate it from 1 to 5 — it takes a second.",
     },
+    "survey_goods_default": {RU: "ваша покупка", EN: "your purchase"},
     "survey_what_wrong": {
         RU: "Нам очень жаль. Напишите в ответ, что пошло не так, — ваше сообщение прочитает команда {brand} и "
         "ответит здесь же.",

@@ -42,6 +42,7 @@ from loyalty.domain.ledger import (
 )
 from loyalty.domain.program import Program
 from loyalty.flows.campaigns import Touches
+from loyalty.flows.followups import FollowUps
 from loyalty.flows.notices import Notices
 from loyalty.flows.ports import Ledger, PromoCodeStore, Queue
 from loyalty.flows.replies import Replies
@@ -60,6 +61,7 @@ class PointAccrual:
         self.touches = touches  # campaigns: none, and no purchase triggers or converts one
         # the bot's memory: rewards' stock, follow-ups after a receipt (None: a program test without the bot's)
         self.rewards = RewardExchange(program, ledger, self.replies, bot_table) if bot_table is not None else None
+        self.followups = FollowUps(program, bot_table, ledger) if bot_table is not None else None
 
     def handle_record(self, record: SQSRecord) -> None:
         command = parse_body(record, LedgerCommand, "LedgerCommand")
@@ -106,12 +108,14 @@ class PointAccrual:
             "member_id": member_id, "fiscal_key": accepted.fiscal_key, "points": details.credited,
             "pending": details.pending, "level": details.level, "replayed": not posting.applied,
         })
-        self._tell_credit(posting, accepted.store)
+        self._tell_credit(posting, self._store(accepted, posting.holder.language))
         self.notices.level(posting)
         bonuses = referral(self.program, posting.holder.referred_by) if details.first_purchase else None
         if bonuses is not None:
             self._referral(posting, bonuses, now)
         self._campaigns(posting, accepted, now)
+        if self.followups is not None and details.earned:  # a receipt that earned nothing starts no conversation
+            self.followups.after_receipt(posting, accepted, now)
         return posting
 
     def _campaigns(self, purchase: Posting, accepted: ReceiptAccepted, now: datetime) -> None:
@@ -129,6 +133,10 @@ class PointAccrual:
             if campaign is not None:
                 touch = Touch(campaign=name, step=0, member_id=holder.member_id, key=f"{name}:0:{accepted.fiscal_key}")
                 self.touches.reach(campaign, touch, holder, now)
+
+    def _store(self, accepted: ReceiptAccepted, language: str) -> str:
+        """The store in the shopper's language: a registered channel's title, else as the receipt names it."""
+        return self.program.channel_title(accepted.channel, language) or accepted.store
 
     def _tell_credit(self, posting: Posting, store: str) -> None:
         details = posting.details
@@ -186,16 +194,16 @@ class PointAccrual:
                             whole=refunded == refund.purchase_kopecks),
             now=now,
         )
-        shortfall = posting.details.shortfall
+        shortfall, store = posting.details.shortfall, self._store(refund, posting.holder.language)
         logger.info("points reversed", extra={
             "member_id": member_id, "fiscal_key": refund.fiscal_key, "reverses": refund.reverses,
             "points": points, "shortfall": shortfall, "replayed": not posting.applied,
         })
         if shortfall:
             self.notices.send(posting, "points_reversed_debt", points=points, taken=points - shortfall,
-                              debt=shortfall, store=refund.store)
+                              debt=shortfall, store=store)
         else:
-            self.notices.send(posting, "points_reversed", points=points, store=refund.store)
+            self.notices.send(posting, "points_reversed", points=points, store=store)
         return posting
 
     # ------------------------------------------------------------------ bonuses

@@ -74,11 +74,18 @@ class Touches:
             until=day_month(until, holder.language) if until else "",
             min_receipt=bonus.min_receipt_roubles or 0 if bonus else 0))
         buttons = [[{"text": button.text, "url": button.url}] for button in message.buttons]
+        return self.deliver(touch, holder, text, {"inline_keyboard": buttons} if buttons else None, now,
+                            points=points, image=message.image, goal_days=campaign.goal.within_days,
+                            goal_channel=campaign.goal.channel)
+
+    def deliver(self, touch: Touch, holder: Holder, text: str, reply_markup: dict[str, Any] | None, now: datetime,
+                points: int = 0, image: str | None = None, goal_days: int = 7, goal_channel: str | None = None) -> bool:
+        """Queue one message as a touch of its campaign (a program's campaign, or a follow-up after a receipt),
+        then record the touch: False when it was recorded before (the sender drops the repeated message)."""
+        assert holder.chat_id is not None
         self.queue.put(CampaignMessage(
-            campaign=campaign.name, touch=touch_key(touch), member_id=touch.member_id,
-            chat_id=holder.chat_id, text=text, image=message.image,
-            reply_markup={"inline_keyboard": buttons} if buttons else None,
-            goal_days=campaign.goal.within_days, goal_channel=campaign.goal.channel))
+            campaign=touch.campaign, touch=touch_key(touch), member_id=touch.member_id, chat_id=holder.chat_id,
+            text=text, image=image, reply_markup=reply_markup, goal_days=goal_days, goal_channel=goal_channel))
         recorded = self.store.record(touch, points, now)
         if recorded:
             metrics.add_metric(name="CampaignTouches", unit="Count", value=1)

@@ -1,0 +1,24 @@
+"""GET /go/{id}: a nudge's tracked link; counts the click and redirects to the brand's page."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from loyalty import wiring
+from loyalty.observability import logger, metrics, tracer
+from loyalty.settings import LinkClicksSettings, environment
+
+app = APIGatewayHttpResolver()
+clicks = wiring.link_clicks(environment(LinkClicksSettings))
+
+
+@app.get("/go/<followup_id>")
+def follow(followup_id: str) -> Response:
+    return Response(status_code=302, headers={"Location": clicks.follow(followup_id), "Cache-Control": "no-store"},
+                    body="")
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
