@@ -20,6 +20,8 @@
   receipt's events), and Mindbox requests per receipt, on the shipped program's Mindbox settings;
 - member import: 100,000 rows of another loyalty system's file, rows per second and DynamoDB requests per
   row (first run and re-run), next to moto's own PutItem rate in the same run (the floor under it);
+- the bot: DynamoDB requests per menu tap and the webhook's answer time, each against `/help` in the same run, and
+  the requests per follow-up (onboarding, nudge, survey) the campaigns run sends;
 - QR decoders on the same generated receipt photos (bench/photos.py).
 """
 
@@ -501,10 +503,74 @@ def import_figures() -> dict[str, object]:
     }
 
 
+BOT_TAPS = 20  # of each menu action, by as many members
+
+
+def bot_figures() -> dict[str, object]:
+    """What a menu tap costs: DynamoDB requests per update and the webhook's answer time, each against `/help` (a
+    reply with no reads of the wallet) in the same run; and what a follow-up costs the campaigns run to send."""
+    from datetime import timedelta
+
+    from loyalty_tools.local.receipts import marketplace_receipt as receipt
+
+    seed = ROOT / "program" / "program.yaml"
+    with tempfile.TemporaryDirectory() as receipts_dir, open(os.devnull, "w") as quiet, LocalStack(
+        receipts_dir=Path(receipts_dir), program_file=seed, log_stream=quiet,
+    ) as stack:
+        members = [Shopper(stack.telegram.url, user_id=820_000 + n) for n in range(BOT_TAPS)]
+        for n, member in enumerate(members):
+            member.say("/start")
+            member.share_phone(f"+7916{n:07d}")
+        stack.wait_idle()
+        start = stack.now()
+        for n, member in enumerate(members):
+            raw = receipt("7700000017", [("Лепесток крем для рук 50 мл", 45000, 1)], fd=30_000 + n,
+                          issued_at=start - timedelta(hours=1))
+            stack.receipts.add(raw)
+            member.say(qr_of(raw))
+        stack.wait_idle(timeout=120)
+
+        def tapped(action: Callable[[Shopper], object]) -> dict[str, float]:
+            before, seconds = stack.moto.counter.snapshot(), []
+            for member in members:
+                started = time.perf_counter()
+                action(member)  # returns once the webhook has answered
+                seconds.append(time.perf_counter() - started)
+            delta = stack.moto.counter.snapshot() - before
+            dynamo = sum(count for (caller, service, _), count in delta.items()
+                         if caller == "functions" and service == "dynamodb")
+            return {"dynamodb_requests_per_update": round(dynamo / len(members), 2),
+                    "webhook_answer_ms_median": round(statistics.median(seconds) * 1000, 1)}
+
+        figures = {"help (baseline)": tapped(lambda m: m.say("/help"))}
+        figures["balance"] = tapped(lambda m: m.say("💰 Баланс"))
+        figures["level"] = tapped(lambda m: m.say("🏆 Мой уровень"))
+        figures["rewards"] = tapped(lambda m: m.say("🎁 Награды"))
+        stack.wait_idle()
+        figures["receipt guide"] = tapped(lambda m: m.say("📷 Зарегистрировать чек"))
+        stack.wait_idle()
+        figures["store guide (inline button)"] = tapped(lambda m: m.tap("Wildberries"))
+        base = figures["help (baseline)"]["webhook_answer_ms_median"]
+        for measured in figures.values():
+            measured["answer_time_ratio_to_help"] = round(measured["webhook_answer_ms_median"] / base, 2)
+        stack.wait_idle()
+        before = stack.moto.counter.snapshot()
+        result = stack.run_schedules(at=start + timedelta(hours=80))  # onboarding, nudge, survey: all due
+        stack.wait_idle(timeout=120)
+        delta = stack.moto.counter.snapshot() - before
+        sent = result["CampaignsFunction"]["followups"].get("sent", 0)
+        dynamo = sum(count for (caller, service, _), count in delta.items()
+                     if caller == "functions" and service == "dynamodb")
+    return {"menu": figures, "members": BOT_TAPS,
+            "followups": {"sent": sent, "dynamodb_requests_per_followup": round(dynamo / max(sent, 1), 2),
+                          "note": "the schedules' whole run at +80 h (points schedule included) and the paced "
+                                  "sender's delivery, per follow-up sent"}}
+
+
 SECTIONS: dict[str, Callable[[], object]] = {
     "cold_import": cold_imports, "local_stack": local_stack_figures, "ledger": ledger_figures,
     "earning": earning_figures, "demo": demo_figures, "campaigns": campaign_figures, "crm": crm_figures,
-    "member_import": import_figures,
+    "member_import": import_figures, "bot": bot_figures,
 }
 
 

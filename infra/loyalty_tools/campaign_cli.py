@@ -27,6 +27,7 @@ class Stack:
     members_table: str = "MembersTable"
     ledger_table: str = "LedgerTable"
     campaigns_table: str = "CampaignsTable"
+    bot_table: str = "BotTable"
     campaign_queue_url: str | None = None  # None: the queue named CampaignQueue (the local stack's)
     crm_queue_url: str | None = None  # None: the local stack's CrmQueue
 
@@ -34,7 +35,8 @@ class Stack:
         return wiring.campaigns(CampaignsSettings(
             MEMBERS_TABLE=self.members_table, LEDGER_TABLE=self.ledger_table, CAMPAIGNS_TABLE=self.campaigns_table,
             CAMPAIGN_QUEUE_URL=queue_url(self.campaign_queue_url, "CampaignQueue"),
-            CRM_QUEUE_URL=queue_url(self.crm_queue_url, CRM_QUEUE), PROGRAM_FILE=str(self.program)))
+            CRM_QUEUE_URL=queue_url(self.crm_queue_url, CRM_QUEUE), PROGRAM_FILE=str(self.program),
+            BOT_TABLE=self.bot_table))
 
 
 def dry_run(stack: Stack, name: str, at: datetime | None, as_json: bool, out: TextIO = sys.stdout) -> int:

@@ -234,10 +234,14 @@ def test_a_reward_exchange_and_the_last_item_raced_by_two_members(stack):
 
 def test_stop_start_and_delete_keep_the_books_right(stack):
     lena = join(stack)
+    start = stack.now()
     raw = buy(stack, lena, CREAM)
     lena.say("/stop")
     reply(stack, lena, "Больше не буду присылать акции")
     assert member(stack, lena)["subscribed"] is False
+    told = len(lena.bot_messages())
+    schedule(stack, start + timedelta(hours=80))  # onboarding, nudge and survey all due: none is sent
+    assert lena.bot_messages()[told:] == []
     lena.say("/start")
     stack.wait_idle()
     assert member(stack, lena)["subscribed"] is True
@@ -257,6 +261,10 @@ def test_stop_start_and_delete_keep_the_books_right(stack):
     assert forfeit["kind"] == "forfeit" and forfeit["points"] == -145
     code, report = verify(stack)
     assert code == 0, report
+    stack.wait_idle()
+    customer = next(found for found in stack.mindbox.state()["customers"]
+                    if str(found["ids"].get("tgID")) == str(lena.chat_id))
+    assert customer.get("deleted") is True and "mobilePhone" not in customer  # the CRM erased them too
     other = join(stack)  # the deleted member's receipt stays claimed: nobody can register it again
     from loyalty_tools.local.receipts import qr_of
 

@@ -3,6 +3,9 @@
 import json
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
+
+from telegram import CallbackQuery, Chat, Message, Update, User
 
 from loyalty.adapters.dynamo import from_item, to_item
 from tests.integration.conftest import bodies, contact_of, drain, telegram_update
@@ -193,3 +196,38 @@ def test_how_a_member_joined_is_kept_for_campaigns_and_starting_again_resubscrib
                                       ExpressionAttributeValues=to_item({":no": False}))  # they had blocked the bot
     assert post(stack, telegram_update(94, 553, "/start")) == 200
     assert member(stack, 553)["subscribed"] is True
+
+
+def answer_of(stack, body):
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(stack.webhook_url, data=data, method="POST", headers={
+        "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": stack.webhook_secret})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, json.loads(response.read() or b"{}")
+
+
+def test_a_tapped_button_is_read_by_its_data_and_acknowledged_in_the_webhooks_answer(stack):
+    assert post(stack, telegram_update(300, 561, "/start")) == 200
+    bot = User(id=7000000001, first_name="Loyalty", is_bot=True)
+    shown = Message(message_id=9, date=datetime.now(UTC), chat=Chat(id=561, type="private"), from_user=bot,
+                    text="/stop")  # the bot's own message says /stop: tapping under it must not stop anything
+    tap = CallbackQuery(id="cb-1", from_user=User(id=561, first_name="Анна", is_bot=False), chat_instance="1",
+                        message=shown, data="lang:en")
+    status, answer = answer_of(stack, Update(update_id=301, callback_query=tap).to_dict())
+    assert status == 200 and answer == {"method": "answerCallbackQuery", "callback_query_id": "cb-1"}
+    assert member(stack, 561)["language_choice"] == "en" and member(stack, 561)["subscribed"] is True
+    assert bodies(stack, "OutboxQueue")[-1]["text"] == "Done, I will write in English from now on."
+    forged = CallbackQuery(id="cb-2", from_user=User(id=561, first_name="Анна", is_bot=False), chat_instance="1",
+                           message=shown, data="review:AAAAAAAAAA:ok")  # a staff button, outside the staff chat
+    status, answer = answer_of(stack, Update(update_id=302, callback_query=forged).to_dict())
+    assert status == 200 and answer["callback_query_id"] == "cb-2"
+    assert bodies(stack, "AccrualQueue") == []
+    assert bodies(stack, "OutboxQueue")[-1]["text"].startswith("This button no longer works")
+
+
+def test_an_edited_message_is_not_taken_for_a_new_one(stack):
+    update = telegram_update(310, 562, "t=20240301T1230&s=1499.00&fn=7380440800000001&i=99&fp=1234567890&n=1")
+    edited = Update.de_json(update, None)
+    status, answer = answer_of(stack, {"update_id": 311, "edited_message": edited.message.to_dict()})
+    assert (status, answer) == (200, {})
+    assert member(stack, 562) is None and bodies(stack, "ReceiptQueue") == []

@@ -139,7 +139,8 @@ class CampaignMessage(_Message):
     text: str
     image: str | None = None
     reply_markup: dict[str, Any] | None = None
-    goal_days: int
+    goal_days: int = Field(ge=0, description="a purchase within this many days converts it; 0: never attributed "
+                           "(an onboarding message, a survey: they do not take a purchase from the offer before)")
     goal_channel: str | None = None
 
 

@@ -23,9 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from telegram import (
     Bot,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -184,26 +182,3 @@ def _receipt_file(message: Message) -> TelegramFile | None:
     if mime in ("application/json", "text/plain") or name.endswith((".json", ".txt")):
         return TelegramFile(file_id=document.file_id, kind="document", file_name=document.file_name)
     return None
-
-
-def menu_keyboard(rows: list[list[str]]) -> dict[str, Any]:
-    """The bot's menu under the text field: buttons that send their text."""
-    return ReplyKeyboardMarkup([[KeyboardButton(text) for text in row] for row in rows], resize_keyboard=True,
-                               is_persistent=True).to_dict()
-
-
-def inline_keyboard(rows: list[list[tuple[str, str]]]) -> dict[str, Any]:
-    """Buttons under a message: (text, "https://…") opens a link, (text, data) comes back as a callback."""
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(text, url=target) if target.startswith(("https://", "http://")) else
-        InlineKeyboardButton(text, callback_data=target) for text, target in row] for row in rows]).to_dict()
-
-
-def phone_keyboard(button_text: str) -> dict[str, Any]:
-    """One button that shares the shopper's own phone (Telegram asks them to confirm)."""
-    button = KeyboardButton(button_text, request_contact=True)
-    return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True).to_dict()
-
-
-def keyboard_removed() -> dict[str, Any]:
-    return ReplyKeyboardRemove().to_dict()

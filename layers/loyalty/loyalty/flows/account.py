@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from loyalty import clock
-from loyalty.adapters import telegram
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.members import Member, MembersRepository
 from loyalty.contracts import MemberErased, RewardRequested, Shopper
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
+from loyalty.flows import keyboards
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.menu import menu_keyboard
 from loyalty.flows.ports import Ledger, Queue
@@ -59,7 +59,7 @@ class Account:
     def confirm_delete(self, shopper: Shopper, member: Member, key: str) -> dict[str, Any]:
         buttons = [[(render("button_delete", shopper.language), "delete:yes"),
                     (render("button_cancel", shopper.language), "delete:no")]]
-        self.replies.send(shopper, key, "delete_confirm", telegram.inline_keyboard(buttons),
+        self.replies.send(shopper, key, "delete_confirm", keyboards.inline_keyboard(buttons),
                           balance=member.available + member.pending)
         return {"action": "delete_asked"}
 
@@ -70,7 +70,7 @@ class Account:
         if not confirmed:
             self.replies.send(shopper, key, "delete_cancelled")
             return {"action": "delete_cancelled"}
-        self.replies.send(shopper, key, "delete_done", telegram.keyboard_removed())
+        self.replies.send(shopper, key, "delete_done", keyboards.keyboard_removed())
         self.members.erase(shopper.member_id)
         self.table.forget_invitations(shopper.member_id)
         if self.crm is not None:

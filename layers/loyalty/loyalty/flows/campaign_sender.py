@@ -67,7 +67,8 @@ class CampaignSender:
         now = clock.now()
         touch = LastTouch(campaign=message.campaign, key=message.touch, delivered_at=now,
                           until=now + timedelta(days=message.goal_days), channel=message.goal_channel)
-        self.store.settle(message.campaign, message.touch, "delivered", now,
-                          also=[self.members.touched_item(message.member_id, touch.model_dump(mode="json"))])
+        attributed = [self.members.touched_item(message.member_id, touch.model_dump(mode="json"))] \
+            if message.goal_days else []
+        self.store.settle(message.campaign, message.touch, "delivered", now, also=attributed)
         metrics.add_metric(name="CampaignMessagesSent", unit="Count", value=1)
         return {"delivered": True}

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from loyalty import clock
-from loyalty.adapters import telegram
 from loyalty.adapters.bot_table import BotTable, FollowUp, Ticket, short_id
 from loyalty.adapters.members import Member, MembersRepository
 from loyalty.adapters.telegram import Incoming
@@ -22,6 +21,7 @@ from loyalty.domain.errors import InvalidQr
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.domain.qr import parse_qr
+from loyalty.flows import keyboards
 from loyalty.flows.ports import Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
@@ -67,7 +67,7 @@ class Conversations:
             return {"action": "survey_bad", "rating": int(rating)}
         link = self._review_link(followup)
         self.members.await_answer(shopper.member_id, "review", followup_id, until)
-        buttons = telegram.inline_keyboard([[(render("button_write_review", shopper.language), link)]]) \
+        buttons = keyboards.inline_keyboard([[(render("button_write_review", shopper.language), link)]]) \
             if link else None
         self.replies.send(shopper, key, "survey_review_ask", buttons, points=self.program.bonuses.review)
         return {"action": "survey_good", "rating": int(rating)}
@@ -111,7 +111,7 @@ class Conversations:
         self.table.open_ticket(ticket)
         photo = message.file.file_id if message.file is not None else None
         proof = render("staff_review_screenshot", _STAFF_LANGUAGE) if photo else (message.text or "")
-        buttons = telegram.inline_keyboard([[(render("button_approve", _STAFF_LANGUAGE), f"review:{ticket.id}:ok"),
+        buttons = keyboards.inline_keyboard([[(render("button_approve", _STAFF_LANGUAGE), f"review:{ticket.id}:ok"),
                                              (render("button_reject", _STAFF_LANGUAGE), f"review:{ticket.id}:no")]])
         self._to_staff(key, "staff_review", buttons, photo=photo, ticket=ticket.id, proof=proof if not photo else "",
                        **context)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from loyalty.adapters import telegram
 from loyalty.adapters.bot_table import BotTable, FollowUp, short_id
 from loyalty.contracts import ReceiptAccepted
 from loyalty.domain.bot_program import Nudge, Scripted, words
@@ -20,6 +19,7 @@ from loyalty.domain.campaigns import Touch
 from loyalty.domain.ledger import Holder, Posting
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
+from loyalty.flows import keyboards
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.ports import Ledger
 from loyalty.observability import logger, metrics
@@ -92,7 +92,7 @@ class FollowUps:
         campaign, text, buttons, goal_days, goal_channel = built
         touch = Touch(campaign=campaign, step=followup.step, member_id=followup.member_id,
                       key=f"{campaign}:{followup.step}:{followup.id}")
-        self.touches.deliver(touch, holder, text, telegram.inline_keyboard(buttons) if buttons else None, now,
+        self.touches.deliver(touch, holder, text, keyboards.inline_keyboard(buttons) if buttons else None, now,
                              goal_days=goal_days, goal_channel=goal_channel)
         if followup.kind != "onboarding":
             self.table.nudged(followup.member_id, followup.name, now)
@@ -101,7 +101,8 @@ class FollowUps:
 
     def _message(self, followup: FollowUp, holder: Holder, now: datetime
                  ) -> tuple[str, str, list[list[tuple[str, str]]], int, str | None] | None:
-        """(campaign name for the report, text, buttons, goal days, goal channel), or None: not to be sent."""
+        """(campaign name for the report, text, buttons, goal days, goal channel), or None: not to be sent. Only a
+        nudge has a goal: an onboarding message or a survey never takes a purchase from the offer before it."""
         bot, language = self.program.bot, holder.language
         if followup.kind == "onboarding":
             steps = bot.onboarding.get(followup.name, [])
@@ -109,7 +110,7 @@ class FollowUps:
                 return None
             step: Scripted = steps[followup.step]
             buttons = [[(self._fill(words(button.text, language), holder), button.url)] for button in step.buttons]
-            return f"onboarding_{followup.name}", self._fill(words(step.text, language), holder), buttons, 14, None
+            return f"onboarding_{followup.name}", self._fill(words(step.text, language), holder), buttons, 0, None
         if followup.kind == "nudge":
             nudge: Nudge | None = bot.nudge(followup.name)
             if nudge is None or not self._may_nudge(followup.member_id, nudge.name, nudge.every_days, now):
@@ -125,7 +126,7 @@ class FollowUps:
         goods = ", ".join(followup.goods) or render("survey_goods_default", language)
         text = render("survey_question", language, goods=goods, store=followup.store)
         buttons = [[(str(rating), f"rate:{followup.id}:{rating}") for rating in range(1, 6)]]
-        return SURVEY, text, buttons, 30, None
+        return SURVEY, text, buttons, 0, None
 
     def _may_nudge(self, member_id: str, name: str, every_days: int, now: datetime) -> bool:
         state = self.table.nudge_state(member_id, name)

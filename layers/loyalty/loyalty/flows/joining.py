@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from loyalty import clock
-from loyalty.adapters import telegram
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.members import Member, MembersRepository, imported_member_id
 from loyalty.adapters.telegram import Incoming
 from loyalty.contracts import BonusGranted, MembersMerged, ReceiptSubmitted, Shopper
 from loyalty.domain.messages import render, with_commands
 from loyalty.domain.program import Program
+from loyalty.flows import keyboards
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.menu import menu_keyboard
 from loyalty.flows.ports import Queue
@@ -30,7 +30,7 @@ _CAMPAIGN = "c_"
 
 
 def phone_keyboard(shopper: Shopper) -> dict[str, Any]:
-    return telegram.phone_keyboard(render("share_phone_button", shopper.language))
+    return keyboards.phone_keyboard(render("share_phone_button", shopper.language))
 
 
 class Joining:

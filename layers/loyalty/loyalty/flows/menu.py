@@ -8,7 +8,6 @@ from html import escape
 from typing import Any
 
 from loyalty import clock
-from loyalty.adapters import telegram
 from loyalty.adapters.bot_table import BotTable, short_id
 from loyalty.adapters.members import Member
 from loyalty.contracts import Shopper
@@ -17,6 +16,7 @@ from loyalty.domain.bot_program import words
 from loyalty.domain.history import history_lines
 from loyalty.domain.messages import EN, RU, how_many, joined, render, with_commands
 from loyalty.domain.program import Program
+from loyalty.flows import keyboards
 from loyalty.flows.ports import Ledger
 from loyalty.flows.replies import Replies
 
@@ -30,7 +30,7 @@ HISTORY_LENGTH = 10
 
 
 def menu_keyboard(language: str) -> dict[str, Any]:
-    return telegram.menu_keyboard([[render(key, language) for key in row] for row in MENU_ROWS])
+    return keyboards.menu_keyboard([[render(key, language) for key in row] for row in MENU_ROWS])
 
 
 def menu_command(text: str) -> str | None:
@@ -51,7 +51,7 @@ class Menu:
     def receipt_guide(self, shopper: Shopper, key: str) -> dict[str, Any]:
         guides = self.program.bot.store_guides
         buttons = [[(words(guide.title, shopper.language), f"guide:{guide.key}")] for guide in guides]
-        self.replies.send(shopper, key, "receipt_how", telegram.inline_keyboard(buttons) if buttons else None)
+        self.replies.send(shopper, key, "receipt_how", keyboards.inline_keyboard(buttons) if buttons else None)
         return {"action": "receipt_guide"}
 
     def store_guide(self, shopper: Shopper, key: str, guide_key: str) -> dict[str, Any]:
@@ -132,7 +132,7 @@ class Menu:
             else:
                 text = render("reward_button", language, title=title, points=reward.points)
             rows.append([(text, f"reward:{reward.id}")])
-        self.replies.send(shopper, key, "rewards_title", telegram.inline_keyboard(rows), html=True,
+        self.replies.send(shopper, key, "rewards_title", keyboards.inline_keyboard(rows), html=True,
                           balance=wallet.spendable_points(clock.now()))
         return {"action": "rewards", "shown": len(rows)}
 
@@ -145,7 +145,7 @@ class Menu:
         order = short_id(shopper.member_id, key)
         buttons = [[(render("button_yes_exchange", shopper.language), f"take:{reward.id}:{order}"),
                     (render("button_cancel", shopper.language), "take_no")]]
-        self.replies.send(shopper, key, "reward_confirm", telegram.inline_keyboard(buttons),
+        self.replies.send(shopper, key, "reward_confirm", keyboards.inline_keyboard(buttons),
                           title=words(reward.title, shopper.language), points=reward.points)
         return {"action": "reward_offer", "reward": reward_id}
 
@@ -162,7 +162,7 @@ class Menu:
 
     def choose_language(self, shopper: Shopper, key: str) -> dict[str, Any]:
         buttons = [[("Русский", "lang:ru"), ("English", "lang:en")]]
-        self.replies.send(shopper, key, "choose_language", telegram.inline_keyboard(buttons))
+        self.replies.send(shopper, key, "choose_language", keyboards.inline_keyboard(buttons))
         return {"action": "choose_language"}
 
     def expired(self, shopper: Shopper, key: str) -> dict[str, Any]:

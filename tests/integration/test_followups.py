@@ -1,0 +1,98 @@
+"""Follow-ups after a receipt on moto: which onboarding branch a first receipt starts, which nudges a channel
+starts (to the site, and between marketplaces), and when a due nudge or survey is sent or skipped for good."""
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from loyalty.adapters.bot_table import BotTable
+from loyalty.adapters.campaign_store import CampaignStore
+from loyalty.adapters.ledger import LedgerRepository
+from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.queues import SqsQueue
+from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
+from loyalty.domain.program import Program
+from loyalty.flows.campaigns import Touches
+from loyalty.flows.followups import FollowUps
+from tests.conftest import ROOT
+from tests.integration.conftest import bodies
+
+PROGRAM = Program.model_validate(yaml.safe_load((ROOT / "program" / "program.yaml").read_text(encoding="utf-8")))
+NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def followups(stack):
+    ledger = LedgerRepository("LedgerTable", "MembersTable")
+    touches = Touches(PROGRAM, ledger, CampaignStore("CampaignsTable"),
+                      SqsQueue(stack.template.queue_url("CampaignQueue")))
+    return FollowUps(PROGRAM, BotTable("BotTable"), ledger, touches, "https://api.example")
+
+
+def accepted(member_id, channel, kind, fiscal_key):
+    return ReceiptAccepted(submission_id=fiscal_key, shopper=Shopper(member_id=member_id, chat_id=int(member_id),
+                                                                      language="ru"),
+                           fiscal_key=fiscal_key, channel=channel, channel_kind=kind, store=channel,
+                           brand_sum_kopecks=45_000, lines=(PurchaseLine(name="Крем", sum_kopecks=45_000),))
+
+
+def first(yes=True):
+    return SimpleNamespace(details=SimpleNamespace(first_purchase=yes))
+
+
+def due(table, at):
+    return sorted((f.kind, f.name, f.step) for f in table.due(at))
+
+
+def test_a_first_receipt_starts_its_channels_branch_and_its_nudges_once(followups):
+    MembersRepository("MembersTable").join("901", 901, "ru")
+    wb = accepted("901", "wildberries", "marketplace", "fk-1")
+    assert followups.after_receipt(first(), wb, NOW) == 4  # two onboarding steps, the nudge, the survey
+    assert followups.after_receipt(first(), wb, NOW) == 0  # the receipt redelivered: nothing twice
+    assert due(followups.table, NOW + timedelta(hours=2)) == [("onboarding", "marketplace", 0)]
+    assert due(followups.table, NOW + timedelta(hours=80)) == [
+        ("nudge", "to_site", 0), ("onboarding", "marketplace", 0), ("onboarding", "marketplace", 1),
+        ("survey", "survey", 0)]
+    ym = accepted("901", "yandex_market", "marketplace", "fk-2")
+    followups.after_receipt(first(False), ym, NOW)  # not the first receipt: no onboarding; Ozon's nudge too
+    names = {f.name for f in followups.table.due(NOW + timedelta(hours=200)) if f.kind == "nudge"}
+    assert names == {"to_site", "ym_to_ozon"}
+    shop = accepted("902", "golden_apple", "retail", "fk-3")
+    followups.after_receipt(first(), shop, NOW)
+    assert {(f.kind, f.name) for f in followups.table.due(NOW + timedelta(days=5)) if f.member_id == "902"} == {
+        ("onboarding", "retail"), ("survey", "survey")}  # no nudge after a shop
+
+
+def test_a_nudge_waits_its_days_between_sends_and_stops_for_good(stack, followups):
+    MembersRepository("MembersTable").join("903", 903, "ru")
+    table = followups.table
+    for n, day in enumerate((0, 10, 31)):
+        followups.after_receipt(first(n == 0), accepted("903", "ozon", "marketplace", f"fk-9{n}"),
+                                NOW + timedelta(days=day))
+    outcomes = []
+    for day in (3, 13, 34):
+        at = NOW + timedelta(days=day)
+        outcomes.append([followups.send(f, at) for f in table.due(at) if f.kind == "nudge"])
+    assert outcomes == [["sent"], ["skipped"], ["sent"]]  # every_days: 30
+    sent = [body for body in bodies(stack, "CampaignQueue") if body["campaign"] == "to_site"]
+    link = sent[0]["reply_markup"]["inline_keyboard"][0][0]["url"]
+    assert link.startswith("https://api.example/go/") and sent[0]["goal_channel"] == "d2c"
+    assert sent[0]["reply_markup"]["inline_keyboard"][1][0] == {"text": "Не интересно",
+                                                               "callback_data": "nudge_off:to_site"}
+    assert table.stop_nudge("903", "to_site", NOW) and not table.stop_nudge("903", "to_site", NOW)
+    followups.after_receipt(first(False), accepted("903", "ozon", "marketplace", "fk-99"), NOW + timedelta(days=70))
+    at = NOW + timedelta(days=75)
+    assert [followups.send(f, at) for f in table.due(at) if f.kind == "nudge"] == ["skipped"]
+    assert list(f for f in table.due(at) if f.kind == "nudge") == []  # skipped for good: out of the due index
+
+
+def test_nothing_reaches_a_member_who_said_stop(stack, followups):
+    members = MembersRepository("MembersTable")
+    members.join("904", 904, "ru")
+    followups.after_receipt(first(), accepted("904", "wildberries", "marketplace", "fk-4"), NOW)
+    members.unsubscribe("904")
+    at = NOW + timedelta(days=4)
+    assert sorted(followups.run(at).items()) == [("skipped", 4)]
+    assert bodies(stack, "CampaignQueue") == []
