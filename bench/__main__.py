@@ -562,6 +562,9 @@ def bot_figures() -> dict[str, object]:
         dynamo = sum(count for (caller, service, _), count in delta.items()
                      if caller == "functions" and service == "dynamodb")
     return {"menu": figures, "members": BOT_TAPS,
+            "note": "DynamoDB requests at moto for the whole answer: the webhook (the update's idempotency record, "
+                    "the member) and the outbox's sender (its idempotency record and the shared pace); what an "
+                    "action costs beyond /help is what it reads itself (the wallet, the reward stock)",
             "followups": {"sent": sent, "dynamodb_requests_per_followup": round(dynamo / max(sent, 1), 2),
                           "note": "the schedules' whole run at +80 h (points schedule included) and the paced "
                                   "sender's delivery, per follow-up sent"}}
