@@ -53,6 +53,10 @@ class Account:
         if self.program.bot.reward(reward_id) is None or not order.isalnum():
             self.replies.send(shopper, key, "button_expired")
             return {"action": "button_expired"}
+        if not member.phone:  # the brand hands a reward over to someone it can reach
+            self.replies.send(shopper, key, "phone_needed_first",
+                              keyboards.phone_keyboard(render("share_phone_button", shopper.language)))
+            return {"action": "phone_needed"}
         self.accrual_queue.put(RewardRequested(shopper=shopper, reward_id=reward_id, order_id=order))
         return {"action": "reward_requested", "reward": reward_id}
 
