@@ -136,13 +136,19 @@ def test_a_marketplace_receipt_starts_its_branch_and_a_nudge_that_not_interested
     record("nudge", "A marketplace receipt: its onboarding branch, a nudge to the site, «Не интересно»", boris)
 
 
-def test_a_bad_rating_reaches_the_staff_chat_and_the_staff_reply_reaches_the_shopper(stack):
+def surveyed(stack, *lines):
+    """A new member, a Wildberries receipt, and the survey three days later: (the staff chat, the member, the
+    question)."""
     staff = StaffChat(stack.telegram.url, STAFF)
-    vera = join(stack)
+    member_ = join(stack)
     start = stack.now()
-    buy(stack, vera, SERUM)
+    buy(stack, member_, *lines)
     schedule(stack, start + timedelta(hours=73))
-    question = next(t for t in vera.wait_for_bot_messages(4) if t.startswith("Как вам"))
+    return staff, member_, reply(stack, member_, "Как вам")["text"]
+
+
+def test_a_bad_rating_reaches_the_staff_chat_and_the_staff_reply_reaches_the_shopper(stack):
+    staff, vera, question = surveyed(stack, SERUM)
     assert "Лепесток сыворотка для лица 30 мл из Wildberries" in question
     vera.tap("2")
     reply(stack, vera, "Нам очень жаль")
@@ -165,12 +171,7 @@ def test_a_bad_rating_reaches_the_staff_chat_and_the_staff_reply_reaches_the_sho
 
 
 def test_a_good_rating_leads_to_an_approved_review_and_its_bonus_once(stack):
-    staff = StaffChat(stack.telegram.url, STAFF)
-    gala = join(stack)
-    start = stack.now()
-    buy(stack, gala, CREAM)
-    schedule(stack, start + timedelta(hours=73))
-    next(t for t in gala.wait_for_bot_messages(4) if t.startswith("Как вам"))
+    staff, gala, _ = surveyed(stack, CREAM)
     gala.tap("5")
     ask = reply(stack, gala, "Спасибо, мы рады!")
     assert "начислим 100 баллов" in ask["text"]

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from loyalty import clock
 from loyalty.adapters.aws import client, error_code
-from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.adapters.dynamo import from_item, query_shards, shard_of, to_item
 
 DUE_SHARDS = 4
 DUE_INDEX = "by_due"
@@ -98,17 +98,13 @@ class BotTable:
     def schedule(self, followup: FollowUp) -> bool:
         """Keep a follow-up until it is due (once: a replayed receipt schedules nothing twice)."""
         item = {"pk": f"followup#{followup.id}", "sk": "followup", **followup.model_dump(mode="json"),
-                "due_at": clock.stamp(followup.due_at), "due_shard": _shard(followup.member_id)}
+                "due_at": clock.stamp(followup.due_at), "due_shard": shard_of(followup.member_id, DUE_SHARDS)}
         return self._put(item)
 
     def due(self, now: datetime) -> Iterator[FollowUp]:
-        for shard in range(DUE_SHARDS):
-            for page in client("dynamodb").get_paginator("query").paginate(
-                TableName=self.table_name, IndexName=DUE_INDEX,
-                KeyConditionExpression="due_shard = :s AND due_at <= :now",
-                ExpressionAttributeValues=to_item({":s": shard, ":now": clock.stamp(now)}),
-            ):
-                yield from (_followup(item) for item in map(from_item, page["Items"]))
+        for item in query_shards(self.table_name, DUE_INDEX, DUE_SHARDS, "due_shard = :s AND due_at <= :now",
+                                 {":now": clock.stamp(now)}):
+            yield _followup(item)
 
     def followup(self, followup_id: str) -> FollowUp | None:
         item = self._get(f"followup#{followup_id}", "followup")
@@ -205,10 +201,6 @@ class BotTable:
                 raise
             return False
         return True
-
-
-def _shard(member_id: str) -> int:
-    return int.from_bytes(hashlib.sha256(member_id.encode()).digest()[:2], "big") % DUE_SHARDS
 
 
 def _followup(item: dict[str, Any]) -> FollowUp:

@@ -1,7 +1,10 @@
-"""Plain-Python <-> DynamoDB attribute values, for the low-level client the repositories use."""
+"""Plain-Python <-> DynamoDB attribute values, for the low-level client the repositories use; and the sparse,
+sharded indexes the schedules read (spread over shards so their queries never meet one hot partition)."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -28,3 +31,22 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(item) for item in value]
     return value
+
+
+def shard_of(key: str, shards: int) -> int:
+    """The shard of a sharded index an item with this key goes to: always the same one."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:2], "big") % shards
+
+
+def query_shards(table: str, index: str, shards: int, condition: str, values: dict[str, Any],
+                 projection: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every item of a sharded index that `condition` matches, shard by shard (`:s` is the shard in it)."""
+    from loyalty.adapters.aws import client
+
+    for shard in range(shards):
+        for page in client("dynamodb").get_paginator("query").paginate(
+            TableName=table, IndexName=index, KeyConditionExpression=condition,
+            ExpressionAttributeValues=to_item({":s": shard, **values}),
+            **({"ProjectionExpression": projection} if projection else {}),
+        ):
+            yield from map(from_item, page["Items"])

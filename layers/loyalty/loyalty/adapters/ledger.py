@@ -13,7 +13,6 @@ with something due (activation, expiry, a reminder, a stale hold, a level review
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from loyalty import clock, deadline
 from loyalty.adapters.aws import cancellation_reasons, client, error_code
-from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.adapters.dynamo import from_item, query_shards, shard_of, to_item
 from loyalty.domain import postings
 from loyalty.domain.details import Details
 from loyalty.domain.errors import Contended, DomainError, ItemRefused, MemberNotFound
@@ -164,14 +163,9 @@ class LedgerRepository:
 
     def due(self, now: datetime) -> Iterator[str]:
         """Members with something due at `now`, shard by shard."""
-        for shard in range(DUE_SHARDS):
-            for page in client("dynamodb").get_paginator("query").paginate(
-                TableName=self.members_table, IndexName=DUE_INDEX,
-                KeyConditionExpression="due_shard = :s AND next_due_at <= :now",
-                ExpressionAttributeValues=to_item({":s": shard, ":now": clock.stamp(now)}),
-                ProjectionExpression="member_id",
-            ):
-                yield from (from_item(item)["member_id"] for item in page["Items"])
+        for item in query_shards(self.members_table, DUE_INDEX, DUE_SHARDS, "due_shard = :s AND next_due_at <= :now",
+                                 {":now": clock.stamp(now)}, projection="member_id"):
+            yield item["member_id"]
 
     def open(self, member_id: str, entry: Entry, wallet: Wallet, member: dict[str, Any]) -> bool:
         """Create a member with their first entry (an import's opening balance) in two puts, each only if absent,
@@ -240,7 +234,7 @@ class LedgerRepository:
 
 
 def due_shard(member_id: str) -> int:
-    return int.from_bytes(hashlib.sha256(member_id.encode()).digest()[:2], "big") % DUE_SHARDS
+    return shard_of(member_id, DUE_SHARDS)
 
 
 def _item(entry: Entry) -> dict[str, Any]:

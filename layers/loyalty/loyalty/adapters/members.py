@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from loyalty import clock
 from loyalty.adapters.aws import client, error_code
-from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.adapters.dynamo import from_item, query_shards, to_item
 from loyalty.adapters.ledger import DUE_SHARDS as LAPSE_SHARDS  # the same shards, the same hash
 
 
@@ -103,13 +103,10 @@ class MembersRepository:
     def lapsed(self, after: str, until: str) -> Iterator[dict[str, Any]]:
         """Members whose last purchase was after `after` and at or before `until` (stamps), through the lapse
         index: about as many items read as members found."""
-        for shard in range(LAPSE_SHARDS):
-            for page in client("dynamodb").get_paginator("query").paginate(
-                TableName=self.table_name, IndexName=LAPSE_INDEX,
-                KeyConditionExpression="lapse_shard = :s AND last_purchase_at BETWEEN :a AND :b",
-                ExpressionAttributeValues=to_item({":s": shard, ":a": after, ":b": until}),
-            ):
-                yield from (item for item in map(from_item, page["Items"]) if item["last_purchase_at"] > after)
+        for item in query_shards(self.table_name, LAPSE_INDEX, LAPSE_SHARDS,
+                                 "lapse_shard = :s AND last_purchase_at BETWEEN :a AND :b", {":a": after, ":b": until}):
+            if item["last_purchase_at"] > after:
+                yield item
 
     def everyone(self) -> Iterator[dict[str, Any]]:
         """Every member (a broadcast to a segment no index narrows)."""

@@ -13,6 +13,7 @@ from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.flows import keyboards
 from loyalty.flows.crm_feed import CrmFeed
+from loyalty.flows.joining import phone_keyboard
 from loyalty.flows.menu import menu_keyboard
 from loyalty.flows.ports import Ledger, Queue
 from loyalty.flows.replies import Replies
@@ -54,8 +55,7 @@ class Account:
             self.replies.send(shopper, key, "button_expired")
             return {"action": "button_expired"}
         if not member.phone:  # the brand hands a reward over to someone it can reach
-            self.replies.send(shopper, key, "phone_needed_first",
-                              keyboards.phone_keyboard(render("share_phone_button", shopper.language)))
+            self.replies.send(shopper, key, "phone_needed_first", phone_keyboard(shopper))
             return {"action": "phone_needed"}
         self.accrual_queue.put(RewardRequested(shopper=shopper, reward_id=reward_id, order_id=order))
         return {"action": "reward_requested", "reward": reward_id}

@@ -74,13 +74,13 @@ class Menu:
         )
         return {"action": "balance"}
 
-    def level(self, shopper: Shopper, key: str) -> dict[str, Any]:
+    def level(self, shopper: Shopper, key: str, member: Member) -> dict[str, Any]:
         """The level, its perks, and exactly what the next one still takes: a progress to keep, not a number."""
         program, language = self.program, shopper.language
         wallet = self.ledger.read(shopper.member_id)[0]
         level = program.level(wallet.level) or (program.levels[0] if program.levels else None)
-        if level is None:
-            return self.balance_of(shopper, key)
+        if level is None:  # a program without levels: the balance is all there is
+            return self.balance(shopper, key, member)
         perks = ", ".join(words(perk, language) for perk in level.perks)
         gap = levels.next_level_gap(program, wallet, clock.now())
         if gap is None:
@@ -95,12 +95,6 @@ class Menu:
                           percent=f"{level.percent.normalize():f}", progress=progress,
                           perks_line=render("level_perks", language, html=True, perks=perks) if perks else "")
         return {"action": "level", "missing": gap[1] if gap else {}}
-
-    def balance_of(self, shopper: Shopper, key: str) -> dict[str, Any]:
-        wallet = self.ledger.read(shopper.member_id)[0]
-        self.replies.send(shopper, key, "balance", title=self.program.brand.name, balance=wallet.balance.available,
-                          percent=f"{self.program.earning.base_percent.normalize():f}", pending_line="", held_line="")
-        return {"action": "balance"}
 
     def history(self, shopper: Shopper, key: str) -> dict[str, Any]:
         entries = self.ledger.history(shopper.member_id, HISTORY_LENGTH)

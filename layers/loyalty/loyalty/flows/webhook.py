@@ -153,7 +153,7 @@ class Bot:
         if command == "/balance":
             return self.menu.balance(shopper, key, member)
         if command == "/level":
-            return self.menu.level(shopper, key)
+            return self.menu.level(shopper, key, member)
         if command == "/history":
             return self.menu.history(shopper, key)
         if command == "/rewards":
