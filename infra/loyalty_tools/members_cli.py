@@ -42,7 +42,7 @@ def backfill_facts(members_table: str, ledger_table: str, program_path: Path, ou
     return 0
 
 
-EXPORTED = ("phone", "telegram_id", "level", "available", "pending", "held")
+EXPORTED = ("phone", "telegram_id", "level", "available", "pending", "held", "source")
 
 
 def export(members_table: str, out: TextIO = sys.stdout, output_format: str = "csv") -> int:
@@ -53,14 +53,16 @@ def export(members_table: str, out: TextIO = sys.stdout, output_format: str = "c
     writer = csv.DictWriter(out, fieldnames=EXPORTED, lineterminator="\n") if output_format == "csv" else None
     if writer is not None:
         writer.writeheader()
-    names = {f"#{name}": name for name in ("member_id", "chat_id", "phone", "level", "available", "pending", "held")}
+    names = {f"#{name}": name for name in ("member_id", "chat_id", "phone", "level", "available", "pending", "held",
+                                           "joined_via", "referred_by")}
     with tqdm(desc="members", unit="member", file=sys.stderr) as bar:
         for page in client("dynamodb").get_paginator("scan").paginate(
             TableName=members_table, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names,
         ):
             for item in map(from_item, page["Items"]):
                 row = {"phone": item.get("phone"), "telegram_id": item.get("chat_id"), "level": item.get("level"),
-                       **{name: int(item.get(name, 0)) for name in ("available", "pending", "held")}}
+                       **{name: int(item.get(name, 0)) for name in ("available", "pending", "held")},
+                       "source": item.get("joined_via") or ("referral" if item.get("referred_by") else "organic")}
                 if writer is not None:
                     writer.writerow(row)
                 else:

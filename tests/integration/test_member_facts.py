@@ -85,13 +85,15 @@ def test_export_streams_every_member_with_level_and_balances_as_csv_or_json_line
     members.join("881", 881, "ru")
     members.save_phone("881", "+79160000881")
     buy(stack, "881", "1:81:1", "care")  # 120 points at the entry level's 10%
-    members.join("882", 882, "en")  # no phone yet, no points
+    members.join("882", 882, "en", via="insert:wb")  # no phone yet, no points; came from a Wildberries insert
     out = io.StringIO()
     assert members_cli.export("MembersTable", out) == 0
     rows = sorted(csv.DictReader(io.StringIO(out.getvalue())), key=lambda row: row["telegram_id"])
     assert rows == [
-        {"phone": "+79160000881", "telegram_id": "881", "level": "", "available": "120", "pending": "0", "held": "0"},
-        {"phone": "", "telegram_id": "882", "level": "", "available": "0", "pending": "0", "held": "0"}]
+        {"phone": "+79160000881", "telegram_id": "881", "level": "", "available": "120", "pending": "0", "held": "0",
+         "source": "organic"},
+        {"phone": "", "telegram_id": "882", "level": "", "available": "0", "pending": "0", "held": "0",
+         "source": "insert:wb"}]
     out = io.StringIO()
     members_cli.export("MembersTable", out, output_format="jsonl")
     assert sorted(json.loads(line)["telegram_id"] for line in out.getvalue().splitlines()) == [881, 882]

@@ -34,7 +34,7 @@ class Member(BaseModel):
     pending_receipt: str | None = None  # a ReceiptSubmitted sent before the phone, as JSON
     phone_before: str | None = None  # save_phone only: the phone the member had before this one
     joined_at: str
-    joined_via: str = "organic"  # organic, referral, campaign:<name> (a /start link's)
+    joined_via: str = "organic"  # a /start link's source (insert:wb), campaign:<name>, referral, organic, import
     subscribed: bool = True  # False once they blocked the bot: no campaign reaches them
     last_touch: dict[str, Any] | None = None  # the last campaign message delivered (attribution)
     name: str | None = None  # from an import

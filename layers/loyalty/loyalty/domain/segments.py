@@ -76,7 +76,7 @@ class Member(_Strict):
     level: str | None = None
     balance: int = 0  # available points
     expiring: tuple[tuple[datetime, int], ...] = ()  # (when, points) of each available lot that expires
-    source: str = "organic"  # how they joined: organic, referral, campaign:<name>
+    source: str = "organic"  # how they joined: a deep link's <kind>:<key>, campaign:<name>, referral, organic, import
     subscribed: bool = True  # False once they blocked the bot
 
 
