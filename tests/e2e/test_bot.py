@@ -254,12 +254,20 @@ def test_stop_start_and_delete_keep_the_books_right(stack):
     stack.wait_idle()
     lena.tap("Удалить навсегда")
     reply(stack, lena, "Аккаунт удалён")
-    erased = member(stack, lena)
-    for personal in ("phone", "chat_id", "name", "language", "referred_by", "consented_at"):
-        assert personal not in erased
-    assert erased["available"] == 0 and erased["pending"] == 0 and erased["erased_at"]
-    forfeit = entries(stack, lena)["erase#account"]
-    assert forfeit["kind"] == "forfeit" and forfeit["points"] == -145
+    stack.wait_idle()
+    dynamodb = stack.aws("dynamodb")
+    gone = dynamodb.get_item(TableName="MembersTable", Key=to_item({"member_id": str(lena.chat_id)}))
+    assert "Item" not in gone and entries(stack, lena) == {}  # nothing is kept under the Telegram account
+    (pseudonym,) = [from_item(item) for item in dynamodb.scan(TableName="MembersTable")["Items"]
+                    if from_item(item)["member_id"].startswith("erased-")]
+    for personal in ("phone", "chat_id", "name", "language", "referred_by", "consented_at", "joined_via"):
+        assert personal not in pseudonym
+    assert pseudonym["available"] == 0 and pseudonym["pending"] == 0 and pseudonym["erased_at"]
+    books = dynamodb.query(TableName="LedgerTable", KeyConditionExpression="member_id = :m",
+                           ExpressionAttributeValues=to_item({":m": pseudonym["member_id"]}))["Items"]
+    kept = {item["entry_id"]: item for item in map(from_item, books)}
+    assert kept["erase#account"]["kind"] == "forfeit" and kept["erase#account"]["points"] == -145
+    assert {"bonus#welcome", "erase#account"} < set(kept)  # the anonymised history, whole
     code, report = verify(stack)
     assert code == 0, report
     stack.wait_idle()
@@ -272,6 +280,14 @@ def test_stop_start_and_delete_keep_the_books_right(stack):
     other.say(qr_of(raw))
     stack.wait_idle()
     assert other.bot_messages()[-1].startswith("Этот чек уже зарегистрирован")
+    claim = from_item(dynamodb.get_item(TableName="ReceiptClaimsTable", Key=to_item(
+        {"fiscal_key": next(k for k in kept if k.startswith("receipt#")).split("#", 1)[1]}))["Item"])
+    assert claim["member_id"] == pseudonym["member_id"]
+    lena.say("/start")  # the same Telegram account again: a new member, from zero …
+    reply(stack, lena, "Здравствуйте!")
+    lena.share_phone(f"+7916{lena.chat_id:07d}")
+    reply(stack, lena, "Спасибо, вы в программе!")
+    assert member(stack, lena).get("available", 0) == 0  # … with no second welcome bonus
     record("delete", "/stop, /start and /delete", lena)
 
 

@@ -54,6 +54,7 @@ class ReceiptParserSettings(_Consumer):
 
 class PointAccrualSettings(_Consumer):
     MEMBERS_TABLE: str
+    CLAIMS_TABLE: str
     LEDGER_TABLE: str
     PROMO_CODES_TABLE: str
     CAMPAIGNS_TABLE: str

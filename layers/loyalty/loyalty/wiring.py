@@ -31,6 +31,7 @@ from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
 from loyalty.flows.crm_feed import CrmFeed, Reported
 from loyalty.flows.crm_sync import CrmSync, CrmTarget
+from loyalty.flows.erasure import Erasure
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.outbox import TelegramSender
@@ -76,8 +77,11 @@ def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
     program = cached_program(settings.PROGRAM_FILE)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
+    erasure = Erasure(ledger, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
+                      ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
+                      MembersRepository(settings.MEMBERS_TABLE))
     return PointAccrual(program, ledger, SqsQueue(settings.OUTBOX_QUEUE_URL), PromoCodes(settings.PROMO_CODES_TABLE),
-                        touches, BotTable(settings.BOT_TABLE))
+                        touches, BotTable(settings.BOT_TABLE), erasure)
 
 
 def campaigns(settings: CampaignsSettings) -> Campaigns:

@@ -5,7 +5,8 @@
   `by_due` index until it is sent, then kept as the context the shopper's answers refer to;
 - `nudge#<member>` / `<name>`: when a nudge last reached the member, and whether they said "не интересно";
 - `ticket#<id>`: a complaint or a review proof sent to the staff chat, and its outcome;
-- `reward#<id>` / `stock`: how many of a reward are left, taken by conditional writes, so none is sold twice.
+- `reward#<id>` / `stock`: how many of a reward are left, taken by conditional writes, so none is sold twice;
+- `erased#<hash>`: a deleted account, by a one-way hash of its Telegram id (no second welcome bonus).
 
 Every write is conditional or idempotent: a redelivered message finds its item written and changes nothing.
 """
@@ -93,6 +94,14 @@ class BotTable:
         if own is not None:
             self._delete(f"invite#{own['code']}", "invite")
             self._delete(f"member#{member_id}", "invite")
+
+    # ------------------------------------------------------------------ erased accounts
+    def mark_erased(self, member_id: str) -> None:
+        """Keep only a one-way hash of an erased account's Telegram id: joining again pays no second welcome bonus."""
+        self._put({"pk": f"erased#{_one_way(member_id)}", "sk": "erased"})
+
+    def was_erased(self, member_id: str) -> bool:
+        return self._get(f"erased#{_one_way(member_id)}", "erased") is not None
 
     # ------------------------------------------------------------------ follow-ups
     def schedule(self, followup: FollowUp) -> bool:
@@ -201,6 +210,10 @@ class BotTable:
                 raise
             return False
         return True
+
+
+def _one_way(member_id: str) -> str:
+    return hashlib.sha256(f"loyalty-erased:{member_id}".encode()).hexdigest()
 
 
 def _followup(item: dict[str, Any]) -> FollowUp:

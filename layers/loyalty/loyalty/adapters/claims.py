@@ -18,7 +18,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from loyalty import clock, deadline
-from loyalty.adapters.aws import cancellation_reasons, client
+from loyalty.adapters.aws import cancellation_reasons, client, error_code
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.domain.errors import (
     Contended,
@@ -113,6 +113,26 @@ class ReceiptClaims:
             ExpressionAttributeValues=to_item({":m": member_id, ":s": seller_inn, ":earns": "earns"}),
         )
         return [from_item(item) for item in response["Items"]]
+
+    def reassign(self, member_id: str, to: str) -> int:
+        """An erased member's claims pass to their pseudonym: the receipts stay claimed (nobody can register them
+        again) and no longer name the Telegram account. Returns how many moved (0 on a repeat)."""
+        moved = 0
+        for page in client("dynamodb").get_paginator("query").paginate(
+            TableName=self.table_name, IndexName="by_member", KeyConditionExpression="member_id = :m",
+            ExpressionAttributeValues=to_item({":m": member_id}), ProjectionExpression="fiscal_key",
+        ):
+            for item in map(from_item, page["Items"]):
+                try:
+                    client("dynamodb").update_item(
+                        TableName=self.table_name, Key=to_item({"fiscal_key": item["fiscal_key"]}),
+                        UpdateExpression="SET member_id = :to", ConditionExpression="member_id = :m",
+                        ExpressionAttributeValues=to_item({":to": to, ":m": member_id}))
+                    moved += 1
+                except ClientError as error:
+                    if error_code(error) != "ConditionalCheckFailedException":
+                        raise
+        return moved
 
     # ------------------------------------------------------------------ transaction parts
     def _put_claim(self, key: str, member_id: str, submission_id: str, summary: dict[str, Any],

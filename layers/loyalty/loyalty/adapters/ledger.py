@@ -184,6 +184,39 @@ class LedgerRepository:
         self.put_entry(entry)
         return True
 
+    def rekey(self, member_id: str, to: str) -> bool:
+        """Move an erased member's wallet and every entry to the key `to` (a random pseudonym), then delete them
+        under the old key: the books stay whole, and nothing in them leads back to the Telegram account. Each step
+        may be repeated (copies are put if absent, deletes are idempotent), so a crash half-way is finished by the
+        next call. False when there is nothing left to move, or the member is no longer erased (they came back)."""
+        response = client("dynamodb").get_item(TableName=self.members_table, Key=to_item({"member_id": member_id}),
+                                               ConsistentRead=True)
+        item = from_item(response["Item"]) if "Item" in response else None
+        if item is None or not item.get("erased_at"):
+            return False
+        entries = self.entries(member_id)
+        for entry in entries:
+            self.put_entry(entry.model_copy(update={"member_id": to}))
+        # Out of the due and lapse indexes: an erased wallet has nothing left to fall due or to win back.
+        unindexed = {name: value for name, value in item.items()
+                     if name not in ("due_shard", "next_due_at", "lapse_shard", "last_purchase_at")}
+        try:
+            client("dynamodb").put_item(TableName=self.members_table, Item=to_item({**unindexed, "member_id": to}),
+                                        ConditionExpression="attribute_not_exists(member_id)")
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+        for entry in entries:
+            client("dynamodb").delete_item(TableName=self.ledger_table,
+                                           Key=to_item({"member_id": member_id, "entry_id": entry.entry_id}))
+        try:
+            client("dynamodb").delete_item(TableName=self.members_table, Key=to_item({"member_id": member_id}),
+                                           ConditionExpression="attribute_exists(erased_at)")
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+        return True
+
     def put_entry(self, entry: Entry) -> bool:
         """Write an entry on its own, if absent (True if written): only for `open` and its repair."""
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,7 +44,8 @@ class Member(BaseModel):
     consented_at: str | None = None  # when they accepted the program rules (by sharing the phone) …
     rules_url: str | None = None  # … and which rules
     awaiting: dict[str, Any] | None = None  # what the bot asked and waits for: {kind, followup, until}
-    erased_at: str | None = None  # /delete: personal data erased, the anonymised ledger kept
+    erased_at: str | None = None  # /delete: personal data erased, the anonymised ledger kept …
+    anonymous_id: str | None = None  # … under this random key, which nothing else names
 
 
 # What a campaign run reads of a member (the lapse index projects exactly this).
@@ -170,17 +172,19 @@ class MembersRepository:
         self._set(member_id, "REMOVE awaiting", {})
 
     def erase(self, member_id: str) -> None:
-        """/delete: the personal data goes (phone, names, chat, language, invitation, consent, what the bot waited
-        for); the wallet and the anonymised ledger stay, so the books still add up, and the claimed receipts stay
-        claimed. No message can reach the member: there is no chat to send to."""
+        """/delete: the personal data goes at once (phone, names, chat, language, invitation, consent, what the bot
+        waited for), and the member gets a random pseudonym the ledger moves to (flows/erasure.py), so the books
+        still add up and the claimed receipts stay claimed. No message can reach the member: no chat is left."""
         client("dynamodb").update_item(
             TableName=self.table_name, Key=to_item({"member_id": member_id}),
-            UpdateExpression="SET erased_at = :now, subscribed = :no REMOVE phone, #name, chat_id, #lang, "
+            UpdateExpression="SET erased_at = :now, subscribed = :no, "
+                             "anonymous_id = if_not_exists(anonymous_id, :anon) REMOVE phone, #name, chat_id, #lang, "
                              "language_choice, pending_receipt, referred_by, consented_at, rules_url, awaiting, "
                              "last_touch, joined_via",
             ConditionExpression="attribute_exists(member_id)",
             ExpressionAttributeNames={"#name": "name", "#lang": "language"},
-            ExpressionAttributeValues=to_item({":now": clock.stamp(), ":no": False}))
+            ExpressionAttributeValues=to_item({":now": clock.stamp(), ":no": False,
+                                               ":anon": f"erased-{secrets.token_hex(8)}"}))
 
     def _set(self, member_id: str, update: str, values: dict[str, Any], names: dict[str, str] | None = None) -> None:
         client("dynamodb").update_item(

@@ -118,10 +118,16 @@ def transfer_out(wallet: Wallet, to_member: str) -> Step:
     return step.model_copy(update={"details": Details(moved=moved, transfer=to_member)})
 
 
-def forfeit(wallet: Wallet) -> Step:
-    """/delete: every lot left (available or pending) is written off, taken as a transfer takes it but to nobody;
-    open holds stay until their own commit or release (a promo code already given out may still be used)."""
-    return transfer_out(wallet, "").model_copy(update={"details": Details(reason="account deleted")})
+def forfeit(wallet: Wallet, now: datetime) -> Step:
+    """/delete: what the member had is written off — every hold released (a promo code given out no longer pays),
+    then every lot left, available or pending, taken as a transfer takes it but to nobody."""
+    step = Step(wallet=wallet, change=w.Balance())
+    for hold_id in list(wallet.holds):
+        released = w.release(step.wallet, hold_id, now, reason="account deleted")
+        step = Step(wallet=released.wallet, change=step.change + released.change)
+    out = transfer_out(step.wallet, "")
+    return Step(wallet=out.wallet, change=step.change + out.change,
+                details=Details(reason="account deleted", moved=out.details.moved))
 
 
 def transfer_in(program: Program, wallet: Wallet, from_member: str, moved: list[MovedLot], level: str | None,

@@ -64,7 +64,7 @@ class Account:
         buttons = [[(render("button_delete", shopper.language), "delete:yes"),
                     (render("button_cancel", shopper.language), "delete:no")]]
         self.replies.send(shopper, key, "delete_confirm", keyboards.inline_keyboard(buttons),
-                          balance=member.available + member.pending)
+                          balance=member.available + member.pending + member.held)
         return {"action": "delete_asked"}
 
     def delete(self, shopper: Shopper, key: str, confirmed: bool) -> dict[str, Any]:
@@ -77,6 +77,7 @@ class Account:
         self.replies.send(shopper, key, "delete_done", keyboards.keyboard_removed())
         self.members.erase(shopper.member_id)
         self.table.forget_invitations(shopper.member_id)
+        self.table.mark_erased(shopper.member_id)
         if self.crm is not None:
             self.crm.deleted(shopper.member_id, key, clock.now())
         self.accrual_queue.put(MemberErased(member_id=shopper.member_id))

@@ -42,6 +42,7 @@ from loyalty.domain.ledger import (
 )
 from loyalty.domain.program import Program
 from loyalty.flows.campaigns import Touches
+from loyalty.flows.erasure import Erasure
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.notices import Notices
 from loyalty.flows.ports import Ledger, PromoCodeStore, Queue
@@ -52,7 +53,7 @@ from loyalty.observability import logger, metrics
 
 class PointAccrual:
     def __init__(self, program: Program, ledger: Ledger, outbox: Queue, promo_codes: PromoCodeStore,
-                 touches: Touches | None = None, bot_table: BotTable | None = None):
+                 touches: Touches | None = None, bot_table: BotTable | None = None, erasure: Erasure | None = None):
         self.program = program
         self.ledger = ledger
         self.replies = Replies(outbox)
@@ -62,6 +63,7 @@ class PointAccrual:
         # the bot's memory: rewards' stock, follow-ups after a receipt (None: a program test without the bot's)
         self.rewards = RewardExchange(program, ledger, self.replies, bot_table) if bot_table is not None else None
         self.followups = FollowUps(program, bot_table, ledger) if bot_table is not None else None
+        self.erasure = erasure  # /delete's write-off and pseudonymisation
 
     def handle_record(self, record: SQSRecord) -> None:
         command = parse_body(record, LedgerCommand, "LedgerCommand")
@@ -257,14 +259,10 @@ class PointAccrual:
             raise PermanentFailure("rewards need the bot table (BOT_TABLE)")
         return self.rewards.exchange(request, now or clock.now())
 
-    def erase(self, erased: MemberErased, now: datetime | None = None) -> Posting:
-        """/delete: what is left of the member's points is written off, once, in an entry that keeps no personal
-        data, so the ledger still adds up and the brand's liability drops by exactly that."""
-        posting = self.ledger.apply(erased.member_id, entry_id_of(Cause.ERASURE, "account"), Kind.FORFEIT,
-                                    postings.forfeit, now=now or clock.now())
-        logger.info("deleted member's points written off", extra={"member_id": erased.member_id,
-                                                                   "points": -posting.points})
-        return posting
+    def erase(self, erased: MemberErased, now: datetime | None = None) -> str | None:
+        if self.erasure is None:
+            raise PermanentFailure("erasing a member needs the claims and members tables")
+        return self.erasure.erase(erased.member_id, now or clock.now())
 
     # ------------------------------------------------------------------ promo codes
     def promo(self, request: PromoRequested, now: datetime | None = None) -> Posting | None:

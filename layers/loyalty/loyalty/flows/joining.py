@@ -90,7 +90,8 @@ class Joining:
         self._report_phone(member, key)
         adopted = self._adopt_imported(shopper, member.phone)
         # Welcome is for a new member: not for one the brand imported (by Telegram id or, adopted, by phone).
-        if self.program.bonuses.welcome and not member.phone_before and not adopted and member.joined_via != "import":
+        if self.program.bonuses.welcome and not member.phone_before and not adopted and member.joined_via != "import" \
+                and not self.table.was_erased(shopper.member_id):
             self.accrual_queue.put(BonusGranted(shopper=shopper, bonus="welcome", reference=shopper.member_id))
         if member.pending_receipt:
             self.submit(ReceiptSubmitted.model_validate_json(member.pending_receipt))

@@ -1,0 +1,41 @@
+"""/delete, on the ledger's side (AccrualQueue): the points left are written off in one entry, then the member's
+wallet, entries and receipt claims move to the random pseudonym `/delete` gave them, and the old key is gone. The
+books still add up (`loyalty ledger verify`), the brand's liability drops by exactly what was written off, the
+receipts stay claimed by nobody anyone can name, and the same Telegram account starting again begins from zero."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from loyalty.adapters.claims import ReceiptClaims
+from loyalty.adapters.ledger import LedgerRepository
+from loyalty.adapters.members import MembersRepository
+from loyalty.domain import postings
+from loyalty.domain.errors import MemberNotFound
+from loyalty.domain.ledger import Cause, Kind, entry_id_of
+from loyalty.flows.ports import Ledger
+from loyalty.observability import logger
+
+
+class Erasure:
+    def __init__(self, ledger: Ledger, books: LedgerRepository, claims: ReceiptClaims, members: MembersRepository):
+        self.ledger = ledger  # the ledger flows write through (entries reported to the CRM)
+        self.books = books  # the repository itself: only it moves a wallet
+        self.claims = claims
+        self.members = members
+
+    def erase(self, member_id: str, now: datetime) -> str | None:
+        """Returns the pseudonym the books moved to (None: done before, or the member came back in between)."""
+        member = self.members.get(member_id)
+        if member is None or not member.erased_at or member.anonymous_id is None:
+            return None
+        try:
+            written_off = self.ledger.apply(member_id, entry_id_of(Cause.ERASURE, "account"), Kind.FORFEIT,
+                                            lambda wal: postings.forfeit(wal, now), now=now)
+        except MemberNotFound:
+            return None
+        moved = self.claims.reassign(member_id, member.anonymous_id)
+        self.books.rekey(member_id, member.anonymous_id)
+        logger.info("erased member anonymised", extra={"member_id": member_id, "written_off": -written_off.points,
+                                                       "claims": moved})
+        return member.anonymous_id
