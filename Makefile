@@ -15,7 +15,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM_VENV := .venv-sam
 LAMBDA_PLATFORM := --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 --python-version 3.12
 
-.PHONY: install demo test unit integration e2e bench lint lock check-template serve clean
+.PHONY: install demo test unit integration e2e docs bench lint lock check-template serve clean
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -39,6 +39,9 @@ test: $(STAMP)  ## unit, integration (moto) and end-to-end (local stack) tests
 
 unit integration e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/$@
+
+docs: $(STAMP)  ## docs/bot.md's dialogs rewritten from the bot's end-to-end tests
+	UPDATE_DOCS=1 $(BIN)/python -m pytest tests/e2e/test_bot.py -q
 
 bench: $(STAMP)  ## figures in bench/results.json (SECTIONS="crm member_import" for only those)
 	$(BIN)/python -m pip install --quiet -r requirements/bench.lock
