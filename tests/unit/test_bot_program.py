@@ -75,8 +75,8 @@ def test_the_way_to_the_next_level_counts_what_is_missing():
     assert levels.next_level_gap(program, wallet, NOW)[1] == {"receipts": 1}  # one receipt beats 3,000 ₽
     credit = postings_credit(program, wallet)
     step = postings.purchase(program, wallet, "receipt#1", credit, 45_000, "WB", "wildberries", NOW)
-    upper, missing = levels.next_level_gap(program, step.wallet, NOW)
-    assert (upper.id, missing) == ("connoisseur", {"receipts": 4, "reviews": 1})
+    upper, missing, done = levels.next_level_gap(program, step.wallet, NOW)
+    assert (upper.id, missing, done) == ("connoisseur", {"receipts": 4, "reviews": 1}, 0.1)  # 1 of 5, 0 of 1
     assert joined([how_many(4, "receipts", RU), how_many(1, "reviews", RU)], RU) == "4 чека и 1 отзыв"
     assert joined([how_many(1, "receipts", EN), how_many(2, "reviews", EN), how_many(500, "roubles", EN)], EN) == \
         "1 receipt, 2 reviews and 500 ₽"

@@ -86,6 +86,16 @@ class CampaignsSettings(_Env):
     LINK_BASE_URL: str = ""  # the HTTP API's address: nudges' links go through /go/<id>, which counts the clicks
 
 
+class WebAppSettings(_Env):
+    MEMBERS_TABLE: str
+    LEDGER_TABLE: str
+    BOT_TABLE: str
+    ACCRUAL_QUEUE_URL: str
+    PROGRAM_FILE: str
+    BOT_TOKEN_NAME: str
+    INIT_DATA_MAX_AGE_SECONDS: int = 3600  # how old Telegram's signature on initData may be
+
+
 class LinkClicksSettings(_Env):
     BOT_TABLE: str
     CAMPAIGNS_TABLE: str

@@ -8,6 +8,7 @@ only by its builder: a function that never speaks to Telegram never pays for pyt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ from loyalty.flows.crm_sync import CrmSync, CrmTarget
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.link_clicks import LinkClicks
+from loyalty.flows.miniapp import MiniApp
 from loyalty.flows.outbox import TelegramSender
 from loyalty.flows.ports import FileSource, Ledger
 from loyalty.flows.receipt_check import ReceiptCheck
@@ -49,6 +51,7 @@ from loyalty.settings import (
     ReceiptParserSettings,
     RedemptionSettings,
     TelegramSenderSettings,
+    WebAppSettings,
     WebhookSettings,
 )
 
@@ -98,6 +101,15 @@ def followups(settings: CampaignsSettings) -> FollowUps:
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
     return FollowUps(program, BotTable(settings.BOT_TABLE), ledger, touches, settings.LINK_BASE_URL)
+
+
+def miniapp(settings: WebAppSettings) -> tuple[MiniApp, Callable[[], str]]:
+    """The Mini App's flow, and the bot token its requests are checked against (read at the first request)."""
+    program = cached_program(settings.PROGRAM_FILE)
+    app = MiniApp(program, MembersRepository(settings.MEMBERS_TABLE),
+                  LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), BotTable(settings.BOT_TABLE),
+                  SqsQueue(settings.ACCRUAL_QUEUE_URL))
+    return app, cache(lambda: secret(settings.BOT_TOKEN_NAME))
 
 
 def link_clicks(settings: LinkClicksSettings) -> LinkClicks:

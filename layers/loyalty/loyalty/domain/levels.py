@@ -9,7 +9,7 @@ downgrade stops at.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from loyalty.domain.points import moscow_day
 from loyalty.domain.program import Condition, Level, Program
@@ -80,9 +80,17 @@ def with_level(wallet: Wallet, level: Level | None, move: Move, now: datetime, r
     return wallet
 
 
-def next_level_gap(program: Program, wallet: Wallet, now: datetime) -> tuple[Level, dict[str, int]] | None:
-    """The level above the member's and what is still missing for it, by the entry condition closest to hold:
-    {"receipts": 2, "reviews": 1} (spend as "roubles"). None at the top level."""
+class Gap(NamedTuple):
+    """The level above the member's, what it still takes ({"receipts": 2, "reviews": 1}, spend as "roubles"), and
+    the share of the way already done (0..1), by the entry condition closest to hold."""
+
+    level: Level
+    missing: dict[str, int]
+    done: float
+
+
+def next_level_gap(program: Program, wallet: Wallet, now: datetime) -> Gap | None:
+    """None at the top level."""
     index = current_index(program, wallet)
     if index + 1 >= len(program.levels):
         return None
@@ -96,7 +104,7 @@ def next_level_gap(program: Program, wallet: Wallet, now: datetime) -> tuple[Lev
                "reviews": max(0, condition.reviews - done.reviews),
                "roubles": max(0, condition.spend_roubles - done.spend_kopecks // 100)}
         # The share of the way still to go; on a tie, the way that asks for receipts (what the bot can take).
-        share = sum(gap[what] / needed[what] for what in gap if needed[what])
-        gaps.append((share, gap["roubles"] > 0, gap))
-    closest = min(gaps, key=lambda found: (found[0], found[1]))[2]
-    return level, {what: count for what, count in closest.items() if count}
+        parts = [gap[what] / needed[what] for what in gap if needed[what]]
+        gaps.append((sum(parts), gap["roubles"] > 0, gap, 1 - sum(parts) / len(parts) if parts else 1.0))
+    _, _, closest, done_share = min(gaps, key=lambda found: (found[0], found[1]))
+    return Gap(level, {what: count for what, count in closest.items() if count}, round(done_share, 3))

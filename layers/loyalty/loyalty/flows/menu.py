@@ -19,6 +19,7 @@ from loyalty.domain.program import Program
 from loyalty.flows import keyboards
 from loyalty.flows.ports import Ledger
 from loyalty.flows.replies import Replies
+from loyalty.flows.rewards import catalog
 
 # The menu under the text field, by the catalog's button texts; a tap sends the text, read back as the command.
 MENU_ROWS = [["button_receipt", "button_balance"], ["button_level", "button_history"],
@@ -86,7 +87,7 @@ class Menu:
         if gap is None:
             progress = render("level_top", language)
         else:
-            upper, missing = gap
+            upper, missing, _ = gap
             progress = render("level_next", language, html=True, title=words(upper.title, language),
                               percent=f"{upper.percent.normalize():f}",
                               missing=joined([how_many(count, what, language) for what, count in missing.items()],
@@ -114,20 +115,18 @@ class Menu:
             self.replies.send(shopper, key, "rewards_empty")
             return {"action": "rewards", "shown": 0}
         wallet = self.ledger.read(shopper.member_id)[0]
-        rank = levels.current_index(program, wallet)
+        available = wallet.spendable_points(clock.now())
         rows = []
-        for reward in program.bot.rewards:
-            title = words(reward.title, language)
-            gate = program.level(reward.min_level)
-            if gate is not None and program.levels.index(gate) > rank:
-                text = render("reward_button_locked", language, title=title, level=words(gate.title, language))
-            elif reward.stock is not None and self.table.stock_left(reward.id, reward.stock) <= 0:
-                text = render("reward_button_gone", language, title=title)
+        for reward in catalog(program, wallet, available, self.table, language):
+            if reward.state == "locked":
+                text = render("reward_button_locked", language, title=reward.title, level=reward.from_level)
+            elif reward.state == "gone":
+                text = render("reward_button_gone", language, title=reward.title)
             else:
-                text = render("reward_button", language, title=title, points=reward.points)
+                text = render("reward_button", language, title=reward.title, points=reward.points)
             rows.append([(text, f"reward:{reward.id}")])
         self.replies.send(shopper, key, "rewards_title", keyboards.inline_keyboard(rows), html=True,
-                          balance=wallet.spendable_points(clock.now()))
+                          balance=available)
         return {"action": "rewards", "shown": len(rows)}
 
     def reward_offer(self, shopper: Shopper, key: str, reward_id: str) -> dict[str, Any]:

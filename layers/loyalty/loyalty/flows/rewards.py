@@ -1,4 +1,6 @@
-"""Exchanging points for a reward from the catalog (AccrualQueue): the points are held, then the hold is committed in
+"""The rewards catalog as a member sees it (the bot's /rewards, the Mini App), and exchanging points for a reward.
+
+The exchange (AccrualQueue): the points are held, then the hold is committed in
 the same DynamoDB transaction that takes one of the reward's stock, so two members cannot both take the last one —
 the loser's hold is released. The order goes to the brand's staff chat. Every step is a ledger entry keyed on the
 order, so a redelivered request finishes the exchange exactly once."""
@@ -6,6 +8,8 @@ order, so a redelivered request finishes the exchange exactly once."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+
+from pydantic import BaseModel
 
 from loyalty.adapters.bot_table import BotTable
 from loyalty.contracts import RewardRequested
@@ -16,9 +20,36 @@ from loyalty.domain.errors import InsufficientPoints, ItemRefused
 from loyalty.domain.ledger import Cause, Kind, entry_id_of
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
+from loyalty.domain.wallet import Wallet
 from loyalty.flows.ports import Ledger
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
+
+
+class RewardView(BaseModel):
+    id: str
+    title: str
+    points: int
+    state: str  # available | too_few | locked (a higher level opens it) | gone (out of stock)
+    from_level: str | None = None
+
+
+def catalog(program: Program, wallet: Wallet, available: int, table: BotTable, language: str) -> list[RewardView]:
+    """Every reward with what it is for this member now."""
+    rank, views = levels.current_index(program, wallet), []
+    for reward in program.bot.rewards:
+        gate = program.level(reward.min_level)
+        state = "available"
+        if gate is not None and program.levels.index(gate) > rank:
+            state = "locked"
+        elif reward.stock is not None and table.stock_left(reward.id, reward.stock) <= 0:
+            state = "gone"
+        elif reward.points > available:
+            state = "too_few"
+        views.append(RewardView(id=reward.id, title=words(reward.title, language), points=reward.points, state=state,
+                                from_level=words(gate.title, language) if gate else None))
+    return views
+
 
 _HOLD_MINUTES = 10  # a hold the exchange did not finish goes back by itself (the schedule releases it)
 

@@ -1,0 +1,101 @@
+"""The member's Telegram Mini App: the page (GET /miniapp/) and its API under /miniapp/api/, HTTP API.
+
+Every API request carries Telegram's initData as `Authorization: tma <initData>`; the member is the one it names,
+and nothing in the request can choose another. A missing, forged or stale initData is 401.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, UnauthorizedError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from loyalty import clock, wiring
+from loyalty.domain import init_data
+from loyalty.flows.miniapp import Me, NotAMember
+from loyalty.observability import logger, metrics, tracer
+from loyalty.settings import WebAppSettings, environment
+
+app = APIGatewayHttpResolver(enable_validation=True)
+settings = environment(WebAppSettings)
+miniapp, bot_token = wiring.miniapp(settings)
+PAGE = (Path(__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
+
+
+class PromoRequest(BaseModel):
+    points: int | None = Field(default=None, ge=1, le=1_000_000, strict=True)
+    request_key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class Queued(BaseModel):
+    status: str = "queued"
+    order: str | None = None
+
+
+class ExchangeRequest(BaseModel):
+    request_key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+def member_id() -> str:
+    """The member Telegram signed this request for; 401 for anything else."""
+    header = app.current_event.headers.get("authorization") or ""
+    scheme, _, data = header.partition(" ")
+    try:
+        if scheme.lower() != "tma":
+            raise init_data.Unauthorized("no `tma` authorization")
+        user = init_data.verify(data.strip(), bot_token(), clock.now(),
+                                timedelta(seconds=settings.INIT_DATA_MAX_AGE_SECONDS))
+    except init_data.Unauthorized as error:
+        logger.info("mini app request refused", extra={"reason": str(error)})
+        raise UnauthorizedError("initData missing, forged or expired") from error
+    return str(user.id)
+
+
+@app.get("/miniapp")
+def to_page() -> Response[str]:
+    """The page's API paths are relative to /miniapp/."""
+    return Response(status_code=301, headers={"Location": "/miniapp/"}, body="")
+
+
+@app.get("/miniapp/")
+def page() -> Response[str]:
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=PAGE,
+                    headers={"Cache-Control": "public, max-age=300"})
+
+
+@app.get("/miniapp/api/me")
+def me() -> Me:
+    member = member_id()
+    try:
+        return miniapp.me(member, clock.now())
+    except NotAMember as error:
+        raise NotFoundError("not a member yet: share your phone in the bot") from error
+
+
+@app.post("/miniapp/api/rewards/<reward_id>", status_code=202)
+def exchange(reward_id: str, request: ExchangeRequest) -> Queued:
+    member = member_id()
+    try:
+        return Queued(order=miniapp.exchange(member, reward_id, request.request_key)["order"])
+    except (NotAMember, KeyError) as error:
+        raise NotFoundError("no such reward, or not a member yet") from error
+
+
+@app.post("/miniapp/api/promo", status_code=202)
+def promo(request: PromoRequest) -> Queued:
+    member = member_id()
+    try:
+        miniapp.promo(member, request.points, request.request_key)
+    except NotAMember as error:
+        raise NotFoundError("not a member yet: share your phone in the bot") from error
+    return Queued()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,92 @@
+"""The Mini App's API on the local stack, over real HTTP: the member's own figures, and 401 for any request Telegram
+did not sign for them lately."""
+
+import json
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+import pytest
+
+from loyalty.domain.init_data import sign
+from tests.e2e.journeys import CREAM, SERUM, buy, join, member, seed_stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with seed_stack() as stack:
+        yield stack
+
+
+def call(stack, path, init_data=None, body=None, header=None):
+    headers = {"Content-Type": "application/json"}
+    if header is not None or init_data is not None:
+        headers["Authorization"] = header if header is not None else f"tma {init_data}"
+    request = urllib.request.Request(f"{stack.api.url}/miniapp/{path}", headers=headers,
+                                     method="POST" if body else "GET", data=json.dumps(body).encode() if body else None)
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            payload = response.read().decode()
+            return response.status, json.loads(payload) if "json" in response.headers["Content-Type"] else payload
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Location") or error.read().decode()
+
+
+def signed(stack, shopper, at=None, token=None):
+    user = {"id": shopper.chat_id, "first_name": "Анна", "language_code": "ru"}
+    return sign(user, token or stack.bot_token, at or stack.now())
+
+
+def test_the_members_own_figures_match_the_bot(stack):
+    anna = join(stack)
+    buy(stack, anna, CREAM)  # Wildberries: 45 pending for the return window
+    buy(stack, anna, SERUM, SERUM, d2c=True)
+    status, me = call(stack, "api/me", signed(stack, anna))
+    assert status == 200
+    stored = member(stack, anna)
+    assert (me["available"], me["pending"], me["held"]) == (stored["available"], stored["pending"], stored["held"])
+    assert me["pending_lots"][0]["points"] == 45 and me["pending_lots"][0]["available_on"]
+    assert me["level"]["title"] == "Подруга" and me["level"]["next"]["missing"] == "3 чека и 1 отзыв"
+    assert 0 < me["level"]["next"]["done"] < 1 and me["level"]["perks"][0] == "подарок ко дню рождения"
+    assert [reward["state"] for reward in me["rewards"]] == ["available", "too_few", "locked"]
+    assert me["invite_link"].startswith("https://t.me/lepestok_bonus_bot?start=ref_")
+    assert any("покупка в Wildberries" in line for line in me["history"])
+
+    status, queued = call(stack, "api/rewards/samples", signed(stack, anna), {"request_key": "tap-1"})
+    assert status == 202 and queued["status"] == "queued"
+    call(stack, "api/rewards/samples", signed(stack, anna), {"request_key": "tap-1"})  # the same tap again
+    stack.wait_idle()
+    assert sum(text.startswith("Готово: «Набор пробников» ваша!") for text in anna.bot_messages()) == 1
+    assert member(stack, anna)["available"] == stored["available"] - 300
+
+
+def test_only_a_request_telegram_signed_for_the_member_lately_is_answered(stack):
+    boris, vera = join(stack), join(stack)
+    assert call(stack, "api/me")[0] == 401  # no initData
+    assert call(stack, "api/me", header="Bearer whatever")[0] == 401
+    assert call(stack, "api/me", signed(stack, boris, token="123:not-this-bot"))[0] == 401  # forged
+    assert call(stack, "api/me", signed(stack, boris, at=stack.now() - timedelta(hours=2)))[0] == 401  # stale
+    tampered = signed(stack, boris).replace(str(boris.chat_id), str(vera.chat_id))
+    assert call(stack, "api/me", tampered)[0] == 401  # another member's id in a signature made for boris
+    assert call(stack, "api/rewards/samples", signed(stack, boris, token="1:x"), {"request_key": "k"})[0] == 401
+    status, me = call(stack, f"api/me?member_id={vera.chat_id}", signed(stack, boris))
+    assert status == 200 and me["available"] == member(stack, boris)["available"]  # nothing chooses another member
+    stranger = type("Stranger", (), {"chat_id": 7_999_999})()
+    assert call(stack, "api/me", signed(stack, stranger))[0] == 404  # signed, but not a member yet
+
+
+def test_the_page_is_served_from_the_same_api(stack):
+    status, location = call(stack, "")
+    assert status == 200 and "<title>" in location and len(location.encode()) < 20_000
+    opener = urllib.request.build_opener(_NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as moved:
+        opener.open(f"{stack.api.url}/miniapp", timeout=10)
+    assert (moved.value.code, moved.value.headers["Location"]) == (301, "/miniapp/")  # its paths are relative
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
