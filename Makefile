@@ -15,7 +15,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM_VENV := .venv-sam
 LAMBDA_PLATFORM := --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 --python-version 3.12
 
-.PHONY: install demo test unit integration e2e docs bench lint lock check-template serve clean
+.PHONY: install demo test unit integration e2e docs screenshots chromium bench lint lock check-template serve clean
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -34,10 +34,21 @@ demo: $(STAMP)  ## a shopper's journey on the embedded local stack
 serve: $(STAMP)  ## the local stack, until Ctrl-C
 	$(BIN)/loyalty local serve
 
-test: $(STAMP)  ## unit, integration (moto) and end-to-end (local stack) tests
+test: $(STAMP) chromium  ## unit, integration (moto) and end-to-end (local stack, headless Chromium) tests
 	$(BIN)/python -m pytest
 
-unit integration e2e: $(STAMP)
+# The Mini App's page tests drive Debian's chromium (Playwright, no browser download).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| (echo "the page tests need Debian's chromium: apt-get install chromium" && false)
+
+screenshots: $(STAMP) chromium  ## docs/miniapp-light.png, docs/miniapp-dark.png from the page tests
+	SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_miniapp_page.py -q
+
+unit integration: $(STAMP)
+	$(BIN)/python -m pytest tests/$@
+
+e2e: $(STAMP) chromium
 	$(BIN)/python -m pytest tests/$@
 
 docs: $(STAMP)  ## docs/bot.md's dialogs rewritten from the bot's end-to-end tests

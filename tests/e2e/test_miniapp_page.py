@@ -1,0 +1,107 @@
+"""The Mini App's page in headless Chromium (Debian's, driven by Playwright), served by the local stack's HTTP API
+with initData and theme parameters in the launch URL, as Telegram opens it. `make screenshots` (SCREENSHOTS=1)
+writes docs/miniapp-light.png and docs/miniapp-dark.png from these runs."""
+
+import json
+import os
+import shutil
+from urllib.parse import quote
+
+import pytest
+
+from loyalty.domain.init_data import sign
+from tests.conftest import ROOT
+from tests.e2e.journeys import CREAM, SERUM, buy, join, member, seed_stack
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DARK = {"bg_color": "#17212b", "text_color": "#f5f5f5", "hint_color": "#708499", "link_color": "#6ab3f3",
+        "button_color": "#5288c1", "button_text_color": "#ffffff", "secondary_bg_color": "#232e3c"}
+LIGHT = {"bg_color": "#ffffff", "text_color": "#000000", "hint_color": "#999999", "link_color": "#2481cc",
+         "button_color": "#2481cc", "button_text_color": "#ffffff", "secondary_bg_color": "#efeff3"}
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with seed_stack() as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+def open_app(stack, browser, shopper, theme):
+    init_data = sign({"id": shopper.chat_id, "first_name": "Анна", "language_code": "ru"}, stack.bot_token,
+                     stack.now())
+    page = browser.new_page(viewport={"width": 360, "height": 800}, device_scale_factor=2)
+    page.route("https://telegram.org/**", lambda route: route.abort())  # no internet: the page works without it
+    page.goto(f"{stack.api.url}/miniapp/#tgWebAppData={quote(init_data)}"
+              f"&tgWebAppThemeParams={quote(json.dumps(theme))}")
+    page.wait_for_selector("#app:not([hidden])", timeout=10_000)
+    return page
+
+
+def shoot(page, name):
+    if os.environ.get("SCREENSHOTS"):
+        page.screenshot(path=str(ROOT / "docs" / name), full_page=True)
+
+
+def test_the_app_shows_the_chats_balance_level_and_history_and_exchanges_a_reward(stack, browser):
+    anna = join(stack)
+    buy(stack, anna, CREAM)  # Wildberries: pending until the return window ends
+    buy(stack, anna, SERUM, SERUM, d2c=True)
+    anna.say("/balance")
+    stack.wait_idle()
+    stored = member(stack, anna)
+    page = open_app(stack, browser, anna, LIGHT)
+    assert page.inner_text("#available") == str(stored["available"])
+    assert f"{stored['available']} баллов" in anna.bot_messages()[-1]  # the same figure the chat shows
+    assert "+45 ожидают" in page.inner_text("#pending")
+    assert page.inner_text("#level-title") == "Подруга"
+    assert page.inner_text("#next-text") == "Ещё 3 чека и 1 отзыв — и уровень «Ценитель»"
+    assert page.eval_on_selector("#progress", "bar => bar.getBoundingClientRect().width") > 0
+    assert page.locator("#history > div").count() >= 3
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
+    shoot(page, "miniapp-light.png")
+
+    exchange = page.locator("button[data-reward=samples]")
+    exchange.click()
+    page.wait_for_function("document.querySelector('button[data-reward=samples]').textContent.startsWith('Готово')")
+    stack.wait_idle()
+    assert member(stack, anna)["available"] == stored["available"] - 300
+    assert anna.bot_messages()[-1].startswith("Готово: «Набор пробников» ваша!")
+    page.close()
+
+
+def test_the_app_follows_telegrams_dark_theme_at_360_px(stack, browser):
+    boris = join(stack)
+    buy(stack, boris, SERUM, d2c=True)
+    page = open_app(stack, browser, boris, DARK)
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(23, 33, 43)"  # #17212b
+    card = page.evaluate("getComputedStyle(document.querySelector('.card')).backgroundColor")
+    assert card == "rgb(35, 46, 60)"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.locator("button[data-reward=tote]").is_disabled()  # 800 points: not enough yet
+    shoot(page, "miniapp-dark.png")
+    page.close()
+
+
+def test_the_app_opened_without_telegrams_signature_says_where_to_open_it(stack, browser):
+    page = browser.new_page(viewport={"width": 360, "height": 640})
+    page.route("https://telegram.org/**", lambda route: route.abort())
+    page.goto(f"{stack.api.url}/miniapp/")
+    page.wait_for_selector("#error", state="visible")
+    assert page.inner_text("#error") in ("Откройте это окно из чата с ботом.",
+                                         "Open this window from the chat with the bot.")
+    page.close()
