@@ -37,13 +37,14 @@ serve: $(STAMP)  ## the local stack, until Ctrl-C
 test: $(STAMP) chromium  ## unit, integration (moto) and end-to-end (local stack, headless Chromium) tests
 	$(BIN)/python -m pytest
 
-# The Mini App's page tests drive Debian's chromium (Playwright, no browser download).
+# The page tests drive Debian's chromium (Playwright, no browser download); the emoji font draws the bot's buttons.
 chromium:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
-		|| (echo "the page tests need Debian's chromium: apt-get install chromium" && false)
+	@(command -v chromium >/dev/null && fc-list | grep -qi "color emoji") \
+		|| (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji) \
+		|| (echo "the page tests need Debian's chromium: apt-get install chromium fonts-noto-color-emoji" && false)
 
-screenshots: $(STAMP) chromium  ## docs/miniapp-light.png, docs/miniapp-dark.png from the page tests
-	SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_miniapp_page.py -q
+screenshots: $(STAMP) chromium  ## docs/miniapp-light.png, miniapp-dark.png, web-chat.png from the page tests
+	SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_miniapp_page.py tests/e2e/test_web_chat.py -q
 
 unit integration: $(STAMP)
 	$(BIN)/python -m pytest tests/$@

@@ -130,6 +130,8 @@ def _serve(port: int, receipts: Path | None, program: Path | None) -> int:
     from loyalty_tools.local.stack import LocalStack
 
     with LocalStack(receipts_dir=receipts, program_file=program, api_port=port) as stack:
+        print(f"web chat:          {stack.telegram.url}/chat  (talk to the bot in a browser)")
+        print(f"Mini App:          {stack.api.url}/miniapp/  (open it from the web chat's ☰ button)")
         print(f"webhook:          {stack.webhook_url}")
         print(f"redemption API:    {stack.api.url}  (x-api-key: {stack.api_key})")
         print(f"telegram emulator: {stack.telegram.url}  (transcripts: /emulator/chats/<chat_id>)")

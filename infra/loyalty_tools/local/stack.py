@@ -71,6 +71,7 @@ class LocalStack:
         for server in (self.telegram, self.receipts, self.mindbox, self.crm_webhook, self.api):
             server.start()
         self.functions.env_overrides["LINK_BASE_URL"] = self.api.url  # tracked links lead to this stack's API
+        self.telegram.state.miniapp_url = f"{self.api.url}/miniapp/"
         self._provision()
         if self.event_sources:
             for poller in self.pollers:

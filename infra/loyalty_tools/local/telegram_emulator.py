@@ -6,10 +6,11 @@ downloads, setWebhook, getWebhookInfo, deleteWebhook, with Telegram's error shap
 400 chat not found, 403 blocked, 429 with retry_after) and its sending limits: about 30 messages a second per
 bot, one a second per chat after a burst of five — a sender that is too fast gets 429s, as it would from Telegram.
 
-Shopper side, under /emulator/: send a text, a contact, a photo or a document as a user (the emulator
-builds the Update and POSTs it to the webhook with the secret header, as Telegram does), redeliver an
+Shopper side, under /emulator/: send a text, a contact, a photo or a document as a user, or tap a button (the
+emulator builds the Update and POSTs it to the webhook with the secret header, as Telegram does), redeliver an
 update, post a raw body, block the bot, make the next calls for a chat fail (429 with retry_after, or any
-status), and read any chat's transcript as JSON.
+status), read any chat's transcript as JSON, and get the Mini App's address with initData signed as Telegram
+signs it. `/chat` is a page where a person does all that in a browser.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from loyalty.domain import init_data
 from loyalty_tools.local.http import JsonHandler, Server
 
+_CHAT_PAGE = Path(__file__).parent / "chat.html"  # /chat: a person talks to the bot through this emulator
 BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Loyalty", "username": "loyalty_local_bot"}
 
 
@@ -50,6 +54,8 @@ class _State:
     seq: itertools.count = field(default_factory=lambda: itertools.count(1))  # orders entries across chats
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # the stack's, which moves
     limits: _Limits = field(default_factory=lambda: _Limits())
+    miniapp_url: str = ""  # the Mini App the chat's menu button opens (the stack's /miniapp/)
+    menu_button: dict[str, Any] = field(default_factory=dict)  # what setChatMenuButton set
 
     def date(self) -> int:
         return int(self.clock().timestamp())
@@ -113,7 +119,9 @@ class _Handler(JsonHandler):
         path = unquote(urlsplit(self.path).path)  # clients may percent-encode the token's colon
         body = self.read_body()
         try:
-            if path.startswith("/emulator/"):
+            if path in ("/chat", "/chat/"):
+                self.reply(200, _CHAT_PAGE.read_bytes(), "text/html; charset=utf-8")
+            elif path.startswith("/emulator/"):
                 self.reply_json(*_Shopper(self.state).handle(self.command, path, body))
             elif path.startswith("/file/bot"):
                 self._file(path)
@@ -183,6 +191,10 @@ class _BotApi:
 
     def _deletewebhook(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         self.state.webhook_url = ""
+        return _ok(True)
+
+    def _setchatmenubutton(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.state.menu_button = dict(params.get("menu_button") or {})
         return _ok(True)
 
     def _getwebhookinfo(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -270,6 +282,15 @@ class _Shopper:
                 else:
                     return 404, {"error": "unknown control"}
             return 200, {"ok": True}
+        if parts == ["miniapp"] and method == "POST":  # the chat's menu button: the Mini App, signed as Telegram signs
+            if not self.state.miniapp_url:
+                return 404, {"error": "no Mini App on this stack"}
+            user = {"is_bot": False, "first_name": "Shopper", "language_code": "ru", **request["user"]}
+            signed = init_data.sign({k: user[k] for k in ("id", "first_name", "language_code")}, self.state.token,
+                                    self.state.clock())
+            theme = json.dumps(request.get("theme") or {})
+            return 200, {"url": f"{self.state.miniapp_url}#tgWebAppData={quote(signed)}"
+                                f"&tgWebAppThemeParams={quote(theme)}"}
         if parts == ["calls"] and method == "GET":
             with self.state.lock:
                 return 200, list(self.state.bot_calls)
