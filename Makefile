@@ -28,8 +28,8 @@ $(STAMP): pyproject.toml requirements/dev.lock
 
 install: $(STAMP)
 
-demo: $(STAMP)  ## a shopper's journey on the embedded local stack
-	$(BIN)/loyalty local demo
+demo: $(STAMP)  ## a shopper's journey on the embedded local stack (ARGS=--keep: then chat with the bot yourself)
+	$(BIN)/loyalty local demo $(ARGS)
 
 serve: $(STAMP)  ## the local stack, until Ctrl-C
 	$(BIN)/loyalty local serve

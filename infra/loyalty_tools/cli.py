@@ -19,7 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=3000, help="port of the HTTP API (default 3000)")
     serve.add_argument("--receipts", type=Path, help="directory of receipt JSON files the receipt service serves")
     serve.add_argument("--program", type=Path, help="program file (default: program/program.yaml)")
-    local.add_parser("demo", help="play a shopper's journey and print the conversation")
+    serve.add_argument("--telegram-token", help="a real (test) bot's token: its updates are polled from Telegram and "
+                       "its replies sent there, while AWS and the receipt service stay local")
+    demo = local.add_parser("demo", help="play a shopper's journey and print the conversation")
+    demo.add_argument("--keep", action="store_true", help="keep the stack running afterwards, for the web chat")
 
     receipt = commands.add_parser("receipt", help="explain and decode receipts").add_subparsers(dest="action",
                                                                                               required=True)
@@ -117,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "demo":
         from loyalty_tools.local.demo import run_demo
 
-        return run_demo()
-    return _serve(args.port, args.receipts, args.program)
+        return run_demo(keep=args.keep)
+    return _serve(args.port, args.receipts, args.program, args.telegram_token)
 
 
 def _aware_time(text: str) -> datetime:
@@ -126,10 +129,25 @@ def _aware_time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _serve(port: int, receipts: Path | None, program: Path | None) -> int:
+def _serve(port: int, receipts: Path | None, program: Path | None, telegram_token: str | None = None) -> int:
+    from loyalty_tools.local.polling import PollingConflict, TelegramPoller
     from loyalty_tools.local.stack import LocalStack
 
-    with LocalStack(receipts_dir=receipts, program_file=program, api_port=port) as stack:
+    with LocalStack(receipts_dir=receipts, program_file=program, api_port=port, telegram_token=telegram_token) as stack:
+        poller = None
+        if telegram_token:
+            try:
+                poller = TelegramPoller(stack.real_telegram or "", telegram_token, stack.webhook_url,
+                                        stack.webhook_secret).start()
+                name = poller.call("getMe").get("username")
+            except PollingConflict as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+            except Exception as error:  # a wrong token, no internet: one line that says what to do
+                print(f"error: Telegram refused the token or cannot be reached ({error}); check --telegram-token",
+                      file=sys.stderr)
+                return 2
+            print(f"real Telegram:     @{name}, polled (write to it from your phone)")
         print(f"web chat:          {stack.telegram.url}/chat  (talk to the bot in a browser)")
         print(f"Mini App:          {stack.api.url}/miniapp/  (open it from the web chat's ☰ button)")
         print(f"webhook:          {stack.webhook_url}")
@@ -145,6 +163,9 @@ def _serve(port: int, receipts: Path | None, program: Path | None) -> int:
                 time.sleep(3600)
         except KeyboardInterrupt:
             return 0
+        finally:
+            if poller is not None:
+                poller.stop()
 
 
 if __name__ == "__main__":

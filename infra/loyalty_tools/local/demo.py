@@ -18,6 +18,7 @@ import json
 import random
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
@@ -41,14 +42,26 @@ MONTHS = ("января", "февраля", "марта", "апреля", "ма�
           "ноября", "декабря")
 
 
-def run_demo(out: TextIO = sys.stdout) -> int:
+def run_demo(out: TextIO = sys.stdout, keep: bool = False) -> int:
+    """Play the story and check the books; with `keep`, the stack stays up afterwards for the web chat (Ctrl-C)."""
     program = load_program(PROGRAM)
     LOG_FILE.parent.mkdir(exist_ok=True)
     print("Запускаю локальный стенд (moto, эмуляторы Telegram и сервиса чеков)…", file=out, flush=True)
     with LOG_FILE.open("w", encoding="utf-8") as log, LocalStack(log_stream=log) as stack:
         demo = Demo(stack, program, out)
         demo.play()
-        return demo.check()
+        result = demo.check()
+        chat = f"{stack.telegram.url}/chat?user={demo.anna.chat_id}"
+        if not keep:
+            print("\nПоговорить с ботом самому: make demo ARGS=--keep — и откройте веб-чат в браузере.", file=out)
+            return result
+        print(f"\nВеб-чат с ботом: {chat}  (чат Анны; ☰ — её мини-приложение). Ctrl-C — остановить.",
+              file=out, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return result
 
 
 class Demo:

@@ -33,10 +33,13 @@ class LocalStack:
     def __init__(self, template_path: Path = ROOT / "template.yaml", receipts_dir: Path | None = None,
                  program_file: Path | None = None, retry_base_seconds: int = 1, api_port: int = 0,
                  log_stream: TextIO | None = None, parameter_overrides: dict[str, str] | None = None,
-                 event_sources: bool = True):
+                 event_sources: bool = True, telegram_token: str | None = None,
+                 telegram_api_url: str = "https://api.telegram.org"):
         self.moto = MotoServer.shared()
-        # Secret values are made up per run: nothing secret is ever written down.
-        self.bot_token = f"{BOT_USER['id']}:{secrets.token_urlsafe(26)}"
+        # Secret values are made up per run: nothing secret is ever written down. With a real bot's token the
+        # functions talk to the real Bot API (its updates come by polling: loyalty_tools/local/polling.py).
+        self.real_telegram = telegram_api_url if telegram_token else None
+        self.bot_token = telegram_token or f"{BOT_USER['id']}:{secrets.token_urlsafe(26)}"
         self.webhook_secret = secrets.token_urlsafe(32)
         self.receipt_token = secrets.token_hex(16)
         self.api_key = secrets.token_urlsafe(24)  # the redemption API's usage-plan key
@@ -47,7 +50,7 @@ class LocalStack:
         self.mindbox = MindboxEmulator(self.crm_secret, crm.mindbox or Mindbox(endpoint_id="local"))
         self.crm_webhook = WebhookReceiver(self.crm_secret)
         self.template = Template(template_path, {
-            "TelegramApiUrl": self.telegram.url,
+            "TelegramApiUrl": self.real_telegram or self.telegram.url,
             "ReceiptServiceUrl": self.receipts.url,
             "CrmUrl": self.crm_webhook.url if crm.kind == "webhook" else self.mindbox.url,
             "RetryBaseSeconds": str(retry_base_seconds),
@@ -97,7 +100,8 @@ class LocalStack:
             parameters["CrmSecretName"]: self.crm_secret,
         })
         # What an operator does after `sam deploy`: point the bot at the webhook, with the secret token.
-        self.bot_api("setWebhook", url=self.webhook_url, secret_token=self.webhook_secret)
+        if self.real_telegram is None:  # a real bot is polled instead: Telegram cannot reach a laptop's webhook
+            self.bot_api("setWebhook", url=self.webhook_url, secret_token=self.webhook_secret)
 
     def now(self) -> datetime:
         """The stack's clock: the one its functions and the Telegram emulator read."""

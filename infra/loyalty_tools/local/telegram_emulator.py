@@ -27,8 +27,8 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from loyalty.domain import init_data
@@ -56,6 +56,8 @@ class _State:
     limits: _Limits = field(default_factory=lambda: _Limits())
     miniapp_url: str = ""  # the Mini App the chat's menu button opens (the stack's /miniapp/)
     menu_button: dict[str, Any] = field(default_factory=dict)  # what setChatMenuButton set
+    queued: list[dict[str, Any]] = field(default_factory=list)  # updates for getUpdates, while no webhook is set
+    arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def date(self) -> int:
         return int(self.clock().timestamp())
@@ -101,7 +103,7 @@ class TelegramEmulator(Server):
         with self.state.lock:
             fresh = _State(token=self.state.token, clock=self.state.clock)
             for name in ("webhook_url", "webhook_secret", "transcripts", "updates", "files", "blocked",
-                         "failures", "bot_calls", "limits", "seq"):
+                         "failures", "bot_calls", "limits", "seq", "queued"):
                 setattr(self.state, name, getattr(fresh, name))
 
 
@@ -191,6 +193,23 @@ class _BotApi:
 
     def _deletewebhook(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         self.state.webhook_url = ""
+        return _ok(True)
+
+    def _getupdates(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Long polling, as Telegram does it: 409 while a webhook is set; `offset` confirms the updates before it;
+        waits up to `timeout` seconds for one to arrive."""
+        if self.state.webhook_url:
+            return _error(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
+                               "to delete the webhook first")
+        offset, timeout = int(params.get("offset") or 0), min(float(params.get("timeout") or 0), 50)
+        deadline = time.monotonic() + timeout
+        with self.state.arrived:
+            self.state.queued[:] = [u for u in self.state.queued if u["update_id"] >= offset]
+            while not self.state.queued and time.monotonic() < deadline:
+                self.state.arrived.wait(deadline - time.monotonic())
+            return _ok(list(self.state.queued[:100]))
+
+    def _answercallbackquery(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return _ok(True)
 
     def _setchatmenubutton(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -378,8 +397,12 @@ class _Shopper:
 
     def _deliver(self, body: bytes, secret: str | None = None) -> int:
         """POST to the webhook as Telegram does; returns the webhook's HTTP status. A method in the webhook's answer
-        is run, as Telegram runs it (answerCallbackQuery, here)."""
+        is run, as Telegram runs it (answerCallbackQuery, here). With no webhook set, the update waits for
+        getUpdates (status 0)."""
         if not self.state.webhook_url:
+            with contextlib.suppress(ValueError), self.state.arrived:
+                self.state.queued.append(json.loads(body))
+                self.state.arrived.notify_all()
             return 0
         request = urllib.request.Request(self.state.webhook_url, data=body, method="POST", headers={
             "Content-Type": "application/json",
