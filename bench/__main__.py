@@ -22,6 +22,8 @@
   row (first run and re-run), next to moto's own PutItem rate in the same run (the floor under it);
 - the bot: DynamoDB requests per menu tap and the webhook's answer time, each against `/help` in the same run, and
   the requests per follow-up (onboarding, nudge, survey) the campaigns run sends;
+- the Mini App: its page weight, how soon headless Chromium shows the member's figures (first and warm loads)
+  against the same page without its API, and its API's cold import against `import boto3`;
 - QR decoders on the same generated receipt photos (bench/photos.py).
 """
 
@@ -570,10 +572,73 @@ def bot_figures() -> dict[str, object]:
                                   "sender's delivery, per follow-up sent"}}
 
 
+def miniapp_figures() -> dict[str, object]:
+    """The Mini App's weight and how soon it shows the member's figures in headless Chromium, on the local stack:
+    its first load (the function's first call in a fresh container) and a warm one, against the same page with the
+    API held back (the HTML alone) in the same run; and its API's cold import against `import boto3`."""
+    import gzip
+    import json as json_
+    from urllib.parse import quote
+
+    from playwright.sync_api import sync_playwright
+
+    from loyalty.domain.init_data import sign
+
+    page_file = ROOT / "functions" / "webapp_api" / "static" / "index.html"
+    html = page_file.read_bytes()
+    template = Template(ROOT / "template.yaml")
+    host = FunctionHost(template, "http://127.0.0.1:9")
+    module = host.specs["WebAppApiFunction"].code_dir / "app.py"
+    baseline = _timed("import boto3", host.base_env)
+    cold = _timed(f"spec = importlib.util.spec_from_file_location('app', {str(module)!r})\n"
+                  "spec.loader.exec_module(importlib.util.module_from_spec(spec))",
+                  host.environment("WebAppApiFunction"))
+    seed = ROOT / "program" / "program.yaml"
+    with tempfile.TemporaryDirectory() as receipts_dir, open(os.devnull, "w") as quiet, LocalStack(
+        receipts_dir=Path(receipts_dir), program_file=seed, log_stream=quiet,
+    ) as stack, sync_playwright() as playwright:
+        member = Shopper(stack.telegram.url, user_id=830_001)
+        member.say("/start")
+        member.share_phone("+79160830001")
+        stack.wait_idle()
+        init = sign({"id": member.chat_id, "first_name": "Анна", "language_code": "ru"}, stack.bot_token, stack.now())
+        url = f"{stack.api.url}/miniapp/#tgWebAppData={quote(init)}&tgWebAppThemeParams={quote(json_.dumps({}))}"
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
+
+        def ready(hold_api: bool = False) -> float:
+            page = browser.new_page(viewport={"width": 360, "height": 800})
+            page.route("https://telegram.org/**", lambda route: route.abort())
+            if hold_api:
+                page.route("**/miniapp/api/**", lambda route: route.abort())
+            started = time.perf_counter()
+            page.goto(url)
+            page.wait_for_selector("#error" if hold_api else "#app:not([hidden])",
+                                   state="visible" if hold_api else "attached")
+            seconds = time.perf_counter() - started
+            page.close()
+            return seconds
+
+        first = ready()
+        warm = statistics.median(ready() for _ in range(5))
+        html_only = statistics.median(ready(hold_api=True) for _ in range(5))
+        browser.close()
+    return {
+        "page_bytes": len(html), "page_gzip_bytes": len(gzip.compress(html)),
+        "api_cold_import_seconds": round(cold, 4), "api_cold_import_ratio_to_boto3": round(cold / baseline, 2),
+        "ready_ms_first_load": round(first * 1000, 1), "ready_ms_warm_median": round(warm * 1000, 1),
+        "html_only_ms_median": round(html_only * 1000, 1),
+        "warm_ready_ratio_to_html_only": round(warm / html_only, 2),
+        "note": "ready = the member's figures on screen at 360 px (navigation to #app shown); html only = the same "
+                "page with its API call refused. The local stack runs the function in-process, so the first load "
+                "includes the function's first call but not Lambda's own start (~the cold import above)",
+    }
+
+
 SECTIONS: dict[str, Callable[[], object]] = {
     "cold_import": cold_imports, "local_stack": local_stack_figures, "ledger": ledger_figures,
     "earning": earning_figures, "demo": demo_figures, "campaigns": campaign_figures, "crm": crm_figures,
-    "member_import": import_figures, "bot": bot_figures,
+    "member_import": import_figures, "bot": bot_figures, "miniapp": miniapp_figures,
 }
 
 

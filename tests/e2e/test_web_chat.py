@@ -8,7 +8,7 @@ import pytest
 
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.receipt_photos import receipt_photo
-from tests.e2e.journeys import CREAM, SUPPLIER, member, seed_stack
+from tests.e2e.journeys import BRAND_INN, CREAM, SERUM, SUPPLIER, member, seed_stack
 from tests.e2e.test_miniapp_page import browser, shoot  # noqa: F401 - the same headless Chromium
 
 pytestmark = pytest.mark.e2e
@@ -46,11 +46,18 @@ def test_a_person_joins_sends_a_receipt_photo_and_sees_the_points_in_the_mini_ap
     photo = tmp_path / "receipt.png"
     photo.write_bytes(receipt_photo(qr_of(raw)))
     page.set_input_files("#photo", str(photo))
-    credited = bot_said(page, "+45 баллов за покупку в Wildberries")
-    balance = re.search(r"Сейчас на счёте (\d+)", credited).group(1)
+    bot_said(page, "+45 баллов за покупку в Wildberries")
+
+    site = marketplace_receipt(BRAND_INN, [SERUM, SERUM], fd=77_002, issued_at=stack.now(), seller_inn=BRAND_INN,
+                               seller="ООО «Лепесток»", retail_place="lepestok.ru")
+    stack.receipts.add(site)
+    page.fill("#text", qr_of(site))  # the site's e-receipt QR, pasted as text
+    page.press("#text", "Enter")
+    credited = bot_said(page, "+387 баллов за покупку в Лепесток")
+    balance = re.search(r"На счёте (\d+)", credited).group(1)
 
     page.click("#keyboard button:has-text('Мой уровень')")
-    assert "Ещё 4 чека и 1 отзыв" in bot_said(page, "Уровень «Подруга»")  # the bot's bold, shown as bold
+    assert "Ещё 3 чека и 1 отзыв" in bot_said(page, "Уровень «Подруга»")  # the bot's bold, shown as bold
     page.click("#keyboard button:has-text('Зарегистрировать чек')")
     bot_said(page, "Пришлите фото QR-кода")
     page.click(".inline button:has-text('Ozon')")  # an inline button: a callback query
@@ -64,4 +71,11 @@ def test_a_person_joins_sends_a_receipt_photo_and_sees_the_points_in_the_mini_ap
     app.wait_for_selector("#app:not([hidden])", timeout=10_000)
     assert app.inner_text("#available") == balance
     assert app.inner_text("#level-title") == "Подруга"
+    assert app.inner_text("#next-text") == "Ещё 3 чека и 1 отзыв — и уровень «Ценитель»"
+    assert "покупка в Wildberries" in app.inner_text("#history")
+    app.click("button[data-reward=samples]")
+    app.wait_for_function("document.querySelector('button[data-reward=samples]').textContent.startsWith('Готово')")
+    stack.wait_idle()
+    assert bot_said(page, "Готово: «Набор пробников» ваша!")  # the exchange confirmed in the chat
+    assert member(stack, type("Member", (), {"chat_id": USER})())["available"] == int(balance) - 300
     page.close()
