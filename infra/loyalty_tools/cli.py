@@ -148,9 +148,9 @@ def _serve(port: int, receipts: Path | None, program: Path | None, telegram_toke
                       file=sys.stderr)
                 return 2
             print(f"real Telegram:     @{name}, polled (write to it from your phone)")
+        print(f"webhook:          {stack.webhook_url}")
         print(f"web chat:          {stack.telegram.url}/chat  (talk to the bot in a browser)")
         print(f"Mini App:          {stack.api.url}/miniapp/  (open it from the web chat's ☰ button)")
-        print(f"webhook:          {stack.webhook_url}")
         print(f"redemption API:    {stack.api.url}  (x-api-key: {stack.api_key})")
         print(f"telegram emulator: {stack.telegram.url}  (transcripts: /emulator/chats/<chat_id>)")
         print(f"receipt service:   {stack.receipts.url}")

@@ -65,6 +65,9 @@ def test_serve_answers_on_its_port_and_stops_cleanly_on_ctrl_c():
     try:
         webhook = process.stdout.readline().split()[-1]
         assert webhook.endswith("/telegram/webhook")
+        chat = process.stdout.readline().split()[2]
+        with urllib.request.urlopen(chat, timeout=10) as page:  # the web chat is served too
+            assert page.status == 200 and b"/emulator/send" in page.read()
         request = urllib.request.Request(webhook, data=json.dumps({"update_id": 1}).encode(), method="POST")
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=30)
