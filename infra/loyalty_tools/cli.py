@@ -78,7 +78,47 @@ def main(argv: list[str] | None = None) -> int:
                         help="the stack's CrmQueueUrl output (default: the local stack's)")
     commands.add_parser("openapi", help="write docs/redemption-api.json from the redemption API's code")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except Exception as error:
+        problem = _one_line(error)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
 
+
+def _one_line(error: Exception) -> str | None:
+    """What an operator reads instead of a traceback, for the errors they can fix themselves (None: a bug)."""
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+    )
+
+    from loyalty.adapters.program_file import ProgramError
+    from loyalty.domain.errors import StorageUnavailable
+
+    if isinstance(error, NoRegionError):
+        return "no AWS region: set AWS_DEFAULT_REGION (eu-central-1, say)"
+    if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
+        return "no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    if isinstance(error, StorageUnavailable):  # the adapters' word for AWS out of reach
+        error = error.__cause__ if isinstance(error.__cause__, Exception) else error
+    if isinstance(error, (EndpointConnectionError, StorageUnavailable)):
+        where = error.kwargs.get("endpoint_url", "AWS") if isinstance(error, EndpointConnectionError) else "AWS"
+        return f"cannot reach {where}: is the stack running, and AWS_ENDPOINT_URL (if set) right?"
+    if isinstance(error, ClientError):
+        code, message = error.response["Error"].get("Code", ""), error.response["Error"].get("Message", "")
+        return f"AWS refused: {code}: {message} (check the table names and the credentials' permissions)"
+    if isinstance(error, (ProgramError, FileNotFoundError)):
+        return str(error)
+    return None
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "openapi":
         from loyalty_tools import openapi
 
