@@ -85,6 +85,9 @@ def test_a_basket_is_quoted_held_committed_and_a_replayed_hold_charges_nothing_m
                key="checkout-1001-a")[0] == 409  # the same key for another request
     assert api(stack, f"/members/{zoya.chat_id}/holds", {**order, "points": 300, "lines": basket[:1]},
                key="checkout-1001-b")[0] == 400  # over what this basket may take
+    for loose in ("10", 2.0, True):  # points are a JSON integer, nothing that only looks like one
+        status, refused = api(stack, f"/members/{zoya.chat_id}/holds", {**order, "points": loose}, key=f"loose-{loose}")
+        assert status == 422 and refused["detail"][0]["loc"][-2:] == ["body", "points"], refused
 
     done = api(stack, f"/members/{zoya.chat_id}/holds/checkout-1001-a/commit", {"order_id": "site-1001"})
     assert done == (200, {"hold_id": "checkout-1001-a", "member_id": str(zoya.chat_id), "points": 250,

@@ -26,7 +26,8 @@ from loyalty.flows.ports import CampaignFigures, Ledger, MemberDirectory, PromoC
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: points given as "10", 2.0 or true are refused, naming the field, not read as numbers.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class BasketLine(_Body):
