@@ -114,6 +114,11 @@ def test_a_promo_code_from_the_bot_pays_one_order_once(stack):
     stack.wait_idle()
     code = texts(yana)[-1].splitlines()[0].split(": ")[1]
     assert member(stack, yana)["held"] == 100
+    promo_hold = next(e["entry_id"] for e in entries(stack, yana).values() if e["kind"] == "hold").split("#", 1)[1]
+    for action in ("release", "commit"):  # the bot's code is settled by its redemption only, not the site's endpoints
+        refused = api(stack, f"/members/{yana.chat_id}/holds/{promo_hold}/{action}", {})
+        assert refused[0] == 404, refused
+    assert member(stack, yana)["held"] == 100
     paid = api(stack, f"/promo-codes/{code.lower()}/redeem", {"order_id": "site-77"})
     assert paid[0] == 200 and paid[1]["points"] == 100 and paid[1]["status"] == "committed"
     assert api(stack, f"/promo-codes/{code}/redeem", {"order_id": "site-77"}) == paid  # the site retried

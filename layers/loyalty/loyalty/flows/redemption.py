@@ -134,6 +134,10 @@ class Redemption:
                         expires_at=_iso(posting.details.expires_at), order_id=posting.details.order_id)
 
     def commit(self, member_id: str, hold_id: str, request: CommitRequest, now: datetime | None = None) -> HoldView:
+        """The site pays its own hold (one it placed through this API)."""
+        return self._commit(member_id, _sites(hold_id), request, now)
+
+    def _commit(self, member_id: str, hold_id: str, request: CommitRequest, now: datetime | None = None) -> HoldView:
         now = now or clock.now()
         self._not_settled_otherwise(member_id, hold_id, "release")
         posting = self.ledger.apply(member_id, entry_id_of(Cause.COMMIT, hold_id), Kind.COMMIT,
@@ -144,6 +148,8 @@ class Redemption:
                         order_id=posting.details.order_id)
 
     def release(self, member_id: str, hold_id: str, now: datetime | None = None) -> HoldView:
+        """The site gives back its own hold; a bot promo code's or a reward's is not the site's to release."""
+        hold_id = _sites(hold_id)
         now = now or clock.now()
         self._not_settled_otherwise(member_id, hold_id, "commit")
         posting = self.ledger.apply(member_id, entry_id_of(Cause.RELEASE, hold_id), Kind.RELEASE,
@@ -155,7 +161,7 @@ class Redemption:
         found = self.promo_codes.find(code)
         if found is None:
             raise HoldNotFound(f"no promo code {normalise_code(code)}")
-        view = self.commit(found.member_id, found.hold_id, CommitRequest(order_id=request.order_id), now)
+        view = self._commit(found.member_id, found.hold_id, CommitRequest(order_id=request.order_id), now)
         if view.order_id != request.order_id:
             raise Conflict(f"promo code {found.code} was already used for another order")
         return view
@@ -218,3 +224,11 @@ class _Priced:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def _sites(hold_id: str) -> str:
+    """A hold the site placed (its idempotency key: no colon), else not found: the bot's promo codes (`promo:…`) and
+    rewards (`reward:…`) are settled only by the channel that made them."""
+    if ":" in hold_id:
+        raise HoldNotFound(f"no hold {hold_id} placed through this API")
+    return hold_id
