@@ -38,6 +38,11 @@ def test_a_review_the_site_reports_pays_its_bonus_once(stack):
     assert member(stack, anna)["available"] == PROGRAM.bonuses.welcome + PROGRAM.bonuses.review
     assert sum("Спасибо за отзыв! +100 баллов" in text for text in texts(anna)) == 1
     assert [key for key in entries(stack, anna) if key.startswith("bonus#review")] == ["bonus#review:wb-review-81723"]
+    boris = join(stack)  # the same review reported for somebody else: paid once, to the first
+    status, body = api(stack, f"/members/{boris.chat_id}/reviews", {"review_id": "wb-review-81723"})
+    assert status == 409 and body["error"] == "conflict"
+    stack.wait_idle()
+    assert member(stack, boris)["available"] == PROGRAM.bonuses.welcome
 
 
 def test_a_refund_reverses_the_purchase_points(stack):

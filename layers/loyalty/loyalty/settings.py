@@ -124,6 +124,7 @@ class CrmSyncSettings(_Consumer):
 
 class RedemptionSettings(_Env):
     MEMBERS_TABLE: str
+    CLAIMS_TABLE: str
     LEDGER_TABLE: str
     PROMO_CODES_TABLE: str
     CAMPAIGNS_TABLE: str

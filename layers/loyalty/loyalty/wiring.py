@@ -141,7 +141,8 @@ def redemption(settings: RedemptionSettings) -> Redemption:
     return Redemption(program, reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE,
                                                settings.CRM_QUEUE_URL),
                       MembersRepository(settings.MEMBERS_TABLE), PromoCodes(settings.PROMO_CODES_TABLE),
-                      SqsQueue(settings.ACCRUAL_QUEUE_URL), CampaignStore(settings.CAMPAIGNS_TABLE))
+                      SqsQueue(settings.ACCRUAL_QUEUE_URL), CampaignStore(settings.CAMPAIGNS_TABLE),
+                      ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE))
 
 
 def receipt_check(settings: ReceiptParserSettings) -> ReceiptCheck:

@@ -114,6 +114,22 @@ class ReceiptClaims:
         )
         return [from_item(item) for item in response["Items"]]
 
+    def claim_review(self, review_id: str, member_id: str) -> str:
+        """A published review is paid to one member: the first to report it. Returns whose it is (the caller's own
+        id on a repeat)."""
+        key = f"review#{review_id}"
+        try:
+            client("dynamodb").put_item(
+                TableName=self.table_name, ConditionExpression="attribute_not_exists(fiscal_key)",
+                Item=to_item({"fiscal_key": key, "member_id": member_id, "claimed_at": clock.stamp(),
+                              "outcome": "review"}))
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            found = self._get(key)
+            return str(found["member_id"]) if found else member_id
+        return member_id
+
     def reassign(self, member_id: str, to: str) -> int:
         """An erased member's claims pass to their pseudonym: the receipts stay claimed (nobody can register them
         again) and no longer name the Telegram account. Returns how many moved (0 on a repeat)."""

@@ -83,6 +83,12 @@ class CampaignRecords(CampaignFigures, Protocol):
     def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool: ...
 
 
+class ReviewClaims(Protocol):
+    def claim_review(self, review_id: str, member_id: str) -> str:
+        """Who a published review is paid to: the first member it was reported for."""
+        ...
+
+
 class MemberDirectory(Protocol):
     def get(self, member_id: str) -> Member | None: ...
 

@@ -22,7 +22,7 @@ from loyalty.domain.ledger import Cause, Kind, campaign_of, entry_id_of
 from loyalty.domain.points import payable_points
 from loyalty.domain.program import Program
 from loyalty.domain.receipt import gtin14
-from loyalty.flows.ports import CampaignFigures, Ledger, MemberDirectory, PromoCodeStore, Queue
+from loyalty.flows.ports import CampaignFigures, Ledger, MemberDirectory, PromoCodeStore, Queue, ReviewClaims
 
 
 class _Body(BaseModel):
@@ -94,11 +94,12 @@ class ReviewRequest(_Body):
 
 class Redemption:
     def __init__(self, program: Program, ledger: Ledger, members: MemberDirectory, promo_codes: PromoCodeStore,
-                 accrual_queue: Queue, campaigns: CampaignFigures | None = None):
+                 accrual_queue: Queue, campaigns: CampaignFigures | None = None, reviews: ReviewClaims | None = None):
         self.program = program
         self.ledger = ledger
         self.members = members
         self.promo_codes = promo_codes
+        self.reviews = reviews  # None: a review id is not checked across members (flow tests without the table)
         self.accrual_queue = accrual_queue
         self.campaigns = campaigns  # where points a campaign gave are counted as spent
 
@@ -172,6 +173,9 @@ class Redemption:
             raise MemberNotFound(member_id)
         if member.chat_id is None:  # imported, never talked to the bot: no one to tell of the bonus
             raise InvalidRequest(f"member {member_id} has not started the bot yet; the review bonus waits for that")
+        owner = self.reviews.claim_review(request.review_id, member_id) if self.reviews is not None else member_id
+        if owner != member_id:
+            raise Conflict(f"review {request.review_id} was already reported for another member; it is paid once")
         self.accrual_queue.put(BonusGranted(
             shopper=Shopper(member_id=member_id, chat_id=member.chat_id, language=member.language),
             bonus="review", reference=request.review_id,
