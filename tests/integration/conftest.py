@@ -52,7 +52,7 @@ def drain(stack, queue):
 def _json_or_text(body):
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # a parked body may be JSON nested too deep to read
         return body
 
 

@@ -231,3 +231,16 @@ def test_an_edited_message_is_not_taken_for_a_new_one(stack):
     status, answer = answer_of(stack, {"update_id": 311, "edited_message": edited.message.to_dict()})
     assert (status, answer) == (200, {})
     assert member(stack, 562) is None and bodies(stack, "ReceiptQueue") == []
+
+
+def test_a_huge_or_deeply_nested_body_is_parked_cut_and_answered_200(stack):
+    huge = ("x" * 5_000_000).encode()  # 5 MB, not JSON, with the right secret
+    assert post(stack, huge) == 200
+    deep = ("[" * 100_000 + "]" * 100_000).encode()  # JSON nested 100,000 deep
+    assert post(stack, deep) == 200
+    parked = drain(stack, "WebhookDeadLetterQueue")
+    assert len(parked) == 2
+    (big_body, big), (_, nested) = sorted(parked, key=lambda item: -len(item[0]))
+    assert big["reason"].startswith("update too large") and int(big["truncated_from_bytes"]) == 5_000_000
+    assert 0 < len(big_body.encode()) <= 240_000
+    assert nested["reason"].startswith("malformed update: RecursionError")

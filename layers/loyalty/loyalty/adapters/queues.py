@@ -145,8 +145,17 @@ class DeadLetterQueue:
         dead_letter(self.url, body, reason, **context)
 
 
+_PARKED_CHARACTERS = 200_000  # SQS takes 256 KB a message, attributes included; Cyrillic is 2 bytes a character
+_PARKED_BYTES = 240_000
+
+
 def dead_letter(queue_url: str, body: str, reason: str, **context: str) -> None:
-    """Park a message that cannot be processed, with the reason as a message attribute beside it."""
+    """Park a message that cannot be processed, with the reason as a message attribute beside it. A body too large
+    for SQS is parked cut, and says so: its head is what an engineer needs to see what came."""
+    encoded = (body or "").encode()
+    if len(encoded) > _PARKED_BYTES:
+        body = encoded[:_PARKED_BYTES].decode(errors="ignore")[:_PARKED_CHARACTERS]
+        context = {**context, "truncated_from_bytes": str(len(encoded))}
     attributes = {"reason": reason[:1000], **context}
     fifo = {"MessageGroupId": "dead-letters", "MessageDeduplicationId": str(uuid.uuid4())} \
         if queue_url.endswith(".fifo") else {}

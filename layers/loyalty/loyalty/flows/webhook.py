@@ -53,12 +53,14 @@ class Webhook:
         if not secret_matches(secret_token, self.expected_secret()):
             logger.warning("webhook call without the right secret token")
             return 403
+        if body is not None and len(body) > _MAX_UPDATE_CHARACTERS:  # Telegram's updates are a few KB
+            return self._park(body, f"update too large: {len(body)} characters")
         try:
             update = json.loads(body or "")
             if not isinstance(update, dict) or type(update.get("update_id")) is not int:
                 raise ValueError("no integer update_id")
-        except ValueError as error:
-            return self._park(body, f"malformed update: {error}")
+        except (ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
+            return self._park(body, f"malformed update: {type(error).__name__}: {str(error)[:200]}")
         try:
             outcome = self._handle_once(update=update)
             self._answered = outcome.get("answer")
@@ -87,6 +89,9 @@ class Webhook:
         logger.error("update dead-lettered", extra={"reason": reason, "update_id": update_id})
         self.dead_letters.park(body or "", reason, update_id=update_id)
         return 200
+
+
+_MAX_UPDATE_CHARACTERS = 1_000_000
 
 
 def secret_matches(received: str | None, expected: str) -> bool:
