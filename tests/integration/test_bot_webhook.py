@@ -244,3 +244,20 @@ def test_a_huge_or_deeply_nested_body_is_parked_cut_and_answered_200(stack):
     assert big["reason"].startswith("update too large") and int(big["truncated_from_bytes"]) == 5_000_000
     assert 0 < len(big_body.encode()) <= 240_000
     assert nested["reason"].startswith("malformed update: RecursionError")
+
+
+def test_a_secret_header_sent_twice_is_refused_as_api_gateway_joins_them(stack):
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(stack.webhook_url)
+    connection = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+    body = json.dumps(telegram_update(320, 571, "/start"))
+    connection.putrequest("POST", where.path)
+    for value in (stack.webhook_secret, "attacker-guess"):  # the right secret, and another beside it
+        connection.putheader("X-Telegram-Bot-Api-Secret-Token", value)
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(len(body)))
+    connection.endheaders(body.encode())
+    assert connection.getresponse().status == 403  # "secret,attacker-guess" is not the secret
+    assert member(stack, 571) is None

@@ -139,7 +139,8 @@ class _ApiHandler(JsonHandler):
             "routeKey": f"{self.command} {path}",
             "rawPath": path,
             "rawQueryString": query,
-            "headers": {name.lower(): value for name, value in self.headers.items()},
+            # HTTP API (payload 2.0) joins a header sent twice with a comma: a doubled secret header is refused.
+            "headers": {name.lower(): ",".join(self.headers.get_all(name) or []) for name in set(self.headers)},
             "queryStringParameters": dict(parse_qsl(query)) or None,
             "requestContext": {
                 "accountId": ACCOUNT, "apiId": "local", "domainName": self.headers.get("Host", "localhost"),
