@@ -16,8 +16,8 @@ webhook = wiring.webhook(environment(WebhookSettings))
 
 @app.post("/telegram/webhook")
 def receive_update() -> Response:
-    status, answer = webhook.answer(app.current_event.headers.get("x-telegram-bot-api-secret-token"),
-                                    app.current_event.body)
+    status, answer = webhook.receive(app.current_event.headers.get("x-telegram-bot-api-secret-token"),
+                                     app.current_event.body)
     return Response(status_code=status, content_type="application/json", body=json.dumps(answer))
 
 

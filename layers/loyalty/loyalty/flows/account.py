@@ -15,17 +15,16 @@ from loyalty.flows import keyboards
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.joining import phone_keyboard
 from loyalty.flows.menu import menu_keyboard
-from loyalty.flows.ports import Ledger, Queue
+from loyalty.flows.ports import Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
 
 
 class Account:
-    def __init__(self, program: Program, members: MembersRepository, ledger: Ledger, replies: Replies,
-                 accrual_queue: Queue, table: BotTable, crm: CrmFeed | None):
+    def __init__(self, program: Program, members: MembersRepository, replies: Replies, accrual_queue: Queue,
+                 table: BotTable, crm: CrmFeed | None):
         self.program = program
         self.members = members
-        self.ledger = ledger
         self.replies = replies
         self.accrual_queue = accrual_queue
         self.table = table

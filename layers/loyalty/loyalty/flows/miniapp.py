@@ -17,6 +17,7 @@ from loyalty.domain.bot_program import words
 from loyalty.domain.history import history_lines
 from loyalty.domain.messages import how_many, joined
 from loyalty.domain.program import Program
+from loyalty.domain.receipt import MOSCOW
 from loyalty.flows.ports import Ledger, Queue
 from loyalty.flows.rewards import RewardView, catalog
 
@@ -81,10 +82,7 @@ class MiniApp:
         self.accrual_queue = accrual_queue
 
     def me(self, member_id: str, now: datetime) -> Me:
-        member = self.members.get(member_id)
-        if member is None or not member.phone or member.chat_id is None:
-            raise NotAMember(member_id)
-        program, language = self.program, member.language
+        program, language = self.program, self._shopper(member_id).language
         wallet = self.ledger.read(member_id)[0]
         available = wallet.spendable_points(now)
         pending = sorted(((lot.available_at, lot.points) for lot in wallet.lots.values()
@@ -124,6 +122,7 @@ class MiniApp:
 
     # ------------------------------------------------------------------ parts
     def _shopper(self, member_id: str) -> Shopper:
+        """The member as the bot addresses them; NotAMember until they shared their phone."""
         member = self.members.get(member_id)
         if member is None or not member.phone or member.chat_id is None:
             raise NotAMember(member_id)
@@ -145,6 +144,4 @@ class MiniApp:
 
 
 def _day(moment: datetime) -> str:
-    from loyalty.domain.receipt import MOSCOW
-
     return moment.astimezone(MOSCOW).date().isoformat()

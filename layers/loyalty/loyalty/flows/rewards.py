@@ -103,13 +103,13 @@ class RewardExchange:
                 logger.info("reward ran out at the commit", extra={"member_id": member_id, "reward": reward.id})
                 return "out_of_stock"
             metrics.add_metric(name="RewardsExchanged", unit="Count", value=1)
-        balance = self.ledger.read(member_id)[0].spendable_points(now)
-        self.replies.send(shopper, key, "reward_ordered", title=title, points=reward.points, balance=balance)
+        after = self.ledger.read(member_id)[0]
+        self.replies.send(shopper, key, "reward_ordered", title=title, points=reward.points,
+                          balance=after.spendable_points(now))
         staff = self.program.bot.staff_chat_id
         if staff is not None:
-            member_level = self.program.level_title(self.ledger.read(member_id)[0].level, "ru")
             self.replies.to_chat(staff, f"{key}:staff", render(
                 "staff_reward_order", "ru", order=request.order_id, title=words(reward.title, "ru"),
-                points=reward.points, member=member_id, level=member_level))
+                points=reward.points, member=member_id, level=self.program.level_title(after.level, "ru")))
         logger.info("reward ordered", extra={"member_id": member_id, "reward": reward.id, "order": request.order_id})
         return "ordered"

@@ -46,44 +46,35 @@ class Webhook:
         self.idempotency = once.config
         self.expected_secret = expected_secret  # read per call: a rotated secret is picked up without a deploy
         self.dead_letters = dead_letters
-        self._answered: str | None = None  # the callback query the current update tapped
 
-    def receive(self, secret_token: str | None, body: str | None) -> int:
-        """Handle one webhook call; returns the HTTP status to answer."""
+    def receive(self, secret_token: str | None, body: str | None) -> tuple[int, dict[str, Any]]:
+        """Handle one webhook call; returns the HTTP status and the body to answer with. A tapped button's callback
+        query is acknowledged right in that answer (Telegram runs a method given there), at no extra call."""
         if not secret_matches(secret_token, self.expected_secret()):
             logger.warning("webhook call without the right secret token")
-            return 403
+            return 403, {}
         if body is not None and len(body) > _MAX_UPDATE_CHARACTERS:  # Telegram's updates are a few KB
-            return self._park(body, f"update too large: {len(body)} characters")
+            return self._park(body, f"update too large: {len(body)} characters"), {}
         try:
             update = json.loads(body or "")
             if not isinstance(update, dict) or type(update.get("update_id")) is not int:
                 raise ValueError("no integer update_id")
         except (ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
-            return self._park(body, f"malformed update: {type(error).__name__}: {str(error)[:200]}")
+            return self._park(body, f"malformed update: {type(error).__name__}: {str(error)[:200]}"), {}
         try:
             outcome = self._handle_once(update=update)
-            self._answered = outcome.get("answer")
         except AlreadyInProgress:
             logger.info("update already being handled", extra={"update_id": update["update_id"]})
-            return 200
+            return 200, {}
         except StorageUnavailable:
             logger.exception("AWS failed; Telegram will redeliver", extra={"update_id": update["update_id"]})
-            return 500
+            return 500, {}
         except Exception as error:
             logger.exception("update failed", extra={"update_id": update["update_id"]})
-            return self._park(body, f"{type(error).__name__}: {error}", str(update["update_id"]))
+            return self._park(body, f"{type(error).__name__}: {error}", str(update["update_id"])), {}
         logger.info("update handled", extra={"update_id": update["update_id"], **outcome})
-        return 200
-
-    def answer(self, secret_token: str | None, body: str | None) -> tuple[int, dict[str, Any]]:
-        """`receive`, and the body to answer with: a tapped button's callback query is acknowledged right in the
-        webhook's answer (Telegram runs a method given there), so the button stops spinning at no extra call."""
-        self._answered = None
-        status = self.receive(secret_token, body)
-        if status == 200 and self._answered:
-            return status, {"method": "answerCallbackQuery", "callback_query_id": self._answered}
-        return status, {}
+        tapped = outcome.get("answer")
+        return 200, {"method": "answerCallbackQuery", "callback_query_id": tapped} if tapped else {}
 
     def _park(self, body: str | None, reason: str, update_id: str = "") -> int:
         logger.error("update dead-lettered", extra={"reason": reason, "update_id": update_id})
@@ -111,7 +102,7 @@ class Bot:
         self.accrual_queue = accrual_queue
         self.menu = Menu(program, ledger, self.replies, table)
         self.joining = Joining(program, members, self.replies, receipt_queue, accrual_queue, table, crm)
-        self.account = Account(program, members, ledger, self.replies, accrual_queue, table, crm)
+        self.account = Account(program, members, self.replies, accrual_queue, table, crm)
         self.talk = Conversations(program, members, self.replies, accrual_queue, table)
 
     def handle(self, update: dict[str, Any]) -> dict[str, Any]:
