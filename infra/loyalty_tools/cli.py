@@ -76,6 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     adjust.add_argument("--program", type=Path, default=Path("program/program.yaml"))
     adjust.add_argument("--crm-queue-url", default=os.environ.get("CRM_QUEUE_URL"),
                         help="the stack's CrmQueueUrl output (default: the local stack's)")
+    dlq = commands.add_parser("dlq", help="dead-letter queues: what they hold and why, and replaying them"
+                              ).add_subparsers(dest="action", required=True)
+    dlq_list = dlq.add_parser("list", help="every dead-letter queue and its count; with QUEUE, its messages and why")
+    dlq_list.add_argument("queue", nargs="?", help="a dead-letter queue, or the queue it takes from (ReceiptQueue)")
+    dlq_list.add_argument("--limit", type=int, default=50, help="messages shown (default 50)")
+    dlq_redrive = dlq.add_parser("redrive", help="send every parked message back to the queue it came from")
+    dlq_redrive.add_argument("queue", help="a dead-letter queue, or the queue it takes from (ReceiptQueue)")
     commands.add_parser("openapi", help="write docs/redemption-api.json from the redemption API's code")
     args = parser.parse_args(argv)
     try:
@@ -113,12 +120,20 @@ def _one_line(error: Exception) -> str | None:
     if isinstance(error, ClientError):
         code, message = error.response["Error"].get("Code", ""), error.response["Error"].get("Message", "")
         return f"AWS refused: {code}: {message} (check the table names and the credentials' permissions)"
-    if isinstance(error, (ProgramError, FileNotFoundError)):
+    from loyalty_tools.dlq_cli import UnknownQueue
+
+    if isinstance(error, (ProgramError, FileNotFoundError, UnknownQueue)):
         return str(error)
     return None
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "dlq":
+        from loyalty_tools import dlq_cli
+
+        if args.action == "redrive":
+            return dlq_cli.redrive(args.queue)
+        return dlq_cli.list_messages(args.queue, args.limit) if args.queue else dlq_cli.list_queues()
     if args.command == "openapi":
         from loyalty_tools import openapi
 

@@ -15,6 +15,7 @@ from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM
+from tests.e2e.journeys import loyalty as operator
 
 pytestmark = pytest.mark.e2e
 BRAND_SUPPLIER = "7700000024"
@@ -132,3 +133,35 @@ def test_a_message_that_keeps_failing_reaches_the_dead_letter_queue_after_max_re
     )["Attributes"]["RedrivePolicy"])["maxReceiveCount"]
     assert json.loads(parked["body"])["chat_id"] == anna.chat_id
     assert parked["receive_count"] >= int(max_receive)
+
+
+def test_an_outage_longer_than_the_retries_tells_the_shopper_and_a_redrive_credits_the_receipt_once(stack):
+    anna = new_shopper(stack)
+    attempts = int(stack.template.parameters["ReceiptFetchAttempts"])
+    emulator(stack.receipts.url, "/emulator/fail", {"http_status": 503, "times": attempts})
+    anna.say(new_receipt(stack))
+    assert anna.wait_for_bot_messages(4)[-1].startswith("Чек задерживается")
+    stack.wait_idle()
+    assert balance(stack, anna) == 0
+
+    code, listed, _ = operator(stack, "dlq", "list")
+    assert code == 0 and any(line.split()[:2] == ["ReceiptDeadLetterQueue", "1"] for line in listed.splitlines())
+    code, listed, _ = operator(stack, "dlq", "list", "ReceiptQueue")
+    assert code == 0 and f"gave up after {attempts} attempts: receipt service unavailable" in listed
+    assert "1 message(s) in ReceiptDeadLetterQueue" in listed
+
+    code, replayed, _ = operator(stack, "dlq", "redrive", "ReceiptQueue")  # the service is back
+    assert (code, replayed.strip()) == (0, "replayed 1 message(s) from ReceiptDeadLetterQueue into ReceiptQueue")
+    assert anna.wait_for_bot_messages(5)[-1] == "+90 баллов за покупку в Wildberries. На счёте 90 баллов."
+    code, replayed, _ = operator(stack, "dlq", "redrive", "ReceiptQueue")
+    assert replayed.strip() == "replayed 0 message(s) from ReceiptDeadLetterQueue into ReceiptQueue"
+    stack.wait_idle()
+    assert balance(stack, anna) == 90 and len(anna.bot_messages()) == 5
+    assert operator(stack, "ledger", "verify")[0] == 0
+
+
+def test_the_webhook_dead_letters_cannot_be_replayed_and_an_unknown_queue_is_named(stack):
+    code, _, error = operator(stack, "dlq", "redrive", "WebhookDeadLetterQueue")
+    assert code == 2 and error.startswith("error: WebhookDeadLetterQueue holds updates the webhook refused")
+    code, _, error = operator(stack, "dlq", "list", "NoSuchQueue")
+    assert code == 2 and "no dead-letter queue called 'NoSuchQueue'" in error and "ReceiptDeadLetterQueue" in error

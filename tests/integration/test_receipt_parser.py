@@ -3,8 +3,10 @@
 import json
 import urllib.request
 
+import pytest
+
 from loyalty.adapters.members import MembersRepository
-from loyalty.contracts import ReceiptSubmitted, Shopper
+from loyalty.contracts import ReceiptSubmitted, Shopper, TelegramFile
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from tests.integration.conftest import bodies, drain, send
 
@@ -102,10 +104,30 @@ def test_after_the_last_attempt_the_shopper_is_told_and_the_message_is_dead_lett
     for _ in range(attempts):
         poll(stack)
     (reply,) = bodies(stack, "OutboxQueue")
-    assert reply["text"].startswith("Не удалось получить чек")
+    assert reply["text"].startswith("Чек задерживается") and "присылать заново не нужно" in reply["text"]
     ((body, attributes),) = drain(stack, "ReceiptDeadLetterQueue")
     assert body["submission_id"] == "tg-update:1"
-    assert attributes["reason"].startswith(f"receipt service unavailable after {attempts} attempts")
+    assert attributes["reason"] == (f"gave up after {attempts} attempts: receipt service unavailable: "
+                                    "receipt service code 5 (scripted failure)")
+    assert stack.queue_depth("ReceiptQueue") == 0
+
+
+@pytest.mark.parametrize("file_id, refusal", [("gone", "Invalid file_id"), ("huge", "File is too big")])
+def test_a_photo_telegram_will_not_serve_is_parked_at_once_with_the_reason_and_the_shopper_told(
+        stack, file_id, refusal):
+    stack.telegram.state.files["huge"] = ("photos/huge.jpg", b"\xff" * 64)
+    stack.telegram.state.download_limit = 32  # stands for the Bot API's 20 MB
+    MembersRepository("MembersTable").join("601", 601, "ru")
+    message = ReceiptSubmitted(submission_id="tg-update:7", file=TelegramFile(file_id=file_id, kind="photo"),
+                               shopper=Shopper(member_id="601", chat_id=601, language="ru"))
+    send(stack, "ReceiptQueue", message.model_dump_json())
+    poll(stack)  # the first attempt: no retry of what can never work
+    (reply,) = bodies(stack, "OutboxQueue")
+    assert reply["text"].startswith("Telegram не отдал нам этот файл")
+    ((body, attributes),) = drain(stack, "ReceiptDeadLetterQueue")
+    assert body["submission_id"] == "tg-update:7"
+    assert attributes["reason"] == f"telegram will not serve the shopper's file: {refusal}"
+    assert stack.queue_depth("ReceiptQueue") == 0
 
 
 def test_a_poison_message_goes_to_the_dead_letter_queue_at_once_with_its_reason(stack):

@@ -35,6 +35,9 @@ class JsonHandler(BaseHTTPRequestHandler):
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a burst of a hundred shoppers connecting at once overflowed it
+    # and the kernel reset the connections it had no room for. The cloud's endpoints take such bursts.
+    request_queue_size = 1024
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up (a timeout under test) is not an error of ours; anything else is."""

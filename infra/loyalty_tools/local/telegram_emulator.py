@@ -58,6 +58,7 @@ class _State:
     menu_button: dict[str, Any] = field(default_factory=dict)  # what setChatMenuButton set
     queued: list[dict[str, Any]] = field(default_factory=list)  # updates for getUpdates, while no webhook is set
     arrived: threading.Condition = field(default_factory=threading.Condition)
+    download_limit: int = 20 * 1024 * 1024  # getFile refuses bigger files, as the Bot API does
 
     def date(self) -> int:
         return int(self.clock().timestamp())
@@ -103,7 +104,7 @@ class TelegramEmulator(Server):
         with self.state.lock:
             fresh = _State(token=self.state.token, clock=self.state.clock)
             for name in ("webhook_url", "webhook_secret", "transcripts", "updates", "files", "blocked",
-                         "failures", "bot_calls", "limits", "seq", "queued"):
+                         "failures", "bot_calls", "limits", "seq", "queued", "download_limit"):
                 setattr(self.state, name, getattr(fresh, name))
 
 
@@ -261,6 +262,8 @@ class _BotApi:
         if file_id not in self.state.files:
             return _error(400, "Bad Request: invalid file_id")
         path, data = self.state.files[file_id]
+        if len(data) > self.state.download_limit:
+            return _error(400, "Bad Request: file is too big")
         return _ok({"file_id": file_id, "file_unique_id": file_id[-12:], "file_size": len(data), "file_path": path})
 
 

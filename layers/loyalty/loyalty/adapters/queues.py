@@ -111,7 +111,7 @@ class QueueConsumer(BatchProcessor):
 
     def _dead_letter(self, record: SQSRecord, reason: str) -> None:
         logger.error("message dead-lettered", extra={"reason": reason, "message_id": record.message_id})
-        dead_letter(self.dead_letter_queue_url, record.body, reason,
+        dead_letter(self.dead_letter_queue_url, record.body, reason, group=record.attributes.message_group_id,
                     source_queue=record.event_source_arn, source_message_id=record.message_id)
 
 
@@ -149,15 +149,16 @@ _PARKED_CHARACTERS = 200_000  # SQS takes 256 KB a message, attributes included;
 _PARKED_BYTES = 240_000
 
 
-def dead_letter(queue_url: str, body: str, reason: str, **context: str) -> None:
+def dead_letter(queue_url: str, body: str, reason: str, group: str | None = None, **context: str) -> None:
     """Park a message that cannot be processed, with the reason as a message attribute beside it. A body too large
-    for SQS is parked cut, and says so: its head is what an engineer needs to see what came."""
+    for SQS is parked cut, and says so: its head is what an engineer needs to see what came. A FIFO message keeps
+    its group, which `loyalty dlq redrive` replays it into."""
     encoded = (body or "").encode()
     if len(encoded) > _PARKED_BYTES:
         body = encoded[:_PARKED_BYTES].decode(errors="ignore")[:_PARKED_CHARACTERS]
         context = {**context, "truncated_from_bytes": str(len(encoded))}
     attributes = {"reason": reason[:1000], **context}
-    fifo = {"MessageGroupId": "dead-letters", "MessageDeduplicationId": str(uuid.uuid4())} \
+    fifo = {"MessageGroupId": group or "dead-letters", "MessageDeduplicationId": str(uuid.uuid4())} \
         if queue_url.endswith(".fifo") else {}
     client("sqs").send_message(
         QueueUrl=queue_url, MessageBody=body or "(empty)",

@@ -244,9 +244,17 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "Налоговая не нашла такой чек. Проверьте, что QR-код отсканирован целиком, и пришлите его снова.",
         EN: "The tax service did not find this receipt. Check the QR code was scanned whole and send it again.",
     },
-    "receipt_unavailable": {
-        RU: "Не удалось получить чек от налоговой. Пришлите его ещё раз через пару часов.",
-        EN: "Could not get the receipt from the tax service. Please send it again in a couple of hours.",
+    "receipt_delayed": {
+        RU: "Чек задерживается: налоговая пока не отвечает. Мы его сохранили — баллы придут сами, присылать "
+        "заново не нужно.",
+        EN: "Your receipt is delayed: the tax service is not answering yet. We have kept it, and the points will "
+        "come by themselves: no need to send it again.",
+    },
+    "file_unavailable": {
+        RU: "Telegram не отдал нам этот файл (бывает с файлами больше 20 МБ). Пришлите, пожалуйста, фото QR-кода "
+        "ещё раз или текст из него.",
+        EN: "Telegram would not give us this file (it happens with files over 20 MB). Please send a photo of the "
+        "QR code again, or its text.",
     },
     "receipt_not_a_sale": {
         RU: "Это чек возврата или расхода, за него баллы не начисляются.",

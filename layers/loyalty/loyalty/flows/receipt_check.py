@@ -69,7 +69,20 @@ class ReceiptCheck:
 
     def handle_record(self, record: SQSRecord) -> None:
         submitted: ReceiptSubmitted = parse_body(record, ReceiptSubmitted)
-        self.check(submitted, int(record.attributes.approximate_receive_count))
+        attempt = int(record.attributes.approximate_receive_count)
+        try:
+            self.check(submitted, attempt)
+        except PermanentFailure:
+            raise
+        except Exception as error:
+            if attempt < self.fetch_attempts:
+                raise
+            # The queue's last try (maxReceiveCount is the same number): SQS would move the message to the
+            # dead-letter queue silently. Park it here instead, saying why, and tell the shopper it is delayed;
+            # `loyalty dlq redrive ReceiptQueue` replays it once the cause is gone.
+            reason = error.reason if isinstance(error, RetryLater) else f"{type(error).__name__}: {error}"
+            raise self._give_up(submitted.shopper, submitted.submission_id,
+                                f"gave up after {attempt} attempts: {reason}") from error
 
     def check(self, submitted: ReceiptSubmitted, attempt: int = 1, now: datetime | None = None) -> None:
         now = now or clock.now()
@@ -130,7 +143,15 @@ class ReceiptCheck:
         assert submitted.file is not None
         try:
             return self._files().download(submitted.file.file_id)
-        except (TelegramUnavailable, MessageRejected, ChatBlocked, RateLimited) as error:  # or the file is gone
+        except MessageRejected as error:  # getFile refused: an invalid file_id, or a file over the Bot API's 20 MB
+            logger.info("receipt refused", extra={"submission_id": submitted.submission_id,
+                                                  "reason": "file_unavailable", "detail": str(error)[:200]})
+            self.replies.send(submitted.shopper, f"{submitted.submission_id}:file-unavailable", "file_unavailable")
+            raise PermanentFailure(f"telegram will not serve the shopper's file: {error}") from error
+        except RateLimited as error:
+            raise RetryLater(f"telegram rate limit on the shopper's file: {error}", error.retry_after_seconds) \
+                from error
+        except (TelegramUnavailable, ChatBlocked) as error:
             raise RetryLater(f"could not download the shopper's file: {error}") from error
 
     # ------------------------------------------------------------------ fetch, decide, claim
@@ -148,11 +169,8 @@ class ReceiptCheck:
                                                       "detail": str(error)})
                 self.replies.send(shopper, f"{key}:not-found", "receipt_not_found")
                 return
-        except ReceiptServiceUnavailable as error:
-            if attempt >= self.fetch_attempts:
-                reason = f"receipt service unavailable after {attempt} attempts: {error}"
-                raise self._give_up(shopper, key, reason) from error
-            raise RetryLater(str(error), error.retry_after_seconds) from error
+        except ReceiptServiceUnavailable as error:  # handle_record gives up after the last attempt
+            raise RetryLater(f"receipt service unavailable: {error}", error.retry_after_seconds) from error
         except InvalidReceipt as error:
             raise self._give_up(shopper, key, f"receipt service returned an unreadable receipt: {error}") from error
         if receipt.key != query.key:
@@ -160,8 +178,8 @@ class ReceiptCheck:
         self.settle(shopper, receipt, key, now, verified)
 
     def _give_up(self, shopper: Shopper, key: str, reason: str) -> PermanentFailure:
-        """Tell the shopper to try later; the returned error dead-letters the message with `reason`."""
-        self.replies.send(shopper, f"{key}:unavailable", "receipt_unavailable")
+        """Tell the shopper the receipt is delayed; the returned error dead-letters the message with `reason`."""
+        self.replies.send(shopper, f"{key}:delayed", "receipt_delayed")
         return PermanentFailure(reason)
 
     def settle(self, shopper: Shopper, receipt: Receipt, key: str, now: datetime, verified: bool = True) -> None:
