@@ -15,7 +15,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM_VENV := .venv-sam
 LAMBDA_PLATFORM := --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 --python-version 3.12
 
-.PHONY: install demo test unit integration e2e docs screenshots chromium bench lint lock check-template serve clean
+.PHONY: install demo test unit integration e2e docs screenshots chromium bench load chaos lint lock check-template serve clean
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -60,6 +60,12 @@ bench: $(STAMP)  ## figures in bench/results.json (SECTIONS="crm member_import" 
 	@ldconfig -p | grep -q libzbar || (apt-get update -qq && apt-get install -y -qq libzbar0) \
 		|| (echo "pyzbar needs libzbar0: apt-get install libzbar0" && false)
 	$(BIN)/python -m bench $(SECTIONS)
+
+load: $(STAMP)  ## 100 shoppers at once through the webhook, then every receipt checked credited once: bench/load.json
+	$(BIN)/python -m bench.load $(ARGS)
+
+chaos: $(STAMP)  ## the same run with faults injected throughout: bench/chaos.json
+	$(BIN)/python -m bench.load --chaos $(ARGS)
 
 # The Lambda layer's requirements (Python 3.12 on arm64, as template.yaml deploys it) and the tools' locks.
 lock: $(STAMP)

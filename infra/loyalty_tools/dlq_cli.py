@@ -100,17 +100,27 @@ def redrive(name: str) -> int:
         raise UnknownQueue(f"{queue.name} holds updates the webhook refused, not messages of a queue: there is "
                            "nothing to replay them into (read them with `loyalty dlq list`)")
     sqs, moved = client("sqs"), 0
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10, VisibilityTimeout=60,
-                                       MessageSystemAttributeNames=["All"]).get("Messages", [])
-        if not messages:
+    # What is parked now, and no more: a message that fails again while this runs is parked again, and must not be
+    # replayed round and round. A FIFO queue hands out a group's messages in order, and each batch is replayed in
+    # the order it was parked (one member's CRM events must reach the CRM in the order they happened).
+    parked = int(sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["ApproximateNumberOfMessages"])
+                 ["Attributes"]["ApproximateNumberOfMessages"])
+    while moved < parked:
+        batch = sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=min(10, parked - moved),
+                                    VisibilityTimeout=60, MessageSystemAttributeNames=["All"]).get("Messages", [])
+        if not batch:
             break
-        for message in messages:
+        for message in sorted(batch, key=_parked_order):
             sqs.send_message(QueueUrl=queue.source_url, MessageBody=message["Body"], **_fifo(queue, message))
             sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
             moved += 1
     print(f"replayed {moved} message(s) from {queue.name} into {queue.source_name}")
     return 0
+
+
+def _parked_order(message: dict[str, Any]) -> tuple[int, int]:
+    attributes = message.get("Attributes", {})
+    return int(attributes.get("SentTimestamp", 0)), int(attributes.get("SequenceNumber", 0))
 
 
 def _fifo(queue: DeadLetterQueue, message: dict[str, Any]) -> dict[str, str]:

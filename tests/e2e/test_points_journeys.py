@@ -12,8 +12,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
 from loyalty.domain.receipt import MOSCOW
+from loyalty_tools.local.shopper import Shopper
 from tests.e2e.journeys import CREAM, PROGRAM, SERUM, api, buy, entries, join, member, schedule, seed_stack, texts
 
 pytestmark = pytest.mark.e2e
@@ -150,3 +153,28 @@ def test_history_tells_the_last_entries_in_plain_russian(stack):
     assert lines[0] == "Последние операции:"
     assert lines[1].startswith(f"{today}  +45  покупка в Wildberries, доступны с ")
     assert lines[2] == f"{today}  +100  приветственный бонус"
+
+
+def test_a_contact_redelivered_after_a_failure_past_saving_the_phone_still_pays_the_welcome_bonus_once(
+        stack, monkeypatch):
+    """Found by `make chaos`: the phone was saved, then queueing the bonus failed (500); Telegram's redelivery saw
+    the phone already there and took the shopper for a returning member, so the bonus was lost."""
+    original, failed = BaseClient._make_api_call, []
+
+    def accrual_queue_down_once(client, operation, params):
+        if operation == "SendMessage" and params["QueueUrl"].endswith("/AccrualQueue") and not failed:
+            failed.append(operation)
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "try again"}}, operation)
+        return original(client, operation, params)
+
+    shopper = Shopper(stack.telegram.url, user_id=7_500_001)
+    shopper.say("/start")
+    monkeypatch.setattr(BaseClient, "_make_api_call", accrual_queue_down_once)
+    sent = shopper.share_phone("+79165000001")
+    assert sent["status"] == 500  # the phone saved, the bonus not queued: Telegram keeps the update
+    assert shopper.redeliver(sent["update"]["update_id"])["status"] == 200
+    assert shopper.share_phone("+79165000001")["status"] == 200  # and the contact shared again pays nothing more
+    monkeypatch.undo()
+    stack.wait_idle()
+    assert [e["entry_id"] for e in entries(stack, shopper).values()] == ["bonus#welcome"]
+    assert member(stack, shopper)["available"] == PROGRAM.bonuses.welcome

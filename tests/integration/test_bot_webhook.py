@@ -5,6 +5,8 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 from telegram import CallbackQuery, Chat, Message, Update, User
 
 from loyalty.adapters.dynamo import from_item, to_item
@@ -261,3 +263,25 @@ def test_a_secret_header_sent_twice_is_refused_as_api_gateway_joins_them(stack):
     connection.endheaders(body.encode())
     assert connection.getresponse().status == 403  # "secret,attacker-guess" is not the secret
     assert member(stack, 571) is None
+
+
+def test_an_update_whose_first_handling_died_with_its_mark_left_is_refused_until_it_can_be_handled(
+        stack, monkeypatch):
+    """The handler failed and so did clearing its in-progress mark (DynamoDB throttled both): a 200 to the redelivery
+    would make Telegram drop the update for good, so the webhook answers 503 and Telegram tries again later."""
+    original = BaseClient._make_api_call
+
+    def throttled(client, operation, params):
+        if (operation in ("GetItem", "UpdateItem", "PutItem") and params.get("TableName") == "MembersTable") \
+                or (operation == "DeleteItem" and params.get("TableName") == "IdempotencyTable"):
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                              operation)
+        return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", throttled)
+    update = telegram_update(1, 512, "/start")
+    assert post(stack, update) == 500  # AWS failed: Telegram keeps the update
+    assert post(stack, update) == 503  # its mark is still there: not handled, and not dropped either
+    monkeypatch.undo()
+    assert member(stack, 512) is None and drain(stack, "WebhookDeadLetterQueue") == []
+

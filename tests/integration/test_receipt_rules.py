@@ -184,6 +184,19 @@ def test_without_the_offline_setting_an_unconfirmed_upload_earns_nothing(stack):
     assert texts(stack)[-1].startswith("Налоговая не нашла такой чек")
 
 
+def test_a_doctored_upload_earns_on_the_receipt_the_tax_service_holds_not_on_the_file(stack):
+    settings = ReceiptParserSettings.model_validate(stack.functions.environment("ReceiptParserFunction"))
+    anna = shopper()
+    real = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=42)
+    stack.receipts.add(real)
+    doctored = {**real, "items": [{**real["items"][0], "sum": 450000, "price": 450000, "quantity": 1}]}
+    assert doctored["totalSum"] == real["totalSum"]  # what the QR names is unchanged: only the line is a lie
+    wiring.receipt_check(settings).check(ReceiptSubmitted(submission_id="tg-update:42#k", shopper=anna,
+                                                  qr=normalise_one(doctored).query().to_qr(), uploaded=doctored))
+    (accepted,) = bodies(stack, "AccrualQueue")
+    assert accepted["brand_sum_kopecks"] == 45000  # the tax service's cream, not the file's
+
+
 def test_the_order_record_forgets_halves_too_old_to_pair(stack):
     anna = shopper()
     now = datetime.now(UTC)

@@ -43,15 +43,39 @@ def test_a_redelivered_message_is_sent_once(stack):
     assert len(transcript(stack, 801)) == 1
 
 
-def test_a_rate_limited_message_comes_back_after_retry_after(stack):
+def test_a_rate_limited_message_is_put_back_for_retry_after_without_using_up_a_receive(stack):
+    control(stack, "/emulator/chats/801/open")
+    control(stack, "/emulator/chats/801/fail", {"status": 429, "retry_after": 1, "times": 3})
+    send(stack, "OutboxQueue", message())
+    for deferrals in (1, 2, 3):
+        poll(stack)
+        assert transcript(stack, 801) == [] and stack.queue_depth("OutboxQueue") == 1
+        assert stack.poller("OutboxQueue").poll_once() == 0  # delayed for at least retry_after
+        (again,) = _wait_for_message(stack)
+        assert again["MessageAttributes"]["deferrals"]["StringValue"] == str(deferrals)
+        assert again["Attributes"]["ApproximateReceiveCount"] == "1"  # a new message: no receive used up
+        stack.aws("sqs").change_message_visibility(QueueUrl=stack.template.queue_url("OutboxQueue"),
+                                                   ReceiptHandle=again["ReceiptHandle"], VisibilityTimeout=0)
+    poll(stack)
+    assert len(transcript(stack, 801)) == 1 and stack.queue_depth("OutboxQueue") == 0
+
+
+def test_a_message_still_rate_limited_after_its_last_deferral_is_parked_with_the_reason(stack):
     control(stack, "/emulator/chats/801/open")
     control(stack, "/emulator/chats/801/fail", {"status": 429, "retry_after": 1})
-    send(stack, "OutboxQueue", message())
+    stack.aws("sqs").send_message(QueueUrl=stack.template.queue_url("OutboxQueue"), MessageBody=message(),
+                                  MessageAttributes={"deferrals": {"DataType": "Number", "StringValue": "200"}})
     poll(stack)
-    assert transcript(stack, 801) == [] and stack.queue_depth("OutboxQueue") == 1
-    assert stack.poller("OutboxQueue").poll_once() == 0  # invisible for retry_after
-    stack.poller("OutboxQueue").poll_once(wait_seconds=2)
-    assert len(transcript(stack, 801)) == 1 and stack.queue_depth("OutboxQueue") == 0
+    ((_, attributes),) = drain(stack, "OutboxDeadLetterQueue")
+    assert attributes["reason"] == "telegram rate limit: still waiting after 200 deferrals"
+    assert stack.queue_depth("OutboxQueue") == 0
+
+
+def _wait_for_message(stack):
+    """The queue's next message once its delay is over (received, so invisible until put back)."""
+    return stack.aws("sqs").receive_message(
+        QueueUrl=stack.template.queue_url("OutboxQueue"), WaitTimeSeconds=5, MessageAttributeNames=["All"],
+        MessageSystemAttributeNames=["All"])["Messages"]
 
 
 def test_a_shopper_who_blocked_the_bot_is_skipped_without_retries(stack):

@@ -116,3 +116,44 @@ def test_the_lapse_index_projects_what_a_campaign_run_reads_of_a_member():
     (lapse,) = [index for index in indexes if index["IndexName"] == LAPSE_INDEX]
     projected = {"member_id", *lapse["Projection"]["NonKeyAttributes"]}  # the table's key is always projected
     assert projected == set(AUDIENCE_ATTRIBUTES)
+
+
+# Actions that name no resource: AWS grants them only on "*".
+_RESOURCELESS_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
+
+
+def _policy_statements():
+    """(function, statement) for every inline statement of every function, and (function, policy) for the rest."""
+    for name, resource in TEMPLATE.resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for policy in resource["Properties"].get("Policies") or []:
+            if isinstance(policy, dict) and "Statement" in policy:
+                yield from ((name, statement) for statement in policy["Statement"])
+            else:
+                yield name, policy
+
+
+def test_iam_is_least_privilege_no_wildcard_action_or_resource_and_no_managed_policy():
+    assert not [r for r in TEMPLATE.resources.values() if r["Type"].startswith("AWS::IAM::")]  # all roles by SAM
+    statements = list(_policy_statements())
+    assert len({name for name, _ in statements}) == len(FUNCTIONS)  # every function states its own permissions
+    for name, statement in statements:
+        assert isinstance(statement, dict) and "Effect" in statement, (name, statement)  # no managed policy
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert not [action for action in actions if "*" in action], (name, actions)
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if "*" in resources:
+            assert set(actions) <= _RESOURCELESS_ACTIONS, (name, actions)
+            continue
+        for resource in resources:  # a table, a queue, an index or a secret: a secret's ARN ends in six wildcards
+            text = str(resource).replace("-??????", "")
+            assert "*" not in text and "?" not in text, (name, resource)
+
+
+def test_the_webhook_and_the_apis_take_their_secrets_from_secrets_manager_not_the_template():
+    for spec in FUNCTIONS:
+        for variable, value in spec.environment.items():
+            assert not re.search(r"(TOKEN|SECRET|KEY|PASSWORD)$", variable) or variable.endswith("_NAME"), \
+                (spec.logical_id, variable)
+            assert not re.fullmatch(r"\d{8,10}:[\w-]{35}", str(value)), (spec.logical_id, variable)  # a bot token

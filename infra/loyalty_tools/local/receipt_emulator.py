@@ -6,12 +6,14 @@ limit), 4 (wait), 5 (other failure). Receipts come from a directory of JSON file
 normaliser reads, indexed by fiscal key; files added later are found on the next miss.
 
 Controls under /emulator/: script failures (`fail` with a code or an HTTP status, for the next N
-requests), make it slow (`delay`), add a receipt (`receipts`), and count the requests it served.
+requests), make it slow (`delay`), add a receipt (`receipts`), and count the requests it served. `unreliable`
+(for `make chaos`) fails a share of requests at random and answers each after a random delay.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from pathlib import Path
@@ -33,6 +35,9 @@ class ReceiptEmulator(Server):
         self.delay_seconds = 0.0
         self.requests_served = 0
         self.lock = threading.Lock()
+        self.chaos: tuple[float, float, float] = (0.0, 0.0, 0.0)  # share failed, least and most delay (s)
+        self.chaos_failures = 0
+        self._random = random.Random(1)  # noqa: S311 (which calls fail, not a secret)
         self.rescan()
         super().__init__(type("Handler", (_Handler,), {"emulator": self}), "receipts", host, port)
 
@@ -43,7 +48,14 @@ class ReceiptEmulator(Server):
             self.receipts.clear()
             self.delay_seconds = 0.0
             self.requests_served = 0
+            self.chaos, self.chaos_failures = (0.0, 0.0, 0.0), 0
         self.rescan()
+
+    def unreliable(self, fail_ratio: float, min_delay: float = 0.0, max_delay: float = 0.0) -> None:
+        """From now on fail `fail_ratio` of the requests (HTTP 503, or code 2 or 5 at random) and answer each after
+        a delay between `min_delay` and `max_delay` seconds; `unreliable(0)` makes it reliable again."""
+        with self.lock:
+            self.chaos = (fail_ratio, min_delay, max_delay)
 
     def add(self, document: Any) -> list[FiscalKey]:
         keys = []
@@ -68,6 +80,12 @@ class ReceiptEmulator(Server):
             self.requests_served += 1
             failure = self.failures.pop(0) if self.failures else None
             delay = self.delay_seconds
+            ratio, least, most = self.chaos
+            if ratio:
+                delay += self._random.uniform(least, most)
+                if failure is None and self._random.random() < ratio:
+                    failure = self._random.choice(({"http_status": 503}, {"code": 2}, {"code": 5}))
+                    self.chaos_failures += 1
         if delay:
             time.sleep(delay)
         if failure and "http_status" in failure:

@@ -160,7 +160,8 @@ class LocalStack:
     def queue_depth(self, logical_id: str) -> int:
         attributes = self.aws("sqs").get_queue_attributes(
             QueueUrl=self.template.queue_url(logical_id),
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                            "ApproximateNumberOfMessagesDelayed"],  # a deferred message is work still to do
         )["Attributes"]
         return sum(int(value) for value in attributes.values())
 

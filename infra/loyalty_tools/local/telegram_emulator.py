@@ -282,10 +282,10 @@ class _Shopper:
             update = self.state.updates.get(int(request["update_id"]))
             if update is None:
                 return 404, {"error": "unknown update_id"}
-            return 200, {"update": update, "status": self._deliver(json.dumps(update).encode())}
+            return 200, {"update": update, **self._deliver(json.dumps(update).encode())}
         if parts == ["raw"] and method == "POST":
             raw = request.get("body", "").encode()
-            return 200, {"status": self._deliver(raw, request.get("secret"))}
+            return 200, self._deliver(raw, request.get("secret"))
         if len(parts) == 2 and parts[0] == "chats" and method == "GET":
             with self.state.lock:
                 return 200, list(self.state.transcripts.get(int(parts[1]), []))
@@ -360,7 +360,7 @@ class _Shopper:
             update = {"update_id": update_id, "message": message}
             self.state.updates[update_id] = update
             self.state.transcripts.setdefault(chat["id"], []).append(entry)
-        return 200, {"update": update, "status": self._deliver(json.dumps(update).encode())}
+        return 200, {"update": update, **self._deliver(json.dumps(update).encode())}
 
     def _tap(self, user: dict[str, Any], chat: dict[str, Any], callback: dict[str, Any]) -> tuple[int, Any]:
         """A person tapped an inline button under one of the bot's messages: a callback_query update, with the
@@ -380,7 +380,7 @@ class _Shopper:
             self.state.transcripts.setdefault(chat["id"], []).append(
                 {"seq": next(self.state.seq), "from": "shopper", "date": self.state.date(), "user": user["id"],
                  "name": user["first_name"], "tapped": callback["data"], "message_id": message["message_id"]})
-        return 200, {"update": update, "status": self._deliver(json.dumps(update).encode())}
+        return 200, {"update": update, **self._deliver(json.dumps(update).encode())}
 
     def _bot_message(self, chat: dict[str, Any], message_id: int) -> dict[str, Any] | None:
         """One of the bot's messages in a chat, as the Bot API shows it inside an update."""
@@ -398,28 +398,33 @@ class _Shopper:
             found["reply_markup"] = entry["reply_markup"]
         return found
 
-    def _deliver(self, body: bytes, secret: str | None = None) -> int:
-        """POST to the webhook as Telegram does; returns the webhook's HTTP status. A method in the webhook's answer
-        is run, as Telegram runs it (answerCallbackQuery, here). With no webhook set, the update waits for
-        getUpdates (status 0)."""
+    def _deliver(self, body: bytes, secret: str | None = None) -> dict[str, Any]:
+        """POST to the webhook as Telegram does; returns the webhook's HTTP `status` and how long its answer took
+        (`webhook_ms`). A method in the webhook's answer is run, as Telegram runs it (answerCallbackQuery, here).
+        With no webhook set, the update waits for getUpdates (status 0)."""
         if not self.state.webhook_url:
             with contextlib.suppress(ValueError), self.state.arrived:
                 self.state.queued.append(json.loads(body))
                 self.state.arrived.notify_all()
-            return 0
+            return {"status": 0}
         request = urllib.request.Request(self.state.webhook_url, data=body, method="POST", headers={
             "Content-Type": "application/json",
             "X-Telegram-Bot-Api-Secret-Token": self.state.webhook_secret if secret is None else secret,
         })
+        started = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 answer = response.read()
                 status = response.status
         except urllib.error.HTTPError as error:
-            return error.code
+            return {"status": error.code, "webhook_ms": _ms_since(started)}
         with contextlib.suppress(ValueError):
             method = json.loads(answer or b"{}")
             if isinstance(method, dict) and method.get("method"):
                 with self.state.lock:
                     self.state.bot_calls.append({"method": method["method"], "params": method, "in_answer": True})
-        return status
+        return {"status": status, "webhook_ms": _ms_since(started)}
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

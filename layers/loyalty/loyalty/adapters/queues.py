@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from functools import cache
 from typing import Any
@@ -18,6 +19,7 @@ from loyalty.validation import problems
 logger = Logger(child=True)
 
 _MAX_VISIBILITY_SECONDS = 12 * 60 * 60  # SQS's own ceiling
+_jitter = random.Random()  # noqa: S311 (spreading retries, not a secret)
 
 
 def publish(queue_url: str, message: BaseModel) -> None:
@@ -62,6 +64,16 @@ class RetryLater(Exception):
         self.delay_seconds = delay_seconds
 
 
+class Deferred(RetryLater):
+    """Not a failure: asked to wait (Telegram's 429 with its retry_after), the message is put back on its queue
+    for later without using up one of its receives, so a burst of replies to one chat is delivered at Telegram's
+    pace however long that takes, instead of reaching maxReceiveCount and the dead-letter queue."""
+
+
+_MAX_DEFERRALS = 200  # a limit that never lifts is a bug of ours: park the message, with the reason, after this
+_MAX_DELAY_SECONDS = 900  # SQS's ceiling on a message's DelaySeconds
+
+
 class QueueConsumer(BatchProcessor):
     """Powertools' BatchProcessor, plus what a failed record needs.
 
@@ -88,6 +100,8 @@ class QueueConsumer(BatchProcessor):
         if isinstance(error, PermanentFailure):
             self._dead_letter(record, error.reason)
             return self.success_handler(record=record, result=None)
+        if isinstance(error, Deferred) and self._put_back(record, error):
+            return self.success_handler(record=record, result=None)
         reason = getattr(error, "reason", None) or f"{type(error).__name__}: {error}"
         delay = getattr(error, "delay_seconds", None)
         if delay is None:
@@ -98,6 +112,31 @@ class QueueConsumer(BatchProcessor):
         }, exc_info=not isinstance(error, RetryLater) and not getattr(error, "retryable", False))
         self._set_visibility(record, delay)
         return super().failure_handler(record, exception)
+
+    def _put_back(self, record: SQSRecord, error: Deferred) -> bool:
+        """Send the message again, to arrive after the wait (False: it cannot be, and is retried as a failure).
+        The messages refused together would all come back at the same moment and collide again, so each waits a
+        random share more of a window that widens with its deferrals, and they come through one after another."""
+        if record.event_source_arn.endswith(".fifo"):  # a FIFO queue has no per-message delay
+            return False
+        earlier = record.message_attributes["deferrals"]
+        deferrals = int(earlier.string_value or 0) + 1 if earlier is not None else 1
+        if deferrals > _MAX_DEFERRALS:
+            self._dead_letter(record, f"{error.reason}: still waiting after {_MAX_DEFERRALS} deferrals")
+            return True
+        wait = error.delay_seconds or self.retry_base_seconds
+        delay = wait + _jitter.uniform(0, wait * min(deferrals, 10))
+        try:
+            client("sqs").send_message(
+                QueueUrl=queue_url(record.event_source_arn), MessageBody=record.body,
+                DelaySeconds=max(0, min(int(delay), _MAX_DELAY_SECONDS)),
+                MessageAttributes={"deferrals": {"DataType": "Number", "StringValue": str(deferrals)}})
+        except Exception:
+            logger.exception("could not put a deferred message back", extra={"message_id": record.message_id})
+            return False
+        logger.info("message deferred", extra={"reason": error.reason, "message_id": record.message_id,
+                                               "deferrals": deferrals, "delay_seconds": int(delay)})
+        return True
 
     @staticmethod
     def _set_visibility(record: SQSRecord, seconds: int) -> None:
@@ -141,8 +180,8 @@ class DeadLetterQueue:
     def __init__(self, url: str):
         self.url = url
 
-    def park(self, body: str, reason: str, **context: str) -> None:
-        dead_letter(self.url, body, reason, **context)
+    def park(self, body: str, reason: str, group: str | None = None, **context: str) -> None:
+        dead_letter(self.url, body, reason, group, **context)
 
 
 _PARKED_CHARACTERS = 200_000  # SQS takes 256 KB a message, attributes included; Cyrillic is 2 bytes a character

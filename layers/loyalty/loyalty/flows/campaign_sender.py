@@ -17,7 +17,7 @@ from loyalty import clock
 from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.pacing import Pace
-from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
+from loyalty.adapters.queues import Deferred, PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import CampaignMessage
 from loyalty.domain.campaigns import LastTouch
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
@@ -52,7 +52,7 @@ class CampaignSender:
                 self.bot.send_message(message.chat_id, message.text, message.reply_markup)
         except RateLimited as error:
             metrics.add_metric(name="CampaignRateLimited", unit="Count", value=1)
-            raise RetryLater("telegram rate limit", error.retry_after_seconds) from error
+            raise Deferred("telegram rate limit", error.retry_after_seconds) from error
         except ChatBlocked:
             self.members.unsubscribe(message.member_id)
             if self.crm is not None:

@@ -50,7 +50,10 @@ class CrmSync:
         except CrmRejected as error:
             logger.error("CRM refused an event", extra={**context, "reason": redacted(str(error))})
             metrics.add_metric(name="CrmEventsRejected", unit="Count", value=1)
-            self.dead_letters.park(event.model_dump_json(), f"{error}: {error.response}", **context)
+            # Parked as a batch of its own, in its member's group: `loyalty dlq redrive CrmQueue` replays it.
+            parked = CrmBatch(member_id=event.member_id, key=f"parked:{event.event_id}", events=(event,))
+            self.dead_letters.park(parked.model_dump_json(), f"{error}: {error.response}", group=event.member_id,
+                                   **context)
             return
         metrics.add_metric(name="CrmEventsDelivered", unit="Count", value=1)
         logger.debug("CRM event delivered", extra=context)

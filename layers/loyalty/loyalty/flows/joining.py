@@ -89,8 +89,11 @@ class Joining:
                                menu_keyboard(shopper.language))
         self._report_phone(member, key)
         adopted = self._adopt_imported(shopper, member.phone)
-        # Welcome is for a new member: not for one the brand imported (by Telegram id or, adopted, by phone).
-        if self.program.bonuses.welcome and not member.phone_before and not adopted and member.joined_via != "import" \
+        # Welcome is for a new member: not for one the brand imported (by Telegram id or, adopted, by phone). The
+        # same phone again is this update redelivered after a failure past save_phone, or the contact shared twice:
+        # the bonus is granted again, and the ledger's entry key pays it once.
+        first_phone = member.phone_before in (None, member.phone)
+        if self.program.bonuses.welcome and first_phone and not adopted and member.joined_via != "import" \
                 and not self.table.was_erased(shopper.member_id):
             self.accrual_queue.put(BonusGranted(shopper=shopper, bonus="welcome", reference=shopper.member_id))
         if member.pending_receipt:

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.pacing import Pace
-from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
+from loyalty.adapters.queues import Deferred, PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import OutboundMessage
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
 from loyalty.flows.ports import MessageSink
@@ -40,7 +40,7 @@ class TelegramSender:
                 message_id = self.bot.send_message(message.chat_id, message.text, message.reply_markup,
                                                    "HTML" if message.html else None)
         except RateLimited as error:
-            raise RetryLater("telegram rate limit", error.retry_after_seconds) from error
+            raise Deferred("telegram rate limit", error.retry_after_seconds) from error
         except ChatBlocked as error:
             logger.info("shopper blocked the bot; message dropped", extra={**log, "reason": str(error)})
             metrics.add_metric(name="MessagesToBlockedChats", unit="Count", value=1)

@@ -64,8 +64,12 @@ class Webhook:
         try:
             outcome = self._handle_once(update=update)
         except AlreadyInProgress:
-            logger.info("update already being handled", extra={"update_id": update["update_id"]})
-            return 200, {}
+            # Not 200: the other handling may have died without clearing its mark (the store failing as it tried),
+            # and a 200 would make Telegram drop the update for good. Telegram retries; by then the first handling
+            # has finished (its answer is replayed) or its mark has expired (it is handled again).
+            logger.warning("update already being handled; Telegram will redeliver",
+                           extra={"update_id": update["update_id"]})
+            return 503, {}
         except StorageUnavailable:
             logger.exception("AWS failed; Telegram will redeliver", extra={"update_id": update["update_id"]})
             return 500, {}

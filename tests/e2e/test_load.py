@@ -1,0 +1,26 @@
+"""`make load` and `make chaos` (bench/load.py), smaller: a dozen shoppers at once from their own process, then the
+same with every fault injected; each run checks that no update and no receipt was lost and none doubled."""
+
+import pytest
+
+from bench import load
+
+pytestmark = pytest.mark.e2e
+
+
+def test_shoppers_at_once_lose_and_double_nothing():
+    result = load.run(shoppers=12, with_chaos=False)
+    checks = result["checks"]
+    assert checks["passed"], checks
+    assert checks["updates_sent"] == 12 * 11 and checks["distinct_receipts"] == 12 * 4
+    assert checks["credited_once"] == checks["distinct_receipts"] and checks["lost"] == checks["doubled"] == 0
+    assert result["webhook_answer_ms"]["p50"] > 0 and result["throughput"]["webhook_calls_per_second"] > 0
+
+
+def test_with_faults_injected_nothing_is_lost_or_doubled():
+    result = load.run(shoppers=8, with_chaos=True)
+    checks, injected = result["checks"], result["faults"]["injected"]
+    assert checks["passed"], checks
+    # Each kind of fault really happened during the run.
+    for fault in ("receipt_service_failures", "mindbox_503", "telegram_429", "dynamodb_throttled", "batches_killed"):
+        assert injected.get(fault, 0) > 0, (fault, injected)
