@@ -28,6 +28,7 @@ import io
 import json
 import logging
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -84,6 +85,21 @@ def run(shoppers: int, with_chaos: bool, log_file: Path | None = None) -> dict[s
 def _run(shoppers: int, with_chaos: bool, logs: Logs) -> dict[str, Any]:
     if with_chaos:  # a killed batch is logged with its traceback by the local poller, as Lambda would: expected here
         logging.getLogger("loyalty_tools.local").setLevel(logging.CRITICAL)
+    # Everything any library logs at INFO and above is kept too (Lambda sends it all to CloudWatch): the check for
+    # phones and secrets reads it all.
+    everything = logging.StreamHandler(logs)
+    everything.setLevel(logging.INFO)
+    root = logging.getLogger()
+    level, root.level = root.level, min(root.level or logging.WARNING, logging.INFO)
+    root.addHandler(everything)
+    try:
+        return _loaded(shoppers, with_chaos, logs)
+    finally:
+        root.removeHandler(everything)
+        root.setLevel(level)
+
+
+def _loaded(shoppers: int, with_chaos: bool, logs: Logs) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         program = Path(tmp) / "program.yaml"
         document = yaml.safe_load(SEED.read_text(encoding="utf-8"))
@@ -195,6 +211,8 @@ def _check(stack: LocalStack, plan: dict[str, Any], calls: list[dict[str, Any]],
     parked = {queue: sorted({m["attributes"].get("reason", "moved by SQS") for m in stack.dead_letters(queue)})
               for queue in stack.template.of_type("AWS::SQS::Queue")
               if "DeadLetter" in queue and stack.queue_depth(queue)}
+    secrets = [stack.bot_token, stack.webhook_secret, stack.api_key, stack.receipt_token, stack.crm_secret]
+    leaks = leaked(logs.getvalue(), [shopper["phone"] for shopper in plan["shoppers"]], secrets)
     verify = _loyalty(stack, "ledger", "verify")
     checks = {
         "updates_sent": len(sent), "redeliveries": len(calls) - len(sent),
@@ -203,14 +221,27 @@ def _check(stack: LocalStack, plan: dict[str, Any], calls: list[dict[str, Any]],
         "distinct_receipts": len(distinct), "credited_once": sum(1 for k in distinct if credits.get(k) == 1),
         "lost": len(never_credited) + len(lost_updates) + len(undecided), "doubled": len(doubled),
         "dead_lettered_at_end": parked, "ledger_verify": verify.strip().splitlines()[-1] if verify else "",
+        "log_lines_read": logs.getvalue().count("\n"), "phones_or_secrets_in_logs": len(leaks),
     }
     checks["passed"] = (not unanswered and checks["lost"] == 0 and checks["doubled"] == 0 and not parked
+                        and not leaks
                         and checks["credited_once"] == len(distinct) and "ok" in checks["ledger_verify"].lower())
     if not checks["passed"]:
         checks["examples"] = {"lost_updates": lost_updates[:5], "undecided": undecided[:5],
                               "never_credited": never_credited[:5], "doubled": doubled[:5],
                               "unanswered": unanswered[:5]}
     return checks
+
+
+def leaked(text: str, phones: list[str], secrets: list[str]) -> list[str]:
+    """The log lines that hold one of the phones (written any usual way: +7 926 000-00-01, 89260000001) or one of
+    the secrets."""
+    patterns = [re.escape(secret) for secret in secrets]
+    for phone in phones:
+        national = re.sub(r"\D", "", phone)[1:]  # 9260000001, after the country code
+        patterns.append(r"(?:\+?7|8)?[\s()-]*" + r"[\s()-]*".join(national))
+    found = re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+    return [line for line in text.splitlines() if found.search(line)]
 
 
 def _scan(stack: LocalStack, table: str) -> list[dict[str, Any]]:

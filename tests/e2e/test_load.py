@@ -15,6 +15,16 @@ def test_shoppers_at_once_lose_and_double_nothing():
     assert checks["updates_sent"] == 12 * 11 and checks["distinct_receipts"] == 12 * 4
     assert checks["credited_once"] == checks["distinct_receipts"] and checks["lost"] == checks["doubled"] == 0
     assert result["webhook_answer_ms"]["p50"] > 0 and result["throughput"]["webhook_calls_per_second"] > 0
+    # Every line logged in the run (the functions' and every library's, at INFO and above) was read for the shoppers'
+    # phones and the stack's secrets: the bot token, the webhook secret, the API key, the receipt and CRM tokens.
+    assert checks["log_lines_read"] > 1000 and checks["phones_or_secrets_in_logs"] == 0
+
+
+def test_the_log_check_finds_a_phone_however_written_and_a_secret():
+    lines = "\n".join(["member 8000001 joined", "+7 (926) 000-00-01 shared", "call 89260000001", "7926000000 short",
+                       "token 123:abc-DEF in a URL"])
+    assert load.leaked(lines, ["+79260000001"], ["123:abc-DEF"]) == [
+        "+7 (926) 000-00-01 shared", "call 89260000001", "token 123:abc-DEF in a URL"]
 
 
 def test_with_faults_injected_nothing_is_lost_or_doubled():

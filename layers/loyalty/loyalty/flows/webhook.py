@@ -91,7 +91,7 @@ _MAX_UPDATE_CHARACTERS = 1_000_000
 
 def secret_matches(received: str | None, expected: str) -> bool:
     """Constant-time comparison, so the secret cannot be guessed byte by byte from response times."""
-    return received is not None and hmac.compare_digest(received.encode(), expected.encode())
+    return received is not None and hmac.compare_digest(received.encode(errors="replace"), expected.encode())
 
 
 class Bot:
