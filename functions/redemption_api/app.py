@@ -141,14 +141,25 @@ def unreadable(error: ValueError) -> Response:
     kind = next((value for name, value in (app.current_event.headers or {}).items() if name.lower() == "content-type"),
                 "")
     if isinstance(error, UnicodeDecodeError | json.JSONDecodeError):
-        return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body={"detail": [
-            {"loc": ["body"], "type": "json_invalid", "msg": f"the body is not UTF-8 JSON: {error}"}]})
+        return _unreadable_json(f"the body is not UTF-8 JSON: {error}")
+    if "integer string conversion" in str(error):  # json.loads refuses integers of more than 4,300 digits
+        return _unreadable_json("the body holds a number of more than 4,300 digits")
     if kind and kind.split(";")[0].strip().lower() != "application/json":
         return Response(status_code=415, content_type=content_types.APPLICATION_JSON,
                         body=Refusal(error="unsupported_media_type", message=f"send application/json, not {kind}"))
     logger.exception("request failed")
     return Response(status_code=500, content_type=content_types.APPLICATION_JSON,
                     body={"message": "Internal Server Error"})
+
+
+@app.exception_handler(RecursionError)
+def too_deep(error: RecursionError) -> Response:
+    return _unreadable_json("the body is JSON nested too deep to read")
+
+
+def _unreadable_json(why: str) -> Response:
+    return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body={"detail": [
+        {"loc": ["body"], "type": "json_invalid", "msg": why}]})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

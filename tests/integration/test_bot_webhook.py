@@ -106,12 +106,24 @@ def test_a_malformed_update_is_answered_200_and_parked_with_its_reason(stack):
     assert all(attributes["reason"].startswith("malformed update") for _, attributes in parked)
 
 
-def test_an_update_that_breaks_the_code_is_answered_200_and_parked(stack):
+def test_an_update_with_a_field_of_the_wrong_type_is_refused_at_the_edge_naming_it(stack):
     broken = telegram_update(1, 509, "/start")
-    broken["message"]["chat"] = "not a chat"  # python-telegram-bot cannot build a Message from this
+    broken["message"]["chat"] = "not a chat"  # python-telegram-bot would fail deep inside on this
+    broken["message"]["from"]["id"] = "509"  # a number as text is not a number
     assert post(stack, broken) == 200
     ((body, attributes),) = drain(stack, "WebhookDeadLetterQueue")
-    assert body["update_id"] == 1 and attributes["update_id"] == "1" and attributes["reason"]
+    assert body["update_id"] == 1 and attributes["update_id"] == "1"
+    assert attributes["reason"] == ("malformed update: message.chat: Input should be a valid dictionary or instance "
+                                    "of _Chat; message.from.id: Input should be a valid integer")
+    assert member(stack, 509) is None
+
+
+def test_what_the_bot_does_not_read_is_not_checked_nor_passed_on(stack):
+    update = telegram_update(1, 514, "/start")
+    update["message"]["entities"] = "whatever"  # python-telegram-bot would choke on it; the bot never reads it
+    update["edited_message"] = ["not", "an", "edit"]
+    assert post(stack, update) == 200
+    assert drain(stack, "WebhookDeadLetterQueue") == [] and member(stack, 514) is not None
 
 
 def test_when_aws_fails_the_webhook_answers_500_so_telegram_keeps_the_update(stack):

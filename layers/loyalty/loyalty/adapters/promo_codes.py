@@ -47,6 +47,9 @@ class PromoCodes:
                         "ConditionExpression": "attribute_not_exists(code)"}}
 
     def find(self, code: str) -> PromoCode | None:
-        response = client("dynamodb").get_item(TableName=self.table_name, Key=to_item({"code": normalise_code(code)}),
+        key = normalise_code(code)
+        if not key:  # "-", "--", spaces: no code at all (and DynamoDB refuses an empty key)
+            return None
+        response = client("dynamodb").get_item(TableName=self.table_name, Key=to_item({"code": key}),
                                                ConsistentRead=True)
         return PromoCode.model_validate(from_item(response["Item"])) if "Item" in response else None

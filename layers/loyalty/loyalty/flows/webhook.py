@@ -11,7 +11,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from loyalty.adapters import telegram
+from loyalty.adapters import bot_api_update, telegram
+from loyalty.adapters.bot_api_update import MalformedUpdate
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.members import Member, MembersRepository
@@ -56,10 +57,10 @@ class Webhook:
         if body is not None and len(body) > _MAX_UPDATE_CHARACTERS:  # Telegram's updates are a few KB
             return self._park(body, f"update too large: {len(body)} characters"), {}
         try:
-            update = json.loads(body or "")
-            if not isinstance(update, dict) or type(update.get("update_id")) is not int:
-                raise ValueError("no integer update_id")
-        except (ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
+            update = bot_api_update.checked(json.loads(body or ""))
+        except MalformedUpdate as error:  # refused at the edge, naming the fields
+            return self._park(body, f"malformed update: {str(error)[:500]}", _update_id(body)), {}
+        except (ValueError, RecursionError) as error:  # not JSON, or JSON nested thousands deep
             return self._park(body, f"malformed update: {type(error).__name__}: {str(error)[:200]}"), {}
         try:
             outcome = self._handle_once(update=update)
@@ -87,6 +88,15 @@ class Webhook:
 
 
 _MAX_UPDATE_CHARACTERS = 1_000_000
+
+
+def _update_id(body: str | None) -> str:
+    """The update_id of a refused update, for the parked message's attributes ("" when there is none to read)."""
+    try:
+        found = json.loads(body or "").get("update_id")
+    except (ValueError, RecursionError, AttributeError):
+        return ""
+    return str(found) if type(found) is int else ""
 
 
 def secret_matches(received: str | None, expected: str) -> bool:
