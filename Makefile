@@ -15,7 +15,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM_VENV := .venv-sam
 LAMBDA_PLATFORM := --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 --python-version 3.12
 
-.PHONY: install demo test unit integration e2e docs screenshots chromium bench load chaos lint lock check-template serve clean
+.PHONY: install demo test unit integration e2e docs screenshots chromium bench load chaos fuzz lint lock check-template serve clean
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -66,6 +66,11 @@ load: $(STAMP)  ## 100 shoppers at once through the webhook, then every receipt 
 
 chaos: $(STAMP)  ## the same run with faults injected throughout: bench/chaos.json
 	$(BIN)/python -m bench.load --chaos $(ARGS)
+
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(STAMP)  ## FUZZ_EXAMPLES generated inputs for each fuzz target (default 1000): counts in bench/fuzz.json
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_REPORT=bench/fuzz.json $(BIN)/python -m pytest -q tests/fuzz \
+		tests/e2e/test_redemption_api_contract.py
 
 # The Lambda layer's requirements (Python 3.12 on arm64, as template.yaml deploys it) and the tools' locks.
 lock: $(STAMP)

@@ -17,6 +17,7 @@ from loyalty.adapters.program_file import load_program
 from loyalty.domain import postings
 from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.openapi import DOCUMENT, redemption_openapi
+from tests.conftest import FUZZ_EXAMPLES
 
 pytestmark = pytest.mark.e2e
 MEMBER = "5550001"
@@ -45,8 +46,9 @@ schema = schemathesis.openapi.from_dict(redemption_openapi())
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_answer_is_documented_and_no_request_breaks_the_api(case, api_stack):
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_answer_is_documented_and_no_request_breaks_the_api(case, api_stack, tried):
+    tried("redemption API: generated requests")
     broken = {location.value for location, component in (case.meta.components if case.meta else {}).items()
               if component.mode == "negative"}
     # Half the valid requests name the member who has points, so holds, commits and releases really happen.

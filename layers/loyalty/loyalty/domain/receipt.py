@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
 
 from loyalty.domain.errors import InvalidReceipt
 from loyalty.domain.qr import FiscalKey, ReceiptQuery
@@ -35,9 +35,9 @@ class ReceiptItem(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     name: str
-    price_kopecks: int = 0
-    quantity: Decimal = Decimal(1)
-    sum_kopecks: int
+    price_kopecks: NonNegativeInt = 0
+    quantity: Decimal = Field(default=Decimal(1), ge=0)
+    sum_kopecks: NonNegativeInt  # a refund is a receipt of its own (operation 2), its sums positive too
     payment_type: int | None = None
     product_type: int | None = None
     agent_flags: int | None = None
@@ -54,10 +54,10 @@ class Receipt(BaseModel):
     seller_inn: str
     seller_name: str = ""
     retail_place: str = ""
-    total_kopecks: int
-    cash_kopecks: int = 0
-    ecash_kopecks: int = 0
-    prepaid_kopecks: int = 0
+    total_kopecks: NonNegativeInt
+    cash_kopecks: NonNegativeInt = 0
+    ecash_kopecks: NonNegativeInt = 0
+    prepaid_kopecks: NonNegativeInt = 0
     items: tuple[ReceiptItem, ...] = ()
 
     def query(self) -> ReceiptQuery:
