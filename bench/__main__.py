@@ -24,7 +24,10 @@
   the requests per follow-up (onboarding, nudge, survey) the campaigns run sends;
 - the Mini App: its page weight, how soon headless Chromium shows the member's figures (first and warm loads)
   against the same page without its API, and its API's cold import against `import boto3`;
-- QR decoders on the same generated receipt photos (bench/photos.py).
+- QR decoders on the same generated receipt photos (bench/photos.py);
+- the cost model (bench/cost.py): dollars per 1,000 receipts, per 10,000 active members a month, and a deployed
+  stack's idle month, at AWS list prices, from the requests and handler seconds measured here, against a 100 ₽ a day
+  SaaS.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.cost import cost_figures
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.runtime import FunctionHost
 from loyalty_tools.local.shopper import Shopper
@@ -638,7 +642,7 @@ def miniapp_figures() -> dict[str, object]:
 SECTIONS: dict[str, Callable[[], object]] = {
     "cold_import": cold_imports, "local_stack": local_stack_figures, "ledger": ledger_figures,
     "earning": earning_figures, "demo": demo_figures, "campaigns": campaign_figures, "crm": crm_figures,
-    "member_import": import_figures, "bot": bot_figures, "miniapp": miniapp_figures,
+    "member_import": import_figures, "bot": bot_figures, "miniapp": miniapp_figures, "cost": cost_figures,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -44,6 +45,13 @@ class RequestCounter:
             operation = target.rsplit(".", 1)[-1] if target else environ.get("QUERY_STRING", "") or "?"
             with self._lock:
                 self.counts[(caller, match.group(2), operation)] += 1
+            if match.group(2) == "dynamodb" and operation in ("TransactWriteItems", "TransactGetItems"):
+                # What a transaction costs depends on its items (2 capacity units each): count them too.
+                body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+                environ["wsgi.input"] = io.BytesIO(body)
+                with self._lock:
+                    self.counts[(caller, "dynamodb", f"{operation}.items")] += len(
+                        json.loads(body or b"{}").get("TransactItems", []))
             if match.group(2) == "dynamodb":
                 with self._dynamodb:
                     return list(self.app(environ, start_response))

@@ -18,6 +18,7 @@ import time
 import uuid
 import warnings
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -67,6 +68,9 @@ class FunctionHost:
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
         self.busy = False
+        # What each function was invoked for (the cost model bills it: bench/cost.py): invocations and handler seconds.
+        self.invocations: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()
 
     def environment(self, logical_id: str) -> dict[str, str]:
         spec = self.specs[logical_id]
@@ -78,10 +82,13 @@ class FunctionHost:
         spec = self.specs[logical_id]
         with self._lock, self._environment(logical_id):
             self.busy = True
+            started = time.perf_counter()
             try:
                 return self._handler(spec)(event, LambdaContext(spec))
             finally:
                 self.busy = False
+                self.invocations[logical_id] += 1
+                self.seconds[logical_id] += time.perf_counter() - started
 
     def module(self, logical_id: str) -> ModuleType:
         """The function's handler module, loaded (not invoked) with exactly its environment, as at cold start."""
