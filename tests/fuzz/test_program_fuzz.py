@@ -3,7 +3,6 @@ text that is not YAML at all. Loading it gives the program or a ProgramError tha
 error; and what loads is used as the functions use it (a receipt judged, the texts rendered)."""
 
 import contextlib
-import copy
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +14,7 @@ from loyalty.domain.receipt import normalise_one
 from loyalty_tools.local.receipts import marketplace_receipt
 from tests.conftest import ROOT
 from tests.fuzz.conftest import EXAMPLES
+from tests.fuzz.mutations import mutated
 
 SEED = yaml.safe_load((ROOT / "program" / "program.yaml").read_text(encoding="utf-8"))
 FUZZ = settings(max_examples=EXAMPLES * 3, deadline=None,
@@ -25,39 +25,8 @@ hostile = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan
                                                                          max_size=2))
 
 
-def _paths(node, path=()):
-    yield path
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _paths(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _paths(value, (*path, index))
-
-
-PATHS = [path for path in _paths(SEED) if path]
-
-
-@st.composite
-def mutated(draw):
-    document = copy.deepcopy(SEED)
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(PATHS))
-        parent = document
-        try:
-            for key in path[:-1]:
-                parent = parent[key]
-            if draw(st.booleans()) and isinstance(parent, dict):
-                parent.pop(path[-1], None)
-            else:
-                parent[path[-1]] = draw(hostile)
-        except (KeyError, IndexError, TypeError):  # an earlier mutation took this path away
-            continue
-    return document
-
-
 @FUZZ
-@given(mutated())
+@given(mutated([SEED], hostile))
 def test_a_mutated_program_loads_or_is_refused_naming_the_problem(tmp_path_factory, tried, document):
     tried("program file: mutated")
     path = tmp_path_factory.mktemp("program") / "program.yaml"

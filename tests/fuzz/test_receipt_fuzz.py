@@ -2,7 +2,6 @@
 mutated: a value swapped for a hostile one or removed, a QR string cut, spliced or garbled. The outcome is receipts
 (or a query) or InvalidReceipt (InvalidQr), never another error."""
 
-import copy
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +13,7 @@ from loyalty.domain.receipt import find_raw_receipts, normalise
 from loyalty_tools.local.receipts import qr_of
 from tests.conftest import SAMPLES
 from tests.fuzz.conftest import EXAMPLES
-from tests.fuzz.test_program_fuzz import _paths
+from tests.fuzz.mutations import mutated
 
 FUZZ = settings(max_examples=EXAMPLES * 5, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -24,27 +23,8 @@ hostile = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan
                     st.sampled_from(["", "2024-13-45T25:61", "1e400", "-1", "9" * 40, "NaN", [], {}]))
 
 
-@st.composite
-def mutated_documents(draw):
-    document = copy.deepcopy(draw(st.sampled_from(DOCUMENTS)))
-    paths = [path for path in _paths(document) if path]
-    for _ in range(draw(st.integers(1, 4))):
-        path = draw(st.sampled_from(paths))
-        parent = document
-        try:
-            for key in path[:-1]:
-                parent = parent[key]
-            if draw(st.booleans()) and isinstance(parent, dict):
-                parent.pop(path[-1], None)
-            else:
-                parent[path[-1]] = draw(hostile)
-        except (KeyError, IndexError, TypeError):
-            continue
-    return document
-
-
 @FUZZ
-@given(mutated_documents())
+@given(mutated(DOCUMENTS, hostile, most=4))
 def test_a_mutated_real_receipt_normalises_or_is_invalid(tried, document):
     tried("receipt normaliser: mutated samples")
     try:
