@@ -17,7 +17,8 @@ def test_shoppers_at_once_lose_and_double_nothing():
     assert result["webhook_answer_ms"]["p50"] > 0 and result["throughput"]["webhook_calls_per_second"] > 0
     # Every line logged in the run (the functions' and every library's, at INFO and above) was read for the shoppers'
     # phones and the stack's secrets: the bot token, the webhook secret, the API key, the receipt and CRM tokens.
-    assert checks["log_lines_read"] > 1000 and checks["phones_or_secrets_in_logs"] == 0
+    assert checks["log_lines_read"] > checks["updates_sent"]  # at least a line for each update handled
+    assert checks["phones_or_secrets_in_logs"] == 0
 
 
 def test_the_log_check_finds_a_phone_however_written_and_a_secret():
