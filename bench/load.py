@@ -114,11 +114,13 @@ def _loaded(shoppers: int, with_chaos: bool, logs: Logs) -> dict[str, Any]:
             started, started_at = time.perf_counter(), datetime.now(UTC)
             if faults:
                 faults.start()
-            calls = _drive(plan, Path(tmp))
-            answered = time.perf_counter() - started
-            stack.wait_idle(timeout=1800)  # the receipts, points, replies and CRM sync behind them: under the faults
-            if faults:
-                faults.stop()  # then what was parked is replayed, as an operator would after the outage
+            try:
+                calls = _drive(plan, Path(tmp))
+                answered = time.perf_counter() - started
+                stack.wait_idle(timeout=1800)  # the receipts, points, replies and CRM sync behind them, under faults
+            finally:
+                if faults:
+                    faults.stop()  # then what was parked is replayed, as an operator would after the outage
             redriven = _redrive_parked(stack) if faults else {}
             settled = time.perf_counter() - started
             checks = _check(stack, plan, calls, logs)
