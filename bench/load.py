@@ -249,12 +249,8 @@ def _scan(stack: LocalStack, table: str) -> list[dict[str, Any]]:
 
 
 def _loyalty(stack: LocalStack, *args: str) -> str:
-    env = {**os.environ, **{name: stack.functions.base_env[name] for name in (
-        "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")},
-        "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("layers/loyalty", "infra", "."))}
-    done = subprocess.run([sys.executable, "-m", "loyalty_tools.cli", *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=600, check=False)
-    return done.stdout if done.returncode == 0 else f"FAILED ({done.returncode}): {done.stdout}{done.stderr}"
+    code, out, err = stack.operator(*args)
+    return out if code == 0 else f"FAILED ({code}): {out}{err}"
 
 
 def _credited_within(logs: Logs, started_at: datetime) -> tuple[int, float]:

@@ -3,9 +3,6 @@ brand site's moves on it."""
 
 import contextlib
 import itertools
-import os
-import subprocess
-import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -88,12 +85,7 @@ def api(stack, path, body=None, key="", api_key=None):
 
 def loyalty(stack, *args):
     """The operator's command (`loyalty …`), in its own process, against the local stack's tables."""
-    env = {**os.environ, **{name: stack.functions.base_env[name] for name in (
-        "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")},
-        "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("layers/loyalty", "infra", "."))}
-    done = subprocess.run([sys.executable, "-m", "loyalty_tools.cli", *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=120, check=False)
-    return done.returncode, done.stdout, done.stderr
+    return stack.operator(*args, timeout=120)
 
 
 def texts(shopper):

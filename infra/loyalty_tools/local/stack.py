@@ -7,7 +7,10 @@ One stack per process at a time: they would share moto's state (see MotoServer).
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
+import sys
 import time
 import urllib.request
 from datetime import UTC, datetime
@@ -156,6 +159,15 @@ class LocalStack:
     def aws(self, service: str) -> Any:
         """A boto3 client on the local stack's moto server (for tests and operators)."""
         return plumbing_client(service, self.moto.url)
+
+    def operator(self, *args: str, timeout: float = 600) -> tuple[int, str, str]:
+        """The operator's command (`loyalty …`), in its own process, against this stack: (exit code, out, err)."""
+        env = {**os.environ, **{name: self.functions.base_env[name] for name in (
+            "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")},
+            "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("layers/loyalty", "infra", "."))}
+        done = subprocess.run([sys.executable, "-m", "loyalty_tools.cli", *args], capture_output=True, text=True,  # noqa: S603 (our own CLI)
+                              env=env, cwd=ROOT, timeout=timeout, check=False)
+        return done.returncode, done.stdout, done.stderr
 
     def queue_depth(self, logical_id: str) -> int:
         attributes = self.aws("sqs").get_queue_attributes(
