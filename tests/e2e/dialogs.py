@@ -1,8 +1,9 @@
 """docs/bot.md's dialogs are the end-to-end tests' own transcripts, so they cannot go stale.
 
 `record(name, title, *chats)` renders the chats' transcripts (the Telegram emulator's, merged in the order things
-happened) as Markdown and compares it with the section `<!-- dialog:name -->` of docs/bot.md: a test fails when the
-document no longer shows what the bot does. `make docs` (UPDATE_DOCS=1) rewrites the sections from a run.
+happened, from the first chat's first message on) as Markdown and compares it with the section
+`<!-- dialog:name -->` of docs/bot.md: a test fails when the document no longer shows what the bot does.
+`make docs` (UPDATE_DOCS=1) rewrites the sections from a run.
 
 What differs from run to run is written as a fixed stand-in: invitation codes, ticket and link ids, member ids, the
 stack's address, a receipt QR's time and numbers. Dates are real: the dialogs run on a fixed clock.
@@ -27,7 +28,10 @@ _STAND_INS = [
 
 
 def record(name: str, title: str, *chats: Any) -> None:
-    entries = sorted(((chat, entry) for chat in chats for entry in chat.transcript()), key=lambda e: e[1]["seq"])
+    # The staff chat is shared by the module's dialogs: what it said before this shopper came belongs to another.
+    begins = min((entry["seq"] for entry in chats[0].transcript()), default=0)
+    entries = sorted(((chat, entry) for chat in chats for entry in chat.transcript() if entry["seq"] >= begins),
+                     key=lambda e: e[1]["seq"])
     lines = [f"### {title}", ""]
     for chat, entry in entries:
         lines += _lines(chat, entry)

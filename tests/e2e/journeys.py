@@ -40,8 +40,8 @@ def seed_stack(change=None, retry_base_seconds=0, **options):
             yield stack
 
 
-def join(stack, start="/start"):
-    shopper = Shopper(stack.telegram.url, user_id=7_000_000 + next(_ids))
+def join(stack, start="/start", name="Анна"):
+    shopper = Shopper(stack.telegram.url, user_id=7_000_000 + next(_ids), first_name=name)
     shopper.say(start)
     shopper.wait_for_bot_messages(1)
     shopper.share_phone(f"+7916{shopper.chat_id:07d}")

@@ -51,7 +51,7 @@ def verify(stack):
 
 
 def test_joining_from_a_marketplace_insert_with_an_invitation_refuses_a_foreign_contact(stack):
-    dina = join(stack)
+    dina = join(stack, name="Дина")
     dina.say("👥 Пригласить друга")  # the menu's button: its text is the command
     link = re.search(r"https://t\.me/\S+", reply(stack, dina, "Пригласите друзей")["text"]).group()
     code = link.split("start=ref_")[1]
@@ -80,7 +80,7 @@ def test_joining_from_a_marketplace_insert_with_an_invitation_refuses_a_foreign_
 
 
 def test_the_menu_guides_a_receipt_and_shows_the_way_to_the_next_level(stack):
-    anna = join(stack)
+    anna = join(stack, name="Анна")
     anna.say("📷 Зарегистрировать чек")
     reply(stack, anna, "Пришлите фото QR-кода с чека")
     anna.tap("Wildberries")
@@ -101,7 +101,7 @@ def test_the_menu_guides_a_receipt_and_shows_the_way_to_the_next_level(stack):
 
 
 def test_a_marketplace_receipt_starts_its_branch_and_a_nudge_that_not_interested_silences(stack):
-    boris = join(stack)
+    boris = join(stack, name="Борис")
     start = stack.now()
     buy(stack, boris, CREAM)  # Wildberries: the marketplace branch
     before = len(boris.bot_messages())
@@ -136,11 +136,11 @@ def test_a_marketplace_receipt_starts_its_branch_and_a_nudge_that_not_interested
     record("nudge", "A marketplace receipt: its onboarding branch, a nudge to the site, «Не интересно»", boris)
 
 
-def surveyed(stack, *lines):
+def surveyed(stack, name, *lines):
     """A new member, a Wildberries receipt, and the survey three days later: (the staff chat, the member, the
     question)."""
     staff = StaffChat(stack.telegram.url, STAFF)
-    member_ = join(stack)
+    member_ = join(stack, name=name)
     start = stack.now()
     buy(stack, member_, *lines)
     schedule(stack, start + timedelta(hours=73))
@@ -148,7 +148,7 @@ def surveyed(stack, *lines):
 
 
 def test_a_bad_rating_reaches_the_staff_chat_and_the_staff_reply_reaches_the_shopper(stack):
-    staff, vera, question = surveyed(stack, SERUM)
+    staff, vera, question = surveyed(stack, "Вера", SERUM)
     assert "Лепесток сыворотка для лица 30 мл из Wildberries" in question
     vera.tap("2")
     reply(stack, vera, "Нам очень жаль")
@@ -171,7 +171,7 @@ def test_a_bad_rating_reaches_the_staff_chat_and_the_staff_reply_reaches_the_sho
 
 
 def test_a_good_rating_leads_to_an_approved_review_and_its_bonus_once(stack):
-    staff, gala, _ = surveyed(stack, CREAM)
+    staff, gala, _ = surveyed(stack, "Гала", CREAM)
     gala.tap("5")
     ask = reply(stack, gala, "Спасибо, мы рады!")
     assert "начислим 100 баллов" in ask["text"]
@@ -234,7 +234,7 @@ def test_a_reward_exchange_and_the_last_item_raced_by_two_members(stack):
 
 
 def test_stop_start_and_delete_keep_the_books_right(stack):
-    lena = join(stack)
+    lena = join(stack, name="Лена")
     start = stack.now()
     raw = buy(stack, lena, CREAM)
     lena.say("/stop")
