@@ -161,11 +161,27 @@ def test_a_bad_rating_reaches_the_staff_chat_and_the_staff_reply_reaches_the_sho
     number = re.search(r"#([A-Z2-9]{10})", ticket).group(1)
     staff.reply(number, "Вера, простите! Отправим новую сыворотку, напишите адрес.")
     stack.wait_idle()
-    assert vera.bot_messages()[-1] == "💬 Ответ команды Лепесток:\nВера, простите! Отправим новую сыворотку, " \
-                                      "напишите адрес."
+    assert vera.bot_messages()[-1].startswith("💬 Ответ команды Лепесток:\nВера, простите! Отправим новую "
+                                             "сыворотку, напишите адрес.\n\nЕсли нужно, напишите ответ здесь же")
     assert staff.bot_messages()[-1] == f"Ответ на #{number} отправлен покупателю."
     staff.say("коллеги, кто сегодня дежурит?")  # the staff's own talk: the bot keeps quiet
     stack.wait_idle()
+    assert staff.bot_messages()[-1] == f"Ответ на #{number} отправлен покупателю."
+    vera.say("Москва, ул. Цветочная, 5, кв. 12")  # the thread goes on: her answer reaches the staff, same ticket
+    stack.wait_idle()
+    assert vera.bot_messages()[-1].startswith("Спасибо, передали команде Лепесток")
+    back = staff.bot_messages()[-1]
+    assert back.startswith(f"💬 #{number}: покупатель пишет.") and "ул. Цветочная" in back
+    staff.reply(f"#{number}: покупатель пишет", "Отправили, трек придёт завтра.")
+    stack.wait_idle()
+    assert vera.bot_messages()[-1].startswith("💬 Ответ команды Лепесток:\nОтправили, трек придёт завтра.")
+    told = len(vera.bot_messages())
+    buy(stack, vera, CREAM)  # a receipt's QR is still a receipt while the thread is open
+    assert any(t.startswith("Чек принят, проверяю") for t in vera.bot_messages()[told:])
+    assert staff.bot_messages()[-1] == f"Ответ на #{number} отправлен покупателю."
+    stack.travel(stack.now() + timedelta(hours=73))  # the thread has closed: text is read as the bot reads text
+    vera.say("а ещё вопрос")
+    reply(stack, vera, "Не вижу здесь QR-кода чека")
     assert staff.bot_messages()[-1] == f"Ответ на #{number} отправлен покупателю."
     record("complaint", "A bad rating: the staff chat, and the staff's reply", vera, staff)
 
@@ -223,6 +239,10 @@ def test_a_reward_exchange_and_the_last_item_raced_by_two_members(stack):
         {"pk": "reward#samples", "sk": "stock"}))["Item"])
     assert stock["taken"] == 100
     assert sum("Заказ награды" in t and "Набор пробников" in t for t in staff.bot_messages()) == 1
+    order = re.search(r"Заказ награды #([A-Z2-9]{10})", staff.bot_messages()[-1]).group(1)
+    staff.reply(f"Заказ награды #{order}", "Куда отправить набор? Напишите адрес.")  # the order is a ticket
+    stack.wait_idle()
+    assert winner.bot_messages()[-1].startswith("💬 Ответ команды Лепесток:\nКуда отправить набор?")
     winner.tap("✅ Обменять")  # the same confirmation again: nothing more is bought
     stack.wait_idle()
     assert member(stack, winner)["available"] == 187

@@ -59,7 +59,7 @@ def test_the_members_own_figures_match_the_bot(stack):
     assert status == 202 and queued["status"] == "queued"
     call(stack, "api/rewards/samples", signed(stack, anna), {"request_key": "tap-1"})  # the same tap again
     stack.wait_idle()
-    assert sum(text.startswith("Готово: «Набор пробников» ваша!") for text in anna.bot_messages()) == 1
+    assert sum(text.startswith("Готово, награда «Набор пробников» ваша!") for text in anna.bot_messages()) == 1
     assert member(stack, anna)["available"] == stored["available"] - 300
 
 

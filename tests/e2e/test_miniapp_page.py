@@ -79,7 +79,7 @@ def test_the_app_shows_the_chats_balance_level_and_history_and_exchanges_a_rewar
     page.wait_for_function("document.querySelector('button[data-reward=samples]').textContent.startsWith('Готово')")
     stack.wait_idle()
     assert member(stack, anna)["available"] == stored["available"] - 300
-    assert anna.bot_messages()[-1].startswith("Готово: «Набор пробников» ваша!")
+    assert anna.bot_messages()[-1].startswith("Готово, награда «Набор пробников» ваша!")
     page.close()
 
 

@@ -76,6 +76,6 @@ def test_a_person_joins_sends_a_receipt_photo_and_sees_the_points_in_the_mini_ap
     app.click("button[data-reward=samples]")
     app.wait_for_function("document.querySelector('button[data-reward=samples]').textContent.startsWith('Готово')")
     stack.wait_idle()
-    assert bot_said(page, "Готово: «Набор пробников» ваша!")  # the exchange confirmed in the chat
+    assert bot_said(page, "Готово, награда «Набор пробников» ваша!")  # the exchange confirmed in the chat
     assert member(stack, type("Member", (), {"chat_id": USER})())["available"] == int(balance) - 300
     page.close()

@@ -55,12 +55,12 @@ class FollowUp(BaseModel):
 
 
 class Ticket(BaseModel):
-    """Something the staff chat decides on or answers: a complaint, a review proof."""
+    """Something the staff chat decides on or answers: a complaint, a review proof, a reward order."""
 
     id: str
-    kind: str  # complaint | review
+    kind: str  # complaint | review | reward
     member_id: str
-    followup_id: str
+    followup_id: str = ""  # the survey it came from (a reward order has none)
     status: str = "open"  # open | approved | rejected | answered
 
 

@@ -43,7 +43,7 @@ class Member(BaseModel):
     language_choice: str | None = None  # set with /language: wins over the Telegram app's language
     consented_at: str | None = None  # when they accepted the program rules (by sharing the phone) …
     rules_url: str | None = None  # … and which rules
-    awaiting: dict[str, Any] | None = None  # what the bot asked and waits for: {kind, followup, until}
+    awaiting: dict[str, Any] | None = None  # what the bot waits for: {kind, about, until}
     erased_at: str | None = None  # /delete: personal data erased, the anonymised ledger kept …
     anonymous_id: str | None = None  # … under this random key, which nothing else names
 
@@ -164,9 +164,10 @@ class MembersRepository:
     def choose_language(self, member_id: str, language: str) -> None:
         self._set(member_id, "SET language_choice = :l, #lang = :l", {":l": language}, {"#lang": "language"})
 
-    def await_answer(self, member_id: str, kind: str, followup_id: str, until: str) -> None:
-        """The bot asked something (what went wrong, a review's proof): the member's next message answers it."""
-        self._set(member_id, "SET awaiting = :a", {":a": {"kind": kind, "followup": followup_id, "until": until}})
+    def await_answer(self, member_id: str, kind: str, about: str, until: str) -> None:
+        """The bot asked something (what went wrong, a review's proof: `about` names the survey), or the staff
+        answered a ticket (`about`): until `until`, the member's next text message answers it."""
+        self._set(member_id, "SET awaiting = :a", {":a": {"kind": kind, "about": about, "until": until}})
 
     def answered(self, member_id: str) -> None:
         self._set(member_id, "REMOVE awaiting", {})

@@ -77,7 +77,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "button_yes_exchange": {RU: "✅ Обменять", EN: "✅ Exchange"},
     "button_cancel": {RU: "Отмена", EN: "Cancel"},
     "reward_ordered": {
-        RU: "Готово: «{title}» ваша! Списано {points} {points_word}, на счёте {balance} {balance_word}. Мы напишем "
+        RU: "Готово, награда «{title}» ваша! Списано {points} {points_word}, на счёте {balance} {balance_word}. Мы напишем "
         "вам, как передать награду.",
         EN: "Done: “{title}” is yours! {points} points spent, balance {balance} points. We will write to you about "
         "handing it over.",
@@ -98,8 +98,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "reward_cancelled": {RU: "Хорошо, баллы остаются на счёте.", EN: "All right, your points stay with you."},
     "staff_reward_order": {
-        RU: "🎁 Заказ награды {order}: «{title}» за {points} баллов.\nУчастник: {member}, уровень «{level}».",
-        EN: "🎁 Reward order {order}: “{title}” for {points} points.\nMember: {member}, level “{level}”.",
+        RU: "🎁 Заказ награды #{order}: «{title}» за {points} баллов.\nУчастник: {member}, уровень «{level}».\n\n"
+        "Ответьте на это сообщение (Reply) — ответ уйдёт покупателю.",
+        EN: "🎁 Reward order #{order}: “{title}” for {points} points.\nMember: {member}, level “{level}”.\n\n"
+        "Reply to this message and the shopper gets your answer.",
     },
     "choose_language": {RU: "Выберите язык / Choose your language:", EN: "Choose your language / Выберите язык:"},
     "language_set": {RU: "Готово, теперь я пишу по-русски.", EN: "Done, I will write in English from now on."},
@@ -147,7 +149,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "пришлите ещё раз.",
         EN: "We could not find your review from the screenshot or link. Check it is published and send it again.",
     },
-    "staff_reply": {RU: "💬 Ответ команды {brand}:\n{text}", EN: "💬 The {brand} team replies:\n{text}"},
+    "staff_reply": {
+        RU: "💬 Ответ команды {brand}:\n{text}\n\nЕсли нужно, напишите ответ здесь же — его получит команда.",
+        EN: "💬 The {brand} team replies:\n{text}\n\nIf you need to, write back here and the team will get it.",
+    },
+    "staff_thread": {
+        RU: "💬 #{ticket}: покупатель пишет.\nУчастник: {member}, уровень «{level}».\n\n{text}\n\n"
+        "Ответьте на это сообщение (Reply) — ответ уйдёт покупателю.",
+        EN: "💬 #{ticket}: the shopper writes.\nMember: {member}, level “{level}”.\n\n{text}\n\n"
+        "Reply to this message and the shopper gets your answer.",
+    },
     "staff_complaint": {
         RU: "⚠️ Обращение #{ticket}: оценка {rating} из 5.\nУчастник: {member}, уровень «{level}».\n"
         "Покупка: {store}, {goods}.\n\n{text}\n\nОтветьте на это сообщение (Reply) — ответ уйдёт покупателю.",

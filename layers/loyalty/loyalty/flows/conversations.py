@@ -1,6 +1,8 @@
 """The bot's two-way talk after a purchase: the survey's rating, what went wrong (to the brand's staff chat, and the
 staff's reply back to the shopper), a review's proof (approved or rejected in the staff chat, its bonus paid once),
-and "не интересно" under a nudge.
+and "не интересно" under a nudge. A staff reply to any ticket (a complaint, a review, a reward order) opens a thread:
+for a while the shopper's text goes back to the staff chat under the same ticket, so a delivery address or a
+follow-up question reaches the people who asked.
 
 The staff chat is a Telegram group whose id is in the program file: only buttons and replies there decide tickets.
 A ticket is named by a short id (#K7Q2M9XAPB) in the staff's message, so a reply finds it with no lookup table.
@@ -26,7 +28,7 @@ from loyalty.flows.ports import Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
 
-_ANSWER_HOURS = {"complaint": 48, "review": 24 * 7}  # how long the bot waits for what it asked
+_ANSWER_HOURS = {"complaint": 48, "review": 24 * 7, "thread": 72}  # how long the bot waits for an answer
 _TICKET = re.compile(r"#([A-Z2-9]{10})\b")
 _STAFF_LANGUAGE = "ru"
 
@@ -84,13 +86,15 @@ class Conversations:
             return False
         if message.text and _is_qr(message.text):
             return False
-        if awaiting.get("kind") == "complaint":
+        if awaiting.get("kind") in ("complaint", "thread"):
             return bool(message.text)
         return (message.file is not None and message.file.kind == "photo") or "http" in (message.text or "")
 
     def answer(self, shopper: Shopper, member: Member, message: Incoming, key: str) -> dict[str, Any]:
         awaiting = member.awaiting or {}
-        followup = self.table.followup(str(awaiting.get("followup", "")))
+        if awaiting.get("kind") == "thread":
+            return self._thread(shopper, member, message, key, str(awaiting.get("about", "")))
+        followup = self.table.followup(str(awaiting.get("about", "")))
         self.members.answered(shopper.member_id)
         if followup is None or self.program.bot.staff_chat_id is None:
             self.replies.send(shopper, key, "button_expired")
@@ -118,6 +122,21 @@ class Conversations:
         self.replies.send(shopper, key, "review_received")
         return {"action": "review_sent", "ticket": ticket.id}
 
+    def _thread(self, shopper: Shopper, member: Member, message: Incoming, key: str, ticket_id: str
+                ) -> dict[str, Any]:
+        """The shopper writes back after a staff reply: to the staff chat under the same ticket, which a staff
+        Reply answers again. The thread stays open until it times out, so an answer in two messages arrives whole."""
+        ticket = self.table.ticket(ticket_id)
+        if ticket is None or ticket.member_id != shopper.member_id or self.program.bot.staff_chat_id is None:
+            self.members.answered(shopper.member_id)
+            self.replies.send(shopper, key, "button_expired")
+            return {"action": "answer_lost"}
+        self._to_staff(key, "staff_thread", ticket=ticket.id, member=shopper.member_id, text=message.text or "",
+                       level=self.program.level_title(member.level, _STAFF_LANGUAGE))
+        self.replies.send(shopper, key, "complaint_forwarded", brand=self.program.brand.name)
+        logger.info("shopper wrote back on a ticket", extra={"ticket": ticket.id, "member_id": shopper.member_id})
+        return {"action": "thread_forwarded", "ticket": ticket.id}
+
     # ------------------------------------------------------------------ the staff chat
     def staff(self, message: Incoming, key: str) -> dict[str, Any]:
         """A button or a reply in the staff chat. Anything else said there is the staff's own talk: no answer."""
@@ -139,6 +158,9 @@ class Conversations:
         self.replies.send(shopper, f"{key}:to-shopper", "staff_reply", brand=self.program.brand.name,
                           text=message.text)
         self.table.close_ticket(ticket.id, "answered")
+        if ticket.kind != "review":  # a review's proof may still be awaited: a new link goes to its buttons
+            until = clock.stamp(clock.now() + timedelta(hours=_ANSWER_HOURS["thread"]))
+            self.members.await_answer(member.member_id, "thread", ticket.id, until)
         self._to_staff(key, "staff_reply_delivered", ticket=ticket.id)
         logger.info("staff replied to a ticket", extra={"ticket": ticket.id, "member_id": member.member_id})
         return {"action": "staff_replied", "ticket": ticket.id}

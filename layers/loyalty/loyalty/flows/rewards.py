@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from loyalty.adapters.bot_table import BotTable
+from loyalty.adapters.bot_table import BotTable, Ticket
 from loyalty.contracts import RewardRequested
 from loyalty.domain import levels, wallet
 from loyalty.domain.bot_program import words
@@ -107,7 +107,8 @@ class RewardExchange:
         self.replies.send(shopper, key, "reward_ordered", title=title, points=reward.points,
                           balance=after.spendable_points(now))
         staff = self.program.bot.staff_chat_id
-        if staff is not None:
+        if staff is not None:  # a ticket, so a staff Reply to the order (where to deliver it) reaches the shopper
+            self.table.open_ticket(Ticket(id=request.order_id, kind="reward", member_id=member_id))
             self.replies.to_chat(staff, f"{key}:staff", render(
                 "staff_reward_order", "ru", order=request.order_id, title=words(reward.title, "ru"),
                 points=reward.points, member=member_id, level=self.program.level_title(after.level, "ru")))
