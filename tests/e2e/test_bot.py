@@ -211,6 +211,28 @@ def test_a_good_rating_leads_to_an_approved_review_and_its_bonus_once(stack):
     record("review", "A good rating: a review, approved in the staff chat, its bonus once", gala, staff)
 
 
+def test_a_review_link_rejected_then_sent_again_and_approved(stack):
+    staff, ira, _ = surveyed(stack, "Ира", CREAM)
+    ira.tap("4")
+    reply(stack, ira, "Спасибо, мы рады!")
+    ira.say("https://www.wildberries.ru/catalog/17/feedbacks")  # not the review itself
+    stack.wait_idle()
+    first = staff.bot_messages()[-1]
+    assert first.startswith("⭐ Отзыв #") and "wildberries.ru/catalog/17/feedbacks" in first
+    balance = member(stack, ira)["available"]
+    staff.tap("❌ Отклонить")
+    reply(stack, ira, "Мы не нашли ваш отзыв")
+    ira.say("https://www.wildberries.ru/catalog/17/feedbacks?review=81723")  # the proof again, now right
+    stack.wait_idle()
+    second = staff.bot_messages()[-1]
+    assert "review=81723" in second and second.split("#")[1][:10] != first.split("#")[1][:10]  # a ticket of its own
+    staff.tap("✅ Засчитать")
+    stack.wait_idle()
+    assert member(stack, ira)["available"] == balance + 100
+    assert ira.bot_messages()[-1].startswith("Спасибо за отзыв! +100 баллов")
+    record("review_link", "A review sent as a link: rejected, sent again, approved", ira, staff)
+
+
 def test_a_reward_exchange_and_the_last_item_raced_by_two_members(stack):
     staff = StaffChat(stack.telegram.url, STAFF)
     stack.aws("dynamodb").put_item(TableName="BotTable", Item=to_item(
