@@ -65,8 +65,15 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--at", type=_aware_time, help="as of this moment (ISO 8601; default: now)")
     for sub in (dry, stats):
         sub.add_argument("--json", action="store_true", help="one JSON object")
+    report = commands.add_parser("report", help="what the program earns and costs: members, revenue by channel, "
+                                 "points given, spent and owed")
+    report.add_argument("--since", type=_aware_time, help="from this moment (ISO 8601, e.g. 2026-11-01; default: "
+                        "the start)")
+    report.add_argument("--until", type=_aware_time, help="up to, not including, this moment (default: now)")
+    report.add_argument("--program", type=Path, default=Path("program/program.yaml"))
+    report.add_argument("--json", action="store_true", help="one JSON object")
     explain.add_argument("--claims-table", default=os.environ.get("CLAIMS_TABLE", "ReceiptClaimsTable"))
-    for sub in (verify, adjust, explain, backfill, export, load, dry, run_one, stats):
+    for sub in (verify, adjust, explain, backfill, export, load, dry, run_one, stats, report):
         sub.add_argument("--members-table", default=os.environ.get("MEMBERS_TABLE", "MembersTable"))
         sub.add_argument("--ledger-table", default=os.environ.get("LEDGER_TABLE", "LedgerTable"))
     adjust.add_argument("member_id")
@@ -134,6 +141,11 @@ def _run(args: argparse.Namespace) -> int:
         if args.action == "redrive":
             return dlq_cli.redrive(args.queue)
         return dlq_cli.list_messages(args.queue, args.limit) if args.queue else dlq_cli.list_queues()
+    if args.command == "report":
+        from loyalty_tools import report_cli
+
+        return report_cli.report(args.program, args.members_table, args.ledger_table, args.since, args.until,
+                                 args.json)
     if args.command == "openapi":
         from loyalty_tools import openapi
 

@@ -141,6 +141,11 @@ class LedgerRepository:
             ExpressionAttributeValues=to_item({":m": member_id}), ConsistentRead=True,
         ) for item in page["Items"]]
 
+    def every_entry(self) -> Iterator[list[Entry]]:
+        """Every member's entries, a scan page at a time, in no order (the report reads the books once)."""
+        for page in client("dynamodb").get_paginator("scan").paginate(TableName=self.ledger_table):
+            yield [_entry(item) for item in page["Items"]]
+
     def history(self, member_id: str, limit: int) -> list[Entry]:
         """The member's last `limit` entries, newest first (the time index)."""
         response = client("dynamodb").query(

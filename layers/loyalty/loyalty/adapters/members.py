@@ -110,11 +110,11 @@ class MembersRepository:
             if item["last_purchase_at"] > after:
                 yield item
 
-    def everyone(self) -> Iterator[dict[str, Any]]:
-        """Every member (a broadcast to a segment no index narrows)."""
+    def everyone(self, attributes: tuple[str, ...] = AUDIENCE_ATTRIBUTES) -> Iterator[dict[str, Any]]:
+        """Every member, with these attributes (a broadcast to a segment no index narrows; the report)."""
         for page in client("dynamodb").get_paginator("scan").paginate(
-            TableName=self.table_name, ProjectionExpression=", ".join(f"#{n}" for n in AUDIENCE_ATTRIBUTES),
-            ExpressionAttributeNames={f"#{n}": n for n in AUDIENCE_ATTRIBUTES},
+            TableName=self.table_name, ProjectionExpression=", ".join(f"#{n}" for n in attributes),
+            ExpressionAttributeNames={f"#{n}": n for n in attributes},
         ):
             yield from map(from_item, page["Items"])
 

@@ -77,8 +77,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "button_yes_exchange": {RU: "✅ Обменять", EN: "✅ Exchange"},
     "button_cancel": {RU: "Отмена", EN: "Cancel"},
     "reward_ordered": {
-        RU: "Готово, награда «{title}» ваша! Списано {points} {points_word}, на счёте {balance} {balance_word}. Мы напишем "
-        "вам, как передать награду.",
+        RU: "Готово, награда «{title}» ваша! Списано {points} {points_word}, на счёте {balance} {balance_word}. "
+        "Мы напишем вам, как передать награду.",
         EN: "Done: “{title}” is yours! {points} points spent, balance {balance} points. We will write to you about "
         "handing it over.",
     },
@@ -487,19 +487,19 @@ def with_words(language: str, **params: Any) -> dict[str, Any]:
 
 def points_word(count: int) -> str:
     """Russian plural of «балл»: 1 балл, 2 балла, 5 баллов, 11 баллов, 21 балл."""
-    return _plural(count, "балл", "балла", "баллов")
+    return plural(count, "балл", "балла", "баллов")
 
 
 def receipts_word(count: int) -> str:
-    return _plural(count, "чек", "чека", "чеков")
+    return plural(count, "чек", "чека", "чеков")
 
 
 def days_word(count: int) -> str:
-    return _plural(count, "день", "дня", "дней")
+    return plural(count, "день", "дня", "дней")
 
 
 def reviews_word(count: int) -> str:
-    return _plural(count, "отзыв", "отзыва", "отзывов")
+    return plural(count, "отзыв", "отзыва", "отзывов")
 
 
 def how_many(count: int, what: str, language: str) -> str:
@@ -530,7 +530,7 @@ def day_month(moment: datetime, language: str) -> str:
     return f"{local.day} {_MONTHS[local.month - 1]}" if language == RU else local.strftime("%-d %B")
 
 
-def _plural(count: int, one: str, few: str, many: str) -> str:
+def plural(count: int, one: str, few: str, many: str) -> str:
     last_two = abs(count) % 100
     last = last_two % 10
     if 11 <= last_two <= 14 or last == 0 or last >= 5:

@@ -1,0 +1,93 @@
+"""`loyalty report [--since DATE] [--until DATE] [--json]`: what the program earns and costs, for the brand.
+
+It reads the members table and the ledger once each (two scans: run it against a deployed stack's tables with
+the usual AWS configuration, or the local stack's with AWS_ENDPOINT_URL), and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from loyalty.adapters.ledger import LedgerRepository
+from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.program_file import load_program
+from loyalty.domain.messages import plural, points_word, receipts_word
+from loyalty.domain.program import Program
+from loyalty.domain.report import ProgramReport, ReportBuilder
+
+# What the report reads of a member: no phone, no name, no chat.
+_MEMBER_ATTRIBUTES = ("member_id", "joined_at", "joined_via", "referred_by", "consented_at", "subscribed",
+                      "erased_at", "available", "pending", "held")
+_OWN_CHANNELS = {"d2c": "сайт и магазины бренда", "other": "другие магазины"}
+_GIVEN = {"purchases": "за покупки", "welcome": "приветственные", "referral": "за приглашения",
+          "review": "за отзывы", "campaigns": "по кампаниям", "adjustments": "вручную", "imported": "перенесены",
+          "other": "прочие"}
+_SPENT = {"site": "на сайте", "rewards": "на награды"}
+
+
+def report(program_path: Path, members_table: str, ledger_table: str, since: datetime | None,
+           until: datetime | None, as_json: bool, out: TextIO = sys.stdout) -> int:
+    program = load_program(program_path)
+    builder = ReportBuilder(program, since, until)
+    for item in MembersRepository(members_table).everyone(_MEMBER_ATTRIBUTES):
+        builder.member(item)
+    for page in LedgerRepository(ledger_table, members_table).every_entry():
+        builder.entries(page)
+    figures = builder.report()
+    if as_json:
+        print(json.dumps({**figures.model_dump(mode="json"), "cost_percent": figures.cost_percent},
+                         ensure_ascii=False), file=out)
+    else:
+        print(render(program, figures), file=out)
+    return 0
+
+
+def render(program: Program, r: ProgramReport) -> str:
+    """The report as a marketer reads it, in Russian."""
+    period = f"{_day(r.since) if r.since else 'с начала'} — {_day(r.until) if r.until else 'сегодня'}"
+    lines = [f"Программа «{program.brand.name}», {period}", "",
+             f"Участники: {_n(r.members)} (с телефоном {_n(r.members_with_phone)}, получают сообщения "
+             f"{_n(r.members_subscribed)}, удалили аккаунт {_n(r.members_erased)})"]
+    if r.joined_in_period:
+        sources = ", ".join(f"{via} {_n(count)}" for via, count in r.joined_in_period.items())
+        lines.append(f"  пришли за период: {_n(sum(r.joined_in_period.values()))} — {sources}")
+    repeat = f" ({round(100 * r.repeat_buyers / r.buyers)}%)" if r.buyers else ""
+    lines += ["", f"Покупки: {_n(r.receipts)} {receipts_word(r.receipts)}, {_n(r.buyers)} "
+                  f"{_buyers(r.buyers)}, купили снова {_n(r.repeat_buyers)}{repeat}"]
+    if r.by_channel:
+        lines += [f"  товары бренда на {_rub(r.revenue_kopecks)}:",
+                  f"    {'где куплено':<24} {'чеки':>7} {'покупатели':>11} {'выручка':>14} {'доля':>5}"]
+    for name, channel in r.by_channel.items():
+        title = program.channel_title(name, "ru") or _OWN_CHANNELS.get(name, name)
+        share = f"{round(100 * channel.revenue_kopecks / r.revenue_kopecks)}%" if r.revenue_kopecks > 0 else "—"
+        lines.append(f"    {title:<24} {_n(channel.receipts):>7} {_n(channel.buyers):>11} "
+                     f"{_rub(channel.revenue_kopecks):>14} {share:>5}")
+    lines.append(f"  купили на сайте после маркетплейса: {_n(r.moved_to_site)}")
+    given = ", ".join(f"{_GIVEN.get(k, k)} {_n(v)}" for k, v in r.points_given.items()) or "—"
+    spent = ", ".join(f"{_SPENT.get(k, k)} {_n(v)}" for k, v in r.points_spent.items()) or "—"
+    lines += ["", f"Баллы: выдано {_n(sum(r.points_given.values()))} ({given}) — {r.cost_percent}% выручки",
+              f"  потрачено {_n(sum(r.points_spent.values()))} ({spent}), сгорело {_n(r.points_expired)}, "
+              f"забрано при возвратах {_n(r.points_taken_back)}, списано при удалении {_n(r.points_written_off)}",
+              f"  на счетах сейчас {_n(r.liability_points)} {points_word(r.liability_points)}: обязательства "
+              f"программы {_rub(r.liability_points * 100)}"]
+    return "\n".join(lines)
+
+
+def _buyers(count: int) -> str:
+    return plural(count, "покупатель", "покупателя", "покупателей")
+
+
+def _n(number: int) -> str:
+    return f"{number:,}".replace(",", "\u202f")  # a narrow no-break space between thousands, as Russian writes
+
+
+def _rub(kopecks: int) -> str:
+    return f"{_n(round(kopecks / 100))} ₽"
+
+
+def _day(moment: datetime) -> str:
+    return moment.strftime("%d.%m.%Y")
