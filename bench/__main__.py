@@ -24,6 +24,8 @@
   the requests per follow-up (onboarding, nudge, survey) the campaigns run sends;
 - the Mini App: its page weight, how soon headless Chromium shows the member's figures (first and warm loads)
   against the same page without its API, and its API's cold import against `import boto3`;
+- the brand's report (`loyalty report`) over 5,000 members and 30,000 ledger entries, against a bare scan of the
+  same two tables (the floor: the report reads each item once);
 - QR decoders on the same generated receipt photos (bench/photos.py);
 - the cost model (bench/cost.py): dollars per 1,000 receipts, per 10,000 active members a month, and a deployed
   stack's idle month, at AWS list prices, from the requests and handler seconds measured here, against a 100 ₽ a day
@@ -509,6 +511,78 @@ def import_figures() -> dict[str, object]:
     }
 
 
+REPORT_MEMBERS, REPORT_ENTRIES_EACH = 5_000, 6
+
+
+def report_figures() -> dict[str, object]:
+    """`loyalty report` over generated books (written straight to the tables), against scanning them bare."""
+    import io
+    from datetime import UTC, datetime, timedelta
+
+    from loyalty.adapters.dynamo import to_item
+    from loyalty.adapters.ledger import entry_item
+    from loyalty.domain.details import Details
+    from loyalty.domain.ledger import Entry, Kind
+    from loyalty.domain.wallet import Balance
+    from loyalty_tools import report_cli
+
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    channels = ("wildberries", "ozon", "golden_apple", "d2c")
+
+    def books(n: int) -> tuple[dict[str, object], list[dict[str, object]]]:
+        member_id = str(30_000_000 + n)
+        member = {"member_id": member_id, "joined_at": day.isoformat(), "joined_via": "insert:wb",
+                  "consented_at": day.isoformat(), "subscribed": True, "available": 100 + n % 500}
+        entries = [Entry(member_id=member_id, entry_id="bonus#welcome", kind=Kind.BONUS, points=100,
+                         change=Balance(available=100), balance_after=Balance(), created_at=day)]
+        entries += [Entry(member_id=member_id, entry_id=f"receipt#{n}:{k}", kind=Kind.ACCRUAL, points=45,
+                          change=Balance(pending=45), balance_after=Balance(), created_at=day + timedelta(days=k),
+                          details=Details(channel=channels[(n + k) % 4], brand_sum_kopecks=45_000))
+                    for k in range(REPORT_ENTRIES_EACH - 1)]
+        return member, [entry_item(entry) for entry in entries]
+
+    def write(dynamodb, table: str, items: list[dict[str, object]]) -> None:
+        for start in range(0, len(items), 25):
+            dynamodb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": to_item(item)}}
+                                                            for item in items[start:start + 25]]})
+
+    with open(os.devnull, "w") as quiet, LocalStack(log_stream=quiet, event_sources=False) as stack:
+        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+            os.environ[name] = stack.functions.base_env[name]
+        dynamodb = stack.aws("dynamodb")
+        members, entries = [], []
+        for n in range(REPORT_MEMBERS):
+            member, items = books(n)
+            members.append(member)
+            entries += items
+        write(dynamodb, "MembersTable", members)
+        write(dynamodb, "LedgerTable", entries)
+
+        def bare_scan() -> int:
+            return sum(len(page["Items"]) for table in ("MembersTable", "LedgerTable")
+                       for page in dynamodb.get_paginator("scan").paginate(TableName=table))
+
+        scan_start = time.perf_counter()
+        scanned = bare_scan()
+        scan_seconds = time.perf_counter() - scan_start
+        out, before = io.StringIO(), stack.moto.counter.snapshot()
+        report_start = time.perf_counter()
+        report_cli.report(ROOT / "program" / "program.yaml", "MembersTable", "LedgerTable", None, None, True, out)
+        report_seconds = time.perf_counter() - report_start
+        requests = sum((stack.moto.counter.snapshot() - before).values())
+    figures = json.loads(out.getvalue())
+    assert figures["receipts"] == REPORT_MEMBERS * (REPORT_ENTRIES_EACH - 1), figures["receipts"]
+    return {
+        "members": REPORT_MEMBERS, "entries": len(entries), "items_scanned": scanned,
+        "report_seconds": round(report_seconds, 2), "baseline_bare_scan_seconds": round(scan_seconds, 2),
+        "report_vs_bare_scan": round(report_seconds / scan_seconds, 2),
+        "dynamodb_requests": requests, "items_per_request": round(scanned / requests, 1),
+        "note": "the report reads each item once (two paginated scans); the rest is parsing the entries and adding "
+                "them up. moto's scan is the slow part here and its pages ignore DynamoDB's 1 MB limit (a deployed "
+                "table would take about one request per 1 MB, some 5,000 entries)",
+    }
+
+
 BOT_TAPS = 20  # of each menu action, by as many members
 
 
@@ -642,7 +716,8 @@ def miniapp_figures() -> dict[str, object]:
 SECTIONS: dict[str, Callable[[], object]] = {
     "cold_import": cold_imports, "local_stack": local_stack_figures, "ledger": ledger_figures,
     "earning": earning_figures, "demo": demo_figures, "campaigns": campaign_figures, "crm": crm_figures,
-    "member_import": import_figures, "bot": bot_figures, "miniapp": miniapp_figures, "cost": cost_figures,
+    "member_import": import_figures, "bot": bot_figures, "miniapp": miniapp_figures, "report": report_figures,
+    "cost": cost_figures,
 }
 
 

@@ -225,7 +225,7 @@ class LedgerRepository:
     def put_entry(self, entry: Entry) -> bool:
         """Write an entry on its own, if absent (True if written): only for `open` and its repair."""
         try:
-            client("dynamodb").put_item(TableName=self.ledger_table, Item=to_item(_item(entry)),
+            client("dynamodb").put_item(TableName=self.ledger_table, Item=to_item(entry_item(entry)),
                                         ConditionExpression="attribute_not_exists(entry_id)")
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
@@ -256,7 +256,7 @@ class LedgerRepository:
         if gone:
             update += " REMOVE " + ", ".join(f"#{name}" for name in gone)
         written = [] if entry is None else [
-            {"Put": {"TableName": self.ledger_table, "Item": to_item(_item(entry)),
+            {"Put": {"TableName": self.ledger_table, "Item": to_item(entry_item(entry)),
                      "ConditionExpression": "attribute_not_exists(entry_id)"}}]
         client("dynamodb").transact_write_items(TransactItems=[
             *written,
@@ -275,7 +275,7 @@ def due_shard(member_id: str) -> int:
     return shard_of(member_id, DUE_SHARDS)
 
 
-def _item(entry: Entry) -> dict[str, Any]:
+def entry_item(entry: Entry) -> dict[str, Any]:
     """An entry as the ledger table keeps it: times as sortable stamps, details only as far as they are set."""
     return {**entry.model_dump(mode="json", exclude={"created_at", "details"}),
             "created_at": clock.stamp(entry.created_at), "details": entry.details.stored()}
