@@ -27,6 +27,7 @@ from loyalty.domain.errors import AlreadyRecorded
 from loyalty.domain.ledger import OPENING_ENTRY, Kind, entry_of
 from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
+from loyalty.domain.segments import source_of
 from loyalty.domain.wallet import Wallet
 
 
@@ -62,7 +63,7 @@ def export(members_table: str, out: TextIO = sys.stdout, output_format: str = "c
             for item in map(from_item, page["Items"]):
                 row = {"phone": item.get("phone"), "telegram_id": item.get("chat_id"), "level": item.get("level"),
                        **{name: int(item.get(name, 0)) for name in ("available", "pending", "held")},
-                       "source": item.get("joined_via") or ("referral" if item.get("referred_by") else "organic")}
+                       "source": source_of(item)}
                 if writer is not None:
                     writer.writerow(row)
                 else:

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from loyalty.domain.ledger import Entry, Kind, bonus_of, campaign_of
 from loyalty.domain.program import Program
+from loyalty.domain.segments import source_of
 
 
 class ChannelFigures(BaseModel):
@@ -94,8 +95,7 @@ class ReportBuilder:
         self._owed += sum(int(item.get(name, 0)) for name in ("available", "pending", "held"))
         joined = _parse(item.get("joined_at"))
         if joined is not None and self._within(joined) and not item.get("erased_at"):
-            via = item.get("joined_via") or ("referral" if item.get("referred_by") else "organic")
-            self._joined[str(via)] += 1
+            self._joined[source_of(item)] += 1
 
     def entries(self, entries: Iterable[Entry]) -> None:
         for entry in entries:

@@ -13,8 +13,10 @@ A misspelt key or a condition without a bound is refused when the program loads,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -78,6 +80,11 @@ class Member(_Strict):
     expiring: tuple[tuple[datetime, int], ...] = ()  # (when, points) of each available lot that expires
     source: str = "organic"  # how they joined: a deep link's <kind>:<key>, campaign:<name>, referral, organic, import
     subscribed: bool = True  # False once they blocked the bot
+
+
+def source_of(item: Mapping[str, Any]) -> str:
+    """How a member joined, from their stored item: the deep link's source, else an invitation, else organic."""
+    return str(item.get("joined_via") or ("referral" if item.get("referred_by") else "organic"))
 
 
 class Segment(_Strict):

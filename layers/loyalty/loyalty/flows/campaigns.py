@@ -26,7 +26,7 @@ from loyalty.domain.details import Details
 from loyalty.domain.ledger import Cause, Holder, Kind, entry_id_of
 from loyalty.domain.messages import day_month, with_words
 from loyalty.domain.program import Program
-from loyalty.domain.segments import Member
+from loyalty.domain.segments import Member, source_of
 from loyalty.flows.ports import CampaignRecords, Ledger, Queue
 from loyalty.observability import logger, metrics
 
@@ -150,7 +150,7 @@ class Campaigns:
 def _read(item: dict[str, Any], now: datetime) -> tuple[Holder, Member]:
     """A member as the audience query returns them: who to write to, and what a segment reads."""
     wallet = LedgerRepository.wallet_of(item)
-    source = item.get("joined_via") or ("referral" if item.get("referred_by") else "organic")
+    source = source_of(item)
     subscribed = item.get("subscribed", True)
     holder = Holder(member_id=item["member_id"], chat_id=item.get("chat_id"), language=item.get("language", "ru"),
                     referred_by=item.get("referred_by"), subscribed=subscribed)
