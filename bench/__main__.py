@@ -567,7 +567,8 @@ def report_figures() -> dict[str, object]:
         scan_seconds = time.perf_counter() - scan_start
         out, before = io.StringIO(), stack.moto.counter.snapshot()
         report_start = time.perf_counter()
-        report_cli.report(ROOT / "program" / "program.yaml", "MembersTable", "LedgerTable", None, None, True, out)
+        report_cli.report(ROOT / "program" / "program.yaml", "MembersTable", "LedgerTable", "CampaignsTable",
+                          None, None, True, out)
         report_seconds = time.perf_counter() - report_start
         requests = sum((stack.moto.counter.snapshot() - before).values())
     figures = json.loads(out.getvalue())

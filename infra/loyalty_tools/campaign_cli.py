@@ -72,7 +72,8 @@ def run(stack: Stack, name: str, at: datetime | None, out: TextIO = sys.stdout) 
 
 
 def stats(stack: Stack, name: str, as_json: bool, out: TextIO = sys.stdout) -> int:
-    if _campaign(stack, name, out) is None:
+    """A campaign's counters, or a nudge's (the bot's nudges keep the same ones, and their link clicks)."""
+    if load_program(stack.program).bot.nudge(name) is None and _campaign(stack, name, out) is None:
         return 2
     figures = CampaignStore(stack.campaigns_table).stats(name)
     delivered = figures["delivered"]
@@ -84,7 +85,8 @@ def stats(stack: Stack, name: str, as_json: bool, out: TextIO = sys.stdout) -> i
     labels = {"audience": "reached (queued)", "sent": "sent to Telegram", "delivered": "delivered",
               "blocked": "blocked the bot",
               "converted": "converted", "conversion_percent": "conversion, % of delivered",
-              "revenue_kopecks": "revenue, RUB", "points_given": "points given", "points_spent": "points spent"}
+              "revenue_kopecks": "revenue, RUB", "points_given": "points given", "points_spent": "points spent",
+              "clicks": "link clicks"}
     print(f"campaign {name}", file=out)
     for key, label in labels.items():
         value = figures_out[key]

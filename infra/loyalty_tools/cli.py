@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                                    ).add_subparsers(dest="action", required=True)
     dry = campaign.add_parser("dry-run", help="the audience a run would reach, sending nothing")
     run_one = campaign.add_parser("run", help="run it now (or --at), with a progress bar")
-    stats = campaign.add_parser("stats", help="audience, delivered, blocked, converted, revenue, points")
+    stats = campaign.add_parser("stats", help="audience, delivered, blocked, converted, revenue, points (of a "
+                                "campaign or a bot nudge)")
     for sub in (dry, run_one, stats):
         sub.add_argument("name")
         sub.add_argument("--program", type=Path, default=Path("program/program.yaml"))
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--until", type=_aware_time, help="up to, not including, this moment (default: now)")
     report.add_argument("--program", type=Path, default=Path("program/program.yaml"))
     report.add_argument("--json", action="store_true", help="one JSON object")
+    report.add_argument("--campaigns-table", default=os.environ.get("CAMPAIGNS_TABLE", "CampaignsTable"))
     explain.add_argument("--claims-table", default=os.environ.get("CLAIMS_TABLE", "ReceiptClaimsTable"))
     for sub in (verify, adjust, explain, backfill, export, load, dry, run_one, stats, report):
         sub.add_argument("--members-table", default=os.environ.get("MEMBERS_TABLE", "MembersTable"))
@@ -144,8 +146,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "report":
         from loyalty_tools import report_cli
 
-        return report_cli.report(args.program, args.members_table, args.ledger_table, args.since, args.until,
-                                 args.json)
+        return report_cli.report(args.program, args.members_table, args.ledger_table, args.campaigns_table,
+                                 args.since, args.until, args.json)
     if args.command == "openapi":
         from loyalty_tools import openapi
 

@@ -1,7 +1,8 @@
 """`loyalty report [--since DATE] [--until DATE] [--json]`: what the program earns and costs, for the brand.
 
 It reads the members table and the ledger once each (two scans: run it against a deployed stack's tables with
-the usual AWS configuration, or the local stack's with AWS_ENDPOINT_URL), and writes nothing.
+the usual AWS configuration, or the local stack's with AWS_ENDPOINT_URL), and each campaign's and nudge's counters
+(all time: they are kept as running totals), and writes nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import load_program
@@ -29,8 +31,8 @@ _GIVEN = {"purchases": "за покупки", "welcome": "приветствен
 _SPENT = {"site": "на сайте", "rewards": "на награды"}
 
 
-def report(program_path: Path, members_table: str, ledger_table: str, since: datetime | None,
-           until: datetime | None, as_json: bool, out: TextIO = sys.stdout) -> int:
+def report(program_path: Path, members_table: str, ledger_table: str, campaigns_table: str,
+           since: datetime | None, until: datetime | None, as_json: bool, out: TextIO = sys.stdout) -> int:
     program = load_program(program_path)
     builder = ReportBuilder(program, since, until)
     for item in MembersRepository(members_table).everyone(_MEMBER_ATTRIBUTES):
@@ -38,15 +40,18 @@ def report(program_path: Path, members_table: str, ledger_table: str, since: dat
     for page in LedgerRepository(ledger_table, members_table).every_entry():
         builder.entries(page)
     figures = builder.report()
+    store = CampaignStore(campaigns_table)
+    names = [campaign.name for campaign in program.campaigns] + [nudge.name for nudge in program.bot.nudges]
+    campaigns = {name: store.stats(name) for name in names}
     if as_json:
-        print(json.dumps({**figures.model_dump(mode="json"), "cost_percent": figures.cost_percent},
-                         ensure_ascii=False), file=out)
+        print(json.dumps({**figures.model_dump(mode="json"), "cost_percent": figures.cost_percent,
+                          "campaigns_all_time": campaigns}, ensure_ascii=False), file=out)
     else:
-        print(render(program, figures), file=out)
+        print(render(program, figures, campaigns), file=out)
     return 0
 
 
-def render(program: Program, r: ProgramReport) -> str:
+def render(program: Program, r: ProgramReport, campaigns: dict[str, dict[str, int]]) -> str:
     """The report as a marketer reads it, in Russian."""
     period = f"{_day(r.since) if r.since else 'с начала'} — {_day(r.until) if r.until else 'сегодня'}"
     lines = [f"Программа «{program.brand.name}», {period}", "",
@@ -74,6 +79,12 @@ def render(program: Program, r: ProgramReport) -> str:
               f"забрано при возвратах {_n(r.points_taken_back)}, списано при удалении {_n(r.points_written_off)}",
               f"  на счетах сейчас {_n(r.liability_points)} {points_word(r.liability_points)}: обязательства "
               f"программы {_rub(r.liability_points * 100)}"]
+    if campaigns:
+        lines += ["", "Кампании и подсказки, за всё время:",
+                  f"    {'':<24} {'доставлено':>10} {'купили':>7} {'выручка':>14} {'выдано':>7} {'потрачено':>9}"]
+        for name, c in campaigns.items():
+            lines.append(f"    {name:<24} {_n(c['delivered']):>10} {_n(c['converted']):>7} "
+                         f"{_rub(c['revenue_kopecks']):>14} {_n(c['points_given']):>7} {_n(c['points_spent']):>9}")
     return "\n".join(lines)
 
 

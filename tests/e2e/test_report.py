@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from loyalty.adapters.dynamo import from_item
-from tests.e2e.journeys import CREAM, SERUM, buy, join, loyalty, seed_stack
+from tests.e2e.journeys import CREAM, SERUM, buy, join, loyalty, schedule, seed_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +21,9 @@ def test_the_report_shows_members_revenue_by_channel_and_points_as_the_books_hol
     start = stack.now()
     anna = join(stack, "/start wb", name="Анна")  # a Wildberries insert card
     buy(stack, anna, CREAM)  # Wildberries, 450 ₽
-    buy(stack, anna, SERUM, d2c=True)  # then the brand's site, 1,290 ₽
+    schedule(stack, start + timedelta(hours=73))  # the nudge to the site reaches her …
+    stack.travel(start + timedelta(hours=74))
+    buy(stack, anna, SERUM, d2c=True)  # … and she buys there, 1,290 ₽: the nudge's conversion
     boris = join(stack, name="Борис")
     buy(stack, boris, CREAM)
 
@@ -42,8 +44,12 @@ def test_the_report_shows_members_revenue_by_channel_and_points_as_the_books_hol
     assert report["points_given"]["welcome"] == 200
     assert report["liability_points"] == sum(m.get("available", 0) + m.get("pending", 0) + m.get("held", 0)
                                              for m in members)
+    nudge = report["campaigns_all_time"]["to_site"]
+    assert (nudge["delivered"], nudge["converted"], nudge["revenue_kopecks"]) == (1, 1, 129_000)
+    code, stats, _ = loyalty(stack, "campaign", "stats", "to_site", "--json")
+    assert {k: v for k, v in json.loads(stats).items() if k in nudge} == nudge  # the same counters as stats
 
-    code, text, _ = loyalty(stack, "report", "--since", (start + timedelta(days=1)).isoformat())
+    code, text, _ = loyalty(stack, "report", "--since", (start + timedelta(days=10)).isoformat())
     assert code == 0
     assert "Покупки: 0 чеков, 0 покупателей" in text  # nothing bought since …
     assert "Участники: 2" in text  # … and the members are as of now
