@@ -273,6 +273,13 @@ def test_a_reward_exchange_and_the_last_item_raced_by_two_members(stack):
     assert loser.transcript()[-1]["reply_markup"]["inline_keyboard"][0][0]["text"] == "Набор пробников — закончилось"
     assert verify(stack)[0] == 0
     record("reward", "Exchanging points for a reward; the last one raced", winner)
+    winner.say("/delete")
+    stack.wait_idle()
+    winner.tap("Удалить навсегда")
+    stack.wait_idle()
+    staff.reply(f"Заказ награды #{order}", "Отправили!")  # too late: the staff are told, nothing is sent
+    stack.wait_idle()
+    assert staff.bot_messages()[-1] == f"#{order}: покупатель удалил аккаунт, ответ не доставить."
 
 
 def test_stop_start_and_delete_keep_the_books_right(stack):

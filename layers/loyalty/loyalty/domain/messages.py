@@ -180,6 +180,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "staff_approved": {RU: "засчитан", EN: "approved"},
     "staff_rejected": {RU: "отклонён", EN: "rejected"},
     "staff_reply_delivered": {RU: "Ответ на #{ticket} отправлен покупателю.", EN: "Answer to #{ticket} sent."},
+    "staff_member_gone": {
+        RU: "#{ticket}: покупатель удалил аккаунт, ответ не доставить.",
+        EN: "#{ticket}: the shopper deleted their account; the answer cannot be delivered.",
+    },
     "staff_unknown_reply": {
         RU: "Не понял, к какому обращению этот ответ: нажмите Reply на сообщении с номером #…",
         EN: "I cannot tell which ticket this answers: use Reply on the message with its #… number.",

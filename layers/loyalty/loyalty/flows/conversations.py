@@ -150,10 +150,13 @@ class Conversations:
         if not message.text or message.reply_to_text is None:
             return {"action": "staff_chatter"}
         ticket = self.table.ticket(found.group(1)) if found else None
-        member = self.members.get(ticket.member_id) if ticket else None
-        if ticket is None or member is None or member.chat_id is None:
+        if ticket is None:
             self._to_staff(key, "staff_unknown_reply")
             return {"action": "staff_reply_unmatched"}
+        member = self.members.get(ticket.member_id)
+        if member is None or member.chat_id is None or member.erased_at:
+            self._to_staff(key, "staff_member_gone", ticket=ticket.id)
+            return {"action": "staff_reply_undeliverable", "ticket": ticket.id}
         shopper = Shopper(member_id=member.member_id, chat_id=member.chat_id, language=member.language)
         self.replies.send(shopper, f"{key}:to-shopper", "staff_reply", brand=self.program.brand.name,
                           text=message.text)
