@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -155,6 +154,11 @@ class Demo:
             print(f"  {label:<28}{points:>6}" if label else "  " + "─" * 34, file=self.out)
 
         problems = self.problems(member_id, item, entries, spent) + self.crm_problems(member_id, balance, entries)
+        code, report, error = self.stack.operator("report")  # what the brand's marketer reads
+        if code == 0:
+            print(f"\nЧто видит бренд (loyalty report):\n{report.rstrip()}", file=self.out)
+        else:
+            problems.append(f"loyalty report: {error.strip()[-500:]}")
         for problem in problems:
             print(f"ОШИБКА: {problem}", file=self.out)
         print(f"\nЛоги функций: {LOG_FILE.relative_to(ROOT)}", file=self.out)
@@ -165,10 +169,9 @@ class Demo:
         credited = {entry["details"]["fiscal_key"]: entry["points"] for entry in entries if entry["kind"] == "accrual"}
         if credited != self.explained:
             found.append(f"начислено {credited}, а receipt explain обещал {self.explained}")
-        verify = subprocess.run([sys.executable, "-m", "loyalty_tools.cli", "ledger", "verify"], capture_output=True,
-                                text=True, env=self.stack.functions.base_env, check=False)  # the operator's check
-        if verify.returncode != 0:
-            found.append(f"loyalty ledger verify: {verify.stdout.strip()} {verify.stderr.strip()[-500:]}")
+        code, verified, error = self.stack.operator("ledger", "verify")  # the operator's check
+        if code != 0:
+            found.append(f"loyalty ledger verify: {verified.strip()} {error.strip()[-500:]}")
         total = sum(entry["points"] for entry in entries if entry["kind"] in ("accrual", "bonus"))
         expected = {"available": total - spent, "pending": 0, "held": 0}
         actual = {name: int(item.get(name, 0)) for name in expected}
