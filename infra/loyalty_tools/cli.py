@@ -68,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--json", action="store_true", help="one JSON object")
     report = commands.add_parser("report", help="what the program earns and costs: members, revenue by channel, "
                                  "points given, spent and owed")
-    report.add_argument("--since", type=_aware_time, help="from this moment (ISO 8601, e.g. 2026-11-01; default: "
-                        "the start)")
-    report.add_argument("--until", type=_aware_time, help="up to, not including, this moment (default: now)")
+    report.add_argument("--since", type=_moscow_time, help="from this day or moment (2026-11-01 is midnight in "
+                        "Moscow; default: the start)")
+    report.add_argument("--until", type=_moscow_time, help="up to, not including, this day or moment (default: now)")
     report.add_argument("--program", type=Path, default=Path("program/program.yaml"))
     report.add_argument("--json", action="store_true", help="one JSON object")
     report.add_argument("--campaigns-table", default=os.environ.get("CAMPAIGNS_TABLE", "CampaignsTable"))
@@ -196,6 +196,14 @@ def _run(args: argparse.Namespace) -> int:
 def _aware_time(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _moscow_time(text: str) -> datetime:
+    """A marketer's date: a day without a zone is Moscow's."""
+    from loyalty.domain.receipt import MOSCOW
+
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=MOSCOW)
 
 
 def _serve(port: int, receipts: Path | None, program: Path | None, telegram_token: str | None = None) -> int:

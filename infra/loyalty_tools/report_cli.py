@@ -19,6 +19,7 @@ from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import load_program
 from loyalty.domain.messages import plural, points_word, receipts_word
 from loyalty.domain.program import Program
+from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.report import ProgramReport, ReportBuilder
 
 # What the report reads of a member: no phone, no name, no chat.
@@ -53,7 +54,7 @@ def report(program_path: Path, members_table: str, ledger_table: str, campaigns_
 
 def render(program: Program, r: ProgramReport, campaigns: dict[str, dict[str, int]]) -> str:
     """The report as a marketer reads it, in Russian."""
-    period = f"{_day(r.since) if r.since else 'с начала'} — {_day(r.until) if r.until else 'сегодня'}"
+    period = f"{'с ' + _day(r.since) if r.since else 'с начала'} {'до ' + _day(r.until) if r.until else 'по сегодня'}"
     lines = [f"Программа «{program.brand.name}», {period}", "",
              f"Участники: {_n(r.members)} (с телефоном {_n(r.members_with_phone)}, получают сообщения "
              f"{_n(r.members_subscribed)}, удалили аккаунт {_n(r.members_erased)})"]
@@ -101,4 +102,4 @@ def _rub(kopecks: int) -> str:
 
 
 def _day(moment: datetime) -> str:
-    return moment.strftime("%d.%m.%Y")
+    return moment.astimezone(MOSCOW).strftime("%d.%m.%Y")
