@@ -64,7 +64,14 @@ class ProgramReport(BaseModel):
 class _Buyer:
     receipts: int = 0
     first_marketplace: datetime | None = None
-    site_after_marketplace: bool = False
+    last_site: datetime | None = None
+
+    @property
+    def moved_to_site(self) -> bool:
+        """Bought on the site after a marketplace: the two ends are kept, so the order a scan reads them in does not
+        matter."""
+        first, last = self.first_marketplace, self.last_site
+        return first is not None and last is not None and last > first
 
 
 @dataclass
@@ -84,7 +91,6 @@ class ReportBuilder:
     _given: Counter[str] = field(default_factory=Counter)
     _spent: Counter[str] = field(default_factory=Counter)
     _points: Counter[str] = field(default_factory=Counter)
-    _site_purchases: dict[str, list[datetime]] = field(default_factory=dict)
 
     def member(self, item: dict[str, Any]) -> None:
         """One member item (its state now): joined_at, consented_at, subscribed, joined_via, erased_at, balances."""
@@ -135,13 +141,9 @@ class ReportBuilder:
         buyer = self._buyers.setdefault(member_id, _Buyer())
         buyer.receipts += 1
         if channel_kind == "marketplace":
-            buyer.first_marketplace = min(filter(None, (buyer.first_marketplace, at)))
-            # a site purchase read before this one, but made after it, counts too (a scan has no order)
-            buyer.site_after_marketplace |= any(site > at for site in self._site_purchases.get(member_id, []))
+            buyer.first_marketplace = min(buyer.first_marketplace or at, at)
         elif channel_kind == "d2c":
-            self._site_purchases.setdefault(member_id, []).append(at)
-            if buyer.first_marketplace is not None and at > buyer.first_marketplace:
-                buyer.site_after_marketplace = True
+            buyer.last_site = max(buyer.last_site or at, at)
 
     def _within(self, moment: datetime) -> bool:
         return (self.since is None or moment >= self.since) and (self.until is None or moment < self.until)
@@ -157,7 +159,7 @@ class ReportBuilder:
             repeat_buyers=sum(b.receipts >= 2 for b in self._buyers.values()),
             revenue_kopecks=sum(c.revenue_kopecks for c in self._channels.values()),
             by_channel=dict(sorted(self._channels.items(), key=lambda kv: -kv[1].revenue_kopecks)),
-            moved_to_site=sum(b.site_after_marketplace for b in self._buyers.values()),
+            moved_to_site=sum(b.moved_to_site for b in self._buyers.values()),
             points_given={k: v for k, v in self._given.most_common() if v},
             points_taken_back=self._points["taken_back"], points_spent=dict(self._spent.most_common()),
             points_expired=self._points["expired"],
