@@ -1,21 +1,23 @@
-"""OutboxQueue consumer: deliver each queued message to Telegram once."""
+"""OutboxQueue consumer: deliver each queued message to Telegram once, each chat's in order."""
 
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from loyalty import wiring
-from loyalty.adapters.queues import QueueConsumer
+from loyalty.adapters.queues import FifoQueueConsumer
+from loyalty.deadline import invocation_deadline
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import TelegramSenderSettings, environment
 
 settings = environment(TelegramSenderSettings)
 sender = wiring.telegram_sender(settings)
-consumer = QueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SECONDS)
+consumer = FifoQueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SECONDS)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
+@invocation_deadline
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     sender.idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=sender.handle_record, processor=consumer,

@@ -11,6 +11,7 @@ stack's address, a receipt QR's time and numbers. Dates are real: the dialogs ru
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
@@ -45,8 +46,10 @@ def record(name: str, title: str, *chats: Any) -> None:
     if os.environ.get("UPDATE_DOCS"):
         DOC.write_text(f"{head}{begin}\n{section}{end}{tail}", encoding="utf-8")
         return
-    assert current.strip() == section.strip(), \
-        f"docs/bot.md no longer shows the {name!r} dialog as the bot runs it: run `make docs` and commit"
+    changed = "\n".join(difflib.unified_diff(current.strip().splitlines(), section.strip().splitlines(), "docs/bot.md",
+                                             "this run", lineterm="", n=1))
+    assert not changed, \
+        f"docs/bot.md no longer shows the {name!r} dialog as the bot runs it: run `make docs` and commit\n{changed}"
 
 
 def _lines(chat: Any, entry: dict[str, Any]) -> list[str]:

@@ -14,7 +14,8 @@ from loyalty.adapters.program_file import load_program
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.site import Site
-from loyalty_tools.local.stack import ROOT, LocalStack
+from loyalty_tools.local.stack import ROOT
+from tests.conftest import deployed
 
 SEED = ROOT / "program" / "program.yaml"
 PROGRAM = load_program(SEED)
@@ -35,8 +36,8 @@ def seed_stack(change=None, retry_base_seconds=0, **options):
     with tempfile.TemporaryDirectory() as tmp:
         program = Path(tmp) / "program.yaml"
         program.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-        with LocalStack(receipts_dir=Path(tmp), program_file=program, retry_base_seconds=retry_base_seconds,
-                        **options) as stack:
+        with deployed(receipts_dir=Path(tmp), program_file=program, retry_base_seconds=retry_base_seconds,
+                      **options) as stack:
             yield stack
 
 
@@ -85,7 +86,7 @@ def api(stack, path, body=None, key="", api_key=None):
 
 def loyalty(stack, *args):
     """The operator's command (`loyalty …`), in its own process, against the local stack's tables."""
-    return stack.operator(*args, timeout=120)
+    return stack.operator(*args)
 
 
 def texts(shopper):

@@ -16,14 +16,14 @@ from loyalty.adapters.dynamo import to_item
 from loyalty.adapters.program_file import load_program
 from loyalty.domain.receipt import MOSCOW
 from loyalty_tools.local.demo import PROGRAM, Demo
-from loyalty_tools.local.stack import LocalStack
+from tests.conftest import deployed
 
 pytestmark = pytest.mark.e2e
 
 
 def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_books():
     out = io.StringIO()
-    with open(os.devnull, "w") as quiet, LocalStack(log_stream=quiet) as stack:
+    with open(os.devnull, "w") as quiet, deployed(log_stream=quiet) as stack:
         demo = Demo(stack, load_program(PROGRAM), out)
         demo.play()
         assert demo.check() == 0

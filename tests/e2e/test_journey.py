@@ -13,8 +13,7 @@ import pytest
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.shopper import Shopper
-from loyalty_tools.local.stack import LocalStack
-from tests.conftest import TEST_PROGRAM
+from tests.conftest import TEST_PROGRAM, deployed
 from tests.e2e.journeys import loyalty as operator
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +29,7 @@ class Logs(io.StringIO):
 @pytest.fixture(scope="module")
 def stack():
     logs = Logs()
-    with tempfile.TemporaryDirectory() as receipts, LocalStack(
+    with tempfile.TemporaryDirectory() as receipts, deployed(
         receipts_dir=Path(receipts), program_file=TEST_PROGRAM, retry_base_seconds=0, log_stream=logs,
     ) as stack:
         stack.logs = logs

@@ -10,9 +10,8 @@ import pytest
 
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.shopper import Shopper
-from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.receipt_photos import Defects, receipt_photo
-from tests.conftest import TEST_PROGRAM
+from tests.conftest import TEST_PROGRAM, deployed
 
 pytestmark = pytest.mark.e2e
 BRAND = "7700000024"
@@ -21,7 +20,7 @@ _ids = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def stack():
-    with tempfile.TemporaryDirectory() as receipts, open("/dev/null", "w") as quiet, LocalStack(
+    with tempfile.TemporaryDirectory() as receipts, open("/dev/null", "w") as quiet, deployed(
         receipts_dir=Path(receipts), program_file=TEST_PROGRAM, retry_base_seconds=0, log_stream=quiet,
     ) as stack:
         yield stack

@@ -15,9 +15,8 @@ from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import load_program
 from loyalty.domain import postings
-from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.openapi import DOCUMENT, redemption_openapi
-from tests.conftest import FUZZ_EXAMPLES
+from tests.conftest import FUZZ_EXAMPLES, deployed
 
 pytestmark = pytest.mark.e2e
 MEMBER = "5550001"
@@ -30,7 +29,7 @@ def test_the_committed_document_is_the_one_the_code_generates():
 
 @pytest.fixture(scope="module")
 def api_stack():
-    with LocalStack(retry_base_seconds=0) as stack, pytest.MonkeyPatch.context() as env:
+    with deployed(retry_base_seconds=0) as stack, pytest.MonkeyPatch.context() as env:
         for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
             env.setenv(name, stack.functions.base_env[name])
         program = load_program(stack.functions.environment("RedemptionApiFunction")["PROGRAM_FILE"])

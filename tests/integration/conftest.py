@@ -1,38 +1,36 @@
 """Each handler against moto server, invoked with the events its event source produces.
 
-One local stack per session without its pollers: a test puts a message in a queue and runs that queue's
+The worker's local stack without its pollers: a test puts a message in a queue and runs that queue's
 poller once, so the handler gets real SQS records and the poller honours its batchItemFailures.
 """
 
 import json
-import tempfile
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from telegram import Chat, Contact, Message, Update, User
 
-from loyalty_tools.local.stack import LocalStack
-from tests.conftest import TEST_PROGRAM
+from tests.conftest import TEST_PROGRAM, worker_stack
 
 
 @pytest.fixture(scope="session")
-def session_stack():
-    with tempfile.TemporaryDirectory() as receipts, LocalStack(
-        receipts_dir=Path(receipts), program_file=TEST_PROGRAM, event_sources=False, retry_base_seconds=0,
-    ) as stack, pytest.MonkeyPatch.context() as env:
-        # Repositories used directly by a test reach the same moto server as the functions.
+def aws_env(tmp_path_factory):
+    """Repositories used directly by a test reach the same moto server as the functions."""
+    with pytest.MonkeyPatch.context() as env:
         for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-            env.setenv(name, stack.functions.base_env[name])
-        yield stack
+            env.setenv(name, worker_stack().functions.base_env[name])
+        yield tmp_path_factory.mktemp("receipts")
 
 
 @pytest.fixture
-def stack(session_stack):
-    session_stack.reset()
-    return session_stack
+def stack(aws_env):
+    """The worker's stack without its pollers, fresh for each test: a test puts a message in a queue and runs that
+    queue's poller once."""
+    return worker_stack().redeploy(receipts_dir=aws_env, program_file=TEST_PROGRAM, event_sources=False,
+                                   retry_base_seconds=0)
 
 
 def drain(stack, queue):
@@ -60,9 +58,16 @@ def bodies(stack, queue):
     return [body for body, _ in drain(stack, queue)]
 
 
-def send(stack, queue, body):
-    stack.aws("sqs").send_message(QueueUrl=stack.template.queue_url(queue),
-                                  MessageBody=body if isinstance(body, str) else json.dumps(body))
+def send(stack, queue, body, group="test"):
+    """Put `body` on `queue`, as its producers would: a FIFO queue's message in a group (the outbox's: its chat),
+    with its own deduplication id."""
+    text = body if isinstance(body, str) else json.dumps(body)
+    url = stack.template.queue_url(queue)
+    fifo = {}
+    if url.endswith(".fifo"):
+        chat = json.loads(text).get("chat_id") if queue == "OutboxQueue" else None
+        fifo = {"MessageGroupId": str(chat or group), "MessageDeduplicationId": uuid.uuid4().hex}
+    stack.aws("sqs").send_message(QueueUrl=url, MessageBody=text, **fifo)
 
 
 def telegram_update(update_id, user_id, text=None, contact=None, language="ru", chat_type="private", **media):

@@ -41,3 +41,41 @@ def test_a_message_telegram_rejects_is_parked_with_the_reason(stack):
     ((_, attributes),) = drain(stack, "CampaignDeadLetterQueue")
     assert "telegram rejected the campaign message" in attributes["reason"]
     assert transcript(stack, 872) == []
+
+
+def test_a_rate_limited_message_is_put_back_for_retry_after_without_using_up_a_receive(stack):
+    MembersRepository("MembersTable").join("871", 871, "ru")
+    control(stack, "/emulator/chats/871/open")
+    control(stack, "/emulator/chats/871/fail", {"status": 429, "retry_after": 1, "times": 3})
+    CampaignStore("CampaignsTable").record(TOUCH, 0, datetime.now(UTC))
+    send(stack, "CampaignQueue", message())
+    for deferrals in (1, 2, 3):
+        stack.poller("CampaignQueue").poll_once()
+        assert transcript(stack, 871) == [] and stack.queue_depth("CampaignQueue") == 1
+        assert stack.poller("CampaignQueue").poll_once() == 0  # delayed for at least retry_after
+        (again,) = _wait_for_message(stack)
+        assert again["MessageAttributes"]["deferrals"]["StringValue"] == str(deferrals)
+        assert again["Attributes"]["ApproximateReceiveCount"] == "1"  # a new message: no receive used up
+        stack.aws("sqs").change_message_visibility(QueueUrl=stack.template.queue_url("CampaignQueue"),
+                                                   ReceiptHandle=again["ReceiptHandle"], VisibilityTimeout=0)
+    stack.poller("CampaignQueue").poll_once()
+    assert len(transcript(stack, 871)) == 1 and stack.queue_depth("CampaignQueue") == 0
+
+
+def test_a_message_still_rate_limited_after_its_last_deferral_is_parked_with_the_reason(stack):
+    control(stack, "/emulator/chats/871/open")
+    control(stack, "/emulator/chats/871/fail", {"status": 429, "retry_after": 1})
+    CampaignStore("CampaignsTable").record(TOUCH, 0, datetime.now(UTC))
+    stack.aws("sqs").send_message(QueueUrl=stack.template.queue_url("CampaignQueue"), MessageBody=message(),
+                                  MessageAttributes={"deferrals": {"DataType": "Number", "StringValue": "200"}})
+    stack.poller("CampaignQueue").poll_once()
+    ((_, attributes),) = drain(stack, "CampaignDeadLetterQueue")
+    assert attributes["reason"] == "telegram rate limit: still waiting after 200 deferrals"
+    assert stack.queue_depth("CampaignQueue") == 0
+
+
+def _wait_for_message(stack):
+    """The queue's next message once its delay is over (received, so invisible until put back)."""
+    return stack.aws("sqs").receive_message(
+        QueueUrl=stack.template.queue_url("CampaignQueue"), WaitTimeSeconds=5, MessageAttributeNames=["All"],
+        MessageSystemAttributeNames=["All"])["Messages"]

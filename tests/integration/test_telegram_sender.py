@@ -1,6 +1,7 @@
 """telegram_sender: python-telegram-bot against the Bot API emulator over HTTP, once per message."""
 
 import json
+import time
 import urllib.request
 
 from loyalty.contracts import OutboundMessage
@@ -43,39 +44,52 @@ def test_a_redelivered_message_is_sent_once(stack):
     assert len(transcript(stack, 801)) == 1
 
 
-def test_a_rate_limited_message_is_put_back_for_retry_after_without_using_up_a_receive(stack):
+def test_a_chats_messages_arrive_in_the_order_they_were_produced(stack):
+    """The outbox is FIFO with a group per chat: "+45 баллов" never arrives after the level-up it caused."""
     control(stack, "/emulator/chats/801/open")
-    control(stack, "/emulator/chats/801/fail", {"status": 429, "retry_after": 1, "times": 3})
-    send(stack, "OutboxQueue", message())
-    for deferrals in (1, 2, 3):
-        poll(stack)
-        assert transcript(stack, 801) == [] and stack.queue_depth("OutboxQueue") == 1
-        assert stack.poller("OutboxQueue").poll_once() == 0  # delayed for at least retry_after
-        (again,) = _wait_for_message(stack)
-        assert again["MessageAttributes"]["deferrals"]["StringValue"] == str(deferrals)
-        assert again["Attributes"]["ApproximateReceiveCount"] == "1"  # a new message: no receive used up
-        stack.aws("sqs").change_message_visibility(QueueUrl=stack.template.queue_url("OutboxQueue"),
-                                                   ReceiptHandle=again["ReceiptHandle"], VisibilityTimeout=0)
-    poll(stack)
-    assert len(transcript(stack, 801)) == 1 and stack.queue_depth("OutboxQueue") == 0
+    for n in range(1, 8):
+        send(stack, "OutboxQueue", message(key=f"k{n}", text=f"сообщение {n}"))
+    # Past a burst of five, Telegram lets a chat have a message a second (429 until then): the last two wait for it.
+    wait_until(lambda: poll(stack) == 0 and len(transcript(stack, 801)) == 7, "seven messages delivered", 30)
+    assert [entry["text"] for entry in transcript(stack, 801)] == [f"сообщение {n}" for n in range(1, 8)]
 
 
-def test_a_message_still_rate_limited_after_its_last_deferral_is_parked_with_the_reason(stack):
+def test_a_rate_limited_chat_is_held_back_in_order_and_delivered_after_retry_after(stack):
+    """Telegram's per-chat limit answers 429 with a second to wait: the message stays queued for it, the chat's next
+    messages behind it, and all arrive in order, none twice, none parked."""
     control(stack, "/emulator/chats/801/open")
-    control(stack, "/emulator/chats/801/fail", {"status": 429, "retry_after": 1})
-    stack.aws("sqs").send_message(QueueUrl=stack.template.queue_url("OutboxQueue"), MessageBody=message(),
-                                  MessageAttributes={"deferrals": {"DataType": "Number", "StringValue": "200"}})
+    control(stack, "/emulator/chats/801/fail", {"status": 429, "retry_after": 1, "times": 2})
+    for n in (1, 2, 3):
+        send(stack, "OutboxQueue", message(key=f"k{n}", text=f"сообщение {n}"))
+    wait_until(lambda: poll(stack) == 0 and len(transcript(stack, 801)) == 3, "all three messages delivered", 30)
+    assert [entry["text"] for entry in transcript(stack, 801)] == ["сообщение 1", "сообщение 2", "сообщение 3"]
+    assert stack.queue_depth("OutboxQueue") == 0 and drain(stack, "OutboxDeadLetterQueue") == []
+
+
+def test_a_long_rate_limit_holds_the_chat_back_in_the_queue_while_other_chats_go_on(stack):
+    """The message stays queued until retry_after has passed, its chat's later messages behind it; another chat's
+    message goes at once."""
+    for chat in (801, 803):
+        control(stack, f"/emulator/chats/{chat}/open")
+    control(stack, "/emulator/chats/801/fail", {"status": 429, "retry_after": 6, "times": 1})
+    send(stack, "OutboxQueue", message(key="a1", text="первое"))
+    send(stack, "OutboxQueue", message(key="a2", text="второе"))
+    send(stack, "OutboxQueue", message(chat_id=803, key="b1", text="другому"))
     poll(stack)
-    ((_, attributes),) = drain(stack, "OutboxDeadLetterQueue")
-    assert attributes["reason"] == "telegram rate limit: still waiting after 200 deferrals"
-    assert stack.queue_depth("OutboxQueue") == 0
+    assert [entry["text"] for entry in transcript(stack, 803)] == ["другому"]
+    assert transcript(stack, 801) == [] and stack.queue_depth("OutboxQueue") == 2
+    assert poll(stack) == 0  # the chat is held back for retry_after, its second message too
+    wait_until(lambda: poll(stack) or transcript(stack, 801), "the held chat's messages after retry_after", 30)
+    while poll(stack):
+        pass
+    assert [entry["text"] for entry in transcript(stack, 801)] == ["первое", "второе"]
 
 
-def _wait_for_message(stack):
-    """The queue's next message once its delay is over (received, so invisible until put back)."""
-    return stack.aws("sqs").receive_message(
-        QueueUrl=stack.template.queue_url("OutboxQueue"), WaitTimeSeconds=5, MessageAttributeNames=["All"],
-        MessageSystemAttributeNames=["All"])["Messages"]
+def wait_until(condition, what, seconds):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.2)
 
 
 def test_a_shopper_who_blocked_the_bot_is_skipped_without_retries(stack):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -103,11 +104,15 @@ class MotoServer:
         urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"))
 
 
+@functools.cache
 def plumbing_client(service: str, endpoint_url: str) -> Any:
+    """One client per service and endpoint for the process: building one costs about 0.3 s, and boto3's clients
+    are safe to share between threads."""
     return boto3.session.Session().client(
         service, endpoint_url=endpoint_url, region_name=REGION,
         aws_access_key_id=PLUMBING_ACCESS_KEY, aws_secret_access_key="local",  # noqa: S106 - moto's fake key
-        config=Config(retries={"max_attempts": 2}),
+        # Every poller and test thread shares it: a connection each, not "connection pool is full".
+        config=Config(retries={"max_attempts": 2}, max_pool_connections=64),
     )
 
 

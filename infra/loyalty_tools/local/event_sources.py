@@ -40,8 +40,8 @@ class HttpApi(Server):
         self.routes = [(route, _path_pattern(route.path), spec.logical_id)
                        for spec in host.specs.values() for route in spec.routes]
         self.api_key = api_key
-        super().__init__(type("Handler", (_ApiHandler,), {"api": self, "functions": host}), "http-api",
-                         host_ip, port)
+        self.functions = host  # a redeploy of the stack hands the API its new functions
+        super().__init__(type("Handler", (_ApiHandler,), {"api": self}), "http-api", host_ip, port)
 
     def match(self, method: str, path: str) -> tuple[ApiRoute, dict[str, str], str] | None:
         for route, pattern, function in self.routes:
@@ -66,7 +66,6 @@ def scheduled_event(rule: str, moment: datetime) -> dict[str, Any]:
 
 class _ApiHandler(JsonHandler):
     api: HttpApi
-    functions: FunctionHost
 
     def do_GET(self) -> None:
         self._invoke()
@@ -98,7 +97,7 @@ class _ApiHandler(JsonHandler):
         event = self._event(url.path, url.query, body) if route.kind == "http" \
             else self._rest_event(route, parameters, url.query, body)
         try:
-            response = self.functions.invoke(function, event)
+            response = self.api.functions.invoke(function, event)
         except Exception:
             log.exception("function %s failed", function)
             self.reply_json(500, {"message": "Internal Server Error"})
@@ -174,14 +173,30 @@ class QueuePoller:
         self.queue_arn = template.resolve({"Fn::GetAtt": [source.queue, "Arn"]})
         self.sqs = plumbing_client("sqs", endpoint_url)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"poll-{source.queue}", daemon=True)
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"poll-{self.source.queue}", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop polling, once the batch in hand (if any) is done."""
+        self.stopping()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            if self._thread.is_alive():
+                raise RuntimeError(f"the poller of {self.source.queue} did not stop within 30 s")
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def stopping(self) -> None:
+        """Tell the poller to stop after its current poll (`stop` then waits for it): several pollers stop in the
+        time of one long poll."""
         self._stop.set()
-        self._thread.join(timeout=5)
 
     def _run(self) -> None:
         # moto long-polls a FIFO queue whose visible messages wait behind an in-flight one of their group by

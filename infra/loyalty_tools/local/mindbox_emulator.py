@@ -31,14 +31,23 @@ class MindboxEmulator(Server):
     def __init__(self, secret: str, config: Mindbox, host: str = "127.0.0.1", port: int = 0):
         self.secret = secret
         self.config = config
+        self.lock = threading.Lock()
+        self.reset()
+        super().__init__(type("Handler", (_Handler,), {"emulator": self}), "mindbox", host, port)
+
+    @property
+    def config(self) -> Mindbox:
+        return self._config
+
+    @config.setter
+    def config(self, config: Mindbox) -> None:
+        """The brand's Mindbox settings (a redeployed local stack may bring others)."""
         ops = config.operations
+        self._config = config
         # What each of the project's operations does (two events may share one, e.g. an edit).
         self.actions = {ops.member_registered: "register", ops.member_updated: "edit", ops.level_changed: "edit",
                         ops.receipt_accepted: "order", ops.points_changed: "balance",
                         ops.unsubscribed: "unsubscribe", ops.deleted: "delete"}
-        self.lock = threading.Lock()
-        self.reset()
-        super().__init__(type("Handler", (_Handler,), {"emulator": self}), "mindbox", host, port)
 
     def reset(self) -> None:
         with self.lock:

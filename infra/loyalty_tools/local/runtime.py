@@ -27,6 +27,8 @@ from typing import Any, TextIO
 from loyalty_tools.local.aws import FUNCTION_ACCESS_KEY
 from loyalty_tools.local.template import ACCOUNT, REGION, FunctionSpec, Template
 
+ROOT = Path(__file__).resolve().parents[3]
+
 
 class LambdaContext:
     """The attributes of Lambda's context object that Powertools and our handlers read."""
@@ -67,7 +69,7 @@ class FunctionHost:
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
-        self.busy = False
+        self.running: str | None = None  # the function being invoked now, if any
         # What each function was invoked for (the cost model bills it: bench/cost.py): invocations and handler seconds.
         self.invocations: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
@@ -81,12 +83,12 @@ class FunctionHost:
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         spec = self.specs[logical_id]
         with self._lock, self._environment(logical_id):
-            self.busy = True
+            self.running = logical_id
             started = time.perf_counter()
             try:
                 return self._handler(spec)(event, LambdaContext(spec))
             finally:
-                self.busy = False
+                self.running: str | None = None  # the function being invoked now, if any
                 self.invocations[logical_id] += 1
                 self.seconds[logical_id] += time.perf_counter() - started
 
@@ -98,14 +100,20 @@ class FunctionHost:
 
     @contextlib.contextmanager
     def _environment(self, logical_id: str) -> Iterator[None]:
-        saved = dict(os.environ)
-        os.environ.clear()
-        os.environ.update(self.environment(logical_id))
-        try:
+        with _swapped_environment(self.environment(logical_id)):
             yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+
+    @contextlib.contextmanager
+    def exclusive(self, environment: dict[str, str], directory: Path = ROOT) -> Iterator[None]:
+        """Run something else of this process (an operator's command) as a function would run: alone, with
+        `environment` as its whole environment and `directory` as its working directory."""
+        with self._lock, _swapped_environment(environment):
+            saved = Path.cwd()
+            os.chdir(directory)
+            try:
+                yield
+            finally:
+                os.chdir(saved)
 
     def _handler(self, spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
         if spec.logical_id not in self._handlers:
@@ -125,14 +133,31 @@ class FunctionHost:
         return value
 
 
+@contextlib.contextmanager
+def _swapped_environment(environment: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(environment)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def new_container() -> None:
-    """Forget what a Lambda container keeps between invocations (the loyalty package's module-level clients,
-    settings and program, Powertools' secret cache), so a new local stack starts cold, like a new deploy."""
+    """Forget what a Lambda container keeps between invocations (settings, the program, Powertools' secret cache),
+    so the next function loaded starts cold, like a new deploy. The package itself stays imported: a test that
+    holds its classes and errors keeps comparing them with the functions' own. Clients are kept per endpoint
+    (loyalty.adapters.aws): a new stack on the same moto server needs no new ones."""
     from aws_lambda_powertools.utilities import parameters
 
+    from loyalty import settings
+    from loyalty.adapters import program_file
+
     parameters.clear_caches()
-    for name in [name for name in sys.modules if name == "loyalty" or name.startswith("loyalty.")]:
-        del sys.modules[name]
+    settings.environment.cache_clear()
+    program_file.cached_program.cache_clear()
 
 
 def load_module(name: str, path: Path) -> ModuleType:
@@ -151,12 +176,14 @@ _redirected: weakref.WeakSet[logging.Handler] = weakref.WeakSet()
 def _redirect_stdout_logging(stream: TextIO) -> None:
     """Lambda sends a function's stdout to CloudWatch; locally it goes to `stream` (the terminal by default).
 
-    Python's loggers outlive a local stack (Powertools reuses a service's logger and its handler), so the
-    handlers an earlier stack redirected are redirected again."""
-    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+    Python's loggers outlive a local stack (Powertools builds a service's logger and its stdout handler once, when
+    the package is first imported, maybe while something else had sys.stdout redirected), so every plain stream
+    handler of a named logger that does not write to stderr is the functions' stdout here: the handlers of pytest
+    and of the root logger are left alone."""
+    for logger in logging.Logger.manager.loggerDict.values():
         for handler in getattr(logger, "handlers", []):
-            if isinstance(handler, logging.StreamHandler) and (
-                handler in _redirected or handler.stream in (sys.stdout, sys.__stdout__)
+            if type(handler) is logging.StreamHandler and (
+                handler in _redirected or handler.stream not in (sys.stderr, sys.__stderr__)
             ):
                 # Not setStream(): it flushes the old stream, which an earlier stack may have closed.
                 with handler.lock or contextlib.nullcontext():

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,6 +34,19 @@ ROOT = Path(__file__).resolve().parents[3]
 WEBHOOK_PATH = "/telegram/webhook"
 
 
+@dataclass(frozen=True)
+class Deploy:
+    """What differs between two deploys of the same stack: the program, the template's parameters, where the
+    functions log and whether the queues' event sources run."""
+
+    program_file: Path | None = None
+    receipts_dir: Path | None = None
+    retry_base_seconds: int = 1
+    parameter_overrides: tuple[tuple[str, str], ...] = ()
+    event_sources: bool = True
+    log_stream: TextIO | None = None
+
+
 class LocalStack:
     def __init__(self, template_path: Path = ROOT / "template.yaml", receipts_dir: Path | None = None,
                  program_file: Path | None = None, retry_base_seconds: int = 1, api_port: int = 0,
@@ -39,6 +54,7 @@ class LocalStack:
                  event_sources: bool = True, telegram_token: str | None = None,
                  telegram_api_url: str = "https://api.telegram.org"):
         self.moto = MotoServer.shared()
+        self.template_path = template_path
         # Secret values are made up per run: nothing secret is ever written down. With a real bot's token the
         # functions talk to the real Bot API (its updates come by polling: loyalty_tools/local/polling.py).
         self.real_telegram = telegram_api_url if telegram_token else None
@@ -49,43 +65,92 @@ class LocalStack:
         self.crm_secret = secrets.token_urlsafe(32)  # Mindbox's secret key, or the webhook's signing secret
         self.telegram = TelegramEmulator(self.bot_token, clock=self.now)
         self.receipts = ReceiptEmulator(self.receipt_token, receipts_dir)
-        crm = load_program(program_file or ROOT / "program" / "program.yaml").crm
-        self.mindbox = MindboxEmulator(self.crm_secret, crm.mindbox or Mindbox(endpoint_id="local"))
+        self.mindbox = MindboxEmulator(self.crm_secret, Mindbox(endpoint_id="local"))
         self.crm_webhook = WebhookReceiver(self.crm_secret)
-        self.template = Template(template_path, {
+        self.deploy = Deploy(program_file, receipts_dir, retry_base_seconds,
+                             tuple(sorted((parameter_overrides or {}).items())), event_sources, log_stream)
+        self._build(self.deploy)
+        self.api = HttpApi(self.functions, port=api_port, api_key=self.api_key)
+        self.functions.env_overrides["LINK_BASE_URL"] = self.api.url  # tracked links lead to this stack's API
+        self.backlogged: set[str] = set()  # queues wait_idle does not wait for
+        self.started = False
+
+    def _build(self, deploy: Deploy) -> None:
+        """The template read with this deploy's parameters, its functions (cold) and their queues' pollers."""
+        crm = load_program(deploy.program_file or ROOT / "program" / "program.yaml").crm
+        self.mindbox.config = crm.mindbox or Mindbox(endpoint_id="local")
+        self.receipts.receipts_dir = deploy.receipts_dir
+        self.template = Template(self.template_path, {
             "TelegramApiUrl": self.real_telegram or self.telegram.url,
             "ReceiptServiceUrl": self.receipts.url,
             "CrmUrl": self.crm_webhook.url if crm.kind == "webhook" else self.mindbox.url,
-            "RetryBaseSeconds": str(retry_base_seconds),
-            **(parameter_overrides or {}),
+            "RetryBaseSeconds": str(deploy.retry_base_seconds),
+            **dict(deploy.parameter_overrides),
         }, endpoint_url=self.moto.url)
-        env_overrides = {"PROGRAM_FILE": str(program_file)} if program_file else {}
-        self.functions = FunctionHost(self.template, self.moto.url, env_overrides, log_stream)
-        self.api = HttpApi(self.functions, port=api_port, api_key=self.api_key)
+        env_overrides = {"PROGRAM_FILE": str(deploy.program_file)} if deploy.program_file else {}
+        new_container()  # a new deploy: no setting, program or secret cached from the last
+        self.functions = FunctionHost(self.template, self.moto.url, env_overrides, deploy.log_stream)
         self.pollers = [QueuePoller(self.template, self.functions, spec.logical_id, source, self.moto.url)
                         for spec in self.functions.specs.values() for source in spec.queues]
-        self.event_sources = event_sources
-        self.backlogged: set[str] = set()  # queues wait_idle does not wait for
+        self.event_sources = deploy.event_sources
 
     @property
     def webhook_url(self) -> str:
         return self.api.url + WEBHOOK_PATH
 
     def start(self) -> LocalStack:
-        new_container()  # a new stack is a new deploy: no client, setting or secret cached from the last
-        self.moto.reset()
         for server in (self.telegram, self.receipts, self.mindbox, self.crm_webhook, self.api):
             server.start()
-        self.functions.env_overrides["LINK_BASE_URL"] = self.api.url  # tracked links lead to this stack's API
         self.telegram.state.miniapp_url = f"{self.api.url}/miniapp/"
-        self._provision()
+        self.started = True
+        self._empty()
+        self._start_pollers()
+        return self
+
+    def redeploy(self, program_file: Path | None = None, receipts_dir: Path | None = None,
+                 retry_base_seconds: int = 1, parameter_overrides: dict[str, str] | None = None,
+                 event_sources: bool = True, log_stream: TextIO | None = None) -> LocalStack:
+        """This running stack as a fresh one started with these options would be, without starting anything
+        again: the servers stay up, the functions start cold when the deploy differs, and the tables, queues and
+        emulators are emptied (`reset`). A test module takes the worker's stack this way in a fraction of a
+        second; `park` it when done."""
+        deploy = Deploy(program_file, receipts_dir, retry_base_seconds,
+                        tuple(sorted((parameter_overrides or {}).items())), event_sources, log_stream)
+        self.park()
+        if deploy != self.deploy:
+            self.deploy = deploy
+            link_base = self.functions.env_overrides["LINK_BASE_URL"]
+            self._build(deploy)
+            self.functions.env_overrides["LINK_BASE_URL"] = link_base
+            self.api.functions = self.functions
+        self.backlogged.clear()
+        self._empty()
+        self._start_pollers()
+        return self
+
+    def park(self) -> None:
+        """Stop consuming the queues (another stack of this process may use the same moto server meanwhile)."""
+        for poller in self.pollers:
+            poller.stopping()
+        for poller in self.pollers:
+            poller.stop()
+
+    def _start_pollers(self) -> None:
         if self.event_sources:
             for poller in self.pollers:
                 poller.start()
-        return self
 
     def reset(self) -> None:
-        """Back to a freshly started stack: empty tables and queues, emulators without history, the real time."""
+        """Back to a freshly started stack: empty tables and queues, emulators without history, the real time. The
+        pollers (if running) stop meanwhile, so no batch in hand meets a queue that is gone."""
+        polling = self.started and self.event_sources and any(poller.running for poller in self.pollers)
+        if polling:
+            self.park()
+        self._empty()
+        if polling:
+            self._start_pollers()
+
+    def _empty(self) -> None:
         self.travel(datetime.now(UTC))
         self.moto.reset()
         self.telegram.reset()
@@ -131,8 +196,7 @@ class LocalStack:
         return next(poller for poller in self.pollers if poller.source.queue == queue)
 
     def stop(self) -> None:
-        for poller in self.pollers if self.event_sources else ():
-            poller.stop()
+        self.park()
         for server in (self.api, self.crm_webhook, self.mindbox, self.receipts, self.telegram):
             server.stop()
 
@@ -160,14 +224,27 @@ class LocalStack:
         """A boto3 client on the local stack's moto server (for tests and operators)."""
         return plumbing_client(service, self.moto.url)
 
-    def operator(self, *args: str, timeout: float = 600) -> tuple[int, str, str]:
-        """The operator's command (`loyalty …`), in its own process, against this stack: (exit code, out, err)."""
-        env = {**os.environ, **{name: self.functions.base_env[name] for name in (
-            "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")},
-            "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("layers/loyalty", "infra", "."))}
+    def operator(self, *args: str) -> tuple[int, str, str]:
+        """The operator's command (`loyalty …`) against this stack, run in this process through the CLI's own
+        `main(argv)`: (exit code, out, err). It sees what an operator's shell would (this stack's endpoint and
+        credentials, the repository as its working directory), and no function runs meanwhile: they share the
+        process's environment."""
+        from loyalty_tools.cli import captured
+
+        with self.functions.exclusive(self._operator_environment(os.environ)):
+            return captured(list(args))
+
+    def operator_process(self, *args: str, timeout: float = 600) -> tuple[int, str, str]:
+        """The same command in its own process, as an operator runs it (`python -m loyalty_tools.cli …`)."""
+        env = {**self._operator_environment(os.environ),
+               "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("layers/loyalty", "infra", "."))}
         done = subprocess.run([sys.executable, "-m", "loyalty_tools.cli", *args], capture_output=True, text=True,  # noqa: S603 (our own CLI)
                               env=env, cwd=ROOT, timeout=timeout, check=False)
         return done.returncode, done.stdout, done.stderr
+
+    def _operator_environment(self, shell: Mapping[str, str]) -> dict[str, str]:
+        return {**shell, **{name: self.functions.base_env[name] for name in (
+            "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}}
 
     def queue_depth(self, logical_id: str) -> int:
         attributes = self.aws("sqs").get_queue_attributes(
@@ -177,19 +254,27 @@ class LocalStack:
         )["Attributes"]
         return sum(int(value) for value in attributes.values())
 
-    def wait_idle(self, timeout: float = 30.0) -> None:
+    def wait_idle(self, timeout: float = 60.0) -> None:
         """Return once every consumed queue is empty (but the `backlogged` ones: a CRM kept down on purpose) and no
-        function is running."""
+        function is running, three looks in a row. After `timeout` seconds it raises, naming what is still busy."""
         deadline = time.monotonic() + timeout
         quiet = 0
+        busy: list[str] = []
         while time.monotonic() < deadline:
-            busy = self.functions.busy or any(self.queue_depth(p.source.queue) for p in self.pollers
-                                              if p.source.queue not in self.backlogged)
+            busy = self.busy()
             quiet = 0 if busy else quiet + 1
             if quiet >= 3:
                 return
             time.sleep(0.05)
-        raise TimeoutError(f"local stack still busy after {timeout} s")
+        raise TimeoutError(f"local stack still busy after {timeout:g} s: {', '.join(busy)}")
+
+    def busy(self) -> list[str]:
+        """What is still at work: the function running now, and each consumed queue holding messages (with its
+        count: visible, in flight or delayed)."""
+        running = [f"{self.functions.running} running"] if self.functions.running else []
+        return running + [f"{queue} holds {depth}" for queue in dict.fromkeys(
+            p.source.queue for p in self.pollers if p.source.queue not in self.backlogged)
+            if (depth := self.queue_depth(queue))]
 
     def dead_letters(self, logical_id: str) -> list[dict[str, Any]]:
         """Messages in a dead-letter queue, with their attributes (reason, source)."""

@@ -100,6 +100,11 @@ class TelegramEmulator(Server):
         self.state = _State(token=token, **({"clock": clock} if clock else {}))
         super().__init__(type("Handler", (_Handler,), {"state": self.state}), "telegram", host, port)
 
+    def limit(self, per_second: int = 30, chat_burst: int = 5, chat_per_second: float = 1.0) -> None:
+        """Telegram's sending limits from now on (until `reset`): Telegram's own by default."""
+        with self.state.lock:
+            self.state.limits = _Limits(per_second, chat_burst, chat_per_second)
+
     def reset(self) -> None:
         with self.state.lock:
             fresh = _State(token=self.state.token, clock=self.state.clock)

@@ -37,6 +37,12 @@ def _construct_tag(loader: yaml.Loader, suffix: str, node: yaml.Node) -> dict[st
 _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
+def read_template(path: Path) -> dict[str, Any]:
+    """The template as a document, its short tags as the long forms ({"Ref": …}, {"Fn::GetAtt": …})."""
+    document: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return document
+
+
 @dataclass(frozen=True)
 class ApiRoute:
     method: str
@@ -76,7 +82,7 @@ class Template:
                  endpoint_url: str = "http://localhost"):
         self.path = path
         self.root = path.parent
-        self.document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        self.document = read_template(path)
         self.resources: dict[str, dict[str, Any]] = self.document["Resources"]
         self.endpoint_url = endpoint_url.rstrip("/")
         declared = self.document.get("Parameters", {})

@@ -22,7 +22,7 @@ from loyalty.adapters.mindbox import MindboxClient
 from loyalty.adapters.pacing import Pace
 from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.promo_codes import PromoCodes
-from loyalty.adapters.queues import DeadLetterQueue, FifoQueue, SqsQueue
+from loyalty.adapters.queues import ChatOrderedQueue, DeadLetterQueue, FifoQueue, SqsQueue
 from loyalty.adapters.receipt_service import Proverkacheka, ReceiptService
 from loyalty.adapters.secrets import secret
 from loyalty.adapters.signed_webhook import SignedWebhook
@@ -83,8 +83,8 @@ def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
     erasure = Erasure(ledger, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
                       ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
                       MembersRepository(settings.MEMBERS_TABLE))
-    return PointAccrual(program, ledger, SqsQueue(settings.OUTBOX_QUEUE_URL), PromoCodes(settings.PROMO_CODES_TABLE),
-                        touches, BotTable(settings.BOT_TABLE), erasure)
+    return PointAccrual(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
+                        PromoCodes(settings.PROMO_CODES_TABLE), touches, BotTable(settings.BOT_TABLE), erasure)
 
 
 def campaigns(settings: CampaignsSettings) -> Campaigns:
@@ -133,7 +133,7 @@ def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:
     program = cached_program(settings.PROGRAM_FILE)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
-    return PointsSchedule(program, ledger, SqsQueue(settings.OUTBOX_QUEUE_URL), touches)
+    return PointsSchedule(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), touches)
 
 
 def redemption(settings: RedemptionSettings) -> Redemption:
@@ -158,8 +158,8 @@ def receipt_check(settings: ReceiptParserSettings) -> ReceiptCheck:
 
     return ReceiptCheck(
         cached_program(settings.PROGRAM_FILE), ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
-        SqsQueue(settings.OUTBOX_QUEUE_URL), SqsQueue(settings.RECEIPT_QUEUE_URL), SqsQueue(settings.ACCRUAL_QUEUE_URL),
-        receipt_service, telegram_files, settings.RECEIPT_FETCH_ATTEMPTS,
+        ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), SqsQueue(settings.RECEIPT_QUEUE_URL),
+        SqsQueue(settings.ACCRUAL_QUEUE_URL), receipt_service, telegram_files, settings.RECEIPT_FETCH_ATTEMPTS,
     )
 
 
@@ -168,9 +168,10 @@ def webhook(settings: WebhookSettings) -> Webhook:
 
     program = cached_program(settings.PROGRAM_FILE)
     bot = Bot(program, MembersRepository(settings.MEMBERS_TABLE),
-              LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), SqsQueue(settings.OUTBOX_QUEUE_URL),
-              SqsQueue(settings.RECEIPT_QUEUE_URL), SqsQueue(settings.ACCRUAL_QUEUE_URL),
-              BotTable(settings.BOT_TABLE), crm_feed(program, settings.CRM_QUEUE_URL))
+              LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
+              ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), SqsQueue(settings.RECEIPT_QUEUE_URL),
+              SqsQueue(settings.ACCRUAL_QUEUE_URL), BotTable(settings.BOT_TABLE),
+              crm_feed(program, settings.CRM_QUEUE_URL))
     return Webhook(bot, OncePerKey("update", "update_id", settings.IDEMPOTENCY_TABLE, _UPDATE_DEDUPE_SECONDS),
                    lambda: secret(settings.WEBHOOK_SECRET_NAME), DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))
 

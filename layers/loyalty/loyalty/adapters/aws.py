@@ -13,6 +13,7 @@ request, which is our bug and must surface as one.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -38,9 +39,17 @@ _ABOUT_THE_REQUEST = {
 _UNAVAILABLE_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 
 
-@functools.cache
 def client(service: str) -> Any:
-    return _Translated(boto3.session.Session().client(service, config=_CONFIG))
+    """The container's client of `service`, for the endpoint and region the environment names (in Lambda they never
+    change; a test process may point them at another moto server)."""
+    return _client(service, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION")
+                   or os.environ.get("AWS_DEFAULT_REGION"))
+
+
+@functools.cache
+def _client(service: str, endpoint_url: str | None, region: str | None) -> Any:
+    return _Translated(boto3.session.Session().client(service, endpoint_url=endpoint_url, region_name=region,
+                                                      config=_CONFIG))
 
 
 @contextmanager

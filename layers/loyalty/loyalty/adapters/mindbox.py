@@ -126,7 +126,7 @@ class MindboxClient:
     """Delivers events to one Mindbox endpoint. `pace` is called before each request (the program's limit)."""
 
     def __init__(self, base_url: str, secret: Callable[[], str], config: MindboxConfig,
-                 pace: Callable[[], None] = lambda: None):
+                 pace: Callable[[], object] = lambda: None):
         self.url = base_url.rstrip("/") + "/v3/operations/async"
         self.secret = secret
         self.config = config

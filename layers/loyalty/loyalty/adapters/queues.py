@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
 from functools import cache
@@ -14,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from loyalty.adapters.aws import client
+from loyalty.contracts import OutboundMessage
 from loyalty.validation import problems
 
 logger = Logger(child=True)
@@ -45,6 +47,20 @@ class FifoQueue:
     def put(self, message: BaseModel, group: str, dedupe: str) -> None:
         client("sqs").send_message(QueueUrl=self.url, MessageBody=message.model_dump_json(), MessageGroupId=group,
                                    MessageDeduplicationId=dedupe)
+
+
+class ChatOrderedQueue:
+    """OutboxQueue (flows/ports.py: Outbox), a FIFO queue with one message group per chat: a chat's messages reach
+    Telegram in the order they were produced ("+45 баллов" before the level-up it caused), while chats never wait
+    for each other. The deduplication id is the message's own dedupe key, so a producer's retry queues it once
+    (within SQS's five minutes; the sender's idempotency covers any later one)."""
+
+    def __init__(self, url: str):
+        self.queue = FifoQueue(url)
+
+    def put(self, message: OutboundMessage) -> None:
+        self.queue.put(message, group=str(message.chat_id),
+                       dedupe=hashlib.sha256(message.dedupe_key.encode()).hexdigest())
 
 
 class PermanentFailure(Exception):

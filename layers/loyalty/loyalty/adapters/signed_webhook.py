@@ -36,7 +36,7 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 class SignedWebhook:
     def __init__(self, url: str, secret: Callable[[], str], config: CrmWebhook,
-                 pace: Callable[[], None] = lambda: None, clock: Callable[[], float] = time.time):
+                 pace: Callable[[], object] = lambda: None, clock: Callable[[], float] = time.time):
         self.url = url
         self.secret = secret
         self.pace = pace

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -47,7 +48,9 @@ class TelegramBot:
     def __init__(self, api_url: str, token_secret_name: str):
         self.api_url = api_url.rstrip("/")
         self.token_secret_name = token_secret_name
-        self._bot: Bot | None = None
+        # A Bot's HTTP client belongs to the loop it was initialised on: one Bot per loop (Lambda runs one thread,
+        # so one loop, one Bot and one getMe per container; a local stack's pollers or a benchmark's threads, one each).
+        self._bots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Bot] = weakref.WeakKeyDictionary()
 
     def send_message(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None,
                      parse_mode: str | None = None) -> int:
@@ -80,15 +83,16 @@ class TelegramBot:
         return _run(fetch())
 
     async def _ready(self) -> Bot:
-        if self._bot is None:
+        loop = asyncio.get_running_loop()
+        if loop not in self._bots:
             bot = Bot(
                 token=secret(self.token_secret_name),
                 base_url=f"{self.api_url}/bot",
                 base_file_url=f"{self.api_url}/file/bot",
             )
             await bot.initialize()
-            self._bot = bot
-        return self._bot
+            self._bots[loop] = bot
+        return self._bots[loop]
 
 
 def _run(call: Coroutine[Any, Any, T]) -> T:

@@ -45,14 +45,14 @@ from loyalty.flows.campaigns import Touches
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.notices import Notices
-from loyalty.flows.ports import Ledger, PromoCodeStore, Queue
+from loyalty.flows.ports import Ledger, Outbox, PromoCodeStore
 from loyalty.flows.replies import Replies
 from loyalty.flows.rewards import RewardExchange
 from loyalty.observability import logger, metrics
 
 
 class PointAccrual:
-    def __init__(self, program: Program, ledger: Ledger, outbox: Queue, promo_codes: PromoCodeStore,
+    def __init__(self, program: Program, ledger: Ledger, outbox: Outbox, promo_codes: PromoCodeStore,
                  touches: Touches | None = None, bot_table: BotTable | None = None, erasure: Erasure | None = None):
         self.program = program
         self.ledger = ledger

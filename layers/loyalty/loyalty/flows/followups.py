@@ -25,6 +25,7 @@ from loyalty.flows.ports import Ledger
 from loyalty.observability import logger, metrics
 
 SURVEY = "survey"
+_SCRIPT_ORDER = {"onboarding": 0, SURVEY: 1, "nudge": 2}  # of follow-ups due together: what the shopper reads first
 _GOODS_SHOWN = 3  # a survey names at most this many of the receipt's goods
 
 
@@ -70,7 +71,9 @@ class FollowUps:
     # ------------------------------------------------------------------ sending, from the campaigns run
     def run(self, now: datetime) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for followup in self.table.due(now):
+        # A receipt's follow-ups are often due at the same moment (a survey and a nudge, both 72 hours after it):
+        # they go in the script's order, not in the order the due index happens to hold equal times.
+        for followup in sorted(self.table.due(now), key=lambda f: (f.due_at, _SCRIPT_ORDER.get(f.kind, 9), f.step)):
             try:
                 outcome = self.send(followup, now)
             except Exception:  # one member's trouble must not hold the others back; the next run retries it

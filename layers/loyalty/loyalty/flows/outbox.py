@@ -1,7 +1,9 @@
 """Send queued messages to Telegram, each exactly once, honouring Telegram's answers.
 
-429 comes back after the `retry_after` Telegram asks for; a shopper who blocked the bot (403) is logged
-and dropped; a request Telegram rejects as malformed (400) is dead-lettered with Telegram's reason.
+The outbox keeps each chat's messages in order (a FIFO group per chat). A 429 leaves the message in the queue until
+Telegram's `retry_after` has passed, its chat's later messages behind it, while other chats go on. A shopper who
+blocked the bot (403) is logged and dropped; a request Telegram rejects as malformed (400) is dead-lettered with
+Telegram's reason.
 """
 
 from __future__ import annotations
@@ -51,4 +53,3 @@ class TelegramSender:
             raise RetryLater(f"telegram unreachable: {error}") from error
         metrics.add_metric(name="MessagesSent", unit="Count", value=1)
         return {"delivered": True, "message_id": message_id}
-

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from loyalty.adapters.members import Member
 from loyalty.adapters.promo_codes import PromoCode
+from loyalty.contracts import OutboundMessage
 from loyalty.domain.campaigns import Touch
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting
@@ -46,6 +47,13 @@ class Queue(Protocol):
     """Where a flow hands a message on (another function's queue, the outbox)."""
 
     def put(self, message: BaseModel) -> None: ...
+
+
+class Outbox(Protocol):
+    """The messages to shoppers and the staff chat (adapters/queues.py: ChatOrderedQueue): each chat's in the order
+    they were put."""
+
+    def put(self, message: OutboundMessage) -> None: ...
 
 
 class GroupedQueue(Protocol):

@@ -40,7 +40,7 @@ from loyalty.domain.errors import (
 from loyalty.domain.program import Program
 from loyalty.domain.qr import ReceiptQuery, parse_qr
 from loyalty.domain.receipt import MOSCOW, Receipt, find_raw_receipts, normalise, normalise_one
-from loyalty.flows.ports import FileSource, Queue
+from loyalty.flows.ports import FileSource, Outbox, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
 
@@ -51,7 +51,7 @@ class ReceiptCheck:
     """`service` and `files` are factories: the receipt service's token is read, and python-telegram-bot
     imported, only when a receipt is first fetched or a file first downloaded."""
 
-    def __init__(self, program: Program, claims: ReceiptClaims, outbox: Queue, receipt_queue: Queue,
+    def __init__(self, program: Program, claims: ReceiptClaims, outbox: Outbox, receipt_queue: Queue,
                  accrual_queue: Queue, service: Callable[[], ReceiptService], files: Callable[[], FileSource],
                  fetch_attempts: int):
         self.program = program

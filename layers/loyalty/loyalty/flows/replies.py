@@ -6,11 +6,11 @@ from typing import Any
 
 from loyalty.contracts import OutboundMessage, Shopper
 from loyalty.domain.messages import render
-from loyalty.flows.ports import Queue
+from loyalty.flows.ports import Outbox
 
 
 class Replies:
-    def __init__(self, outbox: Queue):
+    def __init__(self, outbox: Outbox):
         self.outbox = outbox
 
     def send(self, shopper: Shopper, dedupe_key: str, text_key: str,

@@ -20,7 +20,7 @@ from loyalty.domain.program import Program
 from loyalty.domain.wallet import Wallet
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.notices import Notices
-from loyalty.flows.ports import Ledger, Queue
+from loyalty.flows.ports import Ledger, Outbox
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
 
@@ -32,7 +32,7 @@ class ScheduleFailed(Exception):
 
 
 class PointsSchedule:
-    def __init__(self, program: Program, ledger: Ledger, outbox: Queue, touches: Touches | None = None):
+    def __init__(self, program: Program, ledger: Ledger, outbox: Outbox, touches: Touches | None = None):
         self.program = program
         self.ledger = ledger
         self.notices = Notices(Replies(outbox), program)

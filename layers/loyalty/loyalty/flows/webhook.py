@@ -28,7 +28,7 @@ from loyalty.flows.conversations import Conversations
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.joining import Joining, phone_keyboard
 from loyalty.flows.menu import Menu, menu_command
-from loyalty.flows.ports import Ledger, Queue
+from loyalty.flows.ports import Ledger, Outbox, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
 
@@ -108,7 +108,7 @@ class Bot:
     """Routes one update: a command, a menu button, a tapped inline button, a contact, a receipt, an answer the bot
     asked for, or a message in the brand's staff chat."""
 
-    def __init__(self, program: Program, members: MembersRepository, ledger: Ledger, outbox: Queue,
+    def __init__(self, program: Program, members: MembersRepository, ledger: Ledger, outbox: Outbox,
                  receipt_queue: Queue, accrual_queue: Queue, table: BotTable, crm: CrmFeed | None = None):
         self.program = program
         self.members = members
