@@ -15,7 +15,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM_VENV := .venv-sam
 LAMBDA_PLATFORM := --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 --python-version 3.12
 
-.PHONY: install demo test unit integration e2e docs screenshots chromium bench load chaos fuzz lint lock check-template serve clean
+.PHONY: install demo test busy unit integration e2e docs screenshots chromium bench load chaos fuzz lint lock check-template serve clean
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -34,8 +34,18 @@ demo: $(STAMP)  ## a shopper's journey on the embedded local stack (ARGS=--keep:
 serve: $(STAMP)  ## the local stack, until Ctrl-C
 	$(BIN)/loyalty local serve
 
-test: $(STAMP) chromium  ## unit, integration (moto) and end-to-end (local stack, headless Chromium) tests
+test: $(STAMP) chromium  ## unit, integration (moto), end-to-end (local stack, headless Chromium) and fuzz tests, on every core
 	$(BIN)/python -m pytest
+
+# The tests that lean hardest on timing (the sending pace, a broadcast at Telegram's pace, the bot's dialogs), once
+# more beside a CPU hog on every core: they must not depend on how fast the machine is.
+BUSY_TESTS := tests/integration/test_pacing.py tests/integration/test_telegram_sender.py tests/e2e/test_broadcast.py \
+	tests/e2e/test_bot.py
+busy: $(STAMP) chromium  ## the timing-sensitive tests again with stress-ng loading every core
+	@command -v stress-ng >/dev/null || (apt-get update -qq && apt-get install -y -qq stress-ng) \
+		|| (echo "make busy needs stress-ng: apt-get install stress-ng" && false)
+	stress-ng --cpu 0 --timeout 1200s --quiet & hog=$$!; \
+		$(BIN)/python -m pytest $(BUSY_TESTS); status=$$?; kill $$hog; exit $$status
 
 # The page tests drive Debian's chromium (Playwright, no browser download); the emoji font draws the bot's buttons.
 chromium:
