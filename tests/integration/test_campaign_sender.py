@@ -79,3 +79,16 @@ def _wait_for_message(stack):
     return stack.aws("sqs").receive_message(
         QueueUrl=stack.template.queue_url("CampaignQueue"), WaitTimeSeconds=5, MessageAttributeNames=["All"],
         MessageSystemAttributeNames=["All"])["Messages"]
+
+
+def test_a_blocked_chat_whose_member_is_gone_is_settled_not_retried_into_the_dead_letter_queue(stack):
+    """A member erased after the campaign queued their message (their books moved to a pseudonym): Telegram's 403
+    unsubscribes nobody, and the message is done with, not taken for a transient failure."""
+    control(stack, "/emulator/chats/871/open")
+    control(stack, "/emulator/chats/871/block")
+    CampaignStore("CampaignsTable").record(TOUCH, 0, datetime.now(UTC))
+    assert MembersRepository("MembersTable").get("871") is None
+    send(stack, "CampaignQueue", message())
+    stack.poller("CampaignQueue").poll_once()
+    assert stack.queue_depth("CampaignQueue") == 0 and drain(stack, "CampaignDeadLetterQueue") == []
+    assert CampaignStore("CampaignsTable").stats("spring")["blocked"] == 1

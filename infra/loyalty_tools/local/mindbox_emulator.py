@@ -94,8 +94,9 @@ class MindboxEmulator(Server):
                 self.counts[answer["status"]] += 1
             return status, answer
 
-    def _answer(self, path: str, query: dict[str, str], headers: dict[str, str],
-                body: bytes) -> tuple[int, dict[str, Any]]:
+    def _refusal(self, path: str, query: dict[str, str], headers: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
+        """What Mindbox answers before it reads the body: a scripted failure, a wrong address, key, endpoint or
+        operation, or its rate limit (the call's data is not stored); None: on to the body."""
         if self.failure is not None:
             status = self.failure["status"]
             if self.failure["left"] is not None:
@@ -111,11 +112,19 @@ class MindboxEmulator(Server):
         if query.get("endpointId") != self.config.endpoint_id:
             return 400, _error("ProtocolError", 400, f"Unknown endpointId {query.get('endpointId')!r}")
         operation = query.get("operation", "")
-        action = self.actions.get(operation)
-        if action is None:
+        if operation not in self.actions:
             return 400, _error("ProtocolError", 400, f"Operation {operation!r} not found")
         if self.limit_per_minute is not None and not self._within_limit(operation):
-            return 429, _error("ProtocolError", 429, "Too many requests")  # the call's data is not stored
+            return 429, _error("ProtocolError", 429, "Too many requests")
+        return None
+
+    def _answer(self, path: str, query: dict[str, str], headers: dict[str, str],
+                body: bytes) -> tuple[int, dict[str, Any]]:
+        refused = self._refusal(path, query, headers)
+        if refused is not None:
+            return refused
+        operation = query.get("operation", "")
+        action = self.actions[operation]
         try:
             data = json.loads(body)
             customer = data["customer"]

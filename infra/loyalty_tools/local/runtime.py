@@ -70,6 +70,7 @@ class FunctionHost:
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
         self.running: str | None = None  # the function being invoked now, if any
+        self.finished = 0  # invocations ended (a wait for the stack reads it as progress)
         # What each function was invoked for (the cost model bills it: bench/cost.py): invocations and handler seconds.
         self.invocations: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
@@ -88,7 +89,8 @@ class FunctionHost:
             try:
                 return self._handler(spec)(event, LambdaContext(spec))
             finally:
-                self.running: str | None = None  # the function being invoked now, if any
+                self.running = None
+                self.finished += 1
                 self.invocations[logical_id] += 1
                 self.seconds[logical_id] += time.perf_counter() - started
 

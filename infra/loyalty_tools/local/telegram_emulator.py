@@ -295,33 +295,40 @@ class _Shopper:
             with self.state.lock:
                 return 200, list(self.state.transcripts.get(int(parts[1]), []))
         if len(parts) == 3 and parts[0] == "chats" and method == "POST":
-            chat_id = int(parts[1])
-            with self.state.lock:
-                if parts[2] == "open":  # as if the shopper had written to the bot
-                    self.state.transcripts.setdefault(chat_id, [])
-                elif parts[2] == "block":
-                    self.state.blocked.add(chat_id)
-                elif parts[2] == "unblock":
-                    self.state.blocked.discard(chat_id)
-                elif parts[2] == "fail":
-                    times = int(request.pop("times", 1))
-                    self.state.failures.setdefault(chat_id, []).extend([request] * times)
-                else:
-                    return 404, {"error": "unknown control"}
-            return 200, {"ok": True}
-        if parts == ["miniapp"] and method == "POST":  # the chat's menu button: the Mini App, signed as Telegram signs
-            if not self.state.miniapp_url:
-                return 404, {"error": "no Mini App on this stack"}
-            user = {"is_bot": False, "first_name": "Shopper", "language_code": "ru", **request["user"]}
-            signed = init_data.sign({k: user[k] for k in ("id", "first_name", "language_code")}, self.state.token,
-                                    self.state.clock())
-            theme = json.dumps(request.get("theme") or {})
-            return 200, {"url": f"{self.state.miniapp_url}#tgWebAppData={quote(signed)}"
-                                f"&tgWebAppThemeParams={quote(theme)}"}
+            return self._control(int(parts[1]), parts[2], request)
+        if parts == ["miniapp"] and method == "POST":
+            return self._miniapp(request)
         if parts == ["calls"] and method == "GET":
             with self.state.lock:
                 return 200, list(self.state.bot_calls)
         return 404, {"error": "unknown emulator route"}
+
+    def _control(self, chat_id: int, control: str, request: dict[str, Any]) -> tuple[int, Any]:
+        """Open a chat (as if the shopper had written to the bot), block or unblock it, or script its failures."""
+        with self.state.lock:
+            if control == "open":
+                self.state.transcripts.setdefault(chat_id, [])
+            elif control == "block":
+                self.state.blocked.add(chat_id)
+            elif control == "unblock":
+                self.state.blocked.discard(chat_id)
+            elif control == "fail":
+                times = int(request.pop("times", 1))
+                self.state.failures.setdefault(chat_id, []).extend([request] * times)
+            else:
+                return 404, {"error": "unknown control"}
+        return 200, {"ok": True}
+
+    def _miniapp(self, request: dict[str, Any]) -> tuple[int, Any]:
+        """The chat's menu button: the Mini App's address with initData signed as Telegram signs it."""
+        if not self.state.miniapp_url:
+            return 404, {"error": "no Mini App on this stack"}
+        user = {"is_bot": False, "first_name": "Shopper", "language_code": "ru", **request["user"]}
+        signed = init_data.sign({k: user[k] for k in ("id", "first_name", "language_code")}, self.state.token,
+                                self.state.clock())
+        theme = json.dumps(request.get("theme") or {})
+        return 200, {"url": f"{self.state.miniapp_url}#tgWebAppData={quote(signed)}"
+                            f"&tgWebAppThemeParams={quote(theme)}"}
 
     def _send(self, request: dict[str, Any]) -> tuple[int, Any]:
         user = {"is_bot": False, "first_name": "Shopper", "language_code": "ru", **request["user"]}

@@ -19,16 +19,19 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from loyalty import clock
-from loyalty.adapters.aws import client, error_code
-from loyalty.adapters.dynamo import from_item, query_shards, shard_of, to_item
+from loyalty.adapters.aws import client
+from loyalty.adapters.dynamo import applied, from_item, query_shards, shard_of, to_item
 
 DUE_SHARDS = 4
 DUE_INDEX = "by_due"
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from a screenshot
+
+
+def _names(names: dict[str, str] | None) -> dict[str, Any]:
+    return {"ExpressionAttributeNames": names} if names else {}
 
 
 def short_id(*parts: str) -> str:
@@ -186,30 +189,17 @@ class BotTable:
         return from_item(response["Item"]) if "Item" in response else None
 
     def _put(self, item: dict[str, Any]) -> bool:
-        try:
-            client("dynamodb").put_item(TableName=self.table_name, Item=to_item(item),
-                                        ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return applied("put_item", TableName=self.table_name, Item=to_item(item),
+                       ConditionExpression="attribute_not_exists(pk)")
 
     def _delete(self, pk: str, sk: str) -> None:
         client("dynamodb").delete_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}))
 
     def _condition_update(self, pk: str, sk: str, update: str, condition: str, values: dict[str, Any],
                           names: dict[str, str] | None = None) -> bool:
-        try:
-            client("dynamodb").update_item(
-                TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}), UpdateExpression=update,
-                ConditionExpression=condition, ExpressionAttributeValues=to_item(values),
-                **({"ExpressionAttributeNames": names} if names else {}))
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return applied("update_item", TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}),
+                       UpdateExpression=update, ConditionExpression=condition,
+                       ExpressionAttributeValues=to_item(values), **_names(names))
 
 
 def _one_way(member_id: str) -> str:

@@ -18,8 +18,8 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from loyalty import clock
-from loyalty.adapters.aws import cancellation_reasons, client, error_code
-from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.adapters.aws import cancellation_reasons, client
+from loyalty.adapters.dynamo import applied, from_item, to_item
 from loyalty.domain.campaigns import Touch
 
 COUNTERS = ("audience", "delivered", "blocked", "converted", "revenue_kopecks", "points_given", "points_spent",
@@ -54,16 +54,11 @@ class CampaignStore:
 
     def advance(self, campaign: str, to: datetime) -> None:
         """The run looked at everything up to `to` (never moves back: an older run finishing late)."""
-        try:
-            client("dynamodb").update_item(
-                TableName=self.table_name, Key=to_item({"campaign": campaign, "key": "state"}),
+        applied("update_item", TableName=self.table_name, Key=to_item({"campaign": campaign, "key": "state"}),
                 UpdateExpression="SET #cursor = :to",
                 ConditionExpression="attribute_not_exists(#cursor) OR #cursor < :to",
                 ExpressionAttributeNames={"#cursor": "cursor"},
                 ExpressionAttributeValues=to_item({":to": clock.stamp(to)}))
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
 
     # ------------------------------------------------------------------ touches
     def touched(self, touch: Touch) -> bool:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from botocore.exceptions import ClientError
 
 from loyalty import clock, deadline
-from loyalty.adapters.aws import cancellation_reasons, client, error_code
-from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.adapters.aws import cancellation_reasons, client
+from loyalty.adapters.dynamo import applied, from_item, to_item
 from loyalty.domain.errors import (
     Contended,
     DailyLimitReached,
@@ -86,12 +86,9 @@ class ReceiptClaims:
                 if not failed:
                     return Claimed(outcome=outcome, replayed=False, paired_with=partner)
                 if 0 in failed:
-                    existing = self._get(key)
-                    if existing is not None and existing.get("submission_id") == submission_id:
-                        return Claimed(outcome=existing["outcome"], replayed=True,
-                                       paired_with=existing.get("paired_with"), record=existing)
-                    if existing is not None:
-                        raise ReceiptAlreadyClaimed(key)
+                    earlier = self._earlier_claim(key, submission_id)
+                    if earlier is not None:
+                        return earlier
                     break  # it vanished between the two calls: start again
                 if refund is not None and refund_at in failed:
                     raise RefundExceeded(f"{refund.purchase_key} has less than {refund.kopecks} kopecks left")
@@ -99,10 +96,25 @@ class ReceiptClaims:
                     break  # the order item moved under us: read it again
             else:
                 if counters != (None,):
-                    if not self._member_exists(member_id):
-                        raise MemberNotFound(member_id)
-                    raise DailyLimitReached(f"member {member_id} reached {max_per_day} receipts on {day}")
+                    self._refuse_over_limit(member_id, day, max_per_day)
         raise Contended(f"the claim of {key} kept conflicting; not written, try again")
+
+    def _earlier_claim(self, key: str, submission_id: str) -> Claimed | None:
+        """The claim that beat ours: this submission's own (a replay), or another's (ReceiptAlreadyClaimed); None if
+        it is gone already."""
+        existing = self._get(key)
+        if existing is None:
+            return None
+        if existing.get("submission_id") != submission_id:
+            raise ReceiptAlreadyClaimed(key)
+        return Claimed(outcome=existing["outcome"], replayed=True, paired_with=existing.get("paired_with"),
+                       record=existing)
+
+    def _refuse_over_limit(self, member_id: str, day: str, max_per_day: int | None) -> NoReturn:
+        """Both counters refused the claim: the member is over the day's limit, or is no member at all."""
+        if not self._member_exists(member_id):
+            raise MemberNotFound(member_id)
+        raise DailyLimitReached(f"member {member_id} reached {max_per_day} receipts on {day}")
 
     def purchases(self, member_id: str, seller_inn: str) -> list[dict[str, Any]]:
         """The member's earning claims at one seller, newest first (for matching a refund)."""
@@ -118,17 +130,12 @@ class ReceiptClaims:
         """A published review is paid to one member: the first to report it. Returns whose it is (the caller's own
         id on a repeat)."""
         key = f"review#{review_id}"
-        try:
-            client("dynamodb").put_item(
-                TableName=self.table_name, ConditionExpression="attribute_not_exists(fiscal_key)",
-                Item=to_item({"fiscal_key": key, "member_id": member_id, "claimed_at": clock.stamp(),
-                              "outcome": "review"}))
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
-            found = self._get(key)
-            return str(found["member_id"]) if found else member_id
-        return member_id
+        if applied("put_item", TableName=self.table_name, ConditionExpression="attribute_not_exists(fiscal_key)",
+                   Item=to_item({"fiscal_key": key, "member_id": member_id, "claimed_at": clock.stamp(),
+                                 "outcome": "review"})):
+            return member_id
+        found = self._get(key)
+        return str(found["member_id"]) if found else member_id
 
     def reassign(self, member_id: str, to: str) -> int:
         """An erased member's claims pass to their pseudonym: the receipts stay claimed (nobody can register them
@@ -139,15 +146,10 @@ class ReceiptClaims:
             ExpressionAttributeValues=to_item({":m": member_id}), ProjectionExpression="fiscal_key",
         ):
             for item in map(from_item, page["Items"]):
-                try:
-                    client("dynamodb").update_item(
-                        TableName=self.table_name, Key=to_item({"fiscal_key": item["fiscal_key"]}),
-                        UpdateExpression="SET member_id = :to", ConditionExpression="member_id = :m",
-                        ExpressionAttributeValues=to_item({":to": to, ":m": member_id}))
-                    moved += 1
-                except ClientError as error:
-                    if error_code(error) != "ConditionalCheckFailedException":
-                        raise
+                moved += applied("update_item", TableName=self.table_name,
+                                 Key=to_item({"fiscal_key": item["fiscal_key"]}),
+                                 UpdateExpression="SET member_id = :to", ConditionExpression="member_id = :m",
+                                 ExpressionAttributeValues=to_item({":to": to, ":m": member_id}))
         return moved
 
     # ------------------------------------------------------------------ transaction parts

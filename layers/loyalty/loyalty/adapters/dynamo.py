@@ -50,3 +50,28 @@ def query_shards(table: str, index: str, shards: int, condition: str, values: di
             **({"ProjectionExpression": projection} if projection else {}),
         ):
             yield from map(from_item, page["Items"])
+
+
+def conditional(operation: str, *, refused: Exception | None = None, **request: Any) -> dict[str, Any] | None:
+    """One conditional DynamoDB write (`operation`: put_item, update_item, delete_item) with `request`: its response
+    when it applied; when its condition was false, None, or `refused` raised (a domain error that says what the
+    condition meant: "already claimed", "no such member"). Any other failure is raised as it is (AWS unavailable
+    as the client translates it: StorageUnavailable)."""
+    from botocore.exceptions import ClientError
+
+    from loyalty.adapters.aws import client, error_code
+
+    try:
+        response: dict[str, Any] = getattr(client("dynamodb"), operation)(**request)
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        if refused is not None:
+            raise refused from error
+        return None
+    return response
+
+
+def applied(operation: str, **request: Any) -> bool:
+    """Whether a conditional write applied (its condition was true)."""
+    return conditional(operation, **request) is not None

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from loyalty import clock, deadline
-from loyalty.adapters.aws import cancellation_reasons, client, error_code
-from loyalty.adapters.dynamo import from_item, query_shards, shard_of, to_item
+from loyalty.adapters.aws import cancellation_reasons, client
+from loyalty.adapters.dynamo import applied, from_item, query_shards, shard_of, to_item
 from loyalty.domain import postings
 from loyalty.domain.details import Details
 from loyalty.domain.errors import Contended, DomainError, ItemRefused, MemberNotFound
@@ -178,13 +178,8 @@ class LedgerRepository:
         goes through `apply` like any other). A crash between the two leaves a wallet whose entry is missing:
         the import's re-run writes it (`put_entry`)."""
         fields = {name: value for name, value in self._wallet_fields(member_id, wallet).items() if value is not None}
-        try:
-            client("dynamodb").put_item(
-                TableName=self.members_table, Item=to_item({**member, **fields, "member_id": member_id, "version": 1}),
-                ConditionExpression="attribute_not_exists(member_id)")
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
+        if not applied("put_item", TableName=self.members_table, ConditionExpression="attribute_not_exists(member_id)",
+                       Item=to_item({**member, **fields, "member_id": member_id, "version": 1})):
             return False
         self.put_entry(entry)
         return True
@@ -205,33 +200,20 @@ class LedgerRepository:
         # Out of the due and lapse indexes: an erased wallet has nothing left to fall due or to win back.
         unindexed = {name: value for name, value in item.items()
                      if name not in ("due_shard", "next_due_at", "lapse_shard", "last_purchase_at")}
-        try:
-            client("dynamodb").put_item(TableName=self.members_table, Item=to_item({**unindexed, "member_id": to}),
-                                        ConditionExpression="attribute_not_exists(member_id)")
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
+        # Each step may have been done by a run that crashed after it: a false condition is that run's work.
+        applied("put_item", TableName=self.members_table, Item=to_item({**unindexed, "member_id": to}),
+                ConditionExpression="attribute_not_exists(member_id)")
         for entry in entries:
             client("dynamodb").delete_item(TableName=self.ledger_table,
                                            Key=to_item({"member_id": member_id, "entry_id": entry.entry_id}))
-        try:
-            client("dynamodb").delete_item(TableName=self.members_table, Key=to_item({"member_id": member_id}),
-                                           ConditionExpression="attribute_exists(erased_at)")
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
+        applied("delete_item", TableName=self.members_table, Key=to_item({"member_id": member_id}),
+                ConditionExpression="attribute_exists(erased_at)")
         return True
 
     def put_entry(self, entry: Entry) -> bool:
         """Write an entry on its own, if absent (True if written): only for `open` and its repair."""
-        try:
-            client("dynamodb").put_item(TableName=self.ledger_table, Item=to_item(entry_item(entry)),
-                                        ConditionExpression="attribute_not_exists(entry_id)")
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return applied("put_item", TableName=self.ledger_table, Item=to_item(entry_item(entry)),
+                       ConditionExpression="attribute_not_exists(entry_id)")
 
     def _wallet_fields(self, member_id: str, wallet: Wallet) -> dict[str, Any]:
         """The member item's attributes a wallet decides (None: the attribute goes): the wallet, its balances

@@ -6,13 +6,17 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from loyalty import clock
-from loyalty.adapters.aws import client, error_code
-from loyalty.adapters.dynamo import from_item, query_shards, to_item
-from loyalty.adapters.ledger import DUE_SHARDS as LAPSE_SHARDS  # the same shards, the same hash
+from loyalty.adapters.aws import client
+from loyalty.adapters.dynamo import applied, conditional, from_item, query_shards, to_item
+from loyalty.adapters.ledger import DUE_SHARDS as LAPSE_SHARDS
+from loyalty.domain.errors import MemberNotFound  # the same shards, the same hash
+
+
+def _condition(condition: str | None) -> dict[str, Any]:
+    return {"ConditionExpression": condition} if condition else {}
 
 
 def imported_member_id(phone: str) -> str:
@@ -73,26 +77,27 @@ class MembersRepository:
         elif via:
             first = {"joined_via": via}
         if first:
-            try:
-                return self._update(member_id, chat_id, language, first, condition="attribute_not_exists(member_id)")
-            except ClientError as error:
-                if error_code(error) != "ConditionalCheckFailedException":
-                    raise
-        return self._update(member_id, chat_id, language)
+            joined = self._update(member_id, chat_id, language, first, condition="attribute_not_exists(member_id)")
+            if joined is not None:
+                return joined
+        member = self._update(member_id, chat_id, language)
+        assert member is not None  # an update without a condition always applies
+        return member
 
-    def unsubscribe(self, member_id: str) -> None:
-        """The member blocked the bot: campaigns stop reaching them (until they /start the bot again)."""
-        client("dynamodb").update_item(
-            TableName=self.table_name, Key=to_item({"member_id": member_id}), UpdateExpression="SET subscribed = :no",
-            ConditionExpression="attribute_exists(member_id)", ExpressionAttributeValues=to_item({":no": False}))
+    def unsubscribe(self, member_id: str) -> bool:
+        """The member blocked the bot: campaigns stop reaching them (until they /start the bot again). False: there
+        is no such member any more (erased: their books moved to a pseudonym), so nothing to stop."""
+        return applied("update_item", TableName=self.table_name, Key=to_item({"member_id": member_id}),
+                       UpdateExpression="SET subscribed = :no", ConditionExpression="attribute_exists(member_id)",
+                       ExpressionAttributeValues=to_item({":no": False}))
 
     def retire(self, member_id: str, merged_into: str) -> None:
         """An imported member whose phone a shopper proved: the phone is theirs now (the phone index finds them
         only), and this member says where its points went."""
-        client("dynamodb").update_item(
-            TableName=self.table_name, Key=to_item({"member_id": member_id}),
-            UpdateExpression="SET merged_into = :into REMOVE phone", ConditionExpression="attribute_exists(member_id)",
-            ExpressionAttributeValues=to_item({":into": merged_into}))
+        conditional("update_item", refused=MemberNotFound(member_id), TableName=self.table_name,
+                    Key=to_item({"member_id": member_id}), UpdateExpression="SET merged_into = :into REMOVE phone",
+                    ConditionExpression="attribute_exists(member_id)",
+                    ExpressionAttributeValues=to_item({":into": merged_into}))
 
     def touched_item(self, member_id: str, touch: dict[str, Any]) -> dict[str, Any]:
         """The transaction item that makes `touch` the member's last campaign message: the one a purchase is
@@ -119,23 +124,25 @@ class MembersRepository:
             yield from map(from_item, page["Items"])
 
     def _update(self, member_id: str, chat_id: int, language: str, extra: dict[str, str] | None = None,
-                condition: str | None = None) -> Member:
+                condition: str | None = None) -> Member | None:
+        """The member after the update (None: `condition` was false)."""
         values = {":chat": chat_id, ":lang": language, ":now": clock.stamp(), ":zero": 0, ":yes": True,
                   **{f":{name}": value for name, value in (extra or {}).items()}}
         # A member who talks to the bot again has unblocked it: campaigns may reach them again.
         update = "SET chat_id = :chat, #lang = :lang, joined_at = if_not_exists(joined_at, :now), " \
                  "version = if_not_exists(version, :zero), subscribed = :yes" + \
                  "".join(f", {name} = :{name}" for name in extra or {})
-        response = client("dynamodb").update_item(
+        response = conditional(
+            "update_item",
             TableName=self.table_name,
             Key=to_item({"member_id": member_id}),
             UpdateExpression=update,
             ExpressionAttributeNames={"#lang": "language"},
             ExpressionAttributeValues=to_item(values),
             ReturnValues="ALL_NEW",
-            **({"ConditionExpression": condition} if condition else {}),
+            **_condition(condition),
         )
-        return Member.model_validate(from_item(response["Attributes"]))
+        return Member.model_validate(from_item(response["Attributes"])) if response is not None else None
 
     def find_by_phone(self, phone: str) -> str | None:
         """The member who shared this phone (E.164), through the phone index."""
@@ -149,7 +156,8 @@ class MembersRepository:
     def save_phone(self, member_id: str, phone: str, rules_url: str | None = None) -> Member:
         """Store the phone (sharing it is consent to the rules at `rules_url`) and hand back (and clear) a receipt
         the shopper sent before sharing it."""
-        response = client("dynamodb").update_item(
+        response = conditional(
+            "update_item", refused=MemberNotFound(member_id),
             TableName=self.table_name,
             Key=to_item({"member_id": member_id}),
             UpdateExpression="SET phone = :phone, consented_at = :now, rules_url = :rules REMOVE pending_receipt, "
@@ -158,6 +166,7 @@ class MembersRepository:
             ExpressionAttributeValues=to_item({":phone": phone, ":now": clock.stamp(), ":rules": rules_url or ""}),
             ReturnValues="ALL_OLD",
         )
+        assert response is not None  # refused otherwise
         old = from_item(response["Attributes"])
         return Member.model_validate({**old, "phone": phone, "phone_before": old.get("phone")})
 
@@ -176,8 +185,9 @@ class MembersRepository:
         """/delete: the personal data goes at once (phone, names, chat, language, invitation, consent, what the bot
         waited for), and the member gets a random pseudonym the ledger moves to (flows/erasure.py), so the books
         still add up and the claimed receipts stay claimed. No message can reach the member: no chat is left."""
-        client("dynamodb").update_item(
-            TableName=self.table_name, Key=to_item({"member_id": member_id}),
+        conditional(
+            "update_item", refused=MemberNotFound(member_id), TableName=self.table_name,
+            Key=to_item({"member_id": member_id}),
             UpdateExpression="SET erased_at = :now, subscribed = :no, "
                              "anonymous_id = if_not_exists(anonymous_id, :anon) REMOVE phone, #name, chat_id, #lang, "
                              "language_choice, pending_receipt, referred_by, consented_at, rules_url, awaiting, "
@@ -188,7 +198,8 @@ class MembersRepository:
                                                ":anon": f"erased-{secrets.token_hex(8)}"}))
 
     def _set(self, member_id: str, update: str, values: dict[str, Any], names: dict[str, str] | None = None) -> None:
-        client("dynamodb").update_item(
+        conditional(
+            "update_item", refused=MemberNotFound(member_id),
             TableName=self.table_name, Key=to_item({"member_id": member_id}), UpdateExpression=update,
             ConditionExpression="attribute_exists(member_id)",
             **({"ExpressionAttributeValues": to_item(values)} if values else {}),

@@ -11,11 +11,8 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
-from botocore.exceptions import ClientError
-
 from loyalty import deadline
-from loyalty.adapters.aws import client, error_code
-from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.adapters.dynamo import applied, conditional, from_item, to_item
 from loyalty.domain.errors import Contended
 
 _ATTEMPTS = 100
@@ -61,29 +58,19 @@ class Pace:
 
     def _next_in_line(self, now: float) -> float | None:
         """While the bucket is ahead of now (senders are busy), the next slot is the bucket's: take it."""
-        try:
-            response = client("dynamodb").update_item(
-                TableName=self.table_name, Key=self.key, UpdateExpression="ADD tat :interval",
-                ConditionExpression="tat > :now", ReturnValues="UPDATED_NEW",
-                ExpressionAttributeValues=to_item({":interval": _decimal(self.interval), ":now": _decimal(now)}))
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
-            return None
-        return float(from_item(response["Attributes"])["tat"]) - self.interval
+        response = conditional(
+            "update_item", TableName=self.table_name, Key=self.key, UpdateExpression="ADD tat :interval",
+            ConditionExpression="tat > :now", ReturnValues="UPDATED_NEW",
+            ExpressionAttributeValues=to_item({":interval": _decimal(self.interval), ":now": _decimal(now)}))
+        return None if response is None else float(from_item(response["Attributes"])["tat"]) - self.interval
 
     def _first_in_line(self, now: float) -> float | None:
         """The bucket has fallen behind now (nobody sent for a while): this call goes now."""
-        try:
-            client("dynamodb").update_item(
-                TableName=self.table_name, Key=self.key, UpdateExpression="SET tat = :next",
-                ConditionExpression="attribute_not_exists(tat) OR tat <= :now",
-                ExpressionAttributeValues=to_item({":next": _decimal(now + self.interval), ":now": _decimal(now)}))
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
-            return None
-        return now
+        took = applied(
+            "update_item", TableName=self.table_name, Key=self.key, UpdateExpression="SET tat = :next",
+            ConditionExpression="attribute_not_exists(tat) OR tat <= :now",
+            ExpressionAttributeValues=to_item({":next": _decimal(now + self.interval), ":now": _decimal(now)}))
+        return now if took else None
 
 
 def _decimal(seconds: float) -> Decimal:

@@ -54,8 +54,9 @@ class CampaignSender:
             metrics.add_metric(name="CampaignRateLimited", unit="Count", value=1)
             raise Deferred("telegram rate limit", error.retry_after_seconds) from error
         except ChatBlocked:
-            self.members.unsubscribe(message.member_id)
-            if self.crm is not None:
+            if not self.members.unsubscribe(message.member_id):
+                logger.info("a blocked chat's member is gone (erased): nothing to unsubscribe", extra=log)
+            elif self.crm is not None:
                 self.crm.unsubscribed(message.member_id, message.touch, clock.now())
             self.store.settle(message.campaign, message.touch, "blocked", clock.now())
             logger.info("member blocked the bot; unsubscribed from campaigns", extra=log)
