@@ -89,9 +89,10 @@ lock: $(STAMP)
 	$(UV_COMPILE) --universal --python-version 3.11 --extra dev -o requirements/dev.lock
 	$(UV_COMPILE) --universal --python-version 3.11 --extra dev --extra bench -o requirements/bench.lock
 
-lint: $(STAMP)  ## ruff (with a complexity limit of 12), and mypy strict on the loyalty package (pydantic plugin)
+lint: $(STAMP)  ## ruff (complexity limit 12); mypy strict (pydantic plugin) on the package, the tools and the handlers
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy --explicit-package-bases functions
 
 # What `sam build` and `sam deploy` would reject, checked offline: the template, and a Lambda (arm64,
 # Python 3.12) wheel for every runtime dependency.

@@ -1,6 +1,7 @@
 """POST /telegram/webhook: Telegram's updates for the brand's bot."""
 
 import json
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -15,7 +16,7 @@ webhook = wiring.webhook(environment(WebhookSettings))
 
 
 @app.post("/telegram/webhook")
-def receive_update() -> Response:
+def receive_update() -> Response[Any]:
     status, answer = webhook.receive(app.current_event.headers.get("x-telegram-bot-api-secret-token"),
                                      app.current_event.body)
     return Response(status_code=status, content_type="application/json", body=json.dumps(answer))
@@ -24,6 +25,6 @@ def receive_update() -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     webhook.idempotency.register_lambda_context(context)
     return app.resolve(event, context)

@@ -1,6 +1,9 @@
 """CampaignQueue consumer: deliver campaign messages at the campaigns' pace."""
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from loyalty import wiring
@@ -18,7 +21,7 @@ consumer = QueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SEC
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @invocation_deadline  # the pace's wait gives up (retryably) before the function's timeout
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     sender.idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=sender.handle_record, processor=consumer,
                                     context=context)

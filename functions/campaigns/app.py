@@ -1,6 +1,8 @@
 """EventBridge schedule: run the win-back ladder and the broadcasts that are due, and send the follow-ups after
 receipts (onboarding, nudges, surveys) whose time has come."""
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,5 +22,5 @@ followups = wiring.followups(settings)
 @tracer.capture_lambda_handler
 @invocation_deadline  # retry loops give up (retryably) before the function's timeout
 @event_parser(model=EventBridgeModel)
-def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict:
+def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
     return {"campaigns": campaigns.run(event.time), "followups": followups.run(event.time)}

@@ -1,6 +1,9 @@
 """CrmQueue consumer (FIFO, grouped by member): members, receipts and balance changes to the brand's CRM."""
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from loyalty import wiring
@@ -18,6 +21,6 @@ consumer = FifoQueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @invocation_deadline  # the rate limit's wait gives up (retryably) before the function's timeout
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=sync.handle_record, processor=consumer,
                                     context=context)

@@ -1,5 +1,7 @@
 """GET /go/{id}: a nudge's tracked link; counts the click and redirects to the brand's page."""
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,7 +14,7 @@ clicks = wiring.link_clicks(environment(LinkClicksSettings))
 
 
 @app.get("/go/<followup_id>")
-def follow(followup_id: str) -> Response:
+def follow(followup_id: str) -> Response[Any]:
     return Response(status_code=302, headers={"Location": clicks.follow(followup_id), "Cache-Control": "no-store"},
                     body="")
 
@@ -20,5 +22,5 @@ def follow(followup_id: str) -> Response:
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,6 +1,9 @@
 """AccrualQueue consumer: credit points for each accepted receipt."""
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from loyalty import wiring
@@ -18,6 +21,6 @@ consumer = QueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SEC
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @invocation_deadline  # retry loops give up (retryably) before the function's timeout
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=accrual.handle_record, processor=consumer,
                                     context=context)

@@ -1,6 +1,8 @@
 """EventBridge schedule: pending points become available, points expire after a reminder, stale holds go back,
 levels are re-checked."""
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,5 +20,5 @@ schedule = wiring.points_schedule(environment(PointsScheduleSettings))
 @tracer.capture_lambda_handler
 @invocation_deadline  # retry loops give up (retryably) before the function's timeout
 @event_parser(model=EventBridgeModel)
-def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict:
+def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
     return schedule.run(event.time)

@@ -1,7 +1,7 @@
 """The brand site's points API: quote, hold, commit, release; promo codes; reviews. REST API + API key."""
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -115,7 +115,7 @@ _STATUS = {MemberNotFound: 404, HoldNotFound: 404, InsufficientPoints: 409, Hold
 
 
 @app.exception_handler(DomainError)
-def refused(error: DomainError) -> Response:
+def refused(error: DomainError) -> Response[Any]:
     status = 503 if error.retryable else next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 400)
     logger.info("request refused", extra={"reason": error.reason, "status": status, "detail": str(error)})
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
@@ -124,7 +124,7 @@ def refused(error: DomainError) -> Response:
 
 
 @app.exception_handler(RequestValidationError)
-def invalid(error: RequestValidationError) -> Response:
+def invalid(error: RequestValidationError) -> Response[Any]:
     """422 with the documented body: Powertools leaves `msg` out of some errors (a missing body, say), which
     its own OpenAPI document says every error has."""
     problems = [{"loc": list(problem.get("loc", ())), "type": problem.get("type", "invalid"),
@@ -134,7 +134,7 @@ def invalid(error: RequestValidationError) -> Response:
 
 
 @app.exception_handler(ValueError)
-def unreadable(error: ValueError) -> Response:
+def unreadable(error: ValueError) -> Response[Any]:
     """Validation parses the body by its Content-Type and fails outright on some (multipart without a
     boundary, bytes that are not UTF-8): answer 415 for anything but JSON and 422 for a body that is not
     JSON text. Any other ValueError is a bug, answered as one."""
@@ -153,11 +153,11 @@ def unreadable(error: ValueError) -> Response:
 
 
 @app.exception_handler(RecursionError)
-def too_deep(error: RecursionError) -> Response:
+def too_deep(error: RecursionError) -> Response[Any]:
     return _unreadable_json("the body is JSON nested too deep to read")
 
 
-def _unreadable_json(why: str) -> Response:
+def _unreadable_json(why: str) -> Response[Any]:
     return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body={"detail": [
         {"loc": ["body"], "type": "json_invalid", "msg": why}]})
 
@@ -166,5 +166,5 @@ def _unreadable_json(why: str) -> Response:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @invocation_deadline  # retry loops give up (retryably) before the function's timeout
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -53,11 +53,18 @@ def dead_letter_queues() -> list[DeadLetterQueue]:
     return sorted(found, key=lambda queue: queue.name)
 
 
+def _named(queue: DeadLetterQueue, name: str) -> bool:
+    return name in (queue.name, queue.source_name)
+
+
+def _named_in(queue: DeadLetterQueue, name: str) -> bool:
+    return any(name in candidate for candidate in (queue.name, queue.source_name or ""))
+
+
 def find(name: str) -> DeadLetterQueue:
     """A dead-letter queue by its name or its source queue's name, whole or the logical id inside it."""
     queues = dead_letter_queues()
-    for wanted in (lambda q, n: n in (q.name, q.source_name),
-                   lambda q, n: any(n in candidate for candidate in (q.name, q.source_name or ""))):
+    for wanted in (_named, _named_in):
         matches = [queue for queue in queues if wanted(queue, name)]
         if len(matches) == 1:
             return matches[0]
@@ -135,7 +142,7 @@ def _fifo(queue: DeadLetterQueue, message: dict[str, Any]) -> dict[str, str]:
 
 def _peek(url: str, limit: int) -> list[dict[str, Any]]:
     """Up to `limit` messages, each once, made visible again afterwards: listing takes nothing away."""
-    sqs, seen = client("sqs"), {}
+    sqs, seen = client("sqs"), dict[str, dict[str, Any]]()
     while len(seen) < limit:
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(10, limit - len(seen)),
                                     VisibilityTimeout=_PEEK_VISIBILITY, MessageAttributeNames=["All"],

@@ -32,7 +32,8 @@ def redemption_openapi() -> dict[str, Any]:
         security_schemes={"apiKey": APIKey(name="x-api-key", in_=APIKeyIn.header)},
         security=[{"apiKey": []}],
     )
-    return json.loads(schema)
+    document: dict[str, Any] = json.loads(schema)
+    return document
 
 
 def write() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import qrcode
@@ -74,7 +75,7 @@ def _tilt(image: Image.Image, strength: float) -> Image.Image:
                            Image.Resampling.BICUBIC, fillcolor=image.getpixel((0, 0)))
 
 
-def _coefficients(target: list[tuple[float, float]], source: list[tuple[float, float]]) -> list[float]:
+def _coefficients(target: Sequence[tuple[float, float]], source: Sequence[tuple[float, float]]) -> list[float]:
     """Solve the 8 perspective coefficients (Gaussian elimination; no numpy in the tools)."""
     rows, rhs = [], []
     for (x, y), (u, v) in zip(target, source, strict=True):

@@ -1,5 +1,6 @@
-"""`make load` and `make chaos` (bench/load.py), smaller: a dozen shoppers at once from their own process, then the
-same with every fault injected; each run checks that no update and no receipt was lost and none doubled."""
+"""`make load` (bench/load.py), smaller: a dozen shoppers at once from their own process; the run checks that no update
+and no receipt was lost and none doubled (the same with every fault injected: test_chaos.py, a file of its own so
+another worker runs it meanwhile)."""
 
 import pytest
 
@@ -26,12 +27,3 @@ def test_the_log_check_finds_a_phone_however_written_and_a_secret():
                        "token 123:abc-DEF in a URL"])
     assert load.leaked(lines, ["+79260000001"], ["123:abc-DEF"]) == [
         "+7 (926) 000-00-01 shared", "call 89260000001", "token 123:abc-DEF in a URL"]
-
-
-def test_with_faults_injected_nothing_is_lost_or_doubled():
-    result = load.run(shoppers=8, with_chaos=True)
-    checks, injected = result["checks"], result["faults"]["injected"]
-    assert checks["passed"], checks
-    # Each kind of fault really happened during the run.
-    for fault in ("receipt_service_failures", "mindbox_503", "telegram_429", "dynamodb_throttled", "batches_killed"):
-        assert injected.get(fault, 0) > 0, (fault, injected)

@@ -81,7 +81,7 @@ class MotoServer:
             return cls._shared
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
-        from moto.server import DomainDispatcherApplication, create_backend_app
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request otherwise
         self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))

@@ -246,7 +246,7 @@ class Demo:
         self.printed = len(transcript)
 
     def last_bot_text(self) -> str:
-        return next(entry["text"] for entry in reversed(self.anna.transcript()) if entry["from"] == "bot")
+        return str(next(entry["text"] for entry in reversed(self.anna.transcript()) if entry["from"] == "bot"))
 
 
 def _line(entry: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ def marketplace_receipt(supplier_inn: str, lines: list[tuple[str, int, int]], fd
                         fn: str = DEMO_FN, operation: int = 1) -> dict[str, Any]:
     """An agent receipt: the marketplace sells, `supplier_inn` supplies every line (name, price, qty)."""
     moment = (issued_at or datetime.now(MOSCOW) - timedelta(hours=1)).astimezone(MOSCOW)
-    items = [{
+    items: list[dict[str, Any]] = [{
         "name": name, "price": price, "quantity": quantity, "sum": price * quantity, "nds": 1,
         "paymentType": 4, "productType": 1, "paymentAgentByProductType": 64,
         "providerInn": supplier_inn.ljust(12),
@@ -39,7 +39,7 @@ def shop_receipt(seller_inn: str, seller: str, retail_place: str, lines: list[tu
     """A store selling on its own account (a retail chain, the brand's site): lines (name, price, qty, GTIN of
     the marking code or None), paid by card."""
     moment = (issued_at or datetime.now(MOSCOW) - timedelta(hours=1)).astimezone(MOSCOW)
-    items = [{
+    items: list[dict[str, Any]] = [{
         "name": name, "price": price, "quantity": quantity, "sum": price * quantity, "nds": 1, "paymentType": 4,
         "productType": 33 if gtin else 1,
         **({"productCodeNew": {"gs1m": {"gtin": gtin, "sernum": f"{fd}{index}", "productIdType": 6}}} if gtin else {}),

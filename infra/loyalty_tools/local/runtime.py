@@ -18,7 +18,7 @@ import time
 import uuid
 import warnings
 import weakref
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -73,7 +73,7 @@ class FunctionHost:
         self.finished = 0  # invocations ended (a wait for the stack reads it as progress)
         # What each function was invoked for (the cost model bills it: bench/cost.py): invocations and handler seconds.
         self.invocations: Counter[str] = Counter()
-        self.seconds: Counter[str] = Counter()
+        self.seconds: dict[str, float] = defaultdict(float)
 
     def environment(self, logical_id: str) -> dict[str, str]:
         spec = self.specs[logical_id]
@@ -157,7 +157,7 @@ def new_container() -> None:
     from loyalty import settings
     from loyalty.adapters import program_file
 
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
     settings.environment.cache_clear()
     program_file.cached_program.cache_clear()
 

@@ -16,7 +16,7 @@ class Shopper:
 
     @property
     def chat_id(self) -> int:
-        return int(self.user["id"])
+        return int(str(self.user["id"]))
 
     def say(self, text: str) -> dict[str, Any]:
         return self._post("/emulator/send", {"user": self.user, "text": text})
@@ -53,7 +53,8 @@ class Shopper:
 
     def transcript(self) -> list[dict[str, Any]]:
         with urllib.request.urlopen(f"{self.telegram_url}/emulator/chats/{self.chat_id}", timeout=10) as r:
-            return json.load(r)
+            transcript: list[dict[str, Any]] = json.load(r)
+            return transcript
 
     def bot_messages(self) -> list[str]:
         return [entry["text"] for entry in self.transcript() if entry["from"] == "bot"]
@@ -73,7 +74,8 @@ class Shopper:
         request = urllib.request.Request(self.telegram_url + path, data=json.dumps(payload).encode(),
                                          headers={"Content-Type": "application/json"}, method="POST")
         with urllib.request.urlopen(request, timeout=60) as response:
-            return json.load(response)
+            answer: dict[str, Any] = json.load(response)
+            return answer
 
 
 def find_button(transcript: list[dict[str, Any]], button: str) -> tuple[int, str]:
@@ -98,7 +100,8 @@ class StaffChat:
 
     def transcript(self) -> list[dict[str, Any]]:
         with urllib.request.urlopen(f"{self.telegram_url}/emulator/chats/{self.chat['id']}", timeout=10) as r:
-            return json.load(r)
+            transcript: list[dict[str, Any]] = json.load(r)
+            return transcript
 
     def bot_messages(self) -> list[str]:
         return [entry["text"] for entry in self.transcript() if entry["from"] == "bot"]
@@ -122,4 +125,5 @@ class StaffChat:
         request = urllib.request.Request(self.telegram_url + path, data=json.dumps(payload).encode(),
                                          headers={"Content-Type": "application/json"}, method="POST")
         with urllib.request.urlopen(request, timeout=60) as response:
-            return json.load(response)
+            answer: dict[str, Any] = json.load(response)
+            return answer

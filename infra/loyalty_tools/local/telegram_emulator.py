@@ -50,8 +50,8 @@ class _State:
     failures: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # chat -> scripted errors
     bot_calls: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    ids: itertools.count = field(default_factory=lambda: itertools.count(1))
-    seq: itertools.count = field(default_factory=lambda: itertools.count(1))  # orders entries across chats
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))  # orders entries across chats
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # the stack's, which moves
     limits: _Limits = field(default_factory=lambda: _Limits())
     miniapp_url: str = ""  # the Mini App the chat's menu button opens (the stack's /miniapp/)
@@ -97,7 +97,7 @@ def _refill(bucket: tuple[float, float], capacity: float, rate: float, now: floa
 class TelegramEmulator(Server):
     def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0,
                  clock: Callable[[], datetime] | None = None):
-        self.state = _State(token=token, **({"clock": clock} if clock else {}))
+        self.state = _State(token=token) if clock is None else _State(token=token, clock=clock)
         super().__init__(type("Handler", (_Handler,), {"state": self.state}), "telegram", host, port)
 
     def limit(self, per_second: int = 30, chat_burst: int = 5, chat_per_second: float = 1.0) -> None:
