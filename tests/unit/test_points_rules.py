@@ -66,6 +66,19 @@ def test_a_bad_program_names_the_bad_key(tmp_path: Path):
     assert "levels.2.percent" in str(error.value) and "earning.goods.0" in str(error.value)
 
 
+def test_a_span_of_days_too_long_for_a_date_is_refused_at_load_naming_its_key(tmp_path: Path):
+    """Found by the program fuzzer: a receipt window of a billion days loaded, then overflowed the first receipt's
+    age check (OverflowError) instead of being refused with the program file."""
+    document = yaml.safe_load((ROOT / "program" / "program.yaml").read_text(encoding="utf-8"))
+    document["receipts"]["max_age_days"] = 1_000_000_000
+    document["earning"]["pending_days"]["default"] = 10**12
+    bad = tmp_path / "program.yaml"
+    bad.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ProgramError) as error:
+        load_program(bad)
+    assert "receipts.max_age_days" in str(error.value) and "earning.pending_days" in str(error.value)
+
+
 def test_levels_go_up_at_once_and_down_only_at_a_review_on_the_last_n_days():
     member = Wallet()
     for day in range(5):

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from loyalty.domain.spans import MAX_DAYS
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -80,11 +82,11 @@ class Nudge(_Strict):
     name: str = Field(pattern=_KEY)
     after_purchase_in: list[str] = Field(min_length=1)
     after_hours: float = Field(default=24, ge=0, le=24 * 90)
-    every_days: int = Field(default=30, ge=1)
+    every_days: int = Field(default=30, ge=1, le=MAX_DAYS)
     text: Words
     link: LinkButton
     goal_channel: str | None = Field(default=None, description="a purchase here within goal_days converts it")
-    goal_days: int = Field(default=14, ge=1)
+    goal_days: int = Field(default=14, ge=1, le=MAX_DAYS)
 
 
 class Survey(_Strict):
@@ -92,7 +94,7 @@ class Survey(_Strict):
     one asks for a review where they bought (`review_links` by channel name or kind)."""
 
     after_hours: float = Field(default=72, ge=0, le=24 * 90)
-    every_days: int = Field(default=30, ge=1)
+    every_days: int = Field(default=30, ge=1, le=MAX_DAYS)
     review_links: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from loyalty.domain.facts import Facts
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.segments import Member, Segment
+from loyalty.domain.spans import MAX_DAYS
 from loyalty.domain.wallet import Wallet
 
 
@@ -62,9 +63,9 @@ class Bonus(_Strict):
     """Either points credited with the message, expiring sooner than any, or a higher accrual rate for a while."""
 
     points: int | None = Field(default=None, ge=1)
-    expires_in_days: int | None = Field(default=None, ge=1, description="the bonus points' own short life")
+    expires_in_days: int | None = Field(default=None, ge=1, le=MAX_DAYS, description="the bonus points' own short life")
     multiplier: Decimal | None = Field(default=None, gt=1, description="times the member's rate on receipts ...")
-    days: int | None = Field(default=None, ge=1, description="... accepted within this many days ...")
+    days: int | None = Field(default=None, ge=1, le=MAX_DAYS, description="... accepted within this many days ...")
     min_receipt_roubles: int | None = Field(default=None, ge=1, description="... of at least this much")
 
     @model_validator(mode="after")
@@ -81,12 +82,12 @@ class Bonus(_Strict):
 class Goal(_Strict):
     """A delivery converts when the member's next accepted receipt comes within `within_days` (in `channel`)."""
 
-    within_days: int = Field(default=7, ge=1)
+    within_days: int = Field(default=7, ge=1, le=MAX_DAYS)
     channel: str | None = None
 
 
 class Step(_Strict):
-    after_days: int = Field(ge=1, description="days since the last purchase")
+    after_days: int = Field(ge=1, le=MAX_DAYS, description="days since the last purchase")
     messages: dict[str, Message] = Field(description="by language; ru is required")
     bonus: Bonus | None = None
 

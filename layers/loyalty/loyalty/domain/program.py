@@ -15,6 +15,7 @@ from loyalty.domain.bot_program import BotProgram, Words, placeholders, words
 from loyalty.domain.campaigns import Campaign
 from loyalty.domain.receipt import gtin14
 from loyalty.domain.segments import Segment
+from loyalty.domain.spans import MAX_DAYS
 
 _CHANNEL_KINDS = {"marketplace", "retail", "d2c", "other"}
 
@@ -115,9 +116,9 @@ class Expiry(_Strict):
     """Points expire `after_days` after they become available, then (with `end_of`) at the end of that
     month or year, Moscow time. Without `after_days` and `end_of` points never expire."""
 
-    after_days: int | None = Field(default=None, ge=1)
+    after_days: int | None = Field(default=None, ge=1, le=MAX_DAYS)
     end_of: Literal["month", "year"] | None = None
-    reminder_days: int = Field(default=7, ge=0, description="days before expiry the shopper is reminded")
+    reminder_days: int = Field(default=7, ge=0, le=MAX_DAYS, description="days before expiry the shopper is reminded")
 
 
 class Caps(_Strict):
@@ -140,8 +141,8 @@ class Earning(_Strict):
     @classmethod
     def _days(cls, values: dict[str, int]) -> dict[str, int]:
         for name, days in values.items():
-            if days < 0:
-                raise ValueError(f"{name}: pending days cannot be negative")
+            if not 0 <= days <= MAX_DAYS:
+                raise ValueError(f"{name}: pending days must be between 0 and {MAX_DAYS}")
         return values
 
 
@@ -151,7 +152,7 @@ class Condition(_Strict):
     receipts: int = Field(default=0, ge=0)
     spend_roubles: int = Field(default=0, ge=0, description="the brand's goods bought, in roubles")
     reviews: int = Field(default=0, ge=0)
-    within_days: int | None = Field(default=None, ge=1)
+    within_days: int | None = Field(default=None, ge=1, le=MAX_DAYS)
 
 
 class Level(_Strict):
@@ -162,7 +163,8 @@ class Level(_Strict):
     entry: list[Condition] = Field(default_factory=list, description="any one of these opens the level; "
                                    "none: everyone starts here")
     downgrade_every_days: int | None = Field(
-        default=None, ge=1, description="re-check every N days against the last N days; none: never downgrade"
+        default=None, ge=1, le=MAX_DAYS,
+        description="re-check every N days against the last N days; none: never downgrade"
     )
 
 
@@ -176,14 +178,15 @@ class Bonuses(_Strict):
 class Redemption(_Strict):
     max_share_percent: Decimal = Field(default=Decimal(100), ge=0, le=100, description="of any line, by default")
     hold_minutes: int = Field(default=30, ge=1, description="an uncommitted hold is released after this")
-    promo_code_days: int = Field(default=30, ge=1, description="a bot-issued promo code is valid this long")
+    promo_code_days: int = Field(default=30, ge=1, le=MAX_DAYS,
+                                 description="a bot-issued promo code is valid this long")
     promo_min_points: int = Field(default=100, ge=1)
 
 
 class Receipts(_Strict):
-    max_age_days: int = Field(default=30, ge=1)
+    max_age_days: int = Field(default=30, ge=1, le=MAX_DAYS)
     max_per_day: int | None = Field(default=None, ge=1, description="receipts a member may register a day")
-    order_pair_days: int = Field(default=90, ge=1, description="how far apart an order's prepayment and "
+    order_pair_days: int = Field(default=90, ge=1, le=MAX_DAYS, description="how far apart an order's prepayment and "
                                  "settlement receipts may be")
     accept_unverified_files: bool = Field(default=False, description="offline use only: trust uploaded "
                                           "receipt files the receipt service cannot confirm")
