@@ -11,8 +11,8 @@ def campaign_sender(settings: dict[str, object], work: Any, ready: Any) -> None:
     import queue
 
     from loyalty import wiring
-    from loyalty.adapters.queues import RetryLater
     from loyalty.contracts import CampaignMessage
+    from loyalty.flows.outcomes import RetryLater
     from loyalty.observability import metrics
     from loyalty.settings import CampaignSenderSettings
 

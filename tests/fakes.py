@@ -7,25 +7,42 @@ runs the same script against these and the DynamoDB adapters on moto.
 
 from __future__ import annotations
 
+import itertools
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from pydantic import BaseModel
 
 from loyalty import clock
-from loyalty.adapters.campaign_store import COUNTERS, touch_key
-from loyalty.adapters.members import Member
-from loyalty.adapters.promo_codes import PromoCode, normalise_code
+from loyalty.adapters.campaign_store import COUNTERS
 from loyalty.contracts import OutboundMessage
 from loyalty.domain import postings
-from loyalty.domain.campaigns import Touch
+from loyalty.domain.campaigns import Touch, touch_key
+from loyalty.domain.claims import Claimed, Halves, OrderHalf, Outcome, Refund, pair
+from loyalty.domain.codes import PromoCode, new_code, normalise_code
+from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
-from loyalty.domain.errors import MemberNotFound
+from loyalty.domain.errors import (
+    ChatBlocked,
+    DailyLimitReached,
+    ItemRefused,
+    MemberNotFound,
+    MessageRejected,
+    ReceiptAlreadyClaimed,
+    RefundExceeded,
+)
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
+from loyalty.domain.member import Member
 from loyalty.domain.program import Program
 from loyalty.domain.wallet import Step, Wallet
+
+
+class _Refused(Exception):
+    """A fake transaction item's condition failed (the ledger answers ItemRefused, as DynamoDB's would)."""
 
 
 @dataclass
@@ -45,14 +62,84 @@ class MemoryBooks:
 
     # ------------------------------------------------------------------ members (MemberDirectory)
     def join(self, member_id: str, chat_id: int | None = None, language: str = "ru", referred_by: str | None = None,
-             phone: str | None = None) -> Member:
-        if member_id not in self.accounts:
+             via: str | None = None, phone: str | None = None) -> Member:
+        """As MembersRepository.join: the inviter and `via` only from the first contact; later, chat and language
+        refreshed and the member subscribed again. (`phone`: a fake's shortcut for an imported or known phone.)"""
+        account = self.accounts.get(member_id)
+        if account is None:
             inviter = referred_by if referred_by != member_id else None
             chat_id = chat_id or (int(member_id) if member_id.isdigit() else None)  # none: imported, not in the bot
-            self.accounts[member_id] = _Account(Member(member_id=member_id, chat_id=chat_id,
-                                                       language=language, referred_by=inviter, phone=phone,
+            joined_via = (via or "referral") if inviter else (via or "organic")
+            self.accounts[member_id] = _Account(Member(member_id=member_id, chat_id=chat_id, language=language,
+                                                       referred_by=inviter, phone=phone, joined_via=joined_via,
                                                        joined_at=clock.stamp()))
-        return self.accounts[member_id].member
+        else:
+            self._update(member_id, chat_id=chat_id or account.member.chat_id, language=language, subscribed=True)
+        return self.get(member_id) or self.accounts[member_id].member
+
+    def _member(self, member_id: str) -> Member:
+        account = self.accounts.get(member_id)
+        if account is None:
+            raise MemberNotFound(member_id)
+        return account.member
+
+    def _update(self, member_id: str, **fields: Any) -> Member:
+        """A conditional update of a member who must exist (MemberNotFound otherwise), as the adapter's."""
+        member = self._member(member_id).model_copy(update=fields)
+        self.accounts[member_id].member = member
+        return member
+
+    # ------------------------------------------------------------------ members (Members)
+    def unsubscribe(self, member_id: str) -> bool:
+        if member_id not in self.accounts:
+            return False
+        self._update(member_id, subscribed=False)
+        return True
+
+    def retire(self, member_id: str, merged_into: str) -> None:
+        self._update(member_id, merged_into=merged_into, phone=None)
+
+    def touched_item(self, member_id: str, touch: dict[str, Any]) -> Callable[[], Callable[[], None]]:
+        def prepare() -> Callable[[], None]:
+            if member_id not in self.accounts:
+                raise _Refused
+            return lambda: self._update(member_id, last_touch=touch) and None
+        return prepare
+
+    def save_phone(self, member_id: str, phone: str, rules_url: str | None = None) -> Member:
+        before = self._member(member_id)
+        self._update(member_id, phone=phone, consented_at=clock.stamp(), rules_url=rules_url or "",
+                     pending_receipt=None, erased_at=None)
+        return before.model_copy(update={"phone": phone, "phone_before": before.phone})
+
+    def choose_language(self, member_id: str, language: str) -> None:
+        self._update(member_id, language_choice=language, language=language)
+
+    def await_answer(self, member_id: str, kind: str, about: str, until: str) -> None:
+        self._update(member_id, awaiting={"kind": kind, "about": about, "until": until})
+
+    def answered(self, member_id: str) -> None:
+        self._update(member_id, awaiting=None)
+
+    def erase(self, member_id: str) -> None:
+        member = self._member(member_id)
+        gone = dict.fromkeys(("phone", "name", "chat_id", "language_choice", "pending_receipt", "referred_by",
+                              "consented_at", "rules_url", "awaiting", "last_touch"))
+        self._update(member_id, **gone, erased_at=clock.stamp(), subscribed=False, language="ru",
+                     joined_via="organic", anonymous_id=member.anonymous_id or f"erased-{secrets.token_hex(8)}")
+
+    def keep_pending(self, member_id: str, submission: str) -> None:
+        self._update(member_id, pending_receipt=submission)
+
+    def rekey(self, member_id: str, to: str) -> bool:
+        """As LedgerRepository.rekey: an erased member's wallet and entries move to `to`, once."""
+        account = self.accounts.get(member_id)
+        if account is None or not account.member.erased_at:
+            return False
+        moved = self.accounts.pop(member_id)
+        entries = {key: entry.model_copy(update={"member_id": to}) for key, entry in moved.entries.items()}
+        self.accounts[to] = _Account(moved.member.model_copy(update={"member_id": to}), moved.wallet, entries, None)
+        return True
 
     def get(self, member_id: str) -> Member | None:
         account = self.accounts.get(member_id)
@@ -75,10 +162,6 @@ class MemoryBooks:
     def everyone(self) -> Iterator[dict[str, Any]]:
         yield from (self._audience_item(account) for account in self.accounts.values())
 
-    def unsubscribe(self, member_id: str) -> None:
-        member = self.accounts[member_id].member
-        self.accounts[member_id].member = member.model_copy(update={"subscribed": False})
-
     @staticmethod
     def _audience_item(account: _Account) -> dict[str, Any]:
         member = account.member
@@ -97,8 +180,14 @@ class MemoryBooks:
             return Posting(entry=account.entries[entry_id], applied=False, holder=holder)
         result = step(wallet)  # a DomainError (no points, no such hold) leaves everything as it was
         entry = entry_of(member_id, entry_id, kind, result, now or clock.now(), details)
-        for write in extra_items or []:  # the same transaction: written with the entry, or not at all
-            write()
+        commits = []
+        for index, prepare in enumerate(extra_items or []):  # the same transaction: with the entry, or not at all
+            try:
+                commits.append(prepare())
+            except _Refused:
+                raise ItemRefused(index) from None
+        for commit in commits:
+            commit()
         account.entries[entry_id] = entry
         account.wallet = result.wallet
         account.next_due = postings.next_due(self.program, result.wallet)
@@ -172,10 +261,12 @@ class MemoryPromoCodes:
     def __init__(self) -> None:
         self.codes: dict[str, PromoCode] = {}
 
-    def put_item(self, code: PromoCode, expires_at: datetime) -> Callable[[], None]:
-        def write() -> None:
-            self.codes[code.code] = code
-        return write
+    def put_item(self, code: PromoCode, expires_at: datetime) -> Callable[[], Callable[[], None]]:
+        def prepare() -> Callable[[], None]:
+            if code.code in self.codes:
+                raise _Refused
+            return lambda: self.codes.__setitem__(code.code, code)
+        return prepare
 
     def find(self, code: str) -> PromoCode | None:
         return self.codes.get(normalise_code(code))
@@ -218,12 +309,18 @@ class MemoryCampaigns:
         self.add(touch.campaign, audience=1, points_given=points_given)
         return True
 
-    def settle(self, campaign: str, key: str, status: str, now: datetime, also: Sequence[dict[str, Any]] = ()) -> bool:
+    def settle(self, campaign: str, key: str, status: str, now: datetime, also: Sequence[Any] = ()) -> bool:
         record = self.records.get((campaign, key))
         if record is None or record["status"] != "queued":
             return False
         record["status"] = status
         self.add(campaign, **{status: 1})
+        try:  # the member's last touch, in the same transaction; refused (erased since) it is left out
+            commits = [prepare() for prepare in also]
+        except _Refused:
+            commits = []
+        for commit in commits:
+            commit()
         return True
 
     def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool:
@@ -239,3 +336,271 @@ class MemoryCampaigns:
 
     def stats(self, campaign: str) -> dict[str, int]:
         return {name: self.figures.counters.get(campaign, {}).get(name, 0) for name in COUNTERS}
+
+
+class MemoryBotTable:
+    """BotTable in memory (flows/ports.py: BotMemory): every "first time" write answers True once."""
+
+    def __init__(self) -> None:
+        self.invites: dict[str, str] = {}  # code -> member
+        self.codes: dict[str, str] = {}  # member -> code
+        self.erased: set[str] = set()
+        self.followups: dict[str, FollowUp] = {}
+        self.due_ids: set[str] = set()
+        self.ratings: dict[str, int] = {}
+        self.clicks: set[str] = set()
+        self.nudges: dict[tuple[str, str], dict[str, Any]] = {}
+        self.tickets: dict[str, Ticket] = {}
+        self.taken: dict[str, int] = {}
+
+    # invitations (Invitations)
+    def invite_code(self, member_id: str) -> str:
+        if member_id not in self.codes:
+            code = new_code()
+            while code in self.invites:
+                code = new_code()
+            self.invites[code], self.codes[member_id] = member_id, code
+        return self.codes[member_id]
+
+    def inviter(self, code: str) -> str | None:
+        return self.invites.get(code) if code.isalnum() and len(code) <= 16 else None
+
+    def forget_invitations(self, member_id: str) -> None:
+        code = self.codes.pop(member_id, None)
+        self.invites.pop(code or "", None)
+
+    def mark_erased(self, member_id: str) -> None:
+        self.erased.add(member_id)
+
+    def was_erased(self, member_id: str) -> bool:
+        return member_id in self.erased
+
+    # follow-ups and nudges (FollowUpStore)
+    def schedule(self, followup: FollowUp) -> bool:
+        if followup.id in self.followups:
+            return False
+        self.followups[followup.id] = followup
+        self.due_ids.add(followup.id)
+        return True
+
+    def due(self, now: datetime) -> Iterator[FollowUp]:
+        found = [self.followup(key) for key in self.due_ids if self.followups[key].due_at <= now]
+        yield from (followup for followup in found if followup is not None)
+
+    def followup(self, followup_id: str) -> FollowUp | None:
+        found = self.followups.get(followup_id)
+        return found.model_copy(update={"rating": self.ratings.get(followup_id)}) if found else None
+
+    def settle(self, followup_id: str, status: str) -> None:
+        if followup_id in self.followups:
+            self.followups[followup_id] = self.followups[followup_id].model_copy(update={"status": status})
+        self.due_ids.discard(followup_id)
+
+    def rate(self, followup_id: str, rating: int) -> bool:
+        if followup_id not in self.followups or followup_id in self.ratings:
+            return False
+        self.ratings[followup_id] = rating
+        return True
+
+    def clicked(self, followup_id: str) -> bool:
+        if followup_id not in self.followups or followup_id in self.clicks:
+            return False
+        self.clicks.add(followup_id)
+        return True
+
+    def nudge_state(self, member_id: str, name: str) -> dict[str, Any]:
+        return dict(self.nudges.get((member_id, name), {}))
+
+    def nudged(self, member_id: str, name: str, now: datetime) -> None:
+        state = self.nudges.setdefault((member_id, name), {})
+        state.update(last_sent_at=clock.stamp(now), sent=state.get("sent", 0) + 1)
+
+    def stop_nudge(self, member_id: str, name: str, now: datetime) -> bool:
+        state = self.nudges.setdefault((member_id, name), {})
+        if "stopped_at" in state:
+            return False
+        state["stopped_at"] = clock.stamp(now)
+        return True
+
+    # tickets (Tickets)
+    def open_ticket(self, ticket: Ticket) -> bool:
+        if ticket.id in self.tickets:
+            return False
+        self.tickets[ticket.id] = ticket
+        return True
+
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        return self.tickets.get(ticket_id)
+
+    def close_ticket(self, ticket_id: str, status: str) -> bool:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None or ticket.status != "open":
+            return False
+        self.tickets[ticket_id] = ticket.model_copy(update={"status": status})
+        return True
+
+    # reward stock (RewardStock)
+    def stock_left(self, reward_id: str, initial: int) -> int:
+        return initial - self.taken.get(reward_id, 0)
+
+    def take_item(self, reward_id: str, order_id: str, initial: int) -> Callable[[], Callable[[], None]]:
+        def prepare() -> Callable[[], None]:
+            if self.taken.get(reward_id, 0) >= initial:
+                raise _Refused
+            return lambda: self.taken.__setitem__(reward_id, self.taken.get(reward_id, 0) + 1)
+        return prepare
+
+
+class MemoryClaims:
+    """ReceiptClaims in memory (flows/ports.py: Claims): a receipt claimed once, the daily limit kept on the member
+    (as the members table keeps it), an order's halves paired by the domain's own rule, a refund never more than is
+    left of its purchase."""
+
+    def __init__(self, books: MemoryBooks) -> None:
+        self.books = books
+        self.records: dict[str, dict[str, Any]] = {}
+        self.orders: dict[str, Halves] = {}
+        self.days: dict[str, tuple[str, int]] = {}  # member -> (day, receipts that day)
+
+    def claim(self, key: str, member_id: str, submission_id: str, summary: dict[str, Any], *, day: str,
+              max_per_day: int | None, order: OrderHalf | None = None, refund: Refund | None = None) -> Claimed:
+        existing = self.records.get(key)
+        if existing is not None:
+            if existing["submission_id"] != submission_id:
+                raise ReceiptAlreadyClaimed(key)
+            return Claimed(outcome=existing["outcome"], replayed=True, paired_with=existing.get("paired_with"),
+                           record=existing)
+        waiting, partner = pair(self.orders.get(order.fingerprint, {}), key, order) if order else ({}, None)
+        outcome: Outcome = "reverses" if refund else ("same_order" if partner else "earns")
+        if refund is not None and self.records.get(refund.purchase_key, {}).get("refundable_kopecks", -1) \
+                < refund.kopecks:
+            raise RefundExceeded(f"{refund.purchase_key} has less than {refund.kopecks} kopecks left")
+        counted = outcome == "earns" and max_per_day is not None
+        if counted:
+            if member_id not in self.books.accounts:
+                raise MemberNotFound(member_id)
+            on, count = self.days.get(member_id, ("", 0))
+            if on == day and count >= (max_per_day or 0):
+                raise DailyLimitReached(f"member {member_id} reached {max_per_day} receipts on {day}")
+            self.days[member_id] = (day, count + 1 if on == day else 1)
+        self.records[key] = {"fiscal_key": key, "member_id": member_id, "submission_id": submission_id,
+                             "outcome": outcome, "claimed_at": clock.stamp(),
+                             **({"paired_with": partner} if partner else {}), **summary}
+        if refund is not None:
+            self.records[refund.purchase_key]["refundable_kopecks"] -= refund.kopecks
+        if order is not None:
+            self.orders[order.fingerprint] = waiting
+        return Claimed(outcome=outcome, replayed=False, paired_with=partner)
+
+    def purchases(self, member_id: str, seller_inn: str) -> list[dict[str, Any]]:
+        found = [record for record in self.records.values() if record["member_id"] == member_id
+                 and record.get("seller_inn") == seller_inn and record["outcome"] == "earns"]
+        return sorted(found, key=lambda record: record["claimed_at"], reverse=True)
+
+    def claim_review(self, review_id: str, member_id: str) -> str:
+        record = self.records.setdefault(f"review#{review_id}", {"fiscal_key": f"review#{review_id}",
+                                                                  "member_id": member_id, "outcome": "review",
+                                                                  "claimed_at": clock.stamp()})
+        return str(record["member_id"])
+
+    def reassign(self, member_id: str, to: str) -> int:
+        mine = [record for record in self.records.values() if record["member_id"] == member_id]
+        for record in mine:
+            record["member_id"] = to
+        return len(mine)
+
+
+@dataclass
+class Sent:
+    chat_id: int
+    text: str
+    reply_markup: dict[str, Any] | None = None
+    parse_mode: str | None = None
+    photo: str | None = None
+    message_id: int = 0
+
+
+class MemoryTelegram:
+    """The Bot API as the flows see it (MessageSink, FileSource), with the emulator's rules: a chat exists once the
+    shopper wrote to the bot (`open`), a blocked chat is ChatBlocked, an empty text or an unknown chat or file is
+    MessageRejected, and a scripted failure (`fail`: a 429, Telegram down) is raised in the domain's words."""
+
+    def __init__(self) -> None:
+        self.chats: dict[int, list[Sent]] = {}
+        self.blocked: set[int] = set()
+        self.files: dict[str, bytes] = {}
+        self.failures: dict[int, list[Exception]] = {}  # chat -> what its next sends fail with, in order
+        self._ids = itertools.count(1)
+
+    def open(self, chat_id: int) -> None:
+        self.chats.setdefault(chat_id, [])
+
+    def fail(self, chat_id: int, error: Exception, times: int = 1) -> None:
+        self.failures.setdefault(chat_id, []).extend([error] * times)
+
+    def send_message(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None,
+                     parse_mode: str | None = None) -> int:
+        return self._send(Sent(chat_id, text, reply_markup, parse_mode))
+
+    def send_photo(self, chat_id: int, photo_url: str, caption: str, reply_markup: dict[str, Any] | None = None) -> int:
+        if not photo_url.startswith("https://") and photo_url not in self.files:
+            raise MessageRejected("Bad Request: wrong remote file identifier specified")
+        return self._send(Sent(chat_id, caption or " ", reply_markup, photo=photo_url))
+
+    def download(self, file_id: str) -> bytes:
+        if file_id not in self.files:
+            raise MessageRejected("Bad Request: invalid file_id")
+        return self.files[file_id]
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [sent.text for sent in self.chats.get(chat_id, [])]
+
+    def _send(self, sent: Sent) -> int:
+        if sent.chat_id not in self.chats:
+            raise MessageRejected("Bad Request: chat not found")
+        if sent.chat_id in self.blocked:
+            raise ChatBlocked("Forbidden: bot was blocked by the user")
+        if self.failures.get(sent.chat_id):
+            raise self.failures[sent.chat_id].pop(0)
+        if not sent.text.strip():
+            raise MessageRejected("Bad Request: message text is empty")
+        sent.message_id = next(self._ids)
+        self.chats[sent.chat_id].append(sent)
+        return sent.message_id
+
+
+class MemoryOnce:
+    """OncePerKey in memory: the wrapped function runs once per value of `key` in its keyword `argument`; a repeat
+    returns the first result. A call that raised leaves no mark (Powertools deletes the record), so a retry runs."""
+
+    def __init__(self, argument: str, key: Callable[[Any], str]) -> None:
+        self.argument, self.key = argument, key
+        self.config = IdempotencyConfig()
+        self.results: dict[str, Any] = {}
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        def once(**kwargs: Any) -> Any:
+            key = self.key(kwargs[self.argument])
+            if key not in self.results:
+                self.results[key] = function(**kwargs)
+            return self.results[key]
+        return once
+
+
+class MemoryPace:
+    """A pace that never makes a test wait: it counts the sends it granted."""
+
+    def __init__(self) -> None:
+        self.granted = 0
+
+    def wait(self) -> float:
+        self.granted += 1
+        return float(self.granted)
+
+
+class MemoryDeadLetters:
+    def __init__(self) -> None:
+        self.parked: list[tuple[str, str, dict[str, str]]] = []
+
+    def park(self, body: str, reason: str, group: str | None = None, **context: str) -> None:
+        self.parked.append((body, reason, context))

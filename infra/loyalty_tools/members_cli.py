@@ -19,12 +19,12 @@ from loyalty import clock
 from loyalty.adapters.aws import client
 from loyalty.adapters.dynamo import from_item
 from loyalty.adapters.ledger import LedgerRepository, ledger_for
-from loyalty.adapters.members import imported_member_id
 from loyalty.adapters.program_file import load_program
 from loyalty.domain import postings
 from loyalty.domain.bot_program import words
 from loyalty.domain.errors import AlreadyRecorded
 from loyalty.domain.ledger import OPENING_ENTRY, Kind, entry_of
+from loyalty.domain.member import imported_member_id
 from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.segments import source_of

@@ -8,12 +8,11 @@ import json
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 
 import pytest
-from telegram import Chat, Contact, Message, Update, User
 
 from tests.conftest import TEST_PROGRAM, worker_stack
+from tests.telegram_updates import contact_of, telegram_update  # noqa: F401 (the integration tests' own)
 
 
 @pytest.fixture(scope="session")
@@ -70,15 +69,6 @@ def send(stack, queue, body, group="test"):
     stack.aws("sqs").send_message(QueueUrl=url, MessageBody=text, **fifo)
 
 
-def telegram_update(update_id, user_id, text=None, contact=None, language="ru", chat_type="private", **media):
-    """A real python-telegram-bot Update, as Telegram would send it (JSON-ready)."""
-    user = User(id=user_id, first_name="Анна", is_bot=False, language_code=language)
-    chat = Chat(id=user_id if chat_type == "private" else -100 - user_id, type=chat_type)
-    message = Message(message_id=update_id, date=datetime.now(UTC), chat=chat, from_user=user, text=text,
-                      contact=contact, **media)
-    return Update(update_id=update_id, message=message).to_dict()
-
-
 def all_at_once(count, work):
     """work(0) … work(count - 1) in threads released together; their results in order (a worker's error is
     raised here, so no thread dies silently)."""
@@ -90,7 +80,3 @@ def all_at_once(count, work):
 
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(run, range(count)))
-
-
-def contact_of(user_id, phone="+7 916 123-45-67"):
-    return Contact(phone_number=phone, first_name="Анна", user_id=user_id)

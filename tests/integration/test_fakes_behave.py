@@ -2,34 +2,56 @@
 one script, run against both, must see the same answers. A fake that drifts from the real thing fails here,
 not silently in a flow test that trusted it."""
 
+import json
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from loyalty import clock
-from loyalty.adapters.campaign_store import CampaignStore, touch_key
+from loyalty.adapters.bot_table import BotTable
+from loyalty.adapters.campaign_store import CampaignStore
+from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
-from loyalty.adapters.promo_codes import PromoCode, PromoCodes
+from loyalty.adapters.promo_codes import PromoCodes
+from loyalty.adapters.telegram import TelegramBot
 from loyalty.domain import postings, wallet
-from loyalty.domain.campaigns import Touch
+from loyalty.domain.campaigns import Touch, touch_key
+from loyalty.domain.claims import OrderHalf, Refund
+from loyalty.domain.codes import PromoCode
+from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
 from loyalty.domain.earning import purchase_credit
-from loyalty.domain.errors import InsufficientPoints, MemberNotFound
+from loyalty.domain.errors import (
+    ChatBlocked,
+    DailyLimitReached,
+    InsufficientPoints,
+    ItemRefused,
+    MemberNotFound,
+    MessageRejected,
+    RateLimited,
+    ReceiptAlreadyClaimed,
+    RefundExceeded,
+    TelegramUnavailable,
+)
 from loyalty.domain.ledger import Kind
-from tests.fakes import MemoryBooks, MemoryCampaigns, MemoryPromoCodes
+from tests.fakes import MemoryBooks, MemoryBotTable, MemoryCampaigns, MemoryClaims, MemoryPromoCodes, MemoryTelegram
 from tests.unit.flows.conftest import PROGRAM
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 class Real:
-    """The members table, the ledger and the promo codes table on moto, as the flows receive them."""
+    """The members, ledger, promo codes, bot and claims tables on moto, as the flows receive them."""
 
     def __init__(self):
         self.members = MembersRepository("MembersTable")
-        self.ledger = ledger_for(PROGRAM, "LedgerTable", "MembersTable")
+        self.ledger = self.books = ledger_for(PROGRAM, "LedgerTable", "MembersTable")
         self.codes = PromoCodes("PromoCodesTable")
+        self.bot = BotTable("BotTable")
+        self.claims = ReceiptClaims("ReceiptClaimsTable", "MembersTable")
+        self.campaigns = CampaignStore("CampaignsTable")
 
     def join(self, member_id, phone):
         self.members.join(member_id, int(member_id), "ru")
@@ -38,8 +60,11 @@ class Real:
 
 class Fake:
     def __init__(self):
-        self.members = self.ledger = MemoryBooks(PROGRAM)
+        self.members = self.ledger = self.books = MemoryBooks(PROGRAM)
         self.codes = MemoryPromoCodes()
+        self.bot = MemoryBotTable()
+        self.claims = MemoryClaims(self.members)
+        self.campaigns = MemoryCampaigns()
 
     def join(self, member_id, phone):
         self.members.join(member_id, int(member_id), "ru", phone=phone)
@@ -183,3 +208,292 @@ def test_a_fifo_queue_takes_a_deduplication_id_once_and_keeps_each_group_in_orde
     for group in ("a", "b"):
         assert [text for g, text in received if g == group] == [text for g, text in faked if g == group]
     assert sorted(received) == sorted(faked) == [("a", "a1"), ("a", "a2"), ("b", "b1")]
+
+
+# ---------------------------------------------------------------------------------------------- members (Members)
+def test_joining_keeps_the_inviter_of_the_first_contact_and_later_contacts_refresh_chat_language_and_subscription(
+        store):
+    first = store.members.join("811", 811, "ru", referred_by="810", via="campaign:spring")
+    assert (first.referred_by, first.joined_via, first.subscribed) == ("810", "campaign:spring", True)
+    assert store.members.unsubscribe("811") and not store.members.get("811").subscribed
+    again = store.members.join("811", 811, "en", referred_by="999")
+    assert (again.referred_by, again.joined_via, again.language, again.subscribed) == ("810", "campaign:spring", "en",
+                                                                                        True)
+    assert store.members.join("812", 812, "ru", referred_by="812").referred_by is None  # nobody invites themselves
+    assert not store.members.unsubscribe("nobody")
+
+
+def test_a_phone_is_kept_with_consent_and_the_pending_receipt_is_handed_back_once(store):
+    store.members.join("813", 813, "ru")
+    store.members.keep_pending("813", '{"submission_id": "tg-update:1"}')
+    before = store.members.save_phone("813", "+79160000813", "https://brand.example/rules")
+    assert (before.pending_receipt, before.phone, before.phone_before) == ('{"submission_id": "tg-update:1"}',
+                                                                          "+79160000813", None)
+    member = store.members.get("813")
+    assert (member.pending_receipt, member.rules_url, member.consented_at is not None) == (
+        None, "https://brand.example/rules", True)
+    assert store.members.save_phone("813", "+79160000814").phone_before == "+79160000813"
+    assert store.members.find_by_phone("+79160000814") == "813"
+    with pytest.raises(MemberNotFound):
+        store.members.save_phone("nobody", "+79160000000")
+
+
+def test_awaiting_an_answer_a_language_and_a_retired_import_are_kept_for_members_only(store):
+    store.members.join("814", 814, "ru")
+    store.members.await_answer("814", "complaint", "FU1", "2026-12-01T10:00:00+00:00")
+    assert store.members.get("814").awaiting == {"kind": "complaint", "about": "FU1",
+                                                 "until": "2026-12-01T10:00:00+00:00"}
+    store.members.answered("814")
+    store.members.choose_language("814", "en")
+    member = store.members.get("814")
+    assert (member.awaiting, member.language, member.language_choice) == (None, "en", "en")
+    store.join("815", "+79160000815")
+    store.members.retire("815", "814")
+    assert (store.members.get("815").merged_into, store.members.find_by_phone("+79160000815")) == ("814", None)
+    for write in (lambda: store.members.await_answer("nobody", "review", "x", "y"),
+                  lambda: store.members.answered("nobody"), lambda: store.members.choose_language("nobody", "en"),
+                  lambda: store.members.retire("nobody", "814"), lambda: store.members.erase("nobody")):
+        with pytest.raises(MemberNotFound):
+            write()
+
+
+def test_erasure_leaves_a_pseudonym_and_moves_the_books_to_it_once(store):
+    store.join("816", "+79160000816")
+    store.members.await_answer("816", "review", "FU2", "2026-12-01T10:00:00+00:00")
+    store.ledger.apply("816", "receipt#a", Kind.ACCRUAL, credit("receipt#a", 70), now=NOW)
+    assert not store.books.rekey("816", "erased-x")  # not erased: nothing moves
+    store.members.erase("816")
+    erased = store.members.get("816")
+    assert (erased.phone, erased.chat_id, erased.awaiting, erased.subscribed) == (None, None, None, False)
+    assert erased.erased_at and erased.anonymous_id.startswith("erased-")
+    assert store.members.find_by_phone("+79160000816") is None
+    assert store.books.rekey("816", erased.anonymous_id) and not store.books.rekey("816", erased.anonymous_id)
+    assert store.members.get("816") is None and store.members.get(erased.anonymous_id).available == 70
+    assert [entry.entry_id for entry in store.ledger.history(erased.anonymous_id, 5)] == ["receipt#a"]
+
+
+def test_a_delivered_touch_becomes_the_members_last_and_still_counts_when_the_member_is_gone(store):
+    store.join("817", "+79160000817")
+    touches = [Touch(campaign="winback", step=1, member_id=member, key=f"winback:1:{member}") for member in
+               ("817", "818")]
+    for touch in touches:
+        store.campaigns.record(touch, 0, NOW)
+    last = {"campaign": "winback", "key": touch_key(touches[0]), "at": clock.stamp(NOW)}
+    assert store.campaigns.settle("winback", touch_key(touches[0]), "delivered", NOW,
+                                  also=[store.members.touched_item("817", last)])
+    assert store.members.get("817").last_touch == last
+    gone = store.members.touched_item("818", last)  # never a member (or erased since the message went out)
+    assert store.campaigns.settle("winback", touch_key(touches[1]), "delivered", NOW, also=[gone])
+    assert not store.campaigns.settle("winback", touch_key(touches[1]), "delivered", NOW, also=[gone])
+    assert store.campaigns.stats("winback")["delivered"] == 2 and store.members.get("818") is None
+
+
+# ---------------------------------------------------------------------------------------------- the bot's memory
+def test_an_invitation_code_is_made_once_leads_to_its_member_and_is_forgotten_on_erasure(store):
+    code = store.bot.invite_code("820")
+    assert code == store.bot.invite_code("820") and len(code) == 8 and code.isalnum()
+    assert store.bot.inviter(code) == "820" and store.bot.inviter("NOSUCH22") is None
+    assert store.bot.inviter("not a code!") is None
+    store.bot.forget_invitations("820")
+    assert store.bot.inviter(code) is None and store.bot.invite_code("820") != code
+    assert not store.bot.was_erased("821")
+    store.bot.mark_erased("821")
+    store.bot.mark_erased("821")
+    assert store.bot.was_erased("821")
+
+
+def test_a_followup_is_scheduled_once_due_until_settled_and_rated_and_clicked_once(store):
+    followup = FollowUp(id="FU00000001", member_id="822", kind="survey", name="survey", due_at=NOW,
+                        fiscal_key="k", goods=["крем"])
+    assert store.bot.schedule(followup) and not store.bot.schedule(followup)
+    assert [found.id for found in store.bot.due(NOW - timedelta(minutes=1))] == []
+    assert [found.id for found in store.bot.due(NOW)] == ["FU00000001"]
+    assert not store.bot.rate("NOSUCHFU01", 5) and not store.bot.clicked("NOSUCHFU01")
+    assert store.bot.rate("FU00000001", 4) and not store.bot.rate("FU00000001", 1)
+    assert store.bot.clicked("FU00000001") and not store.bot.clicked("FU00000001")
+    store.bot.settle("FU00000001", "sent")
+    assert list(store.bot.due(NOW + timedelta(days=1))) == []
+    kept = store.bot.followup("FU00000001")
+    assert (kept.status, kept.rating, kept.goods, kept.due_at) == ("sent", 4, ["крем"], NOW)
+
+
+def test_a_nudge_counts_its_sends_and_stops_once(store):
+    assert store.bot.nudge_state("823", "site") == {}
+    store.bot.nudged("823", "site", NOW)
+    store.bot.nudged("823", "site", NOW + timedelta(days=1))
+    state = store.bot.nudge_state("823", "site")
+    assert (state["sent"], state["last_sent_at"]) == (2, clock.stamp(NOW + timedelta(days=1)))
+    assert store.bot.stop_nudge("823", "site", NOW) and not store.bot.stop_nudge("823", "site", NOW)
+    assert "stopped_at" in store.bot.nudge_state("823", "site")
+
+
+def test_a_ticket_is_opened_once_and_decided_once(store):
+    ticket = Ticket(id="TK00000001", kind="review", member_id="824", followup_id="FU1")
+    assert store.bot.open_ticket(ticket) and not store.bot.open_ticket(ticket)
+    assert store.bot.close_ticket("TK00000001", "approved") and not store.bot.close_ticket("TK00000001", "rejected")
+    assert store.bot.ticket("TK00000001").status == "approved" and store.bot.ticket("NOSUCH") is None
+    assert not store.bot.close_ticket("NOSUCH", "approved")
+
+
+def test_the_last_of_a_reward_goes_with_one_entry_and_the_next_is_refused_with_nothing_written(store):
+    store.join("825", "+79160000825")
+    store.ledger.apply("825", "receipt#a", Kind.ACCRUAL, credit("receipt#a", 100), now=NOW)
+    spend = lambda hold: lambda wal: wallet.hold(wal, hold, 10, NOW, NOW + timedelta(days=1))  # noqa: E731
+    store.ledger.apply("825", "hold#o1", Kind.HOLD, spend("o1"), extra_items=[store.bot.take_item("mug", "o1", 1)],
+                       now=NOW)
+    assert store.bot.stock_left("mug", 1) == 0 and store.bot.stock_left("pen", 3) == 3
+    with pytest.raises(ItemRefused):
+        store.ledger.apply("825", "hold#o2", Kind.HOLD, spend("o2"), extra_items=[store.bot.take_item("mug", "o2", 1)],
+                           now=NOW)
+    assert store.ledger.entry("825", "hold#o2") is None and store.members.get("825").held == 10
+
+
+# ---------------------------------------------------------------------------------------------- receipt claims
+SUMMARY = {"seller_inn": "7707083893", "refundable_kopecks": 45_000, "channel": "wildberries"}
+
+
+def test_a_receipt_is_claimed_once_and_a_replay_of_the_same_submission_answers_as_the_first_time(store):
+    store.join("830", "+79160000830")
+    first = store.claims.claim("k1", "830", "tg-update:1", SUMMARY, day="2026-11-23", max_per_day=5)
+    again = store.claims.claim("k1", "830", "tg-update:1", SUMMARY, day="2026-11-23", max_per_day=5)
+    assert (first.outcome, first.replayed, again.outcome, again.replayed) == ("earns", False, "earns", True)
+    assert (again.record["member_id"], again.record["seller_inn"]) == ("830", "7707083893")
+    with pytest.raises(ReceiptAlreadyClaimed):
+        store.claims.claim("k1", "831", "tg-update:2", SUMMARY, day="2026-11-23", max_per_day=5)
+
+
+def test_the_daily_limit_counts_earning_receipts_of_one_day_and_a_stranger_is_no_member(store):
+    store.join("832", "+79160000832")
+    for n in range(2):
+        store.claims.claim(f"d{n}", "832", f"s{n}", SUMMARY, day="2026-11-23", max_per_day=2)
+    with pytest.raises(DailyLimitReached):
+        store.claims.claim("d2", "832", "s2", SUMMARY, day="2026-11-23", max_per_day=2)
+    assert store.claims.claim("d2", "832", "s2", SUMMARY, day="2026-11-24", max_per_day=2).outcome == "earns"
+    with pytest.raises(MemberNotFound):
+        store.claims.claim("d3", "nobody", "s3", SUMMARY, day="2026-11-24", max_per_day=2)
+
+
+def test_an_orders_two_halves_pair_and_the_second_does_not_earn_again(store):
+    store.join("833", "+79160000833")
+    window = timedelta(days=30)
+    prepaid = OrderHalf("order-1", "prepayment", NOW, window)
+    settled = OrderHalf("order-1", "settlement", NOW + timedelta(days=3), window)
+    first = store.claims.claim("p1", "833", "s1", SUMMARY, day="2026-11-23", max_per_day=5, order=prepaid)
+    second = store.claims.claim("p2", "833", "s2", SUMMARY, day="2026-11-26", max_per_day=5, order=settled)
+    assert (first.outcome, first.paired_with, second.outcome, second.paired_with) == ("earns", None, "same_order", "p1")
+
+
+def test_a_refund_takes_its_share_of_the_purchase_never_more_than_is_left(store):
+    store.join("834", "+79160000834")
+    store.claims.claim("buy", "834", "s1", SUMMARY, day="2026-11-23", max_per_day=5)
+    assert [claim["fiscal_key"] for claim in store.claims.purchases("834", "7707083893")] == ["buy"]
+    assert store.claims.purchases("834", "0000000000") == []
+    back = store.claims.claim("ret1", "834", "s2", {"seller_inn": "7707083893"}, day="", max_per_day=None,
+                              refund=Refund("buy", 30_000))
+    assert back.outcome == "reverses"
+    with pytest.raises(RefundExceeded):
+        store.claims.claim("ret2", "834", "s3", {"seller_inn": "7707083893"}, day="", max_per_day=None,
+                           refund=Refund("buy", 20_000))
+
+
+def test_a_review_is_paid_to_its_first_reporter_and_erased_claims_pass_to_the_pseudonym(store):
+    assert store.claims.claim_review("r1", "835") == "835" and store.claims.claim_review("r1", "836") == "835"
+    store.join("837", "+79160000837")
+    store.claims.claim("e1", "837", "s1", SUMMARY, day="2026-11-23", max_per_day=5)
+    assert store.claims.reassign("837", "erased-y") == 1 and store.claims.reassign("837", "erased-y") == 0
+    assert [claim["fiscal_key"] for claim in store.claims.purchases("erased-y", "7707083893")] == ["e1"]
+
+
+# ---------------------------------------------------------------------------------------------- Telegram
+class RealTelegram:
+    """TelegramBot (python-telegram-bot) against the Bot API emulator over HTTP."""
+
+    def __init__(self, stack):
+        self.stack = stack
+        self.bot = TelegramBot(stack.telegram.url, stack.template.parameters["BotTokenSecretName"])
+
+    def open(self, chat_id):
+        _control(self.stack, f"/emulator/chats/{chat_id}/open")
+
+    def block(self, chat_id):
+        _control(self.stack, f"/emulator/chats/{chat_id}/block")
+
+    def limit(self, chat_id, retry_after):
+        _control(self.stack, f"/emulator/chats/{chat_id}/fail", {"status": 429, "retry_after": retry_after})
+
+    def down(self, chat_id):
+        _control(self.stack, f"/emulator/chats/{chat_id}/fail", {"status": 502, "description": "Bad Gateway"})
+
+    def file(self, file_id, data):
+        with self.stack.telegram.state.lock:
+            self.stack.telegram.state.files[file_id] = (f"photos/{file_id}.jpg", data)
+
+    def texts(self, chat_id):
+        with urllib.request.urlopen(f"{self.stack.telegram.url}/emulator/chats/{chat_id}", timeout=5) as response:
+            return [entry["text"] for entry in json.load(response)]
+
+
+class FakeTelegram:
+    def __init__(self):
+        self.bot = MemoryTelegram()
+
+    def open(self, chat_id):
+        self.bot.open(chat_id)
+
+    def block(self, chat_id):
+        self.bot.blocked.add(chat_id)
+
+    def limit(self, chat_id, retry_after):
+        self.bot.fail(chat_id, RateLimited("Too Many Requests", retry_after))
+
+    def down(self, chat_id):
+        self.bot.fail(chat_id, TelegramUnavailable("Bad Gateway"))
+
+    def file(self, file_id, data):
+        self.bot.files[file_id] = data
+
+    def texts(self, chat_id):
+        return self.bot.texts(chat_id)
+
+
+def _control(stack, path, payload=None):
+    request = urllib.request.Request(stack.telegram.url + path, data=json.dumps(payload or {}).encode(), method="POST")
+    urllib.request.urlopen(request, timeout=5).close()
+
+
+@pytest.fixture(params=["real", "fake"])
+def telegram(request):
+    return RealTelegram(request.getfixturevalue("stack")) if request.param == "real" else FakeTelegram()
+
+
+def test_telegram_delivers_to_an_open_chat_in_order_and_answers_each_refusal_as_the_domain_names_it(telegram):
+    with pytest.raises(MessageRejected):  # the shopper never wrote to the bot
+        telegram.bot.send_message(840, "Привет")
+    telegram.open(840)
+    first = telegram.bot.send_message(840, "Привет", {"inline_keyboard": [[{"text": "Да", "callback_data": "y"}]]})
+    second = telegram.bot.send_message(840, "<b>45</b> баллов", parse_mode="HTML")
+    assert second > first and telegram.texts(840) == ["Привет", "<b>45</b> баллов"]
+    with pytest.raises(MessageRejected):
+        telegram.bot.send_message(840, "   ")
+    with pytest.raises(MessageRejected):
+        telegram.bot.send_photo(840, "no-such-file", "подпись")
+    telegram.limit(840, 3)
+    with pytest.raises(RateLimited) as limited:
+        telegram.bot.send_message(840, "потом")
+    assert limited.value.retry_after_seconds == 3
+    telegram.down(840)
+    with pytest.raises(TelegramUnavailable):
+        telegram.bot.send_message(840, "потом")
+    telegram.block(840)
+    with pytest.raises(ChatBlocked):
+        telegram.bot.send_message(840, "вы здесь?")
+    assert telegram.texts(840) == ["Привет", "<b>45</b> баллов"]
+
+
+def test_telegram_serves_a_file_a_shopper_sent_and_refuses_an_unknown_one(telegram):
+    telegram.file("photo-1", b"\xff\xd8 a receipt")
+    assert telegram.bot.download("photo-1") == b"\xff\xd8 a receipt"
+    with pytest.raises(MessageRejected):
+        telegram.bot.download("photo-404")
+    telegram.open(841)
+    assert telegram.bot.send_photo(841, "photo-1", "Ваш чек") > 0 and telegram.texts(841) == ["Ваш чек"]

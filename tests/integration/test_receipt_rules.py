@@ -5,11 +5,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from loyalty import wiring
-from loyalty.adapters.claims import OrderHalf, ReceiptClaims
+from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import ProgramError, load_program
 from loyalty.contracts import ReceiptSubmitted, Shopper
+from loyalty.domain.claims import OrderHalf
 from loyalty.domain.details import Details
 from loyalty.domain.errors import ReceiptAlreadyClaimed
 from loyalty.domain.postings import adjustment

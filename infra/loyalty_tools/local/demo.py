@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from loyalty.adapters.dynamo import from_item, to_item
-from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.program_file import load_program
 from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW, normalise_one
+from loyalty.domain.wallet import stored
 from loyalty_tools.local.receipts import fns_app_export, marketplace_receipt, qr_of, shop_receipt
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.site import Site
@@ -205,7 +205,7 @@ class Demo:
 
     def member(self) -> Member:
         item = self.member_item()
-        return Member(member_id=item["member_id"], wallet=LedgerRepository.wallet_of(item),
+        return Member(member_id=item["member_id"], wallet=stored(item),
                       referred_by=item.get("referred_by"))
 
     def member_item(self) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The messages the functions pass to each other through SQS. One model per queue."""
+"""The messages the functions pass to each other through SQS (one model per queue), and the Telegram message the
+bot's flow reads (Incoming)."""
 
 from __future__ import annotations
 
@@ -236,3 +237,22 @@ class CrmBatch(_Message):
     member_id: str
     key: str = Field(description="the change's key: the queue's deduplication id")
     events: tuple[CrmEvent, ...] = Field(min_length=1)
+
+
+class Incoming(BaseModel):
+    """A message a person sent the bot in a private chat (or in the brand's staff chat), or a button they tapped,
+    as the bot's flow reads it."""
+
+    update_id: int
+    user_id: int
+    chat_id: int
+    staff: bool = False  # in the brand's staff chat
+    user_name: str = ""  # staff only: who decided (a shopper's name is never read)
+    language_code: str | None = None
+    text: str | None = None
+    contact_phone: str | None = None  # a shared contact: its phone …
+    contact_user_id: int | None = None  # … and whose it is (None: somebody's address-book entry)
+    file: TelegramFile | None = None  # a receipt photo or file
+    callback_id: str | None = None  # a tapped inline button: the query to answer …
+    callback_data: str | None = None  # … and what the button says (never the text of the message it is under)
+    reply_to_text: str | None = None  # the bot's message this one replies to (staff answers a ticket)

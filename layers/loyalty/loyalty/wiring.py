@@ -23,7 +23,7 @@ from loyalty.adapters.pacing import Pace
 from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.promo_codes import PromoCodes
 from loyalty.adapters.queues import ChatOrderedQueue, DeadLetterQueue, FifoQueue, SqsQueue
-from loyalty.adapters.receipt_service import Proverkacheka, ReceiptService
+from loyalty.adapters.receipt_service import Proverkacheka
 from loyalty.adapters.secrets import secret
 from loyalty.adapters.signed_webhook import SignedWebhook
 from loyalty.domain.program import Program
@@ -31,13 +31,13 @@ from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
 from loyalty.flows.crm_feed import CrmFeed, Reported
-from loyalty.flows.crm_sync import CrmSync, CrmTarget
+from loyalty.flows.crm_sync import CrmSync
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.miniapp import MiniApp
 from loyalty.flows.outbox import TelegramSender
-from loyalty.flows.ports import FileSource, Ledger
+from loyalty.flows.ports import CrmTarget, FileSource, Ledger, ReceiptService
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.flows.redemption import Redemption
 from loyalty.flows.schedule import PointsSchedule

@@ -14,57 +14,22 @@ Every write is conditional or idempotent: a redelivered message finds its item w
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from loyalty import clock
 from loyalty.adapters.aws import client
 from loyalty.adapters.dynamo import applied, from_item, query_shards, shard_of, to_item
+from loyalty.domain.codes import new_code
+from loyalty.domain.conversation import FollowUp, Ticket
 
 DUE_SHARDS = 4
 DUE_INDEX = "by_due"
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from a screenshot
 
 
 def _names(names: dict[str, str] | None) -> dict[str, Any]:
     return {"ExpressionAttributeNames": names} if names else {}
-
-
-def short_id(*parts: str) -> str:
-    """A stable 10-character id for what `parts` name (a follow-up, a ticket): fits a button's callback data."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    return "".join(_ALPHABET[byte % len(_ALPHABET)] for byte in digest[:10])
-
-
-class FollowUp(BaseModel):
-    """A scripted message after a receipt: what it is, to whom, when, and what it is about."""
-
-    id: str
-    member_id: str
-    kind: str  # onboarding | nudge | survey
-    name: str  # the onboarding branch, the nudge's name, "survey"
-    step: int = 0
-    due_at: datetime
-    fiscal_key: str = ""
-    channel: str = ""
-    store: str = ""
-    goods: list[str] = []
-    status: str = "scheduled"  # scheduled | sent | skipped
-    rating: int | None = None
-
-
-class Ticket(BaseModel):
-    """Something the staff chat decides on or answers: a complaint, a review proof, a reward order."""
-
-    id: str
-    kind: str  # complaint | review | reward
-    member_id: str
-    followup_id: str = ""  # the survey it came from (a reward order has none)
-    status: str = "open"  # open | approved | rejected | answered
 
 
 class BotTable:
@@ -78,7 +43,7 @@ class BotTable:
         if own is not None:
             return str(own["code"])
         while True:
-            code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+            code = new_code()
             if self._put({"pk": f"invite#{code}", "sk": "invite", "member_id": member_id}):
                 break
         if self._put({"pk": f"member#{member_id}", "sk": "invite", "code": code}):

@@ -14,13 +14,12 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from loyalty import clock
-from loyalty.adapters.aws import cancellation_reasons, client
-from loyalty.adapters.dynamo import applied, from_item, to_item
-from loyalty.domain.campaigns import Touch
+from loyalty.adapters.aws import client
+from loyalty.adapters.dynamo import applied, from_item, to_item, transact
+from loyalty.domain.campaigns import Touch, touch_key
 
 COUNTERS = ("audience", "delivered", "blocked", "converted", "revenue_kopecks", "points_given", "points_spent",
             "clicks")
@@ -37,10 +36,6 @@ class TouchRecord(BaseModel):
     converted_at: str | None = None
     revenue_kopecks: int = 0
     points_given: int = 0
-
-
-def touch_key(touch: Touch) -> str:
-    return f"touch#{touch.member_id}#{touch.key}"
 
 
 class CampaignStore:
@@ -75,15 +70,19 @@ class CampaignStore:
 
     def settle(self, campaign: str, key: str, status: str, now: datetime, also: Sequence[dict[str, Any]] = ()) -> bool:
         """A queued touch was delivered (or the member had blocked the bot); counted once, with `also` (the
-        member's last touch) in the same transaction."""
-        return self._transact(
-            {"Update": {"TableName": self.table_name, "Key": to_item({"campaign": campaign, "key": key}),
-                        "UpdateExpression": "SET #status = :status, delivered_at = :at",
-                        "ConditionExpression": "#status = :queued",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": to_item({":status": status, ":at": clock.stamp(now),
-                                                              ":queued": "queued"})}},
-            self._count(campaign, **{status: 1}), *also)
+        member's last touch) in the same transaction. When `also` is refused (the member was erased since the
+        message went out), the delivery is counted without it."""
+        settled = [{"Update": {"TableName": self.table_name, "Key": to_item({"campaign": campaign, "key": key}),
+                               "UpdateExpression": "SET #status = :status, delivered_at = :at",
+                               "ConditionExpression": "#status = :queued",
+                               "ExpressionAttributeNames": {"#status": "status"},
+                               "ExpressionAttributeValues": to_item({":status": status, ":at": clock.stamp(now),
+                                                                     ":queued": "queued"})}},
+                   self._count(campaign, **{status: 1})]
+        failed = transact([*settled, *also])
+        if failed and 0 not in failed:
+            failed = transact(settled)
+        return not failed
 
     def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool:
         """A delivered touch led to a purchase: counted once, with the purchase's brand goods as its revenue."""
@@ -123,14 +122,8 @@ class CampaignStore:
         }}
 
     def _transact(self, *items: dict[str, Any]) -> bool:
-        try:
-            client("dynamodb").transact_write_items(TransactItems=list(items))
-        except ClientError as error:
-            reasons = cancellation_reasons(error)
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return False  # done before: a repeated run, a redelivered message
-            raise
-        return True
+        """False: written before (the touch's condition was false: a repeated run, a redelivered message)."""
+        return not transact(list(items))
 
     def _get(self, campaign: str, key: str) -> dict[str, Any] | None:
         response = client("dynamodb").get_item(TableName=self.table_name,

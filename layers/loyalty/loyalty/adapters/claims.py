@@ -11,15 +11,12 @@ Items in the claims table:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Literal, NoReturn
-
-from botocore.exceptions import ClientError
+from typing import Any, NoReturn
 
 from loyalty import clock, deadline
-from loyalty.adapters.aws import cancellation_reasons, client
-from loyalty.adapters.dynamo import applied, from_item, to_item
+from loyalty.adapters.aws import client
+from loyalty.adapters.dynamo import applied, from_item, to_item, transact
+from loyalty.domain.claims import ROLES, Claimed, OrderHalf, Outcome, Refund, pair
 from loyalty.domain.errors import (
     Contended,
     DailyLimitReached,
@@ -28,30 +25,8 @@ from loyalty.domain.errors import (
     RefundExceeded,
 )
 
-Outcome = Literal["earns", "same_order", "reverses"]
 _MAX_ATTEMPTS = 8
-
-
-@dataclass(frozen=True)
-class OrderHalf:
-    fingerprint: str
-    role: str  # prepayment | settlement
-    issued_at: datetime
-    pair_window: timedelta
-
-
-@dataclass(frozen=True)
-class Refund:
-    purchase_key: str
-    kopecks: int  # of the purchase's brand goods
-
-
-@dataclass(frozen=True)
-class Claimed:
-    outcome: Outcome
-    replayed: bool  # the same submission claimed it before (a redelivered message)
-    paired_with: str | None = None
-    record: dict[str, Any] | None = None  # on a replay: the claim as first written
+_REFUND_AT = 1  # the refund's item, right after the claim's
 
 
 class ReceiptClaims:
@@ -67,22 +42,17 @@ class ReceiptClaims:
         for _ in range(_MAX_ATTEMPTS):
             if not deadline.enough_for(0):
                 break
-            pairing = self._pairing(key, order) if order else None
-            partner = pairing[1] if pairing else None
-            outcome: Outcome = "reverses" if refund else ("same_order" if partner else "earns")
-            items = [self._put_claim(key, member_id, submission_id, summary, outcome, partner)]
-            refund_at = len(items) if refund else None
-            if refund:
-                items.append(self._take_refund(refund))
-            if pairing:
-                items.append(pairing[0])
+            items, outcome, partner = self._claim_items(key, member_id, submission_id, summary, order, refund)
             # Only a receipt that earns counts towards the daily limit. The counter is either today's
             # (increment below the limit) or an older day's (start today at one): try both.
             counters = (True, False) if outcome == "earns" and max_per_day is not None else (None,)
             for same_day in counters:
                 attempt = items if same_day is None else [*items, self._count(member_id, day, max_per_day or 0,
                                                                               same_day)]
-                failed = self._transact(attempt)
+                try:
+                    failed = transact(attempt)
+                except Contended:
+                    break  # another writer was in the same items: read the order again and retry
                 if not failed:
                     return Claimed(outcome=outcome, replayed=False, paired_with=partner)
                 if 0 in failed:
@@ -90,7 +60,7 @@ class ReceiptClaims:
                     if earlier is not None:
                         return earlier
                     break  # it vanished between the two calls: start again
-                if refund is not None and refund_at in failed:
+                if refund is not None and _REFUND_AT in failed:
                     raise RefundExceeded(f"{refund.purchase_key} has less than {refund.kopecks} kopecks left")
                 if same_day is None or failed != {len(attempt) - 1}:
                     break  # the order item moved under us: read it again
@@ -98,6 +68,21 @@ class ReceiptClaims:
                 if counters != (None,):
                     self._refuse_over_limit(member_id, day, max_per_day)
         raise Contended(f"the claim of {key} kept conflicting; not written, try again")
+
+    def _claim_items(self, key: str, member_id: str, submission_id: str, summary: dict[str, Any],
+                     order: OrderHalf | None, refund: Refund | None
+                     ) -> tuple[list[dict[str, Any]], Outcome, str | None]:
+        """The transaction's items (the claim; the refund's share, at _REFUND_AT; the order's halves), what the
+        receipt does, and the other half of its order it pairs with."""
+        pairing = self._pairing(key, order) if order else None
+        partner = pairing[1] if pairing else None
+        outcome: Outcome = "reverses" if refund else ("same_order" if partner else "earns")
+        items = [self._put_claim(key, member_id, submission_id, summary, outcome, partner)]
+        if refund:
+            items.append(self._take_refund(refund))
+        if pairing:
+            items.append(pairing[0])
+        return items, outcome, partner
 
     def _earlier_claim(self, key: str, submission_id: str) -> Claimed | None:
         """The claim that beat ours: this submission's own (a replay), or another's (ReceiptAlreadyClaimed); None if
@@ -170,27 +155,15 @@ class ReceiptClaims:
         item_key = f"order#{order.fingerprint}"
         current = self._get(item_key) or {}
         version = int(current.get("version", 0))
-        # Halves too old to pair with anything still to come are dropped, so the item stays small.
-        horizon = order.issued_at - 2 * order.pair_window
-        waiting = {role: [half for half in current.get(f"{role}s", [])
-                          if datetime.fromisoformat(half["issued_at"]) >= horizon]
-                   for role in ("prepayment", "settlement")}
-        other = "settlement" if order.role == "prepayment" else "prepayment"
-        partner = next((half for half in waiting[other]
-                        if abs(datetime.fromisoformat(half["issued_at"]) - order.issued_at) <= order.pair_window),
-                       None)
-        if partner:
-            waiting[other].remove(partner)
-        else:
-            waiting[order.role].append({"key": key, "issued_at": order.issued_at.isoformat()})
+        waiting, partner = pair({role: current.get(f"{role}s", []) for role in ROLES}, key, order)
         update = {"Put": {
             "TableName": self.table_name,
             "Item": to_item({"fiscal_key": item_key, "version": version + 1,
-                             "prepayments": waiting["prepayment"], "settlements": waiting["settlement"]}),
+                             **{f"{role}s": waiting[role] for role in ROLES}}),
             "ConditionExpression": "attribute_not_exists(fiscal_key)" if not current else "version = :v",
             **({"ExpressionAttributeValues": to_item({":v": version})} if current else {}),
         }}
-        return update, partner["key"] if partner else None
+        return update, partner
 
     def _take_refund(self, refund: Refund) -> dict[str, Any]:
         """Take the refunded share off the purchase's claim, never more than is left of it."""
@@ -218,20 +191,6 @@ class ReceiptClaims:
         }}
 
     # ------------------------------------------------------------------ plumbing
-    def _transact(self, items: list[dict[str, Any]]) -> set[int]:
-        """Write all or nothing; the positions of the items whose condition failed (empty: written)."""
-        try:
-            client("dynamodb").transact_write_items(TransactItems=items)
-        except ClientError as error:
-            reasons = cancellation_reasons(error)
-            if reasons is None:
-                raise
-            failed = {index for index, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
-            if not failed:
-                raise
-            return failed
-        return set()
-
     def _member_exists(self, member_id: str) -> bool:
         response = client("dynamodb").get_item(TableName=self.members_table, Key=to_item({"member_id": member_id}),
                                                ProjectionExpression="member_id", ConsistentRead=True)

@@ -75,3 +75,25 @@ def conditional(operation: str, *, refused: Exception | None = None, **request: 
 def applied(operation: str, **request: Any) -> bool:
     """Whether a conditional write applied (its condition was true)."""
     return conditional(operation, **request) is not None
+
+
+def transact(items: list[dict[str, Any]]) -> set[int]:
+    """Write `items` all or nothing: the positions of the items whose condition was false (empty: all written). A
+    transaction another one conflicted with is Contended (nothing written: try again); any other failure is raised
+    as it is."""
+    from botocore.exceptions import ClientError
+
+    from loyalty.adapters.aws import cancellation_reasons, client
+    from loyalty.domain.errors import Contended
+
+    try:
+        client("dynamodb").transact_write_items(TransactItems=items)
+    except ClientError as error:
+        reasons = cancellation_reasons(error) or []
+        failed = {index for index, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
+        if failed:
+            return failed
+        if "TransactionConflict" in reasons:
+            raise Contended("a concurrent transaction wrote the same items; nothing written") from error
+        raise
+    return set()

@@ -28,7 +28,7 @@ from loyalty.domain import postings
 from loyalty.domain.details import Details
 from loyalty.domain.errors import Contended, DomainError, ItemRefused, MemberNotFound
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
-from loyalty.domain.wallet import Balance, Step, Wallet, audit
+from loyalty.domain.wallet import Balance, Step, Wallet, audit, stored
 
 if TYPE_CHECKING:
     from loyalty.domain.program import Program
@@ -120,12 +120,7 @@ class LedgerRepository:
         if "Item" not in response:
             raise MemberNotFound(member_id)
         item = from_item(response["Item"])
-        return self.wallet_of(item), item.get("version", 0), Holder.model_validate(item)
-
-    @staticmethod
-    def wallet_of(item: dict[str, Any]) -> Wallet:
-        """The wallet a member item holds (a member who never had a ledger entry has an empty one)."""
-        return Wallet.model_validate_json(item["wallet"]) if "wallet" in item else Wallet()
+        return stored(item), item.get("version", 0), Holder.model_validate(item)
 
     def entry(self, member_id: str, entry_id: str) -> Entry | None:
         response = client("dynamodb").get_item(
@@ -161,10 +156,9 @@ class LedgerRepository:
             ProjectionExpression="member_id, wallet, available, pending, held, debt",
         ):
             for item in (from_item(raw) for raw in page["Items"]):
-                wallet = self.wallet_of(item)
-                stored = Balance(**{name: item.get(name, 0) for name in Balance.model_fields})
+                balance = Balance(**{name: item.get(name, 0) for name in Balance.model_fields})
                 changes = [entry.change for entry in self.entries(item["member_id"])]
-                yield item["member_id"], audit(stored, wallet, changes)
+                yield item["member_id"], audit(balance, stored(item), changes)
 
     def due(self, now: datetime) -> Iterator[str]:
         """Members with something due at `now`, shard by shard."""

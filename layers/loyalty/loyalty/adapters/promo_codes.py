@@ -6,35 +6,14 @@ points behind it or points held without a code.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
-
 from loyalty.adapters.aws import client
 from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.domain.codes import PromoCode, normalise_code
 
-# No 0/O, 1/I: a shopper reads the code off a phone and types it into a checkout form.
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _KEEP_AFTER_EXPIRY = timedelta(days=90)  # what a support agent may still look up
-
-
-class PromoCode(BaseModel):
-    code: str
-    member_id: str
-    hold_id: str
-    points: int
-    expires_at: str
-
-
-def new_code(length: int = 8) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
-
-
-def normalise_code(text: str) -> str:
-    return "".join(text.split()).upper().replace("-", "")
-
 
 class PromoCodes:
     def __init__(self, table_name: str):

@@ -5,18 +5,17 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, SqsFifoPartialProcessor
 from aws_lambda_powertools.utilities.batch.exceptions import SQSFifoMessageGroupCircuitBreakerError
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
 from loyalty.adapters.aws import client
 from loyalty.contracts import OutboundMessage
-from loyalty.validation import problems
+from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater
 
 logger = Logger(child=True)
 
@@ -61,29 +60,6 @@ class ChatOrderedQueue:
     def put(self, message: OutboundMessage) -> None:
         self.queue.put(message, group=str(message.chat_id),
                        dedupe=hashlib.sha256(message.dedupe_key.encode()).hexdigest())
-
-
-class PermanentFailure(Exception):
-    """This message can never be processed: it goes to the dead-letter queue at once, with `reason`."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class RetryLater(Exception):
-    """Try this message again later; `delay_seconds` overrides the exponential backoff."""
-
-    def __init__(self, reason: str, delay_seconds: int | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.delay_seconds = delay_seconds
-
-
-class Deferred(RetryLater):
-    """Not a failure: asked to wait (Telegram's 429 with its retry_after), the message is put back on its queue
-    for later without using up one of its receives, so a burst of replies to one chat is delivered at Telegram's
-    pace however long that takes, instead of reaching maxReceiveCount and the dead-letter queue."""
 
 
 _MAX_DEFERRALS = 200  # a limit that never lifts is a bug of ours: park the message, with the reason, after this
@@ -221,20 +197,6 @@ def dead_letter(queue_url: str, body: str, reason: str, group: str | None = None
                            for name, value in attributes.items()},
         **fifo,
     )
-
-
-def parse_body(record: SQSRecord, model: Any, name: str = "") -> Any:
-    """The record's body as `model` (a model or a union of them); a body that does not fit can never succeed,
-    so it is permanent."""
-    try:
-        return _adapter(model).validate_json(record.body)
-    except ValidationError as error:
-        raise PermanentFailure(f"malformed {name or model.__name__}: {problems(error, 'body')}") from error
-
-
-@cache
-def _adapter(model: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(model)
 
 
 def queue_url(queue_arn: str) -> str:

@@ -1,6 +1,6 @@
 """Receipt services: who turns a QR code into the full fiscal receipt.
 
-`ReceiptService` is the interface; `Proverkacheka` speaks proverkacheka.com's API
+`ReceiptService` (flows/ports.py) is the interface; `Proverkacheka` speaks proverkacheka.com's API
 (`POST /api/v1/check/get`, errors in an HTTP 200 body with a `code`). A second service (the FNS app API)
 plugs in by implementing `fetch`.
 """
@@ -8,7 +8,7 @@ plugs in by implementing `fetch`.
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Any
 
 import urllib3
 
@@ -23,12 +23,6 @@ CODE_RATE_LIMITED = 3
 CODE_WAIT = 4
 CODE_OTHER = 5
 _RATE_LIMIT_BACKOFF_SECONDS = 15 * 60
-
-
-class ReceiptService(Protocol):
-    def fetch(self, query: ReceiptQuery) -> Any:
-        """The full receipt document for `query`, in any shape `loyalty.domain.receipt` reads."""
-        ...
 
 
 class Proverkacheka:

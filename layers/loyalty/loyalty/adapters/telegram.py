@@ -21,7 +21,6 @@ from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
 from telegram import (
     Bot,
     InlineKeyboardMarkup,
@@ -33,7 +32,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from loyalty.adapters.secrets import secret
-from loyalty.contracts import TelegramFile
+from loyalty.contracts import Incoming, TelegramFile
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
 
 T = TypeVar("T")
@@ -129,25 +128,6 @@ def _markup(markup: dict[str, Any] | None) -> Any:
     if "inline_keyboard" in markup:
         return InlineKeyboardMarkup.de_json(markup, None)
     return ReplyKeyboardMarkup.de_json(markup, None)
-
-
-class Incoming(BaseModel):
-    """A message a person sent the bot in a private chat (or in the brand's staff chat), or a button they tapped,
-    as the bot's flow reads it."""
-
-    update_id: int
-    user_id: int
-    chat_id: int
-    staff: bool = False  # in the brand's staff chat
-    user_name: str = ""  # staff only: who decided (a shopper's name is never read)
-    language_code: str | None = None
-    text: str | None = None
-    contact_phone: str | None = None  # a shared contact: its phone …
-    contact_user_id: int | None = None  # … and whose it is (None: somebody's address-book entry)
-    file: TelegramFile | None = None  # a receipt photo or file
-    callback_id: str | None = None  # a tapped inline button: the query to answer …
-    callback_data: str | None = None  # … and what the button says (never the text of the message it is under)
-    reply_to_text: str | None = None  # the bot's message this one replies to (staff answers a ticket)
 
 
 def incoming(update: dict[str, Any], staff_chat_id: int | None = None) -> Incoming | None:

@@ -189,3 +189,8 @@ def member_of(wallet: Wallet, now: datetime, source: str = "organic", subscribed
 def entered(segment: Segment, before: Member, after: Member, now: datetime) -> bool:
     """A member entered the segment with this change (a triggered campaign fires once per entry)."""
     return segment.matches(after, now) and not segment.matches(before, now)
+
+
+def touch_key(touch: Touch) -> str:
+    """Where a touch is recorded: one per member and moment, so a rerun touches nobody twice."""
+    return f"touch#{touch.member_id}#{touch.key}"

@@ -133,6 +133,12 @@ class Step(_Model):
     details: Details = Details()
 
 
+def stored(item: dict[str, Any]) -> Wallet:
+    """The wallet a member's stored record holds, as JSON under `wallet` (a member who never had a ledger entry has
+    an empty one)."""
+    return Wallet.model_validate_json(item["wallet"]) if "wallet" in item else Wallet()
+
+
 def _with(wallet: Wallet, lots: dict[str, Lot] | None = None, holds: dict[str, Hold] | None = None,
           change: Balance = NOTHING, **fields: Any) -> Wallet:
     update: dict[str, Any] = {"balance": wallet.balance + change, **fields}

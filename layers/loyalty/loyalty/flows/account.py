@@ -6,23 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from loyalty import clock
-from loyalty.adapters.bot_table import BotTable
-from loyalty.adapters.members import Member, MembersRepository
 from loyalty.contracts import MemberErased, RewardRequested, Shopper
+from loyalty.domain.member import Member
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.flows import keyboards
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.joining import phone_keyboard
 from loyalty.flows.menu import menu_keyboard
-from loyalty.flows.ports import Queue
+from loyalty.flows.ports import Invitations, Members, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
 
 
 class Account:
-    def __init__(self, program: Program, members: MembersRepository, replies: Replies, accrual_queue: Queue,
-                 table: BotTable, crm: CrmFeed | None):
+    def __init__(self, program: Program, members: Members, replies: Replies, accrual_queue: Queue,
+                 table: Invitations, crm: CrmFeed | None):
         self.program = program
         self.members = members
         self.replies = replies

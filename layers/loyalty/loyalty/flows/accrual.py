@@ -12,9 +12,6 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
-from loyalty.adapters.bot_table import BotTable
-from loyalty.adapters.promo_codes import PromoCode, new_code
-from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import (
     BonusGranted,
     LedgerCommand,
@@ -27,6 +24,7 @@ from loyalty.contracts import (
 )
 from loyalty.domain import postings, wallet
 from loyalty.domain.campaigns import Touch
+from loyalty.domain.codes import PromoCode, new_code
 from loyalty.domain.details import BoughtLine, Details
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
@@ -45,7 +43,8 @@ from loyalty.flows.campaigns import Touches
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.notices import Notices
-from loyalty.flows.ports import Ledger, Outbox, PromoCodeStore
+from loyalty.flows.outcomes import PermanentFailure, RetryLater, parse_body
+from loyalty.flows.ports import BotMemory, Ledger, Outbox, PromoCodeStore
 from loyalty.flows.replies import Replies
 from loyalty.flows.rewards import RewardExchange
 from loyalty.observability import logger, metrics
@@ -53,7 +52,7 @@ from loyalty.observability import logger, metrics
 
 class PointAccrual:
     def __init__(self, program: Program, ledger: Ledger, outbox: Outbox, promo_codes: PromoCodeStore,
-                 touches: Touches | None = None, bot_table: BotTable | None = None, erasure: Erasure | None = None):
+                 touches: Touches | None = None, bot_table: BotMemory | None = None, erasure: Erasure | None = None):
         self.program = program
         self.ledger = ledger
         self.replies = Replies(outbox)

@@ -14,23 +14,20 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
-from loyalty.adapters.idempotency import OncePerKey
-from loyalty.adapters.members import MembersRepository
-from loyalty.adapters.pacing import Pace
-from loyalty.adapters.queues import Deferred, PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import CampaignMessage
 from loyalty.domain.campaigns import LastTouch
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
 from loyalty.flows.crm_feed import CrmFeed
-from loyalty.flows.ports import CampaignRecords, MessageSink
+from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater, parse_body
+from loyalty.flows.ports import CampaignRecords, Members, MessageSink, Once, Pacer
 from loyalty.observability import logger, metrics
 
 _CAPTION_LIMIT = 1024  # Telegram's, for a photo's caption
 
 
 class CampaignSender:
-    def __init__(self, bot: MessageSink, once: OncePerKey, pace: Pace, store: CampaignRecords,
-                 members: MembersRepository, crm: CrmFeed | None = None):
+    def __init__(self, bot: MessageSink, once: Once, pace: Pacer, store: CampaignRecords,
+                 members: Members, crm: CrmFeed | None = None):
         self.bot = bot
         self.crm = crm
         self.send_once = once(self._send)  # once per touch

@@ -14,29 +14,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from loyalty import clock
-from loyalty.adapters.campaign_store import touch_key
-from loyalty.adapters.ledger import LedgerRepository
 from loyalty.contracts import CampaignMessage
-from loyalty.domain import postings
-from loyalty.domain.campaigns import Campaign, Touch, lapse_window, member_of, winback_touch
+from loyalty.domain import postings, wallet
+from loyalty.domain.campaigns import Campaign, Touch, lapse_window, member_of, touch_key, winback_touch
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Cause, Holder, Kind, entry_id_of
 from loyalty.domain.messages import day_month, with_words
 from loyalty.domain.program import Program
 from loyalty.domain.segments import Member, source_of
-from loyalty.flows.ports import CampaignRecords, Ledger, Queue
+from loyalty.flows.ports import Audience, CampaignRecords, Ledger, Queue
 from loyalty.observability import logger, metrics
 
 _FIRST_RUN_LOOKBACK = timedelta(days=1)  # a campaign's first run reaches the lapses of the last day only
-
-
-class Audience(Protocol):
-    def lapsed(self, after: str, until: str) -> Iterator[dict[str, Any]]: ...
-
-    def everyone(self) -> Iterator[dict[str, Any]]: ...
 
 
 class Touches:
@@ -149,10 +141,10 @@ class Campaigns:
 
 def _read(item: dict[str, Any], now: datetime) -> tuple[Holder, Member]:
     """A member as the audience query returns them: who to write to, and what a segment reads."""
-    wallet = LedgerRepository.wallet_of(item)
+    stored = wallet.stored(item)
     source = source_of(item)
     subscribed = item.get("subscribed", True)
     holder = Holder(member_id=item["member_id"], chat_id=item.get("chat_id"), language=item.get("language", "ru"),
                     referred_by=item.get("referred_by"), subscribed=subscribed)
-    return holder, member_of(wallet, now, source=source, subscribed=subscribed)
+    return holder, member_of(stored, now, source=source, subscribed=subscribed)
 

@@ -15,16 +15,16 @@ from datetime import timedelta
 from typing import Any
 
 from loyalty import clock
-from loyalty.adapters.bot_table import BotTable, FollowUp, Ticket, short_id
-from loyalty.adapters.members import Member, MembersRepository
-from loyalty.adapters.telegram import Incoming
-from loyalty.contracts import BonusGranted, Shopper
+from loyalty.contracts import BonusGranted, Incoming, Shopper
+from loyalty.domain.codes import short_id
+from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.errors import InvalidQr
+from loyalty.domain.member import Member
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.domain.qr import parse_qr
 from loyalty.flows import keyboards
-from loyalty.flows.ports import Queue
+from loyalty.flows.ports import BotMemory, Members, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
 
@@ -34,8 +34,8 @@ _STAFF_LANGUAGE = "ru"
 
 
 class Conversations:
-    def __init__(self, program: Program, members: MembersRepository, replies: Replies, accrual_queue: Queue,
-                 table: BotTable):
+    def __init__(self, program: Program, members: Members, replies: Replies, accrual_queue: Queue,
+                 table: BotMemory):
         self.program = program
         self.members = members
         self.replies = replies

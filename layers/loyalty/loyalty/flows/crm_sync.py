@@ -9,26 +9,17 @@ member's other events go on.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from loyalty.adapters.queues import DeadLetterQueue, RetryLater, parse_body
 from loyalty.contracts import CrmBatch, CrmEvent
 from loyalty.domain.errors import CrmRejected, CrmUnavailable
+from loyalty.flows.outcomes import RetryLater, parse_body
+from loyalty.flows.ports import CrmTarget, DeadLetters
 from loyalty.observability import logger, metrics, redacted
 
 
-class CrmTarget(Protocol):
-    """A CRM adapter: Mindbox (adapters/mindbox.py) or a signed webhook (adapters/signed_webhook.py)."""
-
-    def deliver(self, event: CrmEvent) -> None:
-        """Apply the event once (raises CrmUnavailable to retry later, CrmRejected when it never can be)."""
-        ...
-
-
 class CrmSync:
-    def __init__(self, target: CrmTarget | None, dead_letters: DeadLetterQueue):
+    def __init__(self, target: CrmTarget | None, dead_letters: DeadLetters):
         self.target = target  # None: the program syncs no CRM
         self.dead_letters = dead_letters
 

@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from loyalty.adapters.claims import ReceiptClaims
-from loyalty.adapters.ledger import LedgerRepository
-from loyalty.adapters.members import MembersRepository
 from loyalty.domain import postings
 from loyalty.domain.errors import MemberNotFound
 from loyalty.domain.ledger import Cause, Kind, entry_id_of
-from loyalty.flows.ports import Ledger
+from loyalty.flows.ports import Claims, Ledger, Members, Rekeying
 from loyalty.observability import logger
 
 
 class Erasure:
-    def __init__(self, ledger: Ledger, books: LedgerRepository, claims: ReceiptClaims, members: MembersRepository):
+    def __init__(self, ledger: Ledger, books: Rekeying, claims: Claims, members: Members):
         self.ledger = ledger  # the ledger flows write through (entries reported to the CRM)
         self.books = books  # the repository itself: only it moves a wallet
         self.claims = claims

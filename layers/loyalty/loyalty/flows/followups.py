@@ -12,16 +12,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from loyalty.adapters.bot_table import BotTable, FollowUp, short_id
 from loyalty.contracts import ReceiptAccepted
 from loyalty.domain.bot_program import Nudge, Scripted, words
 from loyalty.domain.campaigns import Touch
+from loyalty.domain.codes import short_id
+from loyalty.domain.conversation import FollowUp
 from loyalty.domain.ledger import Holder, Posting
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.flows import keyboards
 from loyalty.flows.campaigns import Touches
-from loyalty.flows.ports import Ledger
+from loyalty.flows.ports import FollowUpStore, Ledger
 from loyalty.observability import logger, metrics
 
 SURVEY = "survey"
@@ -35,7 +36,7 @@ def tracked_link(link_base: str, followup_id: str) -> str:
 
 
 class FollowUps:
-    def __init__(self, program: Program, table: BotTable, ledger: Ledger, touches: Touches | None = None,
+    def __init__(self, program: Program, table: FollowUpStore, ledger: Ledger, touches: Touches | None = None,
                  link_base: str = ""):
         self.program = program
         self.table = table

@@ -12,16 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from loyalty import clock
-from loyalty.adapters.bot_table import BotTable
-from loyalty.adapters.members import Member, MembersRepository, imported_member_id
-from loyalty.adapters.telegram import Incoming
-from loyalty.contracts import BonusGranted, MembersMerged, ReceiptSubmitted, Shopper
+from loyalty.contracts import BonusGranted, Incoming, MembersMerged, ReceiptSubmitted, Shopper
+from loyalty.domain.member import Member, imported_member_id
 from loyalty.domain.messages import render, with_commands
 from loyalty.domain.program import Program
 from loyalty.flows import keyboards
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.menu import menu_keyboard
-from loyalty.flows.ports import Queue
+from loyalty.flows.ports import Invitations, Members, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
 
@@ -34,8 +32,8 @@ def phone_keyboard(shopper: Shopper) -> dict[str, Any]:
 
 
 class Joining:
-    def __init__(self, program: Program, members: MembersRepository, replies: Replies, receipt_queue: Queue,
-                 accrual_queue: Queue, table: BotTable, crm: CrmFeed | None):
+    def __init__(self, program: Program, members: Members, replies: Replies, receipt_queue: Queue,
+                 accrual_queue: Queue, table: Invitations, crm: CrmFeed | None):
         self.program = program
         self.receipt_queue = receipt_queue
         self.members = members

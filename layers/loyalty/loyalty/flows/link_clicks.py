@@ -4,14 +4,13 @@ to the brand's site rather than to an error page."""
 
 from __future__ import annotations
 
-from loyalty.adapters.bot_table import BotTable
 from loyalty.domain.program import Program
-from loyalty.flows.ports import CampaignFigures
+from loyalty.flows.ports import CampaignFigures, FollowUpStore
 from loyalty.observability import logger, metrics
 
 
 class LinkClicks:
-    def __init__(self, program: Program, table: BotTable, figures: CampaignFigures, fallback: str):
+    def __init__(self, program: Program, table: FollowUpStore, figures: CampaignFigures, fallback: str):
         self.program = program
         self.table = table
         self.figures = figures

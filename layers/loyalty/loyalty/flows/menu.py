@@ -8,16 +8,16 @@ from html import escape
 from typing import Any
 
 from loyalty import clock
-from loyalty.adapters.bot_table import BotTable, short_id
-from loyalty.adapters.members import Member
 from loyalty.contracts import Shopper
 from loyalty.domain import levels
 from loyalty.domain.bot_program import words
+from loyalty.domain.codes import short_id
 from loyalty.domain.history import history_lines
+from loyalty.domain.member import Member
 from loyalty.domain.messages import EN, RU, how_many, joined, render, with_commands
 from loyalty.domain.program import Program
 from loyalty.flows import keyboards
-from loyalty.flows.ports import Ledger
+from loyalty.flows.ports import BotMemory, Ledger
 from loyalty.flows.replies import Replies
 from loyalty.flows.rewards import catalog
 
@@ -43,7 +43,7 @@ def menu_command(text: str) -> str | None:
 
 
 class Menu:
-    def __init__(self, program: Program, ledger: Ledger, replies: Replies, table: BotTable):
+    def __init__(self, program: Program, ledger: Ledger, replies: Replies, table: BotMemory):
         self.program = program
         self.ledger = ledger
         self.replies = replies

@@ -9,16 +9,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from loyalty.adapters.bot_table import BotTable, short_id
-from loyalty.adapters.members import MembersRepository
 from loyalty.contracts import PromoRequested, RewardRequested, Shopper
 from loyalty.domain import levels
 from loyalty.domain.bot_program import words
+from loyalty.domain.codes import short_id
 from loyalty.domain.history import history_lines
 from loyalty.domain.messages import how_many, joined
 from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
-from loyalty.flows.ports import Ledger, Queue
+from loyalty.flows.ports import BotMemory, Ledger, MemberDirectory, Queue
 from loyalty.flows.rewards import RewardView, catalog
 
 HISTORY_LENGTH = 20
@@ -73,7 +72,7 @@ class Me(BaseModel):
 
 
 class MiniApp:
-    def __init__(self, program: Program, members: MembersRepository, ledger: Ledger, table: BotTable,
+    def __init__(self, program: Program, members: MemberDirectory, ledger: Ledger, table: BotMemory,
                  accrual_queue: Queue):
         self.program = program
         self.members = members

@@ -12,17 +12,15 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from loyalty.adapters.idempotency import OncePerKey
-from loyalty.adapters.pacing import Pace
-from loyalty.adapters.queues import Deferred, PermanentFailure, RetryLater, parse_body
 from loyalty.contracts import OutboundMessage
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
-from loyalty.flows.ports import MessageSink
+from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater, parse_body
+from loyalty.flows.ports import MessageSink, Once, Pacer
 from loyalty.observability import logger, metrics
 
 
 class TelegramSender:
-    def __init__(self, bot: MessageSink, once: OncePerKey, pace: Pace | None = None):
+    def __init__(self, bot: MessageSink, once: Once, pace: Pacer | None = None):
         self.bot = bot
         self.send_once = once(self._send)  # once per dedupe_key (wiring.py keeps the key long enough)
         self.idempotency = once.config

@@ -1,8 +1,10 @@
-"""What the flows need from the outside world, as small interfaces.
+"""What the flows need from the outside world, as small interfaces in the domain's own types.
 
-A flow receives objects with these shapes; `loyalty/wiring.py` builds the real ones (DynamoDB, SQS) once per
-cold start, and the flow tests pass in-memory fakes that behave the same (tests/fakes.py, checked against
-the real adapters on moto by tests/integration/test_fakes_behave.py).
+A flow receives objects with these shapes and imports nothing from `loyalty.adapters` but the pure readers of
+outside formats: Telegram's updates and a receipt photo's QR code (tests/unit/test_layers.py holds that line).
+`loyalty/wiring.py` builds the real ones (DynamoDB, SQS, Telegram) once per cold start; the flow tests pass
+in-memory fakes (tests/fakes.py) that the same contract tests check against the real adapters on moto and the
+Telegram emulator (tests/integration/test_fakes_behave.py).
 """
 
 from __future__ import annotations
@@ -11,14 +13,18 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from pydantic import BaseModel
 
-from loyalty.adapters.members import Member
-from loyalty.adapters.promo_codes import PromoCode
-from loyalty.contracts import OutboundMessage
+from loyalty.contracts import CrmEvent, OutboundMessage
 from loyalty.domain.campaigns import Touch
+from loyalty.domain.claims import Claimed, OrderHalf, Refund
+from loyalty.domain.codes import PromoCode
+from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting
+from loyalty.domain.member import Member
+from loyalty.domain.qr import ReceiptQuery
 from loyalty.domain.wallet import Step, Wallet
 
 
@@ -91,9 +97,34 @@ class CampaignRecords(CampaignFigures, Protocol):
     def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool: ...
 
 
+class Rekeying(Protocol):
+    def rekey(self, member_id: str, to: str) -> bool:
+        """Move an erased member's wallet and entries to the pseudonym `to` (adapters/ledger.py); False when there
+        is nothing left to move."""
+        ...
+
+
 class ReviewClaims(Protocol):
     def claim_review(self, review_id: str, member_id: str) -> str:
         """Who a published review is paid to: the first member it was reported for."""
+        ...
+
+
+class Claims(ReviewClaims, Protocol):
+    """Receipts claimed once each (adapters/claims.py: ReceiptClaims)."""
+
+    def claim(self, key: str, member_id: str, submission_id: str, summary: dict[str, Any], *, day: str,
+              max_per_day: int | None, order: OrderHalf | None = None, refund: Refund | None = None) -> Claimed:
+        """Claim `key` for this submission (a replay of the same submission answers as the first time). Raises
+        ReceiptAlreadyClaimed, DailyLimitReached, RefundExceeded or MemberNotFound."""
+        ...
+
+    def purchases(self, member_id: str, seller_inn: str) -> list[dict[str, Any]]:
+        """The member's earning claims at one seller, newest first."""
+        ...
+
+    def reassign(self, member_id: str, to: str) -> int:
+        """An erased member's claims pass to their pseudonym; how many moved."""
         ...
 
 
@@ -101,6 +132,144 @@ class MemberDirectory(Protocol):
     def get(self, member_id: str) -> Member | None: ...
 
     def find_by_phone(self, phone: str) -> str | None: ...
+
+
+class Members(MemberDirectory, Protocol):
+    """The members table (adapters/members.py): every write but `join` raises MemberNotFound for nobody."""
+
+    def join(self, member_id: str, chat_id: int, language: str, referred_by: str | None = None,
+             via: str | None = None) -> Member:
+        """Create the member on first contact (the inviter and `via` kept only then); later, refresh chat and
+        language, and subscribe them again."""
+        ...
+
+    def unsubscribe(self, member_id: str) -> bool:
+        """They blocked the bot; False when there is no such member any more."""
+        ...
+
+    def retire(self, member_id: str, merged_into: str) -> None: ...
+
+    def touched_item(self, member_id: str, touch: dict[str, Any]) -> Any:
+        """The write, for the ledger's transaction, that makes `touch` the member's last campaign message."""
+        ...
+
+    def save_phone(self, member_id: str, phone: str, rules_url: str | None = None) -> Member:
+        """Keep the phone (consent to the rules); the member as they were, with the pending receipt to send on."""
+        ...
+
+    def choose_language(self, member_id: str, language: str) -> None: ...
+
+    def await_answer(self, member_id: str, kind: str, about: str, until: str) -> None: ...
+
+    def answered(self, member_id: str) -> None: ...
+
+    def erase(self, member_id: str) -> None: ...
+
+    def keep_pending(self, member_id: str, submission: str) -> None: ...
+
+
+class Audience(Protocol):
+    """Who a campaign run reads: members as the lapse index projects them."""
+
+    def lapsed(self, after: str, until: str) -> Iterator[dict[str, Any]]: ...
+
+    def everyone(self) -> Iterator[dict[str, Any]]: ...
+
+
+class Invitations(Protocol):
+    """Invitation codes, and the one-way marks of erased accounts (adapters/bot_table.py)."""
+
+    def invite_code(self, member_id: str) -> str: ...
+
+    def inviter(self, code: str) -> str | None: ...
+
+    def forget_invitations(self, member_id: str) -> None: ...
+
+    def mark_erased(self, member_id: str) -> None: ...
+
+    def was_erased(self, member_id: str) -> bool: ...
+
+
+class FollowUpStore(Protocol):
+    """The messages scripted after a receipt, and the nudges (adapters/bot_table.py). Every bool is "the first
+    time": a repeat changes nothing and answers False."""
+
+    def schedule(self, followup: FollowUp) -> bool: ...
+
+    def due(self, now: datetime) -> Iterator[FollowUp]: ...
+
+    def followup(self, followup_id: str) -> FollowUp | None: ...
+
+    def settle(self, followup_id: str, status: str) -> None: ...
+
+    def rate(self, followup_id: str, rating: int) -> bool: ...
+
+    def clicked(self, followup_id: str) -> bool: ...
+
+    def nudge_state(self, member_id: str, name: str) -> dict[str, Any]: ...
+
+    def nudged(self, member_id: str, name: str, now: datetime) -> None: ...
+
+    def stop_nudge(self, member_id: str, name: str, now: datetime) -> bool: ...
+
+
+class Tickets(Protocol):
+    """What the staff chat decides on: opened once, closed once."""
+
+    def open_ticket(self, ticket: Ticket) -> bool: ...
+
+    def ticket(self, ticket_id: str) -> Ticket | None: ...
+
+    def close_ticket(self, ticket_id: str, status: str) -> bool: ...
+
+
+class RewardStock(Protocol):
+    def stock_left(self, reward_id: str, initial: int) -> int: ...
+
+    def take_item(self, reward_id: str, order_id: str, initial: int) -> Any:
+        """The write, for the ledger's transaction, that takes one of the stock: it fails when none is left."""
+        ...
+
+
+class BotMemory(Invitations, FollowUpStore, Tickets, RewardStock, Protocol):
+    """Everything the bot remembers between messages: one table (adapters/bot_table.py: BotTable)."""
+
+
+class ReceiptService(Protocol):
+    """Who turns a QR code into the full fiscal receipt (adapters/receipt_service.py: Proverkacheka)."""
+
+    def fetch(self, query: ReceiptQuery) -> Any:
+        """The full receipt document for `query`, in any shape `loyalty.domain.receipt` reads."""
+        ...
+
+
+class Once(Protocol):
+    """Runs a function once per key of one keyword argument; a repeat returns the first result
+    (adapters/idempotency.py: OncePerKey, Powertools Idempotency). The handler registers its context on `config`."""
+
+    config: IdempotencyConfig
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]: ...
+
+
+class Pacer(Protocol):
+    """A pace shared by every sender (adapters/pacing.py): `wait` returns when this sender may send."""
+
+    def wait(self) -> float: ...
+
+
+class DeadLetters(Protocol):
+    """Where a message that can never be processed is parked, with the reason (adapters/queues.py)."""
+
+    def park(self, body: str, reason: str, group: str | None = None, **context: str) -> None: ...
+
+
+class CrmTarget(Protocol):
+    """A CRM adapter: Mindbox (adapters/mindbox.py) or a signed webhook (adapters/signed_webhook.py)."""
+
+    def deliver(self, event: CrmEvent) -> None:
+        """Apply the event once (raises CrmUnavailable to retry later, CrmRejected when it never can be)."""
+        ...
 
 
 class FileSource(Protocol):

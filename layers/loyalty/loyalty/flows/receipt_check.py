@@ -17,10 +17,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
-from loyalty.adapters.claims import OrderHalf, ReceiptClaims, Refund
-from loyalty.adapters.queues import PermanentFailure, RetryLater, parse_body
-from loyalty.adapters.receipt_service import ReceiptService
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, ReceiptSubmitted, Shopper
+from loyalty.domain.claims import OrderHalf, Refund
 from loyalty.domain.decision import REFUSALS, Assessment, assess, refund_candidates
 from loyalty.domain.errors import (
     ChatBlocked,
@@ -40,7 +38,8 @@ from loyalty.domain.errors import (
 from loyalty.domain.program import Program
 from loyalty.domain.qr import ReceiptQuery, parse_qr
 from loyalty.domain.receipt import MOSCOW, Receipt, find_raw_receipts, normalise, normalise_one
-from loyalty.flows.ports import FileSource, Outbox, Queue
+from loyalty.flows.outcomes import PermanentFailure, RetryLater, parse_body
+from loyalty.flows.ports import Claims, FileSource, Outbox, Queue, ReceiptService
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
 
@@ -51,7 +50,7 @@ class ReceiptCheck:
     """`service` and `files` are factories: the receipt service's token is read, and python-telegram-bot
     imported, only when a receipt is first fetched or a file first downloaded."""
 
-    def __init__(self, program: Program, claims: ReceiptClaims, outbox: Outbox, receipt_queue: Queue,
+    def __init__(self, program: Program, claims: Claims, outbox: Outbox, receipt_queue: Queue,
                  accrual_queue: Queue, service: Callable[[], ReceiptService], files: Callable[[], FileSource],
                  fetch_attempts: int):
         self.program = program

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty import clock
-from loyalty.adapters.promo_codes import normalise_code
 from loyalty.contracts import BonusGranted, Shopper
 from loyalty.domain import wallet
+from loyalty.domain.codes import normalise_code
 from loyalty.domain.details import Details
 from loyalty.domain.errors import Conflict, HoldNotFound, InvalidRequest, MemberNotFound, OverQuote
 from loyalty.domain.ledger import Cause, Kind, campaign_of, entry_id_of

@@ -11,17 +11,17 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from loyalty.adapters.bot_table import BotTable, Ticket
 from loyalty.contracts import RewardRequested
 from loyalty.domain import levels, wallet
 from loyalty.domain.bot_program import words
+from loyalty.domain.conversation import Ticket
 from loyalty.domain.details import Details
 from loyalty.domain.errors import InsufficientPoints, ItemRefused
 from loyalty.domain.ledger import Cause, Kind, entry_id_of
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.domain.wallet import Wallet
-from loyalty.flows.ports import Ledger
+from loyalty.flows.ports import BotMemory, Ledger, RewardStock
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
 
@@ -34,7 +34,7 @@ class RewardView(BaseModel):
     from_level: str | None = None
 
 
-def catalog(program: Program, wallet: Wallet, available: int, table: BotTable, language: str) -> list[RewardView]:
+def catalog(program: Program, wallet: Wallet, available: int, table: RewardStock, language: str) -> list[RewardView]:
     """Every reward with what it is for this member now."""
     rank, views = levels.current_index(program, wallet), []
     for reward in program.bot.rewards:
@@ -55,7 +55,7 @@ _HOLD_MINUTES = 10  # a hold the exchange did not finish goes back by itself (th
 
 
 class RewardExchange:
-    def __init__(self, program: Program, ledger: Ledger, replies: Replies, table: BotTable):
+    def __init__(self, program: Program, ledger: Ledger, replies: Replies, table: BotMemory):
         self.program = program
         self.ledger = ledger
         self.replies = replies

@@ -13,13 +13,9 @@ from typing import Any
 
 from loyalty.adapters import bot_api_update, telegram
 from loyalty.adapters.bot_api_update import MalformedUpdate
-from loyalty.adapters.bot_table import BotTable
-from loyalty.adapters.idempotency import OncePerKey
-from loyalty.adapters.members import Member, MembersRepository
-from loyalty.adapters.queues import DeadLetterQueue
-from loyalty.adapters.telegram import Incoming
-from loyalty.contracts import PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
+from loyalty.contracts import Incoming, PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
 from loyalty.domain.errors import AlreadyInProgress, InvalidQr, StorageUnavailable
+from loyalty.domain.member import Member
 from loyalty.domain.messages import language_of
 from loyalty.domain.program import Program
 from loyalty.domain.qr import parse_qr
@@ -28,7 +24,7 @@ from loyalty.flows.conversations import Conversations
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.joining import Joining, phone_keyboard
 from loyalty.flows.menu import Menu, menu_command
-from loyalty.flows.ports import Ledger, Outbox, Queue
+from loyalty.flows.ports import BotMemory, DeadLetters, Ledger, Members, Once, Outbox, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
 
@@ -41,7 +37,7 @@ class Webhook:
     fails (nothing could be stored) do we answer 500, so that Telegram keeps the update and retries.
     """
 
-    def __init__(self, bot: Bot, once: OncePerKey, expected_secret: Callable[[], str], dead_letters: DeadLetterQueue):
+    def __init__(self, bot: Bot, once: Once, expected_secret: Callable[[], str], dead_letters: DeadLetters):
         self.bot = bot
         self._handle_once = once(bot.handle)  # once per update_id
         self.idempotency = once.config
@@ -108,8 +104,8 @@ class Bot:
     """Routes one update: a command, a menu button, a tapped inline button, a contact, a receipt, an answer the bot
     asked for, or a message in the brand's staff chat."""
 
-    def __init__(self, program: Program, members: MembersRepository, ledger: Ledger, outbox: Outbox,
-                 receipt_queue: Queue, accrual_queue: Queue, table: BotTable, crm: CrmFeed | None = None):
+    def __init__(self, program: Program, members: Members, ledger: Ledger, outbox: Outbox,
+                 receipt_queue: Queue, accrual_queue: Queue, table: BotMemory, crm: CrmFeed | None = None):
         self.program = program
         self.members = members
         self.replies = Replies(outbox)

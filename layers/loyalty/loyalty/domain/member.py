@@ -1,0 +1,41 @@
+"""A member of the program as the members table keeps them (adapters/members.py): who they are to the bot, what
+they agreed to, and the balances the ledger writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+def imported_member_id(phone: str) -> str:
+    """The member an import makes of a phone without a Telegram id, until a shopper proves the phone in the bot."""
+    return f"phone:{phone}"
+
+
+class Member(BaseModel):
+    member_id: str
+    chat_id: int | None = None  # None: imported, never talked to the bot
+    language: str = "ru"
+    phone: str | None = None
+    available: int = 0  # the balances are written by the ledger (adapters/ledger.py), in its transactions
+    pending: int = 0
+    held: int = 0
+    debt: int = 0
+    level: str | None = None
+    referred_by: str | None = None
+    version: int = 0
+    pending_receipt: str | None = None  # a ReceiptSubmitted sent before the phone, as JSON
+    phone_before: str | None = None  # save_phone only: the phone the member had before this one
+    joined_at: str
+    joined_via: str = "organic"  # a /start link's source (insert:wb), campaign:<name>, referral, organic, import
+    subscribed: bool = True  # False once they blocked the bot: no campaign reaches them
+    last_touch: dict[str, Any] | None = None  # the last campaign message delivered (attribution)
+    name: str | None = None  # from an import
+    merged_into: str | None = None  # an imported member whose points moved to the shopper who proved the phone
+    language_choice: str | None = None  # set with /language: wins over the Telegram app's language
+    consented_at: str | None = None  # when they accepted the program rules (by sharing the phone) …
+    rules_url: str | None = None  # … and which rules
+    awaiting: dict[str, Any] | None = None  # what the bot waits for: {kind, about, until}
+    erased_at: str | None = None  # /delete: personal data erased, the anonymised ledger kept …
+    anonymous_id: str | None = None  # … under this random key, which nothing else names

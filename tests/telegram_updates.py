@@ -1,0 +1,45 @@
+"""Real python-telegram-bot Updates, as Telegram sends them (JSON-ready): what the bot's tests feed it, on the
+local stack and on the fakes alike."""
+
+from datetime import UTC, datetime
+
+from telegram import CallbackQuery, Chat, Contact, Message, Update, User
+
+
+def telegram_update(update_id, user_id, text=None, contact=None, language="ru", chat_type="private", **media):
+    """A real python-telegram-bot Update, as Telegram would send it (JSON-ready)."""
+    user = User(id=user_id, first_name="Анна", is_bot=False, language_code=language)
+    chat = Chat(id=user_id if chat_type == "private" else -100 - user_id, type=chat_type)
+    message = Message(message_id=update_id, date=datetime.now(UTC), chat=chat, from_user=user, text=text,
+                      contact=contact, **media)
+    return Update(update_id=update_id, message=message).to_dict()
+
+
+def tapped(update_id, user_id, data, language="ru", under_message_id=1):
+    """An inline button tapped under one of the bot's messages in the shopper's private chat."""
+    user = User(id=user_id, first_name="Анна", is_bot=False, language_code=language)
+    message = Message(message_id=under_message_id, date=datetime.now(UTC), chat=Chat(id=user_id, type="private"),
+                      text="…")
+    query = CallbackQuery(id=f"cb-{update_id}", from_user=user, chat_instance=str(user_id), data=data,
+                          message=message)
+    return Update(update_id=update_id, callback_query=query).to_dict()
+
+
+def contact_of(user_id, phone="+7 916 123-45-67"):
+    return Contact(phone_number=phone, first_name="Анна", user_id=user_id)
+
+
+def in_staff_chat(update_id, chat_id, text=None, reply_to_text=None, data=None, username="marina"):
+    """A staff member in the brand's staff group: a message (a Reply to one of the bot's), or a button tapped."""
+    user = User(id=42, first_name="Марина", is_bot=False, username=username)
+    chat = Chat(id=chat_id, type="supergroup")
+    bot = User(id=7000000001, first_name="Loyalty", is_bot=True)
+    replied = Message(message_id=update_id * 10, date=datetime.now(UTC), chat=chat, from_user=bot,
+                      text=reply_to_text) if reply_to_text is not None else None
+    message = Message(message_id=update_id * 10 + 1, date=datetime.now(UTC), chat=chat, from_user=user, text=text,
+                      reply_to_message=replied)
+    if data is not None:
+        query = CallbackQuery(id=f"cb-{update_id}", from_user=user, chat_instance=str(chat_id), data=data,
+                              message=message)
+        return Update(update_id=update_id, callback_query=query).to_dict()
+    return Update(update_id=update_id, message=message).to_dict()

@@ -1,0 +1,153 @@
+"""The flows behind the HTTP API and the queues' far ends, on the fakes: a nudge's tracked link, the Mini App, a
+reward's exchange (the last one taken once), and the CRM sync's answers to the CRM's."""
+
+from datetime import timedelta
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from loyalty.contracts import BonusGranted, CrmBatch, PromoRequested, RewardRequested
+from loyalty.domain.conversation import FollowUp
+from loyalty.domain.errors import CrmRejected, CrmUnavailable
+from loyalty.flows.crm_sync import CrmSync
+from loyalty.flows.link_clicks import LinkClicks
+from loyalty.flows.miniapp import MiniApp, NotAMember
+from loyalty.flows.outcomes import RetryLater
+from tests.fakes import MemoryCampaigns, MemoryDeadLetters
+from tests.telegram_updates import contact_of
+from tests.unit.flows.conftest import NOW, PROGRAM, shopper
+from tests.unit.flows.test_bot_flow import BotWorld
+
+NUDGE = PROGRAM.bot.nudges[0]
+
+
+@pytest.fixture
+def world():
+    return BotWorld()
+
+
+def test_a_nudges_link_counts_one_click_per_message_and_an_unknown_one_goes_to_the_site(world):
+    campaigns = MemoryCampaigns()
+    clicks = LinkClicks(PROGRAM, world.table, campaigns.figures, "https://lepestok.ru")
+    world.table.schedule(FollowUp(id="NUDGE00001", member_id="901", kind="nudge", name=NUDGE.name, due_at=NOW))
+    world.table.schedule(FollowUp(id="SURVEY0001", member_id="901", kind="survey", name="survey", due_at=NOW))
+    assert clicks.follow("NUDGE00001") == clicks.follow("NUDGE00001") == NUDGE.link.url
+    assert campaigns.figures.counters == {NUDGE.name: {"clicks": 1}}
+    for unknown in ("NOSUCH0001", "SURVEY0001", "../../etc", "x" * 40):
+        assert clicks.follow(unknown) == "https://lepestok.ru"
+    assert campaigns.figures.counters == {NUDGE.name: {"clicks": 1}}
+
+
+def app_of(world):
+    return MiniApp(PROGRAM, world.books, world.books, world.table, world.accrual_queue)
+
+
+def test_the_mini_app_shows_a_member_their_points_level_rewards_and_invitation(world):
+    world.joins(902, "+7 916 000-09-02")
+    world.settle_points()
+    me = app_of(world).me("902", NOW)
+    assert (me.available, me.brand, me.level.id) == (PROGRAM.bonuses.welcome, PROGRAM.brand.name,
+                                                     PROGRAM.levels[0].id)
+    assert me.invite_link.endswith(f"start=ref_{world.table.invite_code('902')}")
+    assert [reward.id for reward in me.rewards] == [reward.id for reward in PROGRAM.bot.rewards]
+    assert len(me.history) == 1
+
+
+def test_the_mini_app_is_for_members_with_a_phone_and_a_repeated_tap_orders_once(world):
+    app = app_of(world)
+    world.says(903, "/start")
+    with pytest.raises(NotAMember):
+        app.me("903", NOW)
+    world.says(903, contact=contact_of(903))
+    world.accrual_queue.messages.clear()
+    first, again = app.exchange("903", "samples", "tap-1"), app.exchange("903", "samples", "tap-1")
+    assert first == again and first["status"] == "queued"
+    requests = [message for message in world.accrual_queue.messages if isinstance(message, RewardRequested)]
+    assert {request.order_id for request in requests} == {first["order"]}  # one order, however many taps
+    with pytest.raises(KeyError):
+        app.exchange("903", "no-such-reward", "tap-2")
+    app.promo("903", 300, "tap-3")
+    assert isinstance(world.accrual_queue.messages[-1], PromoRequested)
+
+
+def rich(world, user_id, points):
+    world.joins(user_id, f"+7 916 000-{user_id // 100:02d}-{user_id % 100:02d}")
+    world.settle_points()
+    world.accrual.bonus(BonusGranted(shopper=shopper(str(user_id)), bonus="review", reference=f"gift:{user_id}"), NOW)
+    wallet = world.books.accounts[str(user_id)].wallet
+    assert wallet.balance.available >= points
+    return shopper(str(user_id))
+
+
+def test_a_reward_is_exchanged_once_and_the_last_one_goes_to_one_member_only(world):
+    last_one = PROGRAM.bot.rewards[0].model_copy(update={"stock": 1, "points": 10})
+    bot = PROGRAM.bot.model_copy(update={"rewards": [last_one, *PROGRAM.bot.rewards[1:]]})
+    world.accrual.rewards.program = PROGRAM.model_copy(update={"bot": bot})
+    first, second = rich(world, 904, 10), rich(world, 905, 10)
+    exchange = world.accrual.rewards.exchange
+    assert exchange(RewardRequested(shopper=first, reward_id="samples", order_id="ORDER00001"), NOW) == "ordered"
+    assert exchange(RewardRequested(shopper=first, reward_id="samples", order_id="ORDER00001"), NOW) == "ordered"
+    assert world.table.stock_left("samples", 1) == 0
+    assert exchange(RewardRequested(shopper=second, reward_id="samples", order_id="ORDER00002"), NOW) == "out_of_stock"
+    assert world.books.entry("905", "hold#reward:ORDER00002") is None  # refused before holding anything
+    # A race: the second member read the stock before the first took the last one. The commit's stock item is
+    # refused in its transaction, and the hold is released: their points come back.
+    world.table.stock_left = lambda reward_id, initial: initial
+    assert exchange(RewardRequested(shopper=second, reward_id="samples", order_id="ORDER00005"), NOW) == "out_of_stock"
+    assert [entry.kind.value for entry in world.books.entries("905")][-2:] == ["hold", "release"]
+    assert world.books.get("905").held == 0 and world.table.taken == {"samples": 1}
+    assert world.table.ticket("ORDER00001").kind == "reward"
+    assert sum(1 for entry in world.books.entries("904") if entry.kind.value == "commit") == 1
+
+
+def test_a_reward_above_the_members_level_or_points_is_refused_and_holds_nothing(world):
+    member = rich(world, 906, 0)
+    exchange = world.accrual.rewards.exchange
+    assert exchange(RewardRequested(shopper=member, reward_id="tote", order_id="ORDER00003"), NOW) == "level_needed"
+    assert exchange(RewardRequested(shopper=member, reward_id="samples", order_id="ORDER00004"),
+                    NOW + timedelta(minutes=1)) == "too_few"
+    assert world.books.get("906").held == 0
+
+
+class RecordingCrm:
+    """A CRM that takes events, or fails as told."""
+
+    def __init__(self):
+        self.events, self.failures = [], []
+
+    def deliver(self, event):
+        if self.failures:
+            raise self.failures.pop(0)
+        self.events.append(event)
+
+
+def crm_batches(world):
+    world.joins(907, "+7 916 000-09-07")
+    return [SQSRecord({"messageId": "m", "body": batch.model_dump_json()}) for batch in world.crm.messages]
+
+
+def test_crm_sync_delivers_each_event_retries_an_outage_and_parks_a_refusal(world):
+    (record,) = crm_batches(world)
+    crm, parked = RecordingCrm(), MemoryDeadLetters()
+    sync = CrmSync(crm, parked)
+    crm.failures.append(CrmUnavailable("HTTP 503", retry_after_seconds=30))
+    with pytest.raises(RetryLater) as retry:
+        sync.handle_record(record)
+    assert retry.value.delay_seconds == 30 and crm.events == []
+    sync.handle_record(record)
+    assert [event.type for event in crm.events] == ["member_registered"]
+    crm.failures.append(CrmRejected("HTTP 400", '{"status": "ValidationError"}'))
+    sync.handle_record(record)
+    ((body, reason, context),) = parked.parked
+    assert reason.startswith("HTTP 400") and context["event_type"] == "member_registered"
+    assert CrmBatch.model_validate_json(body).key.startswith("parked:")
+
+
+def test_a_program_without_a_crm_drops_its_events_and_queues_none(world):
+    crm_batches(world)
+    assert CrmSync(None, MemoryDeadLetters()).handle_record(
+        SQSRecord({"messageId": "m", "body": world.crm.messages[0].model_dump_json()})) is None
+    quiet = BotWorld()
+    quiet.bot.joining.crm = quiet.bot.account.crm = None
+    quiet.joins(908)
+    assert quiet.crm.messages == []

@@ -1,0 +1,206 @@
+"""The bot (flows/webhook.py: Webhook, Bot) on the fakes, fed real python-telegram-bot Updates: joining, the phone,
+receipts before and after it, invitations, commands, erasure, and the HTTP edge's answers. Milliseconds each; the
+local stack proves the same wiring end to end (tests/integration/test_bot_webhook.py, tests/e2e/test_bot.py)."""
+
+import json
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from loyalty.contracts import BonusGranted, MemberErased, PromoRequested, ReceiptSubmitted
+from loyalty.domain.messages import render
+from loyalty.flows.accrual import PointAccrual
+from loyalty.flows.crm_feed import CrmFeed
+from loyalty.flows.erasure import Erasure
+from loyalty.flows.webhook import Bot, Webhook
+from tests.fakes import (
+    MemoryBooks,
+    MemoryBotTable,
+    MemoryClaims,
+    MemoryDeadLetters,
+    MemoryFifoQueue,
+    MemoryOnce,
+    MemoryOutbox,
+    MemoryPromoCodes,
+    MemoryQueue,
+)
+from tests.telegram_updates import contact_of, tapped, telegram_update
+from tests.unit.flows.conftest import PROGRAM
+
+QR = "t=20261123T1200&s=450.00&fn=7380440800000017&i=101&fp=2791184930&n=1"
+SECRET = "webhook-secret"
+
+
+class BotWorld:
+    """The bot and the points it queues, on one set of fakes."""
+
+    def __init__(self):
+        self.books, self.table, self.outbox = MemoryBooks(PROGRAM), MemoryBotTable(), MemoryOutbox()
+        self.receipts, self.accrual_queue, self.crm = MemoryQueue(), MemoryQueue(), MemoryFifoQueue()
+        self.claims, self.dead_letters = MemoryClaims(self.books), MemoryDeadLetters()
+        self.bot = Bot(PROGRAM, self.books, self.books, self.outbox, self.receipts, self.accrual_queue, self.table,
+                       CrmFeed(self.crm))
+        self.once = MemoryOnce("update", lambda update: str(update["update_id"]))
+        self.webhook = Webhook(self.bot, self.once, lambda: SECRET, self.dead_letters)
+        erasure = Erasure(self.books, self.books, self.claims, self.books)
+        self.accrual = PointAccrual(PROGRAM, self.books, self.outbox, MemoryPromoCodes(), None, self.table, erasure)
+        self._ids = iter(range(1000, 100_000))
+
+    def says(self, user_id, text=None, **message):
+        return self.bot.handle(telegram_update(next(self._ids), user_id, text, **message))
+
+    def taps(self, user_id, data):
+        return self.bot.handle(tapped(next(self._ids), user_id, data))
+
+    def joins(self, user_id, phone="+7 916 000-00-00", start=""):
+        self.says(user_id, f"/start {start}".strip())
+        return self.says(user_id, contact=contact_of(user_id, phone))
+
+    def settle_points(self):
+        """What PointAccrualFunction does with the queued commands (each as the SQS record it arrives in)."""
+        commands, self.accrual_queue.messages = self.accrual_queue.messages, []
+        for command in commands:
+            self.accrual.handle_record(SQSRecord({"messageId": "m", "body": command.model_dump_json()}))
+
+    def texts(self, user_id):
+        return self.outbox.texts(user_id)
+
+
+@pytest.fixture
+def world():
+    return BotWorld()
+
+
+def test_a_newcomer_is_welcomed_and_asked_for_the_phone_and_the_welcome_bonus_waits_for_it(world):
+    assert world.says(501, "/start insert_wb")["action"] == "welcomed"
+    member = world.books.get("501")
+    assert (member.chat_id, member.phone, member.joined_via) == (501, None, "organic")
+    assert world.accrual_queue.messages == []  # no bonus before the rules are accepted with the phone
+    assert world.says(501, contact=contact_of(501, "+7 916 000-05-01"))["action"] == "phone_saved"
+    assert world.books.get("501").phone == "+79160000501" and world.books.get("501").consented_at
+    (bonus,) = world.accrual_queue.messages
+    assert isinstance(bonus, BonusGranted) and (bonus.bonus, bonus.reference) == ("welcome", "501")
+    world.settle_points()
+    assert world.books.get("501").available == PROGRAM.bonuses.welcome > 0
+    registered = [event for batch in world.crm.messages for event in batch.events if event.type == "member_registered"]
+    assert [(event.phone, event.consent) for event in registered] == [("+79160000501", True)]
+
+
+def test_a_receipt_sent_before_the_phone_is_kept_and_goes_on_once_the_phone_is_shared(world):
+    assert world.says(502, QR)["action"] == "phone_needed"
+    assert world.receipts.messages == [] and world.books.get("502").pending_receipt
+    saved = world.says(502, contact=contact_of(502, "+7 916 000-05-02"))
+    assert saved == {"action": "phone_saved", "pending_receipt": True}
+    (submitted,) = world.receipts.messages
+    assert isinstance(submitted, ReceiptSubmitted) and submitted.qr == QR
+    assert world.books.get("502").pending_receipt is None
+    assert world.says(502, QR)["action"] == "receipt_submitted" and len(world.receipts.messages) == 2
+    assert render("receipt_accepted", "ru") in world.texts(502)
+
+
+def test_somebody_elses_contact_card_is_refused_and_no_phone_is_kept(world):
+    world.says(503, "/start")
+    assert world.says(503, contact=contact_of(999, "+7 916 000-09-99"))["action"] == "foreign_contact"
+    assert world.books.get("503").phone is None and world.books.find_by_phone("+79160000999") is None
+    assert world.accrual_queue.messages == []
+
+
+def test_an_invitation_link_names_the_inviter_from_the_first_contact_only(world):
+    world.joins(504, "+7 916 000-05-04")
+    world.says(504, "/invite")
+    code = world.table.invite_code("504")
+    assert f"start=ref_{code}" in world.texts(504)[-1]
+    assert world.says(505, f"/start ref_{code}")["invited"] is True
+    assert world.books.get("505").referred_by == "504"
+    world.says(505, "/start ref_ZZZZZZZZ")  # a later link changes nothing
+    assert world.books.get("505").referred_by == "504"
+    assert world.says(504, f"/start ref_{code}")["action"] == "welcomed_back"  # one's own link invites nobody
+    assert world.books.get("504").referred_by is None
+
+
+def test_text_that_is_no_receipt_gets_a_polite_answer_and_queues_nothing(world):
+    world.joins(506)
+    assert world.says(506, "привет, где мои баллы?")["action"] == "not_a_receipt"
+    assert world.texts(506)[-1] == render("not_a_receipt", "ru") and world.receipts.messages == []
+
+
+def test_promo_asks_for_a_number_and_a_phone_before_it_queues_a_request(world):
+    world.says(507, "/start")
+    assert world.says(507, "/promo много")["action"] == "promo_usage"
+    assert world.says(507, "/promo 300")["action"] == "phone_needed"
+    world.says(507, contact=contact_of(507, "+7 916 000-05-07"))
+    world.accrual_queue.messages.clear()
+    assert world.says(507, "/promo 300")["action"] == "promo_requested"
+    (request,) = world.accrual_queue.messages
+    assert isinstance(request, PromoRequested) and request.points == 300
+
+
+def test_the_language_button_wins_over_the_telegram_app_from_then_on(world):
+    world.joins(508)
+    assert world.taps(508, "lang:en") == {"action": "language", "language": "en", "answer": world_answer(world)}
+    assert world.books.get("508").language_choice == "en"
+    world.says(508, "hello?")
+    assert world.texts(508)[-1] == render("not_a_receipt", "en")
+
+
+def world_answer(world):
+    """The callback query id of the tap just made (the webhook acknowledges it in its HTTP answer)."""
+    return f"cb-{next(world._ids) - 1}"
+
+
+def test_stop_unsubscribes_and_start_subscribes_again(world):
+    world.joins(509)
+    assert world.says(509, "/stop")["action"] == "stopped" and not world.books.get("509").subscribed
+    world.says(509, "/start")
+    assert world.books.get("509").subscribed
+
+
+def test_deletion_is_asked_then_erases_the_person_keeps_the_books_and_pays_no_second_welcome(world):
+    world.joins(510, "+7 916 000-05-10")
+    world.settle_points()
+    code = world.table.invite_code("510")
+    assert world.says(510, "/delete")["action"] == "delete_asked" and world.books.get("510").phone
+    assert world.taps(510, "delete:no")["action"] == "delete_cancelled" and world.books.get("510").phone
+    assert world.taps(510, "delete:yes")["action"] == "deleted"
+    erased = world.books.get("510")
+    assert (erased.phone, erased.chat_id, erased.erased_at is not None) == (None, None, True)
+    assert world.table.inviter(code) is None and world.table.was_erased("510")
+    assert isinstance(world.accrual_queue.messages[-1], MemberErased)
+    world.settle_points()  # the points left are written off, the books move to a pseudonym
+    assert world.books.get("510") is None
+    anonymous = world.books.get(erased.anonymous_id)
+    assert (anonymous.available, anonymous.phone) == (0, None)
+    world.joins(510, "+7 916 000-05-10")  # back again: welcome, but no second welcome bonus
+    assert not any(isinstance(command, BonusGranted) for command in world.accrual_queue.messages)
+
+
+def test_a_command_before_joining_starts_the_joining(world):
+    assert world.says(511, "/balance")["action"] == "welcomed" and world.books.get("511") is not None
+
+
+def test_the_webhook_answers_only_its_secret_handles_an_update_once_and_parks_what_it_cannot_read(world):
+    update = telegram_update(77, 512, "/start")
+    body = json.dumps(update)
+    assert world.webhook.receive("wrong", body) == (403, {})
+    assert world.webhook.receive(None, body) == (403, {})
+    assert world.webhook.receive(SECRET, body) == (200, {})
+    assert world.webhook.receive(SECRET, body) == (200, {})  # Telegram's redelivery
+    assert len(world.texts(512)) == 1
+    assert world.webhook.receive(SECRET, "{not json") == (200, {})
+    assert world.webhook.receive(SECRET, json.dumps({"update_id": 78, "message": {"chat": 5}})) == (200, {})
+    reasons = [reason for _, reason, _ in world.dead_letters.parked]
+    assert len(reasons) == 2 and all(reason.startswith("malformed update") for reason in reasons)
+    assert world.dead_letters.parked[1][2] == {"update_id": "78"}
+    tap = tapped(79, 512, "lang:en")
+    assert world.webhook.receive(SECRET, json.dumps(tap)) == (200, {"method": "answerCallbackQuery",
+                                                                    "callback_query_id": "cb-79"})
+
+
+def test_an_update_that_breaks_the_handler_is_parked_with_its_reason_and_answered_200(world, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("a bug of ours")
+
+    monkeypatch.setattr(world.bot.joining, "start", broken)
+    assert world.webhook.receive(SECRET, json.dumps(telegram_update(80, 513, "/start"))) == (200, {})
+    ((body, reason, context),) = world.dead_letters.parked
+    assert reason == "ValueError: a bug of ours" and context == {"update_id": "80"} and json.loads(body)

@@ -1,0 +1,154 @@
+"""ReceiptCheck (flows/receipt_check.py) on the fakes: a receipt fetched, judged and claimed once; every refusal
+answered in the shopper's words; the receipt service or Telegram failing retried, then given up politely."""
+
+import json
+from datetime import datetime
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from loyalty.contracts import ReceiptAccepted, ReceiptSubmitted, Shopper, TelegramFile
+from loyalty.domain.errors import ReceiptNotFound, ReceiptServiceUnavailable, TelegramUnavailable
+from loyalty.domain.messages import render
+from loyalty.domain.qr import ReceiptQuery
+from loyalty.domain.receipt import MOSCOW, normalise_one
+from loyalty.flows.outcomes import PermanentFailure, RetryLater
+from loyalty.flows.receipt_check import ReceiptCheck
+from loyalty_tools.local.receipts import fns_app_export, marketplace_receipt, qr_of
+from tests.fakes import MemoryBooks, MemoryClaims, MemoryOutbox, MemoryQueue, MemoryTelegram
+from tests.unit.flows.conftest import NOW, PROGRAM
+
+BRAND = PROGRAM.brand.supplier_inns[0]
+CREAM = ("Лепесток крем для рук 50 мл", 45_000, 1)
+
+
+class ReceiptService:
+    """The receipt service as the flow sees it: the receipts it knows, by their fiscal key."""
+
+    def __init__(self):
+        self.known: dict[str, dict] = {}
+        self.down = False
+
+    def add(self, raw):
+        self.known[str(normalise_one(raw).key)] = raw
+        return raw
+
+    def fetch(self, query: ReceiptQuery):
+        if self.down:
+            raise ReceiptServiceUnavailable("HTTP 503", retry_after_seconds=60)
+        if str(query.key) not in self.known:
+            raise ReceiptNotFound(str(query.key))
+        return self.known[str(query.key)]
+
+
+class Checking:
+    def __init__(self, program=PROGRAM):
+        self.books = MemoryBooks(program)
+        self.claims, self.outbox, self.service, self.telegram = MemoryClaims(self.books), MemoryOutbox(), \
+            ReceiptService(), MemoryTelegram()
+        self.receipt_queue, self.accrual_queue = MemoryQueue(), MemoryQueue()
+        self.check = ReceiptCheck(program, self.claims, self.outbox, self.receipt_queue, self.accrual_queue,
+                                  lambda: self.service, lambda: self.telegram, fetch_attempts=3)
+        self._fd = iter(range(1, 10_000))
+
+    def receipt(self, *lines, supplier_inn=BRAND):
+        issued = datetime(2026, 11, 23, 10, tzinfo=MOSCOW)
+        return self.service.add(marketplace_receipt(supplier_inn, list(lines or [CREAM]), next(self._fd),
+                                                    issued_at=issued))
+
+    def submit(self, member_id, raw=None, submission=None, attempt=1, **message):
+        self.books.join(member_id)
+        submitted = ReceiptSubmitted(submission_id=submission or f"tg-update:{next(self._fd)}",
+                                     shopper=Shopper(member_id=member_id, chat_id=int(member_id), language="ru"),
+                                     qr=qr_of(raw) if raw is not None else None, **message)
+        self.check.handle_record(SQSRecord({"messageId": "m", "body": submitted.model_dump_json(),
+                                            "attributes": {"ApproximateReceiveCount": str(attempt)}}))
+        return submitted
+
+    def accepted(self):
+        return [message for message in self.accrual_queue.messages if isinstance(message, ReceiptAccepted)]
+
+    def told(self, member_id):
+        return self.outbox.texts(int(member_id))
+
+
+@pytest.fixture
+def checking(monkeypatch):
+    monkeypatch.setattr("loyalty.clock.now", lambda: NOW)
+    return Checking()
+
+
+def test_a_brand_receipt_is_accepted_with_its_goods_and_channel(checking):
+    checking.submit("801", checking.receipt())
+    (accepted,) = checking.accepted()
+    assert (accepted.channel, accepted.channel_kind, accepted.brand_sum_kopecks) == ("wildberries", "marketplace",
+                                                                                      45_000)
+    assert [line.name for line in accepted.lines] == [CREAM[0]] and checking.told("801") == []
+
+
+def test_a_redelivered_submission_is_accepted_again_and_another_shoppers_is_a_duplicate(checking):
+    raw = checking.receipt()
+    checking.submit("802", raw, submission="tg-update:1")
+    checking.submit("802", raw, submission="tg-update:1")  # SQS's redelivery: the accrual's entry key pays once
+    assert [accepted.submission_id for accepted in checking.accepted()] == ["tg-update:1", "tg-update:1"]
+    checking.submit("803", raw, submission="tg-update:2")
+    assert len(checking.accepted()) == 2
+    assert checking.told("803") == [render("receipt_duplicate", "ru")]
+
+
+def test_a_receipt_without_the_brands_goods_or_unknown_to_the_service_is_refused_politely(checking):
+    checking.submit("804", checking.receipt(("Чужой шампунь", 30_000, 1), supplier_inn="7700000099"))
+    unknown = marketplace_receipt(BRAND, [CREAM], 9_999)  # never registered with the service
+    checking.submit("804", unknown)
+    assert checking.accepted() == []
+    no_goods = render("receipt_no_brand_goods", "ru", brand=PROGRAM.brand.name, store="Wildberries")
+    assert checking.told("804") == [no_goods, render("receipt_not_found", "ru")]
+
+
+def test_the_daily_limit_counts_a_members_receipts_of_one_moscow_day(monkeypatch):
+    monkeypatch.setattr("loyalty.clock.now", lambda: NOW)
+    program = PROGRAM.model_copy(update={"receipts": PROGRAM.receipts.model_copy(update={"max_per_day": 1})})
+    checking = Checking(program)
+    checking.submit("805", checking.receipt())
+    checking.submit("805", checking.receipt())
+    assert len(checking.accepted()) == 1
+    assert checking.told("805") == [render("receipt_daily_limit", "ru", limit=1)]
+
+
+def test_a_service_outage_is_retried_and_the_last_attempt_parks_it_and_tells_the_shopper(checking):
+    raw = checking.receipt()
+    checking.service.down = True
+    with pytest.raises(RetryLater) as retry:
+        checking.submit("806", raw, submission="tg-update:6")
+    assert retry.value.delay_seconds == 60 and checking.told("806") == []
+    with pytest.raises(PermanentFailure, match="gave up after 3 attempts"):
+        checking.submit("806", raw, submission="tg-update:6", attempt=3)
+    assert checking.told("806") == [render("receipt_delayed", "ru")]
+    checking.service.down = False  # `loyalty dlq redrive` later: accepted then
+    checking.submit("806", raw, submission="tg-update:6")
+    assert len(checking.accepted()) == 1
+
+
+def test_a_file_from_the_fns_app_becomes_one_submission_per_receipt(checking):
+    first, second = checking.receipt(), checking.receipt()
+    checking.telegram.files["doc-1"] = json.dumps(fns_app_export(first, second)).encode()
+    checking.submit("807", file=TelegramFile(file_id="doc-1", kind="document"), submission="tg-update:7")
+    assert [submitted.qr for submitted in checking.receipt_queue.messages] == [qr_of(first), qr_of(second)]
+    assert all(submitted.submission_id.startswith("tg-update:7#") for submitted in checking.receipt_queue.messages)
+    assert checking.told("807") == [render("file_received", "ru", count=2)]
+
+
+def test_a_file_telegram_will_not_serve_is_refused_and_one_it_cannot_serve_now_is_retried(checking):
+    with pytest.raises(PermanentFailure, match="will not serve"):
+        checking.submit("808", file=TelegramFile(file_id="gone", kind="document"))
+    assert checking.told("808") == [render("file_unavailable", "ru")]
+    checking.telegram.files["doc-2"] = b"{}"
+    checking.telegram.download = lambda file_id: (_ for _ in ()).throw(TelegramUnavailable("Bad Gateway"))
+    with pytest.raises(RetryLater):
+        checking.submit("808", file=TelegramFile(file_id="doc-2", kind="document"))
+
+
+def test_a_file_that_holds_no_receipt_is_answered_and_queues_nothing(checking):
+    checking.telegram.files["doc-3"] = b"not json at all"
+    checking.submit("809", file=TelegramFile(file_id="doc-3", kind="document"))
+    assert checking.receipt_queue.messages == [] and checking.told("809") == [render("file_unreadable", "ru")]
