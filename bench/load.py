@@ -105,7 +105,7 @@ def _loaded(shoppers: int, with_chaos: bool, logs: Logs) -> dict[str, Any]:
         document = yaml.safe_load(SEED.read_text(encoding="utf-8"))
         document["receipts"]["max_per_day"] = 10  # each shopper sends up to five in a few seconds
         program.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-        overrides = {"CrmRetryCapSeconds": "4"} if with_chaos else {}
+        overrides = {"CrmRetryCapSeconds": "4", "MessageRetryCapSeconds": "4"} if with_chaos else {}
         with LocalStack(receipts_dir=Path(tmp), program_file=program, log_stream=logs,
                         retry_base_seconds=1 if with_chaos else 0, parameter_overrides=overrides) as stack:
             baseline_ms = _unloaded_answer_ms(stack)
@@ -175,12 +175,13 @@ def _redrive_parked(stack: LocalStack) -> dict[str, int]:
     from loyalty_tools import dlq_cli
 
     moved = {}
-    for queue in dlq_cli.dead_letter_queues():
-        depth = stack.queue_depth(queue.name.removesuffix(".fifo"))
-        if depth and queue.source_url:
-            with contextlib.redirect_stdout(io.StringIO()):
-                dlq_cli.redrive(queue.name)
-            moved[queue.name] = depth
+    with stack.as_operator():
+        for queue in dlq_cli.dead_letter_queues():
+            depth = stack.queue_depth(queue.name.removesuffix(".fifo"))
+            if depth and queue.source_url:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    dlq_cli.redrive(queue.name)
+                moved[queue.name] = depth
     stack.wait_idle(timeout=600)
     return moved
 

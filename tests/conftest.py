@@ -59,10 +59,12 @@ def deployed(**options) -> Iterator:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """The long runs first, in whatever order pytest-randomly shuffled the rest: pytest-xdist hands files out in this
-    order, so a two-minute run starts while the other worker takes the short tests, instead of starting last and
-    leaving the other worker idle."""
-    items.sort(key=lambda item: item.get_closest_marker("long_run") is None)
+    """The order pytest-xdist hands files out in (`--no-loadscope-reorder` leaves it to us): the long runs first, so a
+    two-minute run starts while the other worker takes the short files instead of starting last with the other worker
+    idle; then the files with the most tests, as xdist's own reorder would. Within a file, pytest-randomly's shuffle
+    stands."""
+    per_file = Counter(item.nodeid.split("::")[0] for item in items)
+    items.sort(key=lambda item: (item.get_closest_marker("long_run") is None, -per_file[item.nodeid.split("::")[0]]))
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -14,7 +14,7 @@ from loyalty.settings import TelegramSenderSettings, environment
 
 settings = environment(TelegramSenderSettings)
 sender = wiring.telegram_sender(settings)
-consumer = FifoQueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SECONDS)
+consumer = FifoQueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SECONDS, settings.MAX_RETRY_SECONDS)
 
 
 @logger.inject_lambda_context

@@ -5,6 +5,7 @@ import time
 import urllib.request
 
 from loyalty.contracts import OutboundMessage
+from tests.conftest import TEST_PROGRAM
 from tests.integration.conftest import drain, send
 
 
@@ -105,3 +106,17 @@ def test_a_message_telegram_rejects_is_dead_lettered_with_telegrams_reason(stack
     poll(stack)
     ((_, attributes),) = drain(stack, "OutboxDeadLetterQueue")
     assert attributes["reason"] == "telegram rejected the message: Chat not found"
+
+
+def test_a_chats_message_waits_at_most_the_cap_between_tries_however_many_429s_came_before(stack, aws_env):
+    """Every 429 is a receive of the FIFO message: with retries doubling from 30 s, a failure after three 429s would
+    hold the chat for 30 × 2³ = 240 s. MessageRetryCapSeconds caps the wait (here at one second)."""
+    capped = stack.redeploy(receipts_dir=aws_env, program_file=TEST_PROGRAM, event_sources=False,
+                            retry_base_seconds=30, parameter_overrides={"MessageRetryCapSeconds": "1"})
+    control(capped, "/emulator/chats/801/open")
+    control(capped, "/emulator/chats/801/fail", {"status": 429, "retry_after": 1, "times": 3})
+    control(capped, "/emulator/chats/801/fail", {"status": 502, "description": "Bad Gateway"})
+    send(capped, "OutboxQueue", message(text="дошло"))
+    wait_until(lambda: poll(capped) == 0 and len(transcript(capped, 801)) == 1, "the message after 3 × 429 and a 502",
+               60)
+    assert [entry["text"] for entry in transcript(capped, 801)] == ["дошло"]

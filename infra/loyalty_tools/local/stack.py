@@ -6,6 +6,7 @@ One stack per process at a time: they would share moto's state (see MotoServer).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -231,8 +232,13 @@ class LocalStack:
         process's environment."""
         from loyalty_tools.cli import captured
 
-        with self.functions.exclusive(self._operator_environment(os.environ)):
+        with self.as_operator():
             return captured(list(args))
+
+    def as_operator(self) -> contextlib.AbstractContextManager[None]:
+        """Within it, this process is an operator's shell on this stack (its endpoint and credentials), and no
+        function runs: what `operator` runs a command in, for a caller that uses the operator's modules itself."""
+        return self.functions.exclusive(self._operator_environment(os.environ))
 
     def operator_process(self, *args: str, timeout: float = 600) -> tuple[int, str, str]:
         """The same command in its own process, as an operator runs it (`python -m loyalty_tools.cli …`)."""

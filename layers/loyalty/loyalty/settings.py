@@ -139,6 +139,7 @@ class TelegramSenderSettings(_Consumer):
     BOT_TOKEN_NAME: str
     PACE_TABLE: str
     MESSAGES_PER_SECOND: float = Field(gt=0, le=30)
+    MAX_RETRY_SECONDS: int = Field(default=60, ge=1)
 
 
 @cache
