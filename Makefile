@@ -89,10 +89,11 @@ lock: $(STAMP)
 	$(UV_COMPILE) --universal --python-version 3.11 --extra dev -o requirements/dev.lock
 	$(UV_COMPILE) --universal --python-version 3.11 --extra dev --extra bench -o requirements/bench.lock
 
-lint: $(STAMP)  ## ruff (complexity limit 12); mypy strict (pydantic plugin) on the package, the tools and the handlers
+lint: $(STAMP)  ## ruff (complexity limit 12); mypy strict (pydantic plugin) on the package, the tools, the handlers, bench/ and the tests
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/mypy --explicit-package-bases functions
+	$(BIN)/mypy tests bench
 
 # What `sam build` and `sam deploy` would reject, checked offline: the template, and a Lambda (arm64,
 # Python 3.12) wheel for every runtime dependency.

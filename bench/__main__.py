@@ -45,8 +45,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.cost import cost_figures
+from loyalty.domain.ledger import Kind
+from loyalty.domain.wallet import Step, Wallet
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.runtime import FunctionHost
 from loyalty_tools.local.shopper import Shopper
@@ -173,6 +176,12 @@ def ledger_figures() -> dict[str, object]:
             os.environ[name] = stack.functions.base_env[name]
         books, now = ledger_for(program, "LedgerTable", "MembersTable"), datetime.now(UTC)
 
+        def one_point(lot: str) -> Callable[[Wallet], Step]:
+            return lambda wal: wallet.credit(wal, lot, 1, now, now, None)
+
+        def ten_points(available_at: datetime) -> Callable[[Wallet], Step]:
+            return lambda wal: wallet.credit(wal, "receipt#x", 10, now, available_at, None)
+
         def write(member: str, writers: int) -> dict[str, float]:
             MembersRepository("MembersTable").join(member, 1, "ru")
             start, before = threading.Barrier(writers), stack.moto.counter.snapshot()
@@ -181,7 +190,7 @@ def ledger_figures() -> dict[str, object]:
                 start.wait()
                 for k in range(LEDGER_ENTRIES // writers):
                     lot = f"receipt#{n}-{k}"
-                    books.apply(member, lot, "accrual", lambda wal, lot=lot: wallet.credit(wal, lot, 1, now, now, None))
+                    books.apply(member, lot, Kind.ACCRUAL, one_point(lot))
 
             threads = [threading.Thread(target=work, args=(n,)) for n in range(writers)]
             began = time.perf_counter()
@@ -202,8 +211,7 @@ def ledger_figures() -> dict[str, object]:
             member = f"sched-{n}"
             MembersRepository("MembersTable").join(member, 1, "ru")
             days = 1 if n % 20 == 0 else 30
-            books.apply(member, "receipt#x", "accrual", lambda wal, d=days: wallet.credit(
-                wal, "receipt#x", 10, now, now + timedelta(days=d), None))
+            books.apply(member, "receipt#x", Kind.ACCRUAL, ten_points(now + timedelta(days=days)))
         before = stack.moto.counter.snapshot()
         stack.run_schedules(at=now + timedelta(days=2))
         dynamodb = sum(n for (caller, service, _), n in (stack.moto.counter.snapshot() - before).items()
@@ -469,7 +477,7 @@ def import_figures() -> dict[str, object]:
                 writer.writerow([f"+7916{n:07d}", str(20_000_000 + n) if n % 2 else "", "", n % 1000, "",
                                  "friend" if n % 3 == 0 else ""])
 
-    def run(path: Path, stack: LocalStack) -> dict[str, object]:
+    def run(path: Path, stack: LocalStack) -> dict[str, Any]:
         before, out = stack.moto.counter.snapshot(), io.StringIO()
         start = time.perf_counter()
         members_cli.import_members(path, "MembersTable", "LedgerTable", ROOT / "program" / "program.yaml",
@@ -505,7 +513,7 @@ def import_figures() -> dict[str, object]:
         "first_run": imported,
         "re_run": rerun,
         "baseline_moto_putitem_per_second": round(puts_per_second, 1),
-        "rows_per_second_vs_putitems_per_second": round(imported["rows_per_second"] / puts_per_second, 3),
+        "rows_per_second_vs_putitems_per_second": round(float(imported["rows_per_second"]) / puts_per_second, 3),
         "note": "moto serves DynamoDB one request at a time, so rows per second is moto's rate over the requests "
                 "per row; DynamoDB itself takes the import's 8 writers in parallel",
     }
@@ -541,7 +549,7 @@ def report_figures() -> dict[str, object]:
                     for k in range(REPORT_ENTRIES_EACH - 1)]
         return member, [entry_item(entry) for entry in entries]
 
-    def write(dynamodb, table: str, items: list[dict[str, object]]) -> None:
+    def write(dynamodb: Any, table: str, items: list[dict[str, object]]) -> None:
         for start in range(0, len(items), 25):
             dynamodb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": to_item(item)}}
                                                             for item in items[start:start + 25]]})

@@ -64,12 +64,12 @@ class Faults:
             faults._dynamodb_fault(client, operation)
             return faults._original_call(client, operation, params)
 
-        BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
-        self.stack.functions.invoke = self._invoke  # type: ignore[method-assign]
+        setattr(BaseClient, "_make_api_call", make_api_call)  # noqa: B010 (every client's calls pass the faults)
+        setattr(self.stack.functions, "invoke", self._invoke)  # noqa: B010
 
     def stop(self) -> None:
-        BaseClient._make_api_call = self._original_call  # type: ignore[method-assign]
-        self.stack.functions.invoke = self._original_invoke  # type: ignore[method-assign]
+        setattr(BaseClient, "_make_api_call", self._original_call)  # noqa: B010
+        setattr(self.stack.functions, "invoke", self._original_invoke)  # noqa: B010
         self.counts["receipt_service_failures"] = self.stack.receipts.chaos_failures
         self.stack.receipts.unreliable(0)
         if self._mindbox_timer:

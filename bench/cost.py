@@ -200,4 +200,4 @@ def _dollars(figures: dict[str, Any], memory: dict[str, int]) -> float:
         usd += figures["_spent"][function] * memory[function] / 1024 * PRICES["lambda_gb_second_arm64"]
     # Each webhook call and API call passes API Gateway: the HTTP API (webhook, Mini App) at its price.
     usd += figures["_called"].get("BotWebhookFunction", 0) * PRICES["http_api_request"]
-    return usd + PRICES["xray_trace"]  # the action traced end to end (sampling would record fewer)
+    return float(usd + PRICES["xray_trace"])  # the action traced end to end (sampling would record fewer)

@@ -135,14 +135,14 @@ def _unloaded_answer_ms(stack: LocalStack) -> float:
     against. One shopper each, so no chat waits on Telegram's pace for its replies."""
     times = [Shopper(stack.telegram.url, user_id=6_900_000 + n).say("/help")["webhook_ms"] for n in range(30)]
     stack.wait_idle(timeout=120)
-    return statistics.median(times[5:])
+    return float(statistics.median(times[5:]))
 
 
 def _plan(stack: LocalStack, count: int, tmp: Path) -> dict[str, Any]:
     """Each shopper's receipts, added to the receipt service, and the updates it will send."""
     issued = stack.now() - timedelta(hours=2)
     inn = yaml.safe_load(SEED.read_text(encoding="utf-8"))["brand"]["supplier_inns"][0]
-    shoppers = []
+    shoppers: list[dict[str, Any]] = []
     for n in range(count):
         receipts = []
         for k in range(NEW_RECEIPTS + 1):
@@ -167,7 +167,8 @@ def _drive(plan: dict[str, Any], tmp: Path) -> list[dict[str, Any]]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("layers/loyalty", "infra", "."))}
     subprocess.run([sys.executable, "-m", "bench.load", "drive", str(plan_file), str(out)], check=True, env=env,
                    cwd=ROOT, timeout=1800)
-    return json.loads(out.read_text(encoding="utf-8"))
+    calls: list[dict[str, Any]] = json.loads(out.read_text(encoding="utf-8"))
+    return calls
 
 
 def _redrive_parked(stack: LocalStack) -> dict[str, int]:
@@ -214,7 +215,7 @@ def _check(stack: LocalStack, plan: dict[str, Any], calls: list[dict[str, Any]],
     secrets = [stack.bot_token, stack.webhook_secret, stack.api_key, stack.receipt_token, stack.crm_secret]
     leaks = leaked(logs.getvalue(), [shopper["phone"] for shopper in plan["shoppers"]], secrets)
     verify = _loyalty(stack, "ledger", "verify")
-    checks = {
+    checks: dict[str, Any] = {
         "updates_sent": len(sent), "redeliveries": len(calls) - len(sent),
         "answered_200_finally": len(final) - len(unanswered), "lost_updates": len(lost_updates),
         "receipt_submissions": len(submissions), "undecided_submissions": len(undecided),
@@ -266,7 +267,7 @@ def _figures(calls: list[dict[str, Any]], answered: float, settled: float, basel
     times = sorted(call["webhook_ms"] for call in calls if call.get("webhook_ms") is not None)
 
     def pct(q: float) -> float:
-        return round(times[min(len(times) - 1, int(q * len(times)))], 1)
+        return round(float(times[min(len(times) - 1, int(q * len(times)))]), 1)
 
     count, within = credited
     return {
@@ -312,7 +313,7 @@ def _shopper_session(plan: dict[str, Any], n: int) -> list[dict[str, Any]]:
 
     def deliver(kind: str, send: Any) -> int:
         answer = send()
-        update_id = answer["update"]["update_id"]
+        update_id = int(answer["update"]["update_id"])
         calls.append({"kind": kind, "update_id": update_id, "status": answer["status"],
                       "webhook_ms": answer.get("webhook_ms")})
         _until_answered(shopper, update_id, answer["status"], calls)

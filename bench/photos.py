@@ -32,7 +32,7 @@ def _gray(data: bytes) -> Image.Image:
 
 
 def _zxing_plain(data: bytes) -> list[str]:
-    return [r.text for r in zxingcpp.read_barcodes(_gray(data), formats=zxingcpp.QRCode)]
+    return [r.text for r in zxingcpp.read_barcodes(_gray(data), formats=zxingcpp.BarcodeFormats(zxingcpp.QRCode))]
 
 
 def _opencv(data: bytes) -> list[str]:

@@ -56,7 +56,7 @@ class _Account:
 class MemoryBooks:
     """The members table and the ledger in one: what MembersRepository and LedgerRepository share in DynamoDB."""
 
-    def __init__(self, program: Program):
+    def __init__(self, program: Program) -> None:
         self.program = program
         self.accounts: dict[str, _Account] = {}
 
@@ -103,8 +103,11 @@ class MemoryBooks:
         def prepare() -> Callable[[], None]:
             if member_id not in self.accounts:
                 raise _Refused
-            return lambda: self._update(member_id, last_touch=touch) and None
+            return lambda: self._touch(member_id, touch)
         return prepare
+
+    def _touch(self, member_id: str, touch: dict[str, Any]) -> None:
+        self._update(member_id, last_touch=touch)
 
     def save_phone(self, member_id: str, phone: str, rules_url: str | None = None) -> Member:
         before = self._member(member_id)
@@ -222,7 +225,7 @@ class MemoryQueue:
     """A queue: what was put in it, in order."""
 
     def __init__(self) -> None:
-        self.messages: list[BaseModel] = []
+        self.messages: list[Any] = []  # the models put, as they were
 
     def put(self, message: BaseModel) -> None:
         self.messages.append(message)
@@ -232,7 +235,7 @@ class MemoryFifoQueue:
     """A FIFO queue as SQS keeps one: a deduplication id already taken is dropped (SQS: within five minutes)."""
 
     def __init__(self) -> None:
-        self.messages: list[BaseModel] = []
+        self.messages: list[Any] = []  # the models put, as they were
         self.groups: list[str] = []
         self.puts = 0
         self._taken: set[str] = set()
@@ -530,6 +533,7 @@ class MemoryTelegram:
         self.blocked: set[int] = set()
         self.files: dict[str, bytes] = {}
         self.failures: dict[int, list[Exception]] = {}  # chat -> what its next sends fail with, in order
+        self.fail_downloads: Exception | None = None  # what every download fails with (Telegram down)
         self._ids = itertools.count(1)
 
     def open(self, chat_id: int) -> None:
@@ -548,6 +552,8 @@ class MemoryTelegram:
         return self._send(Sent(chat_id, caption or " ", reply_markup, photo=photo_url))
 
     def download(self, file_id: str) -> bytes:
+        if self.fail_downloads is not None:
+            raise self.fail_downloads
         if file_id not in self.files:
             raise MessageRejected("Bad Request: invalid file_id")
         return self.files[file_id]

@@ -2,11 +2,13 @@
 local stack and on the fakes alike."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from telegram import CallbackQuery, Chat, Contact, Message, Update, User
 
 
-def telegram_update(update_id, user_id, text=None, contact=None, language="ru", chat_type="private", **media):
+def telegram_update(update_id: int, user_id: int, text: str | None = None, contact: Contact | None = None,
+                    language: str = "ru", chat_type: str = "private", **media: Any) -> dict[str, Any]:
     """A real python-telegram-bot Update, as Telegram would send it (JSON-ready)."""
     user = User(id=user_id, first_name="Анна", is_bot=False, language_code=language)
     chat = Chat(id=user_id if chat_type == "private" else -100 - user_id, type=chat_type)
@@ -15,7 +17,7 @@ def telegram_update(update_id, user_id, text=None, contact=None, language="ru", 
     return Update(update_id=update_id, message=message).to_dict()
 
 
-def tapped(update_id, user_id, data, language="ru", under_message_id=1):
+def tapped(update_id: int, user_id: int, data: str, language: str = "ru", under_message_id: int = 1) -> dict[str, Any]:
     """An inline button tapped under one of the bot's messages in the shopper's private chat."""
     user = User(id=user_id, first_name="Анна", is_bot=False, language_code=language)
     message = Message(message_id=under_message_id, date=datetime.now(UTC), chat=Chat(id=user_id, type="private"),
@@ -25,11 +27,12 @@ def tapped(update_id, user_id, data, language="ru", under_message_id=1):
     return Update(update_id=update_id, callback_query=query).to_dict()
 
 
-def contact_of(user_id, phone="+7 916 123-45-67"):
+def contact_of(user_id: int, phone: str = "+7 916 123-45-67") -> Contact:
     return Contact(phone_number=phone, first_name="Анна", user_id=user_id)
 
 
-def in_staff_chat(update_id, chat_id, text=None, reply_to_text=None, data=None, username="marina"):
+def in_staff_chat(update_id: int, chat_id: int, text: str | None = None, reply_to_text: str | None = None,
+                  data: str | None = None, username: str = "marina") -> dict[str, Any]:
     """A staff member in the brand's staff group: a message (a Reply to one of the bot's), or a button tapped."""
     user = User(id=42, first_name="Марина", is_bot=False, username=username)
     chat = Chat(id=chat_id, type="supergroup")

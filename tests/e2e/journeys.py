@@ -4,8 +4,10 @@ brand site's moves on it."""
 import contextlib
 import itertools
 import tempfile
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -14,7 +16,7 @@ from loyalty.adapters.program_file import load_program
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.site import Site
-from loyalty_tools.local.stack import ROOT
+from loyalty_tools.local.stack import ROOT, LocalStack
 from tests.conftest import deployed
 
 SEED = ROOT / "program" / "program.yaml"
@@ -27,7 +29,8 @@ _ids = itertools.count(1)
 
 
 @contextlib.contextmanager
-def seed_stack(change=None, retry_base_seconds=0, **options):
+def seed_stack(change: Callable[[dict[str, Any]], None] | None = None, retry_base_seconds: int = 0,
+               **options: Any) -> Iterator[LocalStack]:
     """The local stack on the shipped program, with up to ten receipts a day (and `change` made to it)."""
     document = yaml.safe_load(SEED.read_text(encoding="utf-8"))
     document["receipts"]["max_per_day"] = 10
@@ -41,7 +44,7 @@ def seed_stack(change=None, retry_base_seconds=0, **options):
             yield stack
 
 
-def join(stack, start="/start", name="Анна"):
+def join(stack: LocalStack, start: str = "/start", name: str = "Анна") -> Shopper:
     shopper = Shopper(stack.telegram.url, user_id=7_000_000 + next(_ids), first_name=name)
     shopper.say(start)
     shopper.wait_for_bot_messages(1)
@@ -50,7 +53,8 @@ def join(stack, start="/start", name="Анна"):
     return shopper
 
 
-def buy(stack, shopper, *lines, d2c=False, operation=1, fd=None):
+def buy(stack: LocalStack, shopper: Shopper, *lines: tuple[str, int, int], d2c: bool = False, operation: int = 1,
+        fd: int | None = None) -> dict[str, Any]:
     """Send the QR of a receipt issued an hour ago on the stack's clock (Wildberries, or the brand's own site)
     and let everything settle."""
     seller = {"seller_inn": BRAND_INN, "seller": "ООО «Лепесток»", "retail_place": "lepestok.ru"} if d2c else {}
@@ -62,32 +66,33 @@ def buy(stack, shopper, *lines, d2c=False, operation=1, fd=None):
     return raw
 
 
-def member(stack, shopper):
+def member(stack: LocalStack, shopper: Shopper) -> dict[str, Any]:
     item = stack.aws("dynamodb").get_item(TableName="MembersTable", Key=to_item({"member_id": str(shopper.chat_id)}),
                                           ConsistentRead=True)
     return from_item(item["Item"])
 
 
-def entries(stack, shopper):
+def entries(stack: LocalStack, shopper: Shopper) -> dict[str, dict[str, Any]]:
     response = stack.aws("dynamodb").query(TableName="LedgerTable", KeyConditionExpression="member_id = :m",
                                            ExpressionAttributeValues=to_item({":m": str(shopper.chat_id)}))
     return {item["entry_id"]: item for item in map(from_item, response["Items"])}
 
 
-def schedule(stack, at):
+def schedule(stack: LocalStack, at: datetime) -> None:
     stack.run_schedules(at=at)
     stack.wait_idle()
 
 
-def api(stack, path, body=None, key="", api_key=None):
+def api(stack: LocalStack, path: str, body: dict[str, Any] | None = None, key: str = "",
+        api_key: str | None = None) -> tuple[int, Any]:
     """The brand's site calling the redemption API (with another key, or none, when `api_key` is given)."""
     return Site(stack.api.url, stack.api_key if api_key is None else api_key).post(path, body, idempotency_key=key)
 
 
-def loyalty(stack, *args):
+def loyalty(stack: LocalStack, *args: str) -> tuple[int, str, str]:
     """The operator's command (`loyalty …`), in its own process, against the local stack's tables."""
     return stack.operator(*args)
 
 
-def texts(shopper):
+def texts(shopper: Shopper) -> list[str]:
     return shopper.bot_messages()

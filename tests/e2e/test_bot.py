@@ -6,28 +6,32 @@ import re
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty_tools.local.shopper import Shopper, StaffChat
+from loyalty_tools.local.stack import LocalStack
+from tests.conftest import present
 from tests.e2e.dialogs import record
 from tests.e2e.journeys import CREAM, PROGRAM, SERUM, buy, entries, join, loyalty, member, schedule, seed_stack
 
 pytestmark = pytest.mark.e2e
 
-STAFF = PROGRAM.bot.staff_chat_id
+STAFF = present(PROGRAM.bot.staff_chat_id)
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack() -> Iterator[LocalStack]:
     with seed_stack() as stack:
         yield stack
 
 
 @pytest.fixture(autouse=True)
-def fixed_clock(stack):
+def fixed_clock(stack: LocalStack) -> None:
     """Each dialog starts at the same moment, so docs/bot.md shows the same dates on every run; and no chat meets
     Telegram's per-chat limit, whose 429 would reorder a dialog's follow-ups by how fast this machine runs (the limit
     has tests of its own: tests/integration/test_telegram_sender.py, tests/e2e/test_campaigns.py)."""
@@ -35,11 +39,11 @@ def fixed_clock(stack):
     stack.telegram.limit(chat_burst=100)
 
 
-def shopper(stack, user_id, language="ru", name="Анна"):
+def shopper(stack: LocalStack, user_id: int, language: str = "ru", name: str = "Анна") -> Shopper:
     return Shopper(stack.telegram.url, user_id=user_id, first_name=name, language_code=language)
 
 
-def reply(stack, chat, starting, after=0):
+def reply(stack: LocalStack, chat: Shopper | StaffChat, starting: str, after: int = 0) -> dict[str, Any]:
     """The bot's newest message in `chat` (of those after the first `after`) that starts with `starting`."""
     stack.wait_idle()
     found = [entry for entry in chat.transcript() if entry["from"] == "bot"][after:]
@@ -48,15 +52,15 @@ def reply(stack, chat, starting, after=0):
     return matching[-1]
 
 
-def verify(stack):
+def verify(stack: LocalStack) -> tuple[int, str]:
     code, out, err = loyalty(stack, "ledger", "verify")
     return code, out + err
 
 
-def test_joining_from_a_marketplace_insert_with_an_invitation_refuses_a_foreign_contact(stack):
+def test_joining_from_a_marketplace_insert_with_an_invitation_refuses_a_foreign_contact(stack: LocalStack) -> None:
     dina = join(stack, name="Дина")
     dina.say("👥 Пригласить друга")  # the menu's button: its text is the command
-    link = re.search(r"https://t\.me/\S+", reply(stack, dina, "Пригласите друзей")["text"]).group()
+    link = present(re.search(r"https://t\.me/\S+", reply(stack, dina, "Пригласите друзей")["text"])).group()
     code = link.split("start=ref_")[1]
     assert str(dina.chat_id) not in link and re.fullmatch(r"[A-Z2-9]{8}", code)
 
@@ -82,7 +86,7 @@ def test_joining_from_a_marketplace_insert_with_an_invitation_refuses_a_foreign_
     record("join", "Joining from a Wildberries insert card with an invitation", egor)
 
 
-def test_the_menu_guides_a_receipt_and_shows_the_way_to_the_next_level(stack):
+def test_the_menu_guides_a_receipt_and_shows_the_way_to_the_next_level(stack: LocalStack) -> None:
     anna = join(stack, name="Анна")
     anna.say("📷 Зарегистрировать чек")
     reply(stack, anna, "Пришлите фото QR-кода с чека")
@@ -103,7 +107,7 @@ def test_the_menu_guides_a_receipt_and_shows_the_way_to_the_next_level(stack):
     record("menu", "The menu: a store's guide, the level and the rewards", anna)
 
 
-def test_a_marketplace_receipt_starts_its_branch_and_a_nudge_that_not_interested_silences(stack):
+def test_a_marketplace_receipt_starts_its_branch_and_a_nudge_that_not_interested_silences(stack: LocalStack) -> None:
     boris = join(stack, name="Борис")
     start = stack.now()
     buy(stack, boris, CREAM)  # Wildberries: the marketplace branch
@@ -139,7 +143,7 @@ def test_a_marketplace_receipt_starts_its_branch_and_a_nudge_that_not_interested
     record("nudge", "A marketplace receipt: its onboarding branch, a nudge to the site, «Не интересно»", boris)
 
 
-def surveyed(stack, name, *lines):
+def surveyed(stack: LocalStack, name: str, *lines: tuple[str, int, int]) -> tuple[StaffChat, Shopper, dict[str, Any]]:
     """A new member, a Wildberries receipt, and the survey three days later: (the staff chat, the member, the
     question)."""
     staff = StaffChat(stack.telegram.url, STAFF)
@@ -150,7 +154,7 @@ def surveyed(stack, name, *lines):
     return staff, member_, reply(stack, member_, "Как вам")["text"]
 
 
-def test_a_bad_rating_reaches_the_staff_chat_and_the_staff_reply_reaches_the_shopper(stack):
+def test_a_bad_rating_reaches_the_staff_chat_and_the_staff_reply_reaches_the_shopper(stack: LocalStack) -> None:
     staff, vera, question = surveyed(stack, "Вера", SERUM)
     assert "Лепесток сыворотка для лица 30 мл из Wildberries" in question
     vera.tap("2")
@@ -161,7 +165,7 @@ def test_a_bad_rating_reaches_the_staff_chat_and_the_staff_reply_reaches_the_sho
     ticket = staff.bot_messages()[-1]
     assert "оценка 2 из 5" in ticket and "уровень «Подруга»" in ticket and "Wildberries" in ticket
     assert "Лепесток сыворотка для лица 30 мл" in ticket and "протёкшей крышкой" in ticket
-    number = re.search(r"#([A-Z2-9]{10})", ticket).group(1)
+    number = present(re.search(r"#([A-Z2-9]{10})", ticket)).group(1)
     staff.reply(number, "Вера, простите! Отправим новую сыворотку, напишите адрес.")
     stack.wait_idle()
     assert vera.bot_messages()[-1].startswith("💬 Ответ команды Лепесток:\nВера, простите! Отправим новую "
@@ -189,7 +193,7 @@ def test_a_bad_rating_reaches_the_staff_chat_and_the_staff_reply_reaches_the_sho
     record("complaint", "A bad rating: the staff chat, and the staff's reply", vera, staff)
 
 
-def test_a_good_rating_leads_to_an_approved_review_and_its_bonus_once(stack):
+def test_a_good_rating_leads_to_an_approved_review_and_its_bonus_once(stack: LocalStack) -> None:
     staff, gala, _ = surveyed(stack, "Гала", CREAM)
     gala.tap("5")
     ask = reply(stack, gala, "Спасибо, мы рады!")
@@ -215,7 +219,7 @@ def test_a_good_rating_leads_to_an_approved_review_and_its_bonus_once(stack):
     record("review", "A good rating: a review, approved in the staff chat, its bonus once", gala, staff)
 
 
-def test_a_review_link_rejected_then_sent_again_and_approved(stack):
+def test_a_review_link_rejected_then_sent_again_and_approved(stack: LocalStack) -> None:
     staff, ira, _ = surveyed(stack, "Ира", CREAM)
     ira.tap("4")
     reply(stack, ira, "Спасибо, мы рады!")
@@ -237,7 +241,7 @@ def test_a_review_link_rejected_then_sent_again_and_approved(stack):
     record("review_link", "A review sent as a link: rejected, sent again, approved", ira, staff)
 
 
-def test_a_reward_exchange_and_the_last_item_raced_by_two_members(stack):
+def test_a_reward_exchange_and_the_last_item_raced_by_two_members(stack: LocalStack) -> None:
     staff = StaffChat(stack.telegram.url, STAFF)
     stack.aws("dynamodb").put_item(TableName="BotTable", Item=to_item(
         {"pk": "reward#samples", "sk": "stock", "taken": 99}))  # one set of samples left of 100
@@ -265,7 +269,7 @@ def test_a_reward_exchange_and_the_last_item_raced_by_two_members(stack):
         {"pk": "reward#samples", "sk": "stock"}))["Item"])
     assert stock["taken"] == 100
     assert sum("Заказ награды" in t and "Набор пробников" in t for t in staff.bot_messages()) == 1
-    order = re.search(r"Заказ награды #([A-Z2-9]{10})", staff.bot_messages()[-1]).group(1)
+    order = present(re.search(r"Заказ награды #([A-Z2-9]{10})", staff.bot_messages()[-1])).group(1)
     staff.reply(f"Заказ награды #{order}", "Куда отправить набор? Напишите адрес.")  # the order is a ticket
     stack.wait_idle()
     assert winner.bot_messages()[-1].startswith("💬 Ответ команды Лепесток:\nКуда отправить набор?")
@@ -286,7 +290,7 @@ def test_a_reward_exchange_and_the_last_item_raced_by_two_members(stack):
     assert staff.bot_messages()[-1] == f"#{order}: покупатель удалил аккаунт, ответ не доставить."
 
 
-def test_stop_start_and_delete_keep_the_books_right(stack):
+def test_stop_start_and_delete_keep_the_books_right(stack: LocalStack) -> None:
     lena = join(stack, name="Лена")
     start = stack.now()
     raw = buy(stack, lena, CREAM)
@@ -344,7 +348,7 @@ def test_stop_start_and_delete_keep_the_books_right(stack):
     record("delete", "/stop, /start and /delete", lena)
 
 
-def test_the_whole_journey_in_english(stack):
+def test_the_whole_journey_in_english(stack: LocalStack) -> None:
     john = shopper(stack, 7_100_777, language="en", name="John")
     john.say("/start blog")
     reply(stack, john, "Hello! This is the Лепесток loyalty program")
@@ -367,18 +371,18 @@ def test_the_whole_journey_in_english(stack):
     record("english", "The whole journey in English (then /language)", john)
 
 
-def erased_members(stack):
+def erased_members(stack: LocalStack) -> dict[str, dict[str, Any]]:
     """The pseudonyms deleted accounts' books live under, by id."""
     items = map(from_item, stack.aws("dynamodb").scan(TableName="MembersTable")["Items"])
     return {item["member_id"]: item for item in items if item["member_id"].startswith("erased-")}
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
 
 
-def campaign_stats(stack, campaign):
+def campaign_stats(stack: LocalStack, campaign: str) -> dict[str, Any]:
     item = stack.aws("dynamodb").get_item(TableName="CampaignsTable", Key=to_item({"campaign": campaign,
                                                                                     "key": "stats"}))
     return from_item(item.get("Item", {}))

@@ -3,12 +3,15 @@ Telegram emulator (which enforces Telegram's limits), and a shopper's "+N бал
 messages have their own queue and their own room under the limit."""
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from loyalty import clock
 from loyalty.adapters.dynamo import to_item
+from loyalty_tools.local.stack import LocalStack
 from tests.e2e.journeys import buy, join, schedule, seed_stack
 
 pytestmark = pytest.mark.e2e
@@ -17,25 +20,25 @@ AUDIENCE = 150
 NEWS = "Весенняя распродажа на сайте Лепесток: −20% на всё до 8 марта."
 
 
-def spring_sale(document):
+def spring_sale(document: dict[str, Any]) -> None:
     document["campaigns"].append({"name": "spring_sale", "kind": "broadcast", "segment": "reachable",
                                   "at": AT.isoformat(), "messages": {"ru": {"text": NEWS}}})
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack() -> Iterator[LocalStack]:
     with seed_stack(spring_sale) as stack:
         yield stack
 
 
-def broadcast(stack):
+def broadcast(stack: LocalStack) -> list[dict[str, Any]]:
     """The broadcast's messages as the emulator received them: their ids, which number every message in order."""
     with stack.telegram.state.lock:
         return sorted(entry["message_id"] for transcript in stack.telegram.state.transcripts.values()
                       for entry in transcript if entry.get("text") == NEWS)
 
 
-def test_a_broadcast_goes_out_paced_once_each_and_a_purchase_message_overtakes_it(stack):
+def test_a_broadcast_goes_out_paced_once_each_and_a_purchase_message_overtakes_it(stack: LocalStack) -> None:
     dynamodb = stack.aws("dynamodb")
     for n in range(AUDIENCE):  # members who joined long ago (their chats with the bot exist)
         member_id = 8_100_000 + n

@@ -2,6 +2,7 @@
 segment example, each member reached once, through CampaignQueue and the paced sender to the Telegram emulator
 (which answers 429 past Telegram's limits), with 403 and 429 handled as Telegram means them."""
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from loyalty.adapters.campaign_store import COUNTERS
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.domain.receipt import MOSCOW
+from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.stack import LocalStack
 from tests.e2e.journeys import buy, join, member, schedule, seed_stack, texts
 
 pytestmark = pytest.mark.e2e
@@ -19,18 +22,18 @@ BIG_SERUM = ("Лепесток сыворотка для лица 30 мл", 160_
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack() -> Iterator[LocalStack]:
     with seed_stack() as stack:
         yield stack
 
 
-def stats(stack, campaign):
+def stats(stack: LocalStack, campaign: str) -> dict[str, int]:
     item = stack.aws("dynamodb").get_item(TableName="CampaignsTable", ConsistentRead=True,
                                           Key=to_item({"campaign": campaign, "key": "stats"})).get("Item", {})
     return {name: int(from_item(item).get(name, 0)) for name in COUNTERS}
 
 
-def later(stack, delta):
+def later(stack: LocalStack, delta: timedelta) -> None:
     """Move the stack's clock on by `delta` (on to noon, Moscow, if that falls outside the ladder's sending hours),
     and run every schedule (points and campaigns) then."""
     moment = (stack.now() + delta).astimezone(MOSCOW)
@@ -40,11 +43,11 @@ def later(stack, delta):
     schedule(stack, stack.now())
 
 
-def winback(shopper):
+def winback(shopper: Shopper) -> list[str]:
     return [text for text in texts(shopper) if text.startswith(("Давно не виделись", "Дарим вам", "Мы очень скучаем"))]
 
 
-def test_the_ladder_sends_at_30_60_and_90_days_once_each_and_its_bonus_expires_in_7_days(stack):
+def test_the_ladder_sends_at_30_60_and_90_days_once_each_and_its_bonus_expires_in_7_days(stack: LocalStack) -> None:
     anna = join(stack)
     buy(stack, anna, d2c=True)  # 100 welcome + 45 available at once
     later(stack, 29 * DAY)
@@ -66,7 +69,7 @@ def test_the_ladder_sends_at_30_60_and_90_days_once_each_and_its_bonus_expires_i
     assert (figures["audience"], figures["delivered"], figures["points_given"]) == (3, 3, 450)
 
 
-def test_a_purchase_stops_the_ladder_and_the_next_lapse_climbs_it_again_and_converts(stack):
+def test_a_purchase_stops_the_ladder_and_the_next_lapse_climbs_it_again_and_converts(stack: LocalStack) -> None:
     boris = join(stack)
     buy(stack, boris, d2c=True)
     later(stack, 30 * DAY + 2 * HOUR)
@@ -83,7 +86,7 @@ def test_a_purchase_stops_the_ladder_and_the_next_lapse_climbs_it_again_and_conv
     assert len(winback(boris)) == 2 and winback(boris)[1].startswith("Давно не виделись")
 
 
-def test_regulars_with_a_1000_to_1200_average_get_double_points_on_one_receipt_of_1500(stack):
+def test_regulars_with_a_1000_to_1200_average_get_double_points_on_one_receipt_of_1500(stack: LocalStack) -> None:
     cora = join(stack)
     for _ in range(6):  # the sixth purchase brings her into regulars_mid_basket
         buy(stack, cora, NICE_CREAM, d2c=True)
@@ -98,7 +101,7 @@ def test_regulars_with_a_1000_to_1200_average_get_double_points_on_one_receipt_o
     assert [text for text in texts(cora) if "двойные баллы" in text] == offers  # not re-sent while in the segment
 
 
-def test_a_member_who_blocked_the_bot_is_unsubscribed_and_reached_no_more(stack):
+def test_a_member_who_blocked_the_bot_is_unsubscribed_and_reached_no_more(stack: LocalStack) -> None:
     dina = join(stack)
     buy(stack, dina, d2c=True)
     dina.block_bot()
@@ -110,7 +113,7 @@ def test_a_member_who_blocked_the_bot_is_unsubscribed_and_reached_no_more(stack)
     assert winback(dina) == []  # unsubscribed: the ladder passes her by
 
 
-def test_a_429_is_waited_out_and_the_message_arrives_once(stack):
+def test_a_429_is_waited_out_and_the_message_arrives_once(stack: LocalStack) -> None:
     egor = join(stack)
     buy(stack, egor, d2c=True)
     egor.fail_next(status=429, retry_after=1)

@@ -8,7 +8,7 @@ from bench import load
 pytestmark = [pytest.mark.e2e, pytest.mark.long_run]
 
 
-def test_with_faults_injected_nothing_is_lost_or_doubled():
+def test_with_faults_injected_nothing_is_lost_or_doubled() -> None:
     result = load.run(shoppers=8, with_chaos=True)
     checks, injected = result["checks"], result["faults"]["injected"]
     assert checks["passed"], checks

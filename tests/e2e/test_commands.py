@@ -16,12 +16,12 @@ from loyalty.adapters.dynamo import to_item
 from loyalty.adapters.program_file import load_program
 from loyalty.domain.receipt import MOSCOW
 from loyalty_tools.local.demo import PROGRAM, Demo
-from tests.conftest import deployed
+from tests.conftest import deployed, present
 
 pytestmark = pytest.mark.e2e
 
 
-def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_books():
+def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_books() -> None:
     out = io.StringIO()
     with open(os.devnull, "w") as quiet, deployed(log_stream=quiet) as stack:
         demo = Demo(stack, load_program(PROGRAM), out)
@@ -62,13 +62,14 @@ def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_b
         assert "ОШИБКА: loyalty ledger verify" in out.getvalue()
 
 
-def test_serve_answers_on_its_port_and_stops_cleanly_on_ctrl_c():
+def test_serve_answers_on_its_port_and_stops_cleanly_on_ctrl_c() -> None:
     process = subprocess.Popen([sys.executable, "-m", "loyalty_tools.cli", "local", "serve", "--port", "0"],
                                stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        webhook = process.stdout.readline().split()[-1]
+        out = present(process.stdout)
+        webhook = out.readline().split()[-1]
         assert webhook.endswith("/telegram/webhook")
-        chat = process.stdout.readline().split()[2]
+        chat = out.readline().split()[2]
         with urllib.request.urlopen(chat, timeout=10) as page:  # the web chat is served too
             assert page.status == 200 and b"/emulator/send" in page.read()
         request = urllib.request.Request(webhook, data=json.dumps({"update_id": 1}).encode(), method="POST")

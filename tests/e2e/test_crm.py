@@ -3,9 +3,13 @@ in the order they happened, each once, through an outage, 429s and the program's
 refuses is parked with its answer."""
 
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.stack import LocalStack
 from tests.e2e.journeys import CREAM, SERUM, buy, join, loyalty, member, seed_stack
 
 pytestmark = pytest.mark.e2e
@@ -14,32 +18,32 @@ REGISTER, EDIT, ORDER, BALANCE = ("Telegram.RegisterCustomer", "Telegram.EditCus
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack() -> Iterator[LocalStack]:
     # Retries 1, 2, 2, 2… seconds apart: the production backoff (30 s doubling, capped at 15 minutes) scaled down.
     with seed_stack(retry_base_seconds=1, parameter_overrides={"CrmRetryCapSeconds": "2"}) as stack:
         yield stack
 
 
 @pytest.fixture(autouse=True)
-def fresh(stack):
+def fresh(stack: LocalStack) -> Iterator[None]:
     stack.reset()
     yield
     stack.mindbox.recover()
     stack.backlogged.clear()
 
 
-def applied(stack, shopper):
+def applied(stack: LocalStack, shopper: Shopper) -> list[dict[str, Any]]:
     """The operations Mindbox applied for this shopper, in the order it applied them."""
     return [op for op in stack.mindbox.state()["operations"]
             if op["status"] == "Success" and op["body"]["customer"]["ids"]["tgID"] == str(shopper.chat_id)]
 
 
-def points_of(stack, shopper):
+def points_of(stack: LocalStack, shopper: Shopper) -> int:
     wallet = member(stack, shopper)
     return int(wallet["available"]) + int(wallet["pending"])
 
 
-def test_a_new_member_then_a_receipt_then_its_points_arrive_in_that_order(stack):
+def test_a_new_member_then_a_receipt_then_its_points_arrive_in_that_order(stack: LocalStack) -> None:
     ann = join(stack)
     buy(stack, ann, CREAM, SERUM)
     operations = applied(stack, ann)
@@ -52,7 +56,7 @@ def test_a_new_member_then_a_receipt_then_its_points_arrive_in_that_order(stack)
     assert stack.mindbox.state()["balances"][str(ann.chat_id)] == points_of(stack, ann)
 
 
-def test_a_mindbox_outage_is_caught_up_in_full_with_nothing_lost_or_doubled(stack):
+def test_a_mindbox_outage_is_caught_up_in_full_with_nothing_lost_or_doubled(stack: LocalStack) -> None:
     stack.mindbox.fail(503)  # down until it recovers
     stack.backlogged.add("CrmQueue")  # the bot goes on while the CRM is down
     shoppers = [join(stack) for _ in range(3)]
@@ -77,7 +81,7 @@ def test_a_mindbox_outage_is_caught_up_in_full_with_nothing_lost_or_doubled(stac
     assert stack.dead_letters("CrmDeadLetterQueue") == []
 
 
-def test_a_429_is_retried_after_a_backoff_and_its_data_arrives(stack):
+def test_a_429_is_retried_after_a_backoff_and_its_data_arrives(stack: LocalStack) -> None:
     ann = join(stack)
     stack.mindbox.fail(429, count=3)
     buy(stack, ann)
@@ -90,7 +94,8 @@ def test_a_429_is_retried_after_a_backoff_and_its_data_arrives(stack):
     assert state["balances"][str(ann.chat_id)] == points_of(stack, ann)
 
 
-def test_what_mindbox_refuses_is_parked_with_its_answer_the_rest_goes_on_and_a_redrive_applies_it(stack):
+def test_what_mindbox_refuses_is_parked_with_its_answer_the_rest_goes_on_and_a_redrive_applies_it(
+        stack: LocalStack) -> None:
     ann = join(stack)
     with stack.mindbox.lock:
         known = dict(stack.mindbox.customers)
@@ -120,7 +125,8 @@ def test_what_mindbox_refuses_is_parked_with_its_answer_the_rest_goes_on_and_a_r
     assert stack.mindbox.state()["balances"][str(ann.chat_id)] == points_of(stack, ann)
 
 
-def test_a_member_who_blocks_the_bot_is_unsubscribed_in_the_crm_and_subscribed_again_on_return(stack):
+def test_a_member_who_blocks_the_bot_is_unsubscribed_in_the_crm_and_subscribed_again_on_return(
+        stack: LocalStack) -> None:
     from loyalty.contracts import CampaignMessage
 
     ann = join(stack)
@@ -137,7 +143,7 @@ def test_a_member_who_blocks_the_bot_is_unsubscribed_in_the_crm_and_subscribed_a
     assert [op["body"]["customer"]["subscriptions"][0]["isSubscribed"] for op in operations[2:]] == [False, True]
 
 
-def test_stop_ends_offers_for_a_member_who_stays_and_start_brings_them_back(stack):
+def test_stop_ends_offers_for_a_member_who_stays_and_start_brings_them_back(stack: LocalStack) -> None:
     ann = join(stack)
     ann.say("/stop")
     stack.wait_idle()

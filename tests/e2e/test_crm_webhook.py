@@ -7,25 +7,28 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from loyalty_tools.local.stack import LocalStack
 from tests.e2e.journeys import CREAM, buy, join, member, seed_stack
 
 pytestmark = pytest.mark.e2e
 
 
-def webhook_crm(document):
+def webhook_crm(document: dict[str, Any]) -> None:
     document["crm"] = {"kind": "webhook"}
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack() -> Iterator[LocalStack]:
     with seed_stack(webhook_crm, retry_base_seconds=1, parameter_overrides={"CrmRetryCapSeconds": "2"}) as stack:
         yield stack
 
 
-def post(stack, headers, body):
+def post(stack: LocalStack, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
     request = urllib.request.Request(stack.crm_webhook.url, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -34,12 +37,12 @@ def post(stack, headers, body):
         return error.code, json.load(error)
 
 
-def signed(secret, timestamp, body):
+def signed(secret: str, timestamp: str | int, body: bytes) -> str:
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
 
 
-def test_every_event_arrives_signed_once_and_a_replay_is_refused(stack):
+def test_every_event_arrives_signed_once_and_a_replay_is_refused(stack: LocalStack) -> None:
     ann = join(stack)
     buy(stack, ann, CREAM)
     receiver = stack.crm_webhook
@@ -65,7 +68,7 @@ def test_every_event_arrives_signed_once_and_a_replay_is_refused(stack):
     assert len(receiver.events) == len(events)
 
 
-def test_a_receiver_that_is_down_gets_every_event_later_once(stack):
+def test_a_receiver_that_is_down_gets_every_event_later_once(stack: LocalStack) -> None:
     stack.crm_webhook.refuse_with = 503
     stack.backlogged.add("CrmQueue")
     bob = join(stack)
@@ -77,6 +80,6 @@ def test_a_receiver_that_is_down_gets_every_event_later_once(stack):
     stack.crm_webhook.refuse_with = None
     stack.backlogged.clear()
     stack.wait_idle(timeout=60)
-    mine = [e["type"] for e in stack.crm_webhook.events.values() if e["member_id"] == str(bob.chat_id)]
-    assert mine == ["member_registered", "points_changed", "receipt_accepted", "points_changed", "level_changed"]
+    kinds = [e["type"] for e in stack.crm_webhook.events.values() if e["member_id"] == str(bob.chat_id)]
+    assert kinds == ["member_registered", "points_changed", "receipt_accepted", "points_changed", "level_changed"]
     assert stack.dead_letters("CrmDeadLetterQueue") == []

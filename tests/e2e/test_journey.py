@@ -6,13 +6,16 @@ import itertools
 import json
 import tempfile
 import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM, deployed
 from tests.e2e.journeys import loyalty as operator
 
@@ -22,21 +25,23 @@ _ids = itertools.count(1)
 
 
 class Logs(io.StringIO):
-    def lines(self):
+    def lines(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.getvalue().splitlines() if line.startswith("{")]
 
 
+LOGS = Logs()  # what this module's stack logged
+
+
 @pytest.fixture(scope="module")
-def stack():
-    logs = Logs()
+def stack() -> Iterator[LocalStack]:
+    logs = LOGS
     with tempfile.TemporaryDirectory() as receipts, deployed(
         receipts_dir=Path(receipts), program_file=TEST_PROGRAM, retry_base_seconds=0, log_stream=logs,
     ) as stack:
-        stack.logs = logs
         yield stack
 
 
-def new_shopper(stack, language="ru"):
+def new_shopper(stack: LocalStack, language: str = "ru") -> Shopper:
     shopper = Shopper(stack.telegram.url, user_id=900_000 + next(_ids), language_code=language)
     shopper.say("/start")
     shopper.wait_for_bot_messages(1)
@@ -45,24 +50,24 @@ def new_shopper(stack, language="ru"):
     return shopper
 
 
-def new_receipt(stack, lines=(("Крем", 45000, 2),)):
+def new_receipt(stack: LocalStack, lines: Sequence[tuple[str, int, int]] = (("Крем", 45000, 2),)) -> str:
     raw = marketplace_receipt(BRAND_SUPPLIER, list(lines), fd=next(_ids))
     stack.receipts.add(raw)
     return qr_of(raw)
 
 
-def balance(stack, shopper):
+def balance(stack: LocalStack, shopper: Shopper) -> int:
     item = stack.aws("dynamodb").get_item(TableName="MembersTable", Key=to_item({"member_id": str(shopper.chat_id)}))
-    return from_item(item["Item"]).get("available", 0)
+    return int(from_item(item["Item"]).get("available", 0))
 
 
-def emulator(url, path, payload):
+def emulator(url: str, path: str, payload: dict[str, Any]) -> Any:
     request = urllib.request.Request(url + path, data=json.dumps(payload).encode(), method="POST")
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
 
 
-def test_a_receipt_becomes_points_and_a_second_sending_earns_nothing(stack):
+def test_a_receipt_becomes_points_and_a_second_sending_earns_nothing(stack: LocalStack) -> None:
     anna, boris = new_shopper(stack), new_shopper(stack, language="en")
     qr = new_receipt(stack, [("Крем", 45000, 2), ("Сыворотка", 129000, 1)])
     anna.say(qr)
@@ -78,7 +83,7 @@ def test_a_receipt_becomes_points_and_a_second_sending_earns_nothing(stack):
     assert (balance(stack, anna), balance(stack, boris)) == (219, 0)
 
 
-def test_a_second_receipt_adds_to_the_balance(stack):
+def test_a_second_receipt_adds_to_the_balance(stack: LocalStack) -> None:
     anna = new_shopper(stack)
     for expected_count, qr in ((4, new_receipt(stack)), (6, new_receipt(stack))):
         anna.say(qr)
@@ -86,14 +91,14 @@ def test_a_second_receipt_adds_to_the_balance(stack):
     assert anna.bot_messages()[-1] == "+90 баллов за покупку в Wildberries. На счёте 180 баллов."
 
 
-def test_a_webhook_call_without_the_secret_is_refused(stack):
+def test_a_webhook_call_without_the_secret_is_refused(stack: LocalStack) -> None:
     update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"},
                                           "from": {"id": 1, "is_bot": False, "first_name": "X"}, "text": "/start"}}
     refused = emulator(stack.telegram.url, "/emulator/raw", {"body": json.dumps(update), "secret": "guess"})
     assert refused["status"] == 403
 
 
-def test_a_redelivered_update_gets_one_answer(stack):
+def test_a_redelivered_update_gets_one_answer(stack: LocalStack) -> None:
     anna = new_shopper(stack)
     sent = anna.say(new_receipt(stack))
     anna.wait_for_bot_messages(4)
@@ -102,26 +107,26 @@ def test_a_redelivered_update_gets_one_answer(stack):
     assert len(anna.bot_messages()) == 4 and balance(stack, anna) == 90
 
 
-def test_a_receipt_service_failure_is_retried_and_then_succeeds(stack):
+def test_a_receipt_service_failure_is_retried_and_then_succeeds(stack: LocalStack) -> None:
     anna = new_shopper(stack)
     qr = new_receipt(stack)
     emulator(stack.receipts.url, "/emulator/fail", {"code": 2, "times": 2})
     anna.say(qr)
     assert anna.wait_for_bot_messages(4)[-1] == "+90 баллов за покупку в Wildberries. На счёте 90 баллов."
-    retries = [line for line in stack.logs.lines() if line["message"] == "message failed, will retry"]
+    retries = [line for line in LOGS.lines() if line["message"] == "message failed, will retry"]
     assert [line["attempt"] for line in retries[-2:]] == [1, 2]
 
 
-def test_a_poison_message_ends_in_the_dead_letter_queue_with_its_reason_logged(stack):
+def test_a_poison_message_ends_in_the_dead_letter_queue_with_its_reason_logged(stack: LocalStack) -> None:
     stack.aws("sqs").send_message(QueueUrl=stack.template.queue_url("AccrualQueue"), MessageBody='{"bad": 1}')
     stack.wait_idle()
     (parked,) = stack.dead_letters("AccrualDeadLetterQueue")
     assert parked["body"] == '{"bad": 1}' and parked["attributes"]["reason"].startswith("malformed LedgerCommand")
-    logged = [line for line in stack.logs.lines() if line["message"] == "message dead-lettered"]
+    logged = [line for line in LOGS.lines() if line["message"] == "message dead-lettered"]
     assert logged[-1]["reason"] == parked["attributes"]["reason"]
 
 
-def test_a_message_that_keeps_failing_reaches_the_dead_letter_queue_after_max_receive_count(stack):
+def test_a_message_that_keeps_failing_reaches_the_dead_letter_queue_after_max_receive_count(stack: LocalStack) -> None:
     anna = new_shopper(stack)
     emulator(stack.telegram.url, f"/emulator/chats/{anna.chat_id}/fail", {"status": 500, "times": 100})
     anna.say("привет")
@@ -134,7 +139,8 @@ def test_a_message_that_keeps_failing_reaches_the_dead_letter_queue_after_max_re
     assert parked["receive_count"] >= int(max_receive)
 
 
-def test_an_outage_longer_than_the_retries_tells_the_shopper_and_a_redrive_credits_the_receipt_once(stack):
+def test_an_outage_longer_than_the_retries_tells_the_shopper_and_a_redrive_credits_the_receipt_once(
+        stack: LocalStack) -> None:
     anna = new_shopper(stack)
     attempts = int(stack.template.parameters["ReceiptFetchAttempts"])
     emulator(stack.receipts.url, "/emulator/fail", {"http_status": 503, "times": attempts})
@@ -159,7 +165,7 @@ def test_an_outage_longer_than_the_retries_tells_the_shopper_and_a_redrive_credi
     assert operator(stack, "ledger", "verify")[0] == 0
 
 
-def test_the_webhook_dead_letters_cannot_be_replayed_and_an_unknown_queue_is_named(stack):
+def test_the_webhook_dead_letters_cannot_be_replayed_and_an_unknown_queue_is_named(stack: LocalStack) -> None:
     code, _, error = operator(stack, "dlq", "redrive", "WebhookDeadLetterQueue")
     assert code == 2 and error.startswith("error: WebhookDeadLetterQueue holds updates the webhook refused")
     code, _, error = operator(stack, "dlq", "list", "NoSuchQueue")

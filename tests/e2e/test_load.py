@@ -9,7 +9,7 @@ from bench import load
 pytestmark = [pytest.mark.e2e, pytest.mark.long_run]
 
 
-def test_shoppers_at_once_lose_and_double_nothing():
+def test_shoppers_at_once_lose_and_double_nothing() -> None:
     result = load.run(shoppers=12, with_chaos=False)
     checks = result["checks"]
     assert checks["passed"], checks
@@ -22,7 +22,7 @@ def test_shoppers_at_once_lose_and_double_nothing():
     assert checks["phones_or_secrets_in_logs"] == 0
 
 
-def test_the_log_check_finds_a_phone_however_written_and_a_secret():
+def test_the_log_check_finds_a_phone_however_written_and_a_secret() -> None:
     lines = "\n".join(["member 8000001 joined", "+7 (926) 000-00-01 shared", "call 89260000001", "7926000000 short",
                        "token 123:abc-DEF in a URL"])
     assert load.leaked(lines, ["+79260000001"], ["123:abc-DEF"]) == [

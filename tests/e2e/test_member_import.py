@@ -4,11 +4,15 @@ same phone is the same member with the same balance and level."""
 
 import csv
 import json
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.stack import LocalStack
 from tests.e2e.journeys import loyalty, seed_stack
 
 pytestmark = pytest.mark.e2e
@@ -26,12 +30,12 @@ ROWS = [
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack() -> Iterator[LocalStack]:
     with seed_stack() as stack:
         yield stack
 
 
-def member(stack, member_id):
+def member(stack: LocalStack, member_id: str) -> dict[str, Any]:
     from loyalty.adapters.dynamo import from_item, to_item
 
     item = stack.aws("dynamodb").get_item(TableName="MembersTable", Key=to_item({"member_id": member_id}),
@@ -39,11 +43,12 @@ def member(stack, member_id):
     return from_item(item["Item"])
 
 
-def ledger_size(stack):
-    return stack.aws("dynamodb").scan(TableName="LedgerTable", Select="COUNT")["Count"]
+def ledger_size(stack: LocalStack) -> int:
+    return int(stack.aws("dynamodb").scan(TableName="LedgerTable", Select="COUNT")["Count"])
 
 
-def test_import_reports_bad_rows_reruns_without_change_and_the_shopper_joins_with_the_balance(stack, tmp_path):
+def test_import_reports_bad_rows_reruns_without_change_and_the_shopper_joins_with_the_balance(
+        stack: LocalStack, tmp_path: Path) -> None:
     expiry = (stack.now() + timedelta(days=90)).date().isoformat()
     source = tmp_path / "old-loyalty.csv"
     with source.open("w", encoding="utf-8", newline="") as file:

@@ -4,23 +4,28 @@ did not sign for them lately."""
 import json
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
 from loyalty.domain.init_data import sign
+from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.stack import LocalStack
 from tests.e2e.journeys import CREAM, SERUM, buy, join, member, seed_stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack() -> Iterator[LocalStack]:
     with seed_stack() as stack:
         yield stack
 
 
-def call(stack, path, init_data=None, body=None, header=None):
+def call(stack: LocalStack, path: str, init_data: str | None = None, body: dict[str, Any] | None = None,
+         header: str | None = None) -> tuple[int, Any]:
     headers = {"Content-Type": "application/json"}
     if header is not None or init_data is not None:
         headers["Authorization"] = header if header is not None else f"tma {init_data}"
@@ -35,12 +40,12 @@ def call(stack, path, init_data=None, body=None, header=None):
         return error.code, error.headers.get("Location") or error.read().decode()
 
 
-def signed(stack, shopper, at=None, token=None):
+def signed(stack: LocalStack, shopper: Shopper, at: datetime | None = None, token: str | None = None) -> str:
     user = {"id": shopper.chat_id, "first_name": "Анна", "language_code": "ru"}
     return sign(user, token or stack.bot_token, at or stack.now())
 
 
-def test_the_members_own_figures_match_the_bot(stack):
+def test_the_members_own_figures_match_the_bot(stack: LocalStack) -> None:
     anna = join(stack)
     buy(stack, anna, CREAM)  # Wildberries: 45 pending for the return window
     buy(stack, anna, SERUM, SERUM, d2c=True)
@@ -63,7 +68,7 @@ def test_the_members_own_figures_match_the_bot(stack):
     assert member(stack, anna)["available"] == stored["available"] - 300
 
 
-def test_only_a_request_telegram_signed_for_the_member_lately_is_answered(stack):
+def test_only_a_request_telegram_signed_for_the_member_lately_is_answered(stack: LocalStack) -> None:
     boris, vera = join(stack), join(stack)
     assert call(stack, "api/me")[0] == 401  # no initData
     assert call(stack, "api/me", header="Bearer whatever")[0] == 401
@@ -78,7 +83,7 @@ def test_only_a_request_telegram_signed_for_the_member_lately_is_answered(stack)
     assert call(stack, "api/me", signed(stack, stranger))[0] == 404  # signed, but not a member yet
 
 
-def test_the_page_is_served_from_the_same_api(stack):
+def test_the_page_is_served_from_the_same_api(stack: LocalStack) -> None:
     status, location = call(stack, "")
     assert status == 200 and "<title>" in location and len(location.encode()) < 20_000
     opener = urllib.request.build_opener(_NoRedirect)
@@ -88,5 +93,5 @@ def test_the_page_is_served_from_the_same_api(stack):
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None

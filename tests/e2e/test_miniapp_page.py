@@ -5,11 +5,15 @@ writes docs/miniapp-light.png and docs/miniapp-dark.png from these runs."""
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import Browser, Page
 
 from loyalty.domain.init_data import sign
+from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.stack import LocalStack
 from tests.conftest import ROOT
 from tests.e2e.journeys import CREAM, SERUM, buy, join, member, seed_stack
 
@@ -23,13 +27,13 @@ LIGHT = {"bg_color": "#ffffff", "text_color": "#000000", "hint_color": "#999999"
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack() -> Iterator[LocalStack]:
     with seed_stack() as stack:
         yield stack
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser() -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -40,7 +44,7 @@ def browser():
         browser.close()
 
 
-def open_app(stack, browser, shopper, theme):
+def open_app(stack: LocalStack, browser: Browser, shopper: Shopper, theme: dict[str, str]) -> Page:
     init_data = sign({"id": shopper.chat_id, "first_name": "Анна", "language_code": "ru"}, stack.bot_token,
                      stack.now())
     page = browser.new_page(viewport={"width": 360, "height": 800}, device_scale_factor=2)
@@ -51,12 +55,13 @@ def open_app(stack, browser, shopper, theme):
     return page
 
 
-def shoot(page, name):
+def shoot(page: Page, name: str) -> None:
     if os.environ.get("SCREENSHOTS"):
         page.screenshot(path=str(ROOT / "docs" / name), full_page=True)
 
 
-def test_the_app_shows_the_chats_balance_level_and_history_and_exchanges_a_reward(stack, browser):
+def test_the_app_shows_the_chats_balance_level_and_history_and_exchanges_a_reward(
+        stack: LocalStack, browser: Browser) -> None:
     anna = join(stack)
     buy(stack, anna, CREAM)  # Wildberries: pending until the return window ends
     buy(stack, anna, SERUM, SERUM, d2c=True)
@@ -83,7 +88,7 @@ def test_the_app_shows_the_chats_balance_level_and_history_and_exchanges_a_rewar
     page.close()
 
 
-def test_the_app_follows_telegrams_dark_theme_at_360_px(stack, browser):
+def test_the_app_follows_telegrams_dark_theme_at_360_px(stack: LocalStack, browser: Browser) -> None:
     boris = join(stack)
     buy(stack, boris, SERUM, d2c=True)
     page = open_app(stack, browser, boris, DARK)
@@ -97,7 +102,7 @@ def test_the_app_follows_telegrams_dark_theme_at_360_px(stack, browser):
     page.close()
 
 
-def test_the_app_opened_without_telegrams_signature_says_where_to_open_it(stack, browser):
+def test_the_app_opened_without_telegrams_signature_says_where_to_open_it(stack: LocalStack, browser: Browser) -> None:
     page = browser.new_page(viewport={"width": 360, "height": 640})
     page.route("https://telegram.org/**", lambda route: route.abort())
     page.goto(f"{stack.api.url}/miniapp/")

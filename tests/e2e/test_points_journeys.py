@@ -9,26 +9,31 @@ day instead of five.
 """
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from pytest import MonkeyPatch
 
 from loyalty.domain.receipt import MOSCOW
 from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.stack import LocalStack
+from tests.conftest import present
 from tests.e2e.journeys import CREAM, PROGRAM, SERUM, api, buy, entries, join, member, schedule, seed_stack, texts
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack() -> Iterator[LocalStack]:
     with seed_stack() as stack:
         yield stack
 
 
-def test_a_review_the_site_reports_pays_its_bonus_once(stack):
+def test_a_review_the_site_reports_pays_its_bonus_once(stack: LocalStack) -> None:
     """The redemption API hands the review to AccrualQueue; the bonus and its message come back through the bot
     (levels, rates, pending points and expiry are the flows' rules: tests/unit/flows)."""
     anna = join(stack)
@@ -48,7 +53,7 @@ def test_a_review_the_site_reports_pays_its_bonus_once(stack):
     assert member(stack, boris)["available"] == PROGRAM.bonuses.welcome
 
 
-def test_a_refund_reverses_the_purchase_points(stack):
+def test_a_refund_reverses_the_purchase_points(stack: LocalStack) -> None:
     gleb = join(stack)
     raw = buy(stack, gleb, CREAM, SERUM)
     assert member(stack, gleb)["pending"] == 45 + 193
@@ -59,11 +64,11 @@ def test_a_refund_reverses_the_purchase_points(stack):
     assert reversal["change"] == {"available": 0, "pending": -193, "held": 0, "debt": 0}
 
 
-def test_an_invitation_link_pays_both_sides_on_the_first_purchase(stack):
+def test_an_invitation_link_pays_both_sides_on_the_first_purchase(stack: LocalStack) -> None:
     dina = join(stack)
     dina.say("/invite")
     stack.wait_idle()
-    link = re.search(r"https://\S+", texts(dina)[-1]).group()
+    link = present(re.search(r"https://\S+", texts(dina)[-1])).group()
     assert re.fullmatch(r"https://t\.me/lepestok_bonus_bot\?start=ref_[A-Z2-9]{8}", link)
     egor = join(stack, "/start " + link.split("?start=")[1])
     assert member(stack, egor)["referred_by"] == str(dina.chat_id)
@@ -74,7 +79,7 @@ def test_an_invitation_link_pays_both_sides_on_the_first_purchase(stack):
     assert sum("Ваш друг зарегистрировал первый чек — вам +200 баллов" in text for text in texts(dina)) == 1
 
 
-def test_a_basket_is_quoted_held_committed_and_a_replayed_hold_charges_nothing_more(stack):
+def test_a_basket_is_quoted_held_committed_and_a_replayed_hold_charges_nothing_more(stack: LocalStack) -> None:
     zoya = join(stack)
     buy(stack, zoya, SERUM, d2c=True)  # 100 + 193 available
     basket = [{"name": "Крем для рук", "gtin": "4600000000017", "price_kopecks": 45_000, "quantity": 2},
@@ -112,7 +117,7 @@ def test_a_basket_is_quoted_held_committed_and_a_replayed_hold_charges_nothing_m
     assert api(stack, f"/members/{zoya.chat_id}/holds/c-1002/commit", {"order_id": "site-1002"})[0] == 409
 
 
-def test_a_promo_code_from_the_bot_pays_one_order_once(stack):
+def test_a_promo_code_from_the_bot_pays_one_order_once(stack: LocalStack) -> None:
     yana = join(stack)
     yana.say("/promo 50")
     stack.wait_idle()
@@ -138,12 +143,12 @@ def test_a_promo_code_from_the_bot_pays_one_order_once(stack):
     assert texts(yana)[-1] == "Для промокода на 5000 баллов не хватает баллов: доступно 45 баллов."
 
 
-def test_the_api_wants_its_key(stack):
+def test_the_api_wants_its_key(stack: LocalStack) -> None:
     assert api(stack, "/quote", {"member_id": "1", "lines": [{"price_kopecks": 1}]}, api_key="")[0] == 403
     assert api(stack, "/quote", {"member_id": "1", "lines": [{"price_kopecks": 1}]}, api_key="wrong")[0] == 403
 
 
-def test_history_tells_the_last_entries_in_plain_russian(stack):
+def test_history_tells_the_last_entries_in_plain_russian(stack: LocalStack) -> None:
     kira = join(stack)
     buy(stack, kira)
     kira.say("/history")
@@ -156,12 +161,13 @@ def test_history_tells_the_last_entries_in_plain_russian(stack):
 
 
 def test_a_contact_redelivered_after_a_failure_past_saving_the_phone_still_pays_the_welcome_bonus_once(
-        stack, monkeypatch):
+        stack: LocalStack, monkeypatch: MonkeyPatch) -> None:
     """Found by `make chaos`: the phone was saved, then queueing the bonus failed (500); Telegram's redelivery saw
     the phone already there and took the shopper for a returning member, so the bonus was lost."""
-    original, failed = BaseClient._make_api_call, []
+    original = BaseClient._make_api_call
+    failed: list[str] = []
 
-    def accrual_queue_down_once(client, operation, params):
+    def accrual_queue_down_once(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         if operation == "SendMessage" and params["QueueUrl"].endswith("/AccrualQueue") and not failed:
             failed.append(operation)
             raise ClientError({"Error": {"Code": "InternalError", "Message": "try again"}}, operation)

@@ -10,7 +10,7 @@ from tests.e2e.journeys import seed_stack
 pytestmark = pytest.mark.e2e
 
 
-def test_polled_updates_reach_the_bot_once_and_taps_are_answered():
+def test_polled_updates_reach_the_bot_once_and_taps_are_answered() -> None:
     with seed_stack() as stack:
         poller = TelegramPoller(stack.telegram.url, stack.bot_token, stack.webhook_url, stack.webhook_secret,
                                 long_poll_seconds=1)

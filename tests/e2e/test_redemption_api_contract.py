@@ -4,38 +4,43 @@ and checks every answer against the document: no server error, only documented s
 invalid input refused."""
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis import Case
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import load_program
 from loyalty.domain import postings
+from loyalty.domain.ledger import Kind
+from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.openapi import DOCUMENT, redemption_openapi
-from tests.conftest import FUZZ_EXAMPLES, deployed
+from tests.conftest import FUZZ_EXAMPLES, Tried, deployed
 
 pytestmark = pytest.mark.e2e
 MEMBER = "5550001"
 
 
-def test_the_committed_document_is_the_one_the_code_generates():
+def test_the_committed_document_is_the_one_the_code_generates() -> None:
     assert json.loads(DOCUMENT.read_text(encoding="utf-8")) == redemption_openapi(), \
         "docs/redemption-api.json is stale: run `loyalty openapi`"
 
 
 @pytest.fixture(scope="module")
-def api_stack():
+def api_stack() -> Iterator[LocalStack]:
     with deployed(retry_base_seconds=0) as stack, pytest.MonkeyPatch.context() as env:
         for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
             env.setenv(name, stack.functions.base_env[name])
         program = load_program(stack.functions.environment("RedemptionApiFunction")["PROGRAM_FILE"])
         MembersRepository("MembersTable").join(MEMBER, int(MEMBER), "ru")
         ledger_for(program, "LedgerTable", "MembersTable").apply(
-            MEMBER, "bonus#welcome", "bonus",
+            MEMBER, "bonus#welcome", Kind.BONUS,
             lambda wal: postings.bonus(program, wal, "bonus#welcome", 5000, "бонус", datetime.now(UTC)))
         yield stack
 
@@ -46,7 +51,8 @@ schema = schemathesis.openapi.from_dict(redemption_openapi())
 
 @schema.parametrize()
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_answer_is_documented_and_no_request_breaks_the_api(case, api_stack, tried):
+def test_every_answer_is_documented_and_no_request_breaks_the_api(case: Case[Any], api_stack: LocalStack,
+                                                                  tried: Tried) -> None:
     tried("redemption API: generated requests")
     broken = {location.value for location, component in (case.meta.components if case.meta else {}).items()
               if component.mode == "negative"}

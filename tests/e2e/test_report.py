@@ -1,23 +1,25 @@
 """`loyalty report` against the local stack: what shoppers did through the bot, read back from the books."""
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
 from loyalty.adapters.dynamo import from_item
+from loyalty_tools.local.stack import LocalStack
 from tests.e2e.journeys import CREAM, SERUM, buy, join, loyalty, schedule, seed_stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack() -> Iterator[LocalStack]:
     with seed_stack() as stack:
         yield stack
 
 
-def test_the_report_shows_members_revenue_by_channel_and_points_as_the_books_hold_them(stack):
+def test_the_report_shows_members_revenue_by_channel_and_points_as_the_books_hold_them(stack: LocalStack) -> None:
     start = stack.now()
     anna = join(stack, "/start wb", name="Анна")  # a Wildberries insert card
     buy(stack, anna, CREAM)  # Wildberries, 450 ₽

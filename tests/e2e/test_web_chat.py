@@ -3,11 +3,16 @@ the contact button, sends a receipt photo, taps the menu, and opens the Mini App
 initData the Telegram emulator signed — and sees the balance the chat shows."""
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page
 
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
+from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.receipt_photos import receipt_photo
+from tests.conftest import present
 from tests.e2e.journeys import BRAND_INN, CREAM, SERUM, SUPPLIER, member, seed_stack
 from tests.e2e.test_miniapp_page import browser, shoot  # noqa: F401 - the same headless Chromium
 
@@ -16,19 +21,20 @@ USER = 7_300_001
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack() -> Iterator[LocalStack]:
     with seed_stack() as stack:
         yield stack
 
 
-def bot_said(page, starting):
+def bot_said(page: Page, starting: str) -> str:
     page.wait_for_function(
         "(start) => [...document.querySelectorAll('.msg.bot')].some(m => m.textContent.startsWith(start))",
         arg=starting, timeout=20_000)
     return [text for text in page.locator(".msg.bot").all_inner_texts() if text.startswith(starting)][-1]
 
 
-def test_a_person_joins_sends_a_receipt_photo_and_sees_the_points_in_the_mini_app(stack, browser, tmp_path):  # noqa: F811
+def test_a_person_joins_sends_a_receipt_photo_and_sees_the_points_in_the_mini_app(
+        stack: LocalStack, browser: Browser, tmp_path: Path) -> None:  # noqa: F811
     page = browser.new_page(viewport={"width": 420, "height": 860})
     page.route("https://telegram.org/**", lambda route: route.abort())
     page.goto(f"{stack.telegram.url}/chat?user={USER}")
@@ -54,7 +60,7 @@ def test_a_person_joins_sends_a_receipt_photo_and_sees_the_points_in_the_mini_ap
     page.fill("#text", qr_of(site))  # the site's e-receipt QR, pasted as text
     page.press("#text", "Enter")
     credited = bot_said(page, "+387 баллов за покупку в Лепесток")
-    balance = re.search(r"На счёте (\d+)", credited).group(1)
+    balance = present(re.search(r"На счёте (\d+)", credited)).group(1)
 
     page.click("#keyboard button:has-text('Мой уровень')")
     assert "Ещё 3 чека и 1 отзыв" in bot_said(page, "Уровень «Подруга»")  # the bot's bold, shown as bold

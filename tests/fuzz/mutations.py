@@ -1,11 +1,13 @@
 """A real document (a program file, a receipt) with a few of its values swapped for hostile ones or removed."""
 
 import copy
+from collections.abc import Iterator
+from typing import Any
 
 from hypothesis import strategies as st
 
 
-def paths(node, path=()):
+def paths(node: Any, path: Any = ()) -> Iterator[Any]:
     """Every path into `node`: dict keys and list indexes."""
     yield path
     if isinstance(node, dict):
@@ -17,7 +19,7 @@ def paths(node, path=()):
 
 
 @st.composite
-def mutated(draw, documents, hostile, most=3):
+def mutated(draw: st.DrawFn, documents: list[Any], hostile: st.SearchStrategy[Any], most: int = 3) -> Any:
     """One of `documents`, deep-copied, with 1 to `most` values replaced by a `hostile` one or their key removed."""
     document = copy.deepcopy(draw(st.sampled_from(documents)))
     places = [path for path in paths(document) if path]

@@ -4,14 +4,18 @@ HTTP: each must get a clean answer or a clean refusal, never a server error."""
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from tests.integration.conftest import drain, telegram_update
+from loyalty_tools.local.stack import LocalStack
+from tests.integration.conftest import drain
 from tests.integration.test_bot_webhook import post
+from tests.telegram_updates import telegram_update
 
 
-def api(stack, path, raw, key="corpus-1"):
+def api(stack: LocalStack, path: str, raw: str, key: str = "corpus-1") -> tuple[int, str]:
     request = urllib.request.Request(stack.api.url + path, data=raw.encode(), method="POST", headers={
         "Content-Type": "application/json", "x-api-key": stack.api_key, "Idempotency-Key": key})
     try:
@@ -31,20 +35,21 @@ HOLD = '{"order_id": "o-1", "points": %s}'
     ("[" * 3000 + "]" * 3000, 422, "nested too deep"),
     ('{"order_id": ' * 3000 + "1" + "}" * 3000, 422, "nested too deep"),
 ])
-def test_hostile_hold_bodies_are_refused_naming_what_is_wrong(stack, raw, status, names):
+def test_hostile_hold_bodies_are_refused_naming_what_is_wrong(stack: LocalStack, raw: str, status: int,
+                                                              names: str) -> None:
     answer, body = api(stack, "/members/601/holds", raw)
     assert answer == status, body
     assert names in body
 
 
 @pytest.mark.parametrize("code", ["-", "--", "%2D%2D", "A" * 200, "%00", "..%2F..%2Fetc"])
-def test_odd_promo_codes_are_not_found_not_a_server_error(stack, code):
+def test_odd_promo_codes_are_not_found_not_a_server_error(stack: LocalStack, code: str) -> None:
     answer, body = api(stack, f"/promo-codes/{code}/redeem", '{"order_id": "o-1"}')
     assert answer in (400, 404, 422), (answer, body)
 
 
-def _with(path, value):
-    def change(update):
+def _with(path: tuple[str, ...], value: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def change(update: dict[str, Any]) -> dict[str, Any]:
         target = update
         for key in path[:-1]:
             target = target[key]
@@ -62,14 +67,15 @@ def _with(path, value):
                                              "reply_to_message": {"message_id": 2}}),
      "message.reply_to_message.reply_to_message: Input should be None"),
 ])
-def test_updates_that_broke_python_telegram_bot_are_refused_at_the_edge_naming_the_field(stack, change, reason):
+def test_updates_that_broke_python_telegram_bot_are_refused_at_the_edge_naming_the_field(
+        stack: LocalStack, change: Callable[[dict[str, Any]], dict[str, Any]], reason: str) -> None:
     update = change(telegram_update(1, 601, "/start"))
     assert post(stack, update) == 200
     ((_, attributes),) = drain(stack, "WebhookDeadLetterQueue")
     assert attributes["reason"].startswith(f"malformed update: {reason}")
 
 
-def test_fields_the_bot_does_not_read_cannot_break_it(stack):
+def test_fields_the_bot_does_not_read_cannot_break_it(stack: LocalStack) -> None:
     update = telegram_update(1, 601, "/start")
     update["message"] |= {"entities": "x", "sticker": [], "forward_origin": 5}
     update |= {"edited_message": "x", "poll": {"id": []}, "message_reaction": None}

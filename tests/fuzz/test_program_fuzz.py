@@ -3,17 +3,19 @@ text that is not YAML at all. Loading it gives the program or a ProgramError tha
 error; and what loads is used as the functions use it (a receipt judged, the texts rendered)."""
 
 import contextlib
+from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pytest import TempPathFactory
 
 from loyalty.adapters.program_file import ProgramError, load_program
 from loyalty.domain.decision import assess
 from loyalty.domain.receipt import normalise_one
 from loyalty_tools.local.receipts import marketplace_receipt
-from tests.conftest import ROOT
-from tests.fuzz.conftest import EXAMPLES
+from tests.conftest import FUZZ_EXAMPLES as EXAMPLES
+from tests.conftest import ROOT, Tried
 from tests.fuzz.mutations import mutated
 
 SEED = yaml.safe_load((ROOT / "program" / "program.yaml").read_text(encoding="utf-8"))
@@ -27,7 +29,8 @@ hostile = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan
 
 @FUZZ
 @given(mutated([SEED], hostile))
-def test_a_mutated_program_loads_or_is_refused_naming_the_problem(tmp_path_factory, tried, document):
+def test_a_mutated_program_loads_or_is_refused_naming_the_problem(tmp_path_factory: TempPathFactory, tried: Tried,
+                                                                  document: Any) -> None:
     tried("program file: mutated")
     path = tmp_path_factory.mktemp("program") / "program.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
@@ -44,7 +47,8 @@ def test_a_mutated_program_loads_or_is_refused_naming_the_problem(tmp_path_facto
 
 @FUZZ
 @given(st.text(max_size=400))
-def test_any_text_as_a_program_file_is_refused_cleanly(tmp_path_factory, tried, text):
+def test_any_text_as_a_program_file_is_refused_cleanly(tmp_path_factory: TempPathFactory, tried: Tried,
+                                                       text: str) -> None:
     tried("program file: any text")
     path = tmp_path_factory.mktemp("program") / "program.yaml"
     path.write_text(text, encoding="utf-8")

@@ -3,6 +3,7 @@ mutated: a value swapped for a hostile one or removed, a QR string cut, spliced 
 (or a query) or InvalidReceipt (InvalidQr), never another error."""
 
 import json
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,8 +12,8 @@ from loyalty.domain.errors import InvalidQr, InvalidReceipt
 from loyalty.domain.qr import parse_qr
 from loyalty.domain.receipt import find_raw_receipts, normalise
 from loyalty_tools.local.receipts import qr_of
-from tests.conftest import SAMPLES
-from tests.fuzz.conftest import EXAMPLES
+from tests.conftest import FUZZ_EXAMPLES as EXAMPLES
+from tests.conftest import SAMPLES, Tried
 from tests.fuzz.mutations import mutated
 
 FUZZ = settings(max_examples=EXAMPLES * 5, deadline=None,
@@ -25,7 +26,7 @@ hostile = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan
 
 @FUZZ
 @given(mutated(DOCUMENTS, hostile, most=4))
-def test_a_mutated_real_receipt_normalises_or_is_invalid(tried, document):
+def test_a_mutated_real_receipt_normalises_or_is_invalid(tried: Tried, document: Any) -> None:
     tried("receipt normaliser: mutated samples")
     try:
         receipts = normalise(document)
@@ -37,7 +38,7 @@ def test_a_mutated_real_receipt_normalises_or_is_invalid(tried, document):
 
 
 @st.composite
-def garbled_qrs(draw):
+def garbled_qrs(draw: st.DrawFn) -> str:
     text = draw(st.sampled_from(QRS))
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(text)))
@@ -53,7 +54,7 @@ def garbled_qrs(draw):
 
 @FUZZ
 @given(garbled_qrs())
-def test_a_garbled_real_qr_is_a_query_or_invalid(tried, text):
+def test_a_garbled_real_qr_is_a_query_or_invalid(tried: Tried, text: str) -> None:
     tried("QR parser: garbled real codes")
     try:
         query = parse_qr(text)

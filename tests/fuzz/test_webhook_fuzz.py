@@ -3,11 +3,14 @@ and handled without a failure; a field the bot reads given the wrong type must b
 reason that names it."""
 
 import json
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.conftest import EXAMPLES
+from loyalty_tools.local.stack import LocalStack
+from tests.conftest import FUZZ_EXAMPLES as EXAMPLES
+from tests.conftest import Tried
 from tests.integration.conftest import drain
 from tests.integration.test_bot_webhook import post
 
@@ -57,7 +60,7 @@ update = st.fixed_dictionaries({"update_id": st.integers(1, 2**53)},
                                          "my_chat_member": json_values, "poll": json_values})
 
 
-def with_own_contact(update):
+def with_own_contact(update: dict[str, Any]) -> dict[str, Any]:
     """Half the contacts are the sender's own, so the phone really gets saved."""
     found = update.get("message") or {}
     if "contact" in found and "from" in found and found["contact"].get("user_id", 0) % 2 == 0:
@@ -67,7 +70,8 @@ def with_own_contact(update):
 
 @FUZZ
 @given(update.map(with_own_contact))
-def test_any_valid_update_is_answered_200_and_handled_without_a_failure(stack, tried, update):
+def test_any_valid_update_is_answered_200_and_handled_without_a_failure(stack: LocalStack, tried: Tried,
+                                                                         update: dict[str, Any]) -> None:
     tried("webhook: valid shapes, hostile values")
     assert post(stack, update) == 200
     parked = drain(stack, "WebhookDeadLetterQueue")
@@ -89,10 +93,14 @@ WRONG = {int: st.sampled_from(["1", 1.5, True, [], {}, 2**64]), str: st.sampled_
          list: st.sampled_from(["x", {}, 3, True])}
 
 
+def _from_someone(found: dict[str, Any]) -> bool:
+    return ("message" in found and "from" in found["message"]) or "callback_query" in found
+
+
 @st.composite
-def broken_updates(draw):
+def broken_updates(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
     """A valid update with one field the bot reads given a value of the wrong type: (update, that field's path)."""
-    found = draw(update.filter(lambda u: ("message" in u and "from" in u["message"]) or "callback_query" in u))
+    found: dict[str, Any] = draw(update.filter(_from_someone))
     paths = [path for path in CHECKED if _present(found, path)]
     path = draw(st.sampled_from(paths))
     parent = found
@@ -102,7 +110,7 @@ def broken_updates(draw):
     return found, ".".join(path)
 
 
-def _present(found, path):
+def _present(found: dict[str, Any], path: tuple[str, ...]) -> bool:
     for key in path:
         if not isinstance(found, dict) or key not in found:
             return False
@@ -112,7 +120,8 @@ def _present(found, path):
 
 @FUZZ
 @given(broken_updates())
-def test_a_read_field_of_the_wrong_type_is_answered_200_and_parked_naming_it(stack, tried, case):
+def test_a_read_field_of_the_wrong_type_is_answered_200_and_parked_naming_it(
+        stack: LocalStack, tried: Tried, case: tuple[dict[str, Any], str]) -> None:
     tried("webhook: wrong field types")
     broken, path = case
     assert post(stack, broken) == 200
@@ -124,7 +133,7 @@ def test_a_read_field_of_the_wrong_type_is_answered_200_and_parked_naming_it(sta
 
 @FUZZ
 @given(st.one_of(json_values, st.binary(max_size=300).map(lambda raw: raw.decode("latin-1"))))
-def test_any_body_at_all_is_answered_200_and_parked_or_handled(stack, tried, body):
+def test_any_body_at_all_is_answered_200_and_parked_or_handled(stack: LocalStack, tried: Tried, body: Any) -> None:
     tried("webhook: any body")
     status = post(stack, body.encode() if isinstance(body, str) else json.dumps(body).encode())
     assert status == 200

@@ -7,16 +7,23 @@ poller once, so the handler gets real SQS records and the poller honours its bat
 import json
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
+from pytest import TempPathFactory
 
+from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM, worker_stack
 from tests.telegram_updates import contact_of, telegram_update  # noqa: F401 (the integration tests' own)
 
+R = TypeVar("R")
+
 
 @pytest.fixture(scope="session")
-def aws_env(tmp_path_factory):
+def aws_env(tmp_path_factory: TempPathFactory) -> Iterator[Path]:
     """Repositories used directly by a test reach the same moto server as the functions."""
     with pytest.MonkeyPatch.context() as env:
         for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
@@ -25,16 +32,17 @@ def aws_env(tmp_path_factory):
 
 
 @pytest.fixture
-def stack(aws_env):
+def stack(aws_env: Path) -> LocalStack:
     """The worker's stack without its pollers, fresh for each test: a test puts a message in a queue and runs that
     queue's poller once."""
     return worker_stack().redeploy(receipts_dir=aws_env, program_file=TEST_PROGRAM, event_sources=False,
                                    retry_base_seconds=0)
 
 
-def drain(stack, queue):
+def drain(stack: LocalStack, queue: str) -> list[Any]:
     """Every message now in `queue`, removed from it, as (body, attributes)."""
-    sqs, url, found = stack.aws("sqs"), stack.template.queue_url(queue), []
+    sqs, url = stack.aws("sqs"), stack.template.queue_url(queue)
+    found: list[tuple[Any, dict[str, str]]] = []
     while True:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
                                        MessageSystemAttributeNames=["All"]).get("Messages", [])
@@ -46,18 +54,18 @@ def drain(stack, queue):
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def _json_or_text(body):
+def _json_or_text(body: str) -> Any:
     try:
         return json.loads(body)
     except (ValueError, RecursionError):  # a parked body may be JSON nested too deep to read
         return body
 
 
-def bodies(stack, queue):
+def bodies(stack: LocalStack, queue: str) -> list[Any]:
     return [body for body, _ in drain(stack, queue)]
 
 
-def send(stack, queue, body, group="test"):
+def send(stack: LocalStack, queue: str, body: str, group: str = "test") -> None:
     """Put `body` on `queue`, as its producers would: a FIFO queue's message in a group (the outbox's: its chat),
     with its own deduplication id."""
     text = body if isinstance(body, str) else json.dumps(body)
@@ -69,12 +77,12 @@ def send(stack, queue, body, group="test"):
     stack.aws("sqs").send_message(QueueUrl=url, MessageBody=text, **fifo)
 
 
-def all_at_once(count, work):
+def all_at_once(count: int, work: Callable[[int], R]) -> list[R]:
     """work(0) … work(count - 1) in threads released together; their results in order (a worker's error is
     raised here, so no thread dies silently)."""
     start = threading.Barrier(count)
 
-    def run(n):
+    def run(n: int) -> R:
         start.wait()
         return work(n)
 

@@ -4,18 +4,24 @@ import json
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from pytest import MonkeyPatch
 from telegram import CallbackQuery, Chat, Message, Update, User
 
 from loyalty.adapters.dynamo import from_item, to_item
-from tests.integration.conftest import bodies, contact_of, drain, telegram_update
+from loyalty_tools.local.stack import LocalStack
+from tests.conftest import present
+from tests.integration.conftest import bodies, drain
+from tests.telegram_updates import contact_of, telegram_update
 
 QR = "t=20240301T1230&s=1499.00&fn=7380440800000001&i=12345&fp=1234567890&n=1"
 
 
-def post(stack, body, secret=None, headers=None):
+def post(stack: LocalStack, body: Any, secret: Literal[False] | str | None = None,
+         headers: dict[str, str] | None = None) -> int:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     request = urllib.request.Request(stack.webhook_url, data=data, method="POST", headers={
         "Content-Type": "application/json", **({} if secret is False else {
@@ -24,35 +30,35 @@ def post(stack, body, secret=None, headers=None):
     })
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
+            return int(response.status)
     except urllib.error.HTTPError as error:
         return error.code
 
 
-def member(stack, user_id):
+def member(stack: LocalStack, user_id: int) -> dict[str, Any] | None:
     item = stack.aws("dynamodb").get_item(TableName="MembersTable", Key=to_item({"member_id": str(user_id)}))
     return from_item(item["Item"]) if "Item" in item else None
 
 
-def test_start_creates_the_member_and_asks_for_the_phone_with_the_contact_button(stack):
+def test_start_creates_the_member_and_asks_for_the_phone_with_the_contact_button(stack: LocalStack) -> None:
     assert post(stack, telegram_update(1, 501, "/start", language="en")) == 200
-    assert member(stack, 501)["language"] == "en" and member(stack, 501).get("available", 0) == 0
+    assert present(member(stack, 501))["language"] == "en" and present(member(stack, 501)).get("available", 0) == 0
     (reply,) = bodies(stack, "OutboxQueue")
     assert reply["chat_id"] == 501 and reply["text"].startswith("Hello!")
     assert reply["reply_markup"]["keyboard"][0][0]["request_contact"] is True
 
 
-def test_own_contact_saves_the_phone_and_a_foreign_one_does_not(stack):
+def test_own_contact_saves_the_phone_and_a_foreign_one_does_not(stack: LocalStack) -> None:
     post(stack, telegram_update(1, 502, "/start"))
     post(stack, telegram_update(2, 502, contact=contact_of(999)))
-    assert "phone" not in member(stack, 502)
+    assert "phone" not in present(member(stack, 502))
     post(stack, telegram_update(3, 502, contact=contact_of(502)))
-    assert member(stack, 502)["phone"] == "+79161234567"
+    assert present(member(stack, 502))["phone"] == "+79161234567"
     texts = [reply["text"] for reply in bodies(stack, "OutboxQueue")]
     assert texts[1].startswith("Это не ваш номер") and texts[2].startswith("Спасибо, вы в программе")
 
 
-def test_a_receipt_qr_is_accepted_at_once_and_queued(stack):
+def test_a_receipt_qr_is_accepted_at_once_and_queued(stack: LocalStack) -> None:
     post(stack, telegram_update(1, 503, "/start"))
     post(stack, telegram_update(2, 503, contact=contact_of(503)))
     drain(stack, "OutboxQueue")
@@ -63,34 +69,34 @@ def test_a_receipt_qr_is_accepted_at_once_and_queued(stack):
     assert reply["text"].startswith("Чек принят")
 
 
-def test_a_receipt_before_the_phone_is_kept_and_sent_once_the_phone_arrives(stack):
+def test_a_receipt_before_the_phone_is_kept_and_sent_once_the_phone_arrives(stack: LocalStack) -> None:
     post(stack, telegram_update(1, 504, QR))
     assert bodies(stack, "ReceiptQueue") == []
     assert "поделитесь номером" in bodies(stack, "OutboxQueue")[0]["text"]
     post(stack, telegram_update(2, 504, contact=contact_of(504)))
     (submitted,) = bodies(stack, "ReceiptQueue")
     assert submitted["qr"] == QR
-    assert "pending_receipt" not in member(stack, 504)
+    assert "pending_receipt" not in present(member(stack, 504))
 
 
-def test_text_that_is_not_a_receipt_gets_a_hint(stack):
+def test_text_that_is_not_a_receipt_gets_a_hint(stack: LocalStack) -> None:
     post(stack, telegram_update(1, 505, "как получить баллы?"))
     (reply,) = bodies(stack, "OutboxQueue")
     assert "QR-кода чека" in reply["text"] and bodies(stack, "ReceiptQueue") == []
 
 
-def test_group_chats_are_ignored(stack):
+def test_group_chats_are_ignored(stack: LocalStack) -> None:
     assert post(stack, telegram_update(1, 506, QR, chat_type="group")) == 200
     assert bodies(stack, "OutboxQueue") == [] and member(stack, 506) is None
 
 
-def test_a_request_without_the_right_secret_is_refused_and_does_nothing(stack):
+def test_a_request_without_the_right_secret_is_refused_and_does_nothing(stack: LocalStack) -> None:
     assert post(stack, telegram_update(1, 507, "/start"), secret="wrong") == 403
     assert post(stack, telegram_update(2, 507, "/start"), secret=False) == 403
     assert member(stack, 507) is None and bodies(stack, "OutboxQueue") == []
 
 
-def test_a_redelivered_update_is_ignored(stack):
+def test_a_redelivered_update_is_ignored(stack: LocalStack) -> None:
     post(stack, telegram_update(1, 508, "/start"))
     post(stack, telegram_update(2, 508, contact=contact_of(508)))
     update = telegram_update(3, 508, QR)
@@ -98,7 +104,7 @@ def test_a_redelivered_update_is_ignored(stack):
     assert len(bodies(stack, "ReceiptQueue")) == 1
 
 
-def test_a_malformed_update_is_answered_200_and_parked_with_its_reason(stack):
+def test_a_malformed_update_is_answered_200_and_parked_with_its_reason(stack: LocalStack) -> None:
     assert post(stack, b"{not json") == 200
     assert post(stack, {"message": {"text": "no update_id"}}) == 200
     parked = drain(stack, "WebhookDeadLetterQueue")
@@ -106,7 +112,7 @@ def test_a_malformed_update_is_answered_200_and_parked_with_its_reason(stack):
     assert all(attributes["reason"].startswith("malformed update") for _, attributes in parked)
 
 
-def test_an_update_with_a_field_of_the_wrong_type_is_refused_at_the_edge_naming_it(stack):
+def test_an_update_with_a_field_of_the_wrong_type_is_refused_at_the_edge_naming_it(stack: LocalStack) -> None:
     broken = telegram_update(1, 509, "/start")
     broken["message"]["chat"] = "not a chat"  # python-telegram-bot would fail deep inside on this
     broken["message"]["from"]["id"] = "509"  # a number as text is not a number
@@ -118,7 +124,7 @@ def test_an_update_with_a_field_of_the_wrong_type_is_refused_at_the_edge_naming_
     assert member(stack, 509) is None
 
 
-def test_what_the_bot_does_not_read_is_not_checked_nor_passed_on(stack):
+def test_what_the_bot_does_not_read_is_not_checked_nor_passed_on(stack: LocalStack) -> None:
     update = telegram_update(1, 514, "/start")
     update["message"]["entities"] = "whatever"  # python-telegram-bot would choke on it; the bot never reads it
     update["edited_message"] = ["not", "an", "edit"]
@@ -126,13 +132,13 @@ def test_what_the_bot_does_not_read_is_not_checked_nor_passed_on(stack):
     assert drain(stack, "WebhookDeadLetterQueue") == [] and member(stack, 514) is not None
 
 
-def test_when_aws_fails_the_webhook_answers_500_so_telegram_keeps_the_update(stack):
+def test_when_aws_fails_the_webhook_answers_500_so_telegram_keeps_the_update(stack: LocalStack) -> None:
     stack.aws("dynamodb").delete_table(TableName="MembersTable")
     assert post(stack, telegram_update(1, 510, "/start")) == 500
     assert drain(stack, "WebhookDeadLetterQueue") == []  # not parked: Telegram will deliver it again
 
 
-def test_photos_and_receipt_files_are_queued_as_files_and_other_files_get_a_hint(stack):
+def test_photos_and_receipt_files_are_queued_as_files_and_other_files_get_a_hint(stack: LocalStack) -> None:
     from telegram import Document, PhotoSize
 
     post(stack, telegram_update(1, 511, "/start"))
@@ -155,7 +161,7 @@ def test_photos_and_receipt_files_are_queued_as_files_and_other_files_get_a_hint
     assert bodies(stack, "OutboxQueue")[-1]["text"].startswith("Пока я понимаю только")
 
 
-def test_points_commands_answer_in_plain_russian_and_promo_goes_to_the_ledger_queue(stack):
+def test_points_commands_answer_in_plain_russian_and_promo_goes_to_the_ledger_queue(stack: LocalStack) -> None:
     assert post(stack, telegram_update(70, 531, "/start")) == 200
     assert post(stack, telegram_update(71, 531, contact=contact_of(531))) == 200
     saved = bodies(stack, "OutboxQueue")[-1]["text"]
@@ -173,46 +179,46 @@ def test_points_commands_answer_in_plain_russian_and_promo_goes_to_the_ledger_qu
     assert (promo["kind"], promo["points"], promo["request_id"]) == ("promo", 300, "tg-update:76")
 
 
-def invitation_code(stack, update_id, user_id):
+def invitation_code(stack: LocalStack, update_id: int, user_id: int) -> str:
     """The code in the member's /invite link (they join first)."""
     assert post(stack, telegram_update(update_id, user_id, "/start")) == 200
     assert post(stack, telegram_update(update_id + 1, user_id, contact=contact_of(user_id))) == 200
     assert post(stack, telegram_update(update_id + 2, user_id, "/invite")) == 200
     link = next(body["text"] for body in bodies(stack, "OutboxQueue") if "?start=ref_" in body["text"]
                 and body["chat_id"] == user_id)
-    code = link.split("?start=ref_")[1].split()[0]
+    code: str = link.split("?start=ref_")[1].split()[0]
     assert str(user_id) not in code and len(code) == 8  # opaque: the Telegram id is not in the link
     return code
 
 
-def test_an_invitation_is_kept_only_for_a_shopper_new_to_the_bot(stack):
+def test_an_invitation_is_kept_only_for_a_shopper_new_to_the_bot(stack: LocalStack) -> None:
     code = invitation_code(stack, 77, 540)
     assert post(stack, telegram_update(80, 541, f"/start ref_{code}")) == 200
-    assert member(stack, 541)["referred_by"] == "540"
+    assert present(member(stack, 541))["referred_by"] == "540"
     assert post(stack, telegram_update(81, 542, "/start")) == 200
     assert post(stack, telegram_update(82, 542, f"/start ref_{code}")) == 200  # already a member: not invited
     assert post(stack, telegram_update(83, 540, f"/start ref_{code}")) == 200  # nobody invites themselves
     assert post(stack, telegram_update(84, 543, "/start ref_540")) == 200  # a Telegram id is no invitation
-    assert all("referred_by" not in member(stack, n) for n in (540, 542, 543))
+    assert all("referred_by" not in present(member(stack, n)) for n in (540, 542, 543))
 
 
-def test_how_a_member_joined_is_kept_for_campaigns_and_starting_again_resubscribes(stack):
+def test_how_a_member_joined_is_kept_for_campaigns_and_starting_again_resubscribes(stack: LocalStack) -> None:
     assert post(stack, telegram_update(90, 551, "/start c_spring_sale")) == 200
     code = invitation_code(stack, 86, 550)
     assert post(stack, telegram_update(91, 552, f"/start ref_{code}")) == 200
     assert post(stack, telegram_update(92, 553, "/start")) == 200
-    assert [member(stack, n).get("joined_via", "organic") for n in (551, 552, 553)] == [
+    assert [present(member(stack, n)).get("joined_via", "organic") for n in (551, 552, 553)] == [
         "campaign:spring_sale", "referral", "organic"]
     assert post(stack, telegram_update(93, 551, "/start c_other")) == 200  # where they came from stays the first
-    assert member(stack, 551)["joined_via"] == "campaign:spring_sale"
+    assert present(member(stack, 551))["joined_via"] == "campaign:spring_sale"
     stack.aws("dynamodb").update_item(TableName="MembersTable", Key=to_item({"member_id": "553"}),
                                       UpdateExpression="SET subscribed = :no",
                                       ExpressionAttributeValues=to_item({":no": False}))  # they had blocked the bot
     assert post(stack, telegram_update(94, 553, "/start")) == 200
-    assert member(stack, 553)["subscribed"] is True
+    assert present(member(stack, 553))["subscribed"] is True
 
 
-def answer_of(stack, body):
+def answer_of(stack: LocalStack, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     data = json.dumps(body).encode()
     request = urllib.request.Request(stack.webhook_url, data=data, method="POST", headers={
         "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": stack.webhook_secret})
@@ -220,7 +226,7 @@ def answer_of(stack, body):
         return response.status, json.loads(response.read() or b"{}")
 
 
-def test_a_tapped_button_is_read_by_its_data_and_acknowledged_in_the_webhooks_answer(stack):
+def test_a_tapped_button_is_read_by_its_data_and_acknowledged_in_the_webhooks_answer(stack: LocalStack) -> None:
     assert post(stack, telegram_update(300, 561, "/start")) == 200
     bot = User(id=7000000001, first_name="Loyalty", is_bot=True)
     shown = Message(message_id=9, date=datetime.now(UTC), chat=Chat(id=561, type="private"), from_user=bot,
@@ -229,7 +235,7 @@ def test_a_tapped_button_is_read_by_its_data_and_acknowledged_in_the_webhooks_an
                         message=shown, data="lang:en")
     status, answer = answer_of(stack, Update(update_id=301, callback_query=tap).to_dict())
     assert status == 200 and answer == {"method": "answerCallbackQuery", "callback_query_id": "cb-1"}
-    assert member(stack, 561)["language_choice"] == "en" and member(stack, 561)["subscribed"] is True
+    assert present(member(stack, 561))["language_choice"] == "en" and present(member(stack, 561))["subscribed"] is True
     assert bodies(stack, "OutboxQueue")[-1]["text"] == "Done, I will write in English from now on."
     forged = CallbackQuery(id="cb-2", from_user=User(id=561, first_name="Анна", is_bot=False), chat_instance="1",
                            message=shown, data="review:AAAAAAAAAA:ok")  # a staff button, outside the staff chat
@@ -239,15 +245,15 @@ def test_a_tapped_button_is_read_by_its_data_and_acknowledged_in_the_webhooks_an
     assert bodies(stack, "OutboxQueue")[-1]["text"].startswith("This button no longer works")
 
 
-def test_an_edited_message_is_not_taken_for_a_new_one(stack):
+def test_an_edited_message_is_not_taken_for_a_new_one(stack: LocalStack) -> None:
     update = telegram_update(310, 562, "t=20240301T1230&s=1499.00&fn=7380440800000001&i=99&fp=1234567890&n=1")
     edited = Update.de_json(update, None)
-    status, answer = answer_of(stack, {"update_id": 311, "edited_message": edited.message.to_dict()})
+    status, answer = answer_of(stack, {"update_id": 311, "edited_message": present(edited.message).to_dict()})
     assert (status, answer) == (200, {})
     assert member(stack, 562) is None and bodies(stack, "ReceiptQueue") == []
 
 
-def test_a_huge_or_deeply_nested_body_is_parked_cut_and_answered_200(stack):
+def test_a_huge_or_deeply_nested_body_is_parked_cut_and_answered_200(stack: LocalStack) -> None:
     huge = ("x" * 5_000_000).encode()  # 5 MB, not JSON, with the right secret
     assert post(stack, huge) == 200
     deep = ("[" * 100_000 + "]" * 100_000).encode()  # JSON nested 100,000 deep
@@ -260,12 +266,12 @@ def test_a_huge_or_deeply_nested_body_is_parked_cut_and_answered_200(stack):
     assert nested["reason"].startswith("malformed update: RecursionError")
 
 
-def test_a_secret_header_sent_twice_is_refused_as_api_gateway_joins_them(stack):
+def test_a_secret_header_sent_twice_is_refused_as_api_gateway_joins_them(stack: LocalStack) -> None:
     import http.client
     from urllib.parse import urlsplit
 
     where = urlsplit(stack.webhook_url)
-    connection = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+    connection = http.client.HTTPConnection(present(where.hostname), where.port, timeout=10)
     body = json.dumps(telegram_update(320, 571, "/start"))
     connection.putrequest("POST", where.path)
     for value in (stack.webhook_secret, "attacker-guess"):  # the right secret, and another beside it
@@ -278,12 +284,12 @@ def test_a_secret_header_sent_twice_is_refused_as_api_gateway_joins_them(stack):
 
 
 def test_an_update_whose_first_handling_died_with_its_mark_left_is_refused_until_it_can_be_handled(
-        stack, monkeypatch):
+        stack: LocalStack, monkeypatch: MonkeyPatch) -> None:
     """The handler failed and so did clearing its in-progress mark (DynamoDB throttled both): a 200 to the redelivery
     would make Telegram drop the update for good, so the webhook answers 503 and Telegram tries again later."""
     original = BaseClient._make_api_call
 
-    def throttled(client, operation, params):
+    def throttled(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         if (operation in ("GetItem", "UpdateItem", "PutItem") and params.get("TableName") == "MembersTable") \
                 or (operation == "DeleteItem" and params.get("TableName") == "IdempotencyTable"):
             raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},

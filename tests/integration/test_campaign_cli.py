@@ -3,19 +3,21 @@ a run that reaches each member once however often it is repeated, and the figure
 
 import io
 import json
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from loyalty import clock, wiring
 from loyalty.contracts import ReceiptAccepted, Shopper
 from loyalty.settings import PointAccrualSettings
 from loyalty_tools import campaign_cli
-from loyalty_tools.local.stack import ROOT
+from loyalty_tools.local.stack import ROOT, LocalStack
 from tests.integration.conftest import bodies
 
 SHIPPED = ROOT / "program" / "program.yaml"
 
 
-def lapsed_member(stack, member_id, days):
+def lapsed_member(stack: LocalStack, member_id: str, days: int) -> None:
     """A member whose only purchase was `days` ago."""
     from loyalty.adapters.members import MembersRepository
 
@@ -30,16 +32,16 @@ def lapsed_member(stack, member_id, days):
     bodies(stack, "OutboxQueue")
 
 
-def cli(action, *args):
+def cli(action: str, *args: Any) -> tuple[int, str]:
     out = io.StringIO()
     stack = campaign_cli.Stack(SHIPPED, campaign_queue_url=None)
-    code = {"dry-run": lambda: campaign_cli.dry_run(stack, *args, out=out),
-            "run": lambda: campaign_cli.run(stack, *args, out=out),
-            "stats": lambda: campaign_cli.stats(stack, *args, out=out)}[action]()
+    commands: dict[str, Callable[..., int]] = {"dry-run": campaign_cli.dry_run, "run": campaign_cli.run,
+                                                "stats": campaign_cli.stats}
+    code = commands[action](stack, *args, out=out)
     return code, out.getvalue()
 
 
-def test_a_dry_run_names_the_audience_and_sends_nothing_and_a_run_reaches_each_member_once(stack):
+def test_a_dry_run_names_the_audience_and_sends_nothing_and_a_run_reaches_each_member_once(stack: LocalStack) -> None:
     lapsed_member(stack, "861", days=30)
     lapsed_member(stack, "862", days=10)  # not lapsed yet
     at = clock.now() + timedelta(hours=1)
@@ -61,6 +63,6 @@ def test_a_dry_run_names_the_audience_and_sends_nothing_and_a_run_reaches_each_m
     assert "reached (queued)" in table and table.splitlines()[1].split()[-1] == "1"
 
 
-def test_an_unknown_campaign_is_named_and_refused():
+def test_an_unknown_campaign_is_named_and_refused() -> None:
     code, out = cli("stats", "nosuch", True)
     assert code == 2 and "no campaign 'nosuch'" in json.loads(out)["error"]

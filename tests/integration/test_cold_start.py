@@ -14,7 +14,7 @@ SPEAK_TELEGRAM = {"BotWebhookFunction", "TelegramSenderFunction", "CampaignSende
 
 
 @pytest.mark.parametrize("name", sorted(HOST.specs))
-def test_only_functions_that_speak_telegram_import_it(name):
+def test_only_functions_that_speak_telegram_import_it(name: str) -> None:
     app = HOST.specs[name].code_dir / "app.py"
     script = ("import importlib.util, sys\n"
               f"spec = importlib.util.spec_from_file_location('app', {str(app)!r})\n"

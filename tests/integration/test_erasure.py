@@ -2,6 +2,7 @@
 crash half-way, and never applied to a member who came back in between."""
 
 import io
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import yaml
@@ -15,12 +16,13 @@ from loyalty.domain.ledger import Kind
 from loyalty.domain.program import Program
 from loyalty.flows.erasure import Erasure
 from loyalty_tools import ledger_cli
-from tests.conftest import TEST_PROGRAM
+from loyalty_tools.local.stack import LocalStack
+from tests.conftest import TEST_PROGRAM, present
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 
-def member_with_points(member_id):
+def member_with_points(member_id: str) -> tuple[MembersRepository, LedgerRepository]:
     program = Program.model_validate(yaml.safe_load(TEST_PROGRAM.read_text(encoding="utf-8")))
     members, books = MembersRepository("MembersTable"), LedgerRepository("LedgerTable", "MembersTable")
     members.join(member_id, int(member_id), "ru")
@@ -32,32 +34,32 @@ def member_with_points(member_id):
     return members, books
 
 
-def erasure(books):
+def erasure(books: LedgerRepository) -> Erasure:
     return Erasure(books, books, ReceiptClaims("ReceiptClaimsTable", "MembersTable"), MembersRepository("MembersTable"))
 
 
-def items(stack, table):
+def items(stack: LocalStack, table: str) -> list[dict[str, str]]:
     return [from_item(item) for item in stack.aws("dynamodb").scan(TableName=table)["Items"]]
 
 
-def test_an_erased_member_is_written_off_once_and_moved_whole_even_after_a_crash(stack):
+def test_an_erased_member_is_written_off_once_and_moved_whole_even_after_a_crash(stack: LocalStack) -> None:
     members, books = member_with_points("951")
     stack.aws("dynamodb").put_item(TableName="ReceiptClaimsTable", Item=to_item(
         {"fiscal_key": "fn:1:fp", "member_id": "951", "claimed_at": "2026-12-01T09:00:00.000+00:00"}))
     members.erase("951")
-    pseudonym = members.get("951").anonymous_id
+    pseudonym = present(present(members.get("951")).anonymous_id)
     members.erase("951")  # a repeated /delete keeps the first pseudonym
-    assert members.get("951").anonymous_id == pseudonym and pseudonym.startswith("erased-")
+    assert present(members.get("951")).anonymous_id == pseudonym and pseudonym.startswith("erased-")
 
     real_rekey = books.rekey
-    books.rekey = lambda member_id, to: None  # the function dies after the write-off and the claims
+    monkeypatch_rekey(books, lambda member_id, to: False)  # the function dies after the write-off and the claims
     erasure(books).erase("951", NOW)
-    books.rekey = real_rekey
+    monkeypatch_rekey(books, real_rekey)
     assert erasure(books).erase("951", NOW) == pseudonym  # the redelivered message finishes the move
     assert erasure(books).erase("951", NOW) is None  # and a third delivery finds nothing to do
 
     assert members.get("951") is None and books.entries("951") == []
-    moved = members.get(pseudonym)
+    moved = present(members.get(pseudonym))
     assert (moved.available, moved.pending, moved.held, moved.phone, moved.chat_id) == (0, 0, 0, None, None)
     kinds = [entry.kind for entry in books.entries(pseudonym)]
     assert sorted(kinds) == ["bonus", "forfeit", "hold"]  # one write-off, the history kept
@@ -69,9 +71,14 @@ def test_an_erased_member_is_written_off_once_and_moved_whole_even_after_a_crash
     assert ledger_cli.verify("MembersTable", "LedgerTable", out) == 0, out.getvalue()
 
 
-def test_a_member_who_came_back_before_the_move_is_left_alone(stack):
+def test_a_member_who_came_back_before_the_move_is_left_alone(stack: LocalStack) -> None:
     members, books = member_with_points("952")
     members.erase("952")
     members.save_phone("952", "+79160000952")  # back in the bot and joined again before the queue got to it
     assert erasure(books).erase("952", NOW) is None
-    assert members.get("952").available == 200 and books.entries("952")
+    assert present(members.get("952")).available == 200 and books.entries("952")
+
+
+def monkeypatch_rekey(books: LedgerRepository, rekey: Callable[[str, str], bool]) -> None:
+    """Swap the repository's rekey (a function that dies half-way, or the real one back)."""
+    setattr(books, "rekey", rekey)  # noqa: B010 (mypy forbids assigning to a method)

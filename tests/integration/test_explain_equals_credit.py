@@ -10,9 +10,11 @@ point_accrual's accrue, and the entry they write must carry exactly the explaine
 import itertools
 import json
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -25,10 +27,14 @@ from loyalty.adapters.program_file import load_program
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.domain import postings
 from loyalty.domain.earning import purchase_credit
+from loyalty.domain.ledger import Kind
+from loyalty.domain.program import Program
 from loyalty.domain.receipt import normalise_one
+from loyalty.domain.wallet import Step, Wallet
 from loyalty.observability import metrics
 from loyalty.settings import PointAccrualSettings, ReceiptParserSettings
 from loyalty_tools.local.receipts import marketplace_receipt, shop_receipt
+from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.receipt_cli import Tables, explanation, read_member
 from tests.conftest import TEST_PROGRAM
 from tests.integration.conftest import bodies
@@ -46,8 +52,8 @@ percents = st.decimals(min_value=0, max_value=25, places=1)
 
 
 @st.composite
-def programs(draw):
-    document = yaml.safe_load(TEST_PROGRAM.read_text(encoding="utf-8"))
+def programs(draw: st.DrawFn) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(TEST_PROGRAM.read_text(encoding="utf-8"))
     document["brand"]["catalog"] = [{"name": name, "gtin": gtin, "category": category}
                                     for name, gtin, category in GOODS[:3]]
     levels = [{"id": f"level{index}", "title": f"Уровень {index}", "percent": str(draw(percents)),
@@ -80,12 +86,13 @@ lines = st.lists(st.tuples(st.sampled_from(GOODS), st.integers(1, 400_000), st.i
 
 
 @st.composite
-def receipts(draw):
+def receipts(draw: st.DrawFn) -> dict[str, Any]:
     where = draw(st.sampled_from(["wildberries", "golden_apple", "d2c", "unlisted"]))
     goods, fd = draw(lines), next(_ids)
     issued_at = NOW - timedelta(hours=draw(st.integers(1, 200)))
     if where in ("wildberries", "unlisted"):
-        seller = {"wildberries": {}, "unlisted": {"seller_inn": "7800000003", "retail_place": "agregator.example"}}
+        seller: dict[str, dict[str, Any]] = {
+            "wildberries": {}, "unlisted": {"seller_inn": "7800000003", "retail_place": "agregator.example"}}
         return marketplace_receipt(SUPPLIER, [(name, price, qty) for (name, _, _), price, qty in goods], fd=fd,
                                    fn="7380440800000055", issued_at=issued_at, **seller[where])
     seller_inn = BRAND_INN if where == "d2c" else "6671156423"
@@ -100,9 +107,10 @@ members = st.fixed_dictionaries({
 })
 
 
-def prepare(program, state):
+def prepare(program: Program, state: dict[str, Any]) -> tuple[str, str | None]:
     """A member with that history, written through the ledger as the flows write it."""
-    member_id, inviter = f"p{next(_ids)}", None
+    member_id = f"p{next(_ids)}"
+    inviter: str | None = None
     if state["invited"]:
         inviter = f"p{next(_ids)}"
         MembersRepository("MembersTable").join(inviter, 1, "ru")
@@ -111,17 +119,24 @@ def prepare(program, state):
     for number, (days_ago, kopecks) in enumerate(sorted(state["earlier"], reverse=True)):
         when, lot = NOW - timedelta(days=days_ago, minutes=5), f"receipt#earlier{number}"
         line = [PurchaseLine(name=GOODS[0][0], sum_kopecks=kopecks, gtin=GOODS[0][1], category="care")]
-        books.apply(member_id, lot, "accrual", lambda wal, w=when, lo=lot, li=line, k=kopecks: postings.purchase(
-            program, wal, lo, purchase_credit(program, wal, li, "ozon", "marketplace", w), k, "Ozon"), now=when)
+        books.apply(member_id, lot, Kind.ACCRUAL, bought(lot, line, kopecks, when), now=when)
     if state["debt"]:
         before = NOW - timedelta(minutes=1)
-        books.apply(member_id, "refund#earlier", "refund_reversal", lambda wal: postings.refund(
+        books.apply(member_id, "refund#earlier", Kind.REFUND, lambda wal: postings.refund(
             wal, "receipt#earlier0", wal.balance.points + state["debt"], 0, False, before), now=before)
     return member_id, inviter
 
 
+
+def bought(lot: str, lines: list[PurchaseLine], kopecks: int, when: datetime) -> Callable[[Wallet], Step]:
+    """An earlier purchase at Ozon, as the ledger applies it."""
+    program = load_program(TEST_PROGRAM)
+    return lambda wal: postings.purchase(program, wal, lot, purchase_credit(program, wal, lines, "ozon", "marketplace",
+                                                                            when), kopecks, "Ozon")
+
 @given(document=programs(), raw=receipts(), state=members)
-def check_explain_equals_credit(stack, document, raw, state):
+def check_explain_equals_credit(stack: LocalStack, document: dict[str, Any], raw: dict[str, Any],
+                                 state: dict[str, Any]) -> None:
     # Empty tables every 50 examples: moto copies every table on each transaction, so examples would slow down
     # (and its memory grow, to 10 GB over the deep profile) as the tables filled; that is moto's cost, not ours.
     if next(_examples) % 50 == 0:
@@ -169,6 +184,6 @@ def check_explain_equals_credit(stack, document, raw, state):
     metrics.clear_metrics()  # what the handler's log_metrics does at the end of each invocation
 
 
-def test_what_explain_says_a_receipt_earns_is_what_the_ledger_credits(stack):
+def test_what_explain_says_a_receipt_earns_is_what_the_ledger_credits(stack: LocalStack) -> None:
     settings(max_examples=settings().max_examples // 4 or 1, deadline=None,
              suppress_health_check=list(HealthCheck))(check_explain_equals_credit)(stack)

@@ -4,9 +4,12 @@ not silently in a flow test that trusted it."""
 
 import json
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from pytest import FixtureRequest
 
 from loyalty import clock
 from loyalty.adapters.bot_table import BotTable
@@ -36,6 +39,9 @@ from loyalty.domain.errors import (
     TelegramUnavailable,
 )
 from loyalty.domain.ledger import Kind
+from loyalty.domain.wallet import Step, Wallet
+from loyalty_tools.local.stack import LocalStack
+from tests.conftest import present
 from tests.fakes import MemoryBooks, MemoryBotTable, MemoryCampaigns, MemoryClaims, MemoryPromoCodes, MemoryTelegram
 from tests.unit.flows.conftest import PROGRAM
 
@@ -45,7 +51,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 class Real:
     """The members, ledger, promo codes, bot and claims tables on moto, as the flows receive them."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.members = MembersRepository("MembersTable")
         self.ledger = self.books = ledger_for(PROGRAM, "LedgerTable", "MembersTable")
         self.codes = PromoCodes("PromoCodesTable")
@@ -53,36 +59,36 @@ class Real:
         self.claims = ReceiptClaims("ReceiptClaimsTable", "MembersTable")
         self.campaigns = CampaignStore("CampaignsTable")
 
-    def join(self, member_id, phone):
+    def join(self, member_id: str, phone: str) -> None:
         self.members.join(member_id, int(member_id), "ru")
         self.members.save_phone(member_id, phone)
 
 
 class Fake:
-    def __init__(self):
+    def __init__(self) -> None:
         self.members = self.ledger = self.books = MemoryBooks(PROGRAM)
         self.codes = MemoryPromoCodes()
         self.bot = MemoryBotTable()
         self.claims = MemoryClaims(self.members)
         self.campaigns = MemoryCampaigns()
 
-    def join(self, member_id, phone):
+    def join(self, member_id: str, phone: str) -> None:
         self.members.join(member_id, int(member_id), "ru", phone=phone)
 
 
 @pytest.fixture(params=["real", "fake"])
-def store(request):
+def store(request: FixtureRequest) -> Fake | Real:
     if request.param == "real":
         request.getfixturevalue("stack")  # a clean moto server
         return Real()
     return Fake()
 
 
-def credit(lot, points, available_at=NOW):
+def credit(lot: str, points: int, available_at: datetime = NOW) -> Callable[[Wallet], Step]:
     return lambda wal: wallet.credit(wal, lot, points, NOW, available_at, None)
 
 
-def test_an_entry_is_written_once_and_a_replay_returns_the_first_posting(store):
+def test_an_entry_is_written_once_and_a_replay_returns_the_first_posting(store: Fake | Real) -> None:
     with pytest.raises(MemberNotFound):
         store.ledger.apply("801", "receipt#a", Kind.ACCRUAL, credit("receipt#a", 100), now=NOW)
     store.join("801", "+79160000801")
@@ -93,10 +99,11 @@ def test_an_entry_is_written_once_and_a_replay_returns_the_first_posting(store):
     assert (first.applied, again.applied, again.entry) == (True, False, first.entry)
     assert (first.entry.details.store, first.entry.details.credited, first.balance.available) == ("Ozon", 100, 100)
     assert store.ledger.entry("801", "receipt#a") == first.entry and store.ledger.entry("801", "receipt#b") is None
-    assert (store.members.get("801").available, store.members.find_by_phone("+79160000801")) == (100, "801")
+    assert (present(store.members.get("801")).available, store.members.find_by_phone("+79160000801")) == (100, "801")
 
 
-def test_a_replay_that_no_longer_fits_the_wallet_is_still_a_replay_and_a_refusal_writes_nothing(store):
+def test_a_replay_that_no_longer_fits_the_wallet_is_still_a_replay_and_a_refusal_writes_nothing(
+        store: Fake | Real) -> None:
     store.join("802", "+79160000802")
     store.ledger.apply("802", "receipt#a", Kind.ACCRUAL, credit("receipt#a", 100), now=NOW)
     place = lambda wal: wallet.hold(wal, "h", 100, NOW, NOW + timedelta(minutes=30))  # noqa: E731
@@ -104,10 +111,10 @@ def test_a_replay_that_no_longer_fits_the_wallet_is_still_a_replay_and_a_refusal
     assert store.ledger.apply("802", "hold#h", Kind.HOLD, place, now=NOW).entry == held.entry  # 0 left: replayed
     with pytest.raises(InsufficientPoints):
         store.ledger.apply("802", "hold#i", Kind.HOLD, lambda wal: wallet.hold(wal, "i", 1, NOW, NOW), now=NOW)
-    assert store.ledger.entry("802", "hold#i") is None and store.members.get("802").held == 100
+    assert store.ledger.entry("802", "hold#i") is None and present(store.members.get("802")).held == 100
 
 
-def test_history_is_newest_first_and_the_due_index_follows_the_program(store):
+def test_history_is_newest_first_and_the_due_index_follows_the_program(store: Fake | Real) -> None:
     store.join("803", "+79160000803")
     for day in range(3):
         store.ledger.apply("803", f"bonus#{day}", Kind.BONUS, credit(f"bonus#{day}", day + 1),
@@ -119,7 +126,7 @@ def test_history_is_newest_first_and_the_due_index_follows_the_program(store):
     assert "803" in set(store.ledger.due(NOW + timedelta(days=14)))
 
 
-def test_a_promo_code_exists_only_with_the_hold_written_in_its_transaction(store):
+def test_a_promo_code_exists_only_with_the_hold_written_in_its_transaction(store: Fake | Real) -> None:
     store.join("804", "+79160000804")
     store.ledger.apply("804", "receipt#a", Kind.ACCRUAL, credit("receipt#a", 100), now=NOW)
     expires = NOW + timedelta(days=30)
@@ -137,14 +144,15 @@ def test_a_promo_code_exists_only_with_the_hold_written_in_its_transaction(store
 
 
 @pytest.fixture(params=["real", "fake"])
-def campaigns(request):
+def campaigns(request: FixtureRequest) -> CampaignStore | MemoryCampaigns:
     if request.param == "real":
         request.getfixturevalue("stack")
         return CampaignStore("CampaignsTable")
     return MemoryCampaigns()
 
 
-def test_a_touch_is_recorded_settled_and_converted_once_each_with_its_counters(campaigns):
+def test_a_touch_is_recorded_settled_and_converted_once_each_with_its_counters(
+        campaigns: CampaignStore | MemoryCampaigns) -> None:
     touch = Touch(campaign="winback", step=1, member_id="805", key="winback:1:2026-10-01T12:00:00+00:00")
     assert not campaigns.touched(touch)
     assert campaigns.record(touch, 150, NOW) and not campaigns.record(touch, 150, NOW)
@@ -162,7 +170,7 @@ def test_a_touch_is_recorded_settled_and_converted_once_each_with_its_counters(c
     assert campaigns.cursor("winback") == NOW
 
 
-def test_the_lapse_window_holds_last_purchases_after_its_start_up_to_its_end(store):
+def test_the_lapse_window_holds_last_purchases_after_its_start_up_to_its_end(store: Fake | Real) -> None:
     store.join("806", "+79160000806")
     bought = NOW - timedelta(days=30)
     store.ledger.apply("806", "receipt#a", Kind.ACCRUAL, lambda wal: postings.purchase(
@@ -170,7 +178,7 @@ def test_the_lapse_window_holds_last_purchases_after_its_start_up_to_its_end(sto
         bought), now=NOW)
     audience = store.members
 
-    def found(start, end):
+    def found(start: datetime, end: datetime) -> list[str]:
         return [item["member_id"] for item in audience.lapsed(clock.stamp(start), clock.stamp(end))]
 
     assert found(bought - timedelta(hours=1), bought) == ["806"]
@@ -179,7 +187,7 @@ def test_the_lapse_window_holds_last_purchases_after_its_start_up_to_its_end(sto
     assert (item["chat_id"], item["language"]) == (806, "ru")
 
 
-def test_a_fifo_queue_takes_a_deduplication_id_once_and_keeps_each_group_in_order(stack):
+def test_a_fifo_queue_takes_a_deduplication_id_once_and_keeps_each_group_in_order(stack: LocalStack) -> None:
     """The CRM feed's queue: MemoryFifoQueue against a FIFO queue on moto."""
     from pydantic import BaseModel
 
@@ -212,10 +220,10 @@ def test_a_fifo_queue_takes_a_deduplication_id_once_and_keeps_each_group_in_orde
 
 # ---------------------------------------------------------------------------------------------- members (Members)
 def test_joining_keeps_the_inviter_of_the_first_contact_and_later_contacts_refresh_chat_language_and_subscription(
-        store):
+        store: Fake | Real) -> None:
     first = store.members.join("811", 811, "ru", referred_by="810", via="campaign:spring")
     assert (first.referred_by, first.joined_via, first.subscribed) == ("810", "campaign:spring", True)
-    assert store.members.unsubscribe("811") and not store.members.get("811").subscribed
+    assert store.members.unsubscribe("811") and not present(store.members.get("811")).subscribed
     again = store.members.join("811", 811, "en", referred_by="999")
     assert (again.referred_by, again.joined_via, again.language, again.subscribed) == ("810", "campaign:spring", "en",
                                                                                         True)
@@ -223,13 +231,13 @@ def test_joining_keeps_the_inviter_of_the_first_contact_and_later_contacts_refre
     assert not store.members.unsubscribe("nobody")
 
 
-def test_a_phone_is_kept_with_consent_and_the_pending_receipt_is_handed_back_once(store):
+def test_a_phone_is_kept_with_consent_and_the_pending_receipt_is_handed_back_once(store: Fake | Real) -> None:
     store.members.join("813", 813, "ru")
     store.members.keep_pending("813", '{"submission_id": "tg-update:1"}')
     before = store.members.save_phone("813", "+79160000813", "https://brand.example/rules")
     assert (before.pending_receipt, before.phone, before.phone_before) == ('{"submission_id": "tg-update:1"}',
                                                                           "+79160000813", None)
-    member = store.members.get("813")
+    member = present(store.members.get("813"))
     assert (member.pending_receipt, member.rules_url, member.consented_at is not None) == (
         None, "https://brand.example/rules", True)
     assert store.members.save_phone("813", "+79160000814").phone_before == "+79160000813"
@@ -238,41 +246,45 @@ def test_a_phone_is_kept_with_consent_and_the_pending_receipt_is_handed_back_onc
         store.members.save_phone("nobody", "+79160000000")
 
 
-def test_awaiting_an_answer_a_language_and_a_retired_import_are_kept_for_members_only(store):
+def test_awaiting_an_answer_a_language_and_a_retired_import_are_kept_for_members_only(store: Fake | Real) -> None:
     store.members.join("814", 814, "ru")
     store.members.await_answer("814", "complaint", "FU1", "2026-12-01T10:00:00+00:00")
-    assert store.members.get("814").awaiting == {"kind": "complaint", "about": "FU1",
+    assert present(store.members.get("814")).awaiting == {"kind": "complaint", "about": "FU1",
                                                  "until": "2026-12-01T10:00:00+00:00"}
     store.members.answered("814")
     store.members.choose_language("814", "en")
-    member = store.members.get("814")
+    member = present(store.members.get("814"))
     assert (member.awaiting, member.language, member.language_choice) == (None, "en", "en")
     store.join("815", "+79160000815")
     store.members.retire("815", "814")
-    assert (store.members.get("815").merged_into, store.members.find_by_phone("+79160000815")) == ("814", None)
-    for write in (lambda: store.members.await_answer("nobody", "review", "x", "y"),
+    assert (present(store.members.get("815")).merged_into, store.members.find_by_phone("+79160000815")) == ("814", None)
+    writes: list[Callable[[], object]] = [
+        lambda: store.members.await_answer("nobody", "review", "x", "y"),
                   lambda: store.members.answered("nobody"), lambda: store.members.choose_language("nobody", "en"),
-                  lambda: store.members.retire("nobody", "814"), lambda: store.members.erase("nobody")):
+                  lambda: store.members.retire("nobody", "814"), lambda: store.members.erase("nobody")]
+    for write in writes:
         with pytest.raises(MemberNotFound):
             write()
 
 
-def test_erasure_leaves_a_pseudonym_and_moves_the_books_to_it_once(store):
+def test_erasure_leaves_a_pseudonym_and_moves_the_books_to_it_once(store: Fake | Real) -> None:
     store.join("816", "+79160000816")
     store.members.await_answer("816", "review", "FU2", "2026-12-01T10:00:00+00:00")
     store.ledger.apply("816", "receipt#a", Kind.ACCRUAL, credit("receipt#a", 70), now=NOW)
     assert not store.books.rekey("816", "erased-x")  # not erased: nothing moves
     store.members.erase("816")
-    erased = store.members.get("816")
+    erased = present(store.members.get("816"))
+    pseudonym = present(erased.anonymous_id)
     assert (erased.phone, erased.chat_id, erased.awaiting, erased.subscribed) == (None, None, None, False)
-    assert erased.erased_at and erased.anonymous_id.startswith("erased-")
+    assert erased.erased_at and pseudonym.startswith("erased-")
     assert store.members.find_by_phone("+79160000816") is None
-    assert store.books.rekey("816", erased.anonymous_id) and not store.books.rekey("816", erased.anonymous_id)
-    assert store.members.get("816") is None and store.members.get(erased.anonymous_id).available == 70
-    assert [entry.entry_id for entry in store.ledger.history(erased.anonymous_id, 5)] == ["receipt#a"]
+    assert store.books.rekey("816", pseudonym) and not store.books.rekey("816", pseudonym)
+    assert store.members.get("816") is None and present(store.members.get(pseudonym)).available == 70
+    assert [entry.entry_id for entry in store.ledger.history(pseudonym, 5)] == ["receipt#a"]
 
 
-def test_a_delivered_touch_becomes_the_members_last_and_still_counts_when_the_member_is_gone(store):
+def test_a_delivered_touch_becomes_the_members_last_and_still_counts_when_the_member_is_gone(
+        store: Fake | Real) -> None:
     store.join("817", "+79160000817")
     touches = [Touch(campaign="winback", step=1, member_id=member, key=f"winback:1:{member}") for member in
                ("817", "818")]
@@ -281,7 +293,7 @@ def test_a_delivered_touch_becomes_the_members_last_and_still_counts_when_the_me
     last = {"campaign": "winback", "key": touch_key(touches[0]), "at": clock.stamp(NOW)}
     assert store.campaigns.settle("winback", touch_key(touches[0]), "delivered", NOW,
                                   also=[store.members.touched_item("817", last)])
-    assert store.members.get("817").last_touch == last
+    assert present(store.members.get("817")).last_touch == last
     gone = store.members.touched_item("818", last)  # never a member (or erased since the message went out)
     assert store.campaigns.settle("winback", touch_key(touches[1]), "delivered", NOW, also=[gone])
     assert not store.campaigns.settle("winback", touch_key(touches[1]), "delivered", NOW, also=[gone])
@@ -289,7 +301,7 @@ def test_a_delivered_touch_becomes_the_members_last_and_still_counts_when_the_me
 
 
 # ---------------------------------------------------------------------------------------------- the bot's memory
-def test_an_invitation_code_is_made_once_leads_to_its_member_and_is_forgotten_on_erasure(store):
+def test_an_invitation_code_is_made_once_leads_to_its_member_and_is_forgotten_on_erasure(store: Fake | Real) -> None:
     code = store.bot.invite_code("820")
     assert code == store.bot.invite_code("820") and len(code) == 8 and code.isalnum()
     assert store.bot.inviter(code) == "820" and store.bot.inviter("NOSUCH22") is None
@@ -302,7 +314,7 @@ def test_an_invitation_code_is_made_once_leads_to_its_member_and_is_forgotten_on
     assert store.bot.was_erased("821")
 
 
-def test_a_followup_is_scheduled_once_due_until_settled_and_rated_and_clicked_once(store):
+def test_a_followup_is_scheduled_once_due_until_settled_and_rated_and_clicked_once(store: Fake | Real) -> None:
     followup = FollowUp(id="FU00000001", member_id="822", kind="survey", name="survey", due_at=NOW,
                         fiscal_key="k", goods=["крем"])
     assert store.bot.schedule(followup) and not store.bot.schedule(followup)
@@ -313,11 +325,11 @@ def test_a_followup_is_scheduled_once_due_until_settled_and_rated_and_clicked_on
     assert store.bot.clicked("FU00000001") and not store.bot.clicked("FU00000001")
     store.bot.settle("FU00000001", "sent")
     assert list(store.bot.due(NOW + timedelta(days=1))) == []
-    kept = store.bot.followup("FU00000001")
+    kept = present(store.bot.followup("FU00000001"))
     assert (kept.status, kept.rating, kept.goods, kept.due_at) == ("sent", 4, ["крем"], NOW)
 
 
-def test_a_nudge_counts_its_sends_and_stops_once(store):
+def test_a_nudge_counts_its_sends_and_stops_once(store: Fake | Real) -> None:
     assert store.bot.nudge_state("823", "site") == {}
     store.bot.nudged("823", "site", NOW)
     store.bot.nudged("823", "site", NOW + timedelta(days=1))
@@ -327,42 +339,46 @@ def test_a_nudge_counts_its_sends_and_stops_once(store):
     assert "stopped_at" in store.bot.nudge_state("823", "site")
 
 
-def test_a_ticket_is_opened_once_and_decided_once(store):
+def test_a_ticket_is_opened_once_and_decided_once(store: Fake | Real) -> None:
     ticket = Ticket(id="TK00000001", kind="review", member_id="824", followup_id="FU1")
     assert store.bot.open_ticket(ticket) and not store.bot.open_ticket(ticket)
     assert store.bot.close_ticket("TK00000001", "approved") and not store.bot.close_ticket("TK00000001", "rejected")
-    assert store.bot.ticket("TK00000001").status == "approved" and store.bot.ticket("NOSUCH") is None
+    assert present(store.bot.ticket("TK00000001")).status == "approved" and store.bot.ticket("NOSUCH") is None
     assert not store.bot.close_ticket("NOSUCH", "approved")
 
 
-def test_the_last_of_a_reward_goes_with_one_entry_and_the_next_is_refused_with_nothing_written(store):
+def test_the_last_of_a_reward_goes_with_one_entry_and_the_next_is_refused_with_nothing_written(
+        store: Fake | Real) -> None:
     store.join("825", "+79160000825")
     store.ledger.apply("825", "receipt#a", Kind.ACCRUAL, credit("receipt#a", 100), now=NOW)
-    spend = lambda hold: lambda wal: wallet.hold(wal, hold, 10, NOW, NOW + timedelta(days=1))  # noqa: E731
+    def spend(hold: str) -> Callable[[Wallet], Step]:
+        return lambda wal: wallet.hold(wal, hold, 10, NOW, NOW + timedelta(days=1))
+
     store.ledger.apply("825", "hold#o1", Kind.HOLD, spend("o1"), extra_items=[store.bot.take_item("mug", "o1", 1)],
                        now=NOW)
     assert store.bot.stock_left("mug", 1) == 0 and store.bot.stock_left("pen", 3) == 3
     with pytest.raises(ItemRefused):
         store.ledger.apply("825", "hold#o2", Kind.HOLD, spend("o2"), extra_items=[store.bot.take_item("mug", "o2", 1)],
                            now=NOW)
-    assert store.ledger.entry("825", "hold#o2") is None and store.members.get("825").held == 10
+    assert store.ledger.entry("825", "hold#o2") is None and present(store.members.get("825")).held == 10
 
 
 # ---------------------------------------------------------------------------------------------- receipt claims
 SUMMARY = {"seller_inn": "7707083893", "refundable_kopecks": 45_000, "channel": "wildberries"}
 
 
-def test_a_receipt_is_claimed_once_and_a_replay_of_the_same_submission_answers_as_the_first_time(store):
+def test_a_receipt_is_claimed_once_and_a_replay_of_the_same_submission_answers_as_the_first_time(
+        store: Fake | Real) -> None:
     store.join("830", "+79160000830")
     first = store.claims.claim("k1", "830", "tg-update:1", SUMMARY, day="2026-11-23", max_per_day=5)
     again = store.claims.claim("k1", "830", "tg-update:1", SUMMARY, day="2026-11-23", max_per_day=5)
     assert (first.outcome, first.replayed, again.outcome, again.replayed) == ("earns", False, "earns", True)
-    assert (again.record["member_id"], again.record["seller_inn"]) == ("830", "7707083893")
+    assert (present(again.record)["member_id"], present(again.record)["seller_inn"]) == ("830", "7707083893")
     with pytest.raises(ReceiptAlreadyClaimed):
         store.claims.claim("k1", "831", "tg-update:2", SUMMARY, day="2026-11-23", max_per_day=5)
 
 
-def test_the_daily_limit_counts_earning_receipts_of_one_day_and_a_stranger_is_no_member(store):
+def test_the_daily_limit_counts_earning_receipts_of_one_day_and_a_stranger_is_no_member(store: Fake | Real) -> None:
     store.join("832", "+79160000832")
     for n in range(2):
         store.claims.claim(f"d{n}", "832", f"s{n}", SUMMARY, day="2026-11-23", max_per_day=2)
@@ -373,7 +389,7 @@ def test_the_daily_limit_counts_earning_receipts_of_one_day_and_a_stranger_is_no
         store.claims.claim("d3", "nobody", "s3", SUMMARY, day="2026-11-24", max_per_day=2)
 
 
-def test_an_orders_two_halves_pair_and_the_second_does_not_earn_again(store):
+def test_an_orders_two_halves_pair_and_the_second_does_not_earn_again(store: Fake | Real) -> None:
     store.join("833", "+79160000833")
     window = timedelta(days=30)
     prepaid = OrderHalf("order-1", "prepayment", NOW, window)
@@ -383,7 +399,7 @@ def test_an_orders_two_halves_pair_and_the_second_does_not_earn_again(store):
     assert (first.outcome, first.paired_with, second.outcome, second.paired_with) == ("earns", None, "same_order", "p1")
 
 
-def test_a_refund_takes_its_share_of_the_purchase_never_more_than_is_left(store):
+def test_a_refund_takes_its_share_of_the_purchase_never_more_than_is_left(store: Fake | Real) -> None:
     store.join("834", "+79160000834")
     store.claims.claim("buy", "834", "s1", SUMMARY, day="2026-11-23", max_per_day=5)
     assert [claim["fiscal_key"] for claim in store.claims.purchases("834", "7707083893")] == ["buy"]
@@ -396,7 +412,7 @@ def test_a_refund_takes_its_share_of_the_purchase_never_more_than_is_left(store)
                            refund=Refund("buy", 20_000))
 
 
-def test_a_review_is_paid_to_its_first_reporter_and_erased_claims_pass_to_the_pseudonym(store):
+def test_a_review_is_paid_to_its_first_reporter_and_erased_claims_pass_to_the_pseudonym(store: Fake | Real) -> None:
     assert store.claims.claim_review("r1", "835") == "835" and store.claims.claim_review("r1", "836") == "835"
     store.join("837", "+79160000837")
     store.claims.claim("e1", "837", "s1", SUMMARY, day="2026-11-23", max_per_day=5)
@@ -408,65 +424,66 @@ def test_a_review_is_paid_to_its_first_reporter_and_erased_claims_pass_to_the_ps
 class RealTelegram:
     """TelegramBot (python-telegram-bot) against the Bot API emulator over HTTP."""
 
-    def __init__(self, stack):
+    def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
         self.bot = TelegramBot(stack.telegram.url, stack.template.parameters["BotTokenSecretName"])
 
-    def open(self, chat_id):
+    def open(self, chat_id: int) -> None:
         _control(self.stack, f"/emulator/chats/{chat_id}/open")
 
-    def block(self, chat_id):
+    def block(self, chat_id: int) -> None:
         _control(self.stack, f"/emulator/chats/{chat_id}/block")
 
-    def limit(self, chat_id, retry_after):
+    def limit(self, chat_id: int, retry_after: int) -> None:
         _control(self.stack, f"/emulator/chats/{chat_id}/fail", {"status": 429, "retry_after": retry_after})
 
-    def down(self, chat_id):
+    def down(self, chat_id: int) -> None:
         _control(self.stack, f"/emulator/chats/{chat_id}/fail", {"status": 502, "description": "Bad Gateway"})
 
-    def file(self, file_id, data):
+    def file(self, file_id: str, data: bytes) -> None:
         with self.stack.telegram.state.lock:
             self.stack.telegram.state.files[file_id] = (f"photos/{file_id}.jpg", data)
 
-    def texts(self, chat_id):
+    def texts(self, chat_id: int) -> list[str]:
         with urllib.request.urlopen(f"{self.stack.telegram.url}/emulator/chats/{chat_id}", timeout=5) as response:
             return [entry["text"] for entry in json.load(response)]
 
 
 class FakeTelegram:
-    def __init__(self):
+    def __init__(self) -> None:
         self.bot = MemoryTelegram()
 
-    def open(self, chat_id):
+    def open(self, chat_id: int) -> None:
         self.bot.open(chat_id)
 
-    def block(self, chat_id):
+    def block(self, chat_id: int) -> None:
         self.bot.blocked.add(chat_id)
 
-    def limit(self, chat_id, retry_after):
+    def limit(self, chat_id: int, retry_after: int) -> None:
         self.bot.fail(chat_id, RateLimited("Too Many Requests", retry_after))
 
-    def down(self, chat_id):
+    def down(self, chat_id: int) -> None:
         self.bot.fail(chat_id, TelegramUnavailable("Bad Gateway"))
 
-    def file(self, file_id, data):
+    def file(self, file_id: str, data: bytes) -> None:
         self.bot.files[file_id] = data
 
-    def texts(self, chat_id):
+    def texts(self, chat_id: int) -> list[str]:
         return self.bot.texts(chat_id)
 
 
-def _control(stack, path, payload=None):
+def _control(stack: LocalStack, path: str, payload: dict[str, Any] | dict[str, int] | None = None) -> None:
     request = urllib.request.Request(stack.telegram.url + path, data=json.dumps(payload or {}).encode(), method="POST")
     urllib.request.urlopen(request, timeout=5).close()
 
 
 @pytest.fixture(params=["real", "fake"])
-def telegram(request):
+def telegram(request: FixtureRequest) -> FakeTelegram | RealTelegram:
     return RealTelegram(request.getfixturevalue("stack")) if request.param == "real" else FakeTelegram()
 
 
-def test_telegram_delivers_to_an_open_chat_in_order_and_answers_each_refusal_as_the_domain_names_it(telegram):
+def test_telegram_delivers_to_an_open_chat_in_order_and_answers_each_refusal_as_the_domain_names_it(
+        telegram: FakeTelegram | RealTelegram) -> None:
     with pytest.raises(MessageRejected):  # the shopper never wrote to the bot
         telegram.bot.send_message(840, "Привет")
     telegram.open(840)
@@ -490,7 +507,8 @@ def test_telegram_delivers_to_an_open_chat_in_order_and_answers_each_refusal_as_
     assert telegram.texts(840) == ["Привет", "<b>45</b> баллов"]
 
 
-def test_telegram_serves_a_file_a_shopper_sent_and_refuses_an_unknown_one(telegram):
+def test_telegram_serves_a_file_a_shopper_sent_and_refuses_an_unknown_one(
+        telegram: FakeTelegram | RealTelegram) -> None:
     telegram.file("photo-1", b"\xff\xd8 a receipt")
     assert telegram.bot.download("photo-1") == b"\xff\xd8 a receipt"
     with pytest.raises(MessageRejected):

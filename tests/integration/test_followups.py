@@ -3,6 +3,7 @@ starts (to the site, and between marketplaces), and when a due nudge or survey i
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import yaml
@@ -16,6 +17,8 @@ from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.domain.program import Program
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.followups import FollowUps
+from loyalty.flows.ports import FollowUpStore
+from loyalty_tools.local.stack import LocalStack
 from tests.conftest import ROOT
 from tests.integration.conftest import bodies
 
@@ -24,29 +27,30 @@ NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 
 @pytest.fixture
-def followups(stack):
+def followups(stack: LocalStack) -> FollowUps:
     ledger = LedgerRepository("LedgerTable", "MembersTable")
     touches = Touches(PROGRAM, ledger, CampaignStore("CampaignsTable"),
                       SqsQueue(stack.template.queue_url("CampaignQueue")))
     return FollowUps(PROGRAM, BotTable("BotTable"), ledger, touches, "https://api.example")
 
 
-def accepted(member_id, channel, kind, fiscal_key):
+def accepted(member_id: str, channel: str, kind: str, fiscal_key: str) -> ReceiptAccepted:
     return ReceiptAccepted(submission_id=fiscal_key, shopper=Shopper(member_id=member_id, chat_id=int(member_id),
                                                                       language="ru"),
                            fiscal_key=fiscal_key, channel=channel, channel_kind=kind, store=channel,
                            brand_sum_kopecks=45_000, lines=(PurchaseLine(name="Крем", sum_kopecks=45_000),))
 
 
-def first(yes=True):
+def first(yes: bool = True) -> Any:
+    """A purchase's posting, as far as scheduling reads it."""
     return SimpleNamespace(details=SimpleNamespace(first_purchase=yes))
 
 
-def due(table, at):
+def due(table: FollowUpStore, at: datetime) -> list[tuple[str, str, int]]:
     return sorted((f.kind, f.name, f.step) for f in table.due(at))
 
 
-def test_a_first_receipt_starts_its_channels_branch_and_its_nudges_once(followups):
+def test_a_first_receipt_starts_its_channels_branch_and_its_nudges_once(followups: FollowUps) -> None:
     MembersRepository("MembersTable").join("901", 901, "ru")
     wb = accepted("901", "wildberries", "marketplace", "fk-1")
     assert followups.after_receipt(first(), wb, NOW) == 4  # two onboarding steps, the nudge, the survey
@@ -65,7 +69,7 @@ def test_a_first_receipt_starts_its_channels_branch_and_its_nudges_once(followup
         ("onboarding", "retail"), ("survey", "survey")}  # no nudge after a shop
 
 
-def test_a_nudge_waits_its_days_between_sends_and_stops_for_good(stack, followups):
+def test_a_nudge_waits_its_days_between_sends_and_stops_for_good(stack: LocalStack, followups: FollowUps) -> None:
     MembersRepository("MembersTable").join("903", 903, "ru")
     table = followups.table
     for n, day in enumerate((0, 10, 31)):
@@ -88,7 +92,7 @@ def test_a_nudge_waits_its_days_between_sends_and_stops_for_good(stack, followup
     assert list(f for f in table.due(at) if f.kind == "nudge") == []  # skipped for good: out of the due index
 
 
-def test_nothing_reaches_a_member_who_said_stop(stack, followups):
+def test_nothing_reaches_a_member_who_said_stop(stack: LocalStack, followups: FollowUps) -> None:
     members = MembersRepository("MembersTable")
     members.join("904", 904, "ru")
     followups.after_receipt(first(), accepted("904", "wildberries", "marketplace", "fk-4"), NOW)

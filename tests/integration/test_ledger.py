@@ -3,53 +3,64 @@
 import io
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from loyalty import deadline
 from loyalty.adapters.dynamo import to_item
-from loyalty.adapters.ledger import ledger_for
+from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import load_program
+from loyalty.contracts import PointsChanged
 from loyalty.domain import postings, wallet
 from loyalty.domain.errors import Contended, InsufficientPoints
+from loyalty.domain.ledger import Kind
+from loyalty.domain.wallet import Step, Wallet
 from loyalty_tools import ledger_cli
-from tests.conftest import TEST_PROGRAM
+from loyalty_tools.local.stack import LocalStack
+from tests.conftest import TEST_PROGRAM, present
 from tests.integration.conftest import all_at_once
 
 PROGRAM = load_program(TEST_PROGRAM)
 
 
-def ledger():
+def ledger() -> LedgerRepository:
     return ledger_for(PROGRAM, "LedgerTable", "MembersTable")
 
 
-def verify():
+def verify() -> Any:
     out = io.StringIO()
     code = ledger_cli.verify("MembersTable", "LedgerTable", out)
     return code, [json.loads(line) for line in out.getvalue().splitlines()]
 
 
-def test_twenty_threads_crediting_and_holding_on_one_member_lose_and_double_nothing(stack):
+def test_twenty_threads_crediting_and_holding_on_one_member_lose_and_double_nothing(stack: LocalStack) -> None:
     MembersRepository("MembersTable").join("900", 900, "ru")
     books, now = ledger(), datetime.now(UTC)
     held, refused = [], []
 
-    def work(n):
+    def ten(lot: str) -> Callable[[Wallet], Step]:
+        return lambda wal: wallet.credit(wal, lot, 10, now, now, None)
+
+    def seven(hold_id: str) -> Callable[[Wallet], Step]:
+        return lambda wal: wallet.hold(wal, hold_id, 7, now, now + timedelta(minutes=30))
+
+    def work(n: int) -> None:
         for round_ in range(3):
             lot = f"receipt#t{n}r{round_}"
-            books.apply("900", lot, "accrual", lambda wal, lot=lot: wallet.credit(wal, lot, 10, now, now, None))
+            books.apply("900", lot, Kind.ACCRUAL, ten(lot))
             hold_id = f"h{n}r{round_}"
             try:
-                books.apply("900", f"hold#{hold_id}", "hold",
-                            lambda wal, h=hold_id: wallet.hold(wal, h, 7, now, now + timedelta(minutes=30)))
+                books.apply("900", f"hold#{hold_id}", Kind.HOLD, seven(hold_id))
                 held.append(hold_id)
             except InsufficientPoints:
                 refused.append(hold_id)
 
     all_at_once(20, work)
-    member = MembersRepository("MembersTable").get("900")
+    member = present(MembersRepository("MembersTable").get("900"))
     entries = books.entries("900")
     assert len(entries) == 60 + len(held)  # every credit and every successful hold, once
     assert (member.available, member.held) == (600 - 7 * len(held), 7 * len(held))
@@ -58,11 +69,11 @@ def test_twenty_threads_crediting_and_holding_on_one_member_lose_and_double_noth
     assert code == 0 and report[-1] == {"members": 1, "off": 0, "ok": True}
 
 
-def test_verify_names_the_member_whose_balance_was_changed_behind_the_ledger(stack):
+def test_verify_names_the_member_whose_balance_was_changed_behind_the_ledger(stack: LocalStack) -> None:
     books, now = ledger(), datetime.now(UTC)
     for member in ("901", "902"):
         MembersRepository("MembersTable").join(member, int(member), "ru")
-        books.apply(member, "bonus#welcome", "bonus",
+        books.apply(member, "bonus#welcome", Kind.BONUS,
                     lambda wal: postings.bonus(PROGRAM, wal, "bonus#welcome", 100, "приветственный бонус", now))
     assert verify()[0] == 0
     stack.aws("dynamodb").update_item(TableName="MembersTable", Key=to_item({"member_id": "902"}),
@@ -75,7 +86,8 @@ def test_verify_names_the_member_whose_balance_was_changed_behind_the_ledger(sta
     assert report[-1] == {"members": 2, "off": 1, "ok": False}
 
 
-def test_a_manual_adjustment_keeps_the_reason_applies_once_and_never_takes_more_than_is_there(stack):
+def test_a_manual_adjustment_keeps_the_reason_applies_once_and_never_takes_more_than_is_there(
+        stack: LocalStack) -> None:
     MembersRepository("MembersTable").join("903", 903, "ru")
     out = io.StringIO()
     for _ in range(2):
@@ -91,23 +103,23 @@ def test_a_manual_adjustment_keeps_the_reason_applies_once_and_never_takes_more_
     assert json.loads(out.getvalue())["reason"] == "insufficient_points"
 
 
-def test_a_replayed_hold_returns_the_first_hold_even_when_the_points_are_gone(stack):
+def test_a_replayed_hold_returns_the_first_hold_even_when_the_points_are_gone(stack: LocalStack) -> None:
     MembersRepository("MembersTable").join("904", 904, "ru")
     books, now = ledger(), datetime.now(UTC)
-    books.apply("904", "receipt#a", "accrual", lambda wal: wallet.credit(wal, "receipt#a", 100, now, now, None))
+    books.apply("904", "receipt#a", Kind.ACCRUAL, lambda wal: wallet.credit(wal, "receipt#a", 100, now, now, None))
     place = lambda wal: wallet.hold(wal, "k1", 100, now, now + timedelta(minutes=30))  # noqa: E731
-    first = books.apply("904", "hold#k1", "hold", place)
+    first = books.apply("904", "hold#k1", Kind.HOLD, place)
     for _ in range(2):  # nothing is left to hold, yet the replay is recognised, not refused
-        again = books.apply("904", "hold#k1", "hold", place)
+        again = books.apply("904", "hold#k1", Kind.HOLD, place)
         assert (again.applied, again.entry.entry_id, again.points) == (False, "hold#k1", first.points)
-    assert MembersRepository("MembersTable").get("904").held == 100
+    assert present(MembersRepository("MembersTable").get("904")).held == 100
 
 
-def test_a_writer_that_keeps_losing_gives_up_retryably_before_the_invocation_ends(stack):
+def test_a_writer_that_keeps_losing_gives_up_retryably_before_the_invocation_ends(stack: LocalStack) -> None:
     MembersRepository("MembersTable").join("903", 903, "ru")
     dynamodb, now = stack.aws("dynamodb"), datetime.now(UTC)
 
-    def meddled(wal):  # another writer changes the wallet every time this one has read it
+    def meddled(wal: Wallet) -> Step:  # another writer changes the wallet every time this one has read it
         dynamodb.update_item(TableName="MembersTable", Key=to_item({"member_id": "903"}),
                              UpdateExpression="SET version = version + :one",
                              ExpressionAttributeValues=to_item({":one": 1}))
@@ -115,12 +127,13 @@ def test_a_writer_that_keeps_losing_gives_up_retryably_before_the_invocation_end
 
     began = time.monotonic()
     with deadline.running_for(3.0), pytest.raises(Contended, match="kept changing"):
-        ledger().apply("903", "receipt#x", "accrual", meddled, now=now)
+        ledger().apply("903", "receipt#x", Kind.ACCRUAL, meddled, now=now)
     assert 1.0 < time.monotonic() - began < 2.5  # it stopped with the margin left to report the failure
-    assert ledger().entry("903", "receipt#x") is None and MembersRepository("MembersTable").get("903").available == 0
+    assert ledger().entry("903", "receipt#x") is None
+    assert present(MembersRepository("MembersTable").get("903")).available == 0
 
 
-def test_a_manual_adjustment_reaches_the_crm_like_any_balance_change(stack):
+def test_a_manual_adjustment_reaches_the_crm_like_any_balance_change(stack: LocalStack) -> None:
     """With the shipped program (Mindbox), the operator's correction is reported on the stack's CrmQueue."""
     from loyalty.contracts import CrmBatch
     from tests.conftest import ROOT
@@ -131,4 +144,5 @@ def test_a_manual_adjustment_reaches_the_crm_like_any_balance_change(stack):
                              "компенсация", "TICKET-9", out=io.StringIO()) == 0
     ((body, _),) = drain(stack, "CrmQueue")
     (event,) = CrmBatch.model_validate(body).events
+    assert isinstance(event, PointsChanged)
     assert (event.type, event.kind, event.points, event.member_id) == ("points_changed", "adjustment", 50, "904")

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from loyalty import clock, wiring
 from loyalty.adapters.dynamo import from_item, to_item
@@ -13,13 +14,14 @@ from loyalty.adapters.members import LAPSE_INDEX, MembersRepository
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.settings import PointAccrualSettings
 from loyalty_tools import ledger_cli, members_cli
+from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM
 from tests.unit.flows.conftest import PROGRAM
 
 BOUGHT = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 
 
-def buy(stack, member_id, fiscal_key, category):
+def buy(stack: LocalStack, member_id: str, fiscal_key: str, category: str) -> None:
     accrual = wiring.point_accrual(PointAccrualSettings.model_validate(
         {**stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(TEST_PROGRAM)}))
     shopper = Shopper(member_id=member_id, chat_id=int(member_id), language="ru")
@@ -29,12 +31,12 @@ def buy(stack, member_id, fiscal_key, category):
         lines=(PurchaseLine(name="Крем", sum_kopecks=120_000, category=category),), issued_at=BOUGHT))
 
 
-def item(stack, member_id):
+def item(stack: LocalStack, member_id: str) -> dict[str, Any]:
     return from_item(stack.aws("dynamodb").get_item(TableName="MembersTable", Key=to_item({"member_id": member_id}),
                                                     ConsistentRead=True)["Item"])
 
 
-def lapsed_between(stack, start, end):
+def lapsed_between(stack: LocalStack, start: datetime, end: datetime) -> list[Any | str]:
     found = []
     for shard in range(8):
         found += [from_item(found)["member_id"] for found in stack.aws("dynamodb").query(
@@ -45,7 +47,7 @@ def lapsed_between(stack, start, end):
     return found
 
 
-def test_a_purchase_writes_its_facts_and_the_lapse_index_in_its_own_transaction(stack):
+def test_a_purchase_writes_its_facts_and_the_lapse_index_in_its_own_transaction(stack: LocalStack) -> None:
     MembersRepository("MembersTable").join("851", 851, "ru")
     buy(stack, "851", "1:1:1", "care")
     stored = item(stack, "851")
@@ -57,7 +59,7 @@ def test_a_purchase_writes_its_facts_and_the_lapse_index_in_its_own_transaction(
                                                                                           "ozon")
 
 
-def test_backfill_rebuilds_the_facts_of_members_from_before_and_a_second_run_changes_nothing(stack):
+def test_backfill_rebuilds_the_facts_of_members_from_before_and_a_second_run_changes_nothing(stack: LocalStack) -> None:
     MembersRepository("MembersTable").join("852", 852, "ru")
     buy(stack, "852", "1:2:1", "care")
     buy(stack, "852", "1:2:2", "face")
@@ -80,7 +82,7 @@ def test_backfill_rebuilds_the_facts_of_members_from_before_and_a_second_run_cha
 
 
 
-def test_export_streams_every_member_with_level_and_balances_as_csv_or_json_lines(stack):
+def test_export_streams_every_member_with_level_and_balances_as_csv_or_json_lines(stack: LocalStack) -> None:
     members = MembersRepository("MembersTable")
     members.join("881", 881, "ru")
     members.save_phone("881", "+79160000881")

@@ -1,6 +1,7 @@
 """The Mindbox client against the Mindbox emulator over real HTTP: the auth and the request's shape are
 checked, a repeated transaction is answered as Mindbox does, and the client reads every answer right."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -18,14 +19,15 @@ JOINED = MemberRegistered(event_id="7/registered", member_id="7", occurred_at=AT
 
 
 @pytest.fixture
-def emulator():
+def emulator() -> Iterator[MindboxEmulator]:
     server = MindboxEmulator("s3cret", CONFIG)
     server.start()
     yield server
     server.stop()
 
 
-def test_a_call_is_applied_once_and_its_retry_is_answered_transaction_already_processed(emulator):
+def test_a_call_is_applied_once_and_its_retry_is_answered_transaction_already_processed(
+        emulator: MindboxEmulator) -> None:
     client = MindboxClient(emulator.url, lambda: "s3cret", CONFIG)
     client.deliver(JOINED)
     client.deliver(JOINED)  # the same event again: the same transactionId
@@ -34,13 +36,13 @@ def test_a_call_is_applied_once_and_its_retry_is_answered_transaction_already_pr
     assert state["customers"][0]["mobilePhone"] == "79161234567"
 
 
-def test_a_wrong_secret_is_a_protocol_error_that_is_never_retried(emulator):
+def test_a_wrong_secret_is_a_protocol_error_that_is_never_retried(emulator: MindboxEmulator) -> None:
     with pytest.raises(CrmRejected, match="ProtocolError"):
         MindboxClient(emulator.url, lambda: "wrong", CONFIG).deliver(JOINED)
     assert emulator.state()["customers"] == []
 
 
-def test_the_older_authorization_form_is_accepted_too(emulator):
+def test_the_older_authorization_form_is_accepted_too(emulator: MindboxEmulator) -> None:
     status, answer = emulator.answer("/v3/operations/async", {"endpointId": "Brand.Bot",
                                      "operation": CONFIG.operations.member_registered, "transactionId": "t1"},
                                      {"authorization": 'Mindbox secretKey="s3cret"'},
@@ -48,7 +50,7 @@ def test_the_older_authorization_form_is_accepted_too(emulator):
     assert (status, answer["status"]) == (200, "Success")
 
 
-def test_an_unknown_customer_is_a_validation_error_and_an_outage_is_retried(emulator):
+def test_an_unknown_customer_is_a_validation_error_and_an_outage_is_retried(emulator: MindboxEmulator) -> None:
     client = MindboxClient(emulator.url, lambda: "s3cret", CONFIG)
     with pytest.raises(CrmRejected, match="/customer: Customer not found"):
         client.deliver(Unsubscribed(event_id="9/u", member_id="9", occurred_at=AT))

@@ -4,9 +4,13 @@ the receipt service (here its emulator, over HTTP)."""
 import contextlib
 import io
 import json
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+from pytest import MonkeyPatch
 
 from loyalty import wiring
 from loyalty.adapters.ledger import ledger_for
@@ -15,12 +19,15 @@ from loyalty.adapters.program_file import load_program
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.domain import postings
 from loyalty.domain.earning import purchase_credit
+from loyalty.domain.ledger import Kind, Posting
 from loyalty.domain.receipt import normalise_one
+from loyalty.domain.wallet import Step, Wallet
 from loyalty.settings import PointAccrualSettings, ReceiptParserSettings
 from loyalty_tools import receipt_cli
 from loyalty_tools.cli import main
 from loyalty_tools.local.receipt_emulator import ReceiptEmulator
 from loyalty_tools.local.receipts import marketplace_receipt
+from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.receipt_photos import Defects, receipt_photo
 from tests.conftest import ROOT, SAMPLES, TEST_PROGRAM
 from tests.integration.conftest import bodies
@@ -30,14 +37,14 @@ KEYS = {"fiscal_key", "seller_inn", "channel", "operation", "total_kopecks", "it
         "decision", "reasons"}
 
 
-def explain(source, now="2023-10-20T00:00:00+03:00"):
+def explain(source: Path | str, now: str = "2023-10-20T00:00:00+03:00") -> Any:
     out = io.StringIO()
     code = receipt_cli.explain(str(source), TEST_PROGRAM, datetime.fromisoformat(now), out)
     return code, json.loads(out.getvalue())
 
 
 @pytest.fixture
-def service(monkeypatch):
+def service(monkeypatch: MonkeyPatch) -> Iterator[ReceiptEmulator]:
     emulator = ReceiptEmulator("cli-token", SAMPLES)
     emulator.start()
     monkeypatch.setenv("RECEIPT_SERVICE_URL", emulator.url)
@@ -47,49 +54,49 @@ def service(monkeypatch):
 
 
 @pytest.mark.parametrize("sample", sorted(path.name for path in SAMPLES.glob("*.json")))
-def test_every_sample_is_explained_with_the_promised_keys(sample):
+def test_every_sample_is_explained_with_the_promised_keys(sample: str) -> None:
     code, result = explain(SAMPLES / sample)
     assert code == 0 and set(result) >= KEYS
     assert isinstance(result["points"], int) and result["decision"] in {"accrue", "reject", "reverse"}
     assert result["brand_sum_kopecks"] == sum(item["sum_kopecks"] for item in result["items"] if item["brand"])
 
 
-def test_the_ozon_agent_receipt_earns_on_the_brands_supplier_inn():
+def test_the_ozon_agent_receipt_earns_on_the_brands_supplier_inn() -> None:
     code, result = explain(SAMPLES / "01_ozon_irkkt_ticket_agent_2023.json")
     assert code == 0
     assert (result["channel"], result["points"], result["decision"]) == ("ozon", 270, "accrue")
     assert result["fiscal_key"] == {"fn": "7281440501188798", "fd": 115621, "fp": 1865575866}
 
 
-def test_an_old_receipt_is_explained_as_rejected_with_its_reason():
+def test_an_old_receipt_is_explained_as_rejected_with_its_reason() -> None:
     code, result = explain(SAMPLES / "01_ozon_irkkt_ticket_agent_2023.json", now="2026-11-23T00:00:00+03:00")
     assert code == 0
     assert result["decision"] == "reject" and result["points"] == 0
     assert result["reasons"][-1]["code"] == "too_old"
 
 
-def test_a_qr_string_is_looked_up_in_the_receipt_service(service):
+def test_a_qr_string_is_looked_up_in_the_receipt_service(service: ReceiptEmulator) -> None:
     code, result = explain(SAMPLE_08_QR, now="2024-09-20T00:00:00+03:00")
     assert code == 0 and result["total_kopecks"] == 128521 and result["seller_inn"] == "7825706086"
     assert result["decision"] == "reject" and result["reasons"][-1]["code"] == "no_brand_goods"
     assert service.requests_served == 1
 
 
-def test_a_photo_is_decoded_then_looked_up(service, tmp_path):
+def test_a_photo_is_decoded_then_looked_up(service: ReceiptEmulator, tmp_path: Path) -> None:
     photo = tmp_path / "receipt.jpg"
     photo.write_bytes(receipt_photo(SAMPLE_08_QR, Defects(rotate=90, width=1280)))
     code, result = explain(photo, now="2024-09-20T00:00:00+03:00")
     assert code == 0 and result["fiscal_key"]["fd"] == 30526
 
 
-def test_an_unreadable_source_is_a_clear_error(tmp_path):
+def test_an_unreadable_source_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2]")
     code, result = explain(bad)
     assert code == 2 and result["reason"] == "invalid_receipt"
 
 
-def test_decode_prints_each_images_qr_or_an_error_line(tmp_path):
+def test_decode_prints_each_images_qr_or_an_error_line(tmp_path: Path) -> None:
     good, bad = tmp_path / "good.jpg", tmp_path / "bad.png"
     good.write_bytes(receipt_photo(SAMPLE_08_QR, Defects(rotate=180, tilt=0.15, width=1080)))
     bad.write_bytes(b"not an image")
@@ -99,7 +106,7 @@ def test_decode_prints_each_images_qr_or_an_error_line(tmp_path):
                                            f"{bad}\terror: not an image file (UnidentifiedImageError)"]
 
 
-def test_an_unlisted_sellers_agent_receipt_earns_on_the_supplier_inn_and_names_the_seller(tmp_path):
+def test_an_unlisted_sellers_agent_receipt_earns_on_the_supplier_inn_and_names_the_seller(tmp_path: Path) -> None:
     supplied, other = tmp_path / "supplied.json", tmp_path / "other.json"
     for path, supplier, fd in ((supplied, "7700000024", 11), (other, "7700000099", 12)):
         path.write_text(json.dumps(marketplace_receipt(
@@ -119,21 +126,22 @@ SHIPPED = ROOT / "program" / "program.yaml"
 DEMO_BASKET = [("Лепесток крем для рук 50 мл", 45_000, 2), ("Лепесток сыворотка для лица 30 мл", 129_000, 1)]
 
 
-def shipped_receipt(tmp_path, fd, lines=DEMO_BASKET):
+def shipped_receipt(tmp_path: Path, fd: int,
+                    lines: list[tuple[str, int, int]] = DEMO_BASKET) -> tuple[dict[str, Any], Path]:
     raw = marketplace_receipt("7700000017", lines, fd=fd)
     path = tmp_path / f"receipt-{fd}.json"
     path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
     return raw, path
 
 
-def cli(*args):
+def cli(*args: str | Path) -> Any:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = main(["receipt", "explain", *map(str, args)])
     return code, json.loads(out.getvalue())
 
 
-def test_the_demo_basket_is_explained_as_the_ledger_credits_it_283_points(stack, tmp_path):
+def test_the_demo_basket_is_explained_as_the_ledger_credits_it_283_points(stack: LocalStack, tmp_path: Path) -> None:
     raw, path = shipped_receipt(tmp_path, 61)
     code, said = cli(path, "--program", SHIPPED)
     assert code == 0 and (said["points"], said["credit"]["earned"]) == (283, 283)
@@ -145,9 +153,9 @@ def test_the_demo_basket_is_explained_as_the_ledger_credits_it_283_points(stack,
     assert posting.details.credited == 283
 
 
-def register(stack, raw, member_id):
+def register(stack: LocalStack, raw: dict[str, Any], member_id: str) -> list[Posting]:
     """The receipt through receipt_parser's rules and point_accrual, on moto, with the shipped program."""
-    def settings(model, function):
+    def settings(model: Any, function: str) -> Any:
         return model.model_validate({**stack.functions.environment(function), "PROGRAM_FILE": str(SHIPPED)})
 
     parser, accrual = settings(ReceiptParserSettings, "ReceiptParserFunction"), wiring.point_accrual(
@@ -158,7 +166,8 @@ def register(stack, raw, member_id):
     return [accrual.reverse(command) if command.reverses else accrual.accrue(command) for command in commands]
 
 
-def test_a_refund_is_explained_as_the_ledger_takes_it_back_from_the_purchase_it_returns(stack, tmp_path):
+def test_a_refund_is_explained_as_the_ledger_takes_it_back_from_the_purchase_it_returns(
+        stack: LocalStack, tmp_path: Path) -> None:
     MembersRepository("MembersTable").join("614", 614, "ru")
     purchase, _ = shipped_receipt(tmp_path, 63)
     register(stack, purchase, "614")
@@ -178,19 +187,25 @@ def test_a_refund_is_explained_as_the_ledger_takes_it_back_from_the_purchase_it_
     assert again["decision"] == "reject" and again["reasons"][-1]["code"] == "refund_unmatched"
 
 
-def test_explain_for_a_member_reads_their_level_from_the_stack_and_writes_nothing(stack, tmp_path):
+def test_explain_for_a_member_reads_their_level_from_the_stack_and_writes_nothing(
+        stack: LocalStack, tmp_path: Path) -> None:
     program = load_program(SHIPPED)
     MembersRepository("MembersTable").join("613", 613, "ru")
     books, then = ledger_for(program, "LedgerTable", "MembersTable"), datetime.now(UTC) - timedelta(days=3)
+    def bought(lot: str) -> Callable[[Wallet], Step]:
+        return lambda wal: postings.purchase(program, wal, lot, purchase_credit(
+            program, wal, [PurchaseLine(name="Крем", sum_kopecks=300_000)], "ozon", "marketplace", then), 300_000,
+            "Ozon")
+
+    def reviewed(entry: str) -> Callable[[Wallet], Step]:
+        return lambda wal: postings.bonus(program, wal, entry, 100, "отзыв", then, review=True)
+
     for number in range(8):  # eight purchases, two reviews and 20 000 ₽: the top level, 15%
         lot = f"receipt#earlier{number}"
-        books.apply("613", lot, "accrual", lambda wal, lo=lot: postings.purchase(program, wal, lo, purchase_credit(
-            program, wal, [PurchaseLine(name="Крем", sum_kopecks=300_000)], "ozon", "marketplace", then), 300_000,
-            "Ozon"), now=then)
+        books.apply("613", lot, Kind.ACCRUAL, bought(lot), now=then)
     for review in ("a", "b"):
         entry = f"bonus#review:{review}"
-        books.apply("613", entry, "bonus", lambda wal, e=entry: postings.bonus(program, wal, e, 100, "отзыв", then,
-                                                                                review=True), now=then)
+        books.apply("613", entry, Kind.BONUS, reviewed(entry), now=then)
     _, path = shipped_receipt(tmp_path, 62)
     before = stack.aws("dynamodb").get_item(TableName="MembersTable", Key={"member_id": {"S": "613"}})["Item"]
     requests = stack.moto.counter.snapshot()

@@ -2,18 +2,20 @@
 
 import json
 import urllib.request
+from typing import Any
 
 import pytest
 
 from loyalty.adapters.members import MembersRepository
 from loyalty.contracts import ReceiptSubmitted, Shopper, TelegramFile
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
+from loyalty_tools.local.stack import LocalStack
 from tests.integration.conftest import bodies, drain, send
 
 BRAND_SUPPLIER = "7700000024"  # in tests/data/program.yaml
 
 
-def submit(stack, raw, submission="tg-update:1", member="601"):
+def submit(stack: LocalStack, raw: dict[str, Any], submission: str = "tg-update:1", member: str = "601") -> None:
     MembersRepository("MembersTable").join(member, int(member), "ru")
     stack.receipts.add(raw)
     message = ReceiptSubmitted(submission_id=submission, qr=qr_of(raw),
@@ -21,20 +23,20 @@ def submit(stack, raw, submission="tg-update:1", member="601"):
     send(stack, "ReceiptQueue", message.model_dump_json())
 
 
-def poll(stack):
+def poll(stack: LocalStack) -> int:
     return stack.poller("ReceiptQueue").poll_once()
 
 
-def control(stack, path, payload):
+def control(stack: LocalStack, path: str, payload: dict[str, int]) -> None:
     request = urllib.request.Request(stack.receipts.url + path, data=json.dumps(payload).encode(), method="POST")
     urllib.request.urlopen(request, timeout=5).close()
 
 
-def brand_receipt(fd=1, **kwargs):
+def brand_receipt(fd: int = 1, **kwargs: Any) -> dict[str, Any]:
     return marketplace_receipt(BRAND_SUPPLIER, [("Крем", 45000, 2), ("Сыворотка", 129000, 1)], fd=fd, **kwargs)
 
 
-def test_a_receipt_with_brand_goods_is_claimed_and_passed_on(stack):
+def test_a_receipt_with_brand_goods_is_claimed_and_passed_on(stack: LocalStack) -> None:
     submit(stack, brand_receipt())
     poll(stack)
     (accepted,) = bodies(stack, "AccrualQueue")
@@ -43,7 +45,7 @@ def test_a_receipt_with_brand_goods_is_claimed_and_passed_on(stack):
     assert stack.queue_depth("ReceiptQueue") == 0 and bodies(stack, "OutboxQueue") == []
 
 
-def test_the_same_receipt_from_another_submission_is_refused_as_already_registered(stack):
+def test_the_same_receipt_from_another_submission_is_refused_as_already_registered(stack: LocalStack) -> None:
     submit(stack, brand_receipt(), submission="tg-update:1", member="601")
     submit(stack, brand_receipt(), submission="tg-update:2", member="602")
     poll(stack)
@@ -52,7 +54,7 @@ def test_the_same_receipt_from_another_submission_is_refused_as_already_register
     assert reply["chat_id"] == 602 and reply["text"].startswith("Этот чек уже зарегистрирован")
 
 
-def test_a_redelivered_submission_is_passed_on_again_not_refused(stack):
+def test_a_redelivered_submission_is_passed_on_again_not_refused(stack: LocalStack) -> None:
     submit(stack, brand_receipt())
     submit(stack, brand_receipt())  # the same message delivered twice
     poll(stack)
@@ -60,7 +62,7 @@ def test_a_redelivered_submission_is_passed_on_again_not_refused(stack):
     assert bodies(stack, "OutboxQueue") == []
 
 
-def test_a_receipt_the_service_does_not_know_is_reported_to_the_shopper(stack):
+def test_a_receipt_the_service_does_not_know_is_reported_to_the_shopper(stack: LocalStack) -> None:
     raw = brand_receipt()
     message = ReceiptSubmitted(submission_id="tg-update:9", qr=qr_of(raw),
                                shopper=Shopper(member_id="601", chat_id=601, language="ru"))
@@ -71,21 +73,21 @@ def test_a_receipt_the_service_does_not_know_is_reported_to_the_shopper(stack):
     assert stack.queue_depth("ReceiptQueue") == 0 and bodies(stack, "AccrualQueue") == []
 
 
-def test_a_receipt_without_brand_goods_names_the_store(stack):
+def test_a_receipt_without_brand_goods_names_the_store(stack: LocalStack) -> None:
     submit(stack, marketplace_receipt("7700000099", [("Чайник", 250000, 1)], fd=2))
     poll(stack)
     (reply,) = bodies(stack, "OutboxQueue")
     assert "Wildberries" in reply["text"] and "нет товаров Тест-Бренд" in reply["text"]
 
 
-def test_a_refund_receipt_earns_nothing(stack):
+def test_a_refund_receipt_earns_nothing(stack: LocalStack) -> None:
     submit(stack, brand_receipt(operation=2))
     poll(stack)
     (reply,) = bodies(stack, "OutboxQueue")
     assert "возврата" in reply["text"] and bodies(stack, "AccrualQueue") == []
 
 
-def test_a_busy_service_is_retried_with_backoff_and_then_succeeds(stack):
+def test_a_busy_service_is_retried_with_backoff_and_then_succeeds(stack: LocalStack) -> None:
     control(stack, "/emulator/fail", {"code": 2, "times": 1})
     control(stack, "/emulator/fail", {"http_status": 503, "times": 1})
     submit(stack, brand_receipt())
@@ -97,7 +99,7 @@ def test_a_busy_service_is_retried_with_backoff_and_then_succeeds(stack):
     assert len(bodies(stack, "AccrualQueue")) == 1 and stack.queue_depth("ReceiptQueue") == 0
 
 
-def test_after_the_last_attempt_the_shopper_is_told_and_the_message_is_dead_lettered(stack):
+def test_after_the_last_attempt_the_shopper_is_told_and_the_message_is_dead_lettered(stack: LocalStack) -> None:
     attempts = int(stack.template.parameters["ReceiptFetchAttempts"])
     control(stack, "/emulator/fail", {"code": 5, "times": attempts})
     submit(stack, brand_receipt())
@@ -114,7 +116,7 @@ def test_after_the_last_attempt_the_shopper_is_told_and_the_message_is_dead_lett
 
 @pytest.mark.parametrize("file_id, refusal", [("gone", "Invalid file_id"), ("huge", "File is too big")])
 def test_a_photo_telegram_will_not_serve_is_parked_at_once_with_the_reason_and_the_shopper_told(
-        stack, file_id, refusal):
+        stack: LocalStack, file_id: str, refusal: str) -> None:
     stack.telegram.state.files["huge"] = ("photos/huge.jpg", b"\xff" * 64)
     stack.telegram.state.download_limit = 32  # stands for the Bot API's 20 MB
     MembersRepository("MembersTable").join("601", 601, "ru")
@@ -130,7 +132,7 @@ def test_a_photo_telegram_will_not_serve_is_parked_at_once_with_the_reason_and_t
     assert stack.queue_depth("ReceiptQueue") == 0
 
 
-def test_a_poison_message_goes_to_the_dead_letter_queue_at_once_with_its_reason(stack):
+def test_a_poison_message_goes_to_the_dead_letter_queue_at_once_with_its_reason(stack: LocalStack) -> None:
     send(stack, "ReceiptQueue", "this is not json")
     poll(stack)
     assert stack.queue_depth("ReceiptQueue") == 0

@@ -1,6 +1,8 @@
 """The fraud and edge-case rules that need the database, through receipt_parser and point_accrual on moto."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,29 +15,31 @@ from loyalty.contracts import ReceiptSubmitted, Shopper
 from loyalty.domain.claims import OrderHalf
 from loyalty.domain.details import Details
 from loyalty.domain.errors import ReceiptAlreadyClaimed
+from loyalty.domain.ledger import Kind
 from loyalty.domain.postings import adjustment
 from loyalty.domain.receipt import normalise_one
 from loyalty.settings import ReceiptParserSettings
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.runtime import FunctionHost, new_container
-from tests.conftest import TEST_PROGRAM
+from loyalty_tools.local.stack import LocalStack
+from tests.conftest import TEST_PROGRAM, present
 from tests.integration.conftest import all_at_once, bodies, send
 
 BRAND = "7700000024"
 
 
-def shopper(member="611"):
+def shopper(member: str = "611") -> Shopper:
     MembersRepository("MembersTable").join(member, int(member), "ru")
     return Shopper(member_id=member, chat_id=int(member), language="ru")
 
 
-def submit(stack, raw, who, submission):
+def submit(stack: LocalStack, raw: dict[str, Any], who: Shopper, submission: str) -> None:
     stack.receipts.add(raw)
     message = ReceiptSubmitted(submission_id=submission, qr=qr_of(raw), shopper=who)
     send(stack, "ReceiptQueue", message.model_dump_json())
 
 
-def run(stack):
+def run(stack: LocalStack) -> None:
     """Drain ReceiptQueue, then AccrualQueue, as the pollers would."""
     while stack.poller("ReceiptQueue").poll_once():
         pass
@@ -43,24 +47,24 @@ def run(stack):
         pass
 
 
-def texts(stack):
+def texts(stack: LocalStack) -> list[str]:
     return [reply["text"] for reply in bodies(stack, "OutboxQueue")]
 
 
-def test_the_daily_limit_refuses_the_receipt_after_the_last_allowed(stack):
+def test_the_daily_limit_refuses_the_receipt_after_the_last_allowed(stack: LocalStack) -> None:
     anna = shopper()
     for fd in range(1, 5):  # the test program allows 3 a day
         submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=fd), anna, f"tg-update:{fd}")
         run(stack)
-    assert MembersRepository("MembersTable").get("611").available == 3 * 45
+    assert present(MembersRepository("MembersTable").get("611")).available == 3 * 45
     assert texts(stack)[-1].startswith("Сегодня вы уже зарегистрировали 3 чека")
 
 
-def test_prepayment_and_settlement_of_one_order_earn_once_and_a_second_order_earns_again(stack):
+def test_prepayment_and_settlement_of_one_order_earn_once_and_a_second_order_earns_again(stack: LocalStack) -> None:
     anna = shopper()
     now = datetime.now(UTC)
 
-    def half(fd, prepayment, hours_ago):
+    def half(fd: int, prepayment: bool, hours_ago: int) -> dict[str, Any]:
         raw = marketplace_receipt(BRAND, [("Крем", 45000, 2)], fd=fd, issued_at=now - timedelta(hours=hours_ago))
         if prepayment:
             for item in raw["items"]:
@@ -73,14 +77,14 @@ def test_prepayment_and_settlement_of_one_order_earn_once_and_a_second_order_ear
     run(stack)
     submit(stack, half(3, False, 5), anna, "tg-update:3")   # one of them delivered
     run(stack)
-    assert MembersRepository("MembersTable").get("611").available == 2 * 90
+    assert present(MembersRepository("MembersTable").get("611")).available == 2 * 90
     assert texts(stack)[-1].startswith("Этот чек относится к заказу, за который баллы уже начислены")
     submit(stack, half(4, False, 1), anna, "tg-update:4")  # the other delivered
     run(stack)
-    assert MembersRepository("MembersTable").get("611").available == 2 * 90
+    assert present(MembersRepository("MembersTable").get("611")).available == 2 * 90
 
 
-def test_a_settlement_first_then_its_prepayment_also_earns_once(stack):
+def test_a_settlement_first_then_its_prepayment_also_earns_once(stack: LocalStack) -> None:
     anna = shopper()
     settle = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=7)
     prepay = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=8,
@@ -91,10 +95,10 @@ def test_a_settlement_first_then_its_prepayment_also_earns_once(stack):
     submit(stack, settle, anna, "tg-update:7")
     submit(stack, prepay, anna, "tg-update:8")
     run(stack)
-    assert MembersRepository("MembersTable").get("611").available == 45
+    assert present(MembersRepository("MembersTable").get("611")).available == 45
 
 
-def test_a_refund_reverses_the_points_of_the_matching_purchase_once(stack):
+def test_a_refund_reverses_the_points_of_the_matching_purchase_once(stack: LocalStack) -> None:
     anna = shopper()
     purchase = marketplace_receipt(BRAND, [("Крем", 45000, 2), ("Сыворотка", 129000, 1)], fd=10,
                                    issued_at=datetime.now(UTC) - timedelta(days=2))
@@ -104,7 +108,7 @@ def test_a_refund_reverses_the_points_of_the_matching_purchase_once(stack):
     submit(stack, refund, anna, "tg-update:11")
     submit(stack, refund, anna, "tg-update:12")  # the same refund again
     run(stack)
-    assert MembersRepository("MembersTable").get("611").available == 219 - 129
+    assert present(MembersRepository("MembersTable").get("611")).available == 219 - 129
     replies = texts(stack)
     assert "Возврат в Wildberries: списано 129 баллов. На счёте 90 баллов." in replies
     assert sum(reply.startswith("Этот чек уже зарегистрирован") for reply in replies) == 1
@@ -112,7 +116,7 @@ def test_a_refund_reverses_the_points_of_the_matching_purchase_once(stack):
     assert kinds == ["accrual", "refund_reversal"]
 
 
-def test_a_refund_without_a_registered_purchase_changes_nothing(stack):
+def test_a_refund_without_a_registered_purchase_changes_nothing(stack: LocalStack) -> None:
     anna = shopper()
     submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=20, operation=2), anna, "tg-update:20")
     run(stack)
@@ -120,14 +124,14 @@ def test_a_refund_without_a_registered_purchase_changes_nothing(stack):
                             "Баллы не изменились."]
 
 
-def test_a_refund_of_spent_points_stops_at_zero_and_records_the_shortfall(stack):
+def test_a_refund_of_spent_points_stops_at_zero_and_records_the_shortfall(stack: LocalStack) -> None:
     anna = shopper()
     submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=30,
                                       issued_at=datetime.now(UTC) - timedelta(days=1)), anna, "tg-update:30")
     run(stack)
     ledger = LedgerRepository("LedgerTable", "MembersTable")
     program = load_program(TEST_PROGRAM)
-    ledger.apply("611", "adjustment#spent", "adjustment",
+    ledger.apply("611", "adjustment#spent", Kind.ADJUSTMENT,
                  lambda wal: adjustment(program, wal, "x", -40, datetime.now(UTC)), Details(reason="test: spent"))
     submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=31, operation=2), anna, "tg-update:31")
     run(stack)
@@ -136,12 +140,12 @@ def test_a_refund_of_spent_points_stops_at_zero_and_records_the_shortfall(stack)
     assert reversal.balance_after.debt == 40
 
 
-def test_concurrent_claims_of_one_receipt_let_exactly_one_win(stack):
+def test_concurrent_claims_of_one_receipt_let_exactly_one_win(stack: LocalStack) -> None:
     claims = ReceiptClaims("ReceiptClaimsTable", "MembersTable")
     for member in range(20):
         MembersRepository("MembersTable").join(str(700 + member), 700 + member, "ru")
 
-    def claim(member):
+    def claim(member: int) -> str:
         try:
             claims.claim("7380440800000017:99:1", str(700 + member), f"tg-update:{member}", {"brand_sum_kopecks": 1},
                          day="2026-11-23", max_per_day=3)
@@ -153,14 +157,15 @@ def test_concurrent_claims_of_one_receipt_let_exactly_one_win(stack):
     assert sorted(outcomes) == ["lost"] * 19 + ["won"]
 
 
-def offline_program(tmp_path):
+def offline_program(tmp_path: Path) -> Path:
     program = tmp_path / "offline.yaml"
     offline = TEST_PROGRAM.read_text().replace("max_per_day: 3", "max_per_day: 3\n  accept_unverified_files: true")
     program.write_text(offline)
     return program
 
 
-def test_offline_programs_may_accept_an_uploaded_receipt_the_service_cannot_confirm_and_mark_it(stack, tmp_path):
+def test_offline_programs_may_accept_an_uploaded_receipt_the_service_cannot_confirm_and_mark_it(
+        stack: LocalStack, tmp_path: Path) -> None:
     program = offline_program(tmp_path)
     settings = ReceiptParserSettings.model_validate({**stack.functions.environment("ReceiptParserFunction"),
                                                      "PROGRAM_FILE": str(program)})
@@ -175,7 +180,7 @@ def test_offline_programs_may_accept_an_uploaded_receipt_the_service_cannot_conf
     assert len(bodies(stack, "AccrualQueue")) == 1
 
 
-def test_without_the_offline_setting_an_unconfirmed_upload_earns_nothing(stack):
+def test_without_the_offline_setting_an_unconfirmed_upload_earns_nothing(stack: LocalStack) -> None:
     settings = ReceiptParserSettings.model_validate(stack.functions.environment("ReceiptParserFunction"))
     anna = shopper()
     raw = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=41)
@@ -185,7 +190,7 @@ def test_without_the_offline_setting_an_unconfirmed_upload_earns_nothing(stack):
     assert texts(stack)[-1].startswith("Налоговая не нашла такой чек")
 
 
-def test_a_doctored_upload_earns_on_the_receipt_the_tax_service_holds_not_on_the_file(stack):
+def test_a_doctored_upload_earns_on_the_receipt_the_tax_service_holds_not_on_the_file(stack: LocalStack) -> None:
     settings = ReceiptParserSettings.model_validate(stack.functions.environment("ReceiptParserFunction"))
     anna = shopper()
     real = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=42)
@@ -198,7 +203,7 @@ def test_a_doctored_upload_earns_on_the_receipt_the_tax_service_holds_not_on_the
     assert accepted["brand_sum_kopecks"] == 45000  # the tax service's cream, not the file's
 
 
-def test_the_order_record_forgets_halves_too_old_to_pair(stack):
+def test_the_order_record_forgets_halves_too_old_to_pair(stack: LocalStack) -> None:
     anna = shopper()
     now = datetime.now(UTC)
     for fd, days_ago in ((50, 25), (51, 1)):  # settlements of the same basket, far apart, no prepayment
@@ -216,7 +221,7 @@ def test_the_order_record_forgets_halves_too_old_to_pair(stack):
     assert partner is None and len(kept) == 2  # the 25-day-old one is dropped, the new one added
 
 
-def test_a_redelivered_refund_reverses_the_same_purchase_once(stack):
+def test_a_redelivered_refund_reverses_the_same_purchase_once(stack: LocalStack) -> None:
     anna = shopper()
     for fd, days_ago in ((60, 3), (61, 2)):  # two purchases the refund could belong to
         submit(stack, marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=fd,
@@ -230,10 +235,10 @@ def test_a_redelivered_refund_reverses_the_same_purchase_once(stack):
     entries = LedgerRepository("LedgerTable", "MembersTable").entries("611")
     reversals = [entry for entry in entries if entry.kind == "refund_reversal"]
     assert len(reversals) == 1 and reversals[0].points == -45
-    assert MembersRepository("MembersTable").get("611").available == 45
+    assert present(MembersRepository("MembersTable").get("611")).available == 45
 
 
-def test_in_lambda_a_function_does_not_start_with_unverified_files_accepted(stack, tmp_path):
+def test_in_lambda_a_function_does_not_start_with_unverified_files_accepted(stack: LocalStack, tmp_path: Path) -> None:
     program = offline_program(tmp_path)
     lambda_runtime = {"PROGRAM_FILE": str(program), "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12"}
     new_container()  # a cold start: no settings or program cached from another test

@@ -6,6 +6,8 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from telegram import Bot
@@ -18,18 +20,18 @@ PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
 @pytest.fixture(scope="module")
-def emulator():
+def emulator() -> Iterator[TelegramEmulator]:
     server = TelegramEmulator(TOKEN)
     server.start()
     yield server
     server.stop()
 
 
-def bot(emulator, token=TOKEN):
+def bot(emulator: TelegramEmulator, token: str = TOKEN) -> Bot:
     return Bot(token, base_url=f"{emulator.url}/bot", base_file_url=f"{emulator.url}/file/bot")
 
 
-def test_a_photo_the_shopper_sent_can_be_fetched_with_get_file_and_downloaded(emulator):
+def test_a_photo_the_shopper_sent_can_be_fetched_with_get_file_and_downloaded(emulator: TelegramEmulator) -> None:
     from loyalty_tools.local.shopper import Shopper
 
     shopper = Shopper(emulator.url, user_id=42)
@@ -37,7 +39,7 @@ def test_a_photo_the_shopper_sent_can_be_fetched_with_get_file_and_downloaded(em
     sent = shopper._post("/emulator/send", {"user": shopper.user, "photo": photo})
     file_id = sent["update"]["message"]["photo"][-1]["file_id"]
 
-    async def fetch():
+    async def fetch() -> tuple[int | None, bytes]:
         async with bot(emulator) as telegram:
             file = await telegram.get_file(file_id)
             return file.file_size, bytes(await file.download_as_bytearray())
@@ -50,8 +52,8 @@ def test_a_photo_the_shopper_sent_can_be_fetched_with_get_file_and_downloaded(em
     assert calls[-1]["params"]["file_id"] == file_id
 
 
-def test_bot_api_errors_have_telegrams_shape(emulator):
-    async def calls():
+def test_bot_api_errors_have_telegrams_shape(emulator: TelegramEmulator) -> None:
+    async def calls() -> None:
         async with bot(emulator) as telegram:
             with pytest.raises(BadRequest, match="Chat not found"):
                 await telegram.send_message(chat_id=123456, text="hi")
@@ -61,8 +63,8 @@ def test_bot_api_errors_have_telegrams_shape(emulator):
     asyncio.run(calls())
 
 
-def test_a_wrong_token_is_refused(emulator):
-    async def call():
+def test_a_wrong_token_is_refused(emulator: TelegramEmulator) -> None:
+    async def call() -> None:
         async with bot(emulator, token="1:wrong"):
             pass
 
@@ -70,7 +72,7 @@ def test_a_wrong_token_is_refused(emulator):
         asyncio.run(call())
 
 
-def bot_api(emulator, method, **params):
+def bot_api(emulator: TelegramEmulator, method: str, **params: Any) -> Any:
     """One raw Bot API call: (HTTP status, body)."""
     request = urllib.request.Request(f"{emulator.url}/bot{TOKEN}/{method}", data=json.dumps(params).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
@@ -81,7 +83,7 @@ def bot_api(emulator, method, **params):
         return error.code, json.load(error)
 
 
-def test_a_sender_faster_than_30_a_second_or_1_a_second_to_one_chat_gets_429_with_retry_after():
+def test_a_sender_faster_than_30_a_second_or_1_a_second_to_one_chat_gets_429_with_retry_after() -> None:
     server = TelegramEmulator(TOKEN)  # its own: the limits count every message it ever took
     server.start()
     try:

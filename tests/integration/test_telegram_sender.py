@@ -3,32 +3,36 @@
 import json
 import time
 import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from loyalty.contracts import OutboundMessage
+from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM
 from tests.integration.conftest import drain, send
 
 
-def control(stack, path, payload=None):
+def control(stack: LocalStack, path: str, payload: dict[str, Any] | dict[str, int] | None = None) -> None:
     request = urllib.request.Request(stack.telegram.url + path, data=json.dumps(payload or {}).encode(),
                                      method="POST")
     urllib.request.urlopen(request, timeout=5).close()
 
 
-def transcript(stack, chat_id):
+def transcript(stack: LocalStack, chat_id: int) -> Any:
     with urllib.request.urlopen(f"{stack.telegram.url}/emulator/chats/{chat_id}", timeout=5) as response:
         return json.load(response)
 
 
-def message(chat_id=801, key="k1", text="Привет", markup=None):
+def message(chat_id: int = 801, key: str = "k1", text: str = "Привет", markup: dict[str, Any] | None = None) -> str:
     return OutboundMessage(dedupe_key=key, chat_id=chat_id, text=text, reply_markup=markup).model_dump_json()
 
 
-def poll(stack):
+def poll(stack: LocalStack) -> int:
     return stack.poller("OutboxQueue").poll_once()
 
 
-def test_a_message_with_a_keyboard_reaches_the_chat(stack):
+def test_a_message_with_a_keyboard_reaches_the_chat(stack: LocalStack) -> None:
     control(stack, "/emulator/chats/801/open")
     markup = {"keyboard": [[{"text": "📱", "request_contact": True}]], "resize_keyboard": True}
     send(stack, "OutboxQueue", message(markup=markup))
@@ -37,7 +41,7 @@ def test_a_message_with_a_keyboard_reaches_the_chat(stack):
     assert sent["text"] == "Привет" and sent["reply_markup"]["keyboard"][0][0]["request_contact"] is True
 
 
-def test_a_redelivered_message_is_sent_once(stack):
+def test_a_redelivered_message_is_sent_once(stack: LocalStack) -> None:
     control(stack, "/emulator/chats/801/open")
     for _ in range(3):
         send(stack, "OutboxQueue", message())
@@ -45,7 +49,7 @@ def test_a_redelivered_message_is_sent_once(stack):
     assert len(transcript(stack, 801)) == 1
 
 
-def test_a_chats_messages_arrive_in_the_order_they_were_produced(stack):
+def test_a_chats_messages_arrive_in_the_order_they_were_produced(stack: LocalStack) -> None:
     """The outbox is FIFO with a group per chat: "+45 баллов" never arrives after the level-up it caused."""
     control(stack, "/emulator/chats/801/open")
     for n in range(1, 8):
@@ -55,7 +59,7 @@ def test_a_chats_messages_arrive_in_the_order_they_were_produced(stack):
     assert [entry["text"] for entry in transcript(stack, 801)] == [f"сообщение {n}" for n in range(1, 8)]
 
 
-def test_a_rate_limited_chat_is_held_back_in_order_and_delivered_after_retry_after(stack):
+def test_a_rate_limited_chat_is_held_back_in_order_and_delivered_after_retry_after(stack: LocalStack) -> None:
     """Telegram's per-chat limit answers 429 with a second to wait: the message stays queued for it, the chat's next
     messages behind it, and all arrive in order, none twice, none parked."""
     control(stack, "/emulator/chats/801/open")
@@ -67,7 +71,7 @@ def test_a_rate_limited_chat_is_held_back_in_order_and_delivered_after_retry_aft
     assert stack.queue_depth("OutboxQueue") == 0 and drain(stack, "OutboxDeadLetterQueue") == []
 
 
-def test_a_long_rate_limit_holds_the_chat_back_in_the_queue_while_other_chats_go_on(stack):
+def test_a_long_rate_limit_holds_the_chat_back_in_the_queue_while_other_chats_go_on(stack: LocalStack) -> None:
     """The message stays queued until retry_after has passed, its chat's later messages behind it; another chat's
     message goes at once."""
     for chat in (801, 803):
@@ -86,14 +90,14 @@ def test_a_long_rate_limit_holds_the_chat_back_in_the_queue_while_other_chats_go
     assert [entry["text"] for entry in transcript(stack, 801)] == ["первое", "второе"]
 
 
-def wait_until(condition, what, seconds):
+def wait_until(condition: Callable[[], object], what: str, seconds: int) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
         time.sleep(0.2)
 
 
-def test_a_shopper_who_blocked_the_bot_is_skipped_without_retries(stack):
+def test_a_shopper_who_blocked_the_bot_is_skipped_without_retries(stack: LocalStack) -> None:
     control(stack, "/emulator/chats/801/open")
     control(stack, "/emulator/chats/801/block")
     send(stack, "OutboxQueue", message())
@@ -101,14 +105,15 @@ def test_a_shopper_who_blocked_the_bot_is_skipped_without_retries(stack):
     assert stack.queue_depth("OutboxQueue") == 0 and drain(stack, "OutboxDeadLetterQueue") == []
 
 
-def test_a_message_telegram_rejects_is_dead_lettered_with_telegrams_reason(stack):
+def test_a_message_telegram_rejects_is_dead_lettered_with_telegrams_reason(stack: LocalStack) -> None:
     send(stack, "OutboxQueue", message(chat_id=802))  # a chat that never wrote to the bot
     poll(stack)
     ((_, attributes),) = drain(stack, "OutboxDeadLetterQueue")
     assert attributes["reason"] == "telegram rejected the message: Chat not found"
 
 
-def test_a_chats_message_waits_at_most_the_cap_between_tries_however_many_429s_came_before(stack, aws_env):
+def test_a_chats_message_waits_at_most_the_cap_between_tries_however_many_429s_came_before(
+        stack: LocalStack, aws_env: Path) -> None:
     """Every 429 is a receive of the FIFO message: with retries doubling from 30 s, a failure after three 429s would
     hold the chat for 30 × 2³ = 240 s. MessageRetryCapSeconds caps the wait (here at one second)."""
     capped = stack.redeploy(receipts_dir=aws_env, program_file=TEST_PROGRAM, event_sources=False,

@@ -1,6 +1,7 @@
 """The program file's `bot:` section, the catalog's two languages and the brand's wording, the way to the next level."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import yaml
@@ -8,20 +9,21 @@ from pydantic import ValidationError
 
 from loyalty.domain import levels, postings
 from loyalty.domain.bot_program import placeholders, words
+from loyalty.domain.earning import PurchaseCredit
 from loyalty.domain.messages import EN, RU, TEXTS, how_many, joined, render, use_brand_texts
 from loyalty.domain.program import Program
 from loyalty.domain.wallet import Wallet
-from tests.conftest import ROOT
+from tests.conftest import ROOT, present
 
 SEED = yaml.safe_load((ROOT / "program" / "program.yaml").read_text(encoding="utf-8"))
 NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
 
 
-def program_with(**bot):
+def program_with(**bot: Any) -> Program:
     return Program.model_validate({**SEED, "bot": {**SEED["bot"], **bot}})
 
 
-def test_russian_and_english_say_the_same_things():
+def test_russian_and_english_say_the_same_things() -> None:
     """Every text in both languages, with the same placeholders: a translation cannot drop a value."""
     for key, texts in TEXTS.items():
         assert texts.get(RU) and texts.get(EN), key
@@ -29,7 +31,7 @@ def test_russian_and_english_say_the_same_things():
             f"{name}_word" for name in placeholders(texts[EN]) if f"{name}_word" in texts[RU]}, key
 
 
-def test_the_brand_rewords_a_text_and_may_use_only_its_placeholders():
+def test_the_brand_rewords_a_text_and_may_use_only_its_placeholders() -> None:
     program = program_with(texts={"receipt_accepted": {"ru": "Чек у нас! Проверяем.", "en": "Got it!"}})
     use_brand_texts(program.bot.texts)
     try:
@@ -54,12 +56,12 @@ def test_the_brand_rewords_a_text_and_may_use_only_its_placeholders():
     ({"rewards": [{"id": "a", "title": "A", "points": 1}, {"id": "a", "title": "B", "points": 2}]}, "unique"),
     ({"survey": {"review_links": {"ozon": "http://ozon.ru"}}}, "https"),
 ])
-def test_a_bad_bot_section_names_its_bad_key(change, message):
+def test_a_bad_bot_section_names_its_bad_key(change: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         program_with(**change)
 
 
-def test_the_programs_own_words_take_a_translation():
+def test_the_programs_own_words_take_a_translation() -> None:
     program = Program.model_validate(SEED)
     assert program.level_title("connoisseur", EN) == "Connoisseur"
     assert program.level_title("connoisseur", RU) == "Ценитель"
@@ -69,13 +71,13 @@ def test_the_programs_own_words_take_a_translation():
     assert program.bot.source("wb") == "insert:wb" and program.bot.source("unknown") is None
 
 
-def test_the_way_to_the_next_level_counts_what_is_missing():
+def test_the_way_to_the_next_level_counts_what_is_missing() -> None:
     program = Program.model_validate(SEED)
     wallet = Wallet()
-    assert levels.next_level_gap(program, wallet, NOW)[1] == {"receipts": 1}  # one receipt beats 3,000 ₽
+    assert present(levels.next_level_gap(program, wallet, NOW))[1] == {"receipts": 1}  # one receipt beats 3,000 ₽
     credit = postings_credit(program, wallet)
     step = postings.purchase(program, wallet, "receipt#1", credit, 45_000, "WB", "wildberries", NOW)
-    upper, missing, done = levels.next_level_gap(program, step.wallet, NOW)
+    upper, missing, done = present(levels.next_level_gap(program, step.wallet, NOW))
     assert (upper.id, missing, done) == ("connoisseur", {"receipts": 4, "reviews": 1}, 0.1)  # 1 of 5, 0 of 1
     assert joined([how_many(4, "receipts", RU), how_many(1, "reviews", RU)], RU) == "4 чека и 1 отзыв"
     assert joined([how_many(1, "receipts", EN), how_many(2, "reviews", EN), how_many(500, "roubles", EN)], EN) == \
@@ -84,7 +86,7 @@ def test_the_way_to_the_next_level_counts_what_is_missing():
     assert levels.next_level_gap(program, top, NOW) is None
 
 
-def postings_credit(program, wallet):
+def postings_credit(program: Program, wallet: Wallet) -> PurchaseCredit:
     from loyalty.contracts import PurchaseLine
     from loyalty.domain.earning import purchase_credit
 

@@ -3,17 +3,20 @@
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
+from pytest import MonkeyPatch
 
 from loyalty_tools.cli import captured
 from tests.conftest import ROOT
 
 _AWS = ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_PROFILE")
-_NO_REGION = (("ledger", "verify"), {}, "no AWS region: set AWS_DEFAULT_REGION")
+_NO_REGION: tuple[tuple[str, ...], dict[str, str], str] = (
+    ("ledger", "verify"), {}, "no AWS region: set AWS_DEFAULT_REGION")
 
 
-def shell(monkeypatch, env):
+def shell(monkeypatch: MonkeyPatch, env: dict[str, str]) -> None:
     """An operator's shell: credentials, no AWS settings but `env`, the repository as the working directory."""
     for name in _AWS:
         monkeypatch.delenv(name, raising=False)
@@ -22,7 +25,7 @@ def shell(monkeypatch, env):
     monkeypatch.chdir(ROOT)
 
 
-def says_in_one_line(code, stderr, says):
+def says_in_one_line(code: int, stderr: str, says: str) -> None:
     assert code == 2 and "Traceback" not in stderr
     assert stderr.strip().count("\n") == 0 and stderr.startswith(f"error: {says}"), stderr
 
@@ -34,13 +37,14 @@ def says_in_one_line(code, stderr, says):
     (("ledger", "adjust", "1", "10", "--reason", "r", "--reference", "t", "--program", "nowhere.yaml"),
      {"AWS_DEFAULT_REGION": "eu-central-1"}, "cannot read program file nowhere.yaml"),
 ])
-def test_a_command_that_cannot_work_says_why_in_one_line(monkeypatch, args, env, says):
+def test_a_command_that_cannot_work_says_why_in_one_line(monkeypatch: MonkeyPatch, args: Any, env: dict[str, str],
+                                                         says: str) -> None:
     shell(monkeypatch, env)
     code, _, stderr = captured(list(args))
     says_in_one_line(code, stderr, says)
 
 
-def test_the_command_an_operator_types_runs_in_its_own_process_and_says_the_same():
+def test_the_command_an_operator_types_runs_in_its_own_process_and_says_the_same() -> None:
     """The smoke test of `python -m loyalty_tools.cli` itself: every other test runs its `main` in-process."""
     args, env, says = _NO_REGION
     clean = {name: value for name, value in os.environ.items() if name not in _AWS}

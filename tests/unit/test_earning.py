@@ -17,20 +17,20 @@ CREAM = PurchaseLine(name="Лепесток крем для рук 50 мл", sum
 SERUM = PurchaseLine(name="Лепесток сыворотка для лица 30 мл", sum_kopecks=129_000, category="face")
 
 
-def test_each_line_carries_its_rule_and_the_fraction_is_dropped_once():
+def test_each_line_carries_its_rule_and_the_fraction_is_dropped_once() -> None:
     credit = purchase_credit(SEED, Wallet(), [CREAM, SERUM], "wildberries", "marketplace", NOW)
     assert [(line.rule, line.points) for line in credit.lines] == [
         (None, Decimal(90)), ("category face: ×1.5 the rate", Decimal("193.5"))]
-    assert (credit.level, credit.percent, credit.earned, credit.points, credit.cap) == ("registered", 10, 283, 283,
-                                                                                        None)
+    assert (credit.level, credit.percent, credit.earned, credit.points, credit.cap) == (
+        "registered", Decimal(10), 283, 283, None)
     assert credit.available_at == NOW + timedelta(days=14) and credit.pending and credit.first_purchase
 
 
-def test_the_level_the_caps_and_debt_come_from_the_wallet():
+def test_the_level_the_caps_and_debt_come_from_the_wallet() -> None:
     busy = w.record(Wallet(level="insider"), "2026-11-23", receipts=3, earned=2_900)
     credit = purchase_credit(SEED, busy.model_copy(update={"balance": w.Balance(debt=40)}), [CREAM, SERUM], "d2c",
                              "d2c", NOW)
-    assert (credit.percent, credit.earned) == (15, 425)
+    assert (credit.percent, credit.earned) == (Decimal(15), 425)
     assert (credit.points, credit.cap) == (100, "3000 points a day")
     step = postings.purchase(SEED, busy.model_copy(update={"balance": w.Balance(debt=40)}), "receipt#1", credit,
                              219_000, "Лепесток")
@@ -38,7 +38,7 @@ def test_the_level_the_caps_and_debt_come_from_the_wallet():
     assert not credit.pending and not credit.first_purchase
 
 
-def test_an_unlisted_seller_waits_the_default_pending_days_and_a_first_purchase_pays_the_invitation():
+def test_an_unlisted_seller_waits_the_default_pending_days_and_a_first_purchase_pays_the_invitation() -> None:
     program = SEED.model_copy(update={"earning": SEED.earning.model_copy(
         update={"pending_days": {"marketplace": 14, "default": 3}})})
     credit = purchase_credit(program, Wallet(), [CREAM], "other", "other", NOW, referred_by="42")

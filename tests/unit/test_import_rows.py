@@ -14,11 +14,11 @@ NOW = datetime(2026, 11, 30, 9, tzinfo=UTC)
     ("+7 (916) 123-45-67", "+79161234567"), ("8 916 123 45 67", "+79161234567"), ("9161234567", "+79161234567"),
     ("79161234567", "+79161234567"), ("+7 495 123-45-67", None), ("12345", None), ("", None), ("+380501234567", None),
 ])
-def test_a_russian_mobile_number_is_read_however_it_was_written(written, phone):
+def test_a_russian_mobile_number_is_read_however_it_was_written(written: str, phone: str) -> None:
     assert normalised_phone(written) == phone
 
 
-def test_a_full_row_is_read_with_its_expiry_at_the_end_of_that_day_in_moscow():
+def test_a_full_row_is_read_with_its_expiry_at_the_end_of_that_day_in_moscow() -> None:
     row = read_row(PROGRAM, 2, {"phone": "8 916 123 45 67", "telegram_id": "42", "name": " Анна ", "points": "1200",
                                 "points_expire_on": "31.03.2027", "level": "ЦЕНИТЕЛЬ", "card": "gold"}, NOW)
     assert (row.phone, row.telegram_id, row.name, row.points, row.level) == ("+79161234567", 42, "Анна", 1200,
@@ -35,6 +35,6 @@ def test_a_full_row_is_read_with_its_expiry_at_the_end_of_that_day_in_moscow():
     ({"phone": "+79161234567", "points_expire_on": "2020-01-01"}, "points_expire_on 2020-01-01 has passed"),
     ({"phone": "+79161234567", "points_expire_on": "soon"}, "bad points_expire_on"),
 ])
-def test_a_bad_row_is_refused_with_a_reason_an_operator_can_act_on(cells, reason):
+def test_a_bad_row_is_refused_with_a_reason_an_operator_can_act_on(cells: dict[str, str | None], reason: str) -> None:
     with pytest.raises(Rejected, match=reason):
         read_row(PROGRAM, 2, cells, NOW)

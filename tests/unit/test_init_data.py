@@ -12,7 +12,7 @@ HOUR = timedelta(hours=1)
 USER = {"id": 7000042, "first_name": "Анна", "language_code": "ru"}
 
 
-def test_initdata_signed_for_this_bot_names_its_user():
+def test_initdata_signed_for_this_bot_names_its_user() -> None:
     data = sign(USER, TOKEN, NOW - timedelta(minutes=5), query_id="AAH")
     user = verify(data, TOKEN, NOW, HOUR)
     assert (user.id, user.language_code) == (7000042, "ru")
@@ -28,12 +28,12 @@ def test_initdata_signed_for_this_bot_names_its_user():
     ("hash=&&&", "not a query string"),
     ("x" * 9000, "too long"),
 ])
-def test_anything_else_is_refused(data, why):
+def test_anything_else_is_refused(data: str, why: str) -> None:
     with pytest.raises(Unauthorized, match=why):
         verify(data, TOKEN, NOW, HOUR)
 
 
-def test_a_signature_without_a_user_is_refused():
+def test_a_signature_without_a_user_is_refused() -> None:
     from loyalty.domain.init_data import _signature  # a well-signed initData that names nobody
 
     fields = {"auth_date": str(int(NOW.timestamp()))}

@@ -27,14 +27,14 @@ def imported(path: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "flows").glob("*.py")), ids=lambda path: path.stem)
-def test_a_flow_reaches_adapters_only_through_its_ports(path):
+def test_a_flow_reaches_adapters_only_through_its_ports(path: Path) -> None:
     adapters = {name for name in imported(path) if name.startswith("loyalty.adapters")}
     allowed = FLOW_MAY_IMPORT.get(path.stem, set())
     assert adapters <= allowed, f"{path.name} imports {sorted(adapters - allowed)}"
 
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "domain").glob("*.py")), ids=lambda path: path.stem)
-def test_the_domain_imports_no_adapter_no_flow_and_no_aws(path):
+def test_the_domain_imports_no_adapter_no_flow_and_no_aws(path: Path) -> None:
     outside = {name for name in imported(path)
                if name.startswith(("loyalty.adapters", "loyalty.flows", "boto", "aws_lambda_powertools", "telegram"))}
     assert not outside, f"{path.name} imports {sorted(outside)}"

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from loyalty.adapters.program_file import ProgramError, load_program
@@ -5,34 +7,34 @@ from loyalty.domain.messages import EN, RU, TEXTS, language_of, points_word, ren
 from tests.conftest import ROOT
 
 
-def test_every_message_exists_in_russian_and_english():
+def test_every_message_exists_in_russian_and_english() -> None:
     for key, texts in TEXTS.items():
         assert texts.get(RU) and texts.get(EN), key
 
 
 @pytest.mark.parametrize(("code", "language"), [("ru", RU), ("uk", RU), ("kk-KZ", RU), (None, RU), ("en", EN),
                                                   ("de", EN)])
-def test_language_follows_the_telegram_language_code(code, language):
+def test_language_follows_the_telegram_language_code(code: str, language: str) -> None:
     assert language_of(code) == language
 
 
 @pytest.mark.parametrize(("count", "word"), [(1, "балл"), (2, "балла"), (4, "балла"), (5, "баллов"),
                                               (11, "баллов"), (14, "баллов"), (21, "балл"), (112, "баллов")])
-def test_russian_plural_of_points(count, word):
+def test_russian_plural_of_points(count: int, word: str) -> None:
     assert points_word(count) == word
 
 
-def test_render_fills_in_plurals():
+def test_render_fills_in_plurals() -> None:
     text = render("points_credited", RU, points=21, balance=102, store="Ozon")
     assert text == "+21 балл за покупку в Ozon. На счёте 102 балла."
 
 
-def test_the_shipped_program_is_valid():
+def test_the_shipped_program_is_valid() -> None:
     program = load_program(ROOT / "program" / "program.yaml")
     assert program.brand.supplier_inns and program.earning.base_percent > 0
 
 
-def test_a_bad_program_file_names_the_bad_key(tmp_path):
+def test_a_bad_program_file_names_the_bad_key(tmp_path: Path) -> None:
     bad = tmp_path / "program.yaml"
     bad.write_text("brand: {name: X, supplier_inns: ['12ab']}\nearning: {base_percent: 10, bonus: 1}\n")
     with pytest.raises(ProgramError) as error:

@@ -17,7 +17,7 @@ CONFIG = Mindbox(endpoint_id="Brand.Bot", telegram_id="telegram",
 AT = datetime(2026, 11, 30, 9, tzinfo=UTC)
 
 
-def test_a_registration_carries_the_phone_in_digits_the_consent_and_the_source():
+def test_a_registration_carries_the_phone_in_digits_the_consent_and_the_source() -> None:
     call = call_for(CONFIG, MemberRegistered(event_id="7/registered", member_id="7", occurred_at=AT,
                                              phone="+79161234567", telegram_id=7, source="campaign:spring",
                                              consent=True))
@@ -28,7 +28,7 @@ def test_a_registration_carries_the_phone_in_digits_the_consent_and_the_source()
     assert call.transaction_id == transaction_id("7/registered") != transaction_id("8/registered")
 
 
-def test_an_order_has_its_lines_and_total_in_roubles_and_the_receipt_as_its_id():
+def test_an_order_has_its_lines_and_total_in_roubles_and_the_receipt_as_its_id() -> None:
     call = call_for(CONFIG, ReceiptRecorded(
         event_id="7/receipt#k:receipt", member_id="7", occurred_at=AT, fiscal_key="k", channel="ozon", store="Ozon",
         purchased_at=AT, brand_sum_kopecks=174_000, points=238,
@@ -42,8 +42,8 @@ def test_an_order_has_its_lines_and_total_in_roubles_and_the_receipt_as_its_id()
     assert call.body["executionDateTimeUtc"] == "2026-11-30 09:00:00"
 
 
-def test_a_balance_change_names_the_balance_type_and_a_change_of_no_points_is_not_sent():
-    def change(points, held):
+def test_a_balance_change_names_the_balance_type_and_a_change_of_no_points_is_not_sent() -> None:
+    def change(points: int, held: int) -> PointsChanged:
         return PointsChanged(event_id=f"7/x{points}", member_id="7", occurred_at=AT, entry_id="commit#1",
                              kind="commit", points=points, change=CrmBalance(held=held),
                              balance_after=CrmBalance())
@@ -54,7 +54,7 @@ def test_a_balance_change_names_the_balance_type_and_a_change_of_no_points_is_no
     assert call_for(CONFIG, change(0, -150)) is None  # a commit only empties the hold Mindbox never saw
 
 
-def test_an_unsubscription_turns_the_subscription_off():
+def test_an_unsubscription_turns_the_subscription_off() -> None:
     call = call_for(CONFIG, Unsubscribed(event_id="7/u", member_id="7", occurred_at=AT))
     assert call is not None and call.body["customer"]["subscriptions"][0]["isSubscribed"] is False
 
@@ -71,7 +71,8 @@ def test_an_unsubscription_turns_the_subscription_off():
     (503, b"<html>", CrmUnavailable),
     (200, b"<html>", CrmUnavailable),
 ])
-def test_mindbox_answers_are_read_as_its_table_says(status, body, outcome):
+def test_mindbox_answers_are_read_as_its_table_says(status: int, body: bytes,
+                                                    outcome: type[CrmRejected] | type[CrmUnavailable] | None) -> None:
     if outcome is None:
         _raise_for(status, body, None, "Bot.Order")
     else:
@@ -79,7 +80,7 @@ def test_mindbox_answers_are_read_as_its_table_says(status, body, outcome):
             _raise_for(status, body, None, "Bot.Order")
 
 
-def test_a_validation_error_keeps_mindbox_messages_for_the_dead_letter_queue():
+def test_a_validation_error_keeps_mindbox_messages_for_the_dead_letter_queue() -> None:
     with pytest.raises(CrmRejected) as raised:
         _raise_for(200, b'{"status": "ValidationError", "validationMessages": [{"message": "Customer not found", '
                         b'"location": "/customer"}]}', None, "Bot.Order")
@@ -87,13 +88,13 @@ def test_a_validation_error_keeps_mindbox_messages_for_the_dead_letter_queue():
     assert "validationMessages" in raised.value.response
 
 
-def test_a_429_with_retry_after_waits_that_long():
+def test_a_429_with_retry_after_waits_that_long() -> None:
     with pytest.raises(CrmUnavailable) as raised:
         _raise_for(429, b"{}", "120", "Bot.Order")
     assert raised.value.retry_after_seconds == 120
 
 
-def test_a_crm_answer_is_logged_without_the_phone_it_may_echo():
+def test_a_crm_answer_is_logged_without_the_phone_it_may_echo() -> None:
     from loyalty.observability import redacted
 
     text = "ValidationError (/customer/mobilePhone: Invalid mobile phone '79161234567' or +7 (916) 123-45-67)"

@@ -1,5 +1,7 @@
 """Property-based: whatever text or JSON arrives, the outcome is a valid result or a clear domain error."""
 
+from typing import Any
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +30,7 @@ qr_fields = st.fixed_dictionaries({}, optional={
 
 
 @given(st.text(max_size=300))
-def test_any_text_is_a_query_or_invalid_qr(text):
+def test_any_text_is_a_query_or_invalid_qr(text: str) -> None:
     try:
         query = parse_qr(text)
     except InvalidQr:
@@ -37,7 +39,7 @@ def test_any_text_is_a_query_or_invalid_qr(text):
 
 
 @given(qr_fields, st.sampled_from(["&", " & ", "\n&"]), st.sampled_from(["", "https://x.ru/?", "чек: "]))
-def test_near_qr_text_is_a_query_or_invalid_qr(fields, separator, prefix):
+def test_near_qr_text_is_a_query_or_invalid_qr(fields: dict[str, str], separator: str, prefix: str) -> None:
     text = prefix + separator.join(f"{name}={value}" for name, value in fields.items())
     try:
         query = parse_qr(text)
@@ -48,7 +50,7 @@ def test_near_qr_text_is_a_query_or_invalid_qr(fields, separator, prefix):
 
 @settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(json_values, receipt_like))
-def test_any_json_is_receipts_or_invalid_receipt(document):
+def test_any_json_is_receipts_or_invalid_receipt(document: Any) -> None:
     try:
         receipts = normalise(document)
     except InvalidReceipt:

@@ -17,7 +17,7 @@ CANONICAL = "t=20240301T1230&s=1499.00&fn=7380440800000001&i=12345&fp=1234567890
     "https://check.ofd.ru/rec?t=20240301T1230&s=1499.00&fn=7380440800000001&i=12345&fp=1234567890&n=1",
     "Мой чек: t=20240301T1230&s=1499&fn=7380440800000001&i=12345&fp=1234567890&n=1",  # bare integer sum
 ])
-def test_reads_every_form_seen_in_the_wild(text):
+def test_reads_every_form_seen_in_the_wild(text: str) -> None:
     query = parse_qr(text)
     assert query.key == FiscalKey(fn="7380440800000001", fd=12345, fp=1234567890)
     assert query.total_kopecks == 149900
@@ -25,17 +25,17 @@ def test_reads_every_form_seen_in_the_wild(text):
     assert query.operation == 1
 
 
-def test_canonical_form_round_trips():
+def test_canonical_form_round_trips() -> None:
     query = parse_qr(CANONICAL)
     assert parse_qr(query.to_qr()) == query
 
 
-def test_kopecks_are_exact():
+def test_kopecks_are_exact() -> None:
     assert parse_qr(CANONICAL.replace("s=1499.00", "s=0.29")).total_kopecks == 29
     assert parse_qr(CANONICAL.replace("s=1499.00", "s=1285.21")).total_kopecks == 128521
 
 
-def test_missing_operation_defaults_to_sale():
+def test_missing_operation_defaults_to_sale() -> None:
     assert parse_qr(CANONICAL.removesuffix("&n=1")).operation == 1
 
 
@@ -50,6 +50,6 @@ def test_missing_operation_defaults_to_sale():
     (CANONICAL.replace("n=1", "n=7"), "n must be 1-4"),
     ("t=1" * 2000, "too long"),
 ])
-def test_refuses_what_is_not_a_receipt_qr_with_a_reason(text, reason):
+def test_refuses_what_is_not_a_receipt_qr_with_a_reason(text: str, reason: str) -> None:
     with pytest.raises(InvalidQr, match=reason):
         parse_qr(text)

@@ -21,18 +21,18 @@ QR = "t=20241229T1739&s=586.00&fn=7380440801033258&i=215785&fp=2905316734&n=1"
     Defects(width=640),  # a phone's small preview
     Defects(width=1600, rotate=12, tilt=0.1, blur=0.7, noise=0.05, contrast=0.7),
 ], ids=repr)
-def test_the_code_is_read_from_a_bad_photo(defects):
+def test_the_code_is_read_from_a_bad_photo(defects: Defects) -> None:
     assert decode_qr(receipt_photo(QR, defects, seed=1)) == [QR]
 
 
-def test_a_huge_photo_is_read_at_a_working_size():
+def test_a_huge_photo_is_read_at_a_working_size() -> None:
     photo = Image.open(io.BytesIO(receipt_photo(QR, Defects(width=1600)))).resize((4000, 4000))
     out = io.BytesIO()
     photo.save(out, "JPEG", quality=85)
     assert decode_qr(out.getvalue()) == [QR]
 
 
-def test_exif_orientation_is_honoured():
+def test_exif_orientation_is_honoured() -> None:
     photo = Image.open(io.BytesIO(receipt_photo(QR, Defects(width=1080)))).rotate(90, expand=True)
     exif = photo.getexif()
     exif[0x0112] = 8  # "rotate 270 to view": what a phone writes instead of turning the pixels
@@ -41,11 +41,11 @@ def test_exif_orientation_is_honoured():
     assert decode_qr(out.getvalue()) == [QR]
 
 
-def test_a_photo_without_a_code_yields_nothing():
+def test_a_photo_without_a_code_yields_nothing() -> None:
     assert decode_qr(receipt_photo("", Defects(blur=15), seed=2)) == []
 
 
 @pytest.mark.parametrize("data", [b"", b"GIF89a broken", b"\x89PNG\r\n\x1a\n" + b"\0" * 50])
-def test_what_is_not_an_image_is_a_clear_error(data):
+def test_what_is_not_an_image_is_a_clear_error(data: bytes) -> None:
     with pytest.raises(UnreadableImage):
         decode_qr(data)

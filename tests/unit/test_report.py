@@ -2,11 +2,12 @@
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from loyalty.adapters.program_file import load_program
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Entry, Kind
-from loyalty.domain.report import ReportBuilder
+from loyalty.domain.report import ProgramReport, ReportBuilder
 from loyalty.domain.wallet import Balance
 from tests.conftest import ROOT
 
@@ -14,12 +15,12 @@ PROGRAM = load_program(ROOT / "program" / "program.yaml")
 DAY = datetime(2026, 11, 10, 12, tzinfo=UTC)
 
 
-def entry(member, entry_id, kind, points, at=DAY, **details):
+def entry(member: str, entry_id: str, kind: str, points: int, at: datetime = DAY, **details: Any) -> Entry:
     return Entry(member_id=member, entry_id=entry_id, kind=kind, points=points, change=Balance(available=points),
                  balance_after=Balance(), created_at=at, details=Details(**details))
 
 
-def purchase(member, key, channel, rubles, points, at=DAY):
+def purchase(member: str, key: str, channel: str, rubles: int, points: int, at: datetime = DAY) -> Entry:
     return entry(member, f"receipt#{key}", Kind.ACCRUAL, points, at, channel=channel,
                  brand_sum_kopecks=rubles * 100, purchased_at=at - timedelta(hours=1))
 
@@ -40,7 +41,7 @@ BOOKS = [
     entry("vera", "erase#account", Kind.FORFEIT, -90),
     purchase("gala", "5", "wildberries", 300, 30, at=DAY - timedelta(days=30)),  # before the period
 ]
-MEMBERS = [
+MEMBERS: list[dict[str, Any]] = [
     {"member_id": "anna", "joined_at": "2026-11-09T10:00:00.000+00:00", "joined_via": "insert:wb",
      "consented_at": "2026-11-09T10:01:00.000+00:00", "subscribed": True, "available": 100, "pending": 45},
     {"member_id": "boris", "joined_at": "2026-11-09T11:00:00.000+00:00", "referred_by": "anna",
@@ -50,7 +51,8 @@ MEMBERS = [
 ]
 
 
-def build(books, since=DAY - timedelta(days=2), until=DAY + timedelta(days=20)):
+def build(books: list[Entry], since: datetime | None = DAY - timedelta(days=2),
+          until: datetime | None = DAY + timedelta(days=20)) -> ProgramReport:
     builder = ReportBuilder(PROGRAM, since, until)
     for item in MEMBERS:
         builder.member(item)
@@ -58,7 +60,7 @@ def build(books, since=DAY - timedelta(days=2), until=DAY + timedelta(days=20)):
     return builder.report()
 
 
-def test_the_report_adds_up_what_the_books_say():
+def test_the_report_adds_up_what_the_books_say() -> None:
     report = build(BOOKS)
     members = (report.members, report.members_with_phone, report.members_subscribed, report.members_erased)
     assert members == (4, 3, 1, 1)
@@ -76,13 +78,13 @@ def test_the_report_adds_up_what_the_books_say():
     assert report.cost_percent == round(100 * (800 - 77) / 2595, 1)  # net of the refund, per rouble
 
 
-def test_the_order_a_scan_reads_the_books_in_changes_nothing():
+def test_the_order_a_scan_reads_the_books_in_changes_nothing() -> None:
     shuffled = BOOKS[:]
     random.Random(7).shuffle(shuffled)
     assert build(shuffled) == build(BOOKS)
 
 
-def test_a_period_counts_only_what_happened_in_it():
+def test_a_period_counts_only_what_happened_in_it() -> None:
     later = build(BOOKS, since=DAY + timedelta(days=2))
     assert (later.receipts, later.revenue_kopecks, later.moved_to_site) == (1, 129_000 - 64_500, 0)
     assert later.joined_in_period == {} and later.liability_points == 275  # what is owed is as of now

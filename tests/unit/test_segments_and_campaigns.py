@@ -1,23 +1,26 @@
 """Segments and campaigns as the program file writes them: what a segment matches, which ladder step a
 member is on, and a bad one refused at load with its key named (no I/O)."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from loyalty.adapters.program_file import ProgramError, load_program
-from loyalty.domain.campaigns import entered, lapse_window, winback_touch
+from loyalty.domain.campaigns import Touch, entered, lapse_window, winback_touch
 from loyalty.domain.facts import Facts
 from loyalty.domain.segments import Member, Segment
-from tests.conftest import ROOT
+from tests.conftest import ROOT, present
 
 SEED = load_program(ROOT / "program" / "program.yaml")
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
-WINBACK = SEED.campaign("winback")
+WINBACK = present(SEED.campaign("winback"))
 
 
-def buyer(receipts, average_roubles, last_days_ago=3, **member):
+def buyer(receipts: int, average_roubles: int, last_days_ago: int = 3, **member: Any) -> Member:
     facts = Facts(receipts=receipts, spend_kopecks=receipts * average_roubles * 100,
                   first_purchase_at=NOW - timedelta(days=400), last_purchase_at=NOW - timedelta(days=last_days_ago),
                   last_channel="ozon", categories=("face",))
@@ -27,13 +30,13 @@ def buyer(receipts, average_roubles, last_days_ago=3, **member):
 @pytest.mark.parametrize(("receipts", "average", "subscribed", "matches"), [
     (6, 1100, True, True), (6, 1000, True, True), (6, 1200, True, True),
     (5, 1100, True, False), (6, 1201, True, False), (9, 999, True, False), (6, 1100, False, False)])
-def test_the_shipped_example_more_than_5_purchases_and_an_average_of_1000_to_1200(receipts, average, subscribed,
-                                                                                  matches):
+def test_the_shipped_example_more_than_5_purchases_and_an_average_of_1000_to_1200(
+        receipts: int, average: int, subscribed: bool, matches: bool) -> None:
     segment = SEED.segments["regulars_mid_basket"]
     assert segment.matches(buyer(receipts, average, subscribed=subscribed), NOW) is matches
 
 
-def test_all_any_and_not_combine_conditions_over_facts_level_balance_and_expiring_points():
+def test_all_any_and_not_combine_conditions_over_facts_level_balance_and_expiring_points() -> None:
     segment = Segment.model_validate({"any": [
         {"level": {"in": ["insider"]}},
         {"all": [{"balance": {"at_least": 500}}, {"points_expiring": {"within_days": 14, "at_least": 100}}]},
@@ -48,7 +51,7 @@ def test_all_any_and_not_combine_conditions_over_facts_level_balance_and_expirin
     assert not segment.matches(Member(level="insider"), NOW)  # never bought: no days since a purchase
 
 
-def test_a_channel_count_and_how_the_member_joined_are_conditions_too():
+def test_a_channel_count_and_how_the_member_joined_are_conditions_too() -> None:
     facts = Facts(receipts=3, by_channel={"ozon": {"receipts": 2, "spend_kopecks": 1}})
     segment = Segment.model_validate({"receipts_in_channel": {"channel": "ozon", "at_least": 2},
                                       "source": {"in": ["referral"]}})
@@ -56,26 +59,29 @@ def test_a_channel_count_and_how_the_member_joined_are_conditions_too():
     assert not segment.matches(Member(facts=facts), NOW)
 
 
-def test_the_ladder_sends_the_step_the_lapse_has_reached_once_per_lapse():
+def test_the_ladder_sends_the_step_the_lapse_has_reached_once_per_lapse() -> None:
     facts = buyer(3, 800, last_days_ago=0).facts  # the lapse began with a purchase today
 
-    def touch(days, lapse=facts):
+    def maybe(days: int, lapse: Facts = facts) -> Touch | None:
         return winback_touch(WINBACK, "1", lapse, NOW + timedelta(days=days))
 
-    assert touch(29) is None
+    def touch(days: int, lapse: Facts = facts) -> Touch:
+        return present(maybe(days, lapse))
+
+    assert maybe(29) is None
     assert (touch(30).step, touch(59).step, touch(60).step, touch(200).step) == (0, 0, 1, 2)
     assert touch(30).key == touch(45).key != touch(60).key  # one key per (step, lapse): a repeat sends nothing
     later = facts.purchased(NOW + timedelta(days=40), "ozon", 100, ())  # a purchase ends the lapse ...
-    assert touch(60, later) is None and touch(70, later).key != touch(30).key  # ... and the next is another
+    assert maybe(60, later) is None and touch(70, later).key != touch(30).key  # ... and the next is another
     assert winback_touch(WINBACK, "1", Facts(), NOW) is None  # never bought: no lapse
 
 
-def test_a_run_selects_the_purchases_whose_lapse_crossed_a_step_since_the_last_run():
+def test_a_run_selects_the_purchases_whose_lapse_crossed_a_step_since_the_last_run() -> None:
     since = NOW - timedelta(days=1)
     assert lapse_window(WINBACK, 1, since, NOW) == (since - timedelta(days=60), NOW - timedelta(days=60))
 
 
-def test_entering_a_segment_is_the_trigger_not_being_in_it():
+def test_entering_a_segment_is_the_trigger_not_being_in_it() -> None:
     segment = SEED.segments["regulars_mid_basket"]
     assert entered(segment, buyer(5, 1100), buyer(6, 1100), NOW)
     assert not entered(segment, buyer(6, 1100), buyer(7, 1100), NOW)
@@ -90,7 +96,8 @@ def test_entering_a_segment_is_the_trigger_not_being_in_it():
     (lambda doc: doc["campaigns"][0]["steps"][1]["bonus"].update({"multiplier": 2}), "campaigns.0.steps.1.bonus"),
     (lambda doc: doc["campaigns"][0]["steps"].reverse(), "after_days must grow"),
 ])
-def test_a_bad_segment_or_campaign_is_refused_at_load_with_its_key_named(tmp_path, change, named):
+def test_a_bad_segment_or_campaign_is_refused_at_load_with_its_key_named(
+        tmp_path: Path, change: Callable[[dict[str, Any]], None], named: str) -> None:
     document = yaml.safe_load((ROOT / "program" / "program.yaml").read_text(encoding="utf-8"))
     change(document)
     path = tmp_path / "program.yaml"
@@ -99,7 +106,7 @@ def test_a_bad_segment_or_campaign_is_refused_at_load_with_its_key_named(tmp_pat
         load_program(path)
 
 
-def test_a_win_back_run_reaches_members_in_the_daytime_only():
+def test_a_win_back_run_reaches_members_in_the_daytime_only() -> None:
     assert WINBACK.send_hours == (10, 21)
     assert WINBACK.sends_at(datetime(2026, 11, 23, 7, tzinfo=UTC))  # 10:00 Moscow
     assert not WINBACK.sends_at(datetime(2026, 11, 23, 6, 59, tzinfo=UTC))

@@ -2,11 +2,14 @@
 
 import re
 import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from loyalty import settings as settings_module
-from loyalty_tools.local.template import Template
+from loyalty_tools.local.template import FunctionSpec, Template
 from tests.conftest import ROOT
 
 TEMPLATE = Template(ROOT / "template.yaml")
@@ -14,7 +17,7 @@ FUNCTIONS = TEMPLATE.functions()
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.logical_id)
-def test_each_function_gets_every_variable_its_settings_model_needs(spec):
+def test_each_function_gets_every_variable_its_settings_model_needs(spec: FunctionSpec) -> None:
     source = (spec.code_dir / "app.py").read_text()
     (model_name,) = re.findall(r"environment\((\w+)\)", source)
     model = getattr(settings_module, model_name)
@@ -24,7 +27,7 @@ def test_each_function_gets_every_variable_its_settings_model_needs(spec):
 
 
 @pytest.mark.parametrize("spec", [s for s in FUNCTIONS if s.queues], ids=lambda spec: spec.logical_id)
-def test_each_queue_consumer_reports_partial_failures_and_has_time_to_retry(spec):
+def test_each_queue_consumer_reports_partial_failures_and_has_time_to_retry(spec: FunctionSpec) -> None:
     for source in spec.queues:
         assert source.reports_item_failures
         queue = TEMPLATE.resources[source.queue]["Properties"]
@@ -32,7 +35,7 @@ def test_each_queue_consumer_reports_partial_failures_and_has_time_to_retry(spec
         assert "deadLetterTargetArn" in queue["RedrivePolicy"]
 
 
-def test_every_queue_has_a_dead_letter_queue_and_every_dead_letter_queue_pages_someone():
+def test_every_queue_has_a_dead_letter_queue_and_every_dead_letter_queue_pages_someone() -> None:
     queues = TEMPLATE.of_type("AWS::SQS::Queue")
     dead_letter_queues = {name for name in queues if name.endswith("DeadLetterQueue")}
     for name, queue in queues.items():
@@ -44,7 +47,7 @@ def test_every_queue_has_a_dead_letter_queue_and_every_dead_letter_queue_pages_s
     assert alarmed == dead_letter_queues
 
 
-def test_a_crm_backlog_pages_someone_long_before_the_queue_drops_it():
+def test_a_crm_backlog_pages_someone_long_before_the_queue_drops_it() -> None:
     """The CRM being down is retried for days; an engineer hears of it within the hour, not at the DLQ."""
     backlog = [alarm["Properties"] for alarm in TEMPLATE.of_type("AWS::CloudWatch::Alarm").values()
                if alarm["Properties"]["MetricName"] == "ApproximateAgeOfOldestMessage"]
@@ -53,7 +56,7 @@ def test_a_crm_backlog_pages_someone_long_before_the_queue_drops_it():
     assert backlog[0]["Threshold"] < int(crm_queue["MessageRetentionPeriod"])
 
 
-def test_a_fifo_queue_parks_in_a_fifo_dead_letter_queue():
+def test_a_fifo_queue_parks_in_a_fifo_dead_letter_queue() -> None:
     queues = TEMPLATE.of_type("AWS::SQS::Queue")
     for name, queue in queues.items():
         redrive = queue["Properties"].get("RedrivePolicy")
@@ -62,7 +65,7 @@ def test_a_fifo_queue_parks_in_a_fifo_dead_letter_queue():
             assert queues[target]["Properties"].get("FifoQueue") == queue["Properties"].get("FifoQueue"), name
 
 
-def test_every_scheduled_function_pages_someone_when_it_fails_and_has_a_dead_letter_queue():
+def test_every_scheduled_function_pages_someone_when_it_fails_and_has_a_dead_letter_queue() -> None:
     scheduled = {spec.logical_id: spec for spec in TEMPLATE.functions() if spec.schedules}
     assert scheduled, "the points schedule is declared"
     alarmed = {alarm["Properties"]["Dimensions"][0]["Value"]["Ref"]
@@ -74,31 +77,31 @@ def test_every_scheduled_function_pages_someone_when_it_fails_and_has_a_dead_let
             assert event["Properties"]["DeadLetterConfig"]["Type"] == "SQS"
 
 
-def test_the_redemption_api_requires_an_api_key_on_every_route():
+def test_the_redemption_api_requires_an_api_key_on_every_route() -> None:
     routes = [route for spec in TEMPLATE.functions() for route in spec.routes if route.kind == "rest"]
     assert len(routes) >= 6 and all(route.api_key_required for route in routes)
 
 
-def test_tables_are_on_demand_with_point_in_time_recovery():
+def test_tables_are_on_demand_with_point_in_time_recovery() -> None:
     for name, table in TEMPLATE.of_type("AWS::DynamoDB::Table").items():
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST", name
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
 
 
-def test_secrets_are_named_never_given():
+def test_secrets_are_named_never_given() -> None:
     for name in TEMPLATE.document["Parameters"]:
         if "Secret" in name or "Token" in name:
             assert name.endswith("SecretName"), f"{name}: pass the secret's name, not its value"
 
 
-def pins(path):
+def pins(path: Path) -> set[str]:
     """The name==version lines of a lock file (names normalised, extras and markers dropped)."""
     lines = [line.split(";")[0].strip() for line in path.read_text().splitlines()]
     return {re.sub(r"\[.*\]", "", line).lower().replace("_", "-") for line in lines if line and line[0].isalnum()}
 
 
-def test_the_locks_pin_the_whole_tree_at_the_versions_pyproject_asks_for():
+def test_the_locks_pin_the_whole_tree_at_the_versions_pyproject_asks_for() -> None:
     """`make lock` generates them; a dependency changed in pyproject.toml without it fails here."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     runtime, dev = set(pins(ROOT / "layers" / "loyalty" / "requirements.txt")), pins(ROOT / "requirements" / "dev.lock")
@@ -109,7 +112,7 @@ def test_the_locks_pin_the_whole_tree_at_the_versions_pyproject_asks_for():
     assert all("==" in pin for pin in runtime | dev | pins(ROOT / "requirements" / "bench.lock"))
 
 
-def test_the_lapse_index_projects_what_a_campaign_run_reads_of_a_member():
+def test_the_lapse_index_projects_what_a_campaign_run_reads_of_a_member() -> None:
     from loyalty.adapters.members import AUDIENCE_ATTRIBUTES, LAPSE_INDEX
 
     indexes = TEMPLATE.resources["MembersTable"]["Properties"]["GlobalSecondaryIndexes"]
@@ -122,7 +125,7 @@ def test_the_lapse_index_projects_what_a_campaign_run_reads_of_a_member():
 _RESOURCELESS_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
 
 
-def _policy_statements():
+def _policy_statements() -> Iterator[Any]:
     """(function, statement) for every inline statement of every function, and (function, policy) for the rest."""
     for name, resource in TEMPLATE.resources.items():
         if resource["Type"] != "AWS::Serverless::Function":
@@ -134,7 +137,7 @@ def _policy_statements():
                 yield name, policy
 
 
-def test_iam_is_least_privilege_no_wildcard_action_or_resource_and_no_managed_policy():
+def test_iam_is_least_privilege_no_wildcard_action_or_resource_and_no_managed_policy() -> None:
     assert not [r for r in TEMPLATE.resources.values() if r["Type"].startswith("AWS::IAM::")]  # all roles by SAM
     statements = list(_policy_statements())
     assert len({name for name, _ in statements}) == len(FUNCTIONS)  # every function states its own permissions
@@ -151,7 +154,7 @@ def test_iam_is_least_privilege_no_wildcard_action_or_resource_and_no_managed_po
             assert "*" not in text and "?" not in text, (name, resource)
 
 
-def test_the_webhook_and_the_apis_take_their_secrets_from_secrets_manager_not_the_template():
+def test_the_webhook_and_the_apis_take_their_secrets_from_secrets_manager_not_the_template() -> None:
     for spec in FUNCTIONS:
         for variable, value in spec.environment.items():
             assert not re.search(r"(TOKEN|SECRET|KEY|PASSWORD)$", variable) or variable.endswith("_NAME"), \

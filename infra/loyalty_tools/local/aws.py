@@ -81,9 +81,14 @@ class MotoServer:
             return cls._shared
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        from moto import backends
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request otherwise
+        # moto's server lists its package directory (a stat per service) on every request to find the service a
+        # host names: a twentieth of the test suite's CPU. The list never changes while the process runs.
+        modules = tuple(backends.list_of_moto_modules())
+        backends.list_of_moto_modules = lambda: modules
         self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(host, port, self.counter, threaded=True)
         self.url = f"http://{host}:{self._server.port}"

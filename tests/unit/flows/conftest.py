@@ -3,17 +3,21 @@
 
 import itertools
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from loyalty.adapters.program_file import load_program
 from loyalty.contracts import BonusGranted, PromoRequested, PurchaseLine, ReceiptAccepted, Shopper
+from loyalty.domain.ledger import Posting
+from loyalty.domain.member import Member
+from loyalty.domain.program import Program
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaigns import Campaigns, Touches
 from loyalty.flows.crm_feed import CrmFeed, Reported
 from loyalty.flows.redemption import Redemption
 from loyalty.flows.schedule import PointsSchedule
-from tests.conftest import ROOT
+from tests.conftest import ROOT, present
 from tests.fakes import MemoryBooks, MemoryCampaigns, MemoryFifoQueue, MemoryOutbox, MemoryPromoCodes, MemoryQueue
 
 SEED = load_program(ROOT / "program" / "program.yaml")
@@ -27,7 +31,7 @@ _fiscal = itertools.count(1)
 class World:
     """One program's members, ledger, promo codes and queues, and the flows that share them."""
 
-    def __init__(self, program=PROGRAM):
+    def __init__(self, program: Program = PROGRAM) -> None:
         self.books, self.outbox, self.codes = MemoryBooks(program), MemoryOutbox(), MemoryPromoCodes()
         self.accrual_queue, self.campaign_queue, self.campaigns = MemoryQueue(), MemoryOutbox(), MemoryCampaigns()
         self.crm_queue = MemoryFifoQueue()
@@ -38,12 +42,14 @@ class World:
         self.redemption = Redemption(program, ledger, self.books, self.codes, self.accrual_queue, self.campaigns)
         self.campaign_runs = Campaigns(program, self.books, self.campaigns, touches)
 
-    def join(self, member_id, referred_by=None, phone=None, now=NOW):
+    def join(self, member_id: str, referred_by: str | None = None, phone: str | None = None,
+             now: datetime = NOW) -> str:
         self.books.join(member_id, referred_by=referred_by, phone=phone)
         self.accrual.bonus(BonusGranted(shopper=shopper(member_id), bonus="welcome", reference=member_id), now)
         return member_id
 
-    def buy(self, member_id, *lines, channel="wildberries", now=NOW, fiscal_key=None, purchased_at=None):
+    def buy(self, member_id: str, *lines: PurchaseLine, channel: str = "wildberries", now: datetime = NOW,
+            fiscal_key: str | None = None, purchased_at: datetime | None = None) -> Posting:
         """A purchase receipt_check accepted: Wildberries (a marketplace) or the brand's own site (d2c)."""
         lines = lines or (CREAM,)
         d2c = channel == "d2c"
@@ -53,28 +59,29 @@ class World:
             channel_kind="d2c" if d2c else "marketplace", store="lepestok.ru" if d2c else "Wildberries",
             brand_sum_kopecks=sum(line.sum_kopecks for line in lines), lines=lines, issued_at=purchased_at), now)
 
-    def review(self, member_id, review_id, now=NOW):
-        return self.accrual.bonus(BonusGranted(shopper=shopper(member_id), bonus="review", reference=review_id), now)
+    def review(self, member_id: str, review_id: str, now: datetime = NOW) -> Posting:
+        granted = BonusGranted(shopper=shopper(member_id), bonus="review", reference=review_id)
+        return present(self.accrual.bonus(granted, now))
 
-    def promo(self, member_id, request_id, points=None, now=NOW):
+    def promo(self, member_id: str, request_id: str, points: int | None = None, now: datetime = NOW) -> Posting | None:
         return self.accrual.promo(PromoRequested(request_id=request_id, shopper=shopper(member_id), points=points), now)
 
-    def member(self, member_id):
-        return self.books.get(member_id)
+    def member(self, member_id: str) -> Member:
+        return present(self.books.get(member_id))
 
-    def texts(self, member_id):
+    def texts(self, member_id: str) -> list[str]:
         """What the member was told (the outbox: receipts, points, levels)."""
         return self.outbox.texts(int(member_id))
 
-    def campaign_texts(self, member_id):
+    def campaign_texts(self, member_id: str) -> list[Any | str]:
         """What campaigns queued for the member (CampaignQueue)."""
         return [message.text for message in self.campaign_queue.messages if message.member_id == member_id]
 
 
-def shopper(member_id):
+def shopper(member_id: str) -> Shopper:
     return Shopper(member_id=member_id, chat_id=int(member_id), language="ru")
 
 
 @pytest.fixture
-def world():
+def world() -> World:
     return World()

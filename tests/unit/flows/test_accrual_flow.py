@@ -7,10 +7,12 @@ import pytest
 
 from loyalty.contracts import ReceiptAccepted
 from loyalty.domain.errors import MemberNotFound
+from loyalty.domain.ledger import Posting
+from tests.conftest import present
 from tests.unit.flows.conftest import CREAM, NOW, PROGRAM, SERUM, World, shopper
 
 
-def test_a_new_member_reaches_level_2_then_level_3_and_earns_at_the_new_rate(world):
+def test_a_new_member_reaches_level_2_then_level_3_and_earns_at_the_new_rate(world: World) -> None:
     anna = world.join("101")
     assert world.member(anna).available == PROGRAM.bonuses.welcome
     assert world.texts(anna) == ["Приветственный бонус: +100 баллов. На счёте 100 баллов."]
@@ -37,7 +39,7 @@ def test_a_new_member_reaches_level_2_then_level_3_and_earns_at_the_new_rate(wor
     assert sorted(entry.details.credited for entry in purchases) == [45] * 5 + [54]
 
 
-def test_a_level_up_at_the_same_rate_names_what_was_gained_not_a_new_rate():
+def test_a_level_up_at_the_same_rate_names_what_was_gained_not_a_new_rate() -> None:
     levels = [PROGRAM.levels[0].model_copy(update={"perks": []}),
               PROGRAM.levels[1].model_copy(update={"perks": []}),
               PROGRAM.levels[1].model_copy(update={"id": "vip", "title": "Вип", "perks": ["закрытые распродажи"],
@@ -52,7 +54,7 @@ def test_a_level_up_at_the_same_rate_names_what_was_gained_not_a_new_rate():
         "Поздравляем, ваш новый уровень — «Вип»! Теперь вам доступно: закрытые распродажи."]
 
 
-def test_marketplace_points_are_pending_and_the_shopper_is_told_when_they_come():
+def test_marketplace_points_are_pending_and_the_shopper_is_told_when_they_come() -> None:
     world = World()
     boris = world.join("103")
     posting = world.buy(boris, SERUM)  # 1290 ₽ of face care: 129 × 1.5
@@ -62,7 +64,7 @@ def test_marketplace_points_are_pending_and_the_shopper_is_told_when_they_come()
     assert world.texts(boris)[1].startswith("+193 балла за покупку в Wildberries. Они станут доступны 7 декабря")
 
 
-def test_a_referral_pays_both_sides_once_on_the_first_purchase_only(world):
+def test_a_referral_pays_both_sides_once_on_the_first_purchase_only(world: World) -> None:
     dina = world.join("104")
     egor = world.join("105", referred_by=dina)
     first = world.buy(egor, channel="d2c")
@@ -76,34 +78,34 @@ def test_a_referral_pays_both_sides_once_on_the_first_purchase_only(world):
     assert sum("Ваш друг зарегистрировал первый чек — вам +200 баллов" in text for text in world.texts(dina)) == 1
 
 
-def test_an_inviter_who_is_not_a_member_costs_the_invited_member_nothing(world):
+def test_an_inviter_who_is_not_a_member_costs_the_invited_member_nothing(world: World) -> None:
     egor = world.join("106", referred_by="999")
     world.buy(egor, channel="d2c")
     assert world.member(egor).available == 100 + 200 + 45  # their own side is paid
 
 
-def test_a_purchase_for_somebody_who_never_joined_is_member_not_found(world):
+def test_a_purchase_for_somebody_who_never_joined_is_member_not_found(world: World) -> None:
     with pytest.raises(MemberNotFound):
         world.buy("107")
 
 
-def test_a_promo_code_holds_its_points_once_per_request(world):
+def test_a_promo_code_holds_its_points_once_per_request(world: World) -> None:
     yana = world.join("108")
     assert world.promo(yana, "tg-update:1", points=50) is None
     assert world.texts(yana)[-1] == "Промокод выпускается от 100 баллов, а доступно 100 баллов."
     world.buy(yana, CREAM, channel="d2c")
-    issued = world.promo(yana, "tg-update:2", points=100)
-    replayed = world.promo(yana, "tg-update:2", points=100)  # the update, redelivered
+    issued = present(world.promo(yana, "tg-update:2", points=100))
+    replayed = present(world.promo(yana, "tg-update:2", points=100))  # the update, redelivered
     assert replayed.entry == issued.entry and not replayed.applied
-    code = issued.details.code
-    assert world.codes.find(code.lower()).points == 100 and len(world.codes.codes) == 1
+    code = present(issued.details.code)
+    assert present(world.codes.find(code.lower())).points == 100 and len(world.codes.codes) == 1
     assert (world.member(yana).available, world.member(yana).held) == (45, 100)
     assert world.texts(yana)[-1].startswith(f"Ваш промокод: {code}")
     assert world.promo(yana, "tg-update:3", points=5000) is None
     assert world.texts(yana)[-1] == "Для промокода на 5000 баллов не хватает баллов: доступно 45 баллов."
 
 
-def _redelivered(member_id, posting):
+def _redelivered(member_id: str, posting: Posting) -> ReceiptAccepted:
     """The accrual command behind `posting`, as SQS would deliver it again."""
     details = posting.details
     return ReceiptAccepted(submission_id=details.submission_id, shopper=shopper(member_id),
@@ -111,7 +113,7 @@ def _redelivered(member_id, posting):
                            store=details.store, brand_sum_kopecks=details.brand_sum_kopecks, lines=(CREAM,))
 
 
-def test_purchases_and_refunds_keep_the_facts_campaigns_target(world):
+def test_purchases_and_refunds_keep_the_facts_campaigns_target(world: World) -> None:
     lena = world.join("109")
     bought_at = NOW - timedelta(days=2)
     world.buy(lena, CREAM, SERUM, purchased_at=bought_at)
@@ -127,7 +129,7 @@ def test_purchases_and_refunds_keep_the_facts_campaigns_target(world):
     assert world.books.read(lena)[0].facts == facts
 
 
-def test_a_whole_refund_takes_its_receipt_and_spend_off_the_facts(world):
+def test_a_whole_refund_takes_its_receipt_and_spend_off_the_facts(world: World) -> None:
     mila = world.join("110")
     bought = world.buy(mila, CREAM, SERUM)
     world.buy(mila, CREAM)

@@ -6,13 +6,21 @@ from datetime import timedelta
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from loyalty.contracts import BonusGranted, CrmBatch, PromoRequested, RewardRequested
+from loyalty.contracts import (
+    BonusGranted,
+    CrmBatch,
+    CrmEvent,
+    PromoRequested,
+    RewardRequested,
+    Shopper,
+)
 from loyalty.domain.conversation import FollowUp
 from loyalty.domain.errors import CrmRejected, CrmUnavailable
 from loyalty.flows.crm_sync import CrmSync
 from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.miniapp import MiniApp, NotAMember
 from loyalty.flows.outcomes import RetryLater
+from tests.conftest import present
 from tests.fakes import MemoryCampaigns, MemoryDeadLetters
 from tests.telegram_updates import contact_of
 from tests.unit.flows.conftest import NOW, PROGRAM, shopper
@@ -22,11 +30,11 @@ NUDGE = PROGRAM.bot.nudges[0]
 
 
 @pytest.fixture
-def world():
+def world() -> BotWorld:
     return BotWorld()
 
 
-def test_a_nudges_link_counts_one_click_per_message_and_an_unknown_one_goes_to_the_site(world):
+def test_a_nudges_link_counts_one_click_per_message_and_an_unknown_one_goes_to_the_site(world: BotWorld) -> None:
     campaigns = MemoryCampaigns()
     clicks = LinkClicks(PROGRAM, world.table, campaigns.figures, "https://lepestok.ru")
     world.table.schedule(FollowUp(id="NUDGE00001", member_id="901", kind="nudge", name=NUDGE.name, due_at=NOW))
@@ -38,11 +46,11 @@ def test_a_nudges_link_counts_one_click_per_message_and_an_unknown_one_goes_to_t
     assert campaigns.figures.counters == {NUDGE.name: {"clicks": 1}}
 
 
-def app_of(world):
+def app_of(world: BotWorld) -> MiniApp:
     return MiniApp(PROGRAM, world.books, world.books, world.table, world.accrual_queue)
 
 
-def test_the_mini_app_shows_a_member_their_points_level_rewards_and_invitation(world):
+def test_the_mini_app_shows_a_member_their_points_level_rewards_and_invitation(world: BotWorld) -> None:
     world.joins(902, "+7 916 000-09-02")
     world.settle_points()
     me = app_of(world).me("902", NOW)
@@ -53,7 +61,7 @@ def test_the_mini_app_shows_a_member_their_points_level_rewards_and_invitation(w
     assert len(me.history) == 1
 
 
-def test_the_mini_app_is_for_members_with_a_phone_and_a_repeated_tap_orders_once(world):
+def test_the_mini_app_is_for_members_with_a_phone_and_a_repeated_tap_orders_once(world: BotWorld) -> None:
     app = app_of(world)
     world.says(903, "/start")
     with pytest.raises(NotAMember):
@@ -70,7 +78,7 @@ def test_the_mini_app_is_for_members_with_a_phone_and_a_repeated_tap_orders_once
     assert isinstance(world.accrual_queue.messages[-1], PromoRequested)
 
 
-def rich(world, user_id, points):
+def rich(world: BotWorld, user_id: int, points: int) -> Shopper:
     world.joins(user_id, f"+7 916 000-{user_id // 100:02d}-{user_id % 100:02d}")
     world.settle_points()
     world.accrual.bonus(BonusGranted(shopper=shopper(str(user_id)), bonus="review", reference=f"gift:{user_id}"), NOW)
@@ -79,12 +87,13 @@ def rich(world, user_id, points):
     return shopper(str(user_id))
 
 
-def test_a_reward_is_exchanged_once_and_the_last_one_goes_to_one_member_only(world):
+def test_a_reward_is_exchanged_once_and_the_last_one_goes_to_one_member_only(world: BotWorld) -> None:
     last_one = PROGRAM.bot.rewards[0].model_copy(update={"stock": 1, "points": 10})
     bot = PROGRAM.bot.model_copy(update={"rewards": [last_one, *PROGRAM.bot.rewards[1:]]})
-    world.accrual.rewards.program = PROGRAM.model_copy(update={"bot": bot})
+    rewards = present(world.accrual.rewards)
+    rewards.program = PROGRAM.model_copy(update={"bot": bot})
     first, second = rich(world, 904, 10), rich(world, 905, 10)
-    exchange = world.accrual.rewards.exchange
+    exchange = rewards.exchange
     assert exchange(RewardRequested(shopper=first, reward_id="samples", order_id="ORDER00001"), NOW) == "ordered"
     assert exchange(RewardRequested(shopper=first, reward_id="samples", order_id="ORDER00001"), NOW) == "ordered"
     assert world.table.stock_left("samples", 1) == 0
@@ -92,41 +101,42 @@ def test_a_reward_is_exchanged_once_and_the_last_one_goes_to_one_member_only(wor
     assert world.books.entry("905", "hold#reward:ORDER00002") is None  # refused before holding anything
     # A race: the second member read the stock before the first took the last one. The commit's stock item is
     # refused in its transaction, and the hold is released: their points come back.
-    world.table.stock_left = lambda reward_id, initial: initial
+    setattr(world.table, "stock_left", lambda reward_id, initial: initial)  # noqa: B010 (a method swapped)
     assert exchange(RewardRequested(shopper=second, reward_id="samples", order_id="ORDER00005"), NOW) == "out_of_stock"
     assert [entry.kind.value for entry in world.books.entries("905")][-2:] == ["hold", "release"]
-    assert world.books.get("905").held == 0 and world.table.taken == {"samples": 1}
-    assert world.table.ticket("ORDER00001").kind == "reward"
+    assert present(world.books.get("905")).held == 0 and world.table.taken == {"samples": 1}
+    assert present(world.table.ticket("ORDER00001")).kind == "reward"
     assert sum(1 for entry in world.books.entries("904") if entry.kind.value == "commit") == 1
 
 
-def test_a_reward_above_the_members_level_or_points_is_refused_and_holds_nothing(world):
+def test_a_reward_above_the_members_level_or_points_is_refused_and_holds_nothing(world: BotWorld) -> None:
     member = rich(world, 906, 0)
-    exchange = world.accrual.rewards.exchange
+    exchange = present(world.accrual.rewards).exchange
     assert exchange(RewardRequested(shopper=member, reward_id="tote", order_id="ORDER00003"), NOW) == "level_needed"
     assert exchange(RewardRequested(shopper=member, reward_id="samples", order_id="ORDER00004"),
                     NOW + timedelta(minutes=1)) == "too_few"
-    assert world.books.get("906").held == 0
+    assert present(world.books.get("906")).held == 0
 
 
 class RecordingCrm:
     """A CRM that takes events, or fails as told."""
 
-    def __init__(self):
-        self.events, self.failures = [], []
+    def __init__(self) -> None:
+        self.events: list[CrmEvent] = []
+        self.failures: list[Exception] = []
 
-    def deliver(self, event):
+    def deliver(self, event: CrmEvent) -> None:
         if self.failures:
             raise self.failures.pop(0)
         self.events.append(event)
 
 
-def crm_batches(world):
+def crm_batches(world: BotWorld) -> list[SQSRecord]:
     world.joins(907, "+7 916 000-09-07")
     return [SQSRecord({"messageId": "m", "body": batch.model_dump_json()}) for batch in world.crm.messages]
 
 
-def test_crm_sync_delivers_each_event_retries_an_outage_and_parks_a_refusal(world):
+def test_crm_sync_delivers_each_event_retries_an_outage_and_parks_a_refusal(world: BotWorld) -> None:
     (record,) = crm_batches(world)
     crm, parked = RecordingCrm(), MemoryDeadLetters()
     sync = CrmSync(crm, parked)
@@ -143,10 +153,11 @@ def test_crm_sync_delivers_each_event_retries_an_outage_and_parks_a_refusal(worl
     assert CrmBatch.model_validate_json(body).key.startswith("parked:")
 
 
-def test_a_program_without_a_crm_drops_its_events_and_queues_none(world):
+def test_a_program_without_a_crm_drops_its_events_and_queues_none(world: BotWorld) -> None:
     crm_batches(world)
-    assert CrmSync(None, MemoryDeadLetters()).handle_record(
-        SQSRecord({"messageId": "m", "body": world.crm.messages[0].model_dump_json()})) is None
+    parked = MemoryDeadLetters()
+    CrmSync(None, parked).handle_record(SQSRecord({"messageId": "m", "body": world.crm.messages[0].model_dump_json()}))
+    assert parked.parked == []  # dropped, not parked: there is nowhere it could ever go
     quiet = BotWorld()
     quiet.bot.joining.crm = quiet.bot.account.crm = None
     quiet.joins(908)

@@ -3,9 +3,11 @@ receipts before and after it, invitations, commands, erasure, and the HTTP edge'
 local stack proves the same wiring end to end (tests/integration/test_bot_webhook.py, tests/e2e/test_bot.py)."""
 
 import json
+from typing import Any, NoReturn
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pytest import MonkeyPatch
 
 from loyalty.contracts import BonusGranted, MemberErased, PromoRequested, ReceiptSubmitted
 from loyalty.domain.messages import render
@@ -13,6 +15,7 @@ from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.webhook import Bot, Webhook
+from tests.conftest import present
 from tests.fakes import (
     MemoryBooks,
     MemoryBotTable,
@@ -34,7 +37,7 @@ SECRET = "webhook-secret"
 class BotWorld:
     """The bot and the points it queues, on one set of fakes."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.books, self.table, self.outbox = MemoryBooks(PROGRAM), MemoryBotTable(), MemoryOutbox()
         self.receipts, self.accrual_queue, self.crm = MemoryQueue(), MemoryQueue(), MemoryFifoQueue()
         self.claims, self.dead_letters = MemoryClaims(self.books), MemoryDeadLetters()
@@ -46,85 +49,85 @@ class BotWorld:
         self.accrual = PointAccrual(PROGRAM, self.books, self.outbox, MemoryPromoCodes(), None, self.table, erasure)
         self._ids = iter(range(1000, 100_000))
 
-    def says(self, user_id, text=None, **message):
+    def says(self, user_id: int, text: str | None = None, **message: Any) -> dict[str, Any]:
         return self.bot.handle(telegram_update(next(self._ids), user_id, text, **message))
 
-    def taps(self, user_id, data):
+    def taps(self, user_id: int, data: str) -> dict[str, Any]:
         return self.bot.handle(tapped(next(self._ids), user_id, data))
 
-    def joins(self, user_id, phone="+7 916 000-00-00", start=""):
+    def joins(self, user_id: int, phone: str = "+7 916 000-00-00", start: str = "") -> dict[str, Any]:
         self.says(user_id, f"/start {start}".strip())
         return self.says(user_id, contact=contact_of(user_id, phone))
 
-    def settle_points(self):
+    def settle_points(self) -> None:
         """What PointAccrualFunction does with the queued commands (each as the SQS record it arrives in)."""
         commands, self.accrual_queue.messages = self.accrual_queue.messages, []
         for command in commands:
             self.accrual.handle_record(SQSRecord({"messageId": "m", "body": command.model_dump_json()}))
 
-    def texts(self, user_id):
+    def texts(self, user_id: int) -> list[str]:
         return self.outbox.texts(user_id)
 
 
 @pytest.fixture
-def world():
+def world() -> BotWorld:
     return BotWorld()
 
 
-def test_a_newcomer_is_welcomed_and_asked_for_the_phone_and_the_welcome_bonus_waits_for_it(world):
+def test_a_newcomer_is_welcomed_and_asked_for_the_phone_and_the_welcome_bonus_waits_for_it(world: BotWorld) -> None:
     assert world.says(501, "/start insert_wb")["action"] == "welcomed"
-    member = world.books.get("501")
+    member = present(world.books.get("501"))
     assert (member.chat_id, member.phone, member.joined_via) == (501, None, "organic")
     assert world.accrual_queue.messages == []  # no bonus before the rules are accepted with the phone
     assert world.says(501, contact=contact_of(501, "+7 916 000-05-01"))["action"] == "phone_saved"
-    assert world.books.get("501").phone == "+79160000501" and world.books.get("501").consented_at
+    assert present(world.books.get("501")).phone == "+79160000501" and present(world.books.get("501")).consented_at
     (bonus,) = world.accrual_queue.messages
     assert isinstance(bonus, BonusGranted) and (bonus.bonus, bonus.reference) == ("welcome", "501")
     world.settle_points()
-    assert world.books.get("501").available == PROGRAM.bonuses.welcome > 0
+    assert present(world.books.get("501")).available == PROGRAM.bonuses.welcome > 0
     registered = [event for batch in world.crm.messages for event in batch.events if event.type == "member_registered"]
     assert [(event.phone, event.consent) for event in registered] == [("+79160000501", True)]
 
 
-def test_a_receipt_sent_before_the_phone_is_kept_and_goes_on_once_the_phone_is_shared(world):
+def test_a_receipt_sent_before_the_phone_is_kept_and_goes_on_once_the_phone_is_shared(world: BotWorld) -> None:
     assert world.says(502, QR)["action"] == "phone_needed"
-    assert world.receipts.messages == [] and world.books.get("502").pending_receipt
+    assert world.receipts.messages == [] and present(world.books.get("502")).pending_receipt
     saved = world.says(502, contact=contact_of(502, "+7 916 000-05-02"))
     assert saved == {"action": "phone_saved", "pending_receipt": True}
     (submitted,) = world.receipts.messages
     assert isinstance(submitted, ReceiptSubmitted) and submitted.qr == QR
-    assert world.books.get("502").pending_receipt is None
+    assert present(world.books.get("502")).pending_receipt is None
     assert world.says(502, QR)["action"] == "receipt_submitted" and len(world.receipts.messages) == 2
     assert render("receipt_accepted", "ru") in world.texts(502)
 
 
-def test_somebody_elses_contact_card_is_refused_and_no_phone_is_kept(world):
+def test_somebody_elses_contact_card_is_refused_and_no_phone_is_kept(world: BotWorld) -> None:
     world.says(503, "/start")
     assert world.says(503, contact=contact_of(999, "+7 916 000-09-99"))["action"] == "foreign_contact"
-    assert world.books.get("503").phone is None and world.books.find_by_phone("+79160000999") is None
+    assert present(world.books.get("503")).phone is None and world.books.find_by_phone("+79160000999") is None
     assert world.accrual_queue.messages == []
 
 
-def test_an_invitation_link_names_the_inviter_from_the_first_contact_only(world):
+def test_an_invitation_link_names_the_inviter_from_the_first_contact_only(world: BotWorld) -> None:
     world.joins(504, "+7 916 000-05-04")
     world.says(504, "/invite")
     code = world.table.invite_code("504")
     assert f"start=ref_{code}" in world.texts(504)[-1]
     assert world.says(505, f"/start ref_{code}")["invited"] is True
-    assert world.books.get("505").referred_by == "504"
+    assert present(world.books.get("505")).referred_by == "504"
     world.says(505, "/start ref_ZZZZZZZZ")  # a later link changes nothing
-    assert world.books.get("505").referred_by == "504"
+    assert present(world.books.get("505")).referred_by == "504"
     assert world.says(504, f"/start ref_{code}")["action"] == "welcomed_back"  # one's own link invites nobody
-    assert world.books.get("504").referred_by is None
+    assert present(world.books.get("504")).referred_by is None
 
 
-def test_text_that_is_no_receipt_gets_a_polite_answer_and_queues_nothing(world):
+def test_text_that_is_no_receipt_gets_a_polite_answer_and_queues_nothing(world: BotWorld) -> None:
     world.joins(506)
     assert world.says(506, "привет, где мои баллы?")["action"] == "not_a_receipt"
     assert world.texts(506)[-1] == render("not_a_receipt", "ru") and world.receipts.messages == []
 
 
-def test_promo_asks_for_a_number_and_a_phone_before_it_queues_a_request(world):
+def test_promo_asks_for_a_number_and_a_phone_before_it_queues_a_request(world: BotWorld) -> None:
     world.says(507, "/start")
     assert world.says(507, "/promo много")["action"] == "promo_usage"
     assert world.says(507, "/promo 300")["action"] == "phone_needed"
@@ -135,50 +138,51 @@ def test_promo_asks_for_a_number_and_a_phone_before_it_queues_a_request(world):
     assert isinstance(request, PromoRequested) and request.points == 300
 
 
-def test_the_language_button_wins_over_the_telegram_app_from_then_on(world):
+def test_the_language_button_wins_over_the_telegram_app_from_then_on(world: BotWorld) -> None:
     world.joins(508)
     assert world.taps(508, "lang:en") == {"action": "language", "language": "en", "answer": world_answer(world)}
-    assert world.books.get("508").language_choice == "en"
+    assert present(world.books.get("508")).language_choice == "en"
     world.says(508, "hello?")
     assert world.texts(508)[-1] == render("not_a_receipt", "en")
 
 
-def world_answer(world):
+def world_answer(world: BotWorld) -> str:
     """The callback query id of the tap just made (the webhook acknowledges it in its HTTP answer)."""
     return f"cb-{next(world._ids) - 1}"
 
 
-def test_stop_unsubscribes_and_start_subscribes_again(world):
+def test_stop_unsubscribes_and_start_subscribes_again(world: BotWorld) -> None:
     world.joins(509)
-    assert world.says(509, "/stop")["action"] == "stopped" and not world.books.get("509").subscribed
+    assert world.says(509, "/stop")["action"] == "stopped" and not present(world.books.get("509")).subscribed
     world.says(509, "/start")
-    assert world.books.get("509").subscribed
+    assert present(world.books.get("509")).subscribed
 
 
-def test_deletion_is_asked_then_erases_the_person_keeps_the_books_and_pays_no_second_welcome(world):
+def test_deletion_is_asked_then_erases_the_person_keeps_the_books_and_pays_no_second_welcome(world: BotWorld) -> None:
     world.joins(510, "+7 916 000-05-10")
     world.settle_points()
     code = world.table.invite_code("510")
-    assert world.says(510, "/delete")["action"] == "delete_asked" and world.books.get("510").phone
-    assert world.taps(510, "delete:no")["action"] == "delete_cancelled" and world.books.get("510").phone
+    assert world.says(510, "/delete")["action"] == "delete_asked" and present(world.books.get("510")).phone
+    assert world.taps(510, "delete:no")["action"] == "delete_cancelled" and present(world.books.get("510")).phone
     assert world.taps(510, "delete:yes")["action"] == "deleted"
-    erased = world.books.get("510")
+    erased = present(world.books.get("510"))
     assert (erased.phone, erased.chat_id, erased.erased_at is not None) == (None, None, True)
     assert world.table.inviter(code) is None and world.table.was_erased("510")
     assert isinstance(world.accrual_queue.messages[-1], MemberErased)
     world.settle_points()  # the points left are written off, the books move to a pseudonym
     assert world.books.get("510") is None
-    anonymous = world.books.get(erased.anonymous_id)
+    anonymous = present(world.books.get(present(erased.anonymous_id)))
     assert (anonymous.available, anonymous.phone) == (0, None)
     world.joins(510, "+7 916 000-05-10")  # back again: welcome, but no second welcome bonus
     assert not any(isinstance(command, BonusGranted) for command in world.accrual_queue.messages)
 
 
-def test_a_command_before_joining_starts_the_joining(world):
+def test_a_command_before_joining_starts_the_joining(world: BotWorld) -> None:
     assert world.says(511, "/balance")["action"] == "welcomed" and world.books.get("511") is not None
 
 
-def test_the_webhook_answers_only_its_secret_handles_an_update_once_and_parks_what_it_cannot_read(world):
+def test_the_webhook_answers_only_its_secret_handles_an_update_once_and_parks_what_it_cannot_read(
+        world: BotWorld) -> None:
     update = telegram_update(77, 512, "/start")
     body = json.dumps(update)
     assert world.webhook.receive("wrong", body) == (403, {})
@@ -196,8 +200,9 @@ def test_the_webhook_answers_only_its_secret_handles_an_update_once_and_parks_wh
                                                                     "callback_query_id": "cb-79"})
 
 
-def test_an_update_that_breaks_the_handler_is_parked_with_its_reason_and_answered_200(world, monkeypatch):
-    def broken(*args, **kwargs):
+def test_an_update_that_breaks_the_handler_is_parked_with_its_reason_and_answered_200(
+        world: BotWorld, monkeypatch: MonkeyPatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> NoReturn:
         raise ValueError("a bug of ours")
 
     monkeypatch.setattr(world.bot.joining, "start", broken)

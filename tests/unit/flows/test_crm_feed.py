@@ -3,16 +3,16 @@ the events of a member add up to their balance and a replay is the same message 
 
 from datetime import timedelta
 
-from loyalty.contracts import LevelChanged, PointsChanged, ReceiptRecorded
+from loyalty.contracts import CrmBatch, LevelChanged, PointsChanged, ReceiptRecorded
 from loyalty.flows.redemption import CommitRequest, HoldRequest
-from tests.unit.flows.conftest import CREAM, NOW, SERUM
+from tests.unit.flows.conftest import CREAM, NOW, SERUM, World
 
 
-def batches(world, member_id):
+def batches(world: World, member_id: str) -> list[CrmBatch]:
     return [message for message in world.crm_queue.messages if message.member_id == member_id]
 
 
-def test_a_purchase_is_one_message_with_the_order_its_points_and_the_level_it_opened(world):
+def test_a_purchase_is_one_message_with_the_order_its_points_and_the_level_it_opened(world: World) -> None:
     ann = world.join("401")
     world.buy(ann, CREAM, SERUM, fiscal_key="7380440800000017:555:1")
     welcome, purchase = batches(world, ann)
@@ -30,7 +30,7 @@ def test_a_purchase_is_one_message_with_the_order_its_points_and_the_level_it_op
     assert world.crm_queue.groups == [ann, ann]  # grouped by member: consumed in this order
 
 
-def test_a_redelivered_purchase_puts_the_same_message_again_which_the_fifo_queue_drops(world):
+def test_a_redelivered_purchase_puts_the_same_message_again_which_the_fifo_queue_drops(world: World) -> None:
     ann = world.join("402")
     world.buy(ann, fiscal_key="7380440800000017:556:1")
     before = list(world.crm_queue.messages)
@@ -39,7 +39,7 @@ def test_a_redelivered_purchase_puts_the_same_message_again_which_the_fifo_queue
     assert world.crm_queue.messages == before  # … and the queue takes it once
 
 
-def test_every_balance_change_is_reported_and_the_events_add_up_to_the_balance(world):
+def test_every_balance_change_is_reported_and_the_events_add_up_to_the_balance(world: World) -> None:
     bea = world.join("403", phone="+79160000403")
     world.buy(bea, SERUM, channel="d2c")
     world.buy(bea, CREAM)  # pending for 14 days

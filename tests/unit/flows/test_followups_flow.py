@@ -3,25 +3,28 @@ sends them in the script's order once each, and the conversation they start — 
 proof to the staff chat, and the staff's decision, paid once."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from loyalty.contracts import BonusGranted
+from loyalty.domain.conversation import FollowUp
 from loyalty.domain.messages import render
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.followups import FollowUps
+from tests.conftest import present
 from tests.fakes import MemoryCampaigns, MemoryOutbox
 from tests.telegram_updates import in_staff_chat, telegram_update
 from tests.unit.flows.conftest import NOW, PROGRAM, World
 from tests.unit.flows.test_bot_flow import BotWorld
 
-STAFF = PROGRAM.bot.staff_chat_id
+STAFF = present(PROGRAM.bot.staff_chat_id)
 
 
 class AfterReceipts(BotWorld):
     """The bot's world, with purchases (the accrual flow scheduling follow-ups) and the campaigns run sending them."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.campaign_queue, self.campaigns = MemoryOutbox(), MemoryCampaigns()
         touches = Touches(PROGRAM, self.books, self.campaigns, self.campaign_queue)
@@ -29,27 +32,27 @@ class AfterReceipts(BotWorld):
         self.purchases = World()  # its accrual flow, pointed at these fakes
         self.purchases.books, self.purchases.accrual = self.books, self.accrual
 
-    def member(self, user_id):
+    def member(self, user_id: int) -> str:
         self.joins(user_id, f"+7 916 000-{user_id // 100:02d}-{user_id % 100:02d}")
         self.settle_points()
         return str(user_id)
 
-    def sent(self, user_id):
+    def sent(self, user_id: int) -> list[str]:
         return [message.text for message in self.campaign_queue.messages if message.chat_id == user_id]
 
-    def buttons(self, user_id):
+    def buttons(self, user_id: int) -> list[dict[str, Any] | None]:
         return [message.reply_markup for message in self.campaign_queue.messages if message.chat_id == user_id]
 
-    def staff(self, **update):
+    def staff(self, **update: Any) -> dict[str, Any]:
         return self.bot.handle(in_staff_chat(next(self._ids), STAFF, **update))
 
 
 @pytest.fixture
-def world():
+def world() -> AfterReceipts:
     return AfterReceipts()
 
 
-def test_a_first_marketplace_receipt_schedules_onboarding_a_nudge_and_the_survey_once(world):
+def test_a_first_marketplace_receipt_schedules_onboarding_a_nudge_and_the_survey_once(world: AfterReceipts) -> None:
     member = world.member(601)
     world.purchases.buy(member, fiscal_key="k:601:1")
     kinds = sorted((f.kind, f.name, f.step) for f in world.table.followups.values())
@@ -59,7 +62,7 @@ def test_a_first_marketplace_receipt_schedules_onboarding_a_nudge_and_the_survey
     assert len(world.table.followups) == 4
 
 
-def test_the_run_sends_what_is_due_in_the_scripts_order_once_each(world):
+def test_the_run_sends_what_is_due_in_the_scripts_order_once_each(world: AfterReceipts) -> None:
     member = world.member(602)
     world.purchases.buy(member, fiscal_key="k:602:1")
     assert world.followups.run(NOW) == {}
@@ -71,7 +74,7 @@ def test_the_run_sends_what_is_due_in_the_scripts_order_once_each(world):
     assert kinds == ["onboarding_marketplace", "onboarding_marketplace", "survey", PROGRAM.bot.nudges[0].name]
 
 
-def test_a_member_who_said_stop_gets_no_followup_and_a_stopped_nudge_stays_stopped(world):
+def test_a_member_who_said_stop_gets_no_followup_and_a_stopped_nudge_stays_stopped(world: AfterReceipts) -> None:
     member = world.member(603)
     world.purchases.buy(member, fiscal_key="k:603:1")
     nudge = PROGRAM.bot.nudges[0].name
@@ -82,7 +85,7 @@ def test_a_member_who_said_stop_gets_no_followup_and_a_stopped_nudge_stays_stopp
     assert world.campaign_queue.messages[-1].campaign == "onboarding_marketplace"
 
 
-def survey_of(world, user_id):
+def survey_of(world: AfterReceipts, user_id: int) -> FollowUp:
     member = world.member(user_id)
     world.purchases.buy(member, fiscal_key=f"k:{user_id}:1")
     world.followups.run(NOW + timedelta(hours=72))
@@ -90,20 +93,22 @@ def survey_of(world, user_id):
     return survey
 
 
-def test_a_low_rating_asks_what_went_wrong_and_the_answer_reaches_the_staff_chat_as_a_ticket(world):
+def test_a_low_rating_asks_what_went_wrong_and_the_answer_reaches_the_staff_chat_as_a_ticket(
+        world: AfterReceipts) -> None:
     survey = survey_of(world, 604)
     assert world.taps(604, f"rate:{survey.id}:2")["action"] == "survey_bad"
     assert world.taps(604, f"rate:{survey.id}:5")["action"] == "survey_rated_before"  # the first tap counts
     outcome = world.says(604, "Крем пришёл с треснувшей крышкой")
     assert outcome["action"] == "complaint_forwarded"
-    ticket = world.table.ticket(outcome["ticket"])
+    ticket = present(world.table.ticket(outcome["ticket"]))
     assert (ticket.kind, ticket.member_id, ticket.status) == ("complaint", "604", "open")
     staff = world.outbox.texts(STAFF)[-1]
     assert f"#{ticket.id}" in staff and "треснувшей крышкой" in staff and "+7916" not in staff
-    assert world.books.get("604").awaiting is None
+    assert present(world.books.get("604")).awaiting is None
 
 
-def test_a_staff_reply_reaches_the_shopper_and_their_answer_goes_back_under_the_same_ticket(world):
+def test_a_staff_reply_reaches_the_shopper_and_their_answer_goes_back_under_the_same_ticket(
+        world: AfterReceipts) -> None:
     survey = survey_of(world, 605)
     world.taps(605, f"rate:{survey.id}:1")
     ticket = world.says(605, "Не подошёл запах")["ticket"]
@@ -115,7 +120,7 @@ def test_a_staff_reply_reaches_the_shopper_and_their_answer_goes_back_under_the_
     assert world.staff(text="просто болтаем")["action"] == "staff_chatter"
 
 
-def test_a_reviews_proof_is_decided_once_by_the_staff_and_paid_once(world):
+def test_a_reviews_proof_is_decided_once_by_the_staff_and_paid_once(world: AfterReceipts) -> None:
     survey = survey_of(world, 606)
     assert world.taps(606, f"rate:{survey.id}:5")["action"] == "survey_good"
     sent = world.says(606, "https://www.wildberries.ru/catalog/1/feedbacks#606")
@@ -125,18 +130,18 @@ def test_a_reviews_proof_is_decided_once_by_the_staff_and_paid_once(world):
     assert world.staff(data=f"review:{ticket}:no")["action"] == "staff_decided_before"
     (bonus,) = [command for command in world.accrual_queue.messages if isinstance(command, BonusGranted)]
     assert (bonus.bonus, bonus.reference) == ("review", f"bot:{survey.id}")
-    before = world.books.get("606").available
+    before = present(world.books.get("606")).available
     world.settle_points()
-    assert world.books.get("606").available == before + PROGRAM.bonuses.review
+    assert present(world.books.get("606")).available == before + PROGRAM.bonuses.review
 
 
-def test_a_rejected_proof_asks_for_another_and_a_stale_button_is_answered_politely(world):
+def test_a_rejected_proof_asks_for_another_and_a_stale_button_is_answered_politely(world: AfterReceipts) -> None:
     survey = survey_of(world, 607)
     world.taps(607, f"rate:{survey.id}:4")
     ticket = world.says(607, "https://ozon.ru/reviews/607")["ticket"]
     assert world.staff(data=f"review:{ticket}:no")["action"] == "review_rejected"
     assert world.texts(607)[-1] == render("review_rejected", "ru")
-    assert world.books.get("607").awaiting["kind"] == "review"
+    assert present(present(world.books.get("607")).awaiting)["kind"] == "review"
     assert world.taps(607, "rate:NOSUCHID22:5")["action"] == "button_expired"
     assert world.taps(608, f"rate:{survey.id}:5")["action"] == "welcomed"  # a stranger's tap: joining first
     world.joins(609)

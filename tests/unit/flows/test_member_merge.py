@@ -7,19 +7,19 @@ from loyalty.contracts import MembersMerged
 from loyalty.domain import postings
 from loyalty.domain.ledger import OPENING_ENTRY, Kind
 from loyalty.domain.wallet import audit
-from tests.unit.flows.conftest import NOW, PROGRAM, shopper
+from tests.unit.flows.conftest import NOW, PROGRAM, World, shopper
 
 IMPORTED = "phone:+79165550101"
 
 
-def imported(world, points, level):
+def imported(world: World, points: int, level: str) -> None:
     world.books.join(IMPORTED, chat_id=None)
     world.books.apply(IMPORTED, OPENING_ENTRY, Kind.OPENING,
                       lambda wal: postings.opening(PROGRAM, wal, OPENING_ENTRY, points, NOW + timedelta(days=90),
                                                    level, NOW), now=NOW)
 
 
-def test_the_imported_points_and_level_move_once_with_their_expiry(world):
+def test_the_imported_points_and_level_move_once_with_their_expiry(world: World) -> None:
     imported(world, 1200, "connoisseur")
     anna = world.join("501")  # 100 welcome points of her own
     moved = world.accrual.merge(MembersMerged(shopper=shopper(anna), source=IMPORTED), NOW + timedelta(days=1))
@@ -37,7 +37,7 @@ def test_the_imported_points_and_level_move_once_with_their_expiry(world):
         assert audit(wallet.balance, wallet, [e.change for e in world.books.entries(member_id)]) == []
 
 
-def test_a_lower_imported_level_never_lowers_the_member(world):
+def test_a_lower_imported_level_never_lowers_the_member(world: World) -> None:
     imported(world, 10, "registered")
     bob = world.join("502")
     for _ in range(5):
@@ -48,7 +48,7 @@ def test_a_lower_imported_level_never_lowers_the_member(world):
     assert world.member(bob).level == "connoisseur"
 
 
-def test_the_crm_is_not_told_of_imported_points_it_has_from_its_own_import(world):
+def test_the_crm_is_not_told_of_imported_points_it_has_from_its_own_import(world: World) -> None:
     imported(world, 1200, "connoisseur")
     anna = world.join("503")
     before = len(world.crm_queue.messages)

@@ -3,13 +3,16 @@ answered in the shopper's words; the receipt service or Telegram failing retried
 
 import json
 from datetime import datetime
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pytest import MonkeyPatch
 
 from loyalty.contracts import ReceiptAccepted, ReceiptSubmitted, Shopper, TelegramFile
 from loyalty.domain.errors import ReceiptNotFound, ReceiptServiceUnavailable, TelegramUnavailable
 from loyalty.domain.messages import render
+from loyalty.domain.program import Program
 from loyalty.domain.qr import ReceiptQuery
 from loyalty.domain.receipt import MOSCOW, normalise_one
 from loyalty.flows.outcomes import PermanentFailure, RetryLater
@@ -25,15 +28,15 @@ CREAM = ("Лепесток крем для рук 50 мл", 45_000, 1)
 class ReceiptService:
     """The receipt service as the flow sees it: the receipts it knows, by their fiscal key."""
 
-    def __init__(self):
-        self.known: dict[str, dict] = {}
+    def __init__(self) -> None:
+        self.known: dict[str, dict[str, Any]] = {}
         self.down = False
 
-    def add(self, raw):
+    def add(self, raw: dict[str, Any]) -> dict[str, Any]:
         self.known[str(normalise_one(raw).key)] = raw
         return raw
 
-    def fetch(self, query: ReceiptQuery):
+    def fetch(self, query: ReceiptQuery) -> dict[str, Any]:
         if self.down:
             raise ReceiptServiceUnavailable("HTTP 503", retry_after_seconds=60)
         if str(query.key) not in self.known:
@@ -42,7 +45,7 @@ class ReceiptService:
 
 
 class Checking:
-    def __init__(self, program=PROGRAM):
+    def __init__(self, program: Program = PROGRAM) -> None:
         self.books = MemoryBooks(program)
         self.claims, self.outbox, self.service, self.telegram = MemoryClaims(self.books), MemoryOutbox(), \
             ReceiptService(), MemoryTelegram()
@@ -51,12 +54,13 @@ class Checking:
                                   lambda: self.service, lambda: self.telegram, fetch_attempts=3)
         self._fd = iter(range(1, 10_000))
 
-    def receipt(self, *lines, supplier_inn=BRAND):
+    def receipt(self, *lines: tuple[str, int, int], supplier_inn: str = BRAND) -> dict[str, Any]:
         issued = datetime(2026, 11, 23, 10, tzinfo=MOSCOW)
         return self.service.add(marketplace_receipt(supplier_inn, list(lines or [CREAM]), next(self._fd),
                                                     issued_at=issued))
 
-    def submit(self, member_id, raw=None, submission=None, attempt=1, **message):
+    def submit(self, member_id: str, raw: dict[str, Any] | None = None, submission: str | None = None, attempt: int = 1,
+               **message: Any) -> ReceiptSubmitted:
         self.books.join(member_id)
         submitted = ReceiptSubmitted(submission_id=submission or f"tg-update:{next(self._fd)}",
                                      shopper=Shopper(member_id=member_id, chat_id=int(member_id), language="ru"),
@@ -65,20 +69,20 @@ class Checking:
                                             "attributes": {"ApproximateReceiveCount": str(attempt)}}))
         return submitted
 
-    def accepted(self):
+    def accepted(self) -> list[Any | ReceiptAccepted]:
         return [message for message in self.accrual_queue.messages if isinstance(message, ReceiptAccepted)]
 
-    def told(self, member_id):
+    def told(self, member_id: str) -> list[Any | str]:
         return self.outbox.texts(int(member_id))
 
 
 @pytest.fixture
-def checking(monkeypatch):
+def checking(monkeypatch: MonkeyPatch) -> Checking:
     monkeypatch.setattr("loyalty.clock.now", lambda: NOW)
     return Checking()
 
 
-def test_a_brand_receipt_is_accepted_with_its_goods_and_channel(checking):
+def test_a_brand_receipt_is_accepted_with_its_goods_and_channel(checking: Checking) -> None:
     checking.submit("801", checking.receipt())
     (accepted,) = checking.accepted()
     assert (accepted.channel, accepted.channel_kind, accepted.brand_sum_kopecks) == ("wildberries", "marketplace",
@@ -86,7 +90,7 @@ def test_a_brand_receipt_is_accepted_with_its_goods_and_channel(checking):
     assert [line.name for line in accepted.lines] == [CREAM[0]] and checking.told("801") == []
 
 
-def test_a_redelivered_submission_is_accepted_again_and_another_shoppers_is_a_duplicate(checking):
+def test_a_redelivered_submission_is_accepted_again_and_another_shoppers_is_a_duplicate(checking: Checking) -> None:
     raw = checking.receipt()
     checking.submit("802", raw, submission="tg-update:1")
     checking.submit("802", raw, submission="tg-update:1")  # SQS's redelivery: the accrual's entry key pays once
@@ -96,7 +100,7 @@ def test_a_redelivered_submission_is_accepted_again_and_another_shoppers_is_a_du
     assert checking.told("803") == [render("receipt_duplicate", "ru")]
 
 
-def test_a_receipt_without_the_brands_goods_or_unknown_to_the_service_is_refused_politely(checking):
+def test_a_receipt_without_the_brands_goods_or_unknown_to_the_service_is_refused_politely(checking: Checking) -> None:
     checking.submit("804", checking.receipt(("Чужой шампунь", 30_000, 1), supplier_inn="7700000099"))
     unknown = marketplace_receipt(BRAND, [CREAM], 9_999)  # never registered with the service
     checking.submit("804", unknown)
@@ -105,7 +109,7 @@ def test_a_receipt_without_the_brands_goods_or_unknown_to_the_service_is_refused
     assert checking.told("804") == [no_goods, render("receipt_not_found", "ru")]
 
 
-def test_the_daily_limit_counts_a_members_receipts_of_one_moscow_day(monkeypatch):
+def test_the_daily_limit_counts_a_members_receipts_of_one_moscow_day(monkeypatch: MonkeyPatch) -> None:
     monkeypatch.setattr("loyalty.clock.now", lambda: NOW)
     program = PROGRAM.model_copy(update={"receipts": PROGRAM.receipts.model_copy(update={"max_per_day": 1})})
     checking = Checking(program)
@@ -115,7 +119,7 @@ def test_the_daily_limit_counts_a_members_receipts_of_one_moscow_day(monkeypatch
     assert checking.told("805") == [render("receipt_daily_limit", "ru", limit=1)]
 
 
-def test_a_service_outage_is_retried_and_the_last_attempt_parks_it_and_tells_the_shopper(checking):
+def test_a_service_outage_is_retried_and_the_last_attempt_parks_it_and_tells_the_shopper(checking: Checking) -> None:
     raw = checking.receipt()
     checking.service.down = True
     with pytest.raises(RetryLater) as retry:
@@ -129,7 +133,7 @@ def test_a_service_outage_is_retried_and_the_last_attempt_parks_it_and_tells_the
     assert len(checking.accepted()) == 1
 
 
-def test_a_file_from_the_fns_app_becomes_one_submission_per_receipt(checking):
+def test_a_file_from_the_fns_app_becomes_one_submission_per_receipt(checking: Checking) -> None:
     first, second = checking.receipt(), checking.receipt()
     checking.telegram.files["doc-1"] = json.dumps(fns_app_export(first, second)).encode()
     checking.submit("807", file=TelegramFile(file_id="doc-1", kind="document"), submission="tg-update:7")
@@ -138,17 +142,17 @@ def test_a_file_from_the_fns_app_becomes_one_submission_per_receipt(checking):
     assert checking.told("807") == [render("file_received", "ru", count=2)]
 
 
-def test_a_file_telegram_will_not_serve_is_refused_and_one_it_cannot_serve_now_is_retried(checking):
+def test_a_file_telegram_will_not_serve_is_refused_and_one_it_cannot_serve_now_is_retried(checking: Checking) -> None:
     with pytest.raises(PermanentFailure, match="will not serve"):
         checking.submit("808", file=TelegramFile(file_id="gone", kind="document"))
     assert checking.told("808") == [render("file_unavailable", "ru")]
     checking.telegram.files["doc-2"] = b"{}"
-    checking.telegram.download = lambda file_id: (_ for _ in ()).throw(TelegramUnavailable("Bad Gateway"))
+    checking.telegram.fail_downloads = TelegramUnavailable("Bad Gateway")
     with pytest.raises(RetryLater):
         checking.submit("808", file=TelegramFile(file_id="doc-2", kind="document"))
 
 
-def test_a_file_that_holds_no_receipt_is_answered_and_queues_nothing(checking):
+def test_a_file_that_holds_no_receipt_is_answered_and_queues_nothing(checking: Checking) -> None:
     checking.telegram.files["doc-3"] = b"not json at all"
     checking.submit("809", file=TelegramFile(file_id="doc-3", kind="document"))
     assert checking.receipt_queue.messages == [] and checking.told("809") == [render("file_unreadable", "ru")]

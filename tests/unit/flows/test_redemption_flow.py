@@ -16,20 +16,21 @@ from loyalty.flows.redemption import (
     RedeemRequest,
     ReviewRequest,
 )
-from tests.unit.flows.conftest import NOW, SERUM
+from tests.conftest import present
+from tests.unit.flows.conftest import NOW, SERUM, World
 
 BASKET = [BasketLine(name="Крем для рук", gtin="4600000000017", price_kopecks=45_000, quantity=2),
           BasketLine(name="Сыворотка", category="face", price_kopecks=129_000)]
 
 
 @pytest.fixture
-def zoya(world):
+def zoya(world: World) -> str:
     zoya = world.join("301", phone="+79160000301")
     world.buy(zoya, SERUM, channel="d2c")  # 100 + 193 available
     return zoya
 
 
-def test_a_basket_is_quoted_by_its_goods_rules_and_the_member_found_by_phone(world, zoya):
+def test_a_basket_is_quoted_by_its_goods_rules_and_the_member_found_by_phone(world: World, zoya: str) -> None:
     quote = world.redemption.quote(QuoteRequest(phone="79160000301", lines=BASKET), NOW)
     # The cream pays at most 50% in points (its GTIN rule), the serum 100%; the member has 293.
     assert (quote.member_id, quote.available, quote.max_points) == (zoya, 293, 293)
@@ -38,7 +39,7 @@ def test_a_basket_is_quoted_by_its_goods_rules_and_the_member_found_by_phone(wor
         world.redemption.quote(QuoteRequest(phone="79160000999", lines=BASKET), NOW)
 
 
-def test_a_hold_is_placed_once_per_key_and_committed_once(world, zoya):
+def test_a_hold_is_placed_once_per_key_and_committed_once(world: World, zoya: str) -> None:
     order = HoldRequest(order_id="site-1001", points=250, lines=BASKET)
     held = world.redemption.hold(zoya, "checkout-1001-a", order, NOW)
     assert world.redemption.hold(zoya, "checkout-1001-a", order, NOW) == held  # the site retried
@@ -60,7 +61,7 @@ def test_a_hold_is_placed_once_per_key_and_committed_once(world, zoya):
     assert (world.member(zoya).available, world.member(zoya).held) == (43, 0)
 
 
-def test_a_released_hold_gives_its_points_back_and_cannot_be_committed(world, zoya):
+def test_a_released_hold_gives_its_points_back_and_cannot_be_committed(world: World, zoya: str) -> None:
     world.redemption.hold(zoya, "c-2", HoldRequest(order_id="site-2", points=40), NOW)
     released = world.redemption.release(zoya, "c-2", NOW)
     assert (released.points, released.status, world.member(zoya).available) == (40, "released", 293)
@@ -68,8 +69,8 @@ def test_a_released_hold_gives_its_points_back_and_cannot_be_committed(world, zo
         world.redemption.commit(zoya, "c-2", CommitRequest(order_id="site-2"), NOW)
 
 
-def test_a_promo_code_pays_one_order_once(world, zoya):
-    code = world.promo(zoya, "tg-update:7", points=100).details.code
+def test_a_promo_code_pays_one_order_once(world: World, zoya: str) -> None:
+    code = present(present(world.promo(zoya, "tg-update:7", points=100)).details.code)
     paid = world.redemption.redeem(code.lower(), RedeemRequest(order_id="site-77"), NOW)
     assert (paid.points, paid.status) == (100, "committed")
     assert world.redemption.redeem(code, RedeemRequest(order_id="site-77"), NOW) == paid  # the site retried
@@ -80,7 +81,7 @@ def test_a_promo_code_pays_one_order_once(world, zoya):
     assert (world.member(zoya).available, world.member(zoya).held) == (193, 0)
 
 
-def test_a_review_is_handed_to_the_accrual_queue_for_its_bonus(world, zoya):
+def test_a_review_is_handed_to_the_accrual_queue_for_its_bonus(world: World, zoya: str) -> None:
     world.redemption.review(zoya, ReviewRequest(review_id="wb-review-1"))
     (granted,) = world.accrual_queue.messages
     assert isinstance(granted, BonusGranted)
@@ -89,7 +90,7 @@ def test_a_review_is_handed_to_the_accrual_queue_for_its_bonus(world, zoya):
         world.redemption.review("999", ReviewRequest(review_id="wb-review-2"))
 
 
-def test_points_a_campaign_gave_are_counted_as_spent_when_an_order_commits_them(world, zoya):
+def test_points_a_campaign_gave_are_counted_as_spent_when_an_order_commits_them(world: World, zoya: str) -> None:
     bonus = Bonus(points=150, expires_in_days=7)
     world.books.apply(zoya, "campaign#winback:1:x", Kind.BONUS,
                       lambda wal: postings.campaign_bonus(wal, "campaign#winback:1:x", "winback", bonus, NOW), now=NOW)

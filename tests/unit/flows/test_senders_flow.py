@@ -1,6 +1,7 @@
 """The two senders (flows/outbox.py, flows/campaign_sender.py) on the fakes: each message once, Telegram's every
 answer turned into what the queue does next, and a campaign's delivery counted and attributed once."""
 
+
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -11,39 +12,42 @@ from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.outbox import TelegramSender
 from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater
+from tests.conftest import present
 from tests.fakes import MemoryBooks, MemoryCampaigns, MemoryFifoQueue, MemoryOnce, MemoryPace, MemoryTelegram
 from tests.unit.flows.conftest import NOW, PROGRAM
 
 
-def record(message):
+def record(message: CampaignMessage | OutboundMessage) -> SQSRecord:
     return SQSRecord({"messageId": "m-1", "body": message.model_dump_json()})
 
 
 @pytest.fixture
-def telegram():
+def telegram() -> MemoryTelegram:
     bot = MemoryTelegram()
     bot.open(701)
     return bot
 
 
 @pytest.fixture
-def outbox(telegram):
+def outbox(telegram: MemoryTelegram) -> tuple[TelegramSender, MemoryPace]:
     pace = MemoryPace()
     sender = TelegramSender(telegram, MemoryOnce("message", lambda message: message.dedupe_key), pace)
     return sender, pace
 
 
-def test_a_message_redelivered_is_sent_once_at_the_pace(outbox, telegram):
+def test_a_message_redelivered_is_sent_once_at_the_pace(outbox: tuple[TelegramSender, MemoryPace],
+                                                        telegram: MemoryTelegram) -> None:
     sender, pace = outbox
     message = OutboundMessage(dedupe_key="receipt:1", chat_id=701, text="+45 баллов",
                               reply_markup={"inline_keyboard": [[{"text": "Баланс", "callback_data": "b"}]]})
     for _ in range(3):
         sender.handle_record(record(message))
     assert telegram.texts(701) == ["+45 баллов"] and pace.granted == 1
-    assert telegram.chats[701][0].reply_markup["inline_keyboard"][0][0]["text"] == "Баланс"
+    assert present(telegram.chats[701][0].reply_markup)["inline_keyboard"][0][0]["text"] == "Баланс"
 
 
-def test_html_goes_with_its_parse_mode_and_a_screenshot_as_a_photo(outbox, telegram):
+def test_html_goes_with_its_parse_mode_and_a_screenshot_as_a_photo(outbox: tuple[TelegramSender, MemoryPace],
+                                                                   telegram: MemoryTelegram) -> None:
     sender, _ = outbox
     telegram.files["photo-9"] = b"jpeg"
     sender.handle_record(record(OutboundMessage(dedupe_key="a", chat_id=701, text="<b>45</b>", html=True)))
@@ -52,7 +56,8 @@ def test_html_goes_with_its_parse_mode_and_a_screenshot_as_a_photo(outbox, teleg
     assert (first.parse_mode, second.photo, second.text) == ("HTML", "photo-9", "Отзыв")
 
 
-def test_telegrams_refusals_become_what_the_queue_does_next(outbox, telegram):
+def test_telegrams_refusals_become_what_the_queue_does_next(outbox: tuple[TelegramSender, MemoryPace],
+                                                            telegram: MemoryTelegram) -> None:
     sender, _ = outbox
     telegram.fail(701, RateLimited("Too Many Requests", 7))
     with pytest.raises(Deferred) as deferred:
@@ -70,47 +75,47 @@ def test_telegrams_refusals_become_what_the_queue_does_next(outbox, telegram):
     assert telegram.texts(701) == ["потом"]
 
 
-def test_a_malformed_outbox_message_can_never_succeed(outbox):
+def test_a_malformed_outbox_message_can_never_succeed(outbox: tuple[TelegramSender, MemoryPace]) -> None:
     sender, _ = outbox
     with pytest.raises(PermanentFailure, match="malformed OutboundMessage"):
         sender.handle_record(SQSRecord({"messageId": "m", "body": '{"chat_id": "x"}'}))
 
 
 class Campaign:
-    def __init__(self, telegram):
+    def __init__(self, telegram: MemoryTelegram) -> None:
         self.books, self.store, self.crm = MemoryBooks(PROGRAM), MemoryCampaigns(), MemoryFifoQueue()
         self.telegram = telegram
         self.sender = CampaignSender(telegram, MemoryOnce("message", lambda message: message.touch), MemoryPace(),
                                      self.store, self.books, CrmFeed(self.crm))
 
-    def queued(self, member_id, goal_days=14):
+    def queued(self, member_id: str, goal_days: int = 14) -> CampaignMessage:
         touch = Touch(campaign="winback", step=1, member_id=member_id, key=f"winback:1:{member_id}")
         self.store.record(touch, 0, NOW)
         return CampaignMessage(campaign="winback", touch=touch_key(touch), member_id=member_id,
                                chat_id=int(member_id), text="Мы скучаем", goal_days=goal_days)
 
 
-def test_a_delivered_campaign_message_is_counted_and_attributed_once(telegram):
+def test_a_delivered_campaign_message_is_counted_and_attributed_once(telegram: MemoryTelegram) -> None:
     campaign = Campaign(telegram)
     campaign.books.join("701")
     message = campaign.queued("701")
     campaign.sender.handle_record(record(message))
     campaign.sender.handle_record(record(message))
     assert telegram.texts(701) == ["Мы скучаем"] and campaign.store.stats("winback")["delivered"] == 1
-    last = campaign.books.get("701").last_touch
-    assert (last["campaign"], last["key"]) == ("winback", message.touch)
+    last = present(campaign.books.get("701")).last_touch
+    assert (present(last)["campaign"], present(last)["key"]) == ("winback", message.touch)
 
 
-def test_a_blocked_chat_unsubscribes_the_member_and_tells_the_crm(telegram):
+def test_a_blocked_chat_unsubscribes_the_member_and_tells_the_crm(telegram: MemoryTelegram) -> None:
     campaign = Campaign(telegram)
     campaign.books.join("701")
     telegram.blocked.add(701)
     campaign.sender.handle_record(record(campaign.queued("701")))
-    assert not campaign.books.get("701").subscribed and campaign.store.stats("winback")["blocked"] == 1
+    assert not present(campaign.books.get("701")).subscribed and campaign.store.stats("winback")["blocked"] == 1
     assert [event.type for batch in campaign.crm.messages for event in batch.events] == ["unsubscribed"]
 
 
-def test_a_campaign_message_to_a_member_erased_meanwhile_is_counted_and_marks_nobody(telegram):
+def test_a_campaign_message_to_a_member_erased_meanwhile_is_counted_and_marks_nobody(telegram: MemoryTelegram) -> None:
     campaign = Campaign(telegram)
     message = campaign.queued("701")  # no such member any more
     campaign.sender.handle_record(record(message))
@@ -120,7 +125,7 @@ def test_a_campaign_message_to_a_member_erased_meanwhile_is_counted_and_marks_no
     assert campaign.crm.messages == []  # nobody to unsubscribe: nothing told
 
 
-def test_a_rate_limited_campaign_message_waits_telegrams_retry_after(telegram):
+def test_a_rate_limited_campaign_message_waits_telegrams_retry_after(telegram: MemoryTelegram) -> None:
     campaign = Campaign(telegram)
     telegram.fail(701, RateLimited("Too Many Requests", 4))
     with pytest.raises(Deferred) as deferred:

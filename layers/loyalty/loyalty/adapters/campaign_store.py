@@ -68,7 +68,7 @@ class CampaignStore:
                      "ConditionExpression": "attribute_not_exists(#key)", "ExpressionAttributeNames": {"#key": "key"}}},
             self._count(touch.campaign, audience=1, points_given=points_given))
 
-    def settle(self, campaign: str, key: str, status: str, now: datetime, also: Sequence[dict[str, Any]] = ()) -> bool:
+    def settle(self, campaign: str, key: str, status: str, now: datetime, also: Sequence[Any] = ()) -> bool:
         """A queued touch was delivered (or the member had blocked the bot); counted once, with `also` (the
         member's last touch) in the same transaction. When `also` is refused (the member was erased since the
         message went out), the delivery is counted without it."""

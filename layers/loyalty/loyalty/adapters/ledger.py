@@ -51,7 +51,7 @@ class LedgerRepository:
         self.next_due = next_due
 
     def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
-              details: Details | None = None, extra_items: list[dict[str, Any]] | None = None,
+              details: Details | None = None, extra_items: list[Any] | None = None,
               now: datetime | None = None) -> Posting:
         """Write entry `entry_id` once, with the step computed from the member's current wallet."""
         for attempt in range(_MAX_ATTEMPTS):
@@ -224,7 +224,7 @@ class LedgerRepository:
         return fields
 
     def _write(self, member_id: str, entry: Entry | None, wallet: Wallet, version: int,
-               extra_items: list[dict[str, Any]]) -> None:
+               extra_items: list[Any]) -> None:
         fields = self._wallet_fields(member_id, wallet)
         kept = {name: value for name, value in fields.items() if value is not None}
         gone = [name for name, value in fields.items() if value is None]
