@@ -65,7 +65,7 @@ def bodies(stack: LocalStack, queue: str) -> list[Any]:
     return [body for body, _ in drain(stack, queue)]
 
 
-def send(stack: LocalStack, queue: str, body: str, group: str = "test") -> None:
+def send(stack: LocalStack, queue: str, body: str | dict[str, Any], group: str = "test") -> None:
     """Put `body` on `queue`, as its producers would: a FIFO queue's message in a group (the outbox's: its chat),
     with its own deduplication id."""
     text = body if isinstance(body, str) else json.dumps(body)

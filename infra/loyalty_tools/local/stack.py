@@ -275,20 +275,23 @@ class LocalStack:
                 finished, progressed = self.functions.finished, now
             if now - progressed > timeout or now - started > ceiling:
                 raise TimeoutError(f"local stack still busy after {now - started:.0f} s, {now - progressed:.0f} s "
-                                   f"of them with no function finishing: {', '.join(busy)}")
-            busy = self.busy()
+                                   f"of them with no function finishing: {', '.join(self.busy() or busy)}")
+            busy = self.busy(first_only=True)  # one request while busy, not one per queue: moto has work to do
             quiet = 0 if busy else quiet + 1
             if quiet >= 3:
                 return
             time.sleep(0.05)
 
-    def busy(self) -> list[str]:
+    def busy(self, first_only: bool = False) -> list[str]:
         """What is still at work: the function running now, and each consumed queue holding messages (with its
-        count: visible, in flight or delayed)."""
-        running = [f"{self.functions.running} running"] if self.functions.running else []
-        return running + [f"{queue} holds {depth}" for queue in dict.fromkeys(
-            p.source.queue for p in self.pollers if p.source.queue not in self.backlogged)
-            if (depth := self.queue_depth(queue))]
+        count: visible, in flight or delayed); with `first_only`, the first of them found."""
+        found = [f"{self.functions.running} running"] if self.functions.running else []
+        for queue in dict.fromkeys(p.source.queue for p in self.pollers if p.source.queue not in self.backlogged):
+            if found and first_only:
+                break
+            if depth := self.queue_depth(queue):
+                found.append(f"{queue} holds {depth}")
+        return found
 
     def dead_letters(self, logical_id: str) -> list[dict[str, Any]]:
         """Messages in a dead-letter queue, with their attributes (reason, source)."""
