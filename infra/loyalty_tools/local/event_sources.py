@@ -161,6 +161,9 @@ def _body(body: bytes) -> tuple[str, bool]:
         return base64.b64encode(body).decode(), True
 
 
+_STOP_SECONDS = 300  # what a batch in hand may take on the busiest machine; a poller that hangs is still named
+
+
 class QueuePoller:
     """Lambda's SQS poller for one event source mapping."""
 
@@ -181,12 +184,14 @@ class QueuePoller:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop polling, once the batch in hand (if any) is done."""
+        """Stop polling, once the batch in hand (if any) is done. A poller left running would go on invoking
+        functions, which swap this process's environment under whatever runs next: it is waited for (a batch on a
+        machine as busy as a CPU hog makes it takes a while), up to a bound that names it."""
         self.stopping()
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=_STOP_SECONDS)
             if self._thread.is_alive():
-                raise RuntimeError(f"the poller of {self.source.queue} did not stop within 30 s")
+                raise RuntimeError(f"the poller of {self.source.queue} did not stop within {_STOP_SECONDS} s")
             self._thread = None
 
     @property

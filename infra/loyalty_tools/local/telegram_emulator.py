@@ -430,6 +430,8 @@ class _Shopper:
                 status = response.status
         except urllib.error.HTTPError as error:
             return {"status": error.code, "webhook_ms": _ms_since(started)}
+        except (urllib.error.URLError, TimeoutError) as error:  # no answer in time: a failed delivery, tried again
+            return {"status": 504, "webhook_ms": _ms_since(started), "error": str(error)[:200]}
         with contextlib.suppress(ValueError):
             method = json.loads(answer or b"{}")
             if isinstance(method, dict) and method.get("method"):
