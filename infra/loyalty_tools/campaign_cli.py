@@ -21,7 +21,7 @@ from loyalty_tools.queues import CRM_QUEUE, queue_url
 _SAMPLE = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Stack:
     program: Path
     members_table: str = "MembersTable"

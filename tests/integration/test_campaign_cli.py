@@ -1,16 +1,15 @@
 """`loyalty campaign dry-run | run | stats` against the stack on moto: the audience without a message sent,
 a run that reaches each member once however often it is repeated, and the figures as a table or JSON."""
 
+import contextlib
 import io
 import json
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from loyalty import clock, wiring
 from loyalty.contracts import ReceiptAccepted, Shopper
 from loyalty.settings import PointAccrualSettings
-from loyalty_tools import campaign_cli
+from loyalty_tools.cli import main
 from loyalty_tools.local.stack import ROOT, LocalStack
 from tests.integration.conftest import bodies
 
@@ -32,12 +31,11 @@ def lapsed_member(stack: LocalStack, member_id: str, days: int) -> None:
     bodies(stack, "OutboxQueue")
 
 
-def cli(action: str, *args: Any) -> tuple[int, str]:
+def cli(action: str, name: str, *args: str) -> tuple[int, str]:
+    """The operator's command as typed (`loyalty campaign ACTION NAME …`), parsed by the CLI's own `main`."""
     out = io.StringIO()
-    stack = campaign_cli.Stack(SHIPPED, campaign_queue_url=None)
-    commands: dict[str, Callable[..., int]] = {"dry-run": campaign_cli.dry_run, "run": campaign_cli.run,
-                                                "stats": campaign_cli.stats}
-    code = commands[action](stack, *args, out=out)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["campaign", action, name, "--program", str(SHIPPED), *args])
     return code, out.getvalue()
 
 
@@ -45,24 +43,24 @@ def test_a_dry_run_names_the_audience_and_sends_nothing_and_a_run_reaches_each_m
     lapsed_member(stack, "861", days=30)
     lapsed_member(stack, "862", days=10)  # not lapsed yet
     at = clock.now() + timedelta(hours=1)
-    code, out = cli("dry-run", "winback", at, True)
+    code, out = cli("dry-run", "winback", "--at", at.isoformat(), "--json")
     assert code == 0 and json.loads(out) | {"at": None} == {"campaign": "winback", "at": None, "audience": 1,
                                                           "sample": ["861"]}
     assert bodies(stack, "CampaignQueue") == []
-    code, out = cli("run", "winback", at)
+    code, out = cli("run", "winback", "--at", at.isoformat())
     assert (code, json.loads(out)) == (0, {"campaign": "winback", "selected": 1, "reached": 1})
     (message,) = bodies(stack, "CampaignQueue")
     assert message["member_id"] == "861" and message["text"].startswith("Давно не виделись! На вашем счёте 45 баллов")
-    code, out = cli("run", "winback", at)  # repeated: the cursor has moved on, and the touch is written
+    code, out = cli("run", "winback", "--at", at.isoformat())  # repeated: the cursor has moved on, and the touch is written
     assert json.loads(out)["reached"] == 0 and bodies(stack, "CampaignQueue") == []
-    code, out = cli("stats", "winback", True)
+    code, out = cli("stats", "winback", "--json")
     assert json.loads(out) == {"campaign": "winback", "audience": 1, "sent": 0, "delivered": 0, "blocked": 0,
                                "converted": 0, "revenue_kopecks": 0, "points_given": 0, "points_spent": 0, "clicks": 0,
                                "conversion_percent": 0}
-    code, table = cli("stats", "winback", False)
+    code, table = cli("stats", "winback")
     assert "reached (queued)" in table and table.splitlines()[1].split()[-1] == "1"
 
 
 def test_an_unknown_campaign_is_named_and_refused() -> None:
-    code, out = cli("stats", "nosuch", True)
+    code, out = cli("stats", "nosuch", "--json")
     assert code == 2 and "no campaign 'nosuch'" in json.loads(out)["error"]

@@ -19,7 +19,7 @@ def register(commands: Subcommands) -> None:
     for sub in (dry, run_one, stats):
         sub.add_argument("name")
         program(sub)
-        tables(sub, "campaigns")
+        tables(sub, "campaigns", "bot")
         sub.add_argument("--campaign-queue-url", default=os.environ.get("CAMPAIGN_QUEUE_URL"))
         sub.add_argument("--crm-queue-url", default=os.environ.get("CRM_QUEUE_URL"))
     for sub in (dry, run_one):
@@ -34,8 +34,10 @@ def register(commands: Subcommands) -> None:
 def _stack(args: argparse.Namespace) -> Any:
     from loyalty_tools import campaign_cli
 
-    return campaign_cli.Stack(args.program, args.members_table, args.ledger_table, args.campaigns_table,
-                              args.campaign_queue_url, args.crm_queue_url)
+    return campaign_cli.Stack(program=args.program, members_table=args.members_table,
+                              ledger_table=args.ledger_table, campaigns_table=args.campaigns_table,
+                              bot_table=args.bot_table, campaign_queue_url=args.campaign_queue_url,
+                              crm_queue_url=args.crm_queue_url)
 
 
 def _dry_run(args: argparse.Namespace) -> int:
