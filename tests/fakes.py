@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from loyalty import clock
 from loyalty.adapters.campaign_store import COUNTERS
 from loyalty.contracts import OutboundMessage
-from loyalty.domain import postings
+from loyalty.domain import chat_limits, postings
 from loyalty.domain.campaigns import Touch, touch_key
 from loyalty.domain.claims import Claimed, Halves, OrderHalf, Outcome, Refund, pair
 from loyalty.domain.codes import PromoCode, new_code, normalise_code
@@ -549,6 +549,8 @@ class MemoryTelegram:
     def send_photo(self, chat_id: int, photo_url: str, caption: str, reply_markup: dict[str, Any] | None = None) -> int:
         if not photo_url.startswith("https://") and photo_url not in self.files:
             raise MessageRejected("Bad Request: wrong remote file identifier specified")
+        if refusal := chat_limits.refusal(caption, caption=True):
+            raise MessageRejected(refusal)
         return self._send(Sent(chat_id, caption or " ", reply_markup, photo=photo_url))
 
     def download(self, file_id: str) -> bytes:
@@ -570,6 +572,8 @@ class MemoryTelegram:
             raise self.failures[sent.chat_id].pop(0)
         if not sent.text.strip():
             raise MessageRejected("Bad Request: message text is empty")
+        if refusal := chat_limits.refusal(sent.text, markup=sent.reply_markup):
+            raise MessageRejected(refusal)
         sent.message_id = next(self._ids)
         self.chats[sent.chat_id].append(sent)
         return sent.message_id

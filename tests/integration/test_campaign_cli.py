@@ -51,7 +51,8 @@ def test_a_dry_run_names_the_audience_and_sends_nothing_and_a_run_reaches_each_m
     assert (code, json.loads(out)) == (0, {"campaign": "winback", "selected": 1, "reached": 1})
     (message,) = bodies(stack, "CampaignQueue")
     assert message["member_id"] == "861" and message["text"].startswith("Давно не виделись! На вашем счёте 45 баллов")
-    code, out = cli("run", "winback", "--at", at.isoformat())  # repeated: the cursor has moved on, and the touch is written
+    # repeated: the cursor has moved on, and the touch is written
+    code, out = cli("run", "winback", "--at", at.isoformat())
     assert json.loads(out)["reached"] == 0 and bodies(stack, "CampaignQueue") == []
     code, out = cli("stats", "winback", "--json")
     assert json.loads(out) == {"campaign": "winback", "audience": 1, "sent": 0, "delivered": 0, "blocked": 0,

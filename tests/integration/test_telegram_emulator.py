@@ -83,6 +83,36 @@ def bot_api(emulator: TelegramEmulator, method: str, **params: Any) -> Any:
         return error.code, json.load(error)
 
 
+def test_what_real_telegram_refuses_the_emulator_refuses_with_its_words(emulator: TelegramEmulator) -> None:
+    """The Bot API's documented limits: 4,096 characters of text and 1,024 of caption (counted in UTF-16 code units,
+    so an emoji is two), 64 bytes of callback data, and a button's link must be http(s) or tg."""
+    from loyalty_tools.local.shopper import Shopper
+
+    chats = iter(range(4_100, 4_110))  # a chat for each message that goes through: one chat takes a burst of 5
+    for user_id in range(4_100, 4_110):
+        Shopper(emulator.url, user_id=user_id).say("привет")
+
+    def send(method: str = "sendMessage", **params: Any) -> tuple[int, str]:
+        status, body = bot_api(emulator, method, chat_id=next(chats), **params)
+        return status, body.get("description", "sent")
+
+    assert send(text="я" * 4096) == (200, "sent")
+    assert send(text="я" * 4097) == (400, "Bad Request: message is too long")
+    assert send(text="😀" * 2048) == (200, "sent") and send(text="😀" * 2049)[0] == 400
+    photo = "https://example.com/box.png"
+    assert send("sendPhoto", photo=photo, caption="я" * 1024) == (200, "sent")
+    assert send("sendPhoto", photo=photo, caption="я" * 1025) == (400, "Bad Request: message caption is too long")
+
+    def button(**target: str) -> dict[str, Any]:
+        return {"inline_keyboard": [[{"text": "ok", **target}]]}
+
+    assert send(text="b", reply_markup=button(callback_data="x" * 64)) == (200, "sent")
+    assert send(text="b", reply_markup=button(callback_data="ж" * 33)) == (400, "Bad Request: BUTTON_DATA_INVALID")
+    assert send(text="b", reply_markup=button(url="tg://resolve?domain=lepestok_bot")) == (200, "sent")
+    status, said = send(text="b", reply_markup=button(url="javascript:alert(1)"))
+    assert status == 400 and "unsupported URL protocol" in said
+
+
 def test_a_sender_faster_than_30_a_second_or_1_a_second_to_one_chat_gets_429_with_retry_after() -> None:
     server = TelegramEmulator(TOKEN)  # its own: the limits count every message it ever took
     server.start()

@@ -39,7 +39,8 @@ def tables(parser: argparse.ArgumentParser, *extra: str) -> None:
     """The members and ledger tables (and `extra` ones: campaigns, claims, bot), named by the environment or the local
     stack's names."""
     names = {"members": ("MEMBERS_TABLE", "MembersTable"), "ledger": ("LEDGER_TABLE", "LedgerTable"),
-             "campaigns": ("CAMPAIGNS_TABLE", "CampaignsTable"), "claims": ("CLAIMS_TABLE", "ReceiptClaimsTable"), "bot": ("BOT_TABLE", "BotTable")}
+             "campaigns": ("CAMPAIGNS_TABLE", "CampaignsTable"), "claims": ("CLAIMS_TABLE", "ReceiptClaimsTable"),
+             "bot": ("BOT_TABLE", "BotTable")}
     for table in ("members", "ledger", *extra):
         variable, default = names[table]
         parser.add_argument(f"--{table}-table", default=os.environ.get(variable, default))

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from loyalty.domain import init_data
+from loyalty.domain import chat_limits, init_data
 from loyalty_tools.local.http import JsonHandler, Server
 
 _CHAT_PAGE = Path(__file__).parent / "chat.html"  # /chat: a person talks to the bot through this emulator
@@ -170,6 +170,11 @@ def _error(code: int, description: str, **parameters: Any) -> tuple[int, dict[st
     return code, body
 
 
+def _refused(text: str, caption: bool = False, markup: Any = None) -> tuple[int, dict[str, Any]] | None:
+    description = chat_limits.refusal(text, caption, markup)
+    return _error(400, description) if description else None
+
+
 def _ok(result: Any) -> tuple[int, dict[str, Any]]:
     return 200, {"ok": True, "result": result}
 
@@ -229,7 +234,8 @@ class _BotApi:
         photo = str(params.get("photo") or "")
         if not photo.startswith("https://") and photo not in self.state.files:  # a URL, or a file_id it knows
             return _error(400, "Bad Request: wrong remote file identifier specified")
-        return self._sendmessage({**params, "text": params.get("caption") or " "}, photo=photo)
+        refused = _refused(str(params.get("caption") or ""), caption=True)
+        return refused or self._sendmessage({**params, "text": params.get("caption") or " "}, photo=photo)
 
     def _sendmessage(self, params: dict[str, Any], photo: str | None = None) -> tuple[int, dict[str, Any]]:
         try:
@@ -251,6 +257,9 @@ class _BotApi:
                 return _error(status, str(failure.get("description", "Internal Server Error")))
             if not text.strip():
                 return _error(400, "Bad Request: message text is empty")
+            refused = _refused(text, markup=params.get("reply_markup"))
+            if refused:
+                return refused
             wait = self.state.limits.take(chat_id)
             if wait:
                 return _error(429, f"Too Many Requests: retry after {wait}", retry_after=wait)

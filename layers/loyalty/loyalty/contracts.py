@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from loyalty.domain import chat_limits
 from loyalty.domain.details import BoughtLine
 
 
@@ -117,6 +118,15 @@ class MemberErased(_Message):
     member_id: str
 
 
+class CampaignBonusWithdrawn(_Message):
+    """AccrualQueue: a campaign's message could not reach its member (they blocked the bot), so the bonus it paid is
+    taken back, once: what is left of its points, or its boost."""
+
+    kind: Literal["withdraw"] = "withdraw"
+    member_id: str
+    touch: str = Field(description="the touch whose bonus it was, as recorded (CampaignMessage.touch)")
+
+
 def _kind(value: Any) -> str:
     return value.get("kind", "receipt") if isinstance(value, dict) else getattr(value, "kind", "receipt")
 
@@ -125,7 +135,8 @@ def _kind(value: Any) -> str:
 LedgerCommand = Annotated[
     Annotated[ReceiptAccepted, Tag("receipt")] | Annotated[BonusGranted, Tag("bonus")]
     | Annotated[PromoRequested, Tag("promo")] | Annotated[MembersMerged, Tag("merge")]
-    | Annotated[RewardRequested, Tag("reward")] | Annotated[MemberErased, Tag("erase")],
+    | Annotated[RewardRequested, Tag("reward")] | Annotated[MemberErased, Tag("erase")]
+    | Annotated[CampaignBonusWithdrawn, Tag("withdraw")],
     Discriminator(_kind),
 ]
 
@@ -144,6 +155,11 @@ class CampaignMessage(_Message):
                            "(an onboarding message, a survey: they do not take a purchase from the offer before)")
     goal_channel: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fits_telegram(cls, data: Any) -> Any:
+        return _fitted(data)  # a text too long for a caption goes without its picture (campaign_sender.py)
+
 
 class OutboundMessage(_Message):
     """OutboxQueue: one Telegram message to send. `dedupe_key` makes redelivery send it once."""
@@ -155,6 +171,21 @@ class OutboundMessage(_Message):
     html: bool = Field(default=False, description="the text is Telegram HTML (its values escaped)")
     photo: str | None = Field(default=None, description="a file_id a shopper sent (a review's screenshot): "
                               "sent as a photo with the text as its caption")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fits_telegram(cls, data: Any) -> Any:
+        return _fitted(data, "photo")
+
+
+def _fitted(data: Any, picture: str | None = None) -> Any:
+    """A message's text cut to what Telegram takes (a caption under a picture is shorter): a text built from what a
+    shopper wrote must reach its chat, not a dead-letter queue."""
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        return data
+    limit = chat_limits.CAPTION if picture and data.get(picture) else chat_limits.TEXT
+    text, is_html = chat_limits.fit(data["text"], limit, bool(data.get("html")))
+    return {**data, "text": text, **({"html": is_html} if "html" in data else {})}
 
 
 # ---------------------------------------------------------------- CrmQueue (FIFO, grouped by member)

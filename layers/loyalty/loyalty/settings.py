@@ -111,6 +111,7 @@ class CampaignSenderSettings(_Consumer):
     BOT_TOKEN_NAME: str
     MESSAGES_PER_SECOND: float = Field(gt=0, le=30)
     CRM_QUEUE_URL: str
+    ACCRUAL_QUEUE_URL: str
     PROGRAM_FILE: str
 
 

@@ -126,7 +126,7 @@ def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
         OncePerKey("message", "touch", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
         Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND),
         CampaignStore(settings.CAMPAIGNS_TABLE), MembersRepository(settings.MEMBERS_TABLE),
-        crm_feed(cached_program(settings.PROGRAM_FILE), settings.CRM_QUEUE_URL))
+        SqsQueue(settings.ACCRUAL_QUEUE_URL), crm_feed(cached_program(settings.PROGRAM_FILE), settings.CRM_QUEUE_URL))
 
 
 def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:

@@ -75,6 +75,44 @@ def test_a_member_who_blocked_the_bot_is_passed_by_and_a_dry_run_names_who_a_run
     assert world.campaign_texts(dina) == []
 
 
+def test_a_member_who_blocked_the_bot_keeps_no_bonus_from_a_message_that_could_not_reach_them(world: World) -> None:
+    """Telegram tells the bot of a block only when a message bounces (403): the bonus the run paid for that message
+    is taken back, once, and what the member had before stays."""
+    from loyalty.contracts import CampaignBonusWithdrawn, CampaignMessage
+    from loyalty.flows.campaign_sender import CampaignSender
+    from loyalty.flows.crm_feed import CrmFeed
+    from tests.fakes import MemoryOnce, MemoryPace, MemoryTelegram
+    from tests.unit.flows.test_senders_flow import record
+
+    zoya = world.join("406")
+    world.buy(zoya, channel="d2c", now=NOON, purchased_at=NOON)
+    telegram = MemoryTelegram()
+    telegram.open(406)
+    sender = CampaignSender(telegram, MemoryOnce("message", lambda message: message.touch), MemoryPace(),
+                            world.campaigns, world.books, world.accrual_queue, CrmFeed(world.crm_queue))
+
+    def deliver() -> None:
+        for message in world.campaign_queue.messages:
+            assert isinstance(message, CampaignMessage)
+            sender.handle_record(record(message))
+
+    days_of_runs(world, zoya, 31)  # the first step, no bonus: delivered
+    deliver()
+    telegram.blocked.add(406)
+    days_of_runs(world, zoya, 30, start=NOON + timedelta(days=31))  # the second: 150 points, to a blocked chat
+    assert world.member(zoya).available == 145 + 150
+    deliver()
+    withdrawals = [command for command in world.accrual_queue.messages if isinstance(command, CampaignBonusWithdrawn)]
+    assert len(withdrawals) == 2  # the bonus's message, and the reminder that it expires; only the first paid one
+    for command in withdrawals * 2:  # redelivered: still once
+        world.accrual.withdraw(command, NOON + timedelta(days=62))
+    assert world.member(zoya).available == 145
+    assert days_of_runs(world, zoya, 60, start=NOON + timedelta(days=62)) == {}  # unsubscribed: no third step
+    taken = [entry for entry in world.books.entries(zoya) if entry.kind == "campaign_withdrawal"]
+    assert [(entry.points, entry.details.campaign) for entry in taken] == [(-150, "winback")]
+    assert not world.member(zoya).subscribed
+
+
 def test_a_broadcast_goes_out_once_at_its_moment_to_its_segment() -> None:
     at = NOON + timedelta(days=3)
     document = PROGRAM.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from loyalty.contracts import BonusGranted
+from loyalty.domain import chat_limits
 from loyalty.domain.conversation import FollowUp
 from loyalty.domain.messages import render
 from loyalty.flows.campaigns import Touches
@@ -105,6 +106,21 @@ def test_a_low_rating_asks_what_went_wrong_and_the_answer_reaches_the_staff_chat
     staff = world.outbox.texts(STAFF)[-1]
     assert f"#{ticket.id}" in staff and "треснувшей крышкой" in staff and "+7916" not in staff
     assert present(world.books.get("604")).awaiting is None
+
+
+def test_a_complaint_longer_than_telegram_takes_reaches_the_staff_chat_cut_with_its_ticket_and_how_to_answer(
+        world: AfterReceipts) -> None:
+    survey = survey_of(world, 614)
+    world.taps(614, f"rate:{survey.id}:1")
+    ticket = world.says(614, "Крышка треснула. " + "Очень расстроена. " * 400)["ticket"]  # 7,217 characters
+    staff = world.outbox.texts(STAFF)[-1]
+    assert chat_limits.refusal(staff) is None and chat_limits.length(staff) > 4000
+    assert f"#{ticket}" in staff and "Крышка треснула" in staff and "расстроена.…" in staff  # cut between words
+    assert staff.endswith(render("staff_complaint", "ru", ticket="", rating=1, member="", level="", store="",
+                                 goods="", text="").rsplit("\n\n", 1)[-1])  # how to answer is kept whole
+    answer = "Пришлём замену. " + "Извините! " * 500
+    world.staff(text=answer, reply_to_text=staff)
+    assert chat_limits.refusal(world.texts(614)[-1]) is None and "Пришлём замену" in world.texts(614)[-1]
 
 
 def test_a_staff_reply_reaches_the_shopper_and_their_answer_goes_back_under_the_same_ticket(

@@ -13,7 +13,15 @@ from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.outbox import TelegramSender
 from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater
 from tests.conftest import present
-from tests.fakes import MemoryBooks, MemoryCampaigns, MemoryFifoQueue, MemoryOnce, MemoryPace, MemoryTelegram
+from tests.fakes import (
+    MemoryBooks,
+    MemoryCampaigns,
+    MemoryFifoQueue,
+    MemoryOnce,
+    MemoryPace,
+    MemoryQueue,
+    MemoryTelegram,
+)
 from tests.unit.flows.conftest import NOW, PROGRAM
 
 
@@ -86,7 +94,7 @@ class Campaign:
         self.books, self.store, self.crm = MemoryBooks(PROGRAM), MemoryCampaigns(), MemoryFifoQueue()
         self.telegram = telegram
         self.sender = CampaignSender(telegram, MemoryOnce("message", lambda message: message.touch), MemoryPace(),
-                                     self.store, self.books, CrmFeed(self.crm))
+                                     self.store, self.books, MemoryQueue(), CrmFeed(self.crm))
 
     def queued(self, member_id: str, goal_days: int = 14) -> CampaignMessage:
         touch = Touch(campaign="winback", step=1, member_id=member_id, key=f"winback:1:{member_id}")

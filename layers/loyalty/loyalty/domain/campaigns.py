@@ -194,3 +194,8 @@ def entered(segment: Segment, before: Member, after: Member, now: datetime) -> b
 def touch_key(touch: Touch) -> str:
     """Where a touch is recorded: one per member and moment, so a rerun touches nobody twice."""
     return f"touch#{touch.member_id}#{touch.key}"
+
+
+def touch_of(recorded: str) -> str:
+    """A touch's own key (which its bonus's ledger entry is keyed on) from where it is recorded (`touch_key`)."""
+    return recorded.split("#", 2)[2] if recorded.startswith("touch#") and recorded.count("#") >= 2 else recorded

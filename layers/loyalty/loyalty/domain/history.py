@@ -36,6 +36,8 @@ _REASONS: dict[str, dict[str, str]] = {
     "commit_reward": {RU: "обмен на награду «{reward}»", "en": "exchanged for “{reward}”"},
     "release_reward": {RU: "награда «{reward}» закончилась, баллы вернулись", "en": "“{reward}” ran out, points back"},
     "forfeit": {RU: "аккаунт удалён, баллы списаны", "en": "account deleted, points written off"},
+    "campaign_withdrawal": {RU: "бонус по акции отменён: сообщение не доставлено",
+                            "en": "offer bonus cancelled: the message was not delivered"},
 }
 
 

@@ -42,6 +42,7 @@ class Kind(StrEnum):
     OPENING = "opening_balance"  # points and level brought over from another loyalty system
     TRANSFER = "transfer"  # an imported member's points moved to the Telegram member who proved the phone
     FORFEIT = "forfeit"  # the member deleted their account: the points left are written off
+    WITHDRAWAL = "campaign_withdrawal"  # a campaign's bonus taken back: its message never reached the member
 
 
 class Entry(BaseModel):
@@ -123,6 +124,11 @@ def review_bonus_entry(review_id: str) -> str:
 
 def referrer_bonus_entry(invited_member_id: str) -> str:
     return f"bonus#referrer:{invited_member_id}"
+
+
+def withdrawal_entry(touch_key: str) -> str:
+    """The entry that takes back the bonus of touch `touch_key` (a campaign entry too, so reports count it there)."""
+    return entry_id_of(Cause.CAMPAIGN, f"{touch_key}:withdrawn")
 
 
 def campaign_of(entry_id: str) -> str | None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from loyalty.domain import chat_limits
 from loyalty.domain.receipt import MOSCOW
 
 RU = "ru"
@@ -479,6 +480,14 @@ def render(key: str, language: str, html: bool = False, **params: Any) -> str:
     if html:
         values = {name: escape(value) if isinstance(value, str) else value for name, value in values.items()}
     return (texts.get(language) or texts[RU]).format(**values)
+
+
+def render_fitted(key: str, language: str, spill: str, limit: int = chat_limits.TEXT, **params: Any) -> str:
+    """`render`, with the free text in `spill` (what a shopper or a staff member wrote) cut so the whole message fits
+    Telegram's limit and the template's own words (the ticket's number, how to answer) stay whole."""
+    room = limit - chat_limits.length(render(key, language, **{**params, spill: ""}))
+    text, _ = chat_limits.fit(str(params[spill]), max(room, 1))
+    return render(key, language, **{**params, spill: text})
 
 
 def with_words(language: str, **params: Any) -> dict[str, Any]:

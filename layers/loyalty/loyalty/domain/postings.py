@@ -87,6 +87,17 @@ def campaign_bonus(wallet: Wallet, lot_id: str, campaign: str, bonus: Bonus, now
                                 expires_at=boost.until))
 
 
+def campaign_withdrawal(wallet: Wallet, lot_id: str, campaign: str, now: datetime) -> Step:
+    """Take back a campaign's bonus that its member never saw: what is left of its points (what they spent of it
+    stays spent), or the campaign's boost."""
+    boosts = tuple(boost for boost in wallet.boosts if boost.campaign != campaign)
+    lot = wallet.lots.get(lot_id)
+    step = w.reverse(wallet, lot_id, lot.points, now) if lot is not None and lot.points else \
+        Step(wallet=wallet, change=w.Balance())
+    return step.model_copy(update={"wallet": step.wallet.model_copy(update={"boosts": boosts}),
+                                   "details": step.details | Details(campaign=campaign)})
+
+
 def opening(program: Program, wallet: Wallet, lot_id: str, points: int, expires_at: datetime | None,
             level: str | None, now: datetime) -> Step:
     """An imported member's opening balance (available at once, expiring when the old system said) and level

@@ -123,7 +123,7 @@ class ReportBuilder:
             figures = self._channels.setdefault(details.channel or "other", ChannelFigures())
             figures.revenue_kopecks -= details.brand_sum_kopecks
             self._points["taken_back"] -= entry.points
-        elif kind in (Kind.BONUS, Kind.BOOST):
+        elif kind in (Kind.BONUS, Kind.BOOST, Kind.WITHDRAWAL):
             self._given["campaigns" if campaign_of(entry.entry_id) else bonus_of(entry.entry_id) or "other"] += \
                 entry.points
         elif kind == Kind.ADJUSTMENT:

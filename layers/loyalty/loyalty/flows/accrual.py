@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from loyalty import clock
 from loyalty.contracts import (
     BonusGranted,
+    CampaignBonusWithdrawn,
     LedgerCommand,
     MemberErased,
     MembersMerged,
@@ -23,7 +24,7 @@ from loyalty.contracts import (
     RewardRequested,
 )
 from loyalty.domain import postings, wallet
-from loyalty.domain.campaigns import Touch
+from loyalty.domain.campaigns import Touch, touch_of
 from loyalty.domain.codes import PromoCode, new_code
 from loyalty.domain.details import BoughtLine, Details
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
@@ -34,9 +35,11 @@ from loyalty.domain.ledger import (
     Cause,
     Kind,
     Posting,
+    campaign_of,
     entry_id_of,
     referrer_bonus_entry,
     review_bonus_entry,
+    withdrawal_entry,
 )
 from loyalty.domain.program import Program
 from loyalty.flows.campaigns import Touches
@@ -79,6 +82,8 @@ class PointAccrual:
                 self.reward(command)
             elif isinstance(command, MemberErased):
                 self.erase(command)
+            elif isinstance(command, CampaignBonusWithdrawn):
+                self.withdraw(command)
             else:
                 self.promo(command)
         except MemberNotFound as error:
@@ -230,6 +235,22 @@ class PointAccrual:
         )
         logger.info("bonus credited", extra={"member_id": member_id, "entry_id": entry_id, "points": points,
                                              "replayed": not posting.applied})
+        return posting
+
+    def withdraw(self, withdrawn: CampaignBonusWithdrawn, now: datetime | None = None) -> Posting | None:
+        """Take back the bonus of a campaign message that never reached its member (they had blocked the bot): a
+        bonus is paid for an offer the member saw. Nothing, when the touch paid none."""
+        now = now or clock.now()
+        occasion = touch_of(withdrawn.touch)
+        paid = entry_id_of(Cause.CAMPAIGN, occasion)
+        campaign = campaign_of(paid)
+        if campaign is None or self.ledger.entry(withdrawn.member_id, paid) is None:
+            return None
+        posting = self.ledger.apply(
+            withdrawn.member_id, withdrawal_entry(occasion), Kind.WITHDRAWAL,
+            lambda wal: postings.campaign_withdrawal(wal, paid, campaign, now), now=now)
+        logger.info("campaign bonus withdrawn: its message was not delivered",
+                    extra={"member_id": withdrawn.member_id, "campaign": campaign, "points": posting.points})
         return posting
 
     # ------------------------------------------------------------------ imported members

@@ -2,7 +2,8 @@
 transactional outbox always has room — honouring Telegram's answers.
 
 429 comes back after `retry_after`; a member who blocked the bot (403) is marked unsubscribed (no campaign
-reaches them again) and the touch counted as blocked; a message Telegram rejects (400) is dead-lettered.
+reaches them again), the touch counted as blocked and its bonus taken back (the accrual flow's `withdraw`); a
+message Telegram rejects (400) is dead-lettered.
 A delivered message becomes the member's last touch, which a purchase within its goal converts.
 """
 
@@ -14,21 +15,21 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
-from loyalty.contracts import CampaignMessage
+from loyalty.contracts import CampaignBonusWithdrawn, CampaignMessage
+from loyalty.domain import chat_limits
 from loyalty.domain.campaigns import LastTouch
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater, parse_body
-from loyalty.flows.ports import CampaignRecords, Members, MessageSink, Once, Pacer
+from loyalty.flows.ports import CampaignRecords, Members, MessageSink, Once, Pacer, Queue
 from loyalty.observability import logger, metrics
-
-_CAPTION_LIMIT = 1024  # Telegram's, for a photo's caption
 
 
 class CampaignSender:
     def __init__(self, bot: MessageSink, once: Once, pace: Pacer, store: CampaignRecords,
-                 members: Members, crm: CrmFeed | None = None):
+                 members: Members, accrual_queue: Queue, crm: CrmFeed | None = None):
         self.bot = bot
+        self.accrual_queue = accrual_queue
         self.crm = crm
         self.send_once = once(self._send)  # once per touch
         self.idempotency = once.config
@@ -43,7 +44,7 @@ class CampaignSender:
         log = {"campaign": message.campaign, "member_id": message.member_id}
         self.pace.wait()
         try:
-            if message.image and len(message.text) <= _CAPTION_LIMIT:
+            if message.image and chat_limits.length(message.text) <= chat_limits.CAPTION:
                 self.bot.send_photo(message.chat_id, message.image, message.text, message.reply_markup)
             else:
                 self.bot.send_message(message.chat_id, message.text, message.reply_markup)
@@ -55,6 +56,7 @@ class CampaignSender:
                 logger.info("a blocked chat's member is gone (erased): nothing to unsubscribe", extra=log)
             elif self.crm is not None:
                 self.crm.unsubscribed(message.member_id, message.touch, clock.now())
+            self.accrual_queue.put(CampaignBonusWithdrawn(member_id=message.member_id, touch=message.touch))
             self.store.settle(message.campaign, message.touch, "blocked", clock.now())
             logger.info("member blocked the bot; unsubscribed from campaigns", extra=log)
             return {"delivered": False}

@@ -16,11 +16,12 @@ from typing import Any
 
 from loyalty import clock
 from loyalty.contracts import BonusGranted, Incoming, Shopper
+from loyalty.domain import chat_limits
 from loyalty.domain.codes import short_id
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.errors import InvalidQr
 from loyalty.domain.member import Member
-from loyalty.domain.messages import render
+from loyalty.domain.messages import render, render_fitted
 from loyalty.domain.program import Program
 from loyalty.domain.qr import parse_qr
 from loyalty.flows import keyboards
@@ -158,8 +159,8 @@ class Conversations:
             self._to_staff(key, "staff_member_gone", ticket=ticket.id)
             return {"action": "staff_reply_undeliverable", "ticket": ticket.id}
         shopper = Shopper(member_id=member.member_id, chat_id=member.chat_id, language=member.language)
-        self.replies.send(shopper, f"{key}:to-shopper", "staff_reply", brand=self.program.brand.name,
-                          text=message.text)
+        self.replies.send_text(shopper, f"{key}:to-shopper", render_fitted(
+            "staff_reply", shopper.language, "text", brand=self.program.brand.name, text=message.text))
         self.table.close_ticket(ticket.id, "answered")
         if ticket.kind != "review":  # a review's proof may still be awaited: a new link goes to its buttons
             until = clock.stamp(clock.now() + timedelta(hours=_ANSWER_HOURS["thread"]))
@@ -193,9 +194,13 @@ class Conversations:
     def _to_staff(self, key: str, text_key: str, buttons: dict[str, Any] | None = None, photo: str | None = None,
                   **params: Any) -> None:
         chat = self.program.bot.staff_chat_id
-        if chat is not None:
-            self.replies.to_chat(chat, f"{key}:staff", render(text_key, _STAFF_LANGUAGE, **params), buttons,
-                                 photo=photo)
+        if chat is None:
+            return
+        spill = next((name for name in ("text", "proof") if name in params), None)  # what the shopper wrote
+        limit = chat_limits.CAPTION if photo else chat_limits.TEXT
+        text = render_fitted(text_key, _STAFF_LANGUAGE, spill, limit, **params) if spill else \
+            render(text_key, _STAFF_LANGUAGE, **params)
+        self.replies.to_chat(chat, f"{key}:staff", text, buttons, photo=photo)
 
 
 def _is_qr(text: str) -> bool:
