@@ -31,10 +31,15 @@ def contact_of(user_id: int, phone: str = "+7 916 123-45-67") -> Contact:
     return Contact(phone_number=phone, first_name="Анна", user_id=user_id)
 
 
+STAFF_MEMBER = 5_000_001  # the shipped program's support (bot.staff)
+
+
 def in_staff_chat(update_id: int, chat_id: int, text: str | None = None, reply_to_text: str | None = None,
-                  data: str | None = None, username: str = "marina") -> dict[str, Any]:
-    """A staff member in the brand's staff group: a message (a Reply to one of the bot's), or a button tapped."""
-    user = User(id=42, first_name="Марина", is_bot=False, username=username)
+                  data: str | None = None, username: str = "maria_care", user_id: int = STAFF_MEMBER
+                  ) -> dict[str, Any]:
+    """Someone in the brand's staff group (by default Мария, support in the shipped program): a message (a Reply to
+    one of the bot's), or a button tapped."""
+    user = User(id=user_id, first_name="Мария", is_bot=False, username=username)
     chat = Chat(id=chat_id, type="supergroup")
     bot = User(id=7000000001, first_name="Loyalty", is_bot=True)
     replied = Message(message_id=update_id * 10, date=datetime.now(UTC), chat=chat, from_user=bot,

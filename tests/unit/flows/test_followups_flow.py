@@ -2,6 +2,7 @@
 sends them in the script's order once each, and the conversation they start — a rating, a complaint or a review's
 proof to the staff chat, and the staff's decision, paid once."""
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -11,13 +12,14 @@ from loyalty.contracts import BonusGranted
 from loyalty.domain import chat_limits
 from loyalty.domain.conversation import FollowUp
 from loyalty.domain.messages import render
+from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.followups import FollowUps
 from tests.conftest import present
 from tests.fakes import MemoryCampaigns, MemoryOutbox
 from tests.telegram_updates import in_staff_chat, telegram_update
 from tests.unit.flows.conftest import NOW, PROGRAM, World
-from tests.unit.flows.test_bot_flow import BotWorld
+from tests.unit.flows.test_bot_flow import SECRET, BotWorld
 
 STAFF = present(PROGRAM.bot.staff_chat_id)
 
@@ -149,6 +151,41 @@ def test_a_reviews_proof_is_decided_once_by_the_staff_and_paid_once(world: After
     before = present(world.books.get("606")).available
     world.settle_points()
     assert present(world.books.get("606")).available == before + PROGRAM.bonuses.review
+
+
+def test_only_staff_with_the_right_decide_a_review_and_nobody_decides_their_own(world: AfterReceipts) -> None:
+    """A stranger in the group, a viewer, and a support member who wrote the review themselves are refused with a
+    notice on the button; nothing is decided or paid until a staff member who may taps it."""
+    program = PROGRAM.model_copy(update={"bot": PROGRAM.bot.model_copy(update={"staff": [
+        *PROGRAM.bot.staff, StaffMember(telegram_id=610, role=Role.SUPPORT, name="Ира"),
+        StaffMember(telegram_id=7_000_077, role=Role.VIEWER)]})})
+    world.bot.talk.program = program
+    survey = survey_of(world, 610)  # Ира is support, and a shopper too
+    world.taps(610, f"rate:{survey.id}:5")
+    ticket = world.says(610, "https://ozon.ru/reviews/610")["ticket"]
+    for user_id in (7_000_066, 7_000_077, 610):  # a stranger, a viewer, the author
+        refused = world.staff(data=f"review:{ticket}:ok", user_id=user_id)
+        assert refused["action"] == "staff_not_allowed" and refused["notice"]
+    assert present(world.table.ticket(ticket)).status == "open"
+    stranger = in_staff_chat(9_001, STAFF, data=f"review:{ticket}:no", user_id=7_000_066)
+    status, answer = world.webhook.receive(SECRET, json.dumps(stranger))  # Telegram shows the refusal on the button
+    assert status == 200 and answer == {"method": "answerCallbackQuery", "callback_query_id": "cb-9001",
+                                         "text": render("staff_may_not_decide", "ru"), "show_alert": True}
+    assert not [c for c in world.accrual_queue.messages if isinstance(c, BonusGranted) and c.bonus == "review"]
+    assert world.staff(data=f"review:{ticket}:ok")["action"] == "review_approved"  # Мария, support
+    assert world.outbox.texts(STAFF)[-1].endswith("засчитан (Мария).")
+
+
+def test_only_support_answers_a_shopper_and_never_their_own_ticket(world: AfterReceipts) -> None:
+    survey = survey_of(world, 611)
+    world.taps(611, f"rate:{survey.id}:1")
+    world.says(611, "Не подошёл запах")
+    asked = world.outbox.texts(STAFF)[-1]
+    before = world.texts(611)
+    outcome = world.staff(text="Ничего не знаю", reply_to_text=asked, user_id=7_000_066)
+    assert outcome["action"] == "staff_not_allowed" and world.texts(611) == before
+    assert "ответ не отправлен" in world.outbox.texts(STAFF)[-1]
+    assert world.staff(text="Пришлём замену", reply_to_text=asked)["action"] == "staff_replied"
 
 
 def test_a_rejected_proof_asks_for_another_and_a_stale_button_is_answered_politely(world: AfterReceipts) -> None:

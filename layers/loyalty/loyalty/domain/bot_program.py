@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from loyalty.domain.spans import MAX_DAYS
+from loyalty.domain.staff import StaffMember
 
 
 class _Strict(BaseModel):
@@ -120,6 +121,8 @@ class BotProgram(_Strict):
     site_url: str | None = Field(default=None, pattern=r"^https://", description="the brand's own shop")
     staff_chat_id: int | None = Field(default=None, description="the brand's Telegram chat for complaints, reviews, "
                                       "reward orders")
+    staff: list[StaffMember] = Field(default_factory=list, description="who may decide and answer in the staff "
+                                     "chat, by Telegram id, with a role (owner, marketer, support, viewer)")
     sources: dict[str, Source] = Field(default_factory=dict, description="/start payload key -> where it is printed")
     store_guides: list[StoreGuide] = Field(default_factory=list)
     onboarding: dict[str, list[Scripted]] = Field(default_factory=dict, description="by channel name or kind")
@@ -134,6 +137,8 @@ class BotProgram(_Strict):
                            ("store_guides", [g.key for g in self.store_guides])):
             if len(set(keys)) != len(keys):
                 raise ValueError(f"{name}: names must be unique")
+        if len({person.telegram_id for person in self.staff}) != len(self.staff):
+            raise ValueError("staff: each Telegram id once")
         for key in self.sources:
             if not key.replace("_", "").isalnum() or key.startswith(("ref_", "c_")) or len(key) > 24:
                 raise ValueError(f"sources.{key}: a key is up to 24 letters, digits and _, not ref_… or c_…")
@@ -146,6 +151,9 @@ class BotProgram(_Strict):
 
     def reward(self, reward_id: str) -> Reward | None:
         return next((reward for reward in self.rewards if reward.id == reward_id), None)
+
+    def staff_member(self, user_id: int) -> StaffMember | None:
+        return next((person for person in self.staff if person.telegram_id == user_id), None)
 
     def nudge(self, name: str) -> Nudge | None:
         return next((nudge for nudge in self.nudges if nudge.name == name), None)

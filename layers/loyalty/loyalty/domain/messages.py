@@ -185,6 +185,16 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "#{ticket}: покупатель удалил аккаунт, ответ не доставить.",
         EN: "#{ticket}: the shopper deleted their account; the answer cannot be delivered.",
     },
+    "staff_may_not_decide": {
+        RU: "Решать по отзывам могут сотрудники программы (владелец, маркетолог, поддержка), и не по своим.",
+        EN: "Only the program's staff (owner, marketer, support) decide on reviews, and not on their own.",
+    },
+    "staff_may_not_answer": {
+        RU: "#{ticket}: ответ не отправлен. Отвечать покупателям могут владелец и поддержка программы, и не на свои "
+        "обращения.",
+        EN: "#{ticket}: the answer was not sent. Only the program's owner and support answer shoppers, and not on "
+        "their own tickets.",
+    },
     "staff_unknown_reply": {
         RU: "Не понял, к какому обращению этот ответ: нажмите Reply на сообщении с номером #…",
         EN: "I cannot tell which ticket this answers: use Reply on the message with its #… number.",

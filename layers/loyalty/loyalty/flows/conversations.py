@@ -4,7 +4,8 @@ and "не интересно" under a nudge. A staff reply to any ticket (a comp
 for a while the shopper's text goes back to the staff chat under the same ticket, so a delivery address or a
 follow-up question reaches the people who asked.
 
-The staff chat is a Telegram group whose id is in the program file: only buttons and replies there decide tickets.
+The staff chat is a Telegram group whose id is in the program file: only buttons and replies there decide tickets,
+and only from the staff the program names with a role that may (domain/staff.py), never on their own ticket.
 A ticket is named by a short id (#K7Q2M9XAPB) in the staff's message, so a reply finds it with no lookup table.
 """
 
@@ -24,6 +25,7 @@ from loyalty.domain.member import Member
 from loyalty.domain.messages import render, render_fitted
 from loyalty.domain.program import Program
 from loyalty.domain.qr import parse_qr
+from loyalty.domain.staff import Right, may
 from loyalty.flows import keyboards
 from loyalty.flows.ports import BotMemory, Members, Queue
 from loyalty.flows.replies import Replies
@@ -145,7 +147,7 @@ class Conversations:
             action, _, argument = message.callback_data.partition(":")
             ticket_id, _, verdict = argument.partition(":")
             if action == "review" and verdict in ("ok", "no"):
-                return self._decide(ticket_id, verdict == "ok", message.user_name, key)
+                return self._decide(ticket_id, verdict == "ok", message, key)
             return {"action": "staff_unknown_button"}
         found = _TICKET.search(message.reply_to_text or "")
         if not message.text or message.reply_to_text is None:
@@ -154,6 +156,10 @@ class Conversations:
         if ticket is None:
             self._to_staff(key, "staff_unknown_reply")
             return {"action": "staff_reply_unmatched"}
+        if not may(self.program.bot.staff_member(message.user_id), Right.ANSWER, message.user_id, ticket.member_id):
+            self._to_staff(key, "staff_may_not_answer", ticket=ticket.id)
+            logger.warning("a reply in the staff chat from someone who may not answer", extra={"ticket": ticket.id})
+            return {"action": "staff_not_allowed", "ticket": ticket.id}
         member = self.members.get(ticket.member_id)
         if member is None or member.chat_id is None or member.erased_at:
             self._to_staff(key, "staff_member_gone", ticket=ticket.id)
@@ -169,12 +175,18 @@ class Conversations:
         logger.info("staff replied to a ticket", extra={"ticket": ticket.id, "member_id": member.member_id})
         return {"action": "staff_replied", "ticket": ticket.id}
 
-    def _decide(self, ticket_id: str, approved: bool, who: str, key: str) -> dict[str, Any]:
-        """Approve or reject a review once: the first decision stands, and the bonus is paid at most once (its
-        ledger entry is keyed on the survey, whatever was sent as proof)."""
+    def _decide(self, ticket_id: str, approved: bool, message: Incoming, key: str) -> dict[str, Any]:
+        """Approve or reject a review once, by a staff member who may: the first decision stands, and the bonus is
+        paid at most once (its ledger entry is keyed on the survey, whatever was sent as proof)."""
         ticket = self.table.ticket(ticket_id)
         if ticket is None or ticket.kind != "review":
             return {"action": "staff_unknown_ticket"}
+        person = self.program.bot.staff_member(message.user_id)
+        if not may(person, Right.DECIDE_REVIEW, message.user_id, ticket.member_id):
+            logger.warning("a review decision from someone who may not decide", extra={"ticket": ticket_id})
+            return {"action": "staff_not_allowed", "ticket": ticket_id,
+                    "notice": render("staff_may_not_decide", _STAFF_LANGUAGE)}
+        who = (person.name if person else "") or message.user_name
         if not self.table.close_ticket(ticket_id, "approved" if approved else "rejected"):
             return {"action": "staff_decided_before", "ticket": ticket_id}
         member = self.members.get(ticket.member_id)

@@ -74,8 +74,11 @@ class Webhook:
             logger.exception("update failed", extra={"update_id": update["update_id"]})
             return self._park(body, f"{type(error).__name__}: {error}", str(update["update_id"])), {}
         logger.info("update handled", extra={"update_id": update["update_id"], **outcome})
-        tapped = outcome.get("answer")
-        return 200, {"method": "answerCallbackQuery", "callback_query_id": tapped} if tapped else {}
+        tapped, notice = outcome.get("answer"), outcome.get("notice")
+        if not tapped:
+            return 200, {}
+        answer = {"method": "answerCallbackQuery", "callback_query_id": tapped}
+        return 200, answer | {"text": notice, "show_alert": True} if notice else answer
 
     def _park(self, body: str | None, reason: str, update_id: str = "") -> int:
         logger.error("update dead-lettered", extra={"reason": reason, "update_id": update_id})
