@@ -35,11 +35,13 @@ from loyalty.domain.errors import (
     ReceiptAlreadyClaimed,
     RefundExceeded,
 )
+from loyalty.domain.keyed import Keyed
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
 from loyalty.domain.member import Member
 from loyalty.domain.program import Program
 from loyalty.domain.wallet import Step, Wallet
 
+STACK_KEY = Keyed(lambda: "a test stack's key")  # keyed ids and erasure markers, as the stack's secret makes them
 
 class _Refused(Exception):
     """A fake transaction item's condition failed (the ledger answers ItemRefused, as DynamoDB's would)."""
@@ -98,6 +100,9 @@ class MemoryBooks:
 
     def retire(self, member_id: str, merged_into: str) -> None:
         self._update(member_id, merged_into=merged_into, phone=None)
+
+    def forget_inviter(self, member_id: str) -> None:
+        self._update(member_id, referred_by=None)
 
     def touched_item(self, member_id: str, touch: dict[str, Any]) -> Callable[[], Callable[[], None]]:
         def prepare() -> Callable[[], None]:
@@ -372,11 +377,11 @@ class MemoryBotTable:
         code = self.codes.pop(member_id, None)
         self.invites.pop(code or "", None)
 
-    def mark_erased(self, member_id: str) -> None:
-        self.erased.add(member_id)
+    def mark_erased(self, marker: str) -> None:
+        self.erased.add(marker)
 
-    def was_erased(self, member_id: str) -> bool:
-        return member_id in self.erased
+    def was_erased(self, marker: str) -> bool:
+        return marker in self.erased
 
     # follow-ups and nudges (FollowUpStore)
     def schedule(self, followup: FollowUp) -> bool:

@@ -18,6 +18,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from pytest import MonkeyPatch
 
+from loyalty.domain.keyed import Keyed
+from loyalty.domain.ledger import referrer_bonus_entry
 from loyalty.domain.receipt import MOSCOW
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.stack import LocalStack
@@ -73,7 +75,8 @@ def test_an_invitation_link_pays_both_sides_on_the_first_purchase(stack: LocalSt
     egor = join(stack, "/start " + link.split("?start=")[1])
     assert member(stack, egor)["referred_by"] == str(dina.chat_id)
     buy(stack, egor, d2c=True)  # paid once, never again: tests/unit/flows/test_accrual_flow.py
-    assert [k for k in entries(stack, dina) if k.startswith("bonus#ref")] == [f"bonus#referrer:{egor.chat_id}"]
+    assert [k for k in entries(stack, dina) if k.startswith("bonus#ref")] == [
+        referrer_bonus_entry(Keyed(lambda: stack.stack_key).marker("member", str(egor.chat_id)))]
     assert member(stack, egor)["available"] == 100 + 200 + 45
     assert member(stack, dina)["available"] == 100 + 200
     assert sum("Ваш друг зарегистрировал первый чек — вам +200 баллов" in text for text in texts(dina)) == 1

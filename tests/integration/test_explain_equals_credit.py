@@ -27,7 +27,8 @@ from loyalty.adapters.program_file import load_program
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.domain import postings
 from loyalty.domain.earning import purchase_credit
-from loyalty.domain.ledger import Kind
+from loyalty.domain.keyed import Keyed
+from loyalty.domain.ledger import Kind, referrer_bonus_entry
 from loyalty.domain.program import Program
 from loyalty.domain.receipt import normalise_one
 from loyalty.domain.wallet import Step, Wallet
@@ -174,7 +175,7 @@ def check_explain_equals_credit(stack: LocalStack, document: dict[str, Any], raw
     assert (Decimal(details.percent or "-1"), details.level) == (Decimal(credit["percent"]), credit["level_after"])
     books = LedgerRepository("LedgerTable", "MembersTable")
     referred, referrer = books.entry(member_id, "bonus#referred"), inviter and books.entry(
-        inviter, f"bonus#referrer:{member_id}")
+        inviter, referrer_bonus_entry(Keyed(lambda: stack.stack_key).marker("member", member_id)))
     if credit["referral"]:
         assert (referred and referred.details.credited, referrer and referrer.details.credited) == (
             credit["referral"]["referred"] or None, credit["referral"]["referrer"] or None)

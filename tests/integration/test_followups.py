@@ -20,6 +20,7 @@ from loyalty.flows.followups import FollowUps
 from loyalty.flows.ports import FollowUpStore
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import ROOT
+from tests.fakes import STACK_KEY
 from tests.integration.conftest import bodies
 
 PROGRAM = Program.model_validate(yaml.safe_load((ROOT / "program" / "program.yaml").read_text(encoding="utf-8")))
@@ -31,7 +32,7 @@ def followups(stack: LocalStack) -> FollowUps:
     ledger = LedgerRepository("LedgerTable", "MembersTable")
     touches = Touches(PROGRAM, ledger, CampaignStore("CampaignsTable"),
                       SqsQueue(stack.template.queue_url("CampaignQueue")))
-    return FollowUps(PROGRAM, BotTable("BotTable"), ledger, touches, "https://api.example")
+    return FollowUps(PROGRAM, BotTable("BotTable"), ledger, touches, "https://api.example", STACK_KEY)
 
 
 def accepted(member_id: str, channel: str, kind: str, fiscal_key: str) -> ReceiptAccepted:

@@ -64,6 +64,7 @@ class LocalStack:
         self.receipt_token = secrets.token_hex(16)
         self.api_key = secrets.token_urlsafe(24)  # the redemption API's usage-plan key
         self.crm_secret = secrets.token_urlsafe(32)  # Mindbox's secret key, or the webhook's signing secret
+        self.stack_key = secrets.token_hex(32)  # keyed ids and erasure markers
         self.telegram = TelegramEmulator(self.bot_token, clock=self.now)
         self.receipts = ReceiptEmulator(self.receipt_token, receipts_dir)
         self.mindbox = MindboxEmulator(self.crm_secret, Mindbox(endpoint_id="local"))
@@ -167,6 +168,7 @@ class LocalStack:
             parameters["WebhookSecretName"]: self.webhook_secret,
             parameters["ReceiptServiceTokenSecretName"]: self.receipt_token,
             parameters["CrmSecretName"]: self.crm_secret,
+            parameters["StackKeySecretName"]: self.stack_key,
         })
         # What an operator does after `sam deploy`: point the bot at the webhook, with the secret token.
         if self.real_telegram is None:  # a real bot is polled instead: Telegram cannot reach a laptop's webhook

@@ -31,6 +31,7 @@ class WebhookSettings(_Env):
     PROGRAM_FILE: str
     CRM_QUEUE_URL: str
     BOT_TABLE: str
+    STACK_KEY_NAME: str
 
 
 class _Consumer(_Env):
@@ -53,6 +54,7 @@ class ReceiptParserSettings(_Consumer):
 
 
 class PointAccrualSettings(_Consumer):
+    STACK_KEY_NAME: str
     MEMBERS_TABLE: str
     CLAIMS_TABLE: str
     LEDGER_TABLE: str
@@ -93,6 +95,7 @@ class WebAppSettings(_Env):
     ACCRUAL_QUEUE_URL: str
     PROGRAM_FILE: str
     BOT_TOKEN_NAME: str
+    STACK_KEY_NAME: str
     INIT_DATA_MAX_AGE_SECONDS: int = 3600  # how old Telegram's signature on initData may be
 
 

@@ -26,6 +26,7 @@ from loyalty.adapters.queues import ChatOrderedQueue, DeadLetterQueue, FifoQueue
 from loyalty.adapters.receipt_service import Proverkacheka
 from loyalty.adapters.secrets import secret
 from loyalty.adapters.signed_webhook import SignedWebhook
+from loyalty.domain.keyed import Keyed
 from loyalty.domain.program import Program
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaign_sender import CampaignSender
@@ -64,6 +65,11 @@ _MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any message can sit in th
 _BOT_PACE = "telegram"  # one pace for everything the bot sends: transactional and campaign messages alike
 
 
+def stack_key(secret_name: str) -> Keyed:
+    """Ids and markers keyed with the stack's secret (read once per container, when the first one is made)."""
+    return Keyed(cache(lambda: secret(secret_name)))
+
+
 def crm_feed(program: Program, queue_url: str) -> CrmFeed | None:
     """Where changes are reported to the CRM; None when the program syncs none (nothing is queued)."""
     return CrmFeed(FifoQueue(queue_url)) if program.crm.kind != "none" else None
@@ -84,7 +90,8 @@ def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
                       ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
                       MembersRepository(settings.MEMBERS_TABLE))
     return PointAccrual(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
-                        PromoCodes(settings.PROMO_CODES_TABLE), touches, BotTable(settings.BOT_TABLE), erasure)
+                        PromoCodes(settings.PROMO_CODES_TABLE), stack_key(settings.STACK_KEY_NAME), touches,
+                        BotTable(settings.BOT_TABLE), erasure)
 
 
 def campaigns(settings: CampaignsSettings) -> Campaigns:
@@ -108,7 +115,7 @@ def miniapp(settings: WebAppSettings) -> tuple[MiniApp, Callable[[], str]]:
     program = cached_program(settings.PROGRAM_FILE)
     app = MiniApp(program, MembersRepository(settings.MEMBERS_TABLE),
                   LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), BotTable(settings.BOT_TABLE),
-                  SqsQueue(settings.ACCRUAL_QUEUE_URL))
+                  SqsQueue(settings.ACCRUAL_QUEUE_URL), stack_key(settings.STACK_KEY_NAME))
     return app, cache(lambda: secret(settings.BOT_TOKEN_NAME))
 
 
@@ -170,7 +177,7 @@ def webhook(settings: WebhookSettings) -> Webhook:
     bot = Bot(program, MembersRepository(settings.MEMBERS_TABLE),
               LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
               ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), SqsQueue(settings.RECEIPT_QUEUE_URL),
-              SqsQueue(settings.ACCRUAL_QUEUE_URL), BotTable(settings.BOT_TABLE),
+              SqsQueue(settings.ACCRUAL_QUEUE_URL), BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME),
               crm_feed(program, settings.CRM_QUEUE_URL))
     return Webhook(bot, OncePerKey("update", "update_id", settings.IDEMPOTENCY_TABLE, _UPDATE_DEDUPE_SECONDS),
                    lambda: secret(settings.WEBHOOK_SECRET_NAME), DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))

@@ -18,7 +18,15 @@ from loyalty.flows.crm_feed import CrmFeed, Reported
 from loyalty.flows.redemption import Redemption
 from loyalty.flows.schedule import PointsSchedule
 from tests.conftest import ROOT, present
-from tests.fakes import MemoryBooks, MemoryCampaigns, MemoryFifoQueue, MemoryOutbox, MemoryPromoCodes, MemoryQueue
+from tests.fakes import (
+    STACK_KEY,
+    MemoryBooks,
+    MemoryCampaigns,
+    MemoryFifoQueue,
+    MemoryOutbox,
+    MemoryPromoCodes,
+    MemoryQueue,
+)
 
 SEED = load_program(ROOT / "program" / "program.yaml")
 PROGRAM = SEED.model_copy(update={"receipts": SEED.receipts.model_copy(update={"max_per_day": 10})})
@@ -37,7 +45,7 @@ class World:
         self.crm_queue = MemoryFifoQueue()
         ledger = Reported(self.books, CrmFeed(self.crm_queue))  # as wiring builds it for a program with a CRM
         touches = Touches(program, ledger, self.campaigns, self.campaign_queue)
-        self.accrual = PointAccrual(program, ledger, self.outbox, self.codes, touches)
+        self.accrual = PointAccrual(program, ledger, self.outbox, self.codes, STACK_KEY, touches)
         self.schedule = PointsSchedule(program, ledger, self.outbox, touches)
         self.redemption = Redemption(program, ledger, self.books, self.codes, self.accrual_queue, self.campaigns)
         self.campaign_runs = Campaigns(program, self.books, self.campaigns, touches)

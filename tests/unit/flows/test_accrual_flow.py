@@ -9,6 +9,7 @@ from loyalty.contracts import ReceiptAccepted
 from loyalty.domain.errors import MemberNotFound
 from loyalty.domain.ledger import Posting
 from tests.conftest import present
+from tests.fakes import STACK_KEY
 from tests.unit.flows.conftest import CREAM, NOW, PROGRAM, SERUM, World, shopper
 
 
@@ -73,7 +74,7 @@ def test_a_referral_pays_both_sides_once_on_the_first_purchase_only(world: World
     assert [entry.entry_id for entry in world.books.entries(egor) if entry.kind == "bonus"] == [
         "bonus#referred", "bonus#welcome"]
     assert [entry.entry_id for entry in world.books.entries(dina) if entry.kind == "bonus"] == [
-        "bonus#referrer:105", "bonus#welcome"]
+        f"bonus#referrer:{STACK_KEY.marker('member', egor)}", "bonus#welcome"]
     assert (world.member(egor).available, world.member(dina).available) == (100 + 200 + 45 + 45, 100 + 200)
     assert sum("Ваш друг зарегистрировал первый чек — вам +200 баллов" in text for text in world.texts(dina)) == 1
 

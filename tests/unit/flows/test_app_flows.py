@@ -21,7 +21,7 @@ from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.miniapp import MiniApp, NotAMember
 from loyalty.flows.outcomes import RetryLater
 from tests.conftest import present
-from tests.fakes import MemoryCampaigns, MemoryDeadLetters
+from tests.fakes import STACK_KEY, MemoryCampaigns, MemoryDeadLetters
 from tests.telegram_updates import contact_of
 from tests.unit.flows.conftest import NOW, PROGRAM, shopper
 from tests.unit.flows.test_bot_flow import BotWorld
@@ -47,7 +47,7 @@ def test_a_nudges_link_counts_one_click_per_message_and_an_unknown_one_goes_to_t
 
 
 def app_of(world: BotWorld) -> MiniApp:
-    return MiniApp(PROGRAM, world.books, world.books, world.table, world.accrual_queue)
+    return MiniApp(PROGRAM, world.books, world.books, world.table, world.accrual_queue, STACK_KEY)
 
 
 def test_the_mini_app_shows_a_member_their_points_level_rewards_and_invitation(world: BotWorld) -> None:

@@ -9,7 +9,15 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pytest import MonkeyPatch
 
-from loyalty.contracts import BonusGranted, MemberErased, PromoRequested, ReceiptSubmitted
+from loyalty.contracts import (
+    BonusGranted,
+    MemberErased,
+    PromoRequested,
+    ReceiptAccepted,
+    ReceiptSubmitted,
+    RewardRequested,
+    Shopper,
+)
 from loyalty.domain.messages import render
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.crm_feed import CrmFeed
@@ -17,6 +25,7 @@ from loyalty.flows.erasure import Erasure
 from loyalty.flows.webhook import Bot, Webhook
 from tests.conftest import present
 from tests.fakes import (
+    STACK_KEY,
     MemoryBooks,
     MemoryBotTable,
     MemoryClaims,
@@ -42,11 +51,12 @@ class BotWorld:
         self.receipts, self.accrual_queue, self.crm = MemoryQueue(), MemoryQueue(), MemoryFifoQueue()
         self.claims, self.dead_letters = MemoryClaims(self.books), MemoryDeadLetters()
         self.bot = Bot(PROGRAM, self.books, self.books, self.outbox, self.receipts, self.accrual_queue, self.table,
-                       CrmFeed(self.crm))
+                       STACK_KEY, CrmFeed(self.crm))
         self.once = MemoryOnce("update", lambda update: str(update["update_id"]))
         self.webhook = Webhook(self.bot, self.once, lambda: SECRET, self.dead_letters)
         erasure = Erasure(self.books, self.books, self.claims, self.books)
-        self.accrual = PointAccrual(PROGRAM, self.books, self.outbox, MemoryPromoCodes(), None, self.table, erasure)
+        self.accrual = PointAccrual(PROGRAM, self.books, self.outbox, MemoryPromoCodes(), STACK_KEY, None, self.table,
+                                    erasure)
         self._ids = iter(range(1000, 100_000))
 
     def says(self, user_id: int, text: str | None = None, **message: Any) -> dict[str, Any]:
@@ -167,7 +177,8 @@ def test_deletion_is_asked_then_erases_the_person_keeps_the_books_and_pays_no_se
     assert world.taps(510, "delete:yes")["action"] == "deleted"
     erased = present(world.books.get("510"))
     assert (erased.phone, erased.chat_id, erased.erased_at is not None) == (None, None, True)
-    assert world.table.inviter(code) is None and world.table.was_erased("510")
+    assert world.table.inviter(code) is None and not world.table.was_erased("510")  # no id in clear, only keyed:
+    assert world.table.erased == {STACK_KEY.marker("member", "510"), STACK_KEY.marker("phone", "+79160000510")}
     assert isinstance(world.accrual_queue.messages[-1], MemberErased)
     world.settle_points()  # the points left are written off, the books move to a pseudonym
     assert world.books.get("510") is None
@@ -175,6 +186,67 @@ def test_deletion_is_asked_then_erases_the_person_keeps_the_books_and_pays_no_se
     assert (anonymous.available, anonymous.phone) == (0, None)
     world.joins(510, "+7 916 000-05-10")  # back again: welcome, but no second welcome bonus
     assert not any(isinstance(command, BonusGranted) for command in world.accrual_queue.messages)
+
+
+def first_receipt(world: BotWorld, user_id: int, fiscal_key: str) -> None:
+    """The accrual of a receipt receipt_check accepted for the member."""
+    world.accrual.accrue(ReceiptAccepted(
+        submission_id=f"tg-update:{fiscal_key}", shopper=Shopper(member_id=str(user_id), chat_id=user_id,
+                                                                 language="ru"),
+        fiscal_key=fiscal_key, channel="d2c", channel_kind="d2c", store="lepestok.ru", brand_sum_kopecks=45_000))
+    world.settle_points()
+
+
+def referral_bonuses(world: BotWorld, inviter: str) -> list[str]:
+    return [entry.entry_id for entry in world.books.entries(inviter) if entry.entry_id.startswith("bonus#referrer")]
+
+
+def test_a_person_who_erased_their_account_and_comes_back_by_invitation_pays_nobody_a_second_bonus(
+        world: BotWorld) -> None:
+    world.joins(520, "+7 916 000-05-20")
+    code = world.table.invite_code("520")
+    world.joins(521, "+7 916 000-05-21", start=f"ref_{code}")
+    first_receipt(world, 521, "1:521:1")
+    (paid,) = referral_bonuses(world, "520")
+    assert "521" not in paid  # the inviter's ledger names the friend by a keyed pseudonym only
+    world.taps(521, "delete:yes")
+    world.settle_points()
+    world.joins(521, "+7 916 000-05-21", start=f"ref_{code}")  # the same person, invited again
+    assert present(world.books.get("521")).referred_by is None
+    first_receipt(world, 521, "1:521:2")
+    assert referral_bonuses(world, "520") == [paid]
+    assert [e.entry_id for e in world.books.entries("521") if e.kind == "bonus"] == []  # no welcome, no referred
+
+
+def test_the_same_phone_on_another_account_after_an_erasure_is_not_a_new_person_for_bonuses(world: BotWorld) -> None:
+    world.joins(522, "+7 916 000-05-22")
+    code = world.table.invite_code("522")
+    world.joins(523, "+7 916 000-05-23")
+    world.taps(523, "delete:yes")
+    world.settle_points()
+    world.joins(524, "+7 916 000-05-23", start=f"ref_{code}")  # a second Telegram account, the erased phone
+    assert present(world.books.get("524")).referred_by is None
+    first_receipt(world, 524, "1:524:1")
+    assert referral_bonuses(world, "522") == []
+    assert not [e for e in world.books.entries("524") if e.kind == "bonus"]
+
+
+def test_a_reward_order_id_is_the_one_the_bot_issued_and_a_client_can_neither_choose_nor_borrow_one(
+        world: BotWorld) -> None:
+    world.joins(530, "+7 916 000-05-30")
+    world.joins(531, "+7 916 000-05-31")
+    reward = PROGRAM.bot.rewards[0].id
+    world.taps(530, f"reward:{reward}")
+    confirm = present(world.outbox.messages[-1].reply_markup)["inline_keyboard"][0][0]["callback_data"]
+    _, _, offer, order = confirm.split(":")
+    for forged in (f"take:{reward}:{offer}:ORDER00001", f"take:{reward}:{int(offer) + 1}:{order}",
+                   f"take:{reward}:{offer}"):
+        assert world.taps(530, forged)["action"] == "button_expired"
+    assert world.taps(531, confirm)["action"] == "button_expired"  # another member's confirmation
+    assert not [c for c in world.accrual_queue.messages if isinstance(c, RewardRequested)]
+    assert world.taps(530, confirm)["action"] == "reward_requested"
+    (request,) = [c for c in world.accrual_queue.messages if isinstance(c, RewardRequested)]
+    assert request.order_id == order and len(order) == 10
 
 
 def test_a_command_before_joining_starts_the_joining(world: BotWorld) -> None:

@@ -6,14 +6,14 @@
 - `nudge#<member>` / `<name>`: when a nudge last reached the member, and whether they said "не интересно";
 - `ticket#<id>`: a complaint or a review proof sent to the staff chat, and its outcome;
 - `reward#<id>` / `stock`: how many of a reward are left, taken by conditional writes, so none is sold twice;
-- `erased#<hash>`: a deleted account, by a one-way hash of its Telegram id (no second welcome bonus).
+- `erased#<marker>`: a deleted person, by a keyed marker of their Telegram id and of their phone (domain/keyed.py):
+  joining again pays no second welcome or referral bonus, and the marker names nobody without the stack's key.
 
 Every write is conditional or idempotent: a redelivered message finds its item written and changes nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -64,12 +64,11 @@ class BotTable:
             self._delete(f"member#{member_id}", "invite")
 
     # ------------------------------------------------------------------ erased accounts
-    def mark_erased(self, member_id: str) -> None:
-        """Keep only a one-way hash of an erased account's Telegram id: joining again pays no second welcome bonus."""
-        self._put({"pk": f"erased#{_one_way(member_id)}", "sk": "erased"})
+    def mark_erased(self, marker: str) -> None:
+        self._put({"pk": f"erased#{marker}", "sk": "erased"})
 
-    def was_erased(self, member_id: str) -> bool:
-        return self._get(f"erased#{_one_way(member_id)}", "erased") is not None
+    def was_erased(self, marker: str) -> bool:
+        return self._get(f"erased#{marker}", "erased") is not None
 
     # ------------------------------------------------------------------ follow-ups
     def schedule(self, followup: FollowUp) -> bool:
@@ -165,10 +164,6 @@ class BotTable:
         return applied("update_item", TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}),
                        UpdateExpression=update, ConditionExpression=condition,
                        ExpressionAttributeValues=to_item(values), **_names(names))
-
-
-def _one_way(member_id: str) -> str:
-    return hashlib.sha256(f"loyalty-erased:{member_id}".encode()).hexdigest()
 
 
 def _followup(item: dict[str, Any]) -> FollowUp:

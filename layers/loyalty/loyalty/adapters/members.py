@@ -65,6 +65,12 @@ class MembersRepository:
                     ConditionExpression="attribute_exists(member_id)",
                     ExpressionAttributeValues=to_item({":into": merged_into}))
 
+    def forget_inviter(self, member_id: str) -> None:
+        """A person who was a member before (and erased it): nobody is paid for inviting them again."""
+        conditional("update_item", refused=MemberNotFound(member_id), TableName=self.table_name,
+                    Key=to_item({"member_id": member_id}), UpdateExpression="REMOVE referred_by",
+                    ConditionExpression="attribute_exists(member_id)")
+
     def touched_item(self, member_id: str, touch: dict[str, Any]) -> dict[str, Any]:
         """The transaction item that makes `touch` the member's last campaign message: the one a purchase is
         attributed to."""

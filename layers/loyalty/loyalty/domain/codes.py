@@ -5,7 +5,6 @@ No 0/O, 1/I: a shopper reads a code off a phone, aloud or from a screenshot, and
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from pydantic import BaseModel
@@ -31,9 +30,3 @@ def new_code(length: int = 8) -> str:
 def normalise_code(text: str) -> str:
     """A code as typed ("abcd-2345 ") as it was issued ("ABCD2345")."""
     return "".join(text.split()).upper().replace("-", "")
-
-
-def short_id(*parts: str) -> str:
-    """A stable 10-character id for what `parts` name (a follow-up, a ticket): fits a button's callback data."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    return "".join(ALPHABET[byte % len(ALPHABET)] for byte in digest[:10])

@@ -7,12 +7,13 @@ from typing import Any
 
 from loyalty import clock
 from loyalty.contracts import MemberErased, RewardRequested, Shopper
+from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.flows import keyboards
 from loyalty.flows.crm_feed import CrmFeed
-from loyalty.flows.joining import phone_keyboard
+from loyalty.flows.joining import erasure_markers, phone_keyboard
 from loyalty.flows.menu import menu_keyboard
 from loyalty.flows.ports import Invitations, Members, Queue
 from loyalty.flows.replies import Replies
@@ -21,8 +22,9 @@ from loyalty.observability import logger
 
 class Account:
     def __init__(self, program: Program, members: Members, replies: Replies, accrual_queue: Queue,
-                 table: Invitations, crm: CrmFeed | None):
+                 table: Invitations, keyed: Keyed, crm: CrmFeed | None):
         self.program = program
+        self.keyed = keyed
         self.members = members
         self.replies = replies
         self.accrual_queue = accrual_queue
@@ -48,8 +50,12 @@ class Account:
         self.replies.send(shopper, key, "marketing_stopped")
         return {"action": "stopped"}
 
-    def exchange(self, shopper: Shopper, member: Member, key: str, reward_id: str, order: str) -> dict[str, Any]:
-        if self.program.bot.reward(reward_id) is None or not order.isalnum():
+    def exchange(self, shopper: Shopper, member: Member, key: str, reward_id: str, offer: str, order: str
+                 ) -> dict[str, Any]:
+        """The confirmation's "Exchange": its order id must be the one the bot issued to this member for this reward
+        (menu.py's `reward_offer`), so a modified client can neither choose an order id nor reuse another's."""
+        if self.program.bot.reward(reward_id) is None or not self.keyed.issued(order, "order", shopper.member_id,
+                                                                                 reward_id, offer):
             self.replies.send(shopper, key, "button_expired")
             return {"action": "button_expired"}
         if not member.phone:  # the brand hands a reward over to someone it can reach
@@ -65,7 +71,7 @@ class Account:
                           balance=member.available + member.pending + member.held)
         return {"action": "delete_asked"}
 
-    def delete(self, shopper: Shopper, key: str, confirmed: bool) -> dict[str, Any]:
+    def delete(self, shopper: Shopper, member: Member, key: str, confirmed: bool) -> dict[str, Any]:
         """Erase the personal data at once (the CRM is told to erase it too); the points left are written off by the
         ledger, in an anonymised entry, so the books still add up and the liability is right. The receipts stay
         claimed: nobody can register them again."""
@@ -75,7 +81,8 @@ class Account:
         self.replies.send(shopper, key, "delete_done", keyboards.keyboard_removed())
         self.members.erase(shopper.member_id)
         self.table.forget_invitations(shopper.member_id)
-        self.table.mark_erased(shopper.member_id)
+        for marker in erasure_markers(self.keyed, shopper.member_id, member.phone):
+            self.table.mark_erased(marker)
         if self.crm is not None:
             self.crm.deleted(shopper.member_id, key, clock.now())
         self.accrual_queue.put(MemberErased(member_id=shopper.member_id))

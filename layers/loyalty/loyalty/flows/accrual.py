@@ -29,6 +29,7 @@ from loyalty.domain.codes import PromoCode, new_code
 from loyalty.domain.details import BoughtLine, Details
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
+from loyalty.domain.keyed import Keyed
 from loyalty.domain.ledger import (
     REFERRED_BONUS_ENTRY,
     WELCOME_BONUS_ENTRY,
@@ -55,7 +56,8 @@ from loyalty.observability import logger, metrics
 
 class PointAccrual:
     def __init__(self, program: Program, ledger: Ledger, outbox: Outbox, promo_codes: PromoCodeStore,
-                 touches: Touches | None = None, bot_table: BotMemory | None = None, erasure: Erasure | None = None):
+                 keyed: Keyed, touches: Touches | None = None, bot_table: BotMemory | None = None,
+                 erasure: Erasure | None = None):
         self.program = program
         self.ledger = ledger
         self.replies = Replies(outbox)
@@ -64,7 +66,8 @@ class PointAccrual:
         self.touches = touches  # campaigns: none, and no purchase triggers or converts one
         # the bot's memory: rewards' stock, follow-ups after a receipt (None: a program test without the bot's)
         self.rewards = RewardExchange(program, ledger, self.replies, bot_table) if bot_table is not None else None
-        self.followups = FollowUps(program, bot_table, ledger) if bot_table is not None else None
+        self.keyed = keyed
+        self.followups = FollowUps(program, bot_table, ledger, keyed=keyed) if bot_table is not None else None
         self.erasure = erasure  # /delete's write-off and pseudonymisation
 
     def handle_record(self, record: SQSRecord) -> None:
@@ -165,14 +168,17 @@ class PointAccrual:
     def _referral(self, purchase: Posting, bonuses: Referral, now: datetime) -> None:
         """Both sides of an invitation are paid once, on the invited member's first accepted receipt."""
         member_id, inviter = purchase.holder.member_id, bonuses.inviter
+        # The inviter's entry names the friend by a keyed pseudonym, never by their Telegram id: it outlives the
+        # friend's erasure, and the same person invited again finds it paid.
+        friend = self.keyed.marker("member", member_id)
         for owner, entry_id, points, text in ((member_id, REFERRED_BONUS_ENTRY, bonuses.referred, "bonus_referred"),
-                                              (inviter, referrer_bonus_entry(member_id), bonuses.referrer,
+                                              (inviter, referrer_bonus_entry(friend), bonuses.referrer,
                                                "bonus_referrer")):
             if points <= 0:
                 continue
             try:
                 posting = self._credit_bonus(owner, entry_id, points, "бонус за приглашение", now,
-                                             details=Details(referral=member_id if owner == inviter else inviter))
+                                             details=Details(referral=friend if owner == inviter else inviter))
             except MemberNotFound:
                 logger.warning("inviter is not a member; referral bonus skipped",
                                extra={"member_id": member_id, "inviter": inviter})

@@ -18,9 +18,9 @@ from typing import Any
 from loyalty import clock
 from loyalty.contracts import BonusGranted, Incoming, Shopper
 from loyalty.domain import chat_limits
-from loyalty.domain.codes import short_id
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.errors import InvalidQr
+from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member
 from loyalty.domain.messages import render, render_fitted
 from loyalty.domain.program import Program
@@ -38,8 +38,9 @@ _STAFF_LANGUAGE = "ru"
 
 class Conversations:
     def __init__(self, program: Program, members: Members, replies: Replies, accrual_queue: Queue,
-                 table: BotMemory):
+                 table: BotMemory, keyed: Keyed):
         self.program = program
+        self.keyed = keyed
         self.members = members
         self.replies = replies
         self.accrual_queue = accrual_queue
@@ -106,14 +107,14 @@ class Conversations:
             "member": shopper.member_id, "level": self.program.level_title(member.level, _STAFF_LANGUAGE),
             "store": followup.store or "—", "goods": ", ".join(followup.goods) or "—"}
         if awaiting.get("kind") == "complaint":
-            ticket = Ticket(id=short_id(followup.id, "complaint"), kind="complaint", member_id=shopper.member_id,
+            ticket = Ticket(id=self.keyed.id("complaint", followup.id), kind="complaint", member_id=shopper.member_id,
                             followup_id=followup.id)
             self.table.open_ticket(ticket)
             self._to_staff(key, "staff_complaint", ticket=ticket.id, rating=followup.rating or 0,
                            text=message.text or "", **context)
             self.replies.send(shopper, key, "complaint_forwarded", brand=self.program.brand.name)
             return {"action": "complaint_forwarded", "ticket": ticket.id}
-        ticket = Ticket(id=short_id(followup.id, "review", key), kind="review", member_id=shopper.member_id,
+        ticket = Ticket(id=self.keyed.id("review", followup.id, key), kind="review", member_id=shopper.member_id,
                         followup_id=followup.id)
         self.table.open_ticket(ticket)
         photo = message.file.file_id if message.file is not None else None

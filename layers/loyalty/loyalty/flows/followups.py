@@ -15,8 +15,8 @@ from typing import Any
 from loyalty.contracts import ReceiptAccepted
 from loyalty.domain.bot_program import Nudge, Scripted, words
 from loyalty.domain.campaigns import Touch
-from loyalty.domain.codes import short_id
 from loyalty.domain.conversation import FollowUp
+from loyalty.domain.keyed import Keyed
 from loyalty.domain.ledger import Holder, Posting
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
@@ -37,8 +37,9 @@ def tracked_link(link_base: str, followup_id: str) -> str:
 
 class FollowUps:
     def __init__(self, program: Program, table: FollowUpStore, ledger: Ledger, touches: Touches | None = None,
-                 link_base: str = ""):
+                 link_base: str = "", keyed: Keyed | None = None):
         self.program = program
+        self.keyed = keyed  # the ids of scheduled follow-ups (a nudge's link): None on the sending side
         self.table = table
         self.ledger = ledger
         self.touches = touches  # None: only scheduling (the accrual side)
@@ -46,8 +47,10 @@ class FollowUps:
 
     # ------------------------------------------------------------------ scheduling, on an accepted receipt
     def after_receipt(self, purchase: Posting, accepted: ReceiptAccepted, now: datetime) -> int:
-        """Schedule the follow-ups this receipt starts; returns how many were new."""
-        bot, member_id = self.program.bot, accepted.shopper.member_id
+        """Schedule the follow-ups this receipt starts; returns how many were new. Their ids are keyed (a replayed
+        receipt makes the same ones; nobody can forge a nudge's link from what the receipt prints)."""
+        assert self.keyed is not None, "scheduling follow-ups needs the stack's key"
+        bot, member_id, short_id = self.program.bot, accepted.shopper.member_id, self.keyed.id
         kind = accepted.channel_kind
         scheduled: list[FollowUp] = []
         context: dict[str, Any] = {"member_id": member_id, "fiscal_key": accepted.fiscal_key,

@@ -13,6 +13,7 @@ from typing import Any
 
 from loyalty import clock
 from loyalty.contracts import BonusGranted, Incoming, MembersMerged, ReceiptSubmitted, Shopper
+from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member, imported_member_id
 from loyalty.domain.messages import render, with_commands
 from loyalty.domain.program import Program
@@ -33,8 +34,9 @@ def phone_keyboard(shopper: Shopper) -> dict[str, Any]:
 
 class Joining:
     def __init__(self, program: Program, members: Members, replies: Replies, receipt_queue: Queue,
-                 accrual_queue: Queue, table: Invitations, crm: CrmFeed | None):
+                 accrual_queue: Queue, table: Invitations, keyed: Keyed, crm: CrmFeed | None):
         self.program = program
+        self.keyed = keyed
         self.receipt_queue = receipt_queue
         self.members = members
         self.replies = replies
@@ -46,6 +48,8 @@ class Joining:
         """/start: a new shopper is welcomed and asked for the phone; a member is welcomed back to the menu (and,
         if they had blocked the bot or said /stop, offers reach them again)."""
         source, inviter = self.read_payload(payload, shopper.member_id)
+        if inviter is not None and self._returning(shopper.member_id):
+            inviter = None  # a person who erased their account comes back: an invitation pays nobody twice
         member = self.members.join(shopper.member_id, shopper.chat_id, shopper.language, referred_by=inviter,
                                    via=source)
         if self.crm is not None and before is not None and not before.subscribed and not before.erased_at:
@@ -91,13 +95,20 @@ class Joining:
         # same phone again is this update redelivered after a failure past save_phone, or the contact shared twice:
         # the bonus is granted again, and the ledger's entry key pays it once.
         first_phone = member.phone_before in (None, member.phone)
+        returning = self._returning(shopper.member_id, member.phone)
+        if returning and member.referred_by is not None:
+            self.members.forget_inviter(shopper.member_id)  # the same phone came back on another account
         if self.program.bonuses.welcome and first_phone and not adopted and member.joined_via != "import" \
-                and not self.table.was_erased(shopper.member_id):
+                and not returning:
             self.accrual_queue.put(BonusGranted(shopper=shopper, bonus="welcome", reference=shopper.member_id))
         if member.pending_receipt:
             self.submit(ReceiptSubmitted.model_validate_json(member.pending_receipt))
         logger.info("member shared phone", extra={"member_id": shopper.member_id})
         return {"action": "phone_saved", "pending_receipt": bool(member.pending_receipt)}
+
+    def _returning(self, member_id: str, phone: str | None = None) -> bool:
+        """Whether this person (their Telegram id, or their phone) had a membership they erased."""
+        return any(self.table.was_erased(marker) for marker in erasure_markers(self.keyed, member_id, phone))
 
     def submit(self, submitted: ReceiptSubmitted) -> None:
         self.receipt_queue.put(submitted)
@@ -126,6 +137,12 @@ class Joining:
                                 source=member.joined_via, language=member.language, referred_by=member.referred_by)
         else:
             self.crm.updated(member.member_id, key, clock.now(), phone=member.phone)
+
+
+def erasure_markers(keyed: Keyed, member_id: str, phone: str | None) -> list[str]:
+    """What is kept of an erased person, so the welcome and referral bonuses are paid once per person: keyed markers
+    of their Telegram id and of their phone, which name nobody without the stack's key."""
+    return [keyed.marker("member", member_id), *([keyed.marker("phone", phone)] if phone else [])]
 
 
 def _e164(phone: str) -> str:

@@ -11,8 +11,8 @@ from loyalty import clock
 from loyalty.contracts import Shopper
 from loyalty.domain import levels
 from loyalty.domain.bot_program import words
-from loyalty.domain.codes import short_id
 from loyalty.domain.history import history_lines
+from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member
 from loyalty.domain.messages import EN, RU, how_many, joined, render, with_commands
 from loyalty.domain.program import Program
@@ -43,8 +43,9 @@ def menu_command(text: str) -> str | None:
 
 
 class Menu:
-    def __init__(self, program: Program, ledger: Ledger, replies: Replies, table: BotMemory):
+    def __init__(self, program: Program, ledger: Ledger, replies: Replies, table: BotMemory, keyed: Keyed):
         self.program = program
+        self.keyed = keyed
         self.ledger = ledger
         self.replies = replies
         self.table = table
@@ -130,13 +131,14 @@ class Menu:
         return {"action": "rewards", "shown": len(rows)}
 
     def reward_offer(self, shopper: Shopper, key: str, reward_id: str) -> dict[str, Any]:
-        """A tapped reward: confirm first. The confirmation's buttons carry one order id, so tapping "Exchange"
-        twice orders once."""
+        """A tapped reward: confirm first. The confirmation's buttons carry one order id, keyed on the member, the
+        reward and this offer, so tapping "Exchange" twice orders once and a client cannot make up another."""
         reward = self.program.bot.reward(reward_id)
         if reward is None:
             return self.expired(shopper, key)
-        order = short_id(shopper.member_id, key)
-        buttons = [[(render("button_yes_exchange", shopper.language), f"take:{reward.id}:{order}"),
+        offer = key.rpartition(":")[2]  # the update's id: the offer's own
+        order = self.keyed.id("order", shopper.member_id, reward.id, offer)
+        buttons = [[(render("button_yes_exchange", shopper.language), f"take:{reward.id}:{offer}:{order}"),
                     (render("button_cancel", shopper.language), "take_no")]]
         self.replies.send(shopper, key, "reward_confirm", keyboards.inline_keyboard(buttons),
                           title=words(reward.title, shopper.language), points=reward.points)

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from loyalty.contracts import PromoRequested, RewardRequested, Shopper
 from loyalty.domain import levels
 from loyalty.domain.bot_program import words
-from loyalty.domain.codes import short_id
 from loyalty.domain.history import history_lines
+from loyalty.domain.keyed import Keyed
 from loyalty.domain.messages import how_many, joined
 from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
@@ -73,8 +73,9 @@ class Me(BaseModel):
 
 class MiniApp:
     def __init__(self, program: Program, members: MemberDirectory, ledger: Ledger, table: BotMemory,
-                 accrual_queue: Queue):
+                 accrual_queue: Queue, keyed: Keyed):
         self.program = program
+        self.keyed = keyed
         self.members = members
         self.ledger = ledger
         self.table = table
@@ -109,13 +110,13 @@ class MiniApp:
         shopper = self._shopper(member_id)
         if self.program.bot.reward(reward_id) is None:
             raise KeyError(reward_id)
-        order = short_id(member_id, "miniapp", request_key)
+        order = self.keyed.id("order", member_id, reward_id, "miniapp", request_key)
         self.accrual_queue.put(RewardRequested(shopper=shopper, reward_id=reward_id, order_id=order))
         return {"order": order, "status": "queued"}
 
     def promo(self, member_id: str, points: int | None, request_key: str) -> dict[str, Any]:
         shopper = self._shopper(member_id)
-        self.accrual_queue.put(PromoRequested(request_id=f"miniapp:{short_id(member_id, request_key)}",
+        self.accrual_queue.put(PromoRequested(request_id=f"miniapp:{self.keyed.id('promo', member_id, request_key)}",
                                               shopper=shopper, points=points))
         return {"status": "queued"}
 

@@ -149,6 +149,8 @@ class Members(MemberDirectory, Protocol):
 
     def retire(self, member_id: str, merged_into: str) -> None: ...
 
+    def forget_inviter(self, member_id: str) -> None: ...
+
     def touched_item(self, member_id: str, touch: dict[str, Any]) -> Any:
         """The write, for the ledger's transaction, that makes `touch` the member's last campaign message."""
         ...
@@ -177,7 +179,7 @@ class Audience(Protocol):
 
 
 class Invitations(Protocol):
-    """Invitation codes, and the one-way marks of erased accounts (adapters/bot_table.py)."""
+    """Invitation codes, and the keyed markers of erased people (adapters/bot_table.py; domain/keyed.py makes them)."""
 
     def invite_code(self, member_id: str) -> str: ...
 
@@ -185,9 +187,9 @@ class Invitations(Protocol):
 
     def forget_invitations(self, member_id: str) -> None: ...
 
-    def mark_erased(self, member_id: str) -> None: ...
+    def mark_erased(self, marker: str) -> None: ...
 
-    def was_erased(self, member_id: str) -> bool: ...
+    def was_erased(self, marker: str) -> bool: ...
 
 
 class FollowUpStore(Protocol):

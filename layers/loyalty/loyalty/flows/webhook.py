@@ -15,6 +15,7 @@ from loyalty.adapters import bot_api_update, telegram
 from loyalty.adapters.bot_api_update import MalformedUpdate
 from loyalty.contracts import Incoming, PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
 from loyalty.domain.errors import AlreadyInProgress, InvalidQr, StorageUnavailable
+from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member
 from loyalty.domain.messages import language_of
 from loyalty.domain.program import Program
@@ -108,15 +109,16 @@ class Bot:
     asked for, or a message in the brand's staff chat."""
 
     def __init__(self, program: Program, members: Members, ledger: Ledger, outbox: Outbox,
-                 receipt_queue: Queue, accrual_queue: Queue, table: BotMemory, crm: CrmFeed | None = None):
+                 receipt_queue: Queue, accrual_queue: Queue, table: BotMemory, keyed: Keyed,
+                 crm: CrmFeed | None = None):
         self.program = program
         self.members = members
         self.replies = Replies(outbox)
         self.accrual_queue = accrual_queue
-        self.menu = Menu(program, ledger, self.replies, table)
-        self.joining = Joining(program, members, self.replies, receipt_queue, accrual_queue, table, crm)
-        self.account = Account(program, members, self.replies, accrual_queue, table, crm)
-        self.talk = Conversations(program, members, self.replies, accrual_queue, table)
+        self.menu = Menu(program, ledger, self.replies, table, keyed)
+        self.joining = Joining(program, members, self.replies, receipt_queue, accrual_queue, table, keyed, crm)
+        self.account = Account(program, members, self.replies, accrual_queue, table, keyed, crm)
+        self.talk = Conversations(program, members, self.replies, accrual_queue, table, keyed)
 
     def handle(self, update: dict[str, Any]) -> dict[str, Any]:
         """Act on one update. Returns a short summary of what was done (kept by the idempotency store); its
@@ -189,13 +191,14 @@ class Bot:
         if action == "reward":
             return self.menu.reward_offer(shopper, key, argument)
         if action == "take":
-            reward_id, _, order = argument.partition(":")
-            return self.account.exchange(shopper, member, key, reward_id, order)
+            reward_id, _, issued = argument.partition(":")
+            offer, _, order = issued.partition(":")
+            return self.account.exchange(shopper, member, key, reward_id, offer, order)
         if action == "take_no":
             self.replies.send(shopper, key, "reward_cancelled")
             return {"action": "reward_cancelled"}
         if action == "delete":
-            return self.account.delete(shopper, key, confirmed=argument == "yes")
+            return self.account.delete(shopper, member, key, confirmed=argument == "yes")
         if action in ("rate", "review", "nudge_off"):
             return self.talk.tapped(shopper, member, action, argument, key)
         return self.menu.expired(shopper, key)

@@ -1,0 +1,41 @@
+"""Ids and markers outsiders must not compute: HMAC-SHA256 with the stack's own secret key.
+
+- **Ids** an outsider could otherwise forge or guess (a nudge's link, a ticket, a reward order): stable for the same
+  parts, so a redelivered message makes the same id, and unforgeable without the key. An id a client sends back
+  (a button's order) is checked with `issued`.
+- **Markers** of an erased person (their Telegram id, their phone): a bare hash of a Telegram id is reversed by
+  hashing every id; a keyed one only by whoever holds the key, which never leaves Secrets Manager.
+
+The key is read when first needed (a callable, so a function that never makes an id never fetches it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+
+from loyalty.domain.codes import ALPHABET
+
+_ID_LENGTH = 10  # 50 bits of the code alphabet: fits a button's callback data beside its action
+
+
+class Keyed:
+    def __init__(self, key: Callable[[], str]):
+        self._key = key
+
+    def id(self, *parts: str) -> str:
+        """A short id for what `parts` name, readable on a phone (no 0/O, 1/I)."""
+        digest = self._mac("id", *parts)
+        return "".join(ALPHABET[byte % len(ALPHABET)] for byte in digest[:_ID_LENGTH])
+
+    def issued(self, candidate: str, *parts: str) -> bool:
+        """Whether `candidate` is the id this stack made for `parts` (constant time)."""
+        return hmac.compare_digest(candidate.encode(errors="replace"), self.id(*parts).encode())
+
+    def marker(self, kind: str, value: str) -> str:
+        """What is kept of a person after erasure: their `kind` ("member", "phone") keyed, 128 bits in hex."""
+        return self._mac("marker", kind, value)[:16].hex()
+
+    def _mac(self, *parts: str) -> bytes:
+        return hmac.new(self._key().encode(), "\x1f".join(parts).encode(), hashlib.sha256).digest()
