@@ -309,6 +309,14 @@ class MemoryCampaigns:
     def touched(self, touch: Touch) -> bool:
         return (touch.campaign, touch_key(touch)) in self.records
 
+    def forget_member(self, member_id: str, pseudonym: str) -> int:
+        mine = [(campaign, key) for (campaign, key), record in self.records.items() if record["member_id"] == member_id]
+        for campaign, key in mine:
+            record = self.records.pop((campaign, key))
+            renamed = key.replace(f"touch#{member_id}#", f"touch#{pseudonym}#", 1)
+            self.records[campaign, renamed] = {**record, "member_id": pseudonym}
+        return len(mine)
+
     def record(self, touch: Touch, points_given: int, now: datetime) -> bool:
         if self.touched(touch):
             return False
@@ -376,6 +384,22 @@ class MemoryBotTable:
     def forget_invitations(self, member_id: str) -> None:
         code = self.codes.pop(member_id, None)
         self.invites.pop(code or "", None)
+
+    def forget_member(self, member_id: str, pseudonym: str) -> int:
+        """As BotTable: follow-ups and tickets renamed (a follow-up without its fiscal key, out of the due index),
+        nudge states gone."""
+        changed = 0
+        for found in [f for f in self.followups.values() if f.member_id == member_id]:
+            self.followups[found.id] = found.model_copy(update={"member_id": pseudonym, "fiscal_key": ""})
+            self.due_ids.discard(found.id)
+            changed += 1
+        for ticket in [t for t in self.tickets.values() if t.member_id == member_id]:
+            self.tickets[ticket.id] = ticket.model_copy(update={"member_id": pseudonym})
+            changed += 1
+        for key in [key for key in self.nudges if key[0] == member_id]:
+            del self.nudges[key]
+            changed += 1
+        return changed
 
     def mark_erased(self, marker: str) -> None:
         self.erased.add(marker)

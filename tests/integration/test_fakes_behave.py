@@ -170,6 +170,17 @@ def test_a_touch_is_recorded_settled_and_converted_once_each_with_its_counters(
     assert campaigns.cursor("winback") == NOW
 
 
+def test_erasure_moves_a_members_campaign_deliveries_to_the_pseudonym_once(
+        campaigns: CampaignStore | MemoryCampaigns) -> None:
+    touch = Touch(campaign="winback", step=0, member_id="806", key="winback:0:2026-10-01T12:00:00+00:00")
+    campaigns.record(touch, 0, NOW)
+    campaigns.settle("winback", touch_key(touch), "delivered", NOW)
+    assert campaigns.forget_member("806", "erased-806") == 1 and campaigns.forget_member("806", "erased-806") == 0
+    assert not campaigns.touched(touch)
+    assert campaigns.touched(touch.model_copy(update={"member_id": "erased-806"}))
+    assert campaigns.stats("winback")["delivered"] == 1  # the figures stay whole
+
+
 def test_the_lapse_window_holds_last_purchases_after_its_start_up_to_its_end(store: Fake | Real) -> None:
     store.join("806", "+79160000806")
     bought = NOW - timedelta(days=30)
@@ -345,6 +356,20 @@ def test_a_ticket_is_opened_once_and_decided_once(store: Fake | Real) -> None:
     assert store.bot.close_ticket("TK00000001", "approved") and not store.bot.close_ticket("TK00000001", "rejected")
     assert present(store.bot.ticket("TK00000001")).status == "approved" and store.bot.ticket("NOSUCH") is None
     assert not store.bot.close_ticket("NOSUCH", "approved")
+
+
+def test_erasure_renames_the_members_followups_and_tickets_and_drops_their_nudges_once(store: Fake | Real) -> None:
+    store.bot.schedule(FollowUp(id="FU00000009", member_id="826", kind="nudge", name="site", due_at=NOW,
+                                fiscal_key="1:2:3"))
+    store.bot.open_ticket(Ticket(id="TK00000009", kind="complaint", member_id="826", followup_id="FU00000009"))
+    store.bot.nudged("826", "site", NOW)
+    store.bot.schedule(FollowUp(id="FU00000010", member_id="827", kind="survey", name="survey", due_at=NOW))
+    assert store.bot.forget_member("826", "erased-826") == 3 and store.bot.forget_member("826", "erased-826") == 0
+    followup = present(store.bot.followup("FU00000009"))
+    assert (followup.member_id, followup.fiscal_key) == ("erased-826", "")
+    assert present(store.bot.ticket("TK00000009")).member_id == "erased-826"
+    assert store.bot.nudge_state("826", "site") == {}
+    assert [found.id for found in store.bot.due(NOW)] == ["FU00000010"]  # never sent now; the others' stay
 
 
 def test_the_last_of_a_reward_goes_with_one_entry_and_the_next_is_refused_with_nothing_written(

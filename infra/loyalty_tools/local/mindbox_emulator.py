@@ -145,7 +145,7 @@ class MindboxEmulator(Server):
                                                 for location, message in problems]}
         if transaction:
             self.transactions[transaction] = operation
-        self._log(operation, transaction, "Success", data)
+        self._log(operation, transaction, "Success", {"erased": True} if action == "delete" else data)
         return 200, {"status": "Success", "customer": {"processingStatus": "Found"}}
 
     def _authorized(self, header: str) -> bool:
@@ -186,11 +186,24 @@ class MindboxEmulator(Server):
                     known[name] = copy.deepcopy(value)
             return []
         if action == "delete":
-            self.customers[key] = {"ids": known["ids"], "deleted": True}
+            self._forget(key)
             return []
         if action == "order":
             return self._order(key, data)
         return self._balance(key, data)
+
+    def _forget(self, key: str) -> None:
+        """A customer's personal data deleted, as 152-ФЗ asks of the CRM too: the profile, their orders' link to
+        them, their balance, and what the operations log kept of them."""
+        del self.customers[key]
+        self.balances.pop(key, None)
+        for order in self.orders.values():
+            if order.get("customer") == key:
+                order["customer"] = None
+        for logged in self.operations:
+            ids = ((logged.get("body") or {}).get("customer") or {}).get("ids") or {}
+            if str(ids.get(self.config.telegram_id)) == key:
+                logged["body"] = {"erased": True}
 
     def _order(self, key: str, data: dict[str, Any]) -> list[tuple[str, str]]:
         order = data.get("order")

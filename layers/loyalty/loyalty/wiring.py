@@ -88,7 +88,8 @@ def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
     erasure = Erasure(ledger, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
                       ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
-                      MembersRepository(settings.MEMBERS_TABLE))
+                      MembersRepository(settings.MEMBERS_TABLE),
+                      (BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE)))
     return PointAccrual(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
                         PromoCodes(settings.PROMO_CODES_TABLE), stack_key(settings.STACK_KEY_NAME), touches,
                         BotTable(settings.BOT_TABLE), erasure)

@@ -20,12 +20,13 @@ from typing import Any
 
 from loyalty import clock
 from loyalty.adapters.aws import client
-from loyalty.adapters.dynamo import applied, from_item, query_shards, shard_of, to_item
+from loyalty.adapters.dynamo import applied, from_item, query_index, query_shards, shard_of, to_item
 from loyalty.domain.codes import new_code
 from loyalty.domain.conversation import FollowUp, Ticket
 
 DUE_SHARDS = 4
 DUE_INDEX = "by_due"
+MEMBER_INDEX = "by_member"
 
 
 def _names(names: dict[str, str] | None) -> dict[str, Any]:
@@ -132,6 +133,24 @@ class BotTable:
         return self._condition_update(f"ticket#{ticket_id}", "ticket", "SET #status = :s", "#status = :open",
                                       {":s": status, ":open": "open"}, names={"#status": "status"})
 
+    # ------------------------------------------------------------------ erasure
+    def forget_member(self, member_id: str, pseudonym: str) -> int:
+        """/delete: the follow-ups and tickets that named the member name their pseudonym instead (a follow-up loses
+        its receipt's fiscal key, and one not sent yet never will be), and their nudge states go. How many items
+        changed; 0 when done before."""
+        changed = 0
+        for key in list(query_index(self.table_name, MEMBER_INDEX, "member_id = :m", {":m": member_id})):
+            followup = key["pk"].startswith("followup#")
+            client("dynamodb").update_item(
+                TableName=self.table_name, Key=to_item({"pk": key["pk"], "sk": key["sk"]}),
+                UpdateExpression="SET member_id = :anon" + (" REMOVE fiscal_key, due_shard" if followup else ""),
+                ExpressionAttributeValues=to_item({":anon": pseudonym}))
+            changed += 1
+        for item in self._query(f"nudge#{member_id}"):
+            self._delete(item["pk"], item["sk"])
+            changed += 1
+        return changed
+
     # ------------------------------------------------------------------ rewards
     def stock_left(self, reward_id: str, initial: int) -> int:
         item = self._get(f"reward#{reward_id}", "stock")
@@ -151,6 +170,12 @@ class BotTable:
         response = client("dynamodb").get_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}),
                                                ConsistentRead=True)
         return from_item(response["Item"]) if "Item" in response else None
+
+    def _query(self, pk: str) -> list[dict[str, Any]]:
+        pages = client("dynamodb").get_paginator("query").paginate(
+            TableName=self.table_name, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": pk}))
+        return [from_item(item) for page in pages for item in page["Items"]]
 
     def _put(self, item: dict[str, Any]) -> bool:
         return applied("put_item", TableName=self.table_name, Item=to_item(item),

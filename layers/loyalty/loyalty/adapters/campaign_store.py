@@ -18,9 +18,10 @@ from pydantic import BaseModel
 
 from loyalty import clock
 from loyalty.adapters.aws import client
-from loyalty.adapters.dynamo import applied, from_item, to_item, transact
+from loyalty.adapters.dynamo import applied, from_item, query_index, to_item, transact
 from loyalty.domain.campaigns import Touch, touch_key
 
+MEMBER_INDEX = "by_member"
 COUNTERS = ("audience", "delivered", "blocked", "converted", "revenue_kopecks", "points_given", "points_spent",
             "clicks")
 
@@ -102,6 +103,22 @@ class CampaignStore:
                                                                                          ":touch": "touch#"}),
         ):
             yield from (TouchRecord.model_validate(from_item(item)) for item in page["Items"])
+
+    def forget_member(self, member_id: str, pseudonym: str) -> int:
+        """/delete: the member's deliveries move to their pseudonym (the campaigns' figures stay whole, nothing names
+        the member). How many moved; 0 when done before."""
+        moved = 0
+        for found in list(query_index(self.table_name, MEMBER_INDEX, "member_id = :m", {":m": member_id})):
+            item = self._get(found["campaign"], found["key"])
+            if item is None:
+                continue
+            renamed = {**item, "member_id": pseudonym,
+                       "key": str(item["key"]).replace(f"touch#{member_id}#", f"touch#{pseudonym}#", 1)}
+            transact([{"Put": {"TableName": self.table_name, "Item": to_item(renamed)}},
+                      {"Delete": {"TableName": self.table_name,
+                                  "Key": to_item({"campaign": found["campaign"], "key": found["key"]})}}])
+            moved += 1
+        return moved
 
     # ------------------------------------------------------------------ figures
     def stats(self, campaign: str) -> dict[str, int]:

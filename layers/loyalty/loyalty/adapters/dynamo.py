@@ -52,6 +52,16 @@ def query_shards(table: str, index: str, shards: int, condition: str, values: di
             yield from map(from_item, page["Items"])
 
 
+def query_index(table: str, index: str, condition: str, values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every item of an index that `condition` matches (as the index projects it)."""
+    from loyalty.adapters.aws import client
+
+    for page in client("dynamodb").get_paginator("query").paginate(
+        TableName=table, IndexName=index, KeyConditionExpression=condition, ExpressionAttributeValues=to_item(values),
+    ):
+        yield from map(from_item, page["Items"])
+
+
 def conditional(operation: str, *, refused: Exception | None = None, **request: Any) -> dict[str, Any] | None:
     """One conditional DynamoDB write (`operation`: put_item, update_item, delete_item) with `request`: its response
     when it applied; when its condition was false, None, or `refused` raised (a domain error that says what the

@@ -80,7 +80,15 @@ class CampaignFigures(Protocol):
     def add(self, campaign: str, **counters: int) -> None: ...
 
 
-class CampaignRecords(CampaignFigures, Protocol):
+class Forgetting(Protocol):
+    """A store of what names members, which /delete rewrites (adapters/bot_table.py, adapters/campaign_store.py)."""
+
+    def forget_member(self, member_id: str, pseudonym: str) -> int:
+        """Whatever names `member_id` names `pseudonym` instead, or is gone; how many items changed."""
+        ...
+
+
+class CampaignRecords(CampaignFigures, Forgetting, Protocol):
     """What campaigns write once each: touches, their outcome, the runs' cursors (adapters/campaign_store.py)."""
 
     def cursor(self, campaign: str) -> datetime | None: ...
@@ -233,7 +241,7 @@ class RewardStock(Protocol):
         ...
 
 
-class BotMemory(Invitations, FollowUpStore, Tickets, RewardStock, Protocol):
+class BotMemory(Invitations, FollowUpStore, Tickets, RewardStock, Forgetting, Protocol):
     """Everything the bot remembers between messages: one table (adapters/bot_table.py: BotTable)."""
 
 
