@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from loyalty import clock
 from loyalty.adapters.campaign_store import COUNTERS
-from loyalty.contracts import OutboundMessage
+from loyalty.contracts import CrmEvent, Deleted, MemberRegistered, OutboundMessage
 from loyalty.domain import chat_limits, postings
 from loyalty.domain.campaigns import Touch, touch_key
 from loyalty.domain.claims import Claimed, Halves, OrderHalf, Outcome, Refund, pair
@@ -28,6 +28,7 @@ from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
 from loyalty.domain.errors import (
     ChatBlocked,
+    CrmCustomerUnknown,
     DailyLimitReached,
     ItemRefused,
     MemberNotFound,
@@ -643,3 +644,29 @@ class MemoryDeadLetters:
 
     def park(self, body: str, reason: str, group: str | None = None, **context: str) -> None:
         self.parked.append((body, reason, context))
+
+
+class MemoryCrm:
+    """The CRM as crm_sync sees it (CrmTarget), with Mindbox's rules: a customer exists once registered, an event for
+    one it does not know is refused (CrmCustomerUnknown), a deletion forgets them, an event id is applied once; a
+    scripted failure (`failures`: an outage, a refusal) comes first."""
+
+    def __init__(self) -> None:
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.events: list[CrmEvent] = []
+        self.applied: set[str] = set()
+        self.failures: list[Exception] = []
+
+    def deliver(self, event: CrmEvent) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        if event.event_id in self.applied:
+            return  # TransactionAlreadyProcessed
+        if isinstance(event, MemberRegistered):
+            self.customers[event.member_id] = {"phone": event.phone, "source": event.source}
+        elif event.member_id not in self.customers:
+            raise CrmCustomerUnknown("Mindbox: ValidationError (/customer: Customer not found)", "{}")
+        elif isinstance(event, Deleted):
+            del self.customers[event.member_id]
+        self.applied.add(event.event_id)
+        self.events.append(event)

@@ -120,6 +120,7 @@ class CampaignSenderSettings(_Consumer):
 
 class CrmSyncSettings(_Consumer):
     PROGRAM_FILE: str
+    MEMBERS_TABLE: str
     PACE_TABLE: str
     CRM_URL: str
     CRM_SECRET_NAME: str

@@ -204,4 +204,4 @@ def crm_sync(settings: CrmSyncSettings) -> CrmSync:
         target = MindboxClient(settings.CRM_URL, crm_secret, crm.mindbox, pace)
     elif crm.kind == "webhook":
         target = SignedWebhook(settings.CRM_URL, crm_secret, crm.webhook, pace)
-    return CrmSync(target, DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))
+    return CrmSync(target, DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL), MembersRepository(settings.MEMBERS_TABLE))

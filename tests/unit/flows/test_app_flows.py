@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from loyalty.contracts import (
     BonusGranted,
     CrmBatch,
-    CrmEvent,
     PromoRequested,
     RewardRequested,
     Shopper,
@@ -21,7 +20,7 @@ from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.miniapp import MiniApp, NotAMember
 from loyalty.flows.outcomes import RetryLater
 from tests.conftest import present
-from tests.fakes import STACK_KEY, MemoryCampaigns, MemoryDeadLetters
+from tests.fakes import STACK_KEY, MemoryCampaigns, MemoryCrm, MemoryDeadLetters
 from tests.telegram_updates import contact_of
 from tests.unit.flows.conftest import NOW, PROGRAM, shopper
 from tests.unit.flows.test_bot_flow import BotWorld
@@ -118,19 +117,6 @@ def test_a_reward_above_the_members_level_or_points_is_refused_and_holds_nothing
     assert present(world.books.get("906")).held == 0
 
 
-class RecordingCrm:
-    """A CRM that takes events, or fails as told."""
-
-    def __init__(self) -> None:
-        self.events: list[CrmEvent] = []
-        self.failures: list[Exception] = []
-
-    def deliver(self, event: CrmEvent) -> None:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.events.append(event)
-
-
 def crm_batches(world: BotWorld) -> list[SQSRecord]:
     world.joins(907, "+7 916 000-09-07")
     return [SQSRecord({"messageId": "m", "body": batch.model_dump_json()}) for batch in world.crm.messages]
@@ -138,8 +124,8 @@ def crm_batches(world: BotWorld) -> list[SQSRecord]:
 
 def test_crm_sync_delivers_each_event_retries_an_outage_and_parks_a_refusal(world: BotWorld) -> None:
     (record,) = crm_batches(world)
-    crm, parked = RecordingCrm(), MemoryDeadLetters()
-    sync = CrmSync(crm, parked)
+    crm, parked = MemoryCrm(), MemoryDeadLetters()
+    sync = CrmSync(crm, parked, world.books)
     crm.failures.append(CrmUnavailable("HTTP 503", retry_after_seconds=30))
     with pytest.raises(RetryLater) as retry:
         sync.handle_record(record)
@@ -153,10 +139,34 @@ def test_crm_sync_delivers_each_event_retries_an_outage_and_parks_a_refusal(worl
     assert CrmBatch.model_validate_json(body).key.startswith("parked:")
 
 
+def test_a_member_whose_registration_the_crm_refused_once_is_registered_from_our_data_with_their_next_event(
+        world: BotWorld) -> None:
+    """Not stranded: the next event finds the member unknown there, registers them as they are now (the phone, the
+    source), then goes through; nothing more is parked, and an erased member's stray event registers nobody."""
+    (joined,) = crm_batches(world)
+    crm, parked = MemoryCrm(), MemoryDeadLetters()
+    sync = CrmSync(crm, parked, world.books)
+    crm.failures.append(CrmRejected("Mindbox: ValidationError (/customer/mobilePhone: Invalid)", "{}"))
+    sync.handle_record(joined)
+    assert crm.customers == {} and len(parked.parked) == 1  # the refusal itself is parked, once
+    world.says(907, "/stop")  # the member's next event: no more offers
+    for batch in world.crm.messages[1:]:
+        sync.handle_record(SQSRecord({"messageId": "m", "body": batch.model_dump_json()}))
+    assert crm.customers["907"]["phone"] == "+79160000907" and len(parked.parked) == 1
+    assert [event.type for event in crm.events] == ["member_registered", "unsubscribed"]
+    world.taps(907, "delete:yes")
+    world.settle_points()
+    crm.customers.clear()  # the CRM lost them before the deletion arrived
+    sync.handle_record(SQSRecord({"messageId": "m", "body": world.crm.messages[-1].model_dump_json()}))
+    assert world.crm.messages[-1].events[0].type == "deleted"
+    assert crm.customers == {} and len(parked.parked) == 1  # nobody registered again, nothing more parked
+
+
 def test_a_program_without_a_crm_drops_its_events_and_queues_none(world: BotWorld) -> None:
     crm_batches(world)
     parked = MemoryDeadLetters()
-    CrmSync(None, parked).handle_record(SQSRecord({"messageId": "m", "body": world.crm.messages[0].model_dump_json()}))
+    first = SQSRecord({"messageId": "m", "body": world.crm.messages[0].model_dump_json()})
+    CrmSync(None, parked, world.books).handle_record(first)
     assert parked.parked == []  # dropped, not parked: there is nowhere it could ever go
     quiet = BotWorld()
     quiet.bot.joining.crm = quiet.bot.account.crm = None

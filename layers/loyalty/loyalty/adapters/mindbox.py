@@ -29,7 +29,7 @@ from loyalty.contracts import (
     ReceiptRecorded,
     Unsubscribed,
 )
-from loyalty.domain.errors import CrmRejected, CrmUnavailable
+from loyalty.domain.errors import CrmCustomerUnknown, CrmRejected, CrmUnavailable
 from loyalty.domain.program import Mindbox as MindboxConfig
 
 # Every transactionId is a GUID derived from the event id in this namespace: the same event, the same GUID.
@@ -173,7 +173,10 @@ def _raise_for(status: int, data: bytes, retry_after: str | None, operation: str
     if outcome == "ValidationError":
         messages = "; ".join(f"{m.get('location', '')}: {m.get('message', '')}"
                              for m in answer.get("validationMessages") or [] if isinstance(m, dict))
-        raise CrmRejected(f"Mindbox {operation}: ValidationError ({messages or 'no detail'})", text)
+        detail = f"Mindbox {operation}: ValidationError ({messages or 'no detail'})"
+        if "customer not found" in messages.lower():
+            raise CrmCustomerUnknown(detail, text)
+        raise CrmRejected(detail, text)
     if outcome == "ProtocolError":
         raise CrmRejected(f"Mindbox {operation}: ProtocolError ({answer.get('errorMessage', '')})", text)
     raise CrmUnavailable(f"Mindbox {operation}: status {outcome!r}")

@@ -197,3 +197,10 @@ class CrmRejected(DomainError):
     def __init__(self, detail: str, response: str = ""):
         super().__init__(detail)
         self.response = response
+
+
+class CrmCustomerUnknown(CrmRejected):
+    """The CRM does not know the member the event is about (its registration was refused or lost, or a manager
+    deleted the customer there): crm_sync registers them from our own data, then sends the event again."""
+
+    reason = "crm_customer_unknown"

@@ -28,6 +28,7 @@ from loyalty.contracts import (
 )
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting
+from loyalty.domain.member import Member
 from loyalty.domain.wallet import Balance, Step, Wallet
 from loyalty.flows.ports import GroupedQueue, Ledger
 
@@ -35,6 +36,18 @@ from loyalty.flows.ports import GroupedQueue, Ledger
 # from its own bulk import of the same file (docs/crm.md): reporting them would count them twice there. A deleted
 # member's write-off follows the CRM's own deletion of the customer: there is nobody left there to report it on.
 _KNOWN_TO_THE_CRM = {Kind.OPENING, Kind.TRANSFER, Kind.FORFEIT}
+
+
+def registration_of(member: Member, cause: str, now: datetime) -> MemberRegistered | None:
+    """The member's registration in the CRM from our own data (their profile as it is now), keyed on `cause`: None
+    for a member who is erased or has not shared a phone (the CRM keeps nobody without one)."""
+    if member.erased_at or not member.phone:
+        return None
+    return MemberRegistered(
+        event_id=f"{member.member_id}/registered:{cause}", member_id=member.member_id, occurred_at=now,
+        phone=member.phone, telegram_id=member.chat_id, name=member.name, language=member.language,
+        source=member.joined_via, consent=member.consented_at is not None or member.joined_via != "import",
+        referred_by=member.referred_by)
 
 
 def events_of(entry: Entry) -> list[CrmEvent]:
