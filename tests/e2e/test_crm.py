@@ -35,7 +35,8 @@ def fresh(stack: LocalStack) -> Iterator[None]:
 def applied(stack: LocalStack, shopper: Shopper) -> list[dict[str, Any]]:
     """The operations Mindbox applied for this shopper, in the order it applied them."""
     return [op for op in stack.mindbox.state()["operations"]
-            if op["status"] == "Success" and op["body"]["customer"]["ids"]["tgID"] == str(shopper.chat_id)]
+            if op["status"] == "Success"
+            and (op["body"].get("customer") or {}).get("ids", {}).get("tgID") == str(shopper.chat_id)]
 
 
 def points_of(stack: LocalStack, shopper: Shopper) -> int:
@@ -169,3 +170,47 @@ def test_stop_ends_offers_for_a_member_who_stays_and_start_brings_them_back(stac
     assert operations[:3] == [REGISTER, BALANCE, "Telegram.UnsubscribeCustomer"]
     assert operations[-1] == EDIT and applied(stack, ann)[-1]["body"]["customer"]["subscriptions"][0][
         "isSubscribed"] is True
+
+
+def test_a_resync_gives_the_crm_what_it_lacks_from_our_books_and_a_second_one_changes_nothing(
+        stack: LocalStack) -> None:
+    """The receipt's three reports were refused and parked, never redriven, and a points change was written with its
+    report lost (the function died in between): `loyalty crm resync` makes Mindbox's view whole, once."""
+    from datetime import UTC, datetime
+
+    from loyalty.adapters.ledger import LedgerRepository
+    from loyalty.domain import postings
+    from loyalty.domain.details import Details
+    from loyalty.domain.ledger import Kind
+    from tests.e2e.journeys import PROGRAM
+
+    ann = join(stack)
+    stack.mindbox.fail(400, count=3)
+    buy(stack, ann)
+    now = datetime.now(UTC)
+    with stack.as_operator():  # unreported: as if the function died after the write
+        LedgerRepository("LedgerTable", "MembersTable").apply(
+            str(ann.chat_id), "adjustment#lost-report", Kind.ADJUSTMENT,
+            lambda wallet: postings.adjustment(PROGRAM, wallet, "adjustment#lost-report", 25, now),
+            details=Details(reason="a goodwill credit"), now=now)
+    key = str(ann.chat_id)
+    assert stack.mindbox.state()["balances"][key] != points_of(stack, ann)
+
+    code, out, _ = loyalty(stack, "crm", "resync", key)
+    assert code == 0 and '"queued": true' in out
+    stack.wait_idle()
+    state = stack.mindbox.state()
+    assert state["balances"][key] == points_of(stack, ann)
+    assert [order["customer"] for order in state["orders"]] == [key]
+    (customer,) = [found for found in state["customers"] if found["ids"]["tgID"] == key]
+    assert customer["customFields"]["loyaltyLevel"] == member(stack, ann)["level"]
+    applied_before = len(applied(stack, ann))
+
+    code, out, _ = loyalty(stack, "crm", "resync", "--all")
+    assert code == 0 and '"members": 1' in out
+    stack.wait_idle()
+    assert stack.mindbox.state()["balances"][key] == points_of(stack, ann)  # nothing applied twice
+    again = [op["operation"] for op in applied(stack, ann)[applied_before:]]
+    assert again == [REGISTER]  # the profile set to what it is; the same level, orders and points: already there
+    code, out, _ = loyalty(stack, "crm", "resync", "7999999")
+    assert code == 1 and '"queued": false' in out
