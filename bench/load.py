@@ -104,6 +104,7 @@ def _loaded(shoppers: int, with_chaos: bool, logs: Logs) -> dict[str, Any]:
         program = Path(tmp) / "program.yaml"
         document = yaml.safe_load(SEED.read_text(encoding="utf-8"))
         document["receipts"]["max_per_day"] = 10  # each shopper sends up to five in a few seconds
+        document["fraud"]["submissions"] = {"per_minute": 30, "per_day": 100}  # and races another for one more
         program.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
         overrides = {"CrmRetryCapSeconds": "4", "MessageRetryCapSeconds": "4"} if with_chaos else {}
         with LocalStack(receipts_dir=Path(tmp), program_file=program, log_stream=logs,

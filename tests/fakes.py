@@ -369,6 +369,7 @@ class MemoryBotTable:
         self.nudges: dict[tuple[str, str], dict[str, Any]] = {}
         self.tickets: dict[str, Ticket] = {}
         self.taken: dict[str, int] = {}
+        self.submissions: dict[tuple[str, str, str], set[str]] = {}  # (member, window, its id) -> receipts sent
 
     # invitations (Invitations)
     def invite_code(self, member_id: str) -> str:
@@ -386,6 +387,16 @@ class MemoryBotTable:
         code = self.codes.pop(member_id, None)
         self.invites.pop(code or "", None)
 
+    def admit(self, member_id: str, submission: str, counted: dict[str, str], limits: dict[str, int],
+              expires_at: int) -> str | None:
+        keys = {window: (member_id, window, key) for window, key in counted.items()}
+        full = next((window for window, key in keys.items() if len(self.submissions.get(key, set())) >= limits[window]
+                     and submission not in self.submissions.get(key, set())), None)
+        if full is None:
+            for key in keys.values():
+                self.submissions.setdefault(key, set()).add(submission)
+        return full
+
     def forget_member(self, member_id: str, pseudonym: str) -> int:
         """As BotTable: follow-ups and tickets renamed (a follow-up without its fiscal key, out of the due index),
         nudge states gone."""
@@ -399,6 +410,9 @@ class MemoryBotTable:
             changed += 1
         for key in [key for key in self.nudges if key[0] == member_id]:
             del self.nudges[key]
+            changed += 1
+        for counted in [counted for counted in self.submissions if counted[0] == member_id]:
+            del self.submissions[counted]
             changed += 1
         return changed
 

@@ -31,9 +31,11 @@ _ids = itertools.count(1)
 @contextlib.contextmanager
 def seed_stack(change: Callable[[dict[str, Any]], None] | None = None, retry_base_seconds: int = 0,
                **options: Any) -> Iterator[LocalStack]:
-    """The local stack on the shipped program, with up to ten receipts a day (and `change` made to it)."""
+    """The local stack on the shipped program, with up to ten receipts a day and room for a journey's receipts sent
+    in one real minute (and `change` made to it)."""
     document = yaml.safe_load(SEED.read_text(encoding="utf-8"))
     document["receipts"]["max_per_day"] = 10
+    document["fraud"]["submissions"] = {"per_minute": 30, "per_day": 100}
     if change is not None:
         change(document)
     with tempfile.TemporaryDirectory() as tmp:

@@ -372,6 +372,23 @@ def test_erasure_renames_the_members_followups_and_tickets_and_drops_their_nudge
     assert [found.id for found in store.bot.due(NOW)] == ["FU00000010"]  # never sent now; the others' stay
 
 
+def test_a_submission_is_counted_in_both_windows_and_a_full_one_counts_nothing(store: Fake | Real) -> None:
+    limits = {"minute": 2, "day": 3}
+
+    sent = iter(range(100))
+
+    def admit(minute: str, submission: str | None = None) -> str | None:
+        return store.bot.admit("828", submission or f"tg-update:{next(sent)}", {"minute": minute, "day": "20261206"},
+                               limits, 1_900_000_000)
+
+    assert [admit("1015"), admit("1015", "tg-update:0"), admit("1015"), admit("1015")] == [None, None, None, "minute"]
+    assert [admit("1016"), admit("1016")] == [None, "day"]  # the refused one of 10:15 took no slot of the day
+    assert admit("1016", "tg-update:3") is None  # a redelivered update counted before: admitted, counted once
+    assert store.bot.admit("829", "tg-update:7", {"minute": "1016", "day": "20261206"}, limits, 1_900_000_000) is None
+    store.bot.forget_member("828", "erased-828")
+    assert admit("1017") is None  # erased: nothing kept under the member's id
+
+
 def test_the_last_of_a_reward_goes_with_one_entry_and_the_next_is_refused_with_nothing_written(
         store: Fake | Real) -> None:
     store.join("825", "+79160000825")

@@ -3,12 +3,14 @@ receipts before and after it, invitations, commands, erasure, and the HTTP edge'
 local stack proves the same wiring end to end (tests/integration/test_bot_webhook.py, tests/e2e/test_bot.py)."""
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pytest import MonkeyPatch
 
+from loyalty import clock
 from loyalty.contracts import (
     BonusGranted,
     MemberErased,
@@ -18,6 +20,7 @@ from loyalty.contracts import (
     RewardRequested,
     Shopper,
 )
+from loyalty.domain.errors import Contended
 from loyalty.domain.messages import render
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.crm_feed import CrmFeed
@@ -249,6 +252,32 @@ def test_a_reward_order_id_is_the_one_the_bot_issued_and_a_client_can_neither_ch
     assert request.order_id == order and len(order) == 10
 
 
+def test_receipts_sent_too_fast_or_too_many_a_day_get_a_polite_wait_and_reach_no_paid_call(
+        world: BotWorld, monkeypatch: MonkeyPatch) -> None:
+    """Cheap checks before the receipt service is paid: 5 a minute, 30 a Moscow day (the shipped defaults); what is
+    refused says when to try again, is not counted, and queues nothing."""
+    world.joins(540, "+7 916 000-05-40")
+    world.joins(541, "+7 916 000-05-41")
+    moment = [datetime(2026, 12, 6, 9, 15, 20, tzinfo=UTC)]  # 12:15:20 in Moscow
+    monkeypatch.setattr(clock, "now", lambda: moment[0])
+    limits = PROGRAM.fraud.submissions
+    qrs = (f"t=20261123T1200&s=450.00&fn=7380440800000017&i={n}&fp=2791184930&n=1" for n in range(1000, 2000))
+    outcomes = [world.says(540, next(qrs))["action"] for _ in range(limits.per_minute + 1)]
+    assert outcomes == ["receipt_submitted"] * limits.per_minute + ["throttled"]
+    assert world.texts(540)[-1] == render("submissions_per_minute", "ru", seconds=40)
+    assert world.says(541, next(qrs))["action"] == "receipt_submitted"  # another member is not held back
+    for _ in range(limits.per_day - limits.per_minute):  # a minute later each time: only the day's limit is left
+        moment[0] += timedelta(minutes=1)
+        assert world.says(540, next(qrs))["action"] == "receipt_submitted"
+    moment[0] += timedelta(minutes=1)
+    assert world.says(540, next(qrs)) == {"action": "throttled", "window": "day"}
+    assert world.texts(540)[-1] == render("submissions_per_day", "ru", limit=limits.per_day)
+    mine = [message for message in world.receipts.messages if message.shopper.member_id == "540"]
+    assert len(mine) == limits.per_day  # what was refused never reached the receipt parser
+    moment[0] = datetime(2026, 12, 6, 21, 0, 1, tzinfo=UTC)  # 00:00:01 in Moscow: a new day
+    assert world.says(540, next(qrs))["action"] == "receipt_submitted"
+
+
 def test_a_command_before_joining_starts_the_joining(world: BotWorld) -> None:
     assert world.says(511, "/balance")["action"] == "welcomed" and world.books.get("511") is not None
 
@@ -270,6 +299,19 @@ def test_the_webhook_answers_only_its_secret_handles_an_update_once_and_parks_wh
     tap = tapped(79, 512, "lang:en")
     assert world.webhook.receive(SECRET, json.dumps(tap)) == (200, {"method": "answerCallbackQuery",
                                                                     "callback_query_id": "cb-79"})
+
+
+def test_receipts_raced_by_another_writer_answer_500_so_telegram_redelivers_and_nothing_is_parked(
+        world: BotWorld, monkeypatch: MonkeyPatch) -> None:
+    """A transaction that lost a race (the submission counter, contended) wrote nothing: the update comes back."""
+    world.joins(514, "+7 916 000-05-14")
+    contended = Contended("a concurrent transaction wrote the same items; nothing written")
+    monkeypatch.setattr(world.table, "admit", lambda *args: (_ for _ in ()).throw(contended))
+    assert world.webhook.receive(SECRET, json.dumps(telegram_update(81, 514, QR))) == (500, {})
+    assert world.dead_letters.parked == [] and world.receipts.messages == []
+    monkeypatch.undo()
+    assert world.webhook.receive(SECRET, json.dumps(telegram_update(81, 514, QR))) == (200, {})
+    assert len(world.receipts.messages) == 1
 
 
 def test_an_update_that_breaks_the_handler_is_parked_with_its_reason_and_answered_200(

@@ -6,6 +6,7 @@
 - `nudge#<member>` / `<name>`: when a nudge last reached the member, and whether they said "не интересно";
 - `ticket#<id>`: a complaint or a review proof sent to the staff chat, and its outcome;
 - `reward#<id>` / `stock`: how many of a reward are left, taken by conditional writes, so none is sold twice;
+- `limit#<member>` / `minute:<YYYYMMDDHHMM>`, `day:<YYYYMMDD>`: receipts the member sent in that window (expiring);
 - `erased#<marker>`: a deleted person, by a keyed marker of their Telegram id and of their phone (domain/keyed.py):
   joining again pays no second welcome or referral bonus, and the marker names nobody without the stack's key.
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from loyalty import clock
 from loyalty.adapters.aws import client
-from loyalty.adapters.dynamo import applied, from_item, query_index, query_shards, shard_of, to_item
+from loyalty.adapters.dynamo import applied, from_item, query_index, query_shards, shard_of, to_item, transact
 from loyalty.domain.codes import new_code
 from loyalty.domain.conversation import FollowUp, Ticket
 
@@ -133,6 +134,22 @@ class BotTable:
         return self._condition_update(f"ticket#{ticket_id}", "ticket", "SET #status = :s", "#status = :open",
                                       {":s": status, ":open": "open"}, names={"#status": "status"})
 
+    # ------------------------------------------------------------------ submissions
+    def admit(self, member_id: str, submission: str, counted: dict[str, str], limits: dict[str, int],
+              expires_at: int) -> str | None:
+        """Count `submission` in each window (`counted`: window -> its id, as "minute" -> "202612061015") unless one
+        is full: then nothing is counted and the full window is named. A submission counted before (a redelivered
+        update whose handling failed after this) counts once. One transaction, one request."""
+        updates = [{"Update": {
+            "TableName": self.table_name, "Key": to_item({"pk": f"limit#{member_id}", "sk": f"{window}:{key}"}),
+            "UpdateExpression": "ADD sent :this SET expires_at = :expires",
+            "ConditionExpression": "attribute_not_exists(sent) OR size(sent) < :limit OR contains(sent, :one)",
+            "ExpressionAttributeValues": {":this": {"SS": [submission]}, ":one": {"S": submission},
+                                          **to_item({":limit": limits[window], ":expires": expires_at})},
+        }} for window, key in counted.items()]
+        full = transact(updates)
+        return next((window for position, window in enumerate(counted) if position in full), None)
+
     # ------------------------------------------------------------------ erasure
     def forget_member(self, member_id: str, pseudonym: str) -> int:
         """/delete: the follow-ups and tickets that named the member name their pseudonym instead (a follow-up loses
@@ -146,7 +163,7 @@ class BotTable:
                 UpdateExpression="SET member_id = :anon" + (" REMOVE fiscal_key, due_shard" if followup else ""),
                 ExpressionAttributeValues=to_item({":anon": pseudonym}))
             changed += 1
-        for item in self._query(f"nudge#{member_id}"):
+        for item in self._query(f"nudge#{member_id}") + self._query(f"limit#{member_id}"):
             self._delete(item["pk"], item["sk"])
             changed += 1
         return changed

@@ -298,6 +298,16 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "Дата в чеке ещё не наступила. Проверьте QR-код и пришлите его снова.",
         EN: "The receipt's date is in the future. Check the QR code and send it again.",
     },
+    "submissions_per_minute": {
+        RU: "Чеки приходят слишком часто. Подождите {seconds} сек. и пришлите этот чек ещё раз.",
+        EN: "Receipts are coming in too fast. Wait {seconds} seconds and send this one again.",
+    },
+    "submissions_per_day": {
+        RU: "На сегодня чеков достаточно: за день можно прислать не больше {limit}. Пришлите этот чек завтра, "
+        "после 00:00 по Москве.",
+        EN: "That is enough receipts for today: at most {limit} a day. Please send this one tomorrow, after "
+        "midnight Moscow time.",
+    },
     "receipt_daily_limit": {
         RU: "Сегодня вы уже зарегистрировали {limit} {limit_word}, это максимум на день. Пришлите этот чек завтра.",
         EN: "You have registered {limit} receipts today, the daily maximum. Please send this one tomorrow.",

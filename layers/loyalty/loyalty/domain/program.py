@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from loyalty.domain.bot_program import BotProgram, Words, placeholders, words
 from loyalty.domain.campaigns import Campaign
+from loyalty.domain.fraud import Fraud
 from loyalty.domain.receipt import gtin14
 from loyalty.domain.segments import Segment
 from loyalty.domain.spans import MAX_DAYS
@@ -253,6 +254,7 @@ class Program(_Strict):
     campaigns: list[Campaign] = Field(default_factory=list)
     crm: Crm = Crm()
     bot: BotProgram = BotProgram()
+    fraud: Fraud = Fraud()
 
     @model_validator(mode="after")
     def _bot(self) -> Program:

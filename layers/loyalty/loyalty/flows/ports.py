@@ -241,7 +241,14 @@ class RewardStock(Protocol):
         ...
 
 
-class BotMemory(Invitations, FollowUpStore, Tickets, RewardStock, Forgetting, Protocol):
+class Throttle(Protocol):
+    def admit(self, member_id: str, submission: str, counted: dict[str, str], limits: dict[str, int],
+              expires_at: int) -> str | None:
+        """Count `submission` once in each window unless one is full (then nothing is counted): the full one."""
+        ...
+
+
+class BotMemory(Invitations, FollowUpStore, Tickets, RewardStock, Forgetting, Throttle, Protocol):
     """Everything the bot remembers between messages: one table (adapters/bot_table.py: BotTable)."""
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from loyalty import clock
 from loyalty.adapters import bot_api_update, telegram
 from loyalty.adapters.bot_api_update import MalformedUpdate
 from loyalty.contracts import Incoming, PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
-from loyalty.domain.errors import AlreadyInProgress, InvalidQr, StorageUnavailable
+from loyalty.domain import fraud
+from loyalty.domain.errors import AlreadyInProgress, Contended, InvalidQr, StorageUnavailable
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member
 from loyalty.domain.messages import language_of
@@ -27,7 +30,7 @@ from loyalty.flows.joining import Joining, phone_keyboard
 from loyalty.flows.menu import Menu, menu_command
 from loyalty.flows.ports import BotMemory, DeadLetters, Ledger, Members, Once, Outbox, Queue
 from loyalty.flows.replies import Replies
-from loyalty.observability import logger
+from loyalty.observability import logger, metrics
 
 
 class Webhook:
@@ -68,7 +71,7 @@ class Webhook:
             logger.warning("update already being handled; Telegram will redeliver",
                            extra={"update_id": update["update_id"]})
             return 503, {}
-        except StorageUnavailable:
+        except (StorageUnavailable, Contended):  # nothing was written: the same update later goes through
             logger.exception("AWS failed; Telegram will redeliver", extra={"update_id": update["update_id"]})
             return 500, {}
         except Exception as error:
@@ -115,6 +118,7 @@ class Bot:
         self.members = members
         self.replies = Replies(outbox)
         self.accrual_queue = accrual_queue
+        self.table = table
         self.menu = Menu(program, ledger, self.replies, table, keyed)
         self.joining = Joining(program, members, self.replies, receipt_queue, accrual_queue, table, keyed, crm)
         self.account = Account(program, members, self.replies, accrual_queue, table, keyed, crm)
@@ -227,6 +231,9 @@ class Bot:
 
     def _receipt(self, shopper: Shopper, member: Member | None, key: str, qr: str | None = None,
                  file: TelegramFile | None = None) -> dict[str, Any]:
+        throttled = self._throttled(shopper, key)
+        if throttled is not None:
+            return throttled
         submitted = ReceiptSubmitted(submission_id=key, shopper=shopper, qr=qr, file=file)
         if member is None or not member.phone:
             if member is None:
@@ -237,6 +244,27 @@ class Bot:
         self.joining.submit(submitted)
         return {"action": "receipt_submitted"}
 
+
+    def _throttled(self, shopper: Shopper, key: str) -> dict[str, Any] | None:
+        """The member's submissions this minute and today, counted before anything is queued (the receipt service is
+        paid per fetch): over a limit, a polite answer that says when to try again, and nothing more."""
+        limits, now = self.program.fraud.submissions, clock.now()
+        counted = {str(window): value for window, value in fraud.windows(now).items()}
+        full = self.table.admit(shopper.member_id, key, counted, {"minute": limits.per_minute, "day": limits.per_day},
+                                int((now + _LIMITS_KEPT).timestamp()))
+        if full is None:
+            return None
+        wait = fraud.retry_after(fraud.Window(full), now)
+        if full == fraud.Window.MINUTE:
+            self.replies.send(shopper, key, "submissions_per_minute", seconds=max(int(wait.total_seconds()), 1))
+        else:
+            self.replies.send(shopper, key, "submissions_per_day", limit=limits.per_day)
+        logger.warning("receipt submissions over the limit", extra={"member_id": shopper.member_id, "window": full})
+        metrics.add_metric(name="SubmissionsThrottled", unit="Count", value=1)
+        return {"action": "throttled", "window": full}
+
+
+_LIMITS_KEPT = timedelta(days=2)  # a window's count outlives the window, then DynamoDB's TTL removes it
 
 # Commands that work before joining: how to send a receipt, help, the language.
 _NEEDS_NOTHING: dict[str, Callable[[Bot, Shopper, str], dict[str, Any]]] = {
