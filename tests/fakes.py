@@ -508,6 +508,17 @@ class MemoryClaims:
         self.records: dict[str, dict[str, Any]] = {}
         self.orders: dict[str, Halves] = {}
         self.days: dict[str, tuple[str, int]] = {}  # member -> (day, receipts that day)
+        self.items: dict[str, str] = {}  # marked item -> the receipt that claimed it
+
+    def claim_items(self, receipt_key: str, codes: list[str]) -> set[str]:
+        taken = {code for code in codes if self.items.get(code, receipt_key) != receipt_key}
+        self.items.update({code: receipt_key for code in codes if code not in taken})
+        return taken
+
+    def release_items(self, receipt_key: str, codes: list[str]) -> None:
+        for code in codes:
+            if self.items.get(code) == receipt_key:
+                del self.items[code]
 
     def claim(self, key: str, member_id: str, submission_id: str, summary: dict[str, Any], *, day: str,
               max_per_day: int | None, order: OrderHalf | None = None, refund: Refund | None = None) -> Claimed:

@@ -71,6 +71,9 @@ class Purchases(Protocol):
     def accrual(self, fiscal_key: str) -> Details | None:
         """The details of the ledger entry that credited that purchase."""
 
+    def item_receipt(self, code: str) -> str | None:
+        """The receipt that earned on a marked item (`<gtin>:<serial>`), if one did."""
+
 
 @dataclass(frozen=True)
 class Member:
@@ -94,6 +97,9 @@ class _StoredPurchases:
     def accrual(self, fiscal_key: str) -> Details | None:
         entry = self.ledger.entry(self.member_id, entry_id_of(Cause.RECEIPT, fiscal_key))
         return entry.details if entry else None
+
+    def item_receipt(self, code: str) -> str | None:
+        return self.claims.item_receipt(code)
 
 
 def read_member(member_id: str, tables: Tables) -> Member:
@@ -142,6 +148,11 @@ def _fetch(qr: str) -> Receipt:
 def explanation(receipt: Receipt, program: Program, now: datetime, member: Member) -> dict[str, Any]:
     """Why `receipt` earns what it earns for `member`: the same computation the ledger credits with."""
     assessment = assess(receipt, program, now, member.member_id or "")
+    if assessment.decision == "accrue" and member.purchases is not None:  # one physical item earns once
+        stored = member.purchases
+        earned_before = {line.marking for line in assessment.match.lines if line.marking
+                         and stored.item_receipt(line.marking) not in (None, str(receipt.key))}
+        assessment = assessment.without_items(earned_before) if earned_before else assessment
     match = assessment.match
     brand = {line.item_index: line for line in match.lines}
     reasons = [reason.model_dump() for reason in assessment.reasons]
@@ -166,7 +177,7 @@ def explanation(receipt: Receipt, program: Program, now: datetime, member: Membe
         "total_kopecks": receipt.total_kopecks,
         "items": [{
             "name": item.name, "sum_kopecks": item.sum_kopecks, "supplier_inn": item.supplier_inn,
-            "gtin": item.gtin, "brand": index in brand,
+            "gtin": item.gtin, "serial": item.serial, "brand": index in brand,
             "category": brand[index].category if index in brand else None,
             "matched_by": brand[index].matched_by if index in brand else None,
         } for index, item in enumerate(receipt.items)],

@@ -409,6 +409,16 @@ def test_the_last_of_a_reward_goes_with_one_entry_and_the_next_is_refused_with_n
 SUMMARY = {"seller_inn": "7707083893", "refundable_kopecks": 45_000, "channel": "wildberries"}
 
 
+def test_a_marked_item_is_claimed_by_one_receipt_its_own_again_and_given_back_only_by_it(store: Fake | Real) -> None:
+    assert store.claims.claim_items("k:1", ["G:1", "G:2"]) == set()
+    assert store.claims.claim_items("k:1", ["G:1", "G:2"]) == set()  # the same receipt again: its own
+    assert store.claims.claim_items("k:2", ["G:2", "G:3"]) == {"G:2"}  # G:3 is claimed all the same
+    store.claims.release_items("k:2", ["G:2"])  # not its to give back
+    assert store.claims.claim_items("k:3", ["G:2", "G:3"]) == {"G:2", "G:3"}
+    store.claims.release_items("k:2", ["G:3"])
+    assert store.claims.claim_items("k:3", ["G:3"]) == set()
+
+
 def test_a_receipt_is_claimed_once_and_a_replay_of_the_same_submission_answers_as_the_first_time(
         store: Fake | Real) -> None:
     store.join("830", "+79160000830")

@@ -187,6 +187,29 @@ def test_a_refund_is_explained_as_the_ledger_takes_it_back_from_the_purchase_it_
     assert again["decision"] == "reject" and again["reasons"][-1]["code"] == "refund_unmatched"
 
 
+def test_a_marked_item_that_earned_on_another_receipt_earns_nothing_again_and_explain_says_why(
+        stack: LocalStack, tmp_path: Path) -> None:
+    def with_codes(raw: dict[str, Any], *serials: str) -> dict[str, Any]:
+        return {**raw, "items": [{**item, "productCodeNew": {"gs1m": {"gtin": "04607012345678", "sernum": serial}}}
+                                 for item, serial in zip(raw["items"], serials, strict=True)]}
+
+    MembersRepository("MembersTable").join("615", 615, "ru")
+    MembersRepository("MembersTable").join("616", 616, "ru")
+    first, _ = shipped_receipt(tmp_path, 65)
+    first = with_codes(first, "CREAM-0001", "SERUM-0001")
+    register(stack, first, "615")
+    resold, path = shipped_receipt(tmp_path, 66)
+    resold = with_codes(resold, "CREAM-0001", "SERUM-0002")  # the same cream, another serum
+    path.write_text(json.dumps(resold, ensure_ascii=False), encoding="utf-8")
+
+    code, said = cli(path, "--program", SHIPPED, "--member", "616")
+    assert code == 0 and said["decision"] == "accrue" and said["brand_sum_kopecks"] == 129_000
+    (why,) = [reason["detail"] for reason in said["reasons"] if reason["code"] == "item_earned_before"]
+    assert why.startswith("Лепесток крем для рук 50 мл: item 04607012345678:CREAM-0001 earned on another receipt")
+    (posting,) = register(stack, resold, "616")
+    assert posting.details.credited == said["points"]  # what explain says is what the ledger credits
+
+
 def test_explain_for_a_member_reads_their_level_from_the_stack_and_writes_nothing(
         stack: LocalStack, tmp_path: Path) -> None:
     program = load_program(SHIPPED)

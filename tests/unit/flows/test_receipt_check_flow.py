@@ -119,6 +119,43 @@ def test_the_daily_limit_counts_a_members_receipts_of_one_moscow_day(monkeypatch
     assert checking.told("805") == [render("receipt_daily_limit", "ru", limit=1)]
 
 
+def marked(raw: dict[str, Any], *serials: str | None) -> dict[str, Any]:
+    """The receipt with a marking code (Честный ЗНАК: GTIN and serial) on each of its lines."""
+    items = [{**item, "productType": 33, "productCodeNew": {"gs1m": {"gtin": "04607012345678", "sernum": serial}}}
+             if serial else item for item, serial in zip(raw["items"], serials, strict=True)]
+    return {**raw, "items": items}
+
+
+def test_one_marked_item_earns_once_across_members_and_receipts(checking: Checking) -> None:
+    """A resale (or a return and rebuy) lists the same physical item again: that line earns nothing the second
+    time; the receipt's other lines still do, and a receipt left with nothing is refused in the shopper's words."""
+    first = checking.service.add(marked(checking.receipt(CREAM), "5Xq!8jK2"))
+    checking.submit("820", first, submission="tg-update:20")
+    checking.submit("820", first, submission="tg-update:20")  # redelivered: its own item is still its own
+    serum = ("Лепесток сыворотка для лица 30 мл", 129_000, 1)
+    resold = checking.service.add(marked(checking.receipt(CREAM, serum), "5Xq!8jK2", "Zz9-0001"))
+    checking.submit("821", resold)
+    again = checking.service.add(marked(checking.receipt(CREAM), "5Xq!8jK2"))
+    checking.submit("822", again)
+    accepted = checking.accepted()
+    assert [(a.shopper.member_id, [line.name for line in a.lines]) for a in accepted] == [
+        ("820", [CREAM[0]]), ("820", [CREAM[0]]), ("821", [serum[0]])]
+    assert accepted[-1].brand_sum_kopecks == 129_000
+    assert checking.told("822") == [render("receipt_items_earned_before", "ru")]
+
+
+def test_a_marked_item_on_a_receipt_over_the_days_limit_is_given_back_for_the_receipt_that_earns(
+        monkeypatch: MonkeyPatch) -> None:
+    monkeypatch.setattr("loyalty.clock.now", lambda: NOW)
+    program = PROGRAM.model_copy(update={"receipts": PROGRAM.receipts.model_copy(update={"max_per_day": 1})})
+    checking = Checking(program)
+    checking.submit("823", checking.receipt())
+    over = checking.service.add(marked(checking.receipt(CREAM), "AAAA0001"))
+    checking.submit("823", over)  # refused: the day's one receipt is spent
+    checking.submit("824", checking.service.add(marked(checking.receipt(CREAM), "AAAA0001")))
+    assert [a.shopper.member_id for a in checking.accepted()] == ["823", "824"]
+
+
 def test_a_service_outage_is_retried_and_the_last_attempt_parks_it_and_tells_the_shopper(checking: Checking) -> None:
     raw = checking.receipt()
     checking.service.down = True

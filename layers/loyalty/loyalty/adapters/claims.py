@@ -6,7 +6,8 @@ submissions can neither both claim a receipt nor both pass the daily limit.
 
 Items in the claims table:
 - `<fn>:<fd>:<fp>`: one receipt's claim (member, submission, outcome, brand lines, amounts);
-- `order#<fingerprint>`: an order's receipts still waiting for their other half.
+- `order#<fingerprint>`: an order's receipts still waiting for their other half;
+- `item#<gtin>:<serial>`: one physical item (its marking code), claimed by the first receipt that earned on it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from loyalty.domain.errors import (
 
 _MAX_ATTEMPTS = 8
 _REFUND_AT = 1  # the refund's item, right after the claim's
+_ITEMS_PER_TRANSACTION = 100  # DynamoDB's limit
 
 
 class ReceiptClaims:
@@ -100,6 +102,39 @@ class ReceiptClaims:
         if not self._member_exists(member_id):
             raise MemberNotFound(member_id)
         raise DailyLimitReached(f"member {member_id} reached {max_per_day} receipts on {day}")
+
+    def claim_items(self, receipt_key: str, codes: list[str]) -> set[str]:
+        """Claim each marked item (`<gtin>:<serial>`) for this receipt: the codes another receipt claimed first come
+        back (their lines earn nothing here). The same receipt again finds its own: nothing comes back."""
+        taken: set[str] = set()
+        pending = list(dict.fromkeys(codes))
+        while pending:
+            chunk = pending[:_ITEMS_PER_TRANSACTION]
+            failed = transact([{"Put": {
+                "TableName": self.table_name, "Item": to_item({"fiscal_key": f"item#{code}", "receipt": receipt_key,
+                                                               "claimed_at": clock.stamp()}),
+                "ConditionExpression": "attribute_not_exists(fiscal_key) OR #receipt = :receipt",
+                "ExpressionAttributeNames": {"#receipt": "receipt"},
+                "ExpressionAttributeValues": to_item({":receipt": receipt_key})}} for code in chunk])
+            if failed:  # nothing written: the others again, without those another receipt has
+                taken |= {chunk[index] for index in failed}
+                chunk = [code for index, code in enumerate(chunk) if index not in failed]
+                pending = chunk + pending[_ITEMS_PER_TRANSACTION:]
+            else:
+                pending = pending[len(chunk):]
+        return taken
+
+    def item_receipt(self, code: str) -> str | None:
+        """The receipt that claimed a marked item, if one did."""
+        found = self._get(f"item#{code}")
+        return str(found["receipt"]) if found else None
+
+    def release_items(self, receipt_key: str, codes: list[str]) -> None:
+        """Give back the items this receipt claimed when it did not earn after all (over the day's limit)."""
+        for code in dict.fromkeys(codes):
+            applied("delete_item", TableName=self.table_name, Key=to_item({"fiscal_key": f"item#{code}"}),
+                    ConditionExpression="#receipt = :receipt", ExpressionAttributeNames={"#receipt": "receipt"},
+                    ExpressionAttributeValues=to_item({":receipt": receipt_key}))
 
     def purchases(self, member_id: str, seller_inn: str) -> list[dict[str, Any]]:
         """The member's earning claims at one seller, newest first (for matching a refund)."""

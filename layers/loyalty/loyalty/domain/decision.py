@@ -62,6 +62,17 @@ class Assessment(BaseModel):
         return self.model_copy(update={"decision": "reject",
                                        "reasons": (*self.reasons, Reason(code=code, detail=detail))})
 
+    def without_items(self, earned_before: set[str]) -> Assessment:
+        """The lines whose marked item earned on another receipt (a resale, a return and rebuy) earn nothing here;
+        a receipt left with none is refused."""
+        kept = tuple(line for line in self.match.lines if line.marking not in earned_before)
+        reasons = tuple(Reason(code="item_earned_before", detail=f"{line.name}: item {line.marking} earned on "
+                               "another receipt") for line in self.match.lines if line.marking in earned_before)
+        changed = self.model_copy(update={"match": self.match.model_copy(update={"lines": kept}),
+                                          "reasons": (*self.reasons, *reasons)})
+        return changed.rejected("items_earned_before", "every brand item here earned on another receipt") \
+            if not kept else changed
+
     @property
     def first_refusal(self) -> Reason | None:
         return next((reason for reason in self.reasons if reason.code in REFUSALS), None)
@@ -78,6 +89,7 @@ REFUSALS = {
     "daily_limit": "receipt_daily_limit",
     "same_order": "receipt_same_order",
     "refund_unmatched": "refund_unmatched",
+    "items_earned_before": "receipt_items_earned_before",
 }
 
 

@@ -35,8 +35,14 @@ class BrandLine(BaseModel):
     quantity: str = "1"
     supplier_inn: str | None = None
     gtin: str | None = None
+    serial: str | None = None
     category: str | None = None
     matched_by: str  # seller_inn | supplier_inn | gtin | name
+
+    @property
+    def marking(self) -> str | None:
+        """The one physical item this line sold (GTIN and serial of its marking code), when it has one."""
+        return f"{self.gtin}:{self.serial}" if self.gtin and self.serial else None
 
 
 class Match(BaseModel):
@@ -79,7 +85,7 @@ def match_brand_goods(receipt: Receipt, program: Program) -> Match:
         if how:
             lines.append(BrandLine(
                 item_index=index, name=item.name, sum_kopecks=item.sum_kopecks, price_kopecks=item.price_kopecks,
-                quantity=str(item.quantity), supplier_inn=item.supplier_inn, gtin=item.gtin,
+                quantity=str(item.quantity), supplier_inn=item.supplier_inn, gtin=item.gtin, serial=item.serial,
                 category=entry.category if entry else None, matched_by=how,
             ))
     return Match(channel=channel_name, store=store, lines=tuple(lines))

@@ -308,6 +308,12 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "That is enough receipts for today: at most {limit} a day. Please send this one tomorrow, after "
         "midnight Moscow time.",
     },
+    "receipt_items_earned_before": {
+        RU: "Товары из этого чека уже принесли баллы по другому чеку: каждый маркированный товар приносит баллы "
+        "один раз.",
+        EN: "The goods on this receipt have already earned points on another receipt: each marked item earns "
+        "once.",
+    },
     "receipt_daily_limit": {
         RU: "Сегодня вы уже зарегистрировали {limit} {limit_word}, это максимум на день. Пришлите этот чек завтра.",
         EN: "You have registered {limit} receipts today, the daily maximum. Please send this one tomorrow.",

@@ -43,6 +43,7 @@ class ReceiptItem(BaseModel):
     agent_flags: int | None = None
     supplier_inn: str | None = None
     gtin: str | None = None
+    serial: str | None = None  # the marking code's serial (sernum): with the GTIN, one physical item
 
 
 class Receipt(BaseModel):
@@ -174,6 +175,7 @@ def _item(raw: Any) -> ReceiptItem:
         agent_flags=_optional_int(raw.get("paymentAgentByProductType")),
         supplier_inn=_inn(raw.get("providerInn")),
         gtin=_gtin(raw),
+        serial=_serial(raw),
     )
 
 
@@ -206,6 +208,15 @@ def _gtin(raw: dict[str, Any]) -> str | None:
     if isinstance(data, dict):
         candidates.append(data.get("gtin"))
     return next((gtin for gtin in map(gtin14, candidates) if gtin), None)
+
+
+def _serial(raw: dict[str, Any]) -> str | None:
+    """The marking code's serial number (`sernum`), which with the GTIN names one physical item."""
+    codes = [kind for kind in (raw.get("productCodeNew") or {}).values() if isinstance(kind, dict)] \
+        if isinstance(raw.get("productCodeNew"), dict) else []
+    if isinstance(raw.get("productCodeData"), dict):
+        codes.append(raw["productCodeData"])
+    return next((str(code["sernum"]).strip() for code in codes if str(code.get("sernum") or "").strip()), None)
 
 
 def gtin14(value: Any) -> str | None:

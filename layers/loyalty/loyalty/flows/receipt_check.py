@@ -190,7 +190,7 @@ class ReceiptCheck:
         if assessment.decision == "reverse":
             assessment, reverses = self._claim_refund(shopper, assessment, key)
         elif assessment.decision == "accrue":
-            assessment = self._claim(shopper, assessment, key, now, verified)
+            assessment = self._claim_with_items(shopper, assessment, key, now, verified)
         if assessment.decision == "reject":
             refusal = assessment.first_refusal
             assert refusal is not None
@@ -213,6 +213,26 @@ class ReceiptCheck:
         metrics.add_metric(name="ReceiptsAccepted", unit="Count", value=1)
         logger.info("receipt accepted", extra={**log, "decision": assessment.decision,
                                                "brand_sum_kopecks": assessment.match.brand_sum_kopecks})
+
+    def _claim_with_items(self, shopper: Shopper, assessment: Assessment, key: str, now: datetime,
+                          verified: bool) -> Assessment:
+        """One physical item earns once: the receipt's marked brand items (GTIN and serial) are claimed first, and
+        a line whose item another receipt earned on (a resale, a return and rebuy) earns nothing here. Items of a
+        receipt that then does not earn (over the day's limit) are given back."""
+        receipt_key = str(assessment.receipt.key)
+        codes = [line.marking for line in assessment.match.lines if line.marking]
+        if codes:
+            earned_before = self.claims.claim_items(receipt_key, codes)
+            if earned_before:
+                metrics.add_metric(name="ItemsEarnedBefore", unit="Count", value=len(earned_before))
+                assessment = assessment.without_items(earned_before)
+                if assessment.decision == "reject":
+                    return assessment
+        claimed = self._claim(shopper, assessment, key, now, verified)
+        refusal = claimed.first_refusal
+        if codes and refusal is not None and refusal.code == "daily_limit":
+            self.claims.release_items(receipt_key, codes)
+        return claimed
 
     def _claim(self, shopper: Shopper, assessment: Assessment, key: str, now: datetime,
                verified: bool) -> Assessment:
