@@ -509,6 +509,16 @@ class MemoryClaims:
         self.orders: dict[str, Halves] = {}
         self.days: dict[str, tuple[str, int]] = {}  # member -> (day, receipts that day)
         self.items: dict[str, str] = {}  # marked item -> the receipt that claimed it
+        self.seen: dict[tuple[str, str], set[str]] = {}  # (till or seller, day) -> members' markers
+
+    def members_seen(self, scope: str, day: str, member_marker: str) -> int:
+        members = self.seen.setdefault((scope, day), set())
+        members.add(member_marker)
+        return len(members)
+
+    def member_receipts_from(self, member_id: str, fn: str, since: str) -> int:
+        return sum(1 for key, record in self.records.items() if record["member_id"] == member_id
+                   and key.startswith(f"{fn}:") and record["claimed_at"] >= since)
 
     def claim_items(self, receipt_key: str, codes: list[str]) -> set[str]:
         taken = {code for code in codes if self.items.get(code, receipt_key) != receipt_key}

@@ -8,9 +8,9 @@ import io
 import sys
 import traceback
 
-from loyalty_tools.commands import campaign, crm, dlq, ledger, local, members, openapi, receipt, report
+from loyalty_tools.commands import campaign, crm, dlq, fraud, ledger, local, members, openapi, receipt, report
 
-GROUPS = (local, receipt, ledger, members, campaign, crm, report, dlq, openapi)
+GROUPS = (local, receipt, ledger, members, campaign, crm, fraud, report, dlq, openapi)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,3 +40,16 @@ def test_a_bad_program_file_names_the_bad_key(tmp_path: Path) -> None:
     with pytest.raises(ProgramError) as error:
         load_program(bad)
     assert "brand.supplier_inns" in str(error.value) and "earning.bonus" in str(error.value)
+
+
+def test_a_fraud_rule_is_named_once_with_a_threshold_and_an_unknown_one_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "program.yaml"
+    bad.write_text("brand: {name: X}\nearning: {base_percent: 10}\nfraud:\n  rules:\n"
+                   "    - {rule: till_members, threshold: 5}\n    - {rule: till_members, threshold: 9}\n")
+    with pytest.raises(ProgramError, match="each rule once"):
+        load_program(bad)
+    bad.write_text("brand: {name: X}\nearning: {base_percent: 10}\nfraud:\n  rules:\n"
+                   "    - {rule: lucky_guess, threshold: 0}\n")
+    with pytest.raises(ProgramError) as error:
+        load_program(bad)
+    assert "fraud.rules.0.rule" in str(error.value) and "fraud.rules.0.threshold" in str(error.value)

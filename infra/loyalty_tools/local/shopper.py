@@ -78,10 +78,12 @@ class Shopper:
             return answer
 
 
-def find_button(transcript: list[dict[str, Any]], button: str) -> tuple[int, str]:
-    """(message id, callback data) of the newest bot message's inline button whose text starts with `button`."""
+def find_button(transcript: list[dict[str, Any]], button: str, under: str = "") -> tuple[int, str]:
+    """(message id, callback data) of the newest bot message's inline button whose text starts with `button` (under a
+    message containing `under`, when given)."""
     for entry in reversed(transcript):
-        rows = ((entry.get("reply_markup") or {}).get("inline_keyboard") or []) if entry["from"] == "bot" else []
+        mine = entry["from"] == "bot" and under in str(entry.get("text"))
+        rows = ((entry.get("reply_markup") or {}).get("inline_keyboard") or []) if mine else []
         for row in rows:
             for found in row:
                 if found["text"].startswith(button) and "callback_data" in found:
@@ -116,8 +118,9 @@ class StaffChat:
     def say(self, text: str) -> dict[str, Any]:
         return self._post("/emulator/send", {"user": self.user, "chat": self.chat, "text": text})
 
-    def tap(self, button: str) -> dict[str, Any]:
-        message_id, data = find_button(self.transcript(), button)
+    def tap(self, button: str, under: str = "") -> dict[str, Any]:
+        """Tap the button under the newest bot message that has it (and contains `under`)."""
+        message_id, data = find_button(self.transcript(), button, under)
         return self._post("/emulator/send", {"user": self.user, "chat": self.chat,
                                              "callback": {"message_id": message_id, "data": data}})
 

@@ -72,6 +72,8 @@ class ReceiptAccepted(_Message):
     purchase_kopecks: int | None = Field(default=None, description="a refund: the purchase's brand goods")
     issued_at: datetime | None = Field(default=None, description="when the receipt was issued (the purchase time "
                                        "campaigns count from); None: when it was accepted")
+    held_by: tuple[str, ...] = Field(default=(), description="the fraud rules it tripped: its points stay pending "
+                                     "until the staff decide")
 
 
 class BonusGranted(_Message):
@@ -118,6 +120,15 @@ class MemberErased(_Message):
     member_id: str
 
 
+class HeldReceiptDecided(_Message):
+    """AccrualQueue: the staff approved (the points are released) or rejected (taken back) a held receipt."""
+
+    kind: Literal["held"] = "held"
+    member_id: str
+    fiscal_key: str
+    approved: bool
+
+
 class CampaignBonusWithdrawn(_Message):
     """AccrualQueue: a campaign's message could not reach its member (they blocked the bot), so the bonus it paid is
     taken back, once: what is left of its points, or its boost."""
@@ -136,7 +147,7 @@ LedgerCommand = Annotated[
     Annotated[ReceiptAccepted, Tag("receipt")] | Annotated[BonusGranted, Tag("bonus")]
     | Annotated[PromoRequested, Tag("promo")] | Annotated[MembersMerged, Tag("merge")]
     | Annotated[RewardRequested, Tag("reward")] | Annotated[MemberErased, Tag("erase")]
-    | Annotated[CampaignBonusWithdrawn, Tag("withdraw")],
+    | Annotated[CampaignBonusWithdrawn, Tag("withdraw")] | Annotated[HeldReceiptDecided, Tag("held")],
     Discriminator(_kind),
 ]
 

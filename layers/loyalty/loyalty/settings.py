@@ -40,6 +40,7 @@ class _Consumer(_Env):
 
 
 class ReceiptParserSettings(_Consumer):
+    STACK_KEY_NAME: str
     RECEIPT_QUEUE_URL: str
     CLAIMS_TABLE: str
     MEMBERS_TABLE: str

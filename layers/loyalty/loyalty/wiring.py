@@ -168,6 +168,7 @@ def receipt_check(settings: ReceiptParserSettings) -> ReceiptCheck:
         cached_program(settings.PROGRAM_FILE), ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
         ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), SqsQueue(settings.RECEIPT_QUEUE_URL),
         SqsQueue(settings.ACCRUAL_QUEUE_URL), receipt_service, telegram_files, settings.RECEIPT_FETCH_ATTEMPTS,
+        stack_key(settings.STACK_KEY_NAME),
     )
 
 

@@ -3,6 +3,7 @@ receipts before and after it, invitations, commands, erasure, and the HTTP edge'
 local stack proves the same wiring end to end (tests/integration/test_bot_webhook.py, tests/e2e/test_bot.py)."""
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
@@ -13,6 +14,7 @@ from pytest import MonkeyPatch
 from loyalty import clock
 from loyalty.contracts import (
     BonusGranted,
+    HeldReceiptDecided,
     MemberErased,
     PromoRequested,
     ReceiptAccepted,
@@ -21,11 +23,13 @@ from loyalty.contracts import (
     Shopper,
 )
 from loyalty.domain.errors import Contended
+from loyalty.domain.fraud_report import FraudReportBuilder
 from loyalty.domain.messages import render
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.webhook import Bot, Webhook
+from loyalty_tools.fraud_cli import render as render_fraud_report
 from tests.conftest import present
 from tests.fakes import (
     STACK_KEY,
@@ -39,7 +43,7 @@ from tests.fakes import (
     MemoryPromoCodes,
     MemoryQueue,
 )
-from tests.telegram_updates import contact_of, tapped, telegram_update
+from tests.telegram_updates import contact_of, in_staff_chat, tapped, telegram_update
 from tests.unit.flows.conftest import PROGRAM
 
 QR = "t=20261123T1200&s=450.00&fn=7380440800000017&i=101&fp=2791184930&n=1"
@@ -276,6 +280,61 @@ def test_receipts_sent_too_fast_or_too_many_a_day_get_a_polite_wait_and_reach_no
     assert len(mine) == limits.per_day  # what was refused never reached the receipt parser
     moment[0] = datetime(2026, 12, 6, 21, 0, 1, tzinfo=UTC)  # 00:00:01 in Moscow: a new day
     assert world.says(540, next(qrs))["action"] == "receipt_submitted"
+
+
+def held_receipt(world: BotWorld, user_id: int, fiscal_key: str) -> None:
+    """A purchase receipt_check held: 450 ₽ of the brand's goods at an unlisted shop, a fraud rule tripped."""
+    world.accrual.accrue(ReceiptAccepted(
+        submission_id=f"tg-update:{fiscal_key}", shopper=Shopper(member_id=str(user_id), chat_id=user_id,
+                                                                 language="ru"),
+        fiscal_key=fiscal_key, channel="other", channel_kind="other", store="Ларёк", brand_sum_kopecks=45_000,
+        held_by=("till_members",)))
+    world.settle_points()
+
+
+def test_a_held_receipt_waits_for_the_staff_an_approval_credits_it_once_and_a_rejection_says_why(
+        world: BotWorld) -> None:
+    staff = present(PROGRAM.bot.staff_chat_id)
+    world.joins(550, "+7 916 000-05-50")
+    world.settle_points()
+    before = present(world.books.get("550"))
+    held_receipt(world, 550, "9960440300000001:1:1")
+    waiting = present(world.books.get("550"))
+    assert (waiting.available, waiting.pending - before.pending) == (before.available, 45)
+    assert world.texts(550)[-1].startswith("Чек из Ларёк принят и отправлен на проверку: 45 баллов")
+    asked = world.outbox.texts(staff)[-1]
+    ticket = present(re.search(r"#([A-Z2-9]{10})", asked)).group(1)
+    assert "с этой кассы сегодня прислали чеки многие участники" in asked and "550" in asked
+    stranger = in_staff_chat(9_100, staff, data=f"receipt:{ticket}:ok", user_id=7_000_066)
+    assert world.bot.handle(stranger)["action"] == "staff_not_allowed"
+    assert world.bot.handle(in_staff_chat(9_101, staff, data=f"receipt:{ticket}:ok"))["action"] == "receipt_approved"
+    assert world.bot.handle(in_staff_chat(9_102, staff, data=f"receipt:{ticket}:no"))["action"] == \
+        "staff_decided_before"
+    world.settle_points()
+    world.accrual.decide(HeldReceiptDecided(member_id="550", fiscal_key="9960440300000001:1:1", approved=True))
+    approved = present(world.books.get("550"))
+    assert (approved.available, approved.pending) == (before.available + 45, before.pending)  # once
+    assert world.texts(550)[-1] == "Чек из Ларёк проверен, спасибо! +45 баллов."
+    assert world.outbox.texts(staff)[-1].endswith("засчитан (Мария).")
+
+    held_receipt(world, 550, "9960440300000001:2:2")
+    ticket = present(re.search(r"#([A-Z2-9]{10})", world.outbox.texts(staff)[-1])).group(1)
+    world.bot.handle(in_staff_chat(9_103, staff, data=f"receipt:{ticket}:no"))
+    world.settle_points()
+    rejected = present(world.books.get("550"))
+    assert (rejected.available, rejected.pending) == (approved.available, approved.pending)
+    assert "не можем начислить за него баллы: с этой кассы сегодня прислали чеки многие участники" in \
+        world.texts(550)[-1]
+    kinds = [(entry.kind, entry.points, entry.details.approved) for entry in world.books.entries("550")
+             if entry.kind == "held_decision"]
+    assert sorted(kinds, key=str) == sorted([("held_decision", 0, True), ("held_decision", -45, False)], key=str)
+    builder = FraudReportBuilder(None, None)  # `loyalty fraud report` reads the same entries
+    builder.entries(world.books.entries("550"))
+    figures = builder.report()
+    assert (figures.receipts, figures.held, figures.approved, figures.rejected, figures.waiting,
+            figures.points_saved, figures.held_percent) == (2, 2, 1, 1, 0, 45, 100.0)
+    assert figures.by_rule["till_members"].model_dump() == {"held": 2, "approved": 1, "rejected": 1}
+    assert "задержано 2, одобрено 1, отклонено 1" in render_fraud_report(figures)
 
 
 def test_a_command_before_joining_starts_the_joining(world: BotWorld) -> None:

@@ -18,7 +18,7 @@ from loyalty.domain.receipt import MOSCOW, normalise_one
 from loyalty.flows.outcomes import PermanentFailure, RetryLater
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty_tools.local.receipts import fns_app_export, marketplace_receipt, qr_of
-from tests.fakes import MemoryBooks, MemoryClaims, MemoryOutbox, MemoryQueue, MemoryTelegram
+from tests.fakes import STACK_KEY, MemoryBooks, MemoryClaims, MemoryOutbox, MemoryQueue, MemoryTelegram
 from tests.unit.flows.conftest import NOW, PROGRAM
 
 BRAND = PROGRAM.brand.supplier_inns[0]
@@ -51,7 +51,7 @@ class Checking:
             ReceiptService(), MemoryTelegram()
         self.receipt_queue, self.accrual_queue = MemoryQueue(), MemoryQueue()
         self.check = ReceiptCheck(program, self.claims, self.outbox, self.receipt_queue, self.accrual_queue,
-                                  lambda: self.service, lambda: self.telegram, fetch_attempts=3)
+                                  lambda: self.service, lambda: self.telegram, fetch_attempts=3, keyed=STACK_KEY)
         self._fd = iter(range(1, 10_000))
 
     def receipt(self, *lines: tuple[str, int, int], supplier_inn: str = BRAND) -> dict[str, Any]:
@@ -154,6 +154,40 @@ def test_a_marked_item_on_a_receipt_over_the_days_limit_is_given_back_for_the_re
     checking.submit("823", over)  # refused: the day's one receipt is spent
     checking.submit("824", checking.service.add(marked(checking.receipt(CREAM), "AAAA0001")))
     assert [a.shopper.member_id for a in checking.accepted()] == ["823", "824"]
+
+
+def test_a_till_many_members_send_receipts_from_holds_the_receipts_over_the_threshold(
+        monkeypatch: MonkeyPatch) -> None:
+    """A receipt farm: one unlisted shop's fiscal drive, receipts of more members in a day than its threshold. The
+    first ones pass, the rest are held (their points wait for the staff); a listed marketplace's drive serves
+    everyone and is never counted; one member's many receipts from one till trip their own rule."""
+    from loyalty.domain.fraud import Fraud, Rule, RuleName
+
+    monkeypatch.setattr("loyalty.clock.now", lambda: NOW)
+    rules = [Rule(rule=RuleName.TILL_MEMBERS, threshold=2), Rule(rule=RuleName.MEMBER_TILL, threshold=2, days=7)]
+    checking = Checking(PROGRAM.model_copy(update={"fraud": Fraud(rules=rules)}))
+
+    def farmed(fd: int) -> dict[str, Any]:
+        return checking.service.add(marketplace_receipt(BRAND, [CREAM], fd, seller_inn="7700000055",
+                                                        seller="ИП Фермер", retail_place="Ларёк", fn="9960440300000001",
+                                                        issued_at=datetime(2026, 11, 23, 10, tzinfo=MOSCOW)))
+
+    for member, fd in (("830", 501), ("831", 502), ("832", 503), ("830", 504)):
+        checking.submit(member, farmed(fd), submission=f"tg-update:{fd}")
+    checking.submit("832", farmed(503), submission="tg-update:503")  # redelivered: counted once
+    for member in ("833", "834", "835"):
+        checking.submit(member, checking.receipt())  # Wildberries: one drive for everyone
+    held = {(a.shopper.member_id, a.fiscal_key.split(":")[1]): a.held_by for a in checking.accepted()}
+    assert held[("830", "501")] == () and held[("831", "502")] == ()
+    assert held[("832", "503")] == ("till_members",) and held[("830", "504")] == ("till_members",)
+    assert all(by == () for (member, _), by in held.items() if member in ("833", "834", "835"))
+    for fd in (505, 506):
+        checking.submit("836", farmed(fd))
+    checking.submit("836", checking.service.add(marketplace_receipt(
+        BRAND, [CREAM], 507, seller_inn="7700000055", fn="9960440300000001",
+        issued_at=datetime(2026, 11, 23, 11, tzinfo=MOSCOW))))
+    assert [a.held_by for a in checking.accepted() if a.shopper.member_id == "836"][-1] == (
+        "till_members", "member_till")  # its 3rd from that till, and the till's 4th member
 
 
 def test_a_service_outage_is_retried_and_the_last_attempt_parks_it_and_tells_the_shopper(checking: Checking) -> None:

@@ -7,7 +7,8 @@ submissions can neither both claim a receipt nor both pass the daily limit.
 Items in the claims table:
 - `<fn>:<fd>:<fp>`: one receipt's claim (member, submission, outcome, brand lines, amounts);
 - `order#<fingerprint>`: an order's receipts still waiting for their other half;
-- `item#<gtin>:<serial>`: one physical item (its marking code), claimed by the first receipt that earned on it.
+- `item#<gtin>:<serial>`: one physical item (its marking code), claimed by the first receipt that earned on it;
+- `seen#till:<fn>#<day>`, `seen#seller:<inn>#<day>`: the members (keyed markers) who sent receipts from there.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from loyalty.domain.errors import (
 _MAX_ATTEMPTS = 8
 _REFUND_AT = 1  # the refund's item, right after the claim's
 _ITEMS_PER_TRANSACTION = 100  # DynamoDB's limit
+_SEEN_KEPT_SECONDS = 3 * 24 * 3600  # a day's members of a till or seller, kept a little past the day (TTL)
 
 
 class ReceiptClaims:
@@ -123,6 +125,25 @@ class ReceiptClaims:
             else:
                 pending = pending[len(chunk):]
         return taken
+
+    def members_seen(self, scope: str, day: str, member_marker: str) -> int:
+        """Add a member (by a keyed marker) to those who sent receipts from `scope` (a fiscal drive `till:<fn>`, a
+        seller `seller:<inn>`) on `day`: how many there are now, this one with them. A repeat adds nobody."""
+        response = client("dynamodb").update_item(
+            TableName=self.table_name, Key=to_item({"fiscal_key": f"seen#{scope}#{day}"}),
+            UpdateExpression="ADD members :member SET expires_at = :expires", ReturnValues="UPDATED_NEW",
+            ExpressionAttributeValues={":member": {"SS": [member_marker]},
+                                       ":expires": {"N": str(int(clock.now().timestamp()) + _SEEN_KEPT_SECONDS)}})
+        return len(response["Attributes"]["members"]["SS"])
+
+    def member_receipts_from(self, member_id: str, fn: str, since: str) -> int:
+        """How many receipts the member claimed from fiscal drive `fn` since `since` (a stamp)."""
+        pages = client("dynamodb").get_paginator("query").paginate(
+            TableName=self.table_name, IndexName="by_member", Select="COUNT",
+            KeyConditionExpression="member_id = :m AND claimed_at >= :since",
+            FilterExpression="begins_with(fiscal_key, :fn)",
+            ExpressionAttributeValues=to_item({":m": member_id, ":since": since, ":fn": f"{fn}:"}))
+        return sum(page["Count"] for page in pages)
 
     def item_receipt(self, code: str) -> str | None:
         """The receipt that claimed a marked item, if one did."""

@@ -91,6 +91,8 @@ class Details(BaseModel):
     moved: list[MovedLot] = []  # the lots a transfer took from one member and gave to another
     transfer: str | None = None  # the other member of a transfer
     reward: str | None = None  # the catalog reward a hold or commit is for
+    held_by: list[str] = []  # the fraud rules a purchase tripped: pending until the staff decide
+    approved: bool | None = None  # the staff's decision on a held purchase
 
     def __or__(self, other: Details) -> Details:
         """These details with what `other` sets on top (the flow's cause added to the step's outcome)."""

@@ -2,6 +2,8 @@
 
 - **Submissions**: how many receipts (a QR code, a photo, a file) one member may send a minute and a day. Checked
   in the webhook before anything is queued, so nobody makes the bot pay the receipt service for invented codes.
+- **Suspicion rules**, each with a threshold: a receipt that trips one is *held*. Its points stay pending until the
+  brand's staff approve it (credited once) or reject it (the shopper is told why, kindly).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from loyalty.domain.receipt import MOSCOW
 
@@ -23,8 +25,65 @@ class Submissions(_Strict):
     per_day: int = Field(default=30, ge=1, description="receipts one member may send in a Moscow day")
 
 
+class RuleName(StrEnum):
+    TILL_MEMBERS = "till_members"  # one fiscal drive of a seller the program does not list: many members a day
+    SELLER_MEMBERS = "seller_members"  # one seller the program does not list (its INN): many members a day
+    MEMBER_TILL = "member_till"  # one member: many receipts from one fiscal drive within `days`
+
+
+class Rule(_Strict):
+    rule: RuleName
+    threshold: int = Field(ge=1, description="held when the count is over it")
+    days: int = Field(default=30, ge=1, le=366, description="member_till: the window counted")
+
+
 class Fraud(_Strict):
     submissions: Submissions = Submissions()
+    rules: list[Rule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _each_rule_once(self) -> Fraud:
+        names = [rule.rule for rule in self.rules]
+        if len(set(names)) != len(names):
+            raise ValueError("rules: each rule once (one threshold each)")
+        return self
+
+
+class Seen(BaseModel):
+    """What the books show around one receipt, as the rules count it (0: not counted for this receipt)."""
+
+    till_members: int = 0  # members who sent receipts from its fiscal drive today, with this one's
+    seller_members: int = 0  # members who sent receipts from its (unlisted) seller today
+    member_till: int = 0  # receipts this member sent from its fiscal drive within the rule's days
+
+
+def suspicions(rules: list[Rule], seen: Seen) -> tuple[str, ...]:
+    """The rules this receipt trips, in the program's order."""
+    return tuple(str(rule.rule) for rule in rules if getattr(seen, rule.rule) > rule.threshold)
+
+
+def counted_for(channel_kind: str) -> set[RuleName]:
+    """Which counts apply to a receipt: a marketplace's or the brand's own fiscal drive serves everyone, and a
+    listed chain's many members: the members-per-till and per-seller rules watch unlisted sellers only."""
+    if channel_kind in ("marketplace", "d2c"):
+        return set()
+    if channel_kind == "other":
+        return set(RuleName)
+    return {RuleName.MEMBER_TILL}
+
+
+def rule_words(names: list[str] | tuple[str, ...]) -> list[str]:
+    """Why a receipt was held, in words (an unknown name, from a rule removed since, as it is)."""
+    return [RULE_WORDS.get(RuleName(name), name) if name in RuleName.__members__.values() else name
+            for name in names]
+
+
+# Why a receipt was held, as the staff chat, the shopper and `loyalty fraud report` read it.
+RULE_WORDS = {
+    RuleName.TILL_MEMBERS: "с этой кассы сегодня прислали чеки многие участники",
+    RuleName.SELLER_MEMBERS: "от этого продавца сегодня прислали чеки многие участники",
+    RuleName.MEMBER_TILL: "много чеков одного участника с одной кассы",
+}
 
 
 class Window(StrEnum):

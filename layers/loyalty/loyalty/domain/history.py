@@ -36,6 +36,8 @@ _REASONS: dict[str, dict[str, str]] = {
     "commit_reward": {RU: "обмен на награду «{reward}»", "en": "exchanged for “{reward}”"},
     "release_reward": {RU: "награда «{reward}» закончилась, баллы вернулись", "en": "“{reward}” ran out, points back"},
     "forfeit": {RU: "аккаунт удалён, баллы списаны", "en": "account deleted, points written off"},
+    "held_approved": {RU: "чек из {store} проверен", "en": "receipt from {store} checked"},
+    "held_rejected": {RU: "чек из {store} не прошёл проверку", "en": "receipt from {store} did not pass the check"},
     "campaign_withdrawal": {RU: "бонус по акции отменён: сообщение не доставлено",
                             "en": "offer bonus cancelled: the message was not delivered"},
 }
@@ -72,6 +74,8 @@ def _reason(entry: Entry, language: str, level_titles: dict[str, str], reward_ti
         key = f"{kind}_reward"
     elif kind in (Kind.HOLD, Kind.RELEASE) and details.code:
         key = f"{kind}_promo"
+    elif kind == Kind.HELD_DECISION:
+        key = "held_approved" if details.approved else "held_rejected"
     elif kind == Kind.LEVEL_REVIEW:
         if details.level_move == "kept":
             return None

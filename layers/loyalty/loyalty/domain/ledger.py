@@ -43,6 +43,7 @@ class Kind(StrEnum):
     TRANSFER = "transfer"  # an imported member's points moved to the Telegram member who proved the phone
     FORFEIT = "forfeit"  # the member deleted their account: the points left are written off
     WITHDRAWAL = "campaign_withdrawal"  # a campaign's bonus taken back: its message never reached the member
+    HELD_DECISION = "held_decision"  # the staff approved or rejected a purchase a fraud rule held
 
 
 class Entry(BaseModel):
@@ -107,6 +108,7 @@ class Cause(StrEnum):
     IMPORT = "import"  # an import's opening balance (one per member)
     TRANSFER = "transfer"  # keyed by the other member: `to:<member>` on the source, `from:<member>` on the target
     ERASURE = "erase"  # /delete's write-off (one per member)
+    HELD = "held"  # the staff's decision on a held purchase, keyed by its fiscal key
 
 
 def entry_id_of(cause: Cause, key: str) -> str:

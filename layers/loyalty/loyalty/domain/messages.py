@@ -186,8 +186,8 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "#{ticket}: the shopper deleted their account; the answer cannot be delivered.",
     },
     "staff_may_not_decide": {
-        RU: "Решать по отзывам могут сотрудники программы (владелец, маркетолог, поддержка), и не по своим.",
-        EN: "Only the program's staff (owner, marketer, support) decide on reviews, and not on their own.",
+        RU: "Решать по отзывам и чекам могут сотрудники программы с такой ролью, и не по своим.",
+        EN: "Only the program's staff with such a role decide on reviews and receipts, and not on their own.",
     },
     "staff_may_not_answer": {
         RU: "#{ticket}: ответ не отправлен. Отвечать покупателям могут владелец и поддержка программы, и не на свои "
@@ -313,6 +313,28 @@ TEXTS: dict[str, dict[str, str]] = {
         "один раз.",
         EN: "The goods on this receipt have already earned points on another receipt: each marked item earns "
         "once.",
+    },
+    "receipt_held": {
+        RU: "Чек из {store} принят и отправлен на проверку: {points} {points_word} начислим сразу после неё. "
+        "Обычно это занимает не больше суток.",
+        EN: "Your receipt from {store} is accepted and being checked: {points} points come right after. It "
+        "usually takes less than a day.",
+    },
+    "receipt_held_approved": {
+        RU: "Чек из {store} проверен, спасибо! +{points} {points_word}.",
+        EN: "Your receipt from {store} is checked, thank you! +{points} points.",
+    },
+    "receipt_held_rejected": {
+        RU: "Мы проверили чек из {store} и не можем начислить за него баллы: {reason}. Если это ошибка, напишите "
+        "нам, где и когда вы покупали, — мы разберёмся.",
+        EN: "We checked your receipt from {store} and cannot credit points for it: {reason}. If this is a "
+        "mistake, tell us where and when you bought it and we will look into it.",
+    },
+    "staff_receipt_held": {
+        RU: "🔎 Чек #{ticket} на проверке: {rules}.\nУчастник: {member}, уровень «{level}».\n"
+        "Покупка: {store}, {roubles} ₽ товаров бренда, {points} баллов.\nЧек: {fiscal_key}",
+        EN: "🔎 Receipt #{ticket} to check: {rules}.\nMember: {member}, level “{level}”.\n"
+        "Purchase: {store}, {roubles} ₽ of the brand's goods, {points} points.\nReceipt: {fiscal_key}",
     },
     "receipt_daily_limit": {
         RU: "Сегодня вы уже зарегистрировали {limit} {limit_word}, это максимум на день. Пришлите этот чек завтра.",

@@ -28,11 +28,13 @@ from loyalty.domain.wallet import Step, Wallet
 
 
 def purchase(program: Program, wallet: Wallet, lot_id: str, credit: PurchaseCredit, brand_sum_kopecks: int,
-             store: str, channel: str = "other", purchased_at: datetime | None = None) -> Step:
+             store: str, channel: str = "other", purchased_at: datetime | None = None, held: bool = False) -> Step:
     """The ledger step of a purchase `earning.purchase_credit` computed on this wallet (made at `purchased_at`,
-    when the receipt was issued: by default when it was credited)."""
+    when the receipt was issued: by default when it was credited). A held purchase's points stay pending until the
+    staff decide."""
     now = credit.earned_at
-    step = w.credit(wallet, lot_id, credit.points, now, credit.available_at, credit.expires_at, label=store)
+    step = w.credit(wallet, lot_id, credit.points, now, credit.available_at, credit.expires_at, label=store,
+                    held=held)
     after = w.record(step.wallet, moscow_day(now), receipts=1, spend_kopecks=brand_sum_kopecks, earned=credit.points)
     facts = after.facts.purchased(purchased_at or now, channel, brand_sum_kopecks,
                                   (line.category for line in credit.lines))
@@ -70,6 +72,19 @@ def refund(wallet: Wallet, lot_id: str, points: int, refunded_kopecks: int, whol
     after = w.record(step.wallet, moscow_day(now), receipts=-1 if whole else 0, spend_kopecks=-refunded_kopecks)
     after = after.model_copy(update={"facts": after.facts.refunded(channel, refunded_kopecks, whole)})
     return step.model_copy(update={"wallet": after})
+
+
+def held_decision(wallet: Wallet, lot_id: str, approved: bool, brand_sum_kopecks: int, channel: str,
+                  now: datetime) -> Step:
+    """The staff's decision on a held purchase: approved, its points are released (available now, or when its
+    return window ends); rejected, they are taken back and the purchase no longer counts."""
+    if approved:
+        return w.unhold(wallet, lot_id, now)
+    lot = wallet.lots.get(lot_id)
+    step = refund(wallet, lot_id, lot.points if lot else 0, brand_sum_kopecks, True, now, channel)
+    kept = step.wallet.lots.get(lot_id)
+    lots = {**step.wallet.lots, lot_id: kept.model_copy(update={"held": False})} if kept else step.wallet.lots
+    return step.model_copy(update={"wallet": step.wallet.model_copy(update={"lots": lots})})
 
 
 def campaign_bonus(wallet: Wallet, lot_id: str, campaign: str, bonus: Bonus, now: datetime) -> Step:
@@ -200,7 +215,8 @@ def due_actions(program: Program, wallet: Wallet, now: datetime) -> list[Action]
                       apply=partial(w.release, hold_id=hold_id, now=now, reason="expired"))
                for hold_id, placed in sorted(wallet.holds.items()) if placed.expires_at <= now]
     for lot_id, lot in sorted(wallet.lots.items()):
-        if not lot.active and lot.available_at <= now and (lot.expires_at is None or lot.expires_at > now):
+        if not lot.active and not lot.held and lot.available_at <= now and (lot.expires_at is None
+                                                                            or lot.expires_at > now):
             actions.append(Action(entry_id=entry_id_of(Cause.ACTIVATION, lot_id), kind=Kind.ACTIVATION,
                                   apply=partial(w.activate, lot_id=lot_id)))
     reminder = timedelta(days=program.earning.expiry.reminder_days)
@@ -228,7 +244,7 @@ def next_due(program: Program, wallet: Wallet) -> datetime | None:
     reminder = timedelta(days=program.earning.expiry.reminder_days)
     moments = [placed.expires_at for placed in wallet.holds.values()]
     for lot in wallet.lots.values():
-        if not lot.active:
+        if not lot.active and not lot.held:
             moments.append(lot.available_at)
         if lot.expires_at is not None and lot.points > 0:
             moments.append(lot.expires_at if lot.reminded or not reminder else reminder_at(lot.expires_at, reminder))

@@ -119,7 +119,7 @@ class ReportBuilder:
             self._given["purchases"] += entry.points
             self._purchase(entry.member_id, self.program.channel_kind(channel), details.purchased_at or
                            entry.created_at)
-        elif kind == Kind.REFUND:
+        elif kind == Kind.REFUND or (kind == Kind.HELD_DECISION and details.approved is False):
             figures = self._channels.setdefault(details.channel or "other", ChannelFigures())
             figures.revenue_kopecks -= details.brand_sum_kopecks
             self._points["taken_back"] -= entry.points

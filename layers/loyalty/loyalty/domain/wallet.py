@@ -49,6 +49,7 @@ class Lot(_Model):
     available_at: datetime
     expires_at: datetime | None
     active: bool  # available (True) or still pending
+    held: bool = False  # pending until the staff decide (a receipt a fraud rule held), whatever `available_at` says
     reminded: bool = False
     label: str = ""  # where it came from, for messages: "Wildberries", "бонус за отзыв"
 
@@ -150,20 +151,30 @@ def _with(wallet: Wallet, lots: dict[str, Lot] | None = None, holds: dict[str, H
 
 
 def credit(wallet: Wallet, lot_id: str, points: int, now: datetime, available_at: datetime,
-           expires_at: datetime | None, label: str = "") -> Step:
-    """A new lot of `points`; debt left by refunds is paid off first."""
+           expires_at: datetime | None, label: str = "", held: bool = False) -> Step:
+    """A new lot of `points`; debt left by refunds is paid off first. A held lot stays pending until released."""
     if points < 0:
         raise ValueError("a credit cannot be negative")
     if lot_id in wallet.lots:
         raise AlreadyRecorded(f"lot {lot_id} exists")
     offset = min(points, wallet.balance.debt)
     kept = points - offset
-    active = available_at <= now
+    active = available_at <= now and not held
     lot = Lot(points=kept, earned_at=now, available_at=available_at, expires_at=expires_at, active=active,
-              label=label)
+              label=label, held=held)
     change = Balance(available=kept if active else 0, pending=0 if active else kept, debt=-offset)
     details = Details(lot=lot_id, credited=points, debt_paid=offset, available_at=available_at, expires_at=expires_at)
     return Step(wallet=_with(wallet, {**wallet.lots, lot_id: lot}, change=change), change=change, details=details)
+
+
+def unhold(wallet: Wallet, lot_id: str, now: datetime) -> Step:
+    """A held lot the staff approved: available now if its time has come, else pending until then."""
+    lot = _lot(wallet, lot_id)
+    lots = {**wallet.lots, lot_id: lot.model_copy(update={"held": False})}
+    released = _with(wallet, lots)
+    if lot.active or lot.available_at > now:
+        return Step(wallet=released, change=Balance(), details=Details(lot=lot_id, available_at=lot.available_at))
+    return activate(released, lot_id)
 
 
 def activate(wallet: Wallet, lot_id: str) -> Step:

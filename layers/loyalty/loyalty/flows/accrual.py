@@ -15,6 +15,7 @@ from loyalty import clock
 from loyalty.contracts import (
     BonusGranted,
     CampaignBonusWithdrawn,
+    HeldReceiptDecided,
     LedgerCommand,
     MemberErased,
     MembersMerged,
@@ -26,9 +27,11 @@ from loyalty.contracts import (
 from loyalty.domain import postings, wallet
 from loyalty.domain.campaigns import Touch, touch_of
 from loyalty.domain.codes import PromoCode, new_code
+from loyalty.domain.conversation import Ticket
 from loyalty.domain.details import BoughtLine, Details
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
+from loyalty.domain.fraud import rule_words
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.ledger import (
     REFERRED_BONUS_ENTRY,
@@ -42,7 +45,9 @@ from loyalty.domain.ledger import (
     review_bonus_entry,
     withdrawal_entry,
 )
+from loyalty.domain.messages import render
 from loyalty.domain.program import Program
+from loyalty.flows import keyboards
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.followups import FollowUps
@@ -67,6 +72,7 @@ class PointAccrual:
         # the bot's memory: rewards' stock, follow-ups after a receipt (None: a program test without the bot's)
         self.rewards = RewardExchange(program, ledger, self.replies, bot_table) if bot_table is not None else None
         self.keyed = keyed
+        self.bot_table = bot_table
         self.followups = FollowUps(program, bot_table, ledger, keyed=keyed) if bot_table is not None else None
         self.erasure = erasure  # /delete's write-off and pseudonymisation
 
@@ -87,6 +93,8 @@ class PointAccrual:
                 self.erase(command)
             elif isinstance(command, CampaignBonusWithdrawn):
                 self.withdraw(command)
+            elif isinstance(command, HeldReceiptDecided):
+                self.decide(command)
             else:
                 self.promo(command)
         except MemberNotFound as error:
@@ -101,13 +109,13 @@ class PointAccrual:
             member_id, lot, Kind.ACCRUAL,
             lambda wal: postings.purchase(self.program, wal, lot, purchase_credit(
                 self.program, wal, lines, accepted.channel, accepted.channel_kind, now), accepted.brand_sum_kopecks,
-                accepted.store, accepted.channel, accepted.issued_at),
+                accepted.store, accepted.channel, accepted.issued_at, held=bool(accepted.held_by)),
             details=Details(fiscal_key=accepted.fiscal_key, channel=accepted.channel, store=accepted.store,
                             brand_sum_kopecks=accepted.brand_sum_kopecks, submission_id=accepted.submission_id,
                             categories=sorted({line.category for line in lines if line.category}),
                             lines=[BoughtLine(name=line.name, sum_kopecks=line.sum_kopecks, quantity=line.quantity,
                                               gtin=line.gtin) for line in accepted.lines],
-                            purchased_at=accepted.issued_at or now),
+                            purchased_at=accepted.issued_at or now, held_by=list(accepted.held_by)),
             now=now,
         )
         details = posting.details
@@ -117,6 +125,9 @@ class PointAccrual:
             "member_id": member_id, "fiscal_key": accepted.fiscal_key, "points": details.credited,
             "pending": details.pending, "level": details.level, "replayed": not posting.applied,
         })
+        if details.held_by:  # the staff decide first: the referral, campaigns and follow-ups wait for it
+            self._hold(posting, accepted)
+            return posting
         self._tell_credit(posting, self._store(accepted, posting.holder.language))
         self.notices.level(posting)
         bonuses = referral(self.program, posting.holder.referred_by) if details.first_purchase else None
@@ -125,6 +136,60 @@ class PointAccrual:
         self._campaigns(posting, accepted, now)
         if self.followups is not None and details.earned:  # a receipt that earned nothing starts no conversation
             self.followups.after_receipt(posting, accepted, now)
+        return posting
+
+    # ------------------------------------------------------------------ held purchases
+    def _hold(self, posting: Posting, accepted: ReceiptAccepted) -> None:
+        """A purchase a fraud rule held: the shopper is told it is being checked, the staff chat gets it with
+        approve and reject buttons (a ticket, keyed on the receipt, so a redelivery opens nothing twice)."""
+        details, store = posting.details, self._store(accepted, posting.holder.language)
+        self.notices.send(posting, "receipt_held", points=details.credited, store=store)
+        metrics.add_metric(name="ReceiptsHeld", unit="Count", value=1)
+        logger.warning("receipt held for the staff", extra={"member_id": posting.holder.member_id,
+                                                             "fiscal_key": accepted.fiscal_key,
+                                                             "rules": list(details.held_by)})
+        chat = self.program.bot.staff_chat_id
+        if self.bot_table is None or chat is None:
+            return
+        ticket = Ticket(id=self.keyed.id("held", accepted.fiscal_key), kind="receipt",
+                        member_id=posting.holder.member_id, followup_id=accepted.fiscal_key)
+        self.bot_table.open_ticket(ticket)
+        buttons = keyboards.inline_keyboard([[(render("button_approve", "ru"), f"receipt:{ticket.id}:ok"),
+                                             (render("button_reject", "ru"), f"receipt:{ticket.id}:no")]])
+        self.replies.to_chat(chat, f"held:{accepted.fiscal_key}:staff", render(
+            "staff_receipt_held", "ru", ticket=ticket.id, rules="; ".join(rule_words(details.held_by)),
+            member=posting.holder.member_id, level=self.program.level_title(details.level, "ru"),
+            store=accepted.store, roubles=f"{accepted.brand_sum_kopecks / 100:.2f}", points=details.credited,
+            fiscal_key=accepted.fiscal_key), buttons)
+
+    def decide(self, decided: HeldReceiptDecided, now: datetime | None = None) -> Posting | None:
+        """The staff's decision on a held purchase, once: approved, its points are released (and an invitation's
+        bonuses paid, if it was the member's first purchase); rejected, they are taken back and the shopper is told
+        why. None: no such held purchase."""
+        now = now or clock.now()
+        lot = entry_id_of(Cause.RECEIPT, decided.fiscal_key)
+        held = self.ledger.entry(decided.member_id, lot)
+        if held is None or not held.details.held_by:
+            return None
+        bought = held.details
+        posting = self.ledger.apply(
+            decided.member_id, entry_id_of(Cause.HELD, decided.fiscal_key), Kind.HELD_DECISION,
+            lambda wal: postings.held_decision(wal, lot, decided.approved, bought.brand_sum_kopecks,
+                                               bought.channel or "other", now),
+            details=Details(fiscal_key=decided.fiscal_key, approved=decided.approved, held_by=bought.held_by,
+                            store=bought.store, channel=bought.channel,
+                            brand_sum_kopecks=0 if decided.approved else bought.brand_sum_kopecks), now=now)
+        store = self.program.channel_title(bought.channel or "", posting.holder.language) or bought.store or ""
+        if decided.approved:
+            self.notices.send(posting, "receipt_held_approved", points=bought.credited, store=store)
+            bonuses = referral(self.program, posting.holder.referred_by) if bought.first_purchase else None
+            if bonuses is not None:
+                self._referral(posting, bonuses, now)
+        else:
+            self.notices.send(posting, "receipt_held_rejected", store=store,
+                              reason="; ".join(rule_words(bought.held_by)))
+        logger.info("held receipt decided", extra={"member_id": decided.member_id, "fiscal_key": decided.fiscal_key,
+                                                    "approved": decided.approved, "replayed": not posting.applied})
         return posting
 
     def _campaigns(self, purchase: Posting, accepted: ReceiptAccepted, now: datetime) -> None:

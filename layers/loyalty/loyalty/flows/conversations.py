@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from loyalty import clock
-from loyalty.contracts import BonusGranted, Incoming, Shopper
+from loyalty.contracts import BonusGranted, HeldReceiptDecided, Incoming, Shopper
 from loyalty.domain import chat_limits
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.errors import InvalidQr
@@ -149,6 +149,8 @@ class Conversations:
             ticket_id, _, verdict = argument.partition(":")
             if action == "review" and verdict in ("ok", "no"):
                 return self._decide(ticket_id, verdict == "ok", message, key)
+            if action == "receipt" and verdict in ("ok", "no"):
+                return self._decide_receipt(ticket_id, verdict == "ok", message, key)
             return {"action": "staff_unknown_button"}
         found = _TICKET.search(message.reply_to_text or "")
         if not message.text or message.reply_to_text is None:
@@ -179,20 +181,10 @@ class Conversations:
     def _decide(self, ticket_id: str, approved: bool, message: Incoming, key: str) -> dict[str, Any]:
         """Approve or reject a review once, by a staff member who may: the first decision stands, and the bonus is
         paid at most once (its ledger entry is keyed on the survey, whatever was sent as proof)."""
-        ticket = self.table.ticket(ticket_id)
-        if ticket is None or ticket.kind != "review":
-            return {"action": "staff_unknown_ticket"}
-        person = self.program.bot.staff_member(message.user_id)
-        if not may(person, Right.DECIDE_REVIEW, message.user_id, ticket.member_id):
-            logger.warning("a review decision from someone who may not decide", extra={"ticket": ticket_id})
-            return {"action": "staff_not_allowed", "ticket": ticket_id,
-                    "notice": render("staff_may_not_decide", _STAFF_LANGUAGE)}
-        who = (person.name if person else "") or message.user_name
-        if not self.table.close_ticket(ticket_id, "approved" if approved else "rejected"):
-            return {"action": "staff_decided_before", "ticket": ticket_id}
+        ticket, refused = self._close(ticket_id, "review", Right.DECIDE_REVIEW, approved, message, key)
+        if ticket is None:
+            return refused
         member = self.members.get(ticket.member_id)
-        decision = render("staff_approved" if approved else "staff_rejected", _STAFF_LANGUAGE)
-        self._to_staff(key, "staff_decided", ticket=ticket_id, decision=decision, who=who or "—")
         if member is None or member.chat_id is None:
             return {"action": "staff_decided", "ticket": ticket_id, "member_gone": True}
         shopper = Shopper(member_id=member.member_id, chat_id=member.chat_id, language=member.language)
@@ -203,6 +195,34 @@ class Conversations:
             self.members.await_answer(member.member_id, "review", ticket.followup_id, until)
             self.replies.send(shopper, f"{key}:to-shopper", "review_rejected")
         return {"action": "review_approved" if approved else "review_rejected", "ticket": ticket_id}
+
+    def _decide_receipt(self, ticket_id: str, approved: bool, message: Incoming, key: str) -> dict[str, Any]:
+        """Approve or reject a receipt a fraud rule held, once, by a staff member who may: the ledger releases its
+        points or takes them back (the accrual flow's `decide`, keyed on the receipt)."""
+        ticket, refused = self._close(ticket_id, "receipt", Right.DECIDE_RECEIPT, approved, message, key)
+        if ticket is None:
+            return refused
+        self.accrual_queue.put(HeldReceiptDecided(member_id=ticket.member_id, fiscal_key=ticket.followup_id,
+                                                  approved=approved))
+        return {"action": "receipt_approved" if approved else "receipt_rejected", "ticket": ticket_id}
+
+    def _close(self, ticket_id: str, kind: str, right: Right, approved: bool, message: Incoming, key: str
+               ) -> tuple[Ticket | None, dict[str, Any]]:
+        """The ticket, decided now by someone who may (the staff chat told who), or None and why not."""
+        ticket = self.table.ticket(ticket_id)
+        if ticket is None or ticket.kind != kind:
+            return None, {"action": "staff_unknown_ticket"}
+        person = self.program.bot.staff_member(message.user_id)
+        if not may(person, right, message.user_id, ticket.member_id):
+            logger.warning("a decision from someone who may not decide", extra={"ticket": ticket_id, "kind": kind})
+            return None, {"action": "staff_not_allowed", "ticket": ticket_id,
+                          "notice": render("staff_may_not_decide", _STAFF_LANGUAGE)}
+        if not self.table.close_ticket(ticket_id, "approved" if approved else "rejected"):
+            return None, {"action": "staff_decided_before", "ticket": ticket_id}
+        decision = render("staff_approved" if approved else "staff_rejected", _STAFF_LANGUAGE)
+        who = (person.name if person else "") or message.user_name
+        self._to_staff(key, "staff_decided", ticket=ticket_id, decision=decision, who=who or "—")
+        return ticket, {}
 
     def _to_staff(self, key: str, text_key: str, buttons: dict[str, Any] | None = None, photo: str | None = None,
                   **params: Any) -> None:

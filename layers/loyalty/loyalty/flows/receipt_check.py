@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, ReceiptSubmitted, Shopper
+from loyalty.domain import fraud
 from loyalty.domain.claims import OrderHalf, Refund
 from loyalty.domain.decision import REFUSALS, Assessment, assess, refund_candidates
 from loyalty.domain.errors import (
@@ -35,6 +36,7 @@ from loyalty.domain.errors import (
     RefundExceeded,
     TelegramUnavailable,
 )
+from loyalty.domain.keyed import Keyed
 from loyalty.domain.program import Program
 from loyalty.domain.qr import ReceiptQuery, parse_qr
 from loyalty.domain.receipt import MOSCOW, Receipt, find_raw_receipts, normalise, normalise_one
@@ -52,8 +54,9 @@ class ReceiptCheck:
 
     def __init__(self, program: Program, claims: Claims, outbox: Outbox, receipt_queue: Queue,
                  accrual_queue: Queue, service: Callable[[], ReceiptService], files: Callable[[], FileSource],
-                 fetch_attempts: int):
+                 fetch_attempts: int, keyed: Keyed):
         self.program = program
+        self.keyed = keyed
         self.claims = claims
         self.replies = Replies(outbox)
         self.receipt_queue = receipt_queue
@@ -201,6 +204,7 @@ class ReceiptCheck:
                               limit=program.receipts.max_per_day or 0)
             return
         match = assessment.match
+        held_by = self._suspicions(shopper, assessment, now) if assessment.decision == "accrue" else ()
         self.accrual_queue.put(ReceiptAccepted(
             submission_id=key, shopper=shopper, fiscal_key=str(receipt.key), channel=match.channel,
             channel_kind=program.channel_kind(match.channel), store=match.store,
@@ -208,11 +212,30 @@ class ReceiptCheck:
             lines=tuple(PurchaseLine(name=line.name, sum_kopecks=line.sum_kopecks, quantity=line.quantity,
                                      gtin=line.gtin, category=line.category) for line in match.lines),
             reverses=reverses[0] if reverses else None, purchase_kopecks=reverses[1] if reverses else None,
-            issued_at=receipt.issued_at,
+            issued_at=receipt.issued_at, held_by=held_by,
         ))
         metrics.add_metric(name="ReceiptsAccepted", unit="Count", value=1)
         logger.info("receipt accepted", extra={**log, "decision": assessment.decision,
                                                "brand_sum_kopecks": assessment.match.brand_sum_kopecks})
+
+    def _suspicions(self, shopper: Shopper, assessment: Assessment, now: datetime) -> tuple[str, ...]:
+        """The fraud rules this claimed receipt trips (domain/fraud.py): counted on the claims after its own
+        claim, so a redelivery counts nothing twice (members are a set; the member's receipts are claims)."""
+        rules, receipt = self.program.fraud.rules, assessment.receipt
+        watched = {rule.rule for rule in rules} & fraud.counted_for(self.program.channel_kind(assessment.match.channel))
+        if not watched:
+            return ()
+        day, marker = now.astimezone(MOSCOW).date().isoformat(), self.keyed.marker("member", shopper.member_id)
+        window = next((rule.days for rule in rules if rule.rule == fraud.RuleName.MEMBER_TILL), 0)
+        seen = fraud.Seen(
+            till_members=self.claims.members_seen(f"till:{receipt.key.fn}", day, marker)
+            if fraud.RuleName.TILL_MEMBERS in watched else 0,
+            seller_members=self.claims.members_seen(f"seller:{receipt.seller_inn}", day, marker)
+            if fraud.RuleName.SELLER_MEMBERS in watched else 0,
+            member_till=self.claims.member_receipts_from(shopper.member_id, receipt.key.fn,
+                                                         clock.stamp(now - timedelta(days=window)))
+            if fraud.RuleName.MEMBER_TILL in watched else 0)
+        return fraud.suspicions([rule for rule in rules if rule.rule in watched], seen)
 
     def _claim_with_items(self, shopper: Shopper, assessment: Assessment, key: str, now: datetime,
                           verified: bool) -> Assessment:

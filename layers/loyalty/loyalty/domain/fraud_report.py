@@ -1,0 +1,72 @@
+"""`loyalty fraud report`: what the fraud rules held, what the staff decided, and the points that saved, from the
+ledger's entries (a held purchase's entry names its rules; the staff's decision is an entry of its own)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from loyalty.domain.ledger import Entry, Kind
+
+
+class RuleFigures(BaseModel):
+    held: int = 0
+    approved: int = 0
+    rejected: int = 0
+
+
+class FraudReport(BaseModel):
+    since: datetime | None
+    until: datetime | None
+    receipts: int = Field(description="purchases credited in the period, held or not")
+    held: int
+    approved: int
+    rejected: int
+    waiting: int = Field(description="held in the period, not decided yet")
+    points_saved: int = Field(description="points the rejections took back")
+    by_rule: dict[str, RuleFigures]
+
+    @property
+    def held_percent(self) -> float:
+        return round(100 * self.held / self.receipts, 1) if self.receipts else 0.0
+
+
+class FraudReportBuilder:
+    def __init__(self, since: datetime | None, until: datetime | None):
+        self.since, self.until = since, until
+        self.receipts = self.approved = self.rejected = self.points_saved = 0
+        self.held: set[str] = set()
+        self.decided: set[str] = set()
+        self.by_rule: dict[str, RuleFigures] = {}
+
+    def entries(self, entries: Iterable[Entry]) -> None:
+        for entry in entries:
+            if (self.since is None or entry.created_at >= self.since) and (
+                    self.until is None or entry.created_at < self.until):
+                self._entry(entry)
+
+    def _entry(self, entry: Entry) -> None:
+        details, key = entry.details, f"{entry.member_id}/{entry.details.fiscal_key}"
+        if entry.kind == Kind.ACCRUAL:
+            self.receipts += 1
+            if details.held_by:
+                self.held.add(key)
+                for rule in details.held_by:
+                    self.by_rule.setdefault(rule, RuleFigures()).held += 1
+        elif entry.kind == Kind.HELD_DECISION:
+            self.decided.add(key)
+            approved = bool(details.approved)
+            self.approved += approved
+            self.rejected += not approved
+            self.points_saved += 0 if approved else -entry.points
+            for rule in details.held_by:
+                figures = self.by_rule.setdefault(rule, RuleFigures())
+                figures.approved += approved
+                figures.rejected += not approved
+
+    def report(self) -> FraudReport:
+        return FraudReport(since=self.since, until=self.until, receipts=self.receipts, held=len(self.held),
+                           approved=self.approved, rejected=self.rejected, waiting=len(self.held - self.decided),
+                           points_saved=self.points_saved, by_rule=self.by_rule)
