@@ -105,6 +105,12 @@ class MemoryBooks:
     def forget_inviter(self, member_id: str) -> None:
         self._update(member_id, referred_by=None)
 
+    def suspect(self, member_id: str, rule: str) -> None:
+        if member_id not in self.accounts:
+            raise MemberNotFound(member_id)
+        member = self.accounts[member_id].member
+        self._update(member_id, suspect=sorted({*member.suspect, rule}))
+
     def touched_item(self, member_id: str, touch: dict[str, Any]) -> Callable[[], Callable[[], None]]:
         def prepare() -> Callable[[], None]:
             if member_id not in self.accounts:
@@ -362,6 +368,7 @@ class MemoryBotTable:
         self.invites: dict[str, str] = {}  # code -> member
         self.codes: dict[str, str] = {}  # member -> code
         self.erased: set[str] = set()
+        self.phones: dict[str, set[str]] = {}  # phone marker -> account markers
         self.followups: dict[str, FollowUp] = {}
         self.due_ids: set[str] = set()
         self.ratings: dict[str, int] = {}
@@ -421,6 +428,11 @@ class MemoryBotTable:
 
     def was_erased(self, marker: str) -> bool:
         return marker in self.erased
+
+    def phone_accounts(self, phone_marker: str, member_marker: str) -> int:
+        accounts = self.phones.setdefault(phone_marker, set())
+        accounts.add(member_marker)
+        return len(accounts)
 
     # follow-ups and nudges (FollowUpStore)
     def schedule(self, followup: FollowUp) -> bool:

@@ -278,6 +278,17 @@ def test_awaiting_an_answer_a_language_and_a_retired_import_are_kept_for_members
             write()
 
 
+def test_a_phones_accounts_are_counted_once_each_and_a_suspect_member_keeps_the_rule(store: Fake | Real) -> None:
+    assert [store.bot.phone_accounts("P1", account) for account in ("A", "B", "A", "C")] == [1, 2, 2, 3]
+    assert store.bot.phone_accounts("P2", "A") == 1
+    store.join("817", "+79160000817")
+    store.members.suspect("817", "phone_accounts")
+    store.members.suspect("817", "phone_accounts")
+    assert list(present(store.members.get("817")).suspect) == ["phone_accounts"]
+    with pytest.raises(MemberNotFound):
+        store.members.suspect("nobody", "phone_accounts")
+
+
 def test_erasure_leaves_a_pseudonym_and_moves_the_books_to_it_once(store: Fake | Real) -> None:
     store.join("816", "+79160000816")
     store.members.await_answer("816", "review", "FU2", "2026-12-01T10:00:00+00:00")
@@ -417,6 +428,17 @@ def test_a_marked_item_is_claimed_by_one_receipt_its_own_again_and_given_back_on
     assert store.claims.claim_items("k:3", ["G:2", "G:3"]) == {"G:2", "G:3"}
     store.claims.release_items("k:2", ["G:3"])
     assert store.claims.claim_items("k:3", ["G:3"]) == set()
+
+
+def test_a_tills_members_are_counted_once_each_a_day_and_a_members_receipts_from_a_till_in_a_window(
+        store: Fake | Real) -> None:
+    seen = [store.claims.members_seen("till:99", "2026-11-23", member) for member in ("A", "B", "A")]
+    assert seen == [1, 2, 2] and store.claims.members_seen("till:99", "2026-11-24", "A") == 1
+    store.join("839", "+79160000839")
+    for fiscal_key in ("99:1:1", "99:2:2", "98:3:3"):
+        store.claims.claim(fiscal_key, "839", f"tg-update:{fiscal_key}", SUMMARY, day="2026-11-23", max_per_day=None)
+    assert store.claims.member_receipts_from("839", "99", "2000-01-01T00:00:00.000+00:00") == 2
+    assert store.claims.member_receipts_from("839", "99", "2999-01-01T00:00:00.000+00:00") == 0
 
 
 def test_a_receipt_is_claimed_once_and_a_replay_of_the_same_submission_answers_as_the_first_time(

@@ -20,6 +20,8 @@ class Shopper(_Message):
     member_id: str
     chat_id: int
     language: str
+    suspect: tuple[str, ...] = Field(default=(), description="fraud rules the member trips as a person (a phone "
+                                     "behind many accounts): their receipts are held")
 
 
 class TelegramFile(_Message):

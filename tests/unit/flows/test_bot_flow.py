@@ -23,6 +23,7 @@ from loyalty.contracts import (
     Shopper,
 )
 from loyalty.domain.errors import Contended
+from loyalty.domain.fraud import Fraud, Rule, RuleName
 from loyalty.domain.fraud_report import FraudReportBuilder
 from loyalty.domain.messages import render
 from loyalty.flows.accrual import PointAccrual
@@ -280,6 +281,23 @@ def test_receipts_sent_too_fast_or_too_many_a_day_get_a_polite_wait_and_reach_no
     assert len(mine) == limits.per_day  # what was refused never reached the receipt parser
     moment[0] = datetime(2026, 12, 6, 21, 0, 1, tzinfo=UTC)  # 00:00:01 in Moscow: a new day
     assert world.says(540, next(qrs))["action"] == "receipt_submitted"
+
+
+def test_a_phone_behind_more_accounts_than_the_rule_allows_makes_the_newest_account_suspect(
+        world: BotWorld) -> None:
+    rules = [Rule(rule=RuleName.PHONE_ACCOUNTS, threshold=1)]
+    for flow in (world.bot.joining, world.bot.menu, world.bot.account, world.bot.talk):
+        flow.program = PROGRAM.model_copy(update={"fraud": Fraud(rules=rules)})
+    world.joins(565, "+7 916 000-05-65")
+    world.says(565, QR)
+    world.says(566, QR.replace("i=101", "i=102"))  # a receipt before the phone: kept until it is shared
+    world.joins(566, "+7 916 000-05-65")  # another account, the same phone
+    world.says(566, QR.replace("i=101", "i=103"))
+    suspects = {message.shopper.member_id: message.shopper.suspect for message in world.receipts.messages}
+    assert suspects == {"565": (), "566": ("phone_accounts",)}
+    assert [message.shopper.suspect for message in world.receipts.messages if message.shopper.member_id == "566"] \
+        == [("phone_accounts",), ("phone_accounts",)]  # the kept receipt too
+    assert present(world.books.get("566")).suspect == ["phone_accounts"]
 
 
 def held_receipt(world: BotWorld, user_id: int, fiscal_key: str) -> None:

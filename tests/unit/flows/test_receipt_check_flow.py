@@ -60,10 +60,11 @@ class Checking:
                                                     issued_at=issued))
 
     def submit(self, member_id: str, raw: dict[str, Any] | None = None, submission: str | None = None, attempt: int = 1,
-               **message: Any) -> ReceiptSubmitted:
+               suspect: tuple[str, ...] = (), **message: Any) -> ReceiptSubmitted:
         self.books.join(member_id)
         submitted = ReceiptSubmitted(submission_id=submission or f"tg-update:{next(self._fd)}",
-                                     shopper=Shopper(member_id=member_id, chat_id=int(member_id), language="ru"),
+                                     shopper=Shopper(member_id=member_id, chat_id=int(member_id), language="ru",
+                                                     suspect=suspect),
                                      qr=qr_of(raw) if raw is not None else None, **message)
         self.check.handle_record(SQSRecord({"messageId": "m", "body": submitted.model_dump_json(),
                                             "attributes": {"ApproximateReceiveCount": str(attempt)}}))
@@ -188,6 +189,22 @@ def test_a_till_many_members_send_receipts_from_holds_the_receipts_over_the_thre
         issued_at=datetime(2026, 11, 23, 11, tzinfo=MOSCOW))))
     assert [a.held_by for a in checking.accepted() if a.shopper.member_id == "836"][-1] == (
         "till_members", "member_till")  # its 3rd from that till, and the till's 4th member
+
+
+def test_a_suspect_members_receipts_are_held_anywhere_while_the_program_has_that_rule(
+        monkeypatch: MonkeyPatch) -> None:
+    from loyalty.domain.fraud import Fraud, Rule, RuleName
+
+    monkeypatch.setattr("loyalty.clock.now", lambda: NOW)
+    checking = Checking(PROGRAM.model_copy(update={"fraud": Fraud(rules=[
+        Rule(rule=RuleName.PHONE_ACCOUNTS, threshold=1)])}))
+    checking.submit("840", checking.receipt(), suspect=("phone_accounts",))  # Wildberries: held all the same
+    checking.submit("841", checking.receipt())
+    assert [(a.shopper.member_id, a.held_by) for a in checking.accepted()] == [("840", ("phone_accounts",)),
+                                                                               ("841", ())]
+    lenient = Checking(PROGRAM.model_copy(update={"fraud": Fraud()}))  # the rule dropped: a flag left holds nothing
+    lenient.submit("842", lenient.receipt(), suspect=("phone_accounts",))
+    assert [a.held_by for a in lenient.accepted()] == [()]
 
 
 def test_a_service_outage_is_retried_and_the_last_attempt_parks_it_and_tells_the_shopper(checking: Checking) -> None:

@@ -7,6 +7,7 @@
 - `ticket#<id>`: a complaint or a review proof sent to the staff chat, and its outcome;
 - `reward#<id>` / `stock`: how many of a reward are left, taken by conditional writes, so none is sold twice;
 - `limit#<member>` / `minute:<YYYYMMDDHHMM>`, `day:<YYYYMMDD>`: receipts the member sent in that window (expiring);
+- `phone#<marker>` / `accounts`: the accounts (keyed markers) a phone (a keyed marker) has been behind, over time;
 - `erased#<marker>`: a deleted person, by a keyed marker of their Telegram id and of their phone (domain/keyed.py):
   joining again pays no second welcome or referral bonus, and the marker names nobody without the stack's key.
 
@@ -68,6 +69,13 @@ class BotTable:
     # ------------------------------------------------------------------ erased accounts
     def mark_erased(self, marker: str) -> None:
         self._put({"pk": f"erased#{marker}", "sk": "erased"})
+
+    def phone_accounts(self, phone_marker: str, member_marker: str) -> int:
+        response = client("dynamodb").update_item(
+            TableName=self.table_name, Key=to_item({"pk": f"phone#{phone_marker}", "sk": "accounts"}),
+            UpdateExpression="ADD accounts :member", ReturnValues="ALL_NEW",
+            ExpressionAttributeValues={":member": {"SS": [member_marker]}})
+        return len(response["Attributes"]["accounts"]["SS"])
 
     def was_erased(self, marker: str) -> bool:
         return self._get(f"erased#{marker}", "erased") is not None

@@ -131,7 +131,7 @@ class ReceiptClaims:
         seller `seller:<inn>`) on `day`: how many there are now, this one with them. A repeat adds nobody."""
         response = client("dynamodb").update_item(
             TableName=self.table_name, Key=to_item({"fiscal_key": f"seen#{scope}#{day}"}),
-            UpdateExpression="ADD members :member SET expires_at = :expires", ReturnValues="UPDATED_NEW",
+            UpdateExpression="ADD members :member SET expires_at = :expires", ReturnValues="ALL_NEW",
             ExpressionAttributeValues={":member": {"SS": [member_marker]},
                                        ":expires": {"N": str(int(clock.now().timestamp()) + _SEEN_KEPT_SECONDS)}})
         return len(response["Attributes"]["members"]["SS"])

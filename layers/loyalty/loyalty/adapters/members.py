@@ -65,6 +65,13 @@ class MembersRepository:
                     ConditionExpression="attribute_exists(member_id)",
                     ExpressionAttributeValues=to_item({":into": merged_into}))
 
+    def suspect(self, member_id: str, rule: str) -> None:
+        """The member trips a fraud rule as a person: their receipts are held from now on."""
+        conditional("update_item", refused=MemberNotFound(member_id), TableName=self.table_name,
+                    Key=to_item({"member_id": member_id}), UpdateExpression="ADD suspect :rule",
+                    ConditionExpression="attribute_exists(member_id)",
+                    ExpressionAttributeValues={":rule": {"SS": [rule]}})
+
     def forget_inviter(self, member_id: str) -> None:
         """A person who was a member before (and erased it): nobody is paid for inviting them again."""
         conditional("update_item", refused=MemberNotFound(member_id), TableName=self.table_name,

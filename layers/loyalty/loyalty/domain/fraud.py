@@ -29,6 +29,7 @@ class RuleName(StrEnum):
     TILL_MEMBERS = "till_members"  # one fiscal drive of a seller the program does not list: many members a day
     SELLER_MEMBERS = "seller_members"  # one seller the program does not list (its INN): many members a day
     MEMBER_TILL = "member_till"  # one member: many receipts from one fiscal drive within `days`
+    PHONE_ACCOUNTS = "phone_accounts"  # one phone behind many accounts over time: the newer ones are held
 
 
 class Rule(_Strict):
@@ -57,9 +58,19 @@ class Seen(BaseModel):
     member_till: int = 0  # receipts this member sent from its fiscal drive within the rule's days
 
 
+def phone_suspect(rules: list[Rule], accounts: int) -> bool:
+    """Whether a phone shared now has been behind more accounts than the program lets pass unchecked."""
+    return any(rule.rule == RuleName.PHONE_ACCOUNTS and accounts > rule.threshold for rule in rules)
+
+
 def suspicions(rules: list[Rule], seen: Seen) -> tuple[str, ...]:
-    """The rules this receipt trips, in the program's order."""
-    return tuple(str(rule.rule) for rule in rules if getattr(seen, rule.rule) > rule.threshold)
+    """The counted rules this receipt trips, in the program's order (a person's rules, as a phone behind several
+    accounts, are the member's: `Shopper.suspect`)."""
+    return tuple(str(rule.rule) for rule in rules
+                 if rule.rule in _COUNTED and getattr(seen, rule.rule) > rule.threshold)
+
+
+_COUNTED = {RuleName.TILL_MEMBERS, RuleName.SELLER_MEMBERS, RuleName.MEMBER_TILL}
 
 
 def counted_for(channel_kind: str) -> set[RuleName]:
@@ -68,7 +79,7 @@ def counted_for(channel_kind: str) -> set[RuleName]:
     if channel_kind in ("marketplace", "d2c"):
         return set()
     if channel_kind == "other":
-        return set(RuleName)
+        return {RuleName.TILL_MEMBERS, RuleName.SELLER_MEMBERS, RuleName.MEMBER_TILL}
     return {RuleName.MEMBER_TILL}
 
 
@@ -83,6 +94,7 @@ RULE_WORDS = {
     RuleName.TILL_MEMBERS: "с этой кассы сегодня прислали чеки многие участники",
     RuleName.SELLER_MEMBERS: "от этого продавца сегодня прислали чеки многие участники",
     RuleName.MEMBER_TILL: "много чеков одного участника с одной кассы",
+    RuleName.PHONE_ACCOUNTS: "этот номер телефона уже был у нескольких аккаунтов",
 }
 
 

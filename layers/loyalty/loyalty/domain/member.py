@@ -39,3 +39,4 @@ class Member(BaseModel):
     awaiting: dict[str, Any] | None = None  # what the bot waits for: {kind, about, until}
     erased_at: str | None = None  # /delete: personal data erased, the anonymised ledger kept …
     anonymous_id: str | None = None  # … under this random key, which nothing else names
+    suspect: list[str] = []  # fraud rules the member trips as a person (domain/fraud.py): their receipts are held

@@ -13,6 +13,7 @@ from typing import Any
 
 from loyalty import clock
 from loyalty.contracts import BonusGranted, Incoming, MembersMerged, ReceiptSubmitted, Shopper
+from loyalty.domain import fraud
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member, imported_member_id
 from loyalty.domain.messages import render, with_commands
@@ -96,15 +97,30 @@ class Joining:
         # the bonus is granted again, and the ledger's entry key pays it once.
         first_phone = member.phone_before in (None, member.phone)
         returning = self._returning(shopper.member_id, member.phone)
+        suspect = self._count_phone(shopper.member_id, member.phone)
         if returning and member.referred_by is not None:
             self.members.forget_inviter(shopper.member_id)  # the same phone came back on another account
         if self.program.bonuses.welcome and first_phone and not adopted and member.joined_via != "import" \
                 and not returning:
             self.accrual_queue.put(BonusGranted(shopper=shopper, bonus="welcome", reference=shopper.member_id))
         if member.pending_receipt:
-            self.submit(ReceiptSubmitted.model_validate_json(member.pending_receipt))
+            pending = ReceiptSubmitted.model_validate_json(member.pending_receipt)
+            shopper_now = pending.shopper.model_copy(update={"suspect": (*member.suspect, *suspect)})
+            self.submit(pending.model_copy(update={"shopper": shopper_now}))
         logger.info("member shared phone", extra={"member_id": shopper.member_id})
         return {"action": "phone_saved", "pending_receipt": bool(member.pending_receipt)}
+
+    def _count_phone(self, member_id: str, phone: str | None) -> tuple[str, ...]:
+        """Each account a phone has been behind is kept (keyed markers); past the program's threshold the account
+        that shared it is suspect, and its receipts wait for the staff. The rule it now trips, if any."""
+        if phone is None:
+            return ()
+        accounts = self.table.phone_accounts(self.keyed.marker("phone", phone), self.keyed.marker("member", member_id))
+        if not fraud.phone_suspect(self.program.fraud.rules, accounts):
+            return ()
+        self.members.suspect(member_id, str(fraud.RuleName.PHONE_ACCOUNTS))
+        logger.warning("a phone behind several accounts", extra={"member_id": member_id, "accounts": accounts})
+        return (str(fraud.RuleName.PHONE_ACCOUNTS),)
 
     def _returning(self, member_id: str, phone: str | None = None) -> bool:
         """Whether this person (their Telegram id, or their phone) had a membership they erased."""

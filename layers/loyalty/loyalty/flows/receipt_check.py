@@ -222,9 +222,10 @@ class ReceiptCheck:
         """The fraud rules this claimed receipt trips (domain/fraud.py): counted on the claims after its own
         claim, so a redelivery counts nothing twice (members are a set; the member's receipts are claims)."""
         rules, receipt = self.program.fraud.rules, assessment.receipt
+        person = tuple(rule for rule in shopper.suspect if rule in {str(rule.rule) for rule in rules})
         watched = {rule.rule for rule in rules} & fraud.counted_for(self.program.channel_kind(assessment.match.channel))
         if not watched:
-            return ()
+            return person
         day, marker = now.astimezone(MOSCOW).date().isoformat(), self.keyed.marker("member", shopper.member_id)
         window = next((rule.days for rule in rules if rule.rule == fraud.RuleName.MEMBER_TILL), 0)
         seen = fraud.Seen(
@@ -235,7 +236,7 @@ class ReceiptCheck:
             member_till=self.claims.member_receipts_from(shopper.member_id, receipt.key.fn,
                                                          clock.stamp(now - timedelta(days=window)))
             if fraud.RuleName.MEMBER_TILL in watched else 0)
-        return fraud.suspicions([rule for rule in rules if rule.rule in watched], seen)
+        return fraud.suspicions([rule for rule in rules if rule.rule in watched], seen) + person
 
     def _claim_with_items(self, shopper: Shopper, assessment: Assessment, key: str, now: datetime,
                           verified: bool) -> Assessment:

@@ -137,7 +137,8 @@ class Bot:
             member = self.members.get(str(message.user_id))
             language = (member.language_choice if member and member.language_choice else None) \
                 or language_of(message.language_code)
-            shopper = Shopper(member_id=str(message.user_id), chat_id=message.chat_id, language=language)
+            shopper = Shopper(member_id=str(message.user_id), chat_id=message.chat_id, language=language,
+                              suspect=tuple(member.suspect) if member else ())
             outcome = self._act(shopper, member, message, key)
         return {**outcome, "answer": message.callback_id} if message.callback_id else outcome
 
