@@ -522,6 +522,23 @@ class MemoryClaims:
         self.days: dict[str, tuple[str, int]] = {}  # member -> (day, receipts that day)
         self.items: dict[str, str] = {}  # marked item -> the receipt that claimed it
         self.seen: dict[tuple[str, str], set[str]] = {}  # (till or seller, day) -> members' markers
+        self.serials: set[str] = set()  # what the brand put into circulation
+        self.serial_gtins: set[str] = set()
+        self.grey: dict[str, dict[str, Any]] = {}
+
+    def load_serials(self, codes: list[str]) -> int:
+        self.serials |= set(codes)
+        self.serial_gtins |= {code.split(":", 1)[0] for code in codes}
+        return len(set(codes))
+
+    def unlisted(self, codes: list[str]) -> set[str]:
+        return {code for code in codes if code.split(":", 1)[0] in self.serial_gtins and code not in self.serials}
+
+    def record_grey(self, code: str, receipt_key: str, where: dict[str, Any]) -> None:
+        self.grey[f"{code}#{receipt_key}"] = {"code": code, "receipt": receipt_key, **where}
+
+    def grey_items(self) -> Iterator[dict[str, Any]]:
+        yield from self.grey.values()
 
     def members_seen(self, scope: str, day: str, member_marker: str) -> int:
         members = self.seen.setdefault((scope, day), set())

@@ -69,3 +69,26 @@ def test_a_farmed_till_is_held_decided_in_the_staff_chat_once_and_reported(stack
     assert report["by_rule"] == {"till_members": {"held": 2, "approved": 1, "rejected": 1}}
     code, out, _ = loyalty(stack, "ledger", "verify")
     assert code == 0, out
+
+
+def test_a_brand_item_not_in_the_loaded_serials_is_reported_as_grey_by_where_it_was_bought(
+        stack: LocalStack, tmp_path: Any) -> None:
+    export = tmp_path / "chestny-znak.csv"
+    export.write_text("GTIN;Серийный номер\n04607012345678;ORIGINAL-1\n0104607012345678ORIGINAL-2\n"
+                      "010460701234567821ORIGINAL-3\x1d91EE06\x1d92sig\n", encoding="utf-8")
+    code, out, _ = loyalty(stack, "fraud", "serials", str(export))
+    assert code == 0 and json.loads(out) == {"loaded": 2, "skipped_lines": 2}
+    shopper = join(stack, name="Вера")
+    raw = marketplace_receipt(SUPPLIER, [("Лепесток крем для рук 50 мл", 45_000, 1)], 801,
+                              issued_at=stack.now() - timedelta(hours=1))  # Wildberries
+    raw["items"][0]["productCodeNew"] = {"gs1m": {"gtin": "04607012345678", "sernum": "COPY-0001"}}
+    stack.receipts.add(raw)
+    shopper.say(qr_of(raw))
+    stack.wait_idle()
+    assert any(text.startswith("+45 баллов") for text in shopper.bot_messages())  # the shipped choice: it earns
+    code, out, _ = loyalty(stack, "fraud", "report", "--json")
+    report = json.loads(out)
+    assert report["grey_items"] == 1
+    assert report["grey_by_place"] == {"wildberries, Wildberries (ИНН 9714053621)": 1}
+    code, text, _ = loyalty(stack, "fraud", "report")
+    assert "Товары не из оборота бренда (серый рынок или подделка): 1" in text

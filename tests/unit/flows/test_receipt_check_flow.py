@@ -207,6 +207,29 @@ def test_a_suspect_members_receipts_are_held_anywhere_while_the_program_has_that
     assert [a.held_by for a in lenient.accepted()] == [()]
 
 
+def test_a_brand_item_whose_serial_the_brand_never_put_in_circulation_is_recorded_and_earns_as_the_brand_chose(
+        monkeypatch: MonkeyPatch) -> None:
+    from loyalty.domain.fraud import Fraud, Serials
+
+    monkeypatch.setattr("loyalty.clock.now", lambda: NOW)
+    outcomes = {}
+    for choice in ("earn", "hold", "refuse"):
+        checking = Checking(PROGRAM.model_copy(update={"fraud": Fraud(serials=Serials(unlisted=choice))}))
+        checking.claims.load_serials(["04607012345678:LISTED-1"])
+        checking.submit("850", checking.service.add(marked(checking.receipt(CREAM), "LISTED-1")))
+        checking.submit("851", checking.service.add(marked(checking.receipt(CREAM), "GREY-0001")))
+        unloaded = marked(checking.receipt(CREAM), "ANY")  # another GTIN, whose serials were never loaded
+        unloaded["items"][0]["productCodeNew"]["gs1m"]["gtin"] = "04607000000001"
+        checking.submit("852", checking.service.add(unloaded))
+        outcomes[choice] = ([(a.shopper.member_id, a.held_by) for a in checking.accepted()],
+                            [item["code"] for item in checking.claims.grey_items()], checking.told("851"))
+    assert outcomes["earn"] == ([("850", ()), ("851", ()), ("852", ())], ["04607012345678:GREY-0001"], [])
+    assert outcomes["hold"][0] == [("850", ()), ("851", ("grey_market",)), ("852", ())]
+    assert outcomes["refuse"][0] == [("850", ()), ("852", ())]
+    assert outcomes["refuse"][2] == [render("receipt_items_grey_market", "ru", brand=PROGRAM.brand.name)]
+    assert all(grey == ["04607012345678:GREY-0001"] for _, grey, _ in outcomes.values())  # reported whatever
+
+
 def test_a_service_outage_is_retried_and_the_last_attempt_parks_it_and_tells_the_shopper(checking: Checking) -> None:
     raw = checking.receipt()
     checking.service.down = True

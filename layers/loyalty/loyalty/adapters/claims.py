@@ -8,11 +8,16 @@ Items in the claims table:
 - `<fn>:<fd>:<fp>`: one receipt's claim (member, submission, outcome, brand lines, amounts);
 - `order#<fingerprint>`: an order's receipts still waiting for their other half;
 - `item#<gtin>:<serial>`: one physical item (its marking code), claimed by the first receipt that earned on it;
-- `seen#till:<fn>#<day>`, `seen#seller:<inn>#<day>`: the members (keyed markers) who sent receipts from there.
+- `seen#till:<fn>#<day>`, `seen#seller:<inn>#<day>`: the members (keyed markers) who sent receipts from there;
+- `serial#<gtin>:<serial>`: an item the brand put into circulation, and `serials#<gtin>`: that the brand loaded the
+  GTIN's serials (an item of a GTIN it did not load is never called grey);
+- `grey#<gtin>:<serial>#<receipt>`: a brand item whose serial the brand did not put into circulation, where it was
+  bought (`loyalty fraud report`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 from loyalty import clock, deadline
@@ -144,6 +149,47 @@ class ReceiptClaims:
             FilterExpression="begins_with(fiscal_key, :fn)",
             ExpressionAttributeValues=to_item({":m": member_id, ":since": since, ":fn": f"{fn}:"}))
         return sum(page["Count"] for page in pages)
+
+    def load_serials(self, codes: list[str]) -> int:
+        """The serials the brand put into circulation (`<gtin>:<serial>`), and each GTIN as loaded; how many."""
+        gtins = {code.split(":", 1)[0] for code in codes}
+        items = [{"fiscal_key": f"serial#{code}"} for code in dict.fromkeys(codes)]
+        items += [{"fiscal_key": f"serials#{gtin}"} for gtin in sorted(gtins)]
+        for start in range(0, len(items), 25):  # BatchWriteItem's limit
+            pending: dict[str, Any] = {self.table_name: [{"PutRequest": {"Item": to_item(item)}}
+                                                         for item in items[start:start + 25]]}
+            while pending:
+                pending = client("dynamodb").batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        return len(items) - len(gtins)
+
+    def unlisted(self, codes: list[str]) -> set[str]:
+        """Of these marked items, those whose GTIN's serials the brand loaded but whose serial is not among them."""
+        wanted = {f"serial#{code}" for code in codes} | {f"serials#{code.split(':', 1)[0]}" for code in codes}
+        found = self._found(sorted(wanted))
+        return {code for code in codes
+                if f"serials#{code.split(':', 1)[0]}" in found and f"serial#{code}" not in found}
+
+    def record_grey(self, code: str, receipt_key: str, where: dict[str, Any]) -> None:
+        """Where a grey-market item was bought (channel, seller, store, day), once per receipt."""
+        client("dynamodb").put_item(TableName=self.table_name, Item=to_item({
+            "fiscal_key": f"grey#{code}#{receipt_key}", "code": code, "receipt": receipt_key, **where}))
+
+    def grey_items(self) -> Iterator[dict[str, Any]]:
+        for page in client("dynamodb").get_paginator("scan").paginate(
+                TableName=self.table_name, FilterExpression="begins_with(fiscal_key, :grey)",
+                ExpressionAttributeValues=to_item({":grey": "grey#"})):
+            yield from map(from_item, page["Items"])
+
+    def _found(self, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 100):
+            pending: dict[str, Any] = {self.table_name: {"Keys": [to_item({"fiscal_key": key})
+                                                                  for key in keys[start:start + 100]]}}
+            while pending:
+                response = client("dynamodb").batch_get_item(RequestItems=pending)
+                found |= {from_item(item)["fiscal_key"] for item in response["Responses"].get(self.table_name, [])}
+                pending = response.get("UnprocessedKeys") or {}
+        return found
 
     def item_receipt(self, code: str) -> str | None:
         """The receipt that claimed a marked item, if one did."""

@@ -62,16 +62,17 @@ class Assessment(BaseModel):
         return self.model_copy(update={"decision": "reject",
                                        "reasons": (*self.reasons, Reason(code=code, detail=detail))})
 
-    def without_items(self, earned_before: set[str]) -> Assessment:
-        """The lines whose marked item earned on another receipt (a resale, a return and rebuy) earn nothing here;
-        a receipt left with none is refused."""
-        kept = tuple(line for line in self.match.lines if line.marking not in earned_before)
-        reasons = tuple(Reason(code="item_earned_before", detail=f"{line.name}: item {line.marking} earned on "
-                               "another receipt") for line in self.match.lines if line.marking in earned_before)
+    def without_items(self, items: set[str], code: str = "item_earned_before",
+                      why: str = "earned on another receipt") -> Assessment:
+        """The lines of these marked items earn nothing here (by default: each earned on another receipt, a resale
+        or a return and rebuy); a receipt left with none is refused."""
+        kept = tuple(line for line in self.match.lines if line.marking not in items)
+        reasons = tuple(Reason(code=code, detail=f"{line.name}: item {line.marking} {why}")
+                        for line in self.match.lines if line.marking in items)
         changed = self.model_copy(update={"match": self.match.model_copy(update={"lines": kept}),
                                           "reasons": (*self.reasons, *reasons)})
-        return changed.rejected("items_earned_before", "every brand item here earned on another receipt") \
-            if not kept else changed
+        refusal = "items_earned_before" if code == "item_earned_before" else "items_grey_market"
+        return changed.rejected(refusal, f"every brand item here: {why}") if not kept else changed
 
     @property
     def first_refusal(self) -> Reason | None:
@@ -90,6 +91,7 @@ REFUSALS = {
     "same_order": "receipt_same_order",
     "refund_unmatched": "refund_unmatched",
     "items_earned_before": "receipt_items_earned_before",
+    "items_grey_market": "receipt_items_grey_market",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,9 +39,17 @@ class Rule(_Strict):
     days: int = Field(default=30, ge=1, le=366, description="member_till: the window counted")
 
 
+class Serials(_Strict):
+    unlisted: Literal["earn", "hold", "refuse"] = Field(
+        default="earn", description="what a brand item earns whose serial is not among those the brand loaded "
+        "(`loyalty fraud serials FILE`, an export from Честный ЗНАК): grey-market or counterfeit. It is counted in "
+        "`loyalty fraud report` whatever the choice")
+
+
 class Fraud(_Strict):
     submissions: Submissions = Submissions()
     rules: list[Rule] = Field(default_factory=list)
+    serials: Serials = Serials()
 
     @model_validator(mode="after")
     def _each_rule_once(self) -> Fraud:
@@ -85,17 +94,33 @@ def counted_for(channel_kind: str) -> set[RuleName]:
 
 def rule_words(names: list[str] | tuple[str, ...]) -> list[str]:
     """Why a receipt was held, in words (an unknown name, from a rule removed since, as it is)."""
-    return [RULE_WORDS.get(RuleName(name), name) if name in RuleName.__members__.values() else name
-            for name in names]
+    return [RULE_WORDS.get(name, name) for name in names]
 
+
+GREY_MARKET = "grey_market"  # a held receipt's reason: a brand item whose serial the brand did not put in circulation
 
 # Why a receipt was held, as the staff chat, the shopper and `loyalty fraud report` read it.
-RULE_WORDS = {
+RULE_WORDS: dict[str, str] = {
     RuleName.TILL_MEMBERS: "с этой кассы сегодня прислали чеки многие участники",
     RuleName.SELLER_MEMBERS: "от этого продавца сегодня прислали чеки многие участники",
     RuleName.MEMBER_TILL: "много чеков одного участника с одной кассы",
     RuleName.PHONE_ACCOUNTS: "этот номер телефона уже был у нескольких аккаунтов",
+    GREY_MARKET: "серийного номера товара нет среди выпущенных брендом в оборот",
 }
+
+
+def parse_code(text: str) -> str | None:
+    """`<gtin>:<serial>` from a line of a Честный ЗНАК export: a marking code as printed (`01` GTIN `21` serial,
+    the group separator or the crypto tail `91…`/`93…` after it), or two columns `gtin;serial` (or `,`, a tab).
+    None for a line that is neither (a header)."""
+    text = text.strip().strip('"')
+    columns = [part.strip().strip('"') for part in text.replace("\t", ";").replace(",", ";").split(";")]
+    if len(columns) >= 2 and columns[0].isdigit() and len(columns[0]) <= 14 and columns[1]:
+        return f"{columns[0].zfill(14)}:{columns[1]}"
+    if len(text) > 18 and text.startswith("01") and text[2:16].isdigit() and text[16:18] == "21":
+        serial = text[18:].split("\x1d", 1)[0]
+        return f"{text[2:16]}:{serial}" if serial else None
+    return None
 
 
 class Window(StrEnum):

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from loyalty.domain.ledger import Entry, Kind
+from loyalty.domain.receipt import MOSCOW
 
 
 class RuleFigures(BaseModel):
@@ -27,6 +29,8 @@ class FraudReport(BaseModel):
     waiting: int = Field(description="held in the period, not decided yet")
     points_saved: int = Field(description="points the rejections took back")
     by_rule: dict[str, RuleFigures]
+    grey_items: int = Field(default=0, description="brand items whose serial the brand did not put into circulation")
+    grey_by_place: dict[str, int] = Field(default_factory=dict, description="by channel and seller")
 
     @property
     def held_percent(self) -> float:
@@ -40,6 +44,16 @@ class FraudReportBuilder:
         self.held: set[str] = set()
         self.decided: set[str] = set()
         self.by_rule: dict[str, RuleFigures] = {}
+        self.grey_by_place: dict[str, int] = {}
+
+    def grey(self, items: Iterable[dict[str, Any]]) -> None:
+        """Grey-market items as the claims recorded them: where (channel, seller) and on which Moscow day."""
+        for item in items:
+            day = str(item.get("day", ""))
+            if (self.since is None or day >= self.since.astimezone(MOSCOW).date().isoformat()) and (
+                    self.until is None or day < self.until.astimezone(MOSCOW).date().isoformat()):
+                place = f"{item.get('channel', 'other')}, {item.get('store') or ''} (ИНН {item.get('seller_inn')})"
+                self.grey_by_place[place] = self.grey_by_place.get(place, 0) + 1
 
     def entries(self, entries: Iterable[Entry]) -> None:
         for entry in entries:
@@ -69,4 +83,5 @@ class FraudReportBuilder:
     def report(self) -> FraudReport:
         return FraudReport(since=self.since, until=self.until, receipts=self.receipts, held=len(self.held),
                            approved=self.approved, rejected=self.rejected, waiting=len(self.held - self.decided),
-                           points_saved=self.points_saved, by_rule=self.by_rule)
+                           points_saved=self.points_saved, by_rule=self.by_rule,
+                           grey_items=sum(self.grey_by_place.values()), grey_by_place=self.grey_by_place)

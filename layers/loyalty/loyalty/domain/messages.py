@@ -336,6 +336,12 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "🔎 Receipt #{ticket} to check: {rules}.\nMember: {member}, level “{level}”.\n"
         "Purchase: {store}, {roubles} ₽ of the brand's goods, {points} points.\nReceipt: {fiscal_key}",
     },
+    "receipt_items_grey_market": {
+        RU: "Мы не нашли товары из этого чека среди тех, что {brand} выпустил в продажу, поэтому баллы за них не "
+        "начисляются. Если вы уверены в покупке, напишите нам, где её сделали.",
+        EN: "We could not find the goods on this receipt among those {brand} put on sale, so they earn no points. "
+        "If you are sure of the purchase, tell us where you made it.",
+    },
     "receipt_daily_limit": {
         RU: "Сегодня вы уже зарегистрировали {limit} {limit_word}, это максимум на день. Пришлите этот чек завтра.",
         EN: "You have registered {limit} receipts today, the daily maximum. Please send this one tomorrow.",

@@ -190,10 +190,11 @@ class ReceiptCheck:
         log = {"submission_id": key, "member_id": shopper.member_id, "fiscal_key": str(receipt.key),
                "channel": assessment.match.channel, "seller_inn": receipt.seller_inn, "verified": verified}
         reverses: tuple[str, int] | None = None
+        grey: set[str] = set()
         if assessment.decision == "reverse":
             assessment, reverses = self._claim_refund(shopper, assessment, key)
         elif assessment.decision == "accrue":
-            assessment = self._claim_with_items(shopper, assessment, key, now, verified)
+            assessment, grey = self._claim_with_items(shopper, assessment, key, now, verified)
         if assessment.decision == "reject":
             refusal = assessment.first_refusal
             assert refusal is not None
@@ -205,6 +206,8 @@ class ReceiptCheck:
             return
         match = assessment.match
         held_by = self._suspicions(shopper, assessment, now) if assessment.decision == "accrue" else ()
+        if grey and program.fraud.serials.unlisted == "hold":
+            held_by = (*held_by, fraud.GREY_MARKET)
         self.accrual_queue.put(ReceiptAccepted(
             submission_id=key, shopper=shopper, fiscal_key=str(receipt.key), channel=match.channel,
             channel_kind=program.channel_kind(match.channel), store=match.store,
@@ -239,24 +242,45 @@ class ReceiptCheck:
         return fraud.suspicions([rule for rule in rules if rule.rule in watched], seen) + person
 
     def _claim_with_items(self, shopper: Shopper, assessment: Assessment, key: str, now: datetime,
-                          verified: bool) -> Assessment:
+                          verified: bool) -> tuple[Assessment, set[str]]:
         """One physical item earns once: the receipt's marked brand items (GTIN and serial) are claimed first, and
         a line whose item another receipt earned on (a resale, a return and rebuy) earns nothing here. Items of a
-        receipt that then does not earn (over the day's limit) are given back."""
+        receipt that then does not earn (over the day's limit) are given back. Also: the items whose serial the
+        brand did not put into circulation (grey-market), recorded where they were bought and earning as the
+        program chooses."""
         receipt_key = str(assessment.receipt.key)
         codes = [line.marking for line in assessment.match.lines if line.marking]
-        if codes:
-            earned_before = self.claims.claim_items(receipt_key, codes)
-            if earned_before:
-                metrics.add_metric(name="ItemsEarnedBefore", unit="Count", value=len(earned_before))
-                assessment = assessment.without_items(earned_before)
-                if assessment.decision == "reject":
-                    return assessment
+        if not codes:
+            return self._claim(shopper, assessment, key, now, verified), set()
+        earned_before = self.claims.claim_items(receipt_key, codes)
+        if earned_before:
+            metrics.add_metric(name="ItemsEarnedBefore", unit="Count", value=len(earned_before))
+            assessment = assessment.without_items(earned_before)
+        grey = self._grey(assessment, now)
+        if grey and self.program.fraud.serials.unlisted == "refuse":
+            assessment = assessment.without_items(grey, "grey_market", "its serial is not among those the brand "
+                                                  "put into circulation")
+        if assessment.decision == "reject":
+            return assessment, grey
         claimed = self._claim(shopper, assessment, key, now, verified)
         refusal = claimed.first_refusal
-        if codes and refusal is not None and refusal.code == "daily_limit":
+        if refusal is not None and refusal.code == "daily_limit":
             self.claims.release_items(receipt_key, codes)
-        return claimed
+        return claimed, grey
+
+    def _grey(self, assessment: Assessment, now: datetime) -> set[str]:
+        codes = [line.marking for line in assessment.match.lines if line.marking]
+        grey = self.claims.unlisted(codes) if codes else set()
+        receipt, match = assessment.receipt, assessment.match
+        for code in sorted(grey):
+            self.claims.record_grey(code, str(receipt.key), {
+                "channel": match.channel, "seller_inn": receipt.seller_inn, "store": match.store,
+                "day": now.astimezone(MOSCOW).date().isoformat()})
+        if grey:
+            metrics.add_metric(name="GreyMarketItems", unit="Count", value=len(grey))
+            logger.warning("grey-market items", extra={"fiscal_key": str(receipt.key), "items": len(grey),
+                                                       "channel": match.channel})
+        return grey
 
     def _claim(self, shopper: Shopper, assessment: Assessment, key: str, now: datetime,
                verified: bool) -> Assessment:
