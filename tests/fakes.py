@@ -522,6 +522,7 @@ class MemoryClaims:
         self.days: dict[str, tuple[str, int]] = {}  # member -> (day, receipts that day)
         self.items: dict[str, str] = {}  # marked item -> the receipt that claimed it
         self.seen: dict[tuple[str, str], set[str]] = {}  # (till or seller, day) -> members' markers
+        self.seen_receipts: dict[tuple[str, str], set[str]] = {}  # … and their receipts
         self.serials: set[str] = set()  # what the brand put into circulation
         self.serial_gtins: set[str] = set()
         self.grey: dict[str, dict[str, Any]] = {}
@@ -540,10 +541,15 @@ class MemoryClaims:
     def grey_items(self) -> Iterator[dict[str, Any]]:
         yield from self.grey.values()
 
-    def members_seen(self, scope: str, day: str, member_marker: str) -> int:
+    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str) -> tuple[int, set[str]]:
         members = self.seen.setdefault((scope, day), set())
+        receipts = self.seen_receipts.setdefault((scope, day), set())
         members.add(member_marker)
-        return len(members)
+        receipts.add(receipt_key)
+        return len(members), set(receipts)
+
+    def claimed(self, key: str) -> dict[str, Any] | None:
+        return self.records.get(key)
 
     def member_receipts_from(self, member_id: str, fn: str, since: str) -> int:
         return sum(1 for key, record in self.records.items() if record["member_id"] == member_id

@@ -1,6 +1,7 @@
 """The fraud layer wired on the local stack: a shop the program does not list, whose till many members send receipts
-from in a day, gets its later receipts held; the staff chat approves one (its points are released once) and
-rejects another (the shopper is told why); `loyalty fraud report` counts them."""
+from in a day, gets every receipt held (those credited before the rule tripped, once it does); the staff chat
+approves one (its points are released once) and rejects another (the shopper is told why); `loyalty fraud report`
+counts them."""
 
 import json
 from collections.abc import Iterator
@@ -46,11 +47,13 @@ def test_a_farmed_till_is_held_decided_in_the_staff_chat_once_and_reported(stack
     for fd, shopper in enumerate(shoppers, start=701):
         shop_receipt(stack, shopper, fd)
     first, _, third, fourth = shoppers
-    assert any(text.startswith("+45 баллов") for text in first.bot_messages())
+    assert any(text.startswith("+45 баллов") for text in first.bot_messages())  # credited, then …
+    assert first.bot_messages()[-1].startswith("Чек из Ларёк у метро отправлен на проверку")  # … held once found out
+    assert (int(member(stack, first)["available"]), int(member(stack, first)["pending"])) == (100, 45)
     assert third.bot_messages()[-1].startswith("Чек из Ларёк у метро принят и отправлен на проверку")
     waiting = member(stack, third)
     asked = [text for text in staff.bot_messages() if text.startswith("🔎 Чек #")]
-    assert len(asked) == 2 and all("с этой кассы сегодня прислали чеки многие участники" in text for text in asked)
+    assert len(asked) == 4 and all("с этой кассы сегодня прислали чеки многие участники" in text for text in asked)
     staff.tap("✅ Засчитать", under=f"Участник: {third.chat_id},")
     staff.tap("✅ Засчитать", under=f"Участник: {third.chat_id},")  # a double tap decides once
     staff.tap("❌ Отклонить", under=f"Участник: {fourth.chat_id},")
@@ -65,8 +68,9 @@ def test_a_farmed_till_is_held_decided_in_the_staff_chat_once_and_reported(stack
     code, out, _ = loyalty(stack, "fraud", "report", "--json")
     report = json.loads(out)
     assert code == 0 and (report["held"], report["approved"], report["rejected"], report["points_saved"]) == (
-        2, 1, 1, 45)
-    assert report["by_rule"] == {"till_members": {"held": 2, "approved": 1, "rejected": 1}}
+        4, 1, 1, 45)  # every farmed receipt held, the first two once the farm showed
+    assert report["waiting"] == 2 and report["by_rule"] == {"till_members": {"held": 4, "approved": 1,
+                                                                               "rejected": 1}}
     code, out, _ = loyalty(stack, "ledger", "verify")
     assert code == 0, out
 

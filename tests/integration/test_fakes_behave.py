@@ -432,13 +432,16 @@ def test_a_marked_item_is_claimed_by_one_receipt_its_own_again_and_given_back_on
 
 def test_a_tills_members_are_counted_once_each_a_day_and_a_members_receipts_from_a_till_in_a_window(
         store: Fake | Real) -> None:
-    seen = [store.claims.members_seen("till:99", "2026-11-23", member) for member in ("A", "B", "A")]
-    assert seen == [1, 2, 2] and store.claims.members_seen("till:99", "2026-11-24", "A") == 1
+    seen = [store.claims.members_seen("till:99", "2026-11-23", member, receipt)
+            for member, receipt in (("A", "99:1:1"), ("B", "99:2:2"), ("A", "99:1:1"))]
+    assert seen == [(1, {"99:1:1"}), (2, {"99:1:1", "99:2:2"}), (2, {"99:1:1", "99:2:2"})]
+    assert store.claims.members_seen("till:99", "2026-11-24", "A", "99:3:3") == (1, {"99:3:3"})
     store.join("839", "+79160000839")
     for fiscal_key in ("99:1:1", "99:2:2", "98:3:3"):
         store.claims.claim(fiscal_key, "839", f"tg-update:{fiscal_key}", SUMMARY, day="2026-11-23", max_per_day=None)
     assert store.claims.member_receipts_from("839", "99", "2000-01-01T00:00:00.000+00:00") == 2
     assert store.claims.member_receipts_from("839", "99", "2999-01-01T00:00:00.000+00:00") == 0
+    assert present(store.claims.claimed("99:1:1"))["member_id"] == "839" and store.claims.claimed("0:0:0") is None
 
 
 def test_a_receipt_is_claimed_once_and_a_replay_of_the_same_submission_answers_as_the_first_time(

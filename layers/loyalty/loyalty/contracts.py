@@ -122,6 +122,16 @@ class MemberErased(_Message):
     member_id: str
 
 
+class ReceiptHeldLater(_Message):
+    """AccrualQueue: a purchase credited before a fraud rule tripped on its till or seller the same day: what is
+    left of its points waits for the staff, as a held receipt's."""
+
+    kind: Literal["held_later"] = "held_later"
+    member_id: str
+    fiscal_key: str
+    held_by: tuple[str, ...]
+
+
 class HeldReceiptDecided(_Message):
     """AccrualQueue: the staff approved (the points are released) or rejected (taken back) a held receipt."""
 
@@ -149,7 +159,8 @@ LedgerCommand = Annotated[
     Annotated[ReceiptAccepted, Tag("receipt")] | Annotated[BonusGranted, Tag("bonus")]
     | Annotated[PromoRequested, Tag("promo")] | Annotated[MembersMerged, Tag("merge")]
     | Annotated[RewardRequested, Tag("reward")] | Annotated[MemberErased, Tag("erase")]
-    | Annotated[CampaignBonusWithdrawn, Tag("withdraw")] | Annotated[HeldReceiptDecided, Tag("held")],
+    | Annotated[CampaignBonusWithdrawn, Tag("withdraw")] | Annotated[HeldReceiptDecided, Tag("held")]
+    | Annotated[ReceiptHeldLater, Tag("held_later")],
     Discriminator(_kind),
 ]
 

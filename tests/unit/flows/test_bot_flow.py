@@ -18,6 +18,7 @@ from loyalty.contracts import (
     MemberErased,
     PromoRequested,
     ReceiptAccepted,
+    ReceiptHeldLater,
     ReceiptSubmitted,
     RewardRequested,
     Shopper,
@@ -353,6 +354,23 @@ def test_a_held_receipt_waits_for_the_staff_an_approval_credits_it_once_and_a_re
             figures.points_saved, figures.held_percent) == (2, 2, 1, 1, 0, 45, 100.0)
     assert figures.by_rule["till_members"].model_dump() == {"held": 2, "approved": 1, "rejected": 1}
     assert "задержано 2, одобрено 1, отклонено 1" in render_fraud_report(figures)
+
+
+def test_a_purchase_found_farmed_after_it_was_credited_waits_for_the_staff_with_what_is_left_of_it(
+        world: BotWorld) -> None:
+    world.joins(555, "+7 916 000-05-55")
+    first_receipt(world, 555, "9960440300000001:5:5")  # the brand's own site: 45 points available at once
+    before = present(world.books.get("555"))
+    later = ReceiptHeldLater(member_id="555", fiscal_key="9960440300000001:5:5", held_by=("till_members",))
+    for _ in range(2):  # said again while the till's count stands: held once
+        world.accrual.hold_later(later)
+    frozen = present(world.books.get("555"))
+    assert (frozen.available, frozen.pending) == (before.available - 45, before.pending + 45)
+    assert world.texts(555)[-1].startswith("Чек из") and "отправлен на проверку" in world.texts(555)[-1]
+    world.accrual.decide(HeldReceiptDecided(member_id="555", fiscal_key="9960440300000001:5:5", approved=True))
+    released = present(world.books.get("555"))
+    assert (released.available, released.pending) == (before.available, before.pending)
+    assert world.texts(555)[-1].endswith("+45 баллов.")
 
 
 def test_a_command_before_joining_starts_the_joining(world: BotWorld) -> None:

@@ -9,7 +9,7 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pytest import MonkeyPatch
 
-from loyalty.contracts import ReceiptAccepted, ReceiptSubmitted, Shopper, TelegramFile
+from loyalty.contracts import ReceiptAccepted, ReceiptHeldLater, ReceiptSubmitted, Shopper, TelegramFile
 from loyalty.domain.errors import ReceiptNotFound, ReceiptServiceUnavailable, TelegramUnavailable
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
@@ -179,7 +179,12 @@ def test_a_till_many_members_send_receipts_from_holds_the_receipts_over_the_thre
     for member in ("833", "834", "835"):
         checking.submit(member, checking.receipt())  # Wildberries: one drive for everyone
     held = {(a.shopper.member_id, a.fiscal_key.split(":")[1]): a.held_by for a in checking.accepted()}
-    assert held[("830", "501")] == () and held[("831", "502")] == ()
+    assert held[("830", "501")] == () and held[("831", "502")] == ()  # credited before the farm showed …
+    later = {(c.member_id, c.fiscal_key.split(":")[1], c.held_by) for c in checking.accrual_queue.messages
+             if isinstance(c, ReceiptHeldLater)}  # (said again while the count stands: the ledger holds once)
+    assert {("830", "501", ("till_members",)), ("831", "502", ("till_members",))} <= later  # … held now
+    assert all(held[(member, fd)] for member, fd, _ in later - {("830", "501", ("till_members",)),
+                                                                ("831", "502", ("till_members",))})  # already held
     assert held[("832", "503")] == ("till_members",) and held[("830", "504")] == ("till_members",)
     assert all(by == () for (member, _), by in held.items() if member in ("833", "834", "835"))
     for fd in (505, 506):

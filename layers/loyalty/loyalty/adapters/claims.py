@@ -131,15 +131,21 @@ class ReceiptClaims:
                 pending = pending[len(chunk):]
         return taken
 
-    def members_seen(self, scope: str, day: str, member_marker: str) -> int:
-        """Add a member (by a keyed marker) to those who sent receipts from `scope` (a fiscal drive `till:<fn>`, a
-        seller `seller:<inn>`) on `day`: how many there are now, this one with them. A repeat adds nobody."""
+    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str) -> tuple[int, set[str]]:
+        """Add a member (by a keyed marker) and a receipt to those seen from `scope` (a fiscal drive `till:<fn>`, a
+        seller `seller:<inn>`) on `day`: how many members there are now, this one with them, and the receipts. A
+        repeat adds nothing."""
         response = client("dynamodb").update_item(
             TableName=self.table_name, Key=to_item({"fiscal_key": f"seen#{scope}#{day}"}),
-            UpdateExpression="ADD members :member SET expires_at = :expires", ReturnValues="ALL_NEW",
-            ExpressionAttributeValues={":member": {"SS": [member_marker]},
+            UpdateExpression="ADD members :member, receipts :receipt SET expires_at = :expires", ReturnValues="ALL_NEW",
+            ExpressionAttributeValues={":member": {"SS": [member_marker]}, ":receipt": {"SS": [receipt_key]},
                                        ":expires": {"N": str(int(clock.now().timestamp()) + _SEEN_KEPT_SECONDS)}})
-        return len(response["Attributes"]["members"]["SS"])
+        seen = response["Attributes"]
+        return len(seen["members"]["SS"]), set(seen["receipts"]["SS"])
+
+    def claimed(self, key: str) -> dict[str, Any] | None:
+        """A receipt's claim: who claimed it and what it did (earns, reverses, same_order)."""
+        return self._get(key)
 
     def member_receipts_from(self, member_id: str, fn: str, since: str) -> int:
         """How many receipts the member claimed from fiscal drive `fn` since `since` (a stamp)."""

@@ -65,10 +65,10 @@ class FraudReportBuilder:
         details, key = entry.details, f"{entry.member_id}/{entry.details.fiscal_key}"
         if entry.kind == Kind.ACCRUAL:
             self.receipts += 1
-            if details.held_by:
-                self.held.add(key)
-                for rule in details.held_by:
-                    self.by_rule.setdefault(rule, RuleFigures()).held += 1
+        if entry.kind in (Kind.ACCRUAL, Kind.HELD_LATER) and details.held_by:  # held at once, or once found out
+            self.held.add(key)
+            for rule in details.held_by:
+                self.by_rule.setdefault(rule, RuleFigures()).held += 1
         elif entry.kind == Kind.HELD_DECISION:
             self.decided.add(key)
             approved = bool(details.approved)

@@ -44,6 +44,7 @@ class Kind(StrEnum):
     FORFEIT = "forfeit"  # the member deleted their account: the points left are written off
     WITHDRAWAL = "campaign_withdrawal"  # a campaign's bonus taken back: its message never reached the member
     HELD_DECISION = "held_decision"  # the staff approved or rejected a purchase a fraud rule held
+    HELD_LATER = "held_later"  # a purchase credited before its till was found farmed: its points wait for the staff
 
 
 class Entry(BaseModel):

@@ -320,6 +320,12 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "Your receipt from {store} is accepted and being checked: {points} points come right after. It "
         "usually takes less than a day.",
     },
+    "receipt_held_later": {
+        RU: "Чек из {store} отправлен на проверку: с этой кассы сегодня пришло много чеков. {points} {points_word} "
+        "за него подождут её результата — обычно это не больше суток.",
+        EN: "Your receipt from {store} is being checked: many receipts came from that till today. Its {points} "
+        "points wait for the result, which usually takes less than a day.",
+    },
     "receipt_held_approved": {
         RU: "Чек из {store} проверен, спасибо! +{points} {points_word}.",
         EN: "Your receipt from {store} is checked, thank you! +{points} points.",

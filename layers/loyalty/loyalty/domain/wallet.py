@@ -167,6 +167,17 @@ def credit(wallet: Wallet, lot_id: str, points: int, now: datetime, available_at
     return Step(wallet=_with(wallet, {**wallet.lots, lot_id: lot}, change=change), change=change, details=details)
 
 
+def freeze(wallet: Wallet, lot_id: str) -> Step:
+    """A purchase found suspicious after it was credited: what is left of its lot waits for the staff (pending,
+    held), whether it was available or not yet."""
+    lot = wallet.lots.get(lot_id)
+    if lot is None or lot.held:
+        return Step(wallet=wallet, change=Balance(), details=Details(lot=lot_id))
+    change = Balance(available=-lot.points, pending=lot.points) if lot.active else Balance()
+    lots = {**wallet.lots, lot_id: lot.model_copy(update={"held": True, "active": False})}
+    return Step(wallet=_with(wallet, lots, change=change), change=change, details=Details(lot=lot_id))
+
+
 def unhold(wallet: Wallet, lot_id: str, now: datetime) -> Step:
     """A held lot the staff approved: available now if its time has come, else pending until then."""
     lot = _lot(wallet, lot_id)

@@ -22,6 +22,7 @@ from loyalty.contracts import (
     PromoRequested,
     PurchaseLine,
     ReceiptAccepted,
+    ReceiptHeldLater,
     RewardRequested,
 )
 from loyalty.domain import postings, wallet
@@ -95,6 +96,8 @@ class PointAccrual:
                 self.withdraw(command)
             elif isinstance(command, HeldReceiptDecided):
                 self.decide(command)
+            elif isinstance(command, ReceiptHeldLater):
+                self.hold_later(command)
             else:
                 self.promo(command)
         except MemberNotFound as error:
@@ -144,23 +147,49 @@ class PointAccrual:
         approve and reject buttons (a ticket, keyed on the receipt, so a redelivery opens nothing twice)."""
         details, store = posting.details, self._store(accepted, posting.holder.language)
         self.notices.send(posting, "receipt_held", points=details.credited, store=store)
+        self._ask_staff(posting, accepted.fiscal_key, accepted.store, accepted.brand_sum_kopecks, details.credited,
+                        details.held_by)
+
+    def hold_later(self, later: ReceiptHeldLater, now: datetime | None = None) -> Posting | None:
+        """A purchase credited before a rule tripped on its till or seller that day: what is left of its points
+        waits for the staff, as a held receipt's. None: not credited here, or held from the start."""
+        now = now or clock.now()
+        lot = entry_id_of(Cause.RECEIPT, later.fiscal_key)
+        bought = self.ledger.entry(later.member_id, lot)
+        if bought is None or bought.details.held_by:
+            return None
+        details = bought.details
+        posting = self.ledger.apply(
+            later.member_id, entry_id_of(Cause.HELD, f"later:{later.fiscal_key}"), Kind.HELD_LATER,
+            lambda wal: wallet.freeze(wal, lot),
+            details=Details(fiscal_key=later.fiscal_key, held_by=list(later.held_by), store=details.store,
+                            channel=details.channel, brand_sum_kopecks=details.brand_sum_kopecks), now=now)
+        frozen = posting.entry.change.pending or details.credited
+        store = self.program.channel_title(details.channel or "", posting.holder.language) or details.store or ""
+        self.notices.send(posting, "receipt_held_later", points=frozen, store=store)
+        self._ask_staff(posting, later.fiscal_key, details.store or "", details.brand_sum_kopecks, frozen,
+                        list(later.held_by))
+        return posting
+
+    def _ask_staff(self, posting: Posting, fiscal_key: str, store: str, brand_sum_kopecks: int, points: int,
+                   held_by: list[str]) -> None:
+        """The staff chat gets a held receipt with approve and reject buttons: a ticket keyed on the receipt, so a
+        redelivery opens nothing twice."""
         metrics.add_metric(name="ReceiptsHeld", unit="Count", value=1)
         logger.warning("receipt held for the staff", extra={"member_id": posting.holder.member_id,
-                                                             "fiscal_key": accepted.fiscal_key,
-                                                             "rules": list(details.held_by)})
+                                                             "fiscal_key": fiscal_key, "rules": held_by})
         chat = self.program.bot.staff_chat_id
         if self.bot_table is None or chat is None:
             return
-        ticket = Ticket(id=self.keyed.id("held", accepted.fiscal_key), kind="receipt",
-                        member_id=posting.holder.member_id, followup_id=accepted.fiscal_key)
+        ticket = Ticket(id=self.keyed.id("held", fiscal_key), kind="receipt", member_id=posting.holder.member_id,
+                        followup_id=fiscal_key)
         self.bot_table.open_ticket(ticket)
         buttons = keyboards.inline_keyboard([[(render("button_approve", "ru"), f"receipt:{ticket.id}:ok"),
                                              (render("button_reject", "ru"), f"receipt:{ticket.id}:no")]])
-        self.replies.to_chat(chat, f"held:{accepted.fiscal_key}:staff", render(
-            "staff_receipt_held", "ru", ticket=ticket.id, rules="; ".join(rule_words(details.held_by)),
-            member=posting.holder.member_id, level=self.program.level_title(details.level, "ru"),
-            store=accepted.store, roubles=f"{accepted.brand_sum_kopecks / 100:.2f}", points=details.credited,
-            fiscal_key=accepted.fiscal_key), buttons)
+        self.replies.to_chat(chat, f"held:{fiscal_key}:staff", render(
+            "staff_receipt_held", "ru", ticket=ticket.id, rules="; ".join(rule_words(held_by)),
+            member=posting.holder.member_id, level=self.program.level_title(posting.details.level, "ru"),
+            store=store, roubles=f"{brand_sum_kopecks / 100:.2f}", points=points, fiscal_key=fiscal_key), buttons)
 
     def decide(self, decided: HeldReceiptDecided, now: datetime | None = None) -> Posting | None:
         """The staff's decision on a held purchase, once: approved, its points are released (and an invitation's
@@ -169,9 +198,12 @@ class PointAccrual:
         now = now or clock.now()
         lot = entry_id_of(Cause.RECEIPT, decided.fiscal_key)
         held = self.ledger.entry(decided.member_id, lot)
-        if held is None or not held.details.held_by:
+        later = self.ledger.entry(decided.member_id, entry_id_of(Cause.HELD, f"later:{decided.fiscal_key}"))
+        rules = held.details.held_by if held is not None else []
+        rules = rules or (later.details.held_by if later is not None else [])
+        if held is None or not rules:
             return None
-        bought = held.details
+        bought = held.details.model_copy(update={"held_by": rules})
         posting = self.ledger.apply(
             decided.member_id, entry_id_of(Cause.HELD, decided.fiscal_key), Kind.HELD_DECISION,
             lambda wal: postings.held_decision(wal, lot, decided.approved, bought.brand_sum_kopecks,
@@ -181,7 +213,8 @@ class PointAccrual:
                             brand_sum_kopecks=0 if decided.approved else bought.brand_sum_kopecks), now=now)
         store = self.program.channel_title(bought.channel or "", posting.holder.language) or bought.store or ""
         if decided.approved:
-            self.notices.send(posting, "receipt_held_approved", points=bought.credited, store=store)
+            released = later.change.pending if later is not None and later.change.pending else bought.credited
+            self.notices.send(posting, "receipt_held_approved", points=released, store=store)
             bonuses = referral(self.program, posting.holder.referred_by) if bought.first_purchase else None
             if bonuses is not None:
                 self._referral(posting, bonuses, now)

@@ -137,9 +137,11 @@ class Claims(ReviewClaims, Protocol):
 
     def release_items(self, receipt_key: str, codes: list[str]) -> None: ...
 
-    def members_seen(self, scope: str, day: str, member_marker: str) -> int:
-        """Add the member to those who sent receipts from `scope` on `day`; how many there are now."""
+    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str) -> tuple[int, set[str]]:
+        """Add the member and the receipt to those seen from `scope` on `day`: how many members, which receipts."""
         ...
+
+    def claimed(self, key: str) -> dict[str, Any] | None: ...
 
     def member_receipts_from(self, member_id: str, fn: str, since: str) -> int: ...
 

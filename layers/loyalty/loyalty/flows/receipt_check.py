@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
-from loyalty.contracts import PurchaseLine, ReceiptAccepted, ReceiptSubmitted, Shopper
+from loyalty.contracts import PurchaseLine, ReceiptAccepted, ReceiptHeldLater, ReceiptSubmitted, Shopper
 from loyalty.domain import fraud
 from loyalty.domain.claims import OrderHalf, Refund
 from loyalty.domain.decision import REFUSALS, Assessment, assess, refund_candidates
@@ -229,17 +229,34 @@ class ReceiptCheck:
         watched = {rule.rule for rule in rules} & fraud.counted_for(self.program.channel_kind(assessment.match.channel))
         if not watched:
             return person
-        day, marker = now.astimezone(MOSCOW).date().isoformat(), self.keyed.marker("member", shopper.member_id)
         window = next((rule.days for rule in rules if rule.rule == fraud.RuleName.MEMBER_TILL), 0)
+        till = self._seen(fraud.RuleName.TILL_MEMBERS, f"till:{receipt.key.fn}", shopper, assessment, now, watched)
+        seller = self._seen(fraud.RuleName.SELLER_MEMBERS, f"seller:{receipt.seller_inn}", shopper, assessment, now,
+                            watched)
         seen = fraud.Seen(
-            till_members=self.claims.members_seen(f"till:{receipt.key.fn}", day, marker)
-            if fraud.RuleName.TILL_MEMBERS in watched else 0,
-            seller_members=self.claims.members_seen(f"seller:{receipt.seller_inn}", day, marker)
-            if fraud.RuleName.SELLER_MEMBERS in watched else 0,
+            till_members=till, seller_members=seller,
             member_till=self.claims.member_receipts_from(shopper.member_id, receipt.key.fn,
                                                          clock.stamp(now - timedelta(days=window)))
             if fraud.RuleName.MEMBER_TILL in watched else 0)
         return fraud.suspicions([rule for rule in rules if rule.rule in watched], seen) + person
+
+    def _seen(self, rule: fraud.RuleName, scope: str, shopper: Shopper, assessment: Assessment, now: datetime,
+              watched: set[fraud.RuleName]) -> int:
+        """Members seen today at a till or seller, this one with them. At the moment the rule trips, the receipts
+        credited there earlier today are held too (a farm's first receipts are as farmed as its last)."""
+        if rule not in watched:
+            return 0
+        this = str(assessment.receipt.key)
+        members, receipts = self.claims.members_seen(scope, now.astimezone(MOSCOW).date().isoformat(),
+                                                     self.keyed.marker("member", shopper.member_id), this)
+        threshold = next(found.threshold for found in self.program.fraud.rules if found.rule == rule)
+        if members == threshold + 1:
+            for earlier in sorted(receipts - {this}):
+                claim = self.claims.claimed(earlier)
+                if claim is not None and claim.get("outcome") == "earns":
+                    self.accrual_queue.put(ReceiptHeldLater(member_id=str(claim["member_id"]), fiscal_key=earlier,
+                                                            held_by=(str(rule),)))
+        return members
 
     def _claim_with_items(self, shopper: Shopper, assessment: Assessment, key: str, now: datetime,
                           verified: bool) -> tuple[Assessment, set[str]]:
