@@ -5,7 +5,8 @@ The stack runs in this process; the shoppers run in another (`python -m bench.lo
 thread, talking HTTP to the Telegram emulator, which calls the webhook as Telegram does. Each shopper joins, sends
 three new receipts as QR text and one as a photo, sends one of its own receipts again and one of another
 shopper's (racing that shopper for it), taps the menu, and has two of its updates redelivered. Like Telegram, a
-shopper whose update was not answered 200 delivers it again until it is.
+shopper whose update was not answered 200 delivers it again until it is. One shopper in five (at least three) is a
+receipt-farm account: all its receipts come from one farm's till, which the program's `till_members` rule watches.
 
 `--chaos` runs the same with faults injected throughout (chaos.py), until everything the shoppers sent has been
 processed: the receipt service failing 30% of its calls and slow, Mindbox down for the first part of the run,
@@ -15,9 +16,10 @@ killed mid-batch. Then the faults stop and what was parked is replayed as an ope
 The checks, the same for both: every webhook call was finally answered 200; every update was handled (its log
 line) and every receipt submission decided; every distinct receipt was claimed once and credited once (one
 `receipt#<fiscal key>` ledger entry in the whole ledger); no dead-letter queue holds anything; `loyalty ledger
-verify` passes. The figures (throughput, the webhook's answer times as percentiles, against the unloaded answer
-time of the same stack measured first) go to bench/load.json or bench/chaos.json, and the exit status is 1 when a
-check fails.
+verify` passes; every farmed receipt is held (the first ones once the farm shows) and no honest one, and `loyalty
+fraud report` counts them. The figures (throughput, the webhook's answer times as percentiles, against the unloaded
+answer time of the same stack measured first) go to bench/load.json or bench/chaos.json, and the exit status is 1
+when a check fails.
 """
 
 from __future__ import annotations
@@ -46,14 +48,18 @@ import yaml
 from bench import chaos
 from loyalty.adapters.dynamo import from_item
 from loyalty.domain.messages import TEXTS
-from loyalty_tools.local.receipts import marketplace_receipt, qr_of
-from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.receipts import DEMO_FN, WILDBERRIES_INN, marketplace_receipt, qr_of
+from loyalty_tools.local.shopper import Shopper, StaffChat
 from loyalty_tools.local.stack import ROOT, LocalStack
 from loyalty_tools.receipt_photos import Defects, receipt_photo
 
 SEED = ROOT / "program" / "program.yaml"
 RESULTS = ROOT / "bench"
 NEW_RECEIPTS = 3  # as QR text; and one more as a photo
+FARM_SHARE = 5  # one shopper in five (at least three) is a receipt-farm account: every receipt from one farm's till
+FARM = {"seller_inn": "7700000077", "seller": "ИП Ферма", "retail_place": "Ларёк «Всё по 100»",
+        "fn": "9960440300000077"}
+FARM_RULE = {"rule": "till_members", "threshold": 2}  # the farm shows at its third account
 TELEGRAM_RETRIES = 30  # Telegram redelivers an unanswered update for far longer; a run that needs this many failed
 
 
@@ -105,12 +111,14 @@ def _loaded(shoppers: int, with_chaos: bool, logs: Logs) -> dict[str, Any]:
         document = yaml.safe_load(SEED.read_text(encoding="utf-8"))
         document["receipts"]["max_per_day"] = 10  # each shopper sends up to five in a few seconds
         document["fraud"]["submissions"] = {"per_minute": 30, "per_day": 100}  # and races another for one more
+        document["fraud"]["rules"] = [FARM_RULE]
         program.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
         overrides = {"CrmRetryCapSeconds": "4", "MessageRetryCapSeconds": "4"} if with_chaos else {}
         with LocalStack(receipts_dir=Path(tmp), program_file=program, log_stream=logs,
                         retry_base_seconds=1 if with_chaos else 0, parameter_overrides=overrides) as stack:
             baseline_ms = _unloaded_answer_ms(stack)
             plan = _plan(stack, shoppers, Path(tmp))
+            StaffChat(stack.telegram.url, document["bot"]["staff_chat_id"])  # the brand's group: held receipts go there
             faults = chaos.Faults(stack, [s["user_id"] for s in plan["shoppers"]]) if with_chaos else None
             started, started_at = time.perf_counter(), datetime.now(UTC)
             if faults:
@@ -144,14 +152,18 @@ def _plan(stack: LocalStack, count: int, tmp: Path) -> dict[str, Any]:
     issued = stack.now() - timedelta(hours=2)
     inn = yaml.safe_load(SEED.read_text(encoding="utf-8"))["brand"]["supplier_inns"][0]
     shoppers: list[dict[str, Any]] = []
+    farms = max(3, count // FARM_SHARE)  # 20 of 100: the farm shows at its third account, whatever the run's size
     for n in range(count):
-        receipts = []
+        receipts, farm = [], n < farms
         for k in range(NEW_RECEIPTS + 1):
+            where = FARM if farm else {"seller_inn": WILDBERRIES_INN, "seller": "ООО «РВБ»",
+                                       "retail_place": "www.wildberries.ru", "fn": DEMO_FN}
             raw = marketplace_receipt(inn, [("Лепесток крем для рук 50 мл", 45_000 + 100 * k, 1)],
-                                      fd=1_000_000 + n * 10 + k, issued_at=issued)
+                                      fd=1_000_000 + n * 10 + k, issued_at=issued, seller_inn=where["seller_inn"],
+                                      seller=where["seller"], retail_place=where["retail_place"], fn=where["fn"])
             stack.receipts.add(raw)
             receipts.append(qr_of(raw))
-        shoppers.append({"user_id": 8_000_000 + n, "phone": f"+7926{n:07d}", "receipts": receipts})
+        shoppers.append({"user_id": 8_000_000 + n, "phone": f"+7926{n:07d}", "receipts": receipts, "farm": farm})
     photos = tmp / "photos"
     photos.mkdir()
     for shopper in shoppers:  # the fourth receipt goes as a photo of it
@@ -213,7 +225,12 @@ def _check(stack: LocalStack, plan: dict[str, Any], calls: list[dict[str, Any]],
     parked = {queue: sorted({m["attributes"].get("reason", "moved by SQS") for m in stack.dead_letters(queue)})
               for queue in stack.template.of_type("AWS::SQS::Queue")
               if "DeadLetter" in queue and stack.queue_depth(queue)}
-    secrets = [stack.bot_token, stack.webhook_secret, stack.api_key, stack.receipt_token, stack.crm_secret]
+    secrets = [stack.bot_token, stack.webhook_secret, stack.api_key, stack.receipt_token, stack.crm_secret,
+               stack.stack_key]
+    farmed = {str(parse_qr(qr).key) for shopper in plan["shoppers"] if shopper["farm"] for qr in shopper["receipts"]}
+    held = _held(stack)
+    said = _loyalty(stack, "fraud", "report", "--json")
+    fraud = json.loads(said) if said.startswith("{") else {"error": said}
     leaks = leaked(logs.getvalue(), [shopper["phone"] for shopper in plan["shoppers"]], secrets)
     verify = _loyalty(stack, "ledger", "verify")
     checks: dict[str, Any] = {
@@ -224,15 +241,26 @@ def _check(stack: LocalStack, plan: dict[str, Any], calls: list[dict[str, Any]],
         "lost": len(never_credited) + len(lost_updates) + len(undecided), "doubled": len(doubled),
         "dead_lettered_at_end": parked, "ledger_verify": verify.strip().splitlines()[-1] if verify else "",
         "log_lines_read": logs.getvalue().count("\n"), "phones_or_secrets_in_logs": len(leaks),
+        "farmed_receipts": len(farmed), "farmed_held": len(farmed & held), "honest_held": len(held - farmed),
+        "fraud_report_held": fraud.get("held"),
     }
     checks["passed"] = (not unanswered and checks["lost"] == 0 and checks["doubled"] == 0 and not parked
                         and not leaks
-                        and checks["credited_once"] == len(distinct) and "ok" in checks["ledger_verify"].lower())
+                        and checks["credited_once"] == len(distinct) and "ok" in checks["ledger_verify"].lower()
+                        and farmed == held and fraud.get("held") == len(farmed))
     if not checks["passed"]:
         checks["examples"] = {"lost_updates": lost_updates[:5], "undecided": undecided[:5],
                               "never_credited": never_credited[:5], "doubled": doubled[:5],
                               "unanswered": unanswered[:5]}
     return checks
+
+
+def _held(stack: LocalStack) -> set[str]:
+    """The receipts the fraud rules held: at once (their accrual names the rules) or once found out."""
+    entries = list(map(from_item, _scan(stack, "LedgerTable")))
+    held_at_once = {str(entry["details"]["fiscal_key"]) for entry in entries
+                    if entry["kind"] == "accrual" and entry.get("details", {}).get("held_by")}
+    return held_at_once | {str(entry["details"]["fiscal_key"]) for entry in entries if entry["kind"] == "held_later"}
 
 
 def leaked(text: str, phones: list[str], secrets: list[str]) -> list[str]:

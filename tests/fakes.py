@@ -523,6 +523,7 @@ class MemoryClaims:
         self.items: dict[str, str] = {}  # marked item -> the receipt that claimed it
         self.seen: dict[tuple[str, str], set[str]] = {}  # (till or seller, day) -> members' markers
         self.seen_receipts: dict[tuple[str, str], set[str]] = {}  # … and their receipts
+        self.earlier_held: set[tuple[str, str]] = set()  # … whose receipts before the rule tripped were held
         self.serials: set[str] = set()  # what the brand put into circulation
         self.serial_gtins: set[str] = set()
         self.grey: dict[str, dict[str, Any]] = {}
@@ -541,12 +542,15 @@ class MemoryClaims:
     def grey_items(self) -> Iterator[dict[str, Any]]:
         yield from self.grey.values()
 
-    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str) -> tuple[int, set[str]]:
+    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str) -> tuple[int, set[str], bool]:
         members = self.seen.setdefault((scope, day), set())
         receipts = self.seen_receipts.setdefault((scope, day), set())
         members.add(member_marker)
         receipts.add(receipt_key)
-        return len(members), set(receipts)
+        return len(members), set(receipts), (scope, day) in self.earlier_held
+
+    def held_earlier(self, scope: str, day: str) -> None:
+        self.earlier_held.add((scope, day))
 
     def claimed(self, key: str) -> dict[str, Any] | None:
         return self.records.get(key)

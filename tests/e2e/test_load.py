@@ -15,6 +15,10 @@ def test_shoppers_at_once_lose_and_double_nothing() -> None:
     assert checks["passed"], checks
     assert checks["updates_sent"] == 12 * 11 and checks["distinct_receipts"] == 12 * 4
     assert checks["credited_once"] == checks["distinct_receipts"] and checks["lost"] == checks["doubled"] == 0
+    # Three of the twelve are receipt-farm accounts: every farmed receipt is held (the first ones once the farm
+    # showed), no honest one is, and `loyalty fraud report` counts them.
+    assert (checks["farmed_receipts"], checks["farmed_held"], checks["honest_held"]) == (12, 12, 0)
+    assert checks["fraud_report_held"] == 12
     assert result["webhook_answer_ms"]["p50"] > 0 and result["throughput"]["webhook_calls_per_second"] > 0
     # Every line logged in the run (the functions' and every library's, at INFO and above) was read for the shoppers'
     # phones and the stack's secrets: the bot token, the webhook secret, the API key, the receipt and CRM tokens.

@@ -434,8 +434,10 @@ def test_a_tills_members_are_counted_once_each_a_day_and_a_members_receipts_from
         store: Fake | Real) -> None:
     seen = [store.claims.members_seen("till:99", "2026-11-23", member, receipt)
             for member, receipt in (("A", "99:1:1"), ("B", "99:2:2"), ("A", "99:1:1"))]
-    assert seen == [(1, {"99:1:1"}), (2, {"99:1:1", "99:2:2"}), (2, {"99:1:1", "99:2:2"})]
-    assert store.claims.members_seen("till:99", "2026-11-24", "A", "99:3:3") == (1, {"99:3:3"})
+    assert seen == [(1, {"99:1:1"}, False), (2, {"99:1:1", "99:2:2"}, False), (2, {"99:1:1", "99:2:2"}, False)]
+    store.claims.held_earlier("till:99", "2026-11-23")
+    assert store.claims.members_seen("till:99", "2026-11-23", "C", "99:4:4")[::2] == (3, True)
+    assert store.claims.members_seen("till:99", "2026-11-24", "A", "99:3:3") == (1, {"99:3:3"}, False)
     store.join("839", "+79160000839")
     for fiscal_key in ("99:1:1", "99:2:2", "98:3:3"):
         store.claims.claim(fiscal_key, "839", f"tg-update:{fiscal_key}", SUMMARY, day="2026-11-23", max_per_day=None)

@@ -131,17 +131,23 @@ class ReceiptClaims:
                 pending = pending[len(chunk):]
         return taken
 
-    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str) -> tuple[int, set[str]]:
+    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str) -> tuple[int, set[str], bool]:
         """Add a member (by a keyed marker) and a receipt to those seen from `scope` (a fiscal drive `till:<fn>`, a
-        seller `seller:<inn>`) on `day`: how many members there are now, this one with them, and the receipts. A
-        repeat adds nothing."""
+        seller `seller:<inn>`) on `day`: how many members there are now, this one with them, the receipts, and
+        whether the earlier receipts were held already (`held_earlier`). A repeat adds nothing."""
         response = client("dynamodb").update_item(
             TableName=self.table_name, Key=to_item({"fiscal_key": f"seen#{scope}#{day}"}),
             UpdateExpression="ADD members :member, receipts :receipt SET expires_at = :expires", ReturnValues="ALL_NEW",
             ExpressionAttributeValues={":member": {"SS": [member_marker]}, ":receipt": {"SS": [receipt_key]},
                                        ":expires": {"N": str(int(clock.now().timestamp()) + _SEEN_KEPT_SECONDS)}})
         seen = response["Attributes"]
-        return len(seen["members"]["SS"]), set(seen["receipts"]["SS"])
+        return len(seen["members"]["SS"]), set(seen["receipts"]["SS"]), "held_earlier" in seen
+
+    def held_earlier(self, scope: str, day: str) -> None:
+        """The receipts seen from `scope` on `day` before its rule tripped have been sent to be held."""
+        client("dynamodb").update_item(TableName=self.table_name, Key=to_item({"fiscal_key": f"seen#{scope}#{day}"}),
+                                       UpdateExpression="SET held_earlier = :yes",
+                                       ExpressionAttributeValues=to_item({":yes": True}))
 
     def claimed(self, key: str) -> dict[str, Any] | None:
         """A receipt's claim: who claimed it and what it did (earns, reverses, same_order)."""

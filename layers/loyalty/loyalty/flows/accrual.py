@@ -152,11 +152,14 @@ class PointAccrual:
 
     def hold_later(self, later: ReceiptHeldLater, now: datetime | None = None) -> Posting | None:
         """A purchase credited before a rule tripped on its till or seller that day: what is left of its points
-        waits for the staff, as a held receipt's. None: not credited here, or held from the start."""
+        waits for the staff, as a held receipt's. None: held from the start. Not credited yet (its accrual is still
+        on the way): tried again later."""
         now = now or clock.now()
         lot = entry_id_of(Cause.RECEIPT, later.fiscal_key)
         bought = self.ledger.entry(later.member_id, lot)
-        if bought is None or bought.details.held_by:
+        if bought is None:
+            raise RetryLater(f"{later.fiscal_key} is not credited yet: held once it is")
+        if bought.details.held_by:
             return None
         details = bought.details
         posting = self.ledger.apply(

@@ -137,9 +137,12 @@ class Claims(ReviewClaims, Protocol):
 
     def release_items(self, receipt_key: str, codes: list[str]) -> None: ...
 
-    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str) -> tuple[int, set[str]]:
-        """Add the member and the receipt to those seen from `scope` on `day`: how many members, which receipts."""
+    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str) -> tuple[int, set[str], bool]:
+        """Add the member and the receipt to those seen from `scope` on `day`: how many members, which receipts,
+        whether the earlier ones were held already."""
         ...
+
+    def held_earlier(self, scope: str, day: str) -> None: ...
 
     def claimed(self, key: str) -> dict[str, Any] | None: ...
 

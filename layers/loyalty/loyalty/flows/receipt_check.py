@@ -242,20 +242,22 @@ class ReceiptCheck:
 
     def _seen(self, rule: fraud.RuleName, scope: str, shopper: Shopper, assessment: Assessment, now: datetime,
               watched: set[fraud.RuleName]) -> int:
-        """Members seen today at a till or seller, this one with them. At the moment the rule trips, the receipts
-        credited there earlier today are held too (a farm's first receipts are as farmed as its last)."""
+        """Members seen today at a till or seller, this one with them. Once the rule trips, the receipts credited
+        there earlier today are held too (a farm's first receipts are as farmed as its last): sent once, marked
+        done after, so a handler that dies in between leaves it to the next receipt."""
         if rule not in watched:
             return 0
-        this = str(assessment.receipt.key)
-        members, receipts = self.claims.members_seen(scope, now.astimezone(MOSCOW).date().isoformat(),
-                                                     self.keyed.marker("member", shopper.member_id), this)
+        this, day = str(assessment.receipt.key), now.astimezone(MOSCOW).date().isoformat()
+        members, receipts, done = self.claims.members_seen(scope, day, self.keyed.marker("member", shopper.member_id),
+                                                           this)
         threshold = next(found.threshold for found in self.program.fraud.rules if found.rule == rule)
-        if members == threshold + 1:
+        if members > threshold and not done:
             for earlier in sorted(receipts - {this}):
                 claim = self.claims.claimed(earlier)
                 if claim is not None and claim.get("outcome") == "earns":
                     self.accrual_queue.put(ReceiptHeldLater(member_id=str(claim["member_id"]), fiscal_key=earlier,
                                                             held_by=(str(rule),)))
+            self.claims.held_earlier(scope, day)
         return members
 
     def _claim_with_items(self, shopper: Shopper, assessment: Assessment, key: str, now: datetime,
