@@ -80,11 +80,8 @@ def held_decision(wallet: Wallet, lot_id: str, approved: bool, brand_sum_kopecks
     return window ends); rejected, they are taken back and the purchase no longer counts."""
     if approved:
         return w.unhold(wallet, lot_id, now)
-    lot = wallet.lots.get(lot_id)
-    step = refund(wallet, lot_id, lot.points if lot else 0, brand_sum_kopecks, True, now, channel)
-    kept = step.wallet.lots.get(lot_id)
-    lots = {**step.wallet.lots, lot_id: kept.model_copy(update={"held": False})} if kept else step.wallet.lots
-    return step.model_copy(update={"wallet": step.wallet.model_copy(update={"lots": lots})})
+    lot = wallet.lots.get(lot_id)  # taken whole from its own lot, which goes with it (held flag and all)
+    return refund(wallet, lot_id, lot.points if lot else 0, brand_sum_kopecks, True, now, channel)
 
 
 def campaign_bonus(wallet: Wallet, lot_id: str, campaign: str, bonus: Bonus, now: datetime) -> Step:
