@@ -7,7 +7,9 @@ bonuses on a first purchase — are derived from the stored entry, so a replay r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -76,6 +78,10 @@ class PointAccrual:
         self.bot_table = bot_table
         self.followups = FollowUps(program, bot_table, ledger, keyed=keyed) if bot_table is not None else None
         self.erasure = erasure  # /delete's write-off and pseudonymisation
+        self._handlers: dict[type[Any], Callable[[Any], object]] = {
+            BonusGranted: self.bonus, MembersMerged: self.merge, RewardRequested: self.reward,
+            MemberErased: self.erase, CampaignBonusWithdrawn: self.withdraw, HeldReceiptDecided: self.decide,
+            ReceiptHeldLater: self.hold_later, PromoRequested: self.promo}  # each AccrualQueue command's step
 
     def handle_record(self, record: SQSRecord) -> None:
         command = parse_body(record, LedgerCommand, "LedgerCommand")
@@ -84,22 +90,8 @@ class PointAccrual:
                 self.reverse(command)
             elif isinstance(command, ReceiptAccepted):
                 self.accrue(command)
-            elif isinstance(command, BonusGranted):
-                self.bonus(command)
-            elif isinstance(command, MembersMerged):
-                self.merge(command)
-            elif isinstance(command, RewardRequested):
-                self.reward(command)
-            elif isinstance(command, MemberErased):
-                self.erase(command)
-            elif isinstance(command, CampaignBonusWithdrawn):
-                self.withdraw(command)
-            elif isinstance(command, HeldReceiptDecided):
-                self.decide(command)
-            elif isinstance(command, ReceiptHeldLater):
-                self.hold_later(command)
             else:
-                self.promo(command)
+                self._handlers[type(command)](command)
         except MemberNotFound as error:
             raise PermanentFailure(f"member {error} not found") from error
 
