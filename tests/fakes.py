@@ -542,12 +542,17 @@ class MemoryClaims:
     def grey_items(self) -> Iterator[dict[str, Any]]:
         yield from self.grey.values()
 
-    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str) -> tuple[int, set[str], bool]:
+    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str,
+                     kept_days: int = 3) -> tuple[int, set[str], bool]:
         members = self.seen.setdefault((scope, day), set())
         receipts = self.seen_receipts.setdefault((scope, day), set())
         members.add(member_marker)
         receipts.add(receipt_key)
         return len(members), set(receipts), (scope, day) in self.earlier_held
+
+    def unsee(self, scope: str, day: str, member_marker: str, receipt_keys: list[str]) -> None:
+        self.seen.get((scope, day), set()).discard(member_marker)
+        self.seen_receipts.get((scope, day), set()).difference_update(receipt_keys)
 
     def held_earlier(self, scope: str, day: str) -> None:
         self.earlier_held.add((scope, day))
@@ -599,9 +604,9 @@ class MemoryClaims:
             self.orders[order.fingerprint] = waiting
         return Claimed(outcome=outcome, replayed=False, paired_with=partner)
 
-    def purchases(self, member_id: str, seller_inn: str) -> list[dict[str, Any]]:
+    def purchases(self, member_id: str, seller_inn: str | None = None) -> list[dict[str, Any]]:
         found = [record for record in self.records.values() if record["member_id"] == member_id
-                 and record.get("seller_inn") == seller_inn and record["outcome"] == "earns"]
+                 and seller_inn in (None, record.get("seller_inn")) and record["outcome"] == "earns"]
         return sorted(found, key=lambda record: record["claimed_at"], reverse=True)
 
     def claim_review(self, review_id: str, member_id: str) -> str:

@@ -444,6 +444,19 @@ def test_a_tills_members_are_counted_once_each_a_day_and_a_members_receipts_from
     assert store.claims.member_receipts_from("839", "99", "2000-01-01T00:00:00.000+00:00") == 2
     assert store.claims.member_receipts_from("839", "99", "2999-01-01T00:00:00.000+00:00") == 0
     assert present(store.claims.claimed("99:1:1"))["member_id"] == "839" and store.claims.claimed("0:0:0") is None
+    assert sorted(claim["fiscal_key"] for claim in store.claims.purchases("839")) == ["98:3:3", "99:1:1", "99:2:2"]
+
+
+def test_an_inviters_idle_friends_are_counted_across_days_and_one_who_buys_again_leaves_them(
+        store: Fake | Real) -> None:
+    store.claims.unsee("friends:X", "all", "A", ["1:1:1"])  # nobody seen yet: nothing to take out
+    assert store.claims.members_seen("friends:X", "all", "A", "1:1:1", kept_days=30) == (1, {"1:1:1"}, False)
+    assert store.claims.members_seen("friends:X", "all", "B", "2:2:2", kept_days=30)[:2] == (2, {"1:1:1", "2:2:2"})
+    store.claims.unsee("friends:X", "all", "A", ["1:1:1", "1:1:9"])  # A bought again
+    assert store.claims.members_seen("friends:X", "all", "C", "3:3:3", kept_days=30)[:2] == (2, {"2:2:2", "3:3:3"})
+    store.claims.unsee("friends:X", "all", "B", ["2:2:2"])
+    store.claims.unsee("friends:X", "all", "C", ["3:3:3"])  # every one of them bought again: the sets empty
+    assert store.claims.members_seen("friends:X", "all", "D", "4:4:4", kept_days=30)[:2] == (1, {"4:4:4"})
 
 
 def test_a_receipt_is_claimed_once_and_a_replay_of_the_same_submission_answers_as_the_first_time(

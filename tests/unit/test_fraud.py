@@ -17,8 +17,11 @@ def test_a_rule_trips_over_its_threshold_and_only_where_it_counts() -> None:
              Rule(rule=RuleName.PHONE_ACCOUNTS, threshold=2)]
     assert suspicions(rules, Seen(till_members=3, member_till=5)) == ()
     assert suspicions(rules, Seen(till_members=4, member_till=6)) == ("till_members", "member_till")
-    assert counted_for("marketplace") == set() and counted_for("d2c") == set()
-    assert counted_for("retail") == {RuleName.MEMBER_TILL}
+    assert suspicions([*rules, Rule(rule=RuleName.IDLE_FRIENDS, threshold=2)], Seen(idle_friends=3)) == (
+        "idle_friends",)
+    # a marketplace's or the brand's own drive serves everyone, a listed chain many: only friends are counted there
+    assert counted_for("marketplace") == {RuleName.IDLE_FRIENDS} == counted_for("d2c")
+    assert counted_for("retail") == {RuleName.MEMBER_TILL, RuleName.IDLE_FRIENDS}
     assert RuleName.PHONE_ACCOUNTS not in counted_for("other")  # a person's rule, not a receipt's count
     assert (phone_suspect(rules, 2), phone_suspect(rules, 3), phone_suspect(rules[:1], 9)) == (False, True, False)
 

@@ -22,6 +22,8 @@ class Shopper(_Message):
     language: str
     suspect: tuple[str, ...] = Field(default=(), description="fraud rules the member trips as a person (a phone "
                                      "behind many accounts): their receipts are held")
+    invited_by: str | None = Field(default=None, description="the member who invited them: the referral rule "
+                                   "counts that inviter's friends")
 
 
 class TelegramFile(_Message):

@@ -373,6 +373,63 @@ def test_a_purchase_found_farmed_after_it_was_credited_waits_for_the_staff_with_
     assert world.texts(555)[-1].endswith("+45 баллов.")
 
 
+def test_an_invitations_bonuses_go_as_the_friends_first_purchase_goes_when_it_is_held_after_they_were_paid(
+        world: BotWorld, monkeypatch: MonkeyPatch) -> None:
+    """A referral ring found out after its first friends were paid: what is left of both bonuses waits with the
+    friend's purchase. Rejected, all three are taken back (and counted as saved); approved, all three are released.
+    Paid after the hold (the handler died between the purchase and its bonuses), the bonuses are held at once."""
+    world.joins(530, "+7 916 000-05-30")
+    code = world.table.invite_code("530")
+    for friend in (531, 532, 533):
+        world.joins(friend, f"+7 916 000-05-{friend - 500}", start=f"ref_{code}")
+    world.settle_points()
+
+    def balances(*members: str) -> list[tuple[int, int]]:
+        return [(present(world.books.get(m)).available, present(world.books.get(m)).pending) for m in members]
+
+    def held_later(member: str, fiscal_key: str) -> None:
+        world.accrual.hold_later(ReceiptHeldLater(member_id=member, fiscal_key=fiscal_key, held_by=("idle_friends",)))
+        world.settle_points()
+
+    first_receipt(world, 531, "1:531:1")  # the brand's site: 45 points, and 200 + 200 for the invitation
+    paid = balances("530", "531")
+    held_later("531", "1:531:1")
+    assert balances("530", "531") == [(paid[0][0] - 200, paid[0][1] + 200), (paid[1][0] - 245, paid[1][1] + 245)]
+    world.accrual.decide(HeldReceiptDecided(member_id="531", fiscal_key="1:531:1", approved=False))
+    world.settle_points()
+    assert balances("530", "531") == [(paid[0][0] - 200, paid[0][1]), (paid[1][0] - 245, paid[1][1])]
+    assert "многие друзья, приглашённые тем же участником" in world.texts(531)[-1]
+
+    first_receipt(world, 532, "1:532:1")
+    paid = balances("530", "532")
+    held_later("532", "1:532:1")
+    world.accrual.decide(HeldReceiptDecided(member_id="532", fiscal_key="1:532:1", approved=True))
+    world.settle_points()
+    assert balances("530", "532") == paid
+
+    from loyalty.flows.accrual import PointAccrual as Accrual
+
+    referral = Accrual._referral
+    monkeypatch.setattr(Accrual, "_referral", lambda *args: None)  # the handler dies after the purchase
+    first_receipt(world, 533, "1:533:1")
+    before = balances("530", "533")
+    held_later("533", "1:533:1")
+    monkeypatch.setattr(Accrual, "_referral", referral)
+    first_receipt(world, 533, "1:533:1")  # redelivered: the bonuses are written now, held
+    assert balances("530", "533") == [(before[0][0], before[0][1] + 200), (before[1][0] - 45, before[1][1] + 245)]
+    assert not any("приглаш" in text for text in world.texts(533)[-1:])  # not told of a bonus that waits
+    world.accrual.decide(HeldReceiptDecided(member_id="533", fiscal_key="1:533:1", approved=True))
+    world.settle_points()
+    assert balances("530", "533") == [(before[0][0] + 200, before[0][1]), (before[1][0] + 200, before[1][1])]
+    assert any("+200" in text for text in world.texts(533)[-2:])  # told now
+
+    builder = FraudReportBuilder(None, None)
+    builder.entries(entry for member in ("530", "531", "532", "533") for entry in world.books.entries(member))
+    figures = builder.report()
+    assert (figures.held, figures.approved, figures.rejected, figures.points_saved) == (3, 2, 1, 445)
+    assert figures.by_rule["idle_friends"].model_dump() == {"held": 3, "approved": 2, "rejected": 1}
+
+
 def test_a_command_before_joining_starts_the_joining(world: BotWorld) -> None:
     assert world.says(511, "/balance")["action"] == "welcomed" and world.books.get("511") is not None
 

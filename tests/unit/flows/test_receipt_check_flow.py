@@ -60,11 +60,11 @@ class Checking:
                                                     issued_at=issued))
 
     def submit(self, member_id: str, raw: dict[str, Any] | None = None, submission: str | None = None, attempt: int = 1,
-               suspect: tuple[str, ...] = (), **message: Any) -> ReceiptSubmitted:
+               suspect: tuple[str, ...] = (), invited_by: str | None = None, **message: Any) -> ReceiptSubmitted:
         self.books.join(member_id)
         submitted = ReceiptSubmitted(submission_id=submission or f"tg-update:{next(self._fd)}",
                                      shopper=Shopper(member_id=member_id, chat_id=int(member_id), language="ru",
-                                                     suspect=suspect),
+                                                     suspect=suspect, invited_by=invited_by),
                                      qr=qr_of(raw) if raw is not None else None, **message)
         self.check.handle_record(SQSRecord({"messageId": "m", "body": submitted.model_dump_json(),
                                             "attributes": {"ApproximateReceiveCount": str(attempt)}}))
@@ -194,6 +194,41 @@ def test_a_till_many_members_send_receipts_from_holds_the_receipts_over_the_thre
         issued_at=datetime(2026, 11, 23, 11, tzinfo=MOSCOW))))
     assert [a.held_by for a in checking.accepted() if a.shopper.member_id == "836"][-1] == (
         "till_members", "member_till")  # its 3rd from that till, and the till's 4th member
+
+
+def test_an_inviter_whose_friends_buy_once_and_never_again_has_the_next_friends_first_receipt_held(
+        monkeypatch: MonkeyPatch) -> None:
+    """A referral ring: accounts invited by one member, each sending one receipt (the one that pays both invitation
+    bonuses) and never buying again. Past the threshold the next friend's first receipt is held (its bonuses wait
+    with it), and the earlier idle friends' receipts are held later. A friend who buys again is no longer idle; an
+    honest inviter's friends who keep buying never trip it; a receipt of no invited member is never counted."""
+    from loyalty.domain.fraud import Fraud, Rule, RuleName
+
+    monkeypatch.setattr("loyalty.clock.now", lambda: NOW)
+    checking = Checking(PROGRAM.model_copy(update={"fraud": Fraud(rules=[
+        Rule(rule=RuleName.IDLE_FRIENDS, threshold=2, days=30)])}))
+    first = {member: checking.receipt() for member in ("861", "862", "863", "864")}
+    checking.submit("861", first["861"], invited_by="860")
+    checking.submit("862", first["862"], invited_by="860")
+    checking.submit("862", checking.receipt(), invited_by="860")  # 862 buys again: a friend, not a ring account
+    checking.submit("863", first["863"], invited_by="860")
+    checking.submit("863", first["863"], submission="tg-update:again", invited_by="860")  # another's claim: refused
+    checking.submit("864", first["864"], invited_by="860")  # 861, 863, 864 bought once: over 2
+    checking.submit("865", checking.receipt(), invited_by="860")
+    checking.submit("866", checking.receipt())  # nobody invited 866
+    held = [(a.shopper.member_id, a.held_by) for a in checking.accepted()]
+    assert held == [("861", ()), ("862", ()), ("862", ()), ("863", ()), ("864", ("idle_friends",)),
+                    ("865", ("idle_friends",)), ("866", ())]
+    later = [(c.member_id, c.fiscal_key) for c in checking.accrual_queue.messages if isinstance(c, ReceiptHeldLater)]
+    keys = {member: str(normalise_one(raw).key) for member, raw in first.items()}
+    assert sorted(later) == [("861", keys["861"]), ("863", keys["863"])]  # once: the earlier idle ones, not 862
+
+    honest = Checking(PROGRAM.model_copy(update={"fraud": Fraud(rules=[
+        Rule(rule=RuleName.IDLE_FRIENDS, threshold=2, days=30)])}))
+    for friend in ("871", "872", "873", "874"):
+        for _ in range(2):
+            honest.submit(friend, honest.receipt(), invited_by="870")
+    assert all(a.held_by == () for a in honest.accepted()) and len(honest.accepted()) == 8
 
 
 def test_a_suspect_members_receipts_are_held_anywhere_while_the_program_has_that_rule(

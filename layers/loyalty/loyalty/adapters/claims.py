@@ -9,6 +9,8 @@ Items in the claims table:
 - `order#<fingerprint>`: an order's receipts still waiting for their other half;
 - `item#<gtin>:<serial>`: one physical item (its marking code), claimed by the first receipt that earned on it;
 - `seen#till:<fn>#<day>`, `seen#seller:<inn>#<day>`: the members (keyed markers) who sent receipts from there;
+  `seen#friends:<inviter marker>#all`: the friends an inviter brought who bought once and not again, and that
+  receipt of theirs;
 - `serial#<gtin>:<serial>`: an item the brand put into circulation, and `serials#<gtin>`: that the brand loaded the
   GTIN's serials (an item of a GTIN it did not load is never called grey);
 - `grey#<gtin>:<serial>#<receipt>`: a brand item whose serial the brand did not put into circulation, where it was
@@ -35,7 +37,7 @@ from loyalty.domain.errors import (
 _MAX_ATTEMPTS = 8
 _REFUND_AT = 1  # the refund's item, right after the claim's
 _ITEMS_PER_TRANSACTION = 100  # DynamoDB's limit
-_SEEN_KEPT_SECONDS = 3 * 24 * 3600  # a day's members of a till or seller, kept a little past the day (TTL)
+_SEEN_KEPT_DAYS = 3  # a day's members of a till or seller, kept a little past the day (TTL)
 
 
 class ReceiptClaims:
@@ -131,17 +133,26 @@ class ReceiptClaims:
                 pending = pending[len(chunk):]
         return taken
 
-    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str) -> tuple[int, set[str], bool]:
+    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str,
+                     kept_days: int = _SEEN_KEPT_DAYS) -> tuple[int, set[str], bool]:
         """Add a member (by a keyed marker) and a receipt to those seen from `scope` (a fiscal drive `till:<fn>`, a
-        seller `seller:<inn>`) on `day`: how many members there are now, this one with them, the receipts, and
-        whether the earlier receipts were held already (`held_earlier`). A repeat adds nothing."""
+        seller `seller:<inn>`, an inviter's idle friends `friends:<marker>`) on `day`: how many members there are
+        now, this one with them, the receipts, and whether the earlier receipts were held already (`held_earlier`).
+        A repeat adds nothing. Kept `kept_days` after the last addition."""
         response = client("dynamodb").update_item(
             TableName=self.table_name, Key=to_item({"fiscal_key": f"seen#{scope}#{day}"}),
             UpdateExpression="ADD members :member, receipts :receipt SET expires_at = :expires", ReturnValues="ALL_NEW",
             ExpressionAttributeValues={":member": {"SS": [member_marker]}, ":receipt": {"SS": [receipt_key]},
-                                       ":expires": {"N": str(int(clock.now().timestamp()) + _SEEN_KEPT_SECONDS)}})
+                                       ":expires": {"N": str(int(clock.now().timestamp()) + kept_days * 86_400)}})
         seen = response["Attributes"]
         return len(seen["members"]["SS"]), set(seen["receipts"]["SS"]), "held_earlier" in seen
+
+    def unsee(self, scope: str, day: str, member_marker: str, receipt_keys: list[str]) -> None:
+        """Take a member and their receipts out of those seen (an idle friend who bought again)."""
+        applied("update_item", TableName=self.table_name, Key=to_item({"fiscal_key": f"seen#{scope}#{day}"}),
+                UpdateExpression="DELETE members :member, receipts :receipt",
+                ConditionExpression="attribute_exists(fiscal_key)",  # nothing seen there: nothing to write
+                ExpressionAttributeValues={":member": {"SS": [member_marker]}, ":receipt": {"SS": receipt_keys}})
 
     def held_earlier(self, scope: str, day: str) -> None:
         """The receipts seen from `scope` on `day` before its rule tripped have been sent to be held."""
@@ -215,15 +226,16 @@ class ReceiptClaims:
                     ConditionExpression="#receipt = :receipt", ExpressionAttributeNames={"#receipt": "receipt"},
                     ExpressionAttributeValues=to_item({":receipt": receipt_key}))
 
-    def purchases(self, member_id: str, seller_inn: str) -> list[dict[str, Any]]:
-        """The member's earning claims at one seller, newest first (for matching a refund)."""
-        response = client("dynamodb").query(
+    def purchases(self, member_id: str, seller_inn: str | None = None) -> list[dict[str, Any]]:
+        """The member's earning claims (at one seller: for matching a refund), newest first."""
+        at_seller = " AND seller_inn = :s" if seller_inn else ""
+        pages = client("dynamodb").get_paginator("query").paginate(
             TableName=self.table_name, IndexName="by_member", ScanIndexForward=False,
-            KeyConditionExpression="member_id = :m",
-            FilterExpression="seller_inn = :s AND outcome = :earns",
-            ExpressionAttributeValues=to_item({":m": member_id, ":s": seller_inn, ":earns": "earns"}),
+            KeyConditionExpression="member_id = :m", FilterExpression="outcome = :earns" + at_seller,
+            ExpressionAttributeValues=to_item({":m": member_id, ":earns": "earns",
+                                               **({":s": seller_inn} if seller_inn else {})}),
         )
-        return [from_item(item) for item in response["Items"]]
+        return [from_item(item) for page in pages for item in page["Items"]]
 
     def claim_review(self, review_id: str, member_id: str) -> str:
         """A published review is paid to one member: the first to report it. Returns whose it is (the caller's own

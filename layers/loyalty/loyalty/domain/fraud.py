@@ -3,7 +3,8 @@
 - **Submissions**: how many receipts (a QR code, a photo, a file) one member may send a minute and a day. Checked
   in the webhook before anything is queued, so nobody makes the bot pay the receipt service for invented codes.
 - **Suspicion rules**, each with a threshold: a receipt that trips one is *held*. Its points stay pending until the
-  brand's staff approve it (credited once) or reject it (the shopper is told why, kindly).
+  brand's staff approve it (credited once) or reject it (the shopper is told why, kindly). An invited member's
+  first purchase pays the invitation's bonuses: held, they wait with it; held later, what is left of them does.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ class RuleName(StrEnum):
     SELLER_MEMBERS = "seller_members"  # one seller the program does not list (its INN): many members a day
     MEMBER_TILL = "member_till"  # one member: many receipts from one fiscal drive within `days`
     PHONE_ACCOUNTS = "phone_accounts"  # one phone behind many accounts over time: the newer ones are held
+    IDLE_FRIENDS = "idle_friends"  # one inviter: many invited friends who bought once (the bonus) and never again
 
 
 class Rule(_Strict):
     rule: RuleName
     threshold: int = Field(ge=1, description="held when the count is over it")
-    days: int = Field(default=30, ge=1, le=366, description="member_till: the window counted")
+    days: int = Field(default=30, ge=1, le=366, description="member_till, idle_friends: the window counted (for "
+                      "idle_friends, since the inviter's last new friend)")
 
 
 class Serials(_Strict):
@@ -65,6 +68,7 @@ class Seen(BaseModel):
     till_members: int = 0  # members who sent receipts from its fiscal drive today, with this one's
     seller_members: int = 0  # members who sent receipts from its (unlisted) seller today
     member_till: int = 0  # receipts this member sent from its fiscal drive within the rule's days
+    idle_friends: int = 0  # the inviter's friends who bought once and never again, this one with them (its first)
 
 
 def phone_suspect(rules: list[Rule], accounts: int) -> bool:
@@ -79,17 +83,18 @@ def suspicions(rules: list[Rule], seen: Seen) -> tuple[str, ...]:
                  if rule.rule in _COUNTED and getattr(seen, rule.rule) > rule.threshold)
 
 
-_COUNTED = {RuleName.TILL_MEMBERS, RuleName.SELLER_MEMBERS, RuleName.MEMBER_TILL}
+_COUNTED = {RuleName.TILL_MEMBERS, RuleName.SELLER_MEMBERS, RuleName.MEMBER_TILL, RuleName.IDLE_FRIENDS}
 
 
 def counted_for(channel_kind: str) -> set[RuleName]:
     """Which counts apply to a receipt: a marketplace's or the brand's own fiscal drive serves everyone, and a
-    listed chain's many members: the members-per-till and per-seller rules watch unlisted sellers only."""
+    listed chain's many members: the members-per-till and per-seller rules watch unlisted sellers only. An invited
+    member's friends are counted wherever they buy."""
     if channel_kind in ("marketplace", "d2c"):
-        return set()
+        return {RuleName.IDLE_FRIENDS}
     if channel_kind == "other":
-        return {RuleName.TILL_MEMBERS, RuleName.SELLER_MEMBERS, RuleName.MEMBER_TILL}
-    return {RuleName.MEMBER_TILL}
+        return set(_COUNTED)
+    return {RuleName.MEMBER_TILL, RuleName.IDLE_FRIENDS}
 
 
 def rule_words(names: list[str] | tuple[str, ...]) -> list[str]:
@@ -105,6 +110,7 @@ RULE_WORDS: dict[str, str] = {
     RuleName.SELLER_MEMBERS: "от этого продавца сегодня прислали чеки многие участники",
     RuleName.MEMBER_TILL: "много чеков одного участника с одной кассы",
     RuleName.PHONE_ACCOUNTS: "этот номер телефона уже был у нескольких аккаунтов",
+    RuleName.IDLE_FRIENDS: "многие друзья, приглашённые тем же участником, купили один раз и больше не покупают",
     GREY_MARKET: "серийного номера товара нет среди выпущенных брендом в оборот",
 }
 

@@ -27,7 +27,7 @@ class FraudReport(BaseModel):
     approved: int
     rejected: int
     waiting: int = Field(description="held in the period, not decided yet")
-    points_saved: int = Field(description="points the rejections took back")
+    points_saved: int = Field(description="points the rejections took back (the invitation bonuses they paid too)")
     by_rule: dict[str, RuleFigures]
     grey_items: int = Field(default=0, description="brand items whose serial the brand did not put into circulation")
     grey_by_place: dict[str, int] = Field(default_factory=dict, description="by channel and seller")
@@ -69,6 +69,8 @@ class FraudReportBuilder:
             self.held.add(key)
             for rule in details.held_by:
                 self.by_rule.setdefault(rule, RuleFigures()).held += 1
+        elif entry.kind == Kind.HELD_DECISION and not details.held_by:  # an inviter's bonus, as the friend's went
+            self.points_saved += 0 if details.approved else -entry.points
         elif entry.kind == Kind.HELD_DECISION:
             self.decided.add(key)
             approved = bool(details.approved)

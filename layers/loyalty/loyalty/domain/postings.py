@@ -58,9 +58,10 @@ def _entered(program: Program, before: Wallet, after: Wallet, now: datetime) -> 
 
 
 def bonus(program: Program, wallet: Wallet, lot_id: str, points: int, label: str, now: datetime,
-          review: bool = False) -> Step:
-    """A bonus is available at once and expires like any points."""
-    step = w.credit(wallet, lot_id, points, now, now, expiry_of(program, now), label=label)
+          review: bool = False, held: bool = False) -> Step:
+    """A bonus is available at once (unless `held` for the staff, with the purchase that paid it) and expires like
+    any points."""
+    step = w.credit(wallet, lot_id, points, now, now, expiry_of(program, now), label=label, held=held)
     after = w.record(step.wallet, moscow_day(now), reviews=1) if review else step.wallet
     return _leveled(program, step, after, now)
 
@@ -75,13 +76,38 @@ def refund(wallet: Wallet, lot_id: str, points: int, refunded_kopecks: int, whol
 
 
 def held_decision(wallet: Wallet, lot_id: str, approved: bool, brand_sum_kopecks: int, channel: str,
-                  now: datetime) -> Step:
+                  now: datetime, bonuses: Iterable[str] = ()) -> Step:
     """The staff's decision on a held purchase: approved, its points are released (available now, or when its
-    return window ends); rejected, they are taken back and the purchase no longer counts."""
+    return window ends); rejected, they are taken back and the purchase no longer counts. So are the `bonuses`
+    (lots) it paid that were held with it (an invitation's, held later)."""
     if approved:
-        return w.unhold(wallet, lot_id, now)
-    lot = wallet.lots.get(lot_id)  # taken whole from its own lot, which goes with it (held flag and all)
-    return refund(wallet, lot_id, lot.points if lot else 0, brand_sum_kopecks, True, now, channel)
+        step = w.unhold(wallet, lot_id, now)
+    else:
+        lot = wallet.lots.get(lot_id)  # taken whole from its own lot, which goes with it (held flag and all)
+        step = refund(wallet, lot_id, lot.points if lot else 0, brand_sum_kopecks, True, now, channel)
+    for bonus in bonuses:
+        settled = held_bonus(step.wallet, bonus, approved, now)
+        step = step.model_copy(update={"wallet": settled.wallet, "change": step.change + settled.change})
+    return step
+
+
+def held_bonus(wallet: Wallet, lot_id: str, approved: bool, now: datetime) -> Step:
+    """A bonus held with the purchase that paid it, as the staff decided on that purchase: released, or what is
+    left of it taken back. A bonus not held (never paid, or not held with it) is left as it is."""
+    lot = wallet.lots.get(lot_id)
+    if lot is None or not lot.held:
+        return Step(wallet=wallet, change=w.Balance())
+    return w.unhold(wallet, lot_id, now) if approved else w.reverse(wallet, lot_id, lot.points, now)
+
+
+def freeze(wallet: Wallet, lot_id: str, bonuses: Iterable[str] = ()) -> Step:
+    """A purchase found suspicious after it was credited: what is left of its lot waits for the staff, and of the
+    `bonuses` it paid (an invitation's)."""
+    step = w.freeze(wallet, lot_id)
+    for bonus in bonuses:
+        frozen = w.freeze(step.wallet, bonus)
+        step = step.model_copy(update={"wallet": frozen.wallet, "change": step.change + frozen.change})
+    return step
 
 
 def campaign_bonus(wallet: Wallet, lot_id: str, campaign: str, bonus: Bonus, now: datetime) -> Step:

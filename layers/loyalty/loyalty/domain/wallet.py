@@ -178,6 +178,12 @@ def freeze(wallet: Wallet, lot_id: str) -> Step:
     return Step(wallet=_with(wallet, lots, change=change), change=change, details=Details(lot=lot_id))
 
 
+def is_held(wallet: Wallet, lot_id: str | None) -> bool:
+    """Whether the lot waits for the staff (False for no lot)."""
+    lot = wallet.lots.get(lot_id) if lot_id else None
+    return lot is not None and lot.held
+
+
 def unhold(wallet: Wallet, lot_id: str, now: datetime) -> Step:
     """A held lot the staff approved: available now if its time has come, else pending until then."""
     lot = _lot(wallet, lot_id)

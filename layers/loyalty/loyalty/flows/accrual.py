@@ -154,11 +154,14 @@ class PointAccrual:
         if bought.details.held_by:
             return None
         details = bought.details
+        paid = (REFERRED_BONUS_ENTRY,) if details.first_purchase else ()
         posting = self.ledger.apply(
             later.member_id, entry_id_of(Cause.HELD, f"later:{later.fiscal_key}"), Kind.HELD_LATER,
-            lambda wal: wallet.freeze(wal, lot),
+            lambda wal: postings.freeze(wal, lot, paid),
             details=Details(fiscal_key=later.fiscal_key, held_by=list(later.held_by), store=details.store,
                             channel=details.channel, brand_sum_kopecks=details.brand_sum_kopecks), now=now)
+        if details.first_purchase:
+            self._inviter_side(posting, later.fiscal_key, None, now)
         frozen = posting.entry.change.pending or details.credited
         store = self.program.channel_title(details.channel or "", posting.holder.language) or details.store or ""
         self.notices.send(posting, "receipt_held_later", points=frozen, store=store)
@@ -199,14 +202,17 @@ class PointAccrual:
         if held is None or not rules:
             return None
         bought = held.details.model_copy(update={"held_by": rules})
+        paid = (REFERRED_BONUS_ENTRY,) if bought.first_purchase else ()  # held with it, if it was held later
         posting = self.ledger.apply(
             decided.member_id, entry_id_of(Cause.HELD, decided.fiscal_key), Kind.HELD_DECISION,
             lambda wal: postings.held_decision(wal, lot, decided.approved, bought.brand_sum_kopecks,
-                                               bought.channel or "other", now),
+                                               bought.channel or "other", now, paid),
             details=Details(fiscal_key=decided.fiscal_key, approved=decided.approved, held_by=bought.held_by,
                             store=bought.store, channel=bought.channel,
                             brand_sum_kopecks=0 if decided.approved else bought.brand_sum_kopecks), now=now)
         store = self.program.channel_title(bought.channel or "", posting.holder.language) or bought.store or ""
+        if bought.first_purchase and later is not None:  # its bonuses were paid before it was held
+            self._inviter_side(posting, decided.fiscal_key, decided.approved, now)
         if decided.approved:
             released = later.change.pending if later is not None and later.change.pending else bought.credited
             self.notices.send(posting, "receipt_held_approved", points=released, store=store)
@@ -219,6 +225,25 @@ class PointAccrual:
         logger.info("held receipt decided", extra={"member_id": decided.member_id, "fiscal_key": decided.fiscal_key,
                                                     "approved": decided.approved, "replayed": not posting.applied})
         return posting
+
+    def _inviter_side(self, friend: Posting, fiscal_key: str, approved: bool | None, now: datetime) -> None:
+        """The inviter's bonus for a friend's first purchase goes as that purchase does: held with it when it is
+        held later (`approved` None), released or taken back as the staff decide. A bonus never paid (the purchase
+        was held from the start) is left to the approval to pay."""
+        inviter = friend.holder.referred_by
+        if inviter is None:
+            return
+        bonus = referrer_bonus_entry(self.keyed.marker("member", friend.holder.member_id))
+        entry, kind = (f"later:{fiscal_key}:inviter", Kind.HELD_LATER) if approved is None \
+            else (f"{fiscal_key}:inviter", Kind.HELD_DECISION)
+        step = (lambda wal: wallet.freeze(wal, bonus)) if approved is None \
+            else (lambda wal: postings.held_bonus(wal, bonus, approved, now))
+        try:  # no held_by: the friend's purchase is the one held, counted once (`loyalty fraud report`)
+            self.ledger.apply(inviter, entry_id_of(Cause.HELD, entry), kind, step, now=now, details=Details(
+                fiscal_key=fiscal_key, referral=bonus.removeprefix(referrer_bonus_entry("")), approved=approved,
+                label="бонус за приглашение"))
+        except MemberNotFound:
+            logger.info("inviter is not a member; nothing of theirs to hold", extra={"fiscal_key": fiscal_key})
 
     def _campaigns(self, purchase: Posting, accepted: ReceiptAccepted, now: datetime) -> None:
         """The purchase converts the member's last campaign touch (within its goal), and reaches the triggered
@@ -264,20 +289,32 @@ class PointAccrual:
         # The inviter's entry names the friend by a keyed pseudonym, never by their Telegram id: it outlives the
         # friend's erasure, and the same person invited again finds it paid.
         friend = self.keyed.marker("member", member_id)
+        fiscal_key = purchase.details.fiscal_key or ""
         for owner, entry_id, points, text in ((member_id, REFERRED_BONUS_ENTRY, bonuses.referred, "bonus_referred"),
                                               (inviter, referrer_bonus_entry(friend), bonuses.referrer,
                                                "bonus_referrer")):
             if points <= 0:
                 continue
+            # A purchase held later (a rule tripped after it was credited) holds the bonuses it pays, whenever
+            # they are written: the friend's by its own wallet's purchase lot, the inviter's as it is read after.
+            held = self._held_later(member_id, fiscal_key)
             try:
                 posting = self._credit_bonus(owner, entry_id, points, "бонус за приглашение", now,
-                                             details=Details(referral=friend if owner == inviter else inviter))
+                                             details=Details(referral=friend if owner == inviter else inviter),
+                                             held=held, held_with=entry_id_of(Cause.RECEIPT, fiscal_key)
+                                             if owner == member_id else None)
             except MemberNotFound:
                 logger.warning("inviter is not a member; referral bonus skipped",
                                extra={"member_id": member_id, "inviter": inviter})
                 continue
-            self.notices.send(posting, text, points=posting.points)
-            self.notices.level(posting)
+            if not held:  # else the approval tells them
+                self.notices.send(posting, text, points=posting.points)
+                self.notices.level(posting)
+
+    def _held_later(self, member_id: str, fiscal_key: str) -> bool:
+        """Whether a purchase credited before a rule tripped waits for the staff now."""
+        return self.ledger.entry(member_id, entry_id_of(Cause.HELD, f"later:{fiscal_key}")) is not None and \
+            self.ledger.entry(member_id, entry_id_of(Cause.HELD, fiscal_key)) is None
 
     def reverse(self, refund: ReceiptAccepted, now: datetime | None = None) -> Posting:
         """Take back the points of the refunded share of a purchase (in proportion to its brand goods)."""
@@ -326,10 +363,14 @@ class PointAccrual:
         return posting
 
     def _credit_bonus(self, member_id: str, entry_id: str, points: int, label: str, now: datetime,
-                      review: bool = False, details: Details | None = None) -> Posting:
+                      review: bool = False, details: Details | None = None, held: bool = False,
+                      held_with: str | None = None) -> Posting:
+        """A bonus, available at once; held (`held`, or while the wallet's lot `held_with` is) until the staff
+        decide."""
         posting = self.ledger.apply(
             member_id, entry_id, Kind.BONUS,
-            lambda wal: postings.bonus(self.program, wal, entry_id, points, label, now, review=review),
+            lambda wal: postings.bonus(self.program, wal, entry_id, points, label, now, review=review,
+                                       held=held or wallet.is_held(wal, held_with)),
             details=Details(label=label) | (details or Details()), now=now,
         )
         logger.info("bonus credited", extra={"member_id": member_id, "entry_id": entry_id, "points": points,

@@ -105,7 +105,8 @@ class Joining:
             self.accrual_queue.put(BonusGranted(shopper=shopper, bonus="welcome", reference=shopper.member_id))
         if member.pending_receipt:
             pending = ReceiptSubmitted.model_validate_json(member.pending_receipt)
-            shopper_now = pending.shopper.model_copy(update={"suspect": (*member.suspect, *suspect)})
+            shopper_now = pending.shopper.model_copy(update={
+                "suspect": (*member.suspect, *suspect), "invited_by": None if returning else member.referred_by})
             self.submit(pending.model_copy(update={"shopper": shopper_now}))
         logger.info("member shared phone", extra={"member_id": shopper.member_id})
         return {"action": "phone_saved", "pending_receipt": bool(member.pending_receipt)}

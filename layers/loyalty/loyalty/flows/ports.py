@@ -127,8 +127,8 @@ class Claims(ReviewClaims, Protocol):
         ReceiptAlreadyClaimed, DailyLimitReached, RefundExceeded or MemberNotFound."""
         ...
 
-    def purchases(self, member_id: str, seller_inn: str) -> list[dict[str, Any]]:
-        """The member's earning claims at one seller, newest first."""
+    def purchases(self, member_id: str, seller_inn: str | None = None) -> list[dict[str, Any]]:
+        """The member's earning claims (at one seller), newest first."""
         ...
 
     def claim_items(self, receipt_key: str, codes: list[str]) -> set[str]:
@@ -137,9 +137,14 @@ class Claims(ReviewClaims, Protocol):
 
     def release_items(self, receipt_key: str, codes: list[str]) -> None: ...
 
-    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str) -> tuple[int, set[str], bool]:
-        """Add the member and the receipt to those seen from `scope` on `day`: how many members, which receipts,
-        whether the earlier ones were held already."""
+    def members_seen(self, scope: str, day: str, member_marker: str, receipt_key: str,
+                     kept_days: int = 3) -> tuple[int, set[str], bool]:
+        """Add the member and the receipt to those seen from `scope` on `day` (kept `kept_days` after the last
+        addition): how many members, which receipts, whether the earlier ones were held already."""
+        ...
+
+    def unsee(self, scope: str, day: str, member_marker: str, receipt_keys: list[str]) -> None:
+        """Take the member and their receipts out of those seen from `scope` on `day`."""
         ...
 
     def held_earlier(self, scope: str, day: str) -> None: ...

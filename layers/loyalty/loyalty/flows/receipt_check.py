@@ -46,6 +46,7 @@ from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
 
 _MAX_FILE_RECEIPTS = 20  # an FNS export can hold a year of receipts; more than this is not a purchase
+_EVER = "all"  # an inviter's friends are counted across days, not per day
 
 
 class ReceiptCheck:
@@ -229,36 +230,60 @@ class ReceiptCheck:
         watched = {rule.rule for rule in rules} & fraud.counted_for(self.program.channel_kind(assessment.match.channel))
         if not watched:
             return person
-        window = next((rule.days for rule in rules if rule.rule == fraud.RuleName.MEMBER_TILL), 0)
-        till = self._seen(fraud.RuleName.TILL_MEMBERS, f"till:{receipt.key.fn}", shopper, assessment, now, watched)
-        seller = self._seen(fraud.RuleName.SELLER_MEMBERS, f"seller:{receipt.seller_inn}", shopper, assessment, now,
-                            watched)
+        day = now.astimezone(MOSCOW).date().isoformat()
         seen = fraud.Seen(
-            till_members=till, seller_members=seller,
-            member_till=self.claims.member_receipts_from(shopper.member_id, receipt.key.fn,
-                                                         clock.stamp(now - timedelta(days=window)))
-            if fraud.RuleName.MEMBER_TILL in watched else 0)
+            till_members=self._seen(fraud.RuleName.TILL_MEMBERS, f"till:{receipt.key.fn}", day, shopper, assessment,
+                                    watched),
+            seller_members=self._seen(fraud.RuleName.SELLER_MEMBERS, f"seller:{receipt.seller_inn}", day, shopper,
+                                      assessment, watched),
+            member_till=self.claims.member_receipts_from(
+                shopper.member_id, receipt.key.fn, clock.stamp(now - timedelta(days=self._rule(
+                    fraud.RuleName.MEMBER_TILL).days))) if fraud.RuleName.MEMBER_TILL in watched else 0,
+            idle_friends=self._idle_friends(shopper, assessment, watched))
         return fraud.suspicions([rule for rule in rules if rule.rule in watched], seen) + person
 
-    def _seen(self, rule: fraud.RuleName, scope: str, shopper: Shopper, assessment: Assessment, now: datetime,
+    def _rule(self, name: fraud.RuleName) -> fraud.Rule:
+        return next(rule for rule in self.program.fraud.rules if rule.rule == name)
+
+    def _seen(self, rule: fraud.RuleName, scope: str, day: str, shopper: Shopper, assessment: Assessment,
               watched: set[fraud.RuleName]) -> int:
-        """Members seen today at a till or seller, this one with them. Once the rule trips, the receipts credited
-        there earlier today are held too (a farm's first receipts are as farmed as its last): sent once, marked
-        done after, so a handler that dies in between leaves it to the next receipt."""
+        """Members seen today at a till or seller, this one with them."""
         if rule not in watched:
             return 0
-        this, day = str(assessment.receipt.key), now.astimezone(MOSCOW).date().isoformat()
+        this = str(assessment.receipt.key)
         members, receipts, done = self.claims.members_seen(scope, day, self.keyed.marker("member", shopper.member_id),
                                                            this)
-        threshold = next(found.threshold for found in self.program.fraud.rules if found.rule == rule)
-        if members > threshold and not done:
-            for earlier in sorted(receipts - {this}):
-                claim = self.claims.claimed(earlier)
-                if claim is not None and claim.get("outcome") == "earns":
-                    self.accrual_queue.put(ReceiptHeldLater(member_id=str(claim["member_id"]), fiscal_key=earlier,
-                                                            held_by=(str(rule),)))
-            self.claims.held_earlier(scope, day)
+        if members > self._rule(rule).threshold and not done:
+            self._hold_earlier(rule, scope, day, receipts - {this})
         return members
+
+    def _idle_friends(self, shopper: Shopper, assessment: Assessment, watched: set[fraud.RuleName]) -> int:
+        """An invited member's first purchase (the one that pays the invitation's bonuses) joins the inviter's
+        friends who bought once: how many there are now, this one with them. A later purchase takes the member out
+        of them (they buy) and counts 0. Kept the rule's days after the inviter's last new friend."""
+        if fraud.RuleName.IDLE_FRIENDS not in watched or not shopper.invited_by:
+            return 0
+        this, rule = str(assessment.receipt.key), self._rule(fraud.RuleName.IDLE_FRIENDS)
+        scope, me = f"friends:{self.keyed.marker('member', shopper.invited_by)}", \
+            self.keyed.marker("member", shopper.member_id)
+        bought = {str(claim["fiscal_key"]) for claim in self.claims.purchases(shopper.member_id)}
+        if bought - {this}:
+            self.claims.unsee(scope, _EVER, me, sorted(bought))
+            return 0
+        friends, receipts, done = self.claims.members_seen(scope, _EVER, me, this, kept_days=rule.days)
+        if friends > rule.threshold and not done:
+            self._hold_earlier(rule.rule, scope, _EVER, receipts - {this})
+        return friends
+
+    def _hold_earlier(self, rule: fraud.RuleName, scope: str, day: str, earlier: set[str]) -> None:
+        """Once a rule trips, the receipts counted before are held too (a farm's first receipts are as farmed as its
+        last): sent once, marked done after, so a handler that dies in between leaves it to the next receipt."""
+        for key in sorted(earlier):
+            claim = self.claims.claimed(key)
+            if claim is not None and claim.get("outcome") == "earns":
+                self.accrual_queue.put(ReceiptHeldLater(member_id=str(claim["member_id"]), fiscal_key=key,
+                                                        held_by=(str(rule),)))
+        self.claims.held_earlier(scope, day)
 
     def _claim_with_items(self, shopper: Shopper, assessment: Assessment, key: str, now: datetime,
                           verified: bool) -> tuple[Assessment, set[str]]:

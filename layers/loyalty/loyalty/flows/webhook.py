@@ -138,7 +138,8 @@ class Bot:
             language = (member.language_choice if member and member.language_choice else None) \
                 or language_of(message.language_code)
             shopper = Shopper(member_id=str(message.user_id), chat_id=message.chat_id, language=language,
-                              suspect=tuple(member.suspect) if member else ())
+                              suspect=tuple(member.suspect) if member else (),
+                              invited_by=member.referred_by if member else None)
             outcome = self._act(shopper, member, message, key)
         return {**outcome, "answer": message.callback_id} if message.callback_id else outcome
 
