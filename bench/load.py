@@ -7,6 +7,9 @@ three new receipts as QR text and one as a photo, sends one of its own receipts 
 shopper's (racing that shopper for it), taps the menu, and has two of its updates redelivered. Like Telegram, a
 shopper whose update was not answered 200 delivers it again until it is. One shopper in five (at least three) is a
 receipt-farm account: all its receipts come from one farm's till, which the program's `till_members` rule watches.
+One in ten (at least four) is a referral ring's account: it joins by one member's invitation link (that member asks
+the bot for it with /invite), sends one receipt, the one that pays both invitation bonuses, and never another, which
+the program's `idle_friends` rule watches.
 
 `--chaos` runs the same with faults injected throughout (chaos.py), until everything the shoppers sent has been
 processed: the receipt service failing 30% of its calls and slow, Mindbox down for the first part of the run,
@@ -16,10 +19,10 @@ killed mid-batch. Then the faults stop and what was parked is replayed as an ope
 The checks, the same for both: every webhook call was finally answered 200; every update was handled (its log
 line) and every receipt submission decided; every distinct receipt was claimed once and credited once (one
 `receipt#<fiscal key>` ledger entry in the whole ledger); no dead-letter queue holds anything; `loyalty ledger
-verify` passes; every farmed receipt is held (the first ones once the farm shows) and no honest one, and `loyalty
-fraud report` counts them. The figures (throughput, the webhook's answer times as percentiles, against the unloaded
-answer time of the same stack measured first) go to bench/load.json or bench/chaos.json, and the exit status is 1
-when a check fails.
+verify` passes; every farmed and ring receipt is held (the first ones once the farm or ring shows) and no honest
+one, and `loyalty fraud report` counts them. The figures (throughput, the webhook's answer times as percentiles,
+against the unloaded answer time of the same stack measured first) go to bench/load.json or bench/chaos.json, and
+the exit status is 1 when a check fails.
 """
 
 from __future__ import annotations
@@ -60,6 +63,10 @@ FARM_SHARE = 5  # one shopper in five (at least three) is a receipt-farm account
 FARM = {"seller_inn": "7700000077", "seller": "ИП Ферма", "retail_place": "Ларёк «Всё по 100»",
         "fn": "9960440300000077"}
 FARM_RULE = {"rule": "till_members", "threshold": 2}  # the farm shows at its third account
+RING_SHARE = 10  # one shopper in ten (at least four) is a ring account, invited by the shopper after the farms
+RING_RULE = {"rule": "idle_friends", "threshold": 2, "days": 30}  # the ring shows at its third friend
+MIN_SHOPPERS = 8
+RING_WAIT_SECONDS = 900  # the ring waits this long for its inviter's link (under chaos, Telegram answers 429 too)
 TELEGRAM_RETRIES = 30  # Telegram redelivers an unanswered update for far longer; a run that needs this many failed
 
 
@@ -80,6 +87,9 @@ class Logs(io.StringIO):
 
 # ---------------------------------------------------------------------------------------------------- the run
 def run(shoppers: int, with_chaos: bool, log_file: Path | None = None) -> dict[str, Any]:
+    if shoppers < MIN_SHOPPERS:
+        raise ValueError(f"a run takes at least {MIN_SHOPPERS} shoppers: three farm accounts, an inviter and a ring "
+                         "of four")
     logs = Logs()
     try:
         return _run(shoppers, with_chaos, logs)
@@ -111,7 +121,7 @@ def _loaded(shoppers: int, with_chaos: bool, logs: Logs) -> dict[str, Any]:
         document = yaml.safe_load(SEED.read_text(encoding="utf-8"))
         document["receipts"]["max_per_day"] = 10  # each shopper sends up to five in a few seconds
         document["fraud"]["submissions"] = {"per_minute": 30, "per_day": 100}  # and races another for one more
-        document["fraud"]["rules"] = [FARM_RULE]
+        document["fraud"]["rules"] = [FARM_RULE, RING_RULE]
         program.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
         overrides = {"CrmRetryCapSeconds": "4", "MessageRetryCapSeconds": "4"} if with_chaos else {}
         with LocalStack(receipts_dir=Path(tmp), program_file=program, log_stream=logs,
@@ -153,9 +163,10 @@ def _plan(stack: LocalStack, count: int, tmp: Path) -> dict[str, Any]:
     inn = yaml.safe_load(SEED.read_text(encoding="utf-8"))["brand"]["supplier_inns"][0]
     shoppers: list[dict[str, Any]] = []
     farms = max(3, count // FARM_SHARE)  # 20 of 100: the farm shows at its third account, whatever the run's size
+    ring = range(farms + 1, farms + 1 + max(4, count // RING_SHARE))  # invited by shopper `farms`: 10 of 100
     for n in range(count):
         receipts, farm = [], n < farms
-        for k in range(NEW_RECEIPTS + 1):
+        for k in range(1 if n in ring else NEW_RECEIPTS + 1):  # a ring's account sends one receipt, never another
             where = FARM if farm else {"seller_inn": WILDBERRIES_INN, "seller": "ООО «РВБ»",
                                        "retail_place": "www.wildberries.ru", "fn": DEMO_FN}
             raw = marketplace_receipt(inn, [("Лепесток крем для рук 50 мл", 45_000 + 100 * k, 1)],
@@ -163,12 +174,17 @@ def _plan(stack: LocalStack, count: int, tmp: Path) -> dict[str, Any]:
                                       seller=where["seller"], retail_place=where["retail_place"], fn=where["fn"])
             stack.receipts.add(raw)
             receipts.append(qr_of(raw))
-        shoppers.append({"user_id": 8_000_000 + n, "phone": f"+7926{n:07d}", "receipts": receipts, "farm": farm})
+        shoppers.append({"user_id": 8_000_000 + n, "phone": f"+7926{n:07d}", "receipts": receipts, "farm": farm,
+                         "ring": n in ring, "inviter": n == farms})
+    honest = [n for n in range(count) if n not in ring]
+    for at, n in enumerate(honest):  # each honest shopper races the next for one of its receipts
+        shoppers[n]["races"] = honest[(at + 1) % len(honest)]
     photos = tmp / "photos"
     photos.mkdir()
     for shopper in shoppers:  # the fourth receipt goes as a photo of it
-        photo = receipt_photo(shopper["receipts"][-1], Defects(rotate=3, width=700), seed=shopper["user_id"])
-        (photos / f"{shopper['user_id']}.jpg").write_bytes(photo)
+        if not shopper["ring"]:
+            photo = receipt_photo(shopper["receipts"][-1], Defects(rotate=3, width=700), seed=shopper["user_id"])
+            (photos / f"{shopper['user_id']}.jpg").write_bytes(photo)
     words = TEXTS["button_balance"]["ru"], TEXTS["button_level"]["ru"]
     return {"telegram_url": stack.telegram.url, "photos": str(photos), "shoppers": shoppers, "buttons": words}
 
@@ -228,6 +244,9 @@ def _check(stack: LocalStack, plan: dict[str, Any], calls: list[dict[str, Any]],
     secrets = [stack.bot_token, stack.webhook_secret, stack.api_key, stack.receipt_token, stack.crm_secret,
                stack.stack_key]
     farmed = {str(parse_qr(qr).key) for shopper in plan["shoppers"] if shopper["farm"] for qr in shopper["receipts"]}
+    ringed = {str(parse_qr(qr).key) for shopper in plan["shoppers"] if shopper["ring"] for qr in shopper["receipts"]}
+    inviter = next(str(shopper["user_id"]) for shopper in plan["shoppers"] if shopper["inviter"])
+    invited = sum(1 for item in map(from_item, _scan(stack, "MembersTable")) if item.get("referred_by") == inviter)
     held = _held(stack)
     said = _loyalty(stack, "fraud", "report", "--json")
     fraud = json.loads(said) if said.startswith("{") else {"error": said}
@@ -241,13 +260,18 @@ def _check(stack: LocalStack, plan: dict[str, Any], calls: list[dict[str, Any]],
         "lost": len(never_credited) + len(lost_updates) + len(undecided), "doubled": len(doubled),
         "dead_lettered_at_end": parked, "ledger_verify": verify.strip().splitlines()[-1] if verify else "",
         "log_lines_read": logs.getvalue().count("\n"), "phones_or_secrets_in_logs": len(leaks),
-        "farmed_receipts": len(farmed), "farmed_held": len(farmed & held), "honest_held": len(held - farmed),
+        "farmed_receipts": len(farmed), "farmed_held": len(farmed & held), "ring_accounts_invited": invited,
+        "ring_receipts": len(ringed), "ring_held": len(ringed & held), "honest_held": len(held - farmed - ringed),
         "fraud_report_held": fraud.get("held"),
+        "fraud_report_by_rule": {rule: figures.get("held") for rule, figures in fraud.get("by_rule", {}).items()},
     }
     checks["passed"] = (not unanswered and checks["lost"] == 0 and checks["doubled"] == 0 and not parked
                         and not leaks
                         and checks["credited_once"] == len(distinct) and "ok" in checks["ledger_verify"].lower()
-                        and farmed == held and fraud.get("held") == len(farmed))
+                        and farmed | ringed == held and invited == len(ringed)
+                        and fraud.get("held") == len(farmed) + len(ringed)
+                        and checks["fraud_report_by_rule"] == {"till_members": len(farmed),
+                                                               "idle_friends": len(ringed)})
     if not checks["passed"]:
         checks["examples"] = {"lost_updates": lost_updates[:5], "undecided": undecided[:5],
                               "never_credited": never_credited[:5], "doubled": doubled[:5],
@@ -322,22 +346,45 @@ def drive(plan_file: Path, out: Path) -> None:
     """The shoppers' process: one thread per shopper, all at once."""
     plan = json.loads(plan_file.read_text(encoding="utf-8"))
     shoppers = plan["shoppers"]
-    start = threading.Barrier(len(shoppers))
+    start, link = threading.Barrier(len(shoppers)), Invitation()
 
     def shopper_run(n: int) -> list[dict[str, Any]]:
         start.wait()
-        return _shopper_session(plan, n)
+        return _shopper_session(plan, n, link)
 
     with ThreadPoolExecutor(max_workers=len(shoppers)) as pool:
         calls = [call for session in pool.map(shopper_run, range(len(shoppers))) for call in session]
     out.write_text(json.dumps(calls), encoding="utf-8")
 
 
-def _shopper_session(plan: dict[str, Any], n: int) -> list[dict[str, Any]]:
+class Invitation:
+    """The ring's inviter's link, as the bot gave it: the ring's accounts wait for it."""
+
+    def __init__(self) -> None:
+        self.payload = ""
+        self.given = threading.Event()
+
+    def give(self, shopper: Shopper) -> None:
+        """Read the link from the inviter's chat once the bot has answered /invite."""
+        deadline = time.monotonic() + RING_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            found = re.search(r"start=(ref_\w+)", " ".join(shopper.bot_messages()))
+            if found:
+                self.payload = found.group(1)
+                self.given.set()
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"waited {RING_WAIT_SECONDS} s for the bot's answer to /invite in {shopper.chat_id}")
+
+    def taken(self) -> str:
+        if not self.given.wait(RING_WAIT_SECONDS):
+            raise TimeoutError(f"waited {RING_WAIT_SECONDS} s for the ring's inviter's link")
+        return self.payload
+
+
+def _shopper_session(plan: dict[str, Any], n: int, link: Invitation) -> list[dict[str, Any]]:
     me = plan["shoppers"][n]
-    other = plan["shoppers"][(n + 1) % len(plan["shoppers"])]
     shopper = Shopper(plan["telegram_url"], user_id=me["user_id"])
-    photo = (Path(plan["photos"]) / f"{me['user_id']}.jpg").read_bytes()
     calls: list[dict[str, Any]] = []
 
     def deliver(kind: str, send: Any) -> int:
@@ -348,14 +395,19 @@ def _shopper_session(plan: dict[str, Any], n: int) -> list[dict[str, Any]]:
         _until_answered(shopper, update_id, answer["status"], calls)
         return update_id
 
-    joined = deliver("start", lambda: shopper.say("/start"))
+    joined = deliver("start", lambda: shopper.say(f"/start {link.taken()}" if me["ring"] else "/start"))
     deliver("phone", lambda: shopper.share_phone(me["phone"]))
+    if me["inviter"]:
+        deliver("menu", lambda: shopper.say("/invite"))
+        link.give(shopper)
     first = deliver("receipt", lambda: shopper.say(me["receipts"][0]))
-    for qr in me["receipts"][1:-1]:
-        deliver("receipt", lambda qr=qr: shopper.say(qr))
-    deliver("photo", lambda: shopper.send_photo(photo))
-    deliver("own_again", lambda: shopper.say(me["receipts"][0]))
-    deliver("others", lambda: shopper.say(other["receipts"][1]))
+    if not me["ring"]:  # a ring's account sends its one receipt and never another
+        for qr in me["receipts"][1:-1]:
+            deliver("receipt", lambda qr=qr: shopper.say(qr))
+        photo = (Path(plan["photos"]) / f"{me['user_id']}.jpg").read_bytes()
+        deliver("photo", lambda: shopper.send_photo(photo))
+        deliver("own_again", lambda: shopper.say(me["receipts"][0]))
+        deliver("others", lambda: shopper.say(plan["shoppers"][me["races"]]["receipts"][1]))
     for button in plan["buttons"]:
         deliver("menu", lambda button=button: shopper.say(button))
     deliver("menu", lambda: shopper.say("/history"))

@@ -13,12 +13,16 @@ def test_shoppers_at_once_lose_and_double_nothing() -> None:
     result = load.run(shoppers=12, with_chaos=False)
     checks = result["checks"]
     assert checks["passed"], checks
-    assert checks["updates_sent"] == 12 * 11 and checks["distinct_receipts"] == 12 * 4
+    # Eight send eleven updates each (the ring's inviter one more: /invite), the ring's four accounts six.
+    assert checks["updates_sent"] == 8 * 11 + 1 + 4 * 6 and checks["distinct_receipts"] == 8 * 4 + 4
     assert checks["credited_once"] == checks["distinct_receipts"] and checks["lost"] == checks["doubled"] == 0
-    # Three of the twelve are receipt-farm accounts: every farmed receipt is held (the first ones once the farm
-    # showed), no honest one is, and `loyalty fraud report` counts them.
+    # Three of the twelve are receipt-farm accounts and four a referral ring's (invited by the fourth, each sending
+    # one receipt and never another): every farmed and ring receipt is held (the first ones once the farm or the
+    # ring showed), no honest one is, and `loyalty fraud report` counts them by rule.
     assert (checks["farmed_receipts"], checks["farmed_held"], checks["honest_held"]) == (12, 12, 0)
-    assert checks["fraud_report_held"] == 12
+    assert (checks["ring_accounts_invited"], checks["ring_receipts"], checks["ring_held"]) == (4, 4, 4)
+    assert checks["fraud_report_held"] == 16
+    assert checks["fraud_report_by_rule"] == {"till_members": 12, "idle_friends": 4}
     assert result["webhook_answer_ms"]["p50"] > 0 and result["throughput"]["webhook_calls_per_second"] > 0
     # Every line logged in the run (the functions' and every library's, at INFO and above) was read for the shoppers'
     # phones and the stack's secrets: the bot token, the webhook secret, the API key, the receipt and CRM tokens.
