@@ -249,7 +249,7 @@ def _check(stack: LocalStack, plan: dict[str, Any], calls: list[dict[str, Any]],
     invited = sum(1 for item in map(from_item, _scan(stack, "MembersTable")) if item.get("referred_by") == inviter)
     held = _held(stack)
     said = _loyalty(stack, "fraud", "report", "--json")
-    fraud = json.loads(said) if said.startswith("{") else {"error": said}
+    fraud: dict[str, Any] = json.loads(said) if said.startswith("{") else {"error": said, "by_rule": {}}
     leaks = leaked(logs.getvalue(), [shopper["phone"] for shopper in plan["shoppers"]], secrets)
     verify = _loyalty(stack, "ledger", "verify")
     checks: dict[str, Any] = {
