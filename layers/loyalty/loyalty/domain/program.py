@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from loyalty.domain.bot_program import BotProgram, Words, placeholders, words
 from loyalty.domain.campaigns import Campaign
+from loyalty.domain.contact import Contact
 from loyalty.domain.fraud import Fraud
 from loyalty.domain.receipt import gtin14
 from loyalty.domain.segments import Segment
@@ -255,6 +256,8 @@ class Program(_Strict):
     crm: Crm = Crm()
     bot: BotProgram = BotProgram()
     fraud: Fraud = Fraud()
+    contact: Contact = Field(default_factory=Contact, description="when a message that is not a direct answer may "
+                             "reach a member: quiet hours, spacing, marketing caps (domain/contact.py)")
 
     @model_validator(mode="after")
     def _bot(self) -> Program:
