@@ -24,6 +24,7 @@ from loyalty.domain import chat_limits, postings
 from loyalty.domain.campaigns import Touch, touch_key
 from loyalty.domain.claims import Claimed, Halves, OrderHalf, Outcome, Refund, pair
 from loyalty.domain.codes import PromoCode, new_code, normalise_code
+from loyalty.domain.contact import Sent as Contacted
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
 from loyalty.domain.errors import (
@@ -377,6 +378,7 @@ class MemoryBotTable:
         self.tickets: dict[str, Ticket] = {}
         self.taken: dict[str, int] = {}
         self.submissions: dict[tuple[str, str, str], set[str]] = {}  # (member, window, its id) -> receipts sent
+        self.sent: dict[str, set[Contacted]] = {}  # member -> the letters that reached them
 
     # invitations (Invitations)
     def invite_code(self, member_id: str) -> str:
@@ -409,7 +411,8 @@ class MemoryBotTable:
         nudge states gone."""
         changed = 0
         for found in [f for f in self.followups.values() if f.member_id == member_id]:
-            self.followups[found.id] = found.model_copy(update={"member_id": pseudonym, "fiscal_key": ""})
+            self.followups[found.id] = found.model_copy(update={"member_id": pseudonym, "fiscal_key": "",
+                                                                "payload": {}})
             self.due_ids.discard(found.id)
             changed += 1
         for ticket in [t for t in self.tickets.values() if t.member_id == member_id]:
@@ -418,6 +421,7 @@ class MemoryBotTable:
         for key in [key for key in self.nudges if key[0] == member_id]:
             del self.nudges[key]
             changed += 1
+        changed += len(self.sent.pop(member_id, ()))
         for counted in [counted for counted in self.submissions if counted[0] == member_id]:
             del self.submissions[counted]
             changed += 1
@@ -454,6 +458,19 @@ class MemoryBotTable:
         if followup_id in self.followups:
             self.followups[followup_id] = self.followups[followup_id].model_copy(update={"status": status})
         self.due_ids.discard(followup_id)
+
+    def postpone(self, followup_id: str, due_at: datetime) -> bool:
+        found = self.followups.get(followup_id)
+        if found is None or followup_id not in self.due_ids:
+            return False
+        self.followups[followup_id] = found.model_copy(update={"due_at": due_at, "held": True})
+        return not found.held
+
+    def contacts(self, member_id: str, since: datetime) -> list[Contacted]:
+        return sorted((sent for sent in self.sent.get(member_id, set()) if sent.at >= since), key=lambda s: s.at)
+
+    def contacted(self, member_id: str, sent: Contacted) -> None:
+        self.sent.setdefault(member_id, set()).add(sent)
 
     def rate(self, followup_id: str, rating: int) -> bool:
         if followup_id not in self.followups or followup_id in self.ratings:

@@ -18,6 +18,7 @@ from loyalty.flows.followups import FollowUps
 from tests.conftest import present
 from tests.fakes import MemoryCampaigns, MemoryOutbox
 from tests.telegram_updates import in_staff_chat, telegram_update
+from loyalty.domain.receipt import MOSCOW
 from tests.unit.flows.conftest import NOW, PROGRAM, World
 from tests.unit.flows.test_bot_flow import SECRET, BotWorld
 
@@ -70,11 +71,19 @@ def test_the_run_sends_what_is_due_in_the_scripts_order_once_each(world: AfterRe
     world.purchases.buy(member, fiscal_key="k:602:1")
     assert world.followups.run(NOW) == {}
     assert world.followups.run(NOW + timedelta(hours=1)) == {"sent": 1}  # the first onboarding step
-    due = NOW + timedelta(hours=72)
-    assert world.followups.run(due) == {"sent": 3}
-    assert world.followups.run(due) == {}  # settled: never twice
+    due = NOW + timedelta(hours=72)  # the second step, the survey and the nudge, all due at once
+    assert world.followups.run(due) == {"sent": 1, "held": 2}  # one now, the others at their next slots
+    assert world.followups.run(due) == {}  # settled or waiting: never twice
+    moments = [due]
+    for hour in range(1, 72):  # the campaigns run, hour by hour, as the schedule does
+        at = due + timedelta(hours=hour)
+        if world.followups.run(at).get("sent"):
+            moments.append(at)
     kinds = [message.campaign for message in world.campaign_queue.messages]
-    assert kinds == ["onboarding_marketplace", "onboarding_marketplace", "survey", PROGRAM.bot.nudges[0].name]
+    assert kinds == ["onboarding_marketplace", "survey", "onboarding_marketplace", PROGRAM.bot.nudges[0].name]
+    assert len(moments) == 3
+    assert all(later - earlier >= timedelta(hours=2) for earlier, later in zip(moments, moments[1:], strict=False))
+    assert all(10 <= moment.astimezone(MOSCOW).hour < 21 for moment in moments)  # never at night
 
 
 def test_a_member_who_said_stop_gets_no_followup_and_a_stopped_nudge_stays_stopped(world: AfterReceipts) -> None:

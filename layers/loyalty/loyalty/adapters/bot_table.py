@@ -1,9 +1,11 @@
 """Bot table: what the bot remembers between messages, by (pk, sk).
 
 - `invite#<code>`: whose invitation link this opaque code is (the link never carries a Telegram id);
-- `followup#<id>`: a message scripted after a receipt (onboarding, nudge, survey), with `due_at` in the sparse
-  `by_due` index until it is sent, then kept as the context the shopper's answers refer to;
+- `followup#<id>`: a letter, a message that is not a direct answer (onboarding, nudge, survey scripted after a
+  receipt; a notice; a campaign's message), with `due_at` in the sparse `by_due` index until it is sent (or
+  dropped), then kept as the context the shopper's answers refer to;
 - `nudge#<member>` / `<name>`: when a nudge last reached the member, and whether they said "не интересно";
+- `contact#<member>` / `sent`: when letters reached the member (the contact policy's spacing and caps);
 - `ticket#<id>`: a complaint or a review proof sent to the staff chat, and its outcome;
 - `reward#<id>` / `stock`: how many of a reward are left, taken by conditional writes, so none is sold twice;
 - `limit#<member>` / `minute:<YYYYMMDDHHMM>`, `day:<YYYYMMDD>`: receipts the member sent in that window (expiring);
@@ -22,8 +24,18 @@ from typing import Any
 
 from loyalty import clock
 from loyalty.adapters.aws import client
-from loyalty.adapters.dynamo import applied, from_item, query_index, query_shards, shard_of, to_item, transact
+from loyalty.adapters.dynamo import (
+    applied,
+    conditional,
+    from_item,
+    query_index,
+    query_shards,
+    shard_of,
+    to_item,
+    transact,
+)
 from loyalty.domain.codes import new_code
+from loyalty.domain.contact import Sent
 from loyalty.domain.conversation import FollowUp, Ticket
 
 DUE_SHARDS = 4
@@ -84,7 +96,8 @@ class BotTable:
     def schedule(self, followup: FollowUp) -> bool:
         """Keep a follow-up until it is due (once: a replayed receipt schedules nothing twice)."""
         item = {"pk": f"followup#{followup.id}", "sk": "followup", **followup.model_dump(mode="json"),
-                "due_at": clock.stamp(followup.due_at), "due_shard": shard_of(followup.member_id, DUE_SHARDS)}
+                "due_at": clock.stamp(followup.due_at), "scheduled_for": clock.stamp(followup.first_due),
+                "due_shard": shard_of(followup.member_id, DUE_SHARDS)}
         return self._put(item)
 
     def due(self, now: datetime) -> Iterator[FollowUp]:
@@ -95,6 +108,27 @@ class BotTable:
     def followup(self, followup_id: str) -> FollowUp | None:
         item = self._get(f"followup#{followup_id}", "followup")
         return _followup(item) if item else None
+
+    def postpone(self, followup_id: str, due_at: datetime) -> bool:
+        """The contact policy moved a letter to its next slot: True the first time it was held (counted once)."""
+        response = conditional(
+            "update_item", TableName=self.table_name, Key=to_item({"pk": f"followup#{followup_id}", "sk": "followup"}),
+            UpdateExpression="SET due_at = :due, held = :yes", ReturnValues="UPDATED_OLD",
+            ConditionExpression="attribute_exists(due_shard)",  # still due: not settled by an overlapping run
+            ExpressionAttributeValues=to_item({":due": clock.stamp(due_at), ":yes": True}))
+        return response is not None and not from_item(response.get("Attributes", {})).get("held", False)
+
+    def contacts(self, member_id: str, since: datetime) -> list[Sent]:
+        """The letters that reached the member since `since` (the contact policy's spacing and caps)."""
+        item = self._get(f"contact#{member_id}", "sent") or {}
+        return [Sent(at=datetime.fromisoformat(stamp[2:]), marketing=stamp.startswith("m:"))
+                for stamp in sorted(item.get("sent", set())) if datetime.fromisoformat(stamp[2:]) >= since]
+
+    def contacted(self, member_id: str, sent: Sent) -> None:
+        client("dynamodb").update_item(
+            TableName=self.table_name, Key=to_item({"pk": f"contact#{member_id}", "sk": "sent"}),
+            UpdateExpression="ADD sent :one",
+            ExpressionAttributeValues={":one": {"SS": [f"{'m' if sent.marketing else 't'}:{clock.stamp(sent.at)}"]}})
 
     def settle(self, followup_id: str, status: str) -> None:
         """Sent or skipped: out of the due index for good."""
@@ -168,10 +202,12 @@ class BotTable:
             followup = key["pk"].startswith("followup#")
             client("dynamodb").update_item(
                 TableName=self.table_name, Key=to_item({"pk": key["pk"], "sk": key["sk"]}),
-                UpdateExpression="SET member_id = :anon" + (" REMOVE fiscal_key, due_shard" if followup else ""),
+                UpdateExpression="SET member_id = :anon" + (" REMOVE fiscal_key, due_shard, payload" if followup
+                                                            else ""),
                 ExpressionAttributeValues=to_item({":anon": pseudonym}))
             changed += 1
-        for item in self._query(f"nudge#{member_id}") + self._query(f"limit#{member_id}"):
+        for item in self._query(f"nudge#{member_id}") + self._query(f"limit#{member_id}") + \
+                self._query(f"contact#{member_id}"):
             self._delete(item["pk"], item["sk"])
             changed += 1
         return changed

@@ -4,25 +4,35 @@ staff decide on (adapters/bot_table.py stores them)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
 
 class FollowUp(BaseModel):
-    """A scripted message after a receipt: what it is, to whom, when, and what it is about."""
+    """A letter: a message that is not a direct answer, due at a moment, sent when the contact policy lets it
+    (domain/contact.py). Scripted after a receipt (onboarding, nudge, survey: built when sent, from what is true
+    then), or prepared by whoever posted it (a notice's texts, a campaign's message: `payload`)."""
 
     id: str
     member_id: str
-    kind: str  # onboarding | nudge | survey
-    name: str  # the onboarding branch, the nudge's name, "survey"
+    kind: str  # onboarding | nudge | survey | notice | campaign (domain/contact.py: Kind)
+    name: str  # the onboarding branch, the nudge's name, "survey", the campaign's name, "notices"
     step: int = 0
     due_at: datetime
+    scheduled_for: datetime | None = None  # when it was first due (its max delay counts from here): due_at if None
     fiscal_key: str = ""
     channel: str = ""
     store: str = ""
     goods: list[str] = []
-    status: str = "scheduled"  # scheduled | sent | skipped
+    status: str = "scheduled"  # scheduled | sent | merged | skipped | dropped
+    held: bool = False  # the policy moved it at least once (counted once)
     rating: int | None = None
+    payload: dict[str, Any] = {}  # a notice's texts, a campaign's message: what is sent, as it was prepared
+
+    @property
+    def first_due(self) -> datetime:
+        return self.scheduled_for or self.due_at
 
 
 class Ticket(BaseModel):

@@ -388,9 +388,10 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "{paid} of them went to cover an earlier refund.",
     },
     "points_available": {
-        RU: "{points} {points_word} за покупку в {store} стали доступны. На счёте {balance} {balance_word}.",
-        EN: "{points} points for your purchase at {store} are now available. Balance: {balance} points.",
+        RU: "{points} {points_word} за покупку в {store} стали доступны.",
+        EN: "{points} points for your purchase at {store} are now available.",
     },
+    "balance_now": {RU: "На счёте {balance} {balance_word}.", EN: "Balance: {balance} points."},
     "expiry_reminder": {
         RU: "У вас сгорит {points} {points_word} через {days} {days_word} — {date}. Успейте потратить их: на "
         "сайте {brand} баллами можно оплатить до {share}% заказа.",
@@ -398,8 +399,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "website points pay up to {share}% of an order.",
     },
     "points_expired": {
-        RU: "Срок действия {points} {points_word} закончился, они сгорели. На счёте {balance} {balance_word}.",
-        EN: "{points} points have expired. Balance: {balance} points.",
+        RU: "Срок действия {points} {points_word} закончился, они сгорели.",
+        EN: "{points} points have expired.",
     },
     "level_up": {
         RU: "Поздравляем, ваш новый уровень — «{title}»! Теперь баллами возвращается {percent}% от покупок. "
@@ -468,9 +469,8 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "Send /promo and the number of points, e.g. /promo 300. Just /promo uses all available points.",
     },
     "promo_returned": {
-        RU: "Промокод {code} не был использован, {points} {points_word} вернулись на счёт. "
-        "На счёте {balance} {balance_word}.",
-        EN: "Promo code {code} was not used; {points} points are back. Balance: {balance} points.",
+        RU: "Промокод {code} не был использован, {points} {points_word} вернулись на счёт.",
+        EN: "Promo code {code} was not used; {points} points are back.",
     },
     "balance": {
         RU: "Уровень «{title}»: баллами возвращается {percent}%.\nДоступно: {balance} {balance_word}.{pending_line}"

@@ -9,10 +9,12 @@ two sends and never comes again after "не интересно"; a survey comes 
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from loyalty.contracts import ReceiptAccepted
+from loyalty.contracts import CampaignBonusWithdrawn, CampaignMessage, OutboundMessage, ReceiptAccepted
+from loyalty.domain import contact
 from loyalty.domain.bot_program import Nudge, Scripted, words
 from loyalty.domain.campaigns import Touch
 from loyalty.domain.conversation import FollowUp
@@ -22,11 +24,13 @@ from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.flows import keyboards
 from loyalty.flows.campaigns import Touches
-from loyalty.flows.ports import FollowUpStore, Ledger
+from loyalty.flows.letters import NOTICES, merged_text
+from loyalty.flows.ports import FollowUpStore, Ledger, Outbox, Queue
 from loyalty.observability import logger, metrics
 
 SURVEY = "survey"
-_SCRIPT_ORDER = {"onboarding": 0, SURVEY: 1, "nudge": 2}  # of follow-ups due together: what the shopper reads first
+# (campaign name for the report, text, buttons, goal days, goal channel): a scripted letter as it would go now
+Built = tuple[str, str, list[list[tuple[str, str]]], int, str | None]
 _GOODS_SHOWN = 3  # a survey names at most this many of the receipt's goods
 
 
@@ -37,8 +41,11 @@ def tracked_link(link_base: str, followup_id: str) -> str:
 
 class FollowUps:
     def __init__(self, program: Program, table: FollowUpStore, ledger: Ledger, touches: Touches | None = None,
-                 link_base: str = "", keyed: Keyed | None = None):
+                 link_base: str = "", keyed: Keyed | None = None, outbox: Outbox | None = None,
+                 accrual_queue: Queue | None = None):
         self.program = program
+        self.outbox = outbox  # the postman's: merged notices go there
+        self.accrual_queue = accrual_queue  # a dropped campaign letter's bonus is taken back through it
         self.keyed = keyed  # the ids of scheduled follow-ups (a nudge's link): None on the sending side
         self.table = table
         self.ledger = ledger
@@ -72,42 +79,112 @@ class FollowUps:
                                       due_at=now + timedelta(hours=bot.survey.after_hours), **context))
         return sum(self.table.schedule(followup) for followup in scheduled)
 
-    # ------------------------------------------------------------------ sending, from the campaigns run
+    # ------------------------------------------------------------------ the postman, from the campaigns run
     def run(self, now: datetime) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        # A receipt's follow-ups are often due at the same moment (a survey and a nudge, both 72 hours after it):
-        # they go in the script's order, not in the order the due index happens to hold equal times.
-        for followup in sorted(self.table.due(now), key=lambda f: (f.due_at, _SCRIPT_ORDER.get(f.kind, 9), f.step)):
+        """Every member's due letters, as the contact policy lets them go now: at most one message each (the due
+        notices merged), the rest moved to their next slot, what waited too long dropped."""
+        counts: Counter[str] = Counter()
+        by_member: dict[str, list[FollowUp]] = {}
+        for letter in self.table.due(now):
+            by_member.setdefault(letter.member_id, []).append(letter)
+        for member_id, letters in by_member.items():
             try:
-                outcome = self.send(followup, now)
+                counts.update(self.deliver(member_id, letters, now))
             except Exception:  # one member's trouble must not hold the others back; the next run retries it
-                logger.exception("follow-up not sent", extra={"followup": followup.id, "member_id": followup.member_id})
-                outcome = "failed"
-            counts[outcome] = counts.get(outcome, 0) + 1
-        if counts.get("sent"):
-            metrics.add_metric(name="FollowUpsSent", unit="Count", value=counts["sent"])
-        return counts
+                logger.exception("letters not sent", extra={"member_id": member_id, "letters": len(letters)})
+                counts["failed"] += 1
+        for outcome, count in counts.items():
+            metrics.add_metric(name=f"Letters_{outcome}", unit="Count", value=count)
+        return dict(counts)
 
-    def send(self, followup: FollowUp, now: datetime) -> str:
-        """Queue one due follow-up (or skip it for good); returns sent or skipped."""
+    def send(self, letter: FollowUp, now: datetime) -> str:
+        """One due letter alone: sent, skipped, held or dropped."""
+        outcome = self.deliver(letter.member_id, [letter], now)
+        return next(iter(outcome)) if outcome else "held"
+
+    def deliver(self, member_id: str, letters: list[FollowUp], now: datetime) -> Counter[str]:
+        """One member's due letters now (domain/contact.py: plan)."""
         assert self.touches is not None, "sending needs the campaign touches"
-        holder = self.ledger.read(followup.member_id)[2]
-        built = self._message(followup, holder, now) if holder.subscribed and holder.chat_id is not None else None
-        if built is None:
-            self.table.settle(followup.id, "skipped")
-            return "skipped"
-        campaign, text, buttons, goal_days, goal_channel = built
-        touch = Touch(campaign=campaign, step=followup.step, member_id=followup.member_id,
-                      key=f"{campaign}:{followup.step}:{followup.id}")
+        outcome: Counter[str] = Counter()
+        holder = self.ledger.read(member_id)[2]
+        built: dict[str, Built] = {}
+        alive: dict[str, FollowUp] = {}
+        for letter in letters:
+            message = self._still_true(letter, holder, now)
+            if message is None:
+                self.table.settle(letter.id, "skipped")
+                outcome["skipped"] += 1
+                continue
+            alive[letter.id], built[letter.id] = letter, message
+        policy = self.program.contact
+        decided = contact.plan(policy, policy.zone(holder.language), [
+            contact.Due(id=letter.id, kind=letter.kind, scheduled_for=letter.first_due) for letter in alive.values()],
+            self.table.contacts(member_id, now - timedelta(days=7)), now)
+        for letter_id in decided.drop:
+            self._drop(alive[letter_id], now)
+            outcome["dropped"] += 1
+        if decided.send:
+            chosen = [alive[letter_id] for letter_id in decided.send]
+            self._send(chosen, built, holder, now)
+            self.table.contacted(member_id, contact.Sent(at=now, marketing=contact.marketing(chosen[0].kind)))
+            outcome["sent"] += 1
+            if len(chosen) > 1:
+                outcome["merged"] += len(chosen) - 1
+        for letter_id, slot in decided.postpone.items():
+            if self.table.postpone(letter_id, slot):
+                self.touches.store.add(_counted_as(alive[letter_id]), held=1)
+                outcome["held"] += 1
+        return outcome
+
+    def _still_true(self, letter: FollowUp, holder: Holder, now: datetime) -> Built | None:
+        """What the letter would say now, or None when it should not go at all: its member blocked the bot or said
+        /stop (marketing), or what it assumes is no longer so."""
+        if holder.chat_id is None or (contact.marketing(letter.kind) and not holder.subscribed):
+            return None
+        if letter.kind in (contact.Kind.NOTICE, contact.Kind.CAMPAIGN):
+            return ("", "", [], 0, None)  # prepared when posted: sent as it is
+        return self._message(letter, holder, now)
+
+    def _send(self, chosen: list[FollowUp], built: dict[str, Built], holder: Holder, now: datetime) -> None:
+        assert self.touches is not None and holder.chat_id is not None
+        first = chosen[0]
+        if first.kind == contact.Kind.NOTICE:
+            text = merged_text(chosen, holder.language, self.ledger.read(holder.member_id)[0].balance.available)
+            assert self.outbox is not None, "sending notices needs the outbox"
+            self.outbox.put(OutboundMessage(dedupe_key="letters:" + "+".join(sorted(one.id for one in chosen)),
+                                            chat_id=holder.chat_id, text=text))
+            for letter in chosen:
+                self.table.settle(letter.id, "sent" if letter is first else "merged")
+            if len(chosen) > 1:
+                self.touches.store.add(NOTICES, merged=len(chosen) - 1)
+            return
+        if first.kind == contact.Kind.CAMPAIGN:
+            self.touches.queue.put(CampaignMessage.model_validate(first.payload))
+            self.table.settle(first.id, "sent")
+            return
+        campaign, text, buttons, goal_days, goal_channel = built[first.id]
+        touch = Touch(campaign=campaign, step=first.step, member_id=first.member_id,
+                      key=f"{campaign}:{first.step}:{first.id}")
         self.touches.deliver(touch, holder, text, keyboards.inline_keyboard(buttons) if buttons else None, now,
                              goal_days=goal_days, goal_channel=goal_channel)
-        if followup.kind != "onboarding":
-            self.table.nudged(followup.member_id, followup.name, now)
-        self.table.settle(followup.id, "sent")
-        return "sent"
+        if first.kind != "onboarding":
+            self.table.nudged(first.member_id, first.name, now)
+        self.table.settle(first.id, "sent")
 
-    def _message(self, followup: FollowUp, holder: Holder, now: datetime
-                 ) -> tuple[str, str, list[list[tuple[str, str]]], int, str | None] | None:
+    def _drop(self, letter: FollowUp, now: datetime) -> None:
+        """A letter that waited past its max delay: never sent late. A campaign's bonus goes back with it."""
+        assert self.touches is not None
+        self.table.settle(letter.id, "dropped")
+        if letter.kind == contact.Kind.CAMPAIGN and letter.payload:
+            message = CampaignMessage.model_validate(letter.payload)
+            self.touches.store.settle(message.campaign, message.touch, "dropped", now)
+            if self.accrual_queue is not None:
+                self.accrual_queue.put(CampaignBonusWithdrawn(member_id=message.member_id, touch=message.touch))
+        else:
+            self.touches.store.add(_counted_as(letter), dropped=1)
+        logger.info("letter dropped: waited past its max delay", extra={"letter": letter.id, "kind": letter.kind})
+
+    def _message(self, followup: FollowUp, holder: Holder, now: datetime) -> Built | None:
         """(campaign name for the report, text, buttons, goal days, goal channel), or None: not to be sent. Only a
         nudge has a goal: an onboarding message or a survey never takes a purchase from the offer before it."""
         bot, language = self.program.bot, holder.language
@@ -148,3 +225,10 @@ class FollowUps:
         if "{balance}" in text:
             text = text.replace("{balance}", str(self.ledger.read(holder.member_id)[0].balance.available))
         return text
+
+
+def _counted_as(letter: FollowUp) -> str:
+    """The campaign name a letter's figures go under (`loyalty campaign stats NAME`)."""
+    if letter.kind == contact.Kind.ONBOARDING:
+        return f"onboarding_{letter.name}"
+    return letter.name

@@ -11,13 +11,15 @@ from loyalty.domain.bot_program import words
 from loyalty.domain.ledger import Posting
 from loyalty.domain.messages import day_month, render
 from loyalty.domain.program import Program
+from loyalty.flows.letters import Letters
 from loyalty.flows.replies import Replies
 
 
 class Notices:
-    def __init__(self, replies: Replies, program: Program):
+    def __init__(self, replies: Replies, program: Program, letters: Letters | None = None):
         self.replies = replies
         self.program = program
+        self.letters = letters  # None: direct answers, sent at once; else letters the contact policy sends
 
     def shopper(self, posting: Posting) -> Shopper | None:
         holder = posting.holder
@@ -34,11 +36,15 @@ class Notices:
         shopper = self.shopper(posting)
         if shopper is None:
             return
-        balance = posting.balance.available
+        balance, entry = posting.balance.available, posting.entry
+        dedupe = f"ledger:{entry.member_id}:{entry.entry_id}{suffix}"
+        if self.letters is not None:  # the balance is told as it is when the letter goes
+            self.letters.notice(shopper.member_id, shopper.chat_id, shopper.language, dedupe, list(keys_and_params),
+                                entry.created_at)
+            return
         text = " ".join(render(key, shopper.language, **{"balance": balance, **params})
                         for key, params in keys_and_params)
-        entry = posting.entry
-        self.replies.send_text(shopper, f"ledger:{entry.member_id}:{entry.entry_id}{suffix}", text)
+        self.replies.send_text(shopper, dedupe, text)
 
     def level(self, posting: Posting) -> None:
         """A level-up names what the shopper gained: the new rate if it rose, and the perks; a downgrade is gentle."""

@@ -20,6 +20,7 @@ from loyalty.contracts import CrmEvent, OutboundMessage
 from loyalty.domain.campaigns import Touch
 from loyalty.domain.claims import Claimed, OrderHalf, Refund
 from loyalty.domain.codes import PromoCode
+from loyalty.domain.contact import Sent
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting
@@ -245,6 +246,16 @@ class FollowUpStore(Protocol):
     def followup(self, followup_id: str) -> FollowUp | None: ...
 
     def settle(self, followup_id: str, status: str) -> None: ...
+
+    def postpone(self, followup_id: str, due_at: datetime) -> bool:
+        """Move a due letter to its next slot: True the first time it was held."""
+        ...
+
+    def contacts(self, member_id: str, since: datetime) -> list[Sent]:
+        """The letters that reached the member since `since`."""
+        ...
+
+    def contacted(self, member_id: str, sent: Sent) -> None: ...
 
     def rate(self, followup_id: str, rating: int) -> bool: ...
 

@@ -19,6 +19,7 @@ from loyalty.domain.ledger import Kind, Posting, entry_of
 from loyalty.domain.program import Program
 from loyalty.domain.wallet import Wallet
 from loyalty.flows.campaigns import Touches
+from loyalty.flows.letters import BALANCE, Letters
 from loyalty.flows.notices import Notices
 from loyalty.flows.ports import Ledger, Outbox
 from loyalty.flows.replies import Replies
@@ -32,10 +33,12 @@ class ScheduleFailed(Exception):
 
 
 class PointsSchedule:
-    def __init__(self, program: Program, ledger: Ledger, outbox: Outbox, touches: Touches | None = None):
+    def __init__(self, program: Program, ledger: Ledger, outbox: Outbox, touches: Touches | None = None,
+                 letters: Letters | None = None):
         self.program = program
         self.ledger = ledger
-        self.notices = Notices(Replies(outbox), program)
+        # Nothing the schedule says is a direct answer: with `letters`, the contact policy decides when it goes.
+        self.notices = Notices(Replies(outbox), program, letters)
         self.touches = touches  # the expiring-points reminder goes through them when the program has one
 
     def run(self, now: datetime) -> dict[str, Any]:
@@ -92,16 +95,18 @@ class PointsSchedule:
     def _tell(self, posting: Posting, now: datetime) -> None:
         kind, details = posting.entry.kind, posting.details
         if kind == Kind.ACTIVATION and details.activated:
-            self.notices.send(posting, "points_available", points=details.activated, store=details.label)
+            self.notices.parts(posting, ("points_available", {"points": details.activated, "store": details.label}),
+                               (BALANCE, {}))
         elif kind == Kind.EXPIRY and details.expired:
-            self.notices.send(posting, "points_expired", points=details.expired)
+            self.notices.parts(posting, ("points_expired", {"points": details.expired}), (BALANCE, {}))
         elif kind == Kind.REMINDER and details.points and details.expires_at is not None:
             self.notices.send(posting, "expiry_reminder", points=details.points,
                               days=_days_until(details.expires_at, now),
                               date=self.notices.date(posting, details.expires_at), brand=self.program.brand.name,
                               share=f"{self.program.redemption.max_share_percent.normalize():f}")
         elif kind == Kind.RELEASE and details.code and details.returned:
-            self.notices.send(posting, "promo_returned", code=details.code, points=details.returned)
+            self.notices.parts(posting, ("promo_returned", {"code": details.code, "points": details.returned}),
+                               (BALANCE, {}))
         elif kind == Kind.LEVEL_REVIEW:
             self.notices.level(posting)
 

@@ -1,0 +1,66 @@
+"""Posting letters: a message that is not a direct answer is kept in the bot table, due at a moment, and the postman
+(flows/followups.py) sends it when the contact policy lets it (domain/contact.py). Ids are keyed: a repeated cause
+posts nothing twice, and no id names the member.
+
+- A notice (points available, expiring, expired; a promo code back; a level reviewed) keeps its texts and their
+  values, so notices due together are merged into one message, the balance told once, as it is when sent.
+- A campaign's message keeps the message itself (its bonus was paid when the member was reached).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from loyalty import clock
+from loyalty.contracts import CampaignMessage
+from loyalty.domain.contact import Kind
+from loyalty.domain.conversation import FollowUp
+from loyalty.domain.keyed import Keyed
+from loyalty.domain.messages import render
+from loyalty.flows.ports import FollowUpStore
+
+NOTICES = "notices"  # the campaign name notices are counted under (`loyalty campaign stats notices`)
+BALANCE = "balance_now"  # the text that tells the balance: once, at the end of a merged message
+
+
+class Letters:
+    def __init__(self, store: FollowUpStore, keyed: Keyed):
+        self.store = store
+        self.keyed = keyed
+
+    def notice(self, member_id: str, chat_id: int, language: str, dedupe_key: str,
+               parts: list[tuple[str, dict[str, Any]]], due_at: datetime) -> bool:
+        """A notice's texts (catalog keys and their values), due at `due_at`."""
+        return self.store.schedule(FollowUp(
+            id=self.keyed.id("letter", dedupe_key), member_id=member_id, kind=Kind.NOTICE, name=NOTICES,
+            due_at=due_at, payload={"chat_id": chat_id, "language": language,
+                                    "parts": [[key, params] for key, params in parts]}))
+
+
+class CampaignLetters:
+    """Touches' queue where a campaign's message becomes a letter, due now."""
+
+    def __init__(self, letters: Letters):
+        self.letters = letters
+
+    def put(self, message: BaseModel) -> None:
+        assert isinstance(message, CampaignMessage), "only a campaign's message is a letter"
+        self.letters.store.schedule(FollowUp(
+            id=self.letters.keyed.id("letter", message.touch), member_id=message.member_id, kind=Kind.CAMPAIGN,
+            name=message.campaign, due_at=clock.now(), payload=message.model_dump(mode="json")))
+
+
+def merged_text(notices: list[FollowUp], language: str, balance: int) -> str:
+    """Notices due together as one message: each one's texts in the order they fell due, the balance once, as it is
+    now."""
+    lines, told_balance = [], False
+    for notice in sorted(notices, key=lambda letter: (letter.first_due, letter.id)):
+        texts = [render(key, language, **params) for key, params in notice.payload.get("parts", []) if key != BALANCE]
+        told_balance = told_balance or any(key == BALANCE for key, _ in notice.payload.get("parts", []))
+        lines.append(" ".join(texts))
+    if told_balance:
+        lines[-1] = f"{lines[-1]} {render(BALANCE, language, balance=balance)}"
+    return "\n\n".join(lines)
