@@ -15,6 +15,8 @@ from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.program_file import load_program
 from loyalty.domain.campaigns import Campaign
 from loyalty.flows.campaigns import Campaigns
+from loyalty.flows.followups import SURVEY
+from loyalty.flows.letters import NOTICES
 from loyalty.settings import CampaignsSettings
 from loyalty_tools.queues import CRM_QUEUE, queue_url
 
@@ -30,13 +32,17 @@ class Stack:
     bot_table: str = "BotTable"
     campaign_queue_url: str | None = None  # None: the queue named CampaignQueue (the local stack's)
     crm_queue_url: str | None = None  # None: the local stack's CrmQueue
+    stack_key_name: str = "loyalty/stack-key"  # the secret the campaign's letters' ids are keyed with
 
     def campaigns(self) -> Campaigns:
+        """The campaigns run as the stack's function has it: a reached member's message is a letter, which the
+        postman sends as the contact policy lets it."""
         return wiring.campaigns(CampaignsSettings(
             MEMBERS_TABLE=self.members_table, LEDGER_TABLE=self.ledger_table, CAMPAIGNS_TABLE=self.campaigns_table,
             CAMPAIGN_QUEUE_URL=queue_url(self.campaign_queue_url, "CampaignQueue"),
             CRM_QUEUE_URL=queue_url(self.crm_queue_url, CRM_QUEUE), PROGRAM_FILE=str(self.program),
-            BOT_TABLE=self.bot_table))
+            BOT_TABLE=self.bot_table, STACK_KEY_NAME=self.stack_key_name,
+            OUTBOX_QUEUE_URL="", ACCRUAL_QUEUE_URL=""))  # the postman's: not this run's
 
 
 def dry_run(stack: Stack, name: str, at: datetime | None, as_json: bool, out: TextIO = sys.stdout) -> int:
@@ -73,7 +79,8 @@ def run(stack: Stack, name: str, at: datetime | None, out: TextIO = sys.stdout) 
 
 def stats(stack: Stack, name: str, as_json: bool, out: TextIO = sys.stdout) -> int:
     """A campaign's counters, or a nudge's (the bot's nudges keep the same ones, and their link clicks)."""
-    if load_program(stack.program).bot.nudge(name) is None and _campaign(stack, name, out) is None:
+    scripted = name in (NOTICES, SURVEY) or name.startswith("onboarding_")  # letters the contact policy counts
+    if not scripted and load_program(stack.program).bot.nudge(name) is None and _campaign(stack, name, out) is None:
         return 2
     figures = CampaignStore(stack.campaigns_table).stats(name)
     delivered = figures["delivered"]
@@ -86,7 +93,8 @@ def stats(stack: Stack, name: str, as_json: bool, out: TextIO = sys.stdout) -> i
               "blocked": "blocked the bot",
               "converted": "converted", "conversion_percent": "conversion, % of delivered",
               "revenue_kopecks": "revenue, RUB", "points_given": "points given", "points_spent": "points spent",
-              "clicks": "link clicks"}
+              "clicks": "link clicks", "held": "held (quiet hours, caps)", "merged": "merged into one",
+              "dropped": "dropped (waited too long)"}
     print(f"campaign {name}", file=out)
     for key, label in labels.items():
         value = figures_out[key]

@@ -10,7 +10,9 @@ from loyalty import clock, wiring
 from loyalty.contracts import ReceiptAccepted, Shopper
 from loyalty.settings import PointAccrualSettings
 from loyalty_tools.cli import main
+from loyalty_tools.local.event_sources import scheduled_event
 from loyalty_tools.local.stack import ROOT, LocalStack
+from tests.conftest import daytime
 from tests.integration.conftest import bodies
 
 SHIPPED = ROOT / "program" / "program.yaml"
@@ -42,22 +44,25 @@ def cli(action: str, name: str, *args: str) -> tuple[int, str]:
 def test_a_dry_run_names_the_audience_and_sends_nothing_and_a_run_reaches_each_member_once(stack: LocalStack) -> None:
     lapsed_member(stack, "861", days=30)
     lapsed_member(stack, "862", days=10)  # not lapsed yet
-    at = clock.now() + timedelta(hours=1)
+    at = daytime(clock.now() + timedelta(hours=1))
     code, out = cli("dry-run", "winback", "--at", at.isoformat(), "--json")
     assert code == 0 and json.loads(out) | {"at": None} == {"campaign": "winback", "at": None, "audience": 1,
                                                           "sample": ["861"]}
     assert bodies(stack, "CampaignQueue") == []
     code, out = cli("run", "winback", "--at", at.isoformat())
     assert (code, json.loads(out)) == (0, {"campaign": "winback", "selected": 1, "reached": 1})
+    assert bodies(stack, "CampaignQueue") == []  # a letter: the postman sends it as the contact policy lets it
+    stack.functions.invoke("CampaignsFunction", scheduled_event("campaigns", at))
     (message,) = bodies(stack, "CampaignQueue")
     assert message["member_id"] == "861" and message["text"].startswith("Давно не виделись! На вашем счёте 45 баллов")
     # repeated: the cursor has moved on, and the touch is written
     code, out = cli("run", "winback", "--at", at.isoformat())
+    stack.functions.invoke("CampaignsFunction", scheduled_event("campaigns", at))
     assert json.loads(out)["reached"] == 0 and bodies(stack, "CampaignQueue") == []
     code, out = cli("stats", "winback", "--json")
     assert json.loads(out) == {"campaign": "winback", "audience": 1, "sent": 0, "delivered": 0, "blocked": 0,
                                "converted": 0, "revenue_kopecks": 0, "points_given": 0, "points_spent": 0, "clicks": 0,
-                               "conversion_percent": 0}
+                               "conversion_percent": 0, "held": 0, "merged": 0, "dropped": 0}
     code, table = cli("stats", "winback")
     assert "reached (queued)" in table and table.splitlines()[1].split()[-1] == "1"
 

@@ -22,6 +22,8 @@ def register(commands: Subcommands) -> None:
         tables(sub, "campaigns", "bot")
         sub.add_argument("--campaign-queue-url", default=os.environ.get("CAMPAIGN_QUEUE_URL"))
         sub.add_argument("--crm-queue-url", default=os.environ.get("CRM_QUEUE_URL"))
+        sub.add_argument("--stack-key-name", default=os.environ.get("STACK_KEY_NAME", "loyalty/stack-key"),
+                         help="the stack's key secret (the StackKeySecretName parameter)")
     for sub in (dry, run_one):
         sub.add_argument("--at", type=aware_time, help="as of this moment (ISO 8601; default: now)")
     for sub in (dry, stats):
@@ -37,7 +39,7 @@ def _stack(args: argparse.Namespace) -> Any:
     return campaign_cli.Stack(program=args.program, members_table=args.members_table,
                               ledger_table=args.ledger_table, campaigns_table=args.campaigns_table,
                               bot_table=args.bot_table, campaign_queue_url=args.campaign_queue_url,
-                              crm_queue_url=args.crm_queue_url)
+                              crm_queue_url=args.crm_queue_url, stack_key_name=args.stack_key_name)
 
 
 def _dry_run(args: argparse.Namespace) -> int:

@@ -69,6 +69,8 @@ class PointAccrualSettings(_Consumer):
 
 
 class PointsScheduleSettings(_Env):
+    STACK_KEY_NAME: str
+    BOT_TABLE: str
     MEMBERS_TABLE: str
     LEDGER_TABLE: str
     OUTBOX_QUEUE_URL: str
@@ -79,6 +81,9 @@ class PointsScheduleSettings(_Env):
 
 
 class CampaignsSettings(_Env):
+    STACK_KEY_NAME: str
+    OUTBOX_QUEUE_URL: str
+    ACCRUAL_QUEUE_URL: str
     MEMBERS_TABLE: str
     LEDGER_TABLE: str
     CAMPAIGNS_TABLE: str

@@ -35,6 +35,7 @@ from loyalty.flows.crm_feed import CrmFeed, Reported
 from loyalty.flows.crm_sync import CrmSync
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.followups import FollowUps
+from loyalty.flows.letters import CampaignLetters, Letters
 from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.miniapp import MiniApp
 from loyalty.flows.outbox import TelegramSender
@@ -85,13 +86,15 @@ def reported_ledger(program: Program, ledger_table: str, members_table: str, crm
 def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
     program = cached_program(settings.PROGRAM_FILE)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
-    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
+    keyed = stack_key(settings.STACK_KEY_NAME)
+    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE),
+                      CampaignLetters(Letters(BotTable(settings.BOT_TABLE), keyed)))  # a triggered campaign's letter
     erasure = Erasure(ledger, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
                       ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
                       MembersRepository(settings.MEMBERS_TABLE),
                       (BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE)))
     return PointAccrual(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
-                        PromoCodes(settings.PROMO_CODES_TABLE), stack_key(settings.STACK_KEY_NAME), touches,
+                        PromoCodes(settings.PROMO_CODES_TABLE), keyed, touches,
                         BotTable(settings.BOT_TABLE), erasure)
 
 
@@ -99,16 +102,19 @@ def campaigns(settings: CampaignsSettings) -> Campaigns:
     program = cached_program(settings.PROGRAM_FILE)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     store = CampaignStore(settings.CAMPAIGNS_TABLE)
+    letters = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)))
     return Campaigns(program, MembersRepository(settings.MEMBERS_TABLE), store,
-                     Touches(program, ledger, store, SqsQueue(settings.CAMPAIGN_QUEUE_URL)))
+                     Touches(program, ledger, store, letters))
 
 
 def followups(settings: CampaignsSettings) -> FollowUps:
-    """The campaigns run's second job: the follow-ups after receipts that are due."""
+    """The campaigns run's second job, the postman: the letters that are due, as the contact policy lets them go."""
     program = cached_program(settings.PROGRAM_FILE)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
-    return FollowUps(program, BotTable(settings.BOT_TABLE), ledger, touches, settings.LINK_BASE_URL)
+    return FollowUps(program, BotTable(settings.BOT_TABLE), ledger, touches, settings.LINK_BASE_URL,
+                     outbox=ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
+                     accrual_queue=SqsQueue(settings.ACCRUAL_QUEUE_URL))
 
 
 def miniapp(settings: WebAppSettings) -> tuple[MiniApp, Callable[[], str]]:
@@ -140,8 +146,9 @@ def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
 def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:
     program = cached_program(settings.PROGRAM_FILE)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
-    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
-    return PointsSchedule(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), touches)
+    letters = Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME))
+    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), CampaignLetters(letters))
+    return PointsSchedule(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), touches, letters)
 
 
 def redemption(settings: RedemptionSettings) -> Redemption:

@@ -4,6 +4,7 @@ proof to the staff chat, and the staff's decision, paid once."""
 
 import json
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -12,13 +13,13 @@ from loyalty.contracts import BonusGranted
 from loyalty.domain import chat_limits
 from loyalty.domain.conversation import FollowUp
 from loyalty.domain.messages import render
+from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.followups import FollowUps
 from tests.conftest import present
 from tests.fakes import MemoryCampaigns, MemoryOutbox
 from tests.telegram_updates import in_staff_chat, telegram_update
-from loyalty.domain.receipt import MOSCOW
 from tests.unit.flows.conftest import NOW, PROGRAM, World
 from tests.unit.flows.test_bot_flow import SECRET, BotWorld
 
@@ -82,7 +83,7 @@ def test_the_run_sends_what_is_due_in_the_scripts_order_once_each(world: AfterRe
     kinds = [message.campaign for message in world.campaign_queue.messages]
     assert kinds == ["onboarding_marketplace", "survey", "onboarding_marketplace", PROGRAM.bot.nudges[0].name]
     assert len(moments) == 3
-    assert all(later - earlier >= timedelta(hours=2) for earlier, later in zip(moments, moments[1:], strict=False))
+    assert all(later - earlier >= timedelta(hours=2) for earlier, later in pairwise(moments))
     assert all(10 <= moment.astimezone(MOSCOW).hour < 21 for moment in moments)  # never at night
 
 

@@ -23,7 +23,7 @@ from loyalty.domain.campaigns import Touch, touch_key
 
 MEMBER_INDEX = "by_member"
 COUNTERS = ("audience", "delivered", "blocked", "converted", "revenue_kopecks", "points_given", "points_spent",
-            "clicks")
+            "clicks", "held", "merged", "dropped")  # the last three: what the contact policy did (domain/contact.py)
 
 
 class TouchRecord(BaseModel):
