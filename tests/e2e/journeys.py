@@ -13,6 +13,7 @@ import yaml
 
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.adapters.program_file import load_program
+from loyalty.domain.receipt import MOSCOW
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.site import Site
@@ -78,6 +79,15 @@ def entries(stack: LocalStack, shopper: Shopper) -> dict[str, dict[str, Any]]:
     response = stack.aws("dynamodb").query(TableName="LedgerTable", KeyConditionExpression="member_id = :m",
                                            ExpressionAttributeValues=to_item({":m": str(shopper.chat_id)}))
     return {item["entry_id"]: item for item in map(from_item, response["Items"])}
+
+
+def morning(stack: LocalStack) -> datetime:
+    """Move the stack's clock on to the next 11:00 in Moscow: the letters a test waits for fall due in the day, not in
+    the shipped program's quiet hours (21:00–10:00), whatever the hour the suite runs at."""
+    local = stack.now().astimezone(MOSCOW)
+    at = local.replace(hour=11, minute=0, second=0, microsecond=0)
+    stack.travel(at if at > local else at + timedelta(days=1))
+    return stack.now()
 
 
 def schedule(stack: LocalStack, at: datetime) -> None:

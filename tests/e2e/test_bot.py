@@ -17,7 +17,7 @@ from loyalty_tools.local.shopper import Shopper, StaffChat
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import present
 from tests.e2e.dialogs import record
-from tests.e2e.journeys import CREAM, PROGRAM, SERUM, buy, entries, join, loyalty, member, schedule, seed_stack
+from tests.e2e.journeys import CREAM, PROGRAM, SERUM, buy, entries, join, loyalty, member, morning, schedule, seed_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -108,8 +108,8 @@ def test_the_menu_guides_a_receipt_and_shows_the_way_to_the_next_level(stack: Lo
 
 
 def test_a_marketplace_receipt_starts_its_branch_and_a_nudge_that_not_interested_silences(stack: LocalStack) -> None:
+    start = morning(stack)
     boris = join(stack, name="Борис")
-    start = stack.now()
     buy(stack, boris, CREAM)  # Wildberries: the marketplace branch
     before = len(boris.bot_messages())
     schedule(stack, start + timedelta(hours=2))
@@ -117,7 +117,11 @@ def test_a_marketplace_receipt_starts_its_branch_and_a_nudge_that_not_interested
     schedule(stack, start + timedelta(hours=49))
     tip = boris.wait_for_bot_messages(before + 2)[-1]
     assert tip.startswith("Совет: баллы Лепесток")
-    schedule(stack, start + timedelta(hours=73))  # the nudge and the survey fall due
+    schedule(stack, start + timedelta(hours=73))  # the nudge and the survey fall due: the survey goes first …
+    assert boris.wait_for_bot_messages(before + 3)[-1].startswith("Как вам")
+    schedule(stack, start + timedelta(hours=74))
+    assert len(boris.bot_messages()) == before + 3  # … the nudge two hours after it, not at once
+    schedule(stack, start + timedelta(hours=75))
     nudge = next(t for t in boris.wait_for_bot_messages(before + 4) if t.startswith("На сайте Лепесток баллами"))
     assert "у вас 100 баллов" in nudge
     nudge_message = next(e for e in boris.transcript() if e.get("text") == nudge)
@@ -147,8 +151,8 @@ def surveyed(stack: LocalStack, name: str, *lines: tuple[str, int, int]) -> tupl
     """A new member, a Wildberries receipt, and the survey three days later: (the staff chat, the member, the
     question)."""
     staff = StaffChat(stack.telegram.url, STAFF)
+    start = morning(stack)
     member_ = join(stack, name=name)
-    start = stack.now()
     buy(stack, member_, *lines)
     schedule(stack, start + timedelta(hours=73))
     return staff, member_, reply(stack, member_, "Как вам")["text"]
