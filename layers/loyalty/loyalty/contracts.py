@@ -180,6 +180,8 @@ class CampaignMessage(_Message):
     goal_days: int = Field(ge=0, description="a purchase within this many days converts it; 0: never attributed "
                            "(an onboarding message, a survey: they do not take a purchase from the offer before)")
     goal_channel: str | None = None
+    queued_at: datetime | None = Field(default=None, description="when the member was reached (a letter is due "
+                                       "then)")
 
     @model_validator(mode="before")
     @classmethod

@@ -77,7 +77,8 @@ class Touches:
         assert holder.chat_id is not None
         self.queue.put(CampaignMessage(
             campaign=touch.campaign, touch=touch_key(touch), member_id=touch.member_id, chat_id=holder.chat_id,
-            text=text, image=image, reply_markup=reply_markup, goal_days=goal_days, goal_channel=goal_channel))
+            text=text, image=image, reply_markup=reply_markup, goal_days=goal_days, goal_channel=goal_channel,
+            queued_at=now))
         recorded = self.store.record(touch, points, now)
         if recorded:
             metrics.add_metric(name="CampaignTouches", unit="Count", value=1)

@@ -50,7 +50,7 @@ class CampaignLetters:
         assert isinstance(message, CampaignMessage), "only a campaign's message is a letter"
         self.letters.store.schedule(FollowUp(
             id=self.letters.keyed.id("letter", message.touch), member_id=message.member_id, kind=Kind.CAMPAIGN,
-            name=message.campaign, due_at=clock.now(), payload=message.model_dump(mode="json")))
+            name=message.campaign, due_at=message.queued_at or clock.now(), payload=message.model_dump(mode="json")))
 
 
 def merged_text(notices: list[FollowUp], language: str, balance: int) -> str:
