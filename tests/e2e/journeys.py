@@ -90,6 +90,17 @@ def morning(stack: LocalStack) -> datetime:
     return stack.now()
 
 
+def schedule_until(stack: LocalStack, shopper: Shopper, text: str, start: datetime, hours: int = 72) -> datetime:
+    """Run the schedules hour by hour from `start`, as a deployed stack does, until the shopper is sent a message
+    with `text` (the contact policy spaces letters out): the moment it went."""
+    for hour in range(hours + 1):
+        at = start + timedelta(hours=hour)
+        schedule(stack, at)
+        if any(text in message for message in shopper.bot_messages()):
+            return at
+    raise AssertionError(f"no message with {text!r} within {hours} hours of schedules from {start.isoformat()}")
+
+
 def schedule(stack: LocalStack, at: datetime) -> None:
     stack.run_schedules(at=at)
     stack.wait_idle()

@@ -8,7 +8,7 @@ import pytest
 
 from loyalty.adapters.dynamo import from_item
 from loyalty_tools.local.stack import LocalStack
-from tests.e2e.journeys import CREAM, SERUM, buy, join, loyalty, schedule, seed_stack
+from tests.e2e.journeys import CREAM, SERUM, buy, join, loyalty, morning, schedule_until, seed_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -20,11 +20,11 @@ def stack() -> Iterator[LocalStack]:
 
 
 def test_the_report_shows_members_revenue_by_channel_and_points_as_the_books_hold_them(stack: LocalStack) -> None:
-    start = stack.now()
+    start = morning(stack)
     anna = join(stack, "/start wb", name="Анна")  # a Wildberries insert card
     buy(stack, anna, CREAM)  # Wildberries, 450 ₽
-    schedule(stack, start + timedelta(hours=73))  # the nudge to the site reaches her …
-    stack.travel(start + timedelta(hours=74))
+    reached = schedule_until(stack, anna, "На сайте Лепесток", start + timedelta(hours=73))  # the nudge reaches her …
+    stack.travel(reached + timedelta(hours=1))
     buy(stack, anna, SERUM, d2c=True)  # … and she buys there, 1,290 ₽: the nudge's conversion
     boris = join(stack, name="Борис")
     buy(stack, boris, CREAM)
