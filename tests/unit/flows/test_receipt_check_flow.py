@@ -293,6 +293,14 @@ def test_a_file_from_the_fns_app_becomes_one_submission_per_receipt(checking: Ch
     assert checking.told("807") == [render("file_received", "ru", count=2)]
 
 
+def test_a_file_with_one_receipt_gets_no_second_acknowledgement(checking: Checking) -> None:
+    only = checking.receipt()
+    checking.telegram.files["doc-9"] = json.dumps(fns_app_export(only)).encode()
+    checking.submit("809", file=TelegramFile(file_id="doc-9", kind="document"), submission="tg-update:9")
+    assert checking.told("809") == []  # not «чеков в нём: 1»: the webhook said «Чек принят», its result follows
+    assert len(checking.receipt_queue.messages) == 1
+
+
 def test_a_file_telegram_will_not_serve_is_refused_and_one_it_cannot_serve_now_is_retried(checking: Checking) -> None:
     with pytest.raises(PermanentFailure, match="will not serve"):
         checking.submit("808", file=TelegramFile(file_id="gone", kind="document"))

@@ -134,7 +134,8 @@ class ReceiptCheck:
                                                   "detail": str(error)[:200]})
             self.replies.send(submitted.shopper, f"{key}:unreadable", "file_unreadable")
             return
-        self.replies.send(submitted.shopper, f"{key}:received", "file_received", count=len(receipts))
+        if len(receipts) > 1:  # one receipt was acknowledged when it came ("Чек принят"): its result says the rest
+            self.replies.send(submitted.shopper, f"{key}:received", "file_received", count=len(receipts))
         # One message per receipt: each is fetched, retried and judged on its own, within its own timeout.
         for raw, uploaded in zip(raws, receipts, strict=True):
             self.receipt_queue.put(ReceiptSubmitted(
