@@ -14,6 +14,8 @@ from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.queues import SqsQueue
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
+from loyalty.domain import postings
+from loyalty.domain.ledger import Kind
 from loyalty.domain.program import Program
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.followups import FollowUps
@@ -72,6 +74,8 @@ def test_a_first_receipt_starts_its_channels_branch_and_its_nudges_once(followup
 
 def test_a_nudge_waits_its_days_between_sends_and_stops_for_good(stack: LocalStack, followups: FollowUps) -> None:
     MembersRepository("MembersTable").join("903", 903, "ru")
+    followups.ledger.apply("903", "bonus#welcome", Kind.BONUS, lambda wal: postings.bonus(
+        PROGRAM, wal, "bonus#welcome", 100, "приветственный бонус", NOW), now=NOW)  # the nudge names a balance
     table = followups.table
     for n, day in enumerate((0, 10, 31)):
         followups.after_receipt(first(n == 0), accepted("903", "ozon", "marketplace", f"fk-9{n}"),

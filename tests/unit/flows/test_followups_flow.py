@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
-from loyalty.contracts import BonusGranted
+from loyalty.contracts import BonusGranted, CampaignMessage
 from loyalty.domain import chat_limits
+from loyalty.domain.bot_program import When
 from loyalty.domain.conversation import FollowUp
 from loyalty.domain.messages import render
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.staff import Role, StaffMember
+from loyalty.domain.wallet import Balance, Lot, Wallet
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.followups import FollowUps
 from tests.conftest import present
@@ -85,6 +87,62 @@ def test_the_run_sends_what_is_due_in_the_scripts_order_once_each(world: AfterRe
     assert len(moments) == 3
     assert all(later - earlier >= timedelta(hours=2) for earlier, later in pairwise(moments))
     assert all(10 <= moment.astimezone(MOSCOW).hour < 21 for moment in moments)  # never at night
+
+
+def standing(when: When, holds: bool) -> Wallet:
+    """A wallet in which what `when` assumes is so (`holds`), or has stopped being so."""
+    pending = when.points_pending if when.points_pending is not None else False
+    available = when.points_available if when.points_available is not None else True
+    if not holds:
+        pending = not pending if when.points_pending is not None else pending
+        available = not available if when.points_available is not None else available
+    level = when.level_below if when.level_below and not holds else PROGRAM.levels[0].id
+    lots = {}
+    if pending:
+        lots["receipt#p"] = Lot(points=45, earned_at=NOW, available_at=NOW + timedelta(days=14), expires_at=None,
+                                active=False)
+    if available:
+        lots["receipt#a"] = Lot(points=100, earned_at=NOW, available_at=NOW, expires_at=None, active=True)
+    return Wallet(balance=Balance(available=100 * available, pending=45 * pending), lots=lots, level=level)
+
+
+def test_every_scripted_message_of_the_shipped_program_is_not_sent_once_what_it_assumes_has_changed(
+        world: AfterReceipts) -> None:
+    """Each onboarding step and nudge of the shipped program that says something of the member (`when`: points
+    still pending, a level not reached yet, points to spend) falls due after the member's state has moved past it,
+    and does not go out; in the state it assumes, it does. Checked when sent, not when scheduled."""
+    scripted = [("onboarding", branch, step, message.when) for branch, steps in PROGRAM.bot.onboarding.items()
+                for step, message in enumerate(steps)] + [("nudge", nudge.name, 0, nudge.when)
+                                                          for nudge in PROGRAM.bot.nudges]
+    assuming = [(kind, name, step, when) for kind, name, step, when in scripted if when is not None]
+    assert len(assuming) == 5  # the texts that name a state: every onboarding step, the nudge that names a balance
+    outcomes = []
+    for n, (kind, name, step, when) in enumerate(assuming):
+        for holds in (False, True):
+            member = world.member(720 + 2 * n + holds)
+            world.books.accounts[member].wallet = standing(when, holds)
+            letter = FollowUp(id=f"{kind}-{name}-{step}-{member}", member_id=member, kind=kind, name=name, step=step,
+                              due_at=NOW)
+            world.table.schedule(letter)
+            outcomes.append((kind, name, step, holds, world.followups.send(letter, NOW + timedelta(hours=1))))
+    assert [outcome[-1] for outcome in outcomes] == ["skipped", "sent"] * len(assuming), outcomes
+
+
+def test_a_winback_letter_is_not_sent_to_a_member_who_bought_after_it_was_written(world: AfterReceipts) -> None:
+    def winback_letter(member: str) -> FollowUp:
+        message = CampaignMessage(campaign="winback", touch=f"winback:0:{member}", member_id=member,
+                                  chat_id=int(member), text="Давно не виделись!", goal_days=14, queued_at=NOW)
+        letter = FollowUp(id=f"winback-{member}", member_id=member, kind="campaign", name="winback", due_at=NOW,
+                          payload=message.model_dump(mode="json"))
+        world.table.schedule(letter)
+        return letter
+
+    lapsed, back = world.member(740), world.member(741)
+    late = NOW + timedelta(hours=1)
+    quiet_letter, bought_letter = winback_letter(lapsed), winback_letter(back)
+    world.purchases.buy(back, now=NOW + timedelta(minutes=30), purchased_at=NOW + timedelta(minutes=30))
+    assert (world.followups.send(quiet_letter, late), world.followups.send(bought_letter, late)) == ("sent", "skipped")
+    assert [message.member_id for message in world.campaign_queue.messages] == [lapsed]
 
 
 def test_a_member_who_said_stop_gets_no_followup_and_a_stopped_nudge_stays_stopped(world: AfterReceipts) -> None:

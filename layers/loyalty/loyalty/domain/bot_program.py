@@ -7,6 +7,7 @@ the program's own words are translated like the bot's catalog.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from string import Formatter
 from typing import Annotated, Literal
 
@@ -59,12 +60,29 @@ class LinkButton(_Strict):
     url: str = Field(pattern=r"^https://")
 
 
+class When(_Strict):
+    """What a scripted message assumes of the member, checked when it is sent (not when it was scheduled): one whose
+    assumption no longer holds is not sent, so no message says what is no longer true."""
+
+    points_pending: bool | None = Field(default=None, description="true: some of their points still wait (a "
+                                        "return period); false: none wait")
+    points_available: bool | None = Field(default=None, description="true: they have points to spend now")
+    level_below: str | None = Field(default=None, description="their level is below this one (a level id)")
+
+    def holds(self, pending: int, available: int, level_rank: int, rank_of: Callable[[str], int]) -> bool:
+        """Whether it is still so: `level_rank` the member's level's place, `rank_of` a level id's."""
+        return ((self.points_pending is None or self.points_pending == (pending > 0))
+                and (self.points_available is None or self.points_available == (available > 0))
+                and (self.level_below is None or level_rank < rank_of(self.level_below)))
+
+
 class Scripted(_Strict):
-    """One message of a sequence: sent `after_hours` after what starts it (the first receipt)."""
+    """One message of a sequence: sent `after_hours` after what starts it (the first receipt), while `when` holds."""
 
     after_hours: float = Field(ge=0, le=24 * 90)
     text: Words
     buttons: list[LinkButton] = Field(default_factory=list, max_length=3)
+    when: When | None = None
 
 
 class StoreGuide(_Strict):
@@ -88,6 +106,7 @@ class Nudge(_Strict):
     link: LinkButton
     goal_channel: str | None = Field(default=None, description="a purchase here within goal_days converts it")
     goal_days: int = Field(default=14, ge=1, le=MAX_DAYS)
+    when: When | None = None
 
 
 class Survey(_Strict):

@@ -275,6 +275,12 @@ class Program(_Strict):
         for reward in bot.rewards:
             if reward.min_level is not None and self.level(reward.min_level) is None:
                 raise ValueError(f"bot.rewards.{reward.id}.min_level: no level {reward.min_level!r}")
+        whens = [(f"onboarding.{key}.{step}", scripted.when) for key, steps in bot.onboarding.items()
+                 for step, scripted in enumerate(steps)]
+        whens += [(f"nudges.{nudge.name}", nudge.when) for nudge in bot.nudges]
+        for path, when in whens:
+            if when is not None and when.level_below is not None and self.level(when.level_below) is None:
+                raise ValueError(f"bot.{path}.when.level_below: no level {when.level_below!r}")
         from loyalty.domain.messages import TEXTS  # the catalog the brand rewords
 
         for key, languages in bot.texts.items():

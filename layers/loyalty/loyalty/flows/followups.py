@@ -15,7 +15,7 @@ from typing import Any
 
 from loyalty.contracts import CampaignBonusWithdrawn, CampaignMessage, OutboundMessage, ReceiptAccepted
 from loyalty.domain import contact
-from loyalty.domain.bot_program import Nudge, Scripted, words
+from loyalty.domain.bot_program import Nudge, Scripted, When, words
 from loyalty.domain.campaigns import Touch
 from loyalty.domain.conversation import FollowUp
 from loyalty.domain.keyed import Keyed
@@ -141,9 +141,18 @@ class FollowUps:
         /stop (marketing), or what it assumes is no longer so."""
         if holder.chat_id is None or (contact.marketing(letter.kind) and not holder.subscribed):
             return None
+        if letter.kind == contact.Kind.CAMPAIGN and self._bought_since(letter):
+            return None  # a win-back's "we miss you" to someone who has bought since it was written
         if letter.kind in (contact.Kind.NOTICE, contact.Kind.CAMPAIGN):
             return ("", "", [], 0, None)  # prepared when posted: sent as it is
         return self._message(letter, holder, now)
+
+    def _bought_since(self, letter: FollowUp) -> bool:
+        campaign = self.program.campaign(letter.name)
+        if campaign is None or campaign.kind != "winback":
+            return False
+        last = self.ledger.read(letter.member_id)[0].facts.last_purchase_at
+        return last is not None and last > letter.first_due
 
     def _send(self, chosen: list[FollowUp], built: dict[str, Built], holder: Holder, now: datetime) -> None:
         assert self.touches is not None and holder.chat_id is not None
@@ -193,11 +202,14 @@ class FollowUps:
             if followup.step >= len(steps):
                 return None
             step: Scripted = steps[followup.step]
+            if not self._holds(step.when, followup.member_id, now):
+                return None
             buttons = [[(self._fill(words(button.text, language), holder), button.url)] for button in step.buttons]
             return f"onboarding_{followup.name}", self._fill(words(step.text, language), holder), buttons, 0, None
         if followup.kind == "nudge":
             nudge: Nudge | None = bot.nudge(followup.name)
-            if nudge is None or not self._may_nudge(followup.member_id, nudge.name, nudge.every_days, now):
+            if nudge is None or not self._may_nudge(followup.member_id, nudge.name, nudge.every_days, now) \
+                    or not self._holds(nudge.when, followup.member_id, now):
                 return None
             link = tracked_link(self.link_base, followup.id) if self.link_base else nudge.link.url
             buttons = [[(words(nudge.link.text, language), link)],
@@ -211,6 +223,15 @@ class FollowUps:
         text = render("survey_question", language, goods=goods, store=followup.store)
         buttons = [[(str(rating), f"rate:{followup.id}:{rating}") for rating in range(1, 6)]]
         return SURVEY, text, buttons, 0, None
+
+    def _holds(self, when: When | None, member_id: str, now: datetime) -> bool:
+        """Whether what a scripted message assumes is still so now, as the member's wallet says."""
+        if when is None:
+            return True
+        wallet = self.ledger.read(member_id)[0]
+        ranks = {level.id: rank for rank, level in enumerate(self.program.levels)}
+        return when.holds(wallet.balance.pending, wallet.spendable_points(now), ranks.get(wallet.level or "", 0),
+                          lambda level_id: ranks.get(level_id, 0))
 
     def _may_nudge(self, member_id: str, name: str, every_days: int, now: datetime) -> bool:
         state = self.table.nudge_state(member_id, name)
