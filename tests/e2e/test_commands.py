@@ -8,7 +8,8 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -30,9 +31,10 @@ def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_b
         text = out.getvalue()
         story = ["Анна › /start", "[делится номером телефона]", "Приветственный бонус: +100 баллов",
                  "+283 балла за покупку в Wildberries. Они станут доступны", "Этот чек уже зарегистрирован",
-                 "Анна › [фото чека]", "+47 баллов за покупку в Ozon", "Анна › [файл чека]",
-                 "за покупку в Золотое Яблоко", "+45 баллов за покупку в Лепесток", "283 балла за покупку в "
-                 "Wildberries стали доступны", "Ваш промокод:", "сайт › заказ lepestok-1042 оплачен промокодом",
+                 "Анна › [фото чека]", "+47 баллов за покупку в Ozon", "Первый чек — есть!", "Как вам",
+                 "Анна › [файл чека]", "за покупку в Золотое Яблоко", "+45 баллов за покупку в Лепесток",
+                 "283 балла за покупку в Wildberries стали доступны", "Ваш промокод:",
+                 "сайт › заказ lepestok-1042 оплачен промокодом",
                  "Последние операции:", "Давно не виделись! На вашем счёте 377 баллов", "Баллы Анны:"]
         positions = [text.find(step) for step in story]
         assert -1 not in positions and positions == sorted(positions), list(zip(story, positions, strict=True))
@@ -41,8 +43,25 @@ def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_b
         # /history on the stack's clock: newest first, from the day she joined to the day she paid.
         history = text[text.index("Последние операции:"):text.index("месяц без покупок")].splitlines()[1:]
         dates = [line.split()[0] for line in history if line.strip()[:2].isdigit()]
-        story_day = [f"{demo.start.astimezone(MOSCOW) + timedelta(days=day):%d.%m}" for day in (18, 17, 6, 5, 2, 0)]
-        assert dates == [story_day[0]] * 2 + [story_day[1]] * 2 + story_day[2:5] + [story_day[5]] * 2
+        story_day = [f"{demo.start.astimezone(MOSCOW) + timedelta(days=day):%d.%m}" for day in (18, 14, 6, 5, 0)]
+        assert dates == [story_day[0]] * 2 + [story_day[1]] * 2 + story_day[2:4] + [story_day[4]] * 3
+
+        # The days lived in order, as a deployed stack lives them: nothing but an answer at night, letters spaced,
+        # the two marketplace orders' points (available late in the evening) told in one message the next morning,
+        # and the survey due at night moved to the morning.
+        transcript = demo.anna.transcript()
+        letters = [entry for before, entry in zip([None, *transcript], transcript, strict=False)
+                   if entry["from"] == "bot" and not (before and before["from"] == "shopper"
+                                                      and entry["date"] - before["date"] < 60)]
+        letters = [entry for entry in letters if not entry["text"].startswith(("Чек принят", "Этот чек", "+", "Поздрав",
+                                                                                "Приветственный", "Спасибо, вы"))]
+        moments = [datetime.fromtimestamp(entry["date"], MOSCOW) for entry in letters]
+        assert all(10 <= moment.hour < 21 for moment in moments), [f"{m:%d.%m %H:%M}" for m in moments]
+        assert all(later - earlier >= timedelta(hours=2) for earlier, later in pairwise(moments))
+        merged = [entry["text"] for entry in letters if "стали доступны" in entry["text"]]
+        assert len(merged) == 1 and "Wildberries" in merged[0] and "Ozon" in merged[0]
+        survey = next(moment for entry, moment in zip(letters, moments, strict=True) if entry["text"].startswith("Как"))
+        assert (survey.date(), survey.hour) == ((demo.start + timedelta(days=4)).astimezone(MOSCOW).date(), 10)
         rows = text[text.index("Баллы Анны:"):text.index("В CRM")].splitlines()[1:]
         table = dict(line.strip().rsplit(maxsplit=1) for line in rows if line.strip()[-1:].isdigit())
         assert table == {"приветственный бонус": "100", "Wildberries": "283", "Ozon": "47", "Золотое Яблоко": "202",

@@ -1,9 +1,11 @@
-"""`loyalty local demo`: points everywhere, in under a minute, on the local stack and on one clock.
+"""`loyalty local demo`: points everywhere, in a couple of minutes, on the local stack and on one clock.
 
 Anna joins the brand's bot and buys the brand's goods wherever she shops: on Wildberries (she sends the QR
 code's text), on Ozon (a photo of the receipt), at Золотое Яблоко (the receipt file from the FNS app) and
-on the brand's own site. The stack's clock moves between purchases, so every message, ledger entry and
-/history line is dated on it. The return window passes, the schedule makes her points available, she asks
+on the brand's own site. The stack's clock moves between purchases hour by hour, the schedules and campaigns
+running each hour as a deployed stack's do, so every message arrives on the day and at the hour the contact policy
+lets it (never at night; several due together as one), and every ledger entry and /history line is dated on it.
+The return window passes, the schedule makes her points available, she asks
 the bot for a promo code, and the brand's site spends it through the redemption API. A month without a
 purchase later, the program's win-back campaign reminds her of her points.
 
@@ -71,30 +73,32 @@ class Demo:
         self.fd = random.randint(1000, 900_000)  # noqa: S311 - fresh fiscal numbers each run, not a secret
         self.printed = 0
         self.explained: dict[str, int] = {}  # fiscal key -> the points `receipt explain` promised
-        self.start = stack.now()
+        self.start = _evening(stack)  # day 0 of the story: the next 21:30 in Moscow
+        self.shown = self.start.astimezone(MOSCOW).date()  # the day the chat was last shown on
 
     # ------------------------------------------------------------------ the story
     def play(self) -> None:
         anna, supplier, brand = self.anna, self.program.brand.supplier_inns[0], self.program.brand
-        self.day(0, "Анна находит бота бренда и вступает в программу")
+        evening = self.start
+        self.day(0, "вечером Анна находит бота бренда и вступает в программу")
         anna.say("/start")
         self.idle()
         anna.share_phone("+7 916 123-45-67")
         self.settle()
 
-        self.day(0, "покупка на Wildberries: Анна отправляет текст QR-кода с чека")
+        self.day(0, "покупка на Wildberries: Анна отправляет текст QR-кода с чека", minutes=5)
         wildberries = self.receipt(marketplace_receipt(supplier, [
             ("Лепесток крем для рук 50 мл", 45_000, 2), ("Лепесток сыворотка для лица 30 мл", 129_000, 1),
-        ], fd=self.next_fd(), issued_at=self.purchase_time()))
+        ], fd=self.next_fd(), issued_at=evening - timedelta(minutes=30)))
         anna.say(qr_of(wildberries))
         self.settle()
         anna.say(qr_of(wildberries))  # the same receipt again
         self.settle()
 
-        self.day(2, "покупка на Ozon: Анна фотографирует QR-код на чеке")
+        self.day(0, "и заказ с Ozon того же вечера: Анна фотографирует QR-код на чеке", minutes=15)
         ozon = self.receipt(marketplace_receipt(supplier, [("Лепесток крем для рук 50 мл", 47_000, 1)],
                                                 fd=self.next_fd(), seller_inn=OZON_INN, seller="ООО «Интернет Решения»",
-                                                retail_place="ozon.ru", issued_at=self.purchase_time()))
+                                                retail_place="ozon.ru", issued_at=evening - timedelta(minutes=15)))
         anna.send_photo(receipt_photo(qr_of(ozon), Defects(rotate=-7, tilt=0.05, width=1080)))
         self.settle()
 
@@ -112,9 +116,10 @@ class Demo:
         anna.say(qr_of(site))
         self.settle()
 
-        self.day(17, "срок возврата на маркетплейсах прошёл: расписание баллов делает их доступными")
-        self.stack.run_schedules()
-        self.settle()
+        # The return windows of both marketplace orders end late in the evening: the two messages wait for the
+        # morning and go as one.
+        self.day(14, "срок возврата на маркетплейсах прошёл вечером: баллы доступны, сообщение ждёт утра", hour=22)
+        self.live_until(self.moment(15, hour=11))
         anna.say("/balance")
         self.settle()
 
@@ -128,9 +133,8 @@ class Demo:
         anna.say("/history")
         self.settle()
 
-        self.day(36, "месяц без покупок: кампания «winback» из программы напоминает Анне о баллах")
-        self.stack.run_schedules()
-        self.settle()
+        self.day(36, "месяц без покупок: кампания «winback» из программы напоминает Анне о баллах", hour=9)
+        self.live_until(self.moment(36, hour=12))
 
     # ------------------------------------------------------------------ the books
     def check(self) -> int:
@@ -219,13 +223,32 @@ class Demo:
             ExpressionAttributeValues=to_item({":m": member_id}))
         return [from_item(raw) for raw in response["Items"]]
 
-    def day(self, number: int, story: str) -> None:
-        """Move the clock to day `number` of the story (10:00 Moscow time) and say what happens."""
-        moment = (self.start.astimezone(MOSCOW) + timedelta(days=number)).replace(hour=10, minute=0, second=0)
+    def moment(self, number: int, hour: int = 10, minutes: int = 0) -> datetime:
+        """Day `number` of the story at `hour` (Moscow); day 0 is the evening the story starts."""
+        if number == 0:
+            return self.start + timedelta(minutes=minutes)
+        day = self.start.astimezone(MOSCOW) + timedelta(days=number)
+        return day.replace(hour=hour, minute=minutes, second=0, microsecond=0)
+
+    def day(self, number: int, story: str, hour: int = 10, minutes: int = 0) -> None:
+        """Live on to day `number` of the story (hour by hour, as a deployed stack does) and say what happens."""
+        self.live_until(self.moment(number, hour, minutes))
+        now = self.stack.now().astimezone(MOSCOW)
+        self.shown = now.date()
+        print(f"\n── {now.day} {MONTHS[now.month - 1]}: {story} ──", file=self.out, flush=True)
+
+    def live_until(self, moment: datetime) -> None:
+        """The hours up to `moment`, as a deployed stack lives them: each hour the points schedule and the campaigns
+        run (the postman among them), and what they send is shown at its hour — the contact policy decides which
+        hour that is."""
+        hour = (self.stack.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+        while hour <= moment:
+            self.stack.travel(hour)
+            if _sent_anything(self.stack.run_schedules(at=hour)):
+                self.settle()
+            hour += timedelta(hours=1)
         if moment > self.stack.now():
             self.stack.travel(moment)
-        now = self.stack.now().astimezone(MOSCOW)
-        print(f"\n── {now.day} {MONTHS[now.month - 1]}: {story} ──", file=self.out, flush=True)
 
     def purchase_time(self) -> datetime:
         return self.stack.now() - timedelta(hours=2)
@@ -242,6 +265,10 @@ class Demo:
         self.stack.wait_idle()
         transcript = self.anna.transcript()
         for entry in transcript[self.printed:]:
+            day = datetime.fromtimestamp(entry["date"], MOSCOW)
+            if day.date() != self.shown:  # a message on a day with no scene of its own
+                self.shown = day.date()
+                print(f"\n── {day.day} {MONTHS[day.month - 1]} ──", file=self.out, flush=True)
             print(_line(entry), file=self.out, flush=True)
         self.printed = len(transcript)
 
@@ -264,3 +291,19 @@ def _line(entry: dict[str, Any]) -> str:
     buttons = [button["text"] for row in markup.get("keyboard", []) for button in row]
     return f"  {time} бот  ‹ {text}" + (f"  [{' | '.join(buttons)}]" if buttons else "")
 
+
+def _evening(stack: LocalStack) -> datetime:
+    """The story starts at 21:30 in Moscow, so its evening shows what the bot keeps for the morning: the stack's
+    clock moves on to the next one."""
+    local = stack.now().astimezone(MOSCOW)
+    evening = local.replace(hour=21, minute=30, second=0, microsecond=0)
+    stack.travel(evening if evening > local else evening + timedelta(days=1))
+    return stack.now()
+
+
+def _sent_anything(ran: dict[str, Any]) -> bool:
+    """Whether an hour's runs did anything a shopper could be sent: a wallet changed, a campaign reached someone,
+    a letter went, waited or was dropped."""
+    schedule = ran.get("PointsScheduleFunction") or {}
+    campaigns = ran.get("CampaignsFunction") or {}
+    return bool(schedule) or any(campaigns.get("campaigns", {}).values()) or bool(campaigns.get("followups"))
