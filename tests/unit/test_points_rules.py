@@ -137,7 +137,19 @@ def test_history_is_plain_russian_and_skips_what_the_shopper_need_not_read() -> 
         _entry("refund_reversal", "refund#r", -20, "2026-11-22T10:00:00+00:00", store="Ozon", shortfall=80),
     ]
     assert history_lines(entries, "ru", {}) == [
-        "23.11  заказ A-1 оплачен баллами (300)", "22.11  -20  возврат в Ozon, ещё 80 спишутся с будущих баллов"]
+        "23.11  -300  заказ A-1 оплачен баллами", "22.11  -20  возврат в Ozon, ещё 80 спишутся с будущих баллов"]
+
+
+def test_a_spending_shows_once_in_history_with_its_minus_sign() -> None:
+    """A promo code reserves the points, the site's order spends them: one line, the spending; a code not spent yet
+    is its reserve, and one given back shows as such."""
+    entries = [
+        _entry("commit", "commit#p1", 0, "2026-11-24T10:00:00+00:00", order_id="lepestok-1042", spent=300, hold="p1"),
+        _entry("hold", "hold#p2", -150, "2026-11-24T09:00:00+00:00", code="NEXTCODE"),
+        _entry("hold", "hold#p1", -300, "2026-11-23T10:00:00+00:00", code="S7RF29CL"),
+    ]
+    assert history_lines(entries, "ru", {}) == ["24.11  -300  заказ lepestok-1042 оплачен промокодом S7RF29CL",
+                                                "24.11  -150  промокод NEXTCODE"]
 
 
 def test_history_names_bonuses_in_the_members_language() -> None:

@@ -22,7 +22,8 @@ _REASONS: dict[str, dict[str, str]] = {
                     "en": "refund at {store}, {debt} more will come off future points"},
     "hold": {RU: "резерв для заказа {order}", "en": "reserved for order {order}"},
     "hold_promo": {RU: "промокод {code}", "en": "promo code {code}"},
-    "commit": {RU: "заказ {order} оплачен баллами ({spent})", "en": "order {order} paid with points ({spent})"},
+    "commit": {RU: "заказ {order} оплачен баллами", "en": "order {order} paid with points"},
+    "commit_promo": {RU: "заказ {order} оплачен промокодом {code}", "en": "order {order} paid with promo code {code}"},
     "release": {RU: "резерв снят", "en": "reservation cancelled"},
     "release_promo": {RU: "промокод {code} не использован", "en": "promo code {code} not used"},
     "activation": {RU: "{activated} стали доступны (покупка в {store})",
@@ -45,16 +46,24 @@ _REASONS: dict[str, dict[str, str]] = {
 
 def history_lines(entries: list[Entry], language: str, level_titles: dict[str, str],
                   reward_titles: dict[str, str] | None = None) -> list[str]:
-    """One line per entry, newest first as given: «23.11  +219  покупка в Wildberries»."""
+    """One line per entry, newest first as given: «23.11  +219  покупка в Wildberries». A spending is one line, with
+    its minus sign: a reserve (a promo code, a checkout, a reward) that was then spent is told as the spending."""
+    spent = {entry.entry_id.split("#", 1)[1]: entry for entry in entries if entry.kind == Kind.COMMIT}
+    reserves = {entry.entry_id.split("#", 1)[1]: entry for entry in entries if entry.kind == Kind.HOLD}
     lines = []
     for entry in entries:
-        if entry.kind in _SILENT:
+        key = entry.entry_id.split("#", 1)[-1]
+        if entry.kind in _SILENT or (entry.kind == Kind.HOLD and key in spent):
             continue
+        reserve = reserves.get(key) if entry.kind == Kind.COMMIT else None
+        if reserve is not None and reserve.details.code:  # the promo code it was spent with
+            details = entry.details.model_copy(update={"code": reserve.details.code})
+            entry = entry.model_copy(update={"details": details})
         reason = _reason(entry, language, level_titles, reward_titles or {})
         if reason is None:
             continue
         day = entry.created_at.astimezone(MOSCOW).strftime("%d.%m")
-        points = entry.points
+        points = -(entry.details.spent or 0) if entry.kind == Kind.COMMIT else entry.points
         amount = f"{points:+d}" if points else ""
         lines.append("  ".join(part for part in (day, amount, reason) if part))
     return lines
@@ -72,7 +81,7 @@ def _reason(entry: Entry, language: str, level_titles: dict[str, str], reward_ti
         key = f"bonus_{which}" if which else "bonus"
     elif kind in (Kind.HOLD, Kind.COMMIT, Kind.RELEASE) and details.reward:
         key = f"{kind}_reward"
-    elif kind in (Kind.HOLD, Kind.RELEASE) and details.code:
+    elif kind in (Kind.HOLD, Kind.COMMIT, Kind.RELEASE) and details.code:
         key = f"{kind}_promo"
     elif kind == Kind.HELD_DECISION:
         key = "held_approved" if details.approved else "held_rejected"
