@@ -215,7 +215,8 @@ class MemoryBooks:
             raise MemberNotFound(member_id)
         member = account.member
         holder = Holder(member_id=member_id, chat_id=member.chat_id, language=member.language,
-                        referred_by=member.referred_by, subscribed=member.subscribed)
+                        referred_by=member.referred_by, subscribed=member.subscribed,
+                        last_touch=member.last_touch)  # as LedgerRepository reads it: attribution included
         return account.wallet, len(account.entries), holder
 
     def entry(self, member_id: str, entry_id: str) -> Entry | None:

@@ -1,11 +1,13 @@
 """Redemption on in-memory adapters: the brand's site quotes a basket, holds points, commits or releases
 them, redeems a promo code once, and reports a review (the HTTP edge is tests/e2e's)."""
 
+from datetime import timedelta
+
 import pytest
 
 from loyalty.contracts import BonusGranted
 from loyalty.domain import postings
-from loyalty.domain.campaigns import Bonus
+from loyalty.domain.campaigns import Bonus, LastTouch, Touch, touch_key
 from loyalty.domain.errors import Conflict, HoldNotFound, InsufficientPoints, MemberNotFound, OverQuote
 from loyalty.domain.ledger import Kind
 from loyalty.flows.redemption import (
@@ -28,6 +30,24 @@ def zoya(world: World) -> str:
     zoya = world.join("301", phone="+79160000301")
     world.buy(zoya, SERUM, channel="d2c")  # 100 + 193 available
     return zoya
+
+
+def test_a_promo_code_spent_on_the_site_after_a_nudge_is_the_nudges_conversion_once(world: World, zoya: str) -> None:
+    touch = Touch(campaign="to_site", step=0, member_id=zoya, key="to_site:0:n1")
+    world.campaigns.record(touch, 0, NOW - timedelta(days=1))
+    world.campaigns.settle("to_site", touch_key(touch), "delivered", NOW - timedelta(days=1))
+    world.books.touched_item(zoya, LastTouch(campaign="to_site", key=touch_key(touch),
+                                             delivered_at=NOW - timedelta(days=1), until=NOW + timedelta(days=13),
+                                             channel="d2c").model_dump(mode="json"))()()
+    code = present(present(world.promo(zoya, "tg-update:8", points=100)).details.code)
+    for _ in range(2):  # the site retried
+        world.redemption.redeem(code, RedeemRequest(order_id="site-88"), NOW)
+    assert world.campaigns.stats("to_site")["converted"] == 1
+    other = world.join("302", phone="+79160000302")  # no touch: nothing to convert
+    world.buy(other, SERUM, channel="d2c")
+    spent = present(present(world.promo(other, "tg-update:9", points=100)).details.code)
+    world.redemption.redeem(spent, RedeemRequest(order_id="site-89"), NOW)
+    assert world.campaigns.stats("to_site")["converted"] == 1
 
 
 def test_a_basket_is_quoted_by_its_goods_rules_and_the_member_found_by_phone(world: World, zoya: str) -> None:

@@ -81,6 +81,12 @@ class CampaignFigures(Protocol):
     def add(self, campaign: str, **counters: int) -> None: ...
 
 
+class CampaignConversions(CampaignFigures, Protocol):
+    def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool:
+        """A delivered touch led to a purchase: counted once."""
+        ...
+
+
 class Forgetting(Protocol):
     """A store of what names members, which /delete rewrites (adapters/bot_table.py, adapters/campaign_store.py)."""
 

@@ -22,7 +22,8 @@ from loyalty.domain.ledger import Cause, Kind, campaign_of, entry_id_of
 from loyalty.domain.points import payable_points
 from loyalty.domain.program import Program
 from loyalty.domain.receipt import gtin14
-from loyalty.flows.ports import CampaignFigures, Ledger, MemberDirectory, PromoCodeStore, Queue, ReviewClaims
+from loyalty.flows.ports import CampaignConversions, Ledger, MemberDirectory, PromoCodeStore, Queue, ReviewClaims
+from loyalty.observability import logger
 
 
 class _Body(BaseModel):
@@ -94,7 +95,8 @@ class ReviewRequest(_Body):
 
 class Redemption:
     def __init__(self, program: Program, ledger: Ledger, members: MemberDirectory, promo_codes: PromoCodeStore,
-                 accrual_queue: Queue, campaigns: CampaignFigures | None = None, reviews: ReviewClaims | None = None):
+                 accrual_queue: Queue, campaigns: CampaignConversions | None = None,
+                 reviews: ReviewClaims | None = None):
         self.program = program
         self.ledger = ledger
         self.members = members
@@ -162,10 +164,22 @@ class Redemption:
         found = self.promo_codes.find(code)
         if found is None:
             raise HoldNotFound(f"no promo code {normalise_code(code)}")
+        now = now or clock.now()
         view = self._commit(found.member_id, found.hold_id, CommitRequest(order_id=request.order_id), now)
         if view.order_id != request.order_id:
             raise Conflict(f"promo code {found.code} was already used for another order")
+        self._convert(found.member_id, now)
         return view
+
+    def _convert(self, member_id: str, now: datetime) -> None:
+        """A promo code spent on the brand's site is a purchase there: it converts the member's last campaign touch
+        (a nudge to the site) within its goal, as the site's receipt would — once (the store counts a touch once,
+        whichever comes first). The API is not told the order's total: no revenue is counted with it."""
+        last = self.ledger.read(member_id)[2].last_touch
+        if self.campaigns is not None and last is not None and last.converted_by(now, "d2c") \
+                and self.campaigns.convert(last.campaign, last.key, 0, now):
+            logger.info("campaign converted by a promo code", extra={"campaign": last.campaign,
+                                                                     "member_id": member_id})
 
     def review(self, member_id: str, request: ReviewRequest) -> None:
         member = self.members.get(member_id)
