@@ -1,6 +1,7 @@
 """`loyalty report` against the local stack: what shoppers did through the bot, read back from the books."""
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -56,6 +57,11 @@ def test_the_report_shows_members_revenue_by_channel_and_points_as_the_books_hol
     assert "Покупки: 0 чеков, 0 покупателей" in text  # nothing bought since …
     assert "Участники: 2" in text  # … and the members are as of now
     code, text, _ = loyalty(stack, "report")
-    assert "Покупки: 3 чека, 2 покупателя, купили снова 1 (50%)" in text
+    assert "Покупки: 3 чека, 2 покупателя, купили снова 1 (50\u00a0%)" in text
     assert "Wildberries" in text and "купили на сайте после маркетплейса: 1" in text
+    # The marketer's words, not ids: where members came from and the campaigns by their titles; shares as Russian
+    # writes them.
+    assert "пришли за период: 2 — вкладыш Wildberries (wb) 1, сами нашли бота 1" in text
+    assert "С маркетплейса на сайт бренда" in text and "to_site" not in text and "organic" not in text
+    assert re.search(r"\d+,\d\u00a0% выручки", text), text
     assert "+7916" not in text  # no personal data in what a marketer forwards

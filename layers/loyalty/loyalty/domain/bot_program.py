@@ -99,6 +99,7 @@ class Nudge(_Strict):
     once every `every_days`, and never again once the member says it is not for them."""
 
     name: str = Field(pattern=_KEY)
+    title: str | None = Field(default=None, description="what the report calls it, in Russian (its name if none)")
     after_purchase_in: list[str] = Field(min_length=1)
     after_hours: float = Field(default=24, ge=0, le=24 * 90)
     every_days: int = Field(default=30, ge=1, le=MAX_DAYS)

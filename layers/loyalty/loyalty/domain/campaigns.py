@@ -94,6 +94,7 @@ class Step(_Strict):
 
 class Campaign(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str | None = Field(default=None, description="what the report calls it, in Russian (its name if none)")
     kind: Literal["winback", "broadcast", "triggered", "expiring"]
     segment: str | None = Field(default=None, description="a name from `segments`; none: every member")
     steps: list[Step] = Field(default_factory=list, description="winback: the ladder, shortest lapse first")
