@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty.contracts import CampaignBonusWithdrawn, CampaignMessage, OutboundMessage, ReceiptAccepted
-from loyalty.domain import contact
+from loyalty.domain import contact, levels
 from loyalty.domain.bot_program import Nudge, Scripted, When, words
 from loyalty.domain.campaigns import Touch
 from loyalty.domain.conversation import FollowUp
@@ -22,6 +22,7 @@ from loyalty.domain.keyed import Keyed
 from loyalty.domain.ledger import Holder, Posting
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
+from loyalty.domain.wallet import Wallet
 from loyalty.flows import keyboards
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.letters import NOTICES, merged_text
@@ -106,11 +107,11 @@ class FollowUps:
         """One member's due letters now (domain/contact.py: plan)."""
         assert self.touches is not None, "sending needs the campaign touches"
         outcome: Counter[str] = Counter()
-        holder = self.ledger.read(member_id)[2]
+        wallet, _, holder = self.ledger.read(member_id)  # read once: what every letter is checked against
         built: dict[str, Built] = {}
         alive: dict[str, FollowUp] = {}
         for letter in letters:
-            message = self._still_true(letter, holder, now)
+            message = self._still_true(letter, holder, wallet, now)
             if message is None:
                 self.table.settle(letter.id, "skipped")
                 outcome["skipped"] += 1
@@ -125,7 +126,7 @@ class FollowUps:
             outcome["dropped"] += 1
         if decided.send:
             chosen = [alive[letter_id] for letter_id in decided.send]
-            self._send(chosen, built, holder, now)
+            self._send(chosen, built, holder, wallet, now)
             self.table.contacted(member_id, contact.Sent(at=now, marketing=contact.marketing(chosen[0].kind)))
             outcome["sent"] += 1
             if len(chosen) > 1:
@@ -136,29 +137,30 @@ class FollowUps:
                 outcome["held"] += 1
         return outcome
 
-    def _still_true(self, letter: FollowUp, holder: Holder, now: datetime) -> Built | None:
+    def _still_true(self, letter: FollowUp, holder: Holder, wallet: Wallet, now: datetime) -> Built | None:
         """What the letter would say now, or None when it should not go at all: its member blocked the bot or said
         /stop (marketing), or what it assumes is no longer so."""
         if holder.chat_id is None or (contact.marketing(letter.kind) and not holder.subscribed):
             return None
-        if letter.kind == contact.Kind.CAMPAIGN and self._bought_since(letter):
+        if letter.kind == contact.Kind.CAMPAIGN and self._bought_since(letter, wallet):
             return None  # a win-back's "we miss you" to someone who has bought since it was written
         if letter.kind in (contact.Kind.NOTICE, contact.Kind.CAMPAIGN):
             return ("", "", [], 0, None)  # prepared when posted: sent as it is
-        return self._message(letter, holder, now)
+        return self._message(letter, holder, wallet, now)
 
-    def _bought_since(self, letter: FollowUp) -> bool:
+    def _bought_since(self, letter: FollowUp, wallet: Wallet) -> bool:
         campaign = self.program.campaign(letter.name)
         if campaign is None or campaign.kind != "winback":
             return False
-        last = self.ledger.read(letter.member_id)[0].facts.last_purchase_at
+        last = wallet.facts.last_purchase_at
         return last is not None and last > letter.first_due
 
-    def _send(self, chosen: list[FollowUp], built: dict[str, Built], holder: Holder, now: datetime) -> None:
+    def _send(self, chosen: list[FollowUp], built: dict[str, Built], holder: Holder, wallet: Wallet,
+              now: datetime) -> None:
         assert self.touches is not None and holder.chat_id is not None
         first = chosen[0]
         if first.kind == contact.Kind.NOTICE:
-            text = merged_text(chosen, holder.language, self.ledger.read(holder.member_id)[0].balance.available)
+            text = merged_text(chosen, holder.language, wallet.balance.available)
             assert self.outbox is not None, "sending notices needs the outbox"
             self.outbox.put(OutboundMessage(dedupe_key="letters:" + "+".join(sorted(one.id for one in chosen)),
                                             chat_id=holder.chat_id, text=text))
@@ -193,7 +195,7 @@ class FollowUps:
             self.touches.store.add(_counted_as(letter), dropped=1)
         logger.info("letter dropped: waited past its max delay", extra={"letter": letter.id, "kind": letter.kind})
 
-    def _message(self, followup: FollowUp, holder: Holder, now: datetime) -> Built | None:
+    def _message(self, followup: FollowUp, holder: Holder, wallet: Wallet, now: datetime) -> Built | None:
         """(campaign name for the report, text, buttons, goal days, goal channel), or None: not to be sent. Only a
         nudge has a goal: an onboarding message or a survey never takes a purchase from the offer before it."""
         bot, language = self.program.bot, holder.language
@@ -202,19 +204,19 @@ class FollowUps:
             if followup.step >= len(steps):
                 return None
             step: Scripted = steps[followup.step]
-            if not self._holds(step.when, followup.member_id, now):
+            if not self._holds(step.when, wallet, now):
                 return None
-            buttons = [[(self._fill(words(button.text, language), holder), button.url)] for button in step.buttons]
-            return f"onboarding_{followup.name}", self._fill(words(step.text, language), holder), buttons, 0, None
+            buttons = [[(self._fill(words(button.text, language), wallet), button.url)] for button in step.buttons]
+            return f"onboarding_{followup.name}", self._fill(words(step.text, language), wallet), buttons, 0, None
         if followup.kind == "nudge":
             nudge: Nudge | None = bot.nudge(followup.name)
             if nudge is None or not self._may_nudge(followup.member_id, nudge.name, nudge.every_days, now) \
-                    or not self._holds(nudge.when, followup.member_id, now):
+                    or not self._holds(nudge.when, wallet, now):
                 return None
             link = tracked_link(self.link_base, followup.id) if self.link_base else nudge.link.url
             buttons = [[(words(nudge.link.text, language), link)],
                        [(render("button_not_interested", language), f"nudge_off:{nudge.name}")]]
-            return nudge.name, self._fill(words(nudge.text, language), holder), buttons, nudge.goal_days, \
+            return nudge.name, self._fill(words(nudge.text, language), wallet), buttons, nudge.goal_days, \
                 nudge.goal_channel
         survey = bot.survey
         if survey is None or not self._may_nudge(followup.member_id, SURVEY, survey.every_days, now):
@@ -224,14 +226,13 @@ class FollowUps:
         buttons = [[(str(rating), f"rate:{followup.id}:{rating}") for rating in range(1, 6)]]
         return SURVEY, text, buttons, 0, None
 
-    def _holds(self, when: When | None, member_id: str, now: datetime) -> bool:
+    def _holds(self, when: When | None, wallet: Wallet, now: datetime) -> bool:
         """Whether what a scripted message assumes is still so now, as the member's wallet says."""
         if when is None:
             return True
-        wallet = self.ledger.read(member_id)[0]
         ranks = {level.id: rank for rank, level in enumerate(self.program.levels)}
-        return when.holds(wallet.balance.pending, wallet.spendable_points(now), ranks.get(wallet.level or "", 0),
-                          lambda level_id: ranks.get(level_id, 0))
+        return when.holds(wallet.balance.pending, wallet.spendable_points(now),
+                          levels.current_index(self.program, wallet), lambda level_id: ranks.get(level_id, 0))
 
     def _may_nudge(self, member_id: str, name: str, every_days: int, now: datetime) -> bool:
         state = self.table.nudge_state(member_id, name)
@@ -240,11 +241,11 @@ class FollowUps:
         last = state.get("last_sent_at")
         return last is None or datetime.fromisoformat(str(last)) + timedelta(days=every_days) <= now
 
-    def _fill(self, text: str, holder: Holder) -> str:
+    def _fill(self, text: str, wallet: Wallet) -> str:
         """The program's own text, with {brand} (and {balance}) filled in."""
         text = text.replace("{brand}", self.program.brand.name)
         if "{balance}" in text:
-            text = text.replace("{balance}", str(self.ledger.read(holder.member_id)[0].balance.available))
+            text = text.replace("{balance}", str(wallet.balance.available))
         return text
 
 
