@@ -160,7 +160,7 @@ def surveyed(stack: LocalStack, name: str, *lines: tuple[str, int, int]) -> tupl
 
 def test_a_bad_rating_reaches_the_staff_chat_and_the_staff_reply_reaches_the_shopper(stack: LocalStack) -> None:
     staff, vera, question = surveyed(stack, "Вера", SERUM)
-    assert "Лепесток сыворотка для лица 30 мл из Wildberries" in question
+    assert "Лепесток сыворотка для лица 30 мл с Wildberries" in question
     vera.tap("2")
     reply(stack, vera, "Нам очень жаль")
     vera.say("Сыворотка пришла с протёкшей крышкой")

@@ -48,9 +48,9 @@ def test_a_farmed_till_is_held_decided_in_the_staff_chat_once_and_reported(stack
         shop_receipt(stack, shopper, fd)
     first, _, third, fourth = shoppers
     assert any(text.startswith("+45 баллов") for text in first.bot_messages())  # credited, then …
-    assert first.bot_messages()[-1].startswith("Чек из Ларёк у метро отправлен на проверку")  # … held once found out
+    assert first.bot_messages()[-1].startswith("Чек из магазина «Ларёк у метро» отправлен на проверку")  # … held once found out
     assert (int(member(stack, first)["available"]), int(member(stack, first)["pending"])) == (100, 45)
-    assert third.bot_messages()[-1].startswith("Чек из Ларёк у метро принят и отправлен на проверку")
+    assert third.bot_messages()[-1].startswith("Чек из магазина «Ларёк у метро» принят и отправлен на проверку")
     waiting = member(stack, third)
     asked = [text for text in staff.bot_messages() if text.startswith("🔎 Чек #")]
     assert len(asked) == 4 and all("с этой кассы сегодня прислали чеки многие участники" in text for text in asked)
@@ -61,7 +61,7 @@ def test_a_farmed_till_is_held_decided_in_the_staff_chat_once_and_reported(stack
     released = member(stack, third)
     assert (int(released["available"]), int(released["pending"])) == (
         int(waiting["available"]) + 45, int(waiting["pending"]) - 45)
-    assert third.bot_messages()[-1] == "Чек из Ларёк у метро проверен, спасибо! +45 баллов."
+    assert third.bot_messages()[-1] == "Чек из магазина «Ларёк у метро» проверен, спасибо! +45 баллов."
     assert "не можем начислить за него баллы" in fourth.bot_messages()[-1]
     assert int(member(stack, fourth)["pending"]) == 0
 

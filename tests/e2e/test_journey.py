@@ -73,7 +73,7 @@ def test_a_receipt_becomes_points_and_a_second_sending_earns_nothing(stack: Loca
     anna.say(qr)
     assert anna.wait_for_bot_messages(4)[2:] == [
         "Чек принят, проверяю. Это займёт до минуты.",
-        "+219 баллов за покупку в Wildberries. На счёте 219 баллов.",
+        "+219 баллов за покупку на Wildberries. На счёте 219 баллов.",
     ]
     anna.say(qr)
     assert anna.wait_for_bot_messages(6)[-1] == "Этот чек уже зарегистрирован, повторно баллы не начисляются."
@@ -88,7 +88,7 @@ def test_a_second_receipt_adds_to_the_balance(stack: LocalStack) -> None:
     for expected_count, qr in ((4, new_receipt(stack)), (6, new_receipt(stack))):
         anna.say(qr)
         anna.wait_for_bot_messages(expected_count)
-    assert anna.bot_messages()[-1] == "+90 баллов за покупку в Wildberries. На счёте 180 баллов."
+    assert anna.bot_messages()[-1] == "+90 баллов за покупку на Wildberries. На счёте 180 баллов."
 
 
 def test_a_webhook_call_without_the_secret_is_refused(stack: LocalStack) -> None:
@@ -112,7 +112,7 @@ def test_a_receipt_service_failure_is_retried_and_then_succeeds(stack: LocalStac
     qr = new_receipt(stack)
     emulator(stack.receipts.url, "/emulator/fail", {"code": 2, "times": 2})
     anna.say(qr)
-    assert anna.wait_for_bot_messages(4)[-1] == "+90 баллов за покупку в Wildberries. На счёте 90 баллов."
+    assert anna.wait_for_bot_messages(4)[-1] == "+90 баллов за покупку на Wildberries. На счёте 90 баллов."
     retries = [line for line in LOGS.lines() if line["message"] == "message failed, will retry"]
     assert [line["attempt"] for line in retries[-2:]] == [1, 2]
 
@@ -157,7 +157,7 @@ def test_an_outage_longer_than_the_retries_tells_the_shopper_and_a_redrive_credi
 
     code, replayed, _ = operator(stack, "dlq", "redrive", "ReceiptQueue")  # the service is back
     assert (code, replayed.strip()) == (0, "replayed 1 message(s) from ReceiptDeadLetterQueue into ReceiptQueue")
-    assert anna.wait_for_bot_messages(5)[-1] == "+90 баллов за покупку в Wildberries. На счёте 90 баллов."
+    assert anna.wait_for_bot_messages(5)[-1] == "+90 баллов за покупку на Wildberries. На счёте 90 баллов."
     code, replayed, _ = operator(stack, "dlq", "redrive", "ReceiptQueue")
     assert replayed.strip() == "replayed 0 message(s) from ReceiptDeadLetterQueue into ReceiptQueue"
     stack.wait_idle()

@@ -58,7 +58,7 @@ def test_the_members_own_figures_match_the_bot(stack: LocalStack) -> None:
     assert 0 < me["level"]["next"]["done"] < 1 and me["level"]["perks"][0] == "подарок ко дню рождения"
     assert [reward["state"] for reward in me["rewards"]] == ["available", "too_few", "locked"]
     assert me["invite_link"].startswith("https://t.me/lepestok_bonus_bot?start=ref_")
-    assert any("покупка в Wildberries" in line for line in me["history"])
+    assert any("покупка на Wildberries" in line for line in me["history"])
 
     status, queued = call(stack, "api/rewards/samples", signed(stack, anna), {"request_key": "tap-1"})
     assert status == 202 and queued["status"] == "queued"

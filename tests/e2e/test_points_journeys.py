@@ -61,7 +61,7 @@ def test_a_refund_reverses_the_purchase_points(stack: LocalStack) -> None:
     assert member(stack, gleb)["pending"] == 45 + 193
     buy(stack, gleb, SERUM, operation=2, fd=raw["fiscalDocumentNumber"] + 500_000)
     assert member(stack, gleb)["pending"] == 45 + 193 - 193
-    assert texts(gleb)[-1] == "Возврат в Wildberries: списано 193 балла. На счёте 100 баллов."
+    assert texts(gleb)[-1] == "Возврат на Wildberries: списано 193 балла. На счёте 100 баллов."
     reversal = next(e for e in entries(stack, gleb).values() if e["kind"] == "refund_reversal")
     assert reversal["change"] == {"available": 0, "pending": -193, "held": 0, "debt": 0}
 
@@ -159,7 +159,7 @@ def test_history_tells_the_last_entries_in_plain_russian(stack: LocalStack) -> N
     lines = texts(kira)[-1].splitlines()
     today = datetime.now(MOSCOW).strftime("%d.%m")
     assert lines[0] == "Последние операции:"
-    assert lines[1].startswith(f"{today}  +45  покупка в Wildberries, доступны с ")
+    assert lines[1].startswith(f"{today}  +45  покупка на Wildberries, доступны с ")
     assert lines[2] == f"{today}  +100  приветственный бонус"
 
 

@@ -50,7 +50,7 @@ def test_a_photo_of_the_receipt_earns_like_its_qr_text(stack: LocalStack) -> Non
     anna.send_photo(photo)
     assert anna.wait_for_bot_messages(4)[2:] == [
         "Чек принят, проверяю. Это займёт до минуты.",
-        "+45 баллов за покупку в Wildberries. На счёте 45 баллов.",
+        "+45 баллов за покупку на Wildberries. На счёте 45 баллов.",
     ]
 
 
@@ -73,7 +73,7 @@ def test_the_fns_app_export_with_several_receipts_is_verified_and_credited_recei
     anna.send_file(json.dumps(export, ensure_ascii=False).encode(), "checks.json")
     messages = anna.wait_for_bot_messages(6)
     assert "Файл принят, чеков в нём: 2. Проверяю каждый." in messages
-    assert "+45 баллов за покупку в Wildberries. На счёте 45 баллов." in messages
+    assert "+45 баллов за покупку на Wildberries. На счёте 45 баллов." in messages
     assert any(text.startswith("Налоговая не нашла такой чек") for text in messages)  # the altered one
 
 

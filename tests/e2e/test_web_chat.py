@@ -52,14 +52,14 @@ def test_a_person_joins_sends_a_receipt_photo_and_sees_the_points_in_the_mini_ap
     photo = tmp_path / "receipt.png"
     photo.write_bytes(receipt_photo(qr_of(raw)))
     page.set_input_files("#photo", str(photo))
-    bot_said(page, "+45 баллов за покупку в Wildberries")
+    bot_said(page, "+45 баллов за покупку на Wildberries")
 
     site = marketplace_receipt(BRAND_INN, [SERUM, SERUM], fd=77_002, issued_at=stack.now(), seller_inn=BRAND_INN,
                                seller="ООО «Лепесток»", retail_place="lepestok.ru")
     stack.receipts.add(site)
     page.fill("#text", qr_of(site))  # the site's e-receipt QR, pasted as text
     page.press("#text", "Enter")
-    credited = bot_said(page, "+387 баллов за покупку в Лепесток")
+    credited = bot_said(page, "+387 баллов за покупку на сайте Лепесток")
     balance = present(re.search(r"На счёте (\d+)", credited)).group(1)
 
     page.click("#keyboard button:has-text('Мой уровень')")
@@ -78,7 +78,7 @@ def test_a_person_joins_sends_a_receipt_photo_and_sees_the_points_in_the_mini_ap
     assert app.inner_text("#available") == balance
     assert app.inner_text("#level-title") == "Подруга"
     assert app.inner_text("#next-text") == "Ещё 3 чека и 1 отзыв — и уровень «Ценитель»"
-    assert "покупка в Wildberries" in app.inner_text("#history")
+    assert "покупка на Wildberries" in app.inner_text("#history")
     app.click("button[data-reward=samples]")
     app.wait_for_function("document.querySelector('button[data-reward=samples]').textContent.startsWith('Готово')")
     stack.wait_idle()

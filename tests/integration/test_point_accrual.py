@@ -29,8 +29,8 @@ def test_points_are_credited_with_a_ledger_entry_and_the_shopper_is_told(stack: 
     assert sorted(entry.points for entry in entries) == [50, 219]
     assert sorted(entry.balance_after.available for entry in entries) == [219, 269]
     texts = sorted(reply["text"] for reply in bodies(stack, "OutboxQueue"))
-    assert texts == ["+219 баллов за покупку в Wildberries. На счёте 219 баллов.",
-                     "+50 баллов за покупку в Wildberries. На счёте 269 баллов."]
+    assert texts == ["+219 баллов за покупку на Wildberries. На счёте 219 баллов.",
+                     "+50 баллов за покупку на Wildberries. На счёте 269 баллов."]
 
 
 def test_a_redelivered_accrual_credits_nothing_more_and_repeats_the_same_message(stack: LocalStack) -> None:
@@ -42,7 +42,7 @@ def test_a_redelivered_accrual_credits_nothing_more_and_repeats_the_same_message
     assert len(LedgerRepository("LedgerTable", "MembersTable").entries("701")) == 1
     replies = bodies(stack, "OutboxQueue")
     assert {reply["dedupe_key"] for reply in replies} == {"ledger:701:receipt#7380440800000017:1:42"}
-    assert {reply["text"] for reply in replies} == {"+219 баллов за покупку в Wildberries. На счёте 219 баллов."}
+    assert {reply["text"] for reply in replies} == {"+219 баллов за покупку на Wildberries. На счёте 219 баллов."}
 
 
 def test_a_purchase_too_small_for_a_point_is_explained(stack: LocalStack) -> None:

@@ -110,7 +110,7 @@ def test_a_refund_reverses_the_points_of_the_matching_purchase_once(stack: Local
     run(stack)
     assert present(MembersRepository("MembersTable").get("611")).available == 219 - 129
     replies = texts(stack)
-    assert "Возврат в Wildberries: списано 129 баллов. На счёте 90 баллов." in replies
+    assert "Возврат на Wildberries: списано 129 баллов. На счёте 90 баллов." in replies
     assert sum(reply.startswith("Этот чек уже зарегистрирован") for reply in replies) == 1
     kinds = sorted(entry.kind for entry in LedgerRepository("LedgerTable", "MembersTable").entries("611"))
     assert kinds == ["accrual", "refund_reversal"]

@@ -44,7 +44,8 @@ def test_the_brand_rewords_a_text_and_may_use_only_its_placeholders() -> None:
         program_with(texts={"no_such_key": {"ru": "…"}})
     with pytest.raises(ValidationError, match=r"unknown placeholder \{phone\}"):
         program_with(texts={"points_credited": {"ru": "+{points} на {phone}"}})
-    program_with(texts={"points_credited": {"ru": "+{points} {points_word} в {store}"}})  # the plural word is fine
+    # the plural word and the store's other forms are fine
+    program_with(texts={"points_credited": {"ru": "+{points} {points_word} в {store} ({store_from})"}})
 
 
 @pytest.mark.parametrize(("change", "message"), [

@@ -7,6 +7,7 @@ import pytest
 from loyalty.adapters.program_file import load_program
 from loyalty.contracts import PurchaseLine
 from loyalty.domain.matching import match_brand_goods
+from loyalty.domain.places import StoreForms
 from loyalty.domain.points import purchase_points
 from loyalty.domain.program import Channel
 from loyalty.domain.receipt import normalise_one
@@ -76,8 +77,10 @@ def test_in_an_unknown_store_a_name_pattern_finds_the_goods_whatever_the_spellin
 def test_a_retail_place_hint_tells_apart_two_stores_of_one_company(tmp_path: Path) -> None:
     program = PROGRAM.model_copy(update={"channels": [
         *PROGRAM.channels,
-        Channel(name="shop_a", title="Магазин А", kind="retail", inns=["7800000002"], retail_places=["Store A"]),
-        Channel(name="shop_b", title="Магазин Б", kind="retail", inns=["7800000002"]),
+        Channel(name="shop_a", title="Магазин А", kind="retail", inns=["7800000002"], retail_places=["Store A"],
+                forms=StoreForms(at="в Магазине А", from_="из Магазина А")),
+        Channel(name="shop_b", title="Магазин Б", kind="retail", inns=["7800000002"],
+                forms=StoreForms(at="в Магазине Б", from_="из Магазина Б")),
     ]})
     raw = marketplace_receipt("7700000099", [("Хлеб", 5000, 1)], fd=5, seller_inn="7800000002",
                               retail_place="STORE A, Тверская 1")

@@ -4,6 +4,7 @@ import pytest
 
 from loyalty.adapters.program_file import ProgramError, load_program
 from loyalty.domain.messages import EN, RU, TEXTS, language_of, points_word, render
+from loyalty.domain.places import Place
 from tests.conftest import ROOT
 
 
@@ -25,7 +26,7 @@ def test_russian_plural_of_points(count: int, word: str) -> None:
 
 
 def test_render_fills_in_plurals() -> None:
-    text = render("points_credited", RU, points=21, balance=102, store="Ozon")
+    text = render("points_credited", RU, points=21, balance=102, store=Place("Ozon"))
     assert text == "+21 балл за покупку в Ozon. На счёте 102 балла."
 
 

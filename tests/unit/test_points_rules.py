@@ -136,8 +136,8 @@ def test_history_is_plain_russian_and_skips_what_the_shopper_need_not_read() -> 
         _entry("commit", "commit#A-1", 0, "2026-11-23T10:00:00+00:00", order_id="A-1", spent=300),
         _entry("refund_reversal", "refund#r", -20, "2026-11-22T10:00:00+00:00", store="Ozon", shortfall=80),
     ]
-    assert history_lines(entries, "ru", {}) == [
-        "23.11  -300  заказ A-1 оплачен баллами", "22.11  -20  возврат в Ozon, ещё 80 спишутся с будущих баллов"]
+    assert history_lines(entries, "ru", SEED) == [
+        "23.11  -300  заказ A-1 оплачен баллами", "22.11  -20  возврат на Ozon, ещё 80 спишутся с будущих баллов"]
 
 
 def test_a_spending_shows_once_in_history_with_its_minus_sign() -> None:
@@ -148,16 +148,16 @@ def test_a_spending_shows_once_in_history_with_its_minus_sign() -> None:
         _entry("hold", "hold#p2", -150, "2026-11-24T09:00:00+00:00", code="NEXTCODE"),
         _entry("hold", "hold#p1", -300, "2026-11-23T10:00:00+00:00", code="S7RF29CL"),
     ]
-    assert history_lines(entries, "ru", {}) == ["24.11  -300  заказ lepestok-1042 оплачен промокодом S7RF29CL",
+    assert history_lines(entries, "ru", SEED) == ["24.11  -300  заказ lepestok-1042 оплачен промокодом S7RF29CL",
                                                 "24.11  -150  промокод NEXTCODE"]
 
 
 def test_history_names_bonuses_in_the_members_language() -> None:
     entries = [_entry("bonus", entry_id, 100, "2026-11-23T10:00:00+00:00", label="бонус")
                for entry_id in ("bonus#welcome", "bonus#review:wb-1", "bonus#referrer:42", "bonus#birthday")]
-    assert history_lines(entries, "en", {}) == [
+    assert history_lines(entries, "en", SEED) == [
         "23.11  +100  welcome bonus", "23.11  +100  review bonus", "23.11  +100  referral bonus", "23.11  +100  бонус"]
-    assert history_lines(entries[:1], "ru", {}) == ["23.11  +100  приветственный бонус"]
+    assert history_lines(entries[:1], "ru", SEED) == ["23.11  +100  приветственный бонус"]
 
 
 def _entry(kind: str, entry_id: str, points: int, created_at: str, **details: object) -> Entry:

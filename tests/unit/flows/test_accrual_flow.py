@@ -62,7 +62,7 @@ def test_marketplace_points_are_pending_and_the_shopper_is_told_when_they_come()
     assert (posting.details.credited, posting.details.pending, posting.details.available_at) == (
         193, True, NOW + timedelta(days=14))
     assert (world.member(boris).pending, world.member(boris).available) == (193, 100)
-    assert world.texts(boris)[1].startswith("+193 балла за покупку в Wildberries. Они станут доступны 7 декабря")
+    assert world.texts(boris)[1].startswith("+193 балла за покупку на Wildberries. Они станут доступны 7 декабря")
 
 
 def test_a_referral_pays_both_sides_once_on_the_first_purchase_only(world: World) -> None:

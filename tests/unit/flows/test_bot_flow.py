@@ -320,7 +320,7 @@ def test_a_held_receipt_waits_for_the_staff_an_approval_credits_it_once_and_a_re
     held_receipt(world, 550, "9960440300000001:1:1")
     waiting = present(world.books.get("550"))
     assert (waiting.available, waiting.pending - before.pending) == (before.available, 45)
-    assert world.texts(550)[-1].startswith("Чек из Ларёк принят и отправлен на проверку: 45 баллов")
+    assert world.texts(550)[-1].startswith("Чек из магазина «Ларёк» принят и отправлен на проверку: 45 баллов")
     asked = world.outbox.texts(staff)[-1]
     ticket = present(re.search(r"#([A-Z2-9]{10})", asked)).group(1)
     assert "с этой кассы сегодня прислали чеки многие участники" in asked and "550" in asked
@@ -333,7 +333,7 @@ def test_a_held_receipt_waits_for_the_staff_an_approval_credits_it_once_and_a_re
     world.accrual.decide(HeldReceiptDecided(member_id="550", fiscal_key="9960440300000001:1:1", approved=True))
     approved = present(world.books.get("550"))
     assert (approved.available, approved.pending) == (before.available + 45, before.pending)  # once
-    assert world.texts(550)[-1] == "Чек из Ларёк проверен, спасибо! +45 баллов."
+    assert world.texts(550)[-1] == "Чек из магазина «Ларёк» проверен, спасибо! +45 баллов."
     assert world.outbox.texts(staff)[-1].endswith("засчитан (Мария).")
 
     held_receipt(world, 550, "9960440300000001:2:2")
@@ -366,7 +366,7 @@ def test_a_purchase_found_farmed_after_it_was_credited_waits_for_the_staff_with_
         world.accrual.hold_later(later)
     frozen = present(world.books.get("555"))
     assert (frozen.available, frozen.pending) == (before.available - 45, before.pending + 45)
-    assert world.texts(555)[-1].startswith("Чек из") and "отправлен на проверку" in world.texts(555)[-1]
+    assert world.texts(555)[-1].startswith("Чек с сайта Лепесток") and "отправлен на проверку" in world.texts(555)[-1]
     world.accrual.decide(HeldReceiptDecided(member_id="555", fiscal_key="9960440300000001:5:5", approved=True))
     released = present(world.books.get("555"))
     assert (released.available, released.pending) == (before.available, before.pending)

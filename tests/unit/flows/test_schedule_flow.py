@@ -16,7 +16,7 @@ def test_marketplace_points_wait_out_the_return_window_then_become_available(wor
     assert world.member(boris).pending == 193
     assert world.schedule.run(NOW + timedelta(days=14, minutes=5)) == {"activation": 1}
     assert (world.member(boris).pending, world.member(boris).available) == (0, 293)
-    assert world.texts(boris)[-1] == "193 балла за покупку в Wildberries стали доступны. На счёте 293 балла."
+    assert world.texts(boris)[-1] == "193 балла за покупку на Wildberries стали доступны. На счёте 293 балла."
     assert world.schedule.run(NOW + timedelta(days=14, minutes=10)) == {}  # nothing more to do
 
 

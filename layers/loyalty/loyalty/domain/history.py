@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from loyalty.domain.bot_program import words
 from loyalty.domain.ledger import Entry, Kind, bonus_of
 from loyalty.domain.messages import RU
+from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
 
 # Entries a shopper does not need to read: a reminder was already a message; a review that kept the level
@@ -11,22 +13,23 @@ from loyalty.domain.receipt import MOSCOW
 _SILENT = {Kind.REMINDER}
 
 _REASONS: dict[str, dict[str, str]] = {
-    "accrual": {RU: "покупка в {store}", "en": "purchase at {store}"},
-    "accrual_pending": {RU: "покупка в {store}, доступны с {date}", "en": "purchase at {store}, available from {date}"},
+    "accrual": {RU: "покупка {store_at}", "en": "purchase {store_at}"},
+    "accrual_pending": {RU: "покупка {store_at}, доступны с {date}",
+                        "en": "purchase {store_at}, available from {date}"},
     "bonus": {RU: "{label}", "en": "{label}"},
     "bonus_welcome": {RU: "приветственный бонус", "en": "welcome bonus"},
     "bonus_review": {RU: "бонус за отзыв", "en": "review bonus"},
     "bonus_referral": {RU: "бонус за приглашение", "en": "referral bonus"},
-    "refund_reversal": {RU: "возврат в {store}", "en": "refund at {store}"},
-    "refund_debt": {RU: "возврат в {store}, ещё {debt} спишутся с будущих баллов",
-                    "en": "refund at {store}, {debt} more will come off future points"},
+    "refund_reversal": {RU: "возврат {store_at}", "en": "refund {store_at}"},
+    "refund_debt": {RU: "возврат {store_at}, ещё {debt} спишутся с будущих баллов",
+                    "en": "refund {store_at}, {debt} more will come off future points"},
     "hold": {RU: "резерв для заказа {order}", "en": "reserved for order {order}"},
     "hold_promo": {RU: "промокод {code}", "en": "promo code {code}"},
     "commit": {RU: "заказ {order} оплачен баллами", "en": "order {order} paid with points"},
     "commit_promo": {RU: "заказ {order} оплачен промокодом {code}", "en": "order {order} paid with promo code {code}"},
     "release": {RU: "резерв снят", "en": "reservation cancelled"},
     "release_promo": {RU: "промокод {code} не использован", "en": "promo code {code} not used"},
-    "activation": {RU: "{activated} стали доступны (покупка в {store})",
+    "activation": {RU: "{activated} стали доступны (покупка {store_at})",
                    "en": "{activated} became available ({store})"},
     "expiry": {RU: "баллы сгорели", "en": "points expired"},
     "adjustment": {RU: "корректировка: {reason}", "en": "adjustment: {reason}"},
@@ -37,19 +40,20 @@ _REASONS: dict[str, dict[str, str]] = {
     "commit_reward": {RU: "обмен на награду «{reward}»", "en": "exchanged for “{reward}”"},
     "release_reward": {RU: "награда «{reward}» закончилась, баллы вернулись", "en": "“{reward}” ran out, points back"},
     "forfeit": {RU: "аккаунт удалён, баллы списаны", "en": "account deleted, points written off"},
-    "held_approved": {RU: "чек из {store} проверен", "en": "receipt from {store} checked"},
-    "held_rejected": {RU: "чек из {store} не прошёл проверку", "en": "receipt from {store} did not pass the check"},
+    "held_approved": {RU: "чек {store_from} проверен", "en": "receipt {store_from} checked"},
+    "held_rejected": {RU: "чек {store_from} не прошёл проверку", "en": "receipt {store_from} did not pass the check"},
     "campaign_withdrawal": {RU: "бонус по акции отменён: сообщение не доставлено",
                             "en": "offer bonus cancelled: the message was not delivered"},
 }
 
 
-def history_lines(entries: list[Entry], language: str, level_titles: dict[str, str],
-                  reward_titles: dict[str, str] | None = None) -> list[str]:
+def history_lines(entries: list[Entry], language: str, program: Program) -> list[str]:
     """One line per entry, newest first as given: «23.11  +219  покупка в Wildberries». A spending is one line, with
     its minus sign: a reserve (a promo code, a checkout, a reward) that was then spent is told as the spending."""
     spent = {entry.entry_id.split("#", 1)[1]: entry for entry in entries if entry.kind == Kind.COMMIT}
     reserves = {entry.entry_id.split("#", 1)[1]: entry for entry in entries if entry.kind == Kind.HOLD}
+    level_titles = {level.id: words(level.title, language) for level in program.levels}
+    reward_titles = {reward.id: words(reward.title, language) for reward in program.bot.rewards}
     lines = []
     for entry in entries:
         key = entry.entry_id.split("#", 1)[-1]
@@ -59,7 +63,7 @@ def history_lines(entries: list[Entry], language: str, level_titles: dict[str, s
         if reserve is not None and reserve.details.code:  # the promo code it was spent with
             details = entry.details.model_copy(update={"code": reserve.details.code})
             entry = entry.model_copy(update={"details": details})
-        reason = _reason(entry, language, level_titles, reward_titles or {})
+        reason = _reason(entry, language, program, level_titles, reward_titles)
         if reason is None:
             continue
         day = entry.created_at.astimezone(MOSCOW).strftime("%d.%m")
@@ -69,7 +73,8 @@ def history_lines(entries: list[Entry], language: str, level_titles: dict[str, s
     return lines
 
 
-def _reason(entry: Entry, language: str, level_titles: dict[str, str], reward_titles: dict[str, str]) -> str | None:
+def _reason(entry: Entry, language: str, program: Program, level_titles: dict[str, str],
+            reward_titles: dict[str, str]) -> str | None:
     kind, details = entry.kind, entry.details
     key = str(kind)
     if kind == Kind.ACCRUAL and details.pending:
@@ -97,7 +102,7 @@ def _reason(entry: Entry, language: str, level_titles: dict[str, str], reward_ti
     text = texts.get(language, texts[RU])
     available_at = details.available_at
     return text.format(
-        store=details.store or details.label, label=details.label,
+        **program.place(details.channel, details.store or details.label).params("store", language), label=details.label,
         date=available_at.astimezone(MOSCOW).strftime("%d.%m") if available_at else "",
         debt=details.shortfall, order=details.order_id or "", code=details.code or "",
         spent=details.spent, reason=details.reason or "", activated=details.activated,

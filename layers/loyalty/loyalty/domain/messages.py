@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from loyalty.domain import chat_limits
+from loyalty.domain.places import Place
 from loyalty.domain.receipt import MOSCOW
 
 RU = "ru"
@@ -119,8 +120,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "delete_cancelled": {RU: "Хорошо, всё остаётся как было.", EN: "All right, everything stays as it was."},
     "survey_question": {
-        RU: "Как вам {goods} из {store}? Оцените, пожалуйста, от 1 до 5 — это займёт секунду.",
-        EN: "How do you like {goods} from {store}? Please rate it from 1 to 5 — it takes a second.",
+        RU: "Как вам {goods} {store_from}? Оцените, пожалуйста, от 1 до 5 — это займёт секунду.",
+        EN: "How do you like {goods} {store_from}? Please rate it from 1 to 5 — it takes a second.",
     },
     "survey_goods_default": {RU: "ваша покупка", EN: "your purchase"},
     "survey_what_wrong": {
@@ -259,8 +260,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "from the «Проверка чеков» app.\n\n{commands}",
     },
     "points_credited": {
-        RU: "+{points} {points_word} за покупку в {store}. На счёте {balance} {balance_word}.",
-        EN: "+{points} points for your purchase at {store}. Balance: {balance} points.",
+        RU: "+{points} {points_word} за покупку {store_at}. На счёте {balance} {balance_word}.",
+        EN: "+{points} points for your purchase {store_at}. Balance: {balance} points.",
     },
     "receipt_duplicate": {
         RU: "Этот чек уже зарегистрирован, повторно баллы не начисляются.",
@@ -287,8 +288,8 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "This is a refund or expense receipt; it does not earn points.",
     },
     "receipt_no_brand_goods": {
-        RU: "В чеке из «{store}» нет товаров {brand}, поэтому баллов за него нет.",
-        EN: "The receipt from “{store}” has no {brand} goods, so it earns no points.",
+        RU: "В чеке {store_from} нет товаров {brand}, поэтому баллов за него нет.",
+        EN: "The receipt {store_from} has no {brand} goods, so it earns no points.",
     },
     "receipt_too_old": {
         RU: "Этот чек старше {days} дней, за такие чеки баллы не начисляются.",
@@ -315,25 +316,25 @@ TEXTS: dict[str, dict[str, str]] = {
         "once.",
     },
     "receipt_held": {
-        RU: "Чек из {store} принят и отправлен на проверку: {points} {points_word} начислим сразу после неё. "
+        RU: "Чек {store_from} принят и отправлен на проверку: {points} {points_word} начислим сразу после неё. "
         "Обычно это занимает не больше суток.",
-        EN: "Your receipt from {store} is accepted and being checked: {points} points come right after. It "
+        EN: "Your receipt {store_from} is accepted and being checked: {points} points come right after. It "
         "usually takes less than a day.",
     },
     "receipt_held_later": {
-        RU: "Чек из {store} отправлен на проверку: с этой кассы сегодня пришло много чеков. {points} {points_word} "
+        RU: "Чек {store_from} отправлен на проверку: с этой кассы сегодня пришло много чеков. {points} {points_word} "
         "за него подождут её результата — обычно это не больше суток.",
-        EN: "Your receipt from {store} is being checked: many receipts came from that till today. Its {points} "
+        EN: "Your receipt {store_from} is being checked: many receipts came from that till today. Its {points} "
         "points wait for the result, which usually takes less than a day.",
     },
     "receipt_held_approved": {
-        RU: "Чек из {store} проверен, спасибо! +{points} {points_word}.",
-        EN: "Your receipt from {store} is checked, thank you! +{points} points.",
+        RU: "Чек {store_from} проверен, спасибо! +{points} {points_word}.",
+        EN: "Your receipt {store_from} is checked, thank you! +{points} points.",
     },
     "receipt_held_rejected": {
-        RU: "Мы проверили чек из {store} и не можем начислить за него баллы: {reason}. Если это ошибка, напишите "
+        RU: "Мы проверили чек {store_from} и не можем начислить за него баллы: {reason}. Если это ошибка, напишите "
         "нам, где и когда вы покупали, — мы разберёмся.",
-        EN: "We checked your receipt from {store} and cannot credit points for it: {reason}. If this is a "
+        EN: "We checked your receipt {store_from} and cannot credit points for it: {reason}. If this is a "
         "mistake, tell us where and when you bought it and we will look into it.",
     },
     "staff_receipt_held": {
@@ -363,19 +364,19 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "This is a refund receipt, but the purchase it refunds is not among your receipts. Points unchanged.",
     },
     "points_reversed": {
-        RU: "Возврат в {store}: списано {points} {points_word}. На счёте {balance} {balance_word}.",
-        EN: "Refund at {store}: {points} points taken back. Balance: {balance} points.",
+        RU: "Возврат {store_at}: списано {points} {points_word}. На счёте {balance} {balance_word}.",
+        EN: "Refund {store_at}: {points} points taken back. Balance: {balance} points.",
     },
     "points_reversed_debt": {
-        RU: "Возврат в {store}: за него нужно списать {points} {points_word}, но часть уже потрачена. "
+        RU: "Возврат {store_at}: за него нужно списать {points} {points_word}, но часть уже потрачена. "
         "Списано {taken} {taken_word}, а оставшиеся {debt} {debt_word} спишутся с будущих начислений.",
-        EN: "Refund at {store}: it takes back {points} points, but some are already spent. {taken} were taken "
+        EN: "Refund {store_at}: it takes back {points} points, but some are already spent. {taken} were taken "
         "back; the other {debt} will come off your next points.",
     },
     "points_pending": {
-        RU: "+{points} {points_word} за покупку в {store}. Они станут доступны {date}, когда закончится срок "
+        RU: "+{points} {points_word} за покупку {store_at}. Они станут доступны {date}, когда закончится срок "
         "возврата. Сейчас на счёте {balance} {balance_word}.",
-        EN: "+{points} points for your purchase at {store}. They become available on {date}, when the return "
+        EN: "+{points} points for your purchase {store_at}. They become available on {date}, when the return "
         "period ends. Balance now: {balance} points.",
     },
     "points_capped": {
@@ -388,8 +389,8 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "{paid} of them went to cover an earlier refund.",
     },
     "points_available": {
-        RU: "{points} {points_word} за покупку в {store} стали доступны.",
-        EN: "{points} points for your purchase at {store} are now available.",
+        RU: "{points} {points_word} за покупку {store_at} стали доступны.",
+        EN: "{points} points for your purchase {store_at} are now available.",
     },
     "balance_now": {RU: "На счёте {balance} {balance_word}.", EN: "Balance: {balance} points."},
     "expiry_reminder": {
@@ -552,6 +553,9 @@ def render_fitted(key: str, language: str, spill: str, limit: int = chat_limits.
 
 def with_words(language: str, **params: Any) -> dict[str, Any]:
     """`params`, every count with its Russian plural beside it ({points} {points_word}); in English, "points"."""
+    places = {name: value for name, value in params.items() if isinstance(value, Place)}
+    for name, place in places.items():  # a store: {store}, {store_at}, {store_from}
+        params = {**params, **place.params(name, language)}
     counts = {name: value for name, value in params.items() if isinstance(value, int) and not isinstance(value, bool)}
     if language == RU:
         return {**params, **{f"{name}_word": _WORDS.get(name, points_word)(value) for name, value in counts.items()}}

@@ -15,6 +15,7 @@ from loyalty.domain.bot_program import BotProgram, Words, placeholders, words
 from loyalty.domain.campaigns import Campaign
 from loyalty.domain.contact import Contact
 from loyalty.domain.fraud import Fraud
+from loyalty.domain.places import Place, StoreForms, declines
 from loyalty.domain.receipt import gtin14
 from loyalty.domain.segments import Segment
 from loyalty.domain.spans import MAX_DAYS
@@ -32,6 +33,20 @@ def _inns(values: list[str]) -> list[str]:
         if not inn.isdigit() or len(inn) not in (10, 12):
             raise ValueError(f"{inn!r} is not a 10- or 12-digit INN")
     return cleaned
+
+
+def _needs_forms(title: str, forms: StoreForms | None) -> None:
+    """A Russian name changes with its case, and no rule guesses how: the program writes its forms."""
+    if forms is None and declines(title):
+        raise ValueError(f"forms: «{title}» declines in Russian; give the forms the texts need, e.g. "
+                         "forms: {at: в Золотом Яблоке, from: из Золотого Яблока}")
+
+
+def _derived(names: set[str]) -> set[str]:
+    """What a text may say beside its catalog's placeholders: a count's plural word, a store's other forms."""
+    stores = {name.rsplit("_", 1)[0] for name in names if name.endswith(("_at", "_from"))}
+    return names | {f"{name}_word" for name in names} | {f"{store}{form}" for store in stores
+                                                          for form in ("", "_at", "_from")}
 
 
 def _gtin14(value: str | None) -> str | None:
@@ -65,11 +80,18 @@ class Brand(_Strict):
     name_patterns: list[str] = Field(
         default_factory=list, description="words that mark the brand's goods by name in other stores"
     )
+    forms: StoreForms | None = Field(default=None, description="the brand's own store in a sentence: «на сайте …»")
 
     @field_validator("inns", "supplier_inns")
     @classmethod
     def _check_inns(cls, values: list[str]) -> list[str]:
         return _inns(values)
+
+    @model_validator(mode="after")
+    def _declined(self) -> Brand:
+        if self.inns:  # the brand's own receipts name it as the store
+            _needs_forms(self.name, self.forms)
+        return self
 
 
 class Channel(_Strict):
@@ -81,11 +103,17 @@ class Channel(_Strict):
     kind: str = Field(pattern="^(marketplace|retail)$")
     inns: list[str] = Field(min_length=1)
     retail_places: list[str] = Field(default_factory=list)
+    forms: StoreForms | None = Field(default=None, description="the title in a sentence: «в Золотом Яблоке»")
 
     @field_validator("inns")
     @classmethod
     def _check_inns(cls, values: list[str]) -> list[str]:
         return _inns(values)
+
+    @model_validator(mode="after")
+    def _declined(self) -> Channel:
+        _needs_forms(words(self.title, "ru"), self.forms)
+        return self
 
 
 class GoodsRule(_Strict):
@@ -290,7 +318,7 @@ class Program(_Strict):
                 default = TEXTS[key].get(language)
                 if default is None:
                     raise ValueError(f"bot.texts.{key}.{language}: the catalog has ru and en")
-                extra = placeholders(text) - placeholders(default) - {f"{name}_word" for name in placeholders(default)}
+                extra = placeholders(text) - _derived(placeholders(default))
                 if extra:
                     raise ValueError(f"bot.texts.{key}.{language}: unknown placeholder {{{sorted(extra)[0]}}}")
         return self
@@ -335,6 +363,17 @@ class Program(_Strict):
     def level_title(self, level_id: str | None, language: str) -> str:
         level = self.level(level_id) or (self.levels[0] if self.levels else None)
         return words(level.title, language) if level else self.brand.name
+
+    def place(self, channel: str | None, store: str | None) -> Place:
+        """Where a purchase was, for a text: the brand's own store, a registered channel, or the seller as its
+        receipt names it. Without its channel (a lot keeps only the store's title), the title finds it."""
+        if channel == "d2c" or (channel is None and store == self.brand.name):
+            return Place(self.brand.name, self.brand.forms)
+        registered = next((known for known in self.channels if known.name == channel), None) or next(
+            (known for known in self.channels if store and store in (known.title, words(known.title, "ru"))), None)
+        if registered is not None:
+            return Place(registered.title, registered.forms)
+        return Place(store or "?")
 
     def channel_title(self, name: str, language: str) -> str | None:
         channel = next((channel for channel in self.channels if channel.name == name), None)

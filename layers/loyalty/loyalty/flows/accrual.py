@@ -49,6 +49,7 @@ from loyalty.domain.ledger import (
     withdrawal_entry,
 )
 from loyalty.domain.messages import render
+from loyalty.domain.places import Place
 from loyalty.domain.program import Program
 from loyalty.flows import keyboards
 from loyalty.flows.campaigns import Touches
@@ -123,7 +124,7 @@ class PointAccrual:
         if details.held_by:  # the staff decide first: the referral, campaigns and follow-ups wait for it
             self._hold(posting, accepted)
             return posting
-        self._tell_credit(posting, self._store(accepted, posting.holder.language))
+        self._tell_credit(posting, self._store(accepted))
         self.notices.level(posting)
         bonuses = referral(self.program, posting.holder.referred_by) if details.first_purchase else None
         if bonuses is not None:
@@ -137,7 +138,7 @@ class PointAccrual:
     def _hold(self, posting: Posting, accepted: ReceiptAccepted) -> None:
         """A purchase a fraud rule held: the shopper is told it is being checked, the staff chat gets it with
         approve and reject buttons (a ticket, keyed on the receipt, so a redelivery opens nothing twice)."""
-        details, store = posting.details, self._store(accepted, posting.holder.language)
+        details, store = posting.details, self._store(accepted)
         self.notices.send(posting, "receipt_held", points=details.credited, store=store)
         self._ask_staff(posting, accepted.fiscal_key, accepted.store, accepted.brand_sum_kopecks, details.credited,
                         details.held_by)
@@ -163,7 +164,7 @@ class PointAccrual:
         if details.first_purchase:
             self._inviter_side(posting, later.fiscal_key, None, now)
         frozen = posting.entry.change.pending or details.credited
-        store = self.program.channel_title(details.channel or "", posting.holder.language) or details.store or ""
+        store = self.program.place(details.channel, details.store)
         self.notices.send(posting, "receipt_held_later", points=frozen, store=store)
         self._ask_staff(posting, later.fiscal_key, details.store or "", details.brand_sum_kopecks, frozen,
                         list(later.held_by))
@@ -210,7 +211,7 @@ class PointAccrual:
             details=Details(fiscal_key=decided.fiscal_key, approved=decided.approved, held_by=bought.held_by,
                             store=bought.store, channel=bought.channel,
                             brand_sum_kopecks=0 if decided.approved else bought.brand_sum_kopecks), now=now)
-        store = self.program.channel_title(bought.channel or "", posting.holder.language) or bought.store or ""
+        store = self.program.place(bought.channel, bought.store)
         if bought.first_purchase and later is not None:  # its bonuses were paid before it was held
             self._inviter_side(posting, decided.fiscal_key, decided.approved, now)
         if decided.approved:
@@ -261,11 +262,10 @@ class PointAccrual:
                 touch = Touch(campaign=name, step=0, member_id=holder.member_id, key=f"{name}:0:{accepted.fiscal_key}")
                 self.touches.reach(campaign, touch, holder, now)
 
-    def _store(self, accepted: ReceiptAccepted, language: str) -> str:
-        """The store in the shopper's language: a registered channel's title, else as the receipt names it."""
-        return self.program.channel_title(accepted.channel, language) or accepted.store
+    def _store(self, accepted: ReceiptAccepted) -> Place:
+        return self.program.place(accepted.channel, accepted.store)
 
-    def _tell_credit(self, posting: Posting, store: str) -> None:
+    def _tell_credit(self, posting: Posting, store: Place) -> None:
         details = posting.details
         credited, earned = details.credited, details.earned
         if earned == 0:
@@ -336,7 +336,7 @@ class PointAccrual:
                             whole=refunded == refund.purchase_kopecks),
             now=now,
         )
-        shortfall, store = posting.details.shortfall, self._store(refund, posting.holder.language)
+        shortfall, store = posting.details.shortfall, self._store(refund)
         logger.info("points reversed", extra={
             "member_id": member_id, "fiscal_key": refund.fiscal_key, "reverses": refund.reverses,
             "points": points, "shortfall": shortfall, "replayed": not posting.applied,

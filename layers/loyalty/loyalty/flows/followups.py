@@ -222,7 +222,8 @@ class FollowUps:
         if survey is None or not self._may_nudge(followup.member_id, SURVEY, survey.every_days, now):
             return None
         goods = ", ".join(followup.goods) or render("survey_goods_default", language)
-        text = render("survey_question", language, goods=goods, store=followup.store)
+        store = self.program.place(followup.channel, followup.store)
+        text = render("survey_question", language, goods=goods, store=store)
         buttons = [[(str(rating), f"rate:{followup.id}:{rating}") for rating in range(1, 6)]]
         return SURVEY, text, buttons, 0, None
 

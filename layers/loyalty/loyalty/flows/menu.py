@@ -100,9 +100,7 @@ class Menu:
 
     def history(self, shopper: Shopper, key: str) -> dict[str, Any]:
         entries = self.ledger.history(shopper.member_id, HISTORY_LENGTH)
-        titles = {level.id: words(level.title, shopper.language) for level in self.program.levels}
-        rewards = {reward.id: words(reward.title, shopper.language) for reward in self.program.bot.rewards}
-        lines = history_lines(entries, shopper.language, titles, rewards)
+        lines = history_lines(entries, shopper.language, self.program)
         if not lines:
             self.replies.send(shopper, key, "history_empty")
         else:

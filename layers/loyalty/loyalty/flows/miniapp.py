@@ -92,9 +92,7 @@ class MiniApp:
             held=wallet.balance.held,
             pending_lots=[PendingPoints(points=points, available_on=_day(when)) for when, points in pending],
             level=self._level(wallet, language, now),
-            history=history_lines(self.ledger.history(member_id, HISTORY_LENGTH), language,
-                                  {level.id: words(level.title, language) for level in program.levels},
-                                  {reward.id: words(reward.title, language) for reward in program.bot.rewards}),
+            history=history_lines(self.ledger.history(member_id, HISTORY_LENGTH), language, program),
             rewards=catalog(program, wallet, available, self.table, language),
             promo_codes=[PromoView(code=hold.code, points=hold.points, until=_day(hold.expires_at))
                          for hold in wallet.holds.values() if hold.code],

@@ -9,7 +9,7 @@ from typing import Any
 from loyalty.contracts import Shopper
 from loyalty.domain.bot_program import words
 from loyalty.domain.ledger import Posting
-from loyalty.domain.messages import day_month, render
+from loyalty.domain.messages import day_month, render, with_words
 from loyalty.domain.program import Program
 from loyalty.flows.letters import Letters
 from loyalty.flows.replies import Replies
@@ -39,8 +39,9 @@ class Notices:
         balance, entry = posting.balance.available, posting.entry
         dedupe = f"ledger:{entry.member_id}:{entry.entry_id}{suffix}"
         if self.letters is not None:  # the balance is told as it is when the letter goes
-            self.letters.notice(shopper.member_id, shopper.chat_id, shopper.language, dedupe, list(keys_and_params),
-                                entry.created_at)
+            # A letter keeps its values as words (a store's forms in the member's language), not as objects.
+            stored = [(key, with_words(shopper.language, **params)) for key, params in keys_and_params]
+            self.letters.notice(shopper.member_id, shopper.chat_id, shopper.language, dedupe, stored, entry.created_at)
             return
         text = " ".join(render(key, shopper.language, **{"balance": balance, **params})
                         for key, params in keys_and_params)

@@ -202,7 +202,8 @@ class ReceiptCheck:
             assert refusal is not None
             logger.info("receipt refused", extra={**log, "reason": refusal.code, "detail": refusal.detail})
             metrics.add_metric(name=f"Refused_{refusal.code}", unit="Count", value=1)
-            self.replies.send(shopper, f"{key}:{refusal.code}", REFUSALS[refusal.code], store=assessment.match.store,
+            self.replies.send(shopper, f"{key}:{refusal.code}", REFUSALS[refusal.code],
+                              store=program.place(assessment.match.channel, assessment.match.store),
                               brand=program.brand.name, days=program.receipts.max_age_days,
                               limit=program.receipts.max_per_day or 0)
             return

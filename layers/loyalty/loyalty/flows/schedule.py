@@ -95,7 +95,8 @@ class PointsSchedule:
     def _tell(self, posting: Posting, now: datetime) -> None:
         kind, details = posting.entry.kind, posting.details
         if kind == Kind.ACTIVATION and details.activated:
-            self.notices.parts(posting, ("points_available", {"points": details.activated, "store": details.label}),
+            self.notices.parts(posting, ("points_available", {"points": details.activated,
+                                                                    "store": self.program.place(None, details.label)}),
                                (BALANCE, {}))
         elif kind == Kind.EXPIRY and details.expired:
             self.notices.parts(posting, ("points_expired", {"points": details.expired}), (BALANCE, {}))
