@@ -29,7 +29,10 @@
 - QR decoders on the same generated receipt photos (bench/photos.py);
 - the cost model (bench/cost.py): dollars per 1,000 receipts, per 10,000 active members a month, and a deployed
   stack's idle month, at AWS list prices, from the requests and handler seconds measured here, against a 100 ₽ a day
-  SaaS.
+  SaaS;
+- letters (bench/letters.py): how many messages 1,000 simulated members got per week of a month, all and marketing
+  only, with the contact policy and without it (every letter sent the moment it falls due), and how many of each
+  would have come at night.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cost import cost_figures
+from bench.letters import letters_figures
 from loyalty.domain.ledger import Kind
 from loyalty.domain.wallet import Step, Wallet
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
@@ -726,7 +730,7 @@ SECTIONS: dict[str, Callable[[], object]] = {
     "cold_import": cold_imports, "local_stack": local_stack_figures, "ledger": ledger_figures,
     "earning": earning_figures, "demo": demo_figures, "campaigns": campaign_figures, "crm": crm_figures,
     "member_import": import_figures, "bot": bot_figures, "miniapp": miniapp_figures, "report": report_figures,
-    "cost": cost_figures,
+    "cost": cost_figures, "letters": letters_figures,
 }
 
 

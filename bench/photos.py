@@ -37,6 +37,8 @@ def _zxing_plain(data: bytes) -> list[str]:
 
 def _opencv(data: bytes) -> list[str]:
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if image is None:  # not an image OpenCV can read
+        return []
     text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
     return [text] if text else []
 

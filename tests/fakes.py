@@ -131,6 +131,9 @@ class MemoryBooks:
     def choose_language(self, member_id: str, language: str) -> None:
         self._update(member_id, language_choice=language, language=language)
 
+    def choose_time_zone(self, member_id: str, zone: str) -> None:
+        self._update(member_id, time_zone=zone)
+
     def await_answer(self, member_id: str, kind: str, about: str, until: str) -> None:
         self._update(member_id, awaiting={"kind": kind, "about": about, "until": until})
 
@@ -139,8 +142,8 @@ class MemoryBooks:
 
     def erase(self, member_id: str) -> None:
         member = self._member(member_id)
-        gone = dict.fromkeys(("phone", "name", "chat_id", "language_choice", "pending_receipt", "referred_by",
-                              "consented_at", "rules_url", "awaiting", "last_touch"))
+        gone = dict.fromkeys(("phone", "name", "chat_id", "language_choice", "time_zone", "pending_receipt",
+                              "referred_by", "consented_at", "rules_url", "awaiting", "last_touch"))
         self._update(member_id, **gone, erased_at=clock.stamp(), subscribed=False, language="ru",
                      joined_via="organic", anonymous_id=member.anonymous_id or f"erased-{secrets.token_hex(8)}")
 
@@ -215,7 +218,7 @@ class MemoryBooks:
             raise MemberNotFound(member_id)
         member = account.member
         holder = Holder(member_id=member_id, chat_id=member.chat_id, language=member.language,
-                        referred_by=member.referred_by, subscribed=member.subscribed,
+                        time_zone=member.time_zone, referred_by=member.referred_by, subscribed=member.subscribed,
                         last_touch=member.last_touch)  # as LedgerRepository reads it: attribution included
         return account.wallet, len(account.entries), holder
 

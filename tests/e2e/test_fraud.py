@@ -48,7 +48,8 @@ def test_a_farmed_till_is_held_decided_in_the_staff_chat_once_and_reported(stack
         shop_receipt(stack, shopper, fd)
     first, _, third, fourth = shoppers
     assert any(text.startswith("+45 баллов") for text in first.bot_messages())  # credited, then …
-    assert first.bot_messages()[-1].startswith("Чек из магазина «Ларёк у метро» отправлен на проверку")  # … held once found out
+    # … held once found out
+    assert first.bot_messages()[-1].startswith("Чек из магазина «Ларёк у метро» отправлен на проверку")
     assert (int(member(stack, first)["available"]), int(member(stack, first)["pending"])) == (100, 45)
     assert third.bot_messages()[-1].startswith("Чек из магазина «Ларёк у метро» принят и отправлен на проверку")
     waiting = member(stack, third)

@@ -12,6 +12,7 @@ from pytest import MonkeyPatch
 from telegram import CallbackQuery, Chat, Message, Update, User
 
 from loyalty.adapters.dynamo import from_item, to_item
+from loyalty.adapters.ledger import LedgerRepository
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import present
 from tests.integration.conftest import bodies, drain
@@ -159,6 +160,25 @@ def test_photos_and_receipt_files_are_queued_as_files_and_other_files_get_a_hint
                      {"file_id": "img", "kind": "photo", "file_name": "IMG_1.JPG"},
                      {"file_id": "fns", "kind": "document", "file_name": "checks.json"}]
     assert bodies(stack, "OutboxQueue")[-1]["text"].startswith("Пока я понимаю только")
+
+
+def test_the_chosen_time_zone_is_kept_on_the_member_and_read_with_their_wallet(stack: LocalStack) -> None:
+    post(stack, telegram_update(320, 562, "/start"))
+    post(stack, telegram_update(321, 562, contact=contact_of(562, "+7 916 000-05-62")))
+    assert post(stack, telegram_update(322, 562, "/timezone")) == 200
+    offer = bodies(stack, "OutboxQueue")[-1]
+    assert {"text": offer["reply_markup"]["inline_keyboard"][1][1]["text"].split(" · ")[0],
+            "data": offer["reply_markup"]["inline_keyboard"][1][1]["callback_data"]} == {
+        "text": "Екатеринбург", "data": "tz:Asia/Yekaterinburg"}
+    shown = Message(message_id=10, date=datetime.now(UTC), chat=Chat(id=562, type="private"),
+                    from_user=User(id=7000000001, first_name="Loyalty", is_bot=True), text=offer["text"])
+    tap = CallbackQuery(id="cb-3", from_user=User(id=562, first_name="Анна", is_bot=False), chat_instance="1",
+                        message=shown, data="tz:Asia/Yekaterinburg")
+    status, _ = answer_of(stack, Update(update_id=323, callback_query=tap).to_dict())
+    assert status == 200 and present(member(stack, 562))["time_zone"] == "Asia/Yekaterinburg"
+    assert bodies(stack, "OutboxQueue")[-1]["text"].startswith("Готово: Екатеринбург, у вас сейчас ")
+    holder = LedgerRepository("LedgerTable", "MembersTable").read("562")[2]
+    assert holder.time_zone == "Asia/Yekaterinburg"  # what the postman keeps the letters' daytime by
 
 
 def test_points_commands_answer_in_plain_russian_and_promo_goes_to_the_ledger_queue(stack: LocalStack) -> None:

@@ -87,8 +87,8 @@ def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
     program = cached_program(settings.PROGRAM_FILE)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     keyed = stack_key(settings.STACK_KEY_NAME)
-    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE),
-                      CampaignLetters(Letters(BotTable(settings.BOT_TABLE), keyed)))  # a triggered campaign's letter
+    triggered = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), keyed), program)  # a triggered campaign's letter
+    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), triggered)
     erasure = Erasure(ledger, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
                       ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
                       MembersRepository(settings.MEMBERS_TABLE),
@@ -102,7 +102,8 @@ def campaigns(settings: CampaignsSettings) -> Campaigns:
     program = cached_program(settings.PROGRAM_FILE)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     store = CampaignStore(settings.CAMPAIGNS_TABLE)
-    letters = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)))
+    letters = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)),
+                              program)
     return Campaigns(program, MembersRepository(settings.MEMBERS_TABLE), store,
                      Touches(program, ledger, store, letters))
 
@@ -147,7 +148,7 @@ def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:
     program = cached_program(settings.PROGRAM_FILE)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     letters = Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME))
-    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), CampaignLetters(letters))
+    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), CampaignLetters(letters, program))
     return PointsSchedule(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), touches, letters)
 
 

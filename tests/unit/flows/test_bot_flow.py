@@ -165,6 +165,27 @@ def test_the_language_button_wins_over_the_telegram_app_from_then_on(world: BotW
     assert world.texts(508)[-1] == render("not_a_receipt", "en")
 
 
+def test_timezone_offers_the_cities_with_their_clocks_and_the_choice_is_kept(
+        world: BotWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("loyalty.clock.now", lambda: datetime(2026, 12, 6, 11, 5, tzinfo=UTC))  # 14:05 in Moscow
+    world.joins(509)
+    assert world.says(509, "/timezone")["action"] == "choose_time_zone"
+    offer = world.outbox.messages[-1]
+    assert offer.text.startswith("О баллах и акциях я пишу только днём: с 10:00 до 21:00 по вашему времени. "
+                                 "Сейчас я думаю, что у вас 14:05.")
+    buttons = [button for row in present(offer.reply_markup)["inline_keyboard"] for button in row]
+    assert len(buttons) == 12 and buttons[1] == {"text": "Москва · 14:05", "callback_data": "tz:Europe/Moscow"}
+    assert {"text": "Владивосток · 21:05", "callback_data": "tz:Asia/Vladivostok"} in buttons
+    assert world.taps(509, "tz:Asia/Vladivostok")["action"] == "time_zone"
+    assert present(world.books.get("509")).time_zone == "Asia/Vladivostok"
+    assert world.texts(509)[-1] == ("Готово: Владивосток, у вас сейчас 21:05. Сообщения о баллах и акциях буду "
+                                    "присылать с 10:00 до 21:00 по вашему времени.")
+    world.says(509, "/timezone")
+    assert "у вас 21:05" in world.outbox.messages[-1].text  # the chosen zone, from then on
+    assert world.taps(509, "tz:Mars/Olympus")["action"] == "button_expired"  # not a city the program offers
+    assert present(world.books.get("509")).time_zone == "Asia/Vladivostok"
+
+
 def world_answer(world: BotWorld) -> str:
     """The callback query id of the tap just made (the webhook acknowledges it in its HTTP answer)."""
     return f"cb-{next(world._ids) - 1}"

@@ -114,7 +114,8 @@ class LedgerRepository:
     def read(self, member_id: str) -> tuple[Wallet, int, Holder]:
         response = client("dynamodb").get_item(
             TableName=self.members_table, Key=to_item({"member_id": member_id}), ConsistentRead=True,
-            ProjectionExpression="member_id, wallet, version, chat_id, #lang, referred_by, subscribed, last_touch",
+            ProjectionExpression="member_id, wallet, version, chat_id, #lang, time_zone, referred_by, subscribed, "
+                                 "last_touch",
             ExpressionAttributeNames={"#lang": "language"},
         )
         if "Item" not in response:

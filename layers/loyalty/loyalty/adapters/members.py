@@ -152,6 +152,9 @@ class MembersRepository:
     def choose_language(self, member_id: str, language: str) -> None:
         self._set(member_id, "SET language_choice = :l, #lang = :l", {":l": language}, {"#lang": "language"})
 
+    def choose_time_zone(self, member_id: str, zone: str) -> None:
+        self._set(member_id, "SET time_zone = :z", {":z": zone})
+
     def await_answer(self, member_id: str, kind: str, about: str, until: str) -> None:
         """The bot asked something (what went wrong, a review's proof: `about` names the survey), or the staff
         answered a ticket (`about`): until `until`, the member's next text message answers it."""
@@ -169,8 +172,8 @@ class MembersRepository:
             Key=to_item({"member_id": member_id}),
             UpdateExpression="SET erased_at = :now, subscribed = :no, "
                              "anonymous_id = if_not_exists(anonymous_id, :anon) REMOVE phone, #name, chat_id, #lang, "
-                             "language_choice, pending_receipt, referred_by, consented_at, rules_url, awaiting, "
-                             "last_touch, joined_via",
+                             "language_choice, time_zone, pending_receipt, referred_by, consented_at, rules_url, "
+                             "awaiting, last_touch, joined_via",
             ConditionExpression="attribute_exists(member_id)",
             ExpressionAttributeNames={"#name": "name", "#lang": "language"},
             ExpressionAttributeValues=to_item({":now": clock.stamp(), ":no": False,

@@ -1,17 +1,17 @@
 """The contact policy (the program file's `contact:`): when a message that is not a direct answer may reach a member.
 
 Campaigns, nudges, onboarding, surveys, reminders and "points available" are *letters*: each is due at a moment,
-and the postman (flows/postman.py) sends what the policy lets through, as pure rules here:
+and the postman (flows/followups.py) sends what the policy lets through, as pure rules here:
 
-- **Quiet hours** in the member's time zone (from their language, or the one they chose): a letter due at night
-  waits for the morning.
+- **Quiet hours** in the member's time zone (from their language, or the one they chose with /timezone): a letter
+  due at night waits for the morning.
 - **Spacing**: two letters never reach a member closer together than `spacing_minutes`. Transactional letters
   (points credited, available, expiring or expired) due together are merged into one message.
 - **Caps** on marketing letters (surveys, onboarding, nudges, campaigns) a day and a week; transactional ones do not
   count toward them.
-- **Priority** when several are due: the merged transactional message, then a survey, onboarding, a nudge, a
-  campaign. What does not fit moves to the next free slot; a letter that has waited past its kind's
-  `max_delay_hours` is dropped and counted, never sent late.
+- **Priority** when several are due: the merged transactional message, the brand's expiry reminder, then a survey,
+  onboarding, a nudge, a campaign. What does not fit moves to the next free slot; a letter that has waited past its
+  kind's `max_delay_hours` is dropped and counted, never sent late.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from loyalty.domain.bot_program import Words
 
 _WEEK = timedelta(days=7)
 _MAX_STEPS = 64  # a slot is found in a handful of steps; a policy that admits none would loop forever
@@ -34,6 +36,7 @@ class Kind(StrEnum):
     """What a letter is, in the order of priority when several are due."""
 
     NOTICE = "notice"  # transactional: points credited, available, expiring, expired; a promo code back
+    REMINDER = "reminder"  # transactional too: the brand's own "points expire soon" campaign (kind expiring)
     SURVEY = "survey"
     ONBOARDING = "onboarding"
     NUDGE = "nudge"
@@ -44,7 +47,8 @@ PRIORITY = {kind: order for order, kind in enumerate(Kind)}
 
 
 def marketing(kind: str) -> bool:
-    return kind != Kind.NOTICE
+    """Whether a letter counts toward the caps: what the member did not ask to know (points news does not)."""
+    return kind not in (Kind.NOTICE, Kind.REMINDER)
 
 
 class QuietHours(_Strict):
@@ -62,14 +66,39 @@ class Caps(_Strict):
     per_week: int = Field(default=5, ge=0, description="… and in any 7 days")
 
 
+class ZoneChoice(_Strict):
+    """A time zone a member may pick with /timezone, named as they know it."""
+
+    zone: str
+    title: Words
+
+    @field_validator("zone")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        known_zone(name)
+        return name
+
+
+def _russian_zones() -> list[ZoneChoice]:
+    named = [("Europe/Kaliningrad", "Калининград", "Kaliningrad"), ("Europe/Moscow", "Москва", "Moscow"),
+             ("Europe/Samara", "Самара", "Samara"), ("Asia/Yekaterinburg", "Екатеринбург", "Yekaterinburg"),
+             ("Asia/Omsk", "Омск", "Omsk"), ("Asia/Novosibirsk", "Новосибирск", "Novosibirsk"),
+             ("Asia/Krasnoyarsk", "Красноярск", "Krasnoyarsk"), ("Asia/Irkutsk", "Иркутск", "Irkutsk"),
+             ("Asia/Yakutsk", "Якутск", "Yakutsk"), ("Asia/Vladivostok", "Владивосток", "Vladivostok"),
+             ("Asia/Magadan", "Магадан", "Magadan"), ("Asia/Kamchatka", "Камчатка", "Kamchatka")]
+    return [ZoneChoice(zone=zone, title={"ru": ru, "en": en}) for zone, ru, en in named]
+
+
 def _max_delays() -> dict[Kind, int]:
-    return {Kind.NOTICE: 72, Kind.SURVEY: 72, Kind.ONBOARDING: 96, Kind.NUDGE: 72, Kind.CAMPAIGN: 48}
+    return {Kind.NOTICE: 72, Kind.REMINDER: 48, Kind.SURVEY: 72, Kind.ONBOARDING: 96, Kind.NUDGE: 72, Kind.CAMPAIGN: 48}
 
 
 class Contact(_Strict):
     quiet_hours: QuietHours = QuietHours()
     time_zones: dict[str, str] = Field(default_factory=lambda: {"ru": "Europe/Moscow", "en": "Europe/Moscow"},
                                        description="a member's time zone by their language, unless they chose one")
+    zone_choices: list[ZoneChoice] = Field(default_factory=_russian_zones, max_length=24,
+                                           description="what /timezone offers a member (Russia's zones by default)")
     spacing_minutes: int = Field(default=120, ge=0, le=24 * 60,
                                  description="between two letters to one member, at least")
     marketing: Caps = Caps()
@@ -101,6 +130,9 @@ class Contact(_Strict):
                 except ValueError:
                     continue
         raise AssertionError("Europe/Moscow is always known")
+
+    def zone_choice(self, name: str) -> ZoneChoice | None:
+        return next((choice for choice in self.zone_choices if choice.zone == name), None)
 
     def max_delay(self, kind: str) -> timedelta:
         return timedelta(hours=self.max_delay_hours.get(Kind(kind), 48))

@@ -19,6 +19,7 @@ class Holder(BaseModel):
     member_id: str
     chat_id: int | None = None
     language: str = "ru"
+    time_zone: str | None = None  # the one they chose (/timezone); letters keep to its daytime
     referred_by: str | None = None
     subscribed: bool = True
     last_touch: LastTouch | None = None

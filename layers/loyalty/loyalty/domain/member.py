@@ -34,6 +34,7 @@ class Member(BaseModel):
     name: str | None = None  # from an import
     merged_into: str | None = None  # an imported member whose points moved to the shopper who proved the phone
     language_choice: str | None = None  # set with /language: wins over the Telegram app's language
+    time_zone: str | None = None  # set with /timezone: wins over the zone of the member's language
     consented_at: str | None = None  # when they accepted the program rules (by sharing the phone) …
     rules_url: str | None = None  # … and which rules
     awaiting: dict[str, Any] | None = None  # what the bot waits for: {kind, about, until}

@@ -107,6 +107,18 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "choose_language": {RU: "Выберите язык / Choose your language:", EN: "Choose your language / Выберите язык:"},
     "language_set": {RU: "Готово, теперь я пишу по-русски.", EN: "Done, I will write in English from now on."},
+    "choose_time_zone": {
+        RU: "О баллах и акциях я пишу только днём: с {start} до {end} по вашему времени. Сейчас я думаю, что у вас "
+        "{time}. Если это не так, выберите свой город:",
+        EN: "I write about points and offers only in the daytime: {start} to {end} your time. I think it is {time} "
+        "where you are now. If not, pick your city:",
+    },
+    "time_zone_set": {
+        RU: "Готово: {zone}, у вас сейчас {time}. Сообщения о баллах и акциях буду присылать с {start} до {end} по "
+        "вашему времени.",
+        EN: "Done: {zone}, it is {time} where you are. Messages about points and offers will come from {start} to "
+        "{end} your time.",
+    },
     "delete_confirm": {
         RU: "Удалить ваш аккаунт? Мы сотрём номер телефона, имя и переписку, а баллы ({balance} {balance_word}) и "
         "уровень сгорят. Чеки, которые вы регистрировали, повторно зарегистрировать будет нельзя. Это не отменить.",
@@ -219,10 +231,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "commands": {
         RU: "/balance — баллы\n/level — уровень и что до следующего\n/history — последние операции\n"
         "/rewards — награды за баллы\n/promo — промокод для сайта\n/invite — пригласить друга\n"
-        "/language — язык\n/stop — не присылать акции\n/delete — удалить аккаунт",
+        "/language — язык\n/timezone — часовой пояс\n/stop — не присылать акции\n/delete — удалить аккаунт",
         EN: "/balance — points\n/level — your level and what the next one takes\n/history — recent activity\n"
         "/rewards — rewards for points\n/promo — a promo code for the website\n/invite — invite a friend\n"
-        "/language — language\n/stop — no more offers\n/delete — delete your account",
+        "/language — language\n/timezone — time zone\n/stop — no more offers\n/delete — delete your account",
     },
     "marketing_stopped": {
         RU: "Больше не буду присылать акции и напоминания. Баллы и уровень остаются с вами, чеки принимаю как "

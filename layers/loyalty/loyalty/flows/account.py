@@ -7,6 +7,8 @@ from typing import Any
 
 from loyalty import clock
 from loyalty.contracts import MemberErased, RewardRequested, Shopper
+from loyalty.domain.bot_program import words
+from loyalty.domain.contact import known_zone
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member
 from loyalty.domain.messages import render
@@ -14,7 +16,7 @@ from loyalty.domain.program import Program
 from loyalty.flows import keyboards
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.joining import erasure_markers, phone_keyboard
-from loyalty.flows.menu import menu_keyboard
+from loyalty.flows.menu import daytime, menu_keyboard
 from loyalty.flows.ports import Invitations, Members, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
@@ -40,6 +42,19 @@ class Account:
         joined = member is not None and bool(member.phone)
         self.replies.send(chosen, key, "language_set", menu_keyboard(language) if joined else None)
         return {"action": "language", "language": language}
+
+    def time_zone(self, shopper: Shopper, key: str, zone: str) -> dict[str, Any]:
+        """A city tapped under /timezone: letters keep to its daytime from now on."""
+        policy = self.program.contact
+        choice = policy.zone_choice(zone)
+        if choice is None:  # a button from before the brand changed its list
+            self.replies.send(shopper, key, "button_expired")
+            return {"action": "button_expired"}
+        self.members.choose_time_zone(shopper.member_id, choice.zone)
+        here = clock.now().astimezone(known_zone(choice.zone))
+        self.replies.send(shopper, key, "time_zone_set", zone=words(choice.title, shopper.language),
+                          time=f"{here:%H:%M}", **daytime(policy))
+        return {"action": "time_zone", "zone": choice.zone}
 
     def stop(self, shopper: Shopper, key: str) -> dict[str, Any]:
         """/stop: no campaign, reminder, nudge or survey reaches the member (receipts and their messages go on);

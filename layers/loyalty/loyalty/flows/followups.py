@@ -118,7 +118,7 @@ class FollowUps:
                 continue
             alive[letter.id], built[letter.id] = letter, message
         policy = self.program.contact
-        decided = contact.plan(policy, policy.zone(holder.language), [
+        decided = contact.plan(policy, policy.zone(holder.language, holder.time_zone), [
             contact.Due(id=letter.id, kind=letter.kind, scheduled_for=letter.first_due) for letter in alive.values()],
             self.table.contacts(member_id, now - timedelta(days=7)), now)
         for letter_id in decided.drop:
@@ -144,9 +144,22 @@ class FollowUps:
             return None
         if letter.kind == contact.Kind.CAMPAIGN and self._bought_since(letter, wallet):
             return None  # a win-back's "we miss you" to someone who has bought since it was written
-        if letter.kind in (contact.Kind.NOTICE, contact.Kind.CAMPAIGN):
+        if letter.kind == contact.Kind.REMINDER and not self._still_expiring(letter, wallet):
+            return None  # "N points expire on …" after they were spent or have expired
+        if letter.kind in _PREPARED:
             return ("", "", [], 0, None)  # prepared when posted: sent as it is
         return self._message(letter, holder, wallet, now)
+
+    def _still_expiring(self, letter: FollowUp, wallet: Wallet) -> bool:
+        """Whether the points the reminder counted are all still there, still to expire (its touch names the
+        ledger's reminder entry, which names the lots)."""
+        entry_id = str(letter.payload.get("touch", "")).split(":", 2)[-1]
+        entry = self.ledger.entry(letter.member_id, entry_id)
+        if entry is None or not entry.details.reminded:
+            return True  # nothing to check it against: as it was written
+        lots = [wallet.lots.get(lot_id) for lot_id in entry.details.reminded]
+        left = sum(lot.points for lot in lots if lot is not None)
+        return left > 0 and left == entry.details.points
 
     def _bought_since(self, letter: FollowUp, wallet: Wallet) -> bool:
         campaign = self.program.campaign(letter.name)
@@ -169,7 +182,7 @@ class FollowUps:
             if len(chosen) > 1:
                 self.touches.store.add(NOTICES, merged=len(chosen) - 1)
             return
-        if first.kind == contact.Kind.CAMPAIGN:
+        if first.kind in (contact.Kind.CAMPAIGN, contact.Kind.REMINDER):
             self.touches.queue.put(CampaignMessage.model_validate(first.payload))
             self.table.settle(first.id, "sent")
             return
@@ -186,7 +199,7 @@ class FollowUps:
         """A letter that waited past its max delay: never sent late. A campaign's bonus goes back with it."""
         assert self.touches is not None
         self.table.settle(letter.id, "dropped")
-        if letter.kind == contact.Kind.CAMPAIGN and letter.payload:
+        if letter.kind in (contact.Kind.CAMPAIGN, contact.Kind.REMINDER) and letter.payload:
             message = CampaignMessage.model_validate(letter.payload)
             self.touches.store.settle(message.campaign, message.touch, "dropped", now)
             if self.accrual_queue is not None:
@@ -248,6 +261,9 @@ class FollowUps:
         if "{balance}" in text:
             text = text.replace("{balance}", str(wallet.balance.available))
         return text
+
+
+_PREPARED = (contact.Kind.NOTICE, contact.Kind.CAMPAIGN, contact.Kind.REMINDER)  # sent as written when posted
 
 
 def _counted_as(letter: FollowUp) -> str:

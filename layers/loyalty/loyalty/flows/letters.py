@@ -4,7 +4,8 @@ posts nothing twice, and no id names the member.
 
 - A notice (points available, expiring, expired; a promo code back; a level reviewed) keeps its texts and their
   values, so notices due together are merged into one message, the balance told once, as it is when sent.
-- A campaign's message keeps the message itself (its bonus was paid when the member was reached).
+- A campaign's message keeps the message itself (its bonus was paid when the member was reached). The brand's
+  expiry reminder (a campaign of kind expiring) is a reminder: points news, not counted toward the caps.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from loyalty.domain.contact import Kind
 from loyalty.domain.conversation import FollowUp
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.messages import render
+from loyalty.domain.program import Program
 from loyalty.flows.ports import FollowUpStore
 
 NOTICES = "notices"  # the campaign name notices are counted under (`loyalty campaign stats notices`)
@@ -43,13 +45,16 @@ class Letters:
 class CampaignLetters:
     """Touches' queue where a campaign's message becomes a letter, due now."""
 
-    def __init__(self, letters: Letters):
+    def __init__(self, letters: Letters, program: Program):
         self.letters = letters
+        reminder = program.expiry_reminder
+        self.reminders = {reminder.name} if reminder else set()
 
     def put(self, message: BaseModel) -> None:
         assert isinstance(message, CampaignMessage), "only a campaign's message is a letter"
         self.letters.store.schedule(FollowUp(
-            id=self.letters.keyed.id("letter", message.touch), member_id=message.member_id, kind=Kind.CAMPAIGN,
+            id=self.letters.keyed.id("letter", message.touch), member_id=message.member_id,
+            kind=Kind.REMINDER if message.campaign in self.reminders else Kind.CAMPAIGN,
             name=message.campaign, due_at=message.queued_at or clock.now(), payload=message.model_dump(mode="json")))
 
 

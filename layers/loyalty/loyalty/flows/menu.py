@@ -11,6 +11,7 @@ from loyalty import clock
 from loyalty.contracts import Shopper
 from loyalty.domain import levels
 from loyalty.domain.bot_program import words
+from loyalty.domain.contact import Contact, known_zone
 from loyalty.domain.history import history_lines
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member
@@ -153,6 +154,17 @@ class Menu:
         self.replies.send_text(shopper, key, with_commands("unsupported_message", shopper.language))
         return {"action": "help"}
 
+    def choose_time_zone(self, shopper: Shopper, member: Member, key: str) -> dict[str, Any]:
+        """/timezone: the cities the program offers, each with its clock now, so the member sees which is theirs."""
+        policy, now = self.program.contact, clock.now()
+        buttons = [(f"{words(choice.title, shopper.language)} · {now.astimezone(known_zone(choice.zone)):%H:%M}",
+                    f"tz:{choice.zone}") for choice in policy.zone_choices]
+        rows = [buttons[index:index + 2] for index in range(0, len(buttons), 2)]
+        here = now.astimezone(policy.zone(shopper.language, member.time_zone))
+        self.replies.send(shopper, key, "choose_time_zone", keyboards.inline_keyboard(rows), time=f"{here:%H:%M}",
+                          **daytime(policy))
+        return {"action": "choose_time_zone"}
+
     def choose_language(self, shopper: Shopper, key: str) -> dict[str, Any]:
         buttons = [[("Русский", "lang:ru"), ("English", "lang:en")]]
         self.replies.send(shopper, key, "choose_language", keyboards.inline_keyboard(buttons))
@@ -161,3 +173,8 @@ class Menu:
     def expired(self, shopper: Shopper, key: str) -> dict[str, Any]:
         self.replies.send(shopper, key, "button_expired", menu_keyboard(shopper.language))
         return {"action": "button_expired"}
+
+
+def daytime(policy: Contact) -> dict[str, Any]:
+    """When letters may come, as a text says it: {start} (quiet hours end) to {end} (they begin)."""
+    return {"start": f"{policy.quiet_hours.end:%H:%M}", "end": f"{policy.quiet_hours.start:%H:%M}"}

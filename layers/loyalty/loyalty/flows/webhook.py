@@ -177,6 +177,8 @@ class Bot:
             return self.menu.rewards(shopper, key)
         if command == "/invite":
             return self.menu.invite(shopper, key)
+        if command == "/timezone":
+            return self.menu.choose_time_zone(shopper, member, key)
         if command == "/promo":
             return self._promo(shopper, member, key, argument)
         if command == "/stop":
@@ -200,6 +202,8 @@ class Bot:
             reward_id, _, issued = argument.partition(":")
             offer, _, order = issued.partition(":")
             return self.account.exchange(shopper, member, key, reward_id, offer, order)
+        if action == "tz":
+            return self.account.time_zone(shopper, key, argument)
         if action == "take_no":
             self.replies.send(shopper, key, "reward_cancelled")
             return {"action": "reward_cancelled"}
