@@ -18,7 +18,7 @@ from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.site import Site
 from loyalty_tools.local.stack import ROOT, LocalStack
-from tests.conftest import deployed
+from tests.conftest import daytime, deployed
 
 SEED = ROOT / "program" / "program.yaml"
 PROGRAM = load_program(SEED)
@@ -99,6 +99,13 @@ def schedule_until(stack: LocalStack, shopper: Shopper, text: str, start: dateti
         if any(text in message for message in shopper.bot_messages()):
             return at
     raise AssertionError(f"no message with {text!r} within {hours} hours of schedules from {start.isoformat()}")
+
+
+def letter(stack: LocalStack, shopper: Shopper, text: str, hours: int = 72) -> str:
+    """The letter with `text` (news the shopper did not ask for: a staff decision, a friend's bonus), once the
+    schedules run from the next daytime hour as a deployed stack's would: the message it came in."""
+    schedule_until(stack, shopper, text, daytime(stack.now()), hours)
+    return next(message for message in reversed(shopper.bot_messages()) if text in message)
 
 
 def schedule(stack: LocalStack, at: datetime) -> None:

@@ -17,7 +17,20 @@ from loyalty_tools.local.shopper import Shopper, StaffChat
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import present
 from tests.e2e.dialogs import record
-from tests.e2e.journeys import CREAM, PROGRAM, SERUM, buy, entries, join, loyalty, member, morning, schedule, seed_stack
+from tests.e2e.journeys import (
+    CREAM,
+    PROGRAM,
+    SERUM,
+    buy,
+    entries,
+    join,
+    letter,
+    loyalty,
+    member,
+    morning,
+    schedule,
+    seed_stack,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -154,7 +167,8 @@ def surveyed(stack: LocalStack, name: str, *lines: tuple[str, int, int]) -> tupl
     start = morning(stack)
     member_ = join(stack, name=name)
     buy(stack, member_, *lines)
-    schedule(stack, start + timedelta(hours=73))
+    stack.travel(start + timedelta(hours=73))  # the days pass for everyone: what follows happens then
+    schedule(stack, stack.now())
     return staff, member_, reply(stack, member_, "Как вам")["text"]
 
 
@@ -217,7 +231,7 @@ def test_a_good_rating_leads_to_an_approved_review_and_its_bonus_once(stack: Loc
     assert member(stack, gala)["available"] == balance + 100
     bonuses = [key for key in entries(stack, gala) if key.startswith("bonus#review:")]
     assert len(bonuses) == 1
-    assert gala.bot_messages()[-1].startswith("Спасибо за отзыв! +100 баллов")
+    assert letter(stack, gala, "Спасибо за отзыв! +100 баллов").startswith("Спасибо за отзыв! +100 баллов")
     assert sum("засчитан (Мария)" in t for t in staff.bot_messages()) == 1
     assert member(stack, gala)["wallet"] and '"reviews":1' in member(stack, gala)["wallet"].replace(" ", "")
     record("review", "A good rating: a review, approved in the staff chat, its bonus once", gala, staff)
@@ -241,7 +255,7 @@ def test_a_review_link_rejected_then_sent_again_and_approved(stack: LocalStack) 
     staff.tap("✅ Засчитать")
     stack.wait_idle()
     assert member(stack, ira)["available"] == balance + 100
-    assert ira.bot_messages()[-1].startswith("Спасибо за отзыв! +100 баллов")
+    assert letter(stack, ira, "Спасибо за отзыв! +100 баллов").startswith("Спасибо за отзыв! +100 баллов")
     record("review_link", "A review sent as a link: rejected, sent again, approved", ira, staff)
 
 

@@ -24,7 +24,20 @@ from loyalty.domain.receipt import MOSCOW
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import present
-from tests.e2e.journeys import CREAM, PROGRAM, SERUM, api, buy, entries, join, member, schedule, seed_stack, texts
+from tests.e2e.journeys import (
+    CREAM,
+    PROGRAM,
+    SERUM,
+    api,
+    buy,
+    entries,
+    join,
+    letter,
+    member,
+    schedule,
+    seed_stack,
+    texts,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +59,7 @@ def test_a_review_the_site_reports_pays_its_bonus_once(stack: LocalStack) -> Non
         assert (status, body) == (202, {"status": "accepted"})
     stack.wait_idle()
     assert member(stack, anna)["available"] == PROGRAM.bonuses.welcome + PROGRAM.bonuses.review
+    letter(stack, anna, "Спасибо за отзыв! +100 баллов")
     assert sum("Спасибо за отзыв! +100 баллов" in text for text in texts(anna)) == 1
     assert [key for key in entries(stack, anna) if key.startswith("bonus#review")] == ["bonus#review:wb-review-81723"]
     boris = join(stack)  # the same review reported for somebody else: paid once, to the first
@@ -79,6 +93,7 @@ def test_an_invitation_link_pays_both_sides_on_the_first_purchase(stack: LocalSt
         referrer_bonus_entry(Keyed(lambda: stack.stack_key).marker("member", str(egor.chat_id)))]
     assert member(stack, egor)["available"] == 100 + 200 + 45
     assert member(stack, dina)["available"] == 100 + 200
+    letter(stack, dina, "Ваш друг зарегистрировал первый чек — вам +200 баллов")  # news: a letter, in the day
     assert sum("Ваш друг зарегистрировал первый чек — вам +200 баллов" in text for text in texts(dina)) == 1
 
 

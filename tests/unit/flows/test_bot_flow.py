@@ -28,8 +28,10 @@ from loyalty.domain.fraud import Fraud, Rule, RuleName
 from loyalty.domain.fraud_report import FraudReportBuilder
 from loyalty.domain.messages import render
 from loyalty.flows.accrual import PointAccrual
+from loyalty.flows.campaigns import Touches
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.erasure import Erasure
+from loyalty.flows.followups import FollowUps
 from loyalty.flows.webhook import Bot, Webhook
 from loyalty_tools.fraud_cli import render as render_fraud_report
 from tests.conftest import present
@@ -37,6 +39,7 @@ from tests.fakes import (
     STACK_KEY,
     MemoryBooks,
     MemoryBotTable,
+    MemoryCampaigns,
     MemoryClaims,
     MemoryDeadLetters,
     MemoryFifoQueue,
@@ -85,7 +88,22 @@ class BotWorld:
             self.accrual.handle_record(SQSRecord({"messageId": "m", "body": command.model_dump_json()}))
 
     def texts(self, user_id: int) -> list[str]:
+        """What the member was told: the bot's answers, and the letters (a staff decision, a friend's bonus) as the
+        postman would have sent them by now."""
+        self.deliver_letters()
         return self.outbox.texts(user_id)
+
+    def deliver_letters(self) -> None:
+        """The postman's runs, hour by hour, until every letter due went (as the campaigns function's schedule
+        would, keeping to the contact policy): bounded by a few days, it says what was left if that is not enough."""
+        postman = FollowUps(PROGRAM, self.table, self.books, Touches(PROGRAM, self.books, MemoryCampaigns(),
+                                                                     MemoryOutbox()), outbox=self.outbox)
+        start = clock.now()
+        for hour in range(24 * 4):
+            if not [key for key in self.table.due_ids if self.table.followups[key].kind == "notice"]:
+                return
+            postman.run(start + timedelta(hours=hour))
+        raise AssertionError(f"letters still due after 4 days: {sorted(self.table.due_ids)}")
 
 
 @pytest.fixture
@@ -225,6 +243,29 @@ def first_receipt(world: BotWorld, user_id: int, fiscal_key: str) -> None:
                                                                  language="ru"),
         fiscal_key=fiscal_key, channel="d2c", channel_kind="d2c", store="lepestok.ru", brand_sum_kopecks=45_000))
     world.settle_points()
+
+
+def test_news_the_member_did_not_ask_for_waits_for_their_morning(world: BotWorld, monkeypatch: MonkeyPatch) -> None:
+    """A friend's first purchase at night pays the inviter's bonus at once; the inviter hears of it at 10:00. The
+    friend, who just sent the receipt, is answered at once."""
+    night = datetime(2026, 12, 6, 20, 30, tzinfo=UTC)  # 23:30 in Moscow
+    monkeypatch.setattr("loyalty.clock.now", lambda: night)
+    world.joins(560, "+7 916 000-05-60")
+    code = world.table.invite_code("560")
+    world.joins(561, "+7 916 000-05-61", start=f"ref_{code}")
+    world.settle_points()
+    told_before = world.outbox.texts(560)
+    first_receipt(world, 561, "1:561:1")
+    assert world.outbox.texts(561)[-1].startswith("Вы пришли по приглашению")  # the answer to their receipt
+    assert world.outbox.texts(560) == told_before  # nothing for the inviter at 23:30 …
+    (letter,) = [one for one in world.table.followups.values() if one.member_id == "560" and one.kind == "notice"]
+    postman = FollowUps(PROGRAM, world.table, world.books, Touches(PROGRAM, world.books, MemoryCampaigns(),
+                                                                   MemoryOutbox()), outbox=world.outbox)
+    postman.run(night)
+    assert world.table.followups[letter.id].due_at == datetime(2026, 12, 7, 7, tzinfo=UTC)  # … it waits for 10:00
+    postman.run(datetime(2026, 12, 7, 7, tzinfo=UTC))
+    assert world.table.followups[letter.id].status == "sent" and len(world.outbox.texts(560)) == len(told_before) + 1
+    assert world.outbox.texts(560)[-1] == "Ваш друг зарегистрировал первый чек — вам +200 баллов. На счёте 300 баллов."
 
 
 def referral_bonuses(world: BotWorld, inviter: str) -> list[str]:

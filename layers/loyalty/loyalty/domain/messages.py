@@ -440,22 +440,20 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "{points} points moved over from your previous loyalty programme. Balance: {balance} points.",
     },
     "bonus_welcome": {
-        RU: "Приветственный бонус: +{points} {points_word}. На счёте {balance} {balance_word}.",
-        EN: "Welcome bonus: +{points} points. Balance: {balance} points.",
+        RU: "Приветственный бонус: +{points} {points_word}.",
+        EN: "Welcome bonus: +{points} points.",
     },
     "bonus_review": {
-        RU: "Спасибо за отзыв! +{points} {points_word}. На счёте {balance} {balance_word}.",
-        EN: "Thank you for your review! +{points} points. Balance: {balance} points.",
+        RU: "Спасибо за отзыв! +{points} {points_word}.",
+        EN: "Thank you for your review! +{points} points.",
     },
     "bonus_referred": {
-        RU: "Вы пришли по приглашению, и это ваш первый чек: +{points} {points_word} в подарок. "
-        "На счёте {balance} {balance_word}.",
-        EN: "You joined by invitation and this is your first receipt: +{points} bonus points. "
-        "Balance: {balance} points.",
+        RU: "Вы пришли по приглашению, и это ваш первый чек: +{points} {points_word} в подарок.",
+        EN: "You joined by invitation and this is your first receipt: +{points} bonus points.",
     },
     "bonus_referrer": {
-        RU: "Ваш друг зарегистрировал первый чек — вам +{points} {points_word}. На счёте {balance} {balance_word}.",
-        EN: "Your friend registered their first receipt: +{points} points for you. Balance: {balance} points.",
+        RU: "Ваш друг зарегистрировал первый чек — вам +{points} {points_word}.",
+        EN: "Your friend registered their first receipt: +{points} points for you.",
     },
     "invite": {
         RU: "Пригласите друзей по этой ссылке: {link}\n\nКогда друг зарегистрирует первый чек, вы получите "

@@ -55,6 +55,7 @@ from loyalty.flows import keyboards
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.followups import FollowUps
+from loyalty.flows.letters import BALANCE, Letters
 from loyalty.flows.notices import Notices
 from loyalty.flows.outcomes import PermanentFailure, RetryLater, parse_body
 from loyalty.flows.ports import BotMemory, Ledger, Outbox, PromoCodeStore
@@ -78,6 +79,10 @@ class PointAccrual:
         self.keyed = keyed
         self.bot_table = bot_table
         self.followups = FollowUps(program, bot_table, ledger, keyed=keyed) if bot_table is not None else None
+        # What is not an answer to the member's own act (a friend's purchase paid their invitation, the staff
+        # decided a held receipt or a review): a letter the contact policy sends, where the bot's table keeps them.
+        self.news = Notices(self.replies, program, Letters(bot_table, keyed)) if bot_table is not None \
+            else self.notices
         self.erasure = erasure  # /delete's write-off and pseudonymisation
         self._handlers: dict[type[Any], Callable[[Any], object]] = {
             BonusGranted: self.bonus, MembersMerged: self.merge, RewardRequested: self.reward,
@@ -165,7 +170,7 @@ class PointAccrual:
             self._inviter_side(posting, later.fiscal_key, None, now)
         frozen = posting.entry.change.pending or details.credited
         store = self.program.place(details.channel, details.store)
-        self.notices.send(posting, "receipt_held_later", points=frozen, store=store)
+        self.news.send(posting, "receipt_held_later", points=frozen, store=store)
         self._ask_staff(posting, later.fiscal_key, details.store or "", details.brand_sum_kopecks, frozen,
                         list(later.held_by))
         return posting
@@ -216,12 +221,12 @@ class PointAccrual:
             self._inviter_side(posting, decided.fiscal_key, decided.approved, now)
         if decided.approved:
             released = later.change.pending if later is not None and later.change.pending else bought.credited
-            self.notices.send(posting, "receipt_held_approved", points=released, store=store)
+            self.news.send(posting, "receipt_held_approved", points=released, store=store)
             bonuses = referral(self.program, posting.holder.referred_by) if bought.first_purchase else None
             if bonuses is not None:
-                self._referral(posting, bonuses, now)
+                self._referral(posting, bonuses, now, answer=False)
         else:
-            self.notices.send(posting, "receipt_held_rejected", store=store,
+            self.news.send(posting, "receipt_held_rejected", store=store,
                               reason="; ".join(rule_words(bought.held_by)))
         logger.info("held receipt decided", extra={"member_id": decided.member_id, "fiscal_key": decided.fiscal_key,
                                                     "approved": decided.approved, "replayed": not posting.applied})
@@ -283,8 +288,9 @@ class PointAccrual:
             parts.append(("debt_paid", {"paid": details.debt_paid}))
         self.notices.parts(posting, *parts)
 
-    def _referral(self, purchase: Posting, bonuses: Referral, now: datetime) -> None:
-        """Both sides of an invitation are paid once, on the invited member's first accepted receipt."""
+    def _referral(self, purchase: Posting, bonuses: Referral, now: datetime, answer: bool = True) -> None:
+        """Both sides of an invitation are paid once, on the invited member's first accepted receipt. `answer`: the
+        friend hears of theirs as the answer to their receipt (not when the staff released it later)."""
         member_id, inviter = purchase.holder.member_id, bonuses.inviter
         # The inviter's entry names the friend by a keyed pseudonym, never by their Telegram id: it outlives the
         # friend's erasure, and the same person invited again finds it paid.
@@ -307,9 +313,10 @@ class PointAccrual:
                 logger.warning("inviter is not a member; referral bonus skipped",
                                extra={"member_id": member_id, "inviter": inviter})
                 continue
-            if not held:  # else the approval tells them
-                self.notices.send(posting, text, points=posting.points)
-                self.notices.level(posting)
+            if not held:  # else the approval tells them; the inviter hears it as news, the friend as the answer
+                told = self.notices if owner == member_id and answer else self.news
+                told.parts(posting, (text, {"points": posting.points}), (BALANCE, {}))
+                told.level(posting)
 
     def _held_later(self, member_id: str, fiscal_key: str) -> bool:
         """Whether a purchase credited before a rule tripped waits for the staff now."""
@@ -358,8 +365,9 @@ class PointAccrual:
         entry_id = review_bonus_entry(granted.reference) if review else WELCOME_BONUS_ENTRY
         posting = self._credit_bonus(granted.shopper.member_id, entry_id, points,
                                      "бонус за отзыв" if review else "приветственный бонус", now, review=review)
-        self.notices.send(posting, f"bonus_{granted.bonus}", points=posting.points)
-        self.notices.level(posting)
+        told = self.news if review else self.notices  # a review's bonus follows the staff's (or the site's) check
+        told.parts(posting, (f"bonus_{granted.bonus}", {"points": posting.points}), (BALANCE, {}))
+        told.level(posting)
         return posting
 
     def _credit_bonus(self, member_id: str, entry_id: str, points: int, label: str, now: datetime,
