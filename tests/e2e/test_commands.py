@@ -8,6 +8,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections import Counter
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -58,6 +59,9 @@ def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_b
         moments = [datetime.fromtimestamp(entry["date"], MOSCOW) for entry in letters]
         assert all(10 <= moment.hour < 21 for moment in moments), [f"{m:%d.%m %H:%M}" for m in moments]
         assert all(later - earlier >= timedelta(hours=2) for earlier, later in pairwise(moments))
+        marketing_days = Counter(moment.date() for entry, moment in zip(letters, moments, strict=True)
+                                 if not any(news in entry["text"] for news in ("стали доступны", "сгор")))
+        assert max(marketing_days.values()) <= demo.program.contact.marketing.per_day, marketing_days
         merged = [entry["text"] for entry in letters if "стали доступны" in entry["text"]]
         assert len(merged) == 1 and "Wildberries" in merged[0] and "Ozon" in merged[0]
         survey = next(moment for entry, moment in zip(letters, moments, strict=True) if entry["text"].startswith("Как"))
