@@ -21,6 +21,9 @@ from loyalty import clock
 from loyalty.adapters.campaign_store import COUNTERS
 from loyalty.contracts import CrmEvent, Deleted, MemberRegistered, OutboundMessage
 from loyalty.domain import chat_limits, postings
+from loyalty.domain.audit import GENESIS, chained
+from loyalty.domain.audit import Draft as AuditDraft
+from loyalty.domain.audit import Entry as AuditEntry
 from loyalty.domain.campaigns import Touch, touch_key
 from loyalty.domain.claims import Claimed, Halves, OrderHalf, Outcome, Refund, pair
 from loyalty.domain.codes import PromoCode, new_code, normalise_code
@@ -41,6 +44,7 @@ from loyalty.domain.keyed import Keyed
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
 from loyalty.domain.member import Member
 from loyalty.domain.program import Program
+from loyalty.domain.staff import StaffMember
 from loyalty.domain.wallet import Step, Wallet
 
 STACK_KEY = Keyed(lambda: "a test stack's key")  # keyed ids and erasure markers, as the stack's secret makes them
@@ -770,3 +774,47 @@ class MemoryCrm:
             del self.customers[event.member_id]
         self.applied.add(event.event_id)
         self.events.append(event)
+
+
+class MemoryConsoleTable:
+    """ConsoleTable in memory: staff (None once removed) and one-time sign-in links, consumed once."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, StaffMember | None] = {}
+        self.links: dict[str, tuple[int, datetime, bool]] = {}
+
+    def lookup(self, telegram_id: int) -> tuple[bool, StaffMember | None]:
+        return (telegram_id in self.rows, self.rows.get(telegram_id))
+
+    def all_staff(self) -> dict[int, StaffMember | None]:
+        return dict(self.rows)
+
+    def put_staff(self, member: StaffMember, by: int, now: datetime) -> None:
+        self.rows[member.telegram_id] = member
+
+    def remove_staff(self, telegram_id: int, by: int, now: datetime) -> None:
+        self.rows[telegram_id] = None
+
+    def issue(self, token_key: str, telegram_id: int, expires_at: datetime) -> None:
+        self.links[token_key] = (telegram_id, expires_at, False)
+
+    def consume(self, token_key: str, now: datetime) -> int:
+        from loyalty.adapters.console_table import LinkRefused
+
+        found = self.links.get(token_key)
+        if found is None or found[2] or found[1] <= now:
+            raise LinkRefused("unknown, used or out of time")
+        self.links[token_key] = (found[0], found[1], True)
+        return found[0]
+
+
+class MemoryAuditLog:
+    """AuditLog in memory: the same chain (domain/audit.py), appended only."""
+
+    def __init__(self) -> None:
+        self.chain: list[AuditEntry] = []
+
+    def append(self, draft: AuditDraft) -> AuditEntry:
+        entry = chained(draft, len(self.chain) + 1, self.chain[-1].hash if self.chain else GENESIS)
+        self.chain.append(entry)
+        return entry

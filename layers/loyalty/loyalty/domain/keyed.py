@@ -11,6 +11,7 @@ The key is read when first needed (a callable, so a function that never makes an
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -36,6 +37,14 @@ class Keyed:
     def marker(self, kind: str, value: str) -> str:
         """What is kept of a person after erasure: their `kind` ("member", "phone") keyed, 128 bits in hex."""
         return self._mac("marker", kind, value)[:16].hex()
+
+    def signature(self, kind: str, payload: str) -> str:
+        """A signature of `payload` for `kind` (a console session, its CSRF token), 256 bits in url-safe text."""
+        return base64.urlsafe_b64encode(self._mac("sign", kind, payload)).decode().rstrip("=")
+
+    def signed(self, candidate: str, kind: str, payload: str) -> bool:
+        """Whether `candidate` is this stack's signature of `payload` (constant time)."""
+        return hmac.compare_digest(candidate.encode(errors="replace"), self.signature(kind, payload).encode())
 
     def _mac(self, *parts: str) -> bytes:
         return hmac.new(self._key().encode(), "\x1f".join(parts).encode(), hashlib.sha256).digest()

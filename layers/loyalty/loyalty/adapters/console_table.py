@@ -1,0 +1,72 @@
+"""ConsoleTable: the brand's staff (pk `staff`, sk their Telegram id) and the console's one-time sign-in links
+(pk `link`, sk the token's hash; DynamoDB's TTL removes them after they ran out)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from loyalty.adapters.aws import client
+from loyalty.adapters.dynamo import conditional, from_item, to_item
+from loyalty.domain.staff import Role, StaffMember
+
+_STAFF, _LINK = "staff", "link"
+
+
+class LinkRefused(Exception):
+    """A sign-in link that is unknown, used already or out of time."""
+
+
+class ConsoleTable:
+    def __init__(self, table_name: str):
+        self.table_name = table_name
+
+    # ------------------------------------------------------------------ staff (StaffDirectory)
+    def lookup(self, telegram_id: int) -> tuple[bool, StaffMember | None]:
+        """(whether the table knows the person, who they are on the staff: None once removed)."""
+        item = client("dynamodb").get_item(TableName=self.table_name, ConsistentRead=True,
+                                           Key=to_item({"pk": _STAFF, "sk": str(telegram_id)})).get("Item")
+        return (True, _member(from_item(item))) if item else (False, None)
+
+    def all_staff(self) -> dict[int, StaffMember | None]:
+        """Everyone the table knows: their staff record, or None for someone removed."""
+        found: dict[int, StaffMember | None] = {}
+        for page in client("dynamodb").get_paginator("query").paginate(
+                TableName=self.table_name, KeyConditionExpression="pk = :pk", ConsistentRead=True,
+                ExpressionAttributeValues=to_item({":pk": _STAFF})):
+            for item in map(from_item, page["Items"]):
+                found[int(item["sk"])] = _member(item)
+        return found
+
+    def put_staff(self, member: StaffMember, by: int, now: datetime) -> None:
+        client("dynamodb").put_item(TableName=self.table_name, Item=to_item({
+            "pk": _STAFF, "sk": str(member.telegram_id), "role": str(member.role), "name": member.name,
+            "added_by": by, "added_at": now.isoformat()}))
+
+    def remove_staff(self, telegram_id: int, by: int, now: datetime) -> None:
+        """Kept as removed (not deleted): the program file's `bot.staff` no longer speaks for them."""
+        client("dynamodb").put_item(TableName=self.table_name, Item=to_item({
+            "pk": _STAFF, "sk": str(telegram_id), "removed_by": by, "removed_at": now.isoformat()}))
+
+    # ------------------------------------------------------------------ sign-in links (SignInLinks)
+    def issue(self, token_key: str, telegram_id: int, expires_at: datetime) -> None:
+        client("dynamodb").put_item(TableName=self.table_name, Item=to_item({
+            "pk": _LINK, "sk": token_key, "telegram_id": telegram_id, "expires_at": expires_at.isoformat(),
+            "ttl": int(expires_at.timestamp()) + 3600}))
+
+    def consume(self, token_key: str, now: datetime) -> int:
+        """The Telegram id a link was issued to, once: the first use marks it used in the same conditional write, so
+        two tabs opening it at once start one session."""
+        response = conditional(
+            "update_item", refused=LinkRefused("unknown, used or out of time"), TableName=self.table_name,
+            Key=to_item({"pk": _LINK, "sk": token_key}), UpdateExpression="SET used_at = :now",
+            ConditionExpression="attribute_exists(sk) AND attribute_not_exists(used_at) AND expires_at > :now",
+            ExpressionAttributeValues=to_item({":now": now.isoformat()}), ReturnValues="ALL_NEW")
+        assert response is not None
+        return int(from_item(response["Attributes"])["telegram_id"])
+
+
+def _member(item: dict[str, Any]) -> StaffMember | None:
+    if "removed_at" in item:
+        return None
+    return StaffMember(telegram_id=int(item["sk"]), role=Role(item["role"]), name=item.get("name", ""))

@@ -1,0 +1,115 @@
+"""The console's sign-in, sessions, roles and audit on in-memory adapters: a link works once and for 5 minutes, a
+session is the stack's signature, the role is read on every request, a change needs the CSRF token, the first owner
+cannot be locked out, and every action is in a chain `loyalty audit verify` can prove."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from loyalty.domain import audit, console
+from loyalty.domain.console import Permission, Refused
+from loyalty.domain.keyed import Keyed
+from loyalty.domain.staff import Role, StaffMember
+from loyalty.flows.console import Console, StaffDirectory
+from tests.fakes import STACK_KEY, MemoryAuditLog, MemoryConsoleTable
+from tests.unit.flows.conftest import PROGRAM
+
+NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
+OWNER, MARIA = 7_000_001, 5_000_001  # the first owner (template parameter); Мария is support in the program file
+
+
+class Office:
+    def __init__(self) -> None:
+        self.table, self.audit = MemoryConsoleTable(), MemoryAuditLog()
+        self.directory = StaffDirectory(self.table, PROGRAM, OWNER)
+        self.console = Console(self.directory, self.table, self.audit, STACK_KEY, "https://api.example")
+
+    def signed_in(self, telegram_id: int) -> tuple[console.Session, str, StaffMember]:
+        link = self.console.sign_in_link(telegram_id, NOW)
+        assert link is not None
+        session, cookie = self.console.sign_in(link.split("t=")[1], NOW + timedelta(minutes=1))
+        return session, cookie, self.console.who(cookie, NOW + timedelta(minutes=2))[1]
+
+
+@pytest.fixture
+def office() -> Office:
+    return Office()
+
+
+def test_a_link_is_for_staff_works_once_and_for_five_minutes(office: Office) -> None:
+    assert office.console.sign_in_link(123_456, NOW) is None  # a shopper, a stranger: no link
+    link = office.console.sign_in_link(MARIA, NOW)
+    assert link is not None and link.startswith("https://api.example/console/signin?t=")
+    token = link.split("t=")[1]
+    assert token not in str(office.table.links)  # only its hash is kept
+    with pytest.raises(Refused):
+        office.console.sign_in(token, NOW + timedelta(minutes=5))  # out of time
+    fresh = office.console.sign_in_link(MARIA, NOW)
+    assert fresh is not None
+    session, _ = office.console.sign_in(fresh.split("t=")[1], NOW + timedelta(minutes=4))
+    assert session.telegram_id == MARIA and session.expires_at == NOW + timedelta(minutes=4, hours=8)
+    with pytest.raises(Refused):
+        office.console.sign_in(fresh.split("t=")[1], NOW + timedelta(minutes=4))  # replayed
+    assert [entry.action for entry in office.audit.chain] == [audit.Action.SIGN_IN]
+
+
+def test_a_session_is_the_stacks_signature_and_runs_out(office: Office) -> None:
+    session, cookie, staff = office.signed_in(MARIA)
+    assert (staff.telegram_id, staff.role) == (MARIA, Role.SUPPORT)
+    payload = cookie.rpartition(".")[0]
+    other_stack = Keyed(lambda: "another stack's key")
+    forged = f"{payload}.{other_stack.signature('console-session', payload)}"
+    for bad in (None, "", "garbage", forged, cookie + "x"):
+        with pytest.raises(Refused) as refused:
+            office.console.who(bad, NOW)
+        assert refused.value.status == 401
+    with pytest.raises(Refused):
+        office.console.who(cookie, session.expires_at)  # run out
+
+
+def test_a_change_needs_the_csrf_token_and_the_role_that_may(office: Office) -> None:
+    session, cookie, maria = office.signed_in(MARIA)
+    me = office.console.whoami(session, maria)
+    assert me.role_words == "поддержка" and Permission.MANAGE_STAFF not in me.permissions
+    with pytest.raises(Refused) as refused:
+        office.console.who(cookie, NOW, csrf=None, changes=True)
+    assert refused.value.status == 403
+    with pytest.raises(Refused):
+        office.console.who(cookie, NOW, csrf=console.csrf_token(office.console.keyed, session) + "x", changes=True)
+    _, staff = office.console.who(cookie, NOW, csrf=me.csrf, changes=True)  # the session's own token passes
+    with pytest.raises(Refused) as refused:  # … and support may not manage the staff
+        office.console.put_staff(session, staff, StaffMember(telegram_id=42, role=Role.OWNER), NOW)
+    assert refused.value.status == 403 and office.table.rows == {}
+
+
+def test_owners_keep_the_staff_a_removed_member_is_out_at_once_and_the_first_owner_stays(office: Office) -> None:
+    owner_session, _, owner = office.signed_in(OWNER)
+    maria_session, maria_cookie, _ = office.signed_in(MARIA)
+    office.console.put_staff(owner_session, owner, StaffMember(telegram_id=42, role=Role.MARKETER, name="Олег"), NOW)
+    assert [(m.telegram_id, m.role) for m in office.console.staff(owner)][:1] == [(OWNER, Role.OWNER)]
+    office.console.remove_staff(owner_session, owner, MARIA, NOW)  # listed in the program file: now removed
+    with pytest.raises(Refused) as refused:
+        office.console.who(maria_cookie, NOW)  # her session is still signed, but she is not staff any more
+    assert refused.value.status == 403 and office.console.sign_in_link(MARIA, NOW) is None
+    for change in (lambda: office.console.remove_staff(owner_session, owner, OWNER, NOW),
+                   lambda: office.console.put_staff(owner_session, owner,
+                                                    StaffMember(telegram_id=OWNER, role=Role.VIEWER), NOW)):
+        with pytest.raises(Refused):
+            change()
+    actions = [(entry.action, entry.subject, entry.before, entry.after) for entry in office.audit.chain]
+    assert actions[2:] == [(audit.Action.STAFF_ADDED, "42", None, {"role": "marketer", "name": "Олег"}),
+                           (audit.Action.STAFF_REMOVED, str(MARIA), {"role": "support", "name": "Мария"}, None)]
+    assert all(entry.session == owner_session.id for entry in office.audit.chain[2:])
+    assert maria_session.id != owner_session.id
+
+
+def test_the_audit_chain_breaks_where_an_entry_was_changed_removed_or_put_in_between(office: Office) -> None:
+    for user in (OWNER, MARIA, OWNER):
+        office.signed_in(user)
+    chain = office.audit.chain
+    assert audit.broken_at(chain) is None and [entry.seq for entry in chain] == [1, 2, 3]
+    edited = chain[1].model_copy(update={"after": {"via": "miniapp"}})
+    assert audit.broken_at([chain[0], edited, chain[2]]) == 2
+    assert audit.broken_at([chain[0], chain[2]]) == 2  # removed
+    rehashed = audit.chained(edited, 2, chain[0].hash)  # edited and re-hashed: the next one no longer follows
+    assert audit.broken_at([chain[0], rehashed, chain[2]]) == 3
