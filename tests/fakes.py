@@ -799,7 +799,7 @@ class MemoryConsoleTable:
         self.links[token_key] = (telegram_id, expires_at, False)
 
     def consume(self, token_key: str, now: datetime) -> int:
-        from loyalty.adapters.console_table import LinkRefused
+        from loyalty.domain.console import LinkRefused
 
         found = self.links.get(token_key)
         if found is None or found[2] or found[1] <= now:

@@ -8,13 +8,10 @@ from typing import Any
 
 from loyalty.adapters.aws import client
 from loyalty.adapters.dynamo import conditional, from_item, to_item
+from loyalty.domain.console import LinkRefused
 from loyalty.domain.staff import Role, StaffMember
 
 _STAFF, _LINK = "staff", "link"
-
-
-class LinkRefused(Exception):
-    """A sign-in link that is unknown, used already or out of time."""
 
 
 class ConsoleTable:

@@ -55,6 +55,10 @@ class Refused(Exception):
         self.status = status
 
 
+class LinkRefused(Exception):
+    """A sign-in link that is unknown, used already or out of time."""
+
+
 class Session(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -91,11 +91,9 @@ class Console:
     def sign_in(self, token: str, now: datetime) -> tuple[Session, str]:
         """The session a link starts, and its cookie; Refused (401) for a link unknown, used or out of time, or a
         person no longer on the staff."""
-        from loyalty.adapters.console_table import LinkRefused
-
         try:
             telegram_id = self.table.consume(console.link_key(token), now)
-        except LinkRefused as error:
+        except console.LinkRefused as error:
             raise Refused(f"sign-in link {error}") from error
         return self._start(telegram_id, now, "link")
 
