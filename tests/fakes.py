@@ -818,3 +818,12 @@ class MemoryAuditLog:
         entry = chained(draft, len(self.chain) + 1, self.chain[-1].hash if self.chain else GENESIS)
         self.chain.append(entry)
         return entry
+
+    def entries(self, newest_first: bool = False, limit: int | None = None) -> Iterator[AuditEntry]:
+        yield from (list(reversed(self.chain)) if newest_first else self.chain)[:limit]
+
+    def by_actor(self, telegram_id: int, limit: int | None = None) -> Iterator[AuditEntry]:
+        yield from [entry for entry in reversed(self.chain) if entry.actor.telegram_id == telegram_id][:limit]
+
+    def by_member(self, member_id: str, limit: int | None = None) -> Iterator[AuditEntry]:
+        yield from [entry for entry in reversed(self.chain) if entry.member_id == member_id][:limit]

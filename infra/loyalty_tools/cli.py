@@ -8,9 +8,21 @@ import io
 import sys
 import traceback
 
-from loyalty_tools.commands import campaign, crm, dlq, fraud, ledger, local, members, openapi, receipt, report
+from loyalty_tools.commands import (
+    audit,
+    campaign,
+    crm,
+    dlq,
+    fraud,
+    ledger,
+    local,
+    members,
+    openapi,
+    receipt,
+    report,
+)
 
-GROUPS = (local, receipt, ledger, members, campaign, crm, fraud, report, dlq, openapi)
+GROUPS = (local, receipt, ledger, members, campaign, crm, fraud, report, audit, dlq, openapi)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -106,7 +106,8 @@ class _ApiHandler(JsonHandler):
         payload = base64.b64decode(data) if response.get("isBase64Encoded") else data.encode()
         headers = {k: v for k, v in (response.get("headers") or {}).items() if k.lower() != "content-type"}
         content_type = (response.get("headers") or {}).get("Content-Type", "application/json")
-        self.reply(int(response.get("statusCode", 200)), payload, content_type, headers)
+        cookies = [("Set-Cookie", cookie) for cookie in response.get("cookies") or []]  # payload 2.0's cookies
+        self.reply(int(response.get("statusCode", 200)), payload, content_type, headers, cookies)
 
     def _rest_event(self, route: ApiRoute, parameters: dict[str, str], query: str, body: bytes) -> dict[str, Any]:
         now = datetime.now(UTC)
@@ -139,7 +140,11 @@ class _ApiHandler(JsonHandler):
             "rawPath": path,
             "rawQueryString": query,
             # HTTP API (payload 2.0) joins a header sent twice with a comma: a doubled secret header is refused.
-            "headers": {name.lower(): ",".join(self.headers.get_all(name) or []) for name in set(self.headers)},
+            # Cookies come apart, in `cookies`, not among the headers.
+            "headers": {name.lower(): ",".join(self.headers.get_all(name) or []) for name in set(self.headers)
+                        if name.lower() != "cookie"},
+            "cookies": [part.strip() for value in self.headers.get_all("Cookie") or [] for part in value.split(";")
+                        if part.strip()] or None,
             "queryStringParameters": dict(parse_qsl(query)) or None,
             "requestContext": {
                 "accountId": ACCOUNT, "apiId": "local", "domainName": self.headers.get("Host", "localhost"),

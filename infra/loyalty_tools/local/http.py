@@ -20,11 +20,12 @@ class JsonHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def reply(self, status: int, data: bytes, content_type: str = "application/json",
-              headers: dict[str, str] | None = None) -> None:
+              headers: dict[str, str] | None = None, repeated: list[tuple[str, str]] | None = None) -> None:
+        """`repeated`: headers that may come more than once (Set-Cookie)."""
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
+        for name, value in [*(headers or {}).items(), *(repeated or [])]:
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)

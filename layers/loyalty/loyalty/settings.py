@@ -32,6 +32,9 @@ class WebhookSettings(_Env):
     CRM_QUEUE_URL: str
     BOT_TABLE: str
     STACK_KEY_NAME: str
+    CONSOLE_TABLE: str = ""  # none: /console is not offered
+    CONSOLE_OWNER_TELEGRAM_ID: int = Field(default=0, ge=0)
+    LINK_BASE_URL: str = ""
 
 
 class _Consumer(_Env):
@@ -103,6 +106,17 @@ class WebAppSettings(_Env):
     BOT_TOKEN_NAME: str
     STACK_KEY_NAME: str
     INIT_DATA_MAX_AGE_SECONDS: int = 3600  # how old Telegram's signature on initData may be
+
+
+class ConsoleSettings(_Env):
+    CONSOLE_TABLE: str
+    AUDIT_TABLE: str
+    PROGRAM_FILE: str
+    STACK_KEY_NAME: str
+    BOT_TOKEN_NAME: str
+    LINK_BASE_URL: str  # the HTTP API's address: sign-in links lead to /console/signin there
+    CONSOLE_OWNER_TELEGRAM_ID: int = Field(default=0, ge=0)  # the first owner (0: none)
+    INIT_DATA_MAX_AGE_SECONDS: int = 3600
 
 
 class LinkClicksSettings(_Env):

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
+from loyalty.adapters.audit_log import AuditLog
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
+from loyalty.adapters.console_table import ConsoleTable
 from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.adapters.members import MembersRepository
@@ -31,6 +33,7 @@ from loyalty.domain.program import Program
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
+from loyalty.flows.console import Console, SignInLinks, StaffDirectory
 from loyalty.flows.crm_feed import CrmFeed, Reported
 from loyalty.flows.crm_sync import CrmSync
 from loyalty.flows.erasure import Erasure
@@ -46,6 +49,7 @@ from loyalty.flows.schedule import PointsSchedule
 from loyalty.settings import (
     CampaignSenderSettings,
     CampaignsSettings,
+    ConsoleSettings,
     CrmSyncSettings,
     LinkClicksSettings,
     PointAccrualSettings,
@@ -180,6 +184,15 @@ def receipt_check(settings: ReceiptParserSettings) -> ReceiptCheck:
     )
 
 
+def console(settings: ConsoleSettings) -> tuple[Console, Callable[[], str]]:
+    """The staff console, and the bot's token (read when a Mini App's initData is first checked)."""
+    program = cached_program(settings.PROGRAM_FILE)
+    table = ConsoleTable(settings.CONSOLE_TABLE)
+    directory = StaffDirectory(table, program, settings.CONSOLE_OWNER_TELEGRAM_ID or None)
+    return (Console(directory, table, AuditLog(settings.AUDIT_TABLE), stack_key(settings.STACK_KEY_NAME)),
+            cache(lambda: secret(settings.BOT_TOKEN_NAME)))
+
+
 def webhook(settings: WebhookSettings) -> Webhook:
     from loyalty.flows.webhook import Bot, Webhook
 
@@ -189,6 +202,10 @@ def webhook(settings: WebhookSettings) -> Webhook:
               ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), SqsQueue(settings.RECEIPT_QUEUE_URL),
               SqsQueue(settings.ACCRUAL_QUEUE_URL), BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME),
               crm_feed(program, settings.CRM_QUEUE_URL))
+    if settings.CONSOLE_TABLE:
+        table = ConsoleTable(settings.CONSOLE_TABLE)
+        bot.console = SignInLinks(StaffDirectory(table, program, settings.CONSOLE_OWNER_TELEGRAM_ID or None), table,
+                                  settings.LINK_BASE_URL)
     return Webhook(bot, OncePerKey("update", "update_id", settings.IDEMPOTENCY_TABLE, _UPDATE_DEDUPE_SECONDS),
                    lambda: secret(settings.WEBHOOK_SECRET_NAME), DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))
 

@@ -10,7 +10,7 @@ from loyalty.domain import audit, console
 from loyalty.domain.console import Permission, Refused
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.staff import Role, StaffMember
-from loyalty.flows.console import Console, StaffDirectory
+from loyalty.flows.console import Console, SignInLinks, StaffDirectory
 from tests.fakes import STACK_KEY, MemoryAuditLog, MemoryConsoleTable
 from tests.unit.flows.conftest import PROGRAM
 
@@ -22,10 +22,11 @@ class Office:
     def __init__(self) -> None:
         self.table, self.audit = MemoryConsoleTable(), MemoryAuditLog()
         self.directory = StaffDirectory(self.table, PROGRAM, OWNER)
-        self.console = Console(self.directory, self.table, self.audit, STACK_KEY, "https://api.example")
+        self.console = Console(self.directory, self.table, self.audit, STACK_KEY)
+        self.links = SignInLinks(self.directory, self.table, "https://api.example")
 
     def signed_in(self, telegram_id: int) -> tuple[console.Session, str, StaffMember]:
-        link = self.console.sign_in_link(telegram_id, NOW)
+        link = self.links.issue(telegram_id, NOW)
         assert link is not None
         session, cookie = self.console.sign_in(link.split("t=")[1], NOW + timedelta(minutes=1))
         return session, cookie, self.console.who(cookie, NOW + timedelta(minutes=2))[1]
@@ -37,14 +38,14 @@ def office() -> Office:
 
 
 def test_a_link_is_for_staff_works_once_and_for_five_minutes(office: Office) -> None:
-    assert office.console.sign_in_link(123_456, NOW) is None  # a shopper, a stranger: no link
-    link = office.console.sign_in_link(MARIA, NOW)
+    assert office.links.issue(123_456, NOW) is None  # a shopper, a stranger: no link
+    link = office.links.issue(MARIA, NOW)
     assert link is not None and link.startswith("https://api.example/console/signin?t=")
     token = link.split("t=")[1]
     assert token not in str(office.table.links)  # only its hash is kept
     with pytest.raises(Refused):
         office.console.sign_in(token, NOW + timedelta(minutes=5))  # out of time
-    fresh = office.console.sign_in_link(MARIA, NOW)
+    fresh = office.links.issue(MARIA, NOW)
     assert fresh is not None
     session, _ = office.console.sign_in(fresh.split("t=")[1], NOW + timedelta(minutes=4))
     assert session.telegram_id == MARIA and session.expires_at == NOW + timedelta(minutes=4, hours=8)
@@ -90,7 +91,7 @@ def test_owners_keep_the_staff_a_removed_member_is_out_at_once_and_the_first_own
     office.console.remove_staff(owner_session, owner, MARIA, NOW)  # listed in the program file: now removed
     with pytest.raises(Refused) as refused:
         office.console.who(maria_cookie, NOW)  # her session is still signed, but she is not staff any more
-    assert refused.value.status == 403 and office.console.sign_in_link(MARIA, NOW) is None
+    assert refused.value.status == 403 and office.links.issue(MARIA, NOW) is None
     for change in (lambda: office.console.remove_staff(owner_session, owner, OWNER, NOW),
                    lambda: office.console.put_staff(owner_session, owner,
                                                     StaffMember(telegram_id=OWNER, role=Role.VIEWER), NOW)):

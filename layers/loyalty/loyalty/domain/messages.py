@@ -107,6 +107,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "choose_language": {RU: "Выберите язык / Choose your language:", EN: "Choose your language / Выберите язык:"},
     "language_set": {RU: "Готово, теперь я пишу по-русски.", EN: "Done, I will write in English from now on."},
+    "console_link": {
+        RU: "Вход в консоль бренда. Ссылка действует {minutes} мин. и открывается один раз — никому её не пересылайте.",
+        EN: "Your way into the brand's console. The link works for {minutes} min. and opens once: do not forward it.",
+    },
+    "console_button": {RU: "Открыть консоль", EN: "Open the console"},
     "choose_time_zone": {
         RU: "О баллах и акциях я пишу только днём: с {start} до {end} по вашему времени. Сейчас я думаю, что у вас "
         "{time}. Если это не так, выберите свой город:",

@@ -3,6 +3,7 @@ the staff list the owners keep, and the audit log every action goes to (domain/c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -34,6 +35,12 @@ class StaffTable(Protocol):
 class Audit(Protocol):
     def append(self, draft: Draft) -> Entry: ...
 
+    def entries(self, newest_first: bool = False, limit: int | None = None) -> Iterator[Entry]: ...
+
+    def by_actor(self, telegram_id: int, limit: int | None = None) -> Iterator[Entry]: ...
+
+    def by_member(self, member_id: str, limit: int | None = None) -> Iterator[Entry]: ...
+
 
 class StaffDirectory:
     """Who is staff, with which role: the console's table; until an owner has written there, the program file's
@@ -61,6 +68,23 @@ class StaffDirectory:
                       key=lambda member: (list(Role).index(member.role), member.name))
 
 
+class SignInLinks:
+    """What the bot gives a staff member who sends /console: a one-time link, good for 5 minutes."""
+
+    def __init__(self, directory: StaffDirectory, table: StaffTable, link_base: str):
+        self.directory = directory
+        self.table = table
+        self.link_base = link_base.rstrip("/")
+
+    def issue(self, telegram_id: int, now: datetime) -> str | None:
+        """The link, or None for anyone not on the staff (a shopper, a stranger)."""
+        if self.directory.member(telegram_id) is None:
+            return None
+        token = console.new_link_token()
+        self.table.issue(console.link_key(token), telegram_id, now + timedelta(minutes=console.LINK_MINUTES))
+        return f"{self.link_base}/console/signin?t={token}"
+
+
 class Whoami(BaseModel):
     telegram_id: int
     name: str
@@ -72,22 +96,13 @@ class Whoami(BaseModel):
 
 
 class Console:
-    def __init__(self, directory: StaffDirectory, table: StaffTable, audit: Audit, keyed: Keyed, link_base: str):
+    def __init__(self, directory: StaffDirectory, table: StaffTable, audit: Audit, keyed: Keyed):
         self.directory = directory
         self.table = table
         self.audit = audit
         self.keyed = keyed
-        self.link_base = link_base.rstrip("/")
 
     # ------------------------------------------------------------------ signing in
-    def sign_in_link(self, telegram_id: int, now: datetime) -> str | None:
-        """A one-time link for a staff member (None for anyone else): good for 5 minutes, once."""
-        if self.directory.member(telegram_id) is None:
-            return None
-        token = console.new_link_token()
-        self.table.issue(console.link_key(token), telegram_id, now + timedelta(minutes=console.LINK_MINUTES))
-        return f"{self.link_base}/console/signin?t={token}"
-
     def sign_in(self, token: str, now: datetime) -> tuple[Session, str]:
         """The session a link starts, and its cookie; Refused (401) for a link unknown, used or out of time, or a
         person no longer on the staff."""
@@ -156,6 +171,16 @@ class Console:
         self.table.remove_staff(telegram_id, staff.telegram_id, now)
         self.audit.append(Draft(at=now, actor=_actor(staff), action=Action.STAFF_REMOVED, session=session.id,
                                 subject=str(telegram_id), before=_staff_fields(before)))
+
+
+    # ------------------------------------------------------------------ the audit log (owners)
+    def audit_entries(self, actor: int | None, member_id: str | None, limit: int) -> list[Entry]:
+        """Newest first: one person's actions, what was done to one member, or everything."""
+        if actor is not None:
+            return list(self.audit.by_actor(actor, limit))
+        if member_id:
+            return list(self.audit.by_member(member_id, limit))
+        return list(self.audit.entries(newest_first=True, limit=limit))
 
 
 def _actor(staff: StaffMember) -> Actor:

@@ -17,13 +17,16 @@ from loyalty.adapters import bot_api_update, telegram
 from loyalty.adapters.bot_api_update import MalformedUpdate
 from loyalty.contracts import Incoming, PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
 from loyalty.domain import fraud
+from loyalty.domain.console import LINK_MINUTES
 from loyalty.domain.errors import AlreadyInProgress, Contended, InvalidQr, StorageUnavailable
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member
-from loyalty.domain.messages import language_of
+from loyalty.domain.messages import language_of, render
 from loyalty.domain.program import Program
 from loyalty.domain.qr import parse_qr
+from loyalty.flows import keyboards
 from loyalty.flows.account import Account
+from loyalty.flows.console import SignInLinks
 from loyalty.flows.conversations import Conversations
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.joining import Joining, phone_keyboard
@@ -123,6 +126,17 @@ class Bot:
         self.joining = Joining(program, members, self.replies, receipt_queue, accrual_queue, table, keyed, crm)
         self.account = Account(program, members, self.replies, accrual_queue, table, keyed, crm)
         self.talk = Conversations(program, members, self.replies, accrual_queue, table, keyed)
+        self.console: SignInLinks | None = None  # the staff console's sign-in links (none: no console deployed)
+
+    def console_link(self, shopper: Shopper, key: str) -> dict[str, Any]:
+        """/console: a staff member gets a one-time sign-in link; anyone else, the help a shopper gets."""
+        link = self.console.issue(int(shopper.member_id), clock.now()) if self.console else None
+        if link is None:
+            return self.menu.help(shopper, key) | {"action": "console_refused"}
+        self.replies.send(shopper, key, "console_link", keyboards.inline_keyboard(
+            [[(render("console_button", shopper.language), link)]]), minutes=LINK_MINUTES)
+        logger.info("console link issued", extra={"telegram_id": shopper.member_id})
+        return {"action": "console_link"}
 
     def handle(self, update: dict[str, Any]) -> dict[str, Any]:
         """Act on one update. Returns a short summary of what was done (kept by the idempotency store); its
@@ -277,6 +291,7 @@ _NEEDS_NOTHING: dict[str, Callable[[Bot, Shopper, str], dict[str, Any]]] = {
     "/receipt": lambda bot, shopper, key: bot.menu.receipt_guide(shopper, key),
     "/help": lambda bot, shopper, key: bot.menu.help(shopper, key),
     "/language": lambda bot, shopper, key: bot.menu.choose_language(shopper, key),
+    "/console": lambda bot, shopper, key: bot.console_link(shopper, key),
 }
 
 

@@ -1,0 +1,195 @@
+"""The brand's staff console: the page (GET /console/) and its API under /console/api/, HTTP API.
+
+Signing in: the bot's one-time link (GET /console/signin?t=…) or, inside Telegram, the Mini App's initData
+(POST /console/api/session). Either starts a session: a signed cookie, HttpOnly, Secure, SameSite=Strict. Every API
+request reads it (401 without a valid one) and the staff table (403 once removed); a request that changes something
+also needs the session's CSRF token in X-CSRF-Token (403 without it) and a role that may (403).
+"""
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from loyalty import clock, wiring
+from loyalty.domain import audit, console, init_data
+from loyalty.domain.console import Permission, Refused, Session
+from loyalty.domain.staff import Role, StaffMember
+from loyalty.flows.console import Whoami
+from loyalty.observability import logger, metrics, tracer
+from loyalty.settings import ConsoleSettings, environment
+
+app = APIGatewayHttpResolver(enable_validation=True)
+settings = environment(ConsoleSettings)
+staff_console, bot_token = wiring.console(settings)
+PAGE = (Path(__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
+_SIGNED_IN = """<!doctype html><meta charset="utf-8"><title>Консоль</title>
+<p>Вход выполнен. <a href="/console/">Открыть консоль</a></p>
+<script>location.replace("/console/")</script>"""  # a same-site navigation: the Strict cookie goes with it
+_LINK_REFUSED = """<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Ссылка не работает</title><h1>Ссылка для входа не работает</h1>
+<p>Она действует {minutes} минут и открывается один раз. Отправьте боту <b>/console</b>, чтобы получить новую.</p>"""
+
+
+class StaffRequest(BaseModel):
+    role: Role
+    name: str = Field(default="", max_length=64)
+
+
+class StaffView(BaseModel):
+    telegram_id: int
+    role: Role
+    role_words: str
+    name: str
+
+
+def _cookie(value: str, max_age: int) -> Cookie:
+    return Cookie(name=console.COOKIE, value=value, path="/console", secure=True, http_only=True, max_age=max_age,
+                  same_site=SameSite.STRICT_MODE)
+
+
+def _session_cookie(value: str) -> Cookie:
+    return _cookie(value, int(timedelta(hours=console.SESSION_HOURS).total_seconds()))
+
+
+def _request_cookie() -> str | None:
+    for pair in app.current_event.cookies or []:
+        name, _, value = pair.partition("=")
+        if name.strip() == console.COOKIE:
+            return value.strip()
+    return None
+
+
+def _who(changes: bool = False) -> tuple[Session, StaffMember]:
+    """The signed-in staff member behind this request (ServiceError 401/403 otherwise)."""
+    try:
+        return staff_console.who(_request_cookie(), clock.now(), app.current_event.headers.get(console.CSRF_HEADER),
+                                 changes)
+    except Refused as refused:
+        raise _refused(refused) from refused
+
+
+def _refused(refused: Refused) -> ServiceError:
+    logger.info("console request refused", extra={"reason": str(refused), "status": refused.status,
+                                                   "path": app.current_event.path})
+    metrics.add_metric(name=f"ConsoleRefused{refused.status}", unit="Count", value=1)
+    return ServiceError(refused.status, str(refused))
+
+
+@app.get("/console")
+def to_page() -> Response[str]:
+    return Response(status_code=301, headers={"Location": "/console/"}, body="")
+
+
+@app.get("/console/")
+def page() -> Response[str]:
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=PAGE,
+                    headers={"Cache-Control": "no-cache", "X-Frame-Options": "SAMEORIGIN",
+                             "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline' "
+                                                        "https://telegram.org; style-src 'self' 'unsafe-inline'; "
+                                                        "frame-ancestors https://web.telegram.org 'self'"})
+
+
+@app.get("/console/signin")
+def sign_in() -> Response[str]:
+    token = app.current_event.get_query_string_value("t") or ""
+    try:
+        _, cookie = staff_console.sign_in(token, clock.now())
+    except Refused as refused:
+        _refused(refused)
+        return Response(status_code=refused.status, content_type="text/html; charset=utf-8",
+                        body=_LINK_REFUSED.format(minutes=console.LINK_MINUTES), headers={"Cache-Control": "no-store"})
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=_SIGNED_IN,
+                    cookies=[_session_cookie(cookie)],
+                    headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+@app.post("/console/api/session")
+def sign_in_miniapp() -> Response[dict[str, Any]]:
+    """Inside Telegram: the Mini App opened from the staff chat sends its initData (`Authorization: tma …`)."""
+    scheme, _, data = (app.current_event.headers.get("authorization") or "").partition(" ")
+    try:
+        if scheme.lower() != "tma":
+            raise init_data.Unauthorized("no `tma` authorization")
+        user = init_data.verify(data.strip(), bot_token(), clock.now(),
+                                timedelta(seconds=settings.INIT_DATA_MAX_AGE_SECONDS))
+        session, cookie = staff_console.sign_in_miniapp(user.id, clock.now())
+    except init_data.Unauthorized as error:
+        raise _refused(Refused(f"initData: {error}")) from error
+    except Refused as refused:
+        raise _refused(refused) from refused
+    _, staff = staff_console.who(cookie, clock.now())
+    return Response(status_code=200, content_type="application/json",
+                    body=staff_console.whoami(session, staff).model_dump(mode="json"),
+                    cookies=[_session_cookie(cookie)])
+
+
+@app.post("/console/api/signout")
+def sign_out() -> Response[str]:
+    _who(changes=True)
+    return Response(status_code=204, body="", cookies=[_cookie("", 0)])
+
+
+@app.get("/console/api/me")
+def me() -> Whoami:
+    session, staff = _who()
+    return staff_console.whoami(session, staff)
+
+
+@app.get("/console/api/staff")
+def staff_list() -> list[StaffView]:
+    _, staff = _who()
+    try:
+        listed = staff_console.staff(staff)
+    except Refused as refused:
+        raise _refused(refused) from refused
+    return [StaffView(telegram_id=member.telegram_id, role=member.role, role_words=console.ROLE_WORDS[member.role],
+                      name=member.name) for member in listed]
+
+
+@app.put("/console/api/staff/<telegram_id>")
+def put_staff(telegram_id: str, request: StaffRequest) -> dict[str, Any]:
+    session, staff = _who(changes=True)
+    if not telegram_id.isdigit() or int(telegram_id) <= 0:
+        raise ServiceError(422, "a Telegram id is a positive number")
+    try:
+        return staff_console.put_staff(session, staff, StaffMember(telegram_id=int(telegram_id), role=request.role,
+                                                                   name=request.name), clock.now())
+    except Refused as refused:
+        raise _refused(refused) from refused
+
+
+@app.delete("/console/api/staff/<telegram_id>")
+def remove_staff(telegram_id: str) -> Response[str]:
+    session, staff = _who(changes=True)
+    try:
+        staff_console.remove_staff(session, staff, int(telegram_id) if telegram_id.isdigit() else 0, clock.now())
+    except Refused as refused:
+        raise _refused(refused) from refused
+    return Response(status_code=204, body="")
+
+
+@app.get("/console/api/audit")
+def audit_log() -> list[audit.Entry]:
+    _, staff = _who()
+    try:
+        console.allow(staff.role, Permission.READ_AUDIT)
+    except Refused as refused:
+        raise _refused(refused) from refused
+    actor = app.current_event.get_query_string_value("actor")
+    member = app.current_event.get_query_string_value("member")
+    return staff_console.audit_entries(int(actor) if actor and actor.isdigit() else None, member, limit=200)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
+
