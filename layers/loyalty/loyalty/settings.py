@@ -33,6 +33,7 @@ class WebhookSettings(_Env):
     BOT_TABLE: str
     STACK_KEY_NAME: str
     CONSOLE_TABLE: str = ""  # none: /console is not offered
+    AUDIT_TABLE: str = ""  # none: the staff chat's decisions are not audited
     CONSOLE_OWNER_TELEGRAM_ID: int = Field(default=0, ge=0)
     LINK_BASE_URL: str = ""
 

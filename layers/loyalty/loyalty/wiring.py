@@ -202,10 +202,13 @@ def webhook(settings: WebhookSettings) -> Webhook:
               ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), SqsQueue(settings.RECEIPT_QUEUE_URL),
               SqsQueue(settings.ACCRUAL_QUEUE_URL), BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME),
               crm_feed(program, settings.CRM_QUEUE_URL))
-    if settings.CONSOLE_TABLE:
+    if settings.CONSOLE_TABLE:  # the console's staff decide in the staff chat too, and it is audited the same
         table = ConsoleTable(settings.CONSOLE_TABLE)
-        bot.console = SignInLinks(StaffDirectory(table, program, settings.CONSOLE_OWNER_TELEGRAM_ID or None), table,
-                                  settings.LINK_BASE_URL)
+        directory = StaffDirectory(table, program, settings.CONSOLE_OWNER_TELEGRAM_ID or None)
+        bot.console = SignInLinks(directory, table, settings.LINK_BASE_URL)
+        bot.talk.staff_of = directory.member
+    if settings.AUDIT_TABLE:
+        bot.talk.audit = AuditLog(settings.AUDIT_TABLE)
     return Webhook(bot, OncePerKey("update", "update_id", settings.IDEMPOTENCY_TABLE, _UPDATE_DEDUPE_SECONDS),
                    lambda: secret(settings.WEBHOOK_SECRET_NAME), DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))
 

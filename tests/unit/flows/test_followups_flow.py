@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from loyalty.contracts import BonusGranted, CampaignMessage
-from loyalty.domain import chat_limits
+from loyalty.domain import audit, chat_limits
 from loyalty.domain.bot_program import When
 from loyalty.domain.conversation import FollowUp
 from loyalty.domain.messages import render
@@ -18,9 +18,10 @@ from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.domain.wallet import Balance, Lot, Wallet
 from loyalty.flows.campaigns import Touches
+from loyalty.flows.console import StaffDirectory
 from loyalty.flows.followups import FollowUps
 from tests.conftest import present
-from tests.fakes import MemoryCampaigns, MemoryOutbox
+from tests.fakes import STACK_KEY, MemoryAuditLog, MemoryCampaigns, MemoryConsoleTable, MemoryOutbox
 from tests.telegram_updates import in_staff_chat, telegram_update
 from tests.unit.flows.conftest import NOW, PROGRAM, World
 from tests.unit.flows.test_bot_flow import SECRET, BotWorld
@@ -242,6 +243,27 @@ def test_only_staff_with_the_right_decide_a_review_and_nobody_decides_their_own(
     assert not [c for c in world.accrual_queue.messages if isinstance(c, BonusGranted) and c.bonus == "review"]
     assert world.staff(data=f"review:{ticket}:ok")["action"] == "review_approved"  # Мария, support
     assert world.outbox.texts(STAFF)[-1].endswith("засчитан (Мария).")
+
+
+def test_the_consoles_staff_decide_in_the_staff_chat_and_each_decision_and_answer_is_audited(
+        world: AfterReceipts) -> None:
+    """Where the console is deployed, its staff table says who may act in the staff chat (Мария, listed in the program
+    file, removed in the console, may not), and the chat's decisions go to the same audit chain as the console's."""
+    table, audit_log = MemoryConsoleTable(), MemoryAuditLog()
+    directory = StaffDirectory(table, PROGRAM, None)
+    table.put_staff(StaffMember(telegram_id=7_000_050, role=Role.SUPPORT, name="Олег"), 1, NOW)
+    table.remove_staff(5_000_001, 1, NOW)  # Мария
+    world.bot.talk.staff_of, world.bot.talk.audit = directory.member, audit_log
+    survey = survey_of(world, 612)
+    world.taps(612, f"rate:{survey.id}:5")
+    ticket = world.says(612, "https://ozon.ru/reviews/612")["ticket"]
+    assert world.staff(data=f"review:{ticket}:ok")["action"] == "staff_not_allowed"  # Мария, no longer staff
+    assert world.staff(data=f"review:{ticket}:ok", user_id=7_000_050)["action"] == "review_approved"
+    assert world.outbox.texts(STAFF)[-1].endswith("засчитан (Олег).")
+    (entry,) = audit_log.chain
+    assert (entry.action, entry.actor.name, entry.session, entry.member_id, entry.subject, entry.after) == (
+        "review_approved", "Олег", "staff-chat", STACK_KEY.marker("member", "612"), ticket, {"status": "approved"})
+    assert audit.broken_at(audit_log.chain) is None
 
 
 def test_only_support_answers_a_shopper_and_never_their_own_ticket(world: AfterReceipts) -> None:

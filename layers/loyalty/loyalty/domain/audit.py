@@ -1,6 +1,8 @@
 """The staff's audit log: every action, append-only, each entry carrying the hash of the one before it.
 
-An entry says who did what and when, what changed (before and after) and from which session. Entries are numbered
+An entry says who did what and when, what changed (before and after) and from which session. It names a member only
+by their keyed marker and keeps no free text a shopper or the staff wrote: the log is never changed, so it must hold
+nothing an erasure would have to take back. Entries are numbered
 from 1 with no gap; an entry's hash covers its own content and the previous hash, so an entry changed, removed or
 put in between breaks the chain from there on, and `loyalty audit verify` names where.
 """
@@ -52,7 +54,8 @@ class Draft(BaseModel):
     actor: Actor
     action: Action
     session: str = Field(description="the console session's id, or `staff-chat` for a button in the staff chat")
-    member_id: str | None = None
+    member_id: str | None = Field(default=None, description="whom it was about, as their keyed marker (Keyed.marker): "
+                                  "the log outlives an erasure and must not name the person")
     subject: str | None = Field(default=None, description="what it was about besides a member: a staff id, a ticket")
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None

@@ -15,6 +15,7 @@ from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.program import Program
 from loyalty.domain.staff import Role, StaffMember
+from loyalty.flows.ports import AuditTrail
 from loyalty.observability import logger
 
 
@@ -32,9 +33,7 @@ class StaffTable(Protocol):
     def consume(self, token_key: str, now: datetime) -> int: ...
 
 
-class Audit(Protocol):
-    def append(self, draft: Draft) -> Entry: ...
-
+class Audit(AuditTrail, Protocol):
     def entries(self, newest_first: bool = False, limit: int | None = None) -> Iterator[Entry]: ...
 
     def by_actor(self, telegram_id: int, limit: int | None = None) -> Iterator[Entry]: ...
@@ -175,11 +174,12 @@ class Console:
 
     # ------------------------------------------------------------------ the audit log (owners)
     def audit_entries(self, actor: int | None, member_id: str | None, limit: int) -> list[Entry]:
-        """Newest first: one person's actions, what was done to one member, or everything."""
+        """Newest first: one person's actions, what was done to one member (found by their keyed marker), or
+        everything."""
         if actor is not None:
             return list(self.audit.by_actor(actor, limit))
         if member_id:
-            return list(self.audit.by_member(member_id, limit))
+            return list(self.audit.by_member(self.keyed.marker("member", member_id), limit))
         return list(self.audit.entries(newest_first=True, limit=limit))
 
 

@@ -12,12 +12,14 @@ A ticket is named by a short id (#K7Q2M9XAPB) in the staff's message, so a reply
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from loyalty import clock
 from loyalty.contracts import BonusGranted, HeldReceiptDecided, Incoming, Shopper
 from loyalty.domain import chat_limits
+from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.errors import InvalidQr
 from loyalty.domain.keyed import Keyed
@@ -25,15 +27,17 @@ from loyalty.domain.member import Member
 from loyalty.domain.messages import render, render_fitted
 from loyalty.domain.program import Program
 from loyalty.domain.qr import parse_qr
-from loyalty.domain.staff import Right, may
+from loyalty.domain.staff import Right, StaffMember, may
 from loyalty.flows import keyboards
-from loyalty.flows.ports import BotMemory, Members, Queue
+from loyalty.flows.ports import AuditTrail, BotMemory, Members, Queue
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
 
 _ANSWER_HOURS = {"complaint": 48, "review": 24 * 7, "thread": 72}  # how long the bot waits for an answer
 _TICKET = re.compile(r"#([A-Z2-9]{10})\b")
 _STAFF_LANGUAGE = "ru"
+_DECIDED = {("review", True): Action.REVIEW_APPROVED, ("review", False): Action.REVIEW_REJECTED,
+            ("receipt", True): Action.RECEIPT_APPROVED, ("receipt", False): Action.RECEIPT_REJECTED}
 
 
 class Conversations:
@@ -45,6 +49,10 @@ class Conversations:
         self.replies = replies
         self.accrual_queue = accrual_queue
         self.table = table
+        # Who may act in the staff chat: the console's staff directory where the console is deployed (the program
+        # file's `bot.staff` otherwise); and the audit log every decision and answer there goes to, as in the console.
+        self.staff_of: Callable[[int], StaffMember | None] = lambda user_id: self.program.bot.staff_member(user_id)
+        self.audit: AuditTrail | None = None
 
     # ------------------------------------------------------------------ the shopper's side
     def tapped(self, shopper: Shopper, member: Member, action: str, argument: str, key: str) -> dict[str, Any]:
@@ -159,7 +167,8 @@ class Conversations:
         if ticket is None:
             self._to_staff(key, "staff_unknown_reply")
             return {"action": "staff_reply_unmatched"}
-        if not may(self.program.bot.staff_member(message.user_id), Right.ANSWER, message.user_id, ticket.member_id):
+        person = self.staff_of(message.user_id)
+        if not may(person, Right.ANSWER, message.user_id, ticket.member_id):
             self._to_staff(key, "staff_may_not_answer", ticket=ticket.id)
             logger.warning("a reply in the staff chat from someone who may not answer", extra={"ticket": ticket.id})
             return {"action": "staff_not_allowed", "ticket": ticket.id}
@@ -175,6 +184,7 @@ class Conversations:
             until = clock.stamp(clock.now() + timedelta(hours=_ANSWER_HOURS["thread"]))
             self.members.await_answer(member.member_id, "thread", ticket.id, until)
         self._to_staff(key, "staff_reply_delivered", ticket=ticket.id)
+        self._audit(person, Action.TICKET_ANSWERED, ticket, {"status": "answered", "characters": len(message.text)})
         logger.info("staff replied to a ticket", extra={"ticket": ticket.id, "member_id": member.member_id})
         return {"action": "staff_replied", "ticket": ticket.id}
 
@@ -212,17 +222,28 @@ class Conversations:
         ticket = self.table.ticket(ticket_id)
         if ticket is None or ticket.kind != kind:
             return None, {"action": "staff_unknown_ticket"}
-        person = self.program.bot.staff_member(message.user_id)
+        person = self.staff_of(message.user_id)
         if not may(person, right, message.user_id, ticket.member_id):
             logger.warning("a decision from someone who may not decide", extra={"ticket": ticket_id, "kind": kind})
             return None, {"action": "staff_not_allowed", "ticket": ticket_id,
                           "notice": render("staff_may_not_decide", _STAFF_LANGUAGE)}
         if not self.table.close_ticket(ticket_id, "approved" if approved else "rejected"):
             return None, {"action": "staff_decided_before", "ticket": ticket_id}
+        self._audit(person, _DECIDED[(kind, approved)], ticket, {"status": "approved" if approved else "rejected"})
         decision = render("staff_approved" if approved else "staff_rejected", _STAFF_LANGUAGE)
         who = (person.name if person else "") or message.user_name
         self._to_staff(key, "staff_decided", ticket=ticket_id, decision=decision, who=who or "—")
         return ticket, {}
+
+    def _audit(self, person: StaffMember | None, action: Action, ticket: Ticket, after: dict[str, Any]) -> None:
+        """The staff chat's action, in the audit log like the same action in the console (session `staff-chat`)."""
+        if self.audit is None or person is None:
+            return
+        self.audit.append(Draft(at=clock.now(), actor=Actor(telegram_id=person.telegram_id, name=person.name,
+                                                            role=str(person.role)),
+                                action=action, session="staff-chat", subject=ticket.id,
+                                member_id=self.keyed.marker("member", ticket.member_id),
+                                before={"status": "open"}, after=after))
 
     def _to_staff(self, key: str, text_key: str, buttons: dict[str, Any] | None = None, photo: str | None = None,
                   **params: Any) -> None:

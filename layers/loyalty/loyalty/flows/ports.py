@@ -17,6 +17,8 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from pydantic import BaseModel
 
 from loyalty.contracts import CrmEvent, OutboundMessage
+from loyalty.domain.audit import Draft
+from loyalty.domain.audit import Entry as AuditEntry
 from loyalty.domain.campaigns import Touch
 from loyalty.domain.claims import Claimed, OrderHalf, Refund
 from loyalty.domain.codes import PromoCode
@@ -356,3 +358,9 @@ class MessageSink(Protocol):
 
     def send_photo(self, chat_id: int, photo_url: str, caption: str,
                    reply_markup: dict[str, Any] | None = None) -> int: ...
+
+
+class AuditTrail(Protocol):
+    """The staff's audit log, as an action is written to it (adapters/audit_log.py)."""
+
+    def append(self, draft: Draft) -> AuditEntry: ...
