@@ -1,0 +1,108 @@
+"""The staff console as a person uses it, in headless Chromium on the local stack: the bot's /console link signs the
+owner in (once: the same link again is refused), the owner adds a support member, who signs in and sees neither the
+staff form nor the audit log; a form posted from another origin changes nothing (no CSRF token); inside Telegram
+the console opens as a Mini App, signed in by initData."""
+
+import shutil
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from loyalty.domain.init_data import sign
+from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.stack import LocalStack
+from tests.e2e.journeys import seed_stack
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OWNER, SUPPORT = 7_000_001, 7_000_042
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with seed_stack(parameter_overrides={"ConsoleOwnerTelegramId": str(OWNER)}) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+def console_link(stack: LocalStack, user_id: int, name: str) -> str:
+    """What the bot gives `user_id` for /console: the link under its answer."""
+    person = Shopper(stack.telegram.url, user_id, first_name=name)
+    person.say("/console")
+    stack.wait_idle()
+    answer = [entry for entry in person.transcript() if entry["from"] == "bot"][-1]
+    return str(answer["reply_markup"]["inline_keyboard"][0][0]["url"])
+
+
+def new_page(browser: Browser, width: int = 1280) -> Page:
+    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+    page.route("https://telegram.org/**", lambda route: route.abort())  # no internet: the page works without it
+    return page
+
+
+def test_the_owner_signs_in_by_link_adds_support_whose_role_limits_what_they_see(
+        stack: LocalStack, browser: Browser) -> None:
+    link = console_link(stack, OWNER, "Анна")
+    owner = new_page(browser)
+    owner.goto(link)
+    owner.wait_for_url("**/console/")
+    owner.wait_for_selector("#app:not([hidden])")
+    assert "владелец" in owner.inner_text("#who")
+    owner.fill("#staff-id", str(SUPPORT))
+    owner.fill("#staff-name", "Олег")
+    owner.select_option("#staff-role", "support")
+    owner.click("#staff-form button")
+    owner.wait_for_selector("#staff-rows tr:has-text('Олег')")
+    assert "поддержка" in owner.inner_text("#staff-rows tr:has-text('Олег')")
+    owner.wait_for_selector("#audit-rows tr:has-text('добавлен сотрудник')")
+    assert "вход" in owner.inner_text("#audit-rows")
+
+    replayed = new_page(browser)
+    replayed.goto(link)
+    assert "Ссылка для входа не работает" in replayed.inner_text("h1")
+
+    support = new_page(browser, width=360)  # a phone
+    support.goto(console_link(stack, SUPPORT, "Олег"))
+    support.wait_for_selector("#app:not([hidden])")
+    assert "поддержка" in support.inner_text("#who")
+    assert support.is_hidden("#staff-form") and support.is_hidden("#audit")
+
+
+def test_a_form_posted_from_another_origin_changes_nothing(stack: LocalStack, browser: Browser) -> None:
+    page = new_page(browser)
+    page.goto(console_link(stack, OWNER, "Анна"))
+    page.wait_for_selector("#app:not([hidden])")
+    page.goto(stack.telegram.url + "/emulator/chats/1")  # another origin, the same browser (and its cookie jar)
+    page.set_content(f'<form method="post" action="{stack.api.url}/console/api/signout"></form>')
+    with page.expect_navigation():
+        page.evaluate("document.forms[0].submit()")
+    assert "403" in page.content() or "CSRF" in page.content()
+    page.goto(f"{stack.api.url}/console/")
+    page.wait_for_selector("#app:not([hidden])")  # still signed in: the forged sign-out did nothing
+
+
+def test_inside_telegram_the_console_opens_as_a_mini_app_signed_in_by_init_data(
+        stack: LocalStack, browser: Browser) -> None:
+    init_data = sign({"id": OWNER, "first_name": "Анна", "language_code": "ru"}, stack.bot_token, stack.now())
+    page = new_page(browser, width=360)
+    page.goto(f"{stack.api.url}/console/#tgWebAppData={quote(init_data)}")
+    page.wait_for_selector("#app:not([hidden])")
+    assert "владелец" in page.inner_text("#who")
+    stranger = new_page(browser, width=360)
+    forged = sign({"id": OWNER, "first_name": "Анна"}, "not the bot's token", stack.now())
+    stranger.goto(f"{stack.api.url}/console/#tgWebAppData={quote(forged)}")
+    stranger.wait_for_selector("#signin:not([hidden])")
