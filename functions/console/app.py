@@ -22,12 +22,13 @@ from loyalty.domain import audit, console, init_data
 from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.console import Whoami
+from loyalty.flows.support import Adjustment, Card, Found
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import ConsoleSettings, environment
 
 app = APIGatewayHttpResolver(enable_validation=True)
 settings = environment(ConsoleSettings)
-staff_console, bot_token = wiring.console(settings)
+staff_console, desk, bot_token = wiring.console(settings)
 PAGE = (Path(__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
 _SIGNED_IN = """<!doctype html><meta charset="utf-8"><title>Консоль</title>
 <p>Вход выполнен. <a href="/console/">Открыть консоль</a></p>
@@ -185,6 +186,33 @@ def audit_log() -> list[audit.Entry]:
     actor = app.current_event.get_query_string_value("actor")
     member = app.current_event.get_query_string_value("member")
     return staff_console.audit_entries(int(actor) if actor and actor.isdigit() else None, member, limit=200)
+
+
+@app.get("/console/api/members")
+def find_members() -> list[Found]:
+    _, staff = _who()
+    try:
+        return desk.find(staff, app.current_event.get_query_string_value("q") or "")
+    except Refused as refused:
+        raise _refused(refused) from refused
+
+
+@app.get("/console/api/members/<member_id>")
+def member_card(member_id: str) -> Card:
+    _, staff = _who()
+    try:
+        return desk.card(staff, member_id)
+    except Refused as refused:
+        raise _refused(refused) from refused
+
+
+@app.post("/console/api/members/<member_id>/adjust", status_code=202)
+def adjust(member_id: str, adjustment: Adjustment) -> dict[str, int]:
+    session, staff = _who(changes=True)
+    try:
+        return desk.adjust(session, staff, member_id, adjustment, clock.now())
+    except Refused as refused:
+        raise _refused(refused) from refused
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

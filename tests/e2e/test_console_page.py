@@ -13,12 +13,12 @@ from playwright.sync_api import Browser, Page
 from loyalty.domain.init_data import sign
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.stack import LocalStack
-from tests.e2e.journeys import seed_stack
+from tests.e2e.journeys import join, letter, member, seed_stack
 
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-OWNER, SUPPORT = 7_000_001, 7_000_042
+OWNER, SUPPORT = 6_000_001, 6_000_042
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +106,24 @@ def test_inside_telegram_the_console_opens_as_a_mini_app_signed_in_by_init_data(
     forged = sign({"id": OWNER, "first_name": "Анна"}, "not the bot's token", stack.now())
     stranger.goto(f"{stack.api.url}/console/#tgWebAppData={quote(forged)}")
     stranger.wait_for_selector("#signin:not([hidden])")
+
+
+def test_support_finds_a_member_by_phone_corrects_their_points_and_the_member_is_told_in_the_bot(
+        stack: LocalStack, browser: Browser) -> None:
+    anna = join(stack)
+    before = int(member(stack, anna)["available"])
+    page = new_page(browser)
+    page.goto(console_link(stack, 5_000_001, "Мария"))  # Мария: support, in the shipped program's staff
+    page.wait_for_selector("#app:not([hidden])")
+    page.fill("#find", f"8 916 {anna.chat_id:07d}")  # as a shopper dictates it
+    page.click("#find-form button")
+    page.wait_for_selector("#card:not([hidden])")
+    assert f"Доступно {before}" in page.inner_text("#card-balance")
+    page.fill("#adjust-points", "50")
+    page.fill("#adjust-reason", "чек не распознался, проверили вручную")
+    page.click("#adjust-form button")
+    page.wait_for_selector("#adjust-result:has-text('Готово')")
+    stack.wait_idle()
+    assert int(member(stack, anna)["available"]) == before + 50
+    told = letter(stack, anna, "Мы поправили ваш счёт")
+    assert told.startswith("Мы поправили ваш счёт: +50 баллов. Причина: чек не распознался, проверили вручную.")

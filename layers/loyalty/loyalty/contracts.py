@@ -143,6 +143,17 @@ class HeldReceiptDecided(_Message):
     approved: bool
 
 
+class PointsAdjusted(_Message):
+    """AccrualQueue: a support member's correction from the console, once per `reference`, with their reason."""
+
+    kind: Literal["adjust"] = "adjust"
+    member_id: str
+    points: int = Field(description="credited (> 0) or taken (< 0); never 0")
+    reason: str = Field(min_length=3, max_length=200)
+    reference: str = Field(min_length=1, max_length=64, description="the console's request key: a retry is the same")
+    by: int = Field(description="the staff member's Telegram id")
+
+
 class CampaignBonusWithdrawn(_Message):
     """AccrualQueue: a campaign's message could not reach its member (they blocked the bot), so the bonus it paid is
     taken back, once: what is left of its points, or its boost."""
@@ -162,7 +173,7 @@ LedgerCommand = Annotated[
     | Annotated[PromoRequested, Tag("promo")] | Annotated[MembersMerged, Tag("merge")]
     | Annotated[RewardRequested, Tag("reward")] | Annotated[MemberErased, Tag("erase")]
     | Annotated[CampaignBonusWithdrawn, Tag("withdraw")] | Annotated[HeldReceiptDecided, Tag("held")]
-    | Annotated[ReceiptHeldLater, Tag("held_later")],
+    | Annotated[ReceiptHeldLater, Tag("held_later")] | Annotated[PointsAdjusted, Tag("adjust")],
     Discriminator(_kind),
 ]
 

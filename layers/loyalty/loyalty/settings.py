@@ -112,6 +112,9 @@ class WebAppSettings(_Env):
 class ConsoleSettings(_Env):
     CONSOLE_TABLE: str
     AUDIT_TABLE: str
+    MEMBERS_TABLE: str
+    LEDGER_TABLE: str
+    ACCRUAL_QUEUE_URL: str
     PROGRAM_FILE: str
     STACK_KEY_NAME: str
     BOT_TOKEN_NAME: str

@@ -46,6 +46,7 @@ from loyalty.flows.ports import CrmTarget, FileSource, Ledger, ReceiptService
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.flows.redemption import Redemption
 from loyalty.flows.schedule import PointsSchedule
+from loyalty.flows.support import SupportDesk
 from loyalty.settings import (
     CampaignSenderSettings,
     CampaignsSettings,
@@ -184,13 +185,17 @@ def receipt_check(settings: ReceiptParserSettings) -> ReceiptCheck:
     )
 
 
-def console(settings: ConsoleSettings) -> tuple[Console, Callable[[], str]]:
-    """The staff console, and the bot's token (read when a Mini App's initData is first checked)."""
+def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Callable[[], str]]:
+    """The staff console, its members desk, and the bot's token (read when a Mini App's initData is first
+    checked)."""
     program = cached_program(settings.PROGRAM_FILE)
-    table = ConsoleTable(settings.CONSOLE_TABLE)
+    table, audit, keyed = ConsoleTable(settings.CONSOLE_TABLE), AuditLog(settings.AUDIT_TABLE), \
+        stack_key(settings.STACK_KEY_NAME)
     directory = StaffDirectory(table, program, settings.CONSOLE_OWNER_TELEGRAM_ID or None)
-    return (Console(directory, table, AuditLog(settings.AUDIT_TABLE), stack_key(settings.STACK_KEY_NAME)),
-            cache(lambda: secret(settings.BOT_TOKEN_NAME)))
+    desk = SupportDesk(program, MembersRepository(settings.MEMBERS_TABLE),
+                       LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
+                       SqsQueue(settings.ACCRUAL_QUEUE_URL), audit, keyed)
+    return Console(directory, table, audit, keyed), desk, cache(lambda: secret(settings.BOT_TOKEN_NAME))
 
 
 def webhook(settings: WebhookSettings) -> Webhook:

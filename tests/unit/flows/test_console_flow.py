@@ -5,14 +5,16 @@ cannot be locked out, and every action is in a chain `loyalty audit verify` can 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from loyalty.domain import audit, console
 from loyalty.domain.console import Permission, Refused
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.console import Console, SignInLinks, StaffDirectory
+from loyalty.flows.support import Adjustment, SupportDesk
 from tests.fakes import STACK_KEY, MemoryAuditLog, MemoryConsoleTable
-from tests.unit.flows.conftest import PROGRAM
+from tests.unit.flows.conftest import PROGRAM, World
 
 NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
 OWNER, MARIA = 7_000_001, 5_000_001  # the first owner (template parameter); Мария is support in the program file
@@ -114,3 +116,49 @@ def test_the_audit_chain_breaks_where_an_entry_was_changed_removed_or_put_in_bet
     assert audit.broken_at([chain[0], chain[2]]) == 2  # removed
     rehashed = audit.chained(edited, 2, chain[0].hash)  # edited and re-hashed: the next one no longer follows
     assert audit.broken_at([chain[0], rehashed, chain[2]]) == 3
+
+
+def desk_with_anna() -> tuple[SupportDesk, World, MemoryAuditLog]:
+    world = World()
+    world.join("801", phone="+79160000801")
+    world.buy("801", channel="d2c")  # 100 welcome + 45
+    audit_log = MemoryAuditLog()
+    return SupportDesk(PROGRAM, world.books, world.books, world.accrual_queue, audit_log, STACK_KEY), world, audit_log
+
+
+def test_support_finds_a_member_by_a_phone_typed_any_way_and_a_viewer_sees_it_masked() -> None:
+    desk, _, _ = desk_with_anna()
+    support = StaffMember(telegram_id=MARIA, role=Role.SUPPORT, name="Мария")
+    for typed in ("8 (916) 000-08-01", "+7 916 000 08 01", "9160000801", "801"):
+        (found,) = desk.find(support, typed)
+        assert (found.member_id, found.phone, found.available) == ("801", "+79160000801", 145)
+    assert desk.find(support, "8 (916) 000-99-99") == []
+    viewer = StaffMember(telegram_id=42, role=Role.VIEWER)
+    assert desk.card(viewer, "801").phone == "+7 ••• •••-••-01"
+    card = desk.card(support, "801")
+    assert any(line.endswith("+45  покупка на сайте Лепесток") for line in card.history) and card.level == "Подруга"
+
+
+def test_a_correction_needs_the_right_a_reason_and_the_points_and_is_applied_once_and_audited(
+        office: Office) -> None:
+    desk, world, audit_log = desk_with_anna()
+    session, _, support = office.signed_in(MARIA)
+    viewer = StaffMember(telegram_id=42, role=Role.VIEWER)
+    request = Adjustment(points=-40, reason="двойное начисление", request_key="console-req-1")
+    with pytest.raises(Refused):
+        desk.adjust(session, viewer, "801", request, NOW)
+    for refused in (request.model_copy(update={"points": -146}), request.model_copy(update={"points": 0})):
+        with pytest.raises(Refused):
+            desk.adjust(session, support, "801", refused, NOW)
+    with pytest.raises(ValidationError):
+        Adjustment(points=10, reason="", request_key="console-req-2")
+    assert desk.adjust(session, support, "801", request, NOW) == {"available_before": 145, "available_after": 105}
+    (command,) = world.accrual_queue.messages
+    for _ in range(2):  # redelivered: applied once
+        world.accrual.adjust(command, NOW)
+    assert world.member("801").available == 105
+    (entry,) = audit_log.chain
+    assert (entry.action, entry.before, entry.after, entry.reason, entry.member_id) == (
+        "adjustment", {"available": 145}, {"available": 105, "points": -40}, "двойное начисление",
+        STACK_KEY.marker("member", "801"))
+    assert "Мы поправили ваш счёт: −40 баллов. Причина: двойное начисление." in world.texts("801")[-1]

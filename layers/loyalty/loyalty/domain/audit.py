@@ -1,8 +1,9 @@
 """The staff's audit log: every action, append-only, each entry carrying the hash of the one before it.
 
 An entry says who did what and when, what changed (before and after) and from which session. It names a member only
-by their keyed marker and keeps no free text a shopper or the staff wrote: the log is never changed, so it must hold
-nothing an erasure would have to take back. Entries are numbered
+by their keyed marker and keeps no text a shopper wrote (a staff member's reason for a correction is kept, as the
+ledger keeps it; the console asks for it without names): the log is never changed, so it must hold nothing an
+erasure would have to take back. Entries are numbered
 from 1 with no gap; an entry's hash covers its own content and the previous hash, so an entry changed, removed or
 put in between breaks the chain from there on, and `loyalty audit verify` names where.
 """

@@ -107,6 +107,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "choose_language": {RU: "Выберите язык / Choose your language:", EN: "Choose your language / Выберите язык:"},
     "language_set": {RU: "Готово, теперь я пишу по-русски.", EN: "Done, I will write in English from now on."},
+    "points_adjusted": {
+        RU: "Мы поправили ваш счёт: {sign}{points} {points_word}. Причина: {reason}.",
+        EN: "We corrected your balance: {sign}{points} points. Reason: {reason}.",
+    },
     "console_link": {
         RU: "Вход в консоль бренда. Ссылка действует {minutes} мин. и открывается один раз — никому её не пересылайте.",
         EN: "Your way into the brand's console. The link works for {minutes} min. and opens once: do not forward it.",

@@ -21,6 +21,7 @@ from loyalty.contracts import (
     LedgerCommand,
     MemberErased,
     MembersMerged,
+    PointsAdjusted,
     PromoRequested,
     PurchaseLine,
     ReceiptAccepted,
@@ -87,7 +88,8 @@ class PointAccrual:
         self._handlers: dict[type[Any], Callable[[Any], object]] = {
             BonusGranted: self.bonus, MembersMerged: self.merge, RewardRequested: self.reward,
             MemberErased: self.erase, CampaignBonusWithdrawn: self.withdraw, HeldReceiptDecided: self.decide,
-            ReceiptHeldLater: self.hold_later, PromoRequested: self.promo}  # each AccrualQueue command's step
+            ReceiptHeldLater: self.hold_later, PromoRequested: self.promo,
+            PointsAdjusted: self.adjust}  # each AccrualQueue command's step
 
     def handle_record(self, record: SQSRecord) -> None:
         command = parse_body(record, LedgerCommand, "LedgerCommand")
@@ -399,6 +401,26 @@ class PointAccrual:
             lambda wal: postings.campaign_withdrawal(wal, paid, campaign, now), now=now)
         logger.info("campaign bonus withdrawn: its message was not delivered",
                     extra={"member_id": withdrawn.member_id, "campaign": campaign, "points": posting.points})
+        return posting
+
+    def adjust(self, adjusted: PointsAdjusted, now: datetime | None = None) -> Posting:
+        """A support member's correction from the console: once per request, with their reason, told to the member
+        as news (a letter) and to the CRM like any balance change. Taking more than is available is refused."""
+        now = now or clock.now()
+        entry_id = entry_id_of(Cause.ADJUSTMENT, f"console:{adjusted.reference}")
+        try:
+            posting = self.ledger.apply(
+                adjusted.member_id, entry_id, Kind.ADJUSTMENT,
+                lambda wal: postings.adjustment(self.program, wal, entry_id, adjusted.points, now),
+                details=Details(reason=adjusted.reason), now=now)
+        except InsufficientPoints as error:
+            raise PermanentFailure(f"adjustment {adjusted.reference}: {error}") from error
+        sign = "+" if posting.points >= 0 else "−"
+        self.news.parts(posting, ("points_adjusted", {"points": abs(posting.points), "sign": sign,
+                                                      "reason": adjusted.reason}), (BALANCE, {}))
+        logger.info("points adjusted from the console", extra={
+            "member_id": adjusted.member_id, "by": adjusted.by, "points": posting.points,
+            "replayed": not posting.applied})
         return posting
 
     # ------------------------------------------------------------------ imported members
