@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from loyalty.domain.init_data import sign
-from loyalty_tools.local.shopper import Shopper
+from loyalty_tools.local.demo import console_link
 from loyalty_tools.local.stack import LocalStack
 from tests.e2e.journeys import join, letter, member, seed_stack
 
@@ -37,15 +37,6 @@ def browser() -> Iterator[Browser]:
             "--disable-component-update", "--disable-sync"])
         yield browser
         browser.close()
-
-
-def console_link(stack: LocalStack, user_id: int, name: str) -> str:
-    """What the bot gives `user_id` for /console: the link under its answer."""
-    person = Shopper(stack.telegram.url, user_id, first_name=name)
-    person.say("/console")
-    stack.wait_idle()
-    answer = [entry for entry in person.transcript() if entry["from"] == "bot"][-1]
-    return str(answer["reply_markup"]["inline_keyboard"][0][0]["url"])
 
 
 def new_page(browser: Browser, width: int = 1280) -> Page:

@@ -43,12 +43,25 @@ MONTHS = ("января", "февраля", "марта", "апреля", "ма�
           "ноября", "декабря")
 
 
+DEMO_OWNER = 5_000_002  # the demo brand's first console owner (the template parameter ConsoleOwnerTelegramId)
+
+
+def console_link(stack: LocalStack, user_id: int, name: str) -> str:
+    """What the bot answers `user_id` sending /console: the one-time sign-in link under its answer."""
+    person = Shopper(stack.telegram.url, user_id, first_name=name)
+    person.say("/console")
+    stack.wait_idle()
+    answer = [entry for entry in person.transcript() if entry["from"] == "bot"][-1]
+    return str(answer["reply_markup"]["inline_keyboard"][0][0]["url"])
+
+
 def run_demo(out: TextIO = sys.stdout, keep: bool = False) -> int:
     """Play the story and check the books; with `keep`, the stack stays up afterwards for the web chat (Ctrl-C)."""
     program = load_program(PROGRAM)
     LOG_FILE.parent.mkdir(exist_ok=True)
     print("Запускаю локальный стенд (moto, эмуляторы Telegram и сервиса чеков)…", file=out, flush=True)
-    with LOG_FILE.open("w", encoding="utf-8") as log, LocalStack(log_stream=log) as stack:
+    with LOG_FILE.open("w", encoding="utf-8") as log, \
+            LocalStack(log_stream=log, parameter_overrides={"ConsoleOwnerTelegramId": str(DEMO_OWNER)}) as stack:
         demo = Demo(stack, program, out)
         demo.play()
         result = demo.check()
@@ -58,6 +71,9 @@ def run_demo(out: TextIO = sys.stdout, keep: bool = False) -> int:
             return result
         print(f"\nВеб-чат с ботом: {chat}  (чат Анны; ☰ — её мини-приложение). Ctrl-C — остановить.",
               file=out, flush=True)
+        print(f"Консоль бренда, вход владельца (Ольга): {console_link(stack, DEMO_OWNER, 'Ольга')}\n"
+              f"  ссылка действует 5 минут и открывается один раз; новая — /console в чате Ольги: "
+              f"{stack.telegram.url}/chat?user={DEMO_OWNER}", file=out, flush=True)
         try:
             while True:
                 time.sleep(3600)
