@@ -53,8 +53,9 @@ chromium:
 		|| (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji) \
 		|| (echo "the page tests need Debian's chromium: apt-get install chromium fonts-noto-color-emoji" && false)
 
-screenshots: $(STAMP) chromium  ## docs/miniapp-light.png, miniapp-dark.png, web-chat.png from the page tests
-	SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_miniapp_page.py tests/e2e/test_web_chat.py -q
+screenshots: $(STAMP) chromium  ## docs/miniapp-*.png, web-chat.png, console-*.png from the page tests
+	SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_miniapp_page.py tests/e2e/test_web_chat.py \
+		tests/e2e/test_console_page.py -q
 
 unit integration: $(STAMP)
 	$(BIN)/python -m pytest tests/$@

@@ -3,6 +3,7 @@ owner in (once: the same link again is refused), the owner adds a support member
 staff form nor the audit log; a form posted from another origin changes nothing (no CSRF token); inside Telegram
 the console opens as a Mini App, signed in by initData."""
 
+import os
 import shutil
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from playwright.sync_api import Browser, Page
 from loyalty.domain.init_data import sign
 from loyalty_tools.local.demo import console_link
 from loyalty_tools.local.stack import LocalStack
+from tests.conftest import ROOT
 from tests.e2e.journeys import join, letter, member, seed_stack
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +41,11 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+def shoot(page: Page, name: str) -> None:
+    if os.environ.get("SCREENSHOTS"):
+        page.screenshot(path=str(ROOT / "docs" / name), full_page=True)
+
+
 def new_page(browser: Browser, width: int = 1280) -> Page:
     page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
     page.route("https://telegram.org/**", lambda route: route.abort())  # no internet: the page works without it
@@ -61,6 +68,10 @@ def test_the_owner_signs_in_by_link_adds_support_whose_role_limits_what_they_see
     assert "поддержка" in owner.inner_text("#staff-rows tr:has-text('Олег')")
     owner.wait_for_selector("#audit-rows tr:has-text('добавлен сотрудник')")
     assert "вход" in owner.inner_text("#audit-rows")
+    owner.fill("#audit-actor", str(OWNER))  # only the owner's own actions
+    owner.click("#audit-form button")
+    owner.wait_for_selector("#audit-rows tr:has-text('добавлен сотрудник')")
+    shoot(owner, "console-audit.png")
 
     replayed = new_page(browser)
     replayed.goto(link)
@@ -116,5 +127,6 @@ def test_support_finds_a_member_by_phone_corrects_their_points_and_the_member_is
     page.wait_for_selector("#adjust-result:has-text('Готово')")
     stack.wait_idle()
     assert int(member(stack, anna)["available"]) == before + 50
+    shoot(page, "console-member.png")
     told = letter(stack, anna, "Мы поправили ваш счёт")
     assert told.startswith("Мы поправили ваш счёт: +50 баллов. Причина: чек не распознался, проверили вручную.")
