@@ -201,7 +201,8 @@ def find_members() -> list[Found]:
 def member_card(member_id: str) -> Card:
     _, staff = _who()
     try:
-        return desk.card(staff, member_id)
+        language = "en" if app.current_event.get_query_string_value("lang") == "en" else "ru"
+        return desk.card(staff, member_id, language)
     except Refused as refused:
         raise _refused(refused) from refused
 

@@ -68,6 +68,11 @@ def test_the_owner_signs_in_by_link_adds_support_whose_role_limits_what_they_see
     assert "поддержка" in owner.inner_text("#staff-rows tr:has-text('Олег')")
     owner.wait_for_selector("#audit-rows tr:has-text('добавлен сотрудник')")
     assert "вход" in owner.inner_text("#audit-rows")
+    owner.click("#language")  # the page in English, and back
+    assert owner.inner_text("#staff h2") == "Staff" and "owner" in owner.inner_text("#who")
+    owner.wait_for_selector("#audit-rows tr:has-text('staff added')")
+    owner.click("#language")
+    assert owner.inner_text("#staff h2") == "Сотрудники"
     owner.fill("#audit-actor", str(OWNER))  # only the owner's own actions
     owner.click("#audit-form button")
     owner.wait_for_selector("#audit-rows tr:has-text('добавлен сотрудник')")

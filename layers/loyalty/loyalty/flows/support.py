@@ -70,7 +70,7 @@ class SupportDesk:
             return []
         return [self._found(staff, member_id or "")]
 
-    def card(self, staff: StaffMember, member_id: str) -> Card:
+    def card(self, staff: StaffMember, member_id: str, language: str = "ru") -> Card:
         console.allow(staff.role, Permission.VIEW)
         member = self.members.get(member_id)
         if member is None or member.erased_at:
@@ -80,7 +80,7 @@ class SupportDesk:
         return Card(**found.model_dump(), joined_at=member.joined_at, joined_via=member.joined_via,
                     language=member.language, subscribed=member.subscribed, pending=wallet.balance.pending,
                     held=wallet.balance.held,
-                    history=history_lines(self.ledger.history(member_id, HISTORY), "ru", self.program))
+                    history=history_lines(self.ledger.history(member_id, HISTORY), language, self.program))
 
     def adjust(self, session: Session, staff: StaffMember, member_id: str, adjustment: Adjustment,
                now: datetime) -> dict[str, int]:
