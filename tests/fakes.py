@@ -116,6 +116,10 @@ class MemoryBooks:
         member = self.accounts[member_id].member
         self._update(member_id, suspect=sorted({*member.suspect, rule}))
 
+    def clear_suspect(self, member_id: str, rule: str) -> None:
+        member = self._member(member_id)
+        self._update(member_id, suspect=[kept for kept in member.suspect if kept != rule])
+
     def touched_item(self, member_id: str, touch: dict[str, Any]) -> Callable[[], Callable[[], None]]:
         def prepare() -> Callable[[], None]:
             if member_id not in self.accounts:

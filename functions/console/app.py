@@ -22,7 +22,7 @@ from loyalty.domain import audit, console, init_data
 from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.console import Whoami
-from loyalty.flows.support import Adjustment, Card, Found
+from loyalty.flows.support import Adjustment, Card, Found, Reason
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import ConsoleSettings, environment
 
@@ -212,6 +212,24 @@ def adjust(member_id: str, adjustment: Adjustment) -> dict[str, int]:
     session, staff = _who(changes=True)
     try:
         return desk.adjust(session, staff, member_id, adjustment, clock.now())
+    except Refused as refused:
+        raise _refused(refused) from refused
+
+
+@app.post("/console/api/members/<member_id>/block", status_code=204)
+def block(member_id: str, request: Reason) -> None:
+    _block(member_id, request.reason, True)
+
+
+@app.post("/console/api/members/<member_id>/unblock", status_code=204)
+def unblock(member_id: str, request: Reason) -> None:
+    _block(member_id, request.reason, False)
+
+
+def _block(member_id: str, reason: str, blocked: bool) -> None:
+    session, staff = _who(changes=True)
+    try:
+        desk.block(session, staff, member_id, reason, blocked, clock.now())
     except Refused as refused:
         raise _refused(refused) from refused
 

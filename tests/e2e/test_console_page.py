@@ -133,5 +133,12 @@ def test_support_finds_a_member_by_phone_corrects_their_points_and_the_member_is
     stack.wait_idle()
     assert int(member(stack, anna)["available"]) == before + 50
     shoot(page, "console-member.png")
+    page.fill("#adjust-reason", "подозрение на фарм чеков")
+    page.click("#block-toggle")  # stop her earning …
+    page.wait_for_selector("#card-blocked:not([hidden])")
+    assert "staff_blocked" in member(stack, anna)["suspect"]
+    page.click("#block-toggle")  # … and resume it
+    page.wait_for_selector("#card-blocked", state="hidden")
+    assert "staff_blocked" not in member(stack, anna).get("suspect", set())
     told = letter(stack, anna, "Мы поправили ваш счёт")
     assert told.startswith("Мы поправили ваш счёт: +50 баллов. Причина: чек не распознался, проверили вручную.")

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from loyalty.domain import audit, console
 from loyalty.domain.console import Permission, Refused
+from loyalty.domain.fraud import STAFF_BLOCKED
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.console import Console, SignInLinks, StaffDirectory
@@ -162,3 +163,17 @@ def test_a_correction_needs_the_right_a_reason_and_the_points_and_is_applied_onc
         "adjustment", {"available": 145}, {"available": 105, "points": -40}, "двойное начисление",
         STACK_KEY.marker("member", "801"))
     assert "Мы поправили ваш счёт: −40 баллов. Причина: двойное начисление." in world.texts("801")[-1]
+
+
+def test_support_stops_a_members_earning_and_resumes_it_audited_with_the_reason(office: Office) -> None:
+    desk, world, audit_log = desk_with_anna()
+    session, _, support = office.signed_in(MARIA)
+    with pytest.raises(Refused):
+        desk.block(session, StaffMember(telegram_id=42, role=Role.MARKETER), "801", "подозрение на фарм", True, NOW)
+    desk.block(session, support, "801", "подозрение на фарм", True, NOW)
+    assert desk.card(support, "801").blocked and world.member("801").suspect == [STAFF_BLOCKED]
+    desk.block(session, support, "801", "проверили: всё честно", False, NOW)
+    assert not desk.card(support, "801").blocked
+    assert [(entry.action, entry.before, entry.after, entry.reason) for entry in audit_log.chain] == [
+        ("blocked", {"blocked": False}, {"blocked": True}, "подозрение на фарм"),
+        ("unblocked", {"blocked": True}, {"blocked": False}, "проверили: всё честно")]

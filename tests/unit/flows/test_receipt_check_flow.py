@@ -245,6 +245,8 @@ def test_a_suspect_members_receipts_are_held_anywhere_while_the_program_has_that
     lenient = Checking(PROGRAM.model_copy(update={"fraud": Fraud()}))  # the rule dropped: a flag left holds nothing
     lenient.submit("842", lenient.receipt(), suspect=("phone_accounts",))
     assert [a.held_by for a in lenient.accepted()] == [()]
+    lenient.submit("843", lenient.receipt(), suspect=("staff_blocked",))  # support's block holds without any rule
+    assert [a.held_by for a in lenient.accepted()][-1] == ("staff_blocked",)
 
 
 def test_a_brand_item_whose_serial_the_brand_never_put_in_circulation_is_recorded_and_earns_as_the_brand_chose(

@@ -72,6 +72,13 @@ class MembersRepository:
                     ConditionExpression="attribute_exists(member_id)",
                     ExpressionAttributeValues={":rule": {"SS": [rule]}})
 
+    def clear_suspect(self, member_id: str, rule: str) -> None:
+        """The member no longer trips `rule` (support lifted a block): their receipts earn again."""
+        conditional("update_item", refused=MemberNotFound(member_id), TableName=self.table_name,
+                    Key=to_item({"member_id": member_id}), UpdateExpression="DELETE suspect :rule",
+                    ConditionExpression="attribute_exists(member_id)",
+                    ExpressionAttributeValues={":rule": {"SS": [rule]}})
+
     def forget_inviter(self, member_id: str) -> None:
         """A person who was a member before (and erased it): nobody is paid for inviting them again."""
         conditional("update_item", refused=MemberNotFound(member_id), TableName=self.table_name,

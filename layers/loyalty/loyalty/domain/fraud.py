@@ -103,9 +103,11 @@ def rule_words(names: list[str] | tuple[str, ...]) -> list[str]:
 
 
 GREY_MARKET = "grey_market"  # a held receipt's reason: a brand item whose serial the brand did not put in circulation
+STAFF_BLOCKED = "staff_blocked"  # a member support stopped earning from the console: every receipt held, whatever rules
 
 # Why a receipt was held, as the staff chat, the shopper and `loyalty fraud report` read it.
 RULE_WORDS: dict[str, str] = {
+    STAFF_BLOCKED: "поддержка приостановила начисления этому участнику",
     RuleName.TILL_MEMBERS: "с этой кассы сегодня прислали чеки многие участники",
     RuleName.SELLER_MEMBERS: "от этого продавца сегодня прислали чеки многие участники",
     RuleName.MEMBER_TILL: "много чеков одного участника с одной кассы",

@@ -228,7 +228,8 @@ class ReceiptCheck:
         """The fraud rules this claimed receipt trips (domain/fraud.py): counted on the claims after its own
         claim, so a redelivery counts nothing twice (members are a set; the member's receipts are claims)."""
         rules, receipt = self.program.fraud.rules, assessment.receipt
-        person = tuple(rule for rule in shopper.suspect if rule in {str(rule.rule) for rule in rules})
+        person = tuple(rule for rule in shopper.suspect
+                       if rule in {str(rule.rule) for rule in rules} or rule == fraud.STAFF_BLOCKED)
         watched = {rule.rule for rule in rules} & fraud.counted_for(self.program.channel_kind(assessment.match.channel))
         if not watched:
             return person

@@ -13,12 +13,13 @@ from loyalty.domain import console
 from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.errors import MemberNotFound
+from loyalty.domain.fraud import STAFF_BLOCKED
 from loyalty.domain.history import history_lines
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.phones import masked, typed_phone
 from loyalty.domain.program import Program
 from loyalty.domain.staff import StaffMember
-from loyalty.flows.ports import AuditTrail, Ledger, MemberDirectory, Queue
+from loyalty.flows.ports import AuditTrail, Ledger, Members, Queue
 
 HISTORY = 30
 MAX_ADJUSTMENT = 100_000
@@ -32,6 +33,7 @@ class Found(BaseModel):
 
 
 class Card(Found):
+    blocked: bool = Field(description="support stopped their earning: every receipt is held for the staff")
     joined_at: str
     joined_via: str
     language: str
@@ -47,8 +49,12 @@ class Adjustment(BaseModel):
     request_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
+class Reason(BaseModel):
+    reason: str = Field(min_length=3, max_length=200)
+
+
 class SupportDesk:
-    def __init__(self, program: Program, members: MemberDirectory, ledger: Ledger, accrual_queue: Queue,
+    def __init__(self, program: Program, members: Members, ledger: Ledger, accrual_queue: Queue,
                  audit: AuditTrail, keyed: Keyed):
         self.program = program
         self.members = members
@@ -77,7 +83,8 @@ class SupportDesk:
             raise Refused("no such member", status=404)
         found = self._found(staff, member_id)
         wallet = self.ledger.read(member_id)[0]
-        return Card(**found.model_dump(), joined_at=member.joined_at, joined_via=member.joined_via,
+        return Card(**found.model_dump(), blocked=STAFF_BLOCKED in member.suspect, joined_at=member.joined_at,
+                    joined_via=member.joined_via,
                     language=member.language, subscribed=member.subscribed, pending=wallet.balance.pending,
                     held=wallet.balance.held,
                     history=history_lines(self.ledger.history(member_id, HISTORY), language, self.program))
@@ -105,6 +112,27 @@ class SupportDesk:
             after={"available": available + adjustment.points, "points": adjustment.points},
             reason=adjustment.reason))
         return {"available_before": available, "available_after": available + adjustment.points}
+
+    def block(self, session: Session, staff: StaffMember, member_id: str, reason: str, blocked: bool,
+              now: datetime) -> None:
+        """Stop a member earning (suspected fraud): every receipt of theirs is held for the staff to decide, as a
+        fraud rule holds it; or lift it. Audited with the reason."""
+        console.allow(staff.role, Permission.ADJUST)
+        if str(staff.telegram_id) == member_id:
+            raise Refused("nobody blocks or unblocks themselves", status=403)
+        member = self.members.get(member_id)
+        if member is None or member.erased_at:
+            raise Refused("no such member", status=404)
+        was = STAFF_BLOCKED in member.suspect
+        if blocked:
+            self.members.suspect(member_id, STAFF_BLOCKED)
+        else:
+            self.members.clear_suspect(member_id, STAFF_BLOCKED)
+        self.audit.append(Draft(
+            at=now, actor=Actor(telegram_id=staff.telegram_id, name=staff.name, role=str(staff.role)),
+            action=Action.BLOCKED if blocked else Action.UNBLOCKED, session=session.id,
+            member_id=self.keyed.marker("member", member_id), before={"blocked": was}, after={"blocked": blocked},
+            reason=reason))
 
     def _found(self, staff: StaffMember, member_id: str) -> Found:
         member = self.members.get(member_id)
