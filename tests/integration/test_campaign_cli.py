@@ -25,11 +25,12 @@ def lapsed_member(stack: LocalStack, member_id: str, days: int) -> None:
     MembersRepository("MembersTable").join(member_id, int(member_id), "ru")
     accrual = wiring.point_accrual(PointAccrualSettings.model_validate(
         {**stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(SHIPPED)}))
+    bought = clock.now() - timedelta(days=days)  # then, not now: its follow-ups fell due (and went stale) then too
     accrual.accrue(ReceiptAccepted(
         submission_id=f"tg-update:{member_id}", shopper=Shopper(member_id=member_id, chat_id=int(member_id),
                                                                 language="ru"),
         fiscal_key=f"1:{member_id}:1", channel="d2c", channel_kind="d2c", store="lepestok.ru",
-        brand_sum_kopecks=45_000, issued_at=clock.now() - timedelta(days=days)))
+        brand_sum_kopecks=45_000, issued_at=bought), bought)
     bodies(stack, "OutboxQueue")
 
 
