@@ -3,11 +3,12 @@ brand site's moves on it."""
 
 import contextlib
 import itertools
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -19,6 +20,9 @@ from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.site import Site
 from loyalty_tools.local.stack import ROOT, LocalStack
 from tests.conftest import daytime, deployed
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 SEED = ROOT / "program" / "program.yaml"
 PROGRAM = load_program(SEED)
@@ -126,3 +130,9 @@ def loyalty(stack: LocalStack, *args: str) -> tuple[int, str, str]:
 
 def texts(shopper: Shopper) -> list[str]:
     return shopper.bot_messages()
+
+
+def shoot(page: "Page", name: str) -> None:
+    """A page test's screenshot into docs/ (`make screenshots`, SCREENSHOTS=1)."""
+    if os.environ.get("SCREENSHOTS"):
+        page.screenshot(path=str(ROOT / "docs" / name), full_page=True)

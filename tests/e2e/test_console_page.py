@@ -3,8 +3,6 @@ owner in (once: the same link again is refused), the owner adds a support member
 staff form nor the audit log; a form posted from another origin changes nothing (no CSRF token); inside Telegram
 the console opens as a Mini App, signed in by initData."""
 
-import os
-import shutil
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -14,12 +12,10 @@ from playwright.sync_api import Browser, Page
 from loyalty.domain.init_data import sign
 from loyalty_tools.local.demo import console_link
 from loyalty_tools.local.stack import LocalStack
-from tests.conftest import ROOT
-from tests.e2e.journeys import join, letter, member, seed_stack
+from tests.e2e.journeys import join, letter, member, seed_stack, shoot
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OWNER, SUPPORT = 6_000_001, 6_000_042
 
 
@@ -27,23 +23,6 @@ OWNER, SUPPORT = 6_000_001, 6_000_042
 def stack() -> Iterator[LocalStack]:
     with seed_stack(parameter_overrides={"ConsoleOwnerTelegramId": str(OWNER)}) as stack:
         yield stack
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
-
-
-def shoot(page: Page, name: str) -> None:
-    if os.environ.get("SCREENSHOTS"):
-        page.screenshot(path=str(ROOT / "docs" / name), full_page=True)
 
 
 def new_page(browser: Browser, width: int = 1280) -> Page:

@@ -3,8 +3,6 @@ with initData and theme parameters in the launch URL, as Telegram opens it. `mak
 writes docs/miniapp-light.png and docs/miniapp-dark.png from these runs."""
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -14,12 +12,10 @@ from playwright.sync_api import Browser, Page
 from loyalty.domain.init_data import sign
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.stack import LocalStack
-from tests.conftest import ROOT
-from tests.e2e.journeys import CREAM, SERUM, buy, join, member, seed_stack
+from tests.e2e.journeys import CREAM, SERUM, buy, join, member, seed_stack, shoot
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DARK = {"bg_color": "#17212b", "text_color": "#f5f5f5", "hint_color": "#708499", "link_color": "#6ab3f3",
         "button_color": "#5288c1", "button_text_color": "#ffffff", "secondary_bg_color": "#232e3c"}
 LIGHT = {"bg_color": "#ffffff", "text_color": "#000000", "hint_color": "#999999", "link_color": "#2481cc",
@@ -32,18 +28,6 @@ def stack() -> Iterator[LocalStack]:
         yield stack
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
-
-
 def open_app(stack: LocalStack, browser: Browser, shopper: Shopper, theme: dict[str, str]) -> Page:
     init_data = sign({"id": shopper.chat_id, "first_name": "Анна", "language_code": "ru"}, stack.bot_token,
                      stack.now())
@@ -53,11 +37,6 @@ def open_app(stack: LocalStack, browser: Browser, shopper: Shopper, theme: dict[
               f"&tgWebAppThemeParams={quote(json.dumps(theme))}")
     page.wait_for_selector("#app:not([hidden])", timeout=10_000)
     return page
-
-
-def shoot(page: Page, name: str) -> None:
-    if os.environ.get("SCREENSHOTS"):
-        page.screenshot(path=str(ROOT / "docs" / name), full_page=True)
 
 
 def test_the_app_shows_the_chats_balance_level_and_history_and_exchanges_a_reward(

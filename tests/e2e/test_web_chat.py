@@ -13,8 +13,7 @@ from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.receipt_photos import receipt_photo
 from tests.conftest import present
-from tests.e2e.journeys import BRAND_INN, CREAM, SERUM, SUPPLIER, member, seed_stack
-from tests.e2e.test_miniapp_page import browser, shoot  # noqa: F401 - the same headless Chromium
+from tests.e2e.journeys import BRAND_INN, CREAM, SERUM, SUPPLIER, member, seed_stack, shoot
 
 pytestmark = pytest.mark.e2e
 USER = 7_300_001
@@ -34,7 +33,7 @@ def bot_said(page: Page, starting: str) -> str:
 
 
 def test_a_person_joins_sends_a_receipt_photo_and_sees_the_points_in_the_mini_app(
-        stack: LocalStack, browser: Browser, tmp_path: Path) -> None:  # noqa: F811
+        stack: LocalStack, browser: Browser, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 420, "height": 860})
     page.route("https://telegram.org/**", lambda route: route.abort())
     page.goto(f"{stack.telegram.url}/chat?user={USER}")
