@@ -68,19 +68,23 @@ def _request_cookie() -> str | None:
 
 
 def _who(changes: bool = False) -> tuple[Session, StaffMember]:
-    """The signed-in staff member behind this request (ServiceError 401/403 otherwise)."""
-    try:
-        return staff_console.who(_request_cookie(), clock.now(), app.current_event.headers.get(console.CSRF_HEADER),
-                                 changes)
-    except Refused as refused:
-        raise _refused(refused) from refused
+    """The signed-in staff member behind this request (Refused: 401/403 otherwise)."""
+    return staff_console.who(_request_cookie(), clock.now(), app.current_event.headers.get(console.CSRF_HEADER),
+                             changes)
 
 
-def _refused(refused: Refused) -> ServiceError:
+def _counted(refused: Refused) -> None:
     logger.info("console request refused", extra={"reason": str(refused), "status": refused.status,
                                                    "path": app.current_event.path})
     metrics.add_metric(name=f"ConsoleRefused{refused.status}", unit="Count", value=1)
-    return ServiceError(refused.status, str(refused))
+
+
+@app.exception_handler(Refused)
+def refused_answer(refused: Refused) -> Response[dict[str, Any]]:
+    """Any refusal, from any route: its status and why, as the API's other errors say it; nothing changed."""
+    _counted(refused)
+    return Response(status_code=refused.status, content_type="application/json",
+                    body={"statusCode": refused.status, "message": str(refused)})
 
 
 @app.get("/console")
@@ -101,9 +105,9 @@ def page() -> Response[str]:
 def sign_in() -> Response[str]:
     token = app.current_event.get_query_string_value("t") or ""
     try:
-        _, cookie = staff_console.sign_in(token, clock.now())
-    except Refused as refused:
-        _refused(refused)
+        cookie = staff_console.sign_in(token, clock.now()).cookie
+    except Refused as refused:  # a page, not JSON: the person opened a link
+        _counted(refused)
         return Response(status_code=refused.status, content_type="text/html; charset=utf-8",
                         body=_LINK_REFUSED.format(minutes=console.LINK_MINUTES), headers={"Cache-Control": "no-store"})
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=_SIGNED_IN,
@@ -114,18 +118,12 @@ def sign_in() -> Response[str]:
 @app.post("/console/api/session")
 def sign_in_miniapp() -> Response[dict[str, Any]]:
     """Inside Telegram: the Mini App opened from the staff chat sends its initData (`Authorization: tma …`)."""
-    scheme, _, data = (app.current_event.headers.get("authorization") or "").partition(" ")
     try:
-        if scheme.lower() != "tma":
-            raise init_data.Unauthorized("no `tma` authorization")
-        user = init_data.verify(data.strip(), bot_token(), clock.now(),
-                                timedelta(seconds=settings.INIT_DATA_MAX_AGE_SECONDS))
-        session, cookie = staff_console.sign_in_miniapp(user.id, clock.now())
+        user = init_data.from_header(app.current_event.headers.get("authorization"), bot_token(), clock.now(),
+                                     timedelta(seconds=settings.INIT_DATA_MAX_AGE_SECONDS))
     except init_data.Unauthorized as error:
-        raise _refused(Refused(f"initData: {error}")) from error
-    except Refused as refused:
-        raise _refused(refused) from refused
-    _, staff = staff_console.who(cookie, clock.now())
+        raise Refused(f"initData: {error}") from error
+    session, cookie, staff = staff_console.sign_in_miniapp(user.id, clock.now())
     return Response(status_code=200, content_type="application/json",
                     body=staff_console.whoami(session, staff).model_dump(mode="json"),
                     cookies=[_session_cookie(cookie)])
@@ -146,10 +144,7 @@ def me() -> Whoami:
 @app.get("/console/api/staff")
 def staff_list() -> list[StaffView]:
     _, staff = _who()
-    try:
-        listed = staff_console.staff(staff)
-    except Refused as refused:
-        raise _refused(refused) from refused
+    listed = staff_console.staff(staff)
     return [StaffView(telegram_id=member.telegram_id, role=member.role, role_words=console.ROLE_WORDS[member.role],
                       name=member.name) for member in listed]
 
@@ -159,30 +154,21 @@ def put_staff(telegram_id: str, request: StaffRequest) -> dict[str, Any]:
     session, staff = _who(changes=True)
     if not telegram_id.isdigit() or int(telegram_id) <= 0:
         raise ServiceError(422, "a Telegram id is a positive number")
-    try:
-        return staff_console.put_staff(session, staff, StaffMember(telegram_id=int(telegram_id), role=request.role,
-                                                                   name=request.name), clock.now())
-    except Refused as refused:
-        raise _refused(refused) from refused
+    return staff_console.put_staff(session, staff, StaffMember(telegram_id=int(telegram_id), role=request.role,
+                                                               name=request.name), clock.now())
 
 
 @app.delete("/console/api/staff/<telegram_id>")
 def remove_staff(telegram_id: str) -> Response[str]:
     session, staff = _who(changes=True)
-    try:
-        staff_console.remove_staff(session, staff, int(telegram_id) if telegram_id.isdigit() else 0, clock.now())
-    except Refused as refused:
-        raise _refused(refused) from refused
+    staff_console.remove_staff(session, staff, int(telegram_id) if telegram_id.isdigit() else 0, clock.now())
     return Response(status_code=204, body="")
 
 
 @app.get("/console/api/audit")
 def audit_log() -> list[audit.Entry]:
     _, staff = _who()
-    try:
-        console.allow(staff.role, Permission.READ_AUDIT)
-    except Refused as refused:
-        raise _refused(refused) from refused
+    console.allow(staff.role, Permission.READ_AUDIT)
     actor = app.current_event.get_query_string_value("actor")
     member = app.current_event.get_query_string_value("member")
     return staff_console.audit_entries(int(actor) if actor and actor.isdigit() else None, member, limit=200)
@@ -191,29 +177,20 @@ def audit_log() -> list[audit.Entry]:
 @app.get("/console/api/members")
 def find_members() -> list[Found]:
     _, staff = _who()
-    try:
-        return desk.find(staff, app.current_event.get_query_string_value("q") or "")
-    except Refused as refused:
-        raise _refused(refused) from refused
+    return desk.find(staff, app.current_event.get_query_string_value("q") or "")
 
 
 @app.get("/console/api/members/<member_id>")
 def member_card(member_id: str) -> Card:
     _, staff = _who()
-    try:
-        language = "en" if app.current_event.get_query_string_value("lang") == "en" else "ru"
-        return desk.card(staff, member_id, language)
-    except Refused as refused:
-        raise _refused(refused) from refused
+    language = "en" if app.current_event.get_query_string_value("lang") == "en" else "ru"
+    return desk.card(staff, member_id, language)
 
 
 @app.post("/console/api/members/<member_id>/adjust", status_code=202)
 def adjust(member_id: str, adjustment: Adjustment) -> dict[str, int]:
     session, staff = _who(changes=True)
-    try:
-        return desk.adjust(session, staff, member_id, adjustment, clock.now())
-    except Refused as refused:
-        raise _refused(refused) from refused
+    return desk.adjust(session, staff, member_id, adjustment, clock.now())
 
 
 @app.post("/console/api/members/<member_id>/block", status_code=204)
@@ -228,10 +205,7 @@ def unblock(member_id: str, request: Reason) -> None:
 
 def _block(member_id: str, reason: str, blocked: bool) -> None:
     session, staff = _who(changes=True)
-    try:
-        desk.block(session, staff, member_id, reason, blocked, clock.now())
-    except Refused as refused:
-        raise _refused(refused) from refused
+    desk.block(session, staff, member_id, reason, blocked, clock.now())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -42,13 +42,9 @@ class ExchangeRequest(BaseModel):
 
 def member_id() -> str:
     """The member Telegram signed this request for; 401 for anything else."""
-    header = app.current_event.headers.get("authorization") or ""
-    scheme, _, data = header.partition(" ")
     try:
-        if scheme.lower() != "tma":
-            raise init_data.Unauthorized("no `tma` authorization")
-        user = init_data.verify(data.strip(), bot_token(), clock.now(),
-                                timedelta(seconds=settings.INIT_DATA_MAX_AGE_SECONDS))
+        user = init_data.from_header(app.current_event.headers.get("authorization"), bot_token(), clock.now(),
+                                     timedelta(seconds=settings.INIT_DATA_MAX_AGE_SECONDS))
     except init_data.Unauthorized as error:
         logger.info("mini app request refused", extra={"reason": str(error)})
         raise UnauthorizedError("initData missing, forged or expired") from error

@@ -31,7 +31,7 @@ class Office:
     def signed_in(self, telegram_id: int) -> tuple[console.Session, str, StaffMember]:
         link = self.links.issue(telegram_id, NOW)
         assert link is not None
-        session, cookie = self.console.sign_in(link.split("t=")[1], NOW + timedelta(minutes=1))
+        session, cookie, _ = self.console.sign_in(link.split("t=")[1], NOW + timedelta(minutes=1))
         return session, cookie, self.console.who(cookie, NOW + timedelta(minutes=2))[1]
 
 
@@ -50,7 +50,8 @@ def test_a_link_is_for_staff_works_once_and_for_five_minutes(office: Office) -> 
         office.console.sign_in(token, NOW + timedelta(minutes=5))  # out of time
     fresh = office.links.issue(MARIA, NOW)
     assert fresh is not None
-    session, _ = office.console.sign_in(fresh.split("t=")[1], NOW + timedelta(minutes=4))
+    session, _, staff = office.console.sign_in(fresh.split("t=")[1], NOW + timedelta(minutes=4))
+    assert staff.role == Role.SUPPORT
     assert session.telegram_id == MARIA and session.expires_at == NOW + timedelta(minutes=4, hours=8)
     with pytest.raises(Refused):
         office.console.sign_in(fresh.split("t=")[1], NOW + timedelta(minutes=4))  # replayed

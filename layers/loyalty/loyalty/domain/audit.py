@@ -18,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loyalty.domain.staff import StaffMember
+
 GENESIS = "0" * 64  # the "previous hash" of entry 1
 
 
@@ -44,6 +46,10 @@ class Actor(BaseModel):
     telegram_id: int
     name: str = ""
     role: str
+
+    @classmethod
+    def of(cls, staff: StaffMember) -> Actor:
+        return cls(telegram_id=staff.telegram_id, name=staff.name, role=str(staff.role))
 
 
 class Draft(BaseModel):

@@ -39,6 +39,14 @@ def _signature(fields: dict[str, str], bot_token: str) -> str:
     return hmac.new(_secret(bot_token), check.encode(), hashlib.sha256).hexdigest()
 
 
+def from_header(authorization: str | None, bot_token: str, now: datetime, max_age: timedelta) -> MiniAppUser:
+    """The user an `Authorization: tma <initData>` header names (`verify`); Unauthorized for any other header."""
+    scheme, _, data = (authorization or "").partition(" ")
+    if scheme.lower() != "tma":
+        raise Unauthorized("no `tma` authorization")
+    return verify(data.strip(), bot_token, now, max_age)
+
+
 def verify(init_data: str, bot_token: str, now: datetime, max_age: timedelta) -> MiniAppUser:
     """The user `init_data` names, if Telegram signed it for this bot within `max_age`; else Unauthorized."""
     if not init_data or len(init_data) > _MAX_LENGTH:

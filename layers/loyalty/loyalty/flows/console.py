@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import BaseModel
 
@@ -84,6 +84,12 @@ class SignInLinks:
         return f"{self.link_base}/console/signin?t={token}"
 
 
+class SignedIn(NamedTuple):
+    session: Session
+    cookie: str
+    staff: StaffMember
+
+
 class Whoami(BaseModel):
     telegram_id: int
     name: str
@@ -102,7 +108,7 @@ class Console:
         self.keyed = keyed
 
     # ------------------------------------------------------------------ signing in
-    def sign_in(self, token: str, now: datetime) -> tuple[Session, str]:
+    def sign_in(self, token: str, now: datetime) -> SignedIn:
         """The session a link starts, and its cookie; Refused (401) for a link unknown, used or out of time, or a
         person no longer on the staff."""
         try:
@@ -111,19 +117,19 @@ class Console:
             raise Refused(f"sign-in link {error}") from error
         return self._start(telegram_id, now, "link")
 
-    def sign_in_miniapp(self, telegram_id: int, now: datetime) -> tuple[Session, str]:
+    def sign_in_miniapp(self, telegram_id: int, now: datetime) -> SignedIn:
         """The Mini App from the staff chat: Telegram's signed initData named the person."""
         return self._start(telegram_id, now, "miniapp")
 
-    def _start(self, telegram_id: int, now: datetime, via: str) -> tuple[Session, str]:
+    def _start(self, telegram_id: int, now: datetime, via: str) -> SignedIn:
         staff = self.directory.member(telegram_id)
         if staff is None:
             raise Refused("not on the staff", status=403)
         session = console.start_session(telegram_id, now, via)
-        self.audit.append(Draft(at=now, actor=_actor(staff), action=Action.SIGN_IN, session=session.id,
+        self.audit.append(Draft(at=now, actor=Actor.of(staff), action=Action.SIGN_IN, session=session.id,
                                 after={"via": via}))
         logger.info("console sign-in", extra={"telegram_id": telegram_id, "via": via, "role": str(staff.role)})
-        return session, console.session_cookie(self.keyed, session)
+        return SignedIn(session, console.session_cookie(self.keyed, session), staff)
 
     # ------------------------------------------------------------------ every request
     def who(self, cookie: str | None, now: datetime, csrf: str | None = None, changes: bool = False
@@ -155,7 +161,7 @@ class Console:
         before = self.directory.member(member.telegram_id)
         self.table.put_staff(member, staff.telegram_id, now)
         self.audit.append(Draft(
-            at=now, actor=_actor(staff), action=Action.STAFF_CHANGED if before else Action.STAFF_ADDED,
+            at=now, actor=Actor.of(staff), action=Action.STAFF_CHANGED if before else Action.STAFF_ADDED,
             session=session.id, subject=str(member.telegram_id), before=_staff_fields(before),
             after=_staff_fields(member)))
         return {"telegram_id": member.telegram_id, "role": member.role, "name": member.name}
@@ -168,7 +174,7 @@ class Console:
         if before is None:
             raise Refused("not on the staff", status=404)
         self.table.remove_staff(telegram_id, staff.telegram_id, now)
-        self.audit.append(Draft(at=now, actor=_actor(staff), action=Action.STAFF_REMOVED, session=session.id,
+        self.audit.append(Draft(at=now, actor=Actor.of(staff), action=Action.STAFF_REMOVED, session=session.id,
                                 subject=str(telegram_id), before=_staff_fields(before)))
 
 
@@ -182,9 +188,6 @@ class Console:
             return list(self.audit.by_member(self.keyed.marker("member", member_id), limit))
         return list(self.audit.entries(newest_first=True, limit=limit))
 
-
-def _actor(staff: StaffMember) -> Actor:
-    return Actor(telegram_id=staff.telegram_id, name=staff.name, role=str(staff.role))
 
 
 def _staff_fields(member: StaffMember | None) -> dict[str, Any] | None:

@@ -239,8 +239,7 @@ class Conversations:
         """The staff chat's action, in the audit log like the same action in the console (session `staff-chat`)."""
         if self.audit is None or person is None:
             return
-        self.audit.append(Draft(at=clock.now(), actor=Actor(telegram_id=person.telegram_id, name=person.name,
-                                                            role=str(person.role)),
+        self.audit.append(Draft(at=clock.now(), actor=Actor.of(person),
                                 action=action, session="staff-chat", subject=ticket.id,
                                 member_id=self.keyed.marker("member", ticket.member_id),
                                 before={"status": "open"}, after=after))

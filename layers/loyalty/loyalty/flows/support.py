@@ -106,7 +106,7 @@ class SupportDesk:
         self.accrual_queue.put(PointsAdjusted(member_id=member_id, points=adjustment.points, reason=adjustment.reason,
                                               reference=adjustment.request_key, by=staff.telegram_id))
         self.audit.append(Draft(
-            at=now, actor=Actor(telegram_id=staff.telegram_id, name=staff.name, role=str(staff.role)),
+            at=now, actor=Actor.of(staff),
             action=Action.ADJUSTMENT, session=session.id, member_id=self.keyed.marker("member", member_id),
             subject=adjustment.request_key, before={"available": available},
             after={"available": available + adjustment.points, "points": adjustment.points},
@@ -129,7 +129,7 @@ class SupportDesk:
         else:
             self.members.clear_suspect(member_id, STAFF_BLOCKED)
         self.audit.append(Draft(
-            at=now, actor=Actor(telegram_id=staff.telegram_id, name=staff.name, role=str(staff.role)),
+            at=now, actor=Actor.of(staff),
             action=Action.BLOCKED if blocked else Action.UNBLOCKED, session=session.id,
             member_id=self.keyed.marker("member", member_id), before={"blocked": was}, after={"blocked": blocked},
             reason=reason))
