@@ -81,6 +81,7 @@ class Details(BaseModel):
     label: str = ""  # where the points came from, in the program's words
     referral: str | None = None  # the other member of an invitation
     order_id: str | None = None
+    order_kopecks: int = 0  # the whole total of an order paid with points, as the site told it
     code: str | None = None  # a promo code
     promo: bool = False
     request: str | None = None  # fingerprint of the request that placed a hold

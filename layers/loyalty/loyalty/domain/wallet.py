@@ -253,8 +253,9 @@ def hold(wallet: Wallet, hold_id: str, points: int, now: datetime, expires_at: d
                                  lots={a.lot: a.points for a in taken}))
 
 
-def commit(wallet: Wallet, hold_id: str, now: datetime, order_id: str | None = None) -> Step:
-    """The order is paid: the held points are spent."""
+def commit(wallet: Wallet, hold_id: str, now: datetime, order_id: str | None = None,
+           order_kopecks: int | None = None) -> Step:
+    """The order is paid: the held points are spent (`order_kopecks`: the whole order's total, when told)."""
     placed = _open_hold(wallet, hold_id)
     if placed.expires_at <= now:
         raise HoldExpired(f"hold {hold_id} expired at {placed.expires_at.isoformat()}")
@@ -262,7 +263,8 @@ def commit(wallet: Wallet, hold_id: str, now: datetime, order_id: str | None = N
     change = Balance(held=-placed.points)
     return Step(wallet=_with(wallet, holds=holds, change=change), change=change,
                 details=Details(hold=hold_id, spent=placed.points, order_id=order_id or placed.order_id,
-                                lots={part.lot: part.points for part in placed.allocations}))
+                                lots={part.lot: part.points for part in placed.allocations},
+                                **({"order_kopecks": order_kopecks} if order_kopecks is not None else {})))
 
 
 def release(wallet: Wallet, hold_id: str, now: datetime, reason: str = "released") -> Step:

@@ -83,10 +83,14 @@ class HoldView(_Body):
 
 class CommitRequest(_Body):
     order_id: str | None = Field(default=None, min_length=1, max_length=100)
+    order_total_kopecks: int | None = Field(default=None, ge=0, le=10**11, description=(
+        "the order's whole total, what the buyer paid in money and in points: the dashboard shows the totals of "
+        "orders paid with points"))
 
 
 class RedeemRequest(_Body):
     order_id: str = Field(min_length=1, max_length=100)
+    order_total_kopecks: int | None = Field(default=None, ge=0, le=10**11, description="as for a commit")
 
 
 class ReviewRequest(_Body):
@@ -144,7 +148,8 @@ class Redemption:
         now = now or clock.now()
         self._not_settled_otherwise(member_id, hold_id, "release")
         posting = self.ledger.apply(member_id, entry_id_of(Cause.COMMIT, hold_id), Kind.COMMIT,
-                                    lambda wal: wallet.commit(wal, hold_id, now, request.order_id), now=now)
+                                    lambda wal: wallet.commit(wal, hold_id, now, request.order_id,
+                                                              request.order_total_kopecks), now=now)
         if posting.applied:
             self._count_campaign_points(posting.details.lots)
         return HoldView(hold_id=hold_id, member_id=member_id, points=posting.details.spent, status="committed",
@@ -165,7 +170,7 @@ class Redemption:
         if found is None:
             raise HoldNotFound(f"no promo code {normalise_code(code)}")
         now = now or clock.now()
-        view = self._commit(found.member_id, found.hold_id, CommitRequest(order_id=request.order_id), now)
+        view = self._commit(found.member_id, found.hold_id, CommitRequest(order_id=request.order_id, order_total_kopecks=request.order_total_kopecks), now)
         if view.order_id != request.order_id:
             raise Conflict(f"promo code {found.code} was already used for another order")
         self._convert(found.member_id, now)

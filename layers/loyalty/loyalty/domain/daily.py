@@ -1,0 +1,214 @@
+"""What one day adds to the program's figures: a tally of counters, summed over any run of days.
+
+Every figure the dashboard and `loyalty report` show is read from these tallies (domain/figures.py), so each one
+must add up over days exactly. Counts of distinct members over a period do not add up by themselves; they are
+made to by keying a member's first purchase of a day on the days they bought before (`buyer:<prev>:<prev2>`):
+
+- the period's buyers are the buyer-days whose previous purchase day falls before the period (or who never bought);
+- the ones who bought on two days of the period are the buyer-days whose previous day is in the period and whose
+  day before that is not (each such member has exactly one);
+- a member's first purchase ever is a buyer-day with no previous day, which the penetration counts.
+
+A day is a calendar day in Moscow, the brand's reporting time. Keys are `what:detail` strings, short because each
+is an attribute of the day's item.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from loyalty.domain import rfm
+from loyalty.domain.ledger import Entry, Kind, bonus_of, campaign_of
+from loyalty.domain.program import Program
+from loyalty.domain.receipt import MOSCOW
+from loyalty.domain.segments import source_of
+
+Tally = Counter[str]
+EPOCH = date(2020, 1, 1)  # days are numbered from it in the buyer keys: short, and they sort as numbers
+NEVER = "-"  # no previous purchase day
+
+# The kinds of points given, as the report names them
+GIVEN_KINDS = ("purchases", "welcome", "referral", "review", "campaigns", "adjustments", "imported", "other")
+
+
+def day_of(moment: datetime) -> date:
+    return moment.astimezone(MOSCOW).date()
+
+
+def day_number(day: date) -> int:
+    return (day - EPOCH).days
+
+
+def number_day(number: int) -> date:
+    return EPOCH + timedelta(days=number)
+
+
+def entry_days(program: Program, entry: Entry, earlier: Sequence[Entry] = ()) -> dict[date, Tally]:
+    """What a ledger entry adds, by day: to its own day, and a purchase to the days its member's RFM group will
+    change on (domain/rfm.py). `earlier` are the member's purchase entries (accruals), in any order: those written
+    before this one count."""
+    days = {day_of(entry.created_at): entry_tally(program, entry, earlier)}
+    if entry.kind == Kind.ACCRUAL:
+        before = [(day_of(e.created_at), e.details.brand_sum_kopecks) for e in _before(entry, earlier)]
+        for day, tally in rfm.tally(before, [*before, (day_of(entry.created_at), entry.details.brand_sum_kopecks)]
+                                    ).items():
+            fold(days, day, tally)
+    return {day: tally for day, tally in days.items() if tally}
+
+
+def entry_tally(program: Program, entry: Entry, earlier: Sequence[Entry] = ()) -> Tally:
+    """What a ledger entry adds to its own day. A purchase needs the member's earlier ones (`earlier`: any of
+    theirs, in any order) to say whether it is their first of the day, and which days they bought on before."""
+    tally: Tally = Counter()
+    wallet = entry.change.available + entry.change.pending + entry.change.held
+    if wallet:
+        tally["owed"] += wallet  # the liability moves by what the member's points move
+    if entry.kind == Kind.ACCRUAL:
+        tally.update(_purchase(program, entry, earlier))
+    else:
+        tally.update(_other(entry))
+    if entry.kind == Kind.HELD_DECISION:
+        tally["fraud:approved" if entry.details.approved else "fraud:rejected"] += 1
+    return _keep_negative(tally)
+
+
+def _purchase(program: Program, entry: Entry, earlier: Sequence[Entry]) -> Tally:
+    details, channel = entry.details, entry.details.channel or "other"
+    tally: Tally = Counter({f"receipts:{channel}": 1, f"revenue:{channel}": details.brand_sum_kopecks,
+                            "given:purchases": entry.points, "fraud:held": 1 if details.held_by else 0})
+    tally.update(_buyer(program, entry, earlier))
+    return tally
+
+
+def _other(entry: Entry) -> Tally:
+    """What an entry other than a purchase adds to its day (besides the points owed)."""
+    details, kind = entry.details, entry.kind
+    tally: Tally = Counter()
+    if kind == Kind.REFUND or (kind == Kind.HELD_DECISION and details.approved is False):
+        tally[f"revenue:{details.channel or 'other'}"] -= details.brand_sum_kopecks
+        tally["taken_back"] -= entry.points
+    elif kind in (Kind.BONUS, Kind.BOOST, Kind.WITHDRAWAL):
+        given = "campaigns" if campaign_of(entry.entry_id) else bonus_of(entry.entry_id) or "other"
+        tally[f"given:{given if given in GIVEN_KINDS else 'other'}"] += entry.points
+    elif kind == Kind.ADJUSTMENT:
+        tally["given:adjustments"] += entry.points
+    elif kind == Kind.OPENING:
+        tally["given:imported"] += entry.points
+    elif kind == Kind.COMMIT:
+        where = "rewards" if details.reward else "site"
+        tally[f"spent:{where}"] += details.spent
+        tally[f"orders:{where}"] += 1
+        # A reward is paid in points only (1 point = 1 ₽); the site tells its order's total when it commits
+        tally[f"order_kopecks:{where}"] += details.spent * 100 if details.reward else details.order_kopecks
+    elif kind == Kind.EXPIRY:
+        tally["expired"] -= entry.points
+    elif kind == Kind.FORFEIT:
+        tally["written_off"] -= entry.points
+    elif kind == Kind.HELD_LATER:
+        tally["fraud:held"] += 1
+    return tally
+
+
+def _keep_negative(tally: Tally) -> Tally:
+    """Only the zeros go (`+tally` would drop the negative counts a tally of changes has)."""
+    return Counter({key: value for key, value in tally.items() if value})
+
+
+def _buyer(program: Program, entry: Entry, earlier: Sequence[Entry]) -> Tally:
+    day = day_of(entry.created_at)
+    before = _before(entry, earlier)
+    days = sorted({day_of(e.created_at) for e in before}, reverse=True)
+    tally: Tally = Counter()
+    if day not in days:  # the member's first purchase of the day
+        previous = [day_number(d) for d in days[:2]]
+        prev, prev2 = (str(previous[i]) if len(previous) > i else NEVER for i in (0, 1))
+        tally[f"buyer:{prev}:{prev2}"] += 1
+    kinds = {program.channel_kind(e.details.channel or "other") for e in before}
+    if program.channel_kind(entry.details.channel or "other") == "d2c" and "d2c" not in kinds \
+            and "marketplace" in kinds:
+        tally["moved"] += 1  # the member's first purchase on the brand's site, after a marketplace
+    return tally
+
+
+def _before(entry: Entry, earlier: Sequence[Entry]) -> list[Entry]:
+    return [e for e in earlier if e.kind == Kind.ACCRUAL and _order(e) < _order(entry)]
+
+
+def _order(entry: Entry) -> tuple[datetime, str]:
+    """The order a member's entries were written in (a repeated stamp is broken by the entry's id)."""
+    return entry.created_at, entry.entry_id
+
+
+def member_tally(item: Mapping[str, Any] | None) -> dict[date, Tally]:
+    """What a member item counts, by day: joining (by source) and erasure. A change to the item counts the
+    difference between its tallies after and before (`changed`)."""
+    if not item or not item.get("joined_at"):
+        return {}
+    found: dict[date, Tally] = {}
+    joined = _parse(item["joined_at"])
+    if joined is not None:
+        found.setdefault(day_of(joined), Counter())[f"joined:{source_of(item)}"] += 1
+    erased = _parse(item.get("erased_at"))
+    if erased is not None:
+        found.setdefault(day_of(erased), Counter())["erased"] += 1
+    return found
+
+
+def changed(before: Mapping[date, Tally], after: Mapping[date, Tally]) -> dict[date, Tally]:
+    """after − before, day by day, keeping negative counts and dropping what did not change."""
+    days: dict[date, Tally] = {}
+    for day in set(before) | set(after):
+        difference = Counter(after.get(day, Counter()))
+        difference.subtract(before.get(day, Counter()))
+        difference = _keep_negative(difference)
+        if difference:
+            days[day] = difference
+    return days
+
+
+def fold(into: dict[date, Tally], day: date, tally: Tally) -> None:
+    if tally:
+        into.setdefault(day, Counter()).update(tally)
+
+
+def _parse(stamp: Any) -> datetime | None:
+    if not stamp:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=MOSCOW)
+
+
+class Books:
+    """The daily tallies of a whole ledger and members table, read by a scan in any order (the backfill, and
+    `loyalty report --scan`): an entry other than a purchase is tallied as it comes; purchases wait until every
+    entry is read, since each needs its member's purchases before it."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.days: dict[date, Tally] = {}
+        self._purchases: dict[str, list[Entry]] = {}
+
+    def member(self, item: Mapping[str, Any]) -> None:
+        for day, tally in member_tally(item).items():
+            fold(self.days, day, tally)
+
+    def entries(self, entries: Iterable[Entry]) -> None:
+        for entry in entries:
+            if entry.kind == Kind.ACCRUAL:
+                self._purchases.setdefault(entry.member_id, []).append(entry)
+            else:
+                fold(self.days, day_of(entry.created_at), entry_tally(self.program, entry))
+
+    def tallies(self) -> dict[date, Tally]:
+        for purchases in self._purchases.values():
+            for entry in purchases:
+                for day, tally in entry_days(self.program, entry, purchases).items():
+                    fold(self.days, day, tally)
+        self._purchases = {}
+        return self.days

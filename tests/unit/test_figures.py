@@ -1,0 +1,194 @@
+"""The program's figures from daily tallies, each checked against an answer worked out by hand from the books
+below; and the books read by a scan in any order tally the same."""
+
+import random
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from loyalty.adapters.program_file import load_program
+from loyalty.domain.daily import Books, changed, member_tally
+from loyalty.domain.details import Details
+from loyalty.domain.figures import figures, previous, series, steps
+from loyalty.domain.ledger import Entry, Kind
+from loyalty.domain.wallet import Balance
+from tests.conftest import ROOT
+
+PROGRAM = load_program(ROOT / "program" / "program.yaml")
+DAY = datetime(2026, 11, 10, 12, tzinfo=UTC)  # 15:00 in Moscow, the 10th
+SINCE, UNTIL = date(2026, 11, 8), date(2026, 11, 30)
+
+
+def entry(member: str, entry_id: str, kind: str, points: int, at: datetime = DAY, **details: Any) -> Entry:
+    return Entry(member_id=member, entry_id=entry_id, kind=kind, points=points, change=Balance(available=points),
+                 balance_after=Balance(), created_at=at, details=Details(**details))
+
+
+def purchase(member: str, key: str, channel: str, rubles: int, points: int, at: datetime = DAY,
+             **details: Any) -> Entry:
+    return entry(member, f"receipt#{key}", Kind.ACCRUAL, points, at, channel=channel,
+                 brand_sum_kopecks=rubles * 100, purchased_at=at - timedelta(hours=1), **details)
+
+
+BOOKS = [
+    entry("anna", "bonus#welcome", Kind.BONUS, 100),
+    purchase("anna", "1", "wildberries", 450, 45),
+    purchase("anna", "2", "d2c", 1290, 155, at=DAY + timedelta(days=3)),  # the site, after a marketplace
+    entry("anna", "refund#2", Kind.REFUND, -77, DAY + timedelta(days=4), channel="d2c", brand_sum_kopecks=64_500),
+    entry("anna", "commit#reward:X", Kind.COMMIT, 0, spent=300, reward="samples"),
+    entry("anna", "commit#promo:Y", Kind.COMMIT, 0, spent=50, order_kopecks=250_000),
+    entry("boris", "bonus#welcome", Kind.BONUS, 100),
+    purchase("boris", "3", "d2c", 1000, 100),  # the site first, then a marketplace: not "moved"
+    purchase("boris", "4", "ozon", 500, 50, at=DAY + timedelta(days=1)),
+    purchase("boris", "4b", "ozon", 200, 20, at=DAY + timedelta(days=1, hours=2)),  # the same day again
+    entry("boris", "campaign#winback:1:x", Kind.BONUS, 150),
+    entry("boris", "bonus#review:R1", Kind.BONUS, 100),
+    entry("boris", "expire#receipt#3", Kind.EXPIRY, -20),
+    entry("vera", "erase#account", Kind.FORFEIT, -90),
+    purchase("gala", "5", "wildberries", 300, 30, at=DAY - timedelta(days=30)),  # before the period
+]
+MEMBERS: list[dict[str, Any]] = [
+    {"member_id": "anna", "joined_at": "2026-11-09T10:00:00.000+00:00", "joined_via": "insert:wb"},
+    {"member_id": "boris", "joined_at": "2026-11-09T11:00:00.000+00:00", "referred_by": "anna"},
+    {"member_id": "erased-1", "joined_at": "2026-11-01T10:00:00.000+00:00", "erased_at": "2026-11-20T10:00:00+00:00"},
+    {"member_id": "gala", "joined_at": "2026-10-01T10:00:00.000+00:00", "joined_via": "import"},
+]
+
+
+def tallies(books: list[Entry] = BOOKS, members: list[dict[str, Any]] = MEMBERS) -> dict[date, Counter[str]]:
+    scan = Books(PROGRAM)
+    for item in members:
+        scan.member(item)
+    scan.entries(books)
+    return scan.tallies()
+
+
+def test_each_figure_is_what_the_books_say_worked_out_by_hand() -> None:
+    f = figures(tallies(), SINCE, UNTIL)
+    assert (f.members, f.joined_ever, f.joined) == (3, 4, {"insert:wb": 1, "referral": 1})  # erased-1 is gone
+    assert (f.buyers_ever, f.penetration_percent) == (3, 75.0)  # anna, boris, gala of the four who joined
+    assert f.receipts == {"d2c": 2, "ozon": 2, "wildberries": 1}
+    assert f.revenue_kopecks == {"d2c": 129_000 + 100_000 - 64_500, "ozon": 70_000, "wildberries": 45_000}
+    # anna bought on the 10th and 13th, boris on the 10th and (twice) the 11th: two buyers, both again
+    assert (f.buyers, f.repeat_buyers, f.repeat_percent) == (2, 2, 100.0)
+    assert f.moved_to_site == 1  # anna; boris bought on the site before the marketplace
+    assert f.given == {"purchases": 45 + 155 + 100 + 50 + 20, "welcome": 200, "campaigns": 150, "review": 100}
+    assert (f.taken_back, f.expired, f.written_off) == (77, 20, 90)
+    assert f.spent == {"rewards": 300, "site": 50}
+    assert f.orders == {"rewards": 1, "site": 1}
+    assert f.order_kopecks == {"site": 250_000, "rewards": 30_000}  # a reward is paid in points alone
+    assert f.owed_points == 100 + 45 + 155 - 77 + 100 + 100 + 50 + 20 + 150 + 100 - 20 - 90 + 30
+    assert f.cost_percent == round(100 * (820 - 77) / 2_795, 1)  # net of the refund, per rouble
+
+
+def test_a_period_counts_only_what_happened_in_it_and_stocks_run_to_its_end() -> None:
+    later = figures(tallies(), date(2026, 11, 12), UNTIL)
+    assert (later.receipts, later.revenue_kopecks) == ({"d2c": 1}, {"d2c": 129_000 - 64_500})
+    assert (later.buyers, later.repeat_buyers, later.moved_to_site) == (1, 0, 1)  # anna, back; on the site now
+    assert later.joined == {} and later.owed_points == figures(tallies(), SINCE, UNTIL).owed_points
+    early = figures(tallies(), SINCE, date(2026, 11, 11))  # up to the 10th: anna's refund has not happened
+    assert (early.buyers, early.repeat_buyers, early.members, early.buyers_ever) == (2, 0, 4, 3)
+    assert early.owed_points == 100 + 45 + 100 + 100 + 150 + 100 - 20 - 90 + 30
+
+
+def test_the_previous_period_is_as_long_and_ends_where_this_one_starts() -> None:
+    before = figures(tallies(), *previous(SINCE, UNTIL))
+    assert (before.since, before.until) == (date(2026, 10, 17), SINCE)
+    assert before.joined == {"organic": 1} and before.receipts == {}  # erased-1 joined on 1 November
+    assert (before.members, before.buyers_ever, before.owed_points) == (2, 1, 30)
+
+
+def test_fraud_holds_and_decisions_are_counted() -> None:
+    books = [purchase("dima", "6", "wildberries", 900, 90, held_by=["till"]),
+             entry("dima", "held#6", Kind.HELD_DECISION, -90, DAY + timedelta(days=1), approved=False,
+                   channel="wildberries", brand_sum_kopecks=90_000),
+             purchase("dima", "7", "wildberries", 100, 10, held_by=["till"]),
+             entry("dima", "held#7", Kind.HELD_DECISION, 0, DAY + timedelta(days=1), approved=True),
+             entry("dima", "later#8", Kind.HELD_LATER, 0)]
+    f = figures(tallies(books, []), SINCE, UNTIL)
+    assert f.fraud == {"held": 3, "approved": 1, "rejected": 1}
+    assert (f.revenue_kopecks, f.taken_back) == ({"wildberries": 10_000}, 90)
+
+
+def test_the_order_a_scan_reads_the_books_in_changes_nothing() -> None:
+    shuffled, members = BOOKS[:], MEMBERS[:]
+    random.Random(7).shuffle(shuffled)
+    random.Random(8).shuffle(members)
+    assert tallies(shuffled, members) == tallies()
+
+
+def test_a_changed_member_item_tallies_the_difference() -> None:
+    joined = {"member_id": "m", "joined_at": "2026-11-09T10:00:00+00:00", "joined_via": "insert:wb"}
+    erased = {**joined, "erased_at": "2026-11-20T10:00:00+00:00"}
+    assert changed(member_tally(joined), member_tally(erased)) == {date(2026, 11, 20): Counter(erased=1)}
+    assert changed(member_tally(erased), {}) == {date(2026, 11, 9): Counter({"joined:insert:wb": -1}),
+                                                   date(2026, 11, 20): Counter(erased=-1)}
+    assert changed(member_tally(joined), member_tally({**joined, "subscribed": False})) == {}
+
+
+def test_a_chart_goes_by_day_up_to_two_months_and_by_week_beyond() -> None:
+    assert len(steps(SINCE, UNTIL)) == 22
+    weeks = steps(date(2026, 1, 1), date(2026, 12, 1))  # 1 January 2026 was a Thursday
+    assert weeks[0] == (date(2026, 1, 1), date(2026, 1, 5)) and weeks[1] == (date(2026, 1, 5), date(2026, 1, 12))
+    assert weeks[-1][1] == date(2026, 12, 1) and all(a < b for a, b in weeks)
+    by_day = dict(series(tallies(), SINCE, UNTIL, "receipts:"))
+    assert by_day[date(2026, 11, 10)] == {"d2c": 1, "wildberries": 1} and by_day[date(2026, 11, 11)] == {"ozon": 2}
+    by_week = dict(series(tallies(), date(2026, 8, 1), UNTIL, "revenue:"))
+    assert by_week[date(2026, 11, 9)] == {"d2c": 164_500, "ozon": 70_000, "wildberries": 45_000}
+
+
+def test_a_member_who_bought_on_three_days_is_one_buyer_and_one_repeat_buyer() -> None:
+    books = [purchase("ivan", str(n), "ozon", 100, 10, at=DAY + timedelta(days=n)) for n in range(3)]
+    f = figures(tallies(books, []), SINCE, UNTIL)
+    assert (f.buyers, f.repeat_buyers, f.buyers_ever) == (1, 1, 1)
+    after_first = figures(tallies(books, []), date(2026, 11, 11), UNTIL)  # he had bought before this period
+    assert (after_first.buyers, after_first.repeat_buyers, after_first.buyers_ever) == (1, 1, 1)
+    last_day = figures(tallies(books, []), date(2026, 11, 12), UNTIL)
+    assert (last_day.buyers, last_day.repeat_buyers) == (1, 0)
+
+
+def test_rfm_groups_follow_purchases_and_time_and_a_later_purchase_cancels_the_moves_it_prevents() -> None:
+    once = [purchase("olga", "1", "ozon", 1000, 100)]  # the 10th of November
+    twice = [*once, purchase("olga", "2", "ozon", 2000, 200, at=datetime(2026, 12, 20, 9, tzinfo=UTC))]
+    november = figures(tallies(once, []), SINCE, UNTIL)
+    assert (november.rfm_start, november.rfm_end, november.rfm_moves) == ({}, {"new": 1}, {"-:new": 1})
+    december = figures(tallies(once, []), date(2026, 12, 1), date(2027, 1, 1))  # 31 days since: no longer new
+    assert (december.rfm_start, december.rfm_end, december.rfm_moves) == (
+        {"new": 1}, {"promising": 1}, {"new:promising": 1})
+    assert figures(tallies(once, []), date(2027, 2, 1), date(2027, 3, 1)).rfm_moves == {"promising:lost": 1}
+    again = figures(tallies(twice, []), date(2026, 12, 1), date(2027, 1, 1))
+    assert again.rfm_moves == {"new:promising": 1, "promising:loyal": 1} and again.rfm_end == {"loyal": 1}
+    next_year = figures(tallies(twice, []), date(2027, 1, 1), date(2028, 1, 1))
+    # 91 days after the 20th of December she is at risk; once November 2026 is a year old, one purchase is left
+    assert next_year.rfm_moves == {"loyal:at_risk": 1, "at_risk:lost": 1} and next_year.rfm_end == {"lost": 1}
+    assert sum(figures(tallies(twice, []), date(2026, 1, 1), date(2029, 1, 1)).rfm_end.values()) == 1
+
+
+def test_on_generated_books_the_figures_equal_counting_each_member_directly() -> None:
+    """Distinct buyers, repeat buyers, first buyers and RFM groups are sums of day tallies: on random books, for
+    random periods, they equal what counting member by member gives."""
+    from loyalty.domain.daily import day_of
+    from loyalty.domain.rfm import group
+
+    rng = random.Random(2026)
+    start = datetime(2025, 1, 1, 9, tzinfo=UTC)
+    books = [purchase(f"m{m}", f"{m}-{n}", rng.choice(["ozon", "d2c", "wildberries"]), rng.randint(1, 9000), 1,
+                      at=start + timedelta(days=rng.randint(0, 700), hours=rng.randint(0, 12)))
+             for m in range(40) for n in range(rng.randint(1, 8))]
+    days = tallies(books, [])
+    for _ in range(25):
+        since = date(2025, 1, 1) + timedelta(days=rng.randint(0, 700))
+        until = since + timedelta(days=rng.randint(1, 200))
+        f = figures(days, since, until)
+        by_member: dict[str, list[Entry]] = {}
+        for e in books:
+            by_member.setdefault(e.member_id, []).append(e)
+        in_period = {m: {day_of(e.created_at) for e in es if since <= day_of(e.created_at) < until}
+                     for m, es in by_member.items()}
+        assert f.buyers == sum(1 for d in in_period.values() if d)
+        assert f.repeat_buyers == sum(1 for d in in_period.values() if len(d) >= 2)
+        assert f.buyers_ever == sum(1 for es in by_member.values() if any(day_of(e.created_at) < until for e in es))
+        last = until - timedelta(days=1)
+        groups = Counter(group([(day_of(e.created_at), e.details.brand_sum_kopecks) for e in es], last)
+                         for es in by_member.values() if any(day_of(e.created_at) <= last for e in es))
+        assert f.rfm_end == dict(groups)
