@@ -2,6 +2,7 @@
 below; and the books read by a scan in any order tally the same."""
 
 import random
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -192,3 +193,63 @@ def test_on_generated_books_the_figures_equal_counting_each_member_directly() ->
         groups = Counter(group([(day_of(e.created_at), e.details.brand_sum_kopecks) for e in es], last)
                          for es in by_member.values() if any(day_of(e.created_at) <= last for e in es))
         assert f.rfm_end == dict(groups)
+
+
+def test_campaign_touches_and_survey_answers_count_on_the_day_they_happened() -> None:
+    from loyalty.domain.daily import fold, rating_tally, touch_tally
+
+    queued = {"campaign": "winback", "key": "touch#m1#1", "status": "queued", "queued_at": "2026-11-10T09:00:00+00:00"}
+    delivered = {**queued, "status": "delivered", "delivered_at": "2026-11-10T09:01:00+00:00"}
+    converted = {**delivered, "converted_at": "2026-11-12T15:00:00+00:00", "revenue_kopecks": 129_000}
+    other = {"campaign": "to_site", "key": "touch#m2#1", "status": "blocked",
+             "delivered_at": "2026-11-10T09:01:00+00:00"}  # the member had blocked the bot: not delivered
+    survey = {"pk": "followup#f1", "channel": "ozon", "goods": ["Крем", "Маска", "Крем"], "rating": 2,
+              "rated_at": "2026-11-11T08:00:00+00:00"}
+    days: dict[date, Counter[str]] = {}
+    for before, after in ((None, queued), (queued, delivered), (delivered, converted), (None, other),
+                          (None, {**survey, "rating": None}), ({**survey, "rating": None}, survey),
+                          (None, {**survey, "pk": "followup#f2", "rating": 5, "channel": "d2c"})):
+        for tally_of in (touch_tally, rating_tally):
+            for day, tally in changed(tally_of(before), tally_of(after)).items():
+                fold(days, day, tally)
+    f = figures(days, SINCE, UNTIL)
+    assert f.campaigns == {"winback": {"delivered": 1, "converted": 1, "revenue": 129_000}}
+    assert {k: (v.answers, v.csat_percent) for k, v in f.rated.items()} == {"ozon": (1, 0.0), "d2c": (1, 100.0)}
+    assert {k: (v.answers, v.satisfied) for k, v in f.rated_goods.items()} == {"Крем": (2, 1), "Маска": (2, 1)}
+    renamed = changed(touch_tally(converted), touch_tally({**converted, "key": "touch#pseudonym#1"}))
+    assert renamed == {}  # an erased member's deliveries move to a pseudonym: the figures stay as they were
+
+
+def test_the_dashboard_puts_each_figure_beside_the_period_before_in_the_marketers_words() -> None:
+    import csv
+    import io
+
+    from loyalty.domain.dashboard import csv_text, dashboard
+
+    board = dashboard(PROGRAM, tallies(), SINCE, UNTIL)
+    assert board.period == "8–29 ноября 2026 против 17 октября 2026 – 7 ноября 2026"
+    members = {row.label: row for row in board.table("members").rows}  # type: ignore[union-attr]
+    total = members["участников на конец периода"]
+    assert (total.now, total.before, total.delta, total.change_percent) == (3, 2, 1, 50.0)
+    assert members["пришли: вкладыш Wildberries (wb)"].now == 1
+    assert members["пришли: сами нашли бота"].before == 1  # erased-1, in the period before
+    purchases = {row.label: row for row in board.table("purchases").rows}  # type: ignore[union-attr]
+    assert purchases["выручка — сайт и магазины бренда"].now == 1645.0
+    assert purchases["выручка с товаров бренда"].unit == "rub"
+    assert purchases["доля повторных покупателей"].now == 100.0
+    assert purchases["доля повторных покупателей"].before is None  # nobody bought then: no share, not 0 %
+    orders = {row.label: row.now for row in board.table("orders").rows}  # type: ignore[union-attr]
+    assert orders == {"заказов на сайте": 1, "сумма заказов на сайте": 2500.0, "заказов на награды": 1,
+                      "сумма заказов на награды": 300.0}
+    revenue = next(chart for chart in board.charts if chart.key == "revenue")
+    assert len(revenue.labels) == 22 and revenue.labels[2] == "10 ноября"
+    assert {s.name: s.values[2] for s in revenue.series} == {"Wildberries": 450.0, "сайт и магазины бренда": 1000.0,
+                                                             "Ozon": 0.0}
+    rows = list(csv.reader(io.StringIO(csv_text(board, "points"))))
+    assert rows[0] == ["Раздел", "Показатель", "08.11.2026…29.11.2026", "17.10.2026…07.11.2026", "Изменение",
+                       "Изменение, %"]
+    assert ["Баллы", "выдано баллов", "820", "0", "820", ""] in rows  # no percent change from nothing
+    english = dashboard(PROGRAM, tallies(), SINCE, UNTIL, "en")
+    assert english.table("points").title == "Points" and "Раздел" not in csv_text(english)  # type: ignore[union-attr]
+    assert not [row.label for table in board.tables for row in table.rows
+                if re.search(r"_|\w:\w", row.label)]  # no ids in a marketer's table (insert:wb, at_risk)

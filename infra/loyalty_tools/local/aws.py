@@ -129,6 +129,8 @@ def provision(template: Template, endpoint_url: str, secrets: dict[str, str]) ->
         request = {key: props[key] for key in (
             "AttributeDefinitions", "KeySchema", "BillingMode", "LocalSecondaryIndexes", "GlobalSecondaryIndexes",
         ) if key in props}
+        if "StreamSpecification" in props:
+            request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
         dynamodb.create_table(TableName=name, **request)
         ttl = props.get("TimeToLiveSpecification")
         if ttl:

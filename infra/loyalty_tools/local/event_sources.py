@@ -5,6 +5,9 @@
   handler's response becomes the HTTP response.
 - Schedules never fire by themselves (nor do they in moto): `scheduled_event` makes the event a rule
   delivers, for any moment, and a test or operator invokes the function with it.
+- DynamoDB Streams: each table's stream is read from its start, its records passed through the event source's
+  filters and handed to the function in batches, in order; a batch the function fails on is handed again, from
+  its first record, up to MaximumRetryAttempts times, then named in the OnFailure queue and passed over.
 - SQS: each queue is long-polled and its consumer invoked with real SQS event records, as Lambda's poller
   does. Records named in `batchItemFailures` stay in the queue (their visibility decides when they come
   back, and SQS's redrive policy moves them to the dead-letter queue after maxReceiveCount); the others
@@ -16,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import logging
 import re
 import threading
@@ -28,7 +32,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from loyalty_tools.local.aws import plumbing_client
 from loyalty_tools.local.http import JsonHandler, Server
 from loyalty_tools.local.runtime import FunctionHost
-from loyalty_tools.local.template import ACCOUNT, REGION, ApiRoute, QueueSource, Template
+from loyalty_tools.local.template import ACCOUNT, REGION, ApiRoute, QueueSource, StreamSource, Template
 
 log = logging.getLogger("loyalty_tools.local")
 
@@ -260,3 +264,128 @@ class QueuePoller:
             "eventSourceARN": self.queue_arn,
             "awsRegion": REGION,
         }
+
+
+class StreamPoller:
+    """Lambda's DynamoDB Streams poller for one event source mapping (moto keeps one shard per stream)."""
+
+    def __init__(self, template: Template, host: FunctionHost, function: str, source: StreamSource,
+                 endpoint_url: str):
+        self.function = function
+        self.source = source
+        self.host = host
+        self.template = template
+        self.dynamodb = plumbing_client("dynamodb", endpoint_url)
+        self.streams = plumbing_client("dynamodbstreams", endpoint_url)
+        self.sqs = plumbing_client("sqs", endpoint_url)
+        self.stream_arn = ""
+        self._iterator: str | None = None  # where the next batch starts: it moves once a batch is done
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Read the table's (new) stream from its first record."""
+        self.stream_arn = self.dynamodb.describe_table(TableName=self.source.table)["Table"]["LatestStreamArn"]
+        shard = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]
+        self._iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard["ShardId"],
+                                                         ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"stream-{self.source.table}", daemon=True)
+        self._thread.start()
+
+    def stopping(self) -> None:
+        self._stop.set()
+
+    def stop(self) -> None:
+        self.stopping()
+        if self._thread is not None:
+            self._thread.join(timeout=_STOP_SECONDS)
+            if self._thread.is_alive():
+                raise RuntimeError(f"the stream poller of {self.source.table} did not stop within {_STOP_SECONDS} s")
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def pending(self) -> bool:
+        """Whether the stream holds records the function has not been handed (or is being handed) yet."""
+        iterator = self._iterator
+        return iterator is not None and bool(self.streams.get_records(ShardIterator=iterator, Limit=1)["Records"])
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                handed = self.poll_once(failures)
+                failures = 0 if handed >= 0 else failures + 1
+                if handed <= 0:
+                    self._stop.wait(0.1 if handed == 0 else min(2.0, 0.1 * 2 ** failures))
+            except Exception:
+                log.exception("stream poller for %s failed", self.source.table)
+                self._stop.wait(0.5)
+
+    def poll_once(self, failures: int = 0) -> int:
+        """Hand the function the next batch: how many records (0: none waiting; -1: the function failed, the
+        batch will be handed again)."""
+        assert self._iterator is not None
+        response = self.streams.get_records(ShardIterator=self._iterator, Limit=self.source.batch_size)
+        following = response.get("NextShardIterator")
+        records = [self._record(raw) for raw in response["Records"]]
+        passed = [record for record in records if self._passes(record)]
+        if passed:
+            try:
+                self.host.invoke(self.function, {"Records": passed})
+            except Exception as error:
+                if self.source.max_retries < 0 or failures < self.source.max_retries:
+                    log.warning("%s failed on %d stream records; handed again", self.function, len(passed))
+                    return -1
+                self._gave_up(passed, error)
+        self._iterator = following
+        return len(passed) if records else 0
+
+    def _passes(self, record: dict[str, Any]) -> bool:
+        return not self.source.filters or any(_matches(pattern, record) for pattern in self.source.filters)
+
+    def _gave_up(self, records: list[dict[str, Any]], error: Exception) -> None:
+        """What Lambda sends the OnFailure destination: where the batch was, not the records themselves."""
+        log.error("%s failed on stream records %s…%s after every retry", self.function,
+                  records[0]["dynamodb"]["SequenceNumber"], records[-1]["dynamodb"]["SequenceNumber"])
+        if self.source.on_failure:
+            self.sqs.send_message(QueueUrl=self.template.queue_url(self.source.on_failure), MessageBody=json.dumps({
+                "requestContext": {"condition": "RetryAttemptsExhausted", "functionArn": self.function},
+                "responseContext": {"functionError": type(error).__name__},
+                "DDBStreamBatchInfo": {"streamArn": self.stream_arn, "batchSize": len(records),
+                                       "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                                       "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"]}}))
+
+    def _record(self, raw: dict[str, Any]) -> dict[str, Any]:
+        stream = dict(raw["dynamodb"])
+        created = stream.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            stream["ApproximateCreationDateTime"] = created.timestamp()
+        return {"eventID": raw["eventID"], "eventName": raw["eventName"], "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb", "awsRegion": REGION, "dynamodb": stream,
+                "eventSourceARN": self.stream_arn}
+
+
+def _matches(pattern: Any, value: Any) -> bool:
+    """Lambda's event filtering, as far as the template uses it: nested keys, a list of values any of which
+    may match, and {"exists": …} or {"prefix": …} for a value."""
+    if isinstance(pattern, list):
+        return any(_matches(option, value) for option in pattern)
+    if isinstance(pattern, dict) and set(pattern) == {"prefix"}:
+        return isinstance(value, str) and value.startswith(pattern["prefix"])
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            _exists(rule, key in value) if _is_exists(rule) else key in value and _matches(rule, value[key])
+            for key, rule in pattern.items())
+    return bool(pattern == value)
+
+
+def _is_exists(rule: Any) -> bool:
+    return isinstance(rule, list) and len(rule) == 1 and isinstance(rule[0], dict) and "exists" in rule[0]
+
+
+def _exists(rule: list[dict[str, bool]], present: bool) -> bool:
+    return rule[0]["exists"] == present

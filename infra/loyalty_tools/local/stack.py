@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from loyalty.adapters.program_file import load_program
 from loyalty.domain.program import Mindbox
 from loyalty_tools.local.aws import MotoServer, plumbing_client, provision
-from loyalty_tools.local.event_sources import HttpApi, QueuePoller, scheduled_event
+from loyalty_tools.local.event_sources import HttpApi, QueuePoller, StreamPoller, scheduled_event
 from loyalty_tools.local.mindbox_emulator import MindboxEmulator
 from loyalty_tools.local.receipt_emulator import ReceiptEmulator
 from loyalty_tools.local.runtime import FunctionHost, new_container
@@ -94,6 +94,8 @@ class LocalStack:
         self.functions = FunctionHost(self.template, self.moto.url, env_overrides, deploy.log_stream)
         self.pollers = [QueuePoller(self.template, self.functions, spec.logical_id, source, self.moto.url)
                         for spec in self.functions.specs.values() for source in spec.queues]
+        self.stream_pollers = [StreamPoller(self.template, self.functions, spec.logical_id, source, self.moto.url)
+                               for spec in self.functions.specs.values() for source in spec.streams]
         self.event_sources = deploy.event_sources
 
     @property
@@ -132,14 +134,15 @@ class LocalStack:
 
     def park(self) -> None:
         """Stop consuming the queues (another stack of this process may use the same moto server meanwhile)."""
-        for poller in self.pollers:
+        every: list[QueuePoller | StreamPoller] = [*self.pollers, *self.stream_pollers]
+        for poller in every:
             poller.stopping()
-        for poller in self.pollers:
+        for poller in every:
             poller.stop()
 
     def _start_pollers(self) -> None:
         if self.event_sources:
-            for poller in self.pollers:
+            for poller in [*self.pollers, *self.stream_pollers]:
                 poller.start()
 
     def reset(self) -> None:
@@ -288,6 +291,11 @@ class LocalStack:
         """What is still at work: the function running now, and each consumed queue holding messages (with its
         count: visible, in flight or delayed); with `first_only`, the first of them found."""
         found = [f"{self.functions.running} running"] if self.functions.running else []
+        for stream in self.stream_pollers:
+            if found and first_only:
+                break
+            if stream.running and stream.pending():
+                found.append(f"the stream of {stream.source.table} holds records")
         for queue in dict.fromkeys(p.source.queue for p in self.pollers if p.source.queue not in self.backlogged):
             if found and first_only:
                 break

@@ -7,6 +7,7 @@ resolved against local physical names: a table or queue is named after its logic
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,15 @@ class QueueSource:
     reports_item_failures: bool
 
 
+@dataclass(frozen=True)
+class StreamSource:
+    table: str  # logical id
+    batch_size: int
+    filters: tuple[dict[str, Any], ...]  # Lambda's event filter patterns (any one lets a record through)
+    max_retries: int = -1  # -1: until the record leaves the stream
+    on_failure: str | None = None  # the queue (logical id) told of a batch given up on
+
+
 @dataclass
 class FunctionSpec:
     logical_id: str
@@ -77,6 +87,7 @@ class FunctionSpec:
     routes: list[ApiRoute] = field(default_factory=list)
     queues: list[QueueSource] = field(default_factory=list)
     schedules: list[ScheduleSource] = field(default_factory=list)
+    streams: list[StreamSource] = field(default_factory=list)
 
 
 class Template:
@@ -140,6 +151,15 @@ class Template:
                         reports_item_failures="ReportBatchItemFailures"
                         in event_props.get("FunctionResponseTypes", []),
                     ))
+                elif event["Type"] == "DynamoDB":
+                    spec.streams.append(StreamSource(
+                        table=event_props["Stream"]["Fn::GetAtt"][0], batch_size=int(event_props.get("BatchSize", 100)),
+                        filters=tuple(json.loads(f["Pattern"])
+                                      for f in event_props.get("FilterCriteria", {}).get("Filters", [])),
+                        max_retries=int(event_props.get("MaximumRetryAttempts", -1)),
+                        on_failure=(event_props.get("DestinationConfig", {}).get("OnFailure", {})
+                                    .get("Destination", {}).get("Fn::GetAtt", [None])[0]),
+                    ))
                 else:
                     raise NotImplementedError(f"{name}: event type {event['Type']} is not emulated")
             specs.append(spec)
@@ -191,4 +211,6 @@ class Template:
                     "QueueName": physical}[attribute]
         if kind == "AWS::DynamoDB::Table" and attribute == "Arn":
             return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+        if kind == "AWS::DynamoDB::Table" and attribute == "StreamArn":
+            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}/stream/latest"  # the poller asks for the real one
         raise NotImplementedError(f"GetAtt {name}.{attribute} is not emulated")

@@ -109,6 +109,21 @@ class WebAppSettings(_Env):
     INIT_DATA_MAX_AGE_SECONDS: int = 3600  # how old Telegram's signature on initData may be
 
 
+class FiguresSettings(_Env):
+    FIGURES_TABLE: str
+    LEDGER_TABLE: str
+    MEMBERS_TABLE: str
+    CAMPAIGNS_TABLE: str
+    BOT_TABLE: str
+    PROGRAM_FILE: str
+    DEAD_LETTER_QUEUE_URL: str
+
+    def streams(self) -> dict[str, str]:
+        """Which of the tables a stream's table name is (flows/figures.py names them so)."""
+        return {self.LEDGER_TABLE: "ledger", self.MEMBERS_TABLE: "members", self.CAMPAIGNS_TABLE: "campaigns",
+                self.BOT_TABLE: "bot"}
+
+
 class ConsoleSettings(_Env):
     CONSOLE_TABLE: str
     AUDIT_TABLE: str

@@ -17,6 +17,7 @@ from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.console_table import ConsoleTable
+from loyalty.adapters.figures_table import FiguresTable
 from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.adapters.members import MembersRepository
@@ -37,6 +38,7 @@ from loyalty.flows.console import Console, SignInLinks, StaffDirectory
 from loyalty.flows.crm_feed import CrmFeed, Reported
 from loyalty.flows.crm_sync import CrmSync
 from loyalty.flows.erasure import Erasure
+from loyalty.flows.figures import FigureKeeper
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.letters import CampaignLetters, Letters
 from loyalty.flows.link_clicks import LinkClicks
@@ -52,6 +54,7 @@ from loyalty.settings import (
     CampaignsSettings,
     ConsoleSettings,
     CrmSyncSettings,
+    FiguresSettings,
     LinkClicksSettings,
     PointAccrualSettings,
     PointsScheduleSettings,
@@ -183,6 +186,12 @@ def receipt_check(settings: ReceiptParserSettings) -> ReceiptCheck:
         SqsQueue(settings.ACCRUAL_QUEUE_URL), receipt_service, telegram_files, settings.RECEIPT_FETCH_ATTEMPTS,
         stack_key(settings.STACK_KEY_NAME),
     )
+
+
+def figures(settings: FiguresSettings) -> FigureKeeper:
+    return FigureKeeper(cached_program(settings.PROGRAM_FILE), FiguresTable(settings.FIGURES_TABLE),
+                        LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
+                        DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))
 
 
 def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Callable[[], str]]:

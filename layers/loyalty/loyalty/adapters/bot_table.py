@@ -139,8 +139,9 @@ class BotTable:
 
     def rate(self, followup_id: str, rating: int) -> bool:
         """The shopper's 1–5 for a survey: the first tap counts (True), a second changes nothing."""
-        return self._condition_update(f"followup#{followup_id}", "followup", "SET rating = :r",
-                                      "attribute_exists(pk) AND attribute_not_exists(rating)", {":r": rating})
+        return self._condition_update(f"followup#{followup_id}", "followup", "SET rating = :r, rated_at = :now",
+                                      "attribute_exists(pk) AND attribute_not_exists(rating)",
+                                      {":r": rating, ":now": clock.stamp()})
 
     def clicked(self, followup_id: str) -> bool:
         """A follow-up's link was opened: True the first time (a click counted once per message)."""

@@ -190,8 +190,8 @@ class LedgerRepository:
         if item is None or not item.get("erased_at"):
             return False
         entries = self.entries(member_id)
-        for entry in entries:
-            self.put_entry(entry.model_copy(update={"member_id": to}))
+        for entry in entries:  # marked: the figures counted them under the old key (flows/figures.py)
+            self.put_entry(entry.model_copy(update={"member_id": to}), moved=True)
         # Out of the due and lapse indexes: an erased wallet has nothing left to fall due or to win back.
         unindexed = {name: value for name, value in item.items()
                      if name not in ("due_shard", "next_due_at", "lapse_shard", "last_purchase_at")}
@@ -205,9 +205,10 @@ class LedgerRepository:
                 ConditionExpression="attribute_exists(erased_at)")
         return True
 
-    def put_entry(self, entry: Entry) -> bool:
-        """Write an entry on its own, if absent (True if written): only for `open` and its repair."""
-        return applied("put_item", TableName=self.ledger_table, Item=to_item(entry_item(entry)),
+    def put_entry(self, entry: Entry, moved: bool = False) -> bool:
+        """Write an entry on its own, if absent (True if written): only for `open`, its repair and `rekey`."""
+        item = {**entry_item(entry), **({"moved": True} if moved else {})}
+        return applied("put_item", TableName=self.ledger_table, Item=to_item(item),
                        ConditionExpression="attribute_not_exists(entry_id)")
 
     def _wallet_fields(self, member_id: str, wallet: Wallet) -> dict[str, Any]:

@@ -30,6 +30,8 @@ Tally = Counter[str]
 EPOCH = date(2020, 1, 1)  # days are numbered from it in the buyer keys: short, and they sort as numbers
 NEVER = "-"  # no previous purchase day
 
+# One transaction holds at most 100 items: the tallies written at once touch at most this many days
+DAYS_PER_WRITE = 90
 # The kinds of points given, as the report names them
 GIVEN_KINDS = ("purchases", "welcome", "referral", "review", "campaigns", "adjustments", "imported", "other")
 
@@ -157,6 +159,35 @@ def member_tally(item: Mapping[str, Any] | None) -> dict[date, Tally]:
     return found
 
 
+def touch_tally(item: Mapping[str, Any] | None) -> dict[date, Tally]:
+    """What a campaign's or nudge's touch (its record in the campaigns table) counts, by day: delivered, and
+    converted with the purchase's revenue."""
+    if not item or not str(item.get("key", "")).startswith("touch#"):
+        return {}
+    found: dict[date, Tally] = {}
+    name = item.get("campaign")
+    delivered, converted = _parse(item.get("delivered_at")), _parse(item.get("converted_at"))
+    if delivered is not None and item.get("status") == "delivered":
+        found.setdefault(day_of(delivered), Counter())[f"campaign:{name}:delivered"] += 1
+    if converted is not None:
+        counts = found.setdefault(day_of(converted), Counter())
+        counts[f"campaign:{name}:converted"] += 1
+        counts[f"campaign:{name}:revenue"] += int(item.get("revenue_kopecks") or 0)
+    return found
+
+
+def rating_tally(item: Mapping[str, Any] | None) -> dict[date, Tally]:
+    """A survey's answer (a letter's rating), on the day it was given: by the channel bought in and by each
+    of the brand's goods the survey asked about."""
+    rated = _parse(item.get("rated_at")) if item else None
+    if item is None or rated is None or item.get("rating") is None:
+        return {}
+    score = int(item["rating"])
+    counts: Tally = Counter({f"rated:{item.get('channel') or 'other'}:{score}": 1})
+    counts.update(f"rated_good:{good}:{score}" for good in dict.fromkeys(item.get("goods") or ()))
+    return {day_of(rated): counts}
+
+
 def changed(before: Mapping[date, Tally], after: Mapping[date, Tally]) -> dict[date, Tally]:
     """after − before, day by day, keeping negative counts and dropping what did not change."""
     days: dict[date, Tally] = {}
@@ -195,7 +226,18 @@ class Books:
         self._purchases: dict[str, list[Entry]] = {}
 
     def member(self, item: Mapping[str, Any]) -> None:
-        for day, tally in member_tally(item).items():
+        self._fold(member_tally(item))
+
+    def touch(self, item: Mapping[str, Any]) -> None:
+        """A campaigns table item (its touches count; the rest nothing)."""
+        self._fold(touch_tally(item))
+
+    def letter(self, item: Mapping[str, Any]) -> None:
+        """A bot table item (a rated letter counts; the rest nothing)."""
+        self._fold(rating_tally(item))
+
+    def _fold(self, days: Mapping[date, Tally]) -> None:
+        for day, tally in days.items():
             fold(self.days, day, tally)
 
     def entries(self, entries: Iterable[Entry]) -> None:

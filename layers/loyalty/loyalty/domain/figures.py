@@ -52,6 +52,7 @@ class Figures(BaseModel):
     orders: dict[str, int]  # paid with points: on the site, rewards
     order_kopecks: dict[str, int]  # their totals
     fraud: dict[str, int]  # held, approved, rejected
+    campaigns: dict[str, dict[str, int]]  # each campaign's and nudge's delivered, converted, revenue (kopecks)
     rated: dict[str, Rated]  # by channel
     rated_goods: dict[str, Rated]  # by the good rated
     # RFM groups (domain/rfm.py): their sizes at the period's start and end, and the moves between them in it
@@ -114,7 +115,7 @@ def figures(days: Mapping[date, Tally], since: date, until: date) -> Figures:
         given=_split(period, "given:"), taken_back=period["taken_back"], spent=_split(period, "spent:"),
         expired=period["expired"], written_off=period["written_off"], owed_points=ever["owed"],
         orders=_split(period, "orders:"), order_kopecks=_split(period, "order_kopecks:"),
-        fraud=_split(period, "fraud:"), rated=_rated(period, "rated:"), rated_goods=_rated(period, "rated_good:"),
+        fraud=_split(period, "fraud:"), campaigns=_campaigns(period), rated=_rated(period, "rated:"), rated_goods=_rated(period, "rated_good:"),
         rfm_start=_split(before, "rfm:"), rfm_end=_split(ever, "rfm:"), rfm_moves=_split(period, "rfm_move:"),
     )
 
@@ -165,6 +166,14 @@ def _split(tally: Tally, prefix: str) -> dict[str, int]:
     """The counts under a prefix, by what follows it, largest first (zeros left out)."""
     found = {key.removeprefix(prefix): count for key, count in tally.items() if key.startswith(prefix) and count}
     return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _campaigns(tally: Tally) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {}
+    for key, count in _split(tally, "campaign:").items():
+        name, _, what = key.rpartition(":")
+        found.setdefault(name, {"delivered": 0, "converted": 0, "revenue": 0})[what] = count
+    return dict(sorted(found.items(), key=lambda kv: (-kv[1]["delivered"], kv[0])))
 
 
 def _rated(tally: Tally, prefix: str) -> dict[str, Rated]:

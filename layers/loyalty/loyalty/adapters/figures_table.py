@@ -1,0 +1,119 @@
+"""FiguresTable: the daily tallies the dashboard and the report read (domain/daily.py), kept by the figures
+function from the tables' streams.
+
+- `part#<n>` / `<yyyy-mm-dd>`: a day's counters, one attribute per tally key. Writes spread over PARTS items per
+  day (a batch goes to the part its first record picks), and each batch of stream records is folded into one
+  update per day it touched: no item takes a write from every receipt.
+- `part#<n>` / `total`: every day's counters added up, so the stocks of any day (members, points owed, RFM
+  groups) are this less the days after it, and a view reads only the days it shows.
+- `batch#<stream>#<first record>` / `-`: which records a batch applied (up to `last`), in the same transaction as
+  its counters: a batch delivered again adds nothing twice. They expire after a few days (streams keep 24 hours).
+- `part#backfill`: what `loyalty figures backfill` rebuilt from the books; the live parts are emptied with it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any
+
+from loyalty.adapters.aws import client
+from loyalty.adapters.dynamo import from_item, shard_of, to_item, transact
+from loyalty.domain.daily import DAYS_PER_WRITE, Tally
+from loyalty.domain.errors import Contended
+
+PARTS = 4
+BACKFILL = "part#backfill"
+TOTAL = "total"
+_KEYS = ("pk", "sk")
+_MARKER_DAYS = 3
+_ATTEMPTS = 8  # transactions of concurrent batches meeting on one item: tried again, then the batch is retried
+
+
+class FiguresTable:
+    def __init__(self, table_name: str):
+        self.table_name = table_name
+
+    def applied_up_to(self, stream: str, first: str) -> str | None:
+        """The last record a batch starting at `first` applied (None: none did)."""
+        response = client("dynamodb").get_item(TableName=self.table_name, ConsistentRead=True,
+                                               Key=to_item({"pk": f"batch#{stream}#{first}", "sk": "-"}))
+        return str(from_item(response["Item"])["last"]) if "Item" in response else None
+
+    def apply_once(self, stream: str, first: str, last: str, days: Mapping[date, Tally]) -> bool:
+        """Add the tallies of a stream's records `first`…`last` (at most DAYS_PER_WRITE days), all or nothing, unless
+        a batch starting at `first` did before: False then (see `applied_up_to` for how far it got)."""
+        if len(days) > DAYS_PER_WRITE:
+            raise ValueError(f"{len(days)} days in one transaction; at most {DAYS_PER_WRITE}")
+        part = f"part#{shard_of(first, PARTS)}"
+        total: Tally = Counter()
+        for tally in days.values():
+            total.update(tally)
+        marker = {"Put": {"TableName": self.table_name, "ConditionExpression": "attribute_not_exists(pk)",
+                          "Item": to_item({"pk": f"batch#{stream}#{first}", "sk": "-", "last": last,
+                                           "expires": int(time.time()) + _MARKER_DAYS * 86_400})}}
+        updates = [self._add(part, day.isoformat(), tally) for day, tally in sorted(days.items()) if tally]
+        if total := Counter({key: value for key, value in total.items() if value}):
+            updates.append(self._add(part, TOTAL, total))
+        for _ in range(_ATTEMPTS):
+            try:
+                return not transact([marker, *updates])
+            except Contended:
+                time.sleep(0.05)
+        raise Contended(f"figures of {stream} from {first}: other batches kept writing the same days")
+
+    def read(self, since: date) -> tuple[dict[date, Tally], Tally]:
+        """Every day's tally from `since` on (the future's too: RFM moves are known ahead), and the total."""
+        days: dict[date, Tally] = {}
+        total: Tally = Counter()
+        for item in self._parts(since.isoformat()):
+            counts = Counter({key: int(value) for key, value in item.items() if key not in _KEYS})
+            if item["sk"] == TOTAL:
+                total.update(counts)
+            else:
+                days.setdefault(date.fromisoformat(item["sk"]), Counter()).update(counts)
+        return days, total
+
+    def replace(self, days: Mapping[date, Tally]) -> int:
+        """The backfill: these tallies become the table's whole content (the live parts are emptied). How many
+        items were written."""
+        for part in [f"part#{n}" for n in range(PARTS)] + [BACKFILL]:
+            for item in self._query(part, "0000"):
+                client("dynamodb").delete_item(TableName=self.table_name,
+                                               Key=to_item({"pk": item["pk"], "sk": item["sk"]}))
+        total: Tally = Counter()
+        written = 0
+        for day, tally in sorted(days.items()):
+            total.update(tally)
+            written += self._put(day.isoformat(), tally)
+        return written + self._put(TOTAL, total)
+
+    def _put(self, sk: str, tally: Tally) -> int:
+        kept = {key: value for key, value in tally.items() if value}
+        if not kept:
+            return 0
+        client("dynamodb").put_item(TableName=self.table_name, Item=to_item({"pk": BACKFILL, "sk": sk, **kept}))
+        return 1
+
+    def _add(self, part: str, sk: str, tally: Tally) -> dict[str, Any]:
+        names = {f"#k{i}": key for i, key in enumerate(tally)}
+        return {"Update": {
+            "TableName": self.table_name, "Key": to_item({"pk": part, "sk": sk}),
+            "UpdateExpression": "ADD " + ", ".join(f"#k{i} :v{i}" for i in range(len(tally))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item({f":v{i}": value for i, value in enumerate(tally.values())}),
+        }}
+
+    def _parts(self, since: str) -> Iterator[dict[str, Any]]:
+        for part in [f"part#{n}" for n in range(PARTS)] + [BACKFILL]:
+            yield from self._query(part, since)
+
+    def _query(self, part: str, since: str) -> Iterator[dict[str, Any]]:
+        """A part's items from the day `since` on, and its total ("total" sorts after every date)."""
+        for page in client("dynamodb").get_paginator("query").paginate(
+            TableName=self.table_name, KeyConditionExpression="pk = :p AND sk >= :since",
+            ExpressionAttributeValues=to_item({":p": part, ":since": since}),
+        ):
+            yield from map(from_item, page["Items"])
