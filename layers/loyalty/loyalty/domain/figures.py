@@ -115,7 +115,8 @@ def figures(days: Mapping[date, Tally], since: date, until: date) -> Figures:
         given=_split(period, "given:"), taken_back=period["taken_back"], spent=_split(period, "spent:"),
         expired=period["expired"], written_off=period["written_off"], owed_points=ever["owed"],
         orders=_split(period, "orders:"), order_kopecks=_split(period, "order_kopecks:"),
-        fraud=_split(period, "fraud:"), campaigns=_campaigns(period), rated=_rated(period, "rated:"), rated_goods=_rated(period, "rated_good:"),
+        fraud=_split(period, "fraud:"), campaigns=_campaigns(period), rated=_rated(period, "rated:"),
+        rated_goods=_rated(period, "rated_good:"),
         rfm_start=_split(before, "rfm:"), rfm_end=_split(ever, "rfm:"), rfm_moves=_split(period, "rfm_move:"),
     )
 

@@ -170,7 +170,8 @@ class Redemption:
         if found is None:
             raise HoldNotFound(f"no promo code {normalise_code(code)}")
         now = now or clock.now()
-        view = self._commit(found.member_id, found.hold_id, CommitRequest(order_id=request.order_id, order_total_kopecks=request.order_total_kopecks), now)
+        paid = CommitRequest(order_id=request.order_id, order_total_kopecks=request.order_total_kopecks)
+        view = self._commit(found.member_id, found.hold_id, paid, now)
         if view.order_id != request.order_id:
             raise Conflict(f"promo code {found.code} was already used for another order")
         self._convert(found.member_id, now)
