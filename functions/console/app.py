@@ -6,7 +6,7 @@ request reads it (401 without a valid one) and the staff table (403 once removed
 also needs the session's CSRF token in X-CSRF-Token (403 without it) and a role that may (403).
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from loyalty import clock, wiring
 from loyalty.domain import audit, console, init_data
 from loyalty.domain.console import Permission, Refused, Session
+from loyalty.domain.dashboard import Dashboard, Language
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.console import Whoami
 from loyalty.flows.support import Adjustment, Card, Found, Reason
@@ -28,8 +29,10 @@ from loyalty.settings import ConsoleSettings, environment
 
 app = APIGatewayHttpResolver(enable_validation=True)
 settings = environment(ConsoleSettings)
-staff_console, desk, bot_token = wiring.console(settings)
-PAGE = (Path(__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
+staff_console, desk, dashboards, bot_token = wiring.console(settings)
+STATIC = Path(__file__).parent / "static"
+PAGE = (STATIC / "index.html").read_text(encoding="utf-8")
+VENDORED = {"chart.umd.min.js": (STATIC / "vendor" / "chart.umd.min.js").read_text(encoding="utf-8")}
 _SIGNED_IN = """<!doctype html><meta charset="utf-8"><title>Консоль</title>
 <p>Вход выполнен. <a href="/console/">Открыть консоль</a></p>
 <script>location.replace("/console/")</script>"""  # a same-site navigation: the Strict cookie goes with it
@@ -115,6 +118,15 @@ def sign_in() -> Response[str]:
                     headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
+@app.get("/console/static/<name>")
+def vendored(name: str) -> Response[str]:
+    """The charting library, from our own origin (static/vendor/README.md): only what is vendored."""
+    if name not in VENDORED:
+        raise ServiceError(404, "Not Found")
+    return Response(status_code=200, content_type="text/javascript; charset=utf-8", body=VENDORED[name],
+                    headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
+
+
 @app.post("/console/api/session")
 def sign_in_miniapp() -> Response[dict[str, Any]]:
     """Inside Telegram: the Mini App opened from the staff chat sends its initData (`Authorization: tma …`)."""
@@ -174,6 +186,37 @@ def audit_log() -> list[audit.Entry]:
     return staff_console.audit_entries(int(actor) if actor and actor.isdigit() else None, member, limit=200)
 
 
+@app.get("/console/api/dashboard")
+def dashboard() -> Dashboard:
+    _, staff = _who()
+    return dashboards.view(staff, _day("since"), _day("until"), _language(), clock.now())
+
+
+@app.get("/console/api/dashboard.csv")
+def dashboard_csv() -> Response[str]:
+    """A table of the dashboard as CSV, for Excel (UTF-8 with its byte-order mark, or Cyrillic comes out garbled).
+    A download is a GET: the Strict cookie does not come with another site's link, and the export is audited."""
+    session, staff = _who()
+    table = app.current_event.get_query_string_value("table") or None
+    text, name = dashboards.export(session, staff, _day("since"), _day("until"), table, _language(), clock.now())
+    return Response(status_code=200, content_type="text/csv; charset=utf-8", body="\ufeff" + text,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+def _day(name: str) -> date | None:
+    value = app.current_event.get_query_string_value(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise Refused(f"{name}: a day is written 2026-11-30", status=422) from error
+
+
+def _language() -> Language:
+    return "en" if app.current_event.get_query_string_value("lang") == "en" else "ru"
+
+
 @app.get("/console/api/members")
 def find_members() -> list[Found]:
     _, staff = _who()
@@ -183,8 +226,7 @@ def find_members() -> list[Found]:
 @app.get("/console/api/members/<member_id>")
 def member_card(member_id: str) -> Card:
     _, staff = _who()
-    language = "en" if app.current_event.get_query_string_value("lang") == "en" else "ru"
-    return desk.card(staff, member_id, language)
+    return desk.card(staff, member_id, _language())
 
 
 @app.post("/console/api/members/<member_id>/adjust", status_code=202)

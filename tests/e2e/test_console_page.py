@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page
 from loyalty.domain.init_data import sign
 from loyalty_tools.local.demo import console_link
 from loyalty_tools.local.stack import LocalStack
-from tests.e2e.journeys import join, letter, member, seed_stack, shoot
+from tests.e2e.journeys import CREAM, buy, join, letter, member, seed_stack, shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ def stack() -> Iterator[LocalStack]:
 
 
 def new_page(browser: Browser, width: int = 1280) -> Page:
-    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+    page = browser.new_context(viewport={"width": width, "height": 900}, locale="ru-RU").new_page()
     page.route("https://telegram.org/**", lambda route: route.abort())  # no internet: the page works without it
     return page
 
@@ -121,3 +121,39 @@ def test_support_finds_a_member_by_phone_corrects_their_points_and_the_member_is
     assert "staff_blocked" not in member(stack, anna).get("suspect", set())
     told = letter(stack, anna, "Мы поправили ваш счёт")
     assert told.startswith("Мы поправили ваш счёт: +50 баллов. Причина: чек не распознался, проверили вручную.")
+
+
+def test_a_marketer_reads_the_programs_figures_with_charts_and_downloads_a_table(
+        stack: LocalStack, browser: Browser) -> None:
+    """Shoppers buy through the bot; the figures function reads the tables' streams; a marketer picks the period
+    and sees every figure beside the period before, drawn by the vendored Chart.js, and downloads a table."""
+    for name in ("Вера", "Глеб"):
+        buy(stack, join(stack, "/start wb", name=name), CREAM)  # 450 ₽ each, on Wildberries
+    stack.wait_idle()
+    page = new_page(browser)
+    page.goto(console_link(stack, 5_000_003, "Ксения"))  # a marketer, in the shipped program's staff
+    page.wait_for_selector("#app:not([hidden])")
+    page.wait_for_selector(".figures[data-table='purchases']")
+    row = page.locator(".figures[data-table='purchases'] tr", has_text="чеков").first
+    receipts = int(row.locator("td").nth(1).inner_text().replace("\u00a0", "").replace(" ", ""))
+    assert receipts >= 2  # theirs (and whatever else this module's shoppers bought)
+    revenue = page.locator(".figures[data-table='purchases'] tr", has_text="выручка — Wildberries").first
+    assert "₽" in revenue.inner_text()
+    drawn = page.evaluate("""() => [...document.querySelectorAll('canvas[data-chart]')].map((canvas) => {
+        const chart = Chart.getChart(canvas);
+        return [canvas.dataset.chart, chart ? chart.data.datasets.length : 0, canvas.width > 0]; })""")
+    assert {name for name, datasets, sized in drawn if datasets and sized} >= {"receipts", "revenue", "points"}
+    assert page.inner_text("#period-words").count("против") == 1
+    shoot(page, "console-dashboard.png")
+    with page.expect_download() as download:
+        page.click(".figures[data-table='purchases'] h3 a")
+    csv = download.value.path().read_text(encoding="utf-8-sig")
+    assert csv.startswith("Раздел,Показатель,") and "Покупки,чеков," in csv
+    page.click("[data-days='7']")  # another period: the figures follow
+    page.wait_for_function("document.querySelector('#period-words').textContent.includes('против')")
+
+    phone = new_page(browser, width=360)
+    phone.goto(console_link(stack, 5_000_003, "Ксения"))
+    phone.wait_for_selector(".figures[data-table='purchases']")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
+    assert phone.evaluate("document.querySelector('canvas[data-chart=receipts]').getBoundingClientRect().width") > 250

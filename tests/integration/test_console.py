@@ -126,3 +126,46 @@ def test_every_action_is_in_the_audit_chain_and_a_changed_entry_is_found(stack: 
                                       ExpressionAttributeValues=to_item({":owner": "owner"}))
     code, out, _ = stack.operator("audit", "verify")
     assert code == 1 and "2" in out
+
+
+def test_the_dashboard_answers_any_staff_member_and_a_csv_export_is_audited(stack: LocalStack) -> None:
+    """The figures come from FiguresTable (a backfill's day here: 2 receipts on Wildberries on 10 November)."""
+    stack.aws("dynamodb").put_item(TableName="FiguresTable", Item=to_item({
+        "pk": "part#backfill", "sk": "2026-11-10", "receipts:wildberries": 2, "revenue:wildberries": 90_000,
+        "joined:insert:wb": 1}))
+    assert call(stack, "GET", "/console/api/dashboard")[0] == 401  # not signed in
+    cookie, me = signed_in(stack, 430, OWNER)
+    call(stack, "PUT", "/console/api/staff/44", cookie, {"role": "viewer"}, {"X-CSRF-Token": me["csrf"]})
+    viewer_cookie, _ = signed_in(stack, 431, 44)
+    status, _, body = call(stack, "GET", "/console/api/dashboard?since=2026-11-01&until=2026-12-01", viewer_cookie)
+    board = json.loads(body)
+    purchases = {row["label"]: row for row in next(t for t in board["tables"] if t["key"] == "purchases")["rows"]}
+    assert status == 200 and board["period"] == "1–30 ноября 2026 против 2–31 октября 2026"
+    assert (purchases["чеков"]["now"], purchases["чеков"]["before"], purchases["чеков"]["delta"]) == (2, 0, 2)
+    assert purchases["выручка — Wildberries"]["now"] == 900.0
+    status, _, body = call(stack, "GET", "/console/api/dashboard?since=2026-11-01&until=2026-12-01&lang=en",
+                           viewer_cookie)
+    assert json.loads(body)["tables"][0]["title"] == "Members"
+    for wrong in ("since=30.11.2026", "since=2026-12-01&until=2026-11-01", "since=2020-01-01&until=2026-01-01"):
+        status, _, body = call(stack, "GET", f"/console/api/dashboard?{wrong}", viewer_cookie)
+        assert status == 422 and json.loads(body)["message"], wrong
+
+    status, headers, text = call(stack, "GET", "/console/api/dashboard.csv?table=purchases&since=2026-11-01"
+                                 "&until=2026-12-01", viewer_cookie)
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    assert headers["Content-Disposition"] == 'attachment; filename="purchases-2026-11-01-2026-11-30.csv"'
+    assert text.startswith("\ufeffРаздел,Показатель,01.11.2026…30.11.2026,") and "Покупки,чеков,2,0,2," in text
+    assert call(stack, "GET", "/console/api/dashboard.csv?table=nonsense", viewer_cookie)[0] == 404
+    status, _, body = call(stack, "GET", "/console/api/audit", cookie)
+    export = json.loads(body)[0]
+    assert (export["action"], export["subject"], export["actor"]["telegram_id"]) == ("export", "dashboard:purchases",
+                                                                                     44)
+
+
+def test_the_charting_library_comes_from_our_own_origin(stack: LocalStack) -> None:
+    status, headers, script = call(stack, "GET", "/console/static/chart.umd.min.js")
+    assert status == 200 and headers["Content-Type"].startswith("text/javascript") and "Chart.js v4.6.2" in script
+    assert call(stack, "GET", "/console/static/index.html")[0] == 404  # only what is vendored
+    status, headers, page = call(stack, "GET", "/console/")
+    assert '<script src="/console/static/chart.umd.min.js">' in page and "cdn" not in page.lower()
+    assert "script-src 'self'" in headers["Content-Security-Policy"]

@@ -160,3 +160,28 @@ def test_the_webhook_and_the_apis_take_their_secrets_from_secrets_manager_not_th
             assert not re.search(r"(TOKEN|SECRET|KEY|PASSWORD)$", variable) or variable.endswith("_NAME"), \
                 (spec.logical_id, variable)
             assert not re.fullmatch(r"\d{8,10}:[\w-]{35}", str(value)), (spec.logical_id, variable)  # a bot token
+
+
+@pytest.mark.parametrize("spec", [s for s in FUNCTIONS if s.streams], ids=lambda spec: spec.logical_id)
+def test_a_stream_consumer_retries_in_order_from_the_batch_start_and_names_what_it_gave_up_on(
+        spec: FunctionSpec) -> None:
+    """The figures count a batch once by its first record (flows/figures.py): a batch must come back from there,
+    whole and in order — no bisecting, one batch per shard at a time — and what is given up on is named in a
+    queue someone is paged for."""
+    events = TEMPLATE.resources[spec.logical_id]["Properties"]["Events"].values()
+    for event in (e["Properties"] for e in events if e["Type"] == "DynamoDB"):
+        assert not event.get("BisectBatchOnFunctionError") and event.get("ParallelizationFactor", 1) == 1
+        assert event["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0].endswith("DeadLetterQueue")
+        table = TEMPLATE.resources[event["Stream"]["Fn::GetAtt"][0]]["Properties"]
+        assert table["StreamSpecification"]["StreamViewType"] in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
+    assert {source.table for source in spec.streams} == {"LedgerTable", "MembersTable", "CampaignsTable", "BotTable"}
+
+
+def test_the_dashboards_charting_library_is_the_pinned_one() -> None:
+    """Chart.js is served from our own origin, exactly the version functions/console/static/vendor/README.md names."""
+    import hashlib
+
+    vendored = ROOT / "functions" / "console" / "static" / "vendor" / "chart.umd.min.js"
+    assert hashlib.sha256(vendored.read_bytes()).hexdigest() == \
+        "3f288f4f26882c26b58931fb586a9b4f30370b5de38d69dc005b0bd05b08e113"
+    assert "Chart.js v4.6.2" in vendored.read_text(encoding="utf-8")[:200]

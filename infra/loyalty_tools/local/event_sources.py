@@ -279,16 +279,17 @@ class StreamPoller:
         self.streams = plumbing_client("dynamodbstreams", endpoint_url)
         self.sqs = plumbing_client("sqs", endpoint_url)
         self.stream_arn = ""
-        self._iterator: str | None = None  # where the next batch starts: it moves once a batch is done
+        self.shard_id = ""
+        self._after: str | None = None  # the last record handed over (None: none yet); it moves once a batch is done
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Read the table's (new) stream from its first record."""
         self.stream_arn = self.dynamodb.describe_table(TableName=self.source.table)["Table"]["LatestStreamArn"]
-        shard = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]
-        self._iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard["ShardId"],
-                                                         ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        self.shard_id = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0][
+            "ShardId"]
+        self._after = None
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=f"stream-{self.source.table}", daemon=True)
         self._thread.start()
@@ -310,8 +311,17 @@ class StreamPoller:
 
     def pending(self) -> bool:
         """Whether the stream holds records the function has not been handed (or is being handed) yet."""
-        iterator = self._iterator
-        return iterator is not None and bool(self.streams.get_records(ShardIterator=iterator, Limit=1)["Records"])
+        return self.running and bool(self.streams.get_records(ShardIterator=self._iterator(), Limit=1)["Records"])
+
+    def _iterator(self) -> str:
+        """A new iterator each time, after the last record handed over: moto replaces its tables (and their
+        streams' shards) with copies when a transaction is cancelled, which leaves an old iterator reading a shard
+        that no longer grows."""
+        position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._after} if self._after \
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        iterator: str = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=self.shard_id,
+                                                        **position)["ShardIterator"]
+        return iterator
 
     def _run(self) -> None:
         failures = 0
@@ -328,9 +338,7 @@ class StreamPoller:
     def poll_once(self, failures: int = 0) -> int:
         """Hand the function the next batch: how many records (0: none waiting; -1: the function failed, the
         batch will be handed again)."""
-        assert self._iterator is not None
-        response = self.streams.get_records(ShardIterator=self._iterator, Limit=self.source.batch_size)
-        following = response.get("NextShardIterator")
+        response = self.streams.get_records(ShardIterator=self._iterator(), Limit=self.source.batch_size)
         records = [self._record(raw) for raw in response["Records"]]
         passed = [record for record in records if self._passes(record)]
         if passed:
@@ -341,7 +349,8 @@ class StreamPoller:
                     log.warning("%s failed on %d stream records; handed again", self.function, len(passed))
                     return -1
                 self._gave_up(passed, error)
-        self._iterator = following
+        if records:
+            self._after = records[-1]["dynamodb"]["SequenceNumber"]
         return len(passed) if records else 0
 
     def _passes(self, record: dict[str, Any]) -> bool:

@@ -142,7 +142,8 @@ class LocalStack:
 
     def _start_pollers(self) -> None:
         if self.event_sources:
-            for poller in [*self.pollers, *self.stream_pollers]:
+            every: list[QueuePoller | StreamPoller] = [*self.pollers, *self.stream_pollers]
+            for poller in every:
                 poller.start()
 
     def reset(self) -> None:

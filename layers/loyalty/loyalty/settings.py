@@ -134,6 +134,7 @@ class ConsoleSettings(_Env):
     STACK_KEY_NAME: str
     BOT_TOKEN_NAME: str
     LINK_BASE_URL: str  # the HTTP API's address: sign-in links lead to /console/signin there
+    FIGURES_TABLE: str  # the dashboard's daily figures
     CONSOLE_OWNER_TELEGRAM_ID: int = Field(default=0, ge=0)  # the first owner (0: none)
     INIT_DATA_MAX_AGE_SECONDS: int = 3600
 

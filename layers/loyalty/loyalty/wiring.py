@@ -37,6 +37,7 @@ from loyalty.flows.campaigns import Campaigns, Touches
 from loyalty.flows.console import Console, SignInLinks, StaffDirectory
 from loyalty.flows.crm_feed import CrmFeed, Reported
 from loyalty.flows.crm_sync import CrmSync
+from loyalty.flows.dashboards import Dashboards
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.figures import FigureKeeper
 from loyalty.flows.followups import FollowUps
@@ -190,13 +191,12 @@ def receipt_check(settings: ReceiptParserSettings) -> ReceiptCheck:
 
 def figures(settings: FiguresSettings) -> FigureKeeper:
     return FigureKeeper(cached_program(settings.PROGRAM_FILE), FiguresTable(settings.FIGURES_TABLE),
-                        LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
                         DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))
 
 
-def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Callable[[], str]]:
-    """The staff console, its members desk, and the bot's token (read when a Mini App's initData is first
-    checked)."""
+def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards, Callable[[], str]]:
+    """The staff console, its members desk, its dashboard, and the bot's token (read when a Mini App's initData is
+    first checked)."""
     program = cached_program(settings.PROGRAM_FILE)
     table, audit, keyed = ConsoleTable(settings.CONSOLE_TABLE), AuditLog(settings.AUDIT_TABLE), \
         stack_key(settings.STACK_KEY_NAME)
@@ -204,7 +204,8 @@ def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Callable[[
     desk = SupportDesk(program, MembersRepository(settings.MEMBERS_TABLE),
                        LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
                        SqsQueue(settings.ACCRUAL_QUEUE_URL), audit, keyed)
-    return Console(directory, table, audit, keyed), desk, cache(lambda: secret(settings.BOT_TOKEN_NAME))
+    dashboards = Dashboards(program, FiguresTable(settings.FIGURES_TABLE), audit)
+    return Console(directory, table, audit, keyed), desk, dashboards, cache(lambda: secret(settings.BOT_TOKEN_NAME))
 
 
 def webhook(settings: WebhookSettings) -> Webhook:

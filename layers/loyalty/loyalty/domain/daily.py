@@ -16,9 +16,11 @@ is an attribute of the day's item.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import rfm
 from loyalty.domain.ledger import Entry, Kind, bonus_of, campaign_of
@@ -48,40 +50,63 @@ def number_day(number: int) -> date:
     return EPOCH + timedelta(days=number)
 
 
-def entry_days(program: Program, entry: Entry, earlier: Sequence[Entry] = ()) -> dict[date, Tally]:
+class Past(BaseModel):
+    """What a member's purchases so far tell the figures of their next one: the last two days they bought on, the
+    kinds of channel they bought in, and their purchases of the last year (day, kopecks; RFM needs no older). The
+    stream keeps one per member (FiguresTable); a scan folds the same, purchase by purchase."""
+
+    model_config = ConfigDict(frozen=True)
+
+    last_days: tuple[date, ...] = ()  # latest first, at most two
+    kinds: tuple[str, ...] = ()  # marketplace, retail, d2c, other: each kind bought in, ever
+    purchases: tuple[tuple[date, int], ...] = ()
+
+    def after(self, program: Program, entry: Entry) -> Past:
+        """With this purchase (the latest) added."""
+        day = day_of(entry.created_at)
+        kept = tuple(p for p in self.purchases if p[0] > day - timedelta(days=rfm.YEAR_DAYS + 1))
+        return Past(last_days=tuple(sorted({day, *self.last_days}, reverse=True))[:2],
+                    kinds=tuple(sorted({*self.kinds, program.channel_kind(entry.details.channel or "other")})),
+                    purchases=(*kept, (day, entry.details.brand_sum_kopecks)))
+
+
+NO_PAST = Past()
+
+
+def entry_days(program: Program, entry: Entry, past: Past | None = None) -> dict[date, Tally]:
     """What a ledger entry adds, by day: to its own day, and a purchase to the days its member's RFM group will
-    change on (domain/rfm.py). `earlier` are the member's purchase entries (accruals), in any order: those written
-    before this one count."""
-    days = {day_of(entry.created_at): entry_tally(program, entry, earlier)}
+    change on (domain/rfm.py). `past` is what the member's purchases before this entry tell."""
+    past = past or NO_PAST
+    days = {day_of(entry.created_at): entry_tally(program, entry, past)}
     if entry.kind == Kind.ACCRUAL:
-        before = [(day_of(e.created_at), e.details.brand_sum_kopecks) for e in _before(entry, earlier)]
+        before = list(past.purchases)
         for day, tally in rfm.tally(before, [*before, (day_of(entry.created_at), entry.details.brand_sum_kopecks)]
                                     ).items():
             fold(days, day, tally)
     return {day: tally for day, tally in days.items() if tally}
 
 
-def entry_tally(program: Program, entry: Entry, earlier: Sequence[Entry] = ()) -> Tally:
-    """What a ledger entry adds to its own day. A purchase needs the member's earlier ones (`earlier`: any of
-    theirs, in any order) to say whether it is their first of the day, and which days they bought on before."""
+def entry_tally(program: Program, entry: Entry, past: Past | None = None) -> Tally:
+    """What a ledger entry adds to its own day. A purchase needs what the member's earlier ones tell (`past`):
+    whether it is their first of the day, and which days they bought on before."""
     tally: Tally = Counter()
     wallet = entry.change.available + entry.change.pending + entry.change.held
     if wallet:
         tally["owed"] += wallet  # the liability moves by what the member's points move
     if entry.kind == Kind.ACCRUAL:
-        tally.update(_purchase(program, entry, earlier))
+        tally.update(_purchase(program, entry, past or NO_PAST))
     else:
         tally.update(_other(entry))
     if entry.kind == Kind.HELD_DECISION:
         tally["fraud:approved" if entry.details.approved else "fraud:rejected"] += 1
-    return _keep_negative(tally)
+    return nonzero(tally)
 
 
-def _purchase(program: Program, entry: Entry, earlier: Sequence[Entry]) -> Tally:
+def _purchase(program: Program, entry: Entry, past: Past) -> Tally:
     details, channel = entry.details, entry.details.channel or "other"
     tally: Tally = Counter({f"receipts:{channel}": 1, f"revenue:{channel}": details.brand_sum_kopecks,
                             "given:purchases": entry.points, "fraud:held": 1 if details.held_by else 0})
-    tally.update(_buyer(program, entry, earlier))
+    tally.update(_buyer(program, entry, past))
     return tally
 
 
@@ -114,32 +139,35 @@ def _other(entry: Entry) -> Tally:
     return tally
 
 
-def _keep_negative(tally: Tally) -> Tally:
+def stocks(tally: Tally) -> Tally:
+    """The counts a stock is summed from (members, first buyers, points owed, RFM groups): all a period needs of
+    the days before it. The buyer keys (one per pair of earlier days) are only ever read within a period, and
+    would make a running total too large for one item."""
+    return Counter({key: count for key, count in tally.items()
+                    if count and (key in _STOCKS or key.startswith(("joined:", "rfm:")))})
+
+
+_STOCKS = frozenset({"erased", "first_buy", "owed"})
+
+
+def nonzero(tally: Tally) -> Tally:
     """Only the zeros go (`+tally` would drop the negative counts a tally of changes has)."""
     return Counter({key: value for key, value in tally.items() if value})
 
 
-def _buyer(program: Program, entry: Entry, earlier: Sequence[Entry]) -> Tally:
-    day = day_of(entry.created_at)
-    before = _before(entry, earlier)
-    days = sorted({day_of(e.created_at) for e in before}, reverse=True)
+def _buyer(program: Program, entry: Entry, past: Past) -> Tally:
     tally: Tally = Counter()
-    if day not in days:  # the member's first purchase of the day
-        previous = [day_number(d) for d in days[:2]]
-        prev, prev2 = (str(previous[i]) if len(previous) > i else NEVER for i in (0, 1))
+    if day_of(entry.created_at) not in past.last_days:  # the member's first purchase of the day
+        prev, prev2 = (str(day_number(past.last_days[i])) if len(past.last_days) > i else NEVER for i in (0, 1))
         tally[f"buyer:{prev}:{prev2}"] += 1
-    kinds = {program.channel_kind(e.details.channel or "other") for e in before}
-    if program.channel_kind(entry.details.channel or "other") == "d2c" and "d2c" not in kinds \
-            and "marketplace" in kinds:
+        tally["first_buy"] += 1 if prev == NEVER else 0
+    if program.channel_kind(entry.details.channel or "other") == "d2c" and "d2c" not in past.kinds \
+            and "marketplace" in past.kinds:
         tally["moved"] += 1  # the member's first purchase on the brand's site, after a marketplace
     return tally
 
 
-def _before(entry: Entry, earlier: Sequence[Entry]) -> list[Entry]:
-    return [e for e in earlier if e.kind == Kind.ACCRUAL and _order(e) < _order(entry)]
-
-
-def _order(entry: Entry) -> tuple[datetime, str]:
+def order(entry: Entry) -> tuple[datetime, str]:
     """The order a member's entries were written in (a repeated stamp is broken by the entry's id)."""
     return entry.created_at, entry.entry_id
 
@@ -194,7 +222,7 @@ def changed(before: Mapping[date, Tally], after: Mapping[date, Tally]) -> dict[d
     for day in set(before) | set(after):
         difference = Counter(after.get(day, Counter()))
         difference.subtract(before.get(day, Counter()))
-        difference = _keep_negative(difference)
+        difference = nonzero(difference)
         if difference:
             days[day] = difference
     return days
@@ -223,6 +251,7 @@ class Books:
     def __init__(self, program: Program):
         self.program = program
         self.days: dict[date, Tally] = {}
+        self.pasts: dict[str, Past] = {}
         self._purchases: dict[str, list[Entry]] = {}
 
     def member(self, item: Mapping[str, Any]) -> None:
@@ -246,11 +275,22 @@ class Books:
                 self._purchases.setdefault(entry.member_id, []).append(entry)
             else:
                 fold(self.days, day_of(entry.created_at), entry_tally(self.program, entry))
+                if entry.kind == Kind.FORFEIT:  # the account was deleted: whoever comes back starts afresh
+                    self._purchases.setdefault(entry.member_id, []).append(entry)
 
     def tallies(self) -> dict[date, Tally]:
-        for purchases in self._purchases.values():
-            for entry in purchases:
-                for day, tally in entry_days(self.program, entry, purchases).items():
-                    fold(self.days, day, tally)
+        """Every day's tally; and `pasts`, each member's Past after their last purchase."""
+        for member_id, purchases in self._purchases.items():
+            past: Past | None = None
+            for entry in sorted(purchases, key=order):
+                if entry.kind == Kind.FORFEIT:
+                    past = None
+                    continue
+                self._fold(entry_days(self.program, entry, past))
+                past = (past or NO_PAST).after(self.program, entry)
+            if past is not None:
+                self.pasts[member_id] = past
         self._purchases = {}
+        # moves a later purchase called off leave zeros: what is left is what the stream's figures read back
+        self.days = {day: kept for day, tally in self.days.items() if (kept := nonzero(tally))}
         return self.days

@@ -45,6 +45,7 @@ class Table(BaseModel):
     key: str
     title: str
     rows: list[Row]
+    columns: tuple[str, str] | None = None  # what `now` and `before` are, when not this period and the one before
 
 
 class Series(BaseModel):
@@ -110,7 +111,9 @@ _WORDS: dict[str, tuple[str, str]] = {
     "chart_sources": ("Новые участники по источникам", "New members by source"),
     "chart_points": ("Баллы: выдано, потрачено, сгорело", "Points: given, spent, expired"),
     "chart_rfm": ("Группы RFM: начало и конец периода", "RFM groups: start and end of the period"),
-    "start": ("начало", "start"), "end": ("конец", "end"), "now": ("этот период", "this period"),
+    "start": ("начало", "start"), "end": ("конец", "end"),
+    "end_column": ("на конец периода (перешли за период)", "at the period's end (moved in it)"),
+    "start_column": ("на начало периода", "at the period's start"), "now": ("этот период", "this period"),
     "before": ("прошлый период", "the period before"),
 }
 _GIVEN = {"purchases": ("за покупки", "for purchases"), "welcome": ("приветственных", "welcome"),
@@ -262,7 +265,7 @@ def _rfm(now: Figures, w: _Words) -> Table:
             for g in GROUPS if g in now.rfm_end or g in now.rfm_start]
     rows += [Row(label=w("moves", *(w.of(_GROUPS, g) for g in move.split(":"))), now=count, before=None)
              for move, count in now.rfm_moves.items() if count]
-    return Table(key="rfm", title=w("rfm"), rows=rows)
+    return Table(key="rfm", title=w("rfm"), rows=rows, columns=(w("end_column"), w("start_column")))
 
 
 def _fraud(now: Figures, before: Figures, w: _Words) -> Table:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel
 
-from loyalty.domain.daily import NEVER, Tally, day_number
+from loyalty.domain.daily import NEVER, Tally, day_number, nonzero, stocks
 
 
 class Rated(BaseModel):
@@ -108,7 +108,7 @@ def figures(days: Mapping[date, Tally], since: date, until: date) -> Figures:
     return Figures(
         since=since, until=until,
         members=_sum(ever, "joined:") - ever["erased"], joined=_split(period, "joined:"),
-        buyers_ever=sum(c for k, c in ever.items() if k.startswith(f"buyer:{NEVER}:")),
+        buyers_ever=ever["first_buy"],
         joined_ever=_sum(ever, "joined:"),
         receipts=_split(period, "receipts:"), revenue_kopecks=_split(period, "revenue:"),
         buyers=buyers, repeat_buyers=repeat, moved_to_site=period["moved"],
@@ -119,6 +119,16 @@ def figures(days: Mapping[date, Tally], since: date, until: date) -> Figures:
         rated_goods=_rated(period, "rated_good:"),
         rfm_start=_split(before, "rfm:"), rfm_end=_split(ever, "rfm:"), rfm_moves=_split(period, "rfm_move:"),
     )
+
+
+def with_earlier(days: Mapping[date, Tally], total: Tally, since: date) -> dict[date, Tally]:
+    """The days read from `since` on, and the stocks of everything before them (the total, which holds only
+    stocks, less those days') as one day before `since`: all a period starting on or after `since` needs."""
+    earlier = stocks(total)
+    for tally in days.values():
+        earlier.subtract(stocks(tally))
+    earlier = nonzero(earlier)
+    return {**days, since - timedelta(days=1): earlier} if earlier else dict(days)
 
 
 def previous(since: date, until: date) -> tuple[date, date]:

@@ -9,7 +9,8 @@ the reason; the others are counted, and the stream moves on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -18,6 +19,8 @@ from pydantic import ValidationError
 
 from loyalty.domain.daily import (
     DAYS_PER_WRITE,
+    NO_PAST,
+    Past,
     Tally,
     changed,
     entry_days,
@@ -41,13 +44,15 @@ class Change:
     new: dict[str, Any] | None
 
 
+_KEYS = {"ledger": ("member_id", "entry_id"), "members": ("member_id",), "campaigns": ("campaign", "key"),
+         "bot": ("pk", "sk")}
+
+
 class FiguresStore(Protocol):
     def applied_up_to(self, stream: str, first: str) -> str | None: ...
-    def apply_once(self, stream: str, first: str, last: str, days: Mapping[date, Tally]) -> bool: ...
-
-
-class Purchases(Protocol):
-    def entries(self, member_id: str) -> list[Entry]: ...
+    def pasts(self, member_ids: Iterable[str]) -> dict[str, Past]: ...
+    def apply_once(self, stream: str, first: str, last: str, days: Mapping[date, Tally],
+                   pasts: Mapping[str, Past | None]) -> bool: ...
 
 
 class Parking(Protocol):
@@ -55,14 +60,12 @@ class Parking(Protocol):
 
 
 class FigureKeeper:
-    def __init__(self, program: Program, store: FiguresStore, ledger: Purchases, parked: Parking):
+    def __init__(self, program: Program, store: FiguresStore, parked: Parking):
         self.program = program
         self.store = store
-        self.ledger = ledger
         self.parked = parked
         self._tallies: dict[str, Callable[[Change], dict[date, Tally]]] = {
-            "ledger": self._entry, "members": _diff(member_tally), "campaigns": _diff(touch_tally),
-            "bot": _diff(rating_tally)}
+            "members": _diff(member_tally), "campaigns": _diff(touch_tally), "bot": _diff(rating_tally)}
 
     def keep_all(self, streams: Mapping[str, Sequence[Change]]) -> int:
         return sum(self.keep(stream, changes) for stream, changes in streams.items())
@@ -75,50 +78,62 @@ class FigureKeeper:
             if done is not None:  # a delivery before got this far
                 pending = [change for change in pending if int(change.sequence) > int(done)]
                 continue
-            chunk, days = self._chunk(pending)
-            if self.store.apply_once(stream, chunk[0].sequence, chunk[-1].sequence, days):
+            chunk, days, pasts = self._chunk(pending)
+            if self.store.apply_once(stream, chunk[0].sequence, chunk[-1].sequence, days, pasts):
                 counted += len(chunk)
                 pending = pending[len(chunk):]
         metrics.add_metric(name="FigureChanges", unit="Count", value=counted)
         return counted
 
-    def _chunk(self, pending: list[Change]) -> tuple[list[Change], dict[date, Tally]]:
-        """The records from the first on whose tallies touch at most DAYS_PER_WRITE days (always one at least)."""
+    def _chunk(self, pending: list[Change]) -> tuple[list[Change], dict[date, Tally], dict[str, Past | None]]:
+        """The records from the first on whose tallies touch at most DAYS_PER_WRITE days and members' pasts
+        together (always one at least); and the pasts they leave (None: forgotten, the account was deleted)."""
+        known = self.store.pasts({change.new["member_id"] for change in pending
+                                  if change.table == "ledger" and change.new and "member_id" in change.new})
         days: dict[date, Tally] = {}
+        pasts: dict[str, Past | None] = {}
         taken: list[Change] = []
         for change in pending:
-            tallies = self._tally(change)
-            if taken and len(set(days) | set(tallies)) > DAYS_PER_WRITE:
+            tallies, past = self._tally(change, {**known, **pasts})
+            touched = set(days) | set(tallies), set(pasts) | set(past)
+            if taken and len(touched[0]) + len(touched[1]) > DAYS_PER_WRITE:
                 break
             for day, tally in tallies.items():
                 fold(days, day, tally)
+            pasts.update(past)
             taken.append(change)
-        return taken, days
+        return taken, days, pasts
 
-    def _tally(self, change: Change) -> dict[date, Tally]:
+    def _tally(self, change: Change, pasts: Mapping[str, Past | None]) -> tuple[dict[date, Tally],
+                                                                                  dict[str, Past | None]]:
         try:
-            return self._tallies[change.table](change)
+            if change.table == "ledger":
+                return self._entry(change, pasts)
+            return self._tallies[change.table](change), {}
         except (ValidationError, ValueError, TypeError, KeyError) as error:
             reason = f"{type(error).__name__}: {error}"
             logger.error("stream record not counted", extra={"table": change.table, "sequence": change.sequence,
                                                             "reason": reason[:500]})
-            self.parked.park(repr({"old": change.old, "new": change.new})[:200_000], reason, None,
+            item = change.new or change.old or {}  # its key only: a member's item holds their phone
+            self.parked.park(json.dumps({key: str(item.get(key)) for key in _KEYS[change.table]}), reason, None,
                              table=change.table, sequence=change.sequence)
-            return {}
+            return {}, {}
 
-    def _entry(self, change: Change) -> dict[date, Tally]:
-        """A new ledger entry. Entries never change once written; an erased member's move under a pseudonym
-        (`moved`) copies entries already counted and deletes them under the old key, which counts nothing."""
+    def _entry(self, change: Change, pasts: Mapping[str, Past | None]) -> tuple[dict[date, Tally],
+                                                                                dict[str, Past | None]]:
+        """A new ledger entry, with what its member's purchases so far tell (their Past). Entries never change once
+        written; an erased member's move under a pseudonym (`moved`) copies entries already counted and deletes
+        them under the old key, which counts nothing. Deleting the account forgets the member's past."""
         if change.old is not None or change.new is None or change.new.get("moved"):
-            return {}
+            return {}, {}
         entry = Entry.model_validate(change.new)
-        earlier: list[Entry] = []
+        past = pasts.get(entry.member_id)
+        days = entry_days(self.program, entry, past)
         if entry.kind == Kind.ACCRUAL:
-            earlier = [e for e in self.ledger.entries(entry.member_id) if e.kind == Kind.ACCRUAL]
-            if not any(e.entry_id == entry.entry_id for e in earlier):
-                logger.warning("purchase counted without its member's earlier ones: the books moved since",
-                               extra={"entry_id": entry.entry_id})
-        return entry_days(self.program, entry, earlier)
+            return days, {entry.member_id: (past or NO_PAST).after(self.program, entry)}
+        if entry.kind == Kind.FORFEIT:
+            return days, {entry.member_id: None}
+        return days, {}
 
 
 def _diff(tally: Callable[[Mapping[str, Any] | None], dict[date, Tally]]) -> Callable[[Change], dict[date, Tally]]:
