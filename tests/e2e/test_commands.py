@@ -73,8 +73,10 @@ def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_b
                          "Потрачено на сайте": "300"}
         assert "В CRM (эмулятор Mindbox): клиент есть, чеков 4, баллов 377" in text  # the brand's CRM agrees
         report = text[text.index("Что видит бренд (loyalty report):"):]  # the brand's side of the same story
-        assert "Покупки: 4 чека, 1 покупатель, купили снова 1 (100\u00a0%)" in report
-        assert "купили на сайте после маркетплейса: 1" in report and "потрачено 300 (на сайте 300)" in report
+        assert "  чеков: 4 (0; +4)" in report and "  покупателей: 1 (0; +1)" in report
+        assert "  доля повторных покупателей: 100\u00a0%\n" in report
+        assert "  впервые купили на сайте после маркетплейса: 1 (0; +1)" in report
+        assert "  потрачено на сайте: 300 (0; +300)" in report and "  заказов на сайте: 1 (0; +1)" in report
         assert "assert" not in text.lower() and "expected" not in text.lower()  # the chat is the shopper's
 
         # Books changed behind the ledger's back: the run fails, and says why.

@@ -253,3 +253,18 @@ def test_the_dashboard_puts_each_figure_beside_the_period_before_in_the_marketer
     assert english.table("points").title == "Points" and "Раздел" not in csv_text(english)  # type: ignore[union-attr]
     assert not [row.label for table in board.tables for row in table.rows
                 if re.search(r"_|\w:\w", row.label)]  # no ids in a marketer's table (insert:wb, at_risk)
+
+
+def test_the_entries_the_figures_stream_passes_over_count_nothing() -> None:
+    """template.yaml's filter keeps these kinds from the figures function: they move points between a member's own
+    balances (or none at all), so they must tally to nothing, or the stream's figures would differ from a scan's."""
+    from loyalty.domain.daily import entry_days
+
+    moves = {Kind.HOLD: Balance(available=-40, held=40), Kind.ACTIVATION: Balance(pending=-45, available=45),
+             Kind.REMINDER: Balance(), Kind.LEVEL_REVIEW: Balance()}
+    template = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    for kind, change in moves.items():
+        moved = Entry(member_id="m", entry_id=f"{kind}#1", kind=kind, points=change.points, change=change,
+                      balance_after=Balance(), created_at=DAY)
+        assert entry_days(PROGRAM, moved) == {}, kind
+        assert f'"{kind.value}"' in template  # the filter names it

@@ -15,7 +15,7 @@ import boto3
 from botocore.config import Config
 from werkzeug.serving import make_server
 
-from loyalty_tools.local.template import REGION, Template
+from loyalty_tools.local.template import ACCOUNT, REGION, Template
 
 # Credentials of our own plumbing (pollers, provisioning), told apart from the functions' requests.
 PLUMBING_ACCESS_KEY = "LOCALSTACKPLUMBING"
@@ -101,6 +101,15 @@ class MotoServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def stream_length(self, table: str) -> int:
+        """How many records a table's stream holds, from moto's own state: a stream poller looks here first, so an
+        idle stack does not ask the streams API several times a second for each table."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        found = dynamodb_backends[ACCOUNT][REGION].tables.get(table)
+        shard = getattr(found, "stream_shard", None)
+        return len(shard.items) if shard is not None else 0
 
     def reset(self) -> None:
         """Forget every resource (between tests)."""

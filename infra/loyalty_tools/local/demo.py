@@ -174,7 +174,11 @@ class Demo:
             print(f"  {label:<28}{points:>6}" if label else "  " + "─" * 34, file=self.out)
 
         problems = self.problems(member_id, item, entries, spent) + self.crm_problems(member_id, balance, entries)
-        code, report, error = self.stack.operator("report")  # what the brand's marketer reads
+        self.stack.wait_idle()  # the figures function has read the tables' streams
+        first = self.start.astimezone(MOSCOW).date()  # what the brand's marketer reads: the story's days
+        code, report, error = self.stack.operator("report", "--since", first.isoformat(), "--until",
+                                                  (self.stack.now().astimezone(MOSCOW).date()
+                                                   + timedelta(days=1)).isoformat())
         if code == 0:
             print(f"\nЧто видит бренд (loyalty report):\n{report.rstrip()}", file=self.out)
         else:

@@ -25,6 +25,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -270,7 +271,8 @@ class StreamPoller:
     """Lambda's DynamoDB Streams poller for one event source mapping (moto keeps one shard per stream)."""
 
     def __init__(self, template: Template, host: FunctionHost, function: str, source: StreamSource,
-                 endpoint_url: str):
+                 endpoint_url: str, length: Callable[[str], int]):
+        self.length = length  # how many records the table's stream holds (MotoServer.stream_length)
         self.function = function
         self.source = source
         self.host = host
@@ -281,6 +283,7 @@ class StreamPoller:
         self.stream_arn = ""
         self.shard_id = ""
         self._after: str | None = None  # the last record handed over (None: none yet); it moves once a batch is done
+        self._read = 0  # how many records were read past
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -289,7 +292,7 @@ class StreamPoller:
         self.stream_arn = self.dynamodb.describe_table(TableName=self.source.table)["Table"]["LatestStreamArn"]
         self.shard_id = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0][
             "ShardId"]
-        self._after = None
+        self._after, self._read = None, 0
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=f"stream-{self.source.table}", daemon=True)
         self._thread.start()
@@ -311,7 +314,7 @@ class StreamPoller:
 
     def pending(self) -> bool:
         """Whether the stream holds records the function has not been handed (or is being handed) yet."""
-        return self.running and bool(self.streams.get_records(ShardIterator=self._iterator(), Limit=1)["Records"])
+        return self.running and self.length(self.source.table) > self._read
 
     def _iterator(self) -> str:
         """A new iterator each time, after the last record handed over: moto replaces its tables (and their
@@ -330,7 +333,7 @@ class StreamPoller:
                 handed = self.poll_once(failures)
                 failures = 0 if handed >= 0 else failures + 1
                 if handed <= 0:
-                    self._stop.wait(0.1 if handed == 0 else min(2.0, 0.1 * 2 ** failures))
+                    self._stop.wait(0.05 if handed == 0 else min(2.0, 0.1 * 2 ** failures))
             except Exception:
                 log.exception("stream poller for %s failed", self.source.table)
                 self._stop.wait(0.5)
@@ -338,6 +341,8 @@ class StreamPoller:
     def poll_once(self, failures: int = 0) -> int:
         """Hand the function the next batch: how many records (0: none waiting; -1: the function failed, the
         batch will be handed again)."""
+        if self.length(self.source.table) <= self._read:
+            return 0
         response = self.streams.get_records(ShardIterator=self._iterator(), Limit=self.source.batch_size)
         records = [self._record(raw) for raw in response["Records"]]
         passed = [record for record in records if self._passes(record)]
@@ -351,6 +356,7 @@ class StreamPoller:
                 self._gave_up(passed, error)
         if records:
             self._after = records[-1]["dynamodb"]["SequenceNumber"]
+            self._read += len(records)
         return len(passed) if records else 0
 
     def _passes(self, record: dict[str, Any]) -> bool:
@@ -380,11 +386,13 @@ class StreamPoller:
 
 def _matches(pattern: Any, value: Any) -> bool:
     """Lambda's event filtering, as far as the template uses it: nested keys, a list of values any of which
-    may match, and {"exists": …} or {"prefix": …} for a value."""
+    may match, and {"exists": …}, {"prefix": …} or {"anything-but": […]} for a value."""
     if isinstance(pattern, list):
         return any(_matches(option, value) for option in pattern)
     if isinstance(pattern, dict) and set(pattern) == {"prefix"}:
         return isinstance(value, str) and value.startswith(pattern["prefix"])
+    if isinstance(pattern, dict) and set(pattern) == {"anything-but"}:
+        return value not in pattern["anything-but"]
     if isinstance(pattern, dict):
         return isinstance(value, dict) and all(
             _exists(rule, key in value) if _is_exists(rule) else key in value and _matches(rule, value[key])

@@ -94,7 +94,8 @@ class LocalStack:
         self.functions = FunctionHost(self.template, self.moto.url, env_overrides, deploy.log_stream)
         self.pollers = [QueuePoller(self.template, self.functions, spec.logical_id, source, self.moto.url)
                         for spec in self.functions.specs.values() for source in spec.queues]
-        self.stream_pollers = [StreamPoller(self.template, self.functions, spec.logical_id, source, self.moto.url)
+        self.stream_pollers = [StreamPoller(self.template, self.functions, spec.logical_id, source, self.moto.url,
+                                            self.moto.stream_length)
                                for spec in self.functions.specs.values() for source in spec.streams]
         self.event_sources = deploy.event_sources
 

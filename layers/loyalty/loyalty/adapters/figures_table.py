@@ -87,12 +87,16 @@ class FiguresTable:
         days: dict[date, Tally] = {}
         total: Tally = Counter()
         for item in self._parts(since.isoformat()):
-            # a count that went up and down again is kept as 0 (RFM moves a later purchase called off)
-            counts = Counter({key: int(value) for key, value in item.items() if key not in _KEYS and int(value)})
-            if item["sk"] == TOTAL:
+            # Counts straight from DynamoDB's JSON, not through boto3's Decimals: a year's days hold some hundred
+            # thousand of them. A count that went up and down again is kept as 0 (an RFM move a later purchase
+            # called off): it goes.
+            counts = Counter({key: number for key, value in item.items()
+                              if "N" in value and (number := int(value["N"]))})
+            sk = item["sk"]["S"]
+            if sk == TOTAL:
                 total.update(counts)
             elif counts:
-                days.setdefault(date.fromisoformat(item["sk"]), Counter()).update(counts)
+                days.setdefault(date.fromisoformat(sk), Counter()).update(counts)
         # parts of a day may cancel out (a move one batch added and a later purchase called off)
         return {day: kept for day, tally in days.items() if (kept := nonzero(tally))}, nonzero(total)
 
@@ -142,9 +146,10 @@ class FiguresTable:
             yield from self._query(part, since)
 
     def _query(self, part: str, since: str) -> Iterator[dict[str, Any]]:
-        """A part's items from the day `since` on, and its total ("total" sorts after every date)."""
+        """A part's items from the day `since` on, and its total ("total" sorts after every date), as DynamoDB
+        writes them ({"N": "12"})."""
         for page in client("dynamodb").get_paginator("query").paginate(
             TableName=self.table_name, KeyConditionExpression="pk = :p AND sk >= :since",
             ExpressionAttributeValues=to_item({":p": part, ":since": since}),
         ):
-            yield from map(from_item, page["Items"])
+            yield from page["Items"]
