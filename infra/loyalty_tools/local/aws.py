@@ -63,6 +63,25 @@ class RequestCounter:
             return Counter(self.counts)
 
 
+def _copy_streams_shallowly() -> None:
+    """moto backs up every table a transaction touches with a deep copy, to restore it if the transaction is
+    cancelled; a table with a stream would copy every record the stream ever held, each transaction dearer than the
+    last. Records never change once written: the backup keeps the list of them as it was (so a cancelled
+    transaction still leaves none of its own), not copies of each."""
+    import copy
+
+    from moto.dynamodb.models.table import StreamShard
+
+    def shallow(shard: StreamShard, memo: dict[int, Any]) -> StreamShard:
+        clone = copy.copy(shard)
+        clone.items = list(shard.items)
+        clone.table = memo.get(id(shard.table), shard.table)
+        memo[id(shard)] = clone
+        return clone
+
+    StreamShard.__deepcopy__ = shallow  # type: ignore[attr-defined]
+
+
 class MotoServer:
     """moto's server on a free local port, in a thread of this process.
 
@@ -89,6 +108,7 @@ class MotoServer:
         # host names: a twentieth of the test suite's CPU. The list never changes while the process runs.
         modules = tuple(backends.list_of_moto_modules())
         backends.list_of_moto_modules = lambda: modules
+        _copy_streams_shallowly()
         self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(host, port, self.counter, threaded=True)
         self.url = f"http://{host}:{self._server.port}"

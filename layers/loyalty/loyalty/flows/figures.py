@@ -71,7 +71,8 @@ class FigureKeeper:
         return sum(self.keep(stream, changes) for stream, changes in streams.items())
 
     def keep(self, stream: str, changes: Sequence[Change]) -> int:
-        """Count a batch of one stream's records, in stream order; how many were counted now (not before)."""
+        """Count a batch of one stream's records, in stream order; how many were taken now (not by a delivery
+        before), those that changed nothing included."""
         pending, counted = list(changes), 0
         while pending:
             done = self.store.applied_up_to(stream, pending[0].sequence)
@@ -79,6 +80,10 @@ class FigureKeeper:
                 pending = [change for change in pending if int(change.sequence) > int(done)]
                 continue
             chunk, days, pasts = self._chunk(pending)
+            if not days and not pasts:  # nothing these records change (a touch queued, a letter rated before)
+                counted += len(chunk)
+                pending = pending[len(chunk):]
+                continue
             if self.store.apply_once(stream, chunk[0].sequence, chunk[-1].sequence, days, pasts):
                 counted += len(chunk)
                 pending = pending[len(chunk):]
