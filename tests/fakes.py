@@ -178,6 +178,14 @@ class MemoryBooks:
     def find_by_phone(self, phone: str) -> str | None:
         return next((key for key, account in self.accounts.items() if account.member.phone == phone), None)
 
+    def find_by_username(self, marker: str) -> str | None:
+        return next((key for key, account in self.accounts.items() if account.member.username_marker == marker),
+                    None)
+
+    def note_username(self, member_id: str, marker: str | None) -> None:
+        account = self.accounts[member_id]
+        account.member = account.member.model_copy(update={"username_marker": marker})
+
     # ------------------------------------------------------------------ campaign audiences (Audience)
     def lapsed(self, after: str, until: str) -> Iterator[dict[str, Any]]:
         """Members whose last purchase stamp is in (after, until], as the lapse index returns them."""

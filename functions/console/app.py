@@ -23,7 +23,7 @@ from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.dashboard import Dashboard, Language
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.console import Whoami
-from loyalty.flows.support import Adjustment, Card, Found, Reason
+from loyalty.flows.support import Adjustment, Card, Found, Reason, Resend, Reversal
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import ConsoleSettings, environment
 
@@ -243,6 +243,18 @@ def block(member_id: str, request: Reason) -> None:
 @app.post("/console/api/members/<member_id>/unblock", status_code=204)
 def unblock(member_id: str, request: Reason) -> None:
     _block(member_id, request.reason, False)
+
+
+@app.post("/console/api/members/<member_id>/reverse", status_code=202)
+def reverse(member_id: str, reversal: Reversal) -> dict[str, int]:
+    session, staff = _who(changes=True)
+    return desk.reverse(session, staff, member_id, reversal, clock.now())
+
+
+@app.post("/console/api/members/<member_id>/resend", status_code=202)
+def resend(member_id: str, request: Resend) -> dict[str, str]:
+    session, staff = _who(changes=True)
+    return {"sent_at": desk.resend(session, staff, member_id, request, clock.now())}
 
 
 def _block(member_id: str, reason: str, blocked: bool) -> None:

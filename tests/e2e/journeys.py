@@ -51,8 +51,8 @@ def seed_stack(change: Callable[[dict[str, Any]], None] | None = None, retry_bas
             yield stack
 
 
-def join(stack: LocalStack, start: str = "/start", name: str = "Анна") -> Shopper:
-    shopper = Shopper(stack.telegram.url, user_id=7_000_000 + next(_ids), first_name=name)
+def join(stack: LocalStack, start: str = "/start", name: str = "Анна", username: str | None = None) -> Shopper:
+    shopper = Shopper(stack.telegram.url, user_id=7_000_000 + next(_ids), first_name=name, username=username)
     shopper.say(start)
     shopper.wait_for_bot_messages(1)
     shopper.share_phone(f"+7916{shopper.chat_id:07d}")

@@ -157,3 +157,43 @@ def test_a_marketer_reads_the_programs_figures_with_charts_and_downloads_a_table
     phone.wait_for_selector(".figures[data-table='purchases']")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
     assert phone.evaluate("document.querySelector('canvas[data-chart=receipts]').getBoundingClientRect().width") > 250
+
+
+def test_support_finds_a_member_by_username_reverses_a_receipts_credit_and_resends_the_last_message(
+        stack: LocalStack, browser: Browser) -> None:
+    """The card shows the receipts with their lines, the campaigns and letters that reached the member and the
+    last message; support reverses a credit with a reason (the member is told, the points go) and sends the last
+    message again. Each action is in the audit log."""
+    dina = join(stack, name="Дина", username="Dina_Buys")
+    buy(stack, dina, CREAM)
+    credited = int(member(stack, dina)["pending"])
+    page = new_page(browser)
+    page.goto(console_link(stack, 5_000_001, "Мария"))  # support
+    page.wait_for_selector("#app:not([hidden])")
+    page.fill("#find", "@dina_buys")  # as the shopper spells it, in any case
+    page.click("#find-form button")
+    page.wait_for_selector("#card:not([hidden])")
+    row = page.locator("#card-receipts tr").first
+    assert "Лепесток крем для рук 50 мл × 1 — 450.00 ₽" in row.inner_text() and "Wildberries" in row.inner_text()
+    assert dina.bot_messages()[-1][:300] in page.inner_text("#card-last")  # what the bot told her last
+    before = len(dina.bot_messages())
+    page.click("#resend")
+    page.wait_for_selector("#adjust-result:has-text('ещё раз')")
+    stack.wait_idle()
+    assert dina.bot_messages()[before:] == [dina.bot_messages()[before - 1]]  # the same text, once more
+
+    page.fill("#adjust-reason", "чек принадлежит другому покупателю")
+    row.locator("button.reverse").click()
+    page.wait_for_selector("#adjust-result:has-text('отменяется')")
+    stack.wait_idle()
+    assert int(member(stack, dina)["pending"]) == credited - 45
+    told = letter(stack, dina, "Мы отменили начисление")
+    assert "Причина: чек принадлежит другому покупателю." in told and "Wildberries" in told
+    page.click("#find-form button")  # the card again: the credit is reversed, and cannot be twice
+    page.wait_for_selector("#card-receipts tr:has-text('начисление отменено')")
+    audit = page.goto(f"{stack.api.url}/console/api/audit")
+    assert audit is not None and audit.status == 403  # support does not read the audit log …
+    owner = new_page(browser)
+    owner.goto(console_link(stack, OWNER, "Анна"))
+    owner.wait_for_selector("#audit-rows tr:has-text('отмена начисления')")  # … the owner sees both there
+    assert "сообщение отправлено повторно" in owner.inner_text("#audit-rows")

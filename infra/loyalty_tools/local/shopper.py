@@ -10,9 +10,11 @@ from typing import Any
 
 
 class Shopper:
-    def __init__(self, telegram_url: str, user_id: int, first_name: str = "Анна", language_code: str = "ru"):
+    def __init__(self, telegram_url: str, user_id: int, first_name: str = "Анна", language_code: str = "ru",
+                 username: str | None = None):
         self.telegram_url = telegram_url
-        self.user = {"id": user_id, "first_name": first_name, "language_code": language_code}
+        self.user = {"id": user_id, "first_name": first_name, "language_code": language_code,
+                     **({"username": username} if username else {})}
 
     @property
     def chat_id(self) -> int:

@@ -167,13 +167,25 @@ def _kind(value: Any) -> str:
     return value.get("kind", "receipt") if isinstance(value, dict) else getattr(value, "kind", "receipt")
 
 
+class CreditReversed(_Message):
+    """AccrualQueue: support took back what a purchase credited (the receipt was not the member's to register),
+    once per purchase, with their reason; the purchase then counts as returned."""
+
+    kind: Literal["reverse"] = "reverse"
+    member_id: str
+    fiscal_key: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=3, max_length=200)
+    by: int = Field(description="the staff member's Telegram id")
+
+
 # What AccrualQueue carries; a message without `kind` is a receipt (messages from before there were others).
 LedgerCommand = Annotated[
     Annotated[ReceiptAccepted, Tag("receipt")] | Annotated[BonusGranted, Tag("bonus")]
     | Annotated[PromoRequested, Tag("promo")] | Annotated[MembersMerged, Tag("merge")]
     | Annotated[RewardRequested, Tag("reward")] | Annotated[MemberErased, Tag("erase")]
     | Annotated[CampaignBonusWithdrawn, Tag("withdraw")] | Annotated[HeldReceiptDecided, Tag("held")]
-    | Annotated[ReceiptHeldLater, Tag("held_later")] | Annotated[PointsAdjusted, Tag("adjust")],
+    | Annotated[ReceiptHeldLater, Tag("held_later")] | Annotated[PointsAdjusted, Tag("adjust")]
+    | Annotated[CreditReversed, Tag("reverse")],
     Discriminator(_kind),
 ]
 
@@ -318,6 +330,7 @@ class Incoming(BaseModel):
     chat_id: int
     staff: bool = False  # in the brand's staff chat
     user_name: str = ""  # staff only: who decided (a shopper's name is never read)
+    username: str | None = None  # a shopper's @username: kept only as a keyed marker, for support to find them
     language_code: str | None = None
     text: str | None = None
     contact_phone: str | None = None  # a shared contact: its phone …

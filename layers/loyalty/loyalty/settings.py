@@ -135,6 +135,9 @@ class ConsoleSettings(_Env):
     BOT_TOKEN_NAME: str
     LINK_BASE_URL: str  # the HTTP API's address: sign-in links lead to /console/signin there
     FIGURES_TABLE: str  # the dashboard's daily figures
+    CAMPAIGNS_TABLE: str  # a member's card: the campaigns that reached them
+    BOT_TABLE: str  # … their letters and tickets, and the last message (support resends it)
+    OUTBOX_QUEUE_URL: str
     CONSOLE_OWNER_TELEGRAM_ID: int = Field(default=0, ge=0)  # the first owner (0: none)
     INIT_DATA_MAX_AGE_SECONDS: int = 3600
 
@@ -183,6 +186,7 @@ class TelegramSenderSettings(_Consumer):
     TELEGRAM_API_URL: str
     BOT_TOKEN_NAME: str
     PACE_TABLE: str
+    BOT_TABLE: str  # the last message each shopper got
     MESSAGES_PER_SECOND: float = Field(gt=0, le=30)
     MAX_RETRY_SECONDS: int = Field(default=60, ge=1)
 

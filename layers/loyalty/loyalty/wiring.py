@@ -49,7 +49,7 @@ from loyalty.flows.ports import CrmTarget, FileSource, Ledger, ReceiptService
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.flows.redemption import Redemption
 from loyalty.flows.schedule import PointsSchedule
-from loyalty.flows.support import SupportDesk
+from loyalty.flows.support import MemberReach, SupportDesk
 from loyalty.settings import (
     CampaignSenderSettings,
     CampaignsSettings,
@@ -204,6 +204,8 @@ def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards
     desk = SupportDesk(program, MembersRepository(settings.MEMBERS_TABLE),
                        LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
                        SqsQueue(settings.ACCRUAL_QUEUE_URL), audit, keyed)
+    desk.reach = MemberReach(CampaignStore(settings.CAMPAIGNS_TABLE), BotTable(settings.BOT_TABLE),
+                             ChatOrderedQueue(settings.OUTBOX_QUEUE_URL))
     dashboards = Dashboards(program, FiguresTable(settings.FIGURES_TABLE), audit)
     return Console(directory, table, audit, keyed), desk, dashboards, cache(lambda: secret(settings.BOT_TOKEN_NAME))
 
@@ -232,7 +234,8 @@ def telegram_sender(settings: TelegramSenderSettings) -> TelegramSender:
     from loyalty.adapters.telegram import TelegramBot
     return TelegramSender(TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
                           OncePerKey("message", "dedupe_key", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
-                          Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND))
+                          Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND),
+                          BotTable(settings.BOT_TABLE))
 
 
 def crm_sync(settings: CrmSyncSettings) -> CrmSync:

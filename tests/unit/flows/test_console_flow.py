@@ -178,3 +178,35 @@ def test_support_stops_a_members_earning_and_resumes_it_audited_with_the_reason(
     assert [(entry.action, entry.before, entry.after, entry.reason) for entry in audit_log.chain] == [
         ("blocked", {"blocked": False}, {"blocked": True}, "подозрение на фарм"),
         ("unblocked", {"blocked": True}, {"blocked": False}, "проверили: всё честно")]
+
+
+def test_support_finds_a_member_by_username_and_reverses_a_purchases_credit_once_with_its_reason(
+        office: Office) -> None:
+    from loyalty.domain.keyed import username_marker
+    from loyalty.flows.support import Reversal
+
+    desk, world, audit_log = desk_with_anna()
+    world.books.note_username("801", username_marker(STACK_KEY, "Anna_K"))
+    session, _, support = office.signed_in(MARIA)
+    for typed in ("@anna_k", "Anna_K", " @ANNA_K "):
+        assert [found.member_id for found in desk.find(support, typed)] == ["801"], typed
+    assert desk.find(support, "@somebody_else") == []
+    (receipt,) = desk.card(support, "801").receipts
+    assert (receipt.where, receipt.sum_rub, receipt.points, receipt.reversed) == ("Лепесток", 450.0, 45, False)
+    with pytest.raises(Refused):  # a marketer may not
+        desk.reverse(session, StaffMember(telegram_id=42, role=Role.MARKETER), "801",
+                     Reversal(fiscal_key=receipt.fiscal_key, reason="чужой чек"), NOW)
+    with pytest.raises(Refused):  # no such purchase
+        desk.reverse(session, support, "801", Reversal(fiscal_key="t=nothing", reason="чужой чек"), NOW)
+    assert desk.reverse(session, support, "801", Reversal(fiscal_key=receipt.fiscal_key, reason="чужой чек"),
+                        NOW) == {"points": 45}
+    (command,) = world.accrual_queue.messages
+    for _ in range(2):  # redelivered: taken back once
+        world.accrual.reverse_credit(command, NOW)
+    assert world.member("801").available + world.member("801").pending == 100  # the welcome bonus is left
+    assert desk.card(support, "801").receipts[0].reversed
+    assert "Мы отменили начисление за покупку на сайте Лепесток: −45 баллов. Причина: чужой чек." in \
+        world.texts("801")[-1]
+    (entry,) = audit_log.chain
+    assert (entry.action, entry.subject, entry.after, entry.reason) == ("reversal", receipt.fiscal_key,
+                                                                        {"points": -45}, "чужой чек")

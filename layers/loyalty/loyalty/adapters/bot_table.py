@@ -8,6 +8,7 @@
 - `contact#<member>` / `sent`: when letters reached the member (the contact policy's spacing and caps);
 - `ticket#<id>`: a complaint or a review proof sent to the staff chat, and its outcome;
 - `reward#<id>` / `stock`: how many of a reward are left, taken by conditional writes, so none is sold twice;
+- `last#<chat>` / `message`: the last message delivered to a shopper's chat (support may resend it);
 - `limit#<member>` / `minute:<YYYYMMDDHHMM>`, `day:<YYYYMMDD>`: receipts the member sent in that window (expiring);
 - `phone#<marker>` / `accounts`: the accounts (keyed markers) a phone (a keyed marker) has been behind, over time;
 - `erased#<marker>`: a deleted person, by a keyed marker of their Telegram id and of their phone (domain/keyed.py):
@@ -34,6 +35,7 @@ from loyalty.adapters.dynamo import (
     to_item,
     transact,
 )
+from loyalty.contracts import OutboundMessage
 from loyalty.domain.codes import new_code
 from loyalty.domain.contact import Sent
 from loyalty.domain.conversation import FollowUp, Ticket
@@ -177,6 +179,31 @@ class BotTable:
         return self._condition_update(f"ticket#{ticket_id}", "ticket", "SET #status = :s", "#status = :open",
                                       {":s": status, ":open": "open"}, names={"#status": "status"})
 
+    def of_member(self, member_id: str) -> tuple[list[FollowUp], list[Ticket]]:
+        """The member's letters and tickets (the console's card), through the member index."""
+        followups, tickets = [], []
+        for key in query_index(self.table_name, MEMBER_INDEX, "member_id = :m", {":m": member_id}):
+            item = self._get(key["pk"], key["sk"])
+            if item is None:
+                continue
+            if key["pk"].startswith("followup#"):
+                followups.append(_followup(item))
+            elif key["pk"].startswith("ticket#"):
+                tickets.append(Ticket.model_validate({k: v for k, v in item.items() if k in Ticket.model_fields}))
+        return followups, tickets
+
+    # ------------------------------------------------------------------ the last message a shopper got
+    def remember_sent(self, message: OutboundMessage) -> None:
+        """The message just delivered to a shopper's chat, as support may resend it (the latest only)."""
+        client("dynamodb").put_item(TableName=self.table_name, Item=to_item({
+            "pk": f"last#{message.chat_id}", "sk": "message", "message": message.model_dump_json(),
+            "sent_at": clock.stamp()}))
+
+    def last_sent(self, chat_id: int) -> tuple[OutboundMessage, str] | None:
+        """The last message delivered to the chat and when (None: none since this was kept)."""
+        item = self._get(f"last#{chat_id}", "message")
+        return (OutboundMessage.model_validate_json(item["message"]), str(item["sent_at"])) if item else None
+
     # ------------------------------------------------------------------ submissions
     def admit(self, member_id: str, submission: str, counted: dict[str, str], limits: dict[str, int],
               expires_at: int) -> str | None:
@@ -208,7 +235,7 @@ class BotTable:
                 ExpressionAttributeValues=to_item({":anon": pseudonym}))
             changed += 1
         for item in self._query(f"nudge#{member_id}") + self._query(f"limit#{member_id}") + \
-                self._query(f"contact#{member_id}"):
+                self._query(f"contact#{member_id}") + self._query(f"last#{member_id}"):
             self._delete(item["pk"], item["sk"])
             changed += 1
         return changed

@@ -14,29 +14,14 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from loyalty import clock
 from loyalty.adapters.aws import client
 from loyalty.adapters.dynamo import applied, from_item, query_index, to_item, transact
-from loyalty.domain.campaigns import Touch, touch_key
+from loyalty.domain.campaigns import Touch, TouchRecord, touch_key
 
 MEMBER_INDEX = "by_member"
 COUNTERS = ("audience", "delivered", "blocked", "converted", "revenue_kopecks", "points_given", "points_spent",
             "clicks", "held", "merged", "dropped")  # the last three: what the contact policy did (domain/contact.py)
-
-
-class TouchRecord(BaseModel):
-    campaign: str
-    key: str
-    member_id: str
-    step: int
-    status: str  # queued | delivered | blocked
-    queued_at: str
-    delivered_at: str | None = None
-    converted_at: str | None = None
-    revenue_kopecks: int = 0
-    points_given: int = 0
 
 
 class CampaignStore:
@@ -103,6 +88,15 @@ class CampaignStore:
                                                                                          ":touch": "touch#"}),
         ):
             yield from (TouchRecord.model_validate(from_item(item)) for item in page["Items"])
+
+    def touches_of(self, member_id: str) -> list[TouchRecord]:
+        """Every campaign's and nudge's touch of the member (the console's card), through the member index."""
+        found = []
+        for key in query_index(self.table_name, MEMBER_INDEX, "member_id = :m", {":m": member_id}):
+            item = self._get(key["campaign"], key["key"])
+            if item is not None:
+                found.append(TouchRecord.model_validate(item))
+        return found
 
     def forget_member(self, member_id: str, pseudonym: str) -> int:
         """/delete: the member's deliveries move to their pseudonym (the campaigns' figures stay whole, nothing names

@@ -130,6 +130,23 @@ class MembersRepository:
         )
         return Member.model_validate(from_item(response["Attributes"])) if response is not None else None
 
+    def note_username(self, member_id: str, marker: str | None) -> None:
+        """The keyed marker of the member's @username as Telegram last showed it (None: they have none now)."""
+        request: dict[str, Any] = {"TableName": self.table_name, "Key": to_item({"member_id": member_id}),
+                                   "ConditionExpression": "attribute_exists(member_id)",
+                                   "UpdateExpression": "SET username_marker = :m" if marker else
+                                   "REMOVE username_marker"}
+        if marker:
+            request["ExpressionAttributeValues"] = to_item({":m": marker})
+        conditional("update_item", **request)
+
+    def find_by_username(self, marker: str) -> str | None:
+        """The member whose @username has this keyed marker, through the username index."""
+        response = client("dynamodb").query(
+            TableName=self.table_name, IndexName="by_username", KeyConditionExpression="username_marker = :u",
+            ExpressionAttributeValues=to_item({":u": marker}), Limit=1)
+        return from_item(response["Items"][0])["member_id"] if response["Items"] else None
+
     def find_by_phone(self, phone: str) -> str | None:
         """The member who shared this phone (E.164), through the phone index."""
         response = client("dynamodb").query(
@@ -180,7 +197,7 @@ class MembersRepository:
             UpdateExpression="SET erased_at = :now, subscribed = :no, "
                              "anonymous_id = if_not_exists(anonymous_id, :anon) REMOVE phone, #name, chat_id, #lang, "
                              "language_choice, time_zone, pending_receipt, referred_by, consented_at, rules_url, "
-                             "awaiting, last_touch, joined_via",
+                             "awaiting, last_touch, joined_via, username_marker",
             ConditionExpression="attribute_exists(member_id)",
             ExpressionAttributeNames={"#name": "name", "#lang": "language"},
             ExpressionAttributeValues=to_item({":now": clock.stamp(), ":no": False,

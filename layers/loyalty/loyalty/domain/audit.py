@@ -38,6 +38,7 @@ class Action(StrEnum):
     REVIEW_REJECTED = "review_rejected"
     TICKET_ANSWERED = "ticket_answered"
     EXPORT = "export"
+    RESENT = "message_resent"
 
 
 class Actor(BaseModel):

@@ -200,3 +200,18 @@ def touch_key(touch: Touch) -> str:
 def touch_of(recorded: str) -> str:
     """A touch's own key (which its bonus's ledger entry is keyed on) from where it is recorded (`touch_key`)."""
     return recorded.split("#", 2)[2] if recorded.startswith("touch#") and recorded.count("#") >= 2 else recorded
+
+
+class TouchRecord(BaseModel):
+    """A touch as the campaigns table records it: delivered or not, converted or not."""
+
+    campaign: str
+    key: str
+    member_id: str
+    step: int
+    status: str  # queued | delivered | blocked
+    queued_at: str
+    delivered_at: str | None = None
+    converted_at: str | None = None
+    revenue_kopecks: int = 0
+    points_given: int = 0

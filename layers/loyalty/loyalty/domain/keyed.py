@@ -48,3 +48,8 @@ class Keyed:
 
     def _mac(self, *parts: str) -> bytes:
         return hmac.new(self._key().encode(), "\x1f".join(parts).encode(), hashlib.sha256).digest()
+
+
+def username_marker(keyed: Keyed, username: str) -> str:
+    """The marker of a Telegram @username, as a person types it (with or without @, in any case)."""
+    return keyed.marker("username", username.strip().lstrip("@").lower())

@@ -130,6 +130,11 @@ def referrer_bonus_entry(invited_member_id: str) -> str:
     return f"bonus#referrer:{invited_member_id}"
 
 
+def reversal_entry(fiscal_key: str) -> str:
+    """The entry support's reversal of a purchase's credit writes: one per purchase, however often it is asked."""
+    return entry_id_of(Cause.REFUND, f"console:{fiscal_key}")
+
+
 def withdrawal_entry(touch_key: str) -> str:
     """The entry that takes back the bonus of touch `touch_key` (a campaign entry too, so reports count it there)."""
     return entry_id_of(Cause.CAMPAIGN, f"{touch_key}:withdrawn")

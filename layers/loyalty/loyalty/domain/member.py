@@ -40,4 +40,5 @@ class Member(BaseModel):
     awaiting: dict[str, Any] | None = None  # what the bot waits for: {kind, about, until}
     erased_at: str | None = None  # /delete: personal data erased, the anonymised ledger kept …
     anonymous_id: str | None = None  # … under this random key, which nothing else names
+    username_marker: str | None = None  # the keyed marker of their @username: support finds them by it
     suspect: list[str] = []  # fraud rules the member trips as a person (domain/fraud.py): their receipts are held

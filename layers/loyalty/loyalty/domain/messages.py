@@ -107,6 +107,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "choose_language": {RU: "Выберите язык / Choose your language:", EN: "Choose your language / Выберите язык:"},
     "language_set": {RU: "Готово, теперь я пишу по-русски.", EN: "Done, I will write in English from now on."},
+    "credit_reversed": {
+        RU: "Мы отменили начисление за покупку {store_at}: −{points} {points_word}. Причина: {reason}.",
+        EN: "We cancelled the points for your purchase {store_at}: −{points} points. Reason: {reason}.",
+    },
     "points_adjusted": {
         RU: "Мы поправили ваш счёт: {sign}{points} {points_word}. Причина: {reason}.",
         EN: "We corrected your balance: {sign}{points} points. Reason: {reason}.",

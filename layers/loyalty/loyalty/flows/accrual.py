@@ -17,6 +17,7 @@ from loyalty import clock
 from loyalty.contracts import (
     BonusGranted,
     CampaignBonusWithdrawn,
+    CreditReversed,
     HeldReceiptDecided,
     LedgerCommand,
     MemberErased,
@@ -46,6 +47,7 @@ from loyalty.domain.ledger import (
     campaign_of,
     entry_id_of,
     referrer_bonus_entry,
+    reversal_entry,
     review_bonus_entry,
     withdrawal_entry,
 )
@@ -89,7 +91,7 @@ class PointAccrual:
             BonusGranted: self.bonus, MembersMerged: self.merge, RewardRequested: self.reward,
             MemberErased: self.erase, CampaignBonusWithdrawn: self.withdraw, HeldReceiptDecided: self.decide,
             ReceiptHeldLater: self.hold_later, PromoRequested: self.promo,
-            PointsAdjusted: self.adjust}  # each AccrualQueue command's step
+            PointsAdjusted: self.adjust, CreditReversed: self.reverse_credit}  # each AccrualQueue command's step
 
     def handle_record(self, record: SQSRecord) -> None:
         command = parse_body(record, LedgerCommand, "LedgerCommand")
@@ -420,6 +422,36 @@ class PointAccrual:
                                                       "reason": adjusted.reason}), (BALANCE, {}))
         logger.info("points adjusted from the console", extra={
             "member_id": adjusted.member_id, "by": adjusted.by, "points": posting.points,
+            "replayed": not posting.applied})
+        return posting
+
+    def reverse_credit(self, reversed_: CreditReversed, now: datetime | None = None) -> Posting:
+        """Support's reversal from the console: what the purchase credited and is still to be taken (less what
+        refunds took) comes back, once per purchase, as a whole refund would take it (what was spent since becomes
+        debt); the member is told why, as news, and the CRM like any balance change."""
+        now = now or clock.now()
+        member_id, lot = reversed_.member_id, entry_id_of(Cause.RECEIPT, reversed_.fiscal_key)
+        entries = self.ledger.entries(member_id)
+        original = next((e for e in entries if e.entry_id == lot), None)
+        if original is None:
+            raise PermanentFailure(f"reversal: {member_id} has no purchase {reversed_.fiscal_key}")
+        fiscal_key = reversed_.fiscal_key
+        refunded = sum(-e.points for e in entries if e.kind == Kind.REFUND and e.details.reverses == fiscal_key
+                       and e.entry_id != reversal_entry(fiscal_key))
+        points = max(0, original.points - refunded)
+        posting = self.ledger.apply(
+            member_id, reversal_entry(reversed_.fiscal_key), Kind.REFUND,
+            lambda wal: postings.refund(wal, lot, points, original.details.brand_sum_kopecks, True, now,
+                                        original.details.channel or "other"),
+            details=Details(reverses=reversed_.fiscal_key, reason=reversed_.reason, channel=original.details.channel,
+                            store=original.details.store, brand_sum_kopecks=original.details.brand_sum_kopecks,
+                            whole=True), now=now)
+        self.news.parts(posting, ("credit_reversed", {"points": points, "reason": reversed_.reason,
+                                                      "store": self.program.place(original.details.channel,
+                                                                                  original.details.store)}),
+                        (BALANCE, {}))
+        logger.info("purchase credit reversed from the console", extra={
+            "member_id": member_id, "fiscal_key": reversed_.fiscal_key, "by": reversed_.by, "points": points,
             "replayed": not posting.applied})
         return posting
 

@@ -144,6 +144,9 @@ class Reported:
     def entry(self, member_id: str, entry_id: str) -> Entry | None:
         return self.ledger.entry(member_id, entry_id)
 
+    def entries(self, member_id: str) -> list[Entry]:
+        return self.ledger.entries(member_id)
+
     def history(self, member_id: str, limit: int) -> list[Entry]:
         return self.ledger.history(member_id, limit)
 

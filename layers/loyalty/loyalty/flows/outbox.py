@@ -15,13 +15,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from loyalty.contracts import OutboundMessage
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
 from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater, parse_body
-from loyalty.flows.ports import MessageSink, Once, Pacer
+from loyalty.flows.ports import MessageSink, Once, Pacer, SentMessages
 from loyalty.observability import logger, metrics
 
 
 class TelegramSender:
-    def __init__(self, bot: MessageSink, once: Once, pace: Pacer | None = None):
+    def __init__(self, bot: MessageSink, once: Once, pace: Pacer | None = None, sent: SentMessages | None = None):
         self.bot = bot
+        self.sent = sent  # the last message each shopper got: support may resend it from the console
         self.send_once = once(self._send)  # once per dedupe_key (wiring.py keeps the key long enough)
         self.idempotency = once.config
         self.pace = pace  # shared with the campaign sender: together they stay under Telegram's limit
@@ -50,4 +51,6 @@ class TelegramSender:
         except TelegramUnavailable as error:
             raise RetryLater(f"telegram unreachable: {error}") from error
         metrics.add_metric(name="MessagesSent", unit="Count", value=1)
+        if self.sent is not None and message.chat_id > 0:  # a shopper's private chat, not the staff chat
+            self.sent.remember_sent(message)
         return {"delivered": True, "message_id": message_id}

@@ -19,7 +19,7 @@ from loyalty.contracts import Incoming, PromoRequested, ReceiptSubmitted, Shoppe
 from loyalty.domain import fraud
 from loyalty.domain.console import LINK_MINUTES
 from loyalty.domain.errors import AlreadyInProgress, Contended, InvalidQr, StorageUnavailable
-from loyalty.domain.keyed import Keyed
+from loyalty.domain.keyed import Keyed, username_marker
 from loyalty.domain.member import Member
 from loyalty.domain.messages import language_of, render
 from loyalty.domain.program import Program
@@ -122,6 +122,7 @@ class Bot:
         self.replies = Replies(outbox)
         self.accrual_queue = accrual_queue
         self.table = table
+        self.keyed = keyed
         self.menu = Menu(program, ledger, self.replies, table, keyed)
         self.joining = Joining(program, members, self.replies, receipt_queue, accrual_queue, table, keyed, crm)
         self.account = Account(program, members, self.replies, accrual_queue, table, keyed, crm)
@@ -155,7 +156,15 @@ class Bot:
                               suspect=tuple(member.suspect) if member else (),
                               invited_by=member.referred_by if member else None)
             outcome = self._act(shopper, member, message, key)
+            if member is not None and not member.erased_at:
+                self._note_username(member, message.username)
         return {**outcome, "answer": message.callback_id} if message.callback_id else outcome
+
+    def _note_username(self, member: Member, username: str | None) -> None:
+        """Keep the keyed marker of the member's @username when it changed (a write only then)."""
+        marker = username_marker(self.keyed, username) if username else None
+        if marker != member.username_marker:
+            self.members.note_username(member.member_id, marker)
 
     def _act(self, shopper: Shopper, member: Member | None, message: Incoming, key: str) -> dict[str, Any]:
         if message.callback_data is not None:
