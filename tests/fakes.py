@@ -528,9 +528,13 @@ class MemoryBotTable:
     def ticket(self, ticket_id: str) -> Ticket | None:
         return self.tickets.get(ticket_id)
 
-    def close_ticket(self, ticket_id: str, status: str) -> bool:
+    def queue(self, status: str | None = None, limit: int = 100) -> list[Ticket]:
+        found = [t for t in self.tickets.values() if status is None or t.status == status]
+        return sorted(found, key=lambda t: t.opened_at, reverse=True)[:limit]
+
+    def close_ticket(self, ticket_id: str, status: str, was: tuple[str, ...] = ("open",)) -> bool:
         ticket = self.tickets.get(ticket_id)
-        if ticket is None or ticket.status != "open":
+        if ticket is None or ticket.status not in was:
             return False
         self.tickets[ticket_id] = ticket.model_copy(update={"status": status})
         return True

@@ -23,13 +23,14 @@ from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.dashboard import Dashboard, Language
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.console import Whoami
+from loyalty.flows.queue import Handling, QueueItem
 from loyalty.flows.support import Adjustment, Card, Found, Reason, Resend, Reversal
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import ConsoleSettings, environment
 
 app = APIGatewayHttpResolver(enable_validation=True)
 settings = environment(ConsoleSettings)
-staff_console, desk, dashboards, bot_token = wiring.console(settings)
+staff_console, desk, dashboards, tickets, bot_token = wiring.console(settings)
 STATIC = Path(__file__).parent / "static"
 PAGE = (STATIC / "index.html").read_text(encoding="utf-8")
 VENDORED = {"chart.umd.min.js": (STATIC / "vendor" / "chart.umd.min.js").read_text(encoding="utf-8")}
@@ -255,6 +256,18 @@ def reverse(member_id: str, reversal: Reversal) -> dict[str, int]:
 def resend(member_id: str, request: Resend) -> dict[str, str]:
     session, staff = _who(changes=True)
     return {"sent_at": desk.resend(session, staff, member_id, request, clock.now())}
+
+
+@app.get("/console/api/queue")
+def queue() -> list[QueueItem]:
+    _, staff = _who()
+    return tickets.items(staff, app.current_event.get_query_string_value("status") or None, _language())
+
+
+@app.post("/console/api/queue/<ticket_id>")
+def handle_ticket(ticket_id: str, handling: Handling) -> dict[str, Any]:
+    session, staff = _who(changes=True)
+    return tickets.handle(session, staff, ticket_id, handling, clock.now())
 
 
 def _block(member_id: str, reason: str, blocked: bool) -> None:

@@ -197,3 +197,48 @@ def test_support_finds_a_member_by_username_reverses_a_receipts_credit_and_resen
     owner.goto(console_link(stack, OWNER, "Анна"))
     owner.wait_for_selector("#audit-rows tr:has-text('отмена начисления')")  # … the owner sees both there
     assert "сообщение отправлено повторно" in owner.inner_text("#audit-rows")
+
+
+def test_a_held_receipt_is_decided_in_the_console_queue_and_the_staff_chat_sees_it_decided(
+        stack: LocalStack, browser: Browser) -> None:
+    """Support stops a member's earning; their next receipt is held: a ticket in the staff chat and in the
+    console's queue, one state in both. Approved in the console, the points are released, the member told and the
+    chat told who decided; the chat's own button then changes nothing."""
+    from loyalty.adapters.dynamo import from_item
+    from loyalty.adapters.program_file import load_program
+    from loyalty_tools.local.shopper import StaffChat
+    from tests.conftest import ROOT
+
+    staff_chat = load_program(ROOT / "program" / "program.yaml").bot.staff_chat_id
+    assert staff_chat is not None
+    chat = StaffChat(stack.telegram.url, staff_chat)
+    egor = join(stack, name="Егор")
+    page = new_page(browser)
+    page.goto(console_link(stack, 5_000_001, "Мария"))  # support
+    page.wait_for_selector("#app:not([hidden])")
+    page.fill("#find", str(egor.chat_id))
+    page.click("#find-form button")
+    page.wait_for_selector("#card:not([hidden])")
+    page.fill("#adjust-reason", "проверяем его чеки")
+    page.click("#block-toggle")
+    page.wait_for_selector("#card-blocked:not([hidden])")
+    buy(stack, egor, CREAM)
+    page.click("#queue-form button")
+    row = page.locator("#queue-rows tr", has_text=str(egor.chat_id)).first
+    row.wait_for()
+    ticket = row.get_attribute("data-ticket")
+    assert "задержанный чек" in row.inner_text() and "открыт" in row.inner_text()
+    assert any(f"#{ticket}" in text for text in chat.bot_messages())  # the same ticket in the staff chat
+    row.locator("button[data-verb='approve']").click()
+    page.wait_for_selector(f"#queue-rows tr[data-ticket='{ticket}']", state="detached")  # no longer open
+    page.select_option("#queue-status", "approved")
+    page.click("#queue-form button")
+    page.wait_for_selector(f"#queue-rows tr[data-ticket='{ticket}']:has-text('одобрен')")
+    stack.wait_idle()
+    assert letter(stack, egor, "Чек").startswith("Чек с Wildberries проверен, спасибо! +45")
+    assert f"#{ticket}: засчитан (Мария)." in chat.bot_messages()  # the chat hears who decided, and where
+    chat.tap("❌ Отклонить", under=f"#{ticket}")  # the chat's own button, afterwards: decided before
+    stack.wait_idle()
+    books = [from_item(item) for item in stack.aws("dynamodb").scan(TableName="LedgerTable")["Items"]
+             if from_item(item)["member_id"] == str(egor.chat_id)]
+    assert [entry["details"].get("approved") for entry in books if entry["kind"] == "held_decision"] == [True]

@@ -35,6 +35,7 @@ from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
 from loyalty.flows.console import Console, SignInLinks, StaffDirectory
+from loyalty.flows.conversations import Conversations
 from loyalty.flows.crm_feed import CrmFeed, Reported
 from loyalty.flows.crm_sync import CrmSync
 from loyalty.flows.dashboards import Dashboards
@@ -46,8 +47,10 @@ from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.miniapp import MiniApp
 from loyalty.flows.outbox import TelegramSender
 from loyalty.flows.ports import CrmTarget, FileSource, Ledger, ReceiptService
+from loyalty.flows.queue import TicketQueue
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.flows.redemption import Redemption
+from loyalty.flows.replies import Replies
 from loyalty.flows.schedule import PointsSchedule
 from loyalty.flows.support import MemberReach, SupportDesk
 from loyalty.settings import (
@@ -194,9 +197,9 @@ def figures(settings: FiguresSettings) -> FigureKeeper:
                         DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))
 
 
-def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards, Callable[[], str]]:
-    """The staff console, its members desk, its dashboard, and the bot's token (read when a Mini App's initData is
-    first checked)."""
+def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards, TicketQueue, Callable[[], str]]:
+    """The staff console, its members desk, its dashboard, its queue of tickets, and the bot's token (read when a
+    Mini App's initData is first checked)."""
     program = cached_program(settings.PROGRAM_FILE)
     table, audit, keyed = ConsoleTable(settings.CONSOLE_TABLE), AuditLog(settings.AUDIT_TABLE), \
         stack_key(settings.STACK_KEY_NAME)
@@ -207,7 +210,13 @@ def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards
     desk.reach = MemberReach(CampaignStore(settings.CAMPAIGNS_TABLE), BotTable(settings.BOT_TABLE),
                              ChatOrderedQueue(settings.OUTBOX_QUEUE_URL))
     dashboards = Dashboards(program, FiguresTable(settings.FIGURES_TABLE), audit)
-    return Console(directory, table, audit, keyed), desk, dashboards, cache(lambda: secret(settings.BOT_TOKEN_NAME))
+    bot_table = BotTable(settings.BOT_TABLE)
+    talk = Conversations(program, MembersRepository(settings.MEMBERS_TABLE),
+                         Replies(ChatOrderedQueue(settings.OUTBOX_QUEUE_URL)), SqsQueue(settings.ACCRUAL_QUEUE_URL),
+                         bot_table, keyed)
+    talk.staff_of, talk.audit = directory.member, audit  # the same rights and audit as in the staff chat
+    return (Console(directory, table, audit, keyed), desk, dashboards, TicketQueue(bot_table, talk),
+            cache(lambda: secret(settings.BOT_TOKEN_NAME)))
 
 
 def webhook(settings: WebhookSettings) -> Webhook:

@@ -210,3 +210,52 @@ def test_support_finds_a_member_by_username_and_reverses_a_purchases_credit_once
     (entry,) = audit_log.chain
     assert (entry.action, entry.subject, entry.after, entry.reason) == ("reversal", receipt.fiscal_key,
                                                                         {"points": -45}, "чужой чек")
+
+
+def test_the_queue_lists_the_staff_chats_tickets_and_handles_them_as_the_chat_does(office: Office) -> None:
+    """One state wherever a ticket is handled: answered, approved, delivered once; refused as the chat refuses."""
+    from loyalty.contracts import HeldReceiptDecided
+    from loyalty.domain.conversation import Ticket
+    from loyalty.flows.conversations import Conversations
+    from loyalty.flows.queue import Handling, TicketQueue
+    from loyalty.flows.replies import Replies
+    from tests.fakes import MemoryBotTable, MemoryOutbox, MemoryQueue
+
+    _, world, audit_log = desk_with_anna()
+    table, outbox, accrual = MemoryBotTable(), MemoryOutbox(), MemoryQueue()
+    talk = Conversations(PROGRAM, world.books, Replies(outbox), accrual, table, STACK_KEY)
+    talk.staff_of, talk.audit = office.console.directory.member, audit_log
+    queue = TicketQueue(table, talk)
+    for n, kind in enumerate(("complaint", "reward", "receipt")):
+        table.open_ticket(Ticket(id=f"T{kind.upper()[:4]}00001", kind=kind, member_id="801",
+                                 followup_id="t=20261110T1200&s=450.00" if kind == "receipt" else "",
+                                 opened_at=f"2026-11-1{n}T10:00:00+00:00"))
+    session, _, support = office.signed_in(MARIA)
+    marketer = StaffMember(telegram_id=42, role=Role.MARKETER, name="Ксения")
+    listed = queue.items(support, "open")
+    assert [(item.kind_words, item.verbs) for item in listed] == [
+        ("задержанный чек", ["approve", "reject"]), ("заказ награды", ["answer", "deliver"]),
+        ("жалоба", ["answer"])]
+
+    def handle(staff: StaffMember, ticket: str, verb: str, text: str | None = None) -> dict[str, object]:
+        return queue.handle(session, staff, ticket, Handling(verb=verb, text=text, request_key=f"req-{verb}-{ticket}"),
+                            NOW)
+
+    with pytest.raises(Refused) as refused:
+        handle(marketer, "TRECE00001", "approve")  # a marketer decides reviews, not receipts
+    assert refused.value.status == 403
+    assert handle(support, "TRECE00001", "approve")["action"] == "receipt_approved"
+    assert accrual.messages == [HeldReceiptDecided(member_id="801", fiscal_key="t=20261110T1200&s=450.00",
+                                                   approved=True)]
+    with pytest.raises(Refused) as refused:
+        handle(support, "TRECE00001", "reject")  # decided before (here or in the chat)
+    assert refused.value.status == 409
+    assert handle(support, "TCOMP00001", "answer", "Извините, уже разбираемся")["action"] == "staff_replied"
+    assert handle(support, "TREWA00001", "deliver")["action"] == "reward_delivered"
+    assert [t.status for t in table.queue()] == ["approved", "delivered", "answered"]
+    assert queue.items(support, "open") == [] and all(item.verbs == [] for item in queue.items(support, "approved"))
+    texts = [message.text for message in outbox.messages]
+    assert any("Извините, уже разбираемся" in text for text in texts)
+    assert any("заказ награды выполнен" in text for text in texts)
+    assert [entry.action for entry in audit_log.chain] == ["receipt_approved", "ticket_answered", "reward_delivered"]
+    assert {entry.session for entry in audit_log.chain} == {session.id}

@@ -6,7 +6,8 @@
   dropped), then kept as the context the shopper's answers refer to;
 - `nudge#<member>` / `<name>`: when a nudge last reached the member, and whether they said "не интересно";
 - `contact#<member>` / `sent`: when letters reached the member (the contact policy's spacing and caps);
-- `ticket#<id>`: a complaint or a review proof sent to the staff chat, and its outcome;
+- `ticket#<id>`: a complaint, a review proof, a reward order or a held receipt sent to the staff chat, and its
+  outcome; listed by the `by_queue` index for the console's queue, the same state whichever place handles it;
 - `reward#<id>` / `stock`: how many of a reward are left, taken by conditional writes, so none is sold twice;
 - `last#<chat>` / `message`: the last message delivered to a shopper's chat (support may resend it);
 - `limit#<member>` / `minute:<YYYYMMDDHHMM>`, `day:<YYYYMMDD>`: receipts the member sent in that window (expiring);
@@ -43,6 +44,7 @@ from loyalty.domain.conversation import FollowUp, Ticket
 DUE_SHARDS = 4
 DUE_INDEX = "by_due"
 MEMBER_INDEX = "by_member"
+QUEUE_INDEX, QUEUE = "by_queue", "tickets"  # every ticket, by when it came: the console's queue
 
 
 def _names(names: dict[str, str] | None) -> dict[str, Any]:
@@ -168,16 +170,38 @@ class BotTable:
 
     # ------------------------------------------------------------------ tickets
     def open_ticket(self, ticket: Ticket) -> bool:
-        return self._put({"pk": f"ticket#{ticket.id}", "sk": "ticket", **ticket.model_dump()})
+        """A new ticket, in the queue the console lists (the `by_queue` index, newest first)."""
+        return self._put({"pk": f"ticket#{ticket.id}", "sk": "ticket", **ticket.model_dump(),
+                          "opened_at": ticket.opened_at or clock.stamp(), "queue": QUEUE})
+
+    def queue(self, status: str | None = None, limit: int = 100) -> list[Ticket]:
+        """The tickets, newest first: every one, or those in `status` (open, answered, approved …)."""
+        request: dict[str, Any] = {"TableName": self.table_name, "IndexName": QUEUE_INDEX,
+                                   "KeyConditionExpression": "#queue = :q", "ScanIndexForward": False,
+                                   "ExpressionAttributeNames": {"#queue": "queue"},
+                                   "ExpressionAttributeValues": to_item({":q": QUEUE})}
+        if status:
+            request["FilterExpression"] = "#status = :s"
+            request["ExpressionAttributeNames"]["#status"] = "status"
+            request["ExpressionAttributeValues"].update(to_item({":s": status}))
+        found: list[Ticket] = []
+        for page in client("dynamodb").get_paginator("query").paginate(**request):
+            found += [_ticket(from_item(item)) for item in page["Items"]]
+            if len(found) >= limit:
+                break
+        return found[:limit]
 
     def ticket(self, ticket_id: str) -> Ticket | None:
         item = self._get(f"ticket#{ticket_id}", "ticket")
-        return Ticket.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")}) if item else None
+        return _ticket(item) if item else None
 
-    def close_ticket(self, ticket_id: str, status: str) -> bool:
-        """An open ticket decided once: a second tap on approve (or reject after approve) changes nothing."""
-        return self._condition_update(f"ticket#{ticket_id}", "ticket", "SET #status = :s", "#status = :open",
-                                      {":s": status, ":open": "open"}, names={"#status": "status"})
+    def close_ticket(self, ticket_id: str, status: str, was: tuple[str, ...] = ("open",)) -> bool:
+        """A ticket moved on once from a state it may leave (`was`): a second tap on approve (or reject after
+        approve), in the chat or the console, changes nothing."""
+        names = {f":was{i}": state for i, state in enumerate(was)}
+        return self._condition_update(f"ticket#{ticket_id}", "ticket", "SET #status = :s",
+                                      f"#status IN ({', '.join(names)})", {":s": status, **names},
+                                      names={"#status": "status"})
 
     def of_member(self, member_id: str) -> tuple[list[FollowUp], list[Ticket]]:
         """The member's letters and tickets (the console's card), through the member index."""
@@ -189,7 +213,7 @@ class BotTable:
             if key["pk"].startswith("followup#"):
                 followups.append(_followup(item))
             elif key["pk"].startswith("ticket#"):
-                tickets.append(Ticket.model_validate({k: v for k, v in item.items() if k in Ticket.model_fields}))
+                tickets.append(_ticket(item))
         return followups, tickets
 
     # ------------------------------------------------------------------ the last message a shopper got
@@ -278,6 +302,10 @@ class BotTable:
         return applied("update_item", TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}),
                        UpdateExpression=update, ConditionExpression=condition,
                        ExpressionAttributeValues=to_item(values), **_names(names))
+
+
+def _ticket(item: dict[str, Any]) -> Ticket:
+    return Ticket.model_validate({name: value for name, value in item.items() if name in Ticket.model_fields})
 
 
 def _followup(item: dict[str, Any]) -> FollowUp:

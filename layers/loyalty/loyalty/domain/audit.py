@@ -39,6 +39,7 @@ class Action(StrEnum):
     TICKET_ANSWERED = "ticket_answered"
     EXPORT = "export"
     RESENT = "message_resent"
+    REWARD_DELIVERED = "reward_delivered"
 
 
 class Actor(BaseModel):

@@ -41,5 +41,6 @@ class Ticket(BaseModel):
     id: str
     kind: str  # complaint | review | reward
     member_id: str
-    followup_id: str = ""  # the survey it came from (a reward order has none)
-    status: str = "open"  # open | approved | rejected | answered
+    followup_id: str = ""  # the survey it came from (a reward order has none); a held receipt's fiscal key
+    status: str = "open"  # open | approved | rejected | answered | delivered (a reward order handed over)
+    opened_at: str = ""  # when it came (the console's queue lists tickets by it)

@@ -107,6 +107,14 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "choose_language": {RU: "Выберите язык / Choose your language:", EN: "Choose your language / Выберите язык:"},
     "language_set": {RU: "Готово, теперь я пишу по-русски.", EN: "Done, I will write in English from now on."},
+    "reward_delivered": {
+        RU: "Ваш заказ награды выполнен. Спасибо, что вы с нами!",
+        EN: "Your reward order has been fulfilled. Thank you for being with us!",
+    },
+    "staff_reward_delivered": {
+        RU: "✅ Заказ награды #{ticket} отмечен выданным ({who}).",
+        EN: "✅ Reward order #{ticket} marked handed over ({who}).",
+    },
     "credit_reversed": {
         RU: "Мы отменили начисление за покупку {store_at}: −{points} {points_word}. Причина: {reason}.",
         EN: "We cancelled the points for your purchase {store_at}: −{points} points. Reason: {reason}.",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -38,6 +39,16 @@ _TICKET = re.compile(r"#([A-Z2-9]{10})\b")
 _STAFF_LANGUAGE = "ru"
 _DECIDED = {("review", True): Action.REVIEW_APPROVED, ("review", False): Action.REVIEW_REJECTED,
             ("receipt", True): Action.RECEIPT_APPROVED, ("receipt", False): Action.RECEIPT_REJECTED}
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who acts on a ticket, and from where: the staff chat (its session is `staff-chat`) or a console session."""
+
+    person: StaffMember | None
+    user_id: int
+    who: str  # the name the staff chat shows
+    session: str
 
 
 class Conversations:
@@ -152,13 +163,12 @@ class Conversations:
     # ------------------------------------------------------------------ the staff chat
     def staff(self, message: Incoming, key: str) -> dict[str, Any]:
         """A button or a reply in the staff chat. Anything else said there is the staff's own talk: no answer."""
+        acting = Acting(self.staff_of(message.user_id), message.user_id, message.user_name, "staff-chat")
         if message.callback_data is not None:
             action, _, argument = message.callback_data.partition(":")
             ticket_id, _, verdict = argument.partition(":")
-            if action == "review" and verdict in ("ok", "no"):
-                return self._decide(ticket_id, verdict == "ok", message, key)
-            if action == "receipt" and verdict in ("ok", "no"):
-                return self._decide_receipt(ticket_id, verdict == "ok", message, key)
+            if action in ("review", "receipt") and verdict in ("ok", "no"):
+                return self.decide(acting, ticket_id, action, verdict == "ok", key)
             return {"action": "staff_unknown_button"}
         found = _TICKET.search(message.reply_to_text or "")
         if not message.text or message.reply_to_text is None:
@@ -167,8 +177,19 @@ class Conversations:
         if ticket is None:
             self._to_staff(key, "staff_unknown_reply")
             return {"action": "staff_reply_unmatched"}
-        person = self.staff_of(message.user_id)
-        if not may(person, Right.ANSWER, message.user_id, ticket.member_id):
+        return self.answer_ticket(acting, ticket, message.text, key)
+
+    # ------------------------------------------------------------------ the staff's side, from the chat or the console
+    def decide(self, acting: Acting, ticket_id: str, kind: str, approved: bool, key: str) -> dict[str, Any]:
+        """Approve or reject a review or a held receipt, in the staff chat or the console: the first decision
+        stands, wherever it was taken."""
+        return self._decide(ticket_id, approved, acting, key) if kind == "review" \
+            else self._decide_receipt(ticket_id, approved, acting, key)
+
+    def answer_ticket(self, acting: Acting, ticket: Ticket, text: str, key: str) -> dict[str, Any]:
+        """Answer a shopper's ticket (a complaint, a review's question, a reward order): the text reaches them."""
+        person = acting.person
+        if not may(person, Right.ANSWER, acting.user_id, ticket.member_id):
             self._to_staff(key, "staff_may_not_answer", ticket=ticket.id)
             logger.warning("a reply in the staff chat from someone who may not answer", extra={"ticket": ticket.id})
             return {"action": "staff_not_allowed", "ticket": ticket.id}
@@ -178,17 +199,35 @@ class Conversations:
             return {"action": "staff_reply_undeliverable", "ticket": ticket.id}
         shopper = Shopper(member_id=member.member_id, chat_id=member.chat_id, language=member.language)
         self.replies.send_text(shopper, f"{key}:to-shopper", render_fitted(
-            "staff_reply", shopper.language, "text", brand=self.program.brand.name, text=message.text))
-        self.table.close_ticket(ticket.id, "answered")
+            "staff_reply", shopper.language, "text", brand=self.program.brand.name, text=text))
+        self.table.close_ticket(ticket.id, "answered", was=("open", "answered"))
         if ticket.kind != "review":  # a review's proof may still be awaited: a new link goes to its buttons
             until = clock.stamp(clock.now() + timedelta(hours=_ANSWER_HOURS["thread"]))
             self.members.await_answer(member.member_id, "thread", ticket.id, until)
         self._to_staff(key, "staff_reply_delivered", ticket=ticket.id)
-        self._audit(person, Action.TICKET_ANSWERED, ticket, {"status": "answered", "characters": len(message.text)})
+        self._audit(person, Action.TICKET_ANSWERED, ticket, {"status": "answered", "characters": len(text)},
+                    acting.session)
         logger.info("staff replied to a ticket", extra={"ticket": ticket.id, "member_id": member.member_id})
         return {"action": "staff_replied", "ticket": ticket.id}
 
-    def _decide(self, ticket_id: str, approved: bool, message: Incoming, key: str) -> dict[str, Any]:
+    def deliver(self, acting: Acting, ticket_id: str, key: str) -> dict[str, Any]:
+        """A reward order handed over (the console's button): the shopper is told, once."""
+        ticket = self.table.ticket(ticket_id)
+        if ticket is None or ticket.kind != "reward":
+            return {"action": "staff_unknown_ticket"}
+        if not may(acting.person, Right.ANSWER, acting.user_id, ticket.member_id):
+            return {"action": "staff_not_allowed", "ticket": ticket_id}
+        if not self.table.close_ticket(ticket_id, "delivered", was=("open", "answered")):
+            return {"action": "staff_decided_before", "ticket": ticket_id}
+        self._audit(acting.person, Action.REWARD_DELIVERED, ticket, {"status": "delivered"}, acting.session)
+        self._to_staff(key, "staff_reward_delivered", ticket=ticket_id, who=acting.who or "—")
+        member = self.members.get(ticket.member_id)
+        if member is not None and member.chat_id is not None and not member.erased_at:
+            shopper = Shopper(member_id=member.member_id, chat_id=member.chat_id, language=member.language)
+            self.replies.send(shopper, f"{key}:to-shopper", "reward_delivered")
+        return {"action": "reward_delivered", "ticket": ticket_id}
+
+    def _decide(self, ticket_id: str, approved: bool, message: Acting, key: str) -> dict[str, Any]:
         """Approve or reject a review once, by a staff member who may: the first decision stands, and the bonus is
         paid at most once (its ledger entry is keyed on the survey, whatever was sent as proof)."""
         ticket, refused = self._close(ticket_id, "review", Right.DECIDE_REVIEW, approved, message, key)
@@ -206,7 +245,7 @@ class Conversations:
             self.replies.send(shopper, f"{key}:to-shopper", "review_rejected")
         return {"action": "review_approved" if approved else "review_rejected", "ticket": ticket_id}
 
-    def _decide_receipt(self, ticket_id: str, approved: bool, message: Incoming, key: str) -> dict[str, Any]:
+    def _decide_receipt(self, ticket_id: str, approved: bool, message: Acting, key: str) -> dict[str, Any]:
         """Approve or reject a receipt a fraud rule held, once, by a staff member who may: the ledger releases its
         points or takes them back (the accrual flow's `decide`, keyed on the receipt)."""
         ticket, refused = self._close(ticket_id, "receipt", Right.DECIDE_RECEIPT, approved, message, key)
@@ -216,31 +255,34 @@ class Conversations:
                                                   approved=approved))
         return {"action": "receipt_approved" if approved else "receipt_rejected", "ticket": ticket_id}
 
-    def _close(self, ticket_id: str, kind: str, right: Right, approved: bool, message: Incoming, key: str
+    def _close(self, ticket_id: str, kind: str, right: Right, approved: bool, acting: Acting, key: str
                ) -> tuple[Ticket | None, dict[str, Any]]:
-        """The ticket, decided now by someone who may (the staff chat told who), or None and why not."""
+        """The ticket, decided now by someone who may (the staff chat or the console told who), or None and why
+        not."""
         ticket = self.table.ticket(ticket_id)
         if ticket is None or ticket.kind != kind:
             return None, {"action": "staff_unknown_ticket"}
-        person = self.staff_of(message.user_id)
-        if not may(person, right, message.user_id, ticket.member_id):
+        person = acting.person
+        if not may(person, right, acting.user_id, ticket.member_id):
             logger.warning("a decision from someone who may not decide", extra={"ticket": ticket_id, "kind": kind})
             return None, {"action": "staff_not_allowed", "ticket": ticket_id,
                           "notice": render("staff_may_not_decide", _STAFF_LANGUAGE)}
         if not self.table.close_ticket(ticket_id, "approved" if approved else "rejected"):
             return None, {"action": "staff_decided_before", "ticket": ticket_id}
-        self._audit(person, _DECIDED[(kind, approved)], ticket, {"status": "approved" if approved else "rejected"})
+        self._audit(person, _DECIDED[(kind, approved)], ticket, {"status": "approved" if approved else "rejected"},
+                    acting.session)
         decision = render("staff_approved" if approved else "staff_rejected", _STAFF_LANGUAGE)
-        who = (person.name if person else "") or message.user_name
+        who = (person.name if person else "") or acting.who
         self._to_staff(key, "staff_decided", ticket=ticket_id, decision=decision, who=who or "—")
         return ticket, {}
 
-    def _audit(self, person: StaffMember | None, action: Action, ticket: Ticket, after: dict[str, Any]) -> None:
-        """The staff chat's action, in the audit log like the same action in the console (session `staff-chat`)."""
+    def _audit(self, person: StaffMember | None, action: Action, ticket: Ticket, after: dict[str, Any],
+               session: str) -> None:
+        """A staff action on a ticket, in the audit log, from the console's session or `staff-chat`."""
         if self.audit is None or person is None:
             return
         self.audit.append(Draft(at=clock.now(), actor=Actor.of(person),
-                                action=action, session="staff-chat", subject=ticket.id,
+                                action=action, session=session, subject=ticket.id,
                                 member_id=self.keyed.marker("member", ticket.member_id),
                                 before={"status": "open"}, after=after))
 
