@@ -27,6 +27,9 @@ def stack() -> Iterator[LocalStack]:
 
 def new_page(browser: Browser, width: int = 1280) -> Page:
     page = browser.new_context(viewport={"width": width, "height": 900}, locale="ru-RU").new_page()
+    # Each wait names what it waited for; on a machine as busy as CI's, a card's requests queue behind every
+    # function the stack runs, so the bound is generous.
+    page.set_default_timeout(90_000)
     page.route("https://telegram.org/**", lambda route: route.abort())  # no internet: the page works without it
     return page
 
