@@ -180,6 +180,7 @@ def test_support_finds_a_member_by_username_reverses_a_receipts_credit_and_resen
     assert "Лепесток крем для рук 50 мл × 1 — 450.00 ₽" in row.inner_text() and "Wildberries" in row.inner_text()
     assert dina.bot_messages()[-1][:300] in page.inner_text("#card-last")  # what the bot told her last
     before = len(dina.bot_messages())
+    page.fill("#adjust-reason", "покупательница не видит сообщение")
     page.click("#resend")
     page.wait_for_selector("#adjust-result:has-text('ещё раз')")
     stack.wait_idle()

@@ -139,6 +139,7 @@ def test_support_finds_a_member_by_a_phone_typed_any_way_and_a_viewer_sees_it_ma
     assert desk.card(viewer, "801").phone == "+7 ••• •••-••-01"
     card = desk.card(support, "801")
     assert any(line.endswith("+45  покупка на сайте Лепесток") for line in card.history) and card.level == "Подруга"
+    assert card.progress is not None and card.progress.startswith("до «")  # the way to the next level
 
 
 def test_a_correction_needs_the_right_a_reason_and_the_points_and_is_applied_once_and_audited(

@@ -11,9 +11,11 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from loyalty import clock
 from loyalty.contracts import CreditReversed, PointsAdjusted
-from loyalty.domain import console
+from loyalty.domain import console, levels
 from loyalty.domain.audit import Action, Actor, Draft
+from loyalty.domain.bot_program import words
 from loyalty.domain.campaigns import TouchRecord
 from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.conversation import FollowUp, Ticket
@@ -23,10 +25,12 @@ from loyalty.domain.fraud import STAFF_BLOCKED
 from loyalty.domain.history import history_lines
 from loyalty.domain.keyed import Keyed, username_marker
 from loyalty.domain.ledger import Cause, Entry, Kind, entry_id_of
+from loyalty.domain.messages import how_many, joined
 from loyalty.domain.phones import masked, typed_phone
 from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.staff import StaffMember
+from loyalty.domain.wallet import Wallet
 from loyalty.flows.ports import AuditTrail, Ledger, Members, Outbox, Queue, SentMessages
 
 
@@ -78,6 +82,7 @@ class Card(Found):
     pending: int
     held: int
     history: list[str]
+    progress: str | None = None  # the way to the next level: «до «Подруга»: 2 чека, 500 ₽ (40 %)»; None at the top
     receipts: list[Purchase] = []
     referrals: list[str] = []  # the members they invited (and who invited them), by number
     messages: list[str] = []  # the campaigns, nudges and letters that reached them, newest first
@@ -91,6 +96,7 @@ class Reversal(BaseModel):
 
 
 class Resend(BaseModel):
+    reason: str = Field(min_length=3, max_length=200)
     request_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
@@ -153,8 +159,18 @@ class SupportDesk:
                     language=member.language, subscribed=member.subscribed, pending=wallet.balance.pending,
                     held=wallet.balance.held,
                     history=history_lines(self.ledger.history(member_id, HISTORY), language, self.program),
-                    receipts=self._purchases(entries, language), referrals=_referrals(member.referred_by, entries))
+                    progress=self._progress(wallet, language), receipts=self._purchases(entries, language),
+                    referrals=_referrals(member.referred_by, entries))
         return self._reached(card, member_id, language) if self.reach else card
+
+    def _progress(self, wallet: Wallet, language: str) -> str | None:
+        gap = levels.next_level_gap(self.program, wallet, clock.now())
+        if gap is None:
+            return None
+        missing = joined([how_many(count, what, language) for what, count in gap.missing.items()], language)
+        title = words(gap.level.title, language)
+        return (f"до «{title}»: {missing}" if language == "ru" else f"to “{title}”: {missing}") + \
+            f" ({round(100 * gap.done)} %)"
 
     def _purchases(self, entries: list[Entry], language: str) -> list[Purchase]:
         reversed_ = {e.details.reverses for e in entries if e.kind == Kind.REFUND and e.details.whole}
@@ -260,7 +276,7 @@ class SupportDesk:
         self.reach.outbox.put(message)
         self.audit.append(Draft(at=now, actor=Actor.of(staff), action=Action.RESENT, session=session.id,
                                 member_id=self.keyed.marker("member", member_id), subject=resend.request_key,
-                                after={"sent_at": last[1]}))
+                                after={"sent_at": last[1]}, reason=resend.reason))
         return last[1]
 
     def _found(self, staff: StaffMember, member_id: str) -> Found:
