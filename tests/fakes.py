@@ -391,6 +391,7 @@ class MemoryBotTable:
         self.erased: set[str] = set()
         self.phones: dict[str, set[str]] = {}  # phone marker -> account markers
         self.followups: dict[str, FollowUp] = {}
+        self.recommended: dict[str, int] = {}  # NPS answers
         self.due_ids: set[str] = set()
         self.ratings: dict[str, int] = {}
         self.clicks: set[str] = set()
@@ -498,6 +499,12 @@ class MemoryBotTable:
         self.ratings[followup_id] = rating
         return True
 
+
+    def recommend(self, followup_id: str, score: int) -> bool:
+        if followup_id not in self.ratings or followup_id in self.recommended:
+            return False
+        self.recommended[followup_id] = score
+        return True
     def clicked(self, followup_id: str) -> bool:
         if followup_id not in self.followups or followup_id in self.clicks:
             return False

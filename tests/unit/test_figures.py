@@ -268,3 +268,22 @@ def test_the_entries_the_figures_stream_passes_over_count_nothing() -> None:
                       balance_after=Balance(), created_at=DAY)
         assert entry_days(PROGRAM, moved) == {}, kind
         assert f'"{kind.value}"' in template  # the filter names it
+
+
+def test_nps_where_the_program_asks_it_is_promoters_less_detractors_by_channel() -> None:
+    from loyalty.domain.daily import fold, rating_tally
+
+    days: dict[date, Counter[str]] = {}
+    for n, score in enumerate((10, 9, 8, 6, 0)):  # two promoters, one passive, two detractors
+        for day, tally in rating_tally({"pk": f"followup#f{n}", "channel": "ozon", "rating": 5, "nps": score,
+                                        "rated_at": "2026-11-11T08:00:00+00:00",
+                                        "nps_at": "2026-11-11T08:01:00+00:00"}).items():
+            fold(days, day, tally)
+    f = figures(days, SINCE, UNTIL)
+    assert (f.recommended["ozon"].answers, f.recommended["ozon"].nps) == (5, 0.0)
+    days[date(2026, 11, 12)] = Counter({"nps:ozon:10": 5})
+    assert figures(days, SINCE, UNTIL).recommended["ozon"].nps == 50.0  # (7 − 2) of 10
+    from loyalty.domain.dashboard import dashboard
+
+    rows = {row.label: row.now for row in dashboard(PROGRAM, days, SINCE, UNTIL).table("surveys").rows}  # type: ignore[union-attr]
+    assert rows["NPS — Ozon"] == 50.0 and rows["ответов о рекомендации — Ozon"] == 10

@@ -290,3 +290,24 @@ def test_a_rejected_proof_asks_for_another_and_a_stale_button_is_answered_polite
     world.joins(609)
     assert world.taps(609, f"rate:{survey.id}:5")["action"] == "button_expired"  # not their survey
     assert world.bot.handle(telegram_update(99_999, 609, "/start"))["action"] == "welcomed_back"
+
+
+def test_where_the_program_asks_nps_a_rating_is_followed_by_the_0_to_10_question_and_the_first_tap_counts(
+        world: AfterReceipts) -> None:
+    survey = survey_of(world, 621)
+    assert PROGRAM.bot.survey is not None
+    asked = PROGRAM.bot.model_copy(update={"survey": PROGRAM.bot.survey.model_copy(update={"nps": True})})
+    world.bot.talk.program = PROGRAM.model_copy(update={"bot": asked})
+    world.taps(621, f"rate:{survey.id}:4")
+    question = world.outbox.messages[-1]
+    assert "порекомендуете Лепесток друзьям" in question.text and question.reply_markup is not None
+    assert [b["text"] for row in question.reply_markup["inline_keyboard"] for b in row] == [str(n) for n in range(11)]
+    assert world.taps(621, f"nps:{survey.id}:9")["action"] == "nps_answered"
+    world.taps(621, f"nps:{survey.id}:2")  # the first tap counts
+    assert world.table.recommended == {survey.id: 9}
+    assert world.taps(621, f"nps:{survey.id}:11")["action"] == "button_expired"
+    world.bot.talk.program = PROGRAM
+    before = len(world.outbox.messages)
+    other = survey_of(world, 622)
+    world.taps(622, f"rate:{other.id}:5")  # a program that does not ask it: no question
+    assert not any("порекомендуете" in m.text for m in world.outbox.messages[before:])

@@ -147,6 +147,12 @@ class BotTable:
                                       "attribute_exists(pk) AND attribute_not_exists(rating)",
                                       {":r": rating, ":now": clock.stamp()})
 
+    def recommend(self, followup_id: str, score: int) -> bool:
+        """The shopper's 0–10 for recommending the brand (NPS), after their rating: the first tap counts."""
+        return self._condition_update(f"followup#{followup_id}", "followup", "SET nps = :n, nps_at = :now",
+                                      "attribute_exists(rating) AND attribute_not_exists(nps)",
+                                      {":n": score, ":now": clock.stamp()})
+
     def clicked(self, followup_id: str) -> bool:
         """A follow-up's link was opened: True the first time (a click counted once per message)."""
         return self._condition_update(f"followup#{followup_id}", "followup", "SET clicked_at = :now",

@@ -116,6 +116,8 @@ class Survey(_Strict):
 
     after_hours: float = Field(default=72, ge=0, le=24 * 90)
     every_days: int = Field(default=30, ge=1, le=MAX_DAYS)
+    nps: bool = Field(default=False, description="after the rating, ask how likely they are to recommend the brand "
+                      "to a friend, 0–10: the dashboard's NPS")
     review_links: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")

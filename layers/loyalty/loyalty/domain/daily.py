@@ -210,10 +210,14 @@ def rating_tally(item: Mapping[str, Any] | None) -> dict[date, Tally]:
     rated = _parse(item.get("rated_at")) if item else None
     if item is None or rated is None or item.get("rating") is None:
         return {}
-    score = int(item["rating"])
-    counts: Tally = Counter({f"rated:{item.get('channel') or 'other'}:{score}": 1})
+    score, channel = int(item["rating"]), item.get("channel") or "other"
+    counts: Tally = Counter({f"rated:{channel}:{score}": 1})
     counts.update(f"rated_good:{good}:{score}" for good in dict.fromkeys(item.get("goods") or ()))
-    return {day_of(rated): counts}
+    found = {day_of(rated): counts}
+    recommended = _parse(item.get("nps_at"))
+    if recommended is not None and item.get("nps") is not None:  # NPS, where the program asks it
+        fold(found, day_of(recommended), Counter({f"nps:{channel}:{int(item['nps'])}": 1}))
+    return found
 
 
 def changed(before: Mapping[date, Tally], after: Mapping[date, Tally]) -> dict[date, Tally]:

@@ -80,7 +80,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "members": ("Участники", "Members"), "purchases": ("Покупки", "Purchases"), "points": ("Баллы", "Points"),
     "orders": ("Заказы, оплаченные баллами", "Orders paid with points"),
     "campaigns": ("Кампании и подсказки", "Campaigns and nudges"),
-    "surveys": ("Оценки после покупки (CSAT)", "Post-purchase ratings (CSAT)"),
+    "surveys": ("Оценки после покупки (CSAT, NPS)", "Post-purchase ratings (CSAT, NPS)"),
     "rfm": ("Группы RFM", "RFM groups"), "fraud": ("Проверка чеков", "Receipt checks"),
     # rows
     "members_total": ("участников на конец периода", "members at the period's end"),
@@ -101,6 +101,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "delivered": ("{}: доставлено", "{}: delivered"), "converted": ("{}: купили после", "{}: bought after"),
     "campaign_revenue": ("{}: выручка", "{}: revenue"),
     "csat_in": ("CSAT — {}", "CSAT — {}"), "answers_in": ("оценок — {}", "ratings — {}"),
+    "nps_in": ("NPS — {}", "NPS — {}"), "nps_answers_in": ("ответов о рекомендации — {}", "NPS answers — {}"),
     "group_size": ("{} — участников", "{} — members"), "moves": ("из «{}» в «{}»", "from “{}” to “{}”"),
     "first_purchase": ("первая покупка", "first purchase"),
     "held": ("задержано правилами", "held by the rules"), "approved": ("одобрено", "approved"),
@@ -256,6 +257,12 @@ def _surveys(now: Figures, before: Figures, w: _Words) -> Table:
             rows += [Row(label=w("csat_in", name(key)), now=a.csat_percent if a else None,
                          before=b.csat_percent if b else None, unit="percent"),
                      Row(label=w("answers_in", name(key)), now=a.answers if a else 0, before=b.answers if b else 0)]
+    for channel in _keys(now.recommended, before.recommended):
+        said, said_before = now.recommended.get(channel), before.recommended.get(channel)
+        rows += [Row(label=w("nps_in", w.channel(channel)), now=said.nps if said else None,
+                     before=said_before.nps if said_before else None, unit="percent"),
+                 Row(label=w("nps_answers_in", w.channel(channel)), now=said.answers if said else 0,
+                     before=said_before.answers if said_before else 0)]
     return Table(key="surveys", title=w("surveys"), rows=rows)
 
 

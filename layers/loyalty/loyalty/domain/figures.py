@@ -28,6 +28,18 @@ class Rated(BaseModel):
         return round(100 * self.satisfied / self.answers, 1) if self.answers else None
 
 
+class Recommended(BaseModel):
+    """Answers to "would you recommend us", 0–10: promoters gave 9–10, detractors 0–6."""
+
+    answers: int = 0
+    promoters: int = 0
+    detractors: int = 0
+
+    @property
+    def nps(self) -> float | None:
+        return round(100 * (self.promoters - self.detractors) / self.answers, 1) if self.answers else None
+
+
 class Figures(BaseModel):
     since: date
     until: date  # the day after the period's last
@@ -55,6 +67,7 @@ class Figures(BaseModel):
     campaigns: dict[str, dict[str, int]]  # each campaign's and nudge's delivered, converted, revenue (kopecks)
     rated: dict[str, Rated]  # by channel
     rated_goods: dict[str, Rated]  # by the good rated
+    recommended: dict[str, Recommended] = {}  # NPS answers by channel, where the program asks it
     # RFM groups (domain/rfm.py): their sizes at the period's start and end, and the moves between them in it
     rfm_start: dict[str, int]
     rfm_end: dict[str, int]
@@ -116,7 +129,7 @@ def figures(days: Mapping[date, Tally], since: date, until: date) -> Figures:
         expired=period["expired"], written_off=period["written_off"], owed_points=ever["owed"],
         orders=_split(period, "orders:"), order_kopecks=_split(period, "order_kopecks:"),
         fraud=_split(period, "fraud:"), campaigns=_campaigns(period), rated=_rated(period, "rated:"),
-        rated_goods=_rated(period, "rated_good:"),
+        rated_goods=_rated(period, "rated_good:"), recommended=_recommended(period),
         rfm_start=_split(before, "rfm:"), rfm_end=_split(ever, "rfm:"), rfm_moves=_split(period, "rfm_move:"),
     )
 
@@ -185,6 +198,17 @@ def _campaigns(tally: Tally) -> dict[str, dict[str, int]]:
         name, _, what = key.rpartition(":")
         found.setdefault(name, {"delivered": 0, "converted": 0, "revenue": 0})[what] = count
     return dict(sorted(found.items(), key=lambda kv: (-kv[1]["delivered"], kv[0])))
+
+
+def _recommended(tally: Tally) -> dict[str, Recommended]:
+    found: dict[str, Recommended] = {}
+    for key, count in _split(tally, "nps:").items():
+        channel, _, score = key.rpartition(":")
+        answers = found.setdefault(channel, Recommended())
+        answers.answers += count
+        answers.promoters += count if int(score) >= 9 else 0
+        answers.detractors += count if int(score) <= 6 else 0
+    return dict(sorted(found.items(), key=lambda kv: -kv[1].answers))
 
 
 def _rated(tally: Tally, prefix: str) -> dict[str, Rated]:

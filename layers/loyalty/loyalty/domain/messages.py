@@ -170,6 +170,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "here — once we check it, you get {points} points.",
     },
     "survey_thanks": {RU: "Спасибо за оценку!", EN: "Thank you for your rating!"},
+    "nps_question": {
+        RU: "И ещё один вопрос: насколько вероятно, что вы порекомендуете {brand} друзьям? 0 — точно нет, 10 — "
+        "обязательно.",
+        EN: "One more question: how likely are you to recommend {brand} to a friend? 0 — not at all, 10 — certainly.",
+    },
     "button_write_review": {RU: "✍️ Написать отзыв", EN: "✍️ Write a review"},
     "complaint_forwarded": {
         RU: "Спасибо, передали команде {brand}. Ответ придёт сюда же.",

@@ -69,7 +69,16 @@ class Conversations:
     def tapped(self, shopper: Shopper, member: Member, action: str, argument: str, key: str) -> dict[str, Any]:
         if action == "rate":
             followup_id, _, rating = argument.partition(":")
-            return self._rated(shopper, followup_id, rating, key)
+            outcome = self._rated(shopper, followup_id, rating, key)
+            if outcome["action"] in ("survey_bad", "survey_good") and self.program.bot.survey and \
+                    self.program.bot.survey.nps:
+                buttons = keyboards.inline_keyboard([[(str(n), f"nps:{followup_id}:{n}") for n in range(0, 6)],
+                                                     [(str(n), f"nps:{followup_id}:{n}") for n in range(6, 11)]])
+                self.replies.send(shopper, f"{key}:nps", "nps_question", buttons, brand=self.program.brand.name)
+            return outcome
+        if action == "nps":
+            followup_id, _, score = argument.partition(":")
+            return self._recommended(shopper, followup_id, score, key)
         if action == "nudge_off" and self.program.bot.nudge(argument) is not None:
             self.table.stop_nudge(shopper.member_id, argument, clock.now())
             self.replies.send(shopper, key, "nudge_stopped")
@@ -96,6 +105,16 @@ class Conversations:
             if link else None
         self.replies.send(shopper, key, "survey_review_ask", buttons, points=self.program.bonuses.review)
         return {"action": "survey_good", "rating": int(rating)}
+
+    def _recommended(self, shopper: Shopper, followup_id: str, score: str, key: str) -> dict[str, Any]:
+        """How likely they are to recommend the brand, 0–10: the first tap counts."""
+        followup = self.table.followup(followup_id)
+        if followup is None or followup.member_id != shopper.member_id or not score.isdigit() or int(score) > 10:
+            self.replies.send(shopper, key, "button_expired")
+            return {"action": "button_expired"}
+        self.table.recommend(followup_id, int(score))
+        self.replies.send(shopper, key, "survey_thanks")
+        return {"action": "nps_answered", "score": int(score)}
 
     def _review_link(self, followup: FollowUp) -> str | None:
         links = self.program.bot.survey.review_links if self.program.bot.survey else {}

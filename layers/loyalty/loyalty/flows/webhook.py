@@ -232,7 +232,7 @@ class Bot:
             return {"action": "reward_cancelled"}
         if action == "delete":
             return self.account.delete(shopper, member, key, confirmed=argument == "yes")
-        if action in ("rate", "review", "nudge_off"):
+        if action in ("rate", "nps", "review", "nudge_off"):
             return self.talk.tapped(shopper, member, action, argument, key)
         return self.menu.expired(shopper, key)
 
