@@ -186,7 +186,8 @@ class TelegramSenderSettings(_Consumer):
     TELEGRAM_API_URL: str
     BOT_TOKEN_NAME: str
     PACE_TABLE: str
-    BOT_TABLE: str  # the last message each shopper got
+    BOT_TABLE: str  # the last message each shopper got …
+    STACK_KEY_NAME: str  # … kept under a keyed marker of the chat
     MESSAGES_PER_SECOND: float = Field(gt=0, le=30)
     MAX_RETRY_SECONDS: int = Field(default=60, ge=1)
 

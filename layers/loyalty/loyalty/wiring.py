@@ -13,7 +13,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from loyalty.adapters.audit_log import AuditLog
-from loyalty.adapters.bot_table import BotTable
+from loyalty.adapters.bot_table import BotTable, LastMessages
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.console_table import ConsoleTable
@@ -207,10 +207,10 @@ def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards
     desk = SupportDesk(program, MembersRepository(settings.MEMBERS_TABLE),
                        LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
                        SqsQueue(settings.ACCRUAL_QUEUE_URL), audit, keyed)
-    desk.reach = MemberReach(CampaignStore(settings.CAMPAIGNS_TABLE), BotTable(settings.BOT_TABLE),
+    bot_table = BotTable(settings.BOT_TABLE)
+    desk.reach = MemberReach(CampaignStore(settings.CAMPAIGNS_TABLE), bot_table, LastMessages(bot_table, keyed),
                              ChatOrderedQueue(settings.OUTBOX_QUEUE_URL))
     dashboards = Dashboards(program, FiguresTable(settings.FIGURES_TABLE), audit)
-    bot_table = BotTable(settings.BOT_TABLE)
     talk = Conversations(program, MembersRepository(settings.MEMBERS_TABLE),
                          Replies(ChatOrderedQueue(settings.OUTBOX_QUEUE_URL)), SqsQueue(settings.ACCRUAL_QUEUE_URL),
                          bot_table, keyed)
@@ -244,7 +244,7 @@ def telegram_sender(settings: TelegramSenderSettings) -> TelegramSender:
     return TelegramSender(TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
                           OncePerKey("message", "dedupe_key", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
                           Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND),
-                          BotTable(settings.BOT_TABLE))
+                          LastMessages(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)))
 
 
 def crm_sync(settings: CrmSyncSettings) -> CrmSync:

@@ -9,7 +9,8 @@
 - `ticket#<id>`: a complaint, a review proof, a reward order or a held receipt sent to the staff chat, and its
   outcome; listed by the `by_queue` index for the console's queue, the same state whichever place handles it;
 - `reward#<id>` / `stock`: how many of a reward are left, taken by conditional writes, so none is sold twice;
-- `last#<chat>` / `message`: the last message delivered to a shopper's chat (support may resend it);
+- `last#<chat marker>` / `message`: the last message delivered to a shopper's chat, for 30 days (support may
+  resend it); the chat is named by a keyed marker, since the goodbye after /delete is kept there too;
 - `limit#<member>` / `minute:<YYYYMMDDHHMM>`, `day:<YYYYMMDD>`: receipts the member sent in that window (expiring);
 - `phone#<marker>` / `accounts`: the accounts (keyed markers) a phone (a keyed marker) has been behind, over time;
 - `erased#<marker>`: a deleted person, by a keyed marker of their Telegram id and of their phone (domain/keyed.py):
@@ -20,6 +21,7 @@ Every write is conditional or idempotent: a redelivered message finds its item w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -40,6 +42,7 @@ from loyalty.contracts import OutboundMessage
 from loyalty.domain.codes import new_code
 from loyalty.domain.contact import Sent
 from loyalty.domain.conversation import FollowUp, Ticket
+from loyalty.domain.keyed import Keyed
 
 DUE_SHARDS = 4
 DUE_INDEX = "by_due"
@@ -223,16 +226,22 @@ class BotTable:
         return followups, tickets
 
     # ------------------------------------------------------------------ the last message a shopper got
-    def remember_sent(self, message: OutboundMessage) -> None:
-        """The message just delivered to a shopper's chat, as support may resend it (the latest only)."""
+    def remember_sent(self, chat_marker: str, message: OutboundMessage, expires_at: int) -> None:
+        """The message just delivered to a shopper's chat (named by its keyed marker: the goodbye after /delete
+        lands here too, and must name nobody), as support may resend it; the latest only, for a while."""
+        kept = message.model_dump(mode="json", include={"text", "reply_markup", "html", "photo"})
         client("dynamodb").put_item(TableName=self.table_name, Item=to_item({
-            "pk": f"last#{message.chat_id}", "sk": "message", "message": message.model_dump_json(),
-            "sent_at": clock.stamp()}))
+            "pk": f"last#{chat_marker}", "sk": "message", "message": json.dumps(kept, ensure_ascii=False),
+            "sent_at": clock.stamp(), "expires_at": expires_at}))
 
-    def last_sent(self, chat_id: int) -> tuple[OutboundMessage, str] | None:
-        """The last message delivered to the chat and when (None: none since this was kept)."""
-        item = self._get(f"last#{chat_id}", "message")
-        return (OutboundMessage.model_validate_json(item["message"]), str(item["sent_at"])) if item else None
+    def last_sent(self, chat_marker: str, chat_id: int) -> tuple[OutboundMessage, str] | None:
+        """The last message delivered to the chat and when (None: none kept)."""
+        item = self._get(f"last#{chat_marker}", "message")
+        if item is None:
+            return None
+        kept = json.loads(item["message"])
+        return OutboundMessage(dedupe_key=f"last:{chat_marker}", chat_id=chat_id, **kept), str(item["sent_at"])
+
 
     # ------------------------------------------------------------------ submissions
     def admit(self, member_id: str, submission: str, counted: dict[str, str], limits: dict[str, int],
@@ -265,7 +274,7 @@ class BotTable:
                 ExpressionAttributeValues=to_item({":anon": pseudonym}))
             changed += 1
         for item in self._query(f"nudge#{member_id}") + self._query(f"limit#{member_id}") + \
-                self._query(f"contact#{member_id}") + self._query(f"last#{member_id}"):
+                self._query(f"contact#{member_id}"):
             self._delete(item["pk"], item["sk"])
             changed += 1
         return changed
@@ -317,3 +326,23 @@ def _ticket(item: dict[str, Any]) -> Ticket:
 def _followup(item: dict[str, Any]) -> FollowUp:
     return FollowUp.model_validate({name: value for name, value in item.items()
                                     if name in FollowUp.model_fields})
+
+
+class LastMessages:
+    """The last message each shopper got (flows/ports.py: SentMessages), kept under a keyed marker of the chat."""
+
+    KEPT_DAYS = 30
+
+    def __init__(self, table: BotTable, keyed: Keyed):
+        self.table = table
+        self.keyed = keyed
+
+    def remember_sent(self, message: OutboundMessage) -> None:
+        expires = int(clock.now().timestamp()) + self.KEPT_DAYS * 86_400
+        self.table.remember_sent(self._marker(message.chat_id), message, expires)
+
+    def last_sent(self, chat_id: int) -> tuple[OutboundMessage, str] | None:
+        return self.table.last_sent(self._marker(chat_id), chat_id)
+
+    def _marker(self, chat_id: int) -> str:
+        return self.keyed.marker("chat", str(chat_id))

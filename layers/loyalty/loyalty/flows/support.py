@@ -38,7 +38,7 @@ class Touches(Protocol):
     def touches_of(self, member_id: str) -> list[TouchRecord]: ...
 
 
-class MemberLetters(SentMessages, Protocol):
+class MemberLetters(Protocol):
     def of_member(self, member_id: str) -> tuple[list[FollowUp], list[Ticket]]: ...
 
 HISTORY = 30
@@ -107,6 +107,7 @@ class MemberReach:
 
     touches: Touches
     letters: MemberLetters
+    sent: SentMessages
     outbox: Outbox
 
 
@@ -192,7 +193,7 @@ class SupportDesk:
         messages += [f"{_moment(f.due_at)} · {_LETTER.get(f.kind, f.kind)} «{f.name}» · "
                      f"{_STATUS.get(f.status, f.status)}" + (f" · оценка {f.rating}" if f.rating else "")
                      for f in sorted(letters, key=lambda f: f.due_at, reverse=True)]
-        last = self.reach.letters.last_sent(int(member_id)) if member_id.isdigit() else None
+        last = self.reach.sent.last_sent(int(member_id)) if member_id.isdigit() else None
         return card.model_copy(update={
             "messages": messages[:HISTORY],
             "tickets": [f"{_TICKET.get(t.kind, t.kind)} · {_STATUS.get(t.status, t.status)}" for t in tickets],
@@ -269,7 +270,7 @@ class SupportDesk:
         """Send the member the last message they got, again (they lost it, or it never showed): through the
         outbox, in their chat's order, once per request. Audited."""
         console.allow(staff.role, Permission.ADJUST)
-        last = self.reach.letters.last_sent(int(member_id)) if self.reach and member_id.isdigit() else None
+        last = self.reach.sent.last_sent(int(member_id)) if self.reach and member_id.isdigit() else None
         if last is None or self.reach is None:
             raise Refused("nothing was sent to this member yet", status=404)
         message = last[0].model_copy(update={"dedupe_key": f"resend:{member_id}:{resend.request_key}"})
