@@ -29,7 +29,6 @@ from loyalty.domain.errors import Contended
 PARTS = 4
 BACKFILL = "part#backfill"
 TOTAL = "total"
-_KEYS = ("pk", "sk")
 _MARKER_DAYS = 3
 _ATTEMPTS = 8  # transactions of concurrent batches meeting on one item: tried again, then the batch is retried
 

@@ -46,10 +46,6 @@ def day_number(day: date) -> int:
     return (day - EPOCH).days
 
 
-def number_day(number: int) -> date:
-    return EPOCH + timedelta(days=number)
-
-
 class Past(BaseModel):
     """What a member's purchases so far tell the figures of their next one: the last two days they bought on, the
     kinds of channel they bought in, and their purchases of the last year (day, kopecks; RFM needs no older). The

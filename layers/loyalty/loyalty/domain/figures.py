@@ -9,7 +9,7 @@ one of the same length just before it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from pydantic import BaseModel
@@ -221,10 +221,3 @@ def _rated(tally: Tally, prefix: str) -> dict[str, Rated]:
         rated.satisfied += count if score in ("4", "5") else 0
     return dict(sorted(found.items(), key=lambda kv: -kv[1].answers))
 
-
-def merged(tallies: Iterable[tuple[date, Tally]]) -> dict[date, Tally]:
-    """Tallies of the same day (a day's parts, written by different stream shards) added up."""
-    days: dict[date, Tally] = {}
-    for day, tally in tallies:
-        days.setdefault(day, Counter()).update(tally)
-    return days

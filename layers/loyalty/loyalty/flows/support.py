@@ -202,15 +202,9 @@ class SupportDesk:
     def adjust(self, session: Session, staff: StaffMember, member_id: str, adjustment: Adjustment,
                now: datetime) -> dict[str, int]:
         """Queue the correction (once per request key) and audit it with the balance before and as it will be."""
-        console.allow(staff.role, Permission.ADJUST)
         if adjustment.points == 0:
             raise Refused("an adjustment of 0 points changes nothing", status=422)
-        if str(staff.telegram_id) == member_id:
-            raise Refused("nobody corrects their own points", status=403)
-        try:
-            available = self.ledger.read(member_id)[0].balance.available
-        except MemberNotFound as error:
-            raise Refused("no such member", status=404) from error
+        available = self._available_to_support(staff, member_id, "corrects their own points")
         if available + adjustment.points < 0:
             raise Refused(f"only {available} points are available to take", status=409)
         self.accrual_queue.put(PointsAdjusted(member_id=member_id, points=adjustment.points, reason=adjustment.reason,
@@ -227,9 +221,7 @@ class SupportDesk:
               now: datetime) -> None:
         """Stop a member earning (suspected fraud): every receipt of theirs is held for the staff to decide, as a
         fraud rule holds it; or lift it. Audited with the reason."""
-        console.allow(staff.role, Permission.ADJUST)
-        if str(staff.telegram_id) == member_id:
-            raise Refused("nobody blocks or unblocks themselves", status=403)
+        _may_support(staff, member_id, "blocks or unblocks themselves")
         member = self.members.get(member_id)
         if member is None or member.erased_at:
             raise Refused("no such member", status=404)
@@ -248,13 +240,7 @@ class SupportDesk:
                 now: datetime) -> dict[str, int]:
         """Take back what a purchase credited (once per purchase), with a reason: queued to the ledger, told to
         the member, reported to the CRM, audited with the points before and after."""
-        console.allow(staff.role, Permission.ADJUST)
-        if str(staff.telegram_id) == member_id:
-            raise Refused("nobody reverses their own purchase", status=403)
-        try:
-            available = self.ledger.read(member_id)[0].balance.available
-        except MemberNotFound as error:
-            raise Refused("no such member", status=404) from error
+        available = self._available_to_support(staff, member_id, "reverses their own purchase")
         purchase = self.ledger.entry(member_id, entry_id_of(Cause.RECEIPT, reversal.fiscal_key))
         if purchase is None:
             raise Refused("the member has no such purchase", status=404)
@@ -280,6 +266,15 @@ class SupportDesk:
                                 after={"sent_at": last[1]}, reason=resend.reason))
         return last[1]
 
+    def _available_to_support(self, staff: StaffMember, member_id: str, own: str) -> int:
+        """The points the member has available, for a support action on them (Refused: not a right of the role,
+        the member's own, or no such member)."""
+        _may_support(staff, member_id, own)
+        try:
+            return self.ledger.read(member_id)[0].balance.available
+        except MemberNotFound as error:
+            raise Refused("no such member", status=404) from error
+
     def _found(self, staff: StaffMember, member_id: str) -> Found:
         member = self.members.get(member_id)
         assert member is not None
@@ -287,6 +282,13 @@ class SupportDesk:
         phone = member.phone if Permission.SEE_PHONES in console.PERMISSIONS[staff.role] else masked(member.phone)
         return Found(member_id=member_id, phone=phone, level=self.program.level_title(wallet.level, "ru"),
                      available=wallet.balance.available)
+
+
+def _may_support(staff: StaffMember, member_id: str, own: str) -> None:
+    """Support's actions take the right to change points, and nobody takes one on themselves ("nobody {own}")."""
+    console.allow(staff.role, Permission.ADJUST)
+    if str(staff.telegram_id) == member_id:
+        raise Refused(f"nobody {own}", status=403)
 
 
 def _referrals(referred_by: str | None, entries: list[Entry]) -> list[str]:
