@@ -174,23 +174,17 @@ def _body(body: bytes) -> tuple[str, bool]:
 _STOP_SECONDS = 300  # what a batch in hand may take on the busiest machine; a poller that hangs is still named
 
 
-class QueuePoller:
-    """Lambda's SQS poller for one event source mapping."""
+class Poller:
+    """An event source mapping's poller: a thread that polls until told to stop (`_run`, each poller's own)."""
 
-    def __init__(self, template: Template, host: FunctionHost, function: str, source: QueueSource,
-                 endpoint_url: str):
-        self.function = function
-        self.source = source
-        self.host = host
-        self.queue_url = template.queue_url(source.queue)
-        self.queue_arn = template.resolve({"Fn::GetAtt": [source.queue, "Arn"]})
-        self.sqs = plumbing_client("sqs", endpoint_url)
+    def __init__(self, name: str):
+        self.name = name  # what a poller that does not stop is called
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"poll-{self.source.queue}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"poll-{self.name}", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -201,7 +195,7 @@ class QueuePoller:
         if self._thread is not None:
             self._thread.join(timeout=_STOP_SECONDS)
             if self._thread.is_alive():
-                raise RuntimeError(f"the poller of {self.source.queue} did not stop within {_STOP_SECONDS} s")
+                raise RuntimeError(f"the poller of {self.name} did not stop within {_STOP_SECONDS} s")
             self._thread = None
 
     @property
@@ -212,6 +206,23 @@ class QueuePoller:
         """Tell the poller to stop after its current poll (`stop` then waits for it): several pollers stop in the
         time of one long poll."""
         self._stop.set()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class QueuePoller(Poller):
+    """Lambda's SQS poller for one event source mapping."""
+
+    def __init__(self, template: Template, host: FunctionHost, function: str, source: QueueSource,
+                 endpoint_url: str):
+        super().__init__(source.queue)
+        self.function = function
+        self.source = source
+        self.host = host
+        self.queue_url = template.queue_url(source.queue)
+        self.queue_arn = template.resolve({"Fn::GetAtt": [source.queue, "Arn"]})
+        self.sqs = plumbing_client("sqs", endpoint_url)
 
     def _run(self) -> None:
         # moto long-polls a FIFO queue whose visible messages wait behind an in-flight one of their group by
@@ -267,11 +278,12 @@ class QueuePoller:
         }
 
 
-class StreamPoller:
+class StreamPoller(Poller):
     """Lambda's DynamoDB Streams poller for one event source mapping (moto keeps one shard per stream)."""
 
     def __init__(self, template: Template, host: FunctionHost, function: str, source: StreamSource,
                  endpoint_url: str, length: Callable[[str], int]):
+        super().__init__(f"the stream of {source.table}")
         self.length = length  # how many records the table's stream holds (MotoServer.stream_length)
         self.function = function
         self.source = source
@@ -284,8 +296,6 @@ class StreamPoller:
         self.shard_id = ""
         self._after: str | None = None  # the last record handed over (None: none yet); it moves once a batch is done
         self._read = 0  # how many records were read past
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Read the table's (new) stream from its first record."""
@@ -293,24 +303,7 @@ class StreamPoller:
         self.shard_id = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0][
             "ShardId"]
         self._after, self._read = None, 0
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"stream-{self.source.table}", daemon=True)
-        self._thread.start()
-
-    def stopping(self) -> None:
-        self._stop.set()
-
-    def stop(self) -> None:
-        self.stopping()
-        if self._thread is not None:
-            self._thread.join(timeout=_STOP_SECONDS)
-            if self._thread.is_alive():
-                raise RuntimeError(f"the stream poller of {self.source.table} did not stop within {_STOP_SECONDS} s")
-            self._thread = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
+        super().start()
 
     def pending(self) -> bool:
         """Whether the stream holds records the function has not been handed (or is being handed) yet."""

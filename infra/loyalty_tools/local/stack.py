@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from loyalty.adapters.program_file import load_program
 from loyalty.domain.program import Mindbox
 from loyalty_tools.local.aws import MotoServer, plumbing_client, provision
-from loyalty_tools.local.event_sources import HttpApi, QueuePoller, StreamPoller, scheduled_event
+from loyalty_tools.local.event_sources import HttpApi, Poller, QueuePoller, StreamPoller, scheduled_event
 from loyalty_tools.local.mindbox_emulator import MindboxEmulator
 from loyalty_tools.local.receipt_emulator import ReceiptEmulator
 from loyalty_tools.local.runtime import FunctionHost, new_container
@@ -135,7 +135,7 @@ class LocalStack:
 
     def park(self) -> None:
         """Stop consuming the queues (another stack of this process may use the same moto server meanwhile)."""
-        every: list[QueuePoller | StreamPoller] = [*self.pollers, *self.stream_pollers]
+        every: list[Poller] = [*self.pollers, *self.stream_pollers]
         for poller in every:
             poller.stopping()
         for poller in every:
@@ -143,7 +143,7 @@ class LocalStack:
 
     def _start_pollers(self) -> None:
         if self.event_sources:
-            every: list[QueuePoller | StreamPoller] = [*self.pollers, *self.stream_pollers]
+            every: list[Poller] = [*self.pollers, *self.stream_pollers]
             for poller in every:
                 poller.start()
 
