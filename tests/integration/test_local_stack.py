@@ -1,6 +1,12 @@
-"""The local stack's wait for quiet has a bound, and when it runs out it says what is still at work."""
+"""The local stack: its wait for quiet has a bound, and when it runs out it says what is still at work; its moto
+server answers its own process without a socket and any other over HTTP."""
+
+import socket
+import subprocess
+import sys
 
 import pytest
+import urllib3.connectionpool
 
 from loyalty_tools.local.stack import LocalStack
 from tests.integration.conftest import send
@@ -15,3 +21,29 @@ def test_a_wait_for_a_stack_that_never_goes_quiet_stops_at_its_bound_naming_what
     stack.poller("ReceiptQueue").poll_once()
     stack.poller("AccrualQueue").poll_once()  # both refused as malformed: parked, the queues empty
     stack.wait_idle(timeout=5)
+
+
+def test_this_processs_clients_reach_moto_without_a_socket_and_another_process_over_http(
+        stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients in the stack's own process hand their requests to moto's app directly (counted as the server counts
+    them); a client in another process (the CLI in a shell) still reaches it over HTTP and sees the same tables."""
+    counter, key, others = stack.moto.counter, ("plumbing", "dynamodb", "DescribeTable"), (
+        "functions", "dynamodb", "DescribeTable")
+    before = counter.snapshot()
+
+    def no_sockets(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a client of this process opened a socket to its own moto server")
+
+    with monkeypatch.context() as isolated:
+        isolated.setattr(socket, "create_connection", no_sockets)
+        isolated.setattr(urllib3.connectionpool.HTTPConnectionPool, "urlopen", no_sockets)  # a pooled one too
+        table = stack.aws("dynamodb").describe_table(TableName="MembersTable")["Table"]
+    assert table["TableName"] == "MembersTable" and counter.snapshot()[key] == before[key] + 1
+
+    script = ("import boto3, sys; print(boto3.client('dynamodb', endpoint_url=sys.argv[1], region_name='eu-central-1',"
+              " aws_access_key_id='x', aws_secret_access_key='x').describe_table(TableName='MembersTable')['Table']"
+              "['TableArn'])")
+    other = subprocess.run([sys.executable, "-c", script, stack.moto.url], capture_output=True, text=True, timeout=60,
+                           check=True)
+    assert other.stdout.strip() == table["TableArn"]
+    assert counter.snapshot()[others] == before[others] + 1  # over HTTP, with a key that is not the plumbing's
