@@ -91,6 +91,7 @@ class Demo:
         self.explained: dict[str, int] = {}  # fiscal key -> the points `receipt explain` promised
         self.start = _evening(stack)  # day 0 of the story: the next 21:30 in Moscow
         self.shown = self.start.astimezone(MOSCOW).date()  # the day the chat was last shown on
+        self.letters: list[dict[str, Any]] = []  # what the hourly runs sent her, not answers to what she did
 
     # ------------------------------------------------------------------ the story
     def play(self) -> None:
@@ -265,7 +266,7 @@ class Demo:
         while hour <= moment:
             self.stack.travel(hour)
             if _sent_anything(self.stack.run_schedules(at=hour)):
-                self.settle()
+                self.letters += [entry for entry in self.settle() if entry["from"] == "bot"]
             hour += timedelta(hours=1)
         if moment > self.stack.now():
             self.stack.travel(moment)
@@ -280,8 +281,8 @@ class Demo:
     def idle(self) -> None:
         self.stack.wait_idle()
 
-    def settle(self) -> None:
-        """Wait until the stack is idle, then print what was said since the last time."""
+    def settle(self) -> list[dict[str, Any]]:
+        """Wait until the stack is idle, then print what was said since the last time: those entries."""
         self.stack.wait_idle()
         transcript = self.anna.transcript()
         for entry in transcript[self.printed:]:
@@ -290,7 +291,8 @@ class Demo:
                 self.shown = day.date()
                 print(f"\n── {day.day} {MONTHS[day.month - 1]} ──", file=self.out, flush=True)
             print(_line(entry), file=self.out, flush=True)
-        self.printed = len(transcript)
+        said, self.printed = transcript[self.printed:], len(transcript)
+        return said
 
     def last_bot_text(self) -> str:
         return str(next(entry["text"] for entry in reversed(self.anna.transcript()) if entry["from"] == "bot"))
