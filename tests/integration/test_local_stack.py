@@ -4,9 +4,11 @@ server answers its own process without a socket and any other over HTTP."""
 import socket
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 import urllib3.connectionpool
+from botocore.exceptions import ClientError
 
 from loyalty_tools.local.stack import LocalStack
 from tests.integration.conftest import send
@@ -47,3 +49,28 @@ def test_this_processs_clients_reach_moto_without_a_socket_and_another_process_o
                            check=True)
     assert other.stdout.strip() == table["TableArn"]
     assert counter.snapshot()[others] == before[others] + 1  # over HTTP, with a key that is not the plumbing's
+
+
+def test_a_cancelled_transaction_leaves_every_item_and_the_stream_as_they_were(stack: LocalStack) -> None:
+    """The local stack keeps only the items a transaction names to put back if it is cancelled (moto copies whole
+    tables): what it wrote before the failing condition is undone, and its stream records with it."""
+    dynamodb, table = stack.aws("dynamodb"), "MembersTable"
+    dynamodb.put_item(TableName=table, Item={"member_id": {"S": "kept"}, "available": {"N": "5"}})
+    streamed = stack.moto.stream_length(table)
+    writes: list[Any] = [
+        {"Put": {"TableName": table, "Item": {"member_id": {"S": "new"}, "available": {"N": "1"}}}},
+        {"Update": {"TableName": table, "Key": {"member_id": {"S": "kept"}}, "UpdateExpression": "SET available = :n",
+                    "ExpressionAttributeValues": {":n": {"N": "99"}}}},
+        {"Delete": {"TableName": table, "Key": {"member_id": {"S": "absent"}},
+                    "ConditionExpression": "attribute_exists(member_id)"}},
+    ]
+    with pytest.raises(ClientError) as cancelled:
+        dynamodb.transact_write_items(TransactItems=writes)
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert "Item" not in dynamodb.get_item(TableName=table, Key={"member_id": {"S": "new"}})
+    assert dynamodb.get_item(TableName=table, Key={"member_id": {"S": "kept"}})["Item"]["available"] == {"N": "5"}
+    assert stack.moto.stream_length(table) == streamed
+
+    dynamodb.transact_write_items(TransactItems=writes[:2])  # without the failing one: both apply, both streamed
+    assert dynamodb.get_item(TableName=table, Key={"member_id": {"S": "kept"}})["Item"]["available"] == {"N": "99"}
+    assert stack.moto.stream_length(table) == streamed + 2

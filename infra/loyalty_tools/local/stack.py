@@ -260,12 +260,8 @@ class LocalStack:
             "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}}
 
     def queue_depth(self, logical_id: str) -> int:
-        attributes = self.aws("sqs").get_queue_attributes(
-            QueueUrl=self.template.queue_url(logical_id),
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                            "ApproximateNumberOfMessagesDelayed"],  # a deferred message is work still to do
-        )["Attributes"]
-        return sum(int(value) for value in attributes.values())
+        """The messages `logical_id`'s queue holds: visible, in flight or delayed (a deferred one is work to do)."""
+        return self.moto.queue_length(self.template.queue_url(logical_id).rsplit("/", 1)[-1])
 
     def wait_idle(self, timeout: float = 60.0, ceiling: float = 900.0) -> None:
         """Return once every consumed queue is empty (but the `backlogged` ones: a CRM kept down on purpose) and no
