@@ -40,7 +40,7 @@ class RequestCounter:
         self.app = app
         self.counts: Counter[tuple[str, str, str]] = Counter()
         self._lock = threading.Lock()
-        self._dynamodb = threading.Lock()
+        self.dynamodb = threading.Lock()  # held by each DynamoDB request while moto applies it
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
@@ -58,13 +58,21 @@ class RequestCounter:
                     self.counts[(caller, "dynamodb", f"{operation}.items")] += len(
                         json.loads(body or b"{}").get("TransactItems", []))
             if match.group(2) == "dynamodb":
-                with self._dynamodb:
+                with self.dynamodb:
                     return list(self.app(environ, start_response))
         return self.app(environ, start_response)
 
     def snapshot(self) -> Counter[tuple[str, str, str]]:
         with self._lock:
             return Counter(self.counts)
+
+
+def _stream_shard(table: str) -> Any:
+    """moto's record of a table's stream (None: no such table, or no stream)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    found = dynamodb_backends[ACCOUNT][REGION].tables.get(table)
+    return getattr(found, "stream_shard", None)
 
 
 @functools.cache
@@ -164,11 +172,16 @@ class MotoServer:
     def stream_length(self, table: str) -> int:
         """How many records a table's stream holds, from moto's own state: a stream poller looks here first, so an
         idle stack does not ask the streams API several times a second for each table."""
-        from moto.dynamodb.models import dynamodb_backends
-
-        found = dynamodb_backends[ACCOUNT][REGION].tables.get(table)
-        shard = getattr(found, "stream_shard", None)
+        shard = _stream_shard(table)
         return len(shard.items) if shard is not None else 0
+
+    def stream_records(self, table: str, start: int, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` records of a table's stream from the `start`-th, as GetRecords gives them, from moto's own
+        state: reading them through the streams API (moto serialising each, botocore parsing it back) cost a tenth
+        of the suite's CPU. Read between DynamoDB requests, never in the middle of a transaction."""
+        with self.counter.dynamodb:
+            shard = _stream_shard(table)
+            return [record.to_json() for record in shard.items[start:start + limit]] if shard is not None else []
 
     def queue_length(self, queue: str) -> int:
         """How many messages a queue holds (visible, in flight or delayed: work still to do), from moto's own state:

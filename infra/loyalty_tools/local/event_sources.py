@@ -25,9 +25,8 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from loyalty_tools.local.aws import plumbing_client
@@ -278,46 +277,39 @@ class QueuePoller(Poller):
         }
 
 
+class StreamState(Protocol):
+    """What a stream poller reads a table's stream from (MotoServer: moto's own state, in this process)."""
+
+    def stream_length(self, table: str) -> int: ...
+
+    def stream_records(self, table: str, start: int, limit: int) -> list[dict[str, Any]]: ...
+
+
 class StreamPoller(Poller):
     """Lambda's DynamoDB Streams poller for one event source mapping (moto keeps one shard per stream)."""
 
     def __init__(self, template: Template, host: FunctionHost, function: str, source: StreamSource,
-                 endpoint_url: str, length: Callable[[str], int]):
+                 endpoint_url: str, streams: StreamState):
         super().__init__(f"the stream of {source.table}")
-        self.length = length  # how many records the table's stream holds (MotoServer.stream_length)
+        self.streams = streams
         self.function = function
         self.source = source
         self.host = host
         self.template = template
         self.dynamodb = plumbing_client("dynamodb", endpoint_url)
-        self.streams = plumbing_client("dynamodbstreams", endpoint_url)
         self.sqs = plumbing_client("sqs", endpoint_url)
         self.stream_arn = ""
-        self.shard_id = ""
-        self._after: str | None = None  # the last record handed over (None: none yet); it moves once a batch is done
-        self._read = 0  # how many records were read past
+        self._read = 0  # how many records were handed over (or filtered out); it moves once a batch is done
 
     def start(self) -> None:
         """Read the table's (new) stream from its first record."""
         self.stream_arn = self.dynamodb.describe_table(TableName=self.source.table)["Table"]["LatestStreamArn"]
-        self.shard_id = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0][
-            "ShardId"]
-        self._after, self._read = None, 0
+        self._read = 0
         super().start()
 
     def pending(self) -> bool:
         """Whether the stream holds records the function has not been handed (or is being handed) yet."""
-        return self.running and self.length(self.source.table) > self._read
-
-    def _iterator(self) -> str:
-        """A new iterator each time, after the last record handed over: moto replaces its tables (and their
-        streams' shards) with copies when a transaction is cancelled, which leaves an old iterator reading a shard
-        that no longer grows."""
-        position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._after} if self._after \
-            else {"ShardIteratorType": "TRIM_HORIZON"}
-        iterator: str = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=self.shard_id,
-                                                        **position)["ShardIterator"]
-        return iterator
+        return self.running and self.streams.stream_length(self.source.table) > self._read
 
     def _run(self) -> None:
         failures = 0
@@ -334,10 +326,8 @@ class StreamPoller(Poller):
     def poll_once(self, failures: int = 0) -> int:
         """Hand the function the next batch: how many records (0: none waiting; -1: the function failed, the
         batch will be handed again)."""
-        if self.length(self.source.table) <= self._read:
-            return 0
-        response = self.streams.get_records(ShardIterator=self._iterator(), Limit=self.source.batch_size)
-        records = [self._record(raw) for raw in response["Records"]]
+        raw = self.streams.stream_records(self.source.table, self._read, self.source.batch_size)
+        records = [self._record(record) for record in raw]
         passed = [record for record in records if self._passes(record)]
         if passed:
             try:
@@ -347,9 +337,7 @@ class StreamPoller(Poller):
                     log.warning("%s failed on %d stream records; handed again", self.function, len(passed))
                     return -1
                 self._gave_up(passed, error)
-        if records:
-            self._after = records[-1]["dynamodb"]["SequenceNumber"]
-            self._read += len(records)
+        self._read += len(records)
         return len(passed) if records else 0
 
     def _passes(self, record: dict[str, Any]) -> bool:
@@ -370,8 +358,9 @@ class StreamPoller(Poller):
     def _record(self, raw: dict[str, Any]) -> dict[str, Any]:
         stream = dict(raw["dynamodb"])
         created = stream.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            stream["ApproximateCreationDateTime"] = created.timestamp()
+        if isinstance(created, datetime):  # moto keeps it in UTC, without saying so
+            stream["ApproximateCreationDateTime"] = (created if created.tzinfo else created.replace(tzinfo=UTC)
+                                                     ).timestamp()
         return {"eventID": raw["eventID"], "eventName": raw["eventName"], "eventVersion": "1.1",
                 "eventSource": "aws:dynamodb", "awsRegion": REGION, "dynamodb": stream,
                 "eventSourceARN": self.stream_arn}

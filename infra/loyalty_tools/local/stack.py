@@ -95,7 +95,7 @@ class LocalStack:
         self.pollers = [QueuePoller(self.template, self.functions, spec.logical_id, source, self.moto.url)
                         for spec in self.functions.specs.values() for source in spec.queues]
         self.stream_pollers = [StreamPoller(self.template, self.functions, spec.logical_id, source, self.moto.url,
-                                            self.moto.stream_length)
+                                            self.moto)
                                for spec in self.functions.specs.values() for source in spec.streams]
         self.event_sources = deploy.event_sources
 
