@@ -91,7 +91,9 @@ class Demo:
         self.explained: dict[str, int] = {}  # fiscal key -> the points `receipt explain` promised
         self.start = _evening(stack)  # day 0 of the story: the next 21:30 in Moscow
         self.shown = self.start.astimezone(MOSCOW).date()  # the day the chat was last shown on
-        self.letters: list[dict[str, Any]] = []  # what the hourly runs sent her, not answers to what she did
+        # What the hourly runs sent her (not answers to what she did), with the hour of the run that sent each: the
+        # moment the contact policy chose, whatever the time Telegram took to show it.
+        self.letters: list[tuple[datetime, dict[str, Any]]] = []
 
     # ------------------------------------------------------------------ the story
     def play(self) -> None:
@@ -266,7 +268,7 @@ class Demo:
         while hour <= moment:
             self.stack.travel(hour)
             if _sent_anything(self.stack.run_schedules(at=hour)):
-                self.letters += [entry for entry in self.settle() if entry["from"] == "bot"]
+                self.letters += [(hour, entry) for entry in self.settle() if entry["from"] == "bot"]
             hour += timedelta(hours=1)
         if moment > self.stack.now():
             self.stack.travel(moment)
