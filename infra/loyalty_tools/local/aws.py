@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import io
 import json
 import logging
@@ -65,6 +66,11 @@ class RequestCounter:
     def snapshot(self) -> Counter[tuple[str, str, str]]:
         with self._lock:
             return Counter(self.counts)
+
+
+@functools.cache
+def _method_names(cls: type) -> list[str]:
+    return [name for name, _ in inspect.getmembers(cls, predicate=inspect.isfunction)]
 
 
 def _stream_shard(table: str) -> Any:
@@ -145,6 +151,7 @@ class MotoServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         from moto import backends
+        from moto.core import responses
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request otherwise
@@ -152,6 +159,8 @@ class MotoServer:
         # host names: a twentieth of the test suite's CPU. The list never changes while the process runs.
         modules = tuple(backends.list_of_moto_modules())
         backends.list_of_moto_modules = lambda: modules
+        # … and the methods of the service's response class, to find the action's: they never change either.
+        setattr(responses, "method_names_from_class", _method_names)  # noqa: B010 - the name moto's module calls
         _back_up_only_what_a_transaction_touches()
         self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(host, port, self.counter, threaded=True)
