@@ -124,7 +124,7 @@ def api(stack: LocalStack, path: str, body: dict[str, Any] | None = None, key: s
 
 
 def loyalty(stack: LocalStack, *args: str) -> tuple[int, str, str]:
-    """The operator's command (`loyalty …`), in its own process, against the local stack's tables."""
+    """The operator's command (`loyalty …`) against the local stack's tables, through the CLI's `main(argv)`."""
     return stack.operator(*args)
 
 
