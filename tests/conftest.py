@@ -63,10 +63,10 @@ def deployed(**options: Any) -> Iterator[LocalStack]:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: a worker per core and one more. The suite mostly waits (on the stack's queues, the pace, the
-    browser): on two cores its workers use about 45% of them, and a third worker fills the waits — 4:34 instead of
-    5:25 here quiet (`make test`'s figures in the README)."""
-    return (os.cpu_count() or 1) + 1
+    """`-n auto`: three workers a core. The suite mostly waits (on the stack's queues, the pace, the browser), and
+    beside other work on the same cores the workers' share of them grows with their number: beside stress-ng on both
+    cores of a 2-core machine, 6:19 with six workers, 6:43 with five, 7:14–8:05 with three (quiet: 4:18–4:35)."""
+    return 3 * (os.cpu_count() or 1)
 
 
 @pytest.hookimpl(trylast=True)
