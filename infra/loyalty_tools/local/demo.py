@@ -1,4 +1,4 @@
-"""`loyalty local demo`: points everywhere, in a couple of minutes, on the local stack and on one clock.
+"""`loyalty local demo`: points everywhere, in about a minute, on the local stack and on one clock.
 
 Anna joins the brand's bot and buys the brand's goods wherever she shops: on Wildberries (she sends the QR
 code's text), on Ozon (a photo of the receipt), at Золотое Яблоко (the receipt file from the FNS app) and
