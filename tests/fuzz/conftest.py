@@ -4,4 +4,4 @@ here. Each target gets FUZZ_EXAMPLES inputs (a few dozen in `make test`; `make f
 many each got to bench/fuzz.json)."""
 
 from tests.conftest import FUZZ_EXAMPLES as EXAMPLES  # noqa: F401 (what the fuzz modules read)
-from tests.integration.conftest import aws_env, stack  # noqa: F401 (the stack the webhook fuzz posts to)
+from tests.integration.conftest import aws_env, receipts_dir, stack  # noqa: F401 (the stack the webhook fuzz posts to)

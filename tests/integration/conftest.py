@@ -7,7 +7,7 @@ poller once, so the handler gets real SQS records and the poller honours its bat
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,12 +23,17 @@ R = TypeVar("R")
 
 
 @pytest.fixture(scope="session")
-def aws_env(tmp_path_factory: TempPathFactory) -> Iterator[Path]:
-    """Repositories used directly by a test reach the same moto server as the functions."""
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-            env.setenv(name, worker_stack().functions.base_env[name])
-        yield tmp_path_factory.mktemp("receipts")
+def receipts_dir(tmp_path_factory: TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("receipts")
+
+
+@pytest.fixture
+def aws_env(receipts_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Repositories used directly by a test reach the same moto server as the functions. Set for each test: a
+    module of another folder that sets and restores these itself may have run on this worker meanwhile."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(name, worker_stack().functions.base_env[name])
+    return receipts_dir
 
 
 @pytest.fixture
