@@ -176,8 +176,7 @@ def ledger_figures() -> dict[str, object]:
 
     program = load_program(ROOT / "program" / "program.yaml")
     with open(os.devnull, "w") as quiet, LocalStack(log_stream=quiet) as stack:
-        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-            os.environ[name] = stack.functions.base_env[name]
+        os.environ.update(stack.client_environment())
         books, now = ledger_for(program, "LedgerTable", "MembersTable"), datetime.now(UTC)
 
         def one_point(lot: str) -> Callable[[Wallet], Step]:
@@ -302,8 +301,7 @@ def campaign_figures() -> dict[str, object]:
     now = datetime(2027, 6, 1, 9, tzinfo=UTC)
     figures: dict[str, object] = {}
     with open(os.devnull, "w") as quiet, LocalStack(log_stream=quiet) as stack:
-        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-            os.environ[name] = stack.functions.base_env[name]
+        os.environ.update(stack.client_environment())
         dynamodb = client("dynamodb")
         scanned: list[int] = []
         dynamodb.meta.events.register("after-call.dynamodb.Query",
@@ -350,8 +348,7 @@ def campaign_figures() -> dict[str, object]:
                                 "scan_seconds": round(per_item * 1_000_000, 1)}
         figures["selection"] = selection
     with open(os.devnull, "w") as quiet, LocalStack(log_stream=quiet) as stack:  # a small table, as sending sees
-        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-            os.environ[name] = stack.functions.base_env[name]
+        os.environ.update(stack.client_environment())
         figures["sending"] = _sending(stack)
     return figures
 
@@ -497,8 +494,7 @@ def import_figures() -> dict[str, object]:
 
     with tempfile.TemporaryDirectory() as tmp, open(os.devnull, "w") as quiet, \
             LocalStack(log_stream=quiet, event_sources=False) as stack:
-        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-            os.environ[name] = stack.functions.base_env[name]
+        os.environ.update(stack.client_environment())
         first, again = Path(tmp) / "members.csv", Path(tmp) / "again.csv"
         write(first, IMPORT_ROWS)
         write(again, REIMPORT_ROWS)
@@ -572,8 +568,7 @@ def dashboard_figures() -> dict[str, object]:
     days = books.tallies()
     scan_compute_seconds = time.perf_counter() - compute_start
     with open(os.devnull, "w") as quiet, LocalStack(log_stream=quiet, event_sources=False) as stack:
-        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-            os.environ[name] = stack.functions.base_env[name]
+        os.environ.update(stack.client_environment())
         FiguresTable("FiguresTable").replace(days, {})
         since, until = date(2025, 12, 1), date(2026, 12, 1)
         read_since = since - (until - since)

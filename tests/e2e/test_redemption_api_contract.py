@@ -35,8 +35,8 @@ def test_the_committed_document_is_the_one_the_code_generates() -> None:
 @pytest.fixture(scope="module")
 def api_stack() -> Iterator[LocalStack]:
     with deployed(retry_base_seconds=0) as stack, pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-            env.setenv(name, stack.functions.base_env[name])
+        for name, value in stack.client_environment().items():
+            env.setenv(name, value)
         program = load_program(stack.functions.environment("RedemptionApiFunction")["PROGRAM_FILE"])
         MembersRepository("MembersTable").join(MEMBER, int(MEMBER), "ru")
         ledger_for(program, "LedgerTable", "MembersTable").apply(

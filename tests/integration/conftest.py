@@ -31,8 +31,8 @@ def receipts_dir(tmp_path_factory: TempPathFactory) -> Path:
 def aws_env(receipts_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Repositories used directly by a test reach the same moto server as the functions. Set for each test: a
     module of another folder that sets and restores these itself may have run on this worker meanwhile."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-        monkeypatch.setenv(name, worker_stack().functions.base_env[name])
+    for name, value in worker_stack().client_environment().items():
+        monkeypatch.setenv(name, value)
     return receipts_dir
 
 

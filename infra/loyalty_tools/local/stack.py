@@ -256,12 +256,16 @@ class LocalStack:
         return done.returncode, done.stdout, done.stderr
 
     def _operator_environment(self, shell: Mapping[str, str]) -> dict[str, str]:
-        return {**shell, **{name: self.functions.base_env[name] for name in (
-            "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}}
+        return {**shell, **self.client_environment()}
+
+    def client_environment(self) -> dict[str, str]:
+        """What a boto3 client needs to reach this stack's AWS: its endpoint, credentials and region."""
+        return {name: self.functions.base_env[name] for name in (
+            "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
 
     def queue_depth(self, logical_id: str) -> int:
         """The messages `logical_id`'s queue holds: visible, in flight or delayed (a deferred one is work to do)."""
-        return self.moto.queue_length(self.template.queue_url(logical_id).rsplit("/", 1)[-1])
+        return self.moto.queue_length(self.template.queue_name(logical_id))
 
     def wait_idle(self, timeout: float = 60.0, ceiling: float = 900.0) -> None:
         """Return once every consumed queue is empty (but the `backlogged` ones: a CRM kept down on purpose) and no
