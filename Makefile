@@ -10,6 +10,11 @@ UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --custom-compile-comma
 # there are none here (the packages live in layers/ and infra/), so that notice is noise on a first `make`.
 EDITABLE := PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet --no-deps -e
 
+# Compiled modules are kept (__pycache__, git-ignored) even where the shell says not to write them
+# (PYTHONDONTWRITEBYTECODE): each test worker, CLI process and function would otherwise compile every module of ours
+# and rewrite every test module's asserts again, half of a worker's start-up.
+export PYTHONDONTWRITEBYTECODE :=
+
 # SAM CLI pins its own boto3 and friends, so it lives in a venv of its own.
 SAM_CLI_VERSION := 1.170.0
 SAM_VENV := .venv-sam

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from loyalty.adapters.program_file import load_program
 from loyalty.domain.program import Mindbox
-from loyalty_tools.local.aws import MotoServer, plumbing_client, provision
+from loyalty_tools.local.aws import MotoServer, Resources, plumbing_client, provision
 from loyalty_tools.local.event_sources import HttpApi, Poller, QueuePoller, StreamPoller, scheduled_event
 from loyalty_tools.local.mindbox_emulator import MindboxEmulator
 from loyalty_tools.local.receipt_emulator import ReceiptEmulator
@@ -75,6 +75,7 @@ class LocalStack:
         self.api = HttpApi(self.functions, port=api_port, api_key=self.api_key)
         self.functions.env_overrides["LINK_BASE_URL"] = self.api.url  # tracked links lead to this stack's API
         self.backlogged: set[str] = set()  # queues wait_idle does not wait for
+        self._provisioned: tuple[Template, Resources] | None = None  # what _provision made, for which template
         self.started = False
 
     def _build(self, deploy: Deploy) -> None:
@@ -159,7 +160,8 @@ class LocalStack:
 
     def _empty(self) -> None:
         self.travel(datetime.now(UTC))
-        self.moto.reset()
+        if self._provisioned is None or self._provisioned[0] is not self.template:
+            self.moto.reset()  # else _provision resets it, to the tables, queues and secrets it kept
         self.telegram.reset()
         self.receipts.reset()
         self.mindbox.reset()
@@ -167,14 +169,20 @@ class LocalStack:
         self._provision()
 
     def _provision(self) -> None:
-        parameters = self.template.parameters
-        provision(self.template, self.moto.url, {
-            parameters["BotTokenSecretName"]: self.bot_token,
-            parameters["WebhookSecretName"]: self.webhook_secret,
-            parameters["ReceiptServiceTokenSecretName"]: self.receipt_token,
-            parameters["CrmSecretName"]: self.crm_secret,
-            parameters["StackKeySecretName"]: self.stack_key,
-        })
+        """Make the template's tables, queues and secrets, empty: through the API the first time for each template,
+        then as copies of what that made (the API's answers stay covered: every function still calls it)."""
+        if self._provisioned is not None and self._provisioned[0] is self.template:
+            self.moto.reset(to=self._provisioned[1])
+        else:
+            parameters = self.template.parameters
+            provision(self.template, self.moto.url, {
+                parameters["BotTokenSecretName"]: self.bot_token,
+                parameters["WebhookSecretName"]: self.webhook_secret,
+                parameters["ReceiptServiceTokenSecretName"]: self.receipt_token,
+                parameters["CrmSecretName"]: self.crm_secret,
+                parameters["StackKeySecretName"]: self.stack_key,
+            })
+            self._provisioned = (self.template, self.moto.keep())
         # What an operator does after `sam deploy`: point the bot at the webhook, with the secret token.
         if self.real_telegram is None:  # a real bot is polled instead: Telegram cannot reach a laptop's webhook
             self.bot_api("setWebhook", url=self.webhook_url, secret_token=self.webhook_secret)
