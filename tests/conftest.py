@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
 import loyalty_tools.local  # noqa: F401 (first: the functions' container environment, before the package is imported)
 from loyalty_tools.local.stack import LocalStack
@@ -69,14 +70,41 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return 3 * (os.cpu_count() or 1)
 
 
+# The files with a run of minutes: the small load and chaos runs, and the demo (a simulated month). Each starts first,
+# on a worker of its own, and the file that worker is handed to follow it is the smallest left (LongRunsFirst).
+LONG_RUNS = frozenset({"tests/e2e/test_chaos.py", "tests/e2e/test_load.py", "tests/e2e/test_commands.py"})
+
+
+def _file(nodeid: str) -> str:
+    return nodeid.split("::")[0]
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The order pytest-xdist hands files out in (`--no-loadscope-reorder` leaves it to us): the long runs first, so a
-    two-minute run starts while the other worker takes the short files instead of starting last with the other worker
+    two-minute run starts while the other workers take the short files instead of starting last with the others
     idle; then the files with the most tests, as xdist's own reorder would. Within a file, pytest-randomly's shuffle
     stands."""
-    per_file = Counter(item.nodeid.split("::")[0] for item in items)
-    items.sort(key=lambda item: (item.get_closest_marker("long_run") is None, -per_file[item.nodeid.split("::")[0]]))
+    per_file = Counter(_file(item.nodeid) for item in items)
+    items.sort(key=lambda item: (_file(item.nodeid) not in LONG_RUNS, -per_file[_file(item.nodeid)]))
+
+
+class LongRunsFirst(LoadFileScheduling):
+    """`--dist loadfile`, but a worker running a long run is handed the smallest file left to follow it.
+
+    xdist hands a worker its next file while it still holds two tests or fewer (a worker starts its last test only
+    once it knows what follows it). A long run's file holds one or two: xdist would queue the next large file behind
+    it, minutes, while the other workers run dry at the end."""
+
+    def _assign_work_unit(self, node: Any) -> None:
+        held = self.assigned_work.get(node, {})
+        if any(scope in LONG_RUNS and not all(tests.values()) for scope, tests in held.items()):
+            self.workqueue.move_to_end(min(self.workqueue, key=lambda scope: len(self.workqueue[scope])), last=False)
+        super()._assign_work_unit(node)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileScheduling | None:
+    return LongRunsFirst(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from bench import load
 
-pytestmark = [pytest.mark.e2e, pytest.mark.long_run]
+pytestmark = pytest.mark.e2e
 
 
 def test_with_faults_injected_nothing_is_lost_or_doubled() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from bench import load
 
-pytestmark = [pytest.mark.e2e, pytest.mark.long_run]
+pytestmark = pytest.mark.e2e
 
 
 def test_shoppers_at_once_lose_and_double_nothing() -> None:
