@@ -117,6 +117,17 @@ def schedule(stack: LocalStack, at: datetime) -> None:
     stack.wait_idle()
 
 
+def next_run(stack: LocalStack) -> datetime:
+    """Move the stack's clock on to the schedules' next run (every 15 minutes, on the quarter hour) and run them
+    there: the moment. A run "now" might not see what was written in its second: a schedule's event tells the time
+    in whole seconds, as EventBridge's does."""
+    now = stack.now()
+    at = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0) + timedelta(minutes=15)
+    stack.travel(at)
+    schedule(stack, at)
+    return at
+
+
 def api(stack: LocalStack, path: str, body: dict[str, Any] | None = None, key: str = "",
         api_key: str | None = None) -> tuple[int, Any]:
     """The brand's site calling the redemption API (with another key, or none, when `api_key` is given)."""

@@ -12,7 +12,7 @@ from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.domain.receipt import MOSCOW
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.stack import LocalStack
-from tests.e2e.journeys import buy, join, member, morning, schedule, seed_stack, texts
+from tests.e2e.journeys import buy, join, member, morning, next_run, schedule, seed_stack, texts
 
 pytestmark = pytest.mark.e2e
 HOUR = timedelta(hours=1)
@@ -91,7 +91,7 @@ def test_regulars_with_a_1000_to_1200_average_get_double_points_on_one_receipt_o
     cora = join(stack)
     for _ in range(6):  # the sixth purchase brings her into regulars_mid_basket
         buy(stack, cora, NICE_CREAM, d2c=True)
-    schedule(stack, stack.now())  # the offer is a letter: the next campaigns run sends it
+    next_run(stack)  # the offer is a letter: the next campaigns run sends it
     offers = [text for text in texts(cora) if "двойные баллы" in text]
     assert offers == ["Вы наш постоянный покупатель! Купите на 1500 ₽ в ближайшие 5 дней — начислим двойные баллы."]
     buy(stack, cora, NICE_CREAM, d2c=True)  # under 1,500 RUB: the usual 10%
