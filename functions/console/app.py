@@ -19,9 +19,11 @@ from pydantic import BaseModel, Field
 
 from loyalty import clock, wiring
 from loyalty.domain import audit, console, init_data
+from loyalty.domain.composer import CampaignRefused
 from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.dashboard import Dashboard, Language
 from loyalty.domain.staff import Role, StaffMember
+from loyalty.flows.composer import CampaignView
 from loyalty.flows.console import Whoami
 from loyalty.flows.queue import Handling, QueueItem
 from loyalty.flows.support import Adjustment, Card, Found, Reason, Resend, Reversal
@@ -30,7 +32,7 @@ from loyalty.settings import ConsoleSettings, environment
 
 app = APIGatewayHttpResolver(enable_validation=True)
 settings = environment(ConsoleSettings)
-staff_console, desk, dashboards, tickets, bot_token = wiring.console(settings)
+staff_console, desk, dashboards, tickets, composer, bot_token = wiring.console(settings)
 STATIC = Path(__file__).parent / "static"
 PAGE = (STATIC / "index.html").read_text(encoding="utf-8")
 VENDORED = {"chart.umd.min.js": (STATIC / "vendor" / "chart.umd.min.js").read_text(encoding="utf-8")}
@@ -152,6 +154,55 @@ def sign_out() -> Response[str]:
 def me() -> Whoami:
     session, staff = _who()
     return staff_console.whoami(session, staff)
+
+
+@app.exception_handler(CampaignRefused)
+def campaign_refused(refused: CampaignRefused) -> Response[dict[str, Any]]:
+    """A campaign change that cannot be made (a running campaign edited, a stale page, a rule of the program file
+    broken): its status and why, in the marketer's words; nothing changed."""
+    logger.info("campaign change refused", extra={"reason": refused.reason, "status": refused.status,
+                                                  "path": app.current_event.path})
+    return Response(status_code=refused.status, content_type="application/json",
+                    body={"statusCode": refused.status, "message": refused.reason})
+
+
+class CampaignRequest(BaseModel):
+    campaign: dict[str, Any] = Field(description="as a campaign in the program file's `campaigns:`")
+    segment: dict[str, Any] | None = Field(default=None, description="a segment built for it, as in `segments:`")
+
+
+class CopyRequest(BaseModel):
+    name: str
+
+
+@app.get("/console/api/campaigns")
+def campaign_list() -> list[CampaignView]:
+    _who()
+    return composer.campaigns()
+
+
+@app.put("/console/api/campaigns/<name>")
+def save_campaign(name: str, request: CampaignRequest) -> CampaignView:
+    session, staff = _who(changes=True)
+    return composer.save(session, staff, {**request.campaign, "name": name}, request.segment, clock.now())
+
+
+@app.post("/console/api/campaigns/<name>/launch")
+def launch_campaign(name: str) -> CampaignView:
+    session, staff = _who(changes=True)
+    return composer.launch(session, staff, name, clock.now())
+
+
+@app.post("/console/api/campaigns/<name>/stop")
+def stop_campaign(name: str) -> CampaignView:
+    session, staff = _who(changes=True)
+    return composer.stop(session, staff, name, clock.now())
+
+
+@app.post("/console/api/campaigns/<name>/copy")
+def copy_campaign(name: str, request: CopyRequest) -> CampaignView:
+    session, staff = _who(changes=True)
+    return composer.copy(session, staff, name, request.name, clock.now())
 
 
 @app.get("/console/api/staff")

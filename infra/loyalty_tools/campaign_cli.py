@@ -30,6 +30,7 @@ class Stack:
     ledger_table: str = "LedgerTable"
     campaigns_table: str = "CampaignsTable"
     bot_table: str = "BotTable"
+    console_table: str = "ConsoleTable"  # the campaigns made in the console
     campaign_queue_url: str | None = None  # None: the queue named CampaignQueue (the local stack's)
     crm_queue_url: str | None = None  # None: the local stack's CrmQueue
     stack_key_name: str = "loyalty/stack-key"  # the secret the campaign's letters' ids are keyed with
@@ -41,7 +42,7 @@ class Stack:
             MEMBERS_TABLE=self.members_table, LEDGER_TABLE=self.ledger_table, CAMPAIGNS_TABLE=self.campaigns_table,
             CAMPAIGN_QUEUE_URL=queue_url(self.campaign_queue_url, "CampaignQueue"),
             CRM_QUEUE_URL=queue_url(self.crm_queue_url, CRM_QUEUE), PROGRAM_FILE=str(self.program),
-            BOT_TABLE=self.bot_table, STACK_KEY_NAME=self.stack_key_name,
+            BOT_TABLE=self.bot_table, CONSOLE_TABLE=self.console_table, STACK_KEY_NAME=self.stack_key_name,
             OUTBOX_QUEUE_URL="", ACCRUAL_QUEUE_URL=""))  # the postman's: not this run's
 
 

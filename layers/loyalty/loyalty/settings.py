@@ -95,6 +95,7 @@ class CampaignsSettings(_Env):
     PROGRAM_FILE: str
     CRM_QUEUE_URL: str
     BOT_TABLE: str
+    CONSOLE_TABLE: str  # the campaigns made in the console
     LINK_BASE_URL: str = ""  # the HTTP API's address: nudges' links go through /go/<id>, which counts the clicks
 
 

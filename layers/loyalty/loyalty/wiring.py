@@ -34,6 +34,7 @@ from loyalty.domain.program import Program
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
+from loyalty.flows.composer import Composer, ConsoleCampaigns
 from loyalty.flows.console import Console, SignInLinks, StaffDirectory
 from loyalty.flows.conversations import Conversations
 from loyalty.flows.crm_feed import CrmFeed, Reported
@@ -117,7 +118,8 @@ def campaigns(settings: CampaignsSettings) -> Campaigns:
     letters = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)),
                               program)
     return Campaigns(program, MembersRepository(settings.MEMBERS_TABLE), store,
-                     Touches(program, ledger, store, letters))
+                     Touches(program, ledger, store, letters),
+                     ConsoleCampaigns(program, ConsoleTable(settings.CONSOLE_TABLE)))
 
 
 def followups(settings: CampaignsSettings) -> FollowUps:
@@ -197,9 +199,10 @@ def figures(settings: FiguresSettings) -> FigureKeeper:
                         DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))
 
 
-def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards, TicketQueue, Callable[[], str]]:
-    """The staff console, its members desk, its dashboard, its queue of tickets, and the bot's token (read when a
-    Mini App's initData is first checked)."""
+def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards, TicketQueue, Composer,
+                                                Callable[[], str]]:
+    """The staff console, its members desk, its dashboard, its queue of tickets, its campaigns, and the bot's token
+    (read when a Mini App's initData is first checked)."""
     program = cached_program(settings.PROGRAM_FILE)
     table, audit, keyed = ConsoleTable(settings.CONSOLE_TABLE), AuditLog(settings.AUDIT_TABLE), \
         stack_key(settings.STACK_KEY_NAME)
@@ -216,7 +219,7 @@ def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards
                          bot_table, keyed)
     talk.staff_of, talk.audit = directory.member, audit  # the same rights and audit as in the staff chat
     return (Console(directory, table, audit, keyed), desk, dashboards, TicketQueue(bot_table, talk),
-            cache(lambda: secret(settings.BOT_TOKEN_NAME)))
+            Composer(program, table, audit), cache(lambda: secret(settings.BOT_TOKEN_NAME)))
 
 
 def webhook(settings: WebhookSettings) -> Webhook:

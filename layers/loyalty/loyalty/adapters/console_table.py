@@ -1,5 +1,6 @@
-"""ConsoleTable: the brand's staff (pk `staff`, sk their Telegram id) and the console's one-time sign-in links
-(pk `link`, sk the token's hash; DynamoDB's TTL removes them after they ran out)."""
+"""ConsoleTable: the brand's staff (pk `staff`, sk their Telegram id), the console's one-time sign-in links
+(pk `link`, sk the token's hash; DynamoDB's TTL removes them after they ran out) and the campaigns made in the console
+(pk `campaign`, sk its name: the campaign, its segment and its state as JSON, and its version)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 
 from loyalty.adapters.aws import client
 from loyalty.adapters.dynamo import conditional, from_item, to_item
+from loyalty.domain.composer import CampaignRefused, Made
 from loyalty.domain.console import LinkRefused
 from loyalty.domain.staff import Role, StaffMember
 
-_STAFF, _LINK = "staff", "link"
+_STAFF, _LINK, _CAMPAIGN = "staff", "link", "campaign"
 
 
 class ConsoleTable:
@@ -61,6 +63,33 @@ class ConsoleTable:
             ExpressionAttributeValues=to_item({":now": now.isoformat()}), ReturnValues="ALL_NEW")
         assert response is not None
         return int(from_item(response["Attributes"])["telegram_id"])
+
+    # ------------------------------------------------------------------ campaigns made in the console (CampaignDrafts)
+    def made(self, name: str) -> Made | None:
+        item = client("dynamodb").get_item(TableName=self.table_name, ConsistentRead=True,
+                                           Key=to_item({"pk": _CAMPAIGN, "sk": name})).get("Item")
+        return Made.model_validate_json(from_item(item)["made"]) if item else None
+
+    def all_made(self) -> list[Made]:
+        found: list[Made] = []
+        for page in client("dynamodb").get_paginator("query").paginate(
+                TableName=self.table_name, KeyConditionExpression="pk = :pk", ConsistentRead=True,
+                ExpressionAttributeValues=to_item({":pk": _CAMPAIGN})):
+            found += [Made.model_validate_json(item["made"]) for item in map(from_item, page["Items"])]
+        return found
+
+    def keep(self, made: Made) -> None:
+        """Write `made` over the version before it (version 1: a new name), or refuse: someone changed it meanwhile,
+        or took the name."""
+        first = made.version == 1
+        conditional(
+            "put_item", TableName=self.table_name,
+            refused=CampaignRefused("Кампания с таким именем уже есть: выберите другое." if first else
+                                    "Кампанию уже изменили в другом окне: обновите страницу и повторите."),
+            Item=to_item({"pk": _CAMPAIGN, "sk": made.name, "made": made.model_dump_json(), "state": str(made.state),
+                          "version": made.version}),
+            ConditionExpression="attribute_not_exists(sk)" if first else "version = :before",
+            **({} if first else {"ExpressionAttributeValues": to_item({":before": made.version - 1})}))
 
 
 def _member(item: dict[str, Any]) -> StaffMember | None:

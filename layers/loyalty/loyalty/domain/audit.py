@@ -40,6 +40,10 @@ class Action(StrEnum):
     EXPORT = "export"
     RESENT = "message_resent"
     REWARD_DELIVERED = "reward_delivered"
+    CAMPAIGN_SAVED = "campaign_saved"
+    CAMPAIGN_LAUNCHED = "campaign_launched"
+    CAMPAIGN_STOPPED = "campaign_stopped"
+    CAMPAIGN_COPIED = "campaign_copied"
 
 
 class Actor(BaseModel):

@@ -34,11 +34,12 @@ class Permission(StrEnum):
     ADJUST = "adjust"  # points: adjust, reverse a receipt's credit, block from earning
     MANAGE_STAFF = "manage_staff"  # add and remove staff, change a role
     READ_AUDIT = "read_audit"
+    CAMPAIGNS = "campaigns"  # write, launch, stop and copy the console's campaigns
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    Role.MARKETER: frozenset({Permission.VIEW, Permission.SEE_PHONES}),
+    Role.MARKETER: frozenset({Permission.VIEW, Permission.SEE_PHONES, Permission.CAMPAIGNS}),
     Role.SUPPORT: frozenset({Permission.VIEW, Permission.SEE_PHONES, Permission.ADJUST}),
     Role.VIEWER: frozenset({Permission.VIEW}),
 }

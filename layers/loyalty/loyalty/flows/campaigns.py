@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from loyalty import clock
 from loyalty.contracts import CampaignMessage
 from loyalty.domain import postings, wallet
 from loyalty.domain.campaigns import Campaign, Touch, lapse_window, member_of, touch_key, winback_touch
+from loyalty.domain.composer import Made
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Cause, Holder, Kind, entry_id_of
 from loyalty.domain.messages import day_month, with_words
@@ -85,17 +86,33 @@ class Touches:
         return recorded
 
 
+class LiveCampaigns(Protocol):
+    """The campaigns made in the console (flows/composer.py: ConsoleCampaigns)."""
+
+    def now_live(self) -> tuple[Program, list[Made]]: ...
+
+    def sent(self, made: Made, now: datetime) -> None: ...
+
+
 class Campaigns:
-    def __init__(self, program: Program, audience: Audience, store: CampaignRecords, touches: Touches):
+    def __init__(self, program: Program, audience: Audience, store: CampaignRecords, touches: Touches,
+                 console: LiveCampaigns | None = None):
         self.program = program
         self.audience = audience
         self.store = store
         self.touches = touches
+        self.console = console  # read at each run: a launch or a stop in the console counts from the next run
 
     def run(self, now: datetime, only: str | None = None) -> dict[str, int]:
-        """Run every win-back and due broadcast (or only `only`); returns how many members each reached."""
-        return {campaign.name: self.reach(campaign, self.select(campaign, now), now)
-                for campaign in self._due(now, only)}
+        """Run every win-back and due broadcast (or only `only`), the program file's and the console's live ones;
+        returns how many members each reached."""
+        program, made = self.console.now_live() if self.console is not None else (self.program, [])
+        reached = {campaign.name: self.reach(campaign, self.select(campaign, now, program), now)
+                   for campaign in self._due(program, now, only)}
+        for console_made in made:
+            if console_made.name in reached and self.console is not None:
+                self.console.sent(console_made, now)
+        return reached
 
     def reach(self, campaign: Campaign, selected: Iterable[tuple[Touch, Holder]], now: datetime,
               progress: Callable[[], None] = lambda: None) -> int:
@@ -108,10 +125,12 @@ class Campaigns:
         logger.info("campaign run", extra={"campaign": campaign.name, "reached": count, "at": now.isoformat()})
         return count
 
-    def select(self, campaign: Campaign, now: datetime) -> Iterator[tuple[Touch, Holder]]:
+    def select(self, campaign: Campaign, now: datetime, program: Program | None = None
+               ) -> Iterator[tuple[Touch, Holder]]:
         """Who this run of `campaign` is for (sending nothing: the dry run's answer too)."""
         since = self.store.cursor(campaign.name) or now - _FIRST_RUN_LOOKBACK
-        segment = self.program.segments.get(campaign.segment) if campaign.segment else None
+        segments = (program or self.program).segments
+        segment = segments.get(campaign.segment) if campaign.segment else None
         if campaign.kind == "winback":
             for index in range(len(campaign.steps)):
                 start, end = lapse_window(campaign, index, since, now)
@@ -128,8 +147,8 @@ class Campaigns:
                     yield Touch(campaign=campaign.name, step=0, member_id=holder.member_id,
                                 key=f"{campaign.name}:0:{occasion}"), holder
 
-    def _due(self, now: datetime, only: str | None) -> Iterator[Campaign]:
-        for campaign in self.program.campaigns:
+    def _due(self, program: Program, now: datetime, only: str | None) -> Iterator[Campaign]:
+        for campaign in program.campaigns:
             if only is not None and campaign.name != only:
                 continue
             if campaign.kind == "winback" and campaign.sends_at(now):

@@ -1,0 +1,122 @@
+"""The console's campaigns (domain/composer.py): a marketer writes one, launches it, stops it or copies it; each change
+is checked as the program file is, kept only over the version it was made from, and audited. The campaigns run runs
+the live ones beside the program file's (Campaigns, through `ConsoleCampaigns`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from loyalty.domain import composer, console
+from loyalty.domain.audit import Action, Actor, Draft
+from loyalty.domain.composer import Made, State
+from loyalty.domain.console import Permission, Session
+from loyalty.domain.program import Program
+from loyalty.domain.staff import StaffMember
+from loyalty.flows.ports import AuditTrail
+
+
+class CampaignDrafts(Protocol):
+    """Where the console keeps its campaigns (adapters/console_table.py)."""
+
+    def made(self, name: str) -> Made | None: ...
+
+    def all_made(self) -> list[Made]: ...
+
+    def keep(self, made: Made) -> None: ...
+
+
+class CampaignView(BaseModel):
+    """A console campaign as its page shows it: in words, with what the composer edits."""
+
+    name: str
+    title: str
+    kind: str
+    state: State
+    state_words: str
+    version: int
+    changed_at: datetime | None
+    editable: bool
+    campaign: dict[str, Any]
+    segment: dict[str, Any] | None
+
+
+def view(made: Made) -> CampaignView:
+    return CampaignView(name=made.name, title=made.campaign.title or made.name, kind=made.campaign.kind,
+                        state=made.state, state_words=composer.STATE_WORDS[made.state], version=made.version,
+                        changed_at=made.changed_at, editable=made.state in composer.EDITABLE,
+                        campaign=made.campaign.model_dump(mode="json", exclude_defaults=True),
+                        segment=made.segment.model_dump(mode="json", exclude_defaults=True) if made.segment else None)
+
+
+class Composer:
+    def __init__(self, program: Program, drafts: CampaignDrafts, audit: AuditTrail):
+        self.program = program
+        self.drafts = drafts
+        self.audit = audit
+
+    def campaigns(self) -> list[CampaignView]:
+        return [view(made) for made in sorted(self.drafts.all_made(), key=lambda made: made.name)]
+
+    def save(self, session: Session, staff: StaffMember, document: dict[str, Any], segment: dict[str, Any] | None,
+             now: datetime) -> CampaignView:
+        """A new campaign, or a draft or scheduled one rewritten (a running one is refused: stop it, or copy it)."""
+        console.allow(staff.role, Permission.CAMPAIGNS)
+        written = composer.drafted(document, segment, now)
+        before = self.drafts.made(written.name)
+        return self._kept(session, staff, before, composer.edited(before, written), Action.CAMPAIGN_SAVED, now)
+
+    def launch(self, session: Session, staff: StaffMember, name: str, now: datetime) -> CampaignView:
+        console.allow(staff.role, Permission.CAMPAIGNS)
+        before = self._found(name)
+        return self._kept(session, staff, before, composer.launched(before, now), Action.CAMPAIGN_LAUNCHED, now)
+
+    def stop(self, session: Session, staff: StaffMember, name: str, now: datetime) -> CampaignView:
+        console.allow(staff.role, Permission.CAMPAIGNS)
+        before = self._found(name)
+        return self._kept(session, staff, before, composer.stopped(before, now), Action.CAMPAIGN_STOPPED, now)
+
+    def copy(self, session: Session, staff: StaffMember, name: str, new_name: str, now: datetime) -> CampaignView:
+        console.allow(staff.role, Permission.CAMPAIGNS)
+        copied = composer.edited(None, composer.copied(self._found(name), new_name, now))
+        return self._kept(session, staff, None, copied, Action.CAMPAIGN_COPIED, now, reason=f"копия {name}")
+
+    def _found(self, name: str) -> Made:
+        made = self.drafts.made(name)
+        if made is None:
+            raise composer.CampaignRefused(f"Кампании {name!r} нет.", status=404)
+        return made
+
+    def _kept(self, session: Session, staff: StaffMember, before: Made | None, after: Made, action: Action,
+              now: datetime, reason: str | None = None) -> CampaignView:
+        """`after` checked beside the program file's campaigns and the console's others, kept, audited."""
+        others = [made for made in self.drafts.all_made()
+                  if made.name != after.name and made.state not in (State.STOPPED, State.FINISHED)]
+        composer.checked(self.program, [*others, after])
+        self.drafts.keep(after)
+        self.audit.append(Draft(at=now, actor=Actor.of(staff), action=action, session=session.id, subject=after.name,
+                                before=_audited(before), after=_audited(after), reason=reason))
+        return view(after)
+
+
+def _audited(made: Made | None) -> dict[str, Any] | None:
+    return None if made is None else made.model_dump(mode="json", exclude_defaults=True)
+
+
+class ConsoleCampaigns:
+    """The program a campaigns run runs: the file's, with the console's live campaigns (read at each run, so a launch
+    or a stop counts from the next run on); a console broadcast the run sent is finished."""
+
+    def __init__(self, program: Program, drafts: CampaignDrafts):
+        self.program = program
+        self.drafts = drafts
+
+    def now_live(self) -> tuple[Program, list[Made]]:
+        made = self.drafts.all_made()
+        return composer.live(self.program, made), [m for m in made if m.state in composer.LIVE]
+
+    def sent(self, made: Made, now: datetime) -> None:
+        if made.campaign.kind == "broadcast":
+            self.drafts.keep(composer.finished(made, now))
