@@ -27,6 +27,7 @@ from loyalty.domain.audit import Entry as AuditEntry
 from loyalty.domain.campaigns import Touch, touch_key
 from loyalty.domain.claims import Claimed, Halves, OrderHalf, Outcome, Refund, pair
 from loyalty.domain.codes import PromoCode, new_code, normalise_code
+from loyalty.domain.composer import CampaignRefused, Made
 from loyalty.domain.contact import Sent as Contacted
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
@@ -800,11 +801,27 @@ class MemoryCrm:
 
 
 class MemoryConsoleTable:
-    """ConsoleTable in memory: staff (None once removed) and one-time sign-in links, consumed once."""
+    """ConsoleTable in memory: staff (None once removed), one-time sign-in links, consumed once, and the campaigns
+    made in the console, each kept only over the version before it."""
 
     def __init__(self) -> None:
         self.rows: dict[int, StaffMember | None] = {}
         self.links: dict[str, tuple[int, datetime, bool]] = {}
+        self.campaigns: dict[str, Made] = {}
+
+    def made(self, name: str) -> Made | None:
+        return self.campaigns.get(name)
+
+    def all_made(self) -> list[Made]:
+        return [self.campaigns[name] for name in sorted(self.campaigns)]
+
+    def keep(self, made: Made) -> None:
+        kept = self.campaigns.get(made.name)
+        if made.version == 1 and kept is not None:
+            raise CampaignRefused("Кампания с таким именем уже есть: выберите другое.")
+        if made.version > 1 and (kept is None or kept.version != made.version - 1):
+            raise CampaignRefused("Кампанию уже изменили в другом окне: обновите страницу и повторите.")
+        self.campaigns[made.name] = made
 
     def lookup(self, telegram_id: int) -> tuple[bool, StaffMember | None]:
         return (telegram_id in self.rows, self.rows.get(telegram_id))

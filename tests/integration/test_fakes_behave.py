@@ -15,14 +15,16 @@ from loyalty import clock
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
+from loyalty.adapters.console_table import ConsoleTable
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.promo_codes import PromoCodes
 from loyalty.adapters.telegram import TelegramBot
-from loyalty.domain import postings, wallet
+from loyalty.domain import composer, postings, wallet
 from loyalty.domain.campaigns import Touch, touch_key
 from loyalty.domain.claims import OrderHalf, Refund
 from loyalty.domain.codes import PromoCode
+from loyalty.domain.composer import CampaignRefused
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
 from loyalty.domain.earning import purchase_credit
@@ -42,7 +44,15 @@ from loyalty.domain.ledger import Kind
 from loyalty.domain.wallet import Step, Wallet
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import present
-from tests.fakes import MemoryBooks, MemoryBotTable, MemoryCampaigns, MemoryClaims, MemoryPromoCodes, MemoryTelegram
+from tests.fakes import (
+    MemoryBooks,
+    MemoryBotTable,
+    MemoryCampaigns,
+    MemoryClaims,
+    MemoryConsoleTable,
+    MemoryPromoCodes,
+    MemoryTelegram,
+)
 from tests.unit.flows.conftest import PROGRAM
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -608,3 +618,28 @@ def test_telegram_serves_a_file_a_shopper_sent_and_refuses_an_unknown_one(
         telegram.bot.download("photo-404")
     telegram.open(841)
     assert telegram.bot.send_photo(841, "photo-1", "Ваш чек") > 0 and telegram.texts(841) == ["Ваш чек"]
+
+
+@pytest.fixture(params=["real", "fake"])
+def drafts(request: FixtureRequest) -> ConsoleTable | MemoryConsoleTable:
+    if request.param == "real":
+        request.getfixturevalue("stack")
+        return ConsoleTable("ConsoleTable")
+    return MemoryConsoleTable()
+
+
+def test_a_console_campaign_is_kept_over_the_version_before_it_and_a_taken_name_or_stale_page_is_refused(
+        drafts: ConsoleTable | MemoryConsoleTable) -> None:
+    spring = {"name": "spring", "kind": "broadcast", "at": (NOW + timedelta(days=30)).isoformat(),
+              "messages": {"ru": {"text": "Весна"}}}
+    new = composer.edited(None, composer.drafted(spring, None, NOW))
+    assert drafts.made("spring") is None
+    drafts.keep(new)
+    assert drafts.made("spring") == new and drafts.all_made() == [new]
+    with pytest.raises(CampaignRefused, match="с таким именем уже есть"):
+        drafts.keep(new)  # another tab made one with the same name
+    launched = composer.launched(new, NOW)
+    drafts.keep(launched)
+    with pytest.raises(CampaignRefused, match="уже изменили"):
+        drafts.keep(composer.stopped(new.model_copy(update={"state": composer.State.RUNNING}), NOW))  # a stale page
+    assert drafts.made("spring") == launched and launched.state == composer.State.SCHEDULED and launched.version == 2

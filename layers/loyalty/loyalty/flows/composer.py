@@ -102,7 +102,12 @@ class Composer:
 
 
 def _audited(made: Made | None) -> dict[str, Any] | None:
-    return None if made is None else made.model_dump(mode="json", exclude_defaults=True)
+    """What the audit keeps of a campaign: its state and version, and what it says."""
+    if made is None:
+        return None
+    return {"state": str(made.state), "version": made.version,
+            "campaign": made.campaign.model_dump(mode="json", exclude_defaults=True),
+            "segment": made.segment.model_dump(mode="json", exclude_defaults=True) if made.segment else None}
 
 
 class ConsoleCampaigns:

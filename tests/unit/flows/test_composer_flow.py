@@ -1,0 +1,135 @@
+"""Campaigns made in the console, on in-memory adapters: the seed's example offer is built without YAML, checked by the
+program file's rules with the file's messages, kept over the version it was made from and audited; it moves draft →
+scheduled → running → finished | stopped, a running one is not edited, and the campaigns run runs the live ones
+through the same code as the file's."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from loyalty.domain import audit, composer
+from loyalty.domain.composer import CampaignRefused, State
+from loyalty.domain.console import Refused, Session
+from loyalty.domain.segments import Segment
+from loyalty.domain.staff import Role, StaffMember
+from loyalty.flows.campaigns import Campaigns, Touches
+from loyalty.flows.composer import Composer, ConsoleCampaigns
+from tests.fakes import MemoryAuditLog, MemoryBooks, MemoryCampaigns, MemoryConsoleTable, MemoryQueue
+from tests.unit.flows.conftest import PROGRAM
+
+NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)  # 12:00 in Moscow
+SESSION = Session(id="session-of-olga-01", telegram_id=5_000_002, expires_at=NOW + timedelta(hours=8))
+MARKETER = StaffMember(telegram_id=5_000_002, role=Role.MARKETER, name="Ольга")
+SUPPORT = StaffMember(telegram_id=5_000_001, role=Role.SUPPORT, name="Мария")
+
+# The seed's example, as the composer sends it: more than 5 purchases and an average receipt of 1,000–1,200 ₽ →
+# buy for 1,500 ₽ within 5 days for double points.
+REGULARS = {"receipts": {"more_than": 5}, "average_receipt_roubles": {"between": [1000, 1200]}, "subscribed": True}
+OFFER = {"title": "Двойные баллы постоянным", "kind": "triggered", "goal": {"within_days": 5},
+         "bonus": {"multiplier": 2, "days": 5, "min_receipt_roubles": 1500},
+         "messages": {"ru": {"text": "Купите на {min_receipt} ₽ за {days} {days_word} — начислим двойные баллы."}}}
+
+
+class Office:
+    def __init__(self) -> None:
+        self.table, self.audit = MemoryConsoleTable(), MemoryAuditLog()
+        self.composer = Composer(PROGRAM, self.table, self.audit)
+
+    def save(self, name: str, campaign: dict[str, Any], segment: dict[str, Any] | None = None,
+             staff: StaffMember = MARKETER, at: datetime = NOW) -> composer.Made:
+        self.composer.save(SESSION, staff, {**campaign, "name": name}, segment, at)
+        made = self.table.made(name)
+        assert made is not None
+        return made
+
+
+@pytest.fixture
+def office() -> Office:
+    return Office()
+
+
+def test_the_seeds_offer_is_built_without_yaml_checked_as_the_file_is_and_audited(office: Office) -> None:
+    made = office.save("regulars_double", OFFER, REGULARS)
+    assert (made.state, made.version, made.campaign.segment) == (State.DRAFT, 1, "regulars_double")
+    live = composer.checked(PROGRAM, [made])
+    assert live.segments["regulars_double"].receipts is not None and live.campaign("regulars_double") is not None
+    (entry,) = office.audit.chain
+    assert (entry.action, entry.subject, entry.actor.telegram_id, entry.before) == (
+        audit.Action.CAMPAIGN_SAVED, "regulars_double", MARKETER.telegram_id, None)
+    assert entry.after is not None and entry.after["state"] == "draft"
+    listed = office.composer.campaigns()
+    assert [(view.name, view.state_words, view.editable) for view in listed] == [
+        ("regulars_double", "черновик", True)]
+
+
+def test_a_campaign_the_file_would_refuse_is_refused_with_the_files_message(office: Office) -> None:
+    with pytest.raises(CampaignRefused, match=r"unknown placeholder \{name\}") as bad_text:
+        office.save("hello", {**OFFER, "messages": {"ru": {"text": "Привет, {name}"}}}, REGULARS)
+    assert bad_text.value.status == 422
+    with pytest.raises(CampaignRefused, match="campaigns: names must be unique"):
+        office.save("winback", OFFER, REGULARS)  # the program file has a campaign of that name
+    with pytest.raises(CampaignRefused, match=r"segment: no segment 'vips' in segments"):
+        office.save("for_vips", {**OFFER, "segment": "vips"})
+    with pytest.raises(CampaignRefused, match="fires on entering its segment"):
+        office.save("nobody", OFFER)
+    assert office.table.all_made() == [] and office.audit.chain == []
+
+
+def test_launching_stopping_and_copying_move_the_state_and_a_running_campaign_is_not_edited(office: Office) -> None:
+    office.save("regulars_double", OFFER, REGULARS)
+    office.composer.save(SESSION, MARKETER, {**OFFER, "name": "regulars_double", "title": "Двойные баллы"},
+                         REGULARS, NOW)  # a draft is edited as often as the marketer likes
+    running = office.composer.launch(SESSION, MARKETER, "regulars_double", NOW)
+    assert (running.state, running.version, running.title) == (State.RUNNING, 3, "Двойные баллы")
+    with pytest.raises(CampaignRefused, match=re.escape("Двойные баллы» идёт: её нельзя изменить. Остановите её или")):
+        office.save("regulars_double", OFFER, REGULARS)
+    assert office.composer.stop(SESSION, MARKETER, "regulars_double", NOW).state == State.STOPPED
+    with pytest.raises(CampaignRefused, match="Запустить можно только черновик"):
+        office.composer.launch(SESSION, MARKETER, "regulars_double", NOW)
+    copy = office.composer.copy(SESSION, MARKETER, "regulars_double", "regulars_double_2", NOW)
+    assert (copy.state, copy.version, copy.campaign["segment"]) == (State.DRAFT, 1, "regulars_double_2")
+    assert Segment.model_validate(copy.segment) == Segment.model_validate(REGULARS)
+    assert [entry.action for entry in office.audit.chain] == [
+        audit.Action.CAMPAIGN_SAVED, audit.Action.CAMPAIGN_SAVED, audit.Action.CAMPAIGN_LAUNCHED,
+        audit.Action.CAMPAIGN_STOPPED, audit.Action.CAMPAIGN_COPIED]
+    spring = {"title": "Весна", "kind": "broadcast", "at": (NOW + timedelta(days=3)).isoformat(),
+              "messages": {"ru": {"text": "Весна!"}}}
+    office.save("spring", spring)
+    assert office.composer.launch(SESSION, MARKETER, "spring", NOW).state == State.SCHEDULED  # waits for its moment
+    assert office.save("spring", {**spring, "title": "Весна пришла"}).state == State.SCHEDULED  # still editable
+
+
+def test_a_role_without_campaigns_changes_nothing(office: Office) -> None:
+    with pytest.raises(Refused) as refused:
+        office.save("regulars_double", OFFER, REGULARS, staff=SUPPORT)
+    assert refused.value.status == 403 and office.table.all_made() == []
+
+
+def test_a_change_from_a_stale_page_is_refused_not_lost(office: Office) -> None:
+    made = office.save("regulars_double", OFFER, REGULARS)
+    office.table.keep(composer.launched(made, NOW))  # another window launched it meanwhile
+    with pytest.raises(CampaignRefused, match="уже изменили"):
+        office.table.keep(composer.edited(made, made))
+    stored = office.table.made("regulars_double")
+    assert stored is not None and stored.state == State.RUNNING
+
+
+def test_the_campaigns_run_sends_a_live_console_broadcast_once_through_the_same_code_and_finishes_it(
+        office: Office) -> None:
+    books, records, queue = MemoryBooks(PROGRAM), MemoryCampaigns(), MemoryQueue()
+    for member in ("1001", "1002"):
+        books.join(member, int(member), "ru")
+    run = Campaigns(PROGRAM, books, records, Touches(PROGRAM, books, records, queue),
+                    ConsoleCampaigns(PROGRAM, office.table))
+    news = {"title": "Новинка", "kind": "broadcast", "at": NOW.isoformat(), "messages": {"ru": {"text": "Новинка!"}}}
+    office.save("news", news, {"subscribed": True})
+    office.save("draft_only", {**news, "title": "Черновик"})
+    assert "news" not in run.run(NOW)  # a draft is not run
+    office.composer.launch(SESSION, MARKETER, "news", NOW)
+    assert run.run(NOW + timedelta(minutes=15))["news"] == 2
+    assert sorted(message.chat_id for message in queue.messages) == [1001, 1002]
+    finished = office.table.made("news")
+    assert finished is not None and finished.state == State.FINISHED
+    assert "news" not in run.run(NOW + timedelta(minutes=30)) and len(queue.messages) == 2  # once
