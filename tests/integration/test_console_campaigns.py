@@ -1,0 +1,80 @@
+"""Campaigns made in the console, over real HTTP on the local stack: a marketer writes one, the program file's rules
+refuse what the file would (422, with the file's words), a role without campaigns gets 403, a launched campaign is
+run by the next campaigns run beside the file's and a sent broadcast is finished, a running one is not edited (409),
+and every change is in the audit chain."""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loyalty.adapters.dynamo import to_item
+from loyalty_tools.local.stack import LocalStack
+from tests.conftest import TEST_PROGRAM, worker_stack
+from tests.integration.test_console import OWNER, call, signed_in
+
+MARKETER, VIEWER = 42, 44
+
+
+@pytest.fixture
+def stack(aws_env: Path) -> LocalStack:
+    return worker_stack().redeploy(receipts_dir=aws_env, program_file=TEST_PROGRAM, event_sources=False,
+                                   retry_base_seconds=0, parameter_overrides={"ConsoleOwnerTelegramId": str(OWNER)})
+
+
+def staff(stack: LocalStack, update_id: int, telegram_id: int, role: str) -> tuple[str, dict[str, Any]]:
+    """A new staff member with `role`, signed in: (their cookie, who they are)."""
+    cookie, owner = signed_in(stack, update_id, OWNER)
+    assert call(stack, "PUT", f"/console/api/staff/{telegram_id}", cookie, {"role": role},
+                {"X-CSRF-Token": owner["csrf"]})[0] == 200
+    return signed_in(stack, update_id + 1, telegram_id)
+
+
+def test_a_marketer_writes_launches_and_the_next_run_sends_a_console_broadcast_which_then_cannot_be_edited(
+        stack: LocalStack) -> None:
+    cookie, me = staff(stack, 500, MARKETER, "marketer")
+    csrf = {"X-CSRF-Token": me["csrf"]}
+    now = stack.now()
+    news = {"title": "Новинка", "kind": "broadcast", "at": now.isoformat(),
+            "messages": {"ru": {"text": "Новинка в каталоге! На счёте {balance} {balance_word}."}}}
+    status, _, body = call(stack, "PUT", "/console/api/campaigns/news", cookie,
+                           {"campaign": news, "segment": {"subscribed": True}}, csrf)
+    assert status == 200 and json.loads(body)["state_words"] == "черновик"
+    status, _, body = call(stack, "PUT", "/console/api/campaigns/bad", cookie,
+                           {"campaign": {**news, "messages": {"ru": {"text": "Привет, {name}"}}}}, csrf)
+    assert status == 422 and "unknown placeholder {name}" in json.loads(body)["message"]
+    status, _, body = call(stack, "PUT", "/console/api/campaigns/vips", cookie,
+                           {"campaign": {**news, "segment": "vips"}}, csrf)
+    assert status == 422 and "no segment 'vips' in segments" in json.loads(body)["message"]  # the file's rule
+
+    stack.aws("dynamodb").put_item(TableName="MembersTable", Item=to_item({
+        "member_id": "7100001", "chat_id": 7_100_001, "language": "ru", "version": 0, "joined_at": now.isoformat()}))
+    assert "news" not in stack.run_schedules(at=now)["CampaignsFunction"]["campaigns"]  # a draft is not run
+    status, _, body = call(stack, "POST", "/console/api/campaigns/news/launch", cookie, None, csrf)
+    assert status == 200 and json.loads(body)["state"] == "running"
+    next_run = now + timedelta(minutes=15)
+    assert stack.run_schedules(at=next_run)["CampaignsFunction"]["campaigns"]["news"] == 1  # the member reached
+
+    status, _, body = call(stack, "GET", "/console/api/campaigns", cookie)
+    (listed,) = json.loads(body)
+    assert status == 200 and (listed["name"], listed["state_words"], listed["editable"]) == (
+        "news", "завершена", False)
+    status, _, body = call(stack, "PUT", "/console/api/campaigns/news", cookie, {"campaign": news}, csrf)
+    assert status == 409 and "нельзя изменить" in json.loads(body)["message"]
+
+    owner_cookie, _ = signed_in(stack, 510, OWNER)
+    status, _, body = call(stack, "GET", "/console/api/audit", owner_cookie)
+    actions = [(entry["action"], entry.get("subject")) for entry in json.loads(body)]
+    assert actions[:3] == [("sign_in", None), ("campaign_launched", "news"), ("campaign_saved", "news")]
+
+
+def test_a_role_without_campaigns_is_refused_and_nothing_is_kept(stack: LocalStack) -> None:
+    cookie, me = staff(stack, 520, VIEWER, "viewer")
+    news = {"kind": "broadcast", "at": stack.now().isoformat(), "messages": {"ru": {"text": "Новинка"}}}
+    assert call(stack, "PUT", "/console/api/campaigns/news", cookie, {"campaign": news},
+                {"X-CSRF-Token": me["csrf"]})[0] == 403
+    assert call(stack, "PUT", "/console/api/campaigns/news", cookie, {"campaign": news})[0] == 403  # no CSRF token
+    status, _, body = call(stack, "GET", "/console/api/campaigns", cookie)
+    assert status == 200 and json.loads(body) == []
