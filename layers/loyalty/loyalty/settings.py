@@ -70,6 +70,7 @@ class PointAccrualSettings(_Consumer):
     PROGRAM_FILE: str
     CRM_QUEUE_URL: str
     BOT_TABLE: str
+    CONSOLE_TABLE: str  # the console's live campaigns
 
 
 class PointsScheduleSettings(_Env):

@@ -34,7 +34,7 @@ from loyalty.domain.program import Program
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
-from loyalty.flows.composer import Composer, ConsoleCampaigns
+from loyalty.flows.composer import Composer, ConsoleCampaigns, LiveProgram
 from loyalty.flows.console import Console, SignInLinks, StaffDirectory
 from loyalty.flows.conversations import Conversations
 from loyalty.flows.crm_feed import CrmFeed, Reported
@@ -108,7 +108,8 @@ def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
                       (BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE)))
     return PointAccrual(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
                         PromoCodes(settings.PROMO_CODES_TABLE), keyed, touches,
-                        BotTable(settings.BOT_TABLE), erasure)
+                        BotTable(settings.BOT_TABLE), erasure,
+                        live=LiveProgram(program, ConsoleTable(settings.CONSOLE_TABLE)))
 
 
 def campaigns(settings: CampaignsSettings) -> Campaigns:

@@ -9,15 +9,16 @@ from typing import Any
 
 import pytest
 
+from loyalty.contracts import PurchaseLine
 from loyalty.domain import audit, composer
 from loyalty.domain.composer import CampaignRefused, State
 from loyalty.domain.console import Refused, Session
 from loyalty.domain.segments import Segment
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.campaigns import Campaigns, Touches
-from loyalty.flows.composer import Composer, ConsoleCampaigns
+from loyalty.flows.composer import Composer, ConsoleCampaigns, LiveProgram
 from tests.fakes import MemoryAuditLog, MemoryBooks, MemoryCampaigns, MemoryConsoleTable, MemoryQueue
-from tests.unit.flows.conftest import PROGRAM
+from tests.unit.flows.conftest import PROGRAM, World
 
 NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)  # 12:00 in Moscow
 SESSION = Session(id="session-of-olga-01", telegram_id=5_000_002, expires_at=NOW + timedelta(hours=8))
@@ -133,3 +134,42 @@ def test_the_campaigns_run_sends_a_live_console_broadcast_once_through_the_same_
     finished = office.table.made("news")
     assert finished is not None and finished.state == State.FINISHED
     assert "news" not in run.run(NOW + timedelta(minutes=30)) and len(queue.messages) == 2  # once
+
+
+class CountedTable(MemoryConsoleTable):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def all_made(self) -> list[composer.Made]:
+        self.reads += 1
+        return super().all_made()
+
+
+def test_a_launched_console_offer_reaches_the_purchase_that_brings_a_member_into_its_segment_within_a_minute() -> None:
+    """The seed's example as a console campaign (the file's own triggered offer left out): a draft reaches nobody; once
+    launched, the accrual flow reads it within a minute, and the sixth purchase of about 1,100 ₽ brings the member
+    into its segment and is answered with the offer, once."""
+    program = PROGRAM.model_copy(update={"campaigns": [c for c in PROGRAM.campaigns if c.kind != "triggered"]})
+    world, table = World(program), CountedTable()
+    world.accrual.live = LiveProgram(program, table)
+    office = Composer(program, table, MemoryAuditLog())
+    office.save(SESSION, MARKETER, {**OFFER, "name": "regulars_double"}, REGULARS, NOW)
+    member, basket = world.join("1001"), PurchaseLine(name="Лепесток крем для лица 50 мл", sum_kopecks=110_000)
+    table.reads = 0
+    for seconds in (0, 20, 40, 60, 240):
+        world.buy(member, basket, now=NOW + timedelta(seconds=seconds))
+    assert table.reads == 3  # once a minute at most: at 0, 60 and 240 seconds
+    office.launch(SESSION, MARKETER, "regulars_double", NOW + timedelta(minutes=4, seconds=30))
+    table.reads = 0
+    world.buy(member, basket, now=NOW + timedelta(minutes=4, seconds=40))  # read at minute 4: not launched then
+    assert world.campaign_texts(member) == [] and table.reads == 0
+    world.buy(member, basket, now=NOW + timedelta(minutes=6))  # the seventh: a minute on, and it is read again
+    assert world.campaign_texts(member) == []  # she entered the segment with the sixth, while the offer was a draft
+    other = world.join("1002")
+    for minute in range(6):
+        world.buy(other, basket, now=NOW + timedelta(minutes=10 + minute))
+    offers = world.campaign_texts(other)
+    assert offers == ["Купите на 1500 ₽ за 5 дней — начислим двойные баллы."]
+    world.buy(other, basket, now=NOW + timedelta(minutes=20))
+    assert world.campaign_texts(other) == offers  # not again while she stays in the segment

@@ -70,8 +70,9 @@ from loyalty.observability import logger, metrics
 class PointAccrual:
     def __init__(self, program: Program, ledger: Ledger, outbox: Outbox, promo_codes: PromoCodeStore,
                  keyed: Keyed, touches: Touches | None = None, bot_table: BotMemory | None = None,
-                 erasure: Erasure | None = None):
+                 erasure: Erasure | None = None, live: Callable[[datetime], Program] | None = None):
         self.program = program
+        self.live = live  # the program with the console's live campaigns (flows/composer.py: LiveProgram)
         self.ledger = ledger
         self.replies = Replies(outbox)
         self.notices = Notices(self.replies, program)
@@ -108,12 +109,13 @@ class PointAccrual:
     # ------------------------------------------------------------------ purchases and refunds
     def accrue(self, accepted: ReceiptAccepted, now: datetime | None = None) -> Posting:
         now = now or clock.now()
+        program = self.live(now) if self.live is not None else self.program  # whose segments a purchase enters
         member_id, lot = accepted.shopper.member_id, entry_id_of(Cause.RECEIPT, accepted.fiscal_key)
         lines = list(accepted.lines) or [PurchaseLine(name="", sum_kopecks=accepted.brand_sum_kopecks)]
         posting = self.ledger.apply(
             member_id, lot, Kind.ACCRUAL,
-            lambda wal: postings.purchase(self.program, wal, lot, purchase_credit(
-                self.program, wal, lines, accepted.channel, accepted.channel_kind, now), accepted.brand_sum_kopecks,
+            lambda wal: postings.purchase(program, wal, lot, purchase_credit(
+                program, wal, lines, accepted.channel, accepted.channel_kind, now), accepted.brand_sum_kopecks,
                 accepted.store, accepted.channel, accepted.issued_at, held=bool(accepted.held_by)),
             details=Details(fiscal_key=accepted.fiscal_key, channel=accepted.channel, store=accepted.store,
                             brand_sum_kopecks=accepted.brand_sum_kopecks, submission_id=accepted.submission_id,
@@ -138,7 +140,7 @@ class PointAccrual:
         bonuses = referral(self.program, posting.holder.referred_by) if details.first_purchase else None
         if bonuses is not None:
             self._referral(posting, bonuses, now)
-        self._campaigns(posting, accepted, now)
+        self._campaigns(posting, accepted, now, program)
         if self.followups is not None and details.earned:  # a receipt that earned nothing starts no conversation
             self.followups.after_receipt(posting, accepted, now)
         return posting
@@ -255,7 +257,7 @@ class PointAccrual:
         except MemberNotFound:
             logger.info("inviter is not a member; nothing of theirs to hold", extra={"fiscal_key": fiscal_key})
 
-    def _campaigns(self, purchase: Posting, accepted: ReceiptAccepted, now: datetime) -> None:
+    def _campaigns(self, purchase: Posting, accepted: ReceiptAccepted, now: datetime, program: Program) -> None:
         """The purchase converts the member's last campaign touch (within its goal), and reaches the triggered
         campaigns whose segment it brought the member into (once: keyed on the receipt)."""
         if self.touches is None:
@@ -266,7 +268,7 @@ class PointAccrual:
                 and self.touches.store.convert(last.campaign, last.key, accepted.brand_sum_kopecks, now):
             logger.info("campaign converted", extra={"campaign": last.campaign, "member_id": holder.member_id})
         for name in details.entered:
-            campaign = self.program.campaign(name)
+            campaign = program.campaign(name)
             if campaign is not None:
                 touch = Touch(campaign=name, step=0, member_id=holder.member_id, key=f"{name}:0:{accepted.fiscal_key}")
                 self.touches.reach(campaign, touch, holder, now)

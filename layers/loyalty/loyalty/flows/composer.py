@@ -4,7 +4,7 @@ the live ones beside the program file's (Campaigns, through `ConsoleCampaigns`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -125,3 +125,20 @@ class ConsoleCampaigns:
     def sent(self, made: Made, now: datetime) -> None:
         if made.campaign.kind == "broadcast":
             self.drafts.keep(composer.finished(made, now))
+
+
+class LiveProgram:
+    """The program with the console's live campaigns, for the accrual flow: read once a minute at most in a container,
+    so an offer launched (or stopped) in the console counts for purchases within a minute, and a receipt costs no
+    request of its own for it."""
+
+    def __init__(self, program: Program, drafts: CampaignDrafts, fresh_for: timedelta = timedelta(minutes=1)):
+        self.program = program
+        self.drafts = drafts
+        self.fresh_for = fresh_for
+        self._read: tuple[datetime, Program] | None = None
+
+    def __call__(self, now: datetime) -> Program:
+        if self._read is None or not timedelta(0) <= now - self._read[0] < self.fresh_for:
+            self._read = (now, composer.live(self.program, self.drafts.all_made()))
+        return self._read[1]
