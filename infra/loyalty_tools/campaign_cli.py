@@ -95,7 +95,7 @@ def stats(stack: Stack, name: str, as_json: bool, out: TextIO = sys.stdout) -> i
               "converted": "converted", "conversion_percent": "conversion, % of delivered",
               "revenue_kopecks": "revenue, RUB", "points_given": "points given", "points_spent": "points spent",
               "clicks": "link clicks", "held": "held (quiet hours, caps)", "merged": "merged into one",
-              "dropped": "dropped (waited too long)"}
+              "dropped": "dropped (waited too long)", "stopped": "dropped (campaign stopped)"}
     print(f"campaign {name}", file=out)
     for key, label in labels.items():
         value = figures_out[key]

@@ -1,6 +1,6 @@
 """Campaigns made in the console, over real HTTP on the local stack: a marketer writes one, the program file's rules
 refuse what the file would (422, with the file's words), a role without campaigns gets 403, a launched campaign is
-run by the next campaigns run beside the file's and a sent broadcast is finished, a running one is not edited (409),
+run by the next campaigns run beside the file's, a running one is not edited (409),
 and every change is in the audit chain."""
 
 import json
@@ -59,8 +59,7 @@ def test_a_marketer_writes_launches_and_the_next_run_sends_a_console_broadcast_w
 
     status, _, body = call(stack, "GET", "/console/api/campaigns", cookie)
     (listed,) = json.loads(body)
-    assert status == 200 and (listed["name"], listed["state_words"], listed["editable"]) == (
-        "news", "завершена", False)
+    assert status == 200 and (listed["name"], listed["state_words"], listed["editable"]) == ("news", "идёт", False)
     status, _, body = call(stack, "PUT", "/console/api/campaigns/news", cookie, {"campaign": news}, csrf)
     assert status == 409 and "нельзя изменить" in json.loads(body)["message"]
 

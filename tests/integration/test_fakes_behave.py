@@ -174,7 +174,7 @@ def test_a_touch_is_recorded_settled_and_converted_once_each_with_its_counters(
     campaigns.add("winback", points_spent=100)
     assert campaigns.stats("winback") == {"audience": 1, "delivered": 1, "blocked": 0, "converted": 1, "clicks": 0,
                                           "revenue_kopecks": 45_000, "points_given": 150, "points_spent": 100,
-                                          "held": 0, "merged": 0, "dropped": 0}
+                                          "held": 0, "merged": 0, "dropped": 0, "stopped": 0}
     assert campaigns.cursor("winback") is None
     campaigns.advance("winback", NOW)
     campaigns.advance("winback", NOW - timedelta(hours=1))  # an older run finishing late moves nothing back

@@ -161,6 +161,7 @@ class CampaignSenderSettings(_Consumer):
     CRM_QUEUE_URL: str
     ACCRUAL_QUEUE_URL: str
     PROGRAM_FILE: str
+    CONSOLE_TABLE: str  # the console's campaigns: a stopped one's messages are dropped
 
 
 class CrmSyncSettings(_Consumer):

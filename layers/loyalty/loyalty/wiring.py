@@ -34,7 +34,7 @@ from loyalty.domain.program import Program
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
-from loyalty.flows.composer import Composer, ConsoleCampaigns, LiveProgram
+from loyalty.flows.composer import Composer, ConsoleCampaigns, ConsoleRead
 from loyalty.flows.console import Console, SignInLinks, StaffDirectory
 from loyalty.flows.conversations import Conversations
 from loyalty.flows.crm_feed import CrmFeed, Reported
@@ -109,7 +109,7 @@ def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
     return PointAccrual(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
                         PromoCodes(settings.PROMO_CODES_TABLE), keyed, touches,
                         BotTable(settings.BOT_TABLE), erasure,
-                        live=LiveProgram(program, ConsoleTable(settings.CONSOLE_TABLE)))
+                        live=ConsoleRead(program, ConsoleTable(settings.CONSOLE_TABLE)).program)
 
 
 def campaigns(settings: CampaignsSettings) -> Campaigns:
@@ -128,9 +128,11 @@ def followups(settings: CampaignsSettings) -> FollowUps:
     program = cached_program(settings.PROGRAM_FILE)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
-    return FollowUps(program, BotTable(settings.BOT_TABLE), ledger, touches, settings.LINK_BASE_URL,
-                     outbox=ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
-                     accrual_queue=SqsQueue(settings.ACCRUAL_QUEUE_URL))
+    postman = FollowUps(program, BotTable(settings.BOT_TABLE), ledger, touches, settings.LINK_BASE_URL,
+                        outbox=ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
+                        accrual_queue=SqsQueue(settings.ACCRUAL_QUEUE_URL))
+    postman.stopped = ConsoleRead(program, ConsoleTable(settings.CONSOLE_TABLE)).stopped
+    return postman
 
 
 def miniapp(settings: WebAppSettings) -> tuple[MiniApp, Callable[[], str]]:
@@ -151,12 +153,14 @@ def link_clicks(settings: LinkClicksSettings) -> LinkClicks:
 def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
     from loyalty.adapters.telegram import TelegramBot
 
+    program = cached_program(settings.PROGRAM_FILE)
     return CampaignSender(
         TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
         OncePerKey("message", "touch", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
         Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND),
         CampaignStore(settings.CAMPAIGNS_TABLE), MembersRepository(settings.MEMBERS_TABLE),
-        SqsQueue(settings.ACCRUAL_QUEUE_URL), crm_feed(cached_program(settings.PROGRAM_FILE), settings.CRM_QUEUE_URL))
+        SqsQueue(settings.ACCRUAL_QUEUE_URL), crm_feed(program, settings.CRM_QUEUE_URL),
+        stopped=ConsoleRead(program, ConsoleTable(settings.CONSOLE_TABLE)).stopped)
 
 
 def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:

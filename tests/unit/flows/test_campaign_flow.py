@@ -40,7 +40,7 @@ def test_the_ladder_sends_at_30_60_and_90_days_once_each_and_its_bonus_lives_7_d
     assert expired == [150, 300] and world.member(anna).available == 145  # each a week after it came
     assert world.campaigns.stats("winback") | {"points_spent": 0} == {
         "audience": 3, "delivered": 0, "blocked": 0, "converted": 0, "revenue_kopecks": 0, "points_given": 450,
-        "points_spent": 0, "clicks": 0, "held": 0, "merged": 0, "dropped": 0}
+        "points_spent": 0, "clicks": 0, "held": 0, "merged": 0, "dropped": 0, "stopped": 0}
 
 
 def test_a_purchase_stops_the_ladder_and_the_next_lapse_climbs_it_again(world: World) -> None:

@@ -1,7 +1,7 @@
 """Campaigns made in the console, on in-memory adapters: the seed's example offer is built without YAML, checked by the
 program file's rules with the file's messages, kept over the version it was made from and audited; it moves draft →
-scheduled → running → finished | stopped, a running one is not edited, and the campaigns run runs the live ones
-through the same code as the file's."""
+scheduled → running → stopped, a running one is not edited, the campaigns run runs the live ones through the same
+code as the file's, and a stop reaches the sender within a minute, mid-send."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -9,16 +9,28 @@ from typing import Any
 
 import pytest
 
+from loyalty import clock
 from loyalty.contracts import PurchaseLine
 from loyalty.domain import audit, composer
 from loyalty.domain.composer import CampaignRefused, State
 from loyalty.domain.console import Refused, Session
 from loyalty.domain.segments import Segment
 from loyalty.domain.staff import Role, StaffMember
+from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
-from loyalty.flows.composer import Composer, ConsoleCampaigns, LiveProgram
-from tests.fakes import MemoryAuditLog, MemoryBooks, MemoryCampaigns, MemoryConsoleTable, MemoryQueue
+from loyalty.flows.composer import Composer, ConsoleCampaigns, ConsoleRead
+from tests.fakes import (
+    MemoryAuditLog,
+    MemoryBooks,
+    MemoryCampaigns,
+    MemoryConsoleTable,
+    MemoryOnce,
+    MemoryPace,
+    MemoryQueue,
+    MemoryTelegram,
+)
 from tests.unit.flows.conftest import PROGRAM, World
+from tests.unit.flows.test_senders_flow import record
 
 NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)  # 12:00 in Moscow
 SESSION = Session(id="session-of-olga-01", telegram_id=5_000_002, expires_at=NOW + timedelta(hours=8))
@@ -117,7 +129,7 @@ def test_a_change_from_a_stale_page_is_refused_not_lost(office: Office) -> None:
     assert stored is not None and stored.state == State.RUNNING
 
 
-def test_the_campaigns_run_sends_a_live_console_broadcast_once_through_the_same_code_and_finishes_it(
+def test_the_campaigns_run_sends_a_live_console_broadcast_once_through_the_same_code(
         office: Office) -> None:
     books, records, queue = MemoryBooks(PROGRAM), MemoryCampaigns(), MemoryQueue()
     for member in ("1001", "1002"):
@@ -131,8 +143,6 @@ def test_the_campaigns_run_sends_a_live_console_broadcast_once_through_the_same_
     office.composer.launch(SESSION, MARKETER, "news", NOW)
     assert run.run(NOW + timedelta(minutes=15))["news"] == 2
     assert sorted(message.chat_id for message in queue.messages) == [1001, 1002]
-    finished = office.table.made("news")
-    assert finished is not None and finished.state == State.FINISHED
     assert "news" not in run.run(NOW + timedelta(minutes=30)) and len(queue.messages) == 2  # once
 
 
@@ -152,7 +162,7 @@ def test_a_launched_console_offer_reaches_the_purchase_that_brings_a_member_into
     into its segment and is answered with the offer, once."""
     program = PROGRAM.model_copy(update={"campaigns": [c for c in PROGRAM.campaigns if c.kind != "triggered"]})
     world, table = World(program), CountedTable()
-    world.accrual.live = LiveProgram(program, table)
+    world.accrual.live = ConsoleRead(program, table).program
     office = Composer(program, table, MemoryAuditLog())
     office.save(SESSION, MARKETER, {**OFFER, "name": "regulars_double"}, REGULARS, NOW)
     member, basket = world.join("1001"), PurchaseLine(name="Лепесток крем для лица 50 мл", sum_kopecks=110_000)
@@ -173,3 +183,34 @@ def test_a_launched_console_offer_reaches_the_purchase_that_brings_a_member_into
     assert offers == ["Купите на 1500 ₽ за 5 дней — начислим двойные баллы."]
     world.buy(other, basket, now=NOW + timedelta(minutes=20))
     assert world.campaign_texts(other) == offers  # not again while she stays in the segment
+
+
+def test_a_broadcast_stopped_mid_send_sends_nothing_more_within_a_minute_once_each_and_says_how_many_got_it(
+        office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three members, one message sent, then the marketer stops it: within a minute the sender drops the two still
+    queued (a redelivery sends nothing either), and the campaign's figures say 1 delivered, 2 stopped."""
+    books, records, queue = MemoryBooks(PROGRAM), MemoryCampaigns(), MemoryQueue()
+    telegram = MemoryTelegram()
+    for member in ("1001", "1002", "1003"):
+        books.join(member, int(member), "ru")
+        telegram.open(int(member))
+    read = ConsoleRead(PROGRAM, office.table)
+    run = Campaigns(PROGRAM, books, records, Touches(PROGRAM, books, records, queue),
+                    ConsoleCampaigns(PROGRAM, office.table))
+    sender = CampaignSender(telegram, MemoryOnce("message", lambda message: message.touch), MemoryPace(), records,
+                            books, MemoryQueue(), stopped=read.stopped)
+    news = {"title": "Новинка", "kind": "broadcast", "at": NOW.isoformat(), "messages": {"ru": {"text": "Новинка!"}}}
+    office.save("news", news, {"subscribed": True})
+    office.composer.launch(SESSION, MARKETER, "news", NOW)
+    assert run.run(NOW)["news"] == 3
+    first, *rest = queue.messages
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    sender.handle_record(record(first))
+    office.composer.stop(SESSION, MARKETER, "news", NOW + timedelta(seconds=10))
+    monkeypatch.setattr(clock, "now", lambda: NOW + timedelta(seconds=70))  # read at NOW: a minute on, read again
+    for message in [*rest, *rest]:  # each once more: SQS redelivers
+        sender.handle_record(record(message))
+    sent = {chat: len(messages) for chat, messages in telegram.chats.items() if messages}
+    assert sent == {first.chat_id: 1}
+    stats = records.stats("news")
+    assert (stats["audience"], stats["delivered"], stats["stopped"]) == (3, 1, 2)

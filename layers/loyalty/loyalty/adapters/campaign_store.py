@@ -21,7 +21,8 @@ from loyalty.domain.campaigns import Touch, TouchRecord, touch_key
 
 MEMBER_INDEX = "by_member"
 COUNTERS = ("audience", "delivered", "blocked", "converted", "revenue_kopecks", "points_given", "points_spent",
-            "clicks", "held", "merged", "dropped")  # the last three: what the contact policy did (domain/contact.py)
+            "clicks", "held", "merged", "dropped",  # these three: what the contact policy did (domain/contact.py)
+            "stopped")  # queued, then dropped: the console stopped the campaign mid-send
 
 
 class CampaignStore:

@@ -6,7 +6,8 @@ States: draft → scheduled → running → finished | stopped.
 - **draft**: being written, saved as often as the marketer likes;
 - **scheduled**: launched, to go out at its moment (a broadcast's `at`);
 - **running**: going out (a broadcast) or live (a win-back ladder, an offer on entering a segment);
-- **finished**: a broadcast that went out to everyone it was for;
+- **finished**: a broadcast that went out to everyone it was for (not yet set: a broadcast stays running, and may be
+  stopped, while its messages go out at the campaigns' pace);
 - **stopped**: stopped by the staff, for good: a copy sends it again.
 
 A draft or a scheduled campaign may be edited; a running one may not (stop it, or copy it).
@@ -101,11 +102,6 @@ def stopped(made: Made, now: datetime) -> Made:
     if made.state not in LIVE:
         raise CampaignRefused(f"Остановить можно идущую или запланированную кампанию, а эта {STATE_WORDS[made.state]}.")
     return _moved(made, State.STOPPED, now)
-
-
-def finished(made: Made, now: datetime) -> Made:
-    """A broadcast that the run sent to everyone it was for."""
-    return _moved(made, State.FINISHED, now) if made.state in LIVE else made
 
 
 def copied(made: Made, name: str, now: datetime) -> Made:

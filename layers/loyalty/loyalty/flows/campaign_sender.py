@@ -9,7 +9,8 @@ A delivered message becomes the member's last touch, which a purchase within its
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -27,7 +28,8 @@ from loyalty.observability import logger, metrics
 
 class CampaignSender:
     def __init__(self, bot: MessageSink, once: Once, pace: Pacer, store: CampaignRecords,
-                 members: Members, accrual_queue: Queue, crm: CrmFeed | None = None):
+                 members: Members, accrual_queue: Queue, crm: CrmFeed | None = None,
+                 stopped: Callable[[str, datetime], bool] | None = None):
         self.bot = bot
         self.accrual_queue = accrual_queue
         self.crm = crm
@@ -36,12 +38,17 @@ class CampaignSender:
         self.pace = pace
         self.store = store
         self.members = members
+        self.stopped = stopped  # whether the console stopped a campaign: its messages still queued are dropped
 
     def handle_record(self, record: SQSRecord) -> None:
         self.send_once(message=parse_body(record, CampaignMessage))
 
     def _send(self, message: CampaignMessage) -> dict[str, Any]:
         log = {"campaign": message.campaign, "member_id": message.member_id}
+        if self.stopped is not None and self.stopped(message.campaign, clock.now()):
+            self.store.settle(message.campaign, message.touch, "stopped", clock.now())
+            logger.info("campaign stopped; message dropped", extra=log)
+            return {"delivered": False}
         self.pace.wait()
         try:
             if message.image and chat_limits.length(message.text) <= chat_limits.CAPTION:

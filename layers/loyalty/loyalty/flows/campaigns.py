@@ -20,7 +20,6 @@ from loyalty import clock
 from loyalty.contracts import CampaignMessage
 from loyalty.domain import postings, wallet
 from loyalty.domain.campaigns import Campaign, Touch, lapse_window, member_of, touch_key, winback_touch
-from loyalty.domain.composer import Made
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Cause, Holder, Kind, entry_id_of
 from loyalty.domain.messages import day_month, with_words
@@ -89,9 +88,7 @@ class Touches:
 class LiveCampaigns(Protocol):
     """The campaigns made in the console (flows/composer.py: ConsoleCampaigns)."""
 
-    def now_live(self) -> tuple[Program, list[Made]]: ...
-
-    def sent(self, made: Made, now: datetime) -> None: ...
+    def now_live(self) -> Program: ...
 
 
 class Campaigns:
@@ -106,13 +103,9 @@ class Campaigns:
     def run(self, now: datetime, only: str | None = None) -> dict[str, int]:
         """Run every win-back and due broadcast (or only `only`), the program file's and the console's live ones;
         returns how many members each reached."""
-        program, made = self.console.now_live() if self.console is not None else (self.program, [])
-        reached = {campaign.name: self.reach(campaign, self.select(campaign, now, program), now)
-                   for campaign in self._due(program, now, only)}
-        for console_made in made:
-            if console_made.name in reached and self.console is not None:
-                self.console.sent(console_made, now)
-        return reached
+        program = self.console.now_live() if self.console is not None else self.program
+        return {campaign.name: self.reach(campaign, self.select(campaign, now, program), now)
+                for campaign in self._due(program, now, only)}
 
     def reach(self, campaign: Campaign, selected: Iterable[tuple[Touch, Holder]], now: datetime,
               progress: Callable[[], None] = lambda: None) -> int:

@@ -1,6 +1,7 @@
 """The console's campaigns (domain/composer.py): a marketer writes one, launches it, stops it or copies it; each change
 is checked as the program file is, kept only over the version it was made from, and audited. The campaigns run runs
-the live ones beside the program file's (Campaigns, through `ConsoleCampaigns`)."""
+the live ones beside the program file's (Campaigns, through `ConsoleCampaigns`); the accrual flow, the postman and
+the campaign sender read them through `ConsoleRead`."""
 
 from __future__ import annotations
 
@@ -112,33 +113,37 @@ def _audited(made: Made | None) -> dict[str, Any] | None:
 
 class ConsoleCampaigns:
     """The program a campaigns run runs: the file's, with the console's live campaigns (read at each run, so a launch
-    or a stop counts from the next run on); a console broadcast the run sent is finished."""
+    or a stop counts from the next run on)."""
 
     def __init__(self, program: Program, drafts: CampaignDrafts):
         self.program = program
         self.drafts = drafts
 
-    def now_live(self) -> tuple[Program, list[Made]]:
-        made = self.drafts.all_made()
-        return composer.live(self.program, made), [m for m in made if m.state in composer.LIVE]
-
-    def sent(self, made: Made, now: datetime) -> None:
-        if made.campaign.kind == "broadcast":
-            self.drafts.keep(composer.finished(made, now))
+    def now_live(self) -> Program:
+        return composer.live(self.program, self.drafts.all_made())
 
 
-class LiveProgram:
-    """The program with the console's live campaigns, for the accrual flow: read once a minute at most in a container,
-    so an offer launched (or stopped) in the console counts for purchases within a minute, and a receipt costs no
+class ConsoleRead:
+    """The console's campaigns as a function sees them: read at most once a minute in a container. An offer launched in
+    the console reaches purchases, and a stop reaches the senders, within a minute; a receipt or a message costs no
     request of its own for it."""
 
     def __init__(self, program: Program, drafts: CampaignDrafts, fresh_for: timedelta = timedelta(minutes=1)):
-        self.program = program
+        self.base = program
         self.drafts = drafts
         self.fresh_for = fresh_for
-        self._read: tuple[datetime, Program] | None = None
+        self._read: tuple[datetime, list[Made], Program] | None = None
 
-    def __call__(self, now: datetime) -> Program:
+    def program(self, now: datetime) -> Program:
+        """The program file's with the console's live campaigns."""
+        return self._fresh(now)[2]
+
+    def stopped(self, campaign: str, now: datetime) -> bool:
+        """Whether the console stopped `campaign` (a campaign of the program file never is)."""
+        return any(made.name == campaign and made.state == State.STOPPED for made in self._fresh(now)[1])
+
+    def _fresh(self, now: datetime) -> tuple[datetime, list[Made], Program]:
         if self._read is None or not timedelta(0) <= now - self._read[0] < self.fresh_for:
-            self._read = (now, composer.live(self.program, self.drafts.all_made()))
-        return self._read[1]
+            made = self.drafts.all_made()
+            self._read = (now, made, composer.live(self.base, made))
+        return self._read

@@ -10,6 +10,7 @@ two sends and never comes again after "не интересно"; a survey comes 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,8 @@ class FollowUps:
         self.ledger = ledger
         self.touches = touches  # None: only scheduling (the accrual side)
         self.link_base = link_base  # the HTTP API's address (tracked links); empty: the brand's link as it is
+        # Whether the console stopped a campaign (flows/composer.py: ConsoleRead.stopped): its waiting letters go.
+        self.stopped: Callable[[str, datetime], bool] | None = None
 
     # ------------------------------------------------------------------ scheduling, on an accepted receipt
     def after_receipt(self, purchase: Posting, accepted: ReceiptAccepted, now: datetime) -> int:
@@ -144,6 +147,8 @@ class FollowUps:
             return None
         if letter.kind == contact.Kind.CAMPAIGN and self._bought_since(letter, wallet):
             return None  # a win-back's "we miss you" to someone who has bought since it was written
+        if letter.kind == contact.Kind.CAMPAIGN and self.stopped is not None and self.stopped(letter.name, now):
+            return None  # the console stopped its campaign while the letter waited for its slot
         if letter.kind == contact.Kind.REMINDER and not self._still_expiring(letter, wallet):
             return None  # "N points expire on …" after they were spent or have expired
         if letter.kind in _PREPARED:
