@@ -246,3 +246,35 @@ def test_a_held_receipt_is_decided_in_the_console_queue_and_the_staff_chat_sees_
     books = [from_item(item) for item in stack.aws("dynamodb").scan(TableName="LedgerTable")["Items"]
              if from_item(item)["member_id"] == str(egor.chat_id)]
     assert [entry["details"].get("approved") for entry in books if entry["kind"] == "held_decision"] == [True]
+
+
+def test_a_marketer_composes_the_seeds_offer_sees_it_as_the_member_will_launches_stops_and_copies_it(
+        stack: LocalStack, browser: Browser) -> None:
+    """The seed's example without YAML: more than 5 purchases and an average receipt of 1,000–1,200 ₽ → buy for
+    1,500 ₽ within 5 days for double points. The preview reads as the member will; a running campaign cannot be
+    edited; every change is in the audit log."""
+    page = new_page(browser)
+    page.goto(console_link(stack, OWNER, "Анна"))
+    page.wait_for_selector("#campaigns:not([hidden])")
+    page.fill("#campaign-title", "Двойные баллы постоянным")
+    page.fill("#campaign-name", "regulars_double")
+    page.fill("#bonus-days", "5")  # the form's own figures: more than 5, 1,000–1,200 ₽, ×2 from 1,500 ₽
+    assert page.inner_text("#campaign-preview") == (
+        "Вы наш постоянный покупатель! Купите на 1500 ₽ за 5 дней — начислим двойные баллы.")
+    page.click("#campaign-form button")
+    row = "#campaign-rows tr[data-name='regulars_double']"
+    page.wait_for_selector(f"{row}:has-text('черновик')")
+    assert "при входе в сегмент" in page.inner_text(row)
+    page.click(f"{row} button:has-text('Запустить')")
+    page.wait_for_selector(f"{row}:has-text('идёт')")
+    page.click("#campaign-form button")  # the same campaign again: it runs, so it cannot be edited
+    page.wait_for_selector("#campaign-error:has-text('нельзя изменить')")
+    page.click(f"{row} button:has-text('Остановить')")
+    page.wait_for_selector(f"{row}:has-text('остановлена')")
+    page.once("dialog", lambda dialog: dialog.accept("regulars_double_2"))
+    page.click(f"{row} button:has-text('Копия')")
+    page.wait_for_selector("#campaign-rows tr[data-name='regulars_double_2']:has-text('черновик')")
+    page.wait_for_selector("#audit-rows tr:has-text('кампания скопирована')")
+    for action in ("кампания сохранена", "кампания запущена", "кампания остановлена"):
+        assert action in page.inner_text("#audit-rows")
+    shoot(page, "console-campaigns.png")
