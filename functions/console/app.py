@@ -23,7 +23,7 @@ from loyalty.domain.composer import CampaignRefused
 from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.dashboard import Dashboard, Language
 from loyalty.domain.staff import Role, StaffMember
-from loyalty.flows.composer import CampaignView
+from loyalty.flows.composer import CampaignView, Reach
 from loyalty.flows.console import Whoami
 from loyalty.flows.queue import Handling, QueueItem
 from loyalty.flows.support import Adjustment, Card, Found, Reason, Resend, Reversal
@@ -179,6 +179,21 @@ class CopyRequest(BaseModel):
 def campaign_list() -> list[CampaignView]:
     _who()
     return composer.campaigns()
+
+
+@app.post("/console/api/campaigns/audience")
+def campaign_audience(segment: dict[str, Any]) -> Reach:
+    """The live count of a segment being built: every member in it, and those a message can reach."""
+    _, staff = _who()
+    return composer.reach(staff, segment, clock.now())
+
+
+@app.post("/console/api/campaigns/test", status_code=202)
+def campaign_test(request: CampaignRequest) -> dict[str, Any]:
+    """The campaign being written, sent to the signed-in marketer's own Telegram chat before launching."""
+    _, staff = _who(changes=True)
+    document = {"name": "test", **request.campaign}
+    return {"sent_to": staff.telegram_id, "text": composer.test(staff, document, request.segment, clock.now())}
 
 
 @app.put("/console/api/campaigns/<name>")

@@ -3,6 +3,7 @@ owner in (once: the same link again is refused), the owner adds a support member
 staff form nor the audit log; a form posted from another origin changes nothing (no CSRF token); inside Telegram
 the console opens as a Mini App, signed in by initData."""
 
+import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ from playwright.sync_api import Browser, Page
 
 from loyalty.domain.init_data import sign
 from loyalty_tools.local.demo import console_link
+from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.stack import LocalStack
 from tests.e2e.journeys import CREAM, buy, join, letter, member, seed_stack, shoot
 
@@ -258,16 +260,30 @@ def test_a_marketer_composes_the_seeds_offer_sees_it_as_the_member_will_launches
     page.wait_for_selector("#campaigns:not([hidden])")
     page.fill("#campaign-title", "Двойные баллы постоянным")
     page.fill("#campaign-name", "regulars_double")
-    page.fill("#bonus-days", "5")  # the form's own figures: more than 5, 1,000–1,200 ₽, ×2 from 1,500 ₽
+    page.fill("#segment-receipts", "0")  # everyone who bought: she bought once
+    shopper = join(stack, name="Вера")
+    buy(stack, shopper, CREAM)
+    page.fill("#segment-from", "0")
+    page.wait_for_selector("#campaign-reach:text-matches('в сегменте [1-9]')")  # she is counted, live
+    page.fill("#segment-receipts", "5")  # back to the seed's: more than 5, 1,000–1,200 ₽, ×2 from 1,500 ₽
+    page.fill("#segment-from", "1000")
+    page.wait_for_selector("#campaign-reach:has-text('в сегменте 0 участн.')")
+    page.fill("#bonus-days", "5")
     assert page.inner_text("#campaign-preview") == (
         "Вы наш постоянный покупатель! Купите на 1500 ₽ за 5 дней — начислим двойные баллы.")
-    page.click("#campaign-form button")
+    page.click("#campaign-test")  # sent to her own chat first
+    owner = Shopper(stack.telegram.url, user_id=OWNER)
+    deadline = time.monotonic() + 90
+    while "Купите на 1500 ₽ за 5 дней" not in " ".join(owner.bot_messages()):
+        assert time.monotonic() < deadline, "waited 90 s for the test message in the owner's chat"
+        time.sleep(0.2)
+    page.click("#campaign-form button:has-text('Сохранить черновик')")
     row = "#campaign-rows tr[data-name='regulars_double']"
     page.wait_for_selector(f"{row}:has-text('черновик')")
     assert "при входе в сегмент" in page.inner_text(row)
     page.click(f"{row} button:has-text('Запустить')")
     page.wait_for_selector(f"{row}:has-text('идёт')")
-    page.click("#campaign-form button")  # the same campaign again: it runs, so it cannot be edited
+    page.click("#campaign-form button:has-text('Сохранить черновик')")  # again: it runs, so it cannot be edited
     page.wait_for_selector("#campaign-error:has-text('нельзя изменить')")
     page.click(f"{row} button:has-text('Остановить')")
     page.wait_for_selector(f"{row}:has-text('остановлена')")

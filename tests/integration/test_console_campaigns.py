@@ -13,6 +13,7 @@ import pytest
 from loyalty.adapters.dynamo import to_item
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM, worker_stack
+from tests.integration.conftest import bodies
 from tests.integration.test_console import OWNER, call, signed_in
 
 MARKETER, VIEWER = 42, 44
@@ -77,3 +78,40 @@ def test_a_role_without_campaigns_is_refused_and_nothing_is_kept(stack: LocalSta
     assert call(stack, "PUT", "/console/api/campaigns/news", cookie, {"campaign": news})[0] == 403  # no CSRF token
     status, _, body = call(stack, "GET", "/console/api/campaigns", cookie)
     assert status == 200 and json.loads(body) == []
+
+
+def test_the_composer_counts_a_segment_as_it_is_built_and_those_a_message_can_reach(stack: LocalStack) -> None:
+    cookie, me = staff(stack, 530, MARKETER, "marketer")
+    joined = stack.now().isoformat()
+    for member, subscribed in (("7100011", True), ("7100012", True), ("7100013", False)):
+        stack.aws("dynamodb").put_item(TableName="MembersTable", Item=to_item({
+            "member_id": member, "chat_id": int(member), "language": "ru", "version": 0, "joined_at": joined,
+            "subscribed": subscribed}))
+    status, _, body = call(stack, "POST", "/console/api/campaigns/audience", cookie, {"receipts": {"at_most": 0}},
+                           {"X-CSRF-Token": me["csrf"]})  # nobody has bought yet: all three
+    assert status == 200 and json.loads(body) == {"members": 3, "reachable": 2}, body
+    status, _, body = call(stack, "POST", "/console/api/campaigns/audience", cookie, {"receipts": {"more_than": 0}},
+                           {"X-CSRF-Token": me["csrf"]})
+    assert status == 200 and json.loads(body) == {"members": 0, "reachable": 0}
+    status, _, body = call(stack, "POST", "/console/api/campaigns/audience", cookie, {"receipts": {"more": 1}},
+                           {"X-CSRF-Token": me["csrf"]})
+    assert status == 422 and "receipts" in json.loads(body)["message"]
+
+
+def test_a_marketer_sends_the_campaign_to_their_own_chat_before_launching(stack: LocalStack) -> None:
+    cookie, me = staff(stack, 540, MARKETER, "marketer")
+    offer = {"title": "Двойные баллы", "kind": "triggered", "bonus": {"multiplier": 2, "days": 5,
+                                                                      "min_receipt_roubles": 1500},
+             "messages": {"ru": {"text": "Купите на {min_receipt} ₽ за {days} {days_word}. На счёте {balance} "
+                                         "{balance_word}.", "buttons": [{"text": "На сайт", "url": "https://a.ru"}]}}}
+    status, _, body = call(stack, "POST", "/console/api/campaigns/test", cookie,
+                           {"campaign": offer, "segment": {"receipts": {"more_than": 5}}}, {"X-CSRF-Token": me["csrf"]})
+    assert status == 202 and json.loads(body)["sent_to"] == MARKETER
+    (sent,) = [message for message in bodies(stack, "OutboxQueue") if message["chat_id"] == MARKETER]
+    assert sent["text"] == "Купите на 1500 ₽ за 5 дней. На счёте 450 баллов."
+    assert sent["reply_markup"] == {"inline_keyboard": [[{"text": "На сайт", "url": "https://a.ru"}]]}
+    unknown = {**offer, "messages": {"ru": {"text": "{name}"}}}
+    status, _, body = call(stack, "POST", "/console/api/campaigns/test", cookie, {"campaign": unknown},
+                           {"X-CSRF-Token": me["csrf"]})
+    assert status == 422  # what cannot be launched cannot be tested either
+    assert call(stack, "GET", "/console/api/campaigns", cookie)[2] == "[]"  # a test keeps nothing

@@ -224,7 +224,9 @@ def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards
                          bot_table, keyed)
     talk.staff_of, talk.audit = directory.member, audit  # the same rights and audit as in the staff chat
     return (Console(directory, table, audit, keyed), desk, dashboards, TicketQueue(bot_table, talk),
-            Composer(program, table, audit), cache(lambda: secret(settings.BOT_TOKEN_NAME)))
+            Composer(program, table, audit, MembersRepository(settings.MEMBERS_TABLE),
+                     ChatOrderedQueue(settings.OUTBOX_QUEUE_URL)),
+            cache(lambda: secret(settings.BOT_TOKEN_NAME)))
 
 
 def webhook(settings: WebhookSettings) -> Webhook:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from loyalty import clock
 from loyalty.contracts import CampaignMessage
 from loyalty.domain import postings, wallet
-from loyalty.domain.campaigns import Campaign, Touch, lapse_window, member_of, touch_key, winback_touch
+from loyalty.domain.campaigns import Campaign, Step, Touch, lapse_window, member_of, touch_key, winback_touch
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Cause, Holder, Kind, entry_id_of
 from loyalty.domain.messages import day_month, with_words
@@ -57,14 +57,9 @@ class Touches:
             points, balance, until = max(posting.points, 0), posting.balance.available, posting.details.expires_at
         if balance is None:
             balance = self.ledger.read(touch.member_id)[0].spendable_points(now)
-        days = (bonus.expires_in_days or bonus.days or 0) if bonus else 0
         message = step.messages.get(holder.language) or step.messages["ru"]
-        values = {"balance": balance, "points": points, "days": days, **(values or {})}
-        until = values.pop("until", until)
-        text = message.text.format(**with_words(
-            holder.language, **values, brand=self.program.brand.name,
-            until=day_month(until, holder.language) if until else "",
-            min_receipt=bonus.min_receipt_roubles or 0 if bonus else 0))
+        values = {"balance": balance, "points": points, **(values or {})}
+        text = written(step, holder.language, self.program.brand.name, values.pop("until", until), values)
         buttons = [[{"text": button.text, "url": button.url}] for button in message.buttons]
         return self.deliver(touch, holder, text, {"inline_keyboard": buttons} if buttons else None, now,
                             points=points, image=message.image, goal_days=campaign.goal.within_days,
@@ -128,14 +123,14 @@ class Campaigns:
             for index in range(len(campaign.steps)):
                 start, end = lapse_window(campaign, index, since, now)
                 for item in self.audience.lapsed(clock.stamp(start), clock.stamp(end)):
-                    holder, member = _read(item, now)
+                    holder, member = audience_member(item, now)
                     touch = winback_touch(campaign, holder.member_id, member.facts, now)
                     if touch is not None and touch.step == index and (segment is None or segment.matches(member, now)):
                         yield touch, holder
         elif campaign.kind == "broadcast" and campaign.at is not None:
             occasion = campaign.at.isoformat()
             for item in self.audience.everyone():
-                holder, member = _read(item, now)
+                holder, member = audience_member(item, now)
                 if segment is None or segment.matches(member, now):
                     yield Touch(campaign=campaign.name, step=0, member_id=holder.member_id,
                                 key=f"{campaign.name}:0:{occasion}"), holder
@@ -152,7 +147,19 @@ class Campaigns:
                     yield campaign
 
 
-def _read(item: dict[str, Any], now: datetime) -> tuple[Holder, Member]:
+def written(step: Step, language: str, brand: str, until: datetime | None, values: dict[str, Any]) -> str:
+    """A campaign step's text in `language` (ru if it has none), its placeholders filled: `values` (the balance, the
+    points given), the bonus's days and minimum receipt, the brand, the date the bonus ends, and the words that
+    agree with the numbers."""
+    bonus = step.bonus
+    message = step.messages.get(language) or step.messages["ru"]
+    days = (bonus.expires_in_days or bonus.days or 0) if bonus else 0
+    return message.text.format(**with_words(
+        language, **{"days": days, **values}, brand=brand, until=day_month(until, language) if until else "",
+        min_receipt=bonus.min_receipt_roubles or 0 if bonus else 0))
+
+
+def audience_member(item: dict[str, Any], now: datetime) -> tuple[Holder, Member]:
     """A member as the audience query returns them: who to write to, and what a segment reads."""
     stored = wallet.stored(item)
     source = source_of(item)

@@ -8,15 +8,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from loyalty.contracts import OutboundMessage
 from loyalty.domain import composer, console
 from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.composer import Made, State
 from loyalty.domain.console import Permission, Session
 from loyalty.domain.program import Program
+from loyalty.domain.segments import Segment
 from loyalty.domain.staff import StaffMember
-from loyalty.flows.ports import AuditTrail
+from loyalty.flows.campaigns import audience_member, written
+from loyalty.flows.ports import Audience, AuditTrail, Outbox
+from loyalty.validation import problems
+
+_SAMPLE_BALANCE = 450  # what a test message says the balance is
 
 
 class CampaignDrafts(Protocol):
@@ -52,14 +58,55 @@ def view(made: Made) -> CampaignView:
                         segment=made.segment.model_dump(mode="json", exclude_defaults=True) if made.segment else None)
 
 
+class Reach(BaseModel):
+    """Whom a segment reaches now: every member in it, and those a message can reach (not /stop-ped, not blocked)."""
+
+    members: int
+    reachable: int
+
+
 class Composer:
-    def __init__(self, program: Program, drafts: CampaignDrafts, audit: AuditTrail):
+    def __init__(self, program: Program, drafts: CampaignDrafts, audit: AuditTrail, audience: Audience | None = None,
+                 outbox: Outbox | None = None):
         self.program = program
         self.drafts = drafts
         self.audit = audit
+        self.audience = audience  # the members, for a segment's live count
+        self.outbox = outbox  # a test sent to the marketer's own chat
+
+    def test(self, staff: StaffMember, document: dict[str, Any], segment: dict[str, Any] | None,
+             now: datetime) -> str:
+        """The campaign's message, as a member would get it today (a balance of 450 points, the bonus's own days and
+        minimum receipt), sent to the marketer's own Telegram chat before launching: its text."""
+        console.allow(staff.role, Permission.CAMPAIGNS)
+        assert self.outbox is not None, "a test needs the outbox"
+        step = composer.drafted(document, segment, now).campaign.step(0)
+        text = written(step, "ru", self.program.brand.name, None, {"balance": _SAMPLE_BALANCE, "points": 0})
+        message = step.messages.get("ru") or next(iter(step.messages.values()))
+        buttons = [[{"text": button.text, "url": button.url}] for button in message.buttons]
+        self.outbox.put(OutboundMessage(dedupe_key=f"campaign-test:{staff.telegram_id}:{now.isoformat()}",
+                                        chat_id=staff.telegram_id, text=text,
+                                        reply_markup={"inline_keyboard": buttons} if buttons else None))
+        return text
 
     def campaigns(self) -> list[CampaignView]:
         return [view(made) for made in sorted(self.drafts.all_made(), key=lambda made: made.name)]
+
+    def reach(self, staff: StaffMember, segment: dict[str, Any], now: datetime) -> Reach:
+        """How many members the segment being built reaches now, read as a campaign run reads them."""
+        console.allow(staff.role, Permission.CAMPAIGNS)
+        assert self.audience is not None, "counting needs the members"
+        try:
+            built = Segment.model_validate(segment)
+        except ValidationError as error:
+            raise composer.CampaignRefused(problems(error, "segment"), status=422) from error
+        members = reachable = 0
+        for item in self.audience.everyone():
+            holder, member = audience_member(item, now)
+            if built.matches(member, now):
+                members += 1
+                reachable += holder.subscribed and holder.chat_id is not None
+        return Reach(members=members, reachable=reachable)
 
     def save(self, session: Session, staff: StaffMember, document: dict[str, Any], segment: dict[str, Any] | None,
              now: datetime) -> CampaignView:
