@@ -61,6 +61,7 @@ def test_a_marketer_writes_launches_and_the_next_run_sends_a_console_broadcast_w
     status, _, body = call(stack, "GET", "/console/api/campaigns", cookie)
     (listed,) = json.loads(body)
     assert status == 200 and (listed["name"], listed["state_words"], listed["editable"]) == ("news", "идёт", False)
+    assert listed["figures"]["audience"] == 1 and listed["figures"]["delivered"] == 0  # reached; not sent yet
     status, _, body = call(stack, "PUT", "/console/api/campaigns/news", cookie, {"campaign": news}, csrf)
     assert status == 409 and "нельзя изменить" in json.loads(body)["message"]
 

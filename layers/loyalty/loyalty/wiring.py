@@ -225,7 +225,7 @@ def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards
     talk.staff_of, talk.audit = directory.member, audit  # the same rights and audit as in the staff chat
     return (Console(directory, table, audit, keyed), desk, dashboards, TicketQueue(bot_table, talk),
             Composer(program, table, audit, MembersRepository(settings.MEMBERS_TABLE),
-                     ChatOrderedQueue(settings.OUTBOX_QUEUE_URL)),
+                     ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), CampaignStore(settings.CAMPAIGNS_TABLE)),
             cache(lambda: secret(settings.BOT_TOKEN_NAME)))
 
 

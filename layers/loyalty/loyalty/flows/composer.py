@@ -35,6 +35,12 @@ class CampaignDrafts(Protocol):
     def keep(self, made: Made) -> None: ...
 
 
+class CampaignFigures(Protocol):
+    """A campaign's counters (adapters/campaign_store.py): reached, delivered, blocked, converted, stopped..."""
+
+    def stats(self, campaign: str) -> dict[str, int]: ...
+
+
 class CampaignView(BaseModel):
     """A console campaign as its page shows it: in words, with what the composer edits."""
 
@@ -48,14 +54,16 @@ class CampaignView(BaseModel):
     editable: bool
     campaign: dict[str, Any]
     segment: dict[str, Any] | None
+    figures: dict[str, int] = {}  # its counters so far: reached (audience), delivered, converted, stopped...
 
 
-def view(made: Made) -> CampaignView:
+def view(made: Made, figures: dict[str, int] | None = None) -> CampaignView:
     return CampaignView(name=made.name, title=made.campaign.title or made.name, kind=made.campaign.kind,
                         state=made.state, state_words=composer.STATE_WORDS[made.state], version=made.version,
                         changed_at=made.changed_at, editable=made.state in composer.EDITABLE,
                         campaign=made.campaign.model_dump(mode="json", exclude_defaults=True),
-                        segment=made.segment.model_dump(mode="json", exclude_defaults=True) if made.segment else None)
+                        segment=made.segment.model_dump(mode="json", exclude_defaults=True) if made.segment else None,
+                        figures=figures or {})
 
 
 class Reach(BaseModel):
@@ -67,8 +75,9 @@ class Reach(BaseModel):
 
 class Composer:
     def __init__(self, program: Program, drafts: CampaignDrafts, audit: AuditTrail, audience: Audience | None = None,
-                 outbox: Outbox | None = None):
+                 outbox: Outbox | None = None, figures: CampaignFigures | None = None):
         self.program = program
+        self.figures = figures  # each campaign's counters, on its row
         self.drafts = drafts
         self.audit = audit
         self.audience = audience  # the members, for a segment's live count
@@ -90,7 +99,8 @@ class Composer:
         return text
 
     def campaigns(self) -> list[CampaignView]:
-        return [view(made) for made in sorted(self.drafts.all_made(), key=lambda made: made.name)]
+        return [view(made, self.figures.stats(made.name) if self.figures and made.state != State.DRAFT else None)
+                for made in sorted(self.drafts.all_made(), key=lambda made: made.name)]
 
     def reach(self, staff: StaffMember, segment: dict[str, Any], now: datetime) -> Reach:
         """How many members the segment being built reaches now, read as a campaign run reads them."""
