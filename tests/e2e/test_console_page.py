@@ -5,6 +5,7 @@ the console opens as a Mini App, signed in by initData."""
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
@@ -293,4 +294,25 @@ def test_a_marketer_composes_the_seeds_offer_sees_it_as_the_member_will_launches
     page.wait_for_selector("#audit-rows tr:has-text('кампания скопирована')")
     for action in ("кампания сохранена", "кампания запущена", "кампания остановлена"):
         assert action in page.inner_text("#audit-rows")
+
+    # A broadcast at a moment, with a picture and a button: it waits for its moment once launched.
+    page.select_option("#campaign-kind", "broadcast")
+    page.fill("#campaign-title", "Весенняя коллекция")
+    page.fill("#campaign-name", "spring")
+    page.fill("#campaign-at", "2027-03-01T12:00")
+    page.fill("#campaign-text", "Весенняя коллекция уже на сайте. На счёте {balance} {balance_word}.")
+    page.fill("#button-text", "На сайт")
+    page.fill("#button-url", "https://lepestok.ru/spring")
+    assert page.is_visible("#preview-button") and page.inner_text("#preview-button") == "На сайт"
+    assert page.inner_text("#campaign-preview") == "Весенняя коллекция уже на сайте. На счёте 450 баллов."
+    page.click("#campaign-form button:has-text('Сохранить черновик')")
+    spring = "#campaign-rows tr[data-name='spring']"
+    page.wait_for_selector(f"{spring}:has-text('черновик')")
+    page.click(f"{spring} button:has-text('Запустить')")
+    page.wait_for_selector(f"{spring}:has-text('запланирована')")
+    saved = page.evaluate("async () => (await (await fetch('/console/api/campaigns')).json())"
+                          ".find((made) => made.name === 'spring').campaign")
+    assert datetime.fromisoformat(saved["at"]) == datetime(2027, 3, 1, 9, tzinfo=UTC)  # noon in Moscow
+    assert saved["messages"]["ru"]["buttons"] == [
+        {"text": "На сайт", "url": "https://lepestok.ru/spring"}]
     shoot(page, "console-campaigns.png")
