@@ -89,7 +89,6 @@ def _back_up_only_what_a_transaction_touches() -> None:
     to put the copy back if the transaction is cancelled: a twentieth of the suite's CPU, dearer as tables grow. The
     items the transaction names are all it can change: keep those (and the stream's length), put them back if it is
     cancelled, and let moto's own copy of each table be the table itself."""
-    import copy
     import types
 
     from moto.dynamodb import models

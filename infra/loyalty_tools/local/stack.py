@@ -160,8 +160,6 @@ class LocalStack:
 
     def _empty(self) -> None:
         self.travel(datetime.now(UTC))
-        if self._provisioned is None or self._provisioned[0] is not self.template:
-            self.moto.reset()  # else _provision resets it, to the tables, queues and secrets it kept
         self.telegram.reset()
         self.receipts.reset()
         self.mindbox.reset()
@@ -169,11 +167,12 @@ class LocalStack:
         self._provision()
 
     def _provision(self) -> None:
-        """Make the template's tables, queues and secrets, empty: through the API the first time for each template,
-        then as copies of what that made (the API's answers stay covered: every function still calls it)."""
+        """moto emptied, then the template's tables, queues and secrets made: through the API the first time for each
+        template, then as copies of what that made (the API's answers stay covered: every function still calls it)."""
         if self._provisioned is not None and self._provisioned[0] is self.template:
             self.moto.reset(to=self._provisioned[1])
         else:
+            self.moto.reset()
             parameters = self.template.parameters
             provision(self.template, self.moto.url, {
                 parameters["BotTokenSecretName"]: self.bot_token,
