@@ -34,7 +34,7 @@ from loyalty.domain.program import Program
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
-from loyalty.flows.composer import Composer, ConsoleCampaigns, ConsoleRead
+from loyalty.flows.composer import Composer, ConsoleRead
 from loyalty.flows.console import Console, SignInLinks, StaffDirectory
 from loyalty.flows.conversations import Conversations
 from loyalty.flows.crm_feed import CrmFeed, Reported
@@ -120,7 +120,7 @@ def campaigns(settings: CampaignsSettings) -> Campaigns:
                               program)
     return Campaigns(program, MembersRepository(settings.MEMBERS_TABLE), store,
                      Touches(program, ledger, store, letters),
-                     ConsoleCampaigns(program, ConsoleTable(settings.CONSOLE_TABLE)))
+                     ConsoleRead(program, ConsoleTable(settings.CONSOLE_TABLE)).program)
 
 
 def followups(settings: CampaignsSettings) -> FollowUps:

@@ -18,7 +18,7 @@ from loyalty.domain.segments import Segment
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
-from loyalty.flows.composer import Composer, ConsoleCampaigns, ConsoleRead
+from loyalty.flows.composer import Composer, ConsoleRead
 from tests.fakes import (
     MemoryAuditLog,
     MemoryBooks,
@@ -135,7 +135,7 @@ def test_the_campaigns_run_sends_a_live_console_broadcast_once_through_the_same_
     for member in ("1001", "1002"):
         books.join(member, int(member), "ru")
     run = Campaigns(PROGRAM, books, records, Touches(PROGRAM, books, records, queue),
-                    ConsoleCampaigns(PROGRAM, office.table))
+                    ConsoleRead(PROGRAM, office.table).program)
     news = {"title": "Новинка", "kind": "broadcast", "at": NOW.isoformat(), "messages": {"ru": {"text": "Новинка!"}}}
     office.save("news", news, {"subscribed": True})
     office.save("draft_only", {**news, "title": "Черновик"})
@@ -196,7 +196,7 @@ def test_a_broadcast_stopped_mid_send_sends_nothing_more_within_a_minute_once_ea
         telegram.open(int(member))
     read = ConsoleRead(PROGRAM, office.table)
     run = Campaigns(PROGRAM, books, records, Touches(PROGRAM, books, records, queue),
-                    ConsoleCampaigns(PROGRAM, office.table))
+                    ConsoleRead(PROGRAM, office.table).program)
     sender = CampaignSender(telegram, MemoryOnce("message", lambda message: message.touch), MemoryPace(), records,
                             books, MemoryQueue(), stopped=read.stopped)
     news = {"title": "Новинка", "kind": "broadcast", "at": NOW.isoformat(), "messages": {"ru": {"text": "Новинка!"}}}

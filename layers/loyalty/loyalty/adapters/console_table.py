@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -29,13 +30,7 @@ class ConsoleTable:
 
     def all_staff(self) -> dict[int, StaffMember | None]:
         """Everyone the table knows: their staff record, or None for someone removed."""
-        found: dict[int, StaffMember | None] = {}
-        for page in client("dynamodb").get_paginator("query").paginate(
-                TableName=self.table_name, KeyConditionExpression="pk = :pk", ConsistentRead=True,
-                ExpressionAttributeValues=to_item({":pk": _STAFF})):
-            for item in map(from_item, page["Items"]):
-                found[int(item["sk"])] = _member(item)
-        return found
+        return {int(item["sk"]): _member(item) for item in self._partition(_STAFF)}
 
     def put_staff(self, member: StaffMember, by: int, now: datetime) -> None:
         client("dynamodb").put_item(TableName=self.table_name, Item=to_item({
@@ -71,12 +66,14 @@ class ConsoleTable:
         return Made.model_validate_json(from_item(item)["made"]) if item else None
 
     def all_made(self) -> list[Made]:
-        found: list[Made] = []
+        return [Made.model_validate_json(item["made"]) for item in self._partition(_CAMPAIGN)]
+
+    def _partition(self, pk: str) -> Iterator[dict[str, Any]]:
+        """Every item of one kind (`pk`), read consistently."""
         for page in client("dynamodb").get_paginator("query").paginate(
                 TableName=self.table_name, KeyConditionExpression="pk = :pk", ConsistentRead=True,
-                ExpressionAttributeValues=to_item({":pk": _CAMPAIGN})):
-            found += [Made.model_validate_json(item["made"]) for item in map(from_item, page["Items"])]
-        return found
+                ExpressionAttributeValues=to_item({":pk": pk})):
+            yield from map(from_item, page["Items"])
 
     def keep(self, made: Made) -> None:
         """Write `made` over the version before it (version 1: a new name), or refuse: someone changed it meanwhile,

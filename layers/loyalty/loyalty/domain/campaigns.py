@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 from string import Formatter
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -57,6 +57,11 @@ class Message(_Strict):
         if unknown:
             raise ValueError(f"text: unknown placeholder {{{sorted(unknown)[0]}}}; use {sorted(PLACEHOLDERS)}")
         return self
+
+    def keyboard(self) -> dict[str, Any] | None:
+        """Its buttons as Telegram's reply markup, one a row (None: no buttons)."""
+        rows = [[{"text": button.text, "url": button.url}] for button in self.buttons]
+        return {"inline_keyboard": rows} if rows else None
 
 
 class Bonus(_Strict):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from loyalty import clock
 from loyalty.contracts import CampaignMessage
@@ -60,8 +60,7 @@ class Touches:
         message = step.messages.get(holder.language) or step.messages["ru"]
         values = {"balance": balance, "points": points, **(values or {})}
         text = written(step, holder.language, self.program.brand.name, values.pop("until", until), values)
-        buttons = [[{"text": button.text, "url": button.url}] for button in message.buttons]
-        return self.deliver(touch, holder, text, {"inline_keyboard": buttons} if buttons else None, now,
+        return self.deliver(touch, holder, text, message.keyboard(), now,
                             points=points, image=message.image, goal_days=campaign.goal.within_days,
                             goal_channel=campaign.goal.channel)
 
@@ -80,25 +79,21 @@ class Touches:
         return recorded
 
 
-class LiveCampaigns(Protocol):
-    """The campaigns made in the console (flows/composer.py: ConsoleCampaigns)."""
-
-    def now_live(self) -> Program: ...
-
-
 class Campaigns:
     def __init__(self, program: Program, audience: Audience, store: CampaignRecords, touches: Touches,
-                 console: LiveCampaigns | None = None):
+                 live: Callable[[datetime], Program] | None = None):
         self.program = program
         self.audience = audience
         self.store = store
         self.touches = touches
-        self.console = console  # read at each run: a launch or a stop in the console counts from the next run
+        # The program with the console's live campaigns (flows/composer.py: ConsoleRead.program): a launch or a stop
+        # in the console counts from the next run on.
+        self.live = live
 
     def run(self, now: datetime, only: str | None = None) -> dict[str, int]:
         """Run every win-back and due broadcast (or only `only`), the program file's and the console's live ones;
         returns how many members each reached."""
-        program = self.console.now_live() if self.console is not None else self.program
+        program = self.live(now) if self.live is not None else self.program
         return {campaign.name: self.reach(campaign, self.select(campaign, now, program), now)
                 for campaign in self._due(program, now, only)}
 

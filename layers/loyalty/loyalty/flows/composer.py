@@ -1,7 +1,7 @@
 """The console's campaigns (domain/composer.py): a marketer writes one, launches it, stops it or copies it; each change
-is checked as the program file is, kept only over the version it was made from, and audited. The campaigns run runs
-the live ones beside the program file's (Campaigns, through `ConsoleCampaigns`); the accrual flow, the postman and
-the campaign sender read them through `ConsoleRead`."""
+is checked as the program file is, kept only over the version it was made from, and audited. The campaigns run, the
+accrual flow, the postman and the campaign sender read the live ones through `ConsoleRead`, and run them beside the
+program file's."""
 
 from __future__ import annotations
 
@@ -27,8 +27,6 @@ _SAMPLE_BALANCE = 450  # what a test message says the balance is
 
 class CampaignDrafts(Protocol):
     """Where the console keeps its campaigns (adapters/console_table.py)."""
-
-    def made(self, name: str) -> Made | None: ...
 
     def all_made(self) -> list[Made]: ...
 
@@ -91,11 +89,9 @@ class Composer:
         assert self.outbox is not None, "a test needs the outbox"
         step = composer.drafted(document, segment, now).campaign.step(0)
         text = written(step, "ru", self.program.brand.name, None, {"balance": _SAMPLE_BALANCE, "points": 0})
-        message = step.messages.get("ru") or next(iter(step.messages.values()))
-        buttons = [[{"text": button.text, "url": button.url}] for button in message.buttons]
         self.outbox.put(OutboundMessage(dedupe_key=f"campaign-test:{staff.telegram_id}:{now.isoformat()}",
                                         chat_id=staff.telegram_id, text=text,
-                                        reply_markup={"inline_keyboard": buttons} if buttons else None))
+                                        reply_markup=step.messages["ru"].keyboard()))
         return text
 
     def campaigns(self) -> list[CampaignView]:
@@ -122,41 +118,52 @@ class Composer:
              now: datetime) -> CampaignView:
         """A new campaign, or a draft or scheduled one rewritten (a running one is refused: stop it, or copy it)."""
         console.allow(staff.role, Permission.CAMPAIGNS)
-        written = composer.drafted(document, segment, now)
-        before = self.drafts.made(written.name)
-        return self._kept(session, staff, before, composer.edited(before, written), Action.CAMPAIGN_SAVED, now)
+        written, everyone = composer.drafted(document, segment, now), self._everyone()
+        before = everyone.get(written.name)
+        return self._kept(session, staff, everyone, before, composer.edited(before, written), Action.CAMPAIGN_SAVED,
+                          now)
 
     def launch(self, session: Session, staff: StaffMember, name: str, now: datetime) -> CampaignView:
         console.allow(staff.role, Permission.CAMPAIGNS)
-        before = self._found(name)
-        return self._kept(session, staff, before, composer.launched(before, now), Action.CAMPAIGN_LAUNCHED, now)
+        everyone = self._everyone()
+        before = _found(everyone, name)
+        return self._kept(session, staff, everyone, before, composer.launched(before, now), Action.CAMPAIGN_LAUNCHED,
+                          now)
 
     def stop(self, session: Session, staff: StaffMember, name: str, now: datetime) -> CampaignView:
         console.allow(staff.role, Permission.CAMPAIGNS)
-        before = self._found(name)
-        return self._kept(session, staff, before, composer.stopped(before, now), Action.CAMPAIGN_STOPPED, now)
+        everyone = self._everyone()
+        before = _found(everyone, name)
+        return self._kept(session, staff, everyone, before, composer.stopped(before, now), Action.CAMPAIGN_STOPPED,
+                          now)
 
     def copy(self, session: Session, staff: StaffMember, name: str, new_name: str, now: datetime) -> CampaignView:
         console.allow(staff.role, Permission.CAMPAIGNS)
-        copied = composer.edited(None, composer.copied(self._found(name), new_name, now))
-        return self._kept(session, staff, None, copied, Action.CAMPAIGN_COPIED, now, reason=f"копия {name}")
+        everyone = self._everyone()
+        copied = composer.edited(None, composer.copied(_found(everyone, name), new_name, now))
+        return self._kept(session, staff, everyone, None, copied, Action.CAMPAIGN_COPIED, now, reason=f"копия {name}")
 
-    def _found(self, name: str) -> Made:
-        made = self.drafts.made(name)
-        if made is None:
-            raise composer.CampaignRefused(f"Кампании {name!r} нет.", status=404)
-        return made
+    def _everyone(self) -> dict[str, Made]:
+        """The console's campaigns by name, read once for a change."""
+        return {made.name: made for made in self.drafts.all_made()}
 
-    def _kept(self, session: Session, staff: StaffMember, before: Made | None, after: Made, action: Action,
-              now: datetime, reason: str | None = None) -> CampaignView:
+    def _kept(self, session: Session, staff: StaffMember, everyone: dict[str, Made], before: Made | None,
+              after: Made, action: Action, now: datetime, reason: str | None = None) -> CampaignView:
         """`after` checked beside the program file's campaigns and the console's others, kept, audited."""
-        others = [made for made in self.drafts.all_made()
+        others = [made for made in everyone.values()
                   if made.name != after.name and made.state not in (State.STOPPED, State.FINISHED)]
         composer.checked(self.program, [*others, after])
         self.drafts.keep(after)
         self.audit.append(Draft(at=now, actor=Actor.of(staff), action=action, session=session.id, subject=after.name,
                                 before=_audited(before), after=_audited(after), reason=reason))
         return view(after)
+
+
+def _found(everyone: dict[str, Made], name: str) -> Made:
+    made = everyone.get(name)
+    if made is None:
+        raise composer.CampaignRefused(f"Кампании {name!r} нет.", status=404)
+    return made
 
 
 def _audited(made: Made | None) -> dict[str, Any] | None:
@@ -166,18 +173,6 @@ def _audited(made: Made | None) -> dict[str, Any] | None:
     return {"state": str(made.state), "version": made.version,
             "campaign": made.campaign.model_dump(mode="json", exclude_defaults=True),
             "segment": made.segment.model_dump(mode="json", exclude_defaults=True) if made.segment else None}
-
-
-class ConsoleCampaigns:
-    """The program a campaigns run runs: the file's, with the console's live campaigns (read at each run, so a launch
-    or a stop counts from the next run on)."""
-
-    def __init__(self, program: Program, drafts: CampaignDrafts):
-        self.program = program
-        self.drafts = drafts
-
-    def now_live(self) -> Program:
-        return composer.live(self.program, self.drafts.all_made())
 
 
 class ConsoleRead:
