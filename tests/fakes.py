@@ -24,7 +24,7 @@ from loyalty.domain import chat_limits, postings
 from loyalty.domain.audit import GENESIS, chained
 from loyalty.domain.audit import Draft as AuditDraft
 from loyalty.domain.audit import Entry as AuditEntry
-from loyalty.domain.campaigns import Touch, touch_key
+from loyalty.domain.campaigns import HELD_OUT, Touch, TouchRecord, touch_key
 from loyalty.domain.claims import Claimed, Halves, OrderHalf, Outcome, Refund, pair
 from loyalty.domain.codes import PromoCode, new_code, normalise_code
 from loyalty.domain.composer import CampaignRefused, Made
@@ -343,22 +343,27 @@ class MemoryCampaigns:
         for campaign, key in mine:
             record = self.records.pop((campaign, key))
             renamed = key.replace(f"touch#{member_id}#", f"touch#{pseudonym}#", 1)
-            self.records[campaign, renamed] = {**record, "member_id": pseudonym}
+            self.records[campaign, renamed] = {**record, "member_id": pseudonym, "key": renamed}
         return len(mine)
 
     def record(self, touch: Touch, points_given: int, now: datetime) -> bool:
         if self.touched(touch):
             return False
-        self.records[touch.campaign, touch_key(touch)] = {"member_id": touch.member_id, "status": "queued",
-                                                          "points_given": points_given}
+        self.records[touch.campaign, touch_key(touch)] = TouchRecord(
+            campaign=touch.campaign, key=touch_key(touch), member_id=touch.member_id, step=touch.step, status="queued",
+            queued_at=clock.stamp(now), points_given=points_given).model_dump()
         self.add(touch.campaign, audience=1, points_given=points_given)
         return True
+
+    def touches(self, campaign: str) -> list[TouchRecord]:
+        return [TouchRecord.model_validate(record) for (name, _), record in sorted(self.records.items())
+                if name == campaign]
 
     def settle(self, campaign: str, key: str, status: str, now: datetime, also: Sequence[Any] = ()) -> bool:
         record = self.records.get((campaign, key))
         if record is None or record["status"] != "queued":
             return False
-        record["status"] = status
+        record.update(status=status, delivered_at=clock.stamp(now))
         self.add(campaign, **{status: 1})
         try:  # the member's last touch, in the same transaction; refused (erased since) it is left out
             commits = [prepare() for prepare in also]
@@ -368,12 +373,15 @@ class MemoryCampaigns:
             commit()
         return True
 
-    def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool:
+    def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime, held_out: bool = False) -> bool:
         record = self.records.get((campaign, key))
-        if record is None or record["status"] != "delivered" or record.get("converted"):
+        if record is None or record["status"] != (HELD_OUT if held_out else "delivered") or record["converted_at"]:
             return False
-        record["converted"] = True
-        self.add(campaign, converted=1, revenue_kopecks=revenue_kopecks)
+        record.update(converted_at=clock.stamp(now), revenue_kopecks=revenue_kopecks)
+        if held_out:
+            self.add(campaign, holdout_converted=1, holdout_revenue_kopecks=revenue_kopecks)
+        else:
+            self.add(campaign, converted=1, revenue_kopecks=revenue_kopecks)
         return True
 
     def add(self, campaign: str, **counters: int) -> None:

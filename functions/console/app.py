@@ -23,7 +23,7 @@ from loyalty.domain.composer import CampaignRefused
 from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.dashboard import Dashboard, Language
 from loyalty.domain.staff import Role, StaffMember
-from loyalty.flows.composer import CampaignView, Reach
+from loyalty.flows.composer import CampaignResults, CampaignView, Reach
 from loyalty.flows.console import Whoami
 from loyalty.flows.queue import Handling, QueueItem
 from loyalty.flows.support import Adjustment, Card, Found, Reason, Resend, Reversal
@@ -179,6 +179,13 @@ class CopyRequest(BaseModel):
 def campaign_list() -> list[CampaignView]:
     _who()
     return composer.campaigns()
+
+
+@app.get("/console/api/campaigns/<name>/results")
+def campaign_results(name: str) -> CampaignResults:
+    """A campaign's page: reached, delivered, converted, revenue, points, and its effect against the holdout."""
+    _who()
+    return composer.results(name)
 
 
 @app.post("/console/api/campaigns/audience")

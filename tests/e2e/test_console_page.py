@@ -303,6 +303,7 @@ def test_a_marketer_composes_the_seeds_offer_sees_it_as_the_member_will_launches
     page.fill("#campaign-text", "Весенняя коллекция уже на сайте. На счёте {balance} {balance_word}.")
     page.fill("#button-text", "На сайт")
     page.fill("#button-url", "https://lepestok.ru/spring")
+    page.fill("#bonus-multiplier", "1")  # news, no bonus
     assert page.is_visible("#preview-button") and page.inner_text("#preview-button") == "На сайт"
     assert page.inner_text("#campaign-preview") == "Весенняя коллекция уже на сайте. На счёте 450 баллов."
     page.click("#campaign-form button:has-text('Сохранить черновик')")
@@ -313,6 +314,7 @@ def test_a_marketer_composes_the_seeds_offer_sees_it_as_the_member_will_launches
     saved = page.evaluate("async () => (await (await fetch('/console/api/campaigns')).json())"
                           ".find((made) => made.name === 'spring').campaign")
     assert datetime.fromisoformat(saved["at"]) == datetime(2027, 3, 1, 9, tzinfo=UTC)  # noon in Moscow
+    assert "bonus" not in saved and saved["holdout_percent"] == 10  # the composer keeps back 10% unless told
     assert saved["messages"]["ru"]["buttons"] == [
         {"text": "На сайт", "url": "https://lepestok.ru/spring"}]
     shoot(page, "console-campaigns.png")

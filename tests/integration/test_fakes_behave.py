@@ -21,7 +21,7 @@ from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.promo_codes import PromoCodes
 from loyalty.adapters.telegram import TelegramBot
 from loyalty.domain import composer, postings, wallet
-from loyalty.domain.campaigns import Touch, touch_key
+from loyalty.domain.campaigns import HELD_OUT, Touch, touch_key
 from loyalty.domain.claims import OrderHalf, Refund
 from loyalty.domain.codes import PromoCode
 from loyalty.domain.composer import CampaignRefused
@@ -174,11 +174,31 @@ def test_a_touch_is_recorded_settled_and_converted_once_each_with_its_counters(
     campaigns.add("winback", points_spent=100)
     assert campaigns.stats("winback") == {"audience": 1, "delivered": 1, "blocked": 0, "converted": 1, "clicks": 0,
                                           "revenue_kopecks": 45_000, "points_given": 150, "points_spent": 100,
-                                          "held": 0, "merged": 0, "dropped": 0, "stopped": 0}
+                                          "held": 0, "merged": 0, "dropped": 0, "stopped": 0,
+                                          "held_out": 0, "holdout_converted": 0, "holdout_revenue_kopecks": 0}
     assert campaigns.cursor("winback") is None
     campaigns.advance("winback", NOW)
     campaigns.advance("winback", NOW - timedelta(hours=1))  # an older run finishing late moves nothing back
     assert campaigns.cursor("winback") == NOW
+
+
+def test_a_held_out_touch_converts_once_as_the_holdouts_and_a_delivered_one_does_not_convert_as_it(
+        campaigns: CampaignStore | MemoryCampaigns) -> None:
+    kept, sent = (Touch(campaign="offer", step=0, member_id=m, key=f"offer:0:{m}") for m in ("806", "807"))
+    for touch in (kept, sent):
+        campaigns.record(touch, 0, NOW)
+    campaigns.settle("offer", touch_key(kept), HELD_OUT, NOW)
+    campaigns.settle("offer", touch_key(sent), "delivered", NOW)
+    assert not campaigns.convert("offer", touch_key(kept), 1_000, NOW)  # not as a delivery
+    assert not campaigns.convert("offer", touch_key(sent), 1_000, NOW, held_out=True)
+    assert campaigns.convert("offer", touch_key(kept), 150_000, NOW, held_out=True)
+    assert not campaigns.convert("offer", touch_key(kept), 150_000, NOW, held_out=True)
+    stats = campaigns.stats("offer")
+    assert (stats["audience"], stats["held_out"], stats["holdout_converted"], stats["holdout_revenue_kopecks"],
+            stats["converted"], stats["revenue_kopecks"]) == (2, 1, 1, 150_000, 0, 0)
+    assert [(touch.member_id, touch.status, touch.delivered_at, touch.converted_at, touch.revenue_kopecks)
+            for touch in campaigns.touches("offer")] == [
+        ("806", HELD_OUT, clock.stamp(NOW), clock.stamp(NOW), 150_000), ("807", "delivered", clock.stamp(NOW), None, 0)]
 
 
 def test_erasure_moves_a_members_campaign_deliveries_to_the_pseudonym_once(

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from loyalty.adapters.program_file import ProgramError, load_program
-from loyalty.domain.campaigns import Touch, entered, lapse_window, winback_touch
+from loyalty.domain.campaigns import Campaign, Message, Touch, entered, held_out, lapse_window, winback_touch
 from loyalty.domain.facts import Facts
 from loyalty.domain.segments import Member, Segment
 from tests.conftest import ROOT, present
@@ -111,3 +111,19 @@ def test_a_win_back_run_reaches_members_in_the_daytime_only() -> None:
     assert WINBACK.sends_at(datetime(2026, 11, 23, 7, tzinfo=UTC))  # 10:00 Moscow
     assert not WINBACK.sends_at(datetime(2026, 11, 23, 6, 59, tzinfo=UTC))
     assert not WINBACK.sends_at(datetime(2026, 11, 23, 18, tzinfo=UTC))  # 21:00 Moscow
+
+
+def test_a_holdout_keeps_back_its_share_each_member_on_one_side_and_other_campaigns_drawn_apart() -> None:
+    offer = WINBACK.model_copy(update={"holdout_percent": 10})
+    other = offer.model_copy(update={"name": "other"})
+    ids = [str(100_000 + n) for n in range(10_000)]
+    kept = {member for member in ids if held_out(offer, member)}
+    assert 900 <= len(kept) <= 1_100  # 10% of 10,000, give or take three standard deviations
+    assert kept == {member for member in ids if held_out(offer, member)}  # stable: the same every time
+    assert len(kept & {member for member in ids if held_out(other, member)}) < 200  # drawn apart, not the same 10%
+    assert not any(held_out(WINBACK, member) for member in ids)  # no holdout: nobody kept back
+
+
+def test_the_expiry_reminder_keeps_nobody_back() -> None:
+    with pytest.raises(ValueError, match="holdout_percent: the expiry reminder is owed to everyone"):
+        Campaign(name="expiry", kind="expiring", messages={"ru": Message(text="Сгорят")}, holdout_percent=10)

@@ -101,7 +101,8 @@ def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     keyed = stack_key(settings.STACK_KEY_NAME)
     triggered = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), keyed), program)  # a triggered campaign's letter
-    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), triggered)
+    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), triggered,
+                      MembersRepository(settings.MEMBERS_TABLE))
     erasure = Erasure(ledger, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
                       ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
                       MembersRepository(settings.MEMBERS_TABLE),
@@ -118,8 +119,8 @@ def campaigns(settings: CampaignsSettings) -> Campaigns:
     store = CampaignStore(settings.CAMPAIGNS_TABLE)
     letters = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)),
                               program)
-    return Campaigns(program, MembersRepository(settings.MEMBERS_TABLE), store,
-                     Touches(program, ledger, store, letters),
+    members = MembersRepository(settings.MEMBERS_TABLE)
+    return Campaigns(program, members, store, Touches(program, ledger, store, letters, members),
                      ConsoleRead(program, ConsoleTable(settings.CONSOLE_TABLE)).program)
 
 

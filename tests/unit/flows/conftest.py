@@ -44,7 +44,7 @@ class World:
         self.accrual_queue, self.campaign_queue, self.campaigns = MemoryQueue(), MemoryOutbox(), MemoryCampaigns()
         self.crm_queue = MemoryFifoQueue()
         ledger = Reported(self.books, CrmFeed(self.crm_queue))  # as wiring builds it for a program with a CRM
-        touches = Touches(program, ledger, self.campaigns, self.campaign_queue)
+        touches = Touches(program, ledger, self.campaigns, self.campaign_queue, self.books)
         self.accrual = PointAccrual(program, ledger, self.outbox, self.codes, STACK_KEY, touches)
         self.schedule = PointsSchedule(program, ledger, self.outbox, touches)
         self.redemption = Redemption(program, ledger, self.books, self.codes, self.accrual_queue, self.campaigns)

@@ -5,6 +5,7 @@ the queues, the paced sender and Telegram's answers)."""
 from datetime import UTC, datetime, timedelta
 
 from loyalty.contracts import PurchaseLine
+from loyalty.domain.campaigns import held_out
 from loyalty.domain.program import Program
 from tests.conftest import present
 from tests.unit.flows.conftest import NOW, PROGRAM, SERUM, World
@@ -40,7 +41,8 @@ def test_the_ladder_sends_at_30_60_and_90_days_once_each_and_its_bonus_lives_7_d
     assert expired == [150, 300] and world.member(anna).available == 145  # each a week after it came
     assert world.campaigns.stats("winback") | {"points_spent": 0} == {
         "audience": 3, "delivered": 0, "blocked": 0, "converted": 0, "revenue_kopecks": 0, "points_given": 450,
-        "points_spent": 0, "clicks": 0, "held": 0, "merged": 0, "dropped": 0, "stopped": 0}
+        "points_spent": 0, "clicks": 0, "held": 0, "merged": 0, "dropped": 0, "stopped": 0,
+        "held_out": 0, "holdout_converted": 0, "holdout_revenue_kopecks": 0}
 
 
 def test_a_purchase_stops_the_ladder_and_the_next_lapse_climbs_it_again(world: World) -> None:
@@ -145,3 +147,34 @@ def test_regulars_entering_the_segment_are_offered_double_points_once_and_earn_t
     for n in range(6):
         late.buy("421", NICE_CREAM, channel="d2c", now=NOW + timedelta(minutes=n))
     assert late.buy("421", SERUM, SERUM, channel="d2c", now=NOW + timedelta(days=6)).details.credited == 387  # expired
+
+
+def test_a_broadcasts_holdout_gets_nothing_and_its_purchases_count_apart_as_the_campaigns_baseline() -> None:
+    at = NOON + timedelta(days=3)
+    document = PROGRAM.model_dump(mode="json", by_alias=True, exclude_none=True)
+    document["campaigns"].append({"name": "gift", "kind": "broadcast", "at": at.isoformat(), "holdout_percent": 50,
+                                  "bonus": {"points": 100, "expires_in_days": 7}, "goal": {"within_days": 5},
+                                  "messages": {"ru": {"text": "Дарим {points} баллов"}}})
+    program = Program.model_validate(document)
+    world = World(program)
+    members = [world.join(str(430 + n)) for n in range(20)]
+    assert world.campaign_runs.run(at)["gift"] == sum(not held_out(present(program.campaign("gift")), m)
+                                                      for m in members)
+    kept = [m for m in members if held_out(present(program.campaign("gift")), m)]
+    assert 3 <= len(kept) <= 17
+    for member in kept:  # no message, no bonus; their last touch is the held-out one
+        assert world.campaign_texts(member) == []
+        assert not any(entry.entry_id.startswith("campaign#") for entry in world.books.entries(member))
+        assert present(world.member(member).last_touch)["held_out"] is True
+    sent = [m for m in members if m not in kept]
+    for message in world.campaign_queue.messages:  # the sender delivers the others' messages
+        world.campaigns.settle(message.campaign, message.touch, "delivered", at, also=[world.books.touched_item(
+            message.member_id, {"campaign": "gift", "key": message.touch, "delivered_at": at.isoformat(),
+                                "until": (at + timedelta(days=5)).isoformat()})])
+    for member in [*kept[:2], *sent[:3]]:
+        world.buy(member, channel="d2c", now=at + timedelta(days=1), purchased_at=at + timedelta(days=1))
+    world.buy(kept[2], channel="d2c", now=at + timedelta(days=6), purchased_at=at + timedelta(days=6))  # too late
+    stats = world.campaigns.stats("gift")
+    assert (stats["audience"], stats["held_out"], stats["points_given"]) == (20, len(kept), 100 * len(sent))
+    assert (stats["converted"], stats["holdout_converted"]) == (3, 2)
+    assert stats["revenue_kopecks"] > 0 and stats["holdout_revenue_kopecks"] > 0

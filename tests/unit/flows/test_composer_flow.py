@@ -144,6 +144,17 @@ def test_the_campaigns_run_sends_a_live_console_broadcast_once_through_the_same_
     assert run.run(NOW + timedelta(minutes=15))["news"] == 2
     assert sorted(message.chat_id for message in queue.messages) == [1001, 1002]
     assert "news" not in run.run(NOW + timedelta(minutes=30)) and len(queue.messages) == 2  # once
+    shown = Composer(PROGRAM, office.table, office.audit, figures=records)
+    assert {made.name: made.state for made in shown.campaigns()}["news"] == State.RUNNING  # still going out
+    for message in queue.messages:
+        records.settle("news", message.touch, "delivered", NOW + timedelta(minutes=16))
+    assert {made.name: made.state_words for made in shown.campaigns()}["news"] == "завершена"  # all of it went
+    page = shown.results("news")
+    assert (page.title, page.state_words, page.results.delivered, page.results.sent_rate) == (
+        "Новинка", "завершена", 2, 0.0)
+    assert page.results.verdict.startswith("Контрольной группы нет")
+    with pytest.raises(CampaignRefused, match="Кампании 'nothing' нет"):
+        shown.results("nothing")
 
 
 class CountedTable(MemoryConsoleTable):

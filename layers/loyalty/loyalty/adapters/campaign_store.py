@@ -17,12 +17,13 @@ from typing import Any
 from loyalty import clock
 from loyalty.adapters.aws import client
 from loyalty.adapters.dynamo import applied, from_item, query_index, to_item, transact
-from loyalty.domain.campaigns import Touch, TouchRecord, touch_key
+from loyalty.domain.campaigns import HELD_OUT, Touch, TouchRecord, touch_key
 
 MEMBER_INDEX = "by_member"
 COUNTERS = ("audience", "delivered", "blocked", "converted", "revenue_kopecks", "points_given", "points_spent",
             "clicks", "held", "merged", "dropped",  # these three: what the contact policy did (domain/contact.py)
-            "stopped")  # queued, then dropped: the console stopped the campaign mid-send
+            "stopped",  # queued, then dropped: the console stopped the campaign mid-send
+            "held_out", "holdout_converted", "holdout_revenue_kopecks")  # its holdout: sent nothing, bought or not
 
 
 class CampaignStore:
@@ -71,16 +72,19 @@ class CampaignStore:
             failed = transact(settled)
         return not failed
 
-    def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool:
-        """A delivered touch led to a purchase: counted once, with the purchase's brand goods as its revenue."""
+    def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime, held_out: bool = False) -> bool:
+        """A delivered touch (or a held-out one) led to a purchase: counted once, with the purchase's brand goods as its
+        revenue; a held-out member's apart, as what the campaign's members would have bought without it."""
+        counted = {"holdout_converted": 1, "holdout_revenue_kopecks": revenue_kopecks} if held_out \
+            else {"converted": 1, "revenue_kopecks": revenue_kopecks}
         return self._transact(
             {"Update": {"TableName": self.table_name, "Key": to_item({"campaign": campaign, "key": key}),
                         "UpdateExpression": "SET converted_at = :at, revenue_kopecks = :revenue",
-                        "ConditionExpression": "#status = :delivered AND attribute_not_exists(converted_at)",
+                        "ConditionExpression": "#status = :settled AND attribute_not_exists(converted_at)",
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": to_item({":at": clock.stamp(now), ":revenue": revenue_kopecks,
-                                                              ":delivered": "delivered"})}},
-            self._count(campaign, converted=1, revenue_kopecks=revenue_kopecks))
+                                                              ":settled": HELD_OUT if held_out else "delivered"})}},
+            self._count(campaign, **counted))
 
     def touches(self, campaign: str) -> Iterator[TouchRecord]:
         for page in client("dynamodb").get_paginator("query").paginate(

@@ -12,6 +12,7 @@ Kinds:
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 from string import Formatter
@@ -109,9 +110,14 @@ class Campaign(_Strict):
     send_hours: tuple[int, int] = Field(default=(10, 21), description="winback: the Moscow hours its runs reach "
                                         "members in (from, until); a lapse found at night waits for the morning")
     goal: Goal = Goal()
+    holdout_percent: int = Field(default=0, ge=0, le=50, description="the share of its audience kept back, sent "
+                                 "nothing: their purchases within the goal are what the campaign's would have been "
+                                 "without it (its uplift)")
 
     @model_validator(mode="after")
     def _shape(self) -> Campaign:
+        if self.kind == "expiring" and self.holdout_percent:
+            raise ValueError("holdout_percent: the expiry reminder is owed to everyone; nobody is kept back from it")
         if self.kind == "winback":
             if not self.steps or self.messages or self.bonus or self.at:
                 raise ValueError("a winback campaign has steps (each with its messages and bonus), and no more")
@@ -151,6 +157,7 @@ class LastTouch(_Strict):
     delivered_at: datetime
     until: datetime
     channel: str | None = None
+    held_out: bool = False  # kept back by the campaign's holdout: its purchase counts against the campaign's
 
     def converted_by(self, purchased_at: datetime, channel: str) -> bool:
         return self.delivered_at < purchased_at <= self.until and self.channel in (None, channel)
@@ -163,6 +170,20 @@ class Touch(_Strict):
     step: int
     member_id: str
     key: str  # campaign:step:occasion — the lapse (its purchase), the broadcast, the entry into the segment
+
+
+HELD_OUT = "held_out"  # a touch's status: kept back by the holdout, sent nothing
+
+
+def held_out(campaign: Campaign, member_id: str) -> bool:
+    """Whether the member is in the campaign's holdout: a stable draw from their id and the campaign's name, so a
+    member stays on one side of one campaign and the sides of two campaigns are drawn apart."""
+    return campaign.holdout_percent > 0 and _draw(f"holdout:{campaign.name}:{member_id}") < campaign.holdout_percent
+
+
+def _draw(seed: str) -> int:
+    """A number in 0..99, the same for the same seed in every process (Python's hash() is salted per process)."""
+    return int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big") % 100
 
 
 def winback_touch(campaign: Campaign, member_id: str, facts: Facts, now: datetime) -> Touch | None:
@@ -214,7 +235,7 @@ class TouchRecord(BaseModel):
     key: str
     member_id: str
     step: int
-    status: str  # queued | delivered | blocked
+    status: str  # queued | delivered | blocked | stopped | dropped | held_out
     queued_at: str
     delivered_at: str | None = None
     converted_at: str | None = None

@@ -6,8 +6,9 @@ States: draft → scheduled → running → finished | stopped.
 - **draft**: being written, saved as often as the marketer likes;
 - **scheduled**: launched, to go out at its moment (a broadcast's `at`);
 - **running**: going out (a broadcast) or live (a win-back ladder, an offer on entering a segment);
-- **finished**: a broadcast that went out to everyone it was for (not yet set: a broadcast stays running, and may be
-  stopped, while its messages go out at the campaigns' pace);
+- **finished**: a broadcast that went out to everyone it was for: its run is done and every message it queued is
+  settled (delivered, bounced, held out, dropped or stopped). It is read so from the campaign's figures, not written:
+  the campaigns run keeps no hand in the console's table;
 - **stopped**: stopped by the staff, for good: a copy sends it again.
 
 A draft or a scheduled campaign may be edited; a running one may not (stop it, or copy it).
@@ -130,6 +131,16 @@ def live(program: Program, made: list[Made]) -> Program:
     segments = {**program.segments, **{m.name: m.segment for m in running if m.segment is not None}}
     runnable = [m.campaign for m in running if m.campaign.segment is None or m.campaign.segment in segments]
     return program.model_copy(update={"campaigns": [*program.campaigns, *runnable], "segments": segments})
+
+
+SETTLED = ("delivered", "blocked", "held_out", "dropped", "stopped")  # a touch's end: the campaign's counters
+
+
+def finished(made: Made, cursor: datetime | None, figures: dict[str, int]) -> bool:
+    """Whether a running broadcast is done: its run went past its moment and each message it queued has settled."""
+    at = made.campaign.at
+    return (made.state == State.RUNNING and at is not None and cursor is not None and cursor >= at
+            and sum(figures.get(name, 0) for name in SETTLED) >= figures.get("audience", 0))
 
 
 def _moved(made: Made, state: State, now: datetime) -> Made:

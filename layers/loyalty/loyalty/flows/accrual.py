@@ -265,7 +265,7 @@ class PointAccrual:
         holder, details = purchase.holder, purchase.details
         last = holder.last_touch
         if last is not None and last.converted_by(details.purchased_at or now, accepted.channel) \
-                and self.touches.store.convert(last.campaign, last.key, accepted.brand_sum_kopecks, now):
+                and self.touches.store.convert(last.campaign, last.key, accepted.brand_sum_kopecks, now, last.held_out):
             logger.info("campaign converted", extra={"campaign": last.campaign, "member_id": holder.member_id})
         for name in details.entered:
             campaign = program.campaign(name)

@@ -19,13 +19,24 @@ from typing import Any
 from loyalty import clock
 from loyalty.contracts import CampaignMessage
 from loyalty.domain import postings, wallet
-from loyalty.domain.campaigns import Campaign, Step, Touch, lapse_window, member_of, touch_key, winback_touch
+from loyalty.domain.campaigns import (
+    HELD_OUT,
+    Campaign,
+    LastTouch,
+    Step,
+    Touch,
+    held_out,
+    lapse_window,
+    member_of,
+    touch_key,
+    winback_touch,
+)
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Cause, Holder, Kind, entry_id_of
 from loyalty.domain.messages import day_month, with_words
 from loyalty.domain.program import Program
 from loyalty.domain.segments import Member, source_of
-from loyalty.flows.ports import Audience, CampaignRecords, Ledger, Queue
+from loyalty.flows.ports import Audience, CampaignRecords, Ledger, Members, Queue
 from loyalty.observability import logger, metrics
 
 _FIRST_RUN_LOOKBACK = timedelta(days=1)  # a campaign's first run reaches the lapses of the last day only
@@ -34,17 +45,22 @@ _FIRST_RUN_LOOKBACK = timedelta(days=1)  # a campaign's first run reaches the la
 class Touches:
     """Reaching one member with one campaign step: its bonus and its message, once."""
 
-    def __init__(self, program: Program, ledger: Ledger, store: CampaignRecords, queue: Queue):
+    def __init__(self, program: Program, ledger: Ledger, store: CampaignRecords, queue: Queue,
+                 members: Members | None = None):
         self.program = program
         self.ledger = ledger
         self.store = store
         self.queue = queue
+        self.members = members  # a held-out member's touch becomes their last one, as a delivery would
 
     def reach(self, campaign: Campaign, touch: Touch, holder: Holder, now: datetime,
               values: dict[str, Any] | None = None) -> bool:
         """False when the member was reached by this touch already, or cannot be (blocked the bot). `values`:
         what the message's placeholders say, where the occasion knows better (the points about to expire)."""
         if not holder.subscribed or holder.chat_id is None or self.store.touched(touch):
+            return False
+        if held_out(campaign, touch.member_id):
+            self.hold_out(campaign, touch, now)
             return False
         step = campaign.step(touch.step)
         bonus, entry_id = step.bonus, entry_id_of(Cause.CAMPAIGN, touch.key)
@@ -63,6 +79,17 @@ class Touches:
         return self.deliver(touch, holder, text, message.keyboard(), now,
                             points=points, image=message.image, goal_days=campaign.goal.within_days,
                             goal_channel=campaign.goal.channel)
+
+    def hold_out(self, campaign: Campaign, touch: Touch, now: datetime) -> None:
+        """Keep the member back: no message, no bonus. The touch counts in the audience, settled at once as held out,
+        and becomes the member's last touch, so a purchase within the goal converts it as it would a delivery."""
+        if not self.store.record(touch, 0, now):
+            return
+        goal, key = campaign.goal, touch_key(touch)
+        last = LastTouch(campaign=campaign.name, key=key, delivered_at=now, held_out=True, channel=goal.channel,
+                         until=now + timedelta(days=goal.within_days))
+        attributed = [self.members.touched_item(touch.member_id, last.model_dump(mode="json"))] if self.members else []
+        self.store.settle(campaign.name, key, HELD_OUT, now, also=attributed)
 
     def deliver(self, touch: Touch, holder: Holder, text: str, reply_markup: dict[str, Any] | None, now: datetime,
                 points: int = 0, image: str | None = None, goal_days: int = 7, goal_channel: str | None = None) -> bool:

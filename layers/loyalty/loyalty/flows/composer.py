@@ -5,14 +5,17 @@ program file's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from loyalty.contracts import OutboundMessage
-from loyalty.domain import composer, console
+from loyalty.domain import campaign_results, composer, console
 from loyalty.domain.audit import Action, Actor, Draft
+from loyalty.domain.campaign_results import Results
+from loyalty.domain.campaigns import TouchRecord
 from loyalty.domain.composer import Made, State
 from loyalty.domain.console import Permission, Session
 from loyalty.domain.program import Program
@@ -38,6 +41,10 @@ class CampaignFigures(Protocol):
 
     def stats(self, campaign: str) -> dict[str, int]: ...
 
+    def touches(self, campaign: str) -> Iterable[TouchRecord]: ...
+
+    def cursor(self, campaign: str) -> datetime | None: ...
+
 
 class CampaignView(BaseModel):
     """A console campaign as its page shows it: in words, with what the composer edits."""
@@ -62,6 +69,15 @@ def view(made: Made, figures: dict[str, int] | None = None) -> CampaignView:
                         campaign=made.campaign.model_dump(mode="json", exclude_defaults=True),
                         segment=made.segment.model_dump(mode="json", exclude_defaults=True) if made.segment else None,
                         figures=figures or {})
+
+
+class CampaignResults(BaseModel):
+    name: str
+    title: str
+    state_words: str
+    goal_days: int
+    holdout_percent: int
+    results: Results
 
 
 class Reach(BaseModel):
@@ -94,9 +110,32 @@ class Composer:
                                         reply_markup=step.messages["ru"].keyboard()))
         return text
 
+    def results(self, name: str) -> CampaignResults:
+        """A campaign's page: what it reached and what came of it, against its holdout (the console's or the program
+        file's campaign)."""
+        assert self.figures is not None, "results need the campaigns' figures"
+        made = self._everyone().get(name)
+        campaign = made.campaign if made is not None else self.program.campaign(name)
+        if campaign is None:
+            raise composer.CampaignRefused(f"Кампании {name!r} нет.", status=404)
+        figures = campaign_results.results(self.figures.stats(name), self.figures.touches(name),
+                                           campaign.goal.within_days)
+        return CampaignResults(name=name, title=campaign.title or name, goal_days=campaign.goal.within_days,
+                               holdout_percent=campaign.holdout_percent,
+                               state_words=composer.STATE_WORDS[self._as_it_stands(made)[0].state] if made
+                               else "из файла программы",
+                               results=figures)
+
     def campaigns(self) -> list[CampaignView]:
-        return [view(made, self.figures.stats(made.name) if self.figures and made.state != State.DRAFT else None)
-                for made in sorted(self.drafts.all_made(), key=lambda made: made.name)]
+        return [view(*self._as_it_stands(made)) for made in sorted(self.drafts.all_made(), key=lambda made: made.name)]
+
+    def _as_it_stands(self, made: Made) -> tuple[Made, dict[str, int] | None]:
+        """The campaign with its figures so far, a broadcast that has all gone out read as finished."""
+        if self.figures is None or made.state == State.DRAFT:
+            return made, None
+        figures = self.figures.stats(made.name)
+        done = made.campaign.at is not None and composer.finished(made, self.figures.cursor(made.name), figures)
+        return (made.model_copy(update={"state": State.FINISHED}) if done else made), figures
 
     def reach(self, staff: StaffMember, segment: dict[str, Any], now: datetime) -> Reach:
         """How many members the segment being built reaches now, read as a campaign run reads them."""

@@ -86,8 +86,8 @@ class CampaignFigures(Protocol):
 
 
 class CampaignConversions(CampaignFigures, Protocol):
-    def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool:
-        """A delivered touch led to a purchase: counted once."""
+    def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime, held_out: bool = False) -> bool:
+        """A delivered (or held-out) touch led to a purchase: counted once."""
         ...
 
 
@@ -113,7 +113,8 @@ class CampaignRecords(CampaignFigures, Forgetting, Protocol):
     def settle(self, campaign: str, key: str, status: str, now: datetime,
                also: Sequence[Any] = ()) -> bool: ...
 
-    def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime) -> bool: ...
+    def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime, held_out: bool = False) -> bool:
+        ...
 
 
 class Rekeying(Protocol):

@@ -183,7 +183,7 @@ class Redemption:
         whichever comes first). The API is not told the order's total: no revenue is counted with it."""
         last = self.ledger.read(member_id)[2].last_touch
         if self.campaigns is not None and last is not None and last.converted_by(now, "d2c") \
-                and self.campaigns.convert(last.campaign, last.key, 0, now):
+                and self.campaigns.convert(last.campaign, last.key, 0, now, last.held_out):
             logger.info("campaign converted by a promo code", extra={"campaign": last.campaign,
                                                                      "member_id": member_id})
 
