@@ -326,6 +326,7 @@ class MemoryCampaigns:
 
     def __init__(self) -> None:
         self.records: dict[tuple[str, str], dict[str, Any]] = {}
+        self.boosts: set[tuple[str, str]] = set()  # (campaign, receipt): a boost's points counted
         self.figures = MemoryFigures()
         self.cursors: dict[str, datetime] = {}
 
@@ -386,6 +387,26 @@ class MemoryCampaigns:
 
     def add(self, campaign: str, **counters: int) -> None:
         self.figures.add(campaign, **counters)
+
+    def reserve(self, campaign: str, points: int, total: int) -> bool:
+        if self.spent(campaign) + points > total:
+            return False
+        self.add(campaign, budget_used=points)
+        return True
+
+    def spent(self, campaign: str) -> int:
+        return self.figures.counters.get(campaign, {}).get("budget_used", 0)
+
+    def given_to(self, campaign: str, member_id: str) -> int:
+        return sum(record["points_given"] for (name, _), record in self.records.items()
+                   if name == campaign and record["member_id"] == member_id)
+
+    def boosted(self, campaign: str, receipt: str, points: int, now: datetime) -> bool:
+        if (campaign, receipt) in self.boosts:
+            return False
+        self.boosts.add((campaign, receipt))
+        self.add(campaign, points_given=points, budget_used=points)
+        return True
 
     def stats(self, campaign: str) -> dict[str, int]:
         return {name: self.figures.counters.get(campaign, {}).get(name, 0) for name in COUNTERS}

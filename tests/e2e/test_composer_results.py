@@ -1,8 +1,9 @@
 """The seed's example segment built in the console without YAML, on a generated base, in headless Chromium on the
 local stack: "more than 5 purchases, average receipt 1,000–1,200 ₽ → buy for 1,500 ₽ within 5 days for double
-points". Its live count is checked by hand against the generated members; launched, it reaches exactly the
-reachable members of the segment, less its holdout, who are sent nothing; members of each side then buy, and the
-campaign's page shows its conversions, its uplift against the holdout and the chart of the days after."""
+points", with a budget. Its live count is checked by hand against the generated members; launched, it reaches
+exactly the reachable members of the segment, less its holdout, who are sent nothing; members of each side then
+buy, and the campaign's page shows its conversions, its uplift against the holdout, its budget and the chart of the
+days after."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -89,7 +90,8 @@ def test_the_seeds_example_reaches_exactly_its_members_and_its_page_shows_conver
     page.fill("#campaign-name", "regulars_now")
     for field, value in (("#segment-receipts", "5"), ("#segment-from", "1000"), ("#segment-to", "1200"),
                          ("#bonus-multiplier", "2"), ("#bonus-days", "5"), ("#bonus-min", "1500"),
-                         ("#campaign-holdout", "50"), ("#campaign-text", TEXT)):
+                         ("#campaign-holdout", "50"), ("#budget-total", "100000"), ("#budget-member", "300"),
+                         ("#campaign-text", TEXT)):
         page.fill(field, value)
     # the live count, checked by hand: everyone in the segment, and those a message can reach
     page.wait_for_selector(f"#campaign-reach:has-text('в сегменте {len(in_segment)} участн., "
@@ -111,12 +113,13 @@ def test_the_seeds_example_reaches_exactly_its_members_and_its_page_shows_conver
     assert got_it(stack) == reachable - kept  # exactly the segment's reachable members, less the holdout
     assert stats(stack, "regulars_now")["held_out"] == len(kept) >= 30
 
-    stack.travel(stack.now() + timedelta(hours=3))  # the receipts are issued (an hour before they are sent) after it came
+    stack.travel(stack.now() + timedelta(hours=3))  # receipts issued (an hour before they are sent) after it came
     buyers, kept_buyers = sorted(reachable - kept)[:15], sorted(kept)[:4]
     for member in [*buyers, *kept_buyers]:
         buy(stack, Shopper(stack.telegram.url, user_id=int(member)), SERUM, SERUM)  # 2,580 ₽ of face care
     doubled = Shopper(stack.telegram.url, user_id=int(buyers[0])).bot_messages()
-    assert any(message.startswith("+774 балла") for message in doubled), doubled  # 1.5 × 10% × 2: raised cashback
+    # 1.5 × 10% × 2 is 774, the doubling's 387 capped at the budget's 300 a member
+    assert any(message.startswith("+687 баллов") for message in doubled), doubled
 
     page.reload()
     page.wait_for_selector(f"{row}:has-text('завершена')")
@@ -125,6 +128,7 @@ def test_the_seeds_example_reaches_exactly_its_members_and_its_page_shows_conver
     figures = page.inner_text("#results-rows")
     assert "Купили\t15 (" in figures
     assert f"Контрольная группа (без сообщения)\t{len(kept)}, купили 4" in figures
+    assert page.inner_text("#results-budget").startswith("Бюджет: выдано 4500 из 100000 баллов.")  # 15 × 300
     verdict = page.inner_text("#results-verdict")
     assert verdict.startswith("Кампания работает: конверсия выше контрольной на +"), verdict
     assert page.evaluate("() => resultsChart.data.datasets.length") == 2  # the sent and the holdout, by day

@@ -175,7 +175,8 @@ def test_a_touch_is_recorded_settled_and_converted_once_each_with_its_counters(
     assert campaigns.stats("winback") == {"audience": 1, "delivered": 1, "blocked": 0, "converted": 1, "clicks": 0,
                                           "revenue_kopecks": 45_000, "points_given": 150, "points_spent": 100,
                                           "held": 0, "merged": 0, "dropped": 0, "stopped": 0,
-                                          "held_out": 0, "holdout_converted": 0, "holdout_revenue_kopecks": 0}
+                                          "held_out": 0, "holdout_converted": 0, "holdout_revenue_kopecks": 0,
+                                          "budget_used": 0, "over_budget": 0}
     assert campaigns.cursor("winback") is None
     campaigns.advance("winback", NOW)
     campaigns.advance("winback", NOW - timedelta(hours=1))  # an older run finishing late moves nothing back
@@ -199,6 +200,20 @@ def test_a_held_out_touch_converts_once_as_the_holdouts_and_a_delivered_one_does
     assert [(touch.member_id, touch.status, touch.delivered_at, touch.converted_at, touch.revenue_kopecks)
             for touch in campaigns.touches("offer")] == [
         ("806", HELD_OUT, clock.stamp(NOW), clock.stamp(NOW), 150_000), ("807", "delivered", clock.stamp(NOW), None, 0)]
+
+
+def test_a_budget_is_taken_only_while_it_lasts_and_a_boosts_points_are_counted_once_per_receipt(
+        campaigns: CampaignStore | MemoryCampaigns) -> None:
+    assert campaigns.reserve("gift", 100, 250) and campaigns.reserve("gift", 100, 250)
+    assert not campaigns.reserve("gift", 100, 250) and campaigns.spent("gift") == 200  # 50 left: not enough
+    assert campaigns.reserve("gift", 50, 250) and campaigns.spent("gift") == 250
+    for step in (0, 1):
+        touch = Touch(campaign="gift", step=step, member_id="808", key=f"gift:{step}:x")
+        campaigns.record(touch, 100 + step, NOW)
+    campaigns.record(Touch(campaign="gift", step=0, member_id="809", key="gift:0:x"), 100, NOW)
+    assert campaigns.given_to("gift", "808") == 201 and campaigns.given_to("gift", "810") == 0
+    assert campaigns.boosted("double", "receipt-1", 120, NOW) and not campaigns.boosted("double", "receipt-1", 120, NOW)
+    assert (campaigns.spent("double"), campaigns.stats("double")["points_given"]) == (120, 120)
 
 
 def test_erasure_moves_a_members_campaign_deliveries_to_the_pseudonym_once(

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from loyalty import clock
 from loyalty.domain.campaign_results import results
-from loyalty.domain.campaigns import HELD_OUT, TouchRecord
+from loyalty.domain.campaigns import HELD_OUT, Budget, TouchRecord
 
 SENT_AT = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
@@ -48,3 +48,10 @@ def test_conversion_by_day_after_the_touch_adds_up_for_each_side() -> None:
     figures = results({"delivered": 4, "converted": 3, "held_out": 2, "holdout_converted": 1}, touches, 3)
     assert [(day.day, day.sent_percent, day.holdout_percent) for day in figures.days] == [
         (0, 25.0, 0.0), (1, 25.0, 50.0), (2, 50.0, 50.0), (3, 75.0, 50.0)]  # a late one counts on the last day
+
+
+def test_the_budget_says_what_it_paid_and_whom_it_could_not() -> None:
+    figures = results({"budget_used": 250, "over_budget": 3}, [], 5, Budget(total_points=250, per_member_points=100))
+    assert figures.budget == ("Бюджет: выдано 250 из 250 баллов. Не больше 100 баллов одному участнику. "
+                              "Бюджет исчерпан: 3 участникам бонус не выдан и сообщение с ним не отправлено.")
+    assert results({}, [], 5).budget is None

@@ -3,6 +3,7 @@ segment it keeps to, a broadcast, and the double-points offer — the rules, in 
 the queues, the paced sender and Telegram's answers)."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from loyalty.contracts import PurchaseLine
 from loyalty.domain.campaigns import held_out
@@ -42,7 +43,8 @@ def test_the_ladder_sends_at_30_60_and_90_days_once_each_and_its_bonus_lives_7_d
     assert world.campaigns.stats("winback") | {"points_spent": 0} == {
         "audience": 3, "delivered": 0, "blocked": 0, "converted": 0, "revenue_kopecks": 0, "points_given": 450,
         "points_spent": 0, "clicks": 0, "held": 0, "merged": 0, "dropped": 0, "stopped": 0,
-        "held_out": 0, "holdout_converted": 0, "holdout_revenue_kopecks": 0}
+        "held_out": 0, "holdout_converted": 0, "holdout_revenue_kopecks": 0,
+        "budget_used": 0, "over_budget": 0}
 
 
 def test_a_purchase_stops_the_ladder_and_the_next_lapse_climbs_it_again(world: World) -> None:
@@ -178,3 +180,58 @@ def test_a_broadcasts_holdout_gets_nothing_and_its_purchases_count_apart_as_the_
     assert (stats["audience"], stats["held_out"], stats["points_given"]) == (20, len(kept), 100 * len(sent))
     assert (stats["converted"], stats["holdout_converted"]) == (3, 2)
     assert stats["revenue_kopecks"] > 0 and stats["holdout_revenue_kopecks"] > 0
+
+
+def with_campaign(campaign: dict[str, Any]) -> World:
+    document = PROGRAM.model_dump(mode="json", by_alias=True, exclude_none=True)
+    document["campaigns"].append(campaign)
+    return World(Program.model_validate(document))
+
+
+def test_a_budget_spent_mid_send_gives_no_more_bonuses_and_sends_no_message_that_promises_one() -> None:
+    at = NOON + timedelta(days=3)
+    world = with_campaign({"name": "gift", "kind": "broadcast", "at": at.isoformat(),
+                           "bonus": {"points": 100, "expires_in_days": 7}, "budget": {"total_points": 250},
+                           "messages": {"ru": {"text": "Дарим {points} баллов"}}})
+    members = [world.join(str(440 + n)) for n in range(5)]
+    assert world.campaign_runs.run(at)["gift"] == 2  # 250 points pay two bonuses of 100
+    paid = [m for m in members if any(e.entry_id.startswith("campaign#") for e in world.books.entries(m))]
+    assert len(paid) == 2 and all(world.campaign_texts(m) == ["Дарим 100 баллов"] for m in paid)
+    assert all(world.campaign_texts(m) == [] for m in members if m not in paid)  # no message without its bonus
+    stats = world.campaigns.stats("gift")
+    assert (stats["points_given"], stats["budget_used"], stats["over_budget"]) == (200, 200, 3)
+
+
+def test_a_ladders_budget_per_member_stops_a_members_bonuses_at_their_share() -> None:
+    world = with_campaign({"name": "ladder", "kind": "winback", "budget": {"per_member_points": 200},
+                           "steps": [{"after_days": 10, "bonus": {"points": 150, "expires_in_days": 7},
+                                      "messages": {"ru": {"text": "+{points}"}}},
+                                     {"after_days": 20, "bonus": {"points": 100, "expires_in_days": 7},
+                                      "messages": {"ru": {"text": "+{points} ещё"}}}]})
+    anna = world.join("450")
+    world.buy(anna, channel="d2c", now=NOON, purchased_at=NOON)
+    sent = days_of_runs(world, anna, 25)
+    assert "+150" in sent.values() and "+100 ещё" not in sent.values()  # 150 + 100 is over her 200
+    assert world.campaigns.stats("ladder")["over_budget"] == 1
+
+
+def test_a_multipliers_points_count_against_its_budget_capped_per_member_and_once_per_receipt() -> None:
+    at = NOON + timedelta(days=3)
+    world = with_campaign({"name": "double", "kind": "broadcast", "at": at.isoformat(), "goal": {"within_days": 5},
+                           "bonus": {"multiplier": 2, "days": 5}, "budget": {"total_points": 100,
+                                                                            "per_member_points": 50},
+                           "messages": {"ru": {"text": "Двойные баллы"}}})
+    vera, gleb = world.join("460"), world.join("461")
+    world.campaign_runs.run(at)
+    # 2 serums: 2,580 ₽ of face care at 1.5 × 10% = 387 points; doubled, 774: the extra 387 capped at her 50
+    key = "7380440800000017:460:1"
+    assert world.buy(vera, SERUM, SERUM, channel="d2c", now=at + timedelta(days=1), fiscal_key=key).details.credited \
+        == 387 + 50
+    assert world.campaigns.boosted("double", key, 50, at) is False  # the receipt's boost was counted once
+    assert world.buy(gleb, SERUM, SERUM, channel="d2c", now=at + timedelta(days=1)).details.credited == 437
+    stats = world.campaigns.stats("double")
+    assert (stats["points_given"], stats["budget_used"]) == (100, 100)
+    late = world.join("462")  # joined after the budget was spent: a later run offers them nothing
+    world.campaigns.cursors.pop("double")
+    assert world.campaign_runs.run(at + timedelta(days=2))["double"] == 0
+    assert world.campaign_texts(late) == [] and world.campaigns.stats("double")["over_budget"] == 1

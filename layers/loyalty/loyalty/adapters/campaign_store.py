@@ -5,7 +5,8 @@ Items, by (campaign, key):
 - `stats`: the campaign's counters, each changed with the touch that changes it, in one transaction;
 - `touch#<member>#<campaign:step:occasion>`: one member reached by one step, for one occasion (a lapse, a
   broadcast, an entry into a segment). It is put only if absent: a run that is repeated, or overlaps another,
-  reaches nobody twice. Its status moves queued → delivered | blocked, and it may be converted once.
+  reaches nobody twice. Its status moves queued → delivered | blocked, and it may be converted once;
+- `boost#<receipt>`: the points a campaign's multiplier added to one receipt, counted once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ MEMBER_INDEX = "by_member"
 COUNTERS = ("audience", "delivered", "blocked", "converted", "revenue_kopecks", "points_given", "points_spent",
             "clicks", "held", "merged", "dropped",  # these three: what the contact policy did (domain/contact.py)
             "stopped",  # queued, then dropped: the console stopped the campaign mid-send
-            "held_out", "holdout_converted", "holdout_revenue_kopecks")  # its holdout: sent nothing, bought or not
+            "held_out", "holdout_converted", "holdout_revenue_kopecks",  # its holdout: sent nothing, bought or not
+            "budget_used", "over_budget")  # its budget's points taken, and the members its rest could not pay
 
 
 class CampaignStore:
@@ -118,6 +120,40 @@ class CampaignStore:
                                   "Key": to_item({"campaign": found["campaign"], "key": found["key"]})}}])
             moved += 1
         return moved
+
+    # ------------------------------------------------------------------ budget
+    def reserve(self, campaign: str, points: int, total: int) -> bool:
+        """Take `points` from the campaign's budget of `total`; False, taking nothing, when the rest is less. Taken
+        before the bonus is given: a run that dies in between has spent budget, never more than the budget."""
+        return applied("update_item", TableName=self.table_name, Key=to_item({"campaign": campaign, "key": "stats"}),
+                       UpdateExpression="ADD budget_used :points",
+                       ConditionExpression="attribute_not_exists(budget_used) OR budget_used <= :room",
+                       ExpressionAttributeValues=to_item({":points": points, ":room": total - points}))
+
+    def spent(self, campaign: str) -> int:
+        """The budget's points taken so far."""
+        return int((self._get(campaign, "stats") or {}).get("budget_used", 0))
+
+    def given_to(self, campaign: str, member_id: str) -> int:
+        """The points the campaign's touches gave the member so far."""
+        given = 0
+        for page in client("dynamodb").get_paginator("query").paginate(
+            TableName=self.table_name, KeyConditionExpression="campaign = :c AND begins_with(#key, :mine)",
+            ProjectionExpression="points_given", ExpressionAttributeNames={"#key": "key"},
+            ExpressionAttributeValues=to_item({":c": campaign, ":mine": f"touch#{member_id}#"}), ConsistentRead=True,
+        ):
+            given += sum(int(from_item(item).get("points_given", 0)) for item in page["Items"])
+        return given
+
+    def boosted(self, campaign: str, receipt: str, points: int, now: datetime) -> bool:
+        """The campaign's boost added `points` to a receipt: counted once as given and taken from its budget (a
+        redelivered receipt counts nothing again). Kept by the receipt alone: it names nobody."""
+        return self._transact(
+            {"Put": {"TableName": self.table_name,
+                     "Item": to_item({"campaign": campaign, "key": f"boost#{receipt}", "points_given": points,
+                                      "at": clock.stamp(now)}),
+                     "ConditionExpression": "attribute_not_exists(#key)", "ExpressionAttributeNames": {"#key": "key"}}},
+            self._count(campaign, points_given=points, budget_used=points))
 
     # ------------------------------------------------------------------ figures
     def stats(self, campaign: str) -> dict[str, int]:

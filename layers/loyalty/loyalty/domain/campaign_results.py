@@ -14,7 +14,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from loyalty.domain.campaigns import HELD_OUT, TouchRecord
+from loyalty.domain.campaigns import HELD_OUT, Budget, TouchRecord
 from loyalty.domain.messages import plural
 
 Z95 = 1.959964  # the normal quantile of a two-sided 95% interval
@@ -55,9 +55,11 @@ class Results(BaseModel):
     uplift: Uplift | None
     days: list[Day]
     verdict: str  # the effect in a marketer's words
+    budget: str | None = None  # what its budget has paid, and whom it could not, in words
 
 
-def results(stats: Mapping[str, int], touches: Iterable[TouchRecord], goal_days: int) -> Results:
+def results(stats: Mapping[str, int], touches: Iterable[TouchRecord], goal_days: int,
+            budget: Budget | None = None) -> Results:
     """The page's figures from the campaign's counters and its touches (each delivered or held-out one, for the chart
     of conversion over the `goal_days` after it)."""
     delivered, held = stats.get("delivered", 0), stats.get("held_out", 0)
@@ -70,7 +72,22 @@ def results(stats: Mapping[str, int], touches: Iterable[TouchRecord], goal_days:
         revenue_roubles=stats.get("revenue_kopecks", 0) // 100, points_given=stats.get("points_given", 0),
         points_spent=stats.get("points_spent", 0), held_out=held, holdout_converted=held_converted,
         sent_rate=sent_rate, holdout_rate=holdout_rate, uplift=uplift,
-        days=_days(touches, goal_days, delivered, held), verdict=_verdict(uplift, delivered, held))
+        days=_days(touches, goal_days, delivered, held), verdict=_verdict(uplift, delivered, held),
+        budget=_budget(budget, stats.get("budget_used", 0), stats.get("over_budget", 0)))
+
+
+def _budget(budget: Budget | None, used: int, refused: int) -> str | None:
+    if budget is None:
+        return None
+    parts = []
+    if budget.total_points is not None:
+        parts.append(f"Бюджет: выдано {used} из {budget.total_points} баллов.")
+    if budget.per_member_points is not None:
+        parts.append(f"Не больше {budget.per_member_points} баллов одному участнику.")
+    if refused:
+        parts.append(f"Бюджет исчерпан: {refused} {plural(refused, 'участнику', 'участникам', 'участникам')} "
+                     "бонус не выдан и сообщение с ним не отправлено.")
+    return " ".join(parts)
 
 
 def _rate(converted: int, members: int) -> float | None:

@@ -85,6 +85,21 @@ class Bonus(_Strict):
         return self
 
 
+class Budget(_Strict):
+    """The most points a campaign's bonuses may give: in all, and to one member. A points bonus takes its points from
+    it when it is given; a multiplier, the extra points each boosted receipt earns. When the rest cannot pay a
+    member's bonus, the campaign stops there: a message that promises a bonus is not sent without it."""
+
+    total_points: int | None = Field(default=None, ge=1)
+    per_member_points: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _something(self) -> Budget:
+        if self.total_points is None and self.per_member_points is None:
+            raise ValueError("a budget caps the points in total, per member, or both")
+        return self
+
+
 class Goal(_Strict):
     """A delivery converts when the member's next accepted receipt comes within `within_days` (in `channel`)."""
 
@@ -110,12 +125,15 @@ class Campaign(_Strict):
     send_hours: tuple[int, int] = Field(default=(10, 21), description="winback: the Moscow hours its runs reach "
                                         "members in (from, until); a lapse found at night waits for the morning")
     goal: Goal = Goal()
+    budget: Budget | None = None
     holdout_percent: int = Field(default=0, ge=0, le=50, description="the share of its audience kept back, sent "
                                  "nothing: their purchases within the goal are what the campaign's would have been "
                                  "without it (its uplift)")
 
     @model_validator(mode="after")
     def _shape(self) -> Campaign:
+        if self.budget is not None and self.bonus is None and not any(step.bonus for step in self.steps):
+            raise ValueError("budget: the campaign gives no bonus to cap")
         if self.kind == "expiring" and self.holdout_percent:
             raise ValueError("holdout_percent: the expiry reminder is owed to everyone; nobody is kept back from it")
         if self.kind == "winback":

@@ -89,6 +89,7 @@ class Details(BaseModel):
     entered: list[str] = []  # triggered campaigns whose segment this purchase brought the member into
     campaign: str | None = None  # the campaign that paid a bonus or boost, or whose boost a purchase earned at
     multiplier: str | None = None  # a campaign's boost
+    boost_points: int | None = None  # what a campaign's boost added to a purchase's points (its budget's spend)
     moved: list[MovedLot] = []  # the lots a transfer took from one member and gave to another
     transfer: str | None = None  # the other member of a transfer
     reward: str | None = None  # the catalog reward a hold or commit is for

@@ -60,7 +60,8 @@ class PurchaseCredit(_Model):
     expires_at: datetime | None
     first_purchase: bool
     referral: Referral | None
-    boost: str | None = None  # the campaign whose multiplier this purchase earned at
+    boost: str | None = None  # the campaign whose multiplier this purchase earned at ...
+    boost_points: int = 0  # ... and the points it added
 
     @property
     def capped(self) -> int:
@@ -77,12 +78,13 @@ def purchase_credit(program: Program, wallet: Wallet, lines: Sequence[Line], cha
     level = program.levels[levels.current_index(program, wallet)] if program.levels else None
     percent = level.percent if level is not None else program.earning.base_percent
     boost = wallet.boost_for(now, sum(line.sum_kopecks for line in lines))
+    unboosted = _earned(_earnings(lines, program, percent)) if boost is not None else 0
     if boost is not None:  # a campaign's offer: this receipt earns at a multiple of the rate
         percent = percent * boost.multiplier
-    earnings = tuple(LineEarning(name=getattr(line, "name", ""), sum_kopecks=line.sum_kopecks, rule=rule,
-                                 points=points, category=line.category)
-                     for line, (points, rule) in zip(lines, line_points(lines, program, percent), strict=True))
-    earned = floor_points(sum((line.points for line in earnings), Decimal(0)))
+    earnings = _earnings(lines, program, percent)
+    earned = _earned(earnings)
+    if boost is not None and boost.cap_points is not None:  # the campaign's budget per member
+        earned = min(earned, unboosted + boost.cap_points)
     today = moscow_day(now)
     points, cap = capped(earned, program, wallet.counted(today).earned, wallet.counted(f"{today[:7]}-01").earned)
     available_at = now + timedelta(days=pending_days(program, channel, channel_kind))
@@ -92,7 +94,18 @@ def purchase_credit(program: Program, wallet: Wallet, lines: Sequence[Line], cha
         earned_at=now, available_at=available_at,
         expires_at=expiry_of(program, available_at), first_purchase=first,
         referral=referral(program, referred_by) if first else None, boost=boost.campaign if boost else None,
+        boost_points=max(0, points - unboosted) if boost is not None else 0,
     )
+
+
+def _earnings(lines: Sequence[Line], program: Program, percent: Decimal) -> tuple[LineEarning, ...]:
+    return tuple(LineEarning(name=getattr(line, "name", ""), sum_kopecks=line.sum_kopecks, rule=rule, points=points,
+                             category=line.category)
+                 for line, (points, rule) in zip(lines, line_points(lines, program, percent), strict=True))
+
+
+def _earned(earnings: Sequence[LineEarning]) -> int:
+    return floor_points(sum((line.points for line in earnings), Decimal(0)))
 
 
 def referral(program: Program, inviter: str | None) -> Referral | None:

@@ -42,7 +42,8 @@ def purchase(program: Program, wallet: Wallet, lot_id: str, credit: PurchaseCred
     after = after.model_copy(update={"facts": facts, "boosts": boosts})  # a boost pays once; stale ones go
     leveled = _leveled(program, step, after, now, Details(
         percent=str(credit.percent), earned=credit.earned, capped=credit.capped,
-        first_purchase=credit.first_purchase, pending=credit.pending, campaign=credit.boost))
+        first_purchase=credit.first_purchase, pending=credit.pending, campaign=credit.boost,
+        boost_points=credit.boost_points or None))
     entered = _entered(program, wallet, leveled.wallet, now)
     return leveled.model_copy(update={"details": leveled.details | Details(entered=entered)}) if entered else leveled
 
@@ -110,15 +111,17 @@ def freeze(wallet: Wallet, lot_id: str, bonuses: Iterable[str] = ()) -> Step:
     return step
 
 
-def campaign_bonus(wallet: Wallet, lot_id: str, campaign: str, bonus: Bonus, now: datetime) -> Step:
-    """A campaign's bonus: points available at once with their own short life, or a boost for a while."""
+def campaign_bonus(wallet: Wallet, lot_id: str, campaign: str, bonus: Bonus, now: datetime,
+                   cap_points: int | None = None) -> Step:
+    """A campaign's bonus: points available at once with their own short life, or a boost for a while (adding at
+    most `cap_points`)."""
     if bonus.points is not None:
         expires = now + timedelta(days=bonus.expires_in_days or 1)
         step = w.credit(wallet, lot_id, bonus.points, now, now, expires, label="бонус по акции")
         return step.model_copy(update={"details": step.details | Details(campaign=campaign)})
     assert bonus.multiplier is not None and bonus.days is not None  # the model allows nothing else
     boost = w.Boost(campaign=campaign, multiplier=bonus.multiplier, until=now + timedelta(days=bonus.days),
-                    min_receipt_kopecks=(bonus.min_receipt_roubles or 0) * 100)
+                    min_receipt_kopecks=(bonus.min_receipt_roubles or 0) * 100, cap_points=cap_points)
     kept = tuple(old for old in wallet.boosts if old.campaign != campaign)
     return Step(wallet=wallet.model_copy(update={"boosts": (*kept, boost)}), change=w.Balance(),
                 details=Details(campaign=campaign, multiplier=f"{bonus.multiplier.normalize():f}",

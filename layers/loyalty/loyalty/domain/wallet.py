@@ -88,6 +88,7 @@ class Boost(_Model):
     multiplier: Decimal
     until: datetime
     min_receipt_kopecks: int = 0
+    cap_points: int | None = None  # the most extra points it may add (the campaign's budget per member)
 
 
 class Wallet(_Model):

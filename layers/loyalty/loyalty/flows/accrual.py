@@ -267,6 +267,8 @@ class PointAccrual:
         if last is not None and last.converted_by(details.purchased_at or now, accepted.channel) \
                 and self.touches.store.convert(last.campaign, last.key, accepted.brand_sum_kopecks, now, last.held_out):
             logger.info("campaign converted", extra={"campaign": last.campaign, "member_id": holder.member_id})
+        if details.campaign and details.boost_points:  # a campaign's multiplier paid: its budget's spend
+            self.touches.store.boosted(details.campaign, accepted.fiscal_key, details.boost_points, now)
         for name in details.entered:
             campaign = program.campaign(name)
             if campaign is not None:

@@ -21,6 +21,7 @@ from loyalty.contracts import CampaignMessage
 from loyalty.domain import postings, wallet
 from loyalty.domain.campaigns import (
     HELD_OUT,
+    Bonus,
     Campaign,
     LastTouch,
     Step,
@@ -65,10 +66,16 @@ class Touches:
         step = campaign.step(touch.step)
         bonus, entry_id = step.bonus, entry_id_of(Cause.CAMPAIGN, touch.key)
         points, balance, until = 0, None, None
+        if bonus is not None and not self._affordable(campaign, bonus, touch.member_id):
+            self.store.add(campaign.name, over_budget=1)
+            logger.info("campaign budget spent: member not reached", extra={"campaign": campaign.name,
+                                                                           "member_id": touch.member_id})
+            return False
         if bonus is not None:
+            cap = campaign.budget.per_member_points if campaign.budget else None
             posting = self.ledger.apply(
                 touch.member_id, entry_id, Kind.BONUS if bonus.points else Kind.BOOST,
-                lambda wal: postings.campaign_bonus(wal, entry_id, campaign.name, bonus, now),
+                lambda wal: postings.campaign_bonus(wal, entry_id, campaign.name, bonus, now, cap),
                 Details(campaign=campaign.name), now=now)
             points, balance, until = max(posting.points, 0), posting.balance.available, posting.details.expires_at
         if balance is None:
@@ -79,6 +86,22 @@ class Touches:
         return self.deliver(touch, holder, text, message.keyboard(), now,
                             points=points, image=message.image, goal_days=campaign.goal.within_days,
                             goal_channel=campaign.goal.channel)
+
+    def _affordable(self, campaign: Campaign, bonus: Bonus, member_id: str) -> bool:
+        """Whether the campaign's budget pays this member's bonus, taking a points bonus from it. A multiplier's
+        points are taken as its receipts earn them (the accrual flow): it is given while any budget is left, and its
+        boost adds at most the budget per member."""
+        budget = campaign.budget
+        if budget is None:
+            return True
+        if bonus.points is not None and budget.per_member_points is not None \
+                and self.store.given_to(campaign.name, member_id) + bonus.points > budget.per_member_points:
+            return False
+        if budget.total_points is None:
+            return True
+        if bonus.points is not None:
+            return self.store.reserve(campaign.name, bonus.points, budget.total_points)
+        return self.store.spent(campaign.name) < budget.total_points
 
     def hold_out(self, campaign: Campaign, touch: Touch, now: datetime) -> None:
         """Keep the member back: no message, no bonus. The touch counts in the audience, settled at once as held out,

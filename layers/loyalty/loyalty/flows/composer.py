@@ -119,7 +119,7 @@ class Composer:
         if campaign is None:
             raise composer.CampaignRefused(f"Кампании {name!r} нет.", status=404)
         figures = campaign_results.results(self.figures.stats(name), self.figures.touches(name),
-                                           campaign.goal.within_days)
+                                           campaign.goal.within_days, campaign.budget)
         return CampaignResults(name=name, title=campaign.title or name, goal_days=campaign.goal.within_days,
                                holdout_percent=campaign.holdout_percent,
                                state_words=composer.STATE_WORDS[self._as_it_stands(made)[0].state] if made

@@ -116,6 +116,18 @@ class CampaignRecords(CampaignFigures, Forgetting, Protocol):
     def convert(self, campaign: str, key: str, revenue_kopecks: int, now: datetime, held_out: bool = False) -> bool:
         ...
 
+    def reserve(self, campaign: str, points: int, total: int) -> bool:
+        """Take `points` from a budget of `total`; False, taking nothing, when the rest is less."""
+        ...
+
+    def spent(self, campaign: str) -> int: ...
+
+    def given_to(self, campaign: str, member_id: str) -> int: ...
+
+    def boosted(self, campaign: str, receipt: str, points: int, now: datetime) -> bool:
+        """A boost's extra points on a receipt, counted once as given and taken from the budget."""
+        ...
+
 
 class Rekeying(Protocol):
     def rekey(self, member_id: str, to: str) -> bool:
