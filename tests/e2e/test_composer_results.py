@@ -1,9 +1,9 @@
 """The seed's example segment built in the console without YAML, on a generated base, in headless Chromium on the
 local stack: "more than 5 purchases, average receipt 1,000–1,200 ₽ → buy for 1,500 ₽ within 5 days for double
-points", with a budget. Its live count is checked by hand against the generated members; launched, it reaches
-exactly the reachable members of the segment, less its holdout, who are sent nothing; members of each side then
-buy, and the campaign's page shows its conversions, its uplift against the holdout, its budget and the chart of the
-days after."""
+points", with a budget and a second text. Its live count is checked by hand against the generated members;
+launched, it reaches exactly the reachable members of the segment, less its holdout, who are sent nothing, each in
+their variant; members of each side then buy, and the campaign's page shows its conversions, its uplift against
+the holdout, its variants side by side, its budget and the chart of the days after."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -29,6 +29,7 @@ OWNER = 6_100_001
 BASE = 360  # generated members
 TEXT = "Купите на {min_receipt} ₽ за {days} {days_word} — начислим двойные баллы."
 SENT = "Купите на 1500 ₽ за 5 дней — начислим двойные баллы."
+SENT_B = "Только 5 дней: двойные баллы за покупку от 1500 ₽."  # variant Б's text
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +62,11 @@ def generate_base(stack: LocalStack) -> dict[str, tuple[int, int, bool]]:
     return base
 
 
-def got_it(stack: LocalStack) -> set[str]:
+def got_it(stack: LocalStack, text: str | None = None) -> set[str]:
+    """The members the campaign's message reached (only those of `text`, if given)."""
     with stack.telegram.state.lock:
         return {str(chat) for chat, transcript in stack.telegram.state.transcripts.items()
-                if any(entry.get("text") == SENT for entry in transcript)}
+                if any(entry.get("text") in ((text,) if text else (SENT, SENT_B)) for entry in transcript)}
 
 
 def stats(stack: LocalStack, campaign: str) -> dict[str, Any]:
@@ -91,7 +93,8 @@ def test_the_seeds_example_reaches_exactly_its_members_and_its_page_shows_conver
     for field, value in (("#segment-receipts", "5"), ("#segment-from", "1000"), ("#segment-to", "1200"),
                          ("#bonus-multiplier", "2"), ("#bonus-days", "5"), ("#bonus-min", "1500"),
                          ("#campaign-holdout", "50"), ("#budget-total", "100000"), ("#budget-member", "300"),
-                         ("#campaign-text", TEXT)):
+                         ("#campaign-text", TEXT), ("#variant-b-text", "Только {days} {days_word}: двойные баллы "
+                                                                        "за покупку от {min_receipt} ₽.")):
         page.fill(field, value)
     # the live count, checked by hand: everyone in the segment, and those a message can reach
     page.wait_for_selector(f"#campaign-reach:has-text('в сегменте {len(in_segment)} участн., "
@@ -112,6 +115,8 @@ def test_the_seeds_example_reaches_exactly_its_members_and_its_page_shows_conver
             break
     assert got_it(stack) == reachable - kept  # exactly the segment's reachable members, less the holdout
     assert stats(stack, "regulars_now")["held_out"] == len(kept) >= 30
+    in_b = {member for member in reachable - kept if campaign.variant_of(member) == 1}
+    assert got_it(stack, SENT_B) == in_b and 0 < len(in_b) < len(reachable - kept)  # each in their variant
 
     stack.travel(stack.now() + timedelta(hours=3))  # receipts issued (an hour before they are sent) after it came
     buyers, kept_buyers = sorted(reachable - kept)[:15], sorted(kept)[:4]
@@ -129,6 +134,8 @@ def test_the_seeds_example_reaches_exactly_its_members_and_its_page_shows_conver
     assert "Купили\t15 (" in figures
     assert f"Контрольная группа (без сообщения)\t{len(kept)}, купили 4" in figures
     assert page.inner_text("#results-budget").startswith("Бюджет: выдано 4500 из 100000 баллов.")  # 15 × 300
+    variants = page.inner_text("#results-variants")
+    assert f"А\t{len(reachable - kept - in_b)}\t" in variants and f"Б\t{len(in_b)}\t" in variants
     verdict = page.inner_text("#results-verdict")
     assert verdict.startswith("Кампания работает: конверсия выше контрольной на +"), verdict
     assert page.evaluate("() => resultsChart.data.datasets.length") == 2  # the sent and the holdout, by day

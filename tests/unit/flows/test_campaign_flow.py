@@ -5,8 +5,11 @@ the queues, the paced sender and Telegram's answers)."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from loyalty.contracts import PurchaseLine
-from loyalty.domain.campaigns import held_out
+from loyalty.domain.campaign_results import results
+from loyalty.domain.campaigns import Campaign, held_out
 from loyalty.domain.program import Program
 from tests.conftest import present
 from tests.unit.flows.conftest import NOW, PROGRAM, SERUM, World
@@ -235,3 +238,42 @@ def test_a_multipliers_points_count_against_its_budget_capped_per_member_and_onc
     world.campaigns.cursors.pop("double")
     assert world.campaign_runs.run(at + timedelta(days=2))["double"] == 0
     assert world.campaign_texts(late) == [] and world.campaigns.stats("double")["over_budget"] == 1
+
+
+def test_variants_keep_each_member_in_one_by_their_id_and_the_results_compare_them() -> None:
+    at = NOON + timedelta(days=3)
+    world = with_campaign({"name": "ab", "kind": "broadcast", "at": at.isoformat(), "goal": {"within_days": 5},
+                           "messages": {"ru": {"text": "Новинка"}},
+                           "variants": [{"label": "А"}, {"label": "Б", "messages": {"ru": {"text": "Новинка, −10%"}}},
+                                        {"label": "В", "bonus": {"points": 50, "expires_in_days": 7}}]})
+    ab = present(world.campaign_runs.program.campaign("ab"))
+    members = [world.join(str(500 + n)) for n in range(60)]
+    world.campaign_runs.run(at)
+    by_variant = {index: [m for m in members if ab.variant_of(m) == index] for index in range(3)}
+    assert all(8 <= len(group) <= 32 for group in by_variant.values())  # about a third each
+    assert all(world.campaign_texts(m) == ["Новинка"] for m in by_variant[0] + by_variant[2])
+    assert all(world.campaign_texts(m) == ["Новинка, −10%"] for m in by_variant[1])
+    assert all(any(e.entry_id.startswith("campaign#") for e in world.books.entries(m)) == (m in by_variant[2])
+               for m in members)  # only В's bonus
+    assert all(ab.variant_of(m) == index for index, group in by_variant.items() for m in group)  # sticky
+    for message in world.campaign_queue.messages:
+        world.campaigns.settle(message.campaign, message.touch, "delivered", at, also=[world.books.touched_item(
+            message.member_id, {"campaign": "ab", "key": message.touch, "delivered_at": at.isoformat(),
+                                "until": (at + timedelta(days=5)).isoformat()})])
+    for member in by_variant[1][:3] + by_variant[2][:1]:
+        world.buy(member, channel="d2c", now=at + timedelta(days=1), purchased_at=at + timedelta(days=1))
+    page = results(world.campaigns.stats("ab"), world.campaigns.touches("ab"), 5, None, ["А", "Б", "В"])
+    assert [(v.label, v.delivered, v.converted) for v in page.variants] == [
+        ("А", len(by_variant[0]), 0), ("Б", len(by_variant[1]), 3), ("В", len(by_variant[2]), 1)]
+
+
+def test_variants_are_for_a_broadcast_or_an_offer_two_or_three_of_them() -> None:
+    base = {"name": "ab", "kind": "broadcast", "at": NOON.isoformat(), "messages": {"ru": {"text": "Новинка"}}}
+    with pytest.raises(ValueError, match="variants: a broadcast or a triggered campaign may have 2 or 3"):
+        Campaign.model_validate({**base, "variants": [{"label": "А"}]})
+    with pytest.raises(ValueError, match="variants: a broadcast or a triggered campaign may have 2 or 3"):
+        Campaign.model_validate({"name": "ladder", "kind": "winback", "variants": [{"label": "А"}, {"label": "Б"}],
+                                 "steps": [{"after_days": 30, "messages": {"ru": {"text": "Ждём"}}}]})
+    with pytest.raises(ValueError, match="a variant's messages need ru"):
+        Campaign.model_validate({**base, "variants": [{"label": "А"},
+                                                      {"label": "Б", "messages": {"en": {"text": "New"}}}]})

@@ -9,7 +9,7 @@ that the page says the campaign needs more members, rather than a number that me
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -38,6 +38,17 @@ class Day(BaseModel):
     holdout_percent: float | None
 
 
+class VariantResult(BaseModel):
+    """One variant's side of the comparison: its delivered members, who of them bought, and its uplift."""
+
+    label: str
+    delivered: int
+    converted: int
+    rate: float | None
+    revenue_roubles: int
+    uplift: Uplift | None  # against the holdout
+
+
 class Results(BaseModel):
     audience: int  # everyone the campaign selected: sent to or kept back
     sent: int  # handed to Telegram: delivered or bounced
@@ -56,12 +67,14 @@ class Results(BaseModel):
     days: list[Day]
     verdict: str  # the effect in a marketer's words
     budget: str | None = None  # what its budget has paid, and whom it could not, in words
+    variants: list[VariantResult] = []
 
 
 def results(stats: Mapping[str, int], touches: Iterable[TouchRecord], goal_days: int,
-            budget: Budget | None = None) -> Results:
+            budget: Budget | None = None, variants: Sequence[str] = ()) -> Results:
     """The page's figures from the campaign's counters and its touches (each delivered or held-out one, for the chart
-    of conversion over the `goal_days` after it)."""
+    of conversion over the `goal_days` after it; each variant's, by its step, for their comparison)."""
+    touches = list(touches)
     delivered, held = stats.get("delivered", 0), stats.get("held_out", 0)
     converted, held_converted = stats.get("converted", 0), stats.get("holdout_converted", 0)
     sent_rate, holdout_rate = _rate(converted, delivered), _rate(held_converted, held)
@@ -73,7 +86,17 @@ def results(stats: Mapping[str, int], touches: Iterable[TouchRecord], goal_days:
         points_spent=stats.get("points_spent", 0), held_out=held, holdout_converted=held_converted,
         sent_rate=sent_rate, holdout_rate=holdout_rate, uplift=uplift,
         days=_days(touches, goal_days, delivered, held), verdict=_verdict(uplift, delivered, held),
-        budget=_budget(budget, stats.get("budget_used", 0), stats.get("over_budget", 0)))
+        budget=_budget(budget, stats.get("budget_used", 0), stats.get("over_budget", 0)),
+        variants=[_variant(label, [t for t in touches if t.step == index and t.status == "delivered"],
+                           held_converted, held) for index, label in enumerate(variants)])
+
+
+def _variant(label: str, delivered: list[TouchRecord], held_converted: int, held: int) -> VariantResult:
+    converted = [touch for touch in delivered if touch.converted_at is not None]
+    return VariantResult(label=label, delivered=len(delivered), converted=len(converted),
+                         rate=_rate(len(converted), len(delivered)),
+                         revenue_roubles=sum(touch.revenue_kopecks for touch in converted) // 100,
+                         uplift=_uplift(len(converted), len(delivered), held_converted, held))
 
 
 def _budget(budget: Budget | None, used: int, refused: int) -> str | None:

@@ -85,6 +85,21 @@ class Bonus(_Strict):
         return self
 
 
+class Variant(_Strict):
+    """One of a campaign's variants: its own text, its own bonus, or both; what it does not say, the campaign says
+    (a variant that says nothing of its own is the campaign as written: the one the others are compared with)."""
+
+    label: str = Field(min_length=1, max_length=32, description="what the results call it: А, Б, «скидка»...")
+    messages: dict[str, Message] | None = Field(default=None, description="by language, with ru")
+    bonus: Bonus | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Variant:
+        if self.messages is not None and "ru" not in self.messages:
+            raise ValueError("a variant's messages need ru")
+        return self
+
+
 class Budget(_Strict):
     """The most points a campaign's bonuses may give: in all, and to one member. A points bonus takes its points from
     it when it is given; a multiplier, the extra points each boosted receipt earns. When the rest cannot pay a
@@ -126,6 +141,8 @@ class Campaign(_Strict):
                                         "members in (from, until); a lapse found at night waits for the morning")
     goal: Goal = Goal()
     budget: Budget | None = None
+    variants: list[Variant] = Field(default_factory=list, max_length=3, description="broadcast, triggered: up to 3 "
+                                    "texts or bonuses, each member kept in one by their id; the results compare them")
     holdout_percent: int = Field(default=0, ge=0, le=50, description="the share of its audience kept back, sent "
                                  "nothing: their purchases within the goal are what the campaign's would have been "
                                  "without it (its uplift)")
@@ -134,6 +151,8 @@ class Campaign(_Strict):
     def _shape(self) -> Campaign:
         if self.budget is not None and self.bonus is None and not any(step.bonus for step in self.steps):
             raise ValueError("budget: the campaign gives no bonus to cap")
+        if self.variants and (self.kind not in ("broadcast", "triggered") or len(self.variants) < 2):
+            raise ValueError("variants: a broadcast or a triggered campaign may have 2 or 3")
         if self.kind == "expiring" and self.holdout_percent:
             raise ValueError("holdout_percent: the expiry reminder is owed to everyone; nobody is kept back from it")
         if self.kind == "winback":
@@ -160,10 +179,23 @@ class Campaign(_Strict):
         return start <= now.astimezone(MOSCOW).hour < end
 
     def step(self, index: int) -> Step:
-        """The ladder's step, or the campaign itself as its only step."""
+        """The ladder's step; or, for a campaign with variants, the variant; or the campaign itself as its only step."""
         if self.steps:
             return self.steps[index]
+        if self.variants:
+            variant = self.variants[index]
+            return Step(after_days=1, messages=variant.messages or self.messages,
+                        bonus=variant.bonus if variant.bonus is not None else self.bonus)
         return Step(after_days=1, messages=self.messages, bonus=self.bonus)
+
+    def variant_of(self, member_id: str) -> int:
+        """The member's variant: the same in every run and process, drawn apart from the holdout's draw."""
+        return _draw(f"variant:{self.name}:{member_id}") % len(self.variants) if self.variants else 0
+
+    def touch(self, member_id: str, occasion: str) -> Touch:
+        """The member's touch for a broadcast's or a triggered campaign's occasion, in their variant (its step)."""
+        step = self.variant_of(member_id)
+        return Touch(campaign=self.name, step=step, member_id=member_id, key=f"{self.name}:{step}:{occasion}")
 
 
 class LastTouch(_Strict):

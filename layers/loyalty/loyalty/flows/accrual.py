@@ -30,7 +30,7 @@ from loyalty.contracts import (
     RewardRequested,
 )
 from loyalty.domain import postings, wallet
-from loyalty.domain.campaigns import Touch, touch_of
+from loyalty.domain.campaigns import touch_of
 from loyalty.domain.codes import PromoCode, new_code
 from loyalty.domain.conversation import Ticket
 from loyalty.domain.details import BoughtLine, Details
@@ -272,8 +272,7 @@ class PointAccrual:
         for name in details.entered:
             campaign = program.campaign(name)
             if campaign is not None:
-                touch = Touch(campaign=name, step=0, member_id=holder.member_id, key=f"{name}:0:{accepted.fiscal_key}")
-                self.touches.reach(campaign, touch, holder, now)
+                self.touches.reach(campaign, campaign.touch(holder.member_id, accepted.fiscal_key), holder, now)
 
     def _store(self, accepted: ReceiptAccepted) -> Place:
         return self.program.place(accepted.channel, accepted.store)

@@ -177,8 +177,7 @@ class Campaigns:
             for item in self.audience.everyone():
                 holder, member = audience_member(item, now)
                 if segment is None or segment.matches(member, now):
-                    yield Touch(campaign=campaign.name, step=0, member_id=holder.member_id,
-                                key=f"{campaign.name}:0:{occasion}"), holder
+                    yield campaign.touch(holder.member_id, occasion), holder
 
     def _due(self, program: Program, now: datetime, only: str | None) -> Iterator[Campaign]:
         for campaign in program.campaigns:

@@ -99,16 +99,19 @@ class Composer:
 
     def test(self, staff: StaffMember, document: dict[str, Any], segment: dict[str, Any] | None,
              now: datetime) -> str:
-        """The campaign's message, as a member would get it today (a balance of 450 points, the bonus's own days and
-        minimum receipt), sent to the marketer's own Telegram chat before launching: its text."""
+        """The campaign's message (each variant's), as a member would get it today (a balance of 450 points, the
+        bonus's own days and minimum receipt), sent to the marketer's own Telegram chat before launching: the texts."""
         console.allow(staff.role, Permission.CAMPAIGNS)
         assert self.outbox is not None, "a test needs the outbox"
-        step = composer.drafted(document, segment, now).campaign.step(0)
-        text = written(step, "ru", self.program.brand.name, None, {"balance": _SAMPLE_BALANCE, "points": 0})
-        self.outbox.put(OutboundMessage(dedupe_key=f"campaign-test:{staff.telegram_id}:{now.isoformat()}",
-                                        chat_id=staff.telegram_id, text=text,
-                                        reply_markup=step.messages["ru"].keyboard()))
-        return text
+        campaign = composer.drafted(document, segment, now).campaign
+        texts = []
+        for index in range(max(1, len(campaign.variants))):  # each variant, in order
+            step = campaign.step(index)
+            texts.append(written(step, "ru", self.program.brand.name, None, {"balance": _SAMPLE_BALANCE, "points": 0}))
+            self.outbox.put(OutboundMessage(dedupe_key=f"campaign-test:{staff.telegram_id}:{now.isoformat()}:{index}",
+                                            chat_id=staff.telegram_id, text=texts[-1],
+                                            reply_markup=step.messages["ru"].keyboard()))
+        return "\n\n".join(texts)
 
     def results(self, name: str) -> CampaignResults:
         """A campaign's page: what it reached and what came of it, against its holdout (the console's or the program
@@ -119,7 +122,8 @@ class Composer:
         if campaign is None:
             raise composer.CampaignRefused(f"Кампании {name!r} нет.", status=404)
         figures = campaign_results.results(self.figures.stats(name), self.figures.touches(name),
-                                           campaign.goal.within_days, campaign.budget)
+                                           campaign.goal.within_days, campaign.budget,
+                                           [variant.label for variant in campaign.variants])
         return CampaignResults(name=name, title=campaign.title or name, goal_days=campaign.goal.within_days,
                                holdout_percent=campaign.holdout_percent,
                                state_words=composer.STATE_WORDS[self._as_it_stands(made)[0].state] if made
