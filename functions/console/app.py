@@ -23,9 +23,10 @@ from loyalty.domain.composer import CampaignRefused
 from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.dashboard import Dashboard, Language
 from loyalty.domain.staff import Role, StaffMember
-from loyalty.flows.composer import CampaignResults, CampaignView, Reach
+from loyalty.flows.composer import CampaignResults, CampaignView
 from loyalty.flows.console import Whoami
 from loyalty.flows.queue import Handling, QueueItem
+from loyalty.flows.reach import Reach
 from loyalty.flows.support import Adjustment, Card, Found, Reason, Resend, Reversal
 from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import ConsoleSettings, environment
@@ -188,11 +189,18 @@ def campaign_results(name: str) -> CampaignResults:
     return composer.results(name)
 
 
+class ReachRequest(BaseModel):
+    segment: dict[str, Any] = Field(description="as a segment in the program file's `segments:`")
+    campaign: dict[str, Any] | None = Field(default=None, description="the campaign being written: its moment, "
+                                            "bonus, budget, variants and holdout")
+
+
 @app.post("/console/api/campaigns/audience")
-def campaign_audience(segment: dict[str, Any]) -> Reach:
-    """The live count of a segment being built: every member in it, and those a message can reach."""
+def campaign_audience(request: ReachRequest) -> Reach:
+    """The live count of a segment being built: every member in it, those a message can reach, those the contact
+    policy would hold back, a sample of ten, and the bonus's cost if all used it."""
     _, staff = _who()
-    return composer.reach(staff, segment, clock.now())
+    return composer.reach(staff, request.segment, request.campaign, clock.now())
 
 
 @app.post("/console/api/campaigns/test", status_code=202)

@@ -100,6 +100,12 @@ def test_the_seeds_example_reaches_exactly_its_members_and_its_page_shows_conver
     page.wait_for_selector(f"#campaign-reach:has-text('в сегменте {len(in_segment)} участн., "
                            f"написать можно {len(reachable)}')")
     assert page.inner_text("#campaign-preview") == SENT
+    # 2 × the 10% base rate on a receipt of 1,500 ₽ (above every average here): 150 extra points each, to the half
+    # not held out
+    cost = len(reachable) * 150 // 2
+    page.wait_for_selector(f"#campaign-reach:has-text('≈ {cost:,} баллов')".replace(",", "\u00a0"))
+    sample = page.eval_on_selector_all("#campaign-sample li", "items => items.map(item => item.textContent)")
+    assert len(sample) == 10 and all(line.split(":")[0].removeprefix("№ ") in reachable for line in sample)
     page.click("#campaign-form button:has-text('Сохранить черновик')")
     row = "#campaign-rows tr[data-name='regulars_now']"
     page.click(f"{row} button:has-text('Запустить')")

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from loyalty import clock
 from loyalty.adapters.dynamo import to_item
+from loyalty.domain.receipt import MOSCOW
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM, worker_stack
 from tests.integration.conftest import bodies
@@ -81,21 +83,35 @@ def test_a_role_without_campaigns_is_refused_and_nothing_is_kept(stack: LocalSta
     assert status == 200 and json.loads(body) == []
 
 
-def test_the_composer_counts_a_segment_as_it_is_built_and_those_a_message_can_reach(stack: LocalStack) -> None:
+def test_the_composer_counts_a_segment_as_it_is_built_those_a_message_can_reach_and_those_the_policy_holds_back(
+        stack: LocalStack) -> None:
+    """Three members, one of whom blocked the bot and one of whom had five campaign letters this week (the weekly
+    cap): the count, the reachable, the held back at the broadcast's moment, a sample, and the bonus's cost."""
     cookie, me = staff(stack, 530, MARKETER, "marketer")
-    joined = stack.now().isoformat()
+    now, dynamodb = stack.now(), stack.aws("dynamodb")
     for member, subscribed in (("7100011", True), ("7100012", True), ("7100013", False)):
-        stack.aws("dynamodb").put_item(TableName="MembersTable", Item=to_item({
-            "member_id": member, "chat_id": int(member), "language": "ru", "version": 0, "joined_at": joined,
-            "subscribed": subscribed}))
-    status, _, body = call(stack, "POST", "/console/api/campaigns/audience", cookie, {"receipts": {"at_most": 0}},
+        dynamodb.put_item(TableName="MembersTable", Item=to_item({
+            "member_id": member, "chat_id": int(member), "language": "ru", "version": 0,
+            "joined_at": clock.stamp(now), "subscribed": subscribed}))
+    dynamodb.put_item(TableName="BotTable", Item={"pk": {"S": "contact#7100012"}, "sk": {"S": "sent"}, "sent": {
+        "SS": [f"m:{clock.stamp(now - timedelta(days=day))}" for day in range(1, 6)]}})
+    noon = (now + timedelta(days=1)).astimezone(MOSCOW).replace(hour=12, minute=0, second=0, microsecond=0)
+    gift = {"kind": "broadcast", "at": noon.isoformat(), "bonus": {"points": 100, "expires_in_days": 7},
+            "messages": {"ru": {"text": "Дарим {points} баллов"}}}
+    status, _, body = call(stack, "POST", "/console/api/campaigns/audience", cookie,
+                           {"segment": {"receipts": {"at_most": 0}}, "campaign": gift},
                            {"X-CSRF-Token": me["csrf"]})  # nobody has bought yet: all three
-    assert status == 200 and json.loads(body) == {"members": 3, "reachable": 2}, body
-    status, _, body = call(stack, "POST", "/console/api/campaigns/audience", cookie, {"receipts": {"more_than": 0}},
-                           {"X-CSRF-Token": me["csrf"]})
-    assert status == 200 and json.loads(body) == {"members": 0, "reachable": 0}
-    status, _, body = call(stack, "POST", "/console/api/campaigns/audience", cookie, {"receipts": {"more": 1}},
-                           {"X-CSRF-Token": me["csrf"]})
+    reach = json.loads(body)
+    assert status == 200 and (reach["members"], reach["reachable"], reach["held_back"]) == (3, 2, 1), body
+    assert [one["number"] for one in reach["sample"]] == ["7100011", "7100012"]
+    assert reach["sample"][0]["words"] == "0 покупок · 0 баллов"
+    assert (reach["cost_points"], reach["cost_roubles"]) == (200, 200)  # 100 each, if both use it
+    status, _, body = call(stack, "POST", "/console/api/campaigns/audience", cookie,
+                           {"segment": {"receipts": {"more_than": 0}}}, {"X-CSRF-Token": me["csrf"]})
+    assert status == 200 and json.loads(body) == {"members": 0, "reachable": 0, "held_back": 0, "sample": [],
+                                                  "cost_points": 0, "cost_roubles": 0}
+    status, _, body = call(stack, "POST", "/console/api/campaigns/audience", cookie,
+                           {"segment": {"receipts": {"more": 1}}}, {"X-CSRF-Token": me["csrf"]})
     assert status == 422 and "receipts" in json.loads(body)["message"]
 
 

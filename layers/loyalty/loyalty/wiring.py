@@ -49,6 +49,7 @@ from loyalty.flows.miniapp import MiniApp
 from loyalty.flows.outbox import TelegramSender
 from loyalty.flows.ports import CrmTarget, FileSource, Ledger, ReceiptService
 from loyalty.flows.queue import TicketQueue
+from loyalty.flows.reach import ReachCounter
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.flows.redemption import Redemption
 from loyalty.flows.replies import Replies
@@ -225,7 +226,7 @@ def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards
                          bot_table, keyed)
     talk.staff_of, talk.audit = directory.member, audit  # the same rights and audit as in the staff chat
     return (Console(directory, table, audit, keyed), desk, dashboards, TicketQueue(bot_table, talk),
-            Composer(program, table, audit, MembersRepository(settings.MEMBERS_TABLE),
+            Composer(program, table, audit, ReachCounter(program, MembersRepository(settings.MEMBERS_TABLE), bot_table),
                      ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), CampaignStore(settings.CAMPAIGNS_TABLE)),
             cache(lambda: secret(settings.BOT_TOKEN_NAME)))
 

@@ -21,8 +21,9 @@ from loyalty.domain.console import Permission, Session
 from loyalty.domain.program import Program
 from loyalty.domain.segments import Segment
 from loyalty.domain.staff import StaffMember
-from loyalty.flows.campaigns import audience_member, written
-from loyalty.flows.ports import Audience, AuditTrail, Outbox
+from loyalty.flows.campaigns import written
+from loyalty.flows.ports import AuditTrail, Outbox
+from loyalty.flows.reach import Reach, ReachCounter
 from loyalty.validation import problems
 
 _SAMPLE_BALANCE = 450  # what a test message says the balance is
@@ -80,21 +81,14 @@ class CampaignResults(BaseModel):
     results: Results
 
 
-class Reach(BaseModel):
-    """Whom a segment reaches now: every member in it, and those a message can reach (not /stop-ped, not blocked)."""
-
-    members: int
-    reachable: int
-
-
 class Composer:
-    def __init__(self, program: Program, drafts: CampaignDrafts, audit: AuditTrail, audience: Audience | None = None,
+    def __init__(self, program: Program, drafts: CampaignDrafts, audit: AuditTrail, counter: ReachCounter | None = None,
                  outbox: Outbox | None = None, figures: CampaignFigures | None = None):
         self.program = program
+        self.counter = counter  # whom a campaign being written reaches, and at what cost
         self.figures = figures  # each campaign's counters, on its row
         self.drafts = drafts
         self.audit = audit
-        self.audience = audience  # the members, for a segment's live count
         self.outbox = outbox  # a test sent to the marketer's own chat
 
     def test(self, staff: StaffMember, document: dict[str, Any], segment: dict[str, Any] | None,
@@ -141,21 +135,21 @@ class Composer:
         done = made.campaign.at is not None and composer.finished(made, self.figures.cursor(made.name), figures)
         return (made.model_copy(update={"state": State.FINISHED}) if done else made), figures
 
-    def reach(self, staff: StaffMember, segment: dict[str, Any], now: datetime) -> Reach:
-        """How many members the segment being built reaches now, read as a campaign run reads them."""
+    def reach(self, staff: StaffMember, segment: dict[str, Any], campaign: dict[str, Any] | None,
+              now: datetime) -> Reach:
+        """Whom the campaign being written reaches now (flows/reach.py): its segment's members, the reachable, those
+        the contact policy would hold back, a sample, and its bonus's cost if all used it."""
         console.allow(staff.role, Permission.CAMPAIGNS)
-        assert self.audience is not None, "counting needs the members"
+        assert self.counter is not None, "counting needs the members"
         try:
             built = Segment.model_validate(segment)
         except ValidationError as error:
             raise composer.CampaignRefused(problems(error, "segment"), status=422) from error
-        members = reachable = 0
-        for item in self.audience.everyone():
-            holder, member = audience_member(item, now)
-            if built.matches(member, now):
-                members += 1
-                reachable += holder.subscribed and holder.chat_id is not None
-        return Reach(members=members, reachable=reachable)
+        try:  # a campaign half written is counted as a segment alone: its cost comes once it reads
+            drafted = composer.drafted({"name": "draft", **campaign}, segment, now).campaign if campaign else None
+        except composer.CampaignRefused:
+            drafted = None
+        return self.counter.reach(built, drafted, now)
 
     def save(self, session: Session, staff: StaffMember, document: dict[str, Any], segment: dict[str, Any] | None,
              now: datetime) -> CampaignView:
