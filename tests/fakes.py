@@ -27,7 +27,7 @@ from loyalty.domain.audit import Entry as AuditEntry
 from loyalty.domain.campaigns import HELD_OUT, Touch, TouchRecord, touch_key
 from loyalty.domain.claims import Claimed, Halves, OrderHalf, Outcome, Refund, pair
 from loyalty.domain.codes import PromoCode, new_code, normalise_code
-from loyalty.domain.composer import CampaignRefused, Made
+from loyalty.domain.composer import ApprovalRule, CampaignRefused, Made
 from loyalty.domain.contact import Sent as Contacted
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
@@ -837,6 +837,13 @@ class MemoryConsoleTable:
         self.rows: dict[int, StaffMember | None] = {}
         self.links: dict[str, tuple[int, datetime, bool]] = {}
         self.campaigns: dict[str, Made] = {}
+        self.rule = ApprovalRule()
+
+    def approval_rule(self) -> ApprovalRule:
+        return self.rule
+
+    def set_approval_rule(self, rule: ApprovalRule) -> None:
+        self.rule = rule
 
     def made(self, name: str) -> Made | None:
         return self.campaigns.get(name)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from loyalty import clock, wiring
 from loyalty.domain import audit, console, init_data
-from loyalty.domain.composer import CampaignRefused
+from loyalty.domain.composer import ApprovalRule, CampaignRefused
 from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.dashboard import Dashboard, Language
 from loyalty.domain.staff import Role, StaffMember
@@ -233,6 +233,19 @@ def stop_campaign(name: str) -> CampaignView:
 def copy_campaign(name: str, request: CopyRequest) -> CampaignView:
     session, staff = _who(changes=True)
     return composer.copy(session, staff, name, request.name, clock.now())
+
+
+@app.get("/console/api/approval")
+def approval_rule() -> ApprovalRule:
+    """The owner's threshold over which a campaign's launch is the owner's."""
+    _, staff = _who()
+    return composer.approval_rule(staff)
+
+
+@app.put("/console/api/approval")
+def set_approval_rule(rule: ApprovalRule) -> ApprovalRule:
+    session, staff = _who(changes=True)
+    return composer.set_approval_rule(session, staff, rule, clock.now())
 
 
 @app.get("/console/api/staff")

@@ -72,6 +72,7 @@ def test_the_owner_signs_in_by_link_adds_support_whose_role_limits_what_they_see
     support.wait_for_selector("#app:not([hidden])")
     assert "поддержка" in support.inner_text("#who")
     assert support.is_hidden("#staff-form") and support.is_hidden("#audit")
+    assert support.is_hidden("#campaigns")  # support neither writes nor launches campaigns
 
 
 def test_a_form_posted_from_another_origin_changes_nothing(stack: LocalStack, browser: Browser) -> None:
@@ -318,3 +319,50 @@ def test_a_marketer_composes_the_seeds_offer_sees_it_as_the_member_will_launches
     assert saved["messages"]["ru"]["buttons"] == [
         {"text": "На сайт", "url": "https://lepestok.ru/spring"}]
     shoot(page, "console-campaigns.png")
+
+
+MARKETER = 6_000_077
+
+
+def test_a_marketers_launch_over_the_owners_threshold_waits_for_the_owner_who_is_asked_and_launches_it(
+        stack: LocalStack, browser: Browser) -> None:
+    for name in ("Галя", "Дима"):  # two buyers: over a threshold of one member
+        buy(stack, join(stack, name=name), CREAM)
+    owner = new_page(browser)
+    owner.goto(console_link(stack, OWNER, "Анна"))
+    owner.wait_for_selector("#approval-form:not([hidden])")
+    owner.fill("#staff-id", str(MARKETER))
+    owner.fill("#staff-name", "Ольга")
+    owner.select_option("#staff-role", "marketer")
+    owner.click("#staff-form button")
+    owner.wait_for_selector("#staff-rows tr:has-text('Ольга')")
+    owner.fill("#approval-members", "1")
+    owner.click("#approval-form button")
+    owner.wait_for_selector("#campaign-note:has-text('Порог сохранён')")
+
+    marketer = new_page(browser)
+    marketer.goto(console_link(stack, MARKETER, "Ольга"))
+    marketer.wait_for_selector("#campaigns:not([hidden])")
+    assert marketer.is_hidden("#approval-form")  # the threshold is the owner's
+    marketer.select_option("#campaign-kind", "broadcast")
+    marketer.fill("#campaign-title", "Новости для всех")
+    marketer.fill("#campaign-name", "news_for_all")
+    marketer.fill("#segment-receipts", "0")
+    marketer.fill("#segment-from", "0")
+    marketer.fill("#bonus-multiplier", "1")
+    marketer.fill("#campaign-text", "Новости бренда")
+    marketer.click("#campaign-form button:has-text('Сохранить черновик')")
+    row = "#campaign-rows tr[data-name='news_for_all']"
+    marketer.click(f"{row} button:has-text('Запустить')")
+    marketer.wait_for_selector(f"{row}:has-text('ждёт одобрения владельца')")
+    assert "владельцу отправлен запрос" in marketer.inner_text("#campaign-note")
+    deadline = time.monotonic() + 90
+    while not any("просит одобрить кампанию «Новости для всех»" in text
+                  for text in Shopper(stack.telegram.url, user_id=OWNER).bot_messages()):
+        assert time.monotonic() < deadline, "waited 90 s for the request in the owner's chat"
+        time.sleep(0.2)
+
+    owner.reload()
+    owner.click(f"{row} button:has-text('Одобрить и запустить')")
+    owner.wait_for_selector(f"{row}:has-text('идёт')")
+    owner.wait_for_selector("#audit-rows tr:has-text('запрошено одобрение')")

@@ -79,6 +79,11 @@ def test_a_role_without_campaigns_is_refused_and_nothing_is_kept(stack: LocalSta
     assert call(stack, "PUT", "/console/api/campaigns/news", cookie, {"campaign": news},
                 {"X-CSRF-Token": me["csrf"]})[0] == 403
     assert call(stack, "PUT", "/console/api/campaigns/news", cookie, {"campaign": news})[0] == 403  # no CSRF token
+    assert call(stack, "POST", "/console/api/campaigns/news/launch", cookie, None,
+                {"X-CSRF-Token": me["csrf"]})[0] == 403  # a role that cannot launch
+    marketer, them = staff(stack, 525, MARKETER, "marketer")
+    assert call(stack, "PUT", "/console/api/approval", marketer, {"members": 10},
+                {"X-CSRF-Token": them["csrf"]})[0] == 403  # the threshold is the owner's
     status, _, body = call(stack, "GET", "/console/api/campaigns", cookie)
     assert status == 200 and json.loads(body) == []
 

@@ -31,6 +31,7 @@ from loyalty.adapters.secrets import secret
 from loyalty.adapters.signed_webhook import SignedWebhook
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.program import Program
+from loyalty.domain.staff import Role
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
@@ -227,7 +228,8 @@ def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards
     talk.staff_of, talk.audit = directory.member, audit  # the same rights and audit as in the staff chat
     return (Console(directory, table, audit, keyed), desk, dashboards, TicketQueue(bot_table, talk),
             Composer(program, table, audit, ReachCounter(program, MembersRepository(settings.MEMBERS_TABLE), bot_table),
-                     ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), CampaignStore(settings.CAMPAIGNS_TABLE)),
+                     ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), CampaignStore(settings.CAMPAIGNS_TABLE),
+                     lambda: [one.telegram_id for one in directory.everyone() if one.role == Role.OWNER]),
             cache(lambda: secret(settings.BOT_TOKEN_NAME)))
 
 

@@ -12,19 +12,21 @@ import pytest
 from loyalty import clock
 from loyalty.contracts import PurchaseLine
 from loyalty.domain import audit, composer
-from loyalty.domain.composer import CampaignRefused, State
+from loyalty.domain.composer import ApprovalRule, CampaignRefused, State
 from loyalty.domain.console import Refused, Session
 from loyalty.domain.segments import Segment
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
 from loyalty.flows.composer import Composer, ConsoleRead
+from loyalty.flows.reach import ReachCounter
 from tests.fakes import (
     MemoryAuditLog,
     MemoryBooks,
     MemoryCampaigns,
     MemoryConsoleTable,
     MemoryOnce,
+    MemoryOutbox,
     MemoryPace,
     MemoryQueue,
     MemoryTelegram,
@@ -118,6 +120,39 @@ def test_a_role_without_campaigns_changes_nothing(office: Office) -> None:
     with pytest.raises(Refused) as refused:
         office.save("regulars_double", OFFER, REGULARS, staff=SUPPORT)
     assert refused.value.status == 403 and office.table.all_made() == []
+
+
+OWNER = StaffMember(telegram_id=5_000_000, role=Role.OWNER, name="Анна")
+
+
+def test_a_launch_over_the_owners_threshold_asks_the_owner_and_the_owners_launch_is_the_approval() -> None:
+    books, table, outbox, log = MemoryBooks(PROGRAM), MemoryConsoleTable(), MemoryOutbox(), MemoryAuditLog()
+    for member in ("1101", "1102", "1103"):
+        books.join(member, int(member), "ru")
+    office = Composer(PROGRAM, table, log, ReachCounter(PROGRAM, books), outbox,
+                      owners=lambda: [OWNER.telegram_id])
+    gift = {"title": "Подарок", "kind": "broadcast", "at": NOW.isoformat(), "bonus": {"points": 100,
+                                                                                     "expires_in_days": 7},
+            "messages": {"ru": {"text": "Дарим {points} баллов"}}}
+    office.save(SESSION, MARKETER, {**gift, "name": "gift"}, {"subscribed": True}, NOW)
+    with pytest.raises(Refused):
+        office.set_approval_rule(SESSION, MARKETER, ApprovalRule(points=250), NOW)  # the owner's to set
+    office.set_approval_rule(SESSION, OWNER, ApprovalRule(points=250), NOW)
+    asked = office.launch(SESSION, MARKETER, "gift", NOW)  # 3 members × 100 points: over 250
+    assert (asked.state, asked.approval_asked) == (State.DRAFT, "до 300 баллов бонуса (порог — 250)")
+    assert outbox.texts(OWNER.telegram_id) == [
+        "Ольга просит одобрить кампанию «Подарок»: до 300 баллов бонуса (порог — 250). Откройте консоль (/console) "
+        "и запустите её, если согласны."]
+    assert office.launch(SESSION, MARKETER, "gift", NOW).state == State.DRAFT  # asking again launches nothing
+    approved = office.launch(SESSION, OWNER, "gift", NOW)
+    assert (approved.state, approved.approval_asked) == (State.RUNNING, None)
+    assert [(entry.action, entry.reason) for entry in log.chain][-3:] == [
+        (audit.Action.APPROVAL_ASKED, "до 300 баллов бонуса (порог — 250)"),
+        (audit.Action.APPROVAL_ASKED, "до 300 баллов бонуса (порог — 250)"),
+        (audit.Action.CAMPAIGN_LAUNCHED, "одобрено владельцем: до 300 баллов бонуса (порог — 250)")]
+    office.save(SESSION, MARKETER, {**gift, "name": "small", "bonus": {"points": 50, "expires_in_days": 7}},
+                {"subscribed": True}, NOW)
+    assert office.launch(SESSION, MARKETER, "small", NOW).state == State.RUNNING  # 150 points: under it
 
 
 def test_a_change_from_a_stale_page_is_refused_not_lost(office: Office) -> None:

@@ -1,6 +1,7 @@
 """ConsoleTable: the brand's staff (pk `staff`, sk their Telegram id), the console's one-time sign-in links
 (pk `link`, sk the token's hash; DynamoDB's TTL removes them after they ran out) and the campaigns made in the console
-(pk `campaign`, sk its name: the campaign, its segment and its state as JSON, and its version)."""
+(pk `campaign`, sk its name: the campaign, its segment and its state as JSON, and its version), and the owner's
+settings (pk `settings`: sk `approval`, the threshold over which a campaign's launch is the owner's)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from typing import Any
 
 from loyalty.adapters.aws import client
 from loyalty.adapters.dynamo import conditional, from_item, to_item
-from loyalty.domain.composer import CampaignRefused, Made
+from loyalty.domain.composer import ApprovalRule, CampaignRefused, Made
 from loyalty.domain.console import LinkRefused
 from loyalty.domain.staff import Role, StaffMember
 
-_STAFF, _LINK, _CAMPAIGN = "staff", "link", "campaign"
+_STAFF, _LINK, _CAMPAIGN, _SETTINGS = "staff", "link", "campaign", "settings"
 
 
 class ConsoleTable:
@@ -87,6 +88,17 @@ class ConsoleTable:
                           "version": made.version}),
             ConditionExpression="attribute_not_exists(sk)" if first else "version = :before",
             **({} if first else {"ExpressionAttributeValues": to_item({":before": made.version - 1})}))
+
+
+    # ------------------------------------------------------------------ the owner's settings
+    def approval_rule(self) -> ApprovalRule:
+        item = client("dynamodb").get_item(TableName=self.table_name, ConsistentRead=True,
+                                           Key=to_item({"pk": _SETTINGS, "sk": "approval"})).get("Item")
+        return ApprovalRule.model_validate_json(from_item(item)["rule"]) if item else ApprovalRule()
+
+    def set_approval_rule(self, rule: ApprovalRule) -> None:
+        client("dynamodb").put_item(TableName=self.table_name, Item=to_item({
+            "pk": _SETTINGS, "sk": "approval", "rule": rule.model_dump_json()}))
 
 
 def _member(item: dict[str, Any]) -> StaffMember | None:

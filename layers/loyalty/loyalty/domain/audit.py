@@ -44,6 +44,8 @@ class Action(StrEnum):
     CAMPAIGN_LAUNCHED = "campaign_launched"
     CAMPAIGN_STOPPED = "campaign_stopped"
     CAMPAIGN_COPIED = "campaign_copied"
+    APPROVAL_ASKED = "approval_asked"  # a launch over the owner's threshold, waiting for the owner
+    APPROVAL_RULE = "approval_rule"  # the owner's threshold changed
 
 
 class Actor(BaseModel):

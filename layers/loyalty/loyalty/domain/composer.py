@@ -51,6 +51,25 @@ class CampaignRefused(Exception):
         self.status = status
 
 
+class ApprovalRule(BaseModel):
+    """The owner's threshold: a campaign that reaches more members, or whose bonus could cost more points, than this
+    is launched by the owner (a marketer's launch asks for it). None: no threshold of that kind."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    members: int | None = Field(default=None, ge=1)
+    points: int | None = Field(default=None, ge=1)
+
+    def over(self, members: int, points: int) -> str | None:
+        """Why a campaign of this size needs the owner, in words; None when it does not."""
+        reasons = []
+        if self.members is not None and members > self.members:
+            reasons.append(f"{members} участников (порог — {self.members})")
+        if self.points is not None and points > self.points:
+            reasons.append(f"до {points} баллов бонуса (порог — {self.points})")
+        return " и ".join(reasons) or None
+
+
 class Made(BaseModel):
     """A campaign made in the console, with the segment built for it there (if any) and its state. `version` grows
     with each change: a change made from a stale page is refused rather than lost."""
@@ -63,6 +82,8 @@ class Made(BaseModel):
     state: State = State.DRAFT
     version: int = Field(default=0, ge=0)
     changed_at: datetime | None = None
+    approval_asked: str | None = Field(default=None, description="a launch over the owner's threshold, waiting "
+                                       "for the owner: why, in words (asked by whom is in the audit)")
 
     @property
     def name(self) -> str:
@@ -88,7 +109,7 @@ def edited(before: Made | None, after: Made) -> Made:
     if before.state not in EDITABLE:
         raise CampaignRefused(f"Кампания «{before.campaign.title or before.name}» {STATE_WORDS[before.state]}: "
                               "её нельзя изменить. Остановите её или сделайте копию.")
-    return after.model_copy(update={"state": before.state, "version": before.version + 1})
+    return after.model_copy(update={"state": before.state, "version": before.version + 1})  # asks again if over
 
 
 def launched(made: Made, now: datetime) -> Made:
@@ -96,7 +117,14 @@ def launched(made: Made, now: datetime) -> Made:
     if made.state != State.DRAFT:
         raise CampaignRefused(f"Запустить можно только черновик, а эта кампания {STATE_WORDS[made.state]}.")
     waits = made.campaign.kind == "broadcast" and made.campaign.at is not None and made.campaign.at > now
-    return _moved(made, State.SCHEDULED if waits else State.RUNNING, now)
+    return _moved(made, State.SCHEDULED if waits else State.RUNNING, now).model_copy(update={"approval_asked": None})
+
+
+def asked(made: Made, why: str, now: datetime) -> Made:
+    """A draft whose launch waits for the owner's approval (it stays a draft: the owner launches it)."""
+    if made.state != State.DRAFT:
+        raise CampaignRefused(f"Запустить можно только черновик, а эта кампания {STATE_WORDS[made.state]}.")
+    return made.model_copy(update={"approval_asked": why, "version": made.version + 1, "changed_at": now})
 
 
 def stopped(made: Made, now: datetime) -> Made:

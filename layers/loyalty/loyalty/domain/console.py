@@ -35,6 +35,7 @@ class Permission(StrEnum):
     MANAGE_STAFF = "manage_staff"  # add and remove staff, change a role
     READ_AUDIT = "read_audit"
     CAMPAIGNS = "campaigns"  # write, launch, stop and copy the console's campaigns
+    APPROVE = "approve"  # launch a campaign over the approval threshold, and set the threshold (the owner's)
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -5,7 +5,7 @@ program file's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -16,7 +16,7 @@ from loyalty.domain import campaign_results, composer, console
 from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.campaign_results import Results
 from loyalty.domain.campaigns import TouchRecord
-from loyalty.domain.composer import Made, State
+from loyalty.domain.composer import ApprovalRule, Made, State
 from loyalty.domain.console import Permission, Session
 from loyalty.domain.program import Program
 from loyalty.domain.segments import Segment
@@ -27,6 +27,7 @@ from loyalty.flows.reach import Reach, ReachCounter
 from loyalty.validation import problems
 
 _SAMPLE_BALANCE = 450  # what a test message says the balance is
+_EVERYONE = Segment(subscribed=True)  # a campaign without a segment: everyone a message can reach
 
 
 class CampaignDrafts(Protocol):
@@ -35,6 +36,10 @@ class CampaignDrafts(Protocol):
     def all_made(self) -> list[Made]: ...
 
     def keep(self, made: Made) -> None: ...
+
+    def approval_rule(self) -> ApprovalRule: ...
+
+    def set_approval_rule(self, rule: ApprovalRule) -> None: ...
 
 
 class CampaignFigures(Protocol):
@@ -61,6 +66,7 @@ class CampaignView(BaseModel):
     campaign: dict[str, Any]
     segment: dict[str, Any] | None
     figures: dict[str, int] = {}  # its counters so far: reached (audience), delivered, converted, stopped...
+    approval_asked: str | None = None  # its launch waits for the owner: why
 
 
 def view(made: Made, figures: dict[str, int] | None = None) -> CampaignView:
@@ -69,7 +75,7 @@ def view(made: Made, figures: dict[str, int] | None = None) -> CampaignView:
                         changed_at=made.changed_at, editable=made.state in composer.EDITABLE,
                         campaign=made.campaign.model_dump(mode="json", exclude_defaults=True),
                         segment=made.segment.model_dump(mode="json", exclude_defaults=True) if made.segment else None,
-                        figures=figures or {})
+                        figures=figures or {}, approval_asked=made.approval_asked)
 
 
 class CampaignResults(BaseModel):
@@ -83,8 +89,10 @@ class CampaignResults(BaseModel):
 
 class Composer:
     def __init__(self, program: Program, drafts: CampaignDrafts, audit: AuditTrail, counter: ReachCounter | None = None,
-                 outbox: Outbox | None = None, figures: CampaignFigures | None = None):
+                 outbox: Outbox | None = None, figures: CampaignFigures | None = None,
+                 owners: Callable[[], list[int]] | None = None):
         self.program = program
+        self.owners = owners  # the owners' Telegram ids: a launch over the threshold asks them
         self.counter = counter  # whom a campaign being written reaches, and at what cost
         self.figures = figures  # each campaign's counters, on its row
         self.drafts = drafts
@@ -161,11 +169,51 @@ class Composer:
                           now)
 
     def launch(self, session: Session, staff: StaffMember, name: str, now: datetime) -> CampaignView:
+        """A draft launched; one over the owner's threshold is launched by the owner: a marketer's launch asks the
+        owner (in the console, and in Telegram) and leaves it a draft."""
         console.allow(staff.role, Permission.CAMPAIGNS)
         everyone = self._everyone()
         before = _found(everyone, name)
+        why = self._over_threshold(before, now)
+        if why is not None and Permission.APPROVE not in console.PERMISSIONS[staff.role]:
+            view = self._kept(session, staff, everyone, before, composer.asked(before, why, now),
+                              Action.APPROVAL_ASKED, now, reason=why)
+            self._ask_owners(staff, before, why, now)
+            return view
         return self._kept(session, staff, everyone, before, composer.launched(before, now), Action.CAMPAIGN_LAUNCHED,
-                          now)
+                          now, reason=f"одобрено владельцем: {why}" if why else None)
+
+    def approval_rule(self, staff: StaffMember) -> ApprovalRule:
+        console.allow(staff.role, Permission.CAMPAIGNS)
+        return self.drafts.approval_rule()
+
+    def set_approval_rule(self, session: Session, staff: StaffMember, rule: ApprovalRule,
+                          now: datetime) -> ApprovalRule:
+        """The owner's threshold, audited."""
+        console.allow(staff.role, Permission.APPROVE)
+        before = self.drafts.approval_rule()
+        self.drafts.set_approval_rule(rule)
+        self.audit.append(Draft(at=now, actor=Actor.of(staff), action=Action.APPROVAL_RULE, session=session.id,
+                                before=before.model_dump(), after=rule.model_dump()))
+        return rule
+
+    def _over_threshold(self, made: Made, now: datetime) -> str | None:
+        """Why the campaign needs the owner (its reach or its bonus's cost over the threshold), or None."""
+        rule = self.drafts.approval_rule()
+        if (rule.members is None and rule.points is None) or self.counter is None:
+            return None
+        segment = made.segment or (self.program.segments.get(made.campaign.segment) if made.campaign.segment else None)
+        size = self.counter.reach(segment or _EVERYONE, made.campaign, now)
+        return rule.over(size.reachable, size.cost_points)
+
+    def _ask_owners(self, staff: StaffMember, made: Made, why: str, now: datetime) -> None:
+        if self.outbox is None or self.owners is None:
+            return
+        text = (f"{staff.name or 'Маркетолог'} просит одобрить кампанию «{made.campaign.title or made.name}»: {why}. "
+                "Откройте консоль (/console) и запустите её, если согласны.")
+        for owner in self.owners():
+            self.outbox.put(OutboundMessage(dedupe_key=f"approval:{made.name}:{made.version}:{owner}", chat_id=owner,
+                                            text=text))
 
     def stop(self, session: Session, staff: StaffMember, name: str, now: datetime) -> CampaignView:
         console.allow(staff.role, Permission.CAMPAIGNS)
