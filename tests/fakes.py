@@ -187,6 +187,13 @@ class MemoryBooks:
         account = self.accounts[member_id]
         account.member = account.member.model_copy(update={"username_marker": marker})
 
+    def note_name(self, member_id: str, name: str) -> None:
+        self._update(member_id, name=name)
+
+    def surveyed(self, member_id: str, rating: int | None = None, recommends: int | None = None) -> None:
+        answers = {"survey_rating": rating, "survey_recommends": recommends}
+        self._update(member_id, **{name: value for name, value in answers.items() if value is not None})
+
     # ------------------------------------------------------------------ campaign audiences (Audience)
     def lapsed(self, after: str, until: str) -> Iterator[dict[str, Any]]:
         """Members whose last purchase stamp is in (after, until], as the lapse index returns them."""
@@ -203,7 +210,8 @@ class MemoryBooks:
         member = account.member
         item = {"member_id": member.member_id, "wallet": account.wallet.model_dump_json(), "chat_id": member.chat_id,
                 "language": member.language, "subscribed": member.subscribed, "joined_via": member.joined_via,
-                "referred_by": member.referred_by}
+                "referred_by": member.referred_by, "name": member.name, "time_zone": member.time_zone,
+                "survey_rating": member.survey_rating, "survey_recommends": member.survey_recommends}
         return {name: value for name, value in item.items() if value is not None}
 
     # ------------------------------------------------------------------ the ledger (Ledger)

@@ -22,6 +22,7 @@ from loyalty.domain import audit, console, init_data
 from loyalty.domain.composer import ApprovalRule, CampaignRefused
 from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.dashboard import Dashboard, Language
+from loyalty.domain.program_view import ProgramView, program_view, version_of
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.composer import CampaignResults, CampaignView
 from loyalty.flows.console import Whoami
@@ -34,6 +35,7 @@ from loyalty.settings import ConsoleSettings, environment
 app = APIGatewayHttpResolver(enable_validation=True)
 settings = environment(ConsoleSettings)
 staff_console, desk, dashboards, tickets, composer, bot_token = wiring.console(settings)
+PROGRAM_VERSION = version_of(Path(settings.PROGRAM_FILE).read_bytes())  # the deployed file's fingerprint
 STATIC = Path(__file__).parent / "static"
 PAGE = (STATIC / "index.html").read_text(encoding="utf-8")
 VENDORED = {"chart.umd.min.js": (STATIC / "vendor" / "chart.umd.min.js").read_text(encoding="utf-8")}
@@ -233,6 +235,14 @@ def stop_campaign(name: str) -> CampaignView:
 def copy_campaign(name: str, request: CopyRequest) -> CampaignView:
     session, staff = _who(changes=True)
     return composer.copy(session, staff, name, request.name, clock.now())
+
+
+@app.get("/console/api/program")
+def program() -> ProgramView:
+    """The reviewed program file, read-only: its version deployed, the levels and their rates, the earning rules; and
+    the catalog's products, for the composer to pick from."""
+    _who()
+    return program_view(composer.program, PROGRAM_VERSION)
 
 
 @app.get("/console/api/approval")

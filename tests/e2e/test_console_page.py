@@ -267,6 +267,13 @@ def test_a_marketer_composes_the_seeds_offer_sees_it_as_the_member_will_launches
     buy(stack, shopper, CREAM)
     page.fill("#segment-from", "0")
     page.wait_for_selector("#campaign-reach:text-matches('в сегменте [1-9]')")  # she is counted, live
+    page.select_option("#segment-product", label="Лепесток сыворотка для лица 30 мл")  # she bought the cream
+    page.wait_for_selector("#campaign-reach:has-text('в сегменте 0 участн.')")
+    page.select_option("#segment-product", label="Лепесток крем для рук 50 мл")
+    page.wait_for_selector("#campaign-reach:text-matches('в сегменте [1-9]')")
+    page.select_option("#segment-product", "")
+    assert "версия" in page.inner_text("#program-version")  # the reviewed file's levels, read-only
+    assert "Подруга" in page.inner_text("#level-rows") and page.locator("#level-rows input").count() == 0
     page.fill("#segment-receipts", "5")  # back to the seed's: more than 5, 1,000–1,200 ₽, ×2 from 1,500 ₽
     page.fill("#segment-from", "1000")
     page.wait_for_selector("#campaign-reach:has-text('в сегменте 0 участн.')")
@@ -301,12 +308,14 @@ def test_a_marketer_composes_the_seeds_offer_sees_it_as_the_member_will_launches
     page.fill("#campaign-title", "Весенняя коллекция")
     page.fill("#campaign-name", "spring")
     page.fill("#campaign-at", "2027-03-01T12:00")
-    page.fill("#campaign-text", "Весенняя коллекция уже на сайте. На счёте {balance} {balance_word}.")
+    page.fill("#campaign-text", "{first_name:Друг}, весенняя коллекция уже на сайте. На счёте {balance} "
+              "{balance_word}.")
     page.fill("#button-text", "На сайт")
     page.fill("#button-url", "https://lepestok.ru/spring")
     page.fill("#bonus-multiplier", "1")  # news, no bonus
     assert page.is_visible("#preview-button") and page.inner_text("#preview-button") == "На сайт"
-    assert page.inner_text("#campaign-preview") == "Весенняя коллекция уже на сайте. На счёте 450 баллов."
+    assert page.inner_text("#campaign-preview") == (  # the owner has no name on the staff list: the fallback
+        "Друг, весенняя коллекция уже на сайте. На счёте 450 баллов.")
     page.click("#campaign-form button:has-text('Сохранить черновик')")
     spring = "#campaign-rows tr[data-name='spring']"
     page.wait_for_selector(f"{spring}:has-text('черновик')")

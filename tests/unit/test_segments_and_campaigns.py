@@ -10,9 +10,19 @@ import pytest
 import yaml
 
 from loyalty.adapters.program_file import ProgramError, load_program
-from loyalty.domain.campaigns import Campaign, Message, Touch, entered, held_out, lapse_window, winback_touch
-from loyalty.domain.facts import Facts
+from loyalty.domain.campaigns import (
+    Campaign,
+    Message,
+    Step,
+    Touch,
+    entered,
+    held_out,
+    lapse_window,
+    winback_touch,
+)
+from loyalty.domain.facts import Facts, Good
 from loyalty.domain.segments import Member, Segment
+from loyalty.flows.campaigns import written
 from tests.conftest import ROOT, present
 
 SEED = load_program(ROOT / "program" / "program.yaml")
@@ -127,3 +137,36 @@ def test_a_holdout_keeps_back_its_share_each_member_on_one_side_and_other_campai
 def test_the_expiry_reminder_keeps_nobody_back() -> None:
     with pytest.raises(ValueError, match="holdout_percent: the expiry reminder is owed to everyone"):
         Campaign(name="expiry", kind="expiring", messages={"ru": Message(text="Сгорят")}, holdout_percent=10)
+
+
+def test_a_product_bought_within_days_and_the_survey_answers_are_conditions() -> None:
+    cream = Good(name="Лепесток крем для рук 50 мл", gtin="04600000000017", sum_kopecks=45_000)
+    noname = Good(name="Лепесток Мыло 100 г", sum_kopecks=20_000)
+    facts = Facts().purchased(datetime(2026, 11, 10, 20, 30, tzinfo=UTC), "ozon", 65_000, (), [cream, noname])
+    assert facts.last_product == "Лепесток крем для рук 50 мл"  # the dearest
+    assert facts.bought == {"04600000000017": ("2026-11-10",), "лепесток мыло 100 г": ("2026-11-10",)}
+    november = Segment.model_validate({"bought": {"products": ["04600000000017"], "since": "2026-11-01",
+                                                  "until": "2026-11-30"}})
+    assert november.matches(Member(facts=facts), NOW)
+    assert not Segment.model_validate({"bought": {"products": ["04600000000017"], "since": "2026-11-11"}}).matches(
+        Member(facts=facts), NOW)
+    assert Segment.model_validate({"bought": {"products": ["ЛЕПЕСТОК мыло 100 г"]}}).matches(Member(facts=facts), NOW)
+    late = Facts().purchased(datetime(2026, 11, 30, 21, 30, tzinfo=UTC), "ozon", 45_000, (), [cream])
+    assert not november.matches(Member(facts=late), NOW)  # 00:30 on 1 December in Moscow
+    unhappy = Segment.model_validate({"survey_rating": {"at_most": 3}, "recommends": {"at_least": 9}})
+    assert unhappy.matches(Member(rating=2, recommends=10), NOW)
+    assert not unhappy.matches(Member(rating=4, recommends=10), NOW) and not unhappy.matches(Member(), NOW)
+    with pytest.raises(ValueError, match="since comes before until"):
+        Segment.model_validate({"bought": {"products": ["x"], "since": "2026-12-01", "until": "2026-11-01"}})
+
+
+def test_a_text_greets_by_name_and_names_the_level_and_last_product_with_fallbacks() -> None:
+    text = "{first_name:Друг}, на уровне «{level:Старт}» вам понравится то, что к {last_product:покупке} идёт."
+    step = Step(after_days=1, messages={"ru": Message(text=text)})
+    assert written(step, "ru", "Лепесток", None, {}, {"first_name": "Анна", "level": "Подруга",
+                                                      "last_product": "крем"}) == (
+        "Анна, на уровне «Подруга» вам понравится то, что к крем идёт.")
+    assert written(step, "ru", "Лепесток", None, {}, None) == (
+        "Друг, на уровне «Старт» вам понравится то, что к покупке идёт.")
+    with pytest.raises(ValueError, match=r"\{first_name\} needs a fallback"):
+        Message(text="Привет, {first_name}!")

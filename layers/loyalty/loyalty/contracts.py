@@ -329,7 +329,8 @@ class Incoming(BaseModel):
     user_id: int
     chat_id: int
     staff: bool = False  # in the brand's staff chat
-    user_name: str = ""  # staff only: who decided (a shopper's name is never read)
+    user_name: str = ""  # staff only: who decided
+    first_name: str | None = None  # a shopper's first name as Telegram shows it: a campaign may greet them by it
     username: str | None = None  # a shopper's @username: kept only as a keyed marker, for support to find them
     language_code: str | None = None
     text: str | None = None

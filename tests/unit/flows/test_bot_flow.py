@@ -120,6 +120,7 @@ def test_a_newcomer_is_welcomed_and_asked_for_the_phone_and_the_welcome_bonus_wa
     assert present(world.books.get("501")).phone == "+79160000501" and present(world.books.get("501")).consented_at
     (bonus,) = world.accrual_queue.messages
     assert isinstance(bonus, BonusGranted) and (bonus.bonus, bonus.reference) == ("welcome", "501")
+    assert present(world.books.get("501")).name == "Анна"  # as Telegram shows her: a campaign may greet her
     world.settle_points()
     assert present(world.books.get("501")).available == PROGRAM.bonuses.welcome > 0
     registered = [event for batch in world.crm.messages for event in batch.events if event.type == "member_registered"]

@@ -277,3 +277,16 @@ def test_variants_are_for_a_broadcast_or_an_offer_two_or_three_of_them() -> None
     with pytest.raises(ValueError, match="a variant's messages need ru"):
         Campaign.model_validate({**base, "variants": [{"label": "А"},
                                                       {"label": "Б", "messages": {"en": {"text": "New"}}}]})
+
+
+def test_a_broadcast_greets_each_member_by_name_and_their_last_product_or_says_the_fallback() -> None:
+    at = NOON + timedelta(days=3)
+    world = with_campaign({"name": "hello", "kind": "broadcast", "at": at.isoformat(), "messages": {"ru": {
+        "text": "{first_name:Друг}, «{last_product:наша новинка}» снова в наличии. Уровень: {level:первый}."}}})
+    anna, guest = world.join("470"), world.join("471")
+    world.books.note_name(anna, "Анна")
+    world.buy(anna, SERUM, NICE_CREAM, channel="d2c", now=NOON, purchased_at=NOON)
+    world.campaign_runs.run(at)
+    assert world.campaign_texts(anna) == [
+        "Анна, «Лепесток сыворотка для лица 30 мл» снова в наличии. Уровень: Подруга."]  # 2,390 ₽ raised her
+    assert world.campaign_texts(guest) == ["Друг, «наша новинка» снова в наличии. Уровень: Знакомство."]

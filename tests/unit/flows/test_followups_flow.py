@@ -170,6 +170,7 @@ def test_a_low_rating_asks_what_went_wrong_and_the_answer_reaches_the_staff_chat
     survey = survey_of(world, 604)
     assert world.taps(604, f"rate:{survey.id}:2")["action"] == "survey_bad"
     assert world.taps(604, f"rate:{survey.id}:5")["action"] == "survey_rated_before"  # the first tap counts
+    assert present(world.books.get("604")).survey_rating == 2  # what a segment of the unhappy reads
     outcome = world.says(604, "Крем пришёл с треснувшей крышкой")
     assert outcome["action"] == "complaint_forwarded"
     ticket = present(world.table.ticket(outcome["ticket"]))
@@ -305,6 +306,7 @@ def test_where_the_program_asks_nps_a_rating_is_followed_by_the_0_to_10_question
     assert world.taps(621, f"nps:{survey.id}:9")["action"] == "nps_answered"
     world.taps(621, f"nps:{survey.id}:2")  # the first tap counts
     assert world.table.recommended == {survey.id: 9}
+    assert present(world.books.get("621")).survey_recommends == 9
     assert world.taps(621, f"nps:{survey.id}:11")["action"] == "button_expired"
     world.bot.talk.program = PROGRAM
     before = len(world.outbox.messages)

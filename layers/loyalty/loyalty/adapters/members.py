@@ -130,6 +130,22 @@ class MembersRepository:
         )
         return Member.model_validate(from_item(response["Attributes"])) if response is not None else None
 
+    def note_name(self, member_id: str, name: str) -> None:
+        """Their first name as Telegram last showed it (a campaign greets them by it; /delete erases it)."""
+        conditional("update_item", TableName=self.table_name, Key=to_item({"member_id": member_id}),
+                    ConditionExpression="attribute_exists(member_id)", UpdateExpression="SET #name = :name",
+                    ExpressionAttributeNames={"#name": "name"}, ExpressionAttributeValues=to_item({":name": name}))
+
+    def surveyed(self, member_id: str, rating: int | None = None, recommends: int | None = None) -> None:
+        """Their last answers to the survey, as segments read them."""
+        answers = {name: value for name, value in (("survey_rating", rating), ("survey_recommends", recommends))
+                   if value is not None}
+        if answers:
+            conditional("update_item", TableName=self.table_name, Key=to_item({"member_id": member_id}),
+                        ConditionExpression="attribute_exists(member_id)",
+                        UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in answers),
+                        ExpressionAttributeValues=to_item({f":{name}": value for name, value in answers.items()}))
+
     def note_username(self, member_id: str, marker: str | None) -> None:
         """The keyed marker of the member's @username as Telegram last showed it (None: they have none now)."""
         request: dict[str, Any] = {"TableName": self.table_name, "Key": to_item({"member_id": member_id}),

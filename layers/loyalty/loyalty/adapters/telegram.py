@@ -144,6 +144,7 @@ def incoming(update: dict[str, Any], staff_chat_id: int | None = None) -> Incomi
     common: dict[str, Any] = {"update_id": parsed.update_id, "user_id": user.id, "chat_id": chat.id, "staff": staff,
               "user_name": (user.username or user.first_name or "") if staff else "",
               "username": None if staff else user.username,
+              "first_name": None if staff else user.first_name[:64],
               "language_code": user.language_code}
     if query is not None:
         return Incoming(**common, callback_id=query.id, callback_data=query.data or "")

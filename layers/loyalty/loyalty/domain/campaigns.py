@@ -36,13 +36,26 @@ class Button(_Strict):
     url: str = Field(pattern=r"^https://", description="where the button leads: the brand's site, say")
 
 
+PERSONAL = {"first_name", "level", "last_product"}  # what may be unknown of a member: each takes a fallback
 PLACEHOLDERS = {"balance", "points", "days", "until", "brand", "min_receipt", "balance_word", "points_word",
-                "days_word"}
+                "days_word", *PERSONAL}
+
+
+class Personal:
+    """A member's own word in a text: `{first_name:друг}` says "друг" where the first name is unknown."""
+
+    def __init__(self, value: str | None):
+        self.value = value
+
+    def __format__(self, fallback: str) -> str:
+        return self.value or fallback
 
 
 class Message(_Strict):
     """One language's message. `text` may use {balance}, {points}, {days}, {until}, {brand} and {min_receipt},
-    and {balance_word}, {points_word}, {days_word}: the word that agrees with the number (баллов, балла)."""
+    and {balance_word}, {points_word}, {days_word}: the word that agrees with the number (баллов, балла). It may
+    greet the member by {first_name}, and name their {level} and {last_product}, each with a fallback for a member
+    of whom it is unknown: {first_name:друг}."""
 
     text: str = Field(min_length=1, max_length=4096)
     image: str | None = Field(default=None, pattern=r"^https://", description="a picture sent above the text")
@@ -57,6 +70,10 @@ class Message(_Strict):
         unknown = used - PLACEHOLDERS
         if unknown:
             raise ValueError(f"text: unknown placeholder {{{sorted(unknown)[0]}}}; use {sorted(PLACEHOLDERS)}")
+        bare = sorted(name for _, name, spec, _ in Formatter().parse(self.text) if name in PERSONAL and not spec)
+        if bare:
+            raise ValueError(f"text: {{{bare[0]}}} needs a fallback for a member of whom it is unknown: "
+                             f"{{{bare[0]}:…}}")
         return self
 
     def keyboard(self) -> dict[str, Any] | None:
@@ -256,11 +273,12 @@ def lapse_window(campaign: Campaign, step: int, since: datetime, now: datetime) 
     return since - days, now - days
 
 
-def member_of(wallet: Wallet, now: datetime, source: str = "organic", subscribed: bool = True) -> Member:
-    """What a segment reads about the member whose wallet this is."""
+def member_of(wallet: Wallet, now: datetime, source: str = "organic", subscribed: bool = True,
+              rating: int | None = None, recommends: int | None = None) -> Member:
+    """What a segment reads about the member whose wallet this is (and whose survey answers these are)."""
     expiring = tuple((lot.expires_at, lot.points) for _, lot in wallet.spendable(now) if lot.expires_at is not None)
     return Member(facts=wallet.facts, level=wallet.level, balance=wallet.spendable_points(now), expiring=expiring,
-                  source=source, subscribed=subscribed)
+                  source=source, subscribed=subscribed, rating=rating, recommends=recommends)
 
 
 def entered(segment: Segment, before: Member, after: Member, now: datetime) -> bool:

@@ -39,6 +39,7 @@ class LineEarning(_Model):
     sum_kopecks: int
     rule: str | None  # the goods rule applied, as a person reads it; None: the level's rate alone
     category: str | None = None  # the program's category of the goods (what campaigns remember was bought)
+    gtin: str | None = None  # its marking code, when the receipt prints one (what campaigns remember was bought)
     points: Decimal  # before the purchase's fraction is dropped (once, for the whole purchase)
 
 
@@ -100,7 +101,7 @@ def purchase_credit(program: Program, wallet: Wallet, lines: Sequence[Line], cha
 
 def _earnings(lines: Sequence[Line], program: Program, percent: Decimal) -> tuple[LineEarning, ...]:
     return tuple(LineEarning(name=getattr(line, "name", ""), sum_kopecks=line.sum_kopecks, rule=rule, points=points,
-                             category=line.category)
+                             category=line.category, gtin=getattr(line, "gtin", None))
                  for line, (points, rule) in zip(lines, line_points(lines, program, percent), strict=True))
 
 

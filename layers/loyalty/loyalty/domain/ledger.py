@@ -23,6 +23,7 @@ class Holder(BaseModel):
     referred_by: str | None = None
     subscribed: bool = True
     last_touch: LastTouch | None = None
+    name: str | None = None  # their first name as Telegram shows it (or an import's): a campaign may greet them by it
 
 
 class Kind(StrEnum):

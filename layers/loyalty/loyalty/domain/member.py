@@ -31,7 +31,7 @@ class Member(BaseModel):
     joined_via: str = "organic"  # a /start link's source (insert:wb), campaign:<name>, referral, organic, import
     subscribed: bool = True  # False once they blocked the bot: no campaign reaches them
     last_touch: dict[str, Any] | None = None  # the last campaign message delivered (attribution)
-    name: str | None = None  # from an import
+    name: str | None = None  # their first name as Telegram shows it, or an import's: a campaign may greet them by it
     merged_into: str | None = None  # an imported member whose points moved to the shopper who proved the phone
     language_choice: str | None = None  # set with /language: wins over the Telegram app's language
     time_zone: str | None = None  # set with /timezone: wins over the zone of the member's language
@@ -41,4 +41,6 @@ class Member(BaseModel):
     erased_at: str | None = None  # /delete: personal data erased, the anonymised ledger kept …
     anonymous_id: str | None = None  # … under this random key, which nothing else names
     username_marker: str | None = None  # the keyed marker of their @username: support finds them by it
+    survey_rating: int | None = None  # their last survey answer, 1–5 (a segment may ask for it)
+    survey_recommends: int | None = None  # their last "would you recommend us", 0–10
     suspect: list[str] = []  # fraud rules the member trips as a person (domain/fraud.py): their receipts are held

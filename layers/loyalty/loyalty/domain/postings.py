@@ -19,7 +19,7 @@ from loyalty.domain import wallet as w
 from loyalty.domain.campaigns import Bonus, entered, member_of
 from loyalty.domain.details import Details, MovedLot
 from loyalty.domain.earning import PurchaseCredit
-from loyalty.domain.facts import Facts
+from loyalty.domain.facts import Facts, Good
 from loyalty.domain.ledger import Cause, Entry, Kind, entry_id_of
 from loyalty.domain.points import expiry_of, moscow_day
 from loyalty.domain.program import Program
@@ -37,7 +37,9 @@ def purchase(program: Program, wallet: Wallet, lot_id: str, credit: PurchaseCred
                     held=held)
     after = w.record(step.wallet, moscow_day(now), receipts=1, spend_kopecks=brand_sum_kopecks, earned=credit.points)
     facts = after.facts.purchased(purchased_at or now, channel, brand_sum_kopecks,
-                                  (line.category for line in credit.lines))
+                                  (line.category for line in credit.lines),
+                                  [Good(name=line.name, gtin=line.gtin, sum_kopecks=line.sum_kopecks)
+                                   for line in credit.lines])
     boosts = tuple(boost for boost in after.boosts if boost.until > now and boost.campaign != credit.boost)
     after = after.model_copy(update={"facts": facts, "boosts": boosts})  # a boost pays once; stale ones go
     leveled = _leveled(program, step, after, now, Details(
@@ -203,7 +205,9 @@ def facts_of(entries: Iterable[Entry]) -> Facts:
         details = entry.details
         if entry.kind == Kind.ACCRUAL:
             facts = facts.purchased(details.purchased_at or entry.created_at, details.channel or "other",
-                                    details.brand_sum_kopecks, details.categories)
+                                    details.brand_sum_kopecks, details.categories,
+                                    [Good(name=line.name, gtin=line.gtin, sum_kopecks=line.sum_kopecks)
+                                     for line in details.lines])
         elif entry.kind == Kind.REFUND:
             facts = facts.refunded(details.channel or "other", details.brand_sum_kopecks, details.whole)
     return facts

@@ -7,6 +7,8 @@ they joined, whether they still receive messages:
     receipts: {more_than: 5}
     average_receipt_roubles: {between: [1000, 1200]}
     any: [{level: {in: [friend]}}, {points_expiring: {within_days: 14, at_least: 100}}]
+    bought: {products: ["04600000000017"], since: 2026-11-01, until: 2026-11-30}
+    survey_rating: {at_most: 3}
 
 A misspelt key or a condition without a bound is refused when the program loads, with its path. Pure: no I/O.
 """
@@ -14,7 +16,7 @@ A misspelt key or a condition without a bound is refused when the program loads,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -71,6 +73,31 @@ class ChannelRange(Range):
     channel: str
 
 
+class Bought(_Strict):
+    """Bought any of these products (a GTIN, or a name as the receipt prints it) within these days, Moscow time
+    (both ends included; an open end: since ever, until today)."""
+
+    products: list[str] = Field(min_length=1)
+    since: date | None = None
+    until: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bought:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise ValueError("since comes before until")
+        return self
+
+    def holds(self, bought: Mapping[str, tuple[str, ...]]) -> bool:
+        low, high = (self.since or date.min).isoformat(), (self.until or date.max).isoformat()
+        return any(low <= day <= high for product in self.products for day in bought.get(_key(product), ()))
+
+
+def _key(product: str) -> str:
+    """A product as the facts key it (domain/facts.py: Good.key)."""
+    product = product.strip()
+    return product if product.isdigit() else product.lower()
+
+
 class Member(_Strict):
     """What a segment reads about one member (built from the member item and their wallet)."""
 
@@ -80,6 +107,8 @@ class Member(_Strict):
     expiring: tuple[tuple[datetime, int], ...] = ()  # (when, points) of each available lot that expires
     source: str = "organic"  # how they joined: a deep link's <kind>:<key>, campaign:<name>, referral, organic, import
     subscribed: bool = True  # False once they blocked the bot
+    rating: int | None = None  # their last answer to the survey, 1–5
+    recommends: int | None = None  # their last "would you recommend us", 0–10
 
 
 def source_of(item: Mapping[str, Any]) -> str:
@@ -105,6 +134,9 @@ class Segment(_Strict):
     bought_category: OneOf | None = Field(default=None, description="bought any of these categories, ever")
     source: OneOf | None = None
     subscribed: bool | None = None
+    bought: Bought | None = None
+    survey_rating: Range | None = Field(default=None, description="their last survey answer, 1–5")
+    recommends: Range | None = Field(default=None, description="their last 'would you recommend us', 0–10")
 
     @model_validator(mode="after")
     def _something(self) -> Segment:
@@ -135,6 +167,9 @@ class Segment(_Strict):
             self.bought_category is None or any(self.bought_category.holds(c) for c in facts.categories),
             self.source is None or self.source.holds(member.source),
             self.subscribed is None or self.subscribed == member.subscribed,
+            self.bought is None or self.bought.holds(facts.bought),
+            self.survey_rating is None or self.survey_rating.holds(member.rating),
+            self.recommends is None or self.recommends.holds(member.recommends),
         )
         return all(checks)
 

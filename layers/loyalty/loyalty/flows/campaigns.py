@@ -14,16 +14,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
+from string import Formatter
 from typing import Any
 
 from loyalty import clock
 from loyalty.contracts import CampaignMessage
 from loyalty.domain import postings, wallet
+from loyalty.domain.bot_program import words
 from loyalty.domain.campaigns import (
     HELD_OUT,
+    PERSONAL,
     Bonus,
     Campaign,
     LastTouch,
+    Message,
+    Personal,
     Step,
     Touch,
     held_out,
@@ -37,6 +42,7 @@ from loyalty.domain.ledger import Cause, Holder, Kind, entry_id_of
 from loyalty.domain.messages import day_month, with_words
 from loyalty.domain.program import Program
 from loyalty.domain.segments import Member, source_of
+from loyalty.domain.wallet import Wallet
 from loyalty.flows.ports import Audience, CampaignRecords, Ledger, Members, Queue
 from loyalty.observability import logger, metrics
 
@@ -78,11 +84,14 @@ class Touches:
                 lambda wal: postings.campaign_bonus(wal, entry_id, campaign.name, bonus, now, cap),
                 Details(campaign=campaign.name), now=now)
             points, balance, until = max(posting.points, 0), posting.balance.available, posting.details.expires_at
-        if balance is None:
-            balance = self.ledger.read(touch.member_id)[0].spendable_points(now)
         message = step.messages.get(holder.language) or step.messages["ru"]
+        wallet = self.ledger.read(touch.member_id)[0] if balance is None or _personal(message) else None
+        if balance is None:
+            assert wallet is not None
+            balance = wallet.spendable_points(now)
         values = {"balance": balance, "points": points, **(values or {})}
-        text = written(step, holder.language, self.program.brand.name, values.pop("until", until), values)
+        text = written(step, holder.language, self.program.brand.name, values.pop("until", until), values,
+                       personal(self.program, holder, wallet) if wallet is not None else None)
         return self.deliver(touch, holder, text, message.keyboard(), now,
                             points=points, image=message.image, goal_days=campaign.goal.within_days,
                             goal_channel=campaign.goal.channel)
@@ -191,16 +200,30 @@ class Campaigns:
                     yield campaign
 
 
-def written(step: Step, language: str, brand: str, until: datetime | None, values: dict[str, Any]) -> str:
+def written(step: Step, language: str, brand: str, until: datetime | None, values: dict[str, Any],
+            personal: dict[str, str | None] | None = None) -> str:
     """A campaign step's text in `language` (ru if it has none), its placeholders filled: `values` (the balance, the
-    points given), the bonus's days and minimum receipt, the brand, the date the bonus ends, and the words that
-    agree with the numbers."""
+    points given), the bonus's days and minimum receipt, the brand, the date the bonus ends, the words that agree
+    with the numbers, and the member's own words (`personal`: first name, level, last product), or their fallbacks."""
     bonus = step.bonus
     message = step.messages.get(language) or step.messages["ru"]
     days = (bonus.expires_in_days or bonus.days or 0) if bonus else 0
+    own = {name: Personal((personal or {}).get(name)) for name in PERSONAL}
     return message.text.format(**with_words(
         language, **{"days": days, **values}, brand=brand, until=day_month(until, language) if until else "",
-        min_receipt=bonus.min_receipt_roubles or 0 if bonus else 0))
+        min_receipt=bonus.min_receipt_roubles or 0 if bonus else 0), **own)
+
+
+def personal(program: Program, holder: Holder, wallet: Wallet) -> dict[str, str | None]:
+    """The member's own words a text may use: first name, level (in their language), last product."""
+    level = next((level for level in program.levels if level.id == wallet.level), None)
+    return {"first_name": holder.name, "level": words(level.title, holder.language) if level else None,
+            "last_product": wallet.facts.last_product}
+
+
+def _personal(message: Message) -> bool:
+    """Whether the text names the member's own words (their wallet is read for them)."""
+    return any(name in PERSONAL for _, name, _, _ in Formatter().parse(message.text))
 
 
 def audience_member(item: dict[str, Any], now: datetime) -> tuple[Holder, Member]:
@@ -209,6 +232,8 @@ def audience_member(item: dict[str, Any], now: datetime) -> tuple[Holder, Member
     source = source_of(item)
     subscribed = item.get("subscribed", True)
     holder = Holder(member_id=item["member_id"], chat_id=item.get("chat_id"), language=item.get("language", "ru"),
-                    referred_by=item.get("referred_by"), subscribed=subscribed)
-    return holder, member_of(stored, now, source=source, subscribed=subscribed)
+                    referred_by=item.get("referred_by"), subscribed=subscribed, name=item.get("name"),
+                    time_zone=item.get("time_zone"))
+    return holder, member_of(stored, now, source=source, subscribed=subscribed, rating=item.get("survey_rating"),
+                             recommends=item.get("survey_recommends"))
 

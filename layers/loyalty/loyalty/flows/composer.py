@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from loyalty.contracts import OutboundMessage
 from loyalty.domain import campaign_results, composer, console
 from loyalty.domain.audit import Action, Actor, Draft
+from loyalty.domain.bot_program import words
 from loyalty.domain.campaign_results import Results
 from loyalty.domain.campaigns import TouchRecord
 from loyalty.domain.composer import ApprovalRule, Made, State
@@ -109,7 +110,8 @@ class Composer:
         texts = []
         for index in range(max(1, len(campaign.variants))):  # each variant, in order
             step = campaign.step(index)
-            texts.append(written(step, "ru", self.program.brand.name, None, {"balance": _SAMPLE_BALANCE, "points": 0}))
+            texts.append(written(step, "ru", self.program.brand.name, None, {"balance": _SAMPLE_BALANCE, "points": 0},
+                                 self._sample_words(staff)))
             self.outbox.put(OutboundMessage(dedupe_key=f"campaign-test:{staff.telegram_id}:{now.isoformat()}:{index}",
                                             chat_id=staff.telegram_id, text=texts[-1],
                                             reply_markup=step.messages["ru"].keyboard()))
@@ -131,6 +133,12 @@ class Composer:
                                state_words=composer.STATE_WORDS[self._as_it_stands(made)[0].state] if made
                                else "из файла программы",
                                results=figures)
+
+    def _sample_words(self, staff: StaffMember) -> dict[str, str | None]:
+        """A test message's member: the marketer by name, on the first level, who last bought the catalog's first."""
+        levels, catalog = self.program.levels, self.program.brand.catalog
+        return {"first_name": staff.name or None, "level": words(levels[0].title, "ru") if levels else None,
+                "last_product": catalog[0].name if catalog else None}
 
     def campaigns(self) -> list[CampaignView]:
         return [view(*self._as_it_stands(made)) for made in sorted(self.drafts.all_made(), key=lambda made: made.name)]

@@ -94,6 +94,7 @@ class Conversations:
         if not self.table.rate(followup_id, int(rating)):  # the first tap counts
             self.replies.send(shopper, key, "survey_thanks")
             return {"action": "survey_rated_before"}
+        self.members.surveyed(shopper.member_id, rating=int(rating))
         until = clock.stamp(clock.now() + timedelta(hours=_ANSWER_HOURS["complaint" if int(rating) <= 3 else "review"]))
         if int(rating) <= 3:
             self.members.await_answer(shopper.member_id, "complaint", followup_id, until)
@@ -112,7 +113,8 @@ class Conversations:
         if followup is None or followup.member_id != shopper.member_id or not score.isdigit() or int(score) > 10:
             self.replies.send(shopper, key, "button_expired")
             return {"action": "button_expired"}
-        self.table.recommend(followup_id, int(score))
+        if self.table.recommend(followup_id, int(score)):  # the first tap counts
+            self.members.surveyed(shopper.member_id, recommends=int(score))
         self.replies.send(shopper, key, "survey_thanks")
         return {"action": "nps_answered", "score": int(score)}
 

@@ -197,6 +197,8 @@ class MemberDirectory(Protocol):
 
     def note_username(self, member_id: str, marker: str | None) -> None: ...
 
+    def note_name(self, member_id: str, name: str) -> None: ...
+
 
 class Members(MemberDirectory, Protocol):
     """The members table (adapters/members.py): every write but `join` raises MemberNotFound for nobody."""
@@ -228,6 +230,10 @@ class Members(MemberDirectory, Protocol):
         ...
 
     def choose_language(self, member_id: str, language: str) -> None: ...
+
+    def surveyed(self, member_id: str, rating: int | None = None, recommends: int | None = None) -> None:
+        """Their last answers to the survey, as segments read them."""
+        ...
 
     def choose_time_zone(self, member_id: str, zone: str) -> None: ...
 

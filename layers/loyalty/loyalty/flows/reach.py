@@ -74,7 +74,7 @@ class ReachCounter:
                                      per_member)
             if self.contacts is not None:
                 sent = self.contacts.contacts(holder.member_id, moment - _WEEK)
-                zone = policy.zone(holder.language, item.get("time_zone"))
+                zone = policy.zone(holder.language, holder.time_zone)
                 held_back += contact.next_slot(policy, zone, moment, sent, True) > moment
         cost = campaign_cost(campaign, costs) if campaign is not None else 0
         return Reach(members=members, reachable=reachable, held_back=held_back, sample=sample, cost_points=cost,

@@ -158,6 +158,8 @@ class Bot:
             outcome = self._act(shopper, member, message, key)
             if member is not None and not member.erased_at:
                 self._note_username(member, message.username)
+                if message.first_name and message.first_name != member.name:  # a write only when it changed
+                    self.members.note_name(member.member_id, message.first_name)
         return {**outcome, "answer": message.callback_id} if message.callback_id else outcome
 
     def _note_username(self, member: Member, username: str | None) -> None:
