@@ -327,6 +327,21 @@ def test_a_marketer_composes_the_seeds_offer_sees_it_as_the_member_will_launches
     assert "bonus" not in saved and saved["holdout_percent"] == 10  # the composer keeps back 10% unless told
     assert saved["messages"]["ru"]["buttons"] == [
         {"text": "На сайт", "url": "https://lepestok.ru/spring"}]
+    # A win-back step: 30 days without a purchase; its goal, a purchase on the brand's site within 6 days.
+    page.select_option("#campaign-kind", "winback")
+    page.fill("#campaign-title", "Скучаем")
+    page.fill("#campaign-name", "miss_you")
+    page.fill("#campaign-after-days", "30")
+    page.fill("#goal-days", "6")
+    page.select_option("#goal-channel", label="сайт Лепесток")
+    page.fill("#campaign-text", "{first_name:Друг}, мы скучаем!")
+    assert page.is_hidden("#campaign-variants") and page.is_visible("#campaign-lapse")
+    page.click("#campaign-form button:has-text('Сохранить черновик')")
+    page.wait_for_selector("#campaign-rows tr[data-name='miss_you']:has-text('черновик')")
+    saved = page.evaluate("async () => (await (await fetch('/console/api/campaigns')).json())"
+                          ".find((made) => made.name === 'miss_you').campaign")
+    assert (saved["steps"][0]["after_days"], saved["goal"]) == (30, {"within_days": 6, "channel": "d2c"})
+    page.select_option("#campaign-kind", "broadcast")
     shoot(page, "console-campaigns.png")
 
 

@@ -260,3 +260,23 @@ def test_a_broadcast_stopped_mid_send_sends_nothing_more_within_a_minute_once_ea
     assert sent == {first.chat_id: 1}
     stats = records.stats("news")
     assert (stats["audience"], stats["delivered"], stats["stopped"]) == (3, 1, 2)
+
+
+def test_a_console_win_back_step_reaches_a_member_n_days_after_their_last_purchase_and_its_goal_is_a_channel(
+        office: Office) -> None:
+    world = World()
+    run = Campaigns(PROGRAM, world.books, world.campaigns, Touches(PROGRAM, world.books, world.campaigns,
+                                                                   world.campaign_queue, world.books),
+                    ConsoleRead(PROGRAM, office.table).program)
+    anna = world.join("1201")
+    world.buy(anna, channel="d2c", now=NOW, purchased_at=NOW)
+    office.save("miss_you", {"title": "Скучаем", "kind": "winback", "goal": {"within_days": 7, "channel": "d2c"},
+                             "steps": [{"after_days": 14, "messages": {"ru": {"text": "Скучаем, {first_name:друг}!"}}}]},
+                {"subscribed": True})
+    office.composer.launch(SESSION, MARKETER, "miss_you", NOW)
+    run.run(NOW + timedelta(days=13))
+    assert "Скучаем, друг!" not in world.campaign_texts(anna)
+    run.run(NOW + timedelta(days=14, hours=1))
+    assert world.campaign_texts(anna)[-1] == "Скучаем, друг!"
+    (message,) = [m for m in world.campaign_queue.messages if m.campaign == "miss_you"]
+    assert (message.goal_days, message.goal_channel) == (7, "d2c")  # only the brand's site converts it

@@ -26,11 +26,17 @@ class ProductView(BaseModel):
     name: str
 
 
+class ChannelView(BaseModel):
+    name: str  # how a campaign's goal names it
+    title: str
+
+
 class ProgramView(BaseModel):
     version: str  # the deployed file's fingerprint: a change to it and a deploy change this
     levels: list[LevelView]
     earning: list[str]  # the rules, one sentence each
     products: list[ProductView]
+    channels: list[ChannelView]  # where a goal's receipt may be asked to come from: the brand's site, each store
 
 
 def version_of(text: bytes) -> str:
@@ -45,7 +51,9 @@ def program_view(program: Program, version: str) -> ProgramView:
                           opens=" или ".join(_condition(c) for c in level.entry) or "с первого дня",
                           perks=[words(perk, "ru") for perk in level.perks]) for level in program.levels],
         earning=_earning(program),
-        products=[ProductView(key=entry.gtin, name=entry.name) for entry in program.brand.catalog if entry.gtin])
+        products=[ProductView(key=entry.gtin, name=entry.name) for entry in program.brand.catalog if entry.gtin],
+        channels=[ChannelView(name="d2c", title=f"сайт {program.brand.name}"),
+                  *(ChannelView(name=channel.name, title=words(channel.title, "ru")) for channel in program.channels)])
 
 
 def _earning(program: Program) -> list[str]:
