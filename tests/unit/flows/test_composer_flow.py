@@ -270,9 +270,9 @@ def test_a_console_win_back_step_reaches_a_member_n_days_after_their_last_purcha
                     ConsoleRead(PROGRAM, office.table).program)
     anna = world.join("1201")
     world.buy(anna, channel="d2c", now=NOW, purchased_at=NOW)
+    step = {"after_days": 14, "messages": {"ru": {"text": "Скучаем, {first_name:друг}!"}}}
     office.save("miss_you", {"title": "Скучаем", "kind": "winback", "goal": {"within_days": 7, "channel": "d2c"},
-                             "steps": [{"after_days": 14, "messages": {"ru": {"text": "Скучаем, {first_name:друг}!"}}}]},
-                {"subscribed": True})
+                             "steps": [step]}, {"subscribed": True})
     office.composer.launch(SESSION, MARKETER, "miss_you", NOW)
     run.run(NOW + timedelta(days=13))
     assert "Скучаем, друг!" not in world.campaign_texts(anna)
