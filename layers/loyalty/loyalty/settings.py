@@ -71,6 +71,7 @@ class PointAccrualSettings(_Consumer):
     CRM_QUEUE_URL: str
     BOT_TABLE: str
     CONSOLE_TABLE: str  # the console's live campaigns
+    LINK_BASE_URL: str = ""  # the HTTP API's address: a campaign message's buttons go through /go/<letter>-<n>
 
 
 class PointsScheduleSettings(_Env):

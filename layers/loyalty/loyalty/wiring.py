@@ -102,7 +102,8 @@ def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
     program = cached_program(settings.PROGRAM_FILE)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     keyed = stack_key(settings.STACK_KEY_NAME)
-    triggered = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), keyed), program)  # a triggered campaign's letter
+    triggered = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), keyed), program,  # a triggered campaign's letter
+                                settings.LINK_BASE_URL)
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), triggered,
                       MembersRepository(settings.MEMBERS_TABLE))
     erasure = Erasure(ledger, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
@@ -120,7 +121,7 @@ def campaigns(settings: CampaignsSettings) -> Campaigns:
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     store = CampaignStore(settings.CAMPAIGNS_TABLE)
     letters = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)),
-                              program)
+                              program, settings.LINK_BASE_URL)
     members = MembersRepository(settings.MEMBERS_TABLE)
     return Campaigns(program, members, store, Touches(program, ledger, store, letters, members),
                      ConsoleRead(program, ConsoleTable(settings.CONSOLE_TABLE)).program)

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty.contracts import (
     BonusGranted,
+    CampaignMessage,
     CrmBatch,
     PromoRequested,
     RewardRequested,
@@ -16,6 +17,7 @@ from loyalty.contracts import (
 from loyalty.domain.conversation import FollowUp
 from loyalty.domain.errors import CrmRejected, CrmUnavailable
 from loyalty.flows.crm_sync import CrmSync
+from loyalty.flows.letters import CampaignLetters, Letters
 from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.miniapp import MiniApp, NotAMember
 from loyalty.flows.outcomes import RetryLater
@@ -43,6 +45,26 @@ def test_a_nudges_link_counts_one_click_per_message_and_an_unknown_one_goes_to_t
     for unknown in ("NOSUCH0001", "SURVEY0001", "../../etc", "x" * 40):
         assert clicks.follow(unknown) == "https://lepestok.ru"
     assert campaigns.figures.counters == {NUDGE.name: {"clicks": 1}}
+
+
+def test_a_campaign_messages_buttons_open_tracked_links_counted_once_per_message_then_their_own_pages(
+        world: BotWorld) -> None:
+    campaigns = MemoryCampaigns()
+    letters = CampaignLetters(Letters(world.table, STACK_KEY), PROGRAM, "https://api.example")
+    buttons = {"inline_keyboard": [[{"text": "Каталог", "url": "https://lepestok.ru/catalog"}],
+                                   [{"text": "Акция", "url": "https://lepestok.ru/sale"}]]}
+    letters.put(CampaignMessage(campaign="spring", touch="touch#904#spring:0:x", member_id="904", chat_id=904,
+                                text="Весна", reply_markup=buttons, goal_days=5, queued_at=NOW))
+    (letter,) = world.table.followups.values()
+    sent = CampaignMessage.model_validate(letter.payload).reply_markup
+    assert sent is not None
+    links = [row[0]["url"] for row in sent["inline_keyboard"]]
+    assert links == [f"https://api.example/go/{letter.id}-0", f"https://api.example/go/{letter.id}-1"]
+    clicks = LinkClicks(PROGRAM, world.table, campaigns.figures, "https://lepestok.ru")
+    opened = [clicks.follow(link.rsplit("/", 1)[1]) for link in (*links, links[0])]
+    assert opened == ["https://lepestok.ru/catalog", "https://lepestok.ru/sale", "https://lepestok.ru/catalog"]
+    assert campaigns.figures.counters == {"spring": {"clicks": 1}}  # once per message, whichever button
+    assert clicks.follow(f"{letter.id}-2") == clicks.follow(f"{letter.id}-x") == "https://lepestok.ru"
 
 
 def app_of(world: BotWorld) -> MiniApp:

@@ -29,6 +29,7 @@ class FollowUp(BaseModel):
     held: bool = False  # the policy moved it at least once (counted once)
     rating: int | None = None
     payload: dict[str, Any] = {}  # a notice's texts, a campaign's message: what is sent, as it was prepared
+    links: list[str] = []  # a campaign letter's buttons' own addresses: each button opens its tracked link instead
 
     @property
     def first_due(self) -> datetime:

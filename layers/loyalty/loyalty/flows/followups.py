@@ -26,7 +26,7 @@ from loyalty.domain.program import Program
 from loyalty.domain.wallet import Wallet
 from loyalty.flows import keyboards
 from loyalty.flows.campaigns import Touches
-from loyalty.flows.letters import NOTICES, merged_text
+from loyalty.flows.letters import NOTICES, merged_text, tracked_link
 from loyalty.flows.ports import FollowUpStore, Ledger, Outbox, Queue
 from loyalty.observability import logger, metrics
 
@@ -34,11 +34,6 @@ SURVEY = "survey"
 # (campaign name for the report, text, buttons, goal days, goal channel): a scripted letter as it would go now
 Built = tuple[str, str, list[list[tuple[str, str]]], int, str | None]
 _GOODS_SHOWN = 3  # a survey names at most this many of the receipt's goods
-
-
-def tracked_link(link_base: str, followup_id: str) -> str:
-    """The address a nudge's button opens: it counts the click, then redirects to the brand's page."""
-    return f"{link_base.rstrip('/')}/go/{followup_id}"
 
 
 class FollowUps:

@@ -45,17 +45,43 @@ class Letters:
 class CampaignLetters:
     """Touches' queue where a campaign's message becomes a letter, due now."""
 
-    def __init__(self, letters: Letters, program: Program):
+    def __init__(self, letters: Letters, program: Program, link_base: str = ""):
         self.letters = letters
         reminder = program.expiry_reminder
         self.reminders = {reminder.name} if reminder else set()
+        self.link_base = link_base  # the HTTP API's address: a button opens /go/<letter>-<n>, which counts the click
 
     def put(self, message: BaseModel) -> None:
         assert isinstance(message, CampaignMessage), "only a campaign's message is a letter"
+        letter_id = self.letters.keyed.id("letter", message.touch)
+        links: list[str] = []
+        if self.link_base and message.reply_markup:
+            message, links = _tracked(message, self.link_base, letter_id)
         self.letters.store.schedule(FollowUp(
-            id=self.letters.keyed.id("letter", message.touch), member_id=message.member_id,
-            kind=Kind.REMINDER if message.campaign in self.reminders else Kind.CAMPAIGN,
-            name=message.campaign, due_at=message.queued_at or clock.now(), payload=message.model_dump(mode="json")))
+            id=letter_id, member_id=message.member_id,
+            kind=Kind.REMINDER if message.campaign in self.reminders else Kind.CAMPAIGN, name=message.campaign,
+            due_at=message.queued_at or clock.now(), payload=message.model_dump(mode="json"), links=links))
+
+
+def tracked_link(link_base: str, letter_id: str, button: int | None = None) -> str:
+    """The address a letter's button opens: it counts the click, then redirects to the brand's page. A nudge's one
+    button is the letter's own; a campaign's buttons are numbered."""
+    return f"{link_base.rstrip('/')}/go/{letter_id}" + (f"-{button}" if button is not None else "")
+
+
+def _tracked(message: CampaignMessage, link_base: str, letter_id: str) -> tuple[CampaignMessage, list[str]]:
+    """The message with each URL button opening its tracked link, and the buttons' own addresses, in order."""
+    links: list[str] = []
+    rows = []
+    for row in (message.reply_markup or {}).get("inline_keyboard", []):
+        buttons = []
+        for button in row:
+            if "url" in button:
+                links.append(button["url"])
+                button = {**button, "url": tracked_link(link_base, letter_id, len(links) - 1)}
+            buttons.append(button)
+        rows.append(buttons)
+    return message.model_copy(update={"reply_markup": {"inline_keyboard": rows}}), links
 
 
 def merged_text(notices: list[FollowUp], language: str, balance: int) -> str:
