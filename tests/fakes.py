@@ -41,6 +41,7 @@ from loyalty.domain.errors import (
     ReceiptAlreadyClaimed,
     RefundExceeded,
 )
+from loyalty.domain.everyday import Change, ChangeRefused
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
 from loyalty.domain.member import Member
@@ -846,9 +847,19 @@ class MemoryConsoleTable:
         self.links: dict[str, tuple[int, datetime, bool]] = {}
         self.campaigns: dict[str, Made] = {}
         self.rule = ApprovalRule()
+        self.sections: dict[str, Change] = {}
 
     def approval_rule(self) -> ApprovalRule:
         return self.rule
+
+    def changes(self) -> list[Change]:
+        return [self.sections[name] for name in sorted(self.sections)]
+
+    def keep_change(self, change: Change) -> None:
+        kept = self.sections.get(change.section)
+        if (kept.version if kept else 0) != change.version - 1:
+            raise ChangeRefused("Раздел уже изменили в другом окне: обновите страницу и повторите.", status=409)
+        self.sections[change.section] = change
 
     def set_approval_rule(self, rule: ApprovalRule) -> None:
         self.rule = rule

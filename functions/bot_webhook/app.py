@@ -17,7 +17,7 @@ webhook = wiring.webhook(environment(WebhookSettings))
 
 @app.post("/telegram/webhook")
 def receive_update() -> Response[Any]:
-    status, answer = webhook.receive(app.current_event.headers.get("x-telegram-bot-api-secret-token"),
+    status, answer = webhook().receive(app.current_event.headers.get("x-telegram-bot-api-secret-token"),
                                      app.current_event.body)
     return Response(status_code=status, content_type="application/json", body=json.dumps(answer))
 
@@ -26,5 +26,5 @@ def receive_update() -> Response[Any]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    webhook.idempotency.register_lambda_context(context)
+    webhook().idempotency.register_lambda_context(context)
     return app.resolve(event, context)

@@ -23,4 +23,4 @@ followups = wiring.followups(settings)
 @invocation_deadline  # retry loops give up (retryably) before the function's timeout
 @event_parser(model=EventBridgeModel)
 def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
-    return {"campaigns": campaigns.run(event.time), "followups": followups.run(event.time)}
+    return {"campaigns": campaigns.run(event.time), "followups": followups().run(event.time)}

@@ -22,10 +22,12 @@ from loyalty.domain import audit, console, init_data
 from loyalty.domain.composer import ApprovalRule, CampaignRefused
 from loyalty.domain.console import Permission, Refused, Session
 from loyalty.domain.dashboard import Dashboard, Language
+from loyalty.domain.everyday import ChangeRefused
 from loyalty.domain.program_view import ProgramView, program_view, version_of
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.composer import CampaignResults, CampaignView
 from loyalty.flows.console import Whoami
+from loyalty.flows.everyday import SectionView
 from loyalty.flows.queue import Handling, QueueItem
 from loyalty.flows.reach import Reach
 from loyalty.flows.support import Adjustment, Card, Found, Reason, Resend, Reversal
@@ -34,7 +36,7 @@ from loyalty.settings import ConsoleSettings, environment
 
 app = APIGatewayHttpResolver(enable_validation=True)
 settings = environment(ConsoleSettings)
-staff_console, desk, dashboards, tickets, composer, bot_token = wiring.console(settings)
+staff_console, desk, dashboards, tickets, composer, everyday, bot_token = wiring.console(settings)
 PROGRAM_VERSION = version_of(Path(settings.PROGRAM_FILE).read_bytes())  # the deployed file's fingerprint
 STATIC = Path(__file__).parent / "static"
 PAGE = (STATIC / "index.html").read_text(encoding="utf-8")
@@ -243,6 +245,43 @@ def program() -> ProgramView:
     the catalog's products, for the composer to pick from."""
     _who()
     return program_view(composer.program, PROGRAM_VERSION)
+
+
+@app.exception_handler(ChangeRefused)
+def change_refused(refused: ChangeRefused) -> Response[dict[str, Any]]:
+    """An everyday change that cannot be made (a stale page, a rule of the program file broken): why, in words."""
+    logger.info("program change refused", extra={"reason": refused.reason, "status": refused.status})
+    return Response(status_code=refused.status, content_type="application/json",
+                    body={"statusCode": refused.status, "message": refused.reason})
+
+
+class SectionChange(BaseModel):
+    value: Any = Field(description="the section's whole new value, as the program file writes it")
+    version: int = Field(ge=0, description="the version the page read (0: the file's)")
+
+
+@app.get("/console/api/everyday")
+def everyday_sections() -> list[SectionView]:
+    """The everyday sections as they run now: sources, rewards (with how many are left), texts, nudges, onboarding."""
+    _, staff = _who()
+    return everyday.sections(staff)
+
+
+@app.put("/console/api/everyday/<section>")
+def change_section(section: str, request: SectionChange) -> SectionView:
+    session, staff = _who(changes=True)
+    return everyday.change(session, staff, section, request.value, request.version, clock.now())
+
+
+@app.get("/console/api/sources/<key>/qr.<kind>")
+def source_qr(key: str, kind: str) -> Response[bytes]:
+    """A source's deep link as a QR code to print: qr.svg or qr.png."""
+    _, staff = _who()
+    if kind not in ("svg", "png"):
+        raise ChangeRefused("QR-код бывает в SVG и PNG.", status=404)
+    image = everyday.qr(staff, key, "svg" if kind == "svg" else "png")
+    return Response(status_code=200, content_type="image/svg+xml" if kind == "svg" else "image/png", body=image,
+                    headers={"Content-Disposition": f'attachment; filename="{key}.{kind}"'})
 
 
 @app.get("/console/api/approval")

@@ -15,7 +15,7 @@ clicks = wiring.link_clicks(environment(LinkClicksSettings))
 
 @app.get("/go/<followup_id>")
 def follow(followup_id: str) -> Response[Any]:
-    return Response(status_code=302, headers={"Location": clicks.follow(followup_id), "Cache-Control": "no-store"},
+    return Response(status_code=302, headers={"Location": clicks().follow(followup_id), "Cache-Control": "no-store"},
                     body="")
 
 

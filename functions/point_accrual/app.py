@@ -22,5 +22,5 @@ consumer = QueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SEC
 @tracer.capture_lambda_handler
 @invocation_deadline  # retry loops give up (retryably) before the function's timeout
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=accrual.handle_record, processor=consumer,
+    return process_partial_response(event=event, record_handler=accrual().handle_record, processor=consumer,
                                     context=context)

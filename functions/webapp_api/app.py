@@ -67,7 +67,7 @@ def page() -> Response[str]:
 def me() -> Me:
     member = member_id()
     try:
-        return miniapp.me(member, clock.now())
+        return miniapp().me(member, clock.now())
     except NotAMember as error:
         raise NotFoundError("not a member yet: share your phone in the bot") from error
 
@@ -76,7 +76,7 @@ def me() -> Me:
 def exchange(reward_id: str, request: ExchangeRequest) -> Queued:
     member = member_id()
     try:
-        return Queued(order=miniapp.exchange(member, reward_id, request.request_key)["order"])
+        return Queued(order=miniapp().exchange(member, reward_id, request.request_key)["order"])
     except (NotAMember, KeyError) as error:
         raise NotFoundError("no such reward, or not a member yet") from error
 
@@ -85,7 +85,7 @@ def exchange(reward_id: str, request: ExchangeRequest) -> Queued:
 def promo(request: PromoRequest) -> Queued:
     member = member_id()
     try:
-        miniapp.promo(member, request.points, request.request_key)
+        miniapp().promo(member, request.points, request.request_key)
     except NotAMember as error:
         raise NotFoundError("not a member yet: share your phone in the bot") from error
     return Queued()

@@ -24,7 +24,7 @@ def lapsed_member(stack: LocalStack, member_id: str, days: int) -> None:
 
     MembersRepository("MembersTable").join(member_id, int(member_id), "ru")
     accrual = wiring.point_accrual(PointAccrualSettings.model_validate(
-        {**stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(SHIPPED)}))
+        {**stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(SHIPPED)}))()
     bought = clock.now() - timedelta(days=days)  # then, not now: its follow-ups fell due (and went stale) then too
     accrual.accrue(ReceiptAccepted(
         submission_id=f"tg-update:{member_id}", shopper=Shopper(member_id=member_id, chat_id=int(member_id),

@@ -163,7 +163,7 @@ def check_explain_equals_credit(stack: LocalStack, document: dict[str, Any], raw
         metrics.clear_metrics()
         return
     (command,) = accepted
-    entry = wiring.point_accrual(accrual).accrue(command, NOW).entry
+    entry = wiring.point_accrual(accrual)().accrue(command, NOW).entry
     credit, details = said["credit"], entry.details
     assert said["points"] == credit["points"]
     assert entry.points == credit["points"] - credit["debt_paid"]  # what pays off debt is not a new point

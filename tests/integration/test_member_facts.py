@@ -23,7 +23,7 @@ BOUGHT = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 
 def buy(stack: LocalStack, member_id: str, fiscal_key: str, category: str) -> None:
     accrual = wiring.point_accrual(PointAccrualSettings.model_validate(
-        {**stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(TEST_PROGRAM)}))
+        {**stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(TEST_PROGRAM)}))()
     shopper = Shopper(member_id=member_id, chat_id=int(member_id), language="ru")
     accrual.accrue(ReceiptAccepted(
         submission_id=f"tg-update:{fiscal_key}", shopper=shopper,

@@ -159,7 +159,7 @@ def register(stack: LocalStack, raw: dict[str, Any], member_id: str) -> list[Pos
         return model.model_validate({**stack.functions.environment(function), "PROGRAM_FILE": str(SHIPPED)})
 
     parser, accrual = settings(ReceiptParserSettings, "ReceiptParserFunction"), wiring.point_accrual(
-        settings(PointAccrualSettings, "PointAccrualFunction"))
+        settings(PointAccrualSettings, "PointAccrualFunction"))()
     wiring.receipt_check(parser).settle(Shopper(member_id=member_id, chat_id=int(member_id), language="ru"),
                                 normalise_one(raw), f"tg-update:{raw['fiscalDocumentNumber']}", datetime.now(UTC))
     commands = [ReceiptAccepted(**body) for body in bodies(stack, "AccrualQueue")]

@@ -110,6 +110,7 @@ class WebAppSettings(_Env):
     BOT_TOKEN_NAME: str
     STACK_KEY_NAME: str
     INIT_DATA_MAX_AGE_SECONDS: int = 3600  # how old Telegram's signature on initData may be
+    CONSOLE_TABLE: str = ""  # the console's everyday changes (rewards, texts, nudges), read once a minute
 
 
 class FiguresSettings(_Env):
@@ -149,6 +150,7 @@ class LinkClicksSettings(_Env):
     BOT_TABLE: str
     CAMPAIGNS_TABLE: str
     PROGRAM_FILE: str
+    CONSOLE_TABLE: str = ""  # the console's everyday changes (rewards, texts, nudges), read once a minute
 
 
 class CampaignSenderSettings(_Consumer):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
+from loyalty import clock
 from loyalty.adapters.audit_log import AuditLog
 from loyalty.adapters.bot_table import BotTable, LastMessages
 from loyalty.adapters.campaign_store import CampaignStore
@@ -42,6 +43,7 @@ from loyalty.flows.crm_feed import CrmFeed, Reported
 from loyalty.flows.crm_sync import CrmSync
 from loyalty.flows.dashboards import Dashboards
 from loyalty.flows.erasure import Erasure
+from loyalty.flows.everyday import Everyday
 from loyalty.flows.figures import FigureKeeper
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.letters import CampaignLetters, Letters
@@ -79,6 +81,7 @@ if TYPE_CHECKING:
 _UPDATE_DEDUPE_SECONDS = 26 * 3600
 _MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any message can sit in the outbox and its DLQ
 _BOT_PACE = "telegram"  # one pace for everything the bot sends: transactional and campaign messages alike
+T = TypeVar("T")
 
 
 def stack_key(secret_name: str) -> Keyed:
@@ -98,8 +101,31 @@ def reported_ledger(program: Program, ledger_table: str, members_table: str, crm
     return Reported(ledger, feed) if feed is not None else ledger
 
 
-def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
-    program = cached_program(settings.PROGRAM_FILE)
+class Live(Generic[T]):
+    """A flow built on the program as the console changed it (flows/composer.py: ConsoleRead): built again after a
+    change, read at most once a minute, so a new source, a restocked reward or a reworded text reaches the function
+    within a minute with no deploy. Without the console's table: the program file's, built once."""
+
+    def __init__(self, program_file: str, console_table: str, build: Callable[[Program, ConsoleRead | None], T]):
+        base = cached_program(program_file)
+        self.read = ConsoleRead(base, ConsoleTable(console_table)) if console_table else None
+        self.build = build
+        self._program, self._built = base, build(base, self.read)
+
+    def __call__(self) -> T:
+        if self.read is not None:
+            program = self.read.program(clock.now())
+            if program is not self._program:
+                self._program, self._built = program, self.build(program, self.read)
+        return self._built
+
+
+def point_accrual(settings: PointAccrualSettings) -> Live[PointAccrual]:
+    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE,
+                lambda program, read: _point_accrual(settings, program, read))
+
+
+def _point_accrual(settings: PointAccrualSettings, program: Program, read: ConsoleRead | None) -> PointAccrual:
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     keyed = stack_key(settings.STACK_KEY_NAME)
     triggered = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), keyed), program,  # a triggered campaign's letter
@@ -112,8 +138,7 @@ def point_accrual(settings: PointAccrualSettings) -> PointAccrual:
                       (BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE)))
     return PointAccrual(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
                         PromoCodes(settings.PROMO_CODES_TABLE), keyed, touches,
-                        BotTable(settings.BOT_TABLE), erasure,
-                        live=ConsoleRead(program, ConsoleTable(settings.CONSOLE_TABLE)).program)
+                        BotTable(settings.BOT_TABLE), erasure, live=read.program if read else None)
 
 
 def campaigns(settings: CampaignsSettings) -> Campaigns:
@@ -127,31 +152,36 @@ def campaigns(settings: CampaignsSettings) -> Campaigns:
                      ConsoleRead(program, ConsoleTable(settings.CONSOLE_TABLE)).program)
 
 
-def followups(settings: CampaignsSettings) -> FollowUps:
+def followups(settings: CampaignsSettings) -> Live[FollowUps]:
     """The campaigns run's second job, the postman: the letters that are due, as the contact policy lets them go."""
-    program = cached_program(settings.PROGRAM_FILE)
+    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE,
+                lambda program, read: _followups(settings, program, read))
+
+
+def _followups(settings: CampaignsSettings, program: Program, read: ConsoleRead | None) -> FollowUps:
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), SqsQueue(settings.CAMPAIGN_QUEUE_URL))
     postman = FollowUps(program, BotTable(settings.BOT_TABLE), ledger, touches, settings.LINK_BASE_URL,
                         outbox=ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
                         accrual_queue=SqsQueue(settings.ACCRUAL_QUEUE_URL))
-    postman.stopped = ConsoleRead(program, ConsoleTable(settings.CONSOLE_TABLE)).stopped
+    postman.stopped = read.stopped if read else None
     return postman
 
 
-def miniapp(settings: WebAppSettings) -> tuple[MiniApp, Callable[[], str]]:
+def miniapp(settings: WebAppSettings) -> tuple[Live[MiniApp], Callable[[], str]]:
     """The Mini App's flow, and the bot token its requests are checked against (read at the first request)."""
-    program = cached_program(settings.PROGRAM_FILE)
-    app = MiniApp(program, MembersRepository(settings.MEMBERS_TABLE),
-                  LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), BotTable(settings.BOT_TABLE),
-                  SqsQueue(settings.ACCRUAL_QUEUE_URL), stack_key(settings.STACK_KEY_NAME))
-    return app, cache(lambda: secret(settings.BOT_TOKEN_NAME))
+    def build(program: Program, _: ConsoleRead | None) -> MiniApp:
+        return MiniApp(program, MembersRepository(settings.MEMBERS_TABLE),
+                       LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), BotTable(settings.BOT_TABLE),
+                       SqsQueue(settings.ACCRUAL_QUEUE_URL), stack_key(settings.STACK_KEY_NAME))
+    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE, build), cache(lambda: secret(settings.BOT_TOKEN_NAME))
 
 
-def link_clicks(settings: LinkClicksSettings) -> LinkClicks:
-    program = cached_program(settings.PROGRAM_FILE)
-    site = program.bot.site_url or f"https://t.me/{program.brand.bot_username or ''}"
-    return LinkClicks(program, BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE), site)
+def link_clicks(settings: LinkClicksSettings) -> Live[LinkClicks]:
+    def build(program: Program, _: ConsoleRead | None) -> LinkClicks:
+        site = program.bot.site_url or f"https://t.me/{program.brand.bot_username or ''}"
+        return LinkClicks(program, BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE), site)
+    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE, build)
 
 
 def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
@@ -208,10 +238,10 @@ def figures(settings: FiguresSettings) -> FigureKeeper:
                         DeadLetterQueue(settings.DEAD_LETTER_QUEUE_URL))
 
 
-def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards, TicketQueue, Composer,
+def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards, TicketQueue, Composer, Everyday,
                                                 Callable[[], str]]:
-    """The staff console, its members desk, its dashboard, its queue of tickets, its campaigns, and the bot's token
-    (read when a Mini App's initData is first checked)."""
+    """The staff console, its members desk, its dashboard, its queue of tickets, its campaigns, its everyday changes,
+    and the bot's token (read when a Mini App's initData is first checked)."""
     program = cached_program(settings.PROGRAM_FILE)
     table, audit, keyed = ConsoleTable(settings.CONSOLE_TABLE), AuditLog(settings.AUDIT_TABLE), \
         stack_key(settings.STACK_KEY_NAME)
@@ -231,13 +261,15 @@ def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards
             Composer(program, table, audit, ReachCounter(program, MembersRepository(settings.MEMBERS_TABLE), bot_table),
                      ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), CampaignStore(settings.CAMPAIGNS_TABLE),
                      lambda: [one.telegram_id for one in directory.everyone() if one.role == Role.OWNER]),
-            cache(lambda: secret(settings.BOT_TOKEN_NAME)))
+            Everyday(program, table, audit, bot_table), cache(lambda: secret(settings.BOT_TOKEN_NAME)))
 
 
-def webhook(settings: WebhookSettings) -> Webhook:
+def webhook(settings: WebhookSettings) -> Live[Webhook]:
+    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE, lambda program, _: _webhook(settings, program))
+
+
+def _webhook(settings: WebhookSettings, program: Program) -> Webhook:
     from loyalty.flows.webhook import Bot, Webhook
-
-    program = cached_program(settings.PROGRAM_FILE)
     bot = Bot(program, MembersRepository(settings.MEMBERS_TABLE),
               LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
               ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), SqsQueue(settings.RECEIPT_QUEUE_URL),

@@ -1,7 +1,8 @@
 """ConsoleTable: the brand's staff (pk `staff`, sk their Telegram id), the console's one-time sign-in links
 (pk `link`, sk the token's hash; DynamoDB's TTL removes them after they ran out) and the campaigns made in the console
 (pk `campaign`, sk its name: the campaign, its segment and its state as JSON, and its version), and the owner's
-settings (pk `settings`: sk `approval`, the threshold over which a campaign's launch is the owner's)."""
+settings (pk `settings`: sk `approval`, the threshold over which a campaign's launch is the owner's), and the
+everyday changes to the program (pk `program`, sk the section: its whole value as JSON, and its version)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from loyalty.adapters.aws import client
 from loyalty.adapters.dynamo import conditional, from_item, to_item
 from loyalty.domain.composer import ApprovalRule, CampaignRefused, Made
 from loyalty.domain.console import LinkRefused
+from loyalty.domain.everyday import Change, ChangeRefused
 from loyalty.domain.staff import Role, StaffMember
 
-_STAFF, _LINK, _CAMPAIGN, _SETTINGS = "staff", "link", "campaign", "settings"
+_STAFF, _LINK, _CAMPAIGN, _SETTINGS, _PROGRAM = "staff", "link", "campaign", "settings", "program"
 
 
 class ConsoleTable:
@@ -89,6 +91,22 @@ class ConsoleTable:
             ConditionExpression="attribute_not_exists(sk)" if first else "version = :before",
             **({} if first else {"ExpressionAttributeValues": to_item({":before": made.version - 1})}))
 
+
+    # ------------------------------------------------------------------ the everyday changes (domain/everyday.py)
+    def changes(self) -> list[Change]:
+        return [Change.model_validate_json(item["change"]) for item in self._partition(_PROGRAM)]
+
+    def keep_change(self, change: Change) -> None:
+        """Write the section over the version before it (version 1: the console's first change of it), or refuse:
+        someone changed it meanwhile."""
+        first = change.version == 1
+        conditional(
+            "put_item", TableName=self.table_name,
+            refused=ChangeRefused("Раздел уже изменили в другом окне: обновите страницу и повторите.", status=409),
+            Item=to_item({"pk": _PROGRAM, "sk": change.section, "change": change.model_dump_json(),
+                          "version": change.version}),
+            ConditionExpression="attribute_not_exists(sk)" if first else "version = :before",
+            **({} if first else {"ExpressionAttributeValues": to_item({":before": change.version - 1})}))
 
     # ------------------------------------------------------------------ the owner's settings
     def approval_rule(self) -> ApprovalRule:

@@ -46,6 +46,7 @@ class Action(StrEnum):
     CAMPAIGN_COPIED = "campaign_copied"
     APPROVAL_ASKED = "approval_asked"  # a launch over the owner's threshold, waiting for the owner
     APPROVAL_RULE = "approval_rule"  # the owner's threshold changed
+    PROGRAM_CHANGED = "program_changed"  # an everyday change: a source, a reward, a text, a nudge, onboarding
 
 
 class Actor(BaseModel):

@@ -83,6 +83,7 @@ class Scripted(_Strict):
     text: Words
     buttons: list[LinkButton] = Field(default_factory=list, max_length=3)
     when: When | None = None
+    on: bool = Field(default=True, description="off: not scheduled after new receipts (the console's switch)")
 
 
 class StoreGuide(_Strict):
@@ -108,6 +109,7 @@ class Nudge(_Strict):
     goal_channel: str | None = Field(default=None, description="a purchase here within goal_days converts it")
     goal_days: int = Field(default=14, ge=1, le=MAX_DAYS)
     when: When | None = None
+    on: bool = Field(default=True, description="off: not scheduled after new receipts (the console's switch)")
 
 
 class Survey(_Strict):
@@ -135,7 +137,9 @@ class Reward(_Strict):
     title: Words
     points: int = Field(ge=1)
     min_level: str | None = None
-    stock: int | None = Field(default=None, ge=0, description="none: unlimited")
+    stock: int | None = Field(default=None, ge=0, description="how many ever: those taken count against it; none: "
+                              "unlimited")
+    image: str | None = Field(default=None, pattern=r"^https://", description="its picture, in the Mini App")
 
 
 class BotProgram(_Strict):

@@ -35,12 +35,13 @@ class Permission(StrEnum):
     MANAGE_STAFF = "manage_staff"  # add and remove staff, change a role
     READ_AUDIT = "read_audit"
     CAMPAIGNS = "campaigns"  # write, launch, stop and copy the console's campaigns
+    EVERYDAY = "everyday"  # the everyday changes: sources, rewards, texts, nudges, onboarding
     APPROVE = "approve"  # launch a campaign over the approval threshold, and set the threshold (the owner's)
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    Role.MARKETER: frozenset({Permission.VIEW, Permission.SEE_PHONES, Permission.CAMPAIGNS}),
+    Role.MARKETER: frozenset({Permission.VIEW, Permission.SEE_PHONES, Permission.CAMPAIGNS, Permission.EVERYDAY}),
     Role.SUPPORT: frozenset({Permission.VIEW, Permission.SEE_PHONES, Permission.ADJUST}),
     Role.VIEWER: frozenset({Permission.VIEW}),
 }

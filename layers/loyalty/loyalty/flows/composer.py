@@ -12,19 +12,22 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from loyalty.contracts import OutboundMessage
-from loyalty.domain import campaign_results, composer, console
+from loyalty.domain import campaign_results, composer, console, everyday
 from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.bot_program import words
 from loyalty.domain.campaign_results import Results
 from loyalty.domain.campaigns import TouchRecord
 from loyalty.domain.composer import ApprovalRule, Made, State
 from loyalty.domain.console import Permission, Session
+from loyalty.domain.everyday import Change
+from loyalty.domain.messages import use_brand_texts
 from loyalty.domain.program import Program
 from loyalty.domain.segments import Segment
 from loyalty.domain.staff import StaffMember
 from loyalty.flows.campaigns import written
 from loyalty.flows.ports import AuditTrail, Outbox
 from loyalty.flows.reach import Reach, ReachCounter
+from loyalty.observability import logger
 from loyalty.validation import problems
 
 _SAMPLE_BALANCE = 450  # what a test message says the balance is
@@ -41,6 +44,14 @@ class CampaignDrafts(Protocol):
     def approval_rule(self) -> ApprovalRule: ...
 
     def set_approval_rule(self, rule: ApprovalRule) -> None: ...
+
+
+class ConsoleChanges(Protocol):
+    """What the functions read of the console (adapters/console_table.py): its campaigns and everyday changes."""
+
+    def all_made(self) -> list[Made]: ...
+
+    def changes(self) -> list[Change]: ...
 
 
 class CampaignFigures(Protocol):
@@ -269,26 +280,42 @@ def _audited(made: Made | None) -> dict[str, Any] | None:
 
 
 class ConsoleRead:
-    """The console's campaigns as a function sees them: read at most once a minute in a container. An offer launched in
-    the console reaches purchases, and a stop reaches the senders, within a minute; a receipt or a message costs no
-    request of its own for it."""
+    """The console's changes as a function sees them: read at most once a minute in a container. An everyday change
+    (a source, a reward, a text, a nudge), an offer launched or a campaign stopped reaches the functions within a
+    minute; a receipt or a message costs no request of its own for it. The program stays the same object while
+    nothing changed, so what is built on it is built again only after a change."""
 
-    def __init__(self, program: Program, drafts: CampaignDrafts, fresh_for: timedelta = timedelta(minutes=1)):
+    def __init__(self, program: Program, drafts: ConsoleChanges, fresh_for: timedelta = timedelta(minutes=1)):
         self.base = program
         self.drafts = drafts
         self.fresh_for = fresh_for
-        self._read: tuple[datetime, list[Made], Program] | None = None
+        self._read_at: datetime | None = None
+        self._source: tuple[list[Made], list[Change]] | None = None
+        self._program = program
 
     def program(self, now: datetime) -> Program:
-        """The program file's with the console's live campaigns."""
-        return self._fresh(now)[2]
+        """The program file's with the console's everyday changes and its live campaigns."""
+        self._fresh(now)
+        return self._program
 
     def stopped(self, campaign: str, now: datetime) -> bool:
         """Whether the console stopped `campaign` (a campaign of the program file never is)."""
-        return any(made.name == campaign and made.state == State.STOPPED for made in self._fresh(now)[1])
+        self._fresh(now)
+        made = self._source[0] if self._source else []
+        return any(one.name == campaign and one.state == State.STOPPED for one in made)
 
-    def _fresh(self, now: datetime) -> tuple[datetime, list[Made], Program]:
-        if self._read is None or not timedelta(0) <= now - self._read[0] < self.fresh_for:
-            made = self.drafts.all_made()
-            self._read = (now, made, composer.live(self.base, made))
-        return self._read
+    def _fresh(self, now: datetime) -> None:
+        if self._read_at is not None and timedelta(0) <= now - self._read_at < self.fresh_for:
+            return
+        source = (self.drafts.all_made(), self.drafts.changes())
+        self._read_at = now
+        if source == self._source:
+            return
+        self._source = source
+        try:
+            base = everyday.applied(self.base, source[1])
+        except everyday.ChangeRefused as refused:  # a deploy changed the file under them: the file's sections run
+            logger.error("the console's changes no longer fit the program file", extra={"reason": refused.reason})
+            base = self.base
+        self._program = composer.live(base, source[0])
+        use_brand_texts(self._program.bot.texts)  # the bot's texts, as the console reworded them

@@ -65,11 +65,13 @@ class FollowUps:
         if purchase.details.first_purchase:
             branch = accepted.channel if accepted.channel in bot.onboarding else kind
             for step, message in enumerate(bot.onboarding.get(branch, [])):
+                if not message.on:
+                    continue
                 scheduled.append(FollowUp(id=short_id(member_id, "onboarding", branch, str(step)), kind="onboarding",
                                           name=branch, step=step,
                                           due_at=now + timedelta(hours=message.after_hours), **context))
         for nudge in bot.nudges:
-            if accepted.channel in nudge.after_purchase_in or kind in nudge.after_purchase_in:
+            if nudge.on and (accepted.channel in nudge.after_purchase_in or kind in nudge.after_purchase_in):
                 scheduled.append(FollowUp(id=short_id(member_id, "nudge", nudge.name, accepted.fiscal_key),
                                           kind="nudge", name=nudge.name,
                                           due_at=now + timedelta(hours=nudge.after_hours), **context))
@@ -217,13 +219,14 @@ class FollowUps:
             if followup.step >= len(steps):
                 return None
             step: Scripted = steps[followup.step]
-            if not self._holds(step.when, wallet, now):
+            if not step.on or not self._holds(step.when, wallet, now):  # switched off in the console since
                 return None
             buttons = [[(self._fill(words(button.text, language), wallet), button.url)] for button in step.buttons]
             return f"onboarding_{followup.name}", self._fill(words(step.text, language), wallet), buttons, 0, None
         if followup.kind == "nudge":
             nudge: Nudge | None = bot.nudge(followup.name)
-            if nudge is None or not self._may_nudge(followup.member_id, nudge.name, nudge.every_days, now) \
+            if nudge is None or not nudge.on \
+                    or not self._may_nudge(followup.member_id, nudge.name, nudge.every_days, now) \
                     or not self._holds(nudge.when, wallet, now):
                 return None
             link = tracked_link(self.link_base, followup.id) if self.link_base else nudge.link.url
