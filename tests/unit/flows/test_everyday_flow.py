@@ -15,6 +15,7 @@ from loyalty.domain.messages import render, use_brand_texts
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.composer import ConsoleRead
 from loyalty.flows.everyday import Everyday
+from tests.conftest import present
 from tests.fakes import MemoryAuditLog, MemoryBotTable, MemoryConsoleTable
 from tests.unit.flows.conftest import PROGRAM
 
@@ -82,7 +83,7 @@ def test_a_reward_restocked_shows_what_is_left_and_a_nudge_switched_off_is_not_s
     nudges = [{**nudge.model_dump(mode="json", exclude_none=True), "on": False} for nudge in PROGRAM.bot.nudges]
     everyday.change(SESSION, MARKETER, "nudges", nudges, 0, NOW)
     live = ConsoleRead(PROGRAM, table).program(NOW)
-    assert not any(nudge.on for nudge in live.bot.nudges) and live.bot.reward("tote").stock == 50
+    assert not any(nudge.on for nudge in live.bot.nudges) and present(live.bot.reward("tote")).stock == 50
     sections = {section.section: section for section in everyday.sections(SUPPORT)}
     assert list(sections) == ["sources", "rewards", "texts", "nudges", "onboarding"]
     assert (sections["rewards"].version, sections["onboarding"].version) == (1, 0)  # onboarding: the file's
