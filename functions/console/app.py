@@ -6,6 +6,7 @@ request reads it (401 without a valid one) and the staff table (403 once removed
 also needs the session's CSRF token in X-CSRF-Token (403 without it) and a role that may (403).
 """
 
+import base64
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -274,14 +275,18 @@ def change_section(section: str, request: SectionChange) -> SectionView:
 
 
 @app.get("/console/api/sources/<key>/qr.<kind>")
-def source_qr(key: str, kind: str) -> Response[bytes]:
-    """A source's deep link as a QR code to print: qr.svg or qr.png."""
+def source_qr(key: str, kind: str) -> Response[str]:
+    """A source's deep link as a QR code to print: qr.svg or qr.png. Base64 on the way to API Gateway, which sends
+    the bytes (the validating resolver would read raw bytes as text)."""
     _, staff = _who()
     if kind not in ("svg", "png"):
         raise ChangeRefused("QR-код бывает в SVG и PNG.", status=404)
     image = everyday.qr(staff, key, "svg" if kind == "svg" else "png")
-    return Response(status_code=200, content_type="image/svg+xml" if kind == "svg" else "image/png", body=image,
-                    headers={"Content-Disposition": f'attachment; filename="{key}.{kind}"'})
+    response = Response(status_code=200, content_type="image/svg+xml" if kind == "svg" else "image/png",
+                        body=base64.b64encode(image).decode(),
+                        headers={"Content-Disposition": f'attachment; filename="{key}.{kind}"'})
+    response.base64_encoded = True
+    return response
 
 
 @app.get("/console/api/approval")

@@ -15,6 +15,7 @@ from loyalty.domain.program import Condition, GoodsRule, Program
 
 
 class LevelView(BaseModel):
+    id: str  # how a reward names the level that opens it
     title: str
     percent: str  # the accrual rate, "10 %"
     opens: str  # what opens it, in words
@@ -47,7 +48,7 @@ def version_of(text: bytes) -> str:
 def program_view(program: Program, version: str) -> ProgramView:
     return ProgramView(
         version=version,
-        levels=[LevelView(title=words(level.title, "ru"), percent=_percent(level.percent),
+        levels=[LevelView(id=level.id, title=words(level.title, "ru"), percent=_percent(level.percent),
                           opens=" или ".join(_condition(c) for c in level.entry) or "с первого дня",
                           perks=[words(perk, "ru") for perk in level.perks]) for level in program.levels],
         earning=_earning(program),

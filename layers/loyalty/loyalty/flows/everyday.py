@@ -16,6 +16,7 @@ from loyalty.domain import console, everyday
 from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.console import Permission, Session
 from loyalty.domain.everyday import Change, ChangeRefused
+from loyalty.domain.messages import TEXTS
 from loyalty.domain.program import Program
 from loyalty.domain.staff import StaffMember
 from loyalty.flows.ports import AuditTrail
@@ -42,6 +43,7 @@ class SectionView(BaseModel):
     version: int  # 0: the program file's, as deployed
     changed_at: datetime | None = None
     left: dict[str, int] = {}  # rewards: how many of each are left (its stock less those taken)
+    defaults: dict[str, dict[str, str]] = {}  # texts: the catalog's own wording of each, to reword from
 
 
 class Everyday:
@@ -59,7 +61,8 @@ class Everyday:
         return [SectionView(section=name, words=everyday.SECTION_WORDS[name], value=everyday.section(live, name),
                             version=changes[name].version if name in changes else 0,
                             changed_at=changes[name].changed_at if name in changes else None,
-                            left=self._left(live) if name == "rewards" else {}) for name in everyday.SECTIONS]
+                            left=self._left(live) if name == "rewards" else {},
+                            defaults=TEXTS if name == "texts" else {}) for name in everyday.SECTIONS]
 
     def change(self, session: Session, staff: StaffMember, section: str, value: Any, version: int,
                now: datetime) -> SectionView:
