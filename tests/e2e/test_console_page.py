@@ -341,7 +341,25 @@ def test_a_marketer_composes_the_seeds_offer_sees_it_as_the_member_will_launches
     saved = page.evaluate("async () => (await (await fetch('/console/api/campaigns')).json())"
                           ".find((made) => made.name === 'miss_you').campaign")
     assert (saved["steps"][0]["after_days"], saved["goal"]) == (30, {"within_days": 6, "channel": "d2c"})
+    # A gift of points to one of the program's segments, in Russian and in English.
     page.select_option("#campaign-kind", "broadcast")
+    page.fill("#campaign-title", "Подарок")
+    page.fill("#campaign-name", "gift_all")
+    page.select_option("#segment-named", "reachable")
+    page.wait_for_selector("#campaign-reach:text-matches('в сегменте [1-9]')")
+    page.select_option("#bonus-kind", "points")
+    page.fill("#bonus-points", "200")
+    page.fill("#bonus-days", "7")
+    page.fill("#campaign-text", "Дарим {points} {points_word}!")
+    page.fill("#campaign-text-en", "A gift of {points} points!")
+    page.click("#campaign-form button:has-text('Сохранить черновик')")
+    page.wait_for_selector("#campaign-rows tr[data-name='gift_all']:has-text('черновик')")
+    saved = page.evaluate("async () => (await (await fetch('/console/api/campaigns')).json())"
+                          ".find((made) => made.name === 'gift_all').campaign")
+    assert (saved["segment"], saved["bonus"], saved["messages"]["en"]["text"]) == (
+        "reachable", {"points": 200, "expires_in_days": 7}, "A gift of {points} points!")
+    page.select_option("#segment-named", "")
+    page.select_option("#bonus-kind", "multiplier")
     shoot(page, "console-campaigns.png")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -32,12 +33,23 @@ class ChannelView(BaseModel):
     title: str
 
 
+class SourceView(BaseModel):
+    via: str  # as the member keeps it: <kind>:<key>
+    title: str
+
+
 class ProgramView(BaseModel):
     version: str  # the deployed file's fingerprint: a change to it and a deploy change this
     levels: list[LevelView]
     earning: list[str]  # the rules, one sentence each
     products: list[ProductView]
     channels: list[ChannelView]  # where a goal's receipt may be asked to come from: the brand's site, each store
+    categories: list[str]  # the catalog's categories, a segment may ask for
+    sources: list[SourceView]  # the deep links a member may have come by
+    segments: dict[str, Any]  # the program file's named segments, a campaign may pick (as the file writes them)
+
+
+_KINDS = {"pack": "упаковка", "insert": "вкладыш", "shop": "магазин", "blogger": "блогер", "ad": "реклама"}
 
 
 def version_of(text: bytes) -> str:
@@ -54,7 +66,12 @@ def program_view(program: Program, version: str) -> ProgramView:
         earning=_earning(program),
         products=[ProductView(key=entry.gtin, name=entry.name) for entry in program.brand.catalog if entry.gtin],
         channels=[ChannelView(name="d2c", title=f"сайт {program.brand.name}"),
-                  *(ChannelView(name=channel.name, title=words(channel.title, "ru")) for channel in program.channels)])
+                  *(ChannelView(name=channel.name, title=words(channel.title, "ru")) for channel in program.channels)],
+        categories=sorted({entry.category for entry in program.brand.catalog if entry.category}),
+        sources=[SourceView(via=f"{source.kind}:{key}", title=f"{_KINDS.get(source.kind, source.kind)} ({key})")
+                 for key, source in program.bot.sources.items()],
+        segments={name: segment.model_dump(mode="json", by_alias=True, exclude_none=True)
+                  for name, segment in program.segments.items()})
 
 
 def _earning(program: Program) -> list[str]:
