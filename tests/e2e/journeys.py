@@ -143,7 +143,10 @@ def texts(shopper: Shopper) -> list[str]:
     return shopper.bot_messages()
 
 
-def shoot(page: "Page", name: str) -> None:
-    """A page test's screenshot into docs/ (`make screenshots`, SCREENSHOTS=1)."""
+def shoot(page: "Page", name: str, section: str | None = None) -> None:
+    """A page test's screenshot into docs/ (`make screenshots`, SCREENSHOTS=1): the whole page, or one `section`."""
     if os.environ.get("SCREENSHOTS"):
-        page.screenshot(path=str(ROOT / "docs" / name), full_page=True)
+        if section is not None:
+            page.locator(section).screenshot(path=str(ROOT / "docs" / name))
+        else:
+            page.screenshot(path=str(ROOT / "docs" / name), full_page=True)

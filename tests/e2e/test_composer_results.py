@@ -145,4 +145,4 @@ def test_the_seeds_example_reaches_exactly_its_members_and_its_page_shows_conver
     verdict = page.inner_text("#results-verdict")
     assert verdict.startswith("Кампания работает: конверсия выше контрольной на +"), verdict
     assert page.evaluate("() => resultsChart.data.datasets.length") == 2  # the sent and the holdout, by day
-    shoot(page, "console-campaign-results.png")
+    shoot(page, "console-campaign-results.png", "#campaign-results")

@@ -360,7 +360,7 @@ def test_a_marketer_composes_the_seeds_offer_sees_it_as_the_member_will_launches
         "reachable", {"points": 200, "expires_in_days": 7}, "A gift of {points} points!")
     page.select_option("#segment-named", "")
     page.select_option("#bonus-kind", "multiplier")
-    shoot(page, "console-campaigns.png")
+    shoot(page, "console-campaigns.png", "#campaigns")
 
 
 MARKETER = 6_000_077

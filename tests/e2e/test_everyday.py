@@ -98,4 +98,4 @@ def test_a_new_link_a_restock_and_a_reworded_welcome_reach_shoppers_within_a_min
         page.click("#period-form button") if page.is_visible("#period-form button") else page.reload()
         time.sleep(0.5)
     page.wait_for_selector("#audit-rows tr:has-text('программа изменена')")
-    shoot(page, "console-everyday.png")
+    shoot(page, "console-everyday.png", "#everyday")
