@@ -13,8 +13,10 @@ from loyalty.domain.console import Refused, Session
 from loyalty.domain.everyday import ChangeRefused
 from loyalty.domain.messages import render, use_brand_texts
 from loyalty.domain.staff import Role, StaffMember
+from loyalty.domain.wallet import Wallet
 from loyalty.flows.composer import ConsoleRead
 from loyalty.flows.everyday import Everyday
+from loyalty.flows.rewards import catalog
 from tests.conftest import present
 from tests.fakes import MemoryAuditLog, MemoryBotTable, MemoryConsoleTable
 from tests.unit.flows.conftest import PROGRAM
@@ -84,6 +86,8 @@ def test_a_reward_restocked_shows_what_is_left_and_a_nudge_switched_off_is_not_s
     everyday.change(SESSION, MARKETER, "nudges", nudges, 0, NOW)
     live = ConsoleRead(PROGRAM, table).program(NOW)
     assert not any(nudge.on for nudge in live.bot.nudges) and present(live.bot.reward("tote")).stock == 50
+    shown = {view.id: view for view in catalog(live, Wallet(), 0, MemoryBotTable(), "ru")}  # the Mini App's list
+    assert shown["tote"].image == "https://lepestok.ru/tote.jpg" and shown["samples"].image is None
     sections = {section.section: section for section in everyday.sections(SUPPORT)}
     assert list(sections) == ["sources", "rewards", "texts", "nudges", "onboarding"]
     assert (sections["rewards"].version, sections["onboarding"].version) == (1, 0)  # onboarding: the file's

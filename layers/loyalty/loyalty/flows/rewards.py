@@ -32,6 +32,7 @@ class RewardView(BaseModel):
     points: int
     state: str  # available | too_few | locked (a higher level opens it) | gone (out of stock)
     from_level: str | None = None
+    image: str | None = None  # its picture (the console sets it), in the Mini App
 
 
 def catalog(program: Program, wallet: Wallet, available: int, table: RewardStock, language: str) -> list[RewardView]:
@@ -47,7 +48,7 @@ def catalog(program: Program, wallet: Wallet, available: int, table: RewardStock
         elif reward.points > available:
             state = "too_few"
         views.append(RewardView(id=reward.id, title=words(reward.title, language), points=reward.points, state=state,
-                                from_level=words(gate.title, language) if gate else None))
+                                from_level=words(gate.title, language) if gate else None, image=reward.image))
     return views
 
 
