@@ -65,7 +65,7 @@ def test_a_dry_run_names_the_audience_and_sends_nothing_and_a_run_reaches_each_m
                                "converted": 0, "revenue_kopecks": 0, "points_given": 0, "points_spent": 0, "clicks": 0,
                                "conversion_percent": 0, "held": 0, "merged": 0, "dropped": 0, "stopped": 0,
                                "held_out": 0, "holdout_converted": 0, "holdout_revenue_kopecks": 0,
-                               "budget_used": 0, "over_budget": 0}
+                               "budget_used": 0, "over_budget": 0, "skipped": 0}
     code, table = cli("stats", "winback")
     assert "reached (queued)" in table and table.splitlines()[1].split()[-1] == "1"
 

@@ -176,7 +176,7 @@ def test_a_touch_is_recorded_settled_and_converted_once_each_with_its_counters(
                                           "revenue_kopecks": 45_000, "points_given": 150, "points_spent": 100,
                                           "held": 0, "merged": 0, "dropped": 0, "stopped": 0,
                                           "held_out": 0, "holdout_converted": 0, "holdout_revenue_kopecks": 0,
-                                          "budget_used": 0, "over_budget": 0}
+                                          "budget_used": 0, "over_budget": 0, "skipped": 0}
     assert campaigns.cursor("winback") is None
     campaigns.advance("winback", NOW)
     campaigns.advance("winback", NOW - timedelta(hours=1))  # an older run finishing late moves nothing back

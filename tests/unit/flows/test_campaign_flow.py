@@ -47,7 +47,7 @@ def test_the_ladder_sends_at_30_60_and_90_days_once_each_and_its_bonus_lives_7_d
         "audience": 3, "delivered": 0, "blocked": 0, "converted": 0, "revenue_kopecks": 0, "points_given": 450,
         "points_spent": 0, "clicks": 0, "held": 0, "merged": 0, "dropped": 0, "stopped": 0,
         "held_out": 0, "holdout_converted": 0, "holdout_revenue_kopecks": 0,
-        "budget_used": 0, "over_budget": 0}
+        "budget_used": 0, "over_budget": 0, "skipped": 0}
 
 
 def test_a_purchase_stops_the_ladder_and_the_next_lapse_climbs_it_again(world: World) -> None:

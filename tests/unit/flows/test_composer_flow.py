@@ -243,9 +243,11 @@ def test_a_broadcast_stopped_mid_send_sends_nothing_more_within_a_minute_once_ea
     read = ConsoleRead(PROGRAM, office.table)
     run = Campaigns(PROGRAM, books, records, Touches(PROGRAM, books, records, queue),
                     ConsoleRead(PROGRAM, office.table).program)
+    withdrawals = MemoryQueue()
     sender = CampaignSender(telegram, MemoryOnce("message", lambda message: message.touch), MemoryPace(), records,
-                            books, MemoryQueue(), stopped=read.stopped)
-    news = {"title": "Новинка", "kind": "broadcast", "at": NOW.isoformat(), "messages": {"ru": {"text": "Новинка!"}}}
+                            books, withdrawals, stopped=read.stopped)
+    news = {"title": "Новинка", "kind": "broadcast", "at": NOW.isoformat(), "messages": {"ru": {"text": "Новинка!"}},
+            "bonus": {"points": 100, "expires_in_days": 7}}
     office.save("news", news, {"subscribed": True})
     office.composer.launch(SESSION, MARKETER, "news", NOW)
     assert run.run(NOW)["news"] == 3
@@ -260,6 +262,8 @@ def test_a_broadcast_stopped_mid_send_sends_nothing_more_within_a_minute_once_ea
     assert sent == {first.chat_id: 1}
     stats = records.stats("news")
     assert (stats["audience"], stats["delivered"], stats["stopped"]) == (3, 1, 2)
+    # the two who never got it lose the bonus it paid (once each, the redeliveries withdraw nothing more)
+    assert sorted(message.member_id for message in withdrawals.messages) == sorted(m.member_id for m in rest)
 
 
 def test_a_console_win_back_step_reaches_a_member_n_days_after_their_last_purchase_and_its_goal_is_a_channel(

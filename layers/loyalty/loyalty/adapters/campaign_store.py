@@ -24,6 +24,7 @@ MEMBER_INDEX = "by_member"
 COUNTERS = ("audience", "delivered", "blocked", "converted", "revenue_kopecks", "points_given", "points_spent",
             "clicks", "held", "merged", "dropped",  # these three: what the contact policy did (domain/contact.py)
             "stopped",  # queued, then dropped: the console stopped the campaign mid-send
+            "skipped",  # queued, then not sent: what it said was no longer so (bought since, blocked the bot)
             "held_out", "holdout_converted", "holdout_revenue_kopecks",  # its holdout: sent nothing, bought or not
             "budget_used", "over_budget")  # its budget's points taken, and the members its rest could not pay
 

@@ -161,7 +161,8 @@ def live(program: Program, made: list[Made]) -> Program:
     return program.model_copy(update={"campaigns": [*program.campaigns, *runnable], "segments": segments})
 
 
-SETTLED = ("delivered", "blocked", "held_out", "dropped", "stopped")  # a touch's end: the campaign's counters
+# A touch's end, as the campaign's counters count it.
+SETTLED = ("delivered", "blocked", "held_out", "dropped", "stopped", "skipped")
 
 
 def finished(made: Made, cursor: datetime | None, figures: dict[str, int]) -> bool:

@@ -46,7 +46,8 @@ class CampaignSender:
     def _send(self, message: CampaignMessage) -> dict[str, Any]:
         log = {"campaign": message.campaign, "member_id": message.member_id}
         if self.stopped is not None and self.stopped(message.campaign, clock.now()):
-            self.store.settle(message.campaign, message.touch, "stopped", clock.now())
+            if self.store.settle(message.campaign, message.touch, "stopped", clock.now()):  # its bonus goes back
+                self.accrual_queue.put(CampaignBonusWithdrawn(member_id=message.member_id, touch=message.touch))
             logger.info("campaign stopped; message dropped", extra=log)
             return {"delivered": False}
         self.pace.wait()

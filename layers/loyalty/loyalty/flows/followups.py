@@ -114,6 +114,7 @@ class FollowUps:
             message = self._still_true(letter, holder, wallet, now)
             if message is None:
                 self.table.settle(letter.id, "skipped")
+                self._unsent(letter, "stopped" if self._stopped(letter, now) else "skipped", now)
                 outcome["skipped"] += 1
                 continue
             alive[letter.id], built[letter.id] = letter, message
@@ -144,13 +145,16 @@ class FollowUps:
             return None
         if letter.kind == contact.Kind.CAMPAIGN and self._bought_since(letter, wallet):
             return None  # a win-back's "we miss you" to someone who has bought since it was written
-        if letter.kind == contact.Kind.CAMPAIGN and self.stopped is not None and self.stopped(letter.name, now):
+        if self._stopped(letter, now):
             return None  # the console stopped its campaign while the letter waited for its slot
         if letter.kind == contact.Kind.REMINDER and not self._still_expiring(letter, wallet):
             return None  # "N points expire on …" after they were spent or have expired
         if letter.kind in _PREPARED:
             return ("", "", [], 0, None)  # prepared when posted: sent as it is
         return self._message(letter, holder, wallet, now)
+
+    def _stopped(self, letter: FollowUp, now: datetime) -> bool:
+        return letter.kind == contact.Kind.CAMPAIGN and self.stopped is not None and self.stopped(letter.name, now)
 
     def _still_expiring(self, letter: FollowUp, wallet: Wallet) -> bool:
         """Whether the points the reminder counted are all still there, still to expire (its touch names the
@@ -201,14 +205,20 @@ class FollowUps:
         """A letter that waited past its max delay: never sent late. A campaign's bonus goes back with it."""
         assert self.touches is not None
         self.table.settle(letter.id, "dropped")
-        if letter.kind in (contact.Kind.CAMPAIGN, contact.Kind.REMINDER) and letter.payload:
-            message = CampaignMessage.model_validate(letter.payload)
-            self.touches.store.settle(message.campaign, message.touch, "dropped", now)
-            if self.accrual_queue is not None:
-                self.accrual_queue.put(CampaignBonusWithdrawn(member_id=message.member_id, touch=message.touch))
-        else:
+        if not self._unsent(letter, "dropped", now):
             self.touches.store.add(_counted_as(letter), dropped=1)
         logger.info("letter dropped: waited past its max delay", extra={"letter": letter.id, "kind": letter.kind})
+
+    def _unsent(self, letter: FollowUp, status: str, now: datetime) -> bool:
+        """A campaign's letter that will never go (dropped, stopped, no longer true): its touch settled so, and the
+        bonus it paid taken back (a bonus is for an offer the member saw). False: not a campaign's letter."""
+        assert self.touches is not None
+        if letter.kind not in (contact.Kind.CAMPAIGN, contact.Kind.REMINDER) or not letter.payload:
+            return False
+        message = CampaignMessage.model_validate(letter.payload)
+        if self.touches.store.settle(message.campaign, message.touch, status, now) and self.accrual_queue is not None:
+            self.accrual_queue.put(CampaignBonusWithdrawn(member_id=message.member_id, touch=message.touch))
+        return True
 
     def _message(self, followup: FollowUp, holder: Holder, wallet: Wallet, now: datetime) -> Built | None:
         """(campaign name for the report, text, buttons, goal days, goal channel), or None: not to be sent. Only a
