@@ -529,6 +529,9 @@ class MemoryBotTable:
     def contacts(self, member_id: str, since: datetime) -> list[Contacted]:
         return sorted((sent for sent in self.sent.get(member_id, set()) if sent.at >= since), key=lambda s: s.at)
 
+    def contacts_of(self, member_ids: list[str], since: datetime) -> dict[str, list[Contacted]]:
+        return {member: self.contacts(member, since) for member in member_ids}
+
     def contacted(self, member_id: str, sent: Contacted) -> None:
         self.sent.setdefault(member_id, set()).add(sent)
 

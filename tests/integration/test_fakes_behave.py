@@ -25,6 +25,7 @@ from loyalty.domain.campaigns import HELD_OUT, Touch, touch_key
 from loyalty.domain.claims import OrderHalf, Refund
 from loyalty.domain.codes import PromoCode
 from loyalty.domain.composer import CampaignRefused
+from loyalty.domain.contact import Sent
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
 from loyalty.domain.earning import purchase_credit
@@ -678,3 +679,15 @@ def test_a_console_campaign_is_kept_over_the_version_before_it_and_a_taken_name_
     with pytest.raises(CampaignRefused, match="уже изменили"):
         drafts.keep(composer.stopped(new.model_copy(update={"state": composer.State.RUNNING}), NOW))  # a stale page
     assert drafts.made("spring") == launched and launched.state == composer.State.SCHEDULED and launched.version == 2
+
+
+def test_the_letters_that_reached_members_are_read_one_by_one_or_many_at_once_alike(store: Fake | Real) -> None:
+    for day in (1, 3, 9):
+        store.bot.contacted("830", Sent(at=NOW - timedelta(days=day), marketing=day != 3))
+    store.bot.contacted("831", Sent(at=NOW - timedelta(hours=2), marketing=True))
+    week = NOW - timedelta(days=7)
+    many = store.bot.contacts_of(["830", "831", "832"], week)
+    assert many == {member: store.bot.contacts(member, week) for member in ("830", "831", "832")}
+    assert [(sent.at, sent.marketing) for sent in many["830"]] == [
+        (NOW - timedelta(days=3), False), (NOW - timedelta(days=1), True)]  # oldest first, the week's only
+    assert many["832"] == []

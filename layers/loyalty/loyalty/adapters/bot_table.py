@@ -30,6 +30,7 @@ from loyalty import clock
 from loyalty.adapters.aws import client
 from loyalty.adapters.dynamo import (
     applied,
+    batch_items,
     conditional,
     from_item,
     query_index,
@@ -127,9 +128,13 @@ class BotTable:
 
     def contacts(self, member_id: str, since: datetime) -> list[Sent]:
         """The letters that reached the member since `since` (the contact policy's spacing and caps)."""
-        item = self._get(f"contact#{member_id}", "sent") or {}
-        return [Sent(at=datetime.fromisoformat(stamp[2:]), marketing=stamp.startswith("m:"))
-                for stamp in sorted(item.get("sent", set())) if datetime.fromisoformat(stamp[2:]) >= since]
+        return _sent(self._get(f"contact#{member_id}", "sent") or {}, since)
+
+    def contacts_of(self, member_ids: list[str], since: datetime) -> dict[str, list[Sent]]:
+        """`contacts` of many members at once (the console's count of whom the policy would hold back)."""
+        found = {item["pk"].removeprefix("contact#"): item for item in batch_items(
+            self.table_name, [{"pk": f"contact#{member}", "sk": "sent"} for member in dict.fromkeys(member_ids)])}
+        return {member: _sent(found.get(member, {}), since) for member in member_ids}
 
     def contacted(self, member_id: str, sent: Sent) -> None:
         client("dynamodb").update_item(
@@ -346,3 +351,10 @@ class LastMessages:
 
     def _marker(self, chat_id: int) -> str:
         return self.keyed.marker("chat", str(chat_id))
+
+
+def _sent(item: dict[str, Any], since: datetime) -> list[Sent]:
+    """The letters a member's contact item says reached them since `since`, oldest first."""
+    return [Sent(at=datetime.fromisoformat(stamp[2:]), marketing=stamp.startswith("m:"))
+            for stamp in sorted(item.get("sent", set()), key=lambda stamp: stamp[2:])
+            if datetime.fromisoformat(stamp[2:]) >= since]

@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 
 from loyalty import clock, deadline
 from loyalty.adapters.aws import client
-from loyalty.adapters.dynamo import applied, from_item, to_item, transact
+from loyalty.adapters.dynamo import applied, batch_items, from_item, to_item, transact
 from loyalty.domain.claims import ROLES, Claimed, OrderHalf, Outcome, Refund, pair
 from loyalty.domain.errors import (
     Contended,
@@ -204,15 +204,7 @@ class ReceiptClaims:
             yield from map(from_item, page["Items"])
 
     def _found(self, keys: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(keys), 100):
-            pending: dict[str, Any] = {self.table_name: {"Keys": [to_item({"fiscal_key": key})
-                                                                  for key in keys[start:start + 100]]}}
-            while pending:
-                response = client("dynamodb").batch_get_item(RequestItems=pending)
-                found |= {from_item(item)["fiscal_key"] for item in response["Responses"].get(self.table_name, [])}
-                pending = response.get("UnprocessedKeys") or {}
-        return found
+        return {item["fiscal_key"] for item in batch_items(self.table_name, [{"fiscal_key": key} for key in keys])}
 
     def item_receipt(self, code: str) -> str | None:
         """The receipt that claimed a marked item, if one did."""

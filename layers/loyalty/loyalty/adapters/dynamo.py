@@ -62,6 +62,22 @@ def query_index(table: str, index: str, condition: str, values: dict[str, Any]) 
         yield from map(from_item, page["Items"])
 
 
+_BATCH_GET = 100  # BatchGetItem's most keys a request
+
+
+def batch_items(table: str, keys: list[dict[str, Any]], consistent: bool = False) -> Iterator[dict[str, Any]]:
+    """The items of `keys` that exist, in BatchGetItem's pages of 100, its unprocessed keys asked again."""
+    from loyalty.adapters.aws import client
+
+    for start in range(0, len(keys), _BATCH_GET):
+        pending = [to_item(key) for key in keys[start:start + _BATCH_GET]]
+        while pending:
+            response = client("dynamodb").batch_get_item(
+                RequestItems={table: {"Keys": pending, "ConsistentRead": consistent}})
+            yield from map(from_item, response["Responses"].get(table, []))
+            pending = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+
+
 def conditional(operation: str, *, refused: Exception | None = None, **request: Any) -> dict[str, Any] | None:
     """One conditional DynamoDB write (`operation`: put_item, update_item, delete_item) with `request`: its response
     when it applied; when its condition was false, None, or `refused` raised (a domain error that says what the

@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from loyalty.adapters.aws import client
-from loyalty.adapters.dynamo import from_item, shard_of, to_item, transact
+from loyalty.adapters.dynamo import batch_items, from_item, shard_of, to_item, transact
 from loyalty.domain.daily import DAYS_PER_WRITE, Past, Tally, nonzero, stocks
 from loyalty.domain.errors import Contended
 
@@ -44,16 +44,9 @@ class FiguresTable:
         return str(from_item(response["Item"])["last"]) if "Item" in response else None
 
     def pasts(self, member_ids: Iterable[str]) -> dict[str, Past]:
-        wanted, found = sorted(set(member_ids)), {}
-        for start in range(0, len(wanted), 100):
-            keys = [to_item({"pk": f"past#{member}", "sk": "-"}) for member in wanted[start:start + 100]]
-            while keys:
-                response = client("dynamodb").batch_get_item(
-                    RequestItems={self.table_name: {"Keys": keys, "ConsistentRead": True}})
-                for item in map(from_item, response["Responses"].get(self.table_name, [])):
-                    found[item["pk"].removeprefix("past#")] = Past.model_validate_json(item["past"])
-                keys = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
-        return found
+        keys = [{"pk": f"past#{member}", "sk": "-"} for member in sorted(set(member_ids))]
+        return {item["pk"].removeprefix("past#"): Past.model_validate_json(item["past"])
+                for item in batch_items(self.table_name, keys, consistent=True)}
 
     def apply_once(self, stream: str, first: str, last: str, days: Mapping[date, Tally],
                    pasts: Mapping[str, Past | None] | None = None) -> bool:

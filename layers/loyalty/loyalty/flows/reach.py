@@ -2,13 +2,14 @@
 a message can reach (not /stop-ped, not blocked), how many of them the contact policy would hold back at its moment
 (quiet hours, spacing, caps), a sample of ten to check by eye, and what its bonus would cost if they all used it.
 
-The policy's hold-back reads each reachable member's recent letters (one read each): the console counts what a run
-would send, so it reads what a run would read."""
+The policy's hold-back reads the reachable members' recent letters, a hundred to a request: the console counts what a
+run would send, so it reads what a run would read."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -28,9 +29,9 @@ _WEEK = timedelta(days=7)
 
 
 class ContactLog(Protocol):
-    """The letters that reached a member lately (adapters/bot_table.py)."""
+    """The letters that reached members lately (adapters/bot_table.py)."""
 
-    def contacts(self, member_id: str, since: datetime) -> list[Sent]: ...
+    def contacts_of(self, member_ids: list[str], since: datetime) -> dict[str, list[Sent]]: ...
 
 
 class SampleMember(BaseModel):
@@ -56,8 +57,9 @@ class ReachCounter:
     def reach(self, segment: Segment, campaign: Campaign | None, now: datetime) -> Reach:
         moment = max(campaign.at, now) if campaign is not None and campaign.at is not None else now
         policy = self.program.contact
-        members = reachable = held_back = costs = 0
+        members = reachable = costs = 0
         sample: list[SampleMember] = []
+        zones: dict[str, ZoneInfo] = {}  # each reachable member's time zone, for the policy's quiet hours
         for item in self.audience.everyone():
             holder, member = audience_member(item, now)
             if not segment.matches(member, now):
@@ -72,10 +74,12 @@ class ReachCounter:
                 per_member = campaign.budget.per_member_points if campaign.budget else None
                 costs += member_cost(self.program, campaign.step(campaign.variant_of(holder.member_id)), member,
                                      per_member)
-            if self.contacts is not None:
-                sent = self.contacts.contacts(holder.member_id, moment - _WEEK)
-                zone = policy.zone(holder.language, holder.time_zone)
-                held_back += contact.next_slot(policy, zone, moment, sent, True) > moment
+            zones[holder.member_id] = policy.zone(holder.language, holder.time_zone)
+        held_back = 0
+        if self.contacts is not None and zones:
+            recent = self.contacts.contacts_of(list(zones), moment - _WEEK)
+            held_back = sum(contact.next_slot(policy, zone, moment, recent[member], True) > moment
+                            for member, zone in zones.items())
         cost = campaign_cost(campaign, costs) if campaign is not None else 0
         return Reach(members=members, reachable=reachable, held_back=held_back, sample=sample, cost_points=cost,
                      cost_roubles=cost * POINT_ROUBLES)
