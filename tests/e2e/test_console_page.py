@@ -162,6 +162,7 @@ def test_a_marketer_reads_the_programs_figures_with_charts_and_downloads_a_table
     phone = new_page(browser, width=360)
     phone.goto(console_link(stack, 5_000_003, "Ксения"))
     phone.wait_for_selector(".figures[data-table='purchases']")
+    phone.wait_for_selector("#level-rows tr")  # every section drawn, the read-only program's too
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
     assert phone.evaluate("document.querySelector('canvas[data-chart=receipts]').getBoundingClientRect().width") > 250
 
