@@ -28,6 +28,7 @@ from loyalty.domain.campaigns import HELD_OUT, Touch, TouchRecord, touch_key
 from loyalty.domain.claims import Claimed, Halves, OrderHalf, Outcome, Refund, pair
 from loyalty.domain.codes import PromoCode, new_code, normalise_code
 from loyalty.domain.composer import ApprovalRule, CampaignRefused, Made
+from loyalty.domain.console import ChangeRefused
 from loyalty.domain.contact import Sent as Contacted
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
@@ -41,7 +42,7 @@ from loyalty.domain.errors import (
     ReceiptAlreadyClaimed,
     RefundExceeded,
 )
-from loyalty.domain.everyday import Change, ChangeRefused
+from loyalty.domain.everyday import Change
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
 from loyalty.domain.member import Member

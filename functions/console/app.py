@@ -20,10 +20,9 @@ from pydantic import BaseModel, Field
 
 from loyalty import clock, wiring
 from loyalty.domain import audit, console, init_data
-from loyalty.domain.composer import ApprovalRule, CampaignRefused
-from loyalty.domain.console import Permission, Refused, Session
+from loyalty.domain.composer import ApprovalRule
+from loyalty.domain.console import ChangeRefused, Permission, Refused, Session
 from loyalty.domain.dashboard import Dashboard, Language
-from loyalty.domain.everyday import ChangeRefused
 from loyalty.domain.program_view import ProgramView, program_view, version_of
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.composer import CampaignResults, CampaignView
@@ -162,12 +161,12 @@ def me() -> Whoami:
     return staff_console.whoami(session, staff)
 
 
-@app.exception_handler(CampaignRefused)
-def campaign_refused(refused: CampaignRefused) -> Response[dict[str, Any]]:
-    """A campaign change that cannot be made (a running campaign edited, a stale page, a rule of the program file
-    broken): its status and why, in the marketer's words; nothing changed."""
-    logger.info("campaign change refused", extra={"reason": refused.reason, "status": refused.status,
-                                                  "path": app.current_event.path})
+@app.exception_handler(ChangeRefused)
+def change_refused(refused: ChangeRefused) -> Response[dict[str, Any]]:
+    """A change that cannot be made (a running campaign edited, a stale page, a rule of the program file broken):
+    its status and why, in the marketer's words; nothing changed."""
+    logger.info("change refused", extra={"reason": refused.reason, "status": refused.status,
+                                         "path": app.current_event.path})
     return Response(status_code=refused.status, content_type="application/json",
                     body={"statusCode": refused.status, "message": refused.reason})
 
@@ -246,14 +245,6 @@ def program() -> ProgramView:
     the catalog's products, for the composer to pick from."""
     _who()
     return program_view(composer.program, PROGRAM_VERSION)
-
-
-@app.exception_handler(ChangeRefused)
-def change_refused(refused: ChangeRefused) -> Response[dict[str, Any]]:
-    """An everyday change that cannot be made (a stale page, a rule of the program file broken): why, in words."""
-    logger.info("program change refused", extra={"reason": refused.reason, "status": refused.status})
-    return Response(status_code=refused.status, content_type="application/json",
-                    body={"statusCode": refused.status, "message": refused.reason})
 
 
 class SectionChange(BaseModel):

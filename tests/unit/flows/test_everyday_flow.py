@@ -9,8 +9,7 @@ import pytest
 
 from loyalty.adapters.qr_image import decode_qr
 from loyalty.domain import audit
-from loyalty.domain.console import Refused, Session
-from loyalty.domain.everyday import ChangeRefused
+from loyalty.domain.console import ChangeRefused, Refused, Session
 from loyalty.domain.messages import render, use_brand_texts
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.domain.wallet import Wallet

@@ -13,8 +13,8 @@ from typing import Any
 from loyalty.adapters.aws import client
 from loyalty.adapters.dynamo import conditional, from_item, to_item
 from loyalty.domain.composer import ApprovalRule, CampaignRefused, Made
-from loyalty.domain.console import LinkRefused
-from loyalty.domain.everyday import Change, ChangeRefused
+from loyalty.domain.console import ChangeRefused, LinkRefused
+from loyalty.domain.everyday import Change
 from loyalty.domain.staff import Role, StaffMember
 
 _STAFF, _LINK, _CAMPAIGN, _SETTINGS, _PROGRAM = "staff", "link", "campaign", "settings", "program"

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from loyalty.domain.campaigns import Campaign
+from loyalty.domain.console import ChangeRefused
 from loyalty.domain.program import Program
 from loyalty.domain.segments import Segment
 from loyalty.validation import problems
@@ -42,13 +43,11 @@ EDITABLE = frozenset({State.DRAFT, State.SCHEDULED})
 LIVE = frozenset({State.SCHEDULED, State.RUNNING})  # what the campaigns run reads
 
 
-class CampaignRefused(Exception):
-    """What the console answers (409 or 422) when a change cannot be made, in the marketer's words."""
+class CampaignRefused(ChangeRefused):
+    """A campaign change the console cannot make: by default a conflict (409) with its state or another window's."""
 
     def __init__(self, reason: str, status: int = 409):
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
+        super().__init__(reason, status)
 
 
 class ApprovalRule(BaseModel):

@@ -58,6 +58,16 @@ class Refused(Exception):
         self.status = status
 
 
+class ChangeRefused(Exception):
+    """A change the console cannot make (a stale page, a rule of the program file broken, a state that forbids it):
+    it answers `status` (409 or 422) with why, in the marketer's words, and changes nothing."""
+
+    def __init__(self, reason: str, status: int = 422):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
 class LinkRefused(Exception):
     """A sign-in link that is unknown, used already or out of time."""
 

@@ -11,21 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from loyalty.domain.console import ChangeRefused
 from loyalty.domain.program import Program
 from loyalty.validation import problems
 
 SECTIONS = ("sources", "rewards", "texts", "nudges", "onboarding")  # of the program file's `bot:`
 SECTION_WORDS = {"sources": "ссылки и QR-коды", "rewards": "награды", "texts": "тексты бота",
                  "nudges": "подсказки", "onboarding": "знакомство"}
-
-
-class ChangeRefused(Exception):
-    """What the console answers (409 or 422) when a change cannot be made, in the marketer's words."""
-
-    def __init__(self, reason: str, status: int = 422):
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
 
 
 class Change(BaseModel):

@@ -314,7 +314,7 @@ class ConsoleRead:
         self._source = source
         try:
             base = everyday.applied(self.base, source[1])
-        except everyday.ChangeRefused as refused:  # a deploy changed the file under them: the file's sections run
+        except console.ChangeRefused as refused:  # a deploy changed the file under them: the file's sections run
             logger.error("the console's changes no longer fit the program file", extra={"reason": refused.reason})
             base = self.base
         self._program = composer.live(base, source[0])

@@ -14,8 +14,8 @@ from pydantic import BaseModel
 
 from loyalty.domain import console, everyday
 from loyalty.domain.audit import Action, Actor, Draft
-from loyalty.domain.console import Permission, Session
-from loyalty.domain.everyday import Change, ChangeRefused
+from loyalty.domain.console import ChangeRefused, Permission, Session
+from loyalty.domain.everyday import Change
 from loyalty.domain.messages import TEXTS
 from loyalty.domain.program import Program
 from loyalty.domain.staff import StaffMember
