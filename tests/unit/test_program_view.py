@@ -17,3 +17,5 @@ def test_the_console_shows_the_seeds_levels_rates_and_rules_in_words_with_the_fi
     assert "«Лепесток крем для рук 50 мл»: баллами до 50 % цены." in view.earning
     assert any(rule.startswith("Баллы сгорают через 365 дн., в конце месяца") for rule in view.earning)
     assert [product.key for product in view.products] == ["04600000000017", "04600000000024"]
+    assert {(source.via, source.title) for source in view.sources} >= {("insert:wb", "вкладыш Wildberries (wb)"),
+                                                                      ("blogger:blog", "блогер (blog)")}

@@ -180,6 +180,11 @@ class _Words:
         return campaign_title(self.program, name)
 
 
+def source_title(program: Program, via: str, language: Language = "ru") -> str:
+    """Where members came from, as the dashboard says it: «вкладыш Wildberries (wb)», «блогер (blog_anna)»."""
+    return _Words(program, language).source(via)
+
+
 def campaign_title(program: Program, name: str) -> str:
     """A campaign's or a nudge's title from the program (its name when it has none)."""
     campaign, nudge = program.campaign(name), program.bot.nudge(name)

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from loyalty.domain.bot_program import words
+from loyalty.domain.dashboard import source_title
 from loyalty.domain.messages import plural
 from loyalty.domain.program import Condition, GoodsRule, Program
 
@@ -49,9 +50,6 @@ class ProgramView(BaseModel):
     segments: dict[str, Any]  # the program file's named segments, a campaign may pick (as the file writes them)
 
 
-_KINDS = {"pack": "упаковка", "insert": "вкладыш", "shop": "магазин", "blogger": "блогер", "ad": "реклама"}
-
-
 def version_of(text: bytes) -> str:
     """A program file's fingerprint: the first 12 hex digits of its SHA-256 (what `sha256sum` prints)."""
     return hashlib.sha256(text).hexdigest()[:12]
@@ -68,8 +66,8 @@ def program_view(program: Program, version: str) -> ProgramView:
         channels=[ChannelView(name="d2c", title=f"сайт {program.brand.name}"),
                   *(ChannelView(name=channel.name, title=words(channel.title, "ru")) for channel in program.channels)],
         categories=sorted({entry.category for entry in program.brand.catalog if entry.category}),
-        sources=[SourceView(via=f"{source.kind}:{key}", title=f"{_KINDS.get(source.kind, source.kind)} ({key})")
-                 for key, source in program.bot.sources.items()],
+        sources=[SourceView(via=via, title=source_title(program, via))
+                 for via in (f"{source.kind}:{key}" for key, source in program.bot.sources.items())],
         segments={name: segment.model_dump(mode="json", by_alias=True, exclude_none=True)
                   for name, segment in program.segments.items()})
 
