@@ -13,8 +13,8 @@ from loyalty.observability import logger, metrics, tracer
 from loyalty.settings import CampaignsSettings, environment
 
 settings = environment(CampaignsSettings)
-campaigns = wiring.campaigns(settings)
 followups = wiring.followups(settings)
+campaigns = wiring.campaigns(settings, followups.read)  # one read of the console's changes for both
 
 
 @logger.inject_lambda_context

@@ -141,15 +141,17 @@ def _point_accrual(settings: PointAccrualSettings, program: Program, read: Conso
                         BotTable(settings.BOT_TABLE), erasure, live=read.program if read else None)
 
 
-def campaigns(settings: CampaignsSettings) -> Campaigns:
+def campaigns(settings: CampaignsSettings, read: ConsoleRead | None = None) -> Campaigns:
+    """The campaigns run, on the program file's campaigns and the console's live ones (read through `read`, the
+    postman's in the same function: the console is read once a minute for both)."""
     program = cached_program(settings.PROGRAM_FILE)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     store = CampaignStore(settings.CAMPAIGNS_TABLE)
     letters = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)),
                               program, settings.LINK_BASE_URL)
     members = MembersRepository(settings.MEMBERS_TABLE)
-    return Campaigns(program, members, store, Touches(program, ledger, store, letters, members),
-                     ConsoleRead(program, ConsoleTable(settings.CONSOLE_TABLE)).program)
+    read = read or ConsoleRead(program, ConsoleTable(settings.CONSOLE_TABLE))
+    return Campaigns(program, members, store, Touches(program, ledger, store, letters, members), read.program)
 
 
 def followups(settings: CampaignsSettings) -> Live[FollowUps]:
