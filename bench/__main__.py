@@ -358,9 +358,9 @@ def _sending(stack: LocalStack) -> dict[str, object]:
     Lambda is — through the bot's one pace, to the emulator; and a transactional message sent in the middle of
     them, against the same message sent alone."""
     from bench.senders import campaign_sender
-    from loyalty import wiring
     from loyalty.contracts import CampaignMessage, OutboundMessage
     from loyalty.settings import CampaignSenderSettings, TelegramSenderSettings
+    from loyalty.wiring.senders import telegram_sender
 
     limits = stack.telegram.state.limits
     campaign_settings = CampaignSenderSettings.model_validate(stack.functions.environment("CampaignSenderFunction"))
@@ -372,7 +372,7 @@ def _sending(stack: LocalStack) -> dict[str, object]:
     for n in range(BROADCAST):
         work.put(CampaignMessage(campaign="bench", touch=f"touch#{n}#bench", member_id=str(n), chat_id=7_000_000 + n,
                                  text="Новости", goal_days=7).model_dump_json())
-    transactional = wiring.telegram_sender(outbox_settings)
+    transactional = telegram_sender(outbox_settings)
 
     def send_transactional(n: int) -> float:
         started = time.perf_counter()

@@ -10,13 +10,13 @@ def campaign_sender(settings: dict[str, object], work: Any, ready: Any) -> None:
     """One campaign sender, as one Lambda container runs it, taking messages until there are none."""
     import queue
 
-    from loyalty import wiring
     from loyalty.contracts import CampaignMessage
     from loyalty.flows.outcomes import RetryLater
     from loyalty.observability import metrics
     from loyalty.settings import CampaignSenderSettings
+    from loyalty.wiring.senders import campaign_sender
 
-    sender = wiring.campaign_sender(CampaignSenderSettings.model_validate(settings))
+    sender = campaign_sender(CampaignSenderSettings.model_validate(settings))
     ready.wait()
     while True:
         try:

@@ -95,8 +95,8 @@ class Member:
 
 
 class Month:
-    """The flows wired as the stack wires them (wiring.py), on the fakes: the schedule's notices and every campaign
-    message are letters; the postman sends them."""
+    """The flows wired as the stack wires them (loyalty/wiring/), on the fakes: the schedule's notices and every
+    campaign message are letters; the postman sends them."""
 
     def __init__(self, members: int = 1000, seed: int = 26, policy: bool = True) -> None:
         self.program = program = month_program(policy)

@@ -7,9 +7,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from loyalty import wiring
-from loyalty.observability import logger, metrics, tracer
+from loyalty.observability import logger, metrics
 from loyalty.settings import WebhookSettings, environment
+from loyalty.wiring import webhook as wiring
 
 app = APIGatewayHttpResolver()
 webhook = wiring.webhook(environment(WebhookSettings))
@@ -24,7 +24,6 @@ def receive_update() -> Response[Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     webhook().idempotency.register_lambda_context(context)
     return app.resolve(event, context)

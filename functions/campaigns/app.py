@@ -7,10 +7,10 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from loyalty import wiring
 from loyalty.deadline import invocation_deadline
-from loyalty.observability import logger, metrics, tracer
+from loyalty.observability import logger, metrics
 from loyalty.settings import CampaignsSettings, environment
+from loyalty.wiring import campaigns as wiring
 
 settings = environment(CampaignsSettings)
 followups = wiring.followups(settings)
@@ -19,7 +19,6 @@ campaigns = wiring.campaigns(settings, followups.read)  # one read of the consol
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 @invocation_deadline  # retry loops give up (retryably) before the function's timeout
 @event_parser(model=EventBridgeModel)
 def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from loyalty import clock, wiring
+from loyalty import clock
 from loyalty.domain import audit, console, init_data
 from loyalty.domain.composer import ApprovalRule
 from loyalty.domain.console import ChangeRefused, Permission, Refused, Session
@@ -31,8 +31,9 @@ from loyalty.flows.everyday import SectionView
 from loyalty.flows.queue import Handling, QueueItem
 from loyalty.flows.reach import Reach
 from loyalty.flows.support import Adjustment, Card, Found, Reason, Resend, Reversal
-from loyalty.observability import logger, metrics, tracer
+from loyalty.observability import logger, metrics
 from loyalty.settings import ConsoleSettings, environment
+from loyalty.wiring import console as wiring
 
 app = APIGatewayHttpResolver(enable_validation=True)
 settings = environment(ConsoleSettings)
@@ -416,7 +417,6 @@ def _block(member_id: str, reason: str, blocked: bool) -> None:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
 

@@ -6,10 +6,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from loyalty import wiring
 from loyalty.adapters.streams import changes
-from loyalty.observability import logger, metrics, tracer
+from loyalty.observability import logger, metrics
 from loyalty.settings import FiguresSettings, environment
+from loyalty.wiring import figures as wiring
 
 settings = environment(FiguresSettings)
 keeper = wiring.figures(settings)
@@ -17,7 +17,6 @@ keeper = wiring.figures(settings)
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 @event_source(data_class=DynamoDBStreamEvent)
 def lambda_handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[str, Any]:
     return {"counted": keeper.keep_all(changes(event, settings.streams()))}

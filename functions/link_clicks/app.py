@@ -5,9 +5,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from loyalty import wiring
-from loyalty.observability import logger, metrics, tracer
+from loyalty.observability import logger, metrics
 from loyalty.settings import LinkClicksSettings, environment
+from loyalty.wiring import miniapp as wiring
 
 app = APIGatewayHttpResolver()
 clicks = wiring.link_clicks(environment(LinkClicksSettings))
@@ -21,6 +21,5 @@ def follow(followup_id: str) -> Response[Any]:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -6,11 +6,11 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from loyalty import wiring
 from loyalty.adapters.queues import QueueConsumer
 from loyalty.deadline import invocation_deadline
-from loyalty.observability import logger, metrics, tracer
+from loyalty.observability import logger, metrics
 from loyalty.settings import ReceiptParserSettings, environment
+from loyalty.wiring import receipts as wiring
 
 settings = environment(ReceiptParserSettings)
 receipts = wiring.receipt_check(settings)
@@ -19,7 +19,6 @@ consumer = QueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE_SEC
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 @invocation_deadline  # retry loops give up (retryably) before the function's timeout
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=receipts.handle_record, processor=consumer,

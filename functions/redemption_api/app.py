@@ -11,7 +11,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from loyalty import wiring
 from loyalty.deadline import invocation_deadline
 from loyalty.domain.errors import (
     Conflict,
@@ -30,8 +29,9 @@ from loyalty.flows.redemption import (
     RedeemRequest,
     ReviewRequest,
 )
-from loyalty.observability import logger, metrics, tracer
+from loyalty.observability import logger, metrics
 from loyalty.settings import RedemptionSettings, environment
+from loyalty.wiring import redemption as wiring
 
 app = APIGatewayRestResolver(enable_validation=True)
 redemption = wiring.redemption(environment(RedemptionSettings))
@@ -164,7 +164,6 @@ def _unreadable_json(why: str) -> Response[Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 @invocation_deadline  # retry loops give up (retryably) before the function's timeout
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -6,11 +6,11 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from loyalty import wiring
 from loyalty.adapters.queues import FifoQueueConsumer
 from loyalty.deadline import invocation_deadline
-from loyalty.observability import logger, metrics, tracer
+from loyalty.observability import logger, metrics
 from loyalty.settings import TelegramSenderSettings, environment
+from loyalty.wiring import senders as wiring
 
 settings = environment(TelegramSenderSettings)
 sender = wiring.telegram_sender(settings)
@@ -19,7 +19,6 @@ consumer = FifoQueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 @invocation_deadline
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     sender.idempotency.register_lambda_context(context)

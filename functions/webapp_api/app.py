@@ -14,11 +14,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from loyalty import clock, wiring
+from loyalty import clock
 from loyalty.domain import init_data
 from loyalty.flows.miniapp import Me, NotAMember
-from loyalty.observability import logger, metrics, tracer
+from loyalty.observability import logger, metrics
 from loyalty.settings import WebAppSettings, environment
+from loyalty.wiring import miniapp as wiring
 
 app = APIGatewayHttpResolver(enable_validation=True)
 settings = environment(WebAppSettings)
@@ -93,6 +94,5 @@ def promo(request: PromoRequest) -> Queued:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

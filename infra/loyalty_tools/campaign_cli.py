@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from loyalty import clock, wiring
+from loyalty import clock
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.program_file import load_program
 from loyalty.domain.campaigns import Campaign
@@ -18,6 +18,7 @@ from loyalty.flows.campaigns import Campaigns
 from loyalty.flows.followups import SURVEY
 from loyalty.flows.letters import NOTICES
 from loyalty.settings import CampaignsSettings
+from loyalty.wiring.campaigns import campaigns
 from loyalty_tools.queues import CRM_QUEUE, queue_url
 
 _SAMPLE = 10
@@ -38,7 +39,7 @@ class Stack:
     def campaigns(self) -> Campaigns:
         """The campaigns run as the stack's function has it: a reached member's message is a letter, which the
         postman sends as the contact policy lets it."""
-        return wiring.campaigns(CampaignsSettings(
+        return campaigns(CampaignsSettings(
             MEMBERS_TABLE=self.members_table, LEDGER_TABLE=self.ledger_table, CAMPAIGNS_TABLE=self.campaigns_table,
             CAMPAIGN_QUEUE_URL=queue_url(self.campaign_queue_url, "CampaignQueue"),
             CRM_QUEUE_URL=queue_url(self.crm_queue_url, CRM_QUEUE), PROGRAM_FILE=str(self.program),

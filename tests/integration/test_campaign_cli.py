@@ -6,9 +6,10 @@ import io
 import json
 from datetime import timedelta
 
-from loyalty import clock, wiring
+from loyalty import clock
 from loyalty.contracts import ReceiptAccepted, Shopper
 from loyalty.settings import PointAccrualSettings
+from loyalty.wiring.accrual import point_accrual
 from loyalty_tools.cli import main
 from loyalty_tools.local.event_sources import scheduled_event
 from loyalty_tools.local.stack import ROOT, LocalStack
@@ -23,7 +24,7 @@ def lapsed_member(stack: LocalStack, member_id: str, days: int) -> None:
     from loyalty.adapters.members import MembersRepository
 
     MembersRepository("MembersTable").join(member_id, int(member_id), "ru")
-    accrual = wiring.point_accrual(PointAccrualSettings.model_validate(
+    accrual = point_accrual(PointAccrualSettings.model_validate(
         {**stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(SHIPPED)}))()
     bought = clock.now() - timedelta(days=days)  # then, not now: its follow-ups fell due (and went stale) then too
     accrual.accrue(ReceiptAccepted(

@@ -20,7 +20,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loyalty import wiring
 from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import load_program
@@ -34,6 +33,8 @@ from loyalty.domain.receipt import normalise_one
 from loyalty.domain.wallet import Step, Wallet
 from loyalty.observability import metrics
 from loyalty.settings import PointAccrualSettings, ReceiptParserSettings
+from loyalty.wiring.accrual import point_accrual
+from loyalty.wiring.receipts import receipt_check
 from loyalty_tools.local.receipts import marketplace_receipt, shop_receipt
 from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.receipt_cli import Tables, explanation, read_member
@@ -153,7 +154,7 @@ def check_explain_equals_credit(stack: LocalStack, document: dict[str, Any], raw
     environment = stack.functions.environment
     parser = ReceiptParserSettings.model_validate({**environment("ReceiptParserFunction"), "PROGRAM_FILE": file.name})
     accrual = PointAccrualSettings.model_validate({**environment("PointAccrualFunction"), "PROGRAM_FILE": file.name})
-    wiring.receipt_check(parser).settle(Shopper(member_id=member_id, chat_id=2, language="ru"), receipt,
+    receipt_check(parser).settle(Shopper(member_id=member_id, chat_id=2, language="ru"), receipt,
                                         f"prop:{member_id}", NOW)
     accepted = [ReceiptAccepted.model_validate(body) for body in bodies(stack, "AccrualQueue")]
     bodies(stack, "OutboxQueue")
@@ -163,7 +164,7 @@ def check_explain_equals_credit(stack: LocalStack, document: dict[str, Any], raw
         metrics.clear_metrics()
         return
     (command,) = accepted
-    entry = wiring.point_accrual(accrual)().accrue(command, NOW).entry
+    entry = point_accrual(accrual)().accrue(command, NOW).entry
     credit, details = said["credit"], entry.details
     assert said["points"] == credit["points"]
     assert entry.points == credit["points"] - credit["debt_paid"]  # what pays off debt is not a new point

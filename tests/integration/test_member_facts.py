@@ -7,12 +7,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from loyalty import clock, wiring
+from loyalty import clock
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import LAPSE_INDEX, MembersRepository
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, Shopper
 from loyalty.settings import PointAccrualSettings
+from loyalty.wiring.accrual import point_accrual
 from loyalty_tools import ledger_cli, members_cli
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM
@@ -22,7 +23,7 @@ BOUGHT = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 
 
 def buy(stack: LocalStack, member_id: str, fiscal_key: str, category: str) -> None:
-    accrual = wiring.point_accrual(PointAccrualSettings.model_validate(
+    accrual = point_accrual(PointAccrualSettings.model_validate(
         {**stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(TEST_PROGRAM)}))()
     shopper = Shopper(member_id=member_id, chat_id=int(member_id), language="ru")
     accrual.accrue(ReceiptAccepted(

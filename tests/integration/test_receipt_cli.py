@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from pytest import MonkeyPatch
 
-from loyalty import wiring
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import load_program
@@ -23,6 +22,8 @@ from loyalty.domain.ledger import Kind, Posting
 from loyalty.domain.receipt import normalise_one
 from loyalty.domain.wallet import Step, Wallet
 from loyalty.settings import PointAccrualSettings, ReceiptParserSettings
+from loyalty.wiring.accrual import point_accrual
+from loyalty.wiring.receipts import receipt_check
 from loyalty_tools import receipt_cli
 from loyalty_tools.cli import main
 from loyalty_tools.local.receipt_emulator import ReceiptEmulator
@@ -158,9 +159,9 @@ def register(stack: LocalStack, raw: dict[str, Any], member_id: str) -> list[Pos
     def settings(model: Any, function: str) -> Any:
         return model.model_validate({**stack.functions.environment(function), "PROGRAM_FILE": str(SHIPPED)})
 
-    parser, accrual = settings(ReceiptParserSettings, "ReceiptParserFunction"), wiring.point_accrual(
+    parser, accrual = settings(ReceiptParserSettings, "ReceiptParserFunction"), point_accrual(
         settings(PointAccrualSettings, "PointAccrualFunction"))()
-    wiring.receipt_check(parser).settle(Shopper(member_id=member_id, chat_id=int(member_id), language="ru"),
+    receipt_check(parser).settle(Shopper(member_id=member_id, chat_id=int(member_id), language="ru"),
                                 normalise_one(raw), f"tg-update:{raw['fiscalDocumentNumber']}", datetime.now(UTC))
     commands = [ReceiptAccepted(**body) for body in bodies(stack, "AccrualQueue")]
     return [accrual.reverse(command) if command.reverses else accrual.accrue(command) for command in commands]

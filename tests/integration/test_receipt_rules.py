@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from loyalty import wiring
 from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
@@ -19,6 +18,7 @@ from loyalty.domain.ledger import Kind
 from loyalty.domain.postings import adjustment
 from loyalty.domain.receipt import normalise_one
 from loyalty.settings import ReceiptParserSettings
+from loyalty.wiring.receipts import receipt_check
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.runtime import FunctionHost, new_container
 from loyalty_tools.local.stack import LocalStack
@@ -172,7 +172,7 @@ def test_offline_programs_may_accept_an_uploaded_receipt_the_service_cannot_conf
     anna = shopper()
     raw = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=40)  # unknown to the receipt service
     uploaded = normalise_one(raw)
-    wiring.receipt_check(settings).check(ReceiptSubmitted(submission_id="tg-update:40#k", shopper=anna,
+    receipt_check(settings).check(ReceiptSubmitted(submission_id="tg-update:40#k", shopper=anna,
                                                   qr=uploaded.query().to_qr(), uploaded=raw))
     claim = stack.aws("dynamodb").get_item(TableName="ReceiptClaimsTable",
                                            Key={"fiscal_key": {"S": str(uploaded.key)}})["Item"]
@@ -184,7 +184,7 @@ def test_without_the_offline_setting_an_unconfirmed_upload_earns_nothing(stack: 
     settings = ReceiptParserSettings.model_validate(stack.functions.environment("ReceiptParserFunction"))
     anna = shopper()
     raw = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=41)
-    wiring.receipt_check(settings).check(ReceiptSubmitted(submission_id="tg-update:41#k", shopper=anna,
+    receipt_check(settings).check(ReceiptSubmitted(submission_id="tg-update:41#k", shopper=anna,
                                                   qr=normalise_one(raw).query().to_qr(), uploaded=raw))
     assert bodies(stack, "AccrualQueue") == []
     assert texts(stack)[-1].startswith("Налоговая не нашла такой чек")
@@ -197,7 +197,7 @@ def test_a_doctored_upload_earns_on_the_receipt_the_tax_service_holds_not_on_the
     stack.receipts.add(real)
     doctored = {**real, "items": [{**real["items"][0], "sum": 450000, "price": 450000, "quantity": 1}]}
     assert doctored["totalSum"] == real["totalSum"]  # what the QR names is unchanged: only the line is a lie
-    wiring.receipt_check(settings).check(ReceiptSubmitted(submission_id="tg-update:42#k", shopper=anna,
+    receipt_check(settings).check(ReceiptSubmitted(submission_id="tg-update:42#k", shopper=anna,
                                                   qr=normalise_one(doctored).query().to_qr(), uploaded=doctored))
     (accepted,) = bodies(stack, "AccrualQueue")
     assert accepted["brand_sum_kopecks"] == 45000  # the tax service's cream, not the file's

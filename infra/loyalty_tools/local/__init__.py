@@ -1,10 +1,10 @@
 """The embedded local stack: the template's functions in this process, on moto server and the emulators.
 
 Every function of the template runs in this one process, so what the loyalty package builds once per container from
-the environment when it is imported (the Powertools logger, metrics and tracer of loyalty.observability) is built
+the environment when it is imported (the Powertools logger and metrics of loyalty.observability) is built
 once for all of them, in whatever environment imports it first. This process is given the template's global function
-environment before anything imports the package, as Lambda gives each container (metrics and traces stay off here:
-there is no CloudWatch agent or X-Ray daemon to take them).
+environment before anything imports the package, as Lambda gives each container (metrics stay off here: there is no
+CloudWatch agent to take them).
 """
 
 import os
@@ -20,6 +20,5 @@ def _function_globals() -> dict[str, str]:
             if isinstance(value, str) and name.startswith("POWERTOOLS")}
 
 
-for _name, _value in {**_function_globals(), "POWERTOOLS_METRICS_DISABLED": "true",
-                      "POWERTOOLS_TRACE_DISABLED": "true"}.items():
+for _name, _value in {**_function_globals(), "POWERTOOLS_METRICS_DISABLED": "true"}.items():
     os.environ.setdefault(_name, _value)

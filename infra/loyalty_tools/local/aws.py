@@ -13,6 +13,7 @@ import re
 import threading
 import urllib.parse
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -42,6 +43,10 @@ class RequestCounter:
     def __init__(self, app: Any):
         self.app = app
         self.counts: Counter[tuple[str, str, str]] = Counter()
+        # The functions' requests again, by the function that made each: the local stack invokes one at a time and
+        # tells the counter which (`running`); a request outside an invocation (a test, a command) is "-".
+        self.by_function: Counter[tuple[str, str, str]] = Counter()
+        self.running: Callable[[], str | None] = lambda: None
         self._lock = threading.Lock()
         self.dynamodb = threading.Lock()  # held by each DynamoDB request while moto applies it
 
@@ -53,6 +58,8 @@ class RequestCounter:
             operation = target.rsplit(".", 1)[-1] if target else environ.get("QUERY_STRING", "") or "?"
             with self._lock:
                 self.counts[(caller, match.group(2), operation)] += 1
+                if caller == "functions":
+                    self.by_function[(self.running() or "-", match.group(2), operation)] += 1
             if match.group(2) == "dynamodb" and operation in ("TransactWriteItems", "TransactGetItems"):
                 # What a transaction costs depends on its items (2 capacity units each): count them too.
                 body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
@@ -68,6 +75,11 @@ class RequestCounter:
     def snapshot(self) -> Counter[tuple[str, str, str]]:
         with self._lock:
             return Counter(self.counts)
+
+    def snapshot_by_function(self) -> Counter[tuple[str, str, str]]:
+        """The functions' requests so far, keyed (function, service, operation)."""
+        with self._lock:
+            return Counter(self.by_function)
 
 
 @functools.cache

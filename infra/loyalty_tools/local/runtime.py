@@ -61,8 +61,7 @@ class FunctionHost:
             "AWS_SECRET_ACCESS_KEY": FUNCTION_ACCESS_KEY,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
-            # No X-Ray daemon and no CloudWatch agent here: Powertools would print EMF and trace noise.
-            "POWERTOOLS_TRACE_DISABLED": "true",
+            # No CloudWatch agent here: Powertools would print every metric's EMF line.
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
         # Metrics are off locally (see above); Powertools still warns on every invocation that none were sent.

@@ -93,6 +93,8 @@ class LocalStack:
         env_overrides = {"PROGRAM_FILE": str(deploy.program_file)} if deploy.program_file else {}
         new_container()  # a new deploy: no setting, program or secret cached from the last
         self.functions = FunctionHost(self.template, self.moto.url, env_overrides, deploy.log_stream)
+        functions = self.functions
+        self.moto.counter.running = lambda: functions.running
         self.pollers = [QueuePoller(self.template, self.functions, spec.logical_id, source, self.moto.url)
                         for spec in self.functions.specs.values() for source in spec.queues]
         self.stream_pollers = [StreamPoller(self.template, self.functions, spec.logical_id, source, self.moto.url,

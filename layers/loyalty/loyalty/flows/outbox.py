@@ -23,7 +23,7 @@ class TelegramSender:
     def __init__(self, bot: MessageSink, once: Once, pace: Pacer | None = None, sent: SentMessages | None = None):
         self.bot = bot
         self.sent = sent  # the last message each shopper got: support may resend it from the console
-        self.send_once = once(self._send)  # once per dedupe_key (wiring.py keeps the key long enough)
+        self.send_once = once(self._send)  # once per dedupe_key (wiring/senders.py keeps the key long enough)
         self.idempotency = once.config
         self.pace = pace  # shared with the campaign sender: together they stay under Telegram's limit
 

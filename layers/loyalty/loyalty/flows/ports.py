@@ -2,7 +2,7 @@
 
 A flow receives objects with these shapes and imports nothing from `loyalty.adapters` but the pure readers of
 outside formats: Telegram's updates and a receipt photo's QR code (tests/unit/test_layers.py holds that line).
-`loyalty/wiring.py` builds the real ones (DynamoDB, SQS, Telegram) once per cold start; the flow tests pass
+`loyalty/wiring/` builds the real ones (DynamoDB, SQS, Telegram) once per cold start; the flow tests pass
 in-memory fakes (tests/fakes.py) that the same contract tests check against the real adapters on moto and the
 Telegram emulator (tests/integration/test_fakes_behave.py).
 """

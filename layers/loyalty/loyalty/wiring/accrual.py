@@ -1,0 +1,40 @@
+"""The point accrual: the ledger, the triggered campaigns' letters, the erasure."""
+
+from __future__ import annotations
+
+from loyalty.adapters.bot_table import BotTable
+from loyalty.adapters.campaign_store import CampaignStore
+from loyalty.adapters.claims import ReceiptClaims
+from loyalty.adapters.ledger import ledger_for
+from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.promo_codes import PromoCodes
+from loyalty.adapters.queues import ChatOrderedQueue
+from loyalty.domain.program import Program
+from loyalty.flows.accrual import PointAccrual
+from loyalty.flows.campaigns import Touches
+from loyalty.flows.composer import ConsoleRead
+from loyalty.flows.erasure import Erasure
+from loyalty.flows.letters import CampaignLetters, Letters
+from loyalty.settings import PointAccrualSettings
+from loyalty.wiring.common import Live, reported_ledger, stack_key
+
+
+def point_accrual(settings: PointAccrualSettings) -> Live[PointAccrual]:
+    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE,
+                lambda program, read: _point_accrual(settings, program, read))
+
+
+def _point_accrual(settings: PointAccrualSettings, program: Program, read: ConsoleRead | None) -> PointAccrual:
+    ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
+    keyed = stack_key(settings.STACK_KEY_NAME)
+    triggered = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), keyed), program,  # a triggered campaign's letter
+                                settings.LINK_BASE_URL)
+    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), triggered,
+                      MembersRepository(settings.MEMBERS_TABLE))
+    erasure = Erasure(ledger, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
+                      ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
+                      MembersRepository(settings.MEMBERS_TABLE),
+                      (BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE)))
+    return PointAccrual(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
+                        PromoCodes(settings.PROMO_CODES_TABLE), keyed, touches,
+                        BotTable(settings.BOT_TABLE), erasure, live=read.program if read else None)

@@ -1,0 +1,35 @@
+"""The Mini App's API and the tracked links' redirects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+from loyalty.adapters.bot_table import BotTable
+from loyalty.adapters.campaign_store import CampaignStore
+from loyalty.adapters.ledger import LedgerRepository
+from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.queues import SqsQueue
+from loyalty.adapters.secrets import secret
+from loyalty.domain.program import Program
+from loyalty.flows.composer import ConsoleRead
+from loyalty.flows.link_clicks import LinkClicks
+from loyalty.flows.miniapp import MiniApp
+from loyalty.settings import LinkClicksSettings, WebAppSettings
+from loyalty.wiring.common import Live, stack_key
+
+
+def miniapp(settings: WebAppSettings) -> tuple[Live[MiniApp], Callable[[], str]]:
+    """The Mini App's flow, and the bot token its requests are checked against (read at the first request)."""
+    def build(program: Program, _: ConsoleRead | None) -> MiniApp:
+        return MiniApp(program, MembersRepository(settings.MEMBERS_TABLE),
+                       LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), BotTable(settings.BOT_TABLE),
+                       SqsQueue(settings.ACCRUAL_QUEUE_URL), stack_key(settings.STACK_KEY_NAME))
+    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE, build), cache(lambda: secret(settings.BOT_TOKEN_NAME))
+
+
+def link_clicks(settings: LinkClicksSettings) -> Live[LinkClicks]:
+    def build(program: Program, _: ConsoleRead | None) -> LinkClicks:
+        site = program.bot.site_url or f"https://t.me/{program.brand.bot_username or ''}"
+        return LinkClicks(program, BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE), site)
+    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE, build)

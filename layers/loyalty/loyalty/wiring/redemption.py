@@ -1,0 +1,22 @@
+"""The redemption API: quotes and orders paid with points."""
+
+from __future__ import annotations
+
+from loyalty.adapters.campaign_store import CampaignStore
+from loyalty.adapters.claims import ReceiptClaims
+from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.program_file import cached_program
+from loyalty.adapters.promo_codes import PromoCodes
+from loyalty.adapters.queues import SqsQueue
+from loyalty.flows.redemption import Redemption
+from loyalty.settings import RedemptionSettings
+from loyalty.wiring.common import reported_ledger
+
+
+def redemption(settings: RedemptionSettings) -> Redemption:
+    program = cached_program(settings.PROGRAM_FILE)
+    return Redemption(program, reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE,
+                                               settings.CRM_QUEUE_URL),
+                      MembersRepository(settings.MEMBERS_TABLE), PromoCodes(settings.PROMO_CODES_TABLE),
+                      SqsQueue(settings.ACCRUAL_QUEUE_URL), CampaignStore(settings.CAMPAIGNS_TABLE),
+                      ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE))

@@ -1,0 +1,21 @@
+"""The points schedule: activations, reminders, expiries, level reviews."""
+
+from __future__ import annotations
+
+from loyalty.adapters.bot_table import BotTable
+from loyalty.adapters.campaign_store import CampaignStore
+from loyalty.adapters.program_file import cached_program
+from loyalty.adapters.queues import ChatOrderedQueue
+from loyalty.flows.campaigns import Touches
+from loyalty.flows.letters import CampaignLetters, Letters
+from loyalty.flows.schedule import PointsSchedule
+from loyalty.settings import PointsScheduleSettings
+from loyalty.wiring.common import reported_ledger, stack_key
+
+
+def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:
+    program = cached_program(settings.PROGRAM_FILE)
+    ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
+    letters = Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME))
+    touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), CampaignLetters(letters, program))
+    return PointsSchedule(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), touches, letters)

@@ -1,0 +1,41 @@
+"""The two senders to Telegram: transactional messages from the outbox, and campaign messages."""
+
+from __future__ import annotations
+
+from loyalty.adapters.bot_table import BotTable, LastMessages
+from loyalty.adapters.campaign_store import CampaignStore
+from loyalty.adapters.console_table import ConsoleTable
+from loyalty.adapters.idempotency import OncePerKey
+from loyalty.adapters.members import MembersRepository
+from loyalty.adapters.pacing import Pace
+from loyalty.adapters.program_file import cached_program
+from loyalty.adapters.queues import SqsQueue
+from loyalty.flows.campaign_sender import CampaignSender
+from loyalty.flows.composer import ConsoleRead
+from loyalty.flows.outbox import TelegramSender
+from loyalty.settings import CampaignSenderSettings, TelegramSenderSettings
+from loyalty.wiring.common import crm_feed, stack_key
+
+_MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any message can sit in the outbox and its DLQ
+_BOT_PACE = "telegram"  # one pace for everything the bot sends: transactional and campaign messages alike
+
+
+def telegram_sender(settings: TelegramSenderSettings) -> TelegramSender:
+    from loyalty.adapters.telegram import TelegramBot
+    return TelegramSender(TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
+                          OncePerKey("message", "dedupe_key", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
+                          Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND),
+                          LastMessages(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)))
+
+
+def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
+    from loyalty.adapters.telegram import TelegramBot
+
+    program = cached_program(settings.PROGRAM_FILE)
+    return CampaignSender(
+        TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
+        OncePerKey("message", "touch", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
+        Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND),
+        CampaignStore(settings.CAMPAIGNS_TABLE), MembersRepository(settings.MEMBERS_TABLE),
+        SqsQueue(settings.ACCRUAL_QUEUE_URL), crm_feed(program, settings.CRM_QUEUE_URL),
+        stopped=ConsoleRead(program, ConsoleTable(settings.CONSOLE_TABLE)).stopped)
