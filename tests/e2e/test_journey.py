@@ -129,7 +129,7 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_with_its_reason_logged(s
 def test_a_message_that_keeps_failing_reaches_the_dead_letter_queue_after_max_receive_count(stack: LocalStack) -> None:
     anna = new_shopper(stack)
     emulator(stack.telegram.url, f"/emulator/chats/{anna.chat_id}/fail", {"status": 500, "times": 100})
-    anna.say("привет")
+    anna.say("привет")  # its answer ("not a receipt") goes through the outbox, which keeps failing
     stack.wait_idle(timeout=60)
     (parked,) = stack.dead_letters("OutboxDeadLetterQueue")
     max_receive = json.loads(stack.aws("sqs").get_queue_attributes(

@@ -6,6 +6,8 @@ poller once, so the handler gets real SQS records and the poller honours its bat
 
 import json
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -68,6 +70,42 @@ def _json_or_text(body: str) -> Any:
 
 def bodies(stack: LocalStack, queue: str) -> list[Any]:
     return [body for body, _ in drain(stack, queue)]
+
+
+# What the webhook answered updates with, in order (the one reply it gave in its HTTP answer): each test starts with
+# none (_no_answers_yet).
+_ANSWERED: list[dict[str, Any]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_answers_yet() -> None:
+    _ANSWERED.clear()
+
+
+def post_update(stack: LocalStack, data: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST to the webhook as Telegram does; a reply in its answer is kept, as Telegram takes it, for `replies`."""
+    request = urllib.request.Request(stack.webhook_url, data=data, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, answer = int(response.status), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    method = json.loads(answer or b"{}")
+    if isinstance(method, dict) and method.get("method") == "sendMessage":
+        # The outbox's messages so far came before this answer: keep them first, in their order.
+        _ANSWERED.extend(bodies(stack, "OutboxQueue"))
+        _ANSWERED.append({"chat_id": method["chat_id"], "text": method["text"],
+                                     "reply_markup": method.get("reply_markup"),
+                                     "html": method.get("parse_mode") == "HTML"})
+    return status, answer
+
+
+def replies(stack: LocalStack) -> list[dict[str, Any]]:
+    """Every message the bot has sent since the last call, in order: those it answered updates with and those on
+    OutboxQueue (taken from it)."""
+    answered = [*_ANSWERED, *bodies(stack, "OutboxQueue")]
+    _ANSWERED.clear()
+    return answered
 
 
 def send(stack: LocalStack, queue: str, body: str | dict[str, Any], group: str = "test") -> None:

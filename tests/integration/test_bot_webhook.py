@@ -15,7 +15,7 @@ from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import present
-from tests.integration.conftest import bodies, drain
+from tests.integration.conftest import bodies, drain, post_update, replies
 from tests.telegram_updates import contact_of, telegram_update
 
 QR = "t=20240301T1230&s=1499.00&fn=7380440800000001&i=12345&fp=1234567890&n=1"
@@ -24,16 +24,11 @@ QR = "t=20240301T1230&s=1499.00&fn=7380440800000001&i=12345&fp=1234567890&n=1"
 def post(stack: LocalStack, body: Any, secret: Literal[False] | str | None = None,
          headers: dict[str, str] | None = None) -> int:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(stack.webhook_url, data=data, method="POST", headers={
+    return post_update(stack, data, {
         "Content-Type": "application/json", **({} if secret is False else {
             "X-Telegram-Bot-Api-Secret-Token": stack.webhook_secret if secret is None else secret}),
         **(headers or {}),
-    })
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
+    })[0]
 
 
 def member(stack: LocalStack, user_id: int) -> dict[str, Any] | None:
@@ -44,7 +39,7 @@ def member(stack: LocalStack, user_id: int) -> dict[str, Any] | None:
 def test_start_creates_the_member_and_asks_for_the_phone_with_the_contact_button(stack: LocalStack) -> None:
     assert post(stack, telegram_update(1, 501, "/start", language="en")) == 200
     assert present(member(stack, 501))["language"] == "en" and present(member(stack, 501)).get("available", 0) == 0
-    (reply,) = bodies(stack, "OutboxQueue")
+    (reply,) = replies(stack)
     assert reply["chat_id"] == 501 and reply["text"].startswith("Hello!")
     assert reply["reply_markup"]["keyboard"][0][0]["request_contact"] is True
 
@@ -55,25 +50,25 @@ def test_own_contact_saves_the_phone_and_a_foreign_one_does_not(stack: LocalStac
     assert "phone" not in present(member(stack, 502))
     post(stack, telegram_update(3, 502, contact=contact_of(502)))
     assert present(member(stack, 502))["phone"] == "+79161234567"
-    texts = [reply["text"] for reply in bodies(stack, "OutboxQueue")]
+    texts = [reply["text"] for reply in replies(stack)]
     assert texts[1].startswith("Это не ваш номер") and texts[2].startswith("Спасибо, вы в программе")
 
 
 def test_a_receipt_qr_is_accepted_at_once_and_queued(stack: LocalStack) -> None:
     post(stack, telegram_update(1, 503, "/start"))
     post(stack, telegram_update(2, 503, contact=contact_of(503)))
-    drain(stack, "OutboxQueue")
+    replies(stack)
     assert post(stack, telegram_update(3, 503, f"вот мой чек\n{QR}")) == 200
     (submitted,) = bodies(stack, "ReceiptQueue")
     assert submitted["submission_id"] == "tg-update:3" and submitted["shopper"]["member_id"] == "503"
-    (reply,) = bodies(stack, "OutboxQueue")
+    (reply,) = replies(stack)
     assert reply["text"].startswith("Чек принят")
 
 
 def test_a_receipt_before_the_phone_is_kept_and_sent_once_the_phone_arrives(stack: LocalStack) -> None:
     post(stack, telegram_update(1, 504, QR))
     assert bodies(stack, "ReceiptQueue") == []
-    assert "поделитесь номером" in bodies(stack, "OutboxQueue")[0]["text"]
+    assert "поделитесь номером" in replies(stack)[0]["text"]
     post(stack, telegram_update(2, 504, contact=contact_of(504)))
     (submitted,) = bodies(stack, "ReceiptQueue")
     assert submitted["qr"] == QR
@@ -82,19 +77,19 @@ def test_a_receipt_before_the_phone_is_kept_and_sent_once_the_phone_arrives(stac
 
 def test_text_that_is_not_a_receipt_gets_a_hint(stack: LocalStack) -> None:
     post(stack, telegram_update(1, 505, "как получить баллы?"))
-    (reply,) = bodies(stack, "OutboxQueue")
+    (reply,) = replies(stack)
     assert "QR-кода чека" in reply["text"] and bodies(stack, "ReceiptQueue") == []
 
 
 def test_group_chats_are_ignored(stack: LocalStack) -> None:
     assert post(stack, telegram_update(1, 506, QR, chat_type="group")) == 200
-    assert bodies(stack, "OutboxQueue") == [] and member(stack, 506) is None
+    assert replies(stack) == [] and member(stack, 506) is None
 
 
 def test_a_request_without_the_right_secret_is_refused_and_does_nothing(stack: LocalStack) -> None:
     assert post(stack, telegram_update(1, 507, "/start"), secret="wrong") == 403
     assert post(stack, telegram_update(2, 507, "/start"), secret=False) == 403
-    assert member(stack, 507) is None and bodies(stack, "OutboxQueue") == []
+    assert member(stack, 507) is None and replies(stack) == []
 
 
 def test_a_redelivered_update_is_ignored(stack: LocalStack) -> None:
@@ -144,7 +139,7 @@ def test_photos_and_receipt_files_are_queued_as_files_and_other_files_get_a_hint
 
     post(stack, telegram_update(1, 511, "/start"))
     post(stack, telegram_update(2, 511, contact=contact_of(511)))
-    drain(stack, "OutboxQueue")
+    replies(stack)
     sizes = [PhotoSize("small", "s1", 90, 160), PhotoSize("large", "s2", 1080, 1920)]
     sent = {
         3: telegram_update(3, 511, photo=sizes),
@@ -159,14 +154,14 @@ def test_photos_and_receipt_files_are_queued_as_files_and_other_files_get_a_hint
     assert files == [{"file_id": "large", "kind": "photo", "file_name": None},
                      {"file_id": "img", "kind": "photo", "file_name": "IMG_1.JPG"},
                      {"file_id": "fns", "kind": "document", "file_name": "checks.json"}]
-    assert bodies(stack, "OutboxQueue")[-1]["text"].startswith("Пока я понимаю только")
+    assert replies(stack)[-1]["text"].startswith("Пока я понимаю только")
 
 
 def test_the_chosen_time_zone_is_kept_on_the_member_and_read_with_their_wallet(stack: LocalStack) -> None:
     post(stack, telegram_update(320, 562, "/start"))
     post(stack, telegram_update(321, 562, contact=contact_of(562, "+7 916 000-05-62")))
     assert post(stack, telegram_update(322, 562, "/timezone")) == 200
-    offer = bodies(stack, "OutboxQueue")[-1]
+    offer = replies(stack)[-1]
     assert {"text": offer["reply_markup"]["inline_keyboard"][1][1]["text"].split(" · ")[0],
             "data": offer["reply_markup"]["inline_keyboard"][1][1]["callback_data"]} == {
         "text": "Екатеринбург", "data": "tz:Asia/Yekaterinburg"}
@@ -176,7 +171,7 @@ def test_the_chosen_time_zone_is_kept_on_the_member_and_read_with_their_wallet(s
                         message=shown, data="tz:Asia/Yekaterinburg")
     status, _ = answer_of(stack, Update(update_id=323, callback_query=tap).to_dict())
     assert status == 200 and present(member(stack, 562))["time_zone"] == "Asia/Yekaterinburg"
-    assert bodies(stack, "OutboxQueue")[-1]["text"].startswith("Готово: Екатеринбург, у вас сейчас ")
+    assert replies(stack)[-1]["text"].startswith("Готово: Екатеринбург, у вас сейчас ")
     holder = LedgerRepository("LedgerTable", "MembersTable").read("562")[2]
     assert holder.time_zone == "Asia/Yekaterinburg"  # what the postman keeps the letters' daytime by
 
@@ -184,17 +179,17 @@ def test_the_chosen_time_zone_is_kept_on_the_member_and_read_with_their_wallet(s
 def test_points_commands_answer_in_plain_russian_and_promo_goes_to_the_ledger_queue(stack: LocalStack) -> None:
     assert post(stack, telegram_update(70, 531, "/start")) == 200
     assert post(stack, telegram_update(71, 531, contact=contact_of(531))) == 200
-    saved = bodies(stack, "OutboxQueue")[-1]["text"]
+    saved = replies(stack)[-1]["text"]
     assert "/balance — баллы" in saved and "/level — уровень" in saved and "/invite — пригласить друга" in saved
     assert bodies(stack, "AccrualQueue") == []  # the test program pays no welcome bonus (the seed's does)
     for update_id, text in ((72, "/balance"), (73, "/history"), (74, "/promo сто"), (75, "/help"),
                             (76, "/promo@brand_bot 300")):
         assert post(stack, telegram_update(update_id, 531, text)) == 200
-    replies = [reply["text"] for reply in bodies(stack, "OutboxQueue")]
-    assert replies[0] == "Уровень «Тест-Бренд»: баллами возвращается 10%.\nДоступно: 0 баллов."
-    assert replies[1].startswith("Операций по баллам пока нет.")
-    assert replies[2].startswith("Напишите /promo и число баллов")
-    assert replies[3].startswith("Пока я понимаю только чеки и команды") and "/history" in replies[3]
+    texts = [reply["text"] for reply in replies(stack)]
+    assert texts[0] == "Уровень «Тест-Бренд»: баллами возвращается 10%.\nДоступно: 0 баллов."
+    assert texts[1].startswith("Операций по баллам пока нет.")
+    assert texts[2].startswith("Напишите /promo и число баллов")
+    assert texts[3].startswith("Пока я понимаю только чеки и команды") and "/history" in texts[3]
     (promo,) = bodies(stack, "AccrualQueue")
     assert (promo["kind"], promo["points"], promo["request_id"]) == ("promo", 300, "tg-update:76")
 
@@ -204,7 +199,7 @@ def invitation_code(stack: LocalStack, update_id: int, user_id: int) -> str:
     assert post(stack, telegram_update(update_id, user_id, "/start")) == 200
     assert post(stack, telegram_update(update_id + 1, user_id, contact=contact_of(user_id))) == 200
     assert post(stack, telegram_update(update_id + 2, user_id, "/invite")) == 200
-    link = next(body["text"] for body in bodies(stack, "OutboxQueue") if "?start=ref_" in body["text"]
+    link = next(body["text"] for body in replies(stack) if "?start=ref_" in body["text"]
                 and body["chat_id"] == user_id)
     code: str = link.split("?start=ref_")[1].split()[0]
     assert str(user_id) not in code and len(code) == 8  # opaque: the Telegram id is not in the link
@@ -256,13 +251,13 @@ def test_a_tapped_button_is_read_by_its_data_and_acknowledged_in_the_webhooks_an
     status, answer = answer_of(stack, Update(update_id=301, callback_query=tap).to_dict())
     assert status == 200 and answer == {"method": "answerCallbackQuery", "callback_query_id": "cb-1"}
     assert present(member(stack, 561))["language_choice"] == "en" and present(member(stack, 561))["subscribed"] is True
-    assert bodies(stack, "OutboxQueue")[-1]["text"] == "Done, I will write in English from now on."
+    assert replies(stack)[-1]["text"] == "Done, I will write in English from now on."
     forged = CallbackQuery(id="cb-2", from_user=User(id=561, first_name="Анна", is_bot=False), chat_instance="1",
                            message=shown, data="review:AAAAAAAAAA:ok")  # a staff button, outside the staff chat
     status, answer = answer_of(stack, Update(update_id=302, callback_query=forged).to_dict())
     assert status == 200 and answer["callback_query_id"] == "cb-2"
     assert bodies(stack, "AccrualQueue") == []
-    assert bodies(stack, "OutboxQueue")[-1]["text"].startswith("This button no longer works")
+    assert replies(stack)[-1]["text"].startswith("This button no longer works")
 
 
 def test_an_edited_message_is_not_taken_for_a_new_one(stack: LocalStack) -> None:

@@ -15,7 +15,7 @@ import pytest
 from loyalty.adapters.dynamo import to_item
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM, worker_stack
-from tests.integration.conftest import bodies
+from tests.integration.conftest import post_update, replies
 from tests.telegram_updates import telegram_update
 
 OWNER, STRANGER = 7_000_001, 561
@@ -28,11 +28,9 @@ def stack(aws_env: Path) -> Iterator[LocalStack]:
 
 
 def say(stack: LocalStack, update_id: int, user_id: int, text: str) -> None:
-    request = urllib.request.Request(stack.webhook_url, data=json.dumps(telegram_update(update_id, user_id, text))
-                                     .encode(), headers={"Content-Type": "application/json",
-                                                         "X-Telegram-Bot-Api-Secret-Token": stack.webhook_secret})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 200
+    status, _ = post_update(stack, json.dumps(telegram_update(update_id, user_id, text)).encode(), {
+        "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": stack.webhook_secret})
+    assert status == 200
 
 
 def call(stack: LocalStack, method: str, path: str, cookie: str | None = None, body: Any = None,
@@ -50,7 +48,7 @@ def call(stack: LocalStack, method: str, path: str, cookie: str | None = None, b
 
 def link_for(stack: LocalStack, update_id: int, user_id: int) -> str | None:
     say(stack, update_id, user_id, "/console")
-    (message,) = [body for body in bodies(stack, "OutboxQueue") if body["chat_id"] == user_id]
+    (message,) = [body for body in replies(stack) if body["chat_id"] == user_id]
     buttons = (message.get("reply_markup") or {}).get("inline_keyboard") or [[{}]]
     url = buttons[0][0].get("url")
     return url[len(stack.api.url):] if url else None

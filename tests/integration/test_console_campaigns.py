@@ -15,7 +15,7 @@ from loyalty.adapters.dynamo import to_item
 from loyalty.domain.receipt import MOSCOW
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM, worker_stack
-from tests.integration.conftest import bodies
+from tests.integration.conftest import replies
 from tests.integration.test_console import OWNER, call, signed_in
 
 MARKETER, VIEWER = 42, 44
@@ -129,7 +129,7 @@ def test_a_marketer_sends_the_campaign_to_their_own_chat_before_launching(stack:
     status, _, body = call(stack, "POST", "/console/api/campaigns/test", cookie,
                            {"campaign": offer, "segment": {"receipts": {"more_than": 5}}}, {"X-CSRF-Token": me["csrf"]})
     assert status == 202 and json.loads(body)["sent_to"] == MARKETER
-    (sent,) = [message for message in bodies(stack, "OutboxQueue") if message["chat_id"] == MARKETER]
+    (sent,) = [message for message in replies(stack) if message["chat_id"] == MARKETER]
     assert sent["text"] == "Купите на 1500 ₽ за 5 дней. На счёте 450 баллов."
     assert sent["reply_markup"] == {"inline_keyboard": [[{"text": "На сайт", "url": "https://a.ru"}]]}
     unknown = {**offer, "messages": {"ru": {"text": "{name}"}}}

@@ -35,6 +35,16 @@ def test_each_queue_consumer_reports_partial_failures_and_has_time_to_retry(spec
         assert "deadLetterTargetArn" in queue["RedrivePolicy"]
 
 
+@pytest.mark.parametrize("spec", [s for s in FUNCTIONS if "CONCURRENCY" in s.environment],
+                         ids=lambda spec: spec.logical_id)
+def test_a_function_that_paces_itself_is_told_how_many_of_it_may_run_at_once(spec: FunctionSpec) -> None:
+    """Each container keeps its share of a rate (adapters/pacing.py: LocalPace): the share is right only while the
+    event source runs no more containers than CONCURRENCY says."""
+    (event,) = [event["Properties"] for event in TEMPLATE.resources[spec.logical_id]["Properties"]["Events"].values()
+                if event["Type"] == "SQS"]
+    assert int(spec.environment["CONCURRENCY"]) == int(event["ScalingConfig"]["MaximumConcurrency"])
+
+
 def test_every_queue_has_a_dead_letter_queue_and_every_dead_letter_queue_pages_someone() -> None:
     queues = TEMPLATE.of_type("AWS::SQS::Queue")
     dead_letter_queues = {name for name in queues if name.endswith("DeadLetterQueue")}

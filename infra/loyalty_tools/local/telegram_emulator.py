@@ -57,6 +57,7 @@ class _State:
     miniapp_url: str = ""  # the Mini App the chat's menu button opens (the stack's /miniapp/)
     menu_button: dict[str, Any] = field(default_factory=dict)  # what setChatMenuButton set
     queued: list[dict[str, Any]] = field(default_factory=list)  # updates for getUpdates, while no webhook is set
+    answered: set[int] = field(default_factory=set)  # updates whose webhook answer was run
     arrived: threading.Condition = field(default_factory=threading.Condition)
     download_limit: int = 20 * 1024 * 1024  # getFile refuses bigger files, as the Bot API does
 
@@ -109,7 +110,7 @@ class TelegramEmulator(Server):
         with self.state.lock:
             fresh = _State(token=self.state.token, clock=self.state.clock)
             for name in ("webhook_url", "webhook_secret", "transcripts", "updates", "files", "blocked",
-                         "failures", "bot_calls", "limits", "seq", "queued", "download_limit"):
+                         "failures", "bot_calls", "limits", "seq", "queued", "download_limit", "answered"):
                 setattr(self.state, name, getattr(fresh, name))
 
 
@@ -185,11 +186,14 @@ class _BotApi:
     def __init__(self, state: _State):
         self.state = state
 
-    def call(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def call(self, token: str, method: str, params: dict[str, Any],
+             in_answer: bool = False) -> tuple[int, dict[str, Any]]:
+        """A Bot API call; `in_answer`: one the webhook gave in its HTTP answer, which Telegram runs as it takes it."""
         if token != self.state.token:
             return _error(401, "Unauthorized")
         with self.state.lock:
-            self.state.bot_calls.append({"method": method, "params": params})
+            call = {"method": method, "params": params}
+            self.state.bot_calls.append(call | {"in_answer": True} if in_answer else call)
         handler = getattr(self, f"_{method.lower()}", None)
         return handler(params) if handler else _error(404, "Not Found")
 
@@ -421,7 +425,8 @@ class _Shopper:
 
     def _deliver(self, body: bytes, secret: str | None = None) -> dict[str, Any]:
         """POST to the webhook as Telegram does; returns the webhook's HTTP `status` and how long its answer took
-        (`webhook_ms`). A method in the webhook's answer is run, as Telegram runs it (answerCallbackQuery, here).
+        (`webhook_ms`). A method in the webhook's answer is run, as Telegram runs it (answerCallbackQuery, or the one
+        reply to a message).
         With no webhook set, the update waits for getUpdates (status 0)."""
         if not self.state.webhook_url:
             with contextlib.suppress(ValueError), self.state.arrived:
@@ -443,10 +448,23 @@ class _Shopper:
             return {"status": 504, "webhook_ms": _ms_since(started), "error": str(error)[:200]}
         with contextlib.suppress(ValueError):
             method = json.loads(answer or b"{}")
-            if isinstance(method, dict) and method.get("method"):
-                with self.state.lock:
-                    self.state.bot_calls.append({"method": method["method"], "params": method, "in_answer": True})
+            if isinstance(method, dict) and method.get("method") and self._first_answer(body):
+                params = {name: value for name, value in method.items() if name != "method"}
+                _BotApi(self.state).call(self.state.token, str(method["method"]), params, in_answer=True)
         return {"status": status, "webhook_ms": _ms_since(started)}
+
+
+    def _first_answer(self, body: bytes) -> bool:
+        """Whether this is the first answer to its update that Telegram takes. Telegram runs a method only from the
+        answer it got, and stops delivering an update once it has one; a redelivery here (`/redeliver`) stands for
+        an update whose first answer never reached Telegram, so only one answer to an update is ever run."""
+        with contextlib.suppress(ValueError, AttributeError):
+            update_id = json.loads(body).get("update_id")
+            with self.state.lock:
+                if update_id in self.state.answered:
+                    return False
+                self.state.answered.add(update_id)
+        return True
 
 
 def _ms_since(started: float) -> float:

@@ -167,10 +167,20 @@ class CampaignSenderSettings(_Consumer):
     CONSOLE_TABLE: str  # the console's campaigns: a stopped one's messages are dropped
 
 
-class CrmSyncSettings(_Consumer):
+class _Paced(_Consumer):
+    """A function that keeps a rate on its own (adapters/pacing.py: LocalPace): its event source runs at most
+    CONCURRENCY containers at once (template.yaml's MaximumConcurrency, which tests/unit/test_template.py holds
+    equal), each at its share of the rate."""
+
+    CONCURRENCY: int = Field(ge=1)
+
+    def share(self, per_second: float) -> float:
+        return per_second / self.CONCURRENCY
+
+
+class CrmSyncSettings(_Paced):
     PROGRAM_FILE: str
     MEMBERS_TABLE: str
-    PACE_TABLE: str
     CRM_URL: str
     CRM_SECRET_NAME: str
     MAX_RETRY_SECONDS: int = Field(default=900, ge=1)
@@ -187,11 +197,10 @@ class RedemptionSettings(_Env):
     CRM_QUEUE_URL: str
 
 
-class TelegramSenderSettings(_Consumer):
+class TelegramSenderSettings(_Paced):
     IDEMPOTENCY_TABLE: str
     TELEGRAM_API_URL: str
     BOT_TOKEN_NAME: str
-    PACE_TABLE: str
     BOT_TABLE: str  # the last message each shopper got …
     STACK_KEY_NAME: str  # … kept under a keyed marker of the chat
     MESSAGES_PER_SECOND: float = Field(gt=0, le=30)

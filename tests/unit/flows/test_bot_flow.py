@@ -16,6 +16,7 @@ from loyalty.contracts import (
     BonusGranted,
     HeldReceiptDecided,
     MemberErased,
+    OutboundMessage,
     PromoRequested,
     ReceiptAccepted,
     ReceiptHeldLater,
@@ -72,10 +73,19 @@ class BotWorld:
         self._ids = iter(range(1000, 100_000))
 
     def says(self, user_id: int, text: str | None = None, **message: Any) -> dict[str, Any]:
-        return self.bot.handle(telegram_update(next(self._ids), user_id, text, **message))
+        return self.handle(telegram_update(next(self._ids), user_id, text, **message))
 
     def taps(self, user_id: int, data: str) -> dict[str, Any]:
-        return self.bot.handle(tapped(next(self._ids), user_id, data))
+        return self.handle(tapped(next(self._ids), user_id, data))
+
+    def handle(self, update: dict[str, Any]) -> dict[str, Any]:
+        """The bot's handling of one update; an acknowledgement in its answer reaches the chat, as Telegram takes it
+        from the webhook's answer (here: into the outbox, where the member's other messages are read)."""
+        outcome = self.bot.handle(update)
+        if outcome.get("reply"):
+            self.outbox.put(OutboundMessage(dedupe_key=f"answer:{update['update_id']}",
+                                            chat_id=update["message"]["chat"]["id"], text=outcome["reply"]))
+        return outcome
 
     def joins(self, user_id: int, phone: str = "+7 916 000-00-00", start: str = "") -> dict[str, Any]:
         self.says(user_id, f"/start {start}".strip())
@@ -339,7 +349,8 @@ def test_receipts_sent_too_fast_or_too_many_a_day_get_a_polite_wait_and_reach_no
         moment[0] += timedelta(minutes=1)
         assert world.says(540, next(qrs))["action"] == "receipt_submitted"
     moment[0] += timedelta(minutes=1)
-    assert world.says(540, next(qrs)) == {"action": "throttled", "window": "day"}
+    refused = world.says(540, next(qrs))
+    assert (refused["action"], refused["window"]) == ("throttled", "day")
     assert world.texts(540)[-1] == render("submissions_per_day", "ru", limit=limits.per_day)
     mine = [message for message in world.receipts.messages if message.shopper.member_id == "540"]
     assert len(mine) == limits.per_day  # what was refused never reached the receipt parser
@@ -388,9 +399,9 @@ def test_a_held_receipt_waits_for_the_staff_an_approval_credits_it_once_and_a_re
     ticket = present(re.search(r"#([A-Z2-9]{10})", asked)).group(1)
     assert "с этой кассы сегодня прислали чеки многие участники" in asked and "550" in asked
     stranger = in_staff_chat(9_100, staff, data=f"receipt:{ticket}:ok", user_id=7_000_066)
-    assert world.bot.handle(stranger)["action"] == "staff_not_allowed"
-    assert world.bot.handle(in_staff_chat(9_101, staff, data=f"receipt:{ticket}:ok"))["action"] == "receipt_approved"
-    assert world.bot.handle(in_staff_chat(9_102, staff, data=f"receipt:{ticket}:no"))["action"] == \
+    assert world.handle(stranger)["action"] == "staff_not_allowed"
+    assert world.handle(in_staff_chat(9_101, staff, data=f"receipt:{ticket}:ok"))["action"] == "receipt_approved"
+    assert world.handle(in_staff_chat(9_102, staff, data=f"receipt:{ticket}:no"))["action"] == \
         "staff_decided_before"
     world.settle_points()
     world.accrual.decide(HeldReceiptDecided(member_id="550", fiscal_key="9960440300000001:1:1", approved=True))
@@ -401,7 +412,7 @@ def test_a_held_receipt_waits_for_the_staff_an_approval_credits_it_once_and_a_re
 
     held_receipt(world, 550, "9960440300000001:2:2")
     ticket = present(re.search(r"#([A-Z2-9]{10})", world.outbox.texts(staff)[-1])).group(1)
-    world.bot.handle(in_staff_chat(9_103, staff, data=f"receipt:{ticket}:no"))
+    world.handle(in_staff_chat(9_103, staff, data=f"receipt:{ticket}:no"))
     world.settle_points()
     rejected = present(world.books.get("550"))
     assert (rejected.available, rejected.pending) == (approved.available, approved.pending)
@@ -516,6 +527,27 @@ def test_the_webhook_answers_only_its_secret_handles_an_update_once_and_parks_wh
                                                                     "callback_query_id": "cb-79"})
 
 
+def test_a_receipt_is_acknowledged_in_the_webhooks_answer_and_a_redelivery_is_answered_the_same(
+        world: BotWorld) -> None:
+    world.joins(515, "+7 916 000-05-15")
+    body = json.dumps(telegram_update(90, 515, QR))
+    status, answer = world.webhook.receive(SECRET, body)
+    assert (status, answer["method"], answer["chat_id"]) == (200, "sendMessage", 515)
+    assert answer["text"] == render("receipt_accepted", "ru")
+    assert world.webhook.receive(SECRET, body) == (200, answer) and len(world.receipts.messages) == 1
+    assert render("receipt_accepted", "ru") not in world.outbox.texts(515)  # no queue, no sender
+
+
+def test_an_acknowledgement_never_overtakes_a_message_queued_before_it(world: BotWorld) -> None:
+    """A receipt sent before the phone is submitted when the phone comes: the thanks for the phone is queued first,
+    so the acknowledgement goes behind it, through the outbox, not ahead of it in the webhook's answer."""
+    world.says(516, "/start")
+    assert world.says(516, QR)["action"] == "phone_needed"
+    world.says(516, contact=contact_of(516, "+7 916 000-05-16"))
+    texts = world.texts(516)
+    assert render("receipt_accepted", "ru") == texts[-1] and texts[-2].startswith("Спасибо")
+
+
 def test_receipts_raced_by_another_writer_answer_500_so_telegram_redelivers_and_nothing_is_parked(
         world: BotWorld, monkeypatch: MonkeyPatch) -> None:
     """A transaction that lost a race (the submission counter, contended) wrote nothing: the update comes back."""
@@ -525,7 +557,8 @@ def test_receipts_raced_by_another_writer_answer_500_so_telegram_redelivers_and_
     assert world.webhook.receive(SECRET, json.dumps(telegram_update(81, 514, QR))) == (500, {})
     assert world.dead_letters.parked == [] and world.receipts.messages == []
     monkeypatch.undo()
-    assert world.webhook.receive(SECRET, json.dumps(telegram_update(81, 514, QR))) == (200, {})
+    status, answer = world.webhook.receive(SECRET, json.dumps(telegram_update(81, 514, QR)))
+    assert status == 200 and answer["text"] == render("receipt_accepted", "ru")
     assert len(world.receipts.messages) == 1
 
 

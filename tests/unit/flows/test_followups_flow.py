@@ -52,7 +52,7 @@ class AfterReceipts(BotWorld):
         return [message.reply_markup for message in self.campaign_queue.messages if message.chat_id == user_id]
 
     def staff(self, **update: Any) -> dict[str, Any]:
-        return self.bot.handle(in_staff_chat(next(self._ids), STAFF, **update))
+        return self.handle(in_staff_chat(next(self._ids), STAFF, **update))
 
 
 @pytest.fixture
@@ -290,7 +290,7 @@ def test_a_rejected_proof_asks_for_another_and_a_stale_button_is_answered_polite
     assert world.taps(608, f"rate:{survey.id}:5")["action"] == "welcomed"  # a stranger's tap: joining first
     world.joins(609)
     assert world.taps(609, f"rate:{survey.id}:5")["action"] == "button_expired"  # not their survey
-    assert world.bot.handle(telegram_update(99_999, 609, "/start"))["action"] == "welcomed_back"
+    assert world.handle(telegram_update(99_999, 609, "/start"))["action"] == "welcomed_back"
 
 
 def test_where_the_program_asks_nps_a_rating_is_followed_by_the_0_to_10_question_and_the_first_tap_counts(

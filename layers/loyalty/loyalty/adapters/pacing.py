@@ -1,6 +1,8 @@
-"""A pace shared by every invocation: at most `per_second` calls a second, however many Lambdas run at once.
+"""Paces: `Pace`, shared by every invocation through one DynamoDB item (at most `per_second` calls a second, however
+many Lambdas run at once), and `LocalPace`, kept in one container, for a function whose event source caps its
+containers.
 
-Each call takes the next free slot from one DynamoDB item (the generic cell rate algorithm: the item holds the
+Pace: each call takes the next free slot from one DynamoDB item (the generic cell rate algorithm: the item holds the
 theoretical arrival time of the next call) and waits for it: one conditional write per call while the senders
 keep the pace (`ADD` moves the item on by one interval), two when the bucket had fallen behind the clock.
 """
@@ -75,3 +77,29 @@ class Pace:
 
 def _decimal(seconds: float) -> Decimal:
     return Decimal(str(round(seconds, 6)))
+
+
+class LocalPace:
+    """A pace kept in this container alone: at most `per_second` calls a second from it, at no request to AWS.
+
+    Shared limits hold when the event source caps how many containers run at once (its MaximumConcurrency) and each
+    is given its share of the rate: settings.py divides the function's rate by its CONCURRENCY. A container that
+    replaces another starts a slot early at most, so a second holds at most one call more than the rate."""
+
+    def __init__(self, per_second: float, now: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.interval = 1.0 / per_second
+        self.now = now
+        self.sleep = sleep
+        self._next = float("-inf")  # the earliest moment the next call may go
+
+    def wait(self) -> float:
+        """Return when this call's slot has come, with the moment it went."""
+        now = self.now()
+        slot = max(now, self._next)
+        if slot > now:
+            if not deadline.enough_for(slot - now):
+                raise Contended("no slot to send in before the invocation ends")
+            self.sleep(slot - now)
+        self._next = slot + self.interval
+        return self.now()

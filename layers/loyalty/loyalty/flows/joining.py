@@ -129,7 +129,7 @@ class Joining:
 
     def submit(self, submitted: ReceiptSubmitted) -> None:
         self.receipt_queue.put(submitted)
-        self.replies.send(submitted.shopper, f"{submitted.submission_id}:accepted", "receipt_accepted")
+        self.replies.acknowledge(submitted.shopper, f"{submitted.submission_id}:accepted", "receipt_accepted")
         logger.info("receipt submitted", extra={"member_id": submitted.shopper.member_id,
                                                 "submission_id": submitted.submission_id})
 

@@ -1,7 +1,7 @@
 """What the bot does with one Telegram update: join, share the phone, submit a receipt.
 
-Nothing slow happens here: the receipt goes to ReceiptQueue and every reply to the outbox, so the webhook
-answers Telegram in milliseconds.
+Nothing slow happens here: the receipt goes to ReceiptQueue and every reply to the outbox (a receipt's acknowledgement
+in the webhook's own answer), so the webhook answers Telegram in milliseconds.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.joining import Joining, phone_keyboard
 from loyalty.flows.menu import Menu, menu_command
 from loyalty.flows.ports import BotMemory, DeadLetters, Ledger, Members, Once, Outbox, Queue
-from loyalty.flows.replies import Replies
+from loyalty.flows.replies import Replies, send_in_answer
 from loyalty.observability import logger, metrics
 
 
@@ -53,7 +53,8 @@ class Webhook:
 
     def receive(self, secret_token: str | None, body: str | None) -> tuple[int, dict[str, Any]]:
         """Handle one webhook call; returns the HTTP status and the body to answer with. A tapped button's callback
-        query is acknowledged right in that answer (Telegram runs a method given there), at no extra call."""
+        query is acknowledged right in that answer (Telegram runs a method given there), at no extra call; so is the
+        acknowledgement of a receipt (Replies.acknowledge)."""
         if not secret_matches(secret_token, self.expected_secret()):
             logger.warning("webhook call without the right secret token")
             return 403, {}
@@ -80,10 +81,12 @@ class Webhook:
         except Exception as error:
             logger.exception("update failed", extra={"update_id": update["update_id"]})
             return self._park(body, f"{type(error).__name__}: {error}", str(update["update_id"])), {}
-        logger.info("update handled", extra={"update_id": update["update_id"], **outcome})
+        logger.info("update handled", extra={"update_id": update["update_id"],
+                                             **{name: value for name, value in outcome.items() if name != "reply"}})
         tapped, notice = outcome.get("answer"), outcome.get("notice")
         if not tapped:
-            return 200, {}
+            reply = outcome.get("reply")
+            return 200, send_in_answer(update["message"]["chat"]["id"], reply) if reply else {}
         answer = {"method": "answerCallbackQuery", "callback_query_id": tapped}
         return 200, answer | {"text": notice, "show_alert": True} if notice else answer
 
@@ -146,6 +149,14 @@ class Bot:
         if message is None:  # not from a person in a private chat or the staff chat, or an edit
             return {"action": "ignored"}
         key = f"tg-update:{message.update_id}"
+        with self.replies.answering(None if message.callback_id else message.chat_id) as answer:
+            outcome = self._route(message, key)
+        reply = answer.text()
+        if reply is not None:  # kept with the outcome: a repeat of the update is answered the same
+            outcome = {**outcome, "reply": reply}
+        return {**outcome, "answer": message.callback_id} if message.callback_id else outcome
+
+    def _route(self, message: Incoming, key: str) -> dict[str, Any]:
         if message.staff:
             outcome = self.talk.staff(message, key)
         else:
@@ -160,7 +171,7 @@ class Bot:
                 self._note_username(member, message.username)
                 if message.first_name and message.first_name != member.name:  # a write only when it changed
                     self.members.note_name(member.member_id, message.first_name)
-        return {**outcome, "answer": message.callback_id} if message.callback_id else outcome
+        return outcome
 
     def _note_username(self, member: Member, username: str | None) -> None:
         """Keep the keyed marker of the member's @username when it changed (a write only then)."""

@@ -6,7 +6,7 @@ from functools import cache
 
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.mindbox import MindboxClient
-from loyalty.adapters.pacing import Pace
+from loyalty.adapters.pacing import LocalPace
 from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.queues import DeadLetterQueue
 from loyalty.adapters.secrets import secret
@@ -18,7 +18,7 @@ from loyalty.settings import CrmSyncSettings
 
 def crm_sync(settings: CrmSyncSettings) -> CrmSync:
     crm = cached_program(settings.PROGRAM_FILE).crm
-    pace = Pace(settings.PACE_TABLE, "crm", crm.requests_per_minute / 60).wait
+    pace = LocalPace(settings.share(crm.requests_per_minute / 60)).wait
 
     @cache
     def crm_secret() -> str:  # read at the first event, not at cold start: a function with no CRM needs none

@@ -7,7 +7,7 @@ from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.console_table import ConsoleTable
 from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.members import MembersRepository
-from loyalty.adapters.pacing import Pace
+from loyalty.adapters.pacing import LocalPace, Pace
 from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.queues import SqsQueue
 from loyalty.flows.campaign_sender import CampaignSender
@@ -17,14 +17,14 @@ from loyalty.settings import CampaignSenderSettings, TelegramSenderSettings
 from loyalty.wiring.common import crm_feed, stack_key
 
 _MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any message can sit in the outbox and its DLQ
-_BOT_PACE = "telegram"  # one pace for everything the bot sends: transactional and campaign messages alike
+_BOT_PACE = "telegram"  # the campaign senders' pace, shared by their pollers (the transactional sender keeps its own)
 
 
 def telegram_sender(settings: TelegramSenderSettings) -> TelegramSender:
     from loyalty.adapters.telegram import TelegramBot
     return TelegramSender(TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
                           OncePerKey("message", "dedupe_key", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
-                          Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND),
+                          LocalPace(settings.share(settings.MESSAGES_PER_SECOND)),
                           LastMessages(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)))
 
 
