@@ -355,8 +355,10 @@ def campaign_figures() -> dict[str, object]:
 
 def _sending(stack: LocalStack) -> dict[str, object]:
     """BROADCAST campaign messages sent by SENDERS campaign senders at once — each in its own interpreter, as each
-    Lambda is — through the bot's one pace, to the emulator; and a transactional message sent in the middle of
-    them, against the same message sent alone."""
+    Lambda is — through the campaign senders' pace, to the emulator; and a transactional message sent in the middle
+    of them, against the same message sent alone."""
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
     from bench.senders import campaign_sender
     from loyalty.contracts import CampaignMessage, OutboundMessage
     from loyalty.settings import CampaignSenderSettings, TelegramSenderSettings
@@ -376,8 +378,8 @@ def _sending(stack: LocalStack) -> dict[str, object]:
 
     def send_transactional(n: int) -> float:
         started = time.perf_counter()
-        transactional.send_once(message=OutboundMessage(dedupe_key=f"bench:{n}", chat_id=7_000_000 + n,
-                                                        text="+45 баллов"))
+        transactional.handle_record(SQSRecord({"messageId": f"bench-{n}", "body": OutboundMessage(
+            dedupe_key=f"bench:{n}", chat_id=7_000_000 + n, text="+45 баллов").model_dump_json()}))
         return time.perf_counter() - started
 
     send_transactional(BROADCAST + 2)  # a warm sender: its bot initialised, its first table calls made

@@ -507,6 +507,9 @@ class MemoryBotTable:
         self.due_ids.add(followup.id)
         return True
 
+    def schedule_all(self, followups: list[FollowUp]) -> int:
+        return sum(self.schedule(followup) for followup in followups)
+
     def due(self, now: datetime) -> Iterator[FollowUp]:
         found = [self.followup(key) for key in self.due_ids if self.followups[key].due_at <= now]
         yield from (followup for followup in found if followup is not None)
@@ -795,6 +798,27 @@ class MemoryOnce:
                 self.results[key] = function(**kwargs)
             return self.results[key]
         return once
+
+
+class MemorySentMessages:
+    """The last message each chat got, and the keys taken (adapters/bot_table.py: LastMessages)."""
+
+    def __init__(self) -> None:
+        self.last: dict[int, OutboundMessage] = {}
+        self.keys: set[tuple[int, str]] = set()
+
+    def take(self, message: OutboundMessage) -> bool:
+        if (message.chat_id, message.dedupe_key) in self.keys:
+            return False
+        self.keys.add((message.chat_id, message.dedupe_key))
+        self.last[message.chat_id] = message
+        return True
+
+    def give_back(self, message: OutboundMessage) -> None:
+        self.keys.discard((message.chat_id, message.dedupe_key))
+
+    def last_sent(self, chat_id: int) -> tuple[OutboundMessage, str] | None:
+        return (self.last[chat_id], "") if chat_id in self.last else None
 
 
 class MemoryPace:

@@ -21,6 +21,5 @@ consumer = FifoQueueConsumer(settings.DEAD_LETTER_QUEUE_URL, settings.RETRY_BASE
 @metrics.log_metrics
 @invocation_deadline
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    sender.idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=sender.handle_record, processor=consumer,
                                     context=context)

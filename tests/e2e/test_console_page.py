@@ -244,7 +244,7 @@ def test_a_held_receipt_is_decided_in_the_console_queue_and_the_staff_chat_sees_
     page.click("#queue-form button")
     page.wait_for_selector(f"#queue-rows tr[data-ticket='{ticket}']:has-text('одобрен')")
     stack.wait_idle()
-    assert letter(stack, egor, "Чек").startswith("Чек с Wildberries проверен, спасибо! +45")
+    assert letter(stack, egor, "проверен").startswith("Чек с Wildberries проверен, спасибо! +45")
     assert f"#{ticket}: засчитан (Мария)." in chat.bot_messages()  # the chat hears who decided, and where
     chat.tap("❌ Отклонить", under=f"#{ticket}")  # the chat's own button, afterwards: decided before
     stack.wait_idle()

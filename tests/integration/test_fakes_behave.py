@@ -12,7 +12,7 @@ import pytest
 from pytest import FixtureRequest
 
 from loyalty import clock
-from loyalty.adapters.bot_table import BotTable
+from loyalty.adapters.bot_table import BotTable, LastMessages
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.console_table import ConsoleTable
@@ -20,6 +20,7 @@ from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.promo_codes import PromoCodes
 from loyalty.adapters.telegram import TelegramBot
+from loyalty.contracts import OutboundMessage
 from loyalty.domain import composer, postings, wallet
 from loyalty.domain.campaigns import HELD_OUT, Touch, touch_key
 from loyalty.domain.claims import OrderHalf, Refund
@@ -46,12 +47,14 @@ from loyalty.domain.wallet import Step, Wallet
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import present
 from tests.fakes import (
+    STACK_KEY,
     MemoryBooks,
     MemoryBotTable,
     MemoryCampaigns,
     MemoryClaims,
     MemoryConsoleTable,
     MemoryPromoCodes,
+    MemorySentMessages,
     MemoryTelegram,
 )
 from tests.unit.flows.conftest import PROGRAM
@@ -69,6 +72,7 @@ class Real:
         self.bot = BotTable("BotTable")
         self.claims = ReceiptClaims("ReceiptClaimsTable", "MembersTable")
         self.campaigns = CampaignStore("CampaignsTable")
+        self.sent = LastMessages(self.bot, STACK_KEY)
 
     def join(self, member_id: str, phone: str) -> None:
         self.members.join(member_id, int(member_id), "ru")
@@ -82,6 +86,7 @@ class Fake:
         self.bot = MemoryBotTable()
         self.claims = MemoryClaims(self.members)
         self.campaigns = MemoryCampaigns()
+        self.sent = MemorySentMessages()
 
     def join(self, member_id: str, phone: str) -> None:
         self.members.join(member_id, int(member_id), "ru", phone=phone)
@@ -381,6 +386,27 @@ def test_an_invitation_code_is_made_once_leads_to_its_member_and_is_forgotten_on
     store.bot.mark_erased("821")
     store.bot.mark_erased("821")
     assert store.bot.was_erased("821")
+
+
+def test_a_receipts_followups_are_scheduled_together_and_a_replay_adds_only_the_missing(store: Fake | Real) -> None:
+    first, second, third = (FollowUp(id=f"FU0000010{n}", member_id="828", kind="nudge", name=f"n{n}", due_at=NOW)
+                            for n in range(3))
+    assert store.bot.schedule_all([first, second]) == 2
+    assert store.bot.schedule_all([first, second]) == 0  # the receipt again
+    assert store.bot.schedule_all([first, second, third]) == 1  # one the first pass did not have
+    assert sorted(found.id for found in store.bot.due(NOW)) == [first.id, second.id, third.id]
+
+
+def test_a_message_about_to_go_is_kept_as_the_chats_last_once_and_given_back_if_it_did_not_go(
+        store: Fake | Real) -> None:
+    first, second = (OutboundMessage(dedupe_key=key, chat_id=829, text=text) for key, text in (("a", "первое"),
+                                                                                              ("b", "второе")))
+    assert store.sent.last_sent(829) is None
+    assert store.sent.take(first) and store.sent.take(second) and not store.sent.take(first)
+    assert present(store.sent.last_sent(829))[0].text == "второе"
+    store.sent.give_back(second)  # Telegram refused it: the retry takes it again
+    assert store.sent.take(second) and not store.sent.take(second)
+    assert store.sent.take(OutboundMessage(dedupe_key="a", chat_id=830, text="другой чат"))
 
 
 def test_a_followup_is_scheduled_once_due_until_settled_and_rated_and_clicked_once(store: Fake | Real) -> None:

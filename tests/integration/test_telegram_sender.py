@@ -4,12 +4,19 @@ import json
 import time
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pytest import MonkeyPatch
+
+from loyalty import clock
+from loyalty.adapters.bot_table import BotTable, LastMessages
+from loyalty.adapters.dynamo import from_item
 from loyalty.contracts import OutboundMessage
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM
+from tests.fakes import STACK_KEY
 from tests.integration.conftest import drain, send
 
 
@@ -47,6 +54,23 @@ def test_a_redelivered_message_is_sent_once(stack: LocalStack) -> None:
         send(stack, "OutboxQueue", message())
         poll(stack)
     assert len(transcript(stack, 801)) == 1
+
+
+def test_a_message_queued_again_the_next_day_is_not_sent_and_a_week_later_the_days_keys_are_gone(
+        stack: LocalStack, monkeypatch: MonkeyPatch) -> None:
+    """The chat's record keeps today's and yesterday's keys (a producer's retry comes within hours); each write
+    drops older days', so the record stays small however long the member stays."""
+    day = [datetime(2026, 12, 7, 10, tzinfo=UTC)]
+    monkeypatch.setattr(clock, "now", lambda: day[0])
+    sent = LastMessages(BotTable("BotTable"), STACK_KEY)
+    hello = OutboundMessage(dedupe_key="k1", chat_id=801, text="Привет")
+    assert sent.take(hello)
+    day[0] += timedelta(days=1)
+    assert not sent.take(hello)  # yesterday's key still holds
+    day[0] += timedelta(days=7)
+    assert sent.take(OutboundMessage(dedupe_key="k2", chat_id=801, text="Неделю спустя"))
+    record = from_item(stack.aws("dynamodb").scan(TableName="BotTable")["Items"][0])
+    assert sorted(name for name in record if name.startswith("sent_2")) == ["sent_20261215"]
 
 
 def test_a_chats_messages_arrive_in_the_order_they_were_produced(stack: LocalStack) -> None:

@@ -198,7 +198,6 @@ class RedemptionSettings(_Env):
 
 
 class TelegramSenderSettings(_Paced):
-    IDEMPOTENCY_TABLE: str
     TELEGRAM_API_URL: str
     BOT_TOKEN_NAME: str
     BOT_TABLE: str  # the last message each shopper got …

@@ -21,9 +21,10 @@ Every write is conditional or idempotent: a redelivered message finds its item w
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from loyalty import clock
@@ -103,10 +104,16 @@ class BotTable:
     # ------------------------------------------------------------------ follow-ups
     def schedule(self, followup: FollowUp) -> bool:
         """Keep a follow-up until it is due (once: a replayed receipt schedules nothing twice)."""
-        item = {"pk": f"followup#{followup.id}", "sk": "followup", **followup.model_dump(mode="json"),
-                "due_at": clock.stamp(followup.due_at), "scheduled_for": clock.stamp(followup.first_due),
-                "due_shard": shard_of(followup.member_id, DUE_SHARDS)}
-        return self._put(item)
+        return self._put(_followup_item(followup))
+
+    def schedule_all(self, followups: list[FollowUp]) -> int:
+        """A receipt's follow-ups in one transaction. A replayed receipt finds some already there: the transaction
+        writes nothing, and each is then put on its own, the missing ones only (a rare second pass)."""
+        if len(followups) < 2:
+            return sum(self.schedule(followup) for followup in followups)
+        refused = transact([{"Put": {"TableName": self.table_name, "Item": to_item(_followup_item(followup)),
+                                     "ConditionExpression": "attribute_not_exists(pk)"}} for followup in followups])
+        return len(followups) if not refused else sum(self.schedule(followup) for followup in followups)
 
     def due(self, now: datetime) -> Iterator[FollowUp]:
         for item in query_shards(self.table_name, DUE_INDEX, DUE_SHARDS, "due_shard = :s AND due_at <= :now",
@@ -231,13 +238,31 @@ class BotTable:
         return followups, tickets
 
     # ------------------------------------------------------------------ the last message a shopper got
-    def remember_sent(self, chat_marker: str, message: OutboundMessage, expires_at: int) -> None:
-        """The message just delivered to a shopper's chat (named by its keyed marker: the goodbye after /delete
-        lands here too, and must name nobody), as support may resend it; the latest only, for a while."""
+    def take_sent(self, chat_marker: str, message: OutboundMessage, key: str, expires_at: int) -> bool:
+        """Keep the message about to go to a chat (named by its keyed marker: the goodbye after /delete lands here
+        too, and must name nobody) as its last, which support may resend, with its key among the day's: unless the
+        key is among today's or yesterday's already (False, nothing written). Each day's keys are a set of their
+        own, and older days' are dropped as the next message comes."""
         kept = message.model_dump(mode="json", include={"text", "reply_markup", "html", "photo"})
-        client("dynamodb").put_item(TableName=self.table_name, Item=to_item({
-            "pk": f"last#{chat_marker}", "sk": "message", "message": json.dumps(kept, ensure_ascii=False),
-            "sent_at": clock.stamp(), "expires_at": expires_at}))
+        today = clock.now().date()
+        names = {"#today": _sent_on(today), "#yesterday": _sent_on(today - timedelta(days=1)),
+                 **{f"#old{n}": _sent_on(today - timedelta(days=n)) for n in range(2, _SENT_DAYS_DROPPED)}}
+        return applied(
+            "update_item", TableName=self.table_name, Key=to_item({"pk": f"last#{chat_marker}", "sk": "message"}),
+            UpdateExpression="SET message = :m, sent_at = :now, expires_at = :expires ADD #today :keys REMOVE "
+                             + ", ".join(name for name in names if name.startswith("#old")),
+            ConditionExpression="NOT contains(#today, :key) AND NOT contains(#yesterday, :key)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item({":m": json.dumps(kept, ensure_ascii=False), ":now": clock.stamp(),
+                                               ":expires": expires_at, ":keys": {key}, ":key": key}))
+
+    def give_back_sent(self, chat_marker: str, key: str) -> None:
+        today = clock.now().date()
+        client("dynamodb").update_item(
+            TableName=self.table_name, Key=to_item({"pk": f"last#{chat_marker}", "sk": "message"}),
+            UpdateExpression="DELETE #today :keys, #yesterday :keys",
+            ExpressionAttributeNames={"#today": _sent_on(today), "#yesterday": _sent_on(today - timedelta(days=1))},
+            ExpressionAttributeValues=to_item({":keys": {key}}))
 
     def last_sent(self, chat_marker: str, chat_id: int) -> tuple[OutboundMessage, str] | None:
         """The last message delivered to the chat and when (None: none kept)."""
@@ -342,9 +367,12 @@ class LastMessages:
         self.table = table
         self.keyed = keyed
 
-    def remember_sent(self, message: OutboundMessage) -> None:
+    def take(self, message: OutboundMessage) -> bool:
         expires = int(clock.now().timestamp()) + self.KEPT_DAYS * 86_400
-        self.table.remember_sent(self._marker(message.chat_id), message, expires)
+        return self.table.take_sent(self._marker(message.chat_id), message, _sent_key(message), expires)
+
+    def give_back(self, message: OutboundMessage) -> None:
+        self.table.give_back_sent(self._marker(message.chat_id), _sent_key(message))
 
     def last_sent(self, chat_id: int) -> tuple[OutboundMessage, str] | None:
         return self.table.last_sent(self._marker(chat_id), chat_id)
@@ -358,3 +386,21 @@ def _sent(item: dict[str, Any], since: datetime) -> list[Sent]:
     return [Sent(at=datetime.fromisoformat(stamp[2:]), marketing=stamp.startswith("m:"))
             for stamp in sorted(item.get("sent", set()), key=lambda stamp: stamp[2:])
             if datetime.fromisoformat(stamp[2:]) >= since]
+
+
+def _followup_item(followup: FollowUp) -> dict[str, Any]:
+    return {"pk": f"followup#{followup.id}", "sk": "followup", **followup.model_dump(mode="json"),
+            "due_at": clock.stamp(followup.due_at), "scheduled_for": clock.stamp(followup.first_due),
+            "due_shard": shard_of(followup.member_id, DUE_SHARDS)}
+
+
+_SENT_DAYS_DROPPED = 9  # each write drops the keys of the 2nd to 8th day before: what a late message still needs
+
+
+def _sent_on(day: date) -> str:
+    return f"sent_{day:%Y%m%d}"
+
+
+def _sent_key(message: OutboundMessage) -> str:
+    """A message's key, short (kept by the day in the chat's record): its dedupe key's hash."""
+    return hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:16]

@@ -75,18 +75,18 @@ class FigureKeeper:
         before), those that changed nothing included."""
         pending, counted = list(changes), 0
         while pending:
-            done = self.store.applied_up_to(stream, pending[0].sequence)
-            if done is not None:  # a delivery before got this far
+            chunk, days, pasts = self._chunk(pending)
+            # Nothing these records change (a touch queued, a letter rated before) needs no write; the rest is
+            # written unless a delivery before wrote it. Only then is its marker read: how far that one got.
+            if (days or pasts) and not self.store.apply_once(stream, chunk[0].sequence, chunk[-1].sequence, days,
+                                                             pasts):
+                done = self.store.applied_up_to(stream, chunk[0].sequence)
+                if done is None:
+                    raise RuntimeError(f"figures of {stream} from {chunk[0].sequence}: refused, yet no marker")
                 pending = [change for change in pending if int(change.sequence) > int(done)]
                 continue
-            chunk, days, pasts = self._chunk(pending)
-            if not days and not pasts:  # nothing these records change (a touch queued, a letter rated before)
-                counted += len(chunk)
-                pending = pending[len(chunk):]
-                continue
-            if self.store.apply_once(stream, chunk[0].sequence, chunk[-1].sequence, days, pasts):
-                counted += len(chunk)
-                pending = pending[len(chunk):]
+            counted += len(chunk)
+            pending = pending[len(chunk):]
         metrics.add_metric(name="FigureChanges", unit="Count", value=counted)
         return counted
 

@@ -78,7 +78,7 @@ class FollowUps:
         if bot.survey is not None:
             scheduled.append(FollowUp(id=short_id(member_id, SURVEY, accepted.fiscal_key), kind=SURVEY, name=SURVEY,
                                       due_at=now + timedelta(hours=bot.survey.after_hours), **context))
-        return sum(self.table.schedule(followup) for followup in scheduled)
+        return self.table.schedule_all(scheduled)
 
     # ------------------------------------------------------------------ the postman, from the campaigns run
     def run(self, now: datetime) -> dict[str, int]:

@@ -15,20 +15,34 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from loyalty.contracts import OutboundMessage
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
 from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater, parse_body
-from loyalty.flows.ports import MessageSink, Once, Pacer, SentMessages
+from loyalty.flows.ports import MessageSink, Pacer, SentMessages
 from loyalty.observability import logger, metrics
 
 
 class TelegramSender:
-    def __init__(self, bot: MessageSink, once: Once, pace: Pacer | None = None, sent: SentMessages | None = None):
+    """Each message once: before it goes, the chat's record of its last message (`sent`, which support reads too)
+    takes the message's key, on the condition that it has not taken it in the last two days. A message SQS hands
+    over again, or a producer queues again after SQS's five minutes of deduplication, finds its key there and is
+    not sent twice. One write per message, where an idempotency record took two more; a send that fails gives
+    the key back, so the retry goes. What this gives up: a container killed between the write and Telegram's answer
+    (not an error we see: those give the key back) loses that message, where an idempotency record would have sent
+    it twice."""
+
+    def __init__(self, bot: MessageSink, sent: SentMessages, pace: Pacer | None = None):
         self.bot = bot
-        self.sent = sent  # the last message each shopper got: support may resend it from the console
-        self.send_once = once(self._send)  # once per dedupe_key (wiring/senders.py keeps the key long enough)
-        self.idempotency = once.config
-        self.pace = pace  # shared with the campaign sender: together they stay under Telegram's limit
+        self.sent = sent
+        self.pace = pace  # this container's share of the bot's rate (adapters/pacing.py: LocalPace)
 
     def handle_record(self, record: SQSRecord) -> None:
-        self.send_once(message=parse_body(record, OutboundMessage))
+        message = parse_body(record, OutboundMessage)
+        if not self.sent.take(message):
+            logger.info("message sent before; not sent again", extra={"dedupe_key": message.dedupe_key})
+            return
+        try:
+            self._send(message)
+        except BaseException:
+            self.sent.give_back(message)
+            raise
 
     def _send(self, message: OutboundMessage) -> dict[str, Any]:
         log = {"dedupe_key": message.dedupe_key, "chat_id": message.chat_id}
@@ -51,6 +65,4 @@ class TelegramSender:
         except TelegramUnavailable as error:
             raise RetryLater(f"telegram unreachable: {error}") from error
         metrics.add_metric(name="MessagesSent", unit="Count", value=1)
-        if self.sent is not None and message.chat_id > 0:  # a shopper's private chat, not the staff chat
-            self.sent.remember_sent(message)
         return {"delivered": True, "message_id": message_id}

@@ -278,6 +278,10 @@ class FollowUpStore(Protocol):
 
     def schedule(self, followup: FollowUp) -> bool: ...
 
+    def schedule_all(self, followups: list[FollowUp]) -> int:
+        """Schedule several at once (one request when none was there yet); returns how many were new."""
+        ...
+
     def due(self, now: datetime) -> Iterator[FollowUp]: ...
 
     def followup(self, followup_id: str) -> FollowUp | None: ...
@@ -396,8 +400,14 @@ class AuditTrail(Protocol):
 
 
 class SentMessages(Protocol):
-    """The last message delivered to each shopper (adapters/bot_table.py)."""
+    """The last message sent to each chat, and the keys of the messages sent to it lately (adapters/bot_table.py)."""
 
-    def remember_sent(self, message: OutboundMessage) -> None: ...
+    def take(self, message: OutboundMessage) -> bool:
+        """Keep `message` as the chat's last, and its key: False (nothing changed) if its key was taken lately."""
+        ...
+
+    def give_back(self, message: OutboundMessage) -> None:
+        """It was not sent after all: its key may be taken again."""
+        ...
 
     def last_sent(self, chat_id: int) -> tuple[OutboundMessage, str] | None: ...

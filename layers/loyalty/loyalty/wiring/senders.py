@@ -16,16 +16,15 @@ from loyalty.flows.outbox import TelegramSender
 from loyalty.settings import CampaignSenderSettings, TelegramSenderSettings
 from loyalty.wiring.common import crm_feed, stack_key
 
-_MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any message can sit in the outbox and its DLQ
+_MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any campaign message can sit in its queue and its DLQ
 _BOT_PACE = "telegram"  # the campaign senders' pace, shared by their pollers (the transactional sender keeps its own)
 
 
 def telegram_sender(settings: TelegramSenderSettings) -> TelegramSender:
     from loyalty.adapters.telegram import TelegramBot
     return TelegramSender(TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
-                          OncePerKey("message", "dedupe_key", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
-                          LocalPace(settings.share(settings.MESSAGES_PER_SECOND)),
-                          LastMessages(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)))
+                          LastMessages(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)),
+                          LocalPace(settings.share(settings.MESSAGES_PER_SECOND)))
 
 
 def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
