@@ -34,7 +34,7 @@ class Stack:
     console_table: str = "ConsoleTable"  # the campaigns made in the console
     campaign_queue_url: str | None = None  # None: the queue named CampaignQueue (the local stack's)
     crm_queue_url: str | None = None  # None: the local stack's CrmQueue
-    stack_key_name: str = "loyalty/stack-key"  # the secret the campaign's letters' ids are keyed with
+    stack_key_name: str = "/loyalty/stack-key"  # the SSM parameter the campaign's letters' ids are keyed with
 
     def campaigns(self) -> Campaigns:
         """The campaigns run as the stack's function has it: a reached member's message is a letter, which the

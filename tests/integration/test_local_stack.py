@@ -137,7 +137,7 @@ def test_a_reset_makes_the_tables_queues_and_secrets_again_as_the_api_made_them_
     """A reset puts back copies of what provisioning made through the API (not made again, request by request):
     the same tables, indexes, streams, time to live, queues, redrive policies and secrets, with nothing left of the
     last test, and each queue working with a lock of its own."""
-    dynamodb, sqs, secrets = stack.aws("dynamodb"), stack.aws("sqs"), stack.aws("secretsmanager")
+    dynamodb, sqs, ssm = stack.aws("dynamodb"), stack.aws("sqs"), stack.aws("ssm")
     tables = [name for name in stack.template.of_type("AWS::DynamoDB::Table")]
     queues = [name for name in stack.template.of_type("AWS::SQS::Queue")]
     secret_names = [stack.template.parameters[name] for name in ("BotTokenSecretName", "StackKeySecretName")]
@@ -155,7 +155,8 @@ def test_a_reset_makes_the_tables_queues_and_secrets_again_as_the_api_made_them_
             return {key: value for key, value in found["Attributes"].items() if not key.endswith("Timestamp")}
 
         return {"tables": {name: table(name) for name in tables}, "queues": {name: queue(name) for name in queues},
-                "secrets": {name: secrets.get_secret_value(SecretId=name)["SecretString"] for name in secret_names}}
+                "secrets": {name: ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+                            for name in secret_names}}
 
     monkeypatch.setattr(stack, "_provisioned", None)  # as if the stack met its template for the first time
     stack.reset()

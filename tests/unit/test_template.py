@@ -100,9 +100,12 @@ def test_tables_are_on_demand_with_point_in_time_recovery() -> None:
 
 
 def test_secrets_are_named_never_given() -> None:
-    for name in TEMPLATE.document["Parameters"]:
+    """A secret is an SSM SecureString parameter the template names: a full path, so its ARN in IAM is right."""
+    for name, parameter in TEMPLATE.document["Parameters"].items():
         if "Secret" in name or "Token" in name:
             assert name.endswith("SecretName"), f"{name}: pass the secret's name, not its value"
+            assert re.fullmatch(parameter["AllowedPattern"], parameter["Default"]), name
+            assert parameter["Default"].startswith("/") and parameter["AllowedPattern"].startswith("^/"), name
 
 
 def pins(path: Path) -> set[str]:
@@ -164,7 +167,7 @@ def test_iam_is_least_privilege_no_wildcard_action_or_resource_and_no_managed_po
             assert "*" not in text and "?" not in text, (name, resource)
 
 
-def test_the_webhook_and_the_apis_take_their_secrets_from_secrets_manager_not_the_template() -> None:
+def test_the_webhook_and_the_apis_take_their_secrets_from_parameter_store_not_the_template() -> None:
     for spec in FUNCTIONS:
         for variable, value in spec.environment.items():
             assert not re.search(r"(TOKEN|SECRET|KEY|PASSWORD)$", variable) or variable.endswith("_NAME"), \

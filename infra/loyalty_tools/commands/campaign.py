@@ -22,8 +22,8 @@ def register(commands: Subcommands) -> None:
         tables(sub, "campaigns", "bot")
         sub.add_argument("--campaign-queue-url", default=os.environ.get("CAMPAIGN_QUEUE_URL"))
         sub.add_argument("--crm-queue-url", default=os.environ.get("CRM_QUEUE_URL"))
-        sub.add_argument("--stack-key-name", default=os.environ.get("STACK_KEY_NAME", "loyalty/stack-key"),
-                         help="the stack's key secret (the StackKeySecretName parameter)")
+        sub.add_argument("--stack-key-name", default=os.environ.get("STACK_KEY_NAME", "/loyalty/stack-key"),
+                         help="the stack's key: its SSM parameter (the StackKeySecretName template parameter)")
     for sub in (dry, run_one):
         sub.add_argument("--at", type=aware_time, help="as of this moment (ISO 8601; default: now)")
     for sub in (dry, stats):

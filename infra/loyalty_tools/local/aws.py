@@ -269,7 +269,7 @@ class MotoServer:
         with self.counter.dynamodb:
             tables, queues, secrets = _resource_backends()
             return Resources(copy.deepcopy(tables.tables), _copied_queues(queues.queues),
-                             copy.deepcopy(secrets.secrets))
+                             copy.deepcopy(dict(secrets._parameters)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -283,17 +283,18 @@ class Resources:
     def copy_into(self, tables: Any, queues: Any, secrets: Any) -> None:
         tables.tables = copy.deepcopy(self.tables)
         queues.queues = _copied_queues(self.queues)
-        secrets.secrets = copy.deepcopy(self.secrets)
+        secrets._parameters.clear()  # moto's own dict of parameters (it loads AWS's public ones on demand)
+        secrets._parameters.update(copy.deepcopy(self.secrets))
 
 
 def _resource_backends() -> tuple[Any, Any, Any]:
-    """moto's DynamoDB, SQS and Secrets Manager backends of the local stack's account and region."""
+    """moto's DynamoDB, SQS and SSM (the secrets: SecureString parameters) backends of the local stack's account and
+    region."""
     from moto.dynamodb.models import dynamodb_backends
-    from moto.secretsmanager.models import secretsmanager_backends
     from moto.sqs.models import sqs_backends
+    from moto.ssm.models import ssm_backends
 
-    return (dynamodb_backends[ACCOUNT][REGION], sqs_backends[ACCOUNT][REGION],
-            secretsmanager_backends[ACCOUNT][REGION])
+    return (dynamodb_backends[ACCOUNT][REGION], sqs_backends[ACCOUNT][REGION], ssm_backends[ACCOUNT][REGION])
 
 
 def _copied_queues(queues: dict[str, Any]) -> dict[str, Any]:
@@ -383,6 +384,6 @@ def provision(template: Template, endpoint_url: str, secrets: dict[str, str]) ->
             attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
         sqs.create_queue(QueueName=template.queue_name(name), Attributes=attributes)
 
-    secretsmanager = plumbing_client("secretsmanager", endpoint_url)
-    for name, value in secrets.items():
-        secretsmanager.create_secret(Name=name, SecretString=value)
+    ssm = plumbing_client("ssm", endpoint_url)
+    for name, value in secrets.items():  # SecureString, standard tier, with the account's own aws/ssm key
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Tier="Standard")
