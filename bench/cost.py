@@ -7,9 +7,11 @@ text, end to end, with its replies and CRM sync), tap the menu (`💰 Балан
 schedules once with nobody due, which is what a deployed stack does every 15 minutes with no traffic.
 
 Those are priced at AWS's list prices for eu-central-1 (below, with the date they were read), billed as Lambda
-arm64 at each function's memory size. Local handler seconds run on moto, not DynamoDB, so they overstate Lambda's
-durations; they are used as they are (an upper bound). Not counted: the free tier, data transfer (small JSON),
-and the Telegram, receipt-service and Mindbox fees.
+arm64 at each function's memory size, into a month's bill by line: the idle month (schedules, queue polling, alarms,
+the dashboard) and the month of 10,000 active members on top of it. Each line is given at list price and past the
+free tier that does not expire (FREE_TIER). Local handler seconds run on moto, not DynamoDB, so they overstate
+Lambda's durations; they are used as they are (an upper bound). Not counted: data transfer (small JSON), storage,
+and the Telegram, receipt-service and Mindbox fees. The receipt's requests are also given by function.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -38,12 +40,21 @@ PRICES = {
     "sqs_fifo_request": 0.50 / 1e6,
     "http_api_request": 1.20 / 1e6,
     "rest_api_request": 4.25 / 1e6,
-    "secrets_manager_secret_month": 0.40,
-    "secrets_manager_call": 0.05 / 1e4,
+    "ssm_standard_parameter_month": 0.0,  # the secrets: SecureString, standard tier
+    "ssm_standard_throughput_call": 0.0,
+    "kms_request": 0.03 / 1e4,  # decrypting a SecureString with the account's aws/ssm key
     "cloudwatch_alarm_month": 0.10,
+    "cloudwatch_dashboard_month": 3.00,
     "cloudwatch_logs_gb": 0.63,
     "cloudwatch_metric_month": 0.30,  # a custom metric (EMF) that received data in the month
     "xray_trace": 5.00 / 1e6,
+}
+# AWS's free tier that does not expire, a month (read on the same date): what a brand's account gets whatever its age.
+# DynamoDB's on-demand requests and the HTTP API have none that lasts.
+FREE_TIER = {
+    "lambda_requests": 1e6, "lambda_gb_seconds": 400_000, "sqs_requests": 1e6, "kms_requests": 20_000,
+    "cloudwatch_alarms": 10, "cloudwatch_metrics": 10, "cloudwatch_dashboards": 3, "cloudwatch_logs_gb": 5,
+    "xray_traces": 100_000,
 }
 RUB_PER_USD = 90.0  # an assumption: the rate of the day moves the comparison, not the model
 SAAS_RUB_PER_DAY = 100.0
@@ -56,6 +67,7 @@ LOG_BYTES_PER_INVOCATION = 1500  # START/END/REPORT plus a structured line or tw
 # What an active member does in a month (an assumption, stated): receipts, menu taps, messages received.
 MONTHLY = {"receipt": 2, "tap": 6, "message": 8}
 MEMBERS = 10_000
+Usage = defaultdict[str, float]  # billed units an action (or a month) uses
 READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems.items"}
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"}
 
@@ -100,7 +112,7 @@ def cost_figures() -> dict[str, Any]:
                    "message": _measure(stack, members, message)}
             idle = _measure(stack, [None], lambda _: stack.run_schedules())
             alarms = len(stack.template.of_type("AWS::CloudWatch::Alarm"))
-            secrets = sum(1 for name in stack.template.parameters if name.endswith("SecretName"))
+            dashboards = len(stack.template.of_type("AWS::CloudWatch::Dashboard"))
             polled = {source.queue for spec in stack.template.functions() for source in spec.queues}
             fifo = {queue for queue in polled if stack.template.queue_name(queue).endswith(".fifo")}
     # What the local pollers do for Lambda (their requests are not the functions'): each message a queue-driven
@@ -112,57 +124,69 @@ def cost_figures() -> dict[str, Any]:
                 figures["_requests"]["sqs.ReceiveMessage+DeleteMessage"] = \
                     figures["_requests"].get("sqs.ReceiveMessage+DeleteMessage", 0) + 2 * count
     per["message"]["_requests"]["sqs.SendMessage"] = per["message"]["_requests"].get("sqs.SendMessage", 0) + 1
-    dollars = {name: _dollars(figures, memory) for name, figures in per.items()}
+    usage = {name: _usage(figures, memory) for name, figures in per.items()}
     metrics = _custom_metrics()
-    per_member = sum(MONTHLY[name] * dollars[name] for name in MONTHLY)
-    month_of_members = per_member * MEMBERS + metrics * PRICES["cloudwatch_metric_month"]
-    idle_month = {
-        "alarms": alarms * PRICES["cloudwatch_alarm_month"],
-        "secrets": secrets * PRICES["secrets_manager_secret_month"],
-        "queue_polling": (len(polled) - len(fifo)) * IDLE_RECEIVES_PER_QUEUE_MONTH * PRICES["sqs_request"]
-        + len(fifo) * IDLE_RECEIVES_PER_QUEUE_MONTH * PRICES["sqs_fifo_request"],
-        "schedules": SCHEDULE_RUNS_PER_MONTH * _dollars(idle, memory),
-    }
-    idle_total = sum(idle_month.values())
+    # A quiet month: the schedules run every 15 minutes, every SQS event source long-polls its queue, the alarms and
+    # the dashboard exist; no metric receives data.
+    idle_usage = _scaled(_usage(idle, memory), SCHEDULE_RUNS_PER_MONTH)
+    idle_usage["sqs_requests"] += len(polled) * IDLE_RECEIVES_PER_QUEUE_MONTH
+    idle_usage.update(alarms=alarms, dashboards=dashboards)
+    active_usage = defaultdict(float, idle_usage)
+    for name, count in MONTHLY.items():
+        for unit, amount in _scaled(usage[name], count * MEMBERS).items():
+            active_usage[unit] += amount
+    active_usage["metrics"] = metrics
+    idle_lines, active_lines = _lines(idle_usage), _lines(active_usage)
+    per_receipt = sum(line["list_usd"] for line in _lines(usage["receipt"]).values())
     saas_month = SAAS_RUB_PER_DAY * DAYS_PER_MONTH / RUB_PER_USD
-    ours_month = idle_total + month_of_members
+    ours_month = sum(line["after_free_tier_usd"] for line in active_lines.values())
     return {
         "prices": {**PRICES, "read_on": PRICES_READ_ON, "rub_per_usd": RUB_PER_USD},
+        "free_tier_a_month": FREE_TIER,
         "measured_per_action": {name: {**{k: round(v, 2) for k, v in sorted(figures["_requests"].items())},
+                                       "aws_requests_from_functions": figures["aws_requests_from_functions"],
+                                       "by_function": figures["by_function"],
                                        "invocations": figures["invocations"],
-                                       "handler_ms": figures["handler_ms"], "usd": round(dollars[name], 8)}
+                                       "handler_ms": figures["handler_ms"]}
                                 for name, figures in per.items()},
-        "usd_per_1000_receipts": round(1000 * dollars["receipt"], 4),
-        "usd_per_month_10000_active_members": round(month_of_members, 2),
+        "usd_per_1000_receipts": round(1000 * per_receipt, 4),
         "active_member_month": MONTHLY,
-        "custom_metrics_billed_when_active": metrics,
-        "idle_usd_per_month": {**{k: round(v, 3) for k, v in idle_month.items()}, "total": round(idle_total, 2)},
+        "custom_metrics_published": metrics,
+        "idle_month": _month(idle_lines),
+        "month_of_10000_active_members": _month(active_lines),
+        "queues_polled_by_lambda": {"standard": len(polled) - len(fifo), "fifo": len(fifo),
+                                    "receives_each_a_month": IDLE_RECEIVES_PER_QUEUE_MONTH},
         "saas_100_rub_a_day": {"usd_per_month": round(saas_month, 2),
                                "ours_with_10000_members_usd_per_month": round(ours_month, 2),
-                               "ours_to_saas": round(ours_month / saas_month, 2),
-                               "members_at_which_ours_costs_the_same": int(
-                                   (saas_month - idle_total - metrics * PRICES["cloudwatch_metric_month"])
-                                   / per_member)},
-        "note": "handler seconds are measured on moto (an upper bound for Lambda's); the free tier is not counted",
+                               "ours_to_saas": round(ours_month / saas_month, 2)},
+        "note": "handler seconds are measured on moto (an upper bound for Lambda's); list prices, and what is left "
+                "of them past the free tier that does not expire",
     }
+
+
+def _month(lines: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {"lines": {name: {key: round(value, 4) for key, value in line.items()} for name, line in lines.items()},
+            "total_list_usd": round(sum(line["list_usd"] for line in lines.values()), 2),
+            "total_after_free_tier_usd": round(sum(line["after_free_tier_usd"] for line in lines.values()), 2)}
+
+
+def _scaled(usage: Usage, times: float) -> Usage:
+    return defaultdict(float, {name: value * times for name, value in usage.items()})
 
 
 def _custom_metrics() -> int:
-    """The metrics the functions publish (each with its function's `service` dimension): the fixed names in the
-    code, one per refusal reason and one per kind of scheduled settlement."""
-    from loyalty.domain.decision import REFUSALS
-
+    """The metrics the functions publish: their fixed names (tests/unit/test_template.py holds that each is one the
+    operations dashboard reads, and that no name is made from a value)."""
     code = "\n".join(path.read_text(encoding="utf-8") for folder in ("layers", "functions")
                      for path in (ROOT / folder).rglob("*.py"))
-    fixed = set(re.findall(r'add_metric\(name="(\w+)"', code))
-    scheduled_kinds = 5  # activations, reminders, expiries, stale holds, level reviews (flows/schedule.py)
-    return len(fixed) + len(REFUSALS) + scheduled_kinds
+    return len(set(re.findall(r'add_metric\(name="(\w+)"', code)))
 
 
 def _measure(stack: LocalStack, members: list[Any], action: Any) -> dict[str, Any]:
     """AWS requests and handler time per action, averaged over `members` doing it once each."""
     before, invocations, seconds = stack.moto.counter.snapshot(), Counter(stack.functions.invocations), \
         Counter(stack.functions.seconds)
+    before_by_function = stack.moto.counter.snapshot_by_function()
     for member in members:
         action(member)
     stack.wait_idle(timeout=300)
@@ -172,32 +196,67 @@ def _measure(stack: LocalStack, members: list[Any], action: Any) -> dict[str, An
     for (caller, service, operation), count in requests.items():
         if caller == "functions":
             by_operation[f"{service}.{operation}"] += count
+    by_function: dict[str, dict[str, float]] = {}
+    for (function, service, operation), count in (stack.moto.counter.snapshot_by_function()
+                                                  - before_by_function).items():
+        by_function.setdefault(function, {})[f"{service}.{operation}"] = round(count / n, 2)
     called = Counter(stack.functions.invocations) - invocations
     spent = {name: (stack.functions.seconds[name] - seconds[name]) / n for name in called}
     return {"invocations": {name: round(count / n, 2) for name, count in sorted(called.items())},
             "handler_ms": {name: round(1000 * value, 1) for name, value in sorted(spent.items())},
+            "by_function": {function: dict(sorted(ops.items())) for function, ops in sorted(by_function.items())},
+            "aws_requests_from_functions": round(sum(by_operation.values()) / n, 2),
             "_spent": spent, "_called": {name: count / n for name, count in called.items()},
             "_requests": {name: count / n for name, count in by_operation.items()}}
 
 
-def _dollars(figures: dict[str, Any], memory: dict[str, int]) -> float:
-    requests, usd = figures["_requests"], 0.0
-    for name, count in requests.items():
+def _usage(figures: dict[str, Any], memory: dict[str, int]) -> Usage:
+    """What one action uses of each billed unit: Lambda requests and GB-seconds, DynamoDB read and write units (a
+    transaction's item counts twice), SQS requests, HTTP API requests, log gigabytes and traces."""
+    usage: Usage = defaultdict(float)
+    for name, count in figures["_requests"].items():
         service, operation = name.split(".", 1)
         if service == "dynamodb":
             if operation == "TransactWriteItems.items":
-                usd += 2 * count * PRICES["dynamodb_write_unit"]
+                usage["dynamodb_write_units"] += 2 * count
             elif operation in WRITES:
-                usd += count * PRICES["dynamodb_write_unit"]
+                usage["dynamodb_write_units"] += count
             elif operation in READS:
-                usd += count * PRICES["dynamodb_read_unit"]
+                usage["dynamodb_read_units"] += count
         elif service == "sqs":  # (a FIFO queue's requests cost a tenth of a cent a million more: not told apart)
-            usd += count * PRICES["sqs_request"]
-        elif service == "secretsmanager":
-            usd += count * PRICES["secrets_manager_call"]
+            usage["sqs_requests"] += count
     for function, count in figures["_called"].items():
-        usd += count * PRICES["lambda_request"] + count * LOG_BYTES_PER_INVOCATION / 1e9 * PRICES["cloudwatch_logs_gb"]
-        usd += figures["_spent"][function] * memory[function] / 1024 * PRICES["lambda_gb_second_arm64"]
+        usage["lambda_requests"] += count
+        usage["log_gb"] += count * LOG_BYTES_PER_INVOCATION / 1e9
+        usage["lambda_gb_seconds"] += figures["_spent"][function] * memory[function] / 1024
     # Each webhook call and API call passes API Gateway: the HTTP API (webhook, Mini App) at its price.
-    usd += figures["_called"].get("BotWebhookFunction", 0) * PRICES["http_api_request"]
-    return float(usd + PRICES["xray_trace"])  # the action traced end to end (sampling would record fewer)
+    usage["http_api_requests"] += figures["_called"].get("BotWebhookFunction", 0)
+    usage["xray_traces"] += 1 if figures["_called"] else 0  # the action traced end to end (sampling records fewer)
+    return usage
+
+
+_UNITS = {  # usage -> (the line it bills on, its price, its free tier's key)
+    "lambda_requests": ("lambda", "lambda_request", "lambda_requests"),
+    "lambda_gb_seconds": ("lambda", "lambda_gb_second_arm64", "lambda_gb_seconds"),
+    "dynamodb_write_units": ("dynamodb", "dynamodb_write_unit", None),
+    "dynamodb_read_units": ("dynamodb", "dynamodb_read_unit", None),
+    "sqs_requests": ("sqs", "sqs_request", "sqs_requests"),
+    "http_api_requests": ("http_api", "http_api_request", None),
+    "log_gb": ("logs", "cloudwatch_logs_gb", "cloudwatch_logs_gb"),
+    "xray_traces": ("xray", "xray_trace", "xray_traces"),
+    "alarms": ("alarms", "cloudwatch_alarm_month", "cloudwatch_alarms"),
+    "dashboards": ("dashboard", "cloudwatch_dashboard_month", "cloudwatch_dashboards"),
+    "metrics": ("custom_metrics", "cloudwatch_metric_month", "cloudwatch_metrics"),
+}
+
+
+def _lines(usage: Usage) -> dict[str, dict[str, Any]]:
+    """A bill's lines: each at list price, and what is left past the free tier that does not expire. The secrets
+    are SSM standard parameters (no charge) and their reads at standard throughput (none either)."""
+    lines: dict[str, dict[str, Any]] = {}
+    for unit, amount in usage.items():
+        line, price, free = _UNITS[unit]
+        billed = lines.setdefault(line, {"list_usd": 0.0, "after_free_tier_usd": 0.0})
+        billed["list_usd"] += amount * PRICES[price]
+        billed["after_free_tier_usd"] += max(0.0, amount - (FREE_TIER[free] if free else 0)) * PRICES[price]
+    return dict(sorted(lines.items()))

@@ -88,7 +88,6 @@ def _who(changes: bool = False) -> tuple[Session, StaffMember]:
 def _counted(refused: Refused) -> None:
     logger.info("console request refused", extra={"reason": str(refused), "status": refused.status,
                                                    "path": app.current_event.path})
-    metrics.add_metric(name=f"ConsoleRefused{refused.status}", unit="Count", value=1)
 
 
 @app.exception_handler(Refused)

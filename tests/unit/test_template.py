@@ -198,3 +198,16 @@ def test_the_dashboards_charting_library_is_the_pinned_one() -> None:
     assert hashlib.sha256(vendored.read_bytes()).hexdigest() == \
         "3f288f4f26882c26b58931fb586a9b4f30370b5de38d69dc005b0bd05b08e113"
     assert "Chart.js v4.6.2" in vendored.read_text(encoding="utf-8")[:200]
+
+
+def test_the_functions_publish_only_the_metrics_the_dashboard_reads_and_no_more_than_the_free_ten() -> None:
+    """A custom metric costs $0.30 a month past CloudWatch's ten free ones, each name and dimension value its own:
+    so a metric is published only where an engineer reads it (the operations dashboard), under a fixed name (a
+    refusal's reason, say, goes in the log line, not into the metric's name)."""
+    code = "\n".join(path.read_text(encoding="utf-8") for folder in ("layers", "functions")
+                     for path in (ROOT / folder).rglob("*.py"))
+    assert "add_metric(name=f" not in code, "a metric named from a value: one billed metric per value"
+    published = set(re.findall(r'add_metric\(name="(\w+)"', code))
+    body = TEMPLATE.resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    read = set(re.findall(r'\["LoyaltyEverywhere", "(\w+)"', body))
+    assert published == read and len(read) <= 10

@@ -185,7 +185,6 @@ class PointAccrual:
                    held_by: list[str]) -> None:
         """The staff chat gets a held receipt with approve and reject buttons: a ticket keyed on the receipt, so a
         redelivery opens nothing twice."""
-        metrics.add_metric(name="ReceiptsHeld", unit="Count", value=1)
         logger.warning("receipt held for the staff", extra={"member_id": posting.holder.member_id,
                                                              "fiscal_key": fiscal_key, "rules": held_by})
         chat = self.program.bot.staff_chat_id

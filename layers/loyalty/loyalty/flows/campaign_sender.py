@@ -57,7 +57,7 @@ class CampaignSender:
             else:
                 self.bot.send_message(message.chat_id, message.text, message.reply_markup)
         except RateLimited as error:
-            metrics.add_metric(name="CampaignRateLimited", unit="Count", value=1)
+            logger.info("campaign message rate limited", extra={"retry_after": error.retry_after_seconds})
             raise Deferred("telegram rate limit", error.retry_after_seconds) from error
         except ChatBlocked:
             if not self.members.unsubscribe(message.member_id):

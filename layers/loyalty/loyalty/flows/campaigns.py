@@ -44,7 +44,7 @@ from loyalty.domain.program import Program
 from loyalty.domain.segments import Member, source_of
 from loyalty.domain.wallet import Wallet
 from loyalty.flows.ports import Audience, CampaignRecords, Ledger, Members, Queue
-from loyalty.observability import logger, metrics
+from loyalty.observability import logger
 
 _FIRST_RUN_LOOKBACK = timedelta(days=1)  # a campaign's first run reaches the lapses of the last day only
 
@@ -132,10 +132,7 @@ class Touches:
             campaign=touch.campaign, touch=touch_key(touch), member_id=touch.member_id, chat_id=holder.chat_id,
             text=text, image=image, reply_markup=reply_markup, goal_days=goal_days, goal_channel=goal_channel,
             queued_at=now))
-        recorded = self.store.record(touch, points, now)
-        if recorded:
-            metrics.add_metric(name="CampaignTouches", unit="Count", value=1)
-        return recorded
+        return self.store.record(touch, points, now)
 
 
 class Campaigns:

@@ -62,7 +62,6 @@ class CrmSync:
             self._park(event, unknown, context)
             return
         logger.warning("CRM did not know the member: registering them from our data", extra=context)
-        metrics.add_metric(name="CrmMembersHealed", unit="Count", value=1)
         try:
             self._send(registration)
             self._send(event)

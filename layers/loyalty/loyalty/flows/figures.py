@@ -31,7 +31,7 @@ from loyalty.domain.daily import (
 )
 from loyalty.domain.ledger import Entry, Kind
 from loyalty.domain.program import Program
-from loyalty.observability import logger, metrics
+from loyalty.observability import logger
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class FigureKeeper:
                 continue
             counted += len(chunk)
             pending = pending[len(chunk):]
-        metrics.add_metric(name="FigureChanges", unit="Count", value=counted)
+        logger.info("figures kept", extra={"stream": stream, "records": len(changes), "counted": counted})
         return counted
 
     def _chunk(self, pending: list[Change]) -> tuple[list[Change], dict[date, Tally], dict[str, Past | None]]:

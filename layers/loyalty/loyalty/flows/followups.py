@@ -28,7 +28,7 @@ from loyalty.flows import keyboards
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.letters import NOTICES, merged_text, tracked_link
 from loyalty.flows.ports import FollowUpStore, Ledger, Outbox, Queue
-from loyalty.observability import logger, metrics
+from loyalty.observability import logger
 
 SURVEY = "survey"
 # (campaign name for the report, text, buttons, goal days, goal channel): a scripted letter as it would go now
@@ -94,8 +94,8 @@ class FollowUps:
             except Exception:  # one member's trouble must not hold the others back; the next run retries it
                 logger.exception("letters not sent", extra={"member_id": member_id, "letters": len(letters)})
                 counts["failed"] += 1
-        for outcome, count in counts.items():
-            metrics.add_metric(name=f"Letters_{outcome}", unit="Count", value=count)
+        if counts:
+            logger.info("letters run", extra={"at": now.isoformat(), **counts})
         return dict(counts)
 
     def send(self, letter: FollowUp, now: datetime) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from loyalty.domain.conversation import FollowUp
 from loyalty.domain.program import Program
 from loyalty.flows.ports import CampaignFigures, FollowUpStore
-from loyalty.observability import logger, metrics
+from loyalty.observability import logger
 
 
 class LinkClicks:
@@ -28,7 +28,7 @@ class LinkClicks:
             return self.fallback
         if self.table.clicked(followup_id):  # once per message, whichever of its buttons
             self.figures.add(followup.name, clicks=1)
-            metrics.add_metric(name="LinkClicks", unit="Count", value=1)
+            logger.info("link clicked", extra={"followup": followup.name})
             logger.info("tracked link clicked", extra={"campaign": followup.name, "member_id": followup.member_id})
         return address
 

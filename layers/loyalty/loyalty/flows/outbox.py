@@ -58,7 +58,6 @@ class TelegramSender:
             raise Deferred("telegram rate limit", error.retry_after_seconds) from error
         except ChatBlocked as error:
             logger.info("shopper blocked the bot; message dropped", extra={**log, "reason": str(error)})
-            metrics.add_metric(name="MessagesToBlockedChats", unit="Count", value=1)
             return {"delivered": False}
         except MessageRejected as error:
             raise PermanentFailure(f"telegram rejected the message: {error}") from error

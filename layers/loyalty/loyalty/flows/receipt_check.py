@@ -201,7 +201,7 @@ class ReceiptCheck:
             refusal = assessment.first_refusal
             assert refusal is not None
             logger.info("receipt refused", extra={**log, "reason": refusal.code, "detail": refusal.detail})
-            metrics.add_metric(name=f"Refused_{refusal.code}", unit="Count", value=1)
+            metrics.add_metric(name="ReceiptsRefused", unit="Count", value=1)  # why: the log line's `reason`
             self.replies.send(shopper, f"{key}:{refusal.code}", REFUSALS[refusal.code],
                               store=program.place(assessment.match.channel, assessment.match.store),
                               brand=program.brand.name, days=program.receipts.max_age_days,
@@ -301,7 +301,8 @@ class ReceiptCheck:
             return self._claim(shopper, assessment, key, now, verified), set()
         earned_before = self.claims.claim_items(receipt_key, codes)
         if earned_before:
-            metrics.add_metric(name="ItemsEarnedBefore", unit="Count", value=len(earned_before))
+            logger.warning("marked items earned on another receipt before", extra={
+                "fiscal_key": receipt_key, "items": len(earned_before)})
             assessment = assessment.without_items(earned_before)
         grey = self._grey(assessment, now)
         if grey and self.program.fraud.serials.unlisted == "refuse":
@@ -324,7 +325,6 @@ class ReceiptCheck:
                 "channel": match.channel, "seller_inn": receipt.seller_inn, "store": match.store,
                 "day": now.astimezone(MOSCOW).date().isoformat()})
         if grey:
-            metrics.add_metric(name="GreyMarketItems", unit="Count", value=len(grey))
             logger.warning("grey-market items", extra={"fiscal_key": str(receipt.key), "items": len(grey),
                                                        "channel": match.channel})
         return grey
@@ -343,7 +343,6 @@ class ReceiptCheck:
                 order=order,
             )
         except ReceiptAlreadyClaimed:
-            metrics.add_metric(name="DuplicateReceipts", unit="Count", value=1)
             return assessment.rejected("already_claimed", "the fiscal key is claimed by another submission")
         except DailyLimitReached as error:
             return assessment.rejected("daily_limit", str(error))

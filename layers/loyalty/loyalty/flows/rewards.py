@@ -23,7 +23,7 @@ from loyalty.domain.program import Program
 from loyalty.domain.wallet import Wallet
 from loyalty.flows.ports import BotMemory, Ledger, RewardStock
 from loyalty.flows.replies import Replies
-from loyalty.observability import logger, metrics
+from loyalty.observability import logger
 
 
 class RewardView(BaseModel):
@@ -103,7 +103,7 @@ class RewardExchange:
                 self.replies.send(shopper, key, "reward_out_of_stock", title=title)
                 logger.info("reward ran out at the commit", extra={"member_id": member_id, "reward": reward.id})
                 return "out_of_stock"
-            metrics.add_metric(name="RewardsExchanged", unit="Count", value=1)
+            logger.info("reward exchanged", extra={"member_id": member_id, "reward": reward.id})
         after = self.ledger.read(member_id)[0]
         self.replies.send(shopper, key, "reward_ordered", title=title, points=reward.points,
                           balance=after.spendable_points(now))

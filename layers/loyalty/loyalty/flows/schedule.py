@@ -23,7 +23,7 @@ from loyalty.flows.letters import BALANCE, Letters
 from loyalty.flows.notices import Notices
 from loyalty.flows.ports import Ledger, Outbox
 from loyalty.flows.replies import Replies
-from loyalty.observability import logger, metrics
+from loyalty.observability import logger
 
 _MAX_ACTIONS_PER_MEMBER = 200  # a guard against a rule that keeps something due forever
 
@@ -51,8 +51,6 @@ class PointsSchedule:
             except Exception:
                 logger.exception("could not settle a member", extra={"member_id": member_id})
                 failed.append(member_id)
-        for kind, count in counts.items():
-            metrics.add_metric(name=f"Scheduled_{kind}", unit="Count", value=count)
         logger.info("schedule run", extra={"at": now.isoformat(), **counts, "failed": len(failed)})
         if failed:
             raise ScheduleFailed(f"{len(failed)} members not settled: {failed[:20]}")
