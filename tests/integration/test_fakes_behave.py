@@ -12,6 +12,7 @@ import pytest
 from pytest import FixtureRequest
 
 from loyalty import clock
+from loyalty.adapters.bot_api import BotApi
 from loyalty.adapters.bot_table import BotTable, LastMessages
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
@@ -587,11 +588,13 @@ def test_a_review_is_paid_to_its_first_reporter_and_erased_claims_pass_to_the_ps
 
 # ---------------------------------------------------------------------------------------------- Telegram
 class RealTelegram:
-    """TelegramBot (python-telegram-bot) against the Bot API emulator over HTTP."""
+    """The senders' BotApi, and python-telegram-bot's TelegramBot for a shopper's files, against the Bot API emulator
+    over HTTP."""
 
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
-        self.bot = TelegramBot(stack.telegram.url, stack.template.parameters["BotTokenSecretName"])
+        self.bot = BotApi(stack.telegram.url, stack.template.parameters["BotTokenSecretName"])
+        self.files = TelegramBot(stack.telegram.url, stack.template.parameters["BotTokenSecretName"])
 
     def open(self, chat_id: int) -> None:
         _control(self.stack, f"/emulator/chats/{chat_id}/open")
@@ -616,7 +619,7 @@ class RealTelegram:
 
 class FakeTelegram:
     def __init__(self) -> None:
-        self.bot = MemoryTelegram()
+        self.bot = self.files = MemoryTelegram()
 
     def open(self, chat_id: int) -> None:
         self.bot.open(chat_id)
@@ -675,9 +678,9 @@ def test_telegram_delivers_to_an_open_chat_in_order_and_answers_each_refusal_as_
 def test_telegram_serves_a_file_a_shopper_sent_and_refuses_an_unknown_one(
         telegram: FakeTelegram | RealTelegram) -> None:
     telegram.file("photo-1", b"\xff\xd8 a receipt")
-    assert telegram.bot.download("photo-1") == b"\xff\xd8 a receipt"
+    assert telegram.files.download("photo-1") == b"\xff\xd8 a receipt"
     with pytest.raises(MessageRejected):
-        telegram.bot.download("photo-404")
+        telegram.files.download("photo-404")
     telegram.open(841)
     assert telegram.bot.send_photo(841, "photo-1", "Ваш чек") > 0 and telegram.texts(841) == ["Ваш чек"]
 

@@ -133,7 +133,7 @@ def test_a_message_telegram_rejects_is_dead_lettered_with_telegrams_reason(stack
     send(stack, "OutboxQueue", message(chat_id=802))  # a chat that never wrote to the bot
     poll(stack)
     ((_, attributes),) = drain(stack, "OutboxDeadLetterQueue")
-    assert attributes["reason"] == "telegram rejected the message: Chat not found"
+    assert attributes["reason"] == "telegram rejected the message: Bad Request: chat not found"  # Telegram's words
 
 
 def test_a_chats_message_waits_at_most_the_cap_between_tries_however_many_429s_came_before(

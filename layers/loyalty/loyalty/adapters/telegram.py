@@ -1,7 +1,6 @@
-"""The Telegram Bot API, through python-telegram-bot: every Telegram object is read or built here.
-
-- An update becomes an `Incoming` message in our words (who, in which chat, what they sent); keyboards are
-  built here as the JSON the outbox carries.
+"""The Telegram Bot API, through python-telegram-bot, for the bot's logic: an update becomes an `Incoming` message in
+our words (who, in which chat, what they sent), and a file a shopper sent is downloaded. Sending is the senders' own
+(adapters/bot_api.py): they need no more than two JSON calls.
 
 python-telegram-bot's errors stop here: a blocked chat (403), a rate limit (429, with Telegram's
 retry_after), a rejected request (400) and an unreachable or failing Telegram become domain errors.
@@ -21,14 +20,7 @@ from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from telegram import (
-    Bot,
-    InlineKeyboardMarkup,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
+from telegram import Bot, Message, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from loyalty.adapters.secrets import secret
@@ -50,27 +42,6 @@ class TelegramBot:
         # A Bot's HTTP client belongs to the loop it was initialised on: one Bot per loop (Lambda runs one thread,
         # so one loop, one Bot and one getMe per container; a local stack's pollers or a benchmark's threads, one each).
         self._bots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Bot] = weakref.WeakKeyDictionary()
-
-    def send_message(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None,
-                     parse_mode: str | None = None) -> int:
-        async def send() -> int:
-            bot = await self._ready()
-            message = await bot.send_message(chat_id=chat_id, text=text, reply_markup=_markup(reply_markup),
-                                             parse_mode=parse_mode)
-            return message.message_id
-
-        return _run(send())
-
-    def send_photo(self, chat_id: int, photo_url: str, caption: str, reply_markup: dict[str, Any] | None = None) -> int:
-        """A picture by its URL (Telegram fetches it) or by the file_id of one a shopper sent, the text as its
-        caption."""
-        async def send() -> int:
-            bot = await self._ready()
-            message = await bot.send_photo(chat_id=chat_id, photo=photo_url, caption=caption,
-                                           reply_markup=_markup(reply_markup))
-            return message.message_id
-
-        return _run(send())
 
     def download(self, file_id: str) -> bytes:
         """A file a shopper sent (getFile, then the download; the Bot API serves up to 20 MB)."""
@@ -118,16 +89,6 @@ def _loop() -> asyncio.AbstractEventLoop:
 def _seconds(retry_after: Any) -> int:
     """Telegram's retry_after: a timedelta with PTB_TIMEDELTA set (as the template does), else seconds."""
     return int(retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after)
-
-
-def _markup(markup: dict[str, Any] | None) -> Any:
-    if not markup:
-        return None
-    if "remove_keyboard" in markup:
-        return ReplyKeyboardRemove.de_json(markup, None)
-    if "inline_keyboard" in markup:
-        return InlineKeyboardMarkup.de_json(markup, None)
-    return ReplyKeyboardMarkup.de_json(markup, None)
 
 
 def incoming(update: dict[str, Any], staff_chat_id: int | None = None) -> Incoming | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from loyalty.adapters.bot_api import BotApi
 from loyalty.adapters.bot_table import BotTable, LastMessages
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.console_table import ConsoleTable
@@ -21,18 +22,15 @@ _BOT_PACE = "telegram"  # the campaign senders' pace, shared by their pollers (t
 
 
 def telegram_sender(settings: TelegramSenderSettings) -> TelegramSender:
-    from loyalty.adapters.telegram import TelegramBot
-    return TelegramSender(TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
+    return TelegramSender(BotApi(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
                           LastMessages(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)),
                           LocalPace(settings.share(settings.MESSAGES_PER_SECOND)))
 
 
 def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
-    from loyalty.adapters.telegram import TelegramBot
-
     program = cached_program(settings.PROGRAM_FILE)
     return CampaignSender(
-        TelegramBot(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
+        BotApi(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
         OncePerKey("message", "touch", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),
         Pace(settings.PACE_TABLE, _BOT_PACE, settings.MESSAGES_PER_SECOND),
         CampaignStore(settings.CAMPAIGNS_TABLE), MembersRepository(settings.MEMBERS_TABLE),
