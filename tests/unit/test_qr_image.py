@@ -3,9 +3,10 @@
 import io
 
 import pytest
+import zxingcpp
 from PIL import Image
 
-from loyalty.adapters.qr_image import UnreadableImage, decode_qr
+from loyalty.adapters.qr_image import UnreadableImage, _open, _passes, decode_qr
 from loyalty_tools.receipt_photos import Defects, receipt_photo
 
 QR = "t=20241229T1739&s=586.00&fn=7380440801033258&i=215785&fp=2905316734&n=1"
@@ -23,6 +24,22 @@ QR = "t=20241229T1739&s=586.00&fn=7380440801033258&i=215785&fp=2905316734&n=1"
 ], ids=repr)
 def test_the_code_is_read_from_a_bad_photo(defects: Defects) -> None:
     assert decode_qr(receipt_photo(QR, defects, seed=1)) == [QR]
+
+
+def test_a_small_photo_out_of_focus_is_read_by_the_dear_passes_only_after_the_cheap_ones_fail() -> None:
+    """Blurred by two pixels at 800 wide: every cheap pass fails; enlarged four times and sharpened, it reads."""
+    photo = receipt_photo(QR, Defects(rotate=23, tilt=0.1, blur=2.0, width=800), seed=1)
+    tried = list(_passes(_open(photo)))
+    cheap, dear = tried[:-2], tried[-2:]
+    assert not any(QR in _read(image, binarizer) for image, binarizer in cheap)
+    assert dear[0][0].width == 4 * 800 and decode_qr(photo) == [QR]
+    clear = list(_passes(_open(receipt_photo(QR, Defects(width=1600), seed=1))))
+    assert len(clear) == len(tried) - 4  # a large photo gets neither the enlarged passes nor the dear ones
+
+
+def _read(image: Image.Image, binarizer: zxingcpp.Binarizer) -> list[str]:
+    return [result.text for result in zxingcpp.read_barcodes(
+        image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode), binarizer=binarizer)]
 
 
 def test_a_huge_photo_is_read_at_a_working_size() -> None:
