@@ -1,6 +1,7 @@
 """`make bench`: figures, written to bench/results.json, each next to a baseline measured in the same run.
 
-- cold import of each function's module, as a ratio to `import boto3` (fresh interpreters, median of N);
+- cold import of each function's module, as a ratio to `import boto3` (fresh interpreters, alternating rounds, median
+  of N), against its budget, with what it imports beyond boto3;
 - AWS requests per receipt end to end, counted at the moto server, by service and operation;
 - receipts per second through the local stack, next to moto's own PutItem rate (the floor under it);
 - the ledger on one hot member: entries per second with 20 concurrent writers against one writer, and the
@@ -41,7 +42,6 @@ import json
 import multiprocessing
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,10 +55,8 @@ from bench.letters import letters_figures
 from loyalty.domain.ledger import Kind
 from loyalty.domain.wallet import Step, Wallet
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
-from loyalty_tools.local.runtime import FunctionHost
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.stack import ROOT, LocalStack
-from loyalty_tools.local.template import Template
 
 RESULTS = ROOT / "bench" / "results.json"
 PROGRAM = ROOT / "tests" / "data" / "program.yaml"
@@ -67,41 +65,21 @@ IMPORT_RUNS = 7
 RECEIPTS = 30
 SHOPPERS = 10  # 3 receipts each: within the test program's daily limit
 
-_TIMED_IMPORT = """
-import importlib.util, sys, time
-start = time.perf_counter()
-{body}
-print(time.perf_counter() - start)
-"""
-
-
-def _timed(body: str, env: dict[str, str]) -> float:
-    runs = []
-    for _ in range(IMPORT_RUNS):
-        out = subprocess.run([sys.executable, "-c", _TIMED_IMPORT.format(body=body)], env=env, check=True,
-                             capture_output=True, text=True).stdout
-        runs.append(float(out.strip().splitlines()[-1]))
-    return statistics.median(runs)
-
-
 def cold_imports() -> dict[str, object]:
-    template = Template(ROOT / "template.yaml")
-    host = FunctionHost(template, "http://127.0.0.1:9")
-    baseline = _timed("import boto3", host.base_env)
+    """Each function's cold import against `import boto3`, alternating runs (loyalty_tools/cold_start.py), with its
+    budget, and what it imports beyond boto3, heaviest first."""
+    from loyalty_tools import cold_start
+
+    measured = cold_start.measure(rounds=IMPORT_RUNS)
     functions = {}
-    for name, spec in host.specs.items():
-        module = spec.code_dir / "app.py"
-        body = (f"spec = importlib.util.spec_from_file_location('app', {str(module)!r})\n"
-                "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-                "print('telegram' in sys.modules, file=sys.stderr)")
-        env = host.environment(name)
-        seconds = _timed(body, env)
-        loads_telegram = subprocess.run([sys.executable, "-c", _TIMED_IMPORT.format(body=body)], env=env,
-                                        check=True, capture_output=True, text=True).stderr.strip() == "True"
-        functions[name] = {"seconds": round(seconds, 4), "ratio_to_boto3": round(seconds / baseline, 2),
-                           "imports_telegram": loads_telegram}
-    return {"baseline_import_boto3_seconds": round(baseline, 4), "runs_each": IMPORT_RUNS,
-            "functions": functions}
+    for name, seconds in measured.seconds.items():
+        ratio = measured.ratio(name)
+        functions[name] = {"seconds": round(seconds, 4), "ratio_to_boto3": round(ratio, 2),
+                           "budget": cold_start.budget(name), "within_budget": ratio <= cold_start.budget(name),
+                           "heaviest_beyond_boto3_ms": dict(cold_start.heaviest_beyond_boto3(name))}
+    return {"baseline_import_boto3_seconds": round(measured.baseline_seconds, 4), "runs_each": IMPORT_RUNS,
+            "python": sys.version.split()[0], "functions": functions,
+            "within_budget": sum(1 for figures in functions.values() if figures["within_budget"])}
 
 
 def local_stack_figures() -> dict[str, object]:
@@ -362,7 +340,7 @@ def _sending(stack: LocalStack) -> dict[str, object]:
     from bench.senders import campaign_sender
     from loyalty.contracts import CampaignMessage, OutboundMessage
     from loyalty.settings import CampaignSenderSettings, TelegramSenderSettings
-    from loyalty.wiring.senders import telegram_sender
+    from loyalty.wiring.outbox import telegram_sender
 
     limits = stack.telegram.state.limits
     campaign_settings = CampaignSenderSettings.model_validate(stack.functions.environment("CampaignSenderFunction"))
@@ -698,13 +676,10 @@ def miniapp_figures() -> dict[str, object]:
 
     page_file = ROOT / "functions" / "webapp_api" / "static" / "index.html"
     html = page_file.read_bytes()
-    template = Template(ROOT / "template.yaml")
-    host = FunctionHost(template, "http://127.0.0.1:9")
-    module = host.specs["WebAppApiFunction"].code_dir / "app.py"
-    baseline = _timed("import boto3", host.base_env)
-    cold = _timed(f"spec = importlib.util.spec_from_file_location('app', {str(module)!r})\n"
-                  "spec.loader.exec_module(importlib.util.module_from_spec(spec))",
-                  host.environment("WebAppApiFunction"))
+    from loyalty_tools import cold_start
+
+    measured = cold_start.measure(["WebAppApiFunction"], rounds=IMPORT_RUNS)
+    baseline, cold = measured.baseline_seconds, measured.seconds["WebAppApiFunction"]
     seed = ROOT / "program" / "program.yaml"
     with tempfile.TemporaryDirectory() as receipts_dir, open(os.devnull, "w") as quiet, LocalStack(
         receipts_dir=Path(receipts_dir), program_file=seed, log_stream=quiet,

@@ -14,7 +14,7 @@ def campaign_sender(settings: dict[str, object], work: Any, ready: Any) -> None:
     from loyalty.flows.outcomes import RetryLater
     from loyalty.observability import metrics
     from loyalty.settings import CampaignSenderSettings
-    from loyalty.wiring.senders import campaign_sender
+    from loyalty.wiring.campaign_sender import campaign_sender
 
     sender = campaign_sender(CampaignSenderSettings.model_validate(settings))
     ready.wait()

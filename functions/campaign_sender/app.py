@@ -10,7 +10,7 @@ from loyalty.adapters.queues import QueueConsumer
 from loyalty.deadline import invocation_deadline
 from loyalty.observability import logger, metrics
 from loyalty.settings import CampaignSenderSettings, environment
-from loyalty.wiring import senders as wiring
+from loyalty.wiring import campaign_sender as wiring
 
 settings = environment(CampaignSenderSettings)
 sender = wiring.campaign_sender(settings)

@@ -10,7 +10,7 @@ from loyalty.adapters.queues import FifoQueueConsumer
 from loyalty.deadline import invocation_deadline
 from loyalty.observability import logger, metrics
 from loyalty.settings import TelegramSenderSettings, environment
-from loyalty.wiring import senders as wiring
+from loyalty.wiring import outbox as wiring
 
 settings = environment(TelegramSenderSettings)
 sender = wiring.telegram_sender(settings)

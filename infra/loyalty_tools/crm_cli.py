@@ -14,7 +14,7 @@ from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import load_program
 from loyalty.flows.crm_resync import CrmResync
-from loyalty.wiring.common import crm_feed
+from loyalty.wiring.books import crm_feed
 from loyalty_tools.queues import CRM_QUEUE, queue_url
 
 

@@ -18,7 +18,7 @@ from loyalty.domain import postings
 from loyalty.domain.details import Details
 from loyalty.domain.errors import DomainError
 from loyalty.domain.ledger import Cause, Kind, entry_id_of
-from loyalty.wiring.common import reported_ledger
+from loyalty.wiring.books import reported_ledger
 from loyalty_tools.queues import CRM_QUEUE, queue_url
 
 

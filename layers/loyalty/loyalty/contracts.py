@@ -13,7 +13,8 @@ from loyalty.domain.details import BoughtLine
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built at first use: a function reads only its own queue's messages, and a cold start pays for no other's.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Shopper(_Message):

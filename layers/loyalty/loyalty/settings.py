@@ -9,14 +9,14 @@ import os
 from functools import cache
 from typing import TypeVar
 
-from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T", bound=BaseModel)
 
 
 class _Env(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Built at first use: a function reads its own settings only, and its cold start pays for no other's.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class WebhookSettings(_Env):
@@ -208,4 +208,6 @@ class TelegramSenderSettings(_Paced):
 
 @cache
 def environment(model: type[T]) -> T:
-    return parse(event=dict(os.environ), model=model)
+    """The function's settings from its environment. pydantic validates them itself: Powertools' Parser, made for
+    events, would bring its models of every AWS event into each cold start to read a dict."""
+    return model.model_validate(dict(os.environ))

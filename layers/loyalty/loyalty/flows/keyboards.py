@@ -1,5 +1,5 @@
 """Keyboards as the Bot API's JSON, built without python-telegram-bot: the functions that only queue messages (the
-accrual, the campaigns run) never import it; the senders turn the JSON into PTB's markup (adapters/telegram.py)."""
+accrual, the campaigns run) never import it, and the senders pass the JSON on as it is (adapters/bot_api.py)."""
 
 from __future__ import annotations
 

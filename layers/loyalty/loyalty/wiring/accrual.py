@@ -16,7 +16,9 @@ from loyalty.flows.composer import ConsoleRead
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.letters import CampaignLetters, Letters
 from loyalty.settings import PointAccrualSettings
-from loyalty.wiring.common import Live, reported_ledger, stack_key
+from loyalty.wiring.books import reported_ledger
+from loyalty.wiring.keys import stack_key
+from loyalty.wiring.live import Live
 
 
 def point_accrual(settings: PointAccrualSettings) -> Live[PointAccrual]:

@@ -14,7 +14,9 @@ from loyalty.flows.composer import ConsoleRead
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.letters import CampaignLetters, Letters
 from loyalty.settings import CampaignsSettings
-from loyalty.wiring.common import Live, reported_ledger, stack_key
+from loyalty.wiring.books import reported_ledger
+from loyalty.wiring.keys import stack_key
+from loyalty.wiring.live import Live
 
 
 def campaigns(settings: CampaignsSettings, read: ConsoleRead | None = None) -> Campaigns:

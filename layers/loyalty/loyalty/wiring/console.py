@@ -26,7 +26,7 @@ from loyalty.flows.reach import ReachCounter
 from loyalty.flows.replies import Replies
 from loyalty.flows.support import MemberReach, SupportDesk
 from loyalty.settings import ConsoleSettings
-from loyalty.wiring.common import stack_key
+from loyalty.wiring.keys import stack_key
 
 
 def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards, TicketQueue, Composer, Everyday,

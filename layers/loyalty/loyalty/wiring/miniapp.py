@@ -16,7 +16,8 @@ from loyalty.flows.composer import ConsoleRead
 from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.miniapp import MiniApp
 from loyalty.settings import LinkClicksSettings, WebAppSettings
-from loyalty.wiring.common import Live, stack_key
+from loyalty.wiring.keys import stack_key
+from loyalty.wiring.live import Live
 
 
 def miniapp(settings: WebAppSettings) -> tuple[Live[MiniApp], Callable[[], str]]:

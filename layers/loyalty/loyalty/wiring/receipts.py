@@ -12,7 +12,7 @@ from loyalty.adapters.secrets import secret
 from loyalty.flows.ports import FileSource, ReceiptService
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.settings import ReceiptParserSettings
-from loyalty.wiring.common import stack_key
+from loyalty.wiring.keys import stack_key
 
 
 def receipt_check(settings: ReceiptParserSettings) -> ReceiptCheck:

@@ -10,7 +10,7 @@ from loyalty.adapters.promo_codes import PromoCodes
 from loyalty.adapters.queues import SqsQueue
 from loyalty.flows.redemption import Redemption
 from loyalty.settings import RedemptionSettings
-from loyalty.wiring.common import reported_ledger
+from loyalty.wiring.books import reported_ledger
 
 
 def redemption(settings: RedemptionSettings) -> Redemption:

@@ -10,7 +10,8 @@ from loyalty.flows.campaigns import Touches
 from loyalty.flows.letters import CampaignLetters, Letters
 from loyalty.flows.schedule import PointsSchedule
 from loyalty.settings import PointsScheduleSettings
-from loyalty.wiring.common import reported_ledger, stack_key
+from loyalty.wiring.books import reported_ledger
+from loyalty.wiring.keys import stack_key
 
 
 def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:

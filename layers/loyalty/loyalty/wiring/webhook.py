@@ -14,7 +14,9 @@ from loyalty.domain.program import Program
 from loyalty.flows.console import SignInLinks, StaffDirectory
 from loyalty.flows.webhook import Bot, Webhook
 from loyalty.settings import WebhookSettings
-from loyalty.wiring.common import Live, crm_feed, stack_key
+from loyalty.wiring.books import crm_feed
+from loyalty.wiring.keys import stack_key
+from loyalty.wiring.live import Live
 
 # Telegram redelivers a failed update for up to a day; remember update ids a little longer than that.
 _UPDATE_DEDUPE_SECONDS = 26 * 3600

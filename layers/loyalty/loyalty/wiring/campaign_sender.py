@@ -1,30 +1,22 @@
-"""The two senders to Telegram: transactional messages from the outbox, and campaign messages."""
+"""The campaign sender: campaign messages to Telegram, at the campaigns' share of the bot's rate."""
 
 from __future__ import annotations
 
 from loyalty.adapters.bot_api import BotApi
-from loyalty.adapters.bot_table import BotTable, LastMessages
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.console_table import ConsoleTable
 from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.members import MembersRepository
-from loyalty.adapters.pacing import LocalPace, Pace
+from loyalty.adapters.pacing import Pace
 from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.queues import SqsQueue
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.composer import ConsoleRead
-from loyalty.flows.outbox import TelegramSender
-from loyalty.settings import CampaignSenderSettings, TelegramSenderSettings
-from loyalty.wiring.common import crm_feed, stack_key
+from loyalty.settings import CampaignSenderSettings
+from loyalty.wiring.books import crm_feed
 
 _MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any campaign message can sit in its queue and its DLQ
 _BOT_PACE = "telegram"  # the campaign senders' pace, shared by their pollers (the transactional sender keeps its own)
-
-
-def telegram_sender(settings: TelegramSenderSettings) -> TelegramSender:
-    return TelegramSender(BotApi(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
-                          LastMessages(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)),
-                          LocalPace(settings.share(settings.MESSAGES_PER_SECOND)))
 
 
 def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
