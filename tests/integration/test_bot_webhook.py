@@ -92,12 +92,25 @@ def test_a_request_without_the_right_secret_is_refused_and_does_nothing(stack: L
     assert member(stack, 507) is None and replies(stack) == []
 
 
-def test_a_redelivered_update_is_ignored(stack: LocalStack) -> None:
+def test_a_redelivered_update_is_handled_once(stack: LocalStack) -> None:
+    post(stack, telegram_update(1, 508, "/start"))
+    post(stack, telegram_update(2, 508, contact=contact_of(508)))
+    replies(stack)
+    assert [post(stack, telegram_update(3, 508, "/balance")) for _ in range(3)] == [200, 200, 200]
+    assert len(replies(stack)) == 1  # the idempotency record answers the repeats
+
+
+def test_a_redelivered_receipt_is_passed_on_as_the_same_submission_the_claim_takes_once(stack: LocalStack) -> None:
+    """A receipt needs no idempotency record: the parser's claim replays a submission it has seen (its tests:
+    test_receipt_parser.py), and the submission was counted in the limits once."""
     post(stack, telegram_update(1, 508, "/start"))
     post(stack, telegram_update(2, 508, contact=contact_of(508)))
     update = telegram_update(3, 508, QR)
     assert [post(stack, update) for _ in range(3)] == [200, 200, 200]
-    assert len(bodies(stack, "ReceiptQueue")) == 1
+    assert {body["submission_id"] for body in bodies(stack, "ReceiptQueue")} == {"tg-update:3"}
+    limits = [item for item in stack.aws("dynamodb").scan(TableName="BotTable")["Items"]
+              if item["pk"]["S"] == "limit#508"]
+    assert limits and all(item["sent"]["SS"] == ["tg-update:3"] for item in limits)
 
 
 def test_a_malformed_update_is_answered_200_and_parked_with_its_reason(stack: LocalStack) -> None:

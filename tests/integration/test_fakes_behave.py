@@ -12,11 +12,13 @@ import pytest
 from pytest import FixtureRequest
 
 from loyalty import clock
+from loyalty.adapters.aws import client
 from loyalty.adapters.bot_api import BotApi
 from loyalty.adapters.bot_table import BotTable, LastMessages
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.console_table import ConsoleTable
+from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.promo_codes import PromoCodes
@@ -553,6 +555,11 @@ def test_the_daily_limit_counts_earning_receipts_of_one_day_and_a_stranger_is_no
     assert store.claims.claim("d2", "832", "s2", SUMMARY, day="2026-11-24", max_per_day=2).outcome == "earns"
     with pytest.raises(MemberNotFound):
         store.claims.claim("d3", "nobody", "s3", SUMMARY, day="2026-11-24", max_per_day=2)
+    if isinstance(store, Real):  # one write a claim whatever the day, and the member keeps only recent days' counts
+        member = from_item(client("dynamodb").get_item(TableName="MembersTable",
+                                                       Key=to_item({"member_id": "832"}))["Item"])
+        assert {name: value for name, value in member.items() if name.startswith("receipts_on")} == \
+            {"receipts_on_20261124": 1}
 
 
 def test_an_orders_two_halves_pair_and_the_second_does_not_earn_again(store: Fake | Real) -> None:

@@ -20,6 +20,7 @@ Items in the claims table:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any, NoReturn
 
 from loyalty import clock, deadline
@@ -54,30 +55,24 @@ class ReceiptClaims:
             if not deadline.enough_for(0):
                 break
             items, outcome, partner = self._claim_items(key, member_id, submission_id, summary, order, refund)
-            # Only a receipt that earns counts towards the daily limit. The counter is either today's
-            # (increment below the limit) or an older day's (start today at one): try both.
-            counters = (True, False) if outcome == "earns" and max_per_day is not None else (None,)
-            for same_day in counters:
-                attempt = items if same_day is None else [*items, self._count(member_id, day, max_per_day or 0,
-                                                                              same_day)]
-                try:
-                    failed = transact(attempt)
-                except Contended:
-                    break  # another writer was in the same items: read the order again and retry
-                if not failed:
-                    return Claimed(outcome=outcome, replayed=False, paired_with=partner)
-                if 0 in failed:
-                    earlier = self._earlier_claim(key, submission_id)
-                    if earlier is not None:
-                        return earlier
-                    break  # it vanished between the two calls: start again
-                if refund is not None and _REFUND_AT in failed:
-                    raise RefundExceeded(f"{refund.purchase_key} has less than {refund.kopecks} kopecks left")
-                if same_day is None or failed != {len(attempt) - 1}:
-                    break  # the order item moved under us: read it again
-            else:
-                if counters != (None,):
-                    self._refuse_over_limit(member_id, day, max_per_day)
+            counted = outcome == "earns" and max_per_day is not None  # only a receipt that earns counts
+            attempt = [*items, self._count(member_id, day, max_per_day or 0)] if counted else items
+            try:
+                failed = transact(attempt)
+            except Contended:
+                continue  # another writer was in the same items: read the order again and retry
+            if not failed:
+                return Claimed(outcome=outcome, replayed=False, paired_with=partner)
+            if 0 in failed:
+                earlier = self._earlier_claim(key, submission_id)
+                if earlier is not None:
+                    return earlier
+                continue  # it vanished between the two calls: start again
+            if refund is not None and _REFUND_AT in failed:
+                raise RefundExceeded(f"{refund.purchase_key} has less than {refund.kopecks} kopecks left")
+            if counted and failed == {len(attempt) - 1}:
+                self._refuse_over_limit(member_id, day, max_per_day)
+            # the order item moved under us: read it again
         raise Contended(f"the claim of {key} kept conflicting; not written, try again")
 
     def _claim_items(self, key: str, member_id: str, submission_id: str, summary: dict[str, Any],
@@ -293,19 +288,20 @@ class ReceiptClaims:
             "ExpressionAttributeValues": to_item({":r": refund.kopecks}),
         }}
 
-    def _count(self, member_id: str, day: str, limit: int, same_day: bool) -> dict[str, Any]:
-        if same_day:
-            expression, condition = ("SET receipts_on_day = receipts_on_day + :one",
-                                     "receipts_day = :day AND receipts_on_day < :limit")
-        else:
-            expression, condition = ("SET receipts_day = :day, receipts_on_day = :one",
-                                     "attribute_exists(member_id) AND "
-                                     "(attribute_not_exists(receipts_day) OR receipts_day <> :day)")
-        values = {":day": day, ":one": 1, **({":limit": limit} if same_day else {})}
+    def _count(self, member_id: str, day: str, limit: int) -> dict[str, Any]:
+        """The member's earning receipts on `day`, one more, below `limit`: one write whatever day the member last
+        sent one on. Each day counts in an attribute of its own; the days before it are dropped as it is written."""
+        today = date.fromisoformat(day)
+        names = {"#day": _day_counter(today),
+                 **{f"#before{n}": _day_counter(today - timedelta(days=n)) for n in range(1, _COUNTED_DAYS_DROPPED)}}
         return {"Update": {
             "TableName": self.members_table, "Key": to_item({"member_id": member_id}),
-            "UpdateExpression": expression, "ConditionExpression": condition,
-            "ExpressionAttributeValues": to_item(values),
+            # (receipts_day and receipts_on_day: how the count was kept before; a deploy's first day counts afresh)
+            "UpdateExpression": "ADD #day :one REMOVE receipts_day, receipts_on_day, "
+                                + ", ".join(name for name in names if name != "#day"),
+            "ConditionExpression": "attribute_exists(member_id) AND (attribute_not_exists(#day) OR #day < :limit)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item({":one": 1, ":limit": limit}),
         }}
 
     # ------------------------------------------------------------------ plumbing
@@ -319,3 +315,10 @@ class ReceiptClaims:
             TableName=self.table_name, Key=to_item({"fiscal_key": key}), ConsistentRead=True
         )
         return from_item(response["Item"]) if "Item" in response else None
+
+
+_COUNTED_DAYS_DROPPED = 9  # a day's count is dropped by the next receipt within the 8 days after it
+
+
+def _day_counter(day: date) -> str:
+    return f"receipts_on_{day:%Y%m%d}"

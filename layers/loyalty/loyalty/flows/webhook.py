@@ -67,7 +67,7 @@ class Webhook:
         except (ValueError, RecursionError) as error:  # not JSON, or JSON nested thousands deep
             return self._park(body, f"malformed update: {type(error).__name__}: {str(error)[:200]}"), {}
         try:
-            outcome = self._handle_once(update=update)
+            outcome = self.bot.handle(update) if submits_receipt(update) else self._handle_once(update=update)
         except AlreadyInProgress:
             # Not 200: the other handling may have died without clearing its mark (the store failing as it tried),
             # and a 200 would make Telegram drop the update for good. Telegram retries; by then the first handling
@@ -106,6 +106,24 @@ def _update_id(body: str | None) -> str:
     except (ValueError, RecursionError, AttributeError):
         return ""
     return str(found) if type(found) is int else ""
+
+
+def submits_receipt(update: dict[str, Any]) -> bool:
+    """A private message that is a receipt: a QR code's text, a photo or a file. Its handling needs no idempotency
+    record (two writes): the data model makes each step once by the update's id, the submission's counting in the
+    limits (BotTable.admit), the receipt's claim (a redelivered submission finds its own claim and replays it), the
+    points (keyed on the receipt) and every reply (keyed on the update). A redelivery costs a second fetch from the
+    receipt service at most, and Telegram redelivers only an update it had no 200 for."""
+    message = update.get("message") or {}
+    if (message.get("chat") or {}).get("type") != "private":
+        return False
+    if message.get("photo") or message.get("document"):
+        return True
+    try:
+        parse_qr(str(message.get("text") or ""))
+    except InvalidQr:
+        return False
+    return True
 
 
 def secret_matches(received: str | None, expected: str) -> bool:
