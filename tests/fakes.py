@@ -7,6 +7,7 @@ runs the same script against these and the DynamoDB adapters on moto.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import secrets
 from collections.abc import Callable, Iterator, Sequence
@@ -294,6 +295,16 @@ class MemoryFifoQueue:
 
 class MemoryOutbox(MemoryQueue):
     """The outbox, read as the telegram_sender reads it: one message per dedupe key."""
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """As ChatOrderedQueue holds them: together at the end, none if the step fails."""
+        before = len(self.messages)
+        try:
+            yield
+        except BaseException:
+            del self.messages[before:]
+            raise
 
     def texts(self, chat_id: int | None = None) -> list[str]:
         sent: dict[str, str] = {}

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pytest import MonkeyPatch
 
 from loyalty import clock
 from loyalty.adapters.bot_table import BotTable, LastMessages
 from loyalty.adapters.dynamo import from_item
+from loyalty.adapters.queues import ChatOrderedQueue
 from loyalty.contracts import OutboundMessage
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM
@@ -71,6 +73,26 @@ def test_a_message_queued_again_the_next_day_is_not_sent_and_a_week_later_the_da
     assert sent.take(OutboundMessage(dedupe_key="k2", chat_id=801, text="Неделю спустя"))
     record = from_item(stack.aws("dynamodb").scan(TableName="BotTable")["Items"][0])
     assert sorted(name for name in record if name.startswith("sent_2")) == ["sent_20261215"]
+
+
+def test_messages_held_by_a_step_are_queued_together_in_order_and_none_if_the_step_fails(stack: LocalStack) -> None:
+    outbox = ChatOrderedQueue(stack.template.queue_url("OutboxQueue"))
+    sent = [OutboundMessage(dedupe_key=f"h{n}", chat_id=801 + n % 2, text=f"сообщение {n}") for n in range(12)]
+    before = stack.moto.counter.snapshot()
+    with outbox.held():
+        for message in sent:
+            outbox.put(message)
+        assert drain(stack, "OutboxQueue") == []  # nothing goes before the step ends
+    requests = stack.moto.counter.snapshot() - before
+    assert requests[("functions", "sqs", "SendMessageBatch")] == 2 and not requests[("functions", "sqs", "SendMessage")]
+    bodies = [body for body, _ in drain(stack, "OutboxQueue")]
+    for chat in (801, 802):
+        assert [body["text"] for body in bodies if body["chat_id"] == chat] == \
+            [message.text for message in sent if message.chat_id == chat]
+    with pytest.raises(RuntimeError), outbox.held():
+        outbox.put(sent[0].model_copy(update={"dedupe_key": "lost"}))
+        raise RuntimeError("the step failed: it will put its messages again when retried")
+    assert drain(stack, "OutboxQueue") == []
 
 
 def test_a_chats_messages_arrive_in_the_order_they_were_produced(stack: LocalStack) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -15,6 +17,7 @@ from pydantic import BaseModel
 
 from loyalty.adapters.aws import client
 from loyalty.contracts import OutboundMessage
+from loyalty.domain.errors import StorageUnavailable
 from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater
 
 logger = Logger(child=True)
@@ -56,10 +59,36 @@ class ChatOrderedQueue:
 
     def __init__(self, url: str):
         self.queue = FifoQueue(url)
+        self._held: list[OutboundMessage] | None = None
 
     def put(self, message: OutboundMessage) -> None:
-        self.queue.put(message, group=str(message.chat_id),
-                       dedupe=hashlib.sha256(message.dedupe_key.encode()).hexdigest())
+        if self._held is not None:
+            self._held.append(message)
+            return
+        self.queue.put(message, group=str(message.chat_id), dedupe=_dedupe_id(message))
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """The messages put meanwhile go together when it ends, ten to a request (SendMessageBatch keeps a group's
+        order within a batch), and not at all if it ends in an error: the step that put them is retried, and puts
+        them again."""
+        held: list[OutboundMessage] = []
+        self._held = held
+        try:
+            yield
+        finally:
+            self._held = None
+        for start in range(0, len(held), 10):
+            chunk = held[start:start + 10]
+            answer = client("sqs").send_message_batch(QueueUrl=self.queue.url, Entries=[
+                {"Id": str(n), "MessageBody": message.model_dump_json(), "MessageGroupId": str(message.chat_id),
+                 "MessageDeduplicationId": _dedupe_id(message)} for n, message in enumerate(chunk)])
+            if answer.get("Failed"):
+                raise StorageUnavailable(f"outbox: {len(answer['Failed'])} of {len(chunk)} messages not queued")
+
+
+def _dedupe_id(message: OutboundMessage) -> str:
+    return hashlib.sha256(message.dedupe_key.encode()).hexdigest()
 
 
 _MAX_DEFERRALS = 200  # a limit that never lifts is a bug of ours: park the message, with the reason, after this

@@ -74,6 +74,7 @@ class PointAccrual:
         self.program = program
         self.live = live  # the program with the console's live campaigns (flows/composer.py: LiveProgram)
         self.ledger = ledger
+        self.outbox = outbox
         self.replies = Replies(outbox)
         self.notices = Notices(self.replies, program)
         self.promo_codes = promo_codes
@@ -96,6 +97,10 @@ class PointAccrual:
 
     def handle_record(self, record: SQSRecord) -> None:
         command = parse_body(record, LedgerCommand, "LedgerCommand")
+        with self.outbox.held():  # a command's messages ("+N баллов", a new level) go to the outbox in one request
+            self._handle(command)
+
+    def _handle(self, command: Any) -> None:
         try:
             if isinstance(command, ReceiptAccepted) and command.reverses:
                 self.reverse(command)

@@ -10,6 +10,7 @@ Telegram emulator (tests/integration/test_fakes_behave.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -65,6 +66,10 @@ class Outbox(Protocol):
     they were put."""
 
     def put(self, message: OutboundMessage) -> None: ...
+
+    def held(self) -> AbstractContextManager[None]:
+        """The messages put meanwhile go together at its end (one request), none if it ends in an error."""
+        ...
 
 
 class GroupedQueue(Protocol):
