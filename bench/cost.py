@@ -205,7 +205,7 @@ def _measure(stack: LocalStack, members: list[Any], action: Any) -> dict[str, An
     return {"invocations": {name: round(count / n, 2) for name, count in sorted(called.items())},
             "handler_ms": {name: round(1000 * value, 1) for name, value in sorted(spent.items())},
             "by_function": {function: dict(sorted(ops.items())) for function, ops in sorted(by_function.items())},
-            "aws_requests_from_functions": round(sum(by_operation.values()) / n, 2),
+            "aws_requests_from_functions": round(sum(sum(ops.values()) for ops in by_function.values()), 2),
             "_spent": spent, "_called": {name: count / n for name, count in called.items()},
             "_requests": {name: count / n for name, count in by_operation.items()}}
 
