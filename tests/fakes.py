@@ -220,7 +220,7 @@ class MemoryBooks:
     # ------------------------------------------------------------------ the ledger (Ledger)
     def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
               details: Details | None = None, extra_items: list[Any] | None = None,
-              now: datetime | None = None) -> Posting:
+              now: datetime | None = None, also: Callable[[Entry], list[Any]] | None = None) -> Posting:
         wallet, _, holder = self.read(member_id)
         account = self.accounts[member_id]
         if entry_id in account.entries:  # a redelivery: the first posting, whatever the wallet is now
@@ -228,7 +228,8 @@ class MemoryBooks:
         result = step(wallet)  # a DomainError (no points, no such hold) leaves everything as it was
         entry = entry_of(member_id, entry_id, kind, result, now or clock.now(), details)
         commits = []
-        for index, prepare in enumerate(extra_items or []):  # the same transaction: with the entry, or not at all
+        written = [*(extra_items or []), *(also(entry) if also is not None else [])]
+        for index, prepare in enumerate(written):  # the same transaction: with the entry, or not at all
             try:
                 commits.append(prepare())
             except _Refused:
@@ -520,6 +521,12 @@ class MemoryBotTable:
 
     def schedule_all(self, followups: list[FollowUp]) -> int:
         return sum(self.schedule(followup) for followup in followups)
+
+    def scheduled_writes(self, followups: list[FollowUp]) -> list[Any]:
+        def commit() -> None:
+            for followup in followups:
+                self.schedule(followup)
+        return [lambda: commit] if followups else []
 
     def due(self, now: datetime) -> Iterator[FollowUp]:
         found = [self.followup(key) for key in self.due_ids if self.followups[key].due_at <= now]

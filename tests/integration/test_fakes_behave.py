@@ -45,7 +45,7 @@ from loyalty.domain.errors import (
     RefundExceeded,
     TelegramUnavailable,
 )
-from loyalty.domain.ledger import Kind
+from loyalty.domain.ledger import Entry, Kind
 from loyalty.domain.wallet import Step, Wallet
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import present
@@ -119,6 +119,26 @@ def test_an_entry_is_written_once_and_a_replay_returns_the_first_posting(store: 
     assert (first.entry.details.store, first.entry.details.credited, first.balance.available) == ("Ozon", 100, 100)
     assert store.ledger.entry("801", "receipt#a") == first.entry and store.ledger.entry("801", "receipt#b") is None
     assert (present(store.members.get("801")).available, store.members.find_by_phone("+79160000801")) == (100, "801")
+
+
+def test_writes_made_of_the_entry_go_with_it_in_one_transaction_once(store: Fake | Real) -> None:
+    """A receipt's follow-ups are written with its entry (Ledger.apply's `also`): both or neither, and once."""
+    store.join("809", "+79160000809")
+    nudge = FollowUp(id="FU00000201", member_id="809", kind="nudge", name="site", due_at=NOW)
+    made: list[int] = []
+
+    def followups(entry: Entry) -> list[Any]:
+        made.append(entry.details.credited)
+        return store.bot.scheduled_writes([nudge])
+
+    with pytest.raises(InsufficientPoints):  # the step refuses: no entry, and no follow-up either
+        store.ledger.apply("809", "hold#x", Kind.HOLD,
+                           lambda wal: wallet.hold(wal, "hold#x", 10, NOW, NOW + timedelta(days=1)), also=followups)
+    assert store.bot.followup(nudge.id) is None and made == []
+    first = store.ledger.apply("809", "receipt#f", Kind.ACCRUAL, credit("receipt#f", 40), now=NOW, also=followups)
+    again = store.ledger.apply("809", "receipt#f", Kind.ACCRUAL, credit("receipt#f", 40), now=NOW, also=followups)
+    assert (first.applied, again.applied, made[0]) == (True, False, 40)
+    assert [found.id for found in store.bot.due(NOW)] == [nudge.id]
 
 
 def test_a_replay_that_no_longer_fits_the_wallet_is_still_a_replay_and_a_refusal_writes_nothing(

@@ -106,6 +106,11 @@ class BotTable:
         """Keep a follow-up until it is due (once: a replayed receipt schedules nothing twice)."""
         return self._put(_followup_item(followup))
 
+    def scheduled_writes(self, followups: list[FollowUp]) -> list[dict[str, Any]]:
+        """Their writes for the ledger's transaction: written with a new entry only, so none can be there yet."""
+        return [{"Put": {"TableName": self.table_name, "Item": to_item(_followup_item(followup))}}
+                for followup in followups]
+
     def schedule_all(self, followups: list[FollowUp]) -> int:
         """A receipt's follow-ups in one transaction. A replayed receipt finds some already there: the transaction
         writes nothing, and each is then put on its own, the missing ones only (a rare second pass)."""

@@ -52,8 +52,9 @@ class LedgerRepository:
 
     def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
               details: Details | None = None, extra_items: list[Any] | None = None,
-              now: datetime | None = None) -> Posting:
-        """Write entry `entry_id` once, with the step computed from the member's current wallet."""
+              now: datetime | None = None, also: Callable[[Entry], list[Any]] | None = None) -> Posting:
+        """Write entry `entry_id` once, with the step computed from the member's current wallet, and the writes
+        `also` makes of the entry, in one transaction."""
         for attempt in range(_MAX_ATTEMPTS):
             wallet, version, holder = self.read(member_id)
             try:
@@ -65,7 +66,8 @@ class LedgerRepository:
                 raise
             entry = entry_of(member_id, entry_id, kind, result, now or clock.now(), details)
             try:
-                self._write(member_id, entry, result.wallet, version, extra_items or [])
+                self._write(member_id, entry, result.wallet, version,
+                            [*(extra_items or []), *(also(entry) if also is not None else [])])
             except ClientError as error:
                 reasons = cancellation_reasons(error)
                 if reasons is None:

@@ -128,7 +128,7 @@ class PointAccrual:
                             lines=[BoughtLine(name=line.name, sum_kopecks=line.sum_kopecks, quantity=line.quantity,
                                               gtin=line.gtin) for line in accepted.lines],
                             purchased_at=accepted.issued_at or now, held_by=list(accepted.held_by)),
-            now=now,
+            now=now, also=self.followups.writes(accepted, now) if self.followups is not None else None,
         )
         details = posting.details
         if posting.applied:
@@ -146,8 +146,6 @@ class PointAccrual:
         if bonuses is not None:
             self._referral(posting, bonuses, now)
         self._campaigns(posting, accepted, now, program)
-        if self.followups is not None and details.earned:  # a receipt that earned nothing starts no conversation
-            self.followups.after_receipt(posting, accepted, now)
         return posting
 
     # ------------------------------------------------------------------ held purchases

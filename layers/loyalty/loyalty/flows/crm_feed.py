@@ -133,8 +133,8 @@ class Reported:
 
     def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
               details: Details | None = None, extra_items: list[Any] | None = None,
-              now: datetime | None = None) -> Posting:
-        posting = self.ledger.apply(member_id, entry_id, kind, step, details, extra_items, now)
+              now: datetime | None = None, also: Callable[[Entry], list[Any]] | None = None) -> Posting:
+        posting = self.ledger.apply(member_id, entry_id, kind, step, details, extra_items, now, also)
         self.feed.posted(posting.entry)
         return posting
 

@@ -20,7 +20,7 @@ from loyalty.domain.bot_program import Nudge, Scripted, When, words
 from loyalty.domain.campaigns import Touch
 from loyalty.domain.conversation import FollowUp
 from loyalty.domain.keyed import Keyed
-from loyalty.domain.ledger import Holder, Posting
+from loyalty.domain.ledger import Entry, Holder, Posting
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.domain.wallet import Wallet
@@ -53,8 +53,22 @@ class FollowUps:
 
     # ------------------------------------------------------------------ scheduling, on an accepted receipt
     def after_receipt(self, purchase: Posting, accepted: ReceiptAccepted, now: datetime) -> int:
-        """Schedule the follow-ups this receipt starts; returns how many were new. Their ids are keyed (a replayed
-        receipt makes the same ones; nobody can forge a nudge's link from what the receipt prints)."""
+        """Schedule the follow-ups this receipt starts; returns how many were new."""
+        return self.table.schedule_all(self.planned(accepted, now, purchase.details.first_purchase))
+
+    def writes(self, accepted: ReceiptAccepted, now: datetime) -> Callable[[Entry], list[Any]]:
+        """The follow-ups a receipt's entry starts, as writes for the ledger's transaction (Ledger.apply's `also`):
+        kept with the entry or not at all. One that is held for the staff, or earned nothing, starts none."""
+        def writes(entry: Entry) -> list[Any]:
+            details = entry.details
+            if details.held_by or not details.earned:
+                return []
+            return self.table.scheduled_writes(self.planned(accepted, now, details.first_purchase))
+        return writes
+
+    def planned(self, accepted: ReceiptAccepted, now: datetime, first_purchase: bool) -> list[FollowUp]:
+        """The follow-ups a receipt starts. Their ids are keyed (a replayed receipt makes the same ones; nobody can
+        forge a nudge's link from what the receipt prints)."""
         assert self.keyed is not None, "scheduling follow-ups needs the stack's key"
         bot, member_id, short_id = self.program.bot, accepted.shopper.member_id, self.keyed.id
         kind = accepted.channel_kind
@@ -62,7 +76,7 @@ class FollowUps:
         context: dict[str, Any] = {"member_id": member_id, "fiscal_key": accepted.fiscal_key,
                                    "channel": accepted.channel, "store": accepted.store,
                                    "goods": [line.name for line in accepted.lines if line.name][:_GOODS_SHOWN]}
-        if purchase.details.first_purchase:
+        if first_purchase:
             branch = accepted.channel if accepted.channel in bot.onboarding else kind
             for step, message in enumerate(bot.onboarding.get(branch, [])):
                 if not message.on:
@@ -78,7 +92,7 @@ class FollowUps:
         if bot.survey is not None:
             scheduled.append(FollowUp(id=short_id(member_id, SURVEY, accepted.fiscal_key), kind=SURVEY, name=SURVEY,
                                       due_at=now + timedelta(hours=bot.survey.after_hours), **context))
-        return self.table.schedule_all(scheduled)
+        return scheduled
 
     # ------------------------------------------------------------------ the postman, from the campaigns run
     def run(self, now: datetime) -> dict[str, int]:

@@ -37,9 +37,10 @@ class Ledger(Protocol):
 
     def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
               details: Details | None = None, extra_items: list[Any] | None = None,
-              now: datetime | None = None) -> Posting:
+              now: datetime | None = None, also: Callable[[Entry], list[Any]] | None = None) -> Posting:
         """Write entry `entry_id` once, with `step` computed from the member's current wallet (and `extra_items`,
-        from a repository of the same store, in the same transaction). A replay returns the first posting."""
+        from a repository of the same store, in the same transaction, and those `also` makes of the entry about to
+        be written). A replay returns the first posting."""
         ...
 
     def read(self, member_id: str) -> tuple[Wallet, int, Holder]: ...
@@ -285,6 +286,10 @@ class FollowUpStore(Protocol):
 
     def schedule_all(self, followups: list[FollowUp]) -> int:
         """Schedule several at once (one request when none was there yet); returns how many were new."""
+        ...
+
+    def scheduled_writes(self, followups: list[FollowUp]) -> list[Any]:
+        """Their writes, for the ledger's transaction (Ledger.apply's `also`): kept only with the entry."""
         ...
 
     def due(self, now: datetime) -> Iterator[FollowUp]: ...
