@@ -519,9 +519,6 @@ class MemoryBotTable:
         self.due_ids.add(followup.id)
         return True
 
-    def schedule_all(self, followups: list[FollowUp]) -> int:
-        return sum(self.schedule(followup) for followup in followups)
-
     def scheduled_writes(self, followups: list[FollowUp]) -> list[Any]:
         def commit() -> None:
             for followup in followups:

@@ -411,15 +411,6 @@ def test_an_invitation_code_is_made_once_leads_to_its_member_and_is_forgotten_on
     assert store.bot.was_erased("821")
 
 
-def test_a_receipts_followups_are_scheduled_together_and_a_replay_adds_only_the_missing(store: Fake | Real) -> None:
-    first, second, third = (FollowUp(id=f"FU0000010{n}", member_id="828", kind="nudge", name=f"n{n}", due_at=NOW)
-                            for n in range(3))
-    assert store.bot.schedule_all([first, second]) == 2
-    assert store.bot.schedule_all([first, second]) == 0  # the receipt again
-    assert store.bot.schedule_all([first, second, third]) == 1  # one the first pass did not have
-    assert sorted(found.id for found in store.bot.due(NOW)) == [first.id, second.id, third.id]
-
-
 def test_a_message_about_to_go_is_kept_as_the_chats_last_once_and_given_back_if_it_did_not_go(
         store: Fake | Real) -> None:
     first, second = (OutboundMessage(dedupe_key=key, chat_id=829, text=text) for key, text in (("a", "первое"),

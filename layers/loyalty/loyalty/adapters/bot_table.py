@@ -111,15 +111,6 @@ class BotTable:
         return [{"Put": {"TableName": self.table_name, "Item": to_item(_followup_item(followup))}}
                 for followup in followups]
 
-    def schedule_all(self, followups: list[FollowUp]) -> int:
-        """A receipt's follow-ups in one transaction. A replayed receipt finds some already there: the transaction
-        writes nothing, and each is then put on its own, the missing ones only (a rare second pass)."""
-        if len(followups) < 2:
-            return sum(self.schedule(followup) for followup in followups)
-        refused = transact([{"Put": {"TableName": self.table_name, "Item": to_item(_followup_item(followup)),
-                                     "ConditionExpression": "attribute_not_exists(pk)"}} for followup in followups])
-        return len(followups) if not refused else sum(self.schedule(followup) for followup in followups)
-
     def due(self, now: datetime) -> Iterator[FollowUp]:
         for item in query_shards(self.table_name, DUE_INDEX, DUE_SHARDS, "due_shard = :s AND due_at <= :now",
                                  {":now": clock.stamp(now)}):

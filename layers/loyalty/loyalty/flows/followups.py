@@ -20,7 +20,7 @@ from loyalty.domain.bot_program import Nudge, Scripted, When, words
 from loyalty.domain.campaigns import Touch
 from loyalty.domain.conversation import FollowUp
 from loyalty.domain.keyed import Keyed
-from loyalty.domain.ledger import Entry, Holder, Posting
+from loyalty.domain.ledger import Entry, Holder
 from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.domain.wallet import Wallet
@@ -52,10 +52,6 @@ class FollowUps:
         self.stopped: Callable[[str, datetime], bool] | None = None
 
     # ------------------------------------------------------------------ scheduling, on an accepted receipt
-    def after_receipt(self, purchase: Posting, accepted: ReceiptAccepted, now: datetime) -> int:
-        """Schedule the follow-ups this receipt starts; returns how many were new."""
-        return self.table.schedule_all(self.planned(accepted, now, purchase.details.first_purchase))
-
     def writes(self, accepted: ReceiptAccepted, now: datetime) -> Callable[[Entry], list[Any]]:
         """The follow-ups a receipt's entry starts, as writes for the ledger's transaction (Ledger.apply's `also`):
         kept with the entry or not at all. One that is held for the staff, or earned nothing, starts none."""

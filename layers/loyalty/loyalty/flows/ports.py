@@ -284,10 +284,6 @@ class FollowUpStore(Protocol):
 
     def schedule(self, followup: FollowUp) -> bool: ...
 
-    def schedule_all(self, followups: list[FollowUp]) -> int:
-        """Schedule several at once (one request when none was there yet); returns how many were new."""
-        ...
-
     def scheduled_writes(self, followups: list[FollowUp]) -> list[Any]:
         """Their writes, for the ledger's transaction (Ledger.apply's `also`): kept only with the entry."""
         ...
