@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from loyalty import clock
@@ -32,6 +32,7 @@ from loyalty.adapters.aws import client
 from loyalty.adapters.dynamo import (
     applied,
     batch_items,
+    by_day,
     conditional,
     from_item,
     query_index,
@@ -240,24 +241,21 @@ class BotTable:
         key is among today's or yesterday's already (False, nothing written). Each day's keys are a set of their
         own, and older days' are dropped as the next message comes."""
         kept = message.model_dump(mode="json", include={"text", "reply_markup", "html", "photo"})
-        today = clock.now().date()
-        names = {"#today": _sent_on(today), "#yesterday": _sent_on(today - timedelta(days=1)),
-                 **{f"#old{n}": _sent_on(today - timedelta(days=n)) for n in range(2, _SENT_DAYS_DROPPED)}}
+        names, removed = by_day(_SENT, clock.now().date(), kept=2)
         return applied(
             "update_item", TableName=self.table_name, Key=to_item({"pk": f"last#{chat_marker}", "sk": "message"}),
-            UpdateExpression="SET message = :m, sent_at = :now, expires_at = :expires ADD #today :keys REMOVE "
-                             + ", ".join(name for name in names if name.startswith("#old")),
-            ConditionExpression="NOT contains(#today, :key) AND NOT contains(#yesterday, :key)",
+            UpdateExpression=f"SET message = :m, sent_at = :now, expires_at = :expires ADD #d0 :keys {removed}",
+            ConditionExpression="NOT contains(#d0, :key) AND NOT contains(#d1, :key)",  # today's and yesterday's
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_item({":m": json.dumps(kept, ensure_ascii=False), ":now": clock.stamp(),
                                                ":expires": expires_at, ":keys": {key}, ":key": key}))
 
     def give_back_sent(self, chat_marker: str, key: str) -> None:
-        today = clock.now().date()
+        names, _ = by_day(_SENT, clock.now().date(), kept=2)
         client("dynamodb").update_item(
             TableName=self.table_name, Key=to_item({"pk": f"last#{chat_marker}", "sk": "message"}),
-            UpdateExpression="DELETE #today :keys, #yesterday :keys",
-            ExpressionAttributeNames={"#today": _sent_on(today), "#yesterday": _sent_on(today - timedelta(days=1))},
+            UpdateExpression="DELETE #d0 :keys, #d1 :keys",
+            ExpressionAttributeNames={"#d0": names["#d0"], "#d1": names["#d1"]},
             ExpressionAttributeValues=to_item({":keys": {key}}))
 
     def last_sent(self, chat_marker: str, chat_id: int) -> tuple[OutboundMessage, str] | None:
@@ -390,11 +388,7 @@ def _followup_item(followup: FollowUp) -> dict[str, Any]:
             "due_shard": shard_of(followup.member_id, DUE_SHARDS)}
 
 
-_SENT_DAYS_DROPPED = 9  # each write drops the keys of the 2nd to 8th day before: what a late message still needs
-
-
-def _sent_on(day: date) -> str:
-    return f"sent_{day:%Y%m%d}"
+_SENT = "sent_"  # a chat's record keeps each day's message keys (sent_YYYYMMDD): today's and yesterday's are checked
 
 
 def _sent_key(message: OutboundMessage) -> str:

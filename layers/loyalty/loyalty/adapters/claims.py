@@ -20,12 +20,12 @@ Items in the claims table:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, NoReturn
 
 from loyalty import clock, deadline
 from loyalty.adapters.aws import client
-from loyalty.adapters.dynamo import applied, batch_items, from_item, to_item, transact
+from loyalty.adapters.dynamo import applied, batch_items, by_day, from_item, to_item, transact
 from loyalty.domain.claims import ROLES, Claimed, OrderHalf, Outcome, Refund, pair
 from loyalty.domain.errors import (
     Contended,
@@ -291,15 +291,12 @@ class ReceiptClaims:
     def _count(self, member_id: str, day: str, limit: int) -> dict[str, Any]:
         """The member's earning receipts on `day`, one more, below `limit`: one write whatever day the member last
         sent one on. Each day counts in an attribute of its own; the days before it are dropped as it is written."""
-        today = date.fromisoformat(day)
-        names = {"#day": _day_counter(today),
-                 **{f"#before{n}": _day_counter(today - timedelta(days=n)) for n in range(1, _COUNTED_DAYS_DROPPED)}}
+        names, removed = by_day("receipts_on_", date.fromisoformat(day), kept=1)
         return {"Update": {
             "TableName": self.members_table, "Key": to_item({"member_id": member_id}),
             # (receipts_day and receipts_on_day: how the count was kept before; a deploy's first day counts afresh)
-            "UpdateExpression": "ADD #day :one REMOVE receipts_day, receipts_on_day, "
-                                + ", ".join(name for name in names if name != "#day"),
-            "ConditionExpression": "attribute_exists(member_id) AND (attribute_not_exists(#day) OR #day < :limit)",
+            "UpdateExpression": f"ADD #d0 :one {removed}, receipts_day, receipts_on_day",
+            "ConditionExpression": "attribute_exists(member_id) AND (attribute_not_exists(#d0) OR #d0 < :limit)",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": to_item({":one": 1, ":limit": limit}),
         }}
@@ -315,10 +312,3 @@ class ReceiptClaims:
             TableName=self.table_name, Key=to_item({"fiscal_key": key}), ConsistentRead=True
         )
         return from_item(response["Item"]) if "Item" in response else None
-
-
-_COUNTED_DAYS_DROPPED = 9  # a day's count is dropped by the next receipt within the 8 days after it
-
-
-def _day_counter(day: date) -> str:
-    return f"receipts_on_{day:%Y%m%d}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -123,3 +124,17 @@ def transact(items: list[dict[str, Any]]) -> set[int]:
             raise Contended("a concurrent transaction wrote the same items; nothing written") from error
         raise
     return set()
+
+
+_DAYS_REMOVED = 7  # a write by the day removes this many days' attributes past the ones it keeps
+
+
+def by_day(prefix: str, day: date, kept: int) -> tuple[dict[str, str], str]:
+    """An attribute kept by the day (`<prefix>YYYYMMDD`: a day's count, a day's set), as expression names: `#d0` for
+    `day`, `#d1`… for the `kept - 1` days before it; and a REMOVE clause for the week's days before those, so an item
+    written now and then keeps only recent days (older ones linger only past a week without a write)."""
+    def name(back: int) -> str:
+        return f"{prefix}{day - timedelta(days=back):%Y%m%d}"
+    kept_names = {f"#d{back}": name(back) for back in range(kept)}
+    removed = {f"#d{back}": name(back) for back in range(kept, kept + _DAYS_REMOVED)}
+    return {**kept_names, **removed}, "REMOVE " + ", ".join(removed)
