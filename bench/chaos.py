@@ -32,7 +32,7 @@ TELEGRAM_429_PER_CHAT = 2
 DYNAMODB_THROTTLED = 0.03
 TRANSACTIONS_CONFLICTING = 0.08
 BATCHES_KILLED = 0.10
-KILLABLE = ("ReceiptParserFunction", "PointAccrualFunction", "TelegramSenderFunction", "CrmSyncFunction")
+KILLABLE = ("PointAccrualFunction", "TelegramSenderFunction", "CrmSyncFunction")
 
 
 class Killed(Exception):

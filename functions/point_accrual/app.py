@@ -1,4 +1,4 @@
-"""AccrualQueue consumer: credit points for each accepted receipt."""
+"""AccrualQueue consumer: check each submitted receipt and credit it; carry out every other ledger command."""
 
 from typing import Any
 

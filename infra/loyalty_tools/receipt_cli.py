@@ -206,7 +206,7 @@ def _accrual(program: Program, purchase: Assessment, member: Member, now: dateti
 def _reversal(program: Program, refund: Assessment, member: Member, now: datetime
               ) -> tuple[dict[str, Any] | None, str]:
     """What the ledger takes back from this member for this refund (`earning.refund_points`, from the purchase
-    it is matched to as receipt_parser matches it), or why it would be refused."""
+    it is matched to as point_accrual matches it), or why it would be refused."""
     if member.purchases is None:
         return None, "a new member has no purchase a refund could return (explain it with --member)"
     receipt, lines = refund.receipt, list(refund.match.lines)

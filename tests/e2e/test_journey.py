@@ -121,7 +121,7 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_with_its_reason_logged(s
     stack.aws("sqs").send_message(QueueUrl=stack.template.queue_url("AccrualQueue"), MessageBody='{"bad": 1}')
     stack.wait_idle()
     (parked,) = stack.dead_letters("AccrualDeadLetterQueue")
-    assert parked["body"] == '{"bad": 1}' and parked["attributes"]["reason"].startswith("malformed LedgerCommand")
+    assert parked["body"] == '{"bad": 1}' and parked["attributes"]["reason"].startswith("malformed AccrualQueue message")
     logged = [line for line in LOGS.lines() if line["message"] == "message dead-lettered"]
     assert logged[-1]["reason"] == parked["attributes"]["reason"]
 
@@ -150,16 +150,16 @@ def test_an_outage_longer_than_the_retries_tells_the_shopper_and_a_redrive_credi
     assert balance(stack, anna) == 0
 
     code, listed, _ = operator(stack, "dlq", "list")
-    assert code == 0 and any(line.split()[:2] == ["ReceiptDeadLetterQueue", "1"] for line in listed.splitlines())
-    code, listed, _ = operator(stack, "dlq", "list", "ReceiptQueue")
+    assert code == 0 and any(line.split()[:2] == ["AccrualDeadLetterQueue", "1"] for line in listed.splitlines())
+    code, listed, _ = operator(stack, "dlq", "list", "AccrualQueue")
     assert code == 0 and f"gave up after {attempts} attempts: receipt service unavailable" in listed
-    assert "1 message(s) in ReceiptDeadLetterQueue" in listed
+    assert "1 message(s) in AccrualDeadLetterQueue" in listed
 
-    code, replayed, _ = operator(stack, "dlq", "redrive", "ReceiptQueue")  # the service is back
-    assert (code, replayed.strip()) == (0, "replayed 1 message(s) from ReceiptDeadLetterQueue into ReceiptQueue")
+    code, replayed, _ = operator(stack, "dlq", "redrive", "AccrualQueue")  # the service is back
+    assert (code, replayed.strip()) == (0, "replayed 1 message(s) from AccrualDeadLetterQueue into AccrualQueue")
     assert anna.wait_for_bot_messages(5)[-1] == "+90 баллов за покупку на Wildberries. На счёте 90 баллов."
-    code, replayed, _ = operator(stack, "dlq", "redrive", "ReceiptQueue")
-    assert replayed.strip() == "replayed 0 message(s) from ReceiptDeadLetterQueue into ReceiptQueue"
+    code, replayed, _ = operator(stack, "dlq", "redrive", "AccrualQueue")
+    assert replayed.strip() == "replayed 0 message(s) from AccrualDeadLetterQueue into AccrualQueue"
     stack.wait_idle()
     assert balance(stack, anna) == 90 and len(anna.bot_messages()) == 5
     assert operator(stack, "ledger", "verify")[0] == 0
@@ -169,4 +169,4 @@ def test_the_webhook_dead_letters_cannot_be_replayed_and_an_unknown_queue_is_nam
     code, _, error = operator(stack, "dlq", "redrive", "WebhookDeadLetterQueue")
     assert code == 2 and error.startswith("error: WebhookDeadLetterQueue holds updates the webhook refused")
     code, _, error = operator(stack, "dlq", "list", "NoSuchQueue")
-    assert code == 2 and "no dead-letter queue called 'NoSuchQueue'" in error and "ReceiptDeadLetterQueue" in error
+    assert code == 2 and "no dead-letter queue called 'NoSuchQueue'" in error and "AccrualDeadLetterQueue" in error

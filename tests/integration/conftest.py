@@ -17,8 +17,15 @@ from typing import Any, TypeVar
 import pytest
 from pytest import TempPathFactory
 
+from loyalty.adapters.claims import ReceiptClaims
+from loyalty.adapters.program_file import load_program
+from loyalty.adapters.queues import ChatOrderedQueue, SqsQueue
+from loyalty.flows.receipt_check import ReceiptCheck
+from loyalty.settings import PointAccrualSettings
+from loyalty.wiring.receipts import receipt_check
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import TEST_PROGRAM, worker_stack
+from tests.fakes import MemoryQueue
 from tests.telegram_updates import contact_of, telegram_update  # noqa: F401 (the integration tests' own)
 
 R = TypeVar("R")
@@ -70,6 +77,11 @@ def _json_or_text(body: str) -> Any:
 
 def bodies(stack: LocalStack, queue: str) -> list[Any]:
     return [body for body, _ in drain(stack, queue)]
+
+
+def submissions(stack: LocalStack) -> list[Any]:
+    """The receipts submitted to AccrualQueue (drained with the ledger commands beside them)."""
+    return [body for body in bodies(stack, "AccrualQueue") if body.get("kind") == "submitted"]
 
 
 # What the webhook answered updates with, in order (the one reply it gave in its HTTP answer): each test starts with
@@ -131,3 +143,15 @@ def all_at_once(count: int, work: Callable[[int], R]) -> list[R]:
 
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(run, range(count)))
+
+
+def accepted_only(stack: LocalStack, program_file: Path | str) -> tuple[ReceiptCheck, MemoryQueue]:
+    """PointAccrualFunction's receipt check as the function wires it, on `program_file`, except that what it accepts
+    is kept in the returned queue instead of credited: a test credits it itself, at the moment it chooses."""
+    settings = PointAccrualSettings.model_validate({**stack.functions.environment("PointAccrualFunction"),
+                                                    "PROGRAM_FILE": str(program_file)})
+    accepted = MemoryQueue()
+    check = receipt_check(settings, load_program(str(program_file)),
+                          ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
+                          ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), SqsQueue(settings.ACCRUAL_QUEUE_URL), accepted)
+    return check, accepted

@@ -15,7 +15,7 @@ from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import present
-from tests.integration.conftest import bodies, drain, post_update, replies
+from tests.integration.conftest import bodies, drain, post_update, replies, submissions
 from tests.telegram_updates import contact_of, telegram_update
 
 QR = "t=20240301T1230&s=1499.00&fn=7380440800000001&i=12345&fp=1234567890&n=1"
@@ -59,7 +59,7 @@ def test_a_receipt_qr_is_accepted_at_once_and_queued(stack: LocalStack) -> None:
     post(stack, telegram_update(2, 503, contact=contact_of(503)))
     replies(stack)
     assert post(stack, telegram_update(3, 503, f"вот мой чек\n{QR}")) == 200
-    (submitted,) = bodies(stack, "ReceiptQueue")
+    (submitted,) = submissions(stack)
     assert submitted["submission_id"] == "tg-update:3" and submitted["shopper"]["member_id"] == "503"
     (reply,) = replies(stack)
     assert reply["text"].startswith("Чек принят")
@@ -67,10 +67,10 @@ def test_a_receipt_qr_is_accepted_at_once_and_queued(stack: LocalStack) -> None:
 
 def test_a_receipt_before_the_phone_is_kept_and_sent_once_the_phone_arrives(stack: LocalStack) -> None:
     post(stack, telegram_update(1, 504, QR))
-    assert bodies(stack, "ReceiptQueue") == []
+    assert submissions(stack) == []
     assert "поделитесь номером" in replies(stack)[0]["text"]
     post(stack, telegram_update(2, 504, contact=contact_of(504)))
-    (submitted,) = bodies(stack, "ReceiptQueue")
+    (submitted,) = submissions(stack)
     assert submitted["qr"] == QR
     assert "pending_receipt" not in present(member(stack, 504))
 
@@ -78,7 +78,7 @@ def test_a_receipt_before_the_phone_is_kept_and_sent_once_the_phone_arrives(stac
 def test_text_that_is_not_a_receipt_gets_a_hint(stack: LocalStack) -> None:
     post(stack, telegram_update(1, 505, "как получить баллы?"))
     (reply,) = replies(stack)
-    assert "QR-кода чека" in reply["text"] and bodies(stack, "ReceiptQueue") == []
+    assert "QR-кода чека" in reply["text"] and submissions(stack) == []
 
 
 def test_group_chats_are_ignored(stack: LocalStack) -> None:
@@ -101,13 +101,13 @@ def test_a_redelivered_update_is_handled_once(stack: LocalStack) -> None:
 
 
 def test_a_redelivered_receipt_is_passed_on_as_the_same_submission_the_claim_takes_once(stack: LocalStack) -> None:
-    """A receipt needs no idempotency record: the parser's claim replays a submission it has seen (its tests:
-    test_receipt_parser.py), and the submission was counted in the limits once."""
+    """A receipt needs no idempotency record: the check's claim replays a submission it has seen (its tests:
+    test_receipt_check.py), and the submission was counted in the limits once."""
     post(stack, telegram_update(1, 508, "/start"))
     post(stack, telegram_update(2, 508, contact=contact_of(508)))
     update = telegram_update(3, 508, QR)
     assert [post(stack, update) for _ in range(3)] == [200, 200, 200]
-    assert {body["submission_id"] for body in bodies(stack, "ReceiptQueue")} == {"tg-update:3"}
+    assert {body["submission_id"] for body in submissions(stack)} == {"tg-update:3"}
     limits = [item for item in stack.aws("dynamodb").scan(TableName="BotTable")["Items"]
               if item["pk"]["S"] == "limit#508"]
     assert limits and all(item["sent"]["SS"] == ["tg-update:3"] for item in limits)
@@ -163,7 +163,7 @@ def test_photos_and_receipt_files_are_queued_as_files_and_other_files_get_a_hint
     }
     for update in sent.values():
         assert post(stack, update) == 200
-    files = [body["file"] for body in bodies(stack, "ReceiptQueue")]
+    files = [body["file"] for body in submissions(stack)]
     assert files == [{"file_id": "large", "kind": "photo", "file_name": None},
                      {"file_id": "img", "kind": "photo", "file_name": "IMG_1.JPG"},
                      {"file_id": "fns", "kind": "document", "file_name": "checks.json"}]
@@ -278,7 +278,7 @@ def test_an_edited_message_is_not_taken_for_a_new_one(stack: LocalStack) -> None
     edited = Update.de_json(update, None)
     status, answer = answer_of(stack, {"update_id": 311, "edited_message": present(edited.message).to_dict()})
     assert (status, answer) == (200, {})
-    assert member(stack, 562) is None and bodies(stack, "ReceiptQueue") == []
+    assert member(stack, 562) is None and submissions(stack) == []
 
 
 def test_a_huge_or_deeply_nested_body_is_parked_cut_and_answered_200(stack: LocalStack) -> None:

@@ -3,7 +3,7 @@
 Random programs (levels and their rates, goods rules, caps, pending days, expiry, referral bonuses), random
 receipts (a marketplace, a retail chain, the brand's site, an unlisted seller) and random member states
 (earlier purchases that set the level and fill the caps, debt left by a refund, an inviter). Explain reads
-the member from moto as `--member` does; then the receipt goes through receipt_parser's settle and
+the member from moto as `--member` does; then the receipt goes through point_accrual's check (settle) and
 point_accrual's accrue, and the entry they write must carry exactly the explained credit.
 """
 
@@ -32,14 +32,13 @@ from loyalty.domain.program import Program
 from loyalty.domain.receipt import normalise_one
 from loyalty.domain.wallet import Step, Wallet
 from loyalty.observability import metrics
-from loyalty.settings import PointAccrualSettings, ReceiptParserSettings
+from loyalty.settings import PointAccrualSettings
 from loyalty.wiring.accrual import point_accrual
-from loyalty.wiring.receipts import receipt_check
 from loyalty_tools.local.receipts import marketplace_receipt, shop_receipt
 from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.receipt_cli import Tables, explanation, read_member
 from tests.conftest import TEST_PROGRAM
-from tests.integration.conftest import bodies
+from tests.integration.conftest import accepted_only, bodies
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 SUPPLIER, BRAND_INN = "7700000024", "7700000017"
@@ -151,12 +150,11 @@ def check_explain_equals_credit(stack: LocalStack, document: dict[str, Any], raw
 
     said = explanation(receipt, program, NOW, read_member(member_id, Tables()))
 
-    environment = stack.functions.environment
-    parser = ReceiptParserSettings.model_validate({**environment("ReceiptParserFunction"), "PROGRAM_FILE": file.name})
-    accrual = PointAccrualSettings.model_validate({**environment("PointAccrualFunction"), "PROGRAM_FILE": file.name})
-    receipt_check(parser).settle(Shopper(member_id=member_id, chat_id=2, language="ru"), receipt,
-                                        f"prop:{member_id}", NOW)
-    accepted = [ReceiptAccepted.model_validate(body) for body in bodies(stack, "AccrualQueue")]
+    accrual = point_accrual(PointAccrualSettings.model_validate({
+        **stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": file.name}))()
+    check, queue = accepted_only(stack, file.name)
+    check.settle(Shopper(member_id=member_id, chat_id=2, language="ru"), receipt, f"prop:{member_id}", NOW)
+    accepted = [command for command in queue.messages if isinstance(command, ReceiptAccepted)]
     bodies(stack, "OutboxQueue")
     Path(file.name).unlink()
     if said["decision"] == "reject":
@@ -164,7 +162,7 @@ def check_explain_equals_credit(stack: LocalStack, document: dict[str, Any], raw
         metrics.clear_metrics()
         return
     (command,) = accepted
-    entry = point_accrual(accrual)().accrue(command, NOW).entry
+    entry = accrual.accrue(command, NOW).entry
     credit, details = said["credit"], entry.details
     assert said["points"] == credit["points"]
     assert entry.points == credit["points"] - credit["debt_paid"]  # what pays off debt is not a new point

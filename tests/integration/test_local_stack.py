@@ -18,13 +18,13 @@ from tests.integration.conftest import send
 
 
 def test_a_wait_for_a_stack_that_never_goes_quiet_stops_at_its_bound_naming_what_is_busy(stack: LocalStack) -> None:
-    send(stack, "ReceiptQueue", {"not": "consumed: this stack's pollers are not running"})
-    send(stack, "AccrualQueue", {"nor": "this"})
+    send(stack, "AccrualQueue", {"not": "consumed: this stack's pollers are not running"})
+    send(stack, "CampaignQueue", {"nor": "this"})
     with pytest.raises(TimeoutError) as waited:
         stack.wait_idle(timeout=0.3, ceiling=1)
-    assert "ReceiptQueue holds 1" in str(waited.value) and "AccrualQueue holds 1" in str(waited.value)
-    stack.poller("ReceiptQueue").poll_once()
-    stack.poller("AccrualQueue").poll_once()  # both refused as malformed: parked, the queues empty
+    assert "AccrualQueue holds 1" in str(waited.value) and "CampaignQueue holds 1" in str(waited.value)
+    stack.poller("AccrualQueue").poll_once()
+    stack.poller("CampaignQueue").poll_once()  # both refused as malformed: parked, the queues empty
     stack.wait_idle(timeout=5)
 
 
@@ -161,15 +161,15 @@ def test_a_reset_makes_the_tables_queues_and_secrets_again_as_the_api_made_them_
     monkeypatch.setattr(stack, "_provisioned", None)  # as if the stack met its template for the first time
     stack.reset()
     made_by_the_api = described()
-    assert made_by_the_api["queues"]["ReceiptQueue"]["RedrivePolicy"] and made_by_the_api["secrets"]
+    assert made_by_the_api["queues"]["AccrualQueue"]["RedrivePolicy"] and made_by_the_api["secrets"]
     dynamodb.put_item(TableName="MembersTable", Item={"member_id": {"S": "left over"}})
-    for name in ("ReceiptQueue", "OutboxQueue"):
+    for name in ("AccrualQueue", "OutboxQueue"):
         send(stack, name, {"left": "over"})
 
     stack.reset()
     assert described() == made_by_the_api
     assert dynamodb.scan(TableName="MembersTable")["Items"] == [] and stack.moto.stream_length("MembersTable") == 0
-    assert stack.queue_depth("ReceiptQueue") == stack.queue_depth("OutboxQueue") == 0
-    send(stack, "ReceiptQueue", {"after": "the reset"})
-    got = sqs.receive_message(QueueUrl=stack.template.queue_url("ReceiptQueue"), WaitTimeSeconds=0)["Messages"]
+    assert stack.queue_depth("AccrualQueue") == stack.queue_depth("OutboxQueue") == 0
+    send(stack, "AccrualQueue", {"after": "the reset"})
+    got = sqs.receive_message(QueueUrl=stack.template.queue_url("AccrualQueue"), WaitTimeSeconds=0)["Messages"]
     assert [json.loads(message["Body"]) for message in got] == [{"after": "the reset"}]

@@ -21,9 +21,8 @@ from loyalty.domain.earning import purchase_credit
 from loyalty.domain.ledger import Kind, Posting
 from loyalty.domain.receipt import normalise_one
 from loyalty.domain.wallet import Step, Wallet
-from loyalty.settings import PointAccrualSettings, ReceiptParserSettings
+from loyalty.settings import PointAccrualSettings
 from loyalty.wiring.accrual import point_accrual
-from loyalty.wiring.receipts import receipt_check
 from loyalty_tools import receipt_cli
 from loyalty_tools.cli import main
 from loyalty_tools.local.receipt_emulator import ReceiptEmulator
@@ -31,7 +30,7 @@ from loyalty_tools.local.receipts import marketplace_receipt
 from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.receipt_photos import Defects, receipt_photo
 from tests.conftest import ROOT, SAMPLES, TEST_PROGRAM
-from tests.integration.conftest import bodies
+from tests.integration.conftest import accepted_only
 
 SAMPLE_08_QR = "t=20240917t1801&s=1285.21&fn=7281440500751551&i=30526&fp=1168453787&n=1"
 KEYS = {"fiscal_key", "seller_inn", "channel", "operation", "total_kopecks", "items", "brand_sum_kopecks", "points",
@@ -155,15 +154,13 @@ def test_the_demo_basket_is_explained_as_the_ledger_credits_it_283_points(stack:
 
 
 def register(stack: LocalStack, raw: dict[str, Any], member_id: str) -> list[Posting]:
-    """The receipt through receipt_parser's rules and point_accrual, on moto, with the shipped program."""
-    def settings(model: Any, function: str) -> Any:
-        return model.model_validate({**stack.functions.environment(function), "PROGRAM_FILE": str(SHIPPED)})
-
-    parser, accrual = settings(ReceiptParserSettings, "ReceiptParserFunction"), point_accrual(
-        settings(PointAccrualSettings, "PointAccrualFunction"))()
-    receipt_check(parser).settle(Shopper(member_id=member_id, chat_id=int(member_id), language="ru"),
-                                normalise_one(raw), f"tg-update:{raw['fiscalDocumentNumber']}", datetime.now(UTC))
-    commands = [ReceiptAccepted(**body) for body in bodies(stack, "AccrualQueue")]
+    """The receipt through point_accrual's check and ledger, on moto, with the shipped program."""
+    accrual = point_accrual(PointAccrualSettings.model_validate({
+        **stack.functions.environment("PointAccrualFunction"), "PROGRAM_FILE": str(SHIPPED)}))()
+    check, accepted = accepted_only(stack, SHIPPED)
+    check.settle(Shopper(member_id=member_id, chat_id=int(member_id), language="ru"), normalise_one(raw),
+                 f"tg-update:{raw['fiscalDocumentNumber']}", datetime.now(UTC))
+    commands = [command for command in accepted.messages if isinstance(command, ReceiptAccepted)]
     return [accrual.reverse(command) if command.reverses else accrual.accrue(command) for command in commands]
 
 

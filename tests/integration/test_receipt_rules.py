@@ -1,4 +1,4 @@
-"""The fraud and edge-case rules that need the database, through receipt_parser and point_accrual on moto."""
+"""The fraud and edge-case rules that need the database, through point_accrual's receipt check and ledger on moto."""
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,8 +17,9 @@ from loyalty.domain.errors import ReceiptAlreadyClaimed
 from loyalty.domain.ledger import Kind
 from loyalty.domain.postings import adjustment
 from loyalty.domain.receipt import normalise_one
-from loyalty.settings import ReceiptParserSettings
-from loyalty.wiring.receipts import receipt_check
+from loyalty.flows.receipt_check import ReceiptCheck
+from loyalty.settings import PointAccrualSettings
+from loyalty.wiring.accrual import point_accrual
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.runtime import FunctionHost, new_container
 from loyalty_tools.local.stack import LocalStack
@@ -36,15 +37,20 @@ def shopper(member: str = "611") -> Shopper:
 def submit(stack: LocalStack, raw: dict[str, Any], who: Shopper, submission: str) -> None:
     stack.receipts.add(raw)
     message = ReceiptSubmitted(submission_id=submission, qr=qr_of(raw), shopper=who)
-    send(stack, "ReceiptQueue", message.model_dump_json())
+    send(stack, "AccrualQueue", message.model_dump_json())
 
 
 def run(stack: LocalStack) -> None:
-    """Drain ReceiptQueue, then AccrualQueue, as the pollers would."""
-    while stack.poller("ReceiptQueue").poll_once():
-        pass
+    """Drain AccrualQueue, as its poller would."""
     while stack.poller("AccrualQueue").poll_once():
         pass
+
+
+def receipt_check(stack: LocalStack, **environment: str) -> ReceiptCheck:
+    """PointAccrualFunction's check, with the function's environment and `environment` over it."""
+    settings = PointAccrualSettings.model_validate({**stack.functions.environment("PointAccrualFunction"),
+                                                    **environment})
+    return present(point_accrual(settings)().receipts)
 
 
 def texts(stack: LocalStack) -> list[str]:
@@ -167,40 +173,38 @@ def offline_program(tmp_path: Path) -> Path:
 def test_offline_programs_may_accept_an_uploaded_receipt_the_service_cannot_confirm_and_mark_it(
         stack: LocalStack, tmp_path: Path) -> None:
     program = offline_program(tmp_path)
-    settings = ReceiptParserSettings.model_validate({**stack.functions.environment("ReceiptParserFunction"),
-                                                     "PROGRAM_FILE": str(program)})
+    check = receipt_check(stack, PROGRAM_FILE=str(program))
     anna = shopper()
     raw = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=40)  # unknown to the receipt service
     uploaded = normalise_one(raw)
-    receipt_check(settings).check(ReceiptSubmitted(submission_id="tg-update:40#k", shopper=anna,
-                                                  qr=uploaded.query().to_qr(), uploaded=raw))
+    check.check(ReceiptSubmitted(submission_id="tg-update:40#k", shopper=anna, qr=uploaded.query().to_qr(),
+                                 uploaded=raw))
     claim = stack.aws("dynamodb").get_item(TableName="ReceiptClaimsTable",
                                            Key={"fiscal_key": {"S": str(uploaded.key)}})["Item"]
     assert claim["verified"] == {"BOOL": False}
-    assert len(bodies(stack, "AccrualQueue")) == 1
+    (entry,) = LedgerRepository("LedgerTable", "MembersTable").entries("611")
+    assert entry.details.fiscal_key == str(uploaded.key) and entry.points == 45
 
 
 def test_without_the_offline_setting_an_unconfirmed_upload_earns_nothing(stack: LocalStack) -> None:
-    settings = ReceiptParserSettings.model_validate(stack.functions.environment("ReceiptParserFunction"))
     anna = shopper()
     raw = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=41)
-    receipt_check(settings).check(ReceiptSubmitted(submission_id="tg-update:41#k", shopper=anna,
-                                                  qr=normalise_one(raw).query().to_qr(), uploaded=raw))
-    assert bodies(stack, "AccrualQueue") == []
+    receipt_check(stack).check(ReceiptSubmitted(submission_id="tg-update:41#k", shopper=anna,
+                                                qr=normalise_one(raw).query().to_qr(), uploaded=raw))
+    assert LedgerRepository("LedgerTable", "MembersTable").entries("611") == []
     assert texts(stack)[-1].startswith("Налоговая не нашла такой чек")
 
 
 def test_a_doctored_upload_earns_on_the_receipt_the_tax_service_holds_not_on_the_file(stack: LocalStack) -> None:
-    settings = ReceiptParserSettings.model_validate(stack.functions.environment("ReceiptParserFunction"))
     anna = shopper()
     real = marketplace_receipt(BRAND, [("Крем", 45000, 1)], fd=42)
     stack.receipts.add(real)
     doctored = {**real, "items": [{**real["items"][0], "sum": 450000, "price": 450000, "quantity": 1}]}
     assert doctored["totalSum"] == real["totalSum"]  # what the QR names is unchanged: only the line is a lie
-    receipt_check(settings).check(ReceiptSubmitted(submission_id="tg-update:42#k", shopper=anna,
-                                                  qr=normalise_one(doctored).query().to_qr(), uploaded=doctored))
-    (accepted,) = bodies(stack, "AccrualQueue")
-    assert accepted["brand_sum_kopecks"] == 45000  # the tax service's cream, not the file's
+    receipt_check(stack).check(ReceiptSubmitted(submission_id="tg-update:42#k", shopper=anna,
+                                                qr=normalise_one(doctored).query().to_qr(), uploaded=doctored))
+    (entry,) = LedgerRepository("LedgerTable", "MembersTable").entries("611")
+    assert entry.details.brand_sum_kopecks == 45000  # the tax service's cream, not the file's
 
 
 def test_the_order_record_forgets_halves_too_old_to_pair(stack: LocalStack) -> None:
@@ -243,9 +247,9 @@ def test_in_lambda_a_function_does_not_start_with_unverified_files_accepted(stac
     lambda_runtime = {"PROGRAM_FILE": str(program), "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12"}
     new_container()  # a cold start: no settings or program cached from another test
     with pytest.raises(Exception, match=r"accept_unverified_files .* for offline use only") as refused:
-        FunctionHost(stack.template, stack.moto.url, lambda_runtime).module("ReceiptParserFunction")
+        FunctionHost(stack.template, stack.moto.url, lambda_runtime).module("PointAccrualFunction")
     assert type(refused.value).__name__ == ProgramError.__name__  # the function's own import of the package
     # The same program runs where it is meant to: offline, on the local stack.
     new_container()
     assert FunctionHost(stack.template, stack.moto.url, {"PROGRAM_FILE": str(program)}).module(
-        "ReceiptParserFunction").receipts.program.receipts.accept_unverified_files
+        "PointAccrualFunction").accrual().receipts.program.receipts.accept_unverified_files

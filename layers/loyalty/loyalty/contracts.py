@@ -34,8 +34,9 @@ class TelegramFile(_Message):
 
 
 class ReceiptSubmitted(_Message):
-    """ReceiptQueue: a shopper sent something that should be a receipt: QR text, a photo or a file."""
+    """AccrualQueue: a shopper sent something that should be a receipt: QR text, a photo or a file."""
 
+    kind: Literal["submitted"] = "submitted"
     submission_id: str = Field(description="stable across redeliveries, e.g. tg-update:<update_id>")
     shopper: Shopper
     qr: str | None = None
@@ -179,14 +180,15 @@ class CreditReversed(_Message):
     by: int = Field(description="the staff member's Telegram id")
 
 
-# What AccrualQueue carries; a message without `kind` is a receipt (messages from before there were others).
-LedgerCommand = Annotated[
-    Annotated[ReceiptAccepted, Tag("receipt")] | Annotated[BonusGranted, Tag("bonus")]
-    | Annotated[PromoRequested, Tag("promo")] | Annotated[MembersMerged, Tag("merge")]
-    | Annotated[RewardRequested, Tag("reward")] | Annotated[MemberErased, Tag("erase")]
-    | Annotated[CampaignBonusWithdrawn, Tag("withdraw")] | Annotated[HeldReceiptDecided, Tag("held")]
-    | Annotated[ReceiptHeldLater, Tag("held_later")] | Annotated[PointsAdjusted, Tag("adjust")]
-    | Annotated[CreditReversed, Tag("reverse")],
+# What AccrualQueue carries: a receipt a shopper submitted, to check and then credit in the same invocation, or a
+# ledger command. A message without `kind` is an accepted receipt (messages from before there were others).
+AccrualWork = Annotated[
+    Annotated[ReceiptSubmitted, Tag("submitted")] | Annotated[ReceiptAccepted, Tag("receipt")]
+    | Annotated[BonusGranted, Tag("bonus")] | Annotated[PromoRequested, Tag("promo")]
+    | Annotated[MembersMerged, Tag("merge")] | Annotated[RewardRequested, Tag("reward")]
+    | Annotated[MemberErased, Tag("erase")] | Annotated[CampaignBonusWithdrawn, Tag("withdraw")]
+    | Annotated[HeldReceiptDecided, Tag("held")] | Annotated[ReceiptHeldLater, Tag("held_later")]
+    | Annotated[PointsAdjusted, Tag("adjust")] | Annotated[CreditReversed, Tag("reverse")],
     Discriminator(_kind),
 ]
 

@@ -24,7 +24,6 @@ class WebhookSettings(_Env):
     LEDGER_TABLE: str
     ACCRUAL_QUEUE_URL: str
     IDEMPOTENCY_TABLE: str
-    RECEIPT_QUEUE_URL: str
     OUTBOX_QUEUE_URL: str
     DEAD_LETTER_QUEUE_URL: str
     WEBHOOK_SECRET_NAME: str
@@ -43,25 +42,16 @@ class _Consumer(_Env):
     RETRY_BASE_SECONDS: int = Field(ge=0)
 
 
-class ReceiptParserSettings(_Consumer):
-    STACK_KEY_NAME: str
-    RECEIPT_QUEUE_URL: str
-    CLAIMS_TABLE: str
-    MEMBERS_TABLE: str
-    TELEGRAM_API_URL: str
-    BOT_TOKEN_NAME: str
-    ACCRUAL_QUEUE_URL: str
-    OUTBOX_QUEUE_URL: str
-    RECEIPT_SERVICE_URL: str
-    RECEIPT_SERVICE_TOKEN_NAME: str
-    RECEIPT_FETCH_ATTEMPTS: int = Field(ge=1)
-    PROGRAM_FILE: str
-
-
 class PointAccrualSettings(_Consumer):
     STACK_KEY_NAME: str
+    ACCRUAL_QUEUE_URL: str  # a file's receipts go back to the queue one by one
     MEMBERS_TABLE: str
     CLAIMS_TABLE: str
+    TELEGRAM_API_URL: str
+    BOT_TOKEN_NAME: str
+    RECEIPT_SERVICE_URL: str
+    RECEIPT_SERVICE_TOKEN_NAME: str
+    RECEIPT_FETCH_ATTEMPTS: int = Field(ge=1, le=8)  # no more than AccrualQueue's maxReceiveCount
     LEDGER_TABLE: str
     PROMO_CODES_TABLE: str
     CAMPAIGNS_TABLE: str

@@ -56,15 +56,27 @@ QR = "t=20261123T1200&s=450.00&fn=7380440800000017&i=101&fp=2791184930&n=1"
 SECRET = "webhook-secret"
 
 
+class Submitted:
+    """The receipts the bot submitted: those of AccrualQueue's messages (it also takes the ledger's commands)."""
+
+    def __init__(self, queue: MemoryQueue):
+        self.queue = queue
+
+    @property
+    def messages(self) -> list[ReceiptSubmitted]:
+        return [message for message in self.queue.messages if isinstance(message, ReceiptSubmitted)]
+
+
 class BotWorld:
     """The bot and the points it queues, on one set of fakes."""
 
     def __init__(self) -> None:
         self.books, self.table, self.outbox = MemoryBooks(PROGRAM), MemoryBotTable(), MemoryOutbox()
-        self.receipts, self.accrual_queue, self.crm = MemoryQueue(), MemoryQueue(), MemoryFifoQueue()
+        self.accrual_queue, self.crm = MemoryQueue(), MemoryFifoQueue()
+        self.receipts = Submitted(self.accrual_queue)
         self.claims, self.dead_letters = MemoryClaims(self.books), MemoryDeadLetters()
-        self.bot = Bot(PROGRAM, self.books, self.books, self.outbox, self.receipts, self.accrual_queue, self.table,
-                       STACK_KEY, CrmFeed(self.crm))
+        self.bot = Bot(PROGRAM, self.books, self.books, self.outbox, self.accrual_queue, self.table, STACK_KEY,
+                       CrmFeed(self.crm))
         self.once = MemoryOnce("update", lambda update: str(update["update_id"]))
         self.webhook = Webhook(self.bot, self.once, lambda: SECRET, self.dead_letters)
         erasure = Erasure(self.books, self.books, self.claims, self.books)
@@ -92,8 +104,11 @@ class BotWorld:
         return self.says(user_id, contact=contact_of(user_id, phone))
 
     def settle_points(self) -> None:
-        """What PointAccrualFunction does with the queued commands (each as the SQS record it arrives in)."""
-        commands, self.accrual_queue.messages = self.accrual_queue.messages, []
+        """What PointAccrualFunction does with the queued ledger commands (each as the SQS record it arrives in).
+        The submitted receipts stay queued, for the tests that read them (their check: test_receipt_check_flow)."""
+        queued = self.accrual_queue.messages
+        commands = [message for message in queued if not isinstance(message, ReceiptSubmitted)]
+        self.accrual_queue.messages = [message for message in queued if isinstance(message, ReceiptSubmitted)]
         for command in commands:
             self.accrual.handle_record(SQSRecord({"messageId": "m", "body": command.model_dump_json()}))
 

@@ -15,10 +15,20 @@ from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.domain.qr import ReceiptQuery
 from loyalty.domain.receipt import MOSCOW, normalise_one
+from loyalty.flows.accrual import InProcess, PointAccrual
 from loyalty.flows.outcomes import PermanentFailure, RetryLater
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty_tools.local.receipts import fns_app_export, marketplace_receipt, qr_of
-from tests.fakes import STACK_KEY, MemoryBooks, MemoryClaims, MemoryOutbox, MemoryQueue, MemoryTelegram
+from tests.conftest import present
+from tests.fakes import (
+    STACK_KEY,
+    MemoryBooks,
+    MemoryClaims,
+    MemoryOutbox,
+    MemoryPromoCodes,
+    MemoryQueue,
+    MemoryTelegram,
+)
 from tests.unit.flows.conftest import NOW, PROGRAM
 
 BRAND = PROGRAM.brand.supplier_inns[0]
@@ -49,8 +59,8 @@ class Checking:
         self.books = MemoryBooks(program)
         self.claims, self.outbox, self.service, self.telegram = MemoryClaims(self.books), MemoryOutbox(), \
             ReceiptService(), MemoryTelegram()
-        self.receipt_queue, self.accrual_queue = MemoryQueue(), MemoryQueue()
-        self.check = ReceiptCheck(program, self.claims, self.outbox, self.receipt_queue, self.accrual_queue,
+        self.queue, self.accepted_queue = MemoryQueue(), MemoryQueue()  # AccrualQueue; the accrual in process
+        self.check = ReceiptCheck(program, self.claims, self.outbox, self.queue, self.accepted_queue,
                                   lambda: self.service, lambda: self.telegram, fetch_attempts=3, keyed=STACK_KEY)
         self._fd = iter(range(1, 10_000))
 
@@ -66,12 +76,11 @@ class Checking:
                                      shopper=Shopper(member_id=member_id, chat_id=int(member_id), language="ru",
                                                      suspect=suspect, invited_by=invited_by),
                                      qr=qr_of(raw) if raw is not None else None, **message)
-        self.check.handle_record(SQSRecord({"messageId": "m", "body": submitted.model_dump_json(),
-                                            "attributes": {"ApproximateReceiveCount": str(attempt)}}))
+        self.check.handle(submitted, attempt)
         return submitted
 
     def accepted(self) -> list[Any | ReceiptAccepted]:
-        return [message for message in self.accrual_queue.messages if isinstance(message, ReceiptAccepted)]
+        return [message for message in self.accepted_queue.messages if isinstance(message, ReceiptAccepted)]
 
     def told(self, member_id: str) -> list[Any | str]:
         return self.outbox.texts(int(member_id))
@@ -89,6 +98,29 @@ def test_a_brand_receipt_is_accepted_with_its_goods_and_channel(checking: Checki
     assert (accepted.channel, accepted.channel_kind, accepted.brand_sum_kopecks) == ("wildberries", "marketplace",
                                                                                       45_000)
     assert [line.name for line in accepted.lines] == [CREAM[0]] and checking.told("801") == []
+
+
+def test_a_submission_on_accrual_queue_is_checked_and_credited_in_one_delivery_and_once(checking: Checking) -> None:
+    """PointAccrualFunction's record: the check hands the accepted receipt to the accrual in process (no queue
+    between them), and the shopper's "+N баллов" leaves with the delivery; SQS's redelivery credits nothing more."""
+    accrual = PointAccrual(PROGRAM, checking.books, checking.outbox, MemoryPromoCodes(), STACK_KEY)
+    accrual.receipts = ReceiptCheck(PROGRAM, checking.claims, checking.outbox, checking.queue,
+                                    InProcess(accrual), lambda: checking.service, lambda: checking.telegram,
+                                    fetch_attempts=3, keyed=STACK_KEY)
+    checking.books.join("830")
+    submitted = ReceiptSubmitted(submission_id="tg-update:30", shopper=Shopper(member_id="830", chat_id=830,
+                                                                               language="ru"),
+                                 qr=qr_of(checking.receipt()))
+    record = SQSRecord({"messageId": "m", "body": submitted.model_dump_json(),
+                        "attributes": {"ApproximateReceiveCount": "1"}})
+    accrual.handle_record(record)
+    credited = present(checking.books.get("830")).pending + present(checking.books.get("830")).available
+    assert credited > 0 and checking.queue.messages == []  # nothing went through the queue
+    told = checking.told("830")  # the points, and the level the first purchase reached
+    assert told[0].startswith(f"+{credited} баллов") and len(told) == 2
+    accrual.handle_record(record)
+    assert present(checking.books.get("830")).pending + present(checking.books.get("830")).available == credited
+    assert checking.told("830") == told
 
 
 def test_a_redelivered_submission_is_accepted_again_and_another_shoppers_is_a_duplicate(checking: Checking) -> None:
@@ -180,7 +212,7 @@ def test_a_till_many_members_send_receipts_from_holds_the_receipts_over_the_thre
         checking.submit(member, checking.receipt())  # Wildberries: one drive for everyone
     held = {(a.shopper.member_id, a.fiscal_key.split(":")[1]): a.held_by for a in checking.accepted()}
     assert held[("830", "501")] == () and held[("831", "502")] == ()  # credited before the farm showed …
-    later = {(c.member_id, c.fiscal_key.split(":")[1], c.held_by) for c in checking.accrual_queue.messages
+    later = {(c.member_id, c.fiscal_key.split(":")[1], c.held_by) for c in checking.queue.messages
              if isinstance(c, ReceiptHeldLater)}  # (said again while the count stands: the ledger holds once)
     assert {("830", "501", ("till_members",)), ("831", "502", ("till_members",))} <= later  # … held now
     assert all(held[(member, fd)] for member, fd, _ in later - {("830", "501", ("till_members",)),
@@ -219,7 +251,7 @@ def test_an_inviter_whose_friends_buy_once_and_never_again_has_the_next_friends_
     held = [(a.shopper.member_id, a.held_by) for a in checking.accepted()]
     assert held == [("861", ()), ("862", ()), ("862", ()), ("863", ()), ("864", ("idle_friends",)),
                     ("865", ("idle_friends",)), ("866", ())]
-    later = [(c.member_id, c.fiscal_key) for c in checking.accrual_queue.messages if isinstance(c, ReceiptHeldLater)]
+    later = [(c.member_id, c.fiscal_key) for c in checking.queue.messages if isinstance(c, ReceiptHeldLater)]
     keys = {member: str(normalise_one(raw).key) for member, raw in first.items()}
     assert sorted(later) == [("861", keys["861"]), ("863", keys["863"])]  # once: the earlier idle ones, not 862
 
@@ -290,8 +322,8 @@ def test_a_file_from_the_fns_app_becomes_one_submission_per_receipt(checking: Ch
     first, second = checking.receipt(), checking.receipt()
     checking.telegram.files["doc-1"] = json.dumps(fns_app_export(first, second)).encode()
     checking.submit("807", file=TelegramFile(file_id="doc-1", kind="document"), submission="tg-update:7")
-    assert [submitted.qr for submitted in checking.receipt_queue.messages] == [qr_of(first), qr_of(second)]
-    assert all(submitted.submission_id.startswith("tg-update:7#") for submitted in checking.receipt_queue.messages)
+    assert [submitted.qr for submitted in checking.queue.messages] == [qr_of(first), qr_of(second)]
+    assert all(submitted.submission_id.startswith("tg-update:7#") for submitted in checking.queue.messages)
     assert checking.told("807") == [render("file_received", "ru", count=2)]
 
 
@@ -300,7 +332,7 @@ def test_a_file_with_one_receipt_gets_no_second_acknowledgement(checking: Checki
     checking.telegram.files["doc-9"] = json.dumps(fns_app_export(only)).encode()
     checking.submit("809", file=TelegramFile(file_id="doc-9", kind="document"), submission="tg-update:9")
     assert checking.told("809") == []  # not «чеков в нём: 1»: the webhook said «Чек принят», its result follows
-    assert len(checking.receipt_queue.messages) == 1
+    assert len(checking.queue.messages) == 1
 
 
 def test_a_file_telegram_will_not_serve_is_refused_and_one_it_cannot_serve_now_is_retried(checking: Checking) -> None:
@@ -316,4 +348,4 @@ def test_a_file_telegram_will_not_serve_is_refused_and_one_it_cannot_serve_now_i
 def test_a_file_that_holds_no_receipt_is_answered_and_queues_nothing(checking: Checking) -> None:
     checking.telegram.files["doc-3"] = b"not json at all"
     checking.submit("809", file=TelegramFile(file_id="doc-3", kind="document"))
-    assert checking.receipt_queue.messages == [] and checking.told("809") == [render("file_unreadable", "ru")]
+    assert checking.queue.messages == [] and checking.told("809") == [render("file_unreadable", "ru")]

@@ -1,4 +1,9 @@
-"""AccrualQueue: credit accepted receipts, take back refunds, pay bonuses, issue promo codes; tell the shopper.
+"""AccrualQueue: check submitted receipts and credit them, take back refunds, pay bonuses, issue promo codes; tell
+the shopper.
+
+A submitted receipt is checked (flows/receipt_check.py) and, once accepted, credited in the same invocation: one
+function and one queue between the webhook and the ledger, so a receipt costs no send between them and an idle
+stack polls one queue fewer.
 
 Each command is one ledger entry with a key derived from its cause, so a redelivered command finds its
 entry written and only repeats the (deduplicated) messages. Follow-ups — the level message, the referral
@@ -12,14 +17,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import BaseModel
 
 from loyalty import clock
 from loyalty.contracts import (
+    AccrualWork,
     BonusGranted,
     CampaignBonusWithdrawn,
     CreditReversed,
     HeldReceiptDecided,
-    LedgerCommand,
     MemberErased,
     MembersMerged,
     PointsAdjusted,
@@ -27,6 +33,7 @@ from loyalty.contracts import (
     PurchaseLine,
     ReceiptAccepted,
     ReceiptHeldLater,
+    ReceiptSubmitted,
     RewardRequested,
 )
 from loyalty.domain import postings, wallet
@@ -62,6 +69,7 @@ from loyalty.flows.letters import BALANCE, Letters
 from loyalty.flows.notices import Notices
 from loyalty.flows.outcomes import PermanentFailure, RetryLater, parse_body
 from loyalty.flows.ports import BotMemory, Ledger, Outbox, PromoCodeStore
+from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.flows.replies import Replies
 from loyalty.flows.rewards import RewardExchange
 from loyalty.observability import logger, metrics
@@ -89,6 +97,7 @@ class PointAccrual:
         self.news = Notices(self.replies, program, Letters(bot_table, keyed)) if bot_table is not None \
             else self.notices
         self.erasure = erasure  # /delete's write-off and pseudonymisation
+        self.receipts: ReceiptCheck | None = None  # submitted receipts' check (None: a test of the ledger alone)
         self._handlers: dict[type[Any], Callable[[Any], object]] = {
             BonusGranted: self.bonus, MembersMerged: self.merge, RewardRequested: self.reward,
             MemberErased: self.erase, CampaignBonusWithdrawn: self.withdraw, HeldReceiptDecided: self.decide,
@@ -96,11 +105,27 @@ class PointAccrual:
             PointsAdjusted: self.adjust, CreditReversed: self.reverse_credit}  # each AccrualQueue command's step
 
     def handle_record(self, record: SQSRecord) -> None:
-        command = parse_body(record, LedgerCommand, "LedgerCommand")
-        with self.outbox.held():  # a command's messages ("+N баллов", a new level) go to the outbox in one request
-            self._handle(command)
+        work = parse_body(record, AccrualWork, "AccrualQueue message")
+        if isinstance(work, ReceiptSubmitted):
+            self._check(work, int(record.attributes.approximate_receive_count))
+            return
+        with self.outbox.held():  # a command's replies ("+N баллов", a new level) go to the outbox in one request
+            self.command(work)
 
-    def _handle(self, command: Any) -> None:
+    def _check(self, submitted: ReceiptSubmitted, attempt: int) -> None:
+        if self.receipts is None:
+            raise PermanentFailure("a submitted receipt, and no receipt check wired here")
+        given_up: PermanentFailure | None = None
+        with self.outbox.held():  # the check's answer and the credit's go together, none if a retry comes
+            try:
+                self.receipts.handle(submitted, attempt)
+            except PermanentFailure as failure:  # parked for good: what the shopper was told of it still goes
+                given_up = failure
+        if given_up is not None:
+            raise given_up
+
+    def command(self, command: Any) -> None:
+        """Carry out one ledger command (each AccrualQueue message but a submitted receipt)."""
         try:
             if isinstance(command, ReceiptAccepted) and command.reverses:
                 self.reverse(command)
@@ -523,3 +548,15 @@ class PointAccrual:
         self.notices.send(posting, "promo_issued", code=details.code, points=-posting.points,
                           date=self.notices.date(posting, details.expires_at or expires), brand=self.program.brand.name)
         return posting
+
+
+class InProcess:
+    """The Queue port for a receipt the check accepted: it is credited at once, in the same invocation, inside the
+    same held outbox. A failure here fails the submission's delivery, whose retry checks it again: the claim finds
+    itself and the ledger its entry, so nothing is credited twice (at the price of a second fetch)."""
+
+    def __init__(self, accrual: PointAccrual):
+        self.accrual = accrual
+
+    def put(self, message: BaseModel) -> None:
+        self.accrual.command(message)

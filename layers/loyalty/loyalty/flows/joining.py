@@ -34,11 +34,10 @@ def phone_keyboard(shopper: Shopper) -> dict[str, Any]:
 
 
 class Joining:
-    def __init__(self, program: Program, members: Members, replies: Replies, receipt_queue: Queue,
-                 accrual_queue: Queue, table: Invitations, keyed: Keyed, crm: CrmFeed | None):
+    def __init__(self, program: Program, members: Members, replies: Replies, accrual_queue: Queue,
+                 table: Invitations, keyed: Keyed, crm: CrmFeed | None):
         self.program = program
         self.keyed = keyed
-        self.receipt_queue = receipt_queue
         self.members = members
         self.replies = replies
         self.accrual_queue = accrual_queue
@@ -128,7 +127,7 @@ class Joining:
         return any(self.table.was_erased(marker) for marker in erasure_markers(self.keyed, member_id, phone))
 
     def submit(self, submitted: ReceiptSubmitted) -> None:
-        self.receipt_queue.put(submitted)
+        self.accrual_queue.put(submitted)
         self.replies.acknowledge(submitted.shopper, f"{submitted.submission_id}:accepted", "receipt_accepted")
         logger.info("receipt submitted", extra={"member_id": submitted.shopper.member_id,
                                                 "submission_id": submitted.submission_id})

@@ -1,5 +1,5 @@
 """From what a shopper sent (QR text, a photo of the receipt, the FNS app's file) to verified, claimed
-receipts with the brand's goods in them, passed to AccrualQueue.
+receipts with the brand's goods in them, passed to the accrual (flows/accrual.py) in the same invocation.
 
 Nothing a shopper uploads is trusted: a file only names receipts, which are fetched from the receipt
 service like any QR code (unless the program is set up for offline use, and then the claim says so).
@@ -13,8 +13,6 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty import clock
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, ReceiptHeldLater, ReceiptSubmitted, Shopper
@@ -40,7 +38,7 @@ from loyalty.domain.keyed import Keyed
 from loyalty.domain.program import Program
 from loyalty.domain.qr import ReceiptQuery, parse_qr
 from loyalty.domain.receipt import MOSCOW, Receipt, find_raw_receipts, normalise, normalise_one
-from loyalty.flows.outcomes import PermanentFailure, RetryLater, parse_body
+from loyalty.flows.outcomes import PermanentFailure, RetryLater
 from loyalty.flows.ports import Claims, FileSource, Outbox, Queue, ReceiptService
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
@@ -51,17 +49,19 @@ _EVER = "all"  # an inviter's friends are counted across days, not per day
 
 class ReceiptCheck:
     """`service` and `files` are factories: the receipt service's token is read, and python-telegram-bot
-    imported, only when a receipt is first fetched or a file first downloaded."""
+    imported, only when a receipt is first fetched or a file first downloaded. `queue` (AccrualQueue) takes a
+    file's receipts back one by one, and the holds of other members' receipts; `accepted` is where an accepted
+    receipt goes: the accrual, in the same invocation (flows/accrual.py: InProcess), so it costs no queue send."""
 
-    def __init__(self, program: Program, claims: Claims, outbox: Outbox, receipt_queue: Queue,
-                 accrual_queue: Queue, service: Callable[[], ReceiptService], files: Callable[[], FileSource],
+    def __init__(self, program: Program, claims: Claims, outbox: Outbox, queue: Queue,
+                 accepted: Queue, service: Callable[[], ReceiptService], files: Callable[[], FileSource],
                  fetch_attempts: int, keyed: Keyed):
         self.program = program
         self.keyed = keyed
         self.claims = claims
         self.replies = Replies(outbox)
-        self.receipt_queue = receipt_queue
-        self.accrual_queue = accrual_queue
+        self.queue = queue
+        self.accepted = accepted
         self._service = service
         self._files = files
         self.fetch_attempts = fetch_attempts
@@ -70,9 +70,8 @@ class ReceiptCheck:
     def service(self) -> ReceiptService:
         return self._service()
 
-    def handle_record(self, record: SQSRecord) -> None:
-        submitted: ReceiptSubmitted = parse_body(record, ReceiptSubmitted)
-        attempt = int(record.attributes.approximate_receive_count)
+    def handle(self, submitted: ReceiptSubmitted, attempt: int) -> None:
+        """Check one submission on its `attempt`-th delivery from AccrualQueue."""
         try:
             self.check(submitted, attempt)
         except PermanentFailure:
@@ -80,9 +79,8 @@ class ReceiptCheck:
         except Exception as error:
             if attempt < self.fetch_attempts:
                 raise
-            # The queue's last try (maxReceiveCount is the same number): SQS would move the message to the
-            # dead-letter queue silently. Park it here instead, saying why, and tell the shopper it is delayed;
-            # `loyalty dlq redrive ReceiptQueue` replays it once the cause is gone.
+            # The last try (AccrualQueue's maxReceiveCount is no fewer): park the message here, saying why, and tell
+            # the shopper it is delayed; `loyalty dlq redrive AccrualQueue` replays it once the cause is gone.
             reason = error.reason if isinstance(error, RetryLater) else f"{type(error).__name__}: {error}"
             raise self._give_up(submitted.shopper, submitted.submission_id,
                                 f"gave up after {attempt} attempts: {reason}") from error
@@ -138,7 +136,7 @@ class ReceiptCheck:
             self.replies.send(submitted.shopper, f"{key}:received", "file_received", count=len(receipts))
         # One message per receipt: each is fetched, retried and judged on its own, within its own timeout.
         for raw, uploaded in zip(raws, receipts, strict=True):
-            self.receipt_queue.put(ReceiptSubmitted(
+            self.queue.put(ReceiptSubmitted(
                 submission_id=f"{key}#{uploaded.key}", shopper=submitted.shopper, qr=uploaded.query().to_qr(),
                 uploaded=raw,
             ))
@@ -211,7 +209,7 @@ class ReceiptCheck:
         held_by = self._suspicions(shopper, assessment, now) if assessment.decision == "accrue" else ()
         if grey and program.fraud.serials.unlisted == "hold":
             held_by = (*held_by, fraud.GREY_MARKET)
-        self.accrual_queue.put(ReceiptAccepted(
+        self.accepted.put(ReceiptAccepted(
             submission_id=key, shopper=shopper, fiscal_key=str(receipt.key), channel=match.channel,
             channel_kind=program.channel_kind(match.channel), store=match.store,
             brand_sum_kopecks=match.brand_sum_kopecks,
@@ -280,12 +278,14 @@ class ReceiptCheck:
 
     def _hold_earlier(self, rule: fraud.RuleName, scope: str, day: str, earlier: set[str]) -> None:
         """Once a rule trips, the receipts counted before are held too (a farm's first receipts are as farmed as its
-        last): sent once, marked done after, so a handler that dies in between leaves it to the next receipt."""
+        last): sent once, marked done after, so a handler that dies in between leaves it to the next receipt. Each goes
+        through the queue, not in process: another member's receipt may not be credited yet, and its hold waits for
+        that on its own retries, not on this receipt's."""
         for key in sorted(earlier):
             claim = self.claims.claimed(key)
             if claim is not None and claim.get("outcome") == "earns":
-                self.accrual_queue.put(ReceiptHeldLater(member_id=str(claim["member_id"]), fiscal_key=key,
-                                                        held_by=(str(rule),)))
+                self.queue.put(ReceiptHeldLater(member_id=str(claim["member_id"]), fiscal_key=key,
+                                                held_by=(str(rule),)))
         self.claims.held_earlier(scope, day)
 
     def _claim_with_items(self, shopper: Shopper, assessment: Assessment, key: str, now: datetime,

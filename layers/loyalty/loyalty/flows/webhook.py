@@ -1,6 +1,6 @@
 """What the bot does with one Telegram update: join, share the phone, submit a receipt.
 
-Nothing slow happens here: the receipt goes to ReceiptQueue and every reply to the outbox (a receipt's acknowledgement
+Nothing slow happens here: the receipt goes to AccrualQueue and every reply to the outbox (a receipt's acknowledgement
 in the webhook's own answer), so the webhook answers Telegram in milliseconds.
 """
 
@@ -136,7 +136,7 @@ class Bot:
     asked for, or a message in the brand's staff chat."""
 
     def __init__(self, program: Program, members: Members, ledger: Ledger, outbox: Outbox,
-                 receipt_queue: Queue, accrual_queue: Queue, table: BotMemory, keyed: Keyed,
+                 accrual_queue: Queue, table: BotMemory, keyed: Keyed,
                  crm: CrmFeed | None = None):
         self.program = program
         self.members = members
@@ -145,7 +145,7 @@ class Bot:
         self.table = table
         self.keyed = keyed
         self.menu = Menu(program, ledger, self.replies, table, keyed)
-        self.joining = Joining(program, members, self.replies, receipt_queue, accrual_queue, table, keyed, crm)
+        self.joining = Joining(program, members, self.replies, accrual_queue, table, keyed, crm)
         self.account = Account(program, members, self.replies, accrual_queue, table, keyed, crm)
         self.talk = Conversations(program, members, self.replies, accrual_queue, table, keyed)
         self.console: SignInLinks | None = None  # the staff console's sign-in links (none: no console deployed)

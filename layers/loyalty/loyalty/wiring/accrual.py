@@ -1,4 +1,4 @@
-"""The point accrual: the ledger, the triggered campaigns' letters, the erasure."""
+"""The point accrual: the receipts' check, the ledger, the triggered campaigns' letters, the erasure."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.promo_codes import PromoCodes
-from loyalty.adapters.queues import ChatOrderedQueue
+from loyalty.adapters.queues import ChatOrderedQueue, SqsQueue
 from loyalty.domain.program import Program
-from loyalty.flows.accrual import PointAccrual
+from loyalty.flows.accrual import InProcess, PointAccrual
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.composer import ConsoleRead
 from loyalty.flows.erasure import Erasure
@@ -19,6 +19,7 @@ from loyalty.settings import PointAccrualSettings
 from loyalty.wiring.books import reported_ledger
 from loyalty.wiring.keys import stack_key
 from loyalty.wiring.live import Live
+from loyalty.wiring.receipts import receipt_check
 
 
 def point_accrual(settings: PointAccrualSettings) -> Live[PointAccrual]:
@@ -29,14 +30,17 @@ def point_accrual(settings: PointAccrualSettings) -> Live[PointAccrual]:
 def _point_accrual(settings: PointAccrualSettings, program: Program, read: ConsoleRead | None) -> PointAccrual:
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     keyed = stack_key(settings.STACK_KEY_NAME)
+    outbox = ChatOrderedQueue(settings.OUTBOX_QUEUE_URL)  # one for the check and the ledger: held together
     triggered = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), keyed), program,  # a triggered campaign's letter
                                 settings.LINK_BASE_URL)
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), triggered,
                       MembersRepository(settings.MEMBERS_TABLE))
-    erasure = Erasure(ledger, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
-                      ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE),
+    claims = ReceiptClaims(settings.CLAIMS_TABLE, settings.MEMBERS_TABLE)
+    erasure = Erasure(ledger, ledger_for(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE), claims,
                       MembersRepository(settings.MEMBERS_TABLE),
                       (BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE)))
-    return PointAccrual(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL),
-                        PromoCodes(settings.PROMO_CODES_TABLE), keyed, touches,
-                        BotTable(settings.BOT_TABLE), erasure, live=read.program if read else None)
+    accrual = PointAccrual(program, ledger, outbox, PromoCodes(settings.PROMO_CODES_TABLE), keyed, touches,
+                           BotTable(settings.BOT_TABLE), erasure, live=read.program if read else None)
+    accrual.receipts = receipt_check(settings, program, claims, outbox, SqsQueue(settings.ACCRUAL_QUEUE_URL),
+                                     InProcess(accrual))
+    return accrual

@@ -29,8 +29,8 @@ def webhook(settings: WebhookSettings) -> Live[Webhook]:
 def _webhook(settings: WebhookSettings, program: Program) -> Webhook:
     bot = Bot(program, MembersRepository(settings.MEMBERS_TABLE),
               LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE),
-              ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), SqsQueue(settings.RECEIPT_QUEUE_URL),
-              SqsQueue(settings.ACCRUAL_QUEUE_URL), BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME),
+              ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), SqsQueue(settings.ACCRUAL_QUEUE_URL),
+              BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME),
               crm_feed(program, settings.CRM_QUEUE_URL))
     if settings.CONSOLE_TABLE:  # the console's staff decide in the staff chat too, and it is audited the same
         table = ConsoleTable(settings.CONSOLE_TABLE)

@@ -1,4 +1,5 @@
-"""receipt_parser: real SQS records from ReceiptQueue, the receipt-service emulator over HTTP, moto."""
+"""point_accrual's receipt check: real SQS records from AccrualQueue, the receipt-service emulator over HTTP, moto.
+An accepted receipt is credited in the same delivery (the accrual's own tests: test_point_accrual.py)."""
 
 import json
 import urllib.request
@@ -6,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.contracts import ReceiptSubmitted, Shopper, TelegramFile
 from loyalty_tools.local.receipts import marketplace_receipt, qr_of
@@ -20,11 +22,21 @@ def submit(stack: LocalStack, raw: dict[str, Any], submission: str = "tg-update:
     stack.receipts.add(raw)
     message = ReceiptSubmitted(submission_id=submission, qr=qr_of(raw),
                                shopper=Shopper(member_id=member, chat_id=int(member), language="ru"))
-    send(stack, "ReceiptQueue", message.model_dump_json())
+    send(stack, "AccrualQueue", message.model_dump_json())
 
 
 def poll(stack: LocalStack) -> int:
-    return stack.poller("ReceiptQueue").poll_once()
+    return stack.poller("AccrualQueue").poll_once()
+
+
+def points(member: str = "601") -> int:
+    """What the member was credited: pending until the marketplace's return period ends, then available."""
+    found = MembersRepository("MembersTable").get(member)
+    return found.available + found.pending if found else 0
+
+
+def told(stack: LocalStack, chat: int = 601) -> list[str]:
+    return [body["text"] for body in bodies(stack, "OutboxQueue") if body["chat_id"] == chat]
 
 
 def control(stack: LocalStack, path: str, payload: dict[str, int]) -> None:
@@ -36,41 +48,45 @@ def brand_receipt(fd: int = 1, **kwargs: Any) -> dict[str, Any]:
     return marketplace_receipt(BRAND_SUPPLIER, [("Крем", 45000, 2), ("Сыворотка", 129000, 1)], fd=fd, **kwargs)
 
 
-def test_a_receipt_with_brand_goods_is_claimed_and_passed_on(stack: LocalStack) -> None:
+def test_a_receipt_with_brand_goods_is_claimed_and_credited_in_the_same_delivery(stack: LocalStack) -> None:
     submit(stack, brand_receipt())
     poll(stack)
-    (accepted,) = bodies(stack, "AccrualQueue")
-    assert accepted["brand_sum_kopecks"] == 219000 and accepted["channel"] == "wildberries"
-    assert accepted["store"] == "Wildberries" and accepted["submission_id"] == "tg-update:1"
-    assert stack.queue_depth("ReceiptQueue") == 0 and bodies(stack, "OutboxQueue") == []
+    (entry,) = LedgerRepository("LedgerTable", "MembersTable").entries("601")
+    assert (entry.details.brand_sum_kopecks, entry.details.channel, entry.details.submission_id) == (
+        219000, "wildberries", "tg-update:1")
+    assert points() > 0 and told(stack)[0].startswith(f"+{points()} баллов за покупку на Wildberries")
+    assert stack.queue_depth("AccrualQueue") == 0
 
 
 def test_the_same_receipt_from_another_submission_is_refused_as_already_registered(stack: LocalStack) -> None:
     submit(stack, brand_receipt(), submission="tg-update:1", member="601")
     submit(stack, brand_receipt(), submission="tg-update:2", member="602")
     poll(stack)
-    assert len(bodies(stack, "AccrualQueue")) == 1
-    (reply,) = bodies(stack, "OutboxQueue")
-    assert reply["chat_id"] == 602 and reply["text"].startswith("Этот чек уже зарегистрирован")
+    assert points("601") > 0 and points("602") == 0
+    (reply,) = told(stack, 602)
+    assert reply.startswith("Этот чек уже зарегистрирован")
 
 
-def test_a_redelivered_submission_is_passed_on_again_not_refused(stack: LocalStack) -> None:
+def test_a_redelivered_submission_is_credited_once_not_refused(stack: LocalStack) -> None:
     submit(stack, brand_receipt())
-    submit(stack, brand_receipt())  # the same message delivered twice
     poll(stack)
-    assert len(bodies(stack, "AccrualQueue")) == 2  # the ledger's entry key makes the second a no-op
-    assert bodies(stack, "OutboxQueue") == []
+    once = points()
+    submit(stack, brand_receipt())  # the same message delivered again: the claim finds itself, the ledger its entry
+    poll(stack)
+    assert points() == once > 0
+    assert not [text for text in told(stack) if "уже зарегистрирован" in text]
 
 
 def test_a_receipt_the_service_does_not_know_is_reported_to_the_shopper(stack: LocalStack) -> None:
     raw = brand_receipt()
     message = ReceiptSubmitted(submission_id="tg-update:9", qr=qr_of(raw),
                                shopper=Shopper(member_id="601", chat_id=601, language="ru"))
-    send(stack, "ReceiptQueue", message.model_dump_json())  # never added to the emulator
+    MembersRepository("MembersTable").join("601", 601, "ru")
+    send(stack, "AccrualQueue", message.model_dump_json())  # never added to the emulator
     poll(stack)
-    (reply,) = bodies(stack, "OutboxQueue")
-    assert reply["text"].startswith("Налоговая не нашла такой чек")
-    assert stack.queue_depth("ReceiptQueue") == 0 and bodies(stack, "AccrualQueue") == []
+    (reply,) = told(stack)
+    assert reply.startswith("Налоговая не нашла такой чек")
+    assert stack.queue_depth("AccrualQueue") == 0 and points() == 0
 
 
 def test_a_receipt_without_brand_goods_names_the_store(stack: LocalStack) -> None:
@@ -83,8 +99,8 @@ def test_a_receipt_without_brand_goods_names_the_store(stack: LocalStack) -> Non
 def test_a_refund_receipt_earns_nothing(stack: LocalStack) -> None:
     submit(stack, brand_receipt(operation=2))
     poll(stack)
-    (reply,) = bodies(stack, "OutboxQueue")
-    assert "возврата" in reply["text"] and bodies(stack, "AccrualQueue") == []
+    (reply,) = told(stack)
+    assert "возврата" in reply and points() == 0
 
 
 def test_a_busy_service_is_retried_with_backoff_and_then_succeeds(stack: LocalStack) -> None:
@@ -92,11 +108,11 @@ def test_a_busy_service_is_retried_with_backoff_and_then_succeeds(stack: LocalSt
     control(stack, "/emulator/fail", {"http_status": 503, "times": 1})
     submit(stack, brand_receipt())
     poll(stack)  # code 2: not ready yet
-    assert bodies(stack, "AccrualQueue") == [] and stack.queue_depth("ReceiptQueue") == 1
+    assert points() == 0 and stack.queue_depth("AccrualQueue") == 1
     poll(stack)  # HTTP 503
-    assert bodies(stack, "AccrualQueue") == []
+    assert points() == 0
     poll(stack)
-    assert len(bodies(stack, "AccrualQueue")) == 1 and stack.queue_depth("ReceiptQueue") == 0
+    assert points() > 0 and stack.queue_depth("AccrualQueue") == 0
 
 
 def test_after_the_last_attempt_the_shopper_is_told_and_the_message_is_dead_lettered(stack: LocalStack) -> None:
@@ -105,13 +121,13 @@ def test_after_the_last_attempt_the_shopper_is_told_and_the_message_is_dead_lett
     submit(stack, brand_receipt())
     for _ in range(attempts):
         poll(stack)
-    (reply,) = bodies(stack, "OutboxQueue")
-    assert reply["text"].startswith("Чек задерживается") and "присылать заново не нужно" in reply["text"]
-    ((body, attributes),) = drain(stack, "ReceiptDeadLetterQueue")
+    (reply,) = told(stack)
+    assert reply.startswith("Чек задерживается") and "присылать заново не нужно" in reply
+    ((body, attributes),) = drain(stack, "AccrualDeadLetterQueue")
     assert body["submission_id"] == "tg-update:1"
     assert attributes["reason"] == (f"gave up after {attempts} attempts: receipt service unavailable: "
                                     "receipt service code 5 (scripted failure)")
-    assert stack.queue_depth("ReceiptQueue") == 0
+    assert stack.queue_depth("AccrualQueue") == 0
 
 
 @pytest.mark.parametrize("file_id, refusal", [("gone", "Invalid file_id"), ("huge", "File is too big")])
@@ -122,20 +138,20 @@ def test_a_photo_telegram_will_not_serve_is_parked_at_once_with_the_reason_and_t
     MembersRepository("MembersTable").join("601", 601, "ru")
     message = ReceiptSubmitted(submission_id="tg-update:7", file=TelegramFile(file_id=file_id, kind="photo"),
                                shopper=Shopper(member_id="601", chat_id=601, language="ru"))
-    send(stack, "ReceiptQueue", message.model_dump_json())
+    send(stack, "AccrualQueue", message.model_dump_json())
     poll(stack)  # the first attempt: no retry of what can never work
-    (reply,) = bodies(stack, "OutboxQueue")
-    assert reply["text"].startswith("Telegram не отдал нам этот файл")
-    ((body, attributes),) = drain(stack, "ReceiptDeadLetterQueue")
+    (reply,) = told(stack)
+    assert reply.startswith("Telegram не отдал нам этот файл")
+    ((body, attributes),) = drain(stack, "AccrualDeadLetterQueue")
     assert body["submission_id"] == "tg-update:7"
     assert attributes["reason"] == f"telegram will not serve the shopper's file: {refusal}"
-    assert stack.queue_depth("ReceiptQueue") == 0
+    assert stack.queue_depth("AccrualQueue") == 0
 
 
 def test_a_poison_message_goes_to_the_dead_letter_queue_at_once_with_its_reason(stack: LocalStack) -> None:
-    send(stack, "ReceiptQueue", "this is not json")
+    send(stack, "AccrualQueue", "this is not json")
     poll(stack)
-    assert stack.queue_depth("ReceiptQueue") == 0
-    ((body, attributes),) = drain(stack, "ReceiptDeadLetterQueue")
-    assert body == "this is not json" and attributes["reason"].startswith("malformed ReceiptSubmitted")
-    assert attributes["source_queue"].endswith(":ReceiptQueue")
+    assert stack.queue_depth("AccrualQueue") == 0
+    ((body, attributes),) = drain(stack, "AccrualDeadLetterQueue")
+    assert body == "this is not json" and attributes["reason"].startswith("malformed AccrualQueue message")
+    assert attributes["source_queue"].endswith(":AccrualQueue")
