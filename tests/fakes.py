@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from loyalty import clock
 from loyalty.adapters.campaign_store import COUNTERS
-from loyalty.contracts import CrmEvent, Deleted, MemberRegistered, OutboundMessage
+from loyalty.contracts import CrmEvent, Deleted, MemberRegistered, OutboundMessage, joined
 from loyalty.domain import chat_limits, postings
 from loyalty.domain.audit import GENESIS, chained
 from loyalty.domain.audit import Draft as AuditDraft
@@ -299,13 +299,15 @@ class MemoryOutbox(MemoryQueue):
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
-        """As ChatOrderedQueue holds them: together at the end, none if the step fails."""
+        """As ChatOrderedQueue holds them: together at the end (a chat's consecutive texts joined), none if the step
+        fails."""
         before = len(self.messages)
         try:
             yield
         except BaseException:
             del self.messages[before:]
             raise
+        self.messages[before:] = joined(self.messages[before:])
 
     def texts(self, chat_id: int | None = None) -> list[str]:
         sent: dict[str, str] = {}

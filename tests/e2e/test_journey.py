@@ -121,7 +121,8 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_with_its_reason_logged(s
     stack.aws("sqs").send_message(QueueUrl=stack.template.queue_url("AccrualQueue"), MessageBody='{"bad": 1}')
     stack.wait_idle()
     (parked,) = stack.dead_letters("AccrualDeadLetterQueue")
-    assert parked["body"] == '{"bad": 1}' and parked["attributes"]["reason"].startswith("malformed AccrualQueue message")
+    assert parked["body"] == '{"bad": 1}'
+    assert parked["attributes"]["reason"].startswith("malformed AccrualQueue message")
     logged = [line for line in LOGS.lines() if line["message"] == "message dead-lettered"]
     assert logged[-1]["reason"] == parked["attributes"]["reason"]
 

@@ -1,6 +1,7 @@
-"""Telegram's limits on one message, and how a text too long for them is cut (domain/chat_limits.py)."""
+"""Telegram's limits on one message, how a text too long for them is cut (domain/chat_limits.py), and how a step's
+texts to one chat go as one message (contracts.joined)."""
 
-from loyalty.contracts import CampaignMessage, OutboundMessage
+from loyalty.contracts import CampaignMessage, OutboundMessage, joined
 from loyalty.domain import chat_limits
 
 
@@ -40,3 +41,31 @@ def test_what_telegram_refuses_is_named_in_its_words() -> None:
     assert chat_limits.refusal("ok", markup=data) == "Bad Request: BUTTON_DATA_INVALID"
     link = {"inline_keyboard": [[{"text": "x", "url": "ftp://example.com"}]]}
     assert "unsupported URL protocol" in str(chat_limits.refusal("ok", markup=link))
+
+
+def _text(key: str, chat: int = 1, text: str = "", **fields: object) -> OutboundMessage:
+    return OutboundMessage.model_validate({"dedupe_key": key, "chat_id": chat, "text": text or key, **fields})
+
+
+def test_a_steps_consecutive_texts_to_a_chat_go_as_one_message_under_one_key() -> None:
+    buttons = {"inline_keyboard": [[{"text": "Да", "callback_data": "yes"}]]}
+    (one,) = joined([_text("points"), _text("level", reply_markup=buttons)])
+    assert (one.dedupe_key, one.text, one.reply_markup) == ("points+level", "points\n\nlevel", buttons)
+    assert joined([_text("points"), _text("level")]) == joined([_text("points"), _text("level")])  # a replay: the same
+
+
+def test_buttons_a_photo_another_chat_other_markup_or_the_limit_keep_messages_apart() -> None:
+    buttons = {"inline_keyboard": [[{"text": "Да", "callback_data": "yes"}]]}
+    apart = [
+        [_text("a", reply_markup=buttons), _text("b")],  # a's buttons stay under a
+        [_text("a"), _text("b", photo="file-1")],
+        [_text("a", photo="file-1"), _text("b")],
+        [_text("a", chat=1), _text("b", chat=2)],
+        [_text("a"), _text("b", html=True)],
+        [_text("a", text="я" * 3000), _text("b", text="я" * 1095)],  # 3000 + 2 + 1095 > 4096
+    ]
+    for messages in apart:
+        assert joined(messages) == messages
+    assert [m.dedupe_key for m in joined([_text("a"), _text("b"), _text("c", chat=2), _text("d", chat=2)])] == [
+        "a+b", "c+d"]
+    assert len(joined([_text("a", text="я" * 3000), _text("b", text="я" * 1094)])[0].text) == chat_limits.TEXT

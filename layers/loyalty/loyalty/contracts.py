@@ -232,6 +232,30 @@ class OutboundMessage(_Message):
         return _fitted(data, "photo")
 
 
+def joined(messages: list[OutboundMessage]) -> list[OutboundMessage]:
+    """The messages one step put, as their chats get them: a chat's consecutive texts go as one message, a paragraph
+    each, so a receipt's "+45 баллов" and the level it reached are one notification, one send to Telegram and one
+    write of the sender's, not two. A message with buttons ends its run (buttons stay under their own text); a photo
+    goes on its own, as does a text in other markup (HTML beside plain) or one that would pass Telegram's limit.
+    A step done again puts the same messages, so it joins them the same, under the same key."""
+    out: list[OutboundMessage] = []
+    for message in messages:
+        last = out[-1] if out else None
+        if last is None or not _joinable(last, message):
+            out.append(message)
+            continue
+        out[-1] = last.model_copy(update={"dedupe_key": f"{last.dedupe_key}+{message.dedupe_key}",
+                                          "text": f"{last.text}\n\n{message.text}",
+                                          "reply_markup": message.reply_markup})
+    return out
+
+
+def _joinable(first: OutboundMessage, then: OutboundMessage) -> bool:
+    return (first.chat_id == then.chat_id and first.reply_markup is None and not first.photo and not then.photo
+            and first.html == then.html
+            and chat_limits.length(first.text) + 2 + chat_limits.length(then.text) <= chat_limits.TEXT)
+
+
 def _fitted(data: Any, picture: str | None = None) -> Any:
     """A message's text cut to what Telegram takes (a caption under a picture is shorter): a text built from what a
     shopper wrote must reach its chat, not a dead-letter queue."""

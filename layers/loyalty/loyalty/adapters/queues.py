@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel
 
 from loyalty.adapters.aws import client
-from loyalty.contracts import OutboundMessage
+from loyalty.contracts import OutboundMessage, joined
 from loyalty.domain.errors import StorageUnavailable
 from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater
 
@@ -69,13 +69,13 @@ class ChatOrderedQueue:
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
-        """The messages put meanwhile go together when it ends, ten to a request (SendMessageBatch keeps a group's
-        order within a batch), and not at all if it ends in an error: the step that put them is retried, and puts
-        them again."""
-        held: list[OutboundMessage] = []
-        self._held = held
+        """The messages put meanwhile go together when it ends (a chat's consecutive texts as one: contracts.joined),
+        ten to a request (SendMessageBatch keeps a group's order within a batch), and not at all if it ends in an
+        error: the step that put them is retried, and puts them again."""
+        self._held = []
         try:
             yield
+            held = joined(self._held)
         finally:
             self._held = None
         for start in range(0, len(held), 10):
