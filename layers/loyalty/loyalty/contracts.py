@@ -352,6 +352,8 @@ class Incoming(BaseModel):
     """A message a person sent the bot in a private chat (or in the brand's staff chat), or a button they tapped,
     as the bot's flow reads it."""
 
+    model_config = ConfigDict(defer_build=True)
+
     update_id: int
     user_id: int
     chat_id: int

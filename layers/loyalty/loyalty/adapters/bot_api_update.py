@@ -25,7 +25,7 @@ _MAX_SIZES = 20  # a photo comes in a few sizes
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", strict=True)
 
 
 class _User(_Part):

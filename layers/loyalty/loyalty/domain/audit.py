@@ -50,7 +50,7 @@ class Action(StrEnum):
 
 
 class Actor(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     telegram_id: int
     name: str = ""
@@ -64,7 +64,7 @@ class Actor(BaseModel):
 class Draft(BaseModel):
     """An action to record, before the log numbers and chains it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     at: datetime
     actor: Actor

@@ -18,7 +18,7 @@ from loyalty.domain.staff import StaffMember
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 def _translated(value: str | dict[str, str]) -> str | dict[str, str]:

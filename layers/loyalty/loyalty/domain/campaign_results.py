@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain.campaigns import HELD_OUT, Budget, TouchRecord
 from loyalty.domain.messages import plural
@@ -25,6 +25,8 @@ _CONVERTING = ("delivered", HELD_OUT)  # a touch whose member may convert: sent,
 class Uplift(BaseModel):
     """Conversion of the sent minus the holdout's, in percentage points, with its 95% interval."""
 
+    model_config = ConfigDict(defer_build=True)
+
     points: float
     low: float
     high: float
@@ -33,6 +35,8 @@ class Uplift(BaseModel):
 class Day(BaseModel):
     """Conversion by the end of day `day` after the touch (0: the day it came), in percent of each side."""
 
+    model_config = ConfigDict(defer_build=True)
+
     day: int
     sent_percent: float
     holdout_percent: float | None
@@ -40,6 +44,8 @@ class Day(BaseModel):
 
 class VariantResult(BaseModel):
     """One variant's side of the comparison: its delivered members, who of them bought, and its uplift."""
+
+    model_config = ConfigDict(defer_build=True)
 
     label: str
     delivered: int
@@ -50,6 +56,8 @@ class VariantResult(BaseModel):
 
 
 class Results(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     audience: int  # everyone the campaign selected: sent to or kept back
     sent: int  # handed to Telegram: delivered or bounced
     delivered: int

@@ -28,7 +28,7 @@ from loyalty.domain.wallet import Wallet
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class Button(_Strict):
@@ -298,6 +298,8 @@ def touch_of(recorded: str) -> str:
 
 class TouchRecord(BaseModel):
     """A touch as the campaigns table records it: delivered or not, converted or not."""
+
+    model_config = ConfigDict(defer_build=True)
 
     campaign: str
     key: str

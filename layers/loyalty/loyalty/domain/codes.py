@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import secrets
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 class PromoCode(BaseModel):
     """A one-time code the bot issued, pointing at the hold that reserves its points."""
+
+    model_config = ConfigDict(defer_build=True)
 
     code: str
     member_id: str

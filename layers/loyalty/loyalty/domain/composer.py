@@ -54,7 +54,7 @@ class ApprovalRule(BaseModel):
     """The owner's threshold: a campaign that reaches more members, or whose bonus could cost more points, than this
     is launched by the owner (a marketer's launch asks for it). None: no threshold of that kind."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     members: int | None = Field(default=None, ge=1)
     points: int | None = Field(default=None, ge=1)
@@ -73,7 +73,7 @@ class Made(BaseModel):
     """A campaign made in the console, with the segment built for it there (if any) and its state. `version` grows
     with each change: a change made from a stale page is refused rather than lost."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     campaign: Campaign
     segment: Segment | None = Field(default=None, description="a segment built in the composer, named after the "

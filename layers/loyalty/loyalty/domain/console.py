@@ -73,7 +73,7 @@ class LinkRefused(Exception):
 
 
 class Session(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: str = Field(min_length=16, max_length=64)
     telegram_id: int = Field(gt=0)

@@ -29,7 +29,7 @@ _MAX_STEPS = 64  # a slot is found in a handful of steps; a policy that admits n
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class Kind(StrEnum):
@@ -148,7 +148,7 @@ def known_zone(name: str) -> ZoneInfo:
 class Sent(BaseModel):
     """A letter that reached the member: when, and whether the caps count it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     at: datetime
     marketing: bool
@@ -200,7 +200,7 @@ def _after_caps(contact: Contact, zone: ZoneInfo, at: datetime, marketing_sent: 
 class Due(BaseModel):
     """A letter due now, as the policy sees it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     kind: str
@@ -209,6 +209,8 @@ class Due(BaseModel):
 
 class Plan(BaseModel):
     """What the postman does with one member's due letters now."""
+
+    model_config = ConfigDict(defer_build=True)
 
     send: list[str] = Field(default_factory=list, description="sent now, as one message (notices merged)")
     postpone: dict[str, datetime] = Field(default_factory=dict, description="held until their next slot")

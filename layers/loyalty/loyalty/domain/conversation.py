@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class FollowUp(BaseModel):
     """A letter: a message that is not a direct answer, due at a moment, sent when the contact policy lets it
     (domain/contact.py). Scripted after a receipt (onboarding, nudge, survey: built when sent, from what is true
     then), or prepared by whoever posted it (a notice's texts, a campaign's message: `payload`)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     member_id: str
@@ -38,6 +40,8 @@ class FollowUp(BaseModel):
 
 class Ticket(BaseModel):
     """Something the staff chat decides on or answers: a complaint, a review proof, a reward order."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     kind: str  # complaint | review | reward

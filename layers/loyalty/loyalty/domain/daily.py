@@ -51,7 +51,7 @@ class Past(BaseModel):
     kinds of channel they bought in, and their purchases of the last year (day, kopecks; RFM needs no older). The
     stream keeps one per member (FiguresTable); a scan folds the same, purchase by purchase."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     last_days: tuple[date, ...] = ()  # latest first, at most two
     kinds: tuple[str, ...] = ()  # marketplace, retail, d2c, other: each kind bought in, ever

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, computed_field
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from loyalty.domain.daily import GIVEN_KINDS, Tally
 from loyalty.domain.figures import Figures, figures, previous, series, steps
@@ -23,6 +23,8 @@ Language = Literal["ru", "en"]
 
 
 class Row(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     label: str
     now: float | None
     before: float | None
@@ -42,6 +44,8 @@ class Row(BaseModel):
 
 
 class Table(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     key: str
     title: str
     rows: list[Row]
@@ -49,11 +53,15 @@ class Table(BaseModel):
 
 
 class Series(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     name: str
     values: list[float]
 
 
 class Chart(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     key: str
     title: str
     kind: Literal["bar", "stacked", "line", "doughnut"]
@@ -63,6 +71,8 @@ class Chart(BaseModel):
 
 
 class Dashboard(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     since: date
     until: date  # the day after the last
     previous_since: date

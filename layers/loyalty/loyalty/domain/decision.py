@@ -42,14 +42,14 @@ OrderRole = Literal["prepayment", "settlement"]
 
 
 class Reason(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     code: str
     detail: str
 
 
 class Assessment(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     receipt: Receipt
     match: Match

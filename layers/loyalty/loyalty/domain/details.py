@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 class BoughtLine(BaseModel):
     """One of the brand's lines on a purchase, as the entry keeps it: what the CRM gets with the order."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     name: str
     sum_kopecks: int
@@ -28,7 +28,7 @@ class BoughtLine(BaseModel):
 class MovedLot(BaseModel):
     """A lot moved from one member to another (an imported member's points to the one who proved the phone)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     lot: str
     points: int
@@ -38,7 +38,7 @@ class MovedLot(BaseModel):
 
 
 class Details(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     # what the step touched
     lot: str | None = None  # the lot credited, activated or expired

@@ -31,7 +31,7 @@ from loyalty.domain.wallet import Wallet
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
 
 class LineEarning(_Model):

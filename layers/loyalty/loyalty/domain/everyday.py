@@ -23,7 +23,7 @@ SECTION_WORDS = {"sources": "ссылки и QR-коды", "rewards": "нагр�
 class Change(BaseModel):
     """One section as the console changed it: its whole new value (as the program file writes it)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     section: str
     value: Any

@@ -19,7 +19,7 @@ _PRODUCTS_KEPT = 60  # the products they keep, latest bought
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
 
 class ChannelFacts(_Model):

@@ -12,13 +12,15 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain.daily import NEVER, Tally, day_number, nonzero, stocks
 
 
 class Rated(BaseModel):
     """Survey answers: how many, and their scores' sum (CSAT is the share of 4 and 5)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     answers: int = 0
     satisfied: int = 0  # rated 4 or 5
@@ -31,6 +33,8 @@ class Rated(BaseModel):
 class Recommended(BaseModel):
     """Answers to "would you recommend us", 0–10: promoters gave 9–10, detractors 0–6."""
 
+    model_config = ConfigDict(defer_build=True)
+
     answers: int = 0
     promoters: int = 0
     detractors: int = 0
@@ -41,6 +45,8 @@ class Recommended(BaseModel):
 
 
 class Figures(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     since: date
     until: date  # the day after the period's last
     # members: stocks at the period's end, and who came during it

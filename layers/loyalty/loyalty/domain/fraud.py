@@ -19,7 +19,7 @@ from loyalty.domain.receipt import MOSCOW
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class Submissions(_Strict):
@@ -64,6 +64,8 @@ class Fraud(_Strict):
 
 class Seen(BaseModel):
     """What the books show around one receipt, as the rules count it (0: not counted for this receipt)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     till_members: int = 0  # members who sent receipts from its fiscal drive today, with this one's
     seller_members: int = 0  # members who sent receipts from its (unlisted) seller today

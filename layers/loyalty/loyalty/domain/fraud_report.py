@@ -7,19 +7,23 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty.domain.ledger import Entry, Kind
 from loyalty.domain.receipt import MOSCOW
 
 
 class RuleFigures(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     held: int = 0
     approved: int = 0
     rejected: int = 0
 
 
 class FraudReport(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     since: datetime | None
     until: datetime | None
     receipts: int = Field(description="purchases credited in the period, held or not")

@@ -15,7 +15,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 _FUTURE_SKEW = timedelta(minutes=1)  # a client clock a little ahead is not an attack
 _MAX_LENGTH = 8192
@@ -26,6 +26,8 @@ class Unauthorized(Exception):
 
 
 class MiniAppUser(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: int
     language_code: str | None = None
 

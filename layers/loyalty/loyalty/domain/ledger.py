@@ -16,6 +16,8 @@ from loyalty.domain.wallet import Balance, Step
 class Holder(BaseModel):
     """Who owns a wallet, as the member item says: what a flow needs to answer them."""
 
+    model_config = ConfigDict(defer_build=True)
+
     member_id: str
     chat_id: int | None = None
     language: str = "ru"
@@ -52,7 +54,7 @@ class Kind(StrEnum):
 class Entry(BaseModel):
     """One change to a member's wallet: what it did to each balance, the balances after it, and why."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     member_id: str
     entry_id: str
@@ -67,6 +69,8 @@ class Entry(BaseModel):
 class Posting(BaseModel):
     """The outcome of writing one entry. `applied` is False when the entry was already there (a replay):
     `entry` is then the one written the first time, so follow-up effects repeat exactly."""
+
+    model_config = ConfigDict(defer_build=True)
 
     entry: Entry
     applied: bool

@@ -26,7 +26,7 @@ _SERVICE_WORDS = tuple(normalise_name(words) for words in ("доставка", "
 
 
 class BrandLine(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     item_index: int  # position of the line in the receipt's items
     name: str
@@ -46,7 +46,7 @@ class BrandLine(BaseModel):
 
 
 class Match(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     channel: str
     store: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 def imported_member_id(phone: str) -> str:
@@ -14,6 +14,8 @@ def imported_member_id(phone: str) -> str:
 
 
 class Member(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     member_id: str
     chat_id: int | None = None  # None: imported, never talked to the bot
     language: str = "ru"

@@ -31,7 +31,7 @@ class StoreForms(BaseModel):
     """The name after a preposition, as the texts need it: `at` («в Золотом Яблоке»), `from` («из Золотого
     Яблока»). Per language like any text; a language not given is written «at …» / «from …» from the title."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, populate_by_name=True)
 
     at: Words = Field(description="where the purchase was: «в Золотом Яблоке», «на сайте Лепесток»")
     from_: Words = Field(alias="from", description="where the receipt came from: «из Золотого Яблока»")

@@ -232,7 +232,7 @@ def _leveled(program: Program, step: Step, wallet: Wallet, now: datetime, detail
 class Action(BaseModel):
     """Something due on a wallet: the entry to write and the step it writes."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, arbitrary_types_allowed=True)
 
     entry_id: str
     kind: Kind

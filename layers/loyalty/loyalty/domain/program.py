@@ -24,7 +24,7 @@ _CHANNEL_KINDS = {"marketplace", "retail", "d2c", "other"}
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 def _inns(values: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ import hashlib
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain.bot_program import words
 from loyalty.domain.dashboard import source_title
@@ -17,6 +17,8 @@ from loyalty.domain.program import Condition, GoodsRule, Program
 
 
 class LevelView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str  # how a reward names the level that opens it
     title: str
     percent: str  # the accrual rate, "10 %"
@@ -25,21 +27,29 @@ class LevelView(BaseModel):
 
 
 class ProductView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     key: str  # how a segment names it: its GTIN
     name: str
 
 
 class ChannelView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     name: str  # how a campaign's goal names it
     title: str
 
 
 class SourceView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     via: str  # as the member keeps it: <kind>:<key>
     title: str
 
 
 class ProgramView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     version: str  # the deployed file's fingerprint: a change to it and a deploy change this
     levels: list[LevelView]
     earning: list[str]  # the rules, one sentence each

@@ -25,7 +25,7 @@ _QUERY_START = re.compile(r"(?<![0-9A-Za-z_])(t|s|fn|i|fp|n)=", re.IGNORECASE)
 class FiscalKey(BaseModel):
     """The identity of one fiscal document."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     fn: str  # fiscal drive serial (ФН)
     fd: int  # fiscal document number (ФД, QR `i`)
@@ -38,7 +38,7 @@ class FiscalKey(BaseModel):
 class ReceiptQuery(BaseModel):
     """Everything the QR code holds: enough to ask a receipt service for the full receipt."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     key: FiscalKey
     issued_at: datetime  # local time of the sale, naive: the QR carries no time zone

@@ -32,7 +32,7 @@ PRODUCT_TYPE_SERVICE = 4
 
 
 class ReceiptItem(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="allow", frozen=True)
 
     name: str
     price_kopecks: NonNegativeInt = 0
@@ -47,7 +47,7 @@ class ReceiptItem(BaseModel):
 
 
 class Receipt(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="allow", frozen=True)
 
     key: FiscalKey
     issued_at: datetime

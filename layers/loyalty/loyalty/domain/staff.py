@@ -33,7 +33,7 @@ RIGHTS: dict[Role, frozenset[Right]] = {
 
 
 class StaffMember(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     telegram_id: int = Field(gt=0, description="the person's Telegram user id")
     role: Role

@@ -25,7 +25,7 @@ from loyalty.domain.facts import Facts
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
 
 class Balance(_Model):

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from loyalty.contracts import OutboundMessage
 from loyalty.domain import campaign_results, composer, console, everyday
@@ -67,6 +67,8 @@ class CampaignFigures(Protocol):
 class CampaignView(BaseModel):
     """A console campaign as its page shows it: in words, with what the composer edits."""
 
+    model_config = ConfigDict(defer_build=True)
+
     name: str
     title: str
     kind: str
@@ -91,6 +93,8 @@ def view(made: Made, figures: dict[str, int] | None = None) -> CampaignView:
 
 
 class CampaignResults(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     name: str
     title: str
     state_words: str

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import console
 from loyalty.domain.audit import Action, Actor, Draft, Entry
@@ -91,6 +91,8 @@ class SignedIn(NamedTuple):
 
 
 class Whoami(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     telegram_id: int
     name: str
     role: Role

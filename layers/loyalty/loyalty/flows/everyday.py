@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 import segno
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import console, everyday
 from loyalty.domain.audit import Action, Actor, Draft
@@ -37,6 +37,8 @@ class StockLeft(Protocol):
 
 
 class SectionView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     section: str
     words: str  # what the console calls it
     value: Any  # as the program file writes it

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from loyalty.contracts import PromoRequested, RewardRequested, Shopper
 from loyalty.domain import levels
@@ -28,11 +28,15 @@ class NotAMember(Exception):
 
 
 class PendingPoints(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     points: int
     available_on: str  # YYYY-MM-DD, Moscow
 
 
 class NextLevel(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     title: str
     percent: str
     missing: str  # «4 чека и 1 отзыв»
@@ -40,6 +44,8 @@ class NextLevel(BaseModel):
 
 
 class LevelView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str | None
     title: str
     percent: str
@@ -48,6 +54,8 @@ class LevelView(BaseModel):
 
 
 class PromoView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     code: str
     points: int
     until: str
@@ -55,6 +63,8 @@ class PromoView(BaseModel):
 
 class Me(BaseModel):
     """GET /miniapp/api/me."""
+
+    model_config = ConfigDict(defer_build=True)
 
     language: str
     brand: str

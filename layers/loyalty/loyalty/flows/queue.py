@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty.domain import console
 from loyalty.domain.console import Permission, Refused, Session
@@ -31,6 +31,8 @@ _REFUSALS = {"staff_not_allowed": (403, "your role may not do this to this ticke
 
 
 class QueueItem(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     kind: str
     kind_words: str
@@ -43,6 +45,8 @@ class QueueItem(BaseModel):
 
 
 class Handling(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     verb: Literal["approve", "reject", "answer", "deliver"]
     text: str | None = Field(default=None, min_length=1, max_length=2000, description="an answer's text")
     request_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")

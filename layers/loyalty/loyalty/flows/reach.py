@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import contact
 from loyalty.domain.bonus_cost import POINT_ROUBLES, campaign_cost, member_cost
@@ -35,11 +35,15 @@ class ContactLog(Protocol):
 
 
 class SampleMember(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     number: str  # the member's number, as support finds them
     words: str  # what the segment read about them, in words
 
 
 class Reach(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     members: int  # everyone in the segment
     reachable: int  # of them, those a message can reach
     held_back: int = 0  # of those, whom the contact policy would hold back at the campaign's moment

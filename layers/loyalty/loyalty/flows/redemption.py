@@ -28,7 +28,7 @@ from loyalty.observability import logger
 
 class _Body(BaseModel):
     # Strict: points given as "10", 2.0 or true are refused, naming the field, not read as numbers.
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", strict=True)
 
 
 class BasketLine(_Body):

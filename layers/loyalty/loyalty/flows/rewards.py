@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from loyalty.contracts import RewardRequested
 from loyalty.domain import levels, wallet
@@ -27,6 +27,8 @@ from loyalty.observability import logger
 
 
 class RewardView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     title: str
     points: int

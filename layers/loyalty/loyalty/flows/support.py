@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty import clock
 from loyalty.contracts import CreditReversed, PointsAdjusted
@@ -55,6 +55,8 @@ _TICKET = {"complaint": "жалоба", "review": "отзыв", "reward": "за�
 
 
 class Found(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     member_id: str
     phone: str | None
     level: str
@@ -63,6 +65,8 @@ class Found(BaseModel):
 
 class Purchase(BaseModel):
     """A receipt on the card: where and when, the brand's goods on it, and its points."""
+
+    model_config = ConfigDict(defer_build=True)
 
     fiscal_key: str
     at: str
@@ -91,11 +95,15 @@ class Card(Found):
 
 
 class Reversal(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     fiscal_key: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=3, max_length=200)
 
 
 class Resend(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     reason: str = Field(min_length=3, max_length=200)
     request_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
@@ -112,12 +120,16 @@ class MemberReach:
 
 
 class Adjustment(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     points: int = Field(ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT)
     reason: str = Field(min_length=3, max_length=200)
     request_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class Reason(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     reason: str = Field(min_length=3, max_length=200)
 
 
