@@ -1,5 +1,6 @@
 """The fraud and edge-case rules that need the database, through point_accrual's receipt check and ledger on moto."""
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 
 from loyalty.adapters.claims import ReceiptClaims
+from loyalty.adapters.dynamo import from_item
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.program_file import ProgramError, load_program
@@ -88,6 +90,28 @@ def test_prepayment_and_settlement_of_one_order_earn_once_and_a_second_order_ear
     submit(stack, half(4, False, 1), anna, "tg-update:4")  # the other delivered
     run(stack)
     assert present(MembersRepository("MembersTable").get("611")).available == 2 * 90
+
+
+def test_an_orders_first_half_is_claimed_with_no_read_and_its_second_learns_the_first_from_a_refusal(
+        stack: LocalStack) -> None:
+    """The order's item is guessed absent (most orders' first receipt): one transaction, no read; the other half's
+    guess is refused, and the refusal carries the item (ALL_OLD), so it pairs on the second write, still unread."""
+    claims, window = ReceiptClaims("ReceiptClaimsTable", "MembersTable"), timedelta(days=10)
+    shopper("611")
+    now = datetime.now(UTC)
+
+    def claimed(key: str, role: str) -> tuple[Any, Counter[str]]:
+        before = stack.moto.counter.snapshot()
+        found = claims.claim(key, "611", f"s-{key}", {}, day=now.date().isoformat(), max_per_day=None,
+                             order=OrderHalf("order-9", role, now, window))
+        spent = stack.moto.counter.snapshot() - before
+        return found, Counter({operation: n for (_, service, operation), n in spent.items() if service == "dynamodb"})
+
+    first, first_requests = claimed("k:1", "prepayment")
+    second, second_requests = claimed("k:2", "settlement")
+    assert (first.outcome, second.outcome, second.paired_with) == ("earns", "same_order", "k:1")
+    assert first_requests == Counter({"TransactWriteItems": 1, "TransactWriteItems.items": 2})
+    assert second_requests["TransactWriteItems"] == 2 and "GetItem" not in second_requests
 
 
 def test_a_settlement_first_then_its_prepayment_also_earns_once(stack: LocalStack) -> None:
@@ -220,7 +244,7 @@ def test_the_order_record_forgets_halves_too_old_to_pair(stack: LocalStack) -> N
     (order,) = orders
     assert len(order["settlements"]["L"]) == 2  # both wait within 2 × the 90-day window
     update, partner = pairs._pairing("k", OrderHalf(order["fiscal_key"]["S"][len("order#"):], "settlement",
-                                                     now, timedelta(days=10)))
+                                                     now, timedelta(days=10)), from_item(order))
     kept = update["Put"]["Item"]["settlements"]["L"]
     assert partner is None and len(kept) == 2  # the 25-day-old one is dropped, the new one added
 

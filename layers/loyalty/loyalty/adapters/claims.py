@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 from loyalty import clock, deadline
 from loyalty.adapters.aws import client
-from loyalty.adapters.dynamo import applied, batch_items, by_day, from_item, to_item, transact
+from loyalty.adapters.dynamo import applied, batch_items, by_day, from_item, to_item, transact, transact_seeing
 from loyalty.domain.claims import ROLES, Claimed, OrderHalf, Outcome, Refund, pair
 from loyalty.domain.errors import (
     Contended,
@@ -51,18 +51,22 @@ class ReceiptClaims:
         """Claim `key` for this submission. Raises ReceiptAlreadyClaimed (another submission has it),
         DailyLimitReached (the member has registered `max_per_day` earning receipts on `day`) or
         RefundExceeded (the purchase is already refunded in full)."""
+        order_item: dict[str, Any] | None = None  # the order's halves waiting: none, until a write finds some
         for _ in range(_MAX_ATTEMPTS):
             if not deadline.enough_for(0):
                 break
-            items, outcome, partner = self._claim_items(key, member_id, submission_id, summary, order, refund)
+            items, outcome, partner = self._claim_items(key, member_id, submission_id, summary, order, refund,
+                                                        order_item)
             counted = outcome == "earns" and max_per_day is not None  # only a receipt that earns counts
             attempt = [*items, self._count(member_id, day, max_per_day or 0)] if counted else items
             try:
-                failed = transact(attempt)
+                failed = transact_seeing(attempt)
             except Contended:
-                continue  # another writer was in the same items: read the order again and retry
+                continue  # another writer was in the same items: retry, as they left them
             if not failed:
                 return Claimed(outcome=outcome, replayed=False, paired_with=partner)
+            if order is not None and len(items) - 1 in failed:  # the order's item was not as guessed: now it is known
+                order_item = failed[len(items) - 1] or {}
             if 0 in failed:
                 earlier = self._earlier_claim(key, submission_id)
                 if earlier is not None:
@@ -70,17 +74,17 @@ class ReceiptClaims:
                 continue  # it vanished between the two calls: start again
             if refund is not None and _REFUND_AT in failed:
                 raise RefundExceeded(f"{refund.purchase_key} has less than {refund.kopecks} kopecks left")
-            if counted and failed == {len(attempt) - 1}:
+            if counted and set(failed) == {len(attempt) - 1}:
                 self._refuse_over_limit(member_id, day, max_per_day)
-            # the order item moved under us: read it again
+            # the order item was not as guessed or moved under us: write again, with it as it is
         raise Contended(f"the claim of {key} kept conflicting; not written, try again")
 
     def _claim_items(self, key: str, member_id: str, submission_id: str, summary: dict[str, Any],
-                     order: OrderHalf | None, refund: Refund | None
+                     order: OrderHalf | None, refund: Refund | None, order_item: dict[str, Any] | None
                      ) -> tuple[list[dict[str, Any]], Outcome, str | None]:
-        """The transaction's items (the claim; the refund's share, at _REFUND_AT; the order's halves), what the
-        receipt does, and the other half of its order it pairs with."""
-        pairing = self._pairing(key, order) if order else None
+        """The transaction's items (the claim; the refund's share, at _REFUND_AT; the order's halves, last), what
+        the receipt does, and the other half of its order it pairs with."""
+        pairing = self._pairing(key, order, order_item) if order else None
         partner = pairing[1] if pairing else None
         outcome: Outcome = "reverses" if refund else ("same_order" if partner else "earns")
         items = [self._put_claim(key, member_id, submission_id, summary, outcome, partner)]
@@ -263,18 +267,22 @@ class ReceiptClaims:
             "ConditionExpression": "attribute_not_exists(fiscal_key)",
         }}
 
-    def _pairing(self, key: str, order: OrderHalf) -> tuple[dict[str, Any], str | None]:
-        """The order item's update, and the other half this receipt pairs with (None: it waits instead)."""
+    def _pairing(self, key: str, order: OrderHalf, current: dict[str, Any] | None) -> tuple[dict[str, Any],
+                                                                                           str | None]:
+        """The order item's update, and the other half this receipt pairs with (None: it waits instead). `current`
+        is the order item as last seen ({}: absent), or None before any: then it is guessed absent, the commonest,
+        and a refusal returns it as it is (ALL_OLD), so no read comes first."""
         item_key = f"order#{order.fingerprint}"
-        current = self._get(item_key) or {}
-        version = int(current.get("version", 0))
-        waiting, partner = pair({role: current.get(f"{role}s", []) for role in ROLES}, key, order)
+        seen = current or {}
+        version = int(seen.get("version", 0))
+        waiting, partner = pair({role: seen.get(f"{role}s", []) for role in ROLES}, key, order)
         update = {"Put": {
             "TableName": self.table_name,
             "Item": to_item({"fiscal_key": item_key, "version": version + 1,
                              **{f"{role}s": waiting[role] for role in ROLES}}),
-            "ConditionExpression": "attribute_not_exists(fiscal_key)" if not current else "version = :v",
-            **({"ExpressionAttributeValues": to_item({":v": version})} if current else {}),
+            "ConditionExpression": "attribute_not_exists(fiscal_key)" if not seen else "version = :v",
+            **({"ExpressionAttributeValues": to_item({":v": version})} if seen else {}),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }}
         return update, partner
 

@@ -108,6 +108,13 @@ def transact(items: list[dict[str, Any]]) -> set[int]:
     """Write `items` all or nothing: the positions of the items whose condition was false (empty: all written). A
     transaction another one conflicted with is Contended (nothing written: try again); any other failure is raised
     as it is."""
+    return set(transact_seeing(items))
+
+
+def transact_seeing(items: list[dict[str, Any]]) -> dict[int, dict[str, Any] | None]:
+    """As `transact`, with what each refused item's condition saw: the item as it was, for an item written with
+    ReturnValuesOnConditionCheckFailure ALL_OLD (None: absent, or not asked for). A writer that guesses an item's
+    state writes at once, and learns it from a refusal, with no read first."""
     from botocore.exceptions import ClientError
 
     from loyalty.adapters.aws import cancellation_reasons, client
@@ -119,11 +126,12 @@ def transact(items: list[dict[str, Any]]) -> set[int]:
         reasons = cancellation_reasons(error) or []
         failed = {index for index, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
         if failed:
-            return failed
+            seen = error.response.get("CancellationReasons", [])
+            return {index: from_item(seen[index]["Item"]) if "Item" in seen[index] else None for index in failed}
         if "TransactionConflict" in reasons:
             raise Contended("a concurrent transaction wrote the same items; nothing written") from error
         raise
-    return set()
+    return {}
 
 
 _DAYS_REMOVED = 7  # a write by the day removes this many days' attributes past the ones it keeps
