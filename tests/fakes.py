@@ -71,6 +71,8 @@ class MemoryBooks:
     def __init__(self, program: Program) -> None:
         self.program = program
         self.accounts: dict[str, _Account] = {}
+        self.sent_minutes: dict[str, tuple[str, set[str]]] = {}  # a member's receipt submissions: this minute's
+        self.sent_days: dict[tuple[str, str], set[str]] = {}  # … and each day's
 
     # ------------------------------------------------------------------ members (MemberDirectory)
     def join(self, member_id: str, chat_id: int | None = None, language: str = "ru", referred_by: str | None = None,
@@ -161,6 +163,27 @@ class MemoryBooks:
 
     def keep_pending(self, member_id: str, submission: str) -> None:
         self._update(member_id, pending_receipt=submission)
+
+    def admit(self, member_id: str, submission: str, counted: dict[str, str], limits: dict[str, int]
+              ) -> tuple[Member | None, str | None]:
+        """As MembersRepository.admit: the member's current minute and each day's submissions, on the member."""
+        account = self.accounts.get(member_id)
+        if account is None:
+            return None, None
+        today = self.sent_days.setdefault((member_id, counted["day"]), set())
+        minute, in_minute = self.sent_minutes.get(member_id, ("", set()))
+        if submission not in today and len(today) >= limits["day"]:
+            return account.member, "day"
+        if minute == counted["minute"]:
+            if submission in in_minute:
+                return account.member, None
+            if len(in_minute) >= limits["minute"]:
+                return account.member, "minute"
+            in_minute.add(submission)
+        else:
+            self.sent_minutes[member_id] = (counted["minute"], {submission})
+        today.add(submission)
+        return account.member, None
 
     def rekey(self, member_id: str, to: str) -> bool:
         """As LedgerRepository.rekey: an erased member's wallet and entries move to `to`, once."""
@@ -452,7 +475,6 @@ class MemoryBotTable:
         self.nudges: dict[tuple[str, str], dict[str, Any]] = {}
         self.tickets: dict[str, Ticket] = {}
         self.taken: dict[str, int] = {}
-        self.submissions: dict[tuple[str, str, str], set[str]] = {}  # (member, window, its id) -> receipts sent
         self.sent: dict[str, set[Contacted]] = {}  # member -> the letters that reached them
 
     # invitations (Invitations)
@@ -471,16 +493,6 @@ class MemoryBotTable:
         code = self.codes.pop(member_id, None)
         self.invites.pop(code or "", None)
 
-    def admit(self, member_id: str, submission: str, counted: dict[str, str], limits: dict[str, int],
-              expires_at: int) -> str | None:
-        keys = {window: (member_id, window, key) for window, key in counted.items()}
-        full = next((window for window, key in keys.items() if len(self.submissions.get(key, set())) >= limits[window]
-                     and submission not in self.submissions.get(key, set())), None)
-        if full is None:
-            for key in keys.values():
-                self.submissions.setdefault(key, set()).add(submission)
-        return full
-
     def forget_member(self, member_id: str, pseudonym: str) -> int:
         """As BotTable: follow-ups and tickets renamed (a follow-up without its fiscal key, out of the due index),
         nudge states gone."""
@@ -497,9 +509,6 @@ class MemoryBotTable:
             del self.nudges[key]
             changed += 1
         changed += len(self.sent.pop(member_id, ()))
-        for counted in [counted for counted in self.submissions if counted[0] == member_id]:
-            del self.submissions[counted]
-            changed += 1
         return changed
 
     def mark_erased(self, marker: str) -> None:

@@ -108,9 +108,9 @@ def test_a_redelivered_receipt_is_passed_on_as_the_same_submission_the_claim_tak
     update = telegram_update(3, 508, QR)
     assert [post(stack, update) for _ in range(3)] == [200, 200, 200]
     assert {body["submission_id"] for body in submissions(stack)} == {"tg-update:3"}
-    limits = [item for item in stack.aws("dynamodb").scan(TableName="BotTable")["Items"]
-              if item["pk"]["S"] == "limit#508"]
-    assert limits and all(item["sent"]["SS"] == ["tg-update:3"] for item in limits)
+    member = stack.aws("dynamodb").get_item(TableName="MembersTable", Key={"member_id": {"S": "508"}})["Item"]
+    days = [name for name in member if name.startswith("sent_on_")]
+    assert len(days) == 1 and member[days[0]]["SS"] == member["sent_in_minute"]["SS"] == ["tg-update:3"]
 
 
 def test_a_malformed_update_is_answered_200_and_parked_with_its_reason(stack: LocalStack) -> None:

@@ -472,19 +472,22 @@ def test_erasure_renames_the_members_followups_and_tickets_and_drops_their_nudge
 
 def test_a_submission_is_counted_in_both_windows_and_a_full_one_counts_nothing(store: Fake | Real) -> None:
     limits = {"minute": 2, "day": 3}
-
+    store.join("828", "+79160000828")
     sent = iter(range(100))
 
-    def admit(minute: str, submission: str | None = None) -> str | None:
-        return store.bot.admit("828", submission or f"tg-update:{next(sent)}", {"minute": minute, "day": "20261206"},
-                               limits, 1_900_000_000)
+    def admit(minute: str, submission: str | None = None, member: str = "828") -> str | None:
+        found, full = store.members.admit(member, submission or f"tg-update:{next(sent)}",
+                                          {"minute": minute, "day": "20261206"}, limits)
+        assert found is not None and found.member_id == member  # read by the same request
+        return full
 
     assert [admit("1015"), admit("1015", "tg-update:0"), admit("1015"), admit("1015")] == [None, None, None, "minute"]
     assert [admit("1016"), admit("1016")] == [None, "day"]  # the refused one of 10:15 took no slot of the day
     assert admit("1016", "tg-update:3") is None  # a redelivered update counted before: admitted, counted once
-    assert store.bot.admit("829", "tg-update:7", {"minute": "1016", "day": "20261206"}, limits, 1_900_000_000) is None
-    store.bot.forget_member("828", "erased-828")
-    assert admit("1017") is None  # erased: nothing kept under the member's id
+    store.join("829", "+79160000829")
+    assert admit("1016", "tg-update:7", member="829") is None  # another member's limits are their own
+    assert store.members.admit("830", "tg-update:8", {"minute": "1016", "day": "20261206"}, limits) == (None, None)
+    assert store.members.get("830") is None  # nobody: nothing counted, and no member made
 
 
 def test_the_last_of_a_reward_goes_with_one_entry_and_the_next_is_refused_with_nothing_written(

@@ -566,10 +566,10 @@ def test_an_acknowledgement_never_overtakes_a_message_queued_before_it(world: Bo
 
 def test_receipts_raced_by_another_writer_answer_500_so_telegram_redelivers_and_nothing_is_parked(
         world: BotWorld, monkeypatch: MonkeyPatch) -> None:
-    """A transaction that lost a race (the submission counter, contended) wrote nothing: the update comes back."""
+    """A write that lost its races (the submission counter, contended) wrote nothing: the update comes back."""
     world.joins(514, "+7 916 000-05-14")
-    contended = Contended("a concurrent transaction wrote the same items; nothing written")
-    monkeypatch.setattr(world.table, "admit", lambda *args: (_ for _ in ()).throw(contended))
+    contended = Contended("member 514's submissions kept changing; not counted, try again")
+    monkeypatch.setattr(world.books, "admit", lambda *args: (_ for _ in ()).throw(contended))
     assert world.webhook.receive(SECRET, json.dumps(telegram_update(81, 514, QR))) == (500, {})
     assert world.dead_letters.parked == [] and world.receipts.messages == []
     monkeypatch.undo()

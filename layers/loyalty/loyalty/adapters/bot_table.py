@@ -11,7 +11,6 @@
 - `reward#<id>` / `stock`: how many of a reward are left, taken by conditional writes, so none is sold twice;
 - `last#<chat marker>` / `message`: the last message delivered to a shopper's chat, for 30 days (support may
   resend it); the chat is named by a keyed marker, since the goodbye after /delete is kept there too;
-- `limit#<member>` / `minute:<YYYYMMDDHHMM>`, `day:<YYYYMMDD>`: receipts the member sent in that window (expiring);
 - `phone#<marker>` / `accounts`: the accounts (keyed markers) a phone (a keyed marker) has been behind, over time;
 - `erased#<marker>`: a deleted person, by a keyed marker of their Telegram id and of their phone (domain/keyed.py):
   joining again pays no second welcome or referral bonus, and the marker names nobody without the stack's key.
@@ -39,7 +38,6 @@ from loyalty.adapters.dynamo import (
     query_shards,
     shard_of,
     to_item,
-    transact,
 )
 from loyalty.contracts import OutboundMessage
 from loyalty.domain.codes import new_code
@@ -267,22 +265,6 @@ class BotTable:
         return OutboundMessage(dedupe_key=f"last:{chat_marker}", chat_id=chat_id, **kept), str(item["sent_at"])
 
 
-    # ------------------------------------------------------------------ submissions
-    def admit(self, member_id: str, submission: str, counted: dict[str, str], limits: dict[str, int],
-              expires_at: int) -> str | None:
-        """Count `submission` in each window (`counted`: window -> its id, as "minute" -> "202612061015") unless one
-        is full: then nothing is counted and the full window is named. A submission counted before (a redelivered
-        update whose handling failed after this) counts once. One transaction, one request."""
-        updates = [{"Update": {
-            "TableName": self.table_name, "Key": to_item({"pk": f"limit#{member_id}", "sk": f"{window}:{key}"}),
-            "UpdateExpression": "ADD sent :this SET expires_at = :expires",
-            "ConditionExpression": "attribute_not_exists(sent) OR size(sent) < :limit OR contains(sent, :one)",
-            "ExpressionAttributeValues": {":this": {"SS": [submission]}, ":one": {"S": submission},
-                                          **to_item({":limit": limits[window], ":expires": expires_at})},
-        }} for window, key in counted.items()]
-        full = transact(updates)
-        return next((window for position, window in enumerate(counted) if position in full), None)
-
     # ------------------------------------------------------------------ erasure
     def forget_member(self, member_id: str, pseudonym: str) -> int:
         """/delete: the follow-ups and tickets that named the member name their pseudonym instead (a follow-up loses
@@ -297,8 +279,7 @@ class BotTable:
                                                             else ""),
                 ExpressionAttributeValues=to_item({":anon": pseudonym}))
             changed += 1
-        for item in self._query(f"nudge#{member_id}") + self._query(f"limit#{member_id}") + \
-                self._query(f"contact#{member_id}"):
+        for item in self._query(f"nudge#{member_id}") + self._query(f"contact#{member_id}"):
             self._delete(item["pk"], item["sk"])
             changed += 1
         return changed

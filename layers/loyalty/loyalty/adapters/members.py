@@ -1,16 +1,19 @@
-"""Members table: one item per shopper, keyed by Telegram user id. Holds the wallet the ledger keeps."""
+"""Members table: one item per shopper, keyed by Telegram user id. Holds the wallet the ledger keeps, and the receipts
+the member submitted this minute and today (`sent_minute`, `sent_in_minute`, `sent_on_<YYYYMMDD>`: their limits)."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from loyalty import clock
-from loyalty.adapters.aws import client
-from loyalty.adapters.dynamo import applied, conditional, from_item, query_shards, to_item
+from loyalty.adapters.aws import client, error_code
+from loyalty.adapters.dynamo import applied, by_day, conditional, from_item, query_shards, to_item
 from loyalty.adapters.ledger import DUE_SHARDS as LAPSE_SHARDS
-from loyalty.domain.errors import MemberNotFound  # the same shards, the same hash
+from loyalty.domain.errors import Contended, MemberNotFound  # the same shards, the same hash
 from loyalty.domain.member import Member
 
 
@@ -234,3 +237,73 @@ class MembersRepository:
             UpdateExpression="SET pending_receipt = :submission",
             ExpressionAttributeValues=to_item({":submission": submission}),
         )
+
+    # ------------------------------------------------------------------ receipt submissions
+    def admit(self, member_id: str, submission: str, counted: dict[str, str], limits: dict[str, int]
+              ) -> tuple[Member | None, str | None]:
+        """Count `submission` (a receipt an update sent) in the member's minute and day (`counted`: "minute" ->
+        "202612071015", "day" -> "20261207") unless one is full, and read the member with it: one write, no read,
+        when it is the member's first receipt of the minute, as most are. Returns the member (None: no such member,
+        nothing counted) and the full window ("minute", "day"; None: counted). A submission counted before (its
+        update redelivered) counts once."""
+        minute, day = counted["minute"], counted["day"]
+        names, removed = by_day("sent_on_", date.fromisoformat(f"{day[:4]}-{day[4:6]}-{day[6:]}"), kept=1)
+        values = {":minute": minute, ":this": {submission}, ":one": submission, ":day_limit": limits["day"]}
+        day_fits = "(attribute_not_exists(#d0) OR size(#d0) < :day_limit OR contains(#d0, :one))"
+        new_minute = {  # the guess: the first in this minute
+            "UpdateExpression": f"SET sent_minute = :minute, sent_in_minute = :this ADD #d0 :this {removed}",
+            "ConditionExpression": "attribute_exists(member_id) AND (attribute_not_exists(sent_minute) OR "
+                                   f"sent_minute <> :minute) AND {day_fits}"}
+        same_minute = {
+            "UpdateExpression": f"ADD sent_in_minute :this, #d0 :this {removed}",
+            "ConditionExpression": "sent_minute = :minute AND (size(sent_in_minute) < :minute_limit OR "
+                                   f"contains(sent_in_minute, :one)) AND {day_fits}"}
+        write = new_minute
+        for _ in range(4):
+            answer = _write_or_see(TableName=self.table_name, Key=to_item({"member_id": member_id}),
+                                   ExpressionAttributeNames=names, ReturnValues="ALL_NEW",
+                                   ExpressionAttributeValues=to_item(
+                                       {**values, **({":minute_limit": limits["minute"]} if write is same_minute
+                                                     else {})}), **write)
+            if answer.written is not None:
+                return _member(answer.written), None
+            seen = answer.seen
+            if seen is None:
+                return None, None
+            sent_today = set(seen.get(names["#d0"], ()))
+            if submission not in sent_today and len(sent_today) >= limits["day"]:
+                return _member(seen), "day"
+            if seen.get("sent_minute") == minute:
+                in_minute = set(seen.get("sent_in_minute", ()))
+                if submission in in_minute:
+                    return _member(seen), None  # counted by the update's earlier delivery
+                if len(in_minute) >= limits["minute"]:
+                    return _member(seen), "minute"
+                write = same_minute
+            else:
+                write = new_minute  # the minute changed between the writes: guess again
+        raise Contended(f"member {member_id}'s submissions kept changing; {submission} not counted, try again")
+
+
+@dataclass(frozen=True)
+class _Answer:
+    written: dict[str, Any] | None  # the item after the write; None: the condition was false
+    seen: dict[str, Any] | None  # … and then the item the condition saw (None: absent)
+
+
+def _write_or_see(**request: Any) -> _Answer:
+    """A conditional update_item that returns the item after it, or, refused, the item as its condition saw it."""
+    from botocore.exceptions import ClientError
+
+    try:
+        response = client("dynamodb").update_item(ReturnValuesOnConditionCheckFailure="ALL_OLD", **request)
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        item = error.response.get("Item")
+        return _Answer(None, from_item(item) if item else None)
+    return _Answer(from_item(response["Attributes"]), None)
+
+
+def _member(item: dict[str, Any]) -> Member:
+    return Member.model_validate(item)

@@ -54,6 +54,15 @@ class ReceiptQuery(BaseModel):
         )
 
 
+def is_qr(text: str) -> bool:
+    """Whether `text` is a receipt's QR code (as parse_qr reads it)."""
+    try:
+        parse_qr(text)
+    except InvalidQr:
+        return False
+    return True
+
+
 def parse_qr(text: str) -> ReceiptQuery:
     """Read a receipt QR string in any form seen in the wild. Raises InvalidQr with a reason."""
     if not isinstance(text, str) or not text.strip():

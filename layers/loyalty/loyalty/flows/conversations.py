@@ -22,12 +22,11 @@ from loyalty.contracts import BonusGranted, HeldReceiptDecided, Incoming, Shoppe
 from loyalty.domain import chat_limits
 from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.conversation import FollowUp, Ticket
-from loyalty.domain.errors import InvalidQr
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member
 from loyalty.domain.messages import render, render_fitted
 from loyalty.domain.program import Program
-from loyalty.domain.qr import parse_qr
+from loyalty.domain.qr import is_qr
 from loyalty.domain.staff import Right, StaffMember, may
 from loyalty.flows import keyboards
 from loyalty.flows.ports import AuditTrail, BotMemory, Members, Queue
@@ -128,7 +127,7 @@ class Conversations:
         awaiting = member.awaiting or {}
         if str(awaiting.get("until", "")) < clock.stamp():
             return False
-        if message.text and _is_qr(message.text):
+        if message.text and is_qr(message.text):
             return False
         if awaiting.get("kind") in ("complaint", "thread"):
             return bool(message.text)
@@ -317,11 +316,3 @@ class Conversations:
         text = render_fitted(text_key, _STAFF_LANGUAGE, spill, limit, **params) if spill else \
             render(text_key, _STAFF_LANGUAGE, **params)
         self.replies.to_chat(chat, f"{key}:staff", text, buttons, photo=photo)
-
-
-def _is_qr(text: str) -> bool:
-    try:
-        parse_qr(text)
-    except InvalidQr:
-        return False
-    return True

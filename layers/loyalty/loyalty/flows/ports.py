@@ -247,6 +247,13 @@ class Members(MemberDirectory, Protocol):
 
     def answered(self, member_id: str) -> None: ...
 
+    def admit(self, member_id: str, submission: str, counted: dict[str, str], limits: dict[str, int]
+              ) -> tuple[Member | None, str | None]:
+        """Count a receipt's `submission` in the member's windows (`counted`: window -> its id) unless one is full,
+        reading the member with it: the member (None: nobody, nothing counted) and the full window (None: counted).
+        Counted once however often its update comes."""
+        ...
+
     def erase(self, member_id: str) -> None: ...
 
     def keep_pending(self, member_id: str, submission: str) -> None: ...
@@ -335,14 +342,7 @@ class RewardStock(Protocol):
         ...
 
 
-class Throttle(Protocol):
-    def admit(self, member_id: str, submission: str, counted: dict[str, str], limits: dict[str, int],
-              expires_at: int) -> str | None:
-        """Count `submission` once in each window unless one is full (then nothing is counted): the full one."""
-        ...
-
-
-class BotMemory(Invitations, FollowUpStore, Tickets, RewardStock, Forgetting, Throttle, Protocol):
+class BotMemory(Invitations, FollowUpStore, Tickets, RewardStock, Forgetting, Protocol):
     """Everything the bot remembers between messages: one table (adapters/bot_table.py: BotTable)."""
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from loyalty import clock
@@ -23,7 +22,7 @@ from loyalty.domain.keyed import Keyed, username_marker
 from loyalty.domain.member import Member
 from loyalty.domain.messages import language_of, render
 from loyalty.domain.program import Program
-from loyalty.domain.qr import parse_qr
+from loyalty.domain.qr import is_qr, parse_qr
 from loyalty.flows import keyboards
 from loyalty.flows.account import Account
 from loyalty.flows.console import SignInLinks
@@ -119,11 +118,7 @@ def submits_receipt(update: dict[str, Any]) -> bool:
         return False
     if message.get("photo") or message.get("document"):
         return True
-    try:
-        parse_qr(str(message.get("text") or ""))
-    except InvalidQr:
-        return False
-    return True
+    return is_qr(str(message.get("text") or ""))
 
 
 def secret_matches(received: str | None, expected: str) -> bool:
@@ -178,18 +173,32 @@ class Bot:
         if message.staff:
             outcome = self.talk.staff(message, key)
         else:
-            member = self.members.get(str(message.user_id))
+            member, full = self._member(message, key)
             language = (member.language_choice if member and member.language_choice else None) \
                 or language_of(message.language_code)
             shopper = Shopper(member_id=str(message.user_id), chat_id=message.chat_id, language=language,
                               suspect=tuple(member.suspect) if member else (),
                               invited_by=member.referred_by if member else None)
-            outcome = self._act(shopper, member, message, key)
+            outcome = self._act(shopper, member, message, key, full)
             if member is not None and not member.erased_at:
                 self._note_username(member, message.username)
                 if message.first_name and message.first_name != member.name:  # a write only when it changed
                     self.members.note_name(member.member_id, message.first_name)
         return outcome
+
+    def _member(self, message: Incoming, key: str) -> tuple[Member | None, str | _NotCounted | None]:
+        """The member who sent `message`; a receipt's QR text is also counted in their submission limits by the same
+        request (Members.admit), the full window returned (None: counted). Anything else: _NOT_COUNTED yet."""
+        member_id = str(message.user_id)
+        if message.file is not None or message.text is None or not is_qr(message.text):
+            return self.members.get(member_id), _NOT_COUNTED
+        return self.members.admit(member_id, key, *self._limits())
+
+    def _limits(self) -> tuple[dict[str, str], dict[str, int]]:
+        """The windows a submission now counts in, and each one's limit."""
+        limits = self.program.fraud.submissions
+        return ({str(window): value for window, value in fraud.windows(clock.now()).items()},
+                {"minute": limits.per_minute, "day": limits.per_day})
 
     def _note_username(self, member: Member, username: str | None) -> None:
         """Keep the keyed marker of the member's @username when it changed (a write only then)."""
@@ -197,7 +206,8 @@ class Bot:
         if marker != member.username_marker:
             self.members.note_username(member.member_id, marker)
 
-    def _act(self, shopper: Shopper, member: Member | None, message: Incoming, key: str) -> dict[str, Any]:
+    def _act(self, shopper: Shopper, member: Member | None, message: Incoming, key: str,
+             full: str | _NotCounted | None) -> dict[str, Any]:
         if message.callback_data is not None:
             return self._tapped(shopper, member, message.callback_data, key)
         command, argument = _command(message.text)
@@ -215,9 +225,9 @@ class Bot:
         if member is not None and member.awaiting and self.talk.is_answer(member, message):
             return self.talk.answer(shopper, member, message, key)
         if message.text:
-            return self._text(shopper, member, message.text, key)
+            return self._text(shopper, member, message.text, key, full)
         if message.file is not None:
-            return self._receipt(shopper, member, key, file=message.file)
+            return self._receipt(shopper, member, key, full, file=message.file)
         return self.menu.help(shopper, key) | {"action": "unsupported"}
 
     def _command(self, command: str, argument: str, shopper: Shopper, member: Member, key: str) -> dict[str, Any]:
@@ -280,18 +290,22 @@ class Bot:
         self.accrual_queue.put(PromoRequested(request_id=key, shopper=shopper, points=points))
         return {"action": "promo_requested"}
 
-    def _text(self, shopper: Shopper, member: Member | None, text: str, key: str) -> dict[str, Any]:
+    def _text(self, shopper: Shopper, member: Member | None, text: str, key: str,
+              full: str | _NotCounted | None) -> dict[str, Any]:
         try:
             parse_qr(text)
         except InvalidQr as error:
             logger.info("text is not a receipt QR", extra={"reason": str(error), "member_id": shopper.member_id})
             self.replies.send(shopper, key, "not_a_receipt")
             return {"action": "not_a_receipt"}
-        return self._receipt(shopper, member, key, qr=text)
+        return self._receipt(shopper, member, key, full, qr=text)
 
-    def _receipt(self, shopper: Shopper, member: Member | None, key: str, qr: str | None = None,
+    def _receipt(self, shopper: Shopper, member: Member | None, key: str, full: str | _NotCounted | None,
+                 qr: str | None = None,
                  file: TelegramFile | None = None) -> dict[str, Any]:
-        throttled = self._throttled(shopper, key)
+        counted = self.members.admit(shopper.member_id, key, *self._limits())[1] if isinstance(full, _NotCounted) \
+            else full  # a photo or a file: counted now
+        throttled = self._throttled(shopper, key, counted)
         if throttled is not None:
             return throttled
         submitted = ReceiptSubmitted(submission_id=key, shopper=shopper, qr=qr, file=file)
@@ -305,15 +319,13 @@ class Bot:
         return {"action": "receipt_submitted"}
 
 
-    def _throttled(self, shopper: Shopper, key: str) -> dict[str, Any] | None:
-        """The member's submissions this minute and today, counted before anything is queued (the receipt service is
-        paid per fetch): over a limit, a polite answer that says when to try again, and nothing more."""
-        limits, now = self.program.fraud.submissions, clock.now()
-        counted = {str(window): value for window, value in fraud.windows(now).items()}
-        full = self.table.admit(shopper.member_id, key, counted, {"minute": limits.per_minute, "day": limits.per_day},
-                                int((now + _LIMITS_KEPT).timestamp()))
+    def _throttled(self, shopper: Shopper, key: str, full: str | None) -> dict[str, Any] | None:
+        """Over a limit of submissions (counted before anything is queued: the receipt service is paid per fetch), a
+        polite answer that says when to try again, and nothing more. A member-to-be (no member yet) is not counted:
+        their receipt waits for their phone."""
         if full is None:
             return None
+        limits, now = self.program.fraud.submissions, clock.now()
         wait = fraud.retry_after(fraud.Window(full), now)
         if full == fraud.Window.MINUTE:
             self.replies.send(shopper, key, "submissions_per_minute", seconds=max(int(wait.total_seconds()), 1))
@@ -324,7 +336,11 @@ class Bot:
         return {"action": "throttled", "window": full}
 
 
-_LIMITS_KEPT = timedelta(days=2)  # a window's count outlives the window, then DynamoDB's TTL removes it
+class _NotCounted:
+    """A submission not counted in the limits yet (the member was read before it was known to be one)."""
+
+
+_NOT_COUNTED = _NotCounted()
 
 # Commands that work before joining: how to send a receipt, help, the language.
 _NEEDS_NOTHING: dict[str, Callable[[Bot, Shopper, str], dict[str, Any]]] = {
