@@ -3,6 +3,7 @@ streams as Lambda would, and what it kept equals what a scan of the books comput
 A batch delivered again counts once; a record no model reads is parked with its reason; `loyalty figures verify`
 finds figures that drifted from the books and `loyalty figures backfill` rebuilds them."""
 
+import functools
 import json
 import random
 from collections.abc import Iterator
@@ -16,14 +17,16 @@ from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.adapters.figures_table import FiguresTable
-from loyalty.adapters.ledger import LedgerRepository
+from loyalty.adapters.ledger import LedgerRepository, ledger_for
 from loyalty.adapters.program_file import load_program
 from loyalty.adapters.queues import DeadLetterQueue
 from loyalty.domain.conversation import FollowUp
-from loyalty.domain.daily import day_of
+from loyalty.domain.daily import NO_PAST, Past, day_of
 from loyalty.domain.details import Details
+from loyalty.domain.facts import Facts
 from loyalty.domain.ledger import Entry, Kind
-from loyalty.domain.wallet import Balance
+from loyalty.domain.wallet import Balance, Step, Wallet
+from loyalty.domain.wallet import credit as credit_lot
 from loyalty.flows.figures import Change, FigureKeeper
 from loyalty_tools.local.stack import LocalStack
 from loyalty_tools.report_cli import Tables, all_stored, scanned
@@ -47,6 +50,10 @@ def entry(member: str, entry_id: str, kind: Kind, at: datetime, points: int = 0,
     change = Balance(pending=points) if pending else Balance(available=points)
     return Entry(member_id=member, entry_id=entry_id, kind=kind, points=points, change=change,
                  balance_after=Balance(), created_at=at, details=Details(**details))
+
+
+def wallet_credit(wal: Wallet, lot: str, points: int, at: datetime) -> Step:
+    return credit_lot(wal, lot, points, at, at, None)
 
 
 def generate_books(stack: LocalStack, members: int, seed: int) -> None:
@@ -126,6 +133,40 @@ def test_the_figures_kept_from_the_streams_equal_the_books_scanned(stack: LocalS
                  < date(2026, 12, 1)]
     assert len(touches) == 30 and any(t["member_id"].startswith("anon-") for t in touches)  # the erased one's moved
     assert json.loads(out)["figures"]["campaigns"]["winback"]["delivered"] == len(delivered) > 10
+
+
+def test_purchases_carry_their_members_past_so_the_figures_read_none_and_still_equal_the_books(
+        stack: LocalStack) -> None:
+    """Each purchase the ledger writes carries its member's past (kept on the member item), so the figures function
+    reads no past of its own. A member who bought before pasts were carried has theirs folded from their entries
+    at their next purchase, once."""
+    program = load_program(TEST_PROGRAM)
+    ledger, dynamodb = ledger_for(program, "LedgerTable", "MembersTable"), stack.aws("dynamodb")
+    before_reads = stack.moto.counter.snapshot_by_function()  # the figures may run as soon as a record is written
+    with stack.as_operator():
+        for member in ("carry-1", "carry-2"):
+            dynamodb.put_item(TableName="MembersTable", Item=to_item({
+                "member_id": member, "joined_at": START.isoformat(), "version": 1}))
+        before = entry("carry-2", "receipt#old", Kind.ACCRUAL, START + timedelta(days=3), 30, pending=True,
+                       channel="ozon", brand_sum_kopecks=300_000)  # written as the ledger did before pasts
+        LedgerRepository("LedgerTable", "MembersTable").put_entry(before)
+        dynamodb.update_item(TableName="MembersTable", Key=to_item({"member_id": "carry-2"}),
+                             UpdateExpression="SET wallet = :w", ExpressionAttributeValues=to_item({":w": Wallet(
+                                 facts=Facts(first_purchase_at=before.created_at)).model_dump_json()}))
+        for n, (member, days, channel) in enumerate([("carry-1", 10, "wildberries"), ("carry-1", 11, "d2c"),
+                                                     ("carry-1", 40, "ozon"), ("carry-2", 12, "wildberries")]):
+            at, lot = START + timedelta(days=days), f"receipt#c{n}"
+            ledger.apply(member, lot, Kind.ACCRUAL, functools.partial(wallet_credit, lot=lot, points=50, at=at),
+                         Details(channel=channel, brand_sum_kopecks=100_000 * (n + 1)), now=at)
+    stack.wait_idle()
+    reads = stack.moto.counter.snapshot_by_function() - before_reads
+    assert reads[("FiguresFunction", "dynamodb", "BatchGetItem")] == 1  # for the one written before, only
+    carried = {item["entry_id"]["S"]: Past.model_validate_json(item["past"]["S"])
+               for item in dynamodb.scan(TableName="LedgerTable")["Items"] if "past" in item}
+    assert set(carried) == {"receipt#c0", "receipt#c1", "receipt#c2", "receipt#c3"}
+    assert carried["receipt#c0"] == NO_PAST and len(carried["receipt#c2"].purchases) == 2
+    assert carried["receipt#c3"].purchases == ((day_of(before.created_at), 300_000),)  # folded from the old one
+    assert scanned(program, TABLES) == all_stored("FiguresTable")
 
 
 def test_figures_that_drifted_from_the_books_are_found_and_rebuilt(stack: LocalStack) -> None:

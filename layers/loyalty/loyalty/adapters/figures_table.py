@@ -8,8 +8,9 @@ function from the tables' streams.
   points owed, RFM groups) are this less the days after it, and a view reads only the days it shows.
 - `batch#<stream>#<first record>` / `-`: which records a batch applied (up to `last`), in the same transaction as
   its counters: a batch delivered again adds nothing twice. They expire after a few days (streams keep 24 hours).
-- `past#<member>` / `-`: what the member's purchases so far tell their next one (domain/daily.py: Past), written
-  with the batch that changed it; gone when the member deletes their account.
+- `past#<member>` / `-`: what the member's purchases so far tell their next one (domain/daily.py: Past), for the
+  purchases written before the ledger put each purchase's past on its entry (adapters/ledger.py): read only for
+  those, written with the batch that changed it, gone when the member deletes their account.
 - `part#backfill`: what `loyalty figures backfill` rebuilt from the books; the live parts are emptied with it.
 """
 

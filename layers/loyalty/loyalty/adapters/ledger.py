@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
 from loyalty.domain.wallet import Balance, Step, Wallet, audit, stored
 
 if TYPE_CHECKING:
+    from loyalty.domain.daily import Past
     from loyalty.domain.program import Program
 
 _MAX_ATTEMPTS = 60
@@ -39,16 +41,25 @@ DUE_INDEX = "by_due"
 
 
 def ledger_for(program: Program, ledger_table: str, members_table: str) -> LedgerRepository:
-    """The ledger, indexing each wallet by when something next falls due under this program."""
-    return LedgerRepository(ledger_table, members_table, lambda wal: postings.next_due(program, wal))
+    """The ledger, indexing each wallet by when something next falls due under this program, and carrying each
+    purchase's past for the figures."""
+
+    def past_after(past: Past, entry: Entry) -> Past:
+        return past.after(program, entry)
+
+    return LedgerRepository(ledger_table, members_table, lambda wal: postings.next_due(program, wal), past_after)
 
 
 class LedgerRepository:
     def __init__(self, ledger_table: str, members_table: str,
-                 next_due: Callable[[Wallet], datetime | None] = lambda wallet: None):
+                 next_due: Callable[[Wallet], datetime | None] = lambda wallet: None,
+                 past_after: Callable[[Past, Entry], Past] | None = None):
         self.ledger_table = ledger_table
         self.members_table = members_table
         self.next_due = next_due
+        # The figures' past of a member (domain/daily.py: Past), kept on the member item and put on each purchase's
+        # entry as it was before it: the figures read it from the entry's stream record, not from a table of theirs.
+        self.past_after = past_after
 
     def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
               details: Details | None = None, extra_items: list[Any] | None = None,
@@ -56,7 +67,7 @@ class LedgerRepository:
         """Write entry `entry_id` once, with the step computed from the member's current wallet, and the writes
         `also` makes of the entry, in one transaction."""
         for attempt in range(_MAX_ATTEMPTS):
-            wallet, version, holder = self.read(member_id)
+            wallet, version, holder, past = self._read(member_id)
             try:
                 result = step(wallet)
             except DomainError:
@@ -67,7 +78,8 @@ class LedgerRepository:
             entry = entry_of(member_id, entry_id, kind, result, now or clock.now(), details)
             try:
                 self._write(member_id, entry, result.wallet, version,
-                            [*(extra_items or []), *(also(entry) if also is not None else [])])
+                            [*(extra_items or []), *(also(entry) if also is not None else [])],
+                            self._pasts(member_id, entry, wallet, past))
             except ClientError as error:
                 reasons = cancellation_reasons(error)
                 if reasons is None:
@@ -114,16 +126,41 @@ class LedgerRepository:
             yield from (from_item(item)["member_id"] for item in page["Items"])
 
     def read(self, member_id: str) -> tuple[Wallet, int, Holder]:
+        return self._read(member_id)[:3]
+
+    def _read(self, member_id: str) -> tuple[Wallet, int, Holder, str | None]:
+        """The wallet, its version, its holder, and the figures' past as the member item keeps it (JSON)."""
         response = client("dynamodb").get_item(
             TableName=self.members_table, Key=to_item({"member_id": member_id}), ConsistentRead=True,
             ProjectionExpression="member_id, wallet, version, chat_id, #lang, time_zone, referred_by, subscribed, "
-                                 "last_touch",
+                                 "last_touch, figures_past",
             ExpressionAttributeNames={"#lang": "language"},
         )
         if "Item" not in response:
             raise MemberNotFound(member_id)
         item = from_item(response["Item"])
-        return stored(item), item.get("version", 0), Holder.model_validate(item)
+        return stored(item), item.get("version", 0), Holder.model_validate(item), item.get("figures_past")
+
+    def _pasts(self, member_id: str, entry: Entry, wallet: Wallet, kept: str | None) -> _Pasts | None:
+        """What a purchase carries (its member's past before it) and leaves on the member (the past after it); a
+        deleted account's write-off forgets it. A member who bought before pasts were kept here has theirs folded
+        from their entries, once."""
+        if self.past_after is None or entry.kind not in (Kind.ACCRUAL, Kind.FORFEIT):
+            return None
+        if entry.kind == Kind.FORFEIT:
+            return _Pasts(before=None, after=None)
+        from loyalty.domain.daily import NO_PAST, Past
+
+        if kept is not None:
+            before = Past.model_validate_json(kept)
+        elif wallet.facts.first_purchase_at is None:
+            before = NO_PAST
+        else:
+            before = NO_PAST
+            for earlier in sorted(self.entries(member_id), key=lambda found: (found.created_at, found.entry_id)):
+                if earlier.kind == Kind.ACCRUAL and earlier.entry_id != entry.entry_id:
+                    before = self.past_after(before, earlier)
+        return _Pasts(before=before.model_dump_json(), after=self.past_after(before, entry).model_dump_json())
 
     def entry(self, member_id: str, entry_id: str) -> Entry | None:
         response = client("dynamodb").get_item(
@@ -228,15 +265,16 @@ class LedgerRepository:
         return fields
 
     def _write(self, member_id: str, entry: Entry | None, wallet: Wallet, version: int,
-               extra_items: list[Any]) -> None:
-        fields = self._wallet_fields(member_id, wallet)
+               extra_items: list[Any], pasts: _Pasts | None = None) -> None:
+        fields = self._wallet_fields(member_id, wallet) | ({"figures_past": pasts.after} if pasts else {})
         kept = {name: value for name, value in fields.items() if value is not None}
         gone = [name for name, value in fields.items() if value is None]
         update = "SET version = :next, " + ", ".join(f"#{name} = :{name}" for name in kept)
         if gone:
             update += " REMOVE " + ", ".join(f"#{name}" for name in gone)
+        carried = {"past": pasts.before} if pasts and pasts.before is not None else {}
         written = [] if entry is None else [
-            {"Put": {"TableName": self.ledger_table, "Item": to_item(entry_item(entry)),
+            {"Put": {"TableName": self.ledger_table, "Item": to_item({**entry_item(entry), **carried}),
                      "ConditionExpression": "attribute_not_exists(entry_id)"}}]
         client("dynamodb").transact_write_items(TransactItems=[
             *written,
@@ -249,6 +287,12 @@ class LedgerRepository:
             }},
             *extra_items,
         ])
+
+
+@dataclass(frozen=True)
+class _Pasts:
+    before: str | None  # the purchase's member's past before it, put on its entry (JSON)
+    after: str | None  # … and after it, kept on the member (None: forgotten)
 
 
 def due_shard(member_id: str) -> int:

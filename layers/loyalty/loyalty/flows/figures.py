@@ -93,8 +93,8 @@ class FigureKeeper:
     def _chunk(self, pending: list[Change]) -> tuple[list[Change], dict[date, Tally], dict[str, Past | None]]:
         """The records from the first on whose tallies touch at most DAYS_PER_WRITE days and members' pasts
         together (always one at least); and the pasts they leave (None: forgotten, the account was deleted)."""
-        known = self.store.pasts({change.new["member_id"] for change in pending
-                                  if change.table == "ledger" and change.new and "member_id" in change.new})
+        known = self.store.pasts({str(change.new["member_id"]) for change in pending
+                                  if change.new is not None and _past_to_read(change)})
         days: dict[date, Tally] = {}
         pasts: dict[str, Past | None] = {}
         taken: list[Change] = []
@@ -126,19 +126,29 @@ class FigureKeeper:
 
     def _entry(self, change: Change, pasts: Mapping[str, Past | None]) -> tuple[dict[date, Tally],
                                                                                 dict[str, Past | None]]:
-        """A new ledger entry, with what its member's purchases so far tell (their Past). Entries never change once
-        written; an erased member's move under a pseudonym (`moved`) copies entries already counted and deletes
-        them under the old key, which counts nothing. Deleting the account forgets the member's past."""
+        """A new ledger entry, with what its member's purchases so far tell (their Past): a purchase carries it (the
+        ledger keeps it on the member: adapters/ledger.py), one written before it did has it from the figures table.
+        Entries never change once written; an erased member's move under a pseudonym (`moved`) copies entries
+        already counted and deletes them under the old key, which counts nothing. Deleting the account forgets the
+        member's past."""
         if change.old is not None or change.new is None or change.new.get("moved"):
             return {}, {}
         entry = Entry.model_validate(change.new)
-        past = pasts.get(entry.member_id)
+        carried = change.new.get("past")
+        past = Past.model_validate_json(carried) if carried else pasts.get(entry.member_id)
         days = entry_days(self.program, entry, past)
-        if entry.kind == Kind.ACCRUAL:
+        if entry.kind == Kind.ACCRUAL and not carried:
             return days, {entry.member_id: (past or NO_PAST).after(self.program, entry)}
         if entry.kind == Kind.FORFEIT:
             return days, {entry.member_id: None}
         return days, {}
+
+
+def _past_to_read(change: Change) -> bool:
+    """A purchase written before purchases carried their past: its member's past is read from the figures table."""
+    new = change.new
+    return (change.table == "ledger" and change.old is None and new is not None and "member_id" in new
+            and new.get("kind") == Kind.ACCRUAL and "past" not in new and not new.get("moved"))
 
 
 def _diff(tally: Callable[[Mapping[str, Any] | None], dict[date, Tally]]) -> Callable[[Change], dict[date, Tally]]:
