@@ -243,7 +243,10 @@ class MemoryBooks:
     # ------------------------------------------------------------------ the ledger (Ledger)
     def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
               details: Details | None = None, extra_items: list[Any] | None = None,
-              now: datetime | None = None, also: Callable[[Entry], list[Any]] | None = None) -> Posting:
+              now: datetime | None = None, also: Callable[[Entry], list[Any]] | None = None,
+              seen: dict[str, Any] | None = None) -> Posting:
+        # `seen` is only the real ledger's first guess at the wallet: a stale one is refused and the wallet read, so
+        # what is written is what this current read gives.
         wallet, _, holder = self.read(member_id)
         account = self.accounts[member_id]
         if entry_id in account.entries:  # a redelivery: the first posting, whatever the wallet is now

@@ -69,6 +69,35 @@ def test_twenty_threads_crediting_and_holding_on_one_member_lose_and_double_noth
     assert code == 0 and report[-1] == {"members": 1, "off": 0, "ok": True}
 
 
+def test_a_member_seen_before_is_written_from_with_no_read_and_a_stale_one_is_mended_by_its_refusal(
+        stack: LocalStack) -> None:
+    """`seen` (the member as the webhook read them) is the first try: current, the entry goes with no read of the
+    member; stale (the wallet changed since), the refusal brings the item as it is, and the step is judged on that
+    one: a hold the stale wallet could not pay goes through on the points credited since."""
+    members, books, now = MembersRepository("MembersTable"), ledger(), datetime.now(UTC)
+    members.join("905", 905, "ru")
+
+    def credit(lot: str, points: int) -> Callable[[Wallet], Step]:
+        return lambda wal: wallet.credit(wal, lot, points, now, now, None)
+
+    def member_reads() -> int:
+        return stack.moto.counter.snapshot()[("functions", "dynamodb", "GetItem")]
+
+    seen, before = present(members.get("905")).seen(), member_reads()
+    assert books.apply("905", "receipt#s1", Kind.ACCRUAL, credit("receipt#s1", 10), seen=seen).applied
+    assert member_reads() == before  # written from what was seen
+    books.apply("905", "receipt#s2", Kind.ACCRUAL, credit("receipt#s2", 20))  # meanwhile, another writer
+    stale, before = seen, member_reads()  # from before both: 0 points
+    credited = books.apply("905", "receipt#s3", Kind.ACCRUAL, credit("receipt#s3", 5), seen=stale)
+    assert credited.applied and credited.entry.balance_after.available == 35  # on the wallet as it is, not as seen
+    assert member_reads() == before  # the refusal brought it: no read
+    hold = books.apply("905", "hold#s4", Kind.HOLD, lambda wal: wallet.hold(wal, "s4", 35, now, now), seen=stale)
+    assert hold.applied and (hold.entry.balance_after.available, hold.entry.balance_after.held) == (0, 35)
+    assert member_reads() == before + 1  # the stale wallet could not pay it: judged again on one read
+    code, report = verify()
+    assert code == 0 and report[-1]["ok"]
+
+
 def test_verify_names_the_member_whose_balance_was_changed_behind_the_ledger(stack: LocalStack) -> None:
     books, now = ledger(), datetime.now(UTC)
     for member in ("901", "902"):

@@ -25,6 +25,8 @@ class Shopper(_Message):
                                      "behind many accounts): their receipts are held")
     invited_by: str | None = Field(default=None, description="the member who invited them: the referral rule "
                                    "counts that inviter's friends")
+    seen: dict[str, Any] | None = Field(default=None, description="a receipt's: the member item as the webhook "
+                                        "read it (Member.seen), which the ledger writes from first")
 
 
 class TelegramFile(_Message):

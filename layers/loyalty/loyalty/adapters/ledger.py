@@ -63,14 +63,22 @@ class LedgerRepository:
 
     def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
               details: Details | None = None, extra_items: list[Any] | None = None,
-              now: datetime | None = None, also: Callable[[Entry], list[Any]] | None = None) -> Posting:
+              now: datetime | None = None, also: Callable[[Entry], list[Any]] | None = None,
+              seen: dict[str, Any] | None = None) -> Posting:
         """Write entry `entry_id` once, with the step computed from the member's current wallet, and the writes
-        `also` makes of the entry, in one transaction."""
+        `also` makes of the entry, in one transaction. `seen` is the member item as a caller read it: the first try
+        is computed from it, with no read; a wallet changed since is refused by its version, and the refusal
+        returns the item as it is (ALL_OLD), from which the next try is computed."""
+        known = seen if seen is not None and seen.get("member_id") == member_id else None
         for attempt in range(_MAX_ATTEMPTS):
-            wallet, version, holder, past = self._read(member_id)
+            read_now = known is None
+            wallet, version, holder, past = self._read(member_id) if known is None else _unpacked(known)
+            known = None
             try:
                 result = step(wallet)
             except DomainError:
+                if not read_now:
+                    continue  # computed from a wallet read earlier: judge the step on the wallet as it is now
                 replay = self.entry(member_id, entry_id)  # a replay may no longer fit the wallet it changed
                 if replay is not None:
                     return Posting(entry=replay, applied=False, holder=holder)
@@ -81,26 +89,38 @@ class LedgerRepository:
                             [*(extra_items or []), *(also(entry) if also is not None else [])],
                             self._pasts(member_id, entry, wallet, past))
             except ClientError as error:
-                reasons = cancellation_reasons(error)
-                if reasons is None:
-                    raise
-                if reasons and reasons[0] == "ConditionalCheckFailed":  # the entry exists: a redelivery
-                    replay = self.entry(member_id, entry_id)
-                    if replay is not None:
-                        return Posting(entry=replay, applied=False, holder=holder)
-                refused = [i for i, code in enumerate(reasons) if i >= 2 and code == "ConditionalCheckFailed"]
-                if refused:  # an extra item's own condition: trying again cannot help
-                    raise ItemRefused(refused[0] - 2) from error
-                if any(code not in (None, "ConditionalCheckFailed", "TransactionConflict")
-                       for code in reasons):
-                    raise
+                replay, known = self._refused(error, member_id, entry_id)
+                if replay is not None:
+                    return Posting(entry=replay, applied=False, holder=holder)
+                if known is not None:
+                    continue  # the wallet changed since it was read: the refusal brought it as it is now
                 pause = random.uniform(0, min(1.0, 0.02 * 2 ** attempt))  # noqa: S311 - jitter, not crypto
                 if not deadline.enough_for(pause):
                     break
                 time.sleep(pause)
-                continue  # another writer changed the wallet: read it again
+                continue  # another writer was in the same items: read the wallet again
             return Posting(entry=entry, applied=True, holder=holder)
         raise Contended(f"member {member_id}'s wallet kept changing; {entry_id} not written, try again")
+
+    def _refused(self, error: ClientError, member_id: str, entry_id: str) -> tuple[Entry | None,
+                                                                                  dict[str, Any] | None]:
+        """Why an entry's transaction was cancelled: its entry written before (a redelivery: that entry), or the
+        wallet changed (the member item as it is now); neither: another writer was in the way, try again. What
+        trying again cannot mend is raised."""
+        reasons = cancellation_reasons(error)
+        if reasons is None:
+            raise error
+        if reasons and reasons[0] == "ConditionalCheckFailed":  # the entry exists: a redelivery
+            replay = self.entry(member_id, entry_id)
+            if replay is not None:
+                return replay, None
+        refused = [i for i, code in enumerate(reasons) if i >= 2 and code == "ConditionalCheckFailed"]
+        if refused:  # an extra item's own condition: trying again cannot help
+            raise ItemRefused(refused[0] - 2) from error
+        if any(code not in (None, "ConditionalCheckFailed", "TransactionConflict") for code in reasons):
+            raise error
+        return None, _member_refused(error, entry_written=True) if reasons[1:2] == ["ConditionalCheckFailed"] \
+            else None
 
     def rewrite_facts(self, member_id: str) -> bool:
         """Rebuild a member's facts from their entries (`loyalty members backfill-facts`); True if they changed.
@@ -138,8 +158,7 @@ class LedgerRepository:
         )
         if "Item" not in response:
             raise MemberNotFound(member_id)
-        item = from_item(response["Item"])
-        return stored(item), item.get("version", 0), Holder.model_validate(item), item.get("figures_past")
+        return _unpacked(from_item(response["Item"]))
 
     def _pasts(self, member_id: str, entry: Entry, wallet: Wallet, kept: str | None) -> _Pasts | None:
         """What a purchase carries (its member's past before it) and leaves on the member (the past after it); a
@@ -281,12 +300,26 @@ class LedgerRepository:
             {"Update": {
                 "TableName": self.members_table, "Key": to_item({"member_id": member_id}),
                 "UpdateExpression": update, "ConditionExpression": "version = :seen",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 "ExpressionAttributeNames": {f"#{name}": name for name in fields},
                 "ExpressionAttributeValues": to_item({":next": version + 1, ":seen": version,
                                                       **{f":{name}": value for name, value in kept.items()}}),
             }},
             *extra_items,
         ])
+
+
+def _unpacked(item: dict[str, Any]) -> tuple[Wallet, int, Holder, str | None]:
+    """A member item's wallet, its version, its holder, and the figures' past it keeps (JSON)."""
+    return stored(item), int(item.get("version", 0)), Holder.model_validate(item), item.get("figures_past")
+
+
+def _member_refused(error: ClientError, entry_written: bool) -> dict[str, Any] | None:
+    """The member item a transaction's refused wallet update saw (its ALL_OLD), if that is what refused it."""
+    reasons = error.response.get("CancellationReasons", [])
+    at = 1 if entry_written else 0
+    item = reasons[at].get("Item") if len(reasons) > at else None
+    return from_item(item) if item else None
 
 
 @dataclass(frozen=True)

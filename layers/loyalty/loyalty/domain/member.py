@@ -46,3 +46,15 @@ class Member(BaseModel):
     survey_rating: int | None = None  # their last survey answer, 1–5 (a segment may ask for it)
     survey_recommends: int | None = None  # their last "would you recommend us", 0–10
     suspect: list[str] = []  # fraud rules the member trips as a person (domain/fraud.py): their receipts are held
+    wallet: str | None = None  # the wallet as the ledger keeps it (JSON): passed on as read (`seen`), never read here
+    figures_past: str | None = None  # … and the figures' past of their purchases, as the ledger keeps it
+
+    def seen(self) -> dict[str, Any]:
+        """The member item as the ledger reads it (adapters/ledger.py), to pass on with what this read led to: the
+        ledger writes from it first and reads the item only if it changed meanwhile (its version says)."""
+        return self.model_dump(include=_LEDGER_READS, exclude_none=True)
+
+
+# What the ledger reads of a member item: the wallet, its version, its holder, the figures' past.
+_LEDGER_READS = {"member_id", "wallet", "version", "chat_id", "language", "time_zone", "referred_by", "subscribed",
+                 "last_touch", "figures_past"}

@@ -154,6 +154,7 @@ class PointAccrual:
                                               gtin=line.gtin) for line in accepted.lines],
                             purchased_at=accepted.issued_at or now, held_by=list(accepted.held_by)),
             now=now, also=self.followups.writes(accepted, now) if self.followups is not None else None,
+            seen=accepted.shopper.seen,
         )
         details = posting.details
         if posting.applied:

@@ -133,8 +133,9 @@ class Reported:
 
     def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
               details: Details | None = None, extra_items: list[Any] | None = None,
-              now: datetime | None = None, also: Callable[[Entry], list[Any]] | None = None) -> Posting:
-        posting = self.ledger.apply(member_id, entry_id, kind, step, details, extra_items, now, also)
+              now: datetime | None = None, also: Callable[[Entry], list[Any]] | None = None,
+              seen: dict[str, Any] | None = None) -> Posting:
+        posting = self.ledger.apply(member_id, entry_id, kind, step, details, extra_items, now, also, seen)
         self.feed.posted(posting.entry)
         return posting
 

@@ -37,10 +37,12 @@ class Ledger(Protocol):
 
     def apply(self, member_id: str, entry_id: str, kind: Kind, step: Callable[[Wallet], Step],
               details: Details | None = None, extra_items: list[Any] | None = None,
-              now: datetime | None = None, also: Callable[[Entry], list[Any]] | None = None) -> Posting:
+              now: datetime | None = None, also: Callable[[Entry], list[Any]] | None = None,
+              seen: dict[str, Any] | None = None) -> Posting:
         """Write entry `entry_id` once, with `step` computed from the member's current wallet (and `extra_items`,
         from a repository of the same store, in the same transaction, and those `also` makes of the entry about to
-        be written). A replay returns the first posting."""
+        be written). A replay returns the first posting. `seen`: the member as a caller read them (Member.seen),
+        tried first instead of a read."""
         ...
 
     def read(self, member_id: str) -> tuple[Wallet, int, Holder]: ...

@@ -315,7 +315,8 @@ class Bot:
             self.members.keep_pending(shopper.member_id, submitted.model_dump_json())
             self.replies.send(shopper, key, "phone_needed", phone_keyboard(shopper))
             return {"action": "phone_needed"}
-        self.joining.submit(submitted)
+        seen = shopper.model_copy(update={"seen": member.seen()})  # the ledger writes from it first, with no read
+        self.joining.submit(submitted.model_copy(update={"shopper": seen}))
         return {"action": "receipt_submitted"}
 
 
