@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -102,6 +103,30 @@ def conditional(operation: str, *, refused: Exception | None = None, **request: 
 def applied(operation: str, **request: Any) -> bool:
     """Whether a conditional write applied (its condition was true)."""
     return conditional(operation, **request) is not None
+
+
+@dataclass(frozen=True)
+class Seen:
+    written: dict[str, Any] | None  # the item after the write; None: the condition was false …
+    seen: dict[str, Any] | None  # … and then the item as the condition saw it (None: absent)
+
+
+def update_seeing(**request: Any) -> Seen:
+    """A conditional update_item that returns the item after it (`request` asks ReturnValues ALL_NEW) or, refused,
+    the item as its condition saw it (ALL_OLD): a writer that guesses an item's state learns it from a refusal,
+    with no read first."""
+    from botocore.exceptions import ClientError
+
+    from loyalty.adapters.aws import client, error_code
+
+    try:
+        response = client("dynamodb").update_item(ReturnValuesOnConditionCheckFailure="ALL_OLD", **request)
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        item = error.response.get("Item")
+        return Seen(None, from_item(item) if item else None)
+    return Seen(from_item(response["Attributes"]), None)
 
 
 def transact(items: list[dict[str, Any]]) -> set[int]:

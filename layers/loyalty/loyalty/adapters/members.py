@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from loyalty import clock
-from loyalty.adapters.aws import client, error_code
-from loyalty.adapters.dynamo import applied, by_day, conditional, from_item, query_shards, to_item
+from loyalty.adapters.aws import client
+from loyalty.adapters.dynamo import applied, by_day, conditional, from_item, query_shards, to_item, update_seeing
 from loyalty.adapters.ledger import DUE_SHARDS as LAPSE_SHARDS
 from loyalty.domain.errors import Contended, MemberNotFound  # the same shards, the same hash
 from loyalty.domain.member import Member
@@ -260,7 +259,7 @@ class MembersRepository:
                                    f"contains(sent_in_minute, :one)) AND {day_fits}"}
         write = new_minute
         for _ in range(4):
-            answer = _write_or_see(TableName=self.table_name, Key=to_item({"member_id": member_id}),
+            answer = update_seeing(TableName=self.table_name, Key=to_item({"member_id": member_id}),
                                    ExpressionAttributeNames=names, ReturnValues="ALL_NEW",
                                    ExpressionAttributeValues=to_item(
                                        {**values, **({":minute_limit": limits["minute"]} if write is same_minute
@@ -283,26 +282,6 @@ class MembersRepository:
             else:
                 write = new_minute  # the minute changed between the writes: guess again
         raise Contended(f"member {member_id}'s submissions kept changing; {submission} not counted, try again")
-
-
-@dataclass(frozen=True)
-class _Answer:
-    written: dict[str, Any] | None  # the item after the write; None: the condition was false
-    seen: dict[str, Any] | None  # … and then the item the condition saw (None: absent)
-
-
-def _write_or_see(**request: Any) -> _Answer:
-    """A conditional update_item that returns the item after it, or, refused, the item as its condition saw it."""
-    from botocore.exceptions import ClientError
-
-    try:
-        response = client("dynamodb").update_item(ReturnValuesOnConditionCheckFailure="ALL_OLD", **request)
-    except ClientError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
-        item = error.response.get("Item")
-        return _Answer(None, from_item(item) if item else None)
-    return _Answer(from_item(response["Attributes"]), None)
 
 
 def _member(item: dict[str, Any]) -> Member:
