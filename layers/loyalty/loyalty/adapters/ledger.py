@@ -92,13 +92,13 @@ class LedgerRepository:
                 replay, known = self._refused(error, member_id, entry_id)
                 if replay is not None:
                     return Posting(entry=replay, applied=False, holder=holder)
-                if known is not None:
-                    continue  # the wallet changed since it was read: the refusal brought it as it is now
+                # Another writer changed the wallet (the refusal brought it as it is now: `known`) or was in the same
+                # items (read it again): either way, step aside a moment, so that two writers do not meet again.
                 pause = random.uniform(0, min(1.0, 0.02 * 2 ** attempt))  # noqa: S311 - jitter, not crypto
                 if not deadline.enough_for(pause):
                     break
                 time.sleep(pause)
-                continue  # another writer was in the same items: read the wallet again
+                continue
             return Posting(entry=entry, applied=True, holder=holder)
         raise Contended(f"member {member_id}'s wallet kept changing; {entry_id} not written, try again")
 
