@@ -23,13 +23,6 @@ WEBHOOK = "BotWebhookFunction"
 # The budgets, as ratios to `import boto3`: the webhook answers a shopper who waits; the others answer a queue.
 BUDGETS = {WEBHOOK: 1.5}
 OTHERS_BUDGET = 2.5
-# Until a function meets its budget, the ceiling it must not grow past: what it measured when the ceiling was set
-# (README, Cold starts) and this machine's noise between runs (about ±0.3) with room for a busy machine. Lowered as
-# work lands; a function within its budget needs none.
-CEILINGS = {WEBHOOK: 5.2, "PointAccrualFunction": 3.5, "TelegramSenderFunction": 3.1, "PointsScheduleFunction": 3.8,
-            "CampaignsFunction": 3.9, "WebAppApiFunction": 3.8, "ConsoleFunction": 4.1, "FiguresFunction": 3.5,
-            "LinkClicksFunction": 4.2, "CampaignSenderFunction": 3.6, "CrmSyncFunction": 3.8,
-            "RedemptionApiFunction": 3.9}
 
 _TIMED = "import time, importlib.util as u\nstart = time.perf_counter()\n{body}\nprint(time.perf_counter() - start)\n"
 _BOTO3 = "import boto3"
@@ -46,11 +39,6 @@ class Measured:
 
 def budget(name: str) -> float:
     return BUDGETS.get(name, OTHERS_BUDGET)
-
-
-def ceiling(name: str) -> float:
-    """What `name`'s cold import must stay within now: its budget, or, not met yet, its ceiling."""
-    return max(budget(name), CEILINGS.get(name, 0.0))
 
 
 def host() -> FunctionHost:

@@ -137,13 +137,19 @@ class FunctionHost:
 @contextlib.contextmanager
 def _swapped_environment(environment: dict[str, str]) -> Iterator[None]:
     saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(environment)
+    _become(environment)
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        _become(saved)
+
+
+def _become(environment: dict[str, str]) -> None:
+    """Make os.environ `environment` without ever emptying it: a variable both have (AWS_REGION) is never absent, not
+    even for a moment, to another thread of this process (a test reading it, a client being made)."""
+    for name in [name for name in os.environ if name not in environment]:
+        del os.environ[name]
+    os.environ.update(environment)
 
 
 def new_container() -> None:
