@@ -29,6 +29,7 @@ from loyalty.domain import postings
 from loyalty.domain.details import Details
 from loyalty.domain.errors import Contended, DomainError, ItemRefused, MemberNotFound
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
+from loyalty.domain.member import LEDGER_READS
 from loyalty.domain.wallet import Balance, Step, Wallet, audit, stored
 
 if TYPE_CHECKING:
@@ -119,8 +120,7 @@ class LedgerRepository:
             raise ItemRefused(refused[0] - 2) from error
         if any(code not in (None, "ConditionalCheckFailed", "TransactionConflict") for code in reasons):
             raise error
-        return None, _member_refused(error, entry_written=True) if reasons[1:2] == ["ConditionalCheckFailed"] \
-            else None
+        return None, _member_refused(error) if reasons[1:2] == ["ConditionalCheckFailed"] else None
 
     def rewrite_facts(self, member_id: str) -> bool:
         """Rebuild a member's facts from their entries (`loyalty members backfill-facts`); True if they changed.
@@ -152,8 +152,7 @@ class LedgerRepository:
         """The wallet, its version, its holder, and the figures' past as the member item keeps it (JSON)."""
         response = client("dynamodb").get_item(
             TableName=self.members_table, Key=to_item({"member_id": member_id}), ConsistentRead=True,
-            ProjectionExpression="member_id, wallet, version, chat_id, #lang, time_zone, referred_by, subscribed, "
-                                 "last_touch, figures_past",
+            ProjectionExpression=", ".join("#lang" if name == "language" else name for name in LEDGER_READS),
             ExpressionAttributeNames={"#lang": "language"},
         )
         if "Item" not in response:
@@ -314,11 +313,10 @@ def _unpacked(item: dict[str, Any]) -> tuple[Wallet, int, Holder, str | None]:
     return stored(item), int(item.get("version", 0)), Holder.model_validate(item), item.get("figures_past")
 
 
-def _member_refused(error: ClientError, entry_written: bool) -> dict[str, Any] | None:
-    """The member item a transaction's refused wallet update saw (its ALL_OLD), if that is what refused it."""
+def _member_refused(error: ClientError) -> dict[str, Any] | None:
+    """The member item an entry's refused wallet update saw (its ALL_OLD: the update follows the entry's put)."""
     reasons = error.response.get("CancellationReasons", [])
-    at = 1 if entry_written else 0
-    item = reasons[at].get("Item") if len(reasons) > at else None
+    item = reasons[1].get("Item") if len(reasons) > 1 else None
     return from_item(item) if item else None
 
 

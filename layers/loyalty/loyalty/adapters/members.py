@@ -246,7 +246,7 @@ class MembersRepository:
         nothing counted) and the full window ("minute", "day"; None: counted). A submission counted before (its
         update redelivered) counts once."""
         minute, day = counted["minute"], counted["day"]
-        names, removed = by_day("sent_on_", date.fromisoformat(f"{day[:4]}-{day[4:6]}-{day[6:]}"), kept=1)
+        names, removed = by_day("sent_on_", date.fromisoformat(day), kept=1)  # YYYYMMDD reads as ISO 8601
         values = {":minute": minute, ":this": {submission}, ":one": submission, ":day_limit": limits["day"]}
         day_fits = "(attribute_not_exists(#d0) OR size(#d0) < :day_limit OR contains(#d0, :one))"
         new_minute = {  # the guess: the first in this minute
@@ -265,24 +265,20 @@ class MembersRepository:
                                        {**values, **({":minute_limit": limits["minute"]} if write is same_minute
                                                      else {})}), **write)
             if answer.written is not None:
-                return _member(answer.written), None
+                return Member.model_validate(answer.written), None
             seen = answer.seen
             if seen is None:
                 return None, None
             sent_today = set(seen.get(names["#d0"], ()))
             if submission not in sent_today and len(sent_today) >= limits["day"]:
-                return _member(seen), "day"
+                return Member.model_validate(seen), "day"
             if seen.get("sent_minute") == minute:
                 in_minute = set(seen.get("sent_in_minute", ()))
                 if submission in in_minute:
-                    return _member(seen), None  # counted by the update's earlier delivery
+                    return Member.model_validate(seen), None  # counted by the update's earlier delivery
                 if len(in_minute) >= limits["minute"]:
-                    return _member(seen), "minute"
+                    return Member.model_validate(seen), "minute"
                 write = same_minute
             else:
                 write = new_minute  # the minute changed between the writes: guess again
         raise Contended(f"member {member_id}'s submissions kept changing; {submission} not counted, try again")
-
-
-def _member(item: dict[str, Any]) -> Member:
-    return Member.model_validate(item)

@@ -52,9 +52,10 @@ class Member(BaseModel):
     def seen(self) -> dict[str, Any]:
         """The member item as the ledger reads it (adapters/ledger.py), to pass on with what this read led to: the
         ledger writes from it first and reads the item only if it changed meanwhile (its version says)."""
-        return self.model_dump(include=_LEDGER_READS, exclude_none=True)
+        return self.model_dump(include=set(LEDGER_READS), exclude_none=True)
 
 
-# What the ledger reads of a member item: the wallet, its version, its holder, the figures' past.
-_LEDGER_READS = {"member_id", "wallet", "version", "chat_id", "language", "time_zone", "referred_by", "subscribed",
-                 "last_touch", "figures_past"}
+# What the ledger reads of a member item (adapters/ledger.py projects exactly these): the wallet, its version, its
+# holder, the figures' past.
+LEDGER_READS = ("member_id", "wallet", "version", "chat_id", "language", "time_zone", "referred_by", "subscribed",
+                "last_touch", "figures_past")

@@ -93,8 +93,7 @@ class FigureKeeper:
     def _chunk(self, pending: list[Change]) -> tuple[list[Change], dict[date, Tally], dict[str, Past | None]]:
         """The records from the first on whose tallies touch at most DAYS_PER_WRITE days and members' pasts
         together (always one at least); and the pasts they leave (None: forgotten, the account was deleted)."""
-        known = self.store.pasts({str(change.new["member_id"]) for change in pending
-                                  if change.new is not None and _past_to_read(change)})
+        known = self.store.pasts({member for change in pending if (member := _past_to_read(change))})
         days: dict[date, Tally] = {}
         pasts: dict[str, Past | None] = {}
         taken: list[Change] = []
@@ -144,11 +143,14 @@ class FigureKeeper:
         return days, {}
 
 
-def _past_to_read(change: Change) -> bool:
-    """A purchase written before purchases carried their past: its member's past is read from the figures table."""
+def _past_to_read(change: Change) -> str | None:
+    """The member whose past is read from the figures table for this record: a purchase's written before purchases
+    carried their past (None: nobody's)."""
     new = change.new
-    return (change.table == "ledger" and change.old is None and new is not None and "member_id" in new
-            and new.get("kind") == Kind.ACCRUAL and "past" not in new and not new.get("moved"))
+    if (change.table == "ledger" and change.old is None and new is not None and "member_id" in new
+            and new.get("kind") == Kind.ACCRUAL and "past" not in new and not new.get("moved")):
+        return str(new["member_id"])
+    return None
 
 
 def _diff(tally: Callable[[Mapping[str, Any] | None], dict[date, Tally]]) -> Callable[[Change], dict[date, Tally]]:
