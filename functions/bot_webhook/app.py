@@ -3,6 +3,8 @@
 import json
 from typing import Any
 
+import loyalty.startup  # first: no garbage collected while the modules load
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -27,3 +29,6 @@ def receive_update() -> Response[Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     webhook().idempotency.register_lambda_context(context)
     return app.resolve(event, context)
+
+
+loyalty.startup.ready()  # loaded: what it made is kept out of every later collection

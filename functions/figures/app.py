@@ -3,6 +3,8 @@ and `loyalty report` read (flows/figures.py)."""
 
 from typing import Any
 
+import loyalty.startup  # first: no garbage collected while the modules load
+
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -20,3 +22,6 @@ keeper = wiring.figures(settings)
 @event_source(data_class=DynamoDBStreamEvent)
 def lambda_handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[str, Any]:
     return {"counted": keeper.keep_all(changes(event, settings.streams()))}
+
+
+loyalty.startup.ready()  # loaded: what it made is kept out of every later collection

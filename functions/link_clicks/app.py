@@ -2,6 +2,8 @@
 
 from typing import Any
 
+import loyalty.startup  # first: no garbage collected while the modules load
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -23,3 +25,6 @@ def follow(followup_id: str) -> Response[Any]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+loyalty.startup.ready()  # loaded: what it made is kept out of every later collection

@@ -3,6 +3,8 @@
 import json
 from typing import Annotated, Any
 
+import loyalty.startup  # first: no garbage collected while the modules load
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
@@ -167,3 +169,6 @@ def _unreadable_json(why: str) -> Response[Any]:
 @invocation_deadline  # retry loops give up (retryably) before the function's timeout
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+loyalty.startup.ready()  # loaded: what it made is kept out of every later collection

@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import loyalty.startup  # first: no garbage collected while the modules load
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, UnauthorizedError
 from aws_lambda_powertools.logging import correlation_paths
@@ -96,3 +98,6 @@ def promo(request: PromoRequest) -> Queued:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+loyalty.startup.ready()  # loaded: what it made is kept out of every later collection

@@ -35,6 +35,15 @@ class TelegramFile(_Message):
     file_name: str | None = None
 
 
+class QrSent(_Message):
+    """AccrualQueue: a receipt's QR code a shopper sent the bot as text, as the webhook's edge read it (flows/edge.py)
+    and acknowledged. The point accrual counts it in the shopper's limits, reads the member with that same write,
+    then checks and credits it (flows/submissions.py: SentQr)."""
+
+    kind: Literal["qr"] = "qr"
+    message: Incoming
+
+
 class ReceiptSubmitted(_Message):
     """AccrualQueue: a shopper sent something that should be a receipt: QR text, a photo or a file."""
 
@@ -185,7 +194,8 @@ class CreditReversed(_Message):
 # What AccrualQueue carries: a receipt a shopper submitted, to check and then credit in the same invocation, or a
 # ledger command. A message without `kind` is an accepted receipt (messages from before there were others).
 AccrualWork = Annotated[
-    Annotated[ReceiptSubmitted, Tag("submitted")] | Annotated[ReceiptAccepted, Tag("receipt")]
+    Annotated[ReceiptSubmitted, Tag("submitted")] | Annotated[QrSent, Tag("qr")]
+    | Annotated[ReceiptAccepted, Tag("receipt")]
     | Annotated[BonusGranted, Tag("bonus")] | Annotated[PromoRequested, Tag("promo")]
     | Annotated[MembersMerged, Tag("merge")] | Annotated[RewardRequested, Tag("reward")]
     | Annotated[MemberErased, Tag("erase")] | Annotated[CampaignBonusWithdrawn, Tag("withdraw")]

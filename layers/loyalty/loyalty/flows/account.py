@@ -15,10 +15,11 @@ from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.flows import keyboards
 from loyalty.flows.crm_feed import CrmFeed
-from loyalty.flows.joining import erasure_markers, phone_keyboard
+from loyalty.flows.joining import erasure_markers
 from loyalty.flows.menu import daytime, menu_keyboard
 from loyalty.flows.ports import Invitations, Members, Queue
 from loyalty.flows.replies import Replies
+from loyalty.flows.submissions import phone_keyboard
 from loyalty.observability import logger
 
 

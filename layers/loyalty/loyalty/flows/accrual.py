@@ -31,6 +31,7 @@ from loyalty.contracts import (
     PointsAdjusted,
     PromoRequested,
     PurchaseLine,
+    QrSent,
     ReceiptAccepted,
     ReceiptHeldLater,
     ReceiptSubmitted,
@@ -72,6 +73,7 @@ from loyalty.flows.ports import BotMemory, Ledger, Outbox, PromoCodeStore
 from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.flows.replies import Replies
 from loyalty.flows.rewards import RewardExchange
+from loyalty.flows.submissions import SentQr
 from loyalty.observability import logger, metrics
 
 
@@ -98,6 +100,7 @@ class PointAccrual:
             else self.notices
         self.erasure = erasure  # /delete's write-off and pseudonymisation
         self.receipts: ReceiptCheck | None = None  # submitted receipts' check (None: a test of the ledger alone)
+        self.sent: SentQr | None = None  # QR codes the webhook's edge forwarded: counted, then checked here
         self._handlers: dict[type[Any], Callable[[Any], object]] = {
             BonusGranted: self.bonus, MembersMerged: self.merge, RewardRequested: self.reward,
             MemberErased: self.erase, CampaignBonusWithdrawn: self.withdraw, HeldReceiptDecided: self.decide,
@@ -106,11 +109,21 @@ class PointAccrual:
 
     def handle_record(self, record: SQSRecord) -> None:
         work = parse_body(record, AccrualWork, "AccrualQueue message")
+        if isinstance(work, QrSent):
+            work = self._admitted(work)
+            if work is None:  # over a limit, or waiting for the phone: the shopper was told
+                return
         if isinstance(work, ReceiptSubmitted):
             self._check(work, int(record.attributes.approximate_receive_count))
             return
         with self.outbox.held():  # a command's replies ("+N баллов", a new level) go to the outbox in one request
             self.command(work)
+
+    def _admitted(self, sent: QrSent) -> ReceiptSubmitted | None:
+        if self.sent is None:
+            raise PermanentFailure("a QR code sent, and no submissions wired here")
+        with self.outbox.held():
+            return self.sent.admitted(sent.message)
 
     def _check(self, submitted: ReceiptSubmitted, attempt: int) -> None:
         if self.receipts is None:

@@ -26,7 +26,7 @@ from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member
 from loyalty.domain.messages import render, render_fitted
 from loyalty.domain.program import Program
-from loyalty.domain.qr import is_qr
+from loyalty.domain.qr_text import is_qr
 from loyalty.domain.staff import Right, StaffMember, may
 from loyalty.flows import keyboards
 from loyalty.flows.ports import AuditTrail, BotMemory, Members, Queue

@@ -18,19 +18,15 @@ from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member, imported_member_id
 from loyalty.domain.messages import render, with_commands
 from loyalty.domain.program import Program
-from loyalty.flows import keyboards
 from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.menu import menu_keyboard
 from loyalty.flows.ports import Invitations, Members, Queue
 from loyalty.flows.replies import Replies
+from loyalty.flows.submissions import phone_keyboard
 from loyalty.observability import logger
 
 _INVITE = "ref_"
 _CAMPAIGN = "c_"
-
-
-def phone_keyboard(shopper: Shopper) -> dict[str, Any]:
-    return keyboards.phone_keyboard(render("share_phone_button", shopper.language))
 
 
 class Joining:

@@ -1,4 +1,4 @@
-"""What a queue-driven flow tells its consumer (adapters/queues.py: QueueConsumer) about a message it could not
+"""What a queue-driven flow tells its consumer (adapters/consumers.py: QueueConsumer) about a message it could not
 finish: never (PermanentFailure: to the dead-letter queue at once, with the reason), later (RetryLater), or not yet
 (Deferred: put back without using up a receive)."""
 

@@ -14,25 +14,26 @@ from typing import Any
 from loyalty import clock
 from loyalty.adapters import bot_api_update, telegram
 from loyalty.adapters.bot_api_update import MalformedUpdate
-from loyalty.contracts import Incoming, PromoRequested, ReceiptSubmitted, Shopper, TelegramFile
-from loyalty.domain import fraud
+from loyalty.contracts import Incoming, PromoRequested, Shopper, TelegramFile
 from loyalty.domain.console import LINK_MINUTES
 from loyalty.domain.errors import AlreadyInProgress, Contended, InvalidQr, StorageUnavailable
-from loyalty.domain.keyed import Keyed, username_marker
+from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member
-from loyalty.domain.messages import language_of, render
+from loyalty.domain.messages import render
 from loyalty.domain.program import Program
-from loyalty.domain.qr import is_qr, parse_qr
+from loyalty.domain.qr import parse_qr
+from loyalty.domain.qr_text import is_qr
 from loyalty.flows import keyboards
 from loyalty.flows.account import Account
 from loyalty.flows.console import SignInLinks
 from loyalty.flows.conversations import Conversations
 from loyalty.flows.crm_feed import CrmFeed
-from loyalty.flows.joining import Joining, phone_keyboard
+from loyalty.flows.joining import Joining
 from loyalty.flows.menu import Menu, menu_command
 from loyalty.flows.ports import BotMemory, DeadLetters, Ledger, Members, Once, Outbox, Queue
 from loyalty.flows.replies import Replies, send_in_answer
-from loyalty.observability import logger, metrics
+from loyalty.flows.submissions import NotCounted, Submissions, phone_keyboard, shopper_of, update_key
+from loyalty.observability import logger
 
 
 class Webhook:
@@ -143,6 +144,7 @@ class Bot:
         self.joining = Joining(program, members, self.replies, accrual_queue, table, keyed, crm)
         self.account = Account(program, members, self.replies, accrual_queue, table, keyed, crm)
         self.talk = Conversations(program, members, self.replies, accrual_queue, table, keyed)
+        self.submissions = Submissions(program, members, self.replies, keyed)
         self.console: SignInLinks | None = None  # the staff console's sign-in links (none: no console deployed)
 
     def console_link(self, shopper: Shopper, key: str) -> dict[str, Any]:
@@ -161,7 +163,7 @@ class Bot:
         message = telegram.incoming(update, self.program.bot.staff_chat_id)
         if message is None:  # not from a person in a private chat or the staff chat, or an edit
             return {"action": "ignored"}
-        key = f"tg-update:{message.update_id}"
+        key = update_key(message.update_id)
         with self.replies.answering(None if message.callback_id else message.chat_id) as answer:
             outcome = self._route(message, key)
         reply = answer.text()
@@ -171,43 +173,14 @@ class Bot:
 
     def _route(self, message: Incoming, key: str) -> dict[str, Any]:
         if message.staff:
-            outcome = self.talk.staff(message, key)
-        else:
-            member, full = self._member(message, key)
-            language = (member.language_choice if member and member.language_choice else None) \
-                or language_of(message.language_code)
-            shopper = Shopper(member_id=str(message.user_id), chat_id=message.chat_id, language=language,
-                              suspect=tuple(member.suspect) if member else (),
-                              invited_by=member.referred_by if member else None)
-            outcome = self._act(shopper, member, message, key, full)
-            if member is not None and not member.erased_at:
-                self._note_username(member, message.username)
-                if message.first_name and message.first_name != member.name:  # a write only when it changed
-                    self.members.note_name(member.member_id, message.first_name)
+            return self.talk.staff(message, key)
+        member, full = self.submissions.member(message, key)
+        outcome = self._act(shopper_of(message, member), member, message, key, full)
+        self.submissions.noticed(member, message)
         return outcome
 
-    def _member(self, message: Incoming, key: str) -> tuple[Member | None, str | _NotCounted | None]:
-        """The member who sent `message`; a receipt's QR text is also counted in their submission limits by the same
-        request (Members.admit), the full window returned (None: counted). Anything else: _NOT_COUNTED yet."""
-        member_id = str(message.user_id)
-        if message.file is not None or message.text is None or not is_qr(message.text):
-            return self.members.get(member_id), _NOT_COUNTED
-        return self.members.admit(member_id, key, *self._limits())
-
-    def _limits(self) -> tuple[dict[str, str], dict[str, int]]:
-        """The windows a submission now counts in, and each one's limit."""
-        limits = self.program.fraud.submissions
-        return ({str(window): value for window, value in fraud.windows(clock.now()).items()},
-                {"minute": limits.per_minute, "day": limits.per_day})
-
-    def _note_username(self, member: Member, username: str | None) -> None:
-        """Keep the keyed marker of the member's @username when it changed (a write only then)."""
-        marker = username_marker(self.keyed, username) if username else None
-        if marker != member.username_marker:
-            self.members.note_username(member.member_id, marker)
-
     def _act(self, shopper: Shopper, member: Member | None, message: Incoming, key: str,
-             full: str | _NotCounted | None) -> dict[str, Any]:
+             full: str | NotCounted | None) -> dict[str, Any]:
         if message.callback_data is not None:
             return self._tapped(shopper, member, message.callback_data, key)
         command, argument = _command(message.text)
@@ -291,7 +264,7 @@ class Bot:
         return {"action": "promo_requested"}
 
     def _text(self, shopper: Shopper, member: Member | None, text: str, key: str,
-              full: str | _NotCounted | None) -> dict[str, Any]:
+              full: str | NotCounted | None) -> dict[str, Any]:
         try:
             parse_qr(text)
         except InvalidQr as error:
@@ -300,48 +273,13 @@ class Bot:
             return {"action": "not_a_receipt"}
         return self._receipt(shopper, member, key, full, qr=text)
 
-    def _receipt(self, shopper: Shopper, member: Member | None, key: str, full: str | _NotCounted | None,
-                 qr: str | None = None,
-                 file: TelegramFile | None = None) -> dict[str, Any]:
-        counted = self.members.admit(shopper.member_id, key, *self._limits())[1] if isinstance(full, _NotCounted) \
-            else full  # a photo or a file: counted now
-        throttled = self._throttled(shopper, key, counted)
-        if throttled is not None:
-            return throttled
-        submitted = ReceiptSubmitted(submission_id=key, shopper=shopper, qr=qr, file=file)
-        if member is None or not member.phone:
-            if member is None:
-                self.members.join(shopper.member_id, shopper.chat_id, shopper.language)
-            self.members.keep_pending(shopper.member_id, submitted.model_dump_json())
-            self.replies.send(shopper, key, "phone_needed", phone_keyboard(shopper))
-            return {"action": "phone_needed"}
-        seen = shopper.model_copy(update={"seen": member.seen()})  # the ledger writes from it first, with no read
-        self.joining.submit(submitted.model_copy(update={"shopper": seen}))
-        return {"action": "receipt_submitted"}
+    def _receipt(self, shopper: Shopper, member: Member | None, key: str, full: str | NotCounted | None,
+                 qr: str | None = None, file: TelegramFile | None = None) -> dict[str, Any]:
+        submitted, outcome = self.submissions.admit(shopper, member, key, full, qr=qr, file=file)
+        if submitted is not None:
+            self.joining.submit(submitted)
+        return outcome
 
-
-    def _throttled(self, shopper: Shopper, key: str, full: str | None) -> dict[str, Any] | None:
-        """Over a limit of submissions (counted before anything is queued: the receipt service is paid per fetch), a
-        polite answer that says when to try again, and nothing more. A member-to-be (no member yet) is not counted:
-        their receipt waits for their phone."""
-        if full is None:
-            return None
-        limits, now = self.program.fraud.submissions, clock.now()
-        wait = fraud.retry_after(fraud.Window(full), now)
-        if full == fraud.Window.MINUTE:
-            self.replies.send(shopper, key, "submissions_per_minute", seconds=max(int(wait.total_seconds()), 1))
-        else:
-            self.replies.send(shopper, key, "submissions_per_day", limit=limits.per_day)
-        logger.warning("receipt submissions over the limit", extra={"member_id": shopper.member_id, "window": full})
-        metrics.add_metric(name="SubmissionsThrottled", unit="Count", value=1)
-        return {"action": "throttled", "window": full}
-
-
-class _NotCounted:
-    """A submission not counted in the limits yet (the member was read before it was known to be one)."""
-
-
-_NOT_COUNTED = _NotCounted()
 
 # Commands that work before joining: how to send a receipt, help, the language.
 _NEEDS_NOTHING: dict[str, Callable[[Bot, Shopper, str], dict[str, Any]]] = {

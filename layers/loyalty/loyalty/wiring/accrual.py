@@ -15,6 +15,8 @@ from loyalty.flows.campaigns import Touches
 from loyalty.flows.composer import ConsoleRead
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.letters import CampaignLetters, Letters
+from loyalty.flows.replies import Replies
+from loyalty.flows.submissions import SentQr, Submissions
 from loyalty.settings import PointAccrualSettings
 from loyalty.wiring.books import reported_ledger
 from loyalty.wiring.keys import stack_key
@@ -41,6 +43,7 @@ def _point_accrual(settings: PointAccrualSettings, program: Program, read: Conso
                       (BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE)))
     accrual = PointAccrual(program, ledger, outbox, PromoCodes(settings.PROMO_CODES_TABLE), keyed, touches,
                            BotTable(settings.BOT_TABLE), erasure, live=read.program if read else None)
+    accrual.sent = SentQr(Submissions(program, MembersRepository(settings.MEMBERS_TABLE), Replies(outbox), keyed))
     accrual.receipts = receipt_check(settings, program, claims, outbox, SqsQueue(settings.ACCRUAL_QUEUE_URL),
                                      InProcess(accrual))
     return accrual
