@@ -50,7 +50,7 @@ import yaml
 
 from bench import chaos
 from loyalty.adapters.dynamo import from_item
-from loyalty.domain.messages import TEXTS
+from loyalty.domain.texts import TEXTS
 from loyalty_tools.local.receipts import DEMO_FN, WILDBERRIES_INN, marketplace_receipt, qr_of
 from loyalty_tools.local.shopper import Shopper, StaffChat
 from loyalty_tools.local.stack import ROOT, LocalStack

@@ -1,4 +1,7 @@
-"""POST /telegram/webhook: Telegram's updates for the brand's bot."""
+"""POST /telegram/webhook: Telegram's updates for the brand's bot.
+
+A receipt's QR code is answered at the edge (flows/edge.py) with nothing heavy loaded; any other update loads the
+full bot on first need (flows/webhook.py)."""
 
 import json
 from typing import Any
@@ -10,24 +13,24 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from loyalty.observability import logger, metrics
-from loyalty.settings import WebhookSettings, environment
-from loyalty.wiring import webhook as wiring
+from loyalty.wiring import edge as wiring
 
 app = APIGatewayHttpResolver()
-webhook = wiring.webhook(environment(WebhookSettings))
+# The full bot's idempotency ends an update's in-progress mark with the invocation.
+edge = wiring.edge(wiring.EdgeSettings.from_environment(),
+                   lambda bot: bot.idempotency.register_lambda_context(app.lambda_context))
 
 
 @app.post("/telegram/webhook")
 def receive_update() -> Response[Any]:
-    status, answer = webhook().receive(app.current_event.headers.get("x-telegram-bot-api-secret-token"),
-                                     app.current_event.body)
+    status, answer = edge.receive(app.current_event.headers.get("x-telegram-bot-api-secret-token"),
+                                  app.current_event.body)
     return Response(status_code=status, content_type="application/json", body=json.dumps(answer))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    webhook().idempotency.register_lambda_context(context)
     return app.resolve(event, context)
 
 

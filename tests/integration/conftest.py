@@ -21,6 +21,7 @@ from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.program_file import load_program
 from loyalty.adapters.queues import ChatOrderedQueue, SqsQueue
 from loyalty.flows.receipt_check import ReceiptCheck
+from loyalty.flows.submissions import update_key
 from loyalty.settings import PointAccrualSettings
 from loyalty.wiring.receipts import receipt_check
 from loyalty_tools.local.stack import LocalStack
@@ -80,8 +81,11 @@ def bodies(stack: LocalStack, queue: str) -> list[Any]:
 
 
 def submissions(stack: LocalStack) -> list[Any]:
-    """The receipts submitted to AccrualQueue (drained with the ledger commands beside them)."""
-    return [body for body in bodies(stack, "AccrualQueue") if body.get("kind") == "submitted"]
+    """The receipts submitted to AccrualQueue (drained with the ledger commands beside them): a photo's or a file's
+    as the webhook submitted it, a QR code's text as the edge forwarded it (its submission id made the same way)."""
+    return [body if body.get("kind") == "submitted" else
+            {**body, "submission_id": update_key(body["message"]["update_id"]), "qr": body["message"]["text"]}
+            for body in bodies(stack, "AccrualQueue") if body.get("kind") in ("submitted", "qr")]
 
 
 # What the webhook answered updates with, in order (the one reply it gave in its HTTP answer): each test starts with

@@ -10,8 +10,9 @@ from pydantic import ValidationError
 from loyalty.domain import levels, postings
 from loyalty.domain.bot_program import placeholders, words
 from loyalty.domain.earning import PurchaseCredit
-from loyalty.domain.messages import EN, RU, TEXTS, how_many, joined, render, use_brand_texts
+from loyalty.domain.messages import how_many, joined, render, use_brand_texts
 from loyalty.domain.program import Program
+from loyalty.domain.texts import EN, RU, TEXTS
 from loyalty.domain.wallet import Wallet
 from tests.conftest import ROOT, present
 

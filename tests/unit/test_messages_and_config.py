@@ -3,8 +3,9 @@ from pathlib import Path
 import pytest
 
 from loyalty.adapters.program_file import ProgramError, load_program
-from loyalty.domain.messages import EN, RU, TEXTS, language_of, points_word, render
+from loyalty.domain.messages import points_word, render
 from loyalty.domain.places import Place
+from loyalty.domain.texts import EN, RU, TEXTS, language_of
 from tests.conftest import ROOT
 
 

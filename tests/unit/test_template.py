@@ -1,5 +1,6 @@
 """template.yaml is wired as the code expects: a wiring mistake fails here, before any deploy."""
 
+import dataclasses
 import re
 import tomllib
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from loyalty import settings as settings_module
+from loyalty.wiring.edge import EdgeSettings
 from loyalty_tools.local.template import FunctionSpec, Template
 from tests.conftest import ROOT
 
@@ -19,7 +21,12 @@ FUNCTIONS = TEMPLATE.functions()
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.logical_id)
 def test_each_function_gets_every_variable_its_settings_model_needs(spec: FunctionSpec) -> None:
     source = (spec.code_dir / "app.py").read_text()
-    (model_name,) = re.findall(r"environment\((\w+)\)", source)
+    if "EdgeSettings" in source:  # the webhook: its edge's few settings, and the full bot's behind it
+        edge = {field.name for field in dataclasses.fields(EdgeSettings) if field.name != "CONSOLE_TABLE"}
+        assert edge <= set(spec.environment), edge - set(spec.environment)
+        model_name = "WebhookSettings"
+    else:
+        (model_name,) = re.findall(r"environment\((\w+)\)", source)
     model = getattr(settings_module, model_name)
     required = {name for name, field in model.model_fields.items() if field.is_required()}
     assert required <= set(spec.environment), required - set(spec.environment)

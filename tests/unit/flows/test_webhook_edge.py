@@ -5,7 +5,7 @@ import hmac
 import pytest
 from pytest import MonkeyPatch
 
-from loyalty.flows.webhook import secret_matches
+from loyalty.flows.edge import secret_matches
 
 SECRET = "s3cr3t-token_ABC"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, SqsFifoPartialProcessor
 from aws_lambda_powertools.utilities.batch.exceptions import SQSFifoMessageGroupCircuitBreakerError
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -14,8 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from loyalty.adapters.aws import client
 from loyalty.adapters.queues import dead_letter, queue_url
 from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater
-
-logger = Logger(child=True)
+from loyalty.observability import logger
 
 _MAX_VISIBILITY_SECONDS = 12 * 60 * 60  # SQS's own ceiling
 _jitter = random.Random()  # noqa: S311 (spreading retries, not a secret)

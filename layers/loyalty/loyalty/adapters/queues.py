@@ -9,15 +9,11 @@ import hashlib
 import uuid
 from collections.abc import Iterator
 
-from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from loyalty.adapters.aws import client
 from loyalty.contracts import OutboundMessage, joined
 from loyalty.domain.errors import StorageUnavailable
-
-logger = Logger(child=True)
-
 
 
 def publish(queue_url: str, message: BaseModel) -> None:

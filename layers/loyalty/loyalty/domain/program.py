@@ -309,7 +309,7 @@ class Program(_Strict):
         for path, when in whens:
             if when is not None and when.level_below is not None and self.level(when.level_below) is None:
                 raise ValueError(f"bot.{path}.when.level_below: no level {when.level_below!r}")
-        from loyalty.domain.messages import TEXTS  # the catalog the brand rewords
+        from loyalty.domain.texts import TEXTS  # the catalog the brand rewords
 
         for key, languages in bot.texts.items():
             if key not in TEXTS:

@@ -16,9 +16,9 @@ from loyalty.domain import console, everyday
 from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.console import ChangeRefused, Permission, Session
 from loyalty.domain.everyday import Change
-from loyalty.domain.messages import TEXTS
 from loyalty.domain.program import Program
 from loyalty.domain.staff import StaffMember
+from loyalty.domain.texts import TEXTS
 from loyalty.flows.ports import AuditTrail
 
 

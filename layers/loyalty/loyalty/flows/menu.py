@@ -15,8 +15,9 @@ from loyalty.domain.contact import Contact, known_zone
 from loyalty.domain.history import history_lines
 from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member
-from loyalty.domain.messages import EN, RU, how_many, joined, render, with_commands
+from loyalty.domain.messages import how_many, joined, render, with_commands
 from loyalty.domain.program import Program
+from loyalty.domain.texts import EN, RU
 from loyalty.flows import keyboards
 from loyalty.flows.ports import BotMemory, Ledger
 from loyalty.flows.replies import Replies

@@ -22,11 +22,6 @@ class Answer:
         return self.message.text if self.message is not None else None
 
 
-def send_in_answer(chat_id: int, text: str) -> dict[str, Any]:
-    """A reply as a Bot API call in the webhook's HTTP answer: Telegram runs it as it takes the answer."""
-    return {"method": "sendMessage", "chat_id": chat_id, "text": text}
-
-
 class Replies:
     def __init__(self, outbox: Outbox):
         self.outbox = outbox

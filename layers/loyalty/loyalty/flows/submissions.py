@@ -15,9 +15,10 @@ from loyalty.contracts import Incoming, ReceiptSubmitted, Shopper, TelegramFile
 from loyalty.domain import fraud
 from loyalty.domain.keyed import Keyed, username_marker
 from loyalty.domain.member import Member
-from loyalty.domain.messages import language_of, render
+from loyalty.domain.messages import render
 from loyalty.domain.program import Program
 from loyalty.domain.qr_text import is_qr
+from loyalty.domain.texts import language_of
 from loyalty.flows import keyboards
 from loyalty.flows.ports import Members
 from loyalty.flows.replies import Replies
@@ -130,6 +131,6 @@ class SentQr:
         member, full = self.submissions.member(message, key)
         submitted, outcome = self.submissions.admit(shopper_of(message, member), member, key, full, qr=message.text)
         self.submissions.noticed(member, message)
-        logger.info("receipt's QR code received", extra={"member_id": str(message.user_id),
-                                                         "update_id": message.update_id, **outcome})
+        logger.info("update handled", extra={"member_id": str(message.user_id), "update_id": message.update_id,
+                                             **outcome})  # as the webhook says of every other update
         return submitted

@@ -6,7 +6,6 @@ in the webhook's own answer), so the webhook answers Telegram in milliseconds.
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Callable
 from typing import Any
@@ -28,10 +27,11 @@ from loyalty.flows.account import Account
 from loyalty.flows.console import SignInLinks
 from loyalty.flows.conversations import Conversations
 from loyalty.flows.crm_feed import CrmFeed
+from loyalty.flows.edge import MAX_UPDATE_CHARACTERS, secret_matches, send_in_answer
 from loyalty.flows.joining import Joining
 from loyalty.flows.menu import Menu, menu_command
 from loyalty.flows.ports import BotMemory, DeadLetters, Ledger, Members, Once, Outbox, Queue
-from loyalty.flows.replies import Replies, send_in_answer
+from loyalty.flows.replies import Replies
 from loyalty.flows.submissions import NotCounted, Submissions, phone_keyboard, shopper_of, update_key
 from loyalty.observability import logger
 
@@ -58,7 +58,7 @@ class Webhook:
         if not secret_matches(secret_token, self.expected_secret()):
             logger.warning("webhook call without the right secret token")
             return 403, {}
-        if body is not None and len(body) > _MAX_UPDATE_CHARACTERS:  # Telegram's updates are a few KB
+        if body is not None and len(body) > MAX_UPDATE_CHARACTERS:  # Telegram's updates are a few KB
             return self._park(body, f"update too large: {len(body)} characters"), {}
         try:
             update = bot_api_update.checked(json.loads(body or ""))
@@ -96,9 +96,6 @@ class Webhook:
         return 200
 
 
-_MAX_UPDATE_CHARACTERS = 1_000_000
-
-
 def _update_id(body: str | None) -> str:
     """The update_id of a refused update, for the parked message's attributes ("" when there is none to read)."""
     try:
@@ -120,11 +117,6 @@ def submits_receipt(update: dict[str, Any]) -> bool:
     if message.get("photo") or message.get("document"):
         return True
     return is_qr(str(message.get("text") or ""))
-
-
-def secret_matches(received: str | None, expected: str) -> bool:
-    """Constant-time comparison, so the secret cannot be guessed byte by byte from response times."""
-    return received is not None and hmac.compare_digest(received.encode(errors="replace"), expected.encode())
 
 
 class Bot:
