@@ -108,7 +108,7 @@ def _update_id(body: str | None) -> str:
 def submits_receipt(update: dict[str, Any]) -> bool:
     """A private message that is a receipt: a QR code's text, a photo or a file. Its handling needs no idempotency
     record (two writes): the data model makes each step once by the update's id, the submission's counting in the
-    limits (BotTable.admit), the receipt's claim (a redelivered submission finds its own claim and replays it), the
+    limits (Members.admit), the receipt's claim (a redelivered submission finds its own claim and replays it), the
     points (keyed on the receipt) and every reply (keyed on the update). A redelivery costs a second fetch from the
     receipt service at most, and Telegram redelivers only an update it had no 200 for."""
     message = update.get("message") or {}
