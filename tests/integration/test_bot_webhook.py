@@ -15,7 +15,7 @@ from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty_tools.local.stack import LocalStack
 from tests.conftest import present
-from tests.integration.conftest import bodies, drain, post_update, replies, submissions
+from tests.integration.conftest import bodies, drain, post_update, replies, send, submissions
 from tests.telegram_updates import contact_of, telegram_update
 
 QR = "t=20240301T1230&s=1499.00&fn=7380440800000001&i=12345&fp=1234567890&n=1"
@@ -61,7 +61,7 @@ def test_a_receipt_qr_is_acknowledged_at_the_edge_and_forwarded_as_the_shopper_s
     assert post(stack, telegram_update(3, 503, f"вот мой чек\n{QR}", language="en")) == 200
     (sent,) = bodies(stack, "AccrualQueue")
     assert sent == {"kind": "qr", "message": {"update_id": 3, "user_id": 503, "chat_id": 503, "first_name": "Анна",
-                                             "text": f"вот мой чек\n{QR}", "username": None, "language_code": "en"}}
+                                             "text": f"вот мой чек\n{QR}", "language_code": "en"}}
     (reply,) = replies(stack)
     assert reply["text"].startswith("Receipt received")  # in Telegram's language: the edge reads no member
 
@@ -333,3 +333,21 @@ def test_an_update_whose_first_handling_died_with_its_mark_left_is_refused_until
     monkeypatch.undo()
     assert member(stack, 512) is None and drain(stack, "WebhookDeadLetterQueue") == []
 
+
+
+def test_a_qr_code_forwarded_leaves_the_username_out_and_its_marker_as_it_was(stack: LocalStack) -> None:
+    def with_username(update: dict[str, Any]) -> dict[str, Any]:
+        update["message"]["from"]["username"] = "anna_k"
+        return update
+
+    post(stack, telegram_update(1, 509, "/start"))
+    post(stack, telegram_update(2, 509, contact=contact_of(509)))
+    post(stack, with_username(telegram_update(4, 509, "/balance")))
+    marker = present(member(stack, 509)).get("username_marker")
+    assert marker  # the full bot keeps the username as a keyed marker only
+    post(stack, with_username(telegram_update(3, 509, QR)))
+    (sent,) = bodies(stack, "AccrualQueue")
+    assert "anna_k" not in json.dumps(sent)
+    send(stack, "AccrualQueue", sent)
+    assert stack.poller("AccrualQueue").poll_once() == 1
+    assert present(member(stack, 509)).get("username_marker") == marker

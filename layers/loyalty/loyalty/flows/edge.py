@@ -66,7 +66,8 @@ class Edge:
 
 def qr_message(body: str | None) -> dict[str, Any] | None:
     """The QR code's text in `body`, in the fields of contracts.Incoming, when `body` is for certain an update with a
-    message of just that from a person in a private chat; None for anything else."""
+    message of just that from a person in a private chat; None for anything else. The shopper's @username is left
+    out: the bot keeps it only as a keyed marker, which the edge cannot make, and the next other update updates it."""
     if not body or len(body) > MAX_UPDATE_CHARACTERS:
         return None
     try:
@@ -81,15 +82,15 @@ def qr_message(body: str | None) -> dict[str, Any] | None:
         return None
     text: Any = message.get("text")
     first_name: Any = user.get("first_name")
-    username, language = user.get("username"), user.get("language_code")
+    language = user.get("language_code")
     if not (chat.get("type") == "private" and user.get("is_bot") is False
             and all(_is_id(value) for value in (chat.get("id"), user.get("id"), message.get("message_id")))
             and type(message.get("date")) is int and 0 <= message["date"] < 2**32
-            and _is_text(first_name) and _is_text(username, optional=True) and _is_text(language, optional=True)
+            and _is_text(first_name) and _is_text(language, optional=True)
             and _is_text(text) and is_qr(text)):
         return None
     return {"update_id": update["update_id"], "user_id": user["id"], "chat_id": chat["id"], "text": text,
-            "first_name": first_name[:64], "username": username, "language_code": language}
+            "first_name": first_name[:64], "language_code": language}  # no @username: kept only as a keyed marker
 
 
 def _part(whole: Any, name: str) -> dict[str, Any] | None:

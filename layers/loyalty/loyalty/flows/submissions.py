@@ -85,13 +85,13 @@ class Submissions:
         seen = shopper.model_copy(update={"seen": member.seen()})  # the ledger writes from it first, with no read
         return submitted.model_copy(update={"shopper": seen}), {"action": "receipt_submitted"}
 
-    def noticed(self, member: Member | None, message: Incoming) -> None:
+    def noticed(self, member: Member | None, message: Incoming, with_username: bool = True) -> None:
         """Keep the member's first name and the keyed marker of their @username when either changed (a write only
-        then)."""
+        then). `with_username` False: the message does not say the username (the edge's forward leaves it out)."""
         if member is None or member.erased_at:
             return
         marker = username_marker(self.keyed, message.username) if message.username else None
-        if marker != member.username_marker:
+        if with_username and marker != member.username_marker:
             self.members.note_username(member.member_id, marker)
         if message.first_name and message.first_name != member.name:
             self.members.note_name(member.member_id, message.first_name)
@@ -130,7 +130,7 @@ class SentQr:
         key = update_key(message.update_id)
         member, full = self.submissions.member(message, key)
         submitted, outcome = self.submissions.admit(shopper_of(message, member), member, key, full, qr=message.text)
-        self.submissions.noticed(member, message)
+        self.submissions.noticed(member, message, with_username=False)
         logger.info("update handled", extra={"member_id": str(message.user_id), "update_id": message.update_id,
                                              **outcome})  # as the webhook says of every other update
         return submitted
