@@ -41,10 +41,10 @@ serve: $(STAMP)  ## the local stack, until Ctrl-C
 test: $(STAMP) chromium  ## unit, integration (moto), end-to-end (local stack, headless Chromium) and fuzz tests, on every core
 	$(BIN)/python -m pytest
 
-# The tests that lean hardest on timing (the sending pace, a broadcast at Telegram's pace, the bot's dialogs), once
-# more beside a CPU hog on every core: they must not depend on how fast the machine is.
+# The tests that lean hardest on timing (the sending pace, a broadcast at Telegram's pace, the bot's dialogs, the
+# cold starts against boto3), once more beside a CPU hog on every core: they must not depend on how fast the machine is.
 BUSY_TESTS := tests/integration/test_pacing.py tests/integration/test_telegram_sender.py tests/e2e/test_broadcast.py \
-	tests/e2e/test_bot.py
+	tests/e2e/test_bot.py tests/integration/test_cold_start.py
 busy: $(STAMP) chromium  ## the timing-sensitive tests again with stress-ng loading every core
 	@command -v stress-ng >/dev/null || (apt-get update -qq && apt-get install -y -qq stress-ng) \
 		|| (echo "make busy needs stress-ng: apt-get install stress-ng" && false)
