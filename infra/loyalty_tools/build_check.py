@@ -2,6 +2,8 @@
 
 - Each function with its layers fits Lambda's 250 MB unzipped (the function's code and every layer together).
 - Every native library in the build is built for aarch64 (the template deploys arm64).
+- Every module of the layer is compiled for Python 3.12, checked by hash and never against its source (Lambda's /opt
+  is read-only: a module shipped without it is compiled again at every cold start; layers/loyalty/Makefile).
 - Each function's handler module imports under Python 3.12 with nothing on its path but its own code and the layer,
   in exactly its template environment (its literal values, dummies for intrinsics), as Lambda's cold start does.
 
@@ -60,6 +62,17 @@ def python_312() -> str:
                           check=True).stdout.strip()
 
 
+def uncompiled(layer: Path) -> list[str]:
+    """The layer's modules that Python 3.12 would compile at a cold start: no cpython-312 file beside them, or one that
+    is checked against its source (PEP 552: a pyc's flags, after its magic, 1 for a hash never checked)."""
+    missing = []
+    for source in (layer / "python").rglob("*.py"):
+        compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-312.pyc"
+        if not compiled.is_file() or int.from_bytes(compiled.read_bytes()[4:8], "little") != 1:
+            missing.append(str(source.relative_to(layer)))
+    return missing
+
+
 def twin_layer(layer: Path, into: Path) -> Path:
     """The built layer for this machine: its pinned requirements as x86_64 wheels for Python 3.12, beside everything
     else the build put in it (our own package) copied as built."""
@@ -115,6 +128,11 @@ def main(argv: list[str]) -> int:
     print(f"{natives} native libraries, all aarch64" if not foreign else f"not aarch64: {', '.join(foreign)}")
     problems += [f"not built for aarch64: {name}" for name in foreign]
     loyalty_layer = build / "LoyaltyLayer"
+    missing = uncompiled(loyalty_layer)
+    modules = sum(1 for _ in (loyalty_layer / "python").rglob("*.py"))
+    print(f"{modules - len(missing)} of {modules} modules of the layer compiled for Python {PYTHON_312}, unchecked")
+    problems += [f"not compiled for Python {PYTHON_312}: {len(missing)} modules, e.g. {', '.join(missing[:3])}"
+                 ] if missing else []
     twin = twin_layer(loyalty_layer, ROOT / ".local" / "layer-x86_64-twin")
     failures = import_failures(build, twin)
     print(f"{len(functions) - len(failures)} of {len(functions)} functions import under Python {PYTHON_312} "
