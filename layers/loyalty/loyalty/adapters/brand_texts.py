@@ -15,6 +15,8 @@ from typing import Any
 
 from loyalty import clock
 from loyalty.adapters.aws import client
+from loyalty.domain.errors import StorageUnavailable
+from loyalty.observability import logger
 
 _FRESH_FOR = timedelta(minutes=1)
 # Where the console keeps its change of the program's texts section (adapters/console_table.py: keep_change).
@@ -31,7 +33,11 @@ class BrandTexts:
     def __call__(self) -> dict[str, dict[str, str]]:
         now = clock.now()
         if self._read_at is None or not timedelta(0) <= now - self._read_at < _FRESH_FOR:
-            reworded = self._console() if self.console_table else None
+            try:
+                reworded = self._console() if self.console_table else None
+            except StorageUnavailable:  # the receipt is queued already: it is acknowledged in the words last read
+                logger.warning("the console's texts could not be read; the last ones read answer", exc_info=True)
+                return self._texts if self._read_at is not None else _file_texts(self.program_file)
             self._texts, self._read_at = reworded if reworded is not None else _file_texts(self.program_file), now
         return self._texts
 

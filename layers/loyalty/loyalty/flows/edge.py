@@ -1,7 +1,7 @@
 """The webhook's edge: a receipt's QR code, what shoppers send most, answered before anything heavy loads.
 
 A cold webhook that loaded python-telegram-bot, pydantic and the program first kept the shopper waiting on four
-times `import boto3`. The edge needs the standard library, boto3 and Powertools' Logger: it checks the secret, reads
+times `import boto3`. The edge needs the standard library, boto3 and Powertools: it checks the secret, reads
 the update strictly, and when it is a QR code's text from a person in a private chat it forwards the message to the
 point accrual (contracts.py: QrSent) and answers «Чек принят» in the webhook's own answer. The accrual counts the
 receipt in the shopper's limits, reads the member with that same write, then checks and credits it
