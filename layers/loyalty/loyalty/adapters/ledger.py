@@ -169,12 +169,8 @@ class LedgerRepository:
             return _Pasts(before=None, after=None)
         from loyalty.domain.daily import NO_PAST, Past
 
-        if kept is not None:
-            before = Past.model_validate_json(kept)
-        elif wallet.facts.first_purchase_at is None:
-            before = NO_PAST
-        else:
-            before = NO_PAST
+        before = Past.model_validate_json(kept) if kept is not None else NO_PAST
+        if kept is None and wallet.facts.first_purchase_at is not None:
             for earlier in sorted(self.entries(member_id), key=lambda found: (found.created_at, found.entry_id)):
                 if earlier.kind == Kind.ACCRUAL and earlier.entry_id != entry.entry_id:
                     before = self.past_after(before, earlier)

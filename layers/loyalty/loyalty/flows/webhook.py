@@ -127,11 +127,8 @@ class Bot:
                  accrual_queue: Queue, table: BotMemory, keyed: Keyed,
                  crm: CrmFeed | None = None):
         self.program = program
-        self.members = members
         self.replies = Replies(outbox)
         self.accrual_queue = accrual_queue
-        self.table = table
-        self.keyed = keyed
         self.menu = Menu(program, ledger, self.replies, table, keyed)
         self.joining = Joining(program, members, self.replies, accrual_queue, table, keyed, crm)
         self.account = Account(program, members, self.replies, accrual_queue, table, keyed, crm)
