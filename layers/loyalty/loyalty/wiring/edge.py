@@ -10,12 +10,16 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty.adapters.aws import client
 from loyalty.adapters.brand_texts import BrandTexts
 from loyalty.adapters.secrets import secret
-from loyalty.flows.edge import Bot, Edge
+from loyalty.flows.edge import Edge
+
+if TYPE_CHECKING:
+    from loyalty.flows.webhook import Webhook
+    from loyalty.wiring.live import Live
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class EdgeSettings:
         return cls(**{field.name: os.environ.get(field.name, "") for field in fields(cls)})
 
 
-def edge(settings: EdgeSettings, on_bot: Callable[[Any], None]) -> Edge:
+def edge(settings: EdgeSettings, on_bot: Callable[[Webhook], None]) -> Edge:
     """The edge, and the full bot behind it; `on_bot` is given the full bot before each update it handles (the
     handler registers the invocation's context with its idempotency)."""
     def forward(work: dict[str, Any]) -> None:
@@ -49,16 +53,16 @@ class FullBot:
     """The full bot, built on the first update the edge hands on, once per container (Live: the program as the
     console changed it)."""
 
-    def __init__(self, on_bot: Callable[[Any], None]):
+    def __init__(self, on_bot: Callable[[Webhook], None]):
         self.on_bot = on_bot
-        self._live: Any = None
+        self._live: Live[Webhook] | None = None
 
-    def __call__(self) -> Bot:
-        if self._live is None:
+    def __call__(self) -> Webhook:
+        if self._live is None:  # imported here, not at the cold start: pydantic, python-telegram-bot, the program
             from loyalty.settings import WebhookSettings, environment
             from loyalty.wiring.webhook import webhook
 
             self._live = webhook(environment(WebhookSettings))
         bot = self._live()
         self.on_bot(bot)
-        return bot  # type: ignore[no-any-return]
+        return bot
