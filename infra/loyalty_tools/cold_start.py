@@ -7,8 +7,8 @@ rounds' wall time, as the issue that set the budgets asked.
 
 The test that holds them reads the CPU time of the fastest round instead (`held_ratio`). A busy machine makes a run
 wait, and a wait is wall time, never CPU time; and it only ever adds, so the fastest round is the truest. With every
-core loaded by stress-ng, a function's wall ratio moved from 2.5 to 3.56 by the fastest of nine rounds, and its CPU
-ratio by at most 0.14.
+core loaded by stress-ng, a function's wall ratio moved from 2.5 to 3.56 by the fastest of nine rounds; the CPU
+ratios moved by at most 0.3 (most by under 0.15).
 `python -X importtime` names what a function imports beyond boto3, heaviest first: where to look when one grows.
 """
 
