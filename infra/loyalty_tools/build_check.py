@@ -4,8 +4,10 @@
 - Every native library in the build is built for aarch64 (the template deploys arm64).
 - Every module of the layer is compiled for Python 3.12, checked by hash and never against its source (Lambda's /opt
   is read-only: a module shipped without it is compiled again at every cold start; layers/loyalty/Makefile).
+- The layer carries the program's snapshot (/opt/program.snapshot: adapters/program_file.py), of this program file.
 - Each function's handler module imports under Python 3.12 with nothing on its path but its own code and the layer,
-  in exactly its template environment (its literal values, dummies for intrinsics), as Lambda's cold start does.
+  in exactly its template environment (its literal values, dummies for intrinsics), as Lambda's cold start does, and
+  takes its program from the snapshot: PyYAML is not imported.
 
 This machine is x86_64, so the aarch64 libraries cannot be loaded here: the import runs on the layer as built, its
 native packages swapped for the same pinned versions' x86_64 wheels (`twin`). Everything else is the build's.
@@ -101,7 +103,8 @@ def import_failures(build: Path, layer_path: Path) -> dict[str, str]:
         env |= {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
         # -S: no site-packages of this machine's Python; the path is Lambda's: the function's code, then the layer.
         script = (f"import sys; sys.path[:0] = [{str(code)!r}, {str(layer_path)!r}]\n"
-                  f"import {module}\n")
+                  f"import {module}\n"
+                  "if 'yaml' in sys.modules: sys.exit('read the program file, not the build snapshot of it')\n")
         done = subprocess.run([python_312(), "-S", "-c", script], env=env, capture_output=True, text=True)
         if done.returncode != 0:
             failures[name] = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "exit code"
@@ -133,6 +136,8 @@ def main(argv: list[str]) -> int:
     print(f"{modules - len(missing)} of {modules} modules of the layer compiled for Python {PYTHON_312}, unchecked")
     problems += [f"not compiled for Python {PYTHON_312}: {len(missing)} modules, e.g. {', '.join(missing[:3])}"
                  ] if missing else []
+    if not (loyalty_layer / "program.snapshot").is_file():
+        problems.append("no program.snapshot in LoyaltyLayer: every cold start would parse the program file")
     twin = twin_layer(loyalty_layer, ROOT / ".local" / "layer-x86_64-twin")
     failures = import_failures(build, twin)
     print(f"{len(functions) - len(failures)} of {len(functions)} functions import under Python {PYTHON_312} "

@@ -19,7 +19,12 @@ class _Env(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
-class WebhookSettings(_Env):
+class ProgramFiles(_Env):
+    PROGRAM_FILE: str
+    PROGRAM_SNAPSHOT: str = ""  # the program as the build validated it (adapters/program_file.py); none: read the file
+
+
+class WebhookSettings(ProgramFiles):
     MEMBERS_TABLE: str
     LEDGER_TABLE: str
     ACCRUAL_QUEUE_URL: str
@@ -27,7 +32,6 @@ class WebhookSettings(_Env):
     OUTBOX_QUEUE_URL: str
     DEAD_LETTER_QUEUE_URL: str
     WEBHOOK_SECRET_NAME: str
-    PROGRAM_FILE: str
     CRM_QUEUE_URL: str
     BOT_TABLE: str
     STACK_KEY_NAME: str
@@ -42,7 +46,7 @@ class _Consumer(_Env):
     RETRY_BASE_SECONDS: int = Field(ge=0)
 
 
-class PointAccrualSettings(_Consumer):
+class PointAccrualSettings(_Consumer, ProgramFiles):
     STACK_KEY_NAME: str
     ACCRUAL_QUEUE_URL: str  # a file's receipts go back to the queue one by one
     MEMBERS_TABLE: str
@@ -57,14 +61,13 @@ class PointAccrualSettings(_Consumer):
     CAMPAIGNS_TABLE: str
     CAMPAIGN_QUEUE_URL: str
     OUTBOX_QUEUE_URL: str
-    PROGRAM_FILE: str
     CRM_QUEUE_URL: str
     BOT_TABLE: str
     CONSOLE_TABLE: str  # the console's live campaigns
     LINK_BASE_URL: str = ""  # the HTTP API's address: a campaign message's buttons go through /go/<letter>-<n>
 
 
-class PointsScheduleSettings(_Env):
+class PointsScheduleSettings(ProgramFiles):
     STACK_KEY_NAME: str
     BOT_TABLE: str
     MEMBERS_TABLE: str
@@ -72,11 +75,10 @@ class PointsScheduleSettings(_Env):
     OUTBOX_QUEUE_URL: str
     CAMPAIGNS_TABLE: str
     CAMPAIGN_QUEUE_URL: str
-    PROGRAM_FILE: str
     CRM_QUEUE_URL: str
 
 
-class CampaignsSettings(_Env):
+class CampaignsSettings(ProgramFiles):
     STACK_KEY_NAME: str
     OUTBOX_QUEUE_URL: str
     ACCRUAL_QUEUE_URL: str
@@ -84,32 +86,29 @@ class CampaignsSettings(_Env):
     LEDGER_TABLE: str
     CAMPAIGNS_TABLE: str
     CAMPAIGN_QUEUE_URL: str
-    PROGRAM_FILE: str
     CRM_QUEUE_URL: str
     BOT_TABLE: str
     CONSOLE_TABLE: str  # the campaigns made in the console
     LINK_BASE_URL: str = ""  # the HTTP API's address: nudges' links go through /go/<id>, which counts the clicks
 
 
-class WebAppSettings(_Env):
+class WebAppSettings(ProgramFiles):
     MEMBERS_TABLE: str
     LEDGER_TABLE: str
     BOT_TABLE: str
     ACCRUAL_QUEUE_URL: str
-    PROGRAM_FILE: str
     BOT_TOKEN_NAME: str
     STACK_KEY_NAME: str
     INIT_DATA_MAX_AGE_SECONDS: int = 3600  # how old Telegram's signature on initData may be
     CONSOLE_TABLE: str = ""  # the console's everyday changes (rewards, texts, nudges), read once a minute
 
 
-class FiguresSettings(_Env):
+class FiguresSettings(ProgramFiles):
     FIGURES_TABLE: str
     LEDGER_TABLE: str
     MEMBERS_TABLE: str
     CAMPAIGNS_TABLE: str
     BOT_TABLE: str
-    PROGRAM_FILE: str
     DEAD_LETTER_QUEUE_URL: str
 
     def streams(self) -> dict[str, str]:
@@ -118,13 +117,12 @@ class FiguresSettings(_Env):
                 self.BOT_TABLE: "bot"}
 
 
-class ConsoleSettings(_Env):
+class ConsoleSettings(ProgramFiles):
     CONSOLE_TABLE: str
     AUDIT_TABLE: str
     MEMBERS_TABLE: str
     LEDGER_TABLE: str
     ACCRUAL_QUEUE_URL: str
-    PROGRAM_FILE: str
     STACK_KEY_NAME: str
     BOT_TOKEN_NAME: str
     LINK_BASE_URL: str  # the HTTP API's address: sign-in links lead to /console/signin there
@@ -136,14 +134,13 @@ class ConsoleSettings(_Env):
     INIT_DATA_MAX_AGE_SECONDS: int = 3600
 
 
-class LinkClicksSettings(_Env):
+class LinkClicksSettings(ProgramFiles):
     BOT_TABLE: str
     CAMPAIGNS_TABLE: str
-    PROGRAM_FILE: str
     CONSOLE_TABLE: str = ""  # the console's everyday changes (rewards, texts, nudges), read once a minute
 
 
-class CampaignSenderSettings(_Consumer):
+class CampaignSenderSettings(_Consumer, ProgramFiles):
     IDEMPOTENCY_TABLE: str
     MEMBERS_TABLE: str
     CAMPAIGNS_TABLE: str
@@ -153,7 +150,6 @@ class CampaignSenderSettings(_Consumer):
     MESSAGES_PER_SECOND: float = Field(gt=0, le=30)
     CRM_QUEUE_URL: str
     ACCRUAL_QUEUE_URL: str
-    PROGRAM_FILE: str
     CONSOLE_TABLE: str  # the console's campaigns: a stopped one's messages are dropped
 
 
@@ -168,22 +164,20 @@ class _Paced(_Consumer):
         return per_second / self.CONCURRENCY
 
 
-class CrmSyncSettings(_Paced):
-    PROGRAM_FILE: str
+class CrmSyncSettings(_Paced, ProgramFiles):
     MEMBERS_TABLE: str
     CRM_URL: str
     CRM_SECRET_NAME: str
     MAX_RETRY_SECONDS: int = Field(default=900, ge=1)
 
 
-class RedemptionSettings(_Env):
+class RedemptionSettings(ProgramFiles):
     MEMBERS_TABLE: str
     CLAIMS_TABLE: str
     LEDGER_TABLE: str
     PROMO_CODES_TABLE: str
     CAMPAIGNS_TABLE: str
     ACCRUAL_QUEUE_URL: str
-    PROGRAM_FILE: str
     CRM_QUEUE_URL: str
 
 

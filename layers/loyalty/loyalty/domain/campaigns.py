@@ -156,7 +156,7 @@ class Campaign(_Strict):
     at: datetime | None = Field(default=None, description="broadcast: when it goes out")
     send_hours: tuple[int, int] = Field(default=(10, 21), description="winback: the Moscow hours its runs reach "
                                         "members in (from, until); a lapse found at night waits for the morning")
-    goal: Goal = Goal()
+    goal: Goal = Field(default_factory=Goal)
     budget: Budget | None = None
     variants: list[Variant] = Field(default_factory=list, max_length=3, description="broadcast, triggered: up to 3 "
                                     "texts or bonuses, each member kept in one by their id; the results compare them")

@@ -94,14 +94,14 @@ def _max_delays() -> dict[Kind, int]:
 
 
 class Contact(_Strict):
-    quiet_hours: QuietHours = QuietHours()
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
     time_zones: dict[str, str] = Field(default_factory=lambda: {"ru": "Europe/Moscow", "en": "Europe/Moscow"},
                                        description="a member's time zone by their language, unless they chose one")
     zone_choices: list[ZoneChoice] = Field(default_factory=_russian_zones, max_length=24,
                                            description="what /timezone offers a member (Russia's zones by default)")
     spacing_minutes: int = Field(default=120, ge=0, le=24 * 60,
                                  description="between two letters to one member, at least")
-    marketing: Caps = Caps()
+    marketing: Caps = Field(default_factory=Caps)
     max_delay_hours: dict[Kind, int] = Field(default_factory=_max_delays,
                                              description="a letter that waited longer is dropped, not sent late")
 

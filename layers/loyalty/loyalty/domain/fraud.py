@@ -50,9 +50,9 @@ class Serials(_Strict):
 
 
 class Fraud(_Strict):
-    submissions: Submissions = Submissions()
+    submissions: Submissions = Field(default_factory=Submissions)
     rules: list[Rule] = Field(default_factory=list)
-    serials: Serials = Serials()
+    serials: Serials = Field(default_factory=Serials)
 
     @model_validator(mode="after")
     def _each_rule_once(self) -> Fraud:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty.domain.campaigns import LastTouch
 from loyalty.domain.details import Details
@@ -63,7 +63,7 @@ class Entry(BaseModel):
     change: Balance
     balance_after: Balance
     created_at: datetime
-    details: Details = Details()
+    details: Details = Field(default_factory=Details)
 
 
 class Posting(BaseModel):

@@ -163,8 +163,8 @@ class Earning(_Strict):
         description="days before points become available, by channel name or kind (marketplace, retail, d2c, "
         "other) or `default`: a marketplace's return window",
     )
-    expiry: Expiry = Expiry()
-    caps: Caps = Caps()
+    expiry: Expiry = Field(default_factory=Expiry)
+    caps: Caps = Field(default_factory=Caps)
     goods: list[GoodsRule] = Field(default_factory=list)
 
     @field_validator("pending_days")
@@ -236,7 +236,7 @@ class MindboxOperations(_Strict):
 
 class Mindbox(_Strict):
     endpoint_id: str = Field(min_length=1, description="the project's endpoint id (its secret is the CRM secret)")
-    operations: MindboxOperations = MindboxOperations()
+    operations: MindboxOperations = Field(default_factory=MindboxOperations)
     telegram_id: str = Field(default="tgID", description="the external id the Telegram user id is kept under")
     balance_type: str = Field(default="Points", description="the points balance's system name")
     level_field: str = Field(default="loyaltyLevel", description="customer field that holds the level")
@@ -256,7 +256,7 @@ class Crm(_Strict):
 
     kind: Literal["none", "mindbox", "webhook"] = "none"
     mindbox: Mindbox | None = None
-    webhook: CrmWebhook = CrmWebhook()
+    webhook: CrmWebhook = Field(default_factory=CrmWebhook)
 
     @model_validator(mode="after")
     def _configured(self) -> Crm:
@@ -274,16 +274,16 @@ class Crm(_Strict):
 class Program(_Strict):
     brand: Brand
     earning: Earning
-    receipts: Receipts = Receipts()
+    receipts: Receipts = Field(default_factory=Receipts)
     channels: list[Channel] = Field(default_factory=list)
     levels: list[Level] = Field(default_factory=list, description="lowest first")
-    bonuses: Bonuses = Bonuses()
-    redemption: Redemption = Redemption()
+    bonuses: Bonuses = Field(default_factory=Bonuses)
+    redemption: Redemption = Field(default_factory=Redemption)
     segments: dict[str, Segment] = Field(default_factory=dict, description="named groups of members")
     campaigns: list[Campaign] = Field(default_factory=list)
-    crm: Crm = Crm()
-    bot: BotProgram = BotProgram()
-    fraud: Fraud = Fraud()
+    crm: Crm = Field(default_factory=Crm)
+    bot: BotProgram = Field(default_factory=BotProgram)
+    fraud: Fraud = Field(default_factory=Fraud)
     contact: Contact = Field(default_factory=Contact, description="when a message that is not a direct answer may "
                              "reach a member: quiet hours, spacing, marketing caps (domain/contact.py)")
 

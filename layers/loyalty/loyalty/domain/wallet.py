@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty.domain.details import Details
 from loyalty.domain.errors import AlreadyRecorded, HoldExpired, HoldNotFound, InsufficientPoints
@@ -92,14 +92,14 @@ class Boost(_Model):
 
 
 class Wallet(_Model):
-    balance: Balance = Balance()
+    balance: Balance = Field(default_factory=Balance)
     lots: dict[str, Lot] = {}
     holds: dict[str, Hold] = {}
     activity: tuple[Activity, ...] = ()
     level: str | None = None
     level_since: datetime | None = None
     level_checked_at: datetime | None = None
-    facts: Facts = Facts()  # what campaigns target: purchases, spend, channels, categories
+    facts: Facts = Field(default_factory=Facts)  # what campaigns target: purchases, spend, channels, categories
     boosts: tuple[Boost, ...] = ()
 
     def spendable(self, now: datetime) -> list[tuple[str, Lot]]:
@@ -132,7 +132,7 @@ NOTHING = Balance()
 class Step(_Model):
     wallet: Wallet
     change: Balance
-    details: Details = Details()
+    details: Details = Field(default_factory=Details)
 
 
 def stored(item: dict[str, Any]) -> Wallet:

@@ -20,12 +20,12 @@ from loyalty.flows.submissions import SentQr, Submissions
 from loyalty.settings import PointAccrualSettings
 from loyalty.wiring.books import reported_ledger
 from loyalty.wiring.keys import stack_key
-from loyalty.wiring.live import Live
+from loyalty.wiring.live import Live, program_of
 from loyalty.wiring.receipts import receipt_check
 
 
 def point_accrual(settings: PointAccrualSettings) -> Live[PointAccrual]:
-    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE,
+    return Live(program_of(settings), settings.CONSOLE_TABLE,
                 lambda program, read: _point_accrual(settings, program, read))
 
 

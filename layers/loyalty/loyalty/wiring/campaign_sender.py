@@ -8,19 +8,19 @@ from loyalty.adapters.console_table import ConsoleTable
 from loyalty.adapters.idempotency import OncePerKey
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.pacing import Pace
-from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.queues import SqsQueue
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.composer import ConsoleRead
 from loyalty.settings import CampaignSenderSettings
 from loyalty.wiring.books import crm_feed
+from loyalty.wiring.live import program_of
 
 _MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any campaign message can sit in its queue and its DLQ
 _BOT_PACE = "telegram"  # the campaign senders' pace, shared by their pollers (the transactional sender keeps its own)
 
 
 def campaign_sender(settings: CampaignSenderSettings) -> CampaignSender:
-    program = cached_program(settings.PROGRAM_FILE)
+    program = program_of(settings)
     return CampaignSender(
         BotApi(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
         OncePerKey("message", "touch", settings.IDEMPOTENCY_TABLE, _MESSAGE_DEDUPE_SECONDS),

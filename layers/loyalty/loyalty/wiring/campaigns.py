@@ -6,7 +6,6 @@ from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.console_table import ConsoleTable
 from loyalty.adapters.members import MembersRepository
-from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.queues import ChatOrderedQueue, SqsQueue
 from loyalty.domain.program import Program
 from loyalty.flows.campaigns import Campaigns, Touches
@@ -16,13 +15,13 @@ from loyalty.flows.letters import CampaignLetters, Letters
 from loyalty.settings import CampaignsSettings
 from loyalty.wiring.books import reported_ledger
 from loyalty.wiring.keys import stack_key
-from loyalty.wiring.live import Live
+from loyalty.wiring.live import Live, program_of
 
 
 def campaigns(settings: CampaignsSettings, read: ConsoleRead | None = None) -> Campaigns:
     """The campaigns run, on the program file's campaigns and the console's live ones (read through `read`, the
     postman's in the same function: the console is read once a minute for both)."""
-    program = cached_program(settings.PROGRAM_FILE)
+    program = program_of(settings)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     store = CampaignStore(settings.CAMPAIGNS_TABLE)
     letters = CampaignLetters(Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME)),
@@ -34,7 +33,7 @@ def campaigns(settings: CampaignsSettings, read: ConsoleRead | None = None) -> C
 
 def followups(settings: CampaignsSettings) -> Live[FollowUps]:
     """The campaigns run's second job, the postman: the letters that are due, as the contact policy lets them go."""
-    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE,
+    return Live(program_of(settings), settings.CONSOLE_TABLE,
                 lambda program, read: _followups(settings, program, read))
 
 

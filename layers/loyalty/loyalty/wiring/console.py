@@ -12,7 +12,6 @@ from loyalty.adapters.console_table import ConsoleTable
 from loyalty.adapters.figures_table import FiguresTable
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
-from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.queues import ChatOrderedQueue, SqsQueue
 from loyalty.adapters.secrets import secret
 from loyalty.domain.staff import Role
@@ -27,13 +26,14 @@ from loyalty.flows.replies import Replies
 from loyalty.flows.support import MemberReach, SupportDesk
 from loyalty.settings import ConsoleSettings
 from loyalty.wiring.keys import stack_key
+from loyalty.wiring.live import program_of
 
 
 def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards, TicketQueue, Composer, Everyday,
                                                 Callable[[], str]]:
     """The staff console, its members desk, its dashboard, its queue of tickets, its campaigns, its everyday changes,
     and the bot's token (read when a Mini App's initData is first checked)."""
-    program = cached_program(settings.PROGRAM_FILE)
+    program = program_of(settings)
     table, audit, keyed = ConsoleTable(settings.CONSOLE_TABLE), AuditLog(settings.AUDIT_TABLE), \
         stack_key(settings.STACK_KEY_NAME)
     directory = StaffDirectory(table, program, settings.CONSOLE_OWNER_TELEGRAM_ID or None)

@@ -7,17 +7,17 @@ from functools import cache
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.mindbox import MindboxClient
 from loyalty.adapters.pacing import LocalPace
-from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.queues import DeadLetterQueue
 from loyalty.adapters.secrets import secret
 from loyalty.adapters.signed_webhook import SignedWebhook
 from loyalty.flows.crm_sync import CrmSync
 from loyalty.flows.ports import CrmTarget
 from loyalty.settings import CrmSyncSettings
+from loyalty.wiring.live import program_of
 
 
 def crm_sync(settings: CrmSyncSettings) -> CrmSync:
-    crm = cached_program(settings.PROGRAM_FILE).crm
+    crm = program_of(settings).crm
     pace = LocalPace(settings.share(crm.requests_per_minute / 60)).wait
 
     @cache

@@ -10,8 +10,14 @@ from loyalty.adapters.console_table import ConsoleTable
 from loyalty.adapters.program_file import cached_program
 from loyalty.domain.program import Program
 from loyalty.flows.composer import ConsoleRead
+from loyalty.settings import ProgramFiles
 
 T = TypeVar("T")
+
+
+def program_of(settings: ProgramFiles) -> Program:
+    """The function's program file, from the build's snapshot where it has one (adapters/program_file.py)."""
+    return cached_program(settings.PROGRAM_FILE, settings.PROGRAM_SNAPSHOT)
 
 
 class Live(Generic[T]):
@@ -19,8 +25,7 @@ class Live(Generic[T]):
     change, read at most once a minute, so a new source, a restocked reward or a reworded text reaches the function
     within a minute with no deploy. Without the console's table: the program file's, built once."""
 
-    def __init__(self, program_file: str, console_table: str, build: Callable[[Program, ConsoleRead | None], T]):
-        base = cached_program(program_file)
+    def __init__(self, base: Program, console_table: str, build: Callable[[Program, ConsoleRead | None], T]):
         self.read = ConsoleRead(base, ConsoleTable(console_table)) if console_table else None
         self.build = build
         self._program, self._built = base, build(base, self.read)

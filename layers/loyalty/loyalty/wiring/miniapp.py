@@ -17,7 +17,7 @@ from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.miniapp import MiniApp
 from loyalty.settings import LinkClicksSettings, WebAppSettings
 from loyalty.wiring.keys import stack_key
-from loyalty.wiring.live import Live
+from loyalty.wiring.live import Live, program_of
 
 
 def miniapp(settings: WebAppSettings) -> tuple[Live[MiniApp], Callable[[], str]]:
@@ -26,11 +26,11 @@ def miniapp(settings: WebAppSettings) -> tuple[Live[MiniApp], Callable[[], str]]
         return MiniApp(program, MembersRepository(settings.MEMBERS_TABLE),
                        LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), BotTable(settings.BOT_TABLE),
                        SqsQueue(settings.ACCRUAL_QUEUE_URL), stack_key(settings.STACK_KEY_NAME))
-    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE, build), cache(lambda: secret(settings.BOT_TOKEN_NAME))
+    return Live(program_of(settings), settings.CONSOLE_TABLE, build), cache(lambda: secret(settings.BOT_TOKEN_NAME))
 
 
 def link_clicks(settings: LinkClicksSettings) -> Live[LinkClicks]:
     def build(program: Program, _: ConsoleRead | None) -> LinkClicks:
         site = program.bot.site_url or f"https://t.me/{program.brand.bot_username or ''}"
         return LinkClicks(program, BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE), site)
-    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE, build)
+    return Live(program_of(settings), settings.CONSOLE_TABLE, build)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.members import MembersRepository
-from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.promo_codes import PromoCodes
 from loyalty.adapters.queues import SqsQueue
 from loyalty.flows.redemption import Redemption
 from loyalty.settings import RedemptionSettings
 from loyalty.wiring.books import reported_ledger
+from loyalty.wiring.live import program_of
 
 
 def redemption(settings: RedemptionSettings) -> Redemption:
-    program = cached_program(settings.PROGRAM_FILE)
+    program = program_of(settings)
     return Redemption(program, reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE,
                                                settings.CRM_QUEUE_URL),
                       MembersRepository(settings.MEMBERS_TABLE), PromoCodes(settings.PROMO_CODES_TABLE),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.campaign_store import CampaignStore
-from loyalty.adapters.program_file import cached_program
 from loyalty.adapters.queues import ChatOrderedQueue
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.letters import CampaignLetters, Letters
@@ -12,10 +11,11 @@ from loyalty.flows.schedule import PointsSchedule
 from loyalty.settings import PointsScheduleSettings
 from loyalty.wiring.books import reported_ledger
 from loyalty.wiring.keys import stack_key
+from loyalty.wiring.live import program_of
 
 
 def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:
-    program = cached_program(settings.PROGRAM_FILE)
+    program = program_of(settings)
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     letters = Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME))
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), CampaignLetters(letters, program))

@@ -16,14 +16,14 @@ from loyalty.flows.webhook import Bot, Webhook
 from loyalty.settings import WebhookSettings
 from loyalty.wiring.books import crm_feed
 from loyalty.wiring.keys import stack_key
-from loyalty.wiring.live import Live
+from loyalty.wiring.live import Live, program_of
 
 # Telegram redelivers a failed update for up to a day; remember update ids a little longer than that.
 _UPDATE_DEDUPE_SECONDS = 26 * 3600
 
 
 def webhook(settings: WebhookSettings) -> Live[Webhook]:
-    return Live(settings.PROGRAM_FILE, settings.CONSOLE_TABLE, lambda program, _: _webhook(settings, program))
+    return Live(program_of(settings), settings.CONSOLE_TABLE, lambda program, _: _webhook(settings, program))
 
 
 def _webhook(settings: WebhookSettings, program: Program) -> Webhook:
