@@ -24,7 +24,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
 from loyalty.adapters.aws import client
@@ -43,7 +43,9 @@ from loyalty.contracts import OutboundMessage
 from loyalty.domain.codes import new_code
 from loyalty.domain.contact import Sent
 from loyalty.domain.conversation import FollowUp, Ticket
-from loyalty.domain.keyed import Keyed
+
+if TYPE_CHECKING:
+    from loyalty.domain.keyed import Keyed
 
 DUE_SHARDS = 4
 DUE_INDEX = "by_due"

@@ -4,16 +4,18 @@ needs (a backoff, a deferral, the dead-letter queue)."""
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, SqsFifoPartialProcessor
 from aws_lambda_powertools.utilities.batch.exceptions import SQSFifoMessageGroupCircuitBreakerError
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty.adapters.aws import client
 from loyalty.adapters.queues import dead_letter, queue_url
 from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 _MAX_VISIBILITY_SECONDS = 12 * 60 * 60  # SQS's own ceiling
 _jitter = random.Random()  # noqa: S311 (spreading retries, not a secret)

@@ -26,7 +26,6 @@ from loyalty import clock, deadline
 from loyalty.adapters.aws import cancellation_reasons, client
 from loyalty.adapters.dynamo import applied, from_item, query_shards, shard_of, to_item
 from loyalty.domain import postings
-from loyalty.domain.details import Details
 from loyalty.domain.errors import Contended, DomainError, ItemRefused, MemberNotFound
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting, entry_of
 from loyalty.domain.member import LEDGER_READS
@@ -34,6 +33,7 @@ from loyalty.domain.wallet import Balance, Step, Wallet, audit, stored
 
 if TYPE_CHECKING:
     from loyalty.domain.daily import Past
+    from loyalty.domain.details import Details
     from loyalty.domain.program import Program
 
 _MAX_ATTEMPTS = 60

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import urllib3
@@ -30,7 +30,9 @@ from loyalty.contracts import (
     Unsubscribed,
 )
 from loyalty.domain.errors import CrmCustomerUnknown, CrmRejected, CrmUnavailable
-from loyalty.domain.program import Mindbox as MindboxConfig
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Mindbox as MindboxConfig
 
 # Every transactionId is a GUID derived from the event id in this namespace: the same event, the same GUID.
 _TRANSACTIONS = uuid.UUID("6f1d2b1e-8c39-4f5e-9a57-2f4f5f0c9b41")

@@ -8,12 +8,14 @@ import contextlib
 import hashlib
 import uuid
 from collections.abc import Iterator
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING
 
 from loyalty.adapters.aws import client
 from loyalty.contracts import OutboundMessage, joined
 from loyalty.domain.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def publish(queue_url: str, message: BaseModel) -> None:

@@ -8,12 +8,14 @@ plugs in by implementing `fetch`.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urllib3
 
 from loyalty.domain.errors import ReceiptNotFound, ReceiptServiceUnavailable
-from loyalty.domain.qr import ReceiptQuery
+
+if TYPE_CHECKING:
+    from loyalty.domain.qr import ReceiptQuery
 
 # proverkacheka answer codes
 CODE_INCORRECT = 0

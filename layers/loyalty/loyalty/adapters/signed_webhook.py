@@ -18,12 +18,15 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import urllib3
 
-from loyalty.contracts import CrmEvent
 from loyalty.domain.errors import CrmRejected, CrmUnavailable
-from loyalty.domain.program import CrmWebhook
+
+if TYPE_CHECKING:
+    from loyalty.contracts import CrmEvent
+    from loyalty.domain.program import CrmWebhook
 
 SIGNATURE_HEADER = "X-Loyalty-Signature"
 _RETRIED = {408, 425, 429}

@@ -4,11 +4,13 @@ come from."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBStreamEvent
+from typing import TYPE_CHECKING
 
 from loyalty.adapters.dynamo import from_item
 from loyalty.flows.figures import Change
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBStreamEvent
 
 
 def changes(event: DynamoDBStreamEvent, tables: Mapping[str, str]) -> dict[str, list[Change]]:

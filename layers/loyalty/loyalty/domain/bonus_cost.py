@@ -10,10 +10,12 @@ each, the total budget caps the sum, and the holdout is given nothing.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from loyalty.domain.campaigns import Campaign, Step
-from loyalty.domain.program import Program
-from loyalty.domain.segments import Member
+if TYPE_CHECKING:
+    from loyalty.domain.campaigns import Campaign, Step
+    from loyalty.domain.program import Program
+    from loyalty.domain.segments import Member
 
 POINT_ROUBLES = 1  # a point pays a rouble of an order on the brand's site
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loyalty.domain.bot_program import words
 from loyalty.domain.ledger import Entry, Kind, bonus_of
-from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.texts import RU
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
 
 # Entries a shopper does not need to read: a reminder was already a message; a review that kept the level
 # changed nothing.

@@ -9,11 +9,13 @@ downgrade stops at.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from loyalty.domain.points import moscow_day
-from loyalty.domain.program import Condition, Level, Program
-from loyalty.domain.wallet import Wallet
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Condition, Level, Program
+    from loyalty.domain.wallet import Wallet
 
 Move = Literal["up", "down", "kept"]
 

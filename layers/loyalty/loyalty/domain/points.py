@@ -11,10 +11,12 @@ import calendar
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
 
 
 class Line(Protocol):

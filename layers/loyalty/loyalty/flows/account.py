@@ -3,24 +3,26 @@ reward, and /delete."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
 from loyalty.contracts import MemberErased, RewardRequested, Shopper
 from loyalty.domain.bot_program import words
 from loyalty.domain.contact import known_zone
-from loyalty.domain.keyed import Keyed
-from loyalty.domain.member import Member
 from loyalty.domain.messages import render
-from loyalty.domain.program import Program
 from loyalty.flows import keyboards
-from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.joining import erasure_markers
 from loyalty.flows.menu import daytime, menu_keyboard
-from loyalty.flows.ports import Invitations, Members, Queue
-from loyalty.flows.replies import Replies
 from loyalty.flows.submissions import phone_keyboard
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.domain.keyed import Keyed
+    from loyalty.domain.member import Member
+    from loyalty.domain.program import Program
+    from loyalty.flows.crm_feed import CrmFeed
+    from loyalty.flows.ports import Invitations, Members, Queue
+    from loyalty.flows.replies import Replies
 
 
 class Account:

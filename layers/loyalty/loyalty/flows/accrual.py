@@ -14,10 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
-
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
 from loyalty.contracts import (
@@ -45,7 +42,6 @@ from loyalty.domain.details import BoughtLine, Details
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
 from loyalty.domain.fraud import rule_words
-from loyalty.domain.keyed import Keyed
 from loyalty.domain.ledger import (
     REFERRED_BONUS_ENTRY,
     WELCOME_BONUS_ENTRY,
@@ -60,21 +56,27 @@ from loyalty.domain.ledger import (
     withdrawal_entry,
 )
 from loyalty.domain.messages import render
-from loyalty.domain.places import Place
-from loyalty.domain.program import Program
 from loyalty.flows import keyboards
-from loyalty.flows.campaigns import Touches
-from loyalty.flows.erasure import Erasure
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.letters import BALANCE, Letters
 from loyalty.flows.notices import Notices
 from loyalty.flows.outcomes import PermanentFailure, RetryLater, parse_body
-from loyalty.flows.ports import BotMemory, Ledger, Outbox, PromoCodeStore
-from loyalty.flows.receipt_check import ReceiptCheck
 from loyalty.flows.replies import Replies
 from loyalty.flows.rewards import RewardExchange
-from loyalty.flows.submissions import SentQr
 from loyalty.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from pydantic import BaseModel
+
+    from loyalty.domain.keyed import Keyed
+    from loyalty.domain.places import Place
+    from loyalty.domain.program import Program
+    from loyalty.flows.campaigns import Touches
+    from loyalty.flows.erasure import Erasure
+    from loyalty.flows.ports import BotMemory, Ledger, Outbox, PromoCodeStore
+    from loyalty.flows.receipt_check import ReceiptCheck
+    from loyalty.flows.submissions import SentQr
 
 
 class PointAccrual:

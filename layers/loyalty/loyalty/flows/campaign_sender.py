@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
-
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
 from loyalty.contracts import CampaignBonusWithdrawn, CampaignMessage
 from loyalty.domain import chat_limits
 from loyalty.domain.campaigns import LastTouch
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
-from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater, parse_body
-from loyalty.flows.ports import CampaignRecords, Members, MessageSink, Once, Pacer, Queue
 from loyalty.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from loyalty.flows.crm_feed import CrmFeed
+    from loyalty.flows.ports import CampaignRecords, Members, MessageSink, Once, Pacer, Queue
 
 
 class CampaignSender:

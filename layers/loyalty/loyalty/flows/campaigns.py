@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from string import Formatter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
 from loyalty.contracts import CampaignMessage
@@ -40,11 +40,13 @@ from loyalty.domain.campaigns import (
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Cause, Holder, Kind, entry_id_of
 from loyalty.domain.messages import day_month, with_words
-from loyalty.domain.program import Program
 from loyalty.domain.segments import Member, source_of
-from loyalty.domain.wallet import Wallet
-from loyalty.flows.ports import Audience, CampaignRecords, Ledger, Members, Queue
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
+    from loyalty.domain.wallet import Wallet
+    from loyalty.flows.ports import Audience, CampaignRecords, Ledger, Members, Queue
 
 _FIRST_RUN_LOOKBACK = timedelta(days=1)  # a campaign's first run reaches the lapses of the last day only
 

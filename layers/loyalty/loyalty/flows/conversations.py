@@ -15,23 +15,25 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
 from loyalty.contracts import BonusGranted, HeldReceiptDecided, Incoming, Shopper
 from loyalty.domain import chat_limits
 from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.conversation import FollowUp, Ticket
-from loyalty.domain.keyed import Keyed
-from loyalty.domain.member import Member
 from loyalty.domain.messages import render, render_fitted
-from loyalty.domain.program import Program
 from loyalty.domain.qr_text import is_qr
 from loyalty.domain.staff import Right, StaffMember, may
 from loyalty.flows import keyboards
-from loyalty.flows.ports import AuditTrail, BotMemory, Members, Queue
-from loyalty.flows.replies import Replies
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.domain.keyed import Keyed
+    from loyalty.domain.member import Member
+    from loyalty.domain.program import Program
+    from loyalty.flows.ports import AuditTrail, BotMemory, Members, Queue
+    from loyalty.flows.replies import Replies
 
 _ANSWER_HOURS = {"complaint": 48, "review": 24 * 7, "thread": 72}  # how long the bot waits for an answer
 _TICKET = re.compile(r"#([A-Z2-9]{10})\b")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty.contracts import (
     CrmBalance,
@@ -26,11 +26,13 @@ from loyalty.contracts import (
     ReceiptRecorded,
     Unsubscribed,
 )
-from loyalty.domain.details import Details
 from loyalty.domain.ledger import Entry, Holder, Kind, Posting
-from loyalty.domain.member import Member
-from loyalty.domain.wallet import Balance, Step, Wallet
-from loyalty.flows.ports import GroupedQueue, Ledger
+
+if TYPE_CHECKING:
+    from loyalty.domain.details import Details
+    from loyalty.domain.member import Member
+    from loyalty.domain.wallet import Balance, Step, Wallet
+    from loyalty.flows.ports import GroupedQueue, Ledger
 
 # An imported balance, and its move to the Telegram member who proved the phone, are what the CRM already has
 # from its own bulk import of the same file (docs/crm.md): reporting them would count them twice there. A deleted

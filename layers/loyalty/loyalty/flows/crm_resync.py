@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from loyalty.contracts import CrmEvent, LevelChanged
-from loyalty.domain.ledger import Entry
 from loyalty.flows.crm_feed import CrmFeed, events_of, registration_of
-from loyalty.flows.ports import Audience, MemberDirectory
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.domain.ledger import Entry
+    from loyalty.flows.ports import Audience, MemberDirectory
 
 _EVENTS_PER_MESSAGE = 40  # a CrmQueue message stays far below SQS's 256 KB with its receipts' lines
 

@@ -13,17 +13,19 @@ dropped: nobody is registered again after /delete.
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
 from loyalty.contracts import CrmBatch, CrmEvent
 from loyalty.domain.errors import CrmCustomerUnknown, CrmRejected, CrmUnavailable
 from loyalty.flows.crm_feed import registration_of
 from loyalty.flows.outcomes import RetryLater, parse_body
-from loyalty.flows.ports import CrmTarget, DeadLetters, MemberDirectory
 from loyalty.observability import logger, metrics, redacted
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from loyalty.flows.ports import CrmTarget, DeadLetters, MemberDirectory
 
 
 class CrmSync:

@@ -4,18 +4,20 @@ from the daily figures (FiguresTable); and its tables as CSV, an export the audi
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from loyalty.domain import console
 from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.console import Permission, Refused, Session
-from loyalty.domain.daily import Tally
 from loyalty.domain.dashboard import Dashboard, Language, csv_text, dashboard
 from loyalty.domain.figures import previous, with_earlier
-from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
-from loyalty.domain.staff import StaffMember
-from loyalty.flows.ports import AuditTrail
+
+if TYPE_CHECKING:
+    from loyalty.domain.daily import Tally
+    from loyalty.domain.program import Program
+    from loyalty.domain.staff import StaffMember
+    from loyalty.flows.ports import AuditTrail
 
 DEFAULT_DAYS = 30
 LONGEST_DAYS = 731  # two years: a view reads four, the period before included

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from loyalty.domain import postings
 from loyalty.domain.errors import MemberNotFound
 from loyalty.domain.ledger import Cause, Kind, entry_id_of
-from loyalty.flows.ports import Claims, Forgetting, Ledger, Members, Rekeying
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.flows.ports import Claims, Forgetting, Ledger, Members, Rekeying
 
 
 class Erasure:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
@@ -30,8 +30,10 @@ from loyalty.domain.daily import (
     touch_tally,
 )
 from loyalty.domain.ledger import Entry, Kind
-from loyalty.domain.program import Program
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
 
 
 @dataclass(frozen=True)

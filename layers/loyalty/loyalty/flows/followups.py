@@ -12,23 +12,25 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty.contracts import CampaignBonusWithdrawn, CampaignMessage, OutboundMessage, ReceiptAccepted
 from loyalty.domain import contact, levels
 from loyalty.domain.bot_program import Nudge, Scripted, When, words
 from loyalty.domain.campaigns import Touch
 from loyalty.domain.conversation import FollowUp
-from loyalty.domain.keyed import Keyed
-from loyalty.domain.ledger import Entry, Holder
 from loyalty.domain.messages import render
-from loyalty.domain.program import Program
-from loyalty.domain.wallet import Wallet
 from loyalty.flows import keyboards
-from loyalty.flows.campaigns import Touches
 from loyalty.flows.letters import NOTICES, merged_text, tracked_link
-from loyalty.flows.ports import FollowUpStore, Ledger, Outbox, Queue
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.domain.keyed import Keyed
+    from loyalty.domain.ledger import Entry, Holder
+    from loyalty.domain.program import Program
+    from loyalty.domain.wallet import Wallet
+    from loyalty.flows.campaigns import Touches
+    from loyalty.flows.ports import FollowUpStore, Ledger, Outbox, Queue
 
 SURVEY = "survey"
 # (campaign name for the report, text, buttons, goal days, goal channel): a scripted letter as it would go now

@@ -9,21 +9,23 @@ link), e.g. `t.me/<bot>?start=wb-ref_K7Q2M9XA`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
 from loyalty.contracts import BonusGranted, Incoming, MembersMerged, ReceiptSubmitted, Shopper
 from loyalty.domain import fraud
-from loyalty.domain.keyed import Keyed
 from loyalty.domain.member import Member, imported_member_id
 from loyalty.domain.messages import render, with_commands
-from loyalty.domain.program import Program
-from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.menu import menu_keyboard
-from loyalty.flows.ports import Invitations, Members, Queue
-from loyalty.flows.replies import Replies
 from loyalty.flows.submissions import phone_keyboard
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.domain.keyed import Keyed
+    from loyalty.domain.program import Program
+    from loyalty.flows.crm_feed import CrmFeed
+    from loyalty.flows.ports import Invitations, Members, Queue
+    from loyalty.flows.replies import Replies
 
 _INVITE = "ref_"
 _CAMPAIGN = "c_"

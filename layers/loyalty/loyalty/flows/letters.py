@@ -11,18 +11,20 @@ posts nothing twice, and no id names the member.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
 from loyalty.contracts import CampaignMessage
 from loyalty.domain.contact import Kind
 from loyalty.domain.conversation import FollowUp
-from loyalty.domain.keyed import Keyed
 from loyalty.domain.messages import render
-from loyalty.domain.program import Program
-from loyalty.flows.ports import FollowUpStore
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from loyalty.domain.keyed import Keyed
+    from loyalty.domain.program import Program
+    from loyalty.flows.ports import FollowUpStore
 
 NOTICES = "notices"  # the campaign name notices are counted under (`loyalty campaign stats notices`)
 BALANCE = "balance_now"  # the text that tells the balance: once, at the end of a merged message

@@ -4,10 +4,14 @@ link preview, a refresh count as none), and an unknown id goes to the brand's si
 
 from __future__ import annotations
 
-from loyalty.domain.conversation import FollowUp
-from loyalty.domain.program import Program
-from loyalty.flows.ports import CampaignFigures, FollowUpStore
+from typing import TYPE_CHECKING
+
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.domain.conversation import FollowUp
+    from loyalty.domain.program import Program
+    from loyalty.flows.ports import CampaignFigures, FollowUpStore
 
 
 class LinkClicks:

@@ -5,23 +5,25 @@ changes points (an exchange goes to AccrualQueue)."""
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
-from loyalty.contracts import Shopper
 from loyalty.domain import levels
 from loyalty.domain.bot_program import words
 from loyalty.domain.contact import Contact, known_zone
 from loyalty.domain.history import history_lines
-from loyalty.domain.keyed import Keyed
-from loyalty.domain.member import Member
 from loyalty.domain.messages import how_many, joined, render, with_commands
-from loyalty.domain.program import Program
 from loyalty.domain.texts import EN, RU
 from loyalty.flows import keyboards
-from loyalty.flows.ports import BotMemory, Ledger
-from loyalty.flows.replies import Replies
 from loyalty.flows.rewards import catalog
+
+if TYPE_CHECKING:
+    from loyalty.contracts import Shopper
+    from loyalty.domain.keyed import Keyed
+    from loyalty.domain.member import Member
+    from loyalty.domain.program import Program
+    from loyalty.flows.ports import BotMemory, Ledger
+    from loyalty.flows.replies import Replies
 
 # The menu under the text field, by the catalog's button texts; a tap sends the text, read back as the command.
 MENU_ROWS = [["button_receipt", "button_balance"], ["button_level", "button_history"],

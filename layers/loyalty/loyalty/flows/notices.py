@@ -4,15 +4,17 @@ entry, so a replayed entry repeats exactly the same messages and the outbox send
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty.contracts import Shopper
 from loyalty.domain.bot_program import words
-from loyalty.domain.ledger import Posting
 from loyalty.domain.messages import day_month, render, with_words
-from loyalty.domain.program import Program
-from loyalty.flows.letters import Letters
-from loyalty.flows.replies import Replies
+
+if TYPE_CHECKING:
+    from loyalty.domain.ledger import Posting
+    from loyalty.domain.program import Program
+    from loyalty.flows.letters import Letters
+    from loyalty.flows.replies import Replies
 
 
 class Notices:

@@ -8,15 +8,17 @@ Telegram's reason.
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from typing import TYPE_CHECKING, Any
 
 from loyalty.contracts import OutboundMessage
 from loyalty.domain.errors import ChatBlocked, MessageRejected, RateLimited, TelegramUnavailable
 from loyalty.flows.outcomes import Deferred, PermanentFailure, RetryLater, parse_body
-from loyalty.flows.ports import MessageSink, Pacer, SentMessages
 from loyalty.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from loyalty.flows.ports import MessageSink, Pacer, SentMessages
 
 
 class TelegramSender:

@@ -12,24 +12,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from pydantic import BaseModel
 
-from loyalty.contracts import CrmEvent, OutboundMessage
-from loyalty.domain.audit import Draft
-from loyalty.domain.audit import Entry as AuditEntry
-from loyalty.domain.campaigns import Touch
-from loyalty.domain.claims import Claimed, OrderHalf, Refund
-from loyalty.domain.codes import PromoCode
-from loyalty.domain.contact import Sent
-from loyalty.domain.conversation import FollowUp, Ticket
-from loyalty.domain.details import Details
-from loyalty.domain.ledger import Entry, Holder, Kind, Posting
-from loyalty.domain.member import Member
-from loyalty.domain.qr import ReceiptQuery
-from loyalty.domain.wallet import Step, Wallet
+    from loyalty.contracts import CrmEvent, OutboundMessage
+    from loyalty.domain.audit import Draft
+    from loyalty.domain.audit import Entry as AuditEntry
+    from loyalty.domain.campaigns import Touch
+    from loyalty.domain.claims import Claimed, OrderHalf, Refund
+    from loyalty.domain.codes import PromoCode
+    from loyalty.domain.contact import Sent
+    from loyalty.domain.conversation import FollowUp, Ticket
+    from loyalty.domain.details import Details
+    from loyalty.domain.ledger import Entry, Holder, Kind, Posting
+    from loyalty.domain.member import Member
+    from loyalty.domain.qr import ReceiptQuery
+    from loyalty.domain.wallet import Step, Wallet
 
 
 class Ledger(Protocol):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
 from loyalty.contracts import PurchaseLine, ReceiptAccepted, ReceiptHeldLater, ReceiptSubmitted, Shopper
@@ -34,14 +34,16 @@ from loyalty.domain.errors import (
     RefundExceeded,
     TelegramUnavailable,
 )
-from loyalty.domain.keyed import Keyed
-from loyalty.domain.program import Program
 from loyalty.domain.qr import ReceiptQuery, parse_qr
 from loyalty.domain.receipt import MOSCOW, Receipt, find_raw_receipts, normalise, normalise_one
 from loyalty.flows.outcomes import PermanentFailure, RetryLater
-from loyalty.flows.ports import Claims, FileSource, Outbox, Queue, ReceiptService
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from loyalty.domain.keyed import Keyed
+    from loyalty.domain.program import Program
+    from loyalty.flows.ports import Claims, FileSource, Outbox, Queue, ReceiptService
 
 _MAX_FILE_RECEIPTS = 20  # an FNS export can hold a year of receipts; more than this is not a purchase
 _EVER = "all"  # an inviter's friends are counted across days, not per day

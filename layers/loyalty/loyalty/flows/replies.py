@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty.contracts import OutboundMessage, Shopper
 from loyalty.domain.messages import render
-from loyalty.flows.ports import Outbox
+
+if TYPE_CHECKING:
+    from loyalty.flows.ports import Outbox
 
 
 class Answer:

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty.domain import postings
 from loyalty.domain.campaigns import Touch, member_of
 from loyalty.domain.ledger import Kind, Posting, entry_of
-from loyalty.domain.program import Program
-from loyalty.domain.wallet import Wallet
-from loyalty.flows.campaigns import Touches
 from loyalty.flows.letters import BALANCE, Letters
 from loyalty.flows.notices import Notices
-from loyalty.flows.ports import Ledger, Outbox
 from loyalty.flows.replies import Replies
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
+    from loyalty.domain.wallet import Wallet
+    from loyalty.flows.campaigns import Touches
+    from loyalty.flows.ports import Ledger, Outbox
 
 _MAX_ACTIONS_PER_MEMBER = 200  # a guard against a rule that keeps something due forever
 

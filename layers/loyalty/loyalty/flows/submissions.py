@@ -8,21 +8,23 @@ then checks and credits the receipt in the same invocation.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
 from loyalty.contracts import Incoming, ReceiptSubmitted, Shopper, TelegramFile
 from loyalty.domain import fraud
 from loyalty.domain.keyed import Keyed, username_marker
-from loyalty.domain.member import Member
 from loyalty.domain.messages import render
-from loyalty.domain.program import Program
 from loyalty.domain.qr_text import is_qr
 from loyalty.domain.texts import language_of
 from loyalty.flows import keyboards
-from loyalty.flows.ports import Members
-from loyalty.flows.replies import Replies
 from loyalty.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from loyalty.domain.member import Member
+    from loyalty.domain.program import Program
+    from loyalty.flows.ports import Members
+    from loyalty.flows.replies import Replies
 
 
 class NotCounted:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
 from loyalty.adapters import bot_api_update, telegram
@@ -16,24 +16,26 @@ from loyalty.adapters.bot_api_update import MalformedUpdate
 from loyalty.contracts import Incoming, PromoRequested, Shopper, TelegramFile
 from loyalty.domain.console import LINK_MINUTES
 from loyalty.domain.errors import AlreadyInProgress, Contended, InvalidQr, StorageUnavailable
-from loyalty.domain.keyed import Keyed
-from loyalty.domain.member import Member
 from loyalty.domain.messages import render
-from loyalty.domain.program import Program
 from loyalty.domain.qr import parse_qr
 from loyalty.domain.qr_text import is_qr
 from loyalty.flows import keyboards
 from loyalty.flows.account import Account
-from loyalty.flows.console import SignInLinks
 from loyalty.flows.conversations import Conversations
-from loyalty.flows.crm_feed import CrmFeed
 from loyalty.flows.edge import MAX_UPDATE_CHARACTERS, secret_matches, send_in_answer
 from loyalty.flows.joining import Joining
 from loyalty.flows.menu import Menu, menu_command
-from loyalty.flows.ports import BotMemory, DeadLetters, Ledger, Members, Once, Outbox, Queue
 from loyalty.flows.replies import Replies
 from loyalty.flows.submissions import NotCounted, Submissions, phone_keyboard, shopper_of, update_key
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.domain.keyed import Keyed
+    from loyalty.domain.member import Member
+    from loyalty.domain.program import Program
+    from loyalty.flows.console import SignInLinks
+    from loyalty.flows.crm_feed import CrmFeed
+    from loyalty.flows.ports import BotMemory, DeadLetters, Ledger, Members, Once, Outbox, Queue
 
 
 class Webhook:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
@@ -9,19 +11,21 @@ from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.promo_codes import PromoCodes
 from loyalty.adapters.queues import ChatOrderedQueue, SqsQueue
-from loyalty.domain.program import Program
 from loyalty.flows.accrual import InProcess, PointAccrual
 from loyalty.flows.campaigns import Touches
-from loyalty.flows.composer import ConsoleRead
 from loyalty.flows.erasure import Erasure
 from loyalty.flows.letters import CampaignLetters, Letters
 from loyalty.flows.replies import Replies
 from loyalty.flows.submissions import SentQr, Submissions
-from loyalty.settings import PointAccrualSettings
 from loyalty.wiring.books import reported_ledger
 from loyalty.wiring.keys import stack_key
 from loyalty.wiring.live import Live, program_of
 from loyalty.wiring.receipts import receipt_check
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
+    from loyalty.flows.composer import ConsoleRead
+    from loyalty.settings import PointAccrualSettings
 
 
 def point_accrual(settings: PointAccrualSettings) -> Live[PointAccrual]:

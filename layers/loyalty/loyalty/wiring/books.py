@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.queues import FifoQueue
-from loyalty.domain.program import Program
 from loyalty.flows.crm_feed import CrmFeed, Reported
-from loyalty.flows.ports import Ledger
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
+    from loyalty.flows.ports import Ledger
 
 
 def crm_feed(program: Program, queue_url: str) -> CrmFeed | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loyalty.adapters.bot_api import BotApi
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.console_table import ConsoleTable
@@ -11,9 +13,11 @@ from loyalty.adapters.pacing import Pace
 from loyalty.adapters.queues import SqsQueue
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.composer import ConsoleRead
-from loyalty.settings import CampaignSenderSettings
 from loyalty.wiring.books import crm_feed
 from loyalty.wiring.live import program_of
+
+if TYPE_CHECKING:
+    from loyalty.settings import CampaignSenderSettings
 
 _MESSAGE_DEDUPE_SECONDS = 7 * 24 * 3600  # longer than any campaign message can sit in its queue and its DLQ
 _BOT_PACE = "telegram"  # the campaign senders' pace, shared by their pollers (the transactional sender keeps its own)

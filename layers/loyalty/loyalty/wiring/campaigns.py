@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.console_table import ConsoleTable
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.queues import ChatOrderedQueue, SqsQueue
-from loyalty.domain.program import Program
 from loyalty.flows.campaigns import Campaigns, Touches
 from loyalty.flows.composer import ConsoleRead
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.letters import CampaignLetters, Letters
-from loyalty.settings import CampaignsSettings
 from loyalty.wiring.books import reported_ledger
 from loyalty.wiring.keys import stack_key
 from loyalty.wiring.live import Live, program_of
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
+    from loyalty.settings import CampaignsSettings
 
 
 def campaigns(settings: CampaignsSettings, read: ConsoleRead | None = None) -> Campaigns:

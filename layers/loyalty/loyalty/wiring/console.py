@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
 
 from loyalty.adapters.audit_log import AuditLog
 from loyalty.adapters.bot_table import BotTable, LastMessages
@@ -24,9 +25,11 @@ from loyalty.flows.queue import TicketQueue
 from loyalty.flows.reach import ReachCounter
 from loyalty.flows.replies import Replies
 from loyalty.flows.support import MemberReach, SupportDesk
-from loyalty.settings import ConsoleSettings
 from loyalty.wiring.keys import stack_key
 from loyalty.wiring.live import program_of
+
+if TYPE_CHECKING:
+    from loyalty.settings import ConsoleSettings
 
 
 def console(settings: ConsoleSettings) -> tuple[Console, SupportDesk, Dashboards, TicketQueue, Composer, Everyday,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.mindbox import MindboxClient
@@ -11,9 +12,11 @@ from loyalty.adapters.queues import DeadLetterQueue
 from loyalty.adapters.secrets import secret
 from loyalty.adapters.signed_webhook import SignedWebhook
 from loyalty.flows.crm_sync import CrmSync
-from loyalty.flows.ports import CrmTarget
-from loyalty.settings import CrmSyncSettings
 from loyalty.wiring.live import program_of
+
+if TYPE_CHECKING:
+    from loyalty.flows.ports import CrmTarget
+    from loyalty.settings import CrmSyncSettings
 
 
 def crm_sync(settings: CrmSyncSettings) -> CrmSync:

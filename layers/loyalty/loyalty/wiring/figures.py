@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loyalty.adapters.figures_table import FiguresTable
 from loyalty.adapters.queues import DeadLetterQueue
 from loyalty.flows.figures import FigureKeeper
-from loyalty.settings import FiguresSettings
 from loyalty.wiring.live import program_of
+
+if TYPE_CHECKING:
+    from loyalty.settings import FiguresSettings
 
 
 def figures(settings: FiguresSettings) -> FigureKeeper:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from loyalty import clock
 from loyalty.adapters.console_table import ConsoleTable
 from loyalty.adapters.program_file import cached_program
-from loyalty.domain.program import Program
 from loyalty.flows.composer import ConsoleRead
-from loyalty.settings import ProgramFiles
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
+    from loyalty.settings import ProgramFiles
 
 T = TypeVar("T")
 

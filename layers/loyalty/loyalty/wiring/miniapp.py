@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
 
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.campaign_store import CampaignStore
@@ -11,13 +12,15 @@ from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.queues import SqsQueue
 from loyalty.adapters.secrets import secret
-from loyalty.domain.program import Program
-from loyalty.flows.composer import ConsoleRead
 from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.miniapp import MiniApp
-from loyalty.settings import LinkClicksSettings, WebAppSettings
 from loyalty.wiring.keys import stack_key
 from loyalty.wiring.live import Live, program_of
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
+    from loyalty.flows.composer import ConsoleRead
+    from loyalty.settings import LinkClicksSettings, WebAppSettings
 
 
 def miniapp(settings: WebAppSettings) -> tuple[Live[MiniApp], Callable[[], str]]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loyalty.adapters.bot_api import BotApi
 from loyalty.adapters.bot_table import BotTable, LastMessages
 from loyalty.adapters.pacing import LocalPace
 from loyalty.flows.outbox import TelegramSender
-from loyalty.settings import TelegramSenderSettings
 from loyalty.wiring.keys import stack_key
+
+if TYPE_CHECKING:
+    from loyalty.settings import TelegramSenderSettings
 
 
 def telegram_sender(settings: TelegramSenderSettings) -> TelegramSender:

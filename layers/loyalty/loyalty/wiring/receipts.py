@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from loyalty.adapters.receipt_service import Proverkacheka
 from loyalty.adapters.secrets import secret
-from loyalty.domain.program import Program
-from loyalty.flows.ports import Claims, FileSource, Outbox, Queue, ReceiptService
 from loyalty.flows.receipt_check import ReceiptCheck
-from loyalty.settings import PointAccrualSettings
 from loyalty.wiring.keys import stack_key
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
+    from loyalty.flows.ports import Claims, FileSource, Outbox, Queue, ReceiptService
+    from loyalty.settings import PointAccrualSettings
 
 
 def receipt_check(settings: PointAccrualSettings, program: Program, claims: Claims, outbox: Outbox, queue: Queue,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.promo_codes import PromoCodes
 from loyalty.adapters.queues import SqsQueue
 from loyalty.flows.redemption import Redemption
-from loyalty.settings import RedemptionSettings
 from loyalty.wiring.books import reported_ledger
 from loyalty.wiring.live import program_of
+
+if TYPE_CHECKING:
+    from loyalty.settings import RedemptionSettings
 
 
 def redemption(settings: RedemptionSettings) -> Redemption:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.queues import ChatOrderedQueue
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.letters import CampaignLetters, Letters
 from loyalty.flows.schedule import PointsSchedule
-from loyalty.settings import PointsScheduleSettings
 from loyalty.wiring.books import reported_ledger
 from loyalty.wiring.keys import stack_key
 from loyalty.wiring.live import program_of
+
+if TYPE_CHECKING:
+    from loyalty.settings import PointsScheduleSettings
 
 
 def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loyalty.adapters.audit_log import AuditLog
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.console_table import ConsoleTable
@@ -10,13 +12,15 @@ from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.queues import ChatOrderedQueue, DeadLetterQueue, SqsQueue
 from loyalty.adapters.secrets import secret
-from loyalty.domain.program import Program
 from loyalty.flows.console import SignInLinks, StaffDirectory
 from loyalty.flows.webhook import Bot, Webhook
-from loyalty.settings import WebhookSettings
 from loyalty.wiring.books import crm_feed
 from loyalty.wiring.keys import stack_key
 from loyalty.wiring.live import Live, program_of
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
+    from loyalty.settings import WebhookSettings
 
 # Telegram redelivers a failed update for up to a day; remember update ids a little longer than that.
 _UPDATE_DEDUPE_SECONDS = 26 * 3600
