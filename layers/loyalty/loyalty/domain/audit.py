@@ -14,11 +14,12 @@ import hashlib
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from loyalty.domain.staff import StaffMember
+if TYPE_CHECKING:
+    from loyalty.domain.staff import StaffMember
 
 GENESIS = "0" * 64  # the "previous hash" of entry 1
 

@@ -16,15 +16,17 @@ import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 from string import Formatter
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from loyalty.domain.facts import Facts
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.segments import Member, Segment
 from loyalty.domain.spans import MAX_DAYS
-from loyalty.domain.wallet import Wallet
+
+if TYPE_CHECKING:
+    from loyalty.domain.facts import Facts
+    from loyalty.domain.wallet import Wallet
 
 
 class _Strict(BaseModel):

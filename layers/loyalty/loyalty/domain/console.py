@@ -16,11 +16,14 @@ import json
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from loyalty.domain.keyed import Keyed
 from loyalty.domain.staff import Role
+
+if TYPE_CHECKING:
+    from loyalty.domain.keyed import Keyed
 
 LINK_MINUTES = 5
 SESSION_HOURS = 8

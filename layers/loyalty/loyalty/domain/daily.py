@@ -18,15 +18,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import rfm
 from loyalty.domain.ledger import Entry, Kind, bonus_of, campaign_of
-from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.segments import source_of
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
 
 Tally = Counter[str]
 EPOCH = date(2020, 1, 1)  # days are numbered from it in the buyer keys: short, and they sort as numbers

@@ -9,14 +9,16 @@ import csv
 import io
 from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from loyalty.domain.daily import GIVEN_KINDS, Tally
 from loyalty.domain.figures import Figures, figures, previous, series, steps
-from loyalty.domain.program import Program
 from loyalty.domain.rfm import GROUPS
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
 
 Unit = Literal["count", "rub", "percent", "points"]
 Language = Literal["ru", "en"]

@@ -21,15 +21,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain.matching import BrandLine, Match, match_brand_goods
 from loyalty.domain.names import normalise_name
 from loyalty.domain.points import purchase_points
-from loyalty.domain.program import Program
 from loyalty.domain.receipt import OPERATION_SALE, OPERATION_SALE_REFUND, Receipt
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
 
 # ISO receipt times carry no zone and are read as Moscow time (see receipt.py), so a receipt from the Far
 # East (up to UTC+12) can look up to 9 hours ahead of now. Beyond 12 hours it is dated in the future.

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import levels
-from loyalty.domain.details import Details
 from loyalty.domain.points import (
     Line,
     capped,
@@ -26,8 +26,11 @@ from loyalty.domain.points import (
     pending_days,
     purchase_points,
 )
-from loyalty.domain.program import Program
-from loyalty.domain.wallet import Wallet
+
+if TYPE_CHECKING:
+    from loyalty.domain.details import Details
+    from loyalty.domain.program import Program
+    from loyalty.domain.wallet import Wallet
 
 
 class _Model(BaseModel):

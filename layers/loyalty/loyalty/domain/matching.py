@@ -12,12 +12,16 @@ Service lines (delivery, assembly) never earn. Each brand line carries the catal
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain.bot_program import words
 from loyalty.domain.names import contains_words, normalise_name
-from loyalty.domain.program import CatalogEntry, Channel, Program
 from loyalty.domain.receipt import PRODUCT_TYPE_SERVICE, Receipt, ReceiptItem
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import CatalogEntry, Channel, Program
 
 CHANNEL_D2C = "d2c"
 CHANNEL_OTHER = "other"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime, time, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
@@ -18,13 +19,15 @@ from loyalty.domain import levels
 from loyalty.domain import wallet as w
 from loyalty.domain.campaigns import Bonus, entered, member_of
 from loyalty.domain.details import Details, MovedLot
-from loyalty.domain.earning import PurchaseCredit
 from loyalty.domain.facts import Facts, Good
 from loyalty.domain.ledger import Cause, Entry, Kind, entry_id_of
 from loyalty.domain.points import expiry_of, moscow_day
-from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.wallet import Step, Wallet
+
+if TYPE_CHECKING:
+    from loyalty.domain.earning import PurchaseCredit
+    from loyalty.domain.program import Program
 
 
 def purchase(program: Program, wallet: Wallet, lot_id: str, credit: PurchaseCredit, brand_sum_kopecks: int,

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain.bot_program import words
 from loyalty.domain.dashboard import source_title
 from loyalty.domain.messages import plural
-from loyalty.domain.program import Condition, GoodsRule, Program
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Condition, GoodsRule, Program
 
 
 class LevelView(BaseModel):

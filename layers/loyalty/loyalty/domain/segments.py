@@ -101,7 +101,7 @@ def _key(product: str) -> str:
 class Member(_Strict):
     """What a segment reads about one member (built from the member item and their wallet)."""
 
-    facts: Facts = Facts()
+    facts: Facts = Field(default_factory=Facts)
     level: str | None = None
     balance: int = 0  # available points
     expiring: tuple[tuple[datetime, int], ...] = ()  # (when, points) of each available lot that expires

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import console
 from loyalty.domain.audit import Action, Actor, Draft, Entry
 from loyalty.domain.console import Permission, Refused, Session
-from loyalty.domain.keyed import Keyed
-from loyalty.domain.program import Program
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.ports import AuditTrail
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.domain.keyed import Keyed
+    from loyalty.domain.program import Program
 
 
 class StaffTable(Protocol):

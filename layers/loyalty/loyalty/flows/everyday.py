@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import segno
 from pydantic import BaseModel, ConfigDict
@@ -16,10 +16,12 @@ from loyalty.domain import console, everyday
 from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.console import ChangeRefused, Permission, Session
 from loyalty.domain.everyday import Change
-from loyalty.domain.program import Program
-from loyalty.domain.staff import StaffMember
 from loyalty.domain.texts import TEXTS
-from loyalty.flows.ports import AuditTrail
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
+    from loyalty.domain.staff import StaffMember
+    from loyalty.flows.ports import AuditTrail
 
 
 class ChangesTable(Protocol):

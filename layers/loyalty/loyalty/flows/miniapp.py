@@ -5,7 +5,7 @@ both queued on AccrualQueue exactly as the bot's buttons queue them (the answer 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -13,12 +13,14 @@ from loyalty.contracts import PromoRequested, RewardRequested, Shopper
 from loyalty.domain import levels
 from loyalty.domain.bot_program import words
 from loyalty.domain.history import history_lines
-from loyalty.domain.keyed import Keyed
 from loyalty.domain.messages import how_many, joined
-from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
-from loyalty.flows.ports import BotMemory, Ledger, MemberDirectory, Queue
 from loyalty.flows.rewards import RewardView, catalog
+
+if TYPE_CHECKING:
+    from loyalty.domain.keyed import Keyed
+    from loyalty.domain.program import Program
+    from loyalty.flows.ports import BotMemory, Ledger, MemberDirectory, Queue
 
 HISTORY_LENGTH = 20
 

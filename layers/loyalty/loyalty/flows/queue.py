@@ -6,16 +6,18 @@ rejected, delivered."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty.domain import console
 from loyalty.domain.console import Permission, Refused, Session
-from loyalty.domain.conversation import Ticket
 from loyalty.domain.receipt import MOSCOW
-from loyalty.domain.staff import StaffMember
 from loyalty.flows.conversations import Acting, Conversations
+
+if TYPE_CHECKING:
+    from loyalty.domain.conversation import Ticket
+    from loyalty.domain.staff import StaffMember
 
 KINDS = {"complaint": ("жалоба", "complaint"), "review": ("отзыв", "review"),
          "reward": ("заказ награды", "reward order"), "receipt": ("задержанный чек", "held receipt")}

@@ -8,7 +8,7 @@ run would send, so it reads what a run would read."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -16,13 +16,15 @@ from pydantic import BaseModel, ConfigDict
 from loyalty.domain import contact
 from loyalty.domain.bonus_cost import POINT_ROUBLES, campaign_cost, member_cost
 from loyalty.domain.bot_program import words
-from loyalty.domain.campaigns import Campaign
-from loyalty.domain.contact import Sent
 from loyalty.domain.messages import plural
-from loyalty.domain.program import Program
-from loyalty.domain.segments import Member, Segment
 from loyalty.flows.campaigns import audience_member
-from loyalty.flows.ports import Audience
+
+if TYPE_CHECKING:
+    from loyalty.domain.campaigns import Campaign
+    from loyalty.domain.contact import Sent
+    from loyalty.domain.program import Program
+    from loyalty.domain.segments import Member, Segment
+    from loyalty.flows.ports import Audience
 
 SAMPLE = 10
 _WEEK = timedelta(days=7)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,10 +21,12 @@ from loyalty.domain.details import Details
 from loyalty.domain.errors import Conflict, HoldNotFound, InvalidRequest, MemberNotFound, OverQuote
 from loyalty.domain.ledger import Cause, Kind, campaign_of, entry_id_of
 from loyalty.domain.points import payable_points
-from loyalty.domain.program import Program
 from loyalty.domain.receipt import gtin14
-from loyalty.flows.ports import CampaignConversions, Ledger, MemberDirectory, PromoCodeStore, Queue, ReviewClaims
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.domain.program import Program
+    from loyalty.flows.ports import CampaignConversions, Ledger, MemberDirectory, PromoCodeStore, Queue, ReviewClaims
 
 
 class _Body(BaseModel):

@@ -8,10 +8,10 @@ order, so a redelivered request finishes the exchange exactly once."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from loyalty.contracts import RewardRequested
 from loyalty.domain import levels, wallet
 from loyalty.domain.bot_program import words
 from loyalty.domain.conversation import Ticket
@@ -19,11 +19,14 @@ from loyalty.domain.details import Details
 from loyalty.domain.errors import InsufficientPoints, ItemRefused
 from loyalty.domain.ledger import Cause, Kind, entry_id_of
 from loyalty.domain.messages import render
-from loyalty.domain.program import Program
-from loyalty.domain.wallet import Wallet
-from loyalty.flows.ports import BotMemory, Ledger, RewardStock
-from loyalty.flows.replies import Replies
 from loyalty.observability import logger
+
+if TYPE_CHECKING:
+    from loyalty.contracts import RewardRequested
+    from loyalty.domain.program import Program
+    from loyalty.domain.wallet import Wallet
+    from loyalty.flows.ports import BotMemory, Ledger, RewardStock
+    from loyalty.flows.replies import Replies
 
 
 class RewardView(BaseModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,9 +16,7 @@ from loyalty.contracts import CreditReversed, PointsAdjusted
 from loyalty.domain import console, levels
 from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.bot_program import words
-from loyalty.domain.campaigns import TouchRecord
 from loyalty.domain.console import Permission, Refused, Session
-from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.dashboard import campaign_title
 from loyalty.domain.errors import MemberNotFound
 from loyalty.domain.fraud import STAFF_BLOCKED
@@ -27,11 +25,15 @@ from loyalty.domain.keyed import Keyed, username_marker
 from loyalty.domain.ledger import Cause, Entry, Kind, entry_id_of
 from loyalty.domain.messages import how_many, joined
 from loyalty.domain.phones import masked, typed_phone
-from loyalty.domain.program import Program
 from loyalty.domain.receipt import MOSCOW
-from loyalty.domain.staff import StaffMember
-from loyalty.domain.wallet import Wallet
-from loyalty.flows.ports import AuditTrail, Ledger, Members, Outbox, Queue, SentMessages
+
+if TYPE_CHECKING:
+    from loyalty.domain.campaigns import TouchRecord
+    from loyalty.domain.conversation import FollowUp, Ticket
+    from loyalty.domain.program import Program
+    from loyalty.domain.staff import StaffMember
+    from loyalty.domain.wallet import Wallet
+    from loyalty.flows.ports import AuditTrail, Ledger, Members, Outbox, Queue, SentMessages
 
 
 class Touches(Protocol):
