@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from loyalty.observability import logger, metrics
 from loyalty.settings import LinkClicksSettings, environment
-from loyalty.wiring import miniapp as wiring
+from loyalty.wiring import link_clicks as wiring
 
 app = APIGatewayHttpResolver()
 clicks = wiring.link_clicks(environment(LinkClicksSettings))

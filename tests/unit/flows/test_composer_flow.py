@@ -18,7 +18,8 @@ from loyalty.domain.segments import Segment
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.flows.campaign_sender import CampaignSender
 from loyalty.flows.campaigns import Campaigns, Touches
-from loyalty.flows.composer import Composer, ConsoleRead
+from loyalty.flows.composer import Composer
+from loyalty.flows.console_read import ConsoleRead
 from loyalty.flows.reach import ReachCounter
 from tests.fakes import (
     MemoryAuditLog,

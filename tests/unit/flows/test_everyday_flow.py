@@ -13,7 +13,7 @@ from loyalty.domain.console import ChangeRefused, Refused, Session
 from loyalty.domain.messages import render, use_brand_texts
 from loyalty.domain.staff import Role, StaffMember
 from loyalty.domain.wallet import Wallet
-from loyalty.flows.composer import ConsoleRead
+from loyalty.flows.console_read import ConsoleRead
 from loyalty.flows.everyday import Everyday
 from loyalty.flows.rewards import catalog
 from tests.conftest import present

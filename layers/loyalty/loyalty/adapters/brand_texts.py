@@ -1,7 +1,7 @@
 """The brand's wording of the bot's texts, as the webhook's edge reads it without loading the program (flows/edge.py).
 
 It is the program file's `bot.texts`, unless the console reworded them. The console's "texts" section then replaces
-the file's, as everywhere else (flows/composer.py: ConsoleRead, applying domain/everyday.py). It is read at most
+the file's, as everywhere else (flows/console_read.py, applying domain/everyday.py). It is read at most
 once a minute in a container, like the console's other changes, so a reworded text reaches the edge within a minute.
 """
 

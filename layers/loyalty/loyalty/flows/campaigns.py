@@ -144,7 +144,7 @@ class Campaigns:
         self.audience = audience
         self.store = store
         self.touches = touches
-        # The program with the console's live campaigns (flows/composer.py: ConsoleRead.program): a launch or a stop
+        # The program with the console's live campaigns (flows/console_read.py: ConsoleRead.program): a launch or a stop
         # in the console counts from the next run on.
         self.live = live
 

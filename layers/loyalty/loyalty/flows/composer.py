@@ -6,27 +6,24 @@ program file's."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from loyalty.contracts import OutboundMessage
-from loyalty.domain import campaign_results, composer, console, everyday
+from loyalty.domain import campaign_results, composer, console
 from loyalty.domain.audit import Action, Actor, Draft
 from loyalty.domain.bot_program import words
 from loyalty.domain.campaign_results import Results
 from loyalty.domain.composer import ApprovalRule, Made, State
 from loyalty.domain.console import Permission, Session
-from loyalty.domain.messages import use_brand_texts
 from loyalty.domain.segments import Segment
 from loyalty.flows.campaigns import written
-from loyalty.observability import logger
 from loyalty.validation import problems
 
 if TYPE_CHECKING:
     from loyalty.domain.campaigns import TouchRecord
-    from loyalty.domain.everyday import Change
     from loyalty.domain.program import Program
     from loyalty.domain.staff import StaffMember
     from loyalty.flows.ports import AuditTrail, Outbox
@@ -48,14 +45,6 @@ class CampaignDrafts(Protocol):
     def approval_rule(self) -> ApprovalRule: ...
 
     def set_approval_rule(self, rule: ApprovalRule) -> None: ...
-
-
-class ConsoleChanges(Protocol):
-    """What the functions read of the console (adapters/console_table.py): its campaigns and everyday changes."""
-
-    def all_made(self) -> list[Made]: ...
-
-    def changes(self) -> list[Change]: ...
 
 
 class CampaignFigures(Protocol):
@@ -285,45 +274,3 @@ def _audited(made: Made | None) -> dict[str, Any] | None:
     return {"state": str(made.state), "version": made.version,
             "campaign": made.campaign.model_dump(mode="json", exclude_defaults=True),
             "segment": made.segment.model_dump(mode="json", exclude_defaults=True) if made.segment else None}
-
-
-class ConsoleRead:
-    """The console's changes as a function sees them: read at most once a minute in a container. An everyday change
-    (a source, a reward, a text, a nudge), an offer launched or a campaign stopped reaches the functions within a
-    minute; a receipt or a message costs no request of its own for it. The program stays the same object while
-    nothing changed, so what is built on it is built again only after a change."""
-
-    def __init__(self, program: Program, drafts: ConsoleChanges, fresh_for: timedelta = timedelta(minutes=1)):
-        self.base = program
-        self.drafts = drafts
-        self.fresh_for = fresh_for
-        self._read_at: datetime | None = None
-        self._source: tuple[list[Made], list[Change]] | None = None
-        self._program = program
-
-    def program(self, now: datetime) -> Program:
-        """The program file's with the console's everyday changes and its live campaigns."""
-        self._fresh(now)
-        return self._program
-
-    def stopped(self, campaign: str, now: datetime) -> bool:
-        """Whether the console stopped `campaign` (a campaign of the program file never is)."""
-        self._fresh(now)
-        made = self._source[0] if self._source else []
-        return any(one.name == campaign and one.state == State.STOPPED for one in made)
-
-    def _fresh(self, now: datetime) -> None:
-        if self._read_at is not None and timedelta(0) <= now - self._read_at < self.fresh_for:
-            return
-        source = (self.drafts.all_made(), self.drafts.changes())
-        self._read_at = now
-        if source == self._source:
-            return
-        self._source = source
-        try:
-            base = everyday.applied(self.base, source[1])
-        except console.ChangeRefused as refused:  # a deploy changed the file under them: the file's sections run
-            logger.error("the console's changes no longer fit the program file", extra={"reason": refused.reason})
-            base = self.base
-        self._program = composer.live(base, source[0])
-        use_brand_texts(self._program.bot.texts)  # the bot's texts, as the console reworded them

@@ -50,7 +50,7 @@ class FollowUps:
         self.ledger = ledger
         self.touches = touches  # None: only scheduling (the accrual side)
         self.link_base = link_base  # the HTTP API's address (tracked links); empty: the brand's link as it is
-        # Whether the console stopped a campaign (flows/composer.py: ConsoleRead.stopped): its waiting letters go.
+        # Whether the console stopped a campaign (flows/console_read.py: ConsoleRead.stopped): its waiting letters go.
         self.stopped: Callable[[str, datetime], bool] | None = None
 
     # ------------------------------------------------------------------ scheduling, on an accepted receipt

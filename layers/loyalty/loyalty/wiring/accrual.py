@@ -24,7 +24,7 @@ from loyalty.wiring.receipts import receipt_check
 
 if TYPE_CHECKING:
     from loyalty.domain.program import Program
-    from loyalty.flows.composer import ConsoleRead
+    from loyalty.flows.console_read import ConsoleRead
     from loyalty.settings import PointAccrualSettings
 
 

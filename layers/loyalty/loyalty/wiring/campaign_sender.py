@@ -12,7 +12,7 @@ from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.pacing import Pace
 from loyalty.adapters.queues import SqsQueue
 from loyalty.flows.campaign_sender import CampaignSender
-from loyalty.flows.composer import ConsoleRead
+from loyalty.flows.console_read import ConsoleRead
 from loyalty.wiring.books import crm_feed
 from loyalty.wiring.live import program_of
 

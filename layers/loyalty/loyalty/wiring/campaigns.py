@@ -10,7 +10,7 @@ from loyalty.adapters.console_table import ConsoleTable
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.queues import ChatOrderedQueue, SqsQueue
 from loyalty.flows.campaigns import Campaigns, Touches
-from loyalty.flows.composer import ConsoleRead
+from loyalty.flows.console_read import ConsoleRead
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.letters import CampaignLetters, Letters
 from loyalty.wiring.books import reported_ledger

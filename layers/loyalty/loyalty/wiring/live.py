@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from loyalty import clock
 from loyalty.adapters.console_table import ConsoleTable
 from loyalty.adapters.program_file import cached_program
-from loyalty.flows.composer import ConsoleRead
+from loyalty.flows.console_read import ConsoleRead
 
 if TYPE_CHECKING:
     from loyalty.domain.program import Program
@@ -23,7 +23,7 @@ def program_of(settings: ProgramFiles) -> Program:
 
 
 class Live(Generic[T]):
-    """A flow built on the program as the console changed it (flows/composer.py: ConsoleRead): built again after a
+    """A flow built on the program as the console changed it (flows/console_read.py): built again after a
     change, read at most once a minute, so a new source, a restocked reward or a reworded text reaches the function
     within a minute with no deploy. Without the console's table: the program file's, built once."""
 

@@ -1,4 +1,4 @@
-"""The Mini App's API and the tracked links' redirects."""
+"""The Mini App's API."""
 
 from __future__ import annotations
 
@@ -7,20 +7,18 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from loyalty.adapters.bot_table import BotTable
-from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.ledger import LedgerRepository
 from loyalty.adapters.members import MembersRepository
 from loyalty.adapters.queues import SqsQueue
 from loyalty.adapters.secrets import secret
-from loyalty.flows.link_clicks import LinkClicks
 from loyalty.flows.miniapp import MiniApp
 from loyalty.wiring.keys import stack_key
 from loyalty.wiring.live import Live, program_of
 
 if TYPE_CHECKING:
     from loyalty.domain.program import Program
-    from loyalty.flows.composer import ConsoleRead
-    from loyalty.settings import LinkClicksSettings, WebAppSettings
+    from loyalty.flows.console_read import ConsoleRead
+    from loyalty.settings import WebAppSettings
 
 
 def miniapp(settings: WebAppSettings) -> tuple[Live[MiniApp], Callable[[], str]]:
@@ -30,10 +28,3 @@ def miniapp(settings: WebAppSettings) -> tuple[Live[MiniApp], Callable[[], str]]
                        LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), BotTable(settings.BOT_TABLE),
                        SqsQueue(settings.ACCRUAL_QUEUE_URL), stack_key(settings.STACK_KEY_NAME))
     return Live(program_of(settings), settings.CONSOLE_TABLE, build), cache(lambda: secret(settings.BOT_TOKEN_NAME))
-
-
-def link_clicks(settings: LinkClicksSettings) -> Live[LinkClicks]:
-    def build(program: Program, _: ConsoleRead | None) -> LinkClicks:
-        site = program.bot.site_url or f"https://t.me/{program.brand.bot_username or ''}"
-        return LinkClicks(program, BotTable(settings.BOT_TABLE), CampaignStore(settings.CAMPAIGNS_TABLE), site)
-    return Live(program_of(settings), settings.CONSOLE_TABLE, build)
