@@ -61,7 +61,7 @@ from loyalty_tools.local.stack import ROOT, LocalStack
 RESULTS = ROOT / "bench" / "results.json"
 PROGRAM = ROOT / "tests" / "data" / "program.yaml"
 SUPPLIER = "7700000024"
-IMPORT_RUNS = 7
+IMPORT_RUNS = 15
 RECEIPTS = 30
 SHOPPERS = 10  # 3 receipts each: within the test program's daily limit
 

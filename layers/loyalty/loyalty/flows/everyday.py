@@ -9,7 +9,6 @@ import io
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import segno
 from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import console, everyday
@@ -95,6 +94,8 @@ class Everyday:
         live = everyday.applied(self.program, self.table.changes())
         if key not in live.bot.sources:
             raise ChangeRefused(f"Источника {key!r} нет.", status=404)
+        import segno  # only for a printed source's code: no other request of the console pays its import
+
         code = segno.make(deep_link(live, key), error="m")
         out = io.BytesIO()
         code.save(out, kind=kind, scale=10 if kind == "png" else 4, border=4)
