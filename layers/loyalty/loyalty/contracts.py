@@ -1,7 +1,6 @@
 """The messages the functions pass to each other through SQS (one model per queue), and the Telegram message the
 bot's flow reads (Incoming)."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -41,7 +40,7 @@ class QrSent(_Message):
     then checks and credits it (flows/submissions.py: SentQr)."""
 
     kind: Literal["qr"] = "qr"
-    message: Incoming
+    message: "Incoming"
 
 
 class ReceiptSubmitted(_Message):
@@ -57,7 +56,7 @@ class ReceiptSubmitted(_Message):
     )
 
     @model_validator(mode="after")
-    def _one_source(self) -> ReceiptSubmitted:
+    def _one_source(self) -> "ReceiptSubmitted":
         if (self.qr is None) == (self.file is None):
             raise ValueError("exactly one of qr and file")
         return self

@@ -3,7 +3,6 @@
 A missing or malformed variable fails at cold start with the variable's name, not mid-request.
 """
 
-from __future__ import annotations
 
 import os
 from functools import cache

@@ -8,7 +8,6 @@ bot does not read (Telegram adds new ones) and kinds of update it does not answe
 channel post) are left out, unread, so nothing unchecked reaches it.
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Any
 

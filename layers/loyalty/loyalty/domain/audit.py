@@ -8,7 +8,6 @@ from 1 with no gap; an entry's hash covers its own content and the previous hash
 put in between breaks the chain from there on, and `loyalty audit verify` names where.
 """
 
-from __future__ import annotations
 
 import hashlib
 import json
@@ -58,7 +57,7 @@ class Actor(BaseModel):
     role: str
 
     @classmethod
-    def of(cls, staff: StaffMember) -> Actor:
+    def of(cls, staff: "StaffMember") -> "Actor":
         return cls(telegram_id=staff.telegram_id, name=staff.name, role=str(staff.role))
 
 

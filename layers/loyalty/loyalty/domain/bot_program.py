@@ -5,7 +5,6 @@ Every text a shopper reads here is `Words`: one string for every language, or on
 the program's own words are translated like the bot's catalog.
 """
 
-from __future__ import annotations
 
 from collections.abc import Callable
 from string import Formatter
@@ -123,7 +122,7 @@ class Survey(_Strict):
     review_links: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _links(self) -> Survey:
+    def _links(self) -> "Survey":
         for channel, url in self.review_links.items():
             if not url.startswith("https://"):
                 raise ValueError(f"review_links.{channel}: a link starts with https://")
@@ -158,7 +157,7 @@ class BotProgram(_Strict):
     texts: dict[str, dict[str, str]] = Field(default_factory=dict, description="the brand's wording of catalog texts")
 
     @model_validator(mode="after")
-    def _unique(self) -> BotProgram:
+    def _unique(self) -> "BotProgram":
         for name, keys in (("nudges", [n.name for n in self.nudges]), ("rewards", [r.id for r in self.rewards]),
                            ("store_guides", [g.key for g in self.store_guides])):
             if len(set(keys)) != len(keys):

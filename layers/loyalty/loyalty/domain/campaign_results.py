@@ -6,7 +6,6 @@ approximation (Wald). It is stated only when each side has enough members for th
 that the page says the campaign needs more members, rather than a number that means nothing. Pure: no I/O.
 """
 
-from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence

@@ -10,7 +10,6 @@ Kinds:
 - `expiring`: the reminder before points expire (when `earning.expiry.reminder_days` says), once per lot.
 """
 
-from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
@@ -64,7 +63,7 @@ class Message(_Strict):
     buttons: list[Button] = Field(default_factory=list, max_length=3)
 
     @model_validator(mode="after")
-    def _placeholders(self) -> Message:
+    def _placeholders(self) -> "Message":
         try:
             used = {name for _, name, _, _ in Formatter().parse(self.text) if name is not None}
         except ValueError as error:
@@ -94,7 +93,7 @@ class Bonus(_Strict):
     min_receipt_roubles: int | None = Field(default=None, ge=1, description="... of at least this much")
 
     @model_validator(mode="after")
-    def _one_kind(self) -> Bonus:
+    def _one_kind(self) -> "Bonus":
         if (self.points is None) == (self.multiplier is None):
             raise ValueError("a bonus is either points (with expires_in_days) or a multiplier (with days)")
         if self.points is not None and (self.expires_in_days is None or self.days or self.min_receipt_roubles):
@@ -113,7 +112,7 @@ class Variant(_Strict):
     bonus: Bonus | None = None
 
     @model_validator(mode="after")
-    def _something(self) -> Variant:
+    def _something(self) -> "Variant":
         if self.messages is not None and "ru" not in self.messages:
             raise ValueError("a variant's messages need ru")
         return self
@@ -128,7 +127,7 @@ class Budget(_Strict):
     per_member_points: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
-    def _something(self) -> Budget:
+    def _something(self) -> "Budget":
         if self.total_points is None and self.per_member_points is None:
             raise ValueError("a budget caps the points in total, per member, or both")
         return self
@@ -167,7 +166,7 @@ class Campaign(_Strict):
                                  "without it (its uplift)")
 
     @model_validator(mode="after")
-    def _shape(self) -> Campaign:
+    def _shape(self) -> "Campaign":
         if self.budget is not None and self.bonus is None and not any(step.bonus for step in self.steps):
             raise ValueError("budget: the campaign gives no bonus to cap")
         if self.variants and (self.kind not in ("broadcast", "triggered") or len(self.variants) < 2):
@@ -211,7 +210,7 @@ class Campaign(_Strict):
         """The member's variant: the same in every run and process, drawn apart from the holdout's draw."""
         return _draw(f"variant:{self.name}:{member_id}") % len(self.variants) if self.variants else 0
 
-    def touch(self, member_id: str, occasion: str) -> Touch:
+    def touch(self, member_id: str, occasion: str) -> "Touch":
         """The member's touch for a broadcast's or a triggered campaign's occasion, in their variant (its step)."""
         step = self.variant_of(member_id)
         return Touch(campaign=self.name, step=step, member_id=member_id, key=f"{self.name}:{step}:{occasion}")
@@ -255,7 +254,7 @@ def _draw(seed: str) -> int:
     return int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big") % 100
 
 
-def winback_touch(campaign: Campaign, member_id: str, facts: Facts, now: datetime) -> Touch | None:
+def winback_touch(campaign: Campaign, member_id: str, facts: "Facts", now: datetime) -> Touch | None:
     """The ladder step a member is on now: the highest one their lapse has reached (a member found late is
     not sent the steps they passed), once per lapse."""
     lapse = facts.days_since_last_purchase(now)
@@ -275,7 +274,7 @@ def lapse_window(campaign: Campaign, step: int, since: datetime, now: datetime) 
     return since - days, now - days
 
 
-def member_of(wallet: Wallet, now: datetime, source: str = "organic", subscribed: bool = True,
+def member_of(wallet: "Wallet", now: datetime, source: str = "organic", subscribed: bool = True,
               rating: int | None = None, recommends: int | None = None) -> Member:
     """What a segment reads about the member whose wallet this is (and whose survey answers these are)."""
     expiring = tuple((lot.expires_at, lot.points) for _, lot in wallet.spendable(now) if lot.expires_at is not None)

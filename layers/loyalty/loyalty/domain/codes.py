@@ -3,7 +3,6 @@
 No 0/O, 1/I: a shopper reads a code off a phone, aloud or from a screenshot, and types it into a checkout form.
 """
 
-from __future__ import annotations
 
 import secrets
 

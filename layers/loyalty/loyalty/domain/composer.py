@@ -14,7 +14,6 @@ States: draft → scheduled → running → finished | stopped.
 A draft or a scheduled campaign may be edited; a running one may not (stop it, or copy it).
 """
 
-from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum

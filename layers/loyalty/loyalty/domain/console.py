@@ -8,7 +8,6 @@
   neither read nor forge (the cookie is SameSite=Strict as well).
 """
 
-from __future__ import annotations
 
 import base64
 import hashlib
@@ -99,13 +98,13 @@ def start_session(telegram_id: int, now: datetime, via: str = "link") -> Session
                    expires_at=now + timedelta(hours=SESSION_HOURS), via=via)
 
 
-def session_cookie(keyed: Keyed, session: Session) -> str:
+def session_cookie(keyed: "Keyed", session: Session) -> str:
     """The cookie's value: the session, then the stack's signature of it."""
     payload = base64.urlsafe_b64encode(session.model_dump_json().encode()).decode().rstrip("=")
     return f"{payload}.{keyed.signature('console-session', payload)}"
 
 
-def read_session(keyed: Keyed, cookie: str | None, now: datetime) -> Session:
+def read_session(keyed: "Keyed", cookie: str | None, now: datetime) -> Session:
     """The session a cookie carries, if the stack signed it and it has not run out; Refused (401) otherwise."""
     if not cookie or "." not in cookie:
         raise Refused("not signed in")
@@ -121,11 +120,11 @@ def read_session(keyed: Keyed, cookie: str | None, now: datetime) -> Session:
     return session
 
 
-def csrf_token(keyed: Keyed, session: Session) -> str:
+def csrf_token(keyed: "Keyed", session: Session) -> str:
     return keyed.signature("console-csrf", session.id)
 
 
-def check_csrf(keyed: Keyed, session: Session, sent: str | None) -> None:
+def check_csrf(keyed: "Keyed", session: Session, sent: str | None) -> None:
     if not sent or not keyed.signed(sent, "console-csrf", session.id):
         raise Refused("a state-changing request without the session's CSRF token", status=403)
 

@@ -14,7 +14,6 @@ and the postman (flows/followups.py) sends what the policy lets through, as pure
   kind's `max_delay_hours` is dropped and counted, never sent late.
 """
 
-from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -113,7 +112,7 @@ class Contact(_Strict):
         return zones
 
     @model_validator(mode="after")
-    def _every_kind_has_a_delay(self) -> Contact:
+    def _every_kind_has_a_delay(self) -> "Contact":
         missing = set(Kind) - set(self.max_delay_hours)
         if missing:
             raise ValueError(f"max_delay_hours: give every kind ({', '.join(sorted(missing))} missing)")

@@ -1,7 +1,6 @@
 """What the bot keeps of a conversation after a receipt: the follow-ups it scripted, and the tickets the brand's
 staff decide on (adapters/bot_table.py stores them)."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Any

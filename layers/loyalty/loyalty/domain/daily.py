@@ -13,7 +13,6 @@ A day is a calendar day in Moscow, the brand's reporting time. Keys are `what:de
 is an attribute of the day's item.
 """
 
-from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -59,7 +58,7 @@ class Past(BaseModel):
     kinds: tuple[str, ...] = ()  # marketplace, retail, d2c, other: each kind bought in, ever
     purchases: tuple[tuple[date, int], ...] = ()
 
-    def after(self, program: Program, entry: Entry) -> Past:
+    def after(self, program: "Program", entry: Entry) -> "Past":
         """With this purchase (the latest) added."""
         day = day_of(entry.created_at)
         kept = tuple(p for p in self.purchases if p[0] > day - timedelta(days=rfm.YEAR_DAYS + 1))
@@ -71,7 +70,7 @@ class Past(BaseModel):
 NO_PAST = Past.model_construct()  # constructed, not validated: importing the figures builds no validator
 
 
-def entry_days(program: Program, entry: Entry, past: Past | None = None) -> dict[date, Tally]:
+def entry_days(program: "Program", entry: Entry, past: Past | None = None) -> dict[date, Tally]:
     """What a ledger entry adds, by day: to its own day, and a purchase to the days its member's RFM group will
     change on (domain/rfm.py). `past` is what the member's purchases before this entry tell."""
     past = past or NO_PAST
@@ -84,7 +83,7 @@ def entry_days(program: Program, entry: Entry, past: Past | None = None) -> dict
     return {day: tally for day, tally in days.items() if tally}
 
 
-def entry_tally(program: Program, entry: Entry, past: Past | None = None) -> Tally:
+def entry_tally(program: "Program", entry: Entry, past: Past | None = None) -> Tally:
     """What a ledger entry adds to its own day. A purchase needs what the member's earlier ones tell (`past`):
     whether it is their first of the day, and which days they bought on before."""
     tally: Tally = Counter()
@@ -100,7 +99,7 @@ def entry_tally(program: Program, entry: Entry, past: Past | None = None) -> Tal
     return nonzero(tally)
 
 
-def _purchase(program: Program, entry: Entry, past: Past) -> Tally:
+def _purchase(program: "Program", entry: Entry, past: Past) -> Tally:
     details, channel = entry.details, entry.details.channel or "other"
     tally: Tally = Counter({f"receipts:{channel}": 1, f"revenue:{channel}": details.brand_sum_kopecks,
                             "given:purchases": entry.points, "fraud:held": 1 if details.held_by else 0})
@@ -153,7 +152,7 @@ def nonzero(tally: Tally) -> Tally:
     return Counter({key: value for key, value in tally.items() if value})
 
 
-def _buyer(program: Program, entry: Entry, past: Past) -> Tally:
+def _buyer(program: "Program", entry: Entry, past: Past) -> Tally:
     tally: Tally = Counter()
     if day_of(entry.created_at) not in past.last_days:  # the member's first purchase of the day
         prev, prev2 = (str(day_number(past.last_days[i])) if len(past.last_days) > i else NEVER for i in (0, 1))
@@ -250,7 +249,7 @@ class Books:
     `loyalty report --scan`): an entry other than a purchase is tallied as it comes; purchases wait until every
     entry is read, since each needs its member's purchases before it."""
 
-    def __init__(self, program: Program):
+    def __init__(self, program: "Program"):
         self.program = program
         self.days: dict[date, Tally] = {}
         self.pasts: dict[str, Past] = {}

@@ -3,7 +3,6 @@ marketer's words (Russian, or English). The console draws it, `loyalty report` p
 tables as CSV: all from here.
 """
 
-from __future__ import annotations
 
 import csv
 import io
@@ -148,7 +147,7 @@ _MONTHS = ("января", "февраля", "марта", "апреля", "ма
            "ноября", "декабря")
 
 
-def dashboard(program: Program, days: Mapping[date, Tally], since: date, until: date,
+def dashboard(program: "Program", days: Mapping[date, Tally], since: date, until: date,
               language: Language = "ru") -> Dashboard:
     """The dashboard of [since, until) beside the period of the same length before it."""
     now, before = figures(days, since, until), figures(days, *previous(since, until))
@@ -164,7 +163,7 @@ def dashboard(program: Program, days: Mapping[date, Tally], since: date, until: 
 class _Words:
     """The marketer's words for the program's ids: channels, sources, campaigns, groups."""
 
-    def __init__(self, program: Program, language: Language):
+    def __init__(self, program: "Program", language: Language):
         self.program, self.language = program, language
         self.index = 0 if language == "ru" else 1
 
@@ -192,12 +191,12 @@ class _Words:
         return campaign_title(self.program, name)
 
 
-def source_title(program: Program, via: str, language: Language = "ru") -> str:
+def source_title(program: "Program", via: str, language: Language = "ru") -> str:
     """Where members came from, as the dashboard says it: «вкладыш Wildberries (wb)», «блогер (blog_anna)»."""
     return _Words(program, language).source(via)
 
 
-def campaign_title(program: Program, name: str) -> str:
+def campaign_title(program: "Program", name: str) -> str:
     """A campaign's or a nudge's title from the program (its name when it has none)."""
     campaign, nudge = program.campaign(name), program.bot.nudge(name)
     return (campaign.title if campaign else None) or (nudge.title if nudge else None) or name

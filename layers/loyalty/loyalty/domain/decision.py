@@ -16,7 +16,6 @@ it (hashed: it is personal data). That also keeps a popular product's fingerprin
 record shared by every buyer. A receipt without a contact is scoped to the member who sent it instead.
 """
 
-from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
@@ -60,12 +59,12 @@ class Assessment(BaseModel):
     order_role: OrderRole | None = None
     order_fingerprint: str | None = None
 
-    def rejected(self, code: str, detail: str) -> Assessment:
+    def rejected(self, code: str, detail: str) -> "Assessment":
         return self.model_copy(update={"decision": "reject",
                                        "reasons": (*self.reasons, Reason(code=code, detail=detail))})
 
     def without_items(self, items: set[str], code: str = "item_earned_before",
-                      why: str = "earned on another receipt") -> Assessment:
+                      why: str = "earned on another receipt") -> "Assessment":
         """The lines of these marked items earn nothing here (by default: each earned on another receipt, a resale
         or a return and rebuy); a receipt left with none is refused."""
         kept = tuple(line for line in self.match.lines if line.marking not in items)
@@ -97,7 +96,7 @@ REFUSALS = {
 }
 
 
-def assess(receipt: Receipt, program: Program, now: datetime, member_id: str = "") -> Assessment:
+def assess(receipt: Receipt, program: "Program", now: datetime, member_id: str = "") -> Assessment:
     match = match_brand_goods(receipt, program)
     role = order_role(receipt, match)
     reasons = [Reason(code="channel", detail=f"seller {receipt.seller_inn} is channel {match.channel}")]

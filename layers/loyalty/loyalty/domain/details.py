@@ -6,7 +6,6 @@ operator's reason). One model for all kinds keeps the stored shape flat and ever
 misspelt where it is written or read is a type error, and an unknown key a validation error.
 """
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
@@ -96,7 +95,7 @@ class Details(BaseModel):
     held_by: list[str] = []  # the fraud rules a purchase tripped: pending until the staff decide
     approved: bool | None = None  # the staff's decision on a held purchase
 
-    def __or__(self, other: Details) -> Details:
+    def __or__(self, other: "Details") -> "Details":
         """These details with what `other` sets on top (the flow's cause added to the step's outcome)."""
         return Details.model_validate({**self.stored(), **other.model_dump(exclude_unset=True)})
 

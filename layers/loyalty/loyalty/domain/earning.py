@@ -6,7 +6,6 @@ when the points become available (the channel's pending days) and when they expi
 bonuses a first purchase pays. `postings.purchase` turns it into the ledger step. Pure: no I/O.
 """
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -76,7 +75,7 @@ class PurchaseCredit(_Model):
         return self.available_at > self.earned_at
 
 
-def purchase_credit(program: Program, wallet: Wallet, lines: Sequence[Line], channel: str, channel_kind: str,
+def purchase_credit(program: "Program", wallet: "Wallet", lines: Sequence[Line], channel: str, channel_kind: str,
                     now: datetime, referred_by: str | None = None) -> PurchaseCredit:
     """What a purchase of the brand's `lines` credits the member whose wallet this is, at `now`."""
     level = program.levels[levels.current_index(program, wallet)] if program.levels else None
@@ -102,7 +101,7 @@ def purchase_credit(program: Program, wallet: Wallet, lines: Sequence[Line], cha
     )
 
 
-def _earnings(lines: Sequence[Line], program: Program, percent: Decimal) -> tuple[LineEarning, ...]:
+def _earnings(lines: Sequence[Line], program: "Program", percent: Decimal) -> tuple[LineEarning, ...]:
     return tuple(LineEarning(name=getattr(line, "name", ""), sum_kopecks=line.sum_kopecks, rule=rule, points=points,
                              category=line.category, gtin=getattr(line, "gtin", None))
                  for line, (points, rule) in zip(lines, line_points(lines, program, percent), strict=True))
@@ -112,7 +111,7 @@ def _earned(earnings: Sequence[LineEarning]) -> int:
     return floor_points(sum((line.points for line in earnings), Decimal(0)))
 
 
-def referral(program: Program, inviter: str | None) -> Referral | None:
+def referral(program: "Program", inviter: str | None) -> Referral | None:
     """The bonuses an invited member's first purchase pays: to them and to whoever invited them."""
     bonuses = program.bonuses
     if not inviter or not (bonuses.referred or bonuses.referrer):
@@ -120,7 +119,7 @@ def referral(program: Program, inviter: str | None) -> Referral | None:
     return Referral(inviter=inviter, referred=bonuses.referred, referrer=bonuses.referrer)
 
 
-def refund_points(program: Program, purchase: Details, lines: Sequence[Line], refunded_kopecks: int,
+def refund_points(program: "Program", purchase: "Details", lines: Sequence[Line], refunded_kopecks: int,
                   purchase_kopecks: int) -> int:
     """What a refund takes back: what its lines earned in the purchase (`purchase`: that accrual entry's
     details), by the same rules at the purchase's rate (a face cream's multiplier comes back with it), scaled

@@ -4,7 +4,6 @@ whole, is read by the same model as the file (the same checks, the same messages
 change made from a stale page is refused rather than lost. Levels, rates and the earning rules stay in the reviewed
 file. Pure: no I/O."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Any

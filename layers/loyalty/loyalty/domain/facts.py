@@ -5,7 +5,6 @@ same transaction, a replay changes nothing twice, and `loyalty members backfill-
 from the entries. Pure: no I/O.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -46,7 +45,7 @@ class Facts(_Model):
         return None if self.last_purchase_at is None else (now - self.last_purchase_at).days
 
     def purchased(self, at: datetime, channel: str, spend_kopecks: int, categories: Iterable[str | None],
-                  goods: Iterable[Good] = ()) -> Facts:
+                  goods: "Iterable[Good]" = ()) -> "Facts":
         """After an accepted purchase (which may arrive after a later one: the times only move outward)."""
         before = self.by_channel.get(channel, ChannelFacts())
         latest = self.last_purchase_at is None or at >= self.last_purchase_at
@@ -64,7 +63,7 @@ class Facts(_Model):
             "categories": tuple(sorted({*self.categories, *(c for c in categories if c)})),
         })
 
-    def refunded(self, channel: str, refunded_kopecks: int, whole: bool) -> Facts:
+    def refunded(self, channel: str, refunded_kopecks: int, whole: bool) -> "Facts":
         """After a refund: its money comes off the spend, and a whole refund takes the receipt back."""
         before = self.by_channel.get(channel, ChannelFacts())
         receipts = 1 if whole else 0

@@ -6,7 +6,6 @@ sum its days; stocks (members, the points owed) sum every day before its end. Ea
 one of the same length just before it.
 """
 
-from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping

@@ -7,7 +7,6 @@
   first purchase pays the invitation's bonuses: held, they wait with it; held later, what is left of them does.
 """
 
-from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -55,7 +54,7 @@ class Fraud(_Strict):
     serials: Serials = Field(default_factory=Serials)
 
     @model_validator(mode="after")
-    def _each_rule_once(self) -> Fraud:
+    def _each_rule_once(self) -> "Fraud":
         names = [rule.rule for rule in self.rules]
         if len(set(names)) != len(names):
             raise ValueError("rules: each rule once (one threshold each)")

@@ -1,7 +1,6 @@
 """`loyalty fraud report`: what the fraud rules held, what the staff decided, and the points that saved, from the
 ledger's entries (a held purchase's entry names its rules; the staff's decision is an entry of its own)."""
 
-from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime

@@ -7,7 +7,6 @@ A request is refused unless the hash matches (compared in constant time) and `au
 caller gives the token and the time.
 """
 
-from __future__ import annotations
 
 import hashlib
 import hmac

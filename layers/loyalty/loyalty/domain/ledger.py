@@ -1,7 +1,6 @@
 """Ledger entries: what one change to a member's wallet records, and the outcome of writing it. Pure: the
 ledger repository (adapters/ledger.py) writes them."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum

@@ -10,7 +10,6 @@
 Service lines (delivery, assembly) never earn. Each brand line carries the catalog's category when known.
 """
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
@@ -61,7 +60,7 @@ class Match(BaseModel):
         return sum(line.sum_kopecks for line in self.lines)
 
 
-def channel_of(receipt: Receipt, program: Program) -> Channel | None:
+def channel_of(receipt: Receipt, program: "Program") -> "Channel | None":
     """The registered channel of the receipt's seller; a retail-place hint wins over a bare INN."""
     candidates = [channel for channel in program.channels if receipt.seller_inn in channel.inns]
     place = normalise_name(receipt.retail_place)
@@ -71,7 +70,7 @@ def channel_of(receipt: Receipt, program: Program) -> Channel | None:
     return next((channel for channel in candidates if not channel.retail_places), None)
 
 
-def match_brand_goods(receipt: Receipt, program: Program) -> Match:
+def match_brand_goods(receipt: Receipt, program: "Program") -> Match:
     if receipt.seller_inn in program.brand.inns:
         channel_name, store, kind = CHANNEL_D2C, program.brand.name, CHANNEL_D2C
     else:
@@ -110,13 +109,13 @@ def is_service(item: ReceiptItem) -> bool:
 class _BrandIndex:
     """The brand's catalog and name patterns, normalised once per receipt rather than once per line."""
 
-    def __init__(self, program: Program):
+    def __init__(self, program: "Program"):
         self.supplier_inns = set(program.brand.supplier_inns)
         self.by_gtin = {entry.gtin: entry for entry in program.brand.catalog if entry.gtin}
         self.by_name = [(normalise_name(entry.name), entry) for entry in program.brand.catalog]
         self.patterns = [normalise_name(pattern) for pattern in program.brand.name_patterns]
 
-    def evidence(self, item: ReceiptItem, kind: str) -> tuple[str | None, CatalogEntry | None]:
+    def evidence(self, item: ReceiptItem, kind: str) -> "tuple[str | None, CatalogEntry | None]":
         """How the line is known to be the brand's (None: it is not), and its catalog entry if any."""
         name = normalise_name(item.name)
         entry = self.by_gtin.get(item.gtin) if item.gtin else None

@@ -1,7 +1,6 @@
 """A member of the program as the members table keeps them (adapters/members.py): who they are to the bot, what
 they agreed to, and the balances the ledger writes."""
 
-from __future__ import annotations
 
 from typing import Any
 

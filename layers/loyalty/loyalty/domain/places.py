@@ -7,7 +7,6 @@ A Latin name (Wildberries, Ozon) does not decline, and an unknown seller is name
 in quotes after «магазин».
 """
 
-from __future__ import annotations
 
 import re
 from dataclasses import dataclass

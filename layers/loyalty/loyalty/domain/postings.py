@@ -6,7 +6,6 @@ activations, reminders, expiries, stale holds and level reviews are *due* at a t
 writer that lost a race recomputes it on the fresh wallet.
 """
 
-from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, time, timedelta
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from loyalty.domain.program import Program
 
 
-def purchase(program: Program, wallet: Wallet, lot_id: str, credit: PurchaseCredit, brand_sum_kopecks: int,
+def purchase(program: "Program", wallet: Wallet, lot_id: str, credit: "PurchaseCredit", brand_sum_kopecks: int,
              store: str, channel: str = "other", purchased_at: datetime | None = None, held: bool = False) -> Step:
     """The ledger step of a purchase `earning.purchase_credit` computed on this wallet (made at `purchased_at`,
     when the receipt was issued: by default when it was credited). A held purchase's points stay pending until the
@@ -53,7 +52,7 @@ def purchase(program: Program, wallet: Wallet, lot_id: str, credit: PurchaseCred
     return leveled.model_copy(update={"details": leveled.details | Details(entered=entered)}) if entered else leveled
 
 
-def _entered(program: Program, before: Wallet, after: Wallet, now: datetime) -> list[str]:
+def _entered(program: "Program", before: Wallet, after: Wallet, now: datetime) -> list[str]:
     """The triggered campaigns whose segment this change brought the member into."""
     triggered = [(campaign.name, program.segments[campaign.segment]) for campaign in program.campaigns
                  if campaign.kind == "triggered" and campaign.segment is not None]
@@ -63,7 +62,7 @@ def _entered(program: Program, before: Wallet, after: Wallet, now: datetime) -> 
     return [name for name, segment in triggered if entered(segment, was, now_is, now)]
 
 
-def bonus(program: Program, wallet: Wallet, lot_id: str, points: int, label: str, now: datetime,
+def bonus(program: "Program", wallet: Wallet, lot_id: str, points: int, label: str, now: datetime,
           review: bool = False, held: bool = False) -> Step:
     """A bonus is available at once (unless `held` for the staff, with the purchase that paid it) and expires like
     any points."""
@@ -144,7 +143,7 @@ def campaign_withdrawal(wallet: Wallet, lot_id: str, campaign: str, now: datetim
                                    "details": step.details | Details(campaign=campaign)})
 
 
-def opening(program: Program, wallet: Wallet, lot_id: str, points: int, expires_at: datetime | None,
+def opening(program: "Program", wallet: Wallet, lot_id: str, points: int, expires_at: datetime | None,
             level: str | None, now: datetime) -> Step:
     """An imported member's opening balance (available at once, expiring when the old system said) and level
     (if higher than the member's; held until the program's next review of it, like one earned here)."""
@@ -152,7 +151,7 @@ def opening(program: Program, wallet: Wallet, lot_id: str, points: int, expires_
     return _raised(program, step, wallet, level, now)
 
 
-def _raised(program: Program, step: Step, before: Wallet, level: str | None, now: datetime) -> Step:
+def _raised(program: "Program", step: Step, before: Wallet, level: str | None, now: datetime) -> Step:
     """`step` with the member's level raised to `level` (never lowered)."""
     brought = program.level(level)
     current = levels.current_index(program, before) if before.level is not None else -1
@@ -187,7 +186,7 @@ def forfeit(wallet: Wallet, now: datetime) -> Step:
                 details=Details(reason="account deleted", moved=out.details.moved))
 
 
-def transfer_in(program: Program, wallet: Wallet, from_member: str, moved: list[MovedLot], level: str | None,
+def transfer_in(program: "Program", wallet: Wallet, from_member: str, moved: list[MovedLot], level: str | None,
                 now: datetime) -> Step:
     """The lots another member's transfer_out took, credited as they were (same points, availability and
     expiry; debt is paid first, as from any credit), and their level if it is higher."""
@@ -216,7 +215,7 @@ def facts_of(entries: Iterable[Entry]) -> Facts:
     return facts
 
 
-def adjustment(program: Program, wallet: Wallet, lot_id: str, points: int, now: datetime) -> Step:
+def adjustment(program: "Program", wallet: Wallet, lot_id: str, points: int, now: datetime) -> Step:
     """An operator's correction: a credit is available at once and expires like any points; a debit takes
     the points that expire first and never more than are available."""
     if points >= 0:
@@ -224,7 +223,7 @@ def adjustment(program: Program, wallet: Wallet, lot_id: str, points: int, now: 
     return w.deduct(wallet, -points, now)
 
 
-def _leveled(program: Program, step: Step, wallet: Wallet, now: datetime, details: Details | None = None) -> Step:
+def _leveled(program: "Program", step: Step, wallet: Wallet, now: datetime, details: Details | None = None) -> Step:
     before = wallet.level
     level, move = levels.evaluate(program, wallet, now)
     wallet = levels.with_level(wallet, level, move, now, reviewed=False)
@@ -242,7 +241,7 @@ class Action(BaseModel):
     apply: Callable[[Wallet], Step]
 
 
-def due_actions(program: Program, wallet: Wallet, now: datetime) -> list[Action]:
+def due_actions(program: "Program", wallet: Wallet, now: datetime) -> list[Action]:
     """What is due at `now`, in the order it must happen: stale holds go back before points expire."""
     actions = [Action(entry_id=entry_id_of(Cause.RELEASE, hold_id), kind=Kind.RELEASE,
                       apply=partial(w.release, hold_id=hold_id, now=now, reason="expired"))
@@ -272,7 +271,7 @@ def due_actions(program: Program, wallet: Wallet, now: datetime) -> list[Action]
     return actions
 
 
-def next_due(program: Program, wallet: Wallet) -> datetime | None:
+def next_due(program: "Program", wallet: Wallet) -> datetime | None:
     """The earliest moment something becomes due on this wallet (the schedule's index)."""
     reminder = timedelta(days=program.earning.expiry.reminder_days)
     moments = [placed.expires_at for placed in wallet.holds.values()]
@@ -298,7 +297,7 @@ def _remind(wallet: Wallet, lot_ids: list[str], expires_at: datetime) -> Step:
     return step.model_copy(update={"details": step.details | Details(expires_at=expires_at)})
 
 
-def _review(program: Program, wallet: Wallet, now: datetime) -> Step:
+def _review(program: "Program", wallet: Wallet, now: datetime) -> Step:
     before = wallet.level
     level, move = levels.evaluate(program, wallet, now)
     after = levels.with_level(wallet, level, move, now, reviewed=True)

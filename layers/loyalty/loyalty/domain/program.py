@@ -4,7 +4,6 @@ Pure types, validated on construction: a bad program names the path of its bad k
 through a receipt. Reading the program file is an adapter's job (adapters/program_file.py).
 """
 
-from __future__ import annotations
 
 from decimal import Decimal
 from typing import Literal
@@ -88,7 +87,7 @@ class Brand(_Strict):
         return _inns(values)
 
     @model_validator(mode="after")
-    def _declined(self) -> Brand:
+    def _declined(self) -> "Brand":
         if self.inns:  # the brand's own receipts name it as the store
             _needs_forms(self.name, self.forms)
         return self
@@ -111,7 +110,7 @@ class Channel(_Strict):
         return _inns(values)
 
     @model_validator(mode="after")
-    def _declined(self) -> Channel:
+    def _declined(self) -> "Channel":
         _needs_forms(words(self.title, "ru"), self.forms)
         return self
 
@@ -132,7 +131,7 @@ class GoodsRule(_Strict):
         return _gtin14(value)
 
     @model_validator(mode="after")
-    def _one_target(self) -> GoodsRule:
+    def _one_target(self) -> "GoodsRule":
         if (self.category is None) == (self.gtin is None):
             raise ValueError("a goods rule names exactly one of category and gtin")
         if self.accrual_multiplier is not None and self.accrual_points is not None:
@@ -259,7 +258,7 @@ class Crm(_Strict):
     webhook: CrmWebhook = Field(default_factory=CrmWebhook)
 
     @model_validator(mode="after")
-    def _configured(self) -> Crm:
+    def _configured(self) -> "Crm":
         if self.kind == "mindbox" and self.mindbox is None:
             raise ValueError("kind mindbox needs a mindbox section (endpoint_id at least)")
         return self
@@ -288,7 +287,7 @@ class Program(_Strict):
                              "reach a member: quiet hours, spacing, marketing caps (domain/contact.py)")
 
     @model_validator(mode="after")
-    def _bot(self) -> Program:
+    def _bot(self) -> "Program":
         """What the bot's section names exists: channels, levels, catalog texts and their placeholders."""
         bot, places = self.bot, {channel.name for channel in self.channels} | _CHANNEL_KINDS
         named = [(f"sources.{key}.channel", source.channel) for key, source in bot.sources.items()]
@@ -324,7 +323,7 @@ class Program(_Strict):
         return self
 
     @model_validator(mode="after")
-    def _campaigns(self) -> Program:
+    def _campaigns(self) -> "Program":
         names = [campaign.name for campaign in self.campaigns]
         if len(set(names)) != len(names):
             raise ValueError("campaigns: names must be unique")
@@ -347,7 +346,7 @@ class Program(_Strict):
         return next((campaign for campaign in self.campaigns if campaign.kind == "expiring"), None)
 
     @model_validator(mode="after")
-    def _levels(self) -> Program:
+    def _levels(self) -> "Program":
         if self.levels and self.levels[0].entry:
             raise ValueError("levels: the first level is where everyone starts; it has no entry conditions")
         if any(not level.entry for level in self.levels[1:]):

@@ -2,7 +2,6 @@
 levels with their rates and what opens them, and the earning rules. These change with a reviewed change to the file
 and a deploy, never from the console. Also what the composer offers to pick from: the catalog's products. Pure."""
 
-from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
@@ -67,7 +66,7 @@ def version_of(text: bytes) -> str:
     return hashlib.sha256(text).hexdigest()[:12]
 
 
-def program_view(program: Program, version: str) -> ProgramView:
+def program_view(program: "Program", version: str) -> ProgramView:
     return ProgramView(
         version=version,
         levels=[LevelView(id=level.id, title=words(level.title, "ru"), percent=_percent(level.percent),
@@ -84,7 +83,7 @@ def program_view(program: Program, version: str) -> ProgramView:
                   for name, segment in program.segments.items()})
 
 
-def _earning(program: Program) -> list[str]:
+def _earning(program: "Program") -> list[str]:
     earning = program.earning
     rules = [] if program.levels else [f"Баллы: {_percent(earning.base_percent)} от суммы товаров бренда."]
     rules += [f"{'Все каналы' if channel == 'default' else channel}: баллы доступны через {days} "
@@ -102,7 +101,7 @@ def _earning(program: Program) -> list[str]:
     return rules
 
 
-def _goods(rule: GoodsRule, names: dict[str, str]) -> str:
+def _goods(rule: "GoodsRule", names: dict[str, str]) -> str:
     """A goods rule in words: the product by its catalog name (a marketer never reads a GTIN)."""
     what = f"«{names.get(rule.gtin, rule.gtin)}»" if rule.gtin else f"категория «{rule.category}»"
     parts = []
@@ -117,7 +116,7 @@ def _goods(rule: GoodsRule, names: dict[str, str]) -> str:
     return f"{what[0].upper()}{what[1:]}: {', '.join(parts)}."
 
 
-def _condition(condition: Condition) -> str:
+def _condition(condition: "Condition") -> str:
     parts = []
     if condition.receipts:
         parts.append(f"{condition.receipts} {plural(condition.receipts, 'покупка', 'покупки', 'покупок')}")

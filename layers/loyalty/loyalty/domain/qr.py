@@ -4,7 +4,6 @@ domain/qr_text.py reads it from what a shopper pasted; this is the receipt's que
 The triple (fn, fd, fp) identifies a receipt and is its de-duplication key.
 """
 
-from __future__ import annotations
 
 from datetime import datetime
 

@@ -10,7 +10,6 @@ the local time of the sale, and the receipt does not say where that was, so it i
 then off by its zone's difference from Moscow, which the program's day-sized windows tolerate.
 """
 
-from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal

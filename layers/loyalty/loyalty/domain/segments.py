@@ -13,7 +13,6 @@ they joined, whether they still receive messages:
 A misspelt key or a condition without a bound is refused when the program loads, with its path. Pure: no I/O.
 """
 
-from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -39,7 +38,7 @@ class Range(_Strict):
     between: tuple[Decimal, Decimal] | None = None
 
     @model_validator(mode="after")
-    def _bounded(self) -> Range:
+    def _bounded(self) -> "Range":
         if all(getattr(self, name) is None for name in Range.model_fields):
             raise ValueError("give a bound: more_than, at_least, less_than, at_most or between")
         if self.between is not None and self.between[0] > self.between[1]:
@@ -82,7 +81,7 @@ class Bought(_Strict):
     until: date | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> Bought:
+    def _ordered(self) -> "Bought":
         if self.since is not None and self.until is not None and self.since > self.until:
             raise ValueError("since comes before until")
         return self
@@ -119,9 +118,9 @@ def source_of(item: Mapping[str, Any]) -> str:
 class Segment(_Strict):
     """Conditions that must all hold; at least one is given."""
 
-    all_: list[Segment] | None = Field(default=None, alias="all", min_length=1)
-    any_: list[Segment] | None = Field(default=None, alias="any", min_length=1)
-    not_: Segment | None = Field(default=None, alias="not")
+    all_: "list[Segment] | None" = Field(default=None, alias="all", min_length=1)
+    any_: "list[Segment] | None" = Field(default=None, alias="any", min_length=1)
+    not_: "Segment | None" = Field(default=None, alias="not")
     receipts: Range | None = None
     spend_roubles: Range | None = None
     average_receipt_roubles: Range | None = None
@@ -139,7 +138,7 @@ class Segment(_Strict):
     recommends: Range | None = Field(default=None, description="their last 'would you recommend us', 0–10")
 
     @model_validator(mode="after")
-    def _something(self) -> Segment:
+    def _something(self) -> "Segment":
         if not self.model_fields_set:
             raise ValueError("an empty segment: give at least one condition")
         return self

@@ -4,7 +4,6 @@ Until the console keeps staff in a table, the program file names them (`bot.staf
 the staff group may read and talk, but not decide: a review's approval pays points, an answer speaks for the brand.
 """
 
-from __future__ import annotations
 
 from enum import StrEnum
 

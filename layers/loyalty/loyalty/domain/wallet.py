@@ -11,7 +11,6 @@ Each operation returns a `Step`: the new wallet, the change to each balance (wha
 records, so the balances always equal the sum of the entries) and details for the entry.
 """
 
-from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
@@ -34,7 +33,7 @@ class Balance(_Model):
     held: int = 0
     debt: int = 0
 
-    def __add__(self, other: Balance) -> Balance:
+    def __add__(self, other: "Balance") -> "Balance":
         return Balance(**{name: getattr(self, name) + getattr(other, name) for name in Balance.model_fields})
 
     @property
