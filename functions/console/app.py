@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty import clock
 from loyalty.domain import audit, console, init_data
@@ -52,12 +52,17 @@ _LINK_REFUSED = """<!doctype html><meta charset="utf-8"><meta name="viewport" co
 <p>Она действует {minutes} минут и открывается один раз. Отправьте боту <b>/console</b>, чтобы получить новую.</p>"""
 
 
-class StaffRequest(BaseModel):
+class _Model(BaseModel):
+    # Built by the first request that takes or gives one: a cold start builds no validator it may not need.
+    model_config = ConfigDict(defer_build=True)
+
+
+class StaffRequest(_Model):
     role: Role
     name: str = Field(default="", max_length=64)
 
 
-class StaffView(BaseModel):
+class StaffView(_Model):
     telegram_id: int
     role: Role
     role_words: str
@@ -173,12 +178,12 @@ def change_refused(refused: ChangeRefused) -> Response[dict[str, Any]]:
                     body={"statusCode": refused.status, "message": refused.reason})
 
 
-class CampaignRequest(BaseModel):
+class CampaignRequest(_Model):
     campaign: dict[str, Any] = Field(description="as a campaign in the program file's `campaigns:`")
     segment: dict[str, Any] | None = Field(default=None, description="a segment built for it, as in `segments:`")
 
 
-class CopyRequest(BaseModel):
+class CopyRequest(_Model):
     name: str
 
 
@@ -195,7 +200,7 @@ def campaign_results(name: str) -> CampaignResults:
     return composer.results(name)
 
 
-class ReachRequest(BaseModel):
+class ReachRequest(_Model):
     segment: dict[str, Any] = Field(description="as a segment in the program file's `segments:`")
     campaign: dict[str, Any] | None = Field(default=None, description="the campaign being written: its moment, "
                                             "bonus, budget, variants and holdout")
@@ -249,7 +254,7 @@ def program() -> ProgramView:
     return program_view(composer.program, PROGRAM_VERSION)
 
 
-class SectionChange(BaseModel):
+class SectionChange(_Model):
     value: Any = Field(description="the section's whole new value, as the program file writes it")
     version: int = Field(ge=0, description="the version the page read (0: the file's)")
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty.deadline import invocation_deadline
 from loyalty.domain.errors import (
@@ -44,7 +44,12 @@ Key = Annotated[str, Header(alias="idempotency-key", min_length=1, max_length=10
                             description="one per checkout attempt: a retry with the same key never charges twice")]
 
 
-class Refusal(BaseModel):
+class _Model(BaseModel):
+    # Built by the first request that takes or gives one: a cold start builds no validator it may not need.
+    model_config = ConfigDict(defer_build=True)
+
+
+class Refusal(_Model):
     error: str = Field(description="a stable code: member_not_found, insufficient_points, conflict, ...")
     message: str
 
@@ -69,11 +74,11 @@ def answers(status: int, model: type, *errors: int) -> dict[int, OpenAPIResponse
 
 
 
-class Forbidden(BaseModel):
+class Forbidden(_Model):
     message: str = Field(description="API Gateway's own answer to a request without the right x-api-key")
 
 
-class Accepted(BaseModel):
+class Accepted(_Model):
     status: str
 
 

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, UnauthorizedError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty import clock
 from loyalty.domain import init_data
@@ -29,17 +29,22 @@ miniapp, bot_token = wiring.miniapp(settings)
 PAGE = (Path(__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
 
 
-class PromoRequest(BaseModel):
+class _Model(BaseModel):
+    # Built by the first request that takes or gives one: a cold start builds no validator it may not need.
+    model_config = ConfigDict(defer_build=True)
+
+
+class PromoRequest(_Model):
     points: int | None = Field(default=None, ge=1, le=1_000_000, strict=True)
     request_key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
-class Queued(BaseModel):
+class Queued(_Model):
     status: str = "queued"
     order: str | None = None
 
 
-class ExchangeRequest(BaseModel):
+class ExchangeRequest(_Model):
     request_key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
