@@ -62,23 +62,25 @@ RESULTS = ROOT / "bench" / "results.json"
 PROGRAM = ROOT / "tests" / "data" / "program.yaml"
 SUPPLIER = "7700000024"
 IMPORT_RUNS = 15
+INTRINSIC_RUNS = 5
 RECEIPTS = 30
 SHOPPERS = 10  # 3 receipts each: within the test program's daily limit
 
 def cold_imports() -> dict[str, object]:
     """Each function's cold import against `import boto3`, alternating runs (loyalty_tools/cold_start.py), with its
-    budget, and what it imports beyond boto3, heaviest first."""
+    budget: the median wall time's ratio, which the budget is judged by, and the ratio of each module's fastest own
+    time, which the test holds; and what it imports beyond boto3, heaviest first."""
     from loyalty_tools import cold_start
 
     measured = cold_start.measure(rounds=IMPORT_RUNS)
+    intrinsic = cold_start.intrinsic(rounds=INTRINSIC_RUNS)
     functions = {}
     for name, seconds in measured.seconds.items():
         ratio = measured.ratio(name)
         functions[name] = {"seconds": round(statistics.median(seconds), 4), "ratio_to_boto3": round(ratio, 2),
-                           "fastest_cpu_ratio_to_boto3": round(measured.held_ratio(name), 2),
-                           "test_holds_it_to": cold_start.held_to(name),
+                           "importtime_ratio_to_boto3": round(intrinsic.ratio(name), 2),
                            "budget": cold_start.budget(name), "within_budget": ratio <= cold_start.budget(name),
-                           "heaviest_beyond_boto3_ms": dict(cold_start.heaviest_beyond_boto3(name))}
+                           "heaviest_beyond_boto3_ms": dict(intrinsic.heaviest_beyond_boto3(name))}
     return {"baseline_import_boto3_seconds": round(statistics.median(measured.baseline_seconds), 4),
             "runs_each": IMPORT_RUNS,
             "python": sys.version.split()[0], "functions": functions,

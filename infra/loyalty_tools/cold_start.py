@@ -6,11 +6,12 @@ its modules compiled, and the program's snapshot (adapters/program_file.py) at P
 Runs alternate, boto3 then every function, round after round, so a busy moment of the machine falls on all of them
 alike. `make bench` reports the median of the rounds' wall time, as the issue that set the budgets asked.
 
-The test that holds them reads the CPU time of the fastest round instead (`held_ratio`). A busy machine makes a run
-wait, and a wait is wall time, never CPU time; and it only ever adds, so the fastest round is the truest. With every
-core loaded by stress-ng, a function's wall ratio moved from 2.5 to 3.56 by the fastest of nine rounds; the CPU
-ratios moved by at most 0.3 (most by under 0.15).
-`python -X importtime` names what a function imports beyond boto3, heaviest first: where to look when one grows.
+The test holds each function's own cost instead (`Intrinsic`): `python -X importtime` times every module a run imports,
+the handler module's body too, and the fastest time of each module over the rounds is its cost. A busy machine only
+ever adds to a module's time, so each module's fastest round strips the waits and the preemptions, module by module;
+the function's cost is their sum, boto3's the sum of its own. On this 2-core machine, with every core loaded by
+stress-ng, these ratios moved by at most 0.1, where the fastest whole round's CPU time moved by 0.3 and the wall time
+by 0.9. It also names what a function imports beyond boto3, heaviest first: where to look when one grows.
 """
 
 from __future__ import annotations
@@ -33,16 +34,7 @@ WEBHOOK = "BotWebhookFunction"
 # The budgets, as ratios to `import boto3`: the webhook answers a shopper who waits; the others answer a queue.
 BUDGETS = {WEBHOOK: 1.5}
 OTHERS_BUDGET = 2.5
-# The functions not yet within their budget by the test's measure, held to what they take now (README: "Cold
-# starts"), so that none grows while the program's model is split: the highest fastest-CPU ratio of each, from three
-# runs alone and with every core loaded, plus 0.3 for that load. A function that meets its budget leaves this list.
-CEILINGS = {"PointAccrualFunction": 3.1, "TelegramSenderFunction": 2.7, "PointsScheduleFunction": 3.2,
-            "CampaignsFunction": 3.0, "WebAppApiFunction": 3.2, "ConsoleFunction": 3.5, "FiguresFunction": 2.7,
-            "LinkClicksFunction": 3.2, "CampaignSenderFunction": 3.0, "CrmSyncFunction": 3.2,
-            "RedemptionApiFunction": 3.1}
-
-_TIMED = ("import time, importlib.util as u\nstart, cpu = time.perf_counter(), time.process_time()\n{body}\n"
-          "print(time.perf_counter() - start, time.process_time() - cpu)\n")
+_TIMED = "import time\nstart = time.perf_counter()\n{body}\nprint(time.perf_counter() - start)\n"
 _BOTO3 = "import boto3"
 
 
@@ -50,25 +42,14 @@ _BOTO3 = "import boto3"
 class Measured:
     baseline_seconds: list[float]  # import boto3, each round: wall time
     seconds: dict[str, list[float]]  # each function's module, each round: wall time
-    baseline_cpu: list[float]  # … and CPU time
-    cpu: dict[str, list[float]]
 
     def ratio(self, name: str) -> float:
         """The median round's wall time, as `make bench` reports it."""
         return statistics.median(self.seconds[name]) / statistics.median(self.baseline_seconds)
 
-    def held_ratio(self, name: str) -> float:
-        """The fastest round's CPU time: what the machine's load does not inflate (the test holds this)."""
-        return min(self.cpu[name]) / min(self.baseline_cpu)
-
 
 def budget(name: str) -> float:
     return BUDGETS.get(name, OTHERS_BUDGET)
-
-
-def held_to(name: str) -> float:
-    """What the test holds `name` to: its budget once it meets it, else no more than it takes now."""
-    return CEILINGS.get(name, budget(name))
 
 
 def host() -> FunctionHost:
@@ -89,10 +70,9 @@ def environment(functions: FunctionHost, name: str) -> dict[str, str]:
 
 
 def _module_body(functions: FunctionHost, name: str) -> str:
+    """The handler module imported by its name, from the function's own folder first, as Lambda's init does."""
     spec = functions.specs[name]
-    path = spec.code_dir / f"{spec.handler.rpartition('.')[0]}.py"
-    return (f"s = u.spec_from_file_location('app', {str(path)!r})\n"
-            "s.loader.exec_module(u.module_from_spec(s))")
+    return f"import sys; sys.path.insert(0, {str(spec.code_dir)!r})\nimport {spec.handler.rpartition('.')[0]}"
 
 
 def _run(body: str, env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
@@ -100,43 +80,73 @@ def _run(body: str, env: dict[str, str], *flags: str) -> subprocess.CompletedPro
                           env=env, capture_output=True, text=True, check=True)
 
 
+def _compile(functions: FunctionHost, names: list[str]) -> None:
+    """Every module each function imports compiled once: the template's PYTHONDONTWRITEBYTECODE would have each
+    round compile them again."""
+    for name in names:
+        _run(_module_body(functions, name), {key: value for key, value in environment(functions, name).items()
+                                             if key != "PYTHONDONTWRITEBYTECODE"})
+
+
 def measure(names: list[str] | None = None, rounds: int = 7) -> Measured:
     """`rounds` alternating rounds: boto3, then each function, once each function's modules are compiled (a fresh
     clone has no __pycache__; what compiling costs is the deployment's, README: "Cold starts")."""
     functions = host()
     names = names or list(functions.specs)
-    for name in names:  # every module compiled once: the template's PYTHONDONTWRITEBYTECODE would compile it each round
-        _run(_module_body(functions, name), {key: value for key, value in environment(functions, name).items()
-                                             if key != "PYTHONDONTWRITEBYTECODE"})
-    measured = Measured([], {name: [] for name in names}, [], {name: [] for name in names})
+    _compile(functions, names)
+    measured = Measured([], {name: [] for name in names})
     for _ in range(rounds):
-        wall, cpu = map(float, _run(_BOTO3, functions.base_env).stdout.split()[-2:])
-        measured.baseline_seconds.append(wall)
-        measured.baseline_cpu.append(cpu)
+        measured.baseline_seconds.append(float(_run(_BOTO3, functions.base_env).stdout.split()[-1]))
         for name in names:
             timed = _run(_module_body(functions, name), environment(functions, name))
-            wall, cpu = map(float, timed.stdout.split()[-2:])
-            measured.seconds[name].append(wall)
-            measured.cpu[name].append(cpu)
+            measured.seconds[name].append(float(timed.stdout.split()[-1]))
     return measured
 
 
-def _import_times(body: str, env: dict[str, str]) -> Counter[str]:
-    """Each top-level package's own import time in microseconds (python -X importtime), from one run."""
-    times: Counter[str] = Counter()
+def _import_times(body: str, env: dict[str, str]) -> dict[str, int]:
+    """Each module's own import time in microseconds (python -X importtime), from one run."""
+    times = {}
     for line in _run(body, env, "-X", "importtime").stderr.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        own, _, name = line.removeprefix("import time:").split("|")
-        times[name.strip().split(".")[0] if not name.strip().startswith("loyalty.") else
-              ".".join(name.strip().split(".")[:3])] += int(own)
+        if line.startswith("import time:") and "self [us]" not in line:
+            own, _, module = line.removeprefix("import time:").split("|")
+            times[module.strip()] = int(own)
     return times
 
 
-def heaviest_beyond_boto3(name: str, count: int = 5) -> list[tuple[str, float]]:
-    """What `name`'s module imports that `import boto3` does not, heaviest first: (package, milliseconds)."""
+@dataclass(frozen=True)
+class Intrinsic:
+    """Each module's fastest own import time over the rounds, in microseconds: boto3's, and each function's."""
+
+    baseline: dict[str, int]
+    modules: dict[str, dict[str, int]]
+
+    def ratio(self, name: str) -> float:
+        return sum(self.modules[name].values()) / sum(self.baseline.values())
+
+    def heaviest_beyond_boto3(self, name: str, count: int = 5) -> list[tuple[str, float]]:
+        """What `name` imports that `import boto3` does not, by top-level package (ours: by module), heaviest
+        first, in milliseconds."""
+        beyond: Counter[str] = Counter()
+        for module, micro in self.modules[name].items():
+            if module not in self.baseline:
+                parts = module.split(".")
+                beyond[".".join(parts[:3]) if parts[0] == "loyalty" else parts[0]] += micro
+        return [(package, round(micro / 1000, 1)) for package, micro in beyond.most_common(count)]
+
+
+def _fastest(into: dict[str, int], run: dict[str, int]) -> None:
+    for module, micro in run.items():
+        into[module] = min(into.get(module, micro), micro)
+
+
+def intrinsic(names: list[str] | None = None, rounds: int = 5) -> Intrinsic:
+    """`rounds` alternating importtime rounds: boto3, then each function (modules compiled first, as in `measure`)."""
     functions = host()
-    mine = _import_times(_module_body(functions, name), environment(functions, name))
-    boto3 = _import_times(_BOTO3, functions.base_env)
-    beyond = Counter({package: micro for package, micro in mine.items() if package not in boto3})
-    return [(package, round(micro / 1000, 1)) for package, micro in beyond.most_common(count)]
+    names = names or list(functions.specs)
+    _compile(functions, names)
+    measured = Intrinsic({}, {name: {} for name in names})
+    for _ in range(rounds):
+        _fastest(measured.baseline, _import_times(_BOTO3, functions.base_env))
+        for name in names:
+            _fastest(measured.modules[name], _import_times(_module_body(functions, name), environment(functions, name)))
+    return measured
