@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from loyalty.domain.bot_program import BotProgram, Words, placeholders, words
 from loyalty.domain.campaigns import Campaign
+from loyalty.domain.challenges import Challenge
 from loyalty.domain.contact import Contact
 from loyalty.domain.fraud import Fraud
 from loyalty.domain.places import Place, StoreForms, declines
@@ -285,6 +286,8 @@ class Program(_Strict):
     fraud: Fraud = Field(default_factory=Fraud)
     contact: Contact = Field(default_factory=Contact, description="when a message that is not a direct answer may "
                              "reach a member: quiet hours, spacing, marketing caps (domain/contact.py)")
+    challenges: list[Challenge] = Field(default_factory=list, description="what a member can set out to do for a "
+                                        "reward: receipts in a window, channels, a streak (domain/challenges.py)")
 
     @model_validator(mode="after")
     def _bot(self) -> "Program":
@@ -354,6 +357,15 @@ class Program(_Strict):
         if len({level.id for level in self.levels}) != len(self.levels):
             raise ValueError("levels: ids must be unique")
         return self
+
+    @model_validator(mode="after")
+    def _challenges(self) -> "Program":
+        if len({challenge.id for challenge in self.challenges}) != len(self.challenges):
+            raise ValueError("challenges: ids must be unique")
+        return self
+
+    def challenge(self, challenge_id: str) -> Challenge | None:
+        return next((challenge for challenge in self.challenges if challenge.id == challenge_id), None)
 
     def channel_kind(self, name: str) -> str:
         """marketplace or retail for a registered channel; `d2c` and `other` are their own kinds."""

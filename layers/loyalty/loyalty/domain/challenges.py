@@ -1,0 +1,203 @@
+"""Challenges: what a member can set out to do for a reward, and how far along they are. Pure: no I/O.
+
+A challenge is data in the program file (`challenges:`): a goal, how many, the window it must fit in, the reward
+and whether it repeats. A member's progress on each is kept in their wallet, beside their facts, and moved by the
+same ledger entry as the purchase or review that moves it: a redelivered receipt moves nothing twice, and a
+completion pays with the entry that completed it, once.
+
+Goals:
+- `receipts`: `target` accepted receipts within `window_days` of the first of them (a receipt past the window
+  starts a new count with itself);
+- `channels`: receipts from `target` kinds of channel (marketplace, retail, the brand's site) within the window;
+- `site_purchase`: a purchase on the brand's own site;
+- `review`: a review the staff approved;
+- `monthly_streak`: a receipt in each of `target` calendar months in a row (Moscow time).
+"""
+
+import calendar
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from loyalty.domain.bot_program import Words, words
+from loyalty.domain.messages import days_word
+from loyalty.domain.receipt import MOSCOW
+from loyalty.domain.texts import RU
+
+Goal = Literal["receipts", "channels", "site_purchase", "review", "monthly_streak"]
+SITE = "d2c"  # the channel kind of the brand's own site (domain/program.py: Program.channel_kind)
+_ONCE: frozenset[Goal] = frozenset({"site_purchase", "review"})  # done by one event: their target is 1
+_WINDOWED: frozenset[Goal] = frozenset({"receipts", "channels"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+
+
+class Reward(_Strict):
+    """What completing a challenge gives: points (a bonus like any other), a badge on the member's profile, spins of
+    the prize draw; at least one."""
+
+    points: int = Field(default=0, ge=0, le=100_000)
+    badge: Words | None = Field(default=None, description="the badge's name as the member sees it")
+    spins: int = Field(default=0, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _something(self) -> "Reward":
+        if not (self.points or self.badge or self.spins):
+            raise ValueError("a reward gives points, a badge or spins")
+        return self
+
+
+class Challenge(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    title: Words
+    goal: Goal
+    target: int = Field(default=1, ge=1, le=100, description="receipts, kinds of channel or months in a row")
+    window_days: int | None = Field(default=None, ge=1, le=366,
+                                    description="receipts, channels: counted within this many days of the first")
+    starts: date | None = Field(default=None, description="open from this day (Moscow); none: since ever")
+    ends: date | None = Field(default=None, description="open until this day, included; none: for good")
+    reward: Reward
+    repeats: bool = Field(default=False, description="completed, it starts again")
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Challenge":
+        if self.goal in _ONCE and self.target != 1:
+            raise ValueError(f"{self.goal}: one is the whole goal; leave target out")
+        if self.goal in _WINDOWED and self.window_days is None:
+            raise ValueError(f"{self.goal}: give window_days, the days the receipts must fit in")
+        if self.goal not in _WINDOWED and self.window_days is not None:
+            raise ValueError(f"{self.goal}: window_days is for receipts and channels only")
+        if self.goal == "channels" and self.target > 3:
+            raise ValueError("channels: there are three kinds of channel (marketplace, retail, the brand's site)")
+        if self.starts and self.ends and self.starts > self.ends:
+            raise ValueError("starts comes before ends")
+        return self
+
+    def open_on(self, moment: datetime) -> bool:
+        day = moment.astimezone(MOSCOW).date()
+        return (self.starts is None or self.starts <= day) and (self.ends is None or day <= self.ends)
+
+
+class Progress(_Strict):
+    """A member's way through one challenge since it last started."""
+
+    since: datetime | None = None  # the first event counted in this round
+    receipts: int = 0
+    kinds: tuple[str, ...] = ()  # kinds of channel bought in, this round
+    months: tuple[str, ...] = ()  # "2026-12": the months in a row with a receipt, this round, latest last
+    completed: int = 0  # rounds completed (a challenge that does not repeat completes once)
+
+
+class Event(_Strict):
+    """What moves a challenge: an accepted purchase (its channel's kind) or an approved review."""
+
+    at: datetime
+    kind: Literal["purchase", "review"]
+    channel_kind: str | None = None
+
+
+def advance(challenge: Challenge, progress: Progress, event: Event) -> tuple[Progress, bool]:
+    """The progress after `event`, and whether the event completed a round (whose reward is then due)."""
+    if (progress.completed and not challenge.repeats) or not challenge.open_on(event.at):
+        return progress, False
+    moved = _moved(challenge, progress, event)
+    if moved is progress or not _done(challenge, moved):
+        return moved, False
+    return Progress(completed=progress.completed + 1), True
+
+
+def _moved(challenge: Challenge, progress: Progress, event: Event) -> Progress:
+    goal = challenge.goal
+    if goal == "review":
+        return Progress(since=event.at, completed=progress.completed) if event.kind == "review" else progress
+    if event.kind != "purchase":
+        return progress
+    if goal == "site_purchase":
+        return Progress(since=event.at, completed=progress.completed) if event.channel_kind == SITE else progress
+    if goal == "monthly_streak":
+        return _streak(progress, event.at)
+    fresh = progress.since is None or _expired(challenge, progress, event.at)
+    base = Progress(since=event.at, completed=progress.completed) if fresh else progress
+    kinds = tuple(sorted({*base.kinds, event.channel_kind or "other"}))
+    return base.model_copy(update={"receipts": base.receipts + 1, "kinds": kinds})
+
+
+def _expired(challenge: Challenge, progress: Progress, now: datetime) -> bool:
+    return progress.since is not None and challenge.window_days is not None \
+        and now - progress.since > timedelta(days=challenge.window_days)
+
+
+def _streak(progress: Progress, at: datetime) -> Progress:
+    month = at.astimezone(MOSCOW).strftime("%Y-%m")
+    if progress.months and progress.months[-1] >= month:
+        return progress  # this month counted already (or a receipt from an earlier month, come late)
+    in_a_row = bool(progress.months) and _next_month(progress.months[-1]) == month
+    months = (*progress.months, month) if in_a_row else (month,)
+    return progress.model_copy(update={"since": progress.since if in_a_row else at, "months": months})
+
+
+def _next_month(month: str) -> str:
+    year, number = map(int, month.split("-"))
+    return f"{year + number // 12}-{number % 12 + 1:02d}"
+
+
+def _done(challenge: Challenge, progress: Progress) -> bool:
+    if challenge.goal in _ONCE:
+        return progress.since is not None
+    reached = {"receipts": progress.receipts, "channels": len(set(progress.kinds) - {"other"}),
+               "monthly_streak": len(progress.months)}[challenge.goal]
+    return reached >= challenge.target
+
+
+def standing(challenge: Challenge, progress: Progress, now: datetime, language: str) -> str:
+    """Where the member stands, in their words: «2 из 3 чеков, осталось 12 дней», «выполнено»."""
+    if progress.completed and not challenge.repeats:
+        return "выполнено" if language == RU else "done"
+    if challenge.goal in _ONCE:
+        return "ещё не выполнено" if language == RU else "not done yet"
+    if challenge.goal == "monthly_streak":
+        return _streak_standing(challenge, progress, now, language)
+    live = progress.since is not None and not _expired(challenge, progress, now)
+    have = (progress.receipts if challenge.goal == "receipts" else len(set(progress.kinds) - {"other"})) if live \
+        else 0
+    left = (progress.since + timedelta(days=challenge.window_days or 0) - now).days if live and progress.since \
+        else challenge.window_days or 0
+    return _of(have, challenge.target, challenge.goal, language) + _days_left(max(left, 0), language)
+
+
+def _of(have: int, target: int, goal: Goal, language: str) -> str:
+    """«2 из 3 чеков»: after «из» Russian takes the genitive, singular for one and plural for every other count."""
+    if language != RU:
+        return f"{have} of {target} " + ("receipts" if goal == "receipts" else "kinds of store")
+    word = {"receipts": ("чека", "чеков"), "channels": ("канала", "каналов")}[goal]
+    return f"{have} из {target} {word[0] if target == 1 else word[1]}"
+
+
+def _days_left(days: int, language: str) -> str:
+    return f", осталось {days} {days_word(days)}" if language == RU else f", {days} days left"
+
+
+def _streak_standing(challenge: Challenge, progress: Progress, now: datetime, language: str) -> str:
+    month = now.astimezone(MOSCOW).strftime("%Y-%m")
+    alive = bool(progress.months) and progress.months[-1] in (month, _previous_month(month))
+    have = len(progress.months) if alive else 0
+    text = (f"{have} из {challenge.target} {'месяца' if challenge.target == 1 else 'месяцев'} подряд"
+            if language == RU else f"{have} of {challenge.target} months in a row")
+    if alive and progress.months[-1] != month:
+        local = now.astimezone(MOSCOW)
+        days = calendar.monthrange(local.year, local.month)[1] - local.day + 1
+        text += (f"; чек в этом месяце — до конца осталось {days} {days_word(days)}" if language == RU
+                 else f"; a receipt this month keeps it: {days} days left")
+    return text
+
+
+def _previous_month(month: str) -> str:
+    year, number = map(int, month.split("-"))
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def title(challenge: Challenge, language: str) -> str:
+    return words(challenge.title, language)
