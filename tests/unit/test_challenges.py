@@ -8,8 +8,12 @@ import pytest
 from pydantic import ValidationError
 
 from loyalty.adapters.program_file import ProgramError, load_program
-from loyalty.domain.challenges import Challenge, Event, Progress, advance, standing
+from loyalty.contracts import PurchaseLine
+from loyalty.domain import postings
+from loyalty.domain.challenges import Challenge, Event, Progress, Reward, advance, standing
+from loyalty.domain.earning import purchase_credit
 from loyalty.domain.receipt import MOSCOW
+from loyalty.domain.wallet import Wallet
 from tests.conftest import ROOT
 
 START = datetime(2026, 12, 1, 12, 0, tzinfo=MOSCOW)
@@ -128,3 +132,38 @@ def test_the_program_takes_challenges_by_unique_id(tmp_path: Path) -> None:
         update={"title": "3 чека за месяц"})
     with pytest.raises(ProgramError, match="challenges: ids must be unique"):
         load_program(tmp_path / "twice.yaml")
+
+
+def test_the_purchase_that_completes_a_challenge_pays_its_reward_in_the_same_step() -> None:
+    """The ledger writes one step per entry: the reward rides on the entry that completed the round, so a replayed
+    entry cannot pay it twice and a lost one cannot pay it at all."""
+    program = load_program(ROOT / "program" / "program.yaml").model_copy(update={"challenges": [
+        THREE_IN_30.model_copy(update={"reward": Reward(points=100, badge="Три чека", spins=1)}),
+        Challenge(id="site", title="Покупка на сайте", goal="site_purchase", reward={"points": 50})]})
+    wallet, steps = Wallet(), []
+    for number, channel in enumerate(["wildberries", "wildberries", "d2c"]):
+        moment = START + timedelta(days=number)
+        credit = purchase_credit(program, wallet, [PurchaseLine(name="крем", sum_kopecks=45_000)], channel,
+                                 program.channel_kind(channel), moment)
+        step = postings.purchase(program, wallet, f"receipt#{number}", credit, 45_000, "store", channel, moment)
+        wallet = step.wallet
+        steps.append(step)
+    last = steps[-1]
+    assert [step.details.challenges for step in steps] == [[], [], ["three", "site"]]
+    assert last.details.challenge_points == 150
+    assert wallet.lots["receipt#2~three"].points == 100 and wallet.lots["receipt#2~site"].points == 50
+    assert last.change.available + last.change.pending == wallet.lots["receipt#2"].points + 150
+    assert last.change.available >= 150  # the rewards are available at once, whatever the purchase waits for
+    assert [badge.challenge for badge in wallet.badges] == ["three"] and wallet.spins == 1
+    assert wallet.challenges["three"].completed == 1
+
+
+def test_a_review_moves_the_review_challenge_and_a_held_purchase_moves_none() -> None:
+    program = load_program(ROOT / "program" / "program.yaml").model_copy(update={"challenges": [
+        Challenge(id="review", title="Отзыв", goal="review", reward={"points": 30}), THREE_IN_30]})
+    step = postings.bonus(program, Wallet(), "review#1", 100, "бонус за отзыв", START, review=True)
+    assert step.details.challenges == ["review"] and step.wallet.lots["review#1~review"].points == 30
+    credit = purchase_credit(program, Wallet(), [PurchaseLine(name="крем", sum_kopecks=45_000)], "wildberries",
+                             "marketplace", START)
+    held = postings.purchase(program, Wallet(), "receipt#1", credit, 45_000, "WB", "wildberries", START, held=True)
+    assert held.wallet.challenges == {}

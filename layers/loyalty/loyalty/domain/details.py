@@ -77,6 +77,8 @@ class Details(BaseModel):
     purchased_at: datetime | None = None  # when the receipt was issued
     whole: bool = False  # a refund that returned everything the purchase earned on
     submission_id: str | None = None
+    challenges: list[str] = []  # the challenges this entry completed a round of (their rewards are in it)
+    challenge_points: int = 0  # the points those rewards credited
     label: str = ""  # where the points came from, in the program's words
     referral: str | None = None  # the other member of an invitation
     order_id: str | None = None

@@ -16,13 +16,16 @@ from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import levels
 from loyalty.domain import wallet as w
+from loyalty.domain.bot_program import words
 from loyalty.domain.campaigns import Bonus, entered, member_of
+from loyalty.domain.challenges import Event, Progress, advance
 from loyalty.domain.details import Details, MovedLot
 from loyalty.domain.facts import Facts, Good
 from loyalty.domain.ledger import Cause, Entry, Kind, entry_id_of
 from loyalty.domain.points import expiry_of, moscow_day
 from loyalty.domain.receipt import MOSCOW
-from loyalty.domain.wallet import Step, Wallet
+from loyalty.domain.texts import RU
+from loyalty.domain.wallet import Badge, Step, Wallet
 
 if TYPE_CHECKING:
     from loyalty.domain.earning import PurchaseCredit
@@ -49,7 +52,10 @@ def purchase(program: "Program", wallet: Wallet, lot_id: str, credit: "PurchaseC
         first_purchase=credit.first_purchase, pending=credit.pending, campaign=credit.boost,
         boost_points=credit.boost_points or None))
     entered = _entered(program, wallet, leveled.wallet, now)
-    return leveled.model_copy(update={"details": leveled.details | Details(entered=entered)}) if entered else leveled
+    leveled = leveled.model_copy(update={"details": leveled.details | Details(entered=entered)}) if entered \
+        else leveled
+    event = Event(at=purchased_at or now, kind="purchase", channel_kind=program.channel_kind(channel))
+    return challenged(program, leveled, event, lot_id, now) if not held else leveled
 
 
 def _entered(program: "Program", before: Wallet, after: Wallet, now: datetime) -> list[str]:
@@ -68,7 +74,40 @@ def bonus(program: "Program", wallet: Wallet, lot_id: str, points: int, label: s
     any points."""
     step = w.credit(wallet, lot_id, points, now, now, expiry_of(program, now), label=label, held=held)
     after = w.record(step.wallet, moscow_day(now), reviews=1) if review else step.wallet
-    return _leveled(program, step, after, now)
+    leveled = _leveled(program, step, after, now)
+    return challenged(program, leveled, Event(at=now, kind="review"), lot_id, now) if review else leveled
+
+
+def challenged(program: "Program", step: Step, event: Event, lot_id: str, now: datetime) -> Step:
+    """The step with every open challenge moved by `event`. A round it completes pays its reward in this same
+    step, so once, with the entry that completed it: its points as a lot of their own (`<lot>~<challenge>`, available
+    at once and expiring like any bonus), its badge and its spins."""
+    wallet, completed = step.wallet, []
+    progress = dict(wallet.challenges)
+    for challenge in program.challenges:
+        before = progress.get(challenge.id, Progress())
+        moved, done = advance(challenge, before, event)
+        if moved != before:
+            progress[challenge.id] = moved
+        if done:
+            completed.append(challenge)
+    if progress == wallet.challenges:
+        return step
+    change, points = step.change, 0
+    wallet = wallet.model_copy(update={"challenges": progress})
+    for challenge in completed:
+        reward = challenge.reward
+        if reward.points:
+            credited = w.credit(wallet, f"{lot_id}~{challenge.id}", reward.points, now, now, expiry_of(program, now),
+                                label=f"задание «{words(challenge.title, RU)}»")
+            wallet, change, points = credited.wallet, change + credited.change, points + reward.points
+        wallet = wallet.model_copy(update={
+            "spins": wallet.spins + reward.spins,
+            "badges": (*wallet.badges, Badge(challenge=challenge.id, earned_at=now)) if reward.badge
+            else wallet.badges})
+    details = Details(challenges=[challenge.id for challenge in completed], challenge_points=points) if completed \
+        else Details()
+    return step.model_copy(update={"wallet": wallet, "change": change, "details": step.details | details})
 
 
 def refund(wallet: Wallet, lot_id: str, points: int, refunded_kopecks: int, whole: bool, now: datetime,

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loyalty.domain.challenges import Progress
 from loyalty.domain.details import Details
 from loyalty.domain.errors import AlreadyRecorded, HoldExpired, HoldNotFound, InsufficientPoints
 from loyalty.domain.facts import Facts
@@ -90,6 +91,13 @@ class Boost(_Model):
     cap_points: int | None = None  # the most extra points it may add (the campaign's budget per member)
 
 
+class Badge(_Model):
+    """A badge a completed challenge gave: its name is the challenge's, as the program says it now."""
+
+    challenge: str
+    earned_at: datetime
+
+
 class Wallet(_Model):
     balance: Balance = Field(default_factory=Balance)
     lots: dict[str, Lot] = {}
@@ -100,6 +108,9 @@ class Wallet(_Model):
     level_checked_at: datetime | None = None
     facts: Facts = Field(default_factory=Facts)  # what campaigns target: purchases, spend, channels, categories
     boosts: tuple[Boost, ...] = ()
+    challenges: dict[str, Progress] = {}  # by challenge id: how far along (domain/challenges.py)
+    badges: tuple[Badge, ...] = ()
+    spins: int = 0  # the prize draw's spins earned and not yet spun
 
     def spendable(self, now: datetime) -> list[tuple[str, Lot]]:
         """Available lots, the ones that expire first first (never-expiring last)."""
