@@ -140,3 +140,21 @@ def test_a_whole_refund_takes_its_receipt_and_spend_off_the_facts(world: World) 
         purchase_kopecks=174_000), NOW)
     facts = world.books.read(mila)[0].facts
     assert (facts.receipts, facts.spend_kopecks, facts.by_channel["wildberries"].receipts) == (1, 45_000, 1)
+
+
+def test_a_challenge_completed_is_told_once_and_paid_once_however_often_its_receipt_comes() -> None:
+    from loyalty.domain.challenges import Challenge
+
+    three = Challenge(id="three", title="3 чека за месяц", goal="receipts", target=3, window_days=30,
+                      reward={"points": 100, "badge": "Три чека", "spins": 1})
+    world = World(PROGRAM.model_copy(update={"challenges": [three]}))
+    olga = world.join("120")
+    world.buy(olga)
+    world.buy(olga, now=NOW + timedelta(days=2))
+    third = world.buy(olga, now=NOW + timedelta(days=20))
+    done = "🏆 Задание «3 чека за месяц» выполнено! Вам: +100 баллов, значок «Три чека» и 1 вращение колеса призов."
+    assert world.texts(olga).count(done) == 1
+    balance = world.member(olga).available
+    world.accrual.accrue(_redelivered(olga, third), NOW + timedelta(days=20))  # SQS delivers it again
+    assert world.texts(olga).count(done) == 1 and world.member(olga).available == balance
+    assert third.details.challenges == ["three"] and third.details.challenge_points == 100

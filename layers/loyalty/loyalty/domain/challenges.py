@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from loyalty.domain.bot_program import Words, words
-from loyalty.domain.messages import days_word
+from loyalty.domain.messages import days_word, joined, plural, points_word
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.texts import RU
 
@@ -201,3 +201,18 @@ def _previous_month(month: str) -> str:
 
 def title(challenge: Challenge, language: str) -> str:
     return words(challenge.title, language)
+
+
+def reward_words(reward: Reward, language: str) -> str:
+    """«+100 баллов, значок «Три чека» и 1 вращение колеса призов»."""
+    parts = []
+    if reward.points:
+        parts.append(f"+{reward.points} {points_word(reward.points)}" if language == RU
+                     else f"+{reward.points} points")
+    if reward.badge:
+        parts.append(f"значок «{words(reward.badge, language)}»" if language == RU
+                     else f"the “{words(reward.badge, language)}” badge")
+    if reward.spins:
+        parts.append(f"{reward.spins} {plural(reward.spins, 'вращение', 'вращения', 'вращений')} колеса призов"
+                     if language == RU else f"{reward.spins} spin{'s' if reward.spins > 1 else ''} of the prize wheel")
+    return joined(parts, language)

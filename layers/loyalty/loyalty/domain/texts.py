@@ -435,6 +435,10 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "Срок действия {points} {points_word} закончился, они сгорели.",
         EN: "{points} points have expired.",
     },
+    "challenge_done": {
+        RU: "🏆 Задание «{title}» выполнено! Вам: {reward}.",
+        EN: "🏆 Challenge “{title}” complete! You get: {reward}.",
+    },
     "level_up": {
         RU: "Поздравляем, ваш новый уровень — «{title}»! Теперь баллами возвращается {percent}% от покупок. "
         "Что вам доступно: {perks}.",

@@ -182,7 +182,7 @@ class PointAccrual:
             self._hold(posting, accepted)
             return posting
         self._tell_credit(posting, self._store(accepted))
-        self.notices.level(posting)
+        self.notices.progress(posting)
         bonuses = referral(self.program, posting.holder.referred_by) if details.first_purchase else None
         if bonuses is not None:
             self._referral(posting, bonuses, now)
@@ -366,7 +366,7 @@ class PointAccrual:
             if not held:  # else the approval tells them; the inviter hears it as news, the friend as the answer
                 told = self.notices if owner == member_id and answer else self.news
                 told.parts(posting, (text, {"points": posting.points}), (BALANCE, {}))
-                told.level(posting)
+                told.progress(posting)
 
     def _held_later(self, member_id: str, fiscal_key: str) -> bool:
         """Whether a purchase credited before a rule tripped waits for the staff now."""
@@ -417,7 +417,7 @@ class PointAccrual:
                                      "бонус за отзыв" if review else "приветственный бонус", now, review=review)
         told = self.news if review else self.notices  # a review's bonus follows the staff's (or the site's) check
         told.parts(posting, (f"bonus_{granted.bonus}", {"points": posting.points}), (BALANCE, {}))
-        told.level(posting)
+        told.progress(posting)
         return posting
 
     def _credit_bonus(self, member_id: str, entry_id: str, points: int, label: str, now: datetime,

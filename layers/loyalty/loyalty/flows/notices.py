@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from loyalty.contracts import Shopper
 from loyalty.domain.bot_program import words
+from loyalty.domain.challenges import reward_words
 from loyalty.domain.messages import day_month, render, with_words
 
 if TYPE_CHECKING:
@@ -68,6 +69,16 @@ class Notices:
         else:
             days = previous.downgrade_every_days if previous and previous.downgrade_every_days else 0
             self.send(posting, "level_down", ":level", title=title, percent=percent, days=days)
+
+    def progress(self, posting: Posting) -> None:
+        """What the entry moved the shopper to: a level, then each challenge it completed (a message each)."""
+        self.level(posting)
+        language = posting.holder.language
+        for challenge_id in posting.details.challenges:
+            challenge = self.program.challenge(challenge_id)
+            if challenge is not None:
+                self.send(posting, "challenge_done", f":challenge:{challenge_id}",
+                          title=words(challenge.title, language), reward=reward_words(challenge.reward, language))
 
     def date(self, posting: Posting, moment: datetime) -> str:
         shopper = self.shopper(posting)
