@@ -158,3 +158,31 @@ def test_a_challenge_completed_is_told_once_and_paid_once_however_often_its_rece
     world.accrual.accrue(_redelivered(olga, third), NOW + timedelta(days=20))  # SQS delivers it again
     assert world.texts(olga).count(done) == 1 and world.member(olga).available == balance
     assert third.details.challenges == ["three"] and third.details.challenge_points == 100
+
+
+def test_the_level_card_shows_each_open_challenge_where_the_member_stands_and_their_badges(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    from loyalty import clock
+    from loyalty.domain.challenges import Challenge
+    from loyalty.flows.menu import Menu
+    from loyalty.flows.replies import Replies
+    from tests.fakes import MemoryBotTable
+
+    three = Challenge(id="three", title="3 чека & месяц", goal="receipts", target=3, window_days=30,
+                      reward={"points": 100, "badge": "Три чека"}, repeats=True)
+    site = Challenge(id="site", title="Покупка на сайте", goal="site_purchase", reward={"points": 50})
+    gone = Challenge(id="gone", title="Прошлогоднее", goal="review", reward={"points": 5}, ends=date(2025, 1, 1))
+    world = World(PROGRAM.model_copy(update={"challenges": [three, site, gone]}))
+    pavel = world.join("121")
+    for days in (0, 1, 2, 3):
+        world.buy(pavel, now=NOW + timedelta(days=days))
+    menu = Menu(world.accrual.program, world.books, Replies(world.outbox), MemoryBotTable(), STACK_KEY)
+    monkeypatch.setattr(clock, "now", lambda: NOW + timedelta(days=10))
+    menu.level(shopper(pavel), "tg-update:level", world.member(pavel))
+    card = world.texts(pavel)[-1]
+    # the third receipt completed a round; the fourth, three days in, began the next: 23 of its 30 days are left
+    assert ("Задания:\n• 3 чека &amp; месяц — 1 из 3 чеков, осталось 23 дня (+100 баллов и значок «Три чека»)\n"
+            "• Покупка на сайте — ещё не выполнено (+50 баллов)") in card
+    assert card.endswith("Ваши значки: Три чека.") and "Прошлогоднее" not in card

@@ -47,6 +47,8 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "<b>Level “{title}”</b>: {percent}% back in points.{perks_line}\n\n{progress}",
     },
     "level_perks": {RU: "\nВам доступно: {perks}.", EN: "\nYour perks: {perks}."},
+    "level_challenges": {RU: "\n\nЗадания:\n{lines}", EN: "\n\nChallenges:\n{lines}"},
+    "level_badges": {RU: "\nВаши значки: {badges}.", EN: "\nYour badges: {badges}."},
     "level_next": {
         RU: "Ещё {missing} — и уровень «{title}»: {percent}% баллами.",
         EN: "{missing} to go until “{title}”: {percent}% back in points.",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from loyalty import clock
 from loyalty.domain import levels
 from loyalty.domain.bot_program import words
+from loyalty.domain.challenges import Progress, reward_words, standing
 from loyalty.domain.contact import Contact, known_zone
 from loyalty.domain.history import history_lines
 from loyalty.domain.messages import how_many, joined, render, with_commands
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from loyalty.domain.keyed import Keyed
     from loyalty.domain.member import Member
     from loyalty.domain.program import Program
+    from loyalty.domain.wallet import Wallet
     from loyalty.flows.ports import BotMemory, Ledger
     from loyalty.flows.replies import Replies
 
@@ -93,14 +95,28 @@ class Menu:
             progress = render("level_top", language)
         else:
             upper, missing, _ = gap
-            progress = render("level_next", language, html=True, title=words(upper.title, language),
+            progress = render("level_next", language, title=words(upper.title, language),
                               percent=f"{upper.percent.normalize():f}",
                               missing=joined([how_many(count, what, language) for what, count in missing.items()],
                                              language))
+        progress += self._challenges(wallet, language)
         self.replies.send(shopper, key, "level_card", html=True, title=words(level.title, language),
                           percent=f"{level.percent.normalize():f}", progress=progress,
-                          perks_line=render("level_perks", language, html=True, perks=perks) if perks else "")
+                          perks_line=render("level_perks", language, perks=perks) if perks else "")
         return {"action": "level", "missing": gap[1] if gap else {}}
+
+    def _challenges(self, wallet: Wallet, language: str) -> str:
+        """The open challenges, each with where the member stands and what it gives, and the badges they earned: plain
+        text, which the level's card escapes once as it puts it in (as it does the progress and the perks)."""
+        now, program = clock.now(), self.program
+        lines = [f"• {words(challenge.title, language)} — "
+                 f"{standing(challenge, wallet.challenges.get(challenge.id, Progress()), now, language)} "
+                 f"({reward_words(challenge.reward, language)})"
+                 for challenge in program.challenges if challenge.open_on(now)]
+        badges = [words(challenge.reward.badge, language) for badge in wallet.badges
+                  if (challenge := program.challenge(badge.challenge)) is not None and challenge.reward.badge]
+        return (render("level_challenges", language, lines="\n".join(lines)) if lines else "") + \
+            (render("level_badges", language, badges=", ".join(badges)) if badges else "")
 
     def history(self, shopper: Shopper, key: str) -> dict[str, Any]:
         entries = self.ledger.history(shopper.member_id, HISTORY_LENGTH)
