@@ -106,7 +106,9 @@ def test_a_basket_is_quoted_held_committed_and_a_replayed_hold_charges_nothing_m
     assert status == 200
     # The cream pays at most 50% in points (its GTIN rule), the serum 100%; the member has 293.
     assert quote == {"member_id": str(zoya.chat_id), "available": 293, "max_points": 293,
-                     "lines": [{"index": 0, "max_points": 450}, {"index": 1, "max_points": 1290}]}
+                     "lines": [{"index": 0, "max_points": 450}, {"index": 1, "max_points": 1290}],
+                     "level": {"id": "friend", "title": "Подруга",  # the site adds what her level promises
+                               "perks": ["подарок ко дню рождения", "ранний доступ к новинкам"]}}
     order = {"order_id": "site-1001", "points": 250, "lines": basket}
     status, hold = api(stack, f"/members/{zoya.chat_id}/holds", order, key="checkout-1001-a")
     assert status == 201 and (hold["points"], hold["status"]) == (250, "held")

@@ -55,6 +55,10 @@ def test_a_basket_is_quoted_by_its_goods_rules_and_the_member_found_by_phone(wor
     # The cream pays at most 50% in points (its GTIN rule), the serum 100%; the member has 293.
     assert (quote.member_id, quote.available, quote.max_points) == (zoya, 293, 293)
     assert [line.max_points for line in quote.lines] == [450, 1290]
+    # her level and its perks, so the site can add what the level promises (samples in every order)
+    level = present(quote.level)
+    assert level.id == world.member(zoya).level == "friend"
+    assert (level.title, level.perks) == ("Подруга", ["подарок ко дню рождения", "ранний доступ к новинкам"])
     with pytest.raises(MemberNotFound):
         world.redemption.quote(QuoteRequest(phone="79160000999", lines=BASKET), NOW)
 

@@ -16,12 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from loyalty import clock
 from loyalty.contracts import BonusGranted, Shopper
 from loyalty.domain import wallet
+from loyalty.domain.bot_program import words
 from loyalty.domain.codes import normalise_code
 from loyalty.domain.details import Details
 from loyalty.domain.errors import Conflict, HoldNotFound, InvalidRequest, MemberNotFound, OverQuote
 from loyalty.domain.ledger import Cause, Kind, campaign_of, entry_id_of
 from loyalty.domain.points import payable_points
 from loyalty.domain.receipt import gtin14
+from loyalty.domain.texts import RU
 from loyalty.observability import logger
 
 if TYPE_CHECKING:
@@ -61,11 +63,19 @@ class LineQuote(_Body):
     max_points: int
 
 
+class LevelView(_Body):
+    id: str = Field(description="the level's id in the program: what the site keys its perks on (samples, gifts)")
+    title: str = Field(description="as the member sees it, in Russian")
+    perks: list[str] = Field(description="what the level gives, in Russian, as the program promises it")
+
+
 class Quote(_Body):
     member_id: str
     available: int = Field(description="points the member can spend now")
     max_points: int = Field(description="the most points this basket can take: min(available, Σ lines)")
     lines: list[LineQuote]
+    level: LevelView | None = Field(default=None, description="the member's level, so the order can carry its perks "
+                                    "(samples in every order); none in a program without levels")
 
 
 class HoldRequest(_Body):
@@ -120,8 +130,11 @@ class Redemption:
         current, _, _ = self.ledger.read(member_id)
         available = current.spendable_points(now)
         per_line = [payable_points(_Priced(line, self._category(line)), self.program) for line in lines]
+        level = self.program.level(current.level) or (self.program.levels[0] if self.program.levels else None)
         return Quote(member_id=member_id, available=available, max_points=min(available, sum(per_line)),
-                     lines=[LineQuote(index=i, max_points=points) for i, points in enumerate(per_line)])
+                     lines=[LineQuote(index=i, max_points=points) for i, points in enumerate(per_line)],
+                     level=LevelView(id=level.id, title=words(level.title, RU),
+                                     perks=[words(perk, RU) for perk in level.perks]) if level else None)
 
     def hold(self, member_id: str, key: str, request: HoldRequest, now: datetime | None = None) -> HoldView:
         now = now or clock.now()
