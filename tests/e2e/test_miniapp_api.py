@@ -56,7 +56,7 @@ def test_the_members_own_figures_match_the_bot(stack: LocalStack) -> None:
     assert me["pending_lots"][0]["points"] == 45 and me["pending_lots"][0]["available_on"]
     assert me["level"]["title"] == "Подруга" and me["level"]["next"]["missing"] == "3 чека и 1 отзыв"
     assert 0 < me["level"]["next"]["done"] < 1 and me["level"]["perks"][0] == "подарок ко дню рождения"
-    assert [reward["state"] for reward in me["rewards"]] == ["available", "too_few", "locked"]
+    assert [reward["state"] for reward in me["rewards"]] == ["available", "too_few", "locked", "locked"]
     assert me["invite_link"].startswith("https://t.me/lepestok_bonus_bot?start=ref_")
     assert any("покупка на Wildberries" in line for line in me["history"])
 
