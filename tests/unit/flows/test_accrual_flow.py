@@ -160,13 +160,14 @@ def test_a_challenge_completed_is_told_once_and_paid_once_however_often_its_rece
     assert third.details.challenges == ["three"] and third.details.challenge_points == 100
 
 
-def test_the_level_card_shows_each_open_challenge_where_the_member_stands_and_their_badges(
+def test_the_level_card_and_the_mini_app_show_each_open_challenge_where_the_member_stands_and_their_badges(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import date
 
     from loyalty import clock
     from loyalty.domain.challenges import Challenge
     from loyalty.flows.menu import Menu
+    from loyalty.flows.miniapp import MiniApp
     from loyalty.flows.replies import Replies
     from tests.fakes import MemoryBotTable
 
@@ -175,7 +176,7 @@ def test_the_level_card_shows_each_open_challenge_where_the_member_stands_and_th
     site = Challenge(id="site", title="Покупка на сайте", goal="site_purchase", reward={"points": 50})
     gone = Challenge(id="gone", title="Прошлогоднее", goal="review", reward={"points": 5}, ends=date(2025, 1, 1))
     world = World(PROGRAM.model_copy(update={"challenges": [three, site, gone]}))
-    pavel = world.join("121")
+    pavel = world.join("121", phone="+79160000121")
     for days in (0, 1, 2, 3):
         world.buy(pavel, now=NOW + timedelta(days=days))
     menu = Menu(world.accrual.program, world.books, Replies(world.outbox), MemoryBotTable(), STACK_KEY)
@@ -186,3 +187,9 @@ def test_the_level_card_shows_each_open_challenge_where_the_member_stands_and_th
     assert ("Задания:\n• 3 чека &amp; месяц — 1 из 3 чеков, осталось 23 дня (+100 баллов и значок «Три чека»)\n"
             "• Покупка на сайте — ещё не выполнено (+50 баллов)") in card
     assert card.endswith("Ваши значки: Три чека.") and "Прошлогоднее" not in card
+    me = MiniApp(world.accrual.program, world.books, world.books, MemoryBotTable(), world.accrual_queue,
+                 STACK_KEY).me(pavel, NOW + timedelta(days=10))
+    assert [(view.title, view.standing, view.reward) for view in me.challenges] == [
+        ("3 чека & месяц", "1 из 3 чеков, осталось 23 дня", "+100 баллов и значок «Три чека»"),
+        ("Покупка на сайте", "ещё не выполнено", "+50 баллов")]
+    assert me.badges == ["Три чека"]

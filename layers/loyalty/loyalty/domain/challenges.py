@@ -15,6 +15,7 @@ Goals:
 """
 
 import calendar
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -216,3 +217,17 @@ def reward_words(reward: Reward, language: str) -> str:
         parts.append(f"{reward.spins} {plural(reward.spins, 'вращение', 'вращения', 'вращений')} колеса призов"
                      if language == RU else f"{reward.spins} spin{'s' if reward.spins > 1 else ''} of the prize wheel")
     return joined(parts, language)
+
+
+def shown(challenges: Sequence[Challenge], progress: Mapping[str, Progress], now: datetime,
+          language: str) -> list[tuple[Challenge, str]]:
+    """The challenges open now, each with where the member stands (the bot's /level and the Mini App both)."""
+    return [(challenge, standing(challenge, progress.get(challenge.id, Progress()), now, language))
+            for challenge in challenges if challenge.open_on(now)]
+
+
+def badge_titles(challenges: Sequence[Challenge], earned: Iterable[str], language: str) -> list[str]:
+    """The badges of the challenges `earned` names, as the program calls them now."""
+    by_id = {challenge.id: challenge for challenge in challenges}
+    return [words(badge, language) for challenge_id in earned
+            if challenge_id in by_id and (badge := by_id[challenge_id].reward.badge) is not None]

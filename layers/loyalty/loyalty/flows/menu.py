@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from loyalty import clock
 from loyalty.domain import levels
 from loyalty.domain.bot_program import words
-from loyalty.domain.challenges import Progress, reward_words, standing
+from loyalty.domain.challenges import badge_titles, reward_words, shown
 from loyalty.domain.contact import Contact, known_zone
 from loyalty.domain.history import history_lines
 from loyalty.domain.messages import how_many, joined, render, with_commands
@@ -108,13 +108,10 @@ class Menu:
     def _challenges(self, wallet: Wallet, language: str) -> str:
         """The open challenges, each with where the member stands and what it gives, and the badges they earned: plain
         text, which the level's card escapes once as it puts it in (as it does the progress and the perks)."""
-        now, program = clock.now(), self.program
-        lines = [f"• {words(challenge.title, language)} — "
-                 f"{standing(challenge, wallet.challenges.get(challenge.id, Progress()), now, language)} "
-                 f"({reward_words(challenge.reward, language)})"
-                 for challenge in program.challenges if challenge.open_on(now)]
-        badges = [words(challenge.reward.badge, language) for badge in wallet.badges
-                  if (challenge := program.challenge(badge.challenge)) is not None and challenge.reward.badge]
+        challenges = self.program.challenges
+        lines = [f"• {words(challenge.title, language)} — {standing} ({reward_words(challenge.reward, language)})"
+                 for challenge, standing in shown(challenges, wallet.challenges, clock.now(), language)]
+        badges = badge_titles(challenges, (badge.challenge for badge in wallet.badges), language)
         return (render("level_challenges", language, lines="\n".join(lines)) if lines else "") + \
             (render("level_badges", language, badges=", ".join(badges)) if badges else "")
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from loyalty.contracts import PromoRequested, RewardRequested, Shopper
 from loyalty.domain import levels
 from loyalty.domain.bot_program import words
+from loyalty.domain.challenges import badge_titles, reward_words, shown
 from loyalty.domain.history import history_lines
 from loyalty.domain.messages import how_many, joined
 from loyalty.domain.receipt import MOSCOW
@@ -63,6 +64,15 @@ class PromoView(BaseModel):
     until: str
 
 
+class ChallengeView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    id: str
+    title: str
+    standing: str  # «1 из 3 чеков, осталось 23 дня»
+    reward: str  # «+100 баллов и значок «Три чека»»
+
+
 class Me(BaseModel):
     """GET /miniapp/api/me."""
 
@@ -77,6 +87,8 @@ class Me(BaseModel):
     level: LevelView
     history: list[str]
     rewards: list[RewardView]
+    challenges: list[ChallengeView]
+    badges: list[str]
     promo_codes: list[PromoView]
     promo_min_points: int
     invite_link: str
@@ -106,6 +118,10 @@ class MiniApp:
             level=self._level(wallet, language, now),
             history=history_lines(self.ledger.history(member_id, HISTORY_LENGTH), language, program),
             rewards=catalog(program, wallet, available, self.table, language),
+            challenges=[ChallengeView(id=challenge.id, title=words(challenge.title, language), standing=standing,
+                                      reward=reward_words(challenge.reward, language))
+                        for challenge, standing in shown(program.challenges, wallet.challenges, now, language)],
+            badges=badge_titles(program.challenges, (badge.challenge for badge in wallet.badges), language),
             promo_codes=[PromoView(code=hold.code, points=hold.points, until=_day(hold.expires_at))
                          for hold in wallet.holds.values() if hold.code],
             promo_min_points=program.redemption.promo_min_points,
