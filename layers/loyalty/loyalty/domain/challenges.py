@@ -135,22 +135,28 @@ def _streak(progress: Progress, at: datetime) -> Progress:
     month = at.astimezone(MOSCOW).strftime("%Y-%m")
     if progress.months and progress.months[-1] >= month:
         return progress  # this month counted already (or a receipt from an earlier month, come late)
-    in_a_row = bool(progress.months) and _next_month(progress.months[-1]) == month
+    in_a_row = bool(progress.months) and _shifted(progress.months[-1], 1) == month
     months = (*progress.months, month) if in_a_row else (month,)
     return progress.model_copy(update={"since": progress.since if in_a_row else at, "months": months})
 
 
-def _next_month(month: str) -> str:
+def _shifted(month: str, by: int) -> str:
+    """"2026-12" moved `by` months: +1 is "2027-01", -1 "2026-11"."""
     year, number = map(int, month.split("-"))
-    return f"{year + number // 12}-{number % 12 + 1:02d}"
+    index = year * 12 + number - 1 + by
+    return f"{index // 12}-{index % 12 + 1:02d}"
 
 
 def _done(challenge: Challenge, progress: Progress) -> bool:
     if challenge.goal in _ONCE:
         return progress.since is not None
-    reached = {"receipts": progress.receipts, "channels": len(set(progress.kinds) - {"other"}),
-               "monthly_streak": len(progress.months)}[challenge.goal]
-    return reached >= challenge.target
+    return _reached(challenge, progress) >= challenge.target
+
+
+def _reached(challenge: Challenge, progress: Progress) -> int:
+    """How far this round has come toward the target: receipts, kinds of channel (`other` is none), months."""
+    return {"receipts": progress.receipts, "channels": len(set(progress.kinds) - {"other"}),
+            "monthly_streak": len(progress.months)}[challenge.goal]
 
 
 def standing(challenge: Challenge, progress: Progress, now: datetime, language: str) -> str:
@@ -161,12 +167,12 @@ def standing(challenge: Challenge, progress: Progress, now: datetime, language: 
         return "ещё не выполнено" if language == RU else "not done yet"
     if challenge.goal == "monthly_streak":
         return _streak_standing(challenge, progress, now, language)
-    live = progress.since is not None and not _expired(challenge, progress, now)
-    have = (progress.receipts if challenge.goal == "receipts" else len(set(progress.kinds) - {"other"})) if live \
-        else 0
-    left = (progress.since + timedelta(days=challenge.window_days or 0) - now).days if live and progress.since \
-        else challenge.window_days or 0
-    return _of(have, challenge.target, challenge.goal, language) + _days_left(max(left, 0), language)
+    window = challenge.window_days or 0
+    if progress.since is None or _expired(challenge, progress, now):  # no round under way: a new one has it all
+        return _of(0, challenge.target, challenge.goal, language) + _days_left(window, language)
+    left = (progress.since + timedelta(days=window) - now).days
+    return _of(_reached(challenge, progress), challenge.target, challenge.goal, language) + \
+        _days_left(max(left, 0), language)
 
 
 def _of(have: int, target: int, goal: Goal, language: str) -> str:
@@ -183,7 +189,7 @@ def _days_left(days: int, language: str) -> str:
 
 def _streak_standing(challenge: Challenge, progress: Progress, now: datetime, language: str) -> str:
     month = now.astimezone(MOSCOW).strftime("%Y-%m")
-    alive = bool(progress.months) and progress.months[-1] in (month, _previous_month(month))
+    alive = bool(progress.months) and progress.months[-1] in (month, _shifted(month, -1))
     have = len(progress.months) if alive else 0
     text = (f"{have} из {challenge.target} {'месяца' if challenge.target == 1 else 'месяцев'} подряд"
             if language == RU else f"{have} of {challenge.target} months in a row")
@@ -193,15 +199,6 @@ def _streak_standing(challenge: Challenge, progress: Progress, now: datetime, la
         text += (f"; чек в этом месяце — до конца осталось {days} {days_word(days)}" if language == RU
                  else f"; a receipt this month keeps it: {days} days left")
     return text
-
-
-def _previous_month(month: str) -> str:
-    year, number = map(int, month.split("-"))
-    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
-
-
-def title(challenge: Challenge, language: str) -> str:
-    return words(challenge.title, language)
 
 
 def reward_words(reward: Reward, language: str) -> str:
