@@ -372,7 +372,7 @@ class Program(_Strict):
         return next((channel.kind for channel in self.channels if channel.name == name), name)
 
     def level_title(self, level_id: str | None, language: str) -> str:
-        level = self.level(level_id) or (self.levels[0] if self.levels else None)
+        level = self.member_level(level_id)
         return words(level.title, language) if level else self.brand.name
 
     def place(self, channel: str | None, store: str | None) -> Place:
@@ -392,6 +392,11 @@ class Program(_Strict):
 
     def level(self, level_id: str | None) -> Level | None:
         return next((level for level in self.levels if level.id == level_id), None)
+
+    def member_level(self, level_id: str | None) -> Level | None:
+        """The level a member with `level_id` is on: that one, or the first (everyone's) before they earned any;
+        None only in a program without levels."""
+        return self.level(level_id) or (self.levels[0] if self.levels else None)
 
     def goods_rule(self, gtin: str | None, category: str | None) -> GoodsRule | None:
         by_gtin = next((rule for rule in self.earning.goods if gtin and rule.gtin == gtin), None)

@@ -72,7 +72,7 @@ class Menu:
 
     def balance(self, shopper: Shopper, key: str, member: Member) -> dict[str, Any]:
         program, language = self.program, shopper.language
-        level = program.level(member.level) or (program.levels[0] if program.levels else None)
+        level = program.member_level(member.level)
         percent = level.percent if level else program.earning.base_percent
         self.replies.send(
             shopper, key, "balance", title=program.level_title(member.level, language),
@@ -86,7 +86,7 @@ class Menu:
         """The level, its perks, and exactly what the next one still takes: a progress to keep, not a number."""
         program, language = self.program, shopper.language
         wallet = self.ledger.read(shopper.member_id)[0]
-        level = program.level(wallet.level) or (program.levels[0] if program.levels else None)
+        level = program.member_level(wallet.level)
         if level is None:  # a program without levels: the balance is all there is
             return self.balance(shopper, key, member)
         perks = ", ".join(words(perk, language) for perk in level.perks)

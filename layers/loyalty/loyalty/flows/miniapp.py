@@ -156,7 +156,7 @@ class MiniApp:
 
     def _level(self, wallet: Any, language: str, now: datetime) -> LevelView:
         program = self.program
-        level = program.level(wallet.level) or (program.levels[0] if program.levels else None)
+        level = program.member_level(wallet.level)
         if level is None:
             return LevelView(id=None, title=program.brand.name, percent=f"{program.earning.base_percent.normalize():f}",
                              perks=[], next=None)

@@ -130,7 +130,7 @@ class Redemption:
         current, _, _ = self.ledger.read(member_id)
         available = current.spendable_points(now)
         per_line = [payable_points(_Priced(line, self._category(line)), self.program) for line in lines]
-        level = self.program.level(current.level) or (self.program.levels[0] if self.program.levels else None)
+        level = self.program.member_level(current.level)
         return Quote(member_id=member_id, available=available, max_points=min(available, sum(per_line)),
                      lines=[LineQuote(index=i, max_points=points) for i, points in enumerate(per_line)],
                      level=LevelView(id=level.id, title=words(level.title, RU),
