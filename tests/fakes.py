@@ -12,7 +12,7 @@ import itertools
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -33,6 +33,7 @@ from loyalty.domain.console import ChangeRefused
 from loyalty.domain.contact import Sent as Contacted
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
+from loyalty.domain.draw import Counts, Spin, seed_hash
 from loyalty.domain.errors import (
     ChatBlocked,
     CrmCustomerUnknown,
@@ -848,6 +849,44 @@ class MemorySentMessages:
 
     def last_sent(self, chat_id: int) -> tuple[OutboundMessage, str] | None:
         return (self.last[chat_id], "") if chat_id in self.last else None
+
+
+class MemoryDraw:
+    """The prize draw's records (adapters/draw_store.py) in a dict: the same answers, and a spin recorded only on
+    the state it was drawn from."""
+
+    def __init__(self) -> None:
+        self.seeds_made: dict[str, dict[str, Any]] = {}
+        self.counts, self.seq, self.version = Counts(), 0, 0
+        self.spins: dict[tuple[str, int], Spin] = {}  # (day, seq)
+        self.players: dict[tuple[str, int], tuple[str, int]] = {}  # (player, number): (day, seq)
+
+    def seed(self, day: date, now: datetime) -> bytes:
+        made = self.seeds_made.setdefault(day.isoformat(), {
+            "seed": (seed := secrets.token_bytes(32)).hex(), "hash": seed_hash(seed), "made_at": clock.stamp(now)})
+        return bytes.fromhex(made["seed"])
+
+    def seeds(self, first: date, last: date) -> list[dict[str, Any]]:
+        return [{"day": day, **made} for day, made in sorted(self.seeds_made.items())
+                if first.isoformat() <= day <= last.isoformat()]
+
+    def state(self) -> tuple[Counts, int, int]:
+        return self.counts, self.seq, self.version
+
+    def record(self, spin: Spin, after: Counts, version: int) -> bool:
+        if version != self.version or (spin.player, spin.number) in self.players:
+            return False
+        self.counts, self.seq, self.version = after, spin.seq, version + 1
+        self.spins[(spin.day, spin.seq)] = spin
+        self.players[(spin.player, spin.number)] = (spin.day, spin.seq)
+        return True
+
+    def spin_of(self, player: str, number: int) -> Spin | None:
+        where = self.players.get((player, number))
+        return self.spins[where] if where else None
+
+    def day(self, day: date) -> list[Spin]:
+        return [spin for (on, _), spin in sorted(self.spins.items()) if on == day.isoformat()]
 
 
 class MemoryPace:

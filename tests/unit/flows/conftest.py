@@ -21,6 +21,7 @@ from tests.conftest import ROOT, present
 from tests.fakes import (
     STACK_KEY,
     MemoryBooks,
+    MemoryBotTable,
     MemoryCampaigns,
     MemoryFifoQueue,
     MemoryOutbox,
@@ -29,7 +30,9 @@ from tests.fakes import (
 )
 
 SEED = load_program(ROOT / "program" / "program.yaml")
-PROGRAM = SEED.model_copy(update={"receipts": SEED.receipts.model_copy(update={"max_per_day": 10})})
+# The shipped program without its challenges: a test of points, levels or campaigns counts what those pay alone; the
+# challenges' own tests (test_accrual_flow, test_challenges_flow) add theirs.
+PROGRAM = SEED.model_copy(update={"receipts": SEED.receipts.model_copy(update={"max_per_day": 10}), "challenges": []})
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)  # noon in Moscow
 CREAM = PurchaseLine(name="Лепесток крем для рук 50 мл", sum_kopecks=45_000)  # 45 points at 10%, 54 at 12%
 SERUM = PurchaseLine(name="Лепесток сыворотка для лица 30 мл", sum_kopecks=129_000, category="face")  # ×1.5
@@ -39,13 +42,15 @@ _fiscal = itertools.count(1)
 class World:
     """One program's members, ledger, promo codes and queues, and the flows that share them."""
 
-    def __init__(self, program: Program = PROGRAM) -> None:
+    def __init__(self, program: Program = PROGRAM, bot_table: MemoryBotTable | None = None) -> None:
+        """`bot_table`: news (what is not the answer to the member's own act) becomes letters in it, for the contact
+        policy to send; without one it goes out at once, as an answer does."""
         self.books, self.outbox, self.codes = MemoryBooks(program), MemoryOutbox(), MemoryPromoCodes()
         self.accrual_queue, self.campaign_queue, self.campaigns = MemoryQueue(), MemoryOutbox(), MemoryCampaigns()
         self.crm_queue = MemoryFifoQueue()
         ledger = Reported(self.books, CrmFeed(self.crm_queue))  # as wiring builds it for a program with a CRM
         touches = Touches(program, ledger, self.campaigns, self.campaign_queue, self.books)
-        self.accrual = PointAccrual(program, ledger, self.outbox, self.codes, STACK_KEY, touches)
+        self.accrual = PointAccrual(program, ledger, self.outbox, self.codes, STACK_KEY, touches, bot_table)
         self.schedule = PointsSchedule(program, ledger, self.outbox, touches)
         self.redemption = Redemption(program, ledger, self.books, self.codes, self.accrual_queue, self.campaigns)
         self.campaign_runs = Campaigns(program, self.books, self.campaigns, touches)

@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from loyalty.domain.bot_program import Words, words
-from loyalty.domain.messages import days_word, joined, plural, points_word
+from loyalty.domain.messages import days_word, joined, points_word, spins_word
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.texts import RU
 
@@ -211,7 +211,7 @@ def reward_words(reward: Reward, language: str) -> str:
         parts.append(f"значок «{words(reward.badge, language)}»" if language == RU
                      else f"the “{words(reward.badge, language)}” badge")
     if reward.spins:
-        parts.append(f"{reward.spins} {plural(reward.spins, 'вращение', 'вращения', 'вращений')} колеса призов"
+        parts.append(f"{reward.spins} {spins_word(reward.spins)} колеса призов"
                      if language == RU else f"{reward.spins} spin{'s' if reward.spins > 1 else ''} of the prize wheel")
     return joined(parts, language)
 

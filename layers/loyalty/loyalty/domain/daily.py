@@ -36,7 +36,8 @@ NEVER = "-"  # no previous purchase day
 # One transaction holds at most 100 items: the tallies written at once touch at most this many days
 DAYS_PER_WRITE = 90
 # The kinds of points given, as the report names them
-GIVEN_KINDS = ("purchases", "welcome", "referral", "review", "campaigns", "adjustments", "imported", "other")
+GIVEN_KINDS = ("purchases", "challenges", "draw", "welcome", "referral", "review", "campaigns", "adjustments",
+               "imported", "other")
 
 
 def day_of(moment: datetime) -> date:
@@ -102,7 +103,8 @@ def entry_tally(program: "Program", entry: Entry, past: Past | None = None) -> T
 def _purchase(program: "Program", entry: Entry, past: Past) -> Tally:
     details, channel = entry.details, entry.details.channel or "other"
     tally: Tally = Counter({f"receipts:{channel}": 1, f"revenue:{channel}": details.brand_sum_kopecks,
-                            "given:purchases": entry.points, "fraud:held": 1 if details.held_by else 0})
+                            "given:purchases": entry.points - details.challenge_points,
+                            "given:challenges": details.challenge_points, "fraud:held": 1 if details.held_by else 0})
     tally.update(_buyer(program, entry, past))
     return tally
 
@@ -110,13 +112,14 @@ def _purchase(program: "Program", entry: Entry, past: Past) -> Tally:
 def _other(entry: Entry) -> Tally:
     """What an entry other than a purchase adds to its day (besides the points owed)."""
     details, kind = entry.details, entry.kind
-    tally: Tally = Counter()
+    # a review's bonus or a held purchase's approval may complete a challenge: its points are counted as such
+    tally: Tally = Counter({"given:challenges": details.challenge_points})
     if kind == Kind.REFUND or (kind == Kind.HELD_DECISION and details.approved is False):
         tally[f"revenue:{details.channel or 'other'}"] -= details.brand_sum_kopecks
         tally["taken_back"] -= entry.points
     elif kind in (Kind.BONUS, Kind.BOOST, Kind.WITHDRAWAL):
         given = "campaigns" if campaign_of(entry.entry_id) else bonus_of(entry.entry_id) or "other"
-        tally[f"given:{given if given in GIVEN_KINDS else 'other'}"] += entry.points
+        tally[f"given:{given if given in GIVEN_KINDS else 'other'}"] += entry.points - details.challenge_points
     elif kind == Kind.ADJUSTMENT:
         tally["given:adjustments"] += entry.points
     elif kind == Kind.OPENING:

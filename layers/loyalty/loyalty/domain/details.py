@@ -79,6 +79,9 @@ class Details(BaseModel):
     submission_id: str | None = None
     challenges: list[str] = []  # the challenges this entry completed a round of (their rewards are in it)
     challenge_points: int = 0  # the points those rewards credited
+    spins: int = 0  # spins of the prize draw a receipt earned (its challenges' are in their rewards)
+    spin: int | None = None  # a spin's entry: the member's own number of it (domain/draw.py)
+    prize: str | None = None  # ... and the prize it won (a draw prize's id); none: no prize
     label: str = ""  # where the points came from, in the program's words
     referral: str | None = None  # the other member of an invitation
     order_id: str | None = None

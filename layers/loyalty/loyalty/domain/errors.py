@@ -88,6 +88,12 @@ class ReceiptServiceUnavailable(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class NoSpins(DomainError):
+    """A spin of the prize draw was asked for, and the member has none left."""
+
+    reason = "no_spins"
+
+
 class InsufficientPoints(DomainError):
     """Fewer points are available than a hold or a deduction wants."""
 

@@ -115,6 +115,7 @@ class Cause(StrEnum):
     TRANSFER = "transfer"  # keyed by the other member: `to:<member>` on the source, `from:<member>` on the target
     ERASURE = "erase"  # /delete's write-off (one per member)
     HELD = "held"  # the staff's decision on a held purchase, keyed by its fiscal key
+    DRAW = "draw"  # a spin of the prize draw, keyed by the member's own count of spins (a bonus entry)
 
 
 def entry_id_of(cause: Cause, key: str) -> str:
@@ -151,11 +152,13 @@ def campaign_of(entry_id: str) -> str | None:
 
 
 def bonus_of(entry_id: str) -> str | None:
-    """Which bonus a bonus entry pays: welcome, review or referral (None: not one of those)."""
+    """Which bonus a bonus entry pays: welcome, review, referral or a spin's prize (None: not one of those)."""
     if entry_id == WELCOME_BONUS_ENTRY:
         return "welcome"
     if entry_id.startswith(review_bonus_entry("")):
         return "review"
     if entry_id == REFERRED_BONUS_ENTRY or entry_id.startswith(referrer_bonus_entry("")):
         return "referral"
+    if entry_id.startswith(entry_id_of(Cause.DRAW, "")):
+        return "draw"
     return None

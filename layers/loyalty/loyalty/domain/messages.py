@@ -52,7 +52,9 @@ def with_words(language: str, **params: Any) -> dict[str, Any]:
     counts = {name: value for name, value in params.items() if isinstance(value, int) and not isinstance(value, bool)}
     if language == RU:
         return {**params, **{f"{name}_word": _WORDS.get(name, points_word)(value) for name, value in counts.items()}}
-    return {**params, **{f"{name}_word": "days" if name == "days" else "points" for name in counts}}
+    english = {"days": lambda count: "days", "spins": lambda count: "spin" if count == 1 else "spins"}
+    return {**params, **{f"{name}_word": english.get(name, lambda count: "points")(value)
+                         for name, value in counts.items()}}
 
 
 def points_word(count: int) -> str:
@@ -72,6 +74,11 @@ def reviews_word(count: int) -> str:
     return plural(count, "отзыв", "отзыва", "отзывов")
 
 
+def spins_word(count: int) -> str:
+    """«1 вращение», «2 вращения», «5 вращений» (of the prize wheel)."""
+    return plural(count, "вращение", "вращения", "вращений")
+
+
 def how_many(count: int, what: str, language: str) -> str:
     """«2 чека», "1 review": a count of receipts, reviews or roubles, in words that agree with it."""
     if what == "roubles":
@@ -89,7 +96,8 @@ def joined(parts: list[str], language: str) -> str:
     return ", ".join(parts[:-1]) + (" и " if language == RU else " and ") + parts[-1]
 
 
-_WORDS = {"limit": receipts_word, "days": days_word, "receipts": receipts_word, "reviews": reviews_word}
+_WORDS = {"limit": receipts_word, "days": days_word, "receipts": receipts_word, "reviews": reviews_word,
+          "spins": spins_word}
 _MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
            "ноября", "декабря")
 

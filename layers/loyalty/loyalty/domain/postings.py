@@ -20,14 +20,17 @@ from loyalty.domain.bot_program import words
 from loyalty.domain.campaigns import Bonus, entered, member_of
 from loyalty.domain.challenges import Event, Progress, advance
 from loyalty.domain.details import Details, MovedLot
+from loyalty.domain.draw import BOOST
+from loyalty.domain.errors import NoSpins
 from loyalty.domain.facts import Facts, Good
 from loyalty.domain.ledger import Cause, Entry, Kind, entry_id_of
 from loyalty.domain.points import expiry_of, moscow_day
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.texts import RU
-from loyalty.domain.wallet import Badge, Step, Wallet
+from loyalty.domain.wallet import Badge, Boost, Step, Wallet
 
 if TYPE_CHECKING:
+    from loyalty.domain.draw import Prize
     from loyalty.domain.earning import PurchaseCredit
     from loyalty.domain.program import Program
 
@@ -54,8 +57,19 @@ def purchase(program: "Program", wallet: Wallet, lot_id: str, credit: "PurchaseC
     entered = _entered(program, wallet, leveled.wallet, now)
     leveled = leveled.model_copy(update={"details": leveled.details | Details(entered=entered)}) if entered \
         else leveled
+    if held or not credit.earned:  # held: the staff decide first, and an approval gives what this would have
+        return leveled  # (held_decision); none of the brand's goods: no spin, and no challenge moves
     event = Event(at=purchased_at or now, kind="purchase", channel_kind=program.channel_kind(channel))
-    return challenged(program, leveled, event, lot_id, now) if not held else leveled
+    return challenged(program, _with_spins(program, leveled), event, lot_id, now, credit.available_at)
+
+
+def _with_spins(program: "Program", step: Step) -> Step:
+    """An accepted purchase earns spins of the prize draw (more at some levels, `draw.level_spins`)."""
+    spins = program.draw.spins_for(step.wallet.level) if program.draw is not None else 0
+    if not spins:
+        return step
+    return step.model_copy(update={"wallet": step.wallet.model_copy(update={"spins": step.wallet.spins + spins}),
+                                   "details": step.details | Details(spins=spins)})
 
 
 def _entered(program: "Program", before: Wallet, after: Wallet, now: datetime) -> list[str]:
@@ -78,10 +92,13 @@ def bonus(program: "Program", wallet: Wallet, lot_id: str, points: int, label: s
     return challenged(program, leveled, Event(at=now, kind="review"), lot_id, now) if review else leveled
 
 
-def challenged(program: "Program", step: Step, event: Event, lot_id: str, now: datetime) -> Step:
+def challenged(program: "Program", step: Step, event: Event, lot_id: str, now: datetime,
+               available_at: datetime | None = None) -> Step:
     """The step with every open challenge moved by `event`. A round it completes pays its reward in this same
-    step, so once, with the entry that completed it: its points as a lot of their own (`<lot>~<challenge>`, available
-    at once and expiring like any bonus), its badge and its spins."""
+    step, so once, with the entry that completed it: its points as a lot of their own (`<lot>~<challenge>`, expiring
+    like any bonus), its badge and its spins. The points become available with the purchase that completed it
+    (`available_at`: a marketplace's after its return window) and go as it goes: held with it, taken back with it
+    (`challenge_lots`)."""
     wallet, completed = step.wallet, []
     progress = dict(wallet.challenges)
     for challenge in program.challenges:
@@ -98,7 +115,8 @@ def challenged(program: "Program", step: Step, event: Event, lot_id: str, now: d
     for challenge in completed:
         reward = challenge.reward
         if reward.points:
-            credited = w.credit(wallet, f"{lot_id}~{challenge.id}", reward.points, now, now, expiry_of(program, now),
+            credited = w.credit(wallet, f"{lot_id}~{challenge.id}", reward.points, now, max(now, available_at or now),
+                                expiry_of(program, max(now, available_at or now)),
                                 label=f"задание «{words(challenge.title, RU)}»")
             wallet, change, points = credited.wallet, change + credited.change, points + reward.points
         wallet = wallet.model_copy(update={
@@ -110,28 +128,75 @@ def challenged(program: "Program", step: Step, event: Event, lot_id: str, now: d
     return step.model_copy(update={"wallet": wallet, "change": change, "details": step.details | details})
 
 
+def spun(program: "Program", wallet: Wallet, number: int, prize: "Prize | None", now: datetime) -> Step:
+    """The member's spin `number` of the prize draw, decided (domain/draw.py: spin): one spin used, and the prize
+    given as any bonus: points (a lot of their own, available at once), a multiplier on the next receipt (a boost),
+    or a reward from the catalog (the staff send it: no points move)."""
+    if wallet.spins < 1 or wallet.spins_used + 1 != number:
+        raise NoSpins()
+    wallet = wallet.model_copy(update={"spins": wallet.spins - 1, "spins_used": number})
+    details = Details(spin=number, prize=prize.id if prize else None)
+    if prize is None or prize.kind == "reward":
+        return Step(wallet=wallet, change=w.Balance(), details=details | Details(
+            reward=prize.reward if prize else None))
+    if prize.kind == "points":
+        credited = w.credit(wallet, entry_id_of(Cause.DRAW, str(number)), prize.points, now, now,
+                            expiry_of(program, now), label=f"приз: {words(prize.title, RU)}")
+        return credited.model_copy(update={"details": credited.details | details})
+    assert prize.multiplier is not None
+    boost = Boost(campaign=f"{BOOST}{number}", multiplier=prize.multiplier, until=now + timedelta(days=prize.days))
+    return Step(wallet=wallet.model_copy(update={"boosts": (*wallet.boosts, boost)}), change=w.Balance(),
+                details=details)
+
+
+def challenge_lots(wallet: Wallet, lot_id: str) -> list[str]:
+    """The lots of the challenge rewards the purchase `lot_id` completed."""
+    return sorted(key for key in wallet.lots if key.startswith(f"{lot_id}~"))
+
+
 def refund(wallet: Wallet, lot_id: str, points: int, refunded_kopecks: int, whole: bool, now: datetime,
            channel: str = "other") -> Step:
-    """A refund takes back its purchase's points and its spend (and the receipt, when all was returned)."""
+    """A refund takes back its purchase's points and its spend (and the receipt, when all was returned). A whole
+    refund also takes back what is left of the challenge rewards the purchase completed (`challenge_lots`)."""
     step = w.reverse(wallet, lot_id, points, now)
+    if whole:
+        for challenge_lot in challenge_lots(step.wallet, lot_id):
+            step = _also(step, w.reverse(step.wallet, challenge_lot, step.wallet.lots[challenge_lot].points, now))
     after = w.record(step.wallet, moscow_day(now), receipts=-1 if whole else 0, spend_kopecks=-refunded_kopecks)
     after = after.model_copy(update={"facts": after.facts.refunded(channel, refunded_kopecks, whole)})
     return step.model_copy(update={"wallet": after})
 
 
-def held_decision(wallet: Wallet, lot_id: str, approved: bool, brand_sum_kopecks: int, channel: str,
-                  now: datetime, bonuses: Iterable[str] = ()) -> Step:
+def _also(step: Step, then: Step) -> Step:
+    """Two reversals as one step: the wallet after both, their change and what they took summed."""
+    details = step.details.model_copy(update={
+        "reversed": step.details.reversed + then.details.reversed,
+        "shortfall": step.details.shortfall + then.details.shortfall,
+        "lots": {**step.details.lots, **then.details.lots}})
+    return Step(wallet=then.wallet, change=step.change + then.change, details=details)
+
+
+def held_decision(program: "Program", wallet: Wallet, lot_id: str, approved: bool, brand_sum_kopecks: int,
+                  channel: str, now: datetime, bonuses: Iterable[str] = (),
+                  purchased_at: datetime | None = None) -> Step:
     """The staff's decision on a held purchase: approved, its points are released (available now, or when its
     return window ends); rejected, they are taken back and the purchase no longer counts. So are the `bonuses`
-    (lots) it paid that were held with it (an invitation's, held later)."""
+    (lots) it paid that were held with it (an invitation's, held later) and its challenge rewards. A purchase held
+    from the start moved no challenge: approved, it moves them now (`purchased_at` says it was held from the start:
+    when it was made)."""
     if approved:
         step = w.unhold(wallet, lot_id, now)
     else:
         lot = wallet.lots.get(lot_id)  # taken whole from its own lot, which goes with it (held flag and all)
         step = refund(wallet, lot_id, lot.points if lot else 0, brand_sum_kopecks, True, now, channel)
-    for bonus in bonuses:
+    for bonus in (*bonuses, *challenge_lots(wallet, lot_id)):
         settled = held_bonus(step.wallet, bonus, approved, now)
         step = step.model_copy(update={"wallet": settled.wallet, "change": step.change + settled.change})
+    if approved and purchased_at is not None:
+        released = step.wallet.lots.get(lot_id)
+        event = Event(at=purchased_at, kind="purchase", channel_kind=program.channel_kind(channel))
+        step = challenged(program, _with_spins(program, step), event, lot_id, now,
+                          released.available_at if released else now)
     return step
 
 
@@ -146,9 +211,9 @@ def held_bonus(wallet: Wallet, lot_id: str, approved: bool, now: datetime) -> St
 
 def freeze(wallet: Wallet, lot_id: str, bonuses: Iterable[str] = ()) -> Step:
     """A purchase found suspicious after it was credited: what is left of its lot waits for the staff, and of the
-    `bonuses` it paid (an invitation's)."""
+    `bonuses` it paid (an invitation's) and the challenge rewards it completed."""
     step = w.freeze(wallet, lot_id)
-    for bonus in bonuses:
+    for bonus in (*bonuses, *challenge_lots(wallet, lot_id)):
         frozen = w.freeze(step.wallet, bonus)
         step = step.model_copy(update={"wallet": frozen.wallet, "change": step.change + frozen.change})
     return step

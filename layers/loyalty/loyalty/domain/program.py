@@ -14,6 +14,7 @@ from loyalty.domain.bot_program import BotProgram, Words, placeholders, words
 from loyalty.domain.campaigns import Campaign
 from loyalty.domain.challenges import Challenge
 from loyalty.domain.contact import Contact
+from loyalty.domain.draw import Draw
 from loyalty.domain.fraud import Fraud
 from loyalty.domain.places import Place, StoreForms, declines
 from loyalty.domain.receipt import gtin14
@@ -288,6 +289,7 @@ class Program(_Strict):
                              "reach a member: quiet hours, spacing, marketing caps (domain/contact.py)")
     challenges: list[Challenge] = Field(default_factory=list, description="what a member can set out to do for a "
                                         "reward: receipts in a window, channels, a streak (domain/challenges.py)")
+    draw: Draw | None = Field(default=None, description="the prize draw: spins, prizes, budget (domain/draw.py)")
 
     @model_validator(mode="after")
     def _bot(self) -> "Program":
@@ -363,6 +365,24 @@ class Program(_Strict):
         if len({challenge.id for challenge in self.challenges}) != len(self.challenges):
             raise ValueError("challenges: ids must be unique")
         return self
+
+    @model_validator(mode="after")
+    def _draw(self) -> "Program":
+        """A prize names a reward of the catalog; level_spins name levels."""
+        if self.draw is None:
+            return self
+        rewards, levels = {reward.id for reward in self.bot.rewards}, {level.id for level in self.levels}
+        for prize in self.draw.prizes:
+            if prize.reward is not None and prize.reward not in rewards:
+                raise ValueError(f"draw.prizes.{prize.id}.reward: no reward {prize.reward!r} in bot.rewards")
+        for level in self.draw.level_spins:
+            if level not in levels:
+                raise ValueError(f"draw.level_spins: no level {level!r}")
+        return self
+
+    def reward_prices(self) -> dict[str, int]:
+        """Each catalog reward's price in points (what a reward won in the draw costs its budget)."""
+        return {reward.id: reward.points for reward in self.bot.rewards}
 
     def challenge(self, challenge_id: str) -> Challenge | None:
         return next((challenge for challenge in self.challenges if challenge.id == challenge_id), None)

@@ -95,6 +95,21 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "“{title}” is available from level “{level}”. See your progress in “🏆 My level”.",
     },
     "reward_cancelled": {RU: "Хорошо, баллы остаются на счёте.", EN: "All right, your points stay with you."},
+    "staff_draw_prize": {
+        RU: "🎡 Приз колеса #{order}: «{title}».\nУчастник: {member}, уровень «{level}».\n\n"
+        "Ответьте на это сообщение (Reply) — ответ уйдёт покупателю.",
+        EN: "🎡 Prize wheel win #{order}: “{title}”.\nMember: {member}, level “{level}”.\n\n"
+        "Reply to this message and the shopper gets your answer.",
+    },
+    "draw_prize_reward": {
+        RU: "🎡 Ваш приз — «{title}»! Мы напишем вам, как его получить.",
+        EN: "🎡 You won “{title}”! We will write to you about how to get it.",
+    },
+    "spins_earned": {  # after a receipt's points
+        RU: "🎡 И +{spins} {spins_word} колеса призов — крутите в приложении «Баллы».",
+        EN: "🎡 And +{spins} {spins_word} of the prize wheel: spin it in the Points app.",
+    },
+    "draw_no_prize": {RU: "В этот раз без приза", EN: "No prize this time"},
     "staff_reward_order": {
         RU: "🎁 Заказ награды #{order}: «{title}» за {points} баллов.\nУчастник: {member}, уровень «{level}».\n\n"
         "Ответьте на это сообщение (Reply) — ответ уйдёт покупателю.",
@@ -400,6 +415,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "points_reversed": {
         RU: "Возврат {store_at}: списано {points} {points_word}. На счёте {balance} {balance_word}.",
         EN: "Refund {store_at}: {points} points taken back. Balance: {balance} points.",
+    },
+    "points_reversed_challenge": {  # after points_reversed: the refunded purchase had completed a challenge
+        RU: "В том числе награда за задание «{title}» — его выполнила эта покупка.",
+        EN: "That includes the reward for the “{title}” challenge, which this purchase completed.",
     },
     "points_reversed_debt": {
         RU: "Возврат {store_at}: за него нужно списать {points} {points_word}, но часть уже потрачена. "

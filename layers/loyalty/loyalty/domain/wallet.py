@@ -111,6 +111,7 @@ class Wallet(_Model):
     challenges: dict[str, Progress] = {}  # by challenge id: how far along (domain/challenges.py)
     badges: tuple[Badge, ...] = ()
     spins: int = 0  # the prize draw's spins earned and not yet spun
+    spins_used: int = 0  # spun so far: the next spin is the member's number spins_used + 1 (domain/draw.py)
 
     def spendable(self, now: datetime) -> list[tuple[str, Lot]]:
         """Available lots, the ones that expire first first (never-expiring last)."""

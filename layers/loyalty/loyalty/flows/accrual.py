@@ -35,10 +35,12 @@ from loyalty.contracts import (
     RewardRequested,
 )
 from loyalty.domain import postings, wallet
+from loyalty.domain.bot_program import words
 from loyalty.domain.campaigns import touch_of
 from loyalty.domain.codes import PromoCode, new_code
 from loyalty.domain.conversation import Ticket
 from loyalty.domain.details import BoughtLine, Details
+from loyalty.domain.draw import BOOST
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
 from loyalty.domain.errors import InsufficientPoints, MemberNotFound
 from loyalty.domain.fraud import rule_words
@@ -182,7 +184,7 @@ class PointAccrual:
             self._hold(posting, accepted)
             return posting
         self._tell_credit(posting, self._store(accepted))
-        self.notices.progress(posting)
+        self._progress(self.notices, posting)
         bonuses = referral(self.program, posting.holder.referred_by) if details.first_purchase else None
         if bonuses is not None:
             self._referral(posting, bonuses, now)
@@ -260,8 +262,10 @@ class PointAccrual:
         paid = (REFERRED_BONUS_ENTRY,) if bought.first_purchase else ()  # held with it, if it was held later
         posting = self.ledger.apply(
             decided.member_id, entry_id_of(Cause.HELD, decided.fiscal_key), Kind.HELD_DECISION,
-            lambda wal: postings.held_decision(wal, lot, decided.approved, bought.brand_sum_kopecks,
-                                               bought.channel or "other", now, paid),
+            lambda wal: postings.held_decision(self.program, wal, lot, decided.approved, bought.brand_sum_kopecks,
+                                               bought.channel or "other", now, paid,
+                                               purchased_at=None if later is not None else
+                                               held.details.purchased_at or held.created_at),
             details=Details(fiscal_key=decided.fiscal_key, approved=decided.approved, held_by=bought.held_by,
                             store=bought.store, channel=bought.channel,
                             brand_sum_kopecks=0 if decided.approved else bought.brand_sum_kopecks), now=now)
@@ -271,6 +275,7 @@ class PointAccrual:
         if decided.approved:
             released = later.change.pending if later is not None and later.change.pending else bought.credited
             self.news.send(posting, "receipt_held_approved", points=released, store=store)
+            self.news.challenges(posting)
             bonuses = referral(self.program, posting.holder.referred_by) if bought.first_purchase else None
             if bonuses is not None:
                 self._referral(posting, bonuses, now, answer=False)
@@ -310,7 +315,8 @@ class PointAccrual:
         if last is not None and last.converted_by(details.purchased_at or now, accepted.channel) \
                 and self.touches.store.convert(last.campaign, last.key, accepted.brand_sum_kopecks, now, last.held_out):
             logger.info("campaign converted", extra={"campaign": last.campaign, "member_id": holder.member_id})
-        if details.campaign and details.boost_points:  # a campaign's multiplier paid: its budget's spend
+        if details.campaign and details.boost_points and not details.campaign.startswith(BOOST):
+            # a campaign's multiplier paid (not one the draw gave): its budget's spend
             self.touches.store.boosted(details.campaign, accepted.fiscal_key, details.boost_points, now)
         for name in details.entered:
             campaign = program.campaign(name)
@@ -336,6 +342,8 @@ class PointAccrual:
             parts.append(("points_capped", {"points": credited, "earned": earned}))
         if details.debt_paid:
             parts.append(("debt_paid", {"paid": details.debt_paid}))
+        if details.spins:
+            parts.append(("spins_earned", {"spins": details.spins}))
         self.notices.parts(posting, *parts)
 
     def _referral(self, purchase: Posting, bonuses: Referral, now: datetime, answer: bool = True) -> None:
@@ -366,7 +374,7 @@ class PointAccrual:
             if not held:  # else the approval tells them; the inviter hears it as news, the friend as the answer
                 told = self.notices if owner == member_id and answer else self.news
                 told.parts(posting, (text, {"points": posting.points}), (BALANCE, {}))
-                told.progress(posting)
+                self._progress(told, posting)
 
     def _held_later(self, member_id: str, fiscal_key: str) -> bool:
         """Whether a purchase credited before a rule tripped waits for the staff now."""
@@ -393,16 +401,23 @@ class PointAccrual:
                             whole=refunded == refund.purchase_kopecks),
             now=now,
         )
+        # a whole refund also took back the challenge rewards its purchase completed: the member is told the sum,
+        # and what of it was a challenge's
+        challenges = [self.program.challenge(lot.partition("~")[2]) for lot in posting.details.lots if "~" in lot]
+        points = max(points, posting.details.reversed)
         shortfall, store = posting.details.shortfall, self._store(refund)
         logger.info("points reversed", extra={
             "member_id": member_id, "fiscal_key": refund.fiscal_key, "reverses": refund.reverses,
             "points": points, "shortfall": shortfall, "replayed": not posting.applied,
         })
-        if shortfall:
-            self.notices.send(posting, "points_reversed_debt", points=points, taken=points - shortfall,
-                              debt=shortfall, store=store)
-        else:
-            self.notices.send(posting, "points_reversed", points=points, store=store)
+        told: list[tuple[str, dict[str, Any]]] = [
+            ("points_reversed_debt", {"points": points, "taken": points - shortfall, "debt": shortfall,
+                                      "store": store}) if shortfall
+            else ("points_reversed", {"points": points, "store": store})]
+        language = posting.holder.language
+        told += [("points_reversed_challenge", {"title": words(challenge.title, language)})
+                 for challenge in challenges if challenge is not None]
+        self.notices.parts(posting, *told)
         return posting
 
     # ------------------------------------------------------------------ bonuses
@@ -417,8 +432,14 @@ class PointAccrual:
                                      "бонус за отзыв" if review else "приветственный бонус", now, review=review)
         told = self.news if review else self.notices  # a review's bonus follows the staff's (or the site's) check
         told.parts(posting, (f"bonus_{granted.bonus}", {"points": posting.points}), (BALANCE, {}))
-        told.progress(posting)
+        self._progress(told, posting)
         return posting
+
+    def _progress(self, told: Notices, posting: Posting) -> None:
+        """What the entry moved the member to: the level, told as `told` tells the entry, and each challenge it
+        completed, always as news through the contact policy."""
+        told.level(posting)
+        self.news.challenges(posting)
 
     def _credit_bonus(self, member_id: str, entry_id: str, points: int, label: str, now: datetime,
                       review: bool = False, details: Details | None = None, held: bool = False,

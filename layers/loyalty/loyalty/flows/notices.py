@@ -70,9 +70,9 @@ class Notices:
             days = previous.downgrade_every_days if previous and previous.downgrade_every_days else 0
             self.send(posting, "level_down", ":level", title=title, percent=percent, days=days)
 
-    def progress(self, posting: Posting) -> None:
-        """What the entry moved the shopper to: a level, then each challenge it completed (a message each)."""
-        self.level(posting)
+    def challenges(self, posting: Posting) -> None:
+        """One message per challenge the entry completed, naming what it gave (a letter: the contact policy times
+        it, since finishing a challenge is news, not the answer to the receipt)."""
         language = posting.holder.language
         for challenge_id in posting.details.challenges:
             challenge = self.program.challenge(challenge_id)

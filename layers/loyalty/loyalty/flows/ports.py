@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -27,10 +27,27 @@ if TYPE_CHECKING:
     from loyalty.domain.contact import Sent
     from loyalty.domain.conversation import FollowUp, Ticket
     from loyalty.domain.details import Details
+    from loyalty.domain.draw import Counts, Spin
     from loyalty.domain.ledger import Entry, Holder, Kind, Posting
     from loyalty.domain.member import Member
     from loyalty.domain.qr import ReceiptQuery
     from loyalty.domain.wallet import Step, Wallet
+
+
+class DrawStore(Protocol):
+    """The prize draw's seeds, its counts and the spins in order (adapters/draw_store.py)."""
+
+    def seed(self, day: date, now: datetime) -> bytes: ...
+
+    def seeds(self, first: date, last: date) -> list[dict[str, Any]]: ...
+
+    def state(self) -> tuple[Counts, int, int]: ...
+
+    def record(self, spin: Spin, after: Counts, version: int) -> bool: ...
+
+    def spin_of(self, player: str, number: int) -> Spin | None: ...
+
+    def day(self, day: date) -> list[Spin]: ...
 
 
 class Ledger(Protocol):
