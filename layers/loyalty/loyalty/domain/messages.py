@@ -52,9 +52,13 @@ def with_words(language: str, **params: Any) -> dict[str, Any]:
     counts = {name: value for name, value in params.items() if isinstance(value, int) and not isinstance(value, bool)}
     if language == RU:
         return {**params, **{f"{name}_word": _WORDS.get(name, points_word)(value) for name, value in counts.items()}}
-    english = {"days": lambda count: "days", "spins": lambda count: "spin" if count == 1 else "spins"}
-    return {**params, **{f"{name}_word": english.get(name, lambda count: "points")(value)
-                         for name, value in counts.items()}}
+    return {**params, **{f"{name}_word": _english_word(name, value) for name, value in counts.items()}}
+
+
+def _english_word(name: str, count: int) -> str:
+    if name == "spins":
+        return "spin" if count == 1 else "spins"
+    return "days" if name == "days" else "points"
 
 
 def points_word(count: int) -> str:
