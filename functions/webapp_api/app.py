@@ -11,13 +11,15 @@ from typing import Any
 import loyalty.startup  # first: no garbage collected while the modules load
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError, UnauthorizedError
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError, UnauthorizedError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty import clock
 from loyalty.domain import init_data
+from loyalty.domain.errors import NoSpins
+from loyalty.flows.draw import Board, Outcome, PrizeDraw
 from loyalty.flows.miniapp import Me, NotAMember
 from loyalty.observability import logger, metrics
 from loyalty.settings import WebAppSettings, environment
@@ -26,6 +28,7 @@ from loyalty.wiring import miniapp as wiring
 app = APIGatewayHttpResolver(enable_validation=True)
 settings = environment(WebAppSettings)
 miniapp, bot_token = wiring.miniapp(settings)
+draw = wiring.draw(settings)
 PAGE = (Path(__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
 
 
@@ -97,6 +100,39 @@ def promo(request: PromoRequest) -> Queued:
     except NotAMember as error:
         raise NotFoundError("not a member yet: share your phone in the bot") from error
     return Queued()
+
+
+def prize_draw() -> PrizeDraw:
+    wheel = draw()
+    if wheel is None:
+        raise NotFoundError("the program has no prize draw")
+    return wheel
+
+
+@app.get("/miniapp/api/draw")
+def board() -> Board:
+    """The wheel: the member's spins, the prizes and their chances, and the seeds' hashes that make it checkable."""
+    member = member_id()
+    try:
+        return prize_draw().board(miniapp().shopper(member), clock.now())
+    except NotAMember as error:
+        raise NotFoundError("not a member yet: share your phone in the bot") from error
+
+
+class SpinRequest(_Model):
+    number: int = Field(ge=1, le=1_000_000, strict=True, description="the board's next_number")
+
+
+@app.post("/miniapp/api/draw/spin")
+def spin(request: SpinRequest) -> Outcome:
+    """The member's spin `number`, decided by the server and paid once: a repeated request answers the same."""
+    member = member_id()
+    try:
+        return prize_draw().spin(miniapp().shopper(member), clock.now(), request.number)
+    except NotAMember as error:
+        raise NotFoundError("not a member yet: share your phone in the bot") from error
+    except NoSpins as error:
+        raise BadRequestError("no spins left: a receipt earns one") from error
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -13,6 +13,7 @@ from loyalty_tools.commands import (
     campaign,
     crm,
     dlq,
+    draw,
     fraud,
     ledger,
     local,
@@ -22,7 +23,7 @@ from loyalty_tools.commands import (
     report,
 )
 
-GROUPS = (local, receipt, ledger, members, campaign, crm, fraud, report, audit, dlq, openapi)
+GROUPS = (local, receipt, ledger, members, campaign, crm, fraud, draw, report, audit, dlq, openapi)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -100,6 +100,8 @@ class WebAppSettings(ProgramFiles):
     STACK_KEY_NAME: str
     INIT_DATA_MAX_AGE_SECONDS: int = 3600  # how old Telegram's signature on initData may be
     CONSOLE_TABLE: str = ""  # the console's everyday changes (rewards, texts, nudges), read once a minute
+    CRM_QUEUE_URL: str  # a spin's prize is a ledger entry, reported to the CRM like any
+    OUTBOX_QUEUE_URL: str  # a reward won in the draw: the member's message and the staff's order
 
 
 class FiguresSettings(ProgramFiles):

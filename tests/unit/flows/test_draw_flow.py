@@ -66,6 +66,7 @@ def test_a_level_earns_more_spins_a_receipt_and_a_multiplier_won_doubles_the_nex
 def test_the_days_budget_holds_across_members_and_verify_replays_the_day_to_the_spin() -> None:
     world, wheel, store = drawn([{"id": "big", "title": "+200", "points": 200, "chance_percent": 60}], per_day=1000)
     members = [world.join(str(500 + n)) for n in range(30)]
+    wheel.publish(NOW - timedelta(days=1))  # the schedule made the day's seed the day before
     for member in members:
         world.buy(member)
         wheel.spin(shopper(member), NOW)
@@ -81,6 +82,15 @@ def test_the_days_budget_holds_across_members_and_verify_replays_the_day_to_the_
     store.spins[(day.isoformat(), winner.seq)] = winner.model_copy(update={"prize": None, "withheld": "stock",
                                                                          "value_points": 0})
     assert winner.seq in [mismatch.seq for mismatch in wheel.verify(day)]
+
+
+def test_a_day_whose_seed_was_made_on_the_day_itself_is_named_by_verify() -> None:
+    world, wheel, _ = drawn([{"id": "fifty", "title": "+50", "points": 50, "chance_percent": 50}])
+    egor = world.join("405")
+    world.buy(egor)
+    wheel.spin(shopper(egor), NOW)  # nobody opened the wheel the day before: its hash was not out in advance
+    (problem,) = wheel.verify(NOW.date())
+    assert "made on the day itself" in problem.problem
 
 
 def test_the_board_publishes_todays_and_tomorrows_hash_and_reveals_only_a_day_that_is_over() -> None:

@@ -204,3 +204,17 @@ def verify(draw: Draw, seed: bytes, published_hash: str, spins: list[Spin],
                                      f"({recorded.withheld or 'given'}), the roll gives {replayed.prize or 'no prize'} "
                                      f"({replayed.withheld or 'given'})"))
     return problems
+
+
+def paid_as_drawn(spins: list[Spin], paid: dict[tuple[str, int], str | None]) -> list[Mismatch]:
+    """Each spin against the ledger: `paid` is every spin entry's (player, number) and the prize it gave. A spin
+    recorded and not paid, or paid with another prize, is named."""
+    problems = []
+    for one in spins:
+        key = (one.player, one.number)
+        if key not in paid:
+            problems.append(Mismatch(seq=one.seq, problem="recorded but not in the ledger"))
+        elif paid[key] != one.prize:
+            problems.append(Mismatch(seq=one.seq, problem=f"the ledger gave {paid[key] or 'no prize'}, the draw "
+                                                          f"{one.prize or 'no prize'}"))
+    return problems

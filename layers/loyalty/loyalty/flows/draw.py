@@ -57,6 +57,7 @@ class Board(BaseModel):
 
     title: str
     spins: int
+    next_number: int  # the number of the member's next spin: the page sends it, so a retried request spins once
     prizes: list[PrizeView]
     player: str  # the member's keyed marker, the name their spins are published under
     seeds: list[SeedView]  # yesterday's (revealed), today's and tomorrow's
@@ -94,8 +95,9 @@ class PrizeDraw:
     def board(self, shopper: Shopper, now: datetime) -> Board:
         today, language = _day(now), shopper.language
         self.publish(now)
+        wallet = self.ledger.read(shopper.member_id)[0]
         return Board(
-            title=words(self.draw.title, language), spins=self.ledger.read(shopper.member_id)[0].spins,
+            title=words(self.draw.title, language), spins=wallet.spins, next_number=wallet.spins_used + 1,
             prizes=[PrizeView(id=prize.id, title=words(prize.title, language),
                               chance_percent=f"{prize.chance_percent.normalize():f}") for prize in self.draw.prizes],
             player=self.player(shopper.member_id),
@@ -104,17 +106,16 @@ class PrizeDraw:
                    for seed in self.store.seeds(today - timedelta(days=1), today + timedelta(days=1))])
 
     def publish(self, now: datetime) -> None:
-        """Today's and tomorrow's seeds are made (their hashes published) ahead of any spin on them; the schedule
-        calls it every run, so a day's hash is out the day before."""
-        today = _day(now)
-        self.store.seed(today, now)
-        self.store.seed(today + timedelta(days=1), now)
+        publish(self.store, now)
 
-    def spin(self, shopper: Shopper, now: datetime) -> Outcome:
-        """The member's next spin: drawn (or found drawn), then paid once. NoSpins when they have none."""
+    def spin(self, shopper: Shopper, now: datetime, number: int | None = None) -> Outcome:
+        """The member's spin `number` (by default their next): drawn (or found drawn), then paid once. A number
+        already spun answers what it won; NoSpins when they have none left, or skip one."""
         member_id = shopper.member_id
         wallet = self.ledger.read(member_id)[0]
-        number, player = wallet.spins_used + 1, self.player(member_id)
+        number, player = number or wallet.spins_used + 1, self.player(member_id)
+        if number > wallet.spins_used + 1:
+            raise NoSpins()
         drawn = self.store.spin_of(player, number)
         if drawn is None:
             if wallet.spins < 1:
@@ -168,12 +169,34 @@ class PrizeDraw:
 
     def verify(self, day: date) -> list[Mismatch]:
         """Every way the day's recorded spins depart from a replay of them (empty: the day checks out)."""
-        seeds = self.store.seeds(day, day)
-        spins = self.store.day(day)
-        if not seeds:
-            return [Mismatch(seq=0, problem="no seed was made for the day")] if spins else []
-        seed = seeds[0]
-        return verify(self.draw, bytes.fromhex(seed["seed"]), seed["hash"], spins, self.program.reward_prices())
+        return verify_day(self.draw, self.program.reward_prices(), self.store, day)[1]
+
+
+def publish(store: DrawStore, now: datetime) -> None:
+    """Today's and tomorrow's seeds are made (their hashes published) ahead of any spin on them: the points schedule
+    calls it every run, so a day's hash is out the day before."""
+    today = _day(now)
+    store.seed(today, now)
+    store.seed(today + timedelta(days=1), now)
+
+
+def verify_day(draw: Draw, reward_prices: dict[str, int], store: DrawStore, day: date) -> tuple[list[Spin],
+                                                                                                list[Mismatch]]:
+    """The day's recorded spins, and every way they depart from a replay from the day's seed. A seed made on its
+    own day (its hash was not out the day before) is named too: its spins could not be checked in advance."""
+    seeds, spins = store.seeds(day, day), store.day(day)
+    if not seeds:
+        return spins, [Mismatch(seq=0, problem="no seed was made for the day")] if spins else []
+    seed = seeds[0]
+    problems = verify(draw, bytes.fromhex(seed["seed"]), seed["hash"], spins, reward_prices)
+    if spins and _made_late(str(seed["made_at"]), day):
+        problems.append(Mismatch(seq=0, problem=f"the seed was made on the day itself ({seed['made_at']}), not "
+                                                "published the day before"))
+    return spins, problems
+
+
+def _made_late(made_at: str, day: date) -> bool:
+    return datetime.fromisoformat(made_at).astimezone(MOSCOW).date() >= day
 
 
 def _day(now: datetime) -> date:

@@ -106,7 +106,7 @@ class MiniApp:
         self.accrual_queue = accrual_queue
 
     def me(self, member_id: str, now: datetime) -> Me:
-        program, language = self.program, self._shopper(member_id).language
+        program, language = self.program, self.shopper(member_id).language
         wallet = self.ledger.read(member_id)[0]
         available = wallet.spendable_points(now)
         pending = sorted(((lot.available_at, lot.points) for lot in wallet.lots.values()
@@ -133,7 +133,7 @@ class MiniApp:
     def exchange(self, member_id: str, reward_id: str, request_key: str) -> dict[str, Any]:
         """Queue the exchange as the bot's confirmation does; `request_key` (the page's own id for this tap) makes
         a repeated request order nothing more."""
-        shopper = self._shopper(member_id)
+        shopper = self.shopper(member_id)
         if self.program.bot.reward(reward_id) is None:
             raise KeyError(reward_id)
         order = self.keyed.id("order", member_id, reward_id, "miniapp", request_key)
@@ -141,13 +141,13 @@ class MiniApp:
         return {"order": order, "status": "queued"}
 
     def promo(self, member_id: str, points: int | None, request_key: str) -> dict[str, Any]:
-        shopper = self._shopper(member_id)
+        shopper = self.shopper(member_id)
         self.accrual_queue.put(PromoRequested(request_id=f"miniapp:{self.keyed.id('promo', member_id, request_key)}",
                                               shopper=shopper, points=points))
         return {"status": "queued"}
 
     # ------------------------------------------------------------------ parts
-    def _shopper(self, member_id: str) -> Shopper:
+    def shopper(self, member_id: str) -> Shopper:
         """The member as the bot addresses them; NotAMember until they shared their phone."""
         member = self.members.get(member_id)
         if member is None or not member.phone or member.chat_id is None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from loyalty.domain import postings
 from loyalty.domain.campaigns import Touch, member_of
 from loyalty.domain.ledger import Kind, Posting, entry_of
+from loyalty.flows.draw import publish
 from loyalty.flows.letters import BALANCE, Letters
 from loyalty.flows.notices import Notices
 from loyalty.flows.replies import Replies
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from loyalty.domain.program import Program
     from loyalty.domain.wallet import Wallet
     from loyalty.flows.campaigns import Touches
-    from loyalty.flows.ports import Ledger, Outbox
+    from loyalty.flows.ports import DrawStore, Ledger, Outbox
 
 _MAX_ACTIONS_PER_MEMBER = 200  # a guard against a rule that keeps something due forever
 
@@ -36,14 +37,17 @@ class ScheduleFailed(Exception):
 
 class PointsSchedule:
     def __init__(self, program: Program, ledger: Ledger, outbox: Outbox, touches: Touches | None = None,
-                 letters: Letters | None = None):
+                 letters: Letters | None = None, draw: DrawStore | None = None):
         self.program = program
+        self.draw = draw if program.draw is not None else None  # the prize draw's seeds, published a day ahead
         self.ledger = ledger
         # Nothing the schedule says is a direct answer: with `letters`, the contact policy decides when it goes.
         self.notices = Notices(Replies(outbox), program, letters)
         self.touches = touches  # the expiring-points reminder goes through them when the program has one
 
     def run(self, now: datetime) -> dict[str, Any]:
+        if self.draw is not None:
+            publish(self.draw, now)
         counts: dict[str, int] = {}
         failed = []
         for member_id in self.ledger.due(now):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.campaign_store import CampaignStore
+from loyalty.adapters.draw_store import DrawStore
 from loyalty.adapters.queues import ChatOrderedQueue
 from loyalty.flows.campaigns import Touches
 from loyalty.flows.letters import CampaignLetters, Letters
@@ -23,4 +24,5 @@ def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:
     ledger = reported_ledger(program, settings.LEDGER_TABLE, settings.MEMBERS_TABLE, settings.CRM_QUEUE_URL)
     letters = Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME))
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), CampaignLetters(letters, program))
-    return PointsSchedule(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), touches, letters)
+    return PointsSchedule(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), touches, letters,
+                          DrawStore(settings.BOT_TABLE))
