@@ -1,6 +1,7 @@
 """The Mini App's API on the local stack, over real HTTP: the member's own figures, and 401 for any request Telegram
 did not sign for them lately."""
 
+import hashlib
 import json
 import urllib.error
 import urllib.request
@@ -11,9 +12,10 @@ from typing import Any
 import pytest
 
 from loyalty.domain.init_data import sign
+from loyalty.domain.receipt import MOSCOW
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.stack import LocalStack
-from tests.e2e.journeys import CREAM, SERUM, buy, join, member, seed_stack
+from tests.e2e.journeys import CREAM, SERUM, buy, join, loyalty, member, schedule, seed_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +58,9 @@ def test_the_members_own_figures_match_the_bot(stack: LocalStack) -> None:
     assert me["pending_lots"][0]["points"] == 45 and me["pending_lots"][0]["available_on"]
     assert me["level"]["title"] == "Подруга" and me["level"]["next"]["missing"] == "3 чека и 1 отзыв"
     assert 0 < me["level"]["next"]["done"] < 1 and me["level"]["perks"][0] == "подарок ко дню рождения"
-    assert [reward["state"] for reward in me["rewards"]] == ["available", "too_few", "locked", "locked"]
+    # the purchase on the site also completed «Первый заказ на сайте» (+200): the tote's 800 are within reach
+    assert me["available"] >= 800 and [challenge["id"] for challenge in me["challenges"]][2] == "first_site_order"
+    assert [reward["state"] for reward in me["rewards"]] == ["available", "available", "locked", "locked"]
     assert me["invite_link"].startswith("https://t.me/lepestok_bonus_bot?start=ref_")
     assert any("покупка на Wildberries" in line for line in me["history"])
 
@@ -81,6 +85,32 @@ def test_only_a_request_telegram_signed_for_the_member_lately_is_answered(stack:
     assert status == 200 and me["available"] == member(stack, boris)["available"]  # nothing chooses another member
     stranger = type("Stranger", (), {"chat_id": 7_999_999})()
     assert call(stack, "api/me", signed(stack, stranger))[0] == 404  # signed, but not a member yet
+
+
+def test_a_receipt_earns_a_spin_the_server_decides_it_once_and_the_day_replays_from_its_revealed_seed(
+        stack: LocalStack) -> None:
+    schedule(stack, stack.now() - timedelta(days=1))  # yesterday's run published today's seed hash
+    gleb = join(stack)
+    buy(stack, gleb, CREAM)  # Wildberries: a spin, and no challenge completed
+    status, board = call(stack, "api/draw", signed(stack, gleb))
+    assert status == 200 and (board["title"], board["spins"], board["next_number"]) == ("Колесо призов", 1, 1)
+    assert [prize["title"] for prize in board["prizes"]][0] == "+50 баллов"
+    today = stack.now().astimezone(MOSCOW).date()
+    assert [seed["seed"] for seed in board["seeds"] if seed["day"] >= today.isoformat()] == [None, None]
+    before = member(stack, gleb)["available"]
+    status, won = call(stack, "api/draw/spin", signed(stack, gleb), {"number": 1})
+    again = call(stack, "api/draw/spin", signed(stack, gleb), {"number": 1})  # the answer was lost: asked again
+    assert status == 200 and again == (200, won) and won["spins"] == 0
+    prize_points = {"points_50": 50, "points_200": 200}.get(won["prize"] or "", 0)
+    assert member(stack, gleb)["available"] == before + prize_points == won["available"]
+    assert call(stack, "api/draw/spin", signed(stack, gleb), {"number": 2})[0] == 400  # no spin left
+    code, out, _ = loyalty(stack, "draw", "verify", today.isoformat(), "--json")
+    report = json.loads(out)
+    assert (code, report["problems"]) == (0, []) and report["spins"] >= 1 and report["ledger_checked"]
+    stack.travel(stack.now() + timedelta(days=1))
+    status, board = call(stack, "api/draw", signed(stack, gleb))
+    (yesterday,) = [seed for seed in board["seeds"] if seed["day"] == today.isoformat()]
+    assert hashlib.sha256(bytes.fromhex(yesterday["seed"])).hexdigest() == yesterday["hash"]  # revealed, and true
 
 
 def test_the_page_is_served_from_the_same_api(stack: LocalStack) -> None:

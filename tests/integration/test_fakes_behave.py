@@ -5,7 +5,7 @@ not silently in a flow test that trusted it."""
 import json
 import urllib.request
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from loyalty.adapters.bot_table import BotTable, LastMessages
 from loyalty.adapters.campaign_store import CampaignStore
 from loyalty.adapters.claims import ReceiptClaims
 from loyalty.adapters.console_table import ConsoleTable
+from loyalty.adapters.draw_store import DrawStore
 from loyalty.adapters.dynamo import from_item, to_item
 from loyalty.adapters.ledger import ledger_for
 from loyalty.adapters.members import MembersRepository
@@ -28,6 +29,7 @@ from loyalty.domain import composer, postings, wallet
 from loyalty.domain.campaigns import HELD_OUT, Touch, touch_key
 from loyalty.domain.claims import OrderHalf, Refund
 from loyalty.domain.codes import PromoCode
+from loyalty.domain.draw import Spin, seed_hash
 from loyalty.domain.composer import CampaignRefused
 from loyalty.domain.contact import Sent
 from loyalty.domain.conversation import FollowUp, Ticket
@@ -56,6 +58,7 @@ from tests.fakes import (
     MemoryCampaigns,
     MemoryClaims,
     MemoryConsoleTable,
+    MemoryDraw,
     MemoryPromoCodes,
     MemorySentMessages,
     MemoryTelegram,
@@ -302,6 +305,33 @@ def test_a_fifo_queue_takes_a_deduplication_id_once_and_keeps_each_group_in_orde
     for group in ("a", "b"):
         assert [text for g, text in received if g == group] == [text for g, text in faked if g == group]
     assert sorted(received) == sorted(faked) == [("a", "a1"), ("a", "a2"), ("b", "b1")]
+
+
+# ---------------------------------------------------------------------------------------------- the prize draw
+@pytest.fixture(params=["real", "fake"])
+def draws(request: FixtureRequest) -> DrawStore | MemoryDraw:
+    if request.param == "real":
+        request.getfixturevalue("stack")
+        return DrawStore("BotTable")
+    return MemoryDraw()
+
+
+def test_a_days_seed_is_made_once_and_a_spin_is_recorded_only_on_the_counts_it_was_drawn_from(
+        draws: DrawStore | MemoryDraw) -> None:
+    day = date(2031, 3, 4)  # a day no other test draws on
+    seed = draws.seed(day, NOW)
+    assert draws.seed(day, NOW + timedelta(hours=1)) == seed and len(seed) == 32
+    (published,) = draws.seeds(day, day)
+    assert (published["day"], published["hash"], published["seed"]) == ("2031-03-04", seed_hash(seed), seed.hex())
+    counts, seq, version = draws.state()
+    first = Spin(day="2031-03-04", seq=seq + 1, player="p-draw", number=1, before=counts)
+    after = counts.model_copy(update={"day": "2031-03-04", "day_points": 50})
+    assert draws.record(first, after, version)
+    assert not draws.record(first.model_copy(update={"number": 2}), after, version)  # the counts moved meanwhile
+    assert not draws.record(first.model_copy(update={"seq": seq + 2}), after, version + 1)  # this spin is written
+    assert draws.state() == (after, seq + 1, version + 1)
+    assert draws.spin_of("p-draw", 1) == first and draws.spin_of("p-draw", 2) is None
+    assert draws.day(day) == [first]
 
 
 # ---------------------------------------------------------------------------------------------- members (Members)
