@@ -29,11 +29,11 @@ from loyalty.domain import composer, postings, wallet
 from loyalty.domain.campaigns import HELD_OUT, Touch, touch_key
 from loyalty.domain.claims import OrderHalf, Refund
 from loyalty.domain.codes import PromoCode
-from loyalty.domain.draw import Spin, seed_hash
 from loyalty.domain.composer import CampaignRefused
 from loyalty.domain.contact import Sent
 from loyalty.domain.conversation import FollowUp, Ticket
 from loyalty.domain.details import Details
+from loyalty.domain.draw import Spin, seed_hash
 from loyalty.domain.earning import purchase_credit
 from loyalty.domain.errors import (
     ChatBlocked,
