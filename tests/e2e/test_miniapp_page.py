@@ -4,6 +4,7 @@ writes docs/miniapp-light.png and docs/miniapp-dark.png from these runs."""
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
@@ -12,7 +13,7 @@ from playwright.sync_api import Browser, Page
 from loyalty.domain.init_data import sign
 from loyalty_tools.local.shopper import Shopper
 from loyalty_tools.local.stack import LocalStack
-from tests.e2e.journeys import CREAM, SERUM, buy, join, member, seed_stack, shoot
+from tests.e2e.journeys import CREAM, SERUM, buy, entries, join, member, schedule, seed_stack, shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -78,6 +79,30 @@ def test_the_app_follows_telegrams_dark_theme_at_360_px(stack: LocalStack, brows
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert page.locator("button[data-reward=tote]").is_disabled()  # 800 points: not enough yet
     shoot(page, "miniapp-dark.png")
+    page.close()
+
+
+def test_the_app_shows_where_the_member_stands_on_each_challenge_their_badges_and_spins_the_wheel_once_a_tap(
+        stack: LocalStack, browser: Browser) -> None:
+    schedule(stack, stack.now() - timedelta(days=1))  # yesterday's run published today's seed hash
+    vera = join(stack)
+    buy(stack, vera, SERUM, d2c=True)  # «Первый заказ на сайте»: +200, a badge and a spin; the receipt's own spin
+    page = open_app(stack, browser, vera, LIGHT)
+    assert page.inner_text("[data-challenge=three_receipts]").startswith("Три чека за месяц\n1 из 3 чеков, осталось")
+    assert "выполнено" in page.inner_text("[data-challenge=first_site_order]")
+    assert page.inner_text("#challenges .badge") == "🏅 Свой человек"
+    page.wait_for_selector("#draw:not([hidden])")
+    assert page.inner_text("#spins") == "Вращений: 2"
+    assert page.text_content("#hashes").count("SHA-256") == 2  # today's and tomorrow's, folded under «Честная игра»
+    page.locator("#spin").click()
+    page.wait_for_function("document.getElementById('won').textContent !== ''", timeout=15_000)
+    won = page.inner_text("#won")
+    assert page.inner_text("#spins") == "Вращений: 1" and page.inner_text("#available") == str(
+        member(stack, vera)["available"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shoot(page, "miniapp-play.png")
+    (spun,) = [entry for key, entry in entries(stack, vera).items() if key.startswith("draw#")]
+    assert (spun["details"].get("prize") is not None) == won.startswith("🎉")
     page.close()
 
 
