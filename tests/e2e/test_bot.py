@@ -266,7 +266,7 @@ def test_a_reward_exchange_and_the_last_item_raced_by_two_members(stack: LocalSt
         {"pk": "reward#samples", "sk": "stock", "taken": 99}))  # one set of samples left of 100
     rich = [join(stack) for _ in range(2)]
     for person in rich:
-        buy(stack, person, SERUM, SERUM, d2c=True)  # 100 + 387 available at once on the site
+        buy(stack, person, SERUM, SERUM, d2c=True)  # 100 + 387 available at once on the site, + 200 for the first order
     for person in rich:
         person.say("/rewards")
         stack.wait_idle()
@@ -282,8 +282,8 @@ def test_a_reward_exchange_and_the_last_item_raced_by_two_members(stack: LocalSt
     assert outcomes == ["Готово", "Увы"], [person.bot_messages()[-1] for person in rich]
     winner = next(person for person in rich if person.bot_messages()[-1].startswith("Готово"))
     loser = next(person for person in rich if person is not winner)
-    assert member(stack, winner)["available"] == 487 - 300 and member(stack, winner)["held"] == 0
-    assert member(stack, loser)["available"] == 487 and member(stack, loser)["held"] == 0
+    assert member(stack, winner)["available"] == 687 - 300 and member(stack, winner)["held"] == 0
+    assert member(stack, loser)["available"] == 687 and member(stack, loser)["held"] == 0
     stock = from_item(stack.aws("dynamodb").get_item(TableName="BotTable", Key=to_item(
         {"pk": "reward#samples", "sk": "stock"}))["Item"])
     assert stock["taken"] == 100
@@ -294,7 +294,7 @@ def test_a_reward_exchange_and_the_last_item_raced_by_two_members(stack: LocalSt
     assert winner.bot_messages()[-1].startswith("💬 Ответ команды Лепесток:\nКуда отправить набор?")
     winner.tap("✅ Обменять")  # the same confirmation again: nothing more is bought
     stack.wait_idle()
-    assert member(stack, winner)["available"] == 187
+    assert member(stack, winner)["available"] == 687 - 300
     loser.say("/rewards")
     stack.wait_idle()
     assert loser.transcript()[-1]["reply_markup"]["inline_keyboard"][0][0]["text"] == "Набор пробников — закончилось"

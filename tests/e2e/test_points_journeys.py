@@ -91,7 +91,7 @@ def test_an_invitation_link_pays_both_sides_on_the_first_purchase(stack: LocalSt
     buy(stack, egor, d2c=True)  # paid once, never again: tests/unit/flows/test_accrual_flow.py
     assert [k for k in entries(stack, dina) if k.startswith("bonus#ref")] == [
         referrer_bonus_entry(Keyed(lambda: stack.stack_key).marker("member", str(egor.chat_id)))]
-    assert member(stack, egor)["available"] == 100 + 200 + 45
+    assert member(stack, egor)["available"] == 100 + 200 + 45 + 200  # and «Первый заказ на сайте» it completed
     assert member(stack, dina)["available"] == 100 + 200
     letter(stack, dina, "Ваш друг зарегистрировал первый чек — вам +200 баллов")  # news: a letter, in the day
     assert sum("Ваш друг зарегистрировал первый чек — вам +200 баллов" in text for text in texts(dina)) == 1
@@ -99,13 +99,13 @@ def test_an_invitation_link_pays_both_sides_on_the_first_purchase(stack: LocalSt
 
 def test_a_basket_is_quoted_held_committed_and_a_replayed_hold_charges_nothing_more(stack: LocalStack) -> None:
     zoya = join(stack)
-    buy(stack, zoya, SERUM, d2c=True)  # 100 + 193 available
+    buy(stack, zoya, SERUM, d2c=True)  # 100 + 193 available, and 200 for «Первый заказ на сайте»
     basket = [{"name": "Крем для рук", "gtin": "4600000000017", "price_kopecks": 45_000, "quantity": 2},
               {"name": "Сыворотка", "category": "face", "price_kopecks": 129_000}]
     status, quote = api(stack, "/quote", {"phone": f"+7916{zoya.chat_id:07d}", "lines": basket})
     assert status == 200
-    # The cream pays at most 50% in points (its GTIN rule), the serum 100%; the member has 293.
-    assert quote == {"member_id": str(zoya.chat_id), "available": 293, "max_points": 293,
+    # The cream pays at most 50% in points (its GTIN rule), the serum 100%; the member has 493.
+    assert quote == {"member_id": str(zoya.chat_id), "available": 493, "max_points": 493,
                      "lines": [{"index": 0, "max_points": 450}, {"index": 1, "max_points": 1290}],
                      "level": {"id": "friend", "title": "Подруга",  # the site adds what her level promises
                                "perks": ["подарок ко дню рождения", "ранний доступ к новинкам"]}}
@@ -113,7 +113,7 @@ def test_a_basket_is_quoted_held_committed_and_a_replayed_hold_charges_nothing_m
     status, hold = api(stack, f"/members/{zoya.chat_id}/holds", order, key="checkout-1001-a")
     assert status == 201 and (hold["points"], hold["status"]) == (250, "held")
     assert api(stack, f"/members/{zoya.chat_id}/holds", order, key="checkout-1001-a") == (201, hold)  # a retry
-    assert (member(stack, zoya)["available"], member(stack, zoya)["held"]) == (43, 250)
+    assert (member(stack, zoya)["available"], member(stack, zoya)["held"]) == (243, 250)
     assert api(stack, f"/members/{zoya.chat_id}/holds", {**order, "points": 40},
                key="checkout-1001-a")[0] == 409  # the same key for another request
     assert api(stack, f"/members/{zoya.chat_id}/holds", {**order, "points": 300, "lines": basket[:1]},
@@ -127,13 +127,13 @@ def test_a_basket_is_quoted_held_committed_and_a_replayed_hold_charges_nothing_m
                           "status": "committed", "expires_at": None, "order_id": "site-1001"})
     assert api(stack, f"/members/{zoya.chat_id}/holds/checkout-1001-a/commit", {"order_id": "site-1001"}) == done
     assert api(stack, f"/members/{zoya.chat_id}/holds/checkout-1001-a/release")[0] == 409
-    assert (member(stack, zoya)["available"], member(stack, zoya)["held"]) == (43, 0)
+    assert (member(stack, zoya)["available"], member(stack, zoya)["held"]) == (243, 0)
 
     # A checkout abandoned: its hold goes back when the schedule finds it stale.
     status, _ = api(stack, f"/members/{zoya.chat_id}/holds", {"order_id": "site-1002", "points": 40}, key="c-1002")
-    assert status == 201 and member(stack, zoya)["available"] == 3
+    assert status == 201 and member(stack, zoya)["available"] == 203
     schedule(stack, datetime.now(UTC) + timedelta(minutes=PROGRAM.redemption.hold_minutes + 1))
-    assert (member(stack, zoya)["available"], member(stack, zoya)["held"]) == (43, 0)
+    assert (member(stack, zoya)["available"], member(stack, zoya)["held"]) == (243, 0)
     assert api(stack, f"/members/{zoya.chat_id}/holds/c-1002/commit", {"order_id": "site-1002"})[0] == 409
 
 
@@ -157,10 +157,10 @@ def test_a_promo_code_from_the_bot_pays_one_order_once(stack: LocalStack) -> Non
     assert api(stack, f"/promo-codes/{code}/redeem", {"order_id": "site-77"}) == paid  # the site retried
     assert api(stack, f"/promo-codes/{code}/redeem", {"order_id": "site-78"})[0] == 409
     assert api(stack, "/promo-codes/NOSUCH99/redeem", {"order_id": "site-79"})[0] == 404
-    assert (member(stack, yana)["available"], member(stack, yana)["held"]) == (45, 0)
+    assert (member(stack, yana)["available"], member(stack, yana)["held"]) == (245, 0)  # 200: the first site order
     yana.say("/promo 5000")
     stack.wait_idle()
-    assert texts(yana)[-1] == "Для промокода на 5000 баллов не хватает баллов: доступно 45 баллов."
+    assert texts(yana)[-1] == "Для промокода на 5000 баллов не хватает баллов: доступно 245 баллов."
 
 
 def test_the_api_wants_its_key(stack: LocalStack) -> None:

@@ -167,7 +167,10 @@ class Demo:
                 details = entry["details"]
                 source = f"сайт {self.program.brand.name}" if details.get("channel") == "d2c" \
                     else details.get("store") or details.get("label") or entry["kind"]
-                by_source[source] = by_source.get(source, 0) + entry["points"]
+                challenges = details.get("challenge_points", 0)  # what the receipt completed is its own row
+                by_source[source] = by_source.get(source, 0) + entry["points"] - challenges
+                if challenges:
+                    by_source["задания"] = by_source.get("задания", 0) + challenges
         spent = sum(entry["details"].get("spent", 0) for entry in entries if entry["kind"] == "commit")
         balance = {name: int(item.get(name, 0)) for name in ("available", "pending", "held")}
         rows = [*by_source.items(), ("", 0), ("Доступно", balance["available"]), ("Ожидают", balance["pending"]),
@@ -193,7 +196,8 @@ class Demo:
 
     def problems(self, member_id: str, item: dict[str, Any], entries: list[dict[str, Any]], spent: int) -> list[str]:
         found = []
-        credited = {entry["details"]["fiscal_key"]: entry["points"] for entry in entries if entry["kind"] == "accrual"}
+        credited = {entry["details"]["fiscal_key"]: entry["points"] - entry["details"].get("challenge_points", 0)
+                    for entry in entries if entry["kind"] == "accrual"}  # a challenge's reward is not the receipt's
         if credited != self.explained:
             found.append(f"начислено {credited}, а receipt explain обещал {self.explained}")
         code, verified, error = self.stack.operator("ledger", "verify")  # the operator's check

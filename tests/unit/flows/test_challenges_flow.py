@@ -42,7 +42,7 @@ def test_a_first_order_on_the_site_pays_at_once_and_the_message_waits_for_the_me
     (letter,) = [one for one in table.followups.values() if one.member_id == boris and one.kind == "notice"]
     postman = FollowUps(SHIPPED, table, world.books, Touches(SHIPPED, world.books, MemoryCampaigns(), MemoryOutbox()),
                         outbox=world.outbox)
-    postman.run(night)
+    postman.run(night + timedelta(minutes=1))
     assert table.followups[letter.id].due_at == datetime(2026, 12, 7, 7, tzinfo=UTC)  # … it waits for 10:00
     postman.run(datetime(2026, 12, 7, 7, tzinfo=UTC))
     assert world.texts(boris)[-1] == ("🏆 Задание «Первый заказ на сайте» выполнено! Вам: +200 баллов, значок «Свой "

@@ -28,7 +28,7 @@ def test_a_receipt_earns_a_spin_and_a_spin_pays_its_prize_once_however_often_it_
     anna = world.join("401")
     bought = world.buy(anna)
     assert bought.details.spins == 1 and world.books.read(anna)[0].spins == 1
-    assert world.texts(anna)[-2].endswith("🎡 И +1 вращение колеса призов — крутите в приложении «Баллы».")
+    assert world.texts(anna)[-2].endswith("🎡 И +1 вращение колеса призов — оно ждёт вас в «Мои баллы» (кнопка меню).")
     before = world.member(anna).available
     outcome = wheel.spin(shopper(anna), NOW)
     assert (outcome.number, outcome.prize, outcome.title, outcome.spins) == (1, "fifty", "+50 баллов", 0)

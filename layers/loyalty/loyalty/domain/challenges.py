@@ -179,7 +179,7 @@ def _of(have: int, target: int, goal: Goal, language: str) -> str:
     """«2 из 3 чеков»: after «из» Russian takes the genitive, singular for one and plural for every other count."""
     if language != RU:
         return f"{have} of {target} " + ("receipts" if goal == "receipts" else "kinds of store")
-    word = {"receipts": ("чека", "чеков"), "channels": ("канала", "каналов")}[goal]
+    word = {"receipts": ("чека", "чеков"), "channels": ("вида магазинов", "видов магазинов")}[goal]
     return f"{have} из {target} {word[0] if target == 1 else word[1]}"
 
 
@@ -217,10 +217,12 @@ def reward_words(reward: Reward, language: str) -> str:
 
 
 def shown(challenges: Sequence[Challenge], progress: Mapping[str, Progress], now: datetime,
-          language: str) -> list[tuple[Challenge, str]]:
-    """The challenges open now, each with where the member stands (the bot's /level and the Mini App both)."""
+          language: str, finished: bool = True) -> list[tuple[Challenge, str]]:
+    """The challenges open now, each with where the member stands (the bot's /level and the Mini App both).
+    `finished`: also those the member completed for good («выполнено»); /level lists only what is left to do."""
     return [(challenge, standing(challenge, progress.get(challenge.id, Progress()), now, language))
-            for challenge in challenges if challenge.open_on(now)]
+            for challenge in challenges if challenge.open_on(now) and (
+                finished or challenge.repeats or not progress.get(challenge.id, Progress()).completed)]
 
 
 def badge_titles(challenges: Sequence[Challenge], earned: Iterable[str], language: str) -> list[str]:

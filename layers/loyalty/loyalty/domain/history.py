@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from loyalty.domain.bot_program import words
 from loyalty.domain.ledger import Entry, Kind, bonus_of
+from loyalty.domain.messages import render
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.texts import RU
 
@@ -24,6 +25,7 @@ _REASONS: dict[str, dict[str, str]] = {
     "bonus_welcome": {RU: "приветственный бонус", "en": "welcome bonus"},
     "bonus_review": {RU: "бонус за отзыв", "en": "review bonus"},
     "bonus_referral": {RU: "бонус за приглашение", "en": "referral bonus"},
+    "bonus_draw": {RU: "колесо призов: {prize}", "en": "prize wheel: {prize}"},
     "refund_reversal": {RU: "возврат {store_at}", "en": "refund {store_at}"},
     "refund_debt": {RU: "возврат {store_at}, ещё {debt} спишутся с будущих баллов",
                     "en": "refund {store_at}, {debt} more will come off future points"},
@@ -104,8 +106,13 @@ def _reason(entry: Entry, language: str, program: Program, level_titles: dict[st
     if texts is None:
         return str(kind)
     text = texts.get(language, texts[RU])
+    if details.challenge_points:  # what the entry completed is in its points: said, so the sum reads right
+        text += f", {'в т. ч.' if language == RU else 'incl.'} {details.challenge_points} " + (
+            "за задания" if language == RU else "for challenges")
     available_at = details.available_at
+    prize = program.draw.prize(details.prize) if program.draw is not None else None
     return text.format(
+        prize=words(prize.title, language) if prize else render("draw_no_prize", language).lower(),
         **program.place(details.channel, details.store or details.label).params("store", language), label=details.label,
         date=available_at.astimezone(MOSCOW).strftime("%d.%m") if available_at else "",
         debt=details.shortfall, order=details.order_id or "", code=details.code or "",

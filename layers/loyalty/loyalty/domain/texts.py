@@ -106,8 +106,8 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "🎡 You won “{title}”! We will write to you about how to get it.",
     },
     "spins_earned": {  # after a receipt's points
-        RU: "🎡 И +{spins} {spins_word} колеса призов — крутите в приложении «Баллы».",
-        EN: "🎡 And +{spins} {spins_word} of the prize wheel: spin it in the Points app.",
+        RU: "🎡 И +{spins} {spins_word} колеса призов — оно ждёт вас в «Мои баллы» (кнопка меню).",
+        EN: "🎡 And +{spins} {spins_word} of the prize wheel: it waits in “My points” (the menu button).",
     },
     "draw_no_prize": {RU: "В этот раз без приза", EN: "No prize this time"},
     "staff_reward_order": {

@@ -106,11 +106,12 @@ class Menu:
         return {"action": "level", "missing": gap[1] if gap else {}}
 
     def _challenges(self, wallet: Wallet, language: str) -> str:
-        """The open challenges, each with where the member stands and what it gives, and the badges they earned: plain
+        """The challenges left to do, each with where the member stands and what it gives, and the badges earned: plain
         text, which the level's card escapes once as it puts it in (as it does the progress and the perks)."""
         challenges = self.program.challenges
         lines = [f"• {words(challenge.title, language)} — {standing} ({reward_words(challenge.reward, language)})"
-                 for challenge, standing in shown(challenges, wallet.challenges, clock.now(), language)]
+                 for challenge, standing in shown(challenges, wallet.challenges, clock.now(), language,
+                                                  finished=False)]
         badges = badge_titles(challenges, (badge.challenge for badge in wallet.badges), language)
         return (render("level_challenges", language, lines="\n".join(lines)) if lines else "") + \
             (render("level_badges", language, badges=", ".join(badges)) if badges else "")

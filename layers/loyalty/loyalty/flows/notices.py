@@ -3,7 +3,7 @@ entry, so a replayed entry repeats exactly the same messages and the outbox send
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from loyalty.contracts import Shopper
@@ -30,12 +30,14 @@ class Notices:
             return None
         return Shopper(member_id=holder.member_id, chat_id=holder.chat_id, language=holder.language)
 
-    def send(self, posting: Posting, text_key: str, suffix: str = "", **params: Any) -> None:
-        self.parts(posting, (text_key, params), suffix=suffix)
+    def send(self, posting: Posting, text_key: str, suffix: str = "", after: int = 0, **params: Any) -> None:
+        self.parts(posting, (text_key, params), suffix=suffix, after=after)
 
-    def parts(self, posting: Posting, *keys_and_params: tuple[str, dict[str, Any]], suffix: str = "") -> None:
+    def parts(self, posting: Posting, *keys_and_params: tuple[str, dict[str, Any]], suffix: str = "",
+              after: int = 0) -> None:
         """One message made of one or several texts (a credit, then the cap, then the debt paid), keyed on
-        the entry (and `suffix`, for a second message about the same entry)."""
+        the entry (and `suffix`, for a second message about the same entry). `after`: a letter due this many
+        milliseconds after the entry, so letters about one entry that go out merged keep their order."""
         shopper = self.shopper(posting)
         if shopper is None:
             return
@@ -44,7 +46,8 @@ class Notices:
         if self.letters is not None:  # the balance is told as it is when the letter goes
             # A letter keeps its values as words (a store's forms in the member's language), not as objects.
             stored = [(key, with_words(shopper.language, **params)) for key, params in keys_and_params]
-            self.letters.notice(shopper.member_id, shopper.chat_id, shopper.language, dedupe, stored, entry.created_at)
+            self.letters.notice(shopper.member_id, shopper.chat_id, shopper.language, dedupe, stored,
+                                entry.created_at + timedelta(milliseconds=after))
             return
         text = " ".join(render(key, shopper.language, **{"balance": balance, **params})
                         for key, params in keys_and_params)
@@ -74,10 +77,10 @@ class Notices:
         """One message per challenge the entry completed, naming what it gave (a letter: the contact policy times
         it, since finishing a challenge is news, not the answer to the receipt)."""
         language = posting.holder.language
-        for challenge_id in posting.details.challenges:
+        for order, challenge_id in enumerate(posting.details.challenges, start=1):
             challenge = self.program.challenge(challenge_id)
-            if challenge is not None:
-                self.send(posting, "challenge_done", f":challenge:{challenge_id}",
+            if challenge is not None:  # after the entry's own news, when the two go out as one
+                self.send(posting, "challenge_done", f":challenge:{challenge_id}", after=order,
                           title=words(challenge.title, language), reward=reward_words(challenge.reward, language))
 
     def date(self, posting: Posting, moment: datetime) -> str:
