@@ -110,6 +110,17 @@ class PromoRequested(_Message):
     points: int | None = Field(default=None, description="None: all available points")
 
 
+class BirthdayGiven(_Message):
+    """AccrualQueue: the member gave their birthday (the bot's /birthday, the Mini App's profile); `request_id` is the
+    update's or the page's, so a redelivery sets nothing twice."""
+
+    kind: Literal["birthday"] = "birthday"
+    request_id: str = Field(min_length=1, max_length=100)
+    shopper: Shopper
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=31)
+
+
 class MembersMerged(_Message):
     """AccrualQueue: the shopper proved the phone of a member imported without a Telegram id (`source`): that
     member's points and level move to the shopper, once."""
@@ -199,7 +210,8 @@ AccrualWork = Annotated[
     | Annotated[MembersMerged, Tag("merge")] | Annotated[RewardRequested, Tag("reward")]
     | Annotated[MemberErased, Tag("erase")] | Annotated[CampaignBonusWithdrawn, Tag("withdraw")]
     | Annotated[HeldReceiptDecided, Tag("held")] | Annotated[ReceiptHeldLater, Tag("held_later")]
-    | Annotated[PointsAdjusted, Tag("adjust")] | Annotated[CreditReversed, Tag("reverse")],
+    | Annotated[PointsAdjusted, Tag("adjust")] | Annotated[CreditReversed, Tag("reverse")]
+    | Annotated[BirthdayGiven, Tag("birthday")],
     Discriminator(_kind),
 ]
 

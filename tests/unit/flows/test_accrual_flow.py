@@ -186,7 +186,7 @@ def test_the_level_card_and_the_mini_app_show_each_open_challenge_where_the_memb
     # the third receipt completed a round; the fourth, three days in, began the next: 23 of its 30 days are left
     assert ("Задания:\n• 3 чека &amp; месяц — 1 из 3 чеков, осталось 23 дня (+100 баллов и значок «Три чека»)\n"
             "• Покупка на сайте — ещё не выполнено (+50 баллов)") in card
-    assert card.endswith("Ваши значки: Три чека.") and "Прошлогоднее" not in card
+    assert "\nВаши значки: Три чека.\n\n🎂 Укажите день рождения" in card and "Прошлогоднее" not in card
     me = MiniApp(world.accrual.program, world.books, world.books, MemoryBotTable(), world.accrual_queue,
                  STACK_KEY).me(pavel, NOW + timedelta(days=10))
     assert [(view.title, view.standing, view.reward) for view in me.challenges] == [

@@ -36,8 +36,8 @@ NEVER = "-"  # no previous purchase day
 # One transaction holds at most 100 items: the tallies written at once touch at most this many days
 DAYS_PER_WRITE = 90
 # The kinds of points given, as the report names them
-GIVEN_KINDS = ("purchases", "challenges", "draw", "welcome", "referral", "review", "campaigns", "adjustments",
-               "imported", "other")
+GIVEN_KINDS = ("purchases", "challenges", "draw", "birthday", "welcome", "referral", "review", "campaigns",
+               "adjustments", "imported", "other")
 
 
 def day_of(moment: datetime) -> date:

@@ -132,7 +132,8 @@ _GIVEN = {"purchases": ("за покупки", "for purchases"), "welcome": ("п
           "referral": ("за приглашения", "for invitations"), "review": ("за отзывы", "for reviews"),
           "campaigns": ("по кампаниям", "by campaigns"), "adjustments": ("вручную", "by hand"),
           "imported": ("перенесено", "brought over"), "challenges": ("за задания", "for challenges"),
-          "draw": ("колесом призов", "by the prize wheel"), "other": ("прочих", "other")}
+          "draw": ("колесом призов", "by the prize wheel"), "birthday": ("ко дню рождения", "birthday gifts"),
+          "other": ("прочих", "other")}
 _SPENT = {"site": ("на сайте", "on the site"), "rewards": ("на награды", "on rewards")}
 _OWN_CHANNELS = {"d2c": ("сайт и магазины бренда", "the brand's site and stores"),
                  "other": ("другие магазины", "other stores")}

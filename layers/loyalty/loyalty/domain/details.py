@@ -82,6 +82,7 @@ class Details(BaseModel):
     spins: int = 0  # spins of the prize draw a receipt earned (its challenges' are in their rewards)
     spin: int | None = None  # a spin's entry: the member's own number of it (domain/draw.py)
     prize: str | None = None  # ... and the prize it won (a draw prize's id); none: no prize
+    birthday: int | None = None  # a birthday gift's year (its points are the entry's; none: below its level)
     label: str = ""  # where the points came from, in the program's words
     referral: str | None = None  # the other member of an invitation
     order_id: str | None = None

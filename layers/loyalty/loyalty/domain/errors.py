@@ -1,5 +1,7 @@
 """Domain errors: each one names a situation a shopper or an operator must be told about."""
 
+from datetime import datetime
+
 
 class DomainError(Exception):
     """Base of every error the domain raises on purpose. `reason` is a stable machine-readable code;
@@ -86,6 +88,16 @@ class ReceiptServiceUnavailable(DomainError):
     def __init__(self, detail: str, retry_after_seconds: int | None = None):
         super().__init__(detail)
         self.retry_after_seconds = retry_after_seconds
+
+
+class BirthdayLocked(DomainError):
+    """The birthday was given less than a year ago: it may be corrected once a year."""
+
+    reason = "birthday_locked"
+
+    def __init__(self, until: datetime):
+        super().__init__(f"the birthday may be corrected from {until.isoformat()}")
+        self.until = until
 
 
 class NoSpins(DomainError):

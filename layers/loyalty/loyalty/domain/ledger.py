@@ -48,6 +48,7 @@ class Kind(StrEnum):
     WITHDRAWAL = "campaign_withdrawal"  # a campaign's bonus taken back: its message never reached the member
     HELD_DECISION = "held_decision"  # the staff approved or rejected a purchase a fraud rule held
     HELD_LATER = "held_later"  # a purchase credited before its till was found farmed: its points wait for the staff
+    PROFILE = "profile"  # the member gave a detail the program keeps in the wallet (the birthday): no points move
 
 
 class Entry(BaseModel):
@@ -116,6 +117,7 @@ class Cause(StrEnum):
     ERASURE = "erase"  # /delete's write-off (one per member)
     HELD = "held"  # the staff's decision on a held purchase, keyed by its fiscal key
     DRAW = "draw"  # a spin of the prize draw, keyed by the member's own count of spins (a bonus entry)
+    BIRTHDAY = "birthday"  # the date given (`set:<request>`), and the year's gift (`gift:<year>`, a bonus entry)
 
 
 def entry_id_of(cause: Cause, key: str) -> str:
@@ -161,4 +163,6 @@ def bonus_of(entry_id: str) -> str | None:
         return "referral"
     if entry_id.startswith(entry_id_of(Cause.DRAW, "")):
         return "draw"
+    if entry_id.startswith(entry_id_of(Cause.BIRTHDAY, "gift:")):
+        return "birthday"
     return None

@@ -101,7 +101,7 @@ def joined(parts: list[str], language: str) -> str:
 
 
 _WORDS = {"limit": receipts_word, "days": days_word, "receipts": receipts_word, "reviews": reviews_word,
-          "spins": spins_word}
+          "spins": spins_word, "valid_days": days_word}
 _MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
            "ноября", "декабря")
 

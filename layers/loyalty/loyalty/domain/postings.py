@@ -16,12 +16,13 @@ from pydantic import BaseModel, ConfigDict
 
 from loyalty.domain import levels
 from loyalty.domain import wallet as w
+from loyalty.domain.birthday import Birthday, correctable_from, gift_due
 from loyalty.domain.bot_program import words
 from loyalty.domain.campaigns import Bonus, entered, member_of
 from loyalty.domain.challenges import Event, Progress, advance
 from loyalty.domain.details import Details, MovedLot
 from loyalty.domain.draw import BOOST
-from loyalty.domain.errors import NoSpins
+from loyalty.domain.errors import BirthdayLocked, NoSpins
 from loyalty.domain.facts import Facts, Good
 from loyalty.domain.ledger import Cause, Entry, Kind, entry_id_of
 from loyalty.domain.points import expiry_of, moscow_day
@@ -147,6 +148,40 @@ def spun(program: "Program", wallet: Wallet, number: int, prize: "Prize | None",
     boost = Boost(campaign=f"{BOOST}{number}", multiplier=prize.multiplier, until=now + timedelta(days=prize.days))
     return Step(wallet=wallet.model_copy(update={"boosts": (*wallet.boosts, boost)}), change=w.Balance(),
                 details=details)
+
+
+def birthday_given(wallet: Wallet, month: int, day: int, now: datetime) -> Step:
+    """The member's birthday, as they gave it: the first time at any moment, a correction a year after the last
+    (BirthdayLocked before). The same date again changes nothing."""
+    given = wallet.birthday
+    if given is not None and (given.month, given.day) == (month, day):
+        return Step(wallet=wallet, change=w.Balance())
+    if given is not None and now < correctable_from(given):
+        raise BirthdayLocked(correctable_from(given))
+    birthday = Birthday(month=month, day=day, set_at=now, changes=given.changes + 1 if given else 1,
+                        gifted=given.gifted if given else 0)
+    return Step(wallet=wallet.model_copy(update={"birthday": birthday}), change=w.Balance())
+
+
+def _birthday_gift(program: "Program", wallet: Wallet, year: int, now: datetime) -> Step:
+    """The year's gift: points available now for `valid_days`, if the member's level has the perk (else the year
+    passes with nothing, so it is not due again)."""
+    gift, birthday = program.birthday, wallet.birthday
+    assert gift is not None and birthday is not None
+    gifted = wallet.model_copy(update={"birthday": birthday.model_copy(update={"gifted": year})})
+    gate = program.level(gift.min_level)
+    if gate is not None and levels.current_index(program, wallet) < program.levels.index(gate):
+        return Step(wallet=gifted, change=w.Balance(), details=Details(birthday=year))
+    credited = w.credit(gifted, entry_id_of(Cause.BIRTHDAY, f"gift:{year}"), gift.points, now, now,
+                        now + timedelta(days=gift.valid_days), label="подарок ко дню рождения")
+    return credited.model_copy(update={"details": credited.details | Details(
+        birthday=year, expires_at=now + timedelta(days=gift.valid_days))})
+
+
+def _birthday_due(program: "Program", wallet: Wallet) -> tuple[int, datetime] | None:
+    if program.birthday is None or wallet.birthday is None:
+        return None
+    return gift_due(program.birthday, wallet.birthday)
 
 
 def challenge_lots(wallet: Wallet, lot_id: str) -> list[str]:
@@ -280,8 +315,9 @@ def transfer_out(wallet: Wallet, to_member: str) -> Step:
 
 def forfeit(wallet: Wallet, now: datetime) -> Step:
     """/delete: what the member had is written off — every hold released (a promo code given out no longer pays),
-    then every lot left, available or pending, taken as a transfer takes it but to nobody."""
-    step = Step(wallet=wallet, change=w.Balance())
+    then every lot left, available or pending, taken as a transfer takes it but to nobody. Their birthday is
+    forgotten (personal data), and no gift falls due."""
+    step = Step(wallet=wallet.model_copy(update={"birthday": None}), change=w.Balance())
     for hold_id in list(wallet.holds):
         released = w.release(step.wallet, hold_id, now, reason="account deleted")
         step = Step(wallet=released.wallet, change=step.change + released.change)
@@ -372,6 +408,10 @@ def due_actions(program: "Program", wallet: Wallet, now: datetime) -> list[Actio
     if review is not None and review <= now:
         actions.append(Action(entry_id=entry_id_of(Cause.LEVEL_REVIEW, moscow_day(review)), kind=Kind.LEVEL_REVIEW,
                               apply=lambda wal: _review(program, wal, now)))
+    birthday = _birthday_due(program, wallet)
+    if birthday is not None and birthday[1] <= now:
+        actions.append(Action(entry_id=entry_id_of(Cause.BIRTHDAY, f"gift:{birthday[0]}"), kind=Kind.BONUS,
+                              apply=partial(_birthday_gift, program, year=birthday[0], now=now)))
     return actions
 
 
@@ -387,6 +427,9 @@ def next_due(program: "Program", wallet: Wallet) -> datetime | None:
     review = levels.review_due(program, wallet)
     if review is not None:
         moments.append(review)
+    birthday = _birthday_due(program, wallet)
+    if birthday is not None:
+        moments.append(birthday[1])
     return min(moments, default=None)
 
 

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from loyalty.domain.birthday import BirthdayGift
 from loyalty.domain.bot_program import BotProgram, Words, placeholders, words
 from loyalty.domain.campaigns import Campaign
 from loyalty.domain.challenges import Challenge
@@ -290,6 +291,8 @@ class Program(_Strict):
     challenges: list[Challenge] = Field(default_factory=list, description="what a member can set out to do for a "
                                         "reward: receipts in a window, channels, a streak (domain/challenges.py)")
     draw: Draw | None = Field(default=None, description="the prize draw: spins, prizes, budget (domain/draw.py)")
+    birthday: BirthdayGift | None = Field(default=None, description="points a few days before the member's "
+                                          "birthday (domain/birthday.py)")
 
     @model_validator(mode="after")
     def _bot(self) -> "Program":
@@ -378,6 +381,13 @@ class Program(_Strict):
         for level in self.draw.level_spins:
             if level not in levels:
                 raise ValueError(f"draw.level_spins: no level {level!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _birthday(self) -> "Program":
+        gift = self.birthday
+        if gift is not None and gift.min_level is not None and self.level(gift.min_level) is None:
+            raise ValueError(f"birthday.min_level: no level {gift.min_level!r}")
         return self
 
     def reward_prices(self) -> dict[str, int]:

@@ -49,6 +49,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "level_perks": {RU: "\nВам доступно: {perks}.", EN: "\nYour perks: {perks}."},
     "level_challenges": {RU: "\n\nЗадания:\n{lines}", EN: "\n\nChallenges:\n{lines}"},
     "level_badges": {RU: "\nВаши значки: {badges}.", EN: "\nYour badges: {badges}."},
+    "level_birthday_ask": {RU: "\n\n🎂 Укажите день рождения — /birthday — и получите подарок: {points} {points_word}.",
+                           EN: "\n\n🎂 Tell us your birthday — /birthday — and get a gift: {points} points."},
+    "level_birthday": {RU: "\n\n🎂 День рождения: {date}.", EN: "\n\n🎂 Birthday: {date}."},
     "level_next": {
         RU: "Ещё {missing} — и уровень «{title}»: {percent}% баллами.",
         EN: "{missing} to go until “{title}”: {percent}% back in points.",
@@ -108,6 +111,35 @@ TEXTS: dict[str, dict[str, str]] = {
     "spins_earned": {  # after a receipt's points
         RU: "🎡 И +{spins} {spins_word} колеса призов — оно ждёт вас в «Мои баллы» (кнопка меню).",
         EN: "🎡 And +{spins} {spins_word} of the prize wheel: it waits in “My points” (the menu button).",
+    },
+    "birthday_ask": {
+        RU: "🎂 Когда у вас день рождения? Напишите день и месяц, например: 14.05 — год не нужен.",
+        EN: "🎂 When is your birthday? Write the day and the month, e.g. 14.05 — no year needed.",
+    },
+    "birthday_unreadable": {
+        RU: "Не получилось понять дату. Напишите день и месяц, например: 14.05 или 14 мая.",
+        EN: "I could not read the date. Write the day and the month, e.g. 14.05 or 14 May.",
+    },
+    "birthday_saved": {RU: "🎂 Записали: {date}.", EN: "🎂 Saved: {date}."},
+    "birthday_saved_gift": {
+        RU: "🎂 Записали: {date}. За {days} {days_word} до него пришлём подарок — {points} {points_word} "
+        "на {valid_days} {valid_days_word}.",
+        EN: "🎂 Saved: {date}. {days} days before it we will send you a gift: {points} points for "
+        "{valid_days} days.",
+    },
+    "birthday_saved_gift_level": {
+        RU: "🎂 Записали: {date}. За {days} {days_word} до него пришлём подарок — {points} {points_word} "
+        "на {valid_days} {valid_days_word} (с уровня «{level}»).",
+        EN: "🎂 Saved: {date}. {days} days before it we will send you a gift: {points} points for "
+        "{valid_days} days (from the “{level}” level).",
+    },
+    "birthday_locked": {
+        RU: "Дату рождения можно изменить раз в год — после {date}.",
+        EN: "The birthday can be changed once a year: after {date}.",
+    },
+    "birthday_gift": {
+        RU: "🎂 С наступающим днём рождения! Дарим {points} {points_word} — они действуют до {date}.",
+        EN: "🎂 Happy birthday in advance! Here are {points} points, valid until {date}.",
     },
     "draw_no_prize": {RU: "В этот раз без приза", EN: "No prize this time"},
     "staff_reward_order": {
@@ -268,10 +300,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "commands": {
         RU: "/balance — баллы\n/level — уровень и что до следующего\n/history — последние операции\n"
         "/rewards — награды за баллы\n/promo — промокод для сайта\n/invite — пригласить друга\n"
-        "/language — язык\n/timezone — часовой пояс\n/stop — не присылать акции\n/delete — удалить аккаунт",
+        "/language — язык\n/timezone — часовой пояс\n/birthday — день рождения\n"
+        "/stop — не присылать акции\n/delete — удалить аккаунт",
         EN: "/balance — points\n/level — your level and what the next one takes\n/history — recent activity\n"
         "/rewards — rewards for points\n/promo — a promo code for the website\n/invite — invite a friend\n"
-        "/language — language\n/timezone — time zone\n/stop — no more offers\n/delete — delete your account",
+        "/language — language\n/timezone — time zone\n/birthday — your birthday\n"
+        "/stop — no more offers\n/delete — delete your account",
     },
     "marketing_stopped": {
         RU: "Больше не буду присылать акции и напоминания. Баллы и уровень остаются с вами, чеки принимаю как "

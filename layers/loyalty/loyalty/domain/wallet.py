@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loyalty.domain.birthday import Birthday
 from loyalty.domain.challenges import Progress
 from loyalty.domain.details import Details
 from loyalty.domain.errors import AlreadyRecorded, HoldExpired, HoldNotFound, InsufficientPoints
@@ -112,6 +113,7 @@ class Wallet(_Model):
     badges: tuple[Badge, ...] = ()
     spins: int = 0  # the prize draw's spins earned and not yet spun
     spins_used: int = 0  # spun so far: the next spin is the member's number spins_used + 1 (domain/draw.py)
+    birthday: Birthday | None = None  # as the member gave it: the gift is due by it (domain/birthday.py)
 
     def spendable(self, now: datetime) -> list[tuple[str, Lot]]:
         """Available lots, the ones that expire first first (never-expiring last)."""

@@ -3,10 +3,13 @@ reward, and /delete."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
-from loyalty.contracts import MemberErased, RewardRequested, Shopper
+from loyalty.contracts import BirthdayGiven, MemberErased, RewardRequested, Shopper
+from loyalty.domain.birthday import Unreadable
+from loyalty.domain.birthday import parse as parse_birthday
 from loyalty.domain.bot_program import words
 from loyalty.domain.contact import known_zone
 from loyalty.domain.messages import render
@@ -23,6 +26,9 @@ if TYPE_CHECKING:
     from loyalty.flows.crm_feed import CrmFeed
     from loyalty.flows.ports import Invitations, Members, Queue
     from loyalty.flows.replies import Replies
+
+
+_ANSWER_WITHIN = timedelta(hours=1)  # a question the bot asked waits this long for its answer
 
 
 class Account:
@@ -45,6 +51,25 @@ class Account:
         joined = member is not None and bool(member.phone)
         self.replies.send(chosen, key, "language_set", menu_keyboard(language) if joined else None)
         return {"action": "language", "language": language}
+
+    def birthday(self, shopper: Shopper, key: str, text: str) -> dict[str, Any]:
+        """/birthday [date], or the answer to the bot's question: a date read is queued for the ledger (which answers
+        when the gift comes); no date, or one the bot cannot read, asks (again) and waits an hour for the answer."""
+        if text.strip():
+            try:
+                month, day = parse_birthday(text)
+            except Unreadable:
+                self._ask_birthday(shopper, key, "birthday_unreadable")
+                return {"action": "birthday_unreadable"}
+            self.members.answered(shopper.member_id)
+            self.accrual_queue.put(BirthdayGiven(request_id=key, shopper=shopper, month=month, day=day))
+            return {"action": "birthday_given"}
+        self._ask_birthday(shopper, key, "birthday_ask")
+        return {"action": "birthday_asked"}
+
+    def _ask_birthday(self, shopper: Shopper, key: str, text_key: str) -> None:
+        self.members.await_answer(shopper.member_id, "birthday", "", clock.stamp(clock.now() + _ANSWER_WITHIN))
+        self.replies.send(shopper, key, text_key)
 
     def time_zone(self, shopper: Shopper, key: str, zone: str) -> dict[str, Any]:
         """A city tapped under /timezone: letters keep to its daytime from now on."""

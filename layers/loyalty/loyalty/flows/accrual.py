@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from loyalty import clock
 from loyalty.contracts import (
     AccrualWork,
+    BirthdayGiven,
     BonusGranted,
     CampaignBonusWithdrawn,
     CreditReversed,
@@ -42,7 +43,7 @@ from loyalty.domain.conversation import Ticket
 from loyalty.domain.details import BoughtLine, Details
 from loyalty.domain.draw import BOOST
 from loyalty.domain.earning import Referral, purchase_credit, referral, refund_points
-from loyalty.domain.errors import InsufficientPoints, MemberNotFound
+from loyalty.domain.errors import BirthdayLocked, InsufficientPoints, MemberNotFound
 from loyalty.domain.fraud import rule_words
 from loyalty.domain.ledger import (
     REFERRED_BONUS_ENTRY,
@@ -57,7 +58,7 @@ from loyalty.domain.ledger import (
     review_bonus_entry,
     withdrawal_entry,
 )
-from loyalty.domain.messages import render
+from loyalty.domain.messages import day_month, render
 from loyalty.flows import keyboards
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.letters import BALANCE, Letters
@@ -109,7 +110,8 @@ class PointAccrual:
             BonusGranted: self.bonus, MembersMerged: self.merge, RewardRequested: self.reward,
             MemberErased: self.erase, CampaignBonusWithdrawn: self.withdraw, HeldReceiptDecided: self.decide,
             ReceiptHeldLater: self.hold_later, PromoRequested: self.promo,
-            PointsAdjusted: self.adjust, CreditReversed: self.reverse_credit}  # each AccrualQueue command's step
+            PointsAdjusted: self.adjust, CreditReversed: self.reverse_credit,
+            BirthdayGiven: self.birthday}  # each AccrualQueue command's step
 
     def handle_record(self, record: SQSRecord) -> None:
         work = parse_body(record, AccrualWork, "AccrualQueue message")
@@ -552,6 +554,32 @@ class PointAccrual:
         if self.erasure is None:
             raise PermanentFailure("erasing a member needs the claims and members tables")
         return self.erasure.erase(erased.member_id, now or clock.now())
+
+    # ------------------------------------------------------------------ the birthday
+    def birthday(self, given: BirthdayGiven, now: datetime | None = None) -> Posting | None:
+        """The member's birthday, kept once per request: the answer says when the gift comes (or, a year not being
+        up, from when the date may be corrected). None: refused."""
+        now = now or clock.now()
+        shopper, key = given.shopper, f"birthday:{given.request_id}"
+        try:
+            posting = self.ledger.apply(
+                shopper.member_id, entry_id_of(Cause.BIRTHDAY, f"set:{given.request_id}"), Kind.PROFILE,
+                lambda wal: postings.birthday_given(wal, given.month, given.day, now), now=now)
+        except BirthdayLocked as error:
+            self.replies.send(shopper, key, "birthday_locked", date=day_month(error.until, shopper.language))
+            return None
+        birthday = self.ledger.read(shopper.member_id)[0].birthday
+        assert birthday is not None
+        gift = self.program.birthday
+        if gift is None:
+            self.replies.send(shopper, key, "birthday_saved", date=birthday.words(shopper.language))
+        else:
+            self.replies.send(shopper, key, "birthday_saved_gift_level" if gift.min_level else "birthday_saved_gift",
+                              date=birthday.words(shopper.language), points=gift.points, days=gift.days_before,
+                              valid_days=gift.valid_days,
+                              level=self.program.level_title(gift.min_level, shopper.language))
+        logger.info("birthday given", extra={"member_id": shopper.member_id, "replayed": not posting.applied})
+        return posting
 
     # ------------------------------------------------------------------ promo codes
     def promo(self, request: PromoRequested, now: datetime | None = None) -> Posting | None:

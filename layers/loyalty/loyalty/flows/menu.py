@@ -99,7 +99,7 @@ class Menu:
                               percent=f"{upper.percent.normalize():f}",
                               missing=joined([how_many(count, what, language) for what, count in missing.items()],
                                              language))
-        progress += self._challenges(wallet, language)
+        progress += self._challenges(wallet, language) + self._birthday(wallet, language)
         self.replies.send(shopper, key, "level_card", html=True, title=words(level.title, language),
                           percent=f"{level.percent.normalize():f}", progress=progress,
                           perks_line=render("level_perks", language, perks=perks) if perks else "")
@@ -115,6 +115,14 @@ class Menu:
         badges = badge_titles(challenges, (badge.challenge for badge in wallet.badges), language)
         return (render("level_challenges", language, lines="\n".join(lines)) if lines else "") + \
             (render("level_badges", language, badges=", ".join(badges)) if badges else "")
+
+    def _birthday(self, wallet: Wallet, language: str) -> str:
+        """The birthday the member gave, or the question, where the program has a gift."""
+        if self.program.birthday is None:
+            return ""
+        if wallet.birthday is None:
+            return render("level_birthday_ask", language, points=self.program.birthday.points)
+        return render("level_birthday", language, date=wallet.birthday.words(language))
 
     def history(self, shopper: Shopper, key: str) -> dict[str, Any]:
         entries = self.ledger.history(shopper.member_id, HISTORY_LENGTH)

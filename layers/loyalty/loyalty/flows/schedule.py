@@ -114,6 +114,10 @@ class PointsSchedule:
                                (BALANCE, {}))
         elif kind == Kind.LEVEL_REVIEW:
             self.notices.level(posting)
+        elif kind == Kind.BONUS and details.birthday and posting.entry.points and details.expires_at is not None:
+            self.notices.parts(posting, ("birthday_gift", {"points": posting.entry.points,
+                                                           "date": self.notices.date(posting, details.expires_at)}),
+                               (BALANCE, {}))
 
 
 def _days_until(moment: datetime, now: datetime) -> int:

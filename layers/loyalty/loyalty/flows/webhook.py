@@ -186,6 +186,8 @@ class Bot:
             return self._command(command, argument, shopper, member, key)
         if message.contact_phone is not None:
             return self.joining.contact(shopper, message, key)
+        if member is not None and _awaits_birthday(member) and message.text and not is_qr(message.text):
+            return self.account.birthday(shopper, key, message.text)
         if member is not None and member.awaiting and self.talk.is_answer(member, message):
             return self.talk.answer(shopper, member, message, key)
         if message.text:
@@ -207,6 +209,8 @@ class Bot:
             return self.menu.invite(shopper, key)
         if command == "/timezone":
             return self.menu.choose_time_zone(shopper, member, key)
+        if command == "/birthday":
+            return self.account.birthday(shopper, key, argument)
         if command == "/promo":
             return self._promo(shopper, member, key, argument)
         if command == "/stop":
@@ -279,6 +283,12 @@ _NEEDS_NOTHING: dict[str, Callable[[Bot, Shopper, str], dict[str, Any]]] = {
     "/language": lambda bot, shopper, key: bot.menu.choose_language(shopper, key),
     "/console": lambda bot, shopper, key: bot.console_link(shopper, key),
 }
+
+
+def _awaits_birthday(member: Member) -> bool:
+    """Whether the bot asked the birthday within the hour: the member's next text is the date."""
+    awaiting = member.awaiting or {}
+    return awaiting.get("kind") == "birthday" and str(awaiting.get("until", "")) >= clock.stamp()
 
 
 def _command(text: str | None) -> tuple[str, str]:
