@@ -15,12 +15,14 @@ from pydantic import BaseModel, ConfigDict
 from loyalty.domain import postings
 from loyalty.domain.bot_program import words
 from loyalty.domain.conversation import Ticket
+from loyalty.domain.daily import day_of
 from loyalty.domain.details import Details
 from loyalty.domain.draw import Mismatch, Spin, spin, verify
 from loyalty.domain.errors import NoSpins
 from loyalty.domain.ledger import Cause, Kind, entry_id_of
 from loyalty.domain.messages import render
 from loyalty.domain.receipt import MOSCOW
+from loyalty.flows.draw_seeds import publish
 from loyalty.observability import logger
 
 if TYPE_CHECKING:
@@ -93,7 +95,7 @@ class PrizeDraw:
         return self.keyed.marker("member", member_id)
 
     def board(self, shopper: Shopper, now: datetime) -> Board:
-        today, language = _day(now), shopper.language
+        today, language = day_of(now), shopper.language
         self.publish(now)
         wallet = self.ledger.read(shopper.member_id)[0]
         return Board(
@@ -138,7 +140,7 @@ class PrizeDraw:
 
     def _drawn(self, player: str, number: int, now: datetime) -> Spin:
         """Decide the spin on the draw's counts as they are; a spin recorded meanwhile moves them, so read again."""
-        today = _day(now)
+        today = day_of(now)
         seed = self.store.seed(today, now)
         self.store.seed(today + timedelta(days=1), now)
         prices = self.program.reward_prices()
@@ -172,14 +174,6 @@ class PrizeDraw:
         return verify_day(self.draw, self.program.reward_prices(), self.store, day)[1]
 
 
-def publish(store: DrawStore, now: datetime) -> None:
-    """Today's and tomorrow's seeds are made (their hashes published) ahead of any spin on them: the points schedule
-    calls it every run, so a day's hash is out the day before."""
-    today = _day(now)
-    store.seed(today, now)
-    store.seed(today + timedelta(days=1), now)
-
-
 def verify_day(draw: Draw, reward_prices: dict[str, int], store: DrawStore, day: date) -> tuple[list[Spin],
                                                                                                 list[Mismatch]]:
     """The day's recorded spins, and every way they depart from a replay from the day's seed. A seed made on its
@@ -199,5 +193,3 @@ def _made_late(made_at: str, day: date) -> bool:
     return datetime.fromisoformat(made_at).astimezone(MOSCOW).date() >= day
 
 
-def _day(now: datetime) -> date:
-    return now.astimezone(MOSCOW).date()

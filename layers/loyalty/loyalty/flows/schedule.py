@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from loyalty.domain import postings
 from loyalty.domain.campaigns import Touch, member_of
 from loyalty.domain.ledger import Kind, Posting, entry_of
-from loyalty.flows.draw import publish
+from loyalty.flows.draw_seeds import publish
 from loyalty.flows.letters import BALANCE, Letters
 from loyalty.flows.notices import Notices
 from loyalty.flows.replies import Replies
