@@ -36,7 +36,7 @@ def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_b
                  "Анна › [файл чека]", "за покупку в Золотом Яблоке", "+45 баллов за покупку на сайте Лепесток",
                  "283 балла за покупку на Wildberries стали доступны", "Ваш промокод:",
                  "сайт › заказ lepestok-1042 оплачен промокодом",
-                 "Последние операции:", "Давно не виделись! На вашем счёте 377 баллов", "Баллы Анны:"]
+                 "Последние операции:", "Давно не виделись! На вашем счёте 827 баллов", "Баллы Анны:"]
         positions = [text.find(step) for step in story]
         assert -1 not in positions and positions == sorted(positions), list(zip(story, positions, strict=True))
         assert "ваш новый уровень — «Подруга»! Теперь вам доступно: подарок ко дню рождения" in text
@@ -54,12 +54,13 @@ def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_b
         # machine got them to Telegram.
         moments = [at.astimezone(MOSCOW) for at, _ in demo.letters]
         letters = [entry for _, entry in demo.letters]
-        kinds = ["Первый чек — есть!", "Совет:", "Как вам", "На сайте", "стали доступны", "Давно не виделись"]
+        kinds = ["Первый чек — есть!", "Совет:", "Как вам", "На сайте", "Задание «Три чека за месяц»",
+                 "Задание «Первый заказ на сайте»", "стали доступны", "Давно не виделись"]
         assert [next((kind for kind in kinds if kind in entry["text"]), entry["text"]) for entry in letters] == kinds
         assert all(10 <= moment.hour < 21 for moment in moments), [f"{m:%d.%m %H:%M}" for m in moments]
         assert all(later - earlier >= timedelta(hours=2) for earlier, later in pairwise(moments))
         marketing_days = Counter(moment.date() for entry, moment in zip(letters, moments, strict=True)
-                                 if not any(news in entry["text"] for news in ("стали доступны", "сгор")))
+                                 if not any(news in entry["text"] for news in ("стали доступны", "сгор", "Задание")))
         assert max(marketing_days.values()) <= demo.program.contact.marketing.per_day, marketing_days
         merged = [entry["text"] for entry in letters if "стали доступны" in entry["text"]]
         assert len(merged) == 1 and "Wildberries" in merged[0] and "Ozon" in merged[0]
@@ -68,9 +69,10 @@ def test_the_demo_shows_points_everywhere_in_order_on_one_clock_and_checks_the_b
         rows = text[text.index("Баллы Анны:"):text.index("В CRM")].splitlines()[1:]
         table = dict(line.strip().rsplit(maxsplit=1) for line in rows if line.strip()[-1:].isdigit())
         assert table == {"приветственный бонус": "100", "Wildberries": "283", "Ozon": "47", "Золотое Яблоко": "202",
-                         "сайт Лепесток": "45", "Доступно": "377", "Ожидают": "0", "В резерве": "0",
+                         "задания": "450",  # «Три чека за месяц», «Два магазина», «Первый заказ на сайте»
+                         "сайт Лепесток": "45", "Доступно": "827", "Ожидают": "0", "В резерве": "0",
                          "Потрачено на сайте": "300"}
-        assert "В CRM (эмулятор Mindbox): клиент есть, чеков 4, баллов 377" in text  # the brand's CRM agrees
+        assert "В CRM (эмулятор Mindbox): клиент есть, чеков 4, баллов 827" in text  # the brand's CRM agrees
         report = text[text.index("Что видит бренд (loyalty report):"):]  # the brand's side of the same story
         assert "  чеков: 4 (0; +4)" in report and "  покупателей: 1 (0; +1)" in report
         assert "  доля повторных покупателей: 100\u00a0%\n" in report
