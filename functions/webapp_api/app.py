@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty import clock
 from loyalty.domain import init_data
-from loyalty.domain.errors import NoSpins
+from loyalty.domain.errors import InvalidQr, NoSpins
+from loyalty.domain.messages import render
 from loyalty.flows.draw import Board, Outcome, PrizeDraw
 from loyalty.flows.miniapp import Me, NotAMember
 from loyalty.observability import logger, metrics
@@ -29,7 +30,9 @@ app = APIGatewayHttpResolver(enable_validation=True)
 settings = environment(WebAppSettings)
 miniapp, bot_token = wiring.miniapp(settings)
 draw = wiring.draw(settings)
-PAGE = (Path(__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
+# Telegram's WebApp script, or the emulator's on a local stack (its scanner and share sheet are the page's to call)
+PAGE = (Path(__file__).parent / "static" / "index.html").read_text(encoding="utf-8").replace(
+    "https://telegram.org/js/telegram-web-app.js", settings.TELEGRAM_WEB_APP_JS)
 
 
 class _Model(BaseModel):
@@ -133,6 +136,46 @@ def spin(request: SpinRequest) -> Outcome:
         raise NotFoundError("not a member yet: share your phone in the bot") from error
     except NoSpins as error:
         raise BadRequestError("no spins left: a receipt earns one") from error
+
+
+class ScanRequest(_Model):
+    qr: str = Field(min_length=1, max_length=1000, description="what Telegram's scanner read")
+    request_key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class Scanned(_Model):
+    status: str  # receipt_submitted: the answer comes to the chat; or why not (a limit, the phone)
+    message: str | None = None
+
+
+@app.post("/miniapp/api/receipts", status_code=202)
+def scan(request: ScanRequest) -> Response[str]:
+    """A receipt's QR code from Telegram's scanner, checked as the chat checks one: 202 on its way, 422 with what to
+    do for a code that is not a receipt's."""
+    member = member_id()
+    try:
+        status = miniapp().scanned(member, request.qr, request.request_key)
+    except NotAMember as error:
+        raise NotFoundError("not a member yet: share your phone in the bot") from error
+    except InvalidQr:
+        language = miniapp().shopper(member).language
+        return Response(status_code=422, content_type="application/json", body=Scanned(
+            status="not_a_receipt", message=render("scan_not_a_receipt", language)).model_dump_json())
+    return Response(status_code=202, content_type="application/json", body=Scanned(status=status).model_dump_json())
+
+
+class Prepared(_Model):
+    id: str
+
+
+@app.post("/miniapp/api/invitation")
+def invitation() -> Prepared:
+    """The member's invitation prepared for Telegram's share sheet (the page passes its id to shareMessage)."""
+    member = member_id()
+    try:
+        return Prepared(id=miniapp().invitation(member))
+    except NotAMember as error:
+        raise NotFoundError("not a member yet: share your phone in the bot") from error
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -2,9 +2,13 @@
 the contact button, sends a receipt photo, taps the menu, and opens the Mini App from the chat's menu button with
 initData the Telegram emulator signed — and sees the balance the chat shows."""
 
+import json
 import re
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -84,3 +88,61 @@ def test_a_person_joins_sends_a_receipt_photo_and_sees_the_points_in_the_mini_ap
     assert bot_said(page, "Готово, награда «Набор пробников» ваша!")  # the exchange confirmed in the chat
     assert member(stack, type("Member", (), {"chat_id": USER})())["available"] == int(balance) - 300
     page.close()
+
+
+def test_the_mini_app_scans_a_receipt_shares_an_invitation_card_and_offers_the_home_screen_through_telegram(
+        stack: LocalStack, browser: Browser) -> None:
+    """The chat hosts the Mini App with Telegram's WebApp as the emulator gives it: its scanner (the camera is a
+    prompt for the code), its share sheet and its home screen, each call told to the emulator."""
+    user = USER + 1
+    page = browser.new_page(viewport={"width": 420, "height": 860})
+    page.goto(f"{stack.telegram.url}/chat?user={user}")
+    page.fill("#text", "/start")
+    page.press("#text", "Enter")
+    bot_said(page, "Здравствуйте!")
+    page.once("dialog", lambda dialog: dialog.accept("+7 916 555-00-12"))
+    page.click("#keyboard button:has-text('Поделиться номером')")
+    bot_said(page, "Спасибо, вы в программе!")
+    with page.expect_popup() as popup:
+        page.click("#menu-button")
+    app = popup.value
+    app.wait_for_selector("#app:not([hidden])", timeout=10_000)
+
+    app.once("dialog", lambda dialog: dialog.accept("https://example.com/not-a-receipt"))
+    app.click("#scan")  # Telegram's scanner reads a code that is not a receipt's: the page says what to do
+    app.wait_for_function("document.getElementById('scanned').textContent !== ''")
+    assert app.inner_text("#scanned") == "Это не QR-код чека. Наведите камеру на QR-код внизу кассового чека."
+    raw = marketplace_receipt(SUPPLIER, [CREAM], fd=77_101, issued_at=stack.now())
+    stack.receipts.add(raw)
+    app.once("dialog", lambda dialog: dialog.accept(qr_of(raw)))
+    app.click("#scan")
+    app.wait_for_function("document.getElementById('scanned').textContent.startsWith('Чек отправлен')")
+    assert "+45 баллов за покупку на Wildberries" in bot_said(page, "+45 баллов")  # the chat's way, the chat's answer
+
+    app.click("#share")
+    shared = wait_for_call(stack, "shareMessage")
+    assert shared["answer"]["sent"] and "?start=ref_" in shared["answer"]["message"]["input_message_content"][
+        "message_text"]
+    assert app.is_visible("#home")  # not on the home screen yet: offered
+    app.click("#home")
+    wait_for_call(stack, "addToHomeScreen")
+    assert app.is_hidden("#home")
+    calls = [call["method"] for call in emulator_calls(stack)]
+    assert calls.index("showScanQrPopup") < calls.index("shareMessage") < calls.index("addToHomeScreen")
+    page.close()
+
+
+def emulator_calls(stack: LocalStack) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{stack.telegram.url}/emulator/webapp", timeout=10) as response:
+        return list(json.loads(response.read()))
+
+
+def wait_for_call(stack: LocalStack, method: str, seconds: float = 20) -> dict[str, Any]:
+    """The page's call of Telegram's `method`, with what the emulator answered it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = [call for call in emulator_calls(stack) if call["method"] == method]
+        if found:
+            return found[-1]
+        time.sleep(0.2)
+    raise AssertionError(f"waited {seconds} s for the Mini App to call {method}")

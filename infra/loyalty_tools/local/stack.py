@@ -85,6 +85,9 @@ class LocalStack:
         self.receipts.receipts_dir = deploy.receipts_dir
         self.template = Template(self.template_path, {
             "TelegramApiUrl": self.real_telegram or self.telegram.url,
+            # the Mini App's WebApp script: the emulator's (its scanner, share sheet, home screen), unless a real
+            # Telegram shows the app
+            **({} if self.real_telegram else {"TelegramWebAppJs": f"{self.telegram.url}/js/telegram-web-app.js"}),
             "ReceiptServiceUrl": self.receipts.url,
             "CrmUrl": self.crm_webhook.url if crm.kind == "webhook" else self.mindbox.url,
             "RetryBaseSeconds": str(deploy.retry_base_seconds),

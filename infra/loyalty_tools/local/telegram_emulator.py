@@ -35,6 +35,7 @@ from loyalty.domain import chat_limits, init_data
 from loyalty_tools.local.http import JsonHandler, Server
 
 _CHAT_PAGE = Path(__file__).parent / "chat.html"  # /chat: a person talks to the bot through this emulator
+_WEBAPP_SCRIPT = Path(__file__).with_name("telegram-web-app.js")  # window.Telegram.WebApp, emulated
 BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Loyalty", "username": "loyalty_local_bot"}
 
 
@@ -60,6 +61,9 @@ class _State:
     answered: set[int] = field(default_factory=set)  # updates whose webhook answer was run
     arrived: threading.Condition = field(default_factory=threading.Condition)
     download_limit: int = 20 * 1024 * 1024  # getFile refuses bigger files, as the Bot API does
+    prepared: dict[str, dict[str, Any]] = field(default_factory=dict)  # savePreparedInlineMessage, by its id
+    webapp_calls: list[dict[str, Any]] = field(default_factory=list)  # what Mini App pages asked of Telegram
+    home_screen: set[int] = field(default_factory=set)  # users who added the Mini App to their home screen
 
     def date(self) -> int:
         return int(self.clock().timestamp())
@@ -130,6 +134,12 @@ class _Handler(JsonHandler):
         try:
             if path in ("/chat", "/chat/"):
                 self.reply(200, _CHAT_PAGE.read_bytes(), "text/html; charset=utf-8")
+            elif path == "/js/telegram-web-app.js":  # the Mini App's Telegram, as the chat hosts it
+                self.reply(200, _WEBAPP_SCRIPT.read_bytes(), "text/javascript; charset=utf-8")
+            elif path == "/emulator/webapp":  # called from the Mini App's own origin: readable there (CORS)
+                status, payload = _Shopper(self.state).handle(self.command, path, body)
+                self.reply(status, json.dumps(payload, ensure_ascii=False).encode(),
+                           headers={"Access-Control-Allow-Origin": "*"})
             elif path.startswith("/emulator/"):
                 self.reply_json(*_Shopper(self.state).handle(self.command, path, body))
             elif path.startswith("/file/bot"):
@@ -227,6 +237,18 @@ class _BotApi:
     def _answercallbackquery(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return _ok(True)
 
+    def _savepreparedinlinemessage(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """A message a Mini App's user may send from Telegram's share sheet: kept an hour, as Telegram keeps it."""
+        result = params.get("result")
+        if not isinstance(result, dict) or result.get("type") not in ("article", "photo") or not params.get("user_id"):
+            return _error(400, "Bad Request: result and user_id are required")
+        if not any(params.get(f"allow_{kind}_chats") for kind in ("user", "bot", "group", "channel")):
+            return _error(400, "Bad Request: no chat types allowed")
+        prepared_id = f"prep{next(self.state.ids)}"
+        with self.state.lock:
+            self.state.prepared[prepared_id] = {"user_id": int(params["user_id"]), "result": result}
+        return _ok({"id": prepared_id, "expiration_date": int(self.state.clock().timestamp()) + 3600})
+
     def _setchatmenubutton(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         self.state.menu_button = dict(params.get("menu_button") or {})
         return _ok(True)
@@ -314,6 +336,8 @@ class _Shopper:
         if parts == ["calls"] and method == "GET":
             with self.state.lock:
                 return 200, list(self.state.bot_calls)
+        if parts == ["webapp"]:
+            return self._webapp(method, request)
         return 404, {"error": "unknown emulator route"}
 
     def _control(self, chat_id: int, control: str, request: dict[str, Any]) -> tuple[int, Any]:
@@ -331,6 +355,26 @@ class _Shopper:
             else:
                 return 404, {"error": "unknown control"}
         return 200, {"ok": True}
+
+    def _webapp(self, method: str, request: dict[str, Any]) -> tuple[int, Any]:
+        """The emulated WebApp script's calls (telegram-web-app.js): recorded in order (GET lists them). A shared
+        prepared message must be one the bot saved for this user; the home screen remembers who added the app."""
+        if method == "GET":
+            with self.state.lock:
+                return 200, list(self.state.webapp_calls)
+        user, name = int(request.get("user") or 0), str(request.get("method") or "")
+        with self.state.lock:
+            answer: dict[str, Any] = {"ok": True}
+            if name == "shareMessage":
+                prepared = self.state.prepared.get(str(request.get("id")))
+                answer = {"sent": prepared is not None and prepared["user_id"] == user,
+                          "message": prepared and prepared["result"]}
+            if name == "addToHomeScreen":
+                self.state.home_screen.add(user)
+            if name in ("addToHomeScreen", "checkHomeScreenStatus"):
+                answer = {"status": "added" if user in self.state.home_screen else "missed"}
+            self.state.webapp_calls.append({**request, "answer": answer})
+        return 200, answer
 
     def _miniapp(self, request: dict[str, Any]) -> tuple[int, Any]:
         """The chat's menu button: the Mini App's address with initData signed as Telegram signs it."""

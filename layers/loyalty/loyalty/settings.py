@@ -102,6 +102,9 @@ class WebAppSettings(ProgramFiles):
     CONSOLE_TABLE: str = ""  # the console's everyday changes (rewards, texts, nudges), read once a minute
     CRM_QUEUE_URL: str  # a spin's prize is a ledger entry, reported to the CRM like any
     OUTBOX_QUEUE_URL: str  # a reward won in the draw: the member's message and the staff's order
+    TELEGRAM_API_URL: str = "https://api.telegram.org"  # an invitation prepared for the share sheet
+    # The page's Telegram WebApp script: Telegram's own, or on a local stack the emulator's (its scanner, share sheet)
+    TELEGRAM_WEB_APP_JS: str = "https://telegram.org/js/telegram-web-app.js"
 
 
 class FiguresSettings(ProgramFiles):

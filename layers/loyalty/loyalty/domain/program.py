@@ -83,6 +83,8 @@ class Brand(_Strict):
         default_factory=list, description="words that mark the brand's goods by name in other stores"
     )
     forms: StoreForms | None = Field(default=None, description="the brand's own store in a sentence: «на сайте …»")
+    card_image: str | None = Field(default=None, pattern=r"^https://", description="the brand's card (a picture): an "
+                                   "invitation shared from the Mini App shows it")
 
     @field_validator("inns", "supplier_inns")
     @classmethod

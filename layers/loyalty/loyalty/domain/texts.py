@@ -141,6 +141,18 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "🎂 С наступающим днём рождения! Дарим {points} {points_word} — они действуют до {date}.",
         EN: "🎂 Happy birthday in advance! Here are {points} points, valid until {date}.",
     },
+    "invite_card_title": {RU: "Приглашение в программу {brand}", EN: "An invitation to the {brand} loyalty program"},
+    "invite_card": {
+        RU: "Я собираю баллы {brand} за покупки в любых магазинах — присоединяйтесь! За первый чек вам +{points} "
+        "{points_word}.\n{link}",
+        EN: "I collect {brand} points for purchases in any store: join me! Your first receipt brings you +{points} "
+        "points.\n{link}",
+    },
+    "invite_card_button": {RU: "Вступить в {brand}", EN: "Join {brand}"},
+    "scan_not_a_receipt": {
+        RU: "Это не QR-код чека. Наведите камеру на QR-код внизу кассового чека.",
+        EN: "This is not a receipt's QR code. Point the camera at the QR code at the bottom of the receipt.",
+    },
     "draw_no_prize": {RU: "В этот раз без приза", EN: "No prize this time"},
     "staff_reward_order": {
         RU: "🎁 Заказ награды #{order}: «{title}» за {points} баллов.\nУчастник: {member}, уровень «{level}».\n\n"

@@ -14,14 +14,18 @@ from loyalty.domain import levels
 from loyalty.domain.bot_program import words
 from loyalty.domain.challenges import badge_titles, reward_words, shown
 from loyalty.domain.history import history_lines
-from loyalty.domain.messages import how_many, joined
+from loyalty.domain.messages import how_many, joined, render
+from loyalty.domain.qr import parse_qr
 from loyalty.domain.receipt import MOSCOW
 from loyalty.flows.rewards import RewardView, catalog
+from loyalty.flows.submissions import NOT_COUNTED, Submissions
+from loyalty.observability import logger
 
 if TYPE_CHECKING:
     from loyalty.domain.keyed import Keyed
     from loyalty.domain.program import Program
-    from loyalty.flows.ports import BotMemory, Ledger, MemberDirectory, Queue
+    from loyalty.flows.ports import BotMemory, BotMethods, Ledger, Members, Queue
+    from loyalty.flows.replies import Replies
 
 HISTORY_LENGTH = 20
 
@@ -96,14 +100,17 @@ class Me(BaseModel):
 
 
 class MiniApp:
-    def __init__(self, program: Program, members: MemberDirectory, ledger: Ledger, table: BotMemory,
-                 accrual_queue: Queue, keyed: Keyed):
+    def __init__(self, program: Program, members: Members, ledger: Ledger, table: BotMemory,
+                 accrual_queue: Queue, keyed: Keyed, replies: Replies | None = None, bot: BotMethods | None = None):
         self.program = program
         self.keyed = keyed
         self.members = members
         self.ledger = ledger
         self.table = table
         self.accrual_queue = accrual_queue
+        # a receipt scanned in the app takes the chat's way (its limits; its answers go to the chat)
+        self.submissions = Submissions(program, members, replies, keyed) if replies is not None else None
+        self.bot = bot  # the Bot API: an invitation prepared for Telegram's share sheet
 
     def me(self, member_id: str, now: datetime) -> Me:
         program, language = self.program, self.shopper(member_id).language
@@ -125,8 +132,7 @@ class MiniApp:
             promo_codes=[PromoView(code=hold.code, points=hold.points, until=_day(hold.expires_at))
                          for hold in wallet.holds.values() if hold.code],
             promo_min_points=program.redemption.promo_min_points,
-            invite_link=f"https://t.me/{program.brand.bot_username or 'bot'}?start=ref_"
-                        f"{self.table.invite_code(member_id)}",
+            invite_link=self._invite_link(member_id),
             site_url=program.bot.site_url,
         )
 
@@ -146,7 +152,44 @@ class MiniApp:
                                               shopper=shopper, points=points))
         return {"status": "queued"}
 
+    def scanned(self, member_id: str, text: str, request_key: str) -> str:
+        """A receipt's QR code read by Telegram's scanner: into the receipt pipeline exactly as the chat sends it
+        (InvalidQr for a code that is not a receipt's). What happened: receipt_submitted, or why not (a limit; the
+        chat says when to try again)."""
+        shopper = self.shopper(member_id)
+        parse_qr(text)
+        assert self.submissions is not None, "scanning needs the outbox the chat's answers go through"
+        key = f"miniapp:{self.keyed.id('scan', member_id, request_key)}"
+        submitted, outcome = self.submissions.admit(shopper, self.members.get(member_id), key, NOT_COUNTED, qr=text)
+        if submitted is not None:
+            self.accrual_queue.put(submitted)
+        logger.info("receipt scanned in the mini app", extra={"member_id": member_id, **outcome})
+        return str(outcome["action"])
+
+    def invitation(self, member_id: str) -> str:
+        """The member's invitation as a message Telegram's share sheet sends (savePreparedInlineMessage): the brand's
+        card, a word from the member and the link. Its id, for the page's shareMessage."""
+        shopper = self.shopper(member_id)
+        assert self.bot is not None, "an invitation needs the Bot API"
+        brand, language, link = self.program.brand, shopper.language, self._invite_link(member_id)
+        text = render("invite_card", language, brand=brand.name, points=self.program.bonuses.referred, link=link)
+        button = {"inline_keyboard": [[{"text": render("invite_card_button", language, brand=brand.name),
+                                        "url": link}]]}
+        result: dict[str, Any] = {"id": self.keyed.id("invite", member_id), "reply_markup": button}
+        if brand.card_image:
+            result |= {"type": "photo", "photo_url": brand.card_image, "thumbnail_url": brand.card_image,
+                       "caption": text}
+        else:
+            result |= {"type": "article", "title": render("invite_card_title", language, brand=brand.name),
+                       "description": link, "input_message_content": {"message_text": text}}
+        prepared = self.bot.call("savePreparedInlineMessage", user_id=int(member_id), result=result,
+                                 allow_user_chats=True, allow_group_chats=True)
+        return str(prepared["id"])
+
     # ------------------------------------------------------------------ parts
+    def _invite_link(self, member_id: str) -> str:
+        return f"https://t.me/{self.program.brand.bot_username or 'bot'}?start=ref_{self.table.invite_code(member_id)}"
+
     def shopper(self, member_id: str) -> Shopper:
         """The member as the bot addresses them; NotAMember until they shared their phone."""
         member = self.members.get(member_id)

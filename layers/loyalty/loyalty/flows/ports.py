@@ -34,6 +34,12 @@ if TYPE_CHECKING:
     from loyalty.domain.wallet import Step, Wallet
 
 
+class BotMethods(Protocol):
+    """Any Bot API method by its name (adapters/bot_api.py: BotApi): its result, or the domain's error."""
+
+    def call(self, method: str, **params: Any) -> Any: ...
+
+
 class DrawStore(Protocol):
     """The prize draw's seeds, its counts and the spins in order (adapters/draw_store.py)."""
 

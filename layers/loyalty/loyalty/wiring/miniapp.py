@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
+from loyalty.adapters.bot_api import BotApi
 from loyalty.adapters.bot_table import BotTable
 from loyalty.adapters.draw_store import DrawStore
 from loyalty.adapters.ledger import LedgerRepository
@@ -41,5 +42,7 @@ def miniapp(settings: WebAppSettings) -> tuple[Live[MiniApp], Callable[[], str]]
     def build(program: Program, _: ConsoleRead | None) -> MiniApp:
         return MiniApp(program, MembersRepository(settings.MEMBERS_TABLE),
                        LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), BotTable(settings.BOT_TABLE),
-                       SqsQueue(settings.ACCRUAL_QUEUE_URL), stack_key(settings.STACK_KEY_NAME))
+                       SqsQueue(settings.ACCRUAL_QUEUE_URL), stack_key(settings.STACK_KEY_NAME),
+                       Replies(ChatOrderedQueue(settings.OUTBOX_QUEUE_URL)),
+                       BotApi(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME))
     return Live(program_of(settings), settings.CONSOLE_TABLE, build), cache(lambda: secret(settings.BOT_TOKEN_NAME))
