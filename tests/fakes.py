@@ -149,6 +149,12 @@ class MemoryBooks:
     def choose_time_zone(self, member_id: str, zone: str) -> None:
         self._update(member_id, time_zone=zone)
 
+    def subscribe(self, member_id: str) -> None:
+        self._update(member_id, subscribed=True)
+
+    def keep_interests(self, member_id: str, interests: dict[str, list[str]]) -> None:
+        self._update(member_id, interests=interests)
+
     def await_answer(self, member_id: str, kind: str, about: str, until: str) -> None:
         self._update(member_id, awaiting={"kind": kind, "about": about, "until": until})
 
@@ -159,6 +165,7 @@ class MemoryBooks:
         member = self._member(member_id)
         gone = dict.fromkeys(("phone", "name", "chat_id", "language_choice", "time_zone", "pending_receipt",
                               "referred_by", "consented_at", "rules_url", "awaiting", "last_touch"))
+        gone["interests"] = {}
         self._update(member_id, **gone, erased_at=clock.stamp(), subscribed=False, language="ru",
                      joined_via="organic", anonymous_id=member.anonymous_id or f"erased-{secrets.token_hex(8)}")
 

@@ -4,6 +4,7 @@ Every API request carries Telegram's initData as `Authorization: tma <initData>`
 and nothing in the request can choose another. A missing, forged or stale initData is 401.
 """
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from loyalty.domain import init_data
 from loyalty.domain.errors import InvalidQr, NoSpins
 from loyalty.domain.messages import render
 from loyalty.flows.draw import Board, Outcome, PrizeDraw
-from loyalty.flows.miniapp import Me, NotAMember
+from loyalty.flows.miniapp import Me, NotAMember, ProfileChange, ProfileRefused
 from loyalty.observability import logger, metrics
 from loyalty.settings import WebAppSettings, environment
 from loyalty.wiring import miniapp as wiring
@@ -162,6 +163,20 @@ def scan(request: ScanRequest) -> Response[str]:
         return Response(status_code=422, content_type="application/json", body=Scanned(
             status="not_a_receipt", message=render("scan_not_a_receipt", language)).model_dump_json())
     return Response(status_code=202, content_type="application/json", body=Scanned(status=status).model_dump_json())
+
+
+@app.post("/miniapp/api/profile")
+def profile(change: ProfileChange) -> Response[str]:
+    """What the member changed in their profile: the profile as kept, or 422 with what to do."""
+    member = member_id()
+    try:
+        kept = miniapp().change_profile(member, change, clock.now())
+    except NotAMember as error:
+        raise NotFoundError("not a member yet: share your phone in the bot") from error
+    except ProfileRefused as refused:
+        return Response(status_code=422, content_type="application/json",
+                        body=json.dumps({"message": str(refused)}, ensure_ascii=False))
+    return Response(status_code=200, content_type="application/json", body=kept.model_dump_json())
 
 
 class Prepared(_Model):

@@ -106,6 +106,32 @@ def test_the_app_shows_where_the_member_stands_on_each_challenge_their_badges_an
     page.close()
 
 
+def test_the_profile_keeps_the_birthday_interests_and_marketing_switch_and_says_what_it_cannot_keep(
+        stack: LocalStack, browser: Browser) -> None:
+    zoya = join(stack)
+    page = open_app(stack, browser, zoya, LIGHT)
+    assert page.inner_text("#birthday-note") == "300 баллов в подарок за 3 дня до дня рождения"
+    page.fill("#birthday", "31.02")
+    page.click("#save")
+    page.wait_for_function("document.getElementById('profile-status').textContent !== ''")
+    assert page.inner_text("#profile-status").startswith("Не получилось понять дату.")
+    page.fill("#birthday", "14.05")
+    page.check("fieldset[data-interest=skin_type] input[value=sensitive]")
+    page.check("fieldset[data-interest=care] input[value=spf]")
+    page.check("fieldset[data-interest=care] input[value=natural]")
+    page.uncheck("#marketing")
+    page.click("#save")
+    page.wait_for_function("document.getElementById('profile-status').textContent === 'Сохранено.'")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shoot(page, "miniapp-profile.png", "#profile")
+    stack.wait_idle()
+    stored = member(stack, zoya)
+    assert stored["interests"] == {"skin_type": ["sensitive"], "care": ["spf", "natural"]}
+    assert stored["subscribed"] is False
+    assert zoya.bot_messages()[-1].startswith("🎂 Записали: 14 мая.")  # kept as /birthday keeps it, and said so
+    page.close()
+
+
 def test_the_app_opened_without_telegrams_signature_says_where_to_open_it(stack: LocalStack, browser: Browser) -> None:
     page = browser.new_page(viewport={"width": 360, "height": 640})
     page.route("https://telegram.org/**", lambda route: route.abort())

@@ -59,6 +59,20 @@ class MembersRepository:
                        UpdateExpression="SET subscribed = :no", ConditionExpression="attribute_exists(member_id)",
                        ExpressionAttributeValues=to_item({":no": False}))
 
+    def subscribe(self, member_id: str) -> None:
+        """Marketing messages on again (the Mini App's switch; /start does it too)."""
+        conditional("update_item", refused=MemberNotFound(member_id), TableName=self.table_name,
+                    Key=to_item({"member_id": member_id}), UpdateExpression="SET subscribed = :yes",
+                    ConditionExpression="attribute_exists(member_id)",
+                    ExpressionAttributeValues=to_item({":yes": True}))
+
+    def keep_interests(self, member_id: str, interests: dict[str, list[str]]) -> None:
+        """The profile's answers, whole (the report counts them from the item's stream)."""
+        conditional("update_item", refused=MemberNotFound(member_id), TableName=self.table_name,
+                    Key=to_item({"member_id": member_id}), UpdateExpression="SET interests = :i",
+                    ConditionExpression="attribute_exists(member_id)", ExpressionAttributeValues=to_item(
+                        {":i": interests}))
+
     def retire(self, member_id: str, merged_into: str) -> None:
         """An imported member whose phone a shopper proved: the phone is theirs now (the phone index finds them
         only), and this member says where its points went."""
@@ -215,7 +229,7 @@ class MembersRepository:
             UpdateExpression="SET erased_at = :now, subscribed = :no, "
                              "anonymous_id = if_not_exists(anonymous_id, :anon) REMOVE phone, #name, chat_id, #lang, "
                              "language_choice, time_zone, pending_receipt, referred_by, consented_at, rules_url, "
-                             "awaiting, last_touch, joined_via, username_marker",
+                             "awaiting, last_touch, joined_via, username_marker, interests",
             ConditionExpression="attribute_exists(member_id)",
             ExpressionAttributeNames={"#name": "name", "#lang": "language"},
             ExpressionAttributeValues=to_item({":now": clock.stamp(), ":no": False,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from loyalty.domain.profile import PREFIX as INTEREST
 from loyalty.domain.receipt import MOSCOW
 from loyalty.domain.segments import Member, Segment
 from loyalty.domain.spans import MAX_DAYS
@@ -37,7 +38,9 @@ class Button(_Strict):
     url: str = Field(pattern=r"^https://", description="where the button leads: the brand's site, say")
 
 
-PERSONAL = {"first_name", "level", "last_product"}  # what may be unknown of a member: each takes a fallback
+# What may be unknown of a member: each takes a fallback. So does {interest_<id>:…}, a profile answer
+# (domain/profile.py), whose ids the program checks against its profile.
+PERSONAL = {"first_name", "level", "last_product"}
 PLACEHOLDERS = {"balance", "points", "days", "until", "brand", "min_receipt", "balance_word", "points_word",
                 "days_word", *PERSONAL}
 
@@ -68,10 +71,11 @@ class Message(_Strict):
             used = {name for _, name, _, _ in Formatter().parse(self.text) if name is not None}
         except ValueError as error:
             raise ValueError(f"text: {error}") from error
-        unknown = used - PLACEHOLDERS
+        unknown = {name for name in used - PLACEHOLDERS if not name.startswith(INTEREST)}
         if unknown:
             raise ValueError(f"text: unknown placeholder {{{sorted(unknown)[0]}}}; use {sorted(PLACEHOLDERS)}")
-        bare = sorted(name for _, name, spec, _ in Formatter().parse(self.text) if name in PERSONAL and not spec)
+        bare = sorted(name for _, name, spec, _ in Formatter().parse(self.text)
+                      if name is not None and (name in PERSONAL or name.startswith(INTEREST)) and not spec)
         if bare:
             raise ValueError(f"text: {{{bare[0]}}} needs a fallback for a member of whom it is unknown: "
                              f"{{{bare[0]}:…}}")
@@ -275,11 +279,13 @@ def lapse_window(campaign: Campaign, step: int, since: datetime, now: datetime) 
 
 
 def member_of(wallet: "Wallet", now: datetime, source: str = "organic", subscribed: bool = True,
-              rating: int | None = None, recommends: int | None = None) -> Member:
-    """What a segment reads about the member whose wallet this is (and whose survey answers these are)."""
+              rating: int | None = None, recommends: int | None = None,
+              interests: dict[str, list[str]] | None = None) -> Member:
+    """What a segment reads about the member whose wallet this is (and whose survey and profile answers these are)."""
     expiring = tuple((lot.expires_at, lot.points) for _, lot in wallet.spendable(now) if lot.expires_at is not None)
     return Member(facts=wallet.facts, level=wallet.level, balance=wallet.spendable_points(now), expiring=expiring,
-                  source=source, subscribed=subscribed, rating=rating, recommends=recommends)
+                  source=source, subscribed=subscribed, rating=rating, recommends=recommends,
+                  interests=interests or {})
 
 
 def entered(segment: Segment, before: Member, after: Member, now: datetime) -> bool:

@@ -144,7 +144,7 @@ def stocks(tally: Tally) -> Tally:
     the days before it. The buyer keys (one per pair of earlier days) are only ever read within a period, and
     would make a running total too large for one item."""
     return Counter({key: count for key, count in tally.items()
-                    if count and (key in _STOCKS or key.startswith(("joined:", "rfm:")))})
+                    if count and (key in _STOCKS or key.startswith(("joined:", "rfm:", "interest:")))})
 
 
 _STOCKS = frozenset({"erased", "first_buy", "owed"})
@@ -184,6 +184,9 @@ def member_tally(item: Mapping[str, Any] | None) -> dict[date, Tally]:
     erased = _parse(item.get("erased_at"))
     if erased is not None:
         found.setdefault(day_of(erased), Counter())["erased"] += 1
+    if joined is not None and item.get("interests"):  # a stock, counted from the day they joined: a change moves it
+        found.setdefault(day_of(joined), Counter()).update(
+            f"interest:{interest}:{option}" for interest, options in item["interests"].items() for option in options)
     return found
 
 

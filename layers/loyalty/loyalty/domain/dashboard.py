@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
+from loyalty.domain.bot_program import words as in_words
 from loyalty.domain.daily import GIVEN_KINDS, Tally
 from loyalty.domain.figures import Figures, figures, previous, series, steps
 from loyalty.domain.rfm import GROUPS
@@ -93,6 +94,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "campaigns": ("Кампании и подсказки", "Campaigns and nudges"),
     "surveys": ("Оценки после покупки (CSAT, NPS)", "Post-purchase ratings (CSAT, NPS)"),
     "rfm": ("Группы RFM", "RFM groups"), "fraud": ("Проверка чеков", "Receipt checks"),
+    "interests": ("Интересы участников (из профиля)", "Members' interests (from the profile)"),
+    "chart_interests": ("Интересы участников", "Members' interests"),
     # rows
     "members_total": ("участников на конец периода", "members at the period's end"),
     "new": ("новых за период", "new in the period"), "new_from": ("пришли: {}", "came from: {}"),
@@ -156,7 +159,7 @@ def dashboard(program: "Program", days: Mapping[date, Tally], since: date, until
     words = _Words(program, language)
     tables = [_members(now, before, words), _purchases(now, before, words), _points(now, before, words),
               _orders(now, before, words), _campaigns(now, before, words), _surveys(now, before, words),
-              _rfm(now, words), _fraud(now, before, words)]
+              _rfm(now, words), *_interests(now, words), _fraud(now, before, words)]
     return Dashboard(since=since, until=until, previous_since=previous(since, until)[0],
                      period=period_words(since, until, language), language=language, tables=tables,
                      charts=_charts(days, now, before, words))
@@ -293,6 +296,24 @@ def _rfm(now: Figures, w: _Words) -> Table:
     return Table(key="rfm", title=w("rfm"), rows=rows, columns=(w("end_column"), w("start_column")))
 
 
+def _interests(now: Figures, w: _Words) -> list[Table]:
+    """How many members chose each option of the profile's interests, at the period's end and start (none: no table,
+    where the program asks none)."""
+    options = _interest_options(w)
+    if not options:
+        return []
+    rows = [Row(label=label, now=now.interests_end.get(key, 0), before=now.interests_start.get(key, 0))
+            for key, label in options]
+    return [Table(key="interests", title=w("interests"), rows=rows, columns=(w("end_column"), w("start_column")))]
+
+
+def _interest_options(w: _Words) -> list[tuple[str, str]]:
+    """("skin_type:dry", «Тип кожи: сухая») for each option the program's profile asks, in its order."""
+    return [(f"{interest.id}:{option.id}",
+             f"{in_words(interest.title, w.language)}: {in_words(option.title, w.language)}")
+            for interest in w.program.profile.interests for option in interest.options]
+
+
 def _fraud(now: Figures, before: Figures, w: _Words) -> Table:
     return Table(key="fraud", title=w("fraud"), rows=[
         Row(label=w(key), now=now.fraud.get(key, 0), before=before.fraud.get(key, 0))
@@ -322,6 +343,12 @@ def _charts(days: Mapping[date, Tally], now: Figures, before: Figures, w: _Words
                         labels=[w.of(_GROUPS, g) for g in groups],
                         series=[Series(name=w(which), values=[sizes.get(g, 0) for g in groups])
                                 for which, sizes in (("start", now.rfm_start), ("end", now.rfm_end))]))
+    options = _interest_options(w)
+    if options:
+        charts.append(Chart(key="interests", title=w("chart_interests"), kind="bar", unit="count",
+                            labels=[label for _, label in options],
+                            series=[Series(name=w("end"),
+                                           values=[now.interests_end.get(key, 0) for key, _ in options])]))
     return charts
 
 

@@ -77,6 +77,9 @@ class Figures(BaseModel):
     rfm_start: dict[str, int]
     rfm_end: dict[str, int]
     rfm_moves: dict[str, int]  # "from:to" (from "-": a first purchase)
+    # the profile's interests: members who chose each option, at the period's start and end ("skin_type:dry")
+    interests_start: dict[str, int] = {}
+    interests_end: dict[str, int] = {}
 
     @property
     def new_members(self) -> int:
@@ -136,6 +139,7 @@ def figures(days: Mapping[date, Tally], since: date, until: date) -> Figures:
         fraud=_split(period, "fraud:"), campaigns=_campaigns(period), rated=_rated(period, "rated:"),
         rated_goods=_rated(period, "rated_good:"), recommended=_recommended(period),
         rfm_start=_split(before, "rfm:"), rfm_end=_split(ever, "rfm:"), rfm_moves=_split(period, "rfm_move:"),
+        interests_start=_split(before, "interest:"), interests_end=_split(ever, "interest:"),
     )
 
 

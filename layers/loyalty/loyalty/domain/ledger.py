@@ -25,6 +25,7 @@ class Holder(BaseModel):
     subscribed: bool = True
     last_touch: LastTouch | None = None
     name: str | None = None  # their first name as Telegram shows it (or an import's): a campaign may greet them by it
+    interests: dict[str, list[str]] = Field(default_factory=dict)  # their profile's answers: a text may name them
 
 
 class Kind(StrEnum):

@@ -4,7 +4,7 @@ they agreed to, and the balances the ledger writes."""
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 def imported_member_id(phone: str) -> str:
@@ -44,6 +44,7 @@ class Member(BaseModel):
     username_marker: str | None = None  # the keyed marker of their @username: support finds them by it
     survey_rating: int | None = None  # their last survey answer, 1–5 (a segment may ask for it)
     survey_recommends: int | None = None  # their last "would you recommend us", 0–10
+    interests: dict[str, list[str]] = Field(default_factory=dict)  # the profile's answers (domain/profile.py)
     suspect: list[str] = []  # fraud rules the member trips as a person (domain/fraud.py): their receipts are held
     wallet: str | None = None  # the wallet as the ledger keeps it (JSON): passed on as read (`seen`), never read here
     figures_past: str | None = None  # … and the figures' past of their purchases, as the ledger keeps it

@@ -18,6 +18,7 @@ from loyalty.domain.contact import Contact
 from loyalty.domain.draw import Draw
 from loyalty.domain.fraud import Fraud
 from loyalty.domain.places import Place, StoreForms, declines
+from loyalty.domain.profile import PLACEHOLDER, Profile
 from loyalty.domain.receipt import gtin14
 from loyalty.domain.segments import Segment
 from loyalty.domain.spans import MAX_DAYS
@@ -295,6 +296,8 @@ class Program(_Strict):
     draw: Draw | None = Field(default=None, description="the prize draw: spins, prizes, budget (domain/draw.py)")
     birthday: BirthdayGift | None = Field(default=None, description="points a few days before the member's "
                                           "birthday (domain/birthday.py)")
+    profile: Profile = Field(default_factory=Profile, description="what the Mini App's profile asks: interests "
+                             "(domain/profile.py)")
 
     @model_validator(mode="after")
     def _bot(self) -> "Program":
@@ -383,6 +386,25 @@ class Program(_Strict):
         for level in self.draw.level_spins:
             if level not in levels:
                 raise ValueError(f"draw.level_spins: no level {level!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _interests(self) -> "Program":
+        """A segment's or a campaign text's interest is one the profile asks, with its options."""
+        for name, segment in self.segments.items():
+            for part in segment.parts():
+                for interest_id, options in (part.interests or {}).items():
+                    interest = self.profile.interest(interest_id)
+                    if interest is None:
+                        raise ValueError(f"segments.{name}.interests: no profile interest {interest_id!r}")
+                    unknown = [option for option in options if interest.option(option) is None]
+                    if unknown:
+                        raise ValueError(f"segments.{name}.interests.{interest_id}: no option {unknown[0]!r}")
+        for campaign in self.campaigns:
+            for interest_id in PLACEHOLDER.findall(campaign.model_dump_json()):
+                if self.profile.interest(interest_id) is None:
+                    raise ValueError(f"campaigns.{campaign.name}: {{interest_{interest_id}}} names no profile "
+                                     "interest")
         return self
 
     @model_validator(mode="after")

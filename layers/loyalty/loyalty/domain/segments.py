@@ -108,6 +108,7 @@ class Member(_Strict):
     subscribed: bool = True  # False once they blocked the bot
     rating: int | None = None  # their last answer to the survey, 1–5
     recommends: int | None = None  # their last "would you recommend us", 0–10
+    interests: dict[str, list[str]] = Field(default_factory=dict)  # the profile's answers (domain/profile.py)
 
 
 def source_of(item: Mapping[str, Any]) -> str:
@@ -136,6 +137,8 @@ class Segment(_Strict):
     bought: Bought | None = None
     survey_rating: Range | None = Field(default=None, description="their last survey answer, 1–5")
     recommends: Range | None = Field(default=None, description="their last 'would you recommend us', 0–10")
+    interests: dict[str, list[str]] | None = Field(default=None, description="the profile's interests: for each, "
+                                                   "any of these options chosen (profile.interests)")
 
     @model_validator(mode="after")
     def _something(self) -> "Segment":
@@ -169,8 +172,15 @@ class Segment(_Strict):
             self.bought is None or self.bought.holds(facts.bought),
             self.survey_rating is None or self.survey_rating.holds(member.rating),
             self.recommends is None or self.recommends.holds(member.recommends),
+            self.interests is None or all(set(options) & set(member.interests.get(interest, ()))
+                                          for interest, options in self.interests.items()),
         )
         return all(checks)
+
+    def parts(self) -> list["Segment"]:
+        """This segment and every one nested in it (all, any, not)."""
+        nested = [*(self.all_ or []), *(self.any_ or []), *([self.not_] if self.not_ else [])]
+        return [self, *(part for segment in nested for part in segment.parts())]
 
 
 def expiring_points(member: Member, now: datetime, within_days: int) -> int:

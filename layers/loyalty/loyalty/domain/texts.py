@@ -153,6 +153,10 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "Это не QR-код чека. Наведите камеру на QR-код внизу кассового чека.",
         EN: "This is not a receipt's QR code. Point the camera at the QR code at the bottom of the receipt.",
     },
+    "profile_gift": {
+        RU: "{points} {points_word} в подарок за {days} {days_word} до дня рождения",
+        EN: "{points} points as a gift {days} days before your birthday",
+    },
     "draw_no_prize": {RU: "В этот раз без приза", EN: "No prize this time"},
     "staff_reward_order": {
         RU: "🎁 Заказ награды #{order}: «{title}» за {points} баллов.\nУчастник: {member}, уровень «{level}».\n\n"

@@ -40,6 +40,7 @@ from loyalty.domain.campaigns import (
 from loyalty.domain.details import Details
 from loyalty.domain.ledger import Cause, Holder, Kind, entry_id_of
 from loyalty.domain.messages import day_month, with_words
+from loyalty.domain.profile import PREFIX as INTEREST
 from loyalty.domain.segments import Member, source_of
 from loyalty.observability import logger
 
@@ -217,12 +218,13 @@ def personal(program: Program, holder: Holder, wallet: Wallet) -> dict[str, str 
     """The member's own words a text may use: first name, level (in their language), last product."""
     level = next((level for level in program.levels if level.id == wallet.level), None)
     return {"first_name": holder.name, "level": words(level.title, holder.language) if level else None,
-            "last_product": wallet.facts.last_product}
+            "last_product": wallet.facts.last_product, **program.profile.named(holder.interests, holder.language)}
 
 
 def _personal(message: Message) -> bool:
     """Whether the text names the member's own words (their wallet is read for them)."""
-    return any(name in PERSONAL for _, name, _, _ in Formatter().parse(message.text))
+    return any(name is not None and (name in PERSONAL or name.startswith(INTEREST))
+               for _, name, _, _ in Formatter().parse(message.text))
 
 
 def audience_member(item: dict[str, Any], now: datetime) -> tuple[Holder, Member]:
@@ -232,7 +234,7 @@ def audience_member(item: dict[str, Any], now: datetime) -> tuple[Holder, Member
     subscribed = item.get("subscribed", True)
     holder = Holder(member_id=item["member_id"], chat_id=item.get("chat_id"), language=item.get("language", "ru"),
                     referred_by=item.get("referred_by"), subscribed=subscribed, name=item.get("name"),
-                    time_zone=item.get("time_zone"))
+                    time_zone=item.get("time_zone"), interests=item.get("interests") or {})
     return holder, member_of(stored, now, source=source, subscribed=subscribed, rating=item.get("survey_rating"),
-                             recommends=item.get("survey_recommends"))
+                             recommends=item.get("survey_recommends"), interests=item.get("interests"))
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from loyalty.contracts import PromoRequested, RewardRequested, Shopper
+from loyalty.contracts import BirthdayGiven, PromoRequested, RewardRequested, Shopper
 from loyalty.domain import levels
+from loyalty.domain.birthday import Unreadable, correctable_from
+from loyalty.domain.birthday import parse as parse_birthday
 from loyalty.domain.bot_program import words
 from loyalty.domain.challenges import badge_titles, reward_words, shown
 from loyalty.domain.history import history_lines
-from loyalty.domain.messages import how_many, joined, render
+from loyalty.domain.messages import day_month, how_many, joined, render
 from loyalty.domain.qr import parse_qr
 from loyalty.domain.receipt import MOSCOW
 from loyalty.flows.rewards import RewardView, catalog
@@ -24,6 +26,7 @@ from loyalty.observability import logger
 if TYPE_CHECKING:
     from loyalty.domain.keyed import Keyed
     from loyalty.domain.program import Program
+    from loyalty.flows.crm_feed import CrmFeed
     from loyalty.flows.ports import BotMemory, BotMethods, Ledger, Members, Queue
     from loyalty.flows.replies import Replies
 
@@ -77,6 +80,41 @@ class ChallengeView(BaseModel):
     reward: str  # «+100 баллов и значок «Три чека»»
 
 
+class OptionView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    id: str
+    title: str
+    chosen: bool
+
+
+class InterestView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    id: str
+    title: str
+    multiple: bool
+    options: list[OptionView]
+
+
+class ProfileView(BaseModel):
+    """What the member told about themselves, as the profile's form shows it."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    birthday: str | None  # «14 мая»
+    birthday_day: str | None  # "14.05", the form's value
+    birthday_locked_until: str | None  # «7 декабря»: a correction waits a year from the last
+    gift: str | None  # «300 баллов за 3 дня до дня рождения», where the program gives one
+    interests: list[InterestView]
+    language: str
+    marketing: bool
+
+
+class ProfileRefused(Exception):
+    """A profile change that cannot be kept: the message says what to do, in the member's language."""
+
+
 class Me(BaseModel):
     """GET /miniapp/api/me."""
 
@@ -95,13 +133,27 @@ class Me(BaseModel):
     badges: list[str]
     promo_codes: list[PromoView]
     promo_min_points: int
+    profile: ProfileView
     invite_link: str
     site_url: str | None
 
 
+class ProfileChange(BaseModel):
+    """POST /miniapp/api/profile: what the member changed (a part left out is left as it is)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    request_key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    birthday: str | None = Field(default=None, max_length=40, description="«14.05», «14 мая»")
+    interests: dict[str, list[str]] | None = None
+    language: str | None = Field(default=None, pattern=r"^(ru|en)$")
+    marketing: bool | None = None
+
+
 class MiniApp:
     def __init__(self, program: Program, members: Members, ledger: Ledger, table: BotMemory,
-                 accrual_queue: Queue, keyed: Keyed, replies: Replies | None = None, bot: BotMethods | None = None):
+                 accrual_queue: Queue, keyed: Keyed, replies: Replies | None = None, bot: BotMethods | None = None,
+                 crm: CrmFeed | None = None):
         self.program = program
         self.keyed = keyed
         self.members = members
@@ -111,6 +163,7 @@ class MiniApp:
         # a receipt scanned in the app takes the chat's way (its limits; its answers go to the chat)
         self.submissions = Submissions(program, members, replies, keyed) if replies is not None else None
         self.bot = bot  # the Bot API: an invitation prepared for Telegram's share sheet
+        self.crm = crm  # marketing switched on or off is told to the CRM, as /stop and /start tell it
 
     def me(self, member_id: str, now: datetime) -> Me:
         program, language = self.program, self.shopper(member_id).language
@@ -132,6 +185,7 @@ class MiniApp:
             promo_codes=[PromoView(code=hold.code, points=hold.points, until=_day(hold.expires_at))
                          for hold in wallet.holds.values() if hold.code],
             promo_min_points=program.redemption.promo_min_points,
+            profile=self._profile(member_id, wallet, language, now),
             invite_link=self._invite_link(member_id),
             site_url=program.bot.site_url,
         )
@@ -151,6 +205,67 @@ class MiniApp:
         self.accrual_queue.put(PromoRequested(request_id=f"miniapp:{self.keyed.id('promo', member_id, request_key)}",
                                               shopper=shopper, points=points))
         return {"status": "queued"}
+
+    def change_profile(self, member_id: str, change: ProfileChange, now: datetime) -> ProfileView:
+        """Keep what the member changed in their profile: each part as the bot keeps it (the birthday through the
+        ledger, as /birthday; marketing as /stop and /start). ProfileRefused says what cannot be kept."""
+        shopper = self.shopper(member_id)
+        language = change.language if change.language in ("ru", "en") else shopper.language
+        if change.birthday:
+            self._birthday(shopper, change.birthday, change.request_key, now)
+        if change.interests is not None:
+            try:
+                cleaned = self.program.profile.cleaned(change.interests)
+            except ValueError as error:
+                raise ProfileRefused(str(error)) from error
+            member = self.members.get(member_id)
+            self.members.keep_interests(member_id, {**(member.interests if member else {}), **cleaned})
+        if change.language in ("ru", "en"):
+            self.members.choose_language(member_id, change.language)
+        if change.marketing is not None:
+            self._marketing(member_id, change.marketing, change.request_key, now)
+        return self._profile(member_id, self.ledger.read(member_id)[0], language, now)
+
+    def _birthday(self, shopper: Shopper, text: str, request_key: str, now: datetime) -> None:
+        try:
+            month, day = parse_birthday(text)
+        except Unreadable as error:
+            raise ProfileRefused(render("birthday_unreadable", shopper.language)) from error
+        given = self.ledger.read(shopper.member_id)[0].birthday
+        if given is not None and (given.month, given.day) != (month, day) and now < correctable_from(given):
+            raise ProfileRefused(render("birthday_locked", shopper.language,
+                                        date=day_month(correctable_from(given), shopper.language)))
+        request = self.keyed.id("birthday", shopper.member_id, request_key)
+        self.accrual_queue.put(BirthdayGiven(request_id=f"miniapp:{request}", shopper=shopper, month=month, day=day))
+
+    def _marketing(self, member_id: str, on: bool, request_key: str, now: datetime) -> None:
+        """The switch of marketing messages: /start's and /stop's, told to the CRM as they tell it."""
+        key = f"miniapp:{self.keyed.id('marketing', member_id, request_key)}"
+        if on:
+            self.members.subscribe(member_id)
+            if self.crm is not None:
+                self.crm.updated(member_id, key, now, subscribed=True)
+        else:
+            self.members.unsubscribe(member_id)
+            if self.crm is not None:
+                self.crm.unsubscribed(member_id, key, now)
+
+    def _profile(self, member_id: str, wallet: Any, language: str, now: datetime) -> ProfileView:
+        member = self.members.get(member_id)
+        chosen = member.interests if member is not None else {}
+        birthday, gift = wallet.birthday, self.program.birthday
+        return ProfileView(
+            birthday=birthday.words(language) if birthday else None,
+            birthday_day=f"{birthday.day:02d}.{birthday.month:02d}" if birthday else None,
+            birthday_locked_until=day_month(correctable_from(birthday), language)
+            if birthday and now < correctable_from(birthday) else None,
+            gift=render("profile_gift", language, points=gift.points, days=gift.days_before) if gift else None,
+            interests=[InterestView(id=interest.id, title=words(interest.title, language), multiple=interest.multiple,
+                                    options=[OptionView(id=option.id, title=words(option.title, language),
+                                                        chosen=option.id in chosen.get(interest.id, ()))
+                                             for option in interest.options])
+                       for interest in self.program.profile.interests],
+            language=language, marketing=member.subscribed if member is not None else True)
 
     def scanned(self, member_id: str, text: str, request_key: str) -> str:
         """A receipt's QR code read by Telegram's scanner: into the receipt pipeline exactly as the chat sends it

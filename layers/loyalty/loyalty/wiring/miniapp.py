@@ -16,7 +16,7 @@ from loyalty.adapters.secrets import secret
 from loyalty.flows.draw import PrizeDraw
 from loyalty.flows.miniapp import MiniApp
 from loyalty.flows.replies import Replies
-from loyalty.wiring.books import reported_ledger
+from loyalty.wiring.books import crm_feed, reported_ledger
 from loyalty.wiring.keys import stack_key
 from loyalty.wiring.live import Live, program_of
 
@@ -44,5 +44,6 @@ def miniapp(settings: WebAppSettings) -> tuple[Live[MiniApp], Callable[[], str]]
                        LedgerRepository(settings.LEDGER_TABLE, settings.MEMBERS_TABLE), BotTable(settings.BOT_TABLE),
                        SqsQueue(settings.ACCRUAL_QUEUE_URL), stack_key(settings.STACK_KEY_NAME),
                        Replies(ChatOrderedQueue(settings.OUTBOX_QUEUE_URL)),
-                       BotApi(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME))
+                       BotApi(settings.TELEGRAM_API_URL, settings.BOT_TOKEN_NAME),
+                       crm_feed(program, settings.CRM_QUEUE_URL))
     return Live(program_of(settings), settings.CONSOLE_TABLE, build), cache(lambda: secret(settings.BOT_TOKEN_NAME))
