@@ -483,6 +483,7 @@ class MemoryBotTable:
         self.due_ids: set[str] = set()
         self.ratings: dict[str, int] = {}
         self.clicks: set[str] = set()
+        self.community: dict[str, datetime] = {}  # members the bot let into the closed community
         self.nudges: dict[tuple[str, str], dict[str, Any]] = {}
         self.tickets: dict[str, Ticket] = {}
         self.taken: dict[str, int] = {}
@@ -640,6 +641,15 @@ class MemoryBotTable:
             return lambda: self.taken.__setitem__(reward_id, self.taken.get(reward_id, 0) + 1)
         return prepare
 
+    def admit(self, member_id: str, at: datetime) -> None:
+        self.community.setdefault(member_id, at)
+
+    def admitted(self, member_id: str) -> bool:
+        return member_id in self.community
+
+    def show_out(self, member_id: str) -> None:
+        self.community.pop(member_id, None)
+
 
 class MemoryClaims:
     """ReceiptClaims in memory (flows/ports.py: Claims): a receipt claimed once, the daily limit kept on the member
@@ -774,6 +784,7 @@ class MemoryTelegram:
         self.files: dict[str, bytes] = {}
         self.failures: dict[int, list[Exception]] = {}  # chat -> what its next sends fail with, in order
         self.fail_downloads: Exception | None = None  # what every download fails with (Telegram down)
+        self.members: dict[int, set[int]] = {}  # a group or channel: its members (the community)
         self._ids = itertools.count(1)
 
     def open(self, chat_id: int) -> None:
@@ -792,6 +803,9 @@ class MemoryTelegram:
         if refusal := chat_limits.refusal(caption, caption=True):
             raise MessageRejected(refusal)
         return self._send(Sent(chat_id, caption or " ", reply_markup, photo=photo_url))
+
+    def remove_from_chat(self, chat_id: int, user_id: int) -> None:
+        self.members.setdefault(chat_id, set()).discard(user_id)
 
     def download(self, file_id: str) -> bytes:
         if self.fail_downloads is not None:

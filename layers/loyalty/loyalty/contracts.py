@@ -248,6 +248,8 @@ class OutboundMessage(_Message):
     html: bool = Field(default=False, description="the text is Telegram HTML (its values escaped)")
     photo: str | None = Field(default=None, description="a file_id a shopper sent (a review's screenshot): "
                               "sent as a photo with the text as its caption")
+    removes_from: int | None = Field(default=None, description="the community chat the member (this chat's user) is "
+                                     "shown out of as the text tells them why; an empty text says nothing")
 
     @model_validator(mode="before")
     @classmethod

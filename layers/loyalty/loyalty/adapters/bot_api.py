@@ -39,6 +39,12 @@ class BotApi:
         return self._message_id(self.call("sendPhoto", chat_id=chat_id, photo=photo_url, caption=caption,
                                           reply_markup=reply_markup))
 
+    def remove_from_chat(self, chat_id: int, user_id: int) -> None:
+        """banChatMember removes them; unbanChatMember (only_if_banned) lets them ask to join again later. One who
+        left already is no refusal: Telegram bans and unbans a non-member all the same."""
+        self.call("banChatMember", chat_id=chat_id, user_id=user_id)
+        self.call("unbanChatMember", chat_id=chat_id, user_id=user_id, only_if_banned=True)
+
     def call(self, method: str, **params: Any) -> Any:
         """One Bot API method; its `result`, or the domain's error for Telegram's refusal."""
         url = f"{self.api_url}/bot{secret(self.token_secret_name)}/{method}"

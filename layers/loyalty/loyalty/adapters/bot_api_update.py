@@ -94,10 +94,20 @@ class _CallbackQuery(_Part):
     message: _Message | None = None
 
 
+class _ChatJoinRequest(_Part):
+    """Someone asks to join the brand's private community (docs/program.md: community)."""
+
+    chat: _Chat
+    from_: _User = Field(alias="from")
+    user_chat_id: Id
+    date: Date
+
+
 class _Update(_Part):
     update_id: Id
     message: _Message | None = None
     callback_query: _CallbackQuery | None = None
+    chat_join_request: _ChatJoinRequest | None = None
 
 
 _CHECK = TypeAdapter(_Update)

@@ -300,6 +300,18 @@ class BotTable:
             "ConditionExpression": "attribute_not_exists(taken) OR taken < :initial",
             "ExpressionAttributeValues": to_item({":one": 1, ":initial": initial, ":order": order_id})}}
 
+    # ------------------------------------------------------------------ the closed community
+    def admit(self, member_id: str, at: datetime) -> None:
+        """The bot let the member into the community (a join request approved again changes nothing)."""
+        client("dynamodb").put_item(TableName=self.table_name, Item=to_item(
+            {"pk": f"community#{member_id}", "sk": "member", "admitted_at": clock.stamp(at)}))
+
+    def admitted(self, member_id: str) -> bool:
+        return self._get(f"community#{member_id}", "member") is not None
+
+    def show_out(self, member_id: str) -> None:
+        self._delete(f"community#{member_id}", "member")
+
     # ------------------------------------------------------------------ plumbing
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         response = client("dynamodb").get_item(TableName=self.table_name, Key=to_item({"pk": pk, "sk": sk}),

@@ -14,6 +14,7 @@ from loyalty.domain.birthday import BirthdayGift
 from loyalty.domain.bot_program import BotProgram, Words, placeholders, words
 from loyalty.domain.campaigns import Campaign
 from loyalty.domain.challenges import Challenge
+from loyalty.domain.community import Community
 from loyalty.domain.contact import Contact
 from loyalty.domain.draw import Draw
 from loyalty.domain.fraud import Fraud
@@ -298,6 +299,8 @@ class Program(_Strict):
                                           "birthday (domain/birthday.py)")
     profile: Profile = Field(default_factory=Profile, description="what the Mini App's profile asks: interests "
                              "(domain/profile.py)")
+    community: Community | None = Field(default=None, description="the private group a level opens "
+                                        "(domain/community.py)")
 
     @model_validator(mode="after")
     def _bot(self) -> "Program":
@@ -405,6 +408,12 @@ class Program(_Strict):
                 if self.profile.interest(interest_id) is None:
                     raise ValueError(f"campaigns.{campaign.name}: {{interest_{interest_id}}} names no profile "
                                      "interest")
+        return self
+
+    @model_validator(mode="after")
+    def _community(self) -> "Program":
+        if self.community is not None and self.level(self.community.min_level) is None:
+            raise ValueError(f"community.min_level: no level {self.community.min_level!r}")
         return self
 
     @model_validator(mode="after")

@@ -157,6 +157,23 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "{points} {points_word} в подарок за {days} {days_word} до дня рождения",
         EN: "{points} points as a gift {days} days before your birthday",
     },
+    "community_closed": {
+        RU: "Сообщество «{title}» открыто участникам с уровня «{level}». Покупайте и присылайте чеки — мы будем рады "
+        "вам там, как только уровень откроется (прогресс — в «🏆 Мой уровень»).",
+        EN: "The “{title}” community is open from the “{level}” level. Keep sending receipts: we will be glad to see "
+        "you there once your level opens it (see “🏆 My level”).",
+    },
+    "community_join_first": {
+        RU: "Сообщество «{title}» — для участников программы. Сначала вступите в неё: нажмите /start в чате с ботом.",
+        EN: "The “{title}” community is for members of the program. Join it first: tap /start in the chat with the "
+        "bot.",
+    },
+    "community_left": {
+        RU: "Сообщество «{title}» открыто с уровня «{level}», а ваш уровень сейчас ниже — мы закрыли вам доступ. "
+        "Вернём его, как только уровень вернётся.",
+        EN: "The “{title}” community is open from the “{level}” level, and your level is below it now, so your access "
+        "is closed. It opens again as soon as your level returns.",
+    },
     "draw_no_prize": {RU: "В этот раз без приза", EN: "No prize this time"},
     "staff_reward_order": {
         RU: "🎁 Заказ награды #{order}: «{title}» за {points} баллов.\nУчастник: {member}, уровень «{level}».\n\n"

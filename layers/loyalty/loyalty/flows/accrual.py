@@ -60,6 +60,7 @@ from loyalty.domain.ledger import (
 )
 from loyalty.domain.messages import day_month, render
 from loyalty.flows import keyboards
+from loyalty.flows.community import CommunityDoor
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.letters import BALANCE, Letters
 from loyalty.flows.notices import Notices
@@ -553,6 +554,9 @@ class PointAccrual:
     def erase(self, erased: MemberErased, now: datetime | None = None) -> str | None:
         if self.erasure is None:
             raise PermanentFailure("erasing a member needs the claims and members tables")
+        if self.bot_table is not None:  # out of the closed community first: the member's id is about to go
+            CommunityDoor(self.program, None, self.ledger, self.outbox, self.bot_table).erased(
+                erased.member_id, f"erased:{erased.member_id}")
         return self.erasure.erase(erased.member_id, now or clock.now())
 
     # ------------------------------------------------------------------ the birthday

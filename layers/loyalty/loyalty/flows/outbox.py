@@ -51,6 +51,10 @@ class TelegramSender:
         if self.pace is not None:
             self.pace.wait()
         try:
+            if message.removes_from is not None:
+                self.bot.remove_from_chat(message.removes_from, message.chat_id)
+                if not message.text:
+                    return {"delivered": False, "removed": True}
             if message.photo:
                 message_id = self.bot.send_photo(message.chat_id, message.photo, message.text, message.reply_markup)
             else:

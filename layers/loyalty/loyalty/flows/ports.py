@@ -34,6 +34,16 @@ if TYPE_CHECKING:
     from loyalty.domain.wallet import Step, Wallet
 
 
+class CommunityRoll(Protocol):
+    """The members the bot let into the closed community (adapters/bot_table.py)."""
+
+    def admit(self, member_id: str, at: datetime) -> None: ...
+
+    def admitted(self, member_id: str) -> bool: ...
+
+    def show_out(self, member_id: str) -> None: ...
+
+
 class BotMethods(Protocol):
     """Any Bot API method by its name (adapters/bot_api.py: BotApi): its result, or the domain's error."""
 
@@ -372,7 +382,7 @@ class RewardStock(Protocol):
         ...
 
 
-class BotMemory(Invitations, FollowUpStore, Tickets, RewardStock, Forgetting, Protocol):
+class BotMemory(Invitations, FollowUpStore, Tickets, RewardStock, Forgetting, CommunityRoll, Protocol):
     """Everything the bot remembers between messages: one table (adapters/bot_table.py: BotTable)."""
 
 
@@ -427,6 +437,10 @@ class MessageSink(Protocol):
 
     def send_photo(self, chat_id: int, photo_url: str, caption: str,
                    reply_markup: dict[str, Any] | None = None) -> int: ...
+
+    def remove_from_chat(self, chat_id: int, user_id: int) -> None:
+        """Show the user out of a group or channel, free to come back (a ban lifted at once)."""
+        ...
 
 
 class AuditTrail(Protocol):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from loyalty.domain import postings
 from loyalty.domain.campaigns import Touch, member_of
 from loyalty.domain.ledger import Kind, Posting, entry_of
+from loyalty.flows.community import CommunityDoor
 from loyalty.flows.draw_seeds import publish
 from loyalty.flows.letters import BALANCE, Letters
 from loyalty.flows.notices import Notices
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from loyalty.domain.program import Program
     from loyalty.domain.wallet import Wallet
     from loyalty.flows.campaigns import Touches
-    from loyalty.flows.ports import DrawStore, Ledger, Outbox
+    from loyalty.flows.ports import CommunityRoll, DrawStore, Ledger, Outbox
 
 _MAX_ACTIONS_PER_MEMBER = 200  # a guard against a rule that keeps something due forever
 
@@ -37,8 +38,10 @@ class ScheduleFailed(Exception):
 
 class PointsSchedule:
     def __init__(self, program: Program, ledger: Ledger, outbox: Outbox, touches: Touches | None = None,
-                 letters: Letters | None = None, draw: DrawStore | None = None):
+                 letters: Letters | None = None, draw: DrawStore | None = None, roll: CommunityRoll | None = None):
         self.program = program
+        # a level review's downgrade below the closed community's level shows the member out of it
+        self.community = CommunityDoor(program, None, ledger, outbox, roll) if roll is not None else None
         self.draw = draw if program.draw is not None else None  # the prize draw's seeds, published a day ahead
         self.ledger = ledger
         # Nothing the schedule says is a direct answer: with `letters`, the contact policy decides when it goes.
@@ -114,6 +117,9 @@ class PointsSchedule:
                                (BALANCE, {}))
         elif kind == Kind.LEVEL_REVIEW:
             self.notices.level(posting)
+            if self.community is not None:
+                self.community.level_changed(self.notices.shopper(posting), posting.holder.member_id,
+                                             details.level_before, details.level, posting.entry.entry_id)
         elif kind == Kind.BONUS and details.birthday and posting.entry.points and details.expires_at is not None:
             self.notices.parts(posting, ("birthday_gift", {"points": posting.entry.points,
                                                            "date": self.notices.date(posting, details.expires_at)}),

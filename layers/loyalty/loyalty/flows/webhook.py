@@ -21,6 +21,7 @@ from loyalty.domain.qr import parse_qr
 from loyalty.domain.qr_text import is_qr
 from loyalty.flows import keyboards
 from loyalty.flows.account import Account
+from loyalty.flows.community import CommunityDoor
 from loyalty.flows.conversations import Conversations
 from loyalty.flows.edge import MAX_UPDATE_CHARACTERS, secret_matches, send_in_answer
 from loyalty.flows.joining import Joining
@@ -86,6 +87,8 @@ class Webhook:
         logger.info("update handled", extra={"update_id": update["update_id"],
                                              **{name: value for name, value in outcome.items() if name != "reply"}})
         tapped, notice = outcome.get("answer"), outcome.get("notice")
+        if outcome.get("call"):  # a join request: approved or declined as Telegram takes the answer
+            return 200, dict(outcome["call"])
         if not tapped:
             reply = outcome.get("reply")
             return 200, send_in_answer(update["message"]["chat"]["id"], reply) if reply else {}
@@ -136,6 +139,7 @@ class Bot:
         self.account = Account(program, members, self.replies, accrual_queue, table, keyed, crm)
         self.talk = Conversations(program, members, self.replies, accrual_queue, table, keyed)
         self.submissions = Submissions(program, members, self.replies, keyed)
+        self.community = CommunityDoor(program, members, ledger, outbox, table)
         self.console: SignInLinks | None = None  # the staff console's sign-in links (none: no console deployed)
 
     def console_link(self, shopper: Shopper, key: str) -> dict[str, Any]:
@@ -150,7 +154,10 @@ class Bot:
 
     def handle(self, update: dict[str, Any]) -> dict[str, Any]:
         """Act on one update. Returns a short summary of what was done (kept by the idempotency store); its
-        `answer` is the callback query the webhook's HTTP answer acknowledges."""
+        `answer` is the callback query the webhook's HTTP answer acknowledges; `call`, a join request's approval or
+        refusal, the Bot API call the answer makes."""
+        if "chat_join_request" in update:
+            return self.community.request(int(update["update_id"]), update["chat_join_request"])
         message = telegram.incoming(update, self.program.bot.staff_chat_id)
         if message is None:  # not from a person in a private chat or the staff chat, or an edit
             return {"action": "ignored"}

@@ -25,4 +25,4 @@ def points_schedule(settings: PointsScheduleSettings) -> PointsSchedule:
     letters = Letters(BotTable(settings.BOT_TABLE), stack_key(settings.STACK_KEY_NAME))
     touches = Touches(program, ledger, CampaignStore(settings.CAMPAIGNS_TABLE), CampaignLetters(letters, program))
     return PointsSchedule(program, ledger, ChatOrderedQueue(settings.OUTBOX_QUEUE_URL), touches, letters,
-                          DrawStore(settings.BOT_TABLE))
+                          DrawStore(settings.BOT_TABLE), BotTable(settings.BOT_TABLE))
