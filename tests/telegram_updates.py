@@ -4,7 +4,7 @@ local stack and on the fakes alike."""
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram import CallbackQuery, Chat, Contact, Message, Update, User
+from telegram import CallbackQuery, Chat, ChatJoinRequest, Contact, Message, Update, User
 
 
 def telegram_update(update_id: int, user_id: int, text: str | None = None, contact: Contact | None = None,
@@ -51,3 +51,11 @@ def in_staff_chat(update_id: int, chat_id: int, text: str | None = None, reply_t
                               message=message)
         return Update(update_id=update_id, callback_query=query).to_dict()
     return Update(update_id=update_id, message=message).to_dict()
+
+
+def join_request(update_id: int, user_id: int, chat_id: int, language: str = "ru") -> dict[str, Any]:
+    """Someone asks to join a private group or channel through its invite link (a real python-telegram-bot Update)."""
+    user = User(id=user_id, first_name="Анна", is_bot=False, language_code=language)
+    request = ChatJoinRequest(chat=Chat(id=chat_id, type="supergroup"), from_user=user, date=datetime.now(UTC),
+                              user_chat_id=user_id)
+    return Update(update_id=update_id, chat_join_request=request).to_dict()
