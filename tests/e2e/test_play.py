@@ -2,6 +2,9 @@
 won in the Mini App, and the birthday gift arriving in the web chat three days before the day. The wheel here always
 lands on a prize (the shipped one gives nothing on most spins), so the win is certain and the test says what it won."""
 
+import json
+import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -10,21 +13,38 @@ import pytest
 from playwright.sync_api import Browser
 
 from loyalty.domain.receipt import MOSCOW
+from loyalty_tools.local.receipts import marketplace_receipt, qr_of
 from loyalty_tools.local.stack import LocalStack
-from tests.e2e.journeys import CREAM, buy, entries, join, member, schedule, schedule_until, seed_stack, shoot
+from tests.e2e.journeys import (
+    CREAM,
+    SUPPLIER,
+    buy,
+    entries,
+    join,
+    member,
+    schedule,
+    schedule_until,
+    seed_stack,
+    shoot,
+)
 from tests.e2e.test_miniapp_page import LIGHT, open_app
+from tests.e2e.test_web_chat import bot_said
 
 pytestmark = pytest.mark.e2e
 
 
-def always_wins(document: dict[str, Any]) -> None:
+def played(document: dict[str, Any]) -> None:
+    """The shipped program, but: the wheel always lands on +50; the community opens at «Подруга», a level re-checked
+    every 30 days, so a first receipt opens it and a month without one closes it."""
     document["draw"]["prizes"] = [{"id": "points_50", "title": {"ru": "+50 баллов", "en": "+50 points"},
                                    "points": 50, "chance_percent": 100}]
+    document["community"]["min_level"] = "friend"
+    next(level for level in document["levels"] if level["id"] == "friend")["downgrade_every_days"] = 30
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    with seed_stack(always_wins) as stack:
+    with seed_stack(played) as stack:
         yield stack
 
 
@@ -63,3 +83,56 @@ def test_the_birthday_gift_reaches_the_web_chat_at_noon_three_days_before(stack:
     page.wait_for_function("[...document.querySelectorAll('.msg.bot')].some(m => m.textContent.includes("
                            "'С наступающим днём рождения! Дарим 300 баллов'))", timeout=20_000)
     page.close()
+
+
+def test_a_join_request_from_the_mini_app_is_approved_and_a_downgrade_shows_the_member_out(
+        stack: LocalStack, browser: Browser) -> None:
+    community = stack.program.community
+    assert community is not None
+    group = community.chat_id
+    user = 7_400_001
+    page = browser.new_page(viewport={"width": 420, "height": 860})
+    page.goto(f"{stack.telegram.url}/chat?user={user}")
+    page.fill("#text", "/start")
+    page.press("#text", "Enter")
+    bot_said(page, "Здравствуйте!")
+    page.once("dialog", lambda dialog: dialog.accept("+7 916 555-00-21"))
+    page.click("#keyboard button:has-text('Поделиться номером')")
+    bot_said(page, "Спасибо, вы в программе!")
+    raw = marketplace_receipt(SUPPLIER, [CREAM], fd=78_001, issued_at=stack.now())
+    stack.receipts.add(raw)
+    page.fill("#text", qr_of(raw))
+    page.press("#text", "Enter")
+    bot_said(page, "+45 баллов")  # the first receipt: «Подруга», which opens the community here
+    with page.expect_popup() as popup:
+        page.click("#menu-button")
+    app = popup.value
+    app.wait_for_selector("#community:not([hidden])", timeout=10_000)
+    assert app.inner_text("#community-title") == "Лепесток Insider"
+    app.click("#community-join")  # Telegram opens the invite link: a join request, approved in the webhook's answer
+    wait_until(lambda: user in members_of(stack, group), "the bot to approve the join request")
+    app.close()
+
+    shopper = type("Member", (), {"chat_id": user, "bot_messages": lambda self: chat_texts(stack, user)})()
+    schedule_until(stack, shopper, "Сообщество «Лепесток Insider» открыто с уровня", stack.now() + timedelta(days=30),
+                   hours=96)  # a month without a receipt: the review takes «Подруга» back
+    wait_until(lambda: user not in members_of(stack, group), "the member to be shown out of the community")
+    bot_said(page, "Сообщество «Лепесток Insider» открыто с уровня «Подруга», а ваш уровень сейчас ниже")
+    page.close()
+
+
+def members_of(stack: LocalStack, chat_id: int) -> list[int]:
+    with urllib.request.urlopen(f"{stack.telegram.url}/emulator/members/{chat_id}", timeout=10) as response:
+        return list(json.loads(response.read()))
+
+
+def chat_texts(stack: LocalStack, chat_id: int) -> list[str]:
+    with urllib.request.urlopen(f"{stack.telegram.url}/emulator/chats/{chat_id}", timeout=10) as response:
+        return [entry.get("text", "") for entry in json.loads(response.read()) if entry.get("from") == "bot"]
+
+
+def wait_until(condition: Any, what: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.2)

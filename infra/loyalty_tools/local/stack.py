@@ -80,7 +80,11 @@ class LocalStack:
 
     def _build(self, deploy: Deploy) -> None:
         """The template read with this deploy's parameters, its functions (cold) and their queues' pollers."""
-        crm = load_program(deploy.program_file or ROOT / "program" / "program.yaml").crm
+        program = self.program = load_program(deploy.program_file or ROOT / "program" / "program.yaml")
+        crm = program.crm
+        # the community's invite link leads to its chat: opening it asks to join, as in Telegram
+        self.telegram.state.invite_links = {program.community.invite_link: program.community.chat_id} \
+            if program.community is not None else {}
         self.mindbox.config = crm.mindbox or Mindbox(endpoint_id="local")
         self.receipts.receipts_dir = deploy.receipts_dir
         self.template = Template(self.template_path, {

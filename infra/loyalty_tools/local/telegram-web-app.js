@@ -5,7 +5,8 @@
 // - showScanQrPopup: the camera is a prompt for the code's text; the callback gets it, and closes the popup by
 //   returning true, as Telegram's does;
 // - shareMessage: the emulator checks the prepared message was saved by the bot for this user;
-// - addToHomeScreen / checkHomeScreenStatus: the emulator remembers who added the app.
+// - addToHomeScreen / checkHomeScreenStatus: the emulator remembers who added the app;
+// - openTelegramLink with a private chat's invite link: a join request, which the bot's webhook answers.
 (function () {
   "use strict";
   const script = document.currentScript;
@@ -32,7 +33,13 @@
     onEvent(event, handler) { (handlers[event] = handlers[event] || []).push(handler); },
     offEvent(event, handler) { handlers[event] = (handlers[event] || []).filter((h) => h !== handler); },
     isVersionAtLeast(version) { return parseFloat(version) <= 8.0; },
-    openTelegramLink(url) { tell("openTelegramLink", {url}); },
+    openTelegramLink(url) {  // an invite link with join requests asks to join, as Telegram does when it opens one
+      tell("openTelegramLink", {url});
+      if (/^https:\/\/t\.me\/\+/.test(url)) {
+        fetch(`${emulator}/emulator/join`, {method: "POST", headers: {"Content-Type": "text/plain"},
+          body: JSON.stringify({user: {id: user.id, first_name: user.first_name || "Shopper"}, link: url})});
+      }
+    },
     HapticFeedback: {notificationOccurred(type) { tell("haptic", {type}); }, impactOccurred() {}},
     showScanQrPopup(params, callback) {
       tell("showScanQrPopup", {text: params && params.text});

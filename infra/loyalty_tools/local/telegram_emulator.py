@@ -64,6 +64,10 @@ class _State:
     prepared: dict[str, dict[str, Any]] = field(default_factory=dict)  # savePreparedInlineMessage, by its id
     webapp_calls: list[dict[str, Any]] = field(default_factory=list)  # what Mini App pages asked of Telegram
     home_screen: set[int] = field(default_factory=set)  # users who added the Mini App to their home screen
+    invite_links: dict[str, int] = field(default_factory=dict)  # a private chat's invite link: its chat id
+    join_requests: dict[int, set[int]] = field(default_factory=dict)  # chat -> users waiting for the admin's answer
+    chat_members: dict[int, set[int]] = field(default_factory=dict)  # a group's members (the bot let in)
+    banned: dict[int, set[int]] = field(default_factory=dict)
 
     def date(self) -> int:
         return int(self.clock().timestamp())
@@ -136,7 +140,7 @@ class _Handler(JsonHandler):
                 self.reply(200, _CHAT_PAGE.read_bytes(), "text/html; charset=utf-8")
             elif path == "/js/telegram-web-app.js":  # the Mini App's Telegram, as the chat hosts it
                 self.reply(200, _WEBAPP_SCRIPT.read_bytes(), "text/javascript; charset=utf-8")
-            elif path == "/emulator/webapp":  # called from the Mini App's own origin: readable there (CORS)
+            elif path in ("/emulator/webapp", "/emulator/join"):  # from the Mini App's origin: readable there (CORS)
                 status, payload = _Shopper(self.state).handle(self.command, path, body)
                 self.reply(status, json.dumps(payload, ensure_ascii=False).encode(),
                            headers={"Access-Control-Allow-Origin": "*"})
@@ -235,6 +239,37 @@ class _BotApi:
             return _ok(list(self.state.queued[:100]))
 
     def _answercallbackquery(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return _ok(True)
+
+    def _approvechatjoinrequest(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return self._join_answer(params, approve=True)
+
+    def _declinechatjoinrequest(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return self._join_answer(params, approve=False)
+
+    def _join_answer(self, params: dict[str, Any], approve: bool) -> tuple[int, dict[str, Any]]:
+        """As Telegram: only a request that is waiting can be answered (HIDE_REQUESTER_MISSING otherwise)."""
+        chat, user = int(params.get("chat_id") or 0), int(params.get("user_id") or 0)
+        with self.state.lock:
+            waiting = self.state.join_requests.get(chat, set())
+            if user not in waiting:
+                return _error(400, "Bad Request: HIDE_REQUESTER_MISSING")
+            waiting.discard(user)
+            if approve:
+                self.state.chat_members.setdefault(chat, set()).add(user)
+        return _ok(True)
+
+    def _banchatmember(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        chat, user = int(params.get("chat_id") or 0), int(params.get("user_id") or 0)
+        with self.state.lock:
+            self.state.chat_members.setdefault(chat, set()).discard(user)
+            self.state.banned.setdefault(chat, set()).add(user)
+        return _ok(True)
+
+    def _unbanchatmember(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        chat, user = int(params.get("chat_id") or 0), int(params.get("user_id") or 0)
+        with self.state.lock:
+            self.state.banned.setdefault(chat, set()).discard(user)
         return _ok(True)
 
     def _savepreparedinlinemessage(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -338,6 +373,11 @@ class _Shopper:
                 return 200, list(self.state.bot_calls)
         if parts == ["webapp"]:
             return self._webapp(method, request)
+        if parts == ["join"] and method == "POST":
+            return self._join(request)
+        if len(parts) == 2 and parts[0] == "members" and method == "GET":
+            with self.state.lock:
+                return 200, sorted(self.state.chat_members.get(int(parts[1]), set()))
         return 404, {"error": "unknown emulator route"}
 
     def _control(self, chat_id: int, control: str, request: dict[str, Any]) -> tuple[int, Any]:
@@ -375,6 +415,24 @@ class _Shopper:
                 answer = {"status": "added" if user in self.state.home_screen else "missed"}
             self.state.webapp_calls.append({**request, "answer": answer})
         return 200, answer
+
+    def _join(self, request: dict[str, Any]) -> tuple[int, Any]:
+        """A user opens a private chat's invite link (`link`, one the stack named with its chat, or `chat_id`): a
+        join request the bot's webhook answers. A banned user cannot ask."""
+        user = {"is_bot": False, "first_name": "Shopper", "language_code": "ru", **request["user"]}
+        chat_id = int(request.get("chat_id") or self.state.invite_links.get(str(request.get("link")), 0))
+        if not chat_id:
+            return 404, {"error": "no chat behind this invite link"}
+        with self.state.lock:
+            if user["id"] in self.state.banned.get(chat_id, set()):
+                return 403, {"error": "banned from this chat"}
+            self.state.join_requests.setdefault(chat_id, set()).add(user["id"])
+            update_id = next(self.state.ids) + 100_000
+            update = {"update_id": update_id, "chat_join_request": {
+                "chat": {"id": chat_id, "type": "supergroup", "title": "community"}, "from": user,
+                "user_chat_id": user["id"], "date": self.state.date()}}
+            self.state.updates[update_id] = update
+        return 200, {"update": update, **self._deliver(json.dumps(update).encode())}
 
     def _miniapp(self, request: dict[str, Any]) -> tuple[int, Any]:
         """The chat's menu button: the Mini App's address with initData signed as Telegram signs it."""

@@ -15,6 +15,7 @@ from loyalty.domain.birthday import Unreadable, correctable_from
 from loyalty.domain.birthday import parse as parse_birthday
 from loyalty.domain.bot_program import words
 from loyalty.domain.challenges import badge_titles, reward_words, shown
+from loyalty.domain.community import entitled
 from loyalty.domain.history import history_lines
 from loyalty.domain.messages import day_month, how_many, joined, render
 from loyalty.domain.qr import parse_qr
@@ -115,6 +116,14 @@ class ProfileRefused(Exception):
     """A profile change that cannot be kept: the message says what to do, in the member's language."""
 
 
+class CommunityView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    title: str
+    link: str | None  # the invite link, where the member's level opens it
+    from_level: str  # the level that opens it
+
+
 class Me(BaseModel):
     """GET /miniapp/api/me."""
 
@@ -134,6 +143,7 @@ class Me(BaseModel):
     promo_codes: list[PromoView]
     promo_min_points: int
     profile: ProfileView
+    community: CommunityView | None
     invite_link: str
     site_url: str | None
 
@@ -186,6 +196,10 @@ class MiniApp:
                          for hold in wallet.holds.values() if hold.code],
             promo_min_points=program.redemption.promo_min_points,
             profile=self._profile(member_id, wallet, language, now),
+            community=CommunityView(title=words(program.community.title, language),
+                                    link=program.community.invite_link if entitled(program, wallet) else None,
+                                    from_level=program.level_title(program.community.min_level, language))
+            if program.community is not None else None,
             invite_link=self._invite_link(member_id),
             site_url=program.bot.site_url,
         )
