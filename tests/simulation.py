@@ -15,22 +15,47 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel
 
 from loyalty.adapters.program_file import load_program
-from loyalty.contracts import BonusGranted, CampaignMessage, OutboundMessage, PurchaseLine, ReceiptAccepted, Shopper
+from loyalty.contracts import (
+    BirthdayGiven,
+    BonusGranted,
+    CampaignMessage,
+    OutboundMessage,
+    PurchaseLine,
+    ReceiptAccepted,
+    Shopper,
+)
 from loyalty.domain import contact
 from loyalty.domain.campaigns import Campaign
+from loyalty.domain.community import entitled
 from loyalty.domain.contact import Caps, Contact, QuietHours
 from loyalty.domain.ledger import Kind
 from loyalty.domain.program import Program
 from loyalty.flows.accrual import PointAccrual
 from loyalty.flows.campaigns import Campaigns, Touches
+from loyalty.flows.community import CommunityDoor
+from loyalty.flows.draw import PrizeDraw
+from loyalty.flows.draw_seeds import publish
 from loyalty.flows.followups import FollowUps
 from loyalty.flows.letters import CampaignLetters, Letters
+from loyalty.flows.outbox import TelegramSender
+from loyalty.flows.replies import Replies
 from loyalty.flows.schedule import PointsSchedule
 from tests.conftest import ROOT
-from tests.fakes import STACK_KEY, MemoryBooks, MemoryBotTable, MemoryCampaigns, MemoryOutbox, MemoryPromoCodes
+from tests.fakes import (
+    STACK_KEY,
+    MemoryBooks,
+    MemoryBotTable,
+    MemoryCampaigns,
+    MemoryDraw,
+    MemoryOutbox,
+    MemoryPromoCodes,
+    MemorySentMessages,
+    MemoryTelegram,
+)
 
 START = datetime(2026, 11, 30, 21, tzinfo=UTC)  # 1 December, midnight in Moscow
 DAYS = 30
@@ -44,8 +69,16 @@ _GOODS = [PurchaseLine(name="Лепесток крем для рук 50 мл", s
 
 def month_program(policy: bool = True) -> Program:
     """The shipped program, with points that expire within the month and three broadcasts on busy days. Without
-    `policy`, every letter goes when it falls due (the baseline `make bench` compares with)."""
+    `policy`, every letter goes when it falls due (the baseline `make bench` compares with).
+
+    Its games and perks play as shipped, but for the community: it opens at «Ценитель» (5 receipts and a review),
+    re-checked every 14 days, so within a month members are let in and some are shown out again."""
     seed = load_program(ROOT / "program" / "program.yaml")
+    assert seed.community is not None
+    levels = [level.model_copy(update={"downgrade_every_days": 14}) if level.id == "connoisseur" else level
+              for level in seed.levels]
+    seed = seed.model_copy(update={"levels": levels, "community": seed.community.model_copy(
+        update={"min_level": "connoisseur"})})
     if not policy:
         seed = seed.model_copy(update={"contact": Contact(
             quiet_hours=QuietHours(start=time(0), end=time(0)), spacing_minutes=0,
@@ -92,6 +125,9 @@ class Member:
     zone: str | None  # chosen with /timezone, else the language's
     joins_at: datetime
     buys_at: list[datetime] = field(default_factory=list)
+    birthday: tuple[int, int] | None = None  # (month, day) given when they join
+    reviews_at: list[datetime] = field(default_factory=list)  # reviews the staff approved
+    spins: bool = False  # spins every spin a receipt or a challenge gives, within the hour
 
 
 class Month:
@@ -109,7 +145,6 @@ class Month:
         posting = Touches(program, self.books, self.campaigns, CampaignLetters(letters, program))
         self.accrual = PointAccrual(program, self.books, self.answers, MemoryPromoCodes(), STACK_KEY, posting,
                                     self.table)
-        self.schedule = PointsSchedule(program, self.books, self.schedule_out, posting, letters)
         self.campaign_runs = Campaigns(program, self.books, self.campaigns, posting)
         self.withdrawn = MemoryOutbox()
         self.postman = FollowUps(program, self.table, self.books,
@@ -117,11 +152,25 @@ class Month:
                                  "https://api.example", outbox=self.letters_out, accrual_queue=self.withdrawn)
         self.members = _generate(program, members, random.Random(seed))
         self.runs: Counter[str] = Counter()
+        # the games and perks: the wheel (its seeds published the day before the month), the community's door
+        # (what Telegram does with its answers: `in_community`), the birthdays
+        self.draws = MemoryDraw()
+        publish(self.draws, START - timedelta(days=1))
+        self.wheel = PrizeDraw(program, self.books, self.draws, STACK_KEY, Replies(self.answers), self.table)
+        self.schedule = PointsSchedule(program, self.books, self.schedule_out, posting, letters, self.draws, self.table)
+        self.community_out = MemoryOutbox()
+        self.door = CommunityDoor(program, self.books, self.books, self.community_out, self.table)
+        self.telegram = MemoryTelegram()
+        self.in_community: set[int] = set()
+        self.spun: list[tuple[str, int]] = []
+        self.requests = 0
+        self.removals_seen = 0  # the schedule's outbox messages shown out so far
 
     def live(self) -> Month:
         """Every hour of the month and the drain after it: joins and purchases due in the hour, then the runs."""
         joins = sorted(((m.joins_at, m) for m in self.members), key=lambda pair: pair[0])
-        buys = sorted(((at, m) for m in self.members for at in m.buys_at), key=lambda pair: pair[0])
+        buys = sorted([*((at, m) for m in self.members for at in m.buys_at),
+                       *((at, m) for m in self.members for at in m.reviews_at)], key=lambda pair: pair[0])
         for hour in range(int((END - START) / timedelta(hours=1))):
             self.now = START + timedelta(hours=hour)
             until = self.now + timedelta(hours=1)
@@ -130,11 +179,16 @@ class Month:
                 self._join(member, at)
             while buys and buys[0][0] < until:
                 at, member = buys.pop(0)
-                self._buy(member, at)
+                if at in member.reviews_at:
+                    self._review(member, at)
+                else:
+                    self._buy(member, at)
+                self._play(member, at + timedelta(minutes=1))
             for name, outcome in self.postman.run(self.now).items():
                 self.runs[name] += outcome
             self.schedule.run(self.now)
             self.campaign_runs.run(self.now)
+            self.show_out()
         return self
 
     def _join(self, member: Member, at: datetime) -> None:
@@ -144,6 +198,52 @@ class Month:
             self.books.choose_time_zone(member.member_id, member.zone)
         self.accrual.bonus(BonusGranted(shopper=self.shopper(member), bonus="welcome", reference=member.member_id),
                            at)
+        if member.birthday is not None:
+            month, day = member.birthday
+            self.accrual.birthday(BirthdayGiven(request_id=f"sim:{member.member_id}", shopper=self.shopper(member),
+                                                month=month, day=day), at)
+
+    def _review(self, member: Member, at: datetime) -> None:
+        self.now = at
+        self.accrual.bonus(BonusGranted(shopper=self.shopper(member), bonus="review",
+                                        reference=f"sim-review:{member.member_id}:{at.timestamp():.0f}"), at)
+
+    def _play(self, member: Member, at: datetime) -> None:
+        """After a receipt or a review: the member spins what they have (if they play), and asks to join the
+        community when their level opens it; Telegram lets in whom the bot approves."""
+        self.now = at
+        while member.spins and self.books.read(member.member_id)[0].spins > 0:
+            outcome = self.wheel.spin(self.shopper(member), at)
+            self.spun.append((member.member_id, outcome.number))
+        if int(member.member_id) in self.in_community or not entitled(self.program, self.books.read(
+                member.member_id)[0]):
+            return  # the Mini App offers the invite link at the level that opens it
+        self.requests += 1
+        answer = self.door.request(self.requests, {
+            "chat": {"id": self.community_id}, "from": {"id": int(member.member_id)},
+            "user_chat_id": int(member.member_id)})
+        if answer.get("call", {}).get("method") == "approveChatJoinRequest":
+            self.in_community.add(int(member.member_id))
+
+    @property
+    def community_id(self) -> int:
+        assert self.program.community is not None
+        return self.program.community.chat_id
+
+    def show_out(self) -> None:
+        """The removals the schedule (a downgrade) queued on the outbox since the last run, as the sender runs them
+        against Telegram: who is in the community after."""
+        removals = self.schedule_out.messages[self.removals_seen:]
+        self.removals_seen = len(self.schedule_out.messages)
+        if not removals:
+            return
+        self.telegram.members[self.community_id] = set(self.in_community)
+        sender = TelegramSender(self.telegram, MemorySentMessages())
+        for message in removals:
+            assert isinstance(message, OutboundMessage) and message.removes_from == self.community_id
+            self.telegram.open(message.chat_id)
+            sender.handle_record(SQSRecord({"messageId": "m", "body": message.model_dump_json()}))
+        self.in_community = set(self.telegram.members[self.community_id])
 
     def _buy(self, member: Member, at: datetime) -> None:
         self.now = at
@@ -227,6 +327,10 @@ def _generate(program: Program, count: int, rng: random.Random) -> list[Member]:
         member = Member(member_id=str(8_000_000 + index), language="en" if rng.random() < 0.1 else "ru",
                         zone=rng.choice(zones) if rng.random() < 0.33 else None, joins_at=joins_at)
         purchases = rng.choice([0, 1, 1, 2, 2, 3, 4, 6, 8])
+        if rng.random() < 0.6:  # a birthday given; some of them fall in the month, a few in its first days
+            member.birthday = (12, rng.randint(1, 31)) if rng.random() < 0.3 else (rng.randint(1, 12),
+                                                                                     rng.randint(1, 28))
+        member.spins = rng.random() < 0.7
         end = START + timedelta(days=DAYS)
         if rng.random() < 0.1:  # buys once on the first days and lapses: the win-back finds them a month later
             joins_at, purchases, end = START + timedelta(minutes=rng.randrange(2 * 24 * 60)), 1, START + \
@@ -235,5 +339,7 @@ def _generate(program: Program, count: int, rng: random.Random) -> list[Member]:
         member.buys_at = sorted(joins_at + timedelta(minutes=5 + rng.randrange(max(int((end - joins_at)
                                                                                        .total_seconds() // 60) - 5, 1)))
                                 for _ in range(purchases))
+        if purchases >= 4 and rng.random() < 0.5:  # a regular writes a review: «Ценитель» needs one
+            member.reviews_at = [member.buys_at[0] + timedelta(hours=2)]
         members.append(member)
     return members

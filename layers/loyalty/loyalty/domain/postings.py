@@ -171,11 +171,11 @@ def _birthday_gift(program: "Program", wallet: Wallet, year: int, now: datetime)
     gifted = wallet.model_copy(update={"birthday": birthday.model_copy(update={"gifted": year})})
     gate = program.level(gift.min_level)
     if gate is not None and levels.current_index(program, wallet) < program.levels.index(gate):
-        return Step(wallet=gifted, change=w.Balance(), details=Details(birthday=year))
+        return Step(wallet=gifted, change=w.Balance(), details=Details(birthday=year, level=wallet.level))
     credited = w.credit(gifted, entry_id_of(Cause.BIRTHDAY, f"gift:{year}"), gift.points, now, now,
                         now + timedelta(days=gift.valid_days), label="подарок ко дню рождения")
     return credited.model_copy(update={"details": credited.details | Details(
-        birthday=year, expires_at=now + timedelta(days=gift.valid_days))})
+        birthday=year, level=wallet.level, expires_at=now + timedelta(days=gift.valid_days))})
 
 
 def _birthday_due(program: "Program", wallet: Wallet) -> tuple[int, datetime] | None:
