@@ -61,7 +61,9 @@ def test_the_members_own_figures_match_the_bot(stack: LocalStack) -> None:
     assert 0 < me["level"]["next"]["done"] < 1 and me["level"]["perks"][0] == "подарок ко дню рождения"
     # the purchase on the site also completed «Первый заказ на сайте» (+200): the tote's 800 are within reach
     assert me["available"] >= 800 and [challenge["id"] for challenge in me["challenges"]][2] == "first_site_order"
-    assert [reward["state"] for reward in me["rewards"]] == ["available", "available", "locked", "locked"]
+    assert {reward["id"]: reward["state"] for reward in me["rewards"]} == {
+        "samples": "available", "tote": "available", "masterclass": "locked", "novelty": "available",
+        "premium_set": "locked", "merch": "locked"}
     assert me["invite_link"].startswith("https://t.me/lepestok_bonus_bot?start=ref_")
     assert any("покупка на Wildberries" in line for line in me["history"])
 
