@@ -117,7 +117,9 @@ def test_the_menu_guides_a_receipt_and_shows_the_way_to_the_next_level(stack: Lo
     buttons = [row[0]["text"] for row in catalog["reply_markup"]["inline_keyboard"]]
     assert buttons == ["Набор пробников — 300 баллов", "Шопер «Лепесток» — 800 баллов",
                        "🔒 Мастер-класс по уходу — с уровня «Ценитель»",
-                       "🔒 Лимитированный набор Premium — с уровня «Инсайдер»"]  # the top level's exclusive goods
+                       "Новинка месяца — раньше всех — 400 баллов",  # «Подруга»'s early access
+                       "🔒 Лимитированный набор Premium — с уровня «Инсайдер»",  # the top level's exclusive goods
+                       "🔒 Худи «Лепесток» — с уровня «Инсайдер»"]  # … and its merch
     record("menu", "The menu: a store's guide, the level and the rewards", anna)
 
 
