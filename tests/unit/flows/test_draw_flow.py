@@ -104,3 +104,24 @@ def test_the_board_publishes_todays_and_tomorrows_hash_and_reveals_only_a_day_th
     assert tuesday.seeds[0].seed is not None and tuesday.seeds[1].seed is None
     assert tuesday.seeds[1].hash == first.seeds[1].hash  # the hash published on Monday is Tuesday's
     assert (first.spins, first.prizes[0].title, first.prizes[0].chance_percent) == (0, "+50", "10")
+
+
+PROGRAM_STAFF = SEED.bot.staff_chat_id or 0
+
+
+def test_a_reward_won_is_told_to_the_member_and_ordered_in_the_staff_chat_once_and_its_stock_holds() -> None:
+    world, wheel, _ = drawn([{"id": "samples", "title": "Набор пробников", "reward": "samples",
+                              "chance_percent": 100, "stock": 1}])
+    anna, boris = world.join("406"), world.join("407")
+    for member in (anna, boris):
+        world.buy(member)
+    won = wheel.spin(shopper(anna), NOW)
+    assert (won.prize, won.withheld) == ("samples", None)
+    assert wheel.spin(shopper(anna), NOW, number=1) == won  # the page asked again: the same spin, ordered once
+    staff = world.outbox.texts(PROGRAM_STAFF)
+    assert world.texts(anna)[-1] == "🎡 Ваш приз — «Набор пробников»! Мы напишем вам, как его получить."
+    assert len([text for text in staff if text.startswith("🎡 Приз колеса #")]) == 1 and "Набор пробников" in staff[-1]
+    assert (world.member(anna).available, world.member(anna).pending) == (100, 45)  # a reward won costs no points
+    lost = wheel.spin(shopper(boris), NOW)  # the only one is gone: the roll lands on it, the stock withholds it
+    assert (lost.prize, lost.withheld, lost.title) == (None, "stock", "В этот раз без приза")
+
