@@ -876,7 +876,10 @@ class MemoryDraw:
     """The prize draw's records (adapters/draw_store.py) in a dict: the same answers, and a spin recorded only on
     the state it was drawn from."""
 
-    def __init__(self) -> None:
+    def __init__(self, seeds: Callable[[], bytes] = lambda: secrets.token_bytes(32)) -> None:
+        """`seeds`: how a day's seed is made (a simulation passes a seeded generator, so its month is the same
+        every run)."""
+        self.make_seed = seeds
         self.seeds_made: dict[str, dict[str, Any]] = {}
         self.counts, self.seq, self.version = Counts(), 0, 0
         self.spins: dict[tuple[str, int], Spin] = {}  # (day, seq)
@@ -884,7 +887,7 @@ class MemoryDraw:
 
     def seed(self, day: date, now: datetime) -> bytes:
         made = self.seeds_made.setdefault(day.isoformat(), {
-            "seed": (seed := secrets.token_bytes(32)).hex(), "hash": seed_hash(seed), "made_at": clock.stamp(now)})
+            "seed": (seed := self.make_seed()).hex(), "hash": seed_hash(seed), "made_at": clock.stamp(now)})
         return bytes.fromhex(made["seed"])
 
     def seeds(self, first: date, last: date) -> list[dict[str, Any]]:

@@ -154,7 +154,8 @@ class Month:
         self.runs: Counter[str] = Counter()
         # the games and perks: the wheel (its seeds published the day before the month), the community's door
         # (what Telegram does with its answers: `in_community`), the birthdays
-        self.draws = MemoryDraw()
+        seeds = random.Random(seed)
+        self.draws = MemoryDraw(lambda: seeds.randbytes(32))
         publish(self.draws, START - timedelta(days=1))
         self.wheel = PrizeDraw(program, self.books, self.draws, STACK_KEY, Replies(self.answers), self.table)
         self.schedule = PointsSchedule(program, self.books, self.schedule_out, posting, letters, self.draws, self.table)
