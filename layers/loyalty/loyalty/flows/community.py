@@ -2,16 +2,17 @@
 below), and a member who drops below that level, or deletes their account, shown out.
 
 Approval and refusal are the webhook's answer to the join request (the Bot API call Telegram runs as it takes the
-answer), so a redelivered request is answered the same. Showing out is a message on the outbox that removes the member
-from the chat as it tells them (adapters/bot_api.py runs banChatMember, then unbanChatMember, so they may come back
-when their level does); the roll of members the bot let in says whom there is to show out."""
+answer), so a redelivered request is answered the same. Showing out is at once: a message on the outbox with no text
+that removes the member from the chat (adapters/bot_api.py runs banChatMember, then unbanChatMember, so they may come
+back when their level does); why is news, which the caller sends through the contact policy. The roll of members the
+bot let in says whom there is to show out."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from loyalty import clock
-from loyalty.contracts import OutboundMessage, Shopper
+from loyalty.contracts import OutboundMessage
 from loyalty.domain.bot_program import words
 from loyalty.domain.community import entitled, opens
 from loyalty.domain.messages import render
@@ -57,28 +58,32 @@ class CommunityDoor:
         logger.info("community join declined", extra={"member_id": member_id, "joined": joined})
         return {"action": "community_declined", "call": {"method": "declineChatJoinRequest", **answer}}
 
-    def level_changed(self, shopper: Shopper | None, member_id: str, level_before: str | None, level: str | None,
-                      key: str) -> None:
-        """A level that no longer opens the community (a review's downgrade) shows the member out, saying why."""
+    def level_changed(self, member_id: str, level_before: str | None, level: str | None, key: str) -> bool:
+        """A level that no longer opens the community (a review's downgrade) shows the member out at once; True if
+        it did (the caller tells them why, as news: `left_words`)."""
         if self.program.community is None or not opens(self.program, level_before) or opens(self.program, level):
-            return
-        title = words(self.program.community.title, shopper.language if shopper else "ru")
-        text = render("community_left", shopper.language, title=title,
-                      level=self.program.level_title(self.program.community.min_level, shopper.language)) \
-            if shopper is not None else ""
-        self._show_out(member_id, key, text)
+            return False
+        return self._show_out(member_id, key, "")
+
+    def left_words(self, language: str) -> dict[str, str]:
+        """What the `community_left` text names: the community and the level that opens it."""
+        community = self.program.community
+        assert community is not None
+        return {"title": words(community.title, language),
+                "level": self.program.level_title(community.min_level, language)}
 
     def erased(self, member_id: str, key: str) -> None:
         """A deleted account leaves the community, told nothing more (their goodbye was said)."""
         if self.program.community is not None:
             self._show_out(member_id, key, "")
 
-    def _show_out(self, member_id: str, key: str, text: str) -> None:
+    def _show_out(self, member_id: str, key: str, text: str) -> bool:
         if not self.roll.admitted(member_id):
-            return
+            return False
         community = self.program.community
         assert community is not None
         self.outbox.put(OutboundMessage(dedupe_key=f"community:out:{key}", chat_id=int(member_id), text=text,
                                         removes_from=community.chat_id))
         self.roll.show_out(member_id)
         logger.info("community member shown out", extra={"member_id": member_id})
+        return True

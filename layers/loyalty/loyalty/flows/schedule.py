@@ -117,9 +117,10 @@ class PointsSchedule:
                                (BALANCE, {}))
         elif kind == Kind.LEVEL_REVIEW:
             self.notices.level(posting)
-            if self.community is not None:
-                self.community.level_changed(self.notices.shopper(posting), posting.holder.member_id,
-                                             details.level_before, details.level, posting.entry.entry_id)
+            if self.community is not None and self.community.level_changed(
+                    posting.holder.member_id, details.level_before, details.level, posting.entry.entry_id):
+                self.notices.parts(posting, ("community_left", self.community.left_words(posting.holder.language)),
+                                   suffix=":community")
         elif kind == Kind.BONUS and details.birthday and posting.entry.points and details.expires_at is not None:
             self.notices.parts(posting, ("birthday_gift", {"points": posting.entry.points,
                                                            "date": self.notices.date(posting, details.expires_at)}),
