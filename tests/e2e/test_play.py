@@ -2,9 +2,6 @@
 won in the Mini App, and the birthday gift arriving in the web chat three days before the day. The wheel here always
 lands on a prize (the shipped one gives nothing on most spins), so the win is certain and the test says what it won."""
 
-import json
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -28,7 +25,7 @@ from tests.e2e.journeys import (
     shoot,
 )
 from tests.e2e.test_miniapp_page import LIGHT, open_app
-from tests.e2e.test_web_chat import bot_said
+from tests.e2e.test_web_chat import bot_said, emulator, joined_in_chat, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -91,14 +88,7 @@ def test_a_join_request_from_the_mini_app_is_approved_and_a_downgrade_shows_the_
     assert community is not None
     group = community.chat_id
     user = 7_400_001
-    page = browser.new_page(viewport={"width": 420, "height": 860})
-    page.goto(f"{stack.telegram.url}/chat?user={user}")
-    page.fill("#text", "/start")
-    page.press("#text", "Enter")
-    bot_said(page, "Здравствуйте!")
-    page.once("dialog", lambda dialog: dialog.accept("+7 916 555-00-21"))
-    page.click("#keyboard button:has-text('Поделиться номером')")
-    bot_said(page, "Спасибо, вы в программе!")
+    page = joined_in_chat(stack, browser, user, "+7 916 555-00-21")
     raw = marketplace_receipt(SUPPLIER, [CREAM], fd=78_001, issued_at=stack.now())
     stack.receipts.add(raw)
     page.fill("#text", qr_of(raw))
@@ -125,17 +115,8 @@ def test_a_join_request_from_the_mini_app_is_approved_and_a_downgrade_shows_the_
 
 
 def members_of(stack: LocalStack, chat_id: int) -> list[int]:
-    with urllib.request.urlopen(f"{stack.telegram.url}/emulator/members/{chat_id}", timeout=10) as response:
-        return list(json.loads(response.read()))
+    return list(emulator(stack, f"members/{chat_id}"))
 
 
 def chat_texts(stack: LocalStack, chat_id: int) -> list[str]:
-    with urllib.request.urlopen(f"{stack.telegram.url}/emulator/chats/{chat_id}", timeout=10) as response:
-        return [entry.get("text", "") for entry in json.loads(response.read()) if entry.get("from") == "bot"]
-
-
-def wait_until(condition: Any, what: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
-        time.sleep(0.2)
+    return [entry.get("text", "") for entry in emulator(stack, f"chats/{chat_id}") if entry.get("from") == "bot"]

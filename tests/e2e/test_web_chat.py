@@ -6,7 +6,7 @@ import json
 import re
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,15 +94,7 @@ def test_the_mini_app_scans_a_receipt_shares_an_invitation_card_and_offers_the_h
         stack: LocalStack, browser: Browser) -> None:
     """The chat hosts the Mini App with Telegram's WebApp as the emulator gives it: its scanner (the camera is a
     prompt for the code), its share sheet and its home screen, each call told to the emulator."""
-    user = USER + 1
-    page = browser.new_page(viewport={"width": 420, "height": 860})
-    page.goto(f"{stack.telegram.url}/chat?user={user}")
-    page.fill("#text", "/start")
-    page.press("#text", "Enter")
-    bot_said(page, "Здравствуйте!")
-    page.once("dialog", lambda dialog: dialog.accept("+7 916 555-00-12"))
-    page.click("#keyboard button:has-text('Поделиться номером')")
-    bot_said(page, "Спасибо, вы в программе!")
+    page = joined_in_chat(stack, browser, USER + 1, "+7 916 555-00-12")
     with page.expect_popup() as popup:
         page.click("#menu-button")
     app = popup.value
@@ -132,17 +124,40 @@ def test_the_mini_app_scans_a_receipt_shares_an_invitation_card_and_offers_the_h
     page.close()
 
 
+def joined_in_chat(stack: LocalStack, browser: Browser, user: int, phone: str) -> Page:
+    """The web chat of a person who has just joined: /start, then the contact button with `phone`."""
+    page = browser.new_page(viewport={"width": 420, "height": 860})
+    page.goto(f"{stack.telegram.url}/chat?user={user}")
+    page.fill("#text", "/start")
+    page.press("#text", "Enter")
+    bot_said(page, "Здравствуйте!")
+    page.once("dialog", lambda dialog: dialog.accept(phone))
+    page.click("#keyboard button:has-text('Поделиться номером')")
+    bot_said(page, "Спасибо, вы в программе!")
+    return page
+
+
+def emulator(stack: LocalStack, path: str) -> Any:
+    """What the Telegram emulator's shopper side answers at /emulator/<path>."""
+    with urllib.request.urlopen(f"{stack.telegram.url}/emulator/{path}", timeout=10) as response:
+        return json.loads(response.read())
+
+
 def emulator_calls(stack: LocalStack) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"{stack.telegram.url}/emulator/webapp", timeout=10) as response:
-        return list(json.loads(response.read()))
+    return list(emulator(stack, "webapp"))
 
 
-def wait_for_call(stack: LocalStack, method: str, seconds: float = 20) -> dict[str, Any]:
-    """The page's call of Telegram's `method`, with what the emulator answered it."""
+def wait_until(condition: Callable[[], Any], what: str, seconds: float = 20) -> Any:
+    """`condition`'s first truthy answer, asked every 0.2 s for at most `seconds` (then a failure naming `what`)."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = [call for call in emulator_calls(stack) if call["method"] == method]
-        if found:
-            return found[-1]
+    while not (answer := condition()):
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
         time.sleep(0.2)
-    raise AssertionError(f"waited {seconds} s for the Mini App to call {method}")
+    return answer
+
+
+def wait_for_call(stack: LocalStack, method: str) -> dict[str, Any]:
+    """The page's call of Telegram's `method`, with what the emulator answered it."""
+    found = wait_until(lambda: [call for call in emulator_calls(stack) if call["method"] == method],
+                       f"the Mini App to call {method}")
+    return dict(found[-1])

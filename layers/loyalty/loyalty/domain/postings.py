@@ -113,12 +113,12 @@ def challenged(program: "Program", step: Step, event: Event, lot_id: str, now: d
         return step
     change, points = step.change, 0
     wallet = wallet.model_copy(update={"challenges": progress})
+    available = max(now, available_at or now)
     for challenge in completed:
         reward = challenge.reward
         if reward.points:
-            credited = w.credit(wallet, f"{lot_id}~{challenge.id}", reward.points, now, max(now, available_at or now),
-                                expiry_of(program, max(now, available_at or now)),
-                                label=f"задание «{words(challenge.title, RU)}»")
+            credited = w.credit(wallet, f"{lot_id}~{challenge.id}", reward.points, now, available,
+                                expiry_of(program, available), label=f"задание «{words(challenge.title, RU)}»")
             wallet, change, points = credited.wallet, change + credited.change, points + reward.points
         wallet = wallet.model_copy(update={
             "spins": wallet.spins + reward.spins,

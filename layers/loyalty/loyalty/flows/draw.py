@@ -21,7 +21,6 @@ from loyalty.domain.draw import Mismatch, Spin, spin, verify
 from loyalty.domain.errors import NoSpins
 from loyalty.domain.ledger import Cause, Kind, entry_id_of
 from loyalty.domain.messages import render
-from loyalty.domain.receipt import MOSCOW
 from loyalty.flows.draw_seeds import publish
 from loyalty.observability import logger
 
@@ -183,13 +182,10 @@ def verify_day(draw: Draw, reward_prices: dict[str, int], store: DrawStore, day:
         return spins, [Mismatch(seq=0, problem="no seed was made for the day")] if spins else []
     seed = seeds[0]
     problems = verify(draw, bytes.fromhex(seed["seed"]), seed["hash"], spins, reward_prices)
-    if spins and _made_late(str(seed["made_at"]), day):
+    if spins and day_of(datetime.fromisoformat(str(seed["made_at"]))) >= day:
         problems.append(Mismatch(seq=0, problem=f"the seed was made on the day itself ({seed['made_at']}), not "
                                                 "published the day before"))
     return spins, problems
 
-
-def _made_late(made_at: str, day: date) -> bool:
-    return datetime.fromisoformat(made_at).astimezone(MOSCOW).date() >= day
 
 

@@ -26,6 +26,7 @@ from loyalty.observability import logger
 
 if TYPE_CHECKING:
     from loyalty.domain.keyed import Keyed
+    from loyalty.domain.member import Member
     from loyalty.domain.program import Program
     from loyalty.flows.crm_feed import CrmFeed
     from loyalty.flows.ports import BotMemory, BotMethods, Ledger, Members, Queue
@@ -176,7 +177,8 @@ class MiniApp:
         self.crm = crm  # marketing switched on or off is told to the CRM, as /stop and /start tell it
 
     def me(self, member_id: str, now: datetime) -> Me:
-        program, language = self.program, self.shopper(member_id).language
+        member = self._member(member_id)  # read once: the language and the profile are both its
+        program, language = self.program, member.language
         wallet = self.ledger.read(member_id)[0]
         available = wallet.spendable_points(now)
         pending = sorted(((lot.available_at, lot.points) for lot in wallet.lots.values()
@@ -195,7 +197,7 @@ class MiniApp:
             promo_codes=[PromoView(code=hold.code, points=hold.points, until=_day(hold.expires_at))
                          for hold in wallet.holds.values() if hold.code],
             promo_min_points=program.redemption.promo_min_points,
-            profile=self._profile(member_id, wallet, language, now),
+            profile=self._profile(member, wallet, language, now),
             community=CommunityView(title=words(program.community.title, language),
                                     link=program.community.invite_link if entitled(program, wallet) else None,
                                     from_level=program.level_title(program.community.min_level, language))
@@ -238,7 +240,7 @@ class MiniApp:
             self.members.choose_language(member_id, change.language)
         if change.marketing is not None:
             self._marketing(member_id, change.marketing, change.request_key, now)
-        return self._profile(member_id, self.ledger.read(member_id)[0], language, now)
+        return self._profile(self._member(member_id), self.ledger.read(member_id)[0], language, now)
 
     def _birthday(self, shopper: Shopper, text: str, request_key: str, now: datetime) -> None:
         try:
@@ -264,9 +266,8 @@ class MiniApp:
             if self.crm is not None:
                 self.crm.unsubscribed(member_id, key, now)
 
-    def _profile(self, member_id: str, wallet: Any, language: str, now: datetime) -> ProfileView:
-        member = self.members.get(member_id)
-        chosen = member.interests if member is not None else {}
+    def _profile(self, member: Member, wallet: Any, language: str, now: datetime) -> ProfileView:
+        chosen = member.interests
         birthday, gift = wallet.birthday, self.program.birthday
         return ProfileView(
             birthday=birthday.words(language) if birthday else None,
@@ -279,7 +280,7 @@ class MiniApp:
                                                         chosen=option.id in chosen.get(interest.id, ()))
                                              for option in interest.options])
                        for interest in self.program.profile.interests],
-            language=language, marketing=member.subscribed if member is not None else True)
+            language=language, marketing=member.subscribed)
 
     def scanned(self, member_id: str, text: str, request_key: str) -> str:
         """A receipt's QR code read by Telegram's scanner: into the receipt pipeline exactly as the chat sends it
@@ -321,10 +322,15 @@ class MiniApp:
 
     def shopper(self, member_id: str) -> Shopper:
         """The member as the bot addresses them; NotAMember until they shared their phone."""
+        member = self._member(member_id)
+        assert member.chat_id is not None  # _member saw to it
+        return Shopper(member_id=member_id, chat_id=member.chat_id, language=member.language)
+
+    def _member(self, member_id: str) -> Member:
         member = self.members.get(member_id)
         if member is None or not member.phone or member.chat_id is None:
             raise NotAMember(member_id)
-        return Shopper(member_id=member_id, chat_id=member.chat_id, language=member.language)
+        return member
 
     def _level(self, wallet: Any, language: str, now: datetime) -> LevelView:
         program = self.program
